@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace RdBridge.Backfill;
+
+/// <summary>
+/// A Qlib workflow YAML as found in a workspace. RD-Agent leaves its templates un-rendered (Jinja <c>{{ }}</c> and
+/// <c>{% %}</c>); they are rendered here the way <c>qrun</c> would with no variables set: each placeholder takes its
+/// <c>default(…)</c>, the base feature lists take RD-Agent's default Alpha20 set, anything else becomes null.
+/// </summary>
+public sealed partial class WorkflowConfig
+{
+    public string FileName { get; }
+    public JsonObject Root { get; }
+    /// <summary>Jinja placeholders that were filled with a default rather than a real value.</summary>
+    public IReadOnlyList<string> Defaulted { get; }
+
+    private WorkflowConfig(string fileName, JsonObject root, IReadOnlyList<string> defaulted)
+    {
+        FileName = fileName;
+        Root = root;
+        Defaulted = defaulted;
+    }
+
+    public static WorkflowConfig Load(string path) => Parse(File.ReadAllText(path, Encoding.UTF8), Path.GetFileName(path));
+
+    public static WorkflowConfig Parse(string text, string fileName)
+    {
+        var defaulted = new List<string>();
+        var rendered = Render(text, defaulted);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(rendered));
+        }
+        catch (YamlException e)
+        {
+            throw new FormatException($"{fileName} is not valid YAML (line {e.Start.Line}): {e.Message}");
+        }
+        if (stream.Documents.Count == 0 || ToJson(stream.Documents[0].RootNode, 0) is not JsonObject root)
+            throw new FormatException($"{fileName} does not hold a YAML mapping");
+        return new WorkflowConfig(fileName, root, defaulted);
+    }
+
+    internal static string Render(string text, List<string> defaulted)
+    {
+        text = IfBlock().Replace(text, m => { defaulted.Add(m.Groups[1].Value); return ""; });
+        text = OtherTag().Replace(text, "");
+        return Placeholder().Replace(text, m =>
+        {
+            var name = m.Groups["name"].Value;
+            defaulted.Add(name);
+            if (m.Groups["default"].Success)
+            {
+                var d = m.Groups["default"].Value.Trim();
+                return d is "null" or "None" ? "null" : d.Trim('"', '\'');
+            }
+            return name switch
+            {
+                "feature_names" => "[" + string.Join(", ", Alpha20.Factors.Select(f => Quote(f.Name))) + "]",
+                "feature_expressions" => "[" + string.Join(", ", Alpha20.Factors.Select(f => Quote(f.Expression))) + "]",
+                _ => "null",
+            };
+        });
+    }
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static JsonNode? ToJson(YamlNode node, int depth)
+    {
+        if (depth > 64) throw new FormatException("YAML nesting is deeper than 64 levels");
+        switch (node)
+        {
+            case YamlMappingNode map:
+                var obj = new JsonObject();
+                foreach (var (k, v) in map.Children)
+                    obj[k is YamlScalarNode ks ? ks.Value ?? "" : k.ToString()] = ToJson(v, depth + 1);
+                return obj;
+            case YamlSequenceNode seq:
+                var arr = new JsonArray();
+                foreach (var item in seq.Children) arr.Add(ToJson(item, depth + 1));
+                return arr;
+            case YamlScalarNode scalar:
+                return Scalar(scalar);
+            default:
+                return null;
+        }
+    }
+
+    private static JsonNode? Scalar(YamlScalarNode scalar)
+    {
+        var v = scalar.Value;
+        if (scalar.Style is not ScalarStyle.Plain) return JsonValue.Create(v);
+        if (v is null or "" or "~" or "null" or "Null" or "NULL") return null;
+        if (v is "true" or "True" or "TRUE") return JsonValue.Create(true);
+        if (v is "false" or "False" or "FALSE") return JsonValue.Create(false);
+        if (long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
+        if (FloatLike().IsMatch(v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return JsonValue.Create(d);
+        return JsonValue.Create(v);
+    }
+
+    public JsonNode? Get(string dottedPath) => Get(Root, dottedPath);
+
+    public static JsonNode? Get(JsonNode? node, string dottedPath)
+    {
+        foreach (var part in dottedPath.Split('.'))
+        {
+            if (node is not JsonObject o || !o.TryGetPropertyValue(part, out node)) return null;
+        }
+        return node;
+    }
+
+    public static string? Text(JsonNode? node) => node is JsonValue v ? v.ToString() : null;
+
+    public JsonObject? Model => Get("task.model") as JsonObject;
+    public JsonObject? Dataset => Get("task.dataset") as JsonObject;
+    public JsonObject? Handler => Get("task.dataset.kwargs.handler") as JsonObject;
+    public JsonObject? HandlerKwargs => Get("task.dataset.kwargs.handler.kwargs") as JsonObject ?? Get("data_handler_config") as JsonObject;
+
+    /// <summary>The portfolio strategy: <c>port_analysis_config.strategy</c>, else the <c>PortAnaRecord</c>'s.</summary>
+    public JsonObject? Strategy => Get("port_analysis_config.strategy") as JsonObject ?? PortAnaConfig?["strategy"] as JsonObject;
+    public JsonObject? Backtest => Get("port_analysis_config.backtest") as JsonObject ?? PortAnaConfig?["backtest"] as JsonObject;
+
+    private JsonObject? PortAnaConfig =>
+        (Get("task.record") as JsonArray)?.OfType<JsonObject>()
+            .FirstOrDefault(r => Text(r["class"]) == "PortAnaRecord")?["kwargs"]?["config"] as JsonObject;
+
+    /// <summary>The base features listed in the data loader config as <c>[expressions, names]</c>.</summary>
+    public IReadOnlyList<(string Name, string Expression)> BaseFeatures()
+    {
+        var result = new List<(string, string)>();
+        foreach (var loader in Loaders())
+        {
+            if (Get(loader, "kwargs.config.feature") is JsonArray { Count: 2 } pair
+                && pair[0] is JsonArray exprs && pair[1] is JsonArray names && exprs.Count == names.Count)
+            {
+                for (var i = 0; i < names.Count; i++)
+                    if (Text(names[i]) is { } n && Text(exprs[i]) is { } e) result.Add((n, e));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Whether the run loads RD-Agent's generated factors (<c>combined_factors_df.parquet</c>).</summary>
+    public bool LoadsGeneratedFactors => Loaders().Any(l => (Text(l["class"]) ?? "").EndsWith("StaticDataLoader", StringComparison.Ordinal));
+
+    private IEnumerable<JsonObject> Loaders()
+    {
+        var kwargs = HandlerKwargs;
+        var dataLoader = kwargs?["data_loader"] as JsonObject;
+        if (dataLoader is null) yield break;
+        if (Get(dataLoader, "kwargs.dataloader_l") is JsonArray list)
+        {
+            foreach (var l in list.OfType<JsonObject>()) yield return l;
+        }
+        else yield return dataLoader;
+    }
+
+    [GeneratedRegex(@"\{%-?\s*if\s+(\w+)[^%]*%\}.*?\{%-?\s*endif\s*-?%\}", RegexOptions.Singleline)] private static partial Regex IfBlock();
+    [GeneratedRegex(@"\{%.*?%\}", RegexOptions.Singleline)] private static partial Regex OtherTag();
+    [GeneratedRegex(@"\{\{\s*(?<name>\w+)\s*(?:\|\s*default\(\s*(?<default>""[^""]*""|'[^']*'|[^,)]+?)\s*(?:,\s*\w+\s*)?\))?\s*\}\}")] private static partial Regex Placeholder();
+    [GeneratedRegex(@"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")] private static partial Regex FloatLike();
+}

@@ -1,0 +1,147 @@
+using System.IO.Compression;
+using System.IO.Hashing;
+using System.Text;
+
+namespace RdBridge.Bundles;
+
+/// <summary>
+/// Writes a <c>.tar.gz</c> whose bytes depend only on the entries given: ustar headers with fixed owner, mode and
+/// time, PAX records only for names that are long or not ASCII, and a gzip header with no name, no time and a fixed
+/// OS byte. (The runtime's TarWriter puts its process id into PAX header names, so it cannot be used here.)
+/// </summary>
+public sealed class DeterministicTarGz : IDisposable
+{
+    private const int Block = 512;
+    /// <summary>2000-01-01T00:00:00Z: fixed, and late enough that no tool warns about a 1970 date.</summary>
+    public const long FixedMtime = 946684800;
+
+    private readonly Stream _output;
+    private readonly DeflateStream _deflate;
+    private readonly Crc32 _crc = new();
+    private long _uncompressed;
+    private readonly byte[] _buffer = new byte[128 * 1024];
+    private bool _finished;
+
+    public DeterministicTarGz(Stream output, int compressionLevel = 6)
+    {
+        _output = output;
+        // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): the same on every machine.
+        _output.Write([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+        _deflate = new DeflateStream(_output, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
+    }
+
+    public void AddBytes(string name, ReadOnlySpan<byte> content)
+    {
+        WriteHeader(name, content.Length);
+        Write(content);
+        Pad(content.Length);
+    }
+
+    /// <summary>Copies exactly <paramref name="length"/> bytes of <paramref name="content"/>, hashing them on the way.</summary>
+    public string AddStream(string name, Stream content, long length)
+    {
+        WriteHeader(name, length);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var remaining = length;
+        while (remaining > 0)
+        {
+            var read = content.Read(_buffer, 0, (int)Math.Min(_buffer.Length, remaining));
+            if (read == 0) throw new IOException($"'{name}' became shorter while it was being packed (expected {length} bytes)");
+            sha.AppendData(_buffer, 0, read);
+            Write(_buffer.AsSpan(0, read));
+            remaining -= read;
+        }
+        if (content.ReadByte() >= 0) throw new IOException($"'{name}' grew while it was being packed (expected {length} bytes)");
+        Pad(length);
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private void WriteHeader(string name, long size)
+    {
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        var needsPax = nameBytes.Length > 100 || nameBytes.Any(b => b >= 0x80) || size > 0x1FFFFFFFF;
+        if (needsPax)
+        {
+            var records = new StringBuilder();
+            records.Append(PaxRecord("path", name));
+            if (size > 0x1FFFFFFFF) records.Append(PaxRecord("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var body = Encoding.UTF8.GetBytes(records.ToString());
+            Write(Header(AsciiFallback("PaxHeaders/" + name), body.Length, (byte)'x'));
+            Write(body);
+            Pad(body.Length);
+        }
+        Write(Header(needsPax ? AsciiFallback(name) : name, size > 0x1FFFFFFFF ? 0 : size, (byte)'0'));
+    }
+
+    private static string PaxRecord(string key, string value)
+    {
+        // "<length> key=value\n", where length counts its own digits.
+        var payload = Encoding.UTF8.GetByteCount($" {key}={value}\n");
+        var length = payload + 1;
+        while (length.ToString(System.Globalization.CultureInfo.InvariantCulture).Length + payload != length) length++;
+        return $"{length} {key}={value}\n";
+    }
+
+    private static string AsciiFallback(string name)
+    {
+        var ascii = new string(name.Select(c => c is >= ' ' and < (char)0x7f ? c : '_').ToArray());
+        return ascii.Length > 100 ? ascii[^100..] : ascii;
+    }
+
+    private static byte[] Header(string name, long size, byte type)
+    {
+        var h = new byte[Block];
+        Encoding.ASCII.GetBytes(name, h.AsSpan(0, 100));
+        Octal(h, 100, 8, 0b110_100_100); // mode 0644
+        Octal(h, 108, 8, 0);
+        Octal(h, 116, 8, 0);
+        Octal(h, 124, 12, size);
+        Octal(h, 136, 12, FixedMtime);
+        h[156] = type;
+        "ustar\0"u8.CopyTo(h.AsSpan(257));
+        "00"u8.CopyTo(h.AsSpan(263));
+        Octal(h, 329, 8, 0);
+        Octal(h, 337, 8, 0);
+        h.AsSpan(148, 8).Fill((byte)' ');
+        var sum = 0;
+        foreach (var b in h) sum += b;
+        Octal(h, 148, 7, sum);
+        h[155] = (byte)' ';
+        return h;
+    }
+
+    private static void Octal(byte[] h, int offset, int width, long value)
+    {
+        var text = Convert.ToString(value, 8).PadLeft(width - 1, '0');
+        Encoding.ASCII.GetBytes(text, h.AsSpan(offset, width - 1));
+        h[offset + width - 1] = 0;
+    }
+
+    private void Pad(long length)
+    {
+        var rest = (int)(length % Block);
+        if (rest != 0) Write(new byte[Block - rest]);
+    }
+
+    private void Write(ReadOnlySpan<byte> data)
+    {
+        _crc.Append(data);
+        _uncompressed += data.Length;
+        _deflate.Write(data);
+    }
+
+    /// <summary>Writes the end-of-archive blocks and the gzip trailer.</summary>
+    public void Finish()
+    {
+        if (_finished) return;
+        _finished = true;
+        Write(new byte[Block * 2]);
+        _deflate.Dispose();
+        Span<byte> trailer = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer[..4], _crc.GetCurrentHashAsUInt32());
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], (uint)(_uncompressed & 0xFFFFFFFF));
+        _output.Write(trailer);
+    }
+
+    public void Dispose() => _deflate.Dispose();
+}

@@ -1,0 +1,272 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RdBridge.IO;
+using RdBridge.Pipeline;
+using RdBridge.Registry;
+using RdBridge.Workspaces;
+
+namespace RdBridge.Catalogs;
+
+/// <summary>
+/// Step 3 of the guide: <c>rdagent_data/{factor,model,strategy,loop}_catalog.json</c> from the registry and the metadata
+/// files backfill wrote, plus <c>rd_strategies_lib/generated.py</c>. Every record carries task_run_id, loop_id,
+/// workspace_id, workspace_path and asset_bundle_id. Output is in a fixed order, so unchanged input rewrites nothing.
+/// </summary>
+public sealed class CatalogExporter(RunContext context)
+{
+    private sealed class FactorAggregate(JsonObject first)
+    {
+        public JsonObject First { get; } = first;
+        public List<JsonObject> Provenance { get; } = [];
+        public SortedSet<string> Names { get; } = new(StringComparer.Ordinal);
+    }
+
+    public StageReport Run()
+    {
+        var report = new StageReport("export");
+        var settings = context.Settings;
+        using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
+        var factors = new Dictionary<string, FactorAggregate>(StringComparer.Ordinal);
+        var strategies = new List<(string Id, JsonNode? Config)>();
+
+        var dir = settings.CatalogDirectory;
+        var changed = new List<string>();
+        void Track(CatalogKind kind, bool wrote) { if (wrote) changed.Add(CatalogFile.FileName(kind)); }
+
+        Track(CatalogKind.Loop, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Loop)), CatalogKind.Loop, loops =>
+            Track(CatalogKind.Model, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Model)), CatalogKind.Model, models =>
+                Track(CatalogKind.Strategy, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Strategy)), CatalogKind.Strategy, strategyWriter =>
+                {
+                    foreach (var loop in registry.ReadLoops(LoopSelection.All))
+                    {
+                        if (!loop.HasResult) continue;
+                        var lw = LoopWorkspaces.Resolve(registry, settings.PathMap, loop);
+                        ExportLoop(lw, loops, models, strategyWriter, factors, strategies, report);
+                    }
+                }))))));
+
+        Track(CatalogKind.Factor, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Factor)), CatalogKind.Factor, w =>
+        {
+            foreach (var (_, agg) in factors.OrderBy(f => (string?)f.Value.First["source"], StringComparer.Ordinal)
+                         .ThenBy(f => (string?)f.Value.First["name"], StringComparer.Ordinal).ThenBy(f => f.Key, StringComparer.Ordinal))
+            {
+                var record = agg.First;
+                record["aliases"] = new JsonArray(agg.Names.Where(n => n != (string?)record["name"]).Select(n => (JsonNode?)JsonValue.Create(n)).ToArray());
+                record["occurrences"] = agg.Provenance.Count;
+                record["provenance"] = new JsonArray(agg.Provenance.Select(p => (JsonNode?)p).ToArray());
+                record.WriteTo(w);
+                report.Add("factors");
+            }
+        }));
+
+        WriteStrategiesLibrary(strategies, report);
+        report.Add("catalog files written", changed.Count);
+        report.Add("catalog files unchanged", CatalogFile.All.Length - changed.Count);
+        return report;
+    }
+
+    private static JsonObject Ids(LoopWorkspaces lw) => new()
+    {
+        ["task_run_id"] = lw.Loop.TaskRunId,
+        ["loop_id"] = lw.Loop.LoopId,
+        ["workspace_id"] = lw.Primary?.Row.WorkspaceId,
+        ["workspace_path"] = lw.Primary?.Row.WorkspacePath,
+        ["asset_bundle_id"] = lw.Loop.AssetBundleId,
+    };
+
+    private void ExportLoop(LoopWorkspaces lw, Utf8JsonWriter loops, Utf8JsonWriter models, Utf8JsonWriter strategyWriter,
+        Dictionary<string, FactorAggregate> factors, List<(string, JsonNode?)> strategies, StageReport report)
+    {
+        var loop = lw.Loop;
+        foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
+        if (loop.AssetBundleId is null)
+            report.Problem(loop.Key, null, $"loop {loop.Key} has results but no asset bundle; run 'rdbridge bundle' first");
+
+        JsonObject? Meta(string name)
+        {
+            if (lw.Primary?.Local is not { } dir || !Directory.Exists(dir)) return null;
+            var path = Path.Combine(dir, name);
+            if (!File.Exists(path)) return null;
+            try { return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new JsonException("not a JSON object"); }
+            catch (JsonException e)
+            {
+                report.Problem(loop.Key, path, $"{name} is malformed ({e.Message}); run 'rdbridge backfill --overwrite-json --task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
+                return null;
+            }
+        }
+
+        var factorMeta = Meta(WorkspaceFiles.FactorMeta);
+        var perf = Meta(WorkspaceFiles.FactorPerf);
+        var feedback = Meta(WorkspaceFiles.Feedback);
+        var modelMeta = Meta(WorkspaceFiles.ModelMeta);
+        var strategyMeta = Meta(WorkspaceFiles.StrategyMeta);
+        if (lw.IsUsable && factorMeta is null && modelMeta is null)
+            report.Problem(loop.Key, lw.Primary!.Local, $"no metadata files in the workspace; run 'rdbridge backfill --task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
+        var metrics = perf?["metrics"] as JsonObject ?? new JsonObject();
+        double? Metric(string key) => metrics[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+
+        // Factors.
+        var factorNames = new JsonArray();
+        foreach (var f in (factorMeta?["factors"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var name = (string?)f["name"];
+            if (name is null) continue;
+            factorNames.Add(name);
+            var source = (string?)f["source"] ?? "rdagent_generated";
+            var expression = (string?)f["expression"];
+            var basis = expression is not null ? "expr:" + string.Concat(expression.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant()
+                : f["code_fingerprint"] is { } cf ? "code:" + (string?)cf
+                : "name:" + name;
+            var fingerprint = FileDigest.Sha256OfText(source + "|" + basis);
+            var provenance = Ids(lw);
+            provenance["metrics"] = metrics.DeepClone();
+            if (!factors.TryGetValue(fingerprint, out var agg))
+            {
+                var record = new JsonObject
+                {
+                    ["factor_id"] = "factor_" + fingerprint[..16],
+                    ["name"] = name,
+                    ["source"] = source,
+                    ["expression"] = expression,
+                    ["description_cn"] = f["description_cn"]?.DeepClone(),
+                    ["fingerprint"] = fingerprint,
+                };
+                foreach (var (k, v) in Ids(lw)) record[k] = v?.DeepClone();
+                record["input_schema"] = f["input_schema"]?.DeepClone();
+                record["tags"] = f["tags"]?.DeepClone() ?? new JsonArray();
+                record["code_path"] = f["code_path"]?.DeepClone();
+                record["performance_metrics"] = metrics.DeepClone();
+                agg = new FactorAggregate(record);
+                factors[fingerprint] = agg;
+            }
+            agg.Names.Add(name);
+            agg.Provenance.Add(provenance);
+        }
+
+        // Strategy.
+        var strategyId = (string?)strategyMeta?["strategy_id"] ?? loop.StrategyId;
+        if (strategyMeta is not null)
+        {
+            var s = new JsonObject { ["strategy_id"] = strategyId };
+            foreach (var (k, v) in Ids(lw)) s[k] = v?.DeepClone();
+            s["config_fingerprint"] = strategyMeta["config_fingerprint"]?.DeepClone();
+            s["action"] = lw.Kind;
+            s["portfolio_config"] = strategyMeta["portfolio_config"]?.DeepClone();
+            s["backtest_config"] = strategyMeta["backtest_config"]?.DeepClone();
+            s["model_type"] = modelMeta?["model_type"]?.DeepClone();
+            s["feature_list"] = factorNames.DeepClone();
+            s["python_implementation"] = strategyMeta["python_implementation"]?.DeepClone();
+            s["metrics"] = metrics.DeepClone();
+            s.WriteTo(strategyWriter);
+            strategies.Add((strategyId, s["portfolio_config"]?.DeepClone()));
+            report.Add("strategies");
+        }
+
+        // Model: only loops that researched a model (a factor loop's fixed LightGBM is not a research output).
+        if (lw.Kind == "model" && modelMeta is not null)
+        {
+            var m = new JsonObject { ["model_id"] = $"model_{loop.TaskRunId}_{loop.LoopId}" };
+            foreach (var (k, v) in Ids(lw)) m[k] = v?.DeepClone();
+            m["log_dir"] = loop.LogDir;
+            foreach (var key in new[] { "model_type", "model_module", "network_class", "model_config", "dataset_config", "preprocess_config", "feature_schema", "model_artifacts" })
+                m[key] = modelMeta[key]?.DeepClone();
+            m["metrics"] = metrics.DeepClone();
+            m.WriteTo(models);
+            report.Add("models");
+        }
+
+        // Loop.
+        var l = Ids(lw);
+        l["log_dir"] = loop.LogDir ?? loop.LogTracePath;
+        l["scenario"] = loop.Scenario;
+        l["action"] = lw.Kind;
+        l["status"] = loop.Status;
+        l["has_result"] = loop.HasResult;
+        l["is_solidified"] = loop.IsSolidified;
+        l["started_at_utc"] = loop.StartedAtUtc;
+        l["ended_at_utc"] = loop.EndedAtUtc;
+        l["strategy_id"] = strategyId;
+        l["config_fingerprint"] = strategyMeta?["config_fingerprint"]?.DeepClone();
+        l["model_type"] = modelMeta?["model_type"]?.DeepClone();
+        l["factor_names"] = factorNames;
+        l["annualized_return"] = Metric("annualized_return");
+        l["max_drawdown"] = Metric("max_drawdown");
+        l["information_ratio"] = Metric("information_ratio");
+        l["ic"] = Metric("ic");
+        l["ic_ir"] = Metric("icir");
+        l["rank_ic"] = Metric("rank_ic");
+        l["metrics"] = metrics.DeepClone();
+        l["decision"] = feedback?["decision"]?.DeepClone();
+        l["summary_texts"] = feedback?["summary"]?.DeepClone();
+        var weights = (modelMeta?["model_artifacts"]?["model_files"] as JsonArray)?.DeepClone() ?? new JsonArray();
+        l["paths"] = new JsonObject
+        {
+            ["factor_meta"] = factorMeta is null ? null : WorkspaceFiles.FactorMeta,
+            ["factor_perf"] = perf is null ? null : WorkspaceFiles.FactorPerf,
+            ["feedback"] = feedback is null ? null : WorkspaceFiles.Feedback,
+            ["model_meta"] = modelMeta is null ? null : WorkspaceFiles.ModelMeta,
+            ["strategy_meta"] = strategyMeta is null ? null : WorkspaceFiles.StrategyMeta,
+            ["mlruns"] = modelMeta?["model_artifacts"]?["mlruns"]?.DeepClone(),
+            ["model_files"] = weights,
+        };
+        l.WriteTo(loops);
+        report.Add("loops");
+    }
+
+    private void WriteStrategiesLibrary(List<(string Id, JsonNode? Config)> strategies, StageReport report)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# Generated by RdBridge from the strategy catalog; 'rdbridge export' rewrites this file.\n");
+        sb.Append("\"\"\"Portfolio configurations of the strategies RD-Agent backtested, one function per strategy.\"\"\"\n\n");
+        var ordered = strategies.OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
+        sb.Append("STRATEGY_FUNCTIONS = {\n");
+        foreach (var (id, _) in ordered)
+            sb.Append("    ").Append(PythonNames.StringLiteral(id)).Append(": ").Append(PythonNames.StringLiteral(PythonNames.StrategyFunction(id))).Append(",\n");
+        sb.Append("}\n");
+        foreach (var (id, config) in ordered)
+        {
+            sb.Append("\n\ndef ").Append(PythonNames.StrategyFunction(id)).Append("():\n");
+            sb.Append("    return ").Append(PythonLiteral(config, 1)).Append('\n');
+        }
+        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
+        var file = context.Settings.StrategiesLibFile;
+        var init = Path.Combine(Path.GetDirectoryName(file)!, "__init__.py");
+        var needsInit = !File.Exists(init);
+        var same = File.Exists(file) && File.ReadAllBytes(file).AsSpan().SequenceEqual(bytes);
+        if (same && !needsInit)
+        {
+            report.Add("strategy library unchanged");
+            return;
+        }
+        context.BeforeChange();
+        if (needsInit) AtomicFile.WriteBytes(init, "\"\"\"RD-Agent strategies exported by RdBridge.\"\"\"\n"u8);
+        if (!same) AtomicFile.WriteBytes(file, bytes);
+        report.Add("strategy library written");
+    }
+
+    internal static string PythonLiteral(JsonNode? node, int indent)
+    {
+        switch (node)
+        {
+            case null: return "None";
+            case JsonObject o:
+                if (o.Count == 0) return "{}";
+                var pad = new string(' ', 4 * (indent + 1));
+                var items = o.Select(p => pad + PythonNames.StringLiteral(p.Key) + ": " + PythonLiteral(p.Value, indent + 1));
+                return "{\n" + string.Join(",\n", items) + ",\n" + new string(' ', 4 * indent) + "}";
+            case JsonArray a:
+                return "[" + string.Join(", ", a.Select(i => PythonLiteral(i, indent + 1))) + "]";
+            case JsonValue v:
+                return v.GetValueKind() switch
+                {
+                    JsonValueKind.String => PythonNames.StringLiteral(v.GetValue<string>()),
+                    JsonValueKind.True => "True",
+                    JsonValueKind.False => "False",
+                    JsonValueKind.Number => v.ToJsonString(),
+                    _ => "None",
+                };
+            default: return "None";
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using RdBridge.IO;
+
+namespace RdBridge.Catalogs;
+
+/// <summary>The four catalogs and the name of each one's record list, as the guide and AIstock expect them.</summary>
+public enum CatalogKind { Factor, Model, Strategy, Loop }
+
+public static partial class CatalogFile
+{
+    public const string Version = "v1";
+    public const string Source = "rdbridge";
+
+    public static string FileName(CatalogKind kind) => kind switch
+    {
+        CatalogKind.Factor => "factor_catalog.json",
+        CatalogKind.Model => "model_catalog.json",
+        CatalogKind.Strategy => "strategy_catalog.json",
+        _ => "loop_catalog.json",
+    };
+
+    public static string ListName(CatalogKind kind) => kind switch
+    {
+        CatalogKind.Factor => "factors",
+        CatalogKind.Model => "models",
+        CatalogKind.Strategy => "strategies",
+        _ => "loops",
+    };
+
+    public static readonly CatalogKind[] All = [CatalogKind.Factor, CatalogKind.Model, CatalogKind.Strategy, CatalogKind.Loop];
+
+    /// <summary>Fixed width, so a catalog can be written once with the previous timestamp and patched in place.</summary>
+    public static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Streams a catalog to <paramref name="target"/>. When the records are the same as the file already there, the file is
+    /// left untouched (its <c>generated_at_utc</c> included), so an export of unchanged input changes nothing.
+    /// </summary>
+    public static bool Write(string target, CatalogKind kind, Action<Utf8JsonWriter> writeRecords)
+    {
+        var previous = ReadTimestamp(target);
+        var stamp = previous ?? Timestamp(DateTimeOffset.UtcNow);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var temp = AtomicFile.TempPathFor(target);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 128 * 1024))
+            {
+                using (var writer = new Utf8JsonWriter(stream, CanonicalJson.FileWriterOptions))
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("generated_at_utc", stamp);
+                    writer.WriteString("version", Version);
+                    writer.WriteString("source", Source);
+                    writer.WriteStartArray(ListName(kind));
+                    writeRecords(writer);
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+                stream.WriteByte((byte)'\n');
+                stream.Flush();
+                if (previous is not null && SameBytes(stream, target))
+                {
+                    stream.Dispose();
+                    AtomicFile.TryDelete(temp);
+                    return false;
+                }
+                if (previous is not null)
+                {
+                    // Same width: overwrite the old timestamp with now.
+                    var now = Encoding.ASCII.GetBytes(Timestamp(DateTimeOffset.UtcNow));
+                    stream.Position = 0;
+                    var head = new byte[256];
+                    var n = stream.Read(head, 0, head.Length);
+                    var at = Encoding.ASCII.GetString(head, 0, n).IndexOf(previous, StringComparison.Ordinal);
+                    stream.Position = at;
+                    stream.Write(now);
+                }
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, target, overwrite: true);
+            return true;
+        }
+        catch
+        {
+            AtomicFile.TryDelete(temp);
+            throw;
+        }
+    }
+
+    private static bool SameBytes(FileStream written, string existing)
+    {
+        var info = new FileInfo(existing);
+        if (info.Length != written.Length) return false;
+        written.Position = 0;
+        using var other = File.OpenRead(existing);
+        var a = new byte[64 * 1024];
+        var b = new byte[64 * 1024];
+        while (true)
+        {
+            var na = written.ReadAtLeast(a, a.Length, throwOnEndOfStream: false);
+            var nb = other.ReadAtLeast(b, b.Length, throwOnEndOfStream: false);
+            if (na != nb || !a.AsSpan(0, na).SequenceEqual(b.AsSpan(0, nb))) return false;
+            if (na == 0) return true;
+        }
+    }
+
+    public static string? ReadTimestamp(string path)
+    {
+        if (!File.Exists(path)) return null;
+        using var s = File.OpenRead(path);
+        var head = new byte[256];
+        var n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var m = StampRegex().Match(Encoding.UTF8.GetString(head, 0, n));
+        return m.Success ? m.Groups[1].Value : null;
+    }
+
+    [GeneratedRegex(@"^\{\s*""generated_at_utc"":\s*""(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)""")] private static partial Regex StampRegex();
+}

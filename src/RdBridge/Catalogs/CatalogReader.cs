@@ -1,0 +1,119 @@
+using System.Text.Json;
+
+namespace RdBridge.Catalogs;
+
+/// <summary>
+/// Reads the records of a catalog file one at a time, however large the file: only the current record and a read
+/// buffer are in memory. Accepts RdBridge's catalogs and the Python tools' ones (another list name, or a bare array).
+/// </summary>
+public static class CatalogReader
+{
+    private enum Phase { Start, Properties, Items, Done }
+
+    private static readonly string[] AlternateListNames = ["factors", "models", "strategies", "loops", "meta", "items"];
+
+    public static IEnumerable<JsonElement> ReadRecords(string path, CatalogKind kind, IDictionary<string, string>? header = null)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        foreach (var e in ReadRecords(stream, CatalogFile.ListName(kind), header, path))
+            yield return e;
+    }
+
+    public static IEnumerable<JsonElement> ReadRecords(Stream stream, string listName, IDictionary<string, string>? header, string source)
+    {
+        var buffer = new byte[64 * 1024];
+        int start = 0, length = 0;
+        var isFinal = false;
+        var state = new JsonReaderState(new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        var phase = Phase.Start;
+        var batch = new List<JsonElement>();
+        long offset = 0;
+        while (true)
+        {
+            if (!isFinal)
+            {
+                if (start > 0)
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, length - start);
+                    length -= start;
+                    offset += start;
+                    start = 0;
+                }
+                if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+                var read = stream.Read(buffer, length, buffer.Length - length);
+                if (read == 0) isFinal = true;
+                length += read;
+            }
+            int consumed;
+            try
+            {
+                consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, listName, header, batch);
+            }
+            catch (JsonException e)
+            {
+                throw new FormatException($"{source} is not valid JSON near byte {offset + start + (e.BytePositionInLine ?? 0)}: {e.Message}");
+            }
+            start += consumed;
+            foreach (var item in batch) yield return item;
+            batch.Clear();
+            if (phase == Phase.Done) yield break;
+            if (isFinal)
+                throw new FormatException(phase == Phase.Start
+                    ? $"{source} is empty or not a JSON catalog"
+                    : $"{source} ends before its '{listName}' list is complete; the file is truncated — export it again");
+        }
+    }
+
+    private static int Process(ReadOnlySpan<byte> data, bool isFinal, ref JsonReaderState state, ref Phase phase, string listName,
+        IDictionary<string, string>? header, List<JsonElement> batch)
+    {
+        var reader = new Utf8JsonReader(data, isFinal, state);
+        while (true)
+        {
+            var checkpoint = reader.CurrentState;
+            var before = (int)reader.BytesConsumed;
+            if (!reader.Read()) { state = checkpoint; return before; }
+            switch (phase)
+            {
+                case Phase.Start:
+                    if (reader.TokenType == JsonTokenType.StartObject) phase = Phase.Properties;
+                    else if (reader.TokenType == JsonTokenType.StartArray) phase = Phase.Items;
+                    else throw new JsonException("a catalog must be a JSON object or array");
+                    break;
+                case Phase.Properties:
+                    if (reader.TokenType == JsonTokenType.EndObject) { phase = Phase.Done; state = reader.CurrentState; return (int)reader.BytesConsumed; }
+                    var name = reader.GetString()!;
+                    if (!reader.Read()) { state = checkpoint; return before; }
+                    if (reader.TokenType == JsonTokenType.StartArray && (name == listName || AlternateListNames.Contains(name)))
+                    {
+                        phase = Phase.Items;
+                        break;
+                    }
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    {
+                        if (!reader.TrySkip()) { state = checkpoint; return before; }
+                    }
+                    else if (header is not null)
+                        header[name] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
+                    break;
+                case Phase.Items:
+                    if (reader.TokenType == JsonTokenType.EndArray)
+                    {
+                        phase = reader.CurrentDepth == 0 ? Phase.Done : Phase.Properties;
+                        if (phase == Phase.Done) { state = reader.CurrentState; return (int)reader.BytesConsumed; }
+                        break;
+                    }
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        if (!JsonDocument.TryParseValue(ref reader, out var doc)) { state = checkpoint; return before; }
+                        using (doc) batch.Add(doc.RootElement.Clone());
+                    }
+                    else if (!reader.TrySkip()) { state = checkpoint; return before; }
+                    break;
+                default:
+                    state = reader.CurrentState;
+                    return (int)reader.BytesConsumed;
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Extensions.Configuration;
+
+namespace RdBridge.Configuration;
+
+/// <summary>
+/// Reads <c>rdbridge.json</c>, then <c>RDBRIDGE_*</c> environment variables, then command-line overrides, in that
+/// order of precedence (the .NET configuration conventions). Relative paths resolve against the config file's folder.
+/// </summary>
+public static class SettingsLoader
+{
+    public const string DefaultFileName = "rdbridge.json";
+    public const string EnvironmentPrefix = "RDBRIDGE_";
+
+    private static readonly HashSet<string> KnownSections = new(StringComparer.OrdinalIgnoreCase)
+    { "rdagent", "pathMap", "aistock", "sources", "server" };
+
+    public static RdBridgeSettings Load(string? configPath, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    {
+        var explicitPath = configPath is not null;
+        var path = Path.GetFullPath(configPath ?? DefaultFileName);
+        var builder = new ConfigurationBuilder();
+        if (File.Exists(path))
+            builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+        else if (explicitPath)
+            throw new ConfigurationException($"config file '{path}' does not exist; pass --config with an existing file, or run 'rdbridge sample --out DIR' to create one");
+        builder.AddEnvironmentVariables(EnvironmentPrefix);
+        if (overrides is not null)
+            builder.AddInMemoryCollection(overrides);
+
+        IConfigurationRoot config;
+        try { config = builder.Build(); }
+        catch (Exception e) when (e is FormatException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new ConfigurationException($"config file '{path}' is not valid JSON: {e.InnerException?.Message ?? e.Message}; fix the file and try again");
+        }
+        return FromConfiguration(config, path);
+    }
+
+    internal static RdBridgeSettings FromConfiguration(IConfiguration config, string configPath)
+    {
+        var baseDir = Path.GetDirectoryName(configPath)!;
+        foreach (var section in config.GetChildren())
+        {
+            if (!KnownSections.Contains(section.Key) && !section.Key.StartsWith('$'))
+                throw new ConfigurationException($"unknown configuration section '{section.Key}' in {configPath}; known sections are {string.Join(", ", KnownSections)}");
+        }
+
+        var rdagentRootRaw = config["rdagent:root"];
+        if (string.IsNullOrWhiteSpace(rdagentRootRaw))
+            throw new ConfigurationException($"'rdagent.root' is not set; put it in {configPath} (\"rdagent\": {{ \"root\": \"/path/to/RD-Agent-main\" }}) or set {EnvironmentPrefix}RDAGENT__ROOT");
+        var rdagentRoot = Resolve(baseDir, rdagentRootRaw);
+
+        var aistockRootRaw = config["aistock:root"];
+        if (string.IsNullOrWhiteSpace(aistockRootRaw))
+            throw new ConfigurationException($"'aistock.root' is not set; put it in {configPath} (\"aistock\": {{ \"root\": \"/path/to/AIstock\" }}) or set {EnvironmentPrefix}AISTOCK__ROOT");
+        var aistockRoot = Resolve(baseDir, aistockRootRaw);
+
+        var entries = new List<KeyValuePair<string, string>>();
+        foreach (var entry in config.GetSection("pathMap").GetChildren())
+        {
+            // The configuration system splits keys on ':' — a key like "F:/Dev" arrives as section "F" with child "/Dev".
+            foreach (var (from, to) in Flatten(entry))
+            {
+                if (string.IsNullOrWhiteSpace(to))
+                    throw new ConfigurationException($"pathMap entry '{from}' has no local path; give it one, e.g. \"{from}\": \"/home/me/RD-Agent-main\"");
+                entries.Add(new(from, Resolve(baseDir, to)));
+            }
+        }
+
+        var database = config["aistock:database"];
+        database = string.IsNullOrWhiteSpace(database)
+            ? Path.Combine(aistockRoot, "aistock.db")
+            : LooksLikeConnectionString(database) ? database : Resolve(aistockRoot, database);
+
+        return new RdBridgeSettings
+        {
+            ConfigPath = configPath,
+            RdAgentRoot = rdagentRoot,
+            RegistryPath = Resolve(rdagentRoot, config["rdagent:registry"] ?? Path.Combine("RDagentDB", "registry.sqlite")),
+            LogRoot = Resolve(rdagentRoot, config["rdagent:logRoot"] ?? "log"),
+            WorkspaceRoot = Resolve(rdagentRoot, config["rdagent:workspaceRoot"] ?? Path.Combine("git_ignore_folder", "RD-Agent_workspace")),
+            PathMap = new PathMap(entries, rdagentRoot),
+            BundleDirectory = Resolve(rdagentRoot, config["rdagent:bundles"] ?? "production_bundles"),
+            CatalogDirectory = Resolve(rdagentRoot, config["rdagent:catalogs"] ?? "rdagent_data"),
+            StrategiesLibRoot = Resolve(baseDir, config["rdagent:strategiesLib"] ?? Path.Combine(Path.GetDirectoryName(rdagentRoot.TrimEnd('/', '\\')) ?? rdagentRoot, "rd-strategies-lib")),
+            BackupDirectory = Resolve(rdagentRoot, config["rdagent:backups"] ?? "backups"),
+            AistockRoot = aistockRoot,
+            AistockDatabase = database,
+            AistockCatalogDirectory = Resolve(aistockRoot, config["aistock:catalogs"] ?? "rdagent_data"),
+            AssetCacheDirectory = Resolve(aistockRoot, config["aistock:assets"] ?? Path.Combine("rdagent_assets", "bundles")),
+        };
+    }
+
+    private static IEnumerable<(string From, string? To)> Flatten(IConfigurationSection section)
+    {
+        var children = section.GetChildren().ToList();
+        if (children.Count == 0)
+        {
+            yield return (RestoreColons(section.Path["pathMap:".Length..]), section.Value);
+            yield break;
+        }
+        foreach (var child in children)
+            foreach (var item in Flatten(child))
+                yield return item;
+    }
+
+    // "F:/Dev" comes back from the configuration system as path "F:/Dev" split at ':' and re-joined with ':'.
+    private static string RestoreColons(string key) => key;
+
+    public static bool LooksLikeConnectionString(string value) =>
+        value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+        || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        || (value.Contains('=') && value.Contains("host", StringComparison.OrdinalIgnoreCase));
+
+    private static string Resolve(string baseDir, string value) =>
+        Path.GetFullPath(Path.IsPathRooted(value) ? value : Path.Combine(baseDir, value));
+}

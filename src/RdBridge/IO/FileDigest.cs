@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+
+namespace RdBridge.IO;
+
+/// <summary>The one place RdBridge computes SHA-256 digests of files and bytes.</summary>
+public static class FileDigest
+{
+    private const int BufferSize = 128 * 1024;
+
+    public static string Sha256OfFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+        return Sha256OfStream(stream);
+    }
+
+    public static string Sha256OfStream(Stream stream)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+                sha.AppendData(buffer, 0, read);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    public static string Sha256OfBytes(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    public static string Sha256OfText(string text) => Sha256OfBytes(System.Text.Encoding.UTF8.GetBytes(text));
+}
+
+/// <summary>A stream wrapper that hashes everything written through it, so a copy is verified in one pass.</summary>
+public sealed class HashingWriteStream(Stream inner) : Stream
+{
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    public long BytesWritten { get; private set; }
+    public string HexDigest() => Convert.ToHexStringLower(_sha.GetHashAndReset());
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _sha.AppendData(buffer);
+        BytesWritten += buffer.Length;
+        inner.Write(buffer);
+    }
+    public override void Flush() => inner.Flush();
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => BytesWritten;
+    public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _sha.Dispose();
+        base.Dispose(disposing);
+    }
+}

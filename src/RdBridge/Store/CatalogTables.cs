@@ -1,0 +1,128 @@
+using System.Text.Json;
+using RdBridge.Catalogs;
+using RdBridge.IO;
+
+namespace RdBridge.Store;
+
+/// <summary>How a catalog record's field becomes a column: plain text, a number, a boolean, or a JSON document.</summary>
+public enum ColumnType { Text, Integer, Real, Boolean, Json }
+
+public sealed record CatalogColumn(string Name, ColumnType Type, string? Field = null)
+{
+    public string JsonField => Field ?? Name;
+}
+
+/// <summary>
+/// The AIstock table of one catalog: its natural key, its columns (the ones the guide's SQL and AIstock use), and how a
+/// record maps onto them. The whole record is kept as <c>payload</c>, and <c>content_hash</c> tells whether it changed.
+/// </summary>
+public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<string> Key, IReadOnlyList<CatalogColumn> Columns)
+{
+    public static readonly IReadOnlyList<CatalogColumn> LinkColumns =
+    [
+        new("task_run_id", ColumnType.Text), new("loop_id", ColumnType.Integer), new("workspace_id", ColumnType.Text),
+        new("workspace_path", ColumnType.Text), new("asset_bundle_id", ColumnType.Text),
+    ];
+
+    public static readonly CatalogTable Factor = new(CatalogKind.Factor, "aistock_factor_catalog", ["factor_id"],
+    [
+        new("factor_id", ColumnType.Text), new("name", ColumnType.Text), new("source", ColumnType.Text), new("expression", ColumnType.Text),
+        new("fingerprint", ColumnType.Text), new("description_cn", ColumnType.Text), .. LinkColumns,
+        new("input_schema", ColumnType.Json), new("tags", ColumnType.Json), new("performance_metrics", ColumnType.Json),
+        new("occurrences", ColumnType.Integer), new("provenance", ColumnType.Json),
+    ]);
+
+    public static readonly CatalogTable Model = new(CatalogKind.Model, "aistock_model_catalog", ["model_id"],
+    [
+        new("model_id", ColumnType.Text), .. LinkColumns, new("log_dir", ColumnType.Text), new("model_type", ColumnType.Text),
+        new("model_module", ColumnType.Text), new("network_class", ColumnType.Text), new("model_config", ColumnType.Json),
+        new("dataset_config", ColumnType.Json), new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
+        new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json),
+    ]);
+
+    public static readonly CatalogTable Strategy = new(CatalogKind.Strategy, "aistock_strategy_catalog", ["strategy_id"],
+    [
+        new("strategy_id", ColumnType.Text), .. LinkColumns, new("config_fingerprint", ColumnType.Text), new("action", ColumnType.Text),
+        new("model_type", ColumnType.Text), new("portfolio_config", ColumnType.Json), new("backtest_config", ColumnType.Json),
+        new("feature_list", ColumnType.Json), new("python_implementation", ColumnType.Json), new("metrics", ColumnType.Json),
+    ]);
+
+    public static readonly CatalogTable Loop = new(CatalogKind.Loop, "aistock_loop_catalog", ["task_run_id", "loop_id"],
+    [
+        .. LinkColumns, new("log_dir", ColumnType.Text), new("scenario", ColumnType.Text), new("action", ColumnType.Text),
+        new("status", ColumnType.Text), new("has_result", ColumnType.Boolean), new("is_solidified", ColumnType.Boolean),
+        new("started_at_utc", ColumnType.Text), new("ended_at_utc", ColumnType.Text), new("strategy_id", ColumnType.Text),
+        new("config_fingerprint", ColumnType.Text), new("model_type", ColumnType.Text), new("factor_names", ColumnType.Json),
+        new("annualized_return", ColumnType.Real), new("max_drawdown", ColumnType.Real), new("information_ratio", ColumnType.Real),
+        new("ic", ColumnType.Real), new("ic_ir", ColumnType.Real), new("rank_ic", ColumnType.Real), new("decision", ColumnType.Boolean),
+        new("metrics", ColumnType.Json), new("summary_texts", ColumnType.Json), new("paths", ColumnType.Json),
+    ]);
+
+    public static CatalogTable For(CatalogKind kind) => kind switch
+    {
+        CatalogKind.Factor => Factor,
+        CatalogKind.Model => Model,
+        CatalogKind.Strategy => Strategy,
+        _ => Loop,
+    };
+
+    public static readonly IReadOnlyList<CatalogTable> All = [Factor, Model, Strategy, Loop];
+
+    /// <summary>The record's natural key as text, for messages and duplicate detection.</summary>
+    public string KeyOf(IReadOnlyDictionary<string, object?> values) => string.Join("/", Key.Select(k => values[k]?.ToString() ?? "∅"));
+
+    /// <summary>Maps a record onto the columns; missing fields become null. Returns an error text when the key is incomplete.</summary>
+    public (Dictionary<string, object?> Values, string ContentHash, string? Error) Map(JsonElement record)
+    {
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var c in Columns)
+            values[c.Name] = record.ValueKind == JsonValueKind.Object && record.TryGetProperty(c.JsonField, out var v) ? Convert(v, c.Type) : null;
+        ApplyLegacyFallbacks(record, values);
+        var canonical = CanonicalJson.Canonical(System.Text.Json.Nodes.JsonNode.Parse(record.GetRawText()));
+        var missing = Key.Where(k => values[k] is null or "").ToList();
+        return (values, FileDigest.Sha256OfText(canonical), missing.Count > 0 ? $"record has no {string.Join(", ", missing)}" : null);
+    }
+
+    // Catalogs written by the Python tools lack RdBridge's ids; derive them the way RdBridge would.
+    private void ApplyLegacyFallbacks(JsonElement record, Dictionary<string, object?> values)
+    {
+        if (Kind == CatalogKind.Factor && values["factor_id"] is null && values["name"] is string name)
+        {
+            var source = values["source"] as string ?? "rdagent_generated";
+            values["source"] = source;
+            var expression = values["expression"] as string
+                ?? (record.TryGetProperty("formula_hint", out var fh) && fh.ValueKind == JsonValueKind.String ? fh.GetString() : null);
+            var basis = expression is not null ? "expr:" + string.Concat(expression.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant() : "name:" + name;
+            var fingerprint = FileDigest.Sha256OfText(source + "|" + basis);
+            values["factor_id"] = "factor_" + fingerprint[..16];
+            values["fingerprint"] ??= fingerprint;
+        }
+        if (Kind == CatalogKind.Model && values["model_id"] is null && values["task_run_id"] is string tr && values["loop_id"] is long l)
+            values["model_id"] = $"model_{tr}_{l}";
+        if (Kind == CatalogKind.Strategy && record.TryGetProperty("workspace_example", out var ex) && ex.ValueKind == JsonValueKind.Object)
+            foreach (var link in LinkColumns)
+                if (values[link.Name] is null && ex.TryGetProperty(link.Name, out var v))
+                    values[link.Name] = Convert(v, link.Type);
+    }
+
+    private static object? Convert(JsonElement v, ColumnType type) => v.ValueKind switch
+    {
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        _ => type switch
+        {
+            ColumnType.Json => v.GetRawText(),
+            ColumnType.Integer => v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var l) ? l
+                : v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), out var ls) ? ls : null,
+            ColumnType.Real => v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null,
+            ColumnType.Boolean => v.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Number => v.GetDouble() != 0,
+                JsonValueKind.String => v.GetString() is "1" or "true" or "True",
+                _ => null,
+            },
+            _ => v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText(),
+        },
+    };
+}

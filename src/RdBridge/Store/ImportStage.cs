@@ -1,0 +1,71 @@
+using RdBridge.Catalogs;
+using RdBridge.IO;
+using RdBridge.Pipeline;
+
+namespace RdBridge.Store;
+
+/// <summary>
+/// Step 4 of the guide: copy the catalogs into <c>AIstock/rdagent_data/</c> (4.1) and upsert them into the AIstock
+/// database (4.2), all four catalogs in one transaction.
+/// </summary>
+public sealed class ImportStage(RunContext context)
+{
+    public (StageReport Report, IReadOnlyList<ImportSummary> Summaries) Run(string? catalogDirectory = null)
+    {
+        var report = new StageReport("import");
+        var settings = context.Settings;
+        var from = catalogDirectory ?? settings.CatalogDirectory;
+        var to = settings.AistockCatalogDirectory;
+        var present = CatalogFile.All.Where(k => File.Exists(Path.Combine(from, CatalogFile.FileName(k)))).ToList();
+        if (present.Count == 0)
+        {
+            report.Aborted = $"no catalog files in '{from}'; run 'rdbridge export' first or pass --catalogs DIR";
+            report.Problem("catalogs", from, report.Aborted);
+            return (report, []);
+        }
+        foreach (var kind in CatalogFile.All.Except(present))
+            report.Problem(CatalogFile.FileName(kind), Path.Combine(from, CatalogFile.FileName(kind)), "catalog file is missing; it is not imported");
+
+        // 4.1: the AIstock side keeps its own copy of what it imported.
+        if (Path.GetFullPath(from) != Path.GetFullPath(to))
+        {
+            foreach (var kind in present)
+            {
+                var src = Path.Combine(from, CatalogFile.FileName(kind));
+                var dst = Path.Combine(to, CatalogFile.FileName(kind));
+                if (File.Exists(dst) && FileDigest.Sha256OfFile(dst) == FileDigest.Sha256OfFile(src)) { report.Add("catalog copies unchanged"); continue; }
+                AtomicFile.Write(dst, s => { using var input = File.OpenRead(src); input.CopyTo(s); });
+                report.Add("catalog copies written");
+            }
+        }
+
+        var summaries = new List<ImportSummary>();
+        using var store = AistockStores.Open(settings);
+        using (var session = store.BeginImport())
+        {
+            foreach (var kind in present)
+            {
+                var path = Path.Combine(to, CatalogFile.FileName(kind));
+                try
+                {
+                    var summary = session.Import(kind, CatalogReader.ReadRecords(path, kind));
+                    summaries.Add(summary);
+                    var name = CatalogFile.ListName(kind);
+                    report.Add($"{name} inserted", summary.Inserted);
+                    report.Add($"{name} updated", summary.Updated);
+                    report.Add($"{name} unchanged", summary.Unchanged);
+                    report.Add($"{name} skipped", summary.Skipped);
+                    foreach (var reason in summary.SkipReasons) report.Note(reason);
+                    foreach (var failure in summary.Failures) report.Problem(CatalogFile.FileName(kind), path, failure);
+                }
+                catch (FormatException e)
+                {
+                    report.Problem(CatalogFile.FileName(kind), path, $"{e.Message}; nothing from this file was imported");
+                    summaries.Add(new ImportSummary(kind, 0, 0, 0, 0, [], [e.Message]));
+                }
+            }
+            session.Commit();
+        }
+        return (report, summaries);
+    }
+}
