@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using RdBridge.Configuration;
+using RdBridge.IO;
+using RdBridge.Pipeline;
+
+namespace RdBridge.Backup;
+
+/// <summary>
+/// Step 1.1 of the guide: a timestamped snapshot of the registry (SQLite online backup, consistent while RD-Agent
+/// writes), the bundle folder and the strategies library. A snapshot identical to the latest one is not kept.
+/// </summary>
+public sealed class BackupStage(RdBridgeSettings settings)
+{
+    private const string StateFile = "backup_state.json";
+
+    public StageReport Run()
+    {
+        var report = new StageReport("backup");
+        Directory.CreateDirectory(settings.BackupDirectory);
+        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture);
+        var temp = Path.Combine(settings.BackupDirectory, $".{stamp}.partial");
+        var final = Path.Combine(settings.BackupDirectory, stamp);
+        try
+        {
+            Directory.CreateDirectory(temp);
+            var registryCopy = Path.Combine(temp, "registry.sqlite");
+            using (var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = settings.RegistryPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+            using (var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = registryCopy, Pooling = false }.ToString()))
+            {
+                source.Open();
+                target.Open();
+                source.BackupDatabase(target);
+            }
+            var bundles = CopyTree(settings.BundleDirectory, Path.Combine(temp, "production_bundles"));
+            var library = CopyTree(settings.StrategiesLibRoot, Path.Combine(temp, "rd-strategies-lib"));
+            var state = new Dictionary<string, string>
+            {
+                ["registry_sha256"] = FileDigest.Sha256OfFile(registryCopy),
+                ["bundles"] = bundles,
+                ["strategies_lib"] = library,
+            };
+            var latest = Directory.EnumerateDirectories(settings.BackupDirectory).Where(d => !Path.GetFileName(d).StartsWith('.')).Order(StringComparer.Ordinal).LastOrDefault();
+            if (latest is not null && File.Exists(Path.Combine(latest, StateFile))
+                && JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(latest, StateFile))) is { } previous
+                && previous.Count == state.Count && previous.All(kv => state.GetValueOrDefault(kv.Key) == kv.Value))
+            {
+                report.Add("unchanged since latest backup");
+                report.Note($"nothing changed since {latest}; no new backup kept");
+                return report;
+            }
+            File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state));
+            Directory.Move(temp, final);
+            report.Add("backups written");
+            report.Note($"backup at {final}");
+            return report;
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    /// <summary>Copies a folder (if it exists) and returns a digest of its listing (path, size, sha256).</summary>
+    private static string CopyTree(string from, string to)
+    {
+        if (!Directory.Exists(from)) return "absent";
+        var listing = new System.Text.StringBuilder();
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var rel = Path.GetRelativePath(from, file);
+            if (Path.GetFileName(file).StartsWith('.') && file.EndsWith(".tmp", StringComparison.Ordinal)) continue;
+            var dst = Path.Combine(to, rel);
+            Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
+            File.Copy(file, dst);
+            listing.Append(rel).Append('|').Append(new FileInfo(file).Length).Append('|').Append(FileDigest.Sha256OfFile(dst)).Append('\n');
+        }
+        return FileDigest.Sha256OfText(listing.ToString());
+    }
+}

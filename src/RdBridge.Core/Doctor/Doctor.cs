@@ -1,0 +1,88 @@
+using RdBridge.Configuration;
+using RdBridge.Registry;
+using RdBridge.Store;
+
+namespace RdBridge.Doctor;
+
+/// <summary>One thing doctor looked at: whether it is fine, what it saw, and how to fix it when it is not.</summary>
+public sealed record Finding(string Item, bool Ok, string Detail, string? Fix = null);
+
+/// <summary>The guide's 前置条件检查: directories, the registry and its schema, path mapping, the AIstock database.</summary>
+public static class Doctor
+{
+    public static IReadOnlyList<Finding> Run(RdBridgeSettings s, bool fix)
+    {
+        var findings = new List<Finding>
+        {
+            Dir("RD-Agent root", s.RdAgentRoot, "set rdagent.root in rdbridge.json to the RD-Agent-main folder"),
+            Dir("log folder", s.LogRoot, "set rdagent.logRoot if RD-Agent logs elsewhere", required: false),
+            Dir("workspace folder", s.WorkspaceRoot, "set rdagent.workspaceRoot if workspaces live elsewhere", required: false),
+            Dir("AIstock root", s.AistockRoot, "create it or set aistock.root in rdbridge.json"),
+        };
+        if (!File.Exists(s.RegistryPath))
+            findings.Add(new Finding("registry", false, $"'{s.RegistryPath}' does not exist", "set rdagent.registry in rdbridge.json"));
+        else
+        {
+            try
+            {
+                using var registry = RegistryDatabase.Open(s.RegistryPath, writable: fix);
+                var gaps = registry.AuditSchema();
+                if (gaps.Count > 0 && fix)
+                {
+                    var applied = RegistrySchema.Migrate(registry.Connection);
+                    findings.Add(new Finding("registry schema", true, $"migrated: {string.Join("; ", applied)} (nothing dropped)"));
+                }
+                else
+                    findings.Add(gaps.Count == 0
+                        ? new Finding("registry schema", true, $"{s.RegistryPath}: all {RegistrySchema.Tables.Count} tables and their columns present")
+                        : new Finding("registry schema", false, string.Join("; ", gaps), "run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)"));
+                if (registry.TableExists("loops"))
+                    findings.Add(new Finding("registry content", true, $"{registry.Count("task_runs")} task runs, {registry.Count("loops")} loops, {registry.Count("workspaces")} workspaces"));
+                if (registry.TableExists("workspaces")) findings.Add(PathMapping(registry, s));
+            }
+            catch (RegistryException e) { findings.Add(new Finding("registry", false, e.Message)); }
+        }
+        if (s.AistockDatabaseIsPostgres)
+            findings.Add(new Finding("AIstock database", false, "PostgreSQL is configured but not supported by this build", "use a SQLite path for aistock.database"));
+        else
+        {
+            try
+            {
+                using var store = new SqliteAistockStore(s.AistockDatabase);
+                var applied = store.Migrate();
+                findings.Add(new Finding("AIstock database", true, $"{store.Describe}{(applied.Count > 0 ? $" (created schema v{string.Join(",", applied)})" : ", schema current")}"));
+            }
+            catch (Exception e) when (e is StoreException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+            {
+                findings.Add(new Finding("AIstock database", false, e.Message, "check aistock.database and that its folder is writable"));
+            }
+        }
+        return findings;
+    }
+
+    private static Finding Dir(string item, string path, string fix, bool required = true) =>
+        Directory.Exists(path) ? new Finding(item, true, path)
+            : new Finding(item, !required, $"'{path}' does not exist", required ? fix : null);
+
+    private static Finding PathMapping(RegistryDatabase registry, RdBridgeSettings s)
+    {
+        using var cmd = registry.Connection.CreateCommand();
+        cmd.CommandText = "SELECT workspace_path FROM workspaces ORDER BY workspace_id LIMIT 200";
+        using var reader = cmd.ExecuteReader();
+        int total = 0, missing = 0;
+        string? firstProblem = null;
+        while (reader.Read())
+        {
+            total++;
+            var mapped = s.PathMap.Map(reader.IsDBNull(0) ? null : reader.GetString(0));
+            if (mapped.Local is null || !Directory.Exists(mapped.Local))
+            {
+                missing++;
+                firstProblem ??= mapped.Problem ?? $"'{mapped.Stored}' maps to '{mapped.Local}', which does not exist";
+            }
+        }
+        return missing == 0
+            ? new Finding("path map", true, $"{total} sampled workspace paths all resolve")
+            : new Finding("path map", false, $"{missing} of {total} sampled workspace paths do not resolve; first: {firstProblem}", "add or correct a pathMap entry in rdbridge.json");
+    }
+}
