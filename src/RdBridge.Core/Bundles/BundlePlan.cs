@@ -49,9 +49,10 @@ public static class BundlePlan
         {
             var rel = Path.GetRelativePath(root, entry.FullName).Replace('\\', '/');
             var bundlePath = $"{prefix}/{rel}";
-            if (entry.LinkTarget is { } target)
+            if (entry.LinkTarget is not null)
             {
-                skipped.Add(new SkippedFile(bundlePath, $"symbolic link to {target}"));
+                // The target is machine-specific (absolute), so it stays out of the manifest to keep bundles reproducible.
+                skipped.Add(new SkippedFile(bundlePath, "symbolic link, not followed"));
                 continue;
             }
             if (entry is DirectoryInfo sub)

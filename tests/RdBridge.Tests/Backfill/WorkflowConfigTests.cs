@@ -1,0 +1,82 @@
+using RdBridge.Backfill;
+
+namespace RdBridge.Tests.Backfill;
+
+public class WorkflowConfigTests
+{
+    public static TheoryData<string, string> RealConfigs => new()
+    {
+        { "rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_baseline.yaml", "LGBModel" },
+        { "rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors.yaml", "LGBModel" },
+        { "rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors_sota_model.yaml", "GeneralPTNN" },
+        { "rdagent/rdagent/scenarios/qlib/experiment/model_template/conf_baseline_factors_model.yaml", "GeneralPTNN" },
+        { "rdagent/rdagent/scenarios/qlib/experiment/model_template/conf_sota_factors_model.yaml", "GeneralPTNN" },
+        { "rdagent/test/utils/env_tpl/conf.yaml", "LGBModel" },
+        { "qlib/examples/benchmarks/LightGBM/workflow_config_lightgbm_Alpha158.yaml", "LGBModel" },
+        { "qlib/examples/benchmarks/XGBoost/workflow_config_xgboost_Alpha158.yaml", "XGBModel" },
+        { "qlib/examples/benchmarks/GRU/workflow_config_gru_Alpha158.yaml", "GRU" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RealConfigs))]
+    public void Real_configs_parse_with_model_and_topk_dropout_strategy(string fixture, string modelClass)
+    {
+        var config = WorkflowConfig.Load(Paths.Fixture(fixture));
+        Assert.Equal(modelClass, WorkflowConfig.Text(config.Model?["class"]));
+        Assert.Equal("TopkDropoutStrategy", WorkflowConfig.Text(config.Strategy?["class"]));
+        Assert.Equal("50", WorkflowConfig.Text(config.Strategy?["kwargs"]?["topk"]));
+        Assert.Equal("5", WorkflowConfig.Text(config.Strategy?["kwargs"]?["n_drop"]));
+        Assert.NotNull(config.Backtest?["account"]);
+    }
+
+    [Fact]
+    public void Unrendered_jinja_takes_its_defaults()
+    {
+        var config = WorkflowConfig.Load(Paths.Fixture("rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors.yaml"));
+        Assert.Equal("2008-01-01", WorkflowConfig.Text(config.Get("task.dataset.kwargs.segments.train")?[0]));
+        Assert.Equal("2014-12-31", WorkflowConfig.Text(config.Get("task.dataset.kwargs.segments.train")?[1]));
+        Assert.Null(config.Get("port_analysis_config.backtest.end_time"));
+        Assert.Contains("train_start", config.Defaulted);
+        Assert.True(config.LoadsGeneratedFactors);
+        // {{ feature_names }} becomes RD-Agent's default Alpha20 set.
+        Assert.Equal(20, config.BaseFeatures().Count);
+    }
+
+    [Fact]
+    public void Model_template_lists_its_twenty_base_features_with_expressions()
+    {
+        var config = WorkflowConfig.Load(Paths.Fixture("rdagent/rdagent/scenarios/qlib/experiment/model_template/conf_sota_factors_model.yaml"));
+        var features = config.BaseFeatures();
+        Assert.Equal(20, features.Count);
+        Assert.Equal(("RESI5", "Resi($close, 5)/$close"), features[0]);
+        Assert.Equal(Alpha20.Factors.Select(f => f.Name), features.Select(f => f.Name));
+        var processors = config.HandlerKwargs?["infer_processors"]?.AsArray().Select(p => WorkflowConfig.Text(p?["class"])).ToList();
+        Assert.Equal(["RobustZScoreNorm", "Fillna"], processors!);
+    }
+
+    [Fact]
+    public void Invalid_yaml_says_which_file_and_line()
+    {
+        var e = Assert.Throws<FormatException>(() => WorkflowConfig.Parse("task:\n  model: [unclosed\n", "conf_x.yaml"));
+        Assert.Contains("conf_x.yaml", e.Message);
+    }
+
+    [Theory]
+    [InlineData("Corr($close, Log($volume+1), 60)", new[] { "close", "volume" }, 60)]
+    [InlineData("($high-$low)/$open", new[] { "open", "high", "low" }, 1)]
+    [InlineData("Ref($close, 60)/$close", new[] { "close" }, 60)]
+    public void Input_schema_comes_from_the_expression(string expression, string[] fields, int lookback)
+    {
+        var schema = InputSchema.FromExpression(expression);
+        Assert.Equal(fields, schema.RequiredFields);
+        Assert.Equal(lookback, schema.LookbackDays);
+    }
+
+    [Fact]
+    public void Input_schema_of_code_uses_the_windows_in_the_code_not_the_name()
+    {
+        var schema = InputSchema.FromCode("x = df['$close'].rolling(window=15).mean() / df['$volume'].shift(3)", "Momentum_10D");
+        Assert.Equal(["close", "volume"], schema.RequiredFields);
+        Assert.Equal(15, schema.LookbackDays);
+    }
+}

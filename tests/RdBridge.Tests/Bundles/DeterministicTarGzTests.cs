@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+using RdBridge.Bundles;
+
+namespace RdBridge.Tests.Bundles;
+
+public class DeterministicTarGzTests
+{
+    private static byte[] Build(params (string Name, string Content)[] entries)
+    {
+        using var ms = new MemoryStream();
+        using (var tar = new DeterministicTarGz(ms))
+        {
+            foreach (var (name, content) in entries)
+            {
+                var bytes = Encoding.UTF8.GetBytes(content);
+                tar.AddStream(name, new MemoryStream(bytes), bytes.Length);
+            }
+            tar.Finish();
+        }
+        return ms.ToArray();
+    }
+
+    private static readonly (string, string)[] Entries =
+    [
+        ("manifest.json", "{}"),
+        ("workspaces/a/" + new string('x', 120) + "/long.txt", "long name"),
+        ("workspaces/a/因子说明.md", "中文"),
+        ("workspaces/a/mlruns/1/2/metrics/IC", "1751362200000 0.04 0\n"),
+    ];
+
+    [Fact]
+    public void The_same_entries_give_the_same_bytes()
+    {
+        Assert.Equal(Build(Entries), Build(Entries));
+    }
+
+    [Fact]
+    public void Gzip_header_has_no_name_no_time_and_a_fixed_os()
+    {
+        var bytes = Build(Entries);
+        Assert.Equal(new byte[] { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff }, bytes[..10]);
+    }
+
+    [Fact]
+    public void Long_and_non_ascii_names_round_trip_through_a_standard_reader()
+    {
+        using var gz = new GZipStream(new MemoryStream(Build(Entries)), CompressionMode.Decompress);
+        using var reader = new TarReader(gz);
+        var names = new List<string>();
+        while (reader.GetNextEntry() is { } e)
+        {
+            names.Add(e.Name);
+            Assert.Equal(DeterministicTarGz.FixedMtime, e.ModificationTime.ToUnixTimeSeconds());
+            Assert.Equal(0, e.Uid);
+        }
+        Assert.Equal(Entries.Select(e => e.Item1), names);
+    }
+
+    [Fact]
+    public void Gnu_tar_lists_the_archive()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["b.tar.gz"], Build(Entries));
+        var psi = new ProcessStartInfo("tar", ["-tzf", dir["b.tar.gz"]]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var listing = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        Assert.Contains("workspaces/a/因子说明.md", listing);
+        Assert.Contains("/long.txt", listing);
+    }
+
+    [Fact]
+    public void A_file_that_changes_size_while_packed_is_refused()
+    {
+        using var ms = new MemoryStream();
+        using var tar = new DeterministicTarGz(ms);
+        Assert.Throws<IOException>(() => tar.AddStream("x", new MemoryStream(new byte[10]), 20));
+    }
+}
