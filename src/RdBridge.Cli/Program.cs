@@ -66,8 +66,6 @@ public static class Program
     private sealed record Io(TextWriter Out, TextWriter Err);
 
     /// <summary>Runs a verb, turning configuration and usage problems into exit code 2 with the message that says what to change.</summary>
-    private static Action<ParseResult, Func<ParseResult, int>> Guard(Io io) => (_, _) => { };
-
     private static int Guarded(Io io, Func<int> body)
     {
         try { return body(); }

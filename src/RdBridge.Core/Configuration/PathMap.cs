@@ -69,17 +69,11 @@ public sealed partial class PathMap
             if (OperatingSystem.IsWindows())
                 return new MappedPath(stored, Path.GetFullPath(canonical), null);
             return new MappedPath(stored, null,
-                $"'{stored}' is a Windows path and no pathMap entry covers it; add one to rdbridge.json, e.g. \"pathMap\": {{ \"{SuggestPrefix(canonical)}\": \"/local/path\" }}");
+                $"'{stored}' is a Windows path and no pathMap entry covers it; add one to rdbridge.json, e.g. \"pathMap\": {{ \"{string.Join('/', canonical.Split('/').Take(3))}\": \"/local/path\" }}");
         }
         if (canonical.StartsWith('/'))
             return new MappedPath(stored, canonical, null);
         return new MappedPath(stored, Path.GetFullPath(Path.Combine(_baseDirectory, canonical)), null);
-    }
-
-    private static string SuggestPrefix(string canonical)
-    {
-        var parts = canonical.Split('/');
-        return string.Join('/', parts.Take(Math.Min(parts.Length, 3))).ToUpperInvariant()[..1] + string.Join('/', parts.Take(Math.Min(parts.Length, 3)))[1..];
     }
 
     private static bool StartsWithSegment(string path, string prefix)

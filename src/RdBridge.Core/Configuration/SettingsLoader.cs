@@ -96,16 +96,13 @@ public static class SettingsLoader
         var children = section.GetChildren().ToList();
         if (children.Count == 0)
         {
-            yield return (RestoreColons(section.Path["pathMap:".Length..]), section.Value);
+            yield return (section.Path["pathMap:".Length..], section.Value);
             yield break;
         }
         foreach (var child in children)
             foreach (var item in Flatten(child))
                 yield return item;
     }
-
-    // "F:/Dev" comes back from the configuration system as path "F:/Dev" split at ':' and re-joined with ':'.
-    private static string RestoreColons(string key) => key;
 
     public static bool LooksLikeConnectionString(string value) =>
         value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)

@@ -425,7 +425,8 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                 }
             }
             var last = store.LastSyncRun(successfulOnly: false);
-            var lastText = last is null ? "no sync run recorded yet" : $"last run #{last.Id} ({last.Mode}) {last.Status}";
+            if (last?.Status == "running") last = store.LastSyncRun(successfulOnly: true) ?? last;
+            var lastText = last is null ? "no sync run recorded yet" : last.Status == "running" ? $"run #{last.Id} ({last.Mode}) in progress" : $"last run #{last.Id} ({last.Mode}) {last.Status}";
             return (stale.Count == 0 && last?.Status != "failed", stale.Count == 0 ? $"every exported record is in the database, current; {lastText}" : $"{stale.Count} records missing or outdated, e.g. {string.Join("; ", stale.Take(3))}; {lastText}");
         });
         Add("fn.no_duplicates", "function", "重复同步不会产生重复数据 / repeated sync creates no duplicates", () =>

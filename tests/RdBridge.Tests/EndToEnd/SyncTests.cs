@@ -1,0 +1,65 @@
+using Microsoft.Data.Sqlite;
+
+namespace RdBridge.Tests.EndToEnd;
+
+/// <summary>The guide's 增量补充: new loops appear in the registry after init; sync brings them over, and only them.</summary>
+public class SyncTests
+{
+    private static void Exec(string db, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={db};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static long Scalar(string db, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={db};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    [Fact]
+    public void Sync_adds_a_loop_that_finished_after_init_and_a_repeated_sync_adds_nothing()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var s = sample.Settings;
+        // Hold back loop 0 (which always has results), as if RD-Agent had not finished it yet.
+        Exec(s.RegistryPath, "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;");
+        var (code, output, _) = sample.Cli("init");
+        Assert.True(code == 0, output);
+        var loopsBefore = Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog");
+
+        Exec(s.RegistryPath, $"INSERT INTO loops SELECT * FROM held_loops; UPDATE loops SET updated_at_utc = '{DateTime.UtcNow.AddSeconds(5):yyyy-MM-ddTHH:mm:ss.fffZ}' WHERE loop_id = 0;");
+        (code, output, _) = sample.Cli("sync");
+        Assert.True(code == 0, output);
+        Assert.Contains("1 built", output); // only the new loop gets a bundle; the others are untouched
+        Assert.DoesNotContain("rebuilt", output);
+        Assert.Equal(loopsBefore + 1, Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog"));
+        var tr = (string)new SqliteCommand("SELECT task_run_id FROM loops WHERE loop_id = 0", Open(s.RegistryPath)).ExecuteScalar()!;
+        Assert.True(File.Exists(Path.Combine(s.AssetCacheDirectory, $"bundle_{tr}_0", "manifest.json")));
+        Assert.Contains("1 loops inserted", output);
+
+        (code, output, _) = sample.Cli("sync");
+        Assert.Equal(0, code);
+        Assert.Contains("nothing changed", output);
+        Assert.Equal(loopsBefore + 1, Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog"));
+        Assert.Equal(0, Scalar(s.AistockDatabase, "SELECT count(*) FROM (SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY 1, 2 HAVING count(*) > 1)"));
+
+        (code, output, _) = sample.Cli("sync-status");
+        Assert.Equal(0, code);
+        Assert.Contains("\"status\": \"succeeded\"", output);
+        Assert.Contains("\"mode\": \"sync\"", output);
+    }
+
+    private static SqliteConnection Open(string db)
+    {
+        var c = new SqliteConnection($"Data Source={db};Pooling=False");
+        c.Open();
+        return c;
+    }
+}
