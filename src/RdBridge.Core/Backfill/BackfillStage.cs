@@ -28,6 +28,7 @@ public sealed class BackfillStage(RunContext context)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             report.Add("loops");
+            if (report.Get("loops") % 500 == 0) context.Progress($"[backfill] … {report.Get("loops")} loops so far");
             if (options.Mode == BackfillMode.MaterializePending
                 && loop.MaterializationStatus is not (null or "" or "pending" or "failed"))
             {

@@ -33,6 +33,13 @@ public sealed class SyncPipeline(RunContext context)
         var stages = new List<StageReport>();
         void Done(StageReport r) { stages.Add(r); onStage?.Invoke(r); }
 
+        var doctor = new StageReport("doctor");
+        foreach (var finding in RdBridge.Doctor.Doctor.Run(settings, fix: false))
+        {
+            doctor.Add(finding.Ok ? "checks passed" : "checks failed");
+            if (!finding.Ok) doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
+        }
+        Done(doctor);
         using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
         using var store = AistockStores.Open(settings);
         if (mode == "sync" && since is null && store.LastSyncRun(successfulOnly: true) is { } last
@@ -62,7 +69,7 @@ public sealed class SyncPipeline(RunContext context)
             Done(new ImportStage(context).Run().Report);
             store.UpdateSyncRun(runId, "sync-assets");
             Done(new AssetSyncStage(context).Run());
-            stages.Insert(0, backup);
+            stages.Insert(1, backup);
             store.UpdateSyncRun(runId, "verify");
             var verify = new Checklist(settings, deep: false).Run();
             var result = new PipelineResult(stages, verify, runId);
