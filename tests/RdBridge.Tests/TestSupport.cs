@@ -52,3 +52,40 @@ public static class Paths
     public static string Shared => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
     public static string Fixture(string relative) => Path.Combine(Shared, "fixtures", "real", relative);
 }
+
+/// <summary>Plain SQL against a real SQLite file, for tests that check or change rows the way a user would.</summary>
+public static class Db
+{
+    private static Microsoft.Data.Sqlite.SqliteConnection Open(string path)
+    {
+        var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        c.Open();
+        return c;
+    }
+
+    public static void Exec(string path, string sql)
+    {
+        using var c = Open(path);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    public static List<object?[]> Rows(string path, string sql)
+    {
+        using var c = Open(path);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (r.Read())
+        {
+            var row = new object?[r.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    public static long Scalar(string path, string sql) => Convert.ToInt64(Rows(path, sql)[0][0]);
+}

@@ -84,7 +84,7 @@ public static class ArtifactSet
     /// <summary>Inserts or updates the rows that differ; returns how many rows changed.</summary>
     public static int Upsert(RegistryDatabase registry, SqliteTransaction tx, LoopRow loop, IReadOnlyList<Artifact> artifacts)
     {
-        var now = BackfillStage.Now();
+        var now = UtcText.Now();
         var changed = 0;
         foreach (var a in artifacts)
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using RdBridge.IO;
 using RdBridge.Pipeline;
 using RdBridge.Registry;
@@ -121,7 +120,7 @@ public sealed class BackfillStage(RunContext context)
             if (resultOnDisk && !loop.HasResult)
             {
                 using var cmd = registry.Command(tx, "UPDATE loops SET has_result = 1, updated_at_utc = $now WHERE task_run_id = $tr AND loop_id = $loop",
-                    ("$now", Now()), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
+                    ("$now", UtcText.Now()), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
                 marked = cmd.ExecuteNonQuery() > 0;
             }
             changed = ArtifactSet.Upsert(registry, tx, loop, artifacts);
@@ -156,11 +155,9 @@ public sealed class BackfillStage(RunContext context)
             using var cmd = registry.Command(tx, """
                 UPDATE loops SET materialization_status = $s, materialization_error = $e, materialization_updated_at_utc = $now
                 WHERE task_run_id = $tr AND loop_id = $loop
-                """, ("$s", status), ("$e", error is null ? null : error.Length > 512 ? error[..512] : error), ("$now", Now()),
+                """, ("$s", status), ("$e", error is null ? null : error.Length > 512 ? error[..512] : error), ("$now", UtcText.Now()),
                 ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
             return cmd.ExecuteNonQuery();
         });
     }
-
-    internal static string Now() => DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

@@ -200,7 +200,7 @@ public sealed class BundleStage(RunContext context)
 
     private static int RecordBundle(RegistryDatabase db, Microsoft.Data.Sqlite.SqliteTransaction tx, LoopRow loop, string path, string digest, string sha, long size, int count, IReadOnlyList<FactorRow> factors)
     {
-        var now = BackfillStage.Now();
+        var now = UtcText.Now();
         // A stale row from another loop must not hold this bundle id (it is unique).
         using (var cmd = db.Command(tx, "DELETE FROM production_bundles WHERE bundle_id = $b AND NOT (task_run_id = $tr AND loop_id = $loop)",
             ("$b", loop.BundleId), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId))) cmd.ExecuteNonQuery();

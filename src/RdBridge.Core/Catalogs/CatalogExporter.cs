@@ -115,17 +115,14 @@ public sealed class CatalogExporter(RunContext context)
             factorNames.Add(name);
             var source = (string?)f["source"] ?? "rdagent_generated";
             var expression = (string?)f["expression"];
-            var basis = expression is not null ? "expr:" + string.Concat(expression.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant()
-                : f["code_fingerprint"] is { } cf ? "code:" + (string?)cf
-                : "name:" + name;
-            var fingerprint = FileDigest.Sha256OfText(source + "|" + basis);
+            var fingerprint = FactorIdentity.Fingerprint(source, expression, (string?)f["code_fingerprint"], name);
             var provenance = Ids(lw);
             provenance["metrics"] = metrics.DeepClone();
             if (!factors.TryGetValue(fingerprint, out var agg))
             {
                 var record = new JsonObject
                 {
-                    ["factor_id"] = "factor_" + fingerprint[..16],
+                    ["factor_id"] = FactorIdentity.FactorId(fingerprint),
                     ["name"] = name,
                     ["source"] = source,
                     ["expression"] = expression,

@@ -92,9 +92,8 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
             values["source"] = source;
             var expression = values["expression"] as string
                 ?? (record.TryGetProperty("formula_hint", out var fh) && fh.ValueKind == JsonValueKind.String ? fh.GetString() : null);
-            var basis = expression is not null ? "expr:" + string.Concat(expression.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant() : "name:" + name;
-            var fingerprint = FileDigest.Sha256OfText(source + "|" + basis);
-            values["factor_id"] = "factor_" + fingerprint[..16];
+            var fingerprint = FactorIdentity.Fingerprint(source, expression, null, name);
+            values["factor_id"] = FactorIdentity.FactorId(fingerprint);
             values["fingerprint"] ??= fingerprint;
         }
         if (Kind == CatalogKind.Model && values["model_id"] is null && values["task_run_id"] is string tr && values["loop_id"] is long l)

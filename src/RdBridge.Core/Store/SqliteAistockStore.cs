@@ -85,7 +85,7 @@ public sealed class SqliteAistockStore : IAistockStore
                 mark.Transaction = tx;
                 mark.CommandText = "INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)";
                 mark.Parameters.AddWithValue("$v", version);
-                mark.Parameters.AddWithValue("$t", Now());
+                mark.Parameters.AddWithValue("$t", IO.UtcText.Now());
                 mark.ExecuteNonQuery();
             }
             tx.Commit();
@@ -145,7 +145,7 @@ public sealed class SqliteAistockStore : IAistockStore
             var skipReasons = new List<string>();
             var failures = new List<string>();
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            var now = Now();
+            var now = IO.UtcText.Now();
             foreach (var record in records)
             {
                 var (values, hash, error) = table.Map(record);
@@ -215,7 +215,7 @@ public sealed class SqliteAistockStore : IAistockStore
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = "INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) VALUES ($m, 'running', 'starting', $t, $s) RETURNING id";
         cmd.Parameters.AddWithValue("$m", mode);
-        cmd.Parameters.AddWithValue("$t", Now());
+        cmd.Parameters.AddWithValue("$t", IO.UtcText.Now());
         cmd.Parameters.AddWithValue("$s", (object?)since ?? DBNull.Value);
         return (long)cmd.ExecuteScalar()!;
     }
@@ -234,7 +234,7 @@ public sealed class SqliteAistockStore : IAistockStore
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = "UPDATE rdbridge_sync_runs SET status = $st, stage = 'finished', finished_at = $t, counts = $c, errors = $e WHERE id = $id";
         cmd.Parameters.AddWithValue("$st", status);
-        cmd.Parameters.AddWithValue("$t", Now());
+        cmd.Parameters.AddWithValue("$t", IO.UtcText.Now());
         cmd.Parameters.AddWithValue("$c", countsJson);
         cmd.Parameters.AddWithValue("$e", errorsJson);
         cmd.Parameters.AddWithValue("$id", id);
@@ -262,8 +262,6 @@ public sealed class SqliteAistockStore : IAistockStore
         cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
     }
-
-    internal static string Now() => DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     public void Dispose() => _connection.Dispose();
 }

@@ -7,24 +7,12 @@ public class FaultTests
 {
     private static (string TaskRun, long Loop, string WorkspaceId)[] LoopsWithResults(Sample sample)
     {
-        using var c = new SqliteConnection($"Data Source={sample.Settings.RegistryPath};Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 1, 2";
-        using var r = cmd.ExecuteReader();
-        var list = new List<(string, long, string)>();
-        while (r.Read()) list.Add((r.GetString(0), r.GetInt64(1), r.GetString(2)));
+        var list = Db.Rows(sample.Settings.RegistryPath, "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 1, 2")
+            .Select(r => ((string)r[0]!, (long)r[1]!, (string)r[2]!)).ToList();
         return [.. list];
     }
 
-    private static void Exec(Sample sample, string sql)
-    {
-        using var c = new SqliteConnection($"Data Source={sample.Settings.RegistryPath};Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
+    private static void Exec(Sample sample, string sql) => Db.Exec(sample.Settings.RegistryPath, sql);
 
     [Fact]
     public void A_missing_workspace_is_reported_with_ids_and_path_and_the_other_loops_are_bundled()

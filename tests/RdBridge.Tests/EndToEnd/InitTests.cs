@@ -24,22 +24,7 @@ public class InitTests
         return list;
     }
 
-    private static List<object?[]> Rows(string db, string sql)
-    {
-        using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        using var r = cmd.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (r.Read())
-        {
-            var row = new object?[r.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
-    }
+    private static List<object?[]> Rows(string db, string sql) => Db.Rows(db, sql);
 
     [Fact]
     public void Init_on_a_sample_passes_verification_with_full_coverage()

@@ -5,23 +5,8 @@ namespace RdBridge.Tests.EndToEnd;
 /// <summary>The guide's 增量补充: new loops appear in the registry after init; sync brings them over, and only them.</summary>
 public class SyncTests
 {
-    private static void Exec(string db, string sql)
-    {
-        using var c = new SqliteConnection($"Data Source={db};Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
-
-    private static long Scalar(string db, string sql)
-    {
-        using var c = new SqliteConnection($"Data Source={db};Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return Convert.ToInt64(cmd.ExecuteScalar());
-    }
+    private static void Exec(string db, string sql) => Db.Exec(db, sql);
+    private static long Scalar(string db, string sql) => Db.Scalar(db, sql);
 
     [Fact]
     public void Sync_adds_a_loop_that_finished_after_init_and_a_repeated_sync_adds_nothing()
@@ -40,7 +25,7 @@ public class SyncTests
         Assert.Contains("1 built", output); // only the new loop gets a bundle; the others are untouched
         Assert.DoesNotContain("rebuilt", output);
         Assert.Equal(loopsBefore + 1, Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog"));
-        var tr = (string)new SqliteCommand("SELECT task_run_id FROM loops WHERE loop_id = 0", Open(s.RegistryPath)).ExecuteScalar()!;
+        var tr = (string)Db.Rows(s.RegistryPath, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
         Assert.True(File.Exists(Path.Combine(s.AssetCacheDirectory, $"bundle_{tr}_0", "manifest.json")));
         Assert.Contains("1 loops inserted", output);
 
@@ -54,12 +39,5 @@ public class SyncTests
         Assert.Equal(0, code);
         Assert.Contains("\"status\": \"succeeded\"", output);
         Assert.Contains("\"mode\": \"sync\"", output);
-    }
-
-    private static SqliteConnection Open(string db)
-    {
-        var c = new SqliteConnection($"Data Source={db};Pooling=False");
-        c.Open();
-        return c;
     }
 }

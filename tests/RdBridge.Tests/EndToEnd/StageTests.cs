@@ -1,0 +1,142 @@
+using System.Text.Json;
+
+namespace RdBridge.Tests.EndToEnd;
+
+/// <summary>Each stage run on its own, as the guide's steps are.</summary>
+public class StageTests
+{
+    private static string Snapshot(string root) => string.Join("\n", Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+        .Where(f => !f.EndsWith("-wal") && !f.EndsWith("-shm")).Order().Select(f => $"{f}|{new FileInfo(f).Length}|{File.GetLastWriteTimeUtc(f).Ticks}"));
+
+    [Fact]
+    public void Backfill_dry_run_and_check_write_nothing()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var s = sample.Settings;
+        var before = Snapshot(s.RdAgentRoot);
+        var registry = string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r)));
+        var (code, output, _) = sample.Cli("backfill", "--all-task-runs", "--dry-run");
+        Assert.Equal(0, code);
+        Assert.Contains("files to write", output);
+        (code, output, _) = sample.Cli("backfill", "--mode", "check");
+        Assert.Equal(0, code);
+        Assert.Contains("loops missing metadata", output);
+        Assert.Equal(before, Snapshot(s.RdAgentRoot));
+        Assert.Equal(registry, string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r))));
+    }
+
+    [Fact]
+    public void Backfill_writes_metadata_derived_from_the_workspace_files()
+    {
+        using var sample = new Sample(taskRuns: 2, loops: 3);
+        var s = sample.Settings;
+        Assert.Equal(0, sample.Cli("backfill", "--all-task-runs").Code);
+        var ws = Db.Rows(s.RegistryPath, "SELECT w.workspace_id, l.action FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1");
+        foreach (var row in ws)
+        {
+            var dir = Path.Combine(s.WorkspaceRoot, (string)row[0]!);
+            var csv = File.ReadAllLines(Path.Combine(dir, "qlib_res.csv")).Skip(1).Select(l => l.Split(',')).ToDictionary(p => p[0], p => double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+            using var perf = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_perf.json")));
+            var metrics = perf.RootElement.GetProperty("metrics");
+            Assert.Equal(csv["IC"], metrics.GetProperty("ic").GetDouble());
+            Assert.Equal(csv["1day.excess_return_with_cost.annualized_return"], metrics.GetProperty("annualized_return").GetDouble());
+            Assert.Equal(csv["1day.excess_return_with_cost.information_ratio"], metrics.GetProperty("information_ratio").GetDouble());
+            using var model = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "model_meta.json")));
+            Assert.Equal((string)row[1]! == "factor" ? "LGBModel" : "GeneralPTNN", model.RootElement.GetProperty("model_type").GetString());
+            Assert.Contains("DropnaLabel", model.RootElement.GetProperty("preprocess_config").GetRawText());
+            Assert.EndsWith("params.pkl", model.RootElement.GetProperty("model_artifacts").GetProperty("model_files")[0].GetString());
+            using var factors = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_meta.json")));
+            var list = factors.RootElement.GetProperty("factors").EnumerateArray().ToList();
+            Assert.Contains(list, f => f.GetProperty("name").GetString() == "RESI5" && f.GetProperty("input_schema").GetProperty("lookback_days").GetInt32() == 5);
+            if ((string)row[1]! == "factor")
+            {
+                var generated = list.Where(f => f.GetProperty("source").GetString() == "rdagent_generated").ToList();
+                Assert.NotEmpty(generated);
+                foreach (var g in generated)
+                {
+                    var name = g.GetProperty("name").GetString()!;
+                    var window = int.Parse(name[(name.LastIndexOf('_') + 1)..^1]);
+                    Assert.Equal(window, g.GetProperty("input_schema").GetProperty("lookback_days").GetInt32());
+                    Assert.StartsWith("[", g.GetProperty("description_cn").GetString());
+                }
+            }
+            using var strategy = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "strategy_meta.json")));
+            Assert.Equal(5, strategy.RootElement.GetProperty("portfolio_config").GetProperty("kwargs").GetProperty("n_drop").GetInt32());
+        }
+        // Artifacts carry sha256 and size; a re-run writes no row.
+        Assert.Equal(0, Db.Scalar(s.RegistryPath, "SELECT count(*) FROM artifact_files WHERE sha256 IS NULL OR size_bytes IS NULL"));
+        var before = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM artifact_files");
+        var (_, output, _) = sample.Cli("backfill", "--all-task-runs", "--overwrite-json");
+        Assert.DoesNotContain("artifact rows written", output);
+        Assert.Equal(before, Db.Scalar(s.RegistryPath, "SELECT count(*) FROM artifact_files"));
+    }
+
+    [Fact]
+    public void Materialize_pending_moves_loops_to_done_or_failed_with_the_error_kept()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var s = sample.Settings;
+        var victim = Db.Rows(s.RegistryPath, "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' ORDER BY 2 DESC LIMIT 1")[0];
+        Directory.Delete(Path.Combine(s.WorkspaceRoot, (string)victim[2]!), true);
+        Assert.Equal(1, sample.Cli("backfill", "--mode", "materialize-pending").Code);
+        var states = Db.Rows(s.RegistryPath, "SELECT loop_id, materialization_status, materialization_error FROM loops ORDER BY loop_id");
+        foreach (var r in states)
+        {
+            if ((long)r[0]! == (long)victim[1]!) { Assert.Equal("failed", r[1]); Assert.Contains("missing", (string)r[2]!); }
+            else Assert.Equal("done", r[1]);
+        }
+        // Done loops are not redone.
+        var (_, output, _) = sample.Cli("backfill", "--mode", "materialize-pending");
+        Assert.Contains($"{states.Count - 1} already materialized", output);
+    }
+
+    [Fact]
+    public void Export_keeps_one_record_per_factor_with_every_loop_that_used_it()
+    {
+        using var sample = new Sample(taskRuns: 2, loops: 3);
+        Assert.Equal(0, sample.Cli("init").Code);
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_catalog.json")));
+        var factors = doc.RootElement.GetProperty("factors").EnumerateArray().ToList();
+        var resi5 = Assert.Single(factors, f => f.GetProperty("name").GetString() == "RESI5");
+        var loops = Db.Scalar(sample.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1");
+        Assert.Equal(loops, resi5.GetProperty("provenance").GetArrayLength());
+        Assert.Equal(loops, resi5.GetProperty("occurrences").GetInt32());
+        Assert.All(resi5.GetProperty("provenance").EnumerateArray(), p => Assert.StartsWith("bundle_", p.GetProperty("asset_bundle_id").GetString()));
+        Assert.Equal(factors.Count, factors.Select(f => f.GetProperty("factor_id").GetString()).Distinct().Count());
+    }
+
+    [Fact]
+    public void Backup_snapshots_the_registry_and_keeps_no_identical_second_copy()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        var (code, output, _) = sample.Cli("backup");
+        Assert.Equal(0, code);
+        var backups = Directory.GetDirectories(sample.Settings.BackupDirectory);
+        var only = Assert.Single(backups);
+        Assert.Equal(Db.Scalar(sample.Settings.RegistryPath, "SELECT count(*) FROM loops"), Db.Scalar(Path.Combine(only, "registry.sqlite"), "SELECT count(*) FROM loops"));
+        (code, output, _) = sample.Cli("backup");
+        Assert.Contains("no new backup kept", output);
+        Assert.Single(Directory.GetDirectories(sample.Settings.BackupDirectory));
+    }
+
+    [Fact]
+    public void Show_loop_resolves_every_link()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        Assert.Equal(0, sample.Cli("init").Code);
+        var loop = Db.Rows(sample.Settings.RegistryPath, "SELECT task_run_id, loop_id FROM loops WHERE has_result = 1 LIMIT 1")[0];
+        var (code, output, _) = sample.Cli("show", "loop", (string)loop[0]!, loop[1]!.ToString()!);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.True(doc.RootElement.GetProperty("workspace").GetProperty("ok").GetBoolean());
+        Assert.True(doc.RootElement.GetProperty("asset_bundle").GetProperty("archive_ok").GetBoolean());
+        Assert.True(doc.RootElement.GetProperty("asset_bundle").GetProperty("cached_ok").GetBoolean());
+        Assert.Equal($"bundle_{loop[0]}_{loop[1]}", doc.RootElement.GetProperty("catalog").GetProperty("asset_bundle_id").GetString());
+        Assert.True(doc.RootElement.GetProperty("factors").GetArrayLength() >= 20);
+        (code, _, _) = sample.Cli("show", "factor", "RESI5");
+        Assert.Equal(0, code);
+        (code, _, var err) = sample.Cli("show", "factor", "NoSuchFactor");
+        Assert.Equal(1, code);
+        Assert.Contains("NoSuchFactor", err);
+    }
+}
