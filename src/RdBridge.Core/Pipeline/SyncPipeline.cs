@@ -48,12 +48,13 @@ public sealed class SyncPipeline(RunContext context)
         var runId = store.StartSyncRun(mode, since?.ToString("o"));
 
         var backup = new StageReport("backup");
-        backup.Note("not needed: nothing was about to change");
+        var backedUp = false;
         context.OnFirstChange(() =>
         {
+            backedUp = true;
             var r = new BackupStage(settings).Run();
             foreach (var c in r.Counts) backup.Add(c.Key, c.Value);
-            backup.Note(r.Notes.LastOrDefault() ?? "");
+            foreach (var n in r.Notes) backup.Note($"{n} (taken just before the first change of this run)");
         });
 
         var selection = new LoopSelection { ChangedSince = since };
@@ -69,6 +70,7 @@ public sealed class SyncPipeline(RunContext context)
             Done(new ImportStage(context).Run().Report);
             store.UpdateSyncRun(runId, "sync-assets");
             Done(new AssetSyncStage(context).Run());
+            if (!backedUp) backup.Note("not needed: nothing was about to change");
             stages.Insert(1, backup);
             store.UpdateSyncRun(runId, "verify");
             var verify = new Checklist(settings, deep: false).Run();

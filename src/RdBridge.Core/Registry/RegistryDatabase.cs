@@ -39,6 +39,8 @@ public sealed class RegistryDatabase : IDisposable
             Pragma(connection, "PRAGMA busy_timeout = 10000");
             if (writable)
                 Pragma(connection, "PRAGMA journal_mode = WAL");
+                // As RD-Agent itself does: in WAL mode this keeps the database consistent without an fsync per commit.
+                Pragma(connection, "PRAGMA synchronous = NORMAL");
             Pragma(connection, "SELECT count(*) FROM sqlite_master");
         }
         catch (SqliteException e)
