@@ -60,3 +60,26 @@ public class PathMapTests
         Assert.Contains("rdagent.root", e.Message);
     }
 }
+
+/// <summary>Tests that change process environment variables run alone, so no other test sees them.</summary>
+[CollectionDefinition("process environment", DisableParallelization = true)]
+public class ProcessEnvironmentCollection;
+
+[Collection("process environment")]
+public class SettingsPrecedenceTests
+{
+    [Fact]
+    public void Environment_overrides_the_file_and_command_line_overrides_both()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["rdbridge.json"], """{ "rdagent": { "root": "R" }, "aistock": { "root": "A", "database": "file.db" } }""");
+        Environment.SetEnvironmentVariable("RDBRIDGE_AISTOCK__CATALOGS", "from-env");
+        try
+        {
+            var s = SettingsLoader.Load(dir["rdbridge.json"], [new("aistock:database", "cli.db")]);
+            Assert.Equal(Path.Combine(dir.Path, "A", "cli.db"), s.AistockDatabase);
+            Assert.Equal(Path.Combine(dir.Path, "A", "from-env"), s.AistockCatalogDirectory);
+        }
+        finally { Environment.SetEnvironmentVariable("RDBRIDGE_AISTOCK__CATALOGS", null); }
+    }
+}

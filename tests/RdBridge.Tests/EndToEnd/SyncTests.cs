@@ -41,3 +41,21 @@ public class SyncTests
         Assert.Contains("\"mode\": \"sync\"", output);
     }
 }
+
+public class LiveRegistryTests
+{
+    [Fact]
+    public void A_registry_where_rd_agent_never_set_has_result_is_bundled_from_the_files()
+    {
+        // The live RD-Agent workflow never sets has_result; backfill finds the results on disk.
+        using var sample = new Sample(taskRuns: 2, loops: 3);
+        var s = sample.Settings;
+        var withResults = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1");
+        Db.Exec(s.RegistryPath, "UPDATE loops SET has_result = 0");
+        var (code, output, _) = sample.Cli("init");
+        Assert.True(code == 0, output);
+        Assert.Contains($"{withResults} loops marked has_result", output);
+        Assert.Equal(withResults, Db.Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog"));
+        Assert.Equal(withResults, Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Count());
+    }
+}
