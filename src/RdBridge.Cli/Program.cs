@@ -79,6 +79,12 @@ public static class Program
             io.Err.WriteLine($"error: {e.Message}");
             return ItemFailures;
         }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("RDBRIDGE_DEBUG") is null)
+        {
+            // A defect in RdBridge, not in the input: say so plainly; RDBRIDGE_DEBUG=1 shows the stack trace.
+            io.Err.WriteLine($"error: RdBridge failed unexpectedly ({e.GetType().Name}: {e.Message}); please report it. Set RDBRIDGE_DEBUG=1 for the stack trace.");
+            return ItemFailures;
+        }
     }
 
     private static RdBridgeSettings Settings(ParseResult p)

@@ -75,7 +75,9 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             "bundle" => ("aistock_loop_catalog", "asset_bundle_id"),
             _ => throw new ArgumentException($"unknown kind '{kind}'; use loop, factor, model, strategy or bundle"),
         };
-        var rows = store.Query($"SELECT payload, task_run_id, loop_id FROM {table} WHERE {column} = $k OR ({column} <> $k AND $kind = 'factor' AND factor_id = $k) ORDER BY task_run_id, loop_id", ("$k", key), ("$kind", kind));
+        // A factor is found by name or by factor_id; the others by their id.
+        var where = kind == "factor" ? "name = $k OR factor_id = $k" : $"{column} = $k";
+        var rows = store.Query($"SELECT payload, task_run_id, loop_id FROM {table} WHERE {where} ORDER BY task_run_id, loop_id", ("$k", key));
         if (rows.Count == 0) throw new KeyNotFoundException($"no {kind} '{key}' in the AIstock database; run 'rdbridge init' or check the name");
         var matches = new JsonArray();
         foreach (var r in rows)

@@ -135,6 +135,13 @@ public class StageTests
         Assert.True(doc.RootElement.GetProperty("factors").GetArrayLength() >= 20);
         (code, _, _) = sample.Cli("show", "factor", "RESI5");
         Assert.Equal(0, code);
+        foreach (var (kind, key) in new[] { ("bundle", $"bundle_{loop[0]}_{loop[1]}"), ("strategy", $"strategy_{loop[0]}_{loop[1]}") })
+        {
+            (code, output, _) = sample.Cli("show", kind, key);
+            Assert.True(code == 0, output);
+            using var record = JsonDocument.Parse(output);
+            Assert.Equal($"bundle_{loop[0]}_{loop[1]}", record.RootElement.GetProperty("matches")[0].GetProperty("asset_bundle_id").GetString());
+        }
         (code, _, var err) = sample.Cli("show", "factor", "NoSuchFactor");
         Assert.Equal(1, code);
         Assert.Contains("NoSuchFactor", err);
