@@ -18,16 +18,15 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary, IRe
 {
     public bool IsUsable => Primary is not null && Primary.Exists;
 
-    /// <summary>What the loop researched: the registry's action, else what its workspace holds.</summary>
-    public string Kind
+    /// <summary>What the loop researched: the registry's action, else what its workspace holds (decided once, in <see cref="Resolve"/>).</summary>
+    public string Kind { get; private init; } = "factor";
+
+    private static string KindOf(LoopRow loop, LocatedWorkspace? primary)
     {
-        get
-        {
-            if (Loop.Action is "factor" or "model") return Loop.Action;
-            if (Primary?.Row.ExperimentType is "factor" or "model") return Primary.Row.ExperimentType;
-            if (Primary?.Local is { } dir && Directory.Exists(dir) && Directory.EnumerateFiles(dir, "conf_*model*.yaml").Any()) return "model";
-            return "factor";
-        }
+        if (loop.Action is "factor" or "model") return loop.Action;
+        if (primary?.Row.ExperimentType is "factor" or "model") return primary.Row.ExperimentType;
+        if (primary?.Local is { } dir && Directory.Exists(dir) && Directory.EnumerateFiles(dir, "conf_*model*.yaml").Any()) return "model";
+        return "factor";
     }
 
     public static LoopWorkspaces Resolve(RegistryDatabase registry, PathMap map, LoopRow loop)
@@ -37,7 +36,7 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary, IRe
         if (rows.Count == 0)
         {
             problems.Add($"loop {loop.Key} has no row in the workspaces table; RD-Agent did not record its workspace, so it cannot be bundled");
-            return new LoopWorkspaces(loop, null, [], problems);
+            return new LoopWorkspaces(loop, null, [], problems) { Kind = KindOf(loop, null) };
         }
         var usable = rows.Where(r => r.IsUsable).ToList();
         var experiment = usable.Where(r => r.IsExperiment).ToList();
@@ -60,6 +59,6 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary, IRe
             .ToList();
         foreach (var sub in subs.Where(s => !s.Exists))
             problems.Add($"loop {loop.Key} sub-workspace {sub.Row.WorkspaceId} is missing: '{sub.Local ?? sub.Path.Problem}'");
-        return new LoopWorkspaces(loop, primary, subs.Where(s => s.Exists).ToList(), problems);
+        return new LoopWorkspaces(loop, primary, subs.Where(s => s.Exists).ToList(), problems) { Kind = KindOf(loop, primary) };
     }
 }
