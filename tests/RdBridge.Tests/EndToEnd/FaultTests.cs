@@ -124,19 +124,32 @@ public class FaultTests
     }
 
     [Fact]
-    public void Doctor_fix_migrates_an_old_registry_without_losing_rows()
+    public void The_oldest_registry_schema_is_audited_refused_and_migrated_without_losing_rows()
     {
+        // The first registry the Python tools wrote: no log_dir, no materialization, bundle or sync columns,
+        // no params_json, no factor_registry and no production_bundles.
         using var sample = new Sample(taskRuns: 1, loops: 2);
-        Exec(sample, "DROP TABLE production_bundles");
-        Exec(sample, "ALTER TABLE loops DROP COLUMN log_dir");
-        var (code, output, err) = sample.Cli("bundle");
+        var db = sample.Settings.RegistryPath;
+        Exec(sample, "DROP TABLE production_bundles; DROP TABLE factor_registry;");
+        foreach (var column in new[] { "log_dir", "materialization_status", "materialization_error", "materialization_updated_at_utc", "asset_bundle_id", "is_solidified", "sync_status", "updated_at_utc" })
+            Exec(sample, $"ALTER TABLE loops DROP COLUMN {column}");
+        Exec(sample, "ALTER TABLE task_runs DROP COLUMN params_json");
+        var loopsBefore = Db.Rows(db, "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2").Select(r => string.Join("|", r)).ToList();
+
+        var (code, output, err) = sample.Cli("backfill");
         Assert.Equal(2, code);
         Assert.Contains("doctor --fix", err);
         (code, output, _) = sample.Cli("doctor");
         Assert.Equal(1, code);
         Assert.Contains("loops.log_dir", output);
+        Assert.Contains("table production_bundles is missing", output);
         (code, output, _) = sample.Cli("doctor", "--fix");
+        Assert.Equal(0, code);
         Assert.Contains("migrated", output);
-        Assert.Equal(0, sample.Cli("init").Code);
+        Assert.Equal(loopsBefore, Db.Rows(db, "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2").Select(r => string.Join("|", r)).ToList());
+        (code, output, _) = sample.Cli("doctor");
+        Assert.Equal(0, code);
+        (code, output, _) = sample.Cli("init");
+        Assert.True(code == 0, output);
     }
 }
