@@ -98,10 +98,45 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
         }
         if (Kind == CatalogKind.Model && values["model_id"] is null && values["task_run_id"] is string tr && values["loop_id"] is long l)
             values["model_id"] = $"model_{tr}_{l}";
+        if (Kind == CatalogKind.Loop && record.TryGetProperty("metrics", out var metrics) && metrics.ValueKind == JsonValueKind.Object
+            && CanonicalMetrics(metrics) is { } canonical)
+        {
+            values["metrics"] = canonical.ToJsonString();
+            foreach (var (column, key) in new[] { ("annualized_return", "annualized_return"), ("max_drawdown", "max_drawdown"), ("information_ratio", "information_ratio"), ("ic", "ic"), ("ic_ir", "icir"), ("rank_ic", "rank_ic") })
+                if (values[column] is null && canonical[key] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<double>(out var d)) values[column] = d;
+        }
+        // The Python tools called the information ratio "sharpe".
+        if (Kind == CatalogKind.Loop && values["information_ratio"] is null && record.TryGetProperty("sharpe", out var sharpe) && sharpe.ValueKind == JsonValueKind.Number)
+            values["information_ratio"] = sharpe.GetDouble();
         if (Kind == CatalogKind.Strategy && record.TryGetProperty("workspace_example", out var ex) && ex.ValueKind == JsonValueKind.Object)
             foreach (var link in LinkColumns)
                 if (values[link.Name] is null && ex.TryGetProperty(link.Name, out var v))
                     values[link.Name] = Convert(v, link.Type);
+    }
+
+    /// <summary>
+    /// Metrics in Qlib's own names, or in the shape an older exporter produced by reading <c>qlib_res.csv</c> sideways
+    /// (<c>{"Unnamed: 0": "&lt;metric&gt;", "0": value}</c>), turned into RdBridge's canonical names; null when they already are.
+    /// </summary>
+    internal static System.Text.Json.Nodes.JsonObject? CanonicalMetrics(JsonElement metrics)
+    {
+        var byQlibName = Backfill.QlibMetrics.CanonicalNames.ToDictionary(c => c.QlibName, c => c.Canonical);
+        var result = new System.Text.Json.Nodes.JsonObject();
+        var nameProperty = metrics.TryGetProperty("Unnamed: 0", out var n) ? n : metrics.TryGetProperty("", out var e) ? e : default;
+        if (nameProperty.ValueKind == JsonValueKind.String && metrics.TryGetProperty("0", out var value) && value.ValueKind == JsonValueKind.Number)
+        {
+            var name = nameProperty.GetString()!.Trim();
+            result[byQlibName.GetValueOrDefault(name, name)] = value.GetDouble();
+            return result;
+        }
+        var changed = false;
+        foreach (var p in metrics.EnumerateObject())
+        {
+            var key = byQlibName.GetValueOrDefault(p.Name.Trim(), p.Name);
+            changed |= key != p.Name;
+            result[key] = System.Text.Json.Nodes.JsonNode.Parse(p.Value.GetRawText());
+        }
+        return changed ? result : null;
     }
 
     private static object? Convert(JsonElement v, ColumnType type) => v.ValueKind switch

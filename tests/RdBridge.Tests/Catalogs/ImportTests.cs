@@ -51,6 +51,23 @@ public class ImportTests
     }
 
     [Fact]
+    public void Sideways_qlib_res_metrics_of_the_python_loop_catalog_are_read_by_metric_name()
+    {
+        using var dir = new TempDir();
+        using var store = new SqliteAistockStore(dir["aistock.db"]);
+        store.Migrate();
+        using (var session = store.BeginImport())
+        {
+            session.Import(CatalogKind.Loop, CatalogReader.ReadRecords(Path.Combine(ForkCatalogs, "loop_catalog.json"), CatalogKind.Loop));
+            session.Commit();
+        }
+        var metrics = (string)store.Query("SELECT metrics FROM aistock_loop_catalog WHERE task_run_id = '95fde9f8cec7490580a12a992457dfd7' AND loop_id = 0")[0][0]!;
+        using var doc = System.Text.Json.JsonDocument.Parse(metrics);
+        Assert.Equal(0.9220809085731948, doc.RootElement.GetProperty("annualized_return_without_cost").GetDouble());
+        Assert.False(doc.RootElement.TryGetProperty("Unnamed: 0", out _));
+    }
+
+    [Fact]
     public void Python_factor_catalog_gets_stable_factor_ids()
     {
         using var dir = new TempDir();
