@@ -17,6 +17,8 @@ public sealed class DeterministicTarGz : IDisposable
 
     private readonly Stream _output;
     private readonly DeflateStream _deflate;
+    // Tar headers and padding are 512-byte writes; coalescing them keeps calls into zlib few and large.
+    private readonly BufferedStream _buffered;
     private readonly Crc32 _crc = new();
     private long _uncompressed;
     private readonly byte[] _buffer = new byte[128 * 1024];
@@ -28,6 +30,7 @@ public sealed class DeterministicTarGz : IDisposable
         // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): the same on every machine.
         _output.Write([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
         _deflate = new DeflateStream(_output, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
+        _buffered = new BufferedStream(_deflate, 256 * 1024);
     }
 
     public void AddBytes(string name, ReadOnlySpan<byte> content)
@@ -127,7 +130,7 @@ public sealed class DeterministicTarGz : IDisposable
     {
         _crc.Append(data);
         _uncompressed += data.Length;
-        _deflate.Write(data);
+        _buffered.Write(data);
     }
 
     /// <summary>Writes the end-of-archive blocks and the gzip trailer.</summary>
@@ -136,6 +139,7 @@ public sealed class DeterministicTarGz : IDisposable
         if (_finished) return;
         _finished = true;
         Write(new byte[Block * 2]);
+        _buffered.Flush();
         _deflate.Dispose();
         Span<byte> trailer = stackalloc byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer[..4], _crc.GetCurrentHashAsUInt32());
@@ -143,5 +147,9 @@ public sealed class DeterministicTarGz : IDisposable
         _output.Write(trailer);
     }
 
-    public void Dispose() => _deflate.Dispose();
+    public void Dispose()
+    {
+        _buffered.Dispose();
+        _deflate.Dispose();
+    }
 }
