@@ -68,12 +68,16 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                     if (loop.HasResult) expected.Add(new ExpectedLoop(loop, LoopWorkspaces.Resolve(registry, settings.PathMap, loop)));
                 RdAgentSide(registry, expected);
             }
-            var catalogs = ReadCatalogs(settings.CatalogDirectory);
+            var catalogs = new Catalogs(settings.CatalogDirectory).Load();
             Add("rd.catalog_bundle_ids", "rdagent", "Catalog JSON 文件包含 asset_bundle_id 字段 / catalogs carry asset_bundle_id", () =>
             {
                 if (catalogs.Error is not null) return (false, catalogs.Error);
-                var missing = catalogs.Records.SelectMany(kv => kv.Value.Where(r => string.IsNullOrEmpty(Str(r, "asset_bundle_id"))).Select(r => $"{kv.Key}:{Describe(r)}")).ToList();
-                return (missing.Count == 0, missing.Count == 0 ? $"{catalogs.Records.Sum(kv => kv.Value.Count)} records in 4 catalogs, all with asset_bundle_id" : $"{missing.Count} records without asset_bundle_id, e.g. {string.Join(", ", missing.Take(3))}");
+                long missing = 0;
+                var examples = new List<string>();
+                foreach (var k in CatalogFile.All)
+                    foreach (var r in catalogs.Stream(k).Where(r => string.IsNullOrEmpty(Str(r, "asset_bundle_id"))))
+                        if (missing++ < 3) examples.Add($"{k}:{Describe(r)}");
+                return (missing == 0, missing == 0 ? $"{catalogs.Counts.Values.Sum()} records in 4 catalogs, all with asset_bundle_id" : $"{missing} records without asset_bundle_id, e.g. {string.Join(", ", examples)}");
             });
             AistockSide(store, storeError, catalogs, expected);
             Linkage(registry, store, catalogs, expected);
@@ -160,20 +164,39 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
         });
     }
 
-    private sealed record Catalogs(Dictionary<CatalogKind, List<JsonElement>> Records, string? Error);
-
-    private static Catalogs ReadCatalogs(string dir)
+    /// <summary>
+    /// The exported catalogs, read as streams: only the loop records (one per loop with results) are kept in memory;
+    /// factors, models and strategies are read again, one record at a time, by each check that needs them.
+    /// </summary>
+    private sealed class Catalogs(string dir)
     {
-        var records = new Dictionary<CatalogKind, List<JsonElement>>();
-        var errors = new List<string>();
-        foreach (var kind in CatalogFile.All)
+        public Dictionary<CatalogKind, long> Counts { get; } = [];
+        public List<JsonElement> Loops { get; private set; } = [];
+        public string? Error { get; private set; }
+        private readonly HashSet<CatalogKind> _readable = [];
+
+        public Catalogs Load()
         {
-            var path = Path.Combine(dir, CatalogFile.FileName(kind));
-            if (!File.Exists(path)) { errors.Add($"{CatalogFile.FileName(kind)} missing in {dir}"); records[kind] = []; continue; }
-            try { records[kind] = CatalogReader.ReadRecords(path, kind).ToList(); }
-            catch (FormatException e) { errors.Add(e.Message); records[kind] = []; }
+            var errors = new List<string>();
+            foreach (var kind in CatalogFile.All)
+            {
+                var path = Path.Combine(dir, CatalogFile.FileName(kind));
+                Counts[kind] = 0;
+                if (!File.Exists(path)) { errors.Add($"{CatalogFile.FileName(kind)} missing in {dir}"); continue; }
+                try
+                {
+                    if (kind == CatalogKind.Loop) Loops = CatalogReader.ReadRecords(path, kind).ToList();
+                    Counts[kind] = kind == CatalogKind.Loop ? Loops.Count : CatalogReader.ReadRecords(path, kind).LongCount();
+                    _readable.Add(kind);
+                }
+                catch (FormatException e) { errors.Add(e.Message); }
+            }
+            Error = errors.Count == 0 ? null : string.Join("; ", errors);
+            return this;
         }
-        return new Catalogs(records, errors.Count == 0 ? null : string.Join("; ", errors));
+
+        public IEnumerable<JsonElement> Stream(CatalogKind kind) =>
+            !_readable.Contains(kind) ? [] : kind == CatalogKind.Loop ? Loops : CatalogReader.ReadRecords(Path.Combine(dir, CatalogFile.FileName(kind)), kind);
     }
 
     private void AistockSide(IAistockStore? store, string? storeError, Catalogs catalogs, List<ExpectedLoop> expected)
@@ -191,7 +214,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             }
             return (bad.Count == 0, bad.Count == 0 ? $"4 catalogs in {settings.AistockCatalogDirectory}, same as exported" : string.Join("; ", bad));
         });
-        var loopRecords = catalogs.Records.GetValueOrDefault(CatalogKind.Loop) ?? [];
+        var loopRecords = catalogs.Loops;
         Add("ai.bundle_cache", "aistock", "rdagent_assets/bundles 目录包含所有资产包 / the asset cache holds every bundle", () =>
         {
             var bad = new List<string>();
@@ -224,7 +247,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             var parts = new List<string>();
             foreach (var kind in CatalogFile.All)
             {
-                var inFile = catalogs.Records.GetValueOrDefault(kind)?.Count ?? 0;
+                var inFile = catalogs.Counts[kind];
                 var inDb = store.Count(kind);
                 parts.Add($"{CatalogFile.ListName(kind)} {inDb}/{inFile}");
                 if (inDb < inFile || inFile == 0 && kind == CatalogKind.Loop) bad.Add($"{CatalogFile.ListName(kind)}: {inDb} rows for {inFile} records");
@@ -252,7 +275,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
     private void Linkage(RegistryDatabase? registry, IAistockStore? store, Catalogs catalogs, List<ExpectedLoop> expected)
     {
         var byKey = expected.ToDictionary(e => (e.Loop.TaskRunId, e.Loop.LoopId));
-        var loopRecords = catalogs.Records.GetValueOrDefault(CatalogKind.Loop) ?? [];
+        var loopRecords = catalogs.Loops;
         Add("link.loop_workspace", "linkage", "Loop Catalog ↔ Workspace Path 关联正确 / each loop names its own workspace", () =>
         {
             var bad = new List<string>();
@@ -295,17 +318,18 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
         {
             Add(id, "linkage", title, () =>
             {
-                var records = catalogs.Records.GetValueOrDefault(kind) ?? [];
                 var bad = new List<string>();
-                foreach (var r in records)
+                long records = 0;
+                foreach (var r in catalogs.Stream(kind))
                 {
+                    records++;
                     var refs = new List<JsonElement> { r };
                     if (r.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array) refs.AddRange(prov.EnumerateArray());
                     foreach (var x in refs)
                         if (!loopKeys.Contains((Str(x, "task_run_id"), Long(x, "loop_id"), Str(x, "asset_bundle_id"))))
                             bad.Add($"{Describe(r)} → {Str(x, "task_run_id")}/{Long(x, "loop_id")}");
                 }
-                return (bad.Count == 0, bad.Count == 0 ? $"{records.Count} records each link to a loop of the loop catalog and its bundle" : $"{bad.Count} broken links, e.g. {string.Join("; ", bad.Take(3))}");
+                return (bad.Count == 0, bad.Count == 0 ? $"{records} records each link to a loop of the loop catalog and its bundle" : $"{bad.Count} broken links, e.g. {string.Join("; ", bad.Take(3))}");
             });
         }
         ToLoop("link.factor_loop", "Factor Catalog ↔ Loop Catalog 关联正确 / factors link to their loops", CatalogKind.Factor);
@@ -415,7 +439,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             foreach (var kind in CatalogFile.All)
             {
                 var table = CatalogTable.For(kind);
-                foreach (var r in catalogs.Records.GetValueOrDefault(kind) ?? [])
+                foreach (var r in catalogs.Stream(kind))
                 {
                     var (values, hash, error) = table.Map(r);
                     if (error is not null) continue;
