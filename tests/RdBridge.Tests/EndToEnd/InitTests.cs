@@ -166,7 +166,7 @@ public class InitTests
         using var sample = new Sample();
         Assert.Equal(0, sample.Cli("init").Code);
         var lib = sample.Settings.StrategiesLibRoot;
-        var script = "import json, rd_strategies_lib.generated as g\nout = {k: getattr(g, f)() for k, f in g.STRATEGY_FUNCTIONS.items()}\nprint(json.dumps(out))";
+        var script = "import json, rd_strategies_lib.generated as g\nout = {k: f() for k, f in g.STRATEGY_FUNCTIONS.items()}\nassert all(getattr(g, 'get_' + k + '_config')() == v for k, v in out.items())\nprint(json.dumps(out))";
         var psi = new ProcessStartInfo("python3", ["-c", script]) { WorkingDirectory = lib, RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEnd();
