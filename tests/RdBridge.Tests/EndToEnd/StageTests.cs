@@ -146,4 +146,29 @@ public class StageTests
         Assert.Equal(1, code);
         Assert.Contains("NoSuchFactor", err);
     }
+
+    [Fact]
+    public void Only_the_bundle_whose_workspace_changed_is_rebuilt_and_never_a_second_one()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var s = sample.Settings;
+        Assert.Equal(0, sample.Cli("init").Code);
+        var loops = Db.Rows(s.RegistryPath, "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 2");
+        var bundles = Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Order().ToDictionary(f => f, File.ReadAllBytes);
+        var changed = loops[0];
+        File.AppendAllText(Path.Combine(s.WorkspaceRoot, (string)changed[2]!, "README.md"), "edited by hand\n");
+        var (code, output, _) = sample.Cli("bundle");
+        Assert.Equal(0, code);
+        Assert.Contains("1 rebuilt", output);
+        Assert.Contains($"{loops.Count - 1} unchanged", output);
+        var target = Path.Combine(s.BundleDirectory, $"bundle_{changed[0]}_{changed[1]}.tar.gz");
+        foreach (var (path, bytes) in bundles)
+        {
+            if (path == target) Assert.NotEqual(bytes, File.ReadAllBytes(path));
+            else Assert.Equal(bytes, File.ReadAllBytes(path));
+        }
+        Assert.Equal(bundles.Count, Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Count());
+        Assert.Equal(loops.Count, Db.Scalar(s.RegistryPath, "SELECT count(*) FROM production_bundles"));
+        Assert.Empty(Directory.EnumerateFiles(s.BundleDirectory, "*.tmp"));
+    }
 }
