@@ -70,7 +70,7 @@ public sealed class BackfillStage(RunContext context)
     {
         var loop = lw.Loop;
         var dir = lw.Primary!.Local!;
-        var meta = LoopMetadata.Derive(lw);
+        var meta = LoopMetadata.Derive(lw, context.Settings.PathMap);
         foreach (var p in meta.Problems) report.Problem(loop.Key, dir, p);
 
         var resultOnDisk = File.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes));

@@ -10,7 +10,7 @@ public sealed record LoopMetadata(IReadOnlyList<(string FileName, JsonObject Con
 {
     public const string Version = "v1";
 
-    public static LoopMetadata Derive(LoopWorkspaces lw)
+    public static LoopMetadata Derive(LoopWorkspaces lw, Configuration.PathMap? map = null)
     {
         var loop = lw.Loop;
         var ws = lw.Primary ?? throw new InvalidOperationException("loop has no primary workspace");
@@ -118,13 +118,17 @@ public sealed record LoopMetadata(IReadOnlyList<(string FileName, JsonObject Con
 
         var feedback = Envelope();
         feedback["status"] = loop.Status;
-        feedback["decision"] = null;
-        feedback["hypothesis"] = null;
-        feedback["source"] = metrics is { IsEmpty: false } ? "metrics" : "registry";
+        var logged = map is null ? null : LoggedFeedback(loop, map, problems);
+        feedback["decision"] = logged?["decision"] is bool decided ? decided : null;
+        feedback["hypothesis"] = logged?["new_hypothesis"] as string;
+        feedback["source"] = logged is not null ? "log" : metrics is { IsEmpty: false } ? "metrics" : "registry";
         feedback["summary"] = new JsonObject
         {
-            ["execution"] = loop.ErrorMessage is { } err ? $"{loop.ErrorType ?? "error"}: {err}" : metrics is { IsEmpty: false } ? "backtest finished" : "no backtest result",
-            ["value_feedback"] = metrics is { IsEmpty: false } ? MetricsSentence(metrics) : null,
+            ["execution"] = logged?["observations"] as string
+                ?? (loop.ErrorMessage is { } err ? $"{loop.ErrorType ?? "error"}: {err}" : metrics is { IsEmpty: false } ? "backtest finished" : "no backtest result"),
+            ["value_feedback"] = logged?["hypothesis_evaluation"] as string ?? (metrics is { IsEmpty: false } ? MetricsSentence(metrics) : null),
+            ["shape_feedback"] = logged?["reason"] as string,
+            ["metrics"] = metrics is { IsEmpty: false } ? MetricsSentence(metrics) : null,
         };
         files.Add((WorkspaceFiles.Feedback, feedback));
 
@@ -181,6 +185,25 @@ public sealed record LoopMetadata(IReadOnlyList<(string FileName, JsonObject Con
         files.Add((WorkspaceFiles.StrategyMeta, strategy));
 
         return new LoopMetadata(files, metrics, problems);
+    }
+
+    /// <summary>The last <c>HypothesisFeedback</c> RD-Agent logged for the loop (<c>&lt;trace&gt;/Loop_N/feedback/feedback/&lt;pid&gt;/*.pkl</c>), if readable.</summary>
+    private static PickledObject? LoggedFeedback(Registry.LoopRow loop, Configuration.PathMap map, List<string> problems)
+    {
+        var trace = map.Map(loop.LogTracePath ?? loop.LogDir).Local;
+        var dir = trace is null ? null : Path.Combine(trace, $"Loop_{loop.LoopId}", "feedback", "feedback");
+        if (dir is null || !Directory.Exists(dir)) return null;
+        var file = Directory.EnumerateFiles(dir, "*.pkl", SearchOption.AllDirectories).Order(StringComparer.Ordinal).LastOrDefault();
+        if (file is null) return null;
+        try
+        {
+            return PickleReader.Read(File.ReadAllBytes(file)) as PickledObject;
+        }
+        catch (Exception e) when (e is FormatException or IOException or InvalidCastException or KeyNotFoundException or ArgumentOutOfRangeException)
+        {
+            problems.Add($"the logged feedback '{file}' cannot be read ({e.Message}); feedback.json falls back to the metrics");
+            return null;
+        }
     }
 
     public static JsonObject MetricsObject(QlibMetrics metrics) =>

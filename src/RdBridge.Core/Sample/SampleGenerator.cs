@@ -268,7 +268,8 @@ public sealed class SampleGenerator(SampleOptions options)
             var tag = step switch { "direct_exp_gen" => "hypothesis generation", "coding" => "coder result", "running" => "runner result", _ => "feedback" };
             var dir = Path.Combine(logDir, $"Loop_{loop}", step, tag, "12345");
             Directory.CreateDirectory(dir);
-            File.WriteAllBytes(Path.Combine(dir, $"2025-07-01_08-3{loop % 10}-12-123456.pkl"), PickledText($"{tag} of loop {loop}"));
+            var payload = step == "feedback" ? PickledFeedback(_rng.Next(2) == 0, loop) : PickledText($"{tag} of loop {loop}");
+            File.WriteAllBytes(Path.Combine(dir, $"2025-07-01_08-3{loop % 10}-12-123456.pkl"), payload);
         }
     }
 
@@ -280,6 +281,34 @@ public sealed class SampleGenerator(SampleOptions options)
         b.Add((byte)Math.Min(utf8.Length, 255));
         b.AddRange(utf8.Take(255));
         b.Add((byte)'.');
+        return b.ToArray();
+    }
+
+    // A protocol-4 pickle of RD-Agent's HypothesisFeedback: class by STACK_GLOBAL, an empty NEWOBJ, then BUILD with its __dict__.
+    private static byte[] PickledFeedback(bool decision, int loop)
+    {
+        var b = new List<byte> { 0x80, 0x04 };
+        void Str(string text)
+        {
+            var utf8 = Encoding.UTF8.GetBytes(text);
+            b.Add((byte)'X');
+            b.AddRange(BitConverter.GetBytes((uint)utf8.Length));
+            b.AddRange(utf8);
+            b.Add(0x94);
+        }
+        Str("rdagent.core.proposal");
+        Str("HypothesisFeedback");
+        b.Add(0x93); b.Add(0x94);
+        b.Add((byte)')'); b.Add(0x81); b.Add(0x94);
+        b.Add((byte)'}'); b.Add(0x94); b.Add((byte)'(');
+        Str("decision"); b.Add(decision ? (byte)0x88 : (byte)0x89);
+        Str("reason"); Str($"第{loop}轮：新因子与 SOTA 组合后 IC {(decision ? "提升" : "下降")}，回撤{(decision ? "可控" : "扩大")}。");
+        Str("observations"); Str($"本轮实现了假设中的因子，回测完成（loop {loop}）。");
+        Str("hypothesis_evaluation"); Str(decision ? "假设得到支持：价量因子提升了选股能力。" : "假设未得到支持：收益未超过 SOTA。");
+        Str("new_hypothesis"); Str("尝试加入资金流因子并与流动性因子交互。");
+        Str("acceptable"); b.Add(decision ? (byte)0x88 : (byte)0x89);
+        Str("exception"); b.Add((byte)'N');
+        b.Add((byte)'u'); b.Add((byte)'b'); b.Add((byte)'.');
         return b.ToArray();
     }
 
