@@ -315,15 +315,16 @@ public static class Program
     {
         var json = new Option<bool>("--json") { Description = "Print the verification as JSON at the end" };
         var since = new Option<DateTimeOffset?>("--since") { Description = "Only loops changed after this time (sync only; default: the last successful sync)" };
-        var cmd = new Command(mode, description) { json };
+        var wait = new Option<int>("--wait") { Description = "Seconds to wait for another running init/sync before refusing", DefaultValueFactory = _ => 30 };
+        var cmd = new Command(mode, description) { json, wait };
         if (mode == "sync") cmd.Options.Add(since);
-        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" ? p.GetValue(since) : null, p.GetValue(json))));
+        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" ? p.GetValue(since) : null, p.GetValue(json), TimeSpan.FromSeconds(Math.Max(0, p.GetValue(wait))))));
         return cmd;
     }
 
-    private static int RunPipeline(Io io, RunContext context, string mode, DateTimeOffset? since, bool json)
+    private static int RunPipeline(Io io, RunContext context, string mode, DateTimeOffset? since, bool json, TimeSpan? wait = null)
     {
-        var result = new SyncPipeline(context).Run(mode, since, r => Print(io, r));
+        var result = new SyncPipeline(context, wait).Run(mode, since, r => Print(io, r));
         var backup = result.Stages.First(s => s.Stage == "backup");
         Print(io, backup);
         if (result.Verify is { } v)

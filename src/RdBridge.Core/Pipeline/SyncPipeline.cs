@@ -25,9 +25,18 @@ public sealed record PipelineResult(IReadOnlyList<StageReport> Stages, VerifyRep
 /// <c>init</c> (完整初始化) and <c>sync</c> (增量补充): doctor's schema check → backup (taken just before the first change)
 /// → backfill → bundle → export → import → sync-assets → verify, recorded as one sync run.
 /// </summary>
-public sealed class SyncPipeline(RunContext context)
+public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 {
+    /// <summary>How long a second init/sync waits for the first before it refuses.</summary>
+    public TimeSpan LockWait { get; } = lockWait ?? TimeSpan.FromSeconds(30);
+
     public PipelineResult Run(string mode, DateTimeOffset? since, Action<StageReport>? onStage = null)
+    {
+        using var syncLock = SyncLock.Acquire(Path.Combine(context.Settings.AistockRoot, ".rdbridge-sync.lock"), LockWait);
+        return RunLocked(mode, since, onStage);
+    }
+
+    private PipelineResult RunLocked(string mode, DateTimeOffset? since, Action<StageReport>? onStage)
     {
         var settings = context.Settings;
         var stages = new List<StageReport>();
