@@ -98,6 +98,29 @@ public sealed record LoopMetadata(IReadOnlyList<(string FileName, JsonObject Con
                 ["tags"] = new JsonArray("rdagent"),
             });
         }
+        // Factors the run loaded from combined_factors_df.parquet (this loop's and the SOTA ones), found by column name.
+        var parquet = Path.Combine(dir, CombinedFactors.FileName);
+        if (File.Exists(parquet))
+        {
+            try
+            {
+                var known = factors.Select(f => (string?)f!["name"]).ToHashSet();
+                foreach (var name in CombinedFactors.Names(parquet).Where(n => !known.Contains(n)).Order(StringComparer.Ordinal))
+                    factors.Add(new JsonObject
+                    {
+                        ["name"] = name,
+                        ["source"] = "rdagent_generated",
+                        ["workspace_id"] = ws.Row.WorkspaceId,
+                        ["found_in"] = CombinedFactors.FileName,
+                        ["input_schema"] = InputSchema.FromCode("", name).ToJson(),
+                        ["tags"] = new JsonArray("rdagent", "sota"),
+                    });
+            }
+            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"{CombinedFactors.FileName} in workspace {ws.Row.WorkspaceId}: {e.Message}");
+            }
+        }
         var factorNames = factors.Select(f => (JsonNode?)JsonValue.Create((string)f!["name"]!)).ToArray();
 
         var files = new List<(string, JsonObject)>();

@@ -70,6 +70,7 @@ public sealed class SampleGenerator(SampleOptions options)
         Exec(db, tx, "INSERT INTO task_runs (task_run_id, scenario, status, created_at_utc, updated_at_utc, rdagent_version, log_trace_path) VALUES ($1,$2,'success',$3,$3,'0.8.0',$4)",
             taskRunId, scenario, Iso(start), Stored(t, $"log/{trace}"));
         var time = start;
+        var sota = new List<string>();
         for (var l = 0; l < options.LoopsPerTaskRun; l++)
         {
             var action = scenario switch { "FactorRDLoop" => "factor", "ModelRDLoop" => "model", _ => _rng.Next(2) == 0 ? "factor" : "model" };
@@ -96,6 +97,13 @@ public sealed class SampleGenerator(SampleOptions options)
                 else WriteModelCode(subDir);
             }
             WriteExperimentWorkspace(expDir, action, outcome == "result");
+            if (outcome == "result" && action == "factor")
+            {
+                // The run trains on the SOTA factors so far plus this loop's new ones.
+                var combined = sota.Concat(factorNames).Distinct().ToList();
+                Backfill.CombinedFactors.Write(Path.Combine(expDir, Backfill.CombinedFactors.FileName), combined, 16, _rng);
+                sota.AddRange(factorNames.Where(n => !sota.Contains(n)));
+            }
             WriteLog(logDir, l, outcome);
             var status = outcome == "failed" ? "failed" : "success";
             Exec(db, tx, "INSERT INTO loops (task_run_id, loop_id, action, status, has_result, started_at_utc, ended_at_utc, error_type, error_message, log_dir, updated_at_utc) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$7)",

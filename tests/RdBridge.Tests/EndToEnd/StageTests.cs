@@ -57,7 +57,8 @@ public class StageTests
                     var name = g.GetProperty("name").GetString()!;
                     var window = int.Parse(name[(name.LastIndexOf('_') + 1)..^1]);
                     Assert.Equal(window, g.GetProperty("input_schema").GetProperty("lookback_days").GetInt32());
-                    Assert.StartsWith("[", g.GetProperty("description_cn").GetString());
+                    if (g.TryGetProperty("code_path", out _)) Assert.StartsWith("[", g.GetProperty("description_cn").GetString());
+                    else Assert.Equal("combined_factors_df.parquet", g.GetProperty("found_in").GetString());
                 }
             }
             using var strategy = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "strategy_meta.json")));
@@ -69,6 +70,28 @@ public class StageTests
         var (_, output, _) = sample.Cli("backfill", "--all-task-runs", "--overwrite-json");
         Assert.DoesNotContain("artifact rows written", output);
         Assert.Equal(before, Db.Scalar(s.RegistryPath, "SELECT count(*) FROM artifact_files"));
+    }
+
+    [Fact]
+    public void Factors_read_from_the_combined_parquet_include_the_sota_factors_of_earlier_loops()
+    {
+        using var sample = new Sample(taskRuns: 2, loops: 5);
+        Assert.Equal(0, sample.Cli("backfill").Code);
+        var s = sample.Settings;
+        var rows = Db.Rows(s.RegistryPath, "SELECT w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1");
+        var parquetFactors = 0;
+        foreach (var row in rows)
+        {
+            var dir = Path.Combine(s.WorkspaceRoot, (string)row[0]!);
+            var parquet = Path.Combine(dir, "combined_factors_df.parquet");
+            if (!File.Exists(parquet)) continue;
+            var names = RdBridge.Backfill.CombinedFactors.Names(parquet);
+            using var meta = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_meta.json")));
+            var listed = meta.RootElement.GetProperty("factors").EnumerateArray().Select(f => f.GetProperty("name").GetString()!).ToHashSet();
+            Assert.All(names, n => Assert.Contains(n, listed));
+            parquetFactors += meta.RootElement.GetProperty("factors").EnumerateArray().Count(f => f.TryGetProperty("found_in", out _));
+        }
+        Assert.True(parquetFactors > 0, "no loop carried SOTA factors from an earlier loop");
     }
 
     [Fact]
