@@ -32,3 +32,39 @@ public class SyncLockTests
         Assert.Equal(0, sample.Cli("init").Code);
     }
 }
+
+public class RegistryConcurrencyTests
+{
+    [Fact]
+    public async Task Bundling_waits_for_rd_agent_holding_the_registry_write_lock_instead_of_failing()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        Assert.Equal(0, sample.Cli("backfill").Code);
+        using var rdAgent = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={sample.Settings.RegistryPath};Pooling=False");
+        rdAgent.Open();
+        using var tx = rdAgent.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: RD-Agent is writing
+        var run = Task.Run(() => sample.Cli("bundle"));
+        await Task.Delay(1500);
+        Assert.False(run.IsCompleted, "bundle finished while another writer held the registry lock");
+        tx.Commit();
+        var (code, output, err) = await run;
+        Assert.True(code == 0, output + err);
+        Assert.Contains("built", output);
+    }
+}
+
+public class StrategyFingerprintTests
+{
+    [Fact]
+    public void Identical_strategy_configurations_share_one_fingerprint_across_loops_and_runs()
+    {
+        using var a = new Sample(taskRuns: 2, loops: 3, seed: 5);
+        using var b = new Sample(taskRuns: 2, loops: 3, seed: 6);
+        Assert.Equal(0, a.Cli("init").Code);
+        Assert.Equal(0, b.Cli("init").Code);
+        string[] Fingerprints(Sample s) => Db.Rows(s.Settings.AistockDatabase, "SELECT DISTINCT config_fingerprint FROM aistock_strategy_catalog").Select(r => (string)r[0]!).ToArray();
+        var fa = Assert.Single(Fingerprints(a));
+        Assert.Equal(fa, Assert.Single(Fingerprints(b)));
+        Assert.True(Db.Scalar(a.Settings.AistockDatabase, "SELECT count(*) FROM aistock_strategy_catalog") > 1);
+    }
+}
