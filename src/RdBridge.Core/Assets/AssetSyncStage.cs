@@ -91,7 +91,7 @@ public sealed class AssetSyncStage(RunContext context)
                     return;
                 }
                 File.Move(temp, cached, overwrite: true);
-                AtomicFile.WriteBytes(cachedSidecar, System.Text.Encoding.ASCII.GetBytes($"{expected}  {id}{BundleStage.ArchiveSuffix}\n"));
+                BundleStage.WriteSidecar(cachedSidecar, expected, id);
                 report.Add("copied");
             }
             finally { AtomicFile.TryDelete(temp); }
@@ -102,7 +102,7 @@ public sealed class AssetSyncStage(RunContext context)
         try
         {
             var archived = SafeExtractor.ReadManifest(cached) ?? throw new UnsafeBundleException($"it has no {BundleManifest.FileName} first");
-            if (File.Exists(manifestPath) && File.ReadAllBytes(manifestPath).AsSpan().SequenceEqual(archived))
+            if (FileContent.Holds(manifestPath, archived))
             {
                 report.Add("extractions unchanged");
                 return;

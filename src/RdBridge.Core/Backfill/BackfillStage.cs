@@ -88,7 +88,7 @@ public sealed class BackfillStage(RunContext context)
                 report.Add("files kept (no --overwrite-json)");
                 continue;
             }
-            if (exists && new FileInfo(path).Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
+            if (exists && FileContent.Holds(path, bytes))
             {
                 report.Add("files unchanged");
                 continue;

@@ -89,7 +89,7 @@ public sealed class BundleStage(RunContext context)
         {
             context.BeforeChange();
             (archiveSha, size) = WriteArchive(archive, manifest, manifestBytes);
-            AtomicFile.WriteBytes(sidecar, System.Text.Encoding.ASCII.GetBytes($"{archiveSha}  {loop.BundleId}{ArchiveSuffix}\n"));
+            WriteSidecar(sidecar, archiveSha, loop.BundleId);
             report.Add(existing is null ? "built" : "rebuilt");
         }
 
@@ -98,7 +98,7 @@ public sealed class BundleStage(RunContext context)
         var factors = ReadFactorRows(lw);
         lock (writeLock)
         {
-            if (!RegistryUpToDate(writer, loop, relativePath, digest, archiveSha, size, manifest.Files.Count, factors))
+            if (!RegistryUpToDate(writer, loop, existing, relativePath, digest, archiveSha, size, manifest.Files.Count, factors))
             {
                 context.BeforeChange();
                 writer.Write(tx => RecordBundle(writer, tx, loop, relativePath, digest, archiveSha, size, manifest.Files.Count, factors));
@@ -144,6 +144,10 @@ public sealed class BundleStage(RunContext context)
         }
     }
 
+    /// <summary>The <c>.sha256</c> beside a bundle, in <c>sha256sum</c> format so <c>sha256sum -c</c> checks it.</summary>
+    public static void WriteSidecar(string path, string sha256, string bundleId) =>
+        AtomicFile.WriteBytes(path, System.Text.Encoding.ASCII.GetBytes($"{sha256}  {bundleId}{ArchiveSuffix}\n"));
+
     public static string? ReadSidecar(string path)
     {
         if (!File.Exists(path)) return null;
@@ -185,9 +189,9 @@ public sealed class BundleStage(RunContext context)
         }
     }
 
-    private static bool RegistryUpToDate(RegistryDatabase db, LoopRow loop, string path, string digest, string sha, long size, int count, IReadOnlyList<FactorRow> factors)
+    // `row` is the production_bundles row read before this loop was bundled; nothing else writes it meanwhile.
+    private static bool RegistryUpToDate(RegistryDatabase db, LoopRow loop, BundleRow? row, string path, string digest, string sha, long size, int count, IReadOnlyList<FactorRow> factors)
     {
-        var row = db.ReadBundle(loop.TaskRunId, loop.LoopId);
         if (row is null || row.BundleId != loop.BundleId || row.BundlePath != path || row.ContentDigest != digest || row.ArchiveSha256 != sha || row.SizeBytes != size || row.FileCount != count)
             return false;
         var current = db.ReadLoop(loop.TaskRunId, loop.LoopId);

@@ -62,7 +62,7 @@ public static partial class CatalogFile
                 }
                 stream.WriteByte((byte)'\n');
                 stream.Flush();
-                if (previous is not null && SameBytes(stream, target))
+                if (previous is not null && FileContent.Same(stream, target))
                 {
                     stream.Dispose();
                     AtomicFile.TryDelete(temp);
@@ -88,23 +88,6 @@ public static partial class CatalogFile
         {
             AtomicFile.TryDelete(temp);
             throw;
-        }
-    }
-
-    private static bool SameBytes(FileStream written, string existing)
-    {
-        var info = new FileInfo(existing);
-        if (info.Length != written.Length) return false;
-        written.Position = 0;
-        using var other = File.OpenRead(existing);
-        var a = new byte[64 * 1024];
-        var b = new byte[64 * 1024];
-        while (true)
-        {
-            var na = written.ReadAtLeast(a, a.Length, throwOnEndOfStream: false);
-            var nb = other.ReadAtLeast(b, b.Length, throwOnEndOfStream: false);
-            if (na != nb || !a.AsSpan(0, na).SequenceEqual(b.AsSpan(0, nb))) return false;
-            if (na == 0) return true;
         }
     }
 

@@ -47,8 +47,7 @@ public sealed class StrategyLibraryWriter : IDisposable
         ((FileStream)_writer.BaseStream).Flush(flushToDisk: true);
         _writer.Dispose();
         var init = Path.Combine(Path.GetDirectoryName(_target)!, "__init__.py");
-        var same = File.Exists(_target) && new FileInfo(_target).Length == new FileInfo(_temp).Length
-            && FileDigest.Sha256OfFile(_target) == FileDigest.Sha256OfFile(_temp);
+        var same = FileContent.Same(_temp, _target);
         if (same && File.Exists(init))
         {
             report.Add("strategy library unchanged");

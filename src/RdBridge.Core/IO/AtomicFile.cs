@@ -36,19 +36,6 @@ public static class AtomicFile
         Write(target, s => s.Write(copy));
     }
 
-    /// <summary>Writes only when the bytes differ from what is there; returns whether it wrote.</summary>
-    public static bool WriteBytesIfChanged(string target, byte[] bytes)
-    {
-        if (File.Exists(target))
-        {
-            var info = new FileInfo(target);
-            if (info.Length == bytes.Length && File.ReadAllBytes(target).AsSpan().SequenceEqual(bytes))
-                return false;
-        }
-        Write(target, s => s.Write(bytes));
-        return true;
-    }
-
     public static void TryDelete(string path)
     {
         try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }

@@ -33,7 +33,7 @@ public sealed class ImportStage(RunContext context)
             {
                 var src = Path.Combine(from, CatalogFile.FileName(kind));
                 var dst = Path.Combine(to, CatalogFile.FileName(kind));
-                if (File.Exists(dst) && FileDigest.Sha256OfFile(dst) == FileDigest.Sha256OfFile(src)) { report.Add("catalog copies unchanged"); continue; }
+                if (FileContent.Same(src, dst)) { report.Add("catalog copies unchanged"); continue; }
                 AtomicFile.Write(dst, s => { using var input = File.OpenRead(src); input.CopyTo(s); });
                 report.Add("catalog copies written");
             }

@@ -368,7 +368,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                     var archived = SafeExtractor.ReadManifest(cached);
                     var extracted = Path.Combine(settings.AssetCacheDirectory, id, BundleManifest.FileName);
                     if (archived is null) bad.Add($"{id}: no manifest");
-                    else if (!File.Exists(extracted) || !File.ReadAllBytes(extracted).AsSpan().SequenceEqual(archived)) bad.Add($"{id}: not extracted, or extracted from another version");
+                    else if (!FileContent.Holds(extracted, archived)) bad.Add($"{id}: not extracted, or extracted from another version");
                 }
                 catch (Exception e) when (e is UnsafeBundleException or InvalidDataException or IOException)
                 {
