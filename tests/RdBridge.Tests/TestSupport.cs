@@ -20,9 +20,20 @@ public sealed class Sample : IDisposable
     public string Config => Dir["rdbridge.json"];
     public RdBridgeSettings Settings => SettingsLoader.Load(Config);
 
-    public Sample(int taskRuns = 2, int loops = 4, int seed = 42)
+    /// <summary>The AIstock database this sample imports into: the embedded SQLite default, or a fresh PostgreSQL database.</summary>
+    public TestStore Aistock { get; }
+
+    public Sample(int taskRuns = 2, int loops = 4, int seed = 42, string store = "sqlite")
     {
         new SampleGenerator(new SampleOptions(Dir.Path, taskRuns, loops, seed, PickleKilobytes: 2)).Generate();
+        Aistock = TestStore.Create(store, Dir);
+        if (Aistock.IsPostgres)
+        {
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Config))!;
+            config["aistock"]!["database"] = Aistock.Setting;
+            File.WriteAllText(Config, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        }
+        else Aistock.Setting = Settings.AistockDatabase;
     }
 
     public (int Code, string Out, string Err) Cli(params string[] args)
@@ -33,7 +44,90 @@ public sealed class Sample : IDisposable
         return (code, o.ToString(), e.ToString());
     }
 
-    public void Dispose() => Dir.Dispose();
+    public void Dispose()
+    {
+        Aistock.Dispose();
+        Dir.Dispose();
+    }
+}
+
+/// <summary>
+/// A real AIstock database for one test: a SQLite file in the test's folder, or a new database on the PostgreSQL server
+/// that ./test.sh starts (PGTEST_SERVER); the database is dropped afterwards. Without that server a PostgreSQL test
+/// fails: it never skips.
+/// </summary>
+public sealed class TestStore : IDisposable
+{
+    public static readonly TheoryData<string> Kinds = new("sqlite", "postgres");
+
+    public bool IsPostgres { get; private init; }
+    /// <summary>What goes into aistock.database.</summary>
+    public string Setting { get; set; } = "";
+    private string? _database;
+    public string? DatabaseName => _database;
+    public string Host => new Npgsql.NpgsqlConnectionStringBuilder(PostgresServer).Host!;
+    public int Port => new Npgsql.NpgsqlConnectionStringBuilder(PostgresServer).Port;
+
+    public static string PostgresServer => Environment.GetEnvironmentVariable("PGTEST_SERVER") is { Length: > 0 } v ? v
+        : throw new InvalidOperationException("PGTEST_SERVER is not set: run the tests with ./test.sh, which starts a throwaway PostgreSQL 15 server");
+
+    public static TestStore Create(string kind, TempDir dir)
+    {
+        if (kind == "sqlite") return new TestStore { Setting = dir["AIstock/aistock.db"] };
+        if (kind != "postgres") throw new ArgumentException(kind);
+        var name = "rdb_" + Guid.NewGuid().ToString("N")[..16];
+        using (var c = new Npgsql.NpgsqlConnection(PostgresServer + ";Database=postgres"))
+        {
+            c.Open();
+            using var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", c);
+            cmd.ExecuteNonQuery();
+        }
+        return new TestStore { IsPostgres = true, Setting = $"{PostgresServer};Database={name}", _database = name };
+    }
+
+    public RdBridge.Store.IAistockStore Open()
+    {
+        RdBridge.Store.IAistockStore store = IsPostgres ? new RdBridge.Store.PostgresAistockStore(Setting) : new RdBridge.Store.SqliteAistockStore(Setting);
+        return store;
+    }
+
+    public List<object?[]> Rows(string sql)
+    {
+        if (!IsPostgres) return Db.Rows(Setting, sql);
+        using var c = new Npgsql.NpgsqlConnection(Setting);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand(sql, c);
+        using var r = cmd.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (r.Read())
+        {
+            var row = new object?[r.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i) is int n ? (long)n : r.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    public long Scalar(string sql) => Convert.ToInt64(Rows(sql)[0][0]);
+
+    public void Exec(string sql)
+    {
+        if (!IsPostgres) { Db.Exec(Setting, sql); return; }
+        using var c = new Npgsql.NpgsqlConnection(Setting);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand(sql, c);
+        cmd.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        if (_database is null) return;
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        using var c = new Npgsql.NpgsqlConnection(PostgresServer + ";Database=postgres");
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", c);
+        cmd.ExecuteNonQuery();
+    }
 }
 
 public static class Paths

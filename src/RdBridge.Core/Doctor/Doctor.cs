@@ -42,20 +42,18 @@ public static class Doctor
             }
             catch (RegistryException e) { findings.Add(new Finding("registry", false, e.Message)); }
         }
-        if (s.AistockDatabaseIsPostgres)
-            findings.Add(new Finding("AIstock database", false, "PostgreSQL is configured but not supported by this build", "use a SQLite path for aistock.database"));
-        else
+        try
         {
-            try
-            {
-                using var store = new SqliteAistockStore(s.AistockDatabase);
-                var applied = store.Migrate();
-                findings.Add(new Finding("AIstock database", true, $"{store.Describe}{(applied.Count > 0 ? $" (created schema v{string.Join(",", applied)})" : ", schema current")}"));
-            }
-            catch (Exception e) when (e is StoreException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
-            {
-                findings.Add(new Finding("AIstock database", false, e.Message, "check aistock.database and that its folder is writable"));
-            }
+            var created = s.AistockDatabaseIsPostgres && fix && PostgresAistockStore.CreateDatabaseIfMissing(s.AistockDatabase);
+            using var store = s.AistockDatabaseIsPostgres ? new PostgresAistockStore(s.AistockDatabase) : (IAistockStore)new SqliteAistockStore(s.AistockDatabase);
+            var applied = store.Migrate();
+            findings.Add(new Finding("AIstock database", true,
+                $"{store.Describe}{(created ? " (database created)" : "")}{(applied.Count > 0 ? $" (schema v{string.Join(",", applied)} applied)" : $", schema v{StoreSchema.Latest} current")}"));
+        }
+        catch (Exception e) when (e is StoreException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+        {
+            findings.Add(new Finding("AIstock database", false, e.Message,
+                s.AistockDatabaseIsPostgres ? "check aistock.database; 'rdbridge doctor --fix' creates a missing database" : "check aistock.database and that its folder is writable"));
         }
         return findings;
     }

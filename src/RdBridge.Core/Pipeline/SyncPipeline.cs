@@ -51,6 +51,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         Done(doctor);
         using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
         using var store = AistockStores.Open(settings);
+        using var storeLock = store.AcquireSyncLock(LockWait);
         if (mode == "sync" && since is null && store.LastSyncRun(successfulOnly: true) is { } last
             && DateTimeOffset.TryParse(last.StartedAt, out var lastStart))
             since = lastStart;

@@ -27,9 +27,9 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             var rows = store.Query($"SELECT payload FROM {table} WHERE {where} LIMIT 1", p);
             return rows.Count == 0 ? null : JsonNode.Parse((string)rows[0][0]!);
         }
-        var loopRow = Row("aistock_loop_catalog", "task_run_id = $t AND loop_id = $l", ("$t", taskRunId), ("$l", loopId));
-        var factors = store.Query("SELECT name, source, factor_id, provenance FROM aistock_factor_catalog WHERE provenance LIKE $p ORDER BY name",
-            ("$p", $"%{taskRunId}%"))
+        var loopRow = Row("aistock_loop_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId));
+        var factors = store.Query("SELECT name, source, factor_id, provenance FROM aistock_factor_catalog WHERE CAST(provenance AS TEXT) LIKE @p ORDER BY name",
+            ("@p", $"%{taskRunId}%"))
             .Where(f => JsonNode.Parse((string)f[3]!) is JsonArray prov
                 && prov.Any(x => (string?)x?["task_run_id"] == taskRunId && (long?)x?["loop_id"] == loopId)).ToList();
         return new JsonObject
@@ -58,8 +58,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             },
             ["catalog"] = loopRow,
             ["factors"] = new JsonArray(factors.Select(f => (JsonNode?)new JsonObject { ["name"] = (string?)f[0], ["source"] = (string?)f[1], ["factor_id"] = (string?)f[2] }).ToArray()),
-            ["strategy"] = Row("aistock_strategy_catalog", "task_run_id = $t AND loop_id = $l", ("$t", taskRunId), ("$l", loopId)),
-            ["model"] = Row("aistock_model_catalog", "task_run_id = $t AND loop_id = $l", ("$t", taskRunId), ("$l", loopId)),
+            ["strategy"] = Row("aistock_strategy_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId)),
+            ["model"] = Row("aistock_model_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId)),
             ["problems"] = new JsonArray(lw.Problems.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
         };
     }
@@ -76,8 +76,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             _ => throw new ArgumentException($"unknown kind '{kind}'; use loop, factor, model, strategy or bundle"),
         };
         // A factor is found by name or by factor_id; the others by their id.
-        var where = kind == "factor" ? "name = $k OR factor_id = $k" : $"{column} = $k";
-        var rows = store.Query($"SELECT payload, task_run_id, loop_id FROM {table} WHERE {where} ORDER BY task_run_id, loop_id", ("$k", key));
+        var where = kind == "factor" ? "name = @k OR factor_id = @k" : $"{column} = @k";
+        var rows = store.Query($"SELECT payload, task_run_id, loop_id FROM {table} WHERE {where} ORDER BY task_run_id, loop_id", ("@k", key));
         if (rows.Count == 0) throw new KeyNotFoundException($"no {kind} '{key}' in the AIstock database; run 'rdbridge init' or check the name");
         var matches = new JsonArray();
         foreach (var r in rows)

@@ -7,6 +7,9 @@ namespace RdBridge.Store;
 /// <summary>How a catalog record's field becomes a column: plain text, a number, a boolean, or a JSON document.</summary>
 public enum ColumnType { Text, Integer, Real, Boolean, Json }
 
+/// <summary>One catalog record mapped onto its table: column values, natural key, compact payload, content fingerprint.</summary>
+public sealed record CatalogRow(IReadOnlyDictionary<string, object?> Values, string Key, string Payload, string ContentHash, string? Error);
+
 public sealed record CatalogColumn(string Name, ColumnType Type, string? Field = null)
 {
     public string JsonField => Field ?? Name;
@@ -18,6 +21,9 @@ public sealed record CatalogColumn(string Name, ColumnType Type, string? Field =
 /// </summary>
 public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<string> Key, IReadOnlyList<CatalogColumn> Columns)
 {
+    /// <summary>A second natural key that must stay unique too (a model is also one per loop workspace).</summary>
+    public IReadOnlyList<string> AlsoUnique { get; init; } = [];
+
     public static readonly IReadOnlyList<CatalogColumn> LinkColumns =
     [
         new("task_run_id", ColumnType.Text), new("loop_id", ColumnType.Integer), new("workspace_id", ColumnType.Text),
@@ -38,7 +44,7 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
         new("model_module", ColumnType.Text), new("network_class", ColumnType.Text), new("model_config", ColumnType.Json),
         new("dataset_config", ColumnType.Json), new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
         new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json),
-    ]);
+    ]) { AlsoUnique = ["task_run_id", "loop_id", "workspace_id"] };
 
     public static readonly CatalogTable Strategy = new(CatalogKind.Strategy, "aistock_strategy_catalog", ["strategy_id"],
     [
@@ -71,16 +77,23 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
     /// <summary>The record's natural key as text, for messages and duplicate detection.</summary>
     public string KeyOf(IReadOnlyDictionary<string, object?> values) => string.Join("/", Key.Select(k => values[k]?.ToString() ?? "∅"));
 
-    /// <summary>Maps a record onto the columns; missing fields become null. Returns an error text when the key is incomplete.</summary>
-    public (Dictionary<string, object?> Values, string ContentHash, string? Error) Map(JsonElement record)
+    /// <summary>
+    /// Maps a record onto the columns; missing fields become null. The payload is the record written compactly (its
+    /// property order and number text kept), and its SHA-256 is the content fingerprint that decides whether a stored
+    /// row changed: RdBridge writes its catalogs deterministically, so the same record gives the same fingerprint.
+    /// </summary>
+    public CatalogRow Map(JsonElement record)
     {
         var values = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var c in Columns)
             values[c.Name] = record.ValueKind == JsonValueKind.Object && record.TryGetProperty(c.JsonField, out var v) ? Convert(v, c.Type) : null;
         ApplyLegacyFallbacks(record, values);
-        var canonical = CanonicalJson.Canonical(System.Text.Json.Nodes.JsonNode.Parse(record.GetRawText()));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer)) record.WriteTo(writer);
+        var payload = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
         var missing = Key.Where(k => values[k] is null or "").ToList();
-        return (values, FileDigest.Sha256OfText(canonical), missing.Count > 0 ? $"record has no {string.Join(", ", missing)}" : null);
+        return new CatalogRow(values, KeyOf(values), payload, FileDigest.Sha256OfBytes(buffer.WrittenSpan),
+            missing.Count > 0 ? $"record has no {string.Join(", ", missing)}" : null);
     }
 
     // Catalogs written by the Python tools lack RdBridge's ids; derive them the way RdBridge would.

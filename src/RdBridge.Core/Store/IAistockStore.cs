@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RdBridge.Catalogs;
 
 namespace RdBridge.Store;
@@ -8,15 +7,39 @@ public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated
 {
     public long Failed => Failures.Count;
     public long Total => Inserted + Updated + Unchanged + Skipped + Failed;
+    /// <summary>Set when the catalog file and its table were both untouched since the last import, so no record was read.</summary>
+    public bool FileUnchanged { get; init; }
 }
 
 /// <summary>A recorded <c>init</c> or <c>sync</c> run, as <c>sync-status</c> reports it.</summary>
 public sealed record SyncRun(long Id, string Mode, string Status, string? Stage, string StartedAt, string? FinishedAt, string? Since, string? CountsJson, string? ErrorsJson);
 
-/// <summary>One import: every catalog goes in within one transaction, so readers see all of it or none of it.</summary>
+/// <summary>
+/// What the last import of one catalog file left behind: the file's digest and the version its table had right after.
+/// When both still match, the next import of that file has nothing to do.
+/// </summary>
+public sealed record CatalogImportMark(string FileSha256, long TableVersion, long Rows, long Skipped, IReadOnlyList<string> SkipReasons);
+
+/// <summary>How the rows a store was given to write landed.</summary>
+public sealed record WriteResult(long Inserted, long Updated, long Unchanged, IReadOnlyList<string> Failures);
+
+/// <summary>
+/// One import: every catalog goes in within one transaction, so readers see all of it or none of it. A catalog that
+/// fails half-way is rolled back to its savepoint alone. The comparison and bookkeeping are shared
+/// (<see cref="CatalogImport"/>); a store only says what it holds and writes the rows that are new or changed.
+/// </summary>
 public interface IImportSession : IDisposable
 {
-    ImportSummary Import(CatalogKind kind, IEnumerable<JsonElement> records);
+    CatalogImportMark? LastImport(CatalogKind kind);
+    long TableVersion(CatalogKind kind);
+    /// <summary>Streams the natural key and content fingerprint of every stored row.</summary>
+    IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind);
+    /// <summary>Writes new and changed rows (each key at most once); a row that cannot be stored is a failure naming its key.</summary>
+    WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows);
+    void RecordImport(CatalogKind kind, CatalogImportMark? mark);
+    void Savepoint();
+    void RollbackToSavepoint();
+    void ReleaseSavepoint();
     void Commit();
 }
 
@@ -24,13 +47,17 @@ public interface IImportSession : IDisposable
 public interface IAistockStore : IDisposable
 {
     string Describe { get; }
-    /// <summary>Applies the versioned migrations that are missing; returns the versions applied.</summary>
-    IReadOnlyList<int> Migrate();
+    /// <summary>Applies the versioned migrations that are missing (up to <paramref name="upTo"/>); returns the versions applied.</summary>
+    IReadOnlyList<int> Migrate(int? upTo = null);
+    /// <summary>The schema versions recorded in <c>schema_migrations</c>.</summary>
+    IReadOnlyList<int> AppliedMigrations();
     IImportSession BeginImport();
     long Count(CatalogKind kind);
     long CountWithBundle(CatalogKind kind);
-    /// <summary>Runs a read-only query (the guide's SQL checks) and returns its rows.</summary>
+    /// <summary>Runs a read-only query (the guide's SQL checks) and returns its rows. Parameters are written <c>@name</c>.</summary>
     IReadOnlyList<IReadOnlyList<object?>> Query(string sql, params (string Name, object? Value)[] parameters);
+    /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Pipeline.SyncBusyException"/>.</summary>
+    IDisposable AcquireSyncLock(TimeSpan wait);
     long StartSyncRun(string mode, string? since);
     void UpdateSyncRun(long id, string stage);
     void FinishSyncRun(long id, string status, string countsJson, string errorsJson);

@@ -46,11 +46,14 @@ public sealed class ImportStage(RunContext context)
             foreach (var kind in present)
             {
                 var path = Path.Combine(to, CatalogFile.FileName(kind));
+                session.Savepoint();
                 try
                 {
-                    var summary = session.Import(kind, CatalogReader.ReadRecords(path, kind));
+                    var summary = CatalogImport.Run(session, kind, path);
+                    session.ReleaseSavepoint();
                     summaries.Add(summary);
                     var name = CatalogFile.ListName(kind);
+                    if (summary.FileUnchanged) report.Note($"{CatalogFile.FileName(kind)}: identical to the last import and its table untouched since; nothing to compare");
                     report.Add($"{name} inserted", summary.Inserted);
                     report.Add($"{name} updated", summary.Updated);
                     report.Add($"{name} unchanged", summary.Unchanged);
@@ -58,8 +61,11 @@ public sealed class ImportStage(RunContext context)
                     foreach (var reason in summary.SkipReasons) report.Note(reason);
                     foreach (var failure in summary.Failures) report.Problem(CatalogFile.FileName(kind), path, failure);
                 }
-                catch (FormatException e)
+                catch (Exception e) when (e is FormatException or System.Data.Common.DbException or InvalidOperationException)
                 {
+                    // This catalog alone is rolled back; the others still land together.
+                    session.RollbackToSavepoint();
+                    session.ReleaseSavepoint();
                     report.Problem(CatalogFile.FileName(kind), path, $"{e.Message}; nothing from this file was imported");
                     summaries.Add(new ImportSummary(kind, 0, 0, 0, 0, [], [e.Message]));
                 }

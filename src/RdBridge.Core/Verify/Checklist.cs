@@ -57,7 +57,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
         IAistockStore? store = null;
         string? storeError = null;
         try { store = AistockStores.Open(settings); }
-        catch (Exception e) when (e is StoreException or Microsoft.Data.Sqlite.SqliteException) { storeError = e.Message; }
+        catch (Exception e) when (e is StoreException or System.Data.Common.DbException) { storeError = e.Message; }
 
         using (registry)
         using (store)
@@ -399,10 +399,10 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             foreach (var l in loops)
             {
                 var key = $"{l[0]}/{l[1]}";
-                var strategy = store.Query("SELECT count(*) FROM aistock_strategy_catalog WHERE strategy_id = $s", ("$s", l[3]));
+                var strategy = store.Query("SELECT count(*) FROM aistock_strategy_catalog WHERE strategy_id = @s", ("@s", l[3]));
                 if ((long)strategy[0][0]! == 0) bad.Add($"{key}: strategy {l[3]} not found");
                 foreach (var name in JsonSerializer.Deserialize<string[]>(l[5] as string ?? "[]") ?? [])
-                    if ((long)store.Query("SELECT count(*) FROM aistock_factor_catalog WHERE name = $n", ("$n", name))[0][0]! == 0)
+                    if ((long)store.Query("SELECT count(*) FROM aistock_factor_catalog WHERE name = @n", ("@n", name))[0][0]! == 0)
                         bad.Add($"{key}: factor {name} not found");
             }
             return (bad.Count == 0 && loops.Count > 0, bad.Count == 0 ? $"{loops.Count} loops resolve to their strategy, factors and bundle" : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
@@ -441,10 +441,11 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                 var table = CatalogTable.For(kind);
                 foreach (var r in catalogs.Stream(kind))
                 {
-                    var (values, hash, error) = table.Map(r);
-                    if (error is not null) continue;
-                    var where = string.Join(" AND ", table.Key.Select(k => $"{k} = ${k}"));
-                    var rows = store.Query($"SELECT content_hash FROM {table.Name} WHERE {where}", table.Key.Select(k => ("$" + k, values[k])).ToArray());
+                    var row = table.Map(r);
+                    var (values, hash) = (row.Values, row.ContentHash);
+                    if (row.Error is not null) continue;
+                    var where = string.Join(" AND ", table.Key.Select(k => $"{k} = @{k}"));
+                    var rows = store.Query($"SELECT content_hash FROM {table.Name} WHERE {where}", table.Key.Select(k => ("@" + k, values[k])).ToArray());
                     if (rows.Count == 0 || rows[0][0] as string != hash) stale.Add($"{CatalogFile.ListName(kind)} {table.KeyOf(values)}");
                 }
             }

@@ -26,15 +26,15 @@ public class InitTests
 
     private static List<object?[]> Rows(string db, string sql) => Db.Rows(db, sql);
 
-    [Fact]
-    public void Init_on_a_sample_passes_verification_with_full_coverage()
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Init_on_a_sample_passes_verification_with_full_coverage(string store)
     {
-        using var sample = new Sample(taskRuns: 3, loops: 4);
+        using var sample = new Sample(taskRuns: 3, loops: 4, store: store);
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 0, output + err);
         Assert.Contains("verification passed", output);
         var s = sample.Settings;
-        var counts = Rows(s.AistockDatabase, """
+        var counts = sample.Aistock.Rows("""
             SELECT 'Factor Catalog' as catalog_type, COUNT(*) as count FROM aistock_factor_catalog
             UNION ALL SELECT 'Model Catalog', COUNT(*) FROM aistock_model_catalog
             UNION ALL SELECT 'Strategy Catalog', COUNT(*) FROM aistock_strategy_catalog
@@ -46,7 +46,7 @@ public class InitTests
         Assert.True(counts["Factor Catalog"] >= 20);
         foreach (var table in new[] { "aistock_loop_catalog", "aistock_factor_catalog", "aistock_model_catalog", "aistock_strategy_catalog" })
         {
-            var r = Rows(s.AistockDatabase, $"SELECT COUNT(*), COUNT(asset_bundle_id) FROM {table}")[0];
+            var r = sample.Aistock.Rows($"SELECT COUNT(*), COUNT(asset_bundle_id) FROM {table}")[0];
             Assert.Equal(r[0], r[1]);
         }
         // Every loop with results has exactly its bundle, its row and its cached, extracted copy.
@@ -92,10 +92,10 @@ public class InitTests
         }
     }
 
-    [Fact]
-    public void Second_init_on_unchanged_input_changes_no_file_and_no_row_and_says_so()
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Second_init_on_unchanged_input_changes_no_file_and_no_row_and_says_so(string store)
     {
-        using var sample = new Sample();
+        using var sample = new Sample(store: store);
         Assert.Equal(0, sample.Cli("init").Code);
         var s = sample.Settings;
         string Snapshot() => string.Join("\n", Directory.EnumerateFiles(sample.Dir.Path, "*", SearchOption.AllDirectories)
@@ -106,13 +106,14 @@ public class InitTests
         string[] aistockTables = ["aistock_loop_catalog", "aistock_factor_catalog", "aistock_model_catalog", "aistock_strategy_catalog"];
         var files = Snapshot();
         var registry = Dump(s.RegistryPath, registryTables);
-        var aistock = Dump(s.AistockDatabase, aistockTables);
+        string DumpAistock() => string.Join("\n", aistockTables.SelectMany(t => sample.Aistock.Rows($"SELECT * FROM {t} ORDER BY 1, 2").Select(r => string.Join("|", r))));
+        var aistock = DumpAistock();
         var (code, output, _) = sample.Cli("init");
         Assert.Equal(0, code);
         Assert.Contains("nothing changed", output);
         Assert.Equal(files, Snapshot());
         Assert.Equal(registry, Dump(s.RegistryPath, registryTables));
-        Assert.Equal(aistock, Dump(s.AistockDatabase, aistockTables));
+        Assert.Equal(aistock, DumpAistock());
     }
 
     [Fact]

@@ -8,23 +8,23 @@ public class SyncTests
     private static void Exec(string db, string sql) => Db.Exec(db, sql);
     private static long Scalar(string db, string sql) => Db.Scalar(db, sql);
 
-    [Fact]
-    public void Sync_adds_a_loop_that_finished_after_init_and_a_repeated_sync_adds_nothing()
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Sync_adds_a_loop_that_finished_after_init_and_a_repeated_sync_adds_nothing(string store)
     {
-        using var sample = new Sample(taskRuns: 1, loops: 3);
+        using var sample = new Sample(taskRuns: 1, loops: 3, store: store);
         var s = sample.Settings;
         // Hold back loop 0 (which always has results), as if RD-Agent had not finished it yet.
         Exec(s.RegistryPath, "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;");
         var (code, output, _) = sample.Cli("init");
         Assert.True(code == 0, output);
-        var loopsBefore = Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog");
+        var loopsBefore = sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog");
 
         Exec(s.RegistryPath, $"INSERT INTO loops SELECT * FROM held_loops; UPDATE loops SET updated_at_utc = '{DateTime.UtcNow.AddSeconds(5):yyyy-MM-ddTHH:mm:ss.fffZ}' WHERE loop_id = 0;");
         (code, output, _) = sample.Cli("sync");
         Assert.True(code == 0, output);
         Assert.Contains("1 built", output); // only the new loop gets a bundle; the others are untouched
         Assert.DoesNotContain("rebuilt", output);
-        Assert.Equal(loopsBefore + 1, Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog"));
+        Assert.Equal(loopsBefore + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         var tr = (string)Db.Rows(s.RegistryPath, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
         Assert.True(File.Exists(Path.Combine(s.AssetCacheDirectory, $"bundle_{tr}_0", "manifest.json")));
         Assert.Contains("1 loops inserted", output);
@@ -32,8 +32,8 @@ public class SyncTests
         (code, output, _) = sample.Cli("sync");
         Assert.Equal(0, code);
         Assert.Contains("nothing changed", output);
-        Assert.Equal(loopsBefore + 1, Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog"));
-        Assert.Equal(0, Scalar(s.AistockDatabase, "SELECT count(*) FROM (SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY 1, 2 HAVING count(*) > 1)"));
+        Assert.Equal(loopsBefore + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
+        Assert.Equal(0, sample.Aistock.Scalar("SELECT count(*) FROM (SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY 1, 2 HAVING count(*) > 1) AS d"));
 
         (code, output, _) = sample.Cli("sync-status");
         Assert.Equal(0, code);
@@ -55,7 +55,7 @@ public class LiveRegistryTests
         var (code, output, _) = sample.Cli("init");
         Assert.True(code == 0, output);
         Assert.Contains($"{withResults} loops marked has_result", output);
-        Assert.Equal(withResults, Db.Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog"));
+        Assert.Equal(withResults, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         Assert.Equal(withResults, Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Count());
     }
 }

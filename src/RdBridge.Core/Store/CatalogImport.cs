@@ -1,0 +1,71 @@
+using System.IO.Hashing;
+using System.Text;
+using RdBridge.Catalogs;
+using RdBridge.IO;
+
+namespace RdBridge.Store;
+
+/// <summary>
+/// Imports one catalog file into a store, the same way for every store:
+/// <list type="number">
+/// <item>the file's digest and its table's version equal what the last import recorded → nothing to read at all;</item>
+/// <item>otherwise every record is mapped and compared with the stored fingerprints, and only new or changed records
+/// reach the store; keys seen twice keep their first record and are reported.</item>
+/// </list>
+/// Memory: the stored fingerprints are held as two 128-bit numbers per row (about 50 bytes), never as records.
+/// </summary>
+public static class CatalogImport
+{
+    /// <summary>How many skip reasons a summary lists one by one; the count always covers all of them.</summary>
+    public const int ListedReasons = 50;
+
+    public static ImportSummary Run(IImportSession session, CatalogKind kind, string path)
+    {
+        var fileSha = FileDigest.Sha256OfFile(path);
+        if (session.LastImport(kind) is { } mark && mark.FileSha256 == fileSha && mark.TableVersion == session.TableVersion(kind))
+            return new ImportSummary(kind, 0, 0, mark.Rows, mark.Skipped, mark.SkipReasons, []) { FileUnchanged = true };
+
+        var table = CatalogTable.For(kind);
+        var stored = new Dictionary<UInt128, UInt128>();
+        foreach (var (key, hash) in session.StoredFingerprints(kind)) stored[KeyId(key)] = HashId(hash);
+
+        var seen = new HashSet<UInt128>();
+        long unchanged = 0, skipped = 0;
+        var reasons = new List<string>();
+        var name = kind.ToString().ToLowerInvariant();
+        void Skip(string reason)
+        {
+            skipped++;
+            if (reasons.Count < ListedReasons) reasons.Add(reason);
+            else if (reasons.Count == ListedReasons) reasons.Add("… further skipped records are counted, not listed");
+        }
+
+        IEnumerable<CatalogRow> Changed()
+        {
+            foreach (var record in CatalogReader.ReadRecords(path, kind))
+            {
+                var row = table.Map(record);
+                if (row.Error is not null) { Skip($"{name} record skipped: {row.Error}"); continue; }
+                var id = KeyId(row.Key);
+                // First occurrence wins, so the same payload always lands the same way.
+                if (!seen.Add(id)) { Skip($"{name} {row.Key} appears more than once in the catalog; the first record was kept"); continue; }
+                if (stored.TryGetValue(id, out var before) && before == HashId(row.ContentHash)) { unchanged++; continue; }
+                yield return row;
+            }
+        }
+
+        var written = session.Write(kind, Changed());
+        var summary = new ImportSummary(kind, written.Inserted, written.Updated, unchanged + written.Unchanged, skipped, reasons, written.Failures);
+        // A file whose records did not all land must be read again next time.
+        session.RecordImport(kind, summary.Failed == 0
+            ? new CatalogImportMark(fileSha, session.TableVersion(kind), summary.Inserted + summary.Updated + summary.Unchanged, skipped, reasons)
+            : null);
+        return summary;
+    }
+
+    private static UInt128 KeyId(string key) => XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(key));
+
+    // The first 128 bits of the SHA-256 are plenty to tell two versions of one record apart.
+    private static UInt128 HashId(string hex) =>
+        hex.Length >= 32 && UInt128.TryParse(hex.AsSpan(0, 32), System.Globalization.NumberStyles.HexNumber, null, out var v) ? v : XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(hex));
+}

@@ -1,0 +1,163 @@
+using System.Data.Common;
+using RdBridge.Catalogs;
+
+namespace RdBridge.Store;
+
+/// <summary>
+/// What both stores do the same way through plain ADO.NET: migrations, queries, counts and the sync history.
+/// Only importing and the sync lock differ (COPY and advisory locks on PostgreSQL).
+/// </summary>
+public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect) : IAistockStore
+{
+    protected DbConnection Connection { get; } = connection;
+    public abstract string Describe { get; }
+    public abstract IImportSession BeginImport();
+    public abstract IDisposable AcquireSyncLock(TimeSpan wait);
+
+    public IReadOnlyList<int> Migrate(int? upTo = null)
+    {
+        Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+        var applied = new List<int>();
+        var done = AppliedMigrations().ToHashSet();
+        foreach (var m in StoreSchema.Migrations.Where(m => m.Version <= (upTo ?? int.MaxValue) && !done.Contains(m.Version)))
+        {
+            using var tx = Connection.BeginTransaction();
+            foreach (var sql in m.Statements(dialect)) Exec(sql, tx);
+            // A second process migrating at the same moment fails here on the primary key and rolls back whole.
+            Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (@v, @t)", tx, ("@v", m.Version), ("@t", IO.UtcText.Now()));
+            tx.Commit();
+            applied.Add(m.Version);
+        }
+        return applied;
+    }
+
+    public IReadOnlyList<int> AppliedMigrations()
+    {
+        if (!TableExists("schema_migrations")) return [];
+        return Query("SELECT version FROM schema_migrations ORDER BY version").Select(r => Convert.ToInt32(r[0])).ToList();
+    }
+
+    protected abstract bool TableExists(string name);
+
+    public long Count(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name}");
+    public long CountWithBundle(CatalogKind kind) => Scalar($"SELECT count(asset_bundle_id) FROM {CatalogTable.For(kind).Name}");
+
+    public IReadOnlyList<IReadOnlyList<object?>> Query(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var cmd = Command(sql, null, parameters);
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<IReadOnlyList<object?>>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : Normalise(reader.GetValue(i));
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    /// <summary>Both stores answer with the same CLR types: integers as long, reals as double, booleans as bool.</summary>
+    private static object Normalise(object v) => v switch
+    {
+        int i => (long)i,
+        short s => (long)s,
+        decimal m => (double)m,
+        float f => (double)f,
+        _ => v,
+    };
+
+    public long StartSyncRun(string mode, string? since) =>
+        Convert.ToInt64(Query("INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) VALUES (@m, 'running', 'starting', @t, @s) RETURNING id",
+            ("@m", mode), ("@t", IO.UtcText.Now()), ("@s", since))[0][0]);
+
+    public void UpdateSyncRun(long id, string stage) =>
+        Exec("UPDATE rdbridge_sync_runs SET stage = @s WHERE id = @id", null, ("@s", stage), ("@id", id));
+
+    public void FinishSyncRun(long id, string status, string countsJson, string errorsJson) =>
+        Exec("UPDATE rdbridge_sync_runs SET status = @st, stage = 'finished', finished_at = @t, counts = @c, errors = @e WHERE id = @id", null,
+            ("@st", status), ("@t", IO.UtcText.Now()), ("@c", countsJson), ("@e", errorsJson), ("@id", id));
+
+    public SyncRun? LastSyncRun(bool successfulOnly)
+    {
+        var rows = Query($"SELECT id, mode, status, stage, started_at, finished_at, since, counts, errors FROM rdbridge_sync_runs {(successfulOnly ? "WHERE status = 'succeeded'" : "")} ORDER BY id DESC LIMIT 1");
+        if (rows.Count == 0) return null;
+        var r = rows[0];
+        return new SyncRun(Convert.ToInt64(r[0]), (string)r[1]!, (string)r[2]!, r[3] as string, (string)r[4]!, r[5] as string, r[6] as string, r[7] as string, r[8] as string);
+    }
+
+    protected DbCommand Command(string sql, DbTransaction? tx, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = Connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (n, v) in parameters)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = n;
+            p.Value = v ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    protected long Scalar(string sql, DbTransaction? tx = null, params (string Name, object? Value)[] parameters)
+    {
+        using var cmd = Command(sql, tx, parameters);
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    protected int Exec(string sql, DbTransaction? tx = null, params (string Name, object? Value)[] parameters)
+    {
+        using var cmd = Command(sql, tx, parameters);
+        return cmd.ExecuteNonQuery();
+    }
+
+    public virtual void Dispose()
+    {
+        Connection.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    // ---- shared import bookkeeping (rdbridge_catalog_imports, rdbridge_table_versions) ----
+
+    /// <summary>Whether the import bookkeeping tables exist (schema version 2); asked before an import's transaction starts.</summary>
+    protected bool HasImportMarks() => AppliedMigrations().Contains(2);
+
+    protected CatalogImportMark? ReadImportMark(DbTransaction tx, CatalogKind kind)
+    {
+        using var cmd = Command("SELECT file_sha256, table_version, rows_imported, rows_skipped, skip_reasons FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", CatalogTable.For(kind).Name));
+        using var r = cmd.ExecuteReader();
+        if (!r.Read()) return null;
+        var reasons = System.Text.Json.JsonSerializer.Deserialize<string[]>(r.GetString(4)) ?? [];
+        return new CatalogImportMark(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), reasons);
+    }
+
+    protected long ReadTableVersion(DbTransaction tx, CatalogKind kind) =>
+        Scalar("SELECT coalesce(max(version), -1) FROM rdbridge_table_versions WHERE table_name = @t", tx, ("@t", CatalogTable.For(kind).Name));
+
+    protected void WriteImportMark(DbTransaction tx, CatalogKind kind, CatalogImportMark? mark)
+    {
+        var name = CatalogTable.For(kind).Name;
+        if (mark is null) { Exec("DELETE FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", name)); return; }
+        Exec("""
+            INSERT INTO rdbridge_catalog_imports (catalog, file_sha256, table_version, rows_imported, rows_skipped, skip_reasons, imported_at)
+            VALUES (@c, @f, @v, @r, @s, @why, @t)
+            ON CONFLICT (catalog) DO UPDATE SET file_sha256 = excluded.file_sha256, table_version = excluded.table_version,
+              rows_imported = excluded.rows_imported, rows_skipped = excluded.rows_skipped, skip_reasons = excluded.skip_reasons, imported_at = excluded.imported_at
+            """, tx, ("@c", name), ("@f", mark.FileSha256), ("@v", mark.TableVersion), ("@r", mark.Rows), ("@s", mark.Skipped),
+            ("@why", System.Text.Json.JsonSerializer.Serialize(mark.SkipReasons)), ("@t", IO.UtcText.Now()));
+    }
+
+    protected IEnumerable<(string Key, string ContentHash)> ReadFingerprints(DbTransaction tx, CatalogKind kind)
+    {
+        var table = CatalogTable.For(kind);
+        using var cmd = Command($"SELECT {string.Join(", ", table.Key)}, content_hash FROM {table.Name}", tx);
+        using var r = cmd.ExecuteReader();
+        var n = table.Key.Count;
+        while (r.Read())
+        {
+            var key = n == 1 ? r.GetValue(0).ToString()! : string.Join("/", Enumerable.Range(0, n).Select(i => r.IsDBNull(i) ? "∅" : r.GetValue(i).ToString()));
+            yield return (key, r.GetString(n));
+        }
+    }
+}

@@ -1,0 +1,255 @@
+using Npgsql;
+using NpgsqlTypes;
+using RdBridge.Catalogs;
+
+namespace RdBridge.Store;
+
+/// <summary>
+/// AIstock's production store. Imports stream the new and changed records through binary COPY into a temporary
+/// staging table and merge them into the catalog table with one set-based statement, inside the import's single
+/// transaction. Syncs take a session-level advisory lock, so two syncs never interleave whatever machine runs them.
+/// </summary>
+public sealed class PostgresAistockStore : DbAistockStore
+{
+    /// <summary>The advisory lock key every RdBridge sync takes ("RDBridge" in ASCII).</summary>
+    public const long SyncLockKey = 0x5244_4272_6964_6765;
+
+    private readonly NpgsqlConnectionStringBuilder _target;
+
+    public PostgresAistockStore(string connectionString) : this(Parse(connectionString)) { }
+
+    private PostgresAistockStore(NpgsqlConnectionStringBuilder target) : base(OpenConnection(target), SqlDialect.Postgres)
+    {
+        _target = target;
+    }
+
+    public override string Describe => $"PostgreSQL {_target.Host}:{_target.Port}/{_target.Database}";
+
+    /// <summary>
+    /// Accepts Npgsql's <c>Host=…;Database=…</c> form and the <c>postgresql://user:password@host:port/database</c> URI
+    /// that <c>psql</c> users write. The database defaults to <c>aistock</c>, as in the guide.
+    /// </summary>
+    public static NpgsqlConnectionStringBuilder Parse(string text)
+    {
+        try
+        {
+            var b = new NpgsqlConnectionStringBuilder();
+            if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            {
+                var uri = new Uri(text);
+                b.Host = uri.Host;
+                if (uri.Port > 0) b.Port = uri.Port;
+                var user = uri.UserInfo.Split(':', 2);
+                if (user[0].Length > 0) b.Username = Uri.UnescapeDataString(user[0]);
+                if (user.Length > 1) b.Password = Uri.UnescapeDataString(user[1]);
+                var db = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
+                if (db.Length > 0) b.Database = db;
+                foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var kv = pair.Split('=', 2);
+                    b[kv[0] == "sslmode" ? "SSL Mode" : Uri.UnescapeDataString(kv[0])] = kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : "";
+                }
+            }
+            else b.ConnectionString = text;
+            if (string.IsNullOrEmpty(b.Database)) b.Database = "aistock";
+            b.ApplicationName ??= "rdbridge";
+            return b;
+        }
+        catch (Exception e) when (e is ArgumentException or UriFormatException or FormatException or KeyNotFoundException)
+        {
+            throw new StoreException($"aistock.database is not a usable PostgreSQL connection string ({e.Message}); write it as 'Host=127.0.0.1;Port=5432;Database=aistock;Username=postgres' or 'postgresql://postgres@127.0.0.1:5432/aistock'");
+        }
+    }
+
+    private static NpgsqlConnection OpenConnection(NpgsqlConnectionStringBuilder target)
+    {
+        var connection = new NpgsqlConnection(target.ConnectionString);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            connection.Dispose();
+            throw Explain(target, e);
+        }
+    }
+
+    private static StoreException Explain(NpgsqlConnectionStringBuilder t, Exception e) => e switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.InvalidCatalogName } =>
+            new($"PostgreSQL database '{t.Database}' does not exist on {t.Host}:{t.Port}; run 'rdbridge doctor --fix' to create it, or create it yourself (createdb -h {t.Host} -p {t.Port} -U {t.Username} {t.Database})"),
+        PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification } p =>
+            new($"PostgreSQL at {t.Host}:{t.Port} refused user '{t.Username}': {p.MessageText}; check the user and password in aistock.database"),
+        PostgresException p => new($"PostgreSQL at {t.Host}:{t.Port}: {p.MessageText}"),
+        _ => new($"cannot reach PostgreSQL at {t.Host}:{t.Port} ({e.InnerException?.Message ?? e.Message}); check that the server runs and that aistock.database names it"),
+    };
+
+    /// <summary>Creates the configured database when it does not exist (what <c>doctor --fix</c> does); true when it did.</summary>
+    public static bool CreateDatabaseIfMissing(string connectionString)
+    {
+        var target = Parse(connectionString);
+        var admin = new NpgsqlConnectionStringBuilder(target.ConnectionString) { Database = "postgres" };
+        using var connection = new NpgsqlConnection(admin.ConnectionString);
+        try
+        {
+            connection.Open();
+            using var exists = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = @d", connection);
+            exists.Parameters.AddWithValue("d", target.Database!);
+            if ((long)exists.ExecuteScalar()! > 0) return false;
+            using var create = new NpgsqlCommand($"CREATE DATABASE \"{target.Database!.Replace("\"", "\"\"")}\" ENCODING 'UTF8' TEMPLATE template0", connection);
+            create.ExecuteNonQuery();
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw Explain(admin, e);
+        }
+    }
+
+    protected override bool TableExists(string name) =>
+        Scalar("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = @n", null, ("@n", name)) > 0;
+
+    public override IDisposable AcquireSyncLock(TimeSpan wait)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        while (Scalar("SELECT CASE WHEN pg_try_advisory_lock(@k) THEN 1 ELSE 0 END", null, ("@k", SyncLockKey)) == 0)
+        {
+            if (DateTime.UtcNow >= deadline)
+                throw new Pipeline.SyncBusyException($"another init/sync holds the sync lock of {Describe} (a PostgreSQL advisory lock) for more than {wait.TotalSeconds:0} s; wait for it to finish, or check 'rdbridge sync-status'");
+            Thread.Sleep(200);
+        }
+        return new Unlock(this);
+    }
+
+    private sealed class Unlock(PostgresAistockStore store) : IDisposable
+    {
+        private bool _done;
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            store.Exec("SELECT pg_advisory_unlock(@k)", null, ("@k", SyncLockKey));
+        }
+    }
+
+    public override IImportSession BeginImport() => new Session(this);
+
+    private sealed class Session : IImportSession
+    {
+        private readonly PostgresAistockStore _store;
+        private readonly bool _marks;
+        private readonly NpgsqlTransaction _tx;
+        private NpgsqlConnection Connection => (NpgsqlConnection)_store.Connection;
+
+        public Session(PostgresAistockStore store)
+        {
+            _store = store;
+            _marks = store.HasImportMarks();
+            _tx = Connection.BeginTransaction();
+        }
+
+        public CatalogImportMark? LastImport(CatalogKind kind) => _marks ? _store.ReadImportMark(_tx, kind) : null;
+        public long TableVersion(CatalogKind kind) => _marks ? _store.ReadTableVersion(_tx, kind) : -1;
+        public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) => _store.ReadFingerprints(_tx, kind);
+        public void RecordImport(CatalogKind kind, CatalogImportMark? mark) { if (_marks) _store.WriteImportMark(_tx, kind, mark); }
+        public void Savepoint() => _tx.Save("catalog");
+        public void RollbackToSavepoint() => _tx.Rollback("catalog");
+        public void ReleaseSavepoint() => _tx.Release("catalog");
+        public void Commit() => _tx.Commit();
+        public void Dispose() => _tx.Dispose();
+
+        public WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows)
+        {
+            var table = CatalogTable.For(kind);
+            var stage = $"rdbridge_stage_{kind.ToString().ToLowerInvariant()}";
+            var name = kind.ToString().ToLowerInvariant();
+            var failures = new List<string>();
+            _store.Exec($"DROP TABLE IF EXISTS {stage}", _tx);
+            _store.Exec($"CREATE TEMP TABLE {stage} (LIKE {table.Name} INCLUDING DEFAULTS, rdbridge_ord BIGINT NOT NULL) ON COMMIT DROP", _tx);
+
+            var columns = table.Columns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
+            var now = IO.UtcText.Now();
+            long staged = 0;
+            using (var copy = Connection.BeginBinaryImport($"COPY {stage} ({string.Join(", ", columns)}, rdbridge_ord) FROM STDIN (FORMAT BINARY)"))
+            {
+                foreach (var row in rows)
+                {
+                    if (Unstorable(table, row) is { } why) { failures.Add($"{name} {row.Key}: {why}"); continue; }
+                    copy.StartRow();
+                    foreach (var c in table.Columns) WriteValue(copy, row.Values[c.Name], c.Type);
+                    copy.Write(row.Payload, NpgsqlDbType.Jsonb);
+                    copy.Write(row.ContentHash, NpgsqlDbType.Text);
+                    copy.Write(now, NpgsqlDbType.Text);
+                    copy.Write(now, NpgsqlDbType.Text);
+                    copy.Write(staged++, NpgsqlDbType.Bigint);
+                }
+                copy.Complete();
+            }
+            if (staged == 0) return new WriteResult(0, 0, 0, failures);
+
+            if (table.AlsoUnique.Count > 0)
+            {
+                var what = $"another {name} already has this {string.Join(" + ", table.AlsoUnique)}";
+                foreach (var sql in new[]
+                {
+                    // Taken by a stored row under another key …
+                    $"DELETE FROM {stage} s USING {table.Name} t WHERE ({string.Join(", ", table.AlsoUnique.Select(a => "t." + a))}) = ({string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}) AND ({string.Join(", ", table.Key.Select(k => "t." + k))}) <> ({string.Join(", ", table.Key.Select(k => "s." + k))}) RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, {string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}",
+                    // … or by an earlier record of this same catalog.
+                    $"DELETE FROM {stage} s USING {stage} o WHERE ({string.Join(", ", table.AlsoUnique.Select(a => "o." + a))}) = ({string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}) AND o.rdbridge_ord < s.rdbridge_ord RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, {string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}",
+                })
+                {
+                    using var cmd = _store.Command(sql, _tx);
+                    using var r = cmd.ExecuteReader();
+                    while (r.Read())
+                    {
+                        var keyText = string.Join("/", Enumerable.Range(0, table.Key.Count).Select(i => r.GetValue(i)));
+                        var altText = string.Join("/", Enumerable.Range(table.Key.Count, table.AlsoUnique.Count).Select(i => r.IsDBNull(i) ? "∅" : r.GetValue(i)));
+                        failures.Add($"{name} {keyText}: {what} ({altText}); the record was not imported");
+                    }
+                }
+            }
+
+            var set = string.Join(", ", columns.Where(c => c != "imported_at" && !table.Key.Contains(c)).Select(c => $"{c} = excluded.{c}"));
+            using var merge = _store.Command($"""
+                WITH merged AS (
+                  INSERT INTO {table.Name} AS t ({string.Join(", ", columns)})
+                  SELECT {string.Join(", ", columns)} FROM {stage} ORDER BY rdbridge_ord
+                  ON CONFLICT ({string.Join(", ", table.Key)}) DO UPDATE SET {set}
+                  WHERE t.content_hash IS DISTINCT FROM excluded.content_hash
+                  RETURNING (xmax = 0) AS inserted)
+                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), (SELECT count(*) FROM {stage}) FROM merged
+                """, _tx);
+            using var result = merge.ExecuteReader();
+            result.Read();
+            var (inserted, updated, remaining) = (result.GetInt64(0), result.GetInt64(1), result.GetInt64(2));
+            // Rows that were staged but matched the stored content (someone else wrote the same record meanwhile).
+            return new WriteResult(inserted, updated, remaining - inserted - updated, failures);
+        }
+
+        /// <summary>PostgreSQL cannot hold a NUL character in text or JSONB; such a record is reported, not sent.</summary>
+        private static string? Unstorable(CatalogTable table, CatalogRow row)
+        {
+            if (row.Payload.Contains("\\u0000", StringComparison.Ordinal))
+                return "contains a NUL character (\\u0000), which PostgreSQL cannot store; remove it at the record's source";
+            foreach (var c in table.Columns)
+                if (row.Values[c.Name] is string s && s.Contains('\0'))
+                    return $"field {c.JsonField} contains a NUL character, which PostgreSQL cannot store; remove it at the record's source";
+            return null;
+        }
+
+        private static void WriteValue(NpgsqlBinaryImporter copy, object? value, ColumnType type)
+        {
+            if (value is null) { copy.WriteNull(); return; }
+            switch (type)
+            {
+                case ColumnType.Integer: copy.Write(Convert.ToInt64(value), NpgsqlDbType.Bigint); break;
+                case ColumnType.Real: copy.Write(Convert.ToDouble(value), NpgsqlDbType.Double); break;
+                case ColumnType.Boolean: copy.Write((bool)value, NpgsqlDbType.Boolean); break;
+                case ColumnType.Json: copy.Write((string)value, NpgsqlDbType.Jsonb); break;
+                default: copy.Write(value.ToString()!, NpgsqlDbType.Text); break;
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+namespace RdBridge.Store;
+
+public enum SqlDialect { Sqlite, Postgres }
+
+/// <summary>One schema version: the statements that take a database from the previous version to this one.</summary>
+public sealed record Migration(int Version, string Description, Func<SqlDialect, IEnumerable<string>> Statements);
+
+/// <summary>
+/// The AIstock schema, in versions, for both stores. A version is never edited once released: a change is a new
+/// version, so a database made by any earlier RdBridge is brought forward in place without losing rows.
+/// </summary>
+public static class StoreSchema
+{
+    public static readonly IReadOnlyList<Migration> Migrations =
+    [
+        new(1, "the four catalog tables and the sync history", V1),
+        new(2, "catalog import marks and table versions (an unchanged catalog file is not read again)", V2),
+    ];
+
+    public static int Latest => Migrations[^1].Version;
+
+    public static string TypeOf(ColumnType t, SqlDialect d) => (t, d) switch
+    {
+        (ColumnType.Integer, _) => d == SqlDialect.Postgres ? "BIGINT" : "INTEGER",
+        (ColumnType.Real, SqlDialect.Postgres) => "DOUBLE PRECISION",
+        (ColumnType.Real, _) => "REAL",
+        (ColumnType.Boolean, _) => "BOOLEAN",
+        (ColumnType.Json, SqlDialect.Postgres) => "JSONB",
+        _ => "TEXT",
+    };
+
+    private static IEnumerable<string> V1(SqlDialect d)
+    {
+        foreach (var t in CatalogTable.All)
+        {
+            var cols = t.Columns.Select(c => $"{c.Name} {TypeOf(c.Type, d)}")
+                .Concat([$"payload {(d == SqlDialect.Postgres ? "JSONB" : "TEXT")} NOT NULL", "content_hash TEXT NOT NULL",
+                    "imported_at TEXT NOT NULL", "updated_at TEXT NOT NULL", $"PRIMARY KEY ({string.Join(", ", t.Key)})"]);
+            yield return $"CREATE TABLE IF NOT EXISTS {t.Name} (\n  {string.Join(",\n  ", cols)}\n)";
+            yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_loop ON {t.Name}(task_run_id, loop_id)";
+            yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_bundle ON {t.Name}(asset_bundle_id)";
+            if (t.AlsoUnique.Count > 0)
+                yield return $"CREATE UNIQUE INDEX IF NOT EXISTS ux_{t.Name}_workspace ON {t.Name}({string.Join(", ", t.AlsoUnique)})";
+            if (t.Kind == Catalogs.CatalogKind.Factor)
+                yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_name ON {t.Name}(name, source)";
+        }
+        var id = d == SqlDialect.Postgres ? "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "id INTEGER PRIMARY KEY AUTOINCREMENT";
+        yield return $"""
+            CREATE TABLE IF NOT EXISTS rdbridge_sync_runs (
+              {id}, mode TEXT NOT NULL, status TEXT NOT NULL, stage TEXT,
+              started_at TEXT NOT NULL, finished_at TEXT, since TEXT, counts TEXT, errors TEXT)
+            """;
+    }
+
+    private static IEnumerable<string> V2(SqlDialect d)
+    {
+        yield return """
+            CREATE TABLE rdbridge_catalog_imports (
+              catalog TEXT PRIMARY KEY, file_sha256 TEXT NOT NULL, table_version BIGINT NOT NULL,
+              rows_imported BIGINT NOT NULL, rows_skipped BIGINT NOT NULL, skip_reasons TEXT NOT NULL, imported_at TEXT NOT NULL)
+            """;
+        // Every write to a catalog table, by RdBridge or by anybody else, moves its version on; a catalog file is only
+        // skipped when its table is exactly as the last import left it.
+        yield return "CREATE TABLE rdbridge_table_versions (table_name TEXT PRIMARY KEY, version BIGINT NOT NULL)";
+        foreach (var t in CatalogTable.All)
+            yield return $"INSERT INTO rdbridge_table_versions (table_name, version) VALUES ('{t.Name}', 0)";
+        if (d == SqlDialect.Postgres)
+        {
+            yield return """
+                CREATE FUNCTION rdbridge_bump_table_version() RETURNS trigger LANGUAGE plpgsql AS $fn$
+                BEGIN
+                  UPDATE rdbridge_table_versions SET version = version + 1 WHERE table_name = TG_TABLE_NAME;
+                  RETURN NULL;
+                END
+                $fn$
+                """;
+            // Statement-level, so a bulk import pays once per statement, not once per row.
+            foreach (var t in CatalogTable.All)
+                yield return $"CREATE TRIGGER trg_{t.Name}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t.Name} FOR EACH STATEMENT EXECUTE FUNCTION rdbridge_bump_table_version()";
+        }
+        else
+        {
+            foreach (var t in CatalogTable.All)
+                foreach (var op in new[] { "INSERT", "UPDATE", "DELETE" })
+                    yield return $"CREATE TRIGGER trg_{t.Name}_{op.ToLowerInvariant()}_version AFTER {op} ON {t.Name} BEGIN UPDATE rdbridge_table_versions SET version = version + 1 WHERE table_name = '{t.Name}'; END";
+        }
+    }
+}
