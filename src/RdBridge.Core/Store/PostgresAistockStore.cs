@@ -166,13 +166,20 @@ public sealed class PostgresAistockStore : DbAistockStore
             var stage = $"rdbridge_stage_{kind.ToString().ToLowerInvariant()}";
             var name = kind.ToString().ToLowerInvariant();
             var failures = new List<string>();
-            _store.Exec($"DROP TABLE IF EXISTS {stage}", _tx);
-            _store.Exec($"CREATE TEMP TABLE {stage} (LIKE {table.Name} INCLUDING DEFAULTS, rdbridge_ord BIGINT NOT NULL) ON COMMIT DROP", _tx);
+            // Into an empty table every record is an insert, so the rows go straight in: one COPY, the physical limit.
+            // (A table with a second unique key keeps the staging path, which reports those conflicts record by record.)
+            var direct = table.AlsoUnique.Count == 0 && _store.Scalar($"SELECT count(*) FROM (SELECT 1 FROM {table.Name} LIMIT 1) AS any_row", _tx) == 0;
+            if (!direct)
+            {
+                _store.Exec($"DROP TABLE IF EXISTS {stage}", _tx);
+                _store.Exec($"CREATE TEMP TABLE {stage} (LIKE {table.Name} INCLUDING DEFAULTS, rdbridge_ord BIGINT NOT NULL) ON COMMIT DROP", _tx);
+            }
 
             var columns = table.Columns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
             var now = IO.UtcText.Now();
             long staged = 0;
-            using (var copy = Connection.BeginBinaryImport($"COPY {stage} ({string.Join(", ", columns)}, rdbridge_ord) FROM STDIN (FORMAT BINARY)"))
+            var into = direct ? $"{table.Name} ({string.Join(", ", columns)})" : $"{stage} ({string.Join(", ", columns)}, rdbridge_ord)";
+            using (var copy = Connection.BeginBinaryImport($"COPY {into} FROM STDIN (FORMAT BINARY)"))
             {
                 foreach (var row in rows)
                 {
@@ -183,10 +190,12 @@ public sealed class PostgresAistockStore : DbAistockStore
                     copy.Write(row.ContentHash, NpgsqlDbType.Text);
                     copy.Write(now, NpgsqlDbType.Text);
                     copy.Write(now, NpgsqlDbType.Text);
-                    copy.Write(staged++, NpgsqlDbType.Bigint);
+                    if (direct) staged++;
+                    else copy.Write(staged++, NpgsqlDbType.Bigint);
                 }
                 copy.Complete();
             }
+            if (direct) return new WriteResult(staged, 0, 0, failures);
             if (staged == 0) return new WriteResult(0, 0, 0, failures);
 
             if (table.AlsoUnique.Count > 0)

@@ -252,6 +252,18 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                 parts.Add($"{CatalogFile.ListName(kind)} {inDb}/{inFile}");
                 if (inDb < inFile || inFile == 0 && kind == CatalogKind.Loop) bad.Add($"{CatalogFile.ListName(kind)}: {inDb} rows for {inFile} records");
             }
+            // Foreign-key-like integrity: a factor, model or strategy row points at a loop that the loop catalog holds.
+            foreach (var t in CatalogTable.All.Where(t => t.Kind != CatalogKind.Loop))
+            {
+                var orphans = store.Query($"""
+                    SELECT {string.Join(", ", t.Key)}, task_run_id, loop_id FROM {t.Name} x
+                    WHERE x.task_run_id IS NOT NULL AND NOT EXISTS (
+                      SELECT 1 FROM aistock_loop_catalog l WHERE l.task_run_id = x.task_run_id AND l.loop_id = x.loop_id)
+                    ORDER BY 1 LIMIT 5
+                    """);
+                if (orphans.Count > 0)
+                    bad.Add($"{t.Name}: rows whose loop is not in aistock_loop_catalog, e.g. {string.Join(", ", orphans.Select(o => $"{o[0]} → loop {o[^2]}/{o[^1]}"))}");
+            }
             return (bad.Count == 0, bad.Count == 0 ? string.Join(", ", parts) : string.Join("; ", bad));
         });
         Add("ai.db_bundle_ids", "aistock", "所有记录包含 asset_bundle_id 字段 / every row carries asset_bundle_id", () =>

@@ -131,3 +131,18 @@ public class PostgresGuideTests
         Assert.Equal(1, sample.Aistock.Scalar("SELECT count(*) FROM rdbridge_sync_runs WHERE status = 'succeeded'"));
     }
 }
+
+public class CatalogIntegrityTests
+{
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Verify_names_a_catalog_row_whose_loop_is_missing_from_the_loop_catalog(string store)
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3, store: store);
+        Assert.Equal(0, sample.Cli("init").Code);
+        var (tr, loop) = (sample.Aistock.Rows("SELECT task_run_id, loop_id FROM aistock_model_catalog ORDER BY 1, 2")[0] is var r ? ((string)r[0]!, (long)r[1]!) : default);
+        sample.Aistock.Exec($"DELETE FROM aistock_loop_catalog WHERE task_run_id = '{tr}' AND loop_id = {loop}");
+        var (code, output, _) = sample.Cli("verify");
+        Assert.Equal(1, code);
+        Assert.Contains($"aistock_model_catalog: rows whose loop is not in aistock_loop_catalog, e.g. model_{tr}_{loop} → loop {tr}/{loop}", output);
+    }
+}
