@@ -12,14 +12,16 @@ public static class CatalogReader
 
     private static readonly string[] AlternateListNames = ["factors", "models", "strategies", "loops", "meta", "items"];
 
-    public static IEnumerable<JsonElement> ReadRecords(string path, CatalogKind kind, IDictionary<string, string>? header = null)
+    public static IEnumerable<JsonElement> ReadRecords(string path, CatalogKind kind, IDictionary<string, string>? header = null, bool strictList = false)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
-        foreach (var e in ReadRecords(stream, CatalogFile.ListName(kind), header, path))
+        foreach (var e in ReadRecords(stream, CatalogFile.ListName(kind), header, path, strictList))
             yield return e;
     }
 
-    public static IEnumerable<JsonElement> ReadRecords(Stream stream, string listName, IDictionary<string, string>? header, string source)
+    /// <param name="strictList">Only the list named <paramref name="listName"/> (a feed holds several); otherwise the
+    /// Python tools' other list names are accepted too.</param>
+    public static IEnumerable<JsonElement> ReadRecords(Stream stream, string listName, IDictionary<string, string>? header, string source, bool strictList = false)
     {
         var buffer = new byte[64 * 1024];
         int start = 0, length = 0;
@@ -47,7 +49,7 @@ public static class CatalogReader
             int consumed;
             try
             {
-                consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, listName, header, batch);
+                consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, listName, header, batch, strictList);
             }
             catch (JsonException e)
             {
@@ -65,7 +67,7 @@ public static class CatalogReader
     }
 
     private static int Process(ReadOnlySpan<byte> data, bool isFinal, ref JsonReaderState state, ref Phase phase, string listName,
-        IDictionary<string, string>? header, List<JsonElement> batch)
+        IDictionary<string, string>? header, List<JsonElement> batch, bool strictList)
     {
         var reader = new Utf8JsonReader(data, isFinal, state);
         while (true)
@@ -84,7 +86,7 @@ public static class CatalogReader
                     if (reader.TokenType == JsonTokenType.EndObject) { phase = Phase.Done; state = reader.CurrentState; return (int)reader.BytesConsumed; }
                     var name = reader.GetString()!;
                     if (!reader.Read()) { state = checkpoint; return before; }
-                    if (reader.TokenType == JsonTokenType.StartArray && (name == listName || AlternateListNames.Contains(name)))
+                    if (reader.TokenType == JsonTokenType.StartArray && (name == listName || !strictList && AlternateListNames.Contains(name)))
                     {
                         phase = Phase.Items;
                         break;

@@ -19,9 +19,21 @@ public sealed record RdBridgeSettings
     public required string AistockCatalogDirectory { get; init; }
     public required string AssetCacheDirectory { get; init; }
 
+    /// <summary>Publishers (RdBridge serving the RD-Agent side on other machines) that <c>sync</c> pulls from.</summary>
+    public IReadOnlyList<SourceSettings> Sources { get; init; } = [];
+    /// <summary>Where <c>serve</c> listens; 127.0.0.1 unless configured otherwise.</summary>
+    public IReadOnlyList<string> ServerUrls { get; init; } = ["http://127.0.0.1:8787"];
+    /// <summary>The bearer token state-changing endpoints require (mandatory when bound beyond loopback).</summary>
+    public string? ServerToken { get; init; }
+    /// <summary>False for a consumer-only configuration (no <c>rdagent.root</c>, only <c>sources</c>).</summary>
+    public bool HasRdAgent { get; init; } = true;
+
     public string StrategiesLibFile => Path.Combine(StrategiesLibRoot, "rd_strategies_lib", "generated.py");
     public bool AistockDatabaseIsPostgres => SettingsLoader.LooksLikeConnectionString(AistockDatabase);
 }
+
+/// <summary>One publisher to pull from: a name (part of every record's provenance), its base URL and optional token.</summary>
+public sealed record SourceSettings(string Name, Uri Url, string? Token);
 
 /// <summary>A configuration problem: the message says what to change. Exit code 2.</summary>
 public sealed class ConfigurationException(string message) : Exception(message);

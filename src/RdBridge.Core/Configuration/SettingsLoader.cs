@@ -45,10 +45,13 @@ public static class SettingsLoader
                 throw new ConfigurationException($"unknown configuration section '{section.Key}' in {configPath}; known sections are {string.Join(", ", KnownSections)}");
         }
 
+        var sources = ReadSources(config, configPath);
         var rdagentRootRaw = config["rdagent:root"];
-        if (string.IsNullOrWhiteSpace(rdagentRootRaw))
-            throw new ConfigurationException($"'rdagent.root' is not set; put it in {configPath} (\"rdagent\": {{ \"root\": \"/path/to/RD-Agent-main\" }}) or set {EnvironmentPrefix}RDAGENT__ROOT");
-        var rdagentRoot = Resolve(baseDir, rdagentRootRaw);
+        // A consumer that only pulls from publishers needs no RD-Agent directory of its own.
+        var hasRdAgent = !string.IsNullOrWhiteSpace(rdagentRootRaw);
+        if (!hasRdAgent && sources.Count == 0)
+            throw new ConfigurationException($"'rdagent.root' is not set; put it in {configPath} (\"rdagent\": {{ \"root\": \"/path/to/RD-Agent-main\" }}) or set {EnvironmentPrefix}RDAGENT__ROOT — or, on a machine that only pulls from publishers, list them under \"sources\"");
+        var rdagentRoot = hasRdAgent ? Resolve(baseDir, rdagentRootRaw!) : Path.Combine(baseDir, ".no-rdagent-root");
 
         var aistockRootRaw = config["aistock:root"];
         if (string.IsNullOrWhiteSpace(aistockRootRaw))
@@ -88,7 +91,40 @@ public static class SettingsLoader
             AistockDatabase = database,
             AistockCatalogDirectory = Resolve(aistockRoot, config["aistock:catalogs"] ?? "rdagent_data"),
             AssetCacheDirectory = Resolve(aistockRoot, config["aistock:assets"] ?? Path.Combine("rdagent_assets", "bundles")),
+            Sources = sources,
+            ServerUrls = ReadUrls(config, configPath),
+            ServerToken = string.IsNullOrWhiteSpace(config["server:token"]) ? null : config["server:token"],
+            HasRdAgent = hasRdAgent,
         };
+    }
+
+    /// <summary><c>"sources"</c>: a list of base URLs, or of objects with <c>name</c>, <c>url</c> and <c>token</c>.</summary>
+    private static List<SourceSettings> ReadSources(IConfiguration config, string configPath)
+    {
+        var list = new List<SourceSettings>();
+        foreach (var item in config.GetSection("sources").GetChildren())
+        {
+            var url = item.Value ?? item["url"];
+            if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new ConfigurationException($"sources[{item.Key}] in {configPath} is not an http(s) URL ('{url}'); write it as \"http://rdagent-host:8787\" or {{ \"name\": \"gpu1\", \"url\": \"http://…\" }}");
+            var name = item["name"] ?? $"{uri.Host}:{uri.Port}";
+            if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')))
+                throw new ConfigurationException($"sources[{item.Key}] name '{name}' may only use letters, digits, '-', '_', '.' and ':'");
+            if (list.Any(s => s.Name == name))
+                throw new ConfigurationException($"two sources are named '{name}' in {configPath}; give each a distinct \"name\"");
+            list.Add(new SourceSettings(name, new Uri(uri.ToString().TrimEnd('/') + "/"), item["token"]));
+        }
+        return list;
+    }
+
+    private static List<string> ReadUrls(IConfiguration config, string configPath)
+    {
+        var raw = config["server:urls"];
+        var urls = (raw ?? "http://127.0.0.1:8787").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        foreach (var u in urls)
+            if (!Uri.TryCreate(u.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"), UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
+                throw new ConfigurationException($"server.urls in {configPath} holds '{u}', which is not an http(s) URL; write e.g. \"http://127.0.0.1:8787\"");
+        return urls;
     }
 
     private static IEnumerable<(string From, string? To)> Flatten(IConfigurationSection section)

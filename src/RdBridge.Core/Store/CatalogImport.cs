@@ -19,10 +19,12 @@ public static class CatalogImport
     /// <summary>How many skip reasons a summary lists one by one; the count always covers all of them.</summary>
     public const int ListedReasons = 50;
 
-    public static ImportSummary Run(IImportSession session, CatalogKind kind, string path)
+    /// <param name="origin">The publisher the file came from; null for this machine's own RD-Agent.</param>
+    /// <param name="strictList">Read only the kind's own list (a feed file holds all four lists).</param>
+    public static ImportSummary Run(IImportSession session, CatalogKind kind, string path, string? origin = null, bool strictList = false)
     {
         var fileSha = FileDigest.Sha256OfFile(path);
-        if (session.LastImport(kind) is { } mark && mark.FileSha256 == fileSha && mark.TableVersion == session.TableVersion(kind))
+        if (session.LastImport(kind, origin) is { } mark && mark.FileSha256 == fileSha && mark.TableVersion == session.TableVersion(kind))
             return new ImportSummary(kind, 0, 0, mark.Rows, mark.Skipped, mark.SkipReasons, []) { FileUnchanged = true };
 
         var table = CatalogTable.For(kind);
@@ -42,9 +44,9 @@ public static class CatalogImport
 
         IEnumerable<CatalogRow> Changed()
         {
-            foreach (var record in CatalogReader.ReadRecords(path, kind))
+            foreach (var record in CatalogReader.ReadRecords(path, kind, strictList: strictList))
             {
-                var row = table.Map(record);
+                var row = table.Map(record, origin);
                 if (row.Error is not null) { Skip($"{name} record skipped: {row.Error}"); continue; }
                 var id = KeyId(row.Key);
                 // First occurrence wins, so the same payload always lands the same way.
@@ -57,11 +59,15 @@ public static class CatalogImport
         var written = session.Write(kind, Changed());
         var summary = new ImportSummary(kind, written.Inserted, written.Updated, unchanged + written.Unchanged, skipped, reasons, written.Failures);
         // A file whose records did not all land must be read again next time.
-        session.RecordImport(kind, summary.Failed == 0
+        session.RecordImport(kind, origin, summary.Failed == 0
             ? new CatalogImportMark(fileSha, session.TableVersion(kind), summary.Inserted + summary.Updated + summary.Unchanged, skipped, reasons)
             : null);
         return summary;
     }
+
+    /// <summary>Why a record from one source may not replace the same key from another.</summary>
+    public static string Collision(string? owner) =>
+        $"the same key was already imported from {(owner is null ? "this machine's own RD-Agent" : $"source '{owner}'")}; records of different sources never overwrite each other — rename or remove one of them at its source";
 
     private static UInt128 KeyId(string key) => XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(key));
 

@@ -10,7 +10,11 @@ public enum ColumnType { Text, Integer, Real, Boolean, Json }
 /// <summary>One catalog record mapped onto its table: column values, natural key, compact payload, content fingerprint.</summary>
 public sealed record CatalogRow(IReadOnlyDictionary<string, object?> Values, string Key, string Payload, string ContentHash, string? Error);
 
-public sealed record CatalogColumn(string Name, ColumnType Type, string? Field = null)
+/// <summary>
+/// One column: its type, the record field it comes from (a dotted path reaches into a nested object), and the schema
+/// version that added it, so old migrations keep creating exactly the tables they always created.
+/// </summary>
+public sealed record CatalogColumn(string Name, ColumnType Type, string? Field = null, int Since = 1)
 {
     public string JsonField => Field ?? Name;
 }
@@ -30,12 +34,22 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
         new("workspace_path", ColumnType.Text), new("asset_bundle_id", ColumnType.Text),
     ];
 
+    /// <summary>Which publisher a record came from (null: this machine's own RD-Agent). Records of two sources never overwrite each other.</summary>
+    public static readonly CatalogColumn Origin = new("origin", ColumnType.Text, Field: "\u0000origin", Since: 3);
+
+    /// <summary>The factor metrics AIstock sorts and filters by, as real columns (indexable) beside the JSON.</summary>
+    public static readonly IReadOnlyList<string> FactorMetrics = ["ic", "icir", "rank_ic", "rank_icir", "annualized_return", "information_ratio", "max_drawdown"];
+
+    private static IEnumerable<CatalogColumn> MetricColumns(string field) =>
+        FactorMetrics.Select(m => new CatalogColumn(m, ColumnType.Real, $"{field}.{m}", Since: 3));
+
     public static readonly CatalogTable Factor = new(CatalogKind.Factor, "aistock_factor_catalog", ["factor_id"],
     [
         new("factor_id", ColumnType.Text), new("name", ColumnType.Text), new("source", ColumnType.Text), new("expression", ColumnType.Text),
         new("fingerprint", ColumnType.Text), new("description_cn", ColumnType.Text), .. LinkColumns,
         new("input_schema", ColumnType.Json), new("tags", ColumnType.Json), new("performance_metrics", ColumnType.Json),
         new("occurrences", ColumnType.Integer), new("provenance", ColumnType.Json),
+        .. MetricColumns("performance_metrics"), Origin,
     ]);
 
     public static readonly CatalogTable Model = new(CatalogKind.Model, "aistock_model_catalog", ["model_id"],
@@ -43,7 +57,7 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
         new("model_id", ColumnType.Text), .. LinkColumns, new("log_dir", ColumnType.Text), new("model_type", ColumnType.Text),
         new("model_module", ColumnType.Text), new("network_class", ColumnType.Text), new("model_config", ColumnType.Json),
         new("dataset_config", ColumnType.Json), new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
-        new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json),
+        new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
     ]) { AlsoUnique = ["task_run_id", "loop_id", "workspace_id"] };
 
     public static readonly CatalogTable Strategy = new(CatalogKind.Strategy, "aistock_strategy_catalog", ["strategy_id"],
@@ -51,6 +65,7 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
         new("strategy_id", ColumnType.Text), .. LinkColumns, new("config_fingerprint", ColumnType.Text), new("action", ColumnType.Text),
         new("model_type", ColumnType.Text), new("portfolio_config", ColumnType.Json), new("backtest_config", ColumnType.Json),
         new("feature_list", ColumnType.Json), new("python_implementation", ColumnType.Json), new("metrics", ColumnType.Json),
+        Origin,
     ]);
 
     public static readonly CatalogTable Loop = new(CatalogKind.Loop, "aistock_loop_catalog", ["task_run_id", "loop_id"],
@@ -62,6 +77,7 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
         new("annualized_return", ColumnType.Real), new("max_drawdown", ColumnType.Real), new("information_ratio", ColumnType.Real),
         new("ic", ColumnType.Real), new("ic_ir", ColumnType.Real), new("rank_ic", ColumnType.Real), new("decision", ColumnType.Boolean),
         new("metrics", ColumnType.Json), new("summary_texts", ColumnType.Json), new("paths", ColumnType.Json),
+        Origin,
     ]);
 
     public static CatalogTable For(CatalogKind kind) => kind switch
@@ -82,11 +98,12 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
     /// property order and number text kept), and its SHA-256 is the content fingerprint that decides whether a stored
     /// row changed: RdBridge writes its catalogs deterministically, so the same record gives the same fingerprint.
     /// </summary>
-    public CatalogRow Map(JsonElement record)
+    public CatalogRow Map(JsonElement record, string? origin = null)
     {
         var values = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var c in Columns)
-            values[c.Name] = record.ValueKind == JsonValueKind.Object && record.TryGetProperty(c.JsonField, out var v) ? Convert(v, c.Type) : null;
+            values[c.Name] = Field(record, c.JsonField) is { } v ? Convert(v, c.Type) : null;
+        values[Origin.Name] = origin;
         ApplyLegacyFallbacks(record, values);
         var buffer = t_buffer ??= new System.Buffers.ArrayBufferWriter<byte>(16 * 1024);
         var writer = t_writer ??= new Utf8JsonWriter(buffer);
@@ -96,8 +113,27 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
         writer.Flush();
         var payload = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
         var missing = Key.Where(k => values[k] is null or "").ToList();
+        // A record from another source is a different record even with the same content.
+        if (origin is not null)
+        {
+            System.Buffers.BuffersExtensions.Write(buffer, "\n@"u8);
+            System.Buffers.BuffersExtensions.Write(buffer, System.Text.Encoding.UTF8.GetBytes(origin));
+        }
         return new CatalogRow(values, KeyOf(values), payload, FileDigest.Sha256OfBytes(buffer.WrittenSpan),
             missing.Count > 0 ? $"record has no {string.Join(", ", missing)}" : null);
+    }
+
+    private static JsonElement? Field(JsonElement record, string path)
+    {
+        if (!path.Contains('.'))
+            return record.ValueKind == JsonValueKind.Object && record.TryGetProperty(path, out var direct) ? direct : null;
+        var current = record;
+        foreach (var part in path.Split('.'))
+        {
+            if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(part, out var next)) return null;
+            current = next;
+        }
+        return current;
     }
 
     // Mapping runs for every record of a 200,000-row catalog: one reusable buffer per thread instead of one per record.

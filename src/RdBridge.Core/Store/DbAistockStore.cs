@@ -28,6 +28,7 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
             tx.Commit();
             applied.Add(m.Version);
         }
+        _schema = -1;
         return applied;
     }
 
@@ -38,6 +39,20 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     }
 
     protected abstract bool TableExists(string name);
+
+    /// <summary>Whether the catalog tables have the <c>origin</c> column (schema version 3).</summary>
+    internal bool HasOriginColumn => _schema >= 3;
+    private int _schema = -1;
+
+    /// <summary>The columns this database's tables have: a database still on an older schema version is written without the newer ones.</summary>
+    internal IReadOnlyList<CatalogColumn> ColumnsOf(CatalogTable table)
+    {
+        if (_schema < 0) _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
+        return table.Columns.Where(c => c.Since <= _schema).ToList();
+    }
+
+    /// <summary>Reads the schema version once, before an import's transaction begins.</summary>
+    protected void NoteSchemaVersion() => _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
 
     public long Count(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name}");
     public long CountWithBundle(CatalogKind kind) => Scalar($"SELECT count(asset_bundle_id) FROM {CatalogTable.For(kind).Name}");
@@ -123,9 +138,12 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     /// <summary>Whether the import bookkeeping tables exist (schema version 2); asked before an import's transaction starts.</summary>
     protected bool HasImportMarks() => AppliedMigrations().Contains(2);
 
-    protected CatalogImportMark? ReadImportMark(DbTransaction tx, CatalogKind kind)
+    // One mark per catalog and source: the same file from two sources is two imports.
+    private static string MarkName(CatalogKind kind, string? origin) => CatalogTable.For(kind).Name + (origin is null ? "" : "@" + origin);
+
+    protected CatalogImportMark? ReadImportMark(DbTransaction tx, CatalogKind kind, string? origin)
     {
-        using var cmd = Command("SELECT file_sha256, table_version, rows_imported, rows_skipped, skip_reasons FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", CatalogTable.For(kind).Name));
+        using var cmd = Command("SELECT file_sha256, table_version, rows_imported, rows_skipped, skip_reasons FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", MarkName(kind, origin)));
         using var r = cmd.ExecuteReader();
         if (!r.Read()) return null;
         var reasons = System.Text.Json.JsonSerializer.Deserialize<string[]>(r.GetString(4)) ?? [];
@@ -135,9 +153,9 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     protected long ReadTableVersion(DbTransaction tx, CatalogKind kind) =>
         Scalar("SELECT coalesce(max(version), -1) FROM rdbridge_table_versions WHERE table_name = @t", tx, ("@t", CatalogTable.For(kind).Name));
 
-    protected void WriteImportMark(DbTransaction tx, CatalogKind kind, CatalogImportMark? mark)
+    protected void WriteImportMark(DbTransaction tx, CatalogKind kind, string? origin, CatalogImportMark? mark)
     {
-        var name = CatalogTable.For(kind).Name;
+        var name = MarkName(kind, origin);
         if (mark is null) { Exec("DELETE FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", name)); return; }
         Exec("""
             INSERT INTO rdbridge_catalog_imports (catalog, file_sha256, table_version, rows_imported, rows_skipped, skip_reasons, imported_at)

@@ -30,13 +30,13 @@ public sealed record WriteResult(long Inserted, long Updated, long Unchanged, IR
 /// </summary>
 public interface IImportSession : IDisposable
 {
-    CatalogImportMark? LastImport(CatalogKind kind);
+    CatalogImportMark? LastImport(CatalogKind kind, string? origin);
     long TableVersion(CatalogKind kind);
     /// <summary>Streams the natural key and content fingerprint of every stored row.</summary>
     IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind);
     /// <summary>Writes new and changed rows (each key at most once); a row that cannot be stored is a failure naming its key.</summary>
     WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows);
-    void RecordImport(CatalogKind kind, CatalogImportMark? mark);
+    void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark);
     void Savepoint();
     void RollbackToSavepoint();
     void ReleaseSavepoint();

@@ -147,13 +147,14 @@ public sealed class PostgresAistockStore : DbAistockStore
         {
             _store = store;
             _marks = store.HasImportMarks();
+            store.NoteSchemaVersion();
             _tx = Connection.BeginTransaction();
         }
 
-        public CatalogImportMark? LastImport(CatalogKind kind) => _marks ? _store.ReadImportMark(_tx, kind) : null;
+        public CatalogImportMark? LastImport(CatalogKind kind, string? origin) => _marks ? _store.ReadImportMark(_tx, kind, origin) : null;
         public long TableVersion(CatalogKind kind) => _marks ? _store.ReadTableVersion(_tx, kind) : -1;
         public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) => _store.ReadFingerprints(_tx, kind);
-        public void RecordImport(CatalogKind kind, CatalogImportMark? mark) { if (_marks) _store.WriteImportMark(_tx, kind, mark); }
+        public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark) { if (_marks) _store.WriteImportMark(_tx, kind, origin, mark); }
         public void Savepoint() => _tx.Save("catalog");
         public void RollbackToSavepoint() => _tx.Rollback("catalog");
         public void ReleaseSavepoint() => _tx.Release("catalog");
@@ -175,7 +176,8 @@ public sealed class PostgresAistockStore : DbAistockStore
                 _store.Exec($"CREATE TEMP TABLE {stage} (LIKE {table.Name} INCLUDING DEFAULTS, rdbridge_ord BIGINT NOT NULL) ON COMMIT DROP", _tx);
             }
 
-            var columns = table.Columns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
+            var tableColumns = _store.ColumnsOf(table);
+            var columns = tableColumns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
             var now = IO.UtcText.Now();
             long staged = 0;
             var into = direct ? $"{table.Name} ({string.Join(", ", columns)})" : $"{stage} ({string.Join(", ", columns)}, rdbridge_ord)";
@@ -185,7 +187,7 @@ public sealed class PostgresAistockStore : DbAistockStore
                 {
                     if (Unstorable(table, row) is { } why) { failures.Add($"{name} {row.Key}: {why}"); continue; }
                     copy.StartRow();
-                    foreach (var c in table.Columns) WriteValue(copy, row.Values[c.Name], c.Type);
+                    foreach (var c in tableColumns) WriteValue(copy, row.Values[c.Name], c.Type);
                     copy.Write(row.Payload, NpgsqlDbType.Jsonb);
                     copy.Write(row.ContentHash, NpgsqlDbType.Text);
                     copy.Write(now, NpgsqlDbType.Text);
@@ -198,6 +200,15 @@ public sealed class PostgresAistockStore : DbAistockStore
             if (direct) return new WriteResult(staged, 0, 0, failures);
             if (staged == 0) return new WriteResult(0, 0, 0, failures);
 
+            var keyMatch = string.Join(" AND ", table.Key.Select(k => $"t.{k} = s.{k}"));
+            if (_store.HasOriginColumn)
+            {
+                // A key another source already holds stays theirs.
+                using var cmd = _store.Command($"DELETE FROM {stage} s USING {table.Name} t WHERE {keyMatch} AND t.origin IS DISTINCT FROM s.origin RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, t.origin", _tx);
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                    failures.Add($"{name} {string.Join("/", Enumerable.Range(0, table.Key.Count).Select(i => r.GetValue(i)))}: {CatalogImport.Collision(r.IsDBNull(table.Key.Count) ? null : r.GetString(table.Key.Count))}");
+            }
             if (table.AlsoUnique.Count > 0)
             {
                 var what = $"another {name} already has this {string.Join(" + ", table.AlsoUnique)}";

@@ -52,13 +52,14 @@ public sealed class SqliteAistockStore : DbAistockStore
         {
             _store = store;
             _marks = store.HasImportMarks();
+            store.NoteSchemaVersion();
             _tx = ((SqliteConnection)store.Connection).BeginTransaction(deferred: false);
         }
 
-        public CatalogImportMark? LastImport(CatalogKind kind) => _marks ? _store.ReadImportMark(_tx, kind) : null;
+        public CatalogImportMark? LastImport(CatalogKind kind, string? origin) => _marks ? _store.ReadImportMark(_tx, kind, origin) : null;
         public long TableVersion(CatalogKind kind) => _marks ? _store.ReadTableVersion(_tx, kind) : -1;
         public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) => _store.ReadFingerprints(_tx, kind);
-        public void RecordImport(CatalogKind kind, CatalogImportMark? mark) { if (_marks) _store.WriteImportMark(_tx, kind, mark); }
+        public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark) { if (_marks) _store.WriteImportMark(_tx, kind, origin, mark); }
         public void Savepoint() => _tx.Save("catalog");
         public void RollbackToSavepoint() => _tx.Rollback("catalog");
         public void ReleaseSavepoint() => _tx.Release("catalog");
@@ -68,8 +69,10 @@ public sealed class SqliteAistockStore : DbAistockStore
         {
             var table = CatalogTable.For(kind);
             var keyWhere = string.Join(" AND ", table.Key.Select(k => $"{k} = @{k}"));
-            var allColumns = table.Columns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
-            using var exists = _store.Command($"SELECT content_hash FROM {table.Name} WHERE {keyWhere}", _tx);
+            var columns = _store.ColumnsOf(table);
+            var allColumns = columns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
+            var hasOrigin = _store.HasOriginColumn;
+            using var exists = _store.Command($"SELECT content_hash{(hasOrigin ? ", origin" : "")} FROM {table.Name} WHERE {keyWhere}", _tx);
             using var insert = _store.Command($"INSERT INTO {table.Name} ({string.Join(", ", allColumns)}) VALUES ({string.Join(", ", allColumns.Select(c => "@" + c))})", _tx);
             using var update = _store.Command($"UPDATE {table.Name} SET {string.Join(", ", allColumns.Where(c => c != "imported_at" && !table.Key.Contains(c)).Select(c => $"{c} = @{c}"))} WHERE {keyWhere}", _tx);
 
@@ -80,10 +83,17 @@ public sealed class SqliteAistockStore : DbAistockStore
             foreach (var row in rows)
             {
                 Bind(exists, table.Key.Select(k => ("@" + k, row.Values[k])));
-                var before = exists.ExecuteScalar() as string;
+                string? before = null, owner = null;
+                using (var r = exists.ExecuteReader())
+                    if (r.Read()) (before, owner) = (r.GetString(0), hasOrigin && !r.IsDBNull(1) ? r.GetString(1) : null);
                 if (before == row.ContentHash) { unchanged++; continue; }
+                if (before is not null && owner != (string?)row.Values[CatalogTable.Origin.Name])
+                {
+                    failures.Add($"{name} {row.Key}: {CatalogImport.Collision(owner)}");
+                    continue;
+                }
                 var cmd = before is null ? insert : update;
-                Bind(cmd, table.Columns.Select(c => ("@" + c.Name, row.Values[c.Name]))
+                Bind(cmd, columns.Select(c => ("@" + c.Name, row.Values[c.Name]))
                     .Concat([("@payload", row.Payload), ("@content_hash", row.ContentHash), ("@updated_at", now)])
                     .Concat(before is null ? [("@imported_at", (object?)now)] : []));
                 try

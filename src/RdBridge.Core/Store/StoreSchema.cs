@@ -15,6 +15,7 @@ public static class StoreSchema
     [
         new(1, "the four catalog tables and the sync history", V1),
         new(2, "catalog import marks and table versions (an unchanged catalog file is not read again)", V2),
+        new(3, "record origin (the publisher a record came from), factor metric columns, sync progress, sources", V3),
     ];
 
     public static int Latest => Migrations[^1].Version;
@@ -33,7 +34,7 @@ public static class StoreSchema
     {
         foreach (var t in CatalogTable.All)
         {
-            var cols = t.Columns.Select(c => $"{c.Name} {TypeOf(c.Type, d)}")
+            var cols = t.Columns.Where(c => c.Since == 1).Select(c => $"{c.Name} {TypeOf(c.Type, d)}")
                 .Concat([$"payload {(d == SqlDialect.Postgres ? "JSONB" : "TEXT")} NOT NULL", "content_hash TEXT NOT NULL",
                     "imported_at TEXT NOT NULL", "updated_at TEXT NOT NULL", $"PRIMARY KEY ({string.Join(", ", t.Key)})"]);
             yield return $"CREATE TABLE IF NOT EXISTS {t.Name} (\n  {string.Join(",\n  ", cols)}\n)";
@@ -49,6 +50,25 @@ public static class StoreSchema
             CREATE TABLE IF NOT EXISTS rdbridge_sync_runs (
               {id}, mode TEXT NOT NULL, status TEXT NOT NULL, stage TEXT,
               started_at TEXT NOT NULL, finished_at TEXT, since TEXT, counts TEXT, errors TEXT)
+            """;
+    }
+
+    private static IEnumerable<string> V3(SqlDialect d)
+    {
+        foreach (var t in CatalogTable.All)
+            foreach (var c in t.Columns.Where(c => c.Since == 3))
+                yield return $"ALTER TABLE {t.Name} ADD COLUMN {c.Name} {TypeOf(c.Type, d)}";
+        // Rows imported before this version get their metric columns from the JSON they already hold.
+        var metric = (string m) => d == SqlDialect.Postgres ? $"(performance_metrics->>'{m}')::double precision" : $"json_extract(performance_metrics, '$.{m}')";
+        yield return $"UPDATE aistock_factor_catalog SET {string.Join(", ", CatalogTable.FactorMetrics.Select(m => $"{m} = {metric(m)}"))} WHERE performance_metrics IS NOT NULL";
+        foreach (var m in new[] { "ic", "rank_ic", "annualized_return", "information_ratio" })
+            yield return $"CREATE INDEX idx_aistock_factor_catalog_{m} ON aistock_factor_catalog({m})";
+        yield return "CREATE INDEX idx_aistock_factor_catalog_origin ON aistock_factor_catalog(origin)";
+        yield return "CREATE INDEX idx_aistock_loop_catalog_origin ON aistock_loop_catalog(origin)";
+        yield return "ALTER TABLE rdbridge_sync_runs ADD COLUMN progress DOUBLE PRECISION";
+        yield return """
+            CREATE TABLE rdbridge_sources (
+              name TEXT PRIMARY KEY, url TEXT NOT NULL, watermark TEXT, last_sync_at TEXT, last_status TEXT, last_error TEXT)
             """;
     }
 

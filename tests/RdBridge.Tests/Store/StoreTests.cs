@@ -10,11 +10,11 @@ public class StoreTests
     private static string ForkCatalogs => Paths.Fixture("rdagent-aistock-fork/tmp");
     private static string Fork(string name) => Path.Combine(ForkCatalogs, name);
 
-    internal static ImportSummary Import(IAistockStore store, CatalogKind kind, string path)
+    internal static ImportSummary Import(IAistockStore store, CatalogKind kind, string path, string? origin = null)
     {
         using var session = store.BeginImport();
         session.Savepoint();
-        var s = CatalogImport.Run(session, kind, path);
+        var s = CatalogImport.Run(session, kind, path, origin);
         session.ReleaseSavepoint();
         session.Commit();
         return s;
@@ -232,6 +232,28 @@ public class StoreTests
                 Assert.Contains("sync-status", e.Message);
             }
             using (other.AcquireSyncLock(TimeSpan.FromSeconds(1))) { }
+        }
+    }
+
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Records_of_two_sources_never_overwrite_each_other(string kind)
+    {
+        var (dir, db, store) = Open(kind);
+        using (dir) using (db) using (store)
+        {
+            var first = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"), origin: "gpu1");
+            var before = db.Rows("SELECT task_run_id, loop_id, origin, content_hash FROM aistock_loop_catalog ORDER BY 1, 2").Select(r => string.Join("|", r)).ToList();
+            Assert.All(before, r => Assert.Contains("|gpu1|", r));
+            var second = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"), origin: "gpu2");
+            Assert.Equal((0L, 0L), (second.Inserted, second.Updated));
+            Assert.Equal(first.Inserted, second.Failed);
+            Assert.All(second.Failures, f => Assert.Contains("source 'gpu1'", f));
+            var local = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"));
+            Assert.Equal(first.Inserted, local.Failed);
+            Assert.Equal(before, db.Rows("SELECT task_run_id, loop_id, origin, content_hash FROM aistock_loop_catalog ORDER BY 1, 2").Select(r => string.Join("|", r)));
+            // The same source again: nothing to do.
+            var again = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"), origin: "gpu1");
+            Assert.Equal((0L, 0L, first.Inserted, 0L), (again.Inserted, again.Updated, again.Unchanged, again.Failed));
         }
     }
 
