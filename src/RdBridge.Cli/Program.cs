@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
 using RdBridge.Assets;
 using RdBridge.Backfill;
 using RdBridge.Backup;
@@ -51,6 +52,8 @@ public static class Program
         root.Subcommands.Add(PipelineCommand(io, "init", "Full initialisation (完整初始化): doctor, backup, backfill, bundle, export, import, sync-assets, verify"));
         root.Subcommands.Add(PipelineCommand(io, "sync", "Incremental update (增量补充): the same, for loops changed since the last successful sync or --since"));
         root.Subcommands.Add(SyncStatusCommand(io));
+        root.Subcommands.Add(PublishCommand(io));
+        root.Subcommands.Add(ServeCommand(io));
         root.Subcommands.Add(ShowCommand(io));
 
         var parse = root.Parse(args);
@@ -325,8 +328,7 @@ public static class Program
     private static int RunPipeline(Io io, RunContext context, string mode, DateTimeOffset? since, bool json, TimeSpan? wait = null)
     {
         var result = new SyncPipeline(context, wait).Run(mode, since, r => Print(io, r));
-        var backup = result.Stages.First(s => s.Stage == "backup");
-        Print(io, backup);
+        if (result.Stages.FirstOrDefault(s => s.Stage == "backup") is { } backup) Print(io, backup);
         if (result.Verify is { } v)
         {
             if (json) io.Out.WriteLine(v.ToJson().ToJsonString(CanonicalJson.FileOptions));
@@ -336,21 +338,49 @@ public static class Program
         return result.Failed ? ItemFailures : Ok;
     }
 
+    private static Command PublishCommand(Io io)
+    {
+        var all = new Option<bool>("--all") { Description = "Look at every loop, not only those RD-Agent changed since the last publish" };
+        var cmd = new Command("publish", "The RD-Agent half of a sync for a publisher machine: backfill, bundle and export what changed, ready for 'serve --role publisher'") { all };
+        cmd.SetAction(p => Guarded(io, () =>
+        {
+            var stages = new PublishPipeline(Context(p, io)).Run(everything: p.GetValue(all));
+            var failed = false;
+            foreach (var r in stages) { Print(io, r); failed |= r.Failed || r.Aborted is not null; }
+            return failed ? ItemFailures : Ok;
+        }));
+        return cmd;
+    }
+
+    private static Command ServeCommand(Io io)
+    {
+        var role = new Option<string>("--role") { Description = "publisher (the RD-Agent side), consumer (the AIstock side and web UI) or both", DefaultValueFactory = _ => "consumer" };
+        role.AcceptOnlyFromAmong("publisher", "consumer", "both");
+        var urls = new Option<string[]>("--urls") { Description = "Where to listen (default server.urls, or http://127.0.0.1:8787)", AllowMultipleArgumentsPerToken = true };
+        var cmd = new Command("serve", "HTTP API and web UI: the publisher's feed and bundle downloads, the consumer's sync API, catalog queries and /rdagent/ pages") { role, urls };
+        cmd.SetAction(p => Guarded(io, () =>
+        {
+            var settings = Settings(p);
+            var r = p.GetValue(role) switch { "publisher" => Server.ServeRole.Publisher, "both" => Server.ServeRole.Both, _ => Server.ServeRole.Consumer };
+            var listen = p.GetValue(urls) is { Length: > 0 } u ? u : null;
+            if (r.HasFlag(Server.ServeRole.Consumer))
+                using (var store = AistockStores.Open(settings)) { }   // migrate once, before the first request
+            var app = Server.RdBridgeServer.Build(settings, r, listen);
+            app.Start();
+            foreach (var address in app.Urls) io.Out.WriteLine($"rdbridge serve ({p.GetValue(role)}) listening on {address}{(r.HasFlag(Server.ServeRole.Consumer) ? $" — UI at {address.TrimEnd('/')}/rdagent/factors" : "")}");
+            app.WaitForShutdown();
+            return Ok;
+        }));
+        return cmd;
+    }
+
     private static Command SyncStatusCommand(Io io)
     {
         var cmd = new Command("sync-status", "Show the running or last init/sync run with its stage, counts and errors");
         cmd.SetAction(p => Guarded(io, () =>
         {
             using var store = AistockStores.Open(Settings(p));
-            var run = store.LastSyncRun(successfulOnly: false);
-            if (run is null) { io.Out.WriteLine("{\"status\": \"never\"}"); return Ok; }
-            var o = new JsonObject
-            {
-                ["id"] = run.Id, ["mode"] = run.Mode, ["status"] = run.Status, ["stage"] = run.Stage,
-                ["started_at"] = run.StartedAt, ["finished_at"] = run.FinishedAt, ["since"] = run.Since,
-                ["counts"] = run.CountsJson is null ? null : JsonNode.Parse(run.CountsJson),
-                ["errors"] = run.ErrorsJson is null ? null : JsonNode.Parse(run.ErrorsJson),
-            };
+            var o = SyncRunView.ToJson(store.LastSyncRun(successfulOnly: false), store.Sources());
             io.Out.WriteLine(o.ToJsonString(CanonicalJson.FileOptions));
             return Ok;
         }));

@@ -97,6 +97,19 @@ public sealed class AssetSyncStage(RunContext context)
             finally { AtomicFile.TryDelete(temp); }
         }
 
+        Install(settings, id, report);
+    }
+
+    /// <summary>
+    /// Extracts a cached, digest-checked archive to <c>&lt;id&gt;/</c> through a temporary folder and a rename, unless the
+    /// extraction is already current; an archive that is unsafe or broken is quarantined and reported.
+    /// Shared by the local copy above and the HTTP pull.
+    /// </summary>
+    public static void Install(Configuration.RdBridgeSettings settings, string id, StageReport report)
+    {
+        var cached = Path.Combine(settings.AssetCacheDirectory, id + BundleStage.ArchiveSuffix);
+        var cachedSidecar = Path.Combine(settings.AssetCacheDirectory, id + BundleStage.DigestSuffix);
+        var folder = Path.Combine(settings.AssetCacheDirectory, id);
         // Extraction is current when the extracted manifest is byte-identical to the archive's.
         var manifestPath = Path.Combine(folder, BundleManifest.FileName);
         try
@@ -124,14 +137,15 @@ public sealed class AssetSyncStage(RunContext context)
         }
         catch (Exception e) when (e is UnsafeBundleException or InvalidDataException or EndOfStreamException or FormatException)
         {
-            var q = Quarantine(cached, cachedSidecar, id);
+            var q = Quarantine(settings, cached, cachedSidecar, id);
             report.Problem(id, cached, $"bundle refused: {e.Message}; moved to {q}");
         }
     }
 
-    private string Quarantine(string cached, string sidecar, string id)
+    /// <summary>Moves a bad archive out of the cache (kept for inspection, never served); returns where it went.</summary>
+    public static string Quarantine(Configuration.RdBridgeSettings settings, string cached, string sidecar, string id)
     {
-        var dir = Path.Combine(context.Settings.AssetCacheDirectory, QuarantineFolder);
+        var dir = Path.Combine(settings.AssetCacheDirectory, QuarantineFolder);
         Directory.CreateDirectory(dir);
         var target = Path.Combine(dir, $"{id}.{DateTimeOffset.UtcNow:yyyyMMddHHmmss}{BundleStage.ArchiveSuffix}");
         File.Move(cached, target, overwrite: true);

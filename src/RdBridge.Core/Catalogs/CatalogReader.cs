@@ -8,7 +8,7 @@ namespace RdBridge.Catalogs;
 /// </summary>
 public static class CatalogReader
 {
-    private enum Phase { Start, Properties, Items, Done }
+    private enum Phase { Start, Properties, Items, Skip, Done }
 
     private static readonly string[] AlternateListNames = ["factors", "models", "strategies", "loops", "meta", "items"];
 
@@ -28,6 +28,7 @@ public static class CatalogReader
         var isFinal = false;
         var state = new JsonReaderState(new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         var phase = Phase.Start;
+        var skipDepth = 0;
         var batch = new List<JsonElement>();
         long offset = 0;
         while (true)
@@ -49,7 +50,7 @@ public static class CatalogReader
             int consumed;
             try
             {
-                consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, listName, header, batch, strictList);
+                consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, ref skipDepth, listName, header, batch, strictList);
             }
             catch (JsonException e)
             {
@@ -66,7 +67,7 @@ public static class CatalogReader
         }
     }
 
-    private static int Process(ReadOnlySpan<byte> data, bool isFinal, ref JsonReaderState state, ref Phase phase, string listName,
+    private static int Process(ReadOnlySpan<byte> data, bool isFinal, ref JsonReaderState state, ref Phase phase, ref int skipDepth, string listName,
         IDictionary<string, string>? header, List<JsonElement> batch, bool strictList)
     {
         var reader = new Utf8JsonReader(data, isFinal, state);
@@ -93,7 +94,9 @@ public static class CatalogReader
                     }
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                     {
-                        if (!reader.TrySkip()) { state = checkpoint; return before; }
+                        // Skipped token by token, so another large list (a feed holds four) never has to fit in the buffer.
+                        skipDepth = reader.CurrentDepth;
+                        phase = Phase.Skip;
                     }
                     else if (header is not null)
                         header[name] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
@@ -111,6 +114,10 @@ public static class CatalogReader
                         using (doc) batch.Add(doc.RootElement.Clone());
                     }
                     else if (!reader.TrySkip()) { state = checkpoint; return before; }
+                    break;
+                case Phase.Skip:
+                    if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == skipDepth)
+                        phase = Phase.Properties;
                     break;
                 default:
                     state = reader.CurrentState;

@@ -25,6 +25,8 @@ public sealed record RdBridgeSettings
     public IReadOnlyList<string> ServerUrls { get; init; } = ["http://127.0.0.1:8787"];
     /// <summary>The bearer token state-changing endpoints require (mandatory when bound beyond loopback).</summary>
     public string? ServerToken { get; init; }
+    /// <summary>How often <c>serve --role publisher</c> publishes what RD-Agent changed; zero turns it off.</summary>
+    public TimeSpan PublishInterval { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>False for a consumer-only configuration (no <c>rdagent.root</c>, only <c>sources</c>).</summary>
     public bool HasRdAgent { get; init; } = true;
 

@@ -95,6 +95,7 @@ public static class SettingsLoader
             ServerUrls = ReadUrls(config, configPath),
             ServerToken = string.IsNullOrWhiteSpace(config["server:token"]) ? null : config["server:token"],
             HasRdAgent = hasRdAgent,
+            PublishInterval = TimeSpan.FromSeconds(ReadSeconds(config, "server:publishInterval", 60, configPath)),
         };
     }
 
@@ -115,6 +116,15 @@ public static class SettingsLoader
             list.Add(new SourceSettings(name, new Uri(uri.ToString().TrimEnd('/') + "/"), item["token"]));
         }
         return list;
+    }
+
+    private static double ReadSeconds(IConfiguration config, string key, double fallback, string configPath)
+    {
+        var raw = config[key];
+        if (string.IsNullOrWhiteSpace(raw)) return fallback;
+        if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) || v < 0)
+            throw new ConfigurationException($"{key.Replace(':', '.')} in {configPath} is '{raw}'; give a number of seconds (0 turns it off)");
+        return v;
     }
 
     private static List<string> ReadUrls(IConfiguration config, string configPath)

@@ -15,7 +15,7 @@ public sealed record PipelineResult(IReadOnlyList<StageReport> Stages, VerifyRep
 {
     public bool Failed => Stages.Any(s => s.Failed || s.Aborted is not null) || Verify is { Passed: false };
 
-    private static readonly string[] ChangeWords = ["written", "built", "rebuilt", "inserted", "updated", "copied", "extracted", "marked"];
+    private static readonly string[] ChangeWords = ["written", "built", "rebuilt", "inserted", "updated", "copied", "extracted", "marked", "downloaded"];
 
     /// <summary>Whether any stage wrote anything (so a second run on unchanged input can say it changed nothing).</summary>
     public bool ChangedAnything => Stages.Any(s => s.Counts.Any(c => c.Value > 0 && ChangeWords.Any(w => c.Key.Contains(w, StringComparison.Ordinal))));
@@ -42,20 +42,25 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         var stages = new List<StageReport>();
         void Done(StageReport r) { stages.Add(r); onStage?.Invoke(r); }
 
-        var doctor = new StageReport("doctor");
-        foreach (var finding in RdBridge.Doctor.Doctor.Run(settings, fix: false))
+        if (settings.HasRdAgent)
         {
-            doctor.Add(finding.Ok ? "checks passed" : "checks failed");
-            if (!finding.Ok) doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
+            var doctor = new StageReport("doctor");
+            foreach (var finding in RdBridge.Doctor.Doctor.Run(settings, fix: false))
+            {
+                doctor.Add(finding.Ok ? "checks passed" : "checks failed");
+                if (!finding.Ok) doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
+            }
+            Done(doctor);
+            using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
         }
-        Done(doctor);
-        using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
         using var store = AistockStores.Open(settings);
         using var storeLock = store.AcquireSyncLock(LockWait);
+        var explicitSince = since;
         if (mode == "sync" && since is null && store.LastSyncRun(successfulOnly: true) is { } last
             && DateTimeOffset.TryParse(last.StartedAt, out var lastStart))
             since = lastStart;
         var runId = store.StartSyncRun(mode, since?.ToString("o"));
+        RunStarted?.Invoke(runId);
 
         var backup = new StageReport("backup");
         var backedUp = false;
@@ -70,20 +75,47 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         var selection = new LoopSelection { ChangedSince = since };
         try
         {
-            store.UpdateSyncRun(runId, "backfill");
-            Done(new BackfillStage(context).Run(new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false)));
-            store.UpdateSyncRun(runId, "bundle");
-            Done(new BundleStage(context).Run(selection));
-            store.UpdateSyncRun(runId, "export");
-            Done(new CatalogExporter(context).Run());
-            store.UpdateSyncRun(runId, "import");
-            Done(new ImportStage(context).Run().Report);
-            store.UpdateSyncRun(runId, "sync-assets");
-            Done(new AssetSyncStage(context).Run());
+            VerifyReport? verify = null;
+            // The local half (this machine's own RD-Agent) and then every publisher share the progress bar.
+            var localShare = settings.HasRdAgent ? (settings.Sources.Count > 0 ? 0.5 : 1.0) : 0.0;
+            void Stage(string name, double fraction) => store.UpdateSyncRun(runId, name, fraction);
+            if (settings.HasRdAgent)
+            {
+                Stage("backfill", 0.02 * localShare);
+                Done(new BackfillStage(context).Run(new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false)));
+                Stage("bundle", 0.15 * localShare);
+                Done(new BundleStage(context).Run(selection));
+                Stage("export", 0.5 * localShare);
+                Done(new CatalogExporter(context).Run());
+                Stage("import", 0.6 * localShare);
+                Done(new ImportStage(context).Run().Report);
+                Stage("sync-assets", 0.7 * localShare);
+                Done(new AssetSyncStage(context).Run());
+            }
+            if (settings.Sources.Count > 0)
+            {
+                using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), AutomaticDecompression = System.Net.DecompressionMethods.None })
+                { Timeout = TimeSpan.FromMinutes(30) };
+                var share = (1.0 - localShare) / settings.Sources.Count;
+                for (var i = 0; i < settings.Sources.Count; i++)
+                {
+                    var source = settings.Sources[i];
+                    var offset = localShare + i * share;
+                    // init pulls everything again; sync asks each publisher from where it left off (or from --since).
+                    var publisher = new Pull.HttpPublisher(source, http, attempts: PullAttempts);
+                    Done(new Pull.PullStage(context, store, publisher, source)
+                    {
+                        Since = mode == "init" ? Pull.PullStage.Everything : explicitSince?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
+                    }.Run((what, f) => Stage($"pull {source.Name}: {what}", offset + share * f)));
+                }
+            }
             if (!backedUp) backup.Note("not needed: nothing was about to change");
-            stages.Insert(1, backup);
-            store.UpdateSyncRun(runId, "verify");
-            var verify = new Checklist(settings, deep: false).Run();
+            if (settings.HasRdAgent) stages.Insert(1, backup);
+            if (settings.HasRdAgent)
+            {
+                Stage("verify", 0.9 * localShare + (1 - localShare));
+                verify = new Checklist(settings, deep: false).Run();
+            }
             var result = new PipelineResult(stages, verify, runId);
             store.FinishSyncRun(runId, result.Failed ? "failed" : "succeeded", Counts(stages), Errors(stages, verify));
             return result;
@@ -95,11 +127,17 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         }
     }
 
+    /// <summary>Called with the sync run's id as soon as it is recorded (the API returns it to the caller).</summary>
+    public Action<long>? RunStarted { get; init; }
+
+    /// <summary>How many times a publisher request is tried before the source is reported down.</summary>
+    public int PullAttempts { get; init; } = 4;
+
     private static string Counts(IEnumerable<StageReport> stages) =>
         new JsonObject(stages.Select(s => new KeyValuePair<string, JsonNode?>(s.Stage,
             new JsonObject(s.Counts.Select(c => new KeyValuePair<string, JsonNode?>(c.Key, c.Value)))))).ToJsonString();
 
-    private static string Errors(IEnumerable<StageReport> stages, VerifyReport verify) =>
+    private static string Errors(IEnumerable<StageReport> stages, VerifyReport? verify) =>
         new JsonArray(stages.SelectMany(s => s.Problems).Select(p => (JsonNode?)JsonValue.Create($"[{p.Stage}] {p}"))
-            .Concat(verify.Checks.Where(c => !c.Passed).Select(c => (JsonNode?)JsonValue.Create($"[verify] {c.Id}: {c.Detail}"))).ToArray()).ToJsonString();
+            .Concat((verify?.Checks ?? []).Where(c => !c.Passed).Select(c => (JsonNode?)JsonValue.Create($"[verify] {c.Id}: {c.Detail}"))).ToArray()).ToJsonString();
 }

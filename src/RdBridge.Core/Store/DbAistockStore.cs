@@ -10,6 +10,7 @@ namespace RdBridge.Store;
 public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect) : IAistockStore
 {
     protected DbConnection Connection { get; } = connection;
+    public SqlDialect Dialect { get; } = dialect;
     public abstract string Describe { get; }
     public abstract IImportSession BeginImport();
     public abstract IDisposable AcquireSyncLock(TimeSpan wait);
@@ -22,7 +23,7 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         foreach (var m in StoreSchema.Migrations.Where(m => m.Version <= (upTo ?? int.MaxValue) && !done.Contains(m.Version)))
         {
             using var tx = Connection.BeginTransaction();
-            foreach (var sql in m.Statements(dialect)) Exec(sql, tx);
+            foreach (var sql in m.Statements(Dialect)) Exec(sql, tx);
             // A second process migrating at the same moment fails here on the primary key and rolls back whole.
             Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (@v, @t)", tx, ("@v", m.Version), ("@t", IO.UtcText.Now()));
             tx.Commit();
@@ -85,19 +86,44 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         Convert.ToInt64(Query("INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) VALUES (@m, 'running', 'starting', @t, @s) RETURNING id",
             ("@m", mode), ("@t", IO.UtcText.Now()), ("@s", since))[0][0]);
 
-    public void UpdateSyncRun(long id, string stage) =>
-        Exec("UPDATE rdbridge_sync_runs SET stage = @s WHERE id = @id", null, ("@s", stage), ("@id", id));
+    public void UpdateSyncRun(long id, string stage, double? progress = null)
+    {
+        if (HasSchema(3))
+            Exec("UPDATE rdbridge_sync_runs SET stage = @s, progress = coalesce(@p, progress) WHERE id = @id", null, ("@s", stage), ("@p", progress), ("@id", id));
+        else
+            Exec("UPDATE rdbridge_sync_runs SET stage = @s WHERE id = @id", null, ("@s", stage), ("@id", id));
+    }
 
     public void FinishSyncRun(long id, string status, string countsJson, string errorsJson) =>
-        Exec("UPDATE rdbridge_sync_runs SET status = @st, stage = 'finished', finished_at = @t, counts = @c, errors = @e WHERE id = @id", null,
+        Exec($"UPDATE rdbridge_sync_runs SET status = @st, stage = 'finished', finished_at = @t, counts = @c, errors = @e{(HasSchema(3) ? ", progress = 1" : "")} WHERE id = @id", null,
             ("@st", status), ("@t", IO.UtcText.Now()), ("@c", countsJson), ("@e", errorsJson), ("@id", id));
 
-    public SyncRun? LastSyncRun(bool successfulOnly)
+    public SyncRun? LastSyncRun(bool successfulOnly) => ReadRuns(successfulOnly ? "WHERE status = 'succeeded'" : "", 1).FirstOrDefault();
+
+    public IReadOnlyList<SyncRun> SyncRuns(int limit) => ReadRuns("", limit);
+
+    private List<SyncRun> ReadRuns(string where, int limit) =>
+        Query($"SELECT id, mode, status, stage, started_at, finished_at, since, counts, errors{(HasSchema(3) ? ", progress" : ", NULL")} FROM rdbridge_sync_runs {where} ORDER BY id DESC LIMIT {Math.Max(1, limit)}")
+            .Select(r => new SyncRun(Convert.ToInt64(r[0]), (string)r[1]!, (string)r[2]!, r[3] as string, (string)r[4]!, r[5] as string, r[6] as string, r[7] as string, r[8] as string)
+            { Progress = r[9] is null ? null : Convert.ToDouble(r[9]) }).ToList();
+
+    public SourceState? Source(string name) => ReadSources("WHERE name = @n", ("@n", name)).FirstOrDefault();
+    public IReadOnlyList<SourceState> Sources() => ReadSources("");
+
+    private List<SourceState> ReadSources(string where, params (string, object?)[] p) =>
+        !HasSchema(3) ? [] : Query($"SELECT name, url, watermark, last_sync_at, last_status, last_error FROM rdbridge_sources {where} ORDER BY name", p)
+            .Select(r => new SourceState((string)r[0]!, (string)r[1]!, r[2] as string, r[3] as string, r[4] as string, r[5] as string)).ToList();
+
+    public void RecordSource(SourceState s) => Exec("""
+        INSERT INTO rdbridge_sources (name, url, watermark, last_sync_at, last_status, last_error) VALUES (@n, @u, @w, @t, @s, @e)
+        ON CONFLICT (name) DO UPDATE SET url = excluded.url, watermark = excluded.watermark, last_sync_at = excluded.last_sync_at,
+          last_status = excluded.last_status, last_error = excluded.last_error
+        """, null, ("@n", s.Name), ("@u", s.Url), ("@w", s.Watermark), ("@t", s.LastSyncAt), ("@s", s.LastStatus), ("@e", s.LastError));
+
+    private bool HasSchema(int version)
     {
-        var rows = Query($"SELECT id, mode, status, stage, started_at, finished_at, since, counts, errors FROM rdbridge_sync_runs {(successfulOnly ? "WHERE status = 'succeeded'" : "")} ORDER BY id DESC LIMIT 1");
-        if (rows.Count == 0) return null;
-        var r = rows[0];
-        return new SyncRun(Convert.ToInt64(r[0]), (string)r[1]!, (string)r[2]!, r[3] as string, (string)r[4]!, r[5] as string, r[6] as string, r[7] as string, r[8] as string);
+        if (_schema < 0) _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
+        return _schema >= version;
     }
 
     protected DbCommand Command(string sql, DbTransaction? tx, params (string Name, object? Value)[] parameters)

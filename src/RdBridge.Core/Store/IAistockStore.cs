@@ -12,7 +12,14 @@ public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated
 }
 
 /// <summary>A recorded <c>init</c> or <c>sync</c> run, as <c>sync-status</c> reports it.</summary>
-public sealed record SyncRun(long Id, string Mode, string Status, string? Stage, string StartedAt, string? FinishedAt, string? Since, string? CountsJson, string? ErrorsJson);
+public sealed record SyncRun(long Id, string Mode, string Status, string? Stage, string StartedAt, string? FinishedAt, string? Since, string? CountsJson, string? ErrorsJson)
+{
+    /// <summary>0..1 while running; 1 when finished.</summary>
+    public double? Progress { get; init; }
+}
+
+/// <summary>What this AIstock last pulled from one publisher: the feed position to ask from next, and how it went.</summary>
+public sealed record SourceState(string Name, string Url, string? Watermark, string? LastSyncAt, string? LastStatus, string? LastError);
 
 /// <summary>
 /// What the last import of one catalog file left behind: the file's digest and the version its table had right after.
@@ -47,6 +54,7 @@ public interface IImportSession : IDisposable
 public interface IAistockStore : IDisposable
 {
     string Describe { get; }
+    SqlDialect Dialect { get; }
     /// <summary>Applies the versioned migrations that are missing (up to <paramref name="upTo"/>); returns the versions applied.</summary>
     IReadOnlyList<int> Migrate(int? upTo = null);
     /// <summary>The schema versions recorded in <c>schema_migrations</c>.</summary>
@@ -59,7 +67,12 @@ public interface IAistockStore : IDisposable
     /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Pipeline.SyncBusyException"/>.</summary>
     IDisposable AcquireSyncLock(TimeSpan wait);
     long StartSyncRun(string mode, string? since);
-    void UpdateSyncRun(long id, string stage);
+    void UpdateSyncRun(long id, string stage, double? progress = null);
     void FinishSyncRun(long id, string status, string countsJson, string errorsJson);
     SyncRun? LastSyncRun(bool successfulOnly);
+    /// <summary>The most recent sync runs, newest first.</summary>
+    IReadOnlyList<SyncRun> SyncRuns(int limit);
+    SourceState? Source(string name);
+    IReadOnlyList<SourceState> Sources();
+    void RecordSource(SourceState state);
 }

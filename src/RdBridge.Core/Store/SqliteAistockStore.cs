@@ -132,14 +132,15 @@ public sealed class StoreException(string message) : Exception(message);
 public static class AistockStores
 {
     /// <summary>Opens the configured store and brings its schema to the latest version.</summary>
-    public static IAistockStore Open(Configuration.RdBridgeSettings settings)
+    /// <param name="migrate">False for a server that migrated once at start and opens a store per request.</param>
+    public static IAistockStore Open(Configuration.RdBridgeSettings settings, bool migrate = true)
     {
         IAistockStore store = settings.AistockDatabaseIsPostgres
             ? new PostgresAistockStore(settings.AistockDatabase)
             : new SqliteAistockStore(settings.AistockDatabase);
         try
         {
-            store.Migrate();
+            if (migrate) store.Migrate();
             return store;
         }
         catch

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Headers;
+using RdBridge.Configuration;
+using RdBridge.IO;
+
+namespace RdBridge.Pull;
+
+/// <summary>A publisher as the consumer sees it: a feed to fetch and bundles to download.</summary>
+public interface IPublisher
+{
+    string Name { get; }
+    string Describe { get; }
+    /// <summary>Writes the feed of everything changed at or after <paramref name="since"/> to <paramref name="destination"/>.</summary>
+    void FetchFeed(string? since, string destination, CancellationToken cancel);
+    /// <summary>
+    /// Completes <paramref name="partial"/> into the whole bundle: bytes already there are kept and only the rest is
+    /// asked for. Returns the number of bytes received in this call.
+    /// </summary>
+    long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel);
+}
+
+/// <summary>A publisher could not be reached or answered with an error; the message names it.</summary>
+public sealed class PublisherException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>
+/// An RdBridge publisher over HTTP. Transient failures (connection refused or reset, timeouts, 5xx, a body cut short)
+/// are retried with exponential back-off, and a download resumes from the bytes it already has (HTTP Range, guarded by
+/// If-Range with the bundle's digest so a changed bundle restarts from zero).
+/// </summary>
+public sealed class HttpPublisher(SourceSettings source, HttpClient http, int attempts = 4, TimeSpan? firstBackoff = null) : IPublisher
+{
+    private readonly TimeSpan _backoff = firstBackoff ?? TimeSpan.FromMilliseconds(500);
+
+    public string Name => source.Name;
+    public string Describe => $"source '{source.Name}' ({source.Url})";
+
+    public void FetchFeed(string? since, string destination, CancellationToken cancel)
+    {
+        var url = new Uri(source.Url, "api/rdagent/feed" + (since is null ? "" : "?since=" + Uri.EscapeDataString(since)));
+        Retry($"feed of {Describe}", cancel, () =>
+        {
+            using var response = Send(new HttpRequestMessage(HttpMethod.Get, url), cancel);
+            Require(response, url);
+            AtomicFile.Write(destination, s => response.Content.ReadAsStream(cancel).CopyTo(s));
+            return 0;
+        });
+    }
+
+    public long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel)
+    {
+        var url = new Uri(source.Url, "api/rdagent/bundles/" + Uri.EscapeDataString(id));
+        long received = 0;
+        Retry($"bundle {id} from {Describe}", cancel, () =>
+        {
+            var have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (have > 0)
+            {
+                request.Headers.Range = new RangeHeaderValue(have, null);
+                request.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue($"\"{expectedSha256}\""));
+            }
+            using var response = Send(request, cancel);
+            if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                // The partial file is already whole (or longer than the bundle): let the digest decide.
+                return 0;
+            }
+            Require(response, url);
+            var append = response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == have;
+            using var input = response.Content.ReadAsStream(cancel);
+            using var output = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 128 * 1024);
+            var buffer = new byte[128 * 1024];
+            int n;
+            while ((n = input.Read(buffer)) > 0)
+            {
+                output.Write(buffer, 0, n);
+                received += n;
+            }
+            output.Flush(flushToDisk: true);
+            return 0;
+        });
+        return received;
+    }
+
+    private HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancel)
+    {
+        if (source.Token is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancel);
+    }
+
+    private static void Require(HttpResponseMessage response, Uri url)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var status = (int)response.StatusCode;
+        var detail = "";
+        try { detail = response.Content.ReadAsStringAsync().GetAwaiter().GetResult(); } catch (HttpRequestException) { }
+        if (detail.Length > 300) detail = detail[..300] + "…";
+        if (status >= 500 || status == 429) throw new TransientException($"{url} answered {status} {response.ReasonPhrase}");
+        throw new PublisherException($"{url} answered {status} {response.ReasonPhrase}{(detail.Length > 0 ? $": {detail}" : "")}");
+    }
+
+    private sealed class TransientException(string message) : Exception(message);
+
+    private void Retry(string what, CancellationToken cancel, Func<int> action)
+    {
+        var delay = _backoff;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                action();
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TransientException or IOException and not PublisherException
+                                      or TaskCanceledException { InnerException: TimeoutException })
+            {
+                if (attempt >= attempts)
+                    throw new PublisherException($"{what} failed after {attempts} attempts: {e.Message}; check that the publisher runs ('rdbridge serve --role publisher') and is reachable", e);
+                cancel.WaitHandle.WaitOne(delay);
+                cancel.ThrowIfCancellationRequested();
+                delay *= 2;
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using RdBridge.Assets;
+using RdBridge.Bundles;
+using RdBridge.Catalogs;
+using RdBridge.Configuration;
+using RdBridge.IO;
+using RdBridge.Pipeline;
+using RdBridge.Store;
+
+namespace RdBridge.Pull;
+
+/// <summary>
+/// 增量补充 over HTTP, for one publisher: fetch its feed from the last position, import the records (tagged with the
+/// source, all four lists in one transaction), download the bundles whose digest differs from the cache (resuming a cut
+/// download, verifying the digest), extract them, and only then move the source's position on. A failure leaves the
+/// position where it was, so the next sync asks again; asking again is idempotent.
+/// </summary>
+public sealed class PullStage(RunContext context, IAistockStore store, IPublisher publisher, SourceSettings source)
+{
+    /// <summary>Asks for the whole feed, whatever the source's position.</summary>
+    public const string Everything = "";
+
+    /// <summary>Where to read the feed from: null for the source's recorded position, <see cref="Everything"/> for all of it.</summary>
+    public string? Since { get; init; }
+
+    public StageReport Run(Action<string, double>? progress = null)
+    {
+        var settings = context.Settings;
+        var report = new StageReport($"pull {source.Name}");
+        var state = store.Source(source.Name);
+        // A source whose URL changed is another publisher: start from the beginning.
+        var since = Since == Everything ? null : Since ?? (state?.Url == source.Url.ToString() ? state.Watermark : null);
+        var work = Path.Combine(settings.AistockRoot, ".rdbridge", "feeds");
+        Directory.CreateDirectory(work);
+        var feed = Path.Combine(work, $"{source.Name.Replace(':', '_')}.json");
+        string? nextSince = since;
+        try
+        {
+            progress?.Invoke("fetching the feed", 0.05);
+            publisher.FetchFeed(since, feed, context.Cancellation);
+            var header = new Dictionary<string, string>();
+            var bundles = ReadBundles(feed, header);
+            nextSince = header.GetValueOrDefault("next_since") is { Length: > 0 } n ? n : since;
+            report.Add("bundles announced", bundles.Count);
+
+            progress?.Invoke("importing", 0.15);
+            using (var session = store.BeginImport())
+            {
+                foreach (var kind in CatalogFile.All)
+                {
+                    session.Savepoint();
+                    try
+                    {
+                        var s = CatalogImport.Run(session, kind, feed, origin: source.Name, strictList: true);
+                        session.ReleaseSavepoint();
+                        var name = CatalogFile.ListName(kind);
+                        report.Add($"{name} inserted", s.Inserted);
+                        report.Add($"{name} updated", s.Updated);
+                        report.Add($"{name} unchanged", s.Unchanged);
+                        report.Add($"{name} skipped", s.Skipped);
+                        foreach (var r in s.SkipReasons) report.Note(r);
+                        foreach (var f in s.Failures) report.Problem(source.Name, null, f);
+                    }
+                    catch (Exception e) when (e is FormatException or System.Data.Common.DbException)
+                    {
+                        session.RollbackToSavepoint();
+                        session.ReleaseSavepoint();
+                        report.Problem(source.Name, feed, $"{CatalogFile.ListName(kind)} of the feed not imported: {e.Message}");
+                    }
+                }
+                session.Commit();
+            }
+
+            Directory.CreateDirectory(settings.AssetCacheDirectory);
+            for (var i = 0; i < bundles.Count; i++)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                progress?.Invoke($"bundles {i + 1}/{bundles.Count}", 0.2 + 0.8 * i / Math.Max(1, bundles.Count));
+                try { Fetch(bundles[i], report); }
+                catch (PublisherException e) { report.Problem(bundles[i].Id, null, e.Message); }
+            }
+        }
+        catch (PublisherException e)
+        {
+            report.Aborted = e.Message;
+            report.Problem(source.Name, source.Url.ToString(), e.Message);
+        }
+        catch (FormatException e)
+        {
+            report.Aborted = $"the feed of {publisher.Describe} is not valid: {e.Message}";
+            report.Problem(source.Name, feed, report.Aborted);
+        }
+        var ok = !report.Failed && report.Aborted is null;
+        store.RecordSource(new SourceState(source.Name, source.Url.ToString(), ok ? nextSince : since, UtcText.Now(),
+            ok ? "succeeded" : "failed", ok ? null : report.Aborted ?? string.Join("; ", report.Problems.Take(3).Select(p => p.ToString()))));
+        return report;
+    }
+
+    private sealed record Announced(string Id, string Sha256, long Size);
+
+    private static List<Announced> ReadBundles(string feed, Dictionary<string, string> header)
+    {
+        var list = new List<Announced>();
+        using var stream = File.OpenRead(feed);
+        foreach (var b in CatalogReader.ReadRecords(stream, "bundles", header, feed, strictList: true))
+        {
+            var id = b.TryGetProperty("asset_bundle_id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()! : "";
+            var sha = b.TryGetProperty("sha256", out var h) && h.ValueKind == JsonValueKind.String ? h.GetString()! : "";
+            var size = b.TryGetProperty("size_bytes", out var z) && z.TryGetInt64(out var zz) ? zz : -1;
+            list.Add(new Announced(id, sha, size));
+        }
+        return list;
+    }
+
+    private void Fetch(Announced b, StageReport report)
+    {
+        var settings = context.Settings;
+        if (!BundleNames.IsSafeId(b.Id) || b.Sha256.Length != 64 || !b.Sha256.All(char.IsAsciiHexDigitLower))
+        {
+            report.Problem(b.Id, null, "the feed announces a bundle with an unusable id or digest; it was not downloaded");
+            return;
+        }
+        var cached = Path.Combine(settings.AssetCacheDirectory, b.Id + BundleStage.ArchiveSuffix);
+        var sidecar = Path.Combine(settings.AssetCacheDirectory, b.Id + BundleStage.DigestSuffix);
+        if (File.Exists(cached) && BundleStage.ReadSidecar(sidecar) == b.Sha256 && (b.Size < 0 || new FileInfo(cached).Length == b.Size))
+            report.Add("copies unchanged");
+        else
+        {
+            // The partial download survives a failed run, so the next one resumes it.
+            var partial = cached + ".part";
+            var resumedFrom = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+            var received = publisher.DownloadBundle(b.Id, b.Sha256, partial, context.Cancellation);
+            if (resumedFrom > 0) report.Add("downloads resumed");
+            report.Add("bytes downloaded", received);
+            var got = FileDigest.Sha256OfFile(partial);
+            if (got != b.Sha256)
+            {
+                var q = Path.Combine(settings.AssetCacheDirectory, AssetSyncStage.QuarantineFolder);
+                Directory.CreateDirectory(q);
+                var target = Path.Combine(q, $"{b.Id}.{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.download");
+                File.Move(partial, target, overwrite: true);
+                report.Problem(b.Id, target, $"the downloaded bundle does not match the digest its publisher announced (got {got[..12]}…, expected {b.Sha256[..12]}…); it was quarantined and will be downloaded again next sync");
+                return;
+            }
+            File.Move(partial, cached, overwrite: true);
+            BundleStage.WriteSidecar(sidecar, b.Sha256, b.Id);
+            report.Add("downloaded");
+        }
+        AssetSyncStage.Install(settings, b.Id, report);
+    }
+}

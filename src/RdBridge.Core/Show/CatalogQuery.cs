@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
+using RdBridge.Store;
+
+namespace RdBridge.Show;
+
+/// <summary>A page of one catalog, as the consumer API and the web UI ask for it.</summary>
+public sealed record CatalogPageRequest(
+    CatalogKind Kind,
+    string? Search = null,
+    string? TaskRunId = null,
+    long? LoopId = null,
+    string? Source = null,
+    string? Origin = null,
+    string? Tag = null,
+    IReadOnlyDictionary<string, (double? Min, double? Max)>? Ranges = null,
+    string? Sort = null,
+    bool Descending = true,
+    int Page = 1,
+    int PageSize = 50);
+
+public sealed record CatalogPage(CatalogKind Kind, long Total, int Page, int PageSize, IReadOnlyList<JsonObject> Items);
+
+/// <summary>A request the query cannot answer; the message says which parameter and what it accepts. HTTP 400.</summary>
+public sealed class QueryException(string message) : ArgumentException(message);
+
+/// <summary>
+/// Filters, sorting and paging done by the database (never a full-table load): every filter is a parameter, every
+/// column name comes from a fixed list, so nothing from the request reaches the SQL text.
+/// </summary>
+public static class CatalogQuery
+{
+    public const int MaxPageSize = 500;
+
+    /// <summary>The numeric columns a kind can be sorted and range-filtered by.</summary>
+    public static IReadOnlyList<string> NumericColumns(CatalogKind kind) => CatalogTable.For(kind).Columns
+        .Where(c => c.Type is ColumnType.Real or ColumnType.Integer).Select(c => c.Name).ToList();
+
+    public static IReadOnlyList<string> SortColumns(CatalogKind kind) => kind switch
+    {
+        CatalogKind.Factor => [.. NumericColumns(kind), "name", "source", "task_run_id", "updated_at"],
+        CatalogKind.Model => [.. NumericColumns(kind), "model_id", "model_type", "task_run_id", "updated_at"],
+        CatalogKind.Strategy => [.. NumericColumns(kind), "strategy_id", "task_run_id", "updated_at"],
+        _ => [.. NumericColumns(kind), "task_run_id", "started_at_utc", "ended_at_utc", "status", "updated_at"],
+    };
+
+    private static IReadOnlyList<string> SearchColumns(CatalogKind kind) => kind switch
+    {
+        CatalogKind.Factor => ["name", "expression", "description_cn"],
+        CatalogKind.Model => ["model_id", "model_type", "network_class"],
+        CatalogKind.Strategy => ["strategy_id", "model_type", "config_fingerprint"],
+        _ => ["task_run_id", "action", "status", "model_type"],
+    };
+
+    public static CatalogPage Run(IAistockStore store, CatalogPageRequest q)
+    {
+        var table = CatalogTable.For(q.Kind);
+        var pg = store.Dialect == SqlDialect.Postgres;
+        if (q.Page < 1) throw new QueryException("page starts at 1");
+        if (q.PageSize is < 1 or > MaxPageSize) throw new QueryException($"page_size must be between 1 and {MaxPageSize}");
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        string Arg(object? v) { var n = "@p" + args.Count; args.Add((n, v)); return n; }
+
+        if (!string.IsNullOrWhiteSpace(q.Search))
+        {
+            var like = Arg("%" + EscapeLike(q.Search.Trim()) + "%");
+            where.Add("(" + string.Join(" OR ", SearchColumns(q.Kind).Select(c => pg ? $"{c} ILIKE {like} ESCAPE '\\'" : $"{c} LIKE {like} ESCAPE '\\'")) + ")");
+        }
+        if (q.TaskRunId is not null) where.Add($"task_run_id = {Arg(q.TaskRunId)}");
+        if (q.LoopId is not null) where.Add($"loop_id = {Arg(q.LoopId)}");
+        if (q.Origin is not null) where.Add(q.Origin is "local" ? "origin IS NULL" : $"origin = {Arg(q.Origin)}");
+        if (q.Source is not null)
+        {
+            if (q.Kind != CatalogKind.Factor) throw new QueryException("source filters factors only (rdagent_generated, qlib_alpha158, …); use origin for the publisher");
+            where.Add($"source = {Arg(q.Source)}");
+        }
+        if (q.Tag is not null)
+        {
+            if (q.Kind != CatalogKind.Factor) throw new QueryException("tag filters factors only");
+            var t = Arg(q.Tag);
+            where.Add(pg ? $"tags @> jsonb_build_array({t}::text)" : $"EXISTS (SELECT 1 FROM json_each(tags) WHERE value = {t})");
+        }
+        var numeric = NumericColumns(q.Kind);
+        foreach (var (column, (min, max)) in q.Ranges ?? new Dictionary<string, (double?, double?)>())
+        {
+            if (!numeric.Contains(column)) throw new QueryException($"min_/max_{column}: {q.Kind.ToString().ToLowerInvariant()}s have no numeric column '{column}'; use one of {string.Join(", ", numeric)}");
+            if (min is not null) where.Add($"{column} >= {Arg(min)}");
+            if (max is not null) where.Add($"{column} <= {Arg(max)}");
+        }
+        var sort = q.Sort ?? (q.Kind switch { CatalogKind.Factor => "ic", CatalogKind.Loop => "task_run_id", _ => "task_run_id" });
+        if (!SortColumns(q.Kind).Contains(sort)) throw new QueryException($"sort: {q.Kind.ToString().ToLowerInvariant()}s can be sorted by {string.Join(", ", SortColumns(q.Kind))}");
+        var dir = q.Descending ? "DESC" : "ASC";
+        // Nulls last either way; the key makes the order total, so pages never overlap or skip.
+        var order = $"{sort} IS NULL, {sort} {dir}, {string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
+        var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
+
+        var total = Convert.ToInt64(store.Query($"SELECT count(*) FROM {table.Name} {filter}", [.. args])[0][0]);
+        var offset = (long)(q.Page - 1) * q.PageSize;
+        var rows = store.Query($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
+        var items = rows.Select(r =>
+        {
+            var o = JsonNode.Parse((string)r[0]!)!.AsObject();
+            o["origin"] = r[1] as string ?? "local";
+            o["imported_updated_at"] = r[2] as string;
+            return o;
+        }).ToList();
+        return new CatalogPage(q.Kind, total, q.Page, q.PageSize, items);
+    }
+
+    private static string EscapeLike(string s) => s.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+}

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using RdBridge.Assets;
+using RdBridge.Bundles;
+using RdBridge.Configuration;
+using RdBridge.Store;
+
+namespace RdBridge.Show;
+
+/// <summary>
+/// One loop's lineage as AIstock holds it — task run → loop → workspace ↔ bundle → factors, model, strategy — with every
+/// link marked verified or broken, from the AIstock database and the asset cache alone (it works on a consumer that has
+/// no RD-Agent directory). This is what the loop detail page draws.
+/// </summary>
+public sealed class LinkageQuery(RdBridgeSettings settings, IAistockStore store)
+{
+    public JsonObject? Loop(string taskRunId, long loopId)
+    {
+        var loopRow = Payload("aistock_loop_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId));
+        if (loopRow is null) return null;
+        var expectedBundle = $"bundle_{taskRunId}_{loopId}";
+        var bundleId = (string?)loopRow["asset_bundle_id"];
+        var workspaceId = (string?)loopRow["workspace_id"];
+        var model = Payload("aistock_model_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId));
+        var strategy = Payload("aistock_strategy_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId));
+        var factors = store.Query("SELECT name, source, factor_id, provenance, ic, annualized_return FROM aistock_factor_catalog WHERE CAST(provenance AS TEXT) LIKE @p ORDER BY name",
+                ("@p", $"%{taskRunId}%"))
+            .Where(f => JsonNode.Parse((string)f[3]!) is JsonArray prov
+                && prov.Any(x => (string?)x?["task_run_id"] == taskRunId && (long?)x?["loop_id"] == loopId))
+            .Select(f => (JsonNode?)new JsonObject { ["name"] = (string?)f[0], ["source"] = (string?)f[1], ["factor_id"] = (string?)f[2], ["ic"] = f[4] is double ic ? ic : null, ["annualized_return"] = f[5] is double ar ? ar : null })
+            .ToArray();
+
+        var bundle = BundleStatus(bundleId);
+        var manifest = bundle["manifest"] as JsonObject;
+        var manifestWorkspaces = (manifest?["workspaces"] as JsonArray)?.Select(w => (string?)w?["workspace_id"]).ToHashSet() ?? [];
+        var links = new JsonArray
+        {
+            Link("task_run", "loop", true, $"{taskRunId} → loop {loopId}"),
+            Link("loop", "workspace", workspaceId is { Length: > 0 } && (string?)loopRow["workspace_path"] is { Length: > 0 } path && path.TrimEnd('/', '\\').EndsWith(workspaceId, StringComparison.Ordinal),
+                workspaceId is null ? "the loop names no workspace" : $"workspace {workspaceId}"),
+            Link("loop", "bundle", bundleId == expectedBundle, bundleId == expectedBundle ? bundleId! : $"asset_bundle_id is {bundleId ?? "missing"}, expected {expectedBundle}"),
+            Link("bundle", "cache", (bool?)bundle["cached"] == true && (bool?)bundle["extracted"] == true,
+                (bool?)bundle["cached"] == true ? ((bool?)bundle["extracted"] == true ? "archive and extracted copy present" : "archive present, not extracted") : "not in the asset cache; run sync"),
+            Link("workspace", "bundle", workspaceId is not null && manifestWorkspaces.Contains(workspaceId),
+                manifest is null ? "no manifest to check" : workspaceId is not null && manifestWorkspaces.Contains(workspaceId) ? "the bundle holds the loop's workspace" : "the bundle does not hold the loop's workspace"),
+            Link("bundle", "manifest", manifest is not null && (string?)manifest["task_run_id"] == taskRunId && (long?)manifest["loop_id"] == loopId,
+                manifest is null ? "no manifest" : "the manifest names this loop"),
+            Link("loop", "strategy", strategy is not null && (string?)strategy["strategy_id"] == (string?)loopRow["strategy_id"],
+                strategy is null ? "no strategy row for this loop" : (string?)strategy["strategy_id"] ?? "?"),
+            Link("loop", "model", model is not null || (string?)loopRow["action"] != "model", model is null ? "no model row (a factor loop trains the baseline model)" : (string?)model["model_id"] ?? "?"),
+            Link("loop", "factors", factors.Length > 0 || (string?)loopRow["action"] == "model", $"{factors.Length} factors"),
+        };
+        return new JsonObject
+        {
+            ["task_run_id"] = taskRunId,
+            ["loop_id"] = loopId,
+            ["loop"] = loopRow,
+            ["model"] = model,
+            ["strategy"] = strategy,
+            ["factors"] = new JsonArray(factors),
+            ["bundle"] = bundle,
+            ["links"] = links,
+            ["verified"] = links.All(l => (bool?)l?["ok"] == true),
+        };
+    }
+
+    /// <summary>The cached archive, its recorded digest and the extracted manifest (file list with sizes and hashes).</summary>
+    public JsonObject BundleStatus(string? bundleId)
+    {
+        if (bundleId is null || !BundleNames.IsSafeId(bundleId)) return new JsonObject { ["asset_bundle_id"] = bundleId, ["cached"] = false, ["extracted"] = false };
+        var archive = Path.Combine(settings.AssetCacheDirectory, bundleId + BundleStage.ArchiveSuffix);
+        var manifestPath = Path.Combine(settings.AssetCacheDirectory, bundleId, BundleManifest.FileName);
+        JsonObject? manifest = null;
+        if (File.Exists(manifestPath))
+        {
+            try { manifest = JsonNode.Parse(File.ReadAllBytes(manifestPath)) as JsonObject; }
+            catch (System.Text.Json.JsonException) { }
+        }
+        return new JsonObject
+        {
+            ["asset_bundle_id"] = bundleId,
+            ["cached"] = File.Exists(archive),
+            ["size_bytes"] = File.Exists(archive) ? new FileInfo(archive).Length : null,
+            ["sha256"] = BundleStage.ReadSidecar(Path.Combine(settings.AssetCacheDirectory, bundleId + BundleStage.DigestSuffix)),
+            ["extracted"] = manifest is not null,
+            ["quarantined"] = Directory.Exists(Path.Combine(settings.AssetCacheDirectory, AssetSyncStage.QuarantineFolder))
+                && Directory.EnumerateFiles(Path.Combine(settings.AssetCacheDirectory, AssetSyncStage.QuarantineFolder), bundleId + ".*").Any(),
+            ["manifest"] = manifest,
+        };
+    }
+
+    private JsonObject? Payload(string table, string where, params (string, object?)[] p)
+    {
+        var rows = store.Query($"SELECT payload, origin FROM {table} WHERE {where} LIMIT 1", p);
+        if (rows.Count == 0) return null;
+        var o = JsonNode.Parse((string)rows[0][0]!)!.AsObject();
+        o["origin"] = rows[0][1] as string ?? "local";
+        return o;
+    }
+
+    private static JsonObject Link(string from, string to, bool ok, string detail) =>
+        new() { ["from"] = from, ["to"] = to, ["ok"] = ok, ["detail"] = detail };
+}

@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using RdBridge.Bundles;
+using RdBridge.Catalogs;
+using RdBridge.Configuration;
+using RdBridge.Pipeline;
+using RdBridge.Show;
+using RdBridge.Store;
+
+namespace RdBridge.Server;
+
+/// <summary>
+/// The AIstock side over HTTP: the guide's sync API (<c>POST /api/rdagent/catalog/sync</c>, <c>GET …/sync-status</c>),
+/// catalog queries with filters, sorting and paging done by the database, one loop's lineage, the sync history,
+/// verification, and bundles and their files from the asset cache.
+/// </summary>
+internal static class ConsumerApi
+{
+    public static void Map(WebApplication app)
+    {
+        var api = app.MapGroup("/api/rdagent").WithTags("consumer");
+
+        api.MapPost("/catalog/sync", (HttpContext http, string? last_sync_time, string? mode, RdBridgeSettings s, SyncRunner runner) =>
+        {
+            if (RdBridgeServer.Authorize(http, s) is { } denied) return denied;
+            DateTimeOffset? since = null;
+            if (!string.IsNullOrEmpty(last_sync_time))
+            {
+                if (!DateTimeOffset.TryParse(last_sync_time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+                    return RdBridgeServer.Problem(400, "bad last_sync_time", $"'{last_sync_time}' is not a time; use ISO 8601, e.g. 2026-01-01T00:00:00Z");
+                since = t;
+            }
+            var runMode = mode switch
+            {
+                null or "" or "incremental" => "sync",
+                "full" => "init",
+                _ => null,
+            };
+            if (runMode is null) return RdBridgeServer.Problem(400, "bad mode", $"mode '{mode}' is not known; use incremental (the default) or full");
+            var started = runner.Start(runMode, since);
+            return started.Outcome switch
+            {
+                SyncStart.Started => Results.Json(new JsonObject
+                {
+                    ["id"] = started.RunId, ["status"] = "running", ["mode"] = runMode, ["status_url"] = "/api/rdagent/catalog/sync-status",
+                }, statusCode: 202),
+                SyncStart.Busy => RdBridgeServer.Problem(409, "a sync is already running", started.Detail!),
+                _ => RdBridgeServer.Problem(500, "the sync could not start", started.Detail!),
+            };
+        }).WithName("startSync");
+
+        api.MapGet("/catalog/sync-status", (RdBridgeSettings s) =>
+        {
+            using var store = AistockStores.Open(s, migrate: false);
+            return Json(SyncRunView.ToJson(store.LastSyncRun(successfulOnly: false), store.Sources()));
+        }).WithName("syncStatus");
+
+        api.MapGet("/sync-runs", (int? limit, RdBridgeSettings s) =>
+        {
+            using var store = AistockStores.Open(s, migrate: false);
+            var runs = store.SyncRuns(Math.Clamp(limit ?? 20, 1, 200));
+            return Json(new JsonObject { ["runs"] = new JsonArray(runs.Select(r => (JsonNode?)SyncRunView.ToJson(r)).ToArray()) });
+        }).WithName("syncRuns");
+
+        api.MapPost("/verify", (HttpContext http, RdBridgeSettings s) =>
+        {
+            if (RdBridgeServer.Authorize(http, s) is { } denied) return denied;
+            if (!s.HasRdAgent) return RdBridgeServer.Problem(409, "nothing to verify here", "the checklist compares the RD-Agent side with AIstock; this consumer has no rdagent.root");
+            return Json(new Verify.Checklist(s, deep: false).Run().ToJson());
+        }).WithName("verify");
+
+        foreach (var kind in new[] { "factors", "models", "strategies", "loops" })
+        {
+            var k = PublisherApi.KindOf(kind)!.Value;
+            api.MapGet("/" + kind, (HttpContext http, RdBridgeSettings s) =>
+            {
+                CatalogPageRequest request;
+                try { request = ReadQuery(k, http.Request.Query); }
+                catch (QueryException e) { return RdBridgeServer.Problem(400, "bad query", e.Message); }
+                using var store = AistockStores.Open(s, migrate: false);
+                try
+                {
+                    var page = CatalogQuery.Run(store, request);
+                    return Json(new JsonObject
+                    {
+                        ["kind"] = kind, ["total"] = page.Total, ["page"] = page.Page, ["page_size"] = page.PageSize,
+                        ["items"] = new JsonArray([.. page.Items]),
+                    });
+                }
+                catch (QueryException e) { return RdBridgeServer.Problem(400, "bad query", e.Message); }
+            }).WithName("query_" + kind);
+        }
+
+        api.MapGet("/loops/{taskRunId}/{loopId:long}", (string taskRunId, long loopId, RdBridgeSettings s) =>
+        {
+            using var store = AistockStores.Open(s, migrate: false);
+            var linkage = new LinkageQuery(s, store).Loop(taskRunId, loopId);
+            return linkage is null
+                ? RdBridgeServer.Problem(404, "no such loop", $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids")
+                : Json(linkage);
+        }).WithName("loopLinkage");
+
+        var cache = app.MapGroup("/api/aistock/bundles").WithTags("consumer");
+        cache.MapGet("/{id}", (string id, RdBridgeSettings s) =>
+        {
+            if (!BundleNames.IsSafeId(id)) return PublisherApi.BadId(id);
+            var archive = Path.Combine(s.AssetCacheDirectory, id + BundleStage.ArchiveSuffix);
+            var sha = BundleStage.ReadSidecar(Path.Combine(s.AssetCacheDirectory, id + BundleStage.DigestSuffix));
+            if (!File.Exists(archive) || sha is null) return RdBridgeServer.Problem(404, "not in the asset cache", $"bundle '{id}' is not in the asset cache; sync first");
+            return Results.File(archive, "application/gzip", id + BundleStage.ArchiveSuffix, entityTag: new EntityTagHeaderValue($"\"{sha}\""), enableRangeProcessing: true);
+        }).WithName("cachedBundle");
+
+        cache.MapGet("/{id}/files", (string id, RdBridgeSettings s) =>
+        {
+            if (!BundleNames.IsSafeId(id)) return PublisherApi.BadId(id);
+            var manifest = Path.Combine(s.AssetCacheDirectory, id, BundleManifest.FileName);
+            return File.Exists(manifest)
+                ? Results.File(manifest, "application/json; charset=utf-8")
+                : RdBridgeServer.Problem(404, "not extracted", $"bundle '{id}' is not extracted in the asset cache; sync first");
+        }).WithName("cachedBundleFiles");
+
+        cache.MapGet("/{id}/files/{**path}", (string id, string path, RdBridgeSettings s) =>
+        {
+            if (!BundleNames.IsSafeId(id)) return PublisherApi.BadId(id);
+            var folder = Path.Combine(s.AssetCacheDirectory, id);
+            var manifest = Path.Combine(folder, BundleManifest.FileName);
+            if (!File.Exists(manifest)) return RdBridgeServer.Problem(404, "not extracted", $"bundle '{id}' is not extracted in the asset cache; sync first");
+            // Only a file the manifest lists is served: no path from the request ever reaches the disk unchecked.
+            var listed = BundleManifest.ReadSummary(File.ReadAllBytes(manifest)).Files.FirstOrDefault(f => f.Path == path);
+            if (listed.Path is null) return RdBridgeServer.Problem(404, "no such file", $"bundle '{id}' lists no file '{path}'");
+            var full = Path.GetFullPath(Path.Combine(folder, listed.Path));
+            if (!full.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(full))
+                return RdBridgeServer.Problem(404, "no such file", $"bundle '{id}' lists '{path}' but it is not in the extracted copy");
+            return Results.File(full, "application/octet-stream", Path.GetFileName(full), entityTag: new EntityTagHeaderValue($"\"{listed.Sha256}\""), enableRangeProcessing: true);
+        }).WithName("cachedBundleFile");
+    }
+
+    // Readable Chinese and '+' in the JSON; the UI inserts values as text, never as markup, so no HTML escaping is needed here.
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    internal static IResult Json(JsonNode node) => Results.Text(node.ToJsonString(Relaxed), "application/json; charset=utf-8");
+
+    internal static CatalogPageRequest ReadQuery(CatalogKind kind, IQueryCollection q)
+    {
+        string? S(string name) => q.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString() : null;
+        long? L(string name) => S(name) is { } v ? long.TryParse(v, CultureInfo.InvariantCulture, out var l) ? l : throw new QueryException($"{name} must be a whole number, not '{v}'") : null;
+        int I(string name, int fallback) => S(name) is { } v ? int.TryParse(v, CultureInfo.InvariantCulture, out var i) ? i : throw new QueryException($"{name} must be a whole number, not '{v}'") : fallback;
+        var ranges = new Dictionary<string, (double?, double?)>();
+        foreach (var (key, value) in q)
+        {
+            var isMin = key.StartsWith("min_", StringComparison.Ordinal);
+            if (!isMin && !key.StartsWith("max_", StringComparison.Ordinal)) continue;
+            if (!double.TryParse(value.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+                throw new QueryException($"{key} must be a number, not '{value}'");
+            var column = key[4..];
+            var (min, max) = ranges.GetValueOrDefault(column);
+            ranges[column] = isMin ? (d, max) : (min, d);
+        }
+        var order = S("order") ?? "desc";
+        if (order is not ("asc" or "desc")) throw new QueryException($"order must be asc or desc, not '{order}'");
+        return new CatalogPageRequest(kind, S("q"), S("task_run_id"), L("loop_id"), S("source"), S("origin"), S("tag"), ranges,
+            S("sort"), order == "desc", I("page", 1), I("page_size", 50));
+    }
+}
+
+public enum SyncStart { Started, Busy, Failed }
+
+public sealed record SyncStartResult(SyncStart Outcome, long? RunId, string? Detail);
+
+/// <summary>
+/// Runs init/sync in the background for the API, one at a time in this process (a second request gets 409 at once);
+/// across processes the sync locks decide, and a sync that finds one running elsewhere is refused the same way.
+/// </summary>
+public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> log)
+{
+    private int _running;
+    private long? _current;
+
+    public SyncStartResult Start(string mode, DateTimeOffset? since)
+    {
+        if (Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+            return new(SyncStart.Busy, _current, $"sync run {_current?.ToString(CultureInfo.InvariantCulture) ?? "(starting)"} is still running; follow it at /api/rdagent/catalog/sync-status");
+        var started = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                var pipeline = new SyncPipeline(new RunContext(settings), lockWait: TimeSpan.Zero)
+                {
+                    RunStarted = id => { _current = id; started.TrySetResult(id); },
+                };
+                var result = pipeline.Run(mode, since);
+                foreach (var p in result.Stages.SelectMany(s => s.Problems)) log.LogWarning("sync {Id}: {Problem}", result.SyncRunId, p.ToString());
+            }
+            catch (Exception e)
+            {
+                if (!started.TrySetException(e)) log.LogError("sync {Id} failed: {Message}", _current, e.Message);
+            }
+            finally
+            {
+                _current = null;
+                Volatile.Write(ref _running, 0);
+            }
+        });
+        try
+        {
+            return new(SyncStart.Started, started.Task.GetAwaiter().GetResult(), null);
+        }
+        catch (SyncBusyException e)
+        {
+            return new(SyncStart.Busy, null, e.Message);
+        }
+        catch (Exception e) when (e is ConfigurationException or StoreException or IOException or Registry.RegistryException or System.Data.Common.DbException)
+        {
+            return new(SyncStart.Failed, null, e.Message);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RdBridge.Configuration;
+
+namespace RdBridge.Server;
+
+[Flags]
+public enum ServeRole { Publisher = 1, Consumer = 2, Both = Publisher | Consumer }
+
+/// <summary>
+/// <c>rdbridge serve</c>: one ASP.NET Core process that serves the publisher API (the RD-Agent side, read-only), the
+/// consumer API and web UI (the AIstock side), or both. Errors are RFC 7807 problem details. It listens on 127.0.0.1
+/// unless told otherwise; bound to any other address it refuses to start without a token, and with a token configured
+/// every state-changing request must carry it.
+/// </summary>
+public static class RdBridgeServer
+{
+    public static WebApplication Build(RdBridgeSettings settings, ServeRole role, IReadOnlyList<string>? urls = null, Action<ILoggingBuilder>? logging = null)
+    {
+        urls ??= settings.ServerUrls;
+        var open = urls.Where(u => !IsLoopback(u)).ToList();
+        if (open.Count > 0 && string.IsNullOrEmpty(settings.ServerToken))
+            throw new ConfigurationException($"serve is asked to listen on {string.Join(", ", open)}, beyond this machine, but no token is configured; set server.token in rdbridge.json (or RDBRIDGE_SERVER__TOKEN), or listen on http://127.0.0.1:PORT");
+        if (role.HasFlag(ServeRole.Publisher) && !settings.HasRdAgent)
+            throw new ConfigurationException("the publisher role serves this machine's RD-Agent output, but the configuration has no rdagent.root; set it, or serve --role consumer");
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "rdbridge" });
+        builder.WebHost.UseUrls([.. urls]);
+        builder.Logging.ClearProviders();
+        if (logging is not null) logging(builder.Logging);
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            // A failed start is reported by the command in one line; the host's own stack trace adds nothing.
+            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(new ServerInfo(role));
+        if (role.HasFlag(ServeRole.Consumer)) builder.Services.AddSingleton<SyncRunner>();
+        if (role.HasFlag(ServeRole.Publisher))
+        {
+            builder.Services.AddSingleton<PublishGate>();
+            builder.Services.AddHostedService<PublishRefresher>();
+        }
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(async (context, next) =>
+        {
+            // Browsers must not sniff or frame anything served here; catalog text is data, never markup.
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            context.Response.Headers.XFrameOptions = "DENY";
+            await next(context);
+        });
+        app.MapOpenApi();
+        app.MapGet("/api/health", (ServerInfo info) => Results.Json(new { status = "ok", roles = info.Roles, version = ServerInfo.Version }))
+            .WithName("health");
+        if (role.HasFlag(ServeRole.Publisher)) PublisherApi.Map(app);
+        if (role.HasFlag(ServeRole.Consumer))
+        {
+            ConsumerApi.Map(app);
+            WebUi.Map(app);
+        }
+        return app;
+    }
+
+    public static bool IsLoopback(string url)
+    {
+        if (!Uri.TryCreate(url.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"), UriKind.Absolute, out var u)) return false;
+        if (u.Host == "localhost") return true;
+        return IPAddress.TryParse(u.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
+    }
+
+    /// <summary>Requires the configured bearer token (compared in constant time); no token configured, no check.</summary>
+    internal static IResult? Authorize(HttpContext context, RdBridgeSettings settings)
+    {
+        if (string.IsNullOrEmpty(settings.ServerToken)) return null;
+        var header = context.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        var given = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : "";
+        if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(settings.ServerToken)))
+            return null;
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Problem(statusCode: 401, title: "token required",
+            detail: "this request changes state; send the server's token as 'Authorization: Bearer <token>' (server.token in rdbridge.json)");
+    }
+
+    internal static IResult Problem(int status, string title, string detail) => Results.Problem(statusCode: status, title: title, detail: detail);
+}
+
+public sealed record ServerInfo(ServeRole Role)
+{
+    public static string Version => typeof(ServerInfo).Assembly.GetName().Version?.ToString() ?? "0";
+    public string[] Roles => [.. new[] { ServeRole.Publisher, ServeRole.Consumer }.Where(r => Role.HasFlag(r)).Select(r => r.ToString().ToLowerInvariant())];
+}

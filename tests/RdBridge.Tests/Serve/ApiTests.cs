@@ -1,0 +1,222 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+using RdBridge.Configuration;
+using RdBridge.Server;
+
+namespace RdBridge.Tests.Serve;
+
+/// <summary>The HTTP API as a client sees it, against real servers on loopback.</summary>
+public class ApiTests
+{
+    private static JsonElement Json(HttpResponseMessage r)
+    {
+        var text = RunningServer.Text(r);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Catalog_queries_filter_sort_and_page_in_the_database(string store)
+    {
+        using var sample = new Sample(taskRuns: 2, loops: 4, store: store);
+        Assert.Equal(0, sample.Cli("init").Code);
+        using var server = new RunningServer(sample.Settings, ServeRole.Consumer);
+        var all = Json(server.Get("api/rdagent/factors?page_size=500"));
+        var total = all.GetProperty("total").GetInt64();
+        Assert.Equal(sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog"), total);
+
+        // Sorted by IC, descending, in pages of 5 that neither overlap nor skip.
+        var seen = new List<string>();
+        double previous = double.MaxValue;
+        for (var page = 1; ; page++)
+        {
+            var r = Json(server.Get($"api/rdagent/factors?sort=ic&order=desc&page={page}&page_size=5"));
+            var items = r.GetProperty("items").EnumerateArray().ToList();
+            if (items.Count == 0) break;
+            foreach (var f in items)
+            {
+                seen.Add(f.GetProperty("factor_id").GetString()!);
+                if (f.GetProperty("performance_metrics") is { ValueKind: JsonValueKind.Object } pm && pm.TryGetProperty("ic", out var ic) && ic.ValueKind == JsonValueKind.Number)
+                {
+                    Assert.True(ic.GetDouble() <= previous);
+                    previous = ic.GetDouble();
+                }
+            }
+        }
+        Assert.Equal(total, seen.Count);
+        Assert.Equal(total, seen.Distinct().Count());
+
+        // Filters: by task run, by IC range, by name.
+        var tr = (string)sample.Aistock.Rows("SELECT task_run_id FROM aistock_loop_catalog ORDER BY 1 LIMIT 1")[0][0]!;
+        var loopsOfRun = Json(server.Get($"api/rdagent/loops?task_run_id={tr}&sort=loop_id&order=asc"));
+        Assert.Equal(sample.Aistock.Scalar($"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{tr}'"), loopsOfRun.GetProperty("total").GetInt64());
+        var ids = loopsOfRun.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("loop_id").GetInt64()).ToList();
+        Assert.Equal(ids.Order(), ids);
+        var ranged = Json(server.Get("api/rdagent/factors?min_ic=0.02&max_ic=0.06&page_size=500"));
+        Assert.Equal(sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE ic >= 0.02 AND ic <= 0.06"), ranged.GetProperty("total").GetInt64());
+        var search = Json(server.Get("api/rdagent/factors?q=cord"));
+        Assert.All(search.GetProperty("items").EnumerateArray(), f => Assert.Contains("cord", (f.GetProperty("name").GetString() + f.GetProperty("expression").GetString()).ToLowerInvariant()));
+        Assert.True(search.GetProperty("total").GetInt64() > 0);
+
+        // Bad parameters are problem details naming the parameter.
+        var bad = server.Get("api/rdagent/factors?sort=payload;drop");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("sort", Json(bad).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, server.Get("api/rdagent/factors?min_payload=1").StatusCode);
+    }
+
+    [Fact]
+    public void A_loop_shows_its_lineage_bundle_files_and_every_file_downloads()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        Assert.Equal(0, sample.Cli("init").Code);
+        using var server = new RunningServer(sample.Settings, ServeRole.Consumer);
+        var row = sample.Aistock.Rows("SELECT task_run_id, loop_id FROM aistock_loop_catalog ORDER BY 1, 2")[0];
+        var linkage = Json(server.Get($"api/rdagent/loops/{row[0]}/{row[1]}"));
+        Assert.True(linkage.GetProperty("verified").GetBoolean(), linkage.GetProperty("links").ToString());
+        var bundle = linkage.GetProperty("bundle");
+        Assert.Equal($"bundle_{row[0]}_{row[1]}", bundle.GetProperty("asset_bundle_id").GetString());
+        var files = bundle.GetProperty("manifest").GetProperty("files").EnumerateArray().ToList();
+        Assert.NotEmpty(files);
+        foreach (var f in files.Take(5))
+        {
+            var r = server.Get($"api/aistock/bundles/{bundle.GetProperty("asset_bundle_id").GetString()}/files/{f.GetProperty("path").GetString()}");
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal(f.GetProperty("sha256").GetString(), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(RunningServer.Bytes(r))));
+        }
+        Assert.Equal(HttpStatusCode.NotFound, server.Get("api/rdagent/loops/nope/0").StatusCode);
+    }
+
+    [Fact]
+    public void Bundle_downloads_carry_the_digest_as_etag_and_honour_if_none_match_and_range()
+    {
+        using var m = new TwoMachines(taskRuns: 1, loops: 2);
+        var archive = Directory.EnumerateFiles(m.Publisher.Settings.BundleDirectory, "*.tar.gz").Order().First();
+        var id = Path.GetFileName(archive)[..^".tar.gz".Length];
+        var bytes = File.ReadAllBytes(archive);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var c = m.PublisherServer.Client;
+        var whole = m.PublisherServer.Get($"api/rdagent/bundles/{id}");
+        Assert.Equal($"\"{sha}\"", whole.Headers.ETag!.Tag);
+        Assert.False(whole.Headers.ETag.IsWeak);
+        Assert.Equal(bytes, RunningServer.Bytes(whole));
+
+        var again = new HttpRequestMessage(HttpMethod.Get, $"api/rdagent/bundles/{id}");
+        again.Headers.IfNoneMatch.Add(new EntityTagHeaderValue($"\"{sha}\""));
+        Assert.Equal(HttpStatusCode.NotModified, c.Send(again).StatusCode);
+
+        var tail = new HttpRequestMessage(HttpMethod.Get, $"api/rdagent/bundles/{id}");
+        tail.Headers.Range = new RangeHeaderValue(100, null);
+        var part = c.Send(tail);
+        Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+        Assert.Equal(bytes[100..], RunningServer.Bytes(part));
+
+        var listing = Json(m.PublisherServer.Get($"api/rdagent/bundles/{id}/files"));
+        Assert.Equal(id, listing.GetProperty("asset_bundle_id").GetString());
+    }
+
+    [Theory]
+    [InlineData("api/rdagent/bundles/..%2F..%2Fetc%2Fpasswd")]
+    [InlineData("api/rdagent/bundles/%2e%2e%2f%2e%2e%2fetc%2fpasswd")]
+    [InlineData("api/rdagent/bundles/..%252F..%252Fetc%252Fpasswd")]
+    [InlineData("api/rdagent/bundles/%2e%2e")]
+    [InlineData("api/rdagent/bundles/..%5C..%5Cetc%5Cpasswd")]
+    [InlineData("api/rdagent/catalogs/..%2F..%2Fetc%2Fpasswd")]
+    [InlineData("api/aistock/bundles/..%2F..%2Fetc%2Fpasswd/files")]
+    [InlineData("api/aistock/bundles/BUNDLE/files/..%2F..%2F..%2F..%2Fetc%2Fpasswd")]
+    [InlineData("api/aistock/bundles/BUNDLE/files/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd")]
+    [InlineData("api/aistock/bundles/BUNDLE/files/manifest.json/../../../../../etc/passwd")]
+    [InlineData("rdagent/assets/..%2F..%2F..%2Fetc%2Fpasswd")]
+    public void No_path_reaches_a_file_outside_its_root(string path)
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        Assert.Equal(0, sample.Cli("init").Code);
+        using var server = new RunningServer(sample.Settings, ServeRole.Both);
+        var bundle = (string)sample.Aistock.Rows("SELECT asset_bundle_id FROM aistock_loop_catalog LIMIT 1")[0][0]!;
+        // Sent as written: no client-side normalisation of dots or escapes.
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server.Url, path.Replace("BUNDLE", bundle)));
+        var response = server.Client.Send(request);
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound || response.Content.Headers.ContentType?.MediaType == "text/html",
+            $"{path}: {(int)response.StatusCode}");
+        Assert.DoesNotContain("root:", RunningServer.Text(response));
+    }
+
+    [Fact]
+    public void State_changing_requests_need_the_token_and_an_open_bind_needs_one_configured()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        var open = sample.Settings with { ServerToken = null };
+        var refused = Assert.Throws<ConfigurationException>(() => RdBridgeServer.Build(open, ServeRole.Consumer, ["http://0.0.0.0:0"]));
+        Assert.Contains("server.token", refused.Message);
+
+        using var server = new RunningServer(sample.Settings with { ServerToken = "s3cret-token" }, ServeRole.Consumer, host: "0.0.0.0");
+        var anonymous = server.Post("api/rdagent/catalog/sync");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType!.MediaType);
+        var wrong = new HttpRequestMessage(HttpMethod.Post, "api/rdagent/catalog/sync");
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-tokeX");
+        Assert.Equal(HttpStatusCode.Unauthorized, server.Client.Send(wrong).StatusCode);
+        var right = new HttpRequestMessage(HttpMethod.Post, "api/rdagent/catalog/sync?mode=full");
+        right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-token");
+        var accepted = server.Client.Send(right);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var id = Json(accepted).GetProperty("id").GetInt64();
+        var status = WaitForSync(server.Client, id);
+        Assert.Equal("succeeded", status.GetProperty("status").GetString());
+        Assert.Equal(1.0, status.GetProperty("progress").GetDouble());
+        // Reading stays open.
+        Assert.Equal(HttpStatusCode.OK, server.Get("api/rdagent/loops").StatusCode);
+    }
+
+    internal static JsonElement WaitForSync(HttpClient client, long id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var s = Json(client.Send(new HttpRequestMessage(HttpMethod.Get, "api/rdagent/catalog/sync-status")));
+            if (s.TryGetProperty("id", out var sid) && sid.GetInt64() == id && s.GetProperty("status").GetString() != "running") return s;
+            Assert.True(DateTime.UtcNow < deadline, "the sync did not finish in time: " + s);
+            Thread.Sleep(100);
+        }
+    }
+
+    [Fact]
+    public void Two_concurrent_sync_requests_never_run_two_syncs()
+    {
+        // The consumer's only source accepts connections and never answers, so the first sync stays busy.
+        var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var held = new System.Collections.Concurrent.ConcurrentBag<Socket>();
+        var accepting = Task.Run(() => { try { while (true) held.Add(silent.AcceptSocket()); } catch (SocketException) { } catch (ObjectDisposedException) { } });
+        using var dir = new TempDir();
+        File.WriteAllText(dir["rdbridge.json"], $$"""{ "aistock": { "root": "AIstock" }, "sources": [ { "name": "slow", "url": "http://127.0.0.1:{{port}}/" } ] }""");
+        var settings = SettingsLoader.Load(dir["rdbridge.json"]);
+        using (var store = RdBridge.Store.AistockStores.Open(settings)) { }
+        try
+        {
+            using var server = new RunningServer(settings, ServeRole.Consumer);
+            var responses = new HttpResponseMessage[2];
+            Parallel.For(0, 2, i => responses[i] = server.Post("api/rdagent/catalog/sync"));
+            Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+            var conflict = responses.Single(r => r.StatusCode == HttpStatusCode.Conflict);
+            Assert.Contains("already running", Json(conflict).GetProperty("title").GetString());
+            var running = Json(server.Get("api/rdagent/catalog/sync-status"));
+            Assert.Equal("running", running.GetProperty("status").GetString());
+            Assert.StartsWith("pull slow", running.GetProperty("stage").GetString());
+            Assert.Equal(1, Json(server.Get("api/rdagent/sync-runs")).GetProperty("runs").GetArrayLength());
+            // Let the source drop its connections: the run ends (failed, the source is down) and a new one may start.
+            silent.Stop();
+            foreach (var s in held.ToArray()) s.Close();
+            var id = running.GetProperty("id").GetInt64();
+            Assert.Equal("failed", WaitForSync(server.Client, id).GetProperty("status").GetString());
+        }
+        finally
+        {
+            silent.Stop();
+            foreach (var s in held.ToArray()) s.Dispose();
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using RdBridge.Configuration;
+using RdBridge.Pull;
+using RdBridge.Server;
+
+namespace RdBridge.Tests.Serve;
+
+/// <summary>RD-Agent on one machine, AIstock on another, RdBridge on both, talking HTTP on loopback with real servers.</summary>
+public class TwoMachineTests
+{
+    private static string[] Bundles(string folder) =>
+        Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*.tar.gz").Select(f => Path.GetFileName(f)).Order().ToArray() : [];
+
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void A_full_sync_then_an_incremental_sync_after_new_loops_appear_at_the_publisher(string store)
+    {
+        // Loop 0 of the task run is held back, as if RD-Agent had not finished it when the first sync ran.
+        using var m = new TwoMachines(taskRuns: 1, loops: 3, store: store, beforePublish: p =>
+            Db.Exec(p.Settings.RegistryPath, "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;"));
+        var publisher = m.Publisher.Settings;
+
+        var (code, output, err) = m.Consumer("sync");
+        Assert.True(code == 0, output + err);
+        var published = Bundles(publisher.BundleDirectory);
+        Assert.NotEmpty(published);
+        var consumer = m.ConsumerSettings;
+        Assert.Equal(published, Bundles(consumer.AssetCacheDirectory));
+        foreach (var b in published)
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(publisher.BundleDirectory, b)), File.ReadAllBytes(Path.Combine(consumer.AssetCacheDirectory, b)));
+            Assert.True(File.Exists(Path.Combine(consumer.AssetCacheDirectory, b[..^".tar.gz".Length], "manifest.json")));
+        }
+        var loops = m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog");
+        Assert.Equal(published.Length, loops);
+        Assert.Equal(loops, m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE origin = 'gpu1'"));
+        Assert.True(m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE origin = 'gpu1'") > 0);
+
+        // RD-Agent finishes loop 0; the publisher publishes; the consumer's next sync brings exactly that loop.
+        var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
+        Db.Exec(publisher.RegistryPath, $"INSERT INTO loops SELECT * FROM held_loops; UPDATE loops SET updated_at_utc = '{at}' WHERE loop_id = 0;");
+        m.Publish();
+        (code, output, err) = m.Consumer("sync");
+        Assert.True(code == 0, output + err);
+        Assert.Equal(loops + 1, m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
+        Assert.Contains("1 loops inserted", output);
+        Assert.Contains("1 downloaded", output);
+        Assert.Equal(Bundles(publisher.BundleDirectory), Bundles(consumer.AssetCacheDirectory));
+
+        // Nothing new: nothing written.
+        (code, output, _) = m.Consumer("sync");
+        Assert.Equal(0, code);
+        Assert.Contains("nothing changed", output);
+        (code, output, _) = m.Consumer("sync-status");
+        using var status = JsonDocument.Parse(output);
+        Assert.Equal("succeeded", status.RootElement.GetProperty("status").GetString());
+        var source = status.RootElement.GetProperty("sources")[0];
+        Assert.Equal("gpu1", source.GetProperty("name").GetString());
+        Assert.Equal("succeeded", source.GetProperty("last_status").GetString());
+    }
+
+    [Fact]
+    public void A_download_cut_off_mid_way_resumes_and_ends_with_the_right_digest()
+    {
+        using var m = new TwoMachines(taskRuns: 1, loops: 2);
+        var s = m.Publisher.Settings;
+        var id = Path.GetFileName(Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Order().First())[..^".tar.gz".Length];
+        var archive = Path.Combine(s.BundleDirectory, id + ".tar.gz");
+        var expected = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive)));
+        using var dir = new TempDir();
+        var partial = dir["bundle.part"];
+
+        // The first response breaks after 1 KB; the retry asks only for the rest.
+        var cutter = new CutOnce(1024) { InnerHandler = new SocketsHttpHandler() };
+        using var http = new HttpClient(cutter);
+        var publisher = new HttpPublisher(new SourceSettings("gpu1", m.PublisherServer.Url, null), http, attempts: 3, firstBackoff: TimeSpan.FromMilliseconds(10));
+        publisher.DownloadBundle(id, expected, partial, CancellationToken.None);
+        Assert.Equal(expected, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(partial))));
+        Assert.Equal(2, cutter.Requests.Count);
+        Assert.Null(cutter.Requests[0].Headers.Range);
+        Assert.Equal(1024, cutter.Requests[1].Headers.Range!.Ranges.Single().From);
+        Assert.Equal($"\"{expected}\"", cutter.Requests[1].Headers.IfRange!.EntityTag!.Tag);
+
+        // A partial file left by an earlier run is resumed by the next sync, which says so.
+        var cache = m.ConsumerSettings.AssetCacheDirectory;
+        Directory.CreateDirectory(cache);
+        File.WriteAllBytes(Path.Combine(cache, id + ".tar.gz.part"), File.ReadAllBytes(archive)[..(int)(new FileInfo(archive).Length / 2)]);
+        var (code, output, err) = m.Consumer("sync");
+        Assert.True(code == 0, output + err);
+        Assert.Contains("1 downloads resumed", output);
+        Assert.Equal(File.ReadAllBytes(archive), File.ReadAllBytes(Path.Combine(cache, id + ".tar.gz")));
+        Assert.False(File.Exists(Path.Combine(cache, id + ".tar.gz.part")));
+    }
+
+    private sealed class CutOnce(int after) : DelegatingHandler
+    {
+        public List<HttpRequestMessage> Requests { get; } = [];
+
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancel)
+        {
+            Requests.Add(request);
+            var response = base.Send(request, cancel);
+            if (Requests.Count == 1)
+            {
+                var body = response.Content.ReadAsStream(cancel);
+                var cut = new StreamContent(new BreakingStream(body, after));
+                foreach (var h in response.Content.Headers) cut.Headers.TryAddWithoutValidation(h.Key, h.Value);
+                response.Content = cut;
+            }
+            return response;
+        }
+    }
+
+    private sealed class BreakingStream(Stream inner, int after) : Stream
+    {
+        private int _read;
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_read >= after) throw new IOException("connection reset (injected)");
+            var n = inner.Read(buffer, offset, Math.Min(count, after - _read));
+            _read += n;
+            return n;
+        }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void A_tampered_bundle_is_detected_quarantined_and_the_rest_syncs()
+    {
+        using var m = new TwoMachines(taskRuns: 1, loops: 3);
+        var s = m.Publisher.Settings;
+        var victim = Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Order().First();
+        var bytes = File.ReadAllBytes(victim);
+        bytes[bytes.Length / 2] ^= 0x5a;
+        File.WriteAllBytes(victim, bytes);   // the announced digest (registry, sidecar) stays the original one
+        var id = Path.GetFileName(victim)[..^".tar.gz".Length];
+
+        var (code, output, _) = m.Consumer("sync");
+        Assert.Equal(1, code);
+        Assert.Contains($"{id}: the downloaded bundle does not match the digest its publisher announced", output);
+        var cache = m.ConsumerSettings.AssetCacheDirectory;
+        Assert.False(File.Exists(Path.Combine(cache, id + ".tar.gz")));
+        Assert.False(Directory.Exists(Path.Combine(cache, id)));
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(cache, ".quarantine"), id + "*"));
+        Assert.Equal(Bundles(s.BundleDirectory).Length - 1, Bundles(cache).Length);
+        (_, output, _) = m.Consumer("sync-status");
+        Assert.Contains("\"last_status\": \"failed\"", output);
+    }
+
+    [Fact]
+    public void A_source_that_is_down_is_reported_and_the_others_still_sync()
+    {
+        var port = FreePort();
+        using var m = new TwoMachines(taskRuns: 1, loops: 2, extraSources: [$"http://127.0.0.1:{port}/"]);
+        var (code, output, _) = m.Consumer("sync");
+        Assert.Equal(1, code);
+        Assert.Contains($"127.0.0.1:{port}", output);
+        Assert.Contains("failed after", output);
+        Assert.Equal(Bundles(m.Publisher.Settings.BundleDirectory), Bundles(m.ConsumerSettings.AssetCacheDirectory));
+        Assert.True(m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE origin = 'gpu1'") > 0);
+    }
+
+    internal static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+}
