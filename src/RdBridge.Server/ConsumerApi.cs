@@ -85,11 +85,11 @@ internal static class ConsumerApi
                 try
                 {
                     var page = CatalogQuery.Run(store, request);
-                    return Json(new JsonObject
-                    {
-                        ["kind"] = kind, ["total"] = page.Total, ["page"] = page.Page, ["page_size"] = page.PageSize,
-                        ["items"] = new JsonArray([.. page.Items]),
-                    });
+                    // The records go out as stored: spliced into the envelope, not parsed and re-serialised.
+                    var text = new System.Text.StringBuilder(64 + page.Items.Sum(i => i.Length + 1));
+                    text.Append($"{{\"kind\":\"{kind}\",\"total\":{page.Total},\"total_exact\":{(page.TotalExact ? "true" : "false")},\"page\":{page.Page},\"page_size\":{page.PageSize},\"items\":[");
+                    text.AppendJoin(',', page.Items).Append("]}");
+                    return Results.Text(text.ToString(), "application/json; charset=utf-8");
                 }
                 catch (QueryException e) { return RdBridgeServer.Problem(400, "bad query", e.Message); }
             }).WithName("query_" + kind);

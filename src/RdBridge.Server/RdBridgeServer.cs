@@ -33,6 +33,8 @@ public static class RdBridgeServer
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "rdbridge" });
         builder.WebHost.UseUrls([.. urls]);
+        // Bundles are tens of megabytes: a larger response buffer lets Kestrel keep the socket busy while the file is read.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxResponseBufferSize = 1024 * 1024);
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
         else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)

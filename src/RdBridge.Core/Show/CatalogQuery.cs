@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using RdBridge.Catalogs;
 using RdBridge.Store;
 
@@ -20,7 +20,12 @@ public sealed record CatalogPageRequest(
     int Page = 1,
     int PageSize = 50);
 
-public sealed record CatalogPage(CatalogKind Kind, long Total, int Page, int PageSize, IReadOnlyList<JsonObject> Items);
+/// <summary>
+/// One page. <see cref="Items"/> are the stored records as JSON text with <c>origin</c> added. <see cref="Total"/> is exact
+/// when <see cref="TotalExact"/>; past <see cref="CatalogQuery.CountCap"/> matches it is a lower bound, so that a page
+/// of a 200,000-row catalog never has to count every row.
+/// </summary>
+public sealed record CatalogPage(CatalogKind Kind, long Total, bool TotalExact, int Page, int PageSize, IReadOnlyList<string> Items);
 
 /// <summary>A request the query cannot answer; the message says which parameter and what it accepts. HTTP 400.</summary>
 public sealed class QueryException(string message) : ArgumentException(message);
@@ -32,6 +37,7 @@ public sealed class QueryException(string message) : ArgumentException(message);
 public static class CatalogQuery
 {
     public const int MaxPageSize = 500;
+    public const int CountCap = 10_000;
 
     /// <summary>The numeric columns a kind can be sorted and range-filtered by.</summary>
     public static IReadOnlyList<string> NumericColumns(CatalogKind kind) => CatalogTable.For(kind).Columns
@@ -92,21 +98,28 @@ public static class CatalogQuery
         var sort = q.Sort ?? (q.Kind switch { CatalogKind.Factor => "ic", CatalogKind.Loop => "task_run_id", _ => "task_run_id" });
         if (!SortColumns(q.Kind).Contains(sort)) throw new QueryException($"sort: {q.Kind.ToString().ToLowerInvariant()}s can be sorted by {string.Join(", ", SortColumns(q.Kind))}");
         var dir = q.Descending ? "DESC" : "ASC";
-        // Nulls last either way; the key makes the order total, so pages never overlap or skip.
-        var order = $"{sort} IS NULL, {sort} {dir}, {string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
+        // A missing value sorts as the lowest one in both stores (SQLite's own rule), so one index serves both directions;
+        // the key makes the order total, so pages never overlap or skip.
+        var nulls = pg ? (q.Descending ? " NULLS LAST" : " NULLS FIRST") : "";
+        var order = $"{sort} {dir}{nulls}, {string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
 
-        var total = Convert.ToInt64(store.Query($"SELECT count(*) FROM {table.Name} {filter}", [.. args])[0][0]);
+        var counted = Convert.ToInt64(store.Query($"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", [.. args])[0][0]);
         var offset = (long)(q.Page - 1) * q.PageSize;
         var rows = store.Query($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
-        var items = rows.Select(r =>
-        {
-            var o = JsonNode.Parse((string)r[0]!)!.AsObject();
-            o["origin"] = r[1] as string ?? "local";
-            o["imported_updated_at"] = r[2] as string;
-            return o;
-        }).ToList();
-        return new CatalogPage(q.Kind, total, q.Page, q.PageSize, items);
+        var items = rows.Select(r => WithOrigin((string)r[0]!, r[1] as string ?? "local", r[2] as string)).ToList();
+        var exact = counted <= CountCap;
+        return new CatalogPage(q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
+    }
+
+    /// <summary>The stored record with <c>origin</c> and <c>imported_updated_at</c> in front, without parsing it again.</summary>
+    private static string WithOrigin(string payload, string origin, string? updatedAt)
+    {
+        var extra = $"\"origin\":{JsonSerializer.Serialize(origin)},\"imported_updated_at\":{JsonSerializer.Serialize(updatedAt)}";
+        var body = payload.AsSpan().Trim();
+        if (body.Length < 2 || body[0] != '{') return "{" + extra + "}";
+        var inner = body[1..^1].Trim();
+        return inner.IsEmpty ? "{" + extra + "}" : "{" + extra + "," + inner.ToString() + "}";
     }
 
     private static string EscapeLike(string s) => s.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");

@@ -61,8 +61,13 @@ public static class StoreSchema
         // Rows imported before this version get their metric columns from the JSON they already hold.
         var metric = (string m) => d == SqlDialect.Postgres ? $"(performance_metrics->>'{m}')::double precision" : $"json_extract(performance_metrics, '$.{m}')";
         yield return $"UPDATE aistock_factor_catalog SET {string.Join(", ", CatalogTable.FactorMetrics.Select(m => $"{m} = {metric(m)}"))} WHERE performance_metrics IS NOT NULL";
-        foreach (var m in new[] { "ic", "rank_ic", "annualized_return", "information_ratio" })
-            yield return $"CREATE INDEX idx_aistock_factor_catalog_{m} ON aistock_factor_catalog({m})";
+        // In the order the UI asks for (best first, missing last), with the key as tie-breaker, so a sorted page is read
+        // straight off the index; scanned backwards the same index serves the ascending order.
+        var desc = d == SqlDialect.Postgres ? "DESC NULLS LAST" : "DESC";
+        foreach (var m in new[] { "ic", "rank_ic", "annualized_return", "information_ratio", "max_drawdown" })
+            yield return $"CREATE INDEX idx_aistock_factor_catalog_{m} ON aistock_factor_catalog({m} {desc}, factor_id DESC)";
+        foreach (var m in new[] { "annualized_return", "ic", "information_ratio" })
+            yield return $"CREATE INDEX idx_aistock_loop_catalog_{m} ON aistock_loop_catalog({m} {desc}, task_run_id DESC, loop_id DESC)";
         yield return "CREATE INDEX idx_aistock_factor_catalog_origin ON aistock_factor_catalog(origin)";
         yield return "CREATE INDEX idx_aistock_loop_catalog_origin ON aistock_loop_catalog(origin)";
         yield return "ALTER TABLE rdbridge_sync_runs ADD COLUMN progress DOUBLE PRECISION";
