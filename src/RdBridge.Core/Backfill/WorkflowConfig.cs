@@ -129,10 +129,15 @@ public sealed partial class WorkflowConfig
         (Get("task.record") as JsonArray)?.OfType<JsonObject>()
             .FirstOrDefault(r => Text(r["class"]) == "PortAnaRecord")?["kwargs"]?["config"] as JsonObject;
 
-    /// <summary>The base features listed in the data loader config as <c>[expressions, names]</c>.</summary>
+    /// <summary>
+    /// The base features: listed in the data loader config as <c>[expressions, names]</c>, or — for a handler that is
+    /// Qlib's <c>Alpha158</c> class and lists none — the 158 features that class computes.
+    /// </summary>
     public IReadOnlyList<(string Name, string Expression)> BaseFeatures()
     {
         var result = new List<(string, string)>();
+        if (Loaders().Any() is false && Text(Handler?["class"]) is "Alpha158" or "qlib.contrib.data.handler.Alpha158")
+            return Alpha158.Factors;
         foreach (var loader in Loaders())
         {
             if (Get(loader, "kwargs.config.feature") is JsonArray { Count: 2 } pair

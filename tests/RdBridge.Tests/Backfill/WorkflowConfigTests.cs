@@ -54,6 +54,23 @@ public class WorkflowConfigTests
         Assert.Equal(["RobustZScoreNorm", "Fillna"], processors!);
     }
 
+    [Theory]
+    [InlineData("qlib/examples/benchmarks/LightGBM/workflow_config_lightgbm_Alpha158.yaml")]
+    [InlineData("qlib/examples/benchmarks/GRU/workflow_config_gru_Alpha158.yaml")]
+    public void An_alpha158_handler_without_a_feature_list_trains_on_the_158_alpha158_features(string fixture)
+    {
+        var features = WorkflowConfig.Load(Paths.Fixture(fixture)).BaseFeatures();
+        Assert.Equal(158, features.Count);
+        Assert.Equal(158, features.Select(f => f.Name).Distinct().Count());
+        // RD-Agent's default twenty are a subset, with the same expressions.
+        Assert.Subset(features.ToHashSet(), Alpha20.Factors.ToHashSet());
+        Assert.Equal(("KMID", "($close-$open)/$open"), features[0]);
+        Assert.Contains(("VSUMD60", "(Sum(Greater($volume-Ref($volume, 1), 0), 60)-Sum(Greater(Ref($volume, 1)-$volume, 0), 60))/(Sum(Abs($volume-Ref($volume, 1)), 60)+1e-12)"), features);
+        // Every one names the price fields and windows it reads.
+        var imax = InputSchema.FromExpression(features.Single(f => f.Name == "IMAX30").Expression).ToJson();
+        Assert.Equal(30, (int)imax["lookback_days"]!);
+    }
+
     [Fact]
     public void Invalid_yaml_says_which_file_and_line()
     {
