@@ -15,19 +15,12 @@ namespace RdBridge.Catalogs;
 /// </summary>
 public sealed class CatalogExporter(RunContext context)
 {
-    private sealed class FactorAggregate(JsonObject first)
-    {
-        public JsonObject First { get; } = first;
-        public List<JsonObject> Provenance { get; } = [];
-        public SortedSet<string> Names { get; } = new(StringComparer.Ordinal);
-    }
-
     public StageReport Run()
     {
         var report = new StageReport("export");
         var settings = context.Settings;
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
-        var factors = new Dictionary<string, FactorAggregate>(StringComparer.Ordinal);
+        using var factors = new FactorAggregation();
         using var library = new StrategyLibraryWriter(context.Settings.StrategiesLibFile);
 
         var dir = settings.CatalogDirectory;
@@ -48,13 +41,8 @@ public sealed class CatalogExporter(RunContext context)
 
         Track(CatalogKind.Factor, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Factor)), CatalogKind.Factor, w =>
         {
-            foreach (var (_, agg) in factors.OrderBy(f => (string?)f.Value.First["source"], StringComparer.Ordinal)
-                         .ThenBy(f => (string?)f.Value.First["name"], StringComparer.Ordinal).ThenBy(f => f.Key, StringComparer.Ordinal))
+            foreach (var record in factors.Factors())
             {
-                var record = agg.First;
-                record["aliases"] = new JsonArray(agg.Names.Where(n => n != (string?)record["name"]).Select(n => (JsonNode?)JsonValue.Create(n)).ToArray());
-                record["occurrences"] = agg.Provenance.Count;
-                record["provenance"] = new JsonArray(agg.Provenance.Select(p => (JsonNode?)p).ToArray());
                 record.WriteTo(w);
                 report.Add("factors");
             }
@@ -76,7 +64,7 @@ public sealed class CatalogExporter(RunContext context)
     };
 
     private void ExportLoop(LoopWorkspaces lw, Utf8JsonWriter loops, Utf8JsonWriter models, Utf8JsonWriter strategyWriter,
-        Dictionary<string, FactorAggregate> factors, StrategyLibraryWriter library, StageReport report)
+        FactorAggregation factors, StrategyLibraryWriter library, StageReport report)
     {
         var loop = lw.Loop;
         foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
@@ -118,7 +106,7 @@ public sealed class CatalogExporter(RunContext context)
             var fingerprint = FactorIdentity.Fingerprint(source, expression, (string?)f["code_fingerprint"], name);
             var provenance = Ids(lw);
             provenance["metrics"] = metrics.DeepClone();
-            if (!factors.TryGetValue(fingerprint, out var agg))
+            factors.Add(fingerprint, name, source, () =>
             {
                 var record = new JsonObject
                 {
@@ -134,11 +122,8 @@ public sealed class CatalogExporter(RunContext context)
                 record["tags"] = f["tags"]?.DeepClone() ?? new JsonArray();
                 record["code_path"] = f["code_path"]?.DeepClone();
                 record["performance_metrics"] = metrics.DeepClone();
-                agg = new FactorAggregate(record);
-                factors[fingerprint] = agg;
-            }
-            agg.Names.Add(name);
-            agg.Provenance.Add(provenance);
+                return record;
+            }, provenance);
         }
 
         // Strategy.

@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+
+namespace RdBridge.Catalogs;
+
+/// <summary>
+/// The unique factors of an export with every occurrence (provenance) and every name they were found under, kept in a
+/// throwaway SQLite file instead of memory: a catalog of 200,000 factors costs disk pages, not heap. Read back in the
+/// catalog's fixed order (source, name, fingerprint), one factor at a time.
+/// </summary>
+public sealed class FactorAggregation : IDisposable
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"rdbridge-factors-{Guid.NewGuid():N}.db");
+    private readonly SqliteConnection _db;
+    private readonly SqliteTransaction _tx;
+    private readonly SqliteCommand _exists, _first, _name, _occurrence;
+    private long _seq;
+
+    public FactorAggregation()
+    {
+        _db = new SqliteConnection($"Data Source={_path};Pooling=False");
+        _db.Open();
+        using (var setup = _db.CreateCommand())
+        {
+            // Scratch data: no journal, no fsync.
+            setup.CommandText = """
+                PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16000;
+                CREATE TABLE factor (fingerprint TEXT PRIMARY KEY, source TEXT, name TEXT, record TEXT NOT NULL);
+                CREATE TABLE alias (fingerprint TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (fingerprint, name)) WITHOUT ROWID;
+                CREATE TABLE occurrence (fingerprint TEXT NOT NULL, seq INTEGER NOT NULL, provenance TEXT NOT NULL, PRIMARY KEY (fingerprint, seq)) WITHOUT ROWID;
+                """;
+            setup.ExecuteNonQuery();
+        }
+        _tx = _db.BeginTransaction();
+        _exists = Command("SELECT count(*) FROM factor WHERE fingerprint = $f");
+        _first = Command("INSERT OR IGNORE INTO factor (fingerprint, source, name, record) VALUES ($f, $s, $n, $r)");
+        _name = Command("INSERT OR IGNORE INTO alias (fingerprint, name) VALUES ($f, $n)");
+        _occurrence = Command("INSERT INTO occurrence (fingerprint, seq, provenance) VALUES ($f, $q, $p)");
+    }
+
+    private SqliteCommand Command(string sql)
+    {
+        var c = _db.CreateCommand();
+        c.Transaction = _tx;
+        c.CommandText = sql;
+        return c;
+    }
+
+    /// <summary>Records one occurrence; <paramref name="record"/> is only built for a fingerprint not seen before.</summary>
+    public void Add(string fingerprint, string name, string source, Func<JsonObject> record, JsonObject provenance)
+    {
+        _exists.Parameters.Clear();
+        _exists.Parameters.AddWithValue("$f", fingerprint);
+        if ((long)_exists.ExecuteScalar()! == 0)
+            Run(_first, ("$f", fingerprint), ("$s", source), ("$n", name), ("$r", record().ToJsonString()));
+        Run(_name, ("$f", fingerprint), ("$n", name));
+        Run(_occurrence, ("$f", fingerprint), ("$q", _seq++), ("$p", provenance.ToJsonString()));
+    }
+
+    private static void Run(SqliteCommand c, params (string, object)[] values)
+    {
+        c.Parameters.Clear();
+        foreach (var (n, v) in values) c.Parameters.AddWithValue(n, v);
+        c.ExecuteNonQuery();
+    }
+
+    /// <summary>Each factor's first record with <c>aliases</c>, <c>occurrences</c> and <c>provenance</c> filled in.</summary>
+    public IEnumerable<JsonObject> Factors()
+    {
+        using var list = Command("SELECT fingerprint, record FROM factor ORDER BY source, name, fingerprint");
+        using var names = Command("SELECT name FROM alias WHERE fingerprint = $f ORDER BY name");
+        using var occurrences = Command("SELECT provenance FROM occurrence WHERE fingerprint = $f ORDER BY seq");
+        using var r = list.ExecuteReader();
+        while (r.Read())
+        {
+            var fingerprint = r.GetString(0);
+            var record = JsonNode.Parse(r.GetString(1))!.AsObject();
+            var aliases = new JsonArray();
+            names.Parameters.Clear();
+            names.Parameters.AddWithValue("$f", fingerprint);
+            using (var n = names.ExecuteReader())
+                while (n.Read())
+                    if (n.GetString(0) != (string?)record["name"]) aliases.Add(n.GetString(0));
+            var provenance = new JsonArray();
+            occurrences.Parameters.Clear();
+            occurrences.Parameters.AddWithValue("$f", fingerprint);
+            using (var o = occurrences.ExecuteReader())
+                while (o.Read()) provenance.Add(JsonNode.Parse(o.GetString(0)));
+            record["aliases"] = aliases;
+            record["occurrences"] = provenance.Count;
+            record["provenance"] = provenance;
+            yield return record;
+        }
+    }
+
+    public void Dispose()
+    {
+        _exists.Dispose();
+        _first.Dispose();
+        _name.Dispose();
+        _occurrence.Dispose();
+        _tx.Dispose();
+        _db.Dispose();
+        try { File.Delete(_path); } catch (IOException) { }
+    }
+}
