@@ -50,22 +50,26 @@ public sealed class BundleStage(RunContext context)
 
         Parallel.ForEach(Partitioner.Create(Loops(), EnumerablePartitionerOptions.NoBuffering),
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = context.Cancellation },
-            lw =>
+            () => new BundleSpool(BundleSpool.DefaultCapacity),
+            (lw, _, spool) =>
             {
-                try { BundleLoop(lw, writer, writeLock, report); }
+                try { BundleLoop(lw, spool, writer, writeLock, report); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
                 {
                     report.Problem(lw.Loop.Key, lw.Primary?.Local, $"bundle {lw.Loop.BundleId} not written: {e.Message}");
                 }
-            });
+                return spool;
+            },
+            _ => { });
         return report;
     }
 
-    private void BundleLoop(LoopWorkspaces lw, RegistryDatabase writer, Lock writeLock, StageReport report)
+    private void BundleLoop(LoopWorkspaces lw, BundleSpool spool, RegistryDatabase writer, Lock writeLock, StageReport report)
     {
         var loop = lw.Loop;
         var settings = context.Settings;
-        var manifest = BundlePlan.Build(lw);
+        spool.Clear();
+        var manifest = BundlePlan.Build(lw, spool);
         var manifestBytes = manifest.ToBytes();
         var digest = FileDigest.Sha256OfBytes(manifestBytes);
         var archive = Path.Combine(settings.BundleDirectory, loop.BundleId + ArchiveSuffix);
@@ -88,7 +92,7 @@ public sealed class BundleStage(RunContext context)
         else
         {
             context.BeforeChange();
-            (archiveSha, size) = WriteArchive(archive, manifest, manifestBytes);
+            (archiveSha, size) = WriteArchive(archive, manifest, manifestBytes, spool);
             WriteSidecar(sidecar, archiveSha, loop.BundleId);
             report.Add(existing is null ? "built" : "rebuilt");
         }
@@ -107,7 +111,7 @@ public sealed class BundleStage(RunContext context)
         }
     }
 
-    private static (string Sha, long Size) WriteArchive(string archive, BundleManifest manifest, byte[] manifestBytes)
+    private static (string Sha, long Size) WriteArchive(string archive, BundleManifest manifest, byte[] manifestBytes, BundleSpool spool)
     {
         var temp = AtomicFile.TempPathFor(archive);
         try
@@ -122,6 +126,13 @@ public sealed class BundleStage(RunContext context)
                     tar.AddBytes(BundleManifest.FileName, manifestBytes);
                     foreach (var f in manifest.Files)
                     {
+                        // Kept files are packed from the very bytes that were hashed; only files too large for the
+                        // spool are read again, and then checked against the manifest.
+                        if (spool.TryGet(f.SourcePath, out var kept))
+                        {
+                            tar.AddBytes(f.Path, kept.Span);
+                            continue;
+                        }
                         using var source = new FileStream(f.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 128 * 1024, FileOptions.SequentialScan);
                         var actual = tar.AddStream(f.Path, source, f.Size);
                         if (actual != f.Sha256)

@@ -22,6 +22,10 @@ public sealed class DeterministicTarGz : IDisposable
     private readonly Crc32 _crc = new();
     private long _uncompressed;
     private readonly byte[] _buffer = new byte[128 * 1024];
+    // One header block reused for every entry: bundles hold tens of thousands of small files, and a fresh array,
+    // string and LINQ pass per header showed up as garbage-collection time.
+    private readonly byte[] _header = new byte[Block];
+    private static readonly byte[] Zeros = new byte[Block * 2];
     private bool _finished;
 
     public DeterministicTarGz(Stream output, int compressionLevel = 6)
@@ -61,8 +65,7 @@ public sealed class DeterministicTarGz : IDisposable
 
     private void WriteHeader(string name, long size)
     {
-        var nameBytes = Encoding.UTF8.GetBytes(name);
-        var needsPax = nameBytes.Length > 100 || nameBytes.Any(b => b >= 0x80) || size > 0x1FFFFFFFF;
+        var needsPax = Encoding.UTF8.GetByteCount(name) > 100 || !Ascii.IsValid(name) || size > 0x1FFFFFFFF;
         if (needsPax)
         {
             var records = new StringBuilder();
@@ -91,9 +94,10 @@ public sealed class DeterministicTarGz : IDisposable
         return ascii.Length > 100 ? ascii[^100..] : ascii;
     }
 
-    private static byte[] Header(string name, long size, byte type)
+    private byte[] Header(string name, long size, byte type)
     {
-        var h = new byte[Block];
+        var h = _header;
+        Array.Clear(h);
         Encoding.ASCII.GetBytes(name, h.AsSpan(0, 100));
         Octal(h, 100, 8, 0b110_100_100); // mode 0644
         Octal(h, 108, 8, 0);
@@ -113,17 +117,22 @@ public sealed class DeterministicTarGz : IDisposable
         return h;
     }
 
+    /// <summary>Zero-padded octal digits and a NUL, as ustar fields are written.</summary>
     private static void Octal(byte[] h, int offset, int width, long value)
     {
-        var text = Convert.ToString(value, 8).PadLeft(width - 1, '0');
-        Encoding.ASCII.GetBytes(text, h.AsSpan(offset, width - 1));
         h[offset + width - 1] = 0;
+        for (var i = offset + width - 2; i >= offset; i--)
+        {
+            h[i] = (byte)('0' + (value & 7));
+            value >>= 3;
+        }
+        if (value != 0) throw new ArgumentOutOfRangeException(nameof(value), "does not fit the ustar field");
     }
 
     private void Pad(long length)
     {
         var rest = (int)(length % Block);
-        if (rest != 0) Write(new byte[Block - rest]);
+        if (rest != 0) Write(Zeros.AsSpan(0, Block - rest));
     }
 
     private void Write(ReadOnlySpan<byte> data)
@@ -138,7 +147,7 @@ public sealed class DeterministicTarGz : IDisposable
     {
         if (_finished) return;
         _finished = true;
-        Write(new byte[Block * 2]);
+        Write(Zeros);
         _buffered.Flush();
         _deflate.Dispose();
         Span<byte> trailer = stackalloc byte[8];
