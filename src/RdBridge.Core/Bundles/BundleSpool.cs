@@ -9,8 +9,11 @@ namespace RdBridge.Bundles;
 /// </summary>
 public sealed class BundleSpool(int capacity)
 {
-    /// <summary>Room per bundling thread: a loop of the sample corpus takes about 0.6 MB, real ones up to a few MB.</summary>
-    public const int DefaultCapacity = 16 * 1024 * 1024;
+    /// <summary>
+    /// Room per bundling thread (one per core). A loop of the sample corpus takes about 0.6 MB, real ones a few MB;
+    /// only the part a loop uses is ever touched, so small loops cost little of it.
+    /// </summary>
+    public const int DefaultCapacity = 8 * 1024 * 1024;
 
     private readonly byte[] _room = GC.AllocateUninitializedArray<byte>(capacity);
     private readonly Dictionary<string, (int Offset, int Length)> _kept = new(StringComparer.Ordinal);

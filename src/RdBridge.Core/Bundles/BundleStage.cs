@@ -54,20 +54,34 @@ public sealed class BundleStage(RunContext context)
             }
         }
 
-        // Two packing threads (compression is the work) and one committing thread that waits for the disk (fsync,
-        // rename, sidecar) and records finished loops in the registry a batch at a time, so the packers never idle on
-        // I/O or the registry and RD-Agent sees few, short write transactions.
+        // Packing threads, one per core (compression is the work), each with its own spool for its whole life, and one
+        // committing thread that waits for the disk (fsync, rename, sidecar) and records finished loops in the
+        // registry a batch at a time, so the packers never idle on I/O or the registry and RD-Agent sees few, short
+        // write transactions. Plain threads rather than Parallel.ForEach: its workers end every few hundred
+        // milliseconds and their replacements would each allocate a new spool.
         using var packed = new BlockingCollection<PackedLoop>(CommitQueue);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
-        Exception? commitFailure = null;
+        Exception? commitFailure = null, packFailure = null;
         var committer = new Thread(() => commitFailure = CommitAll(packed, writer, report, stop)) { Name = "bundle commit", IsBackground = true };
         committer.Start();
-        try
+
+        using var loops = Loops().GetEnumerator();
+        var loopsLock = new Lock();
+        bool NextLoop(out (LoopWorkspaces Loop, BundleRow? Existing) item)
         {
-            Parallel.ForEach(Partitioner.Create(Loops(), EnumerablePartitionerOptions.NoBuffering),
-                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = stop.Token },
-                () => new BundleSpool(BundleSpool.DefaultCapacity),
-                (item, _, spool) =>
+            lock (loopsLock)
+            {
+                var more = !stop.IsCancellationRequested && loops.MoveNext();
+                item = more ? loops.Current : default;
+                return more;
+            }
+        }
+        void PackAll()
+        {
+            var spool = new BundleSpool(BundleSpool.DefaultCapacity);
+            try
+            {
+                while (NextLoop(out var item))
                 {
                     PackedLoop? done = null;
                     try
@@ -82,22 +96,25 @@ public sealed class BundleStage(RunContext context)
                     catch (OperationCanceledException)
                     {
                         if (done?.Archive is { } temp) AtomicFile.TryDelete(temp.Temp);
-                        throw;
                     }
-                    return spool;
-                },
-                _ => { });
+                }
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref packFailure, e, null);
+                stop.Cancel();
+            }
         }
-        catch (OperationCanceledException) when (commitFailure is not null)
-        {
-            // The committing thread stopped the packers; its error is the one to report (thrown below).
-        }
-        finally
-        {
-            packed.CompleteAdding();
-            committer.Join();
-        }
+
+        var packers = Enumerable.Range(0, Environment.ProcessorCount)
+            .Select(i => new Thread(PackAll) { Name = $"bundle pack {i + 1}", IsBackground = true }).ToList();
+        packers.ForEach(t => t.Start());
+        packers.ForEach(t => t.Join());
+        packed.CompleteAdding();
+        committer.Join();
+        if (packFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(packFailure);
         if (commitFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(commitFailure);
+        context.Cancellation.ThrowIfCancellationRequested();
         return report;
     }
 
@@ -217,7 +234,7 @@ public sealed class BundleStage(RunContext context)
                         tar.AddBytes(f.Path, kept.Span);
                         continue;
                     }
-                    using var source = new FileStream(f.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 128 * 1024, FileOptions.SequentialScan);
+                    using var source = new FileStream(f.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
                     var actual = tar.AddStream(f.Path, source, f.Size);
                     if (actual != f.Sha256)
                         throw new IOException($"'{f.SourcePath}' changed while it was being packed; run the bundle stage again once RD-Agent has finished writing it");
