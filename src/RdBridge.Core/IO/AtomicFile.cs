@@ -25,7 +25,9 @@ public static class AtomicFile
         var temp = TempPathFor(target);
         try
         {
-            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024);
+            // 64 KB stays below the large-object heap (85,000 bytes), so the buffer of each of thousands of files is
+            // reclaimed by the next young-generation collection instead of piling up until a full one.
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024);
             write(stream);
         }
         catch
