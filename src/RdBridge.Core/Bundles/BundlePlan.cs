@@ -16,7 +16,8 @@ public static class BundlePlan
         ["execution.lock"] = "a lock file",
     };
 
-    public static BundleManifest Build(LoopWorkspaces lw)
+    /// <summary>Lists and hashes the loop's files; <paramref name="spool"/> reads each one and may keep it for packing.</summary>
+    public static BundleManifest Build(LoopWorkspaces lw, BundleSpool spool)
     {
         var loop = lw.Loop;
         var primary = lw.Primary!;
@@ -27,7 +28,7 @@ public static class BundlePlan
         var files = new List<BundleFile>();
         var skipped = new List<SkippedFile>();
         foreach (var (meta, local) in workspaces)
-            Walk(new DirectoryInfo(local), local, meta.Prefix, files, skipped);
+            Walk(new DirectoryInfo(local), meta.Prefix, files, skipped, spool);
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         skipped.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
 
@@ -43,13 +44,13 @@ public static class BundlePlan
             config is null ? null : $"{primaryPrefix}/{config}", weights is null ? null : $"{primaryPrefix}/{weights}", factorCode, metrics);
     }
 
-    private static void Walk(DirectoryInfo dir, string root, string prefix, List<BundleFile> files, List<SkippedFile> skipped)
+    private static void Walk(DirectoryInfo dir, string prefix, List<BundleFile> files, List<SkippedFile> skipped, BundleSpool spool)
     {
         foreach (var entry in dir.EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
         {
-            var rel = Path.GetRelativePath(root, entry.FullName).Replace('\\', '/');
-            var bundlePath = $"{prefix}/{rel}";
-            if (entry.LinkTarget is not null)
+            var bundlePath = $"{prefix}/{entry.Name.Replace('\\', '/')}";
+            // The attribute comes with the directory listing; asking every entry for its link target costs a system call each.
+            if ((entry.Attributes & FileAttributes.ReparsePoint) != 0 && entry.LinkTarget is not null)
             {
                 // The target is machine-specific (absolute), so it stays out of the manifest to keep bundles reproducible.
                 skipped.Add(new SkippedFile(bundlePath, "symbolic link, not followed"));
@@ -58,7 +59,7 @@ public static class BundlePlan
             if (entry is DirectoryInfo sub)
             {
                 if (SkippedDirectories.Contains(sub.Name)) skipped.Add(new SkippedFile(bundlePath + "/", "cache or version-control folder"));
-                else Walk(sub, root, prefix, files, skipped);
+                else Walk(sub, bundlePath, files, skipped, spool);
                 continue;
             }
             if (SkippedFiles.TryGetValue(entry.Name, out var reason) || (entry.Name.StartsWith('.') && entry.Name.EndsWith(".tmp", StringComparison.Ordinal)))
@@ -67,7 +68,11 @@ public static class BundlePlan
                 continue;
             }
             if (entry is FileInfo file && (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0)
-                files.Add(new BundleFile(bundlePath, file.Length, FileDigest.Sha256OfFile(file.FullName), file.FullName));
+            {
+                // Size and digest come from the same read, so they agree even if the file changed since it was listed.
+                var (sha, size) = spool.Read(file.FullName);
+                files.Add(new BundleFile(bundlePath, size, sha, file.FullName));
+            }
             else
                 skipped.Add(new SkippedFile(bundlePath, "not a regular file"));
         }

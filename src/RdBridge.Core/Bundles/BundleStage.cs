@@ -18,6 +18,11 @@ public sealed class BundleStage(RunContext context)
     public const string ArchiveSuffix = ".tar.gz";
     public const string DigestSuffix = ".tar.gz.sha256";
 
+    /// <summary>Loops waiting for the committing thread; bounds the temporary bundles not yet renamed.</summary>
+    private const int CommitQueue = 16;
+    /// <summary>Most loops recorded in one registry transaction: short enough for RD-Agent never to wait long.</summary>
+    private const int CommitBatch = 32;
+
     public StageReport Run(LoopSelection selection)
     {
         var report = new StageReport("bundle");
@@ -26,9 +31,8 @@ public sealed class BundleStage(RunContext context)
         using var writer = RegistryDatabase.Open(settings.RegistryPath, writable: true);
         writer.RequireWritableSchema();
         Directory.CreateDirectory(settings.BundleDirectory);
-        var writeLock = new Lock();
 
-        IEnumerable<LoopWorkspaces> Loops()
+        IEnumerable<(LoopWorkspaces Loop, BundleRow? Existing)> Loops()
         {
             var seen = 0;
             foreach (var loop in reader.ReadLoops(selection))
@@ -44,104 +48,204 @@ public sealed class BundleStage(RunContext context)
                     report.Problem(loop.Key, null, $"bundle id '{loop.BundleId}' holds characters that cannot be a file name; rename the task run in the registry");
                     continue;
                 }
-                yield return lw;
+                // Read here, on the reading connection, so packing threads never wait for the registry. Only this
+                // stage writes production_bundles, and each loop comes once, so the row cannot change meanwhile.
+                yield return (lw, reader.ReadBundle(loop.TaskRunId, loop.LoopId));
             }
         }
 
-        Parallel.ForEach(Partitioner.Create(Loops(), EnumerablePartitionerOptions.NoBuffering),
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = context.Cancellation },
-            lw =>
+        // Packing threads, one per core (compression is the work), each with its own spool for its whole life, and one
+        // committing thread that waits for the disk (fsync, rename, sidecar) and records finished loops in the
+        // registry a batch at a time, so the packers never idle on I/O or the registry and RD-Agent sees few, short
+        // write transactions. Plain threads rather than Parallel.ForEach: its workers end every few hundred
+        // milliseconds and their replacements would each allocate a new spool.
+        using var packed = new BlockingCollection<PackedLoop>(CommitQueue);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
+        Exception? commitFailure = null, packFailure = null;
+        var committer = new Thread(() => commitFailure = CommitAll(packed, writer, report, stop)) { Name = "bundle commit", IsBackground = true };
+        committer.Start();
+
+        using var loops = Loops().GetEnumerator();
+        var loopsLock = new Lock();
+        bool NextLoop(out (LoopWorkspaces Loop, BundleRow? Existing) item)
+        {
+            lock (loopsLock)
             {
-                try { BundleLoop(lw, writer, writeLock, report); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+                var more = !stop.IsCancellationRequested && loops.MoveNext();
+                item = more ? loops.Current : default;
+                return more;
+            }
+        }
+        void PackAll()
+        {
+            var spool = new BundleSpool(BundleSpool.DefaultCapacity);
+            try
+            {
+                while (NextLoop(out var item))
                 {
-                    report.Problem(lw.Loop.Key, lw.Primary?.Local, $"bundle {lw.Loop.BundleId} not written: {e.Message}");
+                    PackedLoop? done = null;
+                    try
+                    {
+                        done = Pack(item.Loop, item.Existing, spool, report);
+                        packed.Add(done, stop.Token);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        report.Problem(item.Loop.Loop.Key, item.Loop.Primary?.Local, $"bundle {item.Loop.Loop.BundleId} not written: {e.Message}");
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        if (done?.Archive is { } temp) AtomicFile.TryDelete(temp.Temp);
+                    }
                 }
-            });
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref packFailure, e, null);
+                stop.Cancel();
+            }
+        }
+
+        var packers = Enumerable.Range(0, Environment.ProcessorCount)
+            .Select(i => new Thread(PackAll) { Name = $"bundle pack {i + 1}", IsBackground = true }).ToList();
+        packers.ForEach(t => t.Start());
+        packers.ForEach(t => t.Join());
+        packed.CompleteAdding();
+        committer.Join();
+        if (packFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(packFailure);
+        if (commitFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(commitFailure);
+        context.Cancellation.ThrowIfCancellationRequested();
         return report;
     }
 
-    private void BundleLoop(LoopWorkspaces lw, RegistryDatabase writer, Lock writeLock, StageReport report)
+    /// <summary>A loop whose bundle is written (or already up to date), waiting to be committed and recorded.</summary>
+    private sealed record PackedLoop(LoopRow Loop, BundleRow? Existing, AtomicFile.Pending? Archive, string Sidecar, string RelativePath,
+        string Digest, string ArchiveSha, long Size, int FileCount, IReadOnlyList<FactorRow> Factors);
+
+    private PackedLoop Pack(LoopWorkspaces lw, BundleRow? existing, BundleSpool spool, StageReport report)
     {
         var loop = lw.Loop;
         var settings = context.Settings;
-        var manifest = BundlePlan.Build(lw);
+        spool.Clear();
+        var manifest = BundlePlan.Build(lw, spool);
         var manifestBytes = manifest.ToBytes();
         var digest = FileDigest.Sha256OfBytes(manifestBytes);
         var archive = Path.Combine(settings.BundleDirectory, loop.BundleId + ArchiveSuffix);
         var sidecar = Path.Combine(settings.BundleDirectory, loop.BundleId + DigestSuffix);
-
-        BundleRow? existing;
-        lock (writeLock) existing = writer.ReadBundle(loop.TaskRunId, loop.LoopId);
-        var upToDate = existing is { ContentDigest: not null } && existing.ContentDigest == digest
-            && File.Exists(archive) && new FileInfo(archive).Length == existing.SizeBytes
-            && ReadSidecar(sidecar) == existing.ArchiveSha256;
-
-        string archiveSha;
-        long size;
-        if (upToDate)
-        {
-            archiveSha = existing!.ArchiveSha256!;
-            size = existing.SizeBytes!.Value;
-            report.Add("unchanged");
-        }
-        else
-        {
-            context.BeforeChange();
-            (archiveSha, size) = WriteArchive(archive, manifest, manifestBytes);
-            WriteSidecar(sidecar, archiveSha, loop.BundleId);
-            report.Add(existing is null ? "built" : "rebuilt");
-        }
-
         var relativePath = Path.GetRelativePath(settings.RdAgentRoot, archive).Replace('\\', '/');
         if (relativePath.StartsWith("..", StringComparison.Ordinal)) relativePath = archive;
         var factors = ReadFactorRows(lw);
-        lock (writeLock)
+
+        var upToDate = existing is { ContentDigest: not null } && existing.ContentDigest == digest
+            && File.Exists(archive) && new FileInfo(archive).Length == existing.SizeBytes
+            && ReadSidecar(sidecar) == existing.ArchiveSha256;
+        if (upToDate)
         {
-            if (!RegistryUpToDate(writer, loop, existing, relativePath, digest, archiveSha, size, manifest.Files.Count, factors))
+            report.Add("unchanged");
+            return new PackedLoop(loop, existing, null, sidecar, relativePath, digest, existing!.ArchiveSha256!, existing.SizeBytes!.Value, manifest.Files.Count, factors);
+        }
+        context.BeforeChange();
+        var (pending, sha, size) = WriteArchive(archive, manifest, manifestBytes, spool);
+        return new PackedLoop(loop, existing, pending, sidecar, relativePath, digest, sha, size, manifest.Files.Count, factors);
+    }
+
+    /// <summary>The committing thread: returns the unexpected error that made it stop the run, if any.</summary>
+    private Exception? CommitAll(BlockingCollection<PackedLoop> packed, RegistryDatabase writer, StageReport report, CancellationTokenSource stop)
+    {
+        Exception? failure = null;
+        var batch = new List<PackedLoop>(CommitBatch);
+        while (packed.TryTake(out var first, Timeout.Infinite))
+        {
+            batch.Clear();
+            batch.Add(first);
+            while (batch.Count < CommitBatch && packed.TryTake(out var more)) batch.Add(more);
+            if (failure is not null)
             {
-                context.BeforeChange();
-                writer.Write(tx => RecordBundle(writer, tx, loop, relativePath, digest, archiveSha, size, manifest.Files.Count, factors));
-                report.Add("registry rows written");
+                // After a failure the remaining temporary bundles are dropped, never renamed half-recorded.
+                foreach (var p in batch) if (p.Archive is { } temp) AtomicFile.TryDelete(temp.Temp);
+                continue;
             }
+            try { CommitBatchOf(batch, writer, report); }
+            catch (Exception e)
+            {
+                failure = e;
+                stop.Cancel();
+            }
+        }
+        return failure;
+    }
+
+    private void CommitBatchOf(List<PackedLoop> batch, RegistryDatabase writer, StageReport report)
+    {
+        var toRecord = new List<PackedLoop>(batch.Count);
+        foreach (var p in batch)
+        {
+            try
+            {
+                if (p.Archive is { } pending)
+                {
+                    AtomicFile.Commit(pending);
+                    WriteSidecar(p.Sidecar, p.ArchiveSha, p.Loop.BundleId);
+                    report.Add(p.Existing is null ? "built" : "rebuilt");
+                }
+                if (!RegistryUpToDate(writer, p)) toRecord.Add(p);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                report.Problem(p.Loop.Key, p.Archive?.Target, $"bundle {p.Loop.BundleId} not written: {e.Message}");
+            }
+        }
+        if (toRecord.Count == 0) return;
+        context.BeforeChange();
+        try
+        {
+            // The files are in place before their rows name them; the transaction holds no file work.
+            writer.Write(tx =>
+            {
+                foreach (var p in toRecord) RecordBundle(writer, tx, p);
+                return 0;
+            });
+            report.Add("registry rows written", toRecord.Count);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            foreach (var p in toRecord)
+                report.Problem(p.Loop.Key, p.Archive?.Target, $"bundle {p.Loop.BundleId} written but not recorded in the registry: {e.Message}; run the bundle stage again");
         }
     }
 
-    private static (string Sha, long Size) WriteArchive(string archive, BundleManifest manifest, byte[] manifestBytes)
+    /// <summary>Writes the bundle to a temporary name; <see cref="AtomicFile.Commit"/> later makes it durable and renames it.</summary>
+    private static (AtomicFile.Pending Pending, string Sha, long Size) WriteArchive(string archive, BundleManifest manifest, byte[] manifestBytes, BundleSpool spool)
     {
-        var temp = AtomicFile.TempPathFor(archive);
-        try
+        string sha = "";
+        long size = 0;
+        var pending = AtomicFile.WriteTemporary(archive, file =>
         {
-            string sha;
-            long size;
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 128 * 1024))
+            var hashing = new HashingWriteStream(file);
+            using (var tar = new DeterministicTarGz(hashing))
             {
-                var hashing = new HashingWriteStream(file);
-                using (var tar = new DeterministicTarGz(hashing))
+                tar.AddBytes(BundleManifest.FileName, manifestBytes);
+                foreach (var f in manifest.Files)
                 {
-                    tar.AddBytes(BundleManifest.FileName, manifestBytes);
-                    foreach (var f in manifest.Files)
+                    // Kept files are packed from the very bytes that were hashed; only files too large for the
+                    // spool are read again, and then checked against the manifest.
+                    if (spool.TryGet(f.SourcePath, out var kept))
                     {
-                        using var source = new FileStream(f.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 128 * 1024, FileOptions.SequentialScan);
-                        var actual = tar.AddStream(f.Path, source, f.Size);
-                        if (actual != f.Sha256)
-                            throw new IOException($"'{f.SourcePath}' changed while it was being packed; run the bundle stage again once RD-Agent has finished writing it");
+                        tar.AddBytes(f.Path, kept.Span);
+                        continue;
                     }
-                    tar.Finish();
+                    using var source = new FileStream(f.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+                    var actual = tar.AddStream(f.Path, source, f.Size);
+                    if (actual != f.Sha256)
+                        throw new IOException($"'{f.SourcePath}' changed while it was being packed; run the bundle stage again once RD-Agent has finished writing it");
                 }
-                hashing.Flush();
-                file.Flush(flushToDisk: true);
-                sha = hashing.HexDigest();
-                size = hashing.BytesWritten;
+                tar.Finish();
             }
-            File.Move(temp, archive, overwrite: true);
-            return (sha, size);
-        }
-        catch
-        {
-            AtomicFile.TryDelete(temp);
-            throw;
-        }
+            hashing.Flush();
+            sha = hashing.HexDigest();
+            size = hashing.BytesWritten;
+        });
+        return (pending, sha, size);
     }
 
     /// <summary>The <c>.sha256</c> beside a bundle, in <c>sha256sum</c> format so <c>sha256sum -c</c> checks it.</summary>
@@ -190,8 +294,9 @@ public sealed class BundleStage(RunContext context)
     }
 
     // `row` is the production_bundles row read before this loop was bundled; nothing else writes it meanwhile.
-    private static bool RegistryUpToDate(RegistryDatabase db, LoopRow loop, BundleRow? row, string path, string digest, string sha, long size, int count, IReadOnlyList<FactorRow> factors)
+    private static bool RegistryUpToDate(RegistryDatabase db, PackedLoop p)
     {
+        var (loop, row, path, digest, sha, size, count, factors) = (p.Loop, p.Existing, p.RelativePath, p.Digest, p.ArchiveSha, p.Size, p.FileCount, p.Factors);
         if (row is null || row.BundleId != loop.BundleId || row.BundlePath != path || row.ContentDigest != digest || row.ArchiveSha256 != sha || row.SizeBytes != size || row.FileCount != count)
             return false;
         var current = db.ReadLoop(loop.TaskRunId, loop.LoopId);
@@ -202,8 +307,9 @@ public sealed class BundleStage(RunContext context)
         return (long)cmd.ExecuteScalar()! == factors.Count;
     }
 
-    private static int RecordBundle(RegistryDatabase db, Microsoft.Data.Sqlite.SqliteTransaction tx, LoopRow loop, string path, string digest, string sha, long size, int count, IReadOnlyList<FactorRow> factors)
+    private static void RecordBundle(RegistryDatabase db, Microsoft.Data.Sqlite.SqliteTransaction tx, PackedLoop p)
     {
+        var (loop, path, digest, sha, size, count, factors) = (p.Loop, p.RelativePath, p.Digest, p.ArchiveSha, p.Size, p.FileCount, p.Factors);
         var now = UtcText.Now();
         // A stale row from another loop must not hold this bundle id (it is unique).
         using (var cmd = db.Command(tx, "DELETE FROM production_bundles WHERE bundle_id = $b AND NOT (task_run_id = $tr AND loop_id = $loop)",
@@ -232,6 +338,5 @@ public sealed class BundleStage(RunContext context)
                 ("$tr", loop.TaskRunId), ("$loop", loop.LoopId), ("$now", now));
             cmd.ExecuteNonQuery();
         }
-        return 0;
     }
 }

@@ -12,16 +12,23 @@ namespace RdBridge.Bundles;
 public sealed class DeterministicTarGz : IDisposable
 {
     private const int Block = 512;
+    private const int ChunkSize = 256 * 1024;
     /// <summary>2000-01-01T00:00:00Z: fixed, and late enough that no tool warns about a 1970 date.</summary>
     public const long FixedMtime = 946684800;
 
     private readonly Stream _output;
     private readonly DeflateStream _deflate;
-    // Tar headers and padding are 512-byte writes; coalescing them keeps calls into zlib few and large.
-    private readonly BufferedStream _buffered;
+    // Tar headers, padding and small files are short writes; coalescing them keeps calls into zlib few and large.
+    // The buffer is rented, not allocated: a new quarter-megabyte array per bundle lands on the large-object heap,
+    // which is collected rarely, so peak memory grew with the number of bundles written.
+    private byte[]? _pending = System.Buffers.ArrayPool<byte>.Shared.Rent(ChunkSize);
+    private int _pendingLength;
     private readonly Crc32 _crc = new();
     private long _uncompressed;
-    private readonly byte[] _buffer = new byte[128 * 1024];
+    // One header block reused for every entry: bundles hold tens of thousands of small files, and a fresh array,
+    // string and LINQ pass per header showed up as garbage-collection time.
+    private readonly byte[] _header = new byte[Block];
+    private static readonly byte[] Zeros = new byte[Block * 2];
     private bool _finished;
 
     public DeterministicTarGz(Stream output, int compressionLevel = 6)
@@ -30,7 +37,6 @@ public sealed class DeterministicTarGz : IDisposable
         // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): the same on every machine.
         _output.Write([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
         _deflate = new DeflateStream(_output, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
-        _buffered = new BufferedStream(_deflate, 256 * 1024);
     }
 
     public void AddBytes(string name, ReadOnlySpan<byte> content)
@@ -45,14 +51,22 @@ public sealed class DeterministicTarGz : IDisposable
     {
         WriteHeader(name, length);
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var remaining = length;
-        while (remaining > 0)
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(128 * 1024);
+        try
         {
-            var read = content.Read(_buffer, 0, (int)Math.Min(_buffer.Length, remaining));
-            if (read == 0) throw new IOException($"'{name}' became shorter while it was being packed (expected {length} bytes)");
-            sha.AppendData(_buffer, 0, read);
-            Write(_buffer.AsSpan(0, read));
-            remaining -= read;
+            var remaining = length;
+            while (remaining > 0)
+            {
+                var read = content.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+                if (read == 0) throw new IOException($"'{name}' became shorter while it was being packed (expected {length} bytes)");
+                sha.AppendData(buffer, 0, read);
+                Write(buffer.AsSpan(0, read));
+                remaining -= read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         if (content.ReadByte() >= 0) throw new IOException($"'{name}' grew while it was being packed (expected {length} bytes)");
         Pad(length);
@@ -61,8 +75,7 @@ public sealed class DeterministicTarGz : IDisposable
 
     private void WriteHeader(string name, long size)
     {
-        var nameBytes = Encoding.UTF8.GetBytes(name);
-        var needsPax = nameBytes.Length > 100 || nameBytes.Any(b => b >= 0x80) || size > 0x1FFFFFFFF;
+        var needsPax = Encoding.UTF8.GetByteCount(name) > 100 || !Ascii.IsValid(name) || size > 0x1FFFFFFFF;
         if (needsPax)
         {
             var records = new StringBuilder();
@@ -91,9 +104,10 @@ public sealed class DeterministicTarGz : IDisposable
         return ascii.Length > 100 ? ascii[^100..] : ascii;
     }
 
-    private static byte[] Header(string name, long size, byte type)
+    private byte[] Header(string name, long size, byte type)
     {
-        var h = new byte[Block];
+        var h = _header;
+        Array.Clear(h);
         Encoding.ASCII.GetBytes(name, h.AsSpan(0, 100));
         Octal(h, 100, 8, 0b110_100_100); // mode 0644
         Octal(h, 108, 8, 0);
@@ -113,24 +127,47 @@ public sealed class DeterministicTarGz : IDisposable
         return h;
     }
 
+    /// <summary>Zero-padded octal digits and a NUL, as ustar fields are written.</summary>
     private static void Octal(byte[] h, int offset, int width, long value)
     {
-        var text = Convert.ToString(value, 8).PadLeft(width - 1, '0');
-        Encoding.ASCII.GetBytes(text, h.AsSpan(offset, width - 1));
         h[offset + width - 1] = 0;
+        for (var i = offset + width - 2; i >= offset; i--)
+        {
+            h[i] = (byte)('0' + (value & 7));
+            value >>= 3;
+        }
+        if (value != 0) throw new ArgumentOutOfRangeException(nameof(value), "does not fit the ustar field");
     }
 
     private void Pad(long length)
     {
         var rest = (int)(length % Block);
-        if (rest != 0) Write(new byte[Block - rest]);
+        if (rest != 0) Write(Zeros.AsSpan(0, Block - rest));
     }
 
     private void Write(ReadOnlySpan<byte> data)
     {
         _crc.Append(data);
         _uncompressed += data.Length;
-        _buffered.Write(data);
+        // The input reaches zlib in whole blocks of one size, whatever the sizes of the writes, so the compressed
+        // bytes cannot depend on how entries were split into writes (as the BufferedStream used before did it for
+        // writes of up to 128 KB).
+        var pending = _pending ?? throw new ObjectDisposedException(nameof(DeterministicTarGz));
+        while (!data.IsEmpty)
+        {
+            var n = Math.Min(data.Length, ChunkSize - _pendingLength);
+            data[..n].CopyTo(pending.AsSpan(_pendingLength));
+            _pendingLength += n;
+            data = data[n..];
+            if (_pendingLength == ChunkSize) FlushPending();
+        }
+    }
+
+    private void FlushPending()
+    {
+        if (_pendingLength == 0) return;
+        _deflate.Write(_pending.AsSpan(0, _pendingLength));
+        _pendingLength = 0;
     }
 
     /// <summary>Writes the end-of-archive blocks and the gzip trailer.</summary>
@@ -138,8 +175,11 @@ public sealed class DeterministicTarGz : IDisposable
     {
         if (_finished) return;
         _finished = true;
-        Write(new byte[Block * 2]);
-        _buffered.Flush();
+        Write(Zeros);
+        FlushPending();
+        // A sync flush before the final block: bundles have always ended this way (it came with the BufferedStream
+        // used before), and keeping it keeps every bundle byte-for-byte what earlier versions wrote.
+        _deflate.Flush();
         _deflate.Dispose();
         Span<byte> trailer = stackalloc byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer[..4], _crc.GetCurrentHashAsUInt32());
@@ -149,7 +189,11 @@ public sealed class DeterministicTarGz : IDisposable
 
     public void Dispose()
     {
-        _buffered.Dispose();
         _deflate.Dispose();
+        if (_pending is { } pending)
+        {
+            _pending = null;
+            System.Buffers.ArrayPool<byte>.Shared.Return(pending);
+        }
     }
 }

@@ -30,6 +30,43 @@ public static class FileDigest
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
+    /// <summary>
+    /// Hashes a file in one read and, when the whole file fits in <paramref name="room"/>, leaves its bytes there, so
+    /// a caller that needs the digest before it can use the content (a bundle's manifest precedes its files) does not
+    /// read the file twice. <c>Kept</c> says whether the bytes are in <c>room[..Length]</c>.
+    /// </summary>
+    public static (string Sha256, long Length, bool Kept) Sha256OfFileKeeping(string path, Span<byte> room)
+    {
+        // No FileStream buffer: reads go straight into the caller's room, in blocks of up to a megabyte.
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+        var length = 0;
+        int read;
+        while (length < room.Length && (read = stream.Read(room.Slice(length, Math.Min(room.Length - length, 1024 * 1024)))) > 0)
+            length += read;
+        if (length < room.Length || stream.ReadByte() < 0)
+            return (Sha256OfBytes(room[..length]), length, true);
+
+        // Larger than the room: hash what was read, then the rest, and let the caller read it again when it needs it.
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(room[..length]);
+        long total = length;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            stream.Position = length;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+                total += read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return (Convert.ToHexStringLower(sha.GetHashAndReset()), total, false);
+    }
+
     public static string Sha256OfBytes(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     public static string Sha256OfText(string text) => Sha256OfBytes(System.Text.Encoding.UTF8.GetBytes(text));

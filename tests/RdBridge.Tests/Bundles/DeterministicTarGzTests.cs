@@ -80,4 +80,32 @@ public class DeterministicTarGzTests
         using var tar = new DeterministicTarGz(ms);
         Assert.Throws<IOException>(() => tar.AddStream("x", new MemoryStream(new byte[10]), 20));
     }
+
+    [Fact]
+    public void The_bytes_do_not_depend_on_how_an_entry_is_split_into_writes()
+    {
+        var big = new byte[700_000];
+        new Random(3).NextBytes(big.AsSpan(0, 200_000)); // partly random, partly zeros: both kinds of deflate block
+        byte[] Pack(Action<DeterministicTarGz> add)
+        {
+            using var ms = new MemoryStream();
+            using (var tar = new DeterministicTarGz(ms))
+            {
+                tar.AddBytes("manifest.json", "{}"u8);
+                add(tar);
+                tar.Finish();
+            }
+            return ms.ToArray();
+        }
+        var whole = Pack(t => t.AddBytes("workspaces/a/model.pkl", big));
+        var streamed = Pack(t => t.AddStream("workspaces/a/model.pkl", new TrickleStream(big, 7_777), big.Length));
+        Assert.Equal(whole, streamed);
+    }
+
+    /// <summary>Returns at most <c>chunk</c> bytes per read, as a pipe or a network share might.</summary>
+    private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, chunk)]);
+    }
 }
