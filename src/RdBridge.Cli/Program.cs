@@ -29,15 +29,20 @@ public static class Program
     public static int Main(string[] args)
     {
         Console.OutputEncoding = System.Text.Encoding.UTF8;
-        return Run(args, Console.Out, Console.Error);
+        // A live progress bar only where a person watches: a terminal, not a pipe, a file or CI.
+        var live = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb")
+            ? new TerminalProgress(Console.Out) : null;
+        return Run(args, Console.Out, Console.Error, live);
     }
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
+
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, TerminalProgress? live)
     {
         var root = new RootCommand("RdBridge: links RD-Agent research output (loops, workspaces, factors, models, strategies) to AIstock with verified asset bundles.");
         root.Options.Add(ConfigOption);
         root.Options.Add(SetOption);
-        var io = new Io(stdout, stderr);
+        var io = new Io(stdout, stderr, live);
 
         root.Subcommands.Add(SampleCommand(io));
         root.Subcommands.Add(DemoCommand(io));
@@ -66,7 +71,7 @@ public static class Program
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
     }
 
-    private sealed record Io(TextWriter Out, TextWriter Err);
+    private sealed record Io(TextWriter Out, TextWriter Err, TerminalProgress? Live);
 
     /// <summary>Runs a verb, turning configuration and usage problems into exit code 2 with the message that says what to change.</summary>
     private static int Guarded(Io io, Func<int> body)
@@ -102,10 +107,11 @@ public static class Program
         return SettingsLoader.Load(p.GetValue(ConfigOption), overrides);
     }
 
-    private static RunContext Context(ParseResult p, Io io) => new(Settings(p), line => io.Out.WriteLine(line));
+    private static RunContext Context(ParseResult p, Io io) => new(Settings(p), line => io.Out.WriteLine(line), io.Live);
 
     private static int Print(Io io, StageReport report)
     {
+        io.Live?.Clear();
         io.Out.WriteLine($"[{report.Stage}] {report.Summary()}");
         foreach (var note in report.Notes.Where(n => n.Length > 0).Take(20)) io.Out.WriteLine($"  · {note}");
         if (report.Notes.Count > 20) io.Out.WriteLine($"  · … and {report.Notes.Count - 20} more notes");

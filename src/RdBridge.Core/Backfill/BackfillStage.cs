@@ -23,11 +23,12 @@ public sealed class BackfillStage(RunContext context)
         using var registry = RegistryDatabase.Open(context.Settings.RegistryPath, writable);
         if (writable) registry.RequireWritableSchema();
 
+        var total = registry.ReadLoops(options.Selection).LongCount();
         foreach (var loop in registry.ReadLoops(options.Selection))
         {
             context.Cancellation.ThrowIfCancellationRequested();
             report.Add("loops");
-            if (report.Get("loops") % 500 == 0) context.Progress($"[backfill] … {report.Get("loops")} loops so far");
+            context.Tick("backfill", report.Get("loops"), total, $"{report.Get("files written")} files written");
             if (options.Mode == BackfillMode.MaterializePending
                 && loop.MaterializationStatus is not (null or "" or "pending" or "failed"))
             {

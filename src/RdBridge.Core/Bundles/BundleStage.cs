@@ -35,10 +35,11 @@ public sealed class BundleStage(RunContext context)
         IEnumerable<(LoopWorkspaces Loop, BundleRow? Existing)> Loops()
         {
             var seen = 0;
+            var total = reader.ReadLoops(selection).LongCount();
             foreach (var loop in reader.ReadLoops(selection))
             {
                 report.Add("loops");
-                if (++seen % 500 == 0) context.Progress($"[bundle] … {seen} loops read, {report.Get("built") + report.Get("rebuilt")} bundles written so far");
+                context.Tick("bundle", ++seen, total, $"{report.Get("built") + report.Get("rebuilt")} bundles written");
                 if (!loop.HasResult) { report.Add("without results"); continue; }
                 var lw = LoopWorkspaces.Resolve(reader, settings.PathMap, loop);
                 foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);

@@ -86,7 +86,7 @@ public sealed class TwoMachines : IDisposable
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        var code = Cli.Program.Run([.. args, "--config", ConsumerConfig], o, e);
+        var code = RdBridge.Cli.Program.Run([.. args, "--config", ConsumerConfig], o, e);
         return (code, o.ToString(), e.ToString());
     }
 

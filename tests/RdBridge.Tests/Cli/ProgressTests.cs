@@ -1,0 +1,32 @@
+using RdBridge.Cli;
+using RdBridge.Pipeline;
+
+namespace RdBridge.Tests.Cli;
+
+public class ProgressTests
+{
+    [Fact]
+    public void A_terminal_gets_one_bar_redrawn_in_place_and_cleared_before_the_next_output()
+    {
+        var o = new StringWriter();
+        var bar = new TerminalProgress(o);
+        bar.Update("bundle", 500, 2000, "400 bundles written");
+        bar.Update("bundle", 2000, 2000, "1800 bundles written");
+        bar.Clear();
+        var text = o.ToString();
+        Assert.DoesNotContain('\n', text);
+        Assert.Contains("\r[bundle] ██████░░░░░░░░░░░░░░░░░░  500/2000 loops  400 bundles written", text);
+        Assert.Contains("\r[bundle] ████████████████████████  2000/2000 loops  1800 bundles written", text);
+        Assert.EndsWith("\r", text);
+    }
+
+    [Fact]
+    public void Without_a_terminal_progress_is_a_plain_line_every_500_loops()
+    {
+        var lines = new List<string>();
+        using var dir = new TempDir();
+        var context = new RunContext(null!, lines.Add);
+        for (var i = 1; i <= 1200; i++) context.Tick("backfill", i, 1200, "x files written");
+        Assert.Equal(["[backfill] … 500/1200 loops, x files written", "[backfill] … 1000/1200 loops, x files written"], lines);
+    }
+}
