@@ -111,7 +111,7 @@ internal static class ConsumerApi
             var archive = Path.Combine(s.AssetCacheDirectory, id + BundleStage.ArchiveSuffix);
             var sha = BundleStage.ReadSidecar(Path.Combine(s.AssetCacheDirectory, id + BundleStage.DigestSuffix));
             if (!File.Exists(archive) || sha is null) return RdBridgeServer.Problem(404, "not in the asset cache", $"bundle '{id}' is not in the asset cache; sync first");
-            return Results.File(archive, "application/gzip", id + BundleStage.ArchiveSuffix, entityTag: new EntityTagHeaderValue($"\"{sha}\""), enableRangeProcessing: true);
+            return new FileDownload(archive, "application/gzip", id + BundleStage.ArchiveSuffix, sha);
         }).WithName("cachedBundle");
 
         cache.MapGet("/{id}/files", (string id, RdBridgeSettings s) =>
@@ -135,7 +135,7 @@ internal static class ConsumerApi
             var full = Path.GetFullPath(Path.Combine(folder, listed.Path));
             if (!full.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(full))
                 return RdBridgeServer.Problem(404, "no such file", $"bundle '{id}' lists '{path}' but it is not in the extracted copy");
-            return Results.File(full, "application/octet-stream", Path.GetFileName(full), entityTag: new EntityTagHeaderValue($"\"{listed.Sha256}\""), enableRangeProcessing: true);
+            return new FileDownload(full, "application/octet-stream", Path.GetFileName(full), listed.Sha256);
         }).WithName("cachedBundleFile");
     }
 

@@ -57,7 +57,7 @@ internal static class PublisherApi
             var archive = Path.Combine(s.BundleDirectory, id + BundleStage.ArchiveSuffix);
             if (!File.Exists(archive)) return RdBridgeServer.Problem(404, "no such bundle", $"the publisher has no bundle '{id}'");
             var sha = BundleStage.ReadSidecar(Path.Combine(s.BundleDirectory, id + BundleStage.DigestSuffix)) ?? FileDigest.Sha256OfFile(archive);
-            return Results.File(archive, "application/gzip", id + BundleStage.ArchiveSuffix, entityTag: new EntityTagHeaderValue($"\"{sha}\""), enableRangeProcessing: true);
+            return new FileDownload(archive, "application/gzip", id + BundleStage.ArchiveSuffix, sha);
         }).WithName("publishedBundle");
 
         api.MapGet("/bundles/{id}/files", (string id, RdBridgeSettings s) =>

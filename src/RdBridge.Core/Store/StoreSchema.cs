@@ -69,6 +69,30 @@ public static class StoreSchema
         foreach (var m in new[] { "annualized_return", "ic", "information_ratio" })
             yield return $"CREATE INDEX idx_aistock_loop_catalog_{m} ON aistock_loop_catalog({m} {desc}, task_run_id DESC, loop_id DESC)";
         yield return "CREATE INDEX idx_aistock_factor_catalog_origin ON aistock_factor_catalog(origin)";
+        if (d == SqlDialect.Postgres)
+        {
+            // Substring search by name or expression, from trigram indexes: pg_trgm is a trusted extension (any database
+            // owner may create it); where it is not installed the search still works, by scanning.
+            yield return """
+                DO $do$
+                BEGIN
+                  CREATE EXTENSION IF NOT EXISTS pg_trgm;
+                EXCEPTION WHEN OTHERS THEN
+                  RAISE NOTICE 'pg_trgm is not available (%); factor search will scan the table', SQLERRM;
+                END
+                $do$
+                """;
+            yield return """
+                DO $do$
+                BEGIN
+                  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+                    CREATE INDEX idx_aistock_factor_catalog_name_trgm ON aistock_factor_catalog USING gin (name gin_trgm_ops);
+                    CREATE INDEX idx_aistock_factor_catalog_expression_trgm ON aistock_factor_catalog USING gin (expression gin_trgm_ops);
+                  END IF;
+                END
+                $do$
+                """;
+        }
         yield return "CREATE INDEX idx_aistock_loop_catalog_origin ON aistock_loop_catalog(origin)";
         yield return "ALTER TABLE rdbridge_sync_runs ADD COLUMN progress DOUBLE PRECISION";
         yield return """

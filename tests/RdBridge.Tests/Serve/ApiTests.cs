@@ -113,6 +113,24 @@ public class ApiTests
         Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
         Assert.Equal(bytes[100..], RunningServer.Bytes(part));
 
+        Assert.Equal($"bytes 100-{bytes.Length - 1}/{bytes.Length}", part.Content.Headers.ContentRange!.ToString());
+
+        // The last 10 bytes; a range past the end; a stale If-Range gets the whole (new) file.
+        var last = new HttpRequestMessage(HttpMethod.Get, $"api/rdagent/bundles/{id}");
+        last.Headers.Range = new RangeHeaderValue(null, 10);
+        Assert.Equal(bytes[^10..], RunningServer.Bytes(c.Send(last)));
+        var past = new HttpRequestMessage(HttpMethod.Get, $"api/rdagent/bundles/{id}");
+        past.Headers.Range = new RangeHeaderValue(bytes.Length + 5, null);
+        var unsatisfiable = c.Send(past);
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, unsatisfiable.StatusCode);
+        Assert.Equal($"bytes */{bytes.Length}", unsatisfiable.Content.Headers.ContentRange!.ToString());
+        var stale = new HttpRequestMessage(HttpMethod.Get, $"api/rdagent/bundles/{id}");
+        stale.Headers.Range = new RangeHeaderValue(100, null);
+        stale.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue("\"0000\""));
+        var full = c.Send(stale);
+        Assert.Equal(HttpStatusCode.OK, full.StatusCode);
+        Assert.Equal(bytes, RunningServer.Bytes(full));
+
         var listing = Json(m.PublisherServer.Get($"api/rdagent/bundles/{id}/files"));
         Assert.Equal(id, listing.GetProperty("asset_bundle_id").GetString());
     }
