@@ -105,6 +105,16 @@ internal static class ConsumerApi
         }).WithName("loopLinkage");
 
         var cache = app.MapGroup("/api/aistock/bundles").WithTags("consumer");
+        // The loops page shows where each row's bundle stands in the asset cache: one call per page, two file checks per id.
+        cache.MapGet("/cache-state", (string? ids, RdBridgeSettings s) =>
+        {
+            var list = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+            if (list.Count > MaxCacheStateIds) return RdBridgeServer.Problem(400, "too many ids", $"ask for at most {MaxCacheStateIds} bundle ids at a time, not {list.Count}");
+            var states = new JsonObject();
+            foreach (var id in list) states[id] = LinkageQuery.CacheState(s, id);
+            return Json(new JsonObject { ["states"] = states });
+        }).WithName("bundleCacheState");
+
         cache.MapGet("/{id}", (string id, RdBridgeSettings s) =>
         {
             if (!BundleNames.IsSafeId(id)) return PublisherApi.BadId(id);
@@ -138,6 +148,8 @@ internal static class ConsumerApi
             return new FileDownload(full, "application/octet-stream", Path.GetFileName(full), listed.Sha256);
         }).WithName("cachedBundleFile");
     }
+
+    internal const int MaxCacheStateIds = 200;
 
     // Readable Chinese and '+' in the JSON; the UI inserts values as text, never as markup, so no HTML escaping is needed here.
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -63,6 +63,18 @@ public sealed class LinkageQuery(RdBridgeSettings settings, IAistockStore store)
         };
     }
 
+    /// <summary>
+    /// Where a bundle stands in the asset cache, from two file checks (no manifest read), cheap enough for every row of
+    /// a loops page: <c>extracted</c>, <c>cached</c> (archive only), <c>missing</c>, or <c>none</c> (the loop names no bundle).
+    /// </summary>
+    public static string CacheState(RdBridgeSettings settings, string? bundleId)
+    {
+        if (string.IsNullOrEmpty(bundleId)) return "none";
+        if (!BundleNames.IsSafeId(bundleId)) return "missing";
+        if (File.Exists(Path.Combine(settings.AssetCacheDirectory, bundleId, BundleManifest.FileName))) return "extracted";
+        return File.Exists(Path.Combine(settings.AssetCacheDirectory, bundleId + BundleStage.ArchiveSuffix)) ? "cached" : "missing";
+    }
+
     /// <summary>The cached archive, its recorded digest and the extracted manifest (file list with sizes and hashes).</summary>
     public JsonObject BundleStatus(string? bundleId)
     {

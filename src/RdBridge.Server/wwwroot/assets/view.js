@@ -1,0 +1,422 @@
+// The web UI's view logic: routing, query strings, number formatting, table cells from catalog records, the lineage
+// graph's layout and the metric chart's scales. No DOM and no fetch here, so the browser tests can call every
+// function directly (page.evaluate) and check what the pages will draw.
+
+export const BASE = '/rdagent';
+
+/** Labels in English and Chinese, one place for every page. */
+export const LABELS = {
+  factors: 'Factors 因子',
+  models: 'Models 模型',
+  strategies: 'Strategies 策略',
+  loops: 'Loops 循环',
+  sync: 'Sync 同步',
+  verify: 'Verify 验证',
+  run: 'Task run 任务',
+  loop: 'Loop 循环',
+  syncButton: '同步 Catalog / Sync catalog',
+};
+
+const KINDS = ['factors', 'models', 'strategies', 'loops'];
+
+/** Which page a path under /rdagent/ shows, with its parameters. */
+export function route(pathname) {
+  let rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
+  const parts = rest.split('/').filter((p) => p.length > 0).map(safeDecode);
+  if (parts.length === 0) return { page: 'factors' };
+  const [head, ...tail] = parts;
+  if (KINDS.includes(head) && tail.length === 0) return { page: head };
+  if (head === 'loops' && tail.length === 2 && /^\d+$/.test(tail[1])) return { page: 'loop', taskRunId: tail[0], loopId: Number(tail[1]) };
+  if (head === 'runs' && tail.length === 1) return { page: 'run', taskRunId: tail[0] };
+  if ((head === 'sync' || head === 'verify') && tail.length === 0) return { page: head };
+  return { page: 'notfound', path: pathname };
+}
+
+function safeDecode(s) {
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
+export const loopHref = (taskRunId, loopId) => `${BASE}/loops/${encodeURIComponent(taskRunId)}/${encodeURIComponent(String(loopId))}`;
+export const runHref = (taskRunId) => `${BASE}/runs/${encodeURIComponent(taskRunId)}`;
+export const kindHref = (kind, params = {}) => `${BASE}/${kind}${queryString(params)}`;
+export const bundleHref = (bundleId) => `/api/aistock/bundles/${encodeURIComponent(bundleId)}`;
+/** A bundle file's download address: every path segment encoded, the slashes kept. */
+export const bundleFileHref = (bundleId, path) =>
+  `${bundleHref(bundleId)}/files/${String(path).split('/').map(encodeURIComponent).join('/')}`;
+
+/** "?a=1&b=x" from the non-empty entries, in the given order; "" when there are none. */
+export function queryString(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined || v === '') continue;
+    q.append(k, String(v));
+  }
+  const s = q.toString();
+  return s ? '?' + s : '';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Numbers, sizes, times
+
+export function fmtNum(v, digits = 4) {
+  if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) return '—';
+  const n = Number(v);
+  if (Number.isInteger(n) && Math.abs(n) < 1e15) return n.toLocaleString('en-US');
+  return n.toFixed(digits);
+}
+
+export function fmtPct(v, digits = 2) {
+  if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) return '—';
+  return (Number(v) * 100).toFixed(digits) + '%';
+}
+
+export function fmtBytes(v) {
+  if (v === null || v === undefined || Number.isNaN(Number(v))) return '—';
+  const n = Number(v);
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let x = n / 1024;
+  let i = 0;
+  while (x >= 1024 && i < units.length - 1) { x /= 1024; i++; }
+  return `${x.toFixed(x < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** An ISO time as "YYYY-MM-DD HH:MM:SS UTC"; anything unparsable is shown as given. */
+export function fmtTime(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+}
+
+export const shortId = (id, n = 8) => (id && String(id).length > n + 1 ? String(id).slice(0, n) + '…' : String(id ?? '—'));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Catalog tables: filters, columns and the cells of one record
+
+const metric = (r, name) => (r.performance_metrics ?? r.metrics ?? {})[name];
+const processors = (pc) =>
+  [...(pc?.infer_processors ?? []), ...(pc?.learn_processors ?? [])].map((p) => p?.class).filter(Boolean);
+
+/** A cell is plain data: text, and optionally a link, a hover title, a style class, or a list of linked parts. */
+const cell = (text, extra = {}) => ({ text: text === null || text === undefined ? '—' : String(text), ...extra });
+const loopCell = (r) => cell(`${shortId(r.task_run_id)} / ${r.loop_id}`, { href: loopHref(r.task_run_id, r.loop_id), title: `${r.task_run_id} / loop ${r.loop_id}` });
+const num = (v, digits) => cell(fmtNum(v, digits), { cls: 'num' });
+const pct = (v) => cell(fmtPct(v), { cls: 'num' });
+
+/**
+ * Every catalog page's filters (the API parameters they set) and columns (sort: the API column it sorts by, when the
+ * database can sort by it).
+ */
+export const TABLES = {
+  factors: {
+    search: 'name, expression, description 名称/表达式/描述',
+    filters: [
+      { param: 'source', label: 'source 来源', options: ['rdagent_generated', 'qlib_alpha158', 'qlib_alpha360'] },
+      { param: 'task_run_id', label: 'task run 任务' },
+      { param: 'tag', label: 'tag 标签', options: ['rdagent', 'alpha158', 'base', 'sota'] },
+      { param: 'origin', label: 'origin 来源机器' },
+    ],
+    defaultSort: 'ic',
+    columns: [
+      { label: 'Factor 因子', sort: 'name', cell: (r) => cell(r.name, { sub: r.description_cn ?? r.expression ?? '', cls: 'name', title: r.factor_id }) },
+      { label: 'Source 来源', sort: 'source', cell: (r) => cell(r.source) },
+      { label: 'Tags 标签', cell: (r) => cell((r.tags ?? []).join(', ')) },
+      { label: 'IC', sort: 'ic', cell: (r) => num(metric(r, 'ic')) },
+      { label: 'ICIR', sort: 'icir', cell: (r) => num(metric(r, 'icir')) },
+      { label: 'Rank IC', sort: 'rank_ic', cell: (r) => num(metric(r, 'rank_ic')) },
+      { label: 'Ann. return 年化', sort: 'annualized_return', cell: (r) => pct(metric(r, 'annualized_return')) },
+      { label: 'IR 信息比率', sort: 'information_ratio', cell: (r) => num(metric(r, 'information_ratio'), 3) },
+      { label: 'Max DD 最大回撤', sort: 'max_drawdown', cell: (r) => pct(metric(r, 'max_drawdown')) },
+      { label: 'Input schema 输入', cell: (r) => cell(inputSchemaText(r.input_schema), { cls: 'schema' }) },
+      { label: 'Found in 出处', sort: 'occurrences', cell: (r) => provenanceCell(r) },
+    ],
+  },
+  models: {
+    search: 'model id, type, network 模型',
+    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    defaultSort: 'task_run_id',
+    columns: [
+      { label: 'Model 模型', sort: 'model_id', cell: (r) => cell(r.model_id, { cls: 'name', sub: r.network_class ?? '' }) },
+      { label: 'Loop 循环', sort: 'loop_id', cell: loopCell },
+      { label: 'Type 类型', sort: 'model_type', cell: (r) => cell(r.model_type) },
+      { label: 'Preprocessing 预处理', cell: (r) => cell(processors(r.preprocess_config).join(' → ') || '—') },
+      { label: 'IC', cell: (r) => num(metric(r, 'ic')) },
+      { label: 'Ann. return 年化', cell: (r) => pct(metric(r, 'annualized_return')) },
+      { label: 'Max DD 最大回撤', cell: (r) => pct(metric(r, 'max_drawdown')) },
+    ],
+  },
+  strategies: {
+    search: 'strategy id, model type 策略',
+    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    defaultSort: 'task_run_id',
+    columns: [
+      { label: 'Strategy 策略', sort: 'strategy_id', cell: (r) => cell(r.strategy_id, { cls: 'name', sub: r.python_implementation?.func ?? '' }) },
+      { label: 'Loop 循环', sort: 'loop_id', cell: loopCell },
+      { label: 'Class 类', cell: (r) => cell(r.portfolio_config?.class) },
+      { label: 'topk', cell: (r) => num(r.portfolio_config?.kwargs?.topk) },
+      { label: 'n_drop', cell: (r) => num(r.portfolio_config?.kwargs?.n_drop) },
+      { label: 'Model 模型', cell: (r) => cell(r.model_type) },
+      { label: 'Ann. return 年化', cell: (r) => pct(metric(r, 'annualized_return')) },
+      { label: 'Max DD 最大回撤', cell: (r) => pct(metric(r, 'max_drawdown')) },
+    ],
+  },
+  loops: {
+    search: 'task run, action, status, model type 循环',
+    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    defaultSort: 'task_run_id',
+    columns: [
+      { label: 'Task run 任务', sort: 'task_run_id', cell: (r) => cell(shortId(r.task_run_id, 12), { href: runHref(r.task_run_id), title: r.task_run_id }) },
+      { label: 'Loop 循环', sort: 'loop_id', cell: (r) => cell(`loop ${r.loop_id}`, { href: loopHref(r.task_run_id, r.loop_id) }) },
+      { label: 'Action 动作', cell: (r) => cell(r.action) },
+      { label: 'Decision 决策', cell: (r) => decisionCell(r.decision) },
+      { label: 'Ann. return 年化', sort: 'annualized_return', cell: (r) => pct(r.annualized_return) },
+      { label: 'IC', sort: 'ic', cell: (r) => num(r.ic) },
+      { label: 'Max DD 最大回撤', sort: 'max_drawdown', cell: (r) => pct(r.max_drawdown) },
+      { label: 'IR 信息比率', sort: 'information_ratio', cell: (r) => num(r.information_ratio, 3) },
+      { label: 'Bundle 资产包', cell: (r) => bundleCell(r) },
+    ],
+  },
+};
+
+export function decisionCell(decision) {
+  if (decision === true) return cell('✓ accepted 采纳', { cls: 'ok' });
+  if (decision === false) return cell('✗ rejected 拒绝', { cls: 'muted' });
+  return cell('—');
+}
+
+/** The cache-state calls for a page of loops: the distinct bundle ids, at most 100 to a call (URLs stay short). */
+export function cacheStateUrls(records, chunk = 100) {
+  const ids = [...new Set(records.map((r) => r.asset_bundle_id).filter(Boolean))];
+  const urls = [];
+  for (let i = 0; i < ids.length; i += chunk) urls.push(`/api/aistock/bundles/cache-state${queryString({ ids: ids.slice(i, i + chunk).join(',') })}`);
+  return urls;
+}
+
+/** A loop row's bundle: whether the asset cache holds it (bundle_status: from cache-state, merged in by the page). */
+export function bundleCell(r) {
+  if (!r.asset_bundle_id) return cell('no bundle 无', { cls: 'bad' });
+  const status = r.bundle_status ?? 'unknown';
+  const text = { extracted: '✓ cached 已缓存', cached: '◐ not extracted 未解压', missing: '✗ not in cache 未同步' }[status] ?? status;
+  return cell(text, { cls: status === 'extracted' ? 'ok' : 'bad', title: r.asset_bundle_id });
+}
+
+export function inputSchemaText(s) {
+  if (!s) return '—';
+  const fields = (s.required_fields ?? []).join(', ') || '—';
+  const lookback = s.lookback_days === null || s.lookback_days === undefined ? '' : ` · ${s.lookback_days}d`;
+  return `${fields}${lookback}${s.freq ? ' · ' + s.freq : ''}`;
+}
+
+/** The loops that found a factor, each a link to its loop page (the first few, then "+N"). */
+export function provenanceCell(r, max = 3) {
+  const prov = r.provenance ?? [];
+  const links = prov.slice(0, max).map((p) => ({ text: `${shortId(p.task_run_id, 6)}/${p.loop_id}`, href: loopHref(p.task_run_id, p.loop_id), title: `${p.task_run_id} / loop ${p.loop_id}` }));
+  const more = prov.length > max ? `+${prov.length - max}` : '';
+  return { text: `${prov.length}×`, links, more, cls: 'prov' };
+}
+
+/** Table rows for records: one array of cells per record, in column order. */
+export function tableRows(kind, records) {
+  const t = TABLES[kind];
+  return records.map((r) => t.columns.map((c) => c.cell(r)));
+}
+
+/** The parameters every catalog page keeps in its URL and passes to the API unchanged. */
+export function tableState(kind, search) {
+  const p = new URLSearchParams(search);
+  const t = TABLES[kind];
+  const state = { q: p.get('q') ?? '', sort: p.get('sort') ?? t.defaultSort, order: p.get('order') === 'asc' ? 'asc' : 'desc', page: positive(p.get('page'), 1), page_size: positive(p.get('page_size'), 50), filters: {}, ranges: {} };
+  for (const f of t.filters) state.filters[f.param] = p.get(f.param) ?? '';
+  if (p.get('loop_id')) state.filters.loop_id = p.get('loop_id');
+  for (const [k, v] of p) if (/^(min|max)_[a-z_]+$/.test(k)) state.ranges[k] = v;
+  return state;
+}
+
+function positive(v, fallback) {
+  const n = Number.parseInt(v ?? '', 10);
+  return Number.isFinite(n) && n >= 1 ? n : fallback;
+}
+
+/** The query string for both the page's URL and the API call (defaults left out, so URLs stay short). */
+export function stateQuery(kind, state) {
+  const t = TABLES[kind];
+  return queryString({
+    q: state.q?.trim(),
+    ...state.filters,
+    ...state.ranges,
+    sort: state.sort === t.defaultSort ? '' : state.sort,
+    order: state.order === 'desc' ? '' : state.order,
+    page: state.page === 1 ? '' : state.page,
+    page_size: state.page_size === 50 ? '' : state.page_size,
+  });
+}
+
+/** The API address for a page of the table: everything explicit, so the server's defaults never matter. */
+export const apiUrl = (kind, state) => `/api/rdagent/${kind}` + queryString({
+  q: state.q?.trim(), ...state.filters, ...state.ranges, sort: state.sort, order: state.order, page: state.page, page_size: state.page_size,
+});
+
+/** Clicking a sortable header: the same column flips the order, a new column starts descending; back to page 1. */
+export function nextSort(state, column) {
+  const order = state.sort === column ? (state.order === 'desc' ? 'asc' : 'desc') : 'desc';
+  return { ...state, sort: column, order, page: 1 };
+}
+
+export function pageCount(total, pageSize) {
+  return Math.max(1, Math.ceil(Number(total) / Number(pageSize)));
+}
+
+/** "1–50 of 1,234" for a page of results; a total the server only counted up to a cap reads "10,000+". */
+export function rangeText(total, page, pageSize, exact = true) {
+  if (!total) return '0 rows 条';
+  const from = (page - 1) * pageSize + 1;
+  const to = exact ? Math.min(total, page * pageSize) : page * pageSize;
+  return `${fmtNum(from)}–${fmtNum(to)} of ${fmtNum(total)}${exact ? '' : '+'} 条`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sync progress
+
+/** One line for a sync run: status, stage and percentage. */
+export function syncLine(run) {
+  if (!run || run.status === 'never') return 'never synced 尚未同步';
+  const pctText = run.status === 'running' ? ` · ${Math.round((run.progress ?? 0) * 100)}%` : '';
+  const stage = run.stage ? ` · ${run.stage}` : '';
+  const names = { running: 'running 同步中', succeeded: 'succeeded 成功', failed: 'failed 失败' };
+  return `#${run.id ?? '?'} ${names[run.status] ?? run.status}${stage}${pctText}`;
+}
+
+/** The counters of a run, one entry per stage: "inserted 3, unchanged 40". Zero counters are left out. */
+export function countsSummary(counts) {
+  if (!counts || typeof counts !== 'object') return [];
+  return Object.entries(counts).map(([stage, c]) => ({
+    stage,
+    text: c && typeof c === 'object'
+      ? Object.entries(c).filter(([, n]) => n !== 0).map(([k, n]) => `${k.replaceAll('_', ' ')} ${fmtNum(n)}`).join(', ') || 'nothing 无变化'
+      : String(c),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lineage graph: nodes placed in columns by their longest distance from the task run, edges as the API lists them
+
+const NODE_LABELS = {
+  task_run: 'Task run 任务', loop: 'Loop 循环', workspace: 'Workspace 工作区', bundle: 'Bundle 资产包', cache: 'Asset cache 缓存',
+  manifest: 'Manifest 清单', strategy: 'Strategy 策略', model: 'Model 模型', factors: 'Factors 因子',
+};
+
+function nodeDetail(id, lin) {
+  const loop = lin.loop ?? {};
+  const bundle = lin.bundle ?? {};
+  switch (id) {
+    case 'task_run': return shortId(lin.task_run_id, 14);
+    case 'loop': return `loop ${lin.loop_id} · ${loop.action ?? '?'}`;
+    case 'workspace': return shortId(loop.workspace_id, 14);
+    case 'bundle': return shortId(bundle.asset_bundle_id ?? loop.asset_bundle_id, 18);
+    case 'cache': return bundle.extracted ? 'extracted 已解压' : bundle.cached ? 'archive only 仅存档' : 'missing 缺失';
+    case 'manifest': return bundle.manifest ? `${(bundle.manifest.files ?? []).length} files 文件` : 'none 无';
+    case 'strategy': return lin.strategy?.portfolio_config?.class ?? (lin.strategy ? shortId(lin.strategy.strategy_id, 14) : 'none 无');
+    case 'model': return lin.model?.model_type ?? 'baseline 基线';
+    case 'factors': return `${(lin.factors ?? []).length} factors 个`;
+    default: return '';
+  }
+}
+
+/** Node and edge positions (in SVG units) for a loop's lineage as GET /api/rdagent/loops/{t}/{l} returns it. */
+export function lineageLayout(lin, opts = {}) {
+  const colWidth = opts.colWidth ?? 200;
+  const rowHeight = opts.rowHeight ?? 74;
+  const nodeW = opts.nodeWidth ?? 164;
+  const nodeH = opts.nodeHeight ?? 50;
+  const pad = opts.pad ?? 12;
+  const links = lin.links ?? [];
+  const ids = [];
+  const add = (id) => { if (!ids.includes(id)) ids.push(id); };
+  for (const l of links) { add(l.from); add(l.to); }
+
+  // Longest path from the roots; the API's links form a small DAG, so a few relaxation rounds settle it.
+  const depth = Object.fromEntries(ids.map((id) => [id, 0]));
+  for (let round = 0; round < ids.length; round++) {
+    let changed = false;
+    for (const l of links) if (depth[l.to] < depth[l.from] + 1) { depth[l.to] = depth[l.from] + 1; changed = true; }
+    if (!changed) break;
+  }
+  const columns = [];
+  for (const id of ids) (columns[depth[id]] ??= []).push(id);
+  const rows = Math.max(1, ...columns.map((c) => c?.length ?? 0));
+  const height = pad * 2 + rows * rowHeight - (rowHeight - nodeH);
+  const nodes = [];
+  columns.forEach((col, c) => {
+    const offset = ((rows - col.length) * rowHeight) / 2;
+    col.forEach((id, r) => {
+      const incoming = links.filter((l) => l.to === id);
+      nodes.push({
+        id, label: NODE_LABELS[id] ?? id, detail: nodeDetail(id, lin),
+        x: pad + c * colWidth, y: pad + offset + r * rowHeight, w: nodeW, h: nodeH,
+        ok: incoming.every((l) => l.ok),
+      });
+    });
+  });
+  const at = Object.fromEntries(nodes.map((n) => [n.id, n]));
+  const edges = links.map((l) => {
+    const a = at[l.from];
+    const b = at[l.to];
+    const sameColumn = a.x === b.x;
+    return {
+      from: l.from, to: l.to, ok: !!l.ok, detail: l.detail ?? '',
+      x1: sameColumn ? a.x + a.w / 2 : a.x + a.w, y1: sameColumn ? (a.y < b.y ? a.y + a.h : a.y) : a.y + a.h / 2,
+      x2: sameColumn ? b.x + b.w / 2 : b.x, y2: sameColumn ? (a.y < b.y ? b.y : b.y + b.h) : b.y + b.h / 2,
+    };
+  });
+  const width = pad * 2 + (columns.length - 1) * colWidth + nodeW;
+  return { width, height, nodes, edges };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Task run chart: one small chart per metric, loops on the x axis
+
+export const RUN_METRICS = [
+  { key: 'ic', label: 'IC', fmt: (v) => fmtNum(v) },
+  { key: 'annualized_return', label: 'Annualized return 年化收益', fmt: (v) => fmtPct(v) },
+  { key: 'max_drawdown', label: 'Max drawdown 最大回撤', fmt: (v) => fmtPct(v) },
+  { key: 'information_ratio', label: 'Information ratio 信息比率', fmt: (v) => fmtNum(v, 3) },
+];
+
+/** A metric's value per loop, in loop order; accepted: RD-Agent's decision for the loop. */
+export function metricSeries(loops, key) {
+  return [...loops]
+    .sort((a, b) => a.loop_id - b.loop_id)
+    .map((l) => ({ loopId: l.loop_id, value: pick(l, key), accepted: l.decision === true }))
+    .filter((p) => p.value !== null && p.value !== undefined && Number.isFinite(Number(p.value)));
+}
+
+function pick(loop, key) {
+  if (loop[key] !== undefined && loop[key] !== null) return loop[key];
+  return loop.metrics?.[key];
+}
+
+/** Points scaled into a width × height box with a margin; the y range always includes 0 when values cross it. */
+export function chartLayout(points, width = 420, height = 180, margin = { left: 56, right: 12, top: 14, bottom: 28 }) {
+  if (points.length === 0) return { width, height, points: [], path: '', yTicks: [], xTicks: [] };
+  const xs = points.map((p) => p.loopId);
+  const ys = points.map((p) => Number(p.value));
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs);
+  let yMin = Math.min(...ys);
+  let yMax = Math.max(...ys);
+  if (yMin > 0 && yMin < (yMax - yMin)) yMin = 0;
+  if (yMax < 0 && -yMax < (yMax - yMin)) yMax = 0;
+  if (yMin === yMax) { yMin -= Math.abs(yMin) * 0.1 || 1; yMax += Math.abs(yMax) * 0.1 || 1; }
+  const innerW = width - margin.left - margin.right;
+  const innerH = height - margin.top - margin.bottom;
+  const sx = (x) => margin.left + (xMax === xMin ? innerW / 2 : ((x - xMin) / (xMax - xMin)) * innerW);
+  const sy = (y) => margin.top + (1 - (y - yMin) / (yMax - yMin)) * innerH;
+  const scaled = points.map((p) => ({ ...p, x: sx(p.loopId), y: sy(Number(p.value)) }));
+  const path = scaled.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+  const yTicks = [yMin, (yMin + yMax) / 2, yMax].map((v) => ({ value: v, y: sy(v) }));
+  const step = Math.max(1, Math.ceil((xMax - xMin + 1) / 8));
+  const xTicks = [];
+  for (let x = xMin; x <= xMax; x += step) xTicks.push({ value: x, x: sx(x) });
+  return { width, height, points: scaled, path, yTicks, xTicks, zeroY: yMin < 0 && yMax > 0 ? sy(0) : null, margin };
+}
