@@ -53,7 +53,7 @@ public static class CatalogQuery
 
     private static IReadOnlyList<string> SearchColumns(CatalogKind kind) => kind switch
     {
-        CatalogKind.Factor => ["name", "expression"],
+        CatalogKind.Factor => ["name", "expression", "description_cn"],
         CatalogKind.Model => ["model_id", "model_type", "network_class"],
         CatalogKind.Strategy => ["strategy_id", "model_type", "config_fingerprint"],
         _ => ["task_run_id", "action", "status", "model_type"],

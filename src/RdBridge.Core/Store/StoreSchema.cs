@@ -71,7 +71,7 @@ public static class StoreSchema
         yield return "CREATE INDEX idx_aistock_factor_catalog_origin ON aistock_factor_catalog(origin)";
         if (d == SqlDialect.Postgres)
         {
-            // Substring search by name or expression, from trigram indexes: pg_trgm is a trusted extension (any database
+            // Substring search by name, expression or Chinese description, from trigram indexes: pg_trgm is a trusted extension (any database
             // owner may create it); where it is not installed the search still works, by scanning.
             yield return """
                 DO $do$
@@ -88,6 +88,7 @@ public static class StoreSchema
                   IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
                     CREATE INDEX idx_aistock_factor_catalog_name_trgm ON aistock_factor_catalog USING gin (name gin_trgm_ops);
                     CREATE INDEX idx_aistock_factor_catalog_expression_trgm ON aistock_factor_catalog USING gin (expression gin_trgm_ops);
+                    CREATE INDEX idx_aistock_factor_catalog_description_trgm ON aistock_factor_catalog USING gin (description_cn gin_trgm_ops);
                   END IF;
                 END
                 $do$
