@@ -34,16 +34,25 @@ if ! pg_temp_start; then
   exit 1
 fi
 echo "PostgreSQL test server: $PGTEST_SERVER"
-dotnet test RdBridge.slnx -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
-rc=$?
-trx="$(find "$results" -name '*.trx' | head -n 1)"
-if [ -z "$trx" ]; then
-  echo "tests: 0 passed, 1 failed (no test results were written; see the build output above)"
-  exit 1
-fi
-counters="$(grep -o '<Counters [^>]*>' "$trx")"
-passed="$(echo "$counters" | sed -E 's/.* passed="([0-9]+)".*/\1/')"
-failed="$(echo "$counters" | sed -E 's/.* failed="([0-9]+)".*/\1/')"
-if [ "$passed" = "0" ] && [ "$rc" = "0" ]; then rc=1; echo "no test ran"; fi
+# The whole suite runs twice: once with SQLite (the embedded default) as the AIstock store of every test that does not
+# name one, once with PostgreSQL. Tests that name their store (the theories over both) run in both passes.
+rc=0; passed=0; failed=0
+for store in sqlite postgres; do
+  echo "== AIstock store: $store =="
+  build=(); [ "$store" = sqlite ] || build=(--no-build)
+  TEST_AISTOCK_STORE=$store dotnet test RdBridge.slnx -c Release "${build[@]}" --logger "trx;LogFileName=$store.trx" \
+    --logger "console;verbosity=normal" --results-directory "$results/$store" "$@" || rc=1
+  trx="$(find "$results/$store" -name '*.trx' | head -n 1)"
+  if [ -z "$trx" ]; then
+    echo "tests: $passed passed, $((failed + 1)) failed (no test results were written for the $store pass; see the build output above)"
+    exit 1
+  fi
+  counters="$(grep -o '<Counters [^>]*>' "$trx")"
+  p="$(echo "$counters" | sed -E 's/.* passed="([0-9]+)".*/\1/')"
+  f="$(echo "$counters" | sed -E 's/.* failed="([0-9]+)".*/\1/')"
+  echo "$store pass: $p passed, $f failed"
+  if [ "$p" = "0" ]; then rc=1; echo "no test ran in the $store pass"; fi
+  passed=$((passed + p)); failed=$((failed + f))
+done
 echo "tests: ${passed} passed, ${failed} failed"
 exit $rc

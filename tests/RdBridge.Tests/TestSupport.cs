@@ -23,10 +23,11 @@ public sealed class Sample : IDisposable
     /// <summary>The AIstock database this sample imports into: the embedded SQLite default, or a fresh PostgreSQL database.</summary>
     public TestStore Aistock { get; }
 
-    public Sample(int taskRuns = 2, int loops = 4, int seed = 42, string store = "sqlite")
+    /// <param name="store">"sqlite" or "postgres"; by default the suite's store (<see cref="TestStore.Default"/>).</param>
+    public Sample(int taskRuns = 2, int loops = 4, int seed = 42, string? store = null)
     {
         new SampleGenerator(new SampleOptions(Dir.Path, taskRuns, loops, seed, PickleKilobytes: 2)).Generate();
-        Aistock = TestStore.Create(store, Dir);
+        Aistock = TestStore.Create(store ?? TestStore.Default, Dir);
         if (Aistock.IsPostgres)
         {
             var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Config))!;
@@ -59,6 +60,17 @@ public sealed class Sample : IDisposable
 public sealed class TestStore : IDisposable
 {
     public static readonly TheoryData<string> Kinds = new("sqlite", "postgres");
+
+    /// <summary>
+    /// The store every test that does not name one runs against: SQLite, or PostgreSQL when TEST_AISTOCK_STORE=postgres.
+    /// ./test.sh runs the whole suite once with each, so every end-to-end test proves itself on both stores.
+    /// </summary>
+    public static string Default => Environment.GetEnvironmentVariable("TEST_AISTOCK_STORE") switch
+    {
+        null or "" or "sqlite" => "sqlite",
+        "postgres" => "postgres",
+        var other => throw new InvalidOperationException($"TEST_AISTOCK_STORE={other}: use sqlite or postgres"),
+    };
 
     public bool IsPostgres { get; private init; }
     /// <summary>What goes into aistock.database.</summary>

@@ -56,7 +56,7 @@ public static class CatalogImport
             }
         }
 
-        var written = session.Write(kind, Changed());
+        var written = session.Write(kind, Changed(), new FileInfo(path).Length);
         var summary = new ImportSummary(kind, written.Inserted, written.Updated, unchanged + written.Unchanged, skipped, reasons, written.Failures);
         // A file whose records did not all land must be read again next time.
         session.RecordImport(kind, origin, summary.Failed == 0

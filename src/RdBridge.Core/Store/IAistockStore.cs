@@ -42,7 +42,8 @@ public interface IImportSession : IDisposable
     /// <summary>Streams the natural key and content fingerprint of every stored row.</summary>
     IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind);
     /// <summary>Writes new and changed rows (each key at most once); a row that cannot be stored is a failure naming its key.</summary>
-    WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows);
+    /// <param name="sourceBytes">The size of the catalog file the rows come from: a hint of how many rows may follow.</param>
+    WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0);
     void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark);
     void Savepoint();
     void RollbackToSavepoint();

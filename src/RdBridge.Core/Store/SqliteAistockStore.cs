@@ -65,7 +65,7 @@ public sealed class SqliteAistockStore : DbAistockStore
         public void ReleaseSavepoint() => _tx.Release("catalog");
 
         /// <summary>Row by row with prepared statements: SQLite in one transaction does this at disk speed.</summary>
-        public WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows)
+        public WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0)
         {
             var table = CatalogTable.For(kind);
             var keyWhere = string.Join(" AND ", table.Key.Select(k => $"{k} = @{k}"));

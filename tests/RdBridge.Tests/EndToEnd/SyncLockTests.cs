@@ -62,9 +62,9 @@ public class StrategyFingerprintTests
         using var b = new Sample(taskRuns: 2, loops: 3, seed: 6);
         Assert.Equal(0, a.Cli("init").Code);
         Assert.Equal(0, b.Cli("init").Code);
-        string[] Fingerprints(Sample s) => Db.Rows(s.Settings.AistockDatabase, "SELECT DISTINCT config_fingerprint FROM aistock_strategy_catalog").Select(r => (string)r[0]!).ToArray();
+        string[] Fingerprints(Sample s) => s.Aistock.Rows("SELECT DISTINCT config_fingerprint FROM aistock_strategy_catalog").Select(r => (string)r[0]!).ToArray();
         var fa = Assert.Single(Fingerprints(a));
         Assert.Equal(fa, Assert.Single(Fingerprints(b)));
-        Assert.True(Db.Scalar(a.Settings.AistockDatabase, "SELECT count(*) FROM aistock_strategy_catalog") > 1);
+        Assert.True(a.Aistock.Scalar("SELECT count(*) FROM aistock_strategy_catalog") > 1);
     }
 }

@@ -47,14 +47,14 @@ public sealed class TwoMachines : IDisposable
     public string ConsumerConfig => ConsumerDir["rdbridge.json"];
     public RdBridgeSettings ConsumerSettings => SettingsLoader.Load(ConsumerConfig);
 
-    public TwoMachines(int taskRuns = 1, int loops = 3, string store = "sqlite", Action<Sample>? beforePublish = null, string? token = null, IEnumerable<string>? extraSources = null)
+    public TwoMachines(int taskRuns = 1, int loops = 3, string? store = null, Action<Sample>? beforePublish = null, string? token = null, IEnumerable<string>? extraSources = null)
     {
         Publisher = new Sample(taskRuns, loops);
         SetPublisher(Publisher.Config, "publishInterval", 0);
         beforePublish?.Invoke(Publisher);
         Publish();
         PublisherServer = new RunningServer(Publisher.Settings, ServeRole.Publisher);
-        ConsumerDb = TestStore.Create(store, ConsumerDir);
+        ConsumerDb = TestStore.Create(store ?? TestStore.Default, ConsumerDir);
         var sources = new JsonArray();
         foreach (var dead in extraSources ?? []) sources.Add(new JsonObject { ["name"] = "down", ["url"] = dead });
         sources.Add(new JsonObject { ["name"] = "gpu1", ["url"] = PublisherServer.Url.ToString() });

@@ -271,6 +271,47 @@ public class StoreTests
     }
 
     [Fact]
+    public void A_bulk_first_import_builds_the_indexes_after_the_copy_and_a_failed_one_keeps_them()
+    {
+        var (dir, db, store) = Open("postgres");
+        using (dir) using (db) using (store)
+        using (var bulk = new PostgresAistockStore(db.Setting) { BulkLoadBytes = 0 })
+        {
+            const string indexes = "SELECT tablename || ' ' || indexdef FROM pg_indexes WHERE tablename LIKE 'aistock_%' ORDER BY indexname";
+            var before = db.Rows(indexes).Select(r => (string)r[0]!).ToList();
+            Assert.Contains(before, i => i.Contains("gin_trgm_ops"));
+
+            // A catalog that breaks half-way: the import rolls back and every index is still there.
+            var text = File.ReadAllText(Fork("factor_catalog.json"));
+            File.WriteAllText(dir["factor_catalog.json"], text[..(text.Length * 2 / 3)]);
+            using (var session = bulk.BeginImport())
+            {
+                session.Savepoint();
+                Assert.Throws<FormatException>(() => CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
+                session.RollbackToSavepoint();
+                session.Commit();
+            }
+            Assert.Equal(before, db.Rows(indexes).Select(r => (string)r[0]!));
+            Assert.Equal(0, db.Scalar("SELECT count(*) FROM aistock_factor_catalog"));
+
+            // The whole catalog: the same rows as the row-by-row path writes, and the same indexes, all valid.
+            var s = Import(bulk, CatalogKind.Factor, Fork("factor_catalog.json"));
+            Assert.Equal(28, s.Inserted + s.Skipped);
+            Assert.Equal(before, db.Rows(indexes).Select(r => (string)r[0]!));
+            using (var plainDir = new TempDir())
+            using (var plainDb = TestStore.Create("postgres", plainDir))
+            using (var plain = plainDb.Open())
+            {
+                plain.Migrate();
+                Assert.Equal(s.Inserted, Import(plain, CatalogKind.Factor, Fork("factor_catalog.json")).Inserted);
+                const string rows = "SELECT factor_id, name, ic, payload::text, content_hash FROM aistock_factor_catalog ORDER BY factor_id";
+                Assert.Equal(plainDb.Rows(rows).Select(r => string.Join("|", r)), db.Rows(rows).Select(r => string.Join("|", r)));
+            }
+            Assert.Equal(0, db.Scalar("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relname LIKE 'aistock_%' AND NOT (i.indisvalid AND i.indisready)"));
+        }
+    }
+
+    [Fact]
     public void A_missing_postgresql_database_is_named_with_its_fix_and_doctor_fix_creates_it()
     {
         var name = "rdb_missing_" + Guid.NewGuid().ToString("N")[..8];

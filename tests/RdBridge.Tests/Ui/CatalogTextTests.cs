@@ -21,10 +21,16 @@ public class CatalogTextTests(Chromium chromium)
         var factorId = (string)sample.Aistock.Rows("SELECT factor_id FROM aistock_factor_catalog ORDER BY ic DESC LIMIT 1")[0][0]!;
         var loop = sample.Aistock.Rows("SELECT task_run_id, loop_id FROM aistock_loop_catalog ORDER BY loop_id LIMIT 1")[0];
         static string Sql(string s) => "'" + s.Replace("'", "''") + "'";
-        sample.Aistock.Exec($"UPDATE aistock_factor_catalog SET name = {Sql(HostileName)}, description_cn = {Sql(HostileDescription)}, "
-            + $"payload = json_set(payload, '$.name', {Sql(HostileName)}, '$.description_cn', {Sql(HostileDescription)}, '$.tags', json_array({Sql("<b>tag</b>")})) WHERE factor_id = {Sql(factorId)}");
-        sample.Aistock.Exec($"UPDATE aistock_loop_catalog SET payload = json_set(payload, '$.summary_texts.execution', {Sql(HostileFeedback)}, '$.action', {Sql("<i>factor</i>")}) "
-            + $"WHERE task_run_id = {Sql((string)loop[0]!)} AND loop_id = {loop[1]}");
+        // Written into the stored records directly, in each store's own JSON functions.
+        var (name, description, tag, feedback, action) = (Sql(HostileName), Sql(HostileDescription), Sql("<b>tag</b>"), Sql(HostileFeedback), Sql("<i>factor</i>"));
+        var factorPayload = sample.Aistock.IsPostgres
+            ? $"payload || jsonb_build_object('name', {name}::text, 'description_cn', {description}::text, 'tags', jsonb_build_array({tag}::text))"
+            : $"json_set(payload, '$.name', {name}, '$.description_cn', {description}, '$.tags', json_array({tag}))";
+        var loopPayload = sample.Aistock.IsPostgres
+            ? $"jsonb_set(payload || jsonb_build_object('action', {action}::text), '{{summary_texts,execution}}', to_jsonb({feedback}::text))"
+            : $"json_set(payload, '$.summary_texts.execution', {feedback}, '$.action', {action})";
+        sample.Aistock.Exec($"UPDATE aistock_factor_catalog SET name = {name}, description_cn = {description}, payload = {factorPayload} WHERE factor_id = {Sql(factorId)}");
+        sample.Aistock.Exec($"UPDATE aistock_loop_catalog SET payload = {loopPayload} WHERE task_run_id = {Sql((string)loop[0]!)} AND loop_id = {loop[1]}");
 
         using var server = new RunningServer(sample.Settings, ServeRole.Consumer);
         await using var ui = await chromium.OpenAsync(server.Url);
