@@ -20,6 +20,8 @@ namespace RdBridge.Server;
 /// </summary>
 internal static class ConsumerApi
 {
+    private static readonly System.Text.UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
     public static void Map(WebApplication app)
     {
         var api = app.MapGroup("/api/rdagent").WithTags("consumer");
@@ -85,11 +87,13 @@ internal static class ConsumerApi
                 try
                 {
                     var page = CatalogQuery.Run(store, request);
-                    // The records go out as stored: spliced into the envelope, not parsed and re-serialised.
-                    var text = new System.Text.StringBuilder(64 + page.Items.Sum(i => i.Length + 1));
-                    text.Append($"{{\"kind\":\"{kind}\",\"total\":{page.Total},\"total_exact\":{(page.TotalExact ? "true" : "false")},\"page\":{page.Page},\"page_size\":{page.PageSize},\"items\":[");
-                    text.AppendJoin(',', page.Items).Append("]}");
-                    return Results.Text(text.ToString(), "application/json; charset=utf-8");
+                    // The records go out as stored: spliced into the envelope, not parsed and re-serialised, and written
+                    // straight into the response rather than assembled in memory first.
+                    return Results.Stream(async body =>
+                    {
+                        await using var w = new StreamWriter(body, Utf8NoBom, 8 * 1024);
+                        await page.WriteJsonAsync(w, kind);
+                    }, "application/json; charset=utf-8");
                 }
                 catch (QueryException e) { return RdBridgeServer.Problem(400, "bad query", e.Message); }
             }).WithName("query_" + kind);

@@ -31,6 +31,12 @@ public static class RdBridgeServer
         if (role.HasFlag(ServeRole.Publisher) && !settings.HasRdAgent)
             throw new ConfigurationException("the publisher role serves this machine's RD-Agent output, but the configuration has no rdagent.root; set it, or serve --role consumer");
 
+        // The catalog and linkage handlers call the database synchronously, holding a pool thread each while it answers.
+        // The pool starts with one thread per core and adds more only about twice a second, so on a 2-core machine a
+        // third and fourth concurrent request waited for a new thread: that was most of the p99 latency. Enough threads
+        // up front for the connections a UI and a few syncs make.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "rdbridge" });
         builder.WebHost.UseUrls([.. urls]);
         // Bundles are tens of megabytes: a larger response buffer lets Kestrel keep the socket busy while the file is read.

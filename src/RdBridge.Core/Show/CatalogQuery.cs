@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using RdBridge.Catalogs;
 using RdBridge.Store;
@@ -21,11 +23,54 @@ public sealed record CatalogPageRequest(
     int PageSize = 50);
 
 /// <summary>
-/// One page. <see cref="Items"/> are the stored records as JSON text with <c>origin</c> added. <see cref="Total"/> is exact
-/// when <see cref="TotalExact"/>; past <see cref="CatalogQuery.CountCap"/> matches it is a lower bound, so that a page
-/// of a 200,000-row catalog never has to count every row.
+/// One page. <see cref="Items"/> are the stored records. <see cref="Total"/> is exact when <see cref="TotalExact"/>; past
+/// <see cref="CatalogQuery.CountCap"/> matches it is a lower bound, so that a page of a 200,000-row catalog never has to
+/// count every row.
 /// </summary>
-public sealed record CatalogPage(CatalogKind Kind, long Total, bool TotalExact, int Page, int PageSize, IReadOnlyList<string> Items);
+public sealed record CatalogPage(CatalogKind Kind, long Total, bool TotalExact, int Page, int PageSize, IReadOnlyList<CatalogItem> Items)
+{
+    /// <summary>
+    /// Writes the page as the API's JSON envelope, piece by piece: a page of 50 factors is ~100 KB, and building it as
+    /// one string (then its UTF-8 bytes) put three large-object-heap allocations on every request.
+    /// </summary>
+    public async Task WriteJsonAsync(TextWriter w, string kindName)
+    {
+        await w.WriteAsync($"{{\"kind\":\"{kindName}\",\"total\":{Total},\"total_exact\":{(TotalExact ? "true" : "false")},\"page\":{Page},\"page_size\":{PageSize},\"items\":[");
+        for (var i = 0; i < Items.Count; i++)
+        {
+            if (i > 0) await w.WriteAsync(',');
+            await Items[i].WriteJsonAsync(w);
+        }
+        await w.WriteAsync("]}");
+    }
+}
+
+/// <summary>A stored record as it goes out: its JSON text unchanged, with <c>origin</c> and <c>imported_updated_at</c> in front.</summary>
+public sealed record CatalogItem(string Payload, string Origin, string? UpdatedAt)
+{
+    private string Extra => $"\"origin\":{JsonSerializer.Serialize(Origin)},\"imported_updated_at\":{JsonSerializer.Serialize(UpdatedAt)}";
+
+    // The record's members, without its braces (the stored text is never parsed again).
+    private ReadOnlyMemory<char> Inner
+    {
+        get
+        {
+            var body = Payload.AsMemory().Trim();
+            return body.Length < 2 || body.Span[0] != '{' ? ReadOnlyMemory<char>.Empty : body[1..^1].Trim();
+        }
+    }
+
+    public async Task WriteJsonAsync(TextWriter w)
+    {
+        var inner = Inner;
+        await w.WriteAsync('{');
+        await w.WriteAsync(Extra);
+        if (!inner.IsEmpty) { await w.WriteAsync(','); await w.WriteAsync(inner); }
+        await w.WriteAsync('}');
+    }
+
+    public override string ToString() => Inner.IsEmpty ? "{" + Extra + "}" : "{" + Extra + "," + Inner.ToString() + "}";
+}
 
 /// <summary>A request the query cannot answer; the message says which parameter and what it accepts. HTTP 400.</summary>
 public sealed class QueryException(string message) : ArgumentException(message);
@@ -104,22 +149,40 @@ public static class CatalogQuery
         var order = $"{sort} {dir}{nulls}, {string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
 
-        var counted = Convert.ToInt64(store.Query($"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", [.. args])[0][0]);
+        var counted = MatchCount(store, q.Kind, $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args);
         var offset = (long)(q.Page - 1) * q.PageSize;
         var rows = store.Query($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
-        var items = rows.Select(r => WithOrigin((string)r[0]!, r[1] as string ?? "local", r[2] as string)).ToList();
+        var items = rows.Select(r => new CatalogItem((string)r[0]!, r[1] as string ?? "local", r[2] as string)).ToList();
         var exact = counted <= CountCap;
         return new CatalogPage(q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
     }
 
-    /// <summary>The stored record with <c>origin</c> and <c>imported_updated_at</c> in front, without parsing it again.</summary>
-    private static string WithOrigin(string payload, string origin, string? updatedAt)
+    // Paging through one filter asks for the same count again and again, and counting (up to CountCap rows) costs more
+    // than fetching the page itself. A count is kept for the table version it was taken at: any write to the table
+    // (an import, a sync, another program) changes the version, so a kept count is never served for changed data.
+    // The version is read before counting, so a count that raced with a commit is filed under the older version, which
+    // no later request asks for.
+    private static readonly ConcurrentDictionary<string, long> Counts = new();
+    private const int KeptCounts = 1024;
+
+    private static long MatchCount(IAistockStore store, CatalogKind kind, string sql, List<(string Name, object? Value)> args)
     {
-        var extra = $"\"origin\":{JsonSerializer.Serialize(origin)},\"imported_updated_at\":{JsonSerializer.Serialize(updatedAt)}";
-        var body = payload.AsSpan().Trim();
-        if (body.Length < 2 || body[0] != '{') return "{" + extra + "}";
-        var inner = body[1..^1].Trim();
-        return inner.IsEmpty ? "{" + extra + "}" : "{" + extra + "," + inner.ToString() + "}";
+        var version = store.CatalogVersion(kind);
+        string? key = null;
+        if (version is not null)
+        {
+            var text = new StringBuilder(store.Describe).Append('\n').Append(version.Value).Append('\n').Append(sql);
+            foreach (var (name, value) in args) text.Append('\n').Append(name).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+            key = text.ToString();
+            if (Counts.TryGetValue(key, out var kept)) return kept;
+        }
+        var counted = Convert.ToInt64(store.Query(sql, [.. args])[0][0]);
+        if (key is not null)
+        {
+            if (Counts.Count >= KeptCounts) Counts.Clear(); // old versions and rare filters go all at once; counting again is cheap
+            Counts[key] = counted;
+        }
+        return counted;
     }
 
     private static string EscapeLike(string s) => s.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");

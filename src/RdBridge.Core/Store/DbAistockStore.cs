@@ -176,7 +176,13 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         return new CatalogImportMark(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), reasons);
     }
 
-    protected long ReadTableVersion(DbTransaction tx, CatalogKind kind) =>
+    public long? CatalogVersion(CatalogKind kind)
+    {
+        try { return ReadTableVersion(null, kind); }
+        catch (DbException) { return null; } // no rdbridge_table_versions yet: the caller just cannot cache
+    }
+
+    protected long ReadTableVersion(DbTransaction? tx, CatalogKind kind) =>
         Scalar("SELECT coalesce(max(version), -1) FROM rdbridge_table_versions WHERE table_name = @t", tx, ("@t", CatalogTable.For(kind).Name));
 
     protected void WriteImportMark(DbTransaction tx, CatalogKind kind, string? origin, CatalogImportMark? mark)

@@ -59,6 +59,9 @@ public sealed class PostgresAistockStore : DbAistockStore
             else b.ConnectionString = text;
             if (string.IsNullOrEmpty(b.Database)) b.Database = "aistock";
             b.ApplicationName ??= "rdbridge";
+            // The API asks the same few catalog queries over and over; planning them against a dozen indexes each time cost
+            // as much as running them. Statements seen a few times are prepared on the connection (unless the user chose).
+            if (!text.Replace(" ", "").Contains("maxautoprepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
             return b;
         }
         catch (Exception e) when (e is ArgumentException or UriFormatException or FormatException or KeyNotFoundException)

@@ -17,6 +17,23 @@ public class ApiTests
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void A_kept_match_count_is_never_served_after_the_table_changed(string store)
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3, store: store);
+        Assert.Equal(0, sample.Cli("init").Code);
+        using var server = new RunningServer(sample.Settings, ServeRole.Consumer);
+        long Total(string query) => Json(server.Get("api/rdagent/factors?page_size=1" + query)).GetProperty("total").GetInt64();
+        var all = Total("");
+        var local = Total("&origin=local");
+        Assert.Equal(all, Total("")); // asked again: the kept count
+        // Another program deletes a row behind RdBridge's back: the next page counts again.
+        sample.Aistock.Exec("DELETE FROM aistock_factor_catalog WHERE factor_id = (SELECT min(factor_id) FROM aistock_factor_catalog)");
+        Assert.Equal(all - 1, Total(""));
+        Assert.Equal(local - 1, Total("&origin=local"));
+        Assert.Equal(sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog"), Total(""));
+    }
+
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void Catalog_queries_filter_sort_and_page_in_the_database(string store)
     {
         using var sample = new Sample(taskRuns: 2, loops: 4, store: store);
