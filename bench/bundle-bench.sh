@@ -10,6 +10,7 @@ loops="${1:-2000}"; small="${2:-200}"; kb="${3:-64}"
 work="$(mktemp -d /tmp/rdbridge-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 "$here/rdbridge" --help >/dev/null            # build once, outside the timings
+dotnet build "$here/bench/plain-loop/plain-loop.csproj" -c Release -o "$work/plain-bin" -v q -nologo >/dev/null
 bin="$here/.build/cli/rdbridge"
 seed="$here/../shared/baselines/seed_bundle.py"
 now() { date +%s.%N; }
@@ -67,21 +68,26 @@ warm
 t0=$(now)
 xargs -P2 -I{} sh -c 'tar -C "{}" -cf - . | gzip -6 -n > "'"$work"'/tar/$(basename "{}").tar.gz"' < "$work/dirs.txt"
 tar_s=$(echo "$(now) - $t0" | bc)
+# The issue's reference point: a plain TarWriter + GZipStream loop over two threads (no manifest, hashing, fsync or registry).
+warm
+read -r plain_s plain_in < <("$work/plain-bin/plain-loop" "$work/dirs.txt" "$work/plain" 2)
 # Bytes of regular files, as counted for the other two tools (`du -sb` also counted 4 KB per directory, ~9% more).
 tar_in=$(xargs -I{} find {} -type f -printf '%s\n' < "$work/dirs.txt" | awk '{s+=$1} END {print s}')
 
 corpus "$work/small" "$small"
 read -r _ small_mb < <(peak_rss_mb "$work/small/rdbridge.json")
 
-python3 - "$loops" "$rd_s" "$rd_in" "$py_s" "$py_in" "$tar_s" "$tar_in" "$small" "$small_mb" "$rd_mb" <<'PY'
+python3 - "$loops" "$rd_s" "$rd_in" "$py_s" "$py_in" "$tar_s" "$tar_in" "$small" "$small_mb" "$rd_mb" "$plain_s" "$plain_in" <<'PY'
 import sys
-loops, rd_s, rd_in, py_s, py_in, tar_s, tar_in, small, small_mb, rd_mb = sys.argv[1:]
+loops, rd_s, rd_in, py_s, py_in, tar_s, tar_in, small, small_mb, rd_mb, plain_s, plain_in = sys.argv[1:]
+pl = float(plain_in) / float(plain_s) / 1e6
 rd = float(rd_in) / float(rd_s) / 1e6; py = float(py_in) / float(py_s) / 1e6; tg = float(tar_in) / float(tar_s) / 1e6
 print(f"| corpus | tool | seconds | input MB | MB/s | RdBridge ÷ tool |")
 print(f"|---|---|---:|---:|---:|---:|")
 print(f"| {loops} loops | RdBridge bundle | {float(rd_s):.2f} | {float(rd_in)/1e6:.0f} | {rd:.1f} | 1.00 |")
 print(f"| {loops} loops | seed_bundle.py --files all | {float(py_s):.2f} | {float(py_in)/1e6:.0f} | {py:.1f} | {rd/py:.2f}× |")
 print(f"| {loops} loops | tar \\| gzip -6 -n, xargs -P2 | {float(tar_s):.2f} | {float(tar_in)/1e6:.0f} | {tg:.1f} | {rd/tg:.2f}× |")
+print(f"| {loops} loops | plain TarWriter + GZipStream, 2 threads (reference, {pl/py:.2f}× the Python script) | {float(plain_s):.2f} | {float(plain_in)/1e6:.0f} | {pl:.1f} | {rd/pl:.2f}× |")
 print()
 print(f"RdBridge peak RSS: {small_mb} MB at {small} loops, {rd_mb} MB at {loops} loops")
 PY
