@@ -161,6 +161,36 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
 
     // ---- shared import bookkeeping (rdbridge_catalog_imports, rdbridge_table_versions) ----
 
+    /// <summary>
+    /// What every store's import session does alike: one transaction, a savepoint per catalog, the import marks and the
+    /// stored fingerprints. A store adds only how it writes rows.
+    /// </summary>
+    protected abstract class ImportSession<TStore> : IImportSession where TStore : DbAistockStore
+    {
+        private readonly bool _marks;
+        protected TStore Store { get; }
+        protected DbTransaction Tx { get; }
+
+        protected ImportSession(TStore store, Func<DbConnection, DbTransaction> begin)
+        {
+            Store = store;
+            _marks = store.HasImportMarks();
+            store.NoteSchemaVersion();
+            Tx = begin(store.Connection);
+        }
+
+        public CatalogImportMark? LastImport(CatalogKind kind, string? origin) => _marks ? Store.ReadImportMark(Tx, kind, origin) : null;
+        public long TableVersion(CatalogKind kind) => _marks ? Store.ReadTableVersion(Tx, kind) : -1;
+        public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) => Store.ReadFingerprints(Tx, kind);
+        public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark) { if (_marks) Store.WriteImportMark(Tx, kind, origin, mark); }
+        public void Savepoint() => Tx.Save("catalog");
+        public void RollbackToSavepoint() => Tx.Rollback("catalog");
+        public void ReleaseSavepoint() => Tx.Release("catalog");
+        public void Commit() => Tx.Commit();
+        public void Dispose() => Tx.Dispose();
+        public abstract WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0);
+    }
+
     /// <summary>Whether the import bookkeeping tables exist (schema version 2); asked before an import's transaction starts.</summary>
     protected bool HasImportMarks() => AppliedMigrations().Contains(2);
 

@@ -149,7 +149,7 @@ public sealed class PostgresAistockStore : DbAistockStore
     /// Drops the table's indexes other than its primary key and unique ones (those must check every row as it arrives)
     /// and returns the statements that create them again, in a fixed order.
     /// </summary>
-    private List<string> DropSecondaryIndexes(CatalogTable table, NpgsqlTransaction tx)
+    private List<string> DropSecondaryIndexes(CatalogTable table, System.Data.Common.DbTransaction tx)
     {
         var indexes = new List<(string Name, string Create)>();
         using (var cmd = Command("""
@@ -164,32 +164,11 @@ public sealed class PostgresAistockStore : DbAistockStore
         return [.. indexes.Select(i => i.Create)];
     }
 
-    private sealed class Session : IImportSession
+    private sealed class Session(PostgresAistockStore store) : ImportSession<PostgresAistockStore>(store, c => c.BeginTransaction())
     {
-        private readonly PostgresAistockStore _store;
-        private readonly bool _marks;
-        private readonly NpgsqlTransaction _tx;
-        private NpgsqlConnection Connection => (NpgsqlConnection)_store.Connection;
+        private NpgsqlConnection Connection => (NpgsqlConnection)Store.Connection;
 
-        public Session(PostgresAistockStore store)
-        {
-            _store = store;
-            _marks = store.HasImportMarks();
-            store.NoteSchemaVersion();
-            _tx = Connection.BeginTransaction();
-        }
-
-        public CatalogImportMark? LastImport(CatalogKind kind, string? origin) => _marks ? _store.ReadImportMark(_tx, kind, origin) : null;
-        public long TableVersion(CatalogKind kind) => _marks ? _store.ReadTableVersion(_tx, kind) : -1;
-        public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) => _store.ReadFingerprints(_tx, kind);
-        public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark) { if (_marks) _store.WriteImportMark(_tx, kind, origin, mark); }
-        public void Savepoint() => _tx.Save("catalog");
-        public void RollbackToSavepoint() => _tx.Rollback("catalog");
-        public void ReleaseSavepoint() => _tx.Release("catalog");
-        public void Commit() => _tx.Commit();
-        public void Dispose() => _tx.Dispose();
-
-        public WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0)
+        public override WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0)
         {
             var table = CatalogTable.For(kind);
             var stage = $"rdbridge_stage_{kind.ToString().ToLowerInvariant()}";
@@ -197,14 +176,14 @@ public sealed class PostgresAistockStore : DbAistockStore
             var failures = new List<string>();
             // Into an empty table every record is an insert, so the rows go straight in: one COPY, the physical limit.
             // (A table with a second unique key keeps the staging path, which reports those conflicts record by record.)
-            var direct = table.AlsoUnique.Count == 0 && _store.Scalar($"SELECT count(*) FROM (SELECT 1 FROM {table.Name} LIMIT 1) AS any_row", _tx) == 0;
+            var direct = table.AlsoUnique.Count == 0 && Store.Scalar($"SELECT count(*) FROM (SELECT 1 FROM {table.Name} LIMIT 1) AS any_row", Tx) == 0;
             if (!direct)
             {
-                _store.Exec($"DROP TABLE IF EXISTS {stage}", _tx);
-                _store.Exec($"CREATE TEMP TABLE {stage} (LIKE {table.Name} INCLUDING DEFAULTS, rdbridge_ord BIGINT NOT NULL) ON COMMIT DROP", _tx);
+                Store.Exec($"DROP TABLE IF EXISTS {stage}", Tx);
+                Store.Exec($"CREATE TEMP TABLE {stage} (LIKE {table.Name} INCLUDING DEFAULTS, rdbridge_ord BIGINT NOT NULL) ON COMMIT DROP", Tx);
             }
 
-            var tableColumns = _store.ColumnsOf(table);
+            var tableColumns = Store.ColumnsOf(table);
             var columns = tableColumns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
             var now = IO.UtcText.Now();
             long staged = 0;
@@ -214,7 +193,7 @@ public sealed class PostgresAistockStore : DbAistockStore
             // times slower. It happens in the import's transaction: a failed import puts the indexes back with the empty
             // table, and a reader of this table waits for the commit (then sees it whole) instead of seeing it empty, so
             // small catalogs, which load in moments anyway, keep their indexes and never make a reader wait.
-            var rebuild = direct && sourceBytes >= _store.BulkLoadBytes ? _store.DropSecondaryIndexes(table, _tx) : [];
+            var rebuild = direct && sourceBytes >= Store.BulkLoadBytes ? Store.DropSecondaryIndexes(table, Tx) : [];
             using (var copy = Connection.BeginBinaryImport($"COPY {into} FROM STDIN (FORMAT BINARY)"))
             {
                 foreach (var row in rows)
@@ -233,16 +212,16 @@ public sealed class PostgresAistockStore : DbAistockStore
             }
             if (direct)
             {
-                foreach (var create in rebuild) _store.Exec(create, _tx);
+                foreach (var create in rebuild) Store.Exec(create, Tx);
                 return new WriteResult(staged, 0, 0, failures);
             }
             if (staged == 0) return new WriteResult(0, 0, 0, failures);
 
             var keyMatch = string.Join(" AND ", table.Key.Select(k => $"t.{k} = s.{k}"));
-            if (_store.HasOriginColumn)
+            if (Store.HasOriginColumn)
             {
                 // A key another source already holds stays theirs.
-                using var cmd = _store.Command($"DELETE FROM {stage} s USING {table.Name} t WHERE {keyMatch} AND t.origin IS DISTINCT FROM s.origin RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, t.origin", _tx);
+                using var cmd = Store.Command($"DELETE FROM {stage} s USING {table.Name} t WHERE {keyMatch} AND t.origin IS DISTINCT FROM s.origin RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, t.origin", Tx);
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
                     failures.Add($"{name} {string.Join("/", Enumerable.Range(0, table.Key.Count).Select(i => r.GetValue(i)))}: {CatalogImport.Collision(r.IsDBNull(table.Key.Count) ? null : r.GetString(table.Key.Count))}");
@@ -258,7 +237,7 @@ public sealed class PostgresAistockStore : DbAistockStore
                     $"DELETE FROM {stage} s USING {stage} o WHERE ({string.Join(", ", table.AlsoUnique.Select(a => "o." + a))}) = ({string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}) AND o.rdbridge_ord < s.rdbridge_ord RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, {string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}",
                 })
                 {
-                    using var cmd = _store.Command(sql, _tx);
+                    using var cmd = Store.Command(sql, Tx);
                     using var r = cmd.ExecuteReader();
                     while (r.Read())
                     {
@@ -270,7 +249,7 @@ public sealed class PostgresAistockStore : DbAistockStore
             }
 
             var set = string.Join(", ", columns.Where(c => c != "imported_at" && !table.Key.Contains(c)).Select(c => $"{c} = excluded.{c}"));
-            using var merge = _store.Command($"""
+            using var merge = Store.Command($"""
                 WITH merged AS (
                   INSERT INTO {table.Name} AS t ({string.Join(", ", columns)})
                   SELECT {string.Join(", ", columns)} FROM {stage} ORDER BY rdbridge_ord
@@ -278,7 +257,7 @@ public sealed class PostgresAistockStore : DbAistockStore
                   WHERE t.content_hash IS DISTINCT FROM excluded.content_hash
                   RETURNING (xmax = 0) AS inserted)
                 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), (SELECT count(*) FROM {stage}) FROM merged
-                """, _tx);
+                """, Tx);
             using var result = merge.ExecuteReader();
             result.Read();
             var (inserted, updated, remaining) = (result.GetInt64(0), result.GetInt64(1), result.GetInt64(2));

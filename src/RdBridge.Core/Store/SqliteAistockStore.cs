@@ -42,39 +42,19 @@ public sealed class SqliteAistockStore : DbAistockStore
 
     public override IImportSession BeginImport() => new Session(this);
 
-    private sealed class Session : IImportSession
+    private sealed class Session(SqliteAistockStore store) : ImportSession<SqliteAistockStore>(store, c => ((SqliteConnection)c).BeginTransaction(deferred: false))
     {
-        private readonly SqliteAistockStore _store;
-        private readonly bool _marks;
-        private readonly SqliteTransaction _tx;
-
-        public Session(SqliteAistockStore store)
-        {
-            _store = store;
-            _marks = store.HasImportMarks();
-            store.NoteSchemaVersion();
-            _tx = ((SqliteConnection)store.Connection).BeginTransaction(deferred: false);
-        }
-
-        public CatalogImportMark? LastImport(CatalogKind kind, string? origin) => _marks ? _store.ReadImportMark(_tx, kind, origin) : null;
-        public long TableVersion(CatalogKind kind) => _marks ? _store.ReadTableVersion(_tx, kind) : -1;
-        public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) => _store.ReadFingerprints(_tx, kind);
-        public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark) { if (_marks) _store.WriteImportMark(_tx, kind, origin, mark); }
-        public void Savepoint() => _tx.Save("catalog");
-        public void RollbackToSavepoint() => _tx.Rollback("catalog");
-        public void ReleaseSavepoint() => _tx.Release("catalog");
-
         /// <summary>Row by row with prepared statements: SQLite in one transaction does this at disk speed.</summary>
-        public WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0)
+        public override WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0)
         {
             var table = CatalogTable.For(kind);
             var keyWhere = string.Join(" AND ", table.Key.Select(k => $"{k} = @{k}"));
-            var columns = _store.ColumnsOf(table);
+            var columns = Store.ColumnsOf(table);
             var allColumns = columns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
-            var hasOrigin = _store.HasOriginColumn;
-            using var exists = _store.Command($"SELECT content_hash{(hasOrigin ? ", origin" : "")} FROM {table.Name} WHERE {keyWhere}", _tx);
-            using var insert = _store.Command($"INSERT INTO {table.Name} ({string.Join(", ", allColumns)}) VALUES ({string.Join(", ", allColumns.Select(c => "@" + c))})", _tx);
-            using var update = _store.Command($"UPDATE {table.Name} SET {string.Join(", ", allColumns.Where(c => c != "imported_at" && !table.Key.Contains(c)).Select(c => $"{c} = @{c}"))} WHERE {keyWhere}", _tx);
+            var hasOrigin = Store.HasOriginColumn;
+            using var exists = Store.Command($"SELECT content_hash{(hasOrigin ? ", origin" : "")} FROM {table.Name} WHERE {keyWhere}", Tx);
+            using var insert = Store.Command($"INSERT INTO {table.Name} ({string.Join(", ", allColumns)}) VALUES ({string.Join(", ", allColumns.Select(c => "@" + c))})", Tx);
+            using var update = Store.Command($"UPDATE {table.Name} SET {string.Join(", ", allColumns.Where(c => c != "imported_at" && !table.Key.Contains(c)).Select(c => $"{c} = @{c}"))} WHERE {keyWhere}", Tx);
 
             long inserted = 0, updated = 0, unchanged = 0;
             var failures = new List<string>();
@@ -121,8 +101,6 @@ public sealed class SqliteAistockStore : DbAistockStore
             }
         }
 
-        public void Commit() => _tx.Commit();
-        public void Dispose() => _tx.Dispose();
     }
 }
 
