@@ -161,7 +161,7 @@ public static class CatalogQuery
     // than fetching the page itself. A count is kept for the table version it was taken at: any write to the table
     // (an import, a sync, another program) changes the version, so a kept count is never served for changed data.
     // The version is read before counting, so a count that raced with a commit is filed under the older version, which
-    // no later request asks for.
+    // no request that starts after the commit asks for.
     private static readonly ConcurrentDictionary<string, long> Counts = new();
     private const int KeptCounts = 1024;
 
@@ -171,7 +171,7 @@ public static class CatalogQuery
         string? key = null;
         if (version is not null)
         {
-            var text = new StringBuilder(store.Describe).Append('\n').Append(version.Value).Append('\n').Append(sql);
+            var text = new StringBuilder(store.Describe).Append('\n').Append(version).Append('\n').Append(sql);
             foreach (var (name, value) in args) text.Append('\n').Append(name).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
             key = text.ToString();
             if (Counts.TryGetValue(key, out var kept)) return kept;

@@ -206,9 +206,16 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         return new CatalogImportMark(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), reasons);
     }
 
-    public long? CatalogVersion(CatalogKind kind)
+    public string? CatalogVersion(CatalogKind kind)
     {
-        try { return ReadTableVersion(null, kind); }
+        try
+        {
+            var row = Query("""
+                SELECT m.applied_at, v.version FROM rdbridge_table_versions v, schema_migrations m
+                WHERE v.table_name = @t AND m.version = 2
+                """, ("@t", CatalogTable.For(kind).Name));
+            return row.Count == 0 ? null : $"{row[0][0]}#{row[0][1]}";
+        }
         catch (DbException) { return null; } // no rdbridge_table_versions yet: the caller just cannot cache
     }
 

@@ -64,10 +64,11 @@ public interface IAistockStore : IDisposable
     long Count(CatalogKind kind);
     long CountWithBundle(CatalogKind kind);
     /// <summary>
-    /// A number that changes whenever any row of the kind's table changes (kept by triggers, whoever writes), or null on
-    /// a database without that bookkeeping (schema version 1).
+    /// A token that changes whenever any row of the kind's table changes (a version kept by triggers, whoever writes, and
+    /// when this database's bookkeeping was created, so a database dropped and built again never repeats a token), or
+    /// null on a database without that bookkeeping (schema version 1).
     /// </summary>
-    long? CatalogVersion(CatalogKind kind);
+    string? CatalogVersion(CatalogKind kind);
     /// <summary>Runs a read-only query (the guide's SQL checks) and returns its rows. Parameters are written <c>@name</c>.</summary>
     IReadOnlyList<IReadOnlyList<object?>> Query(string sql, params (string Name, object? Value)[] parameters);
     /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Pipeline.SyncBusyException"/>.</summary>

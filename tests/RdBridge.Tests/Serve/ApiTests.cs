@@ -238,7 +238,14 @@ public class ApiTests
             Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
             var conflict = responses.Single(r => r.StatusCode == HttpStatusCode.Conflict);
             Assert.Contains("already running", Json(conflict).GetProperty("title").GetString());
+            // The run reaches its source a moment after the 202 (under load, after the first status request): wait for it.
             var running = Json(server.Get("api/rdagent/catalog/sync-status"));
+            for (var waited = 0; waited < 150 && !(running.GetProperty("stage").GetString() ?? "").StartsWith("pull slow"); waited++)
+            {
+                Assert.Equal("running", running.GetProperty("status").GetString());
+                Thread.Sleep(100);
+                running = Json(server.Get("api/rdagent/catalog/sync-status"));
+            }
             Assert.Equal("running", running.GetProperty("status").GetString());
             Assert.StartsWith("pull slow", running.GetProperty("stage").GetString());
             Assert.Equal(1, Json(server.Get("api/rdagent/sync-runs")).GetProperty("runs").GetArrayLength());
