@@ -48,28 +48,15 @@ public sealed record CatalogPage(CatalogKind Kind, long Total, bool TotalExact, 
 /// <summary>A stored record as it goes out: its JSON text unchanged, with <c>origin</c> and <c>imported_updated_at</c> in front.</summary>
 public sealed record CatalogItem(string Payload, string Origin, string? UpdatedAt)
 {
-    private string Extra => $"\"origin\":{JsonSerializer.Serialize(Origin)},\"imported_updated_at\":{JsonSerializer.Serialize(UpdatedAt)}";
-
-    // The record's members, without its braces (the stored text is never parsed again).
-    private ReadOnlyMemory<char> Inner
-    {
-        get
-        {
-            var body = Payload.AsMemory().Trim();
-            return body.Length < 2 || body.Span[0] != '{' ? ReadOnlyMemory<char>.Empty : body[1..^1].Trim();
-        }
-    }
-
     public async Task WriteJsonAsync(TextWriter w)
     {
-        var inner = Inner;
-        await w.WriteAsync('{');
-        await w.WriteAsync(Extra);
+        await w.WriteAsync($"{{\"origin\":{JsonSerializer.Serialize(Origin)},\"imported_updated_at\":{JsonSerializer.Serialize(UpdatedAt)}");
+        // The record's own members follow, without its braces: the stored text is never parsed again.
+        var body = Payload.AsMemory().Trim();
+        var inner = body.Length < 2 || body.Span[0] != '{' ? ReadOnlyMemory<char>.Empty : body[1..^1].Trim();
         if (!inner.IsEmpty) { await w.WriteAsync(','); await w.WriteAsync(inner); }
         await w.WriteAsync('}');
     }
-
-    public override string ToString() => Inner.IsEmpty ? "{" + Extra + "}" : "{" + Extra + "," + Inner.ToString() + "}";
 }
 
 /// <summary>A request the query cannot answer; the message says which parameter and what it accepts. HTTP 400.</summary>

@@ -219,7 +219,7 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         catch (DbException) { return null; } // no rdbridge_table_versions yet: the caller just cannot cache
     }
 
-    protected long ReadTableVersion(DbTransaction? tx, CatalogKind kind) =>
+    protected long ReadTableVersion(DbTransaction tx, CatalogKind kind) =>
         Scalar("SELECT coalesce(max(version), -1) FROM rdbridge_table_versions WHERE table_name = @t", tx, ("@t", CatalogTable.For(kind).Name));
 
     protected void WriteImportMark(DbTransaction tx, CatalogKind kind, string? origin, CatalogImportMark? mark)

@@ -100,7 +100,6 @@ public sealed class SqliteAistockStore : DbAistockStore
                 cmd.Parameters.Add(p);
             }
         }
-
     }
 }
 
