@@ -6,8 +6,9 @@ namespace RdBridge.Bundles;
 
 /// <summary>
 /// Writes a <c>.tar.gz</c> whose bytes depend only on the entries given: ustar headers with fixed owner, mode and
-/// time, PAX records only for names that are long or not ASCII, and a gzip header with no name, no time and a fixed
-/// OS byte. (The runtime's TarWriter puts its process id into PAX header names, so it cannot be used here.)
+/// time, long ASCII names split into the ustar prefix field, PAX records only for names that are not ASCII or too long
+/// for that, and a gzip header with no name, no time and a fixed OS byte. (The runtime's TarWriter puts its process
+/// id into PAX header names, so it cannot be used here.)
 /// </summary>
 public sealed class DeterministicTarGz : IDisposable
 {
@@ -75,18 +76,36 @@ public sealed class DeterministicTarGz : IDisposable
 
     private void WriteHeader(string name, long size)
     {
-        var needsPax = Encoding.UTF8.GetByteCount(name) > 100 || !Ascii.IsValid(name) || size > 0x1FFFFFFFF;
-        if (needsPax)
+        var ascii = Ascii.IsValid(name);
+        var largeSize = size > 0x1FFFFFFFF;
+        // Long ASCII names use the ustar prefix field (155 bytes, split at a '/'), as GNU tar does: workspace paths
+        // such as workspaces/<id>/mlruns/<experiment>/<run>/artifacts/… are mostly 100–150 bytes, and a PAX record
+        // for each cost two more blocks and a string built per entry.
+        if (ascii && !largeSize && (name.Length <= 100 || UstarSplit(name) > 0))
         {
-            var records = new StringBuilder();
-            records.Append(PaxRecord("path", name));
-            if (size > 0x1FFFFFFFF) records.Append(PaxRecord("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            var body = Encoding.UTF8.GetBytes(records.ToString());
-            Write(Header(AsciiFallback("PaxHeaders/" + name), body.Length, (byte)'x'));
-            Write(body);
-            Pad(body.Length);
+            Write(Header(name, size, (byte)'0'));
+            return;
         }
-        Write(Header(needsPax ? AsciiFallback(name) : name, size > 0x1FFFFFFFF ? 0 : size, (byte)'0'));
+        var records = new StringBuilder();
+        records.Append(PaxRecord("path", name));
+        if (largeSize) records.Append(PaxRecord("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var body = Encoding.UTF8.GetBytes(records.ToString());
+        Write(Header(AsciiFallback("PaxHeaders/" + name), body.Length, (byte)'x'));
+        Write(body);
+        Pad(body.Length);
+        Write(Header(AsciiFallback(name), largeSize ? 0 : size, (byte)'0'));
+    }
+
+    /// <summary>
+    /// Where an ASCII name longer than 100 bytes splits into prefix and name fields: the last '/' that leaves at most
+    /// 155 bytes before it and 1–100 after it. The longest prefix leaves the shortest name, so if it does not fit,
+    /// nothing does. Returns 0 when the name cannot be split.
+    /// </summary>
+    private static int UstarSplit(string name)
+    {
+        if (name.Length > 256) return 0;
+        var slash = name.LastIndexOf('/', Math.Min(name.Length - 2, 155));
+        return slash > 0 && name.Length - slash - 1 <= 100 ? slash : 0;
     }
 
     private static string PaxRecord(string key, string value)
@@ -104,11 +123,19 @@ public sealed class DeterministicTarGz : IDisposable
         return ascii.Length > 100 ? ascii[^100..] : ascii;
     }
 
+    /// <summary>A ustar header block; <paramref name="name"/> is ASCII and either fits 100 bytes or splits (<see cref="UstarSplit"/>).</summary>
     private byte[] Header(string name, long size, byte type)
     {
         var h = _header;
         Array.Clear(h);
-        Encoding.ASCII.GetBytes(name, h.AsSpan(0, 100));
+        var split = name.Length > 100 ? UstarSplit(name) : 0;
+        if (split > 0)
+        {
+            Encoding.ASCII.GetBytes(name.AsSpan(split + 1), h.AsSpan(0, 100));
+            Encoding.ASCII.GetBytes(name.AsSpan(0, split), h.AsSpan(345, 155));
+        }
+        else
+            Encoding.ASCII.GetBytes(name, h.AsSpan(0, 100));
         Octal(h, 100, 8, 0b110_100_100); // mode 0644
         Octal(h, 108, 8, 0);
         Octal(h, 116, 8, 0);

@@ -27,9 +27,15 @@ public class DeterministicTarGzTests
     [
         ("manifest.json", "{}"),
         ("workspaces/a/" + new string('x', 120) + "/long.txt", "long name"),
+        (MlrunsPath, "split into the ustar prefix"),
+        ("workspaces/a/" + new string('y', 120), "last part longer than 100 bytes"),
+        ("workspaces/" + string.Join('/', Enumerable.Repeat(new string('z', 50), 5)) + "/f.txt", "longer than 256 bytes"),
         ("workspaces/a/因子说明.md", "中文"),
         ("workspaces/a/mlruns/1/2/metrics/IC", "1751362200000 0.04 0\n"),
     ];
+
+    /// <summary>A 150-byte path as RD-Agent workspaces hold them (mlruns/&lt;experiment&gt;/&lt;run&gt;/artifacts/…).</summary>
+    private const string MlrunsPath = "workspaces/f8b73a5026f704f089d523273a57e3d7/mlruns/748356884509658945/48e99f8ab6df365c048f86726bf79136/artifacts/label.pkl";
 
     [Fact]
     public void The_same_entries_give_the_same_bytes()
@@ -57,6 +63,46 @@ public class DeterministicTarGzTests
             Assert.Equal(0, e.Uid);
         }
         Assert.Equal(Entries.Select(e => e.Item1), names);
+    }
+
+    [Fact]
+    public void Only_names_the_ustar_fields_cannot_hold_get_a_pax_record()
+    {
+        using var gz = new GZipStream(new MemoryStream(Build(Entries)), CompressionMode.Decompress);
+        var tar = new MemoryStream();
+        gz.CopyTo(tar);
+        var bytes = tar.ToArray();
+        var paxFor = new List<string>();
+        var headers = 0;
+        for (var at = 0; at + 512 <= bytes.Length && bytes[at] != 0; )
+        {
+            var size = Convert.ToInt64(Encoding.ASCII.GetString(bytes, at + 124, 11), 8);
+            if (bytes[at + 156] == (byte)'x')
+            {
+                var record = Encoding.UTF8.GetString(bytes, at + 512, (int)size);
+                paxFor.Add(record[(record.IndexOf("path=", StringComparison.Ordinal) + 5)..].TrimEnd('\n'));
+            }
+            else headers++;
+            at += 512 + (int)((size + 511) / 512 * 512);
+        }
+        Assert.Equal(Entries.Length, headers);
+        Assert.Equal(new[] { Entries[3].Item1, Entries[4].Item1, Entries[5].Item1 }, paxFor);
+    }
+
+    [Fact]
+    public void Python_tarfile_reads_every_name()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["b.tar.gz"], Build(Entries));
+        var psi = new ProcessStartInfo("python3", ["-c", "import sys, tarfile; print('\\n'.join(m.name for m in tarfile.open(sys.argv[1])))", dir["b.tar.gz"]])
+            { RedirectStandardOutput = true, RedirectStandardError = true, StandardOutputEncoding = Encoding.UTF8 };
+        psi.Environment["PYTHONIOENCODING"] = "utf-8";
+        using var p = Process.Start(psi)!;
+        var listing = p.StandardOutput.ReadToEnd();
+        var errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, errors);
+        Assert.Equal(Entries.Select(e => e.Item1), listing.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
