@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using RdBridge.IO;
 using RdBridge.Workspaces;
 
@@ -28,7 +29,7 @@ public static class BundlePlan
         var files = new List<BundleFile>();
         var skipped = new List<SkippedFile>();
         foreach (var (meta, local) in workspaces)
-            Walk(new DirectoryInfo(local), meta.Prefix, files, skipped, spool);
+            Walk(local, meta.Prefix, files, skipped, spool);
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         skipped.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
 
@@ -44,22 +45,39 @@ public static class BundlePlan
             config is null ? null : $"{primaryPrefix}/{config}", weights is null ? null : $"{primaryPrefix}/{weights}", factorCode, metrics);
     }
 
-    private static void Walk(DirectoryInfo dir, string prefix, List<BundleFile> files, List<SkippedFile> skipped, BundleSpool spool)
+    /// <summary>One directory entry, as the listing gives it.</summary>
+    private readonly record struct Entry(string Name, string FullPath, bool IsDirectory, FileAttributes Attributes, long Length);
+
+    private static readonly EnumerationOptions ListEverything = new()
     {
-        foreach (var entry in dir.EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+        RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false, ReturnSpecialDirectories = false,
+    };
+
+    private static void Walk(string dir, string prefix, List<BundleFile> files, List<SkippedFile> skipped, BundleSpool spool)
+    {
+        // The listing's own entries rather than FileSystemInfo objects: attributes and length come from one lstat
+        // per entry, which the packing then trusts instead of asking again.
+        var entries = new FileSystemEnumerable<Entry>(dir, (ref FileSystemEntry e) =>
+        {
+            var attributes = e.Attributes;
+            return new Entry(e.FileName.ToString(), e.ToFullPath(), e.IsDirectory, attributes,
+                e.IsDirectory || (attributes & FileAttributes.ReparsePoint) != 0 ? 0 : e.Length);
+        }, ListEverything).ToList();
+        entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        foreach (var entry in entries)
         {
             var bundlePath = $"{prefix}/{entry.Name.Replace('\\', '/')}";
-            // The attribute comes with the directory listing; asking every entry for its link target costs a system call each.
-            if ((entry.Attributes & FileAttributes.ReparsePoint) != 0 && entry.LinkTarget is not null)
+            // Only entries marked as reparse points are asked for a link target (a system call each).
+            if ((entry.Attributes & FileAttributes.ReparsePoint) != 0 && IsLink(entry))
             {
                 // The target is machine-specific (absolute), so it stays out of the manifest to keep bundles reproducible.
                 skipped.Add(new SkippedFile(bundlePath, "symbolic link, not followed"));
                 continue;
             }
-            if (entry is DirectoryInfo sub)
+            if (entry.IsDirectory)
             {
-                if (SkippedDirectories.Contains(sub.Name)) skipped.Add(new SkippedFile(bundlePath + "/", "cache or version-control folder"));
-                else Walk(sub, bundlePath, files, skipped, spool);
+                if (SkippedDirectories.Contains(entry.Name)) skipped.Add(new SkippedFile(bundlePath + "/", "cache or version-control folder"));
+                else Walk(entry.FullPath, bundlePath, files, skipped, spool);
                 continue;
             }
             if (SkippedFiles.TryGetValue(entry.Name, out var reason) || (entry.Name.StartsWith('.') && entry.Name.EndsWith(".tmp", StringComparison.Ordinal)))
@@ -67,14 +85,17 @@ public static class BundlePlan
                 skipped.Add(new SkippedFile(bundlePath, reason ?? "a temporary file"));
                 continue;
             }
-            if (entry is FileInfo file && (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0)
+            if ((entry.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0)
             {
                 // Size and digest come from the same read, so they agree even if the file changed since it was listed.
-                var (sha, size) = spool.Read(file.FullName);
-                files.Add(new BundleFile(bundlePath, size, sha, file.FullName));
+                var (sha, size) = spool.Read(entry.FullPath, entry.Length);
+                files.Add(new BundleFile(bundlePath, size, sha, entry.FullPath));
             }
             else
                 skipped.Add(new SkippedFile(bundlePath, "not a regular file"));
         }
     }
+
+    private static bool IsLink(Entry entry) =>
+        (entry.IsDirectory ? (FileSystemInfo)new DirectoryInfo(entry.FullPath) : new FileInfo(entry.FullPath)).LinkTarget is not null;
 }

@@ -26,10 +26,10 @@ public sealed class BundleSpool(int capacity)
         _used = 0;
     }
 
-    /// <summary>Hashes the file, keeping its bytes when they fit.</summary>
-    public (string Sha256, long Size) Read(string path)
+    /// <summary>Hashes the file, keeping its bytes when they fit; <paramref name="listedLength"/> is its size in the directory listing.</summary>
+    public (string Sha256, long Size) Read(string path, long listedLength = long.MaxValue)
     {
-        var (sha, length, kept) = FileDigest.Sha256OfFileKeeping(path, _room.AsSpan(_used));
+        var (sha, length, kept) = FileDigest.Sha256OfFileKeeping(path, _room.AsSpan(_used), listedLength);
         if (kept)
         {
             _kept[path] = (_used, (int)length);
