@@ -249,16 +249,22 @@ public sealed class BundleStage(RunContext context)
         return (pending, sha, size);
     }
 
-    /// <summary>The <c>.sha256</c> beside a bundle, in <c>sha256sum</c> format so <c>sha256sum -c</c> checks it.</summary>
+    /// <summary>
+    /// The <c>.sha256</c> beside a bundle, in <c>sha256sum</c> format so <c>sha256sum -c</c> checks it. It is not
+    /// forced to disk (one fsync less per bundle): it repeats the registry's archive_sha256, and a sidecar lost to a
+    /// power cut reads as missing, so the next bundle run rebuilds the bundle and readers hash the archive instead.
+    /// </summary>
     public static void WriteSidecar(string path, string sha256, string bundleId) =>
-        AtomicFile.WriteBytes(path, System.Text.Encoding.ASCII.GetBytes($"{sha256}  {bundleId}{ArchiveSuffix}\n"));
+        AtomicFile.WriteBytes(path, System.Text.Encoding.ASCII.GetBytes($"{sha256}  {bundleId}{ArchiveSuffix}\n"), durable: false);
 
+    /// <summary>The digest a sidecar holds, or null when it is missing or does not hold one (empty, truncated, edited).</summary>
     public static string? ReadSidecar(string path)
     {
         if (!File.Exists(path)) return null;
         var text = File.ReadAllText(path).Trim();
         var space = text.IndexOf(' ');
-        return space > 0 ? text[..space] : text;
+        var digest = space > 0 ? text[..space] : text;
+        return digest.Length == 64 && digest.All(char.IsAsciiHexDigitLower) ? digest : null;
     }
 
     private sealed record FactorRow(string Name, string? Expression, string WorkspaceId, string? Performance);

@@ -38,13 +38,20 @@ public static class AtomicFile
         return new Pending(temp, target);
     }
 
-    /// <summary>The second half: the temporary file reaches the disk before it takes the real name.</summary>
-    public static void Commit(Pending pending)
+    /// <summary>
+    /// The second half: the temporary file reaches the disk before it takes the real name. With
+    /// <paramref name="durable"/> false it is only renamed: for derived files that every reader checks and the next
+    /// run rewrites (after a power cut such a file may be empty, never half of an older one).
+    /// </summary>
+    public static void Commit(Pending pending, bool durable = true)
     {
         try
         {
-            using (var stream = new FileStream(pending.Temp, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0))
+            if (durable)
+            {
+                using var stream = new FileStream(pending.Temp, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0);
                 stream.Flush(flushToDisk: true);
+            }
             File.Move(pending.Temp, pending.Target, overwrite: true);
         }
         catch
@@ -54,10 +61,10 @@ public static class AtomicFile
         }
     }
 
-    public static void WriteBytes(string target, ReadOnlySpan<byte> bytes)
+    public static void WriteBytes(string target, ReadOnlySpan<byte> bytes, bool durable = true)
     {
         var copy = bytes.ToArray();
-        Write(target, s => s.Write(copy));
+        Commit(WriteTemporary(target, s => s.Write(copy)), durable);
     }
 
     public static void TryDelete(string path)
