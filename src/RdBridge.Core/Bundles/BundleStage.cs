@@ -178,22 +178,53 @@ public sealed class BundleStage(RunContext context)
 
     private void CommitBatchOf(List<PackedLoop> batch, RegistryDatabase writer, StageReport report)
     {
-        var toRecord = new List<PackedLoop>(batch.Count);
+        // Every new archive and its sidecar reach the disk in one group, then take their names; only then do registry
+        // rows name them.
+        var written = new List<(PackedLoop Loop, AtomicFile.Pending Archive, AtomicFile.Pending Sidecar)>();
+        var ready = new List<PackedLoop>(batch.Count);
         foreach (var p in batch)
+        {
+            if (p.Archive is not { } archive) { ready.Add(p); continue; }
+            try { written.Add((p, archive, WriteSidecarTemporary(p.Sidecar, p.ArchiveSha, p.Loop.BundleId))); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                AtomicFile.TryDelete(archive.Temp);
+                report.Problem(p.Loop.Key, archive.Target, $"bundle {p.Loop.BundleId} not written: {e.Message}");
+            }
+        }
+        try { AtomicFile.FlushGroupToDisk(written.SelectMany(w => new[] { w.Archive, w.Sidecar }).ToList()); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var (p, archive, sidecar) in written)
+            {
+                AtomicFile.TryDelete(archive.Temp);
+                AtomicFile.TryDelete(sidecar.Temp);
+                report.Problem(p.Loop.Key, archive.Target, $"bundle {p.Loop.BundleId} not written: {e.Message}");
+            }
+            written.Clear();
+        }
+        foreach (var (p, archive, sidecar) in written)
         {
             try
             {
-                if (p.Archive is { } pending)
-                {
-                    AtomicFile.Commit(pending);
-                    WriteSidecar(p.Sidecar, p.ArchiveSha, p.Loop.BundleId);
-                    report.Add(p.Existing is null ? "built" : "rebuilt");
-                }
-                if (!RegistryUpToDate(writer, p)) toRecord.Add(p);
+                AtomicFile.MoveIntoPlace(archive);
+                AtomicFile.MoveIntoPlace(sidecar);
+                report.Add(p.Existing is null ? "built" : "rebuilt");
+                ready.Add(p);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                report.Problem(p.Loop.Key, p.Archive?.Target, $"bundle {p.Loop.BundleId} not written: {e.Message}");
+                AtomicFile.TryDelete(sidecar.Temp);
+                report.Problem(p.Loop.Key, archive.Target, $"bundle {p.Loop.BundleId} not written: {e.Message}");
+            }
+        }
+        var toRecord = new List<PackedLoop>(ready.Count);
+        foreach (var p in ready)
+        {
+            try { if (!RegistryUpToDate(writer, p)) toRecord.Add(p); }
+            catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                report.Problem(p.Loop.Key, p.Archive?.Target, $"bundle {p.Loop.BundleId} not recorded in the registry: {e.Message}; run the bundle stage again");
             }
         }
         if (toRecord.Count == 0) return;
@@ -215,7 +246,7 @@ public sealed class BundleStage(RunContext context)
         }
     }
 
-    /// <summary>Writes the bundle to a temporary name; <see cref="AtomicFile.Commit"/> later makes it durable and renames it.</summary>
+    /// <summary>Writes the bundle to a temporary name; the committing thread later makes it durable and renames it.</summary>
     private static (AtomicFile.Pending Pending, string Sha, long Size) WriteArchive(string archive, BundleManifest manifest, byte[] manifestBytes, BundleSpool spool)
     {
         string sha = "";
@@ -249,15 +280,20 @@ public sealed class BundleStage(RunContext context)
         return (pending, sha, size);
     }
 
-    /// <summary>
-    /// The <c>.sha256</c> beside a bundle, in <c>sha256sum</c> format so <c>sha256sum -c</c> checks it. It is not
-    /// forced to disk (one fsync less per bundle): it repeats the registry's archive_sha256, and a sidecar lost to a
-    /// power cut reads as missing, so the next bundle run rebuilds the bundle and readers hash the archive instead.
-    /// </summary>
+    /// <summary>The <c>.sha256</c> beside a bundle, in <c>sha256sum</c> format so <c>sha256sum -c</c> checks it.</summary>
     public static void WriteSidecar(string path, string sha256, string bundleId) =>
-        AtomicFile.WriteBytes(path, System.Text.Encoding.ASCII.GetBytes($"{sha256}  {bundleId}{ArchiveSuffix}\n"), durable: false);
+        AtomicFile.Commit(WriteSidecarTemporary(path, sha256, bundleId));
 
-    /// <summary>The digest a sidecar holds, or null when it is missing or does not hold one (empty, truncated, edited).</summary>
+    private static AtomicFile.Pending WriteSidecarTemporary(string path, string sha256, string bundleId)
+    {
+        var line = System.Text.Encoding.ASCII.GetBytes($"{sha256}  {bundleId}{ArchiveSuffix}\n");
+        return AtomicFile.WriteTemporary(path, s => s.Write(line));
+    }
+
+    /// <summary>
+    /// The digest a sidecar holds, or null when it is missing or does not hold one (empty, truncated, edited), so the
+    /// bundle stage rebuilds that bundle and readers hash the archive instead.
+    /// </summary>
     public static string? ReadSidecar(string path)
     {
         if (!File.Exists(path)) return null;

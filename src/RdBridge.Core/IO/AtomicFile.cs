@@ -38,22 +38,34 @@ public static class AtomicFile
         return new Pending(temp, target);
     }
 
-    /// <summary>
-    /// The second half: the temporary file reaches the disk before it takes the real name. With
-    /// <paramref name="durable"/> false it is only renamed: for derived files that every reader checks and the next
-    /// run rewrites (after a power cut such a file may be empty, never half of an older one).
-    /// </summary>
-    public static void Commit(Pending pending, bool durable = true)
+    /// <summary>The second half: the temporary file reaches the disk before it takes the real name.</summary>
+    public static void Commit(Pending pending)
     {
-        try
+        try { FlushToDisk(pending.Temp); }
+        catch
         {
-            if (durable)
-            {
-                using var stream = new FileStream(pending.Temp, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(pending.Temp, pending.Target, overwrite: true);
+            TryDelete(pending.Temp);
+            throw;
         }
+        MoveIntoPlace(pending);
+    }
+
+    /// <summary>
+    /// The durable half of <see cref="Commit"/> for many files at once; <see cref="MoveIntoPlace"/> then gives each its
+    /// name. On Linux one <c>syncfs</c> covers the whole group: an fsync per file costs a data write, an inode write and
+    /// a disk-cache flush each, and in a virtual machine every one of those requests is an exit to the host (a bundle
+    /// run spent a fifth of a core on them). On failure the files are left for the caller to delete.
+    /// </summary>
+    public static void FlushGroupToDisk(IReadOnlyList<Pending> group)
+    {
+        if (group.Count > 1 && SyncFileSystemOf(group[0].Temp)) return;
+        foreach (var p in group) FlushToDisk(p.Temp);
+    }
+
+    /// <summary>Renames a flushed temporary file over its target; on failure the temporary file is deleted.</summary>
+    public static void MoveIntoPlace(Pending pending)
+    {
+        try { File.Move(pending.Temp, pending.Target, overwrite: true); }
         catch
         {
             TryDelete(pending.Temp);
@@ -61,10 +73,34 @@ public static class AtomicFile
         }
     }
 
-    public static void WriteBytes(string target, ReadOnlySpan<byte> bytes, bool durable = true)
+    private static void FlushToDisk(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Writes back everything pending on the file system holding <paramref name="path"/>; false where that cannot be done.</summary>
+    private static bool SyncFileSystemOf(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return syncfs((int)handle.DangerousGetHandle()) == 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false; // each file is then flushed on its own
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int syncfs(int fd);
+
+    public static void WriteBytes(string target, ReadOnlySpan<byte> bytes)
     {
         var copy = bytes.ToArray();
-        Commit(WriteTemporary(target, s => s.Write(copy)), durable);
+        Write(target, s => s.Write(copy));
     }
 
     public static void TryDelete(string path)

@@ -196,9 +196,9 @@ public class StageTests
     }
 
     [Fact]
-    public void A_sidecar_left_empty_by_a_power_cut_makes_the_next_run_rebuild_that_bundle()
+    public void A_sidecar_that_holds_no_digest_makes_the_next_run_rebuild_that_bundle()
     {
-        // Sidecars are renamed into place without an fsync, so after a power cut one may exist but be empty.
+        // Emptied or truncated (a full disk, a hand edit): it reads as missing rather than as a wrong digest.
         using var sample = new Sample(taskRuns: 1, loops: 2);
         var s = sample.Settings;
         Assert.Equal(0, sample.Cli("init").Code);
