@@ -253,7 +253,7 @@ public sealed class BundleStage(RunContext context)
         long size = 0;
         var pending = AtomicFile.WriteTemporary(archive, file =>
         {
-            var hashing = new HashingWriteStream(file);
+            using var hashing = new HashingWriteStream(file, bufferSize: 64 * 1024);
             using (var tar = new DeterministicTarGz(hashing))
             {
                 tar.AddBytes(BundleManifest.FileName, manifestBytes);
@@ -276,7 +276,7 @@ public sealed class BundleStage(RunContext context)
             hashing.Flush();
             sha = hashing.HexDigest();
             size = hashing.BytesWritten;
-        });
+        }, bufferSize: 0);
         return (pending, sha, size);
     }
 
@@ -287,7 +287,7 @@ public sealed class BundleStage(RunContext context)
     private static AtomicFile.Pending WriteSidecarTemporary(string path, string sha256, string bundleId)
     {
         var line = System.Text.Encoding.ASCII.GetBytes($"{sha256}  {bundleId}{ArchiveSuffix}\n");
-        return AtomicFile.WriteTemporary(path, s => s.Write(line));
+        return AtomicFile.WriteTemporary(path, s => s.Write(line), bufferSize: 0);
     }
 
     /// <summary>

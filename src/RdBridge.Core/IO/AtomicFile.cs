@@ -19,7 +19,9 @@ public static class AtomicFile
     /// The first half of <see cref="Write"/>: the content goes to a temporary sibling, without waiting for the disk.
     /// Splitting lets a caller that writes many files keep computing while another thread waits for each fsync.
     /// </summary>
-    public static Pending WriteTemporary(string target, Action<Stream> write)
+    /// <param name="bufferSize">The file stream's buffer: 0 when <paramref name="write"/> buffers (or writes once) itself,
+    /// which spares a 64 KB array per file.</param>
+    public static Pending WriteTemporary(string target, Action<Stream> write, int bufferSize = 64 * 1024)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
         var temp = TempPathFor(target);
@@ -27,7 +29,7 @@ public static class AtomicFile
         {
             // 64 KB stays below the large-object heap (85,000 bytes), so the buffer of each of thousands of files is
             // reclaimed by the next young-generation collection instead of piling up until a full one.
-            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024);
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize);
             write(stream);
         }
         catch
@@ -100,7 +102,7 @@ public static class AtomicFile
     public static void WriteBytes(string target, ReadOnlySpan<byte> bytes)
     {
         var copy = bytes.ToArray();
-        Write(target, s => s.Write(copy));
+        Commit(WriteTemporary(target, s => s.Write(copy), bufferSize: 0));
     }
 
     public static void TryDelete(string path)

@@ -82,10 +82,16 @@ public static class FileDigest
     public static string Sha256OfText(string text) => Sha256OfBytes(System.Text.Encoding.UTF8.GetBytes(text));
 }
 
-/// <summary>A stream wrapper that hashes everything written through it, so a copy is verified in one pass.</summary>
-public sealed class HashingWriteStream(Stream inner) : Stream
+/// <summary>
+/// A stream wrapper that hashes everything written through it, so a copy is verified in one pass. With a
+/// <c>bufferSize</c> it also gathers small writes into a pooled block before passing them on, so the stream below
+/// needs no buffer of its own (a bundle run writes thousands of archives, each of which allocated one).
+/// </summary>
+public sealed class HashingWriteStream(Stream inner, int bufferSize = 0) : Stream
 {
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private byte[]? _buffer = bufferSize > 0 ? System.Buffers.ArrayPool<byte>.Shared.Rent(bufferSize) : null;
+    private int _buffered;
     public long BytesWritten { get; private set; }
     public string HexDigest() => Convert.ToHexStringLower(_sha.GetHashAndReset());
 
@@ -94,9 +100,28 @@ public sealed class HashingWriteStream(Stream inner) : Stream
     {
         _sha.AppendData(buffer);
         BytesWritten += buffer.Length;
-        inner.Write(buffer);
+        if (_buffer is null) { inner.Write(buffer); return; }
+        if (_buffered + buffer.Length > _buffer.Length) WriteBuffered();
+        if (buffer.Length >= _buffer.Length) inner.Write(buffer);
+        else
+        {
+            buffer.CopyTo(_buffer.AsSpan(_buffered));
+            _buffered += buffer.Length;
+        }
     }
-    public override void Flush() => inner.Flush();
+
+    private void WriteBuffered()
+    {
+        if (_buffered == 0) return;
+        inner.Write(_buffer.AsSpan(0, _buffered));
+        _buffered = 0;
+    }
+
+    public override void Flush()
+    {
+        WriteBuffered();
+        inner.Flush();
+    }
     public override bool CanRead => false;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
@@ -107,7 +132,19 @@ public sealed class HashingWriteStream(Stream inner) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _sha.Dispose();
+        if (disposing)
+        {
+            if (_buffer is { } b)
+            {
+                try { WriteBuffered(); }
+                finally
+                {
+                    _buffer = null;
+                    System.Buffers.ArrayPool<byte>.Shared.Return(b);
+                }
+            }
+            _sha.Dispose();
+        }
         base.Dispose(disposing);
     }
 }
