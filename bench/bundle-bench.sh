@@ -55,6 +55,7 @@ warm
 py_json=$(python3 "$seed" --root "$root" --path-map "F:/Dev/RD-Agent-main=$root" --path-map "/mnt/f/Dev/RD-Agent-main=$root" --files all --out baseline_bundles)
 py_s=$(echo "$py_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')
 py_in=$(echo "$py_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["input_bytes"])')
+py_out=$(echo "$py_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["output_bytes"])')
 
 python3 - "$root" > "$work/dirs.txt" <<'PY'
 import sqlite3, sys, os
@@ -73,21 +74,26 @@ warm
 read -r plain_s plain_in < <("$work/plain-bin/plain-loop" "$work/dirs.txt" "$work/plain" 2)
 # Bytes of regular files, as counted for the other two tools (`du -sb` also counted 4 KB per directory, ~9% more).
 tar_in=$(xargs -I{} find {} -type f -printf '%s\n' < "$work/dirs.txt" | awk '{s+=$1} END {print s}')
+# Compressed bytes, so the table shows that every tool did the same level of compression work.
+bytes_of() { find "$1" -type f -name '*.tar.gz' -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
+rd_out=$(bytes_of "$root/production_bundles"); tar_out=$(bytes_of "$work/tar"); plain_out=$(bytes_of "$work/plain")
 
 corpus "$work/small" "$small"
 read -r _ small_mb < <(peak_rss_mb "$work/small/rdbridge.json")
 
-python3 - "$loops" "$rd_s" "$rd_in" "$py_s" "$py_in" "$tar_s" "$tar_in" "$small" "$small_mb" "$rd_mb" "$plain_s" "$plain_in" <<'PY'
+python3 - "$loops" "$rd_s" "$rd_in" "$py_s" "$py_in" "$tar_s" "$tar_in" "$small" "$small_mb" "$rd_mb" "$plain_s" "$plain_in" \
+  "$rd_out" "$py_out" "$tar_out" "$plain_out" <<'PY'
 import sys
-loops, rd_s, rd_in, py_s, py_in, tar_s, tar_in, small, small_mb, rd_mb, plain_s, plain_in = sys.argv[1:]
+loops, rd_s, rd_in, py_s, py_in, tar_s, tar_in, small, small_mb, rd_mb, plain_s, plain_in, rd_out, py_out, tar_out, plain_out = sys.argv[1:]
+def out(o, i): return f"{float(o)/1e6:.0f} ({100*float(o)/float(i):.1f}%)"
 pl = float(plain_in) / float(plain_s) / 1e6
 rd = float(rd_in) / float(rd_s) / 1e6; py = float(py_in) / float(py_s) / 1e6; tg = float(tar_in) / float(tar_s) / 1e6
-print(f"| corpus | tool | seconds | input MB | MB/s | RdBridge ÷ tool |")
-print(f"|---|---|---:|---:|---:|---:|")
-print(f"| {loops} loops | RdBridge bundle | {float(rd_s):.2f} | {float(rd_in)/1e6:.0f} | {rd:.1f} | 1.00 |")
-print(f"| {loops} loops | seed_bundle.py --files all | {float(py_s):.2f} | {float(py_in)/1e6:.0f} | {py:.1f} | {rd/py:.2f}× |")
-print(f"| {loops} loops | tar \\| gzip -6 -n, xargs -P2 | {float(tar_s):.2f} | {float(tar_in)/1e6:.0f} | {tg:.1f} | {rd/tg:.2f}× |")
-print(f"| {loops} loops | plain TarWriter + GZipStream, 2 threads (reference, {pl/py:.2f}× the Python script) | {float(plain_s):.2f} | {float(plain_in)/1e6:.0f} | {pl:.1f} | {rd/pl:.2f}× |")
+print(f"| corpus | tool | seconds | input MB | output MB | MB/s | RdBridge ÷ tool |")
+print(f"|---|---|---:|---:|---:|---:|---:|")
+print(f"| {loops} loops | RdBridge bundle | {float(rd_s):.2f} | {float(rd_in)/1e6:.0f} | {out(rd_out, rd_in)} | {rd:.1f} | 1.00 |")
+print(f"| {loops} loops | seed_bundle.py --files all | {float(py_s):.2f} | {float(py_in)/1e6:.0f} | {out(py_out, py_in)} | {py:.1f} | {rd/py:.2f}× |")
+print(f"| {loops} loops | tar \\| gzip -6 -n, xargs -P2 | {float(tar_s):.2f} | {float(tar_in)/1e6:.0f} | {out(tar_out, tar_in)} | {tg:.1f} | {rd/tg:.2f}× |")
+print(f"| {loops} loops | plain TarWriter + GZipStream, 2 threads (reference, {pl/py:.2f}× the Python script) | {float(plain_s):.2f} | {float(plain_in)/1e6:.0f} | {out(plain_out, plain_in)} | {pl:.1f} | {rd/pl:.2f}× |")
 print()
 print(f"RdBridge peak RSS: {small_mb} MB at {small} loops, {rd_mb} MB at {loops} loops")
 PY
