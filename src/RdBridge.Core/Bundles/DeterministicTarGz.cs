@@ -76,14 +76,15 @@ public sealed class DeterministicTarGz : IDisposable
 
     private void WriteHeader(string name, long size)
     {
-        var ascii = Ascii.IsValid(name);
         var largeSize = size > 0x1FFFFFFFF;
-        // Long ASCII names use the ustar prefix field (155 bytes, split at a '/'), as GNU tar does: workspace paths
-        // such as workspaces/<id>/mlruns/<experiment>/<run>/artifacts/… are mostly 100–150 bytes, and a PAX record
-        // for each cost two more blocks and a string built per entry.
-        if (ascii && !largeSize && (name.Length <= 100 || UstarSplit(name) > 0))
+        var ustar = !largeSize && Ascii.IsValid(name);
+        // Long ASCII names use the ustar prefix field (155 bytes, split at a '/'), as GNU tar's ustar format does:
+        // workspace paths such as workspaces/<id>/mlruns/<experiment>/<run>/artifacts/… are mostly 100–150 bytes, and a
+        // PAX record for each cost two more blocks and a string built per entry.
+        var split = ustar && name.Length > 100 ? UstarSplit(name) : 0;
+        if (ustar && (name.Length <= 100 || split > 0))
         {
-            Write(Header(name, size, (byte)'0'));
+            Write(Header(name, size, (byte)'0', split));
             return;
         }
         var records = new StringBuilder();
@@ -123,12 +124,14 @@ public sealed class DeterministicTarGz : IDisposable
         return ascii.Length > 100 ? ascii[^100..] : ascii;
     }
 
-    /// <summary>A ustar header block; <paramref name="name"/> is ASCII and either fits 100 bytes or splits (<see cref="UstarSplit"/>).</summary>
-    private byte[] Header(string name, long size, byte type)
+    /// <summary>
+    /// A ustar header block for an ASCII <paramref name="name"/> that fits the name field, or that goes into the prefix
+    /// field up to the '/' at <paramref name="split"/> (from <see cref="UstarSplit"/>; 0 for no split).
+    /// </summary>
+    private byte[] Header(string name, long size, byte type, int split = 0)
     {
         var h = _header;
         Array.Clear(h);
-        var split = name.Length > 100 ? UstarSplit(name) : 0;
         if (split > 0)
         {
             Encoding.ASCII.GetBytes(name.AsSpan(split + 1), h.AsSpan(0, 100));
