@@ -11,6 +11,7 @@ using RdBridge.Configuration;
 using RdBridge.IO;
 using RdBridge.Pipeline;
 using RdBridge.Registry;
+using RdBridge.Runs;
 using RdBridge.Sample;
 using RdBridge.Show;
 using RdBridge.Store;
@@ -21,7 +22,7 @@ namespace RdBridge.Cli;
 /// <summary>The <c>rdbridge</c> command line: one verb per pipeline stage, plus init, sync, show, sample and demo.</summary>
 public static class Program
 {
-    public const int Ok = 0, ItemFailures = 1, UsageError = 2;
+    public const int Ok = ExitCodes.Ok, ItemFailures = ExitCodes.ItemFailures, UsageError = ExitCodes.UsageError;
 
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "Path of rdbridge.json (default: ./rdbridge.json)", Recursive = true };
     private static readonly Option<string[]> SetOption = new("--set") { Description = "Override a setting, e.g. --set aistock:database=/tmp/a.db (repeatable)", Recursive = true, AllowMultipleArgumentsPerToken = false };
@@ -77,7 +78,12 @@ public static class Program
     private static int Guarded(Io io, Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is ConfigurationException or RegistryException or StoreException or ArgumentException or KeyNotFoundException)
+        catch (RdBridgeException e)
+        {
+            io.Err.WriteLine($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException)
         {
             io.Err.WriteLine($"error: {e.Message}");
             return e is KeyNotFoundException ? ItemFailures : UsageError;
@@ -229,29 +235,10 @@ public static class Program
         var cmd = new Command("bundle", "Pack each loop with results into production_bundles/bundle_<task_run_id>_<loop_id>.tar.gz (步骤 2)") { tr, loop };
         var ids = new Argument<string[]>("ids") { Description = "Bundle ids to verify (default: all)", Arity = ArgumentArity.ZeroOrMore };
         var verify = new Command("verify", "Re-hash bundles against their .sha256 and manifests") { ids };
-        verify.SetAction(p => Guarded(io, () => Print(io, VerifyBundles(Settings(p), p.GetValue(ids) ?? []))));
+        verify.SetAction(p => Guarded(io, () => Print(io, BundleVerify.Run(Settings(p).Bundles, p.GetValue(ids) ?? []))));
         cmd.Subcommands.Add(verify);
         cmd.SetAction(p => Guarded(io, () => Print(io, new BundleStage(Context(p, io)).Run(new LoopSelection { TaskRunId = p.GetValue(tr), LoopId = p.GetValue(loop) }))));
         return cmd;
-    }
-
-    private static StageReport VerifyBundles(RdBridgeSettings settings, string[] ids)
-    {
-        var report = new StageReport("bundle verify");
-        var all = ids.Length > 0 ? ids : Directory.Exists(settings.BundleDirectory)
-            ? Directory.EnumerateFiles(settings.BundleDirectory, "*" + BundleStage.ArchiveSuffix).Select(f => Path.GetFileName(f)[..^BundleStage.ArchiveSuffix.Length]).Order(StringComparer.Ordinal).ToArray() : [];
-        foreach (var id in all)
-        {
-            var archive = Path.Combine(settings.BundleDirectory, id + BundleStage.ArchiveSuffix);
-            if (!BundleNames.IsSafeId(id) || !File.Exists(archive)) { report.Problem(id, archive, "no such bundle"); continue; }
-            var expected = BundleStage.ReadSidecar(Path.Combine(settings.BundleDirectory, id + BundleStage.DigestSuffix));
-            if (FileDigest.Sha256OfFile(archive) != expected) { report.Problem(id, archive, "archive does not match its .sha256"); continue; }
-            var scratch = Path.Combine(Path.GetTempPath(), $"rdbridge-bundle-verify-{Guid.NewGuid():N}");
-            try { SafeExtractor.Extract(archive, scratch); report.Add("verified"); }
-            catch (UnsafeBundleException e) { report.Problem(id, archive, e.Message); }
-            finally { if (Directory.Exists(scratch)) Directory.Delete(scratch, true); }
-        }
-        return report;
     }
 
     private static Command ExportCommand(Io io)

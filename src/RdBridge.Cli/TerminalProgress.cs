@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using RdBridge.Pipeline;
+using RdBridge.Runs;
 
 namespace RdBridge.Cli;
 

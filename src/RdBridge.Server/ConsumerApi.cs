@@ -7,7 +7,9 @@ using Microsoft.Net.Http.Headers;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
+using RdBridge.Layout;
 using RdBridge.Pipeline;
+using RdBridge.Runs;
 using RdBridge.Show;
 using RdBridge.Store;
 
@@ -121,17 +123,17 @@ internal static class ConsumerApi
 
         cache.MapGet("/{id}", (string id, RdBridgeSettings s) =>
         {
-            if (!BundleNames.IsSafeId(id)) return PublisherApi.BadId(id);
-            var archive = Path.Combine(s.AssetCacheDirectory, id + BundleStage.ArchiveSuffix);
-            var sha = BundleStage.ReadSidecar(Path.Combine(s.AssetCacheDirectory, id + BundleStage.DigestSuffix));
+            if (!BundleId.IsSafe(id)) return PublisherApi.BadId(id);
+            var archive = s.AssetCache.Archive(id);
+            var sha = s.AssetCache.Archives.ReadDigest(id);
             if (!File.Exists(archive) || sha is null) return RdBridgeServer.Problem(404, "not in the asset cache", $"bundle '{id}' is not in the asset cache; sync first");
-            return new FileDownload(archive, "application/gzip", id + BundleStage.ArchiveSuffix, sha);
+            return new FileDownload(archive, "application/gzip", BundleFolder.ArchiveFileName(id), sha);
         }).WithName("cachedBundle");
 
         cache.MapGet("/{id}/files", (string id, RdBridgeSettings s) =>
         {
-            if (!BundleNames.IsSafeId(id)) return PublisherApi.BadId(id);
-            var manifest = Path.Combine(s.AssetCacheDirectory, id, BundleManifest.FileName);
+            if (!BundleId.IsSafe(id)) return PublisherApi.BadId(id);
+            var manifest = s.AssetCache.ExtractedManifest(id);
             return File.Exists(manifest)
                 ? Results.File(manifest, "application/json; charset=utf-8")
                 : RdBridgeServer.Problem(404, "not extracted", $"bundle '{id}' is not extracted in the asset cache; sync first");
@@ -139,9 +141,9 @@ internal static class ConsumerApi
 
         cache.MapGet("/{id}/files/{**path}", (string id, string path, RdBridgeSettings s) =>
         {
-            if (!BundleNames.IsSafeId(id)) return PublisherApi.BadId(id);
-            var folder = Path.Combine(s.AssetCacheDirectory, id);
-            var manifest = Path.Combine(folder, BundleManifest.FileName);
+            if (!BundleId.IsSafe(id)) return PublisherApi.BadId(id);
+            var folder = s.AssetCache.Extracted(id);
+            var manifest = s.AssetCache.ExtractedManifest(id);
             if (!File.Exists(manifest)) return RdBridgeServer.Problem(404, "not extracted", $"bundle '{id}' is not extracted in the asset cache; sync first");
             // Only a file the manifest lists is served: no path from the request ever reaches the disk unchecked.
             var listed = BundleManifest.ReadSummary(File.ReadAllBytes(manifest)).Files.FirstOrDefault(f => f.Path == path);
@@ -230,7 +232,7 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
         {
             return new(SyncStart.Busy, null, e.Message);
         }
-        catch (Exception e) when (e is ConfigurationException or StoreException or IOException or Registry.RegistryException or System.Data.Common.DbException)
+        catch (Exception e) when (e is RdBridgeException or IOException or System.Data.Common.DbException)
         {
             return new(SyncStart.Failed, null, e.Message);
         }

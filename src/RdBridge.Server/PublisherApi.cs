@@ -10,7 +10,9 @@ using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.Feed;
 using RdBridge.IO;
+using RdBridge.Layout;
 using RdBridge.Pipeline;
+using RdBridge.Runs;
 
 namespace RdBridge.Server;
 
@@ -53,17 +55,17 @@ internal static class PublisherApi
 
         api.MapGet("/bundles/{id}", (string id, RdBridgeSettings s) =>
         {
-            if (!BundleNames.IsSafeId(id)) return BadId(id);
-            var archive = Path.Combine(s.BundleDirectory, id + BundleStage.ArchiveSuffix);
+            if (!BundleId.IsSafe(id)) return BadId(id);
+            var archive = s.Bundles.Archive(id);
             if (!File.Exists(archive)) return RdBridgeServer.Problem(404, "no such bundle", $"the publisher has no bundle '{id}'");
-            var sha = BundleStage.ReadSidecar(Path.Combine(s.BundleDirectory, id + BundleStage.DigestSuffix)) ?? FileDigest.Sha256OfFile(archive);
-            return new FileDownload(archive, "application/gzip", id + BundleStage.ArchiveSuffix, sha);
+            var sha = s.Bundles.ReadDigest(id) ?? FileDigest.Sha256OfFile(archive);
+            return new FileDownload(archive, "application/gzip", BundleFolder.ArchiveFileName(id), sha);
         }).WithName("publishedBundle");
 
         api.MapGet("/bundles/{id}/files", (string id, RdBridgeSettings s) =>
         {
-            if (!BundleNames.IsSafeId(id)) return BadId(id);
-            var archive = Path.Combine(s.BundleDirectory, id + BundleStage.ArchiveSuffix);
+            if (!BundleId.IsSafe(id)) return BadId(id);
+            var archive = s.Bundles.Archive(id);
             if (!File.Exists(archive)) return RdBridgeServer.Problem(404, "no such bundle", $"the publisher has no bundle '{id}'");
             var manifest = SafeExtractor.ReadManifest(archive);
             return manifest is null
@@ -126,7 +128,7 @@ internal sealed class PublishRefresher(RdBridgeSettings settings, PublishGate ga
                 foreach (var p in stages.SelectMany(s => s.Problems)) log.LogWarning("publish: {Problem}", p.ToString());
             }
             catch (OperationCanceledException) { return; }
-            catch (Exception e) when (e is IOException or ConfigurationException or Registry.RegistryException)
+            catch (Exception e) when (e is IOException or RdBridgeException)
             {
                 log.LogError("publish failed: {Message}", e.Message);
             }

@@ -6,7 +6,7 @@ using RdBridge.IO;
 namespace RdBridge.Assets;
 
 /// <summary>A bundle that must not be used: corrupt, tampered with, or holding entries that could escape its folder.</summary>
-public sealed class UnsafeBundleException(string message) : Exception(message);
+public sealed class UnsafeBundleException(string message) : RdBridgeException(message, ExitCodes.ItemFailures);
 
 /// <summary>
 /// Extracts a bundle into a fresh folder, refusing anything that could write outside it (<c>..</c>, absolute paths,

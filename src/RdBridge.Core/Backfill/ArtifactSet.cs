@@ -31,7 +31,7 @@ public static class ArtifactSet
                 var full = Path.Combine(wsDir, p);
                 var info = new FileInfo(full);
                 return new ArtifactFile(Id("file", artifactId, wsId, p), wsId, p, FileDigest.Sha256OfFile(full), info.Length,
-                    info.LastWriteTimeUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), kind);
+                    UtcText.FormatSeconds(info.LastWriteTimeUtc), kind);
             }).ToList();
             list.Add(new Artifact(artifactId, wsId, type, name, primary, paths[0], files));
         }

@@ -1,6 +1,6 @@
 using RdBridge.IO;
-using RdBridge.Pipeline;
 using RdBridge.Registry;
+using RdBridge.Runs;
 using RdBridge.Workspaces;
 
 namespace RdBridge.Backfill;
@@ -16,6 +16,22 @@ public sealed record BackfillOptions(BackfillMode Mode, LoopSelection Selection,
 /// </summary>
 public sealed class BackfillStage(RunContext context)
 {
+    private static readonly Counter Loops = Counter.Tally("loops");
+    private static readonly Counter FilesWritten = Counter.Change("files written");
+    private static readonly Counter AlreadyMaterialized = Counter.Tally("already materialized");
+    private static readonly Counter SkippedNoWorkspace = Counter.Tally("skipped (no workspace)");
+    private static readonly Counter WithResults = Counter.Tally("with results");
+    private static readonly Counter FilesKept = Counter.Tally("files kept (no --overwrite-json)");
+    private static readonly Counter FilesUnchanged = Counter.Tally("files unchanged");
+    private static readonly Counter FilesToWrite = Counter.Tally("files to write");
+    private static readonly Counter LoopsToMark = Counter.Tally("loops to mark has_result");
+    private static readonly Counter ArtifactRowsUnchanged = Counter.Tally("artifact rows unchanged");
+    private static readonly Counter LoopsMarked = Counter.Change("loops marked has_result");
+    private static readonly Counter ArtifactRowsWritten = Counter.Change("artifact rows written");
+    private static readonly Counter LoopsComplete = Counter.Tally("loops complete");
+    private static readonly Counter LoopsMissingMetadata = Counter.Tally("loops missing metadata");
+    private static readonly Counter LoopsWithStaleArtifactRows = Counter.Tally("loops with stale artifact rows");
+
     public StageReport Run(BackfillOptions options)
     {
         var report = new StageReport("backfill");
@@ -27,19 +43,19 @@ public sealed class BackfillStage(RunContext context)
         foreach (var loop in registry.ReadLoops(options.Selection))
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            report.Add("loops");
-            context.Tick("backfill", report.Get("loops"), total, $"{report.Get("files written")} files written");
+            report.Add(Loops);
+            context.Tick("backfill", report.Get(Loops), total, $"{report.Get(FilesWritten)} files written");
             if (options.Mode == BackfillMode.MaterializePending
                 && loop.MaterializationStatus is not (null or "" or "pending" or "failed"))
             {
-                report.Add("already materialized");
+                report.Add(AlreadyMaterialized);
                 continue;
             }
             var lw = LoopWorkspaces.Resolve(registry, context.Settings.PathMap, loop);
             foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
             if (!lw.IsUsable)
             {
-                report.Add("skipped (no workspace)");
+                report.Add(SkippedNoWorkspace);
                 if (options.Mode == BackfillMode.MaterializePending && writable)
                     SetMaterialization(registry, loop, "failed", lw.Problems.FirstOrDefault() ?? "no usable workspace");
                 continue;
@@ -75,7 +91,7 @@ public sealed class BackfillStage(RunContext context)
         foreach (var p in meta.Problems) report.Problem(loop.Key, dir, p);
 
         var resultOnDisk = File.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes));
-        if (resultOnDisk) report.Add("with results");
+        if (resultOnDisk) report.Add(WithResults);
         if (loop.HasResult && !resultOnDisk)
             report.Problem(loop.Key, dir, $"the registry says loop {loop.Key} has results but {WorkspaceFiles.QlibRes} is missing from workspace {lw.Primary.Row.WorkspaceId}; it is bundled with what is there");
 
@@ -86,22 +102,22 @@ public sealed class BackfillStage(RunContext context)
             var exists = File.Exists(path);
             if (exists && !options.OverwriteJson)
             {
-                report.Add("files kept (no --overwrite-json)");
+                report.Add(FilesKept);
                 continue;
             }
             if (exists && FileContent.Holds(path, bytes))
             {
-                report.Add("files unchanged");
+                report.Add(FilesUnchanged);
                 continue;
             }
-            if (options.DryRun) { report.Add("files to write"); continue; }
+            if (options.DryRun) { report.Add(FilesToWrite); continue; }
             AtomicFile.Write(path, s => s.Write(bytes));
-            report.Add("files written");
+            report.Add(FilesWritten);
         }
 
         if (options.DryRun)
         {
-            if (resultOnDisk && !loop.HasResult) report.Add("loops to mark has_result");
+            if (resultOnDisk && !loop.HasResult) report.Add(LoopsToMark);
             return;
         }
 
@@ -112,7 +128,7 @@ public sealed class BackfillStage(RunContext context)
         var needsWrite = (resultOnDisk && !loop.HasResult) || ArtifactSet.NeedsWrite(registry, artifacts);
         if (!needsWrite)
         {
-            report.Add("artifact rows unchanged", artifacts.Sum(a => a.Files.Count));
+            report.Add(ArtifactRowsUnchanged, artifacts.Sum(a => a.Files.Count));
             return;
         }
         context.BeforeChange();
@@ -127,9 +143,9 @@ public sealed class BackfillStage(RunContext context)
             changed = ArtifactSet.Upsert(registry, tx, loop, artifacts);
             return 0;
         });
-        if (marked) report.Add("loops marked has_result");
-        report.Add("artifact rows written", changed);
-        report.Add("artifact rows unchanged", artifacts.Sum(a => a.Files.Count + 1) - changed);
+        if (marked) report.Add(LoopsMarked);
+        report.Add(ArtifactRowsWritten, changed);
+        report.Add(ArtifactRowsUnchanged, artifacts.Sum(a => a.Files.Count + 1) - changed);
     }
 
     private static void Check(RegistryDatabase registry, LoopWorkspaces lw, StageReport report)
@@ -138,14 +154,14 @@ public sealed class BackfillStage(RunContext context)
         var missing = WorkspaceFiles.MetaFiles
             .Where(f => f != WorkspaceFiles.FactorPerf || File.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes)))
             .Where(f => !File.Exists(Path.Combine(dir, f))).ToList();
-        if (missing.Count == 0) report.Add("loops complete");
+        if (missing.Count == 0) report.Add(LoopsComplete);
         else
         {
-            report.Add("loops missing metadata");
+            report.Add(LoopsMissingMetadata);
             report.Note($"{lw.Loop.Key}: missing {string.Join(", ", missing)} in {dir}");
         }
         var artifacts = ArtifactSet.Collect(lw);
-        if (ArtifactSet.NeedsWrite(registry, artifacts)) report.Add("loops with stale artifact rows");
+        if (ArtifactSet.NeedsWrite(registry, artifacts)) report.Add(LoopsWithStaleArtifactRows);
     }
 
     private void SetMaterialization(RegistryDatabase registry, LoopRow loop, string status, string? error)

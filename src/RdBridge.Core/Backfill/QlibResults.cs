@@ -1,4 +1,5 @@
 using System.Globalization;
+using RdBridge.Metadata;
 
 namespace RdBridge.Backfill;
 
@@ -8,22 +9,11 @@ namespace RdBridge.Backfill;
 /// </summary>
 public sealed record QlibMetrics(IReadOnlyDictionary<string, double?> Raw, IReadOnlyList<string> Problems)
 {
-    public static readonly IReadOnlyList<(string Canonical, string QlibName)> CanonicalNames =
-    [
-        ("ic", "IC"), ("icir", "ICIR"), ("rank_ic", "Rank IC"), ("rank_icir", "Rank ICIR"),
-        ("annualized_return", "1day.excess_return_with_cost.annualized_return"),
-        ("information_ratio", "1day.excess_return_with_cost.information_ratio"),
-        ("max_drawdown", "1day.excess_return_with_cost.max_drawdown"),
-        ("annualized_return_without_cost", "1day.excess_return_without_cost.annualized_return"),
-        ("information_ratio_without_cost", "1day.excess_return_without_cost.information_ratio"),
-        ("max_drawdown_without_cost", "1day.excess_return_without_cost.max_drawdown"),
-    ];
-
     public double? this[string canonical]
     {
         get
         {
-            foreach (var (c, q) in CanonicalNames)
+            foreach (var (c, q) in MetricNames.Canonical)
                 if (c == canonical) return Raw.TryGetValue(q, out var v) ? v : null;
             return Raw.TryGetValue(canonical, out var raw) ? raw : null;
         }
@@ -32,7 +22,7 @@ public sealed record QlibMetrics(IReadOnlyDictionary<string, double?> Raw, IRead
     /// <summary>The canonical metrics that are present, in a fixed order.</summary>
     public IEnumerable<KeyValuePair<string, double?>> Canonical()
     {
-        foreach (var (c, q) in CanonicalNames)
+        foreach (var (c, q) in MetricNames.Canonical)
             if (Raw.TryGetValue(q, out var v)) yield return new(c, v);
     }
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using RdBridge.Configuration;
 using RdBridge.IO;
-using RdBridge.Pipeline;
+using RdBridge.Runs;
 
 namespace RdBridge.Backup;
 
@@ -12,13 +12,16 @@ namespace RdBridge.Backup;
 /// </summary>
 public sealed class BackupStage(RdBridgeSettings settings)
 {
+    private static readonly Counter Unchanged = Counter.Tally("unchanged since latest backup");
+    private static readonly Counter Written = Counter.Change("backups written");
+
     private const string StateFile = "backup_state.json";
 
     public StageReport Run()
     {
         var report = new StageReport("backup");
         Directory.CreateDirectory(settings.BackupDirectory);
-        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture);
+        var stamp = UtcText.FileStamp(DateTimeOffset.UtcNow);
         var temp = Path.Combine(settings.BackupDirectory, $".{stamp}.partial");
         var final = Path.Combine(settings.BackupDirectory, stamp);
         try
@@ -45,13 +48,13 @@ public sealed class BackupStage(RdBridgeSettings settings)
                 && JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(latest, StateFile))) is { } previous
                 && previous.Count == state.Count && previous.All(kv => state.GetValueOrDefault(kv.Key) == kv.Value))
             {
-                report.Add("unchanged since latest backup");
+                report.Add(Unchanged);
                 report.Note($"nothing changed since {latest}; no new backup kept");
                 return report;
             }
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state));
             Directory.Move(temp, final);
-            report.Add("backups written");
+            report.Add(Written);
             report.Note($"backup at {final}");
             return report;
         }

@@ -26,7 +26,7 @@ public sealed record BundleManifest(
     string? ConfigRelpath, string? ModelWeightRelpath, IReadOnlyList<string> FactorCodeRelpaths, string? MetricsRelpath)
 {
     public const int SchemaVersion = 1;
-    public const string FileName = "manifest.json";
+    public const string FileName = Layout.BundleFolder.ManifestName;
 
     public byte[] ToBytes()
     {

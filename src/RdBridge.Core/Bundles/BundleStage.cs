@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using RdBridge.Backfill;
 using RdBridge.IO;
-using RdBridge.Pipeline;
+using RdBridge.Layout;
 using RdBridge.Registry;
+using RdBridge.Runs;
 using RdBridge.Workspaces;
 
 namespace RdBridge.Bundles;
@@ -15,8 +16,13 @@ namespace RdBridge.Bundles;
 /// </summary>
 public sealed class BundleStage(RunContext context)
 {
-    public const string ArchiveSuffix = ".tar.gz";
-    public const string DigestSuffix = ".tar.gz.sha256";
+    private static readonly Counter LoopsSeen = Counter.Tally("loops");
+    private static readonly Counter Built = Counter.Change("built");
+    private static readonly Counter Rebuilt = Counter.Change("rebuilt");
+    private static readonly Counter WithoutResults = Counter.Tally("without results");
+    private static readonly Counter WorkspaceMissing = Counter.Tally("not bundled (workspace missing)");
+    private static readonly Counter Unchanged = Counter.Tally("unchanged");
+    private static readonly Counter RegistryRowsWritten = Counter.Change("registry rows written");
 
     /// <summary>Loops waiting for the committing thread; bounds the temporary bundles not yet renamed.</summary>
     private const int CommitQueue = 16;
@@ -38,13 +44,13 @@ public sealed class BundleStage(RunContext context)
             var total = reader.ReadLoops(selection).LongCount();
             foreach (var loop in reader.ReadLoops(selection))
             {
-                report.Add("loops");
-                context.Tick("bundle", ++seen, total, $"{report.Get("built") + report.Get("rebuilt")} bundles written");
-                if (!loop.HasResult) { report.Add("without results"); continue; }
+                report.Add(LoopsSeen);
+                context.Tick("bundle", ++seen, total, $"{report.Get(Built) + report.Get(Rebuilt)} bundles written");
+                if (!loop.HasResult) { report.Add(WithoutResults); continue; }
                 var lw = LoopWorkspaces.Resolve(reader, settings.PathMap, loop);
                 foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
-                if (!lw.IsUsable) { report.Add("not bundled (workspace missing)"); continue; }
-                if (!BundleNames.IsSafeId(loop.BundleId))
+                if (!lw.IsUsable) { report.Add(WorkspaceMissing); continue; }
+                if (!BundleId.IsSafe(loop.BundleId))
                 {
                     report.Problem(loop.Key, null, $"bundle id '{loop.BundleId}' holds characters that cannot be a file name; rename the task run in the registry");
                     continue;
@@ -120,7 +126,7 @@ public sealed class BundleStage(RunContext context)
     }
 
     /// <summary>A loop whose bundle is written (or already up to date), waiting to be committed and recorded.</summary>
-    private sealed record PackedLoop(LoopRow Loop, BundleRow? Existing, AtomicFile.Pending? Archive, string Sidecar, string RelativePath,
+    private sealed record PackedLoop(LoopRow Loop, BundleRow? Existing, AtomicFile.Pending? Archive, string RelativePath,
         string Digest, string ArchiveSha, long Size, int FileCount, IReadOnlyList<FactorRow> Factors);
 
     private PackedLoop Pack(LoopWorkspaces lw, BundleRow? existing, BundleSpool spool, StageReport report)
@@ -131,23 +137,22 @@ public sealed class BundleStage(RunContext context)
         var manifest = BundlePlan.Build(lw, spool);
         var manifestBytes = manifest.ToBytes();
         var digest = FileDigest.Sha256OfBytes(manifestBytes);
-        var archive = Path.Combine(settings.BundleDirectory, loop.BundleId + ArchiveSuffix);
-        var sidecar = Path.Combine(settings.BundleDirectory, loop.BundleId + DigestSuffix);
+        var archive = settings.Bundles.Archive(loop.BundleId);
         var relativePath = Path.GetRelativePath(settings.RdAgentRoot, archive).Replace('\\', '/');
         if (relativePath.StartsWith("..", StringComparison.Ordinal)) relativePath = archive;
         var factors = ReadFactorRows(lw);
 
         var upToDate = existing is { ContentDigest: not null } && existing.ContentDigest == digest
             && File.Exists(archive) && new FileInfo(archive).Length == existing.SizeBytes
-            && ReadSidecar(sidecar) == existing.ArchiveSha256;
+            && settings.Bundles.ReadDigest(loop.BundleId) == existing.ArchiveSha256;
         if (upToDate)
         {
-            report.Add("unchanged");
-            return new PackedLoop(loop, existing, null, sidecar, relativePath, digest, existing!.ArchiveSha256!, existing.SizeBytes!.Value, manifest.Files.Count, factors);
+            report.Add(Unchanged);
+            return new PackedLoop(loop, existing, null, relativePath, digest, existing!.ArchiveSha256!, existing.SizeBytes!.Value, manifest.Files.Count, factors);
         }
         context.BeforeChange();
         var (pending, sha, size) = WriteArchive(archive, manifest, manifestBytes, spool);
-        return new PackedLoop(loop, existing, pending, sidecar, relativePath, digest, sha, size, manifest.Files.Count, factors);
+        return new PackedLoop(loop, existing, pending, relativePath, digest, sha, size, manifest.Files.Count, factors);
     }
 
     /// <summary>The committing thread: returns the unexpected error that made it stop the run, if any.</summary>
@@ -185,7 +190,7 @@ public sealed class BundleStage(RunContext context)
         foreach (var p in batch)
         {
             if (p.Archive is not { } archive) { ready.Add(p); continue; }
-            try { written.Add((p, archive, WriteSidecarTemporary(p.Sidecar, p.ArchiveSha, p.Loop.BundleId))); }
+            try { written.Add((p, archive, context.Settings.Bundles.WriteDigestTemporary(p.Loop.BundleId, p.ArchiveSha))); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 AtomicFile.TryDelete(archive.Temp);
@@ -209,7 +214,7 @@ public sealed class BundleStage(RunContext context)
             {
                 AtomicFile.MoveIntoPlace(archive);
                 AtomicFile.MoveIntoPlace(sidecar);
-                report.Add(p.Existing is null ? "built" : "rebuilt");
+                report.Add(p.Existing is null ? Built : Rebuilt);
                 ready.Add(p);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -237,7 +242,7 @@ public sealed class BundleStage(RunContext context)
                 foreach (var p in toRecord) RecordBundle(writer, tx, p);
                 return 0;
             });
-            report.Add("registry rows written", toRecord.Count);
+            report.Add(RegistryRowsWritten, toRecord.Count);
         }
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
@@ -278,29 +283,6 @@ public sealed class BundleStage(RunContext context)
             size = hashing.BytesWritten;
         }, bufferSize: 0);
         return (pending, sha, size);
-    }
-
-    /// <summary>The <c>.sha256</c> beside a bundle, in <c>sha256sum</c> format so <c>sha256sum -c</c> checks it.</summary>
-    public static void WriteSidecar(string path, string sha256, string bundleId) =>
-        AtomicFile.Commit(WriteSidecarTemporary(path, sha256, bundleId));
-
-    private static AtomicFile.Pending WriteSidecarTemporary(string path, string sha256, string bundleId)
-    {
-        var line = System.Text.Encoding.ASCII.GetBytes($"{sha256}  {bundleId}{ArchiveSuffix}\n");
-        return AtomicFile.WriteTemporary(path, s => s.Write(line), bufferSize: 0);
-    }
-
-    /// <summary>
-    /// The digest a sidecar holds, or null when it is missing or does not hold one (empty, truncated, edited), so the
-    /// bundle stage rebuilds that bundle and readers hash the archive instead.
-    /// </summary>
-    public static string? ReadSidecar(string path)
-    {
-        if (!File.Exists(path)) return null;
-        var text = File.ReadAllText(path).Trim();
-        var space = text.IndexOf(' ');
-        var digest = space > 0 ? text[..space] : text;
-        return digest.Length == 64 && digest.All(char.IsAsciiHexDigitLower) ? digest : null;
     }
 
     private sealed record FactorRow(string Name, string? Expression, string WorkspaceId, string? Performance);

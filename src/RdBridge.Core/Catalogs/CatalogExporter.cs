@@ -2,8 +2,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RdBridge.IO;
-using RdBridge.Pipeline;
+using RdBridge.Metadata;
 using RdBridge.Registry;
+using RdBridge.Runs;
 using RdBridge.Workspaces;
 
 namespace RdBridge.Catalogs;
@@ -15,6 +16,13 @@ namespace RdBridge.Catalogs;
 /// </summary>
 public sealed class CatalogExporter(RunContext context)
 {
+    private static readonly Counter Factors = Counter.Tally("factors");
+    private static readonly Counter FilesWritten = Counter.Change("catalog files written");
+    private static readonly Counter FilesUnchanged = Counter.Tally("catalog files unchanged");
+    private static readonly Counter Strategies = Counter.Tally("strategies");
+    private static readonly Counter Models = Counter.Tally("models");
+    private static readonly Counter Loops = Counter.Tally("loops");
+
     public StageReport Run()
     {
         var report = new StageReport("export");
@@ -44,13 +52,13 @@ public sealed class CatalogExporter(RunContext context)
             foreach (var record in factors.Factors())
             {
                 record.WriteTo(w);
-                report.Add("factors");
+                report.Add(Factors);
             }
         }));
 
         library.Finish(context, report);
-        report.Add("catalog files written", changed.Count);
-        report.Add("catalog files unchanged", CatalogFile.All.Length - changed.Count);
+        report.Add(FilesWritten, changed.Count);
+        report.Add(FilesUnchanged, CatalogFile.All.Length - changed.Count);
         return report;
     }
 
@@ -142,7 +150,7 @@ public sealed class CatalogExporter(RunContext context)
             s["metrics"] = metrics.DeepClone();
             s.WriteTo(strategyWriter);
             library.Add(strategyId, s["portfolio_config"]);
-            report.Add("strategies");
+            report.Add(Strategies);
         }
 
         // Model: only loops that researched a model (a factor loop's fixed LightGBM is not a research output).
@@ -155,7 +163,7 @@ public sealed class CatalogExporter(RunContext context)
                 m[key] = modelMeta[key]?.DeepClone();
             m["metrics"] = metrics.DeepClone();
             m.WriteTo(models);
-            report.Add("models");
+            report.Add(Models);
         }
 
         // Loop.
@@ -193,7 +201,7 @@ public sealed class CatalogExporter(RunContext context)
             ["model_files"] = weights,
         };
         l.WriteTo(loops);
-        report.Add("loops");
+        report.Add(Loops);
     }
 
     internal static string PythonLiteral(JsonNode? node, int indent)

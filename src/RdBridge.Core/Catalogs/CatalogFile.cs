@@ -33,7 +33,7 @@ public static partial class CatalogFile
     public static readonly CatalogKind[] All = [CatalogKind.Factor, CatalogKind.Model, CatalogKind.Strategy, CatalogKind.Loop];
 
     /// <summary>Fixed width, so a catalog can be written once with the previous timestamp and patched in place.</summary>
-    public static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    public static string Timestamp(DateTimeOffset t) => UtcText.FormatMicroseconds(t);
 
     /// <summary>
     /// Streams a catalog to <paramref name="target"/>. When the records are the same as the file already there, the file is

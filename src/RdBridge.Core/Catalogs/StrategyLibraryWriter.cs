@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using RdBridge.IO;
-using RdBridge.Pipeline;
+using RdBridge.Metadata;
+using RdBridge.Runs;
 
 namespace RdBridge.Catalogs;
 
@@ -11,6 +12,9 @@ namespace RdBridge.Catalogs;
 /// </summary>
 public sealed class StrategyLibraryWriter : IDisposable
 {
+    private static readonly Counter Unchanged = Counter.Tally("strategy library unchanged");
+    private static readonly Counter Written = Counter.Change("strategy library written");
+
     private readonly string _target;
     private readonly string _temp;
     private readonly StreamWriter _writer;
@@ -50,13 +54,13 @@ public sealed class StrategyLibraryWriter : IDisposable
         var same = FileContent.Same(_temp, _target);
         if (same && File.Exists(init))
         {
-            report.Add("strategy library unchanged");
+            report.Add(Unchanged);
             return;
         }
         context.BeforeChange();
         if (!File.Exists(init)) AtomicFile.WriteBytes(init, "\"\"\"RD-Agent strategies exported by RdBridge.\"\"\"\n"u8);
         if (!same) File.Move(_temp, _target, overwrite: true);
-        report.Add("strategy library written");
+        report.Add(Written);
     }
 
     public void Dispose()

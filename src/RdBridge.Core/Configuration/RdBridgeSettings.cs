@@ -1,3 +1,5 @@
+using RdBridge.Layout;
+
 namespace RdBridge.Configuration;
 
 /// <summary>Every location RdBridge works with, resolved to absolute paths once, at start-up.</summary>
@@ -30,6 +32,12 @@ public sealed record RdBridgeSettings
     /// <summary>False for a consumer-only configuration (no <c>rdagent.root</c>, only <c>sources</c>).</summary>
     public bool HasRdAgent { get; init; } = true;
 
+    /// <summary>The RD-Agent side's bundle folder (<c>production_bundles/</c>).</summary>
+    public BundleFolder Bundles => new(BundleDirectory);
+
+    /// <summary>The AIstock side's asset cache (<c>rdagent_assets/bundles/</c>).</summary>
+    public AssetCache AssetCache => new(AssetCacheDirectory);
+
     public string StrategiesLibFile => Path.Combine(StrategiesLibRoot, "rd_strategies_lib", "generated.py");
     public bool AistockDatabaseIsPostgres => SettingsLoader.LooksLikeConnectionString(AistockDatabase);
 }
@@ -38,4 +46,4 @@ public sealed record RdBridgeSettings
 public sealed record SourceSettings(string Name, Uri Url, string? Token);
 
 /// <summary>A configuration problem: the message says what to change. Exit code 2.</summary>
-public sealed class ConfigurationException(string message) : Exception(message);
+public sealed class ConfigurationException(string message) : RdBridgeException(message, ExitCodes.UsageError);

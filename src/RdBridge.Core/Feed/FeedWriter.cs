@@ -85,7 +85,7 @@ public sealed class FeedWriter(RdBridgeSettings settings)
         while (r.Read())
         {
             var b = new FeedBundle(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.IsDBNull(4) ? 0 : r.GetInt64(4), r.GetString(5));
-            if (Bundles.BundleNames.IsSafeId(b.AssetBundleId)) list.Add(b);
+            if (Layout.BundleId.IsSafe(b.AssetBundleId)) list.Add(b);
         }
         return list;
     }

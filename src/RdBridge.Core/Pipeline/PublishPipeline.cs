@@ -3,6 +3,7 @@ using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Registry;
+using RdBridge.Runs;
 
 namespace RdBridge.Pipeline;
 

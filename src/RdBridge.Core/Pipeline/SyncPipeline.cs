@@ -5,7 +5,9 @@ using RdBridge.Backfill;
 using RdBridge.Backup;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
+using RdBridge.IO;
 using RdBridge.Registry;
+using RdBridge.Runs;
 using RdBridge.Store;
 using RdBridge.Verify;
 
@@ -15,10 +17,8 @@ public sealed record PipelineResult(IReadOnlyList<StageReport> Stages, VerifyRep
 {
     public bool Failed => Stages.Any(s => s.Failed || s.Aborted is not null) || Verify is { Passed: false };
 
-    private static readonly string[] ChangeWords = ["written", "built", "rebuilt", "inserted", "updated", "copied", "extracted", "marked", "downloaded"];
-
     /// <summary>Whether any stage wrote anything (so a second run on unchanged input can say it changed nothing).</summary>
-    public bool ChangedAnything => Stages.Any(s => s.Counts.Any(c => c.Value > 0 && ChangeWords.Any(w => c.Key.Contains(w, StringComparison.Ordinal))));
+    public bool ChangedAnything => Stages.Any(s => s.Changed);
 }
 
 /// <summary>
@@ -27,6 +27,9 @@ public sealed record PipelineResult(IReadOnlyList<StageReport> Stages, VerifyRep
 /// </summary>
 public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 {
+    private static readonly Counter ChecksPassed = Counter.Tally("checks passed");
+    private static readonly Counter ChecksFailed = Counter.Tally("checks failed");
+
     /// <summary>How long a second init/sync waits for the first before it refuses.</summary>
     public TimeSpan LockWait { get; } = lockWait ?? TimeSpan.FromSeconds(30);
 
@@ -47,7 +50,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             var doctor = new StageReport("doctor");
             foreach (var finding in RdBridge.Doctor.Doctor.Run(settings, fix: false))
             {
-                doctor.Add(finding.Ok ? "checks passed" : "checks failed");
+                doctor.Add(finding.Ok ? ChecksPassed : ChecksFailed);
                 if (!finding.Ok) doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
             }
             Done(doctor);
@@ -105,7 +108,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
                     var publisher = new Pull.HttpPublisher(source, http, attempts: PullAttempts);
                     Done(new Pull.PullStage(context, store, publisher, source)
                     {
-                        Since = mode == "init" ? Pull.PullStage.Everything : explicitSince?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
+                        Since = mode == "init" ? Pull.PullStage.Everything : (explicitSince is { } s ? UtcText.Format(s) : null),
                     }.Run((what, f) => Stage($"pull {source.Name}: {what}", offset + share * f)));
                 }
             }
@@ -135,7 +138,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 
     private static string Counts(IEnumerable<StageReport> stages) =>
         new JsonObject(stages.Select(s => new KeyValuePair<string, JsonNode?>(s.Stage,
-            new JsonObject(s.Counts.Select(c => new KeyValuePair<string, JsonNode?>(c.Key, c.Value)))))).ToJsonString();
+            new JsonObject(s.Counts.Select(c => new KeyValuePair<string, JsonNode?>(c.Key.Name, c.Value)))))).ToJsonString();
 
     private static string Errors(IEnumerable<StageReport> stages, VerifyReport? verify) =>
         new JsonArray(stages.SelectMany(s => s.Problems).Select(p => (JsonNode?)JsonValue.Create($"[{p.Stage}] {p}"))

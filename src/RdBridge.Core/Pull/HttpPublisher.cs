@@ -20,7 +20,8 @@ public interface IPublisher
 }
 
 /// <summary>A publisher could not be reached or answered with an error; the message names it.</summary>
-public sealed class PublisherException(string message, Exception? inner = null) : IOException(message, inner);
+public sealed class PublisherException(string message, Exception? inner = null)
+    : RdBridgeException(message, ExitCodes.ItemFailures, inner);
 
 /// <summary>
 /// An RdBridge publisher over HTTP. Transient failures (connection refused or reset, timeouts, 5xx, a body cut short)
@@ -111,7 +112,7 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
                 action();
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or TransientException or IOException and not PublisherException
+            catch (Exception e) when (e is HttpRequestException or TransientException or IOException
                                       or TaskCanceledException { InnerException: TimeoutException })
             {
                 if (attempt >= attempts)

@@ -4,7 +4,8 @@ using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.IO;
-using RdBridge.Pipeline;
+using RdBridge.Layout;
+using RdBridge.Runs;
 using RdBridge.Store;
 
 namespace RdBridge.Pull;
@@ -17,6 +18,12 @@ namespace RdBridge.Pull;
 /// </summary>
 public sealed class PullStage(RunContext context, IAistockStore store, IPublisher publisher, SourceSettings source)
 {
+    private static readonly Counter BundlesAnnounced = Counter.Tally("bundles announced");
+    private static readonly Counter CopiesUnchanged = Counter.Tally("copies unchanged");
+    private static readonly Counter DownloadsResumed = Counter.Tally("downloads resumed");
+    private static readonly Counter BytesDownloaded = Counter.Change("bytes downloaded");
+    private static readonly Counter Downloaded = Counter.Change("downloaded");
+
     /// <summary>Asks for the whole feed, whatever the source's position.</summary>
     public const string Everything = "";
 
@@ -41,7 +48,7 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
             var header = new Dictionary<string, string>();
             var bundles = ReadBundles(feed, header);
             nextSince = header.GetValueOrDefault("next_since") is { Length: > 0 } n ? n : since;
-            report.Add("bundles announced", bundles.Count);
+            report.Add(BundlesAnnounced, bundles.Count);
 
             progress?.Invoke("importing", 0.15);
             using (var session = store.BeginImport())
@@ -53,12 +60,7 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
                     {
                         var s = CatalogImport.Run(session, kind, feed, origin: source.Name, strictList: true);
                         session.ReleaseSavepoint();
-                        var name = CatalogFile.ListName(kind);
-                        report.Add($"{name} inserted", s.Inserted);
-                        report.Add($"{name} updated", s.Updated);
-                        report.Add($"{name} unchanged", s.Unchanged);
-                        report.Add($"{name} skipped", s.Skipped);
-                        foreach (var r in s.SkipReasons) report.Note(r);
+                        s.AddTo(report);
                         foreach (var f in s.Failures) report.Problem(source.Name, null, f);
                     }
                     catch (Exception e) when (e is FormatException or System.Data.Common.DbException)
@@ -114,38 +116,34 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
 
     private void Fetch(Announced b, StageReport report)
     {
-        var settings = context.Settings;
-        if (!BundleNames.IsSafeId(b.Id) || b.Sha256.Length != 64 || !b.Sha256.All(char.IsAsciiHexDigitLower))
+        var cache = context.Settings.AssetCache;
+        if (!BundleId.IsSafe(b.Id) || b.Sha256.Length != 64 || !b.Sha256.All(char.IsAsciiHexDigitLower))
         {
             report.Problem(b.Id, null, "the feed announces a bundle with an unusable id or digest; it was not downloaded");
             return;
         }
-        var cached = Path.Combine(settings.AssetCacheDirectory, b.Id + BundleStage.ArchiveSuffix);
-        var sidecar = Path.Combine(settings.AssetCacheDirectory, b.Id + BundleStage.DigestSuffix);
-        if (File.Exists(cached) && BundleStage.ReadSidecar(sidecar) == b.Sha256 && (b.Size < 0 || new FileInfo(cached).Length == b.Size))
-            report.Add("copies unchanged");
+        var cached = cache.Archive(b.Id);
+        if (File.Exists(cached) && cache.Archives.ReadDigest(b.Id) == b.Sha256 && (b.Size < 0 || new FileInfo(cached).Length == b.Size))
+            report.Add(CopiesUnchanged);
         else
         {
             // The partial download survives a failed run, so the next one resumes it.
             var partial = cached + ".part";
             var resumedFrom = File.Exists(partial) ? new FileInfo(partial).Length : 0;
             var received = publisher.DownloadBundle(b.Id, b.Sha256, partial, context.Cancellation);
-            if (resumedFrom > 0) report.Add("downloads resumed");
-            report.Add("bytes downloaded", received);
+            if (resumedFrom > 0) report.Add(DownloadsResumed);
+            report.Add(BytesDownloaded, received);
             var got = FileDigest.Sha256OfFile(partial);
             if (got != b.Sha256)
             {
-                var q = Path.Combine(settings.AssetCacheDirectory, AssetSyncStage.QuarantineFolder);
-                Directory.CreateDirectory(q);
-                var target = Path.Combine(q, $"{b.Id}.{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.download");
-                File.Move(partial, target, overwrite: true);
+                var target = cache.Quarantine(partial, b.Id, ".download");
                 report.Problem(b.Id, target, $"the downloaded bundle does not match the digest its publisher announced (got {got[..12]}…, expected {b.Sha256[..12]}…); it was quarantined and will be downloaded again next sync");
                 return;
             }
-            File.Move(partial, cached, overwrite: true);
-            BundleStage.WriteSidecar(sidecar, b.Sha256, b.Id);
-            report.Add("downloaded");
+            AtomicFile.Commit(new AtomicFile.Pending(partial, cached));
+            cache.Archives.WriteDigest(b.Id, b.Sha256);
+            report.Add(Downloaded);
         }
-        AssetSyncStage.Install(settings, b.Id, report);
+        BundleInstall.Extract(cache, b.Id, report);
     }
 }

@@ -226,4 +226,4 @@ public sealed class RegistryDatabase : IDisposable
 }
 
 /// <summary>The registry is missing, unreadable or needs migrating; the message names the fix. Exit code 2.</summary>
-public sealed class RegistryException(string message) : Exception(message);
+public sealed class RegistryException(string message) : RdBridgeException(message, ExitCodes.UsageError);

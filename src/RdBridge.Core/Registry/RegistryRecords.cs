@@ -12,7 +12,7 @@ public sealed record LoopRow(
 {
     public string Key => $"{TaskRunId}/{LoopId}";
     /// <summary>The id the guide gives a loop's bundle.</summary>
-    public string BundleId => $"bundle_{TaskRunId}_{LoopId}";
+    public string BundleId => Layout.BundleId.For(TaskRunId, LoopId);
     public string StrategyId => $"strategy_{TaskRunId}_{LoopId}";
 
     public DateTimeOffset? Time =>

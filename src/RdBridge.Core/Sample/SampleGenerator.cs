@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RdBridge.IO;
 using RdBridge.Registry;
 
 namespace RdBridge.Sample;
@@ -478,7 +479,7 @@ public sealed class SampleGenerator(SampleOptions options)
         return sb.ToString();
     }
 
-    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", Inv);
+    private static string Iso(DateTimeOffset t) => UtcText.FormatSeconds(t);
 
     private static void Exec(RegistryDatabase db, Microsoft.Data.Sqlite.SqliteTransaction tx, string sql, params object?[] args)
     {

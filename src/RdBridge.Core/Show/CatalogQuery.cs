@@ -60,7 +60,7 @@ public sealed record CatalogItem(string Payload, string Origin, string? UpdatedA
 }
 
 /// <summary>A request the query cannot answer; the message says which parameter and what it accepts. HTTP 400.</summary>
-public sealed class QueryException(string message) : ArgumentException(message);
+public sealed class QueryException(string message) : RdBridgeException(message, ExitCodes.UsageError);
 
 /// <summary>
 /// Filters, sorting and paging done by the database (never a full-table load): every filter is a parameter, every

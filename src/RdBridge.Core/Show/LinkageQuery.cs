@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
-using RdBridge.Assets;
-using RdBridge.Bundles;
 using RdBridge.Configuration;
+using RdBridge.Layout;
 using RdBridge.Store;
 
 namespace RdBridge.Show;
@@ -70,17 +69,19 @@ public sealed class LinkageQuery(RdBridgeSettings settings, IAistockStore store)
     public static string CacheState(RdBridgeSettings settings, string? bundleId)
     {
         if (string.IsNullOrEmpty(bundleId)) return "none";
-        if (!BundleNames.IsSafeId(bundleId)) return "missing";
-        if (File.Exists(Path.Combine(settings.AssetCacheDirectory, bundleId, BundleManifest.FileName))) return "extracted";
-        return File.Exists(Path.Combine(settings.AssetCacheDirectory, bundleId + BundleStage.ArchiveSuffix)) ? "cached" : "missing";
+        if (!BundleId.IsSafe(bundleId)) return "missing";
+        var cache = settings.AssetCache;
+        if (File.Exists(cache.ExtractedManifest(bundleId))) return "extracted";
+        return File.Exists(cache.Archive(bundleId)) ? "cached" : "missing";
     }
 
     /// <summary>The cached archive, its recorded digest and the extracted manifest (file list with sizes and hashes).</summary>
     public JsonObject BundleStatus(string? bundleId)
     {
-        if (bundleId is null || !BundleNames.IsSafeId(bundleId)) return new JsonObject { ["asset_bundle_id"] = bundleId, ["cached"] = false, ["extracted"] = false };
-        var archive = Path.Combine(settings.AssetCacheDirectory, bundleId + BundleStage.ArchiveSuffix);
-        var manifestPath = Path.Combine(settings.AssetCacheDirectory, bundleId, BundleManifest.FileName);
+        if (bundleId is null || !BundleId.IsSafe(bundleId)) return new JsonObject { ["asset_bundle_id"] = bundleId, ["cached"] = false, ["extracted"] = false };
+        var cache = settings.AssetCache;
+        var archive = cache.Archive(bundleId);
+        var manifestPath = cache.ExtractedManifest(bundleId);
         JsonObject? manifest = null;
         if (File.Exists(manifestPath))
         {
@@ -92,10 +93,9 @@ public sealed class LinkageQuery(RdBridgeSettings settings, IAistockStore store)
             ["asset_bundle_id"] = bundleId,
             ["cached"] = File.Exists(archive),
             ["size_bytes"] = File.Exists(archive) ? new FileInfo(archive).Length : null,
-            ["sha256"] = BundleStage.ReadSidecar(Path.Combine(settings.AssetCacheDirectory, bundleId + BundleStage.DigestSuffix)),
+            ["sha256"] = cache.Archives.ReadDigest(bundleId),
             ["extracted"] = manifest is not null,
-            ["quarantined"] = Directory.Exists(Path.Combine(settings.AssetCacheDirectory, AssetSyncStage.QuarantineFolder))
-                && Directory.EnumerateFiles(Path.Combine(settings.AssetCacheDirectory, AssetSyncStage.QuarantineFolder), bundleId + ".*").Any(),
+            ["quarantined"] = cache.IsQuarantined(bundleId),
             ["manifest"] = manifest,
         };
     }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using RdBridge.Bundles;
 using RdBridge.Configuration;
 using RdBridge.Registry;
 using RdBridge.Store;
@@ -19,8 +18,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         var loop = registry.ReadLoop(taskRunId, loopId) ?? throw new KeyNotFoundException($"no loop {taskRunId}/{loopId} in the registry");
         var lw = LoopWorkspaces.Resolve(registry, settings.PathMap, loop);
         var bundle = registry.ReadBundle(taskRunId, loopId);
-        var archive = Path.Combine(settings.BundleDirectory, loop.BundleId + BundleStage.ArchiveSuffix);
-        var cached = Path.Combine(settings.AssetCacheDirectory, loop.BundleId, BundleManifest.FileName);
+        var archive = settings.Bundles.Archive(loop.BundleId);
+        var cached = settings.AssetCache.ExtractedManifest(loop.BundleId);
         using var store = AistockStores.Open(settings);
         JsonNode? Row(string table, string where, params (string, object?)[] p)
         {

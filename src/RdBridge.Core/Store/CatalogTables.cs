@@ -177,7 +177,7 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
     /// </summary>
     internal static System.Text.Json.Nodes.JsonObject? CanonicalMetrics(JsonElement metrics)
     {
-        var byQlibName = Backfill.QlibMetrics.CanonicalNames.ToDictionary(c => c.QlibName, c => c.Canonical);
+        var byQlibName = Metadata.MetricNames.Canonical.ToDictionary(c => c.QlibName, c => c.Canonical);
         var result = new System.Text.Json.Nodes.JsonObject();
         var nameProperty = metrics.TryGetProperty("Unnamed: 0", out var n) ? n : metrics.TryGetProperty("", out var e) ? e : default;
         if (nameProperty.ValueKind == JsonValueKind.String && metrics.TryGetProperty("0", out var value) && value.ValueKind == JsonValueKind.Number)

@@ -1,4 +1,5 @@
 using RdBridge.Catalogs;
+using RdBridge.Runs;
 
 namespace RdBridge.Store;
 
@@ -6,6 +7,18 @@ namespace RdBridge.Store;
 public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated, long Unchanged, long Skipped, IReadOnlyList<string> SkipReasons, IReadOnlyList<string> Failures)
 {
     public long Failed => Failures.Count;
+
+    /// <summary>Adds this catalog's counts and skip reasons to a stage's report (import and pull say it alike).</summary>
+    public void AddTo(StageReport report)
+    {
+        var name = CatalogFile.ListName(Kind);
+        report.Add(Counter.Change($"{name} inserted"), Inserted);
+        report.Add(Counter.Change($"{name} updated"), Updated);
+        report.Add(Counter.Tally($"{name} unchanged"), Unchanged);
+        report.Add(Counter.Tally($"{name} skipped"), Skipped);
+        foreach (var reason in SkipReasons) report.Note(reason);
+    }
+
     public long Total => Inserted + Updated + Unchanged + Skipped + Failed;
     /// <summary>Set when the catalog file and its table were both untouched since the last import, so no record was read.</summary>
     public bool FileUnchanged { get; init; }
@@ -71,7 +84,7 @@ public interface IAistockStore : IDisposable
     string? CatalogVersion(CatalogKind kind);
     /// <summary>Runs a read-only query (the guide's SQL checks) and returns its rows. Parameters are written <c>@name</c>.</summary>
     IReadOnlyList<IReadOnlyList<object?>> Query(string sql, params (string Name, object? Value)[] parameters);
-    /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Pipeline.SyncBusyException"/>.</summary>
+    /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Runs.SyncBusyException"/>.</summary>
     IDisposable AcquireSyncLock(TimeSpan wait);
     long StartSyncRun(string mode, string? since);
     void UpdateSyncRun(long id, string stage, double? progress = null);

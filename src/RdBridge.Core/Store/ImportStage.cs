@@ -1,6 +1,6 @@
 using RdBridge.Catalogs;
 using RdBridge.IO;
-using RdBridge.Pipeline;
+using RdBridge.Runs;
 
 namespace RdBridge.Store;
 
@@ -10,6 +10,9 @@ namespace RdBridge.Store;
 /// </summary>
 public sealed class ImportStage(RunContext context)
 {
+    private static readonly Counter CopiesUnchanged = Counter.Tally("catalog copies unchanged");
+    private static readonly Counter CopiesWritten = Counter.Change("catalog copies written");
+
     public (StageReport Report, IReadOnlyList<ImportSummary> Summaries) Run(string? catalogDirectory = null)
     {
         var report = new StageReport("import");
@@ -33,9 +36,9 @@ public sealed class ImportStage(RunContext context)
             {
                 var src = Path.Combine(from, CatalogFile.FileName(kind));
                 var dst = Path.Combine(to, CatalogFile.FileName(kind));
-                if (FileContent.Same(src, dst)) { report.Add("catalog copies unchanged"); continue; }
+                if (FileContent.Same(src, dst)) { report.Add(CopiesUnchanged); continue; }
                 AtomicFile.Write(dst, s => { using var input = File.OpenRead(src); input.CopyTo(s); });
-                report.Add("catalog copies written");
+                report.Add(CopiesWritten);
             }
         }
 
@@ -52,13 +55,8 @@ public sealed class ImportStage(RunContext context)
                     var summary = CatalogImport.Run(session, kind, path);
                     session.ReleaseSavepoint();
                     summaries.Add(summary);
-                    var name = CatalogFile.ListName(kind);
                     if (summary.FileUnchanged) report.Note($"{CatalogFile.FileName(kind)}: identical to the last import and its table untouched since; nothing to compare");
-                    report.Add($"{name} inserted", summary.Inserted);
-                    report.Add($"{name} updated", summary.Updated);
-                    report.Add($"{name} unchanged", summary.Unchanged);
-                    report.Add($"{name} skipped", summary.Skipped);
-                    foreach (var reason in summary.SkipReasons) report.Note(reason);
+                    summary.AddTo(report);
                     foreach (var failure in summary.Failures) report.Problem(CatalogFile.FileName(kind), path, failure);
                 }
                 catch (Exception e) when (e is FormatException or System.Data.Common.DbException or InvalidOperationException)

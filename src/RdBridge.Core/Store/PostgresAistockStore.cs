@@ -126,7 +126,7 @@ public sealed class PostgresAistockStore : DbAistockStore
         while (Scalar("SELECT CASE WHEN pg_try_advisory_lock(@k) THEN 1 ELSE 0 END", null, ("@k", SyncLockKey)) == 0)
         {
             if (DateTime.UtcNow >= deadline)
-                throw new Pipeline.SyncBusyException($"another init/sync holds the sync lock of {Describe} (a PostgreSQL advisory lock) for more than {wait.TotalSeconds:0} s; wait for it to finish, or check 'rdbridge sync-status'");
+                throw new Runs.SyncBusyException($"another init/sync holds the sync lock of {Describe} (a PostgreSQL advisory lock) for more than {wait.TotalSeconds:0} s; wait for it to finish, or check 'rdbridge sync-status'");
             Thread.Sleep(200);
         }
         return new Unlock(this);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using RdBridge.Catalogs;
+using RdBridge.Runs;
 
 namespace RdBridge.Store;
 
@@ -38,7 +39,7 @@ public sealed class SqliteAistockStore : DbAistockStore
         Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @n", null, ("@n", name)) > 0;
 
     /// <summary>A lock file beside the database, so two AIstock roots sharing one database still sync one at a time.</summary>
-    public override IDisposable AcquireSyncLock(TimeSpan wait) => Pipeline.SyncLock.Acquire(_path + ".sync.lock", wait);
+    public override IDisposable AcquireSyncLock(TimeSpan wait) => Runs.SyncLock.Acquire(_path + ".sync.lock", wait);
 
     public override IImportSession BeginImport() => new Session(this);
 
@@ -104,7 +105,7 @@ public sealed class SqliteAistockStore : DbAistockStore
 }
 
 /// <summary>The AIstock database cannot be used; the message names the fix. Exit code 2.</summary>
-public sealed class StoreException(string message) : Exception(message);
+public sealed class StoreException(string message) : RdBridgeException(message, ExitCodes.UsageError);
 
 public static class AistockStores
 {

@@ -5,6 +5,7 @@ using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.IO;
+using RdBridge.Layout;
 using RdBridge.Registry;
 using RdBridge.Store;
 using RdBridge.Workspaces;
@@ -146,8 +147,8 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
 
         Add("rd.bundle_files", "rdagent", "production_bundles 目录包含所有资产包 / every bundle file exists", () =>
         {
-            var missing = expected.Where(e => !File.Exists(Path.Combine(settings.BundleDirectory, e.Loop.BundleId + BundleStage.ArchiveSuffix))
-                || !File.Exists(Path.Combine(settings.BundleDirectory, e.Loop.BundleId + BundleStage.DigestSuffix))).Select(e => e.Loop.BundleId).ToList();
+            var missing = expected.Where(e => !File.Exists(settings.Bundles.Archive(e.Loop.BundleId))
+                || !File.Exists(settings.Bundles.Sidecar(e.Loop.BundleId))).Select(e => e.Loop.BundleId).ToList();
             return (missing.Count == 0 && expected.Count > 0, missing.Count == 0 ? $"{expected.Count} bundles with .sha256" : $"{missing.Count} missing: {string.Join(", ", missing.Take(5))}");
         });
         Add("rd.bundle_rows", "rdagent", "production_bundles 表包含所有资产包记录 / every bundle has its registry row", () =>
@@ -221,11 +222,11 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             var ids = loopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Distinct().ToList();
             foreach (var id in ids)
             {
-                if (!BundleNames.IsSafeId(id)) { bad.Add($"{id}: unsafe id"); continue; }
-                var cached = Path.Combine(settings.AssetCacheDirectory, id + BundleStage.ArchiveSuffix);
+                if (!BundleId.IsSafe(id)) { bad.Add($"{id}: unsafe id"); continue; }
+                var cached = settings.AssetCache.Archive(id);
                 if (!File.Exists(cached)) { bad.Add($"{id}: not copied"); continue; }
-                var want = BundleStage.ReadSidecar(Path.Combine(settings.BundleDirectory, id + BundleStage.DigestSuffix));
-                var have = BundleStage.ReadSidecar(Path.Combine(settings.AssetCacheDirectory, id + BundleStage.DigestSuffix));
+                var want = settings.Bundles.ReadDigest(id);
+                var have = settings.AssetCache.Archives.ReadDigest(id);
                 if (want is not null && have != want) bad.Add($"{id}: cached copy is outdated");
                 else if (deep && FileDigest.Sha256OfFile(cached) != have) bad.Add($"{id}: cached archive does not match its .sha256");
             }
@@ -314,7 +315,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                 if (registry?.ReadBundle(tr!, loop!.Value) is not { } row || row.BundleId != id) bad.Add($"{tr}/{loop}: production_bundles disagrees");
                 else
                 {
-                    var manifest = Path.Combine(settings.AssetCacheDirectory, id, BundleManifest.FileName);
+                    var manifest = settings.AssetCache.ExtractedManifest(id);
                     if (File.Exists(manifest))
                     {
                         var m = BundleManifest.ReadSummary(File.ReadAllBytes(manifest));
@@ -364,10 +365,10 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
         Add("link.bundle_extractable", "linkage", "Asset Bundle 文件存在且可解压 / bundles exist and extract", () =>
         {
             var bad = new List<string>();
-            var ids = loopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Where(BundleNames.IsSafeId).Distinct().ToList();
+            var ids = loopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Where(BundleId.IsSafe).Distinct().ToList();
             foreach (var id in ids)
             {
-                var cached = Path.Combine(settings.AssetCacheDirectory, id + BundleStage.ArchiveSuffix);
+                var cached = settings.AssetCache.Archive(id);
                 if (!File.Exists(cached)) { bad.Add($"{id}: not in the cache"); continue; }
                 try
                 {
@@ -378,7 +379,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                         finally { if (Directory.Exists(scratch)) Directory.Delete(scratch, true); }
                     }
                     var archived = SafeExtractor.ReadManifest(cached);
-                    var extracted = Path.Combine(settings.AssetCacheDirectory, id, BundleManifest.FileName);
+                    var extracted = settings.AssetCache.ExtractedManifest(id);
                     if (archived is null) bad.Add($"{id}: no manifest");
                     else if (!FileContent.Holds(extracted, archived)) bad.Add($"{id}: not extracted, or extracted from another version");
                 }
@@ -421,8 +422,8 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
         });
         Add("fn.bundle_by_id", "function", "可以通过 asset_bundle_id 下载并解压资产包 / a bundle by its id", () =>
         {
-            var bad = loops.Select(l => l[2] as string).Where(id => id is null || !BundleNames.IsSafeId(id)
-                || !File.Exists(Path.Combine(settings.AssetCacheDirectory, id, BundleManifest.FileName))).Select(id => id ?? "(none)").ToList();
+            var bad = loops.Select(l => l[2] as string).Where(id => id is null || !BundleId.IsSafe(id)
+                || !File.Exists(settings.AssetCache.ExtractedManifest(id))).Select(id => id ?? "(none)").ToList();
             return (bad.Count == 0 && loops.Count > 0, bad.Count == 0 ? $"{loops.Count} bundles available extracted under {settings.AssetCacheDirectory}" : $"{bad.Count} unavailable: {string.Join(", ", bad.Take(5))}");
         });
         Add("fn.workspace_access", "function", "可以通过 workspace_path 访问原始文件 / raw files by workspace_path", () =>
@@ -431,7 +432,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             foreach (var l in loops)
             {
                 var mapped = settings.PathMap.Map(l[4] as string);
-                var manifest = l[2] is string id ? Path.Combine(settings.AssetCacheDirectory, id, BundleManifest.FileName) : null;
+                var manifest = l[2] is string id && BundleId.IsSafe(id) ? settings.AssetCache.ExtractedManifest(id) : null;
                 if (mapped.Local is null || !Directory.Exists(mapped.Local)) { bad.Add($"{l[0]}/{l[1]}: workspace unreachable"); continue; }
                 if (manifest is null || !File.Exists(manifest)) continue;
                 var m = BundleManifest.ReadSummary(File.ReadAllBytes(manifest));
@@ -488,8 +489,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                     using var r = cmd.ExecuteReader();
                     while (r.Read()) known.Add(r.GetString(0));
                 }
-                var orphans = Directory.EnumerateFiles(settings.BundleDirectory, "*" + BundleStage.ArchiveSuffix)
-                    .Select(f => Path.GetFileName(f)[..^BundleStage.ArchiveSuffix.Length]).Where(id => !known.Contains(id)).ToList();
+                var orphans = settings.Bundles.Ids().Where(id => !known.Contains(id)).ToList();
                 if (orphans.Count > 0) bad.Add($"{orphans.Count} orphan bundle files ({string.Join(", ", orphans.Take(3))})");
             }
             return (bad.Count == 0, bad.Count == 0 ? "no duplicate loops, factors, models or bundles; no orphan bundle files" : string.Join("; ", bad));

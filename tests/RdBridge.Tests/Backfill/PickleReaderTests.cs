@@ -60,7 +60,7 @@ public class PickleReaderTests
         using var sample = new Sample(taskRuns: 1, loops: 2);
         var file = Directory.EnumerateFiles(sample.Settings.LogRoot, "*.pkl", SearchOption.AllDirectories).First(f => f.Contains("/feedback/feedback/"));
         using var dir = WithStubModule();
-        var (code, err) = Python(dir.Path, $"import pickle\nf = pickle.load(open({RdBridge.Catalogs.PythonNames.StringLiteral(file)}, 'rb'))\nassert isinstance(f.decision, bool) and f.reason\n");
+        var (code, err) = Python(dir.Path, $"import pickle\nf = pickle.load(open({RdBridge.Metadata.PythonNames.StringLiteral(file)}, 'rb'))\nassert isinstance(f.decision, bool) and f.reason\n");
         Assert.True(code == 0, err);
     }
 

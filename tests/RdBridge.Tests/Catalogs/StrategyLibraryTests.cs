@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
-using RdBridge.Pipeline;
+using RdBridge.Runs;
 
 namespace RdBridge.Tests.Catalogs;
 

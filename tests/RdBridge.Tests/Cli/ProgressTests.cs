@@ -1,5 +1,5 @@
 using RdBridge.Cli;
-using RdBridge.Pipeline;
+using RdBridge.Runs;
 
 namespace RdBridge.Tests.Cli;
 

@@ -206,7 +206,7 @@ public class StageTests
         var archive = sidecar[..^".sha256".Length];
         var before = File.ReadAllText(sidecar);
         File.WriteAllBytes(sidecar, []);
-        Assert.Null(RdBridge.Bundles.BundleStage.ReadSidecar(sidecar));
+        Assert.Null(s.Bundles.ReadDigest(Path.GetFileName(archive)[..^".tar.gz".Length]));
 
         var (code, output, _) = sample.Cli("bundle");
         Assert.Equal(0, code);

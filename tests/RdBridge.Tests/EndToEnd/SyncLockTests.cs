@@ -1,4 +1,4 @@
-using RdBridge.Pipeline;
+using RdBridge.Runs;
 
 namespace RdBridge.Tests.EndToEnd;
 

@@ -1,5 +1,5 @@
 using RdBridge.Catalogs;
-using RdBridge.Pipeline;
+using RdBridge.Runs;
 using RdBridge.Store;
 
 namespace RdBridge.Tests.Store;

@@ -1,4 +1,4 @@
-namespace RdBridge.Pipeline;
+namespace RdBridge.Runs;
 
 /// <summary>A problem with one item (a loop, a file, a bundle, a record): reported, recorded, and the run goes on.</summary>
 public sealed record ItemProblem(string Stage, string Item, string? Path, string Message)
@@ -6,23 +6,42 @@ public sealed record ItemProblem(string Stage, string Item, string? Path, string
     public override string ToString() => Path is null ? $"{Item}: {Message}" : $"{Item}: {Message} [{Path}]";
 }
 
+/// <summary>
+/// Something a stage counts. <see cref="IsChange"/> says whether a non-zero count means the stage wrote something, which
+/// is how a run decides that it "changed nothing": by the counter's kind, never by its wording.
+/// </summary>
+public sealed record Counter(string Name, bool IsChange)
+{
+    /// <summary>A count of things written: files, rows, bundles, copies.</summary>
+    public static Counter Change(string name) => new(name, true);
+
+    /// <summary>A count of things looked at, kept or found (no write).</summary>
+    public static Counter Tally(string name) => new(name, false);
+
+    public override string ToString() => Name;
+}
+
 /// <summary>What one stage did: counts in the order they were first given, problems, and notes.</summary>
 public sealed class StageReport(string stage)
 {
-    private readonly List<KeyValuePair<string, long>> _counts = [];
+    private readonly List<KeyValuePair<Counter, long>> _counts = [];
     private readonly List<ItemProblem> _problems = [];
     private readonly List<string> _notes = [];
     private readonly Lock _lock = new();
 
     public string Stage { get; } = stage;
-    public IReadOnlyList<KeyValuePair<string, long>> Counts { get { lock (_lock) return _counts.ToList(); } }
+    public IReadOnlyList<KeyValuePair<Counter, long>> Counts { get { lock (_lock) return _counts.ToList(); } }
     public IReadOnlyList<ItemProblem> Problems { get { lock (_lock) return _problems.ToList(); } }
     public IReadOnlyList<string> Notes { get { lock (_lock) return _notes.ToList(); } }
     public bool Failed => Problems.Count > 0;
+
+    /// <summary>Whether this stage wrote anything: a change counter above zero.</summary>
+    public bool Changed => Counts.Any(c => c.Key.IsChange && c.Value > 0);
+
     /// <summary>Set when the stage could not run at all (as opposed to item-level problems).</summary>
     public string? Aborted { get; set; }
 
-    public void Add(string counter, long n = 1)
+    public void Add(Counter counter, long n = 1)
     {
         lock (_lock)
         {
@@ -32,7 +51,7 @@ public sealed class StageReport(string stage)
         }
     }
 
-    public long Get(string counter) { lock (_lock) return _counts.FirstOrDefault(c => c.Key == counter).Value; }
+    public long Get(Counter counter) { lock (_lock) return _counts.FirstOrDefault(c => c.Key == counter).Value; }
 
     public void Problem(string item, string? path, string message)
     {
@@ -43,8 +62,7 @@ public sealed class StageReport(string stage)
 
     public string Summary()
     {
-        var counts = Counts.Where(c => c.Value != 0 || c.Key is "changed" or "written").Select(c => $"{c.Value} {c.Key}");
-        var text = string.Join(", ", counts);
+        var text = string.Join(", ", Counts.Where(c => c.Value != 0).Select(c => $"{c.Value} {c.Key.Name}"));
         if (text.Length == 0) text = "nothing to do";
         if (Aborted is not null) text += $" — stopped: {Aborted}";
         if (Problems.Count > 0) text += $" — {Problems.Count} problem{(Problems.Count == 1 ? "" : "s")}";

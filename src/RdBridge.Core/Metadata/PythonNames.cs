@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace RdBridge.Catalogs;
+namespace RdBridge.Metadata;
 
 /// <summary>Turns arbitrary ids into Python identifiers and string literals that cannot break the generated code.</summary>
 public static class PythonNames

@@ -1,6 +1,6 @@
 using RdBridge.Configuration;
 
-namespace RdBridge.Pipeline;
+namespace RdBridge.Runs;
 
 /// <summary>A terminal line that shows a stage's progress in place.</summary>
 public interface IProgressDisplay

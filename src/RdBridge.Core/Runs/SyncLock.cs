@@ -1,7 +1,7 @@
-namespace RdBridge.Pipeline;
+namespace RdBridge.Runs;
 
 /// <summary>Another init/sync holds the lock; the message says which file and what to do.</summary>
-public sealed class SyncBusyException(string message) : IOException(message);
+public sealed class SyncBusyException(string message) : RdBridgeException(message, ExitCodes.ItemFailures);
 
 /// <summary>
 /// One init/sync at a time per AIstock root: an exclusive lock on a file (released by the OS if the process dies).
