@@ -43,6 +43,22 @@ public class FolderDependencyTests
     }
 
     [Fact]
+    public void The_readme_draws_the_folder_graph_as_it_is()
+    {
+        // The Layout section of the README holds the drawing between two markers; a change of the graph fails here
+        // with the drawing to paste.
+        var readme = File.ReadAllText(Path.Combine(Paths.RepoRoot, "README.md"));
+        const string start = "<!-- folder graph: tests/RdBridge.Tests/Architecture/FolderDependencyTests.cs -->";
+        const string end = "<!-- end of folder graph -->";
+        var from = readme.IndexOf(start, StringComparison.Ordinal);
+        var to = readme.IndexOf(end, StringComparison.Ordinal);
+        Assert.True(from >= 0 && to > from, $"README.md has no folder graph between '{start}' and '{end}'");
+        var drawn = readme[(from + start.Length)..to].Trim().ReplaceLineEndings("\n");
+        var actual = CoreFolderGraph.Read().Drawing();
+        Assert.True(drawn == actual, $"README.md's folder graph is out of date; put this between the markers:\n{actual}");
+    }
+
+    [Fact]
     public void The_cycle_check_sees_dependencies_through_bodies_and_signatures()
     {
         // The check is only worth something if it sees the edges: these exist for sure in the pipeline's own code.
@@ -77,6 +93,38 @@ public sealed class CoreFolderGraph
             }
         }
         return graph;
+    }
+
+    /// <summary>
+    /// The graph in layers, top first: a folder sits one layer above the highest folder it uses, so every arrow points
+    /// down. Each line names a folder and what it uses.
+    /// </summary>
+    public string Drawing()
+    {
+        var folders = Edges.Keys.SelectMany(e => new[] { e.From, e.To }).Distinct().Order(StringComparer.Ordinal).ToList();
+        var uses = folders.ToDictionary(f => f, f => Edges.Keys.Where(e => e.From == f).Select(e => e.To)
+            .Order(StringComparer.Ordinal).ToList());
+        var layer = new Dictionary<string, int>();
+        int Layer(string f) =>
+            layer.TryGetValue(f, out var l) ? l : layer[f] = uses[f].Select(Layer).DefaultIfEmpty(-1).Max() + 1;
+        var lines = new List<string> { "```text" };
+        foreach (var group in folders.GroupBy(Layer).OrderByDescending(g => g.Key))
+        {
+            foreach (var f in group)
+            {
+                // Wrapped so the drawing fits the README's 120 columns.
+                var line = $"{group.Key,2}  {f,-14}";
+                for (var i = 0; i < uses[f].Count; i++)
+                {
+                    var item = (i == 0 ? " -> " : " ") + uses[f][i] + (i < uses[f].Count - 1 ? "," : "");
+                    if (line.Length + item.Length > 100) { lines.Add(line); line = new string(' ', 20); item = item.TrimStart(); }
+                    line += item;
+                }
+                lines.Add(line.TrimEnd());
+            }
+        }
+        lines.Add("```");
+        return string.Join("\n", lines);
     }
 
     /// <summary>Tarjan's algorithm: the sets of folders that reach each other.</summary>
