@@ -132,15 +132,11 @@ public sealed class BackfillStage(RunContext context)
             return;
         }
         context.BeforeChange();
-        registry.Write(tx =>
+        registry.Write(write =>
         {
             if (resultOnDisk && !loop.HasResult)
-            {
-                using var cmd = registry.Command(tx, "UPDATE loops SET has_result = 1, updated_at_utc = $now WHERE task_run_id = $tr AND loop_id = $loop",
-                    ("$now", UtcText.Now()), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
-                marked = cmd.ExecuteNonQuery() > 0;
-            }
-            changed = ArtifactSet.Upsert(registry, tx, loop, artifacts);
+                marked = write.MarkHasResult(loop.TaskRunId, loop.LoopId, UtcText.Now()) > 0;
+            changed = ArtifactSet.Upsert(write, loop, artifacts);
             return 0;
         });
         if (marked) report.Add(LoopsMarked);
@@ -167,14 +163,7 @@ public sealed class BackfillStage(RunContext context)
     private void SetMaterialization(RegistryDatabase registry, LoopRow loop, string status, string? error)
     {
         context.BeforeChange();
-        registry.Write(tx =>
-        {
-            using var cmd = registry.Command(tx, """
-                UPDATE loops SET materialization_status = $s, materialization_error = $e, materialization_updated_at_utc = $now
-                WHERE task_run_id = $tr AND loop_id = $loop
-                """, ("$s", status), ("$e", error is null ? null : error.Length > 512 ? error[..512] : error), ("$now", UtcText.Now()),
-                ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
-            return cmd.ExecuteNonQuery();
-        });
+        registry.Write(write => write.SetMaterialization(loop.TaskRunId, loop.LoopId, status,
+            error is null ? null : error.Length > 512 ? error[..512] : error, UtcText.Now()));
     }
 }
