@@ -31,6 +31,7 @@ public sealed class BackfillStage(RunContext context)
     private static readonly Counter LoopsComplete = Counter.Tally("loops complete");
     private static readonly Counter LoopsMissingMetadata = Counter.Tally("loops missing metadata");
     private static readonly Counter LoopsWithStaleArtifactRows = Counter.Tally("loops with stale artifact rows");
+    private static readonly Counter LoopWorkspacesNamed = Counter.Change("loops given their workspace");
 
     public StageReport Run(BackfillOptions options)
     {
@@ -53,6 +54,7 @@ public sealed class BackfillStage(RunContext context)
             }
             var lw = LoopWorkspaces.Resolve(registry, context.Settings.PathMap, loop);
             foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
+            if (writable) NameWorkspace(registry, lw, report);
             if (!lw.IsUsable)
             {
                 report.Add(SkippedNoWorkspace);
@@ -80,7 +82,19 @@ public sealed class BackfillStage(RunContext context)
                     SetMaterialization(registry, loop, "failed", $"{e.GetType().Name}: {e.Message}");
             }
         }
+        foreach (var bad in registry.BadRows) report.Problem(bad.Item, null, bad.ToString());
         return report;
+    }
+
+    /// <summary>Keeps <c>loops.workspace_id</c> / <c>workspace_path</c> naming the loop's experiment workspace.</summary>
+    private void NameWorkspace(RegistryDatabase registry, LoopWorkspaces lw, StageReport report)
+    {
+        if (lw.Primary is not { } primary) return;
+        var row = primary.Row;
+        if (lw.Loop.WorkspaceId == row.WorkspaceId && lw.Loop.WorkspacePath == row.WorkspacePath) return;
+        context.BeforeChange();
+        var n = registry.Write(write => write.SetLoopWorkspace(lw.Loop.TaskRunId, lw.Loop.LoopId, row.WorkspaceId, row.WorkspacePath));
+        report.Add(LoopWorkspacesNamed, n);
     }
 
     private void BackfillLoop(RegistryDatabase registry, LoopWorkspaces lw, BackfillOptions options, StageReport report)

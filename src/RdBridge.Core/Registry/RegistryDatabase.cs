@@ -388,6 +388,16 @@ public sealed class RegistryDatabase : IDisposable
         return (long)cmd.ExecuteScalar()!;
     }
 
+    /// <summary>The products fingerprint the last successful run of <paramref name="pipeline"/> recorded, if any.</summary>
+    public string? ReadProductsState(string pipeline)
+    {
+        if (!TableExists(RegistrySchema.RunStateTable)) return null;
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT products_fingerprint FROM rdbridge_run_state WHERE pipeline = $p";
+        cmd.Parameters.AddWithValue("$p", pipeline);
+        return cmd.ExecuteScalar() as string;
+    }
+
     /// <summary>What the last successful run of <paramref name="pipeline"/> recorded of each loop (none before the first).</summary>
     public IReadOnlyDictionary<string, LoopState> ReadLoopStates(string pipeline)
     {

@@ -92,9 +92,15 @@ public static class RegistrySchema
             ("pipeline", "TEXT NOT NULL"), ("task_run_id", "TEXT NOT NULL"), ("loop_id", "INTEGER NOT NULL"),
             ("fingerprint", "TEXT NOT NULL"), ("recorded_at_utc", "TEXT"),
         ], ["PRIMARY KEY (pipeline, task_run_id, loop_id)"], []),
+        // And a stat of what the pipeline produced outside the loops' folders (catalogs, the asset cache) at that moment.
+        new(RunStateTable,
+        [
+            ("pipeline", "TEXT PRIMARY KEY"), ("products_fingerprint", "TEXT"), ("recorded_at_utc", "TEXT"),
+        ], [], []),
     ];
 
     public const string LoopStateTable = "rdbridge_loop_state";
+    public const string RunStateTable = "rdbridge_run_state";
 
     public static void Create(SqliteConnection connection)
     {

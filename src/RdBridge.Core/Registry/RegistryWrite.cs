@@ -106,11 +106,16 @@ public sealed class RegistryWrite
     }
 
     /// <summary>
-    /// Replaces what <paramref name="pipeline"/> recorded of every loop with <paramref name="states"/>: written once,
+    /// Replaces what <paramref name="pipeline"/> recorded of every loop and of its products: written once,
     /// at the end of a successful run, so a failed run leaves the previous record and its loops are examined again.
     /// </summary>
-    public int ReplaceLoopStates(string pipeline, IEnumerable<LoopState> states, string nowUtc)
+    public int RecordRun(string pipeline, IEnumerable<LoopState> states, string productsFingerprint, string nowUtc)
     {
+        Execute("""
+            INSERT INTO rdbridge_run_state (pipeline, products_fingerprint, recorded_at_utc) VALUES ($p, $f, $now)
+            ON CONFLICT (pipeline) DO UPDATE SET products_fingerprint = excluded.products_fingerprint,
+                recorded_at_utc = excluded.recorded_at_utc
+            """, ("$p", pipeline), ("$f", productsFingerprint), ("$now", nowUtc));
         Execute("DELETE FROM rdbridge_loop_state WHERE pipeline = $p", ("$p", pipeline));
         using var cmd = _connection.CreateCommand();
         cmd.Transaction = _tx;
