@@ -41,6 +41,8 @@ public sealed class BackfillStage(RunContext context)
         if (writable) registry.RequireWritableSchema();
 
         var total = registry.ReadLoops(options.Selection).LongCount();
+        // One read of the whole table: every loop's workspaces, and every damaged row named, even one no loop points to.
+        var workspaces = registry.ReadWorkspacesByLoop();
         foreach (var loop in registry.ReadLoops(options.Selection))
         {
             context.Cancellation.ThrowIfCancellationRequested();
@@ -52,7 +54,7 @@ public sealed class BackfillStage(RunContext context)
                 report.Add(AlreadyMaterialized);
                 continue;
             }
-            var lw = LoopWorkspaces.Resolve(registry, context.Settings.PathMap, loop);
+            var lw = LoopWorkspaces.Resolve(workspaces.GetValueOrDefault(loop.Key) ?? [], context.Settings.PathMap, loop);
             foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
             if (writable) NameWorkspace(registry, lw, report);
             if (!lw.IsUsable)
@@ -82,7 +84,7 @@ public sealed class BackfillStage(RunContext context)
                     SetMaterialization(registry, loop, "failed", $"{e.GetType().Name}: {e.Message}");
             }
         }
-        foreach (var bad in registry.BadRows) report.Problem(bad.Item, null, bad.ToString());
+        foreach (var bad in registry.BadRows) report.Problem(bad.Item, null, bad.Message);
         return report;
     }
 

@@ -122,7 +122,7 @@ public sealed class BundleStage(RunContext context)
         if (packFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(packFailure);
         if (commitFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(commitFailure);
         context.Cancellation.ThrowIfCancellationRequested();
-        foreach (var bad in reader.BadRows) report.Problem(bad.Item, null, bad.ToString());
+        foreach (var bad in reader.BadRows) report.Problem(bad.Item, null, bad.Message);
         return report;
     }
 

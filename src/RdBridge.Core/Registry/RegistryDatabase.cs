@@ -439,7 +439,12 @@ public sealed class RegistryDatabase : IDisposable
 
     internal static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
 
-    private static string Shown(SqliteDataReader r, int i) => r.IsDBNull(i) ? "NULL" : Quoted(r.GetValue(i));
+    /// <summary>A key column's value as a report names the row: NULL, or the text as stored.</summary>
+    private static string Shown(SqliteDataReader r, int i) => r.IsDBNull(i) ? "NULL" : r.GetValue(i) switch
+    {
+        string s => s.Length > 80 ? s[..80] + "…" : s,
+        var v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
 
     private static string Quoted(object value) => value is string s ? $"'{(s.Length > 40 ? s[..40] + "…" : s)}'"
         : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";

@@ -81,8 +81,9 @@ public sealed record NewWorkspace(WorkspaceRow Row, string CreatedAtUtc);
 /// </summary>
 public sealed record BadRow(string Table, string Key, string Reason)
 {
-    public string Item => $"{Table} {Key}";
-    public override string ToString() => $"{Table} row {Key}: {Reason}; the row is skipped, fix or delete it in the registry";
+    public string Item => $"{Table} row {Key}";
+    public string Message => $"{Reason}; the row is skipped, fix or delete it in the registry";
+    public override string ToString() => $"{Item}: {Message}";
 }
 
 /// <summary>What the last successful run recorded of one loop (see <c>LoopFingerprints</c>).</summary>
