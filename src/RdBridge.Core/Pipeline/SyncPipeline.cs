@@ -93,16 +93,15 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             // Which loops to examine: --since asks by the loops' clocks; otherwise what differs on disk or in the registry
             // from what the last successful run recorded (init: every loop).
             var selection = LoopSelection.All;
-            IReadOnlySet<string>? changed = null;
             var quiet = false;
             if (settings.HasRdAgent && mode == "sync")
             {
                 if (explicitSince is { } s) selection = new LoopSelection { ChangedSince = s };
                 else
                 {
-                    var select = Select(out changed, out quiet);
-                    selection = new LoopSelection { Keys = changed };
-                    Done(select);
+                    Done(Select(out var changes));
+                    selection = new LoopSelection { Keys = changes.Changed };
+                    quiet = changes.Quiet;
                 }
             }
             VerifyReport? verify = null;
@@ -147,7 +146,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
                 verify = new Checklist(settings, deep: false).Run();
             }
             var result = new PipelineResult(stages, verify, runId);
-            if (settings.HasRdAgent && !result.Failed && !quiet) Record();
+            if (settings.HasRdAgent && !result.Failed && !quiet)
+                LoopFingerprints.Record(settings, LoopFingerprints.SyncPipeline);
             store.FinishSyncRun(runId, result.Failed ? "failed" : "succeeded", Counts(stages), Errors(stages, verify));
             return result;
         }
@@ -172,36 +172,15 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         return report;
     }
 
-    /// <summary>
-    /// Compares every loop with what the last successful run recorded. Quiet when no loop differs, none was removed and
-    /// the products (catalogs, asset cache) are as that run left them: then there is nothing for any stage to do.
-    /// </summary>
-    private StageReport Select(out IReadOnlySet<string> changed, out bool quiet)
+    /// <summary>Which loops differ from what the last successful sync recorded, as a report of its own.</summary>
+    private StageReport Select(out LoopChanges changes)
     {
         var report = new StageReport("select");
-        using var registry = RegistryDatabase.Open(context.Settings.RegistryPath, writable: false);
-        var recorded = registry.ReadLoopStates(LoopFingerprints.SyncPipeline);
-        var now = LoopFingerprints.Take(registry, context.Settings);
-        changed = LoopFingerprints.Changed(now, recorded);
-        report.Add(LoopsToExamine, changed.Count);
-        report.Add(LoopsUnchanged, now.Count - changed.Count);
-        var removed = recorded.Keys.Count(k => !now.ContainsKey(k));
-        if (removed > 0) report.Note($"{removed} loops recorded by the last successful run are no longer in the registry");
-        var productsSame = registry.ReadProductsState(LoopFingerprints.SyncPipeline) == LoopFingerprints.Products(context.Settings);
-        if (recorded.Count == 0) report.Note("no successful run recorded yet: every loop is examined");
-        else if (!productsSame) report.Note("catalogs or the asset cache changed since the last successful run: they are brought up to date");
-        quiet = recorded.Count > 0 && changed.Count == 0 && removed == 0 && productsSame;
-        if (quiet) report.Note("no loop, file or product changed since the last successful run: nothing to examine");
+        changes = LoopFingerprints.Compare(context.Settings, LoopFingerprints.SyncPipeline);
+        report.Add(LoopsToExamine, changes.Changed.Count);
+        report.Add(LoopsUnchanged, changes.Unchanged);
+        foreach (var note in changes.Notes()) report.Note(note);
         return report;
-    }
-
-    /// <summary>Records every loop and the products as this successful run leaves them, for the next sync to compare.</summary>
-    private void Record()
-    {
-        using var registry = RegistryDatabase.Open(context.Settings.RegistryPath, writable: true);
-        var states = LoopFingerprints.Take(registry, context.Settings);
-        var products = LoopFingerprints.Products(context.Settings);
-        registry.Write(write => write.RecordRun(LoopFingerprints.SyncPipeline, states.Values, products, UtcText.Now()));
     }
 
     /// <summary>Called with the sync run's id as soon as it is recorded (the API returns it to the caller).</summary>

@@ -16,6 +16,37 @@ public static class LoopFingerprints
     /// <summary>The record <c>init</c> and <c>sync</c> keep (both are the sync pipeline).</summary>
     public const string SyncPipeline = "sync";
 
+    /// <summary>The record <c>publish</c> keeps (a publisher's own runs, apart from any local sync).</summary>
+    public const string PublishPipeline = "publish";
+
+    /// <summary>
+    /// Compares every loop and the products with what the last successful run of <paramref name="pipeline"/> recorded.
+    /// </summary>
+    public static LoopChanges Compare(RdBridgeSettings settings, string pipeline)
+    {
+        using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
+        var recorded = registry.ReadLoopStates(pipeline);
+        var now = Take(registry, settings);
+        var changed = Changed(now, recorded);
+        var removed = recorded.Keys.Count(k => !now.ContainsKey(k));
+        var productsSame = registry.ReadProductsState(pipeline) == Products(settings);
+        return new LoopChanges(changed, now.Count - changed.Count, removed, productsSame, recorded.Count > 0);
+    }
+
+    /// <summary>
+    /// Records every loop and the products as a successful run of <paramref name="pipeline"/> leaves them, in one short
+    /// transaction, for the next run to compare with. Loops named in <paramref name="leaveOut"/> (those that had a
+    /// problem) are not recorded, so the next run examines them again.
+    /// </summary>
+    public static void Record(RdBridgeSettings settings, string pipeline, IReadOnlySet<string>? leaveOut = null)
+    {
+        using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: true);
+        var states = Take(registry, settings).Where(s => leaveOut is null || !leaveOut.Contains(s.Key))
+            .ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+        var products = Products(settings);
+        registry.Write(write => write.RecordRun(pipeline, states.Values, products, IO.UtcText.Now()));
+    }
+
     private static readonly EnumerationOptions AllFiles = new()
     {
         RecurseSubdirectories = true,
@@ -109,5 +140,22 @@ public static class LoopFingerprints
         // is added, removed or renamed).
         Folder(settings.AssetCacheDirectory, recurse: false);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}
+
+/// <summary>What differs from the last successful run: the loops to examine, and whether anything else does.</summary>
+public sealed record LoopChanges(IReadOnlySet<string> Changed, int Unchanged, int Removed, bool ProductsSame, bool EverRecorded)
+{
+    /// <summary>Nothing for any stage to do: no loop differs or was removed, and the products are as that run left them.</summary>
+    public bool Quiet => EverRecorded && Changed.Count == 0 && Removed == 0 && ProductsSame;
+
+    /// <summary>What a report says about the comparison, beyond its counts.</summary>
+    public IEnumerable<string> Notes()
+    {
+        if (!EverRecorded) yield return "no successful run recorded yet: every loop is examined";
+        if (Removed > 0) yield return $"{Removed} loops recorded by the last successful run are no longer in the registry";
+        if (EverRecorded && !ProductsSame)
+            yield return "catalogs or the asset cache changed since the last successful run: they are brought up to date";
+        if (Quiet) yield return "no loop, file or product changed since the last successful run: nothing to examine";
     }
 }
