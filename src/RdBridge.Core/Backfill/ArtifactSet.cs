@@ -61,11 +61,12 @@ public static class ArtifactSet
     {
         foreach (var a in artifacts)
         {
-            if (registry.ReadArtifact(a.ArtifactId) is not { } row || row.Primary != a.Primary || row.EntryPath != a.EntryPath)
+            if (registry.ReadArtifact(a.ArtifactId) is not { } row
+                || row.Primary != a.Primary || row.EntryPath != a.EntryPath)
                 return true;
             foreach (var f in a.Files)
-                if (registry.ReadArtifactFile(f.FileId) is not { } file || file.Sha256 != f.Sha256 || file.Size != f.Size
-                    || file.MtimeUtc != f.MtimeUtc || file.Path != f.RelativePath)
+                if (registry.ReadArtifactFile(f.FileId) is not { } file || file.Sha256 != f.Sha256
+                    || file.Size != f.Size || file.MtimeUtc != f.MtimeUtc || file.Path != f.RelativePath)
                     return true;
         }
         return false;
@@ -78,11 +79,11 @@ public static class ArtifactSet
         var changed = 0;
         foreach (var a in artifacts)
         {
-            changed += write.UpsertArtifact(
-                new ArtifactRow(a.ArtifactId, loop.TaskRunId, loop.LoopId, a.WorkspaceId, a.Type, a.Name, a.Primary, a.EntryPath), now);
+            changed += write.UpsertArtifact(new ArtifactRow(
+                a.ArtifactId, loop.TaskRunId, loop.LoopId, a.WorkspaceId, a.Type, a.Name, a.Primary, a.EntryPath), now);
             foreach (var f in a.Files)
-                changed += write.UpsertArtifactFile(
-                    new ArtifactFileRow(f.FileId, a.ArtifactId, f.WorkspaceId, f.RelativePath, f.Sha256, f.Size, f.MtimeUtc, f.Kind));
+                changed += write.UpsertArtifactFile(new ArtifactFileRow(
+                    f.FileId, a.ArtifactId, f.WorkspaceId, f.RelativePath, f.Sha256, f.Size, f.MtimeUtc, f.Kind));
         }
         return changed;
     }

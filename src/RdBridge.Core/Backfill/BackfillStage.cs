@@ -41,7 +41,7 @@ public sealed class BackfillStage(RunContext context)
         if (writable) registry.RequireWritableSchema();
 
         var total = registry.ReadLoops(options.Selection).LongCount();
-        // One read of the whole table: every loop's workspaces, and every damaged row named, even one no loop points to.
+        // One read of the whole table: every loop's workspaces, and every damaged row named, even one of no loop.
         var workspaces = registry.ReadWorkspacesByLoop();
         foreach (var loop in registry.ReadLoops(options.Selection))
         {
@@ -54,7 +54,8 @@ public sealed class BackfillStage(RunContext context)
                 report.Add(AlreadyMaterialized);
                 continue;
             }
-            var lw = LoopWorkspaces.Resolve(workspaces.GetValueOrDefault(loop.Key) ?? [], context.Settings.PathMap, loop);
+            var rows = workspaces.GetValueOrDefault(loop.Key) ?? [];
+            var lw = LoopWorkspaces.Resolve(rows, context.Settings.PathMap, loop);
             foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
             if (writable) NameWorkspace(registry, lw, report);
             if (!lw.IsUsable)
@@ -88,14 +89,16 @@ public sealed class BackfillStage(RunContext context)
         return report;
     }
 
-    /// <summary>Keeps <c>loops.workspace_id</c> / <c>workspace_path</c> naming the loop's experiment workspace.</summary>
+    /// <summary>Keeps <c>loops.workspace_id</c> / <c>workspace_path</c> naming the loop's experiment
+    /// workspace.</summary>
     private void NameWorkspace(RegistryDatabase registry, LoopWorkspaces lw, StageReport report)
     {
         if (lw.Primary is not { } primary) return;
         var row = primary.Row;
         if (lw.Loop.WorkspaceId == row.WorkspaceId && lw.Loop.WorkspacePath == row.WorkspacePath) return;
         context.BeforeChange();
-        var n = registry.Write(write => write.SetLoopWorkspace(lw.Loop.TaskRunId, lw.Loop.LoopId, row.WorkspaceId, row.WorkspacePath));
+        var n = registry.Write(write =>
+            write.SetLoopWorkspace(lw.Loop.TaskRunId, lw.Loop.LoopId, row.WorkspaceId, row.WorkspacePath));
         report.Add(LoopWorkspacesNamed, n);
     }
 

@@ -37,8 +37,9 @@ public static class Doctor
                         ? new Finding("registry schema", true, $"{s.RegistryPath}: all {RegistrySchema.Tables.Count} tables and their columns present")
                         : new Finding("registry schema", false, string.Join("; ", gaps), "run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)"));
                 var rows = registry.CountRows("task_runs", "loops", "workspaces");
-                findings.Add(new Finding("registry content", true,
-                    $"{rows.GetValueOrDefault("task_runs")} task runs, {rows["loops"]} loops, {rows["workspaces"]} workspaces"));
+                var content = $"{rows.GetValueOrDefault("task_runs")} task runs, {rows["loops"]} loops, "
+                    + $"{rows["workspaces"]} workspaces";
+                findings.Add(new Finding("registry content", true, content));
                 findings.Add(PathMapping(registry, s));
             }
             catch (RegistryException e) { findings.Add(new Finding("registry", false, e.Message)); }

@@ -10,7 +10,8 @@ namespace RdBridge.Pipeline;
 
 /// <summary>
 /// The RD-Agent half of a sync, for a machine that publishes to AIstocks elsewhere: backfill → bundle → export for the
-/// loops whose registry rows or files changed since the last successful publish (all of them the first time). What it produces is what the publisher's
+/// loops whose registry rows or files changed since the last successful publish (all of them the first
+/// time). What it produces is what the publisher's
 /// feed and bundle downloads serve. One publish at a time per RD-Agent root (a lock file beside the registry).
 /// </summary>
 public sealed class PublishPipeline(RunContext context)
@@ -37,11 +38,12 @@ public sealed class PublishPipeline(RunContext context)
         var stages = new List<StageReport> { select };
         if (!everything && changes.Quiet) return stages;
         var selection = everything ? LoopSelection.All : new LoopSelection { Keys = changes.Changed };
-        stages.Add(new BackfillStage(context).Run(new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false)));
+        var backfill = new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false);
+        stages.Add(new BackfillStage(context).Run(backfill));
         stages.Add(new BundleStage(context).Run(selection));
         stages.Add(new CatalogExporter(context).Run());
-        // A publisher runs every minute: a loop with a problem is left out of the record, so it alone is examined again,
-        // and the rest are not examined every time because of it. A stage that could not run records nothing.
+        // A publisher runs every minute: a loop with a problem is left out of the record, so it alone is examined
+        // again, and the rest are not examined every time because of it. A stage that could not run records nothing.
         if (!stages.Any(s => s.Aborted is not null))
             LoopFingerprints.Record(settings, LoopFingerprints.PublishPipeline,
                 stages.SelectMany(s => s.Problems).Select(p => p.Item).ToHashSet(StringComparer.Ordinal));

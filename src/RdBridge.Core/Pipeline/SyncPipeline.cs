@@ -55,7 +55,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false))
             {
                 gaps = registry.AuditSchema();
-                // init migrates an older registry itself, after its backup; sync, like the stage verbs, asks for doctor --fix.
+                // init migrates an older registry itself, after its backup; sync, like the stage verbs, asks for
+                // doctor --fix.
                 if (mode != "init") registry.RequireWritableSchema();
             }
             var doctor = new StageReport("doctor");
@@ -63,7 +64,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             {
                 if (!finding.Ok && gaps.Count > 0 && finding.Item == "registry schema")
                 {
-                    doctor.Note($"older registry schema ({finding.Detail}): init adds what is missing after its backup");
+                    doctor.Note(
+                        $"older registry schema ({finding.Detail}): init adds what is missing after its backup");
                     continue;
                 }
                 doctor.Add(finding.Ok ? ChecksPassed : ChecksFailed);
@@ -90,8 +92,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         try
         {
             if (gaps.Count > 0) Done(Migrate());
-            // Which loops to examine: --since asks by the loops' clocks; otherwise what differs on disk or in the registry
-            // from what the last successful run recorded (init: every loop).
+            // Which loops to examine: --since asks by the loops' clocks; otherwise what differs on disk or in the
+            // registry from what the last successful run recorded (init: every loop).
             var selection = LoopSelection.All;
             var quiet = false;
             if (settings.HasRdAgent && mode == "sync")
@@ -158,7 +160,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         }
     }
 
-    /// <summary>Adds what an older registry lacks, after the backup the first change takes, and says what it added.</summary>
+    /// <summary>Adds what an older registry lacks, after the backup the first change takes; says what.</summary>
     private StageReport Migrate()
     {
         var report = new StageReport("migrate");

@@ -23,6 +23,7 @@ public sealed class RegistryDatabase : IDisposable
     public IReadOnlyList<BadRow> BadRows { get { lock (_badRows) return _badRows.ToList(); } }
 
     private readonly List<BadRow> _badRows = [];
+    private HashSet<string>? _workspaceColumns;
     private readonly HashSet<BadRow> _badRowsSeen = [];
 
     private void Bad(string table, string key, string reason)
@@ -35,7 +36,8 @@ public sealed class RegistryDatabase : IDisposable
     public static RegistryDatabase Open(string path, bool writable)
     {
         if (!File.Exists(path))
-            throw new RegistryException($"registry '{path}' does not exist; set rdagent.registry in rdbridge.json to the RD-Agent registry (RDagentDB/registry.sqlite)");
+            throw new RegistryException($"registry '{path}' does not exist; set rdagent.registry in rdbridge.json "
+                + "to the RD-Agent registry (RDagentDB/registry.sqlite)");
         var cs = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -59,7 +61,8 @@ public sealed class RegistryDatabase : IDisposable
         catch (SqliteException e)
         {
             connection.Dispose();
-            throw new RegistryException($"registry '{path}' cannot be opened: {e.Message}; check that it is an SQLite database and readable");
+            throw new RegistryException(
+                $"registry '{path}' cannot be opened: {e.Message}; check that it is an SQLite database and readable");
         }
         var registry = new RegistryDatabase(path, connection, writable);
         registry.RequireTables();
@@ -67,27 +70,48 @@ public sealed class RegistryDatabase : IDisposable
     }
 
     /// <summary>
-    /// The tables that hold RD-Agent's own record of its loops: without them there is nothing to read, and creating them
-    /// empty would hide the damage, so every command stops here and says what to do.
+    /// The tables that hold RD-Agent's own record of its loops: without them there is nothing to read, and creating
+    /// them empty would hide the damage, so every command stops here and says what to do.
     /// </summary>
     public static readonly IReadOnlyList<string> RequiredTables = ["loops", "workspaces"];
 
+    /// <summary>The columns that link a loop to its workspaces; an old registry may lack any other.</summary>
+    private static readonly IReadOnlyList<(string Table, string Column)> KeyColumns =
+    [
+        ("loops", "task_run_id"), ("loops", "loop_id"),
+        ("workspaces", "workspace_id"), ("workspaces", "task_run_id"), ("workspaces", "loop_id"),
+        ("workspaces", "workspace_path"),
+    ];
+
     private void RequireTables()
     {
+        const string Fix = "check that rdagent.registry in rdbridge.json names RD-Agent's RDagentDB/registry.sqlite, "
+            + "or restore the registry from a backup (rdbridge keeps one in its backup folder)";
         var missing = RequiredTables.Where(t => !TableExists(t)).ToList();
-        if (missing.Count == 0) return;
+        if (missing.Count > 0)
+        {
+            _connection.Dispose();
+            var tables = string.Join(" or ", missing.Select(t => $"'{t}'"));
+            throw new RegistryException(
+                $"registry '{Path}' has no {tables} table, where RD-Agent records its loops; {Fix}");
+        }
+        var columns = RequiredTables.ToDictionary(t => t, ColumnsOf);
+        var gone = KeyColumns.Where(k => !columns[k.Table].Contains(k.Column))
+            .Select(k => $"{k.Table}.{k.Column}").ToList();
+        if (gone.Count == 0) return;
         _connection.Dispose();
         throw new RegistryException(
-            $"registry '{Path}' has no {string.Join(" or ", missing.Select(t => $"'{t}'"))} table, where RD-Agent records its loops; "
-            + "check that rdagent.registry in rdbridge.json names RD-Agent's RDagentDB/registry.sqlite, or restore the registry "
-            + "from a backup (rdbridge keeps one in its backup folder)");
+            $"registry '{Path}' has no column {string.Join(", ", gone)}, which links loops to their workspaces; {Fix}");
     }
 
     /// <summary>Creates a new registry with the full schema (used by the sample generator and tests).</summary>
     public static RegistryDatabase Create(string path)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        var cs = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false,
+        };
         using (var c = new SqliteConnection(cs.ToString()))
         {
             c.Open();
@@ -106,7 +130,7 @@ public sealed class RegistryDatabase : IDisposable
 
     public IReadOnlyList<SchemaGap> AuditSchema() => RegistrySchema.Audit(_connection);
 
-    /// <summary>Adds the tables and columns an older registry lacks (nothing is dropped); returns what it added.</summary>
+    /// <summary>Adds the tables and columns an older registry lacks (nothing is dropped); returns them.</summary>
     public IReadOnlyList<SchemaGap> Migrate()
     {
         if (!Writable) throw new InvalidOperationException("registry opened read-only");
@@ -127,12 +151,16 @@ public sealed class RegistryDatabase : IDisposable
     /// </summary>
     public IEnumerable<LoopRow> ReadLoops(LoopSelection selection)
     {
-        var hasTaskRuns = TableExists("task_runs") && ColumnsOf("task_runs").IsSupersetOf(["task_run_id", "scenario", "log_trace_path"]);
+        var hasTaskRuns = TableExists("task_runs")
+            && ColumnsOf("task_runs").IsSupersetOf(["task_run_id", "scenario", "log_trace_path"]);
         var columns = ColumnsOf("loops");
         string Col(string name, string fallback = "NULL") => columns.Contains(name) ? $"l.{name}" : fallback;
         // The task run is joined by a subquery, so a task_runs table holding one id twice cannot double a loop.
-        var scenario = hasTaskRuns ? "(SELECT t.scenario FROM task_runs t WHERE t.task_run_id = l.task_run_id LIMIT 1)" : "NULL";
-        var trace = hasTaskRuns ? "(SELECT t.log_trace_path FROM task_runs t WHERE t.task_run_id = l.task_run_id LIMIT 1)" : "NULL";
+        string OfTaskRun(string column) => hasTaskRuns
+            ? $"(SELECT t.{column} FROM task_runs t WHERE t.task_run_id = l.task_run_id LIMIT 1)"
+            : "NULL";
+        var scenario = OfTaskRun("scenario");
+        var trace = OfTaskRun("log_trace_path");
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = $"""
             SELECT l.task_run_id, l.loop_id, {Col("action")}, {Col("status")}, {Col("has_result", "0")}, {Col("log_dir")},
@@ -154,7 +182,8 @@ public sealed class RegistryDatabase : IDisposable
             var row = new LoopRow(
                 key.TaskRunId, key.LoopId, Text(reader, 2), Text(reader, 3), Truthy(reader, 4), Text(reader, 5),
                 Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9), Text(reader, 10), Truthy(reader, 11),
-                Text(reader, 12), Text(reader, 13), Text(reader, 14), Text(reader, 15), Text(reader, 16), Text(reader, 17));
+                Text(reader, 12), Text(reader, 13), Text(reader, 14), Text(reader, 15),
+                Text(reader, 16), Text(reader, 17));
             if (row.Key == previous)
             {
                 Bad("loops", row.Key, "a second row with the same task_run_id and loop_id (the first one is used)");
@@ -174,7 +203,8 @@ public sealed class RegistryDatabase : IDisposable
         var loop = r.IsDBNull(1) ? null : r.GetValue(1);
         var key = $"{Shown(r, 0)}/{Shown(r, 1)}";
         if (string.IsNullOrEmpty(taskRun)) Bad("loops", key, "task_run_id is NULL or empty");
-        else if (loop is not long id) Bad("loops", key, loop is null ? "loop_id is NULL" : $"loop_id is {Quoted(loop)}, not an integer");
+        else if (loop is not long id)
+            Bad("loops", key, loop is null ? "loop_id is NULL" : $"loop_id is {Quoted(loop)}, not an integer");
         else return (taskRun, id);
         return null;
     }
@@ -185,7 +215,7 @@ public sealed class RegistryDatabase : IDisposable
     public IReadOnlyList<WorkspaceRow> ReadWorkspaces(string taskRunId, long loopId) =>
         ReadWorkspaceRows("WHERE task_run_id = $tr AND loop_id = $loop", ("$tr", taskRunId), ("$loop", loopId));
 
-    /// <summary>Every workspace row with a loop, in one read, grouped by its loop's key (task_run_id/loop_id).</summary>
+    /// <summary>Every workspace row with a loop, in one read, by its loop's key (task_run_id/loop_id).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<WorkspaceRow>> ReadWorkspacesByLoop() =>
         ReadWorkspaceRows("WHERE loop_id IS NOT NULL")
             .GroupBy(w => $"{w.TaskRunId}/{w.LoopId}", StringComparer.Ordinal)
@@ -193,9 +223,12 @@ public sealed class RegistryDatabase : IDisposable
 
     private List<WorkspaceRow> ReadWorkspaceRows(string where, params (string Name, object Value)[] parameters)
     {
+        var columns = _workspaceColumns ??= ColumnsOf("workspaces");
+        string Col(string name) => columns.Contains(name) ? name : "NULL";
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = $"""
-            SELECT workspace_id, task_run_id, loop_id, workspace_role, experiment_type, step_name, status, workspace_path
+            SELECT workspace_id, task_run_id, loop_id, {Col("workspace_role")}, {Col("experiment_type")},
+                   {Col("step_name")}, {Col("status")}, workspace_path
             FROM workspaces {where} ORDER BY workspace_id
             """;
         foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
@@ -261,7 +294,7 @@ public sealed class RegistryDatabase : IDisposable
         return set;
     }
 
-    /// <summary>The first <paramref name="limit"/> workspace paths by workspace id (doctor samples the path map with them).</summary>
+    /// <summary>The first <paramref name="limit"/> workspace paths by id (doctor samples the path map).</summary>
     public IReadOnlyList<string?> SampleWorkspacePaths(int limit)
     {
         using var cmd = _connection.CreateCommand();
@@ -317,20 +350,23 @@ public sealed class RegistryDatabase : IDisposable
         if (!TableExists("production_bundles")) return false;
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = """
-            SELECT count(*) FROM (SELECT task_run_id, loop_id FROM production_bundles GROUP BY task_run_id, loop_id HAVING count(*) > 1)
+            SELECT count(*) FROM (
+                SELECT task_run_id, loop_id FROM production_bundles GROUP BY task_run_id, loop_id HAVING count(*) > 1)
             """;
         return (long)cmd.ExecuteScalar()! > 0;
     }
 
-    /// <summary>Bundles whose archive is built and whose row changed at or after <paramref name="since"/>, oldest first.</summary>
+    /// <summary>Built bundles whose row changed at or after <paramref name="since"/>, oldest first.</summary>
     public IReadOnlyList<BuiltBundleRow> ReadBuiltBundles(string? since)
     {
         if (!TableExists("production_bundles")) return [];
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = """
-            SELECT bundle_id, task_run_id, loop_id, archive_sha256, size_bytes, coalesce(updated_at, created_at) AS changed
+            SELECT bundle_id, task_run_id, loop_id, archive_sha256, size_bytes,
+                   coalesce(updated_at, created_at) AS changed
             FROM production_bundles
-            WHERE archive_sha256 IS NOT NULL AND ($since IS NULL OR coalesce(updated_at, created_at) >= $since)
+            WHERE archive_sha256 IS NOT NULL
+              AND ($since IS NULL OR coalesce(updated_at, created_at) >= $since)
             ORDER BY changed, bundle_id
             """;
         cmd.Parameters.AddWithValue("$since", (object?)since ?? DBNull.Value);
@@ -341,7 +377,8 @@ public sealed class RegistryDatabase : IDisposable
             var key = $"{Shown(r, 1)}/{Shown(r, 2)}";
             if (r.GetValue(0) is not string id || r.GetValue(1) is not string taskRun || r.GetValue(2) is not long loop
                 || r.GetValue(5) is not string changed || Integer(r, 4, out var size) is false)
-                Bad("production_bundles", key, "bundle_id, task_run_id, loop_id, size_bytes or its time is missing or of the wrong type");
+                Bad("production_bundles", key,
+                    "bundle_id, task_run_id, loop_id, size_bytes or its time is missing or of the wrong type");
             else
                 list.Add(new BuiltBundleRow(id, taskRun, loop, Text(r, 3)!, size ?? 0, changed));
         }
@@ -353,18 +390,19 @@ public sealed class RegistryDatabase : IDisposable
     {
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = """
-            SELECT artifact_id, task_run_id, loop_id, workspace_id, artifact_type, name, status, primary_flag, entry_path
+            SELECT artifact_id, task_run_id, loop_id, workspace_id, artifact_type, name, status, primary_flag,
+                   entry_path
             FROM artifacts WHERE artifact_id = $id
             """;
         cmd.Parameters.AddWithValue("$id", artifactId);
         using var r = cmd.ExecuteReader();
         // Only a row backfill itself would have written counts as present: status 'present' and integer fields.
         if (!r.Read() || Text(r, 6) != "present" || r.GetValue(7) is not long primary) return null;
-        return new ArtifactRow(artifactId, Text(r, 1) ?? "", r.GetValue(2) as long?, Text(r, 3) ?? "", Text(r, 4) ?? "", Text(r, 5) ?? "",
-            primary != 0, Text(r, 8) ?? "");
+        return new ArtifactRow(artifactId, Text(r, 1) ?? "", r.GetValue(2) as long?, Text(r, 3) ?? "",
+            Text(r, 4) ?? "", Text(r, 5) ?? "", primary != 0, Text(r, 8) ?? "");
     }
 
-    /// <summary>The <c>artifact_files</c> row with this id, or null when it is missing or not one backfill writes.</summary>
+    /// <summary>The <c>artifact_files</c> row with this id; null when missing or not as backfill writes it.</summary>
     public ArtifactFileRow? ReadArtifactFile(string fileId)
     {
         using var cmd = _connection.CreateCommand();
@@ -375,8 +413,8 @@ public sealed class RegistryDatabase : IDisposable
         cmd.Parameters.AddWithValue("$id", fileId);
         using var r = cmd.ExecuteReader();
         if (!r.Read() || r.GetValue(4) is not string sha || r.GetValue(5) is not long size) return null;
-        return new ArtifactFileRow(fileId, Text(r, 1) ?? "", Text(r, 2) ?? "", Text(r, 3) ?? "", sha, size, Text(r, 6) ?? "",
-            Text(r, 7) ?? "");
+        return new ArtifactFileRow(fileId, Text(r, 1) ?? "", Text(r, 2) ?? "", Text(r, 3) ?? "", sha, size,
+            Text(r, 6) ?? "", Text(r, 7) ?? "");
     }
 
     /// <summary>How many <c>factor_registry</c> rows name this bundle.</summary>
@@ -388,7 +426,7 @@ public sealed class RegistryDatabase : IDisposable
         return (long)cmd.ExecuteScalar()!;
     }
 
-    /// <summary>The products fingerprint the last successful run of <paramref name="pipeline"/> recorded, if any.</summary>
+    /// <summary>The products fingerprint the last successful run of <paramref name="pipeline"/> recorded.</summary>
     public string? ReadProductsState(string pipeline)
     {
         if (!TableExists(RegistrySchema.RunStateTable)) return null;
@@ -398,14 +436,15 @@ public sealed class RegistryDatabase : IDisposable
         return cmd.ExecuteScalar() as string;
     }
 
-    /// <summary>What the last successful run of <paramref name="pipeline"/> recorded of each loop (none before the first).</summary>
+    /// <summary>What the last successful run of <paramref name="pipeline"/> recorded of each loop.</summary>
     public IReadOnlyDictionary<string, LoopState> ReadLoopStates(string pipeline)
     {
         var states = new Dictionary<string, LoopState>(StringComparer.Ordinal);
         if (!TableExists(RegistrySchema.LoopStateTable)) return states;
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = """
-            SELECT task_run_id, loop_id, fingerprint FROM rdbridge_loop_state WHERE pipeline = $p ORDER BY task_run_id, loop_id
+            SELECT task_run_id, loop_id, fingerprint FROM rdbridge_loop_state
+            WHERE pipeline = $p ORDER BY task_run_id, loop_id
             """;
         cmd.Parameters.AddWithValue("$p", pipeline);
         using var r = cmd.ExecuteReader();
@@ -437,7 +476,8 @@ public sealed class RegistryDatabase : IDisposable
         }
     }
 
-    internal static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
+    internal static string? Text(SqliteDataReader r, int i) =>
+        r.IsDBNull(i) ? null : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A key column's value as a report names the row: NULL, or the text as stored.</summary>
     private static string Shown(SqliteDataReader r, int i) => r.IsDBNull(i) ? "NULL" : r.GetValue(i) switch

@@ -50,21 +50,23 @@ public sealed record BundleRow(string TaskRunId, long LoopId, string BundleId, s
 
 /// <summary>A row of <c>artifacts</c> as backfill registers it (version 'v1', status 'present').</summary>
 public sealed record ArtifactRow(
-    string ArtifactId, string TaskRunId, long? LoopId, string WorkspaceId, string Type, string Name, bool Primary, string EntryPath);
+    string ArtifactId, string TaskRunId, long? LoopId, string WorkspaceId, string Type, string Name, bool Primary,
+    string EntryPath);
 
 /// <summary>A row of <c>artifact_files</c>: one file of an artifact with its digest, size and mtime.</summary>
 public sealed record ArtifactFileRow(
-    string FileId, string ArtifactId, string WorkspaceId, string Path, string Sha256, long Size, string MtimeUtc, string Kind);
+    string FileId, string ArtifactId, string WorkspaceId, string Path, string Sha256, long Size, string MtimeUtc,
+    string Kind);
 
 /// <summary>A row of <c>factor_registry</c>: a factor a bundle holds.</summary>
 public sealed record FactorRegistryRow(string Name, string? Expression, string? PerformanceJson, string WorkspaceId);
 
-/// <summary>What the bundle stage records for one loop's bundle (a <c>production_bundles</c> row and its factors).</summary>
+/// <summary>What the bundle stage records of a loop's bundle: its <c>production_bundles</c> row, factors.</summary>
 public sealed record BundleRecord(
     string TaskRunId, long LoopId, string BundleId, string BundlePath, string ContentDigest, string ArchiveSha256,
     long SizeBytes, long FileCount, IReadOnlyList<FactorRegistryRow> Factors);
 
-/// <summary>A bundle whose archive is built, with when its row last changed (what the publisher's feed lists).</summary>
+/// <summary>A built bundle with when its row last changed (what the publisher's feed lists).</summary>
 public sealed record BuiltBundleRow(
     string BundleId, string TaskRunId, long LoopId, string ArchiveSha256, long SizeBytes, string ChangedAt);
 

@@ -41,7 +41,8 @@ public sealed class RegistryWrite
         WHERE task_run_id = $tr AND loop_id = $loop AND (workspace_id IS NOT $ws OR workspace_path IS NOT $path)
         """, ("$ws", workspaceId), ("$path", workspacePath), ("$tr", taskRunId), ("$loop", loopId));
 
-    public int SetMaterialization(string taskRunId, long loopId, string status, string? error, string nowUtc) => Execute("""
+    public int SetMaterialization(string taskRunId, long loopId, string status, string? error, string nowUtc) =>
+        Execute("""
         UPDATE loops SET materialization_status = $s, materialization_error = $e, materialization_updated_at_utc = $now
         WHERE task_run_id = $tr AND loop_id = $loop
         """, ("$s", status), ("$e", error), ("$now", nowUtc), ("$tr", taskRunId), ("$loop", loopId));
@@ -55,19 +56,20 @@ public sealed class RegistryWrite
             entry_path = excluded.entry_path, updated_at_utc = excluded.updated_at_utc
         WHERE artifacts.status IS NOT 'present' OR artifacts.primary_flag IS NOT excluded.primary_flag
            OR artifacts.entry_path IS NOT excluded.entry_path
-        """, ("$id", a.ArtifactId), ("$tr", a.TaskRunId), ("$loop", a.LoopId), ("$ws", a.WorkspaceId), ("$type", a.Type),
-        ("$name", a.Name), ("$primary", a.Primary ? 1 : 0), ("$entry", a.EntryPath), ("$now", nowUtc));
+        """, ("$id", a.ArtifactId), ("$tr", a.TaskRunId), ("$loop", a.LoopId), ("$ws", a.WorkspaceId),
+        ("$type", a.Type), ("$name", a.Name), ("$primary", a.Primary ? 1 : 0), ("$entry", a.EntryPath),
+        ("$now", nowUtc));
 
     /// <summary>Inserts the file row or updates it where it differs; 1 when a row changed.</summary>
     public int UpsertArtifactFile(ArtifactFileRow f) => Execute("""
         INSERT INTO artifact_files (file_id, artifact_id, workspace_id, path, sha256, size_bytes, mtime_utc, kind)
         VALUES ($id, $artifact, $ws, $path, $sha, $size, $mtime, $kind)
-        ON CONFLICT (file_id) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256, size_bytes = excluded.size_bytes,
-            mtime_utc = excluded.mtime_utc, kind = excluded.kind
+        ON CONFLICT (file_id) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256,
+            size_bytes = excluded.size_bytes, mtime_utc = excluded.mtime_utc, kind = excluded.kind
         WHERE artifact_files.sha256 IS NOT excluded.sha256 OR artifact_files.size_bytes IS NOT excluded.size_bytes
            OR artifact_files.mtime_utc IS NOT excluded.mtime_utc OR artifact_files.path IS NOT excluded.path
-        """, ("$id", f.FileId), ("$artifact", f.ArtifactId), ("$ws", f.WorkspaceId), ("$path", f.Path), ("$sha", f.Sha256),
-        ("$size", f.Size), ("$mtime", f.MtimeUtc), ("$kind", f.Kind));
+        """, ("$id", f.FileId), ("$artifact", f.ArtifactId), ("$ws", f.WorkspaceId), ("$path", f.Path),
+        ("$sha", f.Sha256), ("$size", f.Size), ("$mtime", f.MtimeUtc), ("$kind", f.Kind));
 
     /// <summary>
     /// Records a loop's bundle: its <c>production_bundles</c> row (updated only where it differs), the loop's
@@ -82,15 +84,19 @@ public sealed class RegistryWrite
             INSERT INTO production_bundles (task_run_id, loop_id, bundle_id, bundle_path, created_at, updated_at,
                                             content_digest, archive_sha256, size_bytes, file_count)
             VALUES ($tr, $loop, $b, $path, $now, $now, $digest, $sha, $size, $count)
-            ON CONFLICT (task_run_id, loop_id) DO UPDATE SET bundle_id = excluded.bundle_id, bundle_path = excluded.bundle_path,
-                updated_at = excluded.updated_at, content_digest = excluded.content_digest,
-                archive_sha256 = excluded.archive_sha256, size_bytes = excluded.size_bytes, file_count = excluded.file_count
-            WHERE production_bundles.bundle_id IS NOT excluded.bundle_id OR production_bundles.bundle_path IS NOT excluded.bundle_path
+            ON CONFLICT (task_run_id, loop_id) DO UPDATE SET bundle_id = excluded.bundle_id,
+                bundle_path = excluded.bundle_path, updated_at = excluded.updated_at,
+                content_digest = excluded.content_digest, archive_sha256 = excluded.archive_sha256,
+                size_bytes = excluded.size_bytes, file_count = excluded.file_count
+            WHERE production_bundles.bundle_id IS NOT excluded.bundle_id
+               OR production_bundles.bundle_path IS NOT excluded.bundle_path
                OR production_bundles.content_digest IS NOT excluded.content_digest
                OR production_bundles.archive_sha256 IS NOT excluded.archive_sha256
-               OR production_bundles.size_bytes IS NOT excluded.size_bytes OR production_bundles.file_count IS NOT excluded.file_count
-            """, ("$tr", b.TaskRunId), ("$loop", b.LoopId), ("$b", b.BundleId), ("$path", b.BundlePath), ("$now", nowUtc),
-            ("$digest", b.ContentDigest), ("$sha", b.ArchiveSha256), ("$size", b.SizeBytes), ("$count", b.FileCount));
+               OR production_bundles.size_bytes IS NOT excluded.size_bytes
+               OR production_bundles.file_count IS NOT excluded.file_count
+            """, ("$tr", b.TaskRunId), ("$loop", b.LoopId), ("$b", b.BundleId), ("$path", b.BundlePath),
+            ("$now", nowUtc), ("$digest", b.ContentDigest), ("$sha", b.ArchiveSha256), ("$size", b.SizeBytes),
+            ("$count", b.FileCount));
         Execute("""
             UPDATE loops SET asset_bundle_id = $b, is_solidified = 1, updated_at_utc = $now
             WHERE task_run_id = $tr AND loop_id = $loop AND (asset_bundle_id IS NOT $b OR is_solidified IS NOT 1)
@@ -101,8 +107,8 @@ public sealed class RegistryWrite
                 INSERT INTO factor_registry (factor_name, expression, performance_json, asset_bundle_id, workspace_id,
                                              task_run_id, loop_id, updated_at_utc)
                 VALUES ($n, $e, $p, $b, $ws, $tr, $loop, $now)
-                """, ("$n", f.Name), ("$e", f.Expression), ("$p", f.PerformanceJson), ("$b", b.BundleId), ("$ws", f.WorkspaceId),
-                ("$tr", b.TaskRunId), ("$loop", b.LoopId), ("$now", nowUtc));
+                """, ("$n", f.Name), ("$e", f.Expression), ("$p", f.PerformanceJson), ("$b", b.BundleId),
+                ("$ws", f.WorkspaceId), ("$tr", b.TaskRunId), ("$loop", b.LoopId), ("$now", nowUtc));
     }
 
     /// <summary>
@@ -142,7 +148,8 @@ public sealed class RegistryWrite
     // The sample generator plays RD-Agent: these write rows as RD-Agent does.
 
     public int AddTaskRun(NewTaskRun t) => Execute("""
-        INSERT INTO task_runs (task_run_id, scenario, status, created_at_utc, updated_at_utc, rdagent_version, log_trace_path)
+        INSERT INTO task_runs (task_run_id, scenario, status, created_at_utc, updated_at_utc, rdagent_version,
+                               log_trace_path)
         VALUES ($id, $scenario, $status, $created, $created, $version, $trace)
         """, ("$id", t.TaskRunId), ("$scenario", t.Scenario), ("$status", t.Status), ("$created", t.CreatedAtUtc),
         ("$version", t.RdAgentVersion), ("$trace", t.LogTracePath));
@@ -152,8 +159,8 @@ public sealed class RegistryWrite
                                 workspace_path, created_at_utc, updated_at_utc)
         VALUES ($id, $tr, $loop, $role, $type, $step, $status, $path, $created, $created)
         """, ("$id", w.Row.WorkspaceId), ("$tr", w.Row.TaskRunId), ("$loop", w.Row.LoopId), ("$role", w.Row.Role),
-        ("$type", w.Row.ExperimentType), ("$step", w.Row.StepName), ("$status", w.Row.Status), ("$path", w.Row.WorkspacePath),
-        ("$created", w.CreatedAtUtc));
+        ("$type", w.Row.ExperimentType), ("$step", w.Row.StepName), ("$status", w.Row.Status),
+        ("$path", w.Row.WorkspacePath), ("$created", w.CreatedAtUtc));
 
     /// <summary>Adds a loop as RD-Agent records it when the loop ends (its end time is its update time).</summary>
     public int AddLoop(LoopRow l) => Execute("""
@@ -161,6 +168,6 @@ public sealed class RegistryWrite
                            error_message, log_dir, updated_at_utc)
         VALUES ($tr, $loop, $action, $status, $result, $started, $ended, $etype, $emessage, $log, $ended)
         """, ("$tr", l.TaskRunId), ("$loop", l.LoopId), ("$action", l.Action), ("$status", l.Status),
-        ("$result", l.HasResult ? 1 : 0), ("$started", l.StartedAtUtc), ("$ended", l.EndedAtUtc), ("$etype", l.ErrorType),
-        ("$emessage", l.ErrorMessage), ("$log", l.LogDir));
+        ("$result", l.HasResult ? 1 : 0), ("$started", l.StartedAtUtc), ("$ended", l.EndedAtUtc),
+        ("$etype", l.ErrorType), ("$emessage", l.ErrorMessage), ("$log", l.LogDir));
 }

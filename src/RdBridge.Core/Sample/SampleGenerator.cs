@@ -84,7 +84,8 @@ public sealed class SampleGenerator(SampleOptions options)
             var expDir = Path.Combine(RdAgentRoot, "git_ignore_folder", "RD-Agent_workspace", expId);
             var wsStatus = (l % 3) switch { 0 => "success", 1 => "present", _ => (string?)null };
             db.AddWorkspace(new NewWorkspace(
-                new WorkspaceRow(expId, taskRunId, l, "experiment_workspace", action, "running", wsStatus, Stored(t, expRel)),
+                new WorkspaceRow(
+                    expId, taskRunId, l, "experiment_workspace", action, "running", wsStatus, Stored(t, expRel)),
                 Iso(begin)));
             var factorNames = new List<string>();
             var subCount = action == "factor" ? 1 + _rng.Next(3) : 1;
@@ -109,11 +110,13 @@ public sealed class SampleGenerator(SampleOptions options)
             }
             WriteLog(logDir, l, outcome);
             var status = outcome == "failed" ? "failed" : "success";
-            db.AddLoop(new LoopRow(taskRunId, l, action, status, HasResult: outcome == "result", LogDir: Stored(t, $"log/{trace}"),
-                StartedAtUtc: Iso(begin), EndedAtUtc: Iso(time), ErrorType: outcome == "failed" ? "CoderError" : null,
-                ErrorMessage: outcome == "failed" ? "factor.py raised KeyError: '$vwap' while computing the factor" : null,
-                AssetBundleId: null, IsSolidified: false, MaterializationStatus: null, UpdatedAtUtc: Iso(time), Scenario: scenario,
-                LogTracePath: null));
+            var failed = outcome == "failed";
+            db.AddLoop(new LoopRow(taskRunId, l, action, status, HasResult: outcome == "result",
+                LogDir: Stored(t, $"log/{trace}"), StartedAtUtc: Iso(begin), EndedAtUtc: Iso(time),
+                ErrorType: failed ? "CoderError" : null,
+                ErrorMessage: failed ? "factor.py raised KeyError: '$vwap' while computing the factor" : null,
+                AssetBundleId: null, IsSolidified: false, MaterializationStatus: null, UpdatedAtUtc: Iso(time),
+                Scenario: scenario, LogTracePath: null));
         }
     }
 

@@ -474,7 +474,8 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             if (Dup("SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY task_run_id, loop_id HAVING count(*) > 1") > 0) bad.Add("duplicate loops");
             if (Dup("SELECT name, source, fingerprint FROM aistock_factor_catalog GROUP BY name, source, fingerprint HAVING count(*) > 1") > 0) bad.Add("duplicate factors");
             if (Dup("SELECT task_run_id, loop_id, workspace_id FROM aistock_model_catalog GROUP BY task_run_id, loop_id, workspace_id HAVING count(*) > 1") > 0) bad.Add("duplicate models");
-            if (registry is not null && registry.HasLoopWithTwoBundleRows()) bad.Add("a loop with two production_bundles rows");
+            if (registry is not null && registry.HasLoopWithTwoBundleRows())
+                bad.Add("a loop with two production_bundles rows");
             if (Directory.Exists(settings.BundleDirectory) && registry is not null)
             {
                 var known = registry.ReadBundleIds();

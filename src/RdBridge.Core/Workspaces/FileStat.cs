@@ -15,11 +15,12 @@ internal static class FileStat
     private static bool _statxMissing = !OperatingSystem.IsLinux();
 
     [DllImport("libc", EntryPoint = "statx")]
-    private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
+    private static extern int Statx(
+        int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 
     [ThreadStatic] private static byte[]? _buffer;
 
-    /// <summary>The stat of <paramref name="path"/> as text, or null when it cannot be had (gone, unreadable).</summary>
+    /// <summary>The stat of <paramref name="path"/> as text, or null when there is none (gone, unreadable).</summary>
     public static string? Of(string path)
     {
         if (!_statxMissing)

@@ -76,7 +76,8 @@ public static class LoopFingerprints
         now.Values.Where(s => !recorded.TryGetValue(s.Key, out var r) || r.Fingerprint != s.Fingerprint)
             .Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
 
-    private static string Of(LoopRow loop, IReadOnlyList<WorkspaceRow> rows, BundleRow? bundle, RdBridgeSettings settings)
+    private static string Of(
+        LoopRow loop, IReadOnlyList<WorkspaceRow> rows, BundleRow? bundle, RdBridgeSettings settings)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(params object?[] parts)
@@ -93,12 +94,13 @@ public static class LoopFingerprints
             }
             hash.AppendData("\n"u8);
         }
-        Add("loop", loop.TaskRunId, loop.LoopId, loop.Action, loop.Status, loop.HasResult, loop.LogDir, loop.StartedAtUtc,
-            loop.EndedAtUtc, loop.ErrorType, loop.ErrorMessage, loop.AssetBundleId, loop.IsSolidified,
-            loop.MaterializationStatus, loop.UpdatedAtUtc, loop.Scenario, loop.LogTracePath, loop.WorkspaceId, loop.WorkspacePath);
+        Add("loop", loop.TaskRunId, loop.LoopId, loop.Action, loop.Status, loop.HasResult, loop.LogDir,
+            loop.StartedAtUtc, loop.EndedAtUtc, loop.ErrorType, loop.ErrorMessage, loop.AssetBundleId,
+            loop.IsSolidified, loop.MaterializationStatus, loop.UpdatedAtUtc, loop.Scenario, loop.LogTracePath,
+            loop.WorkspaceId, loop.WorkspacePath);
         if (bundle is not null)
-            Add("bundle row", bundle.BundleId, bundle.BundlePath, bundle.ContentDigest, bundle.ArchiveSha256, bundle.SizeBytes,
-                bundle.FileCount);
+            Add("bundle row", bundle.BundleId, bundle.BundlePath, bundle.ContentDigest, bundle.ArchiveSha256,
+                bundle.SizeBytes, bundle.FileCount);
         foreach (var w in rows)
         {
             Add("workspace", w.WorkspaceId, w.LoopId, w.Role, w.ExperimentType, w.StepName, w.Status, w.WorkspacePath);
@@ -116,9 +118,9 @@ public static class LoopFingerprints
     }
 
     /// <summary>
-    /// A stat of what a sync produces outside the loops' own folders: the exported catalogs and strategy library, the
-    /// AIstock side's catalog copies and the asset cache's entries. A sync that finds no loop changed still does its work
-    /// when one of these was changed or removed since its last successful run.
+    /// A stat of what a sync produces outside the loops' own folders: the exported catalogs and strategy library,
+    /// the AIstock side's catalog copies and the asset cache's entries. A sync that finds no loop changed still does
+    /// its work when one of these was changed or removed since its last successful run.
     /// </summary>
     public static string Products(RdBridgeSettings settings)
     {
@@ -127,8 +129,11 @@ public static class LoopFingerprints
         {
             hash.AppendData(Encoding.UTF8.GetBytes($"folder {dir}\n"));
             if (!Directory.Exists(dir)) return;
-            var entries = Directory.EnumerateFileSystemEntries(dir, "*",
-                new EnumerationOptions { RecurseSubdirectories = recurse, IgnoreInaccessible = true, AttributesToSkip = 0 }).ToList();
+            var options = new EnumerationOptions
+            {
+                RecurseSubdirectories = recurse, IgnoreInaccessible = true, AttributesToSkip = 0,
+            };
+            var entries = Directory.EnumerateFileSystemEntries(dir, "*", options).ToList();
             entries.Sort(StringComparer.Ordinal);
             foreach (var e in entries)
                 hash.AppendData(Encoding.UTF8.GetBytes($"{Path.GetRelativePath(dir, e)}\u001f{FileStat.Of(e)}\n"));
@@ -136,26 +141,29 @@ public static class LoopFingerprints
         Folder(settings.CatalogDirectory, recurse: false);
         Folder(settings.AistockCatalogDirectory, recurse: false);
         Folder(Path.GetDirectoryName(settings.StrategiesLibFile)!, recurse: false);
-        // The cache's top level: each archive, sidecar and extracted folder (a folder's stat changes when an entry in it
-        // is added, removed or renamed).
+        // The cache's top level: each archive, sidecar and extracted folder (a folder's stat changes when an entry in
+        // it is added, removed or renamed).
         Folder(settings.AssetCacheDirectory, recurse: false);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }
 
 /// <summary>What differs from the last successful run: the loops to examine, and whether anything else does.</summary>
-public sealed record LoopChanges(IReadOnlySet<string> Changed, int Unchanged, int Removed, bool ProductsSame, bool EverRecorded)
+public sealed record LoopChanges(
+    IReadOnlySet<string> Changed, int Unchanged, int Removed, bool ProductsSame, bool EverRecorded)
 {
-    /// <summary>Nothing for any stage to do: no loop differs or was removed, and the products are as that run left them.</summary>
+    /// <summary>Nothing for any stage to do: no loop differs or was removed, the products are as they were.</summary>
     public bool Quiet => EverRecorded && Changed.Count == 0 && Removed == 0 && ProductsSame;
 
     /// <summary>What a report says about the comparison, beyond its counts.</summary>
     public IEnumerable<string> Notes()
     {
         if (!EverRecorded) yield return "no successful run recorded yet: every loop is examined";
-        if (Removed > 0) yield return $"{Removed} loops recorded by the last successful run are no longer in the registry";
+        if (Removed > 0)
+            yield return $"{Removed} loops recorded by the last successful run are no longer in the registry";
         if (EverRecorded && !ProductsSame)
-            yield return "catalogs or the asset cache changed since the last successful run: they are brought up to date";
+            yield return "catalogs or the asset cache changed since the last successful run: "
+                + "they are brought up to date";
         if (Quiet) yield return "no loop, file or product changed since the last successful run: nothing to examine";
     }
 }

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace RdBridge.Tests.Registry;
 
-/// <summary>init migrates an older registry itself, after its backup; the guide's own loop query runs on what it leaves.</summary>
+/// <summary>init migrates an older registry after its backup; the guide's loop query runs on the result.</summary>
 public class RegistryMigrationTests
 {
     [Fact]
@@ -13,15 +13,15 @@ public class RegistryMigrationTests
         // The guide's production_bundles table (no digest columns) and loops without the columns RdBridge adds.
         Db.Exec(db, """
             DROP TABLE production_bundles;
-            CREATE TABLE production_bundles (id INTEGER PRIMARY KEY AUTOINCREMENT, task_run_id TEXT NOT NULL, loop_id INTEGER NOT NULL,
-                bundle_id TEXT NOT NULL UNIQUE, bundle_path TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT,
-                UNIQUE (task_run_id, loop_id));
+            CREATE TABLE production_bundles (id INTEGER PRIMARY KEY AUTOINCREMENT, task_run_id TEXT NOT NULL,
+                loop_id INTEGER NOT NULL, bundle_id TEXT NOT NULL UNIQUE, bundle_path TEXT NOT NULL,
+                created_at TEXT NOT NULL, updated_at TEXT, UNIQUE (task_run_id, loop_id));
             DROP TABLE rdbridge_loop_state; DROP TABLE rdbridge_run_state;
             ALTER TABLE loops DROP COLUMN workspace_id; ALTER TABLE loops DROP COLUMN workspace_path;
             ALTER TABLE loops DROP COLUMN asset_bundle_id;
             """);
-        var rowsBefore = Db.Rows(db, "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2")
-            .Select(r => string.Join("|", r)).ToList();
+        const string Rows = "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2";
+        var rowsBefore = Db.Rows(db, Rows).Select(r => string.Join("|", r)).ToList();
         var withResults = Db.Scalar(db, "SELECT count(*) FROM loops WHERE has_result = 1");
 
         // A stage verb still asks for doctor --fix.
@@ -37,20 +37,24 @@ public class RegistryMigrationTests
             Assert.Contains($"added column {added}", output);
         Assert.Contains("added table rdbridge_loop_state", output);
         Assert.True(output.IndexOf("[backup] 1 backups written", StringComparison.Ordinal) >= 0, output);
-        Assert.Equal(rowsBefore, Db.Rows(db, "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2")
-            .Select(r => string.Join("|", r)).ToList());
+        Assert.Equal(rowsBefore, Db.Rows(db, Rows).Select(r => string.Join("|", r)).ToList());
         Assert.Equal(withResults, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
 
         // The backup holds the registry as it was before the migration.
-        var backup = Directory.EnumerateFiles(sample.Settings.BackupDirectory, "registry.sqlite", SearchOption.AllDirectories).Single();
-        Assert.Equal(0, Db.Scalar(backup, "SELECT count(*) FROM pragma_table_info('loops') WHERE name = 'workspace_id'"));
-        Assert.Equal(0, Db.Scalar(backup, "SELECT count(*) FROM pragma_table_info('production_bundles') WHERE name = 'content_digest'"));
+        var backup = Directory.EnumerateFiles(sample.Settings.BackupDirectory, "registry.sqlite",
+            SearchOption.AllDirectories).Single();
+        long Has(string table, string column) =>
+            Db.Scalar(backup, $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'");
+        Assert.Equal(0, Has("loops", "workspace_id"));
+        Assert.Equal(0, Has("production_bundles", "content_digest"));
+        Assert.Equal(1, Has("loops", "log_dir"));
     }
 
     /// <summary>The guide's "查询 Loop 的完整信息" query, read from the guide itself.</summary>
     private static string GuideLoopQuery()
     {
-        var guide = File.ReadAllText(Path.Combine(Paths.Shared, "seed", "rdagent-aistock-init-and-incremental-guide.zh.md"));
+        var guide = File.ReadAllText(
+            Path.Combine(Paths.Shared, "seed", "rdagent-aistock-init-and-incremental-guide.zh.md"));
         var match = Regex.Match(guide, @"```sql\s*\n-- 查询 Loop 的完整信息\n(?<sql>.*?)```", RegexOptions.Singleline);
         Assert.True(match.Success, "the guide's loop query was not found");
         return match.Groups["sql"].Value;

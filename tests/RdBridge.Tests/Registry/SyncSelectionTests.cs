@@ -14,16 +14,20 @@ public class SyncSelectionTests
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var db = sample.Settings.RegistryPath;
         // Loop 0 always has results; hold it back as if RD-Agent had not written its row yet.
-        Db.Exec(db, "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;");
+        Db.Exec(db, """
+            CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0;
+            DELETE FROM loops WHERE loop_id = 0;
+            """);
         var init = sample.Cli("init");
         Assert.True(init.Code == 0, Text(init));
         var before = sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog");
 
-        // As an older RD-Agent writes it (and as doctor --fix leaves old rows): no updated_at_utc, and a start time long
-        // before the last sync.
+        // As an older RD-Agent writes it (and as doctor --fix leaves old rows): no updated_at_utc, and a start time
+        // long before the last sync.
         Db.Exec(db, """
             INSERT INTO loops SELECT * FROM held_loops;
-            UPDATE loops SET updated_at_utc = NULL, started_at_utc = '2020-01-01T00:00:00Z', ended_at_utc = NULL WHERE loop_id = 0;
+            UPDATE loops SET updated_at_utc = NULL, started_at_utc = '2020-01-01T00:00:00Z', ended_at_utc = NULL
+            WHERE loop_id = 0;
             """);
         var sync = sample.Cli("sync");
         Assert.True(sync.Code == 0, Text(sync));
@@ -31,7 +35,8 @@ public class SyncSelectionTests
         Assert.Contains("1 built", sync.Out);
         Assert.Equal(before + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         var tr = (string)Db.Rows(db, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
-        Assert.Equal(1, sample.Aistock.Scalar($"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{tr}' AND loop_id = 0"));
+        Assert.Equal(1, sample.Aistock.Scalar(
+            $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{tr}' AND loop_id = 0"));
     }
 
     [Fact]
@@ -58,7 +63,8 @@ public class SyncSelectionTests
         var s = sample.Settings;
         var (tr, path) = Db.Rows(s.RegistryPath, """
             SELECT l.task_run_id, w.workspace_path FROM loops l
-            JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace'
+            JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id
+                             AND w.workspace_role = 'experiment_workspace'
             WHERE l.loop_id = 0
             """).Select(r => ((string)r[0]!, (string)r[1]!)).Single();
         var dir = s.PathMap.Map(path).Local!;
@@ -101,19 +107,19 @@ public class SyncSelectionTests
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var s = sample.Settings;
         Assert.Equal(0, sample.Cli("init").Code);
-        var recorded = Db.Rows(s.RegistryPath, "SELECT task_run_id, loop_id, fingerprint FROM rdbridge_loop_state ORDER BY 1, 2")
-            .Select(r => string.Join("|", r)).ToList();
+        const string State = "SELECT task_run_id, loop_id, fingerprint FROM rdbridge_loop_state ORDER BY 1, 2";
+        var recorded = Db.Rows(s.RegistryPath, State).Select(r => string.Join("|", r)).ToList();
         Assert.Equal(Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops"), recorded.Count);
 
         // Loop 0's experiment workspace disappears: the run reports it and fails, and must not record the new state.
         var path = (string)Db.Rows(s.RegistryPath,
-            "SELECT workspace_path FROM workspaces WHERE loop_id = 0 AND workspace_role = 'experiment_workspace'")[0][0]!;
+            "SELECT workspace_path FROM workspaces WHERE loop_id = 0 AND workspace_role = 'experiment_workspace'")
+            [0][0]!;
         var dir = s.PathMap.Map(path).Local!;
         Directory.Move(dir, dir + ".away");
         var failed = sample.Cli("sync");
         Assert.Equal(1, failed.Code);
-        Assert.Equal(recorded, Db.Rows(s.RegistryPath, "SELECT task_run_id, loop_id, fingerprint FROM rdbridge_loop_state ORDER BY 1, 2")
-            .Select(r => string.Join("|", r)).ToList());
+        Assert.Equal(recorded, Db.Rows(s.RegistryPath, State).Select(r => string.Join("|", r)).ToList());
 
         Directory.Move(dir + ".away", dir);
         var again = sample.Cli("sync");
