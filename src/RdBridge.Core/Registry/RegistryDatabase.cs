@@ -310,15 +310,39 @@ public sealed class RegistryDatabase : IDisposable
     {
         if (!TableExists("production_bundles")) return null;
         using var cmd = _connection.CreateCommand();
-        cmd.CommandText = """
-            SELECT task_run_id, loop_id, bundle_id, bundle_path, content_digest, archive_sha256, size_bytes, file_count
-            FROM production_bundles WHERE task_run_id = $tr AND loop_id = $loop
-            """;
+        cmd.CommandText = $"{BundleColumns} WHERE task_run_id = $tr AND loop_id = $loop";
         cmd.Parameters.AddWithValue("$tr", taskRunId);
         cmd.Parameters.AddWithValue("$loop", loopId);
         using var reader = cmd.ExecuteReader();
-        if (!reader.Read()) return null;
-        var key = $"{taskRunId}/{loopId}";
+        return reader.Read() ? BundleOf(reader) : null;
+    }
+
+    /// <summary>Every usable <c>production_bundles</c> row in one read, by its loop's key (task_run_id/loop_id).</summary>
+    public IReadOnlyDictionary<string, BundleRow> ReadBundlesByLoop()
+    {
+        var rows = new Dictionary<string, BundleRow>(StringComparer.Ordinal);
+        if (!TableExists("production_bundles")) return rows;
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = $"{BundleColumns} ORDER BY task_run_id, loop_id";
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+            if (BundleOf(reader) is { } row) rows.TryAdd($"{row.TaskRunId}/{row.LoopId}", row);
+        return rows;
+    }
+
+    private const string BundleColumns = """
+        SELECT task_run_id, loop_id, bundle_id, bundle_path, content_digest, archive_sha256, size_bytes, file_count
+        FROM production_bundles
+        """;
+
+    private BundleRow? BundleOf(SqliteDataReader reader)
+    {
+        var key = $"{Shown(reader, 0)}/{Shown(reader, 1)}";
+        if (reader.GetValue(0) is not string taskRunId || reader.GetValue(1) is not long loopId)
+        {
+            Bad("production_bundles", key, "task_run_id or loop_id is NULL or not of its type");
+            return null;
+        }
         if (reader.GetValue(2) is not string bundleId || reader.GetValue(3) is not string bundlePath)
         {
             Bad("production_bundles", key, "bundle_id or bundle_path is NULL (the bundle is built again)");

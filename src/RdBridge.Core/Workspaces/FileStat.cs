@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace RdBridge.Workspaces;
 
@@ -20,36 +21,41 @@ internal static class FileStat
 
     [ThreadStatic] private static byte[]? _buffer;
 
-    /// <summary>The stat of <paramref name="path"/> as text, or null when there is none (gone, unreadable).</summary>
-    public static string? Of(string path)
+    /// <summary>
+    /// Appends the stat of <paramref name="path"/> to <paramref name="text"/> as numbers, or "-" when there is none
+    /// (gone, unreadable).
+    /// </summary>
+    public static void Append(StringBuilder text, string path)
     {
         if (!_statxMissing)
         {
             var b = _buffer ??= new byte[256];
             try
             {
-                if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, b) != 0) return null;
+                if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, b) != 0)
+                {
+                    text.Append('-');
+                    return;
+                }
+                // struct statx: stx_ino at 32, stx_size at 40, stx_ctime at 96, stx_mtime at 112 (seconds, nanoseconds).
+                var s = b.AsSpan();
+                text.Append(BinaryPrimitives.ReadUInt64LittleEndian(s[32..])).Append(' ')
+                    .Append(BinaryPrimitives.ReadUInt64LittleEndian(s[40..])).Append(' ')
+                    .Append(BinaryPrimitives.ReadInt64LittleEndian(s[112..])).Append('.')
+                    .Append(BinaryPrimitives.ReadUInt32LittleEndian(s[120..])).Append(' ')
+                    .Append(BinaryPrimitives.ReadInt64LittleEndian(s[96..])).Append('.')
+                    .Append(BinaryPrimitives.ReadUInt32LittleEndian(s[104..]));
+                return;
             }
             catch (EntryPointNotFoundException)
             {
                 _statxMissing = true;
-                return Portable(path);
             }
-            // struct statx: stx_ino at 32, stx_size at 40, stx_ctime at 96 and stx_mtime at 112 (seconds, nanoseconds).
-            var s = b.AsSpan();
-            return string.Join(' ',
-                BinaryPrimitives.ReadUInt64LittleEndian(s[32..]), BinaryPrimitives.ReadUInt64LittleEndian(s[40..]),
-                BinaryPrimitives.ReadInt64LittleEndian(s[112..]), BinaryPrimitives.ReadUInt32LittleEndian(s[120..]),
-                BinaryPrimitives.ReadInt64LittleEndian(s[96..]), BinaryPrimitives.ReadUInt32LittleEndian(s[104..]));
         }
-        return Portable(path);
-    }
-
-    // Elsewhere .NET gives size and times but no file id; a rewrite that keeps size and both times goes unseen there.
-    private static string? Portable(string path)
-    {
+        // Elsewhere .NET gives size and times but no file id; a rewrite keeping size and both times goes unseen there.
         var info = new FileInfo(path);
-        if (!info.Exists) return null;
-        return $"{info.Length} {info.LastWriteTimeUtc.Ticks} {info.CreationTimeUtc.Ticks}";
+        if (!info.Exists) text.Append('-');
+        else text.Append(info.Length).Append(' ').Append(info.LastWriteTimeUtc.Ticks).Append(' ')
+            .Append(info.CreationTimeUtc.Ticks);
     }
 }

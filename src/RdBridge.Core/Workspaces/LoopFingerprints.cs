@@ -59,13 +59,17 @@ public static class LoopFingerprints
     public static IReadOnlyDictionary<string, LoopState> Take(RegistryDatabase registry, RdBridgeSettings settings)
     {
         var workspaces = registry.ReadWorkspacesByLoop();
+        var bundles = registry.ReadBundlesByLoop();
         var loops = registry.ReadLoops(LoopSelection.All).ToList();
         var states = new Dictionary<string, LoopState>(StringComparer.Ordinal);
+        var text = new StringBuilder();
         foreach (var loop in loops)
         {
             var rows = workspaces.GetValueOrDefault(loop.Key) ?? [];
-            var bundle = registry.ReadBundle(loop.TaskRunId, loop.LoopId);
-            states[loop.Key] = new LoopState(loop.TaskRunId, loop.LoopId, Of(loop, rows, bundle, settings));
+            text.Clear();
+            Describe(text, loop, rows, bundles.GetValueOrDefault(loop.Key), settings);
+            var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+            states[loop.Key] = new LoopState(loop.TaskRunId, loop.LoopId, digest);
         }
         return states;
     }
@@ -76,23 +80,20 @@ public static class LoopFingerprints
         now.Values.Where(s => !recorded.TryGetValue(s.Key, out var r) || r.Fingerprint != s.Fingerprint)
             .Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
 
-    private static string Of(
-        LoopRow loop, IReadOnlyList<WorkspaceRow> rows, BundleRow? bundle, RdBridgeSettings settings)
+    /// <summary>Writes down everything the loop's fingerprint covers, one line per row or file.</summary>
+    private static void Describe(
+        StringBuilder text, LoopRow loop, IReadOnlyList<WorkspaceRow> rows, BundleRow? bundle, RdBridgeSettings settings)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(params object?[] parts)
         {
             foreach (var p in parts)
             {
-                hash.AppendData(Encoding.UTF8.GetBytes(p switch
-                {
-                    null => "\u2400",
-                    IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
-                    _ => p.ToString() ?? "",
-                }));
-                hash.AppendData("\u001f"u8);
+                if (p is null) text.Append('\u2400');
+                else if (p is IFormattable f) text.Append(f.ToString(null, System.Globalization.CultureInfo.InvariantCulture));
+                else text.Append(p);
+                text.Append('\u001f');
             }
-            hash.AppendData("\n"u8);
+            text.Append('\n');
         }
         Add("loop", loop.TaskRunId, loop.LoopId, loop.Action, loop.Status, loop.HasResult, loop.LogDir,
             loop.StartedAtUtc, loop.EndedAtUtc, loop.ErrorType, loop.ErrorMessage, loop.AssetBundleId,
@@ -107,14 +108,21 @@ public static class LoopFingerprints
             if (settings.PathMap.Map(w.WorkspacePath).Local is not { } dir || !Directory.Exists(dir)) continue;
             var files = Directory.EnumerateFiles(dir, "*", AllFiles).ToList();
             files.Sort(StringComparer.Ordinal);
-            foreach (var file in files) Add("file", Path.GetRelativePath(dir, file), FileStat.Of(file));
+            foreach (var file in files)
+            {
+                text.Append("file\u001f").Append(file, dir.Length, file.Length - dir.Length).Append('\u001f');
+                FileStat.Append(text, file);
+                text.Append('\n');
+            }
         }
         if (Layout.BundleId.IsSafe(loop.BundleId))
         {
-            var archive = settings.Bundles.Archive(loop.BundleId);
-            Add("bundle file", FileStat.Of(archive), FileStat.Of(settings.Bundles.Sidecar(loop.BundleId)));
+            text.Append("bundle files\u001f");
+            FileStat.Append(text, settings.Bundles.Archive(loop.BundleId));
+            text.Append('\u001f');
+            FileStat.Append(text, settings.Bundles.Sidecar(loop.BundleId));
+            text.Append('\n');
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>
@@ -135,8 +143,14 @@ public static class LoopFingerprints
             };
             var entries = Directory.EnumerateFileSystemEntries(dir, "*", options).ToList();
             entries.Sort(StringComparer.Ordinal);
+            var text = new StringBuilder();
             foreach (var e in entries)
-                hash.AppendData(Encoding.UTF8.GetBytes($"{Path.GetRelativePath(dir, e)}\u001f{FileStat.Of(e)}\n"));
+            {
+                text.Append(e, dir.Length, e.Length - dir.Length).Append('\u001f');
+                FileStat.Append(text, e);
+                text.Append('\n');
+            }
+            hash.AppendData(Encoding.UTF8.GetBytes(text.ToString()));
         }
         Folder(settings.CatalogDirectory, recurse: false);
         Folder(settings.AistockCatalogDirectory, recurse: false);
