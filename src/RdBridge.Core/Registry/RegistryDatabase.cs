@@ -317,7 +317,7 @@ public sealed class RegistryDatabase : IDisposable
         return reader.Read() ? BundleOf(reader) : null;
     }
 
-    /// <summary>Every usable <c>production_bundles</c> row in one read, by its loop's key (task_run_id/loop_id).</summary>
+    /// <summary>Every usable <c>production_bundles</c> row in one read, by its loop's key.</summary>
     public IReadOnlyDictionary<string, BundleRow> ReadBundlesByLoop()
     {
         var rows = new Dictionary<string, BundleRow>(StringComparer.Ordinal);

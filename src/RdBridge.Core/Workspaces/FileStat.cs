@@ -37,7 +37,8 @@ internal static class FileStat
                     text.Append('-');
                     return;
                 }
-                // struct statx: stx_ino at 32, stx_size at 40, stx_ctime at 96, stx_mtime at 112 (seconds, nanoseconds).
+                // struct statx: stx_ino at 32, stx_size at 40, stx_ctime at 96, stx_mtime at 112 (seconds, then
+                // nanoseconds).
                 var s = b.AsSpan();
                 text.Append(BinaryPrimitives.ReadUInt64LittleEndian(s[32..])).Append(' ')
                     .Append(BinaryPrimitives.ReadUInt64LittleEndian(s[40..])).Append(' ')
@@ -47,7 +48,7 @@ internal static class FileStat
                     .Append(BinaryPrimitives.ReadUInt32LittleEndian(s[104..]));
                 return;
             }
-            catch (EntryPointNotFoundException)
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
             {
                 _statxMissing = true;
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using RdBridge.Configuration;
@@ -82,14 +83,15 @@ public static class LoopFingerprints
 
     /// <summary>Writes down everything the loop's fingerprint covers, one line per row or file.</summary>
     private static void Describe(
-        StringBuilder text, LoopRow loop, IReadOnlyList<WorkspaceRow> rows, BundleRow? bundle, RdBridgeSettings settings)
+        StringBuilder text, LoopRow loop, IReadOnlyList<WorkspaceRow> rows, BundleRow? bundle,
+        RdBridgeSettings settings)
     {
         void Add(params object?[] parts)
         {
             foreach (var p in parts)
             {
                 if (p is null) text.Append('\u2400');
-                else if (p is IFormattable f) text.Append(f.ToString(null, System.Globalization.CultureInfo.InvariantCulture));
+                else if (p is IFormattable f) text.Append(f.ToString(null, CultureInfo.InvariantCulture));
                 else text.Append(p);
                 text.Append('\u001f');
             }
