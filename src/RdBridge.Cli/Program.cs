@@ -56,7 +56,8 @@ public static class Program
         root.Subcommands.Add(SyncAssetsCommand(io));
         root.Subcommands.Add(VerifyCommand(io));
         root.Subcommands.Add(PipelineCommand(io, "init", "Full initialisation (完整初始化): doctor, backup, backfill, bundle, export, import, sync-assets, verify"));
-        root.Subcommands.Add(PipelineCommand(io, "sync", "Incremental update (增量补充): the same, for loops changed since the last successful sync or --since"));
+        root.Subcommands.Add(PipelineCommand(io, "sync", "Incremental update (增量补充): the same, for loops whose "
+            + "registry rows or files changed since the last successful sync, or --since"));
         root.Subcommands.Add(SyncStatusCommand(io));
         root.Subcommands.Add(PublishCommand(io));
         root.Subcommands.Add(ServeCommand(io));
@@ -310,7 +311,11 @@ public static class Program
     private static Command PipelineCommand(Io io, string mode, string description)
     {
         var json = new Option<bool>("--json") { Description = "Print the verification as JSON at the end" };
-        var since = new Option<DateTimeOffset?>("--since") { Description = "Only loops changed after this time (sync only; default: the last successful sync)" };
+        var since = new Option<DateTimeOffset?>("--since")
+        {
+            Description = "Only loops whose times are after this (sync only; default: every loop that changed on disk "
+                + "or in the registry since the last successful sync)",
+        };
         var wait = new Option<int>("--wait") { Description = "Seconds to wait for another running init/sync before refusing", DefaultValueFactory = _ => 30 };
         var cmd = new Command(mode, description) { json, wait };
         if (mode == "sync") cmd.Options.Add(since);
@@ -333,7 +338,10 @@ public static class Program
 
     private static Command PublishCommand(Io io)
     {
-        var all = new Option<bool>("--all") { Description = "Look at every loop, not only those RD-Agent changed since the last publish" };
+        var all = new Option<bool>("--all")
+        {
+            Description = "Look at every loop, not only those whose rows or files changed since the last publish",
+        };
         var cmd = new Command("publish", "The RD-Agent half of a sync for a publisher machine: backfill, bundle and export what changed, ready for 'serve --role publisher'") { all };
         cmd.SetAction(p => Guarded(io, () =>
         {

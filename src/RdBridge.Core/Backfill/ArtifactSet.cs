@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Workspaces;
@@ -62,52 +61,29 @@ public static class ArtifactSet
     {
         foreach (var a in artifacts)
         {
-            using (var cmd = registry.Connection.CreateCommand())
-            {
-                cmd.CommandText = "SELECT status, primary_flag, entry_path FROM artifacts WHERE artifact_id = $id";
-                cmd.Parameters.AddWithValue("$id", a.ArtifactId);
-                using var r = cmd.ExecuteReader();
-                if (!r.Read() || r.IsDBNull(0) || r.GetString(0) != "present" || r.GetInt64(1) != (a.Primary ? 1 : 0) || r.GetString(2) != a.EntryPath) return true;
-            }
+            if (registry.ReadArtifact(a.ArtifactId) is not { } row
+                || row.Primary != a.Primary || row.EntryPath != a.EntryPath)
+                return true;
             foreach (var f in a.Files)
-            {
-                using var cmd = registry.Connection.CreateCommand();
-                cmd.CommandText = "SELECT sha256, size_bytes, mtime_utc, path FROM artifact_files WHERE file_id = $id";
-                cmd.Parameters.AddWithValue("$id", f.FileId);
-                using var r = cmd.ExecuteReader();
-                if (!r.Read() || r.IsDBNull(0) || r.GetString(0) != f.Sha256 || r.GetInt64(1) != f.Size || r.GetString(2) != f.MtimeUtc || r.GetString(3) != f.RelativePath) return true;
-            }
+                if (registry.ReadArtifactFile(f.FileId) is not { } file || file.Sha256 != f.Sha256
+                    || file.Size != f.Size || file.MtimeUtc != f.MtimeUtc || file.Path != f.RelativePath)
+                    return true;
         }
         return false;
     }
 
     /// <summary>Inserts or updates the rows that differ; returns how many rows changed.</summary>
-    public static int Upsert(RegistryDatabase registry, SqliteTransaction tx, LoopRow loop, IReadOnlyList<Artifact> artifacts)
+    public static int Upsert(RegistryWrite write, LoopRow loop, IReadOnlyList<Artifact> artifacts)
     {
         var now = UtcText.Now();
         var changed = 0;
         foreach (var a in artifacts)
         {
-            using (var cmd = registry.Command(tx, """
-                INSERT INTO artifacts (artifact_id, task_run_id, loop_id, workspace_id, artifact_type, name, version, status, primary_flag, entry_path, created_at_utc, updated_at_utc)
-                VALUES ($id, $tr, $loop, $ws, $type, $name, 'v1', 'present', $primary, $entry, $now, $now)
-                ON CONFLICT (artifact_id) DO UPDATE SET status = 'present', primary_flag = excluded.primary_flag, entry_path = excluded.entry_path, updated_at_utc = excluded.updated_at_utc
-                WHERE artifacts.status IS NOT 'present' OR artifacts.primary_flag IS NOT excluded.primary_flag OR artifacts.entry_path IS NOT excluded.entry_path
-                """, ("$id", a.ArtifactId), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId), ("$ws", a.WorkspaceId), ("$type", a.Type),
-                ("$name", a.Name), ("$primary", a.Primary ? 1 : 0), ("$entry", a.EntryPath), ("$now", now)))
-                changed += cmd.ExecuteNonQuery();
+            changed += write.UpsertArtifact(new ArtifactRow(
+                a.ArtifactId, loop.TaskRunId, loop.LoopId, a.WorkspaceId, a.Type, a.Name, a.Primary, a.EntryPath), now);
             foreach (var f in a.Files)
-            {
-                using var cmd = registry.Command(tx, """
-                    INSERT INTO artifact_files (file_id, artifact_id, workspace_id, path, sha256, size_bytes, mtime_utc, kind)
-                    VALUES ($id, $artifact, $ws, $path, $sha, $size, $mtime, $kind)
-                    ON CONFLICT (file_id) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256, size_bytes = excluded.size_bytes, mtime_utc = excluded.mtime_utc, kind = excluded.kind
-                    WHERE artifact_files.sha256 IS NOT excluded.sha256 OR artifact_files.size_bytes IS NOT excluded.size_bytes
-                       OR artifact_files.mtime_utc IS NOT excluded.mtime_utc OR artifact_files.path IS NOT excluded.path
-                    """, ("$id", f.FileId), ("$artifact", a.ArtifactId), ("$ws", f.WorkspaceId), ("$path", f.RelativePath), ("$sha", f.Sha256),
-                    ("$size", f.Size), ("$mtime", f.MtimeUtc), ("$kind", f.Kind));
-                changed += cmd.ExecuteNonQuery();
-            }
+                changed += write.UpsertArtifactFile(new ArtifactFileRow(
+                    f.FileId, a.ArtifactId, f.WorkspaceId, f.RelativePath, f.Sha256, f.Size, f.MtimeUtc, f.Kind));
         }
         return changed;
     }

@@ -31,6 +31,7 @@ public sealed class BackfillStage(RunContext context)
     private static readonly Counter LoopsComplete = Counter.Tally("loops complete");
     private static readonly Counter LoopsMissingMetadata = Counter.Tally("loops missing metadata");
     private static readonly Counter LoopsWithStaleArtifactRows = Counter.Tally("loops with stale artifact rows");
+    private static readonly Counter LoopWorkspacesNamed = Counter.Change("loops given their workspace");
 
     public StageReport Run(BackfillOptions options)
     {
@@ -40,6 +41,8 @@ public sealed class BackfillStage(RunContext context)
         if (writable) registry.RequireWritableSchema();
 
         var total = registry.ReadLoops(options.Selection).LongCount();
+        // One read of the whole table: every loop's workspaces, and every damaged row named, even one of no loop.
+        var workspaces = registry.ReadWorkspacesByLoop();
         foreach (var loop in registry.ReadLoops(options.Selection))
         {
             context.Cancellation.ThrowIfCancellationRequested();
@@ -51,8 +54,10 @@ public sealed class BackfillStage(RunContext context)
                 report.Add(AlreadyMaterialized);
                 continue;
             }
-            var lw = LoopWorkspaces.Resolve(registry, context.Settings.PathMap, loop);
+            var rows = workspaces.GetValueOrDefault(loop.Key) ?? [];
+            var lw = LoopWorkspaces.Resolve(rows, context.Settings.PathMap, loop);
             foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
+            if (writable) NameWorkspace(registry, lw, report);
             if (!lw.IsUsable)
             {
                 report.Add(SkippedNoWorkspace);
@@ -80,7 +85,21 @@ public sealed class BackfillStage(RunContext context)
                     SetMaterialization(registry, loop, "failed", $"{e.GetType().Name}: {e.Message}");
             }
         }
+        foreach (var bad in registry.BadRows) report.Problem(bad.Item, null, bad.Message);
         return report;
+    }
+
+    /// <summary>Keeps <c>loops.workspace_id</c> / <c>workspace_path</c> naming the loop's experiment
+    /// workspace.</summary>
+    private void NameWorkspace(RegistryDatabase registry, LoopWorkspaces lw, StageReport report)
+    {
+        if (lw.Primary is not { } primary) return;
+        var row = primary.Row;
+        if (lw.Loop.WorkspaceId == row.WorkspaceId && lw.Loop.WorkspacePath == row.WorkspacePath) return;
+        context.BeforeChange();
+        var n = registry.Write(write =>
+            write.SetLoopWorkspace(lw.Loop.TaskRunId, lw.Loop.LoopId, row.WorkspaceId, row.WorkspacePath));
+        report.Add(LoopWorkspacesNamed, n);
     }
 
     private void BackfillLoop(RegistryDatabase registry, LoopWorkspaces lw, BackfillOptions options, StageReport report)
@@ -132,15 +151,11 @@ public sealed class BackfillStage(RunContext context)
             return;
         }
         context.BeforeChange();
-        registry.Write(tx =>
+        registry.Write(write =>
         {
             if (resultOnDisk && !loop.HasResult)
-            {
-                using var cmd = registry.Command(tx, "UPDATE loops SET has_result = 1, updated_at_utc = $now WHERE task_run_id = $tr AND loop_id = $loop",
-                    ("$now", UtcText.Now()), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
-                marked = cmd.ExecuteNonQuery() > 0;
-            }
-            changed = ArtifactSet.Upsert(registry, tx, loop, artifacts);
+                marked = write.MarkHasResult(loop.TaskRunId, loop.LoopId, UtcText.Now()) > 0;
+            changed = ArtifactSet.Upsert(write, loop, artifacts);
             return 0;
         });
         if (marked) report.Add(LoopsMarked);
@@ -167,14 +182,7 @@ public sealed class BackfillStage(RunContext context)
     private void SetMaterialization(RegistryDatabase registry, LoopRow loop, string status, string? error)
     {
         context.BeforeChange();
-        registry.Write(tx =>
-        {
-            using var cmd = registry.Command(tx, """
-                UPDATE loops SET materialization_status = $s, materialization_error = $e, materialization_updated_at_utc = $now
-                WHERE task_run_id = $tr AND loop_id = $loop
-                """, ("$s", status), ("$e", error is null ? null : error.Length > 512 ? error[..512] : error), ("$now", UtcText.Now()),
-                ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
-            return cmd.ExecuteNonQuery();
-        });
+        registry.Write(write => write.SetMaterialization(loop.TaskRunId, loop.LoopId, status,
+            error is null ? null : error.Length > 512 ? error[..512] : error, UtcText.Now()));
     }
 }

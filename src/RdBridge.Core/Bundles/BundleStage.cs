@@ -122,6 +122,7 @@ public sealed class BundleStage(RunContext context)
         if (packFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(packFailure);
         if (commitFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(commitFailure);
         context.Cancellation.ThrowIfCancellationRequested();
+        foreach (var bad in reader.BadRows) report.Problem(bad.Item, null, bad.Message);
         return report;
     }
 
@@ -237,9 +238,9 @@ public sealed class BundleStage(RunContext context)
         try
         {
             // The files are in place before their rows name them; the transaction holds no file work.
-            writer.Write(tx =>
+            writer.Write(write =>
             {
-                foreach (var p in toRecord) RecordBundle(writer, tx, p);
+                foreach (var p in toRecord) write.RecordBundle(BundleRecordOf(p), UtcText.Now());
                 return 0;
             });
             report.Add(RegistryRowsWritten, toRecord.Count);
@@ -326,42 +327,10 @@ public sealed class BundleStage(RunContext context)
             return false;
         var current = db.ReadLoop(loop.TaskRunId, loop.LoopId);
         if (current is null || current.AssetBundleId != loop.BundleId || !current.IsSolidified) return false;
-        using var cmd = db.Connection.CreateCommand();
-        cmd.CommandText = "SELECT count(*) FROM factor_registry WHERE asset_bundle_id = $b";
-        cmd.Parameters.AddWithValue("$b", loop.BundleId);
-        return (long)cmd.ExecuteScalar()! == factors.Count;
+        return db.CountFactorsOfBundle(loop.BundleId) == factors.Count;
     }
 
-    private static void RecordBundle(RegistryDatabase db, Microsoft.Data.Sqlite.SqliteTransaction tx, PackedLoop p)
-    {
-        var (loop, path, digest, sha, size, count, factors) = (p.Loop, p.RelativePath, p.Digest, p.ArchiveSha, p.Size, p.FileCount, p.Factors);
-        var now = UtcText.Now();
-        // A stale row from another loop must not hold this bundle id (it is unique).
-        using (var cmd = db.Command(tx, "DELETE FROM production_bundles WHERE bundle_id = $b AND NOT (task_run_id = $tr AND loop_id = $loop)",
-            ("$b", loop.BundleId), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId))) cmd.ExecuteNonQuery();
-        using (var cmd = db.Command(tx, """
-            INSERT INTO production_bundles (task_run_id, loop_id, bundle_id, bundle_path, created_at, updated_at, content_digest, archive_sha256, size_bytes, file_count)
-            VALUES ($tr, $loop, $b, $path, $now, $now, $digest, $sha, $size, $count)
-            ON CONFLICT (task_run_id, loop_id) DO UPDATE SET bundle_id = excluded.bundle_id, bundle_path = excluded.bundle_path, updated_at = excluded.updated_at,
-                content_digest = excluded.content_digest, archive_sha256 = excluded.archive_sha256, size_bytes = excluded.size_bytes, file_count = excluded.file_count
-            WHERE production_bundles.bundle_id IS NOT excluded.bundle_id OR production_bundles.bundle_path IS NOT excluded.bundle_path
-               OR production_bundles.content_digest IS NOT excluded.content_digest OR production_bundles.archive_sha256 IS NOT excluded.archive_sha256
-               OR production_bundles.size_bytes IS NOT excluded.size_bytes OR production_bundles.file_count IS NOT excluded.file_count
-            """, ("$tr", loop.TaskRunId), ("$loop", loop.LoopId), ("$b", loop.BundleId), ("$path", path), ("$now", now),
-            ("$digest", digest), ("$sha", sha), ("$size", size), ("$count", count))) cmd.ExecuteNonQuery();
-        using (var cmd = db.Command(tx, """
-            UPDATE loops SET asset_bundle_id = $b, is_solidified = 1, updated_at_utc = $now
-            WHERE task_run_id = $tr AND loop_id = $loop AND (asset_bundle_id IS NOT $b OR is_solidified IS NOT 1)
-            """, ("$b", loop.BundleId), ("$now", now), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId))) cmd.ExecuteNonQuery();
-        using (var cmd = db.Command(tx, "DELETE FROM factor_registry WHERE asset_bundle_id = $b", ("$b", loop.BundleId))) cmd.ExecuteNonQuery();
-        foreach (var f in factors)
-        {
-            using var cmd = db.Command(tx, """
-                INSERT INTO factor_registry (factor_name, expression, performance_json, asset_bundle_id, workspace_id, task_run_id, loop_id, updated_at_utc)
-                VALUES ($n, $e, $p, $b, $ws, $tr, $loop, $now)
-                """, ("$n", f.Name), ("$e", f.Expression), ("$p", f.Performance), ("$b", loop.BundleId), ("$ws", f.WorkspaceId),
-                ("$tr", loop.TaskRunId), ("$loop", loop.LoopId), ("$now", now));
-            cmd.ExecuteNonQuery();
-        }
-    }
+    private static BundleRecord BundleRecordOf(PackedLoop p) => new(
+        p.Loop.TaskRunId, p.Loop.LoopId, p.Loop.BundleId, p.RelativePath, p.Digest, p.ArchiveSha, p.Size, p.FileCount,
+        p.Factors.Select(f => new FactorRegistryRow(f.Name, f.Expression, f.Performance, f.WorkspaceId)).ToList());
 }

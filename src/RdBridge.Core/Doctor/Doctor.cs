@@ -29,16 +29,18 @@ public static class Doctor
                 var gaps = registry.AuditSchema();
                 if (gaps.Count > 0 && fix)
                 {
-                    var applied = RegistrySchema.Migrate(registry.Connection);
+                    var applied = registry.Migrate();
                     findings.Add(new Finding("registry schema", true, $"migrated: {string.Join("; ", applied)} (nothing dropped)"));
                 }
                 else
                     findings.Add(gaps.Count == 0
                         ? new Finding("registry schema", true, $"{s.RegistryPath}: all {RegistrySchema.Tables.Count} tables and their columns present")
                         : new Finding("registry schema", false, string.Join("; ", gaps), "run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)"));
-                if (registry.TableExists("loops"))
-                    findings.Add(new Finding("registry content", true, $"{registry.Count("task_runs")} task runs, {registry.Count("loops")} loops, {registry.Count("workspaces")} workspaces"));
-                if (registry.TableExists("workspaces")) findings.Add(PathMapping(registry, s));
+                var rows = registry.CountRows("task_runs", "loops", "workspaces");
+                var content = $"{rows.GetValueOrDefault("task_runs")} task runs, {rows["loops"]} loops, "
+                    + $"{rows["workspaces"]} workspaces";
+                findings.Add(new Finding("registry content", true, content));
+                findings.Add(PathMapping(registry, s));
             }
             catch (RegistryException e) { findings.Add(new Finding("registry", false, e.Message)); }
         }
@@ -64,15 +66,12 @@ public static class Doctor
 
     private static Finding PathMapping(RegistryDatabase registry, RdBridgeSettings s)
     {
-        using var cmd = registry.Connection.CreateCommand();
-        cmd.CommandText = "SELECT workspace_path FROM workspaces ORDER BY workspace_id LIMIT 200";
-        using var reader = cmd.ExecuteReader();
         int total = 0, missing = 0;
         string? firstProblem = null;
-        while (reader.Read())
+        foreach (var stored in registry.SampleWorkspacePaths(200))
         {
             total++;
-            var mapped = s.PathMap.Map(reader.IsDBNull(0) ? null : reader.GetString(0));
+            var mapped = s.PathMap.Map(stored);
             if (mapped.Local is null || !Directory.Exists(mapped.Local))
             {
                 missing++;

@@ -71,23 +71,10 @@ public sealed class FeedWriter(RdBridgeSettings settings)
     public IReadOnlyList<FeedBundle> ChangedBundles(string? since)
     {
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
-        if (!registry.TableExists("production_bundles")) return [];
-        using var cmd = registry.Connection.CreateCommand();
-        cmd.CommandText = """
-            SELECT bundle_id, task_run_id, loop_id, archive_sha256, size_bytes, coalesce(updated_at, created_at) AS changed
-            FROM production_bundles
-            WHERE archive_sha256 IS NOT NULL AND ($since IS NULL OR coalesce(updated_at, created_at) >= $since)
-            ORDER BY changed, bundle_id
-            """;
-        cmd.Parameters.AddWithValue("$since", (object?)since ?? DBNull.Value);
-        using var r = cmd.ExecuteReader();
-        var list = new List<FeedBundle>();
-        while (r.Read())
-        {
-            var b = new FeedBundle(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.IsDBNull(4) ? 0 : r.GetInt64(4), r.GetString(5));
-            if (Layout.BundleId.IsSafe(b.AssetBundleId)) list.Add(b);
-        }
-        return list;
+        return registry.ReadBuiltBundles(since)
+            .Where(b => Layout.BundleId.IsSafe(b.BundleId))
+            .Select(b => new FeedBundle(b.BundleId, b.TaskRunId, b.LoopId, b.ArchiveSha256, b.SizeBytes, b.ChangedAt))
+            .ToList();
     }
 
     private static bool Belongs(CatalogKind kind, JsonElement record, HashSet<(string, long)> loops)

@@ -4,17 +4,20 @@ using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Runs;
+using RdBridge.Workspaces;
 
 namespace RdBridge.Pipeline;
 
 /// <summary>
 /// The RD-Agent half of a sync, for a machine that publishes to AIstocks elsewhere: backfill → bundle → export for the
-/// loops RD-Agent changed since the last publish (all of them the first time). What it produces is what the publisher's
+/// loops whose registry rows or files changed since the last successful publish (all of them the first
+/// time). What it produces is what the publisher's
 /// feed and bundle downloads serve. One publish at a time per RD-Agent root (a lock file beside the registry).
 /// </summary>
 public sealed class PublishPipeline(RunContext context)
 {
-    private string StateFile => Path.Combine(context.Settings.BundleDirectory, ".rdbridge-last-publish");
+    private static readonly Counter LoopsToExamine = Counter.Tally("loops to examine");
+    private static readonly Counter LoopsUnchanged = Counter.Tally("loops unchanged since the last successful publish");
 
     public IReadOnlyList<StageReport> Run(bool everything = false, TimeSpan? lockWait = null)
     {
@@ -23,20 +26,27 @@ public sealed class PublishPipeline(RunContext context)
             throw new Configuration.ConfigurationException("this configuration has no rdagent.root, so there is nothing to publish; run publish on the RD-Agent machine");
         using var gate = SyncLock.Acquire(Path.Combine(Path.GetDirectoryName(settings.RegistryPath)!, ".rdbridge-publish.lock"), lockWait ?? TimeSpan.FromSeconds(60));
         using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
-        var started = DateTimeOffset.UtcNow;
-        DateTimeOffset? since = null;
-        if (!everything && File.Exists(StateFile) && DateTimeOffset.TryParse(File.ReadAllText(StateFile).Trim(), out var last))
-            since = last;
-        var selection = new LoopSelection { ChangedSince = since };
-        var stages = new List<StageReport>
+        // The loops whose rows or files differ from what the last successful publish recorded (--all: every loop).
+        var select = new StageReport("select");
+        var changes = LoopFingerprints.Compare(settings, LoopFingerprints.PublishPipeline);
+        select.Add(LoopsToExamine, everything ? changes.Changed.Count + changes.Unchanged : changes.Changed.Count);
+        if (!everything)
         {
-            new BackfillStage(context).Run(new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false)),
-            new BundleStage(context).Run(selection),
-            new CatalogExporter(context).Run(),
-        };
-        // The next publish looks at what changed after this one started, so nothing that changed meanwhile is missed.
+            select.Add(LoopsUnchanged, changes.Unchanged);
+            foreach (var note in changes.Notes()) select.Note(note);
+        }
+        var stages = new List<StageReport> { select };
+        if (!everything && changes.Quiet) return stages;
+        var selection = everything ? LoopSelection.All : new LoopSelection { Keys = changes.Changed };
+        var backfill = new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false);
+        stages.Add(new BackfillStage(context).Run(backfill));
+        stages.Add(new BundleStage(context).Run(selection));
+        stages.Add(new CatalogExporter(context).Run());
+        // A publisher runs every minute: a loop with a problem is left out of the record, so it alone is examined
+        // again, and the rest are not examined every time because of it. A stage that could not run records nothing.
         if (!stages.Any(s => s.Aborted is not null))
-            AtomicFile.WriteBytes(StateFile, System.Text.Encoding.ASCII.GetBytes(started.ToString("o") + "\n"));
+            LoopFingerprints.Record(settings, LoopFingerprints.PublishPipeline,
+                stages.SelectMany(s => s.Problems).Select(p => p.Item).ToHashSet(StringComparer.Ordinal));
         return stages;
     }
 }

@@ -10,6 +10,7 @@ using RdBridge.Registry;
 using RdBridge.Runs;
 using RdBridge.Store;
 using RdBridge.Verify;
+using RdBridge.Workspaces;
 
 namespace RdBridge.Pipeline;
 
@@ -29,6 +30,9 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 {
     private static readonly Counter ChecksPassed = Counter.Tally("checks passed");
     private static readonly Counter ChecksFailed = Counter.Tally("checks failed");
+    private static readonly Counter SchemaAdded = Counter.Change("tables and columns added");
+    private static readonly Counter LoopsToExamine = Counter.Tally("loops to examine");
+    private static readonly Counter LoopsUnchanged = Counter.Tally("loops unchanged since the last successful run");
 
     /// <summary>How long a second init/sync waits for the first before it refuses.</summary>
     public TimeSpan LockWait { get; } = lockWait ?? TimeSpan.FromSeconds(30);
@@ -45,23 +49,33 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         var stages = new List<StageReport>();
         void Done(StageReport r) { stages.Add(r); onStage?.Invoke(r); }
 
+        IReadOnlyList<SchemaGap> gaps = [];
         if (settings.HasRdAgent)
         {
+            using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false))
+            {
+                gaps = registry.AuditSchema();
+                // init migrates an older registry itself, after its backup; sync, like the stage verbs, asks for
+                // doctor --fix.
+                if (mode != "init") registry.RequireWritableSchema();
+            }
             var doctor = new StageReport("doctor");
             foreach (var finding in RdBridge.Doctor.Doctor.Run(settings, fix: false))
             {
+                if (!finding.Ok && gaps.Count > 0 && finding.Item == "registry schema")
+                {
+                    doctor.Note(
+                        $"older registry schema ({finding.Detail}): init adds what is missing after its backup");
+                    continue;
+                }
                 doctor.Add(finding.Ok ? ChecksPassed : ChecksFailed);
                 if (!finding.Ok) doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
             }
             Done(doctor);
-            using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
         }
         using var store = AistockStores.Open(settings);
         using var storeLock = store.AcquireSyncLock(LockWait);
         var explicitSince = since;
-        if (mode == "sync" && since is null && store.LastSyncRun(successfulOnly: true) is { } last
-            && DateTimeOffset.TryParse(last.StartedAt, out var lastStart))
-            since = lastStart;
         var runId = store.StartSyncRun(mode, since?.ToString("o"));
         RunStarted?.Invoke(runId);
 
@@ -75,14 +89,28 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             foreach (var n in r.Notes) backup.Note($"{n} (taken just before the first change of this run)");
         });
 
-        var selection = new LoopSelection { ChangedSince = since };
         try
         {
+            if (gaps.Count > 0) Done(Migrate());
+            // Which loops to examine: --since asks by the loops' clocks; otherwise what differs on disk or in the
+            // registry from what the last successful run recorded (init: every loop).
+            var selection = LoopSelection.All;
+            var quiet = false;
+            if (settings.HasRdAgent && mode == "sync")
+            {
+                if (explicitSince is { } s) selection = new LoopSelection { ChangedSince = s };
+                else
+                {
+                    Done(Select(out var changes));
+                    selection = new LoopSelection { Keys = changes.Changed };
+                    quiet = changes.Quiet;
+                }
+            }
             VerifyReport? verify = null;
             // The local half (this machine's own RD-Agent) and then every publisher share the progress bar.
             var localShare = settings.HasRdAgent ? (settings.Sources.Count > 0 ? 0.5 : 1.0) : 0.0;
             void Stage(string name, double fraction) => store.UpdateSyncRun(runId, name, fraction);
-            if (settings.HasRdAgent)
+            if (settings.HasRdAgent && !quiet)
             {
                 Stage("backfill", 0.02 * localShare);
                 Done(new BackfillStage(context).Run(new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false)));
@@ -114,12 +142,14 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             }
             if (!backedUp) backup.Note("not needed: nothing was about to change");
             if (settings.HasRdAgent) stages.Insert(1, backup);
-            if (settings.HasRdAgent)
+            if (settings.HasRdAgent && !quiet)
             {
                 Stage("verify", 0.9 * localShare + (1 - localShare));
                 verify = new Checklist(settings, deep: false).Run();
             }
             var result = new PipelineResult(stages, verify, runId);
+            if (settings.HasRdAgent && !result.Failed && !quiet)
+                LoopFingerprints.Record(settings, LoopFingerprints.SyncPipeline);
             store.FinishSyncRun(runId, result.Failed ? "failed" : "succeeded", Counts(stages), Errors(stages, verify));
             return result;
         }
@@ -128,6 +158,31 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             store.FinishSyncRun(runId, "failed", Counts(stages), JsonSerializer.Serialize(new[] { e.Message }));
             throw;
         }
+    }
+
+    /// <summary>Adds what an older registry lacks, after the backup the first change takes; says what.</summary>
+    private StageReport Migrate()
+    {
+        var report = new StageReport("migrate");
+        context.BeforeChange();
+        using var registry = RegistryDatabase.Open(context.Settings.RegistryPath, writable: true);
+        foreach (var gap in registry.Migrate())
+        {
+            report.Add(SchemaAdded);
+            report.Note(gap.Column is null ? $"added table {gap.Table}" : $"added column {gap.Table}.{gap.Column}");
+        }
+        return report;
+    }
+
+    /// <summary>Which loops differ from what the last successful sync recorded, as a report of its own.</summary>
+    private StageReport Select(out LoopChanges changes)
+    {
+        var report = new StageReport("select");
+        changes = LoopFingerprints.Compare(context.Settings, LoopFingerprints.SyncPipeline);
+        report.Add(LoopsToExamine, changes.Changed.Count);
+        report.Add(LoopsUnchanged, changes.Unchanged);
+        foreach (var note in changes.Notes()) report.Note(note);
+        return report;
     }
 
     /// <summary>Called with the sync run's id as soon as it is recorded (the API returns it to the caller).</summary>

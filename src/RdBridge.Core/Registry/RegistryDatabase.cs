@@ -19,12 +19,25 @@ public sealed class RegistryDatabase : IDisposable
         Writable = writable;
     }
 
-    public SqliteConnection Connection => _connection;
+    /// <summary>Rows skipped as unusable since this registry was opened, each named once, in the order met.</summary>
+    public IReadOnlyList<BadRow> BadRows { get { lock (_badRows) return _badRows.ToList(); } }
+
+    private readonly List<BadRow> _badRows = [];
+    private HashSet<string>? _workspaceColumns;
+    private readonly HashSet<BadRow> _badRowsSeen = [];
+
+    private void Bad(string table, string key, string reason)
+    {
+        var row = new BadRow(table, key, reason);
+        lock (_badRows)
+            if (_badRowsSeen.Add(row)) _badRows.Add(row);
+    }
 
     public static RegistryDatabase Open(string path, bool writable)
     {
         if (!File.Exists(path))
-            throw new RegistryException($"registry '{path}' does not exist; set rdagent.registry in rdbridge.json to the RD-Agent registry (RDagentDB/registry.sqlite)");
+            throw new RegistryException($"registry '{path}' does not exist; set rdagent.registry in rdbridge.json "
+                + "to the RD-Agent registry (RDagentDB/registry.sqlite)");
         var cs = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -38,24 +51,68 @@ public sealed class RegistryDatabase : IDisposable
             connection.Open();
             Pragma(connection, "PRAGMA busy_timeout = 10000");
             if (writable)
+            {
                 Pragma(connection, "PRAGMA journal_mode = WAL");
                 // As RD-Agent itself does: in WAL mode this keeps the database consistent without an fsync per commit.
                 Pragma(connection, "PRAGMA synchronous = NORMAL");
+            }
             Pragma(connection, "SELECT count(*) FROM sqlite_master");
         }
         catch (SqliteException e)
         {
             connection.Dispose();
-            throw new RegistryException($"registry '{path}' cannot be opened: {e.Message}; check that it is an SQLite database and readable");
+            throw new RegistryException(
+                $"registry '{path}' cannot be opened: {e.Message}; check that it is an SQLite database and readable");
         }
-        return new RegistryDatabase(path, connection, writable);
+        var registry = new RegistryDatabase(path, connection, writable);
+        registry.RequireTables();
+        return registry;
+    }
+
+    /// <summary>
+    /// The tables that hold RD-Agent's own record of its loops: without them there is nothing to read, and creating
+    /// them empty would hide the damage, so every command stops here and says what to do.
+    /// </summary>
+    public static readonly IReadOnlyList<string> RequiredTables = ["loops", "workspaces"];
+
+    /// <summary>The columns that link a loop to its workspaces; an old registry may lack any other.</summary>
+    private static readonly IReadOnlyList<(string Table, string Column)> KeyColumns =
+    [
+        ("loops", "task_run_id"), ("loops", "loop_id"),
+        ("workspaces", "workspace_id"), ("workspaces", "task_run_id"), ("workspaces", "loop_id"),
+        ("workspaces", "workspace_path"),
+    ];
+
+    private void RequireTables()
+    {
+        const string Fix = "check that rdagent.registry in rdbridge.json names RD-Agent's RDagentDB/registry.sqlite, "
+            + "or restore the registry from a backup (rdbridge keeps one in its backup folder)";
+        var missing = RequiredTables.Where(t => !TableExists(t)).ToList();
+        if (missing.Count > 0)
+        {
+            _connection.Dispose();
+            var tables = string.Join(" or ", missing.Select(t => $"'{t}'"));
+            throw new RegistryException(
+                $"registry '{Path}' has no {tables} table, where RD-Agent records its loops; {Fix}");
+        }
+        var columns = RequiredTables.ToDictionary(t => t, ColumnsOf);
+        var gone = KeyColumns.Where(k => !columns[k.Table].Contains(k.Column))
+            .Select(k => $"{k.Table}.{k.Column}").ToList();
+        if (gone.Count == 0) return;
+        _connection.Dispose();
+        throw new RegistryException(
+            $"registry '{Path}' has no column {string.Join(", ", gone)}, which links loops to their workspaces; {Fix}");
     }
 
     /// <summary>Creates a new registry with the full schema (used by the sample generator and tests).</summary>
     public static RegistryDatabase Create(string path)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        using (var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString()))
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false,
+        };
+        using (var c = new SqliteConnection(cs.ToString()))
         {
             c.Open();
             Pragma(c, "PRAGMA journal_mode = WAL");
@@ -73,6 +130,13 @@ public sealed class RegistryDatabase : IDisposable
 
     public IReadOnlyList<SchemaGap> AuditSchema() => RegistrySchema.Audit(_connection);
 
+    /// <summary>Adds the tables and columns an older registry lacks (nothing is dropped); returns them.</summary>
+    public IReadOnlyList<SchemaGap> Migrate()
+    {
+        if (!Writable) throw new InvalidOperationException("registry opened read-only");
+        return RegistrySchema.Migrate(_connection);
+    }
+
     /// <summary>Refuses to go on when the registry lacks what RdBridge writes, naming the fix.</summary>
     public void RequireWritableSchema()
     {
@@ -81,18 +145,29 @@ public sealed class RegistryDatabase : IDisposable
             throw new RegistryException($"registry '{Path}' has an older schema ({string.Join("; ", gaps.Take(4))}{(gaps.Count > 4 ? $"; and {gaps.Count - 4} more" : "")}); run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)");
     }
 
+    /// <summary>
+    /// The loops the selection names, ordered by task run and loop id. A row without a usable key (NULL, text where an
+    /// integer belongs) or a second row with a key already read is skipped and listed in <see cref="BadRows"/>.
+    /// </summary>
     public IEnumerable<LoopRow> ReadLoops(LoopSelection selection)
     {
-        var hasTaskRuns = TableExists("task_runs");
+        var hasTaskRuns = TableExists("task_runs")
+            && ColumnsOf("task_runs").IsSupersetOf(["task_run_id", "scenario", "log_trace_path"]);
         var columns = ColumnsOf("loops");
         string Col(string name, string fallback = "NULL") => columns.Contains(name) ? $"l.{name}" : fallback;
+        // The task run is joined by a subquery, so a task_runs table holding one id twice cannot double a loop.
+        string OfTaskRun(string column) => hasTaskRuns
+            ? $"(SELECT t.{column} FROM task_runs t WHERE t.task_run_id = l.task_run_id LIMIT 1)"
+            : "NULL";
+        var scenario = OfTaskRun("scenario");
+        var trace = OfTaskRun("log_trace_path");
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = $"""
             SELECT l.task_run_id, l.loop_id, {Col("action")}, {Col("status")}, {Col("has_result", "0")}, {Col("log_dir")},
                    {Col("started_at_utc")}, {Col("ended_at_utc")}, {Col("error_type")}, {Col("error_message")},
                    {Col("asset_bundle_id")}, {Col("is_solidified", "0")}, {Col("materialization_status")}, {Col("updated_at_utc")},
-                   {(hasTaskRuns ? "t.scenario, t.log_trace_path" : "NULL, NULL")}
-            FROM loops l {(hasTaskRuns ? "LEFT JOIN task_runs t ON t.task_run_id = l.task_run_id" : "")}
+                   {scenario}, {trace}, {Col("workspace_id")}, {Col("workspace_path")}
+            FROM loops l
             WHERE ($tr IS NULL OR l.task_run_id = $tr) AND ($loop IS NULL OR l.loop_id = $loop)
             ORDER BY l.task_run_id, l.loop_id
             """;
@@ -100,12 +175,21 @@ public sealed class RegistryDatabase : IDisposable
         cmd.Parameters.AddWithValue("$loop", (object?)selection.LoopId ?? DBNull.Value);
         using var reader = cmd.ExecuteReader();
         var count = 0;
+        string? previous = null;
         while (reader.Read())
         {
+            if (LoopKey(reader) is not { } key) continue;
             var row = new LoopRow(
-                reader.GetString(0), reader.GetInt64(1), Text(reader, 2), Text(reader, 3), Truthy(reader, 4), Text(reader, 5),
+                key.TaskRunId, key.LoopId, Text(reader, 2), Text(reader, 3), Truthy(reader, 4), Text(reader, 5),
                 Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9), Text(reader, 10), Truthy(reader, 11),
-                Text(reader, 12), Text(reader, 13), Text(reader, 14), Text(reader, 15));
+                Text(reader, 12), Text(reader, 13), Text(reader, 14), Text(reader, 15),
+                Text(reader, 16), Text(reader, 17));
+            if (row.Key == previous)
+            {
+                Bad("loops", row.Key, "a second row with the same task_run_id and loop_id (the first one is used)");
+                continue;
+            }
+            previous = row.Key;
             if (!selection.Matches(row)) continue;
             if (selection.MaxLoops is { } max && count >= max) yield break;
             count++;
@@ -113,32 +197,83 @@ public sealed class RegistryDatabase : IDisposable
         }
     }
 
+    private (string TaskRunId, long LoopId)? LoopKey(SqliteDataReader r)
+    {
+        var taskRun = r.IsDBNull(0) ? null : r.GetValue(0) as string;
+        var loop = r.IsDBNull(1) ? null : r.GetValue(1);
+        var key = $"{Shown(r, 0)}/{Shown(r, 1)}";
+        if (string.IsNullOrEmpty(taskRun)) Bad("loops", key, "task_run_id is NULL or empty");
+        else if (loop is not long id)
+            Bad("loops", key, loop is null ? "loop_id is NULL" : $"loop_id is {Quoted(loop)}, not an integer");
+        else return (taskRun, id);
+        return null;
+    }
+
     public LoopRow? ReadLoop(string taskRunId, long loopId) =>
         ReadLoops(new LoopSelection { TaskRunId = taskRunId, LoopId = loopId }).FirstOrDefault();
 
-    public IReadOnlyList<WorkspaceRow> ReadWorkspaces(string taskRunId, long loopId)
+    public IReadOnlyList<WorkspaceRow> ReadWorkspaces(string taskRunId, long loopId) =>
+        ReadWorkspaceRows("WHERE task_run_id = $tr AND loop_id = $loop", ("$tr", taskRunId), ("$loop", loopId));
+
+    /// <summary>Every workspace row with a loop, in one read, by its loop's key (task_run_id/loop_id).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<WorkspaceRow>> ReadWorkspacesByLoop() =>
+        ReadWorkspaceRows("WHERE loop_id IS NOT NULL")
+            .GroupBy(w => $"{w.TaskRunId}/{w.LoopId}", StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<WorkspaceRow>)g.ToList(), StringComparer.Ordinal);
+
+    private List<WorkspaceRow> ReadWorkspaceRows(string where, params (string Name, object Value)[] parameters)
     {
+        var columns = _workspaceColumns ??= ColumnsOf("workspaces");
+        string Col(string name) => columns.Contains(name) ? name : "NULL";
         using var cmd = _connection.CreateCommand();
-        cmd.CommandText = """
-            SELECT workspace_id, task_run_id, loop_id, workspace_role, experiment_type, step_name, status, workspace_path
-            FROM workspaces WHERE task_run_id = $tr AND loop_id = $loop ORDER BY workspace_id
+        cmd.CommandText = $"""
+            SELECT workspace_id, task_run_id, loop_id, {Col("workspace_role")}, {Col("experiment_type")},
+                   {Col("step_name")}, {Col("status")}, workspace_path
+            FROM workspaces {where} ORDER BY workspace_id
             """;
-        cmd.Parameters.AddWithValue("$tr", taskRunId);
-        cmd.Parameters.AddWithValue("$loop", loopId);
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
         using var reader = cmd.ExecuteReader();
         var list = new List<WorkspaceRow>();
         while (reader.Read())
-            list.Add(new WorkspaceRow(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2),
-                Text(reader, 3), Text(reader, 4), Text(reader, 5), Text(reader, 6), Text(reader, 7) ?? ""));
+        {
+            var key = Shown(reader, 0);
+            if (reader.IsDBNull(0) || reader.GetValue(0) is not string id || id.Length == 0)
+                Bad("workspaces", $"of loop {Shown(reader, 1)}/{Shown(reader, 2)}", "workspace_id is NULL or empty");
+            else if (reader.IsDBNull(1) || reader.GetValue(1) is not string taskRun)
+                Bad("workspaces", key, "task_run_id is NULL");
+            else if (!reader.IsDBNull(2) && reader.GetValue(2) is not long)
+                Bad("workspaces", key, $"loop_id is {Quoted(reader.GetValue(2))}, not an integer");
+            else if (reader.IsDBNull(7) || reader.GetValue(7) is not string path || path.Length == 0)
+                Bad("workspaces", key, "workspace_path is NULL or empty");
+            else
+                list.Add(new WorkspaceRow(id, taskRun, reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                    Text(reader, 3), Text(reader, 4), Text(reader, 5), Text(reader, 6), path));
+        }
+        // A workspace id is the table's key: a second row with it is a damaged registry, and the first one is used.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var w in list.Where(w => !seen.Add(w.WorkspaceId)).ToList())
+        {
+            Bad("workspaces", w.WorkspaceId, "a second row with the same workspace_id (the first one is used)");
+            list.Remove(w);
+        }
         return list;
     }
 
-    public long Count(string table)
+    /// <summary>How many rows each table holds (tables that do not exist are left out).</summary>
+    public IReadOnlyDictionary<string, long> CountRows(params string[] tables)
     {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = $"SELECT count(*) FROM \"{table.Replace("\"", "\"\"")}\"";
-        return (long)cmd.ExecuteScalar()!;
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var table in tables.Where(TableExists))
+        {
+            using var cmd = _connection.CreateCommand();
+            // A table name cannot be a parameter; it is one the caller names and that exists, quoted as an identifier.
+            cmd.CommandText = $"SELECT count(*) FROM \"{table.Replace("\"", "\"\"")}\"";
+            counts[table] = (long)cmd.ExecuteScalar()!;
+        }
+        return counts;
     }
+
+    public long Count(string table) => CountRows(table).GetValueOrDefault(table);
 
     public bool TableExists(string table)
     {
@@ -159,24 +294,192 @@ public sealed class RegistryDatabase : IDisposable
         return set;
     }
 
+    /// <summary>The first <paramref name="limit"/> workspace paths by id (doctor samples the path map).</summary>
+    public IReadOnlyList<string?> SampleWorkspacePaths(int limit)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT workspace_path FROM workspaces ORDER BY workspace_id LIMIT $limit";
+        cmd.Parameters.AddWithValue("$limit", limit);
+        using var reader = cmd.ExecuteReader();
+        var list = new List<string?>();
+        while (reader.Read()) list.Add(Text(reader, 0));
+        return list;
+    }
+
     public BundleRow? ReadBundle(string taskRunId, long loopId)
     {
         if (!TableExists("production_bundles")) return null;
         using var cmd = _connection.CreateCommand();
-        cmd.CommandText = """
-            SELECT task_run_id, loop_id, bundle_id, bundle_path, content_digest, archive_sha256, size_bytes, file_count
-            FROM production_bundles WHERE task_run_id = $tr AND loop_id = $loop
-            """;
+        cmd.CommandText = $"{BundleColumns} WHERE task_run_id = $tr AND loop_id = $loop";
         cmd.Parameters.AddWithValue("$tr", taskRunId);
         cmd.Parameters.AddWithValue("$loop", loopId);
         using var reader = cmd.ExecuteReader();
-        if (!reader.Read()) return null;
-        return new BundleRow(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-            Text(reader, 4), Text(reader, 5), reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7));
+        return reader.Read() ? BundleOf(reader) : null;
+    }
+
+    /// <summary>Every usable <c>production_bundles</c> row in one read, by its loop's key.</summary>
+    public IReadOnlyDictionary<string, BundleRow> ReadBundlesByLoop()
+    {
+        var rows = new Dictionary<string, BundleRow>(StringComparer.Ordinal);
+        if (!TableExists("production_bundles")) return rows;
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = $"{BundleColumns} ORDER BY task_run_id, loop_id";
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+            if (BundleOf(reader) is { } row) rows.TryAdd($"{row.TaskRunId}/{row.LoopId}", row);
+        return rows;
+    }
+
+    private const string BundleColumns = """
+        SELECT task_run_id, loop_id, bundle_id, bundle_path, content_digest, archive_sha256, size_bytes, file_count
+        FROM production_bundles
+        """;
+
+    private BundleRow? BundleOf(SqliteDataReader reader)
+    {
+        var key = $"{Shown(reader, 0)}/{Shown(reader, 1)}";
+        if (reader.GetValue(0) is not string taskRunId || reader.GetValue(1) is not long loopId)
+        {
+            Bad("production_bundles", key, "task_run_id or loop_id is NULL or not of its type");
+            return null;
+        }
+        if (reader.GetValue(2) is not string bundleId || reader.GetValue(3) is not string bundlePath)
+        {
+            Bad("production_bundles", key, "bundle_id or bundle_path is NULL (the bundle is built again)");
+            return null;
+        }
+        if (Integer(reader, 6, out var size) is false || Integer(reader, 7, out var files) is false)
+        {
+            Bad("production_bundles", key, "size_bytes or file_count is not an integer (the bundle is built again)");
+            return null;
+        }
+        return new BundleRow(taskRunId, loopId, bundleId, bundlePath, Text(reader, 4), Text(reader, 5), size, files);
+    }
+
+    /// <summary>The bundle ids <c>production_bundles</c> holds (none when the table does not exist).</summary>
+    public IReadOnlySet<string> ReadBundleIds()
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        if (!TableExists("production_bundles")) return ids;
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT bundle_id FROM production_bundles WHERE bundle_id IS NOT NULL";
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) ids.Add(Text(r, 0)!);
+        return ids;
+    }
+
+    /// <summary>Whether some loop has two <c>production_bundles</c> rows.</summary>
+    public bool HasLoopWithTwoBundleRows()
+    {
+        if (!TableExists("production_bundles")) return false;
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT count(*) FROM (
+                SELECT task_run_id, loop_id FROM production_bundles GROUP BY task_run_id, loop_id HAVING count(*) > 1)
+            """;
+        return (long)cmd.ExecuteScalar()! > 0;
+    }
+
+    /// <summary>Built bundles whose row changed at or after <paramref name="since"/>, oldest first.</summary>
+    public IReadOnlyList<BuiltBundleRow> ReadBuiltBundles(string? since)
+    {
+        if (!TableExists("production_bundles")) return [];
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT bundle_id, task_run_id, loop_id, archive_sha256, size_bytes,
+                   coalesce(updated_at, created_at) AS changed
+            FROM production_bundles
+            WHERE archive_sha256 IS NOT NULL
+              AND ($since IS NULL OR coalesce(updated_at, created_at) >= $since)
+            ORDER BY changed, bundle_id
+            """;
+        cmd.Parameters.AddWithValue("$since", (object?)since ?? DBNull.Value);
+        using var r = cmd.ExecuteReader();
+        var list = new List<BuiltBundleRow>();
+        while (r.Read())
+        {
+            var key = $"{Shown(r, 1)}/{Shown(r, 2)}";
+            if (r.GetValue(0) is not string id || r.GetValue(1) is not string taskRun || r.GetValue(2) is not long loop
+                || r.GetValue(5) is not string changed || Integer(r, 4, out var size) is false)
+                Bad("production_bundles", key,
+                    "bundle_id, task_run_id, loop_id, size_bytes or its time is missing or of the wrong type");
+            else
+                list.Add(new BuiltBundleRow(id, taskRun, loop, Text(r, 3)!, size ?? 0, changed));
+        }
+        return list;
+    }
+
+    /// <summary>The <c>artifacts</c> row with this id, or null.</summary>
+    public ArtifactRow? ReadArtifact(string artifactId)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT artifact_id, task_run_id, loop_id, workspace_id, artifact_type, name, status, primary_flag,
+                   entry_path
+            FROM artifacts WHERE artifact_id = $id
+            """;
+        cmd.Parameters.AddWithValue("$id", artifactId);
+        using var r = cmd.ExecuteReader();
+        // Only a row backfill itself would have written counts as present: status 'present' and integer fields.
+        if (!r.Read() || Text(r, 6) != "present" || r.GetValue(7) is not long primary) return null;
+        return new ArtifactRow(artifactId, Text(r, 1) ?? "", r.GetValue(2) as long?, Text(r, 3) ?? "",
+            Text(r, 4) ?? "", Text(r, 5) ?? "", primary != 0, Text(r, 8) ?? "");
+    }
+
+    /// <summary>The <c>artifact_files</c> row with this id; null when missing or not as backfill writes it.</summary>
+    public ArtifactFileRow? ReadArtifactFile(string fileId)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT file_id, artifact_id, workspace_id, path, sha256, size_bytes, mtime_utc, kind
+            FROM artifact_files WHERE file_id = $id
+            """;
+        cmd.Parameters.AddWithValue("$id", fileId);
+        using var r = cmd.ExecuteReader();
+        if (!r.Read() || r.GetValue(4) is not string sha || r.GetValue(5) is not long size) return null;
+        return new ArtifactFileRow(fileId, Text(r, 1) ?? "", Text(r, 2) ?? "", Text(r, 3) ?? "", sha, size,
+            Text(r, 6) ?? "", Text(r, 7) ?? "");
+    }
+
+    /// <summary>How many <c>factor_registry</c> rows name this bundle.</summary>
+    public long CountFactorsOfBundle(string bundleId)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM factor_registry WHERE asset_bundle_id = $b";
+        cmd.Parameters.AddWithValue("$b", bundleId);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    /// <summary>The products fingerprint the last successful run of <paramref name="pipeline"/> recorded.</summary>
+    public string? ReadProductsState(string pipeline)
+    {
+        if (!TableExists(RegistrySchema.RunStateTable)) return null;
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT products_fingerprint FROM rdbridge_run_state WHERE pipeline = $p";
+        cmd.Parameters.AddWithValue("$p", pipeline);
+        return cmd.ExecuteScalar() as string;
+    }
+
+    /// <summary>What the last successful run of <paramref name="pipeline"/> recorded of each loop.</summary>
+    public IReadOnlyDictionary<string, LoopState> ReadLoopStates(string pipeline)
+    {
+        var states = new Dictionary<string, LoopState>(StringComparer.Ordinal);
+        if (!TableExists(RegistrySchema.LoopStateTable)) return states;
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT task_run_id, loop_id, fingerprint FROM rdbridge_loop_state
+            WHERE pipeline = $p ORDER BY task_run_id, loop_id
+            """;
+        cmd.Parameters.AddWithValue("$p", pipeline);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            if (r.GetValue(0) is string tr && r.GetValue(1) is long loop && r.GetValue(2) is string fingerprint)
+                states[$"{tr}/{loop}"] = new LoopState(tr, loop, fingerprint);
+        return states;
     }
 
     /// <summary>Runs one short write transaction, retrying while another writer (RD-Agent) holds the lock.</summary>
-    public T Write<T>(Func<SqliteTransaction, T> work)
+    public T Write<T>(Func<RegistryWrite, T> work)
     {
         if (!Writable) throw new InvalidOperationException("registry opened read-only");
         var delay = TimeSpan.FromMilliseconds(50);
@@ -185,7 +488,7 @@ public sealed class RegistryDatabase : IDisposable
             try
             {
                 using var tx = _connection.BeginTransaction(deferred: false);
-                var result = work(tx);
+                var result = work(new RegistryWrite(_connection, tx));
                 tx.Commit();
                 return result;
             }
@@ -197,19 +500,30 @@ public sealed class RegistryDatabase : IDisposable
         }
     }
 
-    public SqliteCommand Command(SqliteTransaction tx, string sql, params (string Name, object? Value)[] parameters)
+    internal static string? Text(SqliteDataReader r, int i) =>
+        r.IsDBNull(i) ? null : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A key column's value as a report names the row: NULL, or the text as stored.</summary>
+    private static string Shown(SqliteDataReader r, int i) => r.IsDBNull(i) ? "NULL" : r.GetValue(i) switch
     {
-        var cmd = _connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var (name, value) in parameters)
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return cmd;
+        string s => s.Length > 80 ? s[..80] + "…" : s,
+        var v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
+
+    private static string Quoted(object value) => value is string s ? $"'{(s.Length > 40 ? s[..40] + "…" : s)}'"
+        : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+
+    /// <summary>False when the column holds something that is not an integer; NULL reads as null.</summary>
+    private static bool Integer(SqliteDataReader r, int i, out long? value)
+    {
+        value = null;
+        if (r.IsDBNull(i)) return true;
+        if (r.GetValue(i) is not long l) return false;
+        value = l;
+        return true;
     }
 
-    private static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
-
-    private static bool Truthy(SqliteDataReader r, int i)
+    internal static bool Truthy(SqliteDataReader r, int i)
     {
         if (r.IsDBNull(i)) return false;
         var v = r.GetValue(i);

@@ -3,12 +3,15 @@ namespace RdBridge.Registry;
 /// <summary>A row of <c>task_runs</c>.</summary>
 public sealed record TaskRun(string TaskRunId, string? Scenario, string? Status, string? LogTracePath, string? CreatedAtUtc);
 
-/// <summary>A row of <c>loops</c>, with its task run's scenario and log path.</summary>
+/// <summary>
+/// A row of <c>loops</c>, with its task run's scenario and log path. <see cref="WorkspaceId"/> and
+/// <see cref="WorkspacePath"/> name the loop's experiment workspace (the guide's columns; backfill keeps them current).
+/// </summary>
 public sealed record LoopRow(
     string TaskRunId, long LoopId, string? Action, string? Status, bool HasResult, string? LogDir,
     string? StartedAtUtc, string? EndedAtUtc, string? ErrorType, string? ErrorMessage,
     string? AssetBundleId, bool IsSolidified, string? MaterializationStatus, string? UpdatedAtUtc,
-    string? Scenario, string? LogTracePath)
+    string? Scenario, string? LogTracePath, string? WorkspaceId = null, string? WorkspacePath = null)
 {
     public string Key => $"{TaskRunId}/{LoopId}";
     /// <summary>The id the guide gives a loop's bundle.</summary>
@@ -45,6 +48,52 @@ public sealed record WorkspaceRow(
 /// <summary>A row of <c>production_bundles</c>.</summary>
 public sealed record BundleRow(string TaskRunId, long LoopId, string BundleId, string BundlePath, string? ContentDigest, string? ArchiveSha256, long? SizeBytes, long? FileCount);
 
+/// <summary>A row of <c>artifacts</c> as backfill registers it (version 'v1', status 'present').</summary>
+public sealed record ArtifactRow(
+    string ArtifactId, string TaskRunId, long? LoopId, string WorkspaceId, string Type, string Name, bool Primary,
+    string EntryPath);
+
+/// <summary>A row of <c>artifact_files</c>: one file of an artifact with its digest, size and mtime.</summary>
+public sealed record ArtifactFileRow(
+    string FileId, string ArtifactId, string WorkspaceId, string Path, string Sha256, long Size, string MtimeUtc,
+    string Kind);
+
+/// <summary>A row of <c>factor_registry</c>: a factor a bundle holds.</summary>
+public sealed record FactorRegistryRow(string Name, string? Expression, string? PerformanceJson, string WorkspaceId);
+
+/// <summary>What the bundle stage records of a loop's bundle: its <c>production_bundles</c> row, factors.</summary>
+public sealed record BundleRecord(
+    string TaskRunId, long LoopId, string BundleId, string BundlePath, string ContentDigest, string ArchiveSha256,
+    long SizeBytes, long FileCount, IReadOnlyList<FactorRegistryRow> Factors);
+
+/// <summary>A built bundle with when its row last changed (what the publisher's feed lists).</summary>
+public sealed record BuiltBundleRow(
+    string BundleId, string TaskRunId, long LoopId, string ArchiveSha256, long SizeBytes, string ChangedAt);
+
+/// <summary>A new <c>task_runs</c> row, as RD-Agent writes it (the sample generator plays RD-Agent).</summary>
+public sealed record NewTaskRun(
+    string TaskRunId, string Scenario, string Status, string CreatedAtUtc, string RdAgentVersion, string LogTracePath);
+
+/// <summary>A new <c>workspaces</c> row, as RD-Agent writes it.</summary>
+public sealed record NewWorkspace(WorkspaceRow Row, string CreatedAtUtc);
+
+/// <summary>
+/// A row the registry holds but RdBridge cannot use (a NULL id, text in an integer column, a second row with the same
+/// key): named with its table and key, skipped, and reported by the stage that read it.
+/// </summary>
+public sealed record BadRow(string Table, string Key, string Reason)
+{
+    public string Item => $"{Table} row {Key}";
+    public string Message => $"{Reason}; the row is skipped, fix or delete it in the registry";
+    public override string ToString() => $"{Item}: {Message}";
+}
+
+/// <summary>What the last successful run recorded of one loop (see <c>LoopFingerprints</c>).</summary>
+public sealed record LoopState(string TaskRunId, long LoopId, string Fingerprint)
+{
+    public string Key => $"{TaskRunId}/{LoopId}";
+}
+
 /// <summary>Which loops a command works on.</summary>
 public sealed record LoopSelection
 {
@@ -54,12 +103,20 @@ public sealed record LoopSelection
     public DateTimeOffset? EndDate { get; init; }
     public DateTimeOffset? ChangedSince { get; init; }
     public int? MaxLoops { get; init; }
+
+    /// <summary>
+    /// Only these loops (by <see cref="LoopRow.Key"/>): what <c>sync</c> found changed on disk or in the registry since
+    /// its last successful run. Null means no such limit.
+    /// </summary>
+    public IReadOnlySet<string>? Keys { get; init; }
+
     public static LoopSelection All { get; } = new();
 
     public bool Matches(LoopRow loop)
     {
         if (TaskRunId is not null && loop.TaskRunId != TaskRunId) return false;
         if (LoopId is not null && loop.LoopId != LoopId) return false;
+        if (Keys is not null && !Keys.Contains(loop.Key)) return false;
         if (StartDate is not null || EndDate is not null)
         {
             var t = loop.Time;

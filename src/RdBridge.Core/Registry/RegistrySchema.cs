@@ -40,6 +40,9 @@ public static class RegistrySchema
             ("materialization_status", "TEXT"), ("materialization_error", "TEXT"), ("materialization_updated_at_utc", "TEXT"),
             ("asset_bundle_id", "TEXT"), ("is_solidified", "INTEGER DEFAULT 0"), ("sync_status", "TEXT DEFAULT 'pending'"),
             ("updated_at_utc", "TEXT"),
+            // The guide's loop query reads the loop's experiment workspace from the loop itself; backfill keeps
+            // them current.
+            ("workspace_id", "TEXT"), ("workspace_path", "TEXT"),
         ], ["PRIMARY KEY (task_run_id, loop_id)"], []),
         new("workspaces",
         [
@@ -83,7 +86,22 @@ public static class RegistrySchema
         [
             "CREATE INDEX IF NOT EXISTS idx_production_bundles_task_loop ON production_bundles(task_run_id, loop_id)",
         ]),
+        // RdBridge's own bookkeeping: what each loop looked like (its rows and a stat of its files) at the end of the
+        // last successful run of a pipeline, so the next run examines exactly the loops that differ.
+        new(LoopStateTable,
+        [
+            ("pipeline", "TEXT NOT NULL"), ("task_run_id", "TEXT NOT NULL"), ("loop_id", "INTEGER NOT NULL"),
+            ("fingerprint", "TEXT NOT NULL"), ("recorded_at_utc", "TEXT"),
+        ], ["PRIMARY KEY (pipeline, task_run_id, loop_id)"], []),
+        // And a stat of what the pipeline produced outside the loops' folders (catalogs, the asset cache) then.
+        new(RunStateTable,
+        [
+            ("pipeline", "TEXT PRIMARY KEY"), ("products_fingerprint", "TEXT"), ("recorded_at_utc", "TEXT"),
+        ], [], []),
     ];
+
+    public const string LoopStateTable = "rdbridge_loop_state";
+    public const string RunStateTable = "rdbridge_run_state";
 
     public static void Create(SqliteConnection connection)
     {

@@ -32,10 +32,10 @@ public sealed class SampleGenerator(SampleOptions options)
         Directory.CreateDirectory(Path.Combine(options.OutDirectory, "rd-strategies-lib"));
         using var registry = RegistryDatabase.Create(Path.Combine(root, "RDagentDB", "registry.sqlite"));
         var baseTime = new DateTimeOffset(2025, 7, 1, 8, 30, 12, TimeSpan.Zero);
-        registry.Write(tx =>
+        registry.Write(write =>
         {
             for (var t = 0; t < options.TaskRuns; t++)
-                GenerateTaskRun(registry, tx, t, baseTime.AddDays(t).AddMinutes(_rng.Next(0, 600)));
+                GenerateTaskRun(write, t, baseTime.AddDays(t).AddMinutes(_rng.Next(0, 600)));
             return 0;
         });
         File.WriteAllText(Path.Combine(options.OutDirectory, "rdbridge.json"), """
@@ -62,14 +62,13 @@ public sealed class SampleGenerator(SampleOptions options)
         };
     }
 
-    private void GenerateTaskRun(RegistryDatabase db, Microsoft.Data.Sqlite.SqliteTransaction tx, int t, DateTimeOffset start)
+    private void GenerateTaskRun(RegistryWrite db, int t, DateTimeOffset start)
     {
         var taskRunId = Hex();
         var scenario = (t % 3) switch { 0 => "QuantRDLoop", 1 => "FactorRDLoop", _ => "ModelRDLoop" };
         var trace = start.ToString("yyyy-MM-dd_HH-mm-ss-ffffff", Inv);
         var logDir = Path.Combine(RdAgentRoot, "log", trace);
-        Exec(db, tx, "INSERT INTO task_runs (task_run_id, scenario, status, created_at_utc, updated_at_utc, rdagent_version, log_trace_path) VALUES ($1,$2,'success',$3,$3,'0.8.0',$4)",
-            taskRunId, scenario, Iso(start), Stored(t, $"log/{trace}"));
+        db.AddTaskRun(new NewTaskRun(taskRunId, scenario, "success", Iso(start), "0.8.0", Stored(t, $"log/{trace}")));
         var time = start;
         var sota = new List<string>();
         for (var l = 0; l < options.LoopsPerTaskRun; l++)
@@ -84,16 +83,20 @@ public sealed class SampleGenerator(SampleOptions options)
             var expRel = $"git_ignore_folder/RD-Agent_workspace/{expId}";
             var expDir = Path.Combine(RdAgentRoot, "git_ignore_folder", "RD-Agent_workspace", expId);
             var wsStatus = (l % 3) switch { 0 => "success", 1 => "present", _ => (string?)null };
-            Exec(db, tx, "INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, experiment_type, step_name, status, workspace_path, created_at_utc, updated_at_utc) VALUES ($1,$2,$3,'experiment_workspace',$4,'running',$5,$6,$7,$7)",
-                expId, taskRunId, l, action, wsStatus, Stored(t, expRel), Iso(begin));
+            db.AddWorkspace(new NewWorkspace(
+                new WorkspaceRow(
+                    expId, taskRunId, l, "experiment_workspace", action, "running", wsStatus, Stored(t, expRel)),
+                Iso(begin)));
             var factorNames = new List<string>();
             var subCount = action == "factor" ? 1 + _rng.Next(3) : 1;
             for (var s = 0; s < subCount; s++)
             {
                 var subId = Hex();
                 var subDir = Path.Combine(RdAgentRoot, "git_ignore_folder", "RD-Agent_workspace", subId);
-                Exec(db, tx, "INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, experiment_type, step_name, status, workspace_path, created_at_utc, updated_at_utc) VALUES ($1,$2,$3,'sub_workspace',$4,'coding','success',$5,$6,$6)",
-                    subId, taskRunId, l, action, Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}"), Iso(begin));
+                db.AddWorkspace(new NewWorkspace(
+                    new WorkspaceRow(subId, taskRunId, l, "sub_workspace", action, "coding", "success",
+                        Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}")),
+                    Iso(begin)));
                 if (action == "factor") factorNames.Add(WriteFactorWorkspace(subDir));
                 else WriteModelCode(subDir);
             }
@@ -107,10 +110,13 @@ public sealed class SampleGenerator(SampleOptions options)
             }
             WriteLog(logDir, l, outcome);
             var status = outcome == "failed" ? "failed" : "success";
-            Exec(db, tx, "INSERT INTO loops (task_run_id, loop_id, action, status, has_result, started_at_utc, ended_at_utc, error_type, error_message, log_dir, updated_at_utc) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$7)",
-                taskRunId, l, action, status, outcome == "result" ? 1 : 0, Iso(begin), Iso(time),
-                outcome == "failed" ? "CoderError" : null, outcome == "failed" ? "factor.py raised KeyError: '$vwap' while computing the factor" : null,
-                Stored(t, $"log/{trace}"));
+            var failed = outcome == "failed";
+            db.AddLoop(new LoopRow(taskRunId, l, action, status, HasResult: outcome == "result",
+                LogDir: Stored(t, $"log/{trace}"), StartedAtUtc: Iso(begin), EndedAtUtc: Iso(time),
+                ErrorType: failed ? "CoderError" : null,
+                ErrorMessage: failed ? "factor.py raised KeyError: '$vwap' while computing the factor" : null,
+                AssetBundleId: null, IsSolidified: false, MaterializationStatus: null, UpdatedAtUtc: Iso(time),
+                Scenario: scenario, LogTracePath: null));
         }
     }
 
@@ -480,10 +486,4 @@ public sealed class SampleGenerator(SampleOptions options)
     }
 
     private static string Iso(DateTimeOffset t) => UtcText.FormatSeconds(t);
-
-    private static void Exec(RegistryDatabase db, Microsoft.Data.Sqlite.SqliteTransaction tx, string sql, params object?[] args)
-    {
-        using var cmd = db.Command(tx, sql, args.Select((a, i) => ($"${i + 1}", a)).ToArray());
-        cmd.ExecuteNonQuery();
-    }
 }

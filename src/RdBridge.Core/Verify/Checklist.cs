@@ -474,21 +474,11 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             if (Dup("SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY task_run_id, loop_id HAVING count(*) > 1") > 0) bad.Add("duplicate loops");
             if (Dup("SELECT name, source, fingerprint FROM aistock_factor_catalog GROUP BY name, source, fingerprint HAVING count(*) > 1") > 0) bad.Add("duplicate factors");
             if (Dup("SELECT task_run_id, loop_id, workspace_id FROM aistock_model_catalog GROUP BY task_run_id, loop_id, workspace_id HAVING count(*) > 1") > 0) bad.Add("duplicate models");
-            if (registry is not null && registry.TableExists("production_bundles"))
-            {
-                using var cmd = registry.Connection.CreateCommand();
-                cmd.CommandText = "SELECT count(*) FROM (SELECT task_run_id, loop_id FROM production_bundles GROUP BY task_run_id, loop_id HAVING count(*) > 1)";
-                if ((long)cmd.ExecuteScalar()! > 0) bad.Add("a loop with two production_bundles rows");
-            }
+            if (registry is not null && registry.HasLoopWithTwoBundleRows())
+                bad.Add("a loop with two production_bundles rows");
             if (Directory.Exists(settings.BundleDirectory) && registry is not null)
             {
-                var known = new HashSet<string>(StringComparer.Ordinal);
-                using (var cmd = registry.Connection.CreateCommand())
-                {
-                    cmd.CommandText = "SELECT bundle_id FROM production_bundles";
-                    using var r = cmd.ExecuteReader();
-                    while (r.Read()) known.Add(r.GetString(0));
-                }
+                var known = registry.ReadBundleIds();
                 var orphans = settings.Bundles.Ids().Where(id => !known.Contains(id)).ToList();
                 if (orphans.Count > 0) bad.Add($"{orphans.Count} orphan bundle files ({string.Join(", ", orphans.Take(3))})");
             }

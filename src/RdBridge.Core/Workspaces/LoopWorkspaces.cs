@@ -29,9 +29,12 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary, IRe
         return "factor";
     }
 
-    public static LoopWorkspaces Resolve(RegistryDatabase registry, PathMap map, LoopRow loop)
+    public static LoopWorkspaces Resolve(RegistryDatabase registry, PathMap map, LoopRow loop) =>
+        Resolve(registry.ReadWorkspaces(loop.TaskRunId, loop.LoopId), map, loop);
+
+    /// <summary>Resolves a loop from its workspace rows already read (ordered by workspace id).</summary>
+    public static LoopWorkspaces Resolve(IReadOnlyList<WorkspaceRow> rows, PathMap map, LoopRow loop)
     {
-        var rows = registry.ReadWorkspaces(loop.TaskRunId, loop.LoopId);
         var problems = new List<string>();
         if (rows.Count == 0)
         {

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using RdBridge.Configuration;
+using RdBridge.Registry;
+
+namespace RdBridge.Workspaces;
+
+/// <summary>
+/// What a loop looks like now, in one digest: its <c>loops</c> row, its <c>workspaces</c> and <c>production_bundles</c>
+/// rows, and a stat (size, mtime, ctime, inode) of every file of its workspaces and of its bundle. <c>sync</c> compares
+/// these with what its last successful run recorded and examines exactly the loops that differ or were never recorded,
+/// whatever their clocks say: a stat pass and registry reads, no file is opened.
+/// </summary>
+public static class LoopFingerprints
+{
+    /// <summary>The record <c>init</c> and <c>sync</c> keep (both are the sync pipeline).</summary>
+    public const string SyncPipeline = "sync";
+
+    /// <summary>The record <c>publish</c> keeps (a publisher's own runs, apart from any local sync).</summary>
+    public const string PublishPipeline = "publish";
+
+    /// <summary>
+    /// Compares every loop and the products with what the last successful run of <paramref name="pipeline"/> recorded.
+    /// </summary>
+    public static LoopChanges Compare(RdBridgeSettings settings, string pipeline)
+    {
+        using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
+        var recorded = registry.ReadLoopStates(pipeline);
+        var now = Take(registry, settings);
+        var changed = Changed(now, recorded);
+        var removed = recorded.Keys.Count(k => !now.ContainsKey(k));
+        var productsSame = registry.ReadProductsState(pipeline) == Products(settings);
+        return new LoopChanges(changed, now.Count - changed.Count, removed, productsSame, recorded.Count > 0);
+    }
+
+    /// <summary>
+    /// Records every loop and the products as a successful run of <paramref name="pipeline"/> leaves them, in one short
+    /// transaction, for the next run to compare with. Loops named in <paramref name="leaveOut"/> (those that had a
+    /// problem) are not recorded, so the next run examines them again.
+    /// </summary>
+    public static void Record(RdBridgeSettings settings, string pipeline, IReadOnlySet<string>? leaveOut = null)
+    {
+        using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: true);
+        var states = Take(registry, settings).Where(s => leaveOut is null || !leaveOut.Contains(s.Key))
+            .ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+        var products = Products(settings);
+        registry.Write(write => write.RecordRun(pipeline, states.Values, products, IO.UtcText.Now()));
+    }
+
+    private static readonly EnumerationOptions AllFiles = new()
+    {
+        RecurseSubdirectories = true,
+        IgnoreInaccessible = true,
+        AttributesToSkip = FileAttributes.ReparsePoint, // links are never followed: their targets are not the loop's
+        ReturnSpecialDirectories = false,
+    };
+
+    /// <summary>Every loop of the registry with its digest now, by <see cref="LoopRow.Key"/>.</summary>
+    public static IReadOnlyDictionary<string, LoopState> Take(RegistryDatabase registry, RdBridgeSettings settings)
+    {
+        var workspaces = registry.ReadWorkspacesByLoop();
+        var bundles = registry.ReadBundlesByLoop();
+        var loops = registry.ReadLoops(LoopSelection.All).ToList();
+        var states = new Dictionary<string, LoopState>(StringComparer.Ordinal);
+        var text = new StringBuilder();
+        foreach (var loop in loops)
+        {
+            var rows = workspaces.GetValueOrDefault(loop.Key) ?? [];
+            text.Clear();
+            Describe(text, loop, rows, bundles.GetValueOrDefault(loop.Key), settings);
+            var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+            states[loop.Key] = new LoopState(loop.TaskRunId, loop.LoopId, digest);
+        }
+        return states;
+    }
+
+    /// <summary>The keys of the loops that differ from <paramref name="recorded"/> or that it does not hold.</summary>
+    public static IReadOnlySet<string> Changed(
+        IReadOnlyDictionary<string, LoopState> now, IReadOnlyDictionary<string, LoopState> recorded) =>
+        now.Values.Where(s => !recorded.TryGetValue(s.Key, out var r) || r.Fingerprint != s.Fingerprint)
+            .Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Writes down everything the loop's fingerprint covers, one line per row or file.</summary>
+    private static void Describe(
+        StringBuilder text, LoopRow loop, IReadOnlyList<WorkspaceRow> rows, BundleRow? bundle,
+        RdBridgeSettings settings)
+    {
+        void Add(params object?[] parts)
+        {
+            foreach (var p in parts)
+            {
+                if (p is null) text.Append('\u2400');
+                else if (p is IFormattable f) text.Append(f.ToString(null, CultureInfo.InvariantCulture));
+                else text.Append(p);
+                text.Append('\u001f');
+            }
+            text.Append('\n');
+        }
+        Add("loop", loop.TaskRunId, loop.LoopId, loop.Action, loop.Status, loop.HasResult, loop.LogDir,
+            loop.StartedAtUtc, loop.EndedAtUtc, loop.ErrorType, loop.ErrorMessage, loop.AssetBundleId,
+            loop.IsSolidified, loop.MaterializationStatus, loop.UpdatedAtUtc, loop.Scenario, loop.LogTracePath,
+            loop.WorkspaceId, loop.WorkspacePath);
+        if (bundle is not null)
+            Add("bundle row", bundle.BundleId, bundle.BundlePath, bundle.ContentDigest, bundle.ArchiveSha256,
+                bundle.SizeBytes, bundle.FileCount);
+        foreach (var w in rows)
+        {
+            Add("workspace", w.WorkspaceId, w.LoopId, w.Role, w.ExperimentType, w.StepName, w.Status, w.WorkspacePath);
+            if (settings.PathMap.Map(w.WorkspacePath).Local is not { } dir || !Directory.Exists(dir)) continue;
+            var files = Directory.EnumerateFiles(dir, "*", AllFiles).ToList();
+            files.Sort(StringComparer.Ordinal);
+            foreach (var file in files)
+            {
+                text.Append("file\u001f").Append(file, dir.Length, file.Length - dir.Length).Append('\u001f');
+                FileStat.Append(text, file);
+                text.Append('\n');
+            }
+        }
+        if (Layout.BundleId.IsSafe(loop.BundleId))
+        {
+            text.Append("bundle files\u001f");
+            FileStat.Append(text, settings.Bundles.Archive(loop.BundleId));
+            text.Append('\u001f');
+            FileStat.Append(text, settings.Bundles.Sidecar(loop.BundleId));
+            text.Append('\n');
+        }
+    }
+
+    /// <summary>
+    /// A stat of what a sync produces outside the loops' own folders: the exported catalogs and strategy library,
+    /// the AIstock side's catalog copies and the asset cache's entries. A sync that finds no loop changed still does
+    /// its work when one of these was changed or removed since its last successful run.
+    /// </summary>
+    public static string Products(RdBridgeSettings settings)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Folder(string dir, bool recurse)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"folder {dir}\n"));
+            if (!Directory.Exists(dir)) return;
+            var options = new EnumerationOptions
+            {
+                RecurseSubdirectories = recurse, IgnoreInaccessible = true, AttributesToSkip = 0,
+            };
+            var entries = Directory.EnumerateFileSystemEntries(dir, "*", options).ToList();
+            entries.Sort(StringComparer.Ordinal);
+            var text = new StringBuilder();
+            foreach (var e in entries)
+            {
+                text.Append(e, dir.Length, e.Length - dir.Length).Append('\u001f');
+                FileStat.Append(text, e);
+                text.Append('\n');
+            }
+            hash.AppendData(Encoding.UTF8.GetBytes(text.ToString()));
+        }
+        Folder(settings.CatalogDirectory, recurse: false);
+        Folder(settings.AistockCatalogDirectory, recurse: false);
+        Folder(Path.GetDirectoryName(settings.StrategiesLibFile)!, recurse: false);
+        // The cache's top level: each archive, sidecar and extracted folder (a folder's stat changes when an entry in
+        // it is added, removed or renamed).
+        Folder(settings.AssetCacheDirectory, recurse: false);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}
+
+/// <summary>What differs from the last successful run: the loops to examine, and whether anything else does.</summary>
+public sealed record LoopChanges(
+    IReadOnlySet<string> Changed, int Unchanged, int Removed, bool ProductsSame, bool EverRecorded)
+{
+    /// <summary>Nothing for any stage to do: no loop differs or was removed, the products are as they were.</summary>
+    public bool Quiet => EverRecorded && Changed.Count == 0 && Removed == 0 && ProductsSame;
+
+    /// <summary>What a report says about the comparison, beyond its counts.</summary>
+    public IEnumerable<string> Notes()
+    {
+        if (!EverRecorded) yield return "no successful run recorded yet: every loop is examined";
+        if (Removed > 0)
+            yield return $"{Removed} loops recorded by the last successful run are no longer in the registry";
+        if (EverRecorded && !ProductsSame)
+            yield return "catalogs or the asset cache changed since the last successful run: "
+                + "they are brought up to date";
+        if (Quiet) yield return "no loop, file or product changed since the last successful run: nothing to examine";
+    }
+}

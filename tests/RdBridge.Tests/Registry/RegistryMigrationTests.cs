@@ -1,0 +1,105 @@
+using System.Text.RegularExpressions;
+
+namespace RdBridge.Tests.Registry;
+
+/// <summary>init migrates an older registry after its backup; the guide's loop query runs on the result.</summary>
+public class RegistryMigrationTests
+{
+    [Fact]
+    public void Init_on_an_older_registry_takes_its_backup_then_adds_what_is_missing_and_says_what_it_added()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var db = sample.Settings.RegistryPath;
+        // The guide's production_bundles table (no digest columns) and loops without the columns RdBridge adds.
+        Db.Exec(db, """
+            DROP TABLE production_bundles;
+            CREATE TABLE production_bundles (id INTEGER PRIMARY KEY AUTOINCREMENT, task_run_id TEXT NOT NULL,
+                loop_id INTEGER NOT NULL, bundle_id TEXT NOT NULL UNIQUE, bundle_path TEXT NOT NULL,
+                created_at TEXT NOT NULL, updated_at TEXT, UNIQUE (task_run_id, loop_id));
+            DROP TABLE rdbridge_loop_state; DROP TABLE rdbridge_run_state;
+            ALTER TABLE loops DROP COLUMN workspace_id; ALTER TABLE loops DROP COLUMN workspace_path;
+            ALTER TABLE loops DROP COLUMN asset_bundle_id;
+            """);
+        const string Rows = "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2";
+        var rowsBefore = Db.Rows(db, Rows).Select(r => string.Join("|", r)).ToList();
+        var withResults = Db.Scalar(db, "SELECT count(*) FROM loops WHERE has_result = 1");
+
+        // A stage verb still asks for doctor --fix.
+        var (code, _, err) = sample.Cli("bundle");
+        Assert.Equal(2, code);
+        Assert.Contains("doctor --fix", err);
+
+        (code, var output, err) = sample.Cli("init");
+        Assert.True(code == 0, output + err);
+        Assert.Contains("[migrate]", output);
+        foreach (var added in new[] { "production_bundles.content_digest", "production_bundles.archive_sha256",
+                     "loops.workspace_id", "loops.workspace_path", "loops.asset_bundle_id" })
+            Assert.Contains($"added column {added}", output);
+        Assert.Contains("added table rdbridge_loop_state", output);
+        Assert.True(output.IndexOf("[backup] 1 backups written", StringComparison.Ordinal) >= 0, output);
+        Assert.Equal(rowsBefore, Db.Rows(db, Rows).Select(r => string.Join("|", r)).ToList());
+        Assert.Equal(withResults, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
+
+        // The backup holds the registry as it was before the migration.
+        var backup = Directory.EnumerateFiles(sample.Settings.BackupDirectory, "registry.sqlite",
+            SearchOption.AllDirectories).Single();
+        long Has(string table, string column) =>
+            Db.Scalar(backup, $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'");
+        Assert.Equal(0, Has("loops", "workspace_id"));
+        Assert.Equal(0, Has("production_bundles", "content_digest"));
+        Assert.Equal(1, Has("loops", "log_dir"));
+    }
+
+    /// <summary>The guide's "查询 Loop 的完整信息" query, read from the guide itself.</summary>
+    private static string GuideLoopQuery()
+    {
+        var guide = File.ReadAllText(
+            Path.Combine(Paths.Shared, "seed", "rdagent-aistock-init-and-incremental-guide.zh.md"));
+        var match = Regex.Match(guide, @"```sql\s*\n-- 查询 Loop 的完整信息\n(?<sql>.*?)```", RegexOptions.Singleline);
+        Assert.True(match.Success, "the guide's loop query was not found");
+        return match.Groups["sql"].Value;
+    }
+
+    [Fact]
+    public void The_guides_loop_query_runs_verbatim_and_names_the_loops_experiment_workspace()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        Assert.Equal(0, sample.Cli("init").Code);
+        var db = sample.Settings.RegistryPath;
+        var sql = GuideLoopQuery();
+        Assert.Contains("l.workspace_id", sql);
+        Assert.Contains("l.workspace_path", sql);
+
+        Assert.Empty(Db.Rows(db, sql)); // verbatim: the guide's example ids are not in this registry, and it runs
+
+        var expected = Db.Rows(db, """
+            SELECT l.task_run_id, l.loop_id, w.workspace_id, w.workspace_path, l.log_dir
+            FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id
+            WHERE w.workspace_role = 'experiment_workspace' AND l.loop_id = 1
+            """).Single();
+        var ours = sql.Replace("'20250107_001'", $"'{expected[0]}'");
+        var row = Db.Rows(db, ours).Single();
+        Assert.Equal(expected[0], row[0]);
+        Assert.Equal(1L, row[1]);
+        Assert.Equal(expected[2], row[2]);
+        Assert.Equal(expected[3], row[3]);
+        Assert.Equal(expected[4], row[4]);
+    }
+
+    [Fact]
+    public void A_loops_workspace_columns_follow_its_experiment_workspace_when_the_registry_changes_it()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        var db = sample.Settings.RegistryPath;
+        Assert.Equal(0, sample.Cli("init").Code);
+        var (id, path) = Db.Rows(db, "SELECT workspace_id, workspace_path FROM loops WHERE loop_id = 0")
+            .Select(r => ((string)r[0]!, (string)r[1]!)).Single();
+        // RD-Agent records the workspace under a new id: the loop's columns follow it on the next sync.
+        Db.Exec(db, $"UPDATE workspaces SET workspace_id = 'moved_{id}' WHERE workspace_id = '{id}'");
+        var (code, output, _) = sample.Cli("sync");
+        Assert.True(code == 0, output);
+        Assert.Contains("1 loops given their workspace", output);
+        Assert.Equal($"moved_{id}", Db.Rows(db, "SELECT workspace_id FROM loops WHERE loop_id = 0")[0][0]);
+        Assert.Equal(path, Db.Rows(db, "SELECT workspace_path FROM loops WHERE loop_id = 0")[0][0]);
+    }
+}

@@ -1,0 +1,129 @@
+namespace RdBridge.Tests.Registry;
+
+/// <summary>
+/// Which loops <c>sync</c> examines: those whose registry rows or workspace files differ from what the last successful
+/// run recorded, or that it never recorded, whatever the loops' own times say.
+/// </summary>
+public class SyncSelectionTests
+{
+    private static string Text((int Code, string Out, string Err) r) => r.Out + r.Err;
+
+    [Fact]
+    public void Sync_picks_up_a_loop_added_with_results_no_update_time_and_a_start_before_the_last_sync()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var db = sample.Settings.RegistryPath;
+        // Loop 0 always has results; hold it back as if RD-Agent had not written its row yet.
+        Db.Exec(db, """
+            CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0;
+            DELETE FROM loops WHERE loop_id = 0;
+            """);
+        var init = sample.Cli("init");
+        Assert.True(init.Code == 0, Text(init));
+        var before = sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog");
+
+        // As an older RD-Agent writes it (and as doctor --fix leaves old rows): no updated_at_utc, and a start time
+        // long before the last sync.
+        Db.Exec(db, """
+            INSERT INTO loops SELECT * FROM held_loops;
+            UPDATE loops SET updated_at_utc = NULL, started_at_utc = '2020-01-01T00:00:00Z', ended_at_utc = NULL
+            WHERE loop_id = 0;
+            """);
+        var sync = sample.Cli("sync");
+        Assert.True(sync.Code == 0, Text(sync));
+        Assert.Contains("1 loops to examine", sync.Out);
+        Assert.Contains("1 built", sync.Out);
+        Assert.Equal(before + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
+        var tr = (string)Db.Rows(db, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
+        Assert.Equal(1, sample.Aistock.Scalar(
+            $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{tr}' AND loop_id = 0"));
+    }
+
+    [Fact]
+    public void A_sync_with_nothing_changed_examines_no_loop_and_runs_no_stage()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        Assert.Equal(0, sample.Cli("init").Code);
+        var loops = Db.Scalar(sample.Settings.RegistryPath, "SELECT count(*) FROM loops");
+
+        var sync = sample.Cli("sync");
+        Assert.True(sync.Code == 0, Text(sync));
+        Assert.Contains($"{loops} loops unchanged since the last successful run", sync.Out);
+        Assert.Contains("nothing to examine", sync.Out);
+        Assert.Contains("nothing changed", sync.Out);
+        foreach (var stage in new[] { "[backfill]", "[bundle]", "[export]", "[import]", "[sync-assets]" })
+            Assert.DoesNotContain(stage, sync.Out);
+    }
+
+    [Fact]
+    public void A_workspace_file_rewritten_with_its_old_time_makes_sync_examine_that_loop_only()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        Assert.Equal(0, sample.Cli("init").Code);
+        var s = sample.Settings;
+        var (tr, path) = Db.Rows(s.RegistryPath, """
+            SELECT l.task_run_id, w.workspace_path FROM loops l
+            JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id
+                             AND w.workspace_role = 'experiment_workspace'
+            WHERE l.loop_id = 0
+            """).Select(r => ((string)r[0]!, (string)r[1]!)).Single();
+        var dir = s.PathMap.Map(path).Local!;
+        var results = Path.Combine(dir, "qlib_res.csv");
+        var time = File.GetLastWriteTimeUtc(results);
+        // A new result of the same size, with the file's old time put back: only the inode and change time tell.
+        var bytes = File.ReadAllBytes(results);
+        var changed = bytes.Select(b => b == (byte)'1' ? (byte)'2' : b).ToArray();
+        Assert.NotEqual(bytes, changed);
+        File.Delete(results);
+        File.WriteAllBytes(results, changed);
+        File.SetLastWriteTimeUtc(results, time);
+
+        var sync = sample.Cli("sync");
+        Assert.True(sync.Code == 0, Text(sync));
+        Assert.Contains("1 loops to examine", sync.Out);
+        Assert.Contains("[bundle] 1 loops", sync.Out);
+        Assert.Contains("1 rebuilt", sync.Out);
+        Assert.Contains(tr, File.ReadAllText(Path.Combine(s.AistockCatalogDirectory, "loop_catalog.json")));
+    }
+
+    [Fact]
+    public void A_removed_catalog_copy_on_the_aistock_side_is_brought_back_by_sync()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        Assert.Equal(0, sample.Cli("init").Code);
+        var copy = Path.Combine(sample.Settings.AistockCatalogDirectory, "loop_catalog.json");
+        var bytes = File.ReadAllBytes(copy);
+        File.Delete(copy);
+
+        var sync = sample.Cli("sync");
+        Assert.True(sync.Code == 0, Text(sync));
+        Assert.Contains("catalogs or the asset cache changed", sync.Out);
+        Assert.Equal(bytes, File.ReadAllBytes(copy));
+    }
+
+    [Fact]
+    public void A_failed_sync_records_nothing_so_the_next_sync_examines_the_same_loops()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var s = sample.Settings;
+        Assert.Equal(0, sample.Cli("init").Code);
+        const string State = "SELECT task_run_id, loop_id, fingerprint FROM rdbridge_loop_state ORDER BY 1, 2";
+        var recorded = Db.Rows(s.RegistryPath, State).Select(r => string.Join("|", r)).ToList();
+        Assert.Equal(Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops"), recorded.Count);
+
+        // Loop 0's experiment workspace disappears: the run reports it and fails, and must not record the new state.
+        var path = (string)Db.Rows(s.RegistryPath,
+            "SELECT workspace_path FROM workspaces WHERE loop_id = 0 AND workspace_role = 'experiment_workspace'")
+            [0][0]!;
+        var dir = s.PathMap.Map(path).Local!;
+        Directory.Move(dir, dir + ".away");
+        var failed = sample.Cli("sync");
+        Assert.Equal(1, failed.Code);
+        Assert.Equal(recorded, Db.Rows(s.RegistryPath, State).Select(r => string.Join("|", r)).ToList());
+
+        Directory.Move(dir + ".away", dir);
+        var again = sample.Cli("sync");
+        Assert.True(again.Code == 0, Text(again));
+        Assert.Contains("nothing to examine", sample.Cli("sync").Out);
+    }
+}
