@@ -24,7 +24,7 @@ if errorlevel 1 set "rebuild=1"
 if not defined rebuild goto run
 :build
 echo rdbridge: building (first run or sources changed)... 1>&2
-dotnet publish "%here%src\RdBridge.Cli\RdBridge.Cli.csproj" -c Release -r %rid% --self-contained false -p:PublishReadyToRun=true -o "%out%" --nologo -v quiet
+call dotnet publish "%here%src\RdBridge.Cli\RdBridge.Cli.csproj" -c Release -r %rid% --self-contained false -p:PublishReadyToRun=true -o "%out%" --nologo -v quiet
 if errorlevel 1 (
   echo rdbridge: build failed 1>&2
   exit /b 2
