@@ -24,8 +24,9 @@ foreach ($rid in $Rids) {
     # The Windows binary unpacks itself on first start (see publish.sh: Wine cannot map CoreLib inside the bundle).
     $extract = $rid -like 'win-*'
     & dotnet publish $cli -c Release -r $rid --self-contained true -o $dir --nologo -v quiet `
-        -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true "-p:IncludeAllContentForSelfExtract=$extract" `
-        "-p:PublishReadyToRun=$($ReadyToRun.IsPresent)" -p:DebugType=none -p:GenerateDocumentationFile=false
+        -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true `
+        "-p:IncludeAllContentForSelfExtract=$extract" "-p:PublishReadyToRun=$($ReadyToRun.IsPresent)" `
+        -p:DebugType=none -p:GenerateDocumentationFile=false
     if ($LASTEXITCODE -ne 0) { throw "publish for $rid failed" }
     if ($rid -like 'win-*') {
         $zip = Join-Path $Out "rdbridge-$rid.zip"

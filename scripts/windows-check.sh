@@ -69,7 +69,9 @@ else
 fi
 
 # The same demo from the Linux build: its bundles, catalogs and strategy library must be the same bytes.
-"$linux" demo --out "$work/linux" >"$work/linux-demo.log" 2>&1 || { show "$work/linux-demo.log"; bad "the Linux demo failed"; }
+if ! "$linux" demo --out "$work/linux" >"$work/linux-demo.log" 2>&1; then
+  show "$work/linux-demo.log"; bad "the Linux build's demo failed"
+fi
 bundles="$(find "$work/linux/RD-Agent-main/production_bundles" -name '*.tar.gz' 2>/dev/null | wc -l)"
 differ=""
 for d in RD-Agent-main/production_bundles RD-Agent-main/rdagent_data AIstock/rdagent_data rd-strategies-lib; do

@@ -32,8 +32,8 @@ public static class SafeExtractor
 
     /// <param name="windowsNames">Refuse names Windows cannot hold or would merge (<see cref="WindowsNames"/>); by
     /// default on Windows, where extracting them would open a device or overwrite another entry.</param>
-    public static ManifestSummary Extract(string archive, string destination, long maxBytes = DefaultMaxBytes, int maxEntries = DefaultMaxEntries,
-        bool? windowsNames = null)
+    public static ManifestSummary Extract(string archive, string destination, long maxBytes = DefaultMaxBytes,
+        int maxEntries = DefaultMaxEntries, bool? windowsNames = null)
     {
         var checkWindows = windowsNames ?? OperatingSystem.IsWindows();
         var cases = new WindowsNames.CaseCollisions();
@@ -94,8 +94,8 @@ public static class SafeExtractor
         if (WindowsNames.Problem(name) is { } problem)
             throw new UnsafeBundleException($"entry '{name}' cannot be extracted on Windows: {problem}");
         if (!directory && cases.Add(name) is { } earlier)
-            throw new UnsafeBundleException(
-                $"entries '{earlier}' and '{name}' differ only in case; Windows keeps one file for both, so one would overwrite the other");
+            throw new UnsafeBundleException($"entries '{earlier}' and '{name}' differ only in case; Windows keeps " +
+                "one file for both, so one would overwrite the other");
     }
 
     private static void CheckName(string name)

@@ -16,7 +16,7 @@ public static class WindowsNames
 
     private const string Forbidden = "<>:\"|?*";
 
-    /// <summary>Why Windows cannot create this relative path (parts separated by <c>/</c>), or null when it can.</summary>
+    /// <summary>Why Windows cannot create this relative path (parts separated by <c>/</c>); null when it can.</summary>
     public static string? Problem(string relativePath)
     {
         foreach (var part in relativePath.Split('/'))
@@ -27,7 +27,7 @@ public static class WindowsNames
             if (Devices.Contains(stem)) return $"'{part}' is a device name on Windows ({stem.ToUpperInvariant()})";
             foreach (var c in part)
             {
-                if (c < 32) return $"'{part}' holds a control character (code {(int)c}) Windows does not allow in names";
+                if (c < 32) return $"'{part}' holds a control character (code {(int)c}), not allowed on Windows";
                 if (Forbidden.Contains(c)) return $"'{part}' holds '{c}', which Windows does not allow in names";
             }
             if (part.EndsWith('.') || part.EndsWith(' '))
@@ -36,7 +36,7 @@ public static class WindowsNames
         return null;
     }
 
-    /// <summary>Remembers the paths seen so far and tells when a new one differs from one of them only in case.</summary>
+    /// <summary>Remembers the paths seen so far; tells when a new one differs from one of them only in case.</summary>
     public sealed class CaseCollisions
     {
         private readonly Dictionary<string, string> _seen = new(StringComparer.OrdinalIgnoreCase);

@@ -67,7 +67,11 @@ public static class AtomicFile
     /// <summary>Renames a flushed temporary file over its target; on failure the temporary file is deleted.</summary>
     public static void MoveIntoPlace(Pending pending)
     {
-        try { RetryWhileHeldOpen(() => File.Move(pending.Temp, pending.Target, overwrite: true), pending.Target, OperatingSystem.IsWindows()); }
+        try
+        {
+            RetryWhileHeldOpen(() => File.Move(pending.Temp, pending.Target, overwrite: true), pending.Target,
+                retry: OperatingSystem.IsWindows());
+        }
         catch
         {
             TryDelete(pending.Temp);
@@ -75,7 +79,7 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>The waits between attempts of a rename Windows refused because another program holds the target.</summary>
+    /// <summary>The waits between tries of a rename Windows refused because another program holds the target.</summary>
     internal static readonly TimeSpan[] HeldOpenWaits =
         [.. new[] { 20, 50, 100, 200, 400, 800 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
 
@@ -97,8 +101,8 @@ public static class AtomicFile
             {
                 if (attempt == HeldOpenWaits.Length)
                     throw new IOException(
-                        $"'{target}' is held open by another program (antivirus, Explorer, an editor?) and could not be " +
-                        $"replaced after {attempt + 1} tries; close it and run again", e);
+                        $"'{target}' is held open by another program (antivirus, Explorer, an editor?) and could " +
+                        $"not be replaced after {attempt + 1} tries; close it and run again", e);
                 Thread.Sleep(HeldOpenWaits[attempt]);
             }
         }

@@ -13,8 +13,9 @@ public class WindowsNamesTests
     private static string Bundle(TempDir dir, params string[] names)
     {
         var files = names.Select(n => (Name: n, Bytes: Encoding.UTF8.GetBytes($"content of {n}\n"))).ToList();
-        var manifest = "{\"files\":[" + string.Join(",", files.Select(f =>
-            $"{{\"path\":\"{f.Name}\",\"size\":{f.Bytes.Length},\"sha256\":\"{Convert.ToHexStringLower(SHA256.HashData(f.Bytes))}\"}}")) + "]}";
+        var entries = files.Select(f => $"{{\"path\":\"{f.Name}\",\"size\":{f.Bytes.Length}," +
+            $"\"sha256\":\"{Convert.ToHexStringLower(SHA256.HashData(f.Bytes))}\"}}");
+        var manifest = "{\"files\":[" + string.Join(",", entries) + "]}";
         var path = dir["bundle.tar.gz"];
         using (var file = File.Create(path))
         using (var gz = new GZipStream(file, CompressionLevel.Fastest))
@@ -23,7 +24,8 @@ public class WindowsNamesTests
             tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "manifest.json")
                 { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(manifest)) });
             foreach (var (name, bytes) in files)
-                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes) });
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
+                    { DataStream = new MemoryStream(bytes) });
         }
         return path;
     }
@@ -42,7 +44,8 @@ public class WindowsNamesTests
     {
         using var dir = new TempDir();
         var archive = Bundle(dir, "workspaces/w1/ok.py", name);
-        var e = Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"], windowsNames: true));
+        var e = Assert.Throws<UnsafeBundleException>(
+            () => SafeExtractor.Extract(archive, dir["out"], windowsNames: true));
         Assert.Contains($"'{name}' cannot be extracted on Windows", e.Message);
         Assert.Contains(why, e.Message);
     }
@@ -52,7 +55,8 @@ public class WindowsNamesTests
     {
         using var dir = new TempDir();
         var archive = Bundle(dir, "workspaces/w1/Data.csv", "workspaces/w1/data.csv");
-        var e = Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"], windowsNames: true));
+        var e = Assert.Throws<UnsafeBundleException>(
+            () => SafeExtractor.Extract(archive, dir["out"], windowsNames: true));
         Assert.Contains("'workspaces/w1/Data.csv' and 'workspaces/w1/data.csv' differ only in case", e.Message);
     }
 
@@ -71,11 +75,12 @@ public class WindowsNamesTests
     public void Names_that_only_resemble_devices_or_use_dots_inside_pass()
     {
         using var dir = new TempDir();
-        string[] names = ["workspaces/w1/console.py", "workspaces/w1/con_fig.yaml", "workspaces/COM10/x", "workspaces/a.b.c",
-            "workspaces/auxiliary/nul_rate.csv", "workspaces/w1/.hidden"];
+        string[] names = ["workspaces/w1/console.py", "workspaces/w1/con_fig.yaml", "workspaces/COM10/x",
+            "workspaces/a.b.c", "workspaces/auxiliary/nul_rate.csv", "workspaces/w1/.hidden"];
         var archive = Bundle(dir, names);
         var manifest = SafeExtractor.Extract(archive, dir["out"], windowsNames: true);
-        Assert.Equal(names.Order(StringComparer.Ordinal), manifest.Files.Select(f => f.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(names.Order(StringComparer.Ordinal),
+            manifest.Files.Select(f => f.Path).Order(StringComparer.Ordinal));
         Assert.True(File.Exists(dir["out/workspaces/w1/console.py"]));
     }
 }

@@ -1,6 +1,6 @@
 namespace RdBridge.Tests.Cli;
 
-/// <summary>doctor's warning about a SQLite file reached across the WSL boundary (where its locks do not hold).</summary>
+/// <summary>doctor's warning about a SQLite file reached across WSL, where its locks do not hold.</summary>
 public class DoctorAcrossWslTests
 {
     [Theory]

@@ -9,7 +9,8 @@ namespace RdBridge.Tests.IO;
 /// </summary>
 public class HeldOpenRenameTests
 {
-    private static IOException SharingViolation() => new("The process cannot access the file", unchecked((int)0x80070020));
+    private static IOException SharingViolation() =>
+        new("The process cannot access the file", unchecked((int)0x80070020));
 
     [Fact]
     public void A_rename_refused_while_another_program_holds_the_target_is_tried_again_and_lands()
@@ -44,10 +45,12 @@ public class HeldOpenRenameTests
     public void Other_failures_and_other_platforms_are_not_retried()
     {
         var tries = 0;
-        Assert.Throws<IOException>(() => AtomicFile.RetryWhileHeldOpen(() => { tries++; throw new IOException("disk full", unchecked((int)0x80070070)); },
-            "x", retry: true));
+        var diskFull = new IOException("There is not enough space on the disk", unchecked((int)0x80070070));
+        Assert.Throws<IOException>(
+            () => AtomicFile.RetryWhileHeldOpen(() => { tries++; throw diskFull; }, "x", retry: true));
         Assert.Equal(1, tries);
-        Assert.Throws<IOException>(() => AtomicFile.RetryWhileHeldOpen(() => { tries++; throw SharingViolation(); }, "x", retry: false));
+        Assert.Throws<IOException>(
+            () => AtomicFile.RetryWhileHeldOpen(() => { tries++; throw SharingViolation(); }, "x", retry: false));
         Assert.Equal(2, tries);
     }
 }
