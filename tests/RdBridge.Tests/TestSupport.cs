@@ -156,7 +156,8 @@ public static class Paths
     }
 
     public static string Shared => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
-    public static string Fixture(string relative) => Path.Combine(Shared, "fixtures", "real", relative);
+    /// <summary>A real-data fixture; the test that reads it must be marked [RealData].</summary>
+    public static string Fixture(string relative) => RealData.Path(relative);
 }
 
 /// <summary>Plain SQL against a real SQLite file, for tests that check or change rows the way a user would.</summary>

@@ -30,8 +30,13 @@ public static class SafeExtractor
         return ms.ToArray();
     }
 
-    public static ManifestSummary Extract(string archive, string destination, long maxBytes = DefaultMaxBytes, int maxEntries = DefaultMaxEntries)
+    /// <param name="windowsNames">Refuse names Windows cannot hold or would merge (<see cref="WindowsNames"/>); by
+    /// default on Windows, where extracting them would open a device or overwrite another entry.</param>
+    public static ManifestSummary Extract(string archive, string destination, long maxBytes = DefaultMaxBytes,
+        int maxEntries = DefaultMaxEntries, bool? windowsNames = null)
     {
+        var checkWindows = windowsNames ?? OperatingSystem.IsWindows();
+        var cases = new WindowsNames.CaseCollisions();
         Directory.CreateDirectory(destination);
         var root = Path.GetFullPath(destination) + Path.DirectorySeparatorChar;
         var written = new Dictionary<string, (long Size, string Sha)>(StringComparer.Ordinal);
@@ -49,6 +54,7 @@ public static class SafeExtractor
                 if (++count > maxEntries) throw new UnsafeBundleException($"more than {maxEntries} entries");
                 var name = entry.Name;
                 CheckName(name);
+                if (checkWindows) CheckWindowsName(name.TrimEnd('/'), entry.EntryType is TarEntryType.Directory, cases);
                 if (entry.EntryType is TarEntryType.Directory) continue;
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
                     throw new UnsafeBundleException($"entry '{name}' is a {entry.EntryType}, not a regular file; links and devices are refused");
@@ -81,6 +87,15 @@ public static class SafeExtractor
         var extra = written.Keys.Where(k => k != BundleManifest.FileName).Except(manifest.Files.Select(f => f.Path)).FirstOrDefault();
         if (extra is not null) throw new UnsafeBundleException($"'{extra}' is in the archive but not in its manifest");
         return manifest;
+    }
+
+    private static void CheckWindowsName(string name, bool directory, WindowsNames.CaseCollisions cases)
+    {
+        if (WindowsNames.Problem(name) is { } problem)
+            throw new UnsafeBundleException($"entry '{name}' cannot be extracted on Windows: {problem}");
+        if (!directory && cases.Add(name) is { } earlier)
+            throw new UnsafeBundleException($"entries '{earlier}' and '{name}' differ only in case; Windows keeps " +
+                "one file for both, so one would overwrite the other");
     }
 
     private static void CheckName(string name)

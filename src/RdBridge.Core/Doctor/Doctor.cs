@@ -5,7 +5,8 @@ using RdBridge.Store;
 namespace RdBridge.Doctor;
 
 /// <summary>One thing doctor looked at: whether it is fine, what it saw, and how to fix it when it is not.</summary>
-public sealed record Finding(string Item, bool Ok, string Detail, string? Fix = null);
+/// <param name="Warning">Fine to go on, but the user should read it (printed with "!").</param>
+public sealed record Finding(string Item, bool Ok, string Detail, string? Fix = null, bool Warning = false);
 
 /// <summary>The guide's 前置条件检查: directories, the registry and its schema, path mapping, the AIstock database.</summary>
 public static class Doctor
@@ -19,6 +20,9 @@ public static class Doctor
             Dir("workspace folder", s.WorkspaceRoot, "set rdagent.workspaceRoot if workspaces live elsewhere", required: false),
             Dir("AIstock root", s.AistockRoot, "create it or set aistock.root in rdbridge.json"),
         };
+        if (AcrossWsl(s.RegistryPath) is { } registryWarning) findings.Add(registryWarning);
+        if (!s.AistockDatabaseIsPostgres && AcrossWsl(s.AistockDatabase) is { } storeWarning)
+            findings.Add(storeWarning);
         if (!File.Exists(s.RegistryPath))
             findings.Add(new Finding("registry", false, $"'{s.RegistryPath}' does not exist", "set rdagent.registry in rdbridge.json"));
         else
@@ -58,6 +62,29 @@ public static class Doctor
                 s.AistockDatabaseIsPostgres ? "check aistock.database; 'rdbridge doctor --fix' creates a missing database" : "check aistock.database and that its folder is writable"));
         }
         return findings;
+    }
+
+    /// <summary>
+    /// A SQLite file reached across the WSL boundary: Windows reading WSL's disk through <c>\\wsl$</c>, or WSL
+    /// reading a Windows drive through <c>/mnt/x</c>. SQLite's locks (and the shared memory of its WAL) do not hold
+    /// there, so a reader can see a database RD-Agent is half-way through writing. The safe setup is HTTP between the
+    /// two sides.
+    /// </summary>
+    internal static Finding? AcrossWsl(string path)
+    {
+        var p = path.Replace('\\', '/');
+        var wslShare = p.StartsWith("//wsl$/", StringComparison.OrdinalIgnoreCase)
+            || p.StartsWith("//wsl.localhost/", StringComparison.OrdinalIgnoreCase);
+        var windowsDrive = p.Length >= 7 && p.StartsWith("/mnt/", StringComparison.Ordinal) && char.IsAsciiLetter(p[5])
+            && p[6] == '/';
+        string? where = wslShare ? "on WSL's disk, reached from Windows through \\\\wsl$"
+            : windowsDrive ? $"on Windows drive {char.ToUpperInvariant(p[5])}:, reached from WSL through /mnt/{p[5]}"
+            : null;
+        return where is null ? null : new Finding("SQLite across WSL", true,
+            $"'{path}' is {where}: SQLite's file locks are not reliable there, so reading it while RD-Agent " +
+            "writes can see a half-written database. Run RdBridge on RD-Agent's side of WSL ('rdbridge serve " +
+            "--role publisher' inside WSL) and the consumer on Windows over HTTP: README, \"Two machines\"",
+            Warning: true);
     }
 
     private static Finding Dir(string item, string path, string fix, bool required = true) =>

@@ -67,13 +67,50 @@ public static class AtomicFile
     /// <summary>Renames a flushed temporary file over its target; on failure the temporary file is deleted.</summary>
     public static void MoveIntoPlace(Pending pending)
     {
-        try { File.Move(pending.Temp, pending.Target, overwrite: true); }
+        try
+        {
+            RetryWhileHeldOpen(() => File.Move(pending.Temp, pending.Target, overwrite: true), pending.Target,
+                retry: OperatingSystem.IsWindows());
+        }
         catch
         {
             TryDelete(pending.Temp);
             throw;
         }
     }
+
+    /// <summary>The waits between tries of a rename Windows refused because another program holds the target.</summary>
+    internal static readonly TimeSpan[] HeldOpenWaits =
+        [.. new[] { 20, 50, 100, 200, 400, 800 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
+
+    /// <summary>
+    /// On Windows a rename over a file that another process has open (an antivirus scan, Explorer's preview, an
+    /// editor) fails with a sharing violation or access denied until that process lets go, usually within
+    /// milliseconds. Such a rename is tried again for about 1.5 s, then reported naming the file.
+    /// </summary>
+    internal static void RetryWhileHeldOpen(Action rename, string target, bool retry)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                rename();
+                return;
+            }
+            catch (Exception e) when (retry && IsHeldOpen(e))
+            {
+                if (attempt == HeldOpenWaits.Length)
+                    throw new IOException(
+                        $"'{target}' is held open by another program (antivirus, Explorer, an editor?) and could " +
+                        $"not be replaced after {attempt + 1} tries; close it and run again", e);
+                Thread.Sleep(HeldOpenWaits[attempt]);
+            }
+        }
+    }
+
+    // ERROR_ACCESS_DENIED (5), ERROR_SHARING_VIOLATION (32), ERROR_LOCK_VIOLATION (33), as .NET reports them.
+    private static bool IsHeldOpen(Exception e) =>
+        e is UnauthorizedAccessException || (e is IOException && (e.HResult & 0xFFFF) is 32 or 33);
 
     private static void FlushToDisk(string path)
     {

@@ -14,12 +14,15 @@ public static class CanonicalJson
     {
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // Not Environment.NewLine: a file (and the bundle holding it) is byte-identical on Windows and Linux.
+        NewLine = "\n",
     };
 
     public static readonly JsonWriterOptions FileWriterOptions = new()
     {
         Indented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        NewLine = "\n",
     };
 
     public static byte[] ToFileBytes(JsonNode node)

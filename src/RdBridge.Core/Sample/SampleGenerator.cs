@@ -146,16 +146,29 @@ public sealed class SampleGenerator(SampleOptions options)
 
             """");
         File.WriteAllText(Path.Combine(dir, "README.md"), "# Factor workspace\nMarket data: daily_pv.h5 (linked).\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            var data = Path.Combine(RdAgentRoot, "git_ignore_folder", "factor_implementation_source_data");
-            Directory.CreateDirectory(data);
-            var target = Path.Combine(data, "daily_pv.h5");
-            if (!File.Exists(target)) File.WriteAllBytes(target, Floats(64));
-            File.CreateSymbolicLink(Path.Combine(dir, "daily_pv.h5"), target);
-        }
+        // The market data is written on every OS, so the random stream (and with it every id and outcome after the
+        // first factor) is the same on Windows and Linux for the same seed.
+        var data = Path.Combine(RdAgentRoot, "git_ignore_folder", "factor_implementation_source_data");
+        Directory.CreateDirectory(data);
+        var target = Path.Combine(data, "daily_pv.h5");
+        if (!File.Exists(target)) File.WriteAllBytes(target, Floats(64));
+        LinkMarketData(Path.Combine(dir, "daily_pv.h5"), target);
         File.WriteAllBytes(Path.Combine(dir, "result.h5"), Floats(options.PickleKilobytes));
         return name;
+    }
+
+    // RD-Agent links the shared market data into each factor workspace. Windows grants symbolic links only to
+    // administrators or in developer mode; without that right the workspace simply has no link (bundles never
+    // include it), and nothing else in the tree differs.
+    private static void LinkMarketData(string link, string target)
+    {
+        try
+        {
+            File.CreateSymbolicLink(link, target);
+        }
+        catch (Exception e) when (OperatingSystem.IsWindows() && e is UnauthorizedAccessException or IOException)
+        {
+        }
     }
 
     private void WriteModelCode(string dir)

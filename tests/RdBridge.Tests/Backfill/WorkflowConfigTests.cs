@@ -19,6 +19,7 @@ public class WorkflowConfigTests
 
     [Theory]
     [MemberData(nameof(RealConfigs))]
+    [RealData]
     public void Real_configs_parse_with_model_and_topk_dropout_strategy(string fixture, string modelClass)
     {
         var config = WorkflowConfig.Load(Paths.Fixture(fixture));
@@ -30,6 +31,7 @@ public class WorkflowConfigTests
     }
 
     [Fact]
+    [RealData]
     public void Unrendered_jinja_takes_its_defaults()
     {
         var config = WorkflowConfig.Load(Paths.Fixture("rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors.yaml"));
@@ -43,6 +45,7 @@ public class WorkflowConfigTests
     }
 
     [Fact]
+    [RealData]
     public void Model_template_lists_its_twenty_base_features_with_expressions()
     {
         var config = WorkflowConfig.Load(Paths.Fixture("rdagent/rdagent/scenarios/qlib/experiment/model_template/conf_sota_factors_model.yaml"));
@@ -57,6 +60,7 @@ public class WorkflowConfigTests
     [Theory]
     [InlineData("qlib/examples/benchmarks/LightGBM/workflow_config_lightgbm_Alpha158.yaml")]
     [InlineData("qlib/examples/benchmarks/GRU/workflow_config_gru_Alpha158.yaml")]
+    [RealData]
     public void An_alpha158_handler_without_a_feature_list_trains_on_the_158_alpha158_features(string fixture)
     {
         var features = WorkflowConfig.Load(Paths.Fixture(fixture)).BaseFeatures();

@@ -30,6 +30,7 @@ public class StoreTests
     }
 
     [Fact]
+    [RealData]
     public void Catalogs_written_by_the_python_tools_stream_without_loss()
     {
         Assert.Equal(28, CatalogReader.ReadRecords(Fork("factor_catalog.json"), CatalogKind.Factor).Count());
@@ -38,6 +39,7 @@ public class StoreTests
     }
 
     [Fact]
+    [RealData]
     public void A_truncated_catalog_is_an_error_naming_the_file()
     {
         using var dir = new TempDir();
@@ -48,6 +50,7 @@ public class StoreTests
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    [RealData]
     public void Every_migration_applies_from_an_empty_database_and_from_the_previous_version(string kind)
     {
         var (dir, db, store) = Open(kind, migrate: false);
@@ -76,6 +79,7 @@ public class StoreTests
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    [RealData]
     public void Import_twice_reports_everything_unchanged_writes_nothing_and_keeps_one_row_per_loop(string kind)
     {
         var (dir, db, store) = Open(kind);
@@ -106,6 +110,7 @@ public class StoreTests
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    [RealData]
     public void Only_changed_records_are_written_and_a_row_changed_behind_rdbridges_back_is_restored(string kind)
     {
         var (dir, db, store) = Open(kind);
@@ -132,6 +137,7 @@ public class StoreTests
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    [RealData]
     public void Sideways_qlib_res_metrics_of_the_python_loop_catalog_are_read_by_metric_name(string kind)
     {
         var (dir, db, store) = Open(kind);
@@ -146,6 +152,7 @@ public class StoreTests
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    [RealData]
     public void Python_factor_catalog_gets_stable_factor_ids(string kind)
     {
         var (dir, db, store) = Open(kind);
@@ -191,6 +198,7 @@ public class StoreTests
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    [RealData]
     public void Readers_see_all_catalogs_of_an_import_or_none_and_a_broken_catalog_rolls_back_alone(string kind)
     {
         var (dir, db, store) = Open(kind);
@@ -236,6 +244,7 @@ public class StoreTests
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    [RealData]
     public void Records_of_two_sources_never_overwrite_each_other(string kind)
     {
         var (dir, db, store) = Open(kind);
@@ -271,6 +280,7 @@ public class StoreTests
     }
 
     [Fact]
+    [RealData]
     public void A_bulk_first_import_builds_the_indexes_after_the_copy_and_a_failed_one_keeps_them()
     {
         var (dir, db, store) = Open("postgres");

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using RdBridge.IO;
+
+namespace RdBridge.Tests.IO;
+
+/// <summary>
+/// Renames over a file another Windows program holds open. Linux never refuses such a rename, so the refusals here are
+/// the exceptions .NET raises on Windows (sharing violation, HRESULT 0x80070020), thrown by the rename itself.
+/// </summary>
+public class HeldOpenRenameTests
+{
+    private static IOException SharingViolation() =>
+        new("The process cannot access the file", unchecked((int)0x80070020));
+
+    [Fact]
+    public void A_rename_refused_while_another_program_holds_the_target_is_tried_again_and_lands()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["temp"], "new");
+        File.WriteAllText(dir["target"], "old");
+        var tries = 0;
+        AtomicFile.RetryWhileHeldOpen(() =>
+        {
+            if (++tries < 3) throw SharingViolation();
+            File.Move(dir["temp"], dir["target"], overwrite: true);
+        }, dir["target"], retry: true);
+        Assert.Equal(3, tries);
+        Assert.Equal("new", File.ReadAllText(dir["target"]));
+    }
+
+    [Fact]
+    public void A_target_held_open_for_good_is_reported_by_name_after_about_a_second_and_a_half()
+    {
+        var tries = 0;
+        var watch = Stopwatch.StartNew();
+        var e = Assert.Throws<IOException>(() =>
+            AtomicFile.RetryWhileHeldOpen(() => { tries++; throw new UnauthorizedAccessException("Access denied"); },
+                @"F:\AIstock\rdagent_data\loop_catalog.json", retry: true));
+        Assert.Equal(7, tries);
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1.5), $"gave up after {watch.Elapsed}");
+        Assert.Contains(@"'F:\AIstock\rdagent_data\loop_catalog.json' is held open by another program", e.Message);
+    }
+
+    [Fact]
+    public void Other_failures_and_other_platforms_are_not_retried()
+    {
+        var tries = 0;
+        var diskFull = new IOException("There is not enough space on the disk", unchecked((int)0x80070070));
+        Assert.Throws<IOException>(
+            () => AtomicFile.RetryWhileHeldOpen(() => { tries++; throw diskFull; }, "x", retry: true));
+        Assert.Equal(1, tries);
+        Assert.Throws<IOException>(
+            () => AtomicFile.RetryWhileHeldOpen(() => { tries++; throw SharingViolation(); }, "x", retry: false));
+        Assert.Equal(2, tries);
+    }
+}
