@@ -1,6 +1,7 @@
 using RdBridge.Backfill;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
+using RdBridge.Discovery;
 using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Runs;
@@ -22,6 +23,7 @@ public sealed class PublishPipeline(RunContext context)
         if (!settings.HasRdAgent)
             throw new Configuration.ConfigurationException("this configuration has no rdagent.root, so there is nothing to publish; run publish on the RD-Agent machine");
         using var gate = SyncLock.Acquire(Path.Combine(Path.GetDirectoryName(settings.RegistryPath)!, ".rdbridge-publish.lock"), lockWait ?? TimeSpan.FromSeconds(60));
+        var discovery = new DiscoverStage(context).Run();
         using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
         var started = DateTimeOffset.UtcNow;
         DateTimeOffset? since = null;
@@ -30,6 +32,7 @@ public sealed class PublishPipeline(RunContext context)
         var selection = new LoopSelection { ChangedSince = since };
         var stages = new List<StageReport>
         {
+            discovery,
             new BackfillStage(context).Run(new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false)),
             new BundleStage(context).Run(selection),
             new CatalogExporter(context).Run(),
