@@ -343,11 +343,11 @@ class Writer:
                                                               model_module="qlib.contrib.model.gbdt")
         return metrics, ret, files
 
-    def noise_files(self, trace, loop_path):
-        for i in range(self.noise):
+    def noise_files(self, trace, loop_path, count):
+        for i in range(count):
             self.log(trace, loop_path + ["debug_llm"], {"system": "s", "user": f"u{i}", "resp": "r" * 64,
                                                          "start": self.clock, "end": self.clock})
-        if self.noise:
+        if count:
             self.log(trace, loop_path + ["debug_tpl"], {"uri": "x", "template": "t", "context": {}, "rendered": "r"})
             self.log(trace, loop_path + ["token_cost"], {"model": "gpt", "prompt_tokens": 1, "completion_tokens": 1,
                                                           "cost": 0.1, "accumulated_cost": 0.1})
@@ -389,7 +389,7 @@ class Writer:
             loop["hypothesis"] = text
             first = steps[0]
             tasks = [ModelTask(f"GRU_{li}")] if model else [FactorTask(f"MOM_{li}_10D"), FactorTask(f"VOL_{li}_20D")]
-            self.noise_files(trace, lp + [first])
+            self.noise_files(trace, lp + [first], self.noise // 2)
             if generation == "v03":
                 s1, _ = timed("propose", lambda: self.log(trace, lp + ["propose"] + seg["gen"] + ["hypothesis generation"], hyp))
                 timed("exp_gen", lambda: self.log(trace, lp + ["exp_gen"] + seg["gen"] + ["experiment generation"], tasks))
@@ -417,7 +417,7 @@ class Writer:
                 loop["workspaces"]["baseline_workspace"] = [bid]
             if baseline is not None:
                 based = [baseline]
-            eid, ews = self.workspace("experiment", files if not (is_running or failed) else
+            eid, ews = self.workspace("experiment", files if not failed else
                                       {k: v for k, v in files.items() if k not in ("qlib_res.csv", "ret.pkl")})
             exp = exp_cls(hyp, tasks, subs, based, ews)
             if generation in ("v03", "v04"):
@@ -431,14 +431,13 @@ class Writer:
                 self.log(trace, lp + ["coding", "evo_loop_0", "evolving code"], subs)
                 self.log(trace, lp + ["coding"] + seg["code"] + ["coder result"], coder_payload)
             timed("coding", code)
-            self.noise_files(trace, lp + ["coding"])
+            self.noise_files(trace, lp + ["coding"], self.noise - self.noise // 2)
+            # A loop RD-Agent is in the running step of right now: qrun is going, nothing logged for it yet. What it
+            # will log once done goes to <root>/later/<folder>, for a test to move into the log.
+            log_trace = trace
             if is_running:
-                # RD-Agent is in the running step right now: qrun is going, nothing logged for it yet.
                 (trace / lp[0] / "running").mkdir(parents=True, exist_ok=True)
-                loop["status"] = "running"
-                loop["workspaces"] = {}
-                manifest["loops"].append(loop)
-                continue
+                trace = self.root / "later" / folder
             if failed:
                 err = CoderError("factor.py raised KeyError: '$vwap'")
                 timed("running", lambda: None)
@@ -467,6 +466,12 @@ class Writer:
             if "record" in steps:
                 _, e = timed("record", lambda: None)
             loop["ended"] = e.isoformat()
+            if is_running:
+                trace = log_trace
+                loop = {"loop_id": li, "action": action, "hypothesis": text, "started": loop["started"],
+                        "status": "running", "workspaces": {}, "when_done": loop}
+                manifest["loops"].append(loop)
+                continue
             manifest["loops"].append(loop)
             # The loop object snapshot RD-Agent keeps to resume: not a log message.
             sess = trace / "__session__" / str(li)
