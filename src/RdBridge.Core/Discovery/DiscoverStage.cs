@@ -15,6 +15,9 @@ public sealed class DiscoverStage(RunContext context)
 {
     private RunContext Context => context;
 
+    /// <summary>Loops written in one registry transaction: few commits for a large log, short ones for RD-Agent.</summary>
+    private const int BatchSize = 32;
+
     private static readonly Counter TaskRuns = Counter.Tally("task runs");
     private static readonly Counter Loops = Counter.Tally("loops");
     private static readonly Counter RegistryCreated = Counter.Change("registry created");
@@ -73,6 +76,7 @@ public sealed class DiscoverStage(RunContext context)
             var taskRunKnown = registry?.TaskRunExists(taskRunId) ?? false;
             var loops = LogTree.Loops(dir);
             string? lastStatus = null;
+            var pending = new List<(DiscoveredLoop Loop, LoopWrite Write)>();
             for (var i = 0; i < loops.Count; i++)
             {
                 stage.Context.Cancellation.ThrowIfCancellationRequested();
@@ -132,24 +136,37 @@ public sealed class DiscoverStage(RunContext context)
                     }
                     taskRunKnown = true;
                 }
-                Write(registry, taskRunId, loop, now);
-                registry.Remember(new DiscoveryMemory(key, taskRunId, loop.LoopId, folderStamp, filesStamp, loop.IsFinished,
-                    loop.Status, loop.Hypothesis, loop.Decision), now);
+                pending.Add((loop, ToWrite(taskRunId, loop, new DiscoveryMemory(key, taskRunId, loop.LoopId, folderStamp,
+                    filesStamp, loop.IsFinished, loop.Status, loop.Hypothesis, loop.Decision))));
+                if (pending.Count >= BatchSize) Flush(registry, taskRunId, pending);
                 lastStatus = loop.Status;
             }
+            if (registry is not null) Flush(registry, taskRunId, pending);
             if (registry is not null && taskRunKnown && lastStatus is not null && lastStatus != DiscoveredLoop.Running
                 && registry.FinishTaskRun(taskRunId, DiscoveredLoop.Success, UtcText.Now()))
                 report.Add(TaskRunsFinished);
         }
 
-        private void Write(DiscoveredRegistry registry, string taskRunId, DiscoveredLoop loop, string now)
+        private LoopWrite ToWrite(string taskRunId, DiscoveredLoop loop, DiscoveryMemory memory)
         {
             var record = new LoopRecord(taskRunId, loop.LoopId, loop.Action, loop.Status, Stamp(loop.Started), Stamp(loop.Ended),
                 loop.ErrorType, loop.ErrorMessage, _local);
             var workspaceStatus = loop.Status == DiscoveredLoop.Success ? "success" : "failed";
             var workspaces = loop.Workspaces.Select(w => new WorkspaceRecord(w.WorkspaceId, loop.LoopId, w.Role, loop.Action,
                 w.StepName, workspaceStatus, w.StoredPath)).ToList();
-            var result = registry.WriteLoop(record, workspaces, now);
+            return new LoopWrite(record, workspaces, memory);
+        }
+
+        private void Flush(DiscoveredRegistry registry, string taskRunId, List<(DiscoveredLoop Loop, LoopWrite Write)> pending)
+        {
+            if (pending.Count == 0) return;
+            var results = registry.WriteLoops(pending.Select(p => p.Write).ToList(), UtcText.Now());
+            for (var i = 0; i < pending.Count; i++) Report(taskRunId, pending[i].Loop, results[i]);
+            pending.Clear();
+        }
+
+        private void Report(string taskRunId, DiscoveredLoop loop, LoopWriteResult result)
+        {
             var key = $"{taskRunId}/{loop.LoopId}";
             if (result.LoopAdded)
             {

@@ -25,6 +25,9 @@ public sealed record DiscoveryMemory(
     string Folder, string TaskRunId, long? LoopId, string FolderStamp, string FilesStamp, bool Settled,
     string? Status, string? Hypothesis, bool? Decision);
 
+/// <summary>One discovered loop to write, with what discovery remembers of its folder.</summary>
+public sealed record LoopWrite(LoopRecord Loop, IReadOnlyList<WorkspaceRecord> Workspaces, DiscoveryMemory Memory);
+
 /// <summary>What writing one discovered loop did to the registry.</summary>
 public sealed record LoopWriteResult(bool LoopAdded, bool LoopUpdated, int WorkspacesAdded, IReadOnlyList<string> Disagreements);
 
@@ -132,8 +135,23 @@ public sealed class DiscoveredRegistry : IDisposable
         return cmd.ExecuteNonQuery() > 0;
     });
 
-    /// <summary>Adds what the registry lacks of one loop, in one short transaction.</summary>
-    public LoopWriteResult WriteLoop(LoopRecord loop, IReadOnlyList<WorkspaceRecord> workspaces, string now) => _db.Write(tx =>
+    /// <summary>
+    /// Adds what the registry lacks of a few loops and remembers what was read of their folders, in one short
+    /// transaction (a batch, so a large log is not thousands of commits, and RD-Agent never waits long).
+    /// </summary>
+    public IReadOnlyList<LoopWriteResult> WriteLoops(IReadOnlyList<LoopWrite> batch, string now) => _db.Write(tx =>
+    {
+        EnsureMemory(tx);
+        var results = new List<LoopWriteResult>(batch.Count);
+        foreach (var item in batch)
+        {
+            results.Add(WriteLoop(tx, item.Loop, item.Workspaces, now));
+            Remember(tx, item.Memory, now);
+        }
+        return results;
+    });
+
+    private LoopWriteResult WriteLoop(SqliteTransaction tx, LoopRecord loop, IReadOnlyList<WorkspaceRecord> workspaces, string now)
     {
         var disagreements = new List<string>();
         var key = $"{loop.TaskRunId}/{loop.LoopId}";
@@ -220,7 +238,7 @@ public sealed class DiscoveredRegistry : IDisposable
             workspacesAdded += insert.ExecuteNonQuery();
         }
         return new LoopWriteResult(added, updated, workspacesAdded, disagreements);
-    });
+    }
 
     /// <summary>What discovery remembers of a task run's folders, by folder (relative to the log root).</summary>
     public Dictionary<string, DiscoveryMemory> Memory(string runFolder)
@@ -245,29 +263,35 @@ public sealed class DiscoveredRegistry : IDisposable
     }
 
     /// <summary>Records what was read of a folder, so the next run reads it again only once it changed.</summary>
-    public void Remember(DiscoveryMemory m, string now)
+    public void Remember(DiscoveryMemory m, string now) => _db.Write(tx =>
     {
-        _db.Write(tx =>
-        {
-            if (!_hasMemory)
-            {
-                using var create = _db.Command(tx, MemorySql);
-                create.ExecuteNonQuery();
-            }
-            using var cmd = _db.Command(tx, $"""
-                INSERT INTO {MemoryTable} (folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status, hypothesis,
-                                           decision, read_at_utc)
-                VALUES ($folder, $tr, $loop, $fs, $files, $settled, $status, $hyp, $decision, $now)
-                ON CONFLICT (folder) DO UPDATE SET task_run_id = excluded.task_run_id, loop_id = excluded.loop_id,
-                  folder_stamp = excluded.folder_stamp, files_stamp = excluded.files_stamp, settled = excluded.settled,
-                  status = excluded.status, hypothesis = excluded.hypothesis, decision = excluded.decision,
-                  read_at_utc = excluded.read_at_utc
-                """, ("$folder", m.Folder), ("$tr", m.TaskRunId), ("$loop", m.LoopId), ("$fs", m.FolderStamp),
-                ("$files", m.FilesStamp), ("$settled", m.Settled ? 1 : 0), ("$status", m.Status), ("$hyp", m.Hypothesis),
-                ("$decision", m.Decision is null ? null : m.Decision.Value ? 1 : 0), ("$now", now));
-            return cmd.ExecuteNonQuery();
-        });
+        EnsureMemory(tx);
+        Remember(tx, m, now);
+        return 0;
+    });
+
+    // Run in every write transaction that remembers: a retried transaction must create the table again.
+    private void EnsureMemory(SqliteTransaction tx)
+    {
+        using var create = _db.Command(tx, MemorySql);
+        create.ExecuteNonQuery();
         _hasMemory = true;
+    }
+
+    private void Remember(SqliteTransaction tx, DiscoveryMemory m, string now)
+    {
+        using var cmd = _db.Command(tx, $"""
+            INSERT INTO {MemoryTable} (folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status, hypothesis,
+                                       decision, read_at_utc)
+            VALUES ($folder, $tr, $loop, $fs, $files, $settled, $status, $hyp, $decision, $now)
+            ON CONFLICT (folder) DO UPDATE SET task_run_id = excluded.task_run_id, loop_id = excluded.loop_id,
+              folder_stamp = excluded.folder_stamp, files_stamp = excluded.files_stamp, settled = excluded.settled,
+              status = excluded.status, hypothesis = excluded.hypothesis, decision = excluded.decision,
+              read_at_utc = excluded.read_at_utc
+            """, ("$folder", m.Folder), ("$tr", m.TaskRunId), ("$loop", m.LoopId), ("$fs", m.FolderStamp),
+            ("$files", m.FilesStamp), ("$settled", m.Settled ? 1 : 0), ("$status", m.Status), ("$hyp", m.Hypothesis),
+            ("$decision", m.Decision is null ? null : m.Decision.Value ? 1 : 0), ("$now", now));
+        cmd.ExecuteNonQuery();
     }
 
     public void Dispose() => _db.Dispose();
