@@ -87,6 +87,7 @@ public sealed class SampleGenerator(SampleOptions options)
             Exec(db, tx, "INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, experiment_type, step_name, status, workspace_path, created_at_utc, updated_at_utc) VALUES ($1,$2,$3,'experiment_workspace',$4,'running',$5,$6,$7,$7)",
                 expId, taskRunId, l, action, wsStatus, Stored(t, expRel), Iso(begin));
             var factorNames = new List<string>();
+            var subPaths = new List<string>();
             var subCount = action == "factor" ? 1 + _rng.Next(3) : 1;
             for (var s = 0; s < subCount; s++)
             {
@@ -94,6 +95,7 @@ public sealed class SampleGenerator(SampleOptions options)
                 var subDir = Path.Combine(RdAgentRoot, "git_ignore_folder", "RD-Agent_workspace", subId);
                 Exec(db, tx, "INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, experiment_type, step_name, status, workspace_path, created_at_utc, updated_at_utc) VALUES ($1,$2,$3,'sub_workspace',$4,'coding','success',$5,$6,$6)",
                     subId, taskRunId, l, action, Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}"), Iso(begin));
+                subPaths.Add(Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}"));
                 if (action == "factor") factorNames.Add(WriteFactorWorkspace(subDir));
                 else WriteModelCode(subDir);
             }
@@ -105,7 +107,7 @@ public sealed class SampleGenerator(SampleOptions options)
                 Backfill.CombinedFactors.Write(Path.Combine(expDir, Backfill.CombinedFactors.FileName), combined, 16, _rng);
                 sota.AddRange(factorNames.Where(n => !sota.Contains(n)));
             }
-            WriteLog(logDir, l, outcome);
+            WriteLog(logDir, l, outcome, action, Stored(t, expRel), subPaths);
             var status = outcome == "failed" ? "failed" : "success";
             Exec(db, tx, "INSERT INTO loops (task_run_id, loop_id, action, status, has_result, started_at_utc, ended_at_utc, error_type, error_message, log_dir, updated_at_utc) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$7)",
                 taskRunId, l, action, status, outcome == "result" ? 1 : 0, Iso(begin), Iso(time),
@@ -269,7 +271,7 @@ public sealed class SampleGenerator(SampleOptions options)
         }
     }
 
-    private void WriteLog(string logDir, int loop, string outcome)
+    private void WriteLog(string logDir, int loop, string outcome, string action, string experiment, List<string> subs)
     {
         var steps = outcome == "failed" ? new[] { "direct_exp_gen", "coding" } : ["direct_exp_gen", "coding", "running", "feedback"];
         foreach (var step in steps)
@@ -277,20 +279,10 @@ public sealed class SampleGenerator(SampleOptions options)
             var tag = step switch { "direct_exp_gen" => "hypothesis generation", "coding" => "coder result", "running" => "runner result", _ => "feedback" };
             var dir = Path.Combine(logDir, $"Loop_{loop}", step, tag, "12345");
             Directory.CreateDirectory(dir);
-            var payload = step == "feedback" ? PickledFeedback(_rng.Next(2) == 0, loop) : PickledText($"{tag} of loop {loop}");
+            var payload = step == "feedback" ? PickledFeedback(_rng.Next(2) == 0, loop)
+                : SampleLog.Payload(tag, $"{tag} of loop {loop}", action, experiment, subs);
             File.WriteAllBytes(Path.Combine(dir, $"2025-07-01_08-3{loop % 10}-12-123456.pkl"), payload);
         }
-    }
-
-    // A protocol-4 pickle of one str: what RD-Agent's logger writes for text payloads.
-    private static byte[] PickledText(string text)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(text);
-        var b = new List<byte> { 0x80, 0x04, 0x8c };
-        b.Add((byte)Math.Min(utf8.Length, 255));
-        b.AddRange(utf8.Take(255));
-        b.Add((byte)'.');
-        return b.ToArray();
     }
 
     // A protocol-4 pickle of RD-Agent's HypothesisFeedback: class by STACK_GLOBAL, an empty NEWOBJ, then BUILD with its __dict__.

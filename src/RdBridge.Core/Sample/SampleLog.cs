@@ -110,6 +110,32 @@ public sealed class SampleLog(string logRoot, string storedRoot)
             File.WriteAllBytes(Path.Combine(session, $"{i}_{name}"), PickleText.Of(p => p.Dict([("step_idx", w => w.Int(i))])));
     }
 
+    /// <summary>
+    /// What RD-Agent logs under <paramref name="tag"/> for a loop of the registry sample: the hypothesis, the coded
+    /// sub-workspaces or the experiment, naming the workspaces by their stored paths (any of the three spellings).
+    /// </summary>
+    public static byte[] Payload(string tag, string text, string action, string experiment, IReadOnlyList<string> subs)
+    {
+        var model = action == "model";
+        var wsClass = model ? "rdagent.components.coder.model_coder.model.ModelFBWorkspace" : "rdagent.components.coder.factor_coder.factor.FactorFBWorkspace";
+        Action<PickleText> Workspace(string cls, string path) => p => p.Object(cls,
+            [("file_dict", w => w.Dict([])), ("workspace_path", w => w.StoredPath(path))]);
+        Action<PickleText> Subs = p => p.List(subs.Select(s => Workspace(wsClass, s)));
+        Action<PickleText> Hyp = p => p.Object("rdagent.scenarios.qlib.proposal.quant_proposal.QlibQuantHypothesis",
+            [("hypothesis", w => w.Str(text)), ("reason", w => w.Str("sample")), ("action", w => w.Str(action))]);
+        return PickleText.Of(tag switch
+        {
+            "hypothesis generation" => Hyp,
+            "coder result" => Subs,
+            _ => p => p.Object(model ? "rdagent.scenarios.qlib.experiment.model_experiment.QlibModelExperiment"
+                : "rdagent.scenarios.qlib.experiment.factor_experiment.QlibFactorExperiment",
+            [
+                ("hypothesis", Hyp), ("sub_workspace_list", Subs), ("based_experiments", w => w.List([])),
+                ("experiment_workspace", Workspace("rdagent.scenarios.qlib.experiment.workspace.QlibFBWorkspace", experiment)),
+            ]),
+        });
+    }
+
     private static void Noise(string trace, string[] tag, ref DateTimeOffset t)
     {
         for (var i = 0; i < 3; i++)
@@ -174,12 +200,26 @@ public sealed class PickleText
         _b.Add((byte)'b');
     }
 
+    /// <summary>A path as the machine that wrote it held it: <c>pathlib.WindowsPath</c> for a drive path, else PosixPath.</summary>
+    public void StoredPath(string path)
+    {
+        if (path.Length < 3 || path[1] != ':' || !char.IsAsciiLetter(path[0])) { PosixPath(path); return; }
+        var parts = path[2..].Split(['/', '\\'], StringSplitOptions.RemoveEmptyEntries).ToList();
+        parts.Insert(0, path[..2] + "\\");
+        Parts("pathlib.WindowsPath", parts);
+    }
+
     /// <summary>A <c>pathlib.PosixPath</c>: its class and the tuple of its parts, by REDUCE.</summary>
     public void PosixPath(string path)
     {
-        Global("pathlib.PosixPath");
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
         if (path.StartsWith('/')) parts.Insert(0, "/");
+        Parts("pathlib.PosixPath", parts);
+    }
+
+    private void Parts(string cls, List<string> parts)
+    {
+        Global(cls);
         _b.Add((byte)'(');
         foreach (var part in parts) Str(part);
         _b.Add((byte)'t'); _b.Add((byte)'R');
