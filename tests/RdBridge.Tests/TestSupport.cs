@@ -204,7 +204,8 @@ public static class HeldLoop
 {
     public static void HoldBack(RdBridgeSettings s)
     {
-        Db.Exec(s.RegistryPath, "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;");
+        Db.Exec(s.RegistryPath,
+            "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;");
         foreach (var dir in Directory.GetDirectories(s.LogRoot, "Loop_0", SearchOption.AllDirectories))
         {
             var aside = Path.Combine(s.RdAgentRoot, "held-log", Path.GetRelativePath(s.LogRoot, dir));
@@ -219,6 +220,7 @@ public static class HeldLoop
         var held = Path.Combine(s.RdAgentRoot, "held-log");
         foreach (var dir in Directory.GetDirectories(held, "Loop_0", SearchOption.AllDirectories))
             Directory.Move(dir, Path.Combine(s.LogRoot, Path.GetRelativePath(held, dir)));
-        Db.Exec(s.RegistryPath, $"INSERT INTO loops SELECT * FROM held_loops; UPDATE loops SET updated_at_utc = '{updatedAt}' WHERE loop_id = 0;");
+        Db.Exec(s.RegistryPath, "INSERT INTO loops SELECT * FROM held_loops; "
+            + $"UPDATE loops SET updated_at_utc = '{updatedAt}' WHERE loop_id = 0;");
     }
 }

@@ -15,7 +15,8 @@ public sealed class DiscoverStage(RunContext context)
 {
     private RunContext Context => context;
 
-    /// <summary>Loops written in one registry transaction: few commits for a large log, short ones for RD-Agent.</summary>
+    /// <summary>Loops written in one registry transaction: few commits for a large log, short ones for RD-Agent.
+    /// </summary>
     private const int BatchSize = 32;
 
     private static readonly Counter TaskRuns = Counter.Tally("task runs");
@@ -62,10 +63,12 @@ public sealed class DiscoverStage(RunContext context)
     }
 
     /// <summary>One task run's log folder.</summary>
-    private sealed class RunDiscovery(DiscoverStage stage, StageReport report, string dir, Dictionary<string, string> byFolder)
+    private sealed class RunDiscovery(
+        DiscoverStage stage, StageReport report, string dir, Dictionary<string, string> byFolder)
     {
         private readonly Configuration.RdBridgeSettings _settings = stage.Context.Settings;
-        private readonly string _relative = Path.GetRelativePath(stage.Context.Settings.LogRoot, dir).Replace('\\', '/');
+        private readonly string _relative =
+            Path.GetRelativePath(stage.Context.Settings.LogRoot, dir).Replace('\\', '/');
         private readonly string _local = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         private RunSettings? _runSettings;
 
@@ -101,7 +104,8 @@ public sealed class DiscoverStage(RunContext context)
                     // Nothing discovery reads has changed (RD-Agent added only LLM traffic, or nothing).
                     report.Add(remembered.Settled ? LoopsUnchanged : LoopsRunning);
                     lastStatus = remembered.Status;
-                    if (remembered.Settled) registry!.Remember(remembered with { FolderStamp = folderStamp }, UtcText.Now());
+                    if (remembered.Settled)
+                        registry!.Remember(remembered with { FolderStamp = folderStamp }, UtcText.Now());
                     continue;
                 }
                 report.Add(LoopsRead);
@@ -113,7 +117,8 @@ public sealed class DiscoverStage(RunContext context)
                 if (reading.BeingWritten)
                 {
                     report.Add(LoopsBeingWritten);
-                    report.Note($"{taskRunId}/{folder.LoopId}: RD-Agent is writing its log right now; read on the next sync");
+                    report.Note(
+                        $"{taskRunId}/{folder.LoopId}: RD-Agent is writing its log right now; read on the next sync");
                     continue;
                 }
                 if (!reading.Usable) continue;
@@ -127,17 +132,19 @@ public sealed class DiscoverStage(RunContext context)
                 var now = UtcText.Now();
                 if (!taskRunKnown)
                 {
-                    var run = new TaskRunRecord(taskRunId, settings.Scenario, DiscoveredLoop.Running, CreatedAt(), _local,
-                        settings.ParamsJson);
+                    var run = new TaskRunRecord(taskRunId, settings.Scenario, DiscoveredLoop.Running, CreatedAt(),
+                        _local, settings.ParamsJson);
                     if (registry.AddTaskRun(run, now))
                     {
                         report.Add(TaskRunsAdded);
-                        report.Note($"added task run {taskRunId} ({settings.Scenario ?? "scenario unknown"}) from {_local}");
+                        report.Note(
+                            $"added task run {taskRunId} ({settings.Scenario ?? "scenario unknown"}) from {_local}");
                     }
                     taskRunKnown = true;
                 }
-                pending.Add((loop, ToWrite(taskRunId, loop, new DiscoveryMemory(key, taskRunId, loop.LoopId, folderStamp,
-                    filesStamp, loop.IsFinished, loop.Status, loop.Hypothesis, loop.Decision))));
+                var read = new DiscoveryMemory(key, taskRunId, loop.LoopId, folderStamp, filesStamp, loop.IsFinished,
+                    loop.Status, loop.Hypothesis, loop.Decision);
+                pending.Add((loop, ToWrite(taskRunId, loop, read)));
                 if (pending.Count >= BatchSize) Flush(registry, taskRunId, pending);
                 lastStatus = loop.Status;
             }
@@ -149,15 +156,16 @@ public sealed class DiscoverStage(RunContext context)
 
         private LoopWrite ToWrite(string taskRunId, DiscoveredLoop loop, DiscoveryMemory memory)
         {
-            var record = new LoopRecord(taskRunId, loop.LoopId, loop.Action, loop.Status, Stamp(loop.Started), Stamp(loop.Ended),
-                loop.ErrorType, loop.ErrorMessage, _local);
+            var record = new LoopRecord(taskRunId, loop.LoopId, loop.Action, loop.Status, Stamp(loop.Started),
+                Stamp(loop.Ended), loop.ErrorType, loop.ErrorMessage, _local);
             var workspaceStatus = loop.Status == DiscoveredLoop.Success ? "success" : "failed";
-            var workspaces = loop.Workspaces.Select(w => new WorkspaceRecord(w.WorkspaceId, loop.LoopId, w.Role, loop.Action,
-                w.StepName, workspaceStatus, w.StoredPath)).ToList();
+            var workspaces = loop.Workspaces.Select(w => new WorkspaceRecord(w.WorkspaceId, loop.LoopId, w.Role,
+                loop.Action, w.StepName, workspaceStatus, w.StoredPath)).ToList();
             return new LoopWrite(record, workspaces, memory);
         }
 
-        private void Flush(DiscoveredRegistry registry, string taskRunId, List<(DiscoveredLoop Loop, LoopWrite Write)> pending)
+        private void Flush(
+            DiscoveredRegistry registry, string taskRunId, List<(DiscoveredLoop Loop, LoopWrite Write)> pending)
         {
             if (pending.Count == 0) return;
             var results = registry.WriteLoops(pending.Select(p => p.Write).ToList(), UtcText.Now());
@@ -171,12 +179,14 @@ public sealed class DiscoverStage(RunContext context)
             if (result.LoopAdded)
             {
                 report.Add(LoopsAdded);
-                report.Note($"added loop {key}: {loop.Status}, {loop.Action ?? "action unknown"}, {result.WorkspacesAdded} workspaces");
+                report.Note($"added loop {key}: {loop.Status}, {loop.Action ?? "action unknown"}, "
+                    + $"{result.WorkspacesAdded} workspaces");
             }
             else if (result.LoopUpdated)
             {
                 report.Add(LoopsUpdated);
-                report.Note($"loop {key}: completed from the log ({loop.Status}, {result.WorkspacesAdded} workspaces added)");
+                report.Note(
+                    $"loop {key}: completed from the log ({loop.Status}, {result.WorkspacesAdded} workspaces added)");
             }
             else if (result.WorkspacesAdded > 0)
                 report.Note($"loop {key}: {result.WorkspacesAdded} workspaces added from the log");
@@ -191,7 +201,8 @@ public sealed class DiscoverStage(RunContext context)
                 var mapped = _settings.PathMap.Map(w.StoredPath);
                 if (mapped.Local is not null && Directory.Exists(mapped.Local)) continue;
                 report.Add(WorkspacesElsewhere);
-                report.Note($"loop {key}: workspace {w.WorkspaceId} is not on this machine ({mapped.Problem ?? $"'{mapped.Local}' does not exist"})");
+                var why = mapped.Problem ?? $"'{mapped.Local}' does not exist";
+                report.Note($"loop {key}: workspace {w.WorkspaceId} is not on this machine ({why})");
             }
         }
 
@@ -215,7 +226,8 @@ public sealed class DiscoverStage(RunContext context)
                 _ when name.Contains("Model", StringComparison.Ordinal) => ("ModelRDLoop", "model"),
                 _ => (name, null),
             };
-            var json = loopSettings is Dictionary<object, object?> ? LogValues.Json(loopSettings)?.ToJsonString() : null;
+            var json = loopSettings is Dictionary<object, object?>
+                ? LogValues.Json(loopSettings)?.ToJsonString() : null;
             return _runSettings = new RunSettings(loopClass, action, json);
         }
 
@@ -224,7 +236,8 @@ public sealed class DiscoverStage(RunContext context)
             var read = LogPickle.Read(path, now);
             if (read.Ok) return read.Value;
             if (read.Trouble != PickleTrouble.BeingWritten)
-                report.Problem(Path.GetFileName(_local), path, $"log pickle {read.Message}; the run's scenario is taken from its loops");
+                report.Problem(Path.GetFileName(_local), path,
+                    $"log pickle {read.Message}; the run's scenario is taken from its loops");
             return null;
         }
 

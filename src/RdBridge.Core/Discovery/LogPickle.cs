@@ -7,7 +7,8 @@ public enum PickleTrouble
 {
     /// <summary>Read fine.</summary>
     None,
-    /// <summary>Shorter than a whole pickle and young: RD-Agent is most likely writing it right now; read it next time.</summary>
+    /// <summary>Shorter than a whole pickle and young: RD-Agent is most likely writing it right now; read it next
+    /// time.</summary>
     BeingWritten,
     /// <summary>Shorter than a whole pickle and old: the writer died mid-file.</summary>
     Truncated,

@@ -17,8 +17,10 @@ public sealed record LoopFolder(long LoopId, string Path)
     {
         var sb = new StringBuilder();
         sb.Append(Directory.GetLastWriteTimeUtc(Path).Ticks.ToString(CultureInfo.InvariantCulture));
-        foreach (var step in new DirectoryInfo(Path).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal))
-            sb.Append(';').Append(step.Name).Append('=').Append(step.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture));
+        var steps = new DirectoryInfo(Path).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal);
+        foreach (var step in steps)
+            sb.Append(';').Append(step.Name).Append('=')
+                .Append(step.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture));
         return sb.ToString();
     }
 
@@ -27,11 +29,13 @@ public sealed record LoopFolder(long LoopId, string Path)
 }
 
 /// <summary>
-/// RD-Agent's log layout (<c>log/&lt;UTC timestamp&gt;/Loop_N/&lt;step&gt;/&lt;tag&gt;/&lt;pid&gt;/&lt;timestamp&gt;.pkl</c>) for every
-/// generation: steps <c>propose, exp_gen</c> (v0.3) or <c>direct_exp_gen</c> (v0.4 on), <c>coding, running, feedback</c>
-/// and <c>record</c> (2026); the older extra tag segments <c>r</c>, <c>d</c>, <c>ef</c> and <c>init</c>. The walk is streamed
-/// and descends only into the folders of the tags it reads: the <c>debug_llm</c>, <c>debug_tpl</c> and <c>token_cost</c>
-/// folders (most of a log's files) and <c>__session__</c> (loop snapshots, not log messages) are never listed.
+/// RD-Agent's log layout
+/// (<c>log/&lt;UTC timestamp&gt;/Loop_N/&lt;step&gt;/&lt;tag&gt;/&lt;pid&gt;/&lt;timestamp&gt;.pkl</c>) for every
+/// generation: steps <c>propose, exp_gen</c> (v0.3) or <c>direct_exp_gen</c> (v0.4 on), <c>coding, running,
+/// feedback</c> and <c>record</c> (2026); the older extra tag segments <c>r</c>, <c>d</c>, <c>ef</c> and <c>init</c>.
+/// The walk is streamed and descends only into the folders of the tags it reads: the <c>debug_llm</c>,
+/// <c>debug_tpl</c> and <c>token_cost</c> folders (most of a log's files) and <c>__session__</c> (loop snapshots,
+/// not log messages) are never listed.
 /// </summary>
 public static class LogTree
 {
@@ -47,7 +51,8 @@ public static class LogTree
     /// <summary>The tag segments logs up to about v0.5 put between a step and its tags.</summary>
     private static readonly HashSet<string> OldSegments = ["r", "d", "ef"];
 
-    /// <summary>The run-level settings RD-Agent logs before its first loop (under <c>init/</c> in older logs).</summary>
+    /// <summary>The run-level settings RD-Agent logs before its first loop (under <c>init/</c> in older logs).
+    /// </summary>
     public const string LoopSettings = "RDLOOP_SETTINGS";
     public const string Scenario = "scenario";
 
@@ -84,10 +89,12 @@ public static class LogTree
         || Directory.Exists(System.IO.Path.Combine(dir, Scenario))
         || Directory.Exists(System.IO.Path.Combine(dir, "init", Scenario));
 
-    /// <summary>The newest pickle of a run-level tag (<c>RDLOOP_SETTINGS</c>, <c>scenario</c>, <c>init/scenario</c>).</summary>
+    /// <summary>The newest pickle of a run-level tag (<c>RDLOOP_SETTINGS</c>, <c>scenario</c>,
+    /// <c>init/scenario</c>).</summary>
     public static string? RunFile(string runFolder, string tag)
     {
-        foreach (var dir in new[] { System.IO.Path.Combine(runFolder, tag), System.IO.Path.Combine(runFolder, "init", tag) })
+        string[] candidates = [System.IO.Path.Combine(runFolder, tag), System.IO.Path.Combine(runFolder, "init", tag)];
+        foreach (var dir in candidates)
         {
             if (!Directory.Exists(dir)) continue;
             var file = PickleFiles(dir).LastOrDefault();

@@ -49,7 +49,8 @@ public static class LogValues
     public static string? PathText(object? value)
     {
         if (value is string s) return s;
-        if (value is not PickledObject { ClassName: var cls } o || !cls.StartsWith("pathlib.", StringComparison.Ordinal))
+        if (value is not PickledObject { ClassName: var cls } o
+            || !cls.StartsWith("pathlib.", StringComparison.Ordinal))
             return null;
         var parts = o.Arguments.Count == 1 && o.Arguments[0] is object?[] nested ? nested : o.Arguments;
         var texts = parts.OfType<string>().ToList();
@@ -107,12 +108,14 @@ public static class LogValues
             string s => JsonValue.Create(s.Length > 4000 ? s[..4000] + "…" : s),
             bool b => JsonValue.Create(b),
             long l => JsonValue.Create(l),
-            double d => double.IsFinite(d) ? JsonValue.Create(d) : JsonValue.Create(d.ToString(CultureInfo.InvariantCulture)),
+            double d => double.IsFinite(d)
+                ? JsonValue.Create(d) : JsonValue.Create(d.ToString(CultureInfo.InvariantCulture)),
             Dictionary<object, object?> dict => new JsonObject(dict.Take(200)
                 .Where(kv => kv.Key is string)
                 .OrderBy(kv => (string)kv.Key, StringComparer.Ordinal)
                 .Select(kv => new KeyValuePair<string, JsonNode?>((string)kv.Key, Json(kv.Value, depth + 1)))),
-            List<object?> or object?[] => new JsonArray(Items(value).Take(200).Select(v => Json(v, depth + 1)).ToArray()),
+            List<object?> or object?[] =>
+                new JsonArray(Items(value).Take(200).Select(v => Json(v, depth + 1)).ToArray()),
             byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes.AsSpan(0, Math.Min(bytes.Length, 256)))),
             PickledObject o => PathText(o) is { } p ? JsonValue.Create(p)
                 : Time(o) is { } t ? JsonValue.Create(IO.UtcText.FormatMicroseconds(t))

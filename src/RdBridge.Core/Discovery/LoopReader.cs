@@ -11,7 +11,8 @@ namespace RdBridge.Discovery;
 public static class LoopReader
 {
     /// <param name="scenarioAction">factor or model when the run's scenario decides it (fin_factor, fin_model)</param>
-    /// <param name="laterLoopExists">whether the run has a later loop, so a loop without feedback did not just stop</param>
+    /// <param name="laterLoopExists">whether the run has a later loop, so a loop without feedback did not just
+    /// stop</param>
     public static LoopReading Read(LoopFolder folder, IReadOnlyList<LogFile> files, string? scenarioAction,
         bool laterLoopExists, DateTime nowUtc)
     {
@@ -72,7 +73,8 @@ public static class LoopReader
         var workspaces = new List<DiscoveredWorkspace>();
         if (status != DiscoveredLoop.Running)
         {
-            if (experiment is not null) AddExperiment(workspaces, experiment, runner is not null ? "running" : "coding", folder.LoopId == 0);
+            if (experiment is not null)
+                AddExperiment(workspaces, experiment, runner is not null ? "running" : "coding", folder.LoopId == 0);
             else foreach (var ws in Items(coder)) AddWorkspace(workspaces, ws, DiscoveredWorkspace.Sub, "coding");
         }
 
@@ -105,9 +107,11 @@ public static class LoopReader
     private static void AddExperiment(List<DiscoveredWorkspace> list, object? exp, string step, bool firstLoop)
     {
         AddWorkspace(list, Get(exp, "experiment_workspace"), DiscoveredWorkspace.Experiment, step);
-        foreach (var ws in Items(Get(exp, "sub_workspace_list"))) AddWorkspace(list, ws, DiscoveredWorkspace.Sub, "coding");
-        // fin_factor's loop 0 first runs the Alpha20 baseline: an experiment of its own without sub-tasks. Later loops
-        // carry it (and earlier loops' experiments) in based_experiments too, but they belong to the loop that ran them.
+        foreach (var ws in Items(Get(exp, "sub_workspace_list")))
+            AddWorkspace(list, ws, DiscoveredWorkspace.Sub, "coding");
+        // fin_factor's loop 0 first runs the Alpha20 baseline: an experiment of its own without sub-tasks. Later
+        // loops carry it (and earlier loops' experiments) in based_experiments too, but they belong to the loop that
+        // ran them.
         if (!firstLoop) return;
         foreach (var based in Items(Get(exp, "based_experiments")))
             if (Items(Get(based, "sub_tasks")).Count == 0)

@@ -12,9 +12,11 @@ public sealed record LoopRecord(
     string TaskRunId, long LoopId, string? Action, string Status, string? StartedAtUtc, string? EndedAtUtc,
     string? ErrorType, string? ErrorMessage, string LogDir);
 
-/// <summary>A workspace a loop's experiment names, in the registry's columns (the path as RD-Agent stored it).</summary>
+/// <summary>A workspace a loop's experiment names, in the registry's columns (the path as RD-Agent stored it).
+/// </summary>
 public sealed record WorkspaceRecord(
-    string WorkspaceId, long LoopId, string Role, string? ExperimentType, string StepName, string Status, string StoredPath)
+    string WorkspaceId, long LoopId, string Role, string? ExperimentType, string StepName, string Status,
+    string StoredPath)
 {
     /// <summary>fin_factor's Alpha20 baseline: later loops name it again, which is no disagreement.</summary>
     public bool IsBaseline => Role == "baseline_workspace";
@@ -29,7 +31,8 @@ public sealed record DiscoveryMemory(
 public sealed record LoopWrite(LoopRecord Loop, IReadOnlyList<WorkspaceRecord> Workspaces, DiscoveryMemory Memory);
 
 /// <summary>What writing one discovered loop did to the registry.</summary>
-public sealed record LoopWriteResult(bool LoopAdded, bool LoopUpdated, int WorkspacesAdded, IReadOnlyList<string> Disagreements);
+public sealed record LoopWriteResult(
+    bool LoopAdded, bool LoopUpdated, int WorkspacesAdded, IReadOnlyList<string> Disagreements);
 
 /// <summary>
 /// The registry as discovery writes it: created in the fork's schema when there is none, then only added to — a
@@ -71,7 +74,8 @@ public sealed class DiscoveredRegistry : IDisposable
 
     public string Path => _db.Path;
 
-    /// <summary>Opens the registry for writing, or says that there is none yet (nothing is created until needed).</summary>
+    /// <summary>Opens the registry for writing, or says that there is none yet (nothing is created until needed).
+    /// </summary>
     public static DiscoveredRegistry? OpenExisting(string path)
     {
         if (!File.Exists(path)) return null;
@@ -88,7 +92,8 @@ public sealed class DiscoveredRegistry : IDisposable
         }
     }
 
-    /// <summary>Creates a registry in the fork's schema (the one every later stage and the Python tools read).</summary>
+    /// <summary>Creates a registry in the fork's schema (the one every later stage and the Python tools read).
+    /// </summary>
     public static DiscoveredRegistry Create(string path) => new(RegistryDatabase.Create(path), created: true);
 
     /// <summary>Every task run's id by the local folder its <c>log_trace_path</c> names.</summary>
@@ -96,7 +101,8 @@ public sealed class DiscoveredRegistry : IDisposable
     {
         var byFolder = new Dictionary<string, string>(StringComparer.Ordinal);
         using var cmd = _db.Connection.CreateCommand();
-        cmd.CommandText = "SELECT task_run_id, log_trace_path FROM task_runs WHERE log_trace_path IS NOT NULL ORDER BY task_run_id";
+        cmd.CommandText =
+            "SELECT task_run_id, log_trace_path FROM task_runs WHERE log_trace_path IS NOT NULL ORDER BY task_run_id";
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {
@@ -118,14 +124,16 @@ public sealed class DiscoveredRegistry : IDisposable
     public bool AddTaskRun(TaskRunRecord run, string now) => _db.Write(tx =>
     {
         using var cmd = _db.Command(tx, """
-            INSERT OR IGNORE INTO task_runs (task_run_id, scenario, status, created_at_utc, updated_at_utc, log_trace_path, params_json)
+            INSERT OR IGNORE INTO task_runs
+              (task_run_id, scenario, status, created_at_utc, updated_at_utc, log_trace_path, params_json)
             VALUES ($id, $scenario, $status, $created, $now, $log, $params)
-            """, ("$id", run.TaskRunId), ("$scenario", run.Scenario), ("$status", run.Status), ("$created", run.CreatedAtUtc),
-            ("$now", now), ("$log", run.LogTracePath), ("$params", run.ParamsJson));
+            """, ("$id", run.TaskRunId), ("$scenario", run.Scenario), ("$status", run.Status),
+            ("$created", run.CreatedAtUtc), ("$now", now), ("$log", run.LogTracePath), ("$params", run.ParamsJson));
         return cmd.ExecuteNonQuery() > 0;
     });
 
-    /// <summary>Marks a task run finished once none of its loops runs any more; only ever from <c>running</c>.</summary>
+    /// <summary>Marks a task run finished once none of its loops runs any more; only ever from <c>running</c>.
+    /// </summary>
     public bool FinishTaskRun(string taskRunId, string status, string now) => _db.Write(tx =>
     {
         using var cmd = _db.Command(tx, """
@@ -151,7 +159,8 @@ public sealed class DiscoveredRegistry : IDisposable
         return results;
     });
 
-    private LoopWriteResult WriteLoop(SqliteTransaction tx, LoopRecord loop, IReadOnlyList<WorkspaceRecord> workspaces, string now)
+    private LoopWriteResult WriteLoop(
+        SqliteTransaction tx, LoopRecord loop, IReadOnlyList<WorkspaceRecord> workspaces, string now)
     {
         var disagreements = new List<string>();
         var key = $"{loop.TaskRunId}/{loop.LoopId}";
@@ -171,9 +180,9 @@ public sealed class DiscoveredRegistry : IDisposable
                 INSERT INTO loops (task_run_id, loop_id, action, status, has_result, started_at_utc, ended_at_utc,
                                    error_type, error_message, log_dir, updated_at_utc)
                 VALUES ($tr, $loop, $action, $status, 0, $started, $ended, $etype, $emsg, $log, $now)
-                """, ("$tr", loop.TaskRunId), ("$loop", loop.LoopId), ("$action", loop.Action), ("$status", loop.Status),
-                ("$started", loop.StartedAtUtc), ("$ended", loop.EndedAtUtc), ("$etype", loop.ErrorType),
-                ("$emsg", loop.ErrorMessage), ("$log", loop.LogDir), ("$now", now));
+                """, ("$tr", loop.TaskRunId), ("$loop", loop.LoopId), ("$action", loop.Action),
+                ("$status", loop.Status), ("$started", loop.StartedAtUtc), ("$ended", loop.EndedAtUtc),
+                ("$etype", loop.ErrorType), ("$emsg", loop.ErrorMessage), ("$log", loop.LogDir), ("$now", now));
             added = insert.ExecuteNonQuery() > 0;
         }
         else
@@ -182,17 +191,19 @@ public sealed class DiscoveredRegistry : IDisposable
             {
                 // The loop RD-Agent was running when last read has finished: the one change discovery makes to a row.
                 using var finish = _db.Command(tx, """
-                    UPDATE loops SET status = $status, ended_at_utc = $ended, error_type = $etype, error_message = $emsg,
-                                     updated_at_utc = $now
+                    UPDATE loops SET status = $status, ended_at_utc = $ended, error_type = $etype,
+                                     error_message = $emsg, updated_at_utc = $now
                     WHERE task_run_id = $tr AND loop_id = $loop
                     """, ("$status", loop.Status), ("$ended", loop.EndedAtUtc), ("$etype", loop.ErrorType),
                     ("$emsg", loop.ErrorMessage), ("$now", now), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
                 updated = finish.ExecuteNonQuery() > 0;
             }
             else if (existingStatus is not null && existingStatus != loop.Status && loop.Status != "running")
-                disagreements.Add($"loop {key}: the registry says status '{existingStatus}', the log says '{loop.Status}'");
+                disagreements.Add(
+                    $"loop {key}: the registry says status '{existingStatus}', the log says '{loop.Status}'");
             using var fill = _db.Command(tx, """
-                UPDATE loops SET action = COALESCE(action, $action), started_at_utc = COALESCE(started_at_utc, $started),
+                UPDATE loops SET action = COALESCE(action, $action),
+                                 started_at_utc = COALESCE(started_at_utc, $started),
                                  ended_at_utc = COALESCE(ended_at_utc, $ended), log_dir = COALESCE(log_dir, $log),
                                  updated_at_utc = $now
                 WHERE task_run_id = $tr AND loop_id = $loop
@@ -204,8 +215,10 @@ public sealed class DiscoveredRegistry : IDisposable
         }
 
         var own = new List<(string Id, string? Role)>();
-        using (var read = _db.Command(tx, "SELECT workspace_id, workspace_role FROM workspaces WHERE task_run_id = $tr AND loop_id = $loop ORDER BY workspace_id",
-                   ("$tr", loop.TaskRunId), ("$loop", loop.LoopId)))
+        using (var read = _db.Command(tx, """
+                   SELECT workspace_id, workspace_role FROM workspaces
+                   WHERE task_run_id = $tr AND loop_id = $loop ORDER BY workspace_id
+                   """, ("$tr", loop.TaskRunId), ("$loop", loop.LoopId)))
         using (var r = read.ExecuteReader())
             while (r.Read()) own.Add((r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1)));
         var workspacesAdded = 0;
@@ -213,24 +226,28 @@ public sealed class DiscoveredRegistry : IDisposable
         {
             if (own.Any(o => o.Id == ws.WorkspaceId)) continue;
             string? elsewhere = null;
-            using (var where = _db.Command(tx, "SELECT task_run_id || '/' || COALESCE(loop_id, '?') FROM workspaces WHERE workspace_id = $id",
+            using (var where = _db.Command(tx,
+                       "SELECT task_run_id || '/' || COALESCE(loop_id, '?') FROM workspaces WHERE workspace_id = $id",
                        ("$id", ws.WorkspaceId)))
                 elsewhere = where.ExecuteScalar() as string;
             if (elsewhere is not null)
             {
                 if (!ws.IsBaseline)
-                    disagreements.Add($"loop {key}: the log names workspace {ws.WorkspaceId} ({ws.Role}), which the registry gives to loop {elsewhere}");
+                    disagreements.Add($"loop {key}: the log names workspace {ws.WorkspaceId} ({ws.Role}), "
+                        + $"which the registry gives to loop {elsewhere}");
                 continue;
             }
             var registered = own.Where(o => o.Role == ws.Role).Select(o => o.Id).ToList();
             if (ws.Role == "experiment_workspace" && registered.Count > 0)
             {
-                disagreements.Add($"loop {key}: the registry's experiment workspace is {string.Join(", ", registered)}, the log names {ws.WorkspaceId} ({ws.StoredPath})");
+                var theirs = string.Join(", ", registered);
+                disagreements.Add($"loop {key}: the registry's experiment workspace is {theirs}, "
+                    + $"the log names {ws.WorkspaceId} ({ws.StoredPath})");
                 continue;
             }
             using var insert = _db.Command(tx, """
-                INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, experiment_type, step_name, status,
-                                        workspace_path, created_at_utc, updated_at_utc)
+                INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, experiment_type, step_name,
+                                        status, workspace_path, created_at_utc, updated_at_utc)
                 VALUES ($id, $tr, $loop, $role, $type, $step, $status, $path, $now, $now)
                 """, ("$id", ws.WorkspaceId), ("$tr", loop.TaskRunId), ("$loop", ws.LoopId), ("$role", ws.Role),
                 ("$type", ws.ExperimentType), ("$step", ws.StepName), ("$status", ws.Status), ("$path", ws.StoredPath),
@@ -251,13 +268,15 @@ public sealed class DiscoveredRegistry : IDisposable
             FROM {MemoryTable} WHERE folder = $run OR folder LIKE $prefix ESCAPE '\'
             """;
         cmd.Parameters.AddWithValue("$run", runFolder);
-        cmd.Parameters.AddWithValue("$prefix", runFolder.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "/%");
+        var escaped = runFolder.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
+        cmd.Parameters.AddWithValue("$prefix", escaped + "/%");
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            memory[r.GetString(0)] = new DiscoveryMemory(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt64(2),
-                r.GetString(3), r.GetString(4), r.GetInt64(5) != 0, r.IsDBNull(6) ? null : r.GetString(6),
-                r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetInt64(8) != 0);
+            memory[r.GetString(0)] = new DiscoveryMemory(r.GetString(0), r.GetString(1),
+                r.IsDBNull(2) ? null : r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5) != 0,
+                r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
+                r.IsDBNull(8) ? null : r.GetInt64(8) != 0);
         }
         return memory;
     }
@@ -281,8 +300,8 @@ public sealed class DiscoveredRegistry : IDisposable
     private void Remember(SqliteTransaction tx, DiscoveryMemory m, string now)
     {
         using var cmd = _db.Command(tx, $"""
-            INSERT INTO {MemoryTable} (folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status, hypothesis,
-                                       decision, read_at_utc)
+            INSERT INTO {MemoryTable} (folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status,
+                                       hypothesis, decision, read_at_utc)
             VALUES ($folder, $tr, $loop, $fs, $files, $settled, $status, $hyp, $decision, $now)
             ON CONFLICT (folder) DO UPDATE SET task_run_id = excluded.task_run_id, loop_id = excluded.loop_id,
               folder_stamp = excluded.folder_stamp, files_stamp = excluded.files_stamp, settled = excluded.settled,

@@ -32,7 +32,8 @@ public class DiscoveryTests
     public void Init_without_a_registry_creates_it_bundles_each_finished_loop_with_its_own_workspaces_and_verifies(
         string generation, string scenario)
     {
-        using var rd = new UpstreamRdAgent([$"{generation}:{scenario}:4:2025-07-01_08-30-12-123456"], running: true, fail: true);
+        using var rd = new UpstreamRdAgent([$"{generation}:{scenario}:4:2025-07-01_08-30-12-123456"],
+            running: true, fail: true);
         Assert.False(File.Exists(rd.Registry));
         var (code, output, err) = rd.Cli("init");
         Assert.True(code == 0, output + err);
@@ -41,18 +42,25 @@ public class DiscoveryTests
 
         var taskRun = "2025-07-01_08-30-12-123456";
         Assert.Equal(taskRun, Rows(rd.Registry, "SELECT task_run_id FROM task_runs").Single()[0]);
-        var expectedScenario = scenario switch { "fin_factor" => "FactorRDLoop", "fin_model" => "ModelRDLoop", _ => "QuantRDLoop" };
+        var expectedScenario = scenario switch
+        {
+            "fin_factor" => "FactorRDLoop", "fin_model" => "ModelRDLoop", _ => "QuantRDLoop",
+        };
         Assert.Equal(expectedScenario, Rows(rd.Registry, "SELECT scenario FROM task_runs").Single()[0]);
         var s = rd.Settings;
         foreach (var loop in rd.Loops())
         {
             var id = (long)loop["loop_id"]!;
-            var row = Rows(rd.Registry, $"SELECT status, action, has_result FROM loops WHERE task_run_id = '{taskRun}' AND loop_id = {id}").Single();
+            var row = Rows(rd.Registry, "SELECT status, action, has_result FROM loops "
+                + $"WHERE task_run_id = '{taskRun}' AND loop_id = {id}").Single();
             Assert.Equal((string)loop["status"]!, row[0]);
             Assert.Equal((string)loop["action"]!, row[1]);
             foreach (var role in new[] { "experiment_workspace", "sub_workspace", "baseline_workspace" })
             {
-                var registered = Rows(rd.Registry, $"SELECT workspace_id FROM workspaces WHERE task_run_id = '{taskRun}' AND loop_id = {id} AND workspace_role = '{role}'")
+                var registered = Rows(rd.Registry, $"""
+                        SELECT workspace_id FROM workspaces
+                        WHERE task_run_id = '{taskRun}' AND loop_id = {id} AND workspace_role = '{role}'
+                        """)
                     .Select(r => (string)r[0]!).Order().ToList();
                 Assert.Equal(UpstreamRdAgent.Ids(loop, role).Order().ToList(), registered);
             }
@@ -60,7 +68,8 @@ public class DiscoveryTests
             if ((string)loop["status"]! == "success")
             {
                 Assert.Equal(1L, row[2]);
-                Assert.Equal(UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace").ToHashSet(), BundledWorkspaces(bundle));
+                Assert.Equal(UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace").ToHashSet(),
+                    BundledWorkspaces(bundle));
             }
             else Assert.False(File.Exists(bundle), $"loop {id} is {loop["status"]} and must not be bundled");
         }
@@ -81,15 +90,18 @@ public class DiscoveryTests
         foreach (var loop in rd.Loops())
         {
             var id = (long)loop["loop_id"]!;
-            var row = Rows(rd.Registry, $"SELECT hypothesis, decision, status FROM rdbridge_discovery WHERE task_run_id = '{taskRun}' AND loop_id = {id}").Single();
+            var row = Rows(rd.Registry, "SELECT hypothesis, decision, status FROM rdbridge_discovery "
+                + $"WHERE task_run_id = '{taskRun}' AND loop_id = {id}").Single();
             Assert.Equal((string)loop["hypothesis"]!, row[0]);
             Assert.Equal((bool)loop["decision"]! ? 1L : 0L, row[1]);
-            var times = Rows(rd.Registry, $"SELECT started_at_utc, ended_at_utc, action FROM loops WHERE task_run_id = '{taskRun}' AND loop_id = {id}").Single();
+            var times = Rows(rd.Registry, "SELECT started_at_utc, ended_at_utc, action FROM loops "
+                + $"WHERE task_run_id = '{taskRun}' AND loop_id = {id}").Single();
             Assert.Equal(Seconds((string)loop["started"]!), times[0]);
             Assert.Equal(Seconds((string)loop["ended"]!), times[1]);
             Assert.Equal((string)loop["action"]!, times[2]);
         }
-        var run = Rows(rd.Registry, "SELECT status, created_at_utc, log_trace_path, params_json FROM task_runs").Single();
+        var run = Rows(rd.Registry, "SELECT status, created_at_utc, log_trace_path, params_json FROM task_runs")
+            .Single();
         Assert.Equal("success", run[0]);
         Assert.Equal("2025-07-01T08:30:12Z", run[1]);
         Assert.Equal(rd.LogFolder(taskRun), run[2]);
@@ -97,7 +109,8 @@ public class DiscoveryTests
         Assert.Equal("rdagent.scenarios.qlib.experiment.quant_experiment.QlibQuantScenario", (string)settings["scen"]!);
         Assert.Equal(10, (int)settings["evolving_n"]!);
         // Workspace paths are kept as RD-Agent stored them and resolve through the pathMap.
-        var path = (string)Rows(rd.Registry, "SELECT workspace_path FROM workspaces ORDER BY workspace_id LIMIT 1")[0][0]!;
+        var path = (string)Rows(rd.Registry, "SELECT workspace_path FROM workspaces ORDER BY workspace_id LIMIT 1")
+            [0][0]!;
         Assert.StartsWith(UpstreamRdAgent.StoredRoot + "/git_ignore_folder/RD-Agent_workspace/", path);
         Assert.True(Directory.Exists(rd.Settings.PathMap.Map(path).Local));
     }
@@ -116,7 +129,8 @@ public class DiscoveryTests
         Assert.Contains("3 loops unchanged", second.Out);
         Assert.DoesNotContain("loop folders read", second.Out);
         // RD-Agent keeps chatting with the LLM in a finished loop's folder: nothing discovery reads has changed.
-        var llm = Directory.EnumerateFiles(rd.LogFolder("2025-07-01_08-30-12-123456"), "*.pkl", SearchOption.AllDirectories)
+        var log = rd.LogFolder("2025-07-01_08-30-12-123456");
+        var llm = Directory.EnumerateFiles(log, "*.pkl", SearchOption.AllDirectories)
             .First(f => f.Contains("/debug_llm/", StringComparison.Ordinal));
         var extra = Path.Combine(rd.LogFolder("2025-07-01_08-30-12-123456"), "Loop_1", "feedback", "debug_llm", "999");
         Directory.CreateDirectory(extra);
@@ -133,9 +147,9 @@ public class DiscoveryTests
         using var rd = new UpstreamRdAgent(["head:fin_factor:2:2025-07-01_08-30-12-123456"]);
         var log = rd.LogFolder("2025-07-01_08-30-12-123456");
         // Garbage where discovery must not look: it would be reported if it were read.
+        string[] unread = ["/debug_llm/", "/debug_tpl/", "/token_cost/", "/__session__/"];
         foreach (var f in Directory.EnumerateFiles(log, "*", SearchOption.AllDirectories)
-                     .Where(f => f.Contains("/debug_llm/", StringComparison.Ordinal) || f.Contains("/debug_tpl/", StringComparison.Ordinal)
-                                 || f.Contains("/token_cost/", StringComparison.Ordinal) || f.Contains("/__session__/", StringComparison.Ordinal)))
+                     .Where(f => unread.Any(u => f.Contains(u, StringComparison.Ordinal))))
             File.WriteAllBytes(f, [0xff, 0x00, 0x13]);
         var (code, output, err) = rd.Cli("discover");
         Assert.True(code == 0, output + err);
@@ -148,7 +162,8 @@ public class DiscoveryTests
         using var rd = new UpstreamRdAgent(["head:fin_factor:3:2025-07-01_08-30-12-123456"], running: true);
         var taskRun = "2025-07-01_08-30-12-123456";
         Assert.Equal(0, rd.Cli("init").Code);
-        Assert.Equal("running", Rows(rd.Registry, $"SELECT status FROM loops WHERE task_run_id = '{taskRun}' AND loop_id = 2")[0][0]);
+        var loop2 = $"SELECT status FROM loops WHERE task_run_id = '{taskRun}' AND loop_id = 2";
+        Assert.Equal("running", Rows(rd.Registry, loop2)[0][0]);
         Assert.Equal("running", Rows(rd.Registry, "SELECT status FROM task_runs")[0][0]);
         var bundle = Path.Combine(rd.Settings.BundleDirectory, $"bundle_{taskRun}_2.tar.gz");
         Assert.False(File.Exists(bundle));
@@ -165,9 +180,10 @@ public class DiscoveryTests
         Assert.True(code == 0, output + err);
         Assert.Contains($"loop {taskRun}/2: completed from the log", output);
         var done = rd.Loops().Single(l => (long)l["loop_id"]! == 2)["when_done"]!.AsObject();
-        Assert.Equal("success", Rows(rd.Registry, $"SELECT status FROM loops WHERE task_run_id = '{taskRun}' AND loop_id = 2")[0][0]);
+        Assert.Equal("success", Rows(rd.Registry, loop2)[0][0]);
         Assert.Equal("success", Rows(rd.Registry, "SELECT status FROM task_runs")[0][0]);
-        Assert.Equal(UpstreamRdAgent.Ids(done, "experiment_workspace", "sub_workspace").ToHashSet(), BundledWorkspaces(bundle));
+        Assert.Equal(UpstreamRdAgent.Ids(done, "experiment_workspace", "sub_workspace").ToHashSet(),
+            BundledWorkspaces(bundle));
         Assert.Contains("verification passed", output);
     }
 
@@ -189,13 +205,15 @@ public class DiscoveryTests
         // And one loop whose registry workspace is not the one its log names.
         var loop1 = rd.Loops().Single(l => (long)l["loop_id"]! == 1);
         var logged = UpstreamRdAgent.Ids(loop1, "experiment_workspace").Single();
-        Db.Exec(rd.Registry, $"UPDATE workspaces SET workspace_id = 'aaaabbbbccccddddeeeeffff00001111' WHERE workspace_id = '{logged}'");
+        const string other = "aaaabbbbccccddddeeeeffff00001111";
+        Db.Exec(rd.Registry, $"UPDATE workspaces SET workspace_id = '{other}' WHERE workspace_id = '{logged}'");
 
         var (code, output, err) = rd.Cli("init");
         Assert.True(code == 0, output + err);
         Assert.Contains($"added loop {forkId}/2", output);
         Assert.Contains($"added loop {forkId}/3", output);
-        Assert.Contains($"loop {forkId}/1: the registry's experiment workspace is aaaabbbbccccddddeeeeffff00001111, the log names {logged}", output);
+        Assert.Contains(
+            $"loop {forkId}/1: the registry's experiment workspace is {other}, the log names {logged}", output);
         Assert.Equal(1L, Db.Scalar(rd.Registry, "SELECT count(*) FROM task_runs"));
         Assert.Equal(4L, Db.Scalar(rd.Registry, $"SELECT count(*) FROM loops WHERE task_run_id = '{forkId}'"));
         // Left as the registry has it.

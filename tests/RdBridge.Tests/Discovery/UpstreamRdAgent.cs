@@ -6,9 +6,10 @@ using RdBridge.Configuration;
 namespace RdBridge.Tests.Discovery;
 
 /// <summary>
-/// An upstream RD-Agent directory for one test: its log and workspaces written by <c>write_log.py</c> with the machine's
-/// CPython and pandas (Debian's <c>/usr/bin/python3</c>), no registry, an empty AIstock root and an rdbridge.json whose
-/// pathMap maps the paths as RD-Agent's machine stored them (<c>/mnt/f/Dev/RD-Agent-main</c>) to this folder.
+/// An upstream RD-Agent directory for one test: its log and workspaces written by <c>write_log.py</c> with the
+/// machine's CPython and pandas (Debian's <c>/usr/bin/python3</c>), no registry, an empty AIstock root and an
+/// rdbridge.json whose pathMap maps the paths as RD-Agent's machine stored them (<c>/mnt/f/Dev/RD-Agent-main</c>)
+/// to this folder.
 /// </summary>
 public sealed class UpstreamRdAgent : IDisposable
 {
@@ -31,7 +32,8 @@ public sealed class UpstreamRdAgent : IDisposable
         Directory.CreateDirectory(Root);
         var args = new List<string> { Script, Root };
         args.AddRange(runs);
-        args.AddRange(["--stored-root", StoredRoot, "--noise", noise.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var noiseText = noise.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        args.AddRange(["--stored-root", StoredRoot, "--noise", noiseText]);
         if (running) args.Add("--running");
         if (fail) args.Add("--fail");
         Manifest = (JsonArray)JsonNode.Parse(RunPython(args))!;

@@ -335,8 +335,8 @@ class Writer:
             "ret.pkl": buf.getvalue(),
         }
         if model:
-            files["conf_baseline_factors_model.yaml"] = CONF.format(model_class="GeneralPTNN",
-                                                                    model_module="qlib.contrib.model.pytorch_general_nn")
+            files["conf_baseline_factors_model.yaml"] = CONF.format(
+                model_class="GeneralPTNN", model_module="qlib.contrib.model.pytorch_general_nn")
             files["model.py"] = MODEL_PY
         else:
             files["conf_combined_factors.yaml"] = CONF.format(model_class="LGBModel",
@@ -355,8 +355,10 @@ class Writer:
     def run(self, generation, scenario, loops, folder, running, fail):
         trace = self.root / "log" / folder
         old = generation in ("v03", "v04")
-        steps = (["propose", "exp_gen", "coding", "running", "feedback"] if generation == "v03"
-                 else ["direct_exp_gen", "coding", "running", "feedback"] + (["record"] if generation == "head" else []))
+        if generation == "v03":
+            steps = ["propose", "exp_gen", "coding", "running", "feedback"]
+        else:
+            steps = ["direct_exp_gen", "coding", "running", "feedback"] + (["record"] if generation == "head" else [])
         seg = {"gen": ["r"] if old else [], "code": ["d"] if old else [], "run": ["ef"] if old else [],
                "fb": ["ef"] if old else []}
         scen_cls, scen_path = SCENARIOS[scenario]
@@ -369,7 +371,8 @@ class Writer:
         manifest = {"folder": folder, "generation": generation, "scenario": scenario, "loops": []}
         baseline = None
         for li in range(loops):
-            action = {"fin_factor": "factor", "fin_model": "model"}.get(scenario) or ("factor" if li % 2 == 0 else "model")
+            action = ({"fin_factor": "factor", "fin_model": "model"}.get(scenario)
+                      or ("factor" if li % 2 == 0 else "model"))
             model = action == "model"
             is_running = running and li == loops - 1
             failed = fail and loops >= 3 and li == loops - 2
@@ -385,14 +388,19 @@ class Writer:
                 return start, end
 
             text = f"Loop {li}: {'a GRU over 20 days' if model else 'momentum over 10 days predicts returns'}"
-            hyp = (QlibQuantHypothesis(text, "because", action) if scenario == "fin_quant" else Hypothesis(text, "because"))
+            if scenario == "fin_quant":
+                hyp = QlibQuantHypothesis(text, "because", action)
+            else:
+                hyp = Hypothesis(text, "because")
             loop["hypothesis"] = text
             first = steps[0]
             tasks = [ModelTask(f"GRU_{li}")] if model else [FactorTask(f"MOM_{li}_10D"), FactorTask(f"VOL_{li}_20D")]
             self.noise_files(trace, lp + [first], self.noise // 2)
             if generation == "v03":
-                s1, _ = timed("propose", lambda: self.log(trace, lp + ["propose"] + seg["gen"] + ["hypothesis generation"], hyp))
-                timed("exp_gen", lambda: self.log(trace, lp + ["exp_gen"] + seg["gen"] + ["experiment generation"], tasks))
+                gen = seg["gen"]
+                s1, _ = timed("propose",
+                              lambda: self.log(trace, lp + ["propose"] + gen + ["hypothesis generation"], hyp))
+                timed("exp_gen", lambda: self.log(trace, lp + ["exp_gen"] + gen + ["experiment generation"], tasks))
             else:
                 def gen():
                     self.log(trace, lp + ["direct_exp_gen"] + seg["gen"] + ["hypothesis generation"], hyp)
