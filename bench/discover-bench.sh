@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Discovery from RD-Agent's log: an upstream RD-Agent directory (no registry) with TASK_RUNS task runs × LOOPS loops and
-# NOISE debug_llm pickles per loop, written by the test fixture (tests/RdBridge.Tests/Discovery/write_log.py, real
+# Discovery from RD-Agent's log: an upstream RD-Agent directory (no registry) with TASK_RUNS task runs × LOOPS loops
+# and NOISE debug_llm pickles per loop, written by the test fixture (tests/RdBridge.Tests/Discovery/write_log.py, real
 # CPython pickles). Times `rdbridge discover` the first time (creates the registry, reads every loop) and again with
 # nothing changed, with peak RSS for both, and peak RSS on a log a fifth that size (memory must not grow with the log).
 # Targets (issue 14): first < 10 s, unchanged < 1 s, peak RSS flat. Needs /usr/bin/python3 with pandas
@@ -28,7 +28,8 @@ corpus() { # DIR TASK_RUNS
 run() { # CONFIG -> "seconds cpu_seconds peak_mb"
   local log="$work/time.log" t0 t1
   t0=$(now)
-  /usr/bin/time -v "$bin" discover --config "$1" >"$work/out.txt" 2>"$log" || { cat "$work/out.txt" "$log" >&2; exit 1; }
+  /usr/bin/time -v "$bin" discover --config "$1" >"$work/out.txt" 2>"$log" \
+    || { cat "$work/out.txt" "$log" >&2; exit 1; }
   t1=$(now)
   local cpu; cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$log")
   echo "$(echo "$t1 - $t0" | bc) $cpu $(( $(grep 'Maximum resident' "$log" | awk '{print $NF}') / 1024 ))"
@@ -39,7 +40,8 @@ t0=$(now); corpus "$work/big" "$runs"; t1=$(now)
 files=$(find "$work/big/RD-Agent-main/log" -type f | wc -l)
 llm=$(find "$work/big/RD-Agent-main/log" -path '*/debug_llm/*' -type f | wc -l)
 mb=$(du -sm "$work/big/RD-Agent-main/log" | cut -f1)
-echo "log: $runs task runs × $loops loops, $files files ($llm debug_llm), $mb MB; written in $(echo "$t1 - $t0" | bc) s"
+echo "log: $runs task runs × $loops loops, $files files ($llm debug_llm), $mb MB;" \
+  "written in $(echo "$t1 - $t0" | bc) s"
 corpus "$work/small" "$small"
 sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 read -r first first_cpu first_mb < <(run "$work/big/rdbridge.json")
