@@ -17,6 +17,8 @@ trap 'pg_temp_stop; rm -rf "$results"' EXIT
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if command -v fc-list >/dev/null && ! fc-list :lang=zh | grep -q .; then need+=(fonts-wqy-microhei); fi
+# The discovery tests write RD-Agent log pickles with real CPython and pandas: Debian's python3-pandas, for /usr/bin/python3.
+/usr/bin/python3 -c 'import pandas' >/dev/null 2>&1 || need+=(python3-pandas)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo -n"
@@ -25,6 +27,11 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ ! -x /usr/bin/chromium ]; then
     tail -n 20 "$results/apt.log"
     echo "tests: 0 passed, 1 failed (the browser tests need /usr/bin/chromium, and 'apt-get install -y chromium' did not provide it; see above)"
+    exit 1
+  fi
+  if ! /usr/bin/python3 -c 'import pandas' >/dev/null 2>&1; then
+    tail -n 20 "$results/apt.log"
+    echo "tests: 0 passed, 1 failed (the discovery tests need pandas for /usr/bin/python3, and 'apt-get install -y python3-pandas' did not provide it; see above)"
     exit 1
   fi
 fi

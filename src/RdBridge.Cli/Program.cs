@@ -8,6 +8,7 @@ using RdBridge.Backup;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
+using RdBridge.Discovery;
 using RdBridge.IO;
 using RdBridge.Pipeline;
 using RdBridge.Registry;
@@ -47,6 +48,7 @@ public static class Program
 
         root.Subcommands.Add(SampleCommand(io));
         root.Subcommands.Add(DemoCommand(io));
+        root.Subcommands.Add(DiscoverCommand(io));
         root.Subcommands.Add(DoctorCommand(io));
         root.Subcommands.Add(BackupCommand(io));
         root.Subcommands.Add(BackfillCommand(io));
@@ -164,6 +166,13 @@ public static class Program
             var context = new RunContext(SettingsLoader.Load(config), line => io.Out.WriteLine(line));
             return RunPipeline(io, context, "init", null, json: false);
         }));
+        return cmd;
+    }
+
+    private static Command DiscoverCommand(Io io)
+    {
+        var cmd = new Command("discover", "Bring the registry up to date from RD-Agent's log (creates it when there is none): task runs, loops, workspaces");
+        cmd.SetAction(p => Guarded(io, () => Print(io, new DiscoverStage(Context(p, io)).Run())));
         return cmd;
     }
 

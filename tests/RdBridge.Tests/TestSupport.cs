@@ -196,3 +196,32 @@ public static class Db
 
     public static long Scalar(string path, string sql) => Convert.ToInt64(Rows(path, sql)[0][0]);
 }
+
+/// <summary>
+/// Holds loop 0 back as if RD-Agent had not finished it yet: its registry row and its log folder (discovery would
+/// otherwise find the loop in the log and add it back), and releases both later.
+/// </summary>
+public static class HeldLoop
+{
+    public static void HoldBack(RdBridgeSettings s)
+    {
+        Db.Exec(s.RegistryPath,
+            "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;");
+        foreach (var dir in Directory.GetDirectories(s.LogRoot, "Loop_0", SearchOption.AllDirectories))
+        {
+            var aside = Path.Combine(s.RdAgentRoot, "held-log", Path.GetRelativePath(s.LogRoot, dir));
+            Directory.CreateDirectory(Path.GetDirectoryName(aside)!);
+            Directory.Move(dir, aside);
+        }
+    }
+
+    /// <param name="updatedAt">the loop's updated_at_utc, so an incremental sync sees it as changed</param>
+    public static void Release(RdBridgeSettings s, string updatedAt)
+    {
+        var held = Path.Combine(s.RdAgentRoot, "held-log");
+        foreach (var dir in Directory.GetDirectories(held, "Loop_0", SearchOption.AllDirectories))
+            Directory.Move(dir, Path.Combine(s.LogRoot, Path.GetRelativePath(held, dir)));
+        Db.Exec(s.RegistryPath, "INSERT INTO loops SELECT * FROM held_loops; "
+            + $"UPDATE loops SET updated_at_utc = '{updatedAt}' WHERE loop_id = 0;");
+    }
+}

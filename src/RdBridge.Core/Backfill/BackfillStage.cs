@@ -20,6 +20,7 @@ public sealed class BackfillStage(RunContext context)
     private static readonly Counter FilesWritten = Counter.Change("files written");
     private static readonly Counter AlreadyMaterialized = Counter.Tally("already materialized");
     private static readonly Counter SkippedNoWorkspace = Counter.Tally("skipped (no workspace)");
+    private static readonly Counter NothingYet = Counter.Tally("running or failed before their experiment");
     private static readonly Counter WithResults = Counter.Tally("with results");
     private static readonly Counter FilesKept = Counter.Tally("files kept (no --overwrite-json)");
     private static readonly Counter FilesUnchanged = Counter.Tally("files unchanged");
@@ -56,6 +57,13 @@ public sealed class BackfillStage(RunContext context)
             }
             var rows = workspaces.GetValueOrDefault(loop.Key) ?? [];
             var lw = LoopWorkspaces.Resolve(rows, context.Settings.PathMap, loop);
+            // A loop RD-Agent is still running, or one that failed before it had an experiment workspace (as discovery
+            // records them from the log), has nothing to backfill: no problem of the registry.
+            if (lw.Primary is null && !loop.HasResult && loop.Status is "running" or "failed")
+            {
+                report.Add(NothingYet);
+                continue;
+            }
             foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
             if (writable) NameWorkspace(registry, lw, report);
             if (!lw.IsUsable)

@@ -1,6 +1,7 @@
 using RdBridge.Backfill;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
+using RdBridge.Discovery;
 using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Runs;
@@ -25,6 +26,7 @@ public sealed class PublishPipeline(RunContext context)
         if (!settings.HasRdAgent)
             throw new Configuration.ConfigurationException("this configuration has no rdagent.root, so there is nothing to publish; run publish on the RD-Agent machine");
         using var gate = SyncLock.Acquire(Path.Combine(Path.GetDirectoryName(settings.RegistryPath)!, ".rdbridge-publish.lock"), lockWait ?? TimeSpan.FromSeconds(60));
+        var discovery = new DiscoverStage(context).Run();
         using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
         // The loops whose rows or files differ from what the last successful publish recorded (--all: every loop).
         var select = new StageReport("select");
@@ -35,7 +37,7 @@ public sealed class PublishPipeline(RunContext context)
             select.Add(LoopsUnchanged, changes.Unchanged);
             foreach (var note in changes.Notes()) select.Note(note);
         }
-        var stages = new List<StageReport> { select };
+        var stages = new List<StageReport> { discovery, select };
         if (!everything && changes.Quiet) return stages;
         var selection = everything ? LoopSelection.All : new LoopSelection { Keys = changes.Changed };
         var backfill = new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false);

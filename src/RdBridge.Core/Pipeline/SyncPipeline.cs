@@ -5,6 +5,7 @@ using RdBridge.Backfill;
 using RdBridge.Backup;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
+using RdBridge.Discovery;
 using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Runs;
@@ -49,6 +50,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         var stages = new List<StageReport>();
         void Done(StageReport r) { stages.Add(r); onStage?.Invoke(r); }
 
+        // The log first: it may create the registry (upstream RD-Agent writes none) or add loops the registry lacks.
+        if (settings.HasRdAgent) Done(new DiscoverStage(context).Run());
         IReadOnlyList<SchemaGap> gaps = [];
         if (settings.HasRdAgent)
         {

@@ -6,7 +6,7 @@ namespace RdBridge.Registry;
 /// The RD-Agent registry (<c>RDagentDB/registry.sqlite</c>). RD-Agent may be writing it while RdBridge runs, so:
 /// WAL, a busy timeout, short write transactions with retries, and no write lock held while files are read or written.
 /// </summary>
-public sealed class RegistryDatabase : IDisposable
+public sealed partial class RegistryDatabase : IDisposable
 {
     private readonly SqliteConnection _connection;
     public string Path { get; }

@@ -6,7 +6,7 @@ namespace RdBridge.Registry;
 /// The writes RdBridge makes to the registry, inside one short transaction opened by
 /// <see cref="RegistryDatabase.Write{T}"/>. Every value is a bound parameter; each method returns the rows it changed.
 /// </summary>
-public sealed class RegistryWrite
+public sealed partial class RegistryWrite
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _tx;

@@ -88,6 +88,7 @@ public sealed class SampleGenerator(SampleOptions options)
                     expId, taskRunId, l, "experiment_workspace", action, "running", wsStatus, Stored(t, expRel)),
                 Iso(begin)));
             var factorNames = new List<string>();
+            var subPaths = new List<string>();
             var subCount = action == "factor" ? 1 + _rng.Next(3) : 1;
             for (var s = 0; s < subCount; s++)
             {
@@ -97,6 +98,7 @@ public sealed class SampleGenerator(SampleOptions options)
                     new WorkspaceRow(subId, taskRunId, l, "sub_workspace", action, "coding", "success",
                         Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}")),
                     Iso(begin)));
+                subPaths.Add(Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}"));
                 if (action == "factor") factorNames.Add(WriteFactorWorkspace(subDir));
                 else WriteModelCode(subDir);
             }
@@ -108,7 +110,7 @@ public sealed class SampleGenerator(SampleOptions options)
                 Backfill.CombinedFactors.Write(Path.Combine(expDir, Backfill.CombinedFactors.FileName), combined, 16, _rng);
                 sota.AddRange(factorNames.Where(n => !sota.Contains(n)));
             }
-            WriteLog(logDir, l, outcome);
+            WriteLog(logDir, l, outcome, action, Stored(t, expRel), subPaths);
             var status = outcome == "failed" ? "failed" : "success";
             var failed = outcome == "failed";
             db.AddLoop(new LoopRow(taskRunId, l, action, status, HasResult: outcome == "result",
@@ -288,7 +290,7 @@ public sealed class SampleGenerator(SampleOptions options)
         }
     }
 
-    private void WriteLog(string logDir, int loop, string outcome)
+    private void WriteLog(string logDir, int loop, string outcome, string action, string experiment, List<string> subs)
     {
         var steps = outcome == "failed" ? new[] { "direct_exp_gen", "coding" } : ["direct_exp_gen", "coding", "running", "feedback"];
         foreach (var step in steps)
@@ -296,20 +298,10 @@ public sealed class SampleGenerator(SampleOptions options)
             var tag = step switch { "direct_exp_gen" => "hypothesis generation", "coding" => "coder result", "running" => "runner result", _ => "feedback" };
             var dir = Path.Combine(logDir, $"Loop_{loop}", step, tag, "12345");
             Directory.CreateDirectory(dir);
-            var payload = step == "feedback" ? PickledFeedback(_rng.Next(2) == 0, loop) : PickledText($"{tag} of loop {loop}");
+            var payload = step == "feedback" ? PickledFeedback(_rng.Next(2) == 0, loop)
+                : SampleLog.Payload(tag, $"{tag} of loop {loop}", action, experiment, subs);
             File.WriteAllBytes(Path.Combine(dir, $"2025-07-01_08-3{loop % 10}-12-123456.pkl"), payload);
         }
-    }
-
-    // A protocol-4 pickle of one str: what RD-Agent's logger writes for text payloads.
-    private static byte[] PickledText(string text)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(text);
-        var b = new List<byte> { 0x80, 0x04, 0x8c };
-        b.Add((byte)Math.Min(utf8.Length, 255));
-        b.AddRange(utf8.Take(255));
-        b.Add((byte)'.');
-        return b.ToArray();
     }
 
     // A protocol-4 pickle of RD-Agent's HypothesisFeedback: class by STACK_GLOBAL, an empty NEWOBJ, then BUILD with its __dict__.

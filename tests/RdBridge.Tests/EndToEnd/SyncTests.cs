@@ -14,12 +14,12 @@ public class SyncTests
         using var sample = new Sample(taskRuns: 1, loops: 3, store: store);
         var s = sample.Settings;
         // Hold back loop 0 (which always has results), as if RD-Agent had not finished it yet.
-        Exec(s.RegistryPath, "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;");
+        HeldLoop.HoldBack(s);
         var (code, output, _) = sample.Cli("init");
         Assert.True(code == 0, output);
         var loopsBefore = sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog");
 
-        Exec(s.RegistryPath, $"INSERT INTO loops SELECT * FROM held_loops; UPDATE loops SET updated_at_utc = '{DateTime.UtcNow.AddSeconds(5):yyyy-MM-ddTHH:mm:ss.fffZ}' WHERE loop_id = 0;");
+        HeldLoop.Release(s, $"{DateTime.UtcNow.AddSeconds(5):yyyy-MM-ddTHH:mm:ss.fffZ}");
         (code, output, _) = sample.Cli("sync");
         Assert.True(code == 0, output);
         Assert.Contains("1 built", output); // only the new loop gets a bundle; the others are untouched

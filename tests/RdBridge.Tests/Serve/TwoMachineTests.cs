@@ -19,7 +19,7 @@ public class TwoMachineTests
     {
         // Loop 0 of the task run is held back, as if RD-Agent had not finished it when the first sync ran.
         using var m = new TwoMachines(taskRuns: 1, loops: 3, store: store, beforePublish: p =>
-            Db.Exec(p.Settings.RegistryPath, "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;"));
+            HeldLoop.HoldBack(p.Settings));
         var publisher = m.Publisher.Settings;
 
         var (code, output, err) = m.Consumer("sync");
@@ -40,7 +40,7 @@ public class TwoMachineTests
 
         // RD-Agent finishes loop 0; the publisher publishes; the consumer's next sync brings exactly that loop.
         var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
-        Db.Exec(publisher.RegistryPath, $"INSERT INTO loops SELECT * FROM held_loops; UPDATE loops SET updated_at_utc = '{at}' WHERE loop_id = 0;");
+        HeldLoop.Release(publisher, at);
         m.Publish();
         (code, output, err) = m.Consumer("sync");
         Assert.True(code == 0, output + err);

@@ -14,12 +14,12 @@ public class SyncButtonTests(Chromium chromium)
         // The consumer synced while loop 0 was still held back at the publisher; since then RD-Agent finished it.
         const string token = "ui-test-token";
         using var m = new TwoMachines(taskRuns: 1, loops: 3, token: token, beforePublish: p =>
-            Db.Exec(p.Settings.RegistryPath, "CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0; DELETE FROM loops WHERE loop_id = 0;"));
+            HeldLoop.HoldBack(p.Settings));
         var (code, output, err) = m.Consumer("sync");
         Assert.True(code == 0, output + err);
         var before = m.ConsumerDb.Rows("SELECT factor_id FROM aistock_factor_catalog").Select(r => (string)r[0]!).ToHashSet();
         var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
-        Db.Exec(m.Publisher.Settings.RegistryPath, $"INSERT INTO loops SELECT * FROM held_loops; UPDATE loops SET updated_at_utc = '{at}' WHERE loop_id = 0;");
+        HeldLoop.Release(m.Publisher.Settings, at);
         m.Publish();
         var taskRun = (string)m.ConsumerDb.Rows("SELECT task_run_id FROM aistock_loop_catalog LIMIT 1")[0][0]!;
 

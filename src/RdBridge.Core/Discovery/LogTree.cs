@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+
+namespace RdBridge.Discovery;
+
+/// <summary>A log pickle discovery reads: which loop step and tag it belongs to, and its size and time.</summary>
+public sealed record LogFile(string Step, string Tag, string Path, long Size, DateTime WrittenUtc);
+
+/// <summary>One <c>log/&lt;timestamp&gt;/Loop_N</c> folder.</summary>
+public sealed record LoopFolder(long LoopId, string Path)
+{
+    /// <summary>
+    /// The loop folder's and its step folders' modification times. A step or tag folder RD-Agent adds changes them,
+    /// so a loop that was already complete when last read needs no deeper look while this stays the same.
+    /// </summary>
+    public string FolderStamp()
+    {
+        var sb = new StringBuilder();
+        sb.Append(Directory.GetLastWriteTimeUtc(Path).Ticks.ToString(CultureInfo.InvariantCulture));
+        var steps = new DirectoryInfo(Path).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal);
+        foreach (var step in steps)
+            sb.Append(';').Append(step.Name).Append('=')
+                .Append(step.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture));
+        return sb.ToString();
+    }
+
+    /// <summary>The pickles discovery reads in this loop, in a stable order; nothing else is listed.</summary>
+    public IReadOnlyList<LogFile> Files() => LogTree.LoopFiles(this);
+}
+
+/// <summary>
+/// RD-Agent's log layout
+/// (<c>log/&lt;UTC timestamp&gt;/Loop_N/&lt;step&gt;/&lt;tag&gt;/&lt;pid&gt;/&lt;timestamp&gt;.pkl</c>) for every
+/// generation: steps <c>propose, exp_gen</c> (v0.3) or <c>direct_exp_gen</c> (v0.4 on), <c>coding, running,
+/// feedback</c> and <c>record</c> (2026); the older extra tag segments <c>r</c>, <c>d</c>, <c>ef</c> and <c>init</c>.
+/// The walk is streamed and descends only into the folders of the tags it reads: the <c>debug_llm</c>,
+/// <c>debug_tpl</c> and <c>token_cost</c> folders (most of a log's files) and <c>__session__</c> (loop snapshots,
+/// not log messages) are never listed.
+/// </summary>
+public static class LogTree
+{
+    public const string Hypothesis = "hypothesis generation";
+    public const string Tasks = "experiment generation";
+    public const string CoderResult = "coder result";
+    public const string RunnerResult = "runner result";
+    public const string Feedback = "feedback";
+    public const string TimeInfo = "time_info";
+
+    private static readonly HashSet<string> Tags = [Hypothesis, Tasks, CoderResult, RunnerResult, Feedback, TimeInfo];
+
+    /// <summary>The tag segments logs up to about v0.5 put between a step and its tags.</summary>
+    private static readonly HashSet<string> OldSegments = ["r", "d", "ef"];
+
+    /// <summary>The run-level settings RD-Agent logs before its first loop (under <c>init/</c> in older logs).
+    /// </summary>
+    public const string LoopSettings = "RDLOOP_SETTINGS";
+    public const string Scenario = "scenario";
+
+    /// <summary>Task run folders under the log root, by name (RD-Agent names them by their UTC start).</summary>
+    public static IEnumerable<string> RunFolders(string logRoot)
+    {
+        if (!Directory.Exists(logRoot)) yield break;
+        foreach (var dir in Directory.EnumerateDirectories(logRoot).Order(StringComparer.Ordinal))
+        {
+            var name = System.IO.Path.GetFileName(dir);
+            if (name.StartsWith('.') || name == "__session__") continue;
+            yield return dir;
+        }
+    }
+
+    /// <summary>The <c>Loop_N</c> folders of a task run, by loop number.</summary>
+    public static IReadOnlyList<LoopFolder> Loops(string runFolder)
+    {
+        var loops = new List<LoopFolder>();
+        foreach (var dir in Directory.EnumerateDirectories(runFolder, "Loop_*"))
+        {
+            var name = System.IO.Path.GetFileName(dir);
+            if (long.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                loops.Add(new LoopFolder(id, dir));
+        }
+        loops.Sort((a, b) => a.LoopId.CompareTo(b.LoopId));
+        return loops;
+    }
+
+    /// <summary>Whether a folder looks like one RD-Agent run's log (it has loops or the run's own settings).</summary>
+    public static bool IsRunFolder(string dir) =>
+        Directory.EnumerateDirectories(dir, "Loop_*").Any()
+        || Directory.Exists(System.IO.Path.Combine(dir, LoopSettings))
+        || Directory.Exists(System.IO.Path.Combine(dir, Scenario))
+        || Directory.Exists(System.IO.Path.Combine(dir, "init", Scenario));
+
+    /// <summary>The newest pickle of a run-level tag (<c>RDLOOP_SETTINGS</c>, <c>scenario</c>,
+    /// <c>init/scenario</c>).</summary>
+    public static string? RunFile(string runFolder, string tag)
+    {
+        string[] candidates = [System.IO.Path.Combine(runFolder, tag), System.IO.Path.Combine(runFolder, "init", tag)];
+        foreach (var dir in candidates)
+        {
+            if (!Directory.Exists(dir)) continue;
+            var file = PickleFiles(dir).LastOrDefault();
+            if (file is not null) return file.FullName;
+        }
+        return null;
+    }
+
+    internal static IReadOnlyList<LogFile> LoopFiles(LoopFolder loop)
+    {
+        var files = new List<LogFile>();
+        foreach (var step in Directory.EnumerateDirectories(loop.Path).Order(StringComparer.Ordinal))
+        {
+            var stepName = System.IO.Path.GetFileName(step);
+            foreach (var entry in Directory.EnumerateDirectories(step).Order(StringComparer.Ordinal))
+            {
+                var name = System.IO.Path.GetFileName(entry);
+                if (Tags.Contains(name)) AddTag(files, stepName, name, entry);
+                else if (OldSegments.Contains(name))
+                    foreach (var tag in Directory.EnumerateDirectories(entry).Order(StringComparer.Ordinal))
+                        if (Tags.Contains(System.IO.Path.GetFileName(tag)))
+                            AddTag(files, stepName, System.IO.Path.GetFileName(tag), tag);
+            }
+        }
+        return files;
+    }
+
+    private static void AddTag(List<LogFile> files, string step, string tag, string dir)
+    {
+        foreach (var f in PickleFiles(dir))
+            files.Add(new LogFile(step, tag, f.FullName, f.Length, f.LastWriteTimeUtc));
+    }
+
+    // <tag>/<pid-chain>/<timestamp>.pkl, ordered by file name (the UTC timestamp) and then pid folder.
+    private static IEnumerable<FileInfo> PickleFiles(string tagDir) =>
+        new DirectoryInfo(tagDir).EnumerateDirectories()
+            .SelectMany(pid => pid.EnumerateFiles("*.pkl"))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .ThenBy(f => f.DirectoryName, StringComparer.Ordinal);
+
+    /// <summary>Count, total size and newest time of the files read: changes whenever one of them does.</summary>
+    public static string FilesStamp(IReadOnlyList<LogFile> files) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{files.Count}:{files.Sum(f => f.Size)}:{(files.Count == 0 ? 0 : files.Max(f => f.WrittenUtc.Ticks))}");
+}

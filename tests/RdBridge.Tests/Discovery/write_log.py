@@ -1,0 +1,512 @@
+#!/usr/bin/python3
+"""Writes an RD-Agent directory (log tree + workspaces) the way RD-Agent does, for RdBridge's discovery tests.
+
+Classes are defined at RD-Agent's real module paths with RD-Agent's real attribute names and pickled with CPython's
+own pickle at protocol 4, so the files are byte-for-byte what RD-Agent would write for the same objects; exp.result is
+a real pandas Series. Runs with Debian's /usr/bin/python3 (python3-pandas).
+
+Usage: write_log.py ROOT RUN [RUN ...] [--stored-root PATH] [--noise N] [--running] [--fail]
+  RUN is GENERATION:SCENARIO:LOOPS:FOLDER, GENERATION one of v03 (propose/exp_gen steps), v04 (direct_exp_gen with
+  the old r./d./ef. tag segments and init.), v08 (no segments, time_info), head (plus the record step);
+  SCENARIO one of fin_factor, fin_model, fin_quant.
+Prints a JSON manifest of what it wrote (per loop: status, action, hypothesis, decision, workspaces by role).
+"""
+import datetime
+import json
+import os
+import pathlib
+import pickle
+import sys
+import types
+import uuid
+
+import pandas as pd
+
+UTC = datetime.timezone.utc
+
+
+def module(path):
+    """Creates (or returns) a module at PATH in sys.modules, with its parents, so pickle names it there."""
+    parts = path.split(".")
+    for i in range(1, len(parts) + 1):
+        name = ".".join(parts[:i])
+        if name not in sys.modules:
+            sys.modules[name] = types.ModuleType(name)
+            if i > 1:
+                setattr(sys.modules[".".join(parts[: i - 1])], parts[i - 1], sys.modules[name])
+    return sys.modules[path]
+
+
+def at(path):
+    """Class decorator: puts the class at RD-Agent's module PATH."""
+
+    def place(cls):
+        cls.__module__ = path
+        setattr(module(path), cls.__name__, cls)
+        return cls
+
+    return place
+
+
+@at("rdagent.core.proposal")
+class Hypothesis:
+    def __init__(self, hypothesis, reason):
+        self.hypothesis = hypothesis
+        self.reason = reason
+        self.concise_reason = reason[:40]
+        self.concise_observation = "observation"
+        self.concise_justification = "justification"
+        self.concise_knowledge = "knowledge"
+
+
+@at("rdagent.scenarios.qlib.proposal.quant_proposal")
+class QlibQuantHypothesis(Hypothesis):
+    def __init__(self, hypothesis, reason, action):
+        super().__init__(hypothesis, reason)
+        self.action = action
+
+
+@at("rdagent.core.proposal")
+class HypothesisFeedback:
+    def __init__(self, decision, reason, exception=None):
+        self.decision = decision
+        self.eda_improvement = None
+        self.reason = reason
+        self.exception = exception
+        self.code_change_summary = ""
+        self.observations = "backtest finished" if exception is None else None
+        self.hypothesis_evaluation = "supported" if decision else "not supported"
+        self.new_hypothesis = "try a liquidity factor next"
+        self.acceptable = decision
+
+
+@at("rdagent.core.exception")
+class CoderError(Exception):
+    pass
+
+
+@at("rdagent.core.experiment")
+class RunningInfo:
+    def __init__(self):
+        self.result = None
+        self.running_time = None
+
+
+class FBWorkspaceBase:
+    def __init__(self, path, files):
+        self.target_task = None
+        self.feedback = None
+        self.running_info = RunningInfo()
+        self.file_dict = dict(files)
+        self.workspace_path = path
+        self.ws_ckp = None
+        self.change_summary = None
+
+
+@at("rdagent.scenarios.qlib.experiment.workspace")
+class QlibFBWorkspace(FBWorkspaceBase):
+    pass
+
+
+@at("rdagent.components.coder.factor_coder.factor")
+class FactorFBWorkspace(FBWorkspaceBase):
+    pass
+
+
+@at("rdagent.components.coder.model_coder.model")
+class ModelFBWorkspace(FBWorkspaceBase):
+    pass
+
+
+@at("rdagent.components.coder.factor_coder.factor")
+class FactorTask:
+    def __init__(self, name):
+        self.version = 1
+        self.name = name
+        self.description = f"[Momentum Factor] {name}"
+        self.user_instructions = None
+        self.factor_name = name
+        self.factor_formulation = "r_t / r_{t-n} - 1"
+        self.variables = {"r_t": "close"}
+        self.factor_resources = None
+        self.factor_implementation = False
+
+
+@at("rdagent.components.coder.model_coder.model")
+class ModelTask:
+    def __init__(self, name):
+        self.version = 1
+        self.name = name
+        self.description = f"{name}: a small GRU"
+        self.user_instructions = None
+        self.architecture = "GRU"
+        self.hyperparameters = {"hidden": 64}
+        self.model_type = "TimeSeries"
+
+
+class ExperimentBase:
+    def __init__(self, hypothesis, tasks, subs, based, workspace):
+        self.hypothesis = hypothesis
+        self.sub_tasks = tasks
+        self.sub_workspace_list = subs
+        self.based_experiments = based
+        self.experiment_workspace = workspace
+        self.prop_dev_feedback = None
+        self.running_info = RunningInfo()
+        self.sub_results = {}
+        self.local_selection = None
+        self.plan = None
+        self.user_instructions = None
+        self.base_features = {"RESI5": "Resi($close, 5)/$close"}
+        self.base_feature_codes = {}
+        self.stdout = ""
+
+
+@at("rdagent.scenarios.qlib.experiment.factor_experiment")
+class QlibFactorExperiment(ExperimentBase):
+    pass
+
+
+@at("rdagent.scenarios.qlib.experiment.model_experiment")
+class QlibModelExperiment(ExperimentBase):
+    pass
+
+
+@at("rdagent.scenarios.qlib.experiment.factor_experiment")
+class QlibFactorScenario:
+    def __init__(self):
+        self._background = "Qlib factor research on CSI300"
+
+
+@at("rdagent.scenarios.qlib.experiment.model_experiment")
+class QlibModelScenario:
+    def __init__(self):
+        self._background = "Qlib model research on CSI300"
+
+
+@at("rdagent.scenarios.qlib.experiment.quant_experiment")
+class QlibQuantScenario:
+    def __init__(self):
+        self._background = "Qlib factor and model research on CSI300"
+
+
+SCENARIOS = {
+    "fin_factor": (QlibFactorScenario, "rdagent.scenarios.qlib.experiment.factor_experiment.QlibFactorScenario"),
+    "fin_model": (QlibModelScenario, "rdagent.scenarios.qlib.experiment.model_experiment.QlibModelScenario"),
+    "fin_quant": (QlibQuantScenario, "rdagent.scenarios.qlib.experiment.quant_experiment.QlibQuantScenario"),
+}
+
+CONF = """qlib_init:
+  provider_uri: "~/.qlib/qlib_data/cn_data"
+  region: cn
+market: &market csi300
+benchmark: &benchmark SH000300
+data_handler_config: &data_handler_config
+  start_time: 2008-01-01
+  end_time: 2020-08-01
+  instruments: *market
+port_analysis_config: &port_analysis_config
+  strategy:
+    class: TopkDropoutStrategy
+    module_path: qlib.contrib.strategy
+    kwargs:
+      signal: <PRED>
+      topk: 50
+      n_drop: 5
+  backtest:
+    start_time: 2017-01-01
+    end_time: 2020-08-01
+    account: 100000000
+    benchmark: *benchmark
+task:
+  model:
+    class: {model_class}
+    module_path: {model_module}
+  dataset:
+    class: DatasetH
+    module_path: qlib.data.dataset
+    kwargs:
+      handler:
+        class: DataHandlerLP
+        module_path: qlib.contrib.data.handler
+        kwargs: *data_handler_config
+      segments:
+        train: [2008-01-01, 2014-12-31]
+        valid: [2015-01-01, 2016-12-31]
+        test: [2017-01-01, 2020-08-01]
+"""
+
+FACTOR_PY = '''"""[Momentum Factor] {name}"""
+import pandas as pd
+
+
+def calculate_{name}():
+    df = pd.read_hdf("daily_pv.h5", key="data")
+    result = df["$close"].groupby(level="instrument").pct_change({window}).to_frame("{name}")
+    result.to_hdf("result.h5", key="data")
+
+
+if __name__ == "__main__":
+    calculate_{name}()
+'''
+
+MODEL_PY = """import torch
+from torch import nn
+
+
+class GRUModel(nn.Module):
+    def __init__(self, num_features, num_timesteps=20):
+        super().__init__()
+        self.gru = nn.GRU(num_features, 64, batch_first=True)
+        self.head = nn.Linear(64, 1)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return self.head(out[:, -1, :]).squeeze(-1)
+
+
+model_cls = GRUModel
+"""
+
+
+class Writer:
+    def __init__(self, root, stored_root, noise):
+        self.root = pathlib.Path(root)
+        self.stored_root = stored_root
+        self.noise = noise
+        self.ws_root = self.root / "git_ignore_folder" / "RD-Agent_workspace"
+        self.clock = datetime.datetime(2025, 7, 1, 8, 30, 12, 123456, tzinfo=UTC)
+        self.counter = 0
+
+    def tick(self, minutes=1):
+        self.clock += datetime.timedelta(minutes=minutes, microseconds=137)
+        return self.clock
+
+    def stored(self, local):
+        """The workspace path as RD-Agent's machine saw it (a pathlib path object, as FBWorkspace holds it)."""
+        rel = pathlib.Path(local).relative_to(self.root).as_posix()
+        if self.stored_root is None:
+            return pathlib.PosixPath(local)
+        text = self.stored_root.rstrip("/") + "/" + rel
+        return pathlib.PosixPath(text)
+
+    def log(self, trace, tag_path, obj, pid="12345"):
+        folder = trace.joinpath(*tag_path) / pid
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = self.tick(0).strftime("%Y-%m-%d_%H-%M-%S-%f")
+        self.counter += 1
+        path = folder / f"{stamp}.pkl"
+        with open(path, "wb") as f:
+            pickle.dump(obj, f, protocol=4)
+        self.tick()
+        return path
+
+    def workspace(self, kind, files):
+        wid = uuid.uuid4().hex
+        folder = self.ws_root / wid
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                (folder / name).write_bytes(content)
+            else:
+                (folder / name).write_text(content)
+        cls = {"experiment": QlibFBWorkspace, "factor": FactorFBWorkspace, "model": ModelFBWorkspace}[kind]
+        code = {k: v for k, v in files.items() if k.endswith(".py") or k.endswith(".yaml")}
+        return wid, cls(self.stored(folder), code)
+
+    def result_files(self, ic, model):
+        metrics = pd.Series({
+            "IC": ic, "ICIR": ic * 8, "Rank IC": ic * 1.05, "Rank ICIR": ic * 8.4,
+            "1day.excess_return_with_cost.annualized_return": ic * 2,
+            "1day.excess_return_with_cost.information_ratio": ic * 20,
+            "1day.excess_return_with_cost.max_drawdown": -0.08,
+            "1day.excess_return_without_cost.annualized_return": ic * 2.5,
+        }, name="0")
+        dates = pd.date_range("2017-01-03", periods=30, freq="B")
+        ret = pd.DataFrame({"return": [0.001 * i for i in range(30)], "bench": [0.0005] * 30,
+                            "cost": [0.0001] * 30, "turnover": [0.1] * 30}, index=dates)
+        import io
+        buf = io.BytesIO()
+        ret.to_pickle(buf, protocol=5)
+        files = {
+            "README.md": "# Qlib experiment workspace\n",
+            "read_exp_res.py": "# writes qlib_res.csv and ret.pkl\n",
+            "qlib_res.csv": metrics.to_csv(),
+            "ret.pkl": buf.getvalue(),
+        }
+        if model:
+            files["conf_baseline_factors_model.yaml"] = CONF.format(
+                model_class="GeneralPTNN", model_module="qlib.contrib.model.pytorch_general_nn")
+            files["model.py"] = MODEL_PY
+        else:
+            files["conf_combined_factors.yaml"] = CONF.format(model_class="LGBModel",
+                                                              model_module="qlib.contrib.model.gbdt")
+        return metrics, ret, files
+
+    def noise_files(self, trace, loop_path, count):
+        for i in range(count):
+            self.log(trace, loop_path + ["debug_llm"], {"system": "s", "user": f"u{i}", "resp": "r" * 64,
+                                                         "start": self.clock, "end": self.clock})
+        if count:
+            self.log(trace, loop_path + ["debug_tpl"], {"uri": "x", "template": "t", "context": {}, "rendered": "r"})
+            self.log(trace, loop_path + ["token_cost"], {"model": "gpt", "prompt_tokens": 1, "completion_tokens": 1,
+                                                          "cost": 0.1, "accumulated_cost": 0.1})
+
+    def run(self, generation, scenario, loops, folder, running, fail):
+        trace = self.root / "log" / folder
+        old = generation in ("v03", "v04")
+        if generation == "v03":
+            steps = ["propose", "exp_gen", "coding", "running", "feedback"]
+        else:
+            steps = ["direct_exp_gen", "coding", "running", "feedback"] + (["record"] if generation == "head" else [])
+        seg = {"gen": ["r"] if old else [], "code": ["d"] if old else [], "run": ["ef"] if old else [],
+               "fb": ["ef"] if old else []}
+        scen_cls, scen_path = SCENARIOS[scenario]
+        init = ["init"] if old else []
+        self.log(trace, init + ["scenario"], scen_cls())
+        if not old:
+            self.log(trace, ["RDLOOP_SETTINGS"], {"scen": scen_path, "evolving_n": 10, "train_start": "2008-01-01",
+                                                  "test_end": "2020-08-01", "coder": "rdagent.x.Coder"})
+            self.log(trace, ["RD_AGENT_SETTINGS"], {"workspace_path": str(self.ws_root), "multi_proc_n": 1})
+        manifest = {"folder": folder, "generation": generation, "scenario": scenario, "loops": []}
+        baseline = None
+        for li in range(loops):
+            action = ({"fin_factor": "factor", "fin_model": "model"}.get(scenario)
+                      or ("factor" if li % 2 == 0 else "model"))
+            model = action == "model"
+            is_running = running and li == loops - 1
+            failed = fail and loops >= 3 and li == loops - 2
+            loop = {"loop_id": li, "action": action, "workspaces": {}}
+            lp = [f"Loop_{li}"]
+
+            def timed(step, body):
+                start = self.tick(0)
+                body()
+                end = self.tick()
+                if generation != "v03" and generation != "v04":
+                    self.log(trace, lp + [step, "time_info"], {"start_time": start, "end_time": end})
+                return start, end
+
+            text = f"Loop {li}: {'a GRU over 20 days' if model else 'momentum over 10 days predicts returns'}"
+            if scenario == "fin_quant":
+                hyp = QlibQuantHypothesis(text, "because", action)
+            else:
+                hyp = Hypothesis(text, "because")
+            loop["hypothesis"] = text
+            first = steps[0]
+            tasks = [ModelTask(f"GRU_{li}")] if model else [FactorTask(f"MOM_{li}_10D"), FactorTask(f"VOL_{li}_20D")]
+            self.noise_files(trace, lp + [first], self.noise // 2)
+            if generation == "v03":
+                gen = seg["gen"]
+                s1, _ = timed("propose",
+                              lambda: self.log(trace, lp + ["propose"] + gen + ["hypothesis generation"], hyp))
+                timed("exp_gen", lambda: self.log(trace, lp + ["exp_gen"] + gen + ["experiment generation"], tasks))
+            else:
+                def gen():
+                    self.log(trace, lp + ["direct_exp_gen"] + seg["gen"] + ["hypothesis generation"], hyp)
+                    self.log(trace, lp + ["direct_exp_gen"] + seg["gen"] + ["experiment generation"], tasks)
+                s1, _ = timed("direct_exp_gen", gen)
+            loop["started"] = s1.isoformat()
+            subs = []
+            for t in tasks:
+                if model:
+                    wid, ws = self.workspace("model", {"model.py": MODEL_PY})
+                else:
+                    wid, ws = self.workspace("factor", {"factor.py": FACTOR_PY.format(name=t.name, window=10)})
+                loop["workspaces"].setdefault("sub_workspace", []).append(wid)
+                subs.append(ws)
+            exp_cls = QlibModelExperiment if model else QlibFactorExperiment
+            metrics, _, files = self.result_files(0.03 + 0.001 * li, model)
+            based = []
+            if scenario == "fin_factor" and li == 0:
+                bid, bws = self.workspace("experiment", self.result_files(0.02, False)[2])
+                baseline = exp_cls(None, [], [], [], bws)
+                baseline.running_info.result = self.result_files(0.02, False)[0]
+                loop["workspaces"]["baseline_workspace"] = [bid]
+            if baseline is not None:
+                based = [baseline]
+            eid, ews = self.workspace("experiment", files if not failed else
+                                      {k: v for k, v in files.items() if k not in ("qlib_res.csv", "ret.pkl")})
+            exp = exp_cls(hyp, tasks, subs, based, ews)
+            if generation in ("v03", "v04"):
+                exp.result = metrics
+            else:
+                exp.running_info.result = metrics
+            coder_payload = exp if scenario == "fin_quant" else subs
+            end = {}
+
+            def code():
+                self.log(trace, lp + ["coding", "evo_loop_0", "evolving code"], subs)
+                self.log(trace, lp + ["coding"] + seg["code"] + ["coder result"], coder_payload)
+            timed("coding", code)
+            self.noise_files(trace, lp + ["coding"], self.noise - self.noise // 2)
+            # A loop RD-Agent is in the running step of right now: qrun is going, nothing logged for it yet. What it
+            # will log once done goes to <root>/later/<folder>, for a test to move into the log.
+            log_trace = trace
+            if is_running:
+                (trace / lp[0] / "running").mkdir(parents=True, exist_ok=True)
+                trace = self.root / "later" / folder
+            if failed:
+                err = CoderError("factor.py raised KeyError: '$vwap'")
+                timed("running", lambda: None)
+                fb = HypothesisFeedback(False, str(err), exception=err)
+                _, e = timed("feedback", lambda: self.log(trace, lp + ["feedback"] + seg["fb"] + ["feedback"], fb))
+                loop.update(status="failed", decision=False, error=str(err))
+                loop["workspaces"].pop("experiment_workspace", None)
+                if scenario == "fin_quant":
+                    loop["workspaces"]["experiment_workspace"] = [eid]
+            else:
+                def run():
+                    if scenario == "fin_factor" and li == 0:
+                        self.log(trace, lp + ["running"] + seg["run"] + ["Qlib_execute_log"], "baseline qrun output")
+                        self.log(trace, lp + ["running"] + seg["run"] + ["Quantitative Backtesting Chart"],
+                                 self.result_files(0.02, False)[1])
+                    self.log(trace, lp + ["running"] + seg["run"] + ["Qlib_execute_log"], "qrun output")
+                    self.log(trace, lp + ["running"] + seg["run"] + ["Quantitative Backtesting Chart"],
+                             self.result_files(0.03, model)[1])
+                    self.log(trace, lp + ["running"] + seg["run"] + ["runner result"], exp)
+                timed("running", run)
+                decision = li % 2 == 0
+                fb = HypothesisFeedback(decision, f"IC {'improved' if decision else 'fell'} in loop {li}")
+                _, e = timed("feedback", lambda: self.log(trace, lp + ["feedback"] + seg["fb"] + ["feedback"], fb))
+                loop.update(status="success", decision=decision)
+                loop["workspaces"]["experiment_workspace"] = [eid]
+            if "record" in steps:
+                _, e = timed("record", lambda: None)
+            loop["ended"] = e.isoformat()
+            if is_running:
+                trace = log_trace
+                loop = {"loop_id": li, "action": action, "hypothesis": text, "started": loop["started"],
+                        "status": "running", "workspaces": {}, "when_done": loop}
+                manifest["loops"].append(loop)
+                continue
+            manifest["loops"].append(loop)
+            # The loop object snapshot RD-Agent keeps to resume: not a log message.
+            sess = trace / "__session__" / str(li)
+            sess.mkdir(parents=True, exist_ok=True)
+            for si, name in enumerate(steps):
+                (sess / f"{si}_{name}").write_bytes(pickle.dumps({"step_idx": si, "loop": li}, protocol=4))
+        return manifest
+
+
+def main(argv):
+    args = [a for a in argv if not a.startswith("--")]
+    opts = {}
+    it = iter(argv)
+    for a in it:
+        if a in ("--stored-root", "--noise"):
+            opts[a] = next(it)
+            args.remove(opts[a])
+        elif a.startswith("--"):
+            opts[a] = True
+    root, runs = args[0], args[1:]
+    w = Writer(root, opts.get("--stored-root"), int(opts.get("--noise", 3)))
+    manifest = []
+    for spec in runs:
+        generation, scenario, loops, folder = spec.split(":", 3)
+        manifest.append(w.run(generation, scenario, int(loops), folder, "--running" in opts, "--fail" in opts))
+    json.dump(manifest, sys.stdout, indent=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
