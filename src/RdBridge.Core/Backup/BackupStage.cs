@@ -28,9 +28,16 @@ public sealed class BackupStage(RdBridgeSettings settings)
         {
             Directory.CreateDirectory(temp);
             var registryCopy = Path.Combine(temp, "registry.sqlite");
-            using (var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = settings.RegistryPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
-            using (var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = registryCopy, Pooling = false }.ToString()))
+            // No registry yet (upstream RD-Agent writes none; discovery is about to create it): nothing to keep of it.
+            if (File.Exists(settings.RegistryPath))
             {
+                var from = new SqliteConnectionStringBuilder
+                {
+                    DataSource = settings.RegistryPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
+                };
+                var to = new SqliteConnectionStringBuilder { DataSource = registryCopy, Pooling = false };
+                using var source = new SqliteConnection(from.ToString());
+                using var target = new SqliteConnection(to.ToString());
                 source.Open();
                 target.Open();
                 source.BackupDatabase(target);
@@ -39,7 +46,7 @@ public sealed class BackupStage(RdBridgeSettings settings)
             var library = CopyTree(settings.StrategiesLibRoot, Path.Combine(temp, "rd-strategies-lib"));
             var state = new Dictionary<string, string>
             {
-                ["registry_sha256"] = FileDigest.Sha256OfFile(registryCopy),
+                ["registry_sha256"] = File.Exists(registryCopy) ? FileDigest.Sha256OfFile(registryCopy) : "none",
                 ["bundles"] = bundles,
                 ["strategies_lib"] = library,
             };

@@ -50,32 +50,6 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         var stages = new List<StageReport>();
         void Done(StageReport r) { stages.Add(r); onStage?.Invoke(r); }
 
-        // The log first: it may create the registry (upstream RD-Agent writes none) or add loops the registry lacks.
-        if (settings.HasRdAgent) Done(new DiscoverStage(context).Run());
-        IReadOnlyList<SchemaGap> gaps = [];
-        if (settings.HasRdAgent)
-        {
-            using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false))
-            {
-                gaps = registry.AuditSchema();
-                // init migrates an older registry itself, after its backup; sync, like the stage verbs, asks for
-                // doctor --fix.
-                if (mode != "init") registry.RequireWritableSchema();
-            }
-            var doctor = new StageReport("doctor");
-            foreach (var finding in RdBridge.Doctor.Doctor.Run(settings, fix: false))
-            {
-                if (!finding.Ok && gaps.Count > 0 && finding.Item == "registry schema")
-                {
-                    doctor.Note(
-                        $"older registry schema ({finding.Detail}): init adds what is missing after its backup");
-                    continue;
-                }
-                doctor.Add(finding.Ok ? ChecksPassed : ChecksFailed);
-                if (!finding.Ok) doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
-            }
-            Done(doctor);
-        }
         using var store = AistockStores.Open(settings);
         using var storeLock = store.AcquireSyncLock(LockWait);
         var explicitSince = since;
@@ -94,7 +68,22 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 
         try
         {
-            if (gaps.Count > 0) Done(Migrate());
+            if (settings.HasRdAgent)
+            {
+                // An older registry is brought up to date first (init only, after its backup), so discovery and every
+                // later stage write the schema they know; sync, like the stage verbs, asks for doctor --fix.
+                IReadOnlyList<SchemaGap> gaps = [];
+                if (File.Exists(settings.RegistryPath))
+                {
+                    using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
+                    gaps = registry.AuditSchema();
+                    if (mode != "init") registry.RequireWritableSchema();
+                }
+                if (gaps.Count > 0) Done(Migrate());
+                // Then the log: it may create the registry (upstream RD-Agent writes none) or add loops it lacks.
+                Done(new DiscoverStage(context).Run());
+                Done(Doctor());
+            }
             // Which loops to examine: --since asks by the loops' clocks; otherwise what differs on disk or in the
             // registry from what the last successful run recorded (init: every loop).
             var selection = LoopSelection.All;
@@ -144,7 +133,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
                 }
             }
             if (!backedUp) backup.Note("not needed: nothing was about to change");
-            if (settings.HasRdAgent) stages.Insert(1, backup);
+            if (settings.HasRdAgent) stages.Insert(0, backup);
             if (settings.HasRdAgent && !quiet)
             {
                 Stage("verify", 0.9 * localShare + (1 - localShare));
@@ -161,6 +150,19 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             store.FinishSyncRun(runId, "failed", Counts(stages), JsonSerializer.Serialize(new[] { e.Message }));
             throw;
         }
+    }
+
+    /// <summary>doctor's checks as a stage of the run: each failed check is a problem with its fix.</summary>
+    private StageReport Doctor()
+    {
+        var doctor = new StageReport("doctor");
+        foreach (var finding in RdBridge.Doctor.Doctor.Run(context.Settings, fix: false))
+        {
+            doctor.Add(finding.Ok ? ChecksPassed : ChecksFailed);
+            if (!finding.Ok)
+                doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
+        }
+        return doctor;
     }
 
     /// <summary>Adds what an older registry lacks, after the backup the first change takes; says what.</summary>

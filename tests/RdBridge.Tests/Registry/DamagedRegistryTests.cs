@@ -74,6 +74,9 @@ public class DamagedRegistryTests
         var ws = (string)Db.Rows(db, $"SELECT workspace_id FROM workspaces WHERE {experiment}")[0][0]!;
         var withResults = Db.Scalar(db, "SELECT count(*) FROM loops WHERE has_result = 1");
         Db.Exec(db, sql.Replace("$tr", $"'{tr}'"));
+        // The registry alone: with loop 0's log in place, discovery would bring a lost loop back (tested below).
+        foreach (var log in Directory.GetDirectories(sample.Settings.LogRoot, "Loop_0", SearchOption.AllDirectories))
+            Directory.Delete(log, recursive: true);
 
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 1, $"{damage}: exit {code}\n{output}\n{err}");
@@ -86,6 +89,24 @@ public class DamagedRegistryTests
         Assert.Equal(lost == "none" ? withResults : withResults - 1, bundles);
         var imported = sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog");
         Assert.Equal(lost == "loop" ? withResults - 1 : withResults, imported);
+    }
+
+    [Fact]
+    public void A_loop_whose_registry_row_is_unusable_is_brought_back_from_its_log_and_the_bad_row_still_named()
+    {
+        using var sample = new Sample(taskRuns: 2, loops: 3);
+        var db = sample.Settings.RegistryPath;
+        var tr = (string)Db.Rows(db, "SELECT task_run_id FROM loops ORDER BY task_run_id LIMIT 1")[0][0]!;
+        var withResults = Db.Scalar(db, "SELECT count(*) FROM loops WHERE has_result = 1");
+        Db.Exec(db, $"UPDATE loops SET loop_id = 'zero' WHERE task_run_id = '{tr}' AND loop_id = 0");
+
+        var (code, output, err) = sample.Cli("init");
+        Assert.True(code == 1, $"exit {code}\n{output}\n{err}");
+        Assert.Contains($"loops row {tr}/zero:", output);
+        Assert.Contains($"{tr}/0", output);
+        Assert.Equal(withResults, Directory.EnumerateFiles(sample.Settings.BundleDirectory, "*.tar.gz").Count());
+        Assert.Equal(1, sample.Aistock.Scalar(
+            $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{tr}' AND loop_id = 0"));
     }
 
     [Fact]

@@ -13,19 +13,16 @@ public class SyncSelectionTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var db = sample.Settings.RegistryPath;
-        // Loop 0 always has results; hold it back as if RD-Agent had not written its row yet.
-        Db.Exec(db, """
-            CREATE TABLE held_loops AS SELECT * FROM loops WHERE loop_id = 0;
-            DELETE FROM loops WHERE loop_id = 0;
-            """);
+        // Loop 0 always has results; hold it back as if RD-Agent had not written its row (nor its log) yet.
+        HeldLoop.HoldBack(sample.Settings);
         var init = sample.Cli("init");
         Assert.True(init.Code == 0, Text(init));
         var before = sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog");
 
         // As an older RD-Agent writes it (and as doctor --fix leaves old rows): no updated_at_utc, and a start time
         // long before the last sync.
+        HeldLoop.Release(sample.Settings, updatedAt: "");
         Db.Exec(db, """
-            INSERT INTO loops SELECT * FROM held_loops;
             UPDATE loops SET updated_at_utc = NULL, started_at_utc = '2020-01-01T00:00:00Z', ended_at_utc = NULL
             WHERE loop_id = 0;
             """);
