@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.IO;
+using RdBridge.Pickles;
 using RdBridge.Workspaces;
 
 namespace RdBridge.Backfill;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace RdBridge.Backfill;
+namespace RdBridge.Pickles;
 
 /// <summary>An object from a pickle: its class and the state that BUILD gave it (or the arguments it was made from).</summary>
 public sealed record PickledObject(string ClassName, object? State, IReadOnlyList<object?> Arguments)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using RdBridge.Backfill;
+using RdBridge.Pickles;
 
-namespace RdBridge.Tests.Backfill;
+namespace RdBridge.Tests.Pickles;
 
 public class PickleReaderTests
 {
