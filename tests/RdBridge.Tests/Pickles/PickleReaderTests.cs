@@ -69,7 +69,7 @@ public class PickleReaderTests
     {
         // Protocol 0 "INST" is outside the subset: the reader refuses it instead of interpreting it.
         var evil = System.Text.Encoding.ASCII.GetBytes("(S'echo hi'\nios\nsystem\n.");
-        Assert.Throws<FormatException>(() => PickleReader.Read(evil));
+        Assert.Throws<PickleException>(() => PickleReader.Read(evil));
     }
 
     [Fact]
