@@ -47,7 +47,7 @@ internal static class RealPandas
     public static JsonElement DescribeFrame(string workdir, string pickle) => JsonDocument.Parse(Run(workdir, $$"""
         import json, struct, pandas as pd
         df = pd.read_pickle({{Py(pickle)}})
-        out = {"index_name": df.index.name, "index": [t.isoformat() for t in df.index],
+        out = {"index_name": df.index.name, "index": [t.isoformat() if hasattr(t, "isoformat") else t for t in df.index],
                "columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "bits": dict()}
         for c in df.columns:
             if str(df[c].dtype) == "float64":
