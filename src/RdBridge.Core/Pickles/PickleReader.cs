@@ -248,7 +248,7 @@ public static class PickleReader
         {
             if (littleEndian.Length == 0) return 0L;
             var value = new BigInteger(littleEndian, isUnsigned: false, isBigEndian: false);
-            return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+            return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
         }
 
         private void Push(object? value)
@@ -325,6 +325,8 @@ public static class PickleReader
                     return Array.Empty<byte>();
                 case "builtins.bytearray" when args is [string text, string]:
                     return Latin1(text, at);
+                case "builtins.bytearray" when args is [byte[] bytes]:
+                    return bytes;
                 case "builtins.set" or "builtins.frozenset" when args is [] or [List<object?>]:
                 {
                     var set = new PickledSet(callable.Name == "frozenset");
