@@ -126,7 +126,7 @@ internal static class Series
         var sum = 0.0;
         for (var i = 0; i < result.Length; i++)
         {
-            if (double.IsNaN(values[i])) { result[i] = double.NaN; continue; }
+            if (double.IsNaN(values[i])) { result[i] = values[i]; continue; }
             sum += values[i];
             result[i] = sum;
         }
@@ -140,7 +140,7 @@ internal static class Series
         var peak = double.NegativeInfinity;
         for (var i = 0; i < result.Length; i++)
         {
-            if (double.IsNaN(cumulative[i])) { result[i] = double.NaN; continue; }
+            if (double.IsNaN(cumulative[i])) { result[i] = cumulative[i]; continue; }
             peak = Math.Max(peak, cumulative[i]);
             result[i] = cumulative[i] - peak;
         }
