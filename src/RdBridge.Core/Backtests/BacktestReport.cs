@@ -54,15 +54,14 @@ public sealed record BacktestReport(
     /// <summary>Qlib's trading days per year for daily data (<c>risk_analysis</c>: 238, not 252).</summary>
     public const int TradingDaysPerYear = 238;
 
-    /// <summary>The most a report pickle may weigh: decades of daily rows are a few megabytes.</summary>
-    public const long MaxFileBytes = 256L * 1024 * 1024;
-
     public IReadOnlyList<double> this[string column] => Data.TryGetValue(column, out var c) && c is FloatColumn f
         ? f.Values : throw new KeyNotFoundException($"the report has no float column '{column}'");
 
     /// <summary>Reads a report pickle; a file that is not one says so with its path.</summary>
     public static BacktestReport Read(string path) =>
-        FromFrame(Pandas.ReadFrame(PickleFile.ReadAllBytes(path, MaxFileBytes, "backtest report"), path), path);
+        FromFrame(Pandas.ReadFile(path, PickleKind.BacktestReport) as PandasFrame
+            ?? throw new PickleException($"'{path}' is not a backtest report: it holds a pandas Series, not a DataFrame"),
+            path);
 
     /// <summary>The report a DataFrame holds, or a <see cref="PickleException"/> saying why it is not one.</summary>
     public static BacktestReport FromFrame(PandasFrame frame, string path)

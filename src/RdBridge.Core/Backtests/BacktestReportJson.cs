@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using RdBridge.IO;
 using RdBridge.Pickles;
@@ -7,43 +8,60 @@ namespace RdBridge.Backtests;
 
 /// <summary>
 /// <c>backtest_report.json</c>: the report in columns (dates, each input column, each derived curve) plus its summary.
-/// Compact canonical JSON, so the same report gives the same bytes on every machine; NaN is written as null.
+/// Compact JSON in a fixed key order, so the same report gives the same bytes on every machine; NaN is written as null.
 /// </summary>
 public static class BacktestReportJson
 {
     public const string FileName = "backtest_report.json";
     public const string Format = "rdbridge.backtest_report/1";
 
-    public static JsonObject ToJson(BacktestReport report)
+    /// <summary>
+    /// Streams the report: a long intraday report has millions of numbers, which a JSON node tree would hold (and
+    /// format) many times slower. Keys come in a fixed order, numbers in .NET's shortest round-trip form.
+    /// </summary>
+    public static void Write(Stream stream, BacktestReport report)
     {
-        var values = new JsonObject();
-        foreach (var c in report.Columns) values[c] = Column(report.Data[c]);
-        return new JsonObject
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = CanonicalJson.FileWriterOptions.Encoder });
+        w.WriteStartObject();
+        w.WriteString("format", Format);
+        w.WriteNumber("trading_days", report.Dates.Count);
+        w.WriteStartArray("dates");
+        foreach (var d in report.Dates) w.WriteStringValue(Date(d));
+        w.WriteEndArray();
+        w.WriteStartArray("columns");
+        foreach (var c in report.Columns) w.WriteStringValue(c);
+        w.WriteEndArray();
+        w.WriteStartObject("values");
+        foreach (var c in report.Columns)
         {
-            ["format"] = Format,
-            ["trading_days"] = report.Dates.Count,
-            ["dates"] = new JsonArray([.. report.Dates.Select(d => (JsonNode?)Date(d))]),
-            ["columns"] = new JsonArray([.. report.Columns.Select(c => (JsonNode?)c)]),
-            ["values"] = values,
-            ["derived"] = new JsonObject
-            {
-                ["excess_return_without_cost"] = Numbers(report.Curves.ExcessReturnWithoutCost),
-                ["excess_return_with_cost"] = Numbers(report.Curves.ExcessReturnWithCost),
-                ["benchmark_return"] = Numbers(report.Curves.BenchmarkReturn),
-                ["drawdown"] = Numbers(report.Curves.Drawdown),
-            },
-            ["summary"] = Summary(report.Summary),
-        };
+            w.WritePropertyName(c);
+            Column(w, report.Data[c]);
+            w.Flush(); // the writer holds what it has not flushed: one column at a time at most
+        }
+        w.WriteEndObject();
+        w.WriteStartObject("derived");
+        Numbers(w, "excess_return_without_cost", report.Curves.ExcessReturnWithoutCost);
+        Numbers(w, "excess_return_with_cost", report.Curves.ExcessReturnWithCost);
+        Numbers(w, "benchmark_return", report.Curves.BenchmarkReturn);
+        Numbers(w, "drawdown", report.Curves.Drawdown);
+        w.WriteEndObject();
+        w.WritePropertyName("summary");
+        Summary(report.Summary).WriteTo(w);
+        w.WriteEndObject();
+        w.Flush();
+        stream.WriteByte((byte)'\n');
     }
 
     public static byte[] ToBytes(BacktestReport report)
     {
-        var text = CanonicalJson.Canonical(ToJson(report)) + "\n";
-        return System.Text.Encoding.UTF8.GetBytes(text);
+        using var buffer = new MemoryStream();
+        Write(buffer, report);
+        return buffer.ToArray();
     }
 
     /// <summary>Writes the file atomically: a reader sees the old report or the new one, never half of one.</summary>
-    public static void Write(string path, BacktestReport report) => AtomicFile.WriteBytes(path, ToBytes(report));
+    public static void Write(string path, BacktestReport report) =>
+        AtomicFile.Write(path, stream => Write(stream, report));
 
     public static JsonObject Summary(BacktestSummary s) => new()
     {
@@ -74,23 +92,45 @@ public static class BacktestReportJson
 
     private static JsonNode? Number(double? v) => v is { } d && double.IsFinite(d) ? JsonValue.Create(d) : null;
 
-    private static JsonArray Numbers(IReadOnlyList<double> values) => new([.. values.Select(v => Number(v))]);
-
-    private static JsonArray Column(PandasColumn column) => column switch
+    private static void Number(Utf8JsonWriter w, double v)
     {
-        FloatColumn f => Numbers(f.Values),
-        IntColumn i => new JsonArray([.. i.Values.Select(v => (JsonNode?)JsonValue.Create(v))]),
-        BoolColumn b => new JsonArray([.. b.Values.Select(v => (JsonNode?)JsonValue.Create(v))]),
-        DateTimeColumn t => new JsonArray([.. t.Values.Select(v => v is { } d ? (JsonNode?)Date(d) : null)]),
-        ObjectColumn o => new JsonArray([.. o.Values.Select(v => v switch
+        if (double.IsFinite(v)) w.WriteNumberValue(v);
+        else w.WriteNullValue();
+    }
+
+    private static void Numbers(Utf8JsonWriter w, string name, IReadOnlyList<double> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) Number(w, v);
+        w.WriteEndArray();
+        w.Flush();
+    }
+
+    private static void Column(Utf8JsonWriter w, PandasColumn column)
+    {
+        w.WriteStartArray();
+        switch (column)
         {
-            null => null,
-            string s => (JsonNode?)s,
-            long l => JsonValue.Create(l),
-            double d => Number(d),
-            bool b => JsonValue.Create(b),
-            _ => Convert.ToString(v, CultureInfo.InvariantCulture),
-        })]),
-        _ => throw new ArgumentOutOfRangeException(nameof(column)),
-    };
+            case FloatColumn f: foreach (var v in f.Values) Number(w, v); break;
+            case IntColumn i: foreach (var v in i.Values) w.WriteNumberValue(v); break;
+            case BoolColumn b: foreach (var v in b.Values) w.WriteBooleanValue(v); break;
+            case DateTimeColumn t:
+                foreach (var v in t.Values)
+                    if (v is { } d) w.WriteStringValue(Date(d)); else w.WriteNullValue();
+                break;
+            case ObjectColumn o:
+                foreach (var v in o.Values)
+                    switch (v)
+                    {
+                        case null: w.WriteNullValue(); break;
+                        case string s: w.WriteStringValue(s); break;
+                        case long l: w.WriteNumberValue(l); break;
+                        case double d: Number(w, d); break;
+                        case bool b: w.WriteBooleanValue(b); break;
+                        default: w.WriteStringValue(Convert.ToString(v, CultureInfo.InvariantCulture)); break;
+                    }
+                break;
+        }
+        w.WriteEndArray();
+    }
 }

@@ -148,15 +148,15 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
 
     public double[] ToDoubles() => Dtype is { Kind: 'f', ItemSize: 8 }
         ? Read(8, s => Dtype.BigEndian ? BinaryPrimitives.ReadDoubleBigEndian(s) : BinaryPrimitives.ReadDoubleLittleEndian(s))
-        : throw new InvalidOperationException($"a {Dtype.Name} array is not float64");
+        : throw new PickleException($"a {Dtype.Name} array is not float64");
 
     public long[] ToInt64s() => Dtype is { Kind: 'i' or 'M' or 'm', ItemSize: 8 }
         ? Read(8, s => Dtype.BigEndian ? BinaryPrimitives.ReadInt64BigEndian(s) : BinaryPrimitives.ReadInt64LittleEndian(s))
-        : throw new InvalidOperationException($"a {Dtype.Name} array is not int64");
+        : throw new PickleException($"a {Dtype.Name} array is not int64");
 
     public bool[] ToBools() => Dtype is { Kind: 'b', ItemSize: 1 }
         ? Read(1, s => s[0] != 0)
-        : throw new InvalidOperationException($"a {Dtype.Name} array is not bool");
+        : throw new PickleException($"a {Dtype.Name} array is not bool");
 
     private T[] Read<T>(int size, Func<ReadOnlySpan<byte>, T> read)
     {

@@ -68,6 +68,9 @@ public static class Pandas
     public static PandasSeries ReadSeries(byte[] data, string path) =>
         Read(data, path) as PandasSeries ?? throw new PickleException($"'{path}' holds a pandas DataFrame, not a Series");
 
+    /// <summary>Reads a pickle file no larger than its <paramref name="kind"/> allows.</summary>
+    public static object ReadFile(string path, PickleKind kind) => Read(PickleFile.ReadAllBytes(path, kind), path);
+
     /// <summary>A <see cref="PandasFrame"/> or <see cref="PandasSeries"/>.</summary>
     public static object Read(byte[] data, string path)
     {
@@ -89,6 +92,11 @@ public static class Pandas
         }
         catch (PickleException e)
         {
+            throw new PickleException($"'{path}' is not a pandas DataFrame or Series RdBridge reads: {e.Message}");
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentException or InvalidCastException)
+        {
+            // Every step checks what it reads; this only keeps a combination nobody foresaw from escaping as a crash.
             throw new PickleException($"'{path}' is not a pandas DataFrame or Series RdBridge reads: {e.Message}");
         }
     }
@@ -263,10 +271,10 @@ public static class Pandas
                 long start = d.GetValueOrDefault("start") as long? ?? 0, stop = d.GetValueOrDefault("stop") as long? ?? 0;
                 var step = d.GetValueOrDefault("step") as long? ?? 1;
                 if (step == 0) throw new PickleException($"{where} is a RangeIndex with step 0");
-                var count = Math.Max(0, (stop - start + step - Math.Sign(step)) / step);
+                var count = Math.Max(0, checked(stop - start + step - Math.Sign(step)) / step);
                 // Nothing in the file backs a RangeIndex's entries, so its length is held to the file's size.
                 if (count > fileBytes) throw new PickleException($"{where} is a RangeIndex of {count} entries in a {fileBytes}-byte file");
-                return new PandasIndex(name, new IntColumn([.. Enumerable.Range(0, (int)count).Select(i => start + i * step)]));
+                return new PandasIndex(name, new IntColumn([.. Enumerable.Range(0, (int)count).Select(i => checked(start + i * step))]));
             }
             case "pandas.core.indexes.base.Index" or "pandas.core.indexes.numeric.Int64Index"
                 or "pandas.core.indexes.numeric.Float64Index" or "pandas.core.indexes.numeric.NumericIndex"

@@ -192,4 +192,43 @@ public class HostilePickleTests
             }
         }
     }
+
+    [Fact]
+    public void Random_damage_to_a_real_pickle_is_reported_never_a_crash()
+    {
+        using var dir = new TempDir();
+        RealPandas.Run(dir.Path, """
+            import pandas as pd, numpy as np
+            df = pd.DataFrame({"return": [0.01, np.nan, 0.2], "n": [1, 2, 3], "s": ["a", "b", None]},
+                              index=pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2020-01-06"], name="datetime"))
+            df.to_pickle("p5.pkl", protocol=5)
+            df.to_pickle("p2.pkl", protocol=2)
+            """);
+        var random = new Random(20261201);
+        foreach (var file in new[] { "p5.pkl", "p2.pkl" })
+        {
+            var whole = File.ReadAllBytes(dir[file]);
+            for (var round = 0; round < 3000; round++)
+            {
+                var damaged = (byte[])whole.Clone();
+                for (var k = random.Next(1, 4); k > 0; k--) damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
+                var e = Record.Exception(() => Pandas.Read(damaged, file));
+                Assert.True(e is null or PickleException, $"{file} round {round}: {e?.GetType().Name}: {e?.Message}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_file_larger_than_its_kind_allows_is_refused_before_it_is_read()
+    {
+        using var dir = new TempDir();
+        using (var f = File.Create(dir["ret.pkl"])) f.SetLength(PickleKind.BacktestReport.MaxBytes + 1);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<PickleException>(() => RdBridge.Backtests.BacktestReport.Read(dir["ret.pkl"]));
+        Assert.Contains(dir["ret.pkl"], e.Message);
+        Assert.Contains("backtest report", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
+        File.WriteAllBytes(dir["empty.pkl"], []);
+        Assert.Throws<TruncatedPickleException>(() => Pandas.ReadFile(dir["empty.pkl"], PickleKind.LoggedObject));
+    }
 }
