@@ -48,7 +48,9 @@ public sealed record BacktestReport(
     public static readonly IReadOnlyList<string> QlibColumns =
         ["account", "return", "total_turnover", "turnover", "total_cost", "cost", "value", "cash", "bench"];
 
-    /// <summary>The columns the curves are computed from, and the daily turnover a reviewer checks beside them.</summary>
+    /// <summary>
+    /// The columns the curves are computed from, and the daily turnover a reviewer checks beside them.
+    /// </summary>
     public static readonly IReadOnlyList<string> RequiredColumns = ["return", "bench", "cost", "turnover"];
 
     /// <summary>Qlib's trading days per year for daily data (<c>risk_analysis</c>: 238, not 252).</summary>
@@ -60,7 +62,8 @@ public sealed record BacktestReport(
     /// <summary>Reads a report pickle; a file that is not one says so with its path.</summary>
     public static BacktestReport Read(string path) =>
         FromFrame(Pandas.ReadFile(path, PickleKind.BacktestReport) as PandasFrame
-            ?? throw new PickleException($"'{path}' is not a backtest report: it holds a pandas Series, not a DataFrame"),
+            ?? throw new PickleException(
+                $"'{path}' is not a backtest report: it holds a pandas Series, not a DataFrame"),
             path);
 
     /// <summary>The report a DataFrame holds, or a <see cref="PickleException"/> saying why it is not one.</summary>
@@ -74,7 +77,8 @@ public sealed record BacktestReport(
             dates[i] = index.Values[i] ?? throw new PickleException(Not($"row {i} has no date (NaT)"));
         var missing = RequiredColumns.Where(c => !frame.Data.ContainsKey(c)).ToList();
         if (missing.Count > 0)
-            throw new PickleException(Not($"it lacks the column{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}" +
+            throw new PickleException(Not($"it lacks the column{(missing.Count > 1 ? "s" : "")} " +
+                $"{string.Join(", ", missing)}" +
                 $" (it has {string.Join(", ", frame.Columns)})"));
         foreach (var c in QlibColumns.Where(frame.Data.ContainsKey))
             if (frame.Data[c] is not FloatColumn)

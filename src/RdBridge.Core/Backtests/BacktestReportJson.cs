@@ -21,7 +21,8 @@ public static class BacktestReportJson
     /// </summary>
     public static void Write(Stream stream, BacktestReport report)
     {
-        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = CanonicalJson.FileWriterOptions.Encoder });
+        var options = new JsonWriterOptions { Encoder = CanonicalJson.FileWriterOptions.Encoder };
+        using var w = new Utf8JsonWriter(stream, options);
         w.WriteStartObject();
         w.WriteString("format", Format);
         w.WriteNumber("trading_days", report.Dates.Count);

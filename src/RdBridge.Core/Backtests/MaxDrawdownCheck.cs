@@ -4,8 +4,8 @@ namespace RdBridge.Backtests;
 
 /// <summary>
 /// Whether the max drawdown recomputed from the curve agrees with the one Qlib logged
-/// (<c>qlib_res.csv</c>'s <c>1day.excess_return_with_cost.max_drawdown</c>); when it does not, the curve and the metrics
-/// come from different runs or one of them was edited.
+/// (<c>qlib_res.csv</c>'s <c>1day.excess_return_with_cost.max_drawdown</c>); when it does not, the curve and the
+/// metrics come from different runs or one of them was edited.
 /// </summary>
 public sealed record MaxDrawdownCheck(double? Recomputed, double? Reported, bool Agrees, string Message)
 {
@@ -25,6 +25,7 @@ public sealed record MaxDrawdownCheck(double? Recomputed, double? Reported, bool
         var agrees = Math.Abs(mine.Value - reported.Value) <= tolerance;
         return new(mine, reported, agrees, agrees
             ? $"the curve's max drawdown {F(mine)} matches {QlibMetric} {F(reported)}"
-            : $"the curve's max drawdown {F(mine)} differs from {QlibMetric} {F(reported)} by more than {F(tolerance)}");
+            : $"the curve's max drawdown {F(mine)} differs from {QlibMetric} {F(reported)} " +
+              $"by more than {F(tolerance)}");
     }
 }

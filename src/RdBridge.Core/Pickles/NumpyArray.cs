@@ -3,7 +3,9 @@ using System.Text;
 
 namespace RdBridge.Pickles;
 
-/// <summary>A numpy dtype as pickled: kind letter (f, i, u, b, M, O, …), item size, byte order, datetime unit.</summary>
+/// <summary>
+/// A numpy dtype as pickled: kind letter (f, i, u, b, M, O, …), item size, byte order, datetime unit.
+/// </summary>
 public sealed record NumpyDtype(char Kind, int ItemSize, bool BigEndian, string? Unit)
 {
     /// <summary>The name numpy prints: float64, int64, bool, datetime64[ns], object.</summary>
@@ -19,7 +21,9 @@ public sealed record NumpyDtype(char Kind, int ItemSize, bool BigEndian, string?
         _ => $"{Kind}{ItemSize}",
     };
 
-    /// <summary>Reads the <c>numpy.dtype</c> call a pickle records: its arguments and the state BUILD gave it.</summary>
+    /// <summary>
+    /// Reads the <c>numpy.dtype</c> call a pickle records: its arguments and the state BUILD gave it.
+    /// </summary>
     public static NumpyDtype From(object? node, string where)
     {
         if (node is not PickledObject { ClassName: "numpy.dtype", Arguments: [string spec, ..] } o)
@@ -33,7 +37,8 @@ public sealed record NumpyDtype(char Kind, int ItemSize, bool BigEndian, string?
         {
             bigEndian = state[1] is ">";
             // numpy keeps a datetime's unit in the 9th state item: (metadata, (unit, count, 1, 1)).
-            if (state.Length >= 9 && state[8] is object?[] { Length: 2 } meta && meta[1] is object?[] { Length: >= 2 } dt)
+            if (state.Length >= 9 && state[8] is object?[] { Length: 2 } meta
+                && meta[1] is object?[] { Length: >= 2 } dt)
             {
                 unit = dt[0] switch { byte[] b => Encoding.ASCII.GetString(b), string s => s, _ => null };
                 if (dt[1] is not 1L) unit = $"{dt[1]}{unit}";
@@ -56,23 +61,28 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
 
     private static readonly string[] ReconstructNames =
         ["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"];
-    private static readonly string[] FromBufferNames = ["numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"];
+    private static readonly string[] FromBufferNames =
+        ["numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"];
 
     public static bool IsArray(object? node) =>
         node is PickledObject o && (ReconstructNames.Contains(o.ClassName) || FromBufferNames.Contains(o.ClassName));
 
-    /// <summary>The array a pickle node rebuilds, checked: the byte count must match shape × item size exactly.</summary>
+    /// <summary>
+    /// The array a pickle node rebuilds, checked: the byte count must match shape × item size exactly.
+    /// </summary>
     public static NumpyArray From(object? node, string where)
     {
         if (node is PickledObject r && ReconstructNames.Contains(r.ClassName))
         {
             // ndarray.__reduce__: _reconstruct(ndarray, (0,), b'b') then BUILD (version, shape, dtype, fortran, data).
             if (r.Arguments is not [PickledGlobal { FullName: "numpy.ndarray" }, ..])
-                throw new PickleException($"{where} is a numpy array subclass ({Pandas.Describe(r.Arguments.FirstOrDefault())})," +
-                    " which RdBridge does not read");
-            var state = r.State as object?[] ?? throw new PickleException($"{where} is a numpy array without its state");
+                throw new PickleException($"{where} is a numpy array subclass " +
+                    $"({Pandas.Describe(r.Arguments.FirstOrDefault())}), which RdBridge does not read");
+            var state = r.State as object?[]
+                ?? throw new PickleException($"{where} is a numpy array without its state");
             if (state.Length == 5) state = state[1..];
-            if (state.Length != 4) throw new PickleException($"{where} has a numpy array state of {state.Length} items");
+            if (state.Length != 4)
+                throw new PickleException($"{where} has a numpy array state of {state.Length} items");
             var dtype = NumpyDtype.From(state[1], where);
             return Checked(dtype, ShapeOf(state[0], where), state[2] is true, state[3], where);
         }
@@ -116,11 +126,13 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
         foreach (var d in shape)
         {
             count *= d;
-            if (count > Array.MaxLength) throw new PickleException($"{where} declares a numpy array of more than {Array.MaxLength} items");
+            if (count > Array.MaxLength)
+                throw new PickleException($"{where} declares a numpy array of more than {Array.MaxLength} items");
         }
         if (dtype.Kind == 'O')
         {
-            var items = data as List<object?> ?? throw new PickleException($"{where} is an object array without its items");
+            var items = data as List<object?>
+                ?? throw new PickleException($"{where} is an object array without its items");
             if (items.Count != count)
                 throw new PickleException($"{where} has {items.Count} items for a shape of {count}");
             return new NumpyArray(dtype, shape, fortran, null, items);
@@ -132,14 +144,19 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
         return new NumpyArray(dtype, shape, fortran, bytes, null);
     }
 
-    /// <summary>Row <paramref name="row"/> of a two-dimensional array (a pandas block: one row per column), as 1-D.</summary>
+    /// <summary>
+    /// Row <paramref name="row"/> of a two-dimensional array (a pandas block: one row per column), as 1-D.
+    /// </summary>
     public NumpyArray Row(int row)
     {
         if (Shape.Count != 2 || row < 0 || row >= Shape[0]) throw new ArgumentOutOfRangeException(nameof(row));
         int rows = Shape[0], n = Shape[1];
         int Source(int j) => FortranOrder ? j * rows + row : row * n + j;
         if (Objects is not null)
-            return this with { Shape = [n], FortranOrder = false, Objects = [.. Enumerable.Range(0, n).Select(j => Objects[Source(j)])] };
+        {
+            List<object?> items = [.. Enumerable.Range(0, n).Select(j => Objects[Source(j)])];
+            return this with { Shape = [n], FortranOrder = false, Objects = items };
+        }
         var size = Dtype.ItemSize;
         var bytes = new byte[n * size];
         for (var j = 0; j < n; j++) Bytes.AsSpan(Source(j) * size, size).CopyTo(bytes.AsSpan(j * size));
@@ -147,11 +164,13 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
     }
 
     public double[] ToDoubles() => Dtype is { Kind: 'f', ItemSize: 8 }
-        ? Read(8, s => Dtype.BigEndian ? BinaryPrimitives.ReadDoubleBigEndian(s) : BinaryPrimitives.ReadDoubleLittleEndian(s))
+        ? Read(8, s => Dtype.BigEndian
+            ? BinaryPrimitives.ReadDoubleBigEndian(s) : BinaryPrimitives.ReadDoubleLittleEndian(s))
         : throw new PickleException($"a {Dtype.Name} array is not float64");
 
     public long[] ToInt64s() => Dtype is { Kind: 'i' or 'M' or 'm', ItemSize: 8 }
-        ? Read(8, s => Dtype.BigEndian ? BinaryPrimitives.ReadInt64BigEndian(s) : BinaryPrimitives.ReadInt64LittleEndian(s))
+        ? Read(8, s => Dtype.BigEndian
+            ? BinaryPrimitives.ReadInt64BigEndian(s) : BinaryPrimitives.ReadInt64LittleEndian(s))
         : throw new PickleException($"a {Dtype.Name} array is not int64");
 
     public bool[] ToBools() => Dtype is { Kind: 'b', ItemSize: 1 }

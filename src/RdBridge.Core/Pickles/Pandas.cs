@@ -63,10 +63,12 @@ public sealed record PandasSeries(string? Name, PandasIndex Index, PandasColumn 
 public static class Pandas
 {
     public static PandasFrame ReadFrame(byte[] data, string path) =>
-        Read(data, path) as PandasFrame ?? throw new PickleException($"'{path}' holds a pandas Series, not a DataFrame");
+        Read(data, path) as PandasFrame
+        ?? throw new PickleException($"'{path}' holds a pandas Series, not a DataFrame");
 
     public static PandasSeries ReadSeries(byte[] data, string path) =>
-        Read(data, path) as PandasSeries ?? throw new PickleException($"'{path}' holds a pandas DataFrame, not a Series");
+        Read(data, path) as PandasSeries
+        ?? throw new PickleException($"'{path}' holds a pandas DataFrame, not a Series");
 
     /// <summary>Reads a pickle file no larger than its <paramref name="kind"/> allows.</summary>
     public static object ReadFile(string path, PickleKind kind) => Read(PickleFile.ReadAllBytes(path, kind), path);
@@ -145,7 +147,8 @@ public static class Pandas
         var index = Index(axes[0], "the index", fileBytes);
         var values = BlockValues(blocks[0].Values);
         if (values.Shape.Count != 1) throw new PickleException("the Series' values are not one-dimensional");
-        var name = state is Dictionary<object, object?> d && d.TryGetValue("name", out var n) ? Label(n, "the Series name") : null;
+        var name = state is Dictionary<object, object?> d && d.TryGetValue("name", out var n)
+            ? Label(n, "the Series name") : null;
         return new PandasSeries(name, index, Column(values, "the values", index.Values.Count));
     }
 
@@ -164,8 +167,11 @@ public static class Pandas
         _ => throw new PickleException("the block manager is missing"),
     };
 
-    /// <summary>The axes and (values, placement) blocks of a block manager, in either of the layouts pandas writes.</summary>
-    private static (List<object?> Axes, List<(object? Values, object? Placement)> Blocks) Manager(object? state, string expected)
+    /// <summary>
+    /// The axes and (values, placement) blocks of a block manager, in either of the layouts pandas writes.
+    /// </summary>
+    private static (List<object?> Axes, List<(object? Values, object? Placement)> Blocks) Manager(object? state,
+        string expected)
     {
         var mgr = ManagerNode(state);
         if (mgr.ClassName != expected)
@@ -209,8 +215,10 @@ public static class Pandas
     {
         IEnumerable<long> positions = node switch
         {
-            PickledObject { ClassName: "builtins.slice", Arguments: [var start, var stop, var step] } => Range(start, stop, step, columns),
-            List<object?> list => list.Select(x => x as long? ?? throw new PickleException("a block placement is not an integer")),
+            PickledObject { ClassName: "builtins.slice", Arguments: [var start, var stop, var step] } =>
+                Range(start, stop, step, columns),
+            List<object?> list =>
+                list.Select(x => x as long? ?? throw new PickleException("a block placement is not an integer")),
             _ when NumpyArray.IsArray(node) => NumpyArray.From(node, "a block placement").ToInt64s(),
             _ => throw new PickleException($"a block placement is {Describe(node)}"),
         };
@@ -239,7 +247,8 @@ public static class Pandas
     {
         switch (node)
         {
-            // pandas >= 1.3: Cython's __pyx_unpickle_NDArrayBacked(cls, checksum, None), then BUILD (dtype, ndarray, attrs).
+            // pandas >= 1.3: Cython's __pyx_unpickle_NDArrayBacked(cls, checksum, None), then BUILD
+            // (dtype, ndarray, attrs).
             case PickledObject { ClassName: "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked",
                 Arguments: [PickledGlobal cls, ..], State: object?[] { Length: >= 2 } state }:
                 if (cls.FullName != "pandas.core.arrays.datetimes.DatetimeArray")
@@ -261,27 +270,32 @@ public static class Pandas
     private static PandasIndex Index(object? node, string where, int fileBytes)
     {
         if (node is not PickledObject { Arguments: [PickledGlobal cls, Dictionary<object, object?> d] } call
-            || call.ClassName is not ("pandas.core.indexes.base._new_Index" or "pandas.core.indexes.datetimes._new_DatetimeIndex"))
+            || call.ClassName is not ("pandas.core.indexes.base._new_Index"
+                or "pandas.core.indexes.datetimes._new_DatetimeIndex"))
             throw new PickleException($"{where} is {Describe(node)}");
         var name = d.TryGetValue("name", out var n) ? Label(n, $"{where}'s name") : null;
         switch (cls.FullName)
         {
             case "pandas.core.indexes.range.RangeIndex":
             {
-                long start = d.GetValueOrDefault("start") as long? ?? 0, stop = d.GetValueOrDefault("stop") as long? ?? 0;
+                var start = d.GetValueOrDefault("start") as long? ?? 0;
+                var stop = d.GetValueOrDefault("stop") as long? ?? 0;
                 var step = d.GetValueOrDefault("step") as long? ?? 1;
                 if (step == 0) throw new PickleException($"{where} is a RangeIndex with step 0");
                 var count = Math.Max(0, checked(stop - start + step - Math.Sign(step)) / step);
                 // Nothing in the file backs a RangeIndex's entries, so its length is held to the file's size.
-                if (count > fileBytes) throw new PickleException($"{where} is a RangeIndex of {count} entries in a {fileBytes}-byte file");
-                return new PandasIndex(name, new IntColumn([.. Enumerable.Range(0, (int)count).Select(i => checked(start + i * step))]));
+                if (count > fileBytes)
+                    throw new PickleException($"{where} is a RangeIndex of {count} entries in a {fileBytes}-byte file");
+                long[] entries = [.. Enumerable.Range(0, (int)count).Select(i => checked(start + i * step))];
+                return new PandasIndex(name, new IntColumn(entries));
             }
             case "pandas.core.indexes.base.Index" or "pandas.core.indexes.numeric.Int64Index"
                 or "pandas.core.indexes.numeric.Float64Index" or "pandas.core.indexes.numeric.NumericIndex"
                 or "pandas.core.indexes.datetimes.DatetimeIndex":
             {
                 if (!d.TryGetValue("data", out var data)) throw new PickleException($"{where} has no data");
-                if (d.TryGetValue("tz", out var tz) && tz is not null) throw new PickleException($"{where} has a time zone");
+                if (d.TryGetValue("tz", out var tz) && tz is not null)
+                    throw new PickleException($"{where} has a time zone");
                 var array = NumpyArray.IsArray(data) ? NumpyArray.From(data, where) : BackedArray(data, where);
                 if (array.Shape.Count != 1) throw new PickleException($"{where} is not one-dimensional");
                 return new PandasIndex(name, Column(array, where, array.Count));
@@ -294,8 +308,6 @@ public static class Pandas
     private static PandasColumn Column(NumpyArray array, string where, int rows)
     {
         if (array.Count != rows) throw new PickleException($"{where} has {array.Count} values for {rows} rows");
-        if (array.Dtype.BigEndian && array.Dtype.ItemSize > 1 && array.Dtype.Kind != 'f' && array.Dtype.Kind != 'i' && array.Dtype.Kind != 'M')
-            throw new PickleException($"{where} is big-endian {array.Dtype.Name}");
         return array.Dtype switch
         {
             { Kind: 'f', ItemSize: 8 } => new FloatColumn(array.ToDoubles()),
@@ -303,8 +315,8 @@ public static class Pandas
             { Kind: 'b', ItemSize: 1 } => new BoolColumn(array.ToBools()),
             { Kind: 'M', ItemSize: 8 } => new DateTimeColumn(DateTimes(array, where)),
             { Kind: 'O' } => new ObjectColumn([.. array.Objects!.Select(o => Scalar(o, where))]),
-            _ => throw new PickleException($"{where} has the dtype {array.Dtype.Name}; RdBridge reads float64, int64, " +
-                "bool, datetime64 and object"),
+            _ => throw new PickleException($"{where} has the dtype {array.Dtype.Name}; RdBridge reads float64, " +
+                "int64, bool, datetime64 and object"),
         };
     }
 
@@ -342,7 +354,8 @@ public static class Pandas
     private static object NumpyScalar(NumpyDtype dtype, byte[] bytes, string where)
     {
         var one = new NumpyArray(dtype, [1], false, bytes, null);
-        if (bytes.Length != dtype.ItemSize) throw new PickleException($"{where} holds a numpy scalar of the wrong size");
+        if (bytes.Length != dtype.ItemSize)
+            throw new PickleException($"{where} holds a numpy scalar of the wrong size");
         return dtype switch
         {
             { Kind: 'f', ItemSize: 8 } => one.ToDoubles()[0],

@@ -15,8 +15,9 @@ public static class PandasPickleWriter
     /// <summary>The Cython layout checksum pandas 1.x writes for its NDArrayBacked arrays (_dtype, _ndarray).</summary>
     private const int NdArrayBackedChecksum = 223698104;
 
-    public static byte[] DataFrame(IReadOnlyList<DateTime> dates, IReadOnlyList<(string Name, IReadOnlyList<double> Values)> columns,
-        int protocol = 5, string indexName = "datetime")
+    public static byte[] DataFrame(IReadOnlyList<DateTime> dates,
+        IReadOnlyList<(string Name, IReadOnlyList<double> Values)> columns, int protocol = 5,
+        string indexName = "datetime")
     {
         if (protocol is not (4 or 5)) throw new ArgumentOutOfRangeException(nameof(protocol), "protocol 4 or 5");
         if (columns.Any(c => c.Values.Count != dates.Count))
@@ -57,7 +58,8 @@ public static class PandasPickleWriter
         w.Global("numpy", "dtype");
         w.Text(spec); w.Op(0x89); w.Op(0x88); w.Op(0x87); w.Op('R');
         w.Op('(');
-        w.Int(unit is null ? 3 : 4); w.Text(byteOrder); w.Op('N'); w.Op('N'); w.Op('N'); w.Int(-1); w.Int(-1); w.Int(flags);
+        w.Int(unit is null ? 3 : 4); w.Text(byteOrder);
+        w.Op('N'); w.Op('N'); w.Op('N'); w.Int(-1); w.Int(-1); w.Int(flags);
         if (unit is not null)
         {
             w.Op('}');
@@ -74,7 +76,9 @@ public static class PandasPickleWriter
         w.Op('t');
     }
 
-    /// <summary>ndarray.__reduce__: _reconstruct(ndarray, (0,), b'b'), then BUILD (1, shape, dtype, False, data).</summary>
+    /// <summary>
+    /// ndarray.__reduce__: _reconstruct(ndarray, (0,), b'b'), then BUILD (1, shape, dtype, False, data).
+    /// </summary>
     private static void Reconstruct(Emitter w, int[] shape, Action dtype, Action data)
     {
         w.Global("numpy.core.multiarray", "_reconstruct");
@@ -121,7 +125,10 @@ public static class PandasPickleWriter
     {
         var bytes = new byte[dates.Count * 8];
         for (var i = 0; i < dates.Count; i++)
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 8), checked((dates[i].Ticks - DateTime.UnixEpoch.Ticks) * 100));
+        {
+            var nanoseconds = checked((dates[i].Ticks - DateTime.UnixEpoch.Ticks) * 100);
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 8), nanoseconds);
+        }
         w.Global("pandas.core.indexes.datetimes", "_new_DatetimeIndex");
         w.Global("pandas.core.indexes.datetimes", "DatetimeIndex");
         w.Op('}'); w.Op('(');
@@ -182,7 +189,13 @@ public static class PandasPickleWriter
         public void Int(long v)
         {
             if (v is >= 0 and < 256) { Op('K'); Op((byte)v); }
-            else if (v is >= 0 and < 65536) { Op('M'); Span<byte> b = stackalloc byte[2]; BinaryPrimitives.WriteUInt16LittleEndian(b, (ushort)v); _out.Write(b); }
+            else if (v is >= 0 and < 65536)
+            {
+                Op('M');
+                Span<byte> b = stackalloc byte[2];
+                BinaryPrimitives.WriteUInt16LittleEndian(b, (ushort)v);
+                _out.Write(b);
+            }
             else { Op('J'); Little32(checked((int)v)); }
         }
 

@@ -6,7 +6,9 @@ public sealed record PickleKind(string Name, long MaxBytes)
     /// <summary>An object RD-Agent's logger pickled: a feedback, a text, a metrics Series.</summary>
     public static readonly PickleKind LoggedObject = new("logged RD-Agent object", 16L * 1024 * 1024);
 
-    /// <summary>A Qlib portfolio report or ret.pkl: decades of daily rows are a few megabytes, minute bars more.</summary>
+    /// <summary>
+    /// A Qlib portfolio report or ret.pkl: decades of daily rows are a few megabytes, minute bars more.
+    /// </summary>
     public static readonly PickleKind BacktestReport = new("backtest report", 256L * 1024 * 1024);
 }
 
@@ -22,7 +24,8 @@ public static class PickleFile
             bufferSize: 0);
         var length = stream.Length;
         if (length > kind.MaxBytes)
-            throw new PickleException($"'{path}' is {length} bytes, more than the {kind.MaxBytes} a {kind.Name} pickle may be; " +
+            throw new PickleException($"'{path}' is {length} bytes, more than the {kind.MaxBytes} " +
+                $"a {kind.Name} pickle may be; " +
                 "it is not one, or it is damaged");
         // The file may still grow while RD-Agent writes it: what was there when it was opened is read, and a short
         // read leaves a prefix that the reader reports as truncated.

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
+using Dict = System.Collections.Generic.Dictionary<object, object?>;
 
 namespace RdBridge.Pickles;
 
@@ -26,7 +27,7 @@ public sealed class PickledObject(string className, object? state, IReadOnlyList
     public object? State { get; internal set; } = state;
 
     /// <summary>A field of a dict state (the object's <c>__dict__</c>), or null.</summary>
-    public object? this[string key] => State is Dictionary<object, object?> d && d.TryGetValue(key, out var v) ? v : null;
+    public object? this[string key] => State is Dict d && d.TryGetValue(key, out var v) ? v : null;
 
     public override string ToString() => $"{ClassName}(…)";
 }
@@ -45,7 +46,8 @@ public sealed class PickledSet(bool frozen)
 public sealed record PickleLimits(long MaxDeclaredLength, int MaxObjects, int MaxMemo, int MaxOpenMarks)
 {
     public static PickleLimits For(int inputLength) =>
-        new(MaxDeclaredLength: Array.MaxLength, MaxObjects: inputLength + 16, MaxMemo: inputLength + 16, MaxOpenMarks: 512);
+        new(MaxDeclaredLength: Array.MaxLength, MaxObjects: inputLength + 16, MaxMemo: inputLength + 16,
+            MaxOpenMarks: 512);
 }
 
 /// <summary>
@@ -91,7 +93,8 @@ public static class PickleReader
             while (true)
             {
                 if (_pos >= data.Length)
-                    throw new TruncatedPickleException($"pickle ends after {data.Length} bytes without its STOP opcode");
+                    throw new TruncatedPickleException(
+                        $"pickle ends after {data.Length} bytes without its STOP opcode");
                 var at = _pos;
                 var op = data[_pos++];
                 switch (op)
@@ -101,7 +104,7 @@ public static class PickleReader
                         if (_protocol > HighestProtocol) throw Unsupported($"pickle protocol {_protocol}", at);
                         break;
                     case 0x95: // FRAME: a length hint for buffered readers; the whole input is in memory already
-                        Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(8)), "frame");
+                        Length64("frame");
                         break;
                     case (byte)'.': // STOP
                         if (_stack.Count == 0 || _marks.Count > 0) throw Corrupt("STOP with an unbalanced stack", at);
@@ -124,19 +127,19 @@ public static class PickleReader
                     case (byte)'K': Push((long)U8()); break;
                     case (byte)'M': Push((long)BinaryPrimitives.ReadUInt16LittleEndian(Take(2))); break;
                     case 0x8a: Push(Integer(Take(U8()))); break;         // LONG1
-                    case 0x8b: Push(Integer(Take(Length(BinaryPrimitives.ReadInt32LittleEndian(Take(4)), "long")))); break;
+                    case 0x8b: Push(Integer(Take(Length32("long")))); break;
                     case (byte)'G': Push(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;   // BINFLOAT
 
                     case 0x8c: Push(Text(Take(U8()))); break;            // SHORT_BINUNICODE
-                    case (byte)'X': Push(Text(Take(Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), "string")))); break;
-                    case 0x8d: Push(Text(Take(Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(8)), "string")))); break;
+                    case (byte)'X': Push(Text(Take(LengthU32("string")))); break;
+                    case 0x8d: Push(Text(Take(Length64("string")))); break;
                     // Python 2 str: bytes of unknown encoding, so they stay bytes.
                     case (byte)'U': Push(Take(U8()).ToArray()); break;   // SHORT_BINSTRING
-                    case (byte)'T': Push(Take(Length(BinaryPrimitives.ReadInt32LittleEndian(Take(4)), "string")).ToArray()); break;
+                    case (byte)'T': Push(Take(Length32("string")).ToArray()); break;
                     case (byte)'C': Push(Take(U8()).ToArray()); break;   // SHORT_BINBYTES
-                    case (byte)'B': Push(Take(Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), "bytes")).ToArray()); break;
-                    case 0x8e: Push(Take(Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(8)), "bytes")).ToArray()); break;
-                    case 0x96: Push(Take(Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(8)), "bytearray")).ToArray()); break;
+                    case (byte)'B': Push(Take(LengthU32("bytes")).ToArray()); break;
+                    case 0x8e: Push(Take(Length64("bytes")).ToArray()); break;
+                    case 0x96: Push(Take(Length64("bytearray")).ToArray()); break;
                     case 0x97: case 0x98: // NEXT_BUFFER, READONLY_BUFFER
                         throw Unsupported("an out-of-band buffer (the data is not in the file)", at);
 
@@ -149,13 +152,32 @@ public static class PickleReader
                     case (byte)'l': Push(PopMark()); break;              // LIST
                     case (byte)'a': { var v = Pop(); Top<List<object?>>("APPEND", at).Add(v); break; }
                     case (byte)'e': { var items = PopMark(); Top<List<object?>>("APPENDS", at).AddRange(items); break; }
-                    case (byte)'}': Push(new Dictionary<object, object?>()); break;
-                    case (byte)'d': { var items = PopMark(); var d = new Dictionary<object, object?>(); SetItems(d, items, at); Push(d); break; }
-                    case (byte)'s': { var v = Pop(); var k = Pop(); SetItems(Top<Dictionary<object, object?>>("SETITEM", at), [k, v], at); break; }
-                    case (byte)'u': { var items = PopMark(); SetItems(Top<Dictionary<object, object?>>("SETITEMS", at), items, at); break; }
+                    case (byte)'}': Push(new Dict()); break;
+                    case (byte)'d': // DICT
+                    {
+                        var items = PopMark();
+                        var d = new Dict();
+                        SetItems(d, items, at);
+                        Push(d);
+                        break;
+                    }
+                    case (byte)'s': // SETITEM
+                    {
+                        var v = Pop();
+                        var k = Pop();
+                        SetItems(Top<Dict>("SETITEM", at), [k, v], at);
+                        break;
+                    }
+                    case (byte)'u': { var items = PopMark(); SetItems(Top<Dict>("SETITEMS", at), items, at); break; }
                     case 0x8f: Push(new PickledSet(frozen: false)); break;                 // EMPTY_SET
                     case 0x90: { var items = PopMark(); Top<PickledSet>("ADDITEMS", at).Items.AddRange(items); break; }
-                    case 0x91: { var set = new PickledSet(frozen: true); set.Items.AddRange(PopMark()); Push(set); break; }
+                    case 0x91: // FROZENSET
+                    {
+                        var set = new PickledSet(frozen: true);
+                        set.Items.AddRange(PopMark());
+                        Push(set);
+                        break;
+                    }
 
                     case 0x94: Memoize(_memo.Count); break;          // MEMOIZE
                     case (byte)'q': Memoize(U8()); break;            // BINPUT
@@ -185,7 +207,7 @@ public static class PickleReader
                     }
                     case 0x92: // NEWOBJ_EX
                     {
-                        var kwargs = Pop() as Dictionary<object, object?> ?? throw Corrupt("NEWOBJ_EX without keyword arguments", at);
+                        var kwargs = Pop() as Dict ?? throw Corrupt("NEWOBJ_EX without keyword arguments", at);
                         var args = Pop() as object?[] ?? throw Corrupt("NEWOBJ_EX without an argument tuple", at);
                         Push(Call(Callable(Pop(), "NEWOBJ_EX", at), args, kwargs, at));
                         break;
@@ -194,7 +216,7 @@ public static class PickleReader
                     {
                         var state = Pop();
                         var target = Top<PickledObject>("BUILD", at);
-                        target.State = target.State is Dictionary<object, object?> old && state is Dictionary<object, object?> more
+                        target.State = target.State is Dict old && state is Dict more
                             ? Merge(old, more) : state;
                         break;
                     }
@@ -220,15 +242,21 @@ public static class PickleReader
             return span;
         }
 
-        /// <summary>A declared length: beyond any input RdBridge reads it is corrupt; beyond this input, truncated.</summary>
+        /// <summary>
+        /// A declared length: beyond any input RdBridge reads it is corrupt; beyond this input, truncated.
+        /// </summary>
         private int Length(ulong declared, string what)
         {
             if (declared > (ulong)limits.MaxDeclaredLength)
-                throw new PickleException($"pickle declares a {what} of {declared} bytes at byte {_pos}, more than the " +
-                    $"{limits.MaxDeclaredLength} a pickle read here may hold; the file is corrupt or not a pickle");
+                throw new PickleException($"pickle declares a {what} of {declared} bytes at byte {_pos}, more than " +
+                    $"the {limits.MaxDeclaredLength} a pickle read here may hold; the file is corrupt or not a pickle");
             if (declared > (ulong)(data.Length - _pos)) throw Truncated((long)declared);
             return (int)declared;
         }
+
+        private int Length32(string what) => Length(BinaryPrimitives.ReadInt32LittleEndian(Take(4)), what);
+        private int LengthU32(string what) => Length(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)), what);
+        private int Length64(string what) => Length(BinaryPrimitives.ReadUInt64LittleEndian(Take(8)), what);
 
         private int Length(long declared, string what) =>
             declared < 0 ? throw Corrupt($"a negative {what} length", _pos) : Length((ulong)declared, what);
@@ -254,7 +282,8 @@ public static class PickleReader
         private void Push(object? value)
         {
             if (++_objects > limits.MaxObjects)
-                throw new PickleException($"pickle makes more than {limits.MaxObjects} objects; the file is corrupt or hostile");
+                throw new PickleException(
+                    $"pickle makes more than {limits.MaxObjects} objects; the file is corrupt or hostile");
             _stack.Add(value);
         }
 
@@ -280,14 +309,14 @@ public static class PickleReader
             return items;
         }
 
-        private static void SetItems(Dictionary<object, object?> target, List<object?> items, int at)
+        private static void SetItems(Dict target, List<object?> items, int at)
         {
             if (items.Count % 2 != 0) throw Corrupt("SETITEMS with an odd number of items", at);
             for (var i = 0; i < items.Count; i += 2)
                 target[items[i] ?? throw Unsupported("a dict key None", at)] = items[i + 1];
         }
 
-        private static Dictionary<object, object?> Merge(Dictionary<object, object?> old, Dictionary<object, object?> more)
+        private static Dict Merge(Dict old, Dict more)
         {
             foreach (var (k, v) in more) old[k] = v;
             return old;
@@ -296,30 +325,34 @@ public static class PickleReader
         private void Memoize(long index)
         {
             if (_memo.Count >= limits.MaxMemo && !_memo.ContainsKey(index))
-                throw new PickleException($"pickle memoizes more than {limits.MaxMemo} objects; the file is corrupt or hostile");
+                throw new PickleException(
+                    $"pickle memoizes more than {limits.MaxMemo} objects; the file is corrupt or hostile");
             _memo[index] = Peek();
         }
 
         private object? Recall(long index, int at) =>
-            _memo.TryGetValue(index, out var v) ? v : throw Corrupt($"memo entry {index} is read before it is written", at);
+            _memo.TryGetValue(index, out var v)
+                ? v : throw Corrupt($"memo entry {index} is read before it is written", at);
 
         private static PickledGlobal Global(string module, string name) =>
             // Python 2's module names, as Python 3's unpickler maps them for protocol 2 files.
             new(module switch { "__builtin__" => "builtins", "copy_reg" => "copyreg", _ => module }, name);
 
         private PickledGlobal Callable(object? value, string opcode, int at) =>
-            value as PickledGlobal ?? throw Unsupported($"{opcode} of a {Describe(value)} instead of a named class or function", at);
+            value as PickledGlobal
+            ?? throw Unsupported($"{opcode} of a {Describe(value)} instead of a named class or function", at);
 
         /// <summary>
         /// A call as data. The few calls that only rebuild plain data (bytes in protocol 2, sets) become that data;
         /// everything else is recorded.
         /// </summary>
-        private static object Call(PickledGlobal callable, object?[] args, Dictionary<object, object?>? kwargs, int at)
+        private static object Call(PickledGlobal callable, object?[] args, Dict? kwargs, int at)
         {
             switch (callable.FullName)
             {
                 case "_codecs.encode" when args is [string text, string encoding] && kwargs is null:
-                    if (encoding is not ("latin1" or "latin-1")) throw Unsupported($"bytes encoded as '{encoding}'", at);
+                    if (encoding is not ("latin1" or "latin-1"))
+                        throw Unsupported($"bytes encoded as '{encoding}'", at);
                     return Latin1(text, at);
                 case "builtins.bytes" or "builtins.bytearray" when args.Length == 0:
                     return Array.Empty<byte>();
@@ -342,7 +375,8 @@ public static class PickleReader
         {
             var bytes = new byte[text.Length];
             for (var i = 0; i < text.Length; i++)
-                bytes[i] = text[i] <= 0xff ? (byte)text[i] : throw Corrupt("latin-1 bytes with a character above U+00FF", at);
+                bytes[i] = text[i] <= 0xff
+                    ? (byte)text[i] : throw Corrupt("latin-1 bytes with a character above U+00FF", at);
             return bytes;
         }
 
@@ -353,7 +387,7 @@ public static class PickleReader
             PickledGlobal g => g.FullName,
             object?[] => "tuple",
             List<object?> => "list",
-            Dictionary<object, object?> => "dict",
+            Dict => "dict",
             _ => value.GetType().Name,
         };
 
@@ -365,6 +399,7 @@ public static class PickleReader
             new($"pickle is corrupt at byte {at}: {what}");
 
         private static PickleException Unsupported(string what, int at) =>
-            new($"pickle uses {what} at byte {at}, which is outside the plain data RdBridge reads; nothing was executed");
+            new($"pickle uses {what} at byte {at}, which is outside the plain data RdBridge reads; " +
+                "nothing was executed");
     }
 }

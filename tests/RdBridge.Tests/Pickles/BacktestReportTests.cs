@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using RdBridge.Backfill;
 using RdBridge.Backtests;
@@ -8,8 +7,11 @@ namespace RdBridge.Tests.Pickles;
 
 public class BacktestReportTests
 {
-    /// <summary>What pandas computes for a report the way Qlib's risk_analysis does (sum mode, ddof=1, 238 days).</summary>
-    private static JsonElement QlibAnalysis(string workdir, string pickle) => JsonDocument.Parse(RealPandas.Run(workdir, $$"""
+    /// <summary>
+    /// What pandas computes for a report the way Qlib's risk_analysis does (sum mode, ddof=1, 238 days).
+    /// </summary>
+    private static JsonElement QlibAnalysis(string workdir, string pickle) =>
+        JsonDocument.Parse(RealPandas.Run(workdir, $$"""
         import json, struct, numpy as np, pandas as pd
         df = pd.read_pickle({{RealPandas.Py(pickle)}})
         def bits(s):
@@ -17,7 +19,8 @@ public class BacktestReportTests
         def num(v):
             return None if pd.isna(v) else float(v)
         out = dict()
-        for name, r in (("without_cost", df["return"] - df["bench"]), ("with_cost", df["return"] - df["bench"] - df["cost"])):
+        excess = df["return"] - df["bench"]
+        for name, r in (("without_cost", excess), ("with_cost", excess - df["cost"])):
             cum = r.cumsum()
             out[name] = dict(curve=bits(cum), drawdown=bits(cum - cum.cummax()), mean=num(r.mean()),
                              std=num(r.std(ddof=1)), annualized_return=num(r.mean() * 238),
@@ -39,11 +42,14 @@ public class BacktestReportTests
     {
         static IEnumerable<long> Bits(IReadOnlyList<double> v) => v.Select(BitConverter.DoubleToInt64Bits);
         static IEnumerable<long> Expected(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt64());
-        Assert.Equal(Expected(expected.GetProperty("without_cost").GetProperty("curve")), Bits(report.Curves.ExcessReturnWithoutCost));
-        Assert.Equal(Expected(expected.GetProperty("with_cost").GetProperty("curve")), Bits(report.Curves.ExcessReturnWithCost));
+        Assert.Equal(Expected(expected.GetProperty("without_cost").GetProperty("curve")),
+            Bits(report.Curves.ExcessReturnWithoutCost));
+        Assert.Equal(Expected(expected.GetProperty("with_cost").GetProperty("curve")),
+            Bits(report.Curves.ExcessReturnWithCost));
         Assert.Equal(Expected(expected.GetProperty("with_cost").GetProperty("drawdown")), Bits(report.Curves.Drawdown));
         Assert.Equal(Expected(expected.GetProperty("bench")), Bits(report.Curves.BenchmarkReturn));
-        foreach (var (name, risk) in new[] { ("without_cost", report.Summary.WithoutCost), ("with_cost", report.Summary.WithCost) })
+        foreach (var (name, risk) in
+                 new[] { ("without_cost", report.Summary.WithoutCost), ("with_cost", report.Summary.WithCost) })
         {
             var e = expected.GetProperty(name);
             AssertClose(e.GetProperty("mean"), risk.Mean);
@@ -101,14 +107,15 @@ public class BacktestReportTests
         Assert.Equal(new DateTime(2017, 1, 3), report.Summary.FirstDay);
         AssertLikeQlib(QlibAnalysis(dir.Path, dir["ret.pkl"]), report);
 
-        var metrics = QlibResults.Read(Paths.Fixture("public/derived/Vicki257__rdagent-qlib-cloud/EXP-0004/qlib_res.csv"));
+        const string derived = "public/derived/Vicki257__rdagent-qlib-cloud/EXP-0004";
+        var metrics = QlibResults.Read(Paths.Fixture($"{derived}/qlib_res.csv"));
         var check = MaxDrawdownCheck.Of(report, metrics.Raw[MaxDrawdownCheck.QlibMetric]);
         Assert.True(check.Agrees, check.Message);
         Assert.Equal(-0.1364135552939736, check.Recomputed!.Value, 1e-12);
         Assert.Equal(metrics.Raw["1day.excess_return_without_cost.max_drawdown"]!.Value,
             report.Summary.WithoutCost.MaxDrawdown!.Value, 1e-12);
         // The previous SOTA's metrics describe another loop: the check says so.
-        var other = QlibResults.Read(Paths.Fixture("public/derived/Vicki257__rdagent-qlib-cloud/EXP-0004/qlib_res.previous_sota.csv"));
+        var other = QlibResults.Read(Paths.Fixture($"{derived}/qlib_res.previous_sota.csv"));
         var mismatch = MaxDrawdownCheck.Of(report, other.Raw[MaxDrawdownCheck.QlibMetric]);
         Assert.False(mismatch.Agrees);
         Assert.Contains("differs", mismatch.Message);
@@ -189,8 +196,10 @@ public class BacktestReportTests
         var root = doc.RootElement;
         Assert.Equal(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"],
             root.GetProperty("dates").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal([.. BacktestReport.QlibColumns, "my_signal"], root.GetProperty("columns").EnumerateArray().Select(e => e.GetString()!));
-        Assert.Equal([1L, 2, 3, 4], root.GetProperty("values").GetProperty("my_signal").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.Equal([.. BacktestReport.QlibColumns, "my_signal"],
+            root.GetProperty("columns").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal([1L, 2, 3, 4],
+            root.GetProperty("values").GetProperty("my_signal").EnumerateArray().Select(e => e.GetInt64()));
         var ret = root.GetProperty("values").GetProperty("return").EnumerateArray().ToList();
         Assert.Equal(JsonValueKind.Null, ret[1].ValueKind);
         Assert.Equal(-0.03, ret[2].GetDouble());
@@ -204,6 +213,5 @@ public class BacktestReportTests
         Assert.Equal(report.Summary.WithCost.InformationRatio,
             summary.GetProperty("with_cost").GetProperty("information_ratio").GetDouble());
         Assert.Equal(BacktestReportJson.Format, root.GetProperty("format").GetString());
-        _ = CultureInfo.InvariantCulture;
     }
 }

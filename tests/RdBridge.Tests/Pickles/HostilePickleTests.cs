@@ -23,13 +23,15 @@ public class HostilePickleTests
         return [.. b];
     }
 
-    private static byte[] ShortText(string s) => [0x8c, (byte)Encoding.UTF8.GetByteCount(s), .. Encoding.UTF8.GetBytes(s)];
+    private static byte[] ShortText(string s) =>
+        [0x8c, (byte)Encoding.UTF8.GetByteCount(s), .. Encoding.UTF8.GetBytes(s)];
 
     /// <summary>module.name(command) by protocol 2's GLOBAL or protocol 4's STACK_GLOBAL.</summary>
     private static byte[] Reducer(string module, string name, string argument, int protocol) => protocol == 2
         ? Bytes((byte)0x80, (byte)2, 'c', module, '\n', name, '\n', 'X',
             BitConverter.GetBytes(Encoding.UTF8.GetByteCount(argument)), argument, (byte)0x85, 'R', '.')
-        : Bytes((byte)0x80, (byte)4, ShortText(module), ShortText(name), (byte)0x93, ShortText(argument), (byte)0x85, 'R', '.');
+        : Bytes((byte)0x80, (byte)4, ShortText(module), ShortText(name), (byte)0x93, ShortText(argument), (byte)0x85,
+            'R', '.');
 
     public static TheoryData<string, string, int> Reducers() => new()
     {
@@ -58,7 +60,8 @@ public class HostilePickleTests
 
         // The same bytes do run the command in CPython: the test pickles are real attacks.
         File.WriteAllBytes(dir["evil.pkl"], pickle);
-        var psi = new ProcessStartInfo("python3", ["-c", $"import pickle; pickle.load(open('{dir["evil.pkl"]}', 'rb'))"]);
+        var load = $"import pickle; pickle.load(open('{dir["evil.pkl"]}', 'rb'))";
+        var psi = new ProcessStartInfo("python3", ["-c", load]);
         using (var p = Process.Start(psi)!) p.WaitForExit();
         Assert.True(File.Exists(marker), "the test pickle is not a working attack");
     }
@@ -76,7 +79,8 @@ public class HostilePickleTests
         }
         // Plausible but longer than the file: a file still being written.
         var million = BitConverter.GetBytes(1_000_000);
-        Assert.Throws<TruncatedPickleException>(() => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'X', million, "abc")));
+        Assert.Throws<TruncatedPickleException>(
+            () => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'X', million, "abc")));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a declared length was allocated");
     }
 
@@ -136,9 +140,11 @@ public class HostilePickleTests
         var flood = Bytes((byte)0x80, (byte)4, ']', Enumerable.Repeat((byte)0x94, 1_000_000).ToArray(), '.');
         Assert.IsType<List<object?>>(PickleReader.Read(flood));
         var limited = new PickleLimits(1000, MaxObjects: 1000, MaxMemo: 10, MaxOpenMarks: 8);
-        Assert.Contains("memoizes more than 10", Assert.Throws<PickleException>(() => PickleReader.Read(flood, limited)).Message);
+        Assert.Contains("memoizes more than 10",
+            Assert.Throws<PickleException>(() => PickleReader.Read(flood, limited)).Message);
         var pushes = Bytes((byte)0x80, (byte)4, 'N', Enumerable.Repeat((byte)'2', 5000).ToArray(), '.');
-        Assert.Contains("more than 1000 objects", Assert.Throws<PickleException>(() => PickleReader.Read(pushes, limited)).Message);
+        Assert.Contains("more than 1000 objects",
+            Assert.Throws<PickleException>(() => PickleReader.Read(pushes, limited)).Message);
     }
 
     [Fact]
@@ -187,7 +193,8 @@ public class HostilePickleTests
             {
                 var prefix = whole[..n];
                 var e = Record.Exception(() => Pandas.Read(prefix, file));
-                Assert.True(e is TruncatedPickleException, $"{file} cut at byte {n} gave {e?.GetType().Name}: {e?.Message}");
+                Assert.True(e is TruncatedPickleException,
+                    $"{file} cut at byte {n} gave {e?.GetType().Name}: {e?.Message}");
                 Assert.Contains(file, e!.Message);
             }
         }
@@ -211,7 +218,8 @@ public class HostilePickleTests
             for (var round = 0; round < 3000; round++)
             {
                 var damaged = (byte[])whole.Clone();
-                for (var k = random.Next(1, 4); k > 0; k--) damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
+                for (var k = random.Next(1, 4); k > 0; k--)
+                    damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
                 var e = Record.Exception(() => Pandas.Read(damaged, file));
                 Assert.True(e is null or PickleException, $"{file} round {round}: {e?.GetType().Name}: {e?.Message}");
             }

@@ -113,8 +113,8 @@ public class PandasPickleTests
         // exp.result: qlib_res.csv read back with read_csv(index_col=0).iloc[:, 0], so its name is the string "0".
         RealPandas.Run(dir.Path, $"""
             import pandas as pd, io
-            s = pd.read_csv(io.StringIO(",0\nIC,0.0448\n1day.excess_return_with_cost.max_drawdown,-0.1038\nl2.valid,nan\n"),
-                            index_col=0).iloc[:, 0]
+            csv = ",0\nIC,0.0448\n1day.excess_return_with_cost.max_drawdown,-0.1038\nl2.valid,nan\n"
+            s = pd.read_csv(io.StringIO(csv), index_col=0).iloc[:, 0]
             s.to_pickle("s.pkl", protocol={protocol})
             """);
         var series = Pandas.ReadSeries(File.ReadAllBytes(dir["s.pkl"]), dir["s.pkl"]);

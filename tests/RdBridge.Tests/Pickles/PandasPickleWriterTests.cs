@@ -3,14 +3,17 @@ using RdBridge.Pickles;
 
 namespace RdBridge.Tests.Pickles;
 
-/// <summary>RdBridge's own pandas-layout pickles, as the sample generator will write ret.pkl, loaded by real pandas.</summary>
+/// <summary>
+/// RdBridge's own pandas-layout pickles, as the sample generator will write ret.pkl, loaded by real pandas.
+/// </summary>
 public class PandasPickleWriterTests
 {
     private static (List<DateTime> Dates, List<(string, IReadOnlyList<double>)> Columns) Curve()
     {
         var dates = Enumerable.Range(0, 30).Select(i => new DateTime(2020, 1, 1).AddDays(i + i / 5 * 2)).ToList();
         var columns = BacktestReport.QlibColumns
-            .Select((c, k) => (c, (IReadOnlyList<double>)[.. dates.Select((_, i) => k == 1 && i == 3 ? double.NaN : Math.Sin(i + k) / 100)]))
+            .Select((c, k) => (c, (IReadOnlyList<double>)
+                [.. dates.Select((_, i) => k == 1 && i == 3 ? double.NaN : Math.Sin(i + k) / 100)]))
             .ToList();
         return (dates, columns);
     }
@@ -26,8 +29,10 @@ public class PandasPickleWriterTests
 
         var seen = RealPandas.DescribeFrame(dir.Path, dir["ret.pkl"]);
         Assert.Equal("datetime", seen.GetProperty("index_name").GetString());
-        Assert.Equal(dates.Select(d => d.ToString("yyyy-MM-dd'T'HH:mm:ss")), seen.GetProperty("index").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(BacktestReport.QlibColumns, seen.GetProperty("columns").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal(dates.Select(d => d.ToString("yyyy-MM-dd'T'HH:mm:ss")),
+            seen.GetProperty("index").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(BacktestReport.QlibColumns,
+            seen.GetProperty("columns").EnumerateArray().Select(e => e.GetString()!));
         Assert.All(seen.GetProperty("dtypes").EnumerateArray(), t => Assert.Equal("float64", t.GetString()));
         foreach (var (name, values) in columns)
             Assert.Equal(values.Select(BitConverter.DoubleToInt64Bits),
@@ -42,7 +47,8 @@ public class PandasPickleWriterTests
             print((r.cumsum() - r.cumsum().cummax()).min())
             """);
         var report = BacktestReport.Read(dir["ret.pkl"]);
-        Assert.Equal(double.Parse(ok.Trim(), System.Globalization.CultureInfo.InvariantCulture), report.Summary.MaxDrawdown!.Value, 1e-15);
+        var pandasMaxDrawdown = double.Parse(ok.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(pandasMaxDrawdown, report.Summary.MaxDrawdown!.Value, 1e-15);
     }
 
     [Fact]
@@ -65,10 +71,12 @@ public class PandasPickleWriterTests
                         return super().find_class(module, name)
                 Recorder(open(path, "rb")).load()
                 return sorted(found)
-            print(names({{RealPandas.Py(real)}}) == names("mine.pkl"), names("mine.pkl"), names({{RealPandas.Py(real)}}))
+            theirs, mine = names({{RealPandas.Py(real)}}), names("mine.pkl")
+            print(theirs == mine, mine, theirs)
             """);
         Assert.StartsWith("True", globals);
         Assert.Contains("numpy.core.multiarray._reconstruct", globals);
-        Assert.Equal(report.Curves.ExcessReturnWithCost, BacktestReport.Read(dir["mine.pkl"]).Curves.ExcessReturnWithCost);
+        Assert.Equal(report.Curves.ExcessReturnWithCost,
+            BacktestReport.Read(dir["mine.pkl"]).Curves.ExcessReturnWithCost);
     }
 }

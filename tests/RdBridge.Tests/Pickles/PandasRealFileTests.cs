@@ -3,7 +3,9 @@ using RdBridge.Pickles;
 
 namespace RdBridge.Tests.Pickles;
 
-/// <summary>Qlib's own report_normal_1day.pkl files from a public repository's MLflow store (protocol 4, numpy 1.x).</summary>
+/// <summary>
+/// Qlib's own report_normal_1day.pkl files from a public repository's MLflow store (protocol 4, numpy 1.x).
+/// </summary>
 [Trait("Category", "RealData")]
 public class PandasRealFileTests
 {
@@ -11,12 +13,14 @@ public class PandasRealFileTests
     {
         var data = new TheoryData<string>();
         var root = Paths.Fixture("public/BiEchi__quants/mlruns/2");
-        foreach (var f in Directory.EnumerateFiles(root, "report_normal_1day.pkl", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        var files = Directory.EnumerateFiles(root, "report_normal_1day.pkl", SearchOption.AllDirectories);
+        foreach (var f in files.Order(StringComparer.Ordinal))
             data.Add(Path.GetRelativePath(root, f));
         return data;
     }
 
-    private static string Report(string relative) => Path.Combine(Paths.Fixture("public/BiEchi__quants/mlruns/2"), relative);
+    private static string Report(string relative) =>
+        Path.Combine(Paths.Fixture("public/BiEchi__quants/mlruns/2"), relative);
 
     [Theory]
     [MemberData(nameof(Reports))]
@@ -32,7 +36,8 @@ public class PandasRealFileTests
         var dates = Assert.IsType<DateTimeColumn>(frame.Index.Values).Values;
         var expectedDates = expected.GetProperty("index").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Equal(871, expectedDates.Count);
-        Assert.Equal(expectedDates, dates.Select(d => d!.Value.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)));
+        Assert.Equal(expectedDates,
+            dates.Select(d => d!.Value.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)));
         Assert.Equal(expected.GetProperty("columns").EnumerateArray().Select(e => e.GetString()!), frame.Columns);
         foreach (var column in expected.GetProperty("bits").EnumerateObject())
         {

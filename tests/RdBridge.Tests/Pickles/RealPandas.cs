@@ -24,8 +24,8 @@ internal static class RealPandas
         try { p = Process.Start(psi)!; }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new Xunit.Sdk.XunitException($"{Python} cannot start ({e.Message}): install Debian's python3-pandas " +
-                "(apt-get install -y python3-pandas); ./test.sh does so when it is missing");
+            throw new Xunit.Sdk.XunitException($"{Python} cannot start ({e.Message}): install Debian's " +
+                "python3-pandas (apt-get install -y python3-pandas); ./test.sh does so when it is missing");
         }
         using (p)
         {
@@ -47,7 +47,8 @@ internal static class RealPandas
     public static JsonElement DescribeFrame(string workdir, string pickle) => JsonDocument.Parse(Run(workdir, $$"""
         import json, struct, pandas as pd
         df = pd.read_pickle({{Py(pickle)}})
-        out = {"index_name": df.index.name, "index": [t.isoformat() if hasattr(t, "isoformat") else t for t in df.index],
+        index = [t.isoformat() if hasattr(t, "isoformat") else t for t in df.index]
+        out = {"index_name": df.index.name, "index": index,
                "columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "bits": dict()}
         for c in df.columns:
             if str(df[c].dtype) == "float64":
