@@ -13,6 +13,11 @@ public class PandasRealFileTests
     {
         var data = new TheoryData<string>();
         var root = Paths.Fixture("public/BiEchi__quants/mlruns/2");
+        if (!Directory.Exists(root))
+        {
+            data.Add($"(missing: {root})"); // fails naming the folder, rather than failing test discovery
+            return data;
+        }
         var files = Directory.EnumerateFiles(root, "report_normal_1day.pkl", SearchOption.AllDirectories);
         foreach (var f in files.Order(StringComparer.Ordinal))
             data.Add(Path.GetRelativePath(root, f));
