@@ -245,26 +245,30 @@ public static class Pandas
     /// <summary>The ndarray a pandas extension array wraps: DatetimeArray (pandas 1.0 to 2.x layouts).</summary>
     private static NumpyArray BackedArray(object? node, string where)
     {
-        switch (node)
+        // pandas >= 1.3 pickles it through Cython's __pyx_unpickle_NDArrayBacked(cls, checksum, None) and BUILD;
+        // pandas 1.0 to 1.2 by NEWOBJ of the class and BUILD. Either state is a (dtype, ndarray, attributes) tuple
+        // (NDArrayBacked.__setstate__ also takes the two swapped, or a one-dict tuple) or a __dict__ holding
+        // _dtype and _ndarray (_data before pandas 1.3).
+        var cls = node switch
         {
-            // pandas >= 1.3: Cython's __pyx_unpickle_NDArrayBacked(cls, checksum, None), then BUILD
-            // (dtype, ndarray, attrs).
-            case PickledObject { ClassName: "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked",
-                Arguments: [PickledGlobal cls, ..], State: object?[] { Length: >= 2 } state }:
-                if (cls.FullName != "pandas.core.arrays.datetimes.DatetimeArray")
-                    throw new PickleException($"{where} is a {cls.FullName}");
-                if (state[0] is PickledObject { ClassName: not "numpy.dtype" } tz)
-                    throw new PickleException($"{where} has the dtype {tz.ClassName} (time zones are not read)");
-                return NumpyArray.From(state[1], where);
-            // pandas 1.0 to 1.2: DatetimeArray by NEWOBJ with a __dict__ state holding the ndarray.
-            case PickledObject { ClassName: "pandas.core.arrays.datetimes.DatetimeArray" } o
-                when (o["_ndarray"] ?? o["_data"]) is { } inner:
-                if (o["_dtype"] is PickledObject { ClassName: not "numpy.dtype" } tz2)
-                    throw new PickleException($"{where} has the dtype {tz2.ClassName} (time zones are not read)");
-                return NumpyArray.From(inner, where);
-            default:
-                throw new PickleException($"{where} is {Describe(node)}, not a numpy array or DatetimeArray");
-        }
+            PickledObject { ClassName: "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked",
+                Arguments: [PickledGlobal c, ..] } => c.FullName,
+            PickledObject { ClassName: "pandas.core.arrays.datetimes.DatetimeArray" } o => o.ClassName,
+            _ => throw new PickleException($"{where} is {Describe(node)}, not a numpy array or DatetimeArray"),
+        };
+        if (cls != "pandas.core.arrays.datetimes.DatetimeArray") throw new PickleException($"{where} is a {cls}");
+        var state = ((PickledObject)node).State;
+        if (state is object?[] { Length: 1 } single) state = single[0];
+        var (dtype, values) = state switch
+        {
+            object?[] { Length: >= 2 } t => NumpyArray.IsArray(t[0]) ? (t[1], t[0]) : (t[0], t[1]),
+            Dictionary<object, object?> d => (d.GetValueOrDefault("_dtype"),
+                d.GetValueOrDefault("_ndarray") ?? d.GetValueOrDefault("_data")),
+            _ => throw new PickleException($"{where} is a DatetimeArray without its values"),
+        };
+        if (dtype is PickledObject { ClassName: not "numpy.dtype" } tz)
+            throw new PickleException($"{where} has the dtype {tz.ClassName} (time zones are not read)");
+        return NumpyArray.From(values, where);
     }
 
     private static PandasIndex Index(object? node, string where, int fileBytes)

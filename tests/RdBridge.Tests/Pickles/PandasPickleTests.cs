@@ -177,6 +177,42 @@ public class PandasPickleTests
         }
     }
 
+    [Fact]
+    public void The_DatetimeArray_states_pandas_accepts_are_all_read()
+    {
+        using var dir = new TempDir();
+        // NDArrayBacked.__setstate__ takes (dtype, ndarray, attrs), the two swapped, and pandas 1.0-1.2's __dict__;
+        // pandas itself loads each file before RdBridge reads it.
+        RealPandas.Run(dir.Path, ThreeDays + """
+            import copyreg, pickle
+            from pandas._libs.arrays import __pyx_unpickle_NDArrayBacked as unpickle
+            from pandas.core.arrays.datetimes import DatetimeArray
+            class Layout(pickle.Pickler):
+                def reducer_override(self, obj):
+                    if type(obj) is not DatetimeArray:
+                        return NotImplemented
+                    if self.layout == "swapped":
+                        return (unpickle, (DatetimeArray, 223698104, None), (obj._ndarray, obj.dtype, {"_freq": None}))
+                    return (copyreg.__newobj__, (DatetimeArray,), {"_data": obj._ndarray, "_dtype": obj.dtype})
+            for layout in ("swapped", "dict"):
+                with open(layout + ".pkl", "wb") as f:
+                    pickler = Layout(f, protocol=4)
+                    pickler.layout = layout
+                    pickler.dump(df)
+                assert pd.read_pickle(layout + ".pkl").index.equals(df.index)
+            df.index = df.index.tz_localize("Asia/Shanghai")
+            df.to_pickle("tz.pkl")
+            """);
+        foreach (var layout in new[] { "swapped", "dict" })
+        {
+            var frame = Pandas.ReadFrame(File.ReadAllBytes(dir[$"{layout}.pkl"]), layout);
+            Assert.Equal([new DateTime(2020, 1, 2), new DateTime(2020, 1, 3), new DateTime(2020, 1, 6)],
+                Assert.IsType<DateTimeColumn>(frame.Index.Values).Values.Select(d => d!.Value));
+        }
+        var e = Assert.Throws<PickleException>(() => Pandas.Read(File.ReadAllBytes(dir["tz.pkl"]), dir["tz.pkl"]));
+        Assert.Contains("time zone", e.Message);
+    }
+
     private static string ThreeDaysFile(TempDir dir)
     {
         RealPandas.Run(dir.Path, ThreeDays + "df.to_pickle('three.pkl')\n");
