@@ -17,12 +17,13 @@ trap 'pg_temp_stop; rm -rf "$results"' EXIT
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if command -v fc-list >/dev/null && ! fc-list :lang=zh | grep -q .; then need+=(fonts-wqy-microhei); fi
-# The discovery tests write RD-Agent log pickles with real CPython and pandas: Debian's python3-pandas, for /usr/bin/python3.
+# The discovery and pickle tests write and check pickles with real CPython and pandas: Debian's python3-pandas,
+# for /usr/bin/python3.
 /usr/bin/python3 -c 'import pandas' >/dev/null 2>&1 || need+=(python3-pandas)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo -n"
-  echo "installing ${need[*]} for the browser tests (apt-get)…"
+  echo "installing ${need[*]} for the browser and pickle tests (apt-get)…"
   { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"; } >"$results/apt.log" 2>&1
   if [ ! -x /usr/bin/chromium ]; then
     tail -n 20 "$results/apt.log"

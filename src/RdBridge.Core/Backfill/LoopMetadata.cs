@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Metadata;
+using RdBridge.Pickles;
 using RdBridge.Workspaces;
 
 namespace RdBridge.Backfill;

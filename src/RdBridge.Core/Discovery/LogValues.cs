@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using RdBridge.Backfill;
+using RdBridge.Pickles;
 
 namespace RdBridge.Discovery;
 

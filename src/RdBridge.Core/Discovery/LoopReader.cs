@@ -1,3 +1,4 @@
+using RdBridge.Pickles;
 using static RdBridge.Discovery.LogValues;
 
 namespace RdBridge.Discovery;
@@ -101,8 +102,8 @@ public static class LoopReader
     };
 
     private static bool IsExperiment(object? value) =>
-        value is Backfill.PickledObject && Get(value, "experiment_workspace") is not null
-        || value is Backfill.PickledObject && Get(value, "sub_workspace_list") is not null;
+        value is PickledObject && Get(value, "experiment_workspace") is not null
+        || value is PickledObject && Get(value, "sub_workspace_list") is not null;
 
     private static void AddExperiment(List<DiscoveredWorkspace> list, object? exp, string step, bool firstLoop)
     {
@@ -129,7 +130,7 @@ public static class LoopReader
 
     private static string? ActionOf(object? value)
     {
-        var classes = value is Backfill.PickledObject ? [ClassName(value)] : Items(value).Select(ClassName);
+        var classes = value is PickledObject ? [ClassName(value)] : Items(value).Select(ClassName);
         foreach (var c in classes)
         {
             if (c is null) continue;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using RdBridge.Backfill;
+using RdBridge.Pickles;
 
-namespace RdBridge.Tests.Backfill;
+namespace RdBridge.Tests.Pickles;
 
 public class PickleReaderTests
 {
@@ -69,7 +69,7 @@ public class PickleReaderTests
     {
         // Protocol 0 "INST" is outside the subset: the reader refuses it instead of interpreting it.
         var evil = System.Text.Encoding.ASCII.GetBytes("(S'echo hi'\nios\nsystem\n.");
-        Assert.Throws<FormatException>(() => PickleReader.Read(evil));
+        Assert.Throws<PickleException>(() => PickleReader.Read(evil));
     }
 
     [Fact]
@@ -83,5 +83,58 @@ public class PickleReaderTests
             Assert.Contains(loop.GetProperty("decision").ValueKind, new[] { System.Text.Json.JsonValueKind.True, System.Text.Json.JsonValueKind.False });
             Assert.Contains("轮", loop.GetProperty("summary_texts").GetProperty("shape_feedback").GetString());
         }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Plain_data_of_every_protocol_reads_as_cpython_wrote_it(int protocol)
+    {
+        using var dir = new TempDir();
+        // Sets, bytes, big integers, a shared list and an object built by NEWOBJ_EX (keyword arguments, protocol 4+).
+        var script = $$"""
+            import pickle
+            class Point:
+                def __new__(cls, *a, **k):
+                    return object.__new__(cls)
+                def __getnewargs_ex__(self):
+                    return ((1,), {"y": 2})
+            shared = ["x"]
+            data = {"s": "收益", "b": b"\x00\xff" * 300, "ba": bytearray(b"ab"), "i": -5, "i2": 70000, "i4": -2**31,
+                    "big": 2**70, "neg": -2**63, "f": 1.5, "n": None, "t": True, "set": {1, 2}, "fs": frozenset({"a"}),
+                    "tuple": (1, "2", 3.0), "shared": [shared, shared], "long": "x" * 70000}
+            if {{protocol}} >= 4:
+                data["p"] = Point()  # protocols 2 and 3 write keyword arguments as a functools.partial call
+            open("d.pkl", "wb").write(pickle.dumps(data, protocol={{protocol}}))
+            """;
+        var (code, err) = Python(dir.Path, script);
+        Assert.True(code == 0, err);
+        var d = Assert.IsType<Dictionary<object, object?>>(PickleReader.Read(File.ReadAllBytes(dir["d.pkl"])));
+        Assert.Equal("收益", d["s"]);
+        Assert.Equal(Enumerable.Range(0, 300).SelectMany(_ => new byte[] { 0, 255 }), Assert.IsType<byte[]>(d["b"]));
+        Assert.Equal("ab"u8.ToArray(), Assert.IsType<byte[]>(d["ba"]));
+        Assert.Equal(-5L, d["i"]);
+        Assert.Equal(70000L, d["i2"]);
+        Assert.Equal(-2147483648L, d["i4"]);
+        Assert.Equal(System.Numerics.BigInteger.Pow(2, 70), d["big"]);
+        Assert.Equal(long.MinValue, d["neg"]);
+        Assert.Equal(1.5, d["f"]);
+        Assert.Null(d["n"]);
+        Assert.Equal(true, d["t"]);
+        Assert.Equal([1L, 2L], Assert.IsType<PickledSet>(d["set"]).Items.Order());
+        Assert.True(Assert.IsType<PickledSet>(d["fs"]).Frozen);
+        Assert.Equal(new object?[] { 1L, "2", 3.0 }, Assert.IsType<object?[]>(d["tuple"]));
+        var pair = Assert.IsType<List<object?>>(d["shared"]);
+        Assert.Same(pair[0], pair[1]);
+        if (protocol >= 4)
+        {
+            var point = Assert.IsType<PickledObject>(d["p"]);
+            Assert.Equal("__main__.Point", point.ClassName);
+            Assert.Equal([1L], point.Arguments);
+            Assert.Equal(2L, point.Keywords!["y"]);
+        }
+        Assert.Equal(70000, Assert.IsType<string>(d["long"]).Length);
     }
 }

@@ -1,0 +1,242 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using RdBridge.Pickles;
+
+namespace RdBridge.Tests.Pickles;
+
+/// <summary>Pickles made to run code, exhaust memory or crash the reader: each is reported, none is executed.</summary>
+public class HostilePickleTests
+{
+    private static byte[] Bytes(params object[] parts)
+    {
+        var b = new List<byte>();
+        foreach (var p in parts)
+            switch (p)
+            {
+                case byte x: b.Add(x); break;
+                case char c: b.Add((byte)c); break;
+                case string s: b.AddRange(Encoding.UTF8.GetBytes(s)); break;
+                case byte[] raw: b.AddRange(raw); break;
+                default: throw new ArgumentException(p.ToString());
+            }
+        return [.. b];
+    }
+
+    private static byte[] ShortText(string s) =>
+        [0x8c, (byte)Encoding.UTF8.GetByteCount(s), .. Encoding.UTF8.GetBytes(s)];
+
+    /// <summary>module.name(command) by protocol 2's GLOBAL or protocol 4's STACK_GLOBAL.</summary>
+    private static byte[] Reducer(string module, string name, string argument, int protocol) => protocol == 2
+        ? Bytes((byte)0x80, (byte)2, 'c', module, '\n', name, '\n', 'X',
+            BitConverter.GetBytes(Encoding.UTF8.GetByteCount(argument)), argument, (byte)0x85, 'R', '.')
+        : Bytes((byte)0x80, (byte)4, ShortText(module), ShortText(name), (byte)0x93, ShortText(argument), (byte)0x85,
+            'R', '.');
+
+    public static TheoryData<string, string, int> Reducers() => new()
+    {
+        { "os", "system", 2 }, { "os", "system", 4 }, { "posix", "system", 4 }, { "builtins", "eval", 4 },
+        { "builtins", "exec", 2 }, { "subprocess", "getoutput", 4 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Reducers))]
+    public void A_reducer_naming_a_command_runner_is_data_and_never_runs(string module, string name, int protocol)
+    {
+        using var dir = new TempDir();
+        var marker = dir["pwned"];
+        var command = name is "eval" or "exec"
+            ? $"__import__('os').system('touch {marker}')"
+            : $"touch {marker}";
+        var pickle = Reducer(module, name, command, protocol);
+
+        var read = Assert.IsType<PickledObject>(PickleReader.Read(pickle));
+        Assert.Equal($"{module}.{name}", read.ClassName);
+        Assert.Equal([command], read.Arguments);
+        var e = Assert.Throws<PickleException>(() => Pandas.Read(pickle, dir["evil.pkl"]));
+        Assert.Contains("not a pandas DataFrame or Series", e.Message);
+        Assert.Contains(dir["evil.pkl"], e.Message);
+        Assert.False(File.Exists(marker), "RdBridge ran the pickle's command");
+
+        // The same bytes do run the command in CPython: the test pickles are real attacks.
+        File.WriteAllBytes(dir["evil.pkl"], pickle);
+        var load = $"import pickle; pickle.load(open('{dir["evil.pkl"]}', 'rb'))";
+        var psi = new ProcessStartInfo("python3", ["-c", load]);
+        using (var p = Process.Start(psi)!) p.WaitForExit();
+        Assert.True(File.Exists(marker), "the test pickle is not a working attack");
+    }
+
+    [Fact]
+    public void A_huge_declared_length_is_refused_without_allocating_it()
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var op in new byte[] { 0x8d, 0x8e, 0x96 })   // BINUNICODE8, BINBYTES8, BYTEARRAY8
+        {
+            var huge = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(huge, 1UL << 62);
+            var e = Assert.Throws<PickleException>(() => PickleReader.Read(Bytes((byte)0x80, (byte)5, op, huge, '.')));
+            Assert.Contains("declares", e.Message);
+        }
+        // Plausible but longer than the file: a file still being written.
+        var million = BitConverter.GetBytes(1_000_000);
+        Assert.Throws<TruncatedPickleException>(
+            () => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'X', million, "abc")));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a declared length was allocated");
+    }
+
+    [Fact]
+    public void A_numpy_array_whose_shape_does_not_match_its_bytes_is_refused()
+    {
+        using var dir = new TempDir();
+        RealPandas.Run(dir.Path, """
+            import numpy as np, pickle, pickletools
+            data = pickle.dumps(np.arange(3, dtype="float64"), protocol=4)
+            # Declare a billion-by-billion array around the same 24 bytes, and a 1000-item one.
+            big = data.replace(b"K\x03\x85", b"J\x00\xca\x9a\x3bJ\x00\xca\x9a\x3b\x86", 1)
+            small = data.replace(b"K\x03\x85", b"M\xe8\x03\x85", 1)
+            assert big != data and small != data
+            open("big.pkl", "wb").write(pickletools.optimize(big))
+            open("small.pkl", "wb").write(pickletools.optimize(small))
+            """);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var (file, why) in new[] { ("big.pkl", "more than"), ("small.pkl", "holds 24 bytes") })
+        {
+            var root = PickleReader.Read(File.ReadAllBytes(dir[file]));
+            var e = Assert.Throws<PickleException>(() => NumpyArray.From(root, file));
+            Assert.Contains(why, e.Message);
+        }
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "the declared shape was allocated");
+    }
+
+    [Fact]
+    public void Deep_nesting_neither_overflows_the_stack_nor_goes_unbounded()
+    {
+        // 200,000 lists each inside the next: the reader never recurses, so it builds them and the pandas reader
+        // says what it found.
+        const int depth = 200_000;
+        var nested = Bytes((byte)0x80, (byte)4, Enumerable.Repeat((byte)']', depth).ToArray(),
+            Enumerable.Repeat((byte)'a', depth - 1).ToArray(), '.');
+        var outer = Assert.IsType<List<object?>>(PickleReader.Read(nested));
+        Assert.Single(outer);
+        Assert.Throws<PickleException>(() => Pandas.Read(nested, "nested.pkl"));
+
+        // 100,000 open MARKs are refused.
+        var marks = Bytes((byte)0x80, (byte)4, Enumerable.Repeat((byte)'(', 100_000).ToArray(), '.');
+        var e = Assert.Throws<PickleException>(() => PickleReader.Read(marks));
+        Assert.Contains("nested MARKs", e.Message);
+    }
+
+    [Fact]
+    public void Memo_abuse_is_bounded_and_reported()
+    {
+        // A far memo index costs one entry, not four billion.
+        var far = Bytes((byte)0x80, (byte)4, 'N', 'r', (byte)0xff, (byte)0xff, (byte)0xff, (byte)0xff, '0',
+            'j', (byte)0xff, (byte)0xff, (byte)0xff, (byte)0xff, '.');
+        Assert.Null(PickleReader.Read(far));
+        // Reading an entry never written.
+        var e = Assert.Throws<PickleException>(() => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'h', (byte)7, '.')));
+        Assert.Contains("memo entry 7", e.Message);
+        // One object memoized a million times and pushed a million times stays within its limits.
+        var flood = Bytes((byte)0x80, (byte)4, ']', Enumerable.Repeat((byte)0x94, 1_000_000).ToArray(), '.');
+        Assert.IsType<List<object?>>(PickleReader.Read(flood));
+        var limited = new PickleLimits(1000, MaxObjects: 1000, MaxMemo: 10, MaxOpenMarks: 8);
+        Assert.Contains("memoizes more than 10",
+            Assert.Throws<PickleException>(() => PickleReader.Read(flood, limited)).Message);
+        var pushes = Bytes((byte)0x80, (byte)4, 'N', Enumerable.Repeat((byte)'2', 5000).ToArray(), '.');
+        Assert.Contains("more than 1000 objects",
+            Assert.Throws<PickleException>(() => PickleReader.Read(pushes, limited)).Message);
+    }
+
+    [Fact]
+    public void Stack_tricks_are_corrupt_not_crashes()
+    {
+        foreach (var bad in new[]
+                 {
+                     Bytes((byte)0x80, (byte)4, 'a', '.'),                    // APPEND on an empty stack
+                     Bytes((byte)0x80, (byte)4, '(', 'a', '.'),               // APPEND across a MARK
+                     Bytes((byte)0x80, (byte)4, 'N', 'N', 's', '.'),          // SETITEM on None
+                     Bytes((byte)0x80, (byte)4, '}', 'N', 'N', 's', '.'),     // a None key
+                     Bytes((byte)0x80, (byte)4, 'N', ')', 'R', '.'),          // REDUCE of None
+                     Bytes((byte)0x80, (byte)4, 'K', (byte)1, 'N', 'b', '.'), // BUILD on an int
+                     Bytes((byte)0x80, (byte)4, 'e', '.'),                    // APPENDS without MARK
+                     Bytes((byte)0x80, (byte)4, 'K', (byte)1, 'K', (byte)2, (byte)0x93, '.'), // STACK_GLOBAL of ints
+                     Bytes((byte)0x80, (byte)6, 'N', '.'),                    // protocol 6
+                     Bytes((byte)0x80, (byte)5, (byte)0x97, '.'),             // NEXT_BUFFER: data out of band
+                     Bytes((byte)0x80, (byte)2, (byte)0x82, (byte)1, '.'),    // EXT1
+                     Bytes((byte)0x80, (byte)2, 'Q', '.'),                    // BINPERSID
+                     Bytes((byte)0x80, (byte)4, '(', '.'),                    // STOP inside a MARK
+                     Bytes((byte)0x80, (byte)4, '.'),                         // STOP with nothing
+                 })
+        {
+            var e = Assert.ThrowsAny<PickleException>(() => PickleReader.Read(bad));
+            Assert.IsNotType<TruncatedPickleException>(e);
+        }
+    }
+
+    [Fact]
+    public void Truncation_at_every_byte_is_reported_as_truncated()
+    {
+        using var dir = new TempDir();
+        RealPandas.Run(dir.Path, """
+            import pandas as pd, numpy as np
+            df = pd.DataFrame({"return": [0.01, np.nan], "bench": [0.0, 0.5]},
+                              index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"], name="datetime"))
+            df.to_pickle("p5.pkl", protocol=5)
+            df.to_pickle("p2.pkl", protocol=2)
+            df["return"].to_pickle("s4.pkl", protocol=4)
+            """);
+        foreach (var file in new[] { "p5.pkl", "p2.pkl", "s4.pkl" })
+        {
+            var whole = File.ReadAllBytes(dir[file]);
+            Assert.NotNull(Pandas.Read(whole, file));
+            for (var n = 0; n < whole.Length; n++)
+            {
+                var prefix = whole[..n];
+                var e = Record.Exception(() => Pandas.Read(prefix, file));
+                Assert.True(e is TruncatedPickleException,
+                    $"{file} cut at byte {n} gave {e?.GetType().Name}: {e?.Message}");
+                Assert.Contains(file, e!.Message);
+            }
+        }
+    }
+
+    [Fact]
+    public void Random_damage_to_a_real_pickle_is_reported_never_a_crash()
+    {
+        using var dir = new TempDir();
+        RealPandas.Run(dir.Path, """
+            import pandas as pd, numpy as np
+            df = pd.DataFrame({"return": [0.01, np.nan, 0.2], "n": [1, 2, 3], "s": ["a", "b", None]},
+                              index=pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2020-01-06"], name="datetime"))
+            df.to_pickle("p5.pkl", protocol=5)
+            df.to_pickle("p2.pkl", protocol=2)
+            """);
+        var random = new Random(20261201);
+        foreach (var file in new[] { "p5.pkl", "p2.pkl" })
+        {
+            var whole = File.ReadAllBytes(dir[file]);
+            for (var round = 0; round < 3000; round++)
+            {
+                var damaged = (byte[])whole.Clone();
+                for (var k = random.Next(1, 4); k > 0; k--)
+                    damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
+                var e = Record.Exception(() => Pandas.Read(damaged, file));
+                Assert.True(e is null or PickleException, $"{file} round {round}: {e?.GetType().Name}: {e?.Message}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_file_larger_than_its_kind_allows_is_refused_before_it_is_read()
+    {
+        using var dir = new TempDir();
+        using (var f = File.Create(dir["ret.pkl"])) f.SetLength(PickleKind.BacktestReport.MaxBytes + 1);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<PickleException>(() => RdBridge.Backtests.BacktestReport.Read(dir["ret.pkl"]));
+        Assert.Contains(dir["ret.pkl"], e.Message);
+        Assert.Contains("backtest report", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
+        File.WriteAllBytes(dir["empty.pkl"], []);
+        Assert.Throws<TruncatedPickleException>(() => Pandas.ReadFile(dir["empty.pkl"], PickleKind.LoggedObject));
+    }
+}
