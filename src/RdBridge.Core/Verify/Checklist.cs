@@ -256,14 +256,9 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             // Foreign-key-like integrity: a factor, model or strategy row points at a loop that the loop catalog holds.
             foreach (var t in CatalogTable.All.Where(t => t.Kind != CatalogKind.Loop))
             {
-                var orphans = store.Query($"""
-                    SELECT {string.Join(", ", t.Key)}, task_run_id, loop_id FROM {t.Name} x
-                    WHERE x.task_run_id IS NOT NULL AND NOT EXISTS (
-                      SELECT 1 FROM aistock_loop_catalog l WHERE l.task_run_id = x.task_run_id AND l.loop_id = x.loop_id)
-                    ORDER BY 1 LIMIT 5
-                    """);
+                var orphans = store.RowsWithoutLoop(t.Kind, 5);
                 if (orphans.Count > 0)
-                    bad.Add($"{t.Name}: rows whose loop is not in aistock_loop_catalog, e.g. {string.Join(", ", orphans.Select(o => $"{o[0]} → loop {o[^2]}/{o[^1]}"))}");
+                    bad.Add($"{t.Name}: rows whose loop is not in aistock_loop_catalog, e.g. {string.Join(", ", orphans.Select(o => $"{o.Key} → loop {o.TaskRunId}/{o.LoopId}"))}");
             }
             return (bad.Count == 0, bad.Count == 0 ? string.Join(", ", parts) : string.Join("; ", bad));
         });
@@ -272,7 +267,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             var bad = new List<string>();
             foreach (var t in CatalogTable.All)
             {
-                var n = (long)store.Query($"SELECT count(*) FROM {t.Name} WHERE asset_bundle_id IS NULL OR asset_bundle_id = '' OR asset_bundle_id <> ('bundle_' || task_run_id || '_' || loop_id)")[0][0]!;
+                var n = store.RowsWithoutOwnBundle(t.Kind);
                 if (n > 0) bad.Add($"{t.Name}: {n} rows without their loop's asset_bundle_id");
             }
             return (bad.Count == 0, bad.Count == 0 ? "every row names the bundle of its own loop" : string.Join("; ", bad));
@@ -405,24 +400,23 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                 Add(id, "function", title, false, $"the AIstock database cannot be opened: {storeError}");
             return;
         }
-        var loops = store.Query("SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_path, factor_names FROM aistock_loop_catalog ORDER BY task_run_id, loop_id");
+        var loops = store.Loops();
         Add("fn.query_by_loop", "function", "可以通过 task_run_id 和 loop_id 查询到完整信息 / a loop's full information by its ids", () =>
         {
             var bad = new List<string>();
             foreach (var l in loops)
             {
-                var key = $"{l[0]}/{l[1]}";
-                var strategy = store.Query("SELECT count(*) FROM aistock_strategy_catalog WHERE strategy_id = @s", ("@s", l[3]));
-                if ((long)strategy[0][0]! == 0) bad.Add($"{key}: strategy {l[3]} not found");
-                foreach (var name in JsonSerializer.Deserialize<string[]>(l[5] as string ?? "[]") ?? [])
-                    if ((long)store.Query("SELECT count(*) FROM aistock_factor_catalog WHERE name = @n", ("@n", name))[0][0]! == 0)
+                var key = $"{l.TaskRunId}/{l.LoopId}";
+                if (l.StrategyId is null || !store.HasStrategy(l.StrategyId)) bad.Add($"{key}: strategy {l.StrategyId} not found");
+                foreach (var name in l.FactorNames)
+                    if (!store.HasFactorNamed(name))
                         bad.Add($"{key}: factor {name} not found");
             }
             return (bad.Count == 0 && loops.Count > 0, bad.Count == 0 ? $"{loops.Count} loops resolve to their strategy, factors and bundle" : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
         });
         Add("fn.bundle_by_id", "function", "可以通过 asset_bundle_id 下载并解压资产包 / a bundle by its id", () =>
         {
-            var bad = loops.Select(l => l[2] as string).Where(id => id is null || !BundleId.IsSafe(id)
+            var bad = loops.Select(l => l.AssetBundleId).Where(id => id is null || !BundleId.IsSafe(id)
                 || !File.Exists(settings.AssetCache.ExtractedManifest(id))).Select(id => id ?? "(none)").ToList();
             return (bad.Count == 0 && loops.Count > 0, bad.Count == 0 ? $"{loops.Count} bundles available extracted under {settings.AssetCacheDirectory}" : $"{bad.Count} unavailable: {string.Join(", ", bad.Take(5))}");
         });
@@ -431,9 +425,9 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             var bad = new List<string>();
             foreach (var l in loops)
             {
-                var mapped = settings.PathMap.Map(l[4] as string);
-                var manifest = l[2] is string id && BundleId.IsSafe(id) ? settings.AssetCache.ExtractedManifest(id) : null;
-                if (mapped.Local is null || !Directory.Exists(mapped.Local)) { bad.Add($"{l[0]}/{l[1]}: workspace unreachable"); continue; }
+                var mapped = settings.PathMap.Map(l.WorkspacePath);
+                var manifest = l.AssetBundleId is string id && BundleId.IsSafe(id) ? settings.AssetCache.ExtractedManifest(id) : null;
+                if (mapped.Local is null || !Directory.Exists(mapped.Local)) { bad.Add($"{l.TaskRunId}/{l.LoopId}: workspace unreachable"); continue; }
                 if (manifest is null || !File.Exists(manifest)) continue;
                 var m = BundleManifest.ReadSummary(File.ReadAllBytes(manifest));
                 var wsId = Path.GetFileName(mapped.Local.TrimEnd('/', '\\'));
@@ -441,7 +435,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                 foreach (var f in m.Files.Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal)))
                 {
                     var local = Path.Combine(mapped.Local, f.Path[prefix.Length..]);
-                    if (!File.Exists(local)) { bad.Add($"{l[0]}/{l[1]}: {f.Path[prefix.Length..]} gone from the workspace"); break; }
+                    if (!File.Exists(local)) { bad.Add($"{l.TaskRunId}/{l.LoopId}: {f.Path[prefix.Length..]} gone from the workspace"); break; }
                 }
             }
             return (bad.Count == 0 && loops.Count > 0, bad.Count == 0 ? $"{loops.Count} workspaces hold the files their bundles list" : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
@@ -457,9 +451,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                     var row = table.Map(r);
                     var (values, hash) = (row.Values, row.ContentHash);
                     if (row.Error is not null) continue;
-                    var where = string.Join(" AND ", table.Key.Select(k => $"{k} = @{k}"));
-                    var rows = store.Query($"SELECT content_hash FROM {table.Name} WHERE {where}", table.Key.Select(k => ("@" + k, values[k])).ToArray());
-                    if (rows.Count == 0 || rows[0][0] as string != hash) stale.Add($"{CatalogFile.ListName(kind)} {table.KeyOf(values)}");
+                    if (store.ContentHash(kind, values) != hash) stale.Add($"{CatalogFile.ListName(kind)} {table.KeyOf(values)}");
                 }
             }
             var last = store.LastSyncRun(successfulOnly: false);
@@ -470,10 +462,9 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
         Add("fn.no_duplicates", "function", "重复同步不会产生重复数据 / repeated sync creates no duplicates", () =>
         {
             var bad = new List<string>();
-            long Dup(string sql) => store.Query(sql).Count;
-            if (Dup("SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY task_run_id, loop_id HAVING count(*) > 1") > 0) bad.Add("duplicate loops");
-            if (Dup("SELECT name, source, fingerprint FROM aistock_factor_catalog GROUP BY name, source, fingerprint HAVING count(*) > 1") > 0) bad.Add("duplicate factors");
-            if (Dup("SELECT task_run_id, loop_id, workspace_id FROM aistock_model_catalog GROUP BY task_run_id, loop_id, workspace_id HAVING count(*) > 1") > 0) bad.Add("duplicate models");
+            if (store.HasDuplicates(CatalogKind.Loop)) bad.Add("duplicate loops");
+            if (store.HasDuplicates(CatalogKind.Factor)) bad.Add("duplicate factors");
+            if (store.HasDuplicates(CatalogKind.Model)) bad.Add("duplicate models");
             if (registry is not null && registry.TableExists("production_bundles"))
             {
                 using var cmd = registry.Connection.CreateCommand();
