@@ -147,10 +147,10 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         + "WHERE asset_bundle_id IS NULL OR asset_bundle_id = '' OR asset_bundle_id <> ('bundle_' || task_run_id || '_' || loop_id)");
 
     public IReadOnlyList<StoredLoop> Loops() =>
-        Rows("SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_path, factor_names FROM aistock_loop_catalog "
+        Rows("SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_id, workspace_path, factor_names FROM aistock_loop_catalog "
             + "ORDER BY task_run_id, loop_id")
             .Select(l => new StoredLoop((string)l[0]!, Convert.ToInt64(l[1]), l[2] as string, l[3] as string, l[4] as string,
-                System.Text.Json.JsonSerializer.Deserialize<string[]>(l[5] as string ?? "[]") ?? []))
+                l[5] as string, System.Text.Json.JsonSerializer.Deserialize<string[]>(l[6] as string ?? "[]") ?? []))
             .ToList();
 
     public bool HasStrategy(string strategyId) =>

@@ -150,7 +150,8 @@ public sealed record LoopFactor(string Name, string? Source, string? FactorId, d
 public sealed record OrphanRow(string Key, string TaskRunId, long? LoopId);
 
 /// <summary>A stored loop with the columns its links are checked by.</summary>
-public sealed record StoredLoop(string TaskRunId, long LoopId, string? AssetBundleId, string? StrategyId, string? WorkspacePath, IReadOnlyList<string> FactorNames);
+public sealed record StoredLoop(string TaskRunId, long LoopId, string? AssetBundleId, string? StrategyId, string? WorkspaceId,
+    string? WorkspacePath, IReadOnlyList<string> FactorNames);
 
 /// <summary>
 /// The AIstock database: the four catalog tables and the sync history. SQLite by default, PostgreSQL in production.
