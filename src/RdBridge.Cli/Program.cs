@@ -310,11 +310,11 @@ public static class Program
     private static Command PipelineCommand(Io io, string mode, string description)
     {
         var json = new Option<bool>("--json") { Description = "Print the verification as JSON at the end" };
-        var since = new Option<DateTimeOffset?>("--since") { Description = "Only loops changed after this time (sync only; default: the last successful sync)" };
+        var since = new Option<string?>("--since") { Description = "Only loops changed after this ISO-8601 time, e.g. 2026-01-01T08:00:00+08:00 (sync only; default: the last successful sync)" };
         var wait = new Option<int>("--wait") { Description = "Seconds to wait for another running init/sync before refusing", DefaultValueFactory = _ => 30 };
         var cmd = new Command(mode, description) { json, wait };
         if (mode == "sync") cmd.Options.Add(since);
-        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" ? p.GetValue(since) : null, p.GetValue(json), TimeSpan.FromSeconds(Math.Max(0, p.GetValue(wait))))));
+        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" && p.GetValue(since) is { } text ? UtcText.Parse(text, "--since") : null, p.GetValue(json), TimeSpan.FromSeconds(Math.Max(0, p.GetValue(wait))))));
         return cmd;
     }
 

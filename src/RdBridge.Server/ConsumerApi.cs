@@ -7,6 +7,7 @@ using Microsoft.Net.Http.Headers;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Pipeline;
 using RdBridge.Runs;
@@ -34,7 +35,7 @@ internal static class ConsumerApi
             DateTimeOffset? since = null;
             if (!string.IsNullOrEmpty(last_sync_time))
             {
-                if (!DateTimeOffset.TryParse(last_sync_time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+                if (!UtcText.TryParse(last_sync_time, out var t))
                     return RdBridgeServer.Problem(400, "bad last_sync_time", $"'{last_sync_time}' is not a time; use ISO 8601, e.g. 2026-01-01T00:00:00Z");
                 since = t;
             }

@@ -23,7 +23,7 @@ public static class SettingsLoader
             builder.AddJsonFile(path, optional: false, reloadOnChange: false);
         else if (explicitPath)
             throw new ConfigurationException($"config file '{path}' does not exist; pass --config with an existing file, or run 'rdbridge sample --out DIR' to create one");
-        builder.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.AddInMemoryCollection(SettingsFromEnvironment(Environment.GetEnvironmentVariables()));
         if (overrides is not null)
             builder.AddInMemoryCollection(overrides);
 
@@ -34,6 +34,25 @@ public static class SettingsLoader
             throw new ConfigurationException($"config file '{path}' is not valid JSON: {e.InnerException?.Message ?? e.Message}; fix the file and try again");
         }
         return FromConfiguration(config, path);
+    }
+
+    /// <summary>
+    /// The <c>RDBRIDGE_&lt;SECTION&gt;__&lt;KEY&gt;</c> variables whose section is one of rdbridge.json's, as configuration
+    /// keys. Other variables with the prefix are not settings (<c>RDBRIDGE_DEBUG</c>, which the error messages tell
+    /// users to set, or a tool's own variable) and are left alone rather than refused as unknown sections.
+    /// </summary>
+    internal static IEnumerable<KeyValuePair<string, string?>> SettingsFromEnvironment(System.Collections.IDictionary variables)
+    {
+        var settings = new List<KeyValuePair<string, string?>>();
+        foreach (System.Collections.DictionaryEntry v in variables)
+        {
+            if (v.Key is not string name || !name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)) continue;
+            var parts = name[EnvironmentPrefix.Length..].Split("__");
+            if (parts.Length < 2 || parts.Any(p => p.Length == 0) || !KnownSections.Contains(parts[0])) continue;
+            settings.Add(new(string.Join(':', parts), v.Value as string));
+        }
+        // Sorted, so that two spellings of one setting resolve the same way whatever order the environment lists them in.
+        return settings.OrderBy(s => s.Key, StringComparer.Ordinal);
     }
 
     internal static RdBridgeSettings FromConfiguration(IConfiguration config, string configPath)

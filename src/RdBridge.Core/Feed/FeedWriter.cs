@@ -21,6 +21,7 @@ public sealed class FeedWriter(RdBridgeSettings settings)
 {
     public const string FormatVersion = "rdbridge-feed/1";
 
+    /// <param name="since">An ISO-8601 time (any offset); a text that is not one is a <see cref="TimeFormatException"/>.</param>
     public void Write(Stream output, string? since)
     {
         var bundles = ChangedBundles(since);
@@ -60,34 +61,41 @@ public sealed class FeedWriter(RdBridgeSettings settings)
         }
         // A bundle already built whose loop is not exported yet (a publish in progress) holds the position back, so the
         // consumer asks for that loop again next time instead of passing it by.
-        var pending = bundles.Where(b => !exported.Contains((b.TaskRunId, b.LoopId))).Select(b => b.ChangedAt).Min(StringComparer.Ordinal);
-        var next = pending ?? (bundles.Count == 0 ? since : bundles.Select(b => b.ChangedAt).Max(StringComparer.Ordinal));
+        // The bundles are in time order, so the first pending one is the earliest and the last one the latest.
+        var pending = bundles.FirstOrDefault(b => !exported.Contains((b.TaskRunId, b.LoopId)))?.ChangedAt;
+        var next = pending ?? (bundles.Count == 0 ? since : bundles[^1].ChangedAt);
         if (next is null) w.WriteNull("next_since"); else w.WriteString("next_since", next);
         w.WriteNumber("pending_loops", bundles.Count(b => !exported.Contains((b.TaskRunId, b.LoopId))));
         w.WriteEndObject();
     }
 
-    /// <summary>Bundles built at or after <paramref name="since"/> whose archive is present, oldest first.</summary>
+    /// <summary>
+    /// Bundles built at or after <paramref name="since"/> whose archive is present, oldest first. Times are compared as
+    /// instants: the registry holds them as its writers wrote them (with Z, an offset, or none), and a consumer in UTC+8
+    /// asks with its own offset. A bundle whose time cannot be read is always listed (sent again rather than missed).
+    /// </summary>
     public IReadOnlyList<FeedBundle> ChangedBundles(string? since)
     {
+        DateTimeOffset? from = since is null ? null : UtcText.Parse(since, "since");
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
         if (!registry.TableExists("production_bundles")) return [];
         using var cmd = registry.Connection.CreateCommand();
         cmd.CommandText = """
             SELECT bundle_id, task_run_id, loop_id, archive_sha256, size_bytes, coalesce(updated_at, created_at) AS changed
             FROM production_bundles
-            WHERE archive_sha256 IS NOT NULL AND ($since IS NULL OR coalesce(updated_at, created_at) >= $since)
-            ORDER BY changed, bundle_id
+            WHERE archive_sha256 IS NOT NULL
             """;
-        cmd.Parameters.AddWithValue("$since", (object?)since ?? DBNull.Value);
         using var r = cmd.ExecuteReader();
-        var list = new List<FeedBundle>();
+        var list = new List<(FeedBundle Bundle, DateTimeOffset At)>();
         while (r.Read())
         {
-            var b = new FeedBundle(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.IsDBNull(4) ? 0 : r.GetInt64(4), r.GetString(5));
-            if (Layout.BundleId.IsSafe(b.AssetBundleId)) list.Add(b);
+            var changed = r.IsDBNull(5) ? "" : r.GetString(5);
+            var b = new FeedBundle(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.IsDBNull(4) ? 0 : r.GetInt64(4), changed);
+            if (!Layout.BundleId.IsSafe(b.AssetBundleId)) continue;
+            var at = UtcText.TryParse(changed, out var t) ? t : DateTimeOffset.MinValue;
+            if (from is null || at == DateTimeOffset.MinValue || at >= from) list.Add((b, at));
         }
-        return list;
+        return list.OrderBy(x => x.At).ThenBy(x => x.Bundle.AssetBundleId, StringComparer.Ordinal).Select(x => x.Bundle).ToList();
     }
 
     private static bool Belongs(CatalogKind kind, JsonElement record, HashSet<(string, long)> loops)

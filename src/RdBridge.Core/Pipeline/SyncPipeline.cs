@@ -60,7 +60,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         using var storeLock = store.AcquireSyncLock(LockWait);
         var explicitSince = since;
         if (mode == "sync" && since is null && store.LastSyncRun(successfulOnly: true) is { } last
-            && DateTimeOffset.TryParse(last.StartedAt, out var lastStart))
+            && UtcText.TryParse(last.StartedAt, out var lastStart))
             since = lastStart;
         var runId = store.StartSyncRun(mode, since?.ToString("o"));
         RunStarted?.Invoke(runId);
