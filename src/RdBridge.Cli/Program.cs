@@ -101,7 +101,7 @@ public static class Program
         }
     }
 
-    private static RdBridgeSettings Settings(ParseResult p)
+    private static RdBridgeSettings Settings(ParseResult p, bool rdAgentOptional = false)
     {
         var overrides = new List<KeyValuePair<string, string?>>();
         foreach (var item in p.GetValue(SetOption) ?? [])
@@ -110,7 +110,7 @@ public static class Program
             if (eq <= 0) throw new ConfigurationException($"--set '{item}' is not KEY=VALUE; write it like --set aistock:database=/path/aistock.db");
             overrides.Add(new(item[..eq].Replace('.', ':'), item[(eq + 1)..]));
         }
-        return SettingsLoader.Load(p.GetValue(ConfigOption), overrides);
+        return SettingsLoader.Load(p.GetValue(ConfigOption), overrides, rdAgentOptional);
     }
 
     private static RunContext Context(ParseResult p, Io io) => new(Settings(p), line => io.Out.WriteLine(line), io.Live);
@@ -256,7 +256,9 @@ public static class Program
         {
             var dir = p.GetValue(catalogs);
             if (dir is not null && !Directory.Exists(dir)) throw new ArgumentException($"--catalogs '{dir}' is not a folder");
-            var (report, summaries) = new ImportStage(Context(p, io)).Run(dir is null ? null : Path.GetFullPath(dir));
+            // Catalogs copied to an AIstock-only machine need no RD-Agent directory there.
+            var context = new RunContext(Settings(p, rdAgentOptional: dir is not null), line => io.Out.WriteLine(line), io.Live);
+            var (report, summaries) = new ImportStage(context).Run(dir is null ? null : Path.GetFullPath(dir));
             foreach (var s in summaries)
                 io.Out.WriteLine($"  {CatalogFile.ListName(s.Kind),-10} inserted {s.Inserted}, updated {s.Updated}, unchanged {s.Unchanged}, skipped {s.Skipped}, failed {s.Failed}");
             return Print(io, report);
@@ -399,7 +401,8 @@ public static class Program
             }
             else result = q.Record(k, string.Join(' ', key));
             io.Out.WriteLine(result.ToJsonString(CanonicalJson.FileOptions));
-            return Ok;
+            // A loop shown with problems (a missing workspace, a broken link) is an item failure, as in every verb.
+            return result["problems"] is JsonArray { Count: > 0 } ? ItemFailures : Ok;
         }));
         return cmd;
     }

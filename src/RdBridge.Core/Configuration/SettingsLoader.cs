@@ -14,7 +14,12 @@ public static class SettingsLoader
     private static readonly HashSet<string> KnownSections = new(StringComparer.OrdinalIgnoreCase)
     { "rdagent", "pathMap", "aistock", "sources", "server" };
 
-    public static RdBridgeSettings Load(string? configPath, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    /// <param name="rdAgentOptional">
+    /// The command works on the AIstock side alone (<c>import --catalogs DIR</c> on a machine that only has catalog
+    /// files copied to it), so a missing <c>rdagent.root</c> is no error there.
+    /// </param>
+    public static RdBridgeSettings Load(string? configPath, IEnumerable<KeyValuePair<string, string?>>? overrides = null,
+        bool rdAgentOptional = false)
     {
         var explicitPath = configPath is not null;
         var path = Path.GetFullPath(configPath ?? DefaultFileName);
@@ -33,7 +38,7 @@ public static class SettingsLoader
         {
             throw new ConfigurationException($"config file '{path}' is not valid JSON: {e.InnerException?.Message ?? e.Message}; fix the file and try again");
         }
-        return FromConfiguration(config, path);
+        return FromConfiguration(config, path, rdAgentOptional);
     }
 
     /// <summary>
@@ -55,7 +60,7 @@ public static class SettingsLoader
         return settings.OrderBy(s => s.Key, StringComparer.Ordinal);
     }
 
-    internal static RdBridgeSettings FromConfiguration(IConfiguration config, string configPath)
+    internal static RdBridgeSettings FromConfiguration(IConfiguration config, string configPath, bool rdAgentOptional = false)
     {
         var baseDir = Path.GetDirectoryName(configPath)!;
         foreach (var section in config.GetChildren())
@@ -68,7 +73,7 @@ public static class SettingsLoader
         var rdagentRootRaw = config["rdagent:root"];
         // A consumer that only pulls from publishers needs no RD-Agent directory of its own.
         var hasRdAgent = !string.IsNullOrWhiteSpace(rdagentRootRaw);
-        if (!hasRdAgent && sources.Count == 0)
+        if (!hasRdAgent && sources.Count == 0 && !rdAgentOptional)
             throw new ConfigurationException($"'rdagent.root' is not set; put it in {configPath} (\"rdagent\": {{ \"root\": \"/path/to/RD-Agent-main\" }}) or set {EnvironmentPrefix}RDAGENT__ROOT — or, on a machine that only pulls from publishers, list them under \"sources\"");
         var rdagentRoot = hasRdAgent ? Resolve(baseDir, rdagentRootRaw!) : Path.Combine(baseDir, ".no-rdagent-root");
 
@@ -76,6 +81,10 @@ public static class SettingsLoader
         if (string.IsNullOrWhiteSpace(aistockRootRaw))
             throw new ConfigurationException($"'aistock.root' is not set; put it in {configPath} (\"aistock\": {{ \"root\": \"/path/to/AIstock\" }}) or set {EnvironmentPrefix}AISTOCK__ROOT");
         var aistockRoot = Resolve(baseDir, aistockRootRaw);
+        // A root that is a file would fail later with a bare I/O error far from the setting that caused it.
+        foreach (var (setting, root) in new[] { ("aistock.root", aistockRoot), ("rdagent.root", hasRdAgent ? rdagentRoot : null) })
+            if (root is not null && File.Exists(root))
+                throw new ConfigurationException($"'{setting}' names a file, '{root}'; it must be a folder — fix it in {configPath}");
 
         var entries = new List<KeyValuePair<string, string>>();
         foreach (var entry in config.GetSection("pathMap").GetChildren())

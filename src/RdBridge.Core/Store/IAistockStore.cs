@@ -8,15 +8,20 @@ public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated
 {
     public long Failed => Failures.Count;
 
-    /// <summary>Adds this catalog's counts and skip reasons to a stage's report (import and pull say it alike).</summary>
-    public void AddTo(StageReport report)
+    /// <summary>
+    /// Adds this catalog's counts to a stage's report (import and pull say it alike). A skipped record is an item
+    /// problem (exit code 1) naming the catalog file: the rest of the catalog landed, that record did not.
+    /// </summary>
+    public void AddTo(StageReport report, string? file = null)
     {
         var name = CatalogFile.ListName(Kind);
         report.Add(Counter.Change($"{name} inserted"), Inserted);
         report.Add(Counter.Change($"{name} updated"), Updated);
         report.Add(Counter.Tally($"{name} unchanged"), Unchanged);
         report.Add(Counter.Tally($"{name} skipped"), Skipped);
-        foreach (var reason in SkipReasons) report.Note(reason);
+        foreach (var reason in SkipReasons)
+            if (reason.StartsWith('…')) report.Note(reason);
+            else report.Problem(CatalogFile.FileName(Kind), file, reason);
     }
 
     public long Total => Inserted + Updated + Unchanged + Skipped + Failed;

@@ -45,6 +45,20 @@ public sealed class ChecklistTests
         Assert.Equal(25, report.Checks.Count);
     }
 
+    [Fact]
+    public void Show_loop_exits_1_when_it_reports_a_problem_and_0_when_it_reports_none()
+    {
+        using var copy = SyncedSample.Copy("rdagent");
+        var loop = copy.FirstLoop;
+        string[] args = ["show", "loop", (string)loop["task_run_id"]!, ((long)loop["loop_id"]!).ToString(), "--config", copy.Config];
+        Assert.Equal(0, RdBridge.Cli.Program.Run(args, new StringWriter(), new StringWriter()));
+        var workspace = copy.Settings.PathMap.Map((string?)loop["workspace_path"]).Local!;
+        Directory.Move(workspace, workspace + ".moved");
+        var output = new StringWriter();
+        Assert.Equal(1, RdBridge.Cli.Program.Run(args, output, new StringWriter()));
+        Assert.Contains("is missing", output.ToString());
+    }
+
     [Theory, MemberData(nameof(Cases))]
     public void Each_check_fails_when_what_it_checks_is_broken(string layout, string id)
     {
@@ -116,7 +130,8 @@ internal sealed class SyncedSample : IDisposable
 
     private SyncedSample() { }
 
-    public RdBridgeSettings Settings => SettingsLoader.Load(_dir["rdbridge.json"]);
+    public string Config => _dir["rdbridge.json"];
+    public RdBridgeSettings Settings => SettingsLoader.Load(Config);
 
     public JsonObject FirstLoop => ReadExported(CatalogKind.Loop)[0]!.AsObject();
 
