@@ -257,7 +257,8 @@ public static class Program
             var dir = p.GetValue(catalogs);
             if (dir is not null && !Directory.Exists(dir)) throw new ArgumentException($"--catalogs '{dir}' is not a folder");
             // Catalogs copied to an AIstock-only machine need no RD-Agent directory there.
-            var context = new RunContext(Settings(p, rdAgentOptional: dir is not null), line => io.Out.WriteLine(line), io.Live);
+            var context = new RunContext(Settings(p, rdAgentOptional: dir is not null), line => io.Out.WriteLine(line),
+                io.Live);
             var (report, summaries) = new ImportStage(context).Run(dir is null ? null : Path.GetFullPath(dir));
             foreach (var s in summaries)
                 io.Out.WriteLine($"  {CatalogFile.ListName(s.Kind),-10} inserted {s.Inserted}, updated {s.Updated}, unchanged {s.Unchanged}, skipped {s.Skipped}, failed {s.Failed}");
@@ -312,11 +313,15 @@ public static class Program
     private static Command PipelineCommand(Io io, string mode, string description)
     {
         var json = new Option<bool>("--json") { Description = "Print the verification as JSON at the end" };
-        var since = new Option<string?>("--since") { Description = "Only loops changed after this ISO-8601 time, e.g. 2026-01-01T08:00:00+08:00 (sync only; default: the last successful sync)" };
+        var since = new Option<string?>("--since")
+            { Description =
+                "Only loops changed after this ISO-8601 time, e.g. 2026-01-01T08:00:00+08:00 (sync only; default: the last successful sync)" };
         var wait = new Option<int>("--wait") { Description = "Seconds to wait for another running init/sync before refusing", DefaultValueFactory = _ => 30 };
         var cmd = new Command(mode, description) { json, wait };
         if (mode == "sync") cmd.Options.Add(since);
-        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" && p.GetValue(since) is { } text ? UtcText.Parse(text, "--since") : null, p.GetValue(json), TimeSpan.FromSeconds(Math.Max(0, p.GetValue(wait))))));
+        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" && p.GetValue(since)
+            is { } text ? UtcText.Parse(text, "--since") : null, p.GetValue(json), TimeSpan.FromSeconds(Math.Max(0,
+                p.GetValue(wait))))));
         return cmd;
     }
 

@@ -206,9 +206,11 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
         if (stage.Aborted is not null)
             log.LogWarning("Sync {RunId} stage {Stage} aborted: {Reason}", runId, stage.Stage, stage.Aborted);
         else
-            log.LogInformation("Sync {RunId} stage {Stage}: {Counts}", runId, stage.Stage, counts.Length == 0 ? "nothing to do" : counts);
+            log.LogInformation("Sync {RunId} stage {Stage}: {Counts}", runId, stage.Stage, counts.Length == 0
+                ? "nothing to do" : counts);
         foreach (var p in stage.Problems)
-            log.LogWarning("Sync {RunId} stage {Stage} problem: {Item}: {Problem} {Path}", runId, stage.Stage, p.Item, p.Message, p.Path ?? "");
+            log.LogWarning("Sync {RunId} stage {Stage} problem: {Item}: {Problem} {Path}", runId, stage.Stage, p.Item,
+                p.Message, p.Path ?? "");
     }
 
     private int _running;
@@ -229,14 +231,17 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
                     RunStarted = id =>
                     {
                         _current = id;
-                        log.LogInformation("Sync {RunId} started: {Mode}, since {Since}", id, mode, since?.ToString("o") ?? "the last successful sync");
+                        log.LogInformation("Sync {RunId} started: {Mode}, since {Since}", id, mode,
+                            since?.ToString("o") ?? "the last successful sync");
                         started.TrySetResult(id);
                     },
                 };
                 var result = pipeline.Run(mode, since, stage => LogStage(_current, stage));
                 var level = result.Failed ? LogLevel.Warning : LogLevel.Information;
-                log.Log(level, "Sync {RunId} finished: {Outcome} in {Seconds:0.0} s, {Problems} problems{Change}", result.SyncRunId,
-                    result.Failed ? "failed" : "succeeded", clock.Elapsed.TotalSeconds, result.Stages.Sum(s => s.Problems.Count),
+                log.Log(level, "Sync {RunId} finished: {Outcome} in {Seconds:0.0} s, {Problems} problems{Change}",
+                    result.SyncRunId,
+                    result.Failed ? "failed" : "succeeded", clock.Elapsed.TotalSeconds, result.Stages.Sum(s
+                        => s.Problems.Count),
                     result.ChangedAnything ? "" : ", nothing changed");
             }
             catch (Exception e)

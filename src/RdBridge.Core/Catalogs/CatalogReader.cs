@@ -94,7 +94,8 @@ public static class CatalogReader
                     }
                     // {"loops": 42} is a catalog of the wrong shape, not an empty one.
                     if (name == listName && reader.TokenType != JsonTokenType.StartArray)
-                        throw new JsonException($"'{listName}' must be a list of records, not {reader.TokenType.ToString().ToLowerInvariant()}");
+                        throw new JsonException(
+                            $"'{listName}' must be a list of records, not {reader.TokenType.ToString().ToLowerInvariant()}");
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                     {
                         // Skipped token by token, so another large list (a feed holds four) never has to fit in the buffer.

@@ -18,7 +18,8 @@ public static class SettingsLoader
     /// The command works on the AIstock side alone (<c>import --catalogs DIR</c> on a machine that only has catalog
     /// files copied to it), so a missing <c>rdagent.root</c> is no error there.
     /// </param>
-    public static RdBridgeSettings Load(string? configPath, IEnumerable<KeyValuePair<string, string?>>? overrides = null,
+    public static RdBridgeSettings Load(string? configPath, IEnumerable<KeyValuePair<string,
+        string?>>? overrides = null,
         bool rdAgentOptional = false)
     {
         var explicitPath = configPath is not null;
@@ -42,25 +43,30 @@ public static class SettingsLoader
     }
 
     /// <summary>
-    /// The <c>RDBRIDGE_&lt;SECTION&gt;__&lt;KEY&gt;</c> variables whose section is one of rdbridge.json's, as configuration
+    /// The <c>RDBRIDGE_&lt;SECTION&gt;__&lt;KEY&gt;</c> variables whose section is one of rdbridge.json's, as
+    /// configuration
     /// keys. Other variables with the prefix are not settings (<c>RDBRIDGE_DEBUG</c>, which the error messages tell
     /// users to set, or a tool's own variable) and are left alone rather than refused as unknown sections.
     /// </summary>
-    internal static IEnumerable<KeyValuePair<string, string?>> SettingsFromEnvironment(System.Collections.IDictionary variables)
+    internal static IEnumerable<KeyValuePair<string,
+        string?>> SettingsFromEnvironment(System.Collections.IDictionary variables)
     {
         var settings = new List<KeyValuePair<string, string?>>();
         foreach (System.Collections.DictionaryEntry v in variables)
         {
-            if (v.Key is not string name || !name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)) continue;
+            if (v.Key is not string name || !name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+                continue;
             var parts = name[EnvironmentPrefix.Length..].Split("__");
             if (parts.Length < 2 || parts.Any(p => p.Length == 0) || !KnownSections.Contains(parts[0])) continue;
             settings.Add(new(string.Join(':', parts), v.Value as string));
         }
-        // Sorted, so that two spellings of one setting resolve the same way whatever order the environment lists them in.
+        // Sorted, so that two spellings of one setting resolve the same way whatever order the environment lists them
+        // in.
         return settings.OrderBy(s => s.Key, StringComparer.Ordinal);
     }
 
-    internal static RdBridgeSettings FromConfiguration(IConfiguration config, string configPath, bool rdAgentOptional = false)
+    internal static RdBridgeSettings FromConfiguration(IConfiguration config, string configPath,
+        bool rdAgentOptional = false)
     {
         var baseDir = Path.GetDirectoryName(configPath)!;
         foreach (var section in config.GetChildren())
@@ -82,7 +88,8 @@ public static class SettingsLoader
             throw new ConfigurationException($"'aistock.root' is not set; put it in {configPath} (\"aistock\": {{ \"root\": \"/path/to/AIstock\" }}) or set {EnvironmentPrefix}AISTOCK__ROOT");
         var aistockRoot = Resolve(baseDir, aistockRootRaw);
         // A root that is a file would fail later with a bare I/O error far from the setting that caused it.
-        foreach (var (setting, root) in new[] { ("aistock.root", aistockRoot), ("rdagent.root", hasRdAgent ? rdagentRoot : null) })
+        foreach (var (setting, root) in new[] { ("aistock.root", aistockRoot), ("rdagent.root", hasRdAgent
+            ? rdagentRoot : null) })
             if (root is not null && File.Exists(root))
                 throw new ConfigurationException($"'{setting}' names a file, '{root}'; it must be a folder — fix it in {configPath}");
 

@@ -21,7 +21,8 @@ public sealed class FeedWriter(RdBridgeSettings settings)
 {
     public const string FormatVersion = "rdbridge-feed/1";
 
-    /// <param name="since">An ISO-8601 time (any offset); a text that is not one is a <see cref="TimeFormatException"/>.</param>
+    /// <param name="since">An ISO-8601 time (any offset); a text that is not one is a <see
+    /// cref="TimeFormatException"/>.</param>
     public void Write(Stream output, string? since)
     {
         var bundles = ChangedBundles(since);
@@ -71,7 +72,8 @@ public sealed class FeedWriter(RdBridgeSettings settings)
 
     /// <summary>
     /// Bundles built at or after <paramref name="since"/> whose archive is present, oldest first. Times are compared as
-    /// instants: the registry holds them as its writers wrote them (with Z, an offset, or none), and a consumer in UTC+8
+    /// instants: the registry holds them as its writers wrote them (with Z, an offset, or none), and a consumer in
+    /// UTC+8
     /// asks with its own offset. A bundle whose time cannot be read is always listed (sent again rather than missed).
     /// </summary>
     public IReadOnlyList<FeedBundle> ChangedBundles(string? since)
@@ -90,12 +92,14 @@ public sealed class FeedWriter(RdBridgeSettings settings)
         while (r.Read())
         {
             var changed = r.IsDBNull(5) ? "" : r.GetString(5);
-            var b = new FeedBundle(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.IsDBNull(4) ? 0 : r.GetInt64(4), changed);
+            var b = new FeedBundle(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.IsDBNull(4) ? 0
+                : r.GetInt64(4), changed);
             if (!Layout.BundleId.IsSafe(b.AssetBundleId)) continue;
             var at = UtcText.TryParse(changed, out var t) ? t : DateTimeOffset.MinValue;
             if (from is null || at == DateTimeOffset.MinValue || at >= from) list.Add((b, at));
         }
-        return list.OrderBy(x => x.At).ThenBy(x => x.Bundle.AssetBundleId, StringComparer.Ordinal).Select(x => x.Bundle).ToList();
+        return list.OrderBy(x => x.At).ThenBy(x => x.Bundle.AssetBundleId, StringComparer.Ordinal).Select(x
+            => x.Bundle).ToList();
     }
 
     private static bool Belongs(CatalogKind kind, JsonElement record, HashSet<(string, long)> loops)

@@ -30,7 +30,8 @@ public static class UtcText
     ];
 
     /// <summary>
-    /// Reads an ISO-8601 time as the instant it names: <c>2026-01-01T20:42:37+08:00</c> and <c>2026-01-01T12:42:37Z</c> are
+    /// Reads an ISO-8601 time as the instant it names: <c>2026-01-01T20:42:37+08:00</c> and <c>2026-01-01T12:42:37Z</c>
+    /// are
     /// the same instant. Times are compared as instants, never as text.
     /// </summary>
     public static bool TryParse(string? text, out DateTimeOffset time)
@@ -40,7 +41,9 @@ public static class UtcText
             DateTimeStyles.AssumeUniversal, out time);
     }
 
-    /// <summary>As <see cref="TryParse"/>; a text that is not such a time is a usage error naming <paramref name="what"/>.</summary>
+    /// <summary>
+    /// As <see cref="TryParse"/>; a text that is not such a time is a usage error naming <paramref name="what"/>.
+    /// </summary>
     public static DateTimeOffset Parse(string text, string what) =>
         TryParse(text, out var time) ? time : throw new TimeFormatException(
             $"{what} '{text}' is not an ISO-8601 time; write it as 2026-01-01T00:00:00Z or with an offset, 2026-01-01T08:00:00+08:00");
@@ -48,5 +51,7 @@ public static class UtcText
     private static string Utc(DateTimeOffset t, string format) => t.UtcDateTime.ToString(format, CultureInfo.InvariantCulture);
 }
 
-/// <summary>A time given on the command line or in a request cannot be read; the message shows how to write it. Exit code 2.</summary>
+/// <summary>
+/// A time given on the command line or in a request cannot be read; the message shows how to write it. Exit code 2.
+/// </summary>
 public sealed class TimeFormatException(string message) : RdBridgeException(message, ExitCodes.UsageError);

@@ -25,7 +25,8 @@ public sealed class LinkageQuery(RdBridgeSettings settings, ICatalogReader store
         var factors = store.FactorsOfLoop(taskRunId, loopId)
             .Select(f => (JsonNode?)new JsonObject
             {
-                ["name"] = f.Name, ["source"] = f.Source, ["factor_id"] = f.FactorId, ["ic"] = f.Ic, ["annualized_return"] = f.AnnualizedReturn,
+                ["name"] = f.Name, ["source"] = f.Source, ["factor_id"] = f.FactorId, ["ic"] = f.Ic,
+                    ["annualized_return"] = f.AnnualizedReturn,
             })
             .ToArray();
 

@@ -140,7 +140,8 @@ public static class CatalogQuery
 
         var counted = MatchCount(store, q.Kind, $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args);
         var offset = (long)(q.Page - 1) * q.PageSize;
-        var rows = store.Rows($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
+        var rows =
+            store.Rows($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
         var items = rows.Select(r => new CatalogItem((string)r[0]!, r[1] as string ?? "local", r[2] as string)).ToList();
         var exact = counted <= CountCap;
         return new CatalogPage(q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
@@ -154,7 +155,8 @@ public static class CatalogQuery
     private static readonly ConcurrentDictionary<string, long> Counts = new();
     private const int KeptCounts = 1024;
 
-    private static long MatchCount(DbAistockStore store, CatalogKind kind, string sql, List<(string Name, object? Value)> args)
+    private static long MatchCount(DbAistockStore store, CatalogKind kind, string sql, List<(string Name,
+        object? Value)> args)
     {
         var version = store.CatalogVersion(kind);
         string? key = null;

@@ -36,7 +36,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public IReadOnlyList<int> AppliedMigrations()
     {
         if (!TableExists("schema_migrations")) return [];
-        return Rows("SELECT version FROM schema_migrations ORDER BY version").Select(r => Convert.ToInt32(r[0])).ToList();
+        return Rows("SELECT version FROM schema_migrations ORDER BY version")
+            .Select(r => Convert.ToInt32(r[0])).ToList();
     }
 
     protected abstract bool TableExists(string name);
@@ -58,7 +59,9 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public long Count(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name}");
     public long CountWithBundle(CatalogKind kind) => Scalar($"SELECT count(asset_bundle_id) FROM {CatalogTable.For(kind).Name}");
 
-    /// <summary>Runs a query written in this folder and returns its rows. Parameters are written <c>@name</c>.</summary>
+    /// <summary>
+    /// Runs a query written in this folder and returns its rows. Parameters are written <c>@name</c>.
+    /// </summary>
     internal IReadOnlyList<IReadOnlyList<object?>> Rows(string sql, params (string Name, object? Value)[] parameters)
     {
         using var cmd = Command(sql, null, parameters);
@@ -100,13 +103,15 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         Rows("SELECT name, source, factor_id, provenance, ic, annualized_return FROM aistock_factor_catalog "
             + "WHERE CAST(provenance AS TEXT) LIKE @p ORDER BY name", ("@p", $"%{taskRunId}%"))
             .Where(f => f[3] is string text && NamesLoop(text, taskRunId, loopId))
-            .Select(f => new LoopFactor((string)f[0]!, f[1] as string, f[2] as string, f[4] as double?, f[5] as double?))
+            .Select(f => new LoopFactor((string)f[0]!, f[1] as string, f[2] as string, f[4] as double?,
+                f[5] as double?))
             .ToList();
 
     private static bool NamesLoop(string provenance, string taskRunId, long loopId)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(provenance);
-        return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array && doc.RootElement.EnumerateArray().Any(x =>
+        return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array
+            && doc.RootElement.EnumerateArray().Any(x =>
             x.ValueKind == System.Text.Json.JsonValueKind.Object
             && x.TryGetProperty("task_run_id", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.String
             && t.GetString() == taskRunId
@@ -128,7 +133,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     }
 
     private List<StoredRecord> Records(string sql, params (string Name, object? Value)[] parameters) =>
-        Rows(sql, parameters).Select(r => new StoredRecord((string)r[0]!, r[1] as string, r[2] as string, r[3] as string, r[4] as long?))
+        Rows(sql, parameters).Select(r => new StoredRecord((string)r[0]!, r[1] as string, r[2] as string,
+            r[3] as string, r[4] as long?))
             .ToList();
 
     public IReadOnlyList<OrphanRow> RowsWithoutLoop(CatalogKind kind, int limit)
@@ -139,17 +145,21 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
             WHERE x.task_run_id IS NOT NULL AND NOT EXISTS (
               SELECT 1 FROM aistock_loop_catalog l WHERE l.task_run_id = x.task_run_id AND l.loop_id = x.loop_id)
             ORDER BY 1 LIMIT {Math.Max(1, limit)}
-            """).Select(o => new OrphanRow(Convert.ToString(o[0], System.Globalization.CultureInfo.InvariantCulture) ?? "",
+            """).Select(o => new OrphanRow(
+                Convert.ToString(o[0], System.Globalization.CultureInfo.InvariantCulture) ?? "",
                 (string)o[^2]!, o[^1] as long?)).ToList();
     }
 
     public long RowsWithoutOwnBundle(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name} "
-        + "WHERE asset_bundle_id IS NULL OR asset_bundle_id = '' OR asset_bundle_id <> ('bundle_' || task_run_id || '_' || loop_id)");
+        + "WHERE asset_bundle_id IS NULL OR asset_bundle_id = '' "
+        + "OR asset_bundle_id <> ('bundle_' || task_run_id || '_' || loop_id)");
 
     public IReadOnlyList<StoredLoop> Loops() =>
-        Rows("SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_id, workspace_path, factor_names FROM aistock_loop_catalog "
+        Rows("SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_id, workspace_path, factor_names "
+            + "FROM aistock_loop_catalog "
             + "ORDER BY task_run_id, loop_id")
-            .Select(l => new StoredLoop((string)l[0]!, Convert.ToInt64(l[1]), l[2] as string, l[3] as string, l[4] as string,
+            .Select(l => new StoredLoop((string)l[0]!, Convert.ToInt64(l[1]), l[2] as string, l[3] as string,
+                l[4] as string,
                 l[5] as string, System.Text.Json.JsonSerializer.Deserialize<string[]>(l[6] as string ?? "[]") ?? []))
             .ToList();
 
@@ -212,7 +222,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public IReadOnlyList<SourceState> Sources() => ReadSources("");
 
     private List<SourceState> ReadSources(string where, params (string, object?)[] p) =>
-        !HasSchema(3) ? [] : Rows($"SELECT name, url, watermark, last_sync_at, last_status, last_error FROM rdbridge_sources {where} ORDER BY name", p)
+        !HasSchema(3) ? []
+            : Rows($"SELECT name, url, watermark, last_sync_at, last_status, last_error FROM rdbridge_sources {where} ORDER BY name", p)
             .Select(r => new SourceState((string)r[0]!, (string)r[1]!, r[2] as string, r[3] as string, r[4] as string, r[5] as string)).ToList();
 
     public void RecordSource(SourceState s) => Exec("""

@@ -86,7 +86,9 @@ public interface ICatalogImporter
     IImportSession BeginImport();
 }
 
-/// <summary>The sync history and the publishers pulled from: what <c>init</c>, <c>sync</c>, <c>pull</c> and the server need.</summary>
+/// <summary>
+/// The sync history and the publishers pulled from: what <c>init</c>, <c>sync</c>, <c>pull</c> and the server need.
+/// </summary>
 public interface ISyncHistory
 {
     /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Runs.SyncBusyException"/>.</summary>
@@ -110,14 +112,19 @@ public interface ICatalogReader
     long Count(CatalogKind kind);
     long CountWithBundle(CatalogKind kind);
     /// <summary>
-    /// A token that changes whenever any row of the kind's table changes (a version kept by triggers, whoever writes, and
+    /// A token that changes whenever any row of the kind's table changes (a version kept by triggers, whoever writes,
+    /// and
     /// when this database's bookkeeping was created, so a database dropped and built again never repeats a token), or
     /// null on a database without that bookkeeping (schema version 1).
     /// </summary>
     string? CatalogVersion(CatalogKind kind);
-    /// <summary>One page of a catalog, filtered, sorted and paged by the database (see <see cref="CatalogQuery"/>).</summary>
+    /// <summary>
+    /// One page of a catalog, filtered, sorted and paged by the database (see <see cref="CatalogQuery"/>).
+    /// </summary>
     CatalogPage Page(CatalogPageRequest request);
-    /// <summary>The record of one loop in a loop-keyed catalog (loop, model, strategy): the first by key, or null.</summary>
+    /// <summary>
+    /// The record of one loop in a loop-keyed catalog (loop, model, strategy): the first by key, or null.
+    /// </summary>
     StoredRecord? OfLoop(CatalogKind kind, string taskRunId, long loopId);
     /// <summary>The factors whose provenance names the loop, by name.</summary>
     IReadOnlyList<LoopFactor> FactorsOfLoop(string taskRunId, long loopId);
@@ -128,7 +135,9 @@ public interface ICatalogReader
 /// <summary>What <c>verify</c> asks of the catalog tables beyond reading records: integrity and freshness.</summary>
 public interface IStoreChecks : ICatalogReader
 {
-    /// <summary>Up to <paramref name="limit"/> rows of a factor, model or strategy table whose loop the loop table lacks.</summary>
+    /// <summary>
+    /// Up to <paramref name="limit"/> rows of a factor, model or strategy table whose loop the loop table lacks.
+    /// </summary>
     IReadOnlyList<OrphanRow> RowsWithoutLoop(CatalogKind kind, int limit);
     /// <summary>Rows whose asset_bundle_id is missing or names another loop's bundle.</summary>
     long RowsWithoutOwnBundle(CatalogKind kind);
@@ -136,13 +145,17 @@ public interface IStoreChecks : ICatalogReader
     IReadOnlyList<StoredLoop> Loops();
     bool HasStrategy(string strategyId);
     bool HasFactorNamed(string name);
-    /// <summary>The stored content fingerprint of the row with the given key values, or null when no row has them.</summary>
+    /// <summary>
+    /// The stored content fingerprint of the row with the given key values, or null when no row has them.
+    /// </summary>
     string? ContentHash(CatalogKind kind, IReadOnlyDictionary<string, object?> keyValues);
     /// <summary>Whether two rows of the kind's table describe the same loop, factor, model or strategy.</summary>
     bool HasDuplicates(CatalogKind kind);
 }
 
-/// <summary>How a user names a record on the command line: a factor by name or factor_id, the others by their id.</summary>
+/// <summary>
+/// How a user names a record on the command line: a factor by name or factor_id, the others by their id.
+/// </summary>
 public enum RecordKey { Factor, Model, Strategy, Bundle }
 
 /// <summary>A stored record: its JSON text as imported, where it came from (null: this machine) and its loop.</summary>
@@ -155,7 +168,8 @@ public sealed record LoopFactor(string Name, string? Source, string? FactorId, d
 public sealed record OrphanRow(string Key, string TaskRunId, long? LoopId);
 
 /// <summary>A stored loop with the columns its links are checked by.</summary>
-public sealed record StoredLoop(string TaskRunId, long LoopId, string? AssetBundleId, string? StrategyId, string? WorkspaceId,
+public sealed record StoredLoop(string TaskRunId, long LoopId, string? AssetBundleId, string? StrategyId,
+    string? WorkspaceId,
     string? WorkspacePath, IReadOnlyList<string> FactorNames);
 
 /// <summary>

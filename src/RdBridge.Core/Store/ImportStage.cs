@@ -56,8 +56,10 @@ public sealed class ImportStage(RunContext context)
                     // This catalog alone is rolled back; the others still land together.
                     session.RollbackToSavepoint();
                     session.ReleaseSavepoint();
-                    var kept = File.Exists(Path.Combine(to, CatalogFile.FileName(kind))) ? "; the AIstock copy from the last good import is kept" : "";
-                    report.Problem(CatalogFile.FileName(kind), path, $"{e.Message}; nothing from this file was imported{kept}");
+                    var kept = File.Exists(Path.Combine(to, CatalogFile.FileName(kind)))
+                        ? "; the AIstock copy from the last good import is kept" : "";
+                    report.Problem(CatalogFile.FileName(kind), path,
+                        $"{e.Message}; nothing from this file was imported{kept}");
                     summaries.Add(new ImportSummary(kind, 0, 0, 0, 0, [], [e.Message]));
                 }
             }

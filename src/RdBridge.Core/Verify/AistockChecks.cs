@@ -38,7 +38,8 @@ internal static class AistockChecks
             var want = c.Settings.Bundles.ReadDigest(id);
             var have = c.Settings.AssetCache.Archives.ReadDigest(id);
             if (want is not null && have != want) bad.Add($"{id}: cached copy is outdated");
-            else if (c.Deep && FileDigest.Sha256OfFile(cached) != have) bad.Add($"{id}: cached archive does not match its .sha256");
+            else if (c.Deep && FileDigest.Sha256OfFile(cached) != have)
+                bad.Add($"{id}: cached archive does not match its .sha256");
         }
         return (bad.Count == 0 && ids.Count > 0, bad.Count == 0
             ? $"{ids.Count} bundles cached{(c.Deep ? ", every archive re-hashed" : "")}"

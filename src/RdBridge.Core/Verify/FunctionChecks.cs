@@ -16,7 +16,8 @@ internal static class FunctionChecks
         foreach (var l in loops)
         {
             var key = $"{l.TaskRunId}/{l.LoopId}";
-            if (l.StrategyId is null || !c.Db.HasStrategy(l.StrategyId)) bad.Add($"{key}: strategy {l.StrategyId} not found");
+            if (l.StrategyId is null || !c.Db.HasStrategy(l.StrategyId))
+                bad.Add($"{key}: strategy {l.StrategyId} not found");
             foreach (var name in l.FactorNames)
                 if (!c.Db.HasFactorNamed(name)) bad.Add($"{key}: factor {name} not found");
         }
@@ -29,7 +30,8 @@ internal static class FunctionChecks
     {
         var loops = c.StoredLoops;
         var bad = loops.Select(l => l.AssetBundleId)
-            .Where(id => id is null || !BundleId.IsSafe(id) || !File.Exists(c.Settings.AssetCache.ExtractedManifest(id)))
+            .Where(id => id is null || !BundleId.IsSafe(id)
+                || !File.Exists(c.Settings.AssetCache.ExtractedManifest(id)))
             .Select(id => id ?? "(none)").ToList();
         return (bad.Count == 0 && loops.Count > 0, bad.Count == 0
             ? $"{loops.Count} bundles available extracted under {c.Settings.AssetCacheDirectory}"
@@ -49,9 +51,21 @@ internal static class FunctionChecks
         {
             var key = $"{l.TaskRunId}/{l.LoopId}";
             var mapped = c.Settings.PathMap.Map(l.WorkspacePath);
-            if (mapped.Local is null || !Directory.Exists(mapped.Local)) { bad.Add($"{key}: workspace unreachable"); continue; }
-            if (l.WorkspaceId is not { Length: > 0 } workspaceId) { bad.Add($"{key}: the loop names no workspace_id"); continue; }
-            if (ListedFiles(c, l.AssetBundleId) is not { } files) { bad.Add($"{key}: no bundle manifest lists the workspace's files"); continue; }
+            if (mapped.Local is null || !Directory.Exists(mapped.Local))
+            {
+                bad.Add($"{key}: workspace unreachable");
+                continue;
+            }
+            if (l.WorkspaceId is not { Length: > 0 } workspaceId)
+            {
+                bad.Add($"{key}: the loop names no workspace_id");
+                continue;
+            }
+            if (ListedFiles(c, l.AssetBundleId) is not { } files)
+            {
+                bad.Add($"{key}: no bundle manifest lists the workspace's files");
+                continue;
+            }
             var prefix = new BundledWorkspace(workspaceId, null, "").Prefix + "/";
             var listed = files.Where(f => f.StartsWith(prefix, StringComparison.Ordinal)).ToList();
             if (listed.Count == 0) { bad.Add($"{key}: the bundle lists no file of workspace {workspaceId}"); continue; }
@@ -63,7 +77,9 @@ internal static class FunctionChecks
             : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
     }
 
-    /// <summary>The file list of a bundle: from its extracted copy, else from its archive in the cache or in production_bundles.</summary>
+    /// <summary>
+    /// The file list of a bundle: from its extracted copy, else from its archive in the cache or in production_bundles.
+    /// </summary>
     private static IReadOnlyList<string>? ListedFiles(VerifyContext c, string? bundleId)
     {
         if (bundleId is null || !BundleId.IsSafe(bundleId)) return null;
@@ -84,7 +100,8 @@ internal static class FunctionChecks
             {
                 var row = table.Map(r);
                 if (row.Error is not null) continue;
-                if (c.Db.ContentHash(kind, row.Values) != row.ContentHash) stale.Add($"{CatalogFile.ListName(kind)} {table.KeyOf(row.Values)}");
+                if (c.Db.ContentHash(kind, row.Values) != row.ContentHash)
+                    stale.Add($"{CatalogFile.ListName(kind)} {table.KeyOf(row.Values)}");
             }
         }
         var last = c.History?.LastSyncRun(successfulOnly: false);
@@ -121,7 +138,8 @@ internal static class FunctionChecks
                     while (r.Read()) known.Add(r.GetString(0));
                 }
                 var orphans = c.Settings.Bundles.Ids().Where(id => !known.Contains(id)).ToList();
-                if (orphans.Count > 0) bad.Add($"{orphans.Count} orphan bundle files ({string.Join(", ", orphans.Take(3))})");
+                if (orphans.Count > 0)
+                    bad.Add($"{orphans.Count} orphan bundle files ({string.Join(", ", orphans.Take(3))})");
             }
         }
         return (bad.Count == 0, bad.Count == 0

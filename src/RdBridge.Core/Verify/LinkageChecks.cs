@@ -18,7 +18,11 @@ internal static class LinkageChecks
         foreach (var r in c.LoopRecords)
         {
             var key = (Str(r, "task_run_id") ?? "", Long(r, "loop_id") ?? -1);
-            if (!byKey.TryGetValue(key, out var e)) { bad.Add($"{key.Item1}/{key.Item2}: not a loop with results in the registry"); continue; }
+            if (!byKey.TryGetValue(key, out var e))
+            {
+                bad.Add($"{key.Item1}/{key.Item2}: not a loop with results in the registry");
+                continue;
+            }
             if (e.Workspaces.Primary is null) { bad.Add($"{e.Loop.Key}: no workspace in the registry"); continue; }
             var row = e.Workspaces.Primary.Row;
             if (Str(r, "workspace_id") != row.WorkspaceId || Str(r, "workspace_path") != row.WorkspacePath)
@@ -53,7 +57,8 @@ internal static class LinkageChecks
             if (File.Exists(manifest))
             {
                 var m = BundleManifest.ReadSummary(File.ReadAllBytes(manifest));
-                if (m.TaskRunId != tr || m.LoopId != loop) bad.Add($"{id}: the cached bundle's manifest names loop {m.TaskRunId}/{m.LoopId}");
+                if (m.TaskRunId != tr || m.LoopId != loop)
+                    bad.Add($"{id}: the cached bundle's manifest names loop {m.TaskRunId}/{m.LoopId}");
             }
         }
         return (bad.Count == 0 && c.LoopRecords.Count > 0, bad.Count == 0
@@ -65,17 +70,21 @@ internal static class LinkageChecks
     public static (bool, string) ModelLoop(VerifyContext c) => ToLoop(c, CatalogKind.Model);
     public static (bool, string) StrategyLoop(VerifyContext c) => ToLoop(c, CatalogKind.Strategy);
 
-    /// <summary>Every record of the kind (and each loop its provenance names) is a loop of the loop catalog, with its bundle.</summary>
+    /// <summary>
+    /// Every record of the kind (and each loop its provenance names) is a loop of the loop catalog, with its bundle.
+    /// </summary>
     private static (bool, string) ToLoop(VerifyContext c, CatalogKind kind)
     {
-        var loopKeys = c.LoopRecords.Select(r => (Str(r, "task_run_id"), Long(r, "loop_id"), Str(r, "asset_bundle_id"))).ToHashSet();
+        var loopKeys = c.LoopRecords
+            .Select(r => (Str(r, "task_run_id"), Long(r, "loop_id"), Str(r, "asset_bundle_id"))).ToHashSet();
         var bad = new List<string>();
         long records = 0;
         foreach (var r in c.Catalogs.Stream(kind))
         {
             records++;
             var refs = new List<JsonElement> { r };
-            if (r.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array) refs.AddRange(prov.EnumerateArray());
+            if (r.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array)
+                refs.AddRange(prov.EnumerateArray());
             foreach (var x in refs)
                 if (!loopKeys.Contains((Str(x, "task_run_id"), Long(x, "loop_id"), Str(x, "asset_bundle_id"))))
                     bad.Add($"{Describe(r)} → {Str(x, "task_run_id")}/{Long(x, "loop_id")}");
@@ -104,7 +113,8 @@ internal static class LinkageChecks
     public static (bool, string) BundleExtractable(VerifyContext c)
     {
         var bad = new List<string>();
-        var ids = c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Where(BundleId.IsSafe).Distinct().ToList();
+        var ids = c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Where(BundleId.IsSafe)
+            .Distinct().ToList();
         foreach (var id in ids)
         {
             var cached = c.Settings.AssetCache.Archive(id);
@@ -120,7 +130,8 @@ internal static class LinkageChecks
                 var archived = SafeExtractor.ReadManifest(cached);
                 var extracted = c.Settings.AssetCache.ExtractedManifest(id);
                 if (archived is null) bad.Add($"{id}: no manifest");
-                else if (!FileContent.Holds(extracted, archived)) bad.Add($"{id}: not extracted, or extracted from another version");
+                else if (!FileContent.Holds(extracted, archived))
+                    bad.Add($"{id}: not extracted, or extracted from another version");
             }
             catch (Exception e) when (e is UnsafeBundleException or InvalidDataException or IOException)
             {

@@ -6,7 +6,9 @@ using static RdBridge.Verify.Record;
 
 namespace RdBridge.Verify;
 
-/// <summary>The guide's "RD-Agent 侧验证": the registry, the workspaces' metadata files, the bundles and the catalogs.</summary>
+/// <summary>
+/// The guide's "RD-Agent 侧验证": the registry, the workspaces' metadata files, the bundles and the catalogs.
+/// </summary>
 internal static class RdAgentChecks
 {
     public static (bool, string) RegistryLoops(VerifyContext c)
@@ -40,7 +42,8 @@ internal static class RdAgentChecks
         MetaField(c, WorkspaceFiles.ModelMeta, o => o["preprocess_config"] is JsonObject);
 
     public static (bool, string) FactorMetaInputSchema(VerifyContext c) =>
-        MetaField(c, WorkspaceFiles.FactorMeta, o => o["factors"] is JsonArray a && a.All(f => f?["input_schema"] is JsonObject));
+        MetaField(c, WorkspaceFiles.FactorMeta,
+            o => o["factors"] is JsonArray a && a.All(f => f?["input_schema"] is JsonObject));
 
     public static (bool, string) StrategyMetaPortfolio(VerifyContext c) =>
         MetaField(c, WorkspaceFiles.StrategyMeta, o => o["portfolio_config"] is JsonObject);
@@ -69,7 +72,8 @@ internal static class RdAgentChecks
     public static (bool, string) BundleFiles(VerifyContext c)
     {
         var bundles = c.Settings.Bundles;
-        var missing = c.Expected.Where(e => !File.Exists(bundles.Archive(e.Loop.BundleId)) || !File.Exists(bundles.Sidecar(e.Loop.BundleId)))
+        var missing = c.Expected.Where(e => !File.Exists(bundles.Archive(e.Loop.BundleId))
+            || !File.Exists(bundles.Sidecar(e.Loop.BundleId)))
             .Select(e => e.Loop.BundleId).ToList();
         return (missing.Count == 0 && c.Expected.Count > 0, missing.Count == 0
             ? $"{c.Expected.Count} bundles with .sha256"
@@ -84,7 +88,8 @@ internal static class RdAgentChecks
             var row = c.Reg.ReadBundle(e.Loop.TaskRunId, e.Loop.LoopId);
             if (row is null) bad.Add($"{e.Loop.Key}: no row");
             else if (row.BundleId != e.Loop.BundleId) bad.Add($"{e.Loop.Key}: row names {row.BundleId}");
-            else if (e.Loop.AssetBundleId != e.Loop.BundleId) bad.Add($"{e.Loop.Key}: loops.asset_bundle_id is {e.Loop.AssetBundleId ?? "NULL"}");
+            else if (e.Loop.AssetBundleId != e.Loop.BundleId)
+                bad.Add($"{e.Loop.Key}: loops.asset_bundle_id is {e.Loop.AssetBundleId ?? "NULL"}");
         }
         return (bad.Count == 0 && c.Expected.Count > 0, bad.Count == 0
             ? $"{c.Expected.Count} rows, loops.asset_bundle_id set"

@@ -30,7 +30,8 @@ public sealed class VerifyContext
         StoreError = storeError;
         if (registry is not null)
             foreach (var loop in registry.ReadLoops(LoopSelection.All))
-                if (loop.HasResult) Expected.Add(new ExpectedLoop(loop, LoopWorkspaces.Resolve(registry, settings.PathMap, loop)));
+                if (loop.HasResult)
+                    Expected.Add(new ExpectedLoop(loop, LoopWorkspaces.Resolve(registry, settings.PathMap, loop)));
         Catalogs = new ExportedCatalogs(settings.CatalogDirectory).Load();
         _storedLoops = new(() => store?.Loops() ?? []);
     }
@@ -51,7 +52,9 @@ public sealed class VerifyContext
     public List<JsonElement> LoopRecords => Catalogs.Loops;
     /// <summary>The loops of the AIstock database, read once for the function checks.</summary>
     public IReadOnlyList<StoredLoop> StoredLoops => _storedLoops.Value;
-    /// <summary>The store, for a check declared with <see cref="CheckNeeds.Store"/> (it runs only when there is one).</summary>
+    /// <summary>
+    /// The store, for a check declared with <see cref="CheckNeeds.Store"/> (it runs only when there is one).
+    /// </summary>
     public IStoreChecks Db => Store ?? throw new InvalidOperationException("the AIstock database is not open");
     /// <summary>The registry, for a check declared with <see cref="CheckNeeds.Registry"/>.</summary>
     public RegistryDatabase Reg => Registry ?? throw new InvalidOperationException("the registry is not open");
@@ -79,7 +82,8 @@ public sealed class ExportedCatalogs(string dir)
             try
             {
                 if (kind == CatalogKind.Loop) Loops = CatalogReader.ReadRecords(path, kind).ToList();
-                Counts[kind] = kind == CatalogKind.Loop ? Loops.Count : CatalogReader.ReadRecords(path, kind).LongCount();
+                Counts[kind] = kind == CatalogKind.Loop ? Loops.Count : CatalogReader.ReadRecords(path,
+                    kind).LongCount();
                 _readable.Add(kind);
             }
             catch (FormatException e) { errors.Add(e.Message); }
@@ -93,16 +97,20 @@ public sealed class ExportedCatalogs(string dir)
             : CatalogReader.ReadRecords(Path.Combine(dir, CatalogFile.FileName(kind)), kind);
 }
 
-/// <summary>Reading catalog records the way the checks need: a missing or mistyped field is null, never an exception.</summary>
+/// <summary>
+/// Reading catalog records the way the checks need: a missing or mistyped field is null, never an exception.
+/// </summary>
 internal static class Record
 {
     public static string? Str(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString() : null;
 
     public static long? Long(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
             && v.TryGetInt64(out var l) ? l : null;
 
     public static string Describe(JsonElement r) =>
-        Str(r, "factor_id") ?? Str(r, "model_id") ?? Str(r, "strategy_id") ?? $"{Str(r, "task_run_id")}/{Long(r, "loop_id")}";
+        Str(r, "factor_id") ?? Str(r, "model_id") ?? Str(r, "strategy_id")
+            ?? $"{Str(r, "task_run_id")}/{Long(r, "loop_id")}";
 }

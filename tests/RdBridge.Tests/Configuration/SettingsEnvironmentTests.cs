@@ -4,7 +4,9 @@ using RdBridge.Configuration;
 
 namespace RdBridge.Tests.Configuration;
 
-/// <summary>Only <c>RDBRIDGE_&lt;SECTION&gt;__&lt;KEY&gt;</c> variables of rdbridge.json's sections are settings.</summary>
+/// <summary>
+/// Only <c>RDBRIDGE_&lt;SECTION&gt;__&lt;KEY&gt;</c> variables of rdbridge.json's sections are settings.
+/// </summary>
 public sealed class SettingsEnvironmentTests
 {
     [Fact]

@@ -6,7 +6,9 @@ using RdBridge.Server;
 
 namespace RdBridge.Tests.Serve;
 
-/// <summary>A sync started from the API leaves its story in the server's log, as the guide's troubleshooting reads it.</summary>
+/// <summary>
+/// A sync started from the API leaves its story in the server's log, as the guide's troubleshooting reads it.
+/// </summary>
 public sealed class ServerLogTests
 {
     private sealed record Line(string Category, LogLevel Level, string Text);
@@ -21,7 +23,8 @@ public sealed class ServerLogTests
         {
             public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
             public bool IsEnabled(LogLevel level) => true;
-            public void Log<TState>(LogLevel level, EventId id, TState state, Exception? e, Func<TState, Exception?, string> format) =>
+            public void Log<TState>(LogLevel level, EventId id, TState state, Exception? e, Func<TState, Exception?,
+                string> format) =>
                 lines.Enqueue(new Line(category, level, format(state, e)));
         }
     }
@@ -35,7 +38,8 @@ public sealed class ServerLogTests
             "SELECT workspace_path FROM workspaces WHERE workspace_role = 'experiment_workspace' AND loop_id = 0")[0][0] as string;
         Directory.Delete(sample.Settings.PathMap.Map(workspace).Local!, recursive: true);
         var captured = new Captured();
-        var app = RdBridgeServer.Build(sample.Settings, ServeRole.Consumer, ["http://127.0.0.1:0"], logging: l => l.AddProvider(captured));
+        var app = RdBridgeServer.Build(sample.Settings, ServeRole.Consumer, ["http://127.0.0.1:0"], logging: l
+            => l.AddProvider(captured));
         await app.StartAsync();
         try
         {
@@ -46,14 +50,18 @@ public sealed class ServerLogTests
             var id = doc.RootElement.GetProperty("id").GetInt64();
             ApiTests.WaitForSync(client, id);
             // The end line is written after the run's status is recorded: give it a moment.
-            for (var i = 0; i < 100 && !captured.Lines.Any(l => l.Text.StartsWith($"Sync {id} finished")); i++) Thread.Sleep(50);
+            for (var i = 0; i < 100 && !captured.Lines.Any(l => l.Text.StartsWith($"Sync {id} finished")); i++)
+                Thread.Sleep(50);
 
             var sync = captured.Lines.Where(l => l.Category == typeof(SyncRunner).FullName).ToList();
-            Assert.Contains(sync, l => l.Level == LogLevel.Information && l.Text.StartsWith($"Sync {id} started: init"));
+            Assert.Contains(sync, l => l.Level == LogLevel.Information
+                && l.Text.StartsWith($"Sync {id} started: init"));
             foreach (var stage in new[] { "backfill", "bundle", "export", "import", "sync-assets" })
-                Assert.Contains(sync, l => l.Level == LogLevel.Information && l.Text.StartsWith($"Sync {id} stage {stage}: "));
+                Assert.Contains(sync, l => l.Level == LogLevel.Information
+                    && l.Text.StartsWith($"Sync {id} stage {stage}: "));
             Assert.Contains(sync, l => l.Text.StartsWith($"Sync {id} stage import: ") && l.Text.Contains("inserted"));
-            Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.Contains("problem:") && l.Text.Contains("is missing"));
+            Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.Contains("problem:")
+                && l.Text.Contains("is missing"));
             Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.StartsWith($"Sync {id} finished: failed"));
         }
         finally

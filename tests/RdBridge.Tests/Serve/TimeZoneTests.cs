@@ -5,7 +5,9 @@ using RdBridge.Server;
 
 namespace RdBridge.Tests.Serve;
 
-/// <summary>Times are compared as instants wherever RdBridge compares them, whatever offset they are written with.</summary>
+/// <summary>
+/// Times are compared as instants wherever RdBridge compares them, whatever offset they are written with.
+/// </summary>
 public sealed class TimeZoneTests
 {
     [Theory]
@@ -50,7 +52,8 @@ public sealed class TimeZoneTests
         for (var i = 0; i < ids.Count; i++)
         {
             var at = start.AddHours(i).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-            Db.Exec(sample.Settings.RegistryPath, $"UPDATE production_bundles SET updated_at = '{at}' WHERE bundle_id = '{ids[i]}'");
+            Db.Exec(sample.Settings.RegistryPath,
+                $"UPDATE production_bundles SET updated_at = '{at}' WHERE bundle_id = '{ids[i]}'");
         }
         using var server = new RunningServer(sample.Settings, ServeRole.Publisher);
         List<string> Listed(string since)
@@ -59,7 +62,8 @@ public sealed class TimeZoneTests
             var body = RunningServer.Text(response);
             Assert.True(response.IsSuccessStatusCode, body);
             using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.GetProperty("bundles").EnumerateArray().Select(b => b.GetProperty("asset_bundle_id").GetString()!).ToList();
+            return doc.RootElement.GetProperty("bundles").EnumerateArray().Select(b
+                => b.GetProperty("asset_bundle_id").GetString()!).ToList();
         }
         // 12:00Z is 20:00 in UTC+8: the bundles built at 12:00Z and later, whichever way it is written.
         var expected = ids.Skip(2).ToList();

@@ -21,17 +21,22 @@ public sealed class ImportContractTests : IDisposable
         File.WriteAllText(Config, """{ "aistock": { "root": "AIstock" } }""");
         Directory.CreateDirectory(Incoming);
         Write(CatalogKind.Loop, Loop("tr1", 0), Loop("tr1", 1));
-        Write(CatalogKind.Factor, new JsonObject { ["name"] = "MOM5", ["expression"] = "$close/Ref($close,5)-1", ["task_run_id"] = "tr1", ["loop_id"] = 0 });
-        Write(CatalogKind.Model, new JsonObject { ["model_id"] = "model_tr1_0", ["task_run_id"] = "tr1", ["loop_id"] = 0, ["model_type"] = "LGBModel" });
-        Write(CatalogKind.Strategy, new JsonObject { ["strategy_id"] = "s1", ["task_run_id"] = "tr1", ["loop_id"] = 0 });
+        Write(CatalogKind.Factor, new JsonObject { ["name"] = "MOM5", ["expression"] = "$close/Ref($close,5)-1",
+            ["task_run_id"] = "tr1", ["loop_id"] = 0 });
+        Write(CatalogKind.Model, new JsonObject { ["model_id"] = "model_tr1_0", ["task_run_id"] = "tr1",
+            ["loop_id"] = 0, ["model_type"] = "LGBModel" });
+        Write(CatalogKind.Strategy, new JsonObject { ["strategy_id"] = "s1", ["task_run_id"] = "tr1",
+            ["loop_id"] = 0 });
     }
 
-    private static JsonObject Loop(string tr, long loop) => new() { ["task_run_id"] = tr, ["loop_id"] = loop, ["status"] = "success" };
+    private static JsonObject Loop(string tr, long loop) => new() { ["task_run_id"] = tr, ["loop_id"] = loop,
+        ["status"] = "success" };
 
     private void Write(CatalogKind kind, params JsonObject[] records) =>
         WriteText(kind, new JsonObject { [CatalogFile.ListName(kind)] = new JsonArray(records) }.ToJsonString());
 
-    private void WriteText(CatalogKind kind, string text) => File.WriteAllText(Path.Combine(Incoming, CatalogFile.FileName(kind)), text);
+    private void WriteText(CatalogKind kind, string text) => File.WriteAllText(Path.Combine(Incoming,
+        CatalogFile.FileName(kind)), text);
 
     private (int Code, string Out, string Err) Cli(params string[] args)
     {
@@ -83,8 +88,10 @@ public sealed class ImportContractTests : IDisposable
     [Fact]
     public void An_import_that_skips_records_exits_1_and_names_each()
     {
-        // The fork's own loop catalog lists 30 loops with 8 distinct (task_run_id, loop_id) keys (counted with python3).
-        File.Copy(Paths.Fixture("rdagent-aistock-fork/tmp/loop_catalog.json"), Path.Combine(Incoming, "loop_catalog.json"), overwrite: true);
+        // The fork's own loop catalog lists 30 loops with 8 distinct (task_run_id, loop_id) keys (counted with
+        // python3).
+        File.Copy(Paths.Fixture("rdagent-aistock-fork/tmp/loop_catalog.json"), Path.Combine(Incoming,
+            "loop_catalog.json"), overwrite: true);
         var (code, output, _) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(1, code);
         Assert.Contains("appears more than once", output);
@@ -104,7 +111,8 @@ public sealed class ImportContractTests : IDisposable
     [Fact]
     public void A_record_giving_a_property_twice_is_reported_not_stored_with_the_last_value()
     {
-        WriteText(CatalogKind.Model, """{ "models": [ { "model_id": "m1", "task_run_id": "tr1", "loop_id": 0, "model_type": "LGBModel", "model_type": "Linear" } ] }""");
+        WriteText(CatalogKind.Model,
+            """{ "models": [ { "model_id": "m1", "task_run_id": "tr1", "loop_id": 0, "model_type": "LGBModel", "model_type": "Linear" } ] }""");
         var (code, output, _) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(1, code);
         Assert.Contains("property 'model_type' is given twice", output);

@@ -138,7 +138,8 @@ public class StoreTests
         using (dir) using (db) using (store)
         {
             Import(store, CatalogKind.Loop, Fork("loop_catalog.json"));
-            var metrics = (string)db.Rows("SELECT metrics FROM aistock_loop_catalog WHERE task_run_id = '95fde9f8cec7490580a12a992457dfd7' AND loop_id = 0")[0][0]!;
+            var metrics =
+                (string)db.Rows("SELECT metrics FROM aistock_loop_catalog WHERE task_run_id = '95fde9f8cec7490580a12a992457dfd7' AND loop_id = 0")[0][0]!;
             using var doc = System.Text.Json.JsonDocument.Parse(metrics);
             Assert.Equal(0.9220809085731948, doc.RootElement.GetProperty("annualized_return_without_cost").GetDouble());
             Assert.False(doc.RootElement.TryGetProperty("Unnamed: 0", out _));

@@ -12,7 +12,10 @@ namespace RdBridge.Tests.Verify;
 /// </summary>
 public sealed class ChecklistTests
 {
-    /// <summary>RD-Agent's own <c>git_ignore_folder/RD-Agent_workspace/&lt;32 hex&gt;/</c>, and the guide's <c>log/&lt;task_run_id&gt;/workspace_&lt;id&gt;/</c>.</summary>
+    /// <summary>
+    /// RD-Agent's own <c>git_ignore_folder/RD-Agent_workspace/&lt;32 hex&gt;/</c>, and the guide's
+    /// <c>log/&lt;task_run_id&gt;/workspace_&lt;id&gt;/</c>.
+    /// </summary>
     public static readonly TheoryData<string> Layouts = new("rdagent", "guide");
 
     public static TheoryData<string, string> Cases()
@@ -28,10 +31,12 @@ public sealed class ChecklistTests
     {
         Assert.Equal(25, Checks.All.Count);
         Assert.Equal(Checks.All.Count, Checks.All.Select(c => c.Id).Distinct().Count());
-        Assert.Equal([8, 5, 7, 5], new[] { CheckGroup.RdAgent, CheckGroup.Aistock, CheckGroup.Linkage, CheckGroup.Function }
+        Assert.Equal([8, 5, 7, 5], new[] { CheckGroup.RdAgent, CheckGroup.Aistock, CheckGroup.Linkage,
+            CheckGroup.Function }
             .Select(g => Checks.All.Count(c => c.Group == g)));
         // The guide's own words lead every title (its 验证检查清单 in seed/).
-        var guide = File.ReadAllText(Directory.GetFiles(Path.Combine(Paths.Shared, "seed"), "*.md").Single(f => File.ReadAllText(f).Contains("验证检查清单")));
+        var guide = File.ReadAllText(Directory.GetFiles(Path.Combine(Paths.Shared, "seed"), "*.md").Single(f
+            => File.ReadAllText(f).Contains("验证检查清单")));
         foreach (var c in Checks.All.Where(c => c.Group == CheckGroup.RdAgent))
             Assert.Contains(c.TitleCn.Split(' ')[0], guide);
     }
@@ -50,7 +55,8 @@ public sealed class ChecklistTests
     {
         using var copy = SyncedSample.Copy("rdagent");
         var loop = copy.FirstLoop;
-        string[] args = ["show", "loop", (string)loop["task_run_id"]!, ((long)loop["loop_id"]!).ToString(), "--config", copy.Config];
+        string[] args = ["show", "loop", (string)loop["task_run_id"]!, ((long)loop["loop_id"]!).ToString(), "--config",
+            copy.Config];
         Assert.Equal(0, RdBridge.Cli.Program.Run(args, new StringWriter(), new StringWriter()));
         var workspace = copy.Settings.PathMap.Map((string?)loop["workspace_path"]).Local!;
         Directory.Move(workspace, workspace + ".moved");
@@ -64,7 +70,8 @@ public sealed class ChecklistTests
     {
         using var copy = SyncedSample.Copy(layout);
         var check = Checks.All.Single(c => c.Id == id);
-        Assert.True(new Checklist(copy.Settings, deep: false).Run([check]).Checks[0].Passed, $"{id} must pass before the break");
+        Assert.True(new Checklist(copy.Settings, deep: false).Run([check]).Checks[0].Passed,
+            $"{id} must pass before the break");
 
         Break(id, copy);
 
@@ -86,31 +93,41 @@ public sealed class ChecklistTests
         {
             case "rd.registry_loops": s.Registry($"DELETE FROM workspaces WHERE {where}"); break;
             case "rd.workspace_metadata": File.Delete(Path.Combine(workspace, "feedback.json")); break;
-            case "rd.model_meta_preprocess": File.WriteAllText(Path.Combine(workspace, "model_meta.json"), "{\"model_type\":\"LGBModel\"}"); break;
-            case "rd.factor_meta_input_schema": File.WriteAllText(Path.Combine(workspace, "factor_meta.json"), "{\"factors\":[{\"name\":\"f\"}]}"); break;
-            case "rd.strategy_meta_portfolio": File.WriteAllText(Path.Combine(workspace, "strategy_meta.json"), "{\"strategy_id\":\"s\"}"); break;
+            case "rd.model_meta_preprocess": File.WriteAllText(Path.Combine(workspace, "model_meta.json"),
+                "{\"model_type\":\"LGBModel\"}"); break;
+            case "rd.factor_meta_input_schema": File.WriteAllText(Path.Combine(workspace, "factor_meta.json"),
+                "{\"factors\":[{\"name\":\"f\"}]}"); break;
+            case "rd.strategy_meta_portfolio": File.WriteAllText(Path.Combine(workspace, "strategy_meta.json"),
+                "{\"strategy_id\":\"s\"}"); break;
             case "rd.bundle_files": File.Delete(s.Settings.Bundles.Sidecar(bundle)); break;
             case "rd.bundle_rows": s.Registry($"UPDATE loops SET asset_bundle_id = NULL WHERE {where}"); break;
             case "rd.catalog_bundle_ids": s.EditExported(CatalogKind.Loop, r => r.Remove("asset_bundle_id")); break;
-            case "ai.catalog_files": File.Delete(Path.Combine(s.Settings.AistockCatalogDirectory, CatalogFile.FileName(CatalogKind.Strategy))); break;
+            case "ai.catalog_files": File.Delete(Path.Combine(s.Settings.AistockCatalogDirectory,
+                CatalogFile.FileName(CatalogKind.Strategy))); break;
             case "ai.bundle_cache": File.Delete(s.Settings.AssetCache.Archive(bundle)); break;
             case "ai.db_records": s.Aistock($"DELETE FROM aistock_loop_catalog WHERE {where}"); break;
-            case "ai.db_bundle_ids": s.Aistock($"UPDATE aistock_strategy_catalog SET asset_bundle_id = 'bundle_{new string('0', 32)}_0' WHERE {where}"); break;
-            case "ai.coverage": s.Aistock($"UPDATE aistock_loop_catalog SET asset_bundle_id = NULL WHERE {where}"); break;
-            case "link.loop_workspace": s.EditExported(CatalogKind.Loop, r => r["workspace_id"] = new string('0', 32)); break;
-            case "link.loop_bundle": s.EditExported(CatalogKind.Loop, r => r["asset_bundle_id"] = $"bundle_{tr}_{l + 900}"); break;
+            case "ai.db_bundle_ids":
+                s.Aistock($"UPDATE aistock_strategy_catalog SET asset_bundle_id = 'bundle_{new string('0', 32)}_0' WHERE {where}"); break;
+            case "ai.coverage": s.Aistock($"UPDATE aistock_loop_catalog SET asset_bundle_id = NULL WHERE {where}");
+                break;
+            case "link.loop_workspace": s.EditExported(CatalogKind.Loop, r => r["workspace_id"] = new string('0',
+                32)); break;
+            case "link.loop_bundle": s.EditExported(CatalogKind.Loop, r
+                => r["asset_bundle_id"] = $"bundle_{tr}_{l + 900}"); break;
             case "link.factor_loop": s.EditExported(CatalogKind.Factor, r => r["loop_id"] = 999); break;
             case "link.model_loop": s.EditExported(CatalogKind.Model, r => r["loop_id"] = 999); break;
             case "link.strategy_loop": s.EditExported(CatalogKind.Strategy, r => r["loop_id"] = 999); break;
             case "link.workspace_files": Directory.Move(workspace, workspace + ".moved"); break;
             case "link.bundle_extractable": File.Delete(s.Settings.AssetCache.ExtractedManifest(bundle)); break;
-            case "fn.query_by_loop": s.Aistock($"DELETE FROM aistock_strategy_catalog WHERE strategy_id = '{(string)loop["strategy_id"]!}'"); break;
+            case "fn.query_by_loop":
+                s.Aistock($"DELETE FROM aistock_strategy_catalog WHERE strategy_id = '{(string)loop["strategy_id"]!}'"); break;
             case "fn.bundle_by_id": File.Delete(s.Settings.AssetCache.ExtractedManifest(bundle)); break;
             // The issue's example: the guide's layout passed this one after qlib_res.csv was deleted.
             case "fn.workspace_access": File.Delete(Path.Combine(workspace, "qlib_res.csv")); break;
             case "fn.incremental_sync": s.Aistock("UPDATE aistock_factor_catalog SET content_hash = 'stale'"); break;
             case "fn.no_duplicates":
-                File.Copy(s.Settings.Bundles.Archive(bundle), s.Settings.Bundles.Archive($"bundle_{new string('0', 32)}_7"));
+                File.Copy(s.Settings.Bundles.Archive(bundle),
+                    s.Settings.Bundles.Archive($"bundle_{new string('0', 32)}_7"));
                 break;
             default: throw new ArgumentException($"no break written for {id}");
         }
@@ -149,18 +166,21 @@ internal sealed class SyncedSample : IDisposable
         AppDomain.CurrentDomain.ProcessExit += (_, _) => sample.Dispose();
         if (layout == "guide") ToGuideLayout(sample);
         var (code, output, error) = sample.Cli("init");
-        if (code != 0) throw new InvalidOperationException($"init on the {layout} layout exited {code}: {output}{error}");
+        if (code != 0)
+            throw new InvalidOperationException($"init on the {layout} layout exited {code}: {output}{error}");
         return (sample, sample.Dir.Path);
     }
 
     /// <summary>
-    /// Moves every workspace to the guide's <c>log/&lt;task_run_id&gt;/workspace_&lt;workspace_id&gt;/</c> and records the
+    /// Moves every workspace to the guide's <c>log/&lt;task_run_id&gt;/workspace_&lt;workspace_id&gt;/</c> and records
+    /// the
     /// new place in the registry, as an RD-Agent configured that way would have.
     /// </summary>
     private static void ToGuideLayout(Sample sample)
     {
         var settings = sample.Settings;
-        foreach (var row in Db.Rows(settings.RegistryPath, "SELECT workspace_id, task_run_id, workspace_path FROM workspaces"))
+        foreach (var row in Db.Rows(settings.RegistryPath,
+            "SELECT workspace_id, task_run_id, workspace_path FROM workspaces"))
         {
             var (id, tr, stored) = ((string)row[0]!, (string)row[1]!, (string)row[2]!);
             var from = settings.PathMap.Map(stored).Local!;
@@ -170,12 +190,14 @@ internal sealed class SyncedSample : IDisposable
             var to = settings.PathMap.Map(guide).Local!;
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
             Directory.Move(from, to);
-            Db.Exec(settings.RegistryPath, $"UPDATE workspaces SET workspace_path = '{guide}' WHERE workspace_id = '{id}'");
+            Db.Exec(settings.RegistryPath,
+                $"UPDATE workspaces SET workspace_path = '{guide}' WHERE workspace_id = '{id}'");
         }
     }
 
     private JsonArray ReadExported(CatalogKind kind) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(Settings.CatalogDirectory, CatalogFile.FileName(kind))))![CatalogFile.ListName(kind)]!.AsArray();
+        JsonNode.Parse(File.ReadAllText(Path.Combine(Settings.CatalogDirectory,
+            CatalogFile.FileName(kind))))![CatalogFile.ListName(kind)]!.AsArray();
 
     /// <summary>Edits the first record of an exported catalog (the RD-Agent side's file, which verify reads).</summary>
     public void EditExported(CatalogKind kind, Action<JsonObject> edit)
@@ -183,7 +205,8 @@ internal sealed class SyncedSample : IDisposable
         var path = Path.Combine(Settings.CatalogDirectory, CatalogFile.FileName(kind));
         var root = JsonNode.Parse(File.ReadAllText(path))!;
         var records = root[CatalogFile.ListName(kind)]!.AsArray();
-        if (records.Count == 0) throw new InvalidOperationException($"the sample's {CatalogFile.FileName(kind)} has no record to break");
+        if (records.Count == 0)
+            throw new InvalidOperationException($"the sample's {CatalogFile.FileName(kind)} has no record to break");
         edit(records[0]!.AsObject());
         File.WriteAllText(path, root.ToJsonString());
     }
