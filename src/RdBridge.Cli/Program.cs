@@ -190,12 +190,14 @@ public static class Program
         return cmd;
     }
 
-    private static LoopSelection Selection(ParseResult p, Option<string?> tr, Option<long?> loop, Option<DateTimeOffset?> start, Option<DateTimeOffset?> end, Option<int?> max) => new()
+    private static LoopSelection Selection(ParseResult p, Option<string?> tr, Option<long?> loop, Option<string?> start,
+        Option<string?> end, Option<int?> max) => new()
     {
         TaskRunId = p.GetValue(tr),
         LoopId = p.GetValue(loop),
-        StartDate = p.GetValue(start),
-        EndDate = p.GetValue(end),
+        // Read as instants (a date alone is midnight UTC), whatever the machine's time zone.
+        StartDate = p.GetValue(start) is { } from ? UtcText.Parse(from, "--start-date") : null,
+        EndDate = p.GetValue(end) is { } to ? UtcText.Parse(to, "--end-date") : null,
         MaxLoops = p.GetValue(max),
     };
 
@@ -206,8 +208,8 @@ public static class Program
         var all = new Option<bool>("--all-task-runs") { Description = "Every task run (the default when no --task-run-id is given)" };
         var tr = new Option<string?>("--task-run-id") { Description = "Only this task run" };
         var loop = new Option<long?>("--loop-id") { Description = "Only this loop (with --task-run-id)" };
-        var start = new Option<DateTimeOffset?>("--start-date") { Description = "Loops started on or after this date" };
-        var end = new Option<DateTimeOffset?>("--end-date") { Description = "Loops started on or before this date" };
+        var start = new Option<string?>("--start-date") { Description = "Loops started on or after this ISO-8601 date or time" };
+        var end = new Option<string?>("--end-date") { Description = "Loops started on or before this ISO-8601 date" };
         var overwrite = new Option<bool>("--overwrite-json") { Description = "Rewrite metadata files that exist and differ" };
         var dry = new Option<bool>("--dry-run") { Description = "Report what would change; write nothing" };
         var max = new Option<int?>("--max-loops") { Description = "At most this many loops" };

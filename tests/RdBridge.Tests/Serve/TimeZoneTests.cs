@@ -92,4 +92,13 @@ public sealed class TimeZoneTests
         Assert.Equal(2, code);
         Assert.Contains("--since 'last-tuesday'", error);
     }
+
+    [Fact]
+    public void A_malformed_backfill_date_is_exit_2_naming_the_option()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 1);
+        var (code, _, error) = sample.Cli("backfill", "--all-task-runs", "--start-date", "01/07/2025");
+        Assert.Equal(2, code);
+        Assert.Contains("--start-date '01/07/2025'", error);
+    }
 }
