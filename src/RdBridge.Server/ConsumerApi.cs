@@ -192,11 +192,9 @@ public sealed record SyncStartResult(SyncStart Outcome, long? RunId, string? Det
 
 /// <summary>
 /// Runs init/sync in the background for the API, one at a time in this process (a second request gets 409 at once);
-/// across processes the sync locks decide, and a sync that finds one running elsewhere is refused the same way.
-/// </summary>
-/// <summary>
-/// Runs one init/sync at a time for the API and the web UI, and says in the server's log what it does: the run's
-/// start, each stage with its counts, every problem (a warning naming the item), and the end.
+/// across processes the sync locks decide, and a sync that finds one running elsewhere is refused the same way. It
+/// says in the server's log what it does: the run's start, each stage with its counts, every problem (a warning
+/// naming the item), and the end.
 /// </summary>
 public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> log)
 {
@@ -206,8 +204,8 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
         if (stage.Aborted is not null)
             log.LogWarning("Sync {RunId} stage {Stage} aborted: {Reason}", runId, stage.Stage, stage.Aborted);
         else
-            log.LogInformation("Sync {RunId} stage {Stage}: {Counts}", runId, stage.Stage, counts.Length == 0
-                ? "nothing to do" : counts);
+            log.LogInformation("Sync {RunId} stage {Stage}: {Counts}", runId, stage.Stage,
+                counts.Length == 0 ? "nothing to do" : counts);
         foreach (var p in stage.Problems)
             log.LogWarning("Sync {RunId} stage {Stage} problem: {Item}: {Problem} {Path}", runId, stage.Stage, p.Item,
                 p.Message, p.Path ?? "");
@@ -232,16 +230,15 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
                     {
                         _current = id;
                         log.LogInformation("Sync {RunId} started: {Mode}, since {Since}", id, mode,
-                            since?.ToString("o") ?? "the last successful sync");
+                            mode == "init" ? "the beginning" : since is { } t ? UtcText.Format(t) : "the last successful sync");
                         started.TrySetResult(id);
                     },
                 };
                 var result = pipeline.Run(mode, since, stage => LogStage(_current, stage));
                 var level = result.Failed ? LogLevel.Warning : LogLevel.Information;
+                var problems = result.Stages.Sum(s => s.Problems.Count);
                 log.Log(level, "Sync {RunId} finished: {Outcome} in {Seconds:0.0} s, {Problems} problems{Change}",
-                    result.SyncRunId,
-                    result.Failed ? "failed" : "succeeded", clock.Elapsed.TotalSeconds, result.Stages.Sum(s
-                        => s.Problems.Count),
+                    result.SyncRunId, result.Failed ? "failed" : "succeeded", clock.Elapsed.TotalSeconds, problems,
                     result.ChangedAnything ? "" : ", nothing changed");
             }
             catch (Exception e)

@@ -98,8 +98,8 @@ public sealed class FeedWriter(RdBridgeSettings settings)
             var at = UtcText.TryParse(changed, out var t) ? t : DateTimeOffset.MinValue;
             if (from is null || at == DateTimeOffset.MinValue || at >= from) list.Add((b, at));
         }
-        return list.OrderBy(x => x.At).ThenBy(x => x.Bundle.AssetBundleId, StringComparer.Ordinal).Select(x
-            => x.Bundle).ToList();
+        return list.OrderBy(x => x.At).ThenBy(x => x.Bundle.AssetBundleId, StringComparer.Ordinal)
+            .Select(x => x.Bundle).ToList();
     }
 
     private static bool Belongs(CatalogKind kind, JsonElement record, HashSet<(string, long)> loops)

@@ -38,8 +38,8 @@ public sealed class ServerLogTests
             "SELECT workspace_path FROM workspaces WHERE workspace_role = 'experiment_workspace' AND loop_id = 0")[0][0] as string;
         Directory.Delete(sample.Settings.PathMap.Map(workspace).Local!, recursive: true);
         var captured = new Captured();
-        var app = RdBridgeServer.Build(sample.Settings, ServeRole.Consumer, ["http://127.0.0.1:0"], logging: l
-            => l.AddProvider(captured));
+        var app = RdBridgeServer.Build(sample.Settings, ServeRole.Consumer, ["http://127.0.0.1:0"],
+            logging: l => l.AddProvider(captured));
         await app.StartAsync();
         try
         {

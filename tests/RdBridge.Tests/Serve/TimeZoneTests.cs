@@ -62,8 +62,8 @@ public sealed class TimeZoneTests
             var body = RunningServer.Text(response);
             Assert.True(response.IsSuccessStatusCode, body);
             using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.GetProperty("bundles").EnumerateArray().Select(b
-                => b.GetProperty("asset_bundle_id").GetString()!).ToList();
+            return doc.RootElement.GetProperty("bundles").EnumerateArray()
+                .Select(b => b.GetProperty("asset_bundle_id").GetString()!).ToList();
         }
         // 12:00Z is 20:00 in UTC+8: the bundles built at 12:00Z and later, whichever way it is written.
         var expected = ids.Skip(2).ToList();

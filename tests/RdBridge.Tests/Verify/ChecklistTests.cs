@@ -35,8 +35,8 @@ public sealed class ChecklistTests
             CheckGroup.Function }
             .Select(g => Checks.All.Count(c => c.Group == g)));
         // The guide's own words lead every title (its 验证检查清单 in seed/).
-        var guide = File.ReadAllText(Directory.GetFiles(Path.Combine(Paths.Shared, "seed"), "*.md").Single(f
-            => File.ReadAllText(f).Contains("验证检查清单")));
+        var guide = File.ReadAllText(Directory.GetFiles(Path.Combine(Paths.Shared, "seed"), "*.md")
+            .Single(f => File.ReadAllText(f).Contains("验证检查清单")));
         foreach (var c in Checks.All.Where(c => c.Group == CheckGroup.RdAgent))
             Assert.Contains(c.TitleCn.Split(' ')[0], guide);
     }
@@ -112,8 +112,9 @@ public sealed class ChecklistTests
                 break;
             case "link.loop_workspace": s.EditExported(CatalogKind.Loop, r => r["workspace_id"] = new string('0',
                 32)); break;
-            case "link.loop_bundle": s.EditExported(CatalogKind.Loop, r
-                => r["asset_bundle_id"] = $"bundle_{tr}_{l + 900}"); break;
+            case "link.loop_bundle":
+                s.EditExported(CatalogKind.Loop, r => r["asset_bundle_id"] = $"bundle_{tr}_{l + 900}");
+                break;
             case "link.factor_loop": s.EditExported(CatalogKind.Factor, r => r["loop_id"] = 999); break;
             case "link.model_loop": s.EditExported(CatalogKind.Model, r => r["loop_id"] = 999); break;
             case "link.strategy_loop": s.EditExported(CatalogKind.Strategy, r => r["loop_id"] = 999); break;
