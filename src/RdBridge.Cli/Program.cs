@@ -104,7 +104,7 @@ public static class Program
         }
     }
 
-    private static RdBridgeSettings Settings(ParseResult p)
+    private static RdBridgeSettings Settings(ParseResult p, bool rdAgentOptional = false)
     {
         var overrides = new List<KeyValuePair<string, string?>>();
         foreach (var item in p.GetValue(SetOption) ?? [])
@@ -113,7 +113,7 @@ public static class Program
             if (eq <= 0) throw new ConfigurationException($"--set '{item}' is not KEY=VALUE; write it like --set aistock:database=/path/aistock.db");
             overrides.Add(new(item[..eq].Replace('.', ':'), item[(eq + 1)..]));
         }
-        return SettingsLoader.Load(p.GetValue(ConfigOption), overrides);
+        return SettingsLoader.Load(p.GetValue(ConfigOption), overrides, rdAgentOptional);
     }
 
     private static RunContext Context(ParseResult p, Io io) => new(Settings(p), line => io.Out.WriteLine(line), io.Live);
@@ -200,12 +200,14 @@ public static class Program
         return cmd;
     }
 
-    private static LoopSelection Selection(ParseResult p, Option<string?> tr, Option<long?> loop, Option<DateTimeOffset?> start, Option<DateTimeOffset?> end, Option<int?> max) => new()
+    private static LoopSelection Selection(ParseResult p, Option<string?> tr, Option<long?> loop, Option<string?> start,
+        Option<string?> end, Option<int?> max) => new()
     {
         TaskRunId = p.GetValue(tr),
         LoopId = p.GetValue(loop),
-        StartDate = p.GetValue(start),
-        EndDate = p.GetValue(end),
+        // Read as instants (a date alone is midnight UTC), whatever the machine's time zone.
+        StartDate = p.GetValue(start) is { } from ? UtcText.Parse(from, "--start-date") : null,
+        EndDate = p.GetValue(end) is { } to ? UtcText.Parse(to, "--end-date") : null,
         MaxLoops = p.GetValue(max),
     };
 
@@ -216,8 +218,8 @@ public static class Program
         var all = new Option<bool>("--all-task-runs") { Description = "Every task run (the default when no --task-run-id is given)" };
         var tr = new Option<string?>("--task-run-id") { Description = "Only this task run" };
         var loop = new Option<long?>("--loop-id") { Description = "Only this loop (with --task-run-id)" };
-        var start = new Option<DateTimeOffset?>("--start-date") { Description = "Loops started on or after this date" };
-        var end = new Option<DateTimeOffset?>("--end-date") { Description = "Loops started on or before this date" };
+        var start = new Option<string?>("--start-date") { Description = "Loops started on or after this ISO-8601 date or time" };
+        var end = new Option<string?>("--end-date") { Description = "Loops started on or before this ISO-8601 date" };
         var overwrite = new Option<bool>("--overwrite-json") { Description = "Rewrite metadata files that exist and differ" };
         var dry = new Option<bool>("--dry-run") { Description = "Report what would change; write nothing" };
         var max = new Option<int?>("--max-loops") { Description = "At most this many loops" };
@@ -266,7 +268,10 @@ public static class Program
         {
             var dir = p.GetValue(catalogs);
             if (dir is not null && !Directory.Exists(dir)) throw new ArgumentException($"--catalogs '{dir}' is not a folder");
-            var (report, summaries) = new ImportStage(Context(p, io)).Run(dir is null ? null : Path.GetFullPath(dir));
+            // Catalogs copied to an AIstock-only machine need no RD-Agent directory there.
+            var context = new RunContext(Settings(p, rdAgentOptional: dir is not null), line => io.Out.WriteLine(line),
+                io.Live);
+            var (report, summaries) = new ImportStage(context).Run(dir is null ? null : Path.GetFullPath(dir));
             foreach (var s in summaries)
                 io.Out.WriteLine($"  {CatalogFile.ListName(s.Kind),-10} inserted {s.Inserted}, updated {s.Updated}, unchanged {s.Unchanged}, skipped {s.Skipped}, failed {s.Failed}");
             return Print(io, report);
@@ -320,15 +325,17 @@ public static class Program
     private static Command PipelineCommand(Io io, string mode, string description)
     {
         var json = new Option<bool>("--json") { Description = "Print the verification as JSON at the end" };
-        var since = new Option<DateTimeOffset?>("--since")
+        var since = new Option<string?>("--since")
         {
-            Description = "Only loops whose times are after this (sync only; default: every loop that changed on disk "
-                + "or in the registry since the last successful sync)",
+            Description = "Only loops whose times are after this ISO-8601 time, e.g. 2026-01-01T08:00:00+08:00 (sync "
+                + "only; default: every loop that changed on disk or in the registry since the last successful sync)",
         };
         var wait = new Option<int>("--wait") { Description = "Seconds to wait for another running init/sync before refusing", DefaultValueFactory = _ => 30 };
         var cmd = new Command(mode, description) { json, wait };
         if (mode == "sync") cmd.Options.Add(since);
-        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" ? p.GetValue(since) : null, p.GetValue(json), TimeSpan.FromSeconds(Math.Max(0, p.GetValue(wait))))));
+        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" && p.GetValue(since)
+            is { } text ? UtcText.Parse(text, "--since") : null, p.GetValue(json), TimeSpan.FromSeconds(Math.Max(0,
+                p.GetValue(wait))))));
         return cmd;
     }
 
@@ -416,7 +423,8 @@ public static class Program
             }
             else result = q.Record(k, string.Join(' ', key));
             io.Out.WriteLine(result.ToJsonString(CanonicalJson.FileOptions));
-            return Ok;
+            // A loop shown with problems (a missing workspace, a broken link) is an item failure, as in every verb.
+            return result["problems"] is JsonArray { Count: > 0 } ? ItemFailures : Ok;
         }));
         return cmd;
     }

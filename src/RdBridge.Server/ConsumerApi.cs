@@ -7,6 +7,7 @@ using Microsoft.Net.Http.Headers;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Pipeline;
 using RdBridge.Runs;
@@ -34,7 +35,7 @@ internal static class ConsumerApi
             DateTimeOffset? since = null;
             if (!string.IsNullOrEmpty(last_sync_time))
             {
-                if (!DateTimeOffset.TryParse(last_sync_time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+                if (!UtcText.TryParse(last_sync_time, out var t))
                     return RdBridgeServer.Problem(400, "bad last_sync_time", $"'{last_sync_time}' is not a time; use ISO 8601, e.g. 2026-01-01T00:00:00Z");
                 since = t;
             }
@@ -191,10 +192,25 @@ public sealed record SyncStartResult(SyncStart Outcome, long? RunId, string? Det
 
 /// <summary>
 /// Runs init/sync in the background for the API, one at a time in this process (a second request gets 409 at once);
-/// across processes the sync locks decide, and a sync that finds one running elsewhere is refused the same way.
+/// across processes the sync locks decide, and a sync that finds one running elsewhere is refused the same way. It
+/// says in the server's log what it does: the run's start, each stage with its counts, every problem (a warning
+/// naming the item), and the end.
 /// </summary>
 public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> log)
 {
+    private void LogStage(long? runId, StageReport stage)
+    {
+        var counts = string.Join(", ", stage.Counts.Where(c => c.Value != 0).Select(c => $"{c.Key.Name} {c.Value}"));
+        if (stage.Aborted is not null)
+            log.LogWarning("Sync {RunId} stage {Stage} aborted: {Reason}", runId, stage.Stage, stage.Aborted);
+        else
+            log.LogInformation("Sync {RunId} stage {Stage}: {Counts}", runId, stage.Stage,
+                counts.Length == 0 ? "nothing to do" : counts);
+        foreach (var p in stage.Problems)
+            log.LogWarning("Sync {RunId} stage {Stage} problem: {Item}: {Problem} {Path}", runId, stage.Stage, p.Item,
+                p.Message, p.Path ?? "");
+    }
+
     private int _running;
     private long? _current;
 
@@ -205,18 +221,29 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
         var started = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         _ = Task.Run(() =>
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 var pipeline = new SyncPipeline(new RunContext(settings), lockWait: TimeSpan.Zero)
                 {
-                    RunStarted = id => { _current = id; started.TrySetResult(id); },
+                    RunStarted = id =>
+                    {
+                        _current = id;
+                        log.LogInformation("Sync {RunId} started: {Mode}, since {Since}", id, mode,
+                            mode == "init" ? "the beginning" : since is { } t ? UtcText.Format(t) : "the last successful sync");
+                        started.TrySetResult(id);
+                    },
                 };
-                var result = pipeline.Run(mode, since);
-                foreach (var p in result.Stages.SelectMany(s => s.Problems)) log.LogWarning("sync {Id}: {Problem}", result.SyncRunId, p.ToString());
+                var result = pipeline.Run(mode, since, stage => LogStage(_current, stage));
+                var level = result.Failed ? LogLevel.Warning : LogLevel.Information;
+                var problems = result.Stages.Sum(s => s.Problems.Count);
+                log.Log(level, "Sync {RunId} finished: {Outcome} in {Seconds:0.0} s, {Problems} problems{Change}",
+                    result.SyncRunId, result.Failed ? "failed" : "succeeded", clock.Elapsed.TotalSeconds, problems,
+                    result.ChangedAnything ? "" : ", nothing changed");
             }
             catch (Exception e)
             {
-                if (!started.TrySetException(e)) log.LogError("sync {Id} failed: {Message}", _current, e.Message);
+                if (!started.TrySetException(e)) log.LogError(e, "Sync {RunId} failed: {Message}", _current, e.Message);
             }
             finally
             {

@@ -37,6 +37,10 @@ internal static class PublisherApi
 
         api.MapGet("/feed", async (string? since, RdBridgeSettings s, PublishGate gate, CancellationToken cancel) =>
         {
+            // A time that cannot be read is the caller's mistake, not "nothing changed".
+            if (!string.IsNullOrEmpty(since) && !UtcText.TryParse(since, out _))
+                return RdBridgeServer.Problem(400, "bad since",
+                    $"'{since}' is not an ISO-8601 time; use e.g. 2026-01-01T00:00:00Z or 2026-01-01T08:00:00+08:00");
             // Written to a temporary file under the gate (a publish never runs half-way through it), then streamed.
             var temp = new FileStream(Path.Combine(Path.GetTempPath(), $"rdbridge-feed-{Guid.NewGuid():N}.json"), FileMode.CreateNew,
                 FileAccess.ReadWrite, FileShare.None, 128 * 1024, FileOptions.DeleteOnClose);

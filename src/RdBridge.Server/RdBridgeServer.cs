@@ -44,6 +44,8 @@ public static class RdBridgeServer
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
         else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            // RdBridge's own lines (a sync run's start, stages and end) at Information, the framework's from Warning.
+            .AddFilter("RdBridge", LogLevel.Information)
             // A failed start is reported by the command in one line; the host's own stack trace adds nothing.
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.Services.AddProblemDetails();

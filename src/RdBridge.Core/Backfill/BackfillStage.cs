@@ -181,7 +181,9 @@ public sealed class BackfillStage(RunContext context)
         else
         {
             report.Add(LoopsMissingMetadata);
-            report.Note($"{lw.Loop.Key}: missing {string.Join(", ", missing)} in {dir}");
+            // What check finds missing is a problem to fix (exit code 1), as verify's failed items are.
+            report.Problem(lw.Loop.Key, dir,
+                $"missing {string.Join(", ", missing)}; run 'rdbridge backfill' to write them");
         }
         var artifacts = ArtifactSet.Collect(lw);
         if (ArtifactSet.NeedsWrite(registry, artifacts)) report.Add(LoopsWithStaleArtifactRows);

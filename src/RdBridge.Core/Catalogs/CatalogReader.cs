@@ -92,6 +92,10 @@ public static class CatalogReader
                         phase = Phase.Items;
                         break;
                     }
+                    // {"loops": 42} is a catalog of the wrong shape, not an empty one.
+                    if (name == listName && reader.TokenType != JsonTokenType.StartArray)
+                        throw new JsonException(
+                            $"'{listName}' must be a list of records, not {reader.TokenType.ToString().ToLowerInvariant()}");
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                     {
                         // Skipped token by token, so another large list (a feed holds four) never has to fit in the buffer.

@@ -14,7 +14,13 @@ public static class SettingsLoader
     private static readonly HashSet<string> KnownSections = new(StringComparer.OrdinalIgnoreCase)
     { "rdagent", "pathMap", "aistock", "sources", "server" };
 
-    public static RdBridgeSettings Load(string? configPath, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    /// <param name="rdAgentOptional">
+    /// The command works on the AIstock side alone (<c>import --catalogs DIR</c> on a machine that only has catalog
+    /// files copied to it), so a missing <c>rdagent.root</c> is no error there.
+    /// </param>
+    public static RdBridgeSettings Load(string? configPath, IEnumerable<KeyValuePair<string,
+        string?>>? overrides = null,
+        bool rdAgentOptional = false)
     {
         var explicitPath = configPath is not null;
         var path = Path.GetFullPath(configPath ?? DefaultFileName);
@@ -23,7 +29,7 @@ public static class SettingsLoader
             builder.AddJsonFile(path, optional: false, reloadOnChange: false);
         else if (explicitPath)
             throw new ConfigurationException($"config file '{path}' does not exist; pass --config with an existing file, or run 'rdbridge sample --out DIR' to create one");
-        builder.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.AddInMemoryCollection(SettingsFromEnvironment(Environment.GetEnvironmentVariables()));
         if (overrides is not null)
             builder.AddInMemoryCollection(overrides);
 
@@ -33,10 +39,34 @@ public static class SettingsLoader
         {
             throw new ConfigurationException($"config file '{path}' is not valid JSON: {e.InnerException?.Message ?? e.Message}; fix the file and try again");
         }
-        return FromConfiguration(config, path);
+        return FromConfiguration(config, path, rdAgentOptional);
     }
 
-    internal static RdBridgeSettings FromConfiguration(IConfiguration config, string configPath)
+    /// <summary>
+    /// The <c>RDBRIDGE_&lt;SECTION&gt;__&lt;KEY&gt;</c> variables whose section is one of rdbridge.json's, as
+    /// configuration
+    /// keys. Other variables with the prefix are not settings (<c>RDBRIDGE_DEBUG</c>, which the error messages tell
+    /// users to set, or a tool's own variable) and are left alone rather than refused as unknown sections.
+    /// </summary>
+    internal static IEnumerable<KeyValuePair<string,
+        string?>> SettingsFromEnvironment(System.Collections.IDictionary variables)
+    {
+        var settings = new List<KeyValuePair<string, string?>>();
+        foreach (System.Collections.DictionaryEntry v in variables)
+        {
+            if (v.Key is not string name || !name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+                continue;
+            var parts = name[EnvironmentPrefix.Length..].Split("__");
+            if (parts.Length < 2 || parts.Any(p => p.Length == 0) || !KnownSections.Contains(parts[0])) continue;
+            settings.Add(new(string.Join(':', parts), v.Value as string));
+        }
+        // Sorted, so that two spellings of one setting resolve the same way whatever order the environment lists them
+        // in.
+        return settings.OrderBy(s => s.Key, StringComparer.Ordinal);
+    }
+
+    internal static RdBridgeSettings FromConfiguration(IConfiguration config, string configPath,
+        bool rdAgentOptional = false)
     {
         var baseDir = Path.GetDirectoryName(configPath)!;
         foreach (var section in config.GetChildren())
@@ -49,7 +79,7 @@ public static class SettingsLoader
         var rdagentRootRaw = config["rdagent:root"];
         // A consumer that only pulls from publishers needs no RD-Agent directory of its own.
         var hasRdAgent = !string.IsNullOrWhiteSpace(rdagentRootRaw);
-        if (!hasRdAgent && sources.Count == 0)
+        if (!hasRdAgent && sources.Count == 0 && !rdAgentOptional)
             throw new ConfigurationException($"'rdagent.root' is not set; put it in {configPath} (\"rdagent\": {{ \"root\": \"/path/to/RD-Agent-main\" }}) or set {EnvironmentPrefix}RDAGENT__ROOT — or, on a machine that only pulls from publishers, list them under \"sources\"");
         var rdagentRoot = hasRdAgent ? Resolve(baseDir, rdagentRootRaw!) : Path.Combine(baseDir, ".no-rdagent-root");
 
@@ -57,6 +87,11 @@ public static class SettingsLoader
         if (string.IsNullOrWhiteSpace(aistockRootRaw))
             throw new ConfigurationException($"'aistock.root' is not set; put it in {configPath} (\"aistock\": {{ \"root\": \"/path/to/AIstock\" }}) or set {EnvironmentPrefix}AISTOCK__ROOT");
         var aistockRoot = Resolve(baseDir, aistockRootRaw);
+        // A root that is a file would fail later with a bare I/O error far from the setting that caused it.
+        foreach (var (setting, root) in new[] { ("aistock.root", aistockRoot), ("rdagent.root", hasRdAgent
+            ? rdagentRoot : null) })
+            if (root is not null && File.Exists(root))
+                throw new ConfigurationException($"'{setting}' names a file, '{root}'; it must be a folder — fix it in {configPath}");
 
         var entries = new List<KeyValuePair<string, string>>();
         foreach (var entry in config.GetSection("pathMap").GetChildren())

@@ -21,6 +21,8 @@ public sealed class FeedWriter(RdBridgeSettings settings)
 {
     public const string FormatVersion = "rdbridge-feed/1";
 
+    /// <param name="since">An ISO-8601 time (any offset); a text that is not one is a <see
+    /// cref="TimeFormatException"/>.</param>
     public void Write(Stream output, string? since)
     {
         var bundles = ChangedBundles(since);
@@ -60,21 +62,34 @@ public sealed class FeedWriter(RdBridgeSettings settings)
         }
         // A bundle already built whose loop is not exported yet (a publish in progress) holds the position back, so the
         // consumer asks for that loop again next time instead of passing it by.
-        var pending = bundles.Where(b => !exported.Contains((b.TaskRunId, b.LoopId))).Select(b => b.ChangedAt).Min(StringComparer.Ordinal);
-        var next = pending ?? (bundles.Count == 0 ? since : bundles.Select(b => b.ChangedAt).Max(StringComparer.Ordinal));
+        // The bundles are in time order, so the first pending one is the earliest and the last one the latest.
+        var pending = bundles.FirstOrDefault(b => !exported.Contains((b.TaskRunId, b.LoopId)))?.ChangedAt;
+        var next = pending ?? (bundles.Count == 0 ? since : bundles[^1].ChangedAt);
         if (next is null) w.WriteNull("next_since"); else w.WriteString("next_since", next);
         w.WriteNumber("pending_loops", bundles.Count(b => !exported.Contains((b.TaskRunId, b.LoopId))));
         w.WriteEndObject();
     }
 
-    /// <summary>Bundles built at or after <paramref name="since"/> whose archive is present, oldest first.</summary>
+    /// <summary>
+    /// Bundles built at or after <paramref name="since"/> whose archive is present, oldest first. Times are compared as
+    /// instants: the registry holds them as its writers wrote them (with Z, an offset, or none), and a consumer in
+    /// UTC+8
+    /// asks with its own offset. A bundle whose time cannot be read is always listed (sent again rather than missed).
+    /// </summary>
     public IReadOnlyList<FeedBundle> ChangedBundles(string? since)
     {
+        DateTimeOffset? from = since is null ? null : UtcText.Parse(since, "since");
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
-        return registry.ReadBuiltBundles(since)
-            .Where(b => Layout.BundleId.IsSafe(b.BundleId))
-            .Select(b => new FeedBundle(b.BundleId, b.TaskRunId, b.LoopId, b.ArchiveSha256, b.SizeBytes, b.ChangedAt))
-            .ToList();
+        var list = new List<(FeedBundle Bundle, DateTimeOffset At)>();
+        foreach (var b in registry.ReadBuiltBundles())
+        {
+            if (!Layout.BundleId.IsSafe(b.BundleId)) continue;
+            var at = UtcText.TryParse(b.ChangedAt, out var t) ? t : DateTimeOffset.MinValue;
+            if (from is null || at == DateTimeOffset.MinValue || at >= from)
+                list.Add((new FeedBundle(b.BundleId, b.TaskRunId, b.LoopId, b.ArchiveSha256, b.SizeBytes, b.ChangedAt), at));
+        }
+        return list.OrderBy(x => x.At).ThenBy(x => x.Bundle.AssetBundleId, StringComparer.Ordinal)
+            .Select(x => x.Bundle).ToList();
     }
 
     private static bool Belongs(CatalogKind kind, JsonElement record, HashSet<(string, long)> loops)

@@ -381,7 +381,7 @@ public sealed partial class RegistryDatabase : IDisposable
     }
 
     /// <summary>Built bundles whose row changed at or after <paramref name="since"/>, oldest first.</summary>
-    public IReadOnlyList<BuiltBundleRow> ReadBuiltBundles(string? since)
+    public IReadOnlyList<BuiltBundleRow> ReadBuiltBundles()
     {
         if (!TableExists("production_bundles")) return [];
         using var cmd = _connection.CreateCommand();
@@ -390,10 +390,8 @@ public sealed partial class RegistryDatabase : IDisposable
                    coalesce(updated_at, created_at) AS changed
             FROM production_bundles
             WHERE archive_sha256 IS NOT NULL
-              AND ($since IS NULL OR coalesce(updated_at, created_at) >= $since)
             ORDER BY changed, bundle_id
             """;
-        cmd.Parameters.AddWithValue("$since", (object?)since ?? DBNull.Value);
         using var r = cmd.ExecuteReader();
         var list = new List<BuiltBundleRow>();
         while (r.Read())

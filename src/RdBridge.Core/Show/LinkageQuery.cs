@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.Layout;
 using RdBridge.Store;
@@ -10,22 +11,23 @@ namespace RdBridge.Show;
 /// link marked verified or broken, from the AIstock database and the asset cache alone (it works on a consumer that has
 /// no RD-Agent directory). This is what the loop detail page draws.
 /// </summary>
-public sealed class LinkageQuery(RdBridgeSettings settings, IAistockStore store)
+public sealed class LinkageQuery(RdBridgeSettings settings, ICatalogReader store)
 {
     public JsonObject? Loop(string taskRunId, long loopId)
     {
-        var loopRow = Payload("aistock_loop_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId));
+        var loopRow = Payload(CatalogKind.Loop, taskRunId, loopId);
         if (loopRow is null) return null;
         var expectedBundle = $"bundle_{taskRunId}_{loopId}";
         var bundleId = (string?)loopRow["asset_bundle_id"];
         var workspaceId = (string?)loopRow["workspace_id"];
-        var model = Payload("aistock_model_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId));
-        var strategy = Payload("aistock_strategy_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId));
-        var factors = store.Query("SELECT name, source, factor_id, provenance, ic, annualized_return FROM aistock_factor_catalog WHERE CAST(provenance AS TEXT) LIKE @p ORDER BY name",
-                ("@p", $"%{taskRunId}%"))
-            .Where(f => JsonNode.Parse((string)f[3]!) is JsonArray prov
-                && prov.Any(x => (string?)x?["task_run_id"] == taskRunId && (long?)x?["loop_id"] == loopId))
-            .Select(f => (JsonNode?)new JsonObject { ["name"] = (string?)f[0], ["source"] = (string?)f[1], ["factor_id"] = (string?)f[2], ["ic"] = f[4] is double ic ? ic : null, ["annualized_return"] = f[5] is double ar ? ar : null })
+        var model = Payload(CatalogKind.Model, taskRunId, loopId);
+        var strategy = Payload(CatalogKind.Strategy, taskRunId, loopId);
+        var factors = store.FactorsOfLoop(taskRunId, loopId)
+            .Select(f => (JsonNode?)new JsonObject
+            {
+                ["name"] = f.Name, ["source"] = f.Source, ["factor_id"] = f.FactorId, ["ic"] = f.Ic,
+                    ["annualized_return"] = f.AnnualizedReturn,
+            })
             .ToArray();
 
         var bundle = BundleStatus(bundleId);
@@ -100,12 +102,11 @@ public sealed class LinkageQuery(RdBridgeSettings settings, IAistockStore store)
         };
     }
 
-    private JsonObject? Payload(string table, string where, params (string, object?)[] p)
+    private JsonObject? Payload(CatalogKind kind, string taskRunId, long loopId)
     {
-        var rows = store.Query($"SELECT payload, origin FROM {table} WHERE {where} LIMIT 1", p);
-        if (rows.Count == 0) return null;
-        var o = JsonNode.Parse((string)rows[0][0]!)!.AsObject();
-        o["origin"] = rows[0][1] as string ?? "local";
+        if (store.OfLoop(kind, taskRunId, loopId) is not { } row) return null;
+        var o = JsonNode.Parse(row.Payload)!.AsObject();
+        o["origin"] = row.Origin ?? "local";
         return o;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.Registry;
 using RdBridge.Store;
@@ -21,16 +22,10 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         var archive = settings.Bundles.Archive(loop.BundleId);
         var cached = settings.AssetCache.ExtractedManifest(loop.BundleId);
         using var store = AistockStores.Open(settings);
-        JsonNode? Row(string table, string where, params (string, object?)[] p)
-        {
-            var rows = store.Query($"SELECT payload FROM {table} WHERE {where} LIMIT 1", p);
-            return rows.Count == 0 ? null : JsonNode.Parse((string)rows[0][0]!);
-        }
-        var loopRow = Row("aistock_loop_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId));
-        var factors = store.Query("SELECT name, source, factor_id, provenance FROM aistock_factor_catalog WHERE CAST(provenance AS TEXT) LIKE @p ORDER BY name",
-            ("@p", $"%{taskRunId}%"))
-            .Where(f => JsonNode.Parse((string)f[3]!) is JsonArray prov
-                && prov.Any(x => (string?)x?["task_run_id"] == taskRunId && (long?)x?["loop_id"] == loopId)).ToList();
+        JsonNode? Row(CatalogKind kind) =>
+            store.OfLoop(kind, taskRunId, loopId) is { } row ? JsonNode.Parse(row.Payload) : null;
+        var loopRow = Row(CatalogKind.Loop);
+        var factors = store.FactorsOfLoop(taskRunId, loopId);
         return new JsonObject
         {
             ["task_run_id"] = taskRunId,
@@ -56,9 +51,12 @@ public sealed class ShowQuery(RdBridgeSettings settings)
                 ["cached_ok"] = File.Exists(cached),
             },
             ["catalog"] = loopRow,
-            ["factors"] = new JsonArray(factors.Select(f => (JsonNode?)new JsonObject { ["name"] = (string?)f[0], ["source"] = (string?)f[1], ["factor_id"] = (string?)f[2] }).ToArray()),
-            ["strategy"] = Row("aistock_strategy_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId)),
-            ["model"] = Row("aistock_model_catalog", "task_run_id = @t AND loop_id = @l", ("@t", taskRunId), ("@l", loopId)),
+            ["factors"] = new JsonArray(factors.Select(f => (JsonNode?)new JsonObject
+            {
+                ["name"] = f.Name, ["source"] = f.Source, ["factor_id"] = f.FactorId,
+            }).ToArray()),
+            ["strategy"] = Row(CatalogKind.Strategy),
+            ["model"] = Row(CatalogKind.Model),
             ["problems"] = new JsonArray(lw.Problems.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
         };
     }
@@ -66,23 +64,21 @@ public sealed class ShowQuery(RdBridgeSettings settings)
     public JsonObject Record(string kind, string key)
     {
         using var store = AistockStores.Open(settings);
-        var (table, column) = kind switch
+        var by = kind switch
         {
-            "factor" => ("aistock_factor_catalog", "name"),
-            "model" => ("aistock_model_catalog", "model_id"),
-            "strategy" => ("aistock_strategy_catalog", "strategy_id"),
-            "bundle" => ("aistock_loop_catalog", "asset_bundle_id"),
+            "factor" => RecordKey.Factor,
+            "model" => RecordKey.Model,
+            "strategy" => RecordKey.Strategy,
+            "bundle" => RecordKey.Bundle,
             _ => throw new ArgumentException($"unknown kind '{kind}'; use loop, factor, model, strategy or bundle"),
         };
-        // A factor is found by name or by factor_id; the others by their id.
-        var where = kind == "factor" ? "name = @k OR factor_id = @k" : $"{column} = @k";
-        var rows = store.Query($"SELECT payload, task_run_id, loop_id FROM {table} WHERE {where} ORDER BY task_run_id, loop_id", ("@k", key));
+        var rows = store.Find(by, key);
         if (rows.Count == 0) throw new KeyNotFoundException($"no {kind} '{key}' in the AIstock database; run 'rdbridge init' or check the name");
         var matches = new JsonArray();
         foreach (var r in rows)
         {
-            var record = JsonNode.Parse((string)r[0]!)!.AsObject();
-            if (r[1] is string tr && r[2] is long loop) record["loop_links"] = Loop(tr, loop);
+            var record = JsonNode.Parse(r.Payload)!.AsObject();
+            if (r.TaskRunId is { } tr && r.LoopId is { } loop) record["loop_links"] = Loop(tr, loop);
             matches.Add(record);
         }
         return new JsonObject { ["kind"] = kind, ["key"] = key, ["matches"] = matches };

@@ -119,8 +119,27 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
             System.Buffers.BuffersExtensions.Write(buffer, "\n@"u8);
             System.Buffers.BuffersExtensions.Write(buffer, System.Text.Encoding.UTF8.GetBytes(origin));
         }
+        var errors = new List<string>();
+        if (missing.Count > 0) errors.Add($"record has no {string.Join(", ", missing)}");
+        if (TwiceGiven(record) is { } twice)
+            errors.Add($"property '{twice}' is given twice; which value is meant is unclear — write it once");
+        foreach (var c in Columns.Where(c => c.Type == ColumnType.Integer))
+            if (values[c.Name] is long n && n < 0) errors.Add($"{c.Name} is {n}; an id or a count is never negative");
         return new CatalogRow(values, KeyOf(values), payload, FileDigest.Sha256OfBytes(buffer.WrittenSpan),
-            missing.Count > 0 ? $"record has no {string.Join(", ", missing)}" : null);
+            errors.Count > 0 ? string.Join("; ", errors) : null);
+    }
+
+    /// <summary>
+    /// The first property name a record gives twice. JSON readers keep one of the two silently (the last, here), so
+    /// such a record is refused rather than stored with a value its writer may not have meant.
+    /// </summary>
+    private static string? TwiceGiven(JsonElement record)
+    {
+        if (record.ValueKind != JsonValueKind.Object) return null;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in record.EnumerateObject())
+            if (!names.Add(p.Name)) return p.Name;
+        return null;
     }
 
     private static JsonElement? Field(JsonElement record, string path)

@@ -36,7 +36,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public IReadOnlyList<int> AppliedMigrations()
     {
         if (!TableExists("schema_migrations")) return [];
-        return Query("SELECT version FROM schema_migrations ORDER BY version").Select(r => Convert.ToInt32(r[0])).ToList();
+        return Rows("SELECT version FROM schema_migrations ORDER BY version")
+            .Select(r => Convert.ToInt32(r[0])).ToList();
     }
 
     protected abstract bool TableExists(string name);
@@ -58,7 +59,10 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public long Count(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name}");
     public long CountWithBundle(CatalogKind kind) => Scalar($"SELECT count(asset_bundle_id) FROM {CatalogTable.For(kind).Name}");
 
-    public IReadOnlyList<IReadOnlyList<object?>> Query(string sql, params (string Name, object? Value)[] parameters)
+    /// <summary>
+    /// Runs a query written in this folder and returns its rows. Parameters are written <c>@name</c>.
+    /// </summary>
+    internal IReadOnlyList<IReadOnlyList<object?>> Rows(string sql, params (string Name, object? Value)[] parameters)
     {
         using var cmd = Command(sql, null, parameters);
         using var reader = cmd.ExecuteReader();
@@ -82,8 +86,115 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         _ => v,
     };
 
+    // ---- reading records (ICatalogReader) and the checks verify makes (IStoreChecks) ----
+
+    public CatalogPage Page(CatalogPageRequest request) => CatalogQuery.Run(this, request);
+
+    public StoredRecord? OfLoop(CatalogKind kind, string taskRunId, long loopId)
+    {
+        var table = CatalogTable.For(kind);
+        return Records($"SELECT payload, origin, updated_at, task_run_id, loop_id FROM {table.Name} "
+            + $"WHERE task_run_id = @t AND loop_id = @l ORDER BY {string.Join(", ", table.Key)} LIMIT 1",
+            ("@t", taskRunId), ("@l", loopId)).FirstOrDefault();
+    }
+
+    public IReadOnlyList<LoopFactor> FactorsOfLoop(string taskRunId, long loopId) =>
+        // The LIKE narrows the rows by text; the provenance is then read to keep only the loop's own factors.
+        Rows("SELECT name, source, factor_id, provenance, ic, annualized_return FROM aistock_factor_catalog "
+            + "WHERE CAST(provenance AS TEXT) LIKE @p ORDER BY name", ("@p", $"%{taskRunId}%"))
+            .Where(f => f[3] is string text && NamesLoop(text, taskRunId, loopId))
+            .Select(f => new LoopFactor((string)f[0]!, f[1] as string, f[2] as string, f[4] as double?,
+                f[5] as double?))
+            .ToList();
+
+    private static bool NamesLoop(string provenance, string taskRunId, long loopId)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(provenance);
+        return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array
+            && doc.RootElement.EnumerateArray().Any(x =>
+            x.ValueKind == System.Text.Json.JsonValueKind.Object
+            && x.TryGetProperty("task_run_id", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.String
+            && t.GetString() == taskRunId
+            && x.TryGetProperty("loop_id", out var l) && l.ValueKind == System.Text.Json.JsonValueKind.Number
+            && l.TryGetInt64(out var id) && id == loopId);
+    }
+
+    public IReadOnlyList<StoredRecord> Find(RecordKey by, string key)
+    {
+        var (table, where) = by switch
+        {
+            RecordKey.Factor => ("aistock_factor_catalog", "name = @k OR factor_id = @k"),
+            RecordKey.Model => ("aistock_model_catalog", "model_id = @k"),
+            RecordKey.Strategy => ("aistock_strategy_catalog", "strategy_id = @k"),
+            _ => ("aistock_loop_catalog", "asset_bundle_id = @k"),
+        };
+        return Records($"SELECT payload, origin, updated_at, task_run_id, loop_id FROM {table} WHERE {where} "
+            + "ORDER BY task_run_id, loop_id", ("@k", key));
+    }
+
+    private List<StoredRecord> Records(string sql, params (string Name, object? Value)[] parameters) =>
+        Rows(sql, parameters).Select(r => new StoredRecord((string)r[0]!, r[1] as string, r[2] as string,
+            r[3] as string, r[4] as long?))
+            .ToList();
+
+    public IReadOnlyList<OrphanRow> RowsWithoutLoop(CatalogKind kind, int limit)
+    {
+        var t = CatalogTable.For(kind);
+        return Rows($"""
+            SELECT {string.Join(", ", t.Key)}, task_run_id, loop_id FROM {t.Name} x
+            WHERE x.task_run_id IS NOT NULL AND NOT EXISTS (
+              SELECT 1 FROM aistock_loop_catalog l WHERE l.task_run_id = x.task_run_id AND l.loop_id = x.loop_id)
+            ORDER BY 1 LIMIT {Math.Max(1, limit)}
+            """).Select(o => new OrphanRow(
+                Convert.ToString(o[0], System.Globalization.CultureInfo.InvariantCulture) ?? "",
+                (string)o[^2]!, o[^1] as long?)).ToList();
+    }
+
+    public long RowsWithoutOwnBundle(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name} "
+        + "WHERE asset_bundle_id IS NULL OR asset_bundle_id = '' "
+        + "OR asset_bundle_id <> ('bundle_' || task_run_id || '_' || loop_id)");
+
+    public IReadOnlyList<StoredLoop> Loops() =>
+        Rows("SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_id, workspace_path, factor_names "
+            + "FROM aistock_loop_catalog "
+            + "ORDER BY task_run_id, loop_id")
+            .Select(l => new StoredLoop((string)l[0]!, Convert.ToInt64(l[1]), l[2] as string, l[3] as string,
+                l[4] as string,
+                l[5] as string, System.Text.Json.JsonSerializer.Deserialize<string[]>(l[6] as string ?? "[]") ?? []))
+            .ToList();
+
+    public bool HasStrategy(string strategyId) =>
+        Scalar("SELECT count(*) FROM aistock_strategy_catalog WHERE strategy_id = @s", null, ("@s", strategyId)) > 0;
+
+    public bool HasFactorNamed(string name) =>
+        Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE name = @n", null, ("@n", name)) > 0;
+
+    public string? ContentHash(CatalogKind kind, IReadOnlyDictionary<string, object?> keyValues)
+    {
+        var table = CatalogTable.For(kind);
+        var where = string.Join(" AND ", table.Key.Select(k => $"{k} = @{k}"));
+        var rows = Rows($"SELECT content_hash FROM {table.Name} WHERE {where}",
+            table.Key.Select(k => ("@" + k, keyValues.TryGetValue(k, out var v) ? v : null)).ToArray());
+        return rows.Count == 0 ? null : rows[0][0] as string;
+    }
+
+    public bool HasDuplicates(CatalogKind kind)
+    {
+        // What one thing is to a user: a factor is its name, source and definition, a model its loop's workspace.
+        var (table, columns) = kind switch
+        {
+            CatalogKind.Loop => ("aistock_loop_catalog", "task_run_id, loop_id"),
+            CatalogKind.Factor => ("aistock_factor_catalog", "name, source, fingerprint"),
+            CatalogKind.Model => ("aistock_model_catalog", "task_run_id, loop_id, workspace_id"),
+            _ => ("aistock_strategy_catalog", "strategy_id"),
+        };
+        return Rows($"SELECT {columns} FROM {table} GROUP BY {columns} HAVING count(*) > 1").Count > 0;
+    }
+
+    // ---- the sync history (ISyncHistory) ----
+
     public long StartSyncRun(string mode, string? since) =>
-        Convert.ToInt64(Query("INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) VALUES (@m, 'running', 'starting', @t, @s) RETURNING id",
+        Convert.ToInt64(Rows("INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) VALUES (@m, 'running', 'starting', @t, @s) RETURNING id",
             ("@m", mode), ("@t", IO.UtcText.Now()), ("@s", since))[0][0]);
 
     public void UpdateSyncRun(long id, string stage, double? progress = null)
@@ -103,7 +214,7 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public IReadOnlyList<SyncRun> SyncRuns(int limit) => ReadRuns("", limit);
 
     private List<SyncRun> ReadRuns(string where, int limit) =>
-        Query($"SELECT id, mode, status, stage, started_at, finished_at, since, counts, errors{(HasSchema(3) ? ", progress" : ", NULL")} FROM rdbridge_sync_runs {where} ORDER BY id DESC LIMIT {Math.Max(1, limit)}")
+        Rows($"SELECT id, mode, status, stage, started_at, finished_at, since, counts, errors{(HasSchema(3) ? ", progress" : ", NULL")} FROM rdbridge_sync_runs {where} ORDER BY id DESC LIMIT {Math.Max(1, limit)}")
             .Select(r => new SyncRun(Convert.ToInt64(r[0]), (string)r[1]!, (string)r[2]!, r[3] as string, (string)r[4]!, r[5] as string, r[6] as string, r[7] as string, r[8] as string)
             { Progress = r[9] is null ? null : Convert.ToDouble(r[9]) }).ToList();
 
@@ -111,7 +222,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public IReadOnlyList<SourceState> Sources() => ReadSources("");
 
     private List<SourceState> ReadSources(string where, params (string, object?)[] p) =>
-        !HasSchema(3) ? [] : Query($"SELECT name, url, watermark, last_sync_at, last_status, last_error FROM rdbridge_sources {where} ORDER BY name", p)
+        !HasSchema(3) ? []
+            : Rows($"SELECT name, url, watermark, last_sync_at, last_status, last_error FROM rdbridge_sources {where} ORDER BY name", p)
             .Select(r => new SourceState((string)r[0]!, (string)r[1]!, r[2] as string, r[3] as string, r[4] as string, r[5] as string)).ToList();
 
     public void RecordSource(SourceState s) => Exec("""
@@ -210,7 +322,7 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     {
         try
         {
-            var row = Query("""
+            var row = Rows("""
                 SELECT m.applied_at, v.version FROM rdbridge_table_versions v, schema_migrations m
                 WHERE v.table_name = @t AND m.version = 2
                 """, ("@t", CatalogTable.For(kind).Name));

@@ -8,15 +8,20 @@ public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated
 {
     public long Failed => Failures.Count;
 
-    /// <summary>Adds this catalog's counts and skip reasons to a stage's report (import and pull say it alike).</summary>
-    public void AddTo(StageReport report)
+    /// <summary>
+    /// Adds this catalog's counts to a stage's report (import and pull say it alike). A skipped record is an item
+    /// problem (exit code 1) naming the catalog file: the rest of the catalog landed, that record did not.
+    /// </summary>
+    public void AddTo(StageReport report, string? file = null)
     {
         var name = CatalogFile.ListName(Kind);
         report.Add(Counter.Change($"{name} inserted"), Inserted);
         report.Add(Counter.Change($"{name} updated"), Updated);
         report.Add(Counter.Tally($"{name} unchanged"), Unchanged);
         report.Add(Counter.Tally($"{name} skipped"), Skipped);
-        foreach (var reason in SkipReasons) report.Note(reason);
+        foreach (var reason in SkipReasons)
+            if (reason.StartsWith('…')) report.Note(reason);
+            else report.Problem(CatalogFile.FileName(Kind), file, reason);
     }
 
     public long Total => Inserted + Updated + Unchanged + Skipped + Failed;
@@ -64,8 +69,8 @@ public interface IImportSession : IDisposable
     void Commit();
 }
 
-/// <summary>The AIstock database: the four catalog tables and the sync history. SQLite by default, PostgreSQL in production.</summary>
-public interface IAistockStore : IDisposable
+/// <summary>What the database is and which schema version it is on: every caller opening a store may ask.</summary>
+public interface IStoreSchema
 {
     string Describe { get; }
     SqlDialect Dialect { get; }
@@ -73,17 +78,19 @@ public interface IAistockStore : IDisposable
     IReadOnlyList<int> Migrate(int? upTo = null);
     /// <summary>The schema versions recorded in <c>schema_migrations</c>.</summary>
     IReadOnlyList<int> AppliedMigrations();
+}
+
+/// <summary>Writing catalogs: what <c>import</c> and <c>pull</c> need.</summary>
+public interface ICatalogImporter
+{
     IImportSession BeginImport();
-    long Count(CatalogKind kind);
-    long CountWithBundle(CatalogKind kind);
-    /// <summary>
-    /// A token that changes whenever any row of the kind's table changes (a version kept by triggers, whoever writes, and
-    /// when this database's bookkeeping was created, so a database dropped and built again never repeats a token), or
-    /// null on a database without that bookkeeping (schema version 1).
-    /// </summary>
-    string? CatalogVersion(CatalogKind kind);
-    /// <summary>Runs a read-only query (the guide's SQL checks) and returns its rows. Parameters are written <c>@name</c>.</summary>
-    IReadOnlyList<IReadOnlyList<object?>> Query(string sql, params (string Name, object? Value)[] parameters);
+}
+
+/// <summary>
+/// The sync history and the publishers pulled from: what <c>init</c>, <c>sync</c>, <c>pull</c> and the server need.
+/// </summary>
+public interface ISyncHistory
+{
     /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Runs.SyncBusyException"/>.</summary>
     IDisposable AcquireSyncLock(TimeSpan wait);
     long StartSyncRun(string mode, string? since);
@@ -95,4 +102,82 @@ public interface IAistockStore : IDisposable
     SourceState? Source(string name);
     IReadOnlyList<SourceState> Sources();
     void RecordSource(SourceState state);
+}
+
+/// <summary>Reading catalog records: what the consumer API, the web UI and <c>show</c> need.</summary>
+public interface ICatalogReader
+{
+    /// <summary>Names the database, for messages and for keys of what is kept per database.</summary>
+    string Describe { get; }
+    long Count(CatalogKind kind);
+    long CountWithBundle(CatalogKind kind);
+    /// <summary>
+    /// A token that changes whenever any row of the kind's table changes (a version kept by triggers, whoever writes,
+    /// and
+    /// when this database's bookkeeping was created, so a database dropped and built again never repeats a token), or
+    /// null on a database without that bookkeeping (schema version 1).
+    /// </summary>
+    string? CatalogVersion(CatalogKind kind);
+    /// <summary>
+    /// One page of a catalog, filtered, sorted and paged by the database (see <see cref="CatalogQuery"/>).
+    /// </summary>
+    CatalogPage Page(CatalogPageRequest request);
+    /// <summary>
+    /// The record of one loop in a loop-keyed catalog (loop, model, strategy): the first by key, or null.
+    /// </summary>
+    StoredRecord? OfLoop(CatalogKind kind, string taskRunId, long loopId);
+    /// <summary>The factors whose provenance names the loop, by name.</summary>
+    IReadOnlyList<LoopFactor> FactorsOfLoop(string taskRunId, long loopId);
+    /// <summary>The records a user names with one key (see <see cref="RecordKey"/>), ordered by loop.</summary>
+    IReadOnlyList<StoredRecord> Find(RecordKey by, string key);
+}
+
+/// <summary>What <c>verify</c> asks of the catalog tables beyond reading records: integrity and freshness.</summary>
+public interface IStoreChecks : ICatalogReader
+{
+    /// <summary>
+    /// Up to <paramref name="limit"/> rows of a factor, model or strategy table whose loop the loop table lacks.
+    /// </summary>
+    IReadOnlyList<OrphanRow> RowsWithoutLoop(CatalogKind kind, int limit);
+    /// <summary>Rows whose asset_bundle_id is missing or names another loop's bundle.</summary>
+    long RowsWithoutOwnBundle(CatalogKind kind);
+    /// <summary>Every stored loop's ids and links, ordered by task run and loop.</summary>
+    IReadOnlyList<StoredLoop> Loops();
+    bool HasStrategy(string strategyId);
+    bool HasFactorNamed(string name);
+    /// <summary>
+    /// The stored content fingerprint of the row with the given key values, or null when no row has them.
+    /// </summary>
+    string? ContentHash(CatalogKind kind, IReadOnlyDictionary<string, object?> keyValues);
+    /// <summary>Whether two rows of the kind's table describe the same loop, factor, model or strategy.</summary>
+    bool HasDuplicates(CatalogKind kind);
+}
+
+/// <summary>
+/// How a user names a record on the command line: a factor by name or factor_id, the others by their id.
+/// </summary>
+public enum RecordKey { Factor, Model, Strategy, Bundle }
+
+/// <summary>A stored record: its JSON text as imported, where it came from (null: this machine) and its loop.</summary>
+public sealed record StoredRecord(string Payload, string? Origin, string? UpdatedAt, string? TaskRunId, long? LoopId);
+
+/// <summary>A factor as a loop's lineage lists it.</summary>
+public sealed record LoopFactor(string Name, string? Source, string? FactorId, double? Ic, double? AnnualizedReturn);
+
+/// <summary>A row whose loop is missing: its key and the loop it names.</summary>
+public sealed record OrphanRow(string Key, string TaskRunId, long? LoopId);
+
+/// <summary>A stored loop with the columns its links are checked by.</summary>
+public sealed record StoredLoop(string TaskRunId, long LoopId, string? AssetBundleId, string? StrategyId,
+    string? WorkspaceId,
+    string? WorkspacePath, IReadOnlyList<string> FactorNames);
+
+/// <summary>
+/// The AIstock database: the four catalog tables and the sync history. SQLite by default, PostgreSQL in production.
+/// Each caller takes the role it needs (<see cref="ICatalogImporter"/>, <see cref="ISyncHistory"/>,
+/// <see cref="ICatalogReader"/>, <see cref="IStoreChecks"/>); every table's SQL stays in this folder.
+/// </summary>
+public interface IAistockStore : IStoreSchema, ICatalogImporter, ISyncHistory, IStoreChecks, IDisposable
+{
+    new string Describe { get; }
 }

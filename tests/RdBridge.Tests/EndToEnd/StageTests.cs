@@ -19,8 +19,10 @@ public class StageTests
         Assert.Equal(0, code);
         Assert.Contains("files to write", output);
         (code, output, _) = sample.Cli("backfill", "--mode", "check");
-        Assert.Equal(0, code);
+        // What check finds missing is reported as a problem: exit 1, as every verb that reports problems.
+        Assert.Equal(1, code);
         Assert.Contains("loops missing metadata", output);
+        Assert.Contains("missing factor_meta.json", output);
         Assert.Equal(before, Snapshot(s.RdAgentRoot));
         Assert.Equal(registry, string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r))));
     }

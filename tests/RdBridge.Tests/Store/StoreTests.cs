@@ -144,7 +144,8 @@ public class StoreTests
         using (dir) using (db) using (store)
         {
             Import(store, CatalogKind.Loop, Fork("loop_catalog.json"));
-            var metrics = (string)store.Query("SELECT metrics FROM aistock_loop_catalog WHERE task_run_id = @t AND loop_id = 0", ("@t", "95fde9f8cec7490580a12a992457dfd7"))[0][0]!;
+            var metrics =
+                (string)db.Rows("SELECT metrics FROM aistock_loop_catalog WHERE task_run_id = '95fde9f8cec7490580a12a992457dfd7' AND loop_id = 0")[0][0]!;
             using var doc = System.Text.Json.JsonDocument.Parse(metrics);
             Assert.Equal(0.9220809085731948, doc.RootElement.GetProperty("annualized_return_without_cost").GetDouble());
             Assert.False(doc.RootElement.TryGetProperty("Unnamed: 0", out _));
@@ -159,13 +160,13 @@ public class StoreTests
         using (dir) using (db) using (store)
         {
             Assert.Equal(28, Import(store, CatalogKind.Factor, Fork("factor_catalog.json")).Inserted);
-            var names = store.Query("SELECT name, source, factor_id FROM aistock_factor_catalog WHERE name = 'CORD10'");
+            var names = db.Rows("SELECT name, source, factor_id FROM aistock_factor_catalog WHERE name = 'CORD10'");
             Assert.Single(names);
             Assert.Equal("qlib_alpha158", names[0][1]);
             var id = names[0][2];
             db.Exec("DELETE FROM aistock_factor_catalog");
             Import(store, CatalogKind.Factor, Fork("factor_catalog.json"));
-            Assert.Equal(id, store.Query("SELECT factor_id FROM aistock_factor_catalog WHERE name = 'CORD10'")[0][0]);
+            Assert.Equal(id, db.Rows("SELECT factor_id FROM aistock_factor_catalog WHERE name = 'CORD10'")[0][0]);
         }
     }
 

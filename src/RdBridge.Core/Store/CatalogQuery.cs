@@ -3,9 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using RdBridge.Catalogs;
-using RdBridge.Store;
 
-namespace RdBridge.Show;
+namespace RdBridge.Store;
 
 /// <summary>A page of one catalog, as the consumer API and the web UI ask for it.</summary>
 public sealed record CatalogPageRequest(
@@ -91,7 +90,10 @@ public static class CatalogQuery
         _ => ["task_run_id", "action", "status", "model_type"],
     };
 
-    public static CatalogPage Run(IAistockStore store, CatalogPageRequest q)
+    /// <summary>One page of a catalog; the store runs the SQL written here.</summary>
+    public static CatalogPage Run(ICatalogReader store, CatalogPageRequest q) => store.Page(q);
+
+    internal static CatalogPage Run(DbAistockStore store, CatalogPageRequest q)
     {
         var table = CatalogTable.For(q.Kind);
         var pg = store.Dialect == SqlDialect.Postgres;
@@ -138,7 +140,8 @@ public static class CatalogQuery
 
         var counted = MatchCount(store, q.Kind, $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args);
         var offset = (long)(q.Page - 1) * q.PageSize;
-        var rows = store.Query($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
+        var rows =
+            store.Rows($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
         var items = rows.Select(r => new CatalogItem((string)r[0]!, r[1] as string ?? "local", r[2] as string)).ToList();
         var exact = counted <= CountCap;
         return new CatalogPage(q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
@@ -152,7 +155,8 @@ public static class CatalogQuery
     private static readonly ConcurrentDictionary<string, long> Counts = new();
     private const int KeptCounts = 1024;
 
-    private static long MatchCount(IAistockStore store, CatalogKind kind, string sql, List<(string Name, object? Value)> args)
+    private static long MatchCount(DbAistockStore store, CatalogKind kind, string sql, List<(string Name,
+        object? Value)> args)
     {
         var version = store.CatalogVersion(kind);
         string? key = null;
@@ -163,7 +167,7 @@ public static class CatalogQuery
             key = text.ToString();
             if (Counts.TryGetValue(key, out var kept)) return kept;
         }
-        var counted = Convert.ToInt64(store.Query(sql, [.. args])[0][0]);
+        var counted = Convert.ToInt64(store.Rows(sql, [.. args])[0][0]);
         if (key is not null)
         {
             if (Counts.Count >= KeptCounts) Counts.Clear(); // old versions and rare filters go all at once; counting again is cheap

@@ -1,0 +1,138 @@
+using RdBridge.Assets;
+using RdBridge.Bundles;
+using RdBridge.Catalogs;
+using RdBridge.Layout;
+using RdBridge.Store;
+
+namespace RdBridge.Verify;
+
+/// <summary>The guide's "功能验证": what a user does with the imported data works, from the AIstock database.</summary>
+internal static class FunctionChecks
+{
+    public static (bool, string) QueryByLoop(VerifyContext c)
+    {
+        var loops = c.StoredLoops;
+        var bad = new List<string>();
+        foreach (var l in loops)
+        {
+            var key = $"{l.TaskRunId}/{l.LoopId}";
+            if (l.StrategyId is null || !c.Db.HasStrategy(l.StrategyId))
+                bad.Add($"{key}: strategy {l.StrategyId} not found");
+            foreach (var name in l.FactorNames)
+                if (!c.Db.HasFactorNamed(name)) bad.Add($"{key}: factor {name} not found");
+        }
+        return (bad.Count == 0 && loops.Count > 0, bad.Count == 0
+            ? $"{loops.Count} loops resolve to their strategy, factors and bundle"
+            : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
+    }
+
+    public static (bool, string) BundleById(VerifyContext c)
+    {
+        var loops = c.StoredLoops;
+        var bad = loops.Select(l => l.AssetBundleId)
+            .Where(id => id is null || !BundleId.IsSafe(id)
+                || !File.Exists(c.Settings.AssetCache.ExtractedManifest(id)))
+            .Select(id => id ?? "(none)").ToList();
+        return (bad.Count == 0 && loops.Count > 0, bad.Count == 0
+            ? $"{loops.Count} bundles available extracted under {c.Settings.AssetCacheDirectory}"
+            : $"{bad.Count} unavailable: {string.Join(", ", bad.Take(5))}");
+    }
+
+    /// <summary>
+    /// Every file the loop's bundle lists for the loop's workspace is still in that workspace on disk. The bundle names
+    /// a workspace's files under its workspace id, whatever the folder is called (RD-Agent's <c>&lt;32 hex&gt;</c>, the
+    /// guide's <c>workspace_&lt;id&gt;</c>), so the id comes from the loop's row, never from the folder name.
+    /// </summary>
+    public static (bool, string) WorkspaceAccess(VerifyContext c)
+    {
+        var loops = c.StoredLoops;
+        var bad = new List<string>();
+        foreach (var l in loops)
+        {
+            var key = $"{l.TaskRunId}/{l.LoopId}";
+            var mapped = c.Settings.PathMap.Map(l.WorkspacePath);
+            if (mapped.Local is null || !Directory.Exists(mapped.Local))
+            {
+                bad.Add($"{key}: workspace unreachable");
+                continue;
+            }
+            if (l.WorkspaceId is not { Length: > 0 } workspaceId)
+            {
+                bad.Add($"{key}: the loop names no workspace_id");
+                continue;
+            }
+            if (ListedFiles(c, l.AssetBundleId) is not { } files)
+            {
+                bad.Add($"{key}: no bundle manifest lists the workspace's files");
+                continue;
+            }
+            var prefix = new BundledWorkspace(workspaceId, null, "").Prefix + "/";
+            var listed = files.Where(f => f.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            if (listed.Count == 0) { bad.Add($"{key}: the bundle lists no file of workspace {workspaceId}"); continue; }
+            if (listed.FirstOrDefault(f => !File.Exists(Path.Combine(mapped.Local, f[prefix.Length..]))) is { } gone)
+                bad.Add($"{key}: {gone[prefix.Length..]} gone from the workspace");
+        }
+        return (bad.Count == 0 && loops.Count > 0, bad.Count == 0
+            ? $"{loops.Count} workspaces hold the files their bundles list"
+            : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
+    }
+
+    /// <summary>
+    /// The file list of a bundle: from its extracted copy, else from its archive in the cache or in production_bundles.
+    /// </summary>
+    private static IReadOnlyList<string>? ListedFiles(VerifyContext c, string? bundleId)
+    {
+        if (bundleId is null || !BundleId.IsSafe(bundleId)) return null;
+        var extracted = c.Settings.AssetCache.ExtractedManifest(bundleId);
+        var bytes = File.Exists(extracted) ? File.ReadAllBytes(extracted) : null;
+        foreach (var archive in new[] { c.Settings.AssetCache.Archive(bundleId), c.Settings.Bundles.Archive(bundleId) })
+            if (bytes is null && File.Exists(archive)) bytes = SafeExtractor.ReadManifest(archive);
+        return bytes is null ? null : BundleManifest.ReadSummary(bytes).Files.Select(f => f.Path).ToList();
+    }
+
+    public static (bool, string) IncrementalSync(VerifyContext c)
+    {
+        var stale = new List<string>();
+        foreach (var kind in CatalogFile.All)
+        {
+            var table = CatalogTable.For(kind);
+            foreach (var r in c.Catalogs.Stream(kind))
+            {
+                var row = table.Map(r);
+                if (row.Error is not null) continue;
+                if (c.Db.ContentHash(kind, row.Values) != row.ContentHash)
+                    stale.Add($"{CatalogFile.ListName(kind)} {table.KeyOf(row.Values)}");
+            }
+        }
+        var last = c.History?.LastSyncRun(successfulOnly: false);
+        if (last?.Status == "running") last = c.History?.LastSyncRun(successfulOnly: true) ?? last;
+        var lastText = last is null ? "no sync run recorded yet"
+            : last.Status == "running" ? $"run #{last.Id} ({last.Mode}) in progress"
+            : $"last run #{last.Id} ({last.Mode}) {last.Status}";
+        return (stale.Count == 0 && last?.Status != "failed", stale.Count == 0
+            ? $"every exported record is in the database, current; {lastText}"
+            : $"{stale.Count} records missing or outdated, e.g. {string.Join("; ", stale.Take(3))}; {lastText}");
+    }
+
+    public static (bool, string) NoDuplicates(VerifyContext c)
+    {
+        var bad = new List<string>();
+        if (c.Db.HasDuplicates(CatalogKind.Loop)) bad.Add("duplicate loops");
+        if (c.Db.HasDuplicates(CatalogKind.Factor)) bad.Add("duplicate factors");
+        if (c.Db.HasDuplicates(CatalogKind.Model)) bad.Add("duplicate models");
+        if (c.Registry is { } registry)
+        {
+            if (registry.HasLoopWithTwoBundleRows()) bad.Add("a loop with two production_bundles rows");
+            if (Directory.Exists(c.Settings.BundleDirectory))
+            {
+                var known = registry.ReadBundleIds();
+                var orphans = c.Settings.Bundles.Ids().Where(id => !known.Contains(id)).ToList();
+                if (orphans.Count > 0)
+                    bad.Add($"{orphans.Count} orphan bundle files ({string.Join(", ", orphans.Take(3))})");
+            }
+        }
+        return (bad.Count == 0, bad.Count == 0
+            ? "no duplicate loops, factors, models or bundles; no orphan bundle files"
+            : string.Join("; ", bad));
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using RdBridge.Assets;
+using RdBridge.Bundles;
+using RdBridge.Catalogs;
+using RdBridge.IO;
+using RdBridge.Layout;
+using static RdBridge.Verify.Record;
+
+namespace RdBridge.Verify;
+
+/// <summary>The guide's "关联关系验证": every catalog record links to its loop, workspace and bundle.</summary>
+internal static class LinkageChecks
+{
+    public static (bool, string) LoopWorkspace(VerifyContext c)
+    {
+        var byKey = c.Expected.ToDictionary(e => (e.Loop.TaskRunId, e.Loop.LoopId));
+        var bad = new List<string>();
+        foreach (var r in c.LoopRecords)
+        {
+            var key = (Str(r, "task_run_id") ?? "", Long(r, "loop_id") ?? -1);
+            if (!byKey.TryGetValue(key, out var e))
+            {
+                bad.Add($"{key.Item1}/{key.Item2}: not a loop with results in the registry");
+                continue;
+            }
+            if (e.Workspaces.Primary is null) { bad.Add($"{e.Loop.Key}: no workspace in the registry"); continue; }
+            var row = e.Workspaces.Primary.Row;
+            if (Str(r, "workspace_id") != row.WorkspaceId || Str(r, "workspace_path") != row.WorkspacePath)
+                bad.Add($"{e.Loop.Key}: catalog names workspace {Str(r, "workspace_id")}, registry {row.WorkspaceId}");
+        }
+        var absent = c.Expected.Count - c.LoopRecords.Count;
+        if (absent > 0) bad.Add($"{absent} loops with results are not in the loop catalog");
+        return (bad.Count == 0 && c.LoopRecords.Count > 0, bad.Count == 0
+            ? $"{c.LoopRecords.Count} loops match the registry's experiment workspace"
+            : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
+    }
+
+    public static (bool, string) LoopBundle(VerifyContext c)
+    {
+        var bad = new List<string>();
+        foreach (var r in c.LoopRecords)
+        {
+            var tr = Str(r, "task_run_id");
+            var loop = Long(r, "loop_id");
+            var id = Str(r, "asset_bundle_id");
+            if (tr is null || loop is null || id != BundleId.For(tr, loop.Value))
+            {
+                bad.Add($"{tr}/{loop}: asset_bundle_id {id ?? "missing"}");
+                continue;
+            }
+            if (c.Registry?.ReadBundle(tr, loop.Value) is not { } row || row.BundleId != id)
+            {
+                bad.Add($"{tr}/{loop}: production_bundles disagrees");
+                continue;
+            }
+            var manifest = c.Settings.AssetCache.ExtractedManifest(id);
+            if (File.Exists(manifest))
+            {
+                var m = BundleManifest.ReadSummary(File.ReadAllBytes(manifest));
+                if (m.TaskRunId != tr || m.LoopId != loop)
+                    bad.Add($"{id}: the cached bundle's manifest names loop {m.TaskRunId}/{m.LoopId}");
+            }
+        }
+        return (bad.Count == 0 && c.LoopRecords.Count > 0, bad.Count == 0
+            ? $"{c.LoopRecords.Count} loops: catalog, registry and bundle manifest agree"
+            : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
+    }
+
+    public static (bool, string) FactorLoop(VerifyContext c) => ToLoop(c, CatalogKind.Factor);
+    public static (bool, string) ModelLoop(VerifyContext c) => ToLoop(c, CatalogKind.Model);
+    public static (bool, string) StrategyLoop(VerifyContext c) => ToLoop(c, CatalogKind.Strategy);
+
+    /// <summary>
+    /// Every record of the kind (and each loop its provenance names) is a loop of the loop catalog, with its bundle.
+    /// </summary>
+    private static (bool, string) ToLoop(VerifyContext c, CatalogKind kind)
+    {
+        var loopKeys = c.LoopRecords
+            .Select(r => (Str(r, "task_run_id"), Long(r, "loop_id"), Str(r, "asset_bundle_id"))).ToHashSet();
+        var bad = new List<string>();
+        long records = 0;
+        foreach (var r in c.Catalogs.Stream(kind))
+        {
+            records++;
+            var refs = new List<JsonElement> { r };
+            if (r.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array)
+                refs.AddRange(prov.EnumerateArray());
+            foreach (var x in refs)
+                if (!loopKeys.Contains((Str(x, "task_run_id"), Long(x, "loop_id"), Str(x, "asset_bundle_id"))))
+                    bad.Add($"{Describe(r)} → {Str(x, "task_run_id")}/{Long(x, "loop_id")}");
+        }
+        return (bad.Count == 0, bad.Count == 0
+            ? $"{records} records each link to a loop of the loop catalog and its bundle"
+            : $"{bad.Count} broken links, e.g. {string.Join("; ", bad.Take(3))}");
+    }
+
+    public static (bool, string) WorkspaceFiles(VerifyContext c)
+    {
+        var bad = new List<string>();
+        foreach (var r in c.LoopRecords)
+        {
+            var mapped = c.Settings.PathMap.Map(Str(r, "workspace_path"));
+            if (mapped.Local is null) { bad.Add($"{Describe(r)}: {mapped.Problem}"); continue; }
+            if (!Directory.Exists(mapped.Local)) { bad.Add($"{Describe(r)}: {mapped.Local} missing"); continue; }
+            try { using var _ = Directory.EnumerateFileSystemEntries(mapped.Local).GetEnumerator(); }
+            catch (UnauthorizedAccessException) { bad.Add($"{Describe(r)}: {mapped.Local} not readable"); }
+        }
+        return (bad.Count == 0 && c.LoopRecords.Count > 0, bad.Count == 0
+            ? $"{c.LoopRecords.Count} workspaces reachable through the path map"
+            : $"{bad.Count} unreachable: {string.Join("; ", bad.Take(3))}");
+    }
+
+    public static (bool, string) BundleExtractable(VerifyContext c)
+    {
+        var bad = new List<string>();
+        var ids = c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Where(BundleId.IsSafe)
+            .Distinct().ToList();
+        foreach (var id in ids)
+        {
+            var cached = c.Settings.AssetCache.Archive(id);
+            if (!File.Exists(cached)) { bad.Add($"{id}: not in the cache"); continue; }
+            try
+            {
+                if (c.Deep)
+                {
+                    var scratch = Path.Combine(Path.GetTempPath(), $"rdbridge-verify-{Guid.NewGuid():N}");
+                    try { SafeExtractor.Extract(cached, scratch); }
+                    finally { if (Directory.Exists(scratch)) Directory.Delete(scratch, true); }
+                }
+                var archived = SafeExtractor.ReadManifest(cached);
+                var extracted = c.Settings.AssetCache.ExtractedManifest(id);
+                if (archived is null) bad.Add($"{id}: no manifest");
+                else if (!FileContent.Holds(extracted, archived))
+                    bad.Add($"{id}: not extracted, or extracted from another version");
+            }
+            catch (Exception e) when (e is UnsafeBundleException or InvalidDataException or IOException)
+            {
+                bad.Add($"{id}: {e.Message}");
+            }
+        }
+        return (bad.Count == 0 && ids.Count > 0, bad.Count == 0
+            ? $"{ids.Count} bundles open{(c.Deep ? " and every file matches its manifest" : " and are extracted")}"
+            : $"{bad.Count} bad: {string.Join("; ", bad.Take(4))}");
+    }
+}

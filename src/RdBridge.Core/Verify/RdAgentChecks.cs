@@ -1,0 +1,111 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
+using RdBridge.Workspaces;
+using static RdBridge.Verify.Record;
+
+namespace RdBridge.Verify;
+
+/// <summary>
+/// The guide's "RD-Agent 侧验证": the registry, the workspaces' metadata files, the bundles and the catalogs.
+/// </summary>
+internal static class RdAgentChecks
+{
+    public static (bool, string) RegistryLoops(VerifyContext c)
+    {
+        var loops = c.Reg.Count("loops");
+        var orphans = c.Expected.Where(e => e.Workspaces.Primary is null).Select(e => e.Loop.Key).ToList();
+        if (loops == 0) return (false, "the loops table is empty");
+        return (orphans.Count == 0, $"{loops} loops, {c.Expected.Count} with results" + (orphans.Count > 0
+            ? $"; {orphans.Count} without a workspace row: {string.Join(", ", orphans.Take(5))}"
+            : ", each linked to its own workspace"));
+    }
+
+    public static (bool, string) WorkspaceMetadata(VerifyContext c)
+    {
+        var missing = new List<string>();
+        foreach (var e in c.Expected)
+        {
+            if (!e.Workspaces.IsUsable) { missing.Add($"{e.Loop.Key}: workspace missing"); continue; }
+            var dir = e.Workspaces.Primary!.Local!;
+            foreach (var f in WorkspaceFiles.MetaFiles)
+                if (!File.Exists(Path.Combine(dir, f))
+                    && (f != WorkspaceFiles.FactorPerf || File.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes))))
+                    missing.Add($"{e.Loop.Key}: {f}");
+        }
+        return (missing.Count == 0 && c.Expected.Count > 0, missing.Count == 0
+            ? $"{c.Expected.Count} workspaces complete"
+            : $"{missing.Count} missing, e.g. {string.Join("; ", missing.Take(4))}");
+    }
+
+    public static (bool, string) ModelMetaPreprocess(VerifyContext c) =>
+        MetaField(c, WorkspaceFiles.ModelMeta, o => o["preprocess_config"] is JsonObject);
+
+    public static (bool, string) FactorMetaInputSchema(VerifyContext c) =>
+        MetaField(c, WorkspaceFiles.FactorMeta,
+            o => o["factors"] is JsonArray a && a.All(f => f?["input_schema"] is JsonObject));
+
+    public static (bool, string) StrategyMetaPortfolio(VerifyContext c) =>
+        MetaField(c, WorkspaceFiles.StrategyMeta, o => o["portfolio_config"] is JsonObject);
+
+    /// <summary>Every usable workspace holds <paramref name="file"/> and it passes <paramref name="ok"/>.</summary>
+    private static (bool, string) MetaField(VerifyContext c, string file, Func<JsonObject, bool> ok)
+    {
+        var bad = new List<string>();
+        var seen = 0;
+        foreach (var e in c.Expected.Where(e => e.Workspaces.IsUsable))
+        {
+            var path = Path.Combine(e.Workspaces.Primary!.Local!, file);
+            if (!File.Exists(path)) { bad.Add($"{e.Loop.Key}: no {file}"); continue; }
+            seen++;
+            try
+            {
+                if (JsonNode.Parse(File.ReadAllBytes(path)) is not JsonObject o || !ok(o)) bad.Add(e.Loop.Key);
+            }
+            catch (JsonException) { bad.Add($"{e.Loop.Key}: malformed"); }
+        }
+        return (bad.Count == 0 && seen > 0, bad.Count == 0
+            ? $"{seen} files checked"
+            : $"{bad.Count} failing, e.g. {string.Join("; ", bad.Take(4))}");
+    }
+
+    public static (bool, string) BundleFiles(VerifyContext c)
+    {
+        var bundles = c.Settings.Bundles;
+        var missing = c.Expected.Where(e => !File.Exists(bundles.Archive(e.Loop.BundleId))
+            || !File.Exists(bundles.Sidecar(e.Loop.BundleId)))
+            .Select(e => e.Loop.BundleId).ToList();
+        return (missing.Count == 0 && c.Expected.Count > 0, missing.Count == 0
+            ? $"{c.Expected.Count} bundles with .sha256"
+            : $"{missing.Count} missing: {string.Join(", ", missing.Take(5))}");
+    }
+
+    public static (bool, string) BundleRows(VerifyContext c)
+    {
+        var bad = new List<string>();
+        foreach (var e in c.Expected)
+        {
+            var row = c.Reg.ReadBundle(e.Loop.TaskRunId, e.Loop.LoopId);
+            if (row is null) bad.Add($"{e.Loop.Key}: no row");
+            else if (row.BundleId != e.Loop.BundleId) bad.Add($"{e.Loop.Key}: row names {row.BundleId}");
+            else if (e.Loop.AssetBundleId != e.Loop.BundleId)
+                bad.Add($"{e.Loop.Key}: loops.asset_bundle_id is {e.Loop.AssetBundleId ?? "NULL"}");
+        }
+        return (bad.Count == 0 && c.Expected.Count > 0, bad.Count == 0
+            ? $"{c.Expected.Count} rows, loops.asset_bundle_id set"
+            : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
+    }
+
+    public static (bool, string) CatalogBundleIds(VerifyContext c)
+    {
+        if (c.Catalogs.Error is not null) return (false, c.Catalogs.Error);
+        long missing = 0;
+        var examples = new List<string>();
+        foreach (var k in CatalogFile.All)
+            foreach (var r in c.Catalogs.Stream(k).Where(r => string.IsNullOrEmpty(Str(r, "asset_bundle_id"))))
+                if (missing++ < 3) examples.Add($"{k}:{Describe(r)}");
+        return (missing == 0, missing == 0
+            ? $"{c.Catalogs.Counts.Values.Sum()} records in 4 catalogs, all with asset_bundle_id"
+            : $"{missing} records without asset_bundle_id, e.g. {string.Join(", ", examples)}");
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
+using RdBridge.Configuration;
+
+namespace RdBridge.Tests.Store;
+
+/// <summary>
+/// <c>import --catalogs DIR</c> on an AIstock-only machine, as the guide's step 4 on the AIstock side: exit codes say
+/// whether every record landed, a broken catalog never replaces the good copy, and every problem names the file.
+/// </summary>
+public sealed class ImportContractTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private string Config => _dir["rdbridge.json"];
+    private string Incoming => _dir["incoming"];
+    private RdBridgeSettings Settings => SettingsLoader.Load(Config, rdAgentOptional: true);
+
+    public ImportContractTests()
+    {
+        // Only the AIstock side: no rdagent.root, no sources.
+        File.WriteAllText(Config, """{ "aistock": { "root": "AIstock" } }""");
+        Directory.CreateDirectory(Incoming);
+        Write(CatalogKind.Loop, Loop("tr1", 0), Loop("tr1", 1));
+        Write(CatalogKind.Factor, new JsonObject { ["name"] = "MOM5", ["expression"] = "$close/Ref($close,5)-1",
+            ["task_run_id"] = "tr1", ["loop_id"] = 0 });
+        Write(CatalogKind.Model, new JsonObject { ["model_id"] = "model_tr1_0", ["task_run_id"] = "tr1",
+            ["loop_id"] = 0, ["model_type"] = "LGBModel" });
+        Write(CatalogKind.Strategy, new JsonObject { ["strategy_id"] = "s1", ["task_run_id"] = "tr1",
+            ["loop_id"] = 0 });
+    }
+
+    private static JsonObject Loop(string tr, long loop) => new() { ["task_run_id"] = tr, ["loop_id"] = loop,
+        ["status"] = "success" };
+
+    private void Write(CatalogKind kind, params JsonObject[] records) =>
+        WriteText(kind, new JsonObject { [CatalogFile.ListName(kind)] = new JsonArray(records) }.ToJsonString());
+
+    private void WriteText(CatalogKind kind, string text) => File.WriteAllText(Path.Combine(Incoming,
+        CatalogFile.FileName(kind)), text);
+
+    private (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var code = RdBridge.Cli.Program.Run([.. args, "--config", Config], o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private long Rows(string table) => Db.Scalar(Settings.AistockDatabase, $"SELECT count(*) FROM {table}");
+
+    [Fact]
+    public void Import_of_a_catalog_folder_works_with_only_aistock_configured()
+    {
+        var (code, output, error) = Cli("import", "--catalogs", Incoming);
+        Assert.True(code == 0, output + error);
+        Assert.Equal(2, Rows("aistock_loop_catalog"));
+        Assert.Equal(1, Rows("aistock_factor_catalog"));
+        foreach (var kind in CatalogFile.All)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(Incoming, CatalogFile.FileName(kind))),
+                File.ReadAllBytes(Path.Combine(Settings.AistockCatalogDirectory, CatalogFile.FileName(kind))));
+    }
+
+    [Fact]
+    public void Import_without_catalogs_folder_on_an_aistock_only_machine_says_what_to_set()
+    {
+        var (code, _, error) = Cli("import");
+        Assert.Equal(2, code);
+        Assert.Contains("rdagent.root", error);
+    }
+
+    [Fact]
+    public void A_broken_catalog_never_replaces_the_good_AIstock_copy_and_the_problem_names_the_source_file()
+    {
+        Assert.Equal(0, Cli("import", "--catalogs", Incoming).Code);
+        var copy = Path.Combine(Settings.AistockCatalogDirectory, CatalogFile.FileName(CatalogKind.Factor));
+        var good = File.ReadAllBytes(copy);
+        var source = Path.Combine(Incoming, CatalogFile.FileName(CatalogKind.Factor));
+        File.WriteAllText(source, """{ "factors": [ { "name": "MOM5", "expression": "$close" }, { "name": "MOM10" """);
+
+        var (code, output, _) = Cli("import", "--catalogs", Incoming);
+        Assert.Equal(1, code);
+        Assert.Contains(source, output);
+        Assert.Equal(good, File.ReadAllBytes(copy));
+        Assert.Equal(1, Rows("aistock_factor_catalog"));
+        Assert.Equal(2, Rows("aistock_loop_catalog"));
+    }
+
+    [Fact]
+    public void An_import_that_skips_records_exits_1_and_names_each()
+    {
+        // The fork's own loop catalog lists 30 loops with 8 distinct (task_run_id, loop_id) keys (counted with
+        // python3).
+        File.Copy(Paths.Fixture("rdagent-aistock-fork/tmp/loop_catalog.json"), Path.Combine(Incoming,
+            "loop_catalog.json"), overwrite: true);
+        var (code, output, _) = Cli("import", "--catalogs", Incoming);
+        Assert.Equal(1, code);
+        Assert.Contains("appears more than once", output);
+        Assert.Equal(8, Rows("aistock_loop_catalog"));
+    }
+
+    [Fact]
+    public void A_catalog_of_the_wrong_shape_is_reported_not_imported_as_empty()
+    {
+        WriteText(CatalogKind.Loop, """{ "loops": 42 }""");
+        var (code, output, _) = Cli("import", "--catalogs", Incoming);
+        Assert.Equal(1, code);
+        Assert.Contains("'loops' must be a list", output);
+        Assert.Contains(Path.Combine(Incoming, "loop_catalog.json"), output);
+    }
+
+    [Fact]
+    public void A_record_giving_a_property_twice_is_reported_not_stored_with_the_last_value()
+    {
+        WriteText(CatalogKind.Model,
+            """{ "models": [ { "model_id": "m1", "task_run_id": "tr1", "loop_id": 0, "model_type": "LGBModel", "model_type": "Linear" } ] }""");
+        var (code, output, _) = Cli("import", "--catalogs", Incoming);
+        Assert.Equal(1, code);
+        Assert.Contains("property 'model_type' is given twice", output);
+        Assert.Equal(0, Rows("aistock_model_catalog"));
+    }
+
+    [Fact]
+    public void A_negative_loop_id_is_refused_by_name()
+    {
+        Write(CatalogKind.Loop, Loop("tr1", 0), Loop("tr1", -3));
+        var (code, output, _) = Cli("import", "--catalogs", Incoming);
+        Assert.Equal(1, code);
+        Assert.Contains("loop_id is -3", output);
+        Assert.Equal(1, Rows("aistock_loop_catalog"));
+    }
+
+    [Fact]
+    public void An_aistock_root_that_names_a_file_is_exit_2_naming_the_setting()
+    {
+        File.WriteAllText(_dir["AIstock.txt"], "not a folder");
+        File.WriteAllText(Config, """{ "aistock": { "root": "AIstock.txt" } }""");
+        var (code, _, error) = Cli("import", "--catalogs", Incoming);
+        Assert.Equal(2, code);
+        Assert.Contains("'aistock.root' names a file", error);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
