@@ -1,7 +1,6 @@
 using RdBridge.Backfill;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
-using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Runs;
 using RdBridge.Workspaces;
