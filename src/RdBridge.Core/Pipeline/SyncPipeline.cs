@@ -57,21 +57,18 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             var doctor = new StageReport("doctor");
             foreach (var finding in RdBridge.Doctor.Doctor.Run(settings, fix: false))
             {
-                if (!finding.Ok && mode == "init" && gaps.Count > 0 && finding.Item == "registry schema")
+                if (!finding.Ok && gaps.Count > 0 && finding.Item == "registry schema")
                 {
                     doctor.Note(
-                        $"older registry schema ({finding.Detail}): init adds what is missing after its backup");
+                        $"older registry schema ({finding.Detail}): {mode} adds what is missing after its backup");
                     continue;
                 }
                 doctor.Add(finding.Ok ? ChecksPassed : ChecksFailed);
                 if (!finding.Ok) doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
             }
+            // init and sync migrate an older registry themselves, after their backup (see Migrate); the stage verbs
+            // ask for doctor --fix.
             Done(doctor);
-            // init migrates an older registry itself, after its backup; sync, like the stage verbs, asks for
-            // doctor --fix.
-            if (mode != "init")
-                using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false))
-                    registry.RequireWritableSchema();
         }
         using var store = AistockStores.Open(settings);
         using var storeLock = store.AcquireSyncLock(LockWait);
