@@ -70,14 +70,13 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         {
             if (settings.HasRdAgent)
             {
-                // An older registry is brought up to date first (init only, after its backup), so discovery and every
-                // later stage write the schema they know; sync, like the stage verbs, asks for doctor --fix.
+                // An older registry is brought up to date first, after the run's backup, so discovery and every later
+                // stage write the schema they know (the stage verbs ask for doctor --fix instead).
                 IReadOnlyList<SchemaGap> gaps = [];
                 if (File.Exists(settings.RegistryPath))
                 {
                     using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
                     gaps = registry.AuditSchema();
-                    if (mode != "init") registry.RequireWritableSchema();
                 }
                 if (gaps.Count > 0) Done(Migrate());
                 // Then the log: it may create the registry (upstream RD-Agent writes none) or add loops it lacks.

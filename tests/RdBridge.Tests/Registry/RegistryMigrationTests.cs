@@ -50,6 +50,26 @@ public class RegistryMigrationTests
         Assert.Equal(1, Has("loops", "log_dir"));
     }
 
+    [Fact]
+    public void Sync_after_an_upgrade_adds_rdbridges_new_columns_after_its_backup_instead_of_refusing()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        var db = sample.Settings.RegistryPath;
+        Assert.Equal(0, sample.Cli("init").Code);
+        // A registry an earlier RdBridge migrated: without the loop workspace columns and the state tables.
+        Db.Exec(db, """
+            DROP TABLE rdbridge_loop_state; DROP TABLE rdbridge_run_state;
+            ALTER TABLE loops DROP COLUMN workspace_id; ALTER TABLE loops DROP COLUMN workspace_path;
+            """);
+        var (code, output, err) = sample.Cli("sync");
+        Assert.True(code == 0, output + err);
+        Assert.Contains("added column loops.workspace_id", output);
+        Assert.Contains("added table rdbridge_run_state", output);
+        Assert.Contains("[backup] 1 backups written", output);
+        Assert.Equal(2, Db.Scalar(db, "SELECT count(*) FROM loops WHERE workspace_id IS NOT NULL"));
+        Assert.Contains("nothing to examine", sample.Cli("sync").Out);
+    }
+
     /// <summary>The guide's "查询 Loop 的完整信息" query, read from the guide itself.</summary>
     private static string GuideLoopQuery()
     {
