@@ -83,7 +83,7 @@ public sealed class CatalogExporter(RunContext context)
         {
             if (lw.Primary?.Local is not { } dir || !Directory.Exists(dir)) return null;
             var path = Path.Combine(dir, name);
-            if (!File.Exists(path)) return null;
+            if (!RegularFile.Exists(path)) return null;
             try { return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new JsonException("not a JSON object"); }
             catch (JsonException e)
             {
