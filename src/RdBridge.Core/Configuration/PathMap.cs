@@ -15,10 +15,11 @@ public sealed partial class PathMap
     /// <param name="entries">stored prefix → local prefix, in any of the three spellings</param>
     /// <param name="baseDirectory">where relative stored paths resolve (the RD-Agent root)</param>
     /// <param name="roots">the folders a mapped path must stay inside once <c>..</c> and links are resolved
-    /// (<c>rdagent.root</c>, its log root and the workspace roots); null checks nothing</param>
+    /// (<c>rdagent.root</c>, its log root and the workspace roots; each entry's local prefix is added, since mapping a
+    /// prefix to a folder says that folder holds RD-Agent's files); null checks nothing</param>
     public PathMap(IEnumerable<KeyValuePair<string, string>> entries, string baseDirectory, IEnumerable<string>? roots = null)
     {
-        _roots = roots?.Select(r => Resolved(Path.GetFullPath(r))).Distinct().ToList();
+        _roots = roots?.Concat(entries.Select(e => e.Value)).Select(r => Resolved(Path.GetFullPath(r))).Distinct().ToList();
         _entries = entries
             .Select(e => (From: Canonical(e.Key), To: e.Value))
             .OrderByDescending(e => e.From.Length)
@@ -67,7 +68,7 @@ public sealed partial class PathMap
         var real = Resolved(mapped.Local);
         if (_roots.Any(root => IsInside(real, root))) return mapped;
         return new MappedPath(mapped.Stored, null,
-            $"'{mapped.Stored}' leads to '{real}', outside rdagent.root and the workspace roots ({string.Join(", ", _roots)}); " +
+            $"'{mapped.Stored}' leads to '{real}', outside rdagent.root, the workspace roots and the pathMap's local folders ({string.Join(", ", _roots)}); " +
             "it is neither read nor written — if that folder is yours, add it to rdagent.workspaceRoot in rdbridge.json");
     }
 

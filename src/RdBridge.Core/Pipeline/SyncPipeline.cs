@@ -58,6 +58,11 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         }
         using var store = AistockStores.Open(settings);
         using var storeLock = store.AcquireSyncLock(LockWait);
+        // Holding both locks, nothing else of this AIstock root runs: what is still marked running or half-written died.
+        var cleanup = LeftoverSweep.Run(settings);
+        foreach (var abandoned in store.AbandonUnfinishedSyncRuns())
+            cleanup.Note($"sync run #{abandoned} never finished (its process is gone); marked abandoned");
+        Done(cleanup);
         var explicitSince = since;
         if (mode == "sync" && since is null && store.LastSyncRun(successfulOnly: true) is { } last
             && DateTimeOffset.TryParse(last.StartedAt, out var lastStart))
