@@ -62,8 +62,7 @@ public class ParserLimitTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir["conf.yaml"], "task:\n  x: " + new string('y', (int)ReadLimits.WorkflowYaml) + "\n");
-        long bytes = 0;
-        var e = Assert.Throws<FileRefusedException>(() => bytes = Allocated(() => WorkflowConfig.Load(dir["conf.yaml"])));
+        var e = Assert.Throws<FileRefusedException>(() => WorkflowConfig.Load(dir["conf.yaml"]));
         Assert.Contains("more than", e.Message);
     }
 
@@ -95,6 +94,23 @@ public class ParserLimitTests
         File.WriteAllBytes(dir[CombinedFactors.FileName], bytes);
         var e = Assert.Throws<FormatException>(() => CombinedFactors.Names(dir[CombinedFactors.FileName]));
         Assert.Contains("footer", e.Message);
+    }
+
+    [Fact]
+    public void A_catalog_with_a_100_MB_field_is_refused_at_the_record_cap()
+    {
+        using var dir = new TempDir();
+        using (var w = new StreamWriter(dir["loop_catalog.json"]))
+        {
+            w.Write("{\"loops\": [{\"task_run_id\": \"t\", \"loop_id\": 1, \"note\": \"");
+            for (var i = 0; i < 100; i++) w.Write(new string('x', 1024 * 1024));
+            w.Write("\"}]}");
+        }
+        FormatException? e = null;
+        var bytes = Allocated(() => e = Assert.Throws<FormatException>(() =>
+            RdBridge.Catalogs.CatalogReader.ReadRecords(dir["loop_catalog.json"], RdBridge.Catalogs.CatalogKind.Loop).ToList()));
+        Assert.Contains("more than", e!.Message);
+        Assert.True(bytes < 3 * ReadLimits.CatalogRecord, $"allocated {bytes:N0} bytes");
     }
 
     [Fact]
