@@ -7,7 +7,8 @@ namespace RdBridge.Assets;
 /// <summary>
 /// What a killed run leaves behind, removed and said at the start of the next init/sync (which holds the sync lock, so
 /// no other run of this AIstock root can still be using it): staging and retired extraction folders in the asset
-/// cache, and temporary files of atomic writes whose process is gone. A partial download (<c>.part</c>) is kept: the
+/// cache, and temporary files of atomic writes whose process is gone (in RdBridge's folders and in the workspaces,
+/// where backfill writes the metadata files). A partial download (<c>.part</c>) is kept: the
 /// next pull resumes it, and one that cannot be resumed (longer than its bundle) is dropped by the download itself.
 /// </summary>
 public static class LeftoverSweep
@@ -24,7 +25,10 @@ public static class LeftoverSweep
             ? [cache.Root, settings.BundleDirectory, settings.CatalogDirectory, settings.AistockCatalogDirectory,
                Path.GetDirectoryName(settings.StrategiesLibFile)!]
             : [cache.Root, settings.AistockCatalogDirectory];
-        foreach (var file in folders.Distinct(StringComparer.Ordinal).SelectMany(AtomicFile.AbandonedTemporariesIn))
+        var workspaces = settings.HasRdAgent
+            ? settings.WorkspaceRoots.Where(Directory.Exists).SelectMany(Directory.EnumerateDirectories)
+            : [];
+        foreach (var file in folders.Distinct(StringComparer.Ordinal).Concat(workspaces).SelectMany(AtomicFile.AbandonedTemporariesIn))
             Remove(file, report, () => File.Delete(file));
         return report;
     }

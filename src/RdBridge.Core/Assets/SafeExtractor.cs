@@ -37,8 +37,9 @@ public static class SafeExtractor
         }
     }
 
-    /// <summary>Extracts into <paramref name="destination"/> (a new folder), checking every file against the manifest.</summary>
-    public static ManifestSummary Extract(string archive, string destination, long maxBytes = DefaultMaxBytes, int maxEntries = DefaultMaxEntries)
+    /// <summary>Extracts into <paramref name="destination"/> (a new folder), checking each file against the manifest.</summary>
+    public static ManifestSummary Extract(string archive, string destination,
+        long maxBytes = DefaultMaxBytes, int maxEntries = DefaultMaxEntries)
     {
         Directory.CreateDirectory(destination);
         var root = Path.GetFullPath(destination) + Path.DirectorySeparatorChar;
@@ -56,7 +57,8 @@ public static class SafeExtractor
     /// The checks of <see cref="Extract"/> without writing anything: each entry is hashed as it streams by and compared
     /// with the manifest (<c>bundle verify</c>).
     /// </summary>
-    public static ManifestSummary Verify(string archive, long maxBytes = DefaultMaxBytes, int maxEntries = DefaultMaxEntries) =>
+    public static ManifestSummary Verify(string archive,
+        long maxBytes = DefaultMaxBytes, int maxEntries = DefaultMaxEntries) =>
         Walk(archive, maxBytes, maxEntries, _ => Stream.Null);
 
     private static ManifestSummary Walk(string archive, long maxBytes, int maxEntries, Func<string, Stream> open)
@@ -67,7 +69,8 @@ public static class SafeExtractor
             using var gz = new GZipStream(file, CompressionMode.Decompress);
             using var tar = new TarReader(gz);
             var first = tar.GetNextEntry();
-            if (first?.Name != BundleManifest.FileName || first.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+            if (first?.Name != BundleManifest.FileName
+                || first.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
                 throw new UnsafeBundleException($"it has no {BundleManifest.FileName} first");
             var manifestBytes = ReadManifestBytes(first);
             var manifest = Summary(manifestBytes);
@@ -80,8 +83,10 @@ public static class SafeExtractor
                     throw new UnsafeBundleException($"the manifest lists '{path}' twice or with a negative size");
                 total += size;
             }
-            if (announced.Count + 1 > maxEntries) throw new UnsafeBundleException($"its manifest lists more than {maxEntries} entries");
-            if (total > maxBytes) throw new UnsafeBundleException($"its manifest announces {total:N0} bytes, more than {maxBytes:N0}");
+            if (announced.Count + 1 > maxEntries)
+                throw new UnsafeBundleException($"its manifest lists more than {maxEntries} entries");
+            if (total > maxBytes)
+                throw new UnsafeBundleException($"its manifest announces {total:N0} bytes, more than {maxBytes:N0}");
             using (var output = open(BundleManifest.FileName)) output.Write(manifestBytes);
 
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -99,7 +104,8 @@ public static class SafeExtractor
                     throw new UnsafeBundleException($"'{name}' is in the archive but not in its manifest");
                 if (!seen.Add(name)) throw new UnsafeBundleException($"'{name}' is in the archive twice");
                 if (entry.Length != expected.Size)
-                    throw new UnsafeBundleException($"'{name}' is {entry.Length:N0} bytes in the archive but {expected.Size:N0} in its manifest");
+                    throw new UnsafeBundleException($"'{name}' is {entry.Length:N0} bytes in the archive but " +
+                        $"{expected.Size:N0} in its manifest");
                 string sha;
                 using (var output = open(name))
                 {
@@ -109,10 +115,12 @@ public static class SafeExtractor
                     sha = hashing.HexDigest();
                 }
                 if (sha != expected.Sha)
-                    throw new UnsafeBundleException($"'{name}' does not match its manifest entry (sha256 {sha[..12]}… vs {Clip(expected.Sha)}…)");
+                    throw new UnsafeBundleException($"'{name}' does not match its manifest entry (sha256 " +
+                        $"{sha[..12]}… vs {Clip(expected.Sha)}…)");
             }
             var missing = announced.Keys.Where(k => !seen.Contains(k)).Order(StringComparer.Ordinal).FirstOrDefault();
-            if (missing is not null) throw new UnsafeBundleException($"'{missing}' is listed in the manifest but missing");
+            if (missing is not null)
+                throw new UnsafeBundleException($"'{missing}' is listed in the manifest but missing");
             return manifest;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
@@ -126,7 +134,8 @@ public static class SafeExtractor
     {
         if (input is null)
         {
-            if (size != 0) throw new UnsafeBundleException($"'{name}' has no content but its manifest lists {size:N0} bytes");
+            if (size != 0)
+                throw new UnsafeBundleException($"'{name}' has no content but its manifest lists {size:N0} bytes");
             return;
         }
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -140,7 +149,8 @@ public static class SafeExtractor
                 output.Write(buffer, 0, n);
                 copied += n;
             }
-            if (input.Read(buffer, 0, 1) > 0) throw new UnsafeBundleException($"'{name}' holds more than its {size:N0} bytes");
+            if (input.Read(buffer, 0, 1) > 0)
+                throw new UnsafeBundleException($"'{name}' holds more than its {size:N0} bytes");
         }
         finally
         {
@@ -151,7 +161,8 @@ public static class SafeExtractor
     private static byte[] ReadManifestBytes(TarEntry entry)
     {
         if (entry.Length > ReadLimits.BundleManifest)
-            throw new UnsafeBundleException($"its {BundleManifest.FileName} announces {entry.Length:N0} bytes, more than {ReadLimits.BundleManifest:N0}");
+            throw new UnsafeBundleException($"its {BundleManifest.FileName} announces {entry.Length:N0} bytes, " +
+                $"more than {ReadLimits.BundleManifest:N0}");
         var bytes = new byte[entry.Length];
         entry.DataStream?.ReadExactly(bytes);
         return bytes;
@@ -160,7 +171,8 @@ public static class SafeExtractor
     private static ManifestSummary Summary(byte[] manifestBytes)
     {
         try { return BundleManifest.ReadSummary(manifestBytes); }
-        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e)
+            when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new UnsafeBundleException($"its {BundleManifest.FileName} cannot be read: {e.Message}");
         }

@@ -46,7 +46,8 @@ public static partial class CombinedFactors
         Span<byte> tail = stackalloc byte[8];
         stream.Seek(-8, SeekOrigin.End);
         stream.ReadExactly(tail);
-        if (!tail[4..].SequenceEqual("PAR1"u8)) throw new FormatException($"{FileName} does not end with the Parquet mark");
+        if (!tail[4..].SequenceEqual("PAR1"u8))
+            throw new FormatException($"{FileName} does not end with the Parquet mark");
         var footer = BinaryPrimitives.ReadUInt32LittleEndian(tail);
         if (footer > ReadLimits.ParquetFooter || footer > length - 12)
             throw new FormatException($"{FileName} announces a {footer:N0}-byte footer, more than the file or the " +

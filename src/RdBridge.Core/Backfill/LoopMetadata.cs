@@ -223,7 +223,8 @@ public sealed record LoopMetadata(IReadOnlyList<(string FileName, JsonObject Con
         {
             return PickleReader.Read(RegularFile.ReadAllBytes(file, ReadLimits.Pickle)) as PickledObject;
         }
-        // A pickle cut short (RD-Agent may be writing it right now) runs off its end: IndexOutOfRange or ArgumentOutOfRange.
+        // A pickle cut short (RD-Agent may be writing it right now) runs off its end: IndexOutOfRange or
+        // ArgumentOutOfRange. It is this loop's problem; the file is read again by the next run that examines the loop.
         catch (Exception e) when (e is FormatException or IOException or InvalidCastException or KeyNotFoundException
                                       or ArgumentException or IndexOutOfRangeException or OverflowException)
         {

@@ -35,8 +35,8 @@ public static class QlibResults
     public const string FileName = "qlib_res.csv";
 
     /// <summary>
-    /// Reads the file whole, at most <see cref="ReadLimits.QlibResults"/> bytes: a file that is larger, or not a regular
-    /// file at all, is reported as this loop's problem instead of being read.
+    /// Reads the file whole, at most <see cref="ReadLimits.QlibResults"/> bytes: a file that is larger, or not a
+    /// regular file at all, is reported as this loop's problem instead of being read.
     /// </summary>
     public static QlibMetrics Read(string path)
     {

@@ -40,7 +40,8 @@ public sealed partial class WorkflowConfig
     public static WorkflowConfig Parse(string text, string fileName)
     {
         if (text.Length > ReadLimits.WorkflowYaml)
-            throw new FormatException($"{fileName} holds {text.Length:N0} characters, more than the {ReadLimits.WorkflowYaml:N0} a workflow YAML may have");
+            throw new FormatException($"{fileName} holds {text.Length:N0} characters, more than the " +
+                $"{ReadLimits.WorkflowYaml:N0} a workflow YAML may have");
         var defaulted = new List<string>();
         var stream = new YamlStream();
         try
@@ -55,21 +56,23 @@ public sealed partial class WorkflowConfig
         }
         catch (RegexMatchTimeoutException)
         {
-            throw new FormatException($"{fileName} holds template tags that take too long to render; it is not a workflow YAML");
+            throw new FormatException($"{fileName} holds template tags that take too long to render; it is not " +
+                $"a workflow YAML");
         }
         catch (Exception e) when (e is not (FormatException or OutOfMemoryException or OperationCanceledException))
         {
             throw new FormatException($"{fileName} cannot be parsed as YAML: {e.Message}");
         }
         var budget = ReadLimits.YamlNodes;
-        if (stream.Documents.Count == 0 || ToJson(stream.Documents[0].RootNode, 0, ref budget, fileName) is not JsonObject root)
+        if (stream.Documents.Count == 0
+            || ToJson(stream.Documents[0].RootNode, 0, ref budget, fileName) is not JsonObject root)
             throw new FormatException($"{fileName} does not hold a YAML mapping");
         return new WorkflowConfig(fileName, root, defaulted);
     }
 
     /// <summary>
-    /// Walks the parser's events (which keep no stack of their own) to refuse nesting deeper than the limit before the
-    /// document model, which recurses once per level, is built: a file of a million '[' would otherwise end the process.
+    /// Walks the parser's events (which keep no stack of their own) to refuse nesting deeper than the limit before
+    /// the document model, which recurses once per level, is built: a million '[' would otherwise end the process.
     /// </summary>
     private static void CheckNesting(string rendered, string fileName)
     {
@@ -118,15 +121,20 @@ public sealed partial class WorkflowConfig
     /// </summary>
     private static JsonNode? ToJson(YamlNode node, int depth, ref int budget, string fileName)
     {
-        if (depth > ReadLimits.YamlDepth) throw new FormatException($"{fileName} nests deeper than {ReadLimits.YamlDepth} levels");
+        if (depth > ReadLimits.YamlDepth)
+            throw new FormatException($"{fileName} nests deeper than {ReadLimits.YamlDepth} levels");
         if (--budget < 0)
-            throw new FormatException($"{fileName} expands to more than {ReadLimits.YamlNodes:N0} values once its aliases are followed");
+            throw new FormatException($"{fileName} expands to more than {ReadLimits.YamlNodes:N0} values once " +
+                $"its aliases are followed");
         switch (node)
         {
             case YamlMappingNode map:
                 var obj = new JsonObject();
                 foreach (var (k, v) in map.Children)
-                    obj[k is YamlScalarNode ks ? ks.Value ?? "" : k.ToString()] = ToJson(v, depth + 1, ref budget, fileName);
+                {
+                    var key = k is YamlScalarNode ks ? ks.Value ?? "" : k.ToString();
+                    obj[key] = ToJson(v, depth + 1, ref budget, fileName);
+                }
                 return obj;
             case YamlSequenceNode seq:
                 var arr = new JsonArray();

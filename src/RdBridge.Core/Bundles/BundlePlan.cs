@@ -80,9 +80,15 @@ public static class BundlePlan
                 else Walk(entry.FullPath, bundlePath, files, skipped, spool);
                 continue;
             }
-            if (SkippedFiles.TryGetValue(entry.Name, out var reason) || (entry.Name.StartsWith('.') && entry.Name.EndsWith(".tmp", StringComparison.Ordinal)))
+            if (entry.Name.StartsWith('.') && entry.Name.EndsWith(".tmp", StringComparison.Ordinal))
             {
-                skipped.Add(new SkippedFile(bundlePath, reason ?? "a temporary file"));
+                // A write in progress or one a killed run left: not the loop's, and its name is random, so listing it
+                // as skipped would make the bundle differ from one built without the interruption.
+                continue;
+            }
+            if (SkippedFiles.TryGetValue(entry.Name, out var reason))
+            {
+                skipped.Add(new SkippedFile(bundlePath, reason));
                 continue;
             }
             if ((entry.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) != 0)

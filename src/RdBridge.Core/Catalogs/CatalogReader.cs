@@ -47,7 +47,8 @@ public static class CatalogReader
                 {
                     // One record (or one value) must fit in the buffer: a 100 MB field would otherwise take gigabytes.
                     if (buffer.Length >= ReadLimits.CatalogRecord)
-                        throw new FormatException($"{source} holds a record or value of more than {ReadLimits.CatalogRecord:N0} bytes near byte {offset}; it is not read");
+                        throw new FormatException($"{source} holds a record or value of more than " +
+                            $"{ReadLimits.CatalogRecord:N0} bytes near byte {offset}; it is not read");
                     Array.Resize(ref buffer, buffer.Length * 2);
                 }
                 var read = stream.Read(buffer, length, buffer.Length - length);

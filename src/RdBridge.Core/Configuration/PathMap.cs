@@ -17,9 +17,11 @@ public sealed partial class PathMap
     /// <param name="roots">the folders a mapped path must stay inside once <c>..</c> and links are resolved
     /// (<c>rdagent.root</c>, its log root and the workspace roots; each entry's local prefix is added, since mapping a
     /// prefix to a folder says that folder holds RD-Agent's files); null checks nothing</param>
-    public PathMap(IEnumerable<KeyValuePair<string, string>> entries, string baseDirectory, IEnumerable<string>? roots = null)
+    public PathMap(IEnumerable<KeyValuePair<string, string>> entries, string baseDirectory,
+        IEnumerable<string>? roots = null)
     {
-        _roots = roots?.Concat(entries.Select(e => e.Value)).Select(r => Resolved(Path.GetFullPath(r))).Distinct().ToList();
+        _roots = roots?.Concat(entries.Select(e => e.Value))
+            .Select(r => Resolved(Path.GetFullPath(r))).Distinct().ToList();
         _entries = entries
             .Select(e => (From: Canonical(e.Key), To: e.Value))
             .OrderByDescending(e => e.From.Length)
@@ -68,18 +70,21 @@ public sealed partial class PathMap
         var real = Resolved(mapped.Local);
         if (_roots.Any(root => IsInside(real, root))) return mapped;
         return new MappedPath(mapped.Stored, null,
-            $"'{mapped.Stored}' leads to '{real}', outside rdagent.root, the workspace roots and the pathMap's local folders ({string.Join(", ", _roots)}); " +
+            $"'{mapped.Stored}' leads to '{real}', outside rdagent.root, the workspace roots and the pathMap's " +
+                $"local folders ({string.Join(", ", _roots)}); " +
             "it is neither read nor written — if that folder is yours, add it to rdagent.workspaceRoot in rdbridge.json");
     }
 
-    private static readonly StringComparison PathComparison =
-        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+    private static readonly StringComparison PathComparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()
+        ? StringComparison.OrdinalIgnoreCase
+        : StringComparison.Ordinal;
 
     private static bool IsInside(string path, string root)
     {
         var r = Path.TrimEndingDirectorySeparator(root);
         return path.Equals(r, PathComparison)
-            || (path.StartsWith(r, PathComparison) && (path[r.Length] == Path.DirectorySeparatorChar || r.EndsWith(Path.DirectorySeparatorChar)));
+            || (path.StartsWith(r, PathComparison)
+                && (path[r.Length] == Path.DirectorySeparatorChar || r.EndsWith(Path.DirectorySeparatorChar)));
     }
 
     /// <summary>
@@ -89,7 +94,8 @@ public sealed partial class PathMap
     public static string Resolved(string fullPath)
     {
         var current = Path.GetPathRoot(fullPath) ?? "";
-        var parts = fullPath[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        var parts = fullPath[current.Length..]
+            .Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
         var hops = 0;
         for (var i = 0; i < parts.Length; i++)
         {

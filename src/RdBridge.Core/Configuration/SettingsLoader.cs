@@ -107,9 +107,11 @@ public static class SettingsLoader
     private static IReadOnlyList<string> WorkspaceRoots(IConfiguration config, string rdagentRoot)
     {
         var listed = config.GetSection("rdagent:workspaceRoot").GetChildren()
-            .Select(c => c.Value).Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => Resolve(rdagentRoot, v!)).ToList();
+            .Select(c => c.Value).Where(v => !string.IsNullOrWhiteSpace(v))
+            .Select(v => Resolve(rdagentRoot, v!)).ToList();
         if (listed.Count > 0) return listed;
-        return [Resolve(rdagentRoot, config["rdagent:workspaceRoot"] ?? Path.Combine("git_ignore_folder", "RD-Agent_workspace"))];
+        var single = config["rdagent:workspaceRoot"] ?? Path.Combine("git_ignore_folder", "RD-Agent_workspace");
+        return [Resolve(rdagentRoot, single)];
     }
 
     /// <summary><c>"sources"</c>: a list of base URLs, or of objects with <c>name</c>, <c>url</c> and <c>token</c>.</summary>

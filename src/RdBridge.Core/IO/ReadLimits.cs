@@ -15,10 +15,10 @@ public static class ReadLimits
     /// <summary>Deepest nesting of a YAML document (Qlib configs: under 10).</summary>
     public const int YamlDepth = 64;
 
-    /// <summary>Values a YAML document may expand to once its aliases are followed (Qlib configs: a few hundred).</summary>
+    /// <summary>Values a YAML document may expand to once its aliases are followed (Qlib configs: hundreds).</summary>
     public const int YamlNodes = 100_000;
 
-    /// <summary>How long one pattern search of the template rendering of a YAML may take before it is given up.</summary>
+    /// <summary>How long one pattern search of a YAML's template rendering may take before it is given up.</summary>
     public const int PatternMilliseconds = 2000;
 
     /// <summary><c>qlib_res.csv</c> (about 20 lines, 1 KB).</summary>
@@ -33,12 +33,12 @@ public static class ReadLimits
     /// <summary>A pickle RD-Agent logged (feedback objects: a few KB; backtest curves: a few MB).</summary>
     public const long Pickle = 256 * MB;
 
-    /// <summary>The footer of a Parquet file: its schema and row-group index (combined_factors_df: tens of KB).</summary>
+    /// <summary>The footer of a Parquet file: its schema and row groups (combined_factors_df: tens of KB).</summary>
     public const long ParquetFooter = 16 * MB;
 
     /// <summary>
-    /// One record of a catalog with all its fields (the largest, a base factor seen in 10,000 loops with its provenance,
-    /// is about 4 MB; a factor's code is a few KB).
+    /// One record of a catalog with all its fields (the largest, a base factor seen in 10,000 loops with its
+    /// provenance, is about 4 MB; a factor's code is a few KB).
     /// </summary>
     public const long CatalogRecord = 32 * MB;
 

@@ -26,7 +26,7 @@ public sealed class FileRefusedException(string path, string reason)
 /// </summary>
 public static class RegularFile
 {
-    /// <summary>What <paramref name="path"/> is, following links; <see cref="FileKind.Missing"/> when nothing is there.</summary>
+    /// <summary>What <paramref name="path"/> is, following links; <see cref="FileKind.Missing"/> when absent.</summary>
     public static FileKind KindOf(string path)
     {
         if (OperatingSystem.IsLinux()) return Linux.KindOfPath(path);
@@ -35,7 +35,7 @@ public static class RegularFile
         return (File.GetAttributes(path) & FileAttributes.Device) != 0 ? FileKind.CharacterDevice : FileKind.Regular;
     }
 
-    /// <summary>Whether <paramref name="path"/> is a regular file (or a link to one): what <c>File.Exists</c> should mean.</summary>
+    /// <summary>Whether <paramref name="path"/> is a regular file (or a link to one).</summary>
     public static bool Exists(string path) => KindOf(path) == FileKind.Regular;
 
     /// <summary>Words for a kind that was skipped, for the report.</summary>
@@ -50,13 +50,14 @@ public static class RegularFile
         _ => "is not a regular file",
     };
 
-    /// <summary>Opens a regular file for reading, or throws <see cref="FileRefusedException"/> saying what it is instead.</summary>
+    /// <summary>Opens a regular file for reading, or throws <see cref="FileRefusedException"/> saying what it is.</summary>
     public static SafeFileHandle OpenHandle(string path)
     {
         if (!OperatingSystem.IsLinux())
         {
             var kind = KindOf(path);
-            if (kind is not (FileKind.Regular or FileKind.Missing)) throw new FileRefusedException(path, Describe(kind));
+            if (kind is not (FileKind.Regular or FileKind.Missing))
+                throw new FileRefusedException(path, Describe(kind));
             return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         }
         var before = Linux.KindOfPath(path);
@@ -101,7 +102,7 @@ public static class RegularFile
         return bytes;
     }
 
-    /// <summary>The whole file as UTF-8 text (a byte-order mark is dropped), at most <paramref name="cap"/> bytes.</summary>
+    /// <summary>The whole file as UTF-8 text (without a byte-order mark), at most <paramref name="cap"/> bytes.</summary>
     public static string ReadAllText(string path, long cap)
     {
         var bytes = ReadAllBytes(path, cap);
@@ -162,7 +163,8 @@ public static class RegularFile
             var buffer = new byte[256];
             var fd = (int)handle.DangerousGetHandle();
             if (statx(fd, [0], AtEmptyPath, StatxType, buffer) != 0)
-                throw new IOException($"cannot examine an open file: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                throw new IOException($"cannot examine an open file: " +
+                    $"{Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
             return KindOfMode(buffer);
         }
 
@@ -173,7 +175,8 @@ public static class RegularFile
             var errno = Marshal.GetLastPInvokeError();
             var message = Marshal.GetPInvokeErrorMessage(errno);
             if (errno is ENOENT or ENOTDIR) throw new FileNotFoundException($"Could not find file '{path}'.", path);
-            if (errno == EACCES) throw new UnauthorizedAccessException($"Access to the path '{path}' is denied ({message}).");
+            if (errno == EACCES)
+                throw new UnauthorizedAccessException($"Access to the path '{path}' is denied ({message}).");
             throw new IOException($"cannot open '{path}': {message}");
         }
 

@@ -18,7 +18,8 @@ public interface IPublisher
     /// (<paramref name="expectedSize"/>, when known) and at the response's Content-Length: a peer that sends more is
     /// refused and the partial file removed.
     /// </summary>
-    long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel, long expectedSize = -1);
+    long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel,
+        long expectedSize = -1);
 }
 
 /// <summary>A publisher could not be reached or answered with an error; the message names it.</summary>
@@ -45,14 +46,17 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
             using var response = Send(new HttpRequestMessage(HttpMethod.Get, url), cancel);
             Require(response, url);
             if (response.Content.Headers.ContentLength > ReadLimits.Feed)
-                throw new PublisherException($"{url} announces a feed of {response.Content.Headers.ContentLength:N0} bytes, more than {ReadLimits.Feed:N0}");
+                throw new PublisherException($"{url} announces a feed of " +
+                    $"{response.Content.Headers.ContentLength:N0} bytes, more than {ReadLimits.Feed:N0}");
             AtomicFile.Write(destination, s => CopyAtMost(response.Content.ReadAsStream(cancel), s, ReadLimits.Feed,
-                () => new PublisherException($"{url} sent a feed of more than {ReadLimits.Feed:N0} bytes; it was not used")));
+                () => new PublisherException($"{url} sent a feed of more than {ReadLimits.Feed:N0} bytes; it " +
+                    $"was not used")));
             return 0;
         });
     }
 
-    public long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel, long expectedSize = -1)
+    public long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel,
+        long expectedSize = -1)
     {
         var url = new Uri(source.Url, "api/rdagent/bundles/" + Uri.EscapeDataString(id));
         long received = 0;
@@ -87,17 +91,20 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
                 if (length > room)
                 {
                     AtomicFile.TryDelete(partial);
-                    throw new PublisherException($"{url} announces {length:N0} bytes for bundle {id}, more than the {room:N0} its feed announced; nothing was kept");
+                    throw new PublisherException($"{url} announces {length:N0} bytes for bundle {id}, more than " +
+                        $"the {room:N0} its feed announced; nothing was kept");
                 }
                 room = length;
             }
             using var input = response.Content.ReadAsStream(cancel);
-            using (var output = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 128 * 1024))
+            var mode = append ? FileMode.Append : FileMode.Create;
+            using (var output = new FileStream(partial, mode, FileAccess.Write, FileShare.None, 128 * 1024))
             {
                 try
                 {
                     received += CopyAtMost(input, output, room, () => new PublisherException(
-                        $"{url} sent more than the {room:N0} bytes announced for bundle {id}; the download was stopped and removed"));
+                        $"{url} sent more than the {room:N0} bytes announced for bundle {id}; the download was " +
+                            $"stopped and removed"));
                 }
                 catch (PublisherException)
                 {
@@ -112,7 +119,7 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
         return received;
     }
 
-    /// <summary>Copies at most <paramref name="limit"/> bytes; one byte more throws what <paramref name="tooMuch"/> makes.</summary>
+    /// <summary>Copies at most <paramref name="limit"/> bytes; one more throws what <paramref name="tooMuch"/> makes.</summary>
     private static long CopyAtMost(Stream input, Stream output, long limit, Func<Exception> tooMuch)
     {
         var buffer = new byte[128 * 1024];

@@ -88,10 +88,13 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
 
     public IReadOnlyList<long> AbandonUnfinishedSyncRuns()
     {
-        var ids = Query("SELECT id FROM rdbridge_sync_runs WHERE status = 'running' ORDER BY id").Select(r => Convert.ToInt64(r[0])).ToList();
+        var ids = Query("SELECT id FROM rdbridge_sync_runs WHERE status = 'running' ORDER BY id")
+            .Select(r => Convert.ToInt64(r[0])).ToList();
         if (ids.Count > 0)
-            Exec("UPDATE rdbridge_sync_runs SET status = 'abandoned', stage = 'finished', finished_at = @t WHERE status = 'running'", null,
-                ("@t", IO.UtcText.Now()));
+            Exec("""
+                UPDATE rdbridge_sync_runs SET status = 'abandoned', stage = 'finished', finished_at = @t
+                WHERE status = 'running'
+                """, null, ("@t", IO.UtcText.Now()));
         return ids;
     }
 
