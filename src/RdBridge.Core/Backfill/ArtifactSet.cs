@@ -22,7 +22,7 @@ public static class ArtifactSet
 
         void Add(string wsId, string wsDir, string type, string name, bool primary, string kind, IEnumerable<string> relPaths)
         {
-            var paths = relPaths.Where(p => File.Exists(Path.Combine(wsDir, p))).Order(StringComparer.Ordinal).ToList();
+            var paths = relPaths.Where(p => RegularFile.Exists(Path.Combine(wsDir, p))).Order(StringComparer.Ordinal).ToList();
             if (paths.Count == 0) return;
             var artifactId = Id("artifact", loop.TaskRunId, wsId, type, name);
             var files = paths.Select(p =>

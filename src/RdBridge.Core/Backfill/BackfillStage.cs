@@ -117,7 +117,7 @@ public sealed class BackfillStage(RunContext context)
         var meta = LoopMetadata.Derive(lw, context.Settings.PathMap);
         foreach (var p in meta.Problems) report.Problem(loop.Key, dir, p);
 
-        var resultOnDisk = File.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes));
+        var resultOnDisk = RegularFile.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes));
         if (resultOnDisk) report.Add(WithResults);
         if (loop.HasResult && !resultOnDisk)
             report.Problem(loop.Key, dir, $"the registry says loop {loop.Key} has results but {WorkspaceFiles.QlibRes} is missing from workspace {lw.Primary.Row.WorkspaceId}; it is bundled with what is there");

@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Text.RegularExpressions;
 using Parquet;
+using RdBridge.IO;
 using Parquet.Schema;
 
 namespace RdBridge.Backfill;
@@ -15,10 +17,11 @@ public static partial class CombinedFactors
 
     public static IReadOnlyList<string> Names(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = RegularFile.OpenRead(path);
+        CheckFooter(stream);
         ParquetSchema schema;
         try { schema = ParquetReader.ReadSchemaAsync(stream).GetAwaiter().GetResult(); }
-        catch (Exception e) when (e is not IOException and not UnauthorizedAccessException)
+        catch (Exception e) when (e is not IOException and not UnauthorizedAccessException and not OutOfMemoryException)
         {
             throw new FormatException($"{FileName} is not a readable Parquet file: {e.Message}");
         }
@@ -30,6 +33,26 @@ public static partial class CombinedFactors
             if (!IndexColumns.Contains(name) && (!m.Success || m.Groups["group"].Value == "feature")) names.Add(name);
         }
         return names;
+    }
+
+    /// <summary>
+    /// A Parquet file ends with its footer's length and <c>PAR1</c>; the footer (the schema) is read only when that
+    /// length is plausible, so a damaged length never makes the reader allocate gigabytes.
+    /// </summary>
+    private static void CheckFooter(Stream stream)
+    {
+        var length = stream.Length;
+        if (length < 12) throw new FormatException($"{FileName} is {length} bytes, too short to be a Parquet file");
+        Span<byte> tail = stackalloc byte[8];
+        stream.Seek(-8, SeekOrigin.End);
+        stream.ReadExactly(tail);
+        if (!tail[4..].SequenceEqual("PAR1"u8))
+            throw new FormatException($"{FileName} does not end with the Parquet mark");
+        var footer = BinaryPrimitives.ReadUInt32LittleEndian(tail);
+        if (footer > ReadLimits.ParquetFooter || footer > length - 12)
+            throw new FormatException($"{FileName} announces a {footer:N0}-byte footer, more than the file or the " +
+                                      $"{ReadLimits.ParquetFooter:N0} bytes a schema may take");
+        stream.Seek(0, SeekOrigin.Begin);
     }
 
     /// <summary>Writes a schema-faithful file with a few rows (used by the sample generator).</summary>

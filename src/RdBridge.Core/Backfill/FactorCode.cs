@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RdBridge.IO;
 
 namespace RdBridge.Backfill;
 
@@ -7,7 +8,7 @@ public sealed partial record FactorCode(string Name, string? Description, string
 {
     public static FactorCode Read(string factorPy, string fallbackName)
     {
-        var code = File.ReadAllText(factorPy);
+        var code = RegularFile.ReadAllText(factorPy, ReadLimits.PythonSource);
         var name = CalculateFunction().Match(code) is { Success: true } m ? m.Groups[1].Value : fallbackName;
         var description = Docstring().Match(code) is { Success: true } d ? d.Groups[1].Value.Trim() : null;
         return new FactorCode(name, description, code, InputSchema.FromCode(code, name));

@@ -222,9 +222,12 @@ public sealed record LoopMetadata(IReadOnlyList<(string FileName, JsonObject Con
         if (file is null) return null;
         try
         {
-            return PickleReader.Read(File.ReadAllBytes(file)) as PickledObject;
+            return PickleReader.Read(RegularFile.ReadAllBytes(file, ReadLimits.Pickle)) as PickledObject;
         }
-        catch (Exception e) when (e is FormatException or IOException or InvalidCastException or KeyNotFoundException or ArgumentOutOfRangeException)
+        // A pickle cut short (RD-Agent may be writing it right now) runs off its end: IndexOutOfRange or
+        // ArgumentOutOfRange. It is this loop's problem; the file is read again by the next run that examines the loop.
+        catch (Exception e) when (e is FormatException or IOException or InvalidCastException or KeyNotFoundException
+                                      or ArgumentException or IndexOutOfRangeException or OverflowException)
         {
             problems.Add($"the logged feedback '{file}' cannot be read ({e.Message}); feedback.json falls back to the metrics");
             return null;
@@ -244,8 +247,8 @@ public sealed record LoopMetadata(IReadOnlyList<(string FileName, JsonObject Con
     private static string? NetworkClass(string dir)
     {
         var modelPy = Path.Combine(dir, "model.py");
-        if (!File.Exists(modelPy)) return null;
-        foreach (var line in File.ReadLines(modelPy))
+        if (!RegularFile.Exists(modelPy)) return null;
+        foreach (var line in RegularFile.ReadAllText(modelPy, ReadLimits.PythonSource).Split('\n'))
         {
             var t = line.Trim();
             if (t.StartsWith("model_cls", StringComparison.Ordinal) && t.Contains('='))

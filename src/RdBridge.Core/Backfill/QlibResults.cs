@@ -1,4 +1,5 @@
 using System.Globalization;
+using RdBridge.IO;
 using RdBridge.Metadata;
 
 namespace RdBridge.Backfill;
@@ -33,10 +34,20 @@ public static class QlibResults
 {
     public const string FileName = "qlib_res.csv";
 
+    /// <summary>
+    /// Reads the file whole, at most <see cref="ReadLimits.QlibResults"/> bytes: a file that is larger, or not a
+    /// regular file at all, is reported as this loop's problem instead of being read.
+    /// </summary>
     public static QlibMetrics Read(string path)
     {
-        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return Parse(reader, path);
+        string text;
+        try { text = RegularFile.ReadAllText(path, ReadLimits.QlibResults); }
+        catch (FileRefusedException e)
+        {
+            return new QlibMetrics(new SortedDictionary<string, double?>(StringComparer.Ordinal),
+                [$"{FileName} {e.Reason}; its metrics were not read"]);
+        }
+        return Parse(new StringReader(text), path);
     }
 
     public static QlibMetrics Parse(TextReader reader, string source = QlibResults.FileName)

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using RdBridge.IO;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace RdBridge.Backfill;
@@ -26,24 +28,67 @@ public sealed partial class WorkflowConfig
         Defaulted = defaulted;
     }
 
-    public static WorkflowConfig Load(string path) => Parse(File.ReadAllText(path, Encoding.UTF8), Path.GetFileName(path));
+    /// <summary>Reads a regular file of at most <see cref="ReadLimits.WorkflowYaml"/> bytes and parses it.</summary>
+    public static WorkflowConfig Load(string path) =>
+        Parse(RegularFile.ReadAllText(path, ReadLimits.WorkflowYaml), Path.GetFileName(path));
 
+    /// <summary>
+    /// Parses within <see cref="ReadLimits"/>: size, nesting depth, and the number of values once aliases are expanded
+    /// (a few lines of nested aliases can stand for billions). Whatever goes wrong is a <see cref="FormatException"/>
+    /// naming the file, the caller's problem with this one item.
+    /// </summary>
     public static WorkflowConfig Parse(string text, string fileName)
     {
+        if (text.Length > ReadLimits.WorkflowYaml)
+            throw new FormatException($"{fileName} holds {text.Length:N0} characters, more than the " +
+                $"{ReadLimits.WorkflowYaml:N0} a workflow YAML may have");
         var defaulted = new List<string>();
-        var rendered = Render(text, defaulted);
         var stream = new YamlStream();
         try
         {
+            var rendered = Render(text, defaulted);
+            CheckNesting(rendered, fileName);
             stream.Load(new StringReader(rendered));
         }
         catch (YamlException e)
         {
             throw new FormatException($"{fileName} is not valid YAML (line {e.Start.Line}): {e.Message}");
         }
-        if (stream.Documents.Count == 0 || ToJson(stream.Documents[0].RootNode, 0) is not JsonObject root)
+        catch (RegexMatchTimeoutException)
+        {
+            throw new FormatException($"{fileName} holds template tags that take too long to render; it is not " +
+                $"a workflow YAML");
+        }
+        catch (Exception e) when (e is not (FormatException or OutOfMemoryException or OperationCanceledException))
+        {
+            throw new FormatException($"{fileName} cannot be parsed as YAML: {e.Message}");
+        }
+        var budget = ReadLimits.YamlNodes;
+        if (stream.Documents.Count == 0
+            || ToJson(stream.Documents[0].RootNode, 0, ref budget, fileName) is not JsonObject root)
             throw new FormatException($"{fileName} does not hold a YAML mapping");
         return new WorkflowConfig(fileName, root, defaulted);
+    }
+
+    /// <summary>
+    /// Walks the parser's events (which keep no stack of their own) to refuse nesting deeper than the limit before
+    /// the document model, which recurses once per level, is built: a million '[' would otherwise end the process.
+    /// </summary>
+    private static void CheckNesting(string rendered, string fileName)
+    {
+        var parser = new Parser(new StringReader(rendered));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart when ++depth > ReadLimits.YamlDepth:
+                    throw new FormatException($"{fileName} nests deeper than {ReadLimits.YamlDepth} levels");
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     internal static string Render(string text, List<string> defaulted)
@@ -70,19 +115,30 @@ public sealed partial class WorkflowConfig
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
-    private static JsonNode? ToJson(YamlNode node, int depth)
+    /// <summary>
+    /// The document as JSON. An alias is a reference to the anchored node, so expanding it copies that node again:
+    /// <paramref name="budget"/> counts every value written and stops an alias bomb long before memory runs out.
+    /// </summary>
+    private static JsonNode? ToJson(YamlNode node, int depth, ref int budget, string fileName)
     {
-        if (depth > 64) throw new FormatException("YAML nesting is deeper than 64 levels");
+        if (depth > ReadLimits.YamlDepth)
+            throw new FormatException($"{fileName} nests deeper than {ReadLimits.YamlDepth} levels");
+        if (--budget < 0)
+            throw new FormatException($"{fileName} expands to more than {ReadLimits.YamlNodes:N0} values once " +
+                $"its aliases are followed");
         switch (node)
         {
             case YamlMappingNode map:
                 var obj = new JsonObject();
                 foreach (var (k, v) in map.Children)
-                    obj[k is YamlScalarNode ks ? ks.Value ?? "" : k.ToString()] = ToJson(v, depth + 1);
+                {
+                    var key = k is YamlScalarNode ks ? ks.Value ?? "" : k.ToString();
+                    obj[key] = ToJson(v, depth + 1, ref budget, fileName);
+                }
                 return obj;
             case YamlSequenceNode seq:
                 var arr = new JsonArray();
-                foreach (var item in seq.Children) arr.Add(ToJson(item, depth + 1));
+                foreach (var item in seq.Children) arr.Add(ToJson(item, depth + 1, ref budget, fileName));
                 return arr;
             case YamlScalarNode scalar:
                 return Scalar(scalar);
@@ -165,8 +221,8 @@ public sealed partial class WorkflowConfig
         else yield return dataLoader;
     }
 
-    [GeneratedRegex(@"\{%-?\s*if\s+(\w+)[^%]*%\}.*?\{%-?\s*endif\s*-?%\}", RegexOptions.Singleline)] private static partial Regex IfBlock();
-    [GeneratedRegex(@"\{%.*?%\}", RegexOptions.Singleline)] private static partial Regex OtherTag();
-    [GeneratedRegex(@"\{\{\s*(?<name>\w+)\s*(?:\|\s*default\(\s*(?<default>""[^""]*""|'[^']*'|[^,)]+?)\s*(?:,\s*\w+\s*)?\))?\s*\}\}")] private static partial Regex Placeholder();
+    [GeneratedRegex(@"\{%-?\s*if\s+(\w+)[^%]*%\}.*?\{%-?\s*endif\s*-?%\}", RegexOptions.Singleline, ReadLimits.PatternMilliseconds)] private static partial Regex IfBlock();
+    [GeneratedRegex(@"\{%.*?%\}", RegexOptions.Singleline, ReadLimits.PatternMilliseconds)] private static partial Regex OtherTag();
+    [GeneratedRegex(@"\{\{\s*(?<name>\w+)\s*(?:\|\s*default\(\s*(?<default>""[^""]*""|'[^']*'|[^,)]+?)\s*(?:,\s*\w+\s*)?\))?\s*\}\}", RegexOptions.None, ReadLimits.PatternMilliseconds)] private static partial Regex Placeholder();
     [GeneratedRegex(@"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")] private static partial Regex FloatLike();
 }

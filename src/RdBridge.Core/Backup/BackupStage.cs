@@ -80,6 +80,12 @@ public sealed class BackupStage(RdBridgeSettings settings)
         {
             var rel = Path.GetRelativePath(from, file);
             if (Path.GetFileName(file).StartsWith('.') && file.EndsWith(".tmp", StringComparison.Ordinal)) continue;
+            if (RegularFile.KindOf(file) is var kind && kind != FileKind.Regular)
+            {
+                // A FIFO or device would block or never end the copy; the listing says it was left out.
+                listing.Append(rel).Append("|skipped|").Append(RegularFile.Describe(kind)).Append('\n');
+                continue;
+            }
             var dst = Path.Combine(to, rel);
             Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
             File.Copy(file, dst);

@@ -38,7 +38,7 @@ public static class BundlePlan
         var weights = WorkspaceFiles.ModelWeights(primary.Local!);
         var factorCode = files.Where(f => f.Path.EndsWith("/factor.py", StringComparison.Ordinal) && !f.Path.StartsWith(primaryPrefix + "/mlruns/", StringComparison.Ordinal))
             .Select(f => f.Path).ToList();
-        var metrics = File.Exists(Path.Combine(primary.Local!, WorkspaceFiles.QlibRes)) ? $"{primaryPrefix}/{WorkspaceFiles.QlibRes}" : null;
+        var metrics = RegularFile.Exists(Path.Combine(primary.Local!, WorkspaceFiles.QlibRes)) ? $"{primaryPrefix}/{WorkspaceFiles.QlibRes}" : null;
 
         return new BundleManifest(loop.BundleId, loop.TaskRunId, loop.LoopId, lw.Kind, primary.Row.WorkspaceId,
             workspaces.Select(w => w.Meta).ToList(), files, skipped,
@@ -80,19 +80,33 @@ public static class BundlePlan
                 else Walk(entry.FullPath, bundlePath, files, skipped, spool);
                 continue;
             }
-            if (SkippedFiles.TryGetValue(entry.Name, out var reason) || (entry.Name.StartsWith('.') && entry.Name.EndsWith(".tmp", StringComparison.Ordinal)))
+            if (entry.Name.StartsWith('.') && entry.Name.EndsWith(".tmp", StringComparison.Ordinal))
             {
-                skipped.Add(new SkippedFile(bundlePath, reason ?? "a temporary file"));
+                // A write in progress or one a killed run left: not the loop's, and its name is random, so listing it
+                // as skipped would make the bundle differ from one built without the interruption.
                 continue;
             }
-            if ((entry.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0)
+            if (SkippedFiles.TryGetValue(entry.Name, out var reason))
+            {
+                skipped.Add(new SkippedFile(bundlePath, reason));
+                continue;
+            }
+            if ((entry.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) != 0)
+            {
+                skipped.Add(new SkippedFile(bundlePath, "not a regular file"));
+                continue;
+            }
+            try
             {
                 // Size and digest come from the same read, so they agree even if the file changed since it was listed.
+                // The read checks the entry first: a FIFO or device is recorded as skipped, never opened.
                 var (sha, size) = spool.Read(entry.FullPath, entry.Length);
                 files.Add(new BundleFile(bundlePath, size, sha, entry.FullPath));
             }
-            else
-                skipped.Add(new SkippedFile(bundlePath, "not a regular file"));
+            catch (FileRefusedException e)
+            {
+                skipped.Add(new SkippedFile(bundlePath, e.Reason));
+            }
         }
     }
 

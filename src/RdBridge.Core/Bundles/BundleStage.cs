@@ -292,12 +292,12 @@ public sealed class BundleStage(RunContext context)
     {
         var dir = lw.Primary!.Local!;
         var metaPath = Path.Combine(dir, WorkspaceFiles.FactorMeta);
-        if (!File.Exists(metaPath)) return [];
+        if (!RegularFile.Exists(metaPath)) return [];
         string? perf = null;
         var perfPath = Path.Combine(dir, WorkspaceFiles.FactorPerf);
         try
         {
-            if (File.Exists(perfPath))
+            if (RegularFile.Exists(perfPath))
             {
                 using var p = JsonDocument.Parse(File.ReadAllBytes(perfPath));
                 if (p.RootElement.TryGetProperty("metrics", out var m)) perf = m.GetRawText();

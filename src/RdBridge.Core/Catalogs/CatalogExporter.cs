@@ -44,6 +44,7 @@ public sealed class CatalogExporter(RunContext context)
                         if (!loop.HasResult) continue;
                         var lw = LoopWorkspaces.Resolve(registry, settings.PathMap, loop);
                         ExportLoop(lw, loops, models, strategyWriter, factors, library, report);
+                        Drain(loops, models, strategyWriter);
                     }
                 }))))));
 
@@ -53,6 +54,7 @@ public sealed class CatalogExporter(RunContext context)
             {
                 record.WriteTo(w);
                 report.Add(Factors);
+                Drain(w);
             }
         }));
 
@@ -60,6 +62,16 @@ public sealed class CatalogExporter(RunContext context)
         report.Add(FilesWritten, changed.Count);
         report.Add(FilesUnchanged, CatalogFile.All.Length - changed.Count);
         return report;
+    }
+
+    /// <summary>
+    /// A Utf8JsonWriter keeps everything written in its own buffer until it is flushed: without this, each catalog was
+    /// held whole in memory until its end (three at once, nested), so export's memory grew with the number of loops.
+    /// </summary>
+    private static void Drain(params Utf8JsonWriter[] writers)
+    {
+        foreach (var writer in writers)
+            if (writer.BytesPending > 64 * 1024) writer.Flush();
     }
 
     private static JsonObject Ids(LoopWorkspaces lw) => new()
@@ -83,7 +95,7 @@ public sealed class CatalogExporter(RunContext context)
         {
             if (lw.Primary?.Local is not { } dir || !Directory.Exists(dir)) return null;
             var path = Path.Combine(dir, name);
-            if (!File.Exists(path)) return null;
+            if (!RegularFile.Exists(path)) return null;
             try { return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new JsonException("not a JSON object"); }
             catch (JsonException e)
             {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RdBridge.IO;
 
 namespace RdBridge.Catalogs;
 
@@ -14,7 +15,7 @@ public static class CatalogReader
 
     public static IEnumerable<JsonElement> ReadRecords(string path, CatalogKind kind, IDictionary<string, string>? header = null, bool strictList = false)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        using var stream = RegularFile.OpenRead(path, 64 * 1024);
         foreach (var e in ReadRecords(stream, CatalogFile.ListName(kind), header, path, strictList))
             yield return e;
     }
@@ -42,7 +43,14 @@ public static class CatalogReader
                     offset += start;
                     start = 0;
                 }
-                if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+                if (length == buffer.Length)
+                {
+                    // One record (or one value) must fit in the buffer: a 100 MB field would otherwise take gigabytes.
+                    if (buffer.Length >= ReadLimits.CatalogRecord)
+                        throw new FormatException($"{source} holds a record or value of more than " +
+                            $"{ReadLimits.CatalogRecord:N0} bytes near byte {offset}; it is not read");
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                }
                 var read = stream.Read(buffer, length, buffer.Length - length);
                 if (read == 0) isFinal = true;
                 length += read;

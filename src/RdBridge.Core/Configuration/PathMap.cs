@@ -10,11 +10,18 @@ public sealed partial class PathMap
 {
     private readonly IReadOnlyList<(string From, string To)> _entries;
     private readonly string _baseDirectory;
+    private readonly IReadOnlyList<string>? _roots;
 
     /// <param name="entries">stored prefix → local prefix, in any of the three spellings</param>
     /// <param name="baseDirectory">where relative stored paths resolve (the RD-Agent root)</param>
-    public PathMap(IEnumerable<KeyValuePair<string, string>> entries, string baseDirectory)
+    /// <param name="roots">the folders a mapped path must stay inside once <c>..</c> and links are resolved
+    /// (<c>rdagent.root</c>, its log root and the workspace roots; each entry's local prefix is added, since mapping a
+    /// prefix to a folder says that folder holds RD-Agent's files); null checks nothing</param>
+    public PathMap(IEnumerable<KeyValuePair<string, string>> entries, string baseDirectory,
+        IEnumerable<string>? roots = null)
     {
+        _roots = roots?.Concat(entries.Select(e => e.Value))
+            .Select(r => Resolved(Path.GetFullPath(r))).Distinct().ToList();
         _entries = entries
             .Select(e => (From: Canonical(e.Key), To: e.Value))
             .OrderByDescending(e => e.From.Length)
@@ -49,8 +56,65 @@ public sealed partial class PathMap
 
     public static bool IsDrivePath(string canonical) => canonical.Length >= 3 && canonical[1] == ':' && canonical[2] == '/';
 
-    /// <summary>Maps a stored path to a local one, or says why it cannot.</summary>
+    /// <summary>The folders mapped paths must stay inside (empty when nothing is checked).</summary>
+    public IReadOnlyList<string> Roots => _roots ?? [];
+
+    /// <summary>
+    /// Maps a stored path to a local one, or says why it cannot. A path that leaves the roots (through <c>..</c> or a
+    /// link) is refused: the registry is input, and following it would read or write another folder of this machine.
+    /// </summary>
     public MappedPath Map(string? stored)
+    {
+        var mapped = Translate(stored);
+        if (mapped.Local is null || _roots is null) return mapped;
+        var real = Resolved(mapped.Local);
+        if (_roots.Any(root => IsInside(real, root))) return mapped;
+        return new MappedPath(mapped.Stored, null,
+            $"'{mapped.Stored}' leads to '{real}', outside rdagent.root, the workspace roots and the pathMap's " +
+                $"local folders ({string.Join(", ", _roots)}); " +
+            "it is neither read nor written — if that folder is yours, add it to rdagent.workspaceRoot in rdbridge.json");
+    }
+
+    private static readonly StringComparison PathComparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()
+        ? StringComparison.OrdinalIgnoreCase
+        : StringComparison.Ordinal;
+
+    private static bool IsInside(string path, string root)
+    {
+        var r = Path.TrimEndingDirectorySeparator(root);
+        return path.Equals(r, PathComparison)
+            || (path.StartsWith(r, PathComparison)
+                && (path[r.Length] == Path.DirectorySeparatorChar || r.EndsWith(Path.DirectorySeparatorChar)));
+    }
+
+    /// <summary>
+    /// The full path with every link along it replaced by its target, as the operating system would follow it; the
+    /// part that does not exist yet is kept as written (it can hold no link).
+    /// </summary>
+    public static string Resolved(string fullPath)
+    {
+        var current = Path.GetPathRoot(fullPath) ?? "";
+        var parts = fullPath[current.Length..]
+            .Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        var hops = 0;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var next = Path.Combine(current, parts[i]);
+            FileSystemInfo info = new FileInfo(next);
+            if (info.LinkTarget is null)
+            {
+                current = next;
+                continue;
+            }
+            if (++hops > 40) return next; // a loop of links: it leads nowhere readable
+            var target = Path.GetFullPath(info.LinkTarget, current);
+            // The target may itself hold links: resolve it from its own root.
+            current = Resolved(target);
+        }
+        return Path.TrimEndingDirectorySeparator(current.Length == 0 ? fullPath : current);
+    }
+
+    private MappedPath Translate(string? stored)
     {
         if (string.IsNullOrWhiteSpace(stored))
             return new MappedPath(stored ?? "", null, "the stored path is empty");

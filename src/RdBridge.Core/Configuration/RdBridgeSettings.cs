@@ -10,6 +10,11 @@ public sealed record RdBridgeSettings
     public required string RegistryPath { get; init; }
     public required string LogRoot { get; init; }
     public required string WorkspaceRoot { get; init; }
+    /// <summary>
+    /// Every folder workspaces may live in (<c>rdagent.workspaceRoot</c>, one or a list); the first is
+    /// <see cref="WorkspaceRoot"/>.
+    /// </summary>
+    public IReadOnlyList<string> WorkspaceRoots { get; init; } = [];
     public required PathMap PathMap { get; init; }
     public required string BundleDirectory { get; init; }
     public required string CatalogDirectory { get; init; }

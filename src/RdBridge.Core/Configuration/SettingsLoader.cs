@@ -105,6 +105,9 @@ public static class SettingsLoader
             }
         }
 
+        var logRoot = Resolve(rdagentRoot, config["rdagent:logRoot"] ?? "log");
+        var workspaceRoots = WorkspaceRoots(config, rdagentRoot);
+
         var database = config["aistock:database"];
         database = string.IsNullOrWhiteSpace(database)
             ? Path.Combine(aistockRoot, "aistock.db")
@@ -115,9 +118,10 @@ public static class SettingsLoader
             ConfigPath = configPath,
             RdAgentRoot = rdagentRoot,
             RegistryPath = Resolve(rdagentRoot, config["rdagent:registry"] ?? Path.Combine("RDagentDB", "registry.sqlite")),
-            LogRoot = Resolve(rdagentRoot, config["rdagent:logRoot"] ?? "log"),
-            WorkspaceRoot = Resolve(rdagentRoot, config["rdagent:workspaceRoot"] ?? Path.Combine("git_ignore_folder", "RD-Agent_workspace")),
-            PathMap = new PathMap(entries, rdagentRoot),
+            LogRoot = logRoot,
+            WorkspaceRoot = workspaceRoots[0],
+            WorkspaceRoots = workspaceRoots,
+            PathMap = new PathMap(entries, rdagentRoot, hasRdAgent ? [rdagentRoot, logRoot, .. workspaceRoots] : null),
             BundleDirectory = Resolve(rdagentRoot, config["rdagent:bundles"] ?? "production_bundles"),
             CatalogDirectory = Resolve(rdagentRoot, config["rdagent:catalogs"] ?? "rdagent_data"),
             StrategiesLibRoot = Resolve(baseDir, config["rdagent:strategiesLib"] ?? Path.Combine(Path.GetDirectoryName(rdagentRoot.TrimEnd('/', '\\')) ?? rdagentRoot, "rd-strategies-lib")),
@@ -132,6 +136,17 @@ public static class SettingsLoader
             HasRdAgent = hasRdAgent,
             PublishInterval = TimeSpan.FromSeconds(ReadSeconds(config, "server:publishInterval", 60, configPath)),
         };
+    }
+
+    /// <summary><c>rdagent.workspaceRoot</c>: one folder or a list of them (workspaces on several disks).</summary>
+    private static IReadOnlyList<string> WorkspaceRoots(IConfiguration config, string rdagentRoot)
+    {
+        var listed = config.GetSection("rdagent:workspaceRoot").GetChildren()
+            .Select(c => c.Value).Where(v => !string.IsNullOrWhiteSpace(v))
+            .Select(v => Resolve(rdagentRoot, v!)).ToList();
+        if (listed.Count > 0) return listed;
+        var single = config["rdagent:workspaceRoot"] ?? Path.Combine("git_ignore_folder", "RD-Agent_workspace");
+        return [Resolve(rdagentRoot, single)];
     }
 
     /// <summary><c>"sources"</c>: a list of base URLs, or of objects with <c>name</c>, <c>url</c> and <c>token</c>.</summary>

@@ -142,6 +142,36 @@ public static class AtomicFile
         Commit(WriteTemporary(target, s => s.Write(copy), bufferSize: 0));
     }
 
+    /// <summary>
+    /// Temporary files of <see cref="WriteTemporary"/> in <paramref name="folder"/> whose writing process is gone (the
+    /// process id is part of the name): a run killed between writing and renaming left them.
+    /// </summary>
+    public static IReadOnlyList<string> AbandonedTemporariesIn(string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        var found = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(folder, ".*.tmp"))
+        {
+            var parts = Path.GetFileName(file).Split('.');
+            // "", name parts…, pid, guid, "tmp"
+            if (parts.Length < 5 || parts[^2].Length != 32 || !int.TryParse(parts[^3], out var pid)) continue;
+            if (pid != Environment.ProcessId && !IsAlive(pid)) found.Add(file);
+        }
+        found.Sort(StringComparer.Ordinal);
+        return found;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
     public static void TryDelete(string path)
     {
         try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }

@@ -7,9 +7,10 @@ public static class FileDigest
 {
     private const int BufferSize = 128 * 1024;
 
+    /// <summary>The digest of a regular file; anything else (a FIFO, a device) is refused, never opened.</summary>
     public static string Sha256OfFile(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+        using var stream = RegularFile.OpenRead(path, bufferSize: 0);
         return Sha256OfStream(stream);
     }
 
@@ -42,7 +43,7 @@ public static class FileDigest
         // A handle and positional reads rather than a FileStream: a bundle run opens tens of thousands of small files,
         // and the stream's extra system calls per file (another stat, read-ahead advice, a read that finds the end)
         // cost more kernel time than the reading itself.
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var handle = RegularFile.OpenHandle(path);
         var length = 0;
         while (length < room.Length)
         {

@@ -36,6 +36,16 @@ public sealed class AssetCache(string root)
 
     public string QuarantineFolder => Path.Combine(Root, QuarantineName);
 
+    /// <summary>
+    /// Staging and retired folders (<see cref="NewStaging"/>, <see cref="NewRetired"/>) still in the cache: an
+    /// extraction removes its own before it returns, so each one found while none runs was left by a killed process.
+    /// </summary>
+    public IReadOnlyList<string> Leftovers() => !Directory.Exists(Root) ? [] :
+        Directory.EnumerateDirectories(Root, ".*")
+            .Where(d => Path.GetFileName(d) is var n
+                        && (n.Contains(StagingMark, StringComparison.Ordinal) || n.Contains(RetiredMark, StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal).ToList();
+
     /// <summary>Whether an archive of this bundle was ever refused.</summary>
     public bool IsQuarantined(string id) =>
         Directory.Exists(QuarantineFolder) && Directory.EnumerateFiles(QuarantineFolder, Checked(id) + ".*").Any();

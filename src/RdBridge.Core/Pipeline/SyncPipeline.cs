@@ -52,6 +52,11 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 
         using var store = AistockStores.Open(settings);
         using var storeLock = store.AcquireSyncLock(LockWait);
+        // Holding both locks, nothing else of this AIstock root runs: whatever is still "running" or half-written died.
+        var cleanup = LeftoverSweep.Run(settings);
+        foreach (var abandoned in store.AbandonUnfinishedSyncRuns())
+            cleanup.Note($"sync run #{abandoned} never finished (its process is gone); marked abandoned");
+        Done(cleanup);
         var explicitSince = since;
         var runId = store.StartSyncRun(mode, since?.ToString("o"));
         RunStarted?.Invoke(runId);

@@ -14,9 +14,12 @@ public interface IPublisher
     void FetchFeed(string? since, string destination, CancellationToken cancel);
     /// <summary>
     /// Completes <paramref name="partial"/> into the whole bundle: bytes already there are kept and only the rest is
-    /// asked for. Returns the number of bytes received in this call.
+    /// asked for. Returns the number of bytes received in this call. The download stops at the size the feed announced
+    /// (<paramref name="expectedSize"/>, when known) and at the response's Content-Length: a peer that sends more is
+    /// refused and the partial file removed.
     /// </summary>
-    long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel);
+    long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel,
+        long expectedSize = -1);
 }
 
 /// <summary>A publisher could not be reached or answered with an error; the message names it.</summary>
@@ -42,18 +45,30 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
         {
             using var response = Send(new HttpRequestMessage(HttpMethod.Get, url), cancel);
             Require(response, url);
-            AtomicFile.Write(destination, s => response.Content.ReadAsStream(cancel).CopyTo(s));
+            if (response.Content.Headers.ContentLength > ReadLimits.Feed)
+                throw new PublisherException($"{url} announces a feed of " +
+                    $"{response.Content.Headers.ContentLength:N0} bytes, more than {ReadLimits.Feed:N0}");
+            AtomicFile.Write(destination, s => CopyAtMost(response.Content.ReadAsStream(cancel), s, ReadLimits.Feed,
+                () => new PublisherException($"{url} sent a feed of more than {ReadLimits.Feed:N0} bytes; it " +
+                    $"was not used")));
             return 0;
         });
     }
 
-    public long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel)
+    public long DownloadBundle(string id, string expectedSha256, string partial, CancellationToken cancel,
+        long expectedSize = -1)
     {
         var url = new Uri(source.Url, "api/rdagent/bundles/" + Uri.EscapeDataString(id));
         long received = 0;
         Retry($"bundle {id} from {Describe}", cancel, () =>
         {
             var have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+            if (expectedSize >= 0 && have > expectedSize)
+            {
+                // Longer than the bundle can be: not a prefix of it, so nothing of it can be kept.
+                AtomicFile.TryDelete(partial);
+                have = 0;
+            }
             var request = new HttpRequestMessage(HttpMethod.Get, url);
             if (have > 0)
             {
@@ -68,19 +83,55 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
             }
             Require(response, url);
             var append = response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == have;
-            using var input = response.Content.ReadAsStream(cancel);
-            using var output = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 128 * 1024);
-            var buffer = new byte[128 * 1024];
-            int n;
-            while ((n = input.Read(buffer)) > 0)
+            var start = append ? have : 0;
+            // What this response may hold: the rest of the announced size, and never more than it says it holds.
+            var room = expectedSize >= 0 ? expectedSize - start : long.MaxValue;
+            if (response.Content.Headers.ContentLength is { } length)
             {
-                output.Write(buffer, 0, n);
-                received += n;
+                if (length > room)
+                {
+                    AtomicFile.TryDelete(partial);
+                    throw new PublisherException($"{url} announces {length:N0} bytes for bundle {id}, more than " +
+                        $"the {room:N0} its feed announced; nothing was kept");
+                }
+                room = length;
             }
-            output.Flush(flushToDisk: true);
+            using var input = response.Content.ReadAsStream(cancel);
+            var mode = append ? FileMode.Append : FileMode.Create;
+            using (var output = new FileStream(partial, mode, FileAccess.Write, FileShare.None, 128 * 1024))
+            {
+                try
+                {
+                    received += CopyAtMost(input, output, room, () => new PublisherException(
+                        $"{url} sent more than the {room:N0} bytes announced for bundle {id}; the download was " +
+                            $"stopped and removed"));
+                }
+                catch (PublisherException)
+                {
+                    output.Dispose();
+                    AtomicFile.TryDelete(partial);
+                    throw;
+                }
+                output.Flush(flushToDisk: true);
+            }
             return 0;
         });
         return received;
+    }
+
+    /// <summary>Copies at most <paramref name="limit"/> bytes; one more throws what <paramref name="tooMuch"/> makes.</summary>
+    private static long CopyAtMost(Stream input, Stream output, long limit, Func<Exception> tooMuch)
+    {
+        var buffer = new byte[128 * 1024];
+        long copied = 0;
+        int n;
+        while ((n = input.Read(buffer)) > 0)
+        {
+            if (n > limit - copied) throw tooMuch();
+            output.Write(buffer, 0, n);
+            copied += n;
+        }
+        return copied;
     }
 
     private HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancel)

@@ -130,7 +130,7 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
             // The partial download survives a failed run, so the next one resumes it.
             var partial = cached + ".part";
             var resumedFrom = File.Exists(partial) ? new FileInfo(partial).Length : 0;
-            var received = publisher.DownloadBundle(b.Id, b.Sha256, partial, context.Cancellation);
+            var received = publisher.DownloadBundle(b.Id, b.Sha256, partial, context.Cancellation, b.Size);
             if (resumedFrom > 0) report.Add(DownloadsResumed);
             report.Add(BytesDownloaded, received);
             var got = FileDigest.Sha256OfFile(partial);

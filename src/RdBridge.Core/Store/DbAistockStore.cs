@@ -197,6 +197,18 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         Convert.ToInt64(Rows("INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) VALUES (@m, 'running', 'starting', @t, @s) RETURNING id",
             ("@m", mode), ("@t", IO.UtcText.Now()), ("@s", since))[0][0]);
 
+    public IReadOnlyList<long> AbandonUnfinishedSyncRuns()
+    {
+        var ids = Rows("SELECT id FROM rdbridge_sync_runs WHERE status = 'running' ORDER BY id")
+            .Select(r => Convert.ToInt64(r[0])).ToList();
+        if (ids.Count > 0)
+            Exec("""
+                UPDATE rdbridge_sync_runs SET status = 'abandoned', stage = 'finished', finished_at = @t
+                WHERE status = 'running'
+                """, null, ("@t", IO.UtcText.Now()));
+        return ids;
+    }
+
     public void UpdateSyncRun(long id, string stage, double? progress = null)
     {
         if (HasSchema(3))

@@ -94,6 +94,11 @@ public interface ISyncHistory
     /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Runs.SyncBusyException"/>.</summary>
     IDisposable AcquireSyncLock(TimeSpan wait);
     long StartSyncRun(string mode, string? since);
+    /// <summary>
+    /// Marks every run still "running" as "abandoned" and returns their ids. Called while holding the sync lock, when
+    /// no such run can be alive: its process died (kill -9, power loss) before it could record how it ended.
+    /// </summary>
+    IReadOnlyList<long> AbandonUnfinishedSyncRuns();
     void UpdateSyncRun(long id, string stage, double? progress = null);
     void FinishSyncRun(long id, string status, string countsJson, string errorsJson);
     SyncRun? LastSyncRun(bool successfulOnly);

@@ -61,7 +61,9 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary, IRe
             .Select(r => new LocatedWorkspace(r, map.Map(r.WorkspacePath)))
             .ToList();
         foreach (var sub in subs.Where(s => !s.Exists))
-            problems.Add($"loop {loop.Key} sub-workspace {sub.Row.WorkspaceId} is missing: '{sub.Local ?? sub.Path.Problem}'");
+            problems.Add(sub.Path.Problem is { } why
+                ? $"loop {loop.Key} sub-workspace {sub.Row.WorkspaceId}: {why}"
+                : $"loop {loop.Key} sub-workspace {sub.Row.WorkspaceId} is missing: '{sub.Local}'");
         return new LoopWorkspaces(loop, primary, subs.Where(s => s.Exists).ToList(), problems) { Kind = KindOf(loop, primary) };
     }
 }

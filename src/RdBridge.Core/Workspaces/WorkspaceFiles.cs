@@ -1,3 +1,5 @@
+using RdBridge.IO;
+
 namespace RdBridge.Workspaces;
 
 /// <summary>Names and lookups for the files an RD-Agent / Qlib workspace holds.</summary>
@@ -23,7 +25,7 @@ public static class WorkspaceFiles
         return Directory.EnumerateDirectories(root)
             .Where(d => !Path.GetFileName(d).StartsWith('.'))
             .SelectMany(Directory.EnumerateDirectories)
-            .Where(d => File.Exists(Path.Combine(d, "meta.yaml")))
+            .Where(d => RegularFile.Exists(Path.Combine(d, "meta.yaml")))
             .Order(StringComparer.Ordinal)
             .ToList();
     }
@@ -32,11 +34,11 @@ public static class WorkspaceFiles
     public static string? ModelWeights(string workspace)
     {
         foreach (var name in RootModelFiles)
-            if (File.Exists(Path.Combine(workspace, name))) return name;
+            if (RegularFile.Exists(Path.Combine(workspace, name))) return name;
         foreach (var run in MlflowRuns(workspace))
         {
             var p = Path.Combine(run, "artifacts", "params.pkl");
-            if (File.Exists(p)) return Path.GetRelativePath(workspace, p).Replace('\\', '/');
+            if (RegularFile.Exists(p)) return Path.GetRelativePath(workspace, p).Replace('\\', '/');
         }
         return null;
     }
@@ -47,19 +49,25 @@ public static class WorkspaceFiles
         foreach (var run in MlflowRuns(workspace))
         {
             var argv = Path.Combine(run, "params", "cmd-sys.argv");
-            if (!File.Exists(argv)) continue;
-            var yaml = File.ReadAllText(argv).Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            if (!RegularFile.Exists(argv)) continue;
+            string recorded;
+            // A damaged or hostile param file only loses this hint: the template rules below still find the YAML.
+            try { recorded = RegularFile.ReadAllText(argv, ReadLimits.MlflowValue); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            var yaml = recorded.Split(' ', StringSplitOptions.RemoveEmptyEntries)
                 .Select(a => Path.GetFileName(a.Trim('\'', '"')))
                 .FirstOrDefault(a => a.EndsWith(".yaml", StringComparison.Ordinal) || a.EndsWith(".yml", StringComparison.Ordinal));
-            if (yaml is not null && File.Exists(Path.Combine(workspace, yaml))) return yaml;
+            if (yaml is not null && RegularFile.Exists(Path.Combine(workspace, yaml))) return yaml;
         }
-        var hasModelPy = File.Exists(Path.Combine(workspace, "model.py"));
-        var hasCombined = File.Exists(Path.Combine(workspace, "combined_factors_df.parquet"));
+        var hasModelPy = RegularFile.Exists(Path.Combine(workspace, "model.py"));
+        var hasCombined = RegularFile.Exists(Path.Combine(workspace, "combined_factors_df.parquet"));
         string[] preference = kind == "model"
             ? [hasCombined ? "conf_sota_factors_model.yaml" : "conf_baseline_factors_model.yaml", "conf_baseline_factors_model.yaml", "conf_sota_factors_model.yaml", "conf.yaml"]
             : [hasModelPy ? "conf_combined_factors_sota_model.yaml" : "conf_combined_factors.yaml", "conf_combined_factors.yaml", "conf_baseline.yaml", "conf.yaml", "conf_combined.yaml"];
         foreach (var name in preference)
-            if (File.Exists(Path.Combine(workspace, name))) return name;
-        return Directory.EnumerateFiles(workspace, "*.yaml").Select(Path.GetFileName).Order(StringComparer.Ordinal).FirstOrDefault();
+            if (RegularFile.Exists(Path.Combine(workspace, name))) return name;
+        return Directory.EnumerateFiles(workspace, "*.yaml").Where(RegularFile.Exists).Select(Path.GetFileName)
+            .Order(StringComparer.Ordinal).FirstOrDefault();
     }
 }

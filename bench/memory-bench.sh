@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Peak memory (RSS, from /usr/bin/time -v) of `init` on generated samples of increasing size, and of `export` and
+# `verify` run alone on the result, side by side. Usage: bench/memory-bench.sh [LOOPS ...] (default: 200 2000)
+# Memory should stay flat: what RdBridge holds is bounded by one loop (or one batch), never by the number of loops.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(200 2000)
+work="$(mktemp -d /tmp/rdbridge-memory.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+"$here/rdbridge" --help >/dev/null            # build once, outside the measurements
+bin="$here/.build/cli/rdbridge"
+
+measure() { # LOG COMMAND... -> "peak_mb seconds"
+  local log="$1"; shift
+  /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
+  local kb wall
+  kb=$(grep 'Maximum resident' "$log" | awk '{print $NF}')
+  wall=$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}')
+  echo "$(( kb / 1024 )) $wall"
+}
+
+printf '%-7s | %-15s | %-9s | %-17s | %-17s\n' loops "init peak (MB)" "init time" "export alone (MB)" "verify alone (MB)"
+printf '%s\n' "--------|-----------------|-----------|-------------------|------------------"
+for n in "${sizes[@]}"; do
+  dir="$work/s$n"
+  "$bin" sample --out "$dir" --task-runs $(( (n + 99) / 100 )) --loops $(( n < 100 ? n : 100 )) >/dev/null
+  read -r init_mb init_t < <(measure "$work/init.log" "$bin" init --config "$dir/rdbridge.json")
+  read -r export_mb _ < <(measure "$work/export.log" "$bin" export --config "$dir/rdbridge.json")
+  read -r verify_mb _ < <(measure "$work/verify.log" "$bin" verify --config "$dir/rdbridge.json")
+  printf '%-7s | %-15s | %-9s | %-17s | %-17s\n' "$n" "$init_mb" "$init_t" "$export_mb" "$verify_mb"
+  rm -rf "$dir"
+done

@@ -1,0 +1,91 @@
+using System.Text.Json.Nodes;
+using RdBridge.Backfill;
+using RdBridge.IO;
+
+namespace RdBridge.Tests.Safety;
+
+/// <summary>Issue 13 #10: a FIFO, device or socket where a file is expected is skipped and said, never opened.</summary>
+public class NonRegularFileTests
+{
+    [Fact]
+    public void A_fifo_a_character_device_and_a_socket_are_refused_without_blocking()
+    {
+        using var dir = new TempDir();
+        Hostile.Fifo(dir["pipe"]);
+        using var socket = Hostile.UnixSocket(dir["sock"]);
+        File.WriteAllText(dir["plain.txt"], "ok");
+        var fifo = Hostile.Within(10, () => Assert.Throws<FileRefusedException>(() => RegularFile.ReadAllBytes(dir["pipe"], 100)));
+        Assert.Contains("FIFO", fifo.Message);
+        Assert.Contains("character device", Assert.Throws<FileRefusedException>(() => FileDigest.Sha256OfFile("/dev/zero")).Message);
+        Assert.Contains("socket", Assert.Throws<FileRefusedException>(() => RegularFile.OpenRead(dir["sock"])).Message);
+        Assert.Equal("ok"u8.ToArray(), RegularFile.ReadAllBytes(dir["plain.txt"], 100));
+        Assert.Equal(FileKind.Missing, RegularFile.KindOf(dir["nothing"]));
+    }
+
+    [Fact]
+    public void A_link_to_a_device_is_refused_and_a_link_to_a_regular_file_is_read()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["real.csv"], ",0\nIC,0.5\n");
+        File.CreateSymbolicLink(dir["to-real.csv"], dir["real.csv"]);
+        File.CreateSymbolicLink(dir["to-zero.csv"], "/dev/zero");
+        Assert.Equal(0.5, QlibResults.Read(dir["to-real.csv"]).Raw["IC"]);
+        var zero = Hostile.Within(10, () => QlibResults.Read(dir["to-zero.csv"]));
+        Assert.True(zero.IsEmpty);
+        Assert.Contains("character device", Assert.Single(zero.Problems));
+    }
+
+    [Fact]
+    public void A_file_over_its_cap_is_refused_before_it_is_read()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["big"], new byte[2048]);
+        var e = Assert.Throws<FileRefusedException>(() => RegularFile.ReadAllBytes(dir["big"], 1024));
+        Assert.Contains("2,048 bytes", e.Message);
+    }
+
+    [Fact]
+    public void Init_skips_fifos_devices_and_sockets_in_workspaces_says_so_and_finishes()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var rows = Db.Rows(sample.Settings.RegistryPath,
+            "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id " +
+            "AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 1, 2");
+        Assert.True(rows.Count >= 2);
+        var victim = (TaskRun: (string)rows[0][0]!, Loop: (long)rows[0][1]!, Ws: (string)rows[0][2]!);
+        var ws = Path.Combine(sample.Settings.WorkspaceRoot, victim.Ws);
+        File.Delete(Path.Combine(ws, "qlib_res.csv"));
+        Hostile.Fifo(Path.Combine(ws, "qlib_res.csv"));
+        var artifacts = Directory.EnumerateDirectories(Path.Combine(ws, "mlruns"), "artifacts", SearchOption.AllDirectories).First();
+        Hostile.Fifo(Path.Combine(artifacts, "stuck.pkl"));
+        File.CreateSymbolicLink(Path.Combine(ws, "conf_zero.yaml"), "/dev/zero");
+        using var socket = Hostile.UnixSocket(Path.Combine(ws, "agent.sock"));
+        var subs = Db.Rows(sample.Settings.RegistryPath, "SELECT workspace_id FROM workspaces WHERE workspace_role = 'sub_workspace'");
+        string? subFactor = null;
+        foreach (var sub in subs)
+        {
+            var factor = Path.Combine(sample.Settings.WorkspaceRoot, (string)sub[0]!, "factor.py");
+            if (!File.Exists(factor)) continue;
+            File.Delete(factor);
+            Hostile.Fifo(factor);
+            subFactor = (string)sub[0]!;
+            break;
+        }
+        Assert.NotNull(subFactor);
+
+        var (code, output, _) = Hostile.Within(180, () => sample.Cli("init"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("qlib_res.csv is a FIFO (named pipe)", output);
+        Assert.Contains("factor.py", output);
+        // Every loop is still bundled; the victim's bundle lists what was left out and why.
+        foreach (var row in rows)
+            Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{row[0]}_{row[1]}.tar.gz")), $"bundle of {row[0]}/{row[1]}");
+        using var dir = new TempDir();
+        var manifest = RdBridge.Assets.SafeExtractor.ReadManifest(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz"))!;
+        var skipped = JsonNode.Parse(manifest)!["skipped"]!.AsArray().Select(s => ((string)s!["path"]!, (string)s["reason"]!)).ToList();
+        Assert.Contains(skipped, s => s.Item1.EndsWith("/qlib_res.csv", StringComparison.Ordinal) && s.Item2.Contains("FIFO"));
+        Assert.Contains(skipped, s => s.Item1.EndsWith("/stuck.pkl", StringComparison.Ordinal) && s.Item2.Contains("FIFO"));
+        Assert.Contains(skipped, s => s.Item1.EndsWith("/agent.sock", StringComparison.Ordinal) && s.Item2.Contains("socket"));
+    }
+}

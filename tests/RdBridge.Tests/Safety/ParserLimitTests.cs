@@ -1,0 +1,135 @@
+using System.Text;
+using RdBridge.Backfill;
+using RdBridge.IO;
+
+namespace RdBridge.Tests.Safety;
+
+/// <summary>Issue 13 #11: every parser has a size cap and limits depth and alias expansion; its failure is the item's.</summary>
+public class ParserLimitTests
+{
+    private static long Allocated(Action action)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void A_yaml_alias_bomb_is_refused_within_bounded_memory()
+    {
+        var yaml = new StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for (var i = 1; i <= 9; i++)
+            yaml.Append($"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10))}]\n");
+        yaml.Append("task: *a9\n"); // ten billion values once expanded
+        FormatException? e = null;
+        var bytes = Allocated(() => e = Assert.Throws<FormatException>(() => WorkflowConfig.Parse(yaml.ToString(), "conf.yaml")));
+        Assert.Contains("aliases", e!.Message);
+        Assert.True(bytes < 200L * 1024 * 1024, $"allocated {bytes:N0} bytes");
+    }
+
+    [Theory]
+    [InlineData("task:\n  model: {class: LGBModel, kwargs: {loss: mse\n")]
+    [InlineData("task:\n  model: [1, 2\n")]
+    [InlineData("task: \"never closed\n")]
+    [InlineData("task: *nowhere\n")]
+    [InlineData("a: &x\n  b: *x\n")]
+    public void A_yaml_that_is_not_closed_or_refers_nowhere_is_a_format_problem_of_that_file(string yaml)
+    {
+        var e = Assert.Throws<FormatException>(() => WorkflowConfig.Parse(yaml, "conf_broken.yaml"));
+        Assert.Contains("conf_broken.yaml", e.Message);
+    }
+
+    [Fact]
+    public void A_yaml_nested_a_million_levels_deep_is_refused_without_recursing()
+    {
+        var yaml = "task: " + new string('[', 1_000_000);
+        var e = Assert.Throws<FormatException>(() => WorkflowConfig.Parse(yaml, "deep.yaml"));
+        Assert.Contains("deeper than", e.Message);
+    }
+
+    [Fact]
+    public void Template_tags_that_never_close_take_bounded_time()
+    {
+        var yaml = "task: 1\n" + string.Concat(Enumerable.Repeat("{% if a %} x ", 200_000));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try { WorkflowConfig.Parse(yaml, "jinja.yaml"); }
+        catch (FormatException) { }
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public void A_yaml_over_its_cap_is_not_read()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["conf.yaml"], "task:\n  x: " + new string('y', (int)ReadLimits.WorkflowYaml) + "\n");
+        var e = Assert.Throws<FileRefusedException>(() => WorkflowConfig.Load(dir["conf.yaml"]));
+        Assert.Contains("more than", e.Message);
+    }
+
+    [Fact]
+    public void A_qlib_res_csv_with_a_40_MB_line_is_a_problem_of_its_loop_not_a_memory_spike()
+    {
+        using var dir = new TempDir();
+        using (var w = new StreamWriter(dir["qlib_res.csv"]))
+        {
+            w.Write(",0\nIC,");
+            w.Write(new string('9', 40 * 1024 * 1024));
+            w.Write('\n');
+        }
+        QlibMetrics? m = null;
+        var bytes = Allocated(() => m = QlibResults.Read(dir["qlib_res.csv"]));
+        Assert.True(m!.IsEmpty);
+        Assert.Contains("more than", Assert.Single(m.Problems));
+        Assert.True(bytes < 8L * 1024 * 1024, $"allocated {bytes:N0} bytes");
+    }
+
+    [Fact]
+    public void A_parquet_file_announcing_a_huge_footer_is_refused_before_reading_it()
+    {
+        using var dir = new TempDir();
+        var bytes = new byte[64];
+        "PAR1"u8.CopyTo(bytes);
+        BitConverter.GetBytes(int.MaxValue).CopyTo(bytes, 56);
+        "PAR1"u8.CopyTo(bytes.AsSpan(60));
+        File.WriteAllBytes(dir[CombinedFactors.FileName], bytes);
+        var e = Assert.Throws<FormatException>(() => CombinedFactors.Names(dir[CombinedFactors.FileName]));
+        Assert.Contains("footer", e.Message);
+    }
+
+    [Fact]
+    public void A_catalog_with_a_100_MB_field_is_refused_at_the_record_cap()
+    {
+        using var dir = new TempDir();
+        using (var w = new StreamWriter(dir["loop_catalog.json"]))
+        {
+            w.Write("{\"loops\": [{\"task_run_id\": \"t\", \"loop_id\": 1, \"note\": \"");
+            for (var i = 0; i < 100; i++) w.Write(new string('x', 1024 * 1024));
+            w.Write("\"}]}");
+        }
+        FormatException? e = null;
+        var bytes = Allocated(() => e = Assert.Throws<FormatException>(() =>
+            RdBridge.Catalogs.CatalogReader.ReadRecords(dir["loop_catalog.json"], RdBridge.Catalogs.CatalogKind.Loop).ToList()));
+        Assert.Contains("more than", e!.Message);
+        Assert.True(bytes < 3 * ReadLimits.CatalogRecord, $"allocated {bytes:N0} bytes");
+    }
+
+    [Fact]
+    public void A_truncated_logged_pickle_is_a_problem_of_its_loop_and_the_run_goes_on()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var logs = Directory.EnumerateFiles(sample.Settings.LogRoot, "*.pkl", SearchOption.AllDirectories)
+            .Where(f => f.Contains($"{Path.DirectorySeparatorChar}feedback{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(logs);
+        foreach (var pkl in logs)
+        {
+            var bytes = File.ReadAllBytes(pkl);
+            File.WriteAllBytes(pkl, bytes[..(bytes.Length / 2)]); // RD-Agent was still writing it
+        }
+        var (code, output, error) = sample.Cli("init");
+        Assert.DoesNotContain("failed unexpectedly", output + error);
+        Assert.Contains("the logged feedback", output);
+        Assert.Equal(1, code);
+        var bundles = Directory.EnumerateFiles(sample.Settings.BundleDirectory, "*.tar.gz").Count();
+        Assert.Equal(Db.Rows(sample.Settings.RegistryPath, "SELECT 1 FROM loops WHERE has_result = 1").Count, bundles);
+    }
+}
