@@ -137,7 +137,7 @@ function render() {
   current = new AbortController();
   const signal = current.signal;
   const r = v.route(location.pathname);
-  for (const a of document.querySelectorAll('nav.main a')) a.classList.toggle('active', a.dataset.page === (r.page === 'loop' || r.page === 'run' ? 'loops' : r.page));
+  for (const a of document.querySelectorAll('nav.main a')) a.classList.toggle('active', a.dataset.page === (['loop', 'run', 'compare'].includes(r.page) ? 'loops' : r.page));
   root.replaceChildren();
   const page = {
     factors: () => catalogPage('factors', signal),
@@ -148,6 +148,7 @@ function render() {
     run: () => runPage(r.taskRunId, signal),
     sync: () => syncPage(signal),
     verify: () => verifyPage(signal),
+    compare: () => comparePage(signal),
   }[r.page];
   document.title = `${v.LABELS[r.page] ?? 'Not found'} · RdBridge`;
   if (!page) {
@@ -245,7 +246,7 @@ async function catalogPage(kind, signal) {
 
   show(
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS[kind]), syncPanel(signal, () => load())),
-    el('div', { class: 'toolbar' }, search, filters, total),
+    el('div', { class: 'toolbar' }, search, filters, kind === 'loops' ? compareBar() : null, total),
     message,
     el('div', { class: 'table-wrap' }, table),
     pager,
@@ -266,6 +267,11 @@ async function withCacheState(loops, signal) {
 
 function renderCell(c) {
   const td = el('td', { class: c.cls, title: c.title });
+  if (c.check) {
+    td.append(el('input', { type: 'checkbox', class: 'pick', value: c.check, 'aria-label': c.title, checked: picked.has(c.check),
+      onchange: (e) => { if (e.target.checked) picked.add(c.check); else picked.delete(c.check); pickChanged(); } }));
+    return td;
+  }
   if (c.links) {
     td.append(el('span', { class: 'count' }, c.text), ' ');
     c.links.forEach((l, i) => td.append(i ? ' ' : '', el('a', { href: l.href, title: l.title }, l.text)));
@@ -275,6 +281,22 @@ function renderCell(c) {
   td.append(c.href ? el('a', { href: c.href }, c.text) : c.text);
   if (c.sub) td.append(el('div', { class: 'sub' }, c.sub));
   return td;
+}
+
+// Loops picked for comparison (kept while paging); the Compare button opens the compare page for exactly two.
+const picked = new Set();
+let pickChanged = () => {};
+
+function compareBar() {
+  const button = el('button', { type: 'button', id: 'compare-button', class: 'primary', disabled: true,
+    onclick: () => { const [a, b] = [...picked]; picked.clear(); navigate(v.compareHref(a, b)); } }, 'Compare 对比');
+  const note = el('span', { class: 'muted', id: 'compare-note' });
+  pickChanged = () => {
+    button.disabled = picked.size !== 2;
+    note.textContent = picked.size === 2 ? [...picked].join(' ↔ ') : `pick two loops 选择两个循环 (${picked.size}/2)`;
+  };
+  pickChanged();
+  return el('span', { class: 'compare-bar' }, button, ' ', note);
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -454,6 +476,9 @@ async function loopPage(taskRunId, loopId, signal) {
       el('tbody', {}, (lin.links ?? []).map((l) => el('tr', { class: l.ok ? 'pass' : 'fail', dataset: { from: l.from, to: l.to, ok: String(!!l.ok) } },
         el('td', { class: 'mono' }, `${l.from} → ${l.to}`), el('td', { class: l.ok ? 'ok' : 'bad' }, l.ok ? '✓ verified' : '✗ broken'), el('td', {}, l.detail ?? ''))))),
 
+    el('h2', {}, 'Backtest 回测'),
+    backtestSection(taskRunId, loopId, signal),
+
     el('div', { class: 'columns' },
       el('section', {},
         el('h2', {}, 'Metrics 指标'),
@@ -494,6 +519,61 @@ async function loopPage(taskRunId, loopId, signal) {
   );
 }
 
+/** The loop's curves, loaded after the page is drawn: a loop without a report says so instead of failing the page. */
+function backtestSection(taskRunId, loopId, signal) {
+  const box = el('div', { id: 'backtest' }, el('p', { class: 'muted' }, 'Loading the backtest curve… 正在加载回测曲线…'));
+  getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/backtest`, signal).then((bt) => {
+    box.replaceChildren(
+      el('p', { class: 'muted' }, `${bt.trading_days} trading days 交易日 · ${bt.dates[0] ?? '—'} → ${bt.dates[bt.dates.length - 1] ?? '—'}`,
+        bt.decimated ? ` · ${bt.points} points shown 显示点数 (first, last and each stretch's highs and lows)` : ''),
+      curveChart('backtest-chart', v.curveLines(bt, v.RETURN_SERIES), v.fmtPct),
+      curveChart('drawdown-chart', v.curveLines(bt, v.DRAWDOWN_SERIES), v.fmtPct, 180));
+  }).catch((e) => {
+    if (e.name === 'AbortError') return;
+    box.replaceChildren(el('p', { class: e.status === 404 ? 'muted' : 'error', id: 'backtest-missing' }, e.message));
+  });
+  return box;
+}
+
+/**
+ * A line chart of backtest curves with a legend (each line's final value) and a hover read-out: a vertical rule and
+ * every line's value on the day under the pointer.
+ */
+function curveChart(id, lines, fmt, height = 280, width = 900) {
+  const c = v.curveLayout(lines, width, height);
+  const rule = svg('line', { class: 'rule', y1: c.margin.top, y2: height - c.margin.bottom, x1: -10, x2: -10 });
+  const readout = svg('g', { class: 'readout', id: `${id}-hover` });
+  const hover = (e) => {
+    const box = chart.getBoundingClientRect();
+    const x = ((e.clientX - box.left) / box.width) * width;
+    const t = v.timeAt(c, x);
+    const values = v.hoverValues(c, t);
+    if (!values.length) return;
+    const px = values[0].point.x;
+    rule.setAttribute('x1', px);
+    rule.setAttribute('x2', px);
+    const left = px > width * 0.6;
+    const tx = left ? px - 8 : px + 8;
+    readout.replaceChildren(
+      svg('text', { x: tx, y: c.margin.top + 12, 'text-anchor': left ? 'end' : 'start', class: 'hover-date' }, values[0].point.date),
+      values.map((h, i) => svg('text', { x: tx, y: c.margin.top + 28 + i * 15, 'text-anchor': left ? 'end' : 'start', class: `hover-value ${h.cls}` },
+        `${h.label}: ${fmt(h.point.value)}`)));
+  };
+  const chart = svg('svg', { id, class: 'curves', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': id,
+    onmousemove: hover, onmouseleave: () => { readout.replaceChildren(); rule.setAttribute('x1', -10); rule.setAttribute('x2', -10); } },
+  c.yTicks.map((t) => [svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: t.y, y2: t.y, class: 'grid' }),
+    svg('text', { x: c.margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t.value))]),
+  c.zeroY !== null ? svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' }) : null,
+  c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, t.label)),
+  c.lines.map((l) => svg('path', { d: l.path, class: `curve ${l.cls}`, dataset: { series: l.key, points: l.points.length, final: v.finalValue(l) ?? '' } },
+    svg('title', {}, l.label))),
+  rule, readout,
+  svg('rect', { x: c.margin.left, y: c.margin.top, width: width - c.margin.left - c.margin.right, height: height - c.margin.top - c.margin.bottom, class: 'hover-area' }));
+  return el('figure', { class: 'chart wide', dataset: { chart: id } }, chart,
+    el('ul', { class: 'curve-legend' }, c.lines.map((l) => el('li', { class: l.cls, dataset: { series: l.key } },
+      el('span', { class: 'swatch' }), ` ${l.label}: `, el('b', { class: 'final' }, fmt(v.finalValue(l)))))));
+}
+
 function lineageGraph(lin) {
   const g = v.lineageLayout(lin);
   const marker = (id, cls) => svg('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
@@ -531,11 +611,51 @@ async function runPage(taskRunId, signal) {
     loops.length === 0 ? el('p', { class: 'error' }, 'AIstock has no loops of this task run. 无此任务的循环。') : null,
     el('div', { class: 'legend' }, el('span', { class: 'dot accepted' }), ' accepted 采纳  ', el('span', { class: 'dot' }), ' not accepted 未采纳'),
     el('div', { class: 'charts', id: 'run-charts' }, v.RUN_METRICS.map((m) => metricChart(taskRunId, loops, m))),
+    el('h2', {}, 'Backtest curves 回测曲线 (excess return with cost 含成本超额收益)'),
+    runCurves(taskRunId, loops, signal),
     el('h2', {}, v.LABELS.loops),
+    el('div', { class: 'toolbar' }, compareBar()),
     el('div', { class: 'table-wrap' }, el('table', { class: 'catalog' },
       el('thead', {}, el('tr', {}, v.TABLES.loops.columns.map((c) => el('th', {}, c.label)))),
       el('tbody', {}, v.tableRows('loops', rows).map((cells) => el('tr', {}, cells.map(renderCell)))))),
   );
+}
+
+/** Every loop's with-cost curve on one chart; loops RD-Agent accepted (SOTA) drawn bold. Loops without a report are listed. */
+function runCurves(taskRunId, loops, signal) {
+  const box = el('div', { id: 'run-curves' }, el('p', { class: 'muted' }, 'Loading curves… 正在加载…'));
+  (async () => {
+    const lines = [];
+    const missing = [];
+    for (const l of loops) {
+      try {
+        const bt = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${l.loop_id}/backtest`, signal);
+        const sota = l.decision === true;
+        for (const line of v.curveLines(bt, [v.RETURN_SERIES[0]], { prefix: `loop ${l.loop_id} `, cls: sota ? 'sota' : 'other' }))
+          lines.push({ ...line, loopId: l.loop_id, sota });
+      } catch (e) {
+        if (e.name === 'AbortError') throw e;
+        missing.push(l.loop_id);
+      }
+    }
+    const c = v.curveLayout(lines, 900, 300);
+    const width = 900;
+    const height = 300;
+    box.replaceChildren(
+      el('figure', { class: 'chart wide' },
+        svg('svg', { class: 'curves', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'loop curves' },
+          c.yTicks.map((t) => [svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: t.y, y2: t.y, class: 'grid' }),
+            svg('text', { x: c.margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, v.fmtPct(t.value))]),
+          c.zeroY !== null ? svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' }) : null,
+          c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, t.label)),
+          // Accepted loops last, so they are drawn on top.
+          [...c.lines].sort((x, y) => Number(x.sota) - Number(y.sota)).map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) },
+            svg('path', { d: l.path, class: `curve ${l.cls}`, dataset: { loop: l.loopId, sota: String(l.sota), final: v.finalValue(l) ?? '' } },
+              svg('title', {}, `${l.label}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`))))),
+        el('div', { class: 'legend' }, el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ', el('span', { class: 'swatch other' }), ' other loops 其他')),
+      missing.length ? el('p', { class: 'muted' }, `No backtest report for loop ${missing.join(', ')}. 无回测报告。`) : null);
+  })().catch((e) => { if (e.name !== 'AbortError') box.replaceChildren(errorBox(e)); });
+  return box;
 }
 
 function metricChart(taskRunId, loops, m) {
@@ -551,6 +671,67 @@ function metricChart(taskRunId, loops, m) {
       c.points.map((p) => svg('a', { href: v.loopHref(taskRunId, p.loopId) },
         svg('circle', { cx: p.x, cy: p.y, r: p.accepted ? 6 : 4.5, class: p.accepted ? 'point accepted' : 'point', dataset: { loop: p.loopId, accepted: String(p.accepted) } },
           svg('title', {}, `loop ${p.loopId}: ${m.fmt(p.value)}${p.accepted ? ' · accepted 采纳' : ''}`))))));
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Compare: two loops side by side — metrics, config, factors, code, curves
+
+async function comparePage(signal) {
+  const q = new URLSearchParams(location.search);
+  const a = v.parseLoopKey(q.get('a'));
+  const b = v.parseLoopKey(q.get('b'));
+  if (!a || !b) {
+    show(el('h1', {}, v.LABELS.compare), el('p', { class: 'error' }, 'Pick two loops on the loops page. 请在循环页面选择两个循环。 (?a=TASK_RUN_ID:LOOP_ID&b=…)'));
+    return;
+  }
+  const c = await getJson(`/api/rdagent/compare${v.queryString({ a: q.get('a'), b: q.get('b') })}`, signal);
+  const side = (s, name) => el('div', { class: `side side-${name}` }, el('b', {}, `${name.toUpperCase()} `),
+    el('a', { href: v.loopHref(s.task_run_id, s.loop_id), class: 'mono' }, `${v.shortId(s.task_run_id, 12)} / loop ${s.loop_id}`),
+    ` · ${s.action ?? '?'} · `, v.decisionCell(s.decision).text, s.origin ? ` · ${s.origin}` : '');
+  const groups = v.groupChanges(c.config?.changes);
+  const factors = c.factors ?? {};
+  const curveLinesOf = (bt, name) => (bt ? v.curveLines(bt, v.RETURN_SERIES.slice(0, 1).concat(v.RETURN_SERIES.slice(2)),
+    { prefix: `${name.toUpperCase()} `, cls: `side-${name}` }) : []);
+  show(
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', v.LABELS.compare),
+    el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.compare)),
+    el('div', { class: 'sides' }, side(c.a, 'a'), side(c.b, 'b')),
+    (c.notes ?? []).map((n) => el('p', { class: 'muted note' }, n)),
+
+    el('h2', {}, 'Metrics 指标 (B − A)'),
+    el('table', { class: 'catalog narrow', id: 'metric-deltas' },
+      el('thead', {}, el('tr', {}, ['Metric 指标', 'A', 'B', 'Δ'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, v.metricDeltaRows(c.metrics).map((m) => el('tr', { dataset: { metric: m.name } },
+        el('th', {}, m.name.replaceAll('_', ' ')), el('td', { class: 'num' }, m.a), el('td', { class: 'num' }, m.b),
+        el('td', { class: `num delta ${m.cls}` }, m.delta))))),
+
+    el('h2', {}, 'Backtest curves 回测曲线'),
+    curveChart('compare-chart', [...curveLinesOf(c.curves?.a, 'a'), ...curveLinesOf(c.curves?.b, 'b')], v.fmtPct),
+
+    el('h2', {}, `Workflow config 配置 (${(c.config?.changes ?? []).length} changes 处变化)`),
+    el('p', { class: 'muted mono' }, `A ${c.config?.a_file ?? '—'} · B ${c.config?.b_file ?? '—'}`),
+    groups.length === 0 ? el('p', { class: 'muted' }, 'No setting differs. 配置相同。') :
+      el('table', { class: 'catalog', id: 'config-changes' },
+        el('thead', {}, el('tr', {}, ['Section 部分', 'Key 键', 'A', 'B'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, groups.map((g) => g.changes.map((ch) => el('tr', { class: ch.kind, dataset: { path: ch.path, section: g.section } },
+          el('td', {}, g.section), el('td', { class: 'mono' }, ch.path),
+          el('td', { class: 'mono del' }, ch.before ?? '—'), el('td', { class: 'mono add' }, ch.after ?? '—')))))),
+
+    el('h2', {}, `Factors 因子: ${(factors.added ?? []).length} added 新增 · ${(factors.removed ?? []).length} removed 移除 · ${(factors.kept ?? []).length} kept 保留`),
+    el('div', { class: 'factor-list', id: 'factor-changes' },
+      (factors.added ?? []).map((f) => el('span', { class: 'chip add', title: f.factor_id }, `+ ${f.name}`)),
+      (factors.removed ?? []).map((f) => el('span', { class: 'chip del', title: f.factor_id }, `− ${f.name}`)),
+      (factors.kept ?? []).map((f) => el('span', { class: 'chip', title: f.factor_id }, f.name))),
+
+    el('h2', {}, 'Code 代码'),
+    el('div', { id: 'code-diffs' }, (c.code ?? []).map((f) => el('details', { class: `diff ${f.status.replaceAll(' ', '-')}`, open: f.status !== 'same', dataset: { file: f.file } },
+      el('summary', {}, el('span', { class: 'mono' }, f.file), ' ', el('span', { class: 'badge small' }, f.status)),
+      (f.hunks ?? []).length === 0 ? null : el('pre', { class: 'diff-body' },
+        el('div', { class: 'diff-file' }, `--- ${f.a_path ? 'a/' + f.a_path : '/dev/null'}`),
+        el('div', { class: 'diff-file' }, `+++ ${f.b_path ? 'b/' + f.b_path : '/dev/null'}`),
+        f.hunks.map((h) => [el('div', { class: 'hunk' }, h.header),
+          h.lines.map(([op, text]) => el('div', { class: `line ${v.diffClass(op)}` }, op + text))]))))),
+  );
 }
 
 render();
