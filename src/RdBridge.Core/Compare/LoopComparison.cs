@@ -269,7 +269,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         }
         foreach (var side in new[] { "a", "b" })
             if (c["curves"]![side] is JsonObject curve)
-                sb.Append(CultureInfo.InvariantCulture, $"\nCurve {side}: {(long?)curve["trading_days"]} trading days, final excess return " +
+                sb.Append(CultureInfo.InvariantCulture, $"\nCurve {side}: {(int?)curve["trading_days"]} trading days, final excess return " +
                     $"with cost {F(curve["summary"]?["final_excess_return_with_cost"])}, max drawdown {F(curve["summary"]?["max_drawdown"])}");
         foreach (var n in c["notes"]!.AsArray()) sb.Append("\nnote: ").Append((string?)n);
         return sb.Append('\n').ToString();

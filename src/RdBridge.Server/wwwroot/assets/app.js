@@ -556,7 +556,7 @@ function curveChart(id, lines, fmt, height = 280, width = 900) {
     const tx = left ? px - 8 : px + 8;
     readout.replaceChildren(
       svg('text', { x: tx, y: c.margin.top + 12, 'text-anchor': left ? 'end' : 'start', class: 'hover-date' }, values[0].point.date),
-      values.map((h, i) => svg('text', { x: tx, y: c.margin.top + 28 + i * 15, 'text-anchor': left ? 'end' : 'start', class: `hover-value ${h.cls}` },
+      ...values.map((h, i) => svg('text', { x: tx, y: c.margin.top + 28 + i * 15, 'text-anchor': left ? 'end' : 'start', class: `hover-value ${h.cls}` },
         `${h.label}: ${fmt(h.point.value)}`)));
   };
   const chart = svg('svg', { id, class: 'curves', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': id,

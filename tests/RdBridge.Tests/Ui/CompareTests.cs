@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using RdBridge.Tests.Compare;
+
+namespace RdBridge.Tests.Ui;
+
+/// <summary>
+/// Backtest curves and the compare page in Chromium, on a sample whose loops carry backtest reports the test wrote;
+/// every expected value is read from those files or the catalog, never from RdBridge's answers.
+/// </summary>
+[Collection("browser")]
+public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFixture<ComparedSample>
+{
+    private static string Pct(double v) => (v * 100).ToString("F2", CultureInfo.InvariantCulture) + "%";
+
+    [Fact]
+    public async Task Loop_detail_draws_the_curve_with_every_day_its_final_value_the_drawdown_and_hover_values()
+    {
+        var loop = compared.A;
+        var report = loop.Report;
+        var dates = report["dates"]!.AsArray().Select(d => (string)d!).ToList();
+        var withCost = report["derived"]!["excess_return_with_cost"]!.AsArray().Select(v => (double)v!).ToList();
+        var drawdown = report["derived"]!["drawdown"]!.AsArray().Select(v => (double)v!).ToList();
+
+        await using var ui = await chromium.OpenAsync(compared.Server.Url);
+        var page = ui.Page;
+        await page.GotoAsync($"/rdagent/loops/{loop.TaskRunId}/{loop.LoopId}");
+        var curve = page.Locator("#backtest-chart path[data-series=excess_return_with_cost]");
+        await curve.WaitForAsync();
+
+        // One point per trading day of the report, ending at the report's final cumulative excess return with cost.
+        Assert.Equal(dates.Count.ToString(CultureInfo.InvariantCulture), await curve.GetAttributeAsync("data-points"));
+        var d = (await curve.GetAttributeAsync("d"))!;
+        Assert.Equal(dates.Count, d.Count(c => c is 'M' or 'L'));
+        Assert.Equal(withCost[^1], double.Parse((await curve.GetAttributeAsync("data-final"))!, CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.Locator("#backtest li[data-series=excess_return_with_cost] .final")).ToHaveTextAsync(Pct(withCost[^1]));
+        foreach (var series in new[] { "excess_return_without_cost", "benchmark_return" })
+            Assert.Equal(1, await page.Locator($"#backtest-chart path[data-series={series}]").CountAsync());
+        var dd = page.Locator("#drawdown-chart path[data-series=drawdown]");
+        Assert.Equal(dates.Count.ToString(CultureInfo.InvariantCulture), await dd.GetAttributeAsync("data-points"));
+        Assert.Equal(drawdown[^1], double.Parse((await dd.GetAttributeAsync("data-final"))!, CultureInfo.InvariantCulture));
+
+        // Hovering right of the last day (in the margin) reads out the last day and its values.
+        var box = (await page.Locator("#backtest-chart").BoundingBoxAsync())!;
+        await page.Locator("#backtest-chart").HoverAsync(new() { Position = new() { X = box.Width - 4, Y = box.Height / 2 }, Force = true });
+        var hover = page.Locator("#backtest-chart-hover text");
+        await Assertions.Expect(hover.First).ToHaveTextAsync(dates[^1]);
+        Assert.Contains(await hover.AllTextContentsAsync(), t => t.EndsWith(": " + Pct(withCost[^1]), StringComparison.Ordinal));
+        await ui.ScreenshotAsync("loop-backtest");
+    }
+
+    [Fact]
+    public async Task Task_run_page_overlays_every_loop_s_curve_with_the_accepted_loops_marked()
+    {
+        var taskRun = compared.A.TaskRunId;
+        var withReport = compared.Loops.Where(l => l.TaskRunId == taskRun && File.Exists(l.ReportPath)).ToList();
+        var accepted = compared.Sample.Aistock.Rows($"SELECT loop_id, decision FROM aistock_loop_catalog WHERE task_run_id = '{taskRun}'")
+            .ToDictionary(r => Convert.ToInt64(r[0]), r => Convert.ToBoolean(r[1]));
+
+        await using var ui = await chromium.OpenAsync(compared.Server.Url);
+        var page = ui.Page;
+        await page.GotoAsync($"/rdagent/runs/{taskRun}");
+        await page.Locator("#run-curves figure").WaitForAsync();
+        var curves = await page.Locator("#run-curves path.curve").EvaluateAllAsync<string[][]>(
+            "ps => ps.map(p => [p.dataset.loop, p.dataset.sota, p.dataset.final])");
+        Assert.Equal(withReport.Select(l => l.LoopId.ToString(CultureInfo.InvariantCulture)).Order(), curves.Select(c => c[0]).Order());
+        foreach (var c in curves)
+        {
+            var loop = withReport.Single(l => l.LoopId.ToString(CultureInfo.InvariantCulture) == c[0]);
+            Assert.Equal(accepted[loop.LoopId] ? "true" : "false", c[1]);
+            Assert.Equal((double)loop.Report["derived"]!["excess_return_with_cost"]!.AsArray()[^1]!, double.Parse(c[2], CultureInfo.InvariantCulture));
+        }
+        Assert.Equal(accepted.Count(kv => kv.Value && withReport.Any(l => l.LoopId == kv.Key)),
+            await page.Locator("#run-curves path.curve.sota").CountAsync());
+        await ui.ScreenshotAsync("task-run-curves");
+    }
+
+    [Fact]
+    public async Task Two_loops_picked_in_the_loops_table_open_the_compare_page_with_a_metric_delta_a_config_change_and_a_code_diff_line()
+    {
+        var (a, b) = (compared.A, compared.B);
+        double Ann(SampleLoop l) => Convert.ToDouble(compared.Sample.Aistock.Rows(
+            $"SELECT annualized_return FROM aistock_loop_catalog WHERE task_run_id = '{l.TaskRunId}' AND loop_id = {l.LoopId}")[0][0]);
+        var delta = Ann(b) - Ann(a);
+
+        await using var ui = await chromium.OpenAsync(compared.Server.Url);
+        var page = ui.Page;
+        await page.GotoAsync("/rdagent/loops");
+        await page.Locator("#catalog tbody input.pick").First.WaitForAsync();
+        Assert.True(await page.Locator("#compare-button").IsDisabledAsync());
+        await page.Locator($"#catalog input.pick[value='{a.Key}']").CheckAsync();
+        await page.Locator($"#catalog input.pick[value='{b.Key}']").CheckAsync();
+        await page.Locator("#compare-button").ClickAsync();
+        await page.WaitForURLAsync("**/rdagent/compare?a=*");
+        Assert.Equal($"?a={Uri.EscapeDataString(a.Key)}&b={Uri.EscapeDataString(b.Key)}", new Uri(page.Url).Query);
+        await page.Locator("#metric-deltas").WaitForAsync();
+
+        // The metric delta, B minus A, as the catalog's numbers give it.
+        await Assertions.Expect(page.Locator("#metric-deltas tr[data-metric=annualized_return] td.delta"))
+            .ToHaveTextAsync((delta > 0 ? "+" : "") + Pct(delta));
+        // The config change, in its section, with both values.
+        var topk = page.Locator("#config-changes tr[data-path='port_analysis_config.strategy.kwargs.topk']");
+        await Assertions.Expect(topk.Locator("td").Nth(0)).ToHaveTextAsync("strategy");
+        await Assertions.Expect(topk.Locator("td").Nth(2)).ToHaveTextAsync("50");
+        await Assertions.Expect(topk.Locator("td").Nth(3)).ToHaveTextAsync("30");
+        // A code diff line on each side of the change.
+        var removed = await page.Locator("#code-diffs .line.del").AllTextContentsAsync();
+        var added = await page.Locator("#code-diffs .line.add").AllTextContentsAsync();
+        Assert.Contains(removed, l => l.StartsWith('-') && l[1..].Trim() == "topk: 50");
+        Assert.Contains(added, l => l.StartsWith('+') && l[1..].Trim() == "topk: 30");
+        // Both loops' curves on one chart, each ending where its report ends.
+        foreach (var (side, loop) in new[] { ("a", a), ("b", b) })
+        {
+            var path = page.Locator($"#compare-chart path.side-{side}[data-series=excess_return_with_cost]");
+            Assert.Equal((double)loop.Report["derived"]!["excess_return_with_cost"]!.AsArray()[^1]!,
+                double.Parse((await path.GetAttributeAsync("data-final"))!, CultureInfo.InvariantCulture));
+        }
+        await ui.ScreenshotAsync("compare");
+    }
+
+    [Fact]
+    public async Task A_loop_without_a_report_says_so_on_its_page()
+    {
+        var last = compared.Loops[^1];
+        await using var ui = await chromium.OpenAsync(compared.Server.Url);
+        await ui.Page.GotoAsync($"/rdagent/loops/{last.TaskRunId}/{last.LoopId}");
+        await Assertions.Expect(ui.Page.Locator("#backtest-missing")).ToContainTextAsync("backtest_report.json");
+        Assert.Equal(0, await ui.Page.Locator("#backtest-chart").CountAsync());
+    }
+}
