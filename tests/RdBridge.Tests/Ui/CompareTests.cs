@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using RdBridge.Tests.Compare;
@@ -48,6 +49,7 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
         await Assertions.Expect(hover.First).ToHaveTextAsync(dates[^1]);
         Assert.Contains(await hover.AllTextContentsAsync(), t => t.EndsWith(": " + Pct(withCost[^1]), StringComparison.Ordinal));
         await ui.ScreenshotAsync("loop-backtest");
+        await page.Locator("#backtest").ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "loop-curve.png") });
     }
 
     [Fact]
@@ -127,5 +129,43 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
         await ui.Page.GotoAsync($"/rdagent/loops/{last.TaskRunId}/{last.LoopId}");
         await Assertions.Expect(ui.Page.Locator("#backtest-missing")).ToContainTextAsync("backtest_report.json");
         Assert.Equal(0, await ui.Page.Locator("#backtest-chart").CountAsync());
+    }
+
+    [Fact]
+    public async Task View_logic_puts_two_loops_on_one_time_axis_and_reads_hover_and_deltas_as_a_user_would()
+    {
+        await using var ui = await chromium.OpenAsync(compared.Server.Url);
+        await ui.Page.GotoAsync("/rdagent/sync");
+        var r = await ui.ViewAsync("""
+            const a = { dates: ['2020-01-02', '2020-01-03', '2020-01-06'], series: { excess_return_with_cost: [0.01, null, -0.02] } };
+            const b = { dates: ['2020-01-06', '2020-01-07'], series: { excess_return_with_cost: [0.05, 0.04] } };
+            const lines = [...v.curveLines(a, v.RETURN_SERIES.slice(0, 1), { cls: 'side-a' }), ...v.curveLines(b, v.RETURN_SERIES.slice(0, 1), { cls: 'side-b' })];
+            const c = v.curveLayout(lines, 500, 200, { left: 50, right: 10, top: 10, bottom: 20 });
+            return {
+              counts: c.lines.map((l) => l.points.length),
+              xs: c.lines.map((l) => l.points.map((p) => p.x)),
+              finals: lines.map(v.finalValue),
+              hover: v.hoverValues(c, v.timeAt(c, 440)).map((h) => [h.point.date, h.point.value]),
+              deltas: v.metricDeltaRows([{ name: 'annualized_return', a: 0.05, b: 0.0732, delta: 0.0232 }, { name: 'ic', a: 0.04, b: 0.03, delta: -0.01 }]),
+              route: v.route('/rdagent/compare'), href: v.compareHref('t1:2', 't2:0'), key: v.parseLoopKey('ab:cd:12'), bad: v.parseLoopKey('x'),
+            };
+            """);
+        // The null day is a gap, not a zero; both lines share the axis: 2020-01-06 is at the same x in each.
+        Assert.Equal([2, 2], r.GetProperty("counts").EnumerateArray().Select(x => x.GetInt32()));
+        var xs = r.GetProperty("xs");
+        Assert.Equal(50, xs[0][0].GetDouble(), 6);
+        Assert.Equal(xs[0][1].GetDouble(), xs[1][0].GetDouble(), 6);
+        Assert.Equal(490, xs[1][1].GetDouble(), 6);
+        Assert.Equal([-0.02, 0.04], r.GetProperty("finals").EnumerateArray().Select(x => x.GetDouble()));
+        // x = 440 is nearer 2020-01-06 than 2020-01-07 (5 days over 440 units): line A's last day, line B's first.
+        Assert.Equal("[[\"2020-01-06\",-0.02],[\"2020-01-06\",0.05]]", r.GetProperty("hover").GetRawText());
+        Assert.Equal("+2.32%", r.GetProperty("deltas")[0].GetProperty("delta").GetString());
+        Assert.Equal("up", r.GetProperty("deltas")[0].GetProperty("cls").GetString());
+        Assert.Equal("-0.0100", r.GetProperty("deltas")[1].GetProperty("delta").GetString());
+        Assert.Equal("compare", r.GetProperty("route").GetProperty("page").GetString());
+        Assert.Equal("/rdagent/compare?a=t1%3A2&b=t2%3A0", r.GetProperty("href").GetString());
+        Assert.Equal("ab:cd", r.GetProperty("key").GetProperty("taskRunId").GetString());
+        Assert.Equal(12, r.GetProperty("key").GetProperty("loopId").GetInt32());
+        Assert.Equal(JsonValueKind.Null, r.GetProperty("bad").ValueKind);
     }
 }

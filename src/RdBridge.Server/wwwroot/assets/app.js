@@ -564,7 +564,7 @@ function curveChart(id, lines, fmt, height = 280, width = 900) {
   c.yTicks.map((t) => [svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: t.y, y2: t.y, class: 'grid' }),
     svg('text', { x: c.margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t.value))]),
   c.zeroY !== null ? svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' }) : null,
-  c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, t.label)),
+  c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': t.anchor }, t.label)),
   c.lines.map((l) => svg('path', { d: l.path, class: `curve ${l.cls}`, dataset: { series: l.key, points: l.points.length, final: v.finalValue(l) ?? '' } },
     svg('title', {}, l.label))),
   rule, readout,
@@ -647,7 +647,7 @@ function runCurves(taskRunId, loops, signal) {
           c.yTicks.map((t) => [svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: t.y, y2: t.y, class: 'grid' }),
             svg('text', { x: c.margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, v.fmtPct(t.value))]),
           c.zeroY !== null ? svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' }) : null,
-          c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, t.label)),
+          c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': t.anchor }, t.label)),
           // Accepted loops last, so they are drawn on top.
           [...c.lines].sort((x, y) => Number(x.sota) - Number(y.sota)).map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) },
             svg('path', { d: l.path, class: `curve ${l.cls}`, dataset: { loop: l.loopId, sota: String(l.sota), final: v.finalValue(l) ?? '' } },

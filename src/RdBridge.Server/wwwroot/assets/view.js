@@ -496,7 +496,7 @@ export function curveLayout(lines, width = 900, height = 280, margin = { left: 6
   });
   const yTicks = [0, 1, 2, 3, 4].map((i) => yMin + ((yMax - yMin) * i) / 4).map((value) => ({ value, y: sy(value) }));
   const xTicks = [0, 1, 2, 3, 4].map((i) => tMin + ((tMax - tMin) * i) / 4)
-    .map((t) => ({ label: new Date(t).toISOString().slice(0, 10), x: sx(t) }));
+    .map((t, i) => ({ label: new Date(t).toISOString().slice(0, 10), x: sx(t), anchor: i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }));
   // xToT: what timeAt needs to turn a hover position back into a time.
   return { width, height, margin, lines: scaled, yTicks, xTicks, zeroY: sy(0), xToT: { left: margin.left, innerW, tMin, tMax } };
 }
