@@ -75,6 +75,11 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
         }
         Assert.Equal(accepted.Count(kv => kv.Value && withReport.Any(l => l.LoopId == kv.Key)),
             await page.Locator("#run-curves path.curve.sota").CountAsync());
+        // The loop without a report is named, and nothing else is written under the chart.
+        var without = compared.Loops.Where(l => l.TaskRunId == taskRun && !File.Exists(l.ReportPath)).Select(l => l.LoopId).ToList();
+        if (without.Count == 0) Assert.Equal(1, await page.Locator("#run-curves > *").CountAsync());
+        else await Assertions.Expect(page.Locator("#run-curves-missing")).ToContainTextAsync($"loop {string.Join(", ", without)}");
+        Assert.DoesNotContain("null", await page.Locator("#run-curves").InnerTextAsync());
         await ui.ScreenshotAsync("task-run-curves");
     }
 

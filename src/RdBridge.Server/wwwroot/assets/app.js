@@ -653,7 +653,7 @@ function runCurves(taskRunId, loops, signal) {
             svg('path', { d: l.path, class: `curve ${l.cls}`, dataset: { loop: l.loopId, sota: String(l.sota), final: v.finalValue(l) ?? '' } },
               svg('title', {}, `${l.label}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`))))),
         el('div', { class: 'legend' }, el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ', el('span', { class: 'swatch other' }), ' other loops 其他')),
-      missing.length ? el('p', { class: 'muted' }, `No backtest report for loop ${missing.join(', ')}. 无回测报告。`) : null);
+      ...(missing.length ? [el('p', { class: 'muted', id: 'run-curves-missing' }, `No backtest report for loop ${missing.join(', ')}. 无回测报告。`)] : []));
   })().catch((e) => { if (e.name !== 'AbortError') box.replaceChildren(errorBox(e)); });
   return box;
 }
