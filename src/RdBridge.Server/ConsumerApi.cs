@@ -111,19 +111,29 @@ internal static class ConsumerApi
                 : Json(linkage);
         }).WithName("loopLinkage");
 
-        // The loop's backtest curve from its bundle in the asset cache, thinned for a chart unless full=1 asks for every day.
-        api.MapGet("/loops/{taskRunId}/{loopId:long}/backtest", (string taskRunId, long loopId, string? full, RdBridgeSettings s) =>
+        // The loop's backtest curve from its bundle in the asset cache, thinned for a chart unless full=1 asks for
+        // every day.
+        api.MapGet("/loops/{taskRunId}/{loopId:long}/backtest",
+            (string taskRunId, long loopId, string? full, RdBridgeSettings s) =>
         {
             using var store = AistockStores.Open(s, migrate: false);
             var loop = new LinkageQuery(s, store).Loop(taskRunId, loopId);
-            if (loop is null) return RdBridgeServer.Problem(404, "no such loop", $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids");
+            if (loop is null)
+                return RdBridgeServer.Problem(404, "no such loop",
+                    $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids");
             var bundleId = (string?)loop["loop"]?["asset_bundle_id"];
             var bundle = CachedBundle.Open(s.AssetCache, bundleId);
-            if (bundle is null) return RdBridgeServer.Problem(404, "not extracted", $"bundle '{bundleId}' of loop {taskRunId}/{loopId} is not extracted in the asset cache; sync first");
+            if (bundle is null)
+                return RdBridgeServer.Problem(404, "not extracted",
+                    $"bundle '{bundleId}' of loop {taskRunId}/{loopId} is not extracted in the asset cache; " +
+                    "sync first");
             BacktestCurve? curve;
             try { curve = bundle.ReadBacktest(); }
             catch (CompareException e) { return RdBridgeServer.Problem(422, "unreadable backtest report", e.Message); }
-            if (curve is null) return RdBridgeServer.Problem(404, "no backtest report", $"bundle '{bundleId}' carries no {BacktestCurve.FileName} for loop {taskRunId}/{loopId}; it is written by backfill from the loop's ret.pkl");
+            if (curve is null)
+                return RdBridgeServer.Problem(404, "no backtest report",
+                    $"bundle '{bundleId}' carries no {BacktestCurve.FileName} for loop {taskRunId}/{loopId}; " +
+                    "backfill writes it from the loop's ret.pkl");
             var json = curve.ToJson(full: full is "1" or "true");
             json["task_run_id"] = taskRunId;
             json["loop_id"] = loopId;

@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 
 namespace RdBridge.Compare;
 
-/// <summary>A loop's backtest curve cannot be read or compared; the message names the loop or file and what to do.</summary>
+/// <summary>
+/// A loop's backtest curve cannot be read or compared; the message names the loop or file and what to do.
+/// </summary>
 public sealed class CompareException(string message) : RdBridgeException(message, ExitCodes.ItemFailures);
 
 /// <summary>
@@ -23,7 +25,9 @@ public sealed record BacktestCurve(
     public static readonly IReadOnlyList<string> SeriesNames =
         ["excess_return_without_cost", "excess_return_with_cost", "benchmark_return", "drawdown", "turnover"];
 
-    /// <summary>Decades of daily rows with a dozen columns are a few megabytes; anything far larger is not a report.</summary>
+    /// <summary>
+    /// Decades of daily rows with a dozen columns are a few megabytes; anything far larger is not a report.
+    /// </summary>
     public const long MaxFileBytes = 64L * 1024 * 1024;
 
     /// <summary>What a chart gets by default: enough for any screen, little enough for a fast page.</summary>
@@ -35,8 +39,8 @@ public sealed record BacktestCurve(
     {
         var size = new FileInfo(path).Length;
         if (size > MaxFileBytes)
-            throw new CompareException($"'{path}' is {size:N0} bytes, more than a backtest report can be ({MaxFileBytes:N0}); " +
-                "run backfill again to rewrite it");
+            throw new CompareException($"'{path}' is {size:N0} bytes, more than a backtest report can be " +
+                $"({MaxFileBytes:N0}); run backfill again to rewrite it");
         return Parse(File.ReadAllBytes(path), path);
     }
 
@@ -109,7 +113,9 @@ public sealed record BacktestCurve(
         return keep.ToList();
     }
 
-    /// <summary>The curve for a chart: every day with <paramref name="full"/>, else the <see cref="DisplayDays"/>.</summary>
+    /// <summary>
+    /// The curve for a chart: every day with <paramref name="full"/>, else the <see cref="DisplayDays"/>.
+    /// </summary>
     public JsonObject ToJson(bool full, int maxPoints = DisplayPoints)
     {
         var days = full ? Enumerable.Range(0, Dates.Count).ToList() : DisplayDays(maxPoints);

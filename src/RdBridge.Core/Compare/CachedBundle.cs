@@ -39,12 +39,13 @@ public sealed class CachedBundle
         if (!File.Exists(manifest)) return null;
         try
         {
-            return JsonNode.Parse(File.ReadAllBytes(manifest)) is JsonObject o ? new CachedBundle(cache, bundleId, o) : null;
+            return JsonNode.Parse(File.ReadAllBytes(manifest)) is JsonObject o
+                ? new CachedBundle(cache, bundleId, o) : null;
         }
         catch (JsonException e)
         {
-            throw new CompareException($"the manifest of bundle '{bundleId}' in the asset cache is not JSON ({e.Message}); " +
-                "run sync-assets to extract it again");
+            throw new CompareException($"the manifest of bundle '{bundleId}' in the asset cache is not JSON " +
+                $"({e.Message}); run sync-assets to extract it again");
         }
     }
 
@@ -64,13 +65,16 @@ public sealed class CachedBundle
         }
     }
 
-    /// <summary>A listed file of the extracted copy on disk; null when the manifest does not list it or it is gone.</summary>
+    /// <summary>
+    /// A listed file of the extracted copy on disk; null when the manifest does not list it or it is gone.
+    /// </summary>
     public string? Local(string path)
     {
         if (!_files.ContainsKey(path)) return null;
         var folder = Path.GetFullPath(_cache.Extracted(Id));
         var full = Path.GetFullPath(_cache.ExtractedFile(Id, path));
-        return full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(full) ? full : null;
+        var inside = full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        return inside && File.Exists(full) ? full : null;
     }
 
     /// <summary>The loop's backtest curve, or null when the bundle carries none.</summary>

@@ -3,7 +3,9 @@ using RdBridge.IO;
 
 namespace RdBridge.Compare;
 
-/// <summary>One setting that differs between two workflow configs: where it is, what part of the run it steers.</summary>
+/// <summary>
+/// One setting that differs between two workflow configs: where it is, what part of the run it steers.
+/// </summary>
 /// <param name="Kind">added (only in the second), removed (only in the first) or changed.</param>
 /// <param name="Before">The first config's value as compact JSON (null when it has none).</param>
 public sealed record ConfigChange(string Section, string Path, string Kind, string? Before, string? After);

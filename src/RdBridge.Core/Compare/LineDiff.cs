@@ -36,7 +36,8 @@ public static class LineDiff
     /// <summary>The hunks between two texts, or null when they are too large to diff (the caller says so).</summary>
     public static IReadOnlyList<DiffHunk>? Unified(string oldText, string newText, int context = Context)
     {
-        if (Encoding.UTF8.GetByteCount(oldText) > MaxBytes || Encoding.UTF8.GetByteCount(newText) > MaxBytes) return null;
+        if (Encoding.UTF8.GetByteCount(oldText) > MaxBytes || Encoding.UTF8.GetByteCount(newText) > MaxBytes)
+            return null;
         var a = Lines(oldText);
         var b = Lines(newText);
         if (a.Length > MaxLines || b.Length > MaxLines) return null;
@@ -52,8 +53,12 @@ public static class LineDiff
         return lines[^1].Length == 0 ? lines[..^1] : lines;
     }
 
-    /// <summary>The shortest edit script turning <paramref name="a"/> into <paramref name="b"/>; null beyond <paramref name="maxEdits"/>.</summary>
-    public static IReadOnlyList<DiffLine>? Script(IReadOnlyList<string> a, IReadOnlyList<string> b, int maxEdits = MaxEdits)
+    /// <summary>
+    /// The shortest edit script turning <paramref name="a"/> into <paramref name="b"/>; null beyond <paramref
+    /// name="maxEdits"/>.
+    /// </summary>
+    public static IReadOnlyList<DiffLine>? Script(
+        IReadOnlyList<string> a, IReadOnlyList<string> b, int maxEdits = MaxEdits)
     {
         // Equal lines share a number, so the inner loop compares integers.
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -71,7 +76,8 @@ public static class LineDiff
             trace.Add((int[])v.Clone());
             for (var k = -d; k <= d; k += 2)
             {
-                var x = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1;
+                var down = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]);
+                var x = down ? v[offset + k + 1] : v[offset + k - 1] + 1;
                 var y = x - k;
                 while (x < n && y < m && x0[x] == y0[y]) { x++; y++; }
                 v[offset + k] = x;
@@ -125,7 +131,9 @@ public static class LineDiff
             // number of the line before it plus one, so an insertion at the top reads "-0,0").
             var oldStart = lines.FirstOrDefault(l => l.OldNumber is not null).OldNumber ?? OldBefore(script, start) + 1;
             var newStart = lines.FirstOrDefault(l => l.NewNumber is not null).NewNumber ?? NewBefore(script, start) + 1;
-            hunks.Add(new DiffHunk(oldStart, lines.Count(l => l.Op != '+'), newStart, lines.Count(l => l.Op != '-'), lines));
+            var oldCount = lines.Count(l => l.Op != '+');
+            var newCount = lines.Count(l => l.Op != '-');
+            hunks.Add(new DiffHunk(oldStart, oldCount, newStart, newCount, lines));
             i = end;
         }
         return hunks;

@@ -14,9 +14,12 @@ public sealed record LoopRef(string TaskRunId, long LoopId)
 {
     public static LoopRef Parse(string text)
     {
-        var colon = (text ?? "").LastIndexOf(':');
-        if (colon <= 0 || !long.TryParse(text![(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var loop))
-            throw new CompareUsageException($"'{text}' does not name a loop; write TASK_RUN_ID:LOOP_ID, e.g. 17ba96ae:3");
+        text ??= "";
+        var colon = text.LastIndexOf(':');
+        var number = colon > 0 ? text[(colon + 1)..] : "";
+        if (!long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var loop))
+            throw new CompareUsageException(
+                $"'{text}' does not name a loop; write TASK_RUN_ID:LOOP_ID, e.g. 17ba96ae:3");
         return new LoopRef(text[..colon], loop);
     }
 
@@ -48,8 +51,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         var notes = new JsonArray();
         foreach (var (r, bundle, row) in new[] { (a, bundleA, rowA), (b, bundleB, rowB) })
             if (bundle is null)
-                notes.Add($"loop {r}: bundle {(string?)row["asset_bundle_id"] ?? "(none)"} is not extracted in the asset cache; " +
-                    "its config, code and curve are left out (run sync)");
+                notes.Add($"loop {r}: bundle {(string?)row["asset_bundle_id"] ?? "(none)"} is not extracted in the " +
+                    "asset cache; its config, code and curve are left out (run sync)");
 
         return new JsonObject
         {
@@ -59,13 +62,17 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             ["config"] = Config(bundleA, bundleB, notes),
             ["factors"] = Factors(la["factors"] as JsonArray, lb["factors"] as JsonArray),
             ["code"] = Code(bundleA, bundleB),
-            ["curves"] = new JsonObject { ["a"] = Curve(bundleA, fullCurves, notes, a), ["b"] = Curve(bundleB, fullCurves, notes, b) },
+            ["curves"] = new JsonObject
+            {
+                ["a"] = Curve(bundleA, fullCurves, notes, a),
+                ["b"] = Curve(bundleB, fullCurves, notes, b),
+            },
             ["notes"] = notes,
         };
     }
 
     private static CompareException Missing(LoopRef r) =>
-        new($"AIstock has no loop {r.TaskRunId}/{r.LoopId}; sync, or check the ids (rdbridge show loop, or the loops page)");
+        new($"AIstock has no loop {r.TaskRunId}/{r.LoopId}; sync, or check the ids (the loops page lists them)");
 
     private static JsonObject Side(LoopRef r, JsonObject row, CachedBundle? bundle) => new()
     {
@@ -99,7 +106,10 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
 
     private static JsonObject Config(CachedBundle? a, CachedBundle? b, JsonArray notes)
     {
-        var result = new JsonObject { ["a_file"] = a?.ConfigPath, ["b_file"] = b?.ConfigPath, ["changes"] = new JsonArray() };
+        var result = new JsonObject
+        {
+            ["a_file"] = a?.ConfigPath, ["b_file"] = b?.ConfigPath, ["changes"] = new JsonArray(),
+        };
         var ca = LoadConfig(a, notes);
         var cb = LoadConfig(b, notes);
         if (ca is null || cb is null) return result;
@@ -140,10 +150,13 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         var fa = ById(a);
         var fb = ById(b);
         JsonArray List(IEnumerable<KeyValuePair<string, JsonObject>> items) => new([.. items
-            .OrderBy(kv => (string?)kv.Value["name"], StringComparer.Ordinal).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .OrderBy(kv => (string?)kv.Value["name"], StringComparer.Ordinal)
+            .ThenBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => (JsonNode?)new JsonObject
             {
-                ["factor_id"] = kv.Key, ["name"] = kv.Value["name"]?.DeepClone(), ["source"] = kv.Value["source"]?.DeepClone(),
+                ["factor_id"] = kv.Key,
+                ["name"] = kv.Value["name"]?.DeepClone(),
+                ["source"] = kv.Value["source"]?.DeepClone(),
             })]);
         return new JsonObject
         {
@@ -173,8 +186,9 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             var ta = pa is null ? "" : ReadText(a, pa);
             var tb = pb is null ? "" : ReadText(b, pb);
             var hunks = ta is null || tb is null ? null : LineDiff.Unified(ta, tb);
-            entry["status"] = hunks is null ? "too large to diff" : pa is null ? "added" : pb is null ? "removed" : "changed";
-            entry["hunks"] = hunks is null ? new JsonArray() : new JsonArray([.. hunks.Select(h => (JsonNode?)new JsonObject
+            entry["status"] = hunks is null ? "too large to diff"
+                : pa is null ? "added" : pb is null ? "removed" : "changed";
+            entry["hunks"] = new JsonArray([.. (hunks ?? []).Select(h => (JsonNode?)new JsonObject
             {
                 ["header"] = h.Header,
                 ["lines"] = new JsonArray([.. h.Lines.Select(l => (JsonNode?)new JsonArray(l.Op.ToString(), l.Text))]),
@@ -201,7 +215,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             if (parts[1] != bundle.PrimaryWorkspaceId)
             {
                 var text = bundle.Size(path) <= LineDiff.MaxBytes ? ReadText(bundle, path) : null;
-                var factor = text is null ? null : FactorFunction().Match(text) is { Success: true } m ? m.Groups[1].Value : null;
+                var match = text is null ? null : FactorFunction().Match(text);
+                var factor = match is { Success: true } ? match.Groups[1].Value : null;
                 name = $"{name} ({factor ?? parts[1]})";
             }
             files.TryAdd(name, path);
@@ -210,7 +225,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
     }
 
     private static string? ReadText(CachedBundle bundle, string path) =>
-        bundle.Size(path) > LineDiff.MaxBytes || bundle.Local(path) is not { } local ? null : File.ReadAllText(local, Encoding.UTF8);
+        bundle.Size(path) > LineDiff.MaxBytes || bundle.Local(path) is not { } local
+            ? null : File.ReadAllText(local, Encoding.UTF8);
 
     private static JsonObject? Curve(CachedBundle? bundle, bool full, JsonArray notes, LoopRef r)
     {
@@ -231,36 +247,44 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
     [GeneratedRegex(@"^def\s+calculate_(\w+)\s*\(", RegexOptions.Multiline)]
     private static partial Regex FactorFunction();
 
-    /// <summary>The comparison as text for a terminal: metric deltas, config changes, factors, then the diffs.</summary>
+    /// <summary>
+    /// The comparison as text for a terminal: metric deltas, config changes, factors, then the diffs.
+    /// </summary>
     public static string ToText(JsonObject c)
     {
         var sb = new StringBuilder();
-        string F(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d.ToString("0.######", CultureInfo.InvariantCulture) : "—";
-        string Side(JsonNode? s) => $"{(string?)s?["task_run_id"]}:{(long?)s?["loop_id"]} ({(string?)s?["action"] ?? "?"}, " +
+        static string F(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d)
+            ? d.ToString("0.######", CultureInfo.InvariantCulture) : "—";
+        static string S(JsonNode? n) => (string?)n ?? "(none)";
+        string Side(JsonNode? s) =>
+            $"{(string?)s?["task_run_id"]}:{(long?)s?["loop_id"]} ({(string?)s?["action"] ?? "?"}, " +
             $"{((bool?)s?["decision"] switch { true => "accepted", false => "rejected", _ => "no decision" })})";
         sb.Append("a: ").Append(Side(c["a"])).Append('\n').Append("b: ").Append(Side(c["b"])).Append("\n\n");
         sb.Append("Metrics (b - a)\n");
         foreach (var m in c["metrics"]!.AsArray())
-            sb.Append(CultureInfo.InvariantCulture, $"  {(string?)m!["name"],-32} {F(m["a"]),12} {F(m["b"]),12} {F(m["delta"]),12}\n");
+            sb.Append(CultureInfo.InvariantCulture,
+                $"  {(string?)m!["name"],-32} {F(m["a"]),12} {F(m["b"]),12} {F(m["delta"]),12}\n");
         var changes = c["config"]!["changes"]!.AsArray();
         sb.Append(CultureInfo.InvariantCulture, $"\nWorkflow config: {changes.Count} change(s) " +
             $"({(string?)c["config"]!["a_file"] ?? "—"} → {(string?)c["config"]!["b_file"] ?? "—"})\n");
         foreach (var ch in changes)
             sb.Append(CultureInfo.InvariantCulture,
-                $"  [{(string?)ch!["section"]}] {(string?)ch["path"]}: {(string?)ch["before"] ?? "(none)"} → {(string?)ch["after"] ?? "(none)"}\n");
+                $"  [{(string?)ch!["section"]}] {(string?)ch["path"]}: {S(ch["before"])} → {S(ch["after"])}\n");
         var factors = c["factors"]!;
         sb.Append(CultureInfo.InvariantCulture, $"\nFactors: {factors["added"]!.AsArray().Count} added, " +
             $"{factors["removed"]!.AsArray().Count} removed, {factors["kept"]!.AsArray().Count} kept\n");
         foreach (var (kind, sign) in new[] { ("added", '+'), ("removed", '-') })
             foreach (var f in factors[kind]!.AsArray())
-                sb.Append(CultureInfo.InvariantCulture, $"  {sign} {(string?)f!["name"]} ({(string?)f["factor_id"]})\n");
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"  {sign} {(string?)f!["name"]} ({(string?)f["factor_id"]})\n");
         sb.Append("\nCode\n");
         foreach (var file in c["code"]!.AsArray())
         {
             sb.Append(CultureInfo.InvariantCulture, $"  {(string?)file!["file"]}: {(string?)file["status"]}\n");
             if (file["hunks"] is not JsonArray { Count: > 0 } hunks) continue;
-            sb.Append("--- ").Append(file["a_path"] is null ? "/dev/null" : "a/" + (string?)file["a_path"]).Append('\n');
-            sb.Append("+++ ").Append(file["b_path"] is null ? "/dev/null" : "b/" + (string?)file["b_path"]).Append('\n');
+            static string Name(JsonNode? path, string side) => path is null ? "/dev/null" : side + (string?)path;
+            sb.Append("--- ").Append(Name(file["a_path"], "a/")).Append('\n');
+            sb.Append("+++ ").Append(Name(file["b_path"], "b/")).Append('\n');
             foreach (var h in hunks)
             {
                 sb.Append((string?)h!["header"]).Append('\n');
@@ -269,8 +293,13 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         }
         foreach (var side in new[] { "a", "b" })
             if (c["curves"]![side] is JsonObject curve)
-                sb.Append(CultureInfo.InvariantCulture, $"\nCurve {side}: {(int?)curve["trading_days"]} trading days, final excess return " +
-                    $"with cost {F(curve["summary"]?["final_excess_return_with_cost"])}, max drawdown {F(curve["summary"]?["max_drawdown"])}");
+            {
+                var summary = curve["summary"];
+                sb.Append(CultureInfo.InvariantCulture, $"\nCurve {side}: {(int?)curve["trading_days"]} trading days, ")
+                    .Append(CultureInfo.InvariantCulture, $"final excess return with cost ")
+                    .Append(CultureInfo.InvariantCulture, $"{F(summary?["final_excess_return_with_cost"])}, ")
+                    .Append(CultureInfo.InvariantCulture, $"max drawdown {F(summary?["max_drawdown"])}");
+            }
         foreach (var n in c["notes"]!.AsArray()) sb.Append("\nnote: ").Append((string?)n);
         return sb.Append('\n').ToString();
     }

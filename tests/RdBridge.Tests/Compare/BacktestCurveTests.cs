@@ -7,7 +7,11 @@ namespace RdBridge.Tests.Compare;
 /// <summary>Reading backtest_report.json and thinning a long curve for a chart.</summary>
 public class BacktestCurveTests
 {
-    private static BacktestCurve Curve(JsonObject report) => BacktestCurve.Parse(Encoding.UTF8.GetBytes(report.ToJsonString()), "test.json");
+    private static readonly string[] Derived =
+        ["excess_return_without_cost", "excess_return_with_cost", "benchmark_return", "drawdown"];
+
+    private static BacktestCurve Curve(JsonObject report) =>
+        BacktestCurve.Parse(Encoding.UTF8.GetBytes(report.ToJsonString()), "test.json");
 
     [Fact]
     public void Short_curve_keeps_every_day()
@@ -16,7 +20,8 @@ public class BacktestCurveTests
         var curve = Curve(report);
         Assert.Equal(300, curve.TradingDays);
         Assert.Equal(Enumerable.Range(0, 300), curve.DisplayDays());
-        Assert.Equal((double)report["derived"]!["excess_return_with_cost"]![299]!, curve.Final("excess_return_with_cost"));
+        var last = (double)report["derived"]!["excess_return_with_cost"]![299]!;
+        Assert.Equal(last, curve.Final("excess_return_with_cost"));
     }
 
     [Fact]
@@ -29,9 +34,10 @@ public class BacktestCurveTests
         Assert.Equal(0, days[0]);
         Assert.Equal(9_999, days[^1]);
         Assert.Equal(days.Order(), days);
-        foreach (var name in new[] { "excess_return_without_cost", "excess_return_with_cost", "benchmark_return", "drawdown", "turnover" })
+        foreach (var name in Derived.Append("turnover"))
         {
-            double[] values = [.. report[report["derived"]![name] is null ? "values" : "derived"]![name]!.AsArray().Select(v => (double)v!)];
+            var group = name == "turnover" ? "values" : "derived";
+            double[] values = [.. report[group]![name]!.AsArray().Select(v => (double)v!)];
             Assert.Contains(Array.IndexOf(values, values.Min()), days);
             Assert.Contains(Array.IndexOf(values, values.Max()), days);
         }
@@ -46,7 +52,7 @@ public class BacktestCurveTests
     public void Days_without_a_number_stay_gaps_and_are_never_picked_as_extremes()
     {
         var report = SampleBacktests.Report(2_000, seed: 5);
-        foreach (var name in new[] { "excess_return_without_cost", "excess_return_with_cost", "benchmark_return", "drawdown" })
+        foreach (var name in Derived)
             for (var i = 100; i < 400; i++) report["derived"]![name]![i] = null;
         report["values"]!.AsObject().Remove("turnover");
         var curve = Curve(report);
@@ -65,7 +71,8 @@ public class BacktestCurveTests
     [InlineData("{not json", "not JSON")]
     public void A_file_of_another_shape_is_refused_with_its_path(string json, string reason)
     {
-        var e = Assert.Throws<CompareException>(() => BacktestCurve.Parse(Encoding.UTF8.GetBytes(json), "ws/backtest_report.json"));
+        var e = Assert.Throws<CompareException>(
+            () => BacktestCurve.Parse(Encoding.UTF8.GetBytes(json), "ws/backtest_report.json"));
         Assert.Contains("'ws/backtest_report.json' is not a backtest report", e.Message);
         Assert.Contains(reason, e.Message);
         Assert.Equal(ExitCodes.ItemFailures, e.ExitCode);

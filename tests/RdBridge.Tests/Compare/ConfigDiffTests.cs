@@ -70,12 +70,15 @@ public class ConfigDiffTests
     {
         var a = WorkflowConfig.Parse(Before, "a.yaml");
         var b = WorkflowConfig.Parse(After, "b.yaml");
-        var changes = ConfigDiff.Diff(a.Root, b.Root).Select(c => (c.Section, c.Path, c.Kind, c.Before, c.After)).ToList();
+        var changes = ConfigDiff.Diff(a.Root, b.Root)
+            .Select(c => (c.Section, c.Path, c.Kind, c.Before, c.After)).ToList();
         Assert.Equal(
         [
-            ("dataset segments", "task.dataset.kwargs.segments.train[1]", "changed", "\"2014-12-31\"", "\"2015-12-31\""),
+            ("dataset segments", "task.dataset.kwargs.segments.train[1]", "changed",
+                "\"2014-12-31\"", "\"2015-12-31\""),
             ("handler", "data_handler_config.instruments", "changed", "\"csi300\"", "\"csi500\""),
-            ("processors", "data_handler_config.learn_processors[1].class", "changed", "\"CSZScoreNorm\"", "\"CSRankNorm\""),
+            ("processors", "data_handler_config.learn_processors[1].class", "changed",
+                "\"CSZScoreNorm\"", "\"CSRankNorm\""),
             ("model", "task.model.kwargs.learning_rate", "changed", "0.2", "0.05"),
             ("model", "task.model.kwargs.max_depth", "removed", "8", null),
             ("model", "task.model.kwargs.num_leaves", "added", null, "210"),
@@ -85,7 +88,8 @@ public class ConfigDiffTests
 
     [Fact]
     public void The_same_config_has_no_changes() =>
-        Assert.Empty(ConfigDiff.Diff(WorkflowConfig.Parse(Before, "a.yaml").Root, WorkflowConfig.Parse(Before, "b.yaml").Root));
+        Assert.Empty(ConfigDiff.Diff(
+            WorkflowConfig.Parse(Before, "a.yaml").Root, WorkflowConfig.Parse(Before, "b.yaml").Root));
 
     [Fact]
     public void A_longer_list_reports_its_extra_items_as_added()
@@ -93,6 +97,7 @@ public class ConfigDiffTests
         var a = WorkflowConfig.Parse("x:\n  - 1\n", "a.yaml");
         var b = WorkflowConfig.Parse("x:\n  - 1\n  - {class: Fillna}\n", "b.yaml");
         var change = Assert.Single(ConfigDiff.Diff(a.Root, b.Root));
-        Assert.Equal(("other", "x[1]", "added", null, "{\"class\":\"Fillna\"}"), (change.Section, change.Path, change.Kind, change.Before, change.After));
+        Assert.Equal(("other", "x[1]", "added", null, "{\"class\":\"Fillna\"}"),
+            (change.Section, change.Path, change.Kind, change.Before, change.After));
     }
 }

@@ -3,7 +3,9 @@ using RdBridge.Compare;
 
 namespace RdBridge.Tests.Compare;
 
-/// <summary>The code diff of the compare page: GNU diff's unified format, the shortest edit script, and its bounds.</summary>
+/// <summary>
+/// The code diff of the compare page: GNU diff's unified format, the shortest edit script, and its bounds.
+/// </summary>
 public class LineDiffTests
 {
     private static string Numbered(int count, Func<int, string>? line = null) =>
@@ -15,14 +17,18 @@ public class LineDiffTests
         using var dir = new TempDir();
         File.WriteAllText(dir["a"], oldText);
         File.WriteAllText(dir["b"], newText);
-        using var p = Process.Start(new ProcessStartInfo("diff", ["-u", dir["a"], dir["b"]]) { RedirectStandardOutput = true })!;
+        var start = new ProcessStartInfo("diff", ["-u", dir["a"], dir["b"]]) { RedirectStandardOutput = true };
+        using var p = Process.Start(start)!;
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         return string.Concat(output.Split('\n').Skip(2).Select(l => l + "\n")).TrimEnd('\n') + "\n";
     }
 
-    private static string Mine(string oldText, string newText) =>
-        string.Concat(LineDiff.Format("a", "b", LineDiff.Unified(oldText, newText)!).Split('\n').Skip(2).Select(l => l + "\n")).TrimEnd('\n') + "\n";
+    private static string Mine(string oldText, string newText)
+    {
+        var text = LineDiff.Format("a", "b", LineDiff.Unified(oldText, newText)!);
+        return string.Concat(text.Split('\n').Skip(2).Select(l => l + "\n")).TrimEnd('\n') + "\n";
+    }
 
     public static TheoryData<string, string> Cases => new()
     {
@@ -36,7 +42,10 @@ public class LineDiffTests
         { "", Numbered(3) },
         { Numbered(3), "" },
         // A workflow config's strategy change.
-        { "strategy:\n    kwargs:\n        topk: 50\n        n_drop: 5\n", "strategy:\n    kwargs:\n        topk: 30\n        n_drop: 5\n" },
+        {
+            "strategy:\n    kwargs:\n        topk: 50\n        n_drop: 5\n",
+            "strategy:\n    kwargs:\n        topk: 30\n        n_drop: 5\n"
+        },
     };
 
     [Theory, MemberData(nameof(Cases))]

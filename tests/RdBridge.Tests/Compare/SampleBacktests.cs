@@ -23,20 +23,25 @@ public static class SampleBacktests
 {
     public const int LongReportDays = 2_000;
 
-    /// <summary>Writes the reports (the first loop's is long, the last loop gets none) and returns the loops in order.</summary>
+    /// <summary>
+    /// Writes the reports (the first loop's is long, the last loop gets none) and returns the loops in order.
+    /// </summary>
     public static IReadOnlyList<SampleLoop> Prepare(Sample sample)
     {
         var loops = Db.Rows(sample.Settings.RegistryPath,
                 "SELECT w.task_run_id, w.loop_id, l.action, w.workspace_id FROM workspaces w JOIN loops l " +
-                "ON l.task_run_id = w.task_run_id AND l.loop_id = w.loop_id WHERE w.workspace_role = 'experiment_workspace' ORDER BY 1, 2")
+                "ON l.task_run_id = w.task_run_id AND l.loop_id = w.loop_id " +
+                "WHERE w.workspace_role = 'experiment_workspace' ORDER BY 1, 2")
             .Select(r => new SampleLoop((string)r[0]!, Convert.ToInt64(r[1]), (string)r[2]!, (string)r[3]!,
-                Path.Combine(sample.Dir.Path, "RD-Agent-main", "git_ignore_folder", "RD-Agent_workspace", (string)r[3]!)))
+                Path.Combine(sample.Dir.Path, "RD-Agent-main", "git_ignore_folder", "RD-Agent_workspace",
+                    (string)r[3]!)))
             .ToList();
         Assert.True(loops.Count >= 4, "the sample has too few loops for these tests");
         for (var i = 0; i < loops.Count - 1; i++)
         {
             Assert.True(Directory.Exists(loops[i].Folder), loops[i].Folder);
-            File.WriteAllText(loops[i].ReportPath, Report(i == 0 ? LongReportDays : 240 + 10 * i, seed: i).ToJsonString());
+            var days = i == 0 ? LongReportDays : 240 + 10 * i;
+            File.WriteAllText(loops[i].ReportPath, Report(days, seed: i).ToJsonString());
         }
         // B's strategy keeps 30 stocks instead of 50: a config change the compare page must show, in the YAML diff too.
         var b = B(loops);
@@ -62,7 +67,9 @@ public static class SampleBacktests
     private static List<SampleLoop> FactorLoops(IReadOnlyList<SampleLoop> loops) =>
         [.. loops.Skip(1).Take(loops.Count - 2).Where(l => l.Action == "factor")];
 
-    /// <summary>A report of <paramref name="days"/> weekdays from 2020-01-02, returns drawn from a seeded generator.</summary>
+    /// <summary>
+    /// A report of <paramref name="days"/> weekdays from 2020-01-02, returns drawn from a seeded generator.
+    /// </summary>
     public static JsonObject Report(int days, int seed)
     {
         var random = new Random(seed);
@@ -70,15 +77,18 @@ public static class SampleBacktests
         var day = new DateTime(2020, 1, 2);
         while (dates.Count < days)
         {
-            if (day.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday)) dates.Add(day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            if (day.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday))
+                dates.Add(day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
             day = day.AddDays(1);
         }
-        double[] Draw(double mean, double spread) => [.. Enumerable.Range(0, days).Select(_ => mean + spread * (random.NextDouble() - 0.5))];
+        double[] Draw(double mean, double spread) =>
+            [.. Enumerable.Range(0, days).Select(_ => mean + spread * (random.NextDouble() - 0.5))];
         var ret = Draw(0.0006, 0.03);
         var bench = Draw(0.0003, 0.028);
         var cost = Draw(0.00015, 0.0001);
         var turnover = Draw(0.1, 0.05);
-        double[] without = new double[days], with = new double[days], benchmark = new double[days], drawdown = new double[days];
+        double[] without = new double[days], with = new double[days];
+        double[] benchmark = new double[days], drawdown = new double[days];
         double s1 = 0, s2 = 0, s3 = 0, peak = double.NegativeInfinity;
         for (var i = 0; i < days; i++)
         {
@@ -98,7 +108,10 @@ public static class SampleBacktests
             ["trading_days"] = days,
             ["dates"] = new JsonArray([.. dates.Select(d => (JsonNode?)d)]),
             ["columns"] = new JsonArray("return", "bench", "cost", "turnover"),
-            ["values"] = new JsonObject { ["return"] = A(ret), ["bench"] = A(bench), ["cost"] = A(cost), ["turnover"] = A(turnover) },
+            ["values"] = new JsonObject
+            {
+                ["return"] = A(ret), ["bench"] = A(bench), ["cost"] = A(cost), ["turnover"] = A(turnover),
+            },
             ["derived"] = new JsonObject
             {
                 ["excess_return_without_cost"] = A(without),

@@ -13,7 +13,11 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
 {
     private RunningServer Server => compared.Server;
 
-    private static JsonElement Json(HttpResponseMessage r) => JsonDocument.Parse(RunningServer.Text(r)).RootElement.Clone();
+    private static JsonElement Json(HttpResponseMessage r) =>
+        JsonDocument.Parse(RunningServer.Text(r)).RootElement.Clone();
+
+    private static double[] Series(JsonElement bt, string name) =>
+        [.. bt.GetProperty("series").GetProperty(name).EnumerateArray().Select(v => v.GetDouble())];
 
     private static double[] Numbers(JsonNode? array) => [.. array!.AsArray().Select(v => (double)v!)];
 
@@ -26,15 +30,17 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var bt = Json(response);
         Assert.False(bt.GetProperty("decimated").GetBoolean());
-        Assert.Equal(report["dates"]!.AsArray().Select(d => (string)d!), bt.GetProperty("dates").EnumerateArray().Select(d => d.GetString()));
-        foreach (var name in new[] { "excess_return_with_cost", "excess_return_without_cost", "benchmark_return", "drawdown" })
-            Assert.Equal(Numbers(report["derived"]![name]), bt.GetProperty("series").GetProperty(name).EnumerateArray().Select(v => v.GetDouble()));
-        Assert.Equal(Numbers(report["values"]!["turnover"]), bt.GetProperty("series").GetProperty("turnover").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(report["dates"]!.AsArray().Select(d => (string)d!),
+            bt.GetProperty("dates").EnumerateArray().Select(d => d.GetString()));
+        string[] derived = ["excess_return_with_cost", "excess_return_without_cost", "benchmark_return", "drawdown"];
+        foreach (var name in derived)
+            Assert.Equal(Numbers(report["derived"]![name]), Series(bt, name));
+        Assert.Equal(Numbers(report["values"]!["turnover"]), Series(bt, "turnover"));
         Assert.Equal($"workspaces/{loop.WorkspaceId}/backtest_report.json", bt.GetProperty("file").GetString());
     }
 
     [Fact]
-    public void Backtest_of_a_long_report_is_thinned_for_display_keeping_the_ends_and_the_drawdown_trough_and_full_gives_every_day()
+    public void Backtest_of_a_long_report_is_thinned_keeping_the_ends_and_the_drawdown_trough_and_full_gives_every_day()
     {
         var loop = compared.Loops[0];
         var report = loop.Report;
@@ -62,7 +68,7 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         var full = Json(Server.Get($"api/rdagent/loops/{loop.TaskRunId}/{loop.LoopId}/backtest?full=1"));
         Assert.False(full.GetProperty("decimated").GetBoolean());
         Assert.Equal(dates, full.GetProperty("dates").EnumerateArray().Select(d => d.GetString()!));
-        Assert.Equal(withCost, full.GetProperty("series").GetProperty("excess_return_with_cost").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal(withCost, Series(full, "excess_return_with_cost"));
     }
 
     [Fact]
@@ -91,29 +97,36 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
 
         // Metric deltas: B minus A, from the loop catalog rows.
         var rows = compared.Sample.Aistock.Rows(
-            $"SELECT task_run_id, loop_id, annualized_return FROM aistock_loop_catalog WHERE (task_run_id = '{a.TaskRunId}' AND loop_id = {a.LoopId}) " +
+            "SELECT task_run_id, loop_id, annualized_return FROM aistock_loop_catalog WHERE " +
+            $"(task_run_id = '{a.TaskRunId}' AND loop_id = {a.LoopId}) " +
             $"OR (task_run_id = '{b.TaskRunId}' AND loop_id = {b.LoopId})");
-        double Ann(SampleLoop l) => Convert.ToDouble(rows.Single(r => (string)r[0]! == l.TaskRunId && Convert.ToInt64(r[1]) == l.LoopId)[2]);
+        double Ann(SampleLoop l) =>
+            Convert.ToDouble(rows.Single(r => (string)r[0]! == l.TaskRunId && Convert.ToInt64(r[1]) == l.LoopId)[2]);
         var ann = c["metrics"]!.AsArray().Single(m => (string?)m!["name"] == "annualized_return")!;
         Assert.Equal(Ann(a), (double)ann["a"]!);
         Assert.Equal(Ann(b), (double)ann["b"]!);
         Assert.Equal(Ann(b) - Ann(a), (double)ann["delta"]!, 12);
 
         // The config change the test made, in the strategy section, key by key.
-        var topk = c["config"]!["changes"]!.AsArray().Single(ch => (string?)ch!["path"] == "port_analysis_config.strategy.kwargs.topk")!;
+        var topk = c["config"]!["changes"]!.AsArray()
+            .Single(ch => (string?)ch!["path"] == "port_analysis_config.strategy.kwargs.topk")!;
         Assert.Equal("strategy", (string?)topk["section"]);
         Assert.Equal(("changed", "50", "30"), ((string?)topk["kind"], (string?)topk["before"], (string?)topk["after"]));
 
         // The YAML's unified diff shows the same change as a removed and an added line.
-        var yaml = c["code"]!.AsArray().First(f => (string?)f!["file"] == Path.GetFileName((string?)c["config"]!["b_file"]))!;
+        var configName = Path.GetFileName((string?)c["config"]!["b_file"]);
+        var yaml = c["code"]!.AsArray().First(f => (string?)f!["file"] == configName)!;
         Assert.Equal("changed", (string?)yaml["status"]);
-        var lines = yaml["hunks"]!.AsArray().SelectMany(h => h!["lines"]!.AsArray()).Select(l => ((string?)l![0], (string?)l[1])).ToList();
+        var lines = yaml["hunks"]!.AsArray().SelectMany(h => h!["lines"]!.AsArray())
+            .Select(l => ((string?)l![0], (string?)l[1])).ToList();
         Assert.Contains(lines, l => l.Item1 == "-" && l.Item2!.Trim() == "topk: 50");
         Assert.Contains(lines, l => l.Item1 == "+" && l.Item2!.Trim() == "topk: 30");
 
         // Factor sets by fingerprint: what the catalog says each loop found.
-        string[] FactorIds(SampleLoop l) => [.. compared.Sample.Aistock.Rows("SELECT factor_id, provenance FROM aistock_factor_catalog")
-            .Where(r => JsonNode.Parse((string)r[1]!)!.AsArray().Any(p => (string?)p!["task_run_id"] == l.TaskRunId && (long?)p["loop_id"] == l.LoopId))
+        string[] FactorIds(SampleLoop l) => [.. compared.Sample.Aistock
+            .Rows("SELECT factor_id, provenance FROM aistock_factor_catalog")
+            .Where(r => JsonNode.Parse((string)r[1]!)!.AsArray()
+                .Any(p => (string?)p!["task_run_id"] == l.TaskRunId && (long?)p["loop_id"] == l.LoopId))
             .Select(r => (string)r[0]!)];
         var fa = FactorIds(a);
         var fb = FactorIds(b);
@@ -131,7 +144,8 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
     [Fact]
     public void Compare_with_a_malformed_loop_is_400_and_with_an_unknown_loop_is_404()
     {
-        Assert.Equal(HttpStatusCode.BadRequest, Server.Get($"api/rdagent/compare?a=nocolon&b={compared.B.Key}").StatusCode);
+        var malformed = Server.Get($"api/rdagent/compare?a=nocolon&b={compared.B.Key}");
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         var unknown = Server.Get($"api/rdagent/compare?a=nosuchrun:1&b={compared.B.Key}");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("nosuchrun/1", RunningServer.Text(unknown));

@@ -13,6 +13,11 @@ namespace RdBridge.Tests.Ui;
 [Collection("browser")]
 public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFixture<ComparedSample>
 {
+    private static double Number(string? attribute) => double.Parse(attribute!, CultureInfo.InvariantCulture);
+
+    private static double LastWithCost(SampleLoop loop) =>
+        (double)loop.Report["derived"]!["excess_return_with_cost"]!.AsArray()[^1]!;
+
     private static string Pct(double v) => (v * 100).ToString("F2", CultureInfo.InvariantCulture) + "%";
 
     [Fact]
@@ -34,22 +39,26 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
         Assert.Equal(dates.Count.ToString(CultureInfo.InvariantCulture), await curve.GetAttributeAsync("data-points"));
         var d = (await curve.GetAttributeAsync("d"))!;
         Assert.Equal(dates.Count, d.Count(c => c is 'M' or 'L'));
-        Assert.Equal(withCost[^1], double.Parse((await curve.GetAttributeAsync("data-final"))!, CultureInfo.InvariantCulture));
-        await Assertions.Expect(page.Locator("#backtest li[data-series=excess_return_with_cost] .final")).ToHaveTextAsync(Pct(withCost[^1]));
+        Assert.Equal(withCost[^1], Number(await curve.GetAttributeAsync("data-final")));
+        await Assertions.Expect(page.Locator("#backtest li[data-series=excess_return_with_cost] .final"))
+            .ToHaveTextAsync(Pct(withCost[^1]));
         foreach (var series in new[] { "excess_return_without_cost", "benchmark_return" })
             Assert.Equal(1, await page.Locator($"#backtest-chart path[data-series={series}]").CountAsync());
         var dd = page.Locator("#drawdown-chart path[data-series=drawdown]");
         Assert.Equal(dates.Count.ToString(CultureInfo.InvariantCulture), await dd.GetAttributeAsync("data-points"));
-        Assert.Equal(drawdown[^1], double.Parse((await dd.GetAttributeAsync("data-final"))!, CultureInfo.InvariantCulture));
+        Assert.Equal(drawdown[^1], Number(await dd.GetAttributeAsync("data-final")));
 
         // Hovering right of the last day (in the margin) reads out the last day and its values.
         var box = (await page.Locator("#backtest-chart").BoundingBoxAsync())!;
-        await page.Locator("#backtest-chart").HoverAsync(new() { Position = new() { X = box.Width - 4, Y = box.Height / 2 }, Force = true });
+        await page.Locator("#backtest-chart")
+            .HoverAsync(new() { Position = new() { X = box.Width - 4, Y = box.Height / 2 }, Force = true });
         var hover = page.Locator("#backtest-chart-hover text");
         await Assertions.Expect(hover.First).ToHaveTextAsync(dates[^1]);
-        Assert.Contains(await hover.AllTextContentsAsync(), t => t.EndsWith(": " + Pct(withCost[^1]), StringComparison.Ordinal));
+        Assert.Contains(await hover.AllTextContentsAsync(),
+            t => t.EndsWith(": " + Pct(withCost[^1]), StringComparison.Ordinal));
         await ui.ScreenshotAsync("loop-backtest");
-        await page.Locator("#backtest").ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "loop-curve.png") });
+        var shot = Path.Combine(Chromium.ScreenshotFolder, "loop-curve.png");
+        await page.Locator("#backtest").ScreenshotAsync(new() { Path = shot });
     }
 
     [Fact]
@@ -57,7 +66,8 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
     {
         var taskRun = compared.A.TaskRunId;
         var withReport = compared.Loops.Where(l => l.TaskRunId == taskRun && File.Exists(l.ReportPath)).ToList();
-        var accepted = compared.Sample.Aistock.Rows($"SELECT loop_id, decision FROM aistock_loop_catalog WHERE task_run_id = '{taskRun}'")
+        var accepted = compared.Sample.Aistock
+            .Rows($"SELECT loop_id, decision FROM aistock_loop_catalog WHERE task_run_id = '{taskRun}'")
             .ToDictionary(r => Convert.ToInt64(r[0]), r => Convert.ToBoolean(r[1]));
 
         await using var ui = await chromium.OpenAsync(compared.Server.Url);
@@ -66,29 +76,33 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
         await page.Locator("#run-curves figure").WaitForAsync();
         var curves = await page.Locator("#run-curves path.curve").EvaluateAllAsync<string[][]>(
             "ps => ps.map(p => [p.dataset.loop, p.dataset.sota, p.dataset.final])");
-        Assert.Equal(withReport.Select(l => l.LoopId.ToString(CultureInfo.InvariantCulture)).Order(), curves.Select(c => c[0]).Order());
+        Assert.Equal(withReport.Select(l => l.LoopId.ToString(CultureInfo.InvariantCulture)).Order(),
+            curves.Select(c => c[0]).Order());
         foreach (var c in curves)
         {
             var loop = withReport.Single(l => l.LoopId.ToString(CultureInfo.InvariantCulture) == c[0]);
             Assert.Equal(accepted[loop.LoopId] ? "true" : "false", c[1]);
-            Assert.Equal((double)loop.Report["derived"]!["excess_return_with_cost"]!.AsArray()[^1]!, double.Parse(c[2], CultureInfo.InvariantCulture));
+            Assert.Equal(LastWithCost(loop), Number(c[2]));
         }
         Assert.Equal(accepted.Count(kv => kv.Value && withReport.Any(l => l.LoopId == kv.Key)),
             await page.Locator("#run-curves path.curve.sota").CountAsync());
         // The loop without a report is named, and nothing else is written under the chart.
-        var without = compared.Loops.Where(l => l.TaskRunId == taskRun && !File.Exists(l.ReportPath)).Select(l => l.LoopId).ToList();
+        var without = compared.Loops.Where(l => l.TaskRunId == taskRun && !File.Exists(l.ReportPath))
+            .Select(l => l.LoopId).ToList();
         if (without.Count == 0) Assert.Equal(1, await page.Locator("#run-curves > *").CountAsync());
-        else await Assertions.Expect(page.Locator("#run-curves-missing")).ToContainTextAsync($"loop {string.Join(", ", without)}");
+        else await Assertions.Expect(page.Locator("#run-curves-missing"))
+            .ToContainTextAsync($"loop {string.Join(", ", without)}");
         Assert.DoesNotContain("null", await page.Locator("#run-curves").InnerTextAsync());
         await ui.ScreenshotAsync("task-run-curves");
     }
 
     [Fact]
-    public async Task Two_loops_picked_in_the_loops_table_open_the_compare_page_with_a_metric_delta_a_config_change_and_a_code_diff_line()
+    public async Task Two_loops_picked_in_the_loops_table_open_a_compare_page_with_metric_delta_config_change_and_diff()
     {
         var (a, b) = (compared.A, compared.B);
         double Ann(SampleLoop l) => Convert.ToDouble(compared.Sample.Aistock.Rows(
-            $"SELECT annualized_return FROM aistock_loop_catalog WHERE task_run_id = '{l.TaskRunId}' AND loop_id = {l.LoopId}")[0][0]);
+            "SELECT annualized_return FROM aistock_loop_catalog " +
+            $"WHERE task_run_id = '{l.TaskRunId}' AND loop_id = {l.LoopId}")[0][0]);
         var delta = Ann(b) - Ann(a);
 
         await using var ui = await chromium.OpenAsync(compared.Server.Url);
@@ -120,8 +134,7 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
         foreach (var (side, loop) in new[] { ("a", a), ("b", b) })
         {
             var path = page.Locator($"#compare-chart path.side-{side}[data-series=excess_return_with_cost]");
-            Assert.Equal((double)loop.Report["derived"]!["excess_return_with_cost"]!.AsArray()[^1]!,
-                double.Parse((await path.GetAttributeAsync("data-final"))!, CultureInfo.InvariantCulture));
+            Assert.Equal(LastWithCost(loop), Number(await path.GetAttributeAsync("data-final")));
         }
         await ui.ScreenshotAsync("compare");
     }
@@ -142,17 +155,22 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
         await using var ui = await chromium.OpenAsync(compared.Server.Url);
         await ui.Page.GotoAsync("/rdagent/sync");
         var r = await ui.ViewAsync("""
-            const a = { dates: ['2020-01-02', '2020-01-03', '2020-01-06'], series: { excess_return_with_cost: [0.01, null, -0.02] } };
+            const a = { dates: ['2020-01-02', '2020-01-03', '2020-01-06'],
+              series: { excess_return_with_cost: [0.01, null, -0.02] } };
             const b = { dates: ['2020-01-06', '2020-01-07'], series: { excess_return_with_cost: [0.05, 0.04] } };
-            const lines = [...v.curveLines(a, v.RETURN_SERIES.slice(0, 1), { cls: 'side-a' }), ...v.curveLines(b, v.RETURN_SERIES.slice(0, 1), { cls: 'side-b' })];
+            const withCost = v.RETURN_SERIES.slice(0, 1);
+            const lines = [...v.curveLines(a, withCost, { cls: 'side-a' }),
+              ...v.curveLines(b, withCost, { cls: 'side-b' })];
             const c = v.curveLayout(lines, 500, 200, { left: 50, right: 10, top: 10, bottom: 20 });
             return {
               counts: c.lines.map((l) => l.points.length),
               xs: c.lines.map((l) => l.points.map((p) => p.x)),
               finals: lines.map(v.finalValue),
               hover: v.hoverValues(c, v.timeAt(c, 440)).map((h) => [h.point.date, h.point.value]),
-              deltas: v.metricDeltaRows([{ name: 'annualized_return', a: 0.05, b: 0.0732, delta: 0.0232 }, { name: 'ic', a: 0.04, b: 0.03, delta: -0.01 }]),
-              route: v.route('/rdagent/compare'), href: v.compareHref('t1:2', 't2:0'), key: v.parseLoopKey('ab:cd:12'), bad: v.parseLoopKey('x'),
+              deltas: v.metricDeltaRows([{ name: 'annualized_return', a: 0.05, b: 0.0732, delta: 0.0232 },
+                { name: 'ic', a: 0.04, b: 0.03, delta: -0.01 }]),
+              route: v.route('/rdagent/compare'), href: v.compareHref('t1:2', 't2:0'),
+              key: v.parseLoopKey('ab:cd:12'), bad: v.parseLoopKey('x'),
             };
             """);
         // The null day is a gap, not a zero; both lines share the axis: 2020-01-06 is at the same x in each.

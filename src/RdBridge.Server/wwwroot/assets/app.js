@@ -137,7 +137,8 @@ function render() {
   current = new AbortController();
   const signal = current.signal;
   const r = v.route(location.pathname);
-  for (const a of document.querySelectorAll('nav.main a')) a.classList.toggle('active', a.dataset.page === (['loop', 'run', 'compare'].includes(r.page) ? 'loops' : r.page));
+  const section = ['loop', 'run', 'compare'].includes(r.page) ? 'loops' : r.page;
+  for (const a of document.querySelectorAll('nav.main a')) a.classList.toggle('active', a.dataset.page === section);
   root.replaceChildren();
   const page = {
     factors: () => catalogPage('factors', signal),
@@ -268,8 +269,11 @@ async function withCacheState(loops, signal) {
 function renderCell(c) {
   const td = el('td', { class: c.cls, title: c.title });
   if (c.check) {
-    td.append(el('input', { type: 'checkbox', class: 'pick', value: c.check, 'aria-label': c.title, checked: picked.has(c.check),
-      onchange: (e) => { if (e.target.checked) picked.add(c.check); else picked.delete(c.check); pickChanged(); } }));
+    const toggle = (e) => { if (e.target.checked) picked.add(c.check); else picked.delete(c.check); pickChanged(); };
+    td.append(el('input', {
+      type: 'checkbox', class: 'pick', value: c.check, 'aria-label': c.title,
+      checked: picked.has(c.check), onchange: toggle,
+    }));
     return td;
   }
   if (c.links) {
@@ -288,8 +292,9 @@ const picked = new Set();
 let pickChanged = () => {};
 
 function compareBar() {
-  const button = el('button', { type: 'button', id: 'compare-button', class: 'primary', disabled: true,
-    onclick: () => { const [a, b] = [...picked]; picked.clear(); navigate(v.compareHref(a, b)); } }, 'Compare 对比');
+  const open = () => { const [a, b] = [...picked]; picked.clear(); navigate(v.compareHref(a, b)); };
+  const button = el('button', { type: 'button', id: 'compare-button', class: 'primary', disabled: true, onclick: open },
+    'Compare 对比');
   const note = el('span', { class: 'muted', id: 'compare-note' });
   pickChanged = () => {
     button.disabled = picked.size !== 2;
@@ -523,9 +528,11 @@ async function loopPage(taskRunId, loopId, signal) {
 function backtestSection(taskRunId, loopId, signal) {
   const box = el('div', { id: 'backtest' }, el('p', { class: 'muted' }, 'Loading the backtest curve… 正在加载回测曲线…'));
   getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/backtest`, signal).then((bt) => {
+    const span = `${bt.dates[0] ?? '—'} → ${bt.dates[bt.dates.length - 1] ?? '—'}`;
+    const thinned = bt.decimated
+      ? ` · ${bt.points} points shown 显示点数 (first, last and each stretch's highs and lows)` : '';
     box.replaceChildren(
-      el('p', { class: 'muted' }, `${bt.trading_days} trading days 交易日 · ${bt.dates[0] ?? '—'} → ${bt.dates[bt.dates.length - 1] ?? '—'}`,
-        bt.decimated ? ` · ${bt.points} points shown 显示点数 (first, last and each stretch's highs and lows)` : ''),
+      el('p', { class: 'muted' }, `${bt.trading_days} trading days 交易日 · ${span}${thinned}`),
       curveChart('backtest-chart', v.curveLines(bt, v.RETURN_SERIES), v.fmtPct),
       curveChart('drawdown-chart', v.curveLines(bt, v.DRAWDOWN_SERIES), v.fmtPct, 180));
   }).catch((e) => {
@@ -535,40 +542,58 @@ function backtestSection(taskRunId, loopId, signal) {
   return box;
 }
 
+/** The grid, the value ticks, the zero line and the date ticks of a curve layout. */
+function curveAxes(c, fmt) {
+  const { width, height, margin } = c;
+  const across = (y, cls) => svg('line', { x1: margin.left, x2: width - margin.right, y1: y, y2: y, class: cls });
+  return [
+    c.yTicks.map((t) => [across(t.y, 'grid'),
+      svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t.value))]),
+    c.zeroY !== null ? across(c.zeroY, 'zero') : null,
+    c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': t.anchor }, t.label)),
+  ];
+}
+
+const curvesSvg = (c, props, ...children) => svg('svg',
+  { class: 'curves', viewBox: `0 0 ${c.width} ${c.height}`, width: c.width, height: c.height, role: 'img', ...props },
+  ...children);
+
 /**
  * A line chart of backtest curves with a legend (each line's final value) and a hover read-out: a vertical rule and
  * every line's value on the day under the pointer.
  */
 function curveChart(id, lines, fmt, height = 280, width = 900) {
   const c = v.curveLayout(lines, width, height);
-  const rule = svg('line', { class: 'rule', y1: c.margin.top, y2: height - c.margin.bottom, x1: -10, x2: -10 });
+  const { margin } = c;
+  const rule = svg('line', { class: 'rule', y1: margin.top, y2: height - margin.bottom, x1: -10, x2: -10 });
   const readout = svg('g', { class: 'readout', id: `${id}-hover` });
+  const moveRule = (x) => { rule.setAttribute('x1', x); rule.setAttribute('x2', x); };
   const hover = (e) => {
     const box = chart.getBoundingClientRect();
-    const x = ((e.clientX - box.left) / box.width) * width;
-    const t = v.timeAt(c, x);
-    const values = v.hoverValues(c, t);
+    const values = v.hoverValues(c, v.timeAt(c, ((e.clientX - box.left) / box.width) * width));
     if (!values.length) return;
     const px = values[0].point.x;
-    rule.setAttribute('x1', px);
-    rule.setAttribute('x2', px);
-    const left = px > width * 0.6;
-    const tx = left ? px - 8 : px + 8;
-    readout.replaceChildren(
-      svg('text', { x: tx, y: c.margin.top + 12, 'text-anchor': left ? 'end' : 'start', class: 'hover-date' }, values[0].point.date),
-      ...values.map((h, i) => svg('text', { x: tx, y: c.margin.top + 28 + i * 15, 'text-anchor': left ? 'end' : 'start', class: `hover-value ${h.cls}` },
-        `${h.label}: ${fmt(h.point.value)}`)));
+    moveRule(px);
+    // The read-out sits on the side of the rule with more room.
+    const anchor = px > width * 0.6 ? 'end' : 'start';
+    const tx = anchor === 'end' ? px - 8 : px + 8;
+    const text = (i, cls, content) =>
+      svg('text', { x: tx, y: margin.top + 12 + i * 15, 'text-anchor': anchor, class: cls }, content);
+    readout.replaceChildren(text(0, 'hover-date', values[0].point.date),
+      ...values.map((h, i) => text(i + 1, `hover-value ${h.cls}`, `${h.label}: ${fmt(h.point.value)}`)));
   };
-  const chart = svg('svg', { id, class: 'curves', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': id,
-    onmousemove: hover, onmouseleave: () => { readout.replaceChildren(); rule.setAttribute('x1', -10); rule.setAttribute('x2', -10); } },
-  c.yTicks.map((t) => [svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: t.y, y2: t.y, class: 'grid' }),
-    svg('text', { x: c.margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t.value))]),
-  c.zeroY !== null ? svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' }) : null,
-  c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': t.anchor }, t.label)),
-  c.lines.map((l) => svg('path', { d: l.path, class: `curve ${l.cls}`, dataset: { series: l.key, points: l.points.length, final: v.finalValue(l) ?? '' } },
-    svg('title', {}, l.label))),
-  rule, readout,
-  svg('rect', { x: c.margin.left, y: c.margin.top, width: width - c.margin.left - c.margin.right, height: height - c.margin.top - c.margin.bottom, class: 'hover-area' }));
+  const leave = () => { readout.replaceChildren(); moveRule(-10); };
+  const chart = curvesSvg(c, { id, 'aria-label': id, onmousemove: hover, onmouseleave: leave },
+    curveAxes(c, fmt),
+    c.lines.map((l) => svg('path', {
+      d: l.path, class: `curve ${l.cls}`,
+      dataset: { series: l.key, points: l.points.length, final: v.finalValue(l) ?? '' },
+    }, svg('title', {}, l.label))),
+    rule, readout,
+    svg('rect', {
+      x: margin.left, y: margin.top, class: 'hover-area',
+      width: width - margin.left - margin.right, height: height - margin.top - margin.bottom,
+    }));
   return el('figure', { class: 'chart wide', dataset: { chart: id } }, chart,
     el('ul', { class: 'curve-legend' }, c.lines.map((l) => el('li', { class: l.cls, dataset: { series: l.key } },
       el('span', { class: 'swatch' }), ` ${l.label}: `, el('b', { class: 'final' }, fmt(v.finalValue(l)))))));
@@ -621,7 +646,7 @@ async function runPage(taskRunId, signal) {
   );
 }
 
-/** Every loop's with-cost curve on one chart; loops RD-Agent accepted (SOTA) drawn bold. Loops without a report are listed. */
+/** Every loop's with-cost curve on one chart, the loops RD-Agent accepted (SOTA) bold; loops with no report listed. */
 function runCurves(taskRunId, loops, signal) {
   const box = el('div', { id: 'run-curves' }, el('p', { class: 'muted' }, 'Loading curves… 正在加载…'));
   (async () => {
@@ -631,29 +656,32 @@ function runCurves(taskRunId, loops, signal) {
       try {
         const bt = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${l.loop_id}/backtest`, signal);
         const sota = l.decision === true;
-        for (const line of v.curveLines(bt, [v.RETURN_SERIES[0]], { prefix: `loop ${l.loop_id} `, cls: sota ? 'sota' : 'other' }))
+        const extra = { prefix: `loop ${l.loop_id} `, cls: sota ? 'sota' : 'other' };
+        for (const line of v.curveLines(bt, [v.RETURN_SERIES[0]], extra)) {
           lines.push({ ...line, loopId: l.loop_id, sota });
+        }
       } catch (e) {
         if (e.name === 'AbortError') throw e;
         missing.push(l.loop_id);
       }
     }
     const c = v.curveLayout(lines, 900, 300);
-    const width = 900;
-    const height = 300;
+    // Accepted loops last, so they are drawn on top.
+    const ordered = [...c.lines].sort((x, y) => Number(x.sota) - Number(y.sota));
+    const path = (l) => svg('path', {
+      d: l.path, class: `curve ${l.cls}`,
+      dataset: { loop: l.loopId, sota: String(l.sota), final: v.finalValue(l) ?? '' },
+    }, svg('title', {}, `${l.label}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`));
     box.replaceChildren(
       el('figure', { class: 'chart wide' },
-        svg('svg', { class: 'curves', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'loop curves' },
-          c.yTicks.map((t) => [svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: t.y, y2: t.y, class: 'grid' }),
-            svg('text', { x: c.margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, v.fmtPct(t.value))]),
-          c.zeroY !== null ? svg('line', { x1: c.margin.left, x2: width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' }) : null,
-          c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': t.anchor }, t.label)),
-          // Accepted loops last, so they are drawn on top.
-          [...c.lines].sort((x, y) => Number(x.sota) - Number(y.sota)).map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) },
-            svg('path', { d: l.path, class: `curve ${l.cls}`, dataset: { loop: l.loopId, sota: String(l.sota), final: v.finalValue(l) ?? '' } },
-              svg('title', {}, `${l.label}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`))))),
-        el('div', { class: 'legend' }, el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ', el('span', { class: 'swatch other' }), ' other loops 其他')),
-      ...(missing.length ? [el('p', { class: 'muted', id: 'run-curves-missing' }, `No backtest report for loop ${missing.join(', ')}. 无回测报告。`)] : []));
+        curvesSvg(c, { 'aria-label': 'loop curves' }, curveAxes(c, v.fmtPct),
+          ordered.map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) }, path(l)))),
+        el('div', { class: 'legend' }, el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ',
+          el('span', { class: 'swatch other' }), ' other loops 其他')),
+      ...(missing.length
+        ? [el('p', { class: 'muted', id: 'run-curves-missing' },
+          `No backtest report for loop ${missing.join(', ')}. 无回测报告。`)]
+        : []));
   })().catch((e) => { if (e.name !== 'AbortError') box.replaceChildren(errorBox(e)); });
   return box;
 }
@@ -678,20 +706,36 @@ function metricChart(taskRunId, loops, m) {
 
 async function comparePage(signal) {
   const q = new URLSearchParams(location.search);
-  const a = v.parseLoopKey(q.get('a'));
-  const b = v.parseLoopKey(q.get('b'));
-  if (!a || !b) {
-    show(el('h1', {}, v.LABELS.compare), el('p', { class: 'error' }, 'Pick two loops on the loops page. 请在循环页面选择两个循环。 (?a=TASK_RUN_ID:LOOP_ID&b=…)'));
+  if (!v.parseLoopKey(q.get('a')) || !v.parseLoopKey(q.get('b'))) {
+    show(el('h1', {}, v.LABELS.compare), el('p', { class: 'error' },
+      'Pick two loops on the loops page. 请在循环页面选择两个循环。 (?a=TASK_RUN_ID:LOOP_ID&b=…)'));
     return;
   }
   const c = await getJson(`/api/rdagent/compare${v.queryString({ a: q.get('a'), b: q.get('b') })}`, signal);
   const side = (s, name) => el('div', { class: `side side-${name}` }, el('b', {}, `${name.toUpperCase()} `),
-    el('a', { href: v.loopHref(s.task_run_id, s.loop_id), class: 'mono' }, `${v.shortId(s.task_run_id, 12)} / loop ${s.loop_id}`),
+    el('a', { href: v.loopHref(s.task_run_id, s.loop_id), class: 'mono' },
+      `${v.shortId(s.task_run_id, 12)} / loop ${s.loop_id}`),
     ` · ${s.action ?? '?'} · `, v.decisionCell(s.decision).text, s.origin ? ` · ${s.origin}` : '');
   const groups = v.groupChanges(c.config?.changes);
   const factors = c.factors ?? {};
-  const curveLinesOf = (bt, name) => (bt ? v.curveLines(bt, v.RETURN_SERIES.slice(0, 1).concat(v.RETURN_SERIES.slice(2)),
-    { prefix: `${name.toUpperCase()} `, cls: `side-${name}` }) : []);
+  const count = (kind) => (factors[kind] ?? []).length;
+  // Each side's with-cost curve and benchmark; the without-cost curves would crowd the chart.
+  const drawn = [v.RETURN_SERIES[0], v.RETURN_SERIES[2]];
+  const curveLinesOf = (bt, name) =>
+    (bt ? v.curveLines(bt, drawn, { prefix: `${name.toUpperCase()} `, cls: `side-${name}` }) : []);
+  const changeRow = (g, ch) => el('tr', { class: ch.kind, dataset: { path: ch.path, section: g.section } },
+    el('td', {}, g.section), el('td', { class: 'mono' }, ch.path),
+    el('td', { class: 'mono del' }, ch.before ?? '—'), el('td', { class: 'mono add' }, ch.after ?? '—'));
+  const chip = (f, cls, mark) => el('span', { class: `chip ${cls}`, title: f.factor_id }, `${mark}${f.name}`);
+  const fileDiff = (f) => el('details', {
+    class: `diff ${f.status.replaceAll(' ', '-')}`, open: f.status !== 'same', dataset: { file: f.file },
+  },
+  el('summary', {}, el('span', { class: 'mono' }, f.file), ' ', el('span', { class: 'badge small' }, f.status)),
+  (f.hunks ?? []).length === 0 ? null : el('pre', { class: 'diff-body' },
+    el('div', { class: 'diff-file' }, `--- ${f.a_path ? 'a/' + f.a_path : '/dev/null'}`),
+    el('div', { class: 'diff-file' }, `+++ ${f.b_path ? 'b/' + f.b_path : '/dev/null'}`),
+    f.hunks.map((h) => [el('div', { class: 'hunk' }, h.header),
+      h.lines.map(([op, text]) => el('div', { class: `line ${v.diffClass(op)}` }, op + text))])));
   show(
     el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', v.LABELS.compare),
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.compare)),
@@ -713,24 +757,16 @@ async function comparePage(signal) {
     groups.length === 0 ? el('p', { class: 'muted' }, 'No setting differs. 配置相同。') :
       el('table', { class: 'catalog', id: 'config-changes' },
         el('thead', {}, el('tr', {}, ['Section 部分', 'Key 键', 'A', 'B'].map((h) => el('th', {}, h)))),
-        el('tbody', {}, groups.map((g) => g.changes.map((ch) => el('tr', { class: ch.kind, dataset: { path: ch.path, section: g.section } },
-          el('td', {}, g.section), el('td', { class: 'mono' }, ch.path),
-          el('td', { class: 'mono del' }, ch.before ?? '—'), el('td', { class: 'mono add' }, ch.after ?? '—')))))),
+        el('tbody', {}, groups.map((g) => g.changes.map((ch) => changeRow(g, ch))))),
 
-    el('h2', {}, `Factors 因子: ${(factors.added ?? []).length} added 新增 · ${(factors.removed ?? []).length} removed 移除 · ${(factors.kept ?? []).length} kept 保留`),
+    el('h2', {}, `Factors 因子: ${count('added')} added 新增 · ${count('removed')} removed 移除 · ${count('kept')} kept 保留`),
     el('div', { class: 'factor-list', id: 'factor-changes' },
-      (factors.added ?? []).map((f) => el('span', { class: 'chip add', title: f.factor_id }, `+ ${f.name}`)),
-      (factors.removed ?? []).map((f) => el('span', { class: 'chip del', title: f.factor_id }, `− ${f.name}`)),
-      (factors.kept ?? []).map((f) => el('span', { class: 'chip', title: f.factor_id }, f.name))),
+      (factors.added ?? []).map((f) => chip(f, 'add', '+ ')),
+      (factors.removed ?? []).map((f) => chip(f, 'del', '− ')),
+      (factors.kept ?? []).map((f) => chip(f, '', ''))),
 
     el('h2', {}, 'Code 代码'),
-    el('div', { id: 'code-diffs' }, (c.code ?? []).map((f) => el('details', { class: `diff ${f.status.replaceAll(' ', '-')}`, open: f.status !== 'same', dataset: { file: f.file } },
-      el('summary', {}, el('span', { class: 'mono' }, f.file), ' ', el('span', { class: 'badge small' }, f.status)),
-      (f.hunks ?? []).length === 0 ? null : el('pre', { class: 'diff-body' },
-        el('div', { class: 'diff-file' }, `--- ${f.a_path ? 'a/' + f.a_path : '/dev/null'}`),
-        el('div', { class: 'diff-file' }, `+++ ${f.b_path ? 'b/' + f.b_path : '/dev/null'}`),
-        f.hunks.map((h) => [el('div', { class: 'hunk' }, h.header),
-          h.lines.map(([op, text]) => el('div', { class: `line ${v.diffClass(op)}` }, op + text))]))))),
+    el('div', { id: 'code-diffs' }, (c.code ?? []).map(fileDiff)),
   );
 }
 

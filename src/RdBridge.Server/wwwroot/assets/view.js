@@ -175,7 +175,10 @@ export const TABLES = {
     filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
     defaultSort: 'task_run_id',
     columns: [
-      { label: 'Compare 对比', cell: (r) => cell('', { check: loopKey(r.task_run_id, r.loop_id), title: `compare loop ${r.loop_id} 选择对比` }) },
+      {
+        label: 'Compare 对比',
+        cell: (r) => cell('', { check: loopKey(r.task_run_id, r.loop_id), title: `compare loop ${r.loop_id} 选择对比` }),
+      },
       { label: 'Task run 任务', sort: 'task_run_id', cell: (r) => cell(shortId(r.task_run_id, 12), { href: runHref(r.task_run_id), title: r.task_run_id }) },
       { label: 'Loop 循环', sort: 'loop_id', cell: (r) => cell(`loop ${r.loop_id}`, { href: loopHref(r.task_run_id, r.loop_id) }) },
       { label: 'Action 动作', cell: (r) => cell(r.action) },
@@ -459,7 +462,8 @@ export function curveLines(bt, series, extra = {}) {
     const points = [];
     dates.forEach((d, i) => {
       const value = values[i];
-      if (value !== null && value !== undefined && Number.isFinite(Number(value))) points.push({ date: d, t: dayValue(d), value: Number(value) });
+      if (value === null || value === undefined || !Number.isFinite(Number(value))) return;
+      points.push({ date: d, t: dayValue(d), value: Number(value) });
     });
     return { key: s.key, label: (extra.prefix ?? '') + s.label, cls: `${s.cls} ${extra.cls ?? ''}`.trim(), points };
   });
@@ -496,9 +500,12 @@ export function curveLayout(lines, width = 900, height = 280, margin = { left: 6
   });
   const yTicks = [0, 1, 2, 3, 4].map((i) => yMin + ((yMax - yMin) * i) / 4).map((value) => ({ value, y: sy(value) }));
   const xTicks = [0, 1, 2, 3, 4].map((i) => tMin + ((tMax - tMin) * i) / 4)
-    .map((t, i) => ({ label: new Date(t).toISOString().slice(0, 10), x: sx(t), anchor: i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }));
+    .map((t, i) => ({
+      label: new Date(t).toISOString().slice(0, 10), x: sx(t), anchor: i === 0 ? 'start' : i === 4 ? 'end' : 'middle',
+    }));
   // xToT: what timeAt needs to turn a hover position back into a time.
-  return { width, height, margin, lines: scaled, yTicks, xTicks, zeroY: sy(0), xToT: { left: margin.left, innerW, tMin, tMax } };
+  const xToT = { left: margin.left, innerW, tMin, tMax };
+  return { width, height, margin, lines: scaled, yTicks, xTicks, zeroY: sy(0), xToT };
 }
 
 /** The time under a horizontal SVG position of a curve layout. */
