@@ -172,4 +172,28 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         Assert.Contains("nosuchrun/1", merr);
         Assert.Equal(ExitCodes.UsageError, compared.Sample.Cli("compare", "nocolon", b.Key).Code);
     }
+
+    [Fact]
+    public void On_a_consumer_the_compare_verb_and_the_backtest_api_read_the_publisher_s_bundles_from_the_asset_cache()
+    {
+        IReadOnlyList<SampleLoop> loops = [];
+        using var m = new TwoMachines(taskRuns: 2, loops: 3, beforePublish: p => loops = SampleBacktests.Prepare(p));
+        var (code, output, err) = m.Consumer("sync");
+        Assert.True(code == 0, output + err);
+        var (a, b) = (SampleBacktests.A(loops), SampleBacktests.B(loops));
+
+        // The consumer has no RD-Agent directory: everything comes from its database and its asset cache.
+        var (ccode, json, cerr) = m.Consumer("compare", a.Key, b.Key, "--json");
+        Assert.True(ccode == 0, cerr);
+        var c = JsonNode.Parse(json)!;
+        Assert.Equal(("gpu1", "gpu1"), ((string?)c["a"]!["origin"], (string?)c["b"]!["origin"]));
+        Assert.Contains(c["config"]!["changes"]!.AsArray(),
+            ch => (string?)ch!["path"] == "port_analysis_config.strategy.kwargs.topk" && (string?)ch["after"] == "30");
+        Assert.Equal(Numbers(b.Report["derived"]!["excess_return_with_cost"])[^1],
+            Numbers(c["curves"]!["b"]!["series"]!["excess_return_with_cost"])[^1]);
+
+        using var server = new RunningServer(m.ConsumerSettings, RdBridge.Server.ServeRole.Consumer);
+        var bt = Json(server.Get($"api/rdagent/loops/{a.TaskRunId}/{a.LoopId}/backtest"));
+        Assert.Equal(Numbers(a.Report["derived"]!["drawdown"]), Series(bt, "drawdown"));
+    }
 }
