@@ -531,8 +531,11 @@ function backtestSection(taskRunId, loopId, signal) {
     const span = `${bt.dates[0] ?? '—'} → ${bt.dates[bt.dates.length - 1] ?? '—'}`;
     const thinned = bt.decimated
       ? ` · ${bt.points} points shown 显示点数 (first, last and each stretch's highs and lows)` : '';
+    const maxDd = bt.summary?.max_drawdown;
+    const deepest = maxDd === null || maxDd === undefined ? '' : ` · max drawdown 最大回撤 ${v.fmtPct(maxDd)}`;
     box.replaceChildren(
-      el('p', { class: 'muted' }, `${bt.trading_days} trading days 交易日 · ${span}${thinned}`),
+      el('p', { class: 'muted', id: 'backtest-span' },
+        `${bt.trading_days} trading days 交易日 · ${span}${deepest}${thinned}`),
       curveChart('backtest-chart', v.curveLines(bt, v.RETURN_SERIES), v.fmtPct),
       curveChart('drawdown-chart', v.curveLines(bt, v.DRAWDOWN_SERIES), v.fmtPct, 180));
   }).catch((e) => {
