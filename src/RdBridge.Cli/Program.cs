@@ -7,6 +7,7 @@ using RdBridge.Backfill;
 using RdBridge.Backup;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
+using RdBridge.Compare;
 using RdBridge.Configuration;
 using RdBridge.Discovery;
 using RdBridge.IO;
@@ -64,6 +65,7 @@ public static class Program
         root.Subcommands.Add(PublishCommand(io));
         root.Subcommands.Add(ServeCommand(io));
         root.Subcommands.Add(ShowCommand(io));
+        root.Subcommands.Add(CompareCommand(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -425,6 +427,30 @@ public static class Program
             io.Out.WriteLine(result.ToJsonString(CanonicalJson.FileOptions));
             // A loop shown with problems (a missing workspace, a broken link) is an item failure, as in every verb.
             return result["problems"] is JsonArray { Count: > 0 } ? ItemFailures : Ok;
+        }));
+        return cmd;
+    }
+
+    private static Command CompareCommand(Io io)
+    {
+        var a = new Argument<string>("a") { Description = "The first loop, TASK_RUN_ID:LOOP_ID" };
+        var b = new Argument<string>("b") { Description = "The second loop, TASK_RUN_ID:LOOP_ID" };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print the comparison as JSON (as GET /api/rdagent/compare returns it)",
+        };
+        var cmd = new Command("compare", "What changed from loop a to loop b: metrics, workflow config, factors, " +
+            "code and backtest curves (对比两个循环), from the AIstock database and the asset cache") { a, b, json };
+        cmd.SetAction(p => Guarded(io, () =>
+        {
+            var s = Settings(p);
+            using var store = AistockStores.Open(s, migrate: false);
+            var (ra, rb) = (LoopRef.Parse(p.GetValue(a)!), LoopRef.Parse(p.GetValue(b)!));
+            var result = new LoopComparison(s, store).Compare(ra, rb);
+            io.Out.Write(p.GetValue(json)
+                ? result.ToJsonString(CanonicalJson.FileOptions) + "\n"
+                : LoopComparison.ToText(result));
+            return Ok;
         }));
         return cmd;
     }

@@ -137,7 +137,8 @@ function render() {
   current = new AbortController();
   const signal = current.signal;
   const r = v.route(location.pathname);
-  for (const a of document.querySelectorAll('nav.main a')) a.classList.toggle('active', a.dataset.page === (r.page === 'loop' || r.page === 'run' ? 'loops' : r.page));
+  const section = ['loop', 'run', 'compare'].includes(r.page) ? 'loops' : r.page;
+  for (const a of document.querySelectorAll('nav.main a')) a.classList.toggle('active', a.dataset.page === section);
   root.replaceChildren();
   const page = {
     factors: () => catalogPage('factors', signal),
@@ -148,6 +149,7 @@ function render() {
     run: () => runPage(r.taskRunId, signal),
     sync: () => syncPage(signal),
     verify: () => verifyPage(signal),
+    compare: () => comparePage(signal),
   }[r.page];
   document.title = `${v.LABELS[r.page] ?? 'Not found'} · RdBridge`;
   if (!page) {
@@ -245,7 +247,7 @@ async function catalogPage(kind, signal) {
 
   show(
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS[kind]), syncPanel(signal, () => load())),
-    el('div', { class: 'toolbar' }, search, filters, total),
+    el('div', { class: 'toolbar' }, search, filters, kind === 'loops' ? compareBar() : null, total),
     message,
     el('div', { class: 'table-wrap' }, table),
     pager,
@@ -266,6 +268,14 @@ async function withCacheState(loops, signal) {
 
 function renderCell(c) {
   const td = el('td', { class: c.cls, title: c.title });
+  if (c.check) {
+    const toggle = (e) => { if (e.target.checked) picked.add(c.check); else picked.delete(c.check); pickChanged(); };
+    td.append(el('input', {
+      type: 'checkbox', class: 'pick', value: c.check, 'aria-label': c.title,
+      checked: picked.has(c.check), onchange: toggle,
+    }));
+    return td;
+  }
   if (c.links) {
     td.append(el('span', { class: 'count' }, c.text), ' ');
     c.links.forEach((l, i) => td.append(i ? ' ' : '', el('a', { href: l.href, title: l.title }, l.text)));
@@ -275,6 +285,23 @@ function renderCell(c) {
   td.append(c.href ? el('a', { href: c.href }, c.text) : c.text);
   if (c.sub) td.append(el('div', { class: 'sub' }, c.sub));
   return td;
+}
+
+// Loops picked for comparison (kept while paging); the Compare button opens the compare page for exactly two.
+const picked = new Set();
+let pickChanged = () => {};
+
+function compareBar() {
+  const open = () => { const [a, b] = [...picked]; picked.clear(); navigate(v.compareHref(a, b)); };
+  const button = el('button', { type: 'button', id: 'compare-button', class: 'primary', disabled: true, onclick: open },
+    'Compare 对比');
+  const note = el('span', { class: 'muted', id: 'compare-note' });
+  pickChanged = () => {
+    button.disabled = picked.size !== 2;
+    note.textContent = picked.size === 2 ? [...picked].join(' ↔ ') : `pick two loops 选择两个循环 (${picked.size}/2)`;
+  };
+  pickChanged();
+  return el('span', { class: 'compare-bar' }, button, ' ', note);
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -454,6 +481,9 @@ async function loopPage(taskRunId, loopId, signal) {
       el('tbody', {}, (lin.links ?? []).map((l) => el('tr', { class: l.ok ? 'pass' : 'fail', dataset: { from: l.from, to: l.to, ok: String(!!l.ok) } },
         el('td', { class: 'mono' }, `${l.from} → ${l.to}`), el('td', { class: l.ok ? 'ok' : 'bad' }, l.ok ? '✓ verified' : '✗ broken'), el('td', {}, l.detail ?? ''))))),
 
+    el('h2', {}, 'Backtest 回测'),
+    backtestSection(taskRunId, loopId, signal),
+
     el('div', { class: 'columns' },
       el('section', {},
         el('h2', {}, 'Metrics 指标'),
@@ -494,6 +524,84 @@ async function loopPage(taskRunId, loopId, signal) {
   );
 }
 
+/** The loop's curves, loaded after the page is drawn: a loop without a report says so instead of failing the page. */
+function backtestSection(taskRunId, loopId, signal) {
+  const box = el('div', { id: 'backtest' }, el('p', { class: 'muted' }, 'Loading the backtest curve… 正在加载回测曲线…'));
+  getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/backtest`, signal).then((bt) => {
+    const span = `${bt.dates[0] ?? '—'} → ${bt.dates[bt.dates.length - 1] ?? '—'}`;
+    const thinned = bt.decimated
+      ? ` · ${bt.points} points shown 显示点数 (first, last and each stretch's highs and lows)` : '';
+    const maxDd = bt.summary?.max_drawdown;
+    const deepest = maxDd === null || maxDd === undefined ? '' : ` · max drawdown 最大回撤 ${v.fmtPct(maxDd)}`;
+    box.replaceChildren(
+      el('p', { class: 'muted', id: 'backtest-span' },
+        `${bt.trading_days} trading days 交易日 · ${span}${deepest}${thinned}`),
+      curveChart('backtest-chart', v.curveLines(bt, v.RETURN_SERIES), v.fmtPct),
+      curveChart('drawdown-chart', v.curveLines(bt, v.DRAWDOWN_SERIES), v.fmtPct, 180));
+  }).catch((e) => {
+    if (e.name === 'AbortError') return;
+    box.replaceChildren(el('p', { class: e.status === 404 ? 'muted' : 'error', id: 'backtest-missing' }, e.message));
+  });
+  return box;
+}
+
+/** The grid, the value ticks, the zero line and the date ticks of a curve layout. */
+function curveAxes(c, fmt) {
+  const { width, height, margin } = c;
+  const across = (y, cls) => svg('line', { x1: margin.left, x2: width - margin.right, y1: y, y2: y, class: cls });
+  return [
+    c.yTicks.map((t) => [across(t.y, 'grid'),
+      svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t.value))]),
+    c.zeroY !== null ? across(c.zeroY, 'zero') : null,
+    c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': t.anchor }, t.label)),
+  ];
+}
+
+const curvesSvg = (c, props, ...children) => svg('svg',
+  { class: 'curves', viewBox: `0 0 ${c.width} ${c.height}`, width: c.width, height: c.height, role: 'img', ...props },
+  ...children);
+
+/**
+ * A line chart of backtest curves with a legend (each line's final value) and a hover read-out: a vertical rule and
+ * every line's value on the day under the pointer.
+ */
+function curveChart(id, lines, fmt, height = 280, width = 900) {
+  const c = v.curveLayout(lines, width, height);
+  const { margin } = c;
+  const rule = svg('line', { class: 'rule', y1: margin.top, y2: height - margin.bottom, x1: -10, x2: -10 });
+  const readout = svg('g', { class: 'readout', id: `${id}-hover` });
+  const moveRule = (x) => { rule.setAttribute('x1', x); rule.setAttribute('x2', x); };
+  const hover = (e) => {
+    const box = chart.getBoundingClientRect();
+    const values = v.hoverValues(c, v.timeAt(c, ((e.clientX - box.left) / box.width) * width));
+    if (!values.length) return;
+    const px = values[0].point.x;
+    moveRule(px);
+    // The read-out sits on the side of the rule with more room.
+    const anchor = px > width * 0.6 ? 'end' : 'start';
+    const tx = anchor === 'end' ? px - 8 : px + 8;
+    const text = (i, cls, content) =>
+      svg('text', { x: tx, y: margin.top + 12 + i * 15, 'text-anchor': anchor, class: cls }, content);
+    readout.replaceChildren(text(0, 'hover-date', values[0].point.date),
+      ...values.map((h, i) => text(i + 1, `hover-value ${h.cls}`, `${h.label}: ${fmt(h.point.value)}`)));
+  };
+  const leave = () => { readout.replaceChildren(); moveRule(-10); };
+  const chart = curvesSvg(c, { id, 'aria-label': id, onmousemove: hover, onmouseleave: leave },
+    curveAxes(c, fmt),
+    c.lines.map((l) => svg('path', {
+      d: l.path, class: `curve ${l.cls}`,
+      dataset: { series: l.key, points: l.points.length, final: v.finalValue(l) ?? '' },
+    }, svg('title', {}, l.label))),
+    rule, readout,
+    svg('rect', {
+      x: margin.left, y: margin.top, class: 'hover-area',
+      width: width - margin.left - margin.right, height: height - margin.top - margin.bottom,
+    }));
+  return el('figure', { class: 'chart wide', dataset: { chart: id } }, chart,
+    el('ul', { class: 'curve-legend' }, c.lines.map((l) => el('li', { class: l.cls, dataset: { series: l.key } },
+      el('span', { class: 'swatch' }), ` ${l.label}: `, el('b', { class: 'final' }, fmt(v.finalValue(l)))))));
+}
+
 function lineageGraph(lin) {
   const g = v.lineageLayout(lin);
   const marker = (id, cls) => svg('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
@@ -531,11 +639,54 @@ async function runPage(taskRunId, signal) {
     loops.length === 0 ? el('p', { class: 'error' }, 'AIstock has no loops of this task run. 无此任务的循环。') : null,
     el('div', { class: 'legend' }, el('span', { class: 'dot accepted' }), ' accepted 采纳  ', el('span', { class: 'dot' }), ' not accepted 未采纳'),
     el('div', { class: 'charts', id: 'run-charts' }, v.RUN_METRICS.map((m) => metricChart(taskRunId, loops, m))),
+    el('h2', {}, 'Backtest curves 回测曲线 (excess return with cost 含成本超额收益)'),
+    runCurves(taskRunId, loops, signal),
     el('h2', {}, v.LABELS.loops),
+    el('div', { class: 'toolbar' }, compareBar()),
     el('div', { class: 'table-wrap' }, el('table', { class: 'catalog' },
       el('thead', {}, el('tr', {}, v.TABLES.loops.columns.map((c) => el('th', {}, c.label)))),
       el('tbody', {}, v.tableRows('loops', rows).map((cells) => el('tr', {}, cells.map(renderCell)))))),
   );
+}
+
+/** Every loop's with-cost curve on one chart, the loops RD-Agent accepted (SOTA) bold; loops with no report listed. */
+function runCurves(taskRunId, loops, signal) {
+  const box = el('div', { id: 'run-curves' }, el('p', { class: 'muted' }, 'Loading curves… 正在加载…'));
+  (async () => {
+    const lines = [];
+    const missing = [];
+    for (const l of loops) {
+      try {
+        const bt = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${l.loop_id}/backtest`, signal);
+        const sota = l.decision === true;
+        const extra = { prefix: `loop ${l.loop_id} `, cls: sota ? 'sota' : 'other' };
+        for (const line of v.curveLines(bt, [v.RETURN_SERIES[0]], extra)) {
+          lines.push({ ...line, loopId: l.loop_id, sota });
+        }
+      } catch (e) {
+        if (e.name === 'AbortError') throw e;
+        missing.push(l.loop_id);
+      }
+    }
+    const c = v.curveLayout(lines, 900, 300);
+    // Accepted loops last, so they are drawn on top.
+    const ordered = [...c.lines].sort((x, y) => Number(x.sota) - Number(y.sota));
+    const path = (l) => svg('path', {
+      d: l.path, class: `curve ${l.cls}`,
+      dataset: { loop: l.loopId, sota: String(l.sota), final: v.finalValue(l) ?? '' },
+    }, svg('title', {}, `${l.label}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`));
+    box.replaceChildren(
+      el('figure', { class: 'chart wide' },
+        curvesSvg(c, { 'aria-label': 'loop curves' }, curveAxes(c, v.fmtPct),
+          ordered.map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) }, path(l)))),
+        el('div', { class: 'legend' }, el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ',
+          el('span', { class: 'swatch other' }), ' other loops 其他')),
+      ...(missing.length
+        ? [el('p', { class: 'muted', id: 'run-curves-missing' },
+          `No backtest report for loop ${missing.join(', ')}. 无回测报告。`)]
+        : []));
+  })().catch((e) => { if (e.name !== 'AbortError') box.replaceChildren(errorBox(e)); });
+  return box;
 }
 
 function metricChart(taskRunId, loops, m) {
@@ -551,6 +702,75 @@ function metricChart(taskRunId, loops, m) {
       c.points.map((p) => svg('a', { href: v.loopHref(taskRunId, p.loopId) },
         svg('circle', { cx: p.x, cy: p.y, r: p.accepted ? 6 : 4.5, class: p.accepted ? 'point accepted' : 'point', dataset: { loop: p.loopId, accepted: String(p.accepted) } },
           svg('title', {}, `loop ${p.loopId}: ${m.fmt(p.value)}${p.accepted ? ' · accepted 采纳' : ''}`))))));
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Compare: two loops side by side — metrics, config, factors, code, curves
+
+async function comparePage(signal) {
+  const q = new URLSearchParams(location.search);
+  if (!v.parseLoopKey(q.get('a')) || !v.parseLoopKey(q.get('b'))) {
+    show(el('h1', {}, v.LABELS.compare), el('p', { class: 'error' },
+      'Pick two loops on the loops page. 请在循环页面选择两个循环。 (?a=TASK_RUN_ID:LOOP_ID&b=…)'));
+    return;
+  }
+  const c = await getJson(`/api/rdagent/compare${v.queryString({ a: q.get('a'), b: q.get('b') })}`, signal);
+  const side = (s, name) => el('div', { class: `side side-${name}` }, el('b', {}, `${name.toUpperCase()} `),
+    el('a', { href: v.loopHref(s.task_run_id, s.loop_id), class: 'mono' },
+      `${v.shortId(s.task_run_id, 12)} / loop ${s.loop_id}`),
+    ` · ${s.action ?? '?'} · `, v.decisionCell(s.decision).text, s.origin ? ` · ${s.origin}` : '');
+  const groups = v.groupChanges(c.config?.changes);
+  const factors = c.factors ?? {};
+  const count = (kind) => (factors[kind] ?? []).length;
+  // Each side's with-cost curve and benchmark; the without-cost curves would crowd the chart.
+  const drawn = [v.RETURN_SERIES[0], v.RETURN_SERIES[2]];
+  const curveLinesOf = (bt, name) =>
+    (bt ? v.curveLines(bt, drawn, { prefix: `${name.toUpperCase()} `, cls: `side-${name}` }) : []);
+  const changeRow = (g, ch) => el('tr', { class: ch.kind, dataset: { path: ch.path, section: g.section } },
+    el('td', {}, g.section), el('td', { class: 'mono' }, ch.path),
+    el('td', { class: 'mono del' }, ch.before ?? '—'), el('td', { class: 'mono add' }, ch.after ?? '—'));
+  const chip = (f, cls, mark) => el('span', { class: `chip ${cls}`, title: f.factor_id }, `${mark}${f.name}`);
+  const fileDiff = (f) => el('details', {
+    class: `diff ${f.status.replaceAll(' ', '-')}`, open: f.status !== 'same', dataset: { file: f.file },
+  },
+  el('summary', {}, el('span', { class: 'mono' }, f.file), ' ', el('span', { class: 'badge small' }, f.status)),
+  (f.hunks ?? []).length === 0 ? null : el('pre', { class: 'diff-body' },
+    el('div', { class: 'diff-file' }, `--- ${f.a_path ? 'a/' + f.a_path : '/dev/null'}`),
+    el('div', { class: 'diff-file' }, `+++ ${f.b_path ? 'b/' + f.b_path : '/dev/null'}`),
+    f.hunks.map((h) => [el('div', { class: 'hunk' }, h.header),
+      h.lines.map(([op, text]) => el('div', { class: `line ${v.diffClass(op)}` }, op + text))])));
+  show(
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', v.LABELS.compare),
+    el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.compare)),
+    el('div', { class: 'sides' }, side(c.a, 'a'), side(c.b, 'b')),
+    (c.notes ?? []).map((n) => el('p', { class: 'muted note' }, n)),
+
+    el('h2', {}, 'Metrics 指标 (B − A)'),
+    el('table', { class: 'catalog narrow', id: 'metric-deltas' },
+      el('thead', {}, el('tr', {}, ['Metric 指标', 'A', 'B', 'Δ'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, v.metricDeltaRows(c.metrics).map((m) => el('tr', { dataset: { metric: m.name } },
+        el('th', {}, m.name.replaceAll('_', ' ')), el('td', { class: 'num' }, m.a), el('td', { class: 'num' }, m.b),
+        el('td', { class: `num delta ${m.cls}` }, m.delta))))),
+
+    el('h2', {}, 'Backtest curves 回测曲线'),
+    curveChart('compare-chart', [...curveLinesOf(c.curves?.a, 'a'), ...curveLinesOf(c.curves?.b, 'b')], v.fmtPct),
+
+    el('h2', {}, `Workflow config 配置 (${(c.config?.changes ?? []).length} changes 处变化)`),
+    el('p', { class: 'muted mono' }, `A ${c.config?.a_file ?? '—'} · B ${c.config?.b_file ?? '—'}`),
+    groups.length === 0 ? el('p', { class: 'muted' }, 'No setting differs. 配置相同。') :
+      el('table', { class: 'catalog', id: 'config-changes' },
+        el('thead', {}, el('tr', {}, ['Section 部分', 'Key 键', 'A', 'B'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, groups.map((g) => g.changes.map((ch) => changeRow(g, ch))))),
+
+    el('h2', {}, `Factors 因子: ${count('added')} added 新增 · ${count('removed')} removed 移除 · ${count('kept')} kept 保留`),
+    el('div', { class: 'factor-list', id: 'factor-changes' },
+      (factors.added ?? []).map((f) => chip(f, 'add', '+ ')),
+      (factors.removed ?? []).map((f) => chip(f, 'del', '− ')),
+      (factors.kept ?? []).map((f) => chip(f, '', ''))),
+
+    el('h2', {}, 'Code 代码'),
+    el('div', { id: 'code-diffs' }, (c.code ?? []).map(fileDiff)),
+  );
 }
 
 render();

@@ -14,6 +14,7 @@ export const LABELS = {
   verify: 'Verify 验证',
   run: 'Task run 任务',
   loop: 'Loop 循环',
+  compare: 'Compare 对比',
   syncButton: '同步 Catalog / Sync catalog',
 };
 
@@ -28,7 +29,7 @@ export function route(pathname) {
   if (KINDS.includes(head) && tail.length === 0) return { page: head };
   if (head === 'loops' && tail.length === 2 && /^\d+$/.test(tail[1])) return { page: 'loop', taskRunId: tail[0], loopId: Number(tail[1]) };
   if (head === 'runs' && tail.length === 1) return { page: 'run', taskRunId: tail[0] };
-  if ((head === 'sync' || head === 'verify') && tail.length === 0) return { page: head };
+  if ((head === 'sync' || head === 'verify' || head === 'compare') && tail.length === 0) return { page: head };
   return { page: 'notfound', path: pathname };
 }
 
@@ -37,6 +38,14 @@ function safeDecode(s) {
 }
 
 export const loopHref = (taskRunId, loopId) => `${BASE}/loops/${encodeURIComponent(taskRunId)}/${encodeURIComponent(String(loopId))}`;
+/** Two loops side by side: a and b as TASK_RUN_ID:LOOP_ID, the form the compare verb takes. */
+export const loopKey = (taskRunId, loopId) => `${taskRunId}:${loopId}`;
+export const compareHref = (a, b) => `${BASE}/compare${queryString({ a, b })}`;
+/** "tr:12" as { taskRunId, loopId }; null when it does not name a loop. */
+export function parseLoopKey(key) {
+  const m = /^(.+):(\d+)$/.exec(key ?? '');
+  return m ? { taskRunId: m[1], loopId: Number(m[2]) } : null;
+}
 export const runHref = (taskRunId) => `${BASE}/runs/${encodeURIComponent(taskRunId)}`;
 export const kindHref = (kind, params = {}) => `${BASE}/${kind}${queryString(params)}`;
 export const bundleHref = (bundleId) => `/api/aistock/bundles/${encodeURIComponent(bundleId)}`;
@@ -166,6 +175,10 @@ export const TABLES = {
     filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
     defaultSort: 'task_run_id',
     columns: [
+      {
+        label: 'Compare 对比',
+        cell: (r) => cell('', { check: loopKey(r.task_run_id, r.loop_id), title: `compare loop ${r.loop_id} 选择对比` }),
+      },
       { label: 'Task run 任务', sort: 'task_run_id', cell: (r) => cell(shortId(r.task_run_id, 12), { href: runHref(r.task_run_id), title: r.task_run_id }) },
       { label: 'Loop 循环', sort: 'loop_id', cell: (r) => cell(`loop ${r.loop_id}`, { href: loopHref(r.task_run_id, r.loop_id) }) },
       { label: 'Action 动作', cell: (r) => cell(r.action) },
@@ -420,3 +433,133 @@ export function chartLayout(points, width = 420, height = 180, margin = { left: 
   for (let x = xMin; x <= xMax; x += step) xTicks.push({ value: x, x: sx(x) });
   return { width, height, points: scaled, path, yTicks, xTicks, zeroY: yMin < 0 && yMax > 0 ? sy(0) : null, margin };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backtest curves: days on a time axis, so two loops' curves over different days share one chart
+
+/** The curves of one backtest chart: cumulative excess return with and without cost against the benchmark. */
+export const RETURN_SERIES = [
+  { key: 'excess_return_with_cost', label: 'Excess return, with cost 超额收益(含成本)', cls: 'with-cost' },
+  { key: 'excess_return_without_cost', label: 'Excess return, without cost 超额收益(不含成本)', cls: 'without-cost' },
+  { key: 'benchmark_return', label: 'Benchmark 基准', cls: 'bench' },
+];
+export const DRAWDOWN_SERIES = [{ key: 'drawdown', label: 'Drawdown 回撤', cls: 'drawdown' }];
+
+/** A date of the report ("2020-01-02" or with a time) as milliseconds, read as UTC. */
+export function dayValue(date) {
+  const s = String(date);
+  return Date.parse(s.length === 10 ? s + 'T00:00:00Z' : s.endsWith('Z') ? s : s + 'Z');
+}
+
+/**
+ * Lines from a backtest API response: one per wanted series, each point a day that has a number (null days are
+ * gaps, never zeros). suffix and cls tell two loops' lines apart on one chart.
+ */
+export function curveLines(bt, series, extra = {}) {
+  const dates = bt?.dates ?? [];
+  return series.filter((s) => Array.isArray(bt?.series?.[s.key])).map((s) => {
+    const values = bt.series[s.key];
+    const points = [];
+    dates.forEach((d, i) => {
+      const value = values[i];
+      if (value === null || value === undefined || !Number.isFinite(Number(value))) return;
+      points.push({ date: d, t: dayValue(d), value: Number(value) });
+    });
+    return { key: s.key, label: (extra.prefix ?? '') + s.label, cls: `${s.cls} ${extra.cls ?? ''}`.trim(), points };
+  });
+}
+
+/** The last point's value of a line (what the curve ends at), or null. */
+export const finalValue = (line) => (line.points.length ? line.points[line.points.length - 1].value : null);
+
+/**
+ * Lines scaled into a width × height box: x by date, y by value with 0 always in range (returns start at 0).
+ * Each line gets its SVG path and its scaled points (for hover).
+ */
+export function curveLayout(lines, width = 900, height = 280, margin = { left: 64, right: 16, top: 14, bottom: 28 }) {
+  const all = lines.flatMap((l) => l.points);
+  if (all.length === 0) return { width, height, margin, lines: [], yTicks: [], xTicks: [], zeroY: null };
+  let tMin = Infinity; let tMax = -Infinity; let yMin = 0; let yMax = 0;
+  for (const p of all) {
+    if (p.t < tMin) tMin = p.t;
+    if (p.t > tMax) tMax = p.t;
+    if (p.value < yMin) yMin = p.value;
+    if (p.value > yMax) yMax = p.value;
+  }
+  if (yMin === yMax) { yMin -= 0.01; yMax += 0.01; }
+  const pad = (yMax - yMin) * 0.05;
+  yMin -= pad; yMax += pad;
+  const innerW = width - margin.left - margin.right;
+  const innerH = height - margin.top - margin.bottom;
+  const sx = (t) => margin.left + (tMax === tMin ? innerW / 2 : ((t - tMin) / (tMax - tMin)) * innerW);
+  const sy = (y) => margin.top + (1 - (y - yMin) / (yMax - yMin)) * innerH;
+  const scaled = lines.map((l) => {
+    const points = l.points.map((p) => ({ ...p, x: sx(p.t), y: sy(p.value) }));
+    const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+    return { ...l, points, path };
+  });
+  const yTicks = [0, 1, 2, 3, 4].map((i) => yMin + ((yMax - yMin) * i) / 4).map((value) => ({ value, y: sy(value) }));
+  const xTicks = [0, 1, 2, 3, 4].map((i) => tMin + ((tMax - tMin) * i) / 4)
+    .map((t, i) => ({
+      label: new Date(t).toISOString().slice(0, 10), x: sx(t), anchor: i === 0 ? 'start' : i === 4 ? 'end' : 'middle',
+    }));
+  // xToT: what timeAt needs to turn a hover position back into a time.
+  const xToT = { left: margin.left, innerW, tMin, tMax };
+  return { width, height, margin, lines: scaled, yTicks, xTicks, zeroY: sy(0), xToT };
+}
+
+/** The time under a horizontal SVG position of a curve layout. */
+export function timeAt(layout, x) {
+  const a = layout.xToT;
+  if (!a || a.tMax === a.tMin) return a?.tMin ?? 0;
+  const f = Math.min(1, Math.max(0, (x - a.left) / a.innerW));
+  return a.tMin + f * (a.tMax - a.tMin);
+}
+
+/** The point of a line nearest in time to t (binary search: lines are in date order). */
+export function nearestPoint(points, t) {
+  if (!points.length) return null;
+  let lo = 0; let hi = points.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid].t <= t) lo = mid; else hi = mid;
+  }
+  return Math.abs(points[lo].t - t) <= Math.abs(points[hi].t - t) ? points[lo] : points[hi];
+}
+
+/** The hover read-out at time t: each line's nearest day and value. */
+export function hoverValues(layout, t) {
+  return layout.lines.map((l) => ({ key: l.key, label: l.label, cls: l.cls, point: nearestPoint(l.points, t) }))
+    .filter((h) => h.point);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compare page
+
+/** Metric rows with a formatted delta; higher is better for every metric the catalog keeps (drawdowns are negative). */
+export function metricDeltaRows(metrics) {
+  return (metrics ?? []).map((m) => {
+    const asPct = /return|drawdown/.test(m.name);
+    const f = (x) => (asPct ? fmtPct(x) : fmtNum(x));
+    const d = m.delta;
+    const sign = d === null || d === undefined ? '' : d > 0 ? '+' : '';
+    return {
+      name: m.name, a: f(m.a), b: f(m.b), delta: d === null || d === undefined ? '—' : sign + f(d),
+      cls: d === null || d === undefined || d === 0 ? '' : d > 0 ? 'up' : 'down',
+    };
+  });
+}
+
+/** Config changes grouped by section, in the order the server gave them. */
+export function groupChanges(changes) {
+  const groups = [];
+  for (const c of changes ?? []) {
+    let g = groups.find((x) => x.section === c.section);
+    if (!g) groups.push(g = { section: c.section, changes: [] });
+    g.changes.push(c);
+  }
+  return groups;
+}
+
+/** The class of a diff line by its operation. */
+export const diffClass = (op) => ({ '+': 'add', '-': 'del' }[op] ?? 'ctx');

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RdBridge.Layout;
+
+namespace RdBridge.Compare;
+
+/// <summary>
+/// A loop's bundle as extracted in the AIstock asset cache, read through its manifest: only files the manifest lists
+/// are opened, and every path comes from the manifest and the cache's own layout, never from a request.
+/// </summary>
+public sealed class CachedBundle
+{
+    private readonly AssetCache _cache;
+    private readonly Dictionary<string, (long Size, string Sha256)> _files;
+
+    public string Id { get; }
+    public string PrimaryWorkspaceId { get; }
+    public IReadOnlyList<string> WorkspaceIds { get; }
+    public string? ConfigPath { get; }
+
+    private CachedBundle(AssetCache cache, string id, JsonObject manifest)
+    {
+        _cache = cache;
+        Id = id;
+        PrimaryWorkspaceId = (string?)manifest["primary_workspace_id"] ?? "";
+        WorkspaceIds = (manifest["workspaces"] as JsonArray ?? [])
+            .Select(w => (string?)w?["workspace_id"]).OfType<string>().ToList();
+        ConfigPath = (string?)manifest["primary_assets"]?["config_relpath"];
+        _files = new(StringComparer.Ordinal);
+        foreach (var f in manifest["files"] as JsonArray ?? [])
+            if ((string?)f?["path"] is { } p) _files[p] = ((long?)f!["size"] ?? 0, (string?)f["sha256"] ?? "");
+    }
+
+    /// <summary>The extracted bundle, or null when the cache has no extracted copy of it (sync first).</summary>
+    public static CachedBundle? Open(AssetCache cache, string? bundleId)
+    {
+        if (bundleId is null || !BundleId.IsSafe(bundleId)) return null;
+        var manifest = cache.ExtractedManifest(bundleId);
+        if (!File.Exists(manifest)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllBytes(manifest)) is JsonObject o
+                ? new CachedBundle(cache, bundleId, o) : null;
+        }
+        catch (JsonException e)
+        {
+            throw new CompareException($"the manifest of bundle '{bundleId}' in the asset cache is not JSON " +
+                $"({e.Message}); run sync-assets to extract it again");
+        }
+    }
+
+    /// <summary>The files the manifest lists, in its order.</summary>
+    public IEnumerable<string> Files => _files.Keys;
+
+    public long Size(string path) => _files.TryGetValue(path, out var f) ? f.Size : 0;
+    public string Sha256(string path) => _files.TryGetValue(path, out var f) ? f.Sha256 : "";
+
+    /// <summary>Where the backtest report of the loop's experiment workspace is, when the bundle carries one.</summary>
+    public string? BacktestReportPath
+    {
+        get
+        {
+            var path = $"workspaces/{PrimaryWorkspaceId}/{BacktestCurve.FileName}";
+            return _files.ContainsKey(path) ? path : null;
+        }
+    }
+
+    /// <summary>
+    /// A listed file of the extracted copy on disk; null when the manifest does not list it or it is gone.
+    /// </summary>
+    public string? Local(string path)
+    {
+        if (!_files.ContainsKey(path)) return null;
+        var folder = Path.GetFullPath(_cache.Extracted(Id));
+        var full = Path.GetFullPath(_cache.ExtractedFile(Id, path));
+        var inside = full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        return inside && File.Exists(full) ? full : null;
+    }
+
+    /// <summary>The loop's backtest curve, or null when the bundle carries none.</summary>
+    public BacktestCurve? ReadBacktest() =>
+        BacktestReportPath is { } p && Local(p) is { } local ? BacktestCurve.Read(local) : null;
+}

@@ -1,0 +1,306 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using RdBridge.Backfill;
+using RdBridge.Configuration;
+using RdBridge.Show;
+using RdBridge.Store;
+
+namespace RdBridge.Compare;
+
+/// <summary>A loop named as <c>TASK_RUN_ID:LOOP_ID</c>, the way the compare verb and page take it.</summary>
+public sealed record LoopRef(string TaskRunId, long LoopId)
+{
+    public static LoopRef Parse(string text)
+    {
+        text ??= "";
+        var colon = text.LastIndexOf(':');
+        var number = colon > 0 ? text[(colon + 1)..] : "";
+        if (!long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var loop))
+            throw new CompareUsageException(
+                $"'{text}' does not name a loop; write TASK_RUN_ID:LOOP_ID, e.g. 17ba96ae:3");
+        return new LoopRef(text[..colon], loop);
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{TaskRunId}:{LoopId}");
+}
+
+/// <summary>A loop given to compare is not written as TASK_RUN_ID:LOOP_ID.</summary>
+public sealed class CompareUsageException(string message) : RdBridgeException(message, ExitCodes.UsageError);
+
+/// <summary>
+/// What changed from one loop to another, from the AIstock database and the asset cache alone (so it works on a
+/// consumer, across task runs and across publishers): metric deltas, the workflow config key by key, the factor
+/// sets by fingerprint, a unified diff of the code and config files, and both backtest curves.
+/// </summary>
+public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockStore store)
+{
+    /// <summary>The code a researcher reads: Python and the workflow YAMLs.</summary>
+    private static readonly string[] CodeExtensions = [".py", ".yaml", ".yml"];
+
+    public JsonObject Compare(LoopRef a, LoopRef b, bool fullCurves = false)
+    {
+        var linkage = new LinkageQuery(settings, store);
+        var la = linkage.Loop(a.TaskRunId, a.LoopId) ?? throw Missing(a);
+        var lb = linkage.Loop(b.TaskRunId, b.LoopId) ?? throw Missing(b);
+        var rowA = la["loop"] as JsonObject ?? [];
+        var rowB = lb["loop"] as JsonObject ?? [];
+        var bundleA = CachedBundle.Open(settings.AssetCache, (string?)rowA["asset_bundle_id"]);
+        var bundleB = CachedBundle.Open(settings.AssetCache, (string?)rowB["asset_bundle_id"]);
+        var notes = new JsonArray();
+        foreach (var (r, bundle, row) in new[] { (a, bundleA, rowA), (b, bundleB, rowB) })
+            if (bundle is null)
+                notes.Add($"loop {r}: bundle {(string?)row["asset_bundle_id"] ?? "(none)"} is not extracted in the " +
+                    "asset cache; its config, code and curve are left out (run sync)");
+
+        return new JsonObject
+        {
+            ["a"] = Side(a, rowA, bundleA),
+            ["b"] = Side(b, rowB, bundleB),
+            ["metrics"] = Metrics(rowA, rowB),
+            ["config"] = Config(bundleA, bundleB, notes),
+            ["factors"] = Factors(la["factors"] as JsonArray, lb["factors"] as JsonArray),
+            ["code"] = Code(bundleA, bundleB),
+            ["curves"] = new JsonObject
+            {
+                ["a"] = Curve(bundleA, fullCurves, notes, a),
+                ["b"] = Curve(bundleB, fullCurves, notes, b),
+            },
+            ["notes"] = notes,
+        };
+    }
+
+    private static CompareException Missing(LoopRef r) =>
+        new($"AIstock has no loop {r.TaskRunId}/{r.LoopId}; sync, or check the ids (the loops page lists them)");
+
+    private static JsonObject Side(LoopRef r, JsonObject row, CachedBundle? bundle) => new()
+    {
+        ["task_run_id"] = r.TaskRunId,
+        ["loop_id"] = r.LoopId,
+        ["action"] = row["action"]?.DeepClone(),
+        ["decision"] = row["decision"]?.DeepClone(),
+        ["origin"] = row["origin"]?.DeepClone(),
+        ["model_type"] = row["model_type"]?.DeepClone(),
+        ["asset_bundle_id"] = row["asset_bundle_id"]?.DeepClone(),
+        ["extracted"] = bundle is not null,
+        ["config_file"] = bundle?.ConfigPath,
+    };
+
+    private static JsonArray Metrics(JsonObject a, JsonObject b)
+    {
+        var ma = a["metrics"] as JsonObject ?? [];
+        var mb = b["metrics"] as JsonObject ?? [];
+        var names = ma.Select(kv => kv.Key).Concat(mb.Select(kv => kv.Key)).Distinct().ToList();
+        var result = new JsonArray();
+        foreach (var name in names)
+        {
+            var va = Number(ma[name]);
+            var vb = Number(mb[name]);
+            result.Add(new JsonObject { ["name"] = name, ["a"] = va, ["b"] = vb, ["delta"] = vb - va });
+        }
+        return result;
+    }
+
+    private static double? Number(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+
+    private static JsonObject Config(CachedBundle? a, CachedBundle? b, JsonArray notes)
+    {
+        var result = new JsonObject
+        {
+            ["a_file"] = a?.ConfigPath, ["b_file"] = b?.ConfigPath, ["changes"] = new JsonArray(),
+        };
+        var ca = LoadConfig(a, notes);
+        var cb = LoadConfig(b, notes);
+        if (ca is null || cb is null) return result;
+        result["changes"] = new JsonArray([.. ConfigDiff.Diff(ca.Root, cb.Root).Select(c => (JsonNode?)new JsonObject
+        {
+            ["section"] = c.Section, ["path"] = c.Path, ["kind"] = c.Kind, ["before"] = c.Before, ["after"] = c.After,
+        })]);
+        return result;
+    }
+
+    private static WorkflowConfig? LoadConfig(CachedBundle? bundle, JsonArray notes)
+    {
+        if (bundle?.ConfigPath is not { } path) return null;
+        if (bundle.Local(path) is not { } local)
+        {
+            notes.Add($"bundle {bundle.Id} lists no workflow config file it holds ({path})");
+            return null;
+        }
+        if (bundle.Size(path) > LineDiff.MaxBytes)
+        {
+            notes.Add($"{bundle.Id}/{path} is too large to read as a workflow config");
+            return null;
+        }
+        try { return WorkflowConfig.Parse(File.ReadAllText(local, Encoding.UTF8), Path.GetFileName(path)); }
+        catch (FormatException e)
+        {
+            notes.Add($"{bundle.Id}/{path}: {e.Message}");
+            return null;
+        }
+    }
+
+    private static JsonObject Factors(JsonArray? a, JsonArray? b)
+    {
+        static Dictionary<string, JsonObject> ById(JsonArray? list) => (list ?? []).OfType<JsonObject>()
+            .Where(f => (string?)f["factor_id"] is not null)
+            .GroupBy(f => (string)f["factor_id"]!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var fa = ById(a);
+        var fb = ById(b);
+        JsonArray List(IEnumerable<KeyValuePair<string, JsonObject>> items) => new([.. items
+            .OrderBy(kv => (string?)kv.Value["name"], StringComparer.Ordinal)
+            .ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => (JsonNode?)new JsonObject
+            {
+                ["factor_id"] = kv.Key,
+                ["name"] = kv.Value["name"]?.DeepClone(),
+                ["source"] = kv.Value["source"]?.DeepClone(),
+            })]);
+        return new JsonObject
+        {
+            ["added"] = List(fb.Where(kv => !fa.ContainsKey(kv.Key))),
+            ["removed"] = List(fa.Where(kv => !fb.ContainsKey(kv.Key))),
+            ["kept"] = List(fa.Where(kv => fb.ContainsKey(kv.Key))),
+        };
+    }
+
+    private static JsonArray Code(CachedBundle? a, CachedBundle? b)
+    {
+        var result = new JsonArray();
+        if (a is null || b is null) return result;
+        var fa = CodeFiles(a);
+        var fb = CodeFiles(b);
+        foreach (var key in fa.Keys.Concat(fb.Keys).Distinct().Order(StringComparer.Ordinal))
+        {
+            var pa = fa.GetValueOrDefault(key);
+            var pb = fb.GetValueOrDefault(key);
+            var entry = new JsonObject { ["file"] = key, ["a_path"] = pa, ["b_path"] = pb };
+            if (pa is not null && pb is not null && a.Sha256(pa) == b.Sha256(pb) && a.Sha256(pa).Length > 0)
+            {
+                entry["status"] = "same";
+                result.Add(entry);
+                continue;
+            }
+            var ta = pa is null ? "" : ReadText(a, pa);
+            var tb = pb is null ? "" : ReadText(b, pb);
+            var hunks = ta is null || tb is null ? null : LineDiff.Unified(ta, tb);
+            entry["status"] = hunks is null ? "too large to diff"
+                : pa is null ? "added" : pb is null ? "removed" : "changed";
+            entry["hunks"] = new JsonArray([.. (hunks ?? []).Select(h => (JsonNode?)new JsonObject
+            {
+                ["header"] = h.Header,
+                ["lines"] = new JsonArray([.. h.Lines.Select(l => (JsonNode?)new JsonArray(l.Op.ToString(), l.Text))]),
+            })]);
+            result.Add(entry);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// A bundle's code files by the name they are matched on: the experiment workspace's files by their name; a
+    /// sub-workspace's (one per generated factor) by their name and the factor its <c>calculate_…</c> function
+    /// computes — RD-Agent's factor template — else by the workspace id, since sub-workspace ids differ between loops.
+    /// </summary>
+    private static Dictionary<string, string> CodeFiles(CachedBundle bundle)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in bundle.Files)
+        {
+            if (!CodeExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase))) continue;
+            var parts = path.Split('/');
+            if (parts.Length != 3 || parts[0] != "workspaces") continue;
+            var name = parts[2];
+            if (parts[1] != bundle.PrimaryWorkspaceId)
+            {
+                var text = bundle.Size(path) <= LineDiff.MaxBytes ? ReadText(bundle, path) : null;
+                var match = text is null ? null : FactorFunction().Match(text);
+                var factor = match is { Success: true } ? match.Groups[1].Value : null;
+                name = $"{name} ({factor ?? parts[1]})";
+            }
+            files.TryAdd(name, path);
+        }
+        return files;
+    }
+
+    private static string? ReadText(CachedBundle bundle, string path) =>
+        bundle.Size(path) > LineDiff.MaxBytes || bundle.Local(path) is not { } local
+            ? null : File.ReadAllText(local, Encoding.UTF8);
+
+    private static JsonObject? Curve(CachedBundle? bundle, bool full, JsonArray notes, LoopRef r)
+    {
+        if (bundle is null) return null;
+        try
+        {
+            var curve = bundle.ReadBacktest();
+            if (curve is null) notes.Add($"loop {r}: the bundle carries no {BacktestCurve.FileName}");
+            return curve?.ToJson(full);
+        }
+        catch (CompareException e)
+        {
+            notes.Add($"loop {r}: {e.Message}");
+            return null;
+        }
+    }
+
+    [GeneratedRegex(@"^def\s+calculate_(\w+)\s*\(", RegexOptions.Multiline)]
+    private static partial Regex FactorFunction();
+
+    /// <summary>
+    /// The comparison as text for a terminal: metric deltas, config changes, factors, then the diffs.
+    /// </summary>
+    public static string ToText(JsonObject c)
+    {
+        var sb = new StringBuilder();
+        static string F(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d)
+            ? d.ToString("0.######", CultureInfo.InvariantCulture) : "—";
+        static string S(JsonNode? n) => (string?)n ?? "(none)";
+        string Side(JsonNode? s) =>
+            $"{(string?)s?["task_run_id"]}:{(long?)s?["loop_id"]} ({(string?)s?["action"] ?? "?"}, " +
+            $"{((bool?)s?["decision"] switch { true => "accepted", false => "rejected", _ => "no decision" })})";
+        sb.Append("a: ").Append(Side(c["a"])).Append('\n').Append("b: ").Append(Side(c["b"])).Append("\n\n");
+        sb.Append("Metrics (b - a)\n");
+        foreach (var m in c["metrics"]!.AsArray())
+            sb.Append(CultureInfo.InvariantCulture,
+                $"  {(string?)m!["name"],-32} {F(m["a"]),12} {F(m["b"]),12} {F(m["delta"]),12}\n");
+        var changes = c["config"]!["changes"]!.AsArray();
+        sb.Append(CultureInfo.InvariantCulture, $"\nWorkflow config: {changes.Count} change(s) " +
+            $"({(string?)c["config"]!["a_file"] ?? "—"} → {(string?)c["config"]!["b_file"] ?? "—"})\n");
+        foreach (var ch in changes)
+            sb.Append(CultureInfo.InvariantCulture,
+                $"  [{(string?)ch!["section"]}] {(string?)ch["path"]}: {S(ch["before"])} → {S(ch["after"])}\n");
+        var factors = c["factors"]!;
+        sb.Append(CultureInfo.InvariantCulture, $"\nFactors: {factors["added"]!.AsArray().Count} added, " +
+            $"{factors["removed"]!.AsArray().Count} removed, {factors["kept"]!.AsArray().Count} kept\n");
+        foreach (var (kind, sign) in new[] { ("added", '+'), ("removed", '-') })
+            foreach (var f in factors[kind]!.AsArray())
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"  {sign} {(string?)f!["name"]} ({(string?)f["factor_id"]})\n");
+        sb.Append("\nCode\n");
+        foreach (var file in c["code"]!.AsArray())
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"  {(string?)file!["file"]}: {(string?)file["status"]}\n");
+            if (file["hunks"] is not JsonArray { Count: > 0 } hunks) continue;
+            static string Name(JsonNode? path, string side) => path is null ? "/dev/null" : side + (string?)path;
+            sb.Append("--- ").Append(Name(file["a_path"], "a/")).Append('\n');
+            sb.Append("+++ ").Append(Name(file["b_path"], "b/")).Append('\n');
+            foreach (var h in hunks)
+            {
+                sb.Append((string?)h!["header"]).Append('\n');
+                foreach (var l in h["lines"]!.AsArray()) sb.Append((string?)l![0]).Append((string?)l[1]).Append('\n');
+            }
+        }
+        foreach (var side in new[] { "a", "b" })
+            if (c["curves"]![side] is JsonObject curve)
+            {
+                var summary = curve["summary"];
+                sb.Append(CultureInfo.InvariantCulture, $"\nCurve {side}: {(int?)curve["trading_days"]} trading days, ")
+                    .Append(CultureInfo.InvariantCulture, $"final excess return with cost ")
+                    .Append(CultureInfo.InvariantCulture, $"{F(summary?["final_excess_return_with_cost"])}, ")
+                    .Append(CultureInfo.InvariantCulture, $"max drawdown {F(summary?["max_drawdown"])}");
+            }
+        foreach (var n in c["notes"]!.AsArray()) sb.Append("\nnote: ").Append((string?)n);
+        return sb.Append('\n').ToString();
+    }
+}
