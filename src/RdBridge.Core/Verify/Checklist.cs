@@ -6,6 +6,7 @@ using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.IO;
 using RdBridge.Layout;
+using RdBridge.Metadata;
 using RdBridge.Registry;
 using RdBridge.Store;
 using RdBridge.Workspaces;
@@ -120,7 +121,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             return (missing.Count == 0 && expected.Count > 0, missing.Count == 0 ? $"{expected.Count} workspaces complete" : $"{missing.Count} missing, e.g. {string.Join("; ", missing.Take(4))}");
         });
 
-        void MetaField(string id, string title, string file, Func<JsonObject, bool> ok)
+        void MetaField<T>(string id, string title, string file, Func<string, T> read, Func<T, bool> ok)
         {
             Add(id, "rdagent", title, () =>
             {
@@ -133,17 +134,19 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                     seen++;
                     try
                     {
-                        if (JsonNode.Parse(File.ReadAllBytes(path)) is not JsonObject o || !ok(o)) bad.Add(e.Loop.Key);
+                        if (!ok(read(path))) bad.Add(e.Loop.Key);
                     }
                     catch (JsonException) { bad.Add($"{e.Loop.Key}: malformed"); }
                 }
                 return (bad.Count == 0 && seen > 0, bad.Count == 0 ? $"{seen} files checked" : $"{bad.Count} failing, e.g. {string.Join("; ", bad.Take(4))}");
             });
         }
-        MetaField("rd.model_meta_preprocess", "model_meta.json 包含 preprocess_config", WorkspaceFiles.ModelMeta, o => o["preprocess_config"] is JsonObject);
-        MetaField("rd.factor_meta_input_schema", "factor_meta.json 包含 input_schema", WorkspaceFiles.FactorMeta,
-            o => o["factors"] is JsonArray a && a.All(f => f?["input_schema"] is JsonObject));
-        MetaField("rd.strategy_meta_portfolio", "strategy_meta.json 包含 portfolio_config", WorkspaceFiles.StrategyMeta, o => o["portfolio_config"] is JsonObject);
+        MetaField("rd.model_meta_preprocess", "model_meta.json 包含 preprocess_config", ModelMetaFile.FileName,
+            ModelMetaFile.Read, m => m.PreprocessConfig is not null);
+        MetaField("rd.factor_meta_input_schema", "factor_meta.json 包含 input_schema", FactorMetaFile.FileName,
+            FactorMetaFile.Read, m => m.Factors.All(f => f.InputSchema is JsonObject));
+        MetaField("rd.strategy_meta_portfolio", "strategy_meta.json 包含 portfolio_config", StrategyMetaFile.FileName,
+            StrategyMetaFile.Read, m => m.PortfolioConfig is not null);
 
         Add("rd.bundle_files", "rdagent", "production_bundles 目录包含所有资产包 / every bundle file exists", () =>
         {

@@ -1,18 +1,20 @@
+using RdBridge.Metadata;
+
 namespace RdBridge.Workspaces;
 
 /// <summary>Names and lookups for the files an RD-Agent / Qlib workspace holds.</summary>
 public static class WorkspaceFiles
 {
-    public const string FactorMeta = "factor_meta.json";
-    public const string FactorPerf = "factor_perf.json";
-    public const string Feedback = "feedback.json";
-    public const string ModelMeta = "model_meta.json";
-    public const string StrategyMeta = "strategy_meta.json";
+    public const string FactorMeta = FactorMetaFile.FileName;
+    public const string FactorPerf = FactorPerfFile.FileName;
+    public const string Feedback = FeedbackFile.FileName;
+    public const string ModelMeta = ModelMetaFile.FileName;
+    public const string StrategyMeta = StrategyMetaFile.FileName;
     public const string QlibRes = "qlib_res.csv";
     public const string RetPkl = "ret.pkl";
     public const string MlRuns = "mlruns";
 
-    public static readonly string[] MetaFiles = [FactorMeta, FactorPerf, Feedback, ModelMeta, StrategyMeta];
+    public static readonly string[] MetaFiles = WorkspaceMetadata.FileNames;
     public static readonly string[] RootModelFiles = ["model.pkl", "model.joblib", "model.bin", "model.onnx", "model.pt", "model.pth"];
 
     /// <summary>The run folders of an MLflow file store (<c>mlruns/&lt;exp&gt;/&lt;run&gt;/meta.yaml</c>), sorted.</summary>

@@ -1,0 +1,54 @@
+using RdBridge.Metadata;
+using RdBridge.Workspaces;
+
+namespace RdBridge.Backfill;
+
+/// <summary>
+/// What the run of a loop's experiment workspace left that every metadata file derives from: the workflow YAML that
+/// ran and the metrics of <c>qlib_res.csv</c>, with the problems met while reading them.
+/// </summary>
+public sealed record LoopRun(
+    MetadataOrigin Origin, string Directory, string? ConfigName, WorkflowConfig? Config, QlibMetrics? Metrics,
+    IReadOnlyList<string> Problems)
+{
+    public static LoopRun Read(LoopWorkspaces lw)
+    {
+        var ws = lw.Primary ?? throw new InvalidOperationException("loop has no primary workspace");
+        var dir = ws.Local!;
+        var id = ws.Row.WorkspaceId;
+        var problems = new List<string>();
+        var configName = WorkspaceFiles.RunnerConfig(dir, lw.Kind);
+        var config = configName is null ? null : ReadConfig(dir, configName, id, problems);
+        if (configName is null)
+            problems.Add($"workspace {id} has no workflow YAML; model and strategy metadata stay empty");
+        var origin = new MetadataOrigin(lw.Loop.TaskRunId, lw.Loop.LoopId, id);
+        return new LoopRun(origin, dir, configName, config, ReadMetrics(dir, id, problems), problems);
+    }
+
+    private static WorkflowConfig? ReadConfig(string dir, string configName, string workspaceId, List<string> problems)
+    {
+        try { return WorkflowConfig.Load(Path.Combine(dir, configName)); }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"{configName} in workspace {workspaceId} cannot be read: {e.Message}");
+            return null;
+        }
+    }
+
+    private static QlibMetrics? ReadMetrics(string dir, string workspaceId, List<string> problems)
+    {
+        var resPath = Path.Combine(dir, WorkspaceFiles.QlibRes);
+        if (!File.Exists(resPath)) return null;
+        try
+        {
+            var metrics = QlibResults.Read(resPath);
+            problems.AddRange(metrics.Problems.Select(p => $"workspace {workspaceId}: {p}"));
+            return metrics;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"{WorkspaceFiles.QlibRes} in workspace {workspaceId} cannot be read: {e.Message}");
+            return null;
+        }
+    }
+}
