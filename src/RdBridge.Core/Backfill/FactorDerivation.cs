@@ -21,10 +21,13 @@ public static class FactorDerivation
 
     private static IEnumerable<FactorEntry> BaseFactors(LoopRun run)
     {
-        if (run.Config is null) yield break;
-        foreach (var (name, expression) in run.Config.BaseFeatures())
+        if (run.Features is null) yield break;
+        foreach (var (name, expression) in run.Features.Features)
+        {
+            var schema = expression is null ? InputSchema.FromCode("", name) : InputSchema.FromExpression(expression);
             yield return new FactorEntry(name, FactorEntry.BaseSource, expression, null, null, run.Origin.WorkspaceId,
-                null, null, InputSchema.FromExpression(expression).ToJson(), ["alpha158", "base"]);
+                null, null, schema.ToJson(), ["alpha158", "base"]);
+        }
     }
 
     private static IEnumerable<FactorEntry> GeneratedFactors(LoopWorkspaces lw, List<string> problems)

@@ -37,7 +37,7 @@ public sealed record LoopMetadata(
                 factors.Select(f => f.Name).ToList())
             : null;
         var logged = map is null ? null : LoggedFeedback(lw.Loop, map, problems);
-        return new LoopMetadata(factorMeta, perf, DeriveFeedback(lw, run, logged), DeriveModel(run, factors),
+        return new LoopMetadata(factorMeta, perf, DeriveFeedback(lw, run, logged), DeriveModel(lw, run, factors),
             DeriveStrategy(lw, run, problems), run.Metrics, problems);
     }
 
@@ -56,7 +56,7 @@ public sealed record LoopMetadata(
             logged?["new_hypothesis"] as string, source, summary);
     }
 
-    private static ModelMetaFile DeriveModel(LoopRun run, IReadOnlyList<FactorEntry> factors)
+    private static ModelMetaFile DeriveModel(LoopWorkspaces lw, LoopRun run, IReadOnlyList<FactorEntry> factors)
     {
         var config = run.Config;
         var model = config?.Model;
@@ -70,7 +70,9 @@ public sealed record LoopMetadata(
             handlerKwargs?["learn_processors"]?.DeepClone() ?? new JsonArray());
         var baseNames = factors.Where(f => factors.Any(b => b.Name == f.Name && b.Source == FactorEntry.BaseSource))
             .Select(f => f.Name).ToList();
-        var schema = new FeatureSchema(baseNames, config?.LoadsGeneratedFactors ?? false);
+        var features = run.Features;
+        var schema = new FeatureSchema(baseNames, features?.LoadsGeneratedFactors ?? false,
+            features?.Complete ?? false, features is null ? "no workflow config was found or read" : features.Reason);
         var dir = run.Directory;
         var weights = WorkspaceFiles.ModelWeights(dir);
         var artifacts = new ModelArtifacts(weights is null ? [] : [weights],
@@ -78,7 +80,13 @@ public sealed record LoopMetadata(
             File.Exists(Path.Combine(dir, "model.py")) ? "model.py" : null);
         return new ModelMetaFile(run.Origin, run.ConfigName, WorkflowConfig.Text(model?["class"]),
             WorkflowConfig.Text(model?["module_path"]), model?["kwargs"]?.DeepClone(), NetworkClass(dir),
-            datasetConfig, preprocess, schema, artifacts);
+            datasetConfig, preprocess, schema, artifacts)
+        {
+            ConfigSource = run.ConfigSource,
+            RunId = run.Run?.RunId,
+            Role = lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline,
+            ParamsApplied = run.ParamsApplied.Where(n => n.StartsWith("segments", StringComparison.Ordinal)).ToList(),
+        };
     }
 
     private static StrategyMetaFile DeriveStrategy(LoopWorkspaces lw, LoopRun run, List<string> problems)
@@ -95,7 +103,12 @@ public sealed record LoopMetadata(
         })[..16];
         var strategyId = lw.Loop.StrategyId;
         return new StrategyMetaFile(run.Origin, strategyId, run.ConfigName, fingerprint, portfolio, backtest,
-            new PythonImplementation("rd_strategies_lib.generated", PythonNames.StrategyFunction(strategyId)));
+            new PythonImplementation("rd_strategies_lib.generated", PythonNames.StrategyFunction(strategyId)))
+        {
+            ConfigSource = run.ConfigSource,
+            RunId = run.Run?.RunId,
+            ParamsApplied = run.ParamsApplied.Where(n => n.StartsWith("backtest", StringComparison.Ordinal)).ToList(),
+        };
     }
 
     /// <summary>

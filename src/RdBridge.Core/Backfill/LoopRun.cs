@@ -11,18 +11,39 @@ public sealed record LoopRun(
     MetadataOrigin Origin, string Directory, string? ConfigName, WorkflowConfig? Config, QlibMetrics? Metrics,
     IReadOnlyList<string> Problems)
 {
+    /// <summary>The rule that chose the config (<see cref="ConfigChoice"/>).</summary>
+    public string? ConfigSource { get; init; }
+    /// <summary>The MLflow run the metadata comes from (<see cref="MlflowRun.Chosen(string)"/>).</summary>
+    public MlflowRun? Run { get; init; }
+    /// <summary>What the run's logged params changed in the rendered config.</summary>
+    public IReadOnlyList<string> ParamsApplied { get; init; } = [];
+
+    /// <summary>The base features the config gives the model (null without a config).</summary>
+    public FeatureList? Features { get; } = Config?.Features();
+
     public static LoopRun Read(LoopWorkspaces lw)
     {
         var ws = lw.Primary ?? throw new InvalidOperationException("loop has no primary workspace");
         var dir = ws.Local!;
         var id = ws.Row.WorkspaceId;
         var problems = new List<string>();
-        var configName = WorkspaceFiles.RunnerConfig(dir, lw.Kind);
+        var choice = WorkspaceFiles.ChooseConfig(dir, lw.Kind);
+        var configName = choice.Name;
         var config = configName is null ? null : ReadConfig(dir, configName, id, problems);
+        var mlflowRun = MlflowRun.Chosen(dir);
+        var applied = config is not null && mlflowRun is not null ? RunParams.Apply(config, mlflowRun) : [];
         if (configName is null)
             problems.Add($"workspace {id} has no workflow YAML; model and strategy metadata stay empty");
         var origin = new MetadataOrigin(lw.Loop.TaskRunId, lw.Loop.LoopId, id);
-        return new LoopRun(origin, dir, configName, config, ReadMetrics(dir, id, problems), problems);
+        var run = new LoopRun(origin, dir, configName, config, ReadMetrics(dir, id, problems), problems)
+        {
+            ConfigSource = choice.Source,
+            Run = mlflowRun,
+            ParamsApplied = applied,
+        };
+        if (run.Features is { Complete: false } f)
+            problems.Add($"the base features of {configName} in workspace {id} are incomplete: {f.Reason}");
+        return run;
     }
 
     private static WorkflowConfig? ReadConfig(string dir, string configName, string workspaceId, List<string> problems)

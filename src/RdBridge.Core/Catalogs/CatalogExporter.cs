@@ -100,7 +100,19 @@ public sealed class CatalogExporter(RunContext context)
             var source = f.Source ?? FactorEntry.GeneratedSource;
             var expression = f.Expression;
             var fingerprint = FactorIdentity.Fingerprint(source, expression, f.CodeFingerprint, name);
+            var written = (loop.TaskRunId, name);
+            if (f.HasCode) factors.WrittenBy[written] = fingerprint;
+            // A SOTA factor this loop only loaded (a column of the combined factors file, no code of its own) is the
+            // factor an earlier loop of the same task run wrote: this loop is provenance of that record.
+            var loadedOnly = false;
+            if (!f.HasCode && expression is null && f.FoundIn is not null
+                && factors.WrittenBy.TryGetValue(written, out var writer))
+            {
+                fingerprint = writer;
+                loadedOnly = true;
+            }
             var provenance = Ids(lw);
+            if (loadedOnly) provenance["loaded_from"] = f.FoundIn;
             provenance["metrics"] = metrics.DeepClone();
             factors.Add(fingerprint, name, source, () =>
             {
@@ -124,6 +136,7 @@ public sealed class CatalogExporter(RunContext context)
 
         // Strategy.
         var strategyId = strategyMeta?.StrategyId ?? loop.StrategyId;
+        var modelId = $"model_{loop.TaskRunId}_{loop.LoopId}";
         if (strategyMeta is not null)
         {
             var s = new JsonObject { ["strategy_id"] = strategyId };
@@ -133,6 +146,8 @@ public sealed class CatalogExporter(RunContext context)
             s["portfolio_config"] = strategyMeta.PortfolioConfig?.DeepClone();
             s["backtest_config"] = strategyMeta.BacktestConfig?.DeepClone();
             s["model_type"] = modelMeta?.ModelType;
+            s["model_id"] = modelMeta is null ? null : modelId;
+            s["run_id"] = strategyMeta.RunId;
             s["feature_list"] = factorNames.DeepClone();
             s["python_implementation"] = strategyMeta.PythonImplementation?.ToJson();
             s["metrics"] = metrics.DeepClone();
@@ -141,12 +156,17 @@ public sealed class CatalogExporter(RunContext context)
             report.Add(Strategies);
         }
 
-        // Model: only loops that researched a model (a factor loop's fixed LightGBM is not a research output).
-        if (lw.Kind == "model" && modelMeta is not null)
+        // Model: every loop with results trained one (a factor loop its template's baseline model), and AIstock must
+        // be able to deploy any strategy it imports, so each loop's model has a record its strategy links to.
+        if (modelMeta is not null)
         {
-            var m = new JsonObject { ["model_id"] = $"model_{loop.TaskRunId}_{loop.LoopId}" };
+            var m = new JsonObject { ["model_id"] = modelId };
             foreach (var (k, v) in Ids(lw)) m[k] = v?.DeepClone();
             m["log_dir"] = loop.LogDir;
+            m["role"] = modelMeta.Role ?? (lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline);
+            m["run_id"] = modelMeta.RunId;
+            m["config_file"] = modelMeta.ConfigFile;
+            m["config_source"] = modelMeta.ConfigSource;
             m["model_type"] = modelMeta.ModelType;
             m["model_module"] = modelMeta.ModelModule;
             m["network_class"] = modelMeta.NetworkClass;
@@ -155,6 +175,7 @@ public sealed class CatalogExporter(RunContext context)
             m["preprocess_config"] = modelMeta.PreprocessConfig?.ToJson();
             m["feature_schema"] = modelMeta.FeatureSchema?.ToJson();
             m["model_artifacts"] = modelMeta.ModelArtifacts?.ToJson();
+            m["params_applied"] = MetadataJson.TextArray(modelMeta.ParamsApplied);
             m["metrics"] = metrics.DeepClone();
             m.WriteTo(models);
             report.Add(Models);

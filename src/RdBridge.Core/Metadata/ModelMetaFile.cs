@@ -33,17 +33,32 @@ public sealed record PreprocessConfig(JsonNode? InferProcessors, JsonNode? Learn
         : null;
 }
 
-/// <summary>The features the model receives: the base features by name, and whether generated factors are added.</summary>
-public sealed record FeatureSchema(IReadOnlyList<string> BaseFeatures, bool LoadsGeneratedFactors)
+/// <summary>
+/// The features the model receives: the base features by name, whether generated factors are added, and whether the
+/// config told them all (<c>complete</c> false with the <c>reason</c> where a handler or loader hides them in code).
+/// </summary>
+public sealed record FeatureSchema(
+    IReadOnlyList<string> BaseFeatures, bool LoadsGeneratedFactors, bool? Complete = null, string? Reason = null)
 {
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["base_features"] = MetadataJson.TextArray(BaseFeatures),
-        ["loads_generated_factors"] = LoadsGeneratedFactors,
-    };
+        var o = new JsonObject
+        {
+            ["base_features"] = MetadataJson.TextArray(BaseFeatures),
+            ["loads_generated_factors"] = LoadsGeneratedFactors,
+        };
+        if (Complete is not null)
+        {
+            o["complete"] = Complete;
+            o["reason"] = Reason;
+        }
+        return o;
+    }
 
     public static FeatureSchema? From(JsonNode? node) => node is JsonObject o
-        ? new FeatureSchema(MetadataJson.Texts(o["base_features"]), MetadataJson.Bool(o["loads_generated_factors"]) ?? false)
+        ? new FeatureSchema(MetadataJson.Texts(o["base_features"]),
+            MetadataJson.Bool(o["loads_generated_factors"]) ?? false, MetadataJson.Bool(o["complete"]),
+            MetadataJson.Text(o["reason"]))
         : null;
 }
 
@@ -70,11 +85,27 @@ public sealed record ModelMetaFile(
     FeatureSchema? FeatureSchema, ModelArtifacts? ModelArtifacts)
 {
     public const string FileName = "model_meta.json";
+    /// <summary>The model a factor loop trains to test its factors: the template's fixed model.</summary>
+    public const string Baseline = "baseline";
+    /// <summary>The model a model loop proposed.</summary>
+    public const string Proposed = "proposed";
+
+    /// <summary>The rule that chose <see cref="ConfigFile"/> (see the README's "What RdBridge reads").</summary>
+    public string? ConfigSource { get; init; }
+    /// <summary>The MLflow run everything here was taken from.</summary>
+    public string? RunId { get; init; }
+    /// <summary><c>baseline</c> or <c>proposed</c>.</summary>
+    public string? Role { get; init; }
+    /// <summary>What the run's logged params changed in the rendered template.</summary>
+    public IReadOnlyList<string> ParamsApplied { get; init; } = [];
 
     public JsonObject ToJson()
     {
         var o = Origin.NewObject();
         o["config_file"] = ConfigFile;
+        o["config_source"] = ConfigSource;
+        o["run_id"] = RunId;
+        o["role"] = Role;
         o["model_type"] = ModelType;
         o["model_module"] = ModelModule;
         o["model_config"] = MetadataJson.Copy(ModelConfig);
@@ -83,6 +114,7 @@ public sealed record ModelMetaFile(
         o["preprocess_config"] = PreprocessConfig?.ToJson();
         o["feature_schema"] = FeatureSchema?.ToJson();
         o["model_artifacts"] = ModelArtifacts?.ToJson();
+        o["params_applied"] = MetadataJson.TextArray(ParamsApplied);
         return o;
     }
 
@@ -90,7 +122,13 @@ public sealed record ModelMetaFile(
         MetadataJson.Text(o["model_type"]), MetadataJson.Text(o["model_module"]), MetadataJson.Copy(o["model_config"]),
         MetadataJson.Text(o["network_class"]), DatasetConfig.From(o["dataset_config"]),
         PreprocessConfig.From(o["preprocess_config"]), FeatureSchema.From(o["feature_schema"]),
-        ModelArtifacts.From(o["model_artifacts"]));
+        ModelArtifacts.From(o["model_artifacts"]))
+    {
+        ConfigSource = MetadataJson.Text(o["config_source"]),
+        RunId = MetadataJson.Text(o["run_id"]),
+        Role = MetadataJson.Text(o["role"]),
+        ParamsApplied = MetadataJson.Texts(o["params_applied"]),
+    };
 
     public static ModelMetaFile Read(string path) => From(MetadataJson.ReadObject(path));
 }

@@ -22,22 +22,37 @@ public sealed record StrategyMetaFile(
 {
     public const string FileName = "strategy_meta.json";
 
+    /// <summary>The rule that chose <see cref="ConfigFile"/>.</summary>
+    public string? ConfigSource { get; init; }
+    /// <summary>The MLflow run the backtest settings were taken from.</summary>
+    public string? RunId { get; init; }
+    /// <summary>What the run's logged params changed in the rendered template (the backtest window).</summary>
+    public IReadOnlyList<string> ParamsApplied { get; init; } = [];
+
     public JsonObject ToJson()
     {
         var o = Origin.NewObject();
         o["strategy_id"] = StrategyId;
         o["config_file"] = ConfigFile;
+        o["config_source"] = ConfigSource;
+        o["run_id"] = RunId;
         o["config_fingerprint"] = ConfigFingerprint;
         o["portfolio_config"] = MetadataJson.Copy(PortfolioConfig);
         o["backtest_config"] = MetadataJson.Copy(BacktestConfig);
         o["python_implementation"] = PythonImplementation?.ToJson();
+        o["params_applied"] = MetadataJson.TextArray(ParamsApplied);
         return o;
     }
 
     public static StrategyMetaFile From(JsonObject o) => new(MetadataOrigin.From(o), MetadataJson.Text(o["strategy_id"]),
         MetadataJson.Text(o["config_file"]), MetadataJson.Text(o["config_fingerprint"]),
         MetadataJson.Copy(o["portfolio_config"]) as JsonObject, MetadataJson.Copy(o["backtest_config"]) as JsonObject,
-        PythonImplementation.From(o["python_implementation"]));
+        PythonImplementation.From(o["python_implementation"]))
+    {
+        ConfigSource = MetadataJson.Text(o["config_source"]),
+        RunId = MetadataJson.Text(o["run_id"]),
+        ParamsApplied = MetadataJson.Texts(o["params_applied"]),
+    };
 
     public static StrategyMetaFile Read(string path) => From(MetadataJson.ReadObject(path));
 }

@@ -1,0 +1,94 @@
+using System.Globalization;
+
+namespace RdBridge.Workspaces;
+
+/// <summary>
+/// One run of the MLflow file store Qlib writes into a workspace (<c>mlruns/&lt;experiment&gt;/&lt;run&gt;/</c>):
+/// its status and end time from <c>meta.yaml</c>, the params Qlib logged (the flattened task and
+/// <c>cmd-sys.argv</c>), which metrics it has, and its artifacts.
+/// </summary>
+public sealed record MlflowRun(
+    string Folder, string RunId, string ExperimentId, string Status, long? EndTime,
+    IReadOnlyDictionary<string, string> Params, IReadOnlyList<string> Metrics)
+{
+    /// <summary>MLflow's <c>RunStatus</c> numbers, as the file store writes them.</summary>
+    private static readonly Dictionary<string, string> StatusNames = new(StringComparer.Ordinal)
+    {
+        ["1"] = "RUNNING", ["2"] = "SCHEDULED", ["3"] = "FINISHED", ["4"] = "FAILED", ["5"] = "KILLED",
+    };
+
+    private const int MaxParamBytes = 1 << 20;
+
+    public bool IsFinished => Status == "FINISHED";
+
+    /// <summary>A backtest ran: PortAnaRecord's metrics (<c>1day.*</c>) or its <c>portfolio_analysis</c> artifacts.</summary>
+    public bool HasBacktest =>
+        Metrics.Any(m => m.Contains("excess_return", StringComparison.Ordinal))
+        || Directory.Exists(Path.Combine(Folder, "artifacts", "portfolio_analysis"));
+
+    public string? Param(string name) => Params.TryGetValue(name, out var v) ? v : null;
+
+    /// <summary>
+    /// The run a workspace's metadata comes from: the latest FINISHED run that has backtest results, else the latest
+    /// FINISHED run; FAILED, KILLED and running runs never. Latest by end time, then by run id.
+    /// </summary>
+    public static MlflowRun? Chosen(IReadOnlyList<MlflowRun> runs)
+    {
+        static IEnumerable<MlflowRun> Latest(IEnumerable<MlflowRun> rs) =>
+            rs.OrderByDescending(r => r.EndTime ?? long.MinValue).ThenByDescending(r => r.RunId, StringComparer.Ordinal);
+        var finished = runs.Where(r => r.IsFinished).ToList();
+        return Latest(finished.Where(r => r.HasBacktest)).FirstOrDefault() ?? Latest(finished).FirstOrDefault();
+    }
+
+    public static MlflowRun? Chosen(string workspace) => Chosen(All(workspace));
+
+    public static IReadOnlyList<MlflowRun> All(string workspace) =>
+        WorkspaceFiles.MlflowRuns(workspace).Select(Read).OfType<MlflowRun>().ToList();
+
+    /// <summary>The run in <paramref name="folder"/>, or null when its meta.yaml does not name a run.</summary>
+    public static MlflowRun? Read(string folder)
+    {
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(Path.Combine(folder, "meta.yaml")).Take(200))
+        {
+            var colon = line.IndexOf(':');
+            if (colon <= 0 || char.IsWhiteSpace(line[0])) continue;
+            meta[line[..colon].Trim()] = line[(colon + 1)..].Trim().Trim('\'', '"');
+        }
+        var runId = meta.GetValueOrDefault("run_id") ?? meta.GetValueOrDefault("run_uuid");
+        if (string.IsNullOrEmpty(runId)) return null;
+        var status = meta.GetValueOrDefault("status") ?? "";
+        status = StatusNames.GetValueOrDefault(status, status);
+        long? end = long.TryParse(meta.GetValueOrDefault("end_time"), NumberStyles.Integer, CultureInfo.InvariantCulture,
+            out var e) ? e : null;
+        return new MlflowRun(folder, runId, meta.GetValueOrDefault("experiment_id") ?? "", status, end,
+            ReadParams(Path.Combine(folder, "params")), Names(Path.Combine(folder, "metrics")));
+    }
+
+    private static Dictionary<string, string> ReadParams(string dir)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!Directory.Exists(dir)) return result;
+        foreach (var file in Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal))
+        {
+            if (new FileInfo(file).Length > MaxParamBytes) continue;
+            result[Path.GetFileName(file)] = File.ReadAllText(file).Trim();
+        }
+        return result;
+    }
+
+    private static List<string> Names(string dir) => Directory.Exists(dir)
+        ? Directory.EnumerateFiles(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList()
+        : [];
+
+    /// <summary>The trained model the run saved: <c>params.pkl</c> (Qlib today) or <c>trained_model</c> (older Qlib).</summary>
+    public string? Weights()
+    {
+        foreach (var name in new[] { "params.pkl", "trained_model" })
+        {
+            var p = Path.Combine(Folder, "artifacts", name);
+            if (File.Exists(p)) return p;
+        }
+        return null;
+    }
+}
