@@ -31,10 +31,10 @@ public sealed record LoopMetadata(
         var problems = new List<string>(run.Problems);
         var factors = FactorDerivation.Derive(lw, run, problems);
         var origin = run.Origin;
-        var factorMeta = new FactorMetaFile(origin, run.ConfigName, factors);
+        var factorMeta = new FactorMetaFile(origin, run.ConfigName, factors) { ConfigSource = run.ConfigSource };
         var perf = run.Metrics is { IsEmpty: false } m
-            ? new FactorPerfFile(origin, WorkspaceFiles.QlibRes, m.Canonical().ToList(), m.Raw.ToList(),
-                factors.Select(f => f.Name).ToList())
+            ? new FactorPerfFile(origin, run.MetricsSource, m.Canonical().ToList(), m.Raw.ToList(),
+                factors.Select(f => f.Name).ToList()) { RunId = run.Run?.RunId }
             : null;
         var logged = map is null ? null : LoggedFeedback(lw.Loop, map, problems);
         return new LoopMetadata(factorMeta, perf, DeriveFeedback(lw, run, logged), DeriveModel(lw, run, factors),

@@ -15,6 +15,8 @@ public sealed record LoopRun(
     public string? ConfigSource { get; init; }
     /// <summary>The MLflow run the metadata comes from (<see cref="MlflowRun.Chosen(string)"/>).</summary>
     public MlflowRun? Run { get; init; }
+    /// <summary>Where the metrics came from: <c>qlib_res.csv</c>, else the chosen MLflow run.</summary>
+    public string? MetricsSource { get; init; }
     /// <summary>What the run's logged params changed in the rendered config.</summary>
     public IReadOnlyList<string> ParamsApplied { get; init; } = [];
 
@@ -35,11 +37,21 @@ public sealed record LoopRun(
         if (configName is null)
             problems.Add($"workspace {id} has no workflow YAML; model and strategy metadata stay empty");
         var origin = new MetadataOrigin(lw.Loop.TaskRunId, lw.Loop.LoopId, id);
-        var run = new LoopRun(origin, dir, configName, config, ReadMetrics(dir, id, problems), problems)
+        var metrics = ReadMetrics(dir, id, problems);
+        var metricsSource = metrics is null ? null : WorkspaceFiles.QlibRes;
+        if (metrics is null && mlflowRun?.LastMetricValues() is { Count: > 0 } logged)
+        {
+            // No qlib_res.csv (a store Qlib wrote without RD-Agent): the chosen run's own metrics, read the same way.
+            var csv = ",0\n" + string.Join("\n", logged.Select(kv => $"{kv.Key},{kv.Value}")) + "\n";
+            metrics = QlibResults.Parse(new StringReader(csv), $"mlruns run {mlflowRun.RunId}");
+            metricsSource = $"mlflow run {mlflowRun.RunId}";
+        }
+        var run = new LoopRun(origin, dir, configName, config, metrics, problems)
         {
             ConfigSource = choice.Source,
             Run = mlflowRun,
             ParamsApplied = applied,
+            MetricsSource = metricsSource,
         };
         if (run.Features is { Complete: false } f)
             problems.Add($"the base features of {configName} in workspace {id} are incomplete: {f.Reason}");

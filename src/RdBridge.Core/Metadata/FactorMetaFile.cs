@@ -49,16 +49,23 @@ public sealed record FactorMetaFile(MetadataOrigin Origin, string? ConfigFile, I
 {
     public const string FileName = "factor_meta.json";
 
+    /// <summary>The rule that chose <see cref="ConfigFile"/>.</summary>
+    public string? ConfigSource { get; init; }
+
     public JsonObject ToJson()
     {
         var o = Origin.NewObject();
         o["config_file"] = ConfigFile;
+        o["config_source"] = ConfigSource;
         o["factors"] = new JsonArray(Factors.Select(f => (JsonNode?)f.ToJson()).ToArray());
         return o;
     }
 
     public static FactorMetaFile From(JsonObject o) => new(MetadataOrigin.From(o), MetadataJson.Text(o["config_file"]),
-        o["factors"] is JsonArray a ? a.Select(FactorEntry.From).OfType<FactorEntry>().ToList() : []);
+        o["factors"] is JsonArray a ? a.Select(FactorEntry.From).OfType<FactorEntry>().ToList() : [])
+    {
+        ConfigSource = MetadataJson.Text(o["config_source"]),
+    };
 
     public static FactorMetaFile Read(string path) => From(MetadataJson.ReadObject(path));
 }

@@ -12,6 +12,9 @@ public sealed record FactorPerfFile(
 {
     public const string FileName = "factor_perf.json";
 
+    /// <summary>The MLflow run the workspace's metadata comes from.</summary>
+    public string? RunId { get; init; }
+
     /// <summary>One metric by its canonical name, null when absent.</summary>
     public double? Metric(string canonical) =>
         Metrics.FirstOrDefault(kv => kv.Key == canonical) is { Key: not null } kv ? kv.Value : null;
@@ -22,6 +25,7 @@ public sealed record FactorPerfFile(
     {
         var o = Origin.NewObject();
         o["source"] = Source;
+        o["run_id"] = RunId;
         o["metrics"] = MetricsJson();
         o["qlib_metrics"] = MetadataJson.NumberObject(QlibMetrics);
         o["factor_names"] = MetadataJson.TextArray(FactorNames);
@@ -29,7 +33,10 @@ public sealed record FactorPerfFile(
     }
 
     public static FactorPerfFile From(JsonObject o) => new(MetadataOrigin.From(o), MetadataJson.Text(o["source"]),
-        MetadataJson.Numbers(o["metrics"]), MetadataJson.Numbers(o["qlib_metrics"]), MetadataJson.Texts(o["factor_names"]));
+        MetadataJson.Numbers(o["metrics"]), MetadataJson.Numbers(o["qlib_metrics"]), MetadataJson.Texts(o["factor_names"]))
+    {
+        RunId = MetadataJson.Text(o["run_id"]),
+    };
 
     public static FactorPerfFile Read(string path) => From(MetadataJson.ReadObject(path));
 }

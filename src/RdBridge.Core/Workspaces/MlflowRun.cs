@@ -81,6 +81,23 @@ public sealed record MlflowRun(
         ? Directory.EnumerateFiles(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList()
         : [];
 
+    /// <summary>
+    /// The run's metrics as MLflow's file store keeps them (one file per metric, lines <c>&lt;ms&gt; &lt;value&gt;
+    /// &lt;step&gt;</c>): the last value of each, as RD-Agent reads them into <c>qlib_res.csv</c>.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> LastMetricValues()
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        foreach (var name in Metrics)
+        {
+            var path = Path.Combine(Folder, "metrics", name);
+            if (new FileInfo(path).Length > MaxParamBytes) continue;
+            var last = File.ReadLines(path).LastOrDefault(l => l.Trim().Length > 0)?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (last is { Length: >= 2 }) result.Add(new(name, last[1]));
+        }
+        return result;
+    }
+
     /// <summary>The trained model the run saved: <c>params.pkl</c> (Qlib today) or <c>trained_model</c> (older Qlib).</summary>
     public string? Weights()
     {

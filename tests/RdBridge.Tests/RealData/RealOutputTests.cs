@@ -182,4 +182,29 @@ public class RealOutputTests
         Assert.Equal(ModelMetaFile.Baseline, model.Role);
         Assert.Equal("LGBModel", model.ModelType);
     }
+
+    [Fact]
+    public void Metrics_config_and_weights_all_come_from_the_one_chosen_run()
+    {
+        // Training run 3dfeff78 (experiment 1) saved trained_model; backtest 0d2a8b64 (experiment 2) is the latest
+        // finished run with results; 9b3fcb00 FAILED. The workspace has no qlib_res.csv.
+        using var ws = new RealWorkspace()
+            .Yaml("microsoft__qlib/examples/benchmarks/GeneralPtNN/workflow_config_gru.yaml")
+            .Run("BiEchi__quants", "1", "3dfeff789a6c42a78e029aa47d2006c5")
+            .Run("BiEchi__quants", "2", "0d2a8b6433924584941f36351cc11b19")
+            .Run("BiEchi__quants", "2", "9b3fcb0078c840f6863aea48e205d5d0")
+            .Run("BiEchi__quants", "2", "b46fca1d8b364ebe9d458e2264e8b03c");
+        var meta = ws.Derive();
+        const string chosen = "0d2a8b6433924584941f36351cc11b19";
+        Assert.Equal(chosen, meta.ModelMeta.RunId);
+        Assert.Equal(chosen, meta.StrategyMeta.RunId);
+        Assert.Equal(chosen, meta.FactorPerf!.RunId);
+        Assert.Equal($"mlflow run {chosen}", meta.FactorPerf.Source);
+        // The last values of that run's metrics files.
+        Assert.Equal(0.046181206226017436, meta.FactorPerf.Metric("annualized_return"));
+        Assert.Equal(0.34734230270892813, meta.FactorPerf.Metric("information_ratio"));
+        Assert.Equal(-0.2853238582611084, meta.FactorPerf.Metric("max_drawdown"));
+        // The backtest run saved no weights: none are borrowed from the training run.
+        Assert.Empty(meta.ModelMeta.ModelArtifacts!.ModelFiles);
+    }
 }
