@@ -55,7 +55,9 @@ public static class FactorDerivation
     public static string CodeFingerprint(string code) =>
         FileDigest.Sha256OfText(string.Concat(code.Where(c => !char.IsWhiteSpace(c))))[..16];
 
-    /// <summary>Factors the run loaded from <c>combined_factors_df.parquet</c> (this loop's and the SOTA ones).</summary>
+    /// <summary>
+    /// Factors the run loaded from <c>combined_factors_df.parquet</c> (this loop's and the SOTA ones).
+    /// </summary>
     private static IReadOnlyList<FactorEntry> LoadedFactors(LoopRun run, IReadOnlyList<FactorEntry> known,
         List<string> problems)
     {

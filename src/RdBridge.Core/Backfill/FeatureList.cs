@@ -10,7 +10,8 @@ namespace RdBridge.Backfill;
 /// <see cref="Reason"/> says why: an unknown shape never reads as "no features".
 /// </summary>
 public sealed record FeatureList(
-    IReadOnlyList<(string Name, string? Expression)> Features, bool LoadsGeneratedFactors, bool Complete, string? Reason)
+    IReadOnlyList<(string Name, string? Expression)> Features, bool LoadsGeneratedFactors, bool Complete,
+    string? Reason)
 {
     public static FeatureList Of(WorkflowConfig config)
     {
@@ -24,7 +25,8 @@ public sealed record FeatureList(
             var fixedSet = HandlerFeatures(handler);
             if (fixedSet is not null) features.AddRange(fixedSet.Select(f => (f.Name, (string?)f.Expression)));
             else if (config.Handler is not null)
-                unknown.Add($"handler '{handler ?? "(no class)"}' computes its features in code and lists none in the config");
+                unknown.Add($"handler '{handler ?? "(no class)"}' computes its features in code "
+                    + "and lists none in the config");
         }
         foreach (var loader in loaders)
         {
@@ -67,7 +69,9 @@ public sealed record FeatureList(
         return null;
     }
 
-    /// <summary>The <c>col_list</c> of a <c>FilterCol</c> on the feature group (infer processors run on all data).</summary>
+    /// <summary>
+    /// The <c>col_list</c> of a <c>FilterCol</c> on the feature group (infer processors run on all data).
+    /// </summary>
     private static IReadOnlyList<string>? FilterColumns(WorkflowConfig config)
     {
         var kwargs = config.HandlerKwargs;

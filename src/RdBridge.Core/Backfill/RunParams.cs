@@ -59,7 +59,9 @@ public static partial class RunParams
         o[key] = date;
     }
 
-    /// <summary>The dates of a logged Python value: <c>datetime.date(y, m, d)</c>, <c>'2017-01-01'</c>, <c>Timestamp('…')</c>.</summary>
+    /// <summary>
+    /// The dates of a logged Python value: <c>datetime.date(y, m, d)</c>, <c>'2017-01-01'</c>, <c>Timestamp('…')</c>.
+    /// </summary>
     public static IReadOnlyList<string>? Dates(string? repr)
     {
         if (repr is null) return null;
@@ -67,8 +69,10 @@ public static partial class RunParams
         foreach (Match m in DateValue().Matches(repr))
         {
             if (m.Groups["y"].Success)
-                dates.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"{int.Parse(m.Groups["y"].Value):D4}-{int.Parse(m.Groups["m"].Value):D2}-{int.Parse(m.Groups["d"].Value):D2}"));
+            {
+                int Part(string g) => int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
+                dates.Add(string.Create(CultureInfo.InvariantCulture, $"{Part("y"):D4}-{Part("m"):D2}-{Part("d"):D2}"));
+            }
             else dates.Add(m.Groups["iso"].Value);
         }
         return dates;
@@ -91,6 +95,7 @@ public static partial class RunParams
     private static string? Date(string? text) => text is { Length: >= 10 } && DateOnly.TryParseExact(text[..10],
         "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _) ? text[..10] : null;
 
-    [GeneratedRegex(@"datetime\.date\((?<y>\d{4}),\s*(?<m>\d{1,2}),\s*(?<d>\d{1,2})\)|'(?<iso>\d{4}-\d{2}-\d{2})[^']*'")]
+    [GeneratedRegex(
+        @"datetime\.date\((?<y>\d{4}),\s*(?<m>\d{1,2}),\s*(?<d>\d{1,2})\)|'(?<iso>\d{4}-\d{2}-\d{2})[^']*'")]
     private static partial Regex DateValue();
 }

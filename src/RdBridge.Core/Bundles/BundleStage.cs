@@ -296,7 +296,8 @@ public sealed class BundleStage(RunContext context)
         var meta = WorkspaceMetadata.Read(dir, (_, _, _) => { });
         if (meta.FactorMeta is null) return [];
         var perf = meta.FactorPerf is { } p
-            ? p.MetricsJson().ToJsonString(new JsonSerializerOptions(CanonicalJson.FileOptions) { WriteIndented = false })
+            ? p.MetricsJson().ToJsonString(
+                new JsonSerializerOptions(CanonicalJson.FileOptions) { WriteIndented = false })
             : null;
         return meta.FactorMeta.Factors
             .Select(f => new FactorRow(f.Name, f.Expression, f.WorkspaceId ?? lw.Primary.Row.WorkspaceId, perf))

@@ -33,7 +33,8 @@ public sealed record FactorPerfFile(
     }
 
     public static FactorPerfFile From(JsonObject o) => new(MetadataOrigin.From(o), MetadataJson.Text(o["source"]),
-        MetadataJson.Numbers(o["metrics"]), MetadataJson.Numbers(o["qlib_metrics"]), MetadataJson.Texts(o["factor_names"]))
+        MetadataJson.Numbers(o["metrics"]), MetadataJson.Numbers(o["qlib_metrics"]),
+        MetadataJson.Texts(o["factor_names"]))
     {
         RunId = MetadataJson.Text(o["run_id"]),
     };

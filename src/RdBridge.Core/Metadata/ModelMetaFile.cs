@@ -2,7 +2,9 @@ using System.Text.Json.Nodes;
 
 namespace RdBridge.Metadata;
 
-/// <summary>The dataset a model was trained on: Qlib's dataset class, its handler and the train/valid/test segments.</summary>
+/// <summary>
+/// The dataset a model was trained on: Qlib's dataset class, its handler and the train/valid/test segments.
+/// </summary>
 public sealed record DatasetConfig(string? Class, string? ModulePath, string? Handler, JsonNode? Segments)
 {
     public JsonObject ToJson() => new()
@@ -62,7 +64,9 @@ public sealed record FeatureSchema(
         : null;
 }
 
-/// <summary>Where the trained model is: weights files (relative to the workspace), the MLflow store, the model code.</summary>
+/// <summary>
+/// Where the trained model is: weights files (relative to the workspace), the MLflow store, the model code.
+/// </summary>
 public sealed record ModelArtifacts(IReadOnlyList<string> ModelFiles, string? MlRuns, string? ModelCode)
 {
     public JsonObject ToJson() => new()
@@ -78,7 +82,9 @@ public sealed record ModelArtifacts(IReadOnlyList<string> ModelFiles, string? Ml
         : null;
 }
 
-/// <summary><c>model_meta.json</c>: the model a loop trained, with what it was trained on and where its weights are.</summary>
+/// <summary>
+/// <c>model_meta.json</c>: the model a loop trained, with what it was trained on and where its weights are.
+/// </summary>
 public sealed record ModelMetaFile(
     MetadataOrigin Origin, string? ConfigFile, string? ModelType, string? ModelModule, JsonNode? ModelConfig,
     string? NetworkClass, DatasetConfig? DatasetConfig, PreprocessConfig? PreprocessConfig,

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace RdBridge.Metadata;
 
-/// <summary>Where AIstock finds a strategy's config as Python: a function of the generated strategies library.</summary>
+/// <summary>Where AIstock finds a strategy's config as Python: a function of the generated strategy library.</summary>
 public sealed record PythonImplementation(string? Module, string? Func)
 {
     public JsonObject ToJson() => new() { ["module"] = Module, ["func"] = Func };
@@ -44,7 +44,8 @@ public sealed record StrategyMetaFile(
         return o;
     }
 
-    public static StrategyMetaFile From(JsonObject o) => new(MetadataOrigin.From(o), MetadataJson.Text(o["strategy_id"]),
+    public static StrategyMetaFile From(JsonObject o) => new(MetadataOrigin.From(o),
+        MetadataJson.Text(o["strategy_id"]),
         MetadataJson.Text(o["config_file"]), MetadataJson.Text(o["config_fingerprint"]),
         MetadataJson.Copy(o["portfolio_config"]) as JsonObject, MetadataJson.Copy(o["backtest_config"]) as JsonObject,
         PythonImplementation.From(o["python_implementation"]))

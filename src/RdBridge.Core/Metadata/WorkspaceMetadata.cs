@@ -12,7 +12,10 @@ public sealed record WorkspaceMetadata(
 {
     /// <summary>The five file names, in the order backfill writes them.</summary>
     public static readonly string[] FileNames =
-        [FactorMetaFile.FileName, FactorPerfFile.FileName, FeedbackFile.FileName, ModelMetaFile.FileName, StrategyMetaFile.FileName];
+    [
+        FactorMetaFile.FileName, FactorPerfFile.FileName, FeedbackFile.FileName, ModelMetaFile.FileName,
+        StrategyMetaFile.FileName,
+    ];
 
     public static readonly WorkspaceMetadata None = new(null, null, null, null, null);
 

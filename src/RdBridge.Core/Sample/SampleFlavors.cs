@@ -4,17 +4,21 @@ using System.Text.RegularExpressions;
 
 namespace RdBridge.Sample;
 
-/// <summary>The workspace shapes of the three RD-Agent families users have; <c>mixed</c> rotates them per workspace.</summary>
+/// <summary>
+/// The workspace shapes of the three RD-Agent families users have; <c>mixed</c> rotates them per workspace.
+/// </summary>
 public enum SampleFlavor { Upstream, V080, Fork, Mixed }
 
 /// <summary>
 /// Turns the generated experiment workspaces into what each RD-Agent family really leaves, after the tree is
 /// written (so the base sample, and its random draws, stay as they are):
 /// <list type="bullet">
-/// <item>upstream HEAD: Jinja templates whose <c>test_end</c> defaults to null; the real date only in MLflow params;</item>
+/// <item>upstream HEAD: Jinja templates whose <c>test_end</c> defaults to null; the real date only in MLflow
+/// params;</item>
 /// <item>v0.8.0 (the last pip release): no Jinja, hard-coded dates and 20 features, an <c>Alpha158</c> +
 /// <c>FilterCol</c> baseline;</item>
-/// <item>the AIstock fork: <c>conf_combined_factors_dynamic.yaml</c> (custom loader, <c>EnhancedTopkDropoutStrategy</c>)
+/// <item>the AIstock fork: <c>conf_combined_factors_dynamic.yaml</c> (custom loader,
+/// <c>EnhancedTopkDropoutStrategy</c>)
 /// that an argv without a YAML ran, and comment-only <c>*_backup.yaml</c> markers.</item>
 /// </list>
 /// Every family's MLflow store gets Qlib's flattened task as params, the tags and <c>code_*.txt</c> artifacts a real
@@ -68,7 +72,8 @@ public static partial class SampleFlavors
                 break;
             case SampleFlavor.Fork:
                 File.WriteAllText(Path.Combine(dir, (factor ? "conf_combined_factors" : "conf_baseline_factors_model")
-                    + "_20251209_backup.yaml"), "# backup of the template before the 2025-12-09 change; see git history\n");
+                    + "_20251209_backup.yaml"),
+                    "# backup of the template before the 2025-12-09 change; see git history\n");
                 if (factor) File.WriteAllText(Path.Combine(dir, "conf_combined_factors_dynamic.yaml"), ForkDynamic);
                 break;
         }
@@ -103,14 +108,19 @@ public static partial class SampleFlavors
             ["dataset.kwargs.handler.kwargs.start_time"] = "2008-01-01",
             ["dataset.kwargs.handler.kwargs.end_time"] = "2020-08-01",
             ["record"] = "[{'class': 'SignalRecord', 'module_path': 'qlib.workflow.record_temp', 'kwargs': {'model': "
-                + "'<MODEL>', 'dataset': '<DATASET>'}}, {'class': 'SigAnaRecord', 'module_path': 'qlib.workflow.record_temp', "
+                + "'<MODEL>', 'dataset': '<DATASET>'}}, {'class': 'SigAnaRecord', "
+                + "'module_path': 'qlib.workflow.record_temp', "
                 + "'kwargs': {'ana_long_short': False, 'ann_scaler': 252}}, {'class': 'PortAnaRecord', 'module_path': "
                 + "'qlib.workflow.record_temp', 'kwargs': {'config': {'strategy': {'class': '"
                 + (forkFactor ? "EnhancedTopkDropoutStrategy" : "TopkDropoutStrategy") + "', 'module_path': '"
-                + (forkFactor ? "rdagent.scenarios.qlib.experiment.factor_template.custom_strategy" : "qlib.contrib.strategy")
+                + (forkFactor
+                    ? "rdagent.scenarios.qlib.experiment.factor_template.custom_strategy"
+                    : "qlib.contrib.strategy")
                 + "', 'kwargs': {'signal': '<PRED>', 'topk': 50, 'n_drop': 5}}, 'backtest': {'start_time': "
-                + "datetime.date(2017, 1, 1), 'end_time': datetime.date(2020, 8, 1), 'account': 100000000, 'benchmark': "
-                + "'SH000300', 'exchange_kwargs': {'limit_threshold': 0.095, 'deal_price': 'close', 'open_cost': 0.0005, "
+                + "datetime.date(2017, 1, 1), 'end_time': datetime.date(2020, 8, 1), 'account': 100000000, "
+                + "'benchmark': "
+                + "'SH000300', 'exchange_kwargs': {'limit_threshold': 0.095, 'deal_price': 'close', "
+                + "'open_cost': 0.0005, "
                 + "'close_cost': 0.0015, 'min_cost': 5}}}}}]",
         };
         if (forkFactor)
@@ -131,26 +141,33 @@ public static partial class SampleFlavors
         File.WriteAllText(Path.Combine(tags, "mlflow.source.type"), "LOCAL");
         File.WriteAllText(Path.Combine(tags, "mlflow.user"), "root");
         var art = Path.Combine(run, "artifacts");
-        File.WriteAllText(Path.Combine(art, "code_status.txt"), "On branch main\nnothing to commit, working tree clean\n");
+        File.WriteAllText(Path.Combine(art, "code_status.txt"),
+            "On branch main\nnothing to commit, working tree clean\n");
         File.WriteAllText(Path.Combine(art, "code_diff.txt"), "");
         File.WriteAllText(Path.Combine(art, "code_cached.txt"), "");
     }
 
-    /// <summary>A run that failed before its backtest, in an experiment of its own: never the metadata's source.</summary>
+    /// <summary>
+    /// A run that failed before its backtest, in an experiment of its own: never the metadata's source.
+    /// </summary>
     private static void AddFailedRun(string mlruns, string finishedRun, int index)
     {
         var exp = Path.Combine(mlruns, "1");
         Directory.CreateDirectory(exp);
-        File.WriteAllText(Path.Combine(exp, "meta.yaml"), "artifact_location: file:///workspace/qlib_workspace/mlruns/1\n"
-            + "creation_time: 1751358000000\nexperiment_id: '1'\nlast_update_time: 1751358000000\nlifecycle_stage: active\n"
+        File.WriteAllText(Path.Combine(exp, "meta.yaml"),
+            "artifact_location: file:///workspace/qlib_workspace/mlruns/1\n"
+            + "creation_time: 1751358000000\nexperiment_id: '1'\nlast_update_time: 1751358000000\n"
+            + "lifecycle_stage: active\n"
             + "name: workflow_failed\n");
         var runId = string.Concat(Enumerable.Repeat($"{index:x4}", 8));
         var run = Path.Combine(exp, runId);
         Directory.CreateDirectory(Path.Combine(run, "params"));
         Directory.CreateDirectory(Path.Combine(run, "tags"));
         Directory.CreateDirectory(Path.Combine(run, "artifacts"));
-        File.WriteAllText(Path.Combine(run, "meta.yaml"), $"artifact_uri: file:///workspace/qlib_workspace/mlruns/1/{runId}"
-            + $"/artifacts\nend_time: 1751369999000\nentry_point_name: ''\nexperiment_id: '1'\nlifecycle_stage: active\n"
+        File.WriteAllText(Path.Combine(run, "meta.yaml"),
+            $"artifact_uri: file:///workspace/qlib_workspace/mlruns/1/{runId}"
+            + $"/artifacts\nend_time: 1751369999000\nentry_point_name: ''\nexperiment_id: '1'\n"
+            + "lifecycle_stage: active\n"
             + $"run_id: {runId}\nrun_name: mlflow_recorder\nrun_uuid: {runId}\nsource_name: ''\nsource_type: 4\n"
             + "source_version: ''\nstart_time: 1751369000000\nstatus: 4\ntags: []\nuser_id: root\n");
         File.Copy(Path.Combine(finishedRun, "params", "cmd-sys.argv"), Path.Combine(run, "params", "cmd-sys.argv"));
@@ -204,15 +221,18 @@ public static partial class SampleFlavors
         .Append("market: &market csi300\nbenchmark: &benchmark SH000300\n\n")
         .Append("data_handler_config: &data_handler_config\n    start_time: 2008-01-01\n    end_time: 2020-08-01\n")
         .Append("    fit_start_time: 2008-01-01\n    fit_end_time: 2014-12-31\n    instruments: *market\n")
-        .Append("    infer_processors:\n        - class: FilterCol\n          kwargs:\n              fields_group: feature\n")
+        .Append("    infer_processors:\n        - class: FilterCol\n          kwargs:\n")
+        .Append("              fields_group: feature\n")
         .Append("              col_list: ").Append(Alpha20Names).Append('\n')
         .Append("        - class: RobustZScoreNorm\n          kwargs:\n              fields_group: feature\n")
-        .Append("              clip_outlier: true\n        - class: Fillna\n          kwargs:\n              fields_group: feature\n")
+        .Append("              clip_outlier: true\n        - class: Fillna\n          kwargs:\n")
+        .Append("              fields_group: feature\n")
         .Append("    learn_processors:\n        - class: DropnaLabel\n        - class: CSRankNorm\n          kwargs:\n")
         .Append("              fields_group: label\n    label: [\"Ref($close, -2) / Ref($close, -1) - 1\"]\n\n")
         .Append(Portfolio("TopkDropoutStrategy", "qlib.contrib.strategy", "", "2017-01-01", "2020-08-01"))
         .Append(TaskHead)
-        .Append("            handler:\n                class: Alpha158\n                module_path: qlib.contrib.data.handler\n")
+        .Append("            handler:\n                class: Alpha158\n")
+        .Append("                module_path: qlib.contrib.data.handler\n")
         .Append("                kwargs: *data_handler_config\n")
         .Append(TaskTail("2008-01-01", "2014-12-31", "2015-01-01", "2016-12-31", "2017-01-01", "2020-08-01"))
         .ToString();
@@ -228,13 +248,16 @@ public static partial class SampleFlavors
         .Append("                feature:\n                    - ").Append(Alpha20Expressions).Append('\n')
         .Append("                    - ").Append(Alpha20Names).Append('\n')
         .Append("            dynamic_path: \"combined_factors_df.parquet\"\n            join: \"left\"\n")
-        .Append("    learn_processors:\n        - class: DropnaLabel\n        - class: CSZScoreNorm\n          kwargs:\n")
+        .Append("    learn_processors:\n        - class: DropnaLabel\n        - class: CSZScoreNorm\n")
+        .Append("          kwargs:\n")
         .Append("              fields_group: label\n\n")
-        .Append(Portfolio("EnhancedTopkDropoutStrategy", "rdagent.scenarios.qlib.experiment.factor_template.custom_strategy",
+        .Append(Portfolio("EnhancedTopkDropoutStrategy",
+            "rdagent.scenarios.qlib.experiment.factor_template.custom_strategy",
             "            min_score: 0.1\n            max_position_ratio: 0.90\n            stop_loss: -0.10\n",
             "2024-07-01", "2025-11-28"))
         .Append(TaskHead)
-        .Append("            handler:\n                class: DataHandlerLP\n                module_path: qlib.contrib.data.handler\n")
+        .Append("            handler:\n                class: DataHandlerLP\n")
+        .Append("                module_path: qlib.contrib.data.handler\n")
         .Append("                kwargs: *data_handler_config\n")
         .Append(TaskTail("2018-08-01", "2022-12-31", "2023-01-01", "2024-06-30", "2024-07-01", "2025-12-01"))
         .ToString();
@@ -245,10 +268,13 @@ public static partial class SampleFlavors
         + "            signal: <PRED>\n            topk: 50\n            n_drop: 5\n" + extraKwargs
         + $"    backtest:\n        start_time: {start}\n        end_time: {end}\n        account: 100000000\n"
         + "        benchmark: *benchmark\n        exchange_kwargs:\n            limit_threshold: 0.095\n"
-        + "            deal_price: close\n            open_cost: 0.0005\n            close_cost: 0.0015\n            min_cost: 5\n\n";
+        + "            deal_price: close\n            open_cost: 0.0005\n            close_cost: 0.0015\n"
+        + "            min_cost: 5\n\n";
 
-    private const string TaskHead = "task:\n    model:\n        class: LGBModel\n        module_path: qlib.contrib.model.gbdt\n"
-        + "        kwargs:\n            loss: mse\n            colsample_bytree: 0.8879\n            learning_rate: 0.2\n"
+    private const string TaskHead = "task:\n    model:\n        class: LGBModel\n"
+        + "        module_path: qlib.contrib.model.gbdt\n"
+        + "        kwargs:\n            loss: mse\n            colsample_bytree: 0.8879\n"
+        + "            learning_rate: 0.2\n"
         + "            subsample: 0.8789\n            lambda_l1: 205.6999\n            lambda_l2: 580.9768\n"
         + "            max_depth: 8\n            num_leaves: 210\n            num_threads: 20\n"
         + "    dataset:\n        class: DatasetH\n        module_path: qlib.data.dataset\n        kwargs:\n";

@@ -21,7 +21,9 @@ public sealed record MlflowRun(
 
     public bool IsFinished => Status == "FINISHED";
 
-    /// <summary>A backtest ran: PortAnaRecord's metrics (<c>1day.*</c>) or its <c>portfolio_analysis</c> artifacts.</summary>
+    /// <summary>
+    /// A backtest ran: PortAnaRecord's metrics (<c>1day.*</c>) or its <c>portfolio_analysis</c> artifacts.
+    /// </summary>
     public bool HasBacktest =>
         Metrics.Any(m => m.Contains("excess_return", StringComparison.Ordinal))
         || Directory.Exists(Path.Combine(Folder, "artifacts", "portfolio_analysis"));
@@ -35,7 +37,8 @@ public sealed record MlflowRun(
     public static MlflowRun? Chosen(IReadOnlyList<MlflowRun> runs)
     {
         static IEnumerable<MlflowRun> Latest(IEnumerable<MlflowRun> rs) =>
-            rs.OrderByDescending(r => r.EndTime ?? long.MinValue).ThenByDescending(r => r.RunId, StringComparer.Ordinal);
+            rs.OrderByDescending(r => r.EndTime ?? long.MinValue)
+                .ThenByDescending(r => r.RunId, StringComparer.Ordinal);
         var finished = runs.Where(r => r.IsFinished).ToList();
         return Latest(finished.Where(r => r.HasBacktest)).FirstOrDefault() ?? Latest(finished).FirstOrDefault();
     }
@@ -59,8 +62,8 @@ public sealed record MlflowRun(
         if (string.IsNullOrEmpty(runId)) return null;
         var status = meta.GetValueOrDefault("status") ?? "";
         status = StatusNames.GetValueOrDefault(status, status);
-        long? end = long.TryParse(meta.GetValueOrDefault("end_time"), NumberStyles.Integer, CultureInfo.InvariantCulture,
-            out var e) ? e : null;
+        long? end = long.TryParse(meta.GetValueOrDefault("end_time"), NumberStyles.Integer,
+            CultureInfo.InvariantCulture, out var e) ? e : null;
         return new MlflowRun(folder, runId, meta.GetValueOrDefault("experiment_id") ?? "", status, end,
             ReadParams(Path.Combine(folder, "params")), Names(Path.Combine(folder, "metrics")));
     }
@@ -92,13 +95,16 @@ public sealed record MlflowRun(
         {
             var path = Path.Combine(Folder, "metrics", name);
             if (new FileInfo(path).Length > MaxParamBytes) continue;
-            var last = File.ReadLines(path).LastOrDefault(l => l.Trim().Length > 0)?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var last = File.ReadLines(path).LastOrDefault(l => l.Trim().Length > 0)
+                ?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (last is { Length: >= 2 }) result.Add(new(name, last[1]));
         }
         return result;
     }
 
-    /// <summary>The trained model the run saved: <c>params.pkl</c> (Qlib today) or <c>trained_model</c> (older Qlib).</summary>
+    /// <summary>
+    /// The trained model the run saved: <c>params.pkl</c> (Qlib today) or <c>trained_model</c> (older Qlib).
+    /// </summary>
     public string? Weights()
     {
         foreach (var name in new[] { "params.pkl", "trained_model" })

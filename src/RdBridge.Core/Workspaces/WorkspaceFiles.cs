@@ -54,7 +54,8 @@ public static class WorkspaceFiles
     public static ConfigChoice ChooseConfig(string workspace, string kind)
     {
         var run = MlflowRun.Chosen(workspace);
-        var candidates = Directory.EnumerateFiles(workspace, "*.yaml").Concat(Directory.EnumerateFiles(workspace, "*.yml"))
+        var candidates = Directory.EnumerateFiles(workspace, "*.yaml")
+            .Concat(Directory.EnumerateFiles(workspace, "*.yml"))
             .Select(Path.GetFileName).OfType<string>()
             .Where(n => !n.Contains("backup", StringComparison.OrdinalIgnoreCase))
             .Where(n => IsWorkflow(Path.Combine(workspace, n)))
@@ -77,7 +78,8 @@ public static class WorkspaceFiles
                 "conf_combined_factors.yaml", "conf_baseline.yaml", "conf.yaml", "conf_combined.yaml"];
         foreach (var name in preference)
             if (candidates.Contains(name)) return new ConfigChoice(name, ConfigChoice.FromRunner);
-        return new ConfigChoice(candidates.FirstOrDefault(), candidates.Count > 0 ? ConfigChoice.FirstInWorkspace : null);
+        return new ConfigChoice(candidates.FirstOrDefault(),
+            candidates.Count > 0 ? ConfigChoice.FirstInWorkspace : null);
     }
 
     /// <summary>A workflow YAML has a <c>task:</c> at the top; the fork's marker files hold only comments.</summary>
@@ -87,7 +89,9 @@ public static class WorkspaceFiles
         return File.ReadLines(path).Any(l => l.StartsWith("task:", StringComparison.Ordinal));
     }
 
-    /// <summary>The only candidate that spells every <c>*.class</c> param the run logged (Qlib's flattened task).</summary>
+    /// <summary>
+    /// The only candidate that spells every <c>*.class</c> param the run logged (Qlib's flattened task).
+    /// </summary>
     private static string? ByParams(string workspace, IReadOnlyList<string> candidates, MlflowRun run)
     {
         var classes = run.Params.Where(p => p.Key.EndsWith(".class", StringComparison.Ordinal) && p.Value.Length > 0)

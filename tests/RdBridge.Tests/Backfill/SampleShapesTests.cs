@@ -11,7 +11,8 @@ namespace RdBridge.Tests.Backfill;
 public class SampleShapesTests
 {
     private static List<string> Experiments(Sample sample) =>
-        Directory.EnumerateDirectories(Path.Combine(sample.Dir.Path, "RD-Agent-main", "git_ignore_folder", "RD-Agent_workspace"))
+        Directory.EnumerateDirectories(
+                Path.Combine(sample.Dir.Path, "RD-Agent-main", "git_ignore_folder", "RD-Agent_workspace"))
             .Where(d => Directory.EnumerateFiles(d, "conf_*.yaml").Any()).Order(StringComparer.Ordinal).ToList();
 
     [Fact]
@@ -21,9 +22,11 @@ public class SampleShapesTests
         var dirs = Experiments(sample);
         string Text(string d, string f) => File.ReadAllText(Path.Combine(d, f));
         // Upstream HEAD: Jinja with test_end defaulting to null.
-        Assert.Contains(dirs, d => Directory.EnumerateFiles(d, "conf_*.yaml").Any(f => File.ReadAllText(f).Contains("test_end | default(\"null\", true)")));
+        Assert.Contains(dirs, d => Directory.EnumerateFiles(d, "conf_*.yaml")
+            .Any(f => File.ReadAllText(f).Contains("test_end | default(\"null\", true)")));
         // v0.8.0: no Jinja, an Alpha158 + FilterCol baseline that gives the model 20 features.
-        var v080 = dirs.Where(d => File.Exists(Path.Combine(d, "conf_baseline.yaml")) && Text(d, "conf_baseline.yaml").Contains("FilterCol")).ToList();
+        var v080 = dirs.Where(d => File.Exists(Path.Combine(d, "conf_baseline.yaml"))
+            && Text(d, "conf_baseline.yaml").Contains("FilterCol")).ToList();
         Assert.NotEmpty(v080);
         Assert.All(v080, d => Assert.DoesNotContain("{{", Text(d, "conf_combined_factors.yaml")));
         var baseline = WorkflowConfig.Load(Path.Combine(v080[0], "conf_baseline.yaml"));
@@ -65,7 +68,8 @@ public class SampleShapesTests
             // One run for everything, never the FAILED one.
             Assert.Equal(finished.RunId, model.RunId);
             Assert.Equal(finished.RunId, strategy.RunId);
-            Assert.Equal(model.ModelArtifacts!.ModelFiles.Single(), Path.GetRelativePath(d, finished.Weights()!).Replace('\\', '/'));
+            Assert.Equal(model.ModelArtifacts!.ModelFiles.Single(),
+                Path.GetRelativePath(d, finished.Weights()!).Replace('\\', '/'));
             var test = (JsonArray)model.DatasetConfig!.Segments!["test"]!;
             Assert.NotNull(test[1]);
             if (File.Exists(Path.Combine(d, "conf_combined_factors_dynamic.yaml")))
@@ -82,11 +86,13 @@ public class SampleShapesTests
             {
                 // Upstream: the template left test_end null; the run's params say 2020-08-01, and the record says so.
                 Assert.Equal("2020-08-01", (string?)test[1]);
-                Assert.Contains(model.ParamsApplied, n => n.StartsWith("segments.test[1] 2020-08-01", StringComparison.Ordinal));
+                Assert.Contains(model.ParamsApplied,
+                    n => n.StartsWith("segments.test[1] 2020-08-01", StringComparison.Ordinal));
                 Assert.Equal("2020-08-01", (string?)strategy.BacktestConfig!["end_time"]);
             }
         }
-        Assert.Contains(withResults, d => ModelMetaFile.Read(Path.Combine(d, ModelMetaFile.FileName)).ConfigSource == "mlflow params");
-        Assert.Contains(withResults, d => ModelMetaFile.Read(Path.Combine(d, ModelMetaFile.FileName)).ParamsApplied.Count > 0);
+        ModelMetaFile Model(string d) => ModelMetaFile.Read(Path.Combine(d, ModelMetaFile.FileName));
+        Assert.Contains(withResults, d => Model(d).ConfigSource == "mlflow params");
+        Assert.Contains(withResults, d => Model(d).ParamsApplied.Count > 0);
     }
 }

@@ -2,7 +2,9 @@ using System.Text.Json.Nodes;
 
 namespace RdBridge.Tests.Catalogs;
 
-/// <summary>Issue 12 on the generated sample: what the catalogs say about models, strategies and shared factors.</summary>
+/// <summary>
+/// Issue 12 on the generated sample: what the catalogs say about models, strategies and shared factors.
+/// </summary>
 public class ExportedRecordsTests
 {
     private static JsonArray Catalog(Sample sample, string file, string list) =>
@@ -22,7 +24,8 @@ public class ExportedRecordsTests
         // A factor loop's model is the template's baseline; a model loop's is the one it proposed.
         foreach (var m in models)
         {
-            var loop = loops.Single(l => (string?)l!["task_run_id"] == (string?)m!["task_run_id"] && (long)l!["loop_id"]! == (long)m!["loop_id"]!);
+            var loop = loops.Single(l => (string?)l!["task_run_id"] == (string?)m!["task_run_id"]
+                && (long)l!["loop_id"]! == (long)m!["loop_id"]!);
             Assert.Equal((string?)loop!["action"] == "model" ? "proposed" : "baseline", (string?)m!["role"]);
             Assert.False(string.IsNullOrEmpty((string?)m["run_id"]), "the record names the MLflow run it came from");
             Assert.NotNull((string?)m["config_source"]);
@@ -39,7 +42,8 @@ public class ExportedRecordsTests
             .Where(f => (string?)f!["source"] == "rdagent_generated").ToList();
         // No generated factor without code when a record with code of that name exists in the same task run.
         foreach (var orphan in factors.Where(f => f!["code_path"] is null))
-            Assert.DoesNotContain(factors, f => f!["code_path"] is not null && (string?)f["name"] == (string?)orphan!["name"]
+            Assert.DoesNotContain(factors, f => f!["code_path"] is not null
+                && (string?)f["name"] == (string?)orphan!["name"]
                 && (string?)f["task_run_id"] == (string?)orphan["task_run_id"]);
         // The sample's later loops load earlier loops' factors: those show up as occurrences, marked as loaded.
         var shared = factors.Where(f => f!["provenance"]!.AsArray().Any(p => p!["loaded_from"] is not null)).ToList();

@@ -4,7 +4,9 @@ using RdBridge.Metadata;
 
 namespace RdBridge.Tests.Metadata;
 
-/// <summary>Each metadata file has one record type: what backfill writes, the record reads back and writes again unchanged.</summary>
+/// <summary>
+/// Each metadata file has one record type: what backfill writes, the record reads back and writes again unchanged.
+/// </summary>
 public class MetadataFileTests
 {
     [Fact]
@@ -25,7 +27,8 @@ public class MetadataFileTests
                 _ => null,
             };
             if (roundTrip is null) continue;
-            Assert.Equal(File.ReadAllText(path), System.Text.Encoding.UTF8.GetString(MetadataJson.ToFileBytes(roundTrip(path))));
+            var written = System.Text.Encoding.UTF8.GetString(MetadataJson.ToFileBytes(roundTrip(path)));
+            Assert.Equal(File.ReadAllText(path), written);
             checkedFiles++;
         }
         Assert.True(checkedFiles >= 12, $"only {checkedFiles} metadata files found");

@@ -15,6 +15,8 @@ public class RealOutputTests
     private const string V080 = "microsoft__RD-Agent@v0.8.0/rdagent/scenarios/qlib/experiment/factor_template/";
     private const string Head = "microsoft__RD-Agent/rdagent/scenarios/qlib/experiment/factor_template/";
     private const string Fork = "licong01-cloud__RD-Agent/rdagent/scenarios/qlib/experiment/factor_template/";
+    private const string FailedQrunRun =
+        "Everlasting-Elysium__QuantitationTranding/examples/mlruns/627129439019576967/26c7a043ca174bbc9a674c7996087f0b";
 
     // The col_list of FilterCol in RD-Agent v0.8.0's conf_baseline.yaml.
     private static readonly string[] V080FilterCols =
@@ -30,7 +32,8 @@ public class RealOutputTests
     {
         var features = Config(V080 + "conf_baseline.yaml").Features();
         Assert.True(features.Complete);
-        Assert.Equal(V080FilterCols.Order(StringComparer.Ordinal), features.Features.Select(f => f.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(V080FilterCols.Order(StringComparer.Ordinal),
+            features.Features.Select(f => f.Name).Order(StringComparer.Ordinal));
         // Alpha158 defines KLEN as the candle's range over the open.
         Assert.Equal("($high-$low)/$open", features.Features.Single(f => f.Name == "KLEN").Expression);
         Assert.False(features.LoadsGeneratedFactors);
@@ -67,7 +70,8 @@ public class RealOutputTests
     public void A_handler_whose_features_live_in_code_is_marked_incomplete_with_the_reason()
     {
         // Qlib's multi-frequency example: handler Avg15minHandler, no data loader in the YAML.
-        var features = Config("microsoft__qlib/examples/benchmarks/LightGBM/workflow_config_lightgbm_multi_freq.yaml").Features();
+        var features = Config("microsoft__qlib/examples/benchmarks/LightGBM/workflow_config_lightgbm_multi_freq.yaml")
+            .Features();
         Assert.False(features.Complete);
         Assert.Contains("Avg15minHandler", features.Reason);
         Assert.Empty(features.Features);
@@ -114,33 +118,37 @@ public class RealOutputTests
         // A config that does spell the logged classes is chosen by them.
         ws.Text("conf_alstm.yaml", "task:\n  model:\n    class: ALSTM\n  dataset:\n    class: TSDatasetH\n"
             + "    kwargs:\n      handler:\n        class: Alpha158\n");
-        Assert.Equal(new ConfigChoice("conf_alstm.yaml", ConfigChoice.FromParams), WorkspaceFiles.ChooseConfig(ws.Path, "model"));
+        Assert.Equal(new ConfigChoice("conf_alstm.yaml", ConfigChoice.FromParams),
+            WorkspaceFiles.ChooseConfig(ws.Path, "model"));
     }
 
     [Fact]
     public void A_null_test_end_is_filled_from_the_dates_the_run_logged()
     {
         // RD-Agent HEAD's template defaults test_end to "null"; the real qrun run logged
-        // dataset.kwargs.segments.test = [datetime.date(2017, 1, 1), datetime.date(2020, 8, 1)] and the same backtest window.
+        // dataset.kwargs.segments.test = [datetime.date(2017, 1, 1), datetime.date(2020, 8, 1)] and the same
+        // backtest window.
         var config = Config(Head + "conf_combined_factors.yaml");
         Assert.Null(config.Get("task.dataset.kwargs.segments.test")![1]);
-        var run = MlflowRun.Read(RealWorkspace.Public(
-            "Everlasting-Elysium__QuantitationTranding/examples/mlruns/627129439019576967/26c7a043ca174bbc9a674c7996087f0b"))!;
+        var run = MlflowRun.Read(RealWorkspace.Public(FailedQrunRun))!;
         var notes = RunParams.Apply(config, run);
         Assert.Equal("2020-08-01", WorkflowConfig.Text(config.Get("task.dataset.kwargs.segments.test")![1]));
         Assert.Equal("2017-01-01", WorkflowConfig.Text(config.Get("task.dataset.kwargs.segments.test")![0]));
         Assert.Equal("2020-08-01", WorkflowConfig.Text(config.Backtest!["end_time"]));
-        Assert.Contains(notes, n => n.StartsWith("segments.test[1] 2020-08-01", StringComparison.Ordinal) && n.Contains("null"));
+        Assert.Contains(notes, n => n.StartsWith("segments.test[1] 2020-08-01", StringComparison.Ordinal)
+            && n.Contains("null"));
         Assert.Contains(notes, n => n.StartsWith("backtest.end_time 2020-08-01", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Logged_dates_in_every_real_repr_are_read()
     {
-        Assert.Equal(["2017-01-01", "2020-08-01"], RunParams.Dates("[datetime.date(2017, 1, 1), datetime.date(2020, 8, 1)]")!);
+        Assert.Equal(["2017-01-01", "2020-08-01"],
+            RunParams.Dates("[datetime.date(2017, 1, 1), datetime.date(2020, 8, 1)]")!);
         // Ethan-yh's Windows store logs tuples of strings; BiEchi's too.
         var ethan = File.ReadAllText(RealWorkspace.Public(
-            "Ethan-yh__stock-prediction/mlruns/1/9b37aaf4a74347a2904715e46932eb90/params/dataset.kwargs.segments.test"));
+            "Ethan-yh__stock-prediction/mlruns/1/9b37aaf4a74347a2904715e46932eb90/params/"
+            + "dataset.kwargs.segments.test"));
         Assert.Equal(2, RunParams.Dates(ethan)!.Count);
         var biechi = File.ReadAllText(RealWorkspace.Public(
             "BiEchi__quants/mlruns/1/7685d631377342f69b6aea30a2f9c30c/params/dataset.kwargs.segments.test"));
@@ -164,8 +172,7 @@ public class RealOutputTests
     [Fact]
     public void A_failed_run_is_never_the_source_of_metadata()
     {
-        var failed = MlflowRun.Read(RealWorkspace.Public(
-            "Everlasting-Elysium__QuantitationTranding/examples/mlruns/627129439019576967/26c7a043ca174bbc9a674c7996087f0b"))!;
+        var failed = MlflowRun.Read(RealWorkspace.Public(FailedQrunRun))!;
         Assert.Equal("FAILED", failed.Status);
         Assert.Null(MlflowRun.Chosen([failed]));
     }
@@ -177,7 +184,8 @@ public class RealOutputTests
             .Yaml(V080 + "conf_baseline.yaml")
             .Run("Ethan-yh__stock-prediction", "1", "9b37aaf4a74347a2904715e46932eb90");
         var model = ws.Derive().ModelMeta;
-        Assert.Equal(["mlruns/1/9b37aaf4a74347a2904715e46932eb90/artifacts/trained_model"], model.ModelArtifacts!.ModelFiles);
+        Assert.Equal(["mlruns/1/9b37aaf4a74347a2904715e46932eb90/artifacts/trained_model"],
+            model.ModelArtifacts!.ModelFiles);
         Assert.Equal("9b37aaf4a74347a2904715e46932eb90", model.RunId);
         Assert.Equal(ModelMetaFile.Baseline, model.Role);
         Assert.Equal("LGBModel", model.ModelType);

@@ -22,14 +22,16 @@ public sealed class RealWorkspace : IDisposable
         return this;
     }
 
-    /// <summary>Copies <c>mlruns/&lt;experiment&gt;/&lt;run&gt;</c> of a real store, with its experiment's meta.yaml.</summary>
+    /// <summary>
+    /// Copies <c>mlruns/&lt;experiment&gt;/&lt;run&gt;</c> of a real store, with its experiment's meta.yaml.
+    /// </summary>
     public RealWorkspace Run(string store, string experiment, string run)
     {
         var from = Public(System.IO.Path.Combine(store, "mlruns", experiment));
         var to = _dir[System.IO.Path.Combine("mlruns", experiment)];
         Directory.CreateDirectory(to);
-        if (File.Exists(System.IO.Path.Combine(from, "meta.yaml")) && !File.Exists(System.IO.Path.Combine(to, "meta.yaml")))
-            File.Copy(System.IO.Path.Combine(from, "meta.yaml"), System.IO.Path.Combine(to, "meta.yaml"));
+        var (metaFrom, metaTo) = (System.IO.Path.Combine(from, "meta.yaml"), System.IO.Path.Combine(to, "meta.yaml"));
+        if (File.Exists(metaFrom) && !File.Exists(metaTo)) File.Copy(metaFrom, metaTo);
         Copy(System.IO.Path.Combine(from, run), System.IO.Path.Combine(to, run));
         return this;
     }
@@ -43,8 +45,9 @@ public sealed class RealWorkspace : IDisposable
     private static void Copy(string from, string to)
     {
         Directory.CreateDirectory(to);
-        foreach (var f in Directory.EnumerateFiles(from)) File.Copy(f, System.IO.Path.Combine(to, System.IO.Path.GetFileName(f)));
-        foreach (var d in Directory.EnumerateDirectories(from)) Copy(d, System.IO.Path.Combine(to, System.IO.Path.GetFileName(d)));
+        string Into(string entry) => System.IO.Path.Combine(to, System.IO.Path.GetFileName(entry));
+        foreach (var f in Directory.EnumerateFiles(from)) File.Copy(f, Into(f));
+        foreach (var d in Directory.EnumerateDirectories(from)) Copy(d, Into(d));
     }
 
     /// <summary>The metadata backfill derives for a loop whose experiment workspace this is.</summary>
