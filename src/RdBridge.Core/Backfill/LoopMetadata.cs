@@ -74,7 +74,7 @@ public sealed record LoopMetadata(
         var schema = new FeatureSchema(baseNames, features?.LoadsGeneratedFactors ?? false,
             features?.Complete ?? false, features is null ? "no workflow config was found or read" : features.Reason);
         var dir = run.Directory;
-        var weights = WorkspaceFiles.ModelWeights(dir);
+        var weights = WorkspaceFiles.ModelWeights(dir, run.Run);
         var artifacts = new ModelArtifacts(weights is null ? [] : [weights],
             Directory.Exists(Path.Combine(dir, WorkspaceFiles.MlRuns)) ? WorkspaceFiles.MlRuns : null,
             File.Exists(Path.Combine(dir, "model.py")) ? "model.py" : null);

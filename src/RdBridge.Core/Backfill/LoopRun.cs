@@ -29,10 +29,10 @@ public sealed record LoopRun(
         var dir = ws.Local!;
         var id = ws.Row.WorkspaceId;
         var problems = new List<string>();
-        var choice = WorkspaceFiles.ChooseConfig(dir, lw.Kind);
+        var mlflowRun = MlflowRun.Chosen(dir);
+        var choice = WorkspaceFiles.ChooseConfig(dir, lw.Kind, mlflowRun);
         var configName = choice.Name;
         var config = configName is null ? null : ReadConfig(dir, configName, id, problems);
-        var mlflowRun = MlflowRun.Chosen(dir);
         var applied = config is not null && mlflowRun is not null ? RunParams.Apply(config, mlflowRun) : [];
         if (configName is null)
             problems.Add($"workspace {id} has no workflow YAML; model and strategy metadata stay empty");

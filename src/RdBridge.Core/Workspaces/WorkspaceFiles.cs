@@ -34,11 +34,14 @@ public static class WorkspaceFiles
     /// The trained model: a root <c>model.*</c> file, else the weights artifact of the run the metadata comes from
     /// (<see cref="MlflowRun.Chosen(string)"/>; Qlib writes no root model file).
     /// </summary>
-    public static string? ModelWeights(string workspace)
+    public static string? ModelWeights(string workspace) => ModelWeights(workspace, MlflowRun.Chosen(workspace));
+
+    /// <summary>The trained model, with the workspace's chosen run already read.</summary>
+    public static string? ModelWeights(string workspace, MlflowRun? chosen)
     {
         foreach (var name in RootModelFiles)
             if (File.Exists(Path.Combine(workspace, name))) return name;
-        return MlflowRun.Chosen(workspace)?.Weights() is { } p
+        return chosen?.Weights() is { } p
             ? Path.GetRelativePath(workspace, p).Replace('\\', '/')
             : null;
     }
@@ -51,9 +54,12 @@ public static class WorkspaceFiles
     /// names; else the one whose classes match every class the run's params logged; else the file RD-Agent's runner
     /// of the scenario runs. Comment-only and backup YAMLs are never candidates.
     /// </summary>
-    public static ConfigChoice ChooseConfig(string workspace, string kind)
+    public static ConfigChoice ChooseConfig(string workspace, string kind) =>
+        ChooseConfig(workspace, kind, MlflowRun.Chosen(workspace));
+
+    /// <summary>The YAML <c>qrun</c> ran, with the workspace's chosen run already read.</summary>
+    public static ConfigChoice ChooseConfig(string workspace, string kind, MlflowRun? run)
     {
-        var run = MlflowRun.Chosen(workspace);
         var candidates = Directory.EnumerateFiles(workspace, "*.yaml")
             .Concat(Directory.EnumerateFiles(workspace, "*.yml"))
             .Select(Path.GetFileName).OfType<string>()
