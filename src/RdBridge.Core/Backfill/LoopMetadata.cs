@@ -12,6 +12,9 @@ public sealed record LoopMetadata(
     FactorMetaFile FactorMeta, FactorPerfFile? FactorPerf, FeedbackFile Feedback, ModelMetaFile ModelMeta,
     StrategyMetaFile StrategyMeta, QlibMetrics? Metrics, IReadOnlyList<string> Problems)
 {
+    /// <summary>What the files cannot tell, for the run's report (not failures).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>The files to write, in a fixed order; <c>factor_perf.json</c> only when the run has results.</summary>
     public IEnumerable<(string FileName, JsonObject Content)> Files
     {
@@ -38,7 +41,7 @@ public sealed record LoopMetadata(
             : null;
         var logged = map is null ? null : LoggedFeedback(lw.Loop, map, problems);
         return new LoopMetadata(factorMeta, perf, DeriveFeedback(lw, run, logged), DeriveModel(lw, run, factors),
-            DeriveStrategy(lw, run, problems), run.Metrics, problems);
+            DeriveStrategy(lw, run, problems), run.Metrics, problems) { Notes = run.Notes };
     }
 
     private static FeedbackFile DeriveFeedback(LoopWorkspaces lw, LoopRun run, PickledObject? logged)

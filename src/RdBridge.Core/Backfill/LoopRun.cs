@@ -19,6 +19,11 @@ public sealed record LoopRun(
     public string? MetricsSource { get; init; }
     /// <summary>What the run's logged params changed in the rendered config.</summary>
     public IReadOnlyList<string> ParamsApplied { get; init; } = [];
+    /// <summary>
+    /// What the metadata cannot tell although nothing is broken (a feature list the config does not show): said in
+    /// the run's report, not counted as a failure.
+    /// </summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 
     /// <summary>The base features the config gives the model (null without a config).</summary>
     public FeatureList? Features { get; } = Config?.Features();
@@ -53,9 +58,9 @@ public sealed record LoopRun(
             ParamsApplied = applied,
             MetricsSource = metricsSource,
         };
-        if (run.Features is { Complete: false } f)
-            problems.Add($"the base features of {configName} in workspace {id} are incomplete: {f.Reason}");
-        return run;
+        return run.Features is { Complete: false } f
+            ? run with { Notes = [$"the base features of {configName} in workspace {id} are incomplete: {f.Reason}"] }
+            : run;
     }
 
     private static WorkflowConfig? ReadConfig(string dir, string configName, string workspaceId, List<string> problems)

@@ -78,6 +78,19 @@ public class RealOutputTests
     }
 
     [Fact]
+    public void An_incomplete_feature_list_is_said_in_the_model_record_and_the_report_without_failing_the_loop()
+    {
+        using var ws = new RealWorkspace()
+            .Yaml("microsoft__qlib/examples/benchmarks/LightGBM/workflow_config_lightgbm_multi_freq.yaml", "conf.yaml");
+        var meta = ws.Derive();
+        var schema = meta.ModelMeta.FeatureSchema!;
+        Assert.False(schema.Complete);
+        Assert.Contains("Avg15minHandler", schema.Reason);
+        Assert.Contains(meta.Notes, n => n.Contains("incomplete", StringComparison.Ordinal) && n.Contains("Avg15minHandler"));
+        Assert.DoesNotContain(meta.Problems, p => p.Contains("Avg15minHandler"));
+    }
+
+    [Fact]
     public void An_alpha360_handler_gives_its_360_features()
     {
         var features = Config("microsoft__qlib/examples/benchmarks/HIST/workflow_config_hist_Alpha360.yaml").Features();
