@@ -137,10 +137,19 @@ public static class Program
         var loops = new Option<int>("--loops") { Description = "Loops per task run", DefaultValueFactory = _ => 4 };
         var seed = new Option<int>("--seed") { Description = "Random seed; the same seed gives the same sample", DefaultValueFactory = _ => 42 };
         var kb = new Option<int>("--file-kb") { Description = "Size of each generated binary result file in KiB", DefaultValueFactory = _ => 8 };
-        var cmd = new Command("sample", "Write a realistic RD-Agent output tree, an empty AIstock root and an rdbridge.json for them") { outOpt, taskRuns, loops, seed, kb };
+        var flavor = new Option<string>("--flavor")
+        {
+            Description = "Workspace shapes: upstream (RD-Agent HEAD), v0.8 (pip release), fork (AIstock's) or mixed",
+            DefaultValueFactory = _ => "mixed",
+        };
+        var cmd = new Command("sample", "Write a realistic RD-Agent output tree, an empty AIstock root and an rdbridge.json for them")
+        {
+            outOpt, taskRuns, loops, seed, kb, flavor,
+        };
         cmd.SetAction(p => Guarded(io, () =>
         {
-            var o = new SampleOptions(Path.GetFullPath(p.GetValue(outOpt)!), p.GetValue(taskRuns), p.GetValue(loops), p.GetValue(seed), p.GetValue(kb));
+            var o = new SampleOptions(Path.GetFullPath(p.GetValue(outOpt)!), p.GetValue(taskRuns), p.GetValue(loops),
+                p.GetValue(seed), p.GetValue(kb), SampleFlavors.Parse(p.GetValue(flavor)!));
             if (o.TaskRuns < 1 || o.LoopsPerTaskRun < 1) throw new ArgumentException("--task-runs and --loops must be at least 1");
             new SampleGenerator(o).Generate();
             io.Out.WriteLine($"sample written to {o.OutDirectory}: {o.TaskRuns} task runs × {o.LoopsPerTaskRun} loops; config {Path.Combine(o.OutDirectory, "rdbridge.json")}");

@@ -24,9 +24,9 @@ public sealed class Sample : IDisposable
     public TestStore Aistock { get; }
 
     /// <param name="store">"sqlite" or "postgres"; by default the suite's store (<see cref="TestStore.Default"/>).</param>
-    public Sample(int taskRuns = 2, int loops = 4, int seed = 42, string? store = null)
+    public Sample(int taskRuns = 2, int loops = 4, int seed = 42, string? store = null, SampleFlavor flavor = SampleFlavor.Mixed)
     {
-        new SampleGenerator(new SampleOptions(Dir.Path, taskRuns, loops, seed, PickleKilobytes: 2)).Generate();
+        new SampleGenerator(new SampleOptions(Dir.Path, taskRuns, loops, seed, PickleKilobytes: 2, flavor)).Generate();
         Aistock = TestStore.Create(store ?? TestStore.Default, Dir);
         if (Aistock.IsPostgres)
         {

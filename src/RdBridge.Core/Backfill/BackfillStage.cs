@@ -116,6 +116,7 @@ public sealed class BackfillStage(RunContext context)
         var dir = lw.Primary!.Local!;
         var meta = LoopMetadata.Derive(lw, context.Settings.PathMap);
         foreach (var p in meta.Problems) report.Problem(loop.Key, dir, p);
+        foreach (var n in meta.Notes) report.Note($"{loop.Key}: {n}");
 
         var resultOnDisk = RegularFile.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes));
         if (resultOnDisk) report.Add(WithResults);

@@ -185,31 +185,17 @@ public sealed partial class WorkflowConfig
         (Get("task.record") as JsonArray)?.OfType<JsonObject>()
             .FirstOrDefault(r => Text(r["class"]) == "PortAnaRecord")?["kwargs"]?["config"] as JsonObject;
 
-    /// <summary>
-    /// The base features: listed in the data loader config as <c>[expressions, names]</c>, or — for a handler that is
-    /// Qlib's <c>Alpha158</c> class and lists none — the 158 features that class computes.
-    /// </summary>
-    public IReadOnlyList<(string Name, string Expression)> BaseFeatures()
-    {
-        var result = new List<(string, string)>();
-        if (Loaders().Any() is false && Text(Handler?["class"]) is "Alpha158" or "qlib.contrib.data.handler.Alpha158")
-            return Alpha158.Factors;
-        foreach (var loader in Loaders())
-        {
-            if (Get(loader, "kwargs.config.feature") is JsonArray { Count: 2 } pair
-                && pair[0] is JsonArray exprs && pair[1] is JsonArray names && exprs.Count == names.Count)
-            {
-                for (var i = 0; i < names.Count; i++)
-                    if (Text(names[i]) is { } n && Text(exprs[i]) is { } e) result.Add((n, e));
-            }
-        }
-        return result;
-    }
+    /// <summary>The base features the model receives, with whether the config told all of them.</summary>
+    public FeatureList Features() => FeatureList.Of(this);
+
+    /// <summary>The base features whose expression the config gives (see <see cref="Features"/>).</summary>
+    public IReadOnlyList<(string Name, string Expression)> BaseFeatures() =>
+        Features().Features.Where(f => f.Expression is not null).Select(f => (f.Name, f.Expression!)).ToList();
 
     /// <summary>Whether the run loads RD-Agent's generated factors (<c>combined_factors_df.parquet</c>).</summary>
-    public bool LoadsGeneratedFactors => Loaders().Any(l => (Text(l["class"]) ?? "").EndsWith("StaticDataLoader", StringComparison.Ordinal));
+    public bool LoadsGeneratedFactors => Features().LoadsGeneratedFactors;
 
-    private IEnumerable<JsonObject> Loaders()
+    internal IEnumerable<JsonObject> Loaders()
     {
         var kwargs = HandlerKwargs;
         var dataLoader = kwargs?["data_loader"] as JsonObject;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using RdBridge.Backfill;
 using RdBridge.IO;
 using RdBridge.Layout;
+using RdBridge.Metadata;
 using RdBridge.Registry;
 using RdBridge.Runs;
 using RdBridge.Workspaces;
@@ -291,32 +292,18 @@ public sealed class BundleStage(RunContext context)
     private static IReadOnlyList<FactorRow> ReadFactorRows(LoopWorkspaces lw)
     {
         var dir = lw.Primary!.Local!;
-        var metaPath = Path.Combine(dir, WorkspaceFiles.FactorMeta);
-        if (!RegularFile.Exists(metaPath)) return [];
-        string? perf = null;
-        var perfPath = Path.Combine(dir, WorkspaceFiles.FactorPerf);
-        try
-        {
-            if (RegularFile.Exists(perfPath))
-            {
-                using var p = JsonDocument.Parse(File.ReadAllBytes(perfPath));
-                if (p.RootElement.TryGetProperty("metrics", out var m)) perf = m.GetRawText();
-            }
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(metaPath));
-            if (!doc.RootElement.TryGetProperty("factors", out var factors) || factors.ValueKind != JsonValueKind.Array) return [];
-            return factors.EnumerateArray()
-                .Where(f => f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
-                .Select(f => new FactorRow(f.GetProperty("name").GetString()!,
-                    f.TryGetProperty("expression", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null,
-                    f.TryGetProperty("workspace_id", out var w) && w.ValueKind == JsonValueKind.String ? w.GetString()! : lw.Primary.Row.WorkspaceId,
-                    perf))
-                .GroupBy(f => f.Name).Select(g => g.First())
-                .ToList();
-        }
-        catch (JsonException)
-        {
-            return []; // export reports the malformed file with its path
-        }
+        if (!RegularFile.Exists(Path.Combine(dir, FactorMetaFile.FileName))) return [];
+        // Export reports a malformed file with its path; here it only means no factor rows.
+        var meta = WorkspaceMetadata.Read(dir, (_, _, _) => { });
+        if (meta.FactorMeta is null) return [];
+        var perf = meta.FactorPerf is { } p
+            ? p.MetricsJson().ToJsonString(
+                new JsonSerializerOptions(CanonicalJson.FileOptions) { WriteIndented = false })
+            : null;
+        return meta.FactorMeta.Factors
+            .Select(f => new FactorRow(f.Name, f.Expression, f.WorkspaceId ?? lw.Primary.Row.WorkspaceId, perf))
+            .GroupBy(f => f.Name).Select(g => g.First())
+            .ToList();
     }
 
     // `row` is the production_bundles row read before this loop was bundled; nothing else writes it meanwhile.

@@ -91,40 +91,40 @@ public sealed class CatalogExporter(RunContext context)
         if (loop.AssetBundleId is null)
             report.Problem(loop.Key, null, $"loop {loop.Key} has results but no asset bundle; run 'rdbridge bundle' first");
 
-        JsonObject? Meta(string name)
-        {
-            if (lw.Primary?.Local is not { } dir || !Directory.Exists(dir)) return null;
-            var path = Path.Combine(dir, name);
-            if (!RegularFile.Exists(path)) return null;
-            try { return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new JsonException("not a JSON object"); }
-            catch (JsonException e)
-            {
-                report.Problem(loop.Key, path, $"{name} is malformed ({e.Message}); run 'rdbridge backfill --overwrite-json --task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
-                return null;
-            }
-        }
-
-        var factorMeta = Meta(WorkspaceFiles.FactorMeta);
-        var perf = Meta(WorkspaceFiles.FactorPerf);
-        var feedback = Meta(WorkspaceFiles.Feedback);
-        var modelMeta = Meta(WorkspaceFiles.ModelMeta);
-        var strategyMeta = Meta(WorkspaceFiles.StrategyMeta);
+        var meta = lw.Primary?.Local is { } dir && Directory.Exists(dir)
+            ? WorkspaceMetadata.Read(dir, (name, path, message) => report.Problem(loop.Key, path,
+                $"{name} is malformed ({message}); run 'rdbridge backfill --overwrite-json "
+                + $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'"))
+            : WorkspaceMetadata.None;
+        var (factorMeta, perf, feedback, modelMeta, strategyMeta) =
+            (meta.FactorMeta, meta.FactorPerf, meta.Feedback, meta.ModelMeta, meta.StrategyMeta);
         if (lw.IsUsable && factorMeta is null && modelMeta is null)
             report.Problem(loop.Key, lw.Primary!.Local, $"no metadata files in the workspace; run 'rdbridge backfill --task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
-        var metrics = perf?["metrics"] as JsonObject ?? new JsonObject();
-        double? Metric(string key) => metrics[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+        var metrics = perf?.MetricsJson() ?? new JsonObject();
+        double? Metric(string key) => perf?.Metric(key);
 
         // Factors.
         var factorNames = new JsonArray();
-        foreach (var f in (factorMeta?["factors"] as JsonArray ?? []).OfType<JsonObject>())
+        foreach (var f in factorMeta?.Factors ?? [])
         {
-            var name = (string?)f["name"];
-            if (name is null) continue;
+            var name = f.Name;
             factorNames.Add(name);
-            var source = (string?)f["source"] ?? "rdagent_generated";
-            var expression = (string?)f["expression"];
-            var fingerprint = FactorIdentity.Fingerprint(source, expression, (string?)f["code_fingerprint"], name);
+            var source = f.Source ?? FactorEntry.GeneratedSource;
+            var expression = f.Expression;
+            var fingerprint = FactorIdentity.Fingerprint(source, expression, f.CodeFingerprint, name);
+            var written = (loop.TaskRunId, name);
+            if (f.HasCode) factors.WrittenBy[written] = fingerprint;
+            // A SOTA factor this loop only loaded (a column of the combined factors file, no code of its own) is the
+            // factor an earlier loop of the same task run wrote: this loop is provenance of that record.
+            var loadedOnly = false;
+            if (!f.HasCode && expression is null && f.FoundIn is not null
+                && factors.WrittenBy.TryGetValue(written, out var writer))
+            {
+                fingerprint = writer;
+                loadedOnly = true;
+            }
             var provenance = Ids(lw);
+            if (loadedOnly) provenance["loaded_from"] = f.FoundIn;
             provenance["metrics"] = metrics.DeepClone();
             factors.Add(fingerprint, name, source, () =>
             {
@@ -134,45 +134,60 @@ public sealed class CatalogExporter(RunContext context)
                     ["name"] = name,
                     ["source"] = source,
                     ["expression"] = expression,
-                    ["description_cn"] = f["description_cn"]?.DeepClone(),
+                    ["description_cn"] = f.DescriptionCn,
                     ["fingerprint"] = fingerprint,
                 };
                 foreach (var (k, v) in Ids(lw)) record[k] = v?.DeepClone();
-                record["input_schema"] = f["input_schema"]?.DeepClone();
-                record["tags"] = f["tags"]?.DeepClone() ?? new JsonArray();
-                record["code_path"] = f["code_path"]?.DeepClone();
+                record["input_schema"] = f.InputSchema?.DeepClone();
+                record["tags"] = MetadataJson.TextArray(f.Tags);
+                record["code_path"] = f.CodePath;
                 record["performance_metrics"] = metrics.DeepClone();
                 return record;
             }, provenance);
         }
 
         // Strategy.
-        var strategyId = (string?)strategyMeta?["strategy_id"] ?? loop.StrategyId;
+        var strategyId = strategyMeta?.StrategyId ?? loop.StrategyId;
+        var modelId = $"model_{loop.TaskRunId}_{loop.LoopId}";
         if (strategyMeta is not null)
         {
             var s = new JsonObject { ["strategy_id"] = strategyId };
             foreach (var (k, v) in Ids(lw)) s[k] = v?.DeepClone();
-            s["config_fingerprint"] = strategyMeta["config_fingerprint"]?.DeepClone();
+            s["config_fingerprint"] = strategyMeta.ConfigFingerprint;
             s["action"] = lw.Kind;
-            s["portfolio_config"] = strategyMeta["portfolio_config"]?.DeepClone();
-            s["backtest_config"] = strategyMeta["backtest_config"]?.DeepClone();
-            s["model_type"] = modelMeta?["model_type"]?.DeepClone();
+            s["portfolio_config"] = strategyMeta.PortfolioConfig?.DeepClone();
+            s["backtest_config"] = strategyMeta.BacktestConfig?.DeepClone();
+            s["model_type"] = modelMeta?.ModelType;
+            s["model_id"] = modelMeta is null ? null : modelId;
+            s["run_id"] = strategyMeta.RunId;
             s["feature_list"] = factorNames.DeepClone();
-            s["python_implementation"] = strategyMeta["python_implementation"]?.DeepClone();
+            s["python_implementation"] = strategyMeta.PythonImplementation?.ToJson();
             s["metrics"] = metrics.DeepClone();
             s.WriteTo(strategyWriter);
             library.Add(strategyId, s["portfolio_config"]);
             report.Add(Strategies);
         }
 
-        // Model: only loops that researched a model (a factor loop's fixed LightGBM is not a research output).
-        if (lw.Kind == "model" && modelMeta is not null)
+        // Model: every loop with results trained one (a factor loop its template's baseline model), and AIstock must
+        // be able to deploy any strategy it imports, so each loop's model has a record its strategy links to.
+        if (modelMeta is not null)
         {
-            var m = new JsonObject { ["model_id"] = $"model_{loop.TaskRunId}_{loop.LoopId}" };
+            var m = new JsonObject { ["model_id"] = modelId };
             foreach (var (k, v) in Ids(lw)) m[k] = v?.DeepClone();
             m["log_dir"] = loop.LogDir;
-            foreach (var key in new[] { "model_type", "model_module", "network_class", "model_config", "dataset_config", "preprocess_config", "feature_schema", "model_artifacts" })
-                m[key] = modelMeta[key]?.DeepClone();
+            m["role"] = modelMeta.Role ?? (lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline);
+            m["run_id"] = modelMeta.RunId;
+            m["config_file"] = modelMeta.ConfigFile;
+            m["config_source"] = modelMeta.ConfigSource;
+            m["model_type"] = modelMeta.ModelType;
+            m["model_module"] = modelMeta.ModelModule;
+            m["network_class"] = modelMeta.NetworkClass;
+            m["model_config"] = modelMeta.ModelConfig?.DeepClone();
+            m["dataset_config"] = modelMeta.DatasetConfig?.ToJson();
+            m["preprocess_config"] = modelMeta.PreprocessConfig?.ToJson();
+            m["feature_schema"] = modelMeta.FeatureSchema?.ToJson();
+            m["model_artifacts"] = modelMeta.ModelArtifacts?.ToJson();
+            m["params_applied"] = MetadataJson.TextArray(modelMeta.ParamsApplied);
             m["metrics"] = metrics.DeepClone();
             m.WriteTo(models);
             report.Add(Models);
@@ -189,8 +204,8 @@ public sealed class CatalogExporter(RunContext context)
         l["started_at_utc"] = loop.StartedAtUtc;
         l["ended_at_utc"] = loop.EndedAtUtc;
         l["strategy_id"] = strategyId;
-        l["config_fingerprint"] = strategyMeta?["config_fingerprint"]?.DeepClone();
-        l["model_type"] = modelMeta?["model_type"]?.DeepClone();
+        l["config_fingerprint"] = strategyMeta?.ConfigFingerprint;
+        l["model_type"] = modelMeta?.ModelType;
         l["factor_names"] = factorNames;
         l["annualized_return"] = Metric("annualized_return");
         l["max_drawdown"] = Metric("max_drawdown");
@@ -199,9 +214,9 @@ public sealed class CatalogExporter(RunContext context)
         l["ic_ir"] = Metric("icir");
         l["rank_ic"] = Metric("rank_ic");
         l["metrics"] = metrics.DeepClone();
-        l["decision"] = feedback?["decision"]?.DeepClone();
-        l["summary_texts"] = feedback?["summary"]?.DeepClone();
-        var weights = (modelMeta?["model_artifacts"]?["model_files"] as JsonArray)?.DeepClone() ?? new JsonArray();
+        l["decision"] = feedback?.Decision;
+        l["summary_texts"] = feedback?.Summary?.ToJson();
+        var weights = MetadataJson.TextArray(modelMeta?.ModelArtifacts?.ModelFiles ?? []);
         l["paths"] = new JsonObject
         {
             ["factor_meta"] = factorMeta is null ? null : WorkspaceFiles.FactorMeta,
@@ -209,7 +224,7 @@ public sealed class CatalogExporter(RunContext context)
             ["feedback"] = feedback is null ? null : WorkspaceFiles.Feedback,
             ["model_meta"] = modelMeta is null ? null : WorkspaceFiles.ModelMeta,
             ["strategy_meta"] = strategyMeta is null ? null : WorkspaceFiles.StrategyMeta,
-            ["mlruns"] = modelMeta?["model_artifacts"]?["mlruns"]?.DeepClone(),
+            ["mlruns"] = modelMeta?.ModelArtifacts?.MlRuns,
             ["model_files"] = weights,
         };
         l.WriteTo(loops);

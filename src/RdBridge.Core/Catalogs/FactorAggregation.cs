@@ -16,6 +16,12 @@ public sealed class FactorAggregation : IDisposable
     private readonly SqliteCommand _exists, _first, _name, _occurrence;
     private long _seq;
 
+    /// <summary>
+    /// The latest factor with code of each name per task run, as loops are exported in order: a later loop that only
+    /// loads a factor of that name is an occurrence of it, not a new factor.
+    /// </summary>
+    public Dictionary<(string TaskRunId, string Name), string> WrittenBy { get; } = [];
+
     public FactorAggregation()
     {
         _db = new SqliteConnection($"Data Source={_path};Pooling=False");

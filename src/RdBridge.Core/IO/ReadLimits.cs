@@ -24,6 +24,9 @@ public static class ReadLimits
     /// <summary><c>qlib_res.csv</c> (about 20 lines, 1 KB).</summary>
     public const long QlibResults = 1 * MB;
 
+    /// <summary>A metadata file backfill writes (factor_meta.json and the others): thousands of factors fit.</summary>
+    public const long MetadataJson = 64 * MB;
+
     /// <summary>Python source: factor.py, model.py (a few KB).</summary>
     public const long PythonSource = 4 * MB;
 

@@ -5,7 +5,8 @@ using RdBridge.Registry;
 
 namespace RdBridge.Sample;
 
-public sealed record SampleOptions(string OutDirectory, int TaskRuns = 2, int LoopsPerTaskRun = 4, int Seed = 42, int PickleKilobytes = 8);
+public sealed record SampleOptions(string OutDirectory, int TaskRuns = 2, int LoopsPerTaskRun = 4, int Seed = 42, int PickleKilobytes = 8,
+    SampleFlavor Flavor = SampleFlavor.Mixed);
 
 /// <summary>
 /// Writes a realistic RD-Agent output tree (registry, workspaces, MLflow runs, logs) plus an empty AIstock root and an
@@ -38,6 +39,7 @@ public sealed class SampleGenerator(SampleOptions options)
                 GenerateTaskRun(write, t, baseTime.AddDays(t).AddMinutes(_rng.Next(0, 600)));
             return 0;
         });
+        SampleFlavors.Apply(root, options.Flavor);
         File.WriteAllText(Path.Combine(options.OutDirectory, "rdbridge.json"), """
             {
               "rdagent": { "root": "RD-Agent-main", "strategiesLib": "rd-strategies-lib" },

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
+using RdBridge.IO;
+using RdBridge.Metadata;
 using RdBridge.Workspaces;
 using static RdBridge.Verify.Record;
 
@@ -39,30 +41,29 @@ internal static class RdAgentChecks
     }
 
     public static (bool, string) ModelMetaPreprocess(VerifyContext c) =>
-        MetaField(c, WorkspaceFiles.ModelMeta, o => o["preprocess_config"] is JsonObject);
+        MetaField(c, ModelMetaFile.FileName, ModelMetaFile.Read, m => m.PreprocessConfig is not null);
 
     public static (bool, string) FactorMetaInputSchema(VerifyContext c) =>
-        MetaField(c, WorkspaceFiles.FactorMeta,
-            o => o["factors"] is JsonArray a && a.All(f => f?["input_schema"] is JsonObject));
+        MetaField(c, FactorMetaFile.FileName, FactorMetaFile.Read, m => m.Factors.All(f => f.InputSchema is JsonObject));
 
     public static (bool, string) StrategyMetaPortfolio(VerifyContext c) =>
-        MetaField(c, WorkspaceFiles.StrategyMeta, o => o["portfolio_config"] is JsonObject);
+        MetaField(c, StrategyMetaFile.FileName, StrategyMetaFile.Read, m => m.PortfolioConfig is not null);
 
-    /// <summary>Every usable workspace holds <paramref name="file"/> and it passes <paramref name="ok"/>.</summary>
-    private static (bool, string) MetaField(VerifyContext c, string file, Func<JsonObject, bool> ok)
+    /// <summary>Every usable workspace holds <paramref name="file"/>, its record reads and passes <paramref name="ok"/>.</summary>
+    private static (bool, string) MetaField<T>(VerifyContext c, string file, Func<string, T> read, Func<T, bool> ok)
     {
         var bad = new List<string>();
         var seen = 0;
         foreach (var e in c.Expected.Where(e => e.Workspaces.IsUsable))
         {
             var path = Path.Combine(e.Workspaces.Primary!.Local!, file);
-            if (!File.Exists(path)) { bad.Add($"{e.Loop.Key}: no {file}"); continue; }
+            if (!RegularFile.Exists(path)) { bad.Add($"{e.Loop.Key}: no {file}"); continue; }
             seen++;
             try
             {
-                if (JsonNode.Parse(File.ReadAllBytes(path)) is not JsonObject o || !ok(o)) bad.Add(e.Loop.Key);
+                if (!ok(read(path))) bad.Add(e.Loop.Key);
             }
-            catch (JsonException) { bad.Add($"{e.Loop.Key}: malformed"); }
+            catch (Exception ex) when (ex is JsonException or IOException) { bad.Add($"{e.Loop.Key}: malformed"); }
         }
         return (bad.Count == 0 && seen > 0, bad.Count == 0
             ? $"{seen} files checked"

@@ -19,7 +19,7 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary, IRe
     public bool IsUsable => Primary is not null && Primary.Exists;
 
     /// <summary>What the loop researched: the registry's action, else what its workspace holds (decided once, in <see cref="Resolve"/>).</summary>
-    public string Kind { get; private init; } = "factor";
+    public string Kind { get; init; } = "factor";
 
     private static string KindOf(LoopRow loop, LocatedWorkspace? primary)
     {

@@ -1,20 +1,21 @@
 using RdBridge.IO;
+using RdBridge.Metadata;
 
 namespace RdBridge.Workspaces;
 
 /// <summary>Names and lookups for the files an RD-Agent / Qlib workspace holds.</summary>
 public static class WorkspaceFiles
 {
-    public const string FactorMeta = "factor_meta.json";
-    public const string FactorPerf = "factor_perf.json";
-    public const string Feedback = "feedback.json";
-    public const string ModelMeta = "model_meta.json";
-    public const string StrategyMeta = "strategy_meta.json";
+    public const string FactorMeta = FactorMetaFile.FileName;
+    public const string FactorPerf = FactorPerfFile.FileName;
+    public const string Feedback = FeedbackFile.FileName;
+    public const string ModelMeta = ModelMetaFile.FileName;
+    public const string StrategyMeta = StrategyMetaFile.FileName;
     public const string QlibRes = "qlib_res.csv";
     public const string RetPkl = "ret.pkl";
     public const string MlRuns = "mlruns";
 
-    public static readonly string[] MetaFiles = [FactorMeta, FactorPerf, Feedback, ModelMeta, StrategyMeta];
+    public static readonly string[] MetaFiles = WorkspaceMetadata.FileNames;
     public static readonly string[] RootModelFiles = ["model.pkl", "model.joblib", "model.bin", "model.onnx", "model.pt", "model.pth"];
 
     /// <summary>The run folders of an MLflow file store (<c>mlruns/&lt;exp&gt;/&lt;run&gt;/meta.yaml</c>), sorted.</summary>
@@ -30,44 +31,102 @@ public static class WorkspaceFiles
             .ToList();
     }
 
-    /// <summary>The trained model: a root <c>model.*</c> file, else the first <c>mlruns/**/artifacts/params.pkl</c> (Qlib writes no root model file).</summary>
-    public static string? ModelWeights(string workspace)
+    /// <summary>
+    /// The trained model: a root <c>model.*</c> file, else the weights artifact of the run the metadata comes from
+    /// (<see cref="MlflowRun.Chosen(string)"/>; Qlib writes no root model file).
+    /// </summary>
+    public static string? ModelWeights(string workspace) => ModelWeights(workspace, MlflowRun.Chosen(workspace));
+
+    /// <summary>The trained model, with the workspace's chosen run already read.</summary>
+    public static string? ModelWeights(string workspace, MlflowRun? chosen)
     {
         foreach (var name in RootModelFiles)
             if (RegularFile.Exists(Path.Combine(workspace, name))) return name;
-        foreach (var run in MlflowRuns(workspace))
-        {
-            var p = Path.Combine(run, "artifacts", "params.pkl");
-            if (RegularFile.Exists(p)) return Path.GetRelativePath(workspace, p).Replace('\\', '/');
-        }
-        return null;
+        return chosen?.Weights() is { } p
+            ? Path.GetRelativePath(workspace, p).Replace('\\', '/')
+            : null;
     }
 
-    /// <summary>The YAML <c>qrun</c> ran: from the MLflow <c>cmd-sys.argv</c> param when recorded, else by RD-Agent's template rules.</summary>
-    public static string? RunnerConfig(string workspace, string kind)
+    /// <summary>The YAML <c>qrun</c> ran (see <see cref="ChooseConfig"/>).</summary>
+    public static string? RunnerConfig(string workspace, string kind) => ChooseConfig(workspace, kind).Name;
+
+    /// <summary>
+    /// The YAML <c>qrun</c> ran and the rule that chose it: the one the chosen MLflow run's <c>cmd-sys.argv</c>
+    /// names; else the one whose classes match every class the run's params logged; else the file RD-Agent's runner
+    /// of the scenario runs. Comment-only and backup YAMLs are never candidates.
+    /// </summary>
+    public static ConfigChoice ChooseConfig(string workspace, string kind) =>
+        ChooseConfig(workspace, kind, MlflowRun.Chosen(workspace));
+
+    /// <summary>The YAML <c>qrun</c> ran, with the workspace's chosen run already read.</summary>
+    public static ConfigChoice ChooseConfig(string workspace, string kind, MlflowRun? run)
     {
-        foreach (var run in MlflowRuns(workspace))
+        var candidates = Directory.EnumerateFiles(workspace, "*.yaml")
+            .Concat(Directory.EnumerateFiles(workspace, "*.yml"))
+            .Select(Path.GetFileName).OfType<string>()
+            .Where(n => !n.Contains("backup", StringComparison.OrdinalIgnoreCase))
+            .Where(n => IsWorkflow(Path.Combine(workspace, n)))
+            .Order(StringComparer.Ordinal).ToList();
+        if (run?.Param("cmd-sys.argv") is { } argv)
         {
-            var argv = Path.Combine(run, "params", "cmd-sys.argv");
-            if (!RegularFile.Exists(argv)) continue;
-            string recorded;
-            // A damaged or hostile param file only loses this hint: the template rules below still find the YAML.
-            try { recorded = RegularFile.ReadAllText(argv, ReadLimits.MlflowValue); }
-            catch (IOException) { continue; }
-            catch (UnauthorizedAccessException) { continue; }
-            var yaml = recorded.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                .Select(a => Path.GetFileName(a.Trim('\'', '"')))
+            var yaml = argv.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Select(a => Path.GetFileName(a.Trim('\'', '"').Replace('\\', '/')))
                 .FirstOrDefault(a => a.EndsWith(".yaml", StringComparison.Ordinal) || a.EndsWith(".yml", StringComparison.Ordinal));
-            if (yaml is not null && RegularFile.Exists(Path.Combine(workspace, yaml))) return yaml;
+            if (yaml is not null && RegularFile.Exists(Path.Combine(workspace, yaml)))
+                return new ConfigChoice(yaml, ConfigChoice.FromArgv);
         }
+        if (run is not null && ByParams(workspace, candidates, run) is { } matched)
+            return new ConfigChoice(matched, ConfigChoice.FromParams);
         var hasModelPy = RegularFile.Exists(Path.Combine(workspace, "model.py"));
         var hasCombined = RegularFile.Exists(Path.Combine(workspace, "combined_factors_df.parquet"));
         string[] preference = kind == "model"
             ? [hasCombined ? "conf_sota_factors_model.yaml" : "conf_baseline_factors_model.yaml", "conf_baseline_factors_model.yaml", "conf_sota_factors_model.yaml", "conf.yaml"]
-            : [hasModelPy ? "conf_combined_factors_sota_model.yaml" : "conf_combined_factors.yaml", "conf_combined_factors.yaml", "conf_baseline.yaml", "conf.yaml", "conf_combined.yaml"];
+            : [hasModelPy ? "conf_combined_factors_sota_model.yaml" : "conf_combined_factors_dynamic.yaml",
+                "conf_combined_factors.yaml", "conf_baseline.yaml", "conf.yaml", "conf_combined.yaml"];
         foreach (var name in preference)
-            if (RegularFile.Exists(Path.Combine(workspace, name))) return name;
-        return Directory.EnumerateFiles(workspace, "*.yaml").Where(RegularFile.Exists).Select(Path.GetFileName)
-            .Order(StringComparer.Ordinal).FirstOrDefault();
+            if (candidates.Contains(name)) return new ConfigChoice(name, ConfigChoice.FromRunner);
+        return new ConfigChoice(candidates.FirstOrDefault(),
+            candidates.Count > 0 ? ConfigChoice.FirstInWorkspace : null);
     }
+
+    /// <summary>A workflow YAML has a <c>task:</c> at the top; the fork's marker files hold only comments.</summary>
+    private static bool IsWorkflow(string path)
+    {
+        try
+        {
+            var text = RegularFile.ReadAllText(path, ReadLimits.WorkflowYaml);
+            return text.Split('\n').Any(l => l.StartsWith("task:", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // a FIFO, a device or a huge file is no workflow
+        }
+    }
+
+    /// <summary>
+    /// The only candidate that spells every <c>*.class</c> param the run logged (Qlib's flattened task).
+    /// </summary>
+    private static string? ByParams(string workspace, IReadOnlyList<string> candidates, MlflowRun run)
+    {
+        var classes = run.Params.Where(p => p.Key.EndsWith(".class", StringComparison.Ordinal) && p.Value.Length > 0)
+            .Select(p => p.Value).Distinct().ToList();
+        if (classes.Count == 0) return null;
+        var matches = candidates.Where(c =>
+        {
+            var text = RegularFile.ReadAllText(Path.Combine(workspace, c), ReadLimits.WorkflowYaml);
+            return classes.All(cls => System.Text.RegularExpressions.Regex.IsMatch(text,
+                @"class:\s*[""']?" + System.Text.RegularExpressions.Regex.Escape(cls) + @"[""']?\s*$",
+                System.Text.RegularExpressions.RegexOptions.Multiline));
+        }).ToList();
+        return matches.Count == 1 ? matches[0] : null;
+    }
+}
+
+/// <summary>The workflow YAML chosen for a workspace and the rule that chose it (<c>config_source</c>).</summary>
+public sealed record ConfigChoice(string? Name, string? Source)
+{
+    public const string FromArgv = "mlflow cmd-sys.argv";
+    public const string FromParams = "mlflow params";
+    public const string FromRunner = "runner of the scenario";
+    public const string FirstInWorkspace = "first YAML in the workspace";
 }

@@ -57,9 +57,18 @@ public class WorkflowConfigTests
         Assert.Equal(["RobustZScoreNorm", "Fillna"], processors!);
     }
 
+    [Fact]
+    [RealData]
+    public void The_GRU_benchmarks_FilterCol_leaves_the_model_twenty_of_the_alpha158_features()
+    {
+        // Its infer_processors start with FilterCol col_list ["RESI5", "WVMA5", … "KLOW"] (20 names).
+        var features = WorkflowConfig.Load(Paths.Fixture("qlib/examples/benchmarks/GRU/workflow_config_gru_Alpha158.yaml")).BaseFeatures();
+        Assert.Equal(20, features.Count);
+        Assert.Equal(Alpha20.Factors.Select(f => f.Name).Order(StringComparer.Ordinal), features.Select(f => f.Name).Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData("qlib/examples/benchmarks/LightGBM/workflow_config_lightgbm_Alpha158.yaml")]
-    [InlineData("qlib/examples/benchmarks/GRU/workflow_config_gru_Alpha158.yaml")]
     [RealData]
     public void An_alpha158_handler_without_a_feature_list_trains_on_the_158_alpha158_features(string fixture)
     {

@@ -58,8 +58,9 @@ public class StrategyFingerprintTests
     [Fact]
     public void Identical_strategy_configurations_share_one_fingerprint_across_loops_and_runs()
     {
-        using var a = new Sample(taskRuns: 2, loops: 3, seed: 5);
-        using var b = new Sample(taskRuns: 2, loops: 3, seed: 6);
+        // One family's templates: the mixed sample's fork workspaces run another strategy (EnhancedTopkDropoutStrategy).
+        using var a = new Sample(taskRuns: 2, loops: 3, seed: 5, flavor: RdBridge.Sample.SampleFlavor.Upstream);
+        using var b = new Sample(taskRuns: 2, loops: 3, seed: 6, flavor: RdBridge.Sample.SampleFlavor.Upstream);
         Assert.Equal(0, a.Cli("init").Code);
         Assert.Equal(0, b.Cli("init").Code);
         string[] Fingerprints(Sample s) => s.Aistock.Rows("SELECT DISTINCT config_fingerprint FROM aistock_strategy_catalog").Select(r => (string)r[0]!).ToArray();

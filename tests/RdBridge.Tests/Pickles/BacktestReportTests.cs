@@ -62,7 +62,7 @@ public class BacktestReportTests
     }
 
     [Theory]
-    [Trait("Category", "RealData")]
+    [RealData]
     [MemberData(nameof(PandasRealFileTests.Reports), MemberType = typeof(PandasRealFileTests))]
     public void A_real_Qlib_report_gives_the_curves_and_risk_figures_Qlib_logged(string relative)
     {
@@ -92,7 +92,7 @@ public class BacktestReportTests
     }
 
     [Fact]
-    [Trait("Category", "RealData")]
+    [RealData]
     public void A_real_RD_Agent_loops_curve_recomputes_the_max_drawdown_it_reported()
     {
         // One real loop's ret.pkl, published as CSV; pandas turns it back into the pickle RD-Agent saved.

@@ -52,7 +52,7 @@ public class PandasPickleWriterTests
     }
 
     [Fact]
-    [Trait("Category", "RealData")]
+    [RealData]
     public void The_written_report_names_the_same_classes_and_functions_as_a_real_Qlib_report()
     {
         var real = Directory.EnumerateFiles(Paths.Fixture("public/BiEchi__quants/mlruns/2"), "report_normal_1day.pkl",

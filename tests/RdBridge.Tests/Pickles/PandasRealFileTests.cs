@@ -6,7 +6,7 @@ namespace RdBridge.Tests.Pickles;
 /// <summary>
 /// Qlib's own report_normal_1day.pkl files from a public repository's MLflow store (protocol 4, numpy 1.x).
 /// </summary>
-[Trait("Category", "RealData")]
+[RealData]
 public class PandasRealFileTests
 {
     public static TheoryData<string> Reports()

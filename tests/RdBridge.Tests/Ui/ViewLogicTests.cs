@@ -130,7 +130,11 @@ public class ViewLogicTests(Chromium chromium, ServedSample served) : IClassFixt
         var m = r.GetProperty("m")[0];
         var mrow = r.GetProperty("models")[0];
         Assert.Equal(m.GetProperty("model_type").GetString(), mrow[Col("models", "Type")].GetProperty("text").GetString());
-        Assert.Contains("RobustZScoreNorm", mrow[Col("models", "Preprocessing")].GetProperty("text").GetString());
+        // Every processor the record lists (a factor loop's baseline model has only learn processors).
+        var preprocess = m.GetProperty("preprocess_config");
+        foreach (var group in new[] { "infer_processors", "learn_processors" })
+            foreach (var processor in preprocess.GetProperty(group).EnumerateArray())
+                Assert.Contains(processor.GetProperty("class").GetString()!, mrow[Col("models", "Preprocessing")].GetProperty("text").GetString());
         var s = r.GetProperty("s")[0];
         var srow = r.GetProperty("strategies")[0];
         Assert.Equal(s.GetProperty("portfolio_config").GetProperty("class").GetString(), srow[Col("strategies", "Class")].GetProperty("text").GetString());
