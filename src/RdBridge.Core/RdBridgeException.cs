@@ -16,7 +16,8 @@ public static class ExitCodes
 /// A problem RdBridge expected and can explain: its message says what is wrong and what to do, and it carries the exit
 /// code the command line ends with. Anything else that escapes a verb is a defect in RdBridge.
 /// </summary>
-public abstract class RdBridgeException(string message, int exitCode, Exception? inner = null) : Exception(message, inner)
+public abstract class RdBridgeException(string message, int exitCode, Exception? inner = null)
+    : Exception(message, inner)
 {
     public int ExitCode { get; } = exitCode;
 }

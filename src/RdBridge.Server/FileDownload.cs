@@ -6,9 +6,9 @@ namespace RdBridge.Server;
 
 /// <summary>
 /// Sends a bundle (or one of its files) the way a resumable download needs it: the sha256 as strong ETag,
-/// <c>If-None-Match</c> → 304, one <c>Range</c> (with <c>If-Range</c>) → 206, an unsatisfiable range → 416. The bytes are
-/// read in 1 MB blocks straight into the response pipe's own memory, so a large bundle costs one copy per block and a
-/// few system calls, not one per 64 KB.
+/// <c>If-None-Match</c> → 304, one <c>Range</c> (with <c>If-Range</c>) → 206, an unsatisfiable range → 416. The
+/// bytes are read in 1 MB blocks straight into the response pipe's own memory, so a large bundle costs one copy per
+/// block and a few system calls, not one per 64 KB.
 /// </summary>
 internal sealed class FileDownload(string path, string contentType, string downloadName, string sha256) : IResult
 {
@@ -21,14 +21,17 @@ internal sealed class FileDownload(string path, string contentType, string downl
         var etag = $"\"{sha256}\"";
         response.Headers.ETag = etag;
         response.Headers.AcceptRanges = "bytes";
-        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = downloadName }.ToString();
-        if (request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() == etag || t.Trim() == "*")))
+        response.Headers.ContentDisposition =
+            new ContentDispositionHeaderValue("attachment") { FileNameStar = downloadName }.ToString();
+        if (request.Headers.IfNoneMatch.Any(v =>
+                v is not null && v.Split(',').Any(t => t.Trim() == etag || t.Trim() == "*")))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
 
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
         var length = file.Length;
         long from = 0, to = length - 1;
         var ifRange = request.Headers.IfRange.ToString();
@@ -85,7 +88,8 @@ internal sealed class FileDownload(string path, string contentType, string downl
         }
         if (!long.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out var from)) return false;
         var to = length - 1;
-        if (b.Length > 0 && (!long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out to) || to < from)) return false;
+        if (b.Length > 0 && (!long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out to) || to < from))
+            return false;
         if (from < length) range = (from, Math.Min(to, length - 1));
         return true;
     }

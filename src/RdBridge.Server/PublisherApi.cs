@@ -28,11 +28,14 @@ internal static class PublisherApi
 
         api.MapGet("/catalogs/{kind}", (string kind, RdBridgeSettings s) =>
         {
-            if (KindOf(kind) is not { } k) return RdBridgeServer.Problem(404, "unknown catalog", $"'{kind}' is not a catalog; use factors, models, strategies or loops");
+            if (KindOf(kind) is not { } k)
+                return RdBridgeServer.Problem(404, "unknown catalog",
+                    $"'{kind}' is not a catalog; use factors, models, strategies or loops");
             var path = Path.Combine(s.CatalogDirectory, CatalogFile.FileName(k));
             return File.Exists(path)
                 ? Results.File(path, "application/json; charset=utf-8", lastModified: File.GetLastWriteTimeUtc(path))
-                : RdBridgeServer.Problem(404, "catalog not exported yet", $"{CatalogFile.FileName(k)} does not exist on the publisher; run 'rdbridge publish' there");
+                : RdBridgeServer.Problem(404, "catalog not exported yet",
+                    $"{CatalogFile.FileName(k)} does not exist on the publisher; run 'rdbridge publish' there");
         }).WithName("publishedCatalog");
 
         api.MapGet("/feed", async (string? since, RdBridgeSettings s, PublishGate gate, CancellationToken cancel) =>
@@ -42,11 +45,13 @@ internal static class PublisherApi
                 return RdBridgeServer.Problem(400, "bad since",
                     $"'{since}' is not an ISO-8601 time; use e.g. 2026-01-01T00:00:00Z or 2026-01-01T08:00:00+08:00");
             // Written to a temporary file under the gate (a publish never runs half-way through it), then streamed.
-            var temp = new FileStream(Path.Combine(Path.GetTempPath(), $"rdbridge-feed-{Guid.NewGuid():N}.json"), FileMode.CreateNew,
+            var temp = new FileStream(Path.Combine(Path.GetTempPath(), $"rdbridge-feed-{Guid.NewGuid():N}.json"),
+                FileMode.CreateNew,
                 FileAccess.ReadWrite, FileShare.None, 128 * 1024, FileOptions.DeleteOnClose);
             try
             {
-                await Task.Run(() => gate.Read(() => new FeedWriter(s).Write(temp, string.IsNullOrEmpty(since) ? null : since)), cancel);
+                await Task.Run(() => gate.Read(() =>
+                    new FeedWriter(s).Write(temp, string.IsNullOrEmpty(since) ? null : since)), cancel);
                 temp.Position = 0;
                 return Results.Stream(temp, "application/json; charset=utf-8");
             }
@@ -61,7 +66,8 @@ internal static class PublisherApi
         {
             if (!BundleId.IsSafe(id)) return BadId(id);
             var archive = s.Bundles.Archive(id);
-            if (!File.Exists(archive)) return RdBridgeServer.Problem(404, "no such bundle", $"the publisher has no bundle '{id}'");
+            if (!File.Exists(archive))
+                return RdBridgeServer.Problem(404, "no such bundle", $"the publisher has no bundle '{id}'");
             var sha = s.Bundles.ReadDigest(id) ?? FileDigest.Sha256OfFile(archive);
             return new FileDownload(archive, "application/gzip", BundleFolder.ArchiveFileName(id), sha);
         }).WithName("publishedBundle");
@@ -70,22 +76,29 @@ internal static class PublisherApi
         {
             if (!BundleId.IsSafe(id)) return BadId(id);
             var archive = s.Bundles.Archive(id);
-            if (!File.Exists(archive)) return RdBridgeServer.Problem(404, "no such bundle", $"the publisher has no bundle '{id}'");
+            if (!File.Exists(archive))
+                return RdBridgeServer.Problem(404, "no such bundle", $"the publisher has no bundle '{id}'");
             var manifest = SafeExtractor.ReadManifest(archive);
             return manifest is null
-                ? RdBridgeServer.Problem(422, "bundle without manifest", $"bundle '{id}' has no manifest.json first; rebuild it with 'rdbridge bundle'")
+                ? RdBridgeServer.Problem(422, "bundle without manifest",
+                    $"bundle '{id}' has no manifest.json first; rebuild it with 'rdbridge bundle'")
                 : Results.Text(System.Text.Encoding.UTF8.GetString(manifest), "application/json; charset=utf-8");
         }).WithName("publishedBundleFiles");
 
         api.MapGet("/published/loops/{taskRunId}/{loopId:long}", (string taskRunId, long loopId, RdBridgeSettings s) =>
         {
-            try { return Results.Text(new Show.ShowQuery(s).Loop(taskRunId, loopId).ToJsonString(), "application/json; charset=utf-8"); }
+            try
+            {
+                return Results.Text(new Show.ShowQuery(s).Loop(taskRunId, loopId).ToJsonString(),
+                    "application/json; charset=utf-8");
+            }
             catch (KeyNotFoundException e) { return RdBridgeServer.Problem(404, "no such loop", e.Message); }
         }).WithName("publishedLoop");
     }
 
     internal static IResult BadId(string id) =>
-        RdBridgeServer.Problem(400, "not a bundle id", $"'{id}' is not a bundle id (letters, digits, '_', '-' and '.' only, no path)");
+        RdBridgeServer.Problem(400, "not a bundle id",
+            $"'{id}' is not a bundle id (letters, digits, '_', '-' and '.' only, no path)");
 
     internal static CatalogKind? KindOf(string kind) => kind switch
     {
@@ -116,10 +129,11 @@ public sealed class PublishGate
 }
 
 /// <summary>
-/// Keeps the publisher current: runs <see cref="PublishPipeline"/> at start and then every <c>server.publishInterval</c>
-/// seconds (0 turns it off; <c>rdbridge publish</c> from cron does the same job).
+/// Keeps the publisher current: runs <see cref="PublishPipeline"/> at start and then every
+/// <c>server.publishInterval</c> seconds (0 turns it off; <c>rdbridge publish</c> from cron does the same job).
 /// </summary>
-internal sealed class PublishRefresher(RdBridgeSettings settings, PublishGate gate, ILogger<PublishRefresher> log) : BackgroundService
+internal sealed class PublishRefresher(RdBridgeSettings settings, PublishGate gate, ILogger<PublishRefresher> log)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -128,8 +142,12 @@ internal sealed class PublishRefresher(RdBridgeSettings settings, PublishGate ga
         {
             try
             {
-                var stages = await Task.Run(() => gate.Write(() => new PublishPipeline(new RunContext(settings) { Cancellation = stoppingToken }).Run()), stoppingToken);
-                foreach (var p in stages.SelectMany(s => s.Problems)) log.LogWarning("publish: {Problem}", p.ToString());
+                var stages = await Task.Run(
+                    () => gate.Write(() =>
+                        new PublishPipeline(new RunContext(settings) { Cancellation = stoppingToken }).Run()),
+                    stoppingToken);
+                foreach (var p in stages.SelectMany(s => s.Problems))
+                    log.LogWarning("publish: {Problem}", p.ToString());
             }
             catch (OperationCanceledException) { return; }
             catch (Exception e) when (e is IOException or RdBridgeException)

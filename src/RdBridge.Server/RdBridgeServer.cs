@@ -22,24 +22,29 @@ public enum ServeRole { Publisher = 1, Consumer = 2, Both = Publisher | Consumer
 /// </summary>
 public static class RdBridgeServer
 {
-    public static WebApplication Build(RdBridgeSettings settings, ServeRole role, IReadOnlyList<string>? urls = null, Action<ILoggingBuilder>? logging = null)
+    public static WebApplication Build(RdBridgeSettings settings, ServeRole role, IReadOnlyList<string>? urls = null,
+        Action<ILoggingBuilder>? logging = null)
     {
         urls ??= settings.ServerUrls;
         var open = urls.Where(u => !IsLoopback(u)).ToList();
         if (open.Count > 0 && string.IsNullOrEmpty(settings.ServerToken))
-            throw new ConfigurationException($"serve is asked to listen on {string.Join(", ", open)}, beyond this machine, but no token is configured; set server.token in rdbridge.json (or RDBRIDGE_SERVER__TOKEN), or listen on http://127.0.0.1:PORT");
+            throw new ConfigurationException($"serve is asked to listen on {string.Join(", ", open)}, beyond this "
+                + $"machine, but no token is configured; set server.token in rdbridge.json "
+                + $"(or RDBRIDGE_SERVER__TOKEN), or listen on http://127.0.0.1:PORT");
         if (role.HasFlag(ServeRole.Publisher) && !settings.HasRdAgent)
-            throw new ConfigurationException("the publisher role serves this machine's RD-Agent output, but the configuration has no rdagent.root; set it, or serve --role consumer");
+            throw new ConfigurationException("the publisher role serves this machine's RD-Agent output, but the "
+                + "configuration has no rdagent.root; set it, or serve --role consumer");
 
-        // The catalog and linkage handlers call the database synchronously, holding a pool thread each while it answers.
-        // The pool starts with one thread per core and adds more only about twice a second, so on a 2-core machine a
-        // third and fourth concurrent request waited for a new thread: that was most of the p99 latency. Enough threads
-        // up front for the connections a UI and a few syncs make.
+        // The catalog and linkage handlers call the database synchronously, holding a pool thread each while it
+        // answers. The pool starts with one thread per core and adds more only about twice a second, so on a 2-core
+        // machine a third and fourth concurrent request waited for a new thread: that was most of the p99 latency.
+        // Enough threads up front for the connections a UI and a few syncs make.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "rdbridge" });
         builder.WebHost.UseUrls([.. urls]);
-        // Bundles are tens of megabytes: a larger response buffer lets Kestrel keep the socket busy while the file is read.
+        // Bundles are tens of megabytes: a larger response buffer lets Kestrel keep the socket busy while the file is
+        // read.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxResponseBufferSize = 1024 * 1024);
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
@@ -70,7 +75,8 @@ public static class RdBridgeServer
             await next(context);
         });
         app.MapOpenApi();
-        app.MapGet("/api/health", (ServerInfo info) => Results.Json(new { status = "ok", roles = info.Roles, version = ServerInfo.Version }))
+        app.MapGet("/api/health", (ServerInfo info) =>
+                Results.Json(new { status = "ok", roles = info.Roles, version = ServerInfo.Version }))
             .WithName("health");
         if (role.HasFlag(ServeRole.Publisher)) PublisherApi.Map(app);
         if (role.HasFlag(ServeRole.Consumer))
@@ -83,30 +89,39 @@ public static class RdBridgeServer
 
     public static bool IsLoopback(string url)
     {
-        if (!Uri.TryCreate(url.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"), UriKind.Absolute, out var u)) return false;
+        if (!Uri.TryCreate(url.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"), UriKind.Absolute, out var u))
+            return false;
         if (u.Host == "localhost") return true;
         return IPAddress.TryParse(u.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
     }
 
-    /// <summary>Requires the configured bearer token (compared in constant time); no token configured, no check.</summary>
+    /// <summary>Requires the configured bearer token (compared in constant time); no token configured, no
+    /// check.</summary>
     internal static IResult? Authorize(HttpContext context, RdBridgeSettings settings)
     {
         if (string.IsNullOrEmpty(settings.ServerToken)) return null;
         var header = context.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";
         var given = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : "";
-        if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(settings.ServerToken)))
+        if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given),
+                Encoding.UTF8.GetBytes(settings.ServerToken)))
             return null;
         context.Response.Headers.WWWAuthenticate = "Bearer";
         return Results.Problem(statusCode: 401, title: "token required",
-            detail: "this request changes state; send the server's token as 'Authorization: Bearer <token>' (server.token in rdbridge.json)");
+            detail: "this request changes state; send the server's token as 'Authorization: Bearer <token>' "
+                + "(server.token in rdbridge.json)");
     }
 
-    internal static IResult Problem(int status, string title, string detail) => Results.Problem(statusCode: status, title: title, detail: detail);
+    internal static IResult Problem(int status, string title, string detail) =>
+        Results.Problem(statusCode: status, title: title, detail: detail);
 }
 
 public sealed record ServerInfo(ServeRole Role)
 {
     public static string Version => typeof(ServerInfo).Assembly.GetName().Version?.ToString() ?? "0";
-    public string[] Roles => [.. new[] { ServeRole.Publisher, ServeRole.Consumer }.Where(r => Role.HasFlag(r)).Select(r => r.ToString().ToLowerInvariant())];
+    public string[] Roles =>
+    [
+        .. new[] { ServeRole.Publisher, ServeRole.Consumer }.Where(r => Role.HasFlag(r))
+            .Select(r => r.ToString().ToLowerInvariant()),
+    ];
 }

@@ -28,7 +28,8 @@ public static class LeftoverSweep
         var workspaces = settings.HasRdAgent
             ? settings.WorkspaceRoots.Where(Directory.Exists).SelectMany(Directory.EnumerateDirectories)
             : [];
-        foreach (var file in folders.Distinct(StringComparer.Ordinal).Concat(workspaces).SelectMany(AtomicFile.AbandonedTemporariesIn))
+        foreach (var file in folders.Distinct(StringComparer.Ordinal).Concat(workspaces)
+                     .SelectMany(AtomicFile.AbandonedTemporariesIn))
             Remove(file, report, () => File.Delete(file));
         return report;
     }

@@ -5,7 +5,8 @@ using RdBridge.IO;
 
 namespace RdBridge.Assets;
 
-/// <summary>A bundle that must not be used: corrupt, tampered with, or holding entries that could escape its folder.</summary>
+/// <summary>A bundle that must not be used: corrupt, tampered with, or holding entries that could escape its
+/// folder.</summary>
 public sealed class UnsafeBundleException(string message) : RdBridgeException(message, ExitCodes.ItemFailures);
 
 /// <summary>
@@ -19,7 +20,8 @@ public static class SafeExtractor
     public const long DefaultMaxBytes = 20L * 1024 * 1024 * 1024;
     public const int DefaultMaxEntries = 200_000;
 
-    /// <summary>Reads only the first entry: the manifest bytes (cheap, used to tell whether an extraction is current).</summary>
+    /// <summary>Reads only the first entry: the manifest bytes (cheap, used to tell whether an extraction is
+    /// current).</summary>
     public static byte[]? ReadManifest(string archive)
     {
         try
@@ -37,7 +39,8 @@ public static class SafeExtractor
         }
     }
 
-    /// <summary>Extracts into <paramref name="destination"/> (a new folder), checking each file against the manifest.</summary>
+    /// <summary>Extracts into <paramref name="destination"/> (a new folder), checking each file against the
+    /// manifest.</summary>
     /// <param name="windowsNames">Refuse names Windows cannot hold or would merge (<see cref="WindowsNames"/>); by
     /// default on Windows, where extracting them would open a device or overwrite another entry.</param>
     public static ManifestSummary Extract(string archive, string destination, long maxBytes = DefaultMaxBytes,
@@ -104,7 +107,8 @@ public static class SafeExtractor
                 CheckName(name);
                 if (entry.EntryType is TarEntryType.Directory) continue;
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
-                    throw new UnsafeBundleException($"entry '{name}' is a {entry.EntryType}, not a regular file; links and devices are refused");
+                    throw new UnsafeBundleException($"entry '{name}' is a {entry.EntryType}, not a regular file; "
+                        + $"links and devices are refused");
                 if (!announced.TryGetValue(name, out var expected))
                     throw new UnsafeBundleException($"'{name}' is in the archive but not in its manifest");
                 if (!seen.Add(name)) throw new UnsafeBundleException($"'{name}' is in the archive twice");
@@ -185,7 +189,8 @@ public static class SafeExtractor
 
     private static string Clip(string s) => s.Length > 12 ? s[..12] : s;
 
-    /// <summary>Only the files the manifest lists are written, so checking its paths covers every name extracted.</summary>
+    /// <summary>Only the files the manifest lists are written, so checking its paths covers every name
+    /// extracted.</summary>
     private static void CheckWindowsName(string path, WindowsNames.CaseCollisions cases)
     {
         if (WindowsNames.Problem(path) is { } problem)

@@ -50,9 +50,11 @@ public sealed class BackupStage(RdBridgeSettings settings)
                 ["bundles"] = bundles,
                 ["strategies_lib"] = library,
             };
-            var latest = Directory.EnumerateDirectories(settings.BackupDirectory).Where(d => !Path.GetFileName(d).StartsWith('.')).Order(StringComparer.Ordinal).LastOrDefault();
+            var latest = Directory.EnumerateDirectories(settings.BackupDirectory)
+                .Where(d => !Path.GetFileName(d).StartsWith('.')).Order(StringComparer.Ordinal).LastOrDefault();
             if (latest is not null && File.Exists(Path.Combine(latest, StateFile))
-                && JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(latest, StateFile))) is { } previous
+                && JsonSerializer.Deserialize<Dictionary<string, string>>(
+                    File.ReadAllText(Path.Combine(latest, StateFile))) is { } previous
                 && previous.Count == state.Count && previous.All(kv => state.GetValueOrDefault(kv.Key) == kv.Value))
             {
                 report.Add(Unchanged);
@@ -76,7 +78,8 @@ public sealed class BackupStage(RdBridgeSettings settings)
     {
         if (!Directory.Exists(from)) return "absent";
         var listing = new System.Text.StringBuilder();
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories)
+                     .Order(StringComparer.Ordinal))
         {
             var rel = Path.GetRelativePath(from, file);
             if (Path.GetFileName(file).StartsWith('.') && file.EndsWith(".tmp", StringComparison.Ordinal)) continue;
@@ -89,7 +92,8 @@ public sealed class BackupStage(RdBridgeSettings settings)
             var dst = Path.Combine(to, rel);
             Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
             File.Copy(file, dst);
-            listing.Append(rel).Append('|').Append(new FileInfo(file).Length).Append('|').Append(FileDigest.Sha256OfFile(dst)).Append('\n');
+            listing.Append(rel).Append('|').Append(new FileInfo(file).Length).Append('|')
+                .Append(FileDigest.Sha256OfFile(dst)).Append('\n');
         }
         return FileDigest.Sha256OfText(listing.ToString());
     }

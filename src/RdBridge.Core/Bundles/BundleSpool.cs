@@ -26,7 +26,8 @@ public sealed class BundleSpool(int capacity)
         _used = 0;
     }
 
-    /// <summary>Hashes the file, keeping its bytes when they fit; <paramref name="listedLength"/> is its size in the directory listing.</summary>
+    /// <summary>Hashes the file, keeping its bytes when they fit; <paramref name="listedLength"/> is its size in the
+    /// directory listing.</summary>
     public (string Sha256, long Size) Read(string path, long listedLength = long.MaxValue)
     {
         var (sha, length, kept) = FileDigest.Sha256OfFileKeeping(path, _room.AsSpan(_used), listedLength);
@@ -38,7 +39,8 @@ public sealed class BundleSpool(int capacity)
         return (sha, length);
     }
 
-    /// <summary>The bytes read by <see cref="Read"/>, or false when the file did not fit and must be read again.</summary>
+    /// <summary>The bytes read by <see cref="Read"/>, or false when the file did not fit and must be read
+    /// again.</summary>
     public bool TryGet(string path, out ReadOnlyMemory<byte> content)
     {
         if (_kept.TryGetValue(path, out var at))

@@ -201,7 +201,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
     /// <summary>
     /// A bundle's code files by the name they are matched on: the experiment workspace's files by their name; a
     /// sub-workspace's (one per generated factor) by their name and the factor its <c>calculate_…</c> function
-    /// computes — RD-Agent's factor template — else by the workspace id, since sub-workspace ids differ between loops.
+    /// computes — RD-Agent's factor template — else by the workspace id, since sub-workspace ids differ between
+    /// loops.
     /// </summary>
     private static Dictionary<string, string> CodeFiles(CachedBundle bundle)
     {

@@ -28,7 +28,8 @@ public static class SettingsLoader
         if (File.Exists(path))
             builder.AddJsonFile(path, optional: false, reloadOnChange: false);
         else if (explicitPath)
-            throw new ConfigurationException($"config file '{path}' does not exist; pass --config with an existing file, or run 'rdbridge sample --out DIR' to create one");
+            throw new ConfigurationException($"config file '{path}' does not exist; pass --config with an existing "
+                + $"file, or run 'rdbridge sample --out DIR' to create one");
         builder.AddInMemoryCollection(SettingsFromEnvironment(Environment.GetEnvironmentVariables()));
         if (overrides is not null)
             builder.AddInMemoryCollection(overrides);
@@ -37,7 +38,8 @@ public static class SettingsLoader
         try { config = builder.Build(); }
         catch (Exception e) when (e is FormatException or InvalidDataException or System.Text.Json.JsonException)
         {
-            throw new ConfigurationException($"config file '{path}' is not valid JSON: {e.InnerException?.Message ?? e.Message}; fix the file and try again");
+            throw new ConfigurationException($"config file '{path}' is not valid JSON: "
+                + $"{e.InnerException?.Message ?? e.Message}; fix the file and try again");
         }
         return FromConfiguration(config, path, rdAgentOptional);
     }
@@ -72,7 +74,8 @@ public static class SettingsLoader
         foreach (var section in config.GetChildren())
         {
             if (!KnownSections.Contains(section.Key) && !section.Key.StartsWith('$'))
-                throw new ConfigurationException($"unknown configuration section '{section.Key}' in {configPath}; known sections are {string.Join(", ", KnownSections)}");
+                throw new ConfigurationException($"unknown configuration section '{section.Key}' in {configPath}; "
+                    + $"known sections are {string.Join(", ", KnownSections)}");
         }
 
         var sources = ReadSources(config, configPath);
@@ -80,27 +83,33 @@ public static class SettingsLoader
         // A consumer that only pulls from publishers needs no RD-Agent directory of its own.
         var hasRdAgent = !string.IsNullOrWhiteSpace(rdagentRootRaw);
         if (!hasRdAgent && sources.Count == 0 && !rdAgentOptional)
-            throw new ConfigurationException($"'rdagent.root' is not set; put it in {configPath} (\"rdagent\": {{ \"root\": \"/path/to/RD-Agent-main\" }}) or set {EnvironmentPrefix}RDAGENT__ROOT — or, on a machine that only pulls from publishers, list them under \"sources\"");
+            throw new ConfigurationException($"'rdagent.root' is not set; put it in {configPath} "
+                + $"(\"rdagent\": {{ \"root\": \"/path/to/RD-Agent-main\" }}) or set {EnvironmentPrefix}RDAGENT__ROOT "
+                + $"— or, on a machine that only pulls from publishers, list them under \"sources\"");
         var rdagentRoot = hasRdAgent ? Resolve(baseDir, rdagentRootRaw!) : Path.Combine(baseDir, ".no-rdagent-root");
 
         var aistockRootRaw = config["aistock:root"];
         if (string.IsNullOrWhiteSpace(aistockRootRaw))
-            throw new ConfigurationException($"'aistock.root' is not set; put it in {configPath} (\"aistock\": {{ \"root\": \"/path/to/AIstock\" }}) or set {EnvironmentPrefix}AISTOCK__ROOT");
+            throw new ConfigurationException($"'aistock.root' is not set; put it in {configPath} "
+                + $"(\"aistock\": {{ \"root\": \"/path/to/AIstock\" }}) or set {EnvironmentPrefix}AISTOCK__ROOT");
         var aistockRoot = Resolve(baseDir, aistockRootRaw);
         // A root that is a file would fail later with a bare I/O error far from the setting that caused it.
         foreach (var (setting, root) in new[] { ("aistock.root", aistockRoot), ("rdagent.root", hasRdAgent
             ? rdagentRoot : null) })
             if (root is not null && File.Exists(root))
-                throw new ConfigurationException($"'{setting}' names a file, '{root}'; it must be a folder — fix it in {configPath}");
+                throw new ConfigurationException(
+                    $"'{setting}' names a file, '{root}'; it must be a folder — fix it in {configPath}");
 
         var entries = new List<KeyValuePair<string, string>>();
         foreach (var entry in config.GetSection("pathMap").GetChildren())
         {
-            // The configuration system splits keys on ':' — a key like "F:/Dev" arrives as section "F" with child "/Dev".
+            // The configuration system splits keys on ':' — a key like "F:/Dev" arrives as section "F" with child
+            // "/Dev".
             foreach (var (from, to) in Flatten(entry))
             {
                 if (string.IsNullOrWhiteSpace(to))
-                    throw new ConfigurationException($"pathMap entry '{from}' has no local path; give it one, e.g. \"{from}\": \"/home/me/RD-Agent-main\"");
+                    throw new ConfigurationException($"pathMap entry '{from}' has no local path; give it one, "
+                        + $"e.g. \"{from}\": \"/home/me/RD-Agent-main\"");
                 entries.Add(new(from, Resolve(baseDir, to)));
             }
         }
@@ -117,19 +126,22 @@ public static class SettingsLoader
         {
             ConfigPath = configPath,
             RdAgentRoot = rdagentRoot,
-            RegistryPath = Resolve(rdagentRoot, config["rdagent:registry"] ?? Path.Combine("RDagentDB", "registry.sqlite")),
+            RegistryPath = Resolve(rdagentRoot,
+                config["rdagent:registry"] ?? Path.Combine("RDagentDB", "registry.sqlite")),
             LogRoot = logRoot,
             WorkspaceRoot = workspaceRoots[0],
             WorkspaceRoots = workspaceRoots,
             PathMap = new PathMap(entries, rdagentRoot, hasRdAgent ? [rdagentRoot, logRoot, .. workspaceRoots] : null),
             BundleDirectory = Resolve(rdagentRoot, config["rdagent:bundles"] ?? "production_bundles"),
             CatalogDirectory = Resolve(rdagentRoot, config["rdagent:catalogs"] ?? "rdagent_data"),
-            StrategiesLibRoot = Resolve(baseDir, config["rdagent:strategiesLib"] ?? Path.Combine(Path.GetDirectoryName(rdagentRoot.TrimEnd('/', '\\')) ?? rdagentRoot, "rd-strategies-lib")),
+            StrategiesLibRoot = Resolve(baseDir, config["rdagent:strategiesLib"] ?? Path.Combine(
+                Path.GetDirectoryName(rdagentRoot.TrimEnd('/', '\\')) ?? rdagentRoot, "rd-strategies-lib")),
             BackupDirectory = Resolve(rdagentRoot, config["rdagent:backups"] ?? "backups"),
             AistockRoot = aistockRoot,
             AistockDatabase = database,
             AistockCatalogDirectory = Resolve(aistockRoot, config["aistock:catalogs"] ?? "rdagent_data"),
-            AssetCacheDirectory = Resolve(aistockRoot, config["aistock:assets"] ?? Path.Combine("rdagent_assets", "bundles")),
+            AssetCacheDirectory = Resolve(aistockRoot,
+                config["aistock:assets"] ?? Path.Combine("rdagent_assets", "bundles")),
             Sources = sources,
             ServerUrls = ReadUrls(config, configPath),
             ServerToken = string.IsNullOrWhiteSpace(config["server:token"]) ? null : config["server:token"],
@@ -149,20 +161,26 @@ public static class SettingsLoader
         return [Resolve(rdagentRoot, single)];
     }
 
-    /// <summary><c>"sources"</c>: a list of base URLs, or of objects with <c>name</c>, <c>url</c> and <c>token</c>.</summary>
+    /// <summary><c>"sources"</c>: a list of base URLs, or of objects with <c>name</c>, <c>url</c> and
+    /// <c>token</c>.</summary>
     private static List<SourceSettings> ReadSources(IConfiguration config, string configPath)
     {
         var list = new List<SourceSettings>();
         foreach (var item in config.GetSection("sources").GetChildren())
         {
             var url = item.Value ?? item["url"];
-            if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                throw new ConfigurationException($"sources[{item.Key}] in {configPath} is not an http(s) URL ('{url}'); write it as \"http://rdagent-host:8787\" or {{ \"name\": \"gpu1\", \"url\": \"http://…\" }}");
+            if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+                || uri.Scheme is not ("http" or "https"))
+                throw new ConfigurationException($"sources[{item.Key}] in {configPath} is not an http(s) URL "
+                    + $"('{url}'); write it as \"http://rdagent-host:8787\" "
+                    + $"or {{ \"name\": \"gpu1\", \"url\": \"http://…\" }}");
             var name = item["name"] ?? $"{uri.Host}:{uri.Port}";
             if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')))
-                throw new ConfigurationException($"sources[{item.Key}] name '{name}' may only use letters, digits, '-', '_', '.' and ':'");
+                throw new ConfigurationException(
+                    $"sources[{item.Key}] name '{name}' may only use letters, digits, '-', '_', '.' and ':'");
             if (list.Any(s => s.Name == name))
-                throw new ConfigurationException($"two sources are named '{name}' in {configPath}; give each a distinct \"name\"");
+                throw new ConfigurationException(
+                    $"two sources are named '{name}' in {configPath}; give each a distinct \"name\"");
             list.Add(new SourceSettings(name, new Uri(uri.ToString().TrimEnd('/') + "/"), item["token"]));
         }
         return list;
@@ -172,18 +190,23 @@ public static class SettingsLoader
     {
         var raw = config[key];
         if (string.IsNullOrWhiteSpace(raw)) return fallback;
-        if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) || v < 0)
-            throw new ConfigurationException($"{key.Replace(':', '.')} in {configPath} is '{raw}'; give a number of seconds (0 turns it off)");
+        if (!double.TryParse(raw, System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out var v) || v < 0)
+            throw new ConfigurationException(
+                $"{key.Replace(':', '.')} in {configPath} is '{raw}'; give a number of seconds (0 turns it off)");
         return v;
     }
 
     private static List<string> ReadUrls(IConfiguration config, string configPath)
     {
         var raw = config["server:urls"];
-        var urls = (raw ?? "http://127.0.0.1:8787").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        var urls = (raw ?? "http://127.0.0.1:8787")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         foreach (var u in urls)
-            if (!Uri.TryCreate(u.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"), UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
-                throw new ConfigurationException($"server.urls in {configPath} holds '{u}', which is not an http(s) URL; write e.g. \"http://127.0.0.1:8787\"");
+            if (!Uri.TryCreate(u.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"), UriKind.Absolute, out var parsed)
+                || parsed.Scheme is not ("http" or "https"))
+                throw new ConfigurationException($"server.urls in {configPath} holds '{u}', which is not an http(s) "
+                    + $"URL; write e.g. \"http://127.0.0.1:8787\"");
         return urls;
     }
 

@@ -1,10 +1,12 @@
 namespace RdBridge.IO;
 
-/// <summary>The one way RdBridge tells whether a file already holds given content, so unchanged output is never rewritten.</summary>
+/// <summary>The one way RdBridge tells whether a file already holds given content, so unchanged output is never
+/// rewritten.</summary>
 public static class FileContent
 {
     public static bool Holds(string path, ReadOnlySpan<byte> bytes) =>
-        File.Exists(path) && new FileInfo(path).Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
+        File.Exists(path) && new FileInfo(path).Length == bytes.Length
+            && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
 
     public static bool Same(string a, string b)
     {
@@ -13,7 +15,8 @@ public static class FileContent
         return Same(stream, b);
     }
 
-    /// <summary>Compares a stream from its start with a file, in blocks; the stream is left at an undefined position.</summary>
+    /// <summary>Compares a stream from its start with a file, in blocks; the stream is left at an undefined
+    /// position.</summary>
     public static bool Same(Stream stream, string path)
     {
         if (!File.Exists(path) || new FileInfo(path).Length != stream.Length) return false;

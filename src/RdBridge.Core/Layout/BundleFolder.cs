@@ -26,7 +26,8 @@ public sealed class BundleFolder(string root)
     /// <summary>The file name a download of the archive carries.</summary>
     public static string ArchiveFileName(string id) => Checked(id) + ArchiveSuffix;
 
-    /// <summary>The ids of the archives in the folder, in ordinal order (none when the folder does not exist).</summary>
+    /// <summary>The ids of the archives in the folder, in ordinal order (none when the folder does not
+    /// exist).</summary>
     public IReadOnlyList<string> Ids() => !Directory.Exists(Root) ? [] :
         Directory.EnumerateFiles(Root, "*" + ArchiveSuffix).Select(f => Path.GetFileName(f)[..^ArchiveSuffix.Length])
             .Where(BundleId.IsSafe).Order(StringComparer.Ordinal).ToList();
@@ -55,5 +56,7 @@ public sealed class BundleFolder(string root)
     }
 
     private static string Checked(string id) =>
-        BundleId.IsSafe(id) ? id : throw new ArgumentException($"'{id}' is not a usable bundle id (letters, digits, '_', '-', '.')");
+        BundleId.IsSafe(id)
+            ? id
+            : throw new ArgumentException($"'{id}' is not a usable bundle id (letters, digits, '_', '-', '.')");
 }

@@ -10,10 +10,10 @@ using RdBridge.Workspaces;
 namespace RdBridge.Pipeline;
 
 /// <summary>
-/// The RD-Agent half of a sync, for a machine that publishes to AIstocks elsewhere: backfill → bundle → export for the
-/// loops whose registry rows or files changed since the last successful publish (all of them the first
-/// time). What it produces is what the publisher's
-/// feed and bundle downloads serve. One publish at a time per RD-Agent root (a lock file beside the registry).
+/// The RD-Agent half of a sync, for a machine that publishes to AIstocks elsewhere: backfill → bundle → export for
+/// the loops whose registry rows or files changed since the last successful publish (all of them the first time).
+/// What it produces is what the publisher's feed and bundle downloads serve. One publish at a time per RD-Agent root
+/// (a lock file beside the registry).
 /// </summary>
 public sealed class PublishPipeline(RunContext context)
 {
@@ -24,10 +24,14 @@ public sealed class PublishPipeline(RunContext context)
     {
         var settings = context.Settings;
         if (!settings.HasRdAgent)
-            throw new Configuration.ConfigurationException("this configuration has no rdagent.root, so there is nothing to publish; run publish on the RD-Agent machine");
-        using var gate = SyncLock.Acquire(Path.Combine(Path.GetDirectoryName(settings.RegistryPath)!, ".rdbridge-publish.lock"), lockWait ?? TimeSpan.FromSeconds(60));
+            throw new Configuration.ConfigurationException("this configuration has no rdagent.root, so there is "
+                + "nothing to publish; run publish on the RD-Agent machine");
+        using var gate = SyncLock.Acquire(
+            Path.Combine(Path.GetDirectoryName(settings.RegistryPath)!, ".rdbridge-publish.lock"),
+            lockWait ?? TimeSpan.FromSeconds(60));
         var discovery = new DiscoverStage(context).Run();
-        using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false)) registry.RequireWritableSchema();
+        using (var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false))
+            registry.RequireWritableSchema();
         // The loops whose rows or files differ from what the last successful publish recorded (--all: every loop).
         var select = new StageReport("select");
         var changes = LoopFingerprints.Compare(settings, LoopFingerprints.PublishPipeline);

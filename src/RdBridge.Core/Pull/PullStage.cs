@@ -11,10 +11,10 @@ using RdBridge.Store;
 namespace RdBridge.Pull;
 
 /// <summary>
-/// 增量补充 over HTTP, for one publisher: fetch its feed from the last position, import the records (tagged with the
-/// source, all four lists in one transaction), download the bundles whose digest differs from the cache (resuming a cut
-/// download, verifying the digest), extract them, and only then move the source's position on. A failure leaves the
-/// position where it was, so the next sync asks again; asking again is idempotent.
+/// 增量补充 over HTTP, for one publisher: fetch its feed from the last position, import the records (tagged with
+/// the source, all four lists in one transaction), download the bundles whose digest differs from the cache (resuming
+/// a cut download, verifying the digest), extract them, and only then move the source's position on. A failure leaves
+/// the position where it was, so the next sync asks again; asking again is idempotent.
 /// </summary>
 public sealed class PullStage(RunContext context, IAistockStore store, IPublisher publisher, SourceSettings source)
 {
@@ -27,7 +27,8 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
     /// <summary>Asks for the whole feed, whatever the source's position.</summary>
     public const string Everything = "";
 
-    /// <summary>Where to read the feed from: null for the source's recorded position, <see cref="Everything"/> for all of it.</summary>
+    /// <summary>Where to read the feed from: null for the source's recorded position, <see cref="Everything"/> for
+    /// all of it.</summary>
     public string? Since { get; init; }
 
     public StageReport Run(Action<string, double>? progress = null)
@@ -36,7 +37,9 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
         var report = new StageReport($"pull {source.Name}");
         var state = store.Source(source.Name);
         // A source whose URL changed is another publisher: start from the beginning.
-        var since = Since == Everything ? null : Since ?? (state?.Url == source.Url.ToString() ? state.Watermark : null);
+        var since = Since == Everything
+            ? null
+            : Since ?? (state?.Url == source.Url.ToString() ? state.Watermark : null);
         var work = Path.Combine(settings.AistockRoot, ".rdbridge", "feeds");
         Directory.CreateDirectory(work);
         var feed = Path.Combine(work, $"{source.Name.Replace(':', '_')}.json");
@@ -67,7 +70,8 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
                     {
                         session.RollbackToSavepoint();
                         session.ReleaseSavepoint();
-                        report.Problem(source.Name, feed, $"{CatalogFile.ListName(kind)} of the feed not imported: {e.Message}");
+                        report.Problem(source.Name, feed,
+                            $"{CatalogFile.ListName(kind)} of the feed not imported: {e.Message}");
                     }
                 }
                 session.Commit();
@@ -94,7 +98,8 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
         }
         var ok = !report.Failed && report.Aborted is null;
         store.RecordSource(new SourceState(source.Name, source.Url.ToString(), ok ? nextSince : since, UtcText.Now(),
-            ok ? "succeeded" : "failed", ok ? null : report.Aborted ?? string.Join("; ", report.Problems.Take(3).Select(p => p.ToString()))));
+            ok ? "succeeded" : "failed",
+            ok ? null : report.Aborted ?? string.Join("; ", report.Problems.Take(3).Select(p => p.ToString()))));
         return report;
     }
 
@@ -106,8 +111,12 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
         using var stream = File.OpenRead(feed);
         foreach (var b in CatalogReader.ReadRecords(stream, "bundles", header, feed, strictList: true))
         {
-            var id = b.TryGetProperty("asset_bundle_id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()! : "";
-            var sha = b.TryGetProperty("sha256", out var h) && h.ValueKind == JsonValueKind.String ? h.GetString()! : "";
+            var id = b.TryGetProperty("asset_bundle_id", out var i) && i.ValueKind == JsonValueKind.String
+                ? i.GetString()!
+                : "";
+            var sha = b.TryGetProperty("sha256", out var h) && h.ValueKind == JsonValueKind.String
+                ? h.GetString()!
+                : "";
             var size = b.TryGetProperty("size_bytes", out var z) && z.TryGetInt64(out var zz) ? zz : -1;
             list.Add(new Announced(id, sha, size));
         }
@@ -119,11 +128,13 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
         var cache = context.Settings.AssetCache;
         if (!BundleId.IsSafe(b.Id) || b.Sha256.Length != 64 || !b.Sha256.All(char.IsAsciiHexDigitLower))
         {
-            report.Problem(b.Id, null, "the feed announces a bundle with an unusable id or digest; it was not downloaded");
+            report.Problem(b.Id, null,
+                "the feed announces a bundle with an unusable id or digest; it was not downloaded");
             return;
         }
         var cached = cache.Archive(b.Id);
-        if (File.Exists(cached) && cache.Archives.ReadDigest(b.Id) == b.Sha256 && (b.Size < 0 || new FileInfo(cached).Length == b.Size))
+        if (File.Exists(cached) && cache.Archives.ReadDigest(b.Id) == b.Sha256
+            && (b.Size < 0 || new FileInfo(cached).Length == b.Size))
             report.Add(CopiesUnchanged);
         else
         {
@@ -137,7 +148,9 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
             if (got != b.Sha256)
             {
                 var target = cache.Quarantine(partial, b.Id, ".download");
-                report.Problem(b.Id, target, $"the downloaded bundle does not match the digest its publisher announced (got {got[..12]}…, expected {b.Sha256[..12]}…); it was quarantined and will be downloaded again next sync");
+                report.Problem(b.Id, target, $"the downloaded bundle does not match the digest its publisher "
+                    + $"announced (got {got[..12]}…, expected {b.Sha256[..12]}…); it was quarantined and will be "
+                    + $"downloaded again next sync");
                 return;
             }
             AtomicFile.Commit(new AtomicFile.Pending(partial, cached));

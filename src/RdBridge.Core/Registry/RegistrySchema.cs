@@ -2,8 +2,11 @@ using Microsoft.Data.Sqlite;
 
 namespace RdBridge.Registry;
 
-/// <summary>One table of the RD-Agent registry as RdBridge expects it (the newest schema the Python tools wrote, plus RdBridge's own columns).</summary>
-public sealed record TableSpec(string Name, IReadOnlyList<(string Column, string Definition)> Columns, IReadOnlyList<string> Constraints, IReadOnlyList<string> Indexes)
+/// <summary>One table of the RD-Agent registry as RdBridge expects it (the newest schema the Python tools wrote, plus
+/// RdBridge's own columns).</summary>
+public sealed record TableSpec(
+    string Name, IReadOnlyList<(string Column, string Definition)> Columns, IReadOnlyList<string> Constraints,
+    IReadOnlyList<string> Indexes)
 {
     public string CreateSql =>
         $"CREATE TABLE IF NOT EXISTS {Name} (\n  " +
@@ -13,7 +16,8 @@ public sealed record TableSpec(string Name, IReadOnlyList<(string Column, string
 /// <summary>A difference between a registry on disk and the schema RdBridge expects.</summary>
 public sealed record SchemaGap(string Table, string? Column, string Fix)
 {
-    public override string ToString() => Column is null ? $"table {Table} is missing" : $"column {Table}.{Column} is missing";
+    public override string ToString() =>
+        Column is null ? $"table {Table} is missing" : $"column {Table}.{Column} is missing";
 }
 
 /// <summary>
@@ -33,12 +37,16 @@ public static class RegistrySchema
         new("loops",
         [
             ("task_run_id", "TEXT NOT NULL"), ("loop_id", "INTEGER NOT NULL"), ("action", "TEXT"), ("status", "TEXT"),
-            ("has_result", "INTEGER DEFAULT 0"), ("best_workspace_id", "TEXT"), ("started_at_utc", "TEXT"), ("ended_at_utc", "TEXT"),
+            ("has_result", "INTEGER DEFAULT 0"), ("best_workspace_id", "TEXT"), ("started_at_utc", "TEXT"),
+            ("ended_at_utc", "TEXT"),
             ("error_type", "TEXT"), ("error_message", "TEXT"),
-            ("ic_mean", "REAL"), ("rank_ic_mean", "REAL"), ("ann_return", "REAL"), ("mdd", "REAL"), ("turnover", "REAL"), ("multi_score", "REAL"),
+            ("ic_mean", "REAL"), ("rank_ic_mean", "REAL"), ("ann_return", "REAL"), ("mdd", "REAL"),
+            ("turnover", "REAL"), ("multi_score", "REAL"),
             ("metrics_json", "TEXT"), ("log_dir", "TEXT"),
-            ("materialization_status", "TEXT"), ("materialization_error", "TEXT"), ("materialization_updated_at_utc", "TEXT"),
-            ("asset_bundle_id", "TEXT"), ("is_solidified", "INTEGER DEFAULT 0"), ("sync_status", "TEXT DEFAULT 'pending'"),
+            ("materialization_status", "TEXT"), ("materialization_error", "TEXT"),
+            ("materialization_updated_at_utc", "TEXT"),
+            ("asset_bundle_id", "TEXT"), ("is_solidified", "INTEGER DEFAULT 0"),
+            ("sync_status", "TEXT DEFAULT 'pending'"),
             ("updated_at_utc", "TEXT"),
             // The guide's loop query reads the loop's experiment workspace from the loop itself; backfill keeps
             // them current.
@@ -48,7 +56,8 @@ public static class RegistrySchema
         [
             ("workspace_id", "TEXT PRIMARY KEY"), ("task_run_id", "TEXT NOT NULL"), ("loop_id", "INTEGER"),
             ("workspace_role", "TEXT"), ("experiment_type", "TEXT"), ("step_name", "TEXT"), ("status", "TEXT"),
-            ("workspace_path", "TEXT NOT NULL"), ("meta_path", "TEXT"), ("summary_path", "TEXT"), ("manifest_path", "TEXT"),
+            ("workspace_path", "TEXT NOT NULL"), ("meta_path", "TEXT"), ("summary_path", "TEXT"),
+            ("manifest_path", "TEXT"),
             ("created_at_utc", "TEXT"), ("updated_at_utc", "TEXT"),
         ], [],
         [
@@ -57,10 +66,13 @@ public static class RegistrySchema
         ]),
         new("artifacts",
         [
-            ("artifact_id", "TEXT PRIMARY KEY"), ("task_run_id", "TEXT NOT NULL"), ("loop_id", "INTEGER"), ("workspace_id", "TEXT NOT NULL"),
-            ("artifact_type", "TEXT"), ("name", "TEXT"), ("version", "TEXT"), ("status", "TEXT"), ("primary_flag", "INTEGER DEFAULT 0"),
+            ("artifact_id", "TEXT PRIMARY KEY"), ("task_run_id", "TEXT NOT NULL"), ("loop_id", "INTEGER"),
+            ("workspace_id", "TEXT NOT NULL"),
+            ("artifact_type", "TEXT"), ("name", "TEXT"), ("version", "TEXT"), ("status", "TEXT"),
+            ("primary_flag", "INTEGER DEFAULT 0"),
             ("summary_json", "TEXT"), ("entry_path", "TEXT"), ("model_type", "TEXT"), ("model_conf_json", "TEXT"),
-            ("dataset_conf_json", "TEXT"), ("feature_schema_json", "TEXT"), ("created_at_utc", "TEXT"), ("updated_at_utc", "TEXT"),
+            ("dataset_conf_json", "TEXT"), ("feature_schema_json", "TEXT"), ("created_at_utc", "TEXT"),
+            ("updated_at_utc", "TEXT"),
         ], [],
         [
             "CREATE INDEX IF NOT EXISTS idx_artifacts_task_loop ON artifacts(task_run_id, loop_id)",
@@ -68,20 +80,25 @@ public static class RegistrySchema
         ]),
         new("artifact_files",
         [
-            ("file_id", "TEXT PRIMARY KEY"), ("artifact_id", "TEXT NOT NULL"), ("workspace_id", "TEXT NOT NULL"), ("path", "TEXT NOT NULL"),
+            ("file_id", "TEXT PRIMARY KEY"), ("artifact_id", "TEXT NOT NULL"), ("workspace_id", "TEXT NOT NULL"),
+            ("path", "TEXT NOT NULL"),
             ("sha256", "TEXT"), ("size_bytes", "INTEGER"), ("mtime_utc", "TEXT"), ("kind", "TEXT"),
         ], [], ["CREATE INDEX IF NOT EXISTS idx_artifact_files_artifact ON artifact_files(artifact_id)"]),
         new("factor_registry",
         [
-            ("factor_name", "TEXT NOT NULL"), ("expression", "TEXT"), ("performance_json", "TEXT"), ("asset_bundle_id", "TEXT NOT NULL"),
+            ("factor_name", "TEXT NOT NULL"), ("expression", "TEXT"), ("performance_json", "TEXT"),
+            ("asset_bundle_id", "TEXT NOT NULL"),
             ("workspace_id", "TEXT"), ("task_run_id", "TEXT"), ("loop_id", "INTEGER"), ("updated_at_utc", "TEXT"),
         ], ["PRIMARY KEY (factor_name, asset_bundle_id)"], []),
         new("production_bundles",
         [
-            ("id", "INTEGER PRIMARY KEY AUTOINCREMENT"), ("task_run_id", "TEXT NOT NULL"), ("loop_id", "INTEGER NOT NULL"),
-            ("bundle_id", "TEXT NOT NULL UNIQUE"), ("bundle_path", "TEXT NOT NULL"), ("created_at", "TEXT NOT NULL"), ("updated_at", "TEXT"),
+            ("id", "INTEGER PRIMARY KEY AUTOINCREMENT"), ("task_run_id", "TEXT NOT NULL"),
+            ("loop_id", "INTEGER NOT NULL"),
+            ("bundle_id", "TEXT NOT NULL UNIQUE"), ("bundle_path", "TEXT NOT NULL"), ("created_at", "TEXT NOT NULL"),
+            ("updated_at", "TEXT"),
             // RdBridge's additions: what the bundle holds, so a re-run can tell whether it must rebuild.
-            ("content_digest", "TEXT"), ("archive_sha256", "TEXT"), ("size_bytes", "INTEGER"), ("file_count", "INTEGER"),
+            ("content_digest", "TEXT"), ("archive_sha256", "TEXT"), ("size_bytes", "INTEGER"),
+            ("file_count", "INTEGER"),
         ], ["UNIQUE (task_run_id, loop_id)"],
         [
             "CREATE INDEX IF NOT EXISTS idx_production_bundles_task_loop ON production_bundles(task_run_id, loop_id)",
@@ -128,7 +145,8 @@ public static class RegistrySchema
             }
             foreach (var (column, definition) in table.Columns)
                 if (!existing.Contains(column))
-                    gaps.Add(new SchemaGap(table.Name, column, $"ALTER TABLE {table.Name} ADD COLUMN {column} {AddableDefinition(definition)}"));
+                    gaps.Add(new SchemaGap(table.Name, column,
+                        $"ALTER TABLE {table.Name} ADD COLUMN {column} {AddableDefinition(definition)}"));
         }
         return gaps;
     }

@@ -1,14 +1,15 @@
 namespace RdBridge.Runs;
 
-/// <summary>A problem with one item (a loop, a file, a bundle, a record): reported, recorded, and the run goes on.</summary>
+/// <summary>A problem with one item (a loop, a file, a bundle, a record): reported, recorded, and the run goes
+/// on.</summary>
 public sealed record ItemProblem(string Stage, string Item, string? Path, string Message)
 {
     public override string ToString() => Path is null ? $"{Item}: {Message}" : $"{Item}: {Message} [{Path}]";
 }
 
 /// <summary>
-/// Something a stage counts. <see cref="IsChange"/> says whether a non-zero count means the stage wrote something, which
-/// is how a run decides that it "changed nothing": by the counter's kind, never by its wording.
+/// Something a stage counts. <see cref="IsChange"/> says whether a non-zero count means the stage wrote something,
+/// which is how a run decides that it "changed nothing": by the counter's kind, never by its wording.
 /// </summary>
 public sealed record Counter(string Name, bool IsChange)
 {

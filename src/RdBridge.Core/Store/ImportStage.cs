@@ -27,7 +27,8 @@ public sealed class ImportStage(RunContext context)
             return (report, []);
         }
         foreach (var kind in CatalogFile.All.Except(present))
-            report.Problem(CatalogFile.FileName(kind), Path.Combine(from, CatalogFile.FileName(kind)), "catalog file is missing; it is not imported");
+            report.Problem(CatalogFile.FileName(kind), Path.Combine(from, CatalogFile.FileName(kind)),
+                "catalog file is missing; it is not imported");
 
         // 4.2 reads the source files themselves; 4.1, the AIstock side's own copy of what it imported, is written only
         // after the import committed, and only for the catalogs it did not refuse: a broken catalog never replaces the
@@ -47,11 +48,14 @@ public sealed class ImportStage(RunContext context)
                     session.ReleaseSavepoint();
                     summaries.Add(summary);
                     accepted.Add(kind);
-                    if (summary.FileUnchanged) report.Note($"{CatalogFile.FileName(kind)}: identical to the last import and its table untouched since; nothing to compare");
+                    if (summary.FileUnchanged)
+                        report.Note($"{CatalogFile.FileName(kind)}: identical to the last import and its table "
+                            + $"untouched since; nothing to compare");
                     summary.AddTo(report, path);
                     foreach (var failure in summary.Failures) report.Problem(CatalogFile.FileName(kind), path, failure);
                 }
-                catch (Exception e) when (e is FormatException or System.Data.Common.DbException or InvalidOperationException)
+                catch (Exception e) when (e is FormatException or System.Data.Common.DbException
+                                              or InvalidOperationException)
                 {
                     // This catalog alone is rolled back; the others still land together.
                     session.RollbackToSavepoint();

@@ -6,7 +6,8 @@ using RdBridge.Store;
 
 namespace RdBridge.Verify;
 
-/// <summary>The guide's "功能验证": what a user does with the imported data works, from the AIstock database.</summary>
+/// <summary>The guide's "功能验证": what a user does with the imported data works, from the AIstock
+/// database.</summary>
 internal static class FunctionChecks
 {
     public static (bool, string) QueryByLoop(VerifyContext c)

@@ -29,13 +29,16 @@ public class DeterministicTarGzTests
         ("workspaces/a/" + new string('x', 120) + "/long.txt", "long name"),
         (MlrunsPath, "split into the ustar prefix"),
         ("workspaces/a/" + new string('y', 120), "last part longer than 100 bytes"),
-        ("workspaces/" + string.Join('/', Enumerable.Repeat(new string('z', 50), 5)) + "/f.txt", "longer than 256 bytes"),
+        ("workspaces/" + string.Join('/', Enumerable.Repeat(new string('z', 50), 5)) + "/f.txt",
+            "longer than 256 bytes"),
         ("workspaces/a/因子说明.md", "中文"),
         ("workspaces/a/mlruns/1/2/metrics/IC", "1751362200000 0.04 0\n"),
     ];
 
-    /// <summary>A 150-byte path as RD-Agent workspaces hold them (mlruns/&lt;experiment&gt;/&lt;run&gt;/artifacts/…).</summary>
-    private const string MlrunsPath = "workspaces/f8b73a5026f704f089d523273a57e3d7/mlruns/748356884509658945/48e99f8ab6df365c048f86726bf79136/artifacts/label.pkl";
+    /// <summary>A 150-byte path as RD-Agent workspaces hold them
+    /// (mlruns/&lt;experiment&gt;/&lt;run&gt;/artifacts/…).</summary>
+    private const string MlrunsPath = "workspaces/f8b73a5026f704f089d523273a57e3d7/mlruns/748356884509658945/"
+        + "48e99f8ab6df365c048f86726bf79136/artifacts/label.pkl";
 
     [Fact]
     public void The_same_entries_give_the_same_bytes()
@@ -94,7 +97,9 @@ public class DeterministicTarGzTests
     {
         using var dir = new TempDir();
         File.WriteAllBytes(dir["b.tar.gz"], Build(Entries));
-        var psi = new ProcessStartInfo("python3", ["-c", "import sys, tarfile; print('\\n'.join(m.name for m in tarfile.open(sys.argv[1])))", dir["b.tar.gz"]])
+        var psi = new ProcessStartInfo("python3",
+            ["-c", "import sys, tarfile; print('\\n'.join(m.name for m in tarfile.open(sys.argv[1])))",
+                dir["b.tar.gz"]])
             { RedirectStandardOutput = true, RedirectStandardError = true, StandardOutputEncoding = Encoding.UTF8 };
         psi.Environment["PYTHONIOENCODING"] = "utf-8";
         using var p = Process.Start(psi)!;
@@ -110,7 +115,8 @@ public class DeterministicTarGzTests
     {
         using var dir = new TempDir();
         File.WriteAllBytes(dir["b.tar.gz"], Build(Entries));
-        var psi = new ProcessStartInfo("tar", ["-tzf", dir["b.tar.gz"]]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("tar", ["-tzf", dir["b.tar.gz"]])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var listing = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
@@ -151,7 +157,8 @@ public class DeterministicTarGzTests
     /// <summary>Returns at most <c>chunk</c> bytes per read, as a pipe or a network share might.</summary>
     private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
     {
-        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));
+        public override int Read(byte[] buffer, int offset, int count) =>
+            base.Read(buffer, offset, Math.Min(count, chunk));
         public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, chunk)]);
     }
 }

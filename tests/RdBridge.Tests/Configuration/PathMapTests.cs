@@ -4,7 +4,8 @@ namespace RdBridge.Tests.Configuration;
 
 public class PathMapTests
 {
-    private static readonly PathMap Map = new([new("F:/Dev/RD-Agent-main", "/data/rdagent"), new("F:/Dev", "/data/dev")], "/base");
+    private static readonly PathMap Map =
+        new([new("F:/Dev/RD-Agent-main", "/data/rdagent"), new("F:/Dev", "/data/dev")], "/base");
 
     [Theory]
     [InlineData(@"F:\Dev\RD-Agent-main\git_ignore_folder\RD-Agent_workspace\abc")]
@@ -42,7 +43,9 @@ public class PathMapTests
     public void Config_keys_with_a_drive_colon_survive_the_configuration_system()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir["rdbridge.json"], """{ "rdagent": { "root": "R" }, "aistock": { "root": "A" }, "pathMap": { "F:/Dev/RD-Agent-main": "R", "/mnt/g/x": "/g" } }""");
+        File.WriteAllText(dir["rdbridge.json"],
+            """{ "rdagent": { "root": "R" }, "aistock": { "root": "A" }, "pathMap": """
+            + """{ "F:/Dev/RD-Agent-main": "R", "/mnt/g/x": "/g" } }""");
         var s = SettingsLoader.Load(dir["rdbridge.json"]);
         Assert.Equal(Path.Combine(dir.Path, "R", "ws"), s.PathMap.Map(@"F:\Dev\RD-Agent-main\ws").Local);
         Assert.Equal("/g/y", s.PathMap.Map("G:/x/y").Local);
@@ -72,7 +75,8 @@ public class SettingsPrecedenceTests
     public void Environment_overrides_the_file_and_command_line_overrides_both()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir["rdbridge.json"], """{ "rdagent": { "root": "R" }, "aistock": { "root": "A", "database": "file.db" } }""");
+        File.WriteAllText(dir["rdbridge.json"],
+            """{ "rdagent": { "root": "R" }, "aistock": { "root": "A", "database": "file.db" } }""");
         Environment.SetEnvironmentVariable("RDBRIDGE_AISTOCK__CATALOGS", "from-env");
         try
         {

@@ -7,7 +7,9 @@ public class FaultTests
 {
     private static (string TaskRun, long Loop, string WorkspaceId)[] LoopsWithResults(Sample sample)
     {
-        var list = Db.Rows(sample.Settings.RegistryPath, "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 1, 2")
+        var list = Db.Rows(sample.Settings.RegistryPath, "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l "
+                + "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id "
+                + "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 1, 2")
             .Select(r => ((string)r[0]!, (long)r[1]!, (string)r[2]!)).ToList();
         return [.. list];
     }
@@ -26,8 +28,10 @@ public class FaultTests
         Assert.Contains($"{victim.TaskRun}/{victim.Loop}", output);
         Assert.Contains(victim.WorkspaceId, output);
         foreach (var other in loops.Skip(1))
-            Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{other.TaskRun}_{other.Loop}.tar.gz")));
-        Assert.False(File.Exists(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz")));
+            Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory,
+                $"bundle_{other.TaskRun}_{other.Loop}.tar.gz")));
+        Assert.False(File.Exists(Path.Combine(sample.Settings.BundleDirectory,
+            $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz")));
     }
 
     [Fact]
@@ -40,7 +44,8 @@ public class FaultTests
         var (code, output, _) = sample.Cli("init");
         Assert.Equal(1, code);
         Assert.Contains("this line is broken", output);
-        Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz")));
+        Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory,
+            $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz")));
         var catalog = File.ReadAllText(Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json"));
         Assert.Contains($"bundle_{victim.TaskRun}_{victim.Loop}", catalog);
     }
@@ -64,7 +69,8 @@ public class FaultTests
         var loops = LoopsWithResults(sample);
         foreach (var l in loops)
         {
-            var manifest = Path.Combine(sample.Settings.AssetCacheDirectory, $"bundle_{l.TaskRun}_{l.Loop}", "manifest.json");
+            var manifest = Path.Combine(sample.Settings.AssetCacheDirectory, $"bundle_{l.TaskRun}_{l.Loop}",
+                "manifest.json");
             var text = File.ReadAllText(manifest);
             Assert.Contains(l.WorkspaceId, text);
             foreach (var other in loops.Where(o => o != l)) Assert.DoesNotContain(other.WorkspaceId, text);
@@ -131,10 +137,16 @@ public class FaultTests
         using var sample = new Sample(taskRuns: 1, loops: 2);
         var db = sample.Settings.RegistryPath;
         Exec(sample, "DROP TABLE production_bundles; DROP TABLE factor_registry;");
-        foreach (var column in new[] { "log_dir", "materialization_status", "materialization_error", "materialization_updated_at_utc", "asset_bundle_id", "is_solidified", "sync_status", "updated_at_utc" })
+        foreach (var column in new[]
+        {
+            "log_dir", "materialization_status", "materialization_error", "materialization_updated_at_utc",
+            "asset_bundle_id", "is_solidified", "sync_status", "updated_at_utc",
+        })
             Exec(sample, $"ALTER TABLE loops DROP COLUMN {column}");
         Exec(sample, "ALTER TABLE task_runs DROP COLUMN params_json");
-        var loopsBefore = Db.Rows(db, "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2").Select(r => string.Join("|", r)).ToList();
+        var loopsBefore = Db.Rows(db,
+                "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2")
+            .Select(r => string.Join("|", r)).ToList();
 
         var (code, output, err) = sample.Cli("backfill");
         Assert.Equal(2, code);
@@ -146,7 +158,9 @@ public class FaultTests
         (code, output, _) = sample.Cli("doctor", "--fix");
         Assert.Equal(0, code);
         Assert.Contains("migrated", output);
-        Assert.Equal(loopsBefore, Db.Rows(db, "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2").Select(r => string.Join("|", r)).ToList());
+        Assert.Equal(loopsBefore, Db.Rows(db,
+                "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2")
+            .Select(r => string.Join("|", r)).ToList());
         (code, output, _) = sample.Cli("doctor");
         Assert.Equal(0, code);
         (code, output, _) = sample.Cli("init");

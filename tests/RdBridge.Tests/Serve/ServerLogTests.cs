@@ -35,7 +35,8 @@ public sealed class ServerLogTests
         using var sample = new Sample(taskRuns: 1, loops: 3);
         // One workspace gone: the run goes on and its problem must reach the log as a warning naming the loop.
         var workspace = Db.Rows(sample.Settings.RegistryPath,
-            "SELECT workspace_path FROM workspaces WHERE workspace_role = 'experiment_workspace' AND loop_id = 0")[0][0] as string;
+            "SELECT workspace_path FROM workspaces WHERE workspace_role = 'experiment_workspace' AND loop_id = 0")
+            [0][0] as string;
         Directory.Delete(sample.Settings.PathMap.Map(workspace).Local!, recursive: true);
         var captured = new Captured();
         var app = RdBridgeServer.Build(sample.Settings, ServeRole.Consumer, ["http://127.0.0.1:0"],

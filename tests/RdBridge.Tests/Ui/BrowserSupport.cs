@@ -4,13 +4,15 @@ using RdBridge.Tests.Serve;
 
 namespace RdBridge.Tests.Ui;
 
-/// <summary>The browser tests share one headless Chromium and run one at a time (the machines have two cores).</summary>
+/// <summary>The browser tests share one headless Chromium and run one at a time (the machines have two
+/// cores).</summary>
 [CollectionDefinition("browser", DisableParallelization = true)]
 public sealed class BrowserCollection : ICollectionFixture<Chromium>;
 
 /// <summary>
 /// Debian's Chromium (/usr/bin/chromium, installed by test.sh) driven by Playwright, launched as NOTES.md says; no
-/// browser is downloaded. Screenshots go to UI_TEST_SCREENSHOTS (test.sh: artifacts/screenshots) or bin/…/screenshots.
+/// browser is downloaded. Screenshots go to UI_TEST_SCREENSHOTS (test.sh: artifacts/screenshots) or
+/// bin/…/screenshots.
 /// </summary>
 public sealed class Chromium : IAsyncLifetime
 {
@@ -19,33 +21,46 @@ public sealed class Chromium : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
 
     public static string ScreenshotFolder =>
-        Environment.GetEnvironmentVariable("UI_TEST_SCREENSHOTS") is { Length: > 0 } d ? d : Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Environment.GetEnvironmentVariable("UI_TEST_SCREENSHOTS") is { Length: > 0 } d
+            ? d
+            : Path.Combine(AppContext.BaseDirectory, "screenshots");
 
     public async Task InitializeAsync()
     {
         if (!File.Exists(ExecutablePath))
-            throw new InvalidOperationException($"{ExecutablePath} is missing: run the tests with ./test.sh, which installs Debian's chromium package");
+            throw new InvalidOperationException(
+                $"{ExecutablePath} is missing: run the tests with ./test.sh, which installs Debian's chromium package");
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = ExecutablePath,
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run",
+            ],
         });
     }
 
-    /// <summary>A fresh browser context (own localStorage) on a server; script errors on the page fail the test at dispose.</summary>
+    /// <summary>A fresh browser context (own localStorage) on a server; script errors on the page fail the test at
+    /// dispose.</summary>
     public async Task<UiPage> OpenAsync(Uri server)
     {
         var context = await Browser.NewContextAsync(new()
         {
-            BaseURL = server.ToString(), ViewportSize = new() { Width = 1440, Height = 900 }, AcceptDownloads = true, Locale = "zh-CN",
+            BaseURL = server.ToString(), ViewportSize = new() { Width = 1440, Height = 900 }, AcceptDownloads = true,
+            Locale = "zh-CN",
         });
         context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         var ui = new UiPage(context, page);
         page.PageError += (_, e) => ui.Errors.Add("page error: " + e);
-        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.Contains("status of 4", StringComparison.Ordinal)) ui.Errors.Add("console: " + m.Text); };
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error" && !m.Text.Contains("status of 4", StringComparison.Ordinal))
+                ui.Errors.Add("console: " + m.Text);
+        };
         return ui;
     }
 
@@ -70,9 +85,11 @@ public sealed class UiPage(IBrowserContext context, IPage page) : IAsyncDisposab
         return path;
     }
 
-    /// <summary>Runs <paramref name="body"/> with the UI's view module bound to <c>v</c>; returns its value as JSON.</summary>
+    /// <summary>Runs <paramref name="body"/> with the UI's view module bound to <c>v</c>; returns its value as
+    /// JSON.</summary>
     public async Task<System.Text.Json.JsonElement> ViewAsync(string body, object? arg = null) =>
-        await Page.EvaluateAsync<System.Text.Json.JsonElement>($"async (arg) => {{ const v = await import('/rdagent/assets/view.js'); {body} }}", arg);
+        await Page.EvaluateAsync<System.Text.Json.JsonElement>(
+            $"async (arg) => {{ const v = await import('/rdagent/assets/view.js'); {body} }}", arg);
 
     public async ValueTask DisposeAsync()
     {
@@ -81,7 +98,8 @@ public sealed class UiPage(IBrowserContext context, IPage page) : IAsyncDisposab
     }
 }
 
-/// <summary>A generated sample after init, served as a consumer (the same machine holds RD-Agent, so verify works).</summary>
+/// <summary>A generated sample after init, served as a consumer (the same machine holds RD-Agent, so verify
+/// works).</summary>
 public sealed class ServedSample : IDisposable
 {
     public Sample Sample { get; }

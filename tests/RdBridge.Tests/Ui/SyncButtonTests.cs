@@ -4,7 +4,8 @@ using RdBridge.Tests.Serve;
 
 namespace RdBridge.Tests.Ui;
 
-/// <summary>The 同步 Catalog button against a real publisher: token prompt, live progress, and the table refreshed.</summary>
+/// <summary>The 同步 Catalog button against a real publisher: token prompt, live progress, and the table
+/// refreshed.</summary>
 [Collection("browser")]
 public class SyncButtonTests(Chromium chromium)
 {
@@ -17,7 +18,8 @@ public class SyncButtonTests(Chromium chromium)
             HeldLoop.HoldBack(p.Settings));
         var (code, output, err) = m.Consumer("sync");
         Assert.True(code == 0, output + err);
-        var before = m.ConsumerDb.Rows("SELECT factor_id FROM aistock_factor_catalog").Select(r => (string)r[0]!).ToHashSet();
+        var before = m.ConsumerDb.Rows("SELECT factor_id FROM aistock_factor_catalog").Select(r => (string)r[0]!)
+            .ToHashSet();
         var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
         HeldLoop.Release(m.Publisher.Settings, at);
         m.Publish();
@@ -36,7 +38,8 @@ public class SyncButtonTests(Chromium chromium)
             () => {
               const panel = document.querySelector('#sync-panel');
               window.__syncSeen = [];
-              new MutationObserver(() => window.__syncSeen.push([panel.dataset.phase, panel.dataset.status, document.querySelector('#sync-line').textContent]))
+              new MutationObserver(() => window.__syncSeen.push(
+                  [panel.dataset.phase, panel.dataset.status, document.querySelector('#sync-line').textContent]))
                 .observe(panel, { attributes: true, childList: true, subtree: true, characterData: true });
             }
             """);
@@ -56,16 +59,20 @@ public class SyncButtonTests(Chromium chromium)
         Assert.NotEmpty(await page.Locator("#sync-counts li").AllTextContentsAsync());
 
         // The table refreshed by itself: the database's new total, and the new factors among the rows.
-        var after = m.ConsumerDb.Rows("SELECT factor_id, name FROM aistock_factor_catalog").ToDictionary(r => (string)r[0]!, r => (string)r[1]!);
-        Assert.True(after.Count > before.Count, $"the held-back loop brought no new factor ({before.Count} before, {after.Count} after)");
+        var after = m.ConsumerDb.Rows("SELECT factor_id, name FROM aistock_factor_catalog")
+            .ToDictionary(r => (string)r[0]!, r => (string)r[1]!);
+        Assert.True(after.Count > before.Count,
+            $"the held-back loop brought no new factor ({before.Count} before, {after.Count} after)");
         await Assertions.Expect(page.Locator("#total")).ToHaveAttributeAsync("data-total", after.Count.ToString());
-        var names = await page.Locator("#catalog tbody td.name").EvaluateAllAsync<string[]>("tds => tds.map(td => td.firstChild.textContent)");
+        var names = await page.Locator("#catalog tbody td.name")
+            .EvaluateAllAsync<string[]>("tds => tds.map(td => td.firstChild.textContent)");
         foreach (var id in after.Keys.Except(before)) Assert.Contains(after[id], names);
         await ui.ScreenshotAsync("factors-after-sync");
 
         // The loops page shows the loop that was held back, with its bundle in the cache.
         await page.Locator("nav.main a[data-page=loops]").ClickAsync();
-        var held = page.Locator("#catalog tbody tr", new() { Has = page.Locator($"a[href='/rdagent/loops/{taskRun}/0']") });
+        var held = page.Locator("#catalog tbody tr",
+            new() { Has = page.Locator($"a[href='/rdagent/loops/{taskRun}/0']") });
         await Assertions.Expect(held.Locator("td:last-child")).ToHaveTextAsync("✓ cached 已缓存");
 
         // A second click while nothing changed still runs, and ends, without asking for the token again.

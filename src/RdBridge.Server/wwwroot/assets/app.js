@@ -45,7 +45,10 @@ const show = (...children) => append(root, children);
 
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
   const t = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); reject(new DOMException('aborted', 'AbortError')); }, { once: true });
+  signal?.addEventListener('abort', () => {
+    clearTimeout(t);
+    reject(new DOMException('aborted', 'AbortError'));
+  }, { once: true });
 });
 
 // -------------------------------------------------------------------------------------------------------------
@@ -85,7 +88,9 @@ async function send(method, url, signal) {
     if (token) headers.Authorization = `Bearer ${token}`;
     const res = await fetch(url, { method, headers, signal });
     if (res.status === 401 && attempt < 3) {
-      const given = await askToken(token ? 'The server did not accept the stored token. 令牌无效，请重新输入。' : 'This server needs its token for this action. 此操作需要服务器令牌。');
+      const given = await askToken(token
+        ? 'The server did not accept the stored token. 令牌无效，请重新输入。'
+        : 'This server needs its token for this action. 此操作需要服务器令牌。');
       if (given === null) throw new ApiError(401, 'token required', 'no token entered 未输入令牌');
       localStorage.setItem(TOKEN_KEY, given);
       continue;
@@ -102,7 +107,8 @@ function askToken(message) {
   input.value = '';
   dialog.returnValue = '';
   return new Promise((resolve) => {
-    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'save' && input.value.trim() ? input.value.trim() : null), { once: true });
+    dialog.addEventListener('close', () => resolve(
+      dialog.returnValue === 'save' && input.value.trim() ? input.value.trim() : null), { once: true });
     dialog.showModal();
     input.focus();
   });
@@ -127,7 +133,8 @@ document.addEventListener('click', (e) => {
 });
 window.addEventListener('popstate', () => render());
 document.getElementById('token-button')?.addEventListener('click', async () => {
-  const given = await askToken('Enter the server token (stored in this browser only); leave empty to forget it. 输入服务器令牌（仅保存在本浏览器）。');
+  const given = await askToken('Enter the server token (stored in this browser only); leave empty to forget it. '
+    + '输入服务器令牌（仅保存在本浏览器）。');
   if (given) localStorage.setItem(TOKEN_KEY, given);
   else localStorage.removeItem(TOKEN_KEY);
 });
@@ -153,7 +160,8 @@ function render() {
   }[r.page];
   document.title = `${v.LABELS[r.page] ?? 'Not found'} · RdBridge`;
   if (!page) {
-    show(el('h1', {}, 'Not found 未找到'), el('p', {}, `No page at ${r.path}. `, el('a', { href: `${v.BASE}/factors` }, v.LABELS.factors)));
+    show(el('h1', {}, 'Not found 未找到'),
+      el('p', {}, `No page at ${r.path}. `, el('a', { href: `${v.BASE}/factors` }, v.LABELS.factors)));
     return;
   }
   page().catch((e) => {
@@ -196,21 +204,29 @@ async function catalogPage(kind, signal) {
     total.textContent = v.rangeText(data.total, data.page, data.page_size, data.total_exact !== false);
     total.dataset.total = String(data.total);
     tbody.replaceChildren(...v.tableRows(kind, data.items).map((cells) => el('tr', {}, cells.map(renderCell))));
-    if (data.items.length === 0) tbody.append(el('tr', {}, el('td', { colspan: t.columns.length, class: 'empty' }, data.total === 0 && !hasFilters() ? 'No records yet: press sync. 暂无数据，请同步。' : 'Nothing matches. 无匹配结果。')));
+    if (data.items.length === 0) {
+      tbody.append(el('tr', {}, el('td', { colspan: t.columns.length, class: 'empty' },
+        data.total === 0 && !hasFilters()
+          ? 'No records yet: press sync. 暂无数据，请同步。'
+          : 'Nothing matches. 无匹配结果。')));
+    }
     renderPager(data.total, data.total_exact !== false);
     renderHeaders();
     table.removeAttribute('aria-busy');
   }
 
-  const hasFilters = () => state.q || Object.values(state.filters).some(Boolean) || Object.keys(state.ranges).length > 0;
+  const hasFilters = () => state.q || Object.values(state.filters).some(Boolean)
+    || Object.keys(state.ranges).length > 0;
 
   function renderPager(count, exact) {
     const pages = v.pageCount(count, state.page_size);
     const go = (p) => { state = { ...state, page: p }; load(); };
     pager.replaceChildren(
-      el('button', { type: 'button', disabled: state.page <= 1, onclick: () => go(state.page - 1) }, '‹ Prev 上一页'),
+      el('button', { type: 'button', disabled: state.page <= 1, onclick: () => go(state.page - 1) },
+        '‹ Prev 上一页'),
       el('span', { class: 'page-of' }, `page ${state.page} of ${pages}${exact ? '' : '+'} 页`),
-      el('button', { type: 'button', disabled: exact && state.page >= pages, onclick: () => go(state.page + 1) }, 'Next 下一页 ›'),
+      el('button', { type: 'button', disabled: exact && state.page >= pages, onclick: () => go(state.page + 1) },
+        'Next 下一页 ›'),
       el('label', {}, ' rows 每页 ', el('select', {
         onchange: (e) => { state = { ...state, page_size: Number(e.target.value), page: 1 }; load(); },
       }, [25, 50, 100, 200, 500].map((n) => el('option', { value: n, selected: n === state.page_size }, n)))),
@@ -223,7 +239,10 @@ async function catalogPage(kind, signal) {
       if (!c.sort) return el('th', {}, c.label);
       const active = state.sort === c.sort;
       return el('th', { 'aria-sort': active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none' },
-        el('button', { type: 'button', class: 'sort', dataset: { sort: c.sort }, onclick: () => { state = v.nextSort(state, c.sort); load(); } },
+        el('button', {
+          type: 'button', class: 'sort', dataset: { sort: c.sort },
+          onclick: () => { state = v.nextSort(state, c.sort); load(); },
+        },
           c.label, active ? (state.order === 'asc' ? ' ▲' : ' ▼') : ''));
     }));
   }
@@ -233,14 +252,21 @@ async function catalogPage(kind, signal) {
   let typing;
   const search = el('input', {
     type: 'search', id: 'search', placeholder: `Search ${t.search}`, value: state.q,
-    oninput: (e) => { clearTimeout(typing); typing = setTimeout(() => { state = { ...state, q: e.target.value, page: 1 }; load(); }, 300); },
+    oninput: (e) => {
+      clearTimeout(typing);
+      typing = setTimeout(() => { state = { ...state, q: e.target.value, page: 1 }; load(); }, 300);
+    },
   });
   const filters = t.filters.map((f) => {
     const listId = `list-${f.param}`;
     return el('label', { class: 'filter' }, f.label, ' ',
       el('input', {
-        type: 'text', name: f.param, list: f.options ? listId : null, value: state.filters[f.param] ?? '', size: f.param === 'task_run_id' ? 20 : 14,
-        onchange: (e) => { state = { ...state, filters: { ...state.filters, [f.param]: e.target.value.trim() }, page: 1 }; load(); },
+        type: 'text', name: f.param, list: f.options ? listId : null, value: state.filters[f.param] ?? '',
+        size: f.param === 'task_run_id' ? 20 : 14,
+        onchange: (e) => {
+          state = { ...state, filters: { ...state.filters, [f.param]: e.target.value.trim() }, page: 1 };
+          load();
+        },
       }),
       f.options ? el('datalist', { id: listId }, f.options.map((o) => el('option', { value: o }))) : null);
   });
@@ -298,7 +324,9 @@ function compareBar() {
   const note = el('span', { class: 'muted', id: 'compare-note' });
   pickChanged = () => {
     button.disabled = picked.size !== 2;
-    note.textContent = picked.size === 2 ? [...picked].join(' ↔ ') : `pick two loops 选择两个循环 (${picked.size}/2)`;
+    note.textContent = picked.size === 2
+      ? [...picked].join(' ↔ ')
+      : `pick two loops 选择两个循环 (${picked.size}/2)`;
   };
   pickChanged();
   return el('span', { class: 'compare-bar' }, button, ' ', note);
@@ -312,19 +340,28 @@ function syncPanel(signal, onDone, opts = {}) {
   const bar = el('progress', { id: 'sync-progress', max: 1, value: 0, hidden: true });
   const counts = el('ul', { class: 'counts', id: 'sync-counts' });
   const error = el('div', { class: 'sync-error' });
-  const button = el('button', { type: 'button', id: 'sync-button', class: 'primary', onclick: () => start('incremental') }, v.LABELS.syncButton);
-  const full = opts.full ? el('button', { type: 'button', id: 'sync-full-button', onclick: () => start('full') }, 'Full sync 全量同步') : null;
-  const panel = el('div', { class: 'sync', id: 'sync-panel', dataset: { phase: 'idle' } }, button, full, bar, line, counts, error);
+  const button = el('button', {
+    type: 'button', id: 'sync-button', class: 'primary', onclick: () => start('incremental'),
+  },
+    v.LABELS.syncButton);
+  const full = opts.full
+    ? el('button', { type: 'button', id: 'sync-full-button', onclick: () => start('full') }, 'Full sync 全量同步')
+    : null;
+  const panel = el('div', { class: 'sync', id: 'sync-panel', dataset: { phase: 'idle' } },
+    button, full, bar, line, counts, error);
 
   function show(run) {
     line.textContent = v.syncLine(run);
     panel.dataset.status = run?.status ?? 'never';
     bar.hidden = run?.status !== 'running';
     bar.value = run?.progress ?? 0;
-    counts.replaceChildren(...(run?.status === 'running' || panel.dataset.phase !== 'idle' ? v.countsSummary(run?.counts) : [])
+    counts.replaceChildren(...(run?.status === 'running' || panel.dataset.phase !== 'idle'
+      ? v.countsSummary(run?.counts)
+      : [])
       .map((c) => el('li', {}, el('b', {}, c.stage), ' ', c.text)));
     const errs = run?.errors ?? [];
-    error.replaceChildren(...errs.slice(0, 5).map((e) => el('div', { class: 'error' }, typeof e === 'string' ? e : JSON.stringify(e))));
+    error.replaceChildren(...errs.slice(0, 5).map((e) =>
+      el('div', { class: 'error' }, typeof e === 'string' ? e : JSON.stringify(e))));
   }
 
   async function follow(runId) {
@@ -381,21 +418,32 @@ async function syncPage(signal) {
     history_.replaceChildren(...data.runs.map((run) => el('tr', { class: run.status },
       el('td', { class: 'num' }, `#${run.id}`),
       el('td', {}, run.mode ?? '—'),
-      el('td', { class: run.status === 'succeeded' ? 'ok' : run.status === 'failed' ? 'bad' : '' }, run.status ?? '—'),
+      el('td', { class: run.status === 'succeeded' ? 'ok' : run.status === 'failed' ? 'bad' : '' },
+        run.status ?? '—'),
       el('td', {}, run.stage ?? '—'),
       el('td', {}, v.fmtTime(run.started_at)),
       el('td', {}, v.fmtTime(run.finished_at)),
-      el('td', {}, el('ul', { class: 'counts' }, v.countsSummary(run.counts).map((c) => el('li', {}, el('b', {}, c.stage), ' ', c.text)))),
-      el('td', {}, (run.errors ?? []).length === 0 ? '—' : el('details', {}, el('summary', { class: 'bad' }, `${run.errors.length} errors 错误`),
+      el('td', {}, el('ul', { class: 'counts' },
+        v.countsSummary(run.counts).map((c) => el('li', {}, el('b', {}, c.stage), ' ', c.text)))),
+      el('td', {}, (run.errors ?? []).length === 0 ? '—' : el('details', {},
+        el('summary', { class: 'bad' }, `${run.errors.length} errors 错误`),
         run.errors.map((e) => el('div', { class: 'error' }, typeof e === 'string' ? e : JSON.stringify(e))))),
     )));
-    if (data.runs.length === 0) history_.append(el('tr', {}, el('td', { colspan: 8, class: 'empty' }, 'No sync has run yet. 尚无同步记录。')));
+    if (data.runs.length === 0) {
+      history_.append(el('tr', {},
+        el('td', { colspan: 8, class: 'empty' }, 'No sync has run yet. 尚无同步记录。')));
+    }
   }
   show(
-    el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.sync), syncPanel(signal, () => loadRuns().catch(ignoreAbort), { full: true, onProgress: () => loadRuns().catch(ignoreAbort) })),
+    el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.sync),
+      syncPanel(signal, () => loadRuns().catch(ignoreAbort),
+        { full: true, onProgress: () => loadRuns().catch(ignoreAbort) })),
     el('h2', {}, 'History 历史'),
     el('div', { class: 'table-wrap' }, el('table', { class: 'catalog', id: 'sync-runs' },
-      el('thead', {}, el('tr', {}, ['Run', 'Mode 模式', 'Status 状态', 'Stage 阶段', 'Started 开始', 'Finished 结束', 'Counts 计数', 'Errors 错误'].map((h) => el('th', {}, h)))),
+      el('thead', {}, el('tr', {}, [
+        'Run', 'Mode 模式', 'Status 状态', 'Stage 阶段', 'Started 开始', 'Finished 结束', 'Counts 计数',
+        'Errors 错误',
+      ].map((h) => el('th', {}, h)))),
       history_)),
   );
   await loadRuns();
@@ -424,7 +472,8 @@ async function verifyPage(signal) {
   }, 'Run checklist 运行检查');
   show(
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.verify), button),
-    el('p', { class: 'muted' }, 'The 验证检查清单: the RD-Agent side, the AIstock side, every link between them, and asset_bundle_id coverage.'),
+    el('p', { class: 'muted' }, 'The 验证检查清单: the RD-Agent side, the AIstock side, every link between them, '
+      + 'and asset_bundle_id coverage.'),
     out,
   );
 }
@@ -435,15 +484,22 @@ function verifyView(result) {
   const groups = [...new Set(checks.map((c) => c.group))];
   const coverage = Object.entries(result.coverage ?? {});
   return [
-    el('p', { class: result.passed ? 'summary ok' : 'summary bad', id: 'verify-summary', dataset: { passed: String(!!result.passed) } },
+    el('p', {
+      class: result.passed ? 'summary ok' : 'summary bad', id: 'verify-summary',
+      dataset: { passed: String(!!result.passed) },
+    },
       result.passed ? '✓ ' : '✗ ', `${passed} of ${checks.length} checks passed 项通过`),
     coverage.length ? el('table', { class: 'catalog narrow', id: 'coverage' },
-      el('thead', {}, el('tr', {}, ['Catalog 目录', 'Rows 行', 'With asset_bundle_id', 'Coverage 覆盖率'].map((h) => el('th', {}, h)))),
-      el('tbody', {}, coverage.map(([k, c]) => el('tr', {}, el('td', {}, k), el('td', { class: 'num' }, v.fmtNum(c.total)),
-        el('td', { class: 'num' }, v.fmtNum(c.with_bundle_id)), el('td', { class: 'num' }, `${v.fmtNum(c.coverage_pct, 1)}%`))))) : null,
+      el('thead', {}, el('tr', {},
+        ['Catalog 目录', 'Rows 行', 'With asset_bundle_id', 'Coverage 覆盖率'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, coverage.map(([k, c]) => el('tr', {},
+        el('td', {}, k), el('td', { class: 'num' }, v.fmtNum(c.total)),
+        el('td', { class: 'num' }, v.fmtNum(c.with_bundle_id)),
+        el('td', { class: 'num' }, `${v.fmtNum(c.coverage_pct, 1)}%`))))) : null,
     groups.map((g) => [
       el('h2', {}, g),
-      el('table', { class: 'catalog checks' }, el('tbody', {}, checks.filter((c) => c.group === g).map((c) => el('tr', { class: c.passed ? 'pass' : 'fail' },
+      el('table', { class: 'catalog checks' }, el('tbody', {}, checks.filter((c) => c.group === g).map((c) =>
+        el('tr', { class: c.passed ? 'pass' : 'fail' },
         el('td', { class: c.passed ? 'ok' : 'bad' }, c.passed ? '✓ pass' : '✗ fail'),
         el('td', { class: 'mono' }, c.id), el('td', {}, c.title), el('td', { class: 'muted' }, c.detail ?? ''))))),
     ]),
@@ -458,28 +514,38 @@ async function loopPage(taskRunId, loopId, signal) {
   const loop = lin.loop ?? {};
   const bundle = lin.bundle ?? {};
   const files = bundle.manifest?.files ?? [];
-  const primary = new Set(Object.values(bundle.manifest?.primary_assets ?? {}).flat().filter((x) => typeof x === 'string'));
+  const primary = new Set(Object.values(bundle.manifest?.primary_assets ?? {}).flat()
+    .filter((x) => typeof x === 'string'));
   const metrics = Object.entries(loop.metrics ?? {});
   const texts = Object.entries(loop.summary_texts ?? {}).filter(([, t]) => t);
 
   show(
     el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ',
-      el('a', { href: v.runHref(taskRunId), title: taskRunId }, `${v.LABELS.run} ${v.shortId(taskRunId, 12)}`), ' › ', `loop ${loopId}`),
+      el('a', { href: v.runHref(taskRunId), title: taskRunId }, `${v.LABELS.run} ${v.shortId(taskRunId, 12)}`),
+      ' › ', `loop ${loopId}`),
     el('div', { class: 'page-head' },
       el('h1', {}, `${v.LABELS.loop} ${loopId}`),
       el('span', { class: 'badge' }, loop.action ?? '?'),
       el('span', { class: 'badge' }, loop.status ?? '?'),
       el('span', { class: `badge ${loop.decision ? 'ok' : 'muted'}` }, v.decisionCell(loop.decision).text),
-      el('span', { class: `badge ${lin.verified ? 'ok' : 'bad'}`, id: 'lineage-verified', dataset: { verified: String(!!lin.verified) } },
+      el('span', {
+        class: `badge ${lin.verified ? 'ok' : 'bad'}`, id: 'lineage-verified',
+        dataset: { verified: String(!!lin.verified) },
+      },
         lin.verified ? '✓ lineage verified 关联已验证' : '✗ lineage broken 关联断开')),
-    el('p', { class: 'muted mono' }, `${taskRunId} · workspace ${loop.workspace_id ?? '—'} · ${v.fmtTime(loop.started_at_utc)} → ${v.fmtTime(loop.ended_at_utc)}`),
+    el('p', { class: 'muted mono' }, `${taskRunId} · workspace ${loop.workspace_id ?? '—'} · `
+      + `${v.fmtTime(loop.started_at_utc)} → ${v.fmtTime(loop.ended_at_utc)}`),
 
     el('h2', {}, 'Lineage 血缘'),
     lineageGraph(lin),
     el('table', { class: 'catalog narrow', id: 'links' },
       el('thead', {}, el('tr', {}, ['Link 关联', '', 'Detail 详情'].map((h) => el('th', {}, h)))),
-      el('tbody', {}, (lin.links ?? []).map((l) => el('tr', { class: l.ok ? 'pass' : 'fail', dataset: { from: l.from, to: l.to, ok: String(!!l.ok) } },
-        el('td', { class: 'mono' }, `${l.from} → ${l.to}`), el('td', { class: l.ok ? 'ok' : 'bad' }, l.ok ? '✓ verified' : '✗ broken'), el('td', {}, l.detail ?? ''))))),
+      el('tbody', {}, (lin.links ?? []).map((l) => el('tr', {
+        class: l.ok ? 'pass' : 'fail', dataset: { from: l.from, to: l.to, ok: String(!!l.ok) },
+      },
+        el('td', { class: 'mono' }, `${l.from} → ${l.to}`),
+        el('td', { class: l.ok ? 'ok' : 'bad' }, l.ok ? '✓ verified' : '✗ broken'),
+        el('td', {}, l.detail ?? ''))))),
 
     el('h2', {}, 'Backtest 回测'),
     backtestSection(taskRunId, loopId, signal),
@@ -487,37 +553,55 @@ async function loopPage(taskRunId, loopId, signal) {
     el('div', { class: 'columns' },
       el('section', {},
         el('h2', {}, 'Metrics 指标'),
-        el('table', { class: 'catalog narrow', id: 'metrics' }, el('tbody', {}, metrics.map(([k, val]) => el('tr', {}, el('th', {}, k.replaceAll('_', ' ')),
+        el('table', { class: 'catalog narrow', id: 'metrics' }, el('tbody', {}, metrics.map(([k, val]) =>
+          el('tr', {}, el('th', {}, k.replaceAll('_', ' ')),
           el('td', { class: 'num' }, /return|drawdown/.test(k) ? v.fmtPct(val) : v.fmtNum(val))))))),
       el('section', {},
         el('h2', {}, 'Feedback 反馈'),
         texts.length === 0 ? el('p', { class: 'muted' }, 'No feedback recorded. 无反馈。') :
-          el('dl', { class: 'feedback', id: 'feedback' }, texts.map(([k, t]) => [el('dt', {}, k.replaceAll('_', ' ')), el('dd', {}, t)])),
+          el('dl', { class: 'feedback', id: 'feedback' },
+            texts.map(([k, t]) => [el('dt', {}, k.replaceAll('_', ' ')), el('dd', {}, t)])),
         el('h2', {}, 'Model & strategy 模型与策略'),
         el('dl', { class: 'facts' },
-          el('dt', {}, 'Model 模型'), el('dd', {}, lin.model ? `${lin.model.model_type ?? '?'} (${lin.model.network_class ?? lin.model.model_id})` : `${loop.model_type ?? 'baseline'} (no model row; baseline 基线)`),
+          el('dt', {}, 'Model 模型'), el('dd', {}, lin.model
+            ? `${lin.model.model_type ?? '?'} (${lin.model.network_class ?? lin.model.model_id})`
+            : `${loop.model_type ?? 'baseline'} (no model row; baseline 基线)`),
           el('dt', {}, 'Strategy 策略'), el('dd', {}, lin.strategy
-            ? `${lin.strategy.portfolio_config?.class ?? '?'} · topk ${lin.strategy.portfolio_config?.kwargs?.topk ?? '—'} · n_drop ${lin.strategy.portfolio_config?.kwargs?.n_drop ?? '—'}`
+            ? `${lin.strategy.portfolio_config?.class ?? '?'} · `
+              + `topk ${lin.strategy.portfolio_config?.kwargs?.topk ?? '—'} · `
+              + `n_drop ${lin.strategy.portfolio_config?.kwargs?.n_drop ?? '—'}`
             : '—'),
-          el('dt', {}, 'Python'), el('dd', { class: 'mono' }, lin.strategy?.python_implementation ? `${lin.strategy.python_implementation.module}.${lin.strategy.python_implementation.func}()` : '—')))),
+          el('dt', {}, 'Python'), el('dd', { class: 'mono' }, lin.strategy?.python_implementation
+            ? `${lin.strategy.python_implementation.module}.${lin.strategy.python_implementation.func}()`
+            : '—')))),
 
     el('h2', {}, `Factors 因子 (${(lin.factors ?? []).length})`),
     el('div', { class: 'factor-list', id: 'loop-factors' }, (lin.factors ?? []).map((f) =>
-      el('a', { href: v.kindHref('factors', { q: f.name }), class: 'chip', title: `${f.source} · IC ${v.fmtNum(f.ic)}` }, f.name))),
+      el('a', {
+        href: v.kindHref('factors', { q: f.name }), class: 'chip', title: `${f.source} · IC ${v.fmtNum(f.ic)}`,
+      },
+        f.name))),
 
     el('h2', {}, 'Bundle files 资产包文件'),
     el('dl', { class: 'facts' },
       el('dt', {}, 'Bundle 资产包'), el('dd', { class: 'mono' }, bundle.asset_bundle_id ?? '—'),
       el('dt', {}, 'Archive 存档'), el('dd', {}, bundle.cached
-        ? [el('a', { href: v.bundleHref(bundle.asset_bundle_id), download: '' , id: 'bundle-download' }, 'download .tar.gz 下载'), ` · ${v.fmtBytes(bundle.size_bytes)}`]
+        ? [
+          el('a', { href: v.bundleHref(bundle.asset_bundle_id), download: '' , id: 'bundle-download' },
+            'download .tar.gz 下载'),
+          ` · ${v.fmtBytes(bundle.size_bytes)}`,
+        ]
         : 'not in the asset cache 未缓存'),
       el('dt', {}, 'sha256'), el('dd', { class: 'mono' }, bundle.sha256 ?? '—'),
-      el('dt', {}, 'Files 文件'), el('dd', {}, `${files.length} · ${v.fmtBytes(files.reduce((s, f) => s + (f.size ?? 0), 0))}`)),
-    files.length === 0 ? el('p', { class: 'muted' }, 'No manifest: the bundle is not extracted in the asset cache. 未解压。') :
+      el('dt', {}, 'Files 文件'),
+      el('dd', {}, `${files.length} · ${v.fmtBytes(files.reduce((s, f) => s + (f.size ?? 0), 0))}`)),
+    files.length === 0
+      ? el('p', { class: 'muted' }, 'No manifest: the bundle is not extracted in the asset cache. 未解压。') :
       el('div', { class: 'table-wrap' }, el('table', { class: 'catalog files', id: 'files' },
         el('thead', {}, el('tr', {}, ['Path 路径', 'Size 大小', 'sha256'].map((h) => el('th', {}, h)))),
         el('tbody', {}, files.map((f) => el('tr', { dataset: { path: f.path } },
-          el('td', { class: 'mono' }, el('a', { href: v.bundleFileHref(bundle.asset_bundle_id, f.path), download: '' }, f.path),
+          el('td', { class: 'mono' },
+            el('a', { href: v.bundleFileHref(bundle.asset_bundle_id, f.path), download: '' }, f.path),
             primary.has(f.path) ? el('span', { class: 'badge small' }, 'primary 主要') : null),
           el('td', { class: 'num' }, v.fmtBytes(f.size)),
           el('td', { class: 'mono hash', title: f.sha256 }, f.sha256)))))),
@@ -526,7 +610,8 @@ async function loopPage(taskRunId, loopId, signal) {
 
 /** The loop's curves, loaded after the page is drawn: a loop without a report says so instead of failing the page. */
 function backtestSection(taskRunId, loopId, signal) {
-  const box = el('div', { id: 'backtest' }, el('p', { class: 'muted' }, 'Loading the backtest curve… 正在加载回测曲线…'));
+  const box = el('div', { id: 'backtest' },
+    el('p', { class: 'muted' }, 'Loading the backtest curve… 正在加载回测曲线…'));
   getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/backtest`, signal).then((bt) => {
     const span = `${bt.dates[0] ?? '—'} → ${bt.dates[bt.dates.length - 1] ?? '—'}`;
     const thinned = bt.decimated
@@ -604,13 +689,18 @@ function curveChart(id, lines, fmt, height = 280, width = 900) {
 
 function lineageGraph(lin) {
   const g = v.lineageLayout(lin);
-  const marker = (id, cls) => svg('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+  const marker = (id, cls) => svg('marker', {
+    id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse',
+  },
     svg('path', { d: 'M0,0 L10,5 L0,10 z', class: cls }));
   return el('div', { class: 'graph-wrap' }, svg('svg', {
-    id: 'lineage', class: 'lineage', viewBox: `0 0 ${g.width} ${g.height}`, width: g.width, height: g.height, role: 'img', 'aria-label': 'lineage graph 血缘图',
+    id: 'lineage', class: 'lineage', viewBox: `0 0 ${g.width} ${g.height}`, width: g.width, height: g.height,
+    role: 'img', 'aria-label': 'lineage graph 血缘图',
   },
   svg('defs', {}, marker('arrow-ok', 'edge-ok-fill'), marker('arrow-bad', 'edge-bad-fill')),
-  g.edges.map((e) => svg('g', { class: `edge ${e.ok ? 'ok' : 'bad'}`, dataset: { from: e.from, to: e.to, ok: String(e.ok) } },
+  g.edges.map((e) => svg('g', {
+    class: `edge ${e.ok ? 'ok' : 'bad'}`, dataset: { from: e.from, to: e.to, ok: String(e.ok) },
+  },
     svg('title', {}, `${e.from} → ${e.to}: ${e.ok ? 'verified' : 'BROKEN'} — ${e.detail}`),
     svg('line', { x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2, 'marker-end': `url(#${e.ok ? 'arrow-ok' : 'arrow-bad'})` }))),
   g.nodes.map((n) => svg('g', { class: `node ${n.ok ? 'ok' : 'bad'}`, dataset: { node: n.id, ok: String(n.ok) } },
@@ -626,7 +716,9 @@ function lineageGraph(lin) {
 async function runPage(taskRunId, signal) {
   const loops = [];
   for (let page = 1; ; page++) {
-    const data = await getJson(`/api/rdagent/loops${v.queryString({ task_run_id: taskRunId, sort: 'loop_id', order: 'asc', page, page_size: 500 })}`, signal);
+    const data = await getJson(`/api/rdagent/loops${v.queryString({
+      task_run_id: taskRunId, sort: 'loop_id', order: 'asc', page, page_size: 500,
+    })}`, signal);
     loops.push(...data.items);
     if (loops.length >= data.total || data.items.length === 0) break;
   }
@@ -636,8 +728,12 @@ async function runPage(taskRunId, signal) {
     el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', `${v.LABELS.run}`),
     el('div', { class: 'page-head' }, el('h1', {}, `${v.LABELS.run} `, el('span', { class: 'mono' }, taskRunId))),
     el('p', { class: 'muted' }, `${loops.length} loops 循环 · ${accepted} accepted by RD-Agent 被采纳`),
-    loops.length === 0 ? el('p', { class: 'error' }, 'AIstock has no loops of this task run. 无此任务的循环。') : null,
-    el('div', { class: 'legend' }, el('span', { class: 'dot accepted' }), ' accepted 采纳  ', el('span', { class: 'dot' }), ' not accepted 未采纳'),
+    loops.length === 0
+      ? el('p', { class: 'error' }, 'AIstock has no loops of this task run. 无此任务的循环。')
+      : null,
+    el('div', { class: 'legend' },
+      el('span', { class: 'dot accepted' }), ' accepted 采纳  ',
+      el('span', { class: 'dot' }), ' not accepted 未采纳'),
     el('div', { class: 'charts', id: 'run-charts' }, v.RUN_METRICS.map((m) => metricChart(taskRunId, loops, m))),
     el('h2', {}, 'Backtest curves 回测曲线 (excess return with cost 含成本超额收益)'),
     runCurves(taskRunId, loops, signal),
@@ -693,14 +789,24 @@ function metricChart(taskRunId, loops, m) {
   const series = v.metricSeries(loops, m.key);
   const c = v.chartLayout(series);
   return el('figure', { class: 'chart', dataset: { metric: m.key } }, el('figcaption', {}, m.label),
-    svg('svg', { viewBox: `0 0 ${c.width} ${c.height}`, width: c.width, height: c.height, role: 'img', 'aria-label': m.label },
-      c.yTicks.map((t) => [svg('line', { x1: c.margin?.left ?? 0, x2: c.width - (c.margin?.right ?? 0), y1: t.y, y2: t.y, class: 'grid' }),
-        svg('text', { x: (c.margin?.left ?? 0) - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, m.fmt(t.value))]),
-      c.zeroY !== null && c.zeroY !== undefined ? svg('line', { x1: c.margin.left, x2: c.width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' }) : null,
-      c.xTicks.map((t) => svg('text', { x: t.x, y: c.height - 8, class: 'tick', 'text-anchor': 'middle' }, String(t.value))),
+    svg('svg', {
+      viewBox: `0 0 ${c.width} ${c.height}`, width: c.width, height: c.height, role: 'img', 'aria-label': m.label,
+    },
+      c.yTicks.map((t) => [
+        svg('line', { x1: c.margin?.left ?? 0, x2: c.width - (c.margin?.right ?? 0), y1: t.y, y2: t.y, class: 'grid' }),
+        svg('text', { x: (c.margin?.left ?? 0) - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' },
+          m.fmt(t.value))]),
+      c.zeroY !== null && c.zeroY !== undefined
+        ? svg('line', { x1: c.margin.left, x2: c.width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' })
+        : null,
+      c.xTicks.map((t) =>
+        svg('text', { x: t.x, y: c.height - 8, class: 'tick', 'text-anchor': 'middle' }, String(t.value))),
       svg('path', { d: c.path, class: 'series' }),
       c.points.map((p) => svg('a', { href: v.loopHref(taskRunId, p.loopId) },
-        svg('circle', { cx: p.x, cy: p.y, r: p.accepted ? 6 : 4.5, class: p.accepted ? 'point accepted' : 'point', dataset: { loop: p.loopId, accepted: String(p.accepted) } },
+        svg('circle', {
+          cx: p.x, cy: p.y, r: p.accepted ? 6 : 4.5, class: p.accepted ? 'point accepted' : 'point',
+          dataset: { loop: p.loopId, accepted: String(p.accepted) },
+        },
           svg('title', {}, `loop ${p.loopId}: ${m.fmt(p.value)}${p.accepted ? ' · accepted 采纳' : ''}`))))));
 }
 
@@ -762,7 +868,8 @@ async function comparePage(signal) {
         el('thead', {}, el('tr', {}, ['Section 部分', 'Key 键', 'A', 'B'].map((h) => el('th', {}, h)))),
         el('tbody', {}, groups.map((g) => g.changes.map((ch) => changeRow(g, ch))))),
 
-    el('h2', {}, `Factors 因子: ${count('added')} added 新增 · ${count('removed')} removed 移除 · ${count('kept')} kept 保留`),
+    el('h2', {}, `Factors 因子: ${count('added')} added 新增 · ${count('removed')} removed 移除 · `
+      + `${count('kept')} kept 保留`),
     el('div', { class: 'factor-list', id: 'factor-changes' },
       (factors.added ?? []).map((f) => chip(f, 'add', '+ ')),
       (factors.removed ?? []).map((f) => chip(f, 'del', '− ')),
