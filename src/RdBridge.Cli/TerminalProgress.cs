@@ -3,7 +3,10 @@ using RdBridge.Runs;
 
 namespace RdBridge.Cli;
 
-/// <summary>One line redrawn in place: <c>[bundle] ██████░░░░  812/2000 loops  640 bundles written</c>, at most ten times a second.</summary>
+/// <summary>
+/// One line redrawn in place: <c>[bundle] ██████░░░░  812/2000 loops  640 bundles written</c>, at most ten times a
+/// second.
+/// </summary>
 internal sealed class TerminalProgress(TextWriter output) : IProgressDisplay
 {
     private const int BarWidth = 24;
@@ -22,7 +25,8 @@ internal sealed class TerminalProgress(TextWriter output) : IProgressDisplay
             var bar = total is > 0
                 ? new string('█', (int)(BarWidth * Math.Min(done, total.Value) / total.Value)).PadRight(BarWidth, '░')
                 : null;
-            var line = $"[{stage}] {(bar is null ? "" : bar + "  ")}{done}{(total is null ? "" : $"/{total}")} loops  {detail}";
+            var line = $"[{stage}] {(bar is null ? "" : bar + "  ")}{done}{(total is null ? "" : $"/{total}")} " +
+                $"loops  {detail}";
             var max = Math.Max(20, (Console.IsOutputRedirected ? 120 : Console.WindowWidth) - 1);
             if (line.Length > max) line = line[..max];
             output.Write("\r" + line.PadRight(_width));

@@ -4,7 +4,9 @@ using RdBridge.Runs;
 
 namespace RdBridge.Assets;
 
-/// <summary><c>bundle verify</c> (step 2.3): each bundle re-hashed against its sidecar, then checked against its manifest.</summary>
+/// <summary>
+/// <c>bundle verify</c> (step 2.3): each bundle re-hashed against its sidecar, then checked against its manifest.
+/// </summary>
 public static class BundleVerify
 {
     private static readonly Counter Verified = Counter.Tally("verified");

@@ -6,10 +6,15 @@ using RdBridge.Workspaces;
 namespace RdBridge.Backfill;
 
 /// <summary>One registered file: where it is relative to its workspace, and what it holds.</summary>
-public sealed record ArtifactFile(string FileId, string WorkspaceId, string RelativePath, string Sha256, long Size, string MtimeUtc, string Kind);
+public sealed record ArtifactFile(string FileId, string WorkspaceId, string RelativePath, string Sha256, long Size,
+    string MtimeUtc, string Kind);
 
-/// <summary>An <c>artifacts</c> row with its files. Ids are derived from the loop, workspace, type and name, so a re-run replaces instead of duplicating.</summary>
-public sealed record Artifact(string ArtifactId, string WorkspaceId, string Type, string Name, bool Primary, string EntryPath, IReadOnlyList<ArtifactFile> Files);
+/// <summary>
+/// An <c>artifacts</c> row with its files. Ids are derived from the loop, workspace, type and name, so a re-run
+/// replaces instead of duplicating.
+/// </summary>
+public sealed record Artifact(string ArtifactId, string WorkspaceId, string Type, string Name, bool Primary,
+    string EntryPath, IReadOnlyList<ArtifactFile> Files);
 
 public static class ArtifactSet
 {
@@ -20,16 +25,19 @@ public static class ArtifactSet
         var dir = ws.Local!;
         var list = new List<Artifact>();
 
-        void Add(string wsId, string wsDir, string type, string name, bool primary, string kind, IEnumerable<string> relPaths)
+        void Add(string wsId, string wsDir, string type, string name, bool primary, string kind,
+            IEnumerable<string> relPaths)
         {
-            var paths = relPaths.Where(p => RegularFile.Exists(Path.Combine(wsDir, p))).Order(StringComparer.Ordinal).ToList();
+            var paths = relPaths.Where(p => RegularFile.Exists(Path.Combine(wsDir, p))).Order(StringComparer.Ordinal)
+                .ToList();
             if (paths.Count == 0) return;
             var artifactId = Id("artifact", loop.TaskRunId, wsId, type, name);
             var files = paths.Select(p =>
             {
                 var full = Path.Combine(wsDir, p);
                 var info = new FileInfo(full);
-                return new ArtifactFile(Id("file", artifactId, wsId, p), wsId, p, FileDigest.Sha256OfFile(full), info.Length,
+                return new ArtifactFile(Id("file", artifactId, wsId, p), wsId, p, FileDigest.Sha256OfFile(full),
+                    info.Length,
                     UtcText.FormatSeconds(info.LastWriteTimeUtc), kind);
             }).ToList();
             list.Add(new Artifact(artifactId, wsId, type, name, primary, paths[0], files));
@@ -47,7 +55,9 @@ public static class ArtifactSet
             Add(wsId, dir, "model", "model_weights", true, "weights", [weights]);
         Add(wsId, dir, "model_code", "model_py", false, "code", ["model.py"]);
         Add(wsId, dir, "config_snapshot", "workspace_configs", true, "config",
-            Directory.EnumerateFiles(dir).Select(Path.GetFileName).Where(n => n!.EndsWith(".yaml", StringComparison.Ordinal) || n.EndsWith(".yml", StringComparison.Ordinal))!);
+            Directory.EnumerateFiles(dir).Select(Path.GetFileName)
+                .Where(n => n!.EndsWith(".yaml", StringComparison.Ordinal)
+                    || n.EndsWith(".yml", StringComparison.Ordinal))!);
         foreach (var sub in lw.SubWorkspaces)
         {
             Add(sub.Row.WorkspaceId, sub.Local!, "factor_code", "factor_py", true, "code", ["factor.py"]);
@@ -56,7 +66,9 @@ public static class ArtifactSet
         return list;
     }
 
-    /// <summary>Whether any row is missing or differs, so an unchanged loop opens no write transaction at all.</summary>
+    /// <summary>
+    /// Whether any row is missing or differs, so an unchanged loop opens no write transaction at all.
+    /// </summary>
     public static bool NeedsWrite(RegistryDatabase registry, IReadOnlyList<Artifact> artifacts)
     {
         foreach (var a in artifacts)

@@ -14,8 +14,10 @@ public sealed partial record InputSchema(IReadOnlyList<string> RequiredFields, i
     public static InputSchema FromExpression(string expression)
     {
         var fields = DollarField().Matches(expression).Select(m => m.Groups[1].Value.ToLowerInvariant());
-        var windows = LastArgument().Matches(expression).Select(m => int.Parse(m.Groups[1].Value)).Where(w => w > 0).ToList();
-        return new InputSchema(Ordered(fields), windows.Count > 0 ? windows.Max() : 1, windows.Count > 0 ? "expression windows" : "no window: same-day fields");
+        var windows = LastArgument().Matches(expression).Select(m => int.Parse(m.Groups[1].Value)).Where(w => w > 0)
+            .ToList();
+        return new InputSchema(Ordered(fields), windows.Count > 0 ? windows.Max() : 1,
+            windows.Count > 0 ? "expression windows" : "no window: same-day fields");
     }
 
     public static InputSchema FromCode(string code, string factorName)
@@ -26,7 +28,9 @@ public sealed partial record InputSchema(IReadOnlyList<string> RequiredFields, i
         var windows = CodeWindow().Matches(code).Select(m => int.Parse(m.Groups["n"].Value)).Where(w => w > 0).ToList();
         if (windows.Count > 0) return new InputSchema(Ordered(fields), windows.Max(), "code windows");
         var suffix = NameWindow().Match(factorName);
-        if (suffix.Success) return new InputSchema(Ordered(fields), int.Parse(suffix.Groups[1].Value), "factor name (no window found in code)");
+        if (suffix.Success)
+            return new InputSchema(Ordered(fields), int.Parse(suffix.Groups[1].Value),
+                "factor name (no window found in code)");
         return new InputSchema(Ordered(fields), null, "unknown: no window in code or name");
     }
 
@@ -46,6 +50,8 @@ public sealed partial record InputSchema(IReadOnlyList<string> RequiredFields, i
     [GeneratedRegex(@"\$([A-Za-z_]\w*)")] private static partial Regex DollarField();
     [GeneratedRegex(@"[""']\$([A-Za-z_]\w*)[""']")] private static partial Regex QuotedField();
     [GeneratedRegex(@",\s*(-?\d+)\s*\)")] private static partial Regex LastArgument();
-    [GeneratedRegex(@"(?:rolling|shift|pct_change|diff)\(\s*(?:window\s*=\s*|periods\s*=\s*)?(?<n>\d+)|ewm\(\s*span\s*=\s*(?<n>\d+)")] private static partial Regex CodeWindow();
+    [GeneratedRegex(@"(?:rolling|shift|pct_change|diff)\(\s*(?:window\s*=\s*|periods\s*=\s*)?(?<n>\d+)"
+        + @"|ewm\(\s*span\s*=\s*(?<n>\d+)")]
+    private static partial Regex CodeWindow();
     [GeneratedRegex(@"(\d+)\s*[dD]$")] private static partial Regex NameWindow();
 }

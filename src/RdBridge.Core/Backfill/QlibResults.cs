@@ -103,10 +103,12 @@ public static class QlibResults
             value = double.IsFinite(d) ? d : null;
             return true;
         }
-        if (t.Equals("inf", StringComparison.OrdinalIgnoreCase) || t.Equals("-inf", StringComparison.OrdinalIgnoreCase)) return true;
+        if (t.Equals("inf", StringComparison.OrdinalIgnoreCase) || t.Equals("-inf", StringComparison.OrdinalIgnoreCase))
+            return true;
         return false;
     }
 
-    private static string Unquote(string s) => s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1].Replace("\"\"", "\"") : s;
+    private static string Unquote(string s) =>
+        s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1].Replace("\"\"", "\"") : s;
     private static string Clip(string s) => s.Length > 60 ? s[..60] + "…" : s;
 }

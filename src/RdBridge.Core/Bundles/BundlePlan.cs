@@ -5,24 +5,31 @@ using RdBridge.Workspaces;
 namespace RdBridge.Bundles;
 
 /// <summary>
-/// What goes into one loop's bundle: every file of its experiment workspace and its sub-workspaces, by relative path,
-/// hashed. Links are never followed (factor sub-workspaces link to the shared market data) and shared data is left out.
+/// What goes into one loop's bundle: every file of its experiment workspace and its sub-workspaces, by relative
+/// path, hashed. Links are never followed (factor sub-workspaces link to the shared market data) and shared data is
+/// left out.
 /// </summary>
 public static class BundlePlan
 {
-    private static readonly HashSet<string> SkippedDirectories = new(StringComparer.Ordinal) { "__pycache__", ".git", ".ipynb_checkpoints" };
+    private static readonly HashSet<string> SkippedDirectories =
+        new(StringComparer.Ordinal) { "__pycache__", ".git", ".ipynb_checkpoints" };
     private static readonly Dictionary<string, string> SkippedFiles = new(StringComparer.Ordinal)
     {
         ["daily_pv.h5"] = "shared market data, not part of the loop",
         ["execution.lock"] = "a lock file",
     };
 
-    /// <summary>Lists and hashes the loop's files; <paramref name="spool"/> reads each one and may keep it for packing.</summary>
+    /// <summary>
+    /// Lists and hashes the loop's files; <paramref name="spool"/> reads each one and may keep it for packing.
+    /// </summary>
     public static BundleManifest Build(LoopWorkspaces lw, BundleSpool spool)
     {
         var loop = lw.Loop;
         var primary = lw.Primary!;
-        var workspaces = new List<(BundledWorkspace Meta, string Local)> { (new(primary.Row.WorkspaceId, primary.Row.Role, primary.Row.WorkspacePath), primary.Local!) };
+        var workspaces = new List<(BundledWorkspace Meta, string Local)>
+        {
+            (new(primary.Row.WorkspaceId, primary.Row.Role, primary.Row.WorkspacePath), primary.Local!),
+        };
         workspaces.AddRange(lw.SubWorkspaces.OrderBy(s => s.Row.WorkspaceId, StringComparer.Ordinal)
             .Select(s => (new BundledWorkspace(s.Row.WorkspaceId, s.Row.Role, s.Row.WorkspacePath), s.Local!)));
 
@@ -36,24 +43,31 @@ public static class BundlePlan
         var primaryPrefix = workspaces[0].Meta.Prefix;
         var config = WorkspaceFiles.RunnerConfig(primary.Local!, lw.Kind);
         var weights = WorkspaceFiles.ModelWeights(primary.Local!);
-        var factorCode = files.Where(f => f.Path.EndsWith("/factor.py", StringComparison.Ordinal) && !f.Path.StartsWith(primaryPrefix + "/mlruns/", StringComparison.Ordinal))
+        var factorCode = files.Where(f => f.Path.EndsWith("/factor.py", StringComparison.Ordinal)
+                && !f.Path.StartsWith(primaryPrefix + "/mlruns/", StringComparison.Ordinal))
             .Select(f => f.Path).ToList();
-        var metrics = RegularFile.Exists(Path.Combine(primary.Local!, WorkspaceFiles.QlibRes)) ? $"{primaryPrefix}/{WorkspaceFiles.QlibRes}" : null;
+        var metrics = RegularFile.Exists(Path.Combine(primary.Local!, WorkspaceFiles.QlibRes))
+            ? $"{primaryPrefix}/{WorkspaceFiles.QlibRes}"
+            : null;
 
         return new BundleManifest(loop.BundleId, loop.TaskRunId, loop.LoopId, lw.Kind, primary.Row.WorkspaceId,
             workspaces.Select(w => w.Meta).ToList(), files, skipped,
-            config is null ? null : $"{primaryPrefix}/{config}", weights is null ? null : $"{primaryPrefix}/{weights}", factorCode, metrics);
+            config is null ? null : $"{primaryPrefix}/{config}", weights is null ? null : $"{primaryPrefix}/{weights}",
+            factorCode, metrics);
     }
 
     /// <summary>One directory entry, as the listing gives it.</summary>
-    private readonly record struct Entry(string Name, string FullPath, bool IsDirectory, FileAttributes Attributes, long Length);
+    private readonly record struct Entry(
+        string Name, string FullPath, bool IsDirectory, FileAttributes Attributes, long Length);
 
     private static readonly EnumerationOptions ListEverything = new()
     {
-        RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false, ReturnSpecialDirectories = false,
+        RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false,
+        ReturnSpecialDirectories = false,
     };
 
-    private static void Walk(string dir, string prefix, List<BundleFile> files, List<SkippedFile> skipped, BundleSpool spool)
+    private static void Walk(
+        string dir, string prefix, List<BundleFile> files, List<SkippedFile> skipped, BundleSpool spool)
     {
         // The listing's own entries rather than FileSystemInfo objects: attributes and length come from one lstat
         // per entry, which the packing then trusts instead of asking again.
@@ -70,13 +84,15 @@ public static class BundlePlan
             // Only entries marked as reparse points are asked for a link target (a system call each).
             if ((entry.Attributes & FileAttributes.ReparsePoint) != 0 && IsLink(entry))
             {
-                // The target is machine-specific (absolute), so it stays out of the manifest to keep bundles reproducible.
+                // The target is machine-specific (absolute), so it stays out of the manifest to keep bundles
+                // reproducible.
                 skipped.Add(new SkippedFile(bundlePath, "symbolic link, not followed"));
                 continue;
             }
             if (entry.IsDirectory)
             {
-                if (SkippedDirectories.Contains(entry.Name)) skipped.Add(new SkippedFile(bundlePath + "/", "cache or version-control folder"));
+                if (SkippedDirectories.Contains(entry.Name))
+                    skipped.Add(new SkippedFile(bundlePath + "/", "cache or version-control folder"));
                 else Walk(entry.FullPath, bundlePath, files, skipped, spool);
                 continue;
             }
@@ -111,5 +127,6 @@ public static class BundlePlan
     }
 
     private static bool IsLink(Entry entry) =>
-        (entry.IsDirectory ? (FileSystemInfo)new DirectoryInfo(entry.FullPath) : new FileInfo(entry.FullPath)).LinkTarget is not null;
+        (entry.IsDirectory ? (FileSystemInfo)new DirectoryInfo(entry.FullPath) : new FileInfo(entry.FullPath))
+            .LinkTarget is not null;
 }

@@ -30,14 +30,17 @@ public static partial class CatalogFile
         _ => "loops",
     };
 
-    public static readonly CatalogKind[] All = [CatalogKind.Factor, CatalogKind.Model, CatalogKind.Strategy, CatalogKind.Loop];
+    public static readonly CatalogKind[] All =
+        [CatalogKind.Factor, CatalogKind.Model, CatalogKind.Strategy, CatalogKind.Loop];
 
-    /// <summary>Fixed width, so a catalog can be written once with the previous timestamp and patched in place.</summary>
+    /// <summary>
+    /// Fixed width, so a catalog can be written once with the previous timestamp and patched in place.
+    /// </summary>
     public static string Timestamp(DateTimeOffset t) => UtcText.FormatMicroseconds(t);
 
     /// <summary>
-    /// Streams a catalog to <paramref name="target"/>. When the records are the same as the file already there, the file is
-    /// left untouched (its <c>generated_at_utc</c> included), so an export of unchanged input changes nothing.
+    /// Streams a catalog to <paramref name="target"/>. When the records are the same as the file already there, the
+    /// file is left untouched (its <c>generated_at_utc</c> included), so an export of unchanged input changes nothing.
     /// </summary>
     public static bool Write(string target, CatalogKind kind, Action<Utf8JsonWriter> writeRecords)
     {
@@ -47,7 +50,8 @@ public static partial class CatalogFile
         var temp = AtomicFile.TempPathFor(target);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 128 * 1024))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+                       128 * 1024))
             {
                 using (var writer = new Utf8JsonWriter(stream, CanonicalJson.FileWriterOptions))
                 {
@@ -101,5 +105,6 @@ public static partial class CatalogFile
         return m.Success ? m.Groups[1].Value : null;
     }
 
-    [GeneratedRegex(@"^\{\s*""generated_at_utc"":\s*""(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)""")] private static partial Regex StampRegex();
+    [GeneratedRegex(@"^\{\s*""generated_at_utc"":\s*""(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)""")]
+    private static partial Regex StampRegex();
 }

@@ -10,7 +10,8 @@ public static class FactorIdentity
 {
     public static string Fingerprint(string source, string? expression, string? codeFingerprint, string name)
     {
-        var basis = expression is not null ? "expr:" + string.Concat(expression.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant()
+        var basis = expression is not null
+            ? "expr:" + string.Concat(expression.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant()
             : codeFingerprint is not null ? "code:" + codeFingerprint
             : "name:" + name;
         return FileDigest.Sha256OfText(source + "|" + basis);

@@ -7,7 +7,8 @@ using RdBridge.Registry;
 namespace RdBridge.Feed;
 
 /// <summary>One bundle a feed announces: what a consumer downloads and the digest it must end up with.</summary>
-public sealed record FeedBundle(string AssetBundleId, string TaskRunId, long LoopId, string Sha256, long SizeBytes, string ChangedAt);
+public sealed record FeedBundle(string AssetBundleId, string TaskRunId, long LoopId, string Sha256, long SizeBytes,
+    string ChangedAt);
 
 /// <summary>
 /// The publisher's incremental feed: the loops whose bundle was built or rebuilt at or after <c>since</c>, with the
@@ -28,7 +29,8 @@ public sealed class FeedWriter(RdBridgeSettings settings)
         var bundles = ChangedBundles(since);
         var loops = bundles.Select(b => (b.TaskRunId, b.LoopId)).ToHashSet();
         var exported = new HashSet<(string, long)>();
-        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = CanonicalJson.FileWriterOptions.Encoder });
+        using var w = new Utf8JsonWriter(output,
+            new JsonWriterOptions { Encoder = CanonicalJson.FileWriterOptions.Encoder });
         w.WriteStartObject();
         w.WriteString("format", FormatVersion);
         w.WriteString("generated_at_utc", UtcText.Now());
@@ -86,7 +88,8 @@ public sealed class FeedWriter(RdBridgeSettings settings)
             if (!Layout.BundleId.IsSafe(b.BundleId)) continue;
             var at = UtcText.TryParse(b.ChangedAt, out var t) ? t : DateTimeOffset.MinValue;
             if (from is null || at == DateTimeOffset.MinValue || at >= from)
-                list.Add((new FeedBundle(b.BundleId, b.TaskRunId, b.LoopId, b.ArchiveSha256, b.SizeBytes, b.ChangedAt), at));
+                list.Add((new FeedBundle(b.BundleId, b.TaskRunId, b.LoopId, b.ArchiveSha256, b.SizeBytes, b.ChangedAt),
+                    at));
         }
         return list.OrderBy(x => x.At).ThenBy(x => x.Bundle.AssetBundleId, StringComparer.Ordinal)
             .Select(x => x.Bundle).ToList();
@@ -103,7 +106,8 @@ public sealed class FeedWriter(RdBridgeSettings settings)
     }
 
     private static (string, long)? LoopOf(JsonElement e) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty("task_run_id", out var tr) && tr.ValueKind == JsonValueKind.String
+        e.ValueKind == JsonValueKind.Object
+        && e.TryGetProperty("task_run_id", out var tr) && tr.ValueKind == JsonValueKind.String
         && e.TryGetProperty("loop_id", out var l) && l.ValueKind == JsonValueKind.Number && l.TryGetInt64(out var loop)
             ? (tr.GetString()!, loop) : null;
 }

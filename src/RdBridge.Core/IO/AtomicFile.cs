@@ -6,11 +6,14 @@ namespace RdBridge.IO;
 /// </summary>
 public static class AtomicFile
 {
-    /// <summary>A fully written temporary file that <see cref="Commit"/> makes durable and renames to <c>Target</c>.</summary>
+    /// <summary>
+    /// A fully written temporary file that <see cref="Commit"/> makes durable and renames to <c>Target</c>.
+    /// </summary>
     public sealed record Pending(string Temp, string Target);
 
     public static string TempPathFor(string target) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!, $".{Path.GetFileName(target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!,
+            $".{Path.GetFileName(target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
 
     /// <summary>Writes through <paramref name="write"/> and renames into place.</summary>
     public static void Write(string target, Action<Stream> write) => Commit(WriteTemporary(target, write));
@@ -19,8 +22,8 @@ public static class AtomicFile
     /// The first half of <see cref="Write"/>: the content goes to a temporary sibling, without waiting for the disk.
     /// Splitting lets a caller that writes many files keep computing while another thread waits for each fsync.
     /// </summary>
-    /// <param name="bufferSize">The file stream's buffer: 0 when <paramref name="write"/> buffers (or writes once) itself,
-    /// which spares a 64 KB array per file.</param>
+    /// <param name="bufferSize">The file stream's buffer: 0 when <paramref name="write"/> buffers (or writes once)
+    /// itself, which spares a 64 KB array per file.</param>
     public static Pending WriteTemporary(string target, Action<Stream> write, int bufferSize = 64 * 1024)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
@@ -53,10 +56,10 @@ public static class AtomicFile
     }
 
     /// <summary>
-    /// The durable half of <see cref="Commit"/> for many files at once; <see cref="MoveIntoPlace"/> then gives each its
-    /// name. On Linux one <c>syncfs</c> covers the whole group: an fsync per file costs a data write, an inode write and
-    /// a disk-cache flush each, and in a virtual machine every one of those requests is an exit to the host (a bundle
-    /// run spent a fifth of a core on them). On failure the files are left for the caller to delete.
+    /// The durable half of <see cref="Commit"/> for many files at once; <see cref="MoveIntoPlace"/> then gives each
+    /// its name. On Linux one <c>syncfs</c> covers the whole group: an fsync per file costs a data write, an inode
+    /// write and a disk-cache flush each, and in a virtual machine every one of those requests is an exit to the host
+    /// (a bundle run spent a fifth of a core on them). On failure the files are left for the caller to delete.
     /// </summary>
     public static void FlushGroupToDisk(IReadOnlyList<Pending> group)
     {
@@ -118,7 +121,10 @@ public static class AtomicFile
         stream.Flush(flushToDisk: true);
     }
 
-    /// <summary>Writes back everything pending on the file system holding <paramref name="path"/>; false where that cannot be done.</summary>
+    /// <summary>
+    /// Writes back everything pending on the file system holding <paramref name="path"/>; false where that cannot be
+    /// done.
+    /// </summary>
     private static bool SyncFileSystemOf(string path)
     {
         if (!OperatingSystem.IsLinux()) return false;
@@ -127,7 +133,8 @@ public static class AtomicFile
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             return syncfs((int)handle.DangerousGetHandle()) == 0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EntryPointNotFoundException or DllNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EntryPointNotFoundException
+                                      or DllNotFoundException)
         {
             return false; // each file is then flushed on its own
         }
@@ -174,6 +181,8 @@ public static class AtomicFile
 
     public static void TryDelete(string path)
     {
-        try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try { if (File.Exists(path)) File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

@@ -38,7 +38,8 @@ public static class FileDigest
     /// directory listing gave (<paramref name="listedLength"/>) a small file takes a single read; the digest and length
     /// always describe the bytes actually read, even when the file changed since it was listed.
     /// </summary>
-    public static (string Sha256, long Length, bool Kept) Sha256OfFileKeeping(string path, Span<byte> room, long listedLength = long.MaxValue)
+    public static (string Sha256, long Length, bool Kept) Sha256OfFileKeeping(
+        string path, Span<byte> room, long listedLength = long.MaxValue)
     {
         // A handle and positional reads rather than a FileStream: a bundle run opens tens of thousands of small files,
         // and the stream's extra system calls per file (another stat, read-ahead advice, a read that finds the end)

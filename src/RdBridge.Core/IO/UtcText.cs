@@ -46,9 +46,11 @@ public static class UtcText
     /// </summary>
     public static DateTimeOffset Parse(string text, string what) =>
         TryParse(text, out var time) ? time : throw new TimeFormatException(
-            $"{what} '{text}' is not an ISO-8601 time; write it as 2026-01-01T00:00:00Z or with an offset, 2026-01-01T08:00:00+08:00");
+            $"{what} '{text}' is not an ISO-8601 time; write it as 2026-01-01T00:00:00Z or with an offset, " +
+            "2026-01-01T08:00:00+08:00");
 
-    private static string Utc(DateTimeOffset t, string format) => t.UtcDateTime.ToString(format, CultureInfo.InvariantCulture);
+    private static string Utc(DateTimeOffset t, string format) =>
+        t.UtcDateTime.ToString(format, CultureInfo.InvariantCulture);
 }
 
 /// <summary>

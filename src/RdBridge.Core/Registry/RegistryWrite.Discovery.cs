@@ -25,7 +25,9 @@ public sealed partial class RegistryWrite
         """, ("$id", run.TaskRunId), ("$scenario", run.Scenario), ("$status", run.Status),
         ("$created", run.CreatedAtUtc), ("$now", now), ("$log", run.LogTracePath), ("$params", run.ParamsJson)) > 0;
 
-    /// <summary>Marks a task run finished once none of its loops runs any more; only ever from <c>running</c>.</summary>
+    /// <summary>
+    /// Marks a task run finished once none of its loops runs any more; only ever from <c>running</c>.
+    /// </summary>
     public bool FinishTaskRun(string taskRunId, string status, string now) => Execute("""
         UPDATE task_runs SET status = $status, updated_at_utc = $now
         WHERE task_run_id = $id AND status = 'running' AND $status <> 'running'
@@ -137,8 +139,9 @@ public sealed partial class RegistryWrite
     public void RememberDiscovery(DiscoveryMemory m, string now)
     {
         using var cmd = Command($"""
-            INSERT INTO {RegistryDatabase.DiscoveryMemoryTable} (folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status,
-                                       hypothesis, decision, read_at_utc)
+            INSERT INTO {RegistryDatabase.DiscoveryMemoryTable}
+                (folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status,
+                 hypothesis, decision, read_at_utc)
             VALUES ($folder, $tr, $loop, $fs, $files, $settled, $status, $hyp, $decision, $now)
             ON CONFLICT (folder) DO UPDATE SET task_run_id = excluded.task_run_id, loop_id = excluded.loop_id,
               folder_stamp = excluded.folder_stamp, files_stamp = excluded.files_stamp, settled = excluded.settled,

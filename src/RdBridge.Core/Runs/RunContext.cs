@@ -10,8 +10,12 @@ public interface IProgressDisplay
     void Clear();
 }
 
-/// <summary>What every stage gets: the settings, where to say what it is doing, and the hook that runs once before the first change.</summary>
-public sealed class RunContext(RdBridgeSettings settings, Action<string>? progress = null, IProgressDisplay? display = null)
+/// <summary>
+/// What every stage gets: the settings, where to say what it is doing, and the hook that runs once before the first
+/// change.
+/// </summary>
+public sealed class RunContext(
+    RdBridgeSettings settings, Action<string>? progress = null, IProgressDisplay? display = null)
 {
     private Action? _beforeFirstChange;
     private int _changed;
@@ -23,7 +27,8 @@ public sealed class RunContext(RdBridgeSettings settings, Action<string>? progre
     public void Tick(string stage, long done, long? total, string detail)
     {
         if (display is not null) display.Update(stage, done, total, detail);
-        else if (done % 500 == 0) progress?.Invoke($"[{stage}] … {done}{(total is null ? "" : $"/{total}")} loops, {detail}");
+        else if (done % 500 == 0)
+            progress?.Invoke($"[{stage}] … {done}{(total is null ? "" : $"/{total}")} loops, {detail}");
     }
 
     public RdBridgeSettings Settings { get; } = settings;

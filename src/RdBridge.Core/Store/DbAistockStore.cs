@@ -20,12 +20,14 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
         var applied = new List<int>();
         var done = AppliedMigrations().ToHashSet();
-        foreach (var m in StoreSchema.Migrations.Where(m => m.Version <= (upTo ?? int.MaxValue) && !done.Contains(m.Version)))
+        foreach (var m in StoreSchema.Migrations
+            .Where(m => m.Version <= (upTo ?? int.MaxValue) && !done.Contains(m.Version)))
         {
             using var tx = Connection.BeginTransaction();
             foreach (var sql in m.Statements(Dialect)) Exec(sql, tx);
             // A second process migrating at the same moment fails here on the primary key and rolls back whole.
-            Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (@v, @t)", tx, ("@v", m.Version), ("@t", IO.UtcText.Now()));
+            Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (@v, @t)", tx,
+                ("@v", m.Version), ("@t", IO.UtcText.Now()));
             tx.Commit();
             applied.Add(m.Version);
         }
@@ -46,7 +48,10 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     internal bool HasOriginColumn => _schema >= 3;
     private int _schema = -1;
 
-    /// <summary>The columns this database's tables have: a database still on an older schema version is written without the newer ones.</summary>
+    /// <summary>
+    /// The columns this database's tables have: a database still on an older schema version is written without the
+    /// newer ones.
+    /// </summary>
     internal IReadOnlyList<CatalogColumn> ColumnsOf(CatalogTable table)
     {
         if (_schema < 0) _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
@@ -57,7 +62,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     protected void NoteSchemaVersion() => _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
 
     public long Count(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name}");
-    public long CountWithBundle(CatalogKind kind) => Scalar($"SELECT count(asset_bundle_id) FROM {CatalogTable.For(kind).Name}");
+    public long CountWithBundle(CatalogKind kind) =>
+        Scalar($"SELECT count(asset_bundle_id) FROM {CatalogTable.For(kind).Name}");
 
     /// <summary>
     /// Runs a query written in this folder and returns its rows. Parameters are written <c>@name</c>.
@@ -76,7 +82,9 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         return rows;
     }
 
-    /// <summary>Both stores answer with the same CLR types: integers as long, reals as double, booleans as bool.</summary>
+    /// <summary>
+    /// Both stores answer with the same CLR types: integers as long, reals as double, booleans as bool.
+    /// </summary>
     private static object Normalise(object v) => v switch
     {
         int i => (long)i,
@@ -194,7 +202,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     // ---- the sync history (ISyncHistory) ----
 
     public long StartSyncRun(string mode, string? since) =>
-        Convert.ToInt64(Rows("INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) VALUES (@m, 'running', 'starting', @t, @s) RETURNING id",
+        Convert.ToInt64(Rows("INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) "
+            + "VALUES (@m, 'running', 'starting', @t, @s) RETURNING id",
             ("@m", mode), ("@t", IO.UtcText.Now()), ("@s", since))[0][0]);
 
     public IReadOnlyList<long> AbandonUnfinishedSyncRuns()
@@ -212,22 +221,28 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public void UpdateSyncRun(long id, string stage, double? progress = null)
     {
         if (HasSchema(3))
-            Exec("UPDATE rdbridge_sync_runs SET stage = @s, progress = coalesce(@p, progress) WHERE id = @id", null, ("@s", stage), ("@p", progress), ("@id", id));
+            Exec("UPDATE rdbridge_sync_runs SET stage = @s, progress = coalesce(@p, progress) WHERE id = @id", null,
+                ("@s", stage), ("@p", progress), ("@id", id));
         else
             Exec("UPDATE rdbridge_sync_runs SET stage = @s WHERE id = @id", null, ("@s", stage), ("@id", id));
     }
 
     public void FinishSyncRun(long id, string status, string countsJson, string errorsJson) =>
-        Exec($"UPDATE rdbridge_sync_runs SET status = @st, stage = 'finished', finished_at = @t, counts = @c, errors = @e{(HasSchema(3) ? ", progress = 1" : "")} WHERE id = @id", null,
+        Exec("UPDATE rdbridge_sync_runs SET status = @st, stage = 'finished', finished_at = @t, counts = @c, "
+            + $"errors = @e{(HasSchema(3) ? ", progress = 1" : "")} WHERE id = @id", null,
             ("@st", status), ("@t", IO.UtcText.Now()), ("@c", countsJson), ("@e", errorsJson), ("@id", id));
 
-    public SyncRun? LastSyncRun(bool successfulOnly) => ReadRuns(successfulOnly ? "WHERE status = 'succeeded'" : "", 1).FirstOrDefault();
+    public SyncRun? LastSyncRun(bool successfulOnly) =>
+        ReadRuns(successfulOnly ? "WHERE status = 'succeeded'" : "", 1).FirstOrDefault();
 
     public IReadOnlyList<SyncRun> SyncRuns(int limit) => ReadRuns("", limit);
 
     private List<SyncRun> ReadRuns(string where, int limit) =>
-        Rows($"SELECT id, mode, status, stage, started_at, finished_at, since, counts, errors{(HasSchema(3) ? ", progress" : ", NULL")} FROM rdbridge_sync_runs {where} ORDER BY id DESC LIMIT {Math.Max(1, limit)}")
-            .Select(r => new SyncRun(Convert.ToInt64(r[0]), (string)r[1]!, (string)r[2]!, r[3] as string, (string)r[4]!, r[5] as string, r[6] as string, r[7] as string, r[8] as string)
+        Rows("SELECT id, mode, status, stage, started_at, finished_at, since, counts, "
+            + $"errors{(HasSchema(3) ? ", progress" : ", NULL")} FROM rdbridge_sync_runs {where} "
+            + $"ORDER BY id DESC LIMIT {Math.Max(1, limit)}")
+            .Select(r => new SyncRun(Convert.ToInt64(r[0]), (string)r[1]!, (string)r[2]!, r[3] as string,
+                (string)r[4]!, r[5] as string, r[6] as string, r[7] as string, r[8] as string)
             { Progress = r[9] is null ? null : Convert.ToDouble(r[9]) }).ToList();
 
     public SourceState? Source(string name) => ReadSources("WHERE name = @n", ("@n", name)).FirstOrDefault();
@@ -235,14 +250,19 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
 
     private List<SourceState> ReadSources(string where, params (string, object?)[] p) =>
         !HasSchema(3) ? []
-            : Rows($"SELECT name, url, watermark, last_sync_at, last_status, last_error FROM rdbridge_sources {where} ORDER BY name", p)
-            .Select(r => new SourceState((string)r[0]!, (string)r[1]!, r[2] as string, r[3] as string, r[4] as string, r[5] as string)).ToList();
+            : Rows("SELECT name, url, watermark, last_sync_at, last_status, last_error "
+                + $"FROM rdbridge_sources {where} ORDER BY name", p)
+            .Select(r => new SourceState((string)r[0]!, (string)r[1]!, r[2] as string, r[3] as string,
+                r[4] as string, r[5] as string)).ToList();
 
     public void RecordSource(SourceState s) => Exec("""
-        INSERT INTO rdbridge_sources (name, url, watermark, last_sync_at, last_status, last_error) VALUES (@n, @u, @w, @t, @s, @e)
-        ON CONFLICT (name) DO UPDATE SET url = excluded.url, watermark = excluded.watermark, last_sync_at = excluded.last_sync_at,
+        INSERT INTO rdbridge_sources (name, url, watermark, last_sync_at, last_status, last_error)
+        VALUES (@n, @u, @w, @t, @s, @e)
+        ON CONFLICT (name) DO UPDATE SET url = excluded.url, watermark = excluded.watermark,
+          last_sync_at = excluded.last_sync_at,
           last_status = excluded.last_status, last_error = excluded.last_error
-        """, null, ("@n", s.Name), ("@u", s.Url), ("@w", s.Watermark), ("@t", s.LastSyncAt), ("@s", s.LastStatus), ("@e", s.LastError));
+        """, null, ("@n", s.Name), ("@u", s.Url), ("@w", s.Watermark), ("@t", s.LastSyncAt), ("@s", s.LastStatus),
+        ("@e", s.LastError));
 
     private bool HasSchema(int version)
     {
@@ -303,10 +323,15 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
             Tx = begin(store.Connection);
         }
 
-        public CatalogImportMark? LastImport(CatalogKind kind, string? origin) => _marks ? Store.ReadImportMark(Tx, kind, origin) : null;
+        public CatalogImportMark? LastImport(CatalogKind kind, string? origin) =>
+            _marks ? Store.ReadImportMark(Tx, kind, origin) : null;
         public long TableVersion(CatalogKind kind) => _marks ? Store.ReadTableVersion(Tx, kind) : -1;
-        public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) => Store.ReadFingerprints(Tx, kind);
-        public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark) { if (_marks) Store.WriteImportMark(Tx, kind, origin, mark); }
+        public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) =>
+            Store.ReadFingerprints(Tx, kind);
+        public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark)
+        {
+            if (_marks) Store.WriteImportMark(Tx, kind, origin, mark);
+        }
         public void Savepoint() => Tx.Save("catalog");
         public void RollbackToSavepoint() => Tx.Rollback("catalog");
         public void ReleaseSavepoint() => Tx.Release("catalog");
@@ -315,15 +340,19 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         public abstract WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0);
     }
 
-    /// <summary>Whether the import bookkeeping tables exist (schema version 2); asked before an import's transaction starts.</summary>
+    /// <summary>
+    /// Whether the import bookkeeping tables exist (schema version 2); asked before an import's transaction starts.
+    /// </summary>
     protected bool HasImportMarks() => AppliedMigrations().Contains(2);
 
     // One mark per catalog and source: the same file from two sources is two imports.
-    private static string MarkName(CatalogKind kind, string? origin) => CatalogTable.For(kind).Name + (origin is null ? "" : "@" + origin);
+    private static string MarkName(CatalogKind kind, string? origin) =>
+        CatalogTable.For(kind).Name + (origin is null ? "" : "@" + origin);
 
     protected CatalogImportMark? ReadImportMark(DbTransaction tx, CatalogKind kind, string? origin)
     {
-        using var cmd = Command("SELECT file_sha256, table_version, rows_imported, rows_skipped, skip_reasons FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", MarkName(kind, origin)));
+        using var cmd = Command("SELECT file_sha256, table_version, rows_imported, rows_skipped, skip_reasons "
+            + "FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", MarkName(kind, origin)));
         using var r = cmd.ExecuteReader();
         if (!r.Read()) return null;
         var reasons = System.Text.Json.JsonSerializer.Deserialize<string[]>(r.GetString(4)) ?? [];
@@ -344,18 +373,23 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     }
 
     protected long ReadTableVersion(DbTransaction tx, CatalogKind kind) =>
-        Scalar("SELECT coalesce(max(version), -1) FROM rdbridge_table_versions WHERE table_name = @t", tx, ("@t", CatalogTable.For(kind).Name));
+        Scalar("SELECT coalesce(max(version), -1) FROM rdbridge_table_versions WHERE table_name = @t", tx,
+            ("@t", CatalogTable.For(kind).Name));
 
     protected void WriteImportMark(DbTransaction tx, CatalogKind kind, string? origin, CatalogImportMark? mark)
     {
         var name = MarkName(kind, origin);
         if (mark is null) { Exec("DELETE FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", name)); return; }
         Exec("""
-            INSERT INTO rdbridge_catalog_imports (catalog, file_sha256, table_version, rows_imported, rows_skipped, skip_reasons, imported_at)
+            INSERT INTO rdbridge_catalog_imports
+              (catalog, file_sha256, table_version, rows_imported, rows_skipped, skip_reasons, imported_at)
             VALUES (@c, @f, @v, @r, @s, @why, @t)
-            ON CONFLICT (catalog) DO UPDATE SET file_sha256 = excluded.file_sha256, table_version = excluded.table_version,
-              rows_imported = excluded.rows_imported, rows_skipped = excluded.rows_skipped, skip_reasons = excluded.skip_reasons, imported_at = excluded.imported_at
-            """, tx, ("@c", name), ("@f", mark.FileSha256), ("@v", mark.TableVersion), ("@r", mark.Rows), ("@s", mark.Skipped),
+            ON CONFLICT (catalog) DO UPDATE SET file_sha256 = excluded.file_sha256,
+              table_version = excluded.table_version,
+              rows_imported = excluded.rows_imported, rows_skipped = excluded.rows_skipped,
+              skip_reasons = excluded.skip_reasons, imported_at = excluded.imported_at
+            """, tx, ("@c", name), ("@f", mark.FileSha256), ("@v", mark.TableVersion), ("@r", mark.Rows),
+            ("@s", mark.Skipped),
             ("@why", System.Text.Json.JsonSerializer.Serialize(mark.SkipReasons)), ("@t", IO.UtcText.Now()));
     }
 
@@ -367,7 +401,10 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         var n = table.Key.Count;
         while (r.Read())
         {
-            var key = n == 1 ? r.GetValue(0).ToString()! : string.Join("/", Enumerable.Range(0, n).Select(i => r.IsDBNull(i) ? "∅" : r.GetValue(i).ToString()));
+            var key = n == 1
+                ? r.GetValue(0).ToString()!
+                : string.Join("/", Enumerable.Range(0, n)
+                    .Select(i => r.IsDBNull(i) ? "∅" : r.GetValue(i).ToString()));
             yield return (key, r.GetString(n));
         }
     }

@@ -4,7 +4,8 @@ using RdBridge.Runs;
 namespace RdBridge.Store;
 
 /// <summary>What one catalog's import did. Re-importing the same catalog reports everything unchanged.</summary>
-public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated, long Unchanged, long Skipped, IReadOnlyList<string> SkipReasons, IReadOnlyList<string> Failures)
+public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated, long Unchanged, long Skipped,
+    IReadOnlyList<string> SkipReasons, IReadOnlyList<string> Failures)
 {
     public long Failed => Failures.Count;
 
@@ -25,25 +26,32 @@ public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated
     }
 
     public long Total => Inserted + Updated + Unchanged + Skipped + Failed;
-    /// <summary>Set when the catalog file and its table were both untouched since the last import, so no record was read.</summary>
+    /// <summary>
+    /// Set when the catalog file and its table were both untouched since the last import, so no record was read.
+    /// </summary>
     public bool FileUnchanged { get; init; }
 }
 
 /// <summary>A recorded <c>init</c> or <c>sync</c> run, as <c>sync-status</c> reports it.</summary>
-public sealed record SyncRun(long Id, string Mode, string Status, string? Stage, string StartedAt, string? FinishedAt, string? Since, string? CountsJson, string? ErrorsJson)
+public sealed record SyncRun(long Id, string Mode, string Status, string? Stage, string StartedAt, string? FinishedAt,
+    string? Since, string? CountsJson, string? ErrorsJson)
 {
     /// <summary>0..1 while running; 1 when finished.</summary>
     public double? Progress { get; init; }
 }
 
-/// <summary>What this AIstock last pulled from one publisher: the feed position to ask from next, and how it went.</summary>
-public sealed record SourceState(string Name, string Url, string? Watermark, string? LastSyncAt, string? LastStatus, string? LastError);
+/// <summary>
+/// What this AIstock last pulled from one publisher: the feed position to ask from next, and how it went.
+/// </summary>
+public sealed record SourceState(string Name, string Url, string? Watermark, string? LastSyncAt, string? LastStatus,
+    string? LastError);
 
 /// <summary>
 /// What the last import of one catalog file left behind: the file's digest and the version its table had right after.
 /// When both still match, the next import of that file has nothing to do.
 /// </summary>
-public sealed record CatalogImportMark(string FileSha256, long TableVersion, long Rows, long Skipped, IReadOnlyList<string> SkipReasons);
+public sealed record CatalogImportMark(string FileSha256, long TableVersion, long Rows, long Skipped,
+    IReadOnlyList<string> SkipReasons);
 
 /// <summary>How the rows a store was given to write landed.</summary>
 public sealed record WriteResult(long Inserted, long Updated, long Unchanged, IReadOnlyList<string> Failures);
@@ -59,8 +67,12 @@ public interface IImportSession : IDisposable
     long TableVersion(CatalogKind kind);
     /// <summary>Streams the natural key and content fingerprint of every stored row.</summary>
     IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind);
-    /// <summary>Writes new and changed rows (each key at most once); a row that cannot be stored is a failure naming its key.</summary>
-    /// <param name="sourceBytes">The size of the catalog file the rows come from: a hint of how many rows may follow.</param>
+    /// <summary>
+    /// Writes new and changed rows (each key at most once); a row that cannot be stored is a failure naming its key.
+    /// </summary>
+    /// <param name="sourceBytes">
+    /// The size of the catalog file the rows come from: a hint of how many rows may follow.
+    /// </param>
     WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0);
     void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark);
     void Savepoint();
@@ -74,7 +86,10 @@ public interface IStoreSchema
 {
     string Describe { get; }
     SqlDialect Dialect { get; }
-    /// <summary>Applies the versioned migrations that are missing (up to <paramref name="upTo"/>); returns the versions applied.</summary>
+    /// <summary>
+    /// Applies the versioned migrations that are missing (up to <paramref name="upTo"/>); returns the versions
+    /// applied.
+    /// </summary>
     IReadOnlyList<int> Migrate(int? upTo = null);
     /// <summary>The schema versions recorded in <c>schema_migrations</c>.</summary>
     IReadOnlyList<int> AppliedMigrations();
@@ -91,7 +106,10 @@ public interface ICatalogImporter
 /// </summary>
 public interface ISyncHistory
 {
-    /// <summary>One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws <see cref="Runs.SyncBusyException"/>.</summary>
+    /// <summary>
+    /// One init/sync at a time per database: waits up to <paramref name="wait"/>, then throws
+    /// <see cref="Runs.SyncBusyException"/>.
+    /// </summary>
     IDisposable AcquireSyncLock(TimeSpan wait);
     long StartSyncRun(string mode, string? since);
     /// <summary>

@@ -18,14 +18,15 @@ public sealed class PostgresAistockStore : DbAistockStore
 
     public PostgresAistockStore(string connectionString) : this(Parse(connectionString)) { }
 
-    private PostgresAistockStore(NpgsqlConnectionStringBuilder target) : base(OpenConnection(target), SqlDialect.Postgres)
+    private PostgresAistockStore(NpgsqlConnectionStringBuilder target)
+        : base(OpenConnection(target), SqlDialect.Postgres)
     {
         _target = target;
     }
 
     /// <summary>
-    /// From this catalog size on, a first import into an empty table drops the table's secondary indexes and builds them
-    /// after the COPY (see the import session). About 10,000 factor records.
+    /// From this catalog size on, a first import into an empty table drops the table's secondary indexes and builds
+    /// them after the COPY (see the import session). About 10,000 factor records.
     /// </summary>
     public long BulkLoadBytes { get; init; } = 16L << 20;
 
@@ -40,7 +41,8 @@ public sealed class PostgresAistockStore : DbAistockStore
         try
         {
             var b = new NpgsqlConnectionStringBuilder();
-            if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            if (text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+                || text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
             {
                 var uri = new Uri(text);
                 b.Host = uri.Host;
@@ -53,20 +55,26 @@ public sealed class PostgresAistockStore : DbAistockStore
                 foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
                 {
                     var kv = pair.Split('=', 2);
-                    b[kv[0] == "sslmode" ? "SSL Mode" : Uri.UnescapeDataString(kv[0])] = kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : "";
+                    b[kv[0] == "sslmode" ? "SSL Mode" : Uri.UnescapeDataString(kv[0])] =
+                        kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : "";
                 }
             }
             else b.ConnectionString = text;
             if (string.IsNullOrEmpty(b.Database)) b.Database = "aistock";
             b.ApplicationName ??= "rdbridge";
-            // The API asks the same few catalog queries over and over; planning them against a dozen indexes each time cost
-            // as much as running them. Statements seen a few times are prepared on the connection (unless the user chose).
-            if (!text.Replace(" ", "").Contains("maxautoprepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
+            // The API asks the same few catalog queries over and over; planning them against a dozen indexes each
+            // time cost as much as running them. Statements seen a few times are prepared on the connection (unless
+            // the user chose).
+            if (!text.Replace(" ", "").Contains("maxautoprepare", StringComparison.OrdinalIgnoreCase))
+                b.MaxAutoPrepare = 64;
             return b;
         }
-        catch (Exception e) when (e is ArgumentException or UriFormatException or FormatException or KeyNotFoundException)
+        catch (Exception e) when (e is ArgumentException or UriFormatException or FormatException
+                                      or KeyNotFoundException)
         {
-            throw new StoreException($"aistock.database is not a usable PostgreSQL connection string ({e.Message}); write it as 'Host=127.0.0.1;Port=5432;Database=aistock;Username=postgres' or 'postgresql://postgres@127.0.0.1:5432/aistock'");
+            throw new StoreException($"aistock.database is not a usable PostgreSQL connection string ({e.Message}); " +
+                "write it as 'Host=127.0.0.1;Port=5432;Database=aistock;Username=postgres' or " +
+                "'postgresql://postgres@127.0.0.1:5432/aistock'");
         }
     }
 
@@ -88,14 +96,23 @@ public sealed class PostgresAistockStore : DbAistockStore
     private static StoreException Explain(NpgsqlConnectionStringBuilder t, Exception e) => e switch
     {
         PostgresException { SqlState: PostgresErrorCodes.InvalidCatalogName } =>
-            new($"PostgreSQL database '{t.Database}' does not exist on {t.Host}:{t.Port}; run 'rdbridge doctor --fix' to create it, or create it yourself (createdb -h {t.Host} -p {t.Port} -U {t.Username} {t.Database})"),
-        PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification } p =>
-            new($"PostgreSQL at {t.Host}:{t.Port} refused user '{t.Username}': {p.MessageText}; check the user and password in aistock.database"),
+            new($"PostgreSQL database '{t.Database}' does not exist on {t.Host}:{t.Port}; " +
+                "run 'rdbridge doctor --fix' to create it, or create it yourself " +
+                $"(createdb -h {t.Host} -p {t.Port} -U {t.Username} {t.Database})"),
+        PostgresException
+        {
+            SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification
+        } p =>
+            new($"PostgreSQL at {t.Host}:{t.Port} refused user '{t.Username}': {p.MessageText}; " +
+                "check the user and password in aistock.database"),
         PostgresException p => new($"PostgreSQL at {t.Host}:{t.Port}: {p.MessageText}"),
-        _ => new($"cannot reach PostgreSQL at {t.Host}:{t.Port} ({e.InnerException?.Message ?? e.Message}); check that the server runs and that aistock.database names it"),
+        _ => new($"cannot reach PostgreSQL at {t.Host}:{t.Port} ({e.InnerException?.Message ?? e.Message}); " +
+            "check that the server runs and that aistock.database names it"),
     };
 
-    /// <summary>Creates the configured database when it does not exist (what <c>doctor --fix</c> does); true when it did.</summary>
+    /// <summary>
+    /// Creates the configured database when it does not exist (what <c>doctor --fix</c> does); true when it did.
+    /// </summary>
     public static bool CreateDatabaseIfMissing(string connectionString)
     {
         var target = Parse(connectionString);
@@ -107,7 +124,9 @@ public sealed class PostgresAistockStore : DbAistockStore
             using var exists = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = @d", connection);
             exists.Parameters.AddWithValue("d", target.Database!);
             if ((long)exists.ExecuteScalar()! > 0) return false;
-            using var create = new NpgsqlCommand($"CREATE DATABASE \"{target.Database!.Replace("\"", "\"\"")}\" ENCODING 'UTF8' TEMPLATE template0", connection);
+            using var create = new NpgsqlCommand(
+                $"CREATE DATABASE \"{target.Database!.Replace("\"", "\"\"")}\" ENCODING 'UTF8' TEMPLATE template0",
+                connection);
             create.ExecuteNonQuery();
             return true;
         }
@@ -118,7 +137,8 @@ public sealed class PostgresAistockStore : DbAistockStore
     }
 
     protected override bool TableExists(string name) =>
-        Scalar("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = @n", null, ("@n", name)) > 0;
+        Scalar("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = @n",
+            null, ("@n", name)) > 0;
 
     public override IDisposable AcquireSyncLock(TimeSpan wait)
     {
@@ -126,7 +146,9 @@ public sealed class PostgresAistockStore : DbAistockStore
         while (Scalar("SELECT CASE WHEN pg_try_advisory_lock(@k) THEN 1 ELSE 0 END", null, ("@k", SyncLockKey)) == 0)
         {
             if (DateTime.UtcNow >= deadline)
-                throw new Runs.SyncBusyException($"another init/sync holds the sync lock of {Describe} (a PostgreSQL advisory lock) for more than {wait.TotalSeconds:0} s; wait for it to finish, or check 'rdbridge sync-status'");
+                throw new Runs.SyncBusyException(
+                    $"another init/sync holds the sync lock of {Describe} (a PostgreSQL advisory lock) " +
+                    $"for more than {wait.TotalSeconds:0} s; wait for it to finish, or check 'rdbridge sync-status'");
             Thread.Sleep(200);
         }
         return new Unlock(this);
@@ -164,7 +186,8 @@ public sealed class PostgresAistockStore : DbAistockStore
         return [.. indexes.Select(i => i.Create)];
     }
 
-    private sealed class Session(PostgresAistockStore store) : ImportSession<PostgresAistockStore>(store, c => c.BeginTransaction())
+    private sealed class Session(PostgresAistockStore store)
+        : ImportSession<PostgresAistockStore>(store, c => c.BeginTransaction())
     {
         private NpgsqlConnection Connection => (NpgsqlConnection)Store.Connection;
 
@@ -175,24 +198,31 @@ public sealed class PostgresAistockStore : DbAistockStore
             var name = kind.ToString().ToLowerInvariant();
             var failures = new List<string>();
             // Into an empty table every record is an insert, so the rows go straight in: one COPY, the physical limit.
-            // (A table with a second unique key keeps the staging path, which reports those conflicts record by record.)
-            var direct = table.AlsoUnique.Count == 0 && Store.Scalar($"SELECT count(*) FROM (SELECT 1 FROM {table.Name} LIMIT 1) AS any_row", Tx) == 0;
+            // (A table with a second unique key keeps the staging path, which reports those conflicts record by
+            // record.)
+            var direct = table.AlsoUnique.Count == 0
+                && Store.Scalar($"SELECT count(*) FROM (SELECT 1 FROM {table.Name} LIMIT 1) AS any_row", Tx) == 0;
             if (!direct)
             {
                 Store.Exec($"DROP TABLE IF EXISTS {stage}", Tx);
-                Store.Exec($"CREATE TEMP TABLE {stage} (LIKE {table.Name} INCLUDING DEFAULTS, rdbridge_ord BIGINT NOT NULL) ON COMMIT DROP", Tx);
+                Store.Exec($"CREATE TEMP TABLE {stage} (LIKE {table.Name} INCLUDING DEFAULTS, " +
+                    "rdbridge_ord BIGINT NOT NULL) ON COMMIT DROP", Tx);
             }
 
             var tableColumns = Store.ColumnsOf(table);
-            var columns = tableColumns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
+            var columns = tableColumns.Select(c => c.Name)
+                .Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
             var now = IO.UtcText.Now();
             long staged = 0;
-            var into = direct ? $"{table.Name} ({string.Join(", ", columns)})" : $"{stage} ({string.Join(", ", columns)}, rdbridge_ord)";
-            // Filling an empty table from a large catalog, its secondary indexes (metric sorts, trigram search: a dozen on
-            // factors) are built once from the loaded rows instead of being updated row by row, which made the COPY several
-            // times slower. It happens in the import's transaction: a failed import puts the indexes back with the empty
-            // table, and a reader of this table waits for the commit (then sees it whole) instead of seeing it empty, so
-            // small catalogs, which load in moments anyway, keep their indexes and never make a reader wait.
+            var into = direct
+                ? $"{table.Name} ({string.Join(", ", columns)})"
+                : $"{stage} ({string.Join(", ", columns)}, rdbridge_ord)";
+            // Filling an empty table from a large catalog, its secondary indexes (metric sorts, trigram search: a
+            // dozen on factors) are built once from the loaded rows instead of being updated row by row, which made
+            // the COPY several times slower. It happens in the import's transaction: a failed import puts the indexes
+            // back with the empty table, and a reader of this table waits for the commit (then sees it whole) instead
+            // of seeing it empty, so small catalogs, which load in moments anyway, keep their indexes and never make a
+            // reader wait.
             var rebuild = direct && sourceBytes >= Store.BulkLoadBytes ? Store.DropSecondaryIndexes(table, Tx) : [];
             using (var copy = Connection.BeginBinaryImport($"COPY {into} FROM STDIN (FORMAT BINARY)"))
             {
@@ -221,10 +251,16 @@ public sealed class PostgresAistockStore : DbAistockStore
             if (Store.HasOriginColumn)
             {
                 // A key another source already holds stays theirs.
-                using var cmd = Store.Command($"DELETE FROM {stage} s USING {table.Name} t WHERE {keyMatch} AND t.origin IS DISTINCT FROM s.origin RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, t.origin", Tx);
+                using var cmd = Store.Command(
+                    $"DELETE FROM {stage} s USING {table.Name} t WHERE {keyMatch} " +
+                    "AND t.origin IS DISTINCT FROM s.origin " +
+                    $"RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, t.origin", Tx);
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
-                    failures.Add($"{name} {string.Join("/", Enumerable.Range(0, table.Key.Count).Select(i => r.GetValue(i)))}: {CatalogImport.Collision(r.IsDBNull(table.Key.Count) ? null : r.GetString(table.Key.Count))}");
+                    failures.Add(
+                        $"{name} " +
+                        $"{string.Join("/", Enumerable.Range(0, table.Key.Count).Select(i => r.GetValue(i)))}: " +
+                        CatalogImport.Collision(r.IsDBNull(table.Key.Count) ? null : r.GetString(table.Key.Count)));
             }
             if (table.AlsoUnique.Count > 0)
             {
@@ -232,9 +268,20 @@ public sealed class PostgresAistockStore : DbAistockStore
                 foreach (var sql in new[]
                 {
                     // Taken by a stored row under another key …
-                    $"DELETE FROM {stage} s USING {table.Name} t WHERE ({string.Join(", ", table.AlsoUnique.Select(a => "t." + a))}) = ({string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}) AND ({string.Join(", ", table.Key.Select(k => "t." + k))}) <> ({string.Join(", ", table.Key.Select(k => "s." + k))}) RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, {string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}",
+                    $"DELETE FROM {stage} s USING {table.Name} t " +
+                    $"WHERE ({string.Join(", ", table.AlsoUnique.Select(a => "t." + a))}) " +
+                    $"= ({string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}) " +
+                    $"AND ({string.Join(", ", table.Key.Select(k => "t." + k))}) " +
+                    $"<> ({string.Join(", ", table.Key.Select(k => "s." + k))}) " +
+                    $"RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, " +
+                    $"{string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}",
                     // … or by an earlier record of this same catalog.
-                    $"DELETE FROM {stage} s USING {stage} o WHERE ({string.Join(", ", table.AlsoUnique.Select(a => "o." + a))}) = ({string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}) AND o.rdbridge_ord < s.rdbridge_ord RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, {string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}",
+                    $"DELETE FROM {stage} s USING {stage} o " +
+                    $"WHERE ({string.Join(", ", table.AlsoUnique.Select(a => "o." + a))}) " +
+                    $"= ({string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}) " +
+                    "AND o.rdbridge_ord < s.rdbridge_ord " +
+                    $"RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, " +
+                    $"{string.Join(", ", table.AlsoUnique.Select(a => "s." + a))}",
                 })
                 {
                     using var cmd = Store.Command(sql, Tx);
@@ -242,13 +289,15 @@ public sealed class PostgresAistockStore : DbAistockStore
                     while (r.Read())
                     {
                         var keyText = string.Join("/", Enumerable.Range(0, table.Key.Count).Select(i => r.GetValue(i)));
-                        var altText = string.Join("/", Enumerable.Range(table.Key.Count, table.AlsoUnique.Count).Select(i => r.IsDBNull(i) ? "∅" : r.GetValue(i)));
+                        var altText = string.Join("/", Enumerable.Range(table.Key.Count, table.AlsoUnique.Count)
+                            .Select(i => r.IsDBNull(i) ? "∅" : r.GetValue(i)));
                         failures.Add($"{name} {keyText}: {what} ({altText}); the record was not imported");
                     }
                 }
             }
 
-            var set = string.Join(", ", columns.Where(c => c != "imported_at" && !table.Key.Contains(c)).Select(c => $"{c} = excluded.{c}"));
+            var set = string.Join(", ", columns.Where(c => c != "imported_at" && !table.Key.Contains(c))
+                .Select(c => $"{c} = excluded.{c}"));
             using var merge = Store.Command($"""
                 WITH merged AS (
                   INSERT INTO {table.Name} AS t ({string.Join(", ", columns)})
@@ -256,7 +305,8 @@ public sealed class PostgresAistockStore : DbAistockStore
                   ON CONFLICT ({string.Join(", ", table.Key)}) DO UPDATE SET {set}
                   WHERE t.content_hash IS DISTINCT FROM excluded.content_hash
                   RETURNING (xmax = 0) AS inserted)
-                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), (SELECT count(*) FROM {stage}) FROM merged
+                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+                  (SELECT count(*) FROM {stage}) FROM merged
                 """, Tx);
             using var result = merge.ExecuteReader();
             result.Read();
@@ -265,14 +315,18 @@ public sealed class PostgresAistockStore : DbAistockStore
             return new WriteResult(inserted, updated, remaining - inserted - updated, failures);
         }
 
-        /// <summary>PostgreSQL cannot hold a NUL character in text or JSONB; such a record is reported, not sent.</summary>
+        /// <summary>
+        /// PostgreSQL cannot hold a NUL character in text or JSONB; such a record is reported, not sent.
+        /// </summary>
         private static string? Unstorable(CatalogTable table, CatalogRow row)
         {
             if (row.Payload.Contains("\\u0000", StringComparison.Ordinal))
-                return "contains a NUL character (\\u0000), which PostgreSQL cannot store; remove it at the record's source";
+                return "contains a NUL character (\\u0000), which PostgreSQL cannot store; " +
+                    "remove it at the record's source";
             foreach (var c in table.Columns)
                 if (row.Values[c.Name] is string s && s.Contains('\0'))
-                    return $"field {c.JsonField} contains a NUL character, which PostgreSQL cannot store; remove it at the record's source";
+                    return $"field {c.JsonField} contains a NUL character, which PostgreSQL cannot store; " +
+                        "remove it at the record's source";
             return null;
         }
 

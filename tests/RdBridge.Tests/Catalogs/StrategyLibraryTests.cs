@@ -16,19 +16,30 @@ public class StrategyLibraryTests
         string[] ids = ["strategy_a\"b_1", "strategy_x\ny_2", "strategy_因子_3", "strategy_'''_4", "strategy_a_b_1"];
         var settings = new RdBridgeSettings
         {
-            ConfigPath = "", RdAgentRoot = dir.Path, RegistryPath = "", LogRoot = "", WorkspaceRoot = "", PathMap = new PathMap([], dir.Path),
-            BundleDirectory = "", CatalogDirectory = "", StrategiesLibRoot = dir.Path, BackupDirectory = "", AistockRoot = "", AistockDatabase = "",
+            ConfigPath = "", RdAgentRoot = dir.Path, RegistryPath = "", LogRoot = "", WorkspaceRoot = "",
+            PathMap = new PathMap([], dir.Path),
+            BundleDirectory = "", CatalogDirectory = "", StrategiesLibRoot = dir.Path, BackupDirectory = "",
+            AistockRoot = "", AistockDatabase = "",
             AistockCatalogDirectory = "", AssetCacheDirectory = "",
         };
         var report = new StageReport("export");
         using (var writer = new StrategyLibraryWriter(file))
         {
             foreach (var id in ids)
-                writer.Add(id, new JsonObject { ["class"] = "TopkDropoutStrategy", ["note"] = $"id {id}\" ''' \\ end", ["kwargs"] = new JsonObject { ["topk"] = 50, ["flag"] = true, ["none"] = null } });
+                writer.Add(id, new JsonObject
+                {
+                    ["class"] = "TopkDropoutStrategy", ["note"] = $"id {id}\" ''' \\ end",
+                    ["kwargs"] = new JsonObject { ["topk"] = 50, ["flag"] = true, ["none"] = null },
+                });
             writer.Finish(new RunContext(settings), report);
         }
-        var script = "import json, rd_strategies_lib.generated as g\nprint(json.dumps({k: f() for k, f in g.STRATEGY_FUNCTIONS.items()}, ensure_ascii=False))";
-        var psi = new ProcessStartInfo("python3", ["-c", script]) { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true, StandardOutputEncoding = System.Text.Encoding.UTF8 };
+        var script = "import json, rd_strategies_lib.generated as g\n" +
+            "print(json.dumps({k: f() for k, f in g.STRATEGY_FUNCTIONS.items()}, ensure_ascii=False))";
+        var psi = new ProcessStartInfo("python3", ["-c", script])
+        {
+            WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true,
+            StandardOutputEncoding = System.Text.Encoding.UTF8,
+        };
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEnd();
         var stderr = p.StandardError.ReadToEnd();

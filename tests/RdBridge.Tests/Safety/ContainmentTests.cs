@@ -2,7 +2,9 @@ using RdBridge.Configuration;
 
 namespace RdBridge.Tests.Safety;
 
-/// <summary>Issue 13 #12: a mapped path must resolve inside rdagent.root or a workspace root, else it is reported.</summary>
+/// <summary>
+/// Issue 13 #12: a mapped path must resolve inside rdagent.root or a workspace root, else it is reported.
+/// </summary>
 public class ContainmentTests
 {
     [Fact]
@@ -41,7 +43,8 @@ public class ContainmentTests
         using var dir = new TempDir();
         Directory.CreateDirectory(dir["R"]);
         File.WriteAllText(dir["rdbridge.json"], $$"""
-            { "rdagent": { "root": "R", "workspaceRoot": ["{{dir["disk1"]}}", "{{dir["disk2"]}}"] }, "aistock": { "root": "A" } }
+            { "rdagent": { "root": "R", "workspaceRoot": ["{{dir["disk1"]}}", "{{dir["disk2"]}}"] },
+              "aistock": { "root": "A" } }
             """);
         var s = SettingsLoader.Load(dir["rdbridge.json"]);
         Assert.Equal([dir["disk1"], dir["disk2"]], s.WorkspaceRoots);
@@ -59,9 +62,11 @@ public class ContainmentTests
         File.WriteAllText(Path.Combine(victimDir, "passwd"), "root:x:0:0\n");
         File.WriteAllText(Path.Combine(victimDir, "qlib_res.csv"), ",0\nIC,0.9\n");
         var row = Db.Rows(sample.Settings.RegistryPath,
-            "SELECT task_run_id, loop_id, workspace_id FROM workspaces WHERE workspace_role = 'experiment_workspace' ORDER BY 1, 2 LIMIT 1")[0];
+            "SELECT task_run_id, loop_id, workspace_id FROM workspaces " +
+            "WHERE workspace_role = 'experiment_workspace' ORDER BY 1, 2 LIMIT 1")[0];
         Db.Exec(sample.Settings.RegistryPath,
-            $"UPDATE workspaces SET workspace_path = 'F:/Dev/RD-Agent-main/../victim/etc' WHERE workspace_id = '{row[2]}'");
+            "UPDATE workspaces SET workspace_path = 'F:/Dev/RD-Agent-main/../victim/etc' " +
+            $"WHERE workspace_id = '{row[2]}'");
         var before = Directory.GetFiles(victimDir).Order().ToArray();
 
         var (code, output, _) = sample.Cli("init");

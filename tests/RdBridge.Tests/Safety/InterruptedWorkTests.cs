@@ -11,7 +11,9 @@ namespace RdBridge.Tests.Safety;
 /// </summary>
 public class InterruptedWorkTests
 {
-    /// <summary>What a finished run leaves that must not depend on interruptions: bundles and the imported catalogs.</summary>
+    /// <summary>
+    /// What a finished run leaves that must not depend on interruptions: bundles and the imported catalogs.
+    /// </summary>
     private static SortedDictionary<string, string> Result(Sample sample)
     {
         var s = sample.Settings;
@@ -20,15 +22,26 @@ public class InterruptedWorkTests
             result["bundle " + Path.GetFileName(f)] = File.ReadAllText(f);
         foreach (var f in Directory.EnumerateFiles(s.AssetCacheDirectory, "*.sha256"))
             result["cache " + Path.GetFileName(f)] = File.ReadAllText(f);
-        foreach (var d in Directory.EnumerateDirectories(s.AssetCacheDirectory).Where(d => !Path.GetFileName(d).StartsWith('.')))
+        foreach (var d in Directory.EnumerateDirectories(s.AssetCacheDirectory)
+            .Where(d => !Path.GetFileName(d).StartsWith('.')))
             result["extracted " + Path.GetFileName(d)] = File.ReadAllText(Path.Combine(d, "manifest.json"));
-        foreach (var name in new[] { "factor_catalog.json", "model_catalog.json", "strategy_catalog.json", "loop_catalog.json" })
-            result["catalog " + name] = string.Join("\n",
-                File.ReadAllLines(Path.Combine(s.AistockCatalogDirectory, name)).Where(l => !l.Contains("generated_at_utc")));
-        foreach (var table in new[] { CatalogTable.Factor, CatalogTable.Model, CatalogTable.Strategy, CatalogTable.Loop })
+        foreach (var name in new[]
         {
-            var rows = sample.Aistock.Rows($"SELECT {string.Join(", ", table.Columns.Select(c => c.Name))} FROM {table.Name} ORDER BY {string.Join(", ", table.Key)}");
-            result["rows " + table.Name] = string.Join("\n", rows.Select(r => string.Join("|", r.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)))));
+            "factor_catalog.json", "model_catalog.json", "strategy_catalog.json", "loop_catalog.json",
+        })
+            result["catalog " + name] = string.Join("\n",
+                File.ReadAllLines(Path.Combine(s.AistockCatalogDirectory, name))
+                    .Where(l => !l.Contains("generated_at_utc")));
+        foreach (var table in new[]
+        {
+            CatalogTable.Factor, CatalogTable.Model, CatalogTable.Strategy, CatalogTable.Loop,
+        })
+        {
+            var rows = sample.Aistock.Rows(
+                $"SELECT {string.Join(", ", table.Columns.Select(c => c.Name))} FROM {table.Name} " +
+                $"ORDER BY {string.Join(", ", table.Key)}");
+            result["rows " + table.Name] = string.Join("\n", rows.Select(r => string.Join("|",
+                r.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)))));
         }
         return result;
     }
@@ -39,25 +52,34 @@ public class InterruptedWorkTests
         foreach (var t in tables) Db.Exec(registry, $"DELETE FROM {t[0]}");
     }
 
-    /// <summary>Whatever an interrupted run could leave: staging folders, temporaries, partial downloads, runs still "running".</summary>
+    /// <summary>
+    /// Whatever an interrupted run could leave: staging folders, temporaries, partial downloads, runs still
+    /// "running".
+    /// </summary>
     private static List<string> LeftBehind(Sample sample)
     {
         var s = sample.Settings;
         var left = new List<string>();
-        foreach (var root in new[] { s.BundleDirectory, s.AssetCacheDirectory, s.CatalogDirectory, s.AistockCatalogDirectory, s.StrategiesLibRoot })
+        foreach (var root in new[]
+        {
+            s.BundleDirectory, s.AssetCacheDirectory, s.CatalogDirectory, s.AistockCatalogDirectory,
+            s.StrategiesLibRoot,
+        })
         {
             if (!Directory.Exists(root)) continue;
             left.AddRange(Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Where(p =>
             {
                 var n = Path.GetFileName(p);
                 return n.EndsWith(".tmp", StringComparison.Ordinal) || n.EndsWith(".part", StringComparison.Ordinal)
-                    || n.Contains(".extracting-", StringComparison.Ordinal) || n.Contains(".old-", StringComparison.Ordinal);
+                    || n.Contains(".extracting-", StringComparison.Ordinal)
+                    || n.Contains(".old-", StringComparison.Ordinal);
             }));
         }
         left.AddRange(s.WorkspaceRoots.SelectMany(Directory.EnumerateDirectories)
             .SelectMany(w => Directory.EnumerateFiles(w, ".*.tmp")));
         using var store = AistockStores.Open(s);
-        left.AddRange(store.SyncRuns(1000).Where(r => r.Status == "running").Select(r => $"sync run #{r.Id} still running"));
+        left.AddRange(store.SyncRuns(1000).Where(r => r.Status == "running")
+            .Select(r => $"sync run #{r.Id} still running"));
         return left;
     }
 
@@ -74,7 +96,8 @@ public class InterruptedWorkTests
         File.WriteAllText(Path.Combine(staging, "workspaces", "half.py"), "print(");
         Directory.CreateDirectory(retired);
         // pid 99999999 is above Linux's pid_max: that process is certainly gone.
-        var temp = Path.Combine(sample.Settings.AistockCatalogDirectory, $".loop_catalog.json.99999999.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(sample.Settings.AistockCatalogDirectory,
+            $".loop_catalog.json.99999999.{Guid.NewGuid():N}.tmp");
         File.WriteAllText(temp, "{\"loops\": [");
         long dead;
         using (var store = AistockStores.Open(sample.Settings)) dead = store.StartSyncRun("sync", null);
@@ -122,13 +145,15 @@ public class InterruptedWorkTests
             else
             {
                 // A sync with nothing to examine ends at once; forgetting what the last run recorded makes it examine
-                // every loop again, so it is killed in the middle of real work (its result is a clean run's all the same).
+                // every loop again, so it is killed in the middle of real work (its result is a clean run's all the
+                // same).
                 if (which == 1) ForgetRecordedState(victim.Settings.RegistryPath);
                 process = Cli.Start(victim.Config, null, which == 0 ? "init" : "sync");
             }
             var exited = process.WaitForExit(delay);
             Kill(process);
-            kills.Add($"{(which == 2 ? "server sync" : which == 0 ? "init" : "sync")} after {delay.TotalMilliseconds} ms{(exited ? " (had finished)" : "")}");
+            kills.Add($"{(which == 2 ? "server sync" : which == 0 ? "init" : "sync")} " +
+                $"after {delay.TotalMilliseconds} ms{(exited ? " (had finished)" : "")}");
         }
         Assert.True(kills.Count(k => !k.Contains("finished")) >= 5, string.Join("; ", kills));
 
@@ -137,9 +162,11 @@ public class InterruptedWorkTests
         Assert.True(code == 0, $"{string.Join("; ", kills)}\n{output}{error}");
         Assert.Empty(LeftBehind(victim));
         var got = Result(victim);
-        var differing = expected.Keys.Union(got.Keys).Where(k => expected.GetValueOrDefault(k) != got.GetValueOrDefault(k)).ToList();
+        var differing = expected.Keys.Union(got.Keys)
+            .Where(k => expected.GetValueOrDefault(k) != got.GetValueOrDefault(k)).ToList();
         Assert.True(differing.Count == 0, $"after {string.Join("; ", kills)} these differ from a clean run: " +
-            string.Join("\n", differing.Select(k => $"{k}:\n  clean: {expected.GetValueOrDefault(k)}\n  after: {got.GetValueOrDefault(k)}")));
+            string.Join("\n", differing.Select(k =>
+                $"{k}:\n  clean: {expected.GetValueOrDefault(k)}\n  after: {got.GetValueOrDefault(k)}")));
     }
 
     private static void Kill(Process process)
@@ -167,7 +194,9 @@ public class InterruptedWorkTests
         {
             try
             {
-                using var response = http.PostAsync($"http://127.0.0.1:{port}/api/rdagent/catalog/sync?mode=full", null).GetAwaiter().GetResult();
+                using var response = http
+                    .PostAsync($"http://127.0.0.1:{port}/api/rdagent/catalog/sync?mode=full", null)
+                    .GetAwaiter().GetResult();
                 if ((int)response.StatusCode < 300) return true;
             }
             catch (HttpRequestException) { }

@@ -23,8 +23,17 @@ public sealed class RunningServer : IDisposable
 
     public HttpResponseMessage Get(string path) => Client.Send(new HttpRequestMessage(HttpMethod.Get, path));
     public HttpResponseMessage Post(string path) => Client.Send(new HttpRequestMessage(HttpMethod.Post, path));
-    public static string Text(HttpResponseMessage r) { using var reader = new StreamReader(r.Content.ReadAsStream()); return reader.ReadToEnd(); }
-    public static byte[] Bytes(HttpResponseMessage r) { using var ms = new MemoryStream(); r.Content.ReadAsStream().CopyTo(ms); return ms.ToArray(); }
+    public static string Text(HttpResponseMessage r)
+    {
+        using var reader = new StreamReader(r.Content.ReadAsStream());
+        return reader.ReadToEnd();
+    }
+    public static byte[] Bytes(HttpResponseMessage r)
+    {
+        using var ms = new MemoryStream();
+        r.Content.ReadAsStream().CopyTo(ms);
+        return ms.ToArray();
+    }
 
     public void Dispose()
     {
@@ -47,7 +56,8 @@ public sealed class TwoMachines : IDisposable
     public string ConsumerConfig => ConsumerDir["rdbridge.json"];
     public RdBridgeSettings ConsumerSettings => SettingsLoader.Load(ConsumerConfig);
 
-    public TwoMachines(int taskRuns = 1, int loops = 3, string? store = null, Action<Sample>? beforePublish = null, string? token = null, IEnumerable<string>? extraSources = null)
+    public TwoMachines(int taskRuns = 1, int loops = 3, string? store = null, Action<Sample>? beforePublish = null,
+        string? token = null, IEnumerable<string>? extraSources = null)
     {
         Publisher = new Sample(taskRuns, loops);
         SetPublisher(Publisher.Config, "publishInterval", 0);
@@ -60,7 +70,11 @@ public sealed class TwoMachines : IDisposable
         sources.Add(new JsonObject { ["name"] = "gpu1", ["url"] = PublisherServer.Url.ToString() });
         var config = new JsonObject
         {
-            ["aistock"] = new JsonObject { ["root"] = "AIstock", ["database"] = ConsumerDb.IsPostgres ? ConsumerDb.Setting : ConsumerDir["AIstock/aistock.db"] },
+            ["aistock"] = new JsonObject
+            {
+                ["root"] = "AIstock",
+                ["database"] = ConsumerDb.IsPostgres ? ConsumerDb.Setting : ConsumerDir["AIstock/aistock.db"],
+            },
             ["sources"] = sources,
         };
         if (token is not null) config["server"] = new JsonObject { ["token"] = token };

@@ -112,7 +112,8 @@ public sealed class ImportContractTests : IDisposable
     public void A_record_giving_a_property_twice_is_reported_not_stored_with_the_last_value()
     {
         WriteText(CatalogKind.Model,
-            """{ "models": [ { "model_id": "m1", "task_run_id": "tr1", "loop_id": 0, "model_type": "LGBModel", "model_type": "Linear" } ] }""");
+            """{ "models": [ { "model_id": "m1", "task_run_id": "tr1", "loop_id": 0,""" +
+            """ "model_type": "LGBModel", "model_type": "Linear" } ] }""");
         var (code, output, _) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(1, code);
         Assert.Contains("property 'model_type' is given twice", output);

@@ -27,7 +27,9 @@ export function route(pathname) {
   if (parts.length === 0) return { page: 'factors' };
   const [head, ...tail] = parts;
   if (KINDS.includes(head) && tail.length === 0) return { page: head };
-  if (head === 'loops' && tail.length === 2 && /^\d+$/.test(tail[1])) return { page: 'loop', taskRunId: tail[0], loopId: Number(tail[1]) };
+  if (head === 'loops' && tail.length === 2 && /^\d+$/.test(tail[1])) {
+    return { page: 'loop', taskRunId: tail[0], loopId: Number(tail[1]) };
+  }
   if (head === 'runs' && tail.length === 1) return { page: 'run', taskRunId: tail[0] };
   if ((head === 'sync' || head === 'verify' || head === 'compare') && tail.length === 0) return { page: head };
   return { page: 'notfound', path: pathname };
@@ -37,7 +39,8 @@ function safeDecode(s) {
   try { return decodeURIComponent(s); } catch { return s; }
 }
 
-export const loopHref = (taskRunId, loopId) => `${BASE}/loops/${encodeURIComponent(taskRunId)}/${encodeURIComponent(String(loopId))}`;
+export const loopHref = (taskRunId, loopId) =>
+  `${BASE}/loops/${encodeURIComponent(taskRunId)}/${encodeURIComponent(String(loopId))}`;
 /** Two loops side by side: a and b as TASK_RUN_ID:LOOP_ID, the form the compare verb takes. */
 export const loopKey = (taskRunId, loopId) => `${taskRunId}:${loopId}`;
 export const compareHref = (a, b) => `${BASE}/compare${queryString({ a, b })}`;
@@ -98,7 +101,8 @@ export function fmtTime(iso) {
   return d.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
 }
 
-export const shortId = (id, n = 8) => (id && String(id).length > n + 1 ? String(id).slice(0, n) + '…' : String(id ?? '—'));
+export const shortId = (id, n = 8) =>
+  (id && String(id).length > n + 1 ? String(id).slice(0, n) + '…' : String(id ?? '—'));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Catalog tables: filters, columns and the cells of one record
@@ -109,7 +113,10 @@ const processors = (pc) =>
 
 /** A cell is plain data: text, and optionally a link, a hover title, a style class, or a list of linked parts. */
 const cell = (text, extra = {}) => ({ text: text === null || text === undefined ? '—' : String(text), ...extra });
-const loopCell = (r) => cell(`${shortId(r.task_run_id)} / ${r.loop_id}`, { href: loopHref(r.task_run_id, r.loop_id), title: `${r.task_run_id} / loop ${r.loop_id}` });
+const loopCell = (r) => cell(`${shortId(r.task_run_id)} / ${r.loop_id}`, {
+  href: loopHref(r.task_run_id, r.loop_id),
+  title: `${r.task_run_id} / loop ${r.loop_id}`,
+});
 const num = (v, digits) => cell(fmtNum(v, digits), { cls: 'num' });
 const pct = (v) => cell(fmtPct(v), { cls: 'num' });
 
@@ -128,7 +135,11 @@ export const TABLES = {
     ],
     defaultSort: 'ic',
     columns: [
-      { label: 'Factor 因子', sort: 'name', cell: (r) => cell(r.name, { sub: r.description_cn ?? r.expression ?? '', cls: 'name', title: r.factor_id }) },
+      {
+        label: 'Factor 因子',
+        sort: 'name',
+        cell: (r) => cell(r.name, { sub: r.description_cn ?? r.expression ?? '', cls: 'name', title: r.factor_id }),
+      },
       { label: 'Source 来源', sort: 'source', cell: (r) => cell(r.source) },
       { label: 'Tags 标签', cell: (r) => cell((r.tags ?? []).join(', ')) },
       { label: 'IC', sort: 'ic', cell: (r) => num(metric(r, 'ic')) },
@@ -146,7 +157,11 @@ export const TABLES = {
     filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
     defaultSort: 'task_run_id',
     columns: [
-      { label: 'Model 模型', sort: 'model_id', cell: (r) => cell(r.model_id, { cls: 'name', sub: r.network_class ?? '' }) },
+      {
+        label: 'Model 模型',
+        sort: 'model_id',
+        cell: (r) => cell(r.model_id, { cls: 'name', sub: r.network_class ?? '' }),
+      },
       { label: 'Loop 循环', sort: 'loop_id', cell: loopCell },
       { label: 'Type 类型', sort: 'model_type', cell: (r) => cell(r.model_type) },
       { label: 'Preprocessing 预处理', cell: (r) => cell(processors(r.preprocess_config).join(' → ') || '—') },
@@ -160,7 +175,11 @@ export const TABLES = {
     filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
     defaultSort: 'task_run_id',
     columns: [
-      { label: 'Strategy 策略', sort: 'strategy_id', cell: (r) => cell(r.strategy_id, { cls: 'name', sub: r.python_implementation?.func ?? '' }) },
+      {
+        label: 'Strategy 策略',
+        sort: 'strategy_id',
+        cell: (r) => cell(r.strategy_id, { cls: 'name', sub: r.python_implementation?.func ?? '' }),
+      },
       { label: 'Loop 循环', sort: 'loop_id', cell: loopCell },
       { label: 'Class 类', cell: (r) => cell(r.portfolio_config?.class) },
       { label: 'topk', cell: (r) => num(r.portfolio_config?.kwargs?.topk) },
@@ -179,8 +198,16 @@ export const TABLES = {
         label: 'Compare 对比',
         cell: (r) => cell('', { check: loopKey(r.task_run_id, r.loop_id), title: `compare loop ${r.loop_id} 选择对比` }),
       },
-      { label: 'Task run 任务', sort: 'task_run_id', cell: (r) => cell(shortId(r.task_run_id, 12), { href: runHref(r.task_run_id), title: r.task_run_id }) },
-      { label: 'Loop 循环', sort: 'loop_id', cell: (r) => cell(`loop ${r.loop_id}`, { href: loopHref(r.task_run_id, r.loop_id) }) },
+      {
+        label: 'Task run 任务',
+        sort: 'task_run_id',
+        cell: (r) => cell(shortId(r.task_run_id, 12), { href: runHref(r.task_run_id), title: r.task_run_id }),
+      },
+      {
+        label: 'Loop 循环',
+        sort: 'loop_id',
+        cell: (r) => cell(`loop ${r.loop_id}`, { href: loopHref(r.task_run_id, r.loop_id) }),
+      },
       { label: 'Action 动作', cell: (r) => cell(r.action) },
       { label: 'Decision 决策', cell: (r) => decisionCell(r.decision) },
       { label: 'Ann. return 年化', sort: 'annualized_return', cell: (r) => pct(r.annualized_return) },
@@ -202,7 +229,9 @@ export function decisionCell(decision) {
 export function cacheStateUrls(records, chunk = 100) {
   const ids = [...new Set(records.map((r) => r.asset_bundle_id).filter(Boolean))];
   const urls = [];
-  for (let i = 0; i < ids.length; i += chunk) urls.push(`/api/aistock/bundles/cache-state${queryString({ ids: ids.slice(i, i + chunk).join(',') })}`);
+  for (let i = 0; i < ids.length; i += chunk) {
+    urls.push(`/api/aistock/bundles/cache-state${queryString({ ids: ids.slice(i, i + chunk).join(',') })}`);
+  }
   return urls;
 }
 
@@ -210,7 +239,11 @@ export function cacheStateUrls(records, chunk = 100) {
 export function bundleCell(r) {
   if (!r.asset_bundle_id) return cell('no bundle 无', { cls: 'bad' });
   const status = r.bundle_status ?? 'unknown';
-  const text = { extracted: '✓ cached 已缓存', cached: '◐ not extracted 未解压', missing: '✗ not in cache 未同步' }[status] ?? status;
+  const text = {
+    extracted: '✓ cached 已缓存',
+    cached: '◐ not extracted 未解压',
+    missing: '✗ not in cache 未同步',
+  }[status] ?? status;
   return cell(text, { cls: status === 'extracted' ? 'ok' : 'bad', title: r.asset_bundle_id });
 }
 
@@ -224,7 +257,11 @@ export function inputSchemaText(s) {
 /** The loops that found a factor, each a link to its loop page (the first few, then "+N"). */
 export function provenanceCell(r, max = 3) {
   const prov = r.provenance ?? [];
-  const links = prov.slice(0, max).map((p) => ({ text: `${shortId(p.task_run_id, 6)}/${p.loop_id}`, href: loopHref(p.task_run_id, p.loop_id), title: `${p.task_run_id} / loop ${p.loop_id}` }));
+  const links = prov.slice(0, max).map((p) => ({
+    text: `${shortId(p.task_run_id, 6)}/${p.loop_id}`,
+    href: loopHref(p.task_run_id, p.loop_id),
+    title: `${p.task_run_id} / loop ${p.loop_id}`,
+  }));
   const more = prov.length > max ? `+${prov.length - max}` : '';
   return { text: `${prov.length}×`, links, more, cls: 'prov' };
 }
@@ -239,7 +276,15 @@ export function tableRows(kind, records) {
 export function tableState(kind, search) {
   const p = new URLSearchParams(search);
   const t = TABLES[kind];
-  const state = { q: p.get('q') ?? '', sort: p.get('sort') ?? t.defaultSort, order: p.get('order') === 'asc' ? 'asc' : 'desc', page: positive(p.get('page'), 1), page_size: positive(p.get('page_size'), 50), filters: {}, ranges: {} };
+  const state = {
+    q: p.get('q') ?? '',
+    sort: p.get('sort') ?? t.defaultSort,
+    order: p.get('order') === 'asc' ? 'asc' : 'desc',
+    page: positive(p.get('page'), 1),
+    page_size: positive(p.get('page_size'), 50),
+    filters: {},
+    ranges: {},
+  };
   for (const f of t.filters) state.filters[f.param] = p.get(f.param) ?? '';
   if (p.get('loop_id')) state.filters.loop_id = p.get('loop_id');
   for (const [k, v] of p) if (/^(min|max)_[a-z_]+$/.test(k)) state.ranges[k] = v;
@@ -267,7 +312,8 @@ export function stateQuery(kind, state) {
 
 /** The API address for a page of the table: everything explicit, so the server's defaults never matter. */
 export const apiUrl = (kind, state) => `/api/rdagent/${kind}` + queryString({
-  q: state.q?.trim(), ...state.filters, ...state.ranges, sort: state.sort, order: state.order, page: state.page, page_size: state.page_size,
+  q: state.q?.trim(), ...state.filters, ...state.ranges, sort: state.sort, order: state.order, page: state.page,
+  page_size: state.page_size,
 });
 
 /** Clicking a sortable header: the same column flips the order, a new column starts descending; back to page 1. */
@@ -306,7 +352,10 @@ export function countsSummary(counts) {
   return Object.entries(counts).map(([stage, c]) => ({
     stage,
     text: c && typeof c === 'object'
-      ? Object.entries(c).filter(([, n]) => n !== 0).map(([k, n]) => `${k.replaceAll('_', ' ')} ${fmtNum(n)}`).join(', ') || 'nothing 无变化'
+      ? Object.entries(c)
+        .filter(([, n]) => n !== 0)
+        .map(([k, n]) => `${k.replaceAll('_', ' ')} ${fmtNum(n)}`)
+        .join(', ') || 'nothing 无变化'
       : String(c),
   }));
 }
@@ -329,7 +378,9 @@ function nodeDetail(id, lin) {
     case 'bundle': return shortId(bundle.asset_bundle_id ?? loop.asset_bundle_id, 18);
     case 'cache': return bundle.extracted ? 'extracted 已解压' : bundle.cached ? 'archive only 仅存档' : 'missing 缺失';
     case 'manifest': return bundle.manifest ? `${(bundle.manifest.files ?? []).length} files 文件` : 'none 无';
-    case 'strategy': return lin.strategy?.portfolio_config?.class ?? (lin.strategy ? shortId(lin.strategy.strategy_id, 14) : 'none 无');
+    case 'strategy':
+      return lin.strategy?.portfolio_config?.class
+        ?? (lin.strategy ? shortId(lin.strategy.strategy_id, 14) : 'none 无');
     case 'model': return lin.model?.model_type ?? 'baseline 基线';
     case 'factors': return `${(lin.factors ?? []).length} factors 个`;
     default: return '';
