@@ -19,7 +19,8 @@ var threads = Enumerable.Range(0, int.Parse(args[2])).Select(_ => new Thread(() 
         using var file = File.Create(Path.Combine(outDir, $"{i}.tar.gz"));
         using var gzip = new GZipStream(file, CompressionLevel.Optimal);
         using var tar = new TarWriter(gzip, TarEntryFormat.Pax);
-        foreach (var path in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var path in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal))
         {
             tar.WriteEntry(path, Path.GetRelativePath(dir, path));
             Interlocked.Add(ref bytes, new FileInfo(path).Length);

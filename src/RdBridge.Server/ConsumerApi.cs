@@ -30,14 +30,16 @@ internal static class ConsumerApi
     {
         var api = app.MapGroup("/api/rdagent").WithTags("consumer");
 
-        api.MapPost("/catalog/sync", (HttpContext http, string? last_sync_time, string? mode, RdBridgeSettings s, SyncRunner runner) =>
+        api.MapPost("/catalog/sync",
+            (HttpContext http, string? last_sync_time, string? mode, RdBridgeSettings s, SyncRunner runner) =>
         {
             if (RdBridgeServer.Authorize(http, s) is { } denied) return denied;
             DateTimeOffset? since = null;
             if (!string.IsNullOrEmpty(last_sync_time))
             {
                 if (!UtcText.TryParse(last_sync_time, out var t))
-                    return RdBridgeServer.Problem(400, "bad last_sync_time", $"'{last_sync_time}' is not a time; use ISO 8601, e.g. 2026-01-01T00:00:00Z");
+                    return RdBridgeServer.Problem(400, "bad last_sync_time",
+                        $"'{last_sync_time}' is not a time; use ISO 8601, e.g. 2026-01-01T00:00:00Z");
                 since = t;
             }
             var runMode = mode switch
@@ -46,13 +48,16 @@ internal static class ConsumerApi
                 "full" => "init",
                 _ => null,
             };
-            if (runMode is null) return RdBridgeServer.Problem(400, "bad mode", $"mode '{mode}' is not known; use incremental (the default) or full");
+            if (runMode is null)
+                return RdBridgeServer.Problem(400, "bad mode",
+                    $"mode '{mode}' is not known; use incremental (the default) or full");
             var started = runner.Start(runMode, since);
             return started.Outcome switch
             {
                 SyncStart.Started => Results.Json(new JsonObject
                 {
-                    ["id"] = started.RunId, ["status"] = "running", ["mode"] = runMode, ["status_url"] = "/api/rdagent/catalog/sync-status",
+                    ["id"] = started.RunId, ["status"] = "running", ["mode"] = runMode,
+                    ["status_url"] = "/api/rdagent/catalog/sync-status",
                 }, statusCode: 202),
                 SyncStart.Busy => RdBridgeServer.Problem(409, "a sync is already running", started.Detail!),
                 _ => RdBridgeServer.Problem(500, "the sync could not start", started.Detail!),
@@ -69,13 +74,18 @@ internal static class ConsumerApi
         {
             using var store = AistockStores.Open(s, migrate: false);
             var runs = store.SyncRuns(Math.Clamp(limit ?? 20, 1, 200));
-            return Json(new JsonObject { ["runs"] = new JsonArray(runs.Select(r => (JsonNode?)SyncRunView.ToJson(r)).ToArray()) });
+            return Json(new JsonObject
+            {
+                ["runs"] = new JsonArray(runs.Select(r => (JsonNode?)SyncRunView.ToJson(r)).ToArray()),
+            });
         }).WithName("syncRuns");
 
         api.MapPost("/verify", (HttpContext http, RdBridgeSettings s) =>
         {
             if (RdBridgeServer.Authorize(http, s) is { } denied) return denied;
-            if (!s.HasRdAgent) return RdBridgeServer.Problem(409, "nothing to verify here", "the checklist compares the RD-Agent side with AIstock; this consumer has no rdagent.root");
+            if (!s.HasRdAgent)
+                return RdBridgeServer.Problem(409, "nothing to verify here",
+                    "the checklist compares the RD-Agent side with AIstock; this consumer has no rdagent.root");
             return Json(new Verify.Checklist(s, deep: false).Run().ToJson());
         }).WithName("verify");
 
@@ -91,8 +101,8 @@ internal static class ConsumerApi
                 try
                 {
                     var page = CatalogQuery.Run(store, request);
-                    // The records go out as stored: spliced into the envelope, not parsed and re-serialised, and written
-                    // straight into the response rather than assembled in memory first.
+                    // The records go out as stored: spliced into the envelope, not parsed and re-serialised, and
+                    // written straight into the response rather than assembled in memory first.
                     return Results.Stream(async body =>
                     {
                         await using var w = new StreamWriter(body, Utf8NoBom, 8 * 1024);
@@ -108,7 +118,8 @@ internal static class ConsumerApi
             using var store = AistockStores.Open(s, migrate: false);
             var linkage = new LinkageQuery(s, store).Loop(taskRunId, loopId);
             return linkage is null
-                ? RdBridgeServer.Problem(404, "no such loop", $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids")
+                ? RdBridgeServer.Problem(404, "no such loop",
+                    $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids")
                 : Json(linkage);
         }).WithName("loopLinkage");
 
@@ -156,11 +167,15 @@ internal static class ConsumerApi
         }).WithName("compareLoops");
 
         var cache = app.MapGroup("/api/aistock/bundles").WithTags("consumer");
-        // The loops page shows where each row's bundle stands in the asset cache: one call per page, two file checks per id.
+        // The loops page shows where each row's bundle stands in the asset cache: one call per page, two file checks
+        // per id.
         cache.MapGet("/cache-state", (string? ids, RdBridgeSettings s) =>
         {
-            var list = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
-            if (list.Count > MaxCacheStateIds) return RdBridgeServer.Problem(400, "too many ids", $"ask for at most {MaxCacheStateIds} bundle ids at a time, not {list.Count}");
+            var list = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Distinct().ToList();
+            if (list.Count > MaxCacheStateIds)
+                return RdBridgeServer.Problem(400, "too many ids",
+                    $"ask for at most {MaxCacheStateIds} bundle ids at a time, not {list.Count}");
             var states = new JsonObject();
             foreach (var id in list) states[id] = LinkageQuery.CacheState(s, id);
             return Json(new JsonObject { ["states"] = states });
@@ -171,7 +186,9 @@ internal static class ConsumerApi
             if (!BundleId.IsSafe(id)) return PublisherApi.BadId(id);
             var archive = s.AssetCache.Archive(id);
             var sha = s.AssetCache.Archives.ReadDigest(id);
-            if (!File.Exists(archive) || sha is null) return RdBridgeServer.Problem(404, "not in the asset cache", $"bundle '{id}' is not in the asset cache; sync first");
+            if (!File.Exists(archive) || sha is null)
+                return RdBridgeServer.Problem(404, "not in the asset cache",
+                    $"bundle '{id}' is not in the asset cache; sync first");
             return new FileDownload(archive, "application/gzip", BundleFolder.ArchiveFileName(id), sha);
         }).WithName("cachedBundle");
 
@@ -181,7 +198,8 @@ internal static class ConsumerApi
             var manifest = s.AssetCache.ExtractedManifest(id);
             return File.Exists(manifest)
                 ? Results.File(manifest, "application/json; charset=utf-8")
-                : RdBridgeServer.Problem(404, "not extracted", $"bundle '{id}' is not extracted in the asset cache; sync first");
+                : RdBridgeServer.Problem(404, "not extracted",
+                    $"bundle '{id}' is not extracted in the asset cache; sync first");
         }).WithName("cachedBundleFiles");
 
         cache.MapGet("/{id}/files/{**path}", (string id, string path, RdBridgeSettings s) =>
@@ -189,29 +207,49 @@ internal static class ConsumerApi
             if (!BundleId.IsSafe(id)) return PublisherApi.BadId(id);
             var folder = s.AssetCache.Extracted(id);
             var manifest = s.AssetCache.ExtractedManifest(id);
-            if (!File.Exists(manifest)) return RdBridgeServer.Problem(404, "not extracted", $"bundle '{id}' is not extracted in the asset cache; sync first");
+            if (!File.Exists(manifest))
+                return RdBridgeServer.Problem(404, "not extracted",
+                    $"bundle '{id}' is not extracted in the asset cache; sync first");
             // Only a file the manifest lists is served: no path from the request ever reaches the disk unchecked.
-            var listed = BundleManifest.ReadSummary(File.ReadAllBytes(manifest)).Files.FirstOrDefault(f => f.Path == path);
-            if (listed.Path is null) return RdBridgeServer.Problem(404, "no such file", $"bundle '{id}' lists no file '{path}'");
+            var listed = BundleManifest.ReadSummary(File.ReadAllBytes(manifest)).Files
+                .FirstOrDefault(f => f.Path == path);
+            if (listed.Path is null)
+                return RdBridgeServer.Problem(404, "no such file", $"bundle '{id}' lists no file '{path}'");
             var full = Path.GetFullPath(Path.Combine(folder, listed.Path));
-            if (!full.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(full))
-                return RdBridgeServer.Problem(404, "no such file", $"bundle '{id}' lists '{path}' but it is not in the extracted copy");
+            if (!full.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                || !File.Exists(full))
+                return RdBridgeServer.Problem(404, "no such file",
+                    $"bundle '{id}' lists '{path}' but it is not in the extracted copy");
             return new FileDownload(full, "application/octet-stream", Path.GetFileName(full), listed.Sha256);
         }).WithName("cachedBundleFile");
     }
 
     internal const int MaxCacheStateIds = 200;
 
-    // Readable Chinese and '+' in the JSON; the UI inserts values as text, never as markup, so no HTML escaping is needed here.
-    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // Readable Chinese and '+' in the JSON; the UI inserts values as text, never as markup, so no HTML escaping is
+    // needed here.
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
-    internal static IResult Json(JsonNode node) => Results.Text(node.ToJsonString(Relaxed), "application/json; charset=utf-8");
+    internal static IResult Json(JsonNode node) =>
+        Results.Text(node.ToJsonString(Relaxed), "application/json; charset=utf-8");
 
     internal static CatalogPageRequest ReadQuery(CatalogKind kind, IQueryCollection q)
     {
-        string? S(string name) => q.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString() : null;
-        long? L(string name) => S(name) is { } v ? long.TryParse(v, CultureInfo.InvariantCulture, out var l) ? l : throw new QueryException($"{name} must be a whole number, not '{v}'") : null;
-        int I(string name, int fallback) => S(name) is { } v ? int.TryParse(v, CultureInfo.InvariantCulture, out var i) ? i : throw new QueryException($"{name} must be a whole number, not '{v}'") : fallback;
+        string? S(string name) =>
+            q.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString() : null;
+        long? L(string name) => S(name) is { } v
+            ? long.TryParse(v, CultureInfo.InvariantCulture, out var l)
+                ? l
+                : throw new QueryException($"{name} must be a whole number, not '{v}'")
+            : null;
+        int I(string name, int fallback) => S(name) is { } v
+            ? int.TryParse(v, CultureInfo.InvariantCulture, out var i)
+                ? i
+                : throw new QueryException($"{name} must be a whole number, not '{v}'")
+            : fallback;
         var ranges = new Dictionary<string, (double?, double?)>();
         foreach (var (key, value) in q)
         {
@@ -225,8 +263,8 @@ internal static class ConsumerApi
         }
         var order = S("order") ?? "desc";
         if (order is not ("asc" or "desc")) throw new QueryException($"order must be asc or desc, not '{order}'");
-        return new CatalogPageRequest(kind, S("q"), S("task_run_id"), L("loop_id"), S("source"), S("origin"), S("tag"), ranges,
-            S("sort"), order == "desc", I("page", 1), I("page_size", 50));
+        return new CatalogPageRequest(kind, S("q"), S("task_run_id"), L("loop_id"), S("source"), S("origin"), S("tag"),
+            ranges, S("sort"), order == "desc", I("page", 1), I("page_size", 50));
     }
 }
 
@@ -261,7 +299,9 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
     public SyncStartResult Start(string mode, DateTimeOffset? since)
     {
         if (Interlocked.CompareExchange(ref _running, 1, 0) != 0)
-            return new(SyncStart.Busy, _current, $"sync run {_current?.ToString(CultureInfo.InvariantCulture) ?? "(starting)"} is still running; follow it at /api/rdagent/catalog/sync-status");
+            return new(SyncStart.Busy, _current,
+                $"sync run {_current?.ToString(CultureInfo.InvariantCulture) ?? "(starting)"} is still running; " +
+                "follow it at /api/rdagent/catalog/sync-status");
         var started = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         _ = Task.Run(() =>
         {
@@ -274,7 +314,9 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
                     {
                         _current = id;
                         log.LogInformation("Sync {RunId} started: {Mode}, since {Since}", id, mode,
-                            mode == "init" ? "the beginning" : since is { } t ? UtcText.Format(t) : "the last successful sync");
+                            mode == "init" ? "the beginning"
+                                : since is { } t ? UtcText.Format(t)
+                                : "the last successful sync");
                         started.TrySetResult(id);
                     },
                 };

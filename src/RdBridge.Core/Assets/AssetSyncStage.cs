@@ -8,9 +8,10 @@ using RdBridge.Runs;
 namespace RdBridge.Assets;
 
 /// <summary>
-/// Step 5 of the guide: every bundle the loop catalog names is copied to <c>AIstock/rdagent_assets/bundles/&lt;id&gt;.tar.gz</c>
-/// (only when its digest differs, checked after copying) and extracted to <c>&lt;id&gt;/</c> through a temporary folder and a
-/// rename. A bad bundle is quarantined and reported; the others go on.
+/// Step 5 of the guide: every bundle the loop catalog names is copied to
+/// <c>AIstock/rdagent_assets/bundles/&lt;id&gt;.tar.gz</c> (only when its digest differs, checked after copying) and
+/// extracted to <c>&lt;id&gt;/</c> through a temporary folder and a rename. A bad bundle is quarantined and reported;
+/// the others go on.
 /// </summary>
 public sealed class AssetSyncStage(RunContext context)
 {
@@ -34,7 +35,8 @@ public sealed class AssetSyncStage(RunContext context)
         try
         {
             foreach (var loop in CatalogReader.ReadRecords(catalog, CatalogKind.Loop))
-                if (loop.TryGetProperty("asset_bundle_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 } s)
+                if (loop.TryGetProperty("asset_bundle_id", out var id) && id.ValueKind == JsonValueKind.String
+                    && id.GetString() is { Length: > 0 } s)
                     ids.Add(s);
         }
         catch (FormatException e)
@@ -70,14 +72,16 @@ public sealed class AssetSyncStage(RunContext context)
         }
         var expected = bundles.ReadDigest(id) ?? FileDigest.Sha256OfFile(source);
 
-        if (File.Exists(cached) && cache.Archives.ReadDigest(id) == expected && new FileInfo(cached).Length == new FileInfo(source).Length)
+        if (File.Exists(cached) && cache.Archives.ReadDigest(id) == expected
+            && new FileInfo(cached).Length == new FileInfo(source).Length)
             report.Add(CopiesUnchanged);
         else
         {
             string? got = null;
             var pending = AtomicFile.WriteTemporary(cached, output =>
             {
-                using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 128 * 1024, FileOptions.SequentialScan);
+                using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 128 * 1024,
+                    FileOptions.SequentialScan);
                 var hashing = new HashingWriteStream(output);
                 input.CopyTo(hashing);
                 hashing.Flush();
@@ -86,7 +90,9 @@ public sealed class AssetSyncStage(RunContext context)
             if (got != expected)
             {
                 AtomicFile.TryDelete(pending.Temp);
-                report.Problem(id, source, $"the bundle does not match its .sha256 (got {got![..12]}…, expected {expected[..12]}…); it was not copied — rebuild it with 'rdbridge bundle'");
+                report.Problem(id, source,
+                    $"the bundle does not match its .sha256 (got {got![..12]}…, expected {expected[..12]}…); " +
+                    "it was not copied — rebuild it with 'rdbridge bundle'");
                 return;
             }
             AtomicFile.Commit(pending);

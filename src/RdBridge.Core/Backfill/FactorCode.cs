@@ -14,6 +14,8 @@ public sealed partial record FactorCode(string Name, string? Description, string
         return new FactorCode(name, description, code, InputSchema.FromCode(code, name));
     }
 
-    [GeneratedRegex(@"^def\s+calculate_(\w+)\s*\(", RegexOptions.Multiline)] private static partial Regex CalculateFunction();
-    [GeneratedRegex(@"^\s*(?:""""""|''')(.*?)(?:""""""|''')", RegexOptions.Singleline)] private static partial Regex Docstring();
+    [GeneratedRegex(@"^def\s+calculate_(\w+)\s*\(", RegexOptions.Multiline)]
+    private static partial Regex CalculateFunction();
+    [GeneratedRegex(@"^\s*(?:""""""|''')(.*?)(?:""""""|''')", RegexOptions.Singleline)]
+    private static partial Regex Docstring();
 }

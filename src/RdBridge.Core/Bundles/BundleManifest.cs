@@ -50,13 +50,20 @@ public sealed record BundleManifest(
                 ["config_relpath"] = ConfigRelpath,
                 ["model_weight_relpath"] = ModelWeightRelpath,
                 ["factor_entry_relpath"] = FactorCodeRelpaths.FirstOrDefault(),
-                ["factor_code_relpaths"] = new JsonArray(FactorCodeRelpaths.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
+                ["factor_code_relpaths"] =
+                    new JsonArray(FactorCodeRelpaths.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
                 ["metrics_relpath"] = MetricsRelpath,
             },
             ["file_count"] = Files.Count,
             ["total_bytes"] = Files.Sum(f => f.Size),
-            ["files"] = new JsonArray(Files.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["size"] = f.Size, ["sha256"] = f.Sha256 }).ToArray()),
-            ["skipped"] = new JsonArray(Skipped.Select(s => (JsonNode?)new JsonObject { ["path"] = s.Path, ["reason"] = s.Reason }).ToArray()),
+            ["files"] = new JsonArray(Files.Select(f => (JsonNode?)new JsonObject
+            {
+                ["path"] = f.Path, ["size"] = f.Size, ["sha256"] = f.Sha256,
+            }).ToArray()),
+            ["skipped"] = new JsonArray(Skipped.Select(s => (JsonNode?)new JsonObject
+            {
+                ["path"] = s.Path, ["reason"] = s.Reason,
+            }).ToArray()),
         };
         return CanonicalJson.ToFileBytes(o);
     }
@@ -69,7 +76,8 @@ public sealed record BundleManifest(
         var files = new List<(string, long, string)>();
         if (root.TryGetProperty("files", out var arr) && arr.ValueKind == JsonValueKind.Array)
             foreach (var f in arr.EnumerateArray())
-                files.Add((f.GetProperty("path").GetString()!, f.GetProperty("size").GetInt64(), f.GetProperty("sha256").GetString()!));
+                files.Add((f.GetProperty("path").GetString()!, f.GetProperty("size").GetInt64(),
+                    f.GetProperty("sha256").GetString()!));
         return new ManifestSummary(
             root.TryGetProperty("asset_bundle_id", out var id) ? id.GetString() : null,
             root.TryGetProperty("task_run_id", out var tr) ? tr.GetString() : null,
@@ -78,4 +86,6 @@ public sealed record BundleManifest(
     }
 }
 
-public sealed record ManifestSummary(string? AssetBundleId, string? TaskRunId, long? LoopId, IReadOnlyList<(string Path, long Size, string Sha256)> Files);
+public sealed record ManifestSummary(
+    string? AssetBundleId, string? TaskRunId, long? LoopId,
+    IReadOnlyList<(string Path, long Size, string Sha256)> Files);

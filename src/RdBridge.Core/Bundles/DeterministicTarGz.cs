@@ -37,7 +37,8 @@ public sealed class DeterministicTarGz : IDisposable
         _output = output;
         // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): the same on every machine.
         _output.Write([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
-        _deflate = new DeflateStream(_output, new ZLibCompressionOptions { CompressionLevel = compressionLevel }, leaveOpen: true);
+        _deflate = new DeflateStream(_output, new ZLibCompressionOptions { CompressionLevel = compressionLevel },
+            leaveOpen: true);
     }
 
     public void AddBytes(string name, ReadOnlySpan<byte> content)
@@ -47,11 +48,14 @@ public sealed class DeterministicTarGz : IDisposable
         Pad(content.Length);
     }
 
-    /// <summary>Copies exactly <paramref name="length"/> bytes of <paramref name="content"/>, hashing them on the way.</summary>
+    /// <summary>
+    /// Copies exactly <paramref name="length"/> bytes of <paramref name="content"/>, hashing them on the way.
+    /// </summary>
     public string AddStream(string name, Stream content, long length)
     {
         WriteHeader(name, length);
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(
+            System.Security.Cryptography.HashAlgorithmName.SHA256);
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(128 * 1024);
         try
         {
@@ -59,7 +63,9 @@ public sealed class DeterministicTarGz : IDisposable
             while (remaining > 0)
             {
                 var read = content.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
-                if (read == 0) throw new IOException($"'{name}' became shorter while it was being packed (expected {length} bytes)");
+                if (read == 0)
+                    throw new IOException(
+                        $"'{name}' became shorter while it was being packed (expected {length} bytes)");
                 sha.AppendData(buffer, 0, read);
                 Write(buffer.AsSpan(0, read));
                 remaining -= read;
@@ -69,7 +75,8 @@ public sealed class DeterministicTarGz : IDisposable
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
-        if (content.ReadByte() >= 0) throw new IOException($"'{name}' grew while it was being packed (expected {length} bytes)");
+        if (content.ReadByte() >= 0)
+            throw new IOException($"'{name}' grew while it was being packed (expected {length} bytes)");
         Pad(length);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
@@ -89,7 +96,8 @@ public sealed class DeterministicTarGz : IDisposable
         }
         var records = new StringBuilder();
         records.Append(PaxRecord("path", name));
-        if (largeSize) records.Append(PaxRecord("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (largeSize)
+            records.Append(PaxRecord("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var body = Encoding.UTF8.GetBytes(records.ToString());
         Write(Header(AsciiFallback("PaxHeaders/" + name), body.Length, (byte)'x'));
         Write(body);
@@ -213,7 +221,8 @@ public sealed class DeterministicTarGz : IDisposable
         _deflate.Dispose();
         Span<byte> trailer = stackalloc byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer[..4], _crc.GetCurrentHashAsUInt32());
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], (uint)(_uncompressed & 0xFFFFFFFF));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..],
+            (uint)(_uncompressed & 0xFFFFFFFF));
         _output.Write(trailer);
     }
 

@@ -54,7 +54,8 @@ public sealed partial class PathMap
         return p;
     }
 
-    public static bool IsDrivePath(string canonical) => canonical.Length >= 3 && canonical[1] == ':' && canonical[2] == '/';
+    public static bool IsDrivePath(string canonical) =>
+        canonical.Length >= 3 && canonical[1] == ':' && canonical[2] == '/';
 
     /// <summary>The folders mapped paths must stay inside (empty when nothing is checked).</summary>
     public IReadOnlyList<string> Roots => _roots ?? [];
@@ -72,7 +73,8 @@ public sealed partial class PathMap
         return new MappedPath(mapped.Stored, null,
             $"'{mapped.Stored}' leads to '{real}', outside rdagent.root, the workspace roots and the pathMap's " +
                 $"local folders ({string.Join(", ", _roots)}); " +
-            "it is neither read nor written — if that folder is yours, add it to rdagent.workspaceRoot in rdbridge.json");
+            "it is neither read nor written — if that folder is yours, add it to rdagent.workspaceRoot in " +
+                "rdbridge.json");
     }
 
     private static readonly StringComparison PathComparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()
@@ -133,7 +135,8 @@ public sealed partial class PathMap
             if (OperatingSystem.IsWindows())
                 return new MappedPath(stored, Path.GetFullPath(canonical), null);
             return new MappedPath(stored, null,
-                $"'{stored}' is a Windows path and no pathMap entry covers it; add one to rdbridge.json, e.g. \"pathMap\": {{ \"{string.Join('/', canonical.Split('/').Take(3))}\": \"/local/path\" }}");
+                $"'{stored}' is a Windows path and no pathMap entry covers it; add one to rdbridge.json, e.g. " +
+                    $"\"pathMap\": {{ \"{string.Join('/', canonical.Split('/').Take(3))}\": \"/local/path\" }}");
         }
         if (canonical.StartsWith('/'))
             return new MappedPath(stored, canonical, null);
@@ -152,7 +155,9 @@ public sealed partial class PathMap
     [GeneratedRegex("/{2,}")] private static partial Regex DoubleSlash();
 }
 
-/// <summary>A stored path and where it lives on this machine (null when it cannot be mapped, with the reason).</summary>
+/// <summary>
+/// A stored path and where it lives on this machine (null when it cannot be mapped, with the reason).
+/// </summary>
 public sealed record MappedPath(string Stored, string? Local, string? Problem)
 {
     public bool IsResolved => Local is not null;

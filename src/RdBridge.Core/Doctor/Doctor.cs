@@ -17,14 +17,16 @@ public static class Doctor
         {
             Dir("RD-Agent root", s.RdAgentRoot, "set rdagent.root in rdbridge.json to the RD-Agent-main folder"),
             Dir("log folder", s.LogRoot, "set rdagent.logRoot if RD-Agent logs elsewhere", required: false),
-            Dir("workspace folder", s.WorkspaceRoot, "set rdagent.workspaceRoot if workspaces live elsewhere", required: false),
+            Dir("workspace folder", s.WorkspaceRoot, "set rdagent.workspaceRoot if workspaces live elsewhere",
+                required: false),
             Dir("AIstock root", s.AistockRoot, "create it or set aistock.root in rdbridge.json"),
         };
         if (AcrossWsl(s.RegistryPath) is { } registryWarning) findings.Add(registryWarning);
         if (!s.AistockDatabaseIsPostgres && AcrossWsl(s.AistockDatabase) is { } storeWarning)
             findings.Add(storeWarning);
         if (!File.Exists(s.RegistryPath))
-            findings.Add(new Finding("registry", false, $"'{s.RegistryPath}' does not exist", "set rdagent.registry in rdbridge.json"));
+            findings.Add(new Finding("registry", false, $"'{s.RegistryPath}' does not exist",
+                "set rdagent.registry in rdbridge.json"));
         else
         {
             try
@@ -34,12 +36,15 @@ public static class Doctor
                 if (gaps.Count > 0 && fix)
                 {
                     var applied = registry.Migrate();
-                    findings.Add(new Finding("registry schema", true, $"migrated: {string.Join("; ", applied)} (nothing dropped)"));
+                    findings.Add(new Finding("registry schema", true,
+                        $"migrated: {string.Join("; ", applied)} (nothing dropped)"));
                 }
                 else
                     findings.Add(gaps.Count == 0
-                        ? new Finding("registry schema", true, $"{s.RegistryPath}: all {RegistrySchema.Tables.Count} tables and their columns present")
-                        : new Finding("registry schema", false, string.Join("; ", gaps), "run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)"));
+                        ? new Finding("registry schema", true,
+                            $"{s.RegistryPath}: all {RegistrySchema.Tables.Count} tables and their columns present")
+                        : new Finding("registry schema", false, string.Join("; ", gaps),
+                            "run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)"));
                 var rows = registry.CountRows("task_runs", "loops", "workspaces");
                 var content = $"{rows.GetValueOrDefault("task_runs")} task runs, {rows["loops"]} loops, "
                     + $"{rows["workspaces"]} workspaces";
@@ -50,16 +55,25 @@ public static class Doctor
         }
         try
         {
-            var created = s.AistockDatabaseIsPostgres && fix && PostgresAistockStore.CreateDatabaseIfMissing(s.AistockDatabase);
-            using var store = s.AistockDatabaseIsPostgres ? new PostgresAistockStore(s.AistockDatabase) : (IAistockStore)new SqliteAistockStore(s.AistockDatabase);
+            var created = s.AistockDatabaseIsPostgres && fix
+                && PostgresAistockStore.CreateDatabaseIfMissing(s.AistockDatabase);
+            using var store = s.AistockDatabaseIsPostgres
+                ? new PostgresAistockStore(s.AistockDatabase)
+                : (IAistockStore)new SqliteAistockStore(s.AistockDatabase);
             var applied = store.Migrate();
             findings.Add(new Finding("AIstock database", true,
-                $"{store.Describe}{(created ? " (database created)" : "")}{(applied.Count > 0 ? $" (schema v{string.Join(",", applied)} applied)" : $", schema v{StoreSchema.Latest} current")}"));
+                $"{store.Describe}{(created ? " (database created)" : "")}" +
+                (applied.Count > 0
+                    ? $" (schema v{string.Join(",", applied)} applied)"
+                    : $", schema v{StoreSchema.Latest} current")));
         }
-        catch (Exception e) when (e is StoreException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is StoreException or System.Data.Common.DbException or IOException
+                                  or UnauthorizedAccessException)
         {
             findings.Add(new Finding("AIstock database", false, e.Message,
-                s.AistockDatabaseIsPostgres ? "check aistock.database; 'rdbridge doctor --fix' creates a missing database" : "check aistock.database and that its folder is writable"));
+                s.AistockDatabaseIsPostgres
+                    ? "check aistock.database; 'rdbridge doctor --fix' creates a missing database"
+                    : "check aistock.database and that its folder is writable"));
         }
         return findings;
     }
@@ -107,6 +121,8 @@ public static class Doctor
         }
         return missing == 0
             ? new Finding("path map", true, $"{total} sampled workspace paths all resolve")
-            : new Finding("path map", false, $"{missing} of {total} sampled workspace paths do not resolve; first: {firstProblem}", "add or correct a pathMap entry in rdbridge.json");
+            : new Finding("path map", false,
+                $"{missing} of {total} sampled workspace paths do not resolve; first: {firstProblem}",
+                "add or correct a pathMap entry in rdbridge.json");
     }
 }

@@ -38,7 +38,8 @@ public static class CanonicalJson
     public static string Canonical(JsonNode? node)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var writer = new Utf8JsonWriter(stream,
+            new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             WriteSorted(writer, node);
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }

@@ -50,7 +50,9 @@ public static class RegularFile
         _ => "is not a regular file",
     };
 
-    /// <summary>Opens a regular file for reading, or throws <see cref="FileRefusedException"/> saying what it is.</summary>
+    /// <summary>
+    /// Opens a regular file for reading, or throws <see cref="FileRefusedException"/> saying what it is.
+    /// </summary>
     public static SafeFileHandle OpenHandle(string path)
     {
         if (!OperatingSystem.IsLinux())
@@ -102,7 +104,9 @@ public static class RegularFile
         return bytes;
     }
 
-    /// <summary>The whole file as UTF-8 text (without a byte-order mark), at most <paramref name="cap"/> bytes.</summary>
+    /// <summary>
+    /// The whole file as UTF-8 text (without a byte-order mark), at most <paramref name="cap"/> bytes.
+    /// </summary>
     public static string ReadAllText(string path, long cap)
     {
         var bytes = ReadAllBytes(path, cap);

@@ -2,10 +2,15 @@ using System.Text;
 
 namespace RdBridge.Metadata;
 
-/// <summary>Turns arbitrary ids into Python identifiers and string literals that cannot break the generated code.</summary>
+/// <summary>
+/// Turns arbitrary ids into Python identifiers and string literals that cannot break the generated code.
+/// </summary>
 public static class PythonNames
 {
-    /// <summary>ASCII letters, digits and underscores only; a short digest keeps ids that differ only in other characters apart.</summary>
+    /// <summary>
+    /// ASCII letters, digits and underscores only; a short digest keeps ids that differ only in other characters
+    /// apart.
+    /// </summary>
     public static string Identifier(string id)
     {
         var sb = new StringBuilder(id.Length);
@@ -19,7 +24,9 @@ public static class PythonNames
 
     public static string StrategyFunction(string strategyId) => $"get_{Identifier(strategyId)}_config";
 
-    /// <summary>A Python string literal: double-quoted, with every non-printable or non-ASCII character escaped.</summary>
+    /// <summary>
+    /// A Python string literal: double-quoted, with every non-printable or non-ASCII character escaped.
+    /// </summary>
     public static string StringLiteral(string value)
     {
         var sb = new StringBuilder(value.Length + 2).Append('"');

@@ -10,7 +10,9 @@ public interface IPublisher
 {
     string Name { get; }
     string Describe { get; }
-    /// <summary>Writes the feed of everything changed at or after <paramref name="since"/> to <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Writes the feed of everything changed at or after <paramref name="since"/> to <paramref name="destination"/>.
+    /// </summary>
     void FetchFeed(string? since, string destination, CancellationToken cancel);
     /// <summary>
     /// Completes <paramref name="partial"/> into the whole bundle: bytes already there are kept and only the rest is
@@ -31,7 +33,8 @@ public sealed class PublisherException(string message, Exception? inner = null)
 /// are retried with exponential back-off, and a download resumes from the bytes it already has (HTTP Range, guarded by
 /// If-Range with the bundle's digest so a changed bundle restarts from zero).
 /// </summary>
-public sealed class HttpPublisher(SourceSettings source, HttpClient http, int attempts = 4, TimeSpan? firstBackoff = null) : IPublisher
+public sealed class HttpPublisher(
+    SourceSettings source, HttpClient http, int attempts = 4, TimeSpan? firstBackoff = null) : IPublisher
 {
     private readonly TimeSpan _backoff = firstBackoff ?? TimeSpan.FromMilliseconds(500);
 
@@ -40,7 +43,8 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
 
     public void FetchFeed(string? since, string destination, CancellationToken cancel)
     {
-        var url = new Uri(source.Url, "api/rdagent/feed" + (since is null ? "" : "?since=" + Uri.EscapeDataString(since)));
+        var url = new Uri(source.Url,
+            "api/rdagent/feed" + (since is null ? "" : "?since=" + Uri.EscapeDataString(since)));
         Retry($"feed of {Describe}", cancel, () =>
         {
             using var response = Send(new HttpRequestMessage(HttpMethod.Get, url), cancel);
@@ -73,7 +77,8 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
             if (have > 0)
             {
                 request.Headers.Range = new RangeHeaderValue(have, null);
-                request.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue($"\"{expectedSha256}\""));
+                request.Headers.IfRange =
+                    new RangeConditionHeaderValue(new EntityTagHeaderValue($"\"{expectedSha256}\""));
             }
             using var response = Send(request, cancel);
             if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
@@ -82,7 +87,8 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
                 return 0;
             }
             Require(response, url);
-            var append = response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == have;
+            var append = response.StatusCode == HttpStatusCode.PartialContent
+                && response.Content.Headers.ContentRange?.From == have;
             var start = append ? have : 0;
             // What this response may hold: the rest of the announced size, and never more than it says it holds.
             var room = expectedSize >= 0 ? expectedSize - start : long.MaxValue;
@@ -119,7 +125,9 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
         return received;
     }
 
-    /// <summary>Copies at most <paramref name="limit"/> bytes; one more throws what <paramref name="tooMuch"/> makes.</summary>
+    /// <summary>
+    /// Copies at most <paramref name="limit"/> bytes; one more throws what <paramref name="tooMuch"/> makes.
+    /// </summary>
     private static long CopyAtMost(Stream input, Stream output, long limit, Func<Exception> tooMuch)
     {
         var buffer = new byte[128 * 1024];
@@ -136,7 +144,8 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
 
     private HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancel)
     {
-        if (source.Token is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (source.Token is { Length: > 0 } token)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancel);
     }
 
@@ -147,8 +156,10 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
         var detail = "";
         try { detail = response.Content.ReadAsStringAsync().GetAwaiter().GetResult(); } catch (HttpRequestException) { }
         if (detail.Length > 300) detail = detail[..300] + "…";
-        if (status >= 500 || status == 429) throw new TransientException($"{url} answered {status} {response.ReasonPhrase}");
-        throw new PublisherException($"{url} answered {status} {response.ReasonPhrase}{(detail.Length > 0 ? $": {detail}" : "")}");
+        if (status >= 500 || status == 429)
+            throw new TransientException($"{url} answered {status} {response.ReasonPhrase}");
+        throw new PublisherException(
+            $"{url} answered {status} {response.ReasonPhrase}{(detail.Length > 0 ? $": {detail}" : "")}");
     }
 
     private sealed class TransientException(string message) : Exception(message);
@@ -167,7 +178,8 @@ public sealed class HttpPublisher(SourceSettings source, HttpClient http, int at
                                       or TaskCanceledException { InnerException: TimeoutException })
             {
                 if (attempt >= attempts)
-                    throw new PublisherException($"{what} failed after {attempts} attempts: {e.Message}; check that the publisher runs ('rdbridge serve --role publisher') and is reachable", e);
+                    throw new PublisherException($"{what} failed after {attempts} attempts: {e.Message}; " +
+                        "check that the publisher runs ('rdbridge serve --role publisher') and is reachable", e);
                 cancel.WaitHandle.WaitOne(delay);
                 cancel.ThrowIfCancellationRequested();
                 delay *= 2;

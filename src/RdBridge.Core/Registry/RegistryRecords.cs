@@ -1,7 +1,8 @@
 namespace RdBridge.Registry;
 
 /// <summary>A row of <c>task_runs</c>.</summary>
-public sealed record TaskRun(string TaskRunId, string? Scenario, string? Status, string? LogTracePath, string? CreatedAtUtc);
+public sealed record TaskRun(
+    string TaskRunId, string? Scenario, string? Status, string? LogTracePath, string? CreatedAtUtc);
 
 /// <summary>
 /// A row of <c>loops</c>, with its task run's scenario and log path. <see cref="WorkspaceId"/> and
@@ -46,7 +47,9 @@ public sealed record WorkspaceRow(
 }
 
 /// <summary>A row of <c>production_bundles</c>.</summary>
-public sealed record BundleRow(string TaskRunId, long LoopId, string BundleId, string BundlePath, string? ContentDigest, string? ArchiveSha256, long? SizeBytes, long? FileCount);
+public sealed record BundleRow(
+    string TaskRunId, long LoopId, string BundleId, string BundlePath, string? ContentDigest, string? ArchiveSha256,
+    long? SizeBytes, long? FileCount);
 
 /// <summary>A row of <c>artifacts</c> as backfill registers it (version 'v1', status 'present').</summary>
 public sealed record ArtifactRow(

@@ -29,7 +29,9 @@ public sealed class SyncLock : IDisposable
             }
             catch (IOException)
             {
-                throw new SyncBusyException($"another init/sync is running on this AIstock root (lock '{path}' held for more than {wait.TotalSeconds:0} s); wait for it to finish, or check 'rdbridge sync-status'");
+                throw new SyncBusyException(
+                    $"another init/sync is running on this AIstock root (lock '{path}' held for more than " +
+                    $"{wait.TotalSeconds:0} s); wait for it to finish, or check 'rdbridge sync-status'");
             }
         }
     }

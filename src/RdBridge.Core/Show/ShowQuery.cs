@@ -16,7 +16,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
     public JsonObject Loop(string taskRunId, long loopId)
     {
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
-        var loop = registry.ReadLoop(taskRunId, loopId) ?? throw new KeyNotFoundException($"no loop {taskRunId}/{loopId} in the registry");
+        var loop = registry.ReadLoop(taskRunId, loopId)
+            ?? throw new KeyNotFoundException($"no loop {taskRunId}/{loopId} in the registry");
         var lw = LoopWorkspaces.Resolve(registry, settings.PathMap, loop);
         var bundle = registry.ReadBundle(taskRunId, loopId);
         var archive = settings.Bundles.Archive(loop.BundleId);
@@ -40,7 +41,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
                 ["local_path"] = lw.Primary.Local,
                 ["ok"] = lw.Primary.Exists,
             },
-            ["sub_workspaces"] = new JsonArray(lw.SubWorkspaces.Select(s => (JsonNode?)JsonValue.Create(s.Row.WorkspaceId)).ToArray()),
+            ["sub_workspaces"] = new JsonArray(lw.SubWorkspaces
+                .Select(s => (JsonNode?)JsonValue.Create(s.Row.WorkspaceId)).ToArray()),
             ["asset_bundle"] = new JsonObject
             {
                 ["asset_bundle_id"] = loop.AssetBundleId,
@@ -73,7 +75,9 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             _ => throw new ArgumentException($"unknown kind '{kind}'; use loop, factor, model, strategy or bundle"),
         };
         var rows = store.Find(by, key);
-        if (rows.Count == 0) throw new KeyNotFoundException($"no {kind} '{key}' in the AIstock database; run 'rdbridge init' or check the name");
+        if (rows.Count == 0)
+            throw new KeyNotFoundException(
+                $"no {kind} '{key}' in the AIstock database; run 'rdbridge init' or check the name");
         var matches = new JsonArray();
         foreach (var r in rows)
         {

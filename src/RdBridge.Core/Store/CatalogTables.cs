@@ -4,11 +4,16 @@ using RdBridge.IO;
 
 namespace RdBridge.Store;
 
-/// <summary>How a catalog record's field becomes a column: plain text, a number, a boolean, or a JSON document.</summary>
+/// <summary>
+/// How a catalog record's field becomes a column: plain text, a number, a boolean, or a JSON document.
+/// </summary>
 public enum ColumnType { Text, Integer, Real, Boolean, Json }
 
-/// <summary>One catalog record mapped onto its table: column values, natural key, compact payload, content fingerprint.</summary>
-public sealed record CatalogRow(IReadOnlyDictionary<string, object?> Values, string Key, string Payload, string ContentHash, string? Error);
+/// <summary>
+/// One catalog record mapped onto its table: column values, natural key, compact payload, content fingerprint.
+/// </summary>
+public sealed record CatalogRow(
+    IReadOnlyDictionary<string, object?> Values, string Key, string Payload, string ContentHash, string? Error);
 
 /// <summary>
 /// One column: its type, the record field it comes from (a dotted path reaches into a nested object), and the schema
@@ -23,7 +28,8 @@ public sealed record CatalogColumn(string Name, ColumnType Type, string? Field =
 /// The AIstock table of one catalog: its natural key, its columns (the ones the guide's SQL and AIstock use), and how a
 /// record maps onto them. The whole record is kept as <c>payload</c>, and <c>content_hash</c> tells whether it changed.
 /// </summary>
-public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<string> Key, IReadOnlyList<CatalogColumn> Columns)
+public sealed record CatalogTable(
+    CatalogKind Kind, string Name, IReadOnlyList<string> Key, IReadOnlyList<CatalogColumn> Columns)
 {
     /// <summary>A second natural key that must stay unique too (a model is also one per loop workspace).</summary>
     public IReadOnlyList<string> AlsoUnique { get; init; } = [];
@@ -34,50 +40,57 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
         new("workspace_path", ColumnType.Text), new("asset_bundle_id", ColumnType.Text),
     ];
 
-    /// <summary>Which publisher a record came from (null: this machine's own RD-Agent). Records of two sources never overwrite each other.</summary>
+    /// <summary>
+    /// Which publisher a record came from (null: this machine's own RD-Agent). Records of two sources never overwrite
+    /// each other.
+    /// </summary>
     public static readonly CatalogColumn Origin = new("origin", ColumnType.Text, Field: "\u0000origin", Since: 3);
 
     /// <summary>The factor metrics AIstock sorts and filters by, as real columns (indexable) beside the JSON.</summary>
-    public static readonly IReadOnlyList<string> FactorMetrics = ["ic", "icir", "rank_ic", "rank_icir", "annualized_return", "information_ratio", "max_drawdown"];
+    public static readonly IReadOnlyList<string> FactorMetrics =
+        ["ic", "icir", "rank_ic", "rank_icir", "annualized_return", "information_ratio", "max_drawdown"];
 
     private static IEnumerable<CatalogColumn> MetricColumns(string field) =>
         FactorMetrics.Select(m => new CatalogColumn(m, ColumnType.Real, $"{field}.{m}", Since: 3));
 
     public static readonly CatalogTable Factor = new(CatalogKind.Factor, "aistock_factor_catalog", ["factor_id"],
     [
-        new("factor_id", ColumnType.Text), new("name", ColumnType.Text), new("source", ColumnType.Text), new("expression", ColumnType.Text),
-        new("fingerprint", ColumnType.Text), new("description_cn", ColumnType.Text), .. LinkColumns,
-        new("input_schema", ColumnType.Json), new("tags", ColumnType.Json), new("performance_metrics", ColumnType.Json),
-        new("occurrences", ColumnType.Integer), new("provenance", ColumnType.Json),
-        .. MetricColumns("performance_metrics"), Origin,
+        new("factor_id", ColumnType.Text), new("name", ColumnType.Text), new("source", ColumnType.Text),
+        new("expression", ColumnType.Text), new("fingerprint", ColumnType.Text), new("description_cn", ColumnType.Text),
+        .. LinkColumns, new("input_schema", ColumnType.Json), new("tags", ColumnType.Json),
+        new("performance_metrics", ColumnType.Json), new("occurrences", ColumnType.Integer),
+        new("provenance", ColumnType.Json), .. MetricColumns("performance_metrics"), Origin,
     ]);
 
     public static readonly CatalogTable Model = new(CatalogKind.Model, "aistock_model_catalog", ["model_id"],
     [
-        new("model_id", ColumnType.Text), .. LinkColumns, new("log_dir", ColumnType.Text), new("model_type", ColumnType.Text),
-        new("model_module", ColumnType.Text), new("network_class", ColumnType.Text), new("model_config", ColumnType.Json),
-        new("dataset_config", ColumnType.Json), new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
+        new("model_id", ColumnType.Text), .. LinkColumns, new("log_dir", ColumnType.Text),
+        new("model_type", ColumnType.Text), new("model_module", ColumnType.Text), new("network_class", ColumnType.Text),
+        new("model_config", ColumnType.Json), new("dataset_config", ColumnType.Json),
+        new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
         new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
     ]) { AlsoUnique = ["task_run_id", "loop_id", "workspace_id"] };
 
-    public static readonly CatalogTable Strategy = new(CatalogKind.Strategy, "aistock_strategy_catalog", ["strategy_id"],
+    public static readonly CatalogTable Strategy = new(
+        CatalogKind.Strategy, "aistock_strategy_catalog", ["strategy_id"],
     [
-        new("strategy_id", ColumnType.Text), .. LinkColumns, new("config_fingerprint", ColumnType.Text), new("action", ColumnType.Text),
-        new("model_type", ColumnType.Text), new("portfolio_config", ColumnType.Json), new("backtest_config", ColumnType.Json),
-        new("feature_list", ColumnType.Json), new("python_implementation", ColumnType.Json), new("metrics", ColumnType.Json),
-        Origin,
+        new("strategy_id", ColumnType.Text), .. LinkColumns, new("config_fingerprint", ColumnType.Text),
+        new("action", ColumnType.Text), new("model_type", ColumnType.Text), new("portfolio_config", ColumnType.Json),
+        new("backtest_config", ColumnType.Json), new("feature_list", ColumnType.Json),
+        new("python_implementation", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
     ]);
 
     public static readonly CatalogTable Loop = new(CatalogKind.Loop, "aistock_loop_catalog", ["task_run_id", "loop_id"],
     [
-        .. LinkColumns, new("log_dir", ColumnType.Text), new("scenario", ColumnType.Text), new("action", ColumnType.Text),
-        new("status", ColumnType.Text), new("has_result", ColumnType.Boolean), new("is_solidified", ColumnType.Boolean),
-        new("started_at_utc", ColumnType.Text), new("ended_at_utc", ColumnType.Text), new("strategy_id", ColumnType.Text),
-        new("config_fingerprint", ColumnType.Text), new("model_type", ColumnType.Text), new("factor_names", ColumnType.Json),
-        new("annualized_return", ColumnType.Real), new("max_drawdown", ColumnType.Real), new("information_ratio", ColumnType.Real),
-        new("ic", ColumnType.Real), new("ic_ir", ColumnType.Real), new("rank_ic", ColumnType.Real), new("decision", ColumnType.Boolean),
-        new("metrics", ColumnType.Json), new("summary_texts", ColumnType.Json), new("paths", ColumnType.Json),
-        Origin,
+        .. LinkColumns, new("log_dir", ColumnType.Text), new("scenario", ColumnType.Text),
+        new("action", ColumnType.Text), new("status", ColumnType.Text), new("has_result", ColumnType.Boolean),
+        new("is_solidified", ColumnType.Boolean), new("started_at_utc", ColumnType.Text),
+        new("ended_at_utc", ColumnType.Text), new("strategy_id", ColumnType.Text),
+        new("config_fingerprint", ColumnType.Text), new("model_type", ColumnType.Text),
+        new("factor_names", ColumnType.Json), new("annualized_return", ColumnType.Real),
+        new("max_drawdown", ColumnType.Real), new("information_ratio", ColumnType.Real), new("ic", ColumnType.Real),
+        new("ic_ir", ColumnType.Real), new("rank_ic", ColumnType.Real), new("decision", ColumnType.Boolean),
+        new("metrics", ColumnType.Json), new("summary_texts", ColumnType.Json), new("paths", ColumnType.Json), Origin,
     ]);
 
     public static CatalogTable For(CatalogKind kind) => kind switch
@@ -91,7 +104,8 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
     public static readonly IReadOnlyList<CatalogTable> All = [Factor, Model, Strategy, Loop];
 
     /// <summary>The record's natural key as text, for messages and duplicate detection.</summary>
-    public string KeyOf(IReadOnlyDictionary<string, object?> values) => string.Join("/", Key.Select(k => values[k]?.ToString() ?? "∅"));
+    public string KeyOf(IReadOnlyDictionary<string, object?> values) =>
+        string.Join("/", Key.Select(k => values[k]?.ToString() ?? "∅"));
 
     /// <summary>
     /// Maps a record onto the columns; missing fields become null. The payload is the record written compactly (its
@@ -145,7 +159,9 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
     private static JsonElement? Field(JsonElement record, string path)
     {
         if (!path.Contains('.'))
-            return record.ValueKind == JsonValueKind.Object && record.TryGetProperty(path, out var direct) ? direct : null;
+            return record.ValueKind == JsonValueKind.Object && record.TryGetProperty(path, out var direct)
+                ? direct
+                : null;
         var current = record;
         foreach (var part in path.Split('.'))
         {
@@ -167,39 +183,54 @@ public sealed record CatalogTable(CatalogKind Kind, string Name, IReadOnlyList<s
             var source = values["source"] as string ?? "rdagent_generated";
             values["source"] = source;
             var expression = values["expression"] as string
-                ?? (record.TryGetProperty("formula_hint", out var fh) && fh.ValueKind == JsonValueKind.String ? fh.GetString() : null);
+                ?? (record.TryGetProperty("formula_hint", out var fh) && fh.ValueKind == JsonValueKind.String
+                    ? fh.GetString()
+                    : null);
             var fingerprint = FactorIdentity.Fingerprint(source, expression, null, name);
             values["factor_id"] = FactorIdentity.FactorId(fingerprint);
             values["fingerprint"] ??= fingerprint;
         }
-        if (Kind == CatalogKind.Model && values["model_id"] is null && values["task_run_id"] is string tr && values["loop_id"] is long l)
+        if (Kind == CatalogKind.Model && values["model_id"] is null && values["task_run_id"] is string tr
+            && values["loop_id"] is long l)
             values["model_id"] = $"model_{tr}_{l}";
-        if (Kind == CatalogKind.Loop && record.TryGetProperty("metrics", out var metrics) && metrics.ValueKind == JsonValueKind.Object
+        if (Kind == CatalogKind.Loop && record.TryGetProperty("metrics", out var metrics)
+            && metrics.ValueKind == JsonValueKind.Object
             && CanonicalMetrics(metrics) is { } canonical)
         {
             values["metrics"] = canonical.ToJsonString();
-            foreach (var (column, key) in new[] { ("annualized_return", "annualized_return"), ("max_drawdown", "max_drawdown"), ("information_ratio", "information_ratio"), ("ic", "ic"), ("ic_ir", "icir"), ("rank_ic", "rank_ic") })
-                if (values[column] is null && canonical[key] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<double>(out var d)) values[column] = d;
+            foreach (var (column, key) in new[]
+            {
+                ("annualized_return", "annualized_return"), ("max_drawdown", "max_drawdown"),
+                ("information_ratio", "information_ratio"), ("ic", "ic"), ("ic_ir", "icir"), ("rank_ic", "rank_ic"),
+            })
+                if (values[column] is null && canonical[key] is System.Text.Json.Nodes.JsonValue v
+                    && v.TryGetValue<double>(out var d)) values[column] = d;
         }
         // The Python tools called the information ratio "sharpe".
-        if (Kind == CatalogKind.Loop && values["information_ratio"] is null && record.TryGetProperty("sharpe", out var sharpe) && sharpe.ValueKind == JsonValueKind.Number)
+        if (Kind == CatalogKind.Loop && values["information_ratio"] is null
+            && record.TryGetProperty("sharpe", out var sharpe) && sharpe.ValueKind == JsonValueKind.Number)
             values["information_ratio"] = sharpe.GetDouble();
-        if (Kind == CatalogKind.Strategy && record.TryGetProperty("workspace_example", out var ex) && ex.ValueKind == JsonValueKind.Object)
+        if (Kind == CatalogKind.Strategy && record.TryGetProperty("workspace_example", out var ex)
+            && ex.ValueKind == JsonValueKind.Object)
             foreach (var link in LinkColumns)
                 if (values[link.Name] is null && ex.TryGetProperty(link.Name, out var v))
                     values[link.Name] = Convert(v, link.Type);
     }
 
     /// <summary>
-    /// Metrics in Qlib's own names, or in the shape an older exporter produced by reading <c>qlib_res.csv</c> sideways
-    /// (<c>{"Unnamed: 0": "&lt;metric&gt;", "0": value}</c>), turned into RdBridge's canonical names; null when they already are.
+    /// Metrics in Qlib's own names, or in the shape an older exporter produced by reading <c>qlib_res.csv</c>
+    /// sideways (<c>{"Unnamed: 0": "&lt;metric&gt;", "0": value}</c>), turned into RdBridge's canonical names; null
+    /// when they already are.
     /// </summary>
     internal static System.Text.Json.Nodes.JsonObject? CanonicalMetrics(JsonElement metrics)
     {
         var byQlibName = Metadata.MetricNames.Canonical.ToDictionary(c => c.QlibName, c => c.Canonical);
         var result = new System.Text.Json.Nodes.JsonObject();
-        var nameProperty = metrics.TryGetProperty("Unnamed: 0", out var n) ? n : metrics.TryGetProperty("", out var e) ? e : default;
-        if (nameProperty.ValueKind == JsonValueKind.String && metrics.TryGetProperty("0", out var value) && value.ValueKind == JsonValueKind.Number)
+        var nameProperty = metrics.TryGetProperty("Unnamed: 0", out var n) ? n
+            : metrics.TryGetProperty("", out var e) ? e
+            : default;
+        if (nameProperty.ValueKind == JsonValueKind.String && metrics.TryGetProperty("0", out var value)
+            && value.ValueKind == JsonValueKind.Number)
         {
             var name = nameProperty.GetString()!.Trim();
             result[byQlibName.GetValueOrDefault(name, name)] = value.GetDouble();

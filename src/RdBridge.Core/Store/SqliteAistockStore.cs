@@ -4,7 +4,9 @@ using RdBridge.Runs;
 
 namespace RdBridge.Store;
 
-/// <summary>The embedded AIstock store: one SQLite file under the AIstock root, so a first run needs no server.</summary>
+/// <summary>
+/// The embedded AIstock store: one SQLite file under the AIstock root, so a first run needs no server.
+/// </summary>
 public sealed class SqliteAistockStore : DbAistockStore
 {
     private readonly string _path;
@@ -17,7 +19,10 @@ public sealed class SqliteAistockStore : DbAistockStore
     private static SqliteConnection OpenConnection(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 30 }.ToString());
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 30,
+        }.ToString());
         try
         {
             connection.Open();
@@ -29,7 +34,8 @@ public sealed class SqliteAistockStore : DbAistockStore
         catch (SqliteException e)
         {
             connection.Dispose();
-            throw new StoreException($"AIstock database '{path}' cannot be opened: {e.Message}; check aistock.database in rdbridge.json");
+            throw new StoreException(
+                $"AIstock database '{path}' cannot be opened: {e.Message}; check aistock.database in rdbridge.json");
         }
     }
 
@@ -38,12 +44,15 @@ public sealed class SqliteAistockStore : DbAistockStore
     protected override bool TableExists(string name) =>
         Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @n", null, ("@n", name)) > 0;
 
-    /// <summary>A lock file beside the database, so two AIstock roots sharing one database still sync one at a time.</summary>
+    /// <summary>
+    /// A lock file beside the database, so two AIstock roots sharing one database still sync one at a time.
+    /// </summary>
     public override IDisposable AcquireSyncLock(TimeSpan wait) => Runs.SyncLock.Acquire(_path + ".sync.lock", wait);
 
     public override IImportSession BeginImport() => new Session(this);
 
-    private sealed class Session(SqliteAistockStore store) : ImportSession<SqliteAistockStore>(store, c => ((SqliteConnection)c).BeginTransaction(deferred: false))
+    private sealed class Session(SqliteAistockStore store)
+        : ImportSession<SqliteAistockStore>(store, c => ((SqliteConnection)c).BeginTransaction(deferred: false))
     {
         /// <summary>Row by row with prepared statements: SQLite in one transaction does this at disk speed.</summary>
         public override WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0)
@@ -51,11 +60,18 @@ public sealed class SqliteAistockStore : DbAistockStore
             var table = CatalogTable.For(kind);
             var keyWhere = string.Join(" AND ", table.Key.Select(k => $"{k} = @{k}"));
             var columns = Store.ColumnsOf(table);
-            var allColumns = columns.Select(c => c.Name).Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
+            var allColumns = columns.Select(c => c.Name)
+                .Concat(["payload", "content_hash", "imported_at", "updated_at"]).ToList();
             var hasOrigin = Store.HasOriginColumn;
-            using var exists = Store.Command($"SELECT content_hash{(hasOrigin ? ", origin" : "")} FROM {table.Name} WHERE {keyWhere}", Tx);
-            using var insert = Store.Command($"INSERT INTO {table.Name} ({string.Join(", ", allColumns)}) VALUES ({string.Join(", ", allColumns.Select(c => "@" + c))})", Tx);
-            using var update = Store.Command($"UPDATE {table.Name} SET {string.Join(", ", allColumns.Where(c => c != "imported_at" && !table.Key.Contains(c)).Select(c => $"{c} = @{c}"))} WHERE {keyWhere}", Tx);
+            using var exists = Store.Command(
+                $"SELECT content_hash{(hasOrigin ? ", origin" : "")} FROM {table.Name} WHERE {keyWhere}", Tx);
+            using var insert = Store.Command(
+                $"INSERT INTO {table.Name} ({string.Join(", ", allColumns)}) " +
+                $"VALUES ({string.Join(", ", allColumns.Select(c => "@" + c))})", Tx);
+            using var update = Store.Command(
+                $"UPDATE {table.Name} SET " + string.Join(", ", allColumns
+                    .Where(c => c != "imported_at" && !table.Key.Contains(c)).Select(c => $"{c} = @{c}")) +
+                $" WHERE {keyWhere}", Tx);
 
             long inserted = 0, updated = 0, unchanged = 0;
             var failures = new List<string>();
@@ -66,7 +82,8 @@ public sealed class SqliteAistockStore : DbAistockStore
                 Bind(exists, table.Key.Select(k => ("@" + k, row.Values[k])));
                 string? before = null, owner = null;
                 using (var r = exists.ExecuteReader())
-                    if (r.Read()) (before, owner) = (r.GetString(0), hasOrigin && !r.IsDBNull(1) ? r.GetString(1) : null);
+                    if (r.Read())
+                        (before, owner) = (r.GetString(0), hasOrigin && !r.IsDBNull(1) ? r.GetString(1) : null);
                 if (before == row.ContentHash) { unchanged++; continue; }
                 if (before is not null && owner != (string?)row.Values[CatalogTable.Origin.Name])
                 {

@@ -35,17 +35,21 @@ public static class StoreSchema
         foreach (var t in CatalogTable.All)
         {
             var cols = t.Columns.Where(c => c.Since == 1).Select(c => $"{c.Name} {TypeOf(c.Type, d)}")
-                .Concat([$"payload {(d == SqlDialect.Postgres ? "JSONB" : "TEXT")} NOT NULL", "content_hash TEXT NOT NULL",
-                    "imported_at TEXT NOT NULL", "updated_at TEXT NOT NULL", $"PRIMARY KEY ({string.Join(", ", t.Key)})"]);
+                .Concat([$"payload {(d == SqlDialect.Postgres ? "JSONB" : "TEXT")} NOT NULL",
+                    "content_hash TEXT NOT NULL", "imported_at TEXT NOT NULL", "updated_at TEXT NOT NULL",
+                    $"PRIMARY KEY ({string.Join(", ", t.Key)})"]);
             yield return $"CREATE TABLE IF NOT EXISTS {t.Name} (\n  {string.Join(",\n  ", cols)}\n)";
             yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_loop ON {t.Name}(task_run_id, loop_id)";
             yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_bundle ON {t.Name}(asset_bundle_id)";
             if (t.AlsoUnique.Count > 0)
-                yield return $"CREATE UNIQUE INDEX IF NOT EXISTS ux_{t.Name}_workspace ON {t.Name}({string.Join(", ", t.AlsoUnique)})";
+                yield return $"CREATE UNIQUE INDEX IF NOT EXISTS ux_{t.Name}_workspace " +
+                    $"ON {t.Name}({string.Join(", ", t.AlsoUnique)})";
             if (t.Kind == Catalogs.CatalogKind.Factor)
                 yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_name ON {t.Name}(name, source)";
         }
-        var id = d == SqlDialect.Postgres ? "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "id INTEGER PRIMARY KEY AUTOINCREMENT";
+        var id = d == SqlDialect.Postgres
+            ? "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+            : "id INTEGER PRIMARY KEY AUTOINCREMENT";
         yield return $"""
             CREATE TABLE IF NOT EXISTS rdbridge_sync_runs (
               {id}, mode TEXT NOT NULL, status TEXT NOT NULL, stage TEXT,
@@ -59,20 +63,27 @@ public static class StoreSchema
             foreach (var c in t.Columns.Where(c => c.Since == 3))
                 yield return $"ALTER TABLE {t.Name} ADD COLUMN {c.Name} {TypeOf(c.Type, d)}";
         // Rows imported before this version get their metric columns from the JSON they already hold.
-        var metric = (string m) => d == SqlDialect.Postgres ? $"(performance_metrics->>'{m}')::double precision" : $"json_extract(performance_metrics, '$.{m}')";
-        yield return $"UPDATE aistock_factor_catalog SET {string.Join(", ", CatalogTable.FactorMetrics.Select(m => $"{m} = {metric(m)}"))} WHERE performance_metrics IS NOT NULL";
-        // In the order the UI asks for (best first, missing last), with the key as tie-breaker, so a sorted page is read
-        // straight off the index; scanned backwards the same index serves the ascending order.
+        var metric = (string m) => d == SqlDialect.Postgres
+            ? $"(performance_metrics->>'{m}')::double precision"
+            : $"json_extract(performance_metrics, '$.{m}')";
+        yield return "UPDATE aistock_factor_catalog SET " +
+            $"{string.Join(", ", CatalogTable.FactorMetrics.Select(m => $"{m} = {metric(m)}"))} " +
+            "WHERE performance_metrics IS NOT NULL";
+        // In the order the UI asks for (best first, missing last), with the key as tie-breaker, so a sorted page is
+        // read straight off the index; scanned backwards the same index serves the ascending order.
         var desc = d == SqlDialect.Postgres ? "DESC NULLS LAST" : "DESC";
         foreach (var m in new[] { "ic", "rank_ic", "annualized_return", "information_ratio", "max_drawdown" })
-            yield return $"CREATE INDEX idx_aistock_factor_catalog_{m} ON aistock_factor_catalog({m} {desc}, factor_id DESC)";
+            yield return $"CREATE INDEX idx_aistock_factor_catalog_{m} " +
+                $"ON aistock_factor_catalog({m} {desc}, factor_id DESC)";
         foreach (var m in new[] { "annualized_return", "ic", "information_ratio" })
-            yield return $"CREATE INDEX idx_aistock_loop_catalog_{m} ON aistock_loop_catalog({m} {desc}, task_run_id DESC, loop_id DESC)";
+            yield return $"CREATE INDEX idx_aistock_loop_catalog_{m} " +
+                $"ON aistock_loop_catalog({m} {desc}, task_run_id DESC, loop_id DESC)";
         yield return "CREATE INDEX idx_aistock_factor_catalog_origin ON aistock_factor_catalog(origin)";
         if (d == SqlDialect.Postgres)
         {
-            // Substring search by name, expression or Chinese description, from trigram indexes: pg_trgm is a trusted extension (any database
-            // owner may create it); where it is not installed the search still works, by scanning.
+            // Substring search by name, expression or Chinese description, from trigram indexes: pg_trgm is a trusted
+            // extension (any database owner may create it); where it is not installed the search still works, by
+            // scanning.
             yield return """
                 DO $do$
                 BEGIN
@@ -86,9 +97,12 @@ public static class StoreSchema
                 DO $do$
                 BEGIN
                   IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-                    CREATE INDEX idx_aistock_factor_catalog_name_trgm ON aistock_factor_catalog USING gin (name gin_trgm_ops);
-                    CREATE INDEX idx_aistock_factor_catalog_expression_trgm ON aistock_factor_catalog USING gin (expression gin_trgm_ops);
-                    CREATE INDEX idx_aistock_factor_catalog_description_trgm ON aistock_factor_catalog USING gin (description_cn gin_trgm_ops);
+                    CREATE INDEX idx_aistock_factor_catalog_name_trgm ON aistock_factor_catalog
+                      USING gin (name gin_trgm_ops);
+                    CREATE INDEX idx_aistock_factor_catalog_expression_trgm ON aistock_factor_catalog
+                      USING gin (expression gin_trgm_ops);
+                    CREATE INDEX idx_aistock_factor_catalog_description_trgm ON aistock_factor_catalog
+                      USING gin (description_cn gin_trgm_ops);
                   END IF;
                 END
                 $do$
@@ -98,7 +112,8 @@ public static class StoreSchema
         yield return "ALTER TABLE rdbridge_sync_runs ADD COLUMN progress DOUBLE PRECISION";
         yield return """
             CREATE TABLE rdbridge_sources (
-              name TEXT PRIMARY KEY, url TEXT NOT NULL, watermark TEXT, last_sync_at TEXT, last_status TEXT, last_error TEXT)
+              name TEXT PRIMARY KEY, url TEXT NOT NULL, watermark TEXT, last_sync_at TEXT, last_status TEXT,
+              last_error TEXT)
             """;
     }
 
@@ -107,7 +122,8 @@ public static class StoreSchema
         yield return """
             CREATE TABLE rdbridge_catalog_imports (
               catalog TEXT PRIMARY KEY, file_sha256 TEXT NOT NULL, table_version BIGINT NOT NULL,
-              rows_imported BIGINT NOT NULL, rows_skipped BIGINT NOT NULL, skip_reasons TEXT NOT NULL, imported_at TEXT NOT NULL)
+              rows_imported BIGINT NOT NULL, rows_skipped BIGINT NOT NULL, skip_reasons TEXT NOT NULL,
+              imported_at TEXT NOT NULL)
             """;
         // Every write to a catalog table, by RdBridge or by anybody else, moves its version on; a catalog file is only
         // skipped when its table is exactly as the last import left it.
@@ -126,13 +142,16 @@ public static class StoreSchema
                 """;
             // Statement-level, so a bulk import pays once per statement, not once per row.
             foreach (var t in CatalogTable.All)
-                yield return $"CREATE TRIGGER trg_{t.Name}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t.Name} FOR EACH STATEMENT EXECUTE FUNCTION rdbridge_bump_table_version()";
+                yield return $"CREATE TRIGGER trg_{t.Name}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE " +
+                    $"ON {t.Name} FOR EACH STATEMENT EXECUTE FUNCTION rdbridge_bump_table_version()";
         }
         else
         {
             foreach (var t in CatalogTable.All)
                 foreach (var op in new[] { "INSERT", "UPDATE", "DELETE" })
-                    yield return $"CREATE TRIGGER trg_{t.Name}_{op.ToLowerInvariant()}_version AFTER {op} ON {t.Name} BEGIN UPDATE rdbridge_table_versions SET version = version + 1 WHERE table_name = '{t.Name}'; END";
+                    yield return $"CREATE TRIGGER trg_{t.Name}_{op.ToLowerInvariant()}_version AFTER {op} " +
+                        $"ON {t.Name} BEGIN UPDATE rdbridge_table_versions SET version = version + 1 " +
+                        $"WHERE table_name = '{t.Name}'; END";
         }
     }
 }

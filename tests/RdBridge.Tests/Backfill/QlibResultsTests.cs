@@ -7,7 +7,9 @@ public class QlibResultsTests
     [Fact]
     public void Reads_metric_value_rows_in_any_order_with_canonical_names()
     {
-        var m = QlibResults.Parse(new StringReader(",0\n1day.excess_return_with_cost.max_drawdown,-0.1038\nIC,0.0448\n1day.excess_return_with_cost.information_ratio,1.0164\nRank IC,0.0469\n1day.excess_return_with_cost.annualized_return,0.0901\n"));
+        var m = QlibResults.Parse(new StringReader(",0\n1day.excess_return_with_cost.max_drawdown,-0.1038\n" +
+            "IC,0.0448\n1day.excess_return_with_cost.information_ratio,1.0164\nRank IC,0.0469\n" +
+            "1day.excess_return_with_cost.annualized_return,0.0901\n"));
         Assert.Empty(m.Problems);
         Assert.Equal(0.0448, m["ic"]);
         Assert.Equal(0.0469, m["rank_ic"]);

@@ -27,6 +27,7 @@ public class ProgressTests
         using var dir = new TempDir();
         var context = new RunContext(null!, lines.Add);
         for (var i = 1; i <= 1200; i++) context.Tick("backfill", i, 1200, "x files written");
-        Assert.Equal(["[backfill] … 500/1200 loops, x files written", "[backfill] … 1000/1200 loops, x files written"], lines);
+        Assert.Equal(
+            ["[backfill] … 500/1200 loops, x files written", "[backfill] … 1000/1200 loops, x files written"], lines);
     }
 }

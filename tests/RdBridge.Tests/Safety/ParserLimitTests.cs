@@ -4,7 +4,9 @@ using RdBridge.IO;
 
 namespace RdBridge.Tests.Safety;
 
-/// <summary>Issue 13 #11: every parser has a size cap and limits depth and alias expansion; its failure is the item's.</summary>
+/// <summary>
+/// Issue 13 #11: every parser has a size cap and limits depth and alias expansion; its failure is the item's.
+/// </summary>
 public class ParserLimitTests
 {
     private static long Allocated(Action action)
@@ -22,7 +24,8 @@ public class ParserLimitTests
             yaml.Append($"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10))}]\n");
         yaml.Append("task: *a9\n"); // ten billion values once expanded
         FormatException? e = null;
-        var bytes = Allocated(() => e = Assert.Throws<FormatException>(() => WorkflowConfig.Parse(yaml.ToString(), "conf.yaml")));
+        var bytes = Allocated(() => e = Assert.Throws<FormatException>(() =>
+            WorkflowConfig.Parse(yaml.ToString(), "conf.yaml")));
         Assert.Contains("aliases", e!.Message);
         Assert.True(bytes < 200L * 1024 * 1024, $"allocated {bytes:N0} bytes");
     }
@@ -108,7 +111,8 @@ public class ParserLimitTests
         }
         FormatException? e = null;
         var bytes = Allocated(() => e = Assert.Throws<FormatException>(() =>
-            RdBridge.Catalogs.CatalogReader.ReadRecords(dir["loop_catalog.json"], RdBridge.Catalogs.CatalogKind.Loop).ToList()));
+            RdBridge.Catalogs.CatalogReader.ReadRecords(dir["loop_catalog.json"], RdBridge.Catalogs.CatalogKind.Loop)
+                .ToList()));
         Assert.Contains("more than", e!.Message);
         Assert.True(bytes < 3 * ReadLimits.CatalogRecord, $"allocated {bytes:N0} bytes");
     }
@@ -118,7 +122,8 @@ public class ParserLimitTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var logs = Directory.EnumerateFiles(sample.Settings.LogRoot, "*.pkl", SearchOption.AllDirectories)
-            .Where(f => f.Contains($"{Path.DirectorySeparatorChar}feedback{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToList();
+            .Where(f => f.Contains($"{Path.DirectorySeparatorChar}feedback{Path.DirectorySeparatorChar}",
+                StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(logs);
         foreach (var pkl in logs)
         {

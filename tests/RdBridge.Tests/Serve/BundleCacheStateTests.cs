@@ -4,7 +4,9 @@ using RdBridge.Server;
 
 namespace RdBridge.Tests.Serve;
 
-/// <summary>GET /api/aistock/bundles/cache-state: where each bundle of a loops page stands in the asset cache.</summary>
+/// <summary>
+/// GET /api/aistock/bundles/cache-state: where each bundle of a loops page stands in the asset cache.
+/// </summary>
 public class BundleCacheStateTests
 {
     [Fact]
@@ -12,7 +14,8 @@ public class BundleCacheStateTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3);
         Assert.Equal(0, sample.Cli("init").Code);
-        var ids = sample.Aistock.Rows("SELECT asset_bundle_id FROM aistock_loop_catalog ORDER BY loop_id").Select(r => (string)r[0]!).ToList();
+        var ids = sample.Aistock.Rows("SELECT asset_bundle_id FROM aistock_loop_catalog ORDER BY loop_id")
+            .Select(r => (string)r[0]!).ToList();
         Assert.True(ids.Count >= 2);
         var cache = sample.Settings.AssetCacheDirectory;
         // One bundle loses its extracted copy, another its archive too.
@@ -31,7 +34,8 @@ public class BundleCacheStateTests
         Assert.Equal("missing", states.GetProperty("../etc").GetString());
         Assert.Equal("missing", states.GetProperty("bundle_nope").GetString());
 
-        var tooMany = server.Get("api/aistock/bundles/cache-state?ids=" + string.Join(',', Enumerable.Range(0, 201).Select(i => $"b{i}")));
+        var tooMany = server.Get("api/aistock/bundles/cache-state?ids=" +
+            string.Join(',', Enumerable.Range(0, 201).Select(i => $"b{i}")));
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Equal("application/problem+json", tooMany.Content.Headers.ContentType!.MediaType);
     }

@@ -8,11 +8,15 @@ using RdBridge.Server;
 
 namespace RdBridge.Tests.Serve;
 
-/// <summary>RD-Agent on one machine, AIstock on another, RdBridge on both, talking HTTP on loopback with real servers.</summary>
+/// <summary>
+/// RD-Agent on one machine, AIstock on another, RdBridge on both, talking HTTP on loopback with real servers.
+/// </summary>
 public class TwoMachineTests
 {
     private static string[] Bundles(string folder) =>
-        Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*.tar.gz").Select(f => Path.GetFileName(f)).Order().ToArray() : [];
+        Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, "*.tar.gz").Select(f => Path.GetFileName(f)).Order().ToArray()
+            : [];
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_full_sync_then_an_incremental_sync_after_new_loops_appear_at_the_publisher(string store)
@@ -30,8 +34,10 @@ public class TwoMachineTests
         Assert.Equal(published, Bundles(consumer.AssetCacheDirectory));
         foreach (var b in published)
         {
-            Assert.Equal(File.ReadAllBytes(Path.Combine(publisher.BundleDirectory, b)), File.ReadAllBytes(Path.Combine(consumer.AssetCacheDirectory, b)));
-            Assert.True(File.Exists(Path.Combine(consumer.AssetCacheDirectory, b[..^".tar.gz".Length], "manifest.json")));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(publisher.BundleDirectory, b)),
+                File.ReadAllBytes(Path.Combine(consumer.AssetCacheDirectory, b)));
+            Assert.True(File.Exists(
+                Path.Combine(consumer.AssetCacheDirectory, b[..^".tar.gz".Length], "manifest.json")));
         }
         var loops = m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog");
         Assert.Equal(published.Length, loops);
@@ -66,7 +72,8 @@ public class TwoMachineTests
     {
         using var m = new TwoMachines(taskRuns: 1, loops: 2);
         var s = m.Publisher.Settings;
-        var id = Path.GetFileName(Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Order().First())[..^".tar.gz".Length];
+        var id = Path.GetFileName(Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Order().First())
+            [..^".tar.gz".Length];
         var archive = Path.Combine(s.BundleDirectory, id + ".tar.gz");
         var expected = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(archive)));
         using var dir = new TempDir();
@@ -75,7 +82,8 @@ public class TwoMachineTests
         // The first response breaks after 1 KB; the retry asks only for the rest.
         var cutter = new CutOnce(1024) { InnerHandler = new SocketsHttpHandler() };
         using var http = new HttpClient(cutter);
-        var publisher = new HttpPublisher(new SourceSettings("gpu1", m.PublisherServer.Url, null), http, attempts: 3, firstBackoff: TimeSpan.FromMilliseconds(10));
+        var publisher = new HttpPublisher(new SourceSettings("gpu1", m.PublisherServer.Url, null), http, attempts: 3,
+            firstBackoff: TimeSpan.FromMilliseconds(10));
         publisher.DownloadBundle(id, expected, partial, CancellationToken.None);
         Assert.Equal(expected, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(partial))));
         Assert.Equal(2, cutter.Requests.Count);
@@ -86,7 +94,8 @@ public class TwoMachineTests
         // A partial file left by an earlier run is resumed by the next sync, which says so.
         var cache = m.ConsumerSettings.AssetCacheDirectory;
         Directory.CreateDirectory(cache);
-        File.WriteAllBytes(Path.Combine(cache, id + ".tar.gz.part"), File.ReadAllBytes(archive)[..(int)(new FileInfo(archive).Length / 2)]);
+        File.WriteAllBytes(Path.Combine(cache, id + ".tar.gz.part"),
+            File.ReadAllBytes(archive)[..(int)(new FileInfo(archive).Length / 2)]);
         var (code, output, err) = m.Consumer("sync");
         Assert.True(code == 0, output + err);
         Assert.Contains("1 downloads resumed", output);

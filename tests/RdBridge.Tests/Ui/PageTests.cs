@@ -6,7 +6,9 @@ using RdBridge.Tests.Serve;
 
 namespace RdBridge.Tests.Ui;
 
-/// <summary>The pages as a user sees them in Chromium, on a generated sample after init, served by rdbridge itself.</summary>
+/// <summary>
+/// The pages as a user sees them in Chromium, on a generated sample after init, served by rdbridge itself.
+/// </summary>
 [Collection("browser")]
 public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<ServedSample>
 {
@@ -21,7 +23,9 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
 
     /// <summary>Waits until the table has loaded what the current URL asks for.</summary>
     private static async Task Loaded(IPage page) =>
-        await page.WaitForFunctionAsync("() => document.querySelector('#catalog') && !document.querySelector('#catalog').hasAttribute('aria-busy') && document.querySelector('#total[data-total]')");
+        await page.WaitForFunctionAsync("() => document.querySelector('#catalog') && " +
+            "!document.querySelector('#catalog').hasAttribute('aria-busy') && " +
+            "document.querySelector('#total[data-total]')");
 
     [Fact]
     public async Task Factors_page_pages_sorts_searches_and_filters_on_the_server_and_shows_Chinese_unchanged()
@@ -37,14 +41,17 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         await ui.ScreenshotAsync("factors");
 
         // Sorted by IC, highest first, as the database sorts: the first row is the factor with the highest IC.
-        var best = (string)Sample.Aistock.Rows("SELECT name FROM aistock_factor_catalog ORDER BY ic DESC, factor_id DESC LIMIT 1")[0][0]!;
-        Assert.Equal(best, await page.Locator("#catalog tbody tr:first-child td.name").EvaluateAsync<string>("td => td.firstChild.textContent"));
+        var best = (string)Sample.Aistock.Rows(
+            "SELECT name FROM aistock_factor_catalog ORDER BY ic DESC, factor_id DESC LIMIT 1")[0][0]!;
+        Assert.Equal(best, await page.Locator("#catalog tbody tr:first-child td.name")
+            .EvaluateAsync<string>("td => td.firstChild.textContent"));
 
         // Clicking the IC header flips the order; the URL keeps the state, so a reload shows the same page.
         await page.Locator("th button[data-sort=ic]").ClickAsync();
         await page.WaitForURLAsync("**/rdagent/factors?order=asc");
         await Loaded(page);
-        var worst = (string)Sample.Aistock.Rows("SELECT name FROM aistock_factor_catalog WHERE ic IS NOT NULL ORDER BY ic ASC, factor_id ASC LIMIT 1")[0][0]!;
+        var worst = (string)Sample.Aistock.Rows("SELECT name FROM aistock_factor_catalog WHERE ic IS NOT NULL " +
+            "ORDER BY ic ASC, factor_id ASC LIMIT 1")[0][0]!;
         await Assertions.Expect(page.Locator("#catalog tbody tr:first-child td.name")).ToContainTextAsync(worst);
 
         // Paging: 10 a page, the second page starts at row 11.
@@ -54,7 +61,8 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         Assert.Equal(10, await page.Locator("#catalog tbody tr").CountAsync());
 
         // Search matches the Chinese description, and the description shows as the same characters.
-        var (name, description) = Sample.Aistock.Rows("SELECT name, description_cn FROM aistock_factor_catalog WHERE description_cn IS NOT NULL ORDER BY name LIMIT 1")
+        var (name, description) = Sample.Aistock.Rows("SELECT name, description_cn FROM aistock_factor_catalog " +
+                "WHERE description_cn IS NOT NULL ORDER BY name LIMIT 1")
             .Select(r => ((string)r[0]!, (string)r[1]!)).Single();
         var chinese = new string(description.Where(c => c >= '\u4e00' && c <= '\u9fff').Take(4).ToArray());
         Assert.NotEmpty(chinese);
@@ -63,7 +71,8 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         await page.Locator("#search").FillAsync(chinese);
         await page.WaitForURLAsync("**/rdagent/factors?q=*");
         await Loaded(page);
-        var expected = Sample.Aistock.Scalar($"SELECT count(*) FROM aistock_factor_catalog WHERE description_cn LIKE '%{chinese}%' OR name LIKE '%{chinese}%'");
+        var expected = Sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog " +
+            $"WHERE description_cn LIKE '%{chinese}%' OR name LIKE '%{chinese}%'");
         Assert.Equal(expected, await Total(page));
         var subs = await page.Locator("#catalog tbody td.name .sub").AllTextContentsAsync();
         Assert.Contains(description, subs);
@@ -71,14 +80,17 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         // Filters: source and tag, checked against the database.
         await page.GotoAsync("/rdagent/factors?source=qlib_alpha158&tag=base&page_size=100");
         await Loaded(page);
-        Assert.Equal(Sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE source = 'qlib_alpha158'"), await Total(page));
-        Assert.All(await page.Locator("#catalog tbody tr td:nth-child(2)").AllTextContentsAsync(), s => Assert.Equal("qlib_alpha158", s));
+        Assert.Equal(Sample.Aistock.Scalar(
+            "SELECT count(*) FROM aistock_factor_catalog WHERE source = 'qlib_alpha158'"), await Total(page));
+        Assert.All(await page.Locator("#catalog tbody tr td:nth-child(2)").AllTextContentsAsync(),
+            s => Assert.Equal("qlib_alpha158", s));
         await page.Locator("input[name=source]").FillAsync("rdagent_generated");
         await page.Locator("input[name=tag]").FillAsync("");
         await page.Locator("input[name=tag]").PressAsync("Enter");
         await page.WaitForURLAsync("**/rdagent/factors?source=rdagent_generated&page_size=100");
         await Loaded(page);
-        Assert.Equal(Sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE source = 'rdagent_generated'"), await Total(page));
+        Assert.Equal(Sample.Aistock.Scalar(
+            "SELECT count(*) FROM aistock_factor_catalog WHERE source = 'rdagent_generated'"), await Total(page));
 
         // Provenance links lead to the loop that found the factor.
         var link = page.Locator("#catalog tbody tr:first-child td.prov a").First;
@@ -115,13 +127,15 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
     [Fact]
     public async Task Loop_detail_draws_the_verified_lineage_lists_the_manifest_files_and_a_file_downloads()
     {
-        var row = Sample.Aistock.Rows("SELECT task_run_id, loop_id, payload FROM aistock_loop_catalog WHERE action = 'factor' ORDER BY 1, 2")[0];
+        var row = Sample.Aistock.Rows("SELECT task_run_id, loop_id, payload FROM aistock_loop_catalog " +
+            "WHERE action = 'factor' ORDER BY 1, 2")[0];
         var (taskRun, loopId) = ((string)row[0]!, Convert.ToInt64(row[1]));
         var loop = JsonNode.Parse((string)row[2]!)!;
         var bundleId = (string)loop["asset_bundle_id"]!;
         var manifestPath = Path.Combine(Sample.Settings.AssetCacheDirectory, bundleId, "manifest.json");
         var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        var files = manifest["files"]!.AsArray().Select(f => (Path: (string)f!["path"]!, Size: (long)f["size"]!, Sha: (string)f["sha256"]!)).ToList();
+        var files = manifest["files"]!.AsArray()
+            .Select(f => (Path: (string)f!["path"]!, Size: (long)f["size"]!, Sha: (string)f["sha256"]!)).ToList();
 
         await using var ui = await chromium.OpenAsync(served.Server.Url);
         var page = ui.Page;
@@ -130,8 +144,10 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
 
         // The lineage: every node of the chain drawn, every link verified, in the graph and in the table.
         Assert.Equal("true", await page.Locator("#lineage-verified").GetAttributeAsync("data-verified"));
-        var nodes = await page.Locator("#lineage g.node").EvaluateAllAsync<string[]>("gs => gs.map(g => g.dataset.node)");
-        Assert.Equal(["bundle", "cache", "factors", "loop", "manifest", "model", "strategy", "task_run", "workspace"], nodes.Order());
+        var nodes = await page.Locator("#lineage g.node")
+            .EvaluateAllAsync<string[]>("gs => gs.map(g => g.dataset.node)");
+        Assert.Equal(["bundle", "cache", "factors", "loop", "manifest", "model", "strategy", "task_run", "workspace"],
+            nodes.Order());
         Assert.Equal(0, await page.Locator("#lineage g.edge.bad").CountAsync());
         var edges = await page.Locator("#lineage g.edge").CountAsync();
         Assert.True(edges >= 9);
@@ -140,19 +156,23 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
 
         // The file list is the manifest's: same paths, sizes and hashes, in the same order.
         var shown = await page.Locator("#files tbody tr").EvaluateAllAsync<string[][]>(
-            "rows => rows.map(r => [r.dataset.path, r.cells[2].textContent, r.querySelector('a').getAttribute('href')])");
+            "rows => rows.map(r => [r.dataset.path, r.cells[2].textContent, " +
+                "r.querySelector('a').getAttribute('href')])");
         Assert.Equal(files.Select(f => f.Path), shown.Select(s => s[0]));
         Assert.Equal(files.Select(f => f.Sha), shown.Select(s => s[1]));
 
         // The feedback renders as the same Chinese characters the catalog holds.
-        var texts = loop["summary_texts"]!.AsObject().Select(kv => (string?)kv.Value ?? "").Where(t => t.Length > 0).ToList();
+        var texts = loop["summary_texts"]!.AsObject().Select(kv => (string?)kv.Value ?? "").Where(t => t.Length > 0)
+            .ToList();
         Assert.Contains(texts, t => t.Any(c => c >= '\u4e00' && c <= '\u9fff'));
         Assert.Equal(texts, await page.Locator("#feedback dd").AllTextContentsAsync());
         await ui.ScreenshotAsync("loop-detail");
 
         // One file downloads with the bytes the manifest hashed.
-        var pick = files.First(f => f.Path.EndsWith(".yaml", StringComparison.Ordinal) || f.Path.EndsWith(".py", StringComparison.Ordinal));
-        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator($"#files tr[data-path='{pick.Path}'] a").ClickAsync());
+        var pick = files.First(f =>
+            f.Path.EndsWith(".yaml", StringComparison.Ordinal) || f.Path.EndsWith(".py", StringComparison.Ordinal));
+        var download = await page.RunAndWaitForDownloadAsync(() =>
+            page.Locator($"#files tr[data-path='{pick.Path}'] a").ClickAsync());
         var saved = await download.PathAsync();
         var bytes = await File.ReadAllBytesAsync(saved!);
         Assert.Equal(pick.Size, bytes.Length);
@@ -163,8 +183,10 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
     [Fact]
     public async Task Task_run_page_charts_the_key_metrics_loop_by_loop_and_marks_the_accepted_loops()
     {
-        var taskRun = (string)Sample.Aistock.Rows("SELECT task_run_id FROM aistock_loop_catalog ORDER BY 1 LIMIT 1")[0][0]!;
-        var loops = Sample.Aistock.Rows($"SELECT loop_id, decision FROM aistock_loop_catalog WHERE task_run_id = '{taskRun}' ORDER BY loop_id");
+        var taskRun = (string)Sample.Aistock.Rows(
+            "SELECT task_run_id FROM aistock_loop_catalog ORDER BY 1 LIMIT 1")[0][0]!;
+        var loops = Sample.Aistock.Rows(
+            $"SELECT loop_id, decision FROM aistock_loop_catalog WHERE task_run_id = '{taskRun}' ORDER BY loop_id");
         var accepted = loops.Where(l => Convert.ToBoolean(l[1])).Select(l => Convert.ToInt64(l[0]).ToString()).ToList();
 
         await using var ui = await chromium.OpenAsync(served.Server.Url);
@@ -173,11 +195,13 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         await Loaded(page);
         await page.Locator($"#catalog a[href='/rdagent/runs/{taskRun}']").First.ClickAsync();
         await page.Locator("#run-charts").WaitForAsync();
-        var metrics = await page.Locator("#run-charts figure").EvaluateAllAsync<string[]>("fs => fs.map(f => f.dataset.metric)");
+        var metrics = await page.Locator("#run-charts figure")
+            .EvaluateAllAsync<string[]>("fs => fs.map(f => f.dataset.metric)");
         Assert.Equal(["ic", "annualized_return", "max_drawdown", "information_ratio"], metrics);
         foreach (var m in metrics)
         {
-            var points = await page.Locator($"figure[data-metric={m}] circle.point").EvaluateAllAsync<string[][]>("cs => cs.map(c => [c.dataset.loop, c.dataset.accepted])");
+            var points = await page.Locator($"figure[data-metric={m}] circle.point")
+                .EvaluateAllAsync<string[][]>("cs => cs.map(c => [c.dataset.loop, c.dataset.accepted])");
             Assert.Equal(loops.Select(l => Convert.ToInt64(l[0]).ToString()), points.Select(p => p[0]));
             Assert.Equal(accepted, points.Where(p => p[1] == "true").Select(p => p[0]));
         }

@@ -107,7 +107,9 @@ public sealed class ChecklistTests
             case "ai.bundle_cache": File.Delete(s.Settings.AssetCache.Archive(bundle)); break;
             case "ai.db_records": s.Aistock($"DELETE FROM aistock_loop_catalog WHERE {where}"); break;
             case "ai.db_bundle_ids":
-                s.Aistock($"UPDATE aistock_strategy_catalog SET asset_bundle_id = 'bundle_{new string('0', 32)}_0' WHERE {where}"); break;
+                s.Aistock(
+                    $"UPDATE aistock_strategy_catalog SET asset_bundle_id = 'bundle_{new string('0', 32)}_0' " +
+                    $"WHERE {where}"); break;
             case "ai.coverage": s.Aistock($"UPDATE aistock_loop_catalog SET asset_bundle_id = NULL WHERE {where}");
                 break;
             case "link.loop_workspace": s.EditExported(CatalogKind.Loop, r => r["workspace_id"] = new string('0',
@@ -121,7 +123,9 @@ public sealed class ChecklistTests
             case "link.workspace_files": Directory.Move(workspace, workspace + ".moved"); break;
             case "link.bundle_extractable": File.Delete(s.Settings.AssetCache.ExtractedManifest(bundle)); break;
             case "fn.query_by_loop":
-                s.Aistock($"DELETE FROM aistock_strategy_catalog WHERE strategy_id = '{(string)loop["strategy_id"]!}'"); break;
+                s.Aistock(
+                    $"DELETE FROM aistock_strategy_catalog WHERE strategy_id = '{(string)loop["strategy_id"]!}'");
+                break;
             case "fn.bundle_by_id": File.Delete(s.Settings.AssetCache.ExtractedManifest(bundle)); break;
             // The issue's example: the guide's layout passed this one after qlib_res.csv was deleted.
             case "fn.workspace_access": File.Delete(Path.Combine(workspace, "qlib_res.csv")); break;
