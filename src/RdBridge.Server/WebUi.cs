@@ -21,7 +21,9 @@ internal static class WebUi
             // Assets by name; every other path is a page of the one-page app.
             if (path is not null && path.StartsWith("assets/", StringComparison.Ordinal) && Resource(path) is { } asset)
                 return Results.Stream(asset, ContentType(path));
-            return Resource("index.html") is { } index ? Results.Stream(index, "text/html; charset=utf-8") : Results.NotFound();
+            return Resource("index.html") is { } index
+                ? Results.Stream(index, "text/html; charset=utf-8")
+                : Results.NotFound();
         }).ExcludeFromDescription();
     }
 

@@ -25,7 +25,8 @@ public static class BundleInstall
         var manifestPath = Path.Combine(folder, BundleManifest.FileName);
         try
         {
-            var archived = SafeExtractor.ReadManifest(cached) ?? throw new UnsafeBundleException($"it has no {BundleManifest.FileName} first");
+            var archived = SafeExtractor.ReadManifest(cached)
+                ?? throw new UnsafeBundleException($"it has no {BundleManifest.FileName} first");
             if (FileContent.Holds(manifestPath, archived))
             {
                 report.Add(ExtractionsUnchanged);
@@ -46,7 +47,8 @@ public static class BundleInstall
                 if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             }
         }
-        catch (Exception e) when (e is UnsafeBundleException or InvalidDataException or EndOfStreamException or FormatException)
+        catch (Exception e) when (
+            e is UnsafeBundleException or InvalidDataException or EndOfStreamException or FormatException)
         {
             var q = cache.Quarantine(cached, id);
             report.Problem(id, cached, $"bundle refused: {e.Message}; moved to {q}");

@@ -45,7 +45,8 @@ public static class Alpha158
         ("SUMD", d => $"(Sum({Up}, {d})-Sum({Down}, {d}))/(Sum({Move}, {d})+1e-12)"),
         ("VMA", d => $"Mean($volume, {d})/($volume+1e-12)"),
         ("VSTD", d => $"Std($volume, {d})/($volume+1e-12)"),
-        ("WVMA", d => $"Std(Abs($close/Ref($close, 1)-1)*$volume, {d})/(Mean(Abs($close/Ref($close, 1)-1)*$volume, {d})+1e-12)"),
+        ("WVMA", d => $"Std(Abs($close/Ref($close, 1)-1)*$volume, {d})/" +
+            $"(Mean(Abs($close/Ref($close, 1)-1)*$volume, {d})+1e-12)"),
         ("VSUMP", d => $"Sum({VUp}, {d})/(Sum({VMove}, {d})+1e-12)"),
         ("VSUMN", d => $"Sum({VDown}, {d})/(Sum({VMove}, {d})+1e-12)"),
         ("VSUMD", d => $"(Sum({VUp}, {d})-Sum({VDown}, {d}))/(Sum({VMove}, {d})+1e-12)"),

@@ -13,7 +13,10 @@ namespace RdBridge.Backfill;
 public static partial class CombinedFactors
 {
     public const string FileName = "combined_factors_df.parquet";
-    private static readonly HashSet<string> IndexColumns = new(StringComparer.Ordinal) { "datetime", "instrument", "index", "level_0", "level_1", "__index_level_0__" };
+    private static readonly HashSet<string> IndexColumns = new(StringComparer.Ordinal)
+    {
+        "datetime", "instrument", "index", "level_0", "level_1", "__index_level_0__"
+    };
 
     public static IReadOnlyList<string> Names(string path)
     {
@@ -66,13 +69,19 @@ public static partial class CombinedFactors
         var writer = ParquetWriter.CreateAsync(schema, stream).GetAwaiter().GetResult();
         using (var group = writer.CreateRowGroup())
         {
-            group.WriteAsync(datetime, Enumerable.Range(0, rows).Select(i => new DateTime(2020, 1, 2).AddDays(i / 2).ToString("yyyy-MM-dd")).ToArray(), null).GetAwaiter().GetResult();
-            group.WriteAsync(instrument, Enumerable.Range(0, rows).Select(i => i % 2 == 0 ? "SH600000" : "SZ000001").ToArray(), null).GetAwaiter().GetResult();
+            group.WriteAsync(datetime, Enumerable.Range(0, rows)
+                .Select(i => new DateTime(2020, 1, 2).AddDays(i / 2).ToString("yyyy-MM-dd")).ToArray(), null)
+                .GetAwaiter().GetResult();
+            group.WriteAsync(instrument, Enumerable.Range(0, rows)
+                .Select(i => i % 2 == 0 ? "SH600000" : "SZ000001").ToArray(), null).GetAwaiter().GetResult();
             foreach (var field in fields)
-                group.WriteAsync<double>(field, Enumerable.Range(0, rows).Select(_ => Math.Round(rng.NextDouble() - 0.5, 6)).ToArray(), null, null, default).GetAwaiter().GetResult();
+                group.WriteAsync<double>(field, Enumerable.Range(0, rows)
+                    .Select(_ => Math.Round(rng.NextDouble() - 0.5, 6)).ToArray(), null, null, default)
+                    .GetAwaiter().GetResult();
         }
         writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
-    [GeneratedRegex(@"^\(\s*'(?<group>[^']*)'\s*,\s*'(?<name>[^']*)'\s*\)$")] private static partial Regex TupleColumn();
+    [GeneratedRegex(@"^\(\s*'(?<group>[^']*)'\s*,\s*'(?<name>[^']*)'\s*\)$")]
+    private static partial Regex TupleColumn();
 }

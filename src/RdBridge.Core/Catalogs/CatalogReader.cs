@@ -13,7 +13,8 @@ public static class CatalogReader
 
     private static readonly string[] AlternateListNames = ["factors", "models", "strategies", "loops", "meta", "items"];
 
-    public static IEnumerable<JsonElement> ReadRecords(string path, CatalogKind kind, IDictionary<string, string>? header = null, bool strictList = false)
+    public static IEnumerable<JsonElement> ReadRecords(
+        string path, CatalogKind kind, IDictionary<string, string>? header = null, bool strictList = false)
     {
         using var stream = RegularFile.OpenRead(path, 64 * 1024);
         foreach (var e in ReadRecords(stream, CatalogFile.ListName(kind), header, path, strictList))
@@ -22,12 +23,14 @@ public static class CatalogReader
 
     /// <param name="strictList">Only the list named <paramref name="listName"/> (a feed holds several); otherwise the
     /// Python tools' other list names are accepted too.</param>
-    public static IEnumerable<JsonElement> ReadRecords(Stream stream, string listName, IDictionary<string, string>? header, string source, bool strictList = false)
+    public static IEnumerable<JsonElement> ReadRecords(
+        Stream stream, string listName, IDictionary<string, string>? header, string source, bool strictList = false)
     {
         var buffer = new byte[64 * 1024];
         int start = 0, length = 0;
         var isFinal = false;
-        var state = new JsonReaderState(new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        var state = new JsonReaderState(
+            new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         var phase = Phase.Start;
         var skipDepth = 0;
         var batch = new List<JsonElement>();
@@ -58,11 +61,13 @@ public static class CatalogReader
             int consumed;
             try
             {
-                consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, ref skipDepth, listName, header, batch, strictList);
+                consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, ref skipDepth,
+                    listName, header, batch, strictList);
             }
             catch (JsonException e)
             {
-                throw new FormatException($"{source} is not valid JSON near byte {offset + start + (e.BytePositionInLine ?? 0)}: {e.Message}");
+                throw new FormatException($"{source} is not valid JSON near byte " +
+                    $"{offset + start + (e.BytePositionInLine ?? 0)}: {e.Message}");
             }
             start += consumed;
             foreach (var item in batch) yield return item;
@@ -71,12 +76,14 @@ public static class CatalogReader
             if (isFinal)
                 throw new FormatException(phase == Phase.Start
                     ? $"{source} is empty or not a JSON catalog"
-                    : $"{source} ends before its '{listName}' list is complete; the file is truncated — export it again");
+                    : $"{source} ends before its '{listName}' list is complete; " +
+                        "the file is truncated — export it again");
         }
     }
 
-    private static int Process(ReadOnlySpan<byte> data, bool isFinal, ref JsonReaderState state, ref Phase phase, ref int skipDepth, string listName,
-        IDictionary<string, string>? header, List<JsonElement> batch, bool strictList)
+    private static int Process(ReadOnlySpan<byte> data, bool isFinal, ref JsonReaderState state, ref Phase phase,
+        ref int skipDepth, string listName, IDictionary<string, string>? header, List<JsonElement> batch,
+        bool strictList)
     {
         var reader = new Utf8JsonReader(data, isFinal, state);
         while (true)
@@ -92,10 +99,16 @@ public static class CatalogReader
                     else throw new JsonException("a catalog must be a JSON object or array");
                     break;
                 case Phase.Properties:
-                    if (reader.TokenType == JsonTokenType.EndObject) { phase = Phase.Done; state = reader.CurrentState; return (int)reader.BytesConsumed; }
+                    if (reader.TokenType == JsonTokenType.EndObject)
+                    {
+                        phase = Phase.Done;
+                        state = reader.CurrentState;
+                        return (int)reader.BytesConsumed;
+                    }
                     var name = reader.GetString()!;
                     if (!reader.Read()) { state = checkpoint; return before; }
-                    if (reader.TokenType == JsonTokenType.StartArray && (name == listName || !strictList && AlternateListNames.Contains(name)))
+                    if (reader.TokenType == JsonTokenType.StartArray
+                        && (name == listName || !strictList && AlternateListNames.Contains(name)))
                     {
                         phase = Phase.Items;
                         break;
@@ -103,15 +116,19 @@ public static class CatalogReader
                     // {"loops": 42} is a catalog of the wrong shape, not an empty one.
                     if (name == listName && reader.TokenType != JsonTokenType.StartArray)
                         throw new JsonException(
-                            $"'{listName}' must be a list of records, not {reader.TokenType.ToString().ToLowerInvariant()}");
+                            $"'{listName}' must be a list of records, " +
+                            $"not {reader.TokenType.ToString().ToLowerInvariant()}");
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                     {
-                        // Skipped token by token, so another large list (a feed holds four) never has to fit in the buffer.
+                        // Skipped token by token, so another large list (a feed holds four) never has to fit in the
+                        // buffer.
                         skipDepth = reader.CurrentDepth;
                         phase = Phase.Skip;
                     }
                     else if (header is not null)
-                        header[name] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
+                        header[name] = reader.TokenType == JsonTokenType.String
+                            ? reader.GetString()!
+                            : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
                     break;
                 case Phase.Items:
                     if (reader.TokenType == JsonTokenType.EndArray)
@@ -128,7 +145,8 @@ public static class CatalogReader
                     else if (!reader.TrySkip()) { state = checkpoint; return before; }
                     break;
                 case Phase.Skip:
-                    if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == skipDepth)
+                    if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray
+                        && reader.CurrentDepth == skipDepth)
                         phase = Phase.Properties;
                     break;
                 default:

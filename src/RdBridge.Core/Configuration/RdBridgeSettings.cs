@@ -26,7 +26,9 @@ public sealed record RdBridgeSettings
     public required string AistockCatalogDirectory { get; init; }
     public required string AssetCacheDirectory { get; init; }
 
-    /// <summary>Publishers (RdBridge serving the RD-Agent side on other machines) that <c>sync</c> pulls from.</summary>
+    /// <summary>
+    /// Publishers (RdBridge serving the RD-Agent side on other machines) that <c>sync</c> pulls from.
+    /// </summary>
     public IReadOnlyList<SourceSettings> Sources { get; init; } = [];
     /// <summary>Where <c>serve</c> listens; 127.0.0.1 unless configured otherwise.</summary>
     public IReadOnlyList<string> ServerUrls { get; init; } = ["http://127.0.0.1:8787"];
@@ -47,7 +49,9 @@ public sealed record RdBridgeSettings
     public bool AistockDatabaseIsPostgres => SettingsLoader.LooksLikeConnectionString(AistockDatabase);
 }
 
-/// <summary>One publisher to pull from: a name (part of every record's provenance), its base URL and optional token.</summary>
+/// <summary>
+/// One publisher to pull from: a name (part of every record's provenance), its base URL and optional token.
+/// </summary>
 public sealed record SourceSettings(string Name, Uri Url, string? Token);
 
 /// <summary>A configuration problem: the message says what to change. Exit code 2.</summary>

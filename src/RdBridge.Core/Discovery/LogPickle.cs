@@ -39,7 +39,8 @@ public sealed record LogPickle(string Path, object? Value, PickleTrouble Trouble
         {
             return nowUtc - File.GetLastWriteTimeUtc(path) < WritingWindow
                 ? new(path, null, PickleTrouble.BeingWritten, "is still being written")
-                : new(path, null, PickleTrouble.Truncated, $"is truncated; RD-Agent stopped while writing it ({e.Message})");
+                : new(path, null, PickleTrouble.Truncated,
+                    $"is truncated; RD-Agent stopped while writing it ({e.Message})");
         }
         catch (PickleException e)
         {

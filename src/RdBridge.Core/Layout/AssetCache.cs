@@ -20,7 +20,8 @@ public sealed class AssetCache(string root)
     public string Sidecar(string id) => Archives.Sidecar(id);
 
     /// <summary>The folder the bundle is extracted into.</summary>
-    public string Extracted(string id) => Path.Combine(Root, Path.GetFileName(Archives.Archive(id))[..^BundleFolder.ArchiveSuffix.Length]);
+    public string Extracted(string id) =>
+        Path.Combine(Root, Path.GetFileName(Archives.Archive(id))[..^BundleFolder.ArchiveSuffix.Length]);
 
     /// <summary>The extracted bundle's manifest; its presence is what "extracted" means.</summary>
     public string ExtractedManifest(string id) => Path.Combine(Extracted(id), BundleFolder.ManifestName);
@@ -43,7 +44,8 @@ public sealed class AssetCache(string root)
     public IReadOnlyList<string> Leftovers() => !Directory.Exists(Root) ? [] :
         Directory.EnumerateDirectories(Root, ".*")
             .Where(d => Path.GetFileName(d) is var n
-                        && (n.Contains(StagingMark, StringComparison.Ordinal) || n.Contains(RetiredMark, StringComparison.Ordinal)))
+                        && (n.Contains(StagingMark, StringComparison.Ordinal)
+                            || n.Contains(RetiredMark, StringComparison.Ordinal)))
             .Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Whether an archive of this bundle was ever refused.</summary>
@@ -63,5 +65,6 @@ public sealed class AssetCache(string root)
         return target;
     }
 
-    private static string Checked(string id) => BundleId.IsSafe(id) ? id : throw new ArgumentException($"'{id}' is not a usable bundle id");
+    private static string Checked(string id) =>
+        BundleId.IsSafe(id) ? id : throw new ArgumentException($"'{id}' is not a usable bundle id");
 }

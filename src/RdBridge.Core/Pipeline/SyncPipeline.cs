@@ -19,13 +19,16 @@ public sealed record PipelineResult(IReadOnlyList<StageReport> Stages, VerifyRep
 {
     public bool Failed => Stages.Any(s => s.Failed || s.Aborted is not null) || Verify is { Passed: false };
 
-    /// <summary>Whether any stage wrote anything (so a second run on unchanged input can say it changed nothing).</summary>
+    /// <summary>
+    /// Whether any stage wrote anything (so a second run on unchanged input can say it changed nothing).
+    /// </summary>
     public bool ChangedAnything => Stages.Any(s => s.Changed);
 }
 
 /// <summary>
-/// <c>init</c> (完整初始化) and <c>sync</c> (增量补充): doctor's schema check → backup (taken just before the first change)
-/// → backfill → bundle → export → import → sync-assets → verify, recorded as one sync run.
+/// <c>init</c> (完整初始化) and <c>sync</c> (增量补充): doctor's schema check → backup
+/// (taken just before the first change) → backfill → bundle → export → import → sync-assets → verify,
+/// recorded as one sync run.
 /// </summary>
 public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 {
@@ -40,7 +43,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 
     public PipelineResult Run(string mode, DateTimeOffset? since, Action<StageReport>? onStage = null)
     {
-        using var syncLock = SyncLock.Acquire(Path.Combine(context.Settings.AistockRoot, ".rdbridge-sync.lock"), LockWait);
+        using var syncLock =
+            SyncLock.Acquire(Path.Combine(context.Settings.AistockRoot, ".rdbridge-sync.lock"), LockWait);
         return RunLocked(mode, since, onStage);
     }
 
@@ -109,7 +113,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             if (settings.HasRdAgent && !quiet)
             {
                 Stage("backfill", 0.02 * localShare);
-                Done(new BackfillStage(context).Run(new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false)));
+                Done(new BackfillStage(context).Run(
+                    new BackfillOptions(BackfillMode.Backfill, selection, OverwriteJson: true, DryRun: false)));
                 Stage("bundle", 0.15 * localShare);
                 Done(new BundleStage(context).Run(selection));
                 Stage("export", 0.5 * localShare);
@@ -121,7 +126,11 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             }
             if (settings.Sources.Count > 0)
             {
-                using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), AutomaticDecompression = System.Net.DecompressionMethods.None })
+                using var http = new HttpClient(new SocketsHttpHandler
+                {
+                    ConnectTimeout = TimeSpan.FromSeconds(10),
+                    AutomaticDecompression = System.Net.DecompressionMethods.None
+                })
                 { Timeout = TimeSpan.FromMinutes(30) };
                 var share = (1.0 - localShare) / settings.Sources.Count;
                 for (var i = 0; i < settings.Sources.Count; i++)
@@ -132,7 +141,9 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
                     var publisher = new Pull.HttpPublisher(source, http, attempts: PullAttempts);
                     Done(new Pull.PullStage(context, store, publisher, source)
                     {
-                        Since = mode == "init" ? Pull.PullStage.Everything : (explicitSince is { } s ? UtcText.Format(s) : null),
+                        Since = mode == "init"
+                            ? Pull.PullStage.Everything
+                            : (explicitSince is { } s ? UtcText.Format(s) : null),
                     }.Run((what, f) => Stage($"pull {source.Name}: {what}", offset + share * f)));
                 }
             }
@@ -164,7 +175,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         {
             doctor.Add(finding.Ok ? ChecksPassed : ChecksFailed);
             if (!finding.Ok)
-                doctor.Problem(finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
+                doctor.Problem(
+                    finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
         }
         return doctor;
     }
@@ -202,9 +214,12 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 
     private static string Counts(IEnumerable<StageReport> stages) =>
         new JsonObject(stages.Select(s => new KeyValuePair<string, JsonNode?>(s.Stage,
-            new JsonObject(s.Counts.Select(c => new KeyValuePair<string, JsonNode?>(c.Key.Name, c.Value)))))).ToJsonString();
+            new JsonObject(s.Counts.Select(c => new KeyValuePair<string, JsonNode?>(c.Key.Name, c.Value))))))
+            .ToJsonString();
 
     private static string Errors(IEnumerable<StageReport> stages, VerifyReport? verify) =>
         new JsonArray(stages.SelectMany(s => s.Problems).Select(p => (JsonNode?)JsonValue.Create($"[{p.Stage}] {p}"))
-            .Concat((verify?.Checks ?? []).Where(c => !c.Passed).Select(c => (JsonNode?)JsonValue.Create($"[verify] {c.Id}: {c.Detail}"))).ToArray()).ToJsonString();
+            .Concat((verify?.Checks ?? []).Where(c => !c.Passed)
+                .Select(c => (JsonNode?)JsonValue.Create($"[verify] {c.Id}: {c.Detail}")))
+            .ToArray()).ToJsonString();
 }

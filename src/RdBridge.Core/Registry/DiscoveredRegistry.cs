@@ -89,7 +89,9 @@ public sealed class DiscoveredRegistry : IDisposable
     /// <summary>Adds the task run when it is missing; returns whether it did.</summary>
     public bool AddTaskRun(TaskRunRecord run, string now) => _db.Write(w => w.AddDiscoveredTaskRun(run, now));
 
-    /// <summary>Marks a task run finished once none of its loops runs any more; only ever from <c>running</c>.</summary>
+    /// <summary>
+    /// Marks a task run finished once none of its loops runs any more; only ever from <c>running</c>.
+    /// </summary>
     public bool FinishTaskRun(string taskRunId, string status, string now) =>
         _db.Write(w => w.FinishTaskRun(taskRunId, status, now));
 

@@ -142,7 +142,10 @@ public sealed partial class RegistryDatabase : IDisposable
     {
         var gaps = AuditSchema();
         if (gaps.Count > 0)
-            throw new RegistryException($"registry '{Path}' has an older schema ({string.Join("; ", gaps.Take(4))}{(gaps.Count > 4 ? $"; and {gaps.Count - 4} more" : "")}); run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)");
+            throw new RegistryException(
+                $"registry '{Path}' has an older schema ({string.Join("; ", gaps.Take(4))}" +
+                $"{(gaps.Count > 4 ? $"; and {gaps.Count - 4} more" : "")}); " +
+                "run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)");
     }
 
     /// <summary>
@@ -163,9 +166,11 @@ public sealed partial class RegistryDatabase : IDisposable
         var trace = OfTaskRun("log_trace_path");
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = $"""
-            SELECT l.task_run_id, l.loop_id, {Col("action")}, {Col("status")}, {Col("has_result", "0")}, {Col("log_dir")},
+            SELECT l.task_run_id, l.loop_id, {Col("action")}, {Col("status")}, {Col("has_result", "0")},
+                   {Col("log_dir")},
                    {Col("started_at_utc")}, {Col("ended_at_utc")}, {Col("error_type")}, {Col("error_message")},
-                   {Col("asset_bundle_id")}, {Col("is_solidified", "0")}, {Col("materialization_status")}, {Col("updated_at_utc")},
+                   {Col("asset_bundle_id")}, {Col("is_solidified", "0")}, {Col("materialization_status")},
+                   {Col("updated_at_utc")},
                    {scenario}, {trace}, {Col("workspace_id")}, {Col("workspace_path")}
             FROM loops l
             WHERE ($tr IS NULL OR l.task_run_id = $tr) AND ($loop IS NULL OR l.loop_id = $loop)
@@ -181,7 +186,8 @@ public sealed partial class RegistryDatabase : IDisposable
             if (LoopKey(reader) is not { } key) continue;
             var row = new LoopRow(
                 key.TaskRunId, key.LoopId, Text(reader, 2), Text(reader, 3), Truthy(reader, 4), Text(reader, 5),
-                Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9), Text(reader, 10), Truthy(reader, 11),
+                Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9), Text(reader, 10),
+                Truthy(reader, 11),
                 Text(reader, 12), Text(reader, 13), Text(reader, 14), Text(reader, 15),
                 Text(reader, 16), Text(reader, 17));
             if (row.Key == previous)

@@ -8,7 +8,8 @@ namespace RdBridge.Store;
 /// <summary>
 /// Imports one catalog file into a store, the same way for every store:
 /// <list type="number">
-/// <item>the file's digest and its table's version equal what the last import recorded → nothing to read at all;</item>
+/// <item>the file's digest and its table's version equal what the last import recorded → nothing to read at
+/// all;</item>
 /// <item>otherwise every record is mapped and compared with the stored fingerprints, and only new or changed records
 /// reach the store; keys seen twice keep their first record and are reported.</item>
 /// </list>
@@ -21,11 +22,16 @@ public static class CatalogImport
 
     /// <param name="origin">The publisher the file came from; null for this machine's own RD-Agent.</param>
     /// <param name="strictList">Read only the kind's own list (a feed file holds all four lists).</param>
-    public static ImportSummary Run(IImportSession session, CatalogKind kind, string path, string? origin = null, bool strictList = false)
+    public static ImportSummary Run(
+        IImportSession session, CatalogKind kind, string path, string? origin = null, bool strictList = false)
     {
         var fileSha = FileDigest.Sha256OfFile(path);
-        if (session.LastImport(kind, origin) is { } mark && mark.FileSha256 == fileSha && mark.TableVersion == session.TableVersion(kind))
-            return new ImportSummary(kind, 0, 0, mark.Rows, mark.Skipped, mark.SkipReasons, []) { FileUnchanged = true };
+        if (session.LastImport(kind, origin) is { } mark && mark.FileSha256 == fileSha
+            && mark.TableVersion == session.TableVersion(kind))
+            return new ImportSummary(kind, 0, 0, mark.Rows, mark.Skipped, mark.SkipReasons, [])
+            {
+                FileUnchanged = true
+            };
 
         var table = CatalogTable.For(kind);
         var stored = new Dictionary<UInt128, UInt128>();
@@ -50,28 +56,44 @@ public static class CatalogImport
                 if (row.Error is not null) { Skip($"{name} record skipped: {row.Error}"); continue; }
                 var id = KeyId(row.Key);
                 // First occurrence wins, so the same payload always lands the same way.
-                if (!seen.Add(id)) { Skip($"{name} {row.Key} appears more than once in the catalog; the first record was kept"); continue; }
-                if (stored.TryGetValue(id, out var before) && before == HashId(row.ContentHash)) { unchanged++; continue; }
+                if (!seen.Add(id))
+                {
+                    Skip($"{name} {row.Key} appears more than once in the catalog; the first record was kept");
+                    continue;
+                }
+                if (stored.TryGetValue(id, out var before) && before == HashId(row.ContentHash))
+                {
+                    unchanged++;
+                    continue;
+                }
                 yield return row;
             }
         }
 
         var written = session.Write(kind, Changed(), new FileInfo(path).Length);
-        var summary = new ImportSummary(kind, written.Inserted, written.Updated, unchanged + written.Unchanged, skipped, reasons, written.Failures);
+        var summary = new ImportSummary(
+            kind, written.Inserted, written.Updated, unchanged + written.Unchanged, skipped, reasons, written.Failures);
         // A file whose records did not all land must be read again next time.
         session.RecordImport(kind, origin, summary.Failed == 0
-            ? new CatalogImportMark(fileSha, session.TableVersion(kind), summary.Inserted + summary.Updated + summary.Unchanged, skipped, reasons)
+            ? new CatalogImportMark(
+                fileSha, session.TableVersion(kind), summary.Inserted + summary.Updated + summary.Unchanged, skipped,
+                reasons)
             : null);
         return summary;
     }
 
     /// <summary>Why a record from one source may not replace the same key from another.</summary>
     public static string Collision(string? owner) =>
-        $"the same key was already imported from {(owner is null ? "this machine's own RD-Agent" : $"source '{owner}'")}; records of different sources never overwrite each other — rename or remove one of them at its source";
+        "the same key was already imported from " +
+        $"{(owner is null ? "this machine's own RD-Agent" : $"source '{owner}'")}; records of different sources " +
+        "never overwrite each other — rename or remove one of them at its source";
 
     private static UInt128 KeyId(string key) => XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(key));
 
     // The first 128 bits of the SHA-256 are plenty to tell two versions of one record apart.
     private static UInt128 HashId(string hex) =>
-        hex.Length >= 32 && UInt128.TryParse(hex.AsSpan(0, 32), System.Globalization.NumberStyles.HexNumber, null, out var v) ? v : XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(hex));
+        hex.Length >= 32 && UInt128.TryParse(
+            hex.AsSpan(0, 32), System.Globalization.NumberStyles.HexNumber, null, out var v)
+            ? v
+            : XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(hex));
 }

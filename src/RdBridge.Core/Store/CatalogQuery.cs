@@ -22,11 +22,12 @@ public sealed record CatalogPageRequest(
     int PageSize = 50);
 
 /// <summary>
-/// One page. <see cref="Items"/> are the stored records. <see cref="Total"/> is exact when <see cref="TotalExact"/>; past
-/// <see cref="CatalogQuery.CountCap"/> matches it is a lower bound, so that a page of a 200,000-row catalog never has to
-/// count every row.
+/// One page. <see cref="Items"/> are the stored records. <see cref="Total"/> is exact when
+/// <see cref="TotalExact"/>; past <see cref="CatalogQuery.CountCap"/> matches it is a lower bound, so that a page of a
+/// 200,000-row catalog never has to count every row.
 /// </summary>
-public sealed record CatalogPage(CatalogKind Kind, long Total, bool TotalExact, int Page, int PageSize, IReadOnlyList<CatalogItem> Items)
+public sealed record CatalogPage(
+    CatalogKind Kind, long Total, bool TotalExact, int Page, int PageSize, IReadOnlyList<CatalogItem> Items)
 {
     /// <summary>
     /// Writes the page as the API's JSON envelope, piece by piece: a page of 50 factors is ~100 KB, and building it as
@@ -34,7 +35,8 @@ public sealed record CatalogPage(CatalogKind Kind, long Total, bool TotalExact, 
     /// </summary>
     public async Task WriteJsonAsync(TextWriter w, string kindName)
     {
-        await w.WriteAsync($"{{\"kind\":\"{kindName}\",\"total\":{Total},\"total_exact\":{(TotalExact ? "true" : "false")},\"page\":{Page},\"page_size\":{PageSize},\"items\":[");
+        await w.WriteAsync($"{{\"kind\":\"{kindName}\",\"total\":{Total}," +
+            $"\"total_exact\":{(TotalExact ? "true" : "false")},\"page\":{Page},\"page_size\":{PageSize},\"items\":[");
         for (var i = 0; i < Items.Count; i++)
         {
             if (i > 0) await w.WriteAsync(',');
@@ -44,12 +46,15 @@ public sealed record CatalogPage(CatalogKind Kind, long Total, bool TotalExact, 
     }
 }
 
-/// <summary>A stored record as it goes out: its JSON text unchanged, with <c>origin</c> and <c>imported_updated_at</c> in front.</summary>
+/// <summary>
+/// A stored record as it goes out: its JSON text unchanged, with <c>origin</c> and <c>imported_updated_at</c> in front.
+/// </summary>
 public sealed record CatalogItem(string Payload, string Origin, string? UpdatedAt)
 {
     public async Task WriteJsonAsync(TextWriter w)
     {
-        await w.WriteAsync($"{{\"origin\":{JsonSerializer.Serialize(Origin)},\"imported_updated_at\":{JsonSerializer.Serialize(UpdatedAt)}");
+        await w.WriteAsync($"{{\"origin\":{JsonSerializer.Serialize(Origin)}," +
+            $"\"imported_updated_at\":{JsonSerializer.Serialize(UpdatedAt)}");
         // The record's own members follow, without its braces: the stored text is never parsed again.
         var body = Payload.AsMemory().Trim();
         var inner = body.Length < 2 || body.Span[0] != '{' ? ReadOnlyMemory<char>.Empty : body[1..^1].Trim();
@@ -58,7 +63,9 @@ public sealed record CatalogItem(string Payload, string Origin, string? UpdatedA
     }
 }
 
-/// <summary>A request the query cannot answer; the message says which parameter and what it accepts. HTTP 400.</summary>
+/// <summary>
+/// A request the query cannot answer; the message says which parameter and what it accepts. HTTP 400.
+/// </summary>
 public sealed class QueryException(string message) : RdBridgeException(message, ExitCodes.UsageError);
 
 /// <summary>
@@ -98,7 +105,8 @@ public static class CatalogQuery
         var table = CatalogTable.For(q.Kind);
         var pg = store.Dialect == SqlDialect.Postgres;
         if (q.Page < 1) throw new QueryException("page starts at 1");
-        if (q.PageSize is < 1 or > MaxPageSize) throw new QueryException($"page_size must be between 1 and {MaxPageSize}");
+        if (q.PageSize is < 1 or > MaxPageSize)
+            throw new QueryException($"page_size must be between 1 and {MaxPageSize}");
         var where = new List<string>();
         var args = new List<(string, object?)>();
         string Arg(object? v) { var n = "@p" + args.Count; args.Add((n, v)); return n; }
@@ -106,45 +114,59 @@ public static class CatalogQuery
         if (!string.IsNullOrWhiteSpace(q.Search))
         {
             var like = Arg("%" + EscapeLike(q.Search.Trim()) + "%");
-            where.Add("(" + string.Join(" OR ", SearchColumns(q.Kind).Select(c => pg ? $"{c} ILIKE {like} ESCAPE '\\'" : $"{c} LIKE {like} ESCAPE '\\'")) + ")");
+            where.Add("(" + string.Join(" OR ", SearchColumns(q.Kind)
+                .Select(c => pg ? $"{c} ILIKE {like} ESCAPE '\\'" : $"{c} LIKE {like} ESCAPE '\\'")) + ")");
         }
         if (q.TaskRunId is not null) where.Add($"task_run_id = {Arg(q.TaskRunId)}");
         if (q.LoopId is not null) where.Add($"loop_id = {Arg(q.LoopId)}");
         if (q.Origin is not null) where.Add(q.Origin is "local" ? "origin IS NULL" : $"origin = {Arg(q.Origin)}");
         if (q.Source is not null)
         {
-            if (q.Kind != CatalogKind.Factor) throw new QueryException("source filters factors only (rdagent_generated, qlib_alpha158, …); use origin for the publisher");
+            if (q.Kind != CatalogKind.Factor)
+                throw new QueryException("source filters factors only (rdagent_generated, qlib_alpha158, …); " +
+                    "use origin for the publisher");
             where.Add($"source = {Arg(q.Source)}");
         }
         if (q.Tag is not null)
         {
             if (q.Kind != CatalogKind.Factor) throw new QueryException("tag filters factors only");
             var t = Arg(q.Tag);
-            where.Add(pg ? $"tags @> jsonb_build_array({t}::text)" : $"EXISTS (SELECT 1 FROM json_each(tags) WHERE value = {t})");
+            where.Add(pg
+                ? $"tags @> jsonb_build_array({t}::text)"
+                : $"EXISTS (SELECT 1 FROM json_each(tags) WHERE value = {t})");
         }
         var numeric = NumericColumns(q.Kind);
         foreach (var (column, (min, max)) in q.Ranges ?? new Dictionary<string, (double?, double?)>())
         {
-            if (!numeric.Contains(column)) throw new QueryException($"min_/max_{column}: {q.Kind.ToString().ToLowerInvariant()}s have no numeric column '{column}'; use one of {string.Join(", ", numeric)}");
+            if (!numeric.Contains(column))
+                throw new QueryException($"min_/max_{column}: {q.Kind.ToString().ToLowerInvariant()}s have no " +
+                    $"numeric column '{column}'; use one of {string.Join(", ", numeric)}");
             if (min is not null) where.Add($"{column} >= {Arg(min)}");
             if (max is not null) where.Add($"{column} <= {Arg(max)}");
         }
-        var sort = q.Sort ?? (q.Kind switch { CatalogKind.Factor => "ic", CatalogKind.Loop => "task_run_id", _ => "task_run_id" });
-        if (!SortColumns(q.Kind).Contains(sort)) throw new QueryException($"sort: {q.Kind.ToString().ToLowerInvariant()}s can be sorted by {string.Join(", ", SortColumns(q.Kind))}");
+        var sort = q.Sort
+            ?? (q.Kind switch { CatalogKind.Factor => "ic", CatalogKind.Loop => "task_run_id", _ => "task_run_id" });
+        if (!SortColumns(q.Kind).Contains(sort))
+            throw new QueryException($"sort: {q.Kind.ToString().ToLowerInvariant()}s can be sorted by " +
+                $"{string.Join(", ", SortColumns(q.Kind))}");
         var dir = q.Descending ? "DESC" : "ASC";
-        // A missing value sorts as the lowest one in both stores (SQLite's own rule), so one index serves both directions;
-        // the key makes the order total, so pages never overlap or skip.
+        // A missing value sorts as the lowest one in both stores (SQLite's own rule), so one index serves both
+        // directions; the key makes the order total, so pages never overlap or skip.
         var nulls = pg ? (q.Descending ? " NULLS LAST" : " NULLS FIRST") : "";
         var order = $"{sort} {dir}{nulls}, {string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
 
-        var counted = MatchCount(store, q.Kind, $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args);
+        var counted = MatchCount(store, q.Kind,
+            $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args);
         var offset = (long)(q.Page - 1) * q.PageSize;
         var rows =
-            store.Rows($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
-        var items = rows.Select(r => new CatalogItem((string)r[0]!, r[1] as string ?? "local", r[2] as string)).ToList();
+            store.Rows($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} " +
+                $"LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
+        var items = rows.Select(r => new CatalogItem((string)r[0]!, r[1] as string ?? "local", r[2] as string))
+            .ToList();
         var exact = counted <= CountCap;
-        return new CatalogPage(q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
+        return new CatalogPage(
+            q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
     }
 
     // Paging through one filter asks for the same count again and again, and counting (up to CountCap rows) costs more
@@ -163,14 +185,17 @@ public static class CatalogQuery
         if (version is not null)
         {
             var text = new StringBuilder(store.Describe).Append('\n').Append(version).Append('\n').Append(sql);
-            foreach (var (name, value) in args) text.Append('\n').Append(name).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+            foreach (var (name, value) in args)
+                text.Append('\n').Append(name).Append('=')
+                    .Append(Convert.ToString(value, CultureInfo.InvariantCulture));
             key = text.ToString();
             if (Counts.TryGetValue(key, out var kept)) return kept;
         }
         var counted = Convert.ToInt64(store.Rows(sql, [.. args])[0][0]);
         if (key is not null)
         {
-            if (Counts.Count >= KeptCounts) Counts.Clear(); // old versions and rare filters go all at once; counting again is cheap
+            if (Counts.Count >= KeptCounts)
+                Counts.Clear(); // old versions and rare filters go all at once; counting again is cheap
             Counts[key] = counted;
         }
         return counted;

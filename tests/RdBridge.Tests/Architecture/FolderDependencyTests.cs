@@ -31,7 +31,8 @@ public class FolderDependencyTests
         foreach (var file in Directory.EnumerateFiles(core, "*.cs", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(core, file);
-            if (relative.StartsWith("obj", StringComparison.Ordinal) || relative.StartsWith("bin", StringComparison.Ordinal))
+            if (relative.StartsWith("obj", StringComparison.Ordinal)
+                || relative.StartsWith("bin", StringComparison.Ordinal))
                 continue;
             // A file at the top holds what every folder shares (the exception base): the root namespace.
             var folder = Path.GetDirectoryName(relative)!.Replace(Path.DirectorySeparatorChar, '.');
@@ -55,7 +56,8 @@ public class FolderDependencyTests
         Assert.True(from >= 0 && to > from, $"README.md has no folder graph between '{start}' and '{end}'");
         var drawn = readme[(from + start.Length)..to].Trim().ReplaceLineEndings("\n");
         var actual = CoreFolderGraph.Read().Drawing();
-        Assert.True(drawn == actual, $"README.md's folder graph is out of date; put this between the markers:\n{actual}");
+        Assert.True(drawn == actual,
+            $"README.md's folder graph is out of date; put this between the markers:\n{actual}");
     }
 
     [Fact]
@@ -101,7 +103,8 @@ public sealed class CoreFolderGraph
     /// </summary>
     public string Drawing()
     {
-        var folders = Edges.Keys.SelectMany(e => new[] { e.From, e.To }).Distinct().Order(StringComparer.Ordinal).ToList();
+        var folders = Edges.Keys.SelectMany(e => new[] { e.From, e.To }).Distinct()
+            .Order(StringComparer.Ordinal).ToList();
         var uses = folders.ToDictionary(f => f, f => Edges.Keys.Where(e => e.From == f).Select(e => e.To)
             .Order(StringComparer.Ordinal).ToList());
         var layer = new Dictionary<string, int>();
@@ -117,7 +120,12 @@ public sealed class CoreFolderGraph
                 for (var i = 0; i < uses[f].Count; i++)
                 {
                     var item = (i == 0 ? " -> " : " ") + uses[f][i] + (i < uses[f].Count - 1 ? "," : "");
-                    if (line.Length + item.Length > 100) { lines.Add(line); line = new string(' ', 20); item = item.TrimStart(); }
+                    if (line.Length + item.Length > 100)
+                    {
+                        lines.Add(line);
+                        line = new string(' ', 20);
+                        item = item.TrimStart();
+                    }
                     line += item;
                 }
                 lines.Add(line.TrimEnd());
@@ -130,7 +138,8 @@ public sealed class CoreFolderGraph
     /// <summary>Tarjan's algorithm: the sets of folders that reach each other.</summary>
     public List<List<string>> StronglyConnectedFolders()
     {
-        var nodes = Edges.Keys.SelectMany(e => new[] { e.From, e.To }).Distinct().Order(StringComparer.Ordinal).ToList();
+        var nodes = Edges.Keys.SelectMany(e => new[] { e.From, e.To }).Distinct()
+            .Order(StringComparer.Ordinal).ToList();
         var next = nodes.ToDictionary(n => n, n => Edges.Keys.Where(e => e.From == n).Select(e => e.To).ToList());
         var index = new Dictionary<string, int>();
         var low = new Dictionary<string, int>();

@@ -18,7 +18,10 @@ public class SafeExtractorTests
 
     private static void Put(TarWriter tar, string name, string content = "x")
     {
-        var e = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)) };
+        var e = new PaxTarEntry(TarEntryType.RegularFile, name)
+        {
+            DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content))
+        };
         tar.WriteEntry(e);
     }
 
@@ -53,7 +56,8 @@ public class SafeExtractorTests
         using var dir = new TempDir();
         var archive = Archive(dir, t =>
         {
-            Put(t, "manifest.json", "{\"files\":[{\"path\":\"a.txt\",\"size\":1,\"sha256\":\"" + new string('0', 64) + "\"}]}");
+            Put(t, "manifest.json",
+                "{\"files\":[{\"path\":\"a.txt\",\"size\":1,\"sha256\":\"" + new string('0', 64) + "\"}]}");
             Put(t, "a.txt", "x");
         });
         var e = Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"]));
@@ -64,7 +68,11 @@ public class SafeExtractorTests
     public void The_size_cap_is_enforced()
     {
         using var dir = new TempDir();
-        var archive = Archive(dir, t => { Put(t, "manifest.json", "{\"files\":[]}"); Put(t, "big", new string('y', 5000)); });
+        var archive = Archive(dir, t =>
+        {
+            Put(t, "manifest.json", "{\"files\":[]}");
+            Put(t, "big", new string('y', 5000));
+        });
         Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"], maxBytes: 1000));
     }
 }

@@ -82,12 +82,14 @@ public class PostgresGuideTests
         var s = sample.Settings;
 
         long InCatalog(string file, string list) =>
-            System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(s.CatalogDirectory, file))).RootElement.GetProperty(list).GetArrayLength();
+            System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(s.CatalogDirectory, file))).RootElement
+                .GetProperty(list).GetArrayLength();
         var counts = db.Rows(Counts).ToDictionary(r => (string)r[0]!, r => (long)r[1]!);
         Assert.Equal(InCatalog("factor_catalog.json", "factors"), counts["Factor Catalog"]);
         Assert.Equal(InCatalog("model_catalog.json", "models"), counts["Model Catalog"]);
         Assert.Equal(InCatalog("strategy_catalog.json", "strategies"), counts["Strategy Catalog"]);
-        Assert.Equal(Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1"), counts["Loop Catalog"]);
+        Assert.Equal(
+            Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1"), counts["Loop Catalog"]);
 
         foreach (var row in db.Rows(Coverage))
         {
@@ -100,13 +102,17 @@ public class PostgresGuideTests
         foreach (var r in linkage)
         {
             Assert.Equal($"bundle_{r[0]}_{r[1]}", r[4]);
-            Assert.Equal(1L, Db.Scalar(s.RegistryPath, $"SELECT count(*) FROM workspaces WHERE task_run_id = '{r[0]}' AND loop_id = {r[1]} AND workspace_id = '{r[2]}' AND workspace_role = 'experiment_workspace'"));
+            Assert.Equal(1L, Db.Scalar(s.RegistryPath,
+                $"SELECT count(*) FROM workspaces WHERE task_run_id = '{r[0]}' AND loop_id = {r[1]} " +
+                $"AND workspace_id = '{r[2]}' AND workspace_role = 'experiment_workspace'"));
         }
         // Every loop found factors or trained a model, and the LATERAL counts say so.
-        Assert.All(linkage, r => Assert.True((long)r[5]! + (long)r[6]! > 0, $"loop {r[0]}/{r[1]} has no factor and no model"));
+        Assert.All(linkage, r =>
+            Assert.True((long)r[5]! + (long)r[6]! > 0, $"loop {r[0]}/{r[1]} has no factor and no model"));
 
         // And through psql, as the guide runs it.
-        var psql = Process.Start(new ProcessStartInfo("psql", ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", db.DatabaseName!, "-c", Coverage])
+        var psql = Process.Start(new ProcessStartInfo("psql",
+            ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", db.DatabaseName!, "-c", Coverage])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
             Environment = { ["PGHOST"] = db.Host, ["PGPORT"] = db.Port.ToString(), ["PGUSER"] = "postgres" },
@@ -139,10 +145,13 @@ public class CatalogIntegrityTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3, store: store);
         Assert.Equal(0, sample.Cli("init").Code);
-        var (tr, loop) = (sample.Aistock.Rows("SELECT task_run_id, loop_id FROM aistock_model_catalog ORDER BY 1, 2")[0] is var r ? ((string)r[0]!, (long)r[1]!) : default);
+        var (tr, loop) = (sample.Aistock.Rows("SELECT task_run_id, loop_id FROM aistock_model_catalog ORDER BY 1, 2")[0]
+            is var r ? ((string)r[0]!, (long)r[1]!) : default);
         sample.Aistock.Exec($"DELETE FROM aistock_loop_catalog WHERE task_run_id = '{tr}' AND loop_id = {loop}");
         var (code, output, _) = sample.Cli("verify");
         Assert.Equal(1, code);
-        Assert.Contains($"aistock_model_catalog: rows whose loop is not in aistock_loop_catalog, e.g. model_{tr}_{loop} → loop {tr}/{loop}", output);
+        Assert.Contains(
+            $"aistock_model_catalog: rows whose loop is not in aistock_loop_catalog, e.g. model_{tr}_{loop} " +
+            $"→ loop {tr}/{loop}", output);
     }
 }

@@ -5,8 +5,10 @@ namespace RdBridge.Tests.EndToEnd;
 /// <summary>Each stage run on its own, as the guide's steps are.</summary>
 public class StageTests
 {
-    private static string Snapshot(string root) => string.Join("\n", Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-        .Where(f => !f.EndsWith("-wal") && !f.EndsWith("-shm")).Order().Select(f => $"{f}|{new FileInfo(f).Length}|{File.GetLastWriteTimeUtc(f).Ticks}"));
+    private static string Snapshot(string root) => string.Join("\n",
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith("-wal") && !f.EndsWith("-shm")).Order()
+            .Select(f => $"{f}|{new FileInfo(f).Length}|{File.GetLastWriteTimeUtc(f).Ticks}"));
 
     [Fact]
     public void Backfill_dry_run_and_check_write_nothing()
@@ -14,7 +16,8 @@ public class StageTests
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var s = sample.Settings;
         var before = Snapshot(s.RdAgentRoot);
-        var registry = string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r)));
+        var registry =
+            string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r)));
         var (code, output, _) = sample.Cli("backfill", "--all-task-runs", "--dry-run");
         Assert.Equal(0, code);
         Assert.Contains("files to write", output);
@@ -24,7 +27,8 @@ public class StageTests
         Assert.Contains("loops missing metadata", output);
         Assert.Contains("missing factor_meta.json", output);
         Assert.Equal(before, Snapshot(s.RdAgentRoot));
-        Assert.Equal(registry, string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r))));
+        Assert.Equal(registry,
+            string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r))));
     }
 
     [Fact]
@@ -33,23 +37,32 @@ public class StageTests
         using var sample = new Sample(taskRuns: 2, loops: 3);
         var s = sample.Settings;
         Assert.Equal(0, sample.Cli("backfill", "--all-task-runs").Code);
-        var ws = Db.Rows(s.RegistryPath, "SELECT w.workspace_id, l.action FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1");
+        var ws = Db.Rows(s.RegistryPath,
+            "SELECT w.workspace_id, l.action FROM loops l " +
+            "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
+            "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1");
         foreach (var row in ws)
         {
             var dir = Path.Combine(s.WorkspaceRoot, (string)row[0]!);
-            var csv = File.ReadAllLines(Path.Combine(dir, "qlib_res.csv")).Skip(1).Select(l => l.Split(',')).ToDictionary(p => p[0], p => double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+            var csv = File.ReadAllLines(Path.Combine(dir, "qlib_res.csv")).Skip(1).Select(l => l.Split(','))
+                .ToDictionary(p => p[0], p => double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
             using var perf = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_perf.json")));
             var metrics = perf.RootElement.GetProperty("metrics");
             Assert.Equal(csv["IC"], metrics.GetProperty("ic").GetDouble());
-            Assert.Equal(csv["1day.excess_return_with_cost.annualized_return"], metrics.GetProperty("annualized_return").GetDouble());
-            Assert.Equal(csv["1day.excess_return_with_cost.information_ratio"], metrics.GetProperty("information_ratio").GetDouble());
+            Assert.Equal(csv["1day.excess_return_with_cost.annualized_return"],
+                metrics.GetProperty("annualized_return").GetDouble());
+            Assert.Equal(csv["1day.excess_return_with_cost.information_ratio"],
+                metrics.GetProperty("information_ratio").GetDouble());
             using var model = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "model_meta.json")));
-            Assert.Equal((string)row[1]! == "factor" ? "LGBModel" : "GeneralPTNN", model.RootElement.GetProperty("model_type").GetString());
+            Assert.Equal((string)row[1]! == "factor" ? "LGBModel" : "GeneralPTNN",
+                model.RootElement.GetProperty("model_type").GetString());
             Assert.Contains("DropnaLabel", model.RootElement.GetProperty("preprocess_config").GetRawText());
-            Assert.EndsWith("params.pkl", model.RootElement.GetProperty("model_artifacts").GetProperty("model_files")[0].GetString());
+            Assert.EndsWith("params.pkl",
+                model.RootElement.GetProperty("model_artifacts").GetProperty("model_files")[0].GetString());
             using var factors = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_meta.json")));
             var list = factors.RootElement.GetProperty("factors").EnumerateArray().ToList();
-            Assert.Contains(list, f => f.GetProperty("name").GetString() == "RESI5" && f.GetProperty("input_schema").GetProperty("lookback_days").GetInt32() == 5);
+            Assert.Contains(list, f => f.GetProperty("name").GetString() == "RESI5"
+                && f.GetProperty("input_schema").GetProperty("lookback_days").GetInt32() == 5);
             if ((string)row[1]! == "factor")
             {
                 var generated = list.Where(f => f.GetProperty("source").GetString() == "rdagent_generated").ToList();
@@ -59,15 +72,18 @@ public class StageTests
                     var name = g.GetProperty("name").GetString()!;
                     var window = int.Parse(name[(name.LastIndexOf('_') + 1)..^1]);
                     Assert.Equal(window, g.GetProperty("input_schema").GetProperty("lookback_days").GetInt32());
-                    if (g.TryGetProperty("code_path", out _)) Assert.StartsWith("[", g.GetProperty("description_cn").GetString());
+                    if (g.TryGetProperty("code_path", out _))
+                        Assert.StartsWith("[", g.GetProperty("description_cn").GetString());
                     else Assert.Equal("combined_factors_df.parquet", g.GetProperty("found_in").GetString());
                 }
             }
             using var strategy = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "strategy_meta.json")));
-            Assert.Equal(5, strategy.RootElement.GetProperty("portfolio_config").GetProperty("kwargs").GetProperty("n_drop").GetInt32());
+            Assert.Equal(5, strategy.RootElement.GetProperty("portfolio_config").GetProperty("kwargs")
+                .GetProperty("n_drop").GetInt32());
         }
         // Artifacts carry sha256 and size; a re-run writes no row.
-        Assert.Equal(0, Db.Scalar(s.RegistryPath, "SELECT count(*) FROM artifact_files WHERE sha256 IS NULL OR size_bytes IS NULL"));
+        Assert.Equal(0, Db.Scalar(s.RegistryPath,
+            "SELECT count(*) FROM artifact_files WHERE sha256 IS NULL OR size_bytes IS NULL"));
         var before = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM artifact_files");
         var (_, output, _) = sample.Cli("backfill", "--all-task-runs", "--overwrite-json");
         Assert.DoesNotContain("artifact rows written", output);
@@ -80,7 +96,10 @@ public class StageTests
         using var sample = new Sample(taskRuns: 2, loops: 5);
         Assert.Equal(0, sample.Cli("backfill").Code);
         var s = sample.Settings;
-        var rows = Db.Rows(s.RegistryPath, "SELECT w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1");
+        var rows = Db.Rows(s.RegistryPath,
+            "SELECT w.workspace_id FROM loops l " +
+            "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
+            "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1");
         var parquetFactors = 0;
         foreach (var row in rows)
         {
@@ -89,9 +108,11 @@ public class StageTests
             if (!File.Exists(parquet)) continue;
             var names = RdBridge.Backfill.CombinedFactors.Names(parquet);
             using var meta = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_meta.json")));
-            var listed = meta.RootElement.GetProperty("factors").EnumerateArray().Select(f => f.GetProperty("name").GetString()!).ToHashSet();
+            var listed = meta.RootElement.GetProperty("factors").EnumerateArray()
+                .Select(f => f.GetProperty("name").GetString()!).ToHashSet();
             Assert.All(names, n => Assert.Contains(n, listed));
-            parquetFactors += meta.RootElement.GetProperty("factors").EnumerateArray().Count(f => f.TryGetProperty("found_in", out _));
+            parquetFactors += meta.RootElement.GetProperty("factors").EnumerateArray()
+                .Count(f => f.TryGetProperty("found_in", out _));
         }
         Assert.True(parquetFactors > 0, "no loop carried SOTA factors from an earlier loop");
     }
@@ -101,13 +122,21 @@ public class StageTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var s = sample.Settings;
-        var victim = Db.Rows(s.RegistryPath, "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' ORDER BY 2 DESC LIMIT 1")[0];
+        var victim = Db.Rows(s.RegistryPath,
+            "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
+            "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
+            "AND w.workspace_role = 'experiment_workspace' ORDER BY 2 DESC LIMIT 1")[0];
         Directory.Delete(Path.Combine(s.WorkspaceRoot, (string)victim[2]!), true);
         Assert.Equal(1, sample.Cli("backfill", "--mode", "materialize-pending").Code);
-        var states = Db.Rows(s.RegistryPath, "SELECT loop_id, materialization_status, materialization_error FROM loops ORDER BY loop_id");
+        var states = Db.Rows(s.RegistryPath,
+            "SELECT loop_id, materialization_status, materialization_error FROM loops ORDER BY loop_id");
         foreach (var r in states)
         {
-            if ((long)r[0]! == (long)victim[1]!) { Assert.Equal("failed", r[1]); Assert.Contains("missing", (string)r[2]!); }
+            if ((long)r[0]! == (long)victim[1]!)
+            {
+                Assert.Equal("failed", r[1]);
+                Assert.Contains("missing", (string)r[2]!);
+            }
             else Assert.Equal("done", r[1]);
         }
         // Done loops are not redone.
@@ -120,13 +149,15 @@ public class StageTests
     {
         using var sample = new Sample(taskRuns: 2, loops: 3);
         Assert.Equal(0, sample.Cli("init").Code);
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_catalog.json")));
+        using var doc = JsonDocument.Parse(
+            File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_catalog.json")));
         var factors = doc.RootElement.GetProperty("factors").EnumerateArray().ToList();
         var resi5 = Assert.Single(factors, f => f.GetProperty("name").GetString() == "RESI5");
         var loops = Db.Scalar(sample.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1");
         Assert.Equal(loops, resi5.GetProperty("provenance").GetArrayLength());
         Assert.Equal(loops, resi5.GetProperty("occurrences").GetInt32());
-        Assert.All(resi5.GetProperty("provenance").EnumerateArray(), p => Assert.StartsWith("bundle_", p.GetProperty("asset_bundle_id").GetString()));
+        Assert.All(resi5.GetProperty("provenance").EnumerateArray(),
+            p => Assert.StartsWith("bundle_", p.GetProperty("asset_bundle_id").GetString()));
         Assert.Equal(factors.Count, factors.Select(f => f.GetProperty("factor_id").GetString()).Distinct().Count());
     }
 
@@ -138,7 +169,8 @@ public class StageTests
         Assert.Equal(0, code);
         var backups = Directory.GetDirectories(sample.Settings.BackupDirectory);
         var only = Assert.Single(backups);
-        Assert.Equal(Db.Scalar(sample.Settings.RegistryPath, "SELECT count(*) FROM loops"), Db.Scalar(Path.Combine(only, "registry.sqlite"), "SELECT count(*) FROM loops"));
+        Assert.Equal(Db.Scalar(sample.Settings.RegistryPath, "SELECT count(*) FROM loops"),
+            Db.Scalar(Path.Combine(only, "registry.sqlite"), "SELECT count(*) FROM loops"));
         (code, output, _) = sample.Cli("backup");
         Assert.Contains("no new backup kept", output);
         Assert.Single(Directory.GetDirectories(sample.Settings.BackupDirectory));
@@ -149,23 +181,27 @@ public class StageTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 2);
         Assert.Equal(0, sample.Cli("init").Code);
-        var loop = Db.Rows(sample.Settings.RegistryPath, "SELECT task_run_id, loop_id FROM loops WHERE has_result = 1 LIMIT 1")[0];
+        var loop = Db.Rows(sample.Settings.RegistryPath,
+            "SELECT task_run_id, loop_id FROM loops WHERE has_result = 1 LIMIT 1")[0];
         var (code, output, _) = sample.Cli("show", "loop", (string)loop[0]!, loop[1]!.ToString()!);
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(output);
         Assert.True(doc.RootElement.GetProperty("workspace").GetProperty("ok").GetBoolean());
         Assert.True(doc.RootElement.GetProperty("asset_bundle").GetProperty("archive_ok").GetBoolean());
         Assert.True(doc.RootElement.GetProperty("asset_bundle").GetProperty("cached_ok").GetBoolean());
-        Assert.Equal($"bundle_{loop[0]}_{loop[1]}", doc.RootElement.GetProperty("catalog").GetProperty("asset_bundle_id").GetString());
+        Assert.Equal($"bundle_{loop[0]}_{loop[1]}",
+            doc.RootElement.GetProperty("catalog").GetProperty("asset_bundle_id").GetString());
         Assert.True(doc.RootElement.GetProperty("factors").GetArrayLength() >= 20);
         (code, _, _) = sample.Cli("show", "factor", "RESI5");
         Assert.Equal(0, code);
-        foreach (var (kind, key) in new[] { ("bundle", $"bundle_{loop[0]}_{loop[1]}"), ("strategy", $"strategy_{loop[0]}_{loop[1]}") })
+        foreach (var (kind, key) in new[]
+            { ("bundle", $"bundle_{loop[0]}_{loop[1]}"), ("strategy", $"strategy_{loop[0]}_{loop[1]}") })
         {
             (code, output, _) = sample.Cli("show", kind, key);
             Assert.True(code == 0, output);
             using var record = JsonDocument.Parse(output);
-            Assert.Equal($"bundle_{loop[0]}_{loop[1]}", record.RootElement.GetProperty("matches")[0].GetProperty("asset_bundle_id").GetString());
+            Assert.Equal($"bundle_{loop[0]}_{loop[1]}",
+                record.RootElement.GetProperty("matches")[0].GetProperty("asset_bundle_id").GetString());
         }
         (code, _, var err) = sample.Cli("show", "factor", "NoSuchFactor");
         Assert.Equal(1, code);
@@ -178,8 +214,12 @@ public class StageTests
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var s = sample.Settings;
         Assert.Equal(0, sample.Cli("init").Code);
-        var loops = Db.Rows(s.RegistryPath, "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 2");
-        var bundles = Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Order().ToDictionary(f => f, File.ReadAllBytes);
+        var loops = Db.Rows(s.RegistryPath,
+            "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
+            "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
+            "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 2");
+        var bundles = Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Order()
+            .ToDictionary(f => f, File.ReadAllBytes);
         var changed = loops[0];
         File.AppendAllText(Path.Combine(s.WorkspaceRoot, (string)changed[2]!, "README.md"), "edited by hand\n");
         var (code, output, _) = sample.Cli("bundle");
@@ -214,7 +254,9 @@ public class StageTests
         Assert.Equal(0, code);
         Assert.Contains("1 rebuilt", output);
         Assert.Equal(before, File.ReadAllText(sidecar));
-        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(archive))), before.Split(' ')[0]);
+        Assert.Equal(
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(archive))),
+            before.Split(' ')[0]);
         Assert.Equal(0, sample.Cli("verify").Code);
     }
 }

@@ -2,7 +2,9 @@ using Microsoft.Data.Sqlite;
 
 namespace RdBridge.Tests.EndToEnd;
 
-/// <summary>The guide's 增量补充: new loops appear in the registry after init; sync brings them over, and only them.</summary>
+/// <summary>
+/// The guide's 增量补充: new loops appear in the registry after init; sync brings them over, and only them.
+/// </summary>
 public class SyncTests
 {
     private static void Exec(string db, string sql) => Db.Exec(db, sql);
@@ -33,7 +35,9 @@ public class SyncTests
         Assert.Equal(0, code);
         Assert.Contains("nothing changed", output);
         Assert.Equal(loopsBefore + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
-        Assert.Equal(0, sample.Aistock.Scalar("SELECT count(*) FROM (SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY 1, 2 HAVING count(*) > 1) AS d"));
+        Assert.Equal(0, sample.Aistock.Scalar(
+            "SELECT count(*) FROM (SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY 1, 2 " +
+            "HAVING count(*) > 1) AS d"));
 
         (code, output, _) = sample.Cli("sync-status");
         Assert.Equal(0, code);

@@ -9,7 +9,10 @@ public class PickleReaderTests
 
     private static (int Code, string Err) Python(string workdir, string script)
     {
-        var psi = new ProcessStartInfo("python3", ["-c", script]) { WorkingDirectory = workdir, RedirectStandardError = true, RedirectStandardOutput = true };
+        var psi = new ProcessStartInfo("python3", ["-c", script])
+        {
+            WorkingDirectory = workdir, RedirectStandardError = true, RedirectStandardOutput = true
+        };
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEnd();
         p.StandardOutput.ReadToEnd();
@@ -58,9 +61,12 @@ public class PickleReaderTests
     public void The_sample_writes_feedback_pickles_that_cpython_loads()
     {
         using var sample = new Sample(taskRuns: 1, loops: 2);
-        var file = Directory.EnumerateFiles(sample.Settings.LogRoot, "*.pkl", SearchOption.AllDirectories).First(f => f.Contains("/feedback/feedback/"));
+        var file = Directory.EnumerateFiles(sample.Settings.LogRoot, "*.pkl", SearchOption.AllDirectories)
+            .First(f => f.Contains("/feedback/feedback/"));
         using var dir = WithStubModule();
-        var (code, err) = Python(dir.Path, $"import pickle\nf = pickle.load(open({RdBridge.Metadata.PythonNames.StringLiteral(file)}, 'rb'))\nassert isinstance(f.decision, bool) and f.reason\n");
+        var (code, err) = Python(dir.Path,
+            $"import pickle\nf = pickle.load(open({RdBridge.Metadata.PythonNames.StringLiteral(file)}, 'rb'))\n" +
+            "assert isinstance(f.decision, bool) and f.reason\n");
         Assert.True(code == 0, err);
     }
 
@@ -77,10 +83,12 @@ public class PickleReaderTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3);
         Assert.Equal(0, sample.Cli("init").Code);
-        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json")));
+        using var doc = System.Text.Json.JsonDocument.Parse(
+            File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json")));
         foreach (var loop in doc.RootElement.GetProperty("loops").EnumerateArray())
         {
-            Assert.Contains(loop.GetProperty("decision").ValueKind, new[] { System.Text.Json.JsonValueKind.True, System.Text.Json.JsonValueKind.False });
+            Assert.Contains(loop.GetProperty("decision").ValueKind,
+                new[] { System.Text.Json.JsonValueKind.True, System.Text.Json.JsonValueKind.False });
             Assert.Contains("轮", loop.GetProperty("summary_texts").GetProperty("shape_feedback").GetString());
         }
     }

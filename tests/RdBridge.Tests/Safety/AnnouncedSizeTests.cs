@@ -10,21 +10,32 @@ using RdBridge.Pull;
 
 namespace RdBridge.Tests.Safety;
 
-/// <summary>Issue 13 #13: sizes are never taken on trust; extraction and downloads stop at the announced size.</summary>
+/// <summary>
+/// Issue 13 #13: sizes are never taken on trust; extraction and downloads stop at the announced size.
+/// </summary>
 public class AnnouncedSizeTests
 {
     private static readonly string Zeros64 = new('0', 64);
 
-    /// <summary>A bundle whose manifest lists 'a' as 11 bytes while the archive holds <paramref name="actual"/> bytes of zeros.</summary>
+    /// <summary>
+    /// A bundle whose manifest lists 'a' as 11 bytes while the archive holds <paramref name="actual"/> bytes of zeros.
+    /// </summary>
     private static string Bomb(TempDir dir, long actual)
     {
         var path = dir["bomb.tar.gz"];
         using var file = File.Create(path);
         using var gz = new GZipStream(file, CompressionLevel.Fastest);
         using var tar = new TarWriter(gz, TarEntryFormat.Pax);
-        var manifest = Encoding.UTF8.GetBytes($"{{\"files\":[{{\"path\":\"a\",\"size\":11,\"sha256\":\"{Zeros64}\"}}]}}");
-        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "manifest.json") { DataStream = new MemoryStream(manifest) });
-        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "a") { DataStream = new MemoryStream(new byte[actual]) });
+        var manifest = Encoding.UTF8.GetBytes(
+            $"{{\"files\":[{{\"path\":\"a\",\"size\":11,\"sha256\":\"{Zeros64}\"}}]}}");
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "manifest.json")
+        {
+            DataStream = new MemoryStream(manifest)
+        });
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "a")
+        {
+            DataStream = new MemoryStream(new byte[actual])
+        });
         return path;
     }
 
@@ -56,7 +67,8 @@ public class AnnouncedSizeTests
         Assert.Equal(0, sample.Cli("bundle").Code);
         using var dir = new TempDir();
         File.WriteAllText(dir["not-a-folder"], "");
-        var (code, output, error) = Cli.Run(sample.Config, new() { ["TMPDIR"] = dir["not-a-folder"] }, "bundle", "verify");
+        var (code, output, error) =
+            Cli.Run(sample.Config, new() { ["TMPDIR"] = dir["not-a-folder"] }, "bundle", "verify");
         Assert.True(code == 0, output + error);
         Assert.Contains("verified", output);
     }
@@ -67,9 +79,11 @@ public class AnnouncedSizeTests
         using var peer = new EndlessPeer();
         using var dir = new TempDir();
         using var http = new HttpClient();
-        var publisher = new HttpPublisher(new SourceSettings("hostile", new Uri($"http://127.0.0.1:{peer.Port}/"), null), http, attempts: 1);
+        var publisher = new HttpPublisher(
+            new SourceSettings("hostile", new Uri($"http://127.0.0.1:{peer.Port}/"), null), http, attempts: 1);
         var partial = dir["bundle_x_1.tar.gz.part"];
-        var e = Assert.Throws<PublisherException>(() => publisher.DownloadBundle("bundle_x_1", Zeros64, partial, CancellationToken.None, expectedSize: 1000));
+        var e = Assert.Throws<PublisherException>(() =>
+            publisher.DownloadBundle("bundle_x_1", Zeros64, partial, CancellationToken.None, expectedSize: 1000));
         Assert.Contains("more than the 1,000 bytes", e.Message);
         Assert.False(File.Exists(partial));
         Assert.True(peer.Sent < 64L * 1024 * 1024, $"the peer got to send {peer.Sent:N0} bytes");
@@ -81,9 +95,11 @@ public class AnnouncedSizeTests
         using var peer = new EndlessPeer(contentLength: 768L * 1024 * 1024);
         using var dir = new TempDir();
         using var http = new HttpClient();
-        var publisher = new HttpPublisher(new SourceSettings("hostile", new Uri($"http://127.0.0.1:{peer.Port}/"), null), http, attempts: 1);
+        var publisher = new HttpPublisher(
+            new SourceSettings("hostile", new Uri($"http://127.0.0.1:{peer.Port}/"), null), http, attempts: 1);
         var partial = dir["bundle_x_1.tar.gz.part"];
-        var e = Assert.Throws<PublisherException>(() => publisher.DownloadBundle("bundle_x_1", Zeros64, partial, CancellationToken.None, expectedSize: 1000));
+        var e = Assert.Throws<PublisherException>(() =>
+            publisher.DownloadBundle("bundle_x_1", Zeros64, partial, CancellationToken.None, expectedSize: 1000));
         Assert.Contains("announces 805,306,368 bytes", e.Message);
         Assert.False(File.Exists(partial));
     }

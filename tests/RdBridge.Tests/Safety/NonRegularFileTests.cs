@@ -4,7 +4,9 @@ using RdBridge.IO;
 
 namespace RdBridge.Tests.Safety;
 
-/// <summary>Issue 13 #10: a FIFO, device or socket where a file is expected is skipped and said, never opened.</summary>
+/// <summary>
+/// Issue 13 #10: a FIFO, device or socket where a file is expected is skipped and said, never opened.
+/// </summary>
 public class NonRegularFileTests
 {
     [Fact]
@@ -14,9 +16,11 @@ public class NonRegularFileTests
         Hostile.Fifo(dir["pipe"]);
         using var socket = Hostile.UnixSocket(dir["sock"]);
         File.WriteAllText(dir["plain.txt"], "ok");
-        var fifo = Hostile.Within(10, () => Assert.Throws<FileRefusedException>(() => RegularFile.ReadAllBytes(dir["pipe"], 100)));
+        var fifo = Hostile.Within(10, () =>
+            Assert.Throws<FileRefusedException>(() => RegularFile.ReadAllBytes(dir["pipe"], 100)));
         Assert.Contains("FIFO", fifo.Message);
-        Assert.Contains("character device", Assert.Throws<FileRefusedException>(() => FileDigest.Sha256OfFile("/dev/zero")).Message);
+        Assert.Contains("character device",
+            Assert.Throws<FileRefusedException>(() => FileDigest.Sha256OfFile("/dev/zero")).Message);
         Assert.Contains("socket", Assert.Throws<FileRefusedException>(() => RegularFile.OpenRead(dir["sock"])).Message);
         Assert.Equal("ok"u8.ToArray(), RegularFile.ReadAllBytes(dir["plain.txt"], 100));
         Assert.Equal(FileKind.Missing, RegularFile.KindOf(dir["nothing"]));
@@ -49,18 +53,22 @@ public class NonRegularFileTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var rows = Db.Rows(sample.Settings.RegistryPath,
-            "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l JOIN workspaces w ON w.task_run_id = l.task_run_id " +
-            "AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 1, 2");
+            "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
+            "JOIN workspaces w ON w.task_run_id = l.task_run_id " +
+            "AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' " +
+            "WHERE l.has_result = 1 ORDER BY 1, 2");
         Assert.True(rows.Count >= 2);
         var victim = (TaskRun: (string)rows[0][0]!, Loop: (long)rows[0][1]!, Ws: (string)rows[0][2]!);
         var ws = Path.Combine(sample.Settings.WorkspaceRoot, victim.Ws);
         File.Delete(Path.Combine(ws, "qlib_res.csv"));
         Hostile.Fifo(Path.Combine(ws, "qlib_res.csv"));
-        var artifacts = Directory.EnumerateDirectories(Path.Combine(ws, "mlruns"), "artifacts", SearchOption.AllDirectories).First();
+        var artifacts = Directory
+            .EnumerateDirectories(Path.Combine(ws, "mlruns"), "artifacts", SearchOption.AllDirectories).First();
         Hostile.Fifo(Path.Combine(artifacts, "stuck.pkl"));
         File.CreateSymbolicLink(Path.Combine(ws, "conf_zero.yaml"), "/dev/zero");
         using var socket = Hostile.UnixSocket(Path.Combine(ws, "agent.sock"));
-        var subs = Db.Rows(sample.Settings.RegistryPath, "SELECT workspace_id FROM workspaces WHERE workspace_role = 'sub_workspace'");
+        var subs = Db.Rows(sample.Settings.RegistryPath,
+            "SELECT workspace_id FROM workspaces WHERE workspace_role = 'sub_workspace'");
         string? subFactor = null;
         foreach (var sub in subs)
         {
@@ -80,12 +88,18 @@ public class NonRegularFileTests
         Assert.Contains("factor.py", output);
         // Every loop is still bundled; the victim's bundle lists what was left out and why.
         foreach (var row in rows)
-            Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{row[0]}_{row[1]}.tar.gz")), $"bundle of {row[0]}/{row[1]}");
+            Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{row[0]}_{row[1]}.tar.gz")),
+                $"bundle of {row[0]}/{row[1]}");
         using var dir = new TempDir();
-        var manifest = RdBridge.Assets.SafeExtractor.ReadManifest(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz"))!;
-        var skipped = JsonNode.Parse(manifest)!["skipped"]!.AsArray().Select(s => ((string)s!["path"]!, (string)s["reason"]!)).ToList();
-        Assert.Contains(skipped, s => s.Item1.EndsWith("/qlib_res.csv", StringComparison.Ordinal) && s.Item2.Contains("FIFO"));
-        Assert.Contains(skipped, s => s.Item1.EndsWith("/stuck.pkl", StringComparison.Ordinal) && s.Item2.Contains("FIFO"));
-        Assert.Contains(skipped, s => s.Item1.EndsWith("/agent.sock", StringComparison.Ordinal) && s.Item2.Contains("socket"));
+        var manifest = RdBridge.Assets.SafeExtractor.ReadManifest(
+            Path.Combine(sample.Settings.BundleDirectory, $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz"))!;
+        var skipped = JsonNode.Parse(manifest)!["skipped"]!.AsArray()
+            .Select(s => ((string)s!["path"]!, (string)s["reason"]!)).ToList();
+        Assert.Contains(skipped, s =>
+            s.Item1.EndsWith("/qlib_res.csv", StringComparison.Ordinal) && s.Item2.Contains("FIFO"));
+        Assert.Contains(skipped, s =>
+            s.Item1.EndsWith("/stuck.pkl", StringComparison.Ordinal) && s.Item2.Contains("FIFO"));
+        Assert.Contains(skipped, s =>
+            s.Item1.EndsWith("/agent.sock", StringComparison.Ordinal) && s.Item2.Contains("socket"));
     }
 }

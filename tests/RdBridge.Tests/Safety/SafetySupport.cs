@@ -26,7 +26,9 @@ internal static class Hostile
         return socket;
     }
 
-    /// <summary>Runs <paramref name="action"/>, failing the test if it has not finished within <paramref name="seconds"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/>, failing the test if it has not finished within <paramref name="seconds"/>.
+    /// </summary>
     public static T Within<T>(int seconds, Func<T> action, Action? unblock = null)
     {
         var task = Task.Run(action);
@@ -40,7 +42,9 @@ internal static class Hostile
 
     /// <summary>Total bytes of the files under <paramref name="dir"/>.</summary>
     public static long BytesUnder(string dir) =>
-        Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+        Directory.Exists(dir)
+            ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
+            : 0;
 }
 
 /// <summary>The built CLI as a child process: what a user runs, with an environment of the test's choosing.</summary>
@@ -59,7 +63,8 @@ internal static class Cli
         return Process.Start(psi)!;
     }
 
-    public static (int Code, string Out, string Err) Run(string config, Dictionary<string, string>? environment, params string[] args)
+    public static (int Code, string Out, string Err) Run(
+        string config, Dictionary<string, string>? environment, params string[] args)
     {
         using var p = Start(config, environment, args);
         var output = p.StandardOutput.ReadToEndAsync();

@@ -22,12 +22,14 @@ public class ApiTests
         using var sample = new Sample(taskRuns: 1, loops: 3, store: store);
         Assert.Equal(0, sample.Cli("init").Code);
         using var server = new RunningServer(sample.Settings, ServeRole.Consumer);
-        long Total(string query) => Json(server.Get("api/rdagent/factors?page_size=1" + query)).GetProperty("total").GetInt64();
+        long Total(string query) =>
+            Json(server.Get("api/rdagent/factors?page_size=1" + query)).GetProperty("total").GetInt64();
         var all = Total("");
         var local = Total("&origin=local");
         Assert.Equal(all, Total("")); // asked again: the kept count
         // Another program deletes a row behind RdBridge's back: the next page counts again.
-        sample.Aistock.Exec("DELETE FROM aistock_factor_catalog WHERE factor_id = (SELECT min(factor_id) FROM aistock_factor_catalog)");
+        sample.Aistock.Exec(
+            "DELETE FROM aistock_factor_catalog WHERE factor_id = (SELECT min(factor_id) FROM aistock_factor_catalog)");
         Assert.Equal(all - 1, Total(""));
         Assert.Equal(local - 1, Total("&origin=local"));
         Assert.Equal(sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog"), Total(""));
@@ -54,7 +56,8 @@ public class ApiTests
             foreach (var f in items)
             {
                 seen.Add(f.GetProperty("factor_id").GetString()!);
-                if (f.GetProperty("performance_metrics") is { ValueKind: JsonValueKind.Object } pm && pm.TryGetProperty("ic", out var ic) && ic.ValueKind == JsonValueKind.Number)
+                if (f.GetProperty("performance_metrics") is { ValueKind: JsonValueKind.Object } pm
+                    && pm.TryGetProperty("ic", out var ic) && ic.ValueKind == JsonValueKind.Number)
                 {
                     Assert.True(ic.GetDouble() <= previous);
                     previous = ic.GetDouble();
@@ -67,13 +70,18 @@ public class ApiTests
         // Filters: by task run, by IC range, by name.
         var tr = (string)sample.Aistock.Rows("SELECT task_run_id FROM aistock_loop_catalog ORDER BY 1 LIMIT 1")[0][0]!;
         var loopsOfRun = Json(server.Get($"api/rdagent/loops?task_run_id={tr}&sort=loop_id&order=asc"));
-        Assert.Equal(sample.Aistock.Scalar($"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{tr}'"), loopsOfRun.GetProperty("total").GetInt64());
-        var ids = loopsOfRun.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("loop_id").GetInt64()).ToList();
+        Assert.Equal(sample.Aistock.Scalar($"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{tr}'"),
+            loopsOfRun.GetProperty("total").GetInt64());
+        var ids = loopsOfRun.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("loop_id").GetInt64())
+            .ToList();
         Assert.Equal(ids.Order(), ids);
         var ranged = Json(server.Get("api/rdagent/factors?min_ic=0.02&max_ic=0.06&page_size=500"));
-        Assert.Equal(sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE ic >= 0.02 AND ic <= 0.06"), ranged.GetProperty("total").GetInt64());
+        Assert.Equal(
+            sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE ic >= 0.02 AND ic <= 0.06"),
+            ranged.GetProperty("total").GetInt64());
         var search = Json(server.Get("api/rdagent/factors?q=cord"));
-        Assert.All(search.GetProperty("items").EnumerateArray(), f => Assert.Contains("cord", (f.GetProperty("name").GetString() + f.GetProperty("expression").GetString()).ToLowerInvariant()));
+        Assert.All(search.GetProperty("items").EnumerateArray(), f => Assert.Contains("cord",
+            (f.GetProperty("name").GetString() + f.GetProperty("expression").GetString()).ToLowerInvariant()));
         Assert.True(search.GetProperty("total").GetInt64() > 0);
 
         // Bad parameters are problem details naming the parameter.
@@ -99,9 +107,11 @@ public class ApiTests
         Assert.NotEmpty(files);
         foreach (var f in files.Take(5))
         {
-            var r = server.Get($"api/aistock/bundles/{bundle.GetProperty("asset_bundle_id").GetString()}/files/{f.GetProperty("path").GetString()}");
+            var r = server.Get($"api/aistock/bundles/{bundle.GetProperty("asset_bundle_id").GetString()}/files/" +
+                $"{f.GetProperty("path").GetString()}");
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-            Assert.Equal(f.GetProperty("sha256").GetString(), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(RunningServer.Bytes(r))));
+            Assert.Equal(f.GetProperty("sha256").GetString(),
+                Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(RunningServer.Bytes(r))));
         }
         Assert.Equal(HttpStatusCode.NotFound, server.Get("api/rdagent/loops/nope/0").StatusCode);
     }
@@ -173,7 +183,8 @@ public class ApiTests
         // Sent as written: no client-side normalisation of dots or escapes.
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server.Url, path.Replace("BUNDLE", bundle)));
         var response = server.Client.Send(request);
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound || response.Content.Headers.ContentType?.MediaType == "text/html",
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound
+            || response.Content.Headers.ContentType?.MediaType == "text/html",
             $"{path}: {(int)response.StatusCode}");
         Assert.DoesNotContain("root:", RunningServer.Text(response));
     }
@@ -183,10 +194,12 @@ public class ApiTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 2);
         var open = sample.Settings with { ServerToken = null };
-        var refused = Assert.Throws<ConfigurationException>(() => RdBridgeServer.Build(open, ServeRole.Consumer, ["http://0.0.0.0:0"]));
+        var refused = Assert.Throws<ConfigurationException>(() =>
+            RdBridgeServer.Build(open, ServeRole.Consumer, ["http://0.0.0.0:0"]));
         Assert.Contains("server.token", refused.Message);
 
-        using var server = new RunningServer(sample.Settings with { ServerToken = "s3cret-token" }, ServeRole.Consumer, host: "0.0.0.0");
+        using var server = new RunningServer(
+            sample.Settings with { ServerToken = "s3cret-token" }, ServeRole.Consumer, host: "0.0.0.0");
         var anonymous = server.Post("api/rdagent/catalog/sync");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType!.MediaType);
@@ -211,7 +224,9 @@ public class ApiTests
         while (true)
         {
             var s = Json(client.Send(new HttpRequestMessage(HttpMethod.Get, "api/rdagent/catalog/sync-status")));
-            if (s.TryGetProperty("id", out var sid) && sid.GetInt64() == id && s.GetProperty("status").GetString() != "running") return s;
+            if (s.TryGetProperty("id", out var sid) && sid.GetInt64() == id
+                && s.GetProperty("status").GetString() != "running")
+                return s;
             Assert.True(DateTime.UtcNow < deadline, "the sync did not finish in time: " + s);
             Thread.Sleep(100);
         }
@@ -225,9 +240,15 @@ public class ApiTests
         silent.Start();
         var port = ((IPEndPoint)silent.LocalEndpoint).Port;
         var held = new System.Collections.Concurrent.ConcurrentBag<Socket>();
-        var accepting = Task.Run(() => { try { while (true) held.Add(silent.AcceptSocket()); } catch (SocketException) { } catch (ObjectDisposedException) { } });
+        var accepting = Task.Run(() =>
+        {
+            try { while (true) held.Add(silent.AcceptSocket()); }
+            catch (SocketException) { }
+            catch (ObjectDisposedException) { }
+        });
         using var dir = new TempDir();
-        File.WriteAllText(dir["rdbridge.json"], $$"""{ "aistock": { "root": "AIstock" }, "sources": [ { "name": "slow", "url": "http://127.0.0.1:{{port}}/" } ] }""");
+        File.WriteAllText(dir["rdbridge.json"], """{ "aistock": { "root": "AIstock" }, "sources": [ """ +
+            $$"""{ "name": "slow", "url": "http://127.0.0.1:{{port}}/" } ] }""");
         var settings = SettingsLoader.Load(dir["rdbridge.json"]);
         using (var store = RdBridge.Store.AistockStores.Open(settings)) { }
         try
@@ -235,12 +256,16 @@ public class ApiTests
             using var server = new RunningServer(settings, ServeRole.Consumer);
             var responses = new HttpResponseMessage[2];
             Parallel.For(0, 2, i => responses[i] = server.Post("api/rdagent/catalog/sync"));
-            Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+            Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict],
+                responses.Select(r => r.StatusCode).Order());
             var conflict = responses.Single(r => r.StatusCode == HttpStatusCode.Conflict);
             Assert.Contains("already running", Json(conflict).GetProperty("title").GetString());
-            // The run reaches its source a moment after the 202 (under load, after the first status request): wait for it.
+            // The run reaches its source a moment after the 202 (under load, after the first status request): wait
+            // for it.
             var running = Json(server.Get("api/rdagent/catalog/sync-status"));
-            for (var waited = 0; waited < 150 && !(running.GetProperty("stage").GetString() ?? "").StartsWith("pull slow"); waited++)
+            for (var waited = 0;
+                waited < 150 && !(running.GetProperty("stage").GetString() ?? "").StartsWith("pull slow");
+                waited++)
             {
                 Assert.Equal("running", running.GetProperty("status").GetString());
                 Thread.Sleep(100);

@@ -4,7 +4,9 @@ using RdBridge.Store;
 
 namespace RdBridge.Tests.Store;
 
-/// <summary>Both AIstock stores, real databases, the same assertions: what a user checks after importing catalogs.</summary>
+/// <summary>
+/// Both AIstock stores, real databases, the same assertions: what a user checks after importing catalogs.
+/// </summary>
 public class StoreTests
 {
     private static string ForkCatalogs => Paths.Fixture("rdagent-aistock-fork/tmp");
@@ -45,7 +47,8 @@ public class StoreTests
         using var dir = new TempDir();
         var text = File.ReadAllText(Fork("factor_catalog.json"));
         File.WriteAllText(dir["factor_catalog.json"], text[..(text.Length / 2)]);
-        var e = Assert.Throws<FormatException>(() => CatalogReader.ReadRecords(dir["factor_catalog.json"], CatalogKind.Factor).ToList());
+        var e = Assert.Throws<FormatException>(() =>
+            CatalogReader.ReadRecords(dir["factor_catalog.json"], CatalogKind.Factor).ToList());
         Assert.Contains("factor_catalog.json", e.Message);
     }
 
@@ -69,9 +72,12 @@ public class StoreTests
                 Assert.Equal(Enumerable.Range(1, previous), old.Migrate(upTo: previous));
                 var first = Import(old, CatalogKind.Loop, Fork("loop_catalog.json"));
                 Assert.True(first.Inserted > 0);
-                var rows = db2.Rows("SELECT task_run_id, loop_id, content_hash FROM aistock_loop_catalog ORDER BY 1, 2");
+                var rows =
+                    db2.Rows("SELECT task_run_id, loop_id, content_hash FROM aistock_loop_catalog ORDER BY 1, 2");
                 Assert.Equal(Enumerable.Range(previous + 1, StoreSchema.Latest - previous), old.Migrate());
-                Assert.Equal(rows.Select(r => string.Join("|", r)), db2.Rows("SELECT task_run_id, loop_id, content_hash FROM aistock_loop_catalog ORDER BY 1, 2").Select(r => string.Join("|", r)));
+                Assert.Equal(rows.Select(r => string.Join("|", r)),
+                    db2.Rows("SELECT task_run_id, loop_id, content_hash FROM aistock_loop_catalog ORDER BY 1, 2")
+                        .Select(r => string.Join("|", r)));
                 var again = Import(old, CatalogKind.Loop, Fork("loop_catalog.json"));
                 Assert.Equal((0L, 0L, first.Inserted), (again.Inserted, again.Updated, again.Unchanged));
             }
@@ -90,22 +96,31 @@ public class StoreTests
             Assert.True(first.Skipped > 0); // the Python export lists a loop once per workspace
             Assert.All(first.SkipReasons, r => Assert.Contains("more than once", r));
             Assert.Equal(30, first.Inserted + first.Skipped);
-            var before = db.Rows("SELECT task_run_id, loop_id, updated_at, content_hash FROM aistock_loop_catalog ORDER BY 1, 2").Select(r => string.Join("|", r)).ToList();
-            var version = db.Scalar("SELECT version FROM rdbridge_table_versions WHERE table_name = 'aistock_loop_catalog'");
+            var before = db
+                .Rows("SELECT task_run_id, loop_id, updated_at, content_hash FROM aistock_loop_catalog ORDER BY 1, 2")
+                .Select(r => string.Join("|", r)).ToList();
+            var version =
+                db.Scalar("SELECT version FROM rdbridge_table_versions WHERE table_name = 'aistock_loop_catalog'");
 
             var second = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"));
             Assert.True(second.FileUnchanged);
-            Assert.Equal((0L, 0L, first.Inserted, first.Skipped), (second.Inserted, second.Updated, second.Unchanged, second.Skipped));
-            Assert.Equal(before, db.Rows("SELECT task_run_id, loop_id, updated_at, content_hash FROM aistock_loop_catalog ORDER BY 1, 2").Select(r => string.Join("|", r)));
-            Assert.Equal(version, db.Scalar("SELECT version FROM rdbridge_table_versions WHERE table_name = 'aistock_loop_catalog'"));
+            Assert.Equal((0L, 0L, first.Inserted, first.Skipped),
+                (second.Inserted, second.Updated, second.Unchanged, second.Skipped));
+            Assert.Equal(before, db
+                .Rows("SELECT task_run_id, loop_id, updated_at, content_hash FROM aistock_loop_catalog ORDER BY 1, 2")
+                .Select(r => string.Join("|", r)));
+            Assert.Equal(version,
+                db.Scalar("SELECT version FROM rdbridge_table_versions WHERE table_name = 'aistock_loop_catalog'"));
 
             // The same records in a file written differently are compared one by one, and still nothing is written.
-            var text = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fork("loop_catalog.json")))!.ToJsonString();
+            var text = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fork("loop_catalog.json")))!
+                .ToJsonString();
             File.WriteAllText(dir["loop_catalog.json"], text);
             var third = Import(store, CatalogKind.Loop, dir["loop_catalog.json"]);
             Assert.False(third.FileUnchanged);
             Assert.Equal((0L, 0L, first.Inserted), (third.Inserted, third.Updated, third.Unchanged));
-            Assert.Equal(version, db.Scalar("SELECT version FROM rdbridge_table_versions WHERE table_name = 'aistock_loop_catalog'"));
+            Assert.Equal(version,
+                db.Scalar("SELECT version FROM rdbridge_table_versions WHERE table_name = 'aistock_loop_catalog'"));
         }
     }
 
@@ -125,14 +140,17 @@ public class StoreTests
             var changed = Import(store, CatalogKind.Factor, dir["factor_catalog.json"]);
             Assert.Equal((0L, 1L, 27L), (changed.Inserted, changed.Updated, changed.Unchanged));
             var name = (string)factors[3]!["name"]!;
-            Assert.Equal("换手率因子（修订）", (string)db.Rows($"SELECT description_cn FROM aistock_factor_catalog WHERE name = '{name}'")[0][0]!);
+            Assert.Equal("换手率因子（修订）",
+                (string)db.Rows($"SELECT description_cn FROM aistock_factor_catalog WHERE name = '{name}'")[0][0]!);
 
             // Somebody edits the table: the catalog file is the same, but the edit is noticed and undone.
-            db.Exec($"UPDATE aistock_factor_catalog SET description_cn = 'edited', content_hash = 'x' WHERE name = '{name}'");
+            db.Exec("UPDATE aistock_factor_catalog SET description_cn = 'edited', content_hash = 'x' " +
+                $"WHERE name = '{name}'");
             var repaired = Import(store, CatalogKind.Factor, dir["factor_catalog.json"]);
             Assert.False(repaired.FileUnchanged);
             Assert.Equal((0L, 1L, 27L), (repaired.Inserted, repaired.Updated, repaired.Unchanged));
-            Assert.Equal("换手率因子（修订）", (string)db.Rows($"SELECT description_cn FROM aistock_factor_catalog WHERE name = '{name}'")[0][0]!);
+            Assert.Equal("换手率因子（修订）",
+                (string)db.Rows($"SELECT description_cn FROM aistock_factor_catalog WHERE name = '{name}'")[0][0]!);
         }
     }
 
@@ -145,7 +163,8 @@ public class StoreTests
         {
             Import(store, CatalogKind.Loop, Fork("loop_catalog.json"));
             var metrics =
-                (string)db.Rows("SELECT metrics FROM aistock_loop_catalog WHERE task_run_id = '95fde9f8cec7490580a12a992457dfd7' AND loop_id = 0")[0][0]!;
+                (string)db.Rows("SELECT metrics FROM aistock_loop_catalog " +
+                    "WHERE task_run_id = '95fde9f8cec7490580a12a992457dfd7' AND loop_id = 0")[0][0]!;
             using var doc = System.Text.Json.JsonDocument.Parse(metrics);
             Assert.Equal(0.9220809085731948, doc.RootElement.GetProperty("annualized_return_without_cost").GetDouble());
             Assert.False(doc.RootElement.TryGetProperty("Unnamed: 0", out _));
@@ -173,9 +192,11 @@ public class StoreTests
     private static void WriteModels(string path, params (string Id, string Ws)[] models) =>
         File.WriteAllText(path, new System.Text.Json.Nodes.JsonObject
         {
-            ["models"] = new System.Text.Json.Nodes.JsonArray(models.Select(m => (System.Text.Json.Nodes.JsonNode?)new System.Text.Json.Nodes.JsonObject
+            ["models"] = new System.Text.Json.Nodes.JsonArray(models.Select(m =>
+                (System.Text.Json.Nodes.JsonNode?)new System.Text.Json.Nodes.JsonObject
             {
-                ["model_id"] = m.Id, ["task_run_id"] = "tr1", ["loop_id"] = 1, ["workspace_id"] = m.Ws, ["model_type"] = "LGBModel",
+                ["model_id"] = m.Id, ["task_run_id"] = "tr1", ["loop_id"] = 1, ["workspace_id"] = m.Ws,
+                ["model_type"] = "LGBModel",
             }).ToArray()),
         }.ToJsonString());
 
@@ -192,7 +213,8 @@ public class StoreTests
             Assert.Contains(s.SkipReasons, r => r.Contains("m1") && r.Contains("more than once"));
             var failure = Assert.Single(s.Failures);
             Assert.Contains("m2", failure);
-            Assert.Equal(["m1", "m3"], db.Rows("SELECT model_id FROM aistock_model_catalog ORDER BY 1").Select(r => (string)r[0]!));
+            Assert.Equal(["m1", "m3"],
+                db.Rows("SELECT model_id FROM aistock_model_catalog ORDER BY 1").Select(r => (string)r[0]!));
             // A failed record is tried again next time: the file is not marked as imported.
             Assert.False(Import(store, CatalogKind.Model, dir["model_catalog.json"]).FileUnchanged);
         }
@@ -214,7 +236,8 @@ public class StoreTests
                 session.ReleaseSavepoint();
                 Assert.True(loops.Inserted > 0);
                 session.Savepoint();
-                Assert.Throws<FormatException>(() => CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
+                Assert.Throws<FormatException>(() =>
+                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
                 session.RollbackToSavepoint();
                 session.ReleaseSavepoint();
                 // Another connection, as AIstock's own readers: nothing is visible before the commit.
@@ -252,7 +275,9 @@ public class StoreTests
         using (dir) using (db) using (store)
         {
             var first = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"), origin: "gpu1");
-            var before = db.Rows("SELECT task_run_id, loop_id, origin, content_hash FROM aistock_loop_catalog ORDER BY 1, 2").Select(r => string.Join("|", r)).ToList();
+            var before = db
+                .Rows("SELECT task_run_id, loop_id, origin, content_hash FROM aistock_loop_catalog ORDER BY 1, 2")
+                .Select(r => string.Join("|", r)).ToList();
             Assert.All(before, r => Assert.Contains("|gpu1|", r));
             var second = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"), origin: "gpu2");
             Assert.Equal((0L, 0L), (second.Inserted, second.Updated));
@@ -260,7 +285,9 @@ public class StoreTests
             Assert.All(second.Failures, f => Assert.Contains("source 'gpu1'", f));
             var local = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"));
             Assert.Equal(first.Inserted, local.Failed);
-            Assert.Equal(before, db.Rows("SELECT task_run_id, loop_id, origin, content_hash FROM aistock_loop_catalog ORDER BY 1, 2").Select(r => string.Join("|", r)));
+            Assert.Equal(before, db
+                .Rows("SELECT task_run_id, loop_id, origin, content_hash FROM aistock_loop_catalog ORDER BY 1, 2")
+                .Select(r => string.Join("|", r)));
             // The same source again: nothing to do.
             var again = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"), origin: "gpu1");
             Assert.Equal((0L, 0L, first.Inserted, 0L), (again.Inserted, again.Updated, again.Unchanged, again.Failed));
@@ -288,7 +315,8 @@ public class StoreTests
         using (dir) using (db) using (store)
         using (var bulk = new PostgresAistockStore(db.Setting) { BulkLoadBytes = 0 })
         {
-            const string indexes = "SELECT tablename || ' ' || indexdef FROM pg_indexes WHERE tablename LIKE 'aistock_%' ORDER BY indexname";
+            const string indexes = "SELECT tablename || ' ' || indexdef FROM pg_indexes " +
+                "WHERE tablename LIKE 'aistock_%' ORDER BY indexname";
             var before = db.Rows(indexes).Select(r => (string)r[0]!).ToList();
             Assert.Contains(before, i => i.Contains("gin_trgm_ops"));
 
@@ -298,7 +326,8 @@ public class StoreTests
             using (var session = bulk.BeginImport())
             {
                 session.Savepoint();
-                Assert.Throws<FormatException>(() => CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
+                Assert.Throws<FormatException>(() =>
+                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
                 session.RollbackToSavepoint();
                 session.Commit();
             }
@@ -315,10 +344,13 @@ public class StoreTests
             {
                 plain.Migrate();
                 Assert.Equal(s.Inserted, Import(plain, CatalogKind.Factor, Fork("factor_catalog.json")).Inserted);
-                const string rows = "SELECT factor_id, name, ic, payload::text, content_hash FROM aistock_factor_catalog ORDER BY factor_id";
-                Assert.Equal(plainDb.Rows(rows).Select(r => string.Join("|", r)), db.Rows(rows).Select(r => string.Join("|", r)));
+                const string rows = "SELECT factor_id, name, ic, payload::text, content_hash " +
+                    "FROM aistock_factor_catalog ORDER BY factor_id";
+                Assert.Equal(plainDb.Rows(rows).Select(r => string.Join("|", r)),
+                    db.Rows(rows).Select(r => string.Join("|", r)));
             }
-            Assert.Equal(0, db.Scalar("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relname LIKE 'aistock_%' AND NOT (i.indisvalid AND i.indisready)"));
+            Assert.Equal(0, db.Scalar("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid " +
+                "WHERE c.relname LIKE 'aistock_%' AND NOT (i.indisvalid AND i.indisready)"));
         }
     }
 
@@ -350,9 +382,12 @@ public class StoreTests
     [Fact]
     public void A_postgresql_uri_is_read_like_psql_reads_it()
     {
-        var b = PostgresAistockStore.Parse("postgresql://ai%20user:p%40ss@db.example:6543/aistock_prod?sslmode=disable");
-        Assert.Equal(("db.example", 6543, "ai user", "p@ss", "aistock_prod"), (b.Host, b.Port, b.Username, b.Password, b.Database));
+        var b = PostgresAistockStore.Parse(
+            "postgresql://ai%20user:p%40ss@db.example:6543/aistock_prod?sslmode=disable");
+        Assert.Equal(("db.example", 6543, "ai user", "p@ss", "aistock_prod"),
+            (b.Host, b.Port, b.Username, b.Password, b.Database));
         Assert.Equal("aistock", PostgresAistockStore.Parse("Host=127.0.0.1;Port=5432;Username=postgres").Database);
-        Assert.Contains("Host=", Assert.Throws<StoreException>(() => PostgresAistockStore.Parse("Host=x;Nonsense Key=1")).Message);
+        Assert.Contains("Host=",
+            Assert.Throws<StoreException>(() => PostgresAistockStore.Parse("Host=x;Nonsense Key=1")).Message);
     }
 }
