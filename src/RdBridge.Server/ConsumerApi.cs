@@ -92,7 +92,7 @@ internal static class ConsumerApi
         foreach (var kind in new[] { "factors", "models", "strategies", "loops" })
         {
             var k = PublisherApi.KindOf(kind)!.Value;
-            api.MapGet("/" + kind, (HttpContext http, RdBridgeSettings s) =>
+            api.MapGet("/" + kind, (HttpContext http, RdBridgeSettings s, MatchCounts counts) =>
             {
                 CatalogPageRequest request;
                 try { request = ReadQuery(k, http.Request.Query); }
@@ -100,7 +100,7 @@ internal static class ConsumerApi
                 using var store = AistockStores.Open(s, migrate: false);
                 try
                 {
-                    var page = CatalogQuery.Run(store, request);
+                    var page = CatalogQuery.Run(store, request, counts);
                     // The records go out as stored: spliced into the envelope, not parsed and re-serialised, and
                     // written straight into the response rather than assembled in memory first.
                     return Results.Stream(async body =>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RdBridge.Configuration;
+using RdBridge.Store;
 
 namespace RdBridge.Server;
 
@@ -57,7 +58,11 @@ public static class RdBridgeServer
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new ServerInfo(role));
-        if (role.HasFlag(ServeRole.Consumer)) builder.Services.AddSingleton<SyncRunner>();
+        if (role.HasFlag(ServeRole.Consumer))
+        {
+            builder.Services.AddSingleton<SyncRunner>();
+            builder.Services.AddSingleton<MatchCounts>();
+        }
         if (role.HasFlag(ServeRole.Publisher))
         {
             builder.Services.AddSingleton<PublishGate>();

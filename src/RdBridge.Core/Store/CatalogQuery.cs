@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -98,9 +97,11 @@ public static class CatalogQuery
     };
 
     /// <summary>One page of a catalog; the store runs the SQL written here.</summary>
-    public static CatalogPage Run(ICatalogReader store, CatalogPageRequest q) => store.Page(q);
+    /// <param name="counts">Match counts kept across requests (the server's); null counts every time.</param>
+    public static CatalogPage Run(ICatalogReader store, CatalogPageRequest q, MatchCounts? counts = null) =>
+        store.Page(q, counts);
 
-    internal static CatalogPage Run(DbAistockStore store, CatalogPageRequest q)
+    internal static CatalogPage Run(DbAistockStore store, CatalogPageRequest q, MatchCounts? counts)
     {
         var table = CatalogTable.For(q.Kind);
         var pg = store.Dialect == SqlDialect.Postgres;
@@ -156,7 +157,7 @@ public static class CatalogQuery
         var order = $"{sort} {dir}{nulls}, {string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
 
-        var counted = MatchCount(store, q.Kind,
+        var counted = MatchCount(store, counts, q.Kind,
             $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args);
         var offset = (long)(q.Page - 1) * q.PageSize;
         var rows =
@@ -169,36 +170,15 @@ public static class CatalogQuery
             q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
     }
 
-    // Paging through one filter asks for the same count again and again, and counting (up to CountCap rows) costs more
-    // than fetching the page itself. A count is kept for the table version it was taken at: any write to the table
-    // (an import, a sync, another program) changes the version, so a kept count is never served for changed data.
-    // The version is read before counting, so a count that raced with a commit is filed under the older version, which
-    // no request that starts after the commit asks for.
-    private static readonly ConcurrentDictionary<string, long> Counts = new();
-    private const int KeptCounts = 1024;
-
-    private static long MatchCount(DbAistockStore store, CatalogKind kind, string sql, List<(string Name,
-        object? Value)> args)
+    private static long MatchCount(DbAistockStore store, MatchCounts? counts, CatalogKind kind, string sql,
+        List<(string Name, object? Value)> args)
     {
-        var version = store.CatalogVersion(kind);
-        string? key = null;
-        if (version is not null)
-        {
-            var text = new StringBuilder(store.Describe).Append('\n').Append(version).Append('\n').Append(sql);
-            foreach (var (name, value) in args)
-                text.Append('\n').Append(name).Append('=')
-                    .Append(Convert.ToString(value, CultureInfo.InvariantCulture));
-            key = text.ToString();
-            if (Counts.TryGetValue(key, out var kept)) return kept;
-        }
-        var counted = Convert.ToInt64(store.Rows(sql, [.. args])[0][0]);
-        if (key is not null)
-        {
-            if (Counts.Count >= KeptCounts)
-                Counts.Clear(); // old versions and rare filters go all at once; counting again is cheap
-            Counts[key] = counted;
-        }
-        return counted;
+        long Count() => Convert.ToInt64(store.Rows(sql, [.. args])[0][0]);
+        if (counts is null || store.CatalogVersion(kind) is not { } version) return Count();
+        var key = new StringBuilder(store.Describe).Append('\n').Append(version).Append('\n').Append(sql);
+        foreach (var (name, value) in args)
+            key.Append('\n').Append(name).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+        return counts.Get(key.ToString(), Count);
     }
 
     private static string EscapeLike(string s) => s.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");

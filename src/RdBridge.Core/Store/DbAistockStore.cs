@@ -96,7 +96,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
 
     // ---- reading records (ICatalogReader) and the checks verify makes (IStoreChecks) ----
 
-    public CatalogPage Page(CatalogPageRequest request) => CatalogQuery.Run(this, request);
+    public CatalogPage Page(CatalogPageRequest request, MatchCounts? counts = null) =>
+        CatalogQuery.Run(this, request, counts);
 
     public StoredRecord? OfLoop(CatalogKind kind, string taskRunId, long loopId)
     {

@@ -144,7 +144,7 @@ public interface ICatalogReader
     /// <summary>
     /// One page of a catalog, filtered, sorted and paged by the database (see <see cref="CatalogQuery"/>).
     /// </summary>
-    CatalogPage Page(CatalogPageRequest request);
+    CatalogPage Page(CatalogPageRequest request, MatchCounts? counts = null);
     /// <summary>
     /// The record of one loop in a loop-keyed catalog (loop, model, strategy): the first by key, or null.
     /// </summary>
