@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using System.Text;
+using System.Text.Json;
 using RdBridge.Catalogs;
 using RdBridge.IO;
 
@@ -48,14 +49,26 @@ public static class CatalogImport
             else if (reasons.Count == ListedReasons) reasons.Add("… further skipped records are counted, not listed");
         }
 
+        // A loop catalog written by the Python tools lists a loop once per workspace (loops joined to workspaces): the
+        // record kept is the one on the loop's experiment workspace, chosen by what it holds, not by row order.
+        var chosen = kind == CatalogKind.Loop ? ExperimentRows(path, table, origin, strictList) : null;
+
         IEnumerable<CatalogRow> Changed()
         {
+            var ordinal = -1;
             foreach (var record in CatalogReader.ReadRecords(path, kind, strictList: strictList))
             {
+                ordinal++;
                 var row = table.Map(record, origin);
                 if (row.Error is not null) { Skip($"{name} record skipped: {row.Error}"); continue; }
                 var id = KeyId(row.Key);
-                // First occurrence wins, so the same payload always lands the same way.
+                if (chosen is not null && chosen.TryGetValue(id, out var best) && best.Ordinal != ordinal)
+                {
+                    Skip($"{name} {row.Key} appears more than once in the catalog; the record on its experiment "
+                        + $"workspace{(best.WorkspaceId is null ? "" : $" {best.WorkspaceId}")} was kept");
+                    continue;
+                }
+                // Otherwise the first occurrence wins, so the same payload always lands the same way.
                 if (!seen.Add(id))
                 {
                     Skip($"{name} {row.Key} appears more than once in the catalog; the first record was kept");
@@ -89,6 +102,40 @@ public static class CatalogImport
         "never overwrite each other — rename or remove one of them at its source";
 
     private static UInt128 KeyId(string key) => XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>
+    /// For each loop listed more than once, the record on its experiment workspace: the one that says so
+    /// (<c>workspace_role</c>), else the one carrying the loop's results (metrics, then metadata paths), else the first.
+    /// One pass over the file, holding a number per loop.
+    /// </summary>
+    private static Dictionary<UInt128, (int Ordinal, int Score, string? WorkspaceId)> ExperimentRows(
+        string path, CatalogTable table, string? origin, bool strictList)
+    {
+        var best = new Dictionary<UInt128, (int Ordinal, int Score, string? WorkspaceId)>();
+        var ordinal = -1;
+        foreach (var record in CatalogReader.ReadRecords(path, CatalogKind.Loop, strictList: strictList))
+        {
+            ordinal++;
+            var row = table.Map(record, origin);
+            if (row.Error is not null) continue;
+            var score = ExperimentScore(record);
+            var id = KeyId(row.Key);
+            var workspace = record.TryGetProperty("workspace_id", out var w) && w.ValueKind == JsonValueKind.String
+                ? w.GetString()
+                : null;
+            if (!best.TryGetValue(id, out var kept) || score > kept.Score) best[id] = (ordinal, score, workspace);
+        }
+        return best;
+    }
+
+    private static int ExperimentScore(JsonElement record)
+    {
+        static bool Filled(JsonElement r, string name) => r.TryGetProperty(name, out var v)
+            && v.ValueKind is JsonValueKind.Object && v.EnumerateObject().Any();
+        if (record.TryGetProperty("workspace_role", out var role) && role.ValueKind == JsonValueKind.String)
+            return role.GetString() == "experiment_workspace" ? 3 : 0;
+        return Filled(record, "metrics") ? 2 : Filled(record, "paths") ? 1 : 0;
+    }
 
     // The first 128 bits of the SHA-256 are plenty to tell two versions of one record apart.
     private static UInt128 HashId(string hex) =>

@@ -49,6 +49,26 @@ public sealed class ImportContractTests : IDisposable
     private long Rows(string table) => Db.Scalar(Settings.AistockDatabase, $"SELECT count(*) FROM {table}");
 
     [Fact]
+    public void A_loop_listed_once_per_workspace_keeps_the_record_on_its_experiment_workspace_whatever_the_order()
+    {
+        // As the Python exporter writes it (loops joined to workspaces): the sub-workspace rows carry no results.
+        JsonObject Row(string workspace, bool results) => new()
+        {
+            ["task_run_id"] = "tr1", ["loop_id"] = 0, ["workspace_id"] = workspace, ["status"] = "success",
+            ["metrics"] = results ? new JsonObject { ["IC"] = 0.04 } : new JsonObject(),
+            ["paths"] = results ? new JsonObject { ["factor_meta"] = "factor_meta.json" } : new JsonObject(),
+        };
+        Write(CatalogKind.Loop, Row("sub_a", false), Row("sub_b", false), Row("experiment", true), Loop("tr1", 1));
+
+        var (code, output, error) = Cli("import", "--catalogs", Incoming);
+
+        Assert.True(code == 1, output + error); // the two other rows are skipped records, reported
+        Assert.Contains("record on its experiment workspace experiment was kept", output);
+        Assert.Equal("experiment", Db.Rows(Settings.AistockDatabase,
+            "SELECT workspace_id FROM aistock_loop_catalog WHERE task_run_id = 'tr1' AND loop_id = 0")[0][0]);
+    }
+
+    [Fact]
     public void Import_of_a_catalog_folder_works_with_only_aistock_configured()
     {
         var (code, output, error) = Cli("import", "--catalogs", Incoming);
