@@ -21,19 +21,28 @@ using RdBridge.Verify;
 
 namespace RdBridge.Cli;
 
-/// <summary>The <c>rdbridge</c> command line: one verb per pipeline stage, plus init, sync, show, sample and demo.</summary>
+/// <summary>The <c>rdbridge</c> command line: one verb per pipeline stage, plus init, sync, show, sample and
+/// demo.</summary>
 public static class Program
 {
     public const int Ok = ExitCodes.Ok, ItemFailures = ExitCodes.ItemFailures, UsageError = ExitCodes.UsageError;
 
-    private static readonly Option<string?> ConfigOption = new("--config") { Description = "Path of rdbridge.json (default: ./rdbridge.json)", Recursive = true };
-    private static readonly Option<string[]> SetOption = new("--set") { Description = "Override a setting, e.g. --set aistock:database=/tmp/a.db (repeatable)", Recursive = true, AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string?> ConfigOption = new("--config")
+    {
+        Description = "Path of rdbridge.json (default: ./rdbridge.json)", Recursive = true,
+    };
+    private static readonly Option<string[]> SetOption = new("--set")
+    {
+        Description = "Override a setting, e.g. --set aistock:database=/tmp/a.db (repeatable)", Recursive = true,
+        AllowMultipleArgumentsPerToken = false,
+    };
 
     public static int Main(string[] args)
     {
         Console.OutputEncoding = System.Text.Encoding.UTF8;
         // A live progress bar only where a person watches: a terminal, not a pipe, a file or CI.
-        var live = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb")
+        var live = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null
+                && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb")
             ? new TerminalProgress(Console.Out) : null;
         return Run(args, Console.Out, Console.Error, live);
     }
@@ -42,7 +51,8 @@ public static class Program
 
     private static int Run(string[] args, TextWriter stdout, TextWriter stderr, TerminalProgress? live)
     {
-        var root = new RootCommand("RdBridge: links RD-Agent research output (loops, workspaces, factors, models, strategies) to AIstock with verified asset bundles.");
+        var root = new RootCommand("RdBridge: links RD-Agent research output (loops, workspaces, factors, models, " +
+            "strategies) to AIstock with verified asset bundles.");
         root.Options.Add(ConfigOption);
         root.Options.Add(SetOption);
         var io = new Io(stdout, stderr, live);
@@ -58,7 +68,8 @@ public static class Program
         root.Subcommands.Add(ImportCommand(io));
         root.Subcommands.Add(SyncAssetsCommand(io));
         root.Subcommands.Add(VerifyCommand(io));
-        root.Subcommands.Add(PipelineCommand(io, "init", "Full initialisation (完整初始化): doctor, backup, backfill, bundle, export, import, sync-assets, verify"));
+        root.Subcommands.Add(PipelineCommand(io, "init",
+            "Full initialisation (完整初始化): doctor, backup, backfill, bundle, export, import, sync-assets, verify"));
         root.Subcommands.Add(PipelineCommand(io, "sync", "Incremental update (增量补充): the same, for loops whose "
             + "registry rows or files changed since the last successful sync, or --since"));
         root.Subcommands.Add(SyncStatusCommand(io));
@@ -74,12 +85,16 @@ public static class Program
             stderr.WriteLine("Run 'rdbridge --help' (or 'rdbridge <verb> --help') for the options.");
             return UsageError;
         }
-        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        return parse.Invoke(new InvocationConfiguration
+        {
+            Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false,
+        });
     }
 
     private sealed record Io(TextWriter Out, TextWriter Err, TerminalProgress? Live);
 
-    /// <summary>Runs a verb, turning configuration and usage problems into exit code 2 with the message that says what to change.</summary>
+    /// <summary>Runs a verb, turning configuration and usage problems into exit code 2 with the message that says
+    /// what to change.</summary>
     private static int Guarded(Io io, Func<int> body)
     {
         try { return body(); }
@@ -101,7 +116,8 @@ public static class Program
         catch (Exception e) when (Environment.GetEnvironmentVariable("RDBRIDGE_DEBUG") is null)
         {
             // A defect in RdBridge, not in the input: say so plainly; RDBRIDGE_DEBUG=1 shows the stack trace.
-            io.Err.WriteLine($"error: RdBridge failed unexpectedly ({e.GetType().Name}: {e.Message}); please report it. Set RDBRIDGE_DEBUG=1 for the stack trace.");
+            io.Err.WriteLine($"error: RdBridge failed unexpectedly ({e.GetType().Name}: {e.Message}); please " +
+                "report it. Set RDBRIDGE_DEBUG=1 for the stack trace.");
             return ItemFailures;
         }
     }
@@ -112,13 +128,16 @@ public static class Program
         foreach (var item in p.GetValue(SetOption) ?? [])
         {
             var eq = item.IndexOf('=');
-            if (eq <= 0) throw new ConfigurationException($"--set '{item}' is not KEY=VALUE; write it like --set aistock:database=/path/aistock.db");
+            if (eq <= 0)
+                throw new ConfigurationException(
+                    $"--set '{item}' is not KEY=VALUE; write it like --set aistock:database=/path/aistock.db");
             overrides.Add(new(item[..eq].Replace('.', ':'), item[(eq + 1)..]));
         }
         return SettingsLoader.Load(p.GetValue(ConfigOption), overrides, rdAgentOptional);
     }
 
-    private static RunContext Context(ParseResult p, Io io) => new(Settings(p), line => io.Out.WriteLine(line), io.Live);
+    private static RunContext Context(ParseResult p, Io io) =>
+        new(Settings(p), line => io.Out.WriteLine(line), io.Live);
 
     private static int Print(Io io, StageReport report)
     {
@@ -133,16 +152,26 @@ public static class Program
     private static Command SampleCommand(Io io)
     {
         var outOpt = new Option<string>("--out") { Description = "Folder to write the sample into", Required = true };
-        var taskRuns = new Option<int>("--task-runs") { Description = "Number of task runs", DefaultValueFactory = _ => 2 };
+        var taskRuns = new Option<int>("--task-runs")
+        {
+            Description = "Number of task runs", DefaultValueFactory = _ => 2,
+        };
         var loops = new Option<int>("--loops") { Description = "Loops per task run", DefaultValueFactory = _ => 4 };
-        var seed = new Option<int>("--seed") { Description = "Random seed; the same seed gives the same sample", DefaultValueFactory = _ => 42 };
-        var kb = new Option<int>("--file-kb") { Description = "Size of each generated binary result file in KiB", DefaultValueFactory = _ => 8 };
+        var seed = new Option<int>("--seed")
+        {
+            Description = "Random seed; the same seed gives the same sample", DefaultValueFactory = _ => 42,
+        };
+        var kb = new Option<int>("--file-kb")
+        {
+            Description = "Size of each generated binary result file in KiB", DefaultValueFactory = _ => 8,
+        };
         var flavor = new Option<string>("--flavor")
         {
             Description = "Workspace shapes: upstream (RD-Agent HEAD), v0.8 (pip release), fork (AIstock's) or mixed",
             DefaultValueFactory = _ => "mixed",
         };
-        var cmd = new Command("sample", "Write a realistic RD-Agent output tree, an empty AIstock root and an rdbridge.json for them")
+        var cmd = new Command("sample",
+            "Write a realistic RD-Agent output tree, an empty AIstock root and an rdbridge.json for them")
         {
             outOpt, taskRuns, loops, seed, kb, flavor,
         };
@@ -150,9 +179,11 @@ public static class Program
         {
             var o = new SampleOptions(Path.GetFullPath(p.GetValue(outOpt)!), p.GetValue(taskRuns), p.GetValue(loops),
                 p.GetValue(seed), p.GetValue(kb), SampleFlavors.Parse(p.GetValue(flavor)!));
-            if (o.TaskRuns < 1 || o.LoopsPerTaskRun < 1) throw new ArgumentException("--task-runs and --loops must be at least 1");
+            if (o.TaskRuns < 1 || o.LoopsPerTaskRun < 1)
+                throw new ArgumentException("--task-runs and --loops must be at least 1");
             new SampleGenerator(o).Generate();
-            io.Out.WriteLine($"sample written to {o.OutDirectory}: {o.TaskRuns} task runs × {o.LoopsPerTaskRun} loops; config {Path.Combine(o.OutDirectory, "rdbridge.json")}");
+            io.Out.WriteLine($"sample written to {o.OutDirectory}: {o.TaskRuns} task runs × {o.LoopsPerTaskRun} " +
+                $"loops; config {Path.Combine(o.OutDirectory, "rdbridge.json")}");
             return Ok;
         }));
         return cmd;
@@ -160,10 +191,18 @@ public static class Program
 
     private static Command DemoCommand(Io io)
     {
-        var outOpt = new Option<string>("--out") { Description = "Folder for the demo (default ./demo)", DefaultValueFactory = _ => "demo" };
-        var taskRuns = new Option<int>("--task-runs") { DefaultValueFactory = _ => 2, Description = "Number of task runs" };
+        var outOpt = new Option<string>("--out")
+        {
+            Description = "Folder for the demo (default ./demo)", DefaultValueFactory = _ => "demo",
+        };
+        var taskRuns = new Option<int>("--task-runs")
+        {
+            DefaultValueFactory = _ => 2, Description = "Number of task runs",
+        };
         var loops = new Option<int>("--loops") { DefaultValueFactory = _ => 4, Description = "Loops per task run" };
-        var cmd = new Command("demo", "Write a sample into ./demo (or --out), run init on it and print the verification") { outOpt, taskRuns, loops };
+        var cmd = new Command("demo",
+            "Write a sample into ./demo (or --out), run init on it and print the verification")
+            { outOpt, taskRuns, loops };
         cmd.SetAction(p => Guarded(io, () =>
         {
             var dir = Path.GetFullPath(p.GetValue(outOpt)!);
@@ -182,15 +221,21 @@ public static class Program
 
     private static Command DiscoverCommand(Io io)
     {
-        var cmd = new Command("discover", "Bring the registry up to date from RD-Agent's log (creates it when there is none): task runs, loops, workspaces");
+        var cmd = new Command("discover",
+            "Bring the registry up to date from RD-Agent's log (creates it when there is none): task runs, loops, " +
+            "workspaces");
         cmd.SetAction(p => Guarded(io, () => Print(io, new DiscoverStage(Context(p, io)).Run())));
         return cmd;
     }
 
     private static Command DoctorCommand(Io io)
     {
-        var fix = new Option<bool>("--fix") { Description = "Add the tables and columns an older registry lacks (never drops anything)" };
-        var cmd = new Command("doctor", "Check directories, the registry schema, path mapping and the AIstock database (前置条件检查)") { fix };
+        var fix = new Option<bool>("--fix")
+        {
+            Description = "Add the tables and columns an older registry lacks (never drops anything)",
+        };
+        var cmd = new Command("doctor",
+            "Check directories, the registry schema, path mapping and the AIstock database (前置条件检查)") { fix };
         cmd.SetAction(p => Guarded(io, () =>
         {
             var findings = RdBridge.Doctor.Doctor.Run(Settings(p), p.GetValue(fix));
@@ -224,26 +269,50 @@ public static class Program
 
     private static Command BackfillCommand(Io io)
     {
-        var mode = new Option<string>("--mode") { Description = "backfill | materialize-pending | solidify-all | check", DefaultValueFactory = _ => "backfill" };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "backfill | materialize-pending | solidify-all | check",
+            DefaultValueFactory = _ => "backfill",
+        };
         mode.AcceptOnlyFromAmong("backfill", "materialize-pending", "solidify-all", "check");
-        var all = new Option<bool>("--all-task-runs") { Description = "Every task run (the default when no --task-run-id is given)" };
+        var all = new Option<bool>("--all-task-runs")
+        {
+            Description = "Every task run (the default when no --task-run-id is given)",
+        };
         var tr = new Option<string?>("--task-run-id") { Description = "Only this task run" };
         var loop = new Option<long?>("--loop-id") { Description = "Only this loop (with --task-run-id)" };
-        var start = new Option<string?>("--start-date") { Description = "Loops started on or after this ISO-8601 date or time" };
+        var start = new Option<string?>("--start-date")
+        {
+            Description = "Loops started on or after this ISO-8601 date or time",
+        };
         var end = new Option<string?>("--end-date") { Description = "Loops started on or before this ISO-8601 date" };
-        var overwrite = new Option<bool>("--overwrite-json") { Description = "Rewrite metadata files that exist and differ" };
+        var overwrite = new Option<bool>("--overwrite-json")
+        {
+            Description = "Rewrite metadata files that exist and differ",
+        };
         var dry = new Option<bool>("--dry-run") { Description = "Report what would change; write nothing" };
         var max = new Option<int?>("--max-loops") { Description = "At most this many loops" };
-        var cmd = new Command("backfill", "Derive factor_meta/factor_perf/feedback/model_meta/strategy_meta.json per loop and register artifacts (步骤 1.2)")
+        var cmd = new Command("backfill",
+            "Derive factor_meta/factor_perf/feedback/model_meta/strategy_meta.json per loop and register artifacts " +
+            "(步骤 1.2)")
             { mode, all, tr, loop, start, end, overwrite, dry, max };
         cmd.SetAction(p => Guarded(io, () =>
         {
-            if (p.GetValue(all) && p.GetValue(tr) is not null) throw new ArgumentException("--all-task-runs and --task-run-id exclude each other; give one");
-            if (p.GetValue(loop) is not null && p.GetValue(tr) is null) throw new ArgumentException("--loop-id needs --task-run-id");
-            var m = p.GetValue(mode) switch { "materialize-pending" => BackfillMode.MaterializePending, "solidify-all" => BackfillMode.SolidifyAll, "check" => BackfillMode.Check, _ => BackfillMode.Backfill };
+            if (p.GetValue(all) && p.GetValue(tr) is not null)
+                throw new ArgumentException("--all-task-runs and --task-run-id exclude each other; give one");
+            if (p.GetValue(loop) is not null && p.GetValue(tr) is null)
+                throw new ArgumentException("--loop-id needs --task-run-id");
+            var m = p.GetValue(mode) switch
+            {
+                "materialize-pending" => BackfillMode.MaterializePending,
+                "solidify-all" => BackfillMode.SolidifyAll,
+                "check" => BackfillMode.Check,
+                _ => BackfillMode.Backfill,
+            };
             var context = Context(p, io);
             var selection = Selection(p, tr, loop, start, end, max);
-            var code = Print(io, new BackfillStage(context).Run(new BackfillOptions(m, selection, p.GetValue(overwrite), p.GetValue(dry))));
+            var code = Print(io, new BackfillStage(context).Run(
+                new BackfillOptions(m, selection, p.GetValue(overwrite), p.GetValue(dry))));
             if (m == BackfillMode.SolidifyAll && !p.GetValue(dry))
                 code = Math.Max(code, Print(io, new BundleStage(context).Run(selection)));
             return code;
@@ -255,36 +324,50 @@ public static class Program
     {
         var tr = new Option<string?>("--task-run-id") { Description = "Only this task run" };
         var loop = new Option<long?>("--loop-id") { Description = "Only this loop" };
-        var cmd = new Command("bundle", "Pack each loop with results into production_bundles/bundle_<task_run_id>_<loop_id>.tar.gz (步骤 2)") { tr, loop };
-        var ids = new Argument<string[]>("ids") { Description = "Bundle ids to verify (default: all)", Arity = ArgumentArity.ZeroOrMore };
+        var cmd = new Command("bundle",
+            "Pack each loop with results into production_bundles/bundle_<task_run_id>_<loop_id>.tar.gz (步骤 2)")
+            { tr, loop };
+        var ids = new Argument<string[]>("ids")
+        {
+            Description = "Bundle ids to verify (default: all)", Arity = ArgumentArity.ZeroOrMore,
+        };
         var verify = new Command("verify", "Re-hash bundles against their .sha256 and manifests") { ids };
-        verify.SetAction(p => Guarded(io, () => Print(io, BundleVerify.Run(Settings(p).Bundles, p.GetValue(ids) ?? []))));
+        verify.SetAction(p => Guarded(io, () =>
+            Print(io, BundleVerify.Run(Settings(p).Bundles, p.GetValue(ids) ?? []))));
         cmd.Subcommands.Add(verify);
-        cmd.SetAction(p => Guarded(io, () => Print(io, new BundleStage(Context(p, io)).Run(new LoopSelection { TaskRunId = p.GetValue(tr), LoopId = p.GetValue(loop) }))));
+        cmd.SetAction(p => Guarded(io, () => Print(io, new BundleStage(Context(p, io)).Run(
+            new LoopSelection { TaskRunId = p.GetValue(tr), LoopId = p.GetValue(loop) }))));
         return cmd;
     }
 
     private static Command ExportCommand(Io io)
     {
-        var cmd = new Command("export", "Write rdagent_data/{factor,model,strategy,loop}_catalog.json and rd_strategies_lib/generated.py (步骤 3)");
+        var cmd = new Command("export",
+            "Write rdagent_data/{factor,model,strategy,loop}_catalog.json and rd_strategies_lib/generated.py (步骤 3)");
         cmd.SetAction(p => Guarded(io, () => Print(io, new CatalogExporter(Context(p, io)).Run())));
         return cmd;
     }
 
     private static Command ImportCommand(Io io)
     {
-        var catalogs = new Option<string?>("--catalogs") { Description = "Folder holding the catalog JSON files (default: the exported rdagent_data)" };
-        var cmd = new Command("import", "Copy the catalogs to AIstock/rdagent_data and upsert them into the AIstock database (步骤 4)") { catalogs };
+        var catalogs = new Option<string?>("--catalogs")
+        {
+            Description = "Folder holding the catalog JSON files (default: the exported rdagent_data)",
+        };
+        var cmd = new Command("import",
+            "Copy the catalogs to AIstock/rdagent_data and upsert them into the AIstock database (步骤 4)") { catalogs };
         cmd.SetAction(p => Guarded(io, () =>
         {
             var dir = p.GetValue(catalogs);
-            if (dir is not null && !Directory.Exists(dir)) throw new ArgumentException($"--catalogs '{dir}' is not a folder");
+            if (dir is not null && !Directory.Exists(dir))
+                throw new ArgumentException($"--catalogs '{dir}' is not a folder");
             // Catalogs copied to an AIstock-only machine need no RD-Agent directory there.
             var context = new RunContext(Settings(p, rdAgentOptional: dir is not null), line => io.Out.WriteLine(line),
                 io.Live);
             var (report, summaries) = new ImportStage(context).Run(dir is null ? null : Path.GetFullPath(dir));
             foreach (var s in summaries)
-                io.Out.WriteLine($"  {CatalogFile.ListName(s.Kind),-10} inserted {s.Inserted}, updated {s.Updated}, unchanged {s.Unchanged}, skipped {s.Skipped}, failed {s.Failed}");
+                io.Out.WriteLine($"  {CatalogFile.ListName(s.Kind),-10} inserted {s.Inserted}, updated {s.Updated}, " +
+                    $"unchanged {s.Unchanged}, skipped {s.Skipped}, failed {s.Failed}");
             return Print(io, report);
         }));
         return cmd;
@@ -292,7 +375,8 @@ public static class Program
 
     private static Command SyncAssetsCommand(Io io)
     {
-        var cmd = new Command("sync-assets", "Copy bundles into AIstock/rdagent_assets/bundles, verify their digests and extract them (步骤 5)");
+        var cmd = new Command("sync-assets",
+            "Copy bundles into AIstock/rdagent_assets/bundles, verify their digests and extract them (步骤 5)");
         cmd.SetAction(p => Guarded(io, () => Print(io, new AssetSyncStage(Context(p, io)).Run())));
         return cmd;
     }
@@ -301,7 +385,8 @@ public static class Program
     {
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var deep = new Option<bool>("--deep") { Description = "Re-hash every cached bundle and every extracted file" };
-        var cmd = new Command("verify", "Run the guide's checklist (验证检查清单) and report asset_bundle_id coverage (步骤 6)") { json, deep };
+        var cmd = new Command("verify",
+            "Run the guide's checklist (验证检查清单) and report asset_bundle_id coverage (步骤 6)") { json, deep };
         cmd.SetAction(p => Guarded(io, () =>
         {
             var report = new Checklist(Settings(p), p.GetValue(deep)).Run();
@@ -320,7 +405,13 @@ public static class Program
             if (c.Group != group)
             {
                 group = c.Group;
-                io.Out.WriteLine(group switch { "rdagent" => "RD-Agent 侧 / RD-Agent side", "aistock" => "AIstock 侧 / AIstock side", "linkage" => "关联关系 / linkage", _ => "功能 / function" });
+                io.Out.WriteLine(group switch
+                {
+                    "rdagent" => "RD-Agent 侧 / RD-Agent side",
+                    "aistock" => "AIstock 侧 / AIstock side",
+                    "linkage" => "关联关系 / linkage",
+                    _ => "功能 / function",
+                });
             }
             io.Out.WriteLine($"  {(c.Passed ? "✓" : "✗")} {c.Id,-26} {c.Title}");
             io.Out.WriteLine($"    {c.Detail}");
@@ -330,7 +421,9 @@ public static class Program
         foreach (var (k, v) in report.Coverage)
             io.Out.WriteLine($"  {k,-10} {v.Total,8} {v.WithBundleId,8} {v.CoveragePct,6:0.0}%");
         var failed = report.Checks.Count(c => !c.Passed);
-        io.Out.WriteLine(report.Passed ? $"verification passed: {report.Checks.Count} of {report.Checks.Count} checks" : $"verification FAILED: {failed} of {report.Checks.Count} checks failed");
+        io.Out.WriteLine(report.Passed
+            ? $"verification passed: {report.Checks.Count} of {report.Checks.Count} checks"
+            : $"verification FAILED: {failed} of {report.Checks.Count} checks failed");
     }
 
     private static Command PipelineCommand(Io io, string mode, string description)
@@ -341,7 +434,11 @@ public static class Program
             Description = "Only loops whose times are after this ISO-8601 time, e.g. 2026-01-01T08:00:00+08:00 (sync "
                 + "only; default: every loop that changed on disk or in the registry since the last successful sync)",
         };
-        var wait = new Option<int>("--wait") { Description = "Seconds to wait for another running init/sync before refusing", DefaultValueFactory = _ => 30 };
+        var wait = new Option<int>("--wait")
+        {
+            Description = "Seconds to wait for another running init/sync before refusing",
+            DefaultValueFactory = _ => 30,
+        };
         var cmd = new Command(mode, description) { json, wait };
         if (mode == "sync") cmd.Options.Add(since);
         cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" && p.GetValue(since)
@@ -350,7 +447,8 @@ public static class Program
         return cmd;
     }
 
-    private static int RunPipeline(Io io, RunContext context, string mode, DateTimeOffset? since, bool json, TimeSpan? wait = null)
+    private static int RunPipeline(Io io, RunContext context, string mode, DateTimeOffset? since, bool json,
+        TimeSpan? wait = null)
     {
         var result = new SyncPipeline(context, wait).Run(mode, since, r => Print(io, r));
         if (result.Stages.FirstOrDefault(s => s.Stage == "backup") is { } backup) Print(io, backup);
@@ -359,7 +457,9 @@ public static class Program
             if (json) io.Out.WriteLine(v.ToJson().ToJsonString(CanonicalJson.FileOptions));
             else PrintVerify(io, v);
         }
-        io.Out.WriteLine(result.ChangedAnything ? $"{mode} run #{result.SyncRunId}: changes written" : $"{mode} run #{result.SyncRunId}: nothing changed — every file, bundle and row was already up to date");
+        io.Out.WriteLine(result.ChangedAnything
+            ? $"{mode} run #{result.SyncRunId}: changes written"
+            : $"{mode} run #{result.SyncRunId}: nothing changed — every file, bundle and row was already up to date");
         return result.Failed ? ItemFailures : Ok;
     }
 
@@ -369,7 +469,9 @@ public static class Program
         {
             Description = "Look at every loop, not only those whose rows or files changed since the last publish",
         };
-        var cmd = new Command("publish", "The RD-Agent half of a sync for a publisher machine: backfill, bundle and export what changed, ready for 'serve --role publisher'") { all };
+        var cmd = new Command("publish",
+            "The RD-Agent half of a sync for a publisher machine: backfill, bundle and export what changed, ready " +
+            "for 'serve --role publisher'") { all };
         cmd.SetAction(p => Guarded(io, () =>
         {
             var stages = new PublishPipeline(Context(p, io)).Run(everything: p.GetValue(all));
@@ -382,20 +484,37 @@ public static class Program
 
     private static Command ServeCommand(Io io)
     {
-        var role = new Option<string>("--role") { Description = "publisher (the RD-Agent side), consumer (the AIstock side and web UI) or both", DefaultValueFactory = _ => "consumer" };
+        var role = new Option<string>("--role")
+        {
+            Description = "publisher (the RD-Agent side), consumer (the AIstock side and web UI) or both",
+            DefaultValueFactory = _ => "consumer",
+        };
         role.AcceptOnlyFromAmong("publisher", "consumer", "both");
-        var urls = new Option<string[]>("--urls") { Description = "Where to listen (default server.urls, or http://127.0.0.1:8787)", AllowMultipleArgumentsPerToken = true };
-        var cmd = new Command("serve", "HTTP API and web UI: the publisher's feed and bundle downloads, the consumer's sync API, catalog queries and /rdagent/ pages") { role, urls };
+        var urls = new Option<string[]>("--urls")
+        {
+            Description = "Where to listen (default server.urls, or http://127.0.0.1:8787)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var cmd = new Command("serve",
+            "HTTP API and web UI: the publisher's feed and bundle downloads, the consumer's sync API, catalog " +
+            "queries and /rdagent/ pages") { role, urls };
         cmd.SetAction(p => Guarded(io, () =>
         {
             var settings = Settings(p);
-            var r = p.GetValue(role) switch { "publisher" => Server.ServeRole.Publisher, "both" => Server.ServeRole.Both, _ => Server.ServeRole.Consumer };
+            var r = p.GetValue(role) switch
+            {
+                "publisher" => Server.ServeRole.Publisher,
+                "both" => Server.ServeRole.Both,
+                _ => Server.ServeRole.Consumer,
+            };
             var listen = p.GetValue(urls) is { Length: > 0 } u ? u : null;
             if (r.HasFlag(Server.ServeRole.Consumer))
                 using (var store = AistockStores.Open(settings)) { }   // migrate once, before the first request
             var app = Server.RdBridgeServer.Build(settings, r, listen);
             app.Start();
-            foreach (var address in app.Urls) io.Out.WriteLine($"rdbridge serve ({p.GetValue(role)}) listening on {address}{(r.HasFlag(Server.ServeRole.Consumer) ? $" — UI at {address.TrimEnd('/')}/rdagent/factors" : "")}");
+            foreach (var address in app.Urls)
+                io.Out.WriteLine($"rdbridge serve ({p.GetValue(role)}) listening on {address}" +
+                    (r.HasFlag(Server.ServeRole.Consumer) ? $" — UI at {address.TrimEnd('/')}/rdagent/factors" : ""));
             app.WaitForShutdown();
             return Ok;
         }));
@@ -404,7 +523,8 @@ public static class Program
 
     private static Command SyncStatusCommand(Io io)
     {
-        var cmd = new Command("sync-status", "Show the running or last init/sync run with its stage, counts and errors");
+        var cmd = new Command("sync-status",
+            "Show the running or last init/sync run with its stage, counts and errors");
         cmd.SetAction(p => Guarded(io, () =>
         {
             using var store = AistockStores.Open(Settings(p));
@@ -419,8 +539,13 @@ public static class Program
     {
         var kind = new Argument<string>("kind") { Description = "loop | factor | model | strategy | bundle" };
         kind.AcceptOnlyFromAmong("loop", "factor", "model", "strategy", "bundle");
-        var keys = new Argument<string[]>("key") { Description = "loop: TASK_RUN_ID LOOP_ID; others: name or id", Arity = ArgumentArity.OneOrMore };
-        var cmd = new Command("show", "One loop, factor, model, strategy or bundle with all its links resolved and checked (关联查询)") { kind, keys };
+        var keys = new Argument<string[]>("key")
+        {
+            Description = "loop: TASK_RUN_ID LOOP_ID; others: name or id", Arity = ArgumentArity.OneOrMore,
+        };
+        var cmd = new Command("show",
+            "One loop, factor, model, strategy or bundle with all its links resolved and checked (关联查询)")
+            { kind, keys };
         cmd.SetAction(p => Guarded(io, () =>
         {
             var q = new ShowQuery(Settings(p));
@@ -429,7 +554,8 @@ public static class Program
             JsonObject result;
             if (k == "loop")
             {
-                if (key.Length != 2 || !long.TryParse(key[1], out var loopId)) throw new ArgumentException("show loop needs TASK_RUN_ID LOOP_ID, e.g. rdbridge show loop 3f2a… 1");
+                if (key.Length != 2 || !long.TryParse(key[1], out var loopId))
+                    throw new ArgumentException("show loop needs TASK_RUN_ID LOOP_ID, e.g. rdbridge show loop 3f2a… 1");
                 result = q.Loop(key[0], loopId);
             }
             else result = q.Record(k, string.Join(' ', key));

@@ -5,7 +5,8 @@ using RdBridge.Workspaces;
 
 namespace RdBridge.Backfill;
 
-/// <summary>How <c>backfill</c> runs (the Python tool's modes; <c>solidify-all</c> also bundles, which the caller chains).</summary>
+/// <summary>How <c>backfill</c> runs (the Python tool's modes; <c>solidify-all</c> also bundles, which the caller
+/// chains).</summary>
 public enum BackfillMode { Backfill, MaterializePending, SolidifyAll, Check }
 
 public sealed record BackfillOptions(BackfillMode Mode, LoopSelection Selection, bool OverwriteJson, bool DryRun);
@@ -86,7 +87,8 @@ public sealed class BackfillStage(RunContext context)
                 if (options.Mode == BackfillMode.MaterializePending && writable)
                     SetMaterialization(registry, loop, "done", null);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException
+                or Microsoft.Data.Sqlite.SqliteException)
             {
                 report.Problem(loop.Key, lw.Primary?.Local, $"backfill failed: {e.Message}");
                 if (options.Mode == BackfillMode.MaterializePending && writable)
@@ -121,7 +123,9 @@ public sealed class BackfillStage(RunContext context)
         var resultOnDisk = RegularFile.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes));
         if (resultOnDisk) report.Add(WithResults);
         if (loop.HasResult && !resultOnDisk)
-            report.Problem(loop.Key, dir, $"the registry says loop {loop.Key} has results but {WorkspaceFiles.QlibRes} is missing from workspace {lw.Primary.Row.WorkspaceId}; it is bundled with what is there");
+            report.Problem(loop.Key, dir, $"the registry says loop {loop.Key} has results but " +
+                $"{WorkspaceFiles.QlibRes} is missing from workspace {lw.Primary.Row.WorkspaceId}; it is bundled " +
+                "with what is there");
 
         foreach (var (name, content) in meta.Files)
         {

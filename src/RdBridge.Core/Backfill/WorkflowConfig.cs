@@ -107,7 +107,8 @@ public sealed partial class WorkflowConfig
             return name switch
             {
                 "feature_names" => "[" + string.Join(", ", Alpha20.Factors.Select(f => Quote(f.Name))) + "]",
-                "feature_expressions" => "[" + string.Join(", ", Alpha20.Factors.Select(f => Quote(f.Expression))) + "]",
+                "feature_expressions" =>
+                    "[" + string.Join(", ", Alpha20.Factors.Select(f => Quote(f.Expression))) + "]",
                 _ => "null",
             };
         });
@@ -154,8 +155,10 @@ public sealed partial class WorkflowConfig
         if (v is null or "" or "~" or "null" or "Null" or "NULL") return null;
         if (v is "true" or "True" or "TRUE") return JsonValue.Create(true);
         if (v is "false" or "False" or "FALSE") return JsonValue.Create(false);
-        if (long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
-        if (FloatLike().IsMatch(v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return JsonValue.Create(d);
+        if (long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+            return JsonValue.Create(l);
+        if (FloatLike().IsMatch(v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+            return JsonValue.Create(d);
         return JsonValue.Create(v);
     }
 
@@ -175,11 +178,15 @@ public sealed partial class WorkflowConfig
     public JsonObject? Model => Get("task.model") as JsonObject;
     public JsonObject? Dataset => Get("task.dataset") as JsonObject;
     public JsonObject? Handler => Get("task.dataset.kwargs.handler") as JsonObject;
-    public JsonObject? HandlerKwargs => Get("task.dataset.kwargs.handler.kwargs") as JsonObject ?? Get("data_handler_config") as JsonObject;
+    public JsonObject? HandlerKwargs =>
+        Get("task.dataset.kwargs.handler.kwargs") as JsonObject ?? Get("data_handler_config") as JsonObject;
 
-    /// <summary>The portfolio strategy: <c>port_analysis_config.strategy</c>, else the <c>PortAnaRecord</c>'s.</summary>
-    public JsonObject? Strategy => Get("port_analysis_config.strategy") as JsonObject ?? PortAnaConfig?["strategy"] as JsonObject;
-    public JsonObject? Backtest => Get("port_analysis_config.backtest") as JsonObject ?? PortAnaConfig?["backtest"] as JsonObject;
+    /// <summary>The portfolio strategy: <c>port_analysis_config.strategy</c>, else the
+    /// <c>PortAnaRecord</c>'s.</summary>
+    public JsonObject? Strategy =>
+        Get("port_analysis_config.strategy") as JsonObject ?? PortAnaConfig?["strategy"] as JsonObject;
+    public JsonObject? Backtest =>
+        Get("port_analysis_config.backtest") as JsonObject ?? PortAnaConfig?["backtest"] as JsonObject;
 
     private JsonObject? PortAnaConfig =>
         (Get("task.record") as JsonArray)?.OfType<JsonObject>()
@@ -207,8 +214,15 @@ public sealed partial class WorkflowConfig
         else yield return dataLoader;
     }
 
-    [GeneratedRegex(@"\{%-?\s*if\s+(\w+)[^%]*%\}.*?\{%-?\s*endif\s*-?%\}", RegexOptions.Singleline, ReadLimits.PatternMilliseconds)] private static partial Regex IfBlock();
-    [GeneratedRegex(@"\{%.*?%\}", RegexOptions.Singleline, ReadLimits.PatternMilliseconds)] private static partial Regex OtherTag();
-    [GeneratedRegex(@"\{\{\s*(?<name>\w+)\s*(?:\|\s*default\(\s*(?<default>""[^""]*""|'[^']*'|[^,)]+?)\s*(?:,\s*\w+\s*)?\))?\s*\}\}", RegexOptions.None, ReadLimits.PatternMilliseconds)] private static partial Regex Placeholder();
+    [GeneratedRegex(@"\{%-?\s*if\s+(\w+)[^%]*%\}.*?\{%-?\s*endif\s*-?%\}", RegexOptions.Singleline,
+        ReadLimits.PatternMilliseconds)]
+    private static partial Regex IfBlock();
+    [GeneratedRegex(@"\{%.*?%\}", RegexOptions.Singleline, ReadLimits.PatternMilliseconds)]
+    private static partial Regex OtherTag();
+    [GeneratedRegex(
+        @"\{\{\s*(?<name>\w+)\s*(?:\|\s*default\(\s*" +
+        @"(?<default>""[^""]*""|'[^']*'|[^,)]+?)\s*(?:,\s*\w+\s*)?\))?\s*\}\}",
+        RegexOptions.None, ReadLimits.PatternMilliseconds)]
+    private static partial Regex Placeholder();
     [GeneratedRegex(@"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")] private static partial Regex FloatLike();
 }

@@ -11,8 +11,9 @@ using RdBridge.Workspaces;
 namespace RdBridge.Bundles;
 
 /// <summary>
-/// Step 2 of the guide (solidify): one <c>production_bundles/bundle_&lt;task_run_id&gt;_&lt;loop_id&gt;.tar.gz</c> per loop with
-/// results, holding only that loop's workspaces, plus a <c>.sha256</c> beside it and a <c>production_bundles</c> row.
+/// Step 2 of the guide (solidify): one <c>production_bundles/bundle_&lt;task_run_id&gt;_&lt;loop_id&gt;.tar.gz</c> per
+/// loop with results, holding only that loop's workspaces, plus a <c>.sha256</c> beside it and a
+/// <c>production_bundles</c> row.
 /// A bundle is rebuilt only when its content digest changed; it is written to a temporary name and renamed.
 /// </summary>
 public sealed class BundleStage(RunContext context)
@@ -27,7 +28,8 @@ public sealed class BundleStage(RunContext context)
 
     /// <summary>Loops waiting for the committing thread; bounds the temporary bundles not yet renamed.</summary>
     private const int CommitQueue = 16;
-    /// <summary>Most loops recorded in one registry transaction: short enough for RD-Agent never to wait long.</summary>
+    /// <summary>Most loops recorded in one registry transaction: short enough for RD-Agent never to wait
+    /// long.</summary>
     private const int CommitBatch = 32;
 
     public StageReport Run(LoopSelection selection)
@@ -53,7 +55,8 @@ public sealed class BundleStage(RunContext context)
                 if (!lw.IsUsable) { report.Add(WorkspaceMissing); continue; }
                 if (!BundleId.IsSafe(loop.BundleId))
                 {
-                    report.Problem(loop.Key, null, $"bundle id '{loop.BundleId}' holds characters that cannot be a file name; rename the task run in the registry");
+                    report.Problem(loop.Key, null, $"bundle id '{loop.BundleId}' holds characters that cannot be " +
+                        "a file name; rename the task run in the registry");
                     continue;
                 }
                 // Read here, on the reading connection, so packing threads never wait for the registry. Only this
@@ -70,7 +73,10 @@ public sealed class BundleStage(RunContext context)
         using var packed = new BlockingCollection<PackedLoop>(CommitQueue);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
         Exception? commitFailure = null, packFailure = null;
-        var committer = new Thread(() => commitFailure = CommitAll(packed, writer, report, stop)) { Name = "bundle commit", IsBackground = true };
+        var committer = new Thread(() => commitFailure = CommitAll(packed, writer, report, stop))
+        {
+            Name = "bundle commit", IsBackground = true,
+        };
         committer.Start();
 
         using var loops = Loops().GetEnumerator();
@@ -99,7 +105,8 @@ public sealed class BundleStage(RunContext context)
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
-                        report.Problem(item.Loop.Loop.Key, item.Loop.Primary?.Local, $"bundle {item.Loop.Loop.BundleId} not written: {e.Message}");
+                        report.Problem(item.Loop.Loop.Key, item.Loop.Primary?.Local,
+                            $"bundle {item.Loop.Loop.BundleId} not written: {e.Message}");
                     }
                     catch (OperationCanceledException)
                     {
@@ -128,8 +135,9 @@ public sealed class BundleStage(RunContext context)
     }
 
     /// <summary>A loop whose bundle is written (or already up to date), waiting to be committed and recorded.</summary>
-    private sealed record PackedLoop(LoopRow Loop, BundleRow? Existing, AtomicFile.Pending? Archive, string RelativePath,
-        string Digest, string ArchiveSha, long Size, int FileCount, IReadOnlyList<FactorRow> Factors);
+    private sealed record PackedLoop(LoopRow Loop, BundleRow? Existing, AtomicFile.Pending? Archive,
+        string RelativePath, string Digest, string ArchiveSha, long Size, int FileCount,
+        IReadOnlyList<FactorRow> Factors);
 
     private PackedLoop Pack(LoopWorkspaces lw, BundleRow? existing, BundleSpool spool, StageReport report)
     {
@@ -150,7 +158,8 @@ public sealed class BundleStage(RunContext context)
         if (upToDate)
         {
             report.Add(Unchanged);
-            return new PackedLoop(loop, existing, null, relativePath, digest, existing!.ArchiveSha256!, existing.SizeBytes!.Value, manifest.Files.Count, factors);
+            return new PackedLoop(loop, existing, null, relativePath, digest, existing!.ArchiveSha256!,
+                existing.SizeBytes!.Value, manifest.Files.Count, factors);
         }
         context.BeforeChange();
         var (pending, sha, size) = WriteArchive(archive, manifest, manifestBytes, spool);
@@ -158,7 +167,8 @@ public sealed class BundleStage(RunContext context)
     }
 
     /// <summary>The committing thread: returns the unexpected error that made it stop the run, if any.</summary>
-    private Exception? CommitAll(BlockingCollection<PackedLoop> packed, RegistryDatabase writer, StageReport report, CancellationTokenSource stop)
+    private Exception? CommitAll(BlockingCollection<PackedLoop> packed, RegistryDatabase writer, StageReport report,
+        CancellationTokenSource stop)
     {
         Exception? failure = null;
         var batch = new List<PackedLoop>(CommitBatch);
@@ -192,7 +202,10 @@ public sealed class BundleStage(RunContext context)
         foreach (var p in batch)
         {
             if (p.Archive is not { } archive) { ready.Add(p); continue; }
-            try { written.Add((p, archive, context.Settings.Bundles.WriteDigestTemporary(p.Loop.BundleId, p.ArchiveSha))); }
+            try
+            {
+                written.Add((p, archive, context.Settings.Bundles.WriteDigestTemporary(p.Loop.BundleId, p.ArchiveSha)));
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 AtomicFile.TryDelete(archive.Temp);
@@ -231,7 +244,8 @@ public sealed class BundleStage(RunContext context)
             try { if (!RegistryUpToDate(writer, p)) toRecord.Add(p); }
             catch (Microsoft.Data.Sqlite.SqliteException e)
             {
-                report.Problem(p.Loop.Key, p.Archive?.Target, $"bundle {p.Loop.BundleId} not recorded in the registry: {e.Message}; run the bundle stage again");
+                report.Problem(p.Loop.Key, p.Archive?.Target,
+                    $"bundle {p.Loop.BundleId} not recorded in the registry: {e.Message}; run the bundle stage again");
             }
         }
         if (toRecord.Count == 0) return;
@@ -249,12 +263,15 @@ public sealed class BundleStage(RunContext context)
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
             foreach (var p in toRecord)
-                report.Problem(p.Loop.Key, p.Archive?.Target, $"bundle {p.Loop.BundleId} written but not recorded in the registry: {e.Message}; run the bundle stage again");
+                report.Problem(p.Loop.Key, p.Archive?.Target, $"bundle {p.Loop.BundleId} written but not recorded " +
+                    $"in the registry: {e.Message}; run the bundle stage again");
         }
     }
 
-    /// <summary>Writes the bundle to a temporary name; the committing thread later makes it durable and renames it.</summary>
-    private static (AtomicFile.Pending Pending, string Sha, long Size) WriteArchive(string archive, BundleManifest manifest, byte[] manifestBytes, BundleSpool spool)
+    /// <summary>Writes the bundle to a temporary name; the committing thread later makes it durable and renames
+    /// it.</summary>
+    private static (AtomicFile.Pending Pending, string Sha, long Size) WriteArchive(string archive,
+        BundleManifest manifest, byte[] manifestBytes, BundleSpool spool)
     {
         string sha = "";
         long size = 0;
@@ -273,10 +290,12 @@ public sealed class BundleStage(RunContext context)
                         tar.AddBytes(f.Path, kept.Span);
                         continue;
                     }
-                    using var source = new FileStream(f.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+                    using var source = new FileStream(f.SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read,
+                        bufferSize: 0, FileOptions.SequentialScan);
                     var actual = tar.AddStream(f.Path, source, f.Size);
                     if (actual != f.Sha256)
-                        throw new IOException($"'{f.SourcePath}' changed while it was being packed; run the bundle stage again once RD-Agent has finished writing it");
+                        throw new IOException($"'{f.SourcePath}' changed while it was being packed; run the bundle " +
+                            "stage again once RD-Agent has finished writing it");
                 }
                 tar.Finish();
             }
@@ -309,8 +328,10 @@ public sealed class BundleStage(RunContext context)
     // `row` is the production_bundles row read before this loop was bundled; nothing else writes it meanwhile.
     private static bool RegistryUpToDate(RegistryDatabase db, PackedLoop p)
     {
-        var (loop, row, path, digest, sha, size, count, factors) = (p.Loop, p.Existing, p.RelativePath, p.Digest, p.ArchiveSha, p.Size, p.FileCount, p.Factors);
-        if (row is null || row.BundleId != loop.BundleId || row.BundlePath != path || row.ContentDigest != digest || row.ArchiveSha256 != sha || row.SizeBytes != size || row.FileCount != count)
+        var (loop, row, path, digest, sha, size, count, factors) =
+            (p.Loop, p.Existing, p.RelativePath, p.Digest, p.ArchiveSha, p.Size, p.FileCount, p.Factors);
+        if (row is null || row.BundleId != loop.BundleId || row.BundlePath != path || row.ContentDigest != digest
+            || row.ArchiveSha256 != sha || row.SizeBytes != size || row.FileCount != count)
             return false;
         var current = db.ReadLoop(loop.TaskRunId, loop.LoopId);
         if (current is null || current.AssetBundleId != loop.BundleId || !current.IsSolidified) return false;

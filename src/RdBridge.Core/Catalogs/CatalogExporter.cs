@@ -10,9 +10,10 @@ using RdBridge.Workspaces;
 namespace RdBridge.Catalogs;
 
 /// <summary>
-/// Step 3 of the guide: <c>rdagent_data/{factor,model,strategy,loop}_catalog.json</c> from the registry and the metadata
-/// files backfill wrote, plus <c>rd_strategies_lib/generated.py</c>. Every record carries task_run_id, loop_id,
-/// workspace_id, workspace_path and asset_bundle_id. Output is in a fixed order, so unchanged input rewrites nothing.
+/// Step 3 of the guide: <c>rdagent_data/{factor,model,strategy,loop}_catalog.json</c> from the registry and the
+/// metadata files backfill wrote, plus <c>rd_strategies_lib/generated.py</c>. Every record carries task_run_id,
+/// loop_id, workspace_id, workspace_path and asset_bundle_id. Output is in a fixed order, so unchanged input rewrites
+/// nothing.
 /// </summary>
 public sealed class CatalogExporter(RunContext context)
 {
@@ -35,9 +36,13 @@ public sealed class CatalogExporter(RunContext context)
         var changed = new List<string>();
         void Track(CatalogKind kind, bool wrote) { if (wrote) changed.Add(CatalogFile.FileName(kind)); }
 
-        Track(CatalogKind.Loop, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Loop)), CatalogKind.Loop, loops =>
-            Track(CatalogKind.Model, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Model)), CatalogKind.Model, models =>
-                Track(CatalogKind.Strategy, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Strategy)), CatalogKind.Strategy, strategyWriter =>
+        Track(CatalogKind.Loop, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Loop)),
+            CatalogKind.Loop, loops =>
+            Track(CatalogKind.Model, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Model)),
+                CatalogKind.Model, models =>
+                Track(CatalogKind.Strategy, CatalogFile.Write(
+                    Path.Combine(dir, CatalogFile.FileName(CatalogKind.Strategy)), CatalogKind.Strategy,
+                    strategyWriter =>
                 {
                     foreach (var loop in registry.ReadLoops(LoopSelection.All))
                     {
@@ -48,7 +53,8 @@ public sealed class CatalogExporter(RunContext context)
                     }
                 }))))));
 
-        Track(CatalogKind.Factor, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Factor)), CatalogKind.Factor, w =>
+        Track(CatalogKind.Factor, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Factor)),
+            CatalogKind.Factor, w =>
         {
             foreach (var record in factors.Factors())
             {
@@ -83,13 +89,14 @@ public sealed class CatalogExporter(RunContext context)
         ["asset_bundle_id"] = lw.Loop.AssetBundleId,
     };
 
-    private void ExportLoop(LoopWorkspaces lw, Utf8JsonWriter loops, Utf8JsonWriter models, Utf8JsonWriter strategyWriter,
-        FactorAggregation factors, StrategyLibraryWriter library, StageReport report)
+    private void ExportLoop(LoopWorkspaces lw, Utf8JsonWriter loops, Utf8JsonWriter models,
+        Utf8JsonWriter strategyWriter, FactorAggregation factors, StrategyLibraryWriter library, StageReport report)
     {
         var loop = lw.Loop;
         foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
         if (loop.AssetBundleId is null)
-            report.Problem(loop.Key, null, $"loop {loop.Key} has results but no asset bundle; run 'rdbridge bundle' first");
+            report.Problem(loop.Key, null,
+                $"loop {loop.Key} has results but no asset bundle; run 'rdbridge bundle' first");
 
         var meta = lw.Primary?.Local is { } dir && Directory.Exists(dir)
             ? WorkspaceMetadata.Read(dir, (name, path, message) => report.Problem(loop.Key, path,
@@ -99,7 +106,8 @@ public sealed class CatalogExporter(RunContext context)
         var (factorMeta, perf, feedback, modelMeta, strategyMeta) =
             (meta.FactorMeta, meta.FactorPerf, meta.Feedback, meta.ModelMeta, meta.StrategyMeta);
         if (lw.IsUsable && factorMeta is null && modelMeta is null)
-            report.Problem(loop.Key, lw.Primary!.Local, $"no metadata files in the workspace; run 'rdbridge backfill --task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
+            report.Problem(loop.Key, lw.Primary!.Local, "no metadata files in the workspace; run 'rdbridge backfill " +
+                $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
         var metrics = perf?.MetricsJson() ?? new JsonObject();
         double? Metric(string key) => perf?.Metric(key);
 
@@ -239,7 +247,8 @@ public sealed class CatalogExporter(RunContext context)
             case JsonObject o:
                 if (o.Count == 0) return "{}";
                 var pad = new string(' ', 4 * (indent + 1));
-                var items = o.Select(p => pad + PythonNames.StringLiteral(p.Key) + ": " + PythonLiteral(p.Value, indent + 1));
+                var items = o.Select(p =>
+                    pad + PythonNames.StringLiteral(p.Key) + ": " + PythonLiteral(p.Value, indent + 1));
                 return "{\n" + string.Join(",\n", items) + ",\n" + new string(' ', 4 * indent) + "}";
             case JsonArray a:
                 return "[" + string.Join(", ", a.Select(i => PythonLiteral(i, indent + 1))) + "]";

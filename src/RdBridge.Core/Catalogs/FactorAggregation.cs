@@ -32,8 +32,10 @@ public sealed class FactorAggregation : IDisposable
             setup.CommandText = """
                 PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16000;
                 CREATE TABLE factor (fingerprint TEXT PRIMARY KEY, source TEXT, name TEXT, record TEXT NOT NULL);
-                CREATE TABLE alias (fingerprint TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (fingerprint, name)) WITHOUT ROWID;
-                CREATE TABLE occurrence (fingerprint TEXT NOT NULL, seq INTEGER NOT NULL, provenance TEXT NOT NULL, PRIMARY KEY (fingerprint, seq)) WITHOUT ROWID;
+                CREATE TABLE alias (fingerprint TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (fingerprint, name))
+                    WITHOUT ROWID;
+                CREATE TABLE occurrence (fingerprint TEXT NOT NULL, seq INTEGER NOT NULL, provenance TEXT NOT NULL,
+                    PRIMARY KEY (fingerprint, seq)) WITHOUT ROWID;
                 """;
             setup.ExecuteNonQuery();
         }
@@ -52,7 +54,8 @@ public sealed class FactorAggregation : IDisposable
         return c;
     }
 
-    /// <summary>Records one occurrence; <paramref name="record"/> is only built for a fingerprint not seen before.</summary>
+    /// <summary>Records one occurrence; <paramref name="record"/> is only built for a fingerprint not seen
+    /// before.</summary>
     public void Add(string fingerprint, string name, string source, Func<JsonObject> record, JsonObject provenance)
     {
         _exists.Parameters.Clear();
@@ -70,7 +73,8 @@ public sealed class FactorAggregation : IDisposable
         c.ExecuteNonQuery();
     }
 
-    /// <summary>Each factor's first record with <c>aliases</c>, <c>occurrences</c> and <c>provenance</c> filled in.</summary>
+    /// <summary>Each factor's first record with <c>aliases</c>, <c>occurrences</c> and <c>provenance</c> filled
+    /// in.</summary>
     public IEnumerable<JsonObject> Factors()
     {
         using var list = Command("SELECT fingerprint, record FROM factor ORDER BY source, name, fingerprint");

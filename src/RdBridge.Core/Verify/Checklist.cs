@@ -29,7 +29,8 @@ public sealed record VerifyReport(IReadOnlyList<CheckResult> Checks, IReadOnlyDi
         }).ToArray()),
         ["coverage"] = new JsonObject(Coverage.Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key, new JsonObject
         {
-            ["total"] = kv.Value.Total, ["with_bundle_id"] = kv.Value.WithBundleId, ["coverage_pct"] = kv.Value.CoveragePct,
+            ["total"] = kv.Value.Total, ["with_bundle_id"] = kv.Value.WithBundleId,
+            ["coverage_pct"] = kv.Value.CoveragePct,
         }))),
     };
 }

@@ -44,12 +44,14 @@ internal static class RdAgentChecks
         MetaField(c, ModelMetaFile.FileName, ModelMetaFile.Read, m => m.PreprocessConfig is not null);
 
     public static (bool, string) FactorMetaInputSchema(VerifyContext c) =>
-        MetaField(c, FactorMetaFile.FileName, FactorMetaFile.Read, m => m.Factors.All(f => f.InputSchema is JsonObject));
+        MetaField(c, FactorMetaFile.FileName, FactorMetaFile.Read,
+            m => m.Factors.All(f => f.InputSchema is JsonObject));
 
     public static (bool, string) StrategyMetaPortfolio(VerifyContext c) =>
         MetaField(c, StrategyMetaFile.FileName, StrategyMetaFile.Read, m => m.PortfolioConfig is not null);
 
-    /// <summary>Every usable workspace holds <paramref name="file"/>, its record reads and passes <paramref name="ok"/>.</summary>
+    /// <summary>Every usable workspace holds <paramref name="file"/>, its record reads and passes
+    /// <paramref name="ok"/>.</summary>
     private static (bool, string) MetaField<T>(VerifyContext c, string file, Func<string, T> read, Func<T, bool> ok)
     {
         var bad = new List<string>();

@@ -118,7 +118,8 @@ public sealed record MlflowRun(
         return null;
     }
 
-    /// <summary>A param or metric file's text; null when it is not a regular file or larger than such a file is.</summary>
+    /// <summary>A param or metric file's text; null when it is not a regular file or larger than such a file
+    /// is.</summary>
     private static string? TryRead(string path)
     {
         try { return RegularFile.ReadAllText(path, MaxParamBytes); }

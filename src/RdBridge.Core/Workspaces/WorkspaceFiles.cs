@@ -16,9 +16,11 @@ public static class WorkspaceFiles
     public const string MlRuns = "mlruns";
 
     public static readonly string[] MetaFiles = WorkspaceMetadata.FileNames;
-    public static readonly string[] RootModelFiles = ["model.pkl", "model.joblib", "model.bin", "model.onnx", "model.pt", "model.pth"];
+    public static readonly string[] RootModelFiles =
+        ["model.pkl", "model.joblib", "model.bin", "model.onnx", "model.pt", "model.pth"];
 
-    /// <summary>The run folders of an MLflow file store (<c>mlruns/&lt;exp&gt;/&lt;run&gt;/meta.yaml</c>), sorted.</summary>
+    /// <summary>The run folders of an MLflow file store (<c>mlruns/&lt;exp&gt;/&lt;run&gt;/meta.yaml</c>),
+    /// sorted.</summary>
     public static IReadOnlyList<string> MlflowRuns(string workspace)
     {
         var root = Path.Combine(workspace, MlRuns);
@@ -71,7 +73,8 @@ public static class WorkspaceFiles
         {
             var yaml = argv.Split(' ', StringSplitOptions.RemoveEmptyEntries)
                 .Select(a => Path.GetFileName(a.Trim('\'', '"').Replace('\\', '/')))
-                .FirstOrDefault(a => a.EndsWith(".yaml", StringComparison.Ordinal) || a.EndsWith(".yml", StringComparison.Ordinal));
+                .FirstOrDefault(a =>
+                    a.EndsWith(".yaml", StringComparison.Ordinal) || a.EndsWith(".yml", StringComparison.Ordinal));
             if (yaml is not null && RegularFile.Exists(Path.Combine(workspace, yaml)))
                 return new ConfigChoice(yaml, ConfigChoice.FromArgv);
         }
@@ -80,7 +83,8 @@ public static class WorkspaceFiles
         var hasModelPy = RegularFile.Exists(Path.Combine(workspace, "model.py"));
         var hasCombined = RegularFile.Exists(Path.Combine(workspace, "combined_factors_df.parquet"));
         string[] preference = kind == "model"
-            ? [hasCombined ? "conf_sota_factors_model.yaml" : "conf_baseline_factors_model.yaml", "conf_baseline_factors_model.yaml", "conf_sota_factors_model.yaml", "conf.yaml"]
+            ? [hasCombined ? "conf_sota_factors_model.yaml" : "conf_baseline_factors_model.yaml",
+                "conf_baseline_factors_model.yaml", "conf_sota_factors_model.yaml", "conf.yaml"]
             : [hasModelPy ? "conf_combined_factors_sota_model.yaml" : "conf_combined_factors_dynamic.yaml",
                 "conf_combined_factors.yaml", "conf_baseline.yaml", "conf.yaml", "conf_combined.yaml"];
         foreach (var name in preference)
