@@ -7,7 +7,8 @@ namespace RdBridge.Tests;
 /// <summary>A temporary folder deleted after the test.</summary>
 public sealed class TempDir : IDisposable
 {
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "rdbridge-test-" + Guid.NewGuid().ToString("N")[..12]);
+    public string Path { get; } =
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "rdbridge-test-" + Guid.NewGuid().ToString("N")[..12]);
     public TempDir() => Directory.CreateDirectory(Path);
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
     public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
@@ -20,11 +21,14 @@ public sealed class Sample : IDisposable
     public string Config => Dir["rdbridge.json"];
     public RdBridgeSettings Settings => SettingsLoader.Load(Config);
 
-    /// <summary>The AIstock database this sample imports into: the embedded SQLite default, or a fresh PostgreSQL database.</summary>
+    /// <summary>The AIstock database this sample imports into: the embedded SQLite default, or a fresh PostgreSQL
+    /// database.</summary>
     public TestStore Aistock { get; }
 
-    /// <param name="store">"sqlite" or "postgres"; by default the suite's store (<see cref="TestStore.Default"/>).</param>
-    public Sample(int taskRuns = 2, int loops = 4, int seed = 42, string? store = null, SampleFlavor flavor = SampleFlavor.Mixed)
+    /// <param name="store">"sqlite" or "postgres"; by default the suite's store
+    /// (<see cref="TestStore.Default"/>).</param>
+    public Sample(int taskRuns = 2, int loops = 4, int seed = 42, string? store = null,
+        SampleFlavor flavor = SampleFlavor.Mixed)
     {
         new SampleGenerator(new SampleOptions(Dir.Path, taskRuns, loops, seed, PickleKilobytes: 2, flavor)).Generate();
         Aistock = TestStore.Create(store ?? TestStore.Default, Dir);
@@ -32,7 +36,8 @@ public sealed class Sample : IDisposable
         {
             var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Config))!;
             config["aistock"]!["database"] = Aistock.Setting;
-            File.WriteAllText(Config, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Config,
+                config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         }
         else Aistock.Setting = Settings.AistockDatabase;
     }
@@ -62,8 +67,9 @@ public sealed class TestStore : IDisposable
     public static readonly TheoryData<string> Kinds = new("sqlite", "postgres");
 
     /// <summary>
-    /// The store every test that does not name one runs against: SQLite, or PostgreSQL when TEST_AISTOCK_STORE=postgres.
-    /// ./test.sh runs the whole suite once with each, so every end-to-end test proves itself on both stores.
+    /// The store every test that does not name one runs against: SQLite, or PostgreSQL when
+    /// TEST_AISTOCK_STORE=postgres. ./test.sh runs the whole suite once with each, so every end-to-end test proves
+    /// itself on both stores.
     /// </summary>
     public static string Default => Environment.GetEnvironmentVariable("TEST_AISTOCK_STORE") switch
     {
@@ -81,7 +87,8 @@ public sealed class TestStore : IDisposable
     public int Port => new Npgsql.NpgsqlConnectionStringBuilder(PostgresServer).Port;
 
     public static string PostgresServer => Environment.GetEnvironmentVariable("PGTEST_SERVER") is { Length: > 0 } v ? v
-        : throw new InvalidOperationException("PGTEST_SERVER is not set: run the tests with ./test.sh, which starts a throwaway PostgreSQL 15 server");
+        : throw new InvalidOperationException(
+            "PGTEST_SERVER is not set: run the tests with ./test.sh, which starts a throwaway PostgreSQL 15 server");
 
     public static TestStore Create(string kind, TempDir dir)
     {
@@ -99,7 +106,9 @@ public sealed class TestStore : IDisposable
 
     public RdBridge.Store.IAistockStore Open()
     {
-        RdBridge.Store.IAistockStore store = IsPostgres ? new RdBridge.Store.PostgresAistockStore(Setting) : new RdBridge.Store.SqliteAistockStore(Setting);
+        RdBridge.Store.IAistockStore store = IsPostgres
+            ? new RdBridge.Store.PostgresAistockStore(Setting)
+            : new RdBridge.Store.SqliteAistockStore(Setting);
         return store;
     }
 
@@ -114,7 +123,8 @@ public sealed class TestStore : IDisposable
         while (r.Read())
         {
             var row = new object?[r.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i) is int n ? (long)n : r.GetValue(i);
+            for (var i = 0; i < row.Length; i++)
+                row[i] = r.IsDBNull(i) ? null : r.GetValue(i) is int n ? (long)n : r.GetValue(i);
             rows.Add(row);
         }
         return rows;

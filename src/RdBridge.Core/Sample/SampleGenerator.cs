@@ -5,8 +5,8 @@ using RdBridge.Registry;
 
 namespace RdBridge.Sample;
 
-public sealed record SampleOptions(string OutDirectory, int TaskRuns = 2, int LoopsPerTaskRun = 4, int Seed = 42, int PickleKilobytes = 8,
-    SampleFlavor Flavor = SampleFlavor.Mixed);
+public sealed record SampleOptions(string OutDirectory, int TaskRuns = 2, int LoopsPerTaskRun = 4, int Seed = 42,
+    int PickleKilobytes = 8, SampleFlavor Flavor = SampleFlavor.Mixed);
 
 /// <summary>
 /// Writes a realistic RD-Agent output tree (registry, workspaces, MLflow runs, logs) plus an empty AIstock root and an
@@ -16,8 +16,11 @@ public sealed record SampleOptions(string OutDirectory, int TaskRuns = 2, int Lo
 public sealed class SampleGenerator(SampleOptions options)
 {
     public const string StoredRoot = "F:/Dev/RD-Agent-main";
-    private static readonly string[] FactorStems = ["PriceStrength", "Momentum", "VolumeRatio", "Volatility", "TurnoverAnomaly", "HighLowRange", "ReturnSkew", "AmountTrend"];
-    private static readonly string[] FactorLabels = ["价格强度因子", "动量因子", "量比因子", "波动率因子", "换手率异常因子", "振幅因子", "收益偏度因子", "成交额趋势因子"];
+    private static readonly string[] FactorStems =
+        ["PriceStrength", "Momentum", "VolumeRatio", "Volatility", "TurnoverAnomaly", "HighLowRange", "ReturnSkew",
+            "AmountTrend"];
+    private static readonly string[] FactorLabels =
+        ["价格强度因子", "动量因子", "量比因子", "波动率因子", "换手率异常因子", "振幅因子", "收益偏度因子", "成交额趋势因子"];
     private static readonly int[] Windows = [5, 10, 20, 60];
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private readonly Random _rng = new(options.Seed);
@@ -28,7 +31,8 @@ public sealed class SampleGenerator(SampleOptions options)
     {
         var root = RdAgentRoot;
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
-            throw new IOException($"'{root}' already exists and is not empty; choose another --out folder or remove it");
+            throw new IOException(
+                $"'{root}' already exists and is not empty; choose another --out folder or remove it");
         Directory.CreateDirectory(Path.Combine(options.OutDirectory, "AIstock"));
         Directory.CreateDirectory(Path.Combine(options.OutDirectory, "rd-strategies-lib"));
         using var registry = RegistryDatabase.Create(Path.Combine(root, "RDagentDB", "registry.sqlite"));
@@ -75,7 +79,10 @@ public sealed class SampleGenerator(SampleOptions options)
         var sota = new List<string>();
         for (var l = 0; l < options.LoopsPerTaskRun; l++)
         {
-            var action = scenario switch { "FactorRDLoop" => "factor", "ModelRDLoop" => "model", _ => _rng.Next(2) == 0 ? "factor" : "model" };
+            var action = scenario switch
+            {
+                "FactorRDLoop" => "factor", "ModelRDLoop" => "model", _ => _rng.Next(2) == 0 ? "factor" : "model"
+            };
             // Loop 0 always has results; later loops sometimes fail or finish without a backtest.
             var roll = l == 0 ? 0 : _rng.Next(100);
             var outcome = roll < 75 ? "result" : roll < 88 ? "failed" : "noresult";
@@ -109,7 +116,8 @@ public sealed class SampleGenerator(SampleOptions options)
             {
                 // The run trains on the SOTA factors so far plus this loop's new ones.
                 var combined = sota.Concat(factorNames).Distinct().ToList();
-                Backfill.CombinedFactors.Write(Path.Combine(expDir, Backfill.CombinedFactors.FileName), combined, 16, _rng);
+                Backfill.CombinedFactors.Write(Path.Combine(expDir, Backfill.CombinedFactors.FileName), combined, 16,
+                    _rng);
                 sota.AddRange(factorNames.Where(n => !sota.Contains(n)));
             }
             WriteLog(logDir, l, outcome, action, Stored(t, expRel), subPaths);
@@ -131,8 +139,10 @@ public sealed class SampleGenerator(SampleOptions options)
         var w = Windows[_rng.Next(Windows.Length)];
         var name = $"{FactorStems[i]}_{w}D";
         var field = i % 2 == 0 ? "$close" : "$volume";
-        File.WriteAllText(Path.Combine(dir, "factor.py"), $$""""
-            """[{{FactorLabels[i]}}] {{w}}日{{FactorLabels[i]}}: rolling {{w}}-day statistic of {{field}} relative to its mean."""
+        File.WriteAllText(Path.Combine(dir, "factor.py"),
+            $"\"\"\"[{FactorLabels[i]}] {w}日{FactorLabels[i]}: rolling {w}-day statistic of {field} relative to "
+            + "its mean.\"\"\"\n"
+            + $$""""
             import numpy as np
             import pandas as pd
 
@@ -205,20 +215,27 @@ public sealed class SampleGenerator(SampleOptions options)
     private void WriteExperimentWorkspace(string dir, string action, bool withResults)
     {
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "README.md"), "# Qlib experiment workspace\nRun `qrun <conf>.yaml` then `python read_exp_res.py`.\n");
-        File.WriteAllText(Path.Combine(dir, "read_exp_res.py"), "# Reads the latest recorder and writes qlib_res.csv and ret.pkl.\nimport qlib\n");
+        File.WriteAllText(Path.Combine(dir, "README.md"),
+            "# Qlib experiment workspace\nRun `qrun <conf>.yaml` then `python read_exp_res.py`.\n");
+        File.WriteAllText(Path.Combine(dir, "read_exp_res.py"),
+            "# Reads the latest recorder and writes qlib_res.csv and ret.pkl.\nimport qlib\n");
         string runner;
         if (action == "factor")
         {
-            File.WriteAllText(Path.Combine(dir, "conf_baseline.yaml"), Template(model: false, staticFactors: false, processors: true));
-            File.WriteAllText(Path.Combine(dir, "conf_combined_factors.yaml"), Template(model: false, staticFactors: true, processors: false));
-            File.WriteAllText(Path.Combine(dir, "conf_combined_factors_sota_model.yaml"), Template(model: true, staticFactors: true, processors: true));
+            File.WriteAllText(Path.Combine(dir, "conf_baseline.yaml"),
+                Template(model: false, staticFactors: false, processors: true));
+            File.WriteAllText(Path.Combine(dir, "conf_combined_factors.yaml"),
+                Template(model: false, staticFactors: true, processors: false));
+            File.WriteAllText(Path.Combine(dir, "conf_combined_factors_sota_model.yaml"),
+                Template(model: true, staticFactors: true, processors: true));
             runner = "conf_combined_factors.yaml";
         }
         else
         {
-            File.WriteAllText(Path.Combine(dir, "conf_baseline_factors_model.yaml"), Template(model: true, staticFactors: false, processors: true));
-            File.WriteAllText(Path.Combine(dir, "conf_sota_factors_model.yaml"), Template(model: true, staticFactors: true, processors: true));
+            File.WriteAllText(Path.Combine(dir, "conf_baseline_factors_model.yaml"),
+                Template(model: true, staticFactors: false, processors: true));
+            File.WriteAllText(Path.Combine(dir, "conf_sota_factors_model.yaml"),
+                Template(model: true, staticFactors: true, processors: true));
             File.WriteAllText(Path.Combine(dir, "model.py"), ModelPy(64));
             runner = "conf_baseline_factors_model.yaml";
         }
@@ -259,13 +276,21 @@ public sealed class SampleGenerator(SampleOptions options)
     {
         Directory.CreateDirectory(Path.Combine(root, ".trash"));
         Directory.CreateDirectory(Path.Combine(root, "0"));
-        File.WriteAllText(Path.Combine(root, "0", "meta.yaml"), "artifact_location: file:///workspace/mlruns/0\ncreation_time: 1751358612000\nexperiment_id: '0'\nlast_update_time: 1751358612000\nlifecycle_stage: active\nname: Default\n");
+        File.WriteAllText(Path.Combine(root, "0", "meta.yaml"),
+            "artifact_location: file:///workspace/mlruns/0\ncreation_time: 1751358612000\nexperiment_id: '0'\n"
+            + "last_update_time: 1751358612000\nlifecycle_stage: active\nname: Default\n");
         var expId = (100000000000000000L + _rng.NextInt64(800000000000000000L)).ToString(Inv);
         var runId = Hex();
         var run = Path.Combine(root, expId, runId);
         Directory.CreateDirectory(run);
-        File.WriteAllText(Path.Combine(root, expId, "meta.yaml"), $"artifact_location: file:///workspace/qlib_workspace/mlruns/{expId}\ncreation_time: 1751358612000\nexperiment_id: '{expId}'\nlast_update_time: 1751358612000\nlifecycle_stage: active\nname: workflow\n");
-        File.WriteAllText(Path.Combine(run, "meta.yaml"), $"artifact_uri: file:///workspace/qlib_workspace/mlruns/{expId}/{runId}/artifacts\nend_time: 1751362212000\nentry_point_name: ''\nexperiment_id: '{expId}'\nlifecycle_stage: active\nrun_id: {runId}\nrun_name: mlflow_recorder\nrun_uuid: {runId}\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1751358612000\nstatus: 3\ntags: []\nuser_id: root\n");
+        File.WriteAllText(Path.Combine(root, expId, "meta.yaml"),
+            $"artifact_location: file:///workspace/qlib_workspace/mlruns/{expId}\ncreation_time: 1751358612000\n"
+            + $"experiment_id: '{expId}'\nlast_update_time: 1751358612000\nlifecycle_stage: active\nname: workflow\n");
+        File.WriteAllText(Path.Combine(run, "meta.yaml"),
+            $"artifact_uri: file:///workspace/qlib_workspace/mlruns/{expId}/{runId}/artifacts\n"
+            + $"end_time: 1751362212000\nentry_point_name: ''\nexperiment_id: '{expId}'\nlifecycle_stage: active\n"
+            + $"run_id: {runId}\nrun_name: mlflow_recorder\nrun_uuid: {runId}\nsource_name: ''\nsource_type: 4\n"
+            + "source_version: ''\nstart_time: 1751358612000\nstatus: 3\ntags: []\nuser_id: root\n");
         Directory.CreateDirectory(Path.Combine(run, "metrics"));
         foreach (var (k, v) in metrics)
             File.WriteAllText(Path.Combine(run, "metrics", k), $"1751362200000 {v.ToString("R", Inv)} 0\n");
@@ -283,21 +308,30 @@ public sealed class SampleGenerator(SampleOptions options)
         Directory.CreateDirectory(Path.Combine(run, "tags"));
         File.WriteAllText(Path.Combine(run, "tags", "mlflow.runName"), "mlflow_recorder");
         var art = Path.Combine(run, "artifacts");
-        foreach (var rel in new[] { "params.pkl", "pred.pkl", "label.pkl", "task", "dataset", "config", "sig_analysis/ic.pkl", "sig_analysis/ric.pkl",
-                     "portfolio_analysis/report_normal_1day.pkl", "portfolio_analysis/port_analysis_1day.pkl", "portfolio_analysis/indicator_analysis_1day.pkl" })
+        foreach (var rel in new[] { "params.pkl", "pred.pkl", "label.pkl", "task", "dataset", "config",
+                     "sig_analysis/ic.pkl", "sig_analysis/ric.pkl", "portfolio_analysis/report_normal_1day.pkl",
+                     "portfolio_analysis/port_analysis_1day.pkl", "portfolio_analysis/indicator_analysis_1day.pkl" })
         {
             var p = Path.Combine(art, rel);
             Directory.CreateDirectory(Path.GetDirectoryName(p)!);
-            File.WriteAllBytes(p, Floats(rel.StartsWith("pred", StringComparison.Ordinal) ? options.PickleKilobytes * 2 : Math.Max(1, options.PickleKilobytes / 2)));
+            File.WriteAllBytes(p, Floats(rel.StartsWith("pred", StringComparison.Ordinal)
+                ? options.PickleKilobytes * 2
+                : Math.Max(1, options.PickleKilobytes / 2)));
         }
     }
 
     private void WriteLog(string logDir, int loop, string outcome, string action, string experiment, List<string> subs)
     {
-        var steps = outcome == "failed" ? new[] { "direct_exp_gen", "coding" } : ["direct_exp_gen", "coding", "running", "feedback"];
+        var steps = outcome == "failed"
+            ? new[] { "direct_exp_gen", "coding" }
+            : ["direct_exp_gen", "coding", "running", "feedback"];
         foreach (var step in steps)
         {
-            var tag = step switch { "direct_exp_gen" => "hypothesis generation", "coding" => "coder result", "running" => "runner result", _ => "feedback" };
+            var tag = step switch
+            {
+                "direct_exp_gen" => "hypothesis generation", "coding" => "coder result", "running" => "runner result",
+                _ => "feedback"
+            };
             var dir = Path.Combine(logDir, $"Loop_{loop}", step, tag, "12345");
             Directory.CreateDirectory(dir);
             var payload = step == "feedback" ? PickledFeedback(_rng.Next(2) == 0, loop)
@@ -306,7 +340,8 @@ public sealed class SampleGenerator(SampleOptions options)
         }
     }
 
-    // A protocol-4 pickle of RD-Agent's HypothesisFeedback: class by STACK_GLOBAL, an empty NEWOBJ, then BUILD with its __dict__.
+    // A protocol-4 pickle of RD-Agent's HypothesisFeedback: class by STACK_GLOBAL, an empty NEWOBJ, then BUILD with
+    // its __dict__.
     private static byte[] PickledFeedback(bool decision, int loop)
     {
         var b = new List<byte> { 0x80, 0x04 };
@@ -469,9 +504,15 @@ public sealed class SampleGenerator(SampleOptions options)
                             module_path: qlib.contrib.data.handler
                             kwargs: *data_handler_config
                         segments:
-                            train: [{{ train_start | default("2008-01-01", true) }}, {{ train_end | default("2014-12-31", true) }}]
-                            valid: [{{ valid_start | default("2015-01-01", true) }}, {{ valid_end | default("2016-12-31", true) }}]
-                            test: [{{ test_start | default("2017-01-01", true) }}, {{ test_end | default("2020-08-01", true) }}]
+
+            """);
+        sb.Append("                train: [{{ train_start | default(\"2008-01-01\", true) }}, "
+            + "{{ train_end | default(\"2014-12-31\", true) }}]\n");
+        sb.Append("                valid: [{{ valid_start | default(\"2015-01-01\", true) }}, "
+            + "{{ valid_end | default(\"2016-12-31\", true) }}]\n");
+        sb.Append("                test: [{{ test_start | default(\"2017-01-01\", true) }}, "
+            + "{{ test_end | default(\"2020-08-01\", true) }}]\n");
+        sb.Append("""
                 record:
                     - class: SignalRecord
                       module_path: qlib.workflow.record_temp

@@ -8,7 +8,8 @@ public class WorkflowConfigTests
     {
         { "rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_baseline.yaml", "LGBModel" },
         { "rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors.yaml", "LGBModel" },
-        { "rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors_sota_model.yaml", "GeneralPTNN" },
+        { "rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors_sota_model.yaml",
+            "GeneralPTNN" },
         { "rdagent/rdagent/scenarios/qlib/experiment/model_template/conf_baseline_factors_model.yaml", "GeneralPTNN" },
         { "rdagent/rdagent/scenarios/qlib/experiment/model_template/conf_sota_factors_model.yaml", "GeneralPTNN" },
         { "rdagent/test/utils/env_tpl/conf.yaml", "LGBModel" },
@@ -34,7 +35,8 @@ public class WorkflowConfigTests
     [RealData]
     public void Unrendered_jinja_takes_its_defaults()
     {
-        var config = WorkflowConfig.Load(Paths.Fixture("rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors.yaml"));
+        var config = WorkflowConfig.Load(
+            Paths.Fixture("rdagent/rdagent/scenarios/qlib/experiment/factor_template/conf_combined_factors.yaml"));
         Assert.Equal("2008-01-01", WorkflowConfig.Text(config.Get("task.dataset.kwargs.segments.train")?[0]));
         Assert.Equal("2014-12-31", WorkflowConfig.Text(config.Get("task.dataset.kwargs.segments.train")?[1]));
         Assert.Null(config.Get("port_analysis_config.backtest.end_time"));
@@ -48,12 +50,14 @@ public class WorkflowConfigTests
     [RealData]
     public void Model_template_lists_its_twenty_base_features_with_expressions()
     {
-        var config = WorkflowConfig.Load(Paths.Fixture("rdagent/rdagent/scenarios/qlib/experiment/model_template/conf_sota_factors_model.yaml"));
+        var config = WorkflowConfig.Load(
+            Paths.Fixture("rdagent/rdagent/scenarios/qlib/experiment/model_template/conf_sota_factors_model.yaml"));
         var features = config.BaseFeatures();
         Assert.Equal(20, features.Count);
         Assert.Equal(("RESI5", "Resi($close, 5)/$close"), features[0]);
         Assert.Equal(Alpha20.Factors.Select(f => f.Name), features.Select(f => f.Name));
-        var processors = config.HandlerKwargs?["infer_processors"]?.AsArray().Select(p => WorkflowConfig.Text(p?["class"])).ToList();
+        var processors = config.HandlerKwargs?["infer_processors"]?.AsArray()
+            .Select(p => WorkflowConfig.Text(p?["class"])).ToList();
         Assert.Equal(["RobustZScoreNorm", "Fillna"], processors!);
     }
 
@@ -62,9 +66,11 @@ public class WorkflowConfigTests
     public void The_GRU_benchmarks_FilterCol_leaves_the_model_twenty_of_the_alpha158_features()
     {
         // Its infer_processors start with FilterCol col_list ["RESI5", "WVMA5", … "KLOW"] (20 names).
-        var features = WorkflowConfig.Load(Paths.Fixture("qlib/examples/benchmarks/GRU/workflow_config_gru_Alpha158.yaml")).BaseFeatures();
+        var features = WorkflowConfig.Load(
+            Paths.Fixture("qlib/examples/benchmarks/GRU/workflow_config_gru_Alpha158.yaml")).BaseFeatures();
         Assert.Equal(20, features.Count);
-        Assert.Equal(Alpha20.Factors.Select(f => f.Name).Order(StringComparer.Ordinal), features.Select(f => f.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(Alpha20.Factors.Select(f => f.Name).Order(StringComparer.Ordinal),
+            features.Select(f => f.Name).Order(StringComparer.Ordinal));
     }
 
     [Theory]
@@ -78,7 +84,9 @@ public class WorkflowConfigTests
         // RD-Agent's default twenty are a subset, with the same expressions.
         Assert.Subset(features.ToHashSet(), Alpha20.Factors.ToHashSet());
         Assert.Equal(("KMID", "($close-$open)/$open"), features[0]);
-        Assert.Contains(("VSUMD60", "(Sum(Greater($volume-Ref($volume, 1), 0), 60)-Sum(Greater(Ref($volume, 1)-$volume, 0), 60))/(Sum(Abs($volume-Ref($volume, 1)), 60)+1e-12)"), features);
+        Assert.Contains(("VSUMD60",
+            "(Sum(Greater($volume-Ref($volume, 1), 0), 60)-Sum(Greater(Ref($volume, 1)-$volume, 0), 60))"
+                + "/(Sum(Abs($volume-Ref($volume, 1)), 60)+1e-12)"), features);
         // Every one names the price fields and windows it reads.
         var imax = InputSchema.FromExpression(features.Single(f => f.Name == "IMAX30").Expression).ToJson();
         Assert.Equal(30, (int)imax["lookback_days"]!);
@@ -87,7 +95,8 @@ public class WorkflowConfigTests
     [Fact]
     public void Invalid_yaml_says_which_file_and_line()
     {
-        var e = Assert.Throws<FormatException>(() => WorkflowConfig.Parse("task:\n  model: [unclosed\n", "conf_x.yaml"));
+        var e = Assert.Throws<FormatException>(
+            () => WorkflowConfig.Parse("task:\n  model: [unclosed\n", "conf_x.yaml"));
         Assert.Contains("conf_x.yaml", e.Message);
     }
 
@@ -105,7 +114,8 @@ public class WorkflowConfigTests
     [Fact]
     public void Input_schema_of_code_uses_the_windows_in_the_code_not_the_name()
     {
-        var schema = InputSchema.FromCode("x = df['$close'].rolling(window=15).mean() / df['$volume'].shift(3)", "Momentum_10D");
+        var schema = InputSchema.FromCode(
+            "x = df['$close'].rolling(window=15).mean() / df['$volume'].shift(3)", "Momentum_10D");
         Assert.Equal(["close", "volume"], schema.RequiredFields);
         Assert.Equal(15, schema.LookbackDays);
     }

@@ -7,7 +7,8 @@ using Microsoft.Data.Sqlite;
 
 namespace RdBridge.Tests.EndToEnd;
 
-/// <summary>Runs the CLI on a generated sample and checks what a user would check: files, rows, bundles, verify output.</summary>
+/// <summary>Runs the CLI on a generated sample and checks what a user would check: files, rows, bundles, verify
+/// output.</summary>
 public class InitTests
 {
     private static List<(string Name, byte[] Data)> ReadBundle(string path)
@@ -44,13 +45,15 @@ public class InitTests
         Assert.Equal(withResults, counts["Loop Catalog"]);
         Assert.Equal(withResults, counts["Strategy Catalog"]);
         Assert.True(counts["Factor Catalog"] >= 20);
-        foreach (var table in new[] { "aistock_loop_catalog", "aistock_factor_catalog", "aistock_model_catalog", "aistock_strategy_catalog" })
+        foreach (var table in new[]
+            { "aistock_loop_catalog", "aistock_factor_catalog", "aistock_model_catalog", "aistock_strategy_catalog" })
         {
             var r = sample.Aistock.Rows($"SELECT COUNT(*), COUNT(asset_bundle_id) FROM {table}")[0];
             Assert.Equal(r[0], r[1]);
         }
         // Every loop with results has exactly its bundle, its row and its cached, extracted copy.
-        foreach (var row in Rows(s.RegistryPath, "SELECT task_run_id, loop_id, asset_bundle_id, is_solidified FROM loops WHERE has_result = 1"))
+        foreach (var row in Rows(s.RegistryPath,
+            "SELECT task_run_id, loop_id, asset_bundle_id, is_solidified FROM loops WHERE has_result = 1"))
         {
             var id = $"bundle_{row[0]}_{row[1]}";
             Assert.Equal(id, row[2]);
@@ -77,10 +80,13 @@ public class InitTests
             var tr = manifest.RootElement.GetProperty("task_run_id").GetString();
             var loop = manifest.RootElement.GetProperty("loop_id").GetInt64();
             Assert.Equal($"bundle_{tr}_{loop}.tar.gz", Path.GetFileName(bundle));
-            var own = Rows(s.RegistryPath, $"SELECT workspace_id FROM workspaces WHERE task_run_id = '{tr}' AND loop_id = {loop}").Select(r => (string)r[0]!).ToHashSet();
+            var own = Rows(s.RegistryPath,
+                    $"SELECT workspace_id FROM workspaces WHERE task_run_id = '{tr}' AND loop_id = {loop}")
+                .Select(r => (string)r[0]!).ToHashSet();
             var packed = entries.Skip(1).Select(e => e.Name.Split('/')[1]).ToHashSet();
             Assert.Subset(own, packed);
-            var listed = manifest.RootElement.GetProperty("files").EnumerateArray().ToDictionary(f => f.GetProperty("path").GetString()!, f => f.GetProperty("sha256").GetString());
+            var listed = manifest.RootElement.GetProperty("files").EnumerateArray()
+                .ToDictionary(f => f.GetProperty("path").GetString()!, f => f.GetProperty("sha256").GetString());
             Assert.Equal(listed.Count, entries.Count - 1);
             foreach (var (name, data) in entries.Skip(1))
                 Assert.Equal(listed[name], Convert.ToHexStringLower(SHA256.HashData(data)));
@@ -98,15 +104,20 @@ public class InitTests
         using var sample = new Sample(store: store);
         Assert.Equal(0, sample.Cli("init").Code);
         var s = sample.Settings;
-        string Snapshot() => string.Join("\n", Directory.EnumerateFiles(sample.Dir.Path, "*", SearchOption.AllDirectories)
-            .Where(f => !f.EndsWith(".db") && !f.EndsWith("-wal") && !f.EndsWith("-shm") && !f.EndsWith(".sqlite"))
-            .Order().Select(f => $"{f}|{File.GetLastWriteTimeUtc(f).Ticks}|{new FileInfo(f).Length}"));
-        string Dump(string db, params string[] tables) => string.Join("\n", tables.SelectMany(t => Rows(db, $"SELECT * FROM {t} ORDER BY 1, 2").Select(r => string.Join("|", r))));
-        string[] registryTables = ["loops", "workspaces", "artifacts", "artifact_files", "production_bundles", "factor_registry"];
-        string[] aistockTables = ["aistock_loop_catalog", "aistock_factor_catalog", "aistock_model_catalog", "aistock_strategy_catalog"];
+        string Snapshot() => string.Join("\n",
+            Directory.EnumerateFiles(sample.Dir.Path, "*", SearchOption.AllDirectories)
+                .Where(f => !f.EndsWith(".db") && !f.EndsWith("-wal") && !f.EndsWith("-shm") && !f.EndsWith(".sqlite"))
+                .Order().Select(f => $"{f}|{File.GetLastWriteTimeUtc(f).Ticks}|{new FileInfo(f).Length}"));
+        string Dump(string db, params string[] tables) => string.Join("\n",
+            tables.SelectMany(t => Rows(db, $"SELECT * FROM {t} ORDER BY 1, 2").Select(r => string.Join("|", r))));
+        string[] registryTables =
+            ["loops", "workspaces", "artifacts", "artifact_files", "production_bundles", "factor_registry"];
+        string[] aistockTables =
+            ["aistock_loop_catalog", "aistock_factor_catalog", "aistock_model_catalog", "aistock_strategy_catalog"];
         var files = Snapshot();
         var registry = Dump(s.RegistryPath, registryTables);
-        string DumpAistock() => string.Join("\n", aistockTables.SelectMany(t => sample.Aistock.Rows($"SELECT * FROM {t} ORDER BY 1, 2").Select(r => string.Join("|", r))));
+        string DumpAistock() => string.Join("\n", aistockTables.SelectMany(t =>
+            sample.Aistock.Rows($"SELECT * FROM {t} ORDER BY 1, 2").Select(r => string.Join("|", r))));
         var aistock = DumpAistock();
         var (code, output, _) = sample.Cli("init");
         Assert.Equal(0, code);
@@ -127,10 +138,13 @@ public class InitTests
         var bundlesB = Directory.EnumerateFiles(b.Settings.BundleDirectory).Order().ToList();
         Assert.Equal(bundlesA.Select(Path.GetFileName), bundlesB.Select(Path.GetFileName));
         foreach (var (x, y) in bundlesA.Zip(bundlesB)) Assert.Equal(File.ReadAllBytes(x), File.ReadAllBytes(y));
-        foreach (var name in new[] { "factor_catalog.json", "model_catalog.json", "strategy_catalog.json", "loop_catalog.json" })
+        foreach (var name in new[]
+            { "factor_catalog.json", "model_catalog.json", "strategy_catalog.json", "loop_catalog.json" })
         {
-            static string Body(string p) => string.Join("\n", File.ReadAllLines(p).Where(l => !l.Contains("generated_at_utc")));
-            Assert.Equal(Body(Path.Combine(a.Settings.CatalogDirectory, name)), Body(Path.Combine(b.Settings.CatalogDirectory, name)));
+            static string Body(string p) =>
+                string.Join("\n", File.ReadAllLines(p).Where(l => !l.Contains("generated_at_utc")));
+            Assert.Equal(Body(Path.Combine(a.Settings.CatalogDirectory, name)),
+                Body(Path.Combine(b.Settings.CatalogDirectory, name)));
         }
     }
 
@@ -146,9 +160,12 @@ public class InitTests
         var checks = doc.RootElement.GetProperty("checks").EnumerateArray().ToList();
         Assert.Equal(25, checks.Count);
         foreach (var c in checks)
-            foreach (var key in new[] { "id", "group", "title", "passed", "detail" }) Assert.True(c.TryGetProperty(key, out _), key);
-        Assert.Equal(["rdagent", "aistock", "linkage", "function"], checks.Select(c => c.GetProperty("group").GetString()).Distinct());
-        Assert.Equal(100.0, doc.RootElement.GetProperty("coverage").GetProperty("loop").GetProperty("coverage_pct").GetDouble());
+            foreach (var key in new[] { "id", "group", "title", "passed", "detail" })
+                Assert.True(c.TryGetProperty(key, out _), key);
+        Assert.Equal(["rdagent", "aistock", "linkage", "function"],
+            checks.Select(c => c.GetProperty("group").GetString()).Distinct());
+        Assert.Equal(100.0,
+            doc.RootElement.GetProperty("coverage").GetProperty("loop").GetProperty("coverage_pct").GetDouble());
     }
 
     [Fact]
@@ -167,8 +184,14 @@ public class InitTests
         using var sample = new Sample();
         Assert.Equal(0, sample.Cli("init").Code);
         var lib = sample.Settings.StrategiesLibRoot;
-        var script = "import json, rd_strategies_lib.generated as g\nout = {k: f() for k, f in g.STRATEGY_FUNCTIONS.items()}\nassert all(getattr(g, 'get_' + k + '_config')() == v for k, v in out.items())\nprint(json.dumps(out))";
-        var psi = new ProcessStartInfo("python3", ["-c", script]) { WorkingDirectory = lib, RedirectStandardOutput = true, RedirectStandardError = true };
+        var script = "import json, rd_strategies_lib.generated as g\n"
+            + "out = {k: f() for k, f in g.STRATEGY_FUNCTIONS.items()}\n"
+            + "assert all(getattr(g, 'get_' + k + '_config')() == v for k, v in out.items())\n"
+            + "print(json.dumps(out))";
+        var psi = new ProcessStartInfo("python3", ["-c", script])
+        {
+            WorkingDirectory = lib, RedirectStandardOutput = true, RedirectStandardError = true
+        };
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEnd();
         var stderr = p.StandardError.ReadToEnd();
@@ -176,12 +199,15 @@ public class InitTests
         Assert.True(p.ExitCode == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         var strategies = doc.RootElement.EnumerateObject().ToList();
-        Assert.Equal((long)Rows(sample.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1")[0][0]!, strategies.Count);
+        Assert.Equal(
+            (long)Rows(sample.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1")[0][0]!,
+            strategies.Count);
         foreach (var s in strategies)
         {
             Assert.StartsWith("strategy_", s.Name);
             // Qlib's strategy, or the AIstock fork's in the sample's fork-shaped workspaces.
-            Assert.Contains(s.Value.GetProperty("class").GetString(), new[] { "TopkDropoutStrategy", "EnhancedTopkDropoutStrategy" });
+            Assert.Contains(s.Value.GetProperty("class").GetString(),
+                new[] { "TopkDropoutStrategy", "EnhancedTopkDropoutStrategy" });
             Assert.Equal(50, s.Value.GetProperty("kwargs").GetProperty("topk").GetInt32());
         }
     }

@@ -86,7 +86,8 @@ public class RealOutputTests
         var schema = meta.ModelMeta.FeatureSchema!;
         Assert.False(schema.Complete);
         Assert.Contains("Avg15minHandler", schema.Reason);
-        Assert.Contains(meta.Notes, n => n.Contains("incomplete", StringComparison.Ordinal) && n.Contains("Avg15minHandler"));
+        Assert.Contains(meta.Notes,
+            n => n.Contains("incomplete", StringComparison.Ordinal) && n.Contains("Avg15minHandler"));
         Assert.DoesNotContain(meta.Problems, p => p.Contains("Avg15minHandler"));
     }
 
