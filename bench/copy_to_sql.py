@@ -6,7 +6,8 @@ usage: copy_to_sql.py DUMP TABLE KEY_COLUMNS COLUMNS ROWS > out.sql   (KEY_COLUM
 """
 import sys
 
-dump, table, keys, columns, per = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4].split(","), int(sys.argv[5])
+dump, table, keys, columns, per = (sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4].split(","),
+                                   int(sys.argv[5]))
 ESC = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
 
 def field(text):

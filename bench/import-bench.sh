@@ -58,7 +58,8 @@ read -r changed_s changed_mb < <(timed_import "$work/changed")
 
 # The baselines get the rows RdBridge stored in the first import, in tables with the same columns, keys and indexes.
 tables="aistock_factor_catalog aistock_model_catalog aistock_strategy_catalog aistock_loop_catalog"
-declare -A keys=([aistock_factor_catalog]=factor_id [aistock_model_catalog]=model_id [aistock_strategy_catalog]=strategy_id [aistock_loop_catalog]=task_run_id,loop_id)
+declare -A keys=([aistock_factor_catalog]=factor_id [aistock_model_catalog]=model_id \
+  [aistock_strategy_catalog]=strategy_id [aistock_loop_catalog]=task_run_id,loop_id)
 psql -X -q -d postgres -c "CREATE DATABASE rd_first"
 # Re-create the first import's rows: import the original catalogs into a fresh database and dump them.
 python3 - "$work/s/rdbridge.json" "$PGTEST_SERVER;Database=rd_first" "$work/first.json" <<'PY'
@@ -68,14 +69,17 @@ PY
 "$bin" import --catalogs "$work/catalogs" --config "$work/first.json" >/dev/null
 for t in $tables; do
   psql -X -q -d rd_first -c "\\copy $t TO '$work/$t.txt'"
-  cols=$(psql -X -At -d rd_first -c "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = '$t' AND table_schema = 'public'")
+  cols=$(psql -X -At -d rd_first -c "SELECT string_agg(column_name, ',' ORDER BY ordinal_position)
+    FROM information_schema.columns WHERE table_name = '$t' AND table_schema = 'public'")
   python3 "$here/bench/copy_to_sql.py" "$work/$t.txt" "upsert_base.$t" "${keys[$t]}" "$cols" 100 > "$work/$t.sql"
 done
 q -c "CREATE SCHEMA copy_base; CREATE SCHEMA copy_pk; CREATE SCHEMA upsert_base;"
 for t in $tables; do
-  q -c "CREATE TABLE copy_base.$t (LIKE public.$t INCLUDING ALL); CREATE TABLE upsert_base.$t (LIKE public.$t INCLUDING ALL);"
+  q -c "CREATE TABLE copy_base.$t (LIKE public.$t INCLUDING ALL);
+    CREATE TABLE upsert_base.$t (LIKE public.$t INCLUDING ALL);"
   # The issue's literal limit: the same rows into a table with only the primary key (no search or sort indexes).
-  q -c "CREATE TABLE copy_pk.$t (LIKE public.$t INCLUDING DEFAULTS); ALTER TABLE copy_pk.$t ADD PRIMARY KEY (${keys[$t]});"
+  q -c "CREATE TABLE copy_pk.$t (LIKE public.$t INCLUDING DEFAULTS);
+    ALTER TABLE copy_pk.$t ADD PRIMARY KEY (${keys[$t]});"
 done
 
 q -c CHECKPOINT; sync
@@ -94,10 +98,13 @@ cat $(for t in $tables; do echo "$work/$t.sql"; done) | q -1
 upsert_s=$(echo "$(now) - $t0" | bc)
 
 for t in $tables; do
-  [ "$(q -At -c "SELECT count(*) FROM copy_base.$t")" = "$(q -At -c "SELECT count(*) FROM upsert_base.$t")" ] || { echo "baseline row counts differ in $t" >&2; exit 1; }
+  [ "$(q -At -c "SELECT count(*) FROM copy_base.$t")" = "$(q -At -c "SELECT count(*) FROM upsert_base.$t")" ] || {
+    echo "baseline row counts differ in $t" >&2; exit 1
+  }
 done
 
-python3 - "$rows" "$first_s" "$first_mb" "$copy_s" "$upsert_s" "$again_s" "$same_s" "$changed_s" "$factors" "$loops" "$copy_pk_s" <<'PY'
+python3 - "$rows" "$first_s" "$first_mb" "$copy_s" "$upsert_s" "$again_s" "$same_s" "$changed_s" "$factors" "$loops" \
+  "$copy_pk_s" <<'PY'
 import sys
 rows = int(sys.argv[1]); first, mb, copy, upsert, again, same, changed = map(float, sys.argv[2:9])
 factors, loops, copy_pk = sys.argv[9], sys.argv[10], float(sys.argv[11])
@@ -106,12 +113,17 @@ print()
 print("| run | seconds | rows/s | ratio |")
 print("|---|---:|---:|---:|")
 print(f"| RdBridge import, first (binary COPY, empty tables) | {first:.2f} | {rows/first:,.0f} | 1.00 |")
-print(f"| psql \\copy of the same rows, tables with the same keys and indexes | {copy:.2f} | {rows/copy:,.0f} | RdBridge at {copy/first:.0%} of \\copy |")
-print(f"| psql \\copy of the same rows, tables with the primary key only | {copy_pk:.2f} | {rows/copy_pk:,.0f} | RdBridge at {copy_pk/first:.0%} of \\copy |")
-print(f"| INSERT … ON CONFLICT DO UPDATE, 100 rows a statement | {upsert:.2f} | {rows/upsert:,.0f} | RdBridge {upsert/first:.2f}× faster |")
+print(f"| psql \\copy of the same rows, tables with the same keys and indexes | {copy:.2f} | {rows/copy:,.0f} "
+      f"| RdBridge at {copy/first:.0%} of \\copy |")
+print(f"| psql \\copy of the same rows, tables with the primary key only | {copy_pk:.2f} | {rows/copy_pk:,.0f} "
+      f"| RdBridge at {copy_pk/first:.0%} of \\copy |")
+print(f"| INSERT … ON CONFLICT DO UPDATE, 100 rows a statement | {upsert:.2f} | {rows/upsert:,.0f} "
+      f"| RdBridge {upsert/first:.2f}× faster |")
 print(f"| RdBridge re-import, catalogs unchanged | {again:.2f} | | {again/first:.1%} of the first import |")
-print(f"| RdBridge re-import, same records in rewritten files | {same:.2f} | {rows/same:,.0f} | {same/first:.0%} of the first import |")
-print(f"| RdBridge re-import, 10% of the factors changed (staging + merge) | {changed:.2f} | {rows/changed:,.0f} | {changed/first:.0%} of the first import |")
+print(f"| RdBridge re-import, same records in rewritten files | {same:.2f} | {rows/same:,.0f} "
+      f"| {same/first:.0%} of the first import |")
+print(f"| RdBridge re-import, 10% of the factors changed (staging + merge) | {changed:.2f} | {rows/changed:,.0f} "
+      f"| {changed/first:.0%} of the first import |")
 print()
 print(f"peak RSS of the first import: {sys.argv[3]} MB")
 PY

@@ -19,7 +19,8 @@ measure() { # LOG COMMAND... -> "peak_mb seconds"
   echo "$(( kb / 1024 )) $wall"
 }
 
-printf '%-7s | %-15s | %-9s | %-17s | %-17s\n' loops "init peak (MB)" "init time" "export alone (MB)" "verify alone (MB)"
+printf '%-7s | %-15s | %-9s | %-17s | %-17s\n' \
+  loops "init peak (MB)" "init time" "export alone (MB)" "verify alone (MB)"
 printf '%s\n' "--------|-----------------|-----------|-------------------|------------------"
 for n in "${sizes[@]}"; do
   dir="$work/s$n"
