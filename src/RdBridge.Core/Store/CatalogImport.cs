@@ -105,7 +105,8 @@ public static class CatalogImport
 
     /// <summary>
     /// For each loop listed more than once, the record on its experiment workspace: the one that says so
-    /// (<c>workspace_role</c>), else the one carrying the loop's results (metrics, then metadata paths), else the first.
+    /// (<c>workspace_role</c>), else the one carrying the loop's results (metrics, then metadata paths), else the
+    /// first.
     /// One pass over the file, holding a number per loop.
     /// </summary>
     private static Dictionary<UInt128, (int Ordinal, int Score, string? WorkspaceId)> ExperimentRows(

@@ -14,7 +14,9 @@ public sealed class MatchCounts
     private const int Kept = 1024;
     private readonly ConcurrentDictionary<string, long> _counts = new();
 
-    /// <summary>The kept count under <paramref name="key"/>, else <paramref name="count"/>'s, kept for next time.</summary>
+    /// <summary>
+    /// The kept count under <paramref name="key"/>, else <paramref name="count"/>'s, kept for next time.
+    /// </summary>
     public long Get(string key, Func<long> count)
     {
         if (_counts.TryGetValue(key, out var kept)) return kept;
