@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using RdBridge.Assets;
@@ -129,8 +128,11 @@ public static class Program
         {
             var eq = item.IndexOf('=');
             if (eq <= 0)
+            {
                 throw new ConfigurationException(
                     $"--set '{item}' is not KEY=VALUE; write it like --set aistock:database=/path/aistock.db");
+            }
+
             overrides.Add(new(item[..eq].Replace('.', ':'), item[(eq + 1)..]));
         }
         return SettingsLoader.Load(p.GetValue(ConfigOption), overrides, rdAgentOptional);
@@ -212,7 +214,11 @@ public static class Program
                 new SampleGenerator(new SampleOptions(dir, p.GetValue(taskRuns), p.GetValue(loops))).Generate();
                 io.Out.WriteLine($"sample written to {dir}");
             }
-            else io.Out.WriteLine($"using the existing sample in {dir}");
+            else
+            {
+                io.Out.WriteLine($"using the existing sample in {dir}");
+            }
+
             var context = new RunContext(SettingsLoader.Load(config), line => io.Out.WriteLine(line));
             return RunPipeline(io, context, "init", null, json: false);
         }));
@@ -366,8 +372,11 @@ public static class Program
                 io.Live);
             var (report, summaries) = new ImportStage(context).Run(dir is null ? null : Path.GetFullPath(dir));
             foreach (var s in summaries)
+            {
                 io.Out.WriteLine($"  {CatalogFile.ListName(s.Kind),-10} inserted {s.Inserted}, updated {s.Updated}, " +
                     $"unchanged {s.Unchanged}, skipped {s.Skipped}, failed {s.Failed}");
+            }
+
             return Print(io, report);
         }));
         return cmd;
@@ -513,8 +522,11 @@ public static class Program
             var app = Server.RdBridgeServer.Build(settings, r, listen);
             app.Start();
             foreach (var address in app.Urls)
+            {
                 io.Out.WriteLine($"rdbridge serve ({p.GetValue(role)}) listening on {address}" +
                     (r.HasFlag(Server.ServeRole.Consumer) ? $" — UI at {address.TrimEnd('/')}/rdagent/factors" : ""));
+            }
+
             app.WaitForShutdown();
             return Ok;
         }));
@@ -558,7 +570,11 @@ public static class Program
                     throw new ArgumentException("show loop needs TASK_RUN_ID LOOP_ID, e.g. rdbridge show loop 3f2a… 1");
                 result = q.Loop(key[0], loopId);
             }
-            else result = q.Record(k, string.Join(' ', key));
+            else
+            {
+                result = q.Record(k, string.Join(' ', key));
+            }
+
             io.Out.WriteLine(result.ToJsonString(CanonicalJson.FileOptions));
             // A loop shown with problems (a missing workspace, a broken link) is an item failure, as in every verb.
             return result["problems"] is JsonArray { Count: > 0 } ? ItemFailures : Ok;

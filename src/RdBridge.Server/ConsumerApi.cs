@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Net.Http.Headers;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Compare;
@@ -38,8 +37,11 @@ internal static class ConsumerApi
             if (!string.IsNullOrEmpty(last_sync_time))
             {
                 if (!UtcText.TryParse(last_sync_time, out var t))
+                {
                     return RdBridgeServer.Problem(400, "bad last_sync_time",
                         $"'{last_sync_time}' is not a time; use ISO 8601, e.g. 2026-01-01T00:00:00Z");
+                }
+
                 since = t;
             }
             var runMode = mode switch
@@ -49,8 +51,11 @@ internal static class ConsumerApi
                 _ => null,
             };
             if (runMode is null)
+            {
                 return RdBridgeServer.Problem(400, "bad mode",
                     $"mode '{mode}' is not known; use incremental (the default) or full");
+            }
+
             var started = runner.Start(runMode, since);
             return started.Outcome switch
             {
@@ -84,8 +89,11 @@ internal static class ConsumerApi
         {
             if (RdBridgeServer.Authorize(http, s) is { } denied) return denied;
             if (!s.HasRdAgent)
+            {
                 return RdBridgeServer.Problem(409, "nothing to verify here",
                     "the checklist compares the RD-Agent side with AIstock; this consumer has no rdagent.root");
+            }
+
             return Json(new Verify.Checklist(s, deep: false).Run().ToJson());
         }).WithName("verify");
 
@@ -131,21 +139,30 @@ internal static class ConsumerApi
             using var store = AistockStores.Open(s, migrate: false);
             var loop = new LinkageQuery(s, store).Loop(taskRunId, loopId);
             if (loop is null)
+            {
                 return RdBridgeServer.Problem(404, "no such loop",
                     $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids");
+            }
+
             var bundleId = (string?)loop["loop"]?["asset_bundle_id"];
             var bundle = CachedBundle.Open(s.AssetCache, bundleId);
             if (bundle is null)
+            {
                 return RdBridgeServer.Problem(404, "not extracted",
                     $"bundle '{bundleId}' of loop {taskRunId}/{loopId} is not extracted in the asset cache; " +
                     "sync first");
+            }
+
             BacktestCurve? curve;
             try { curve = bundle.ReadBacktest(); }
             catch (CompareException e) { return RdBridgeServer.Problem(422, "unreadable backtest report", e.Message); }
             if (curve is null)
+            {
                 return RdBridgeServer.Problem(404, "no backtest report",
                     $"bundle '{bundleId}' carries no {BacktestCurve.FileName} for loop {taskRunId}/{loopId}; " +
                     "backfill writes it from the loop's ret.pkl");
+            }
+
             var json = curve.ToJson(full: full is "1" or "true");
             json["task_run_id"] = taskRunId;
             json["loop_id"] = loopId;
@@ -174,8 +191,11 @@ internal static class ConsumerApi
             var list = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Distinct().ToList();
             if (list.Count > MaxCacheStateIds)
+            {
                 return RdBridgeServer.Problem(400, "too many ids",
                     $"ask for at most {MaxCacheStateIds} bundle ids at a time, not {list.Count}");
+            }
+
             var states = new JsonObject();
             foreach (var id in list) states[id] = LinkageQuery.CacheState(s, id);
             return Json(new JsonObject { ["states"] = states });
@@ -187,8 +207,11 @@ internal static class ConsumerApi
             var archive = s.AssetCache.Archive(id);
             var sha = s.AssetCache.Archives.ReadDigest(id);
             if (!File.Exists(archive) || sha is null)
+            {
                 return RdBridgeServer.Problem(404, "not in the asset cache",
                     $"bundle '{id}' is not in the asset cache; sync first");
+            }
+
             return new FileDownload(archive, "application/gzip", BundleFolder.ArchiveFileName(id), sha);
         }).WithName("cachedBundle");
 
@@ -208,8 +231,10 @@ internal static class ConsumerApi
             var folder = s.AssetCache.Extracted(id);
             var manifest = s.AssetCache.ExtractedManifest(id);
             if (!File.Exists(manifest))
+            {
                 return RdBridgeServer.Problem(404, "not extracted",
                     $"bundle '{id}' is not extracted in the asset cache; sync first");
+            }
             // Only a file the manifest lists is served: no path from the request ever reaches the disk unchecked.
             var listed = BundleManifest.ReadSummary(File.ReadAllBytes(manifest)).Files
                 .FirstOrDefault(f => f.Path == path);
@@ -218,8 +243,11 @@ internal static class ConsumerApi
             var full = Path.GetFullPath(Path.Combine(folder, listed.Path));
             if (!full.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
                 || !File.Exists(full))
+            {
                 return RdBridgeServer.Problem(404, "no such file",
                     $"bundle '{id}' lists '{path}' but it is not in the extracted copy");
+            }
+
             return new FileDownload(full, "application/octet-stream", Path.GetFileName(full), listed.Sha256);
         }).WithName("cachedBundleFile");
     }
@@ -284,13 +312,20 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
     {
         var counts = string.Join(", ", stage.Counts.Where(c => c.Value != 0).Select(c => $"{c.Key.Name} {c.Value}"));
         if (stage.Aborted is not null)
+        {
             log.LogWarning("Sync {RunId} stage {Stage} aborted: {Reason}", runId, stage.Stage, stage.Aborted);
+        }
         else
+        {
             log.LogInformation("Sync {RunId} stage {Stage}: {Counts}", runId, stage.Stage,
                 counts.Length == 0 ? "nothing to do" : counts);
+        }
+
         foreach (var p in stage.Problems)
+        {
             log.LogWarning("Sync {RunId} stage {Stage} problem: {Item}: {Problem} {Path}", runId, stage.Stage, p.Item,
                 p.Message, p.Path ?? "");
+        }
     }
 
     private int _running;
@@ -299,9 +334,12 @@ public sealed class SyncRunner(RdBridgeSettings settings, ILogger<SyncRunner> lo
     public SyncStartResult Start(string mode, DateTimeOffset? since)
     {
         if (Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+        {
             return new(SyncStart.Busy, _current,
                 $"sync run {_current?.ToString(CultureInfo.InvariantCulture) ?? "(starting)"} is still running; " +
                 "follow it at /api/rdagent/catalog/sync-status");
+        }
+
         var started = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         _ = Task.Run(() =>
         {

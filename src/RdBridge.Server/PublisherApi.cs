@@ -1,11 +1,8 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Net.Http.Headers;
 using RdBridge.Assets;
-using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.Feed;
@@ -29,8 +26,11 @@ internal static class PublisherApi
         api.MapGet("/catalogs/{kind}", (string kind, RdBridgeSettings s) =>
         {
             if (KindOf(kind) is not { } k)
+            {
                 return RdBridgeServer.Problem(404, "unknown catalog",
                     $"'{kind}' is not a catalog; use factors, models, strategies or loops");
+            }
+
             var path = Path.Combine(s.CatalogDirectory, CatalogFile.FileName(k));
             return File.Exists(path)
                 ? Results.File(path, "application/json; charset=utf-8", lastModified: File.GetLastWriteTimeUtc(path))
@@ -42,8 +42,10 @@ internal static class PublisherApi
         {
             // A time that cannot be read is the caller's mistake, not "nothing changed".
             if (!string.IsNullOrEmpty(since) && !UtcText.TryParse(since, out _))
+            {
                 return RdBridgeServer.Problem(400, "bad since",
                     $"'{since}' is not an ISO-8601 time; use e.g. 2026-01-01T00:00:00Z or 2026-01-01T08:00:00+08:00");
+            }
             // Written to a temporary file under the gate (a publish never runs half-way through it), then streamed.
             var temp = new FileStream(Path.Combine(Path.GetTempPath(), $"rdbridge-feed-{Guid.NewGuid():N}.json"),
                 FileMode.CreateNew,

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RdBridge.Configuration;
 using RdBridge.Store;
@@ -29,12 +28,17 @@ public static class RdBridgeServer
         urls ??= settings.ServerUrls;
         var open = urls.Where(u => !IsLoopback(u)).ToList();
         if (open.Count > 0 && string.IsNullOrEmpty(settings.ServerToken))
+        {
             throw new ConfigurationException($"serve is asked to listen on {string.Join(", ", open)}, beyond this "
                 + $"machine, but no token is configured; set server.token in rdbridge.json "
                 + $"(or RDBRIDGE_SERVER__TOKEN), or listen on http://127.0.0.1:PORT");
+        }
+
         if (role.HasFlag(ServeRole.Publisher) && !settings.HasRdAgent)
+        {
             throw new ConfigurationException("the publisher role serves this machine's RD-Agent output, but the "
                 + "configuration has no rdagent.root; set it, or serve --role consumer");
+        }
 
         // The catalog and linkage handlers call the database synchronously, holding a pool thread each while it
         // answers. The pool starts with one thread per core and adds more only about twice a second, so on a 2-core
@@ -48,12 +52,19 @@ public static class RdBridgeServer
         // read.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxResponseBufferSize = 1024 * 1024);
         builder.Logging.ClearProviders();
-        if (logging is not null) logging(builder.Logging);
-        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+        if (logging is not null)
+        {
+            logging(builder.Logging);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
             // RdBridge's own lines (a sync run's start, stages and end) at Information, the framework's from Warning.
             .AddFilter("RdBridge", LogLevel.Information)
             // A failed start is reported by the command in one line; the host's own stack trace adds nothing.
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        }
+
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(settings);
@@ -110,7 +121,10 @@ public static class RdBridgeServer
         var given = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : "";
         if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given),
                 Encoding.UTF8.GetBytes(settings.ServerToken)))
+        {
             return null;
+        }
+
         context.Response.Headers.WWWAuthenticate = "Bearer";
         return Results.Problem(statusCode: 401, title: "token required",
             detail: "this request changes state; send the server's token as 'Authorization: Bearer <token>' "

@@ -34,9 +34,12 @@ public static class RealData
     public static string Path(string relative)
     {
         if (!Present)
+        {
             throw new InvalidOperationException(
                 $"this test reads real files from {Root}, which is not beside this clone; mark it [RealData] so " +
                 "./test.sh leaves it out when the folder is absent");
+        }
+
         return System.IO.Path.Combine(Root, relative);
     }
 }

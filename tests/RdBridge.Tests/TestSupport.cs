@@ -39,7 +39,10 @@ public sealed class Sample : IDisposable
             File.WriteAllText(Config,
                 config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         }
-        else Aistock.Setting = Settings.AistockDatabase;
+        else
+        {
+            Aistock.Setting = Settings.AistockDatabase;
+        }
     }
 
     public (int Code, string Out, string Err) Cli(params string[] args)

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Layout;
@@ -35,9 +34,13 @@ public sealed class AssetSyncStage(RunContext context)
         try
         {
             foreach (var loop in CatalogReader.ReadRecords(catalog, CatalogKind.Loop))
+            {
                 if (loop.TryGetProperty("asset_bundle_id", out var id) && id.ValueKind == JsonValueKind.String
                     && id.GetString() is { Length: > 0 } s)
+                {
                     ids.Add(s);
+                }
+            }
         }
         catch (FormatException e)
         {
@@ -74,7 +77,9 @@ public sealed class AssetSyncStage(RunContext context)
 
         if (File.Exists(cached) && cache.Archives.ReadDigest(id) == expected
             && new FileInfo(cached).Length == new FileInfo(source).Length)
+        {
             report.Add(CopiesUnchanged);
+        }
         else
         {
             string? got = null;

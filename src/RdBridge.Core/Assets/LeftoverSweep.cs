@@ -30,7 +30,10 @@ public static class LeftoverSweep
             : [];
         foreach (var file in folders.Distinct(StringComparer.Ordinal).Concat(workspaces)
                      .SelectMany(AtomicFile.AbandonedTemporariesIn))
+        {
             Remove(file, report, () => File.Delete(file));
+        }
+
         return report;
     }
 

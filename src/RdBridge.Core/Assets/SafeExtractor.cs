@@ -77,7 +77,10 @@ public static class SafeExtractor
             var first = tar.GetNextEntry();
             if (first?.Name != BundleManifest.FileName
                 || first.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+            {
                 throw new UnsafeBundleException($"it has no {BundleManifest.FileName} first");
+            }
+
             var manifestBytes = ReadManifestBytes(first);
             var manifest = Summary(manifestBytes);
             var announced = new Dictionary<string, (long Size, string Sha)>(StringComparer.Ordinal);
@@ -107,14 +110,20 @@ public static class SafeExtractor
                 CheckName(name);
                 if (entry.EntryType is TarEntryType.Directory) continue;
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                {
                     throw new UnsafeBundleException($"entry '{name}' is a {entry.EntryType}, not a regular file; "
                         + $"links and devices are refused");
+                }
+
                 if (!announced.TryGetValue(name, out var expected))
                     throw new UnsafeBundleException($"'{name}' is in the archive but not in its manifest");
                 if (!seen.Add(name)) throw new UnsafeBundleException($"'{name}' is in the archive twice");
                 if (entry.Length != expected.Size)
+                {
                     throw new UnsafeBundleException($"'{name}' is {entry.Length:N0} bytes in the archive but " +
                         $"{expected.Size:N0} in its manifest");
+                }
+
                 string sha;
                 using (var output = open(name))
                 {
@@ -124,8 +133,10 @@ public static class SafeExtractor
                     sha = hashing.HexDigest();
                 }
                 if (sha != expected.Sha)
+                {
                     throw new UnsafeBundleException($"'{name}' does not match its manifest entry (sha256 " +
                         $"{sha[..12]}… vs {Clip(expected.Sha)}…)");
+                }
             }
             var missing = announced.Keys.Where(k => !seen.Contains(k)).Order(StringComparer.Ordinal).FirstOrDefault();
             if (missing is not null)
@@ -170,8 +181,11 @@ public static class SafeExtractor
     private static byte[] ReadManifestBytes(TarEntry entry)
     {
         if (entry.Length > ReadLimits.BundleManifest)
+        {
             throw new UnsafeBundleException($"its {BundleManifest.FileName} announces {entry.Length:N0} bytes, " +
                 $"more than {ReadLimits.BundleManifest:N0}");
+        }
+
         var bytes = new byte[entry.Length];
         entry.DataStream?.ReadExactly(bytes);
         return bytes;
@@ -196,8 +210,10 @@ public static class SafeExtractor
         if (WindowsNames.Problem(path) is { } problem)
             throw new UnsafeBundleException($"entry '{path}' cannot be extracted on Windows: {problem}");
         if (cases.Add(path) is { } earlier)
+        {
             throw new UnsafeBundleException($"entries '{earlier}' and '{path}' differ only in case; Windows keeps " +
                 "one file for both, so one would overwrite the other");
+        }
     }
 
     private static void CheckName(string name)

@@ -71,8 +71,11 @@ public static class Alpha158
         foreach (var field in new[] { "open", "high", "low", "vwap" })
             list.Add((field.ToUpperInvariant() + "0", $"${field}/$close"));
         foreach (var (name, expression) in Rolling)
+        {
             foreach (var d in Windows)
                 list.Add(($"{name}{d}", expression(d)));
+        }
+
         return list;
     }
 }

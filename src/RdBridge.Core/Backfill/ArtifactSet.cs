@@ -1,4 +1,3 @@
-using System.Globalization;
 using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Workspaces;
@@ -75,11 +74,18 @@ public static class ArtifactSet
         {
             if (registry.ReadArtifact(a.ArtifactId) is not { } row
                 || row.Primary != a.Primary || row.EntryPath != a.EntryPath)
+            {
                 return true;
+            }
+
             foreach (var f in a.Files)
+            {
                 if (registry.ReadArtifactFile(f.FileId) is not { } file || file.Sha256 != f.Sha256
                     || file.Size != f.Size || file.MtimeUtc != f.MtimeUtc || file.Path != f.RelativePath)
+                {
                     return true;
+                }
+            }
         }
         return false;
     }
@@ -94,8 +100,10 @@ public static class ArtifactSet
             changed += write.UpsertArtifact(new ArtifactRow(
                 a.ArtifactId, loop.TaskRunId, loop.LoopId, a.WorkspaceId, a.Type, a.Name, a.Primary, a.EntryPath), now);
             foreach (var f in a.Files)
+            {
                 changed += write.UpsertArtifactFile(new ArtifactFileRow(
                     f.FileId, a.ArtifactId, f.WorkspaceId, f.RelativePath, f.Sha256, f.Size, f.MtimeUtc, f.Kind));
+            }
         }
         return changed;
     }

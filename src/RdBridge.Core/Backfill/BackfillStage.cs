@@ -123,9 +123,11 @@ public sealed class BackfillStage(RunContext context)
         var resultOnDisk = RegularFile.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes));
         if (resultOnDisk) report.Add(WithResults);
         if (loop.HasResult && !resultOnDisk)
+        {
             report.Problem(loop.Key, dir, $"the registry says loop {loop.Key} has results but " +
                 $"{WorkspaceFiles.QlibRes} is missing from workspace {lw.Primary.Row.WorkspaceId}; it is bundled " +
                 "with what is there");
+        }
 
         foreach (var (name, content) in meta.Files)
         {
@@ -182,7 +184,10 @@ public sealed class BackfillStage(RunContext context)
         var missing = WorkspaceFiles.MetaFiles
             .Where(f => f != WorkspaceFiles.FactorPerf || File.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes)))
             .Where(f => !File.Exists(Path.Combine(dir, f))).ToList();
-        if (missing.Count == 0) report.Add(LoopsComplete);
+        if (missing.Count == 0)
+        {
+            report.Add(LoopsComplete);
+        }
         else
         {
             report.Add(LoopsMissingMetadata);

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Text.RegularExpressions;
 using Parquet;
-using RdBridge.IO;
 using Parquet.Schema;
+using RdBridge.IO;
 
 namespace RdBridge.Backfill;
 
@@ -53,8 +53,11 @@ public static partial class CombinedFactors
             throw new FormatException($"{FileName} does not end with the Parquet mark");
         var footer = BinaryPrimitives.ReadUInt32LittleEndian(tail);
         if (footer > ReadLimits.ParquetFooter || footer > length - 12)
+        {
             throw new FormatException($"{FileName} announces a {footer:N0}-byte footer, more than the file or the " +
                                       $"{ReadLimits.ParquetFooter:N0} bytes a schema may take");
+        }
+
         stream.Seek(0, SeekOrigin.Begin);
     }
 
@@ -75,9 +78,11 @@ public static partial class CombinedFactors
             group.WriteAsync(instrument, Enumerable.Range(0, rows)
                 .Select(i => i % 2 == 0 ? "SH600000" : "SZ000001").ToArray(), null).GetAwaiter().GetResult();
             foreach (var field in fields)
+            {
                 group.WriteAsync<double>(field, Enumerable.Range(0, rows)
                     .Select(_ => Math.Round(rng.NextDouble() - 0.5, 6)).ToArray(), null, null, default)
                     .GetAwaiter().GetResult();
+            }
         }
         writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }

@@ -23,10 +23,15 @@ public sealed record FeatureList(
         if (loaders.Count == 0)
         {
             var fixedSet = HandlerFeatures(handler);
-            if (fixedSet is not null) features.AddRange(fixedSet.Select(f => (f.Name, (string?)f.Expression)));
+            if (fixedSet is not null)
+            {
+                features.AddRange(fixedSet.Select(f => (f.Name, (string?)f.Expression)));
+            }
             else if (config.Handler is not null)
+            {
                 unknown.Add($"handler '{handler ?? "(no class)"}' computes its features in code "
                     + "and lists none in the config");
+            }
         }
         foreach (var loader in loaders)
         {
@@ -76,6 +81,7 @@ public sealed record FeatureList(
     {
         var kwargs = config.HandlerKwargs;
         foreach (var group in new[] { "infer_processors", "learn_processors" })
+        {
             foreach (var p in (kwargs?[group] as JsonArray ?? []).OfType<JsonObject>())
             {
                 if (WorkflowConfig.Text(p["class"]) is not ("FilterCol" or "qlib.data.dataset.processor.FilterCol"))
@@ -85,6 +91,8 @@ public sealed record FeatureList(
                 if (p["kwargs"]?["col_list"] is JsonArray cols)
                     return cols.Select(WorkflowConfig.Text).OfType<string>().ToList();
             }
+        }
+
         return null;
     }
 
@@ -98,10 +106,14 @@ public sealed record FeatureList(
         var missing = columns.Where(c => !found.Contains(c)).ToList();
         if (missing.Count == 0) return kept;
         if (unknown.Count == 0)
+        {
             unknown.Add($"FilterCol lists {missing.Count} column(s) the loaders do not show "
                 + $"({string.Join(", ", missing.Take(5))}); they come from generated factors or the data");
+        }
         else
+        {
             kept.AddRange(missing.Select(m => (m, (string?)null)));
+        }
         return kept;
     }
 }

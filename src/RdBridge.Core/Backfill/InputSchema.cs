@@ -29,8 +29,11 @@ public sealed partial record InputSchema(IReadOnlyList<string> RequiredFields, i
         if (windows.Count > 0) return new InputSchema(Ordered(fields), windows.Max(), "code windows");
         var suffix = NameWindow().Match(factorName);
         if (suffix.Success)
+        {
             return new InputSchema(Ordered(fields), int.Parse(suffix.Groups[1].Value),
                 "factor name (no window found in code)");
+        }
+
         return new InputSchema(Ordered(fields), null, "unknown: no window in code or name");
     }
 

@@ -99,8 +99,11 @@ public sealed record LoopMetadata(
         var portfolio = config?.Strategy?.DeepClone() as JsonObject;
         var backtest = config?.Backtest?.DeepClone() as JsonObject;
         if (config is not null && portfolio is null)
+        {
             problems.Add(
                 $"{run.ConfigName} in workspace {run.Origin.WorkspaceId} has no port_analysis_config.strategy");
+        }
+
         var fingerprint = CanonicalJson.Fingerprint(new JsonObject
         {
             ["portfolio"] = portfolio?.DeepClone(),

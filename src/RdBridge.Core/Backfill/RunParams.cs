@@ -18,9 +18,14 @@ public static partial class RunParams
     {
         var notes = new List<string>();
         if (config.Get("task.dataset.kwargs.segments") is JsonObject segments)
+        {
             foreach (var name in new[] { "train", "valid", "test" })
+            {
                 if (Dates(run.Param($"dataset.kwargs.segments.{name}")) is { Count: 2 } dates)
                     ApplyPair(segments, name, dates, $"segments.{name}", notes);
+            }
+        }
+
         if (config.Backtest is { } backtest && BacktestDates(run.Param("record")) is { } window)
         {
             if (window.Start is not null) ApplyOne(backtest, "start_time", window.Start, "backtest.start_time", notes);
@@ -73,7 +78,10 @@ public static partial class RunParams
                 int Part(string g) => int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
                 dates.Add(string.Create(CultureInfo.InvariantCulture, $"{Part("y"):D4}-{Part("m"):D2}-{Part("d"):D2}"));
             }
-            else dates.Add(m.Groups["iso"].Value);
+            else
+            {
+                dates.Add(m.Groups["iso"].Value);
+            }
         }
         return dates;
     }

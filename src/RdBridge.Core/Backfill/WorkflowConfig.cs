@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using RdBridge.IO;
@@ -40,8 +39,11 @@ public sealed partial class WorkflowConfig
     public static WorkflowConfig Parse(string text, string fileName)
     {
         if (text.Length > ReadLimits.WorkflowYaml)
+        {
             throw new FormatException($"{fileName} holds {text.Length:N0} characters, more than the " +
                 $"{ReadLimits.WorkflowYaml:N0} a workflow YAML may have");
+        }
+
         var defaulted = new List<string>();
         var stream = new YamlStream();
         try
@@ -66,7 +68,10 @@ public sealed partial class WorkflowConfig
         var budget = ReadLimits.YamlNodes;
         if (stream.Documents.Count == 0
             || ToJson(stream.Documents[0].RootNode, 0, ref budget, fileName) is not JsonObject root)
+        {
             throw new FormatException($"{fileName} does not hold a YAML mapping");
+        }
+
         return new WorkflowConfig(fileName, root, defaulted);
     }
 
@@ -125,8 +130,11 @@ public sealed partial class WorkflowConfig
         if (depth > ReadLimits.YamlDepth)
             throw new FormatException($"{fileName} nests deeper than {ReadLimits.YamlDepth} levels");
         if (--budget < 0)
+        {
             throw new FormatException($"{fileName} expands to more than {ReadLimits.YamlNodes:N0} values once " +
                 $"its aliases are followed");
+        }
+
         switch (node)
         {
             case YamlMappingNode map:
@@ -211,7 +219,10 @@ public sealed partial class WorkflowConfig
         {
             foreach (var l in list.OfType<JsonObject>()) yield return l;
         }
-        else yield return dataLoader;
+        else
+        {
+            yield return dataLoader;
+        }
     }
 
     [GeneratedRegex(@"\{%-?\s*if\s+(\w+)[^%]*%\}.*?\{%-?\s*endif\s*-?%\}", RegexOptions.Singleline,

@@ -77,12 +77,17 @@ public sealed record BacktestReport(
             dates[i] = index.Values[i] ?? throw new PickleException(Not($"row {i} has no date (NaT)"));
         var missing = RequiredColumns.Where(c => !frame.Data.ContainsKey(c)).ToList();
         if (missing.Count > 0)
+        {
             throw new PickleException(Not($"it lacks the column{(missing.Count > 1 ? "s" : "")} " +
                 $"{string.Join(", ", missing)}" +
                 $" (it has {string.Join(", ", frame.Columns)})"));
+        }
+
         foreach (var c in QlibColumns.Where(frame.Data.ContainsKey))
+        {
             if (frame.Data[c] is not FloatColumn)
                 throw new PickleException(Not($"its column '{c}' is {frame.Data[c].Dtype}, not float64"));
+        }
 
         var ret = ((FloatColumn)frame.Data["return"]).Values;
         var bench = ((FloatColumn)frame.Data["bench"]).Values;

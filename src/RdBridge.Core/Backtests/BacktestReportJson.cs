@@ -121,6 +121,7 @@ public static class BacktestReportJson
                 break;
             case ObjectColumn o:
                 foreach (var v in o.Values)
+                {
                     switch (v)
                     {
                         case null: w.WriteNullValue(); break;
@@ -130,6 +131,8 @@ public static class BacktestReportJson
                         case bool b: w.WriteBooleanValue(b); break;
                         default: w.WriteStringValue(Convert.ToString(v, CultureInfo.InvariantCulture)); break;
                     }
+                }
+
                 break;
         }
         w.WriteEndArray();

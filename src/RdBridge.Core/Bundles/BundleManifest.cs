@@ -75,9 +75,14 @@ public sealed record BundleManifest(
         var root = doc.RootElement;
         var files = new List<(string, long, string)>();
         if (root.TryGetProperty("files", out var arr) && arr.ValueKind == JsonValueKind.Array)
+        {
             foreach (var f in arr.EnumerateArray())
+            {
                 files.Add((f.GetProperty("path").GetString()!, f.GetProperty("size").GetInt64(),
                     f.GetProperty("sha256").GetString()!));
+            }
+        }
+
         return new ManifestSummary(
             root.TryGetProperty("asset_bundle_id", out var id) ? id.GetString() : null,
             root.TryGetProperty("task_run_id", out var tr) ? tr.GetString() : null,

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using RdBridge.Backfill;
 using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Metadata;
@@ -263,8 +262,10 @@ public sealed class BundleStage(RunContext context)
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
             foreach (var p in toRecord)
+            {
                 report.Problem(p.Loop.Key, p.Archive?.Target, $"bundle {p.Loop.BundleId} written but not recorded " +
                     $"in the registry: {e.Message}; run the bundle stage again");
+            }
         }
     }
 
@@ -294,8 +295,10 @@ public sealed class BundleStage(RunContext context)
                         bufferSize: 0, FileOptions.SequentialScan);
                     var actual = tar.AddStream(f.Path, source, f.Size);
                     if (actual != f.Sha256)
+                    {
                         throw new IOException($"'{f.SourcePath}' changed while it was being packed; run the bundle " +
                             "stage again once RD-Agent has finished writing it");
+                    }
                 }
                 tar.Finish();
             }
@@ -332,7 +335,10 @@ public sealed class BundleStage(RunContext context)
             (p.Loop, p.Existing, p.RelativePath, p.Digest, p.ArchiveSha, p.Size, p.FileCount, p.Factors);
         if (row is null || row.BundleId != loop.BundleId || row.BundlePath != path || row.ContentDigest != digest
             || row.ArchiveSha256 != sha || row.SizeBytes != size || row.FileCount != count)
+        {
             return false;
+        }
+
         var current = db.ReadLoop(loop.TaskRunId, loop.LoopId);
         if (current is null || current.AssetBundleId != loop.BundleId || !current.IsSolidified) return false;
         return db.CountFactorsOfBundle(loop.BundleId) == factors.Count;

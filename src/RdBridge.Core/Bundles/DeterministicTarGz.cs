@@ -64,8 +64,11 @@ public sealed class DeterministicTarGz : IDisposable
             {
                 var read = content.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
                 if (read == 0)
+                {
                     throw new IOException(
                         $"'{name}' became shorter while it was being packed (expected {length} bytes)");
+                }
+
                 sha.AppendData(buffer, 0, read);
                 Write(buffer.AsSpan(0, read));
                 remaining -= read;
@@ -146,7 +149,10 @@ public sealed class DeterministicTarGz : IDisposable
             Encoding.ASCII.GetBytes(name.AsSpan(0, split), h.AsSpan(345, 155));
         }
         else
+        {
             Encoding.ASCII.GetBytes(name, h.AsSpan(0, 100));
+        }
+
         Octal(h, 100, 8, 0b110_100_100); // mode 0644
         Octal(h, 108, 8, 0);
         Octal(h, 116, 8, 0);

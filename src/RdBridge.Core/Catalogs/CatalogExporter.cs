@@ -1,7 +1,5 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using RdBridge.IO;
 using RdBridge.Metadata;
 using RdBridge.Registry;
 using RdBridge.Runs;
@@ -95,8 +93,10 @@ public sealed class CatalogExporter(RunContext context)
         var loop = lw.Loop;
         foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
         if (loop.AssetBundleId is null)
+        {
             report.Problem(loop.Key, null,
                 $"loop {loop.Key} has results but no asset bundle; run 'rdbridge bundle' first");
+        }
 
         var meta = lw.Primary?.Local is { } dir && Directory.Exists(dir)
             ? WorkspaceMetadata.Read(dir, (name, path, message) => report.Problem(loop.Key, path,
@@ -106,8 +106,11 @@ public sealed class CatalogExporter(RunContext context)
         var (factorMeta, perf, feedback, modelMeta, strategyMeta) =
             (meta.FactorMeta, meta.FactorPerf, meta.Feedback, meta.ModelMeta, meta.StrategyMeta);
         if (lw.IsUsable && factorMeta is null && modelMeta is null)
+        {
             report.Problem(loop.Key, lw.Primary!.Local, "no metadata files in the workspace; run 'rdbridge backfill " +
                 $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
+        }
+
         var metrics = perf?.MetricsJson() ?? new JsonObject();
         double? Metric(string key) => perf?.Metric(key);
 

@@ -50,8 +50,11 @@ public static class CatalogReader
                 {
                     // One record (or one value) must fit in the buffer: a 100 MB field would otherwise take gigabytes.
                     if (buffer.Length >= ReadLimits.CatalogRecord)
+                    {
                         throw new FormatException($"{source} holds a record or value of more than " +
                             $"{ReadLimits.CatalogRecord:N0} bytes near byte {offset}; it is not read");
+                    }
+
                     Array.Resize(ref buffer, buffer.Length * 2);
                 }
                 var read = stream.Read(buffer, length, buffer.Length - length);
@@ -74,10 +77,12 @@ public static class CatalogReader
             batch.Clear();
             if (phase == Phase.Done) yield break;
             if (isFinal)
+            {
                 throw new FormatException(phase == Phase.Start
                     ? $"{source} is empty or not a JSON catalog"
                     : $"{source} ends before its '{listName}' list is complete; " +
                         "the file is truncated — export it again");
+            }
         }
     }
 
@@ -115,9 +120,12 @@ public static class CatalogReader
                     }
                     // {"loops": 42} is a catalog of the wrong shape, not an empty one.
                     if (name == listName && reader.TokenType != JsonTokenType.StartArray)
+                    {
                         throw new JsonException(
                             $"'{listName}' must be a list of records, " +
                             $"not {reader.TokenType.ToString().ToLowerInvariant()}");
+                    }
+
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                     {
                         // Skipped token by token, so another large list (a feed holds four) never has to fit in the
@@ -126,9 +134,12 @@ public static class CatalogReader
                         phase = Phase.Skip;
                     }
                     else if (header is not null)
+                    {
                         header[name] = reader.TokenType == JsonTokenType.String
                             ? reader.GetString()!
                             : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
+                    }
+
                     break;
                 case Phase.Items:
                     if (reader.TokenType == JsonTokenType.EndArray)
@@ -147,7 +158,10 @@ public static class CatalogReader
                 case Phase.Skip:
                     if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray
                         && reader.CurrentDepth == skipDepth)
+                    {
                         phase = Phase.Properties;
+                    }
+
                     break;
                 default:
                     state = reader.CurrentState;

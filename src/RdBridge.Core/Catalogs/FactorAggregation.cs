@@ -89,8 +89,11 @@ public sealed class FactorAggregation : IDisposable
             names.Parameters.Clear();
             names.Parameters.AddWithValue("$f", fingerprint);
             using (var n = names.ExecuteReader())
+            {
                 while (n.Read())
                     if (n.GetString(0) != (string?)record["name"]) aliases.Add(n.GetString(0));
+            }
+
             var provenance = new JsonArray();
             occurrences.Parameters.Clear();
             occurrences.Parameters.AddWithValue("$f", fingerprint);

@@ -39,8 +39,11 @@ public sealed record BacktestCurve(
     {
         var size = new FileInfo(path).Length;
         if (size > MaxFileBytes)
+        {
             throw new CompareException($"'{path}' is {size:N0} bytes, more than a backtest report can be " +
                 $"({MaxFileBytes:N0}); run backfill again to rewrite it");
+        }
+
         return Parse(File.ReadAllBytes(path), path);
     }
 
@@ -121,8 +124,11 @@ public sealed record BacktestCurve(
         var days = full ? Enumerable.Range(0, Dates.Count).ToList() : DisplayDays(maxPoints);
         var series = new JsonObject();
         foreach (var name in SeriesNames)
+        {
             if (Series.TryGetValue(name, out var s))
                 series[name] = new JsonArray([.. days.Select(i => s[i] is { } v ? JsonValue.Create(v) : null)]);
+        }
+
         return new JsonObject
         {
             ["trading_days"] = Dates.Count,

@@ -37,8 +37,11 @@ public static class ConfigDiff
         {
             case (JsonObject oa, JsonObject ob):
                 foreach (var (key, va) in oa)
+                {
                     if (ob.TryGetPropertyValue(key, out var vb)) Walk(va, vb, Join(path, key), changes, depth + 1);
                     else changes.Add(Change(Join(path, key), "removed", va, null));
+                }
+
                 foreach (var (key, vb) in ob)
                     if (!oa.ContainsKey(key)) changes.Add(Change(Join(path, key), "added", null, vb));
                 return;
@@ -72,12 +75,20 @@ public static class ConfigDiff
         if (Under("task.dataset.kwargs.segments")) return "dataset segments";
         if (path.Contains("processors", StringComparison.Ordinal)) return "processors";
         if (Under("task.dataset") || Under("data_handler_config") || Under("market") || Under("benchmark")
-            || Under("qlib_init")) return "handler";
+            || Under("qlib_init"))
+        {
+            return "handler";
+        }
+
         if (Under("task.model")) return "model";
         if (Under("port_analysis_config.strategy")) return "strategy";
         if (Under("port_analysis_config.backtest")) return "backtest";
-        if (Under("task.record")) return path.Contains(".strategy", StringComparison.Ordinal) ? "strategy"
+        if (Under("task.record"))
+        {
+            return path.Contains(".strategy", StringComparison.Ordinal) ? "strategy"
             : path.Contains(".backtest", StringComparison.Ordinal) ? "backtest" : "records";
+        }
+
         return "other";
     }
 }

@@ -18,8 +18,11 @@ public sealed record LoopRef(string TaskRunId, long LoopId)
         var colon = text.LastIndexOf(':');
         var number = colon > 0 ? text[(colon + 1)..] : "";
         if (!long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var loop))
+        {
             throw new CompareUsageException(
                 $"'{text}' does not name a loop; write TASK_RUN_ID:LOOP_ID, e.g. 17ba96ae:3");
+        }
+
         return new LoopRef(text[..colon], loop);
     }
 
@@ -50,9 +53,13 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         var bundleB = CachedBundle.Open(settings.AssetCache, (string?)rowB["asset_bundle_id"]);
         var notes = new JsonArray();
         foreach (var (r, bundle, row) in new[] { (a, bundleA, rowA), (b, bundleB, rowB) })
+        {
             if (bundle is null)
+            {
                 notes.Add($"loop {r}: bundle {(string?)row["asset_bundle_id"] ?? "(none)"} is not extracted in the " +
                     "asset cache; its config, code and curve are left out (run sync)");
+            }
+        }
 
         return new JsonObject
         {
@@ -263,21 +270,32 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         sb.Append("a: ").Append(Side(c["a"])).Append('\n').Append("b: ").Append(Side(c["b"])).Append("\n\n");
         sb.Append("Metrics (b - a)\n");
         foreach (var m in c["metrics"]!.AsArray())
+        {
             sb.Append(CultureInfo.InvariantCulture,
                 $"  {(string?)m!["name"],-32} {F(m["a"]),12} {F(m["b"]),12} {F(m["delta"]),12}\n");
+        }
+
         var changes = c["config"]!["changes"]!.AsArray();
         sb.Append(CultureInfo.InvariantCulture, $"\nWorkflow config: {changes.Count} change(s) " +
             $"({(string?)c["config"]!["a_file"] ?? "—"} → {(string?)c["config"]!["b_file"] ?? "—"})\n");
         foreach (var ch in changes)
+        {
             sb.Append(CultureInfo.InvariantCulture,
                 $"  [{(string?)ch!["section"]}] {(string?)ch["path"]}: {S(ch["before"])} → {S(ch["after"])}\n");
+        }
+
         var factors = c["factors"]!;
         sb.Append(CultureInfo.InvariantCulture, $"\nFactors: {factors["added"]!.AsArray().Count} added, " +
             $"{factors["removed"]!.AsArray().Count} removed, {factors["kept"]!.AsArray().Count} kept\n");
         foreach (var (kind, sign) in new[] { ("added", '+'), ("removed", '-') })
+        {
             foreach (var f in factors[kind]!.AsArray())
+            {
                 sb.Append(CultureInfo.InvariantCulture,
                     $"  {sign} {(string?)f!["name"]} ({(string?)f["factor_id"]})\n");
+            }
+        }
+
         sb.Append("\nCode\n");
         foreach (var file in c["code"]!.AsArray())
         {
@@ -293,6 +311,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             }
         }
         foreach (var side in new[] { "a", "b" })
+        {
             if (c["curves"]![side] is JsonObject curve)
             {
                 var summary = curve["summary"];
@@ -301,6 +320,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
                     .Append(CultureInfo.InvariantCulture, $"{F(summary?["final_excess_return_with_cost"])}, ")
                     .Append(CultureInfo.InvariantCulture, $"max drawdown {F(summary?["max_drawdown"])}");
             }
+        }
+
         foreach (var n in c["notes"]!.AsArray()) sb.Append("\nnote: ").Append((string?)n);
         return sb.Append('\n').ToString();
     }

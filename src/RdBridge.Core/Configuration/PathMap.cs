@@ -42,7 +42,9 @@ public sealed partial class PathMap
         p = DoubleSlash().Replace(p, "/");
         var wsl = WslDrive().Match(p);
         if (wsl.Success)
+        {
             p = char.ToLowerInvariant(wsl.Groups[1].Value[0]) + ":/" + p[wsl.Length..].TrimStart('/');
+        }
         else
         {
             var drive = WindowsDrive().Match(p);

@@ -26,10 +26,15 @@ public static class SettingsLoader
         var path = Path.GetFullPath(configPath ?? DefaultFileName);
         var builder = new ConfigurationBuilder();
         if (File.Exists(path))
+        {
             builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+        }
         else if (explicitPath)
+        {
             throw new ConfigurationException($"config file '{path}' does not exist; pass --config with an existing "
                 + $"file, or run 'rdbridge sample --out DIR' to create one");
+        }
+
         builder.AddInMemoryCollection(SettingsFromEnvironment(Environment.GetEnvironmentVariables()));
         if (overrides is not null)
             builder.AddInMemoryCollection(overrides);
@@ -74,8 +79,10 @@ public static class SettingsLoader
         foreach (var section in config.GetChildren())
         {
             if (!KnownSections.Contains(section.Key) && !section.Key.StartsWith('$'))
+            {
                 throw new ConfigurationException($"unknown configuration section '{section.Key}' in {configPath}; "
                     + $"known sections are {string.Join(", ", KnownSections)}");
+            }
         }
 
         var sources = ReadSources(config, configPath);
@@ -83,22 +90,32 @@ public static class SettingsLoader
         // A consumer that only pulls from publishers needs no RD-Agent directory of its own.
         var hasRdAgent = !string.IsNullOrWhiteSpace(rdagentRootRaw);
         if (!hasRdAgent && sources.Count == 0 && !rdAgentOptional)
+        {
             throw new ConfigurationException($"'rdagent.root' is not set; put it in {configPath} "
                 + $"(\"rdagent\": {{ \"root\": \"/path/to/RD-Agent-main\" }}) or set {EnvironmentPrefix}RDAGENT__ROOT "
                 + $"— or, on a machine that only pulls from publishers, list them under \"sources\"");
+        }
+
         var rdagentRoot = hasRdAgent ? Resolve(baseDir, rdagentRootRaw!) : Path.Combine(baseDir, ".no-rdagent-root");
 
         var aistockRootRaw = config["aistock:root"];
         if (string.IsNullOrWhiteSpace(aistockRootRaw))
+        {
             throw new ConfigurationException($"'aistock.root' is not set; put it in {configPath} "
                 + $"(\"aistock\": {{ \"root\": \"/path/to/AIstock\" }}) or set {EnvironmentPrefix}AISTOCK__ROOT");
+        }
+
         var aistockRoot = Resolve(baseDir, aistockRootRaw);
         // A root that is a file would fail later with a bare I/O error far from the setting that caused it.
         foreach (var (setting, root) in new[] { ("aistock.root", aistockRoot), ("rdagent.root", hasRdAgent
             ? rdagentRoot : null) })
+        {
             if (root is not null && File.Exists(root))
+            {
                 throw new ConfigurationException(
                     $"'{setting}' names a file, '{root}'; it must be a folder — fix it in {configPath}");
+            }
+        }
 
         var entries = new List<KeyValuePair<string, string>>();
         foreach (var entry in config.GetSection("pathMap").GetChildren())
@@ -108,8 +125,11 @@ public static class SettingsLoader
             foreach (var (from, to) in Flatten(entry))
             {
                 if (string.IsNullOrWhiteSpace(to))
+                {
                     throw new ConfigurationException($"pathMap entry '{from}' has no local path; give it one, "
                         + $"e.g. \"{from}\": \"/home/me/RD-Agent-main\"");
+                }
+
                 entries.Add(new(from, Resolve(baseDir, to)));
             }
         }
@@ -171,16 +191,25 @@ public static class SettingsLoader
             var url = item.Value ?? item["url"];
             if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
                 || uri.Scheme is not ("http" or "https"))
+            {
                 throw new ConfigurationException($"sources[{item.Key}] in {configPath} is not an http(s) URL "
                     + $"('{url}'); write it as \"http://rdagent-host:8787\" "
                     + $"or {{ \"name\": \"gpu1\", \"url\": \"http://…\" }}");
+            }
+
             var name = item["name"] ?? $"{uri.Host}:{uri.Port}";
             if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')))
+            {
                 throw new ConfigurationException(
                     $"sources[{item.Key}] name '{name}' may only use letters, digits, '-', '_', '.' and ':'");
+            }
+
             if (list.Any(s => s.Name == name))
+            {
                 throw new ConfigurationException(
                     $"two sources are named '{name}' in {configPath}; give each a distinct \"name\"");
+            }
+
             list.Add(new SourceSettings(name, new Uri(uri.ToString().TrimEnd('/') + "/"), item["token"]));
         }
         return list;
@@ -192,8 +221,11 @@ public static class SettingsLoader
         if (string.IsNullOrWhiteSpace(raw)) return fallback;
         if (!double.TryParse(raw, System.Globalization.NumberStyles.Float,
                 System.Globalization.CultureInfo.InvariantCulture, out var v) || v < 0)
+        {
             throw new ConfigurationException(
                 $"{key.Replace(':', '.')} in {configPath} is '{raw}'; give a number of seconds (0 turns it off)");
+        }
+
         return v;
     }
 
@@ -203,10 +235,15 @@ public static class SettingsLoader
         var urls = (raw ?? "http://127.0.0.1:8787")
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         foreach (var u in urls)
+        {
             if (!Uri.TryCreate(u.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0"), UriKind.Absolute, out var parsed)
                 || parsed.Scheme is not ("http" or "https"))
+            {
                 throw new ConfigurationException($"server.urls in {configPath} holds '{u}', which is not an http(s) "
                     + $"URL; write e.g. \"http://127.0.0.1:8787\"");
+            }
+        }
+
         return urls;
     }
 
@@ -219,8 +256,10 @@ public static class SettingsLoader
             yield break;
         }
         foreach (var child in children)
+        {
             foreach (var item in Flatten(child))
                 yield return item;
+        }
     }
 
     public static bool LooksLikeConnectionString(string value) =>

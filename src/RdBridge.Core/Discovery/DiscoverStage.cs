@@ -112,8 +112,11 @@ public sealed class DiscoverStage(RunContext context)
                 var settings = Settings();
                 var reading = LoopReader.Read(folder, files, settings.Action, laterLoop, DateTime.UtcNow);
                 foreach (var b in reading.Broken)
+                {
                     report.Problem($"{taskRunId}/{folder.LoopId}", b.Path,
                         $"log pickle {b.Message}; the loop is left out until its log can be read");
+                }
+
                 if (reading.BeingWritten)
                 {
                     report.Add(LoopsBeingWritten);
@@ -153,7 +156,9 @@ public sealed class DiscoverStage(RunContext context)
             if (registry is not null) Flush(registry, taskRunId, pending);
             if (registry is not null && taskRunKnown && lastStatus is not null && lastStatus != DiscoveredLoop.Running
                 && registry.FinishTaskRun(taskRunId, DiscoveredLoop.Success, UtcText.Now()))
+            {
                 report.Add(TaskRunsFinished);
+            }
         }
 
         private LoopWrite ToWrite(string taskRunId, DiscoveredLoop loop, DiscoveryMemory memory)
@@ -191,7 +196,10 @@ public sealed class DiscoverStage(RunContext context)
                     $"loop {key}: completed from the log ({loop.Status}, {result.WorkspacesAdded} workspaces added)");
             }
             else if (result.WorkspacesAdded > 0)
+            {
                 report.Note($"loop {key}: {result.WorkspacesAdded} workspaces added from the log");
+            }
+
             report.Add(WorkspacesAdded, result.WorkspacesAdded);
             foreach (var d in result.Disagreements)
             {
@@ -238,8 +246,11 @@ public sealed class DiscoverStage(RunContext context)
             var read = LogPickle.Read(path, now);
             if (read.Ok) return read.Value;
             if (read.Trouble != PickleTrouble.BeingWritten)
+            {
                 report.Problem(Path.GetFileName(_local), path,
                     $"log pickle {read.Message}; the run's scenario is taken from its loops");
+            }
+
             return null;
         }
 

@@ -19,8 +19,11 @@ public sealed record LoopFolder(long LoopId, string Path)
         sb.Append(Directory.GetLastWriteTimeUtc(Path).Ticks.ToString(CultureInfo.InvariantCulture));
         var steps = new DirectoryInfo(Path).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal);
         foreach (var step in steps)
+        {
             sb.Append(';').Append(step.Name).Append('=')
                 .Append(step.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture));
+        }
+
         return sb.ToString();
     }
 
@@ -112,11 +115,18 @@ public static class LogTree
             foreach (var entry in Directory.EnumerateDirectories(step).Order(StringComparer.Ordinal))
             {
                 var name = System.IO.Path.GetFileName(entry);
-                if (Tags.Contains(name)) AddTag(files, stepName, name, entry);
+                if (Tags.Contains(name))
+                {
+                    AddTag(files, stepName, name, entry);
+                }
                 else if (OldSegments.Contains(name))
+                {
                     foreach (var tag in Directory.EnumerateDirectories(entry).Order(StringComparer.Ordinal))
+                    {
                         if (Tags.Contains(System.IO.Path.GetFileName(tag)))
                             AddTag(files, stepName, System.IO.Path.GetFileName(tag), tag);
+                    }
+                }
             }
         }
         return files;

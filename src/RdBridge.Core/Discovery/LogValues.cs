@@ -51,7 +51,10 @@ public static class LogValues
         if (value is string s) return s;
         if (value is not PickledObject { ClassName: var cls } o
             || !cls.StartsWith("pathlib.", StringComparison.Ordinal))
+        {
             return null;
+        }
+
         var parts = o.Arguments.Count == 1 && o.Arguments[0] is object?[] nested ? nested : o.Arguments;
         var texts = parts.OfType<string>().ToList();
         if (texts.Count == 0 || texts.Count != parts.Count) return null;
@@ -69,7 +72,10 @@ public static class LogValues
     {
         if (value is not PickledObject { ClassName: "datetime.datetime" } o || o.Arguments.Count == 0
             || o.Arguments[0] is not byte[] { Length: 10 } b)
+        {
             return null;
+        }
+
         try
         {
             var local = new DateTime(b[0] * 256 + b[1], b[2], b[3], b[4], b[5], b[6], DateTimeKind.Unspecified)
@@ -89,7 +95,10 @@ public static class LogValues
     {
         if (tz is not PickledObject { ClassName: "datetime.timezone" } z || z.Arguments.Count == 0
             || z.Arguments[0] is not PickledObject { ClassName: "datetime.timedelta" } d)
+        {
             return null;
+        }
+
         long Part(int i) => d.Arguments.Count > i && d.Arguments[i] is long v ? v : 0;
         var span = TimeSpan.FromDays(Part(0)) + TimeSpan.FromSeconds(Part(1)) + TimeSpan.FromTicks(Part(2) * 10);
         return span.Duration() < TimeSpan.FromHours(14) ? span : null;

@@ -39,7 +39,10 @@ public static class LoopReader
                 if (Time(Get(value, "start_time")) is { } s && Time(Get(value, "end_time")) is { } e) times.Add((s, e));
                 lastStep = file.Step;
             }
-            else values[file.Tag] = value;   // files come in time order: the last of a tag wins
+            else
+            {
+                values[file.Tag] = value;   // files come in time order: the last of a tag wins
+            }
         }
         if (broken.Count > 0 || beingWritten) return new LoopReading(null, broken, beingWritten);
 
@@ -52,7 +55,10 @@ public static class LoopReader
         string status;
         string? errorType = null, errorMessage = null;
         var decision = feedback is null ? null : Bool(Get(feedback, "decision"));
-        if (runner is not null && feedback is not null) status = DiscoveredLoop.Success;
+        if (runner is not null && feedback is not null)
+        {
+            status = DiscoveredLoop.Success;
+        }
         else if (feedback is not null)
         {
             // RD-Agent skips a loop whose coder or runner raised (CoderError, FactorEmptyError) straight to feedback,
@@ -68,7 +74,10 @@ public static class LoopReader
             errorMessage = $"the log of this loop ends in step '{lastStep ?? files.LastOrDefault()?.Step ?? "none"}' "
                 + "without feedback, and RD-Agent went on to the next loop";
         }
-        else status = DiscoveredLoop.Running;
+        else
+        {
+            status = DiscoveredLoop.Running;
+        }
 
         var experiment = runner ?? (IsExperiment(coder) ? coder : null);
         var workspaces = new List<DiscoveredWorkspace>();
@@ -115,8 +124,10 @@ public static class LoopReader
         // ran them.
         if (!firstLoop) return;
         foreach (var based in Items(Get(exp, "based_experiments")))
+        {
             if (Items(Get(based, "sub_tasks")).Count == 0)
                 AddWorkspace(list, Get(based, "experiment_workspace"), DiscoveredWorkspace.Baseline, step);
+        }
     }
 
     private static void AddWorkspace(List<DiscoveredWorkspace> list, object? workspace, string role, string step)

@@ -25,8 +25,10 @@ public static class Doctor
         if (!s.AistockDatabaseIsPostgres && AcrossWsl(s.AistockDatabase) is { } storeWarning)
             findings.Add(storeWarning);
         if (!File.Exists(s.RegistryPath))
+        {
             findings.Add(new Finding("registry", false, $"'{s.RegistryPath}' does not exist",
                 "set rdagent.registry in rdbridge.json"));
+        }
         else
         {
             try
@@ -40,11 +42,14 @@ public static class Doctor
                         $"migrated: {string.Join("; ", applied)} (nothing dropped)"));
                 }
                 else
+                {
                     findings.Add(gaps.Count == 0
                         ? new Finding("registry schema", true,
                             $"{s.RegistryPath}: all {RegistrySchema.Tables.Count} tables and their columns present")
                         : new Finding("registry schema", false, string.Join("; ", gaps),
                             "run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)"));
+                }
+
                 var rows = registry.CountRows("task_runs", "loops", "workspaces");
                 var content = $"{rows.GetValueOrDefault("task_runs")} task runs, {rows["loops"]} loops, "
                     + $"{rows["workspaces"]} workspaces";

@@ -53,13 +53,18 @@ public sealed class FeedWriter(RdBridgeSettings settings)
             w.WriteStartArray(CatalogFile.ListName(kind));
             var path = Path.Combine(settings.CatalogDirectory, CatalogFile.FileName(kind));
             if (loops.Count > 0 && File.Exists(path))
+            {
                 foreach (var record in CatalogReader.ReadRecords(path, kind))
+                {
                     if (Belongs(kind, record, loops))
                     {
                         if (kind == CatalogKind.Loop && LoopOf(record) is { } key) exported.Add(key);
                         record.WriteTo(w);
                         if (w.BytesPending > 64 * 1024) w.Flush();
                     }
+                }
+            }
+
             w.WriteEndArray();
         }
         // A bundle already built whose loop is not exported yet (a publish in progress) holds the position back, so the
@@ -88,8 +93,10 @@ public sealed class FeedWriter(RdBridgeSettings settings)
             if (!Layout.BundleId.IsSafe(b.BundleId)) continue;
             var at = UtcText.TryParse(b.ChangedAt, out var t) ? t : DateTimeOffset.MinValue;
             if (from is null || at == DateTimeOffset.MinValue || at >= from)
+            {
                 list.Add((new FeedBundle(b.BundleId, b.TaskRunId, b.LoopId, b.ArchiveSha256, b.SizeBytes, b.ChangedAt),
                     at));
+            }
         }
         return list.OrderBy(x => x.At).ThenBy(x => x.Bundle.AssetBundleId, StringComparer.Ordinal)
             .Select(x => x.Bundle).ToList();
@@ -100,8 +107,11 @@ public sealed class FeedWriter(RdBridgeSettings settings)
         if (kind != CatalogKind.Factor) return LoopOf(record) is { } key && loops.Contains(key);
         // A factor belongs to every loop that found it.
         if (record.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array)
+        {
             foreach (var p in prov.EnumerateArray())
                 if (LoopOf(p) is { } key && loops.Contains(key)) return true;
+        }
+
         return LoopOf(record) is { } own && loops.Contains(own);
     }
 

@@ -103,9 +103,12 @@ public static class AtomicFile
             catch (Exception e) when (retry && IsHeldOpen(e))
             {
                 if (attempt == HeldOpenWaits.Length)
+                {
                     throw new IOException(
                         $"'{target}' is held open by another program (antivirus, Explorer, an editor?) and could " +
                         $"not be replaced after {attempt + 1} tries; close it and run again", e);
+                }
+
                 Thread.Sleep(HeldOpenWaits[attempt]);
             }
         }

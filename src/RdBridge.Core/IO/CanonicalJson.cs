@@ -40,7 +40,10 @@ public static class CanonicalJson
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream,
             new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
             WriteSorted(writer, node);
+        }
+
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 

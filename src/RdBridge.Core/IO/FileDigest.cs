@@ -104,7 +104,10 @@ public sealed class HashingWriteStream(Stream inner, int bufferSize = 0) : Strea
         BytesWritten += buffer.Length;
         if (_buffer is null) { inner.Write(buffer); return; }
         if (_buffered + buffer.Length > _buffer.Length) WriteBuffered();
-        if (buffer.Length >= _buffer.Length) inner.Write(buffer);
+        if (buffer.Length >= _buffer.Length)
+        {
+            inner.Write(buffer);
+        }
         else
         {
             buffer.CopyTo(_buffer.AsSpan(_buffered));

@@ -167,8 +167,11 @@ public static class RegularFile
             var buffer = new byte[256];
             var fd = (int)handle.DangerousGetHandle();
             if (statx(fd, [0], AtEmptyPath, StatxType, buffer) != 0)
+            {
                 throw new IOException($"cannot examine an open file: " +
                     $"{Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            }
+
             return KindOfMode(buffer);
         }
 

@@ -76,8 +76,11 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
         {
             // ndarray.__reduce__: _reconstruct(ndarray, (0,), b'b') then BUILD (version, shape, dtype, fortran, data).
             if (r.Arguments is not [PickledGlobal { FullName: "numpy.ndarray" }, ..])
+            {
                 throw new PickleException($"{where} is a numpy array subclass " +
                     $"({Pandas.Describe(r.Arguments.FirstOrDefault())}), which RdBridge does not read");
+            }
+
             var state = r.State as object?[]
                 ?? throw new PickleException($"{where} is a numpy array without its state");
             if (state.Length == 5) state = state[1..];
@@ -100,10 +103,15 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
                 if (axes.Length <= 1) { }
                 else if (axes is [1L, 0L]) { shape = [shape[1], shape[0]]; fortran = true; }
                 else if (!axes.Select((a, i) => a is long l && l == i).All(x => x))
+                {
                     throw new PickleException($"{where} is a numpy array with axis order ({string.Join(", ", axes)})");
+                }
             }
             else if (f.Arguments[3] is not ("C" or "F" or "K"))
+            {
                 throw new PickleException($"{where} has the numpy memory order '{f.Arguments[3]}'");
+            }
+
             return Checked(dtype, shape, fortran, f.Arguments[0], where);
         }
         throw new PickleException($"{where} is {Pandas.Describe(node)}, not a numpy array");
@@ -115,8 +123,11 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
             throw new PickleException($"{where} has no numpy shape tuple");
         var shape = new int[dims.Length];
         for (var i = 0; i < dims.Length; i++)
+        {
             shape[i] = dims[i] is long d && d >= 0 && d <= Array.MaxLength
                 ? (int)d : throw new PickleException($"{where} has the impossible dimension {dims[i]}");
+        }
+
         return shape;
     }
 
@@ -139,8 +150,11 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
         }
         var bytes = data as byte[] ?? throw new PickleException($"{where} is a numpy array without its bytes");
         if (bytes.LongLength != count * dtype.ItemSize)
+        {
             throw new PickleException($"{where} holds {bytes.LongLength} bytes for a {dtype.Name} array of shape " +
                 $"({string.Join(", ", shape)}), which needs {count * dtype.ItemSize}; the file is corrupt");
+        }
+
         return new NumpyArray(dtype, shape, fortran, bytes, null);
     }
 

@@ -276,7 +276,10 @@ public static class Pandas
         if (node is not PickledObject { Arguments: [PickledGlobal cls, Dictionary<object, object?> d] } call
             || call.ClassName is not ("pandas.core.indexes.base._new_Index"
                 or "pandas.core.indexes.datetimes._new_DatetimeIndex"))
+        {
             throw new PickleException($"{where} is {Describe(node)}");
+        }
+
         var name = d.TryGetValue("name", out var n) ? Label(n, $"{where}'s name") : null;
         switch (cls.FullName)
         {

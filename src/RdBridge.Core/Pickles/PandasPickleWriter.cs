@@ -101,7 +101,10 @@ public static class PandasPickleWriter
             w.ByteArray(bytes); Dtype(w, "f8", "<", 0, null); Shape(w, shape); w.Text("C");
             w.Op('t'); w.Op('R');
         }
-        else Reconstruct(w, shape, () => Dtype(w, "f8", "<", 0, null), () => w.Bytes(bytes));
+        else
+        {
+            Reconstruct(w, shape, () => Dtype(w, "f8", "<", 0, null), () => w.Bytes(bytes));
+        }
     }
 
     private static void ColumnIndex(Emitter w, IReadOnlyList<string> names)

@@ -24,9 +24,11 @@ public static class PickleFile
             bufferSize: 0);
         var length = stream.Length;
         if (length > kind.MaxBytes)
+        {
             throw new PickleException($"'{path}' is {length} bytes, more than the {kind.MaxBytes} " +
                 $"a {kind.Name} pickle may be; " +
                 "it is not one, or it is damaged");
+        }
         // The file may still grow while RD-Agent writes it: what was there when it was opened is read, and a short
         // read leaves a prefix that the reader reports as truncated.
         var data = new byte[length];

@@ -93,8 +93,11 @@ public static class PickleReader
             while (true)
             {
                 if (_pos >= data.Length)
+                {
                     throw new TruncatedPickleException(
                         $"pickle ends after {data.Length} bytes without its STOP opcode");
+                }
+
                 var at = _pos;
                 var op = data[_pos++];
                 switch (op)
@@ -248,8 +251,11 @@ public static class PickleReader
         private int Length(ulong declared, string what)
         {
             if (declared > (ulong)limits.MaxDeclaredLength)
+            {
                 throw new PickleException($"pickle declares a {what} of {declared} bytes at byte {_pos}, more than " +
                     $"the {limits.MaxDeclaredLength} a pickle read here may hold; the file is corrupt or not a pickle");
+            }
+
             if (declared > (ulong)(data.Length - _pos)) throw Truncated((long)declared);
             return (int)declared;
         }
@@ -282,8 +288,11 @@ public static class PickleReader
         private void Push(object? value)
         {
             if (++_objects > limits.MaxObjects)
+            {
                 throw new PickleException(
                     $"pickle makes more than {limits.MaxObjects} objects; the file is corrupt or hostile");
+            }
+
             _stack.Add(value);
         }
 
@@ -325,8 +334,11 @@ public static class PickleReader
         private void Memoize(long index)
         {
             if (_memo.Count >= limits.MaxMemo && !_memo.ContainsKey(index))
+            {
                 throw new PickleException(
                     $"pickle memoizes more than {limits.MaxMemo} objects; the file is corrupt or hostile");
+            }
+
             _memo[index] = Peek();
         }
 
@@ -375,8 +387,11 @@ public static class PickleReader
         {
             var bytes = new byte[text.Length];
             for (var i = 0; i < text.Length; i++)
+            {
                 bytes[i] = text[i] <= 0xff
                     ? (byte)text[i] : throw Corrupt("latin-1 bytes with a character above U+00FF", at);
+            }
+
             return bytes;
         }
 

@@ -2,7 +2,6 @@ using RdBridge.Backfill;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Discovery;
-using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Runs;
 using RdBridge.Workspaces;
@@ -24,8 +23,11 @@ public sealed class PublishPipeline(RunContext context)
     {
         var settings = context.Settings;
         if (!settings.HasRdAgent)
+        {
             throw new Configuration.ConfigurationException("this configuration has no rdagent.root, so there is "
                 + "nothing to publish; run publish on the RD-Agent machine");
+        }
+
         using var gate = SyncLock.Acquire(
             Path.Combine(Path.GetDirectoryName(settings.RegistryPath)!, ".rdbridge-publish.lock"),
             lockWait ?? TimeSpan.FromSeconds(60));
@@ -51,8 +53,11 @@ public sealed class PublishPipeline(RunContext context)
         // A publisher runs every minute: a loop with a problem is left out of the record, so it alone is examined
         // again, and the rest are not examined every time because of it. A stage that could not run records nothing.
         if (!stages.Any(s => s.Aborted is not null))
+        {
             LoopFingerprints.Record(settings, LoopFingerprints.PublishPipeline,
                 stages.SelectMany(s => s.Problems).Select(p => p.Item).ToHashSet(StringComparer.Ordinal));
+        }
+
         return stages;
     }
 }

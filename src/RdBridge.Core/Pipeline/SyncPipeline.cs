@@ -98,7 +98,10 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             var quiet = false;
             if (settings.HasRdAgent && mode == "sync")
             {
-                if (explicitSince is { } s) selection = new LoopSelection { ChangedSince = s };
+                if (explicitSince is { } s)
+                {
+                    selection = new LoopSelection { ChangedSince = s };
+                }
                 else
                 {
                     Done(Select(out var changes));
@@ -175,8 +178,10 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         {
             doctor.Add(finding.Ok ? ChecksPassed : ChecksFailed);
             if (!finding.Ok)
+            {
                 doctor.Problem(
                     finding.Item, null, finding.Fix is null ? finding.Detail : $"{finding.Detail}; {finding.Fix}");
+            }
         }
         return doctor;
     }

@@ -50,8 +50,11 @@ public sealed class HttpPublisher(
             using var response = Send(new HttpRequestMessage(HttpMethod.Get, url), cancel);
             Require(response, url);
             if (response.Content.Headers.ContentLength > ReadLimits.Feed)
+            {
                 throw new PublisherException($"{url} announces a feed of " +
                     $"{response.Content.Headers.ContentLength:N0} bytes, more than {ReadLimits.Feed:N0}");
+            }
+
             AtomicFile.Write(destination, s => CopyAtMost(response.Content.ReadAsStream(cancel), s, ReadLimits.Feed,
                 () => new PublisherException($"{url} sent a feed of more than {ReadLimits.Feed:N0} bytes; it " +
                     $"was not used")));
@@ -178,8 +181,11 @@ public sealed class HttpPublisher(
                                       or TaskCanceledException { InnerException: TimeoutException })
             {
                 if (attempt >= attempts)
+                {
                     throw new PublisherException($"{what} failed after {attempts} attempts: {e.Message}; " +
                         "check that the publisher runs ('rdbridge serve --role publisher') and is reachable", e);
+                }
+
                 cancel.WaitHandle.WaitOne(delay);
                 cancel.ThrowIfCancellationRequested();
                 delay *= 2;

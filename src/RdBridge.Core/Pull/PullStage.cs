@@ -1,6 +1,5 @@
 using System.Text.Json;
 using RdBridge.Assets;
-using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.IO;
@@ -135,7 +134,9 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
         var cached = cache.Archive(b.Id);
         if (File.Exists(cached) && cache.Archives.ReadDigest(b.Id) == b.Sha256
             && (b.Size < 0 || new FileInfo(cached).Length == b.Size))
+        {
             report.Add(CopiesUnchanged);
+        }
         else
         {
             // The partial download survives a failed run, so the next one resumes it.

@@ -79,8 +79,11 @@ public sealed class DiscoveredRegistry : IDisposable
     {
         var byFolder = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (id, log) in _db.ReadTaskRunLogPaths())
+        {
             if (map.Map(log).Local is { } local)
                 byFolder.TryAdd(System.IO.Path.TrimEndingDirectorySeparator(local), id);
+        }
+
         return byFolder;
     }
 

@@ -36,8 +36,11 @@ public sealed partial class RegistryDatabase : IDisposable
     public static RegistryDatabase Open(string path, bool writable)
     {
         if (!File.Exists(path))
+        {
             throw new RegistryException($"registry '{path}' does not exist; set rdagent.registry in rdbridge.json "
                 + "to the RD-Agent registry (RDagentDB/registry.sqlite)");
+        }
+
         var cs = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -142,10 +145,12 @@ public sealed partial class RegistryDatabase : IDisposable
     {
         var gaps = AuditSchema();
         if (gaps.Count > 0)
+        {
             throw new RegistryException(
                 $"registry '{Path}' has an older schema ({string.Join("; ", gaps.Take(4))}" +
                 $"{(gaps.Count > 4 ? $"; and {gaps.Count - 4} more" : "")}); " +
                 "run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)");
+        }
     }
 
     /// <summary>
@@ -244,16 +249,26 @@ public sealed partial class RegistryDatabase : IDisposable
         {
             var key = Shown(reader, 0);
             if (reader.IsDBNull(0) || reader.GetValue(0) is not string id || id.Length == 0)
+            {
                 Bad("workspaces", $"of loop {Shown(reader, 1)}/{Shown(reader, 2)}", "workspace_id is NULL or empty");
+            }
             else if (reader.IsDBNull(1) || reader.GetValue(1) is not string taskRun)
+            {
                 Bad("workspaces", key, "task_run_id is NULL");
+            }
             else if (!reader.IsDBNull(2) && reader.GetValue(2) is not long)
+            {
                 Bad("workspaces", key, $"loop_id is {Quoted(reader.GetValue(2))}, not an integer");
+            }
             else if (reader.IsDBNull(7) || reader.GetValue(7) is not string path || path.Length == 0)
+            {
                 Bad("workspaces", key, "workspace_path is NULL or empty");
+            }
             else
+            {
                 list.Add(new WorkspaceRow(id, taskRun, reader.IsDBNull(2) ? null : reader.GetInt64(2),
                     Text(reader, 3), Text(reader, 4), Text(reader, 5), Text(reader, 6), path));
+            }
         }
         // A workspace id is the table's key: a second row with it is a damaged registry, and the first one is used.
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -386,7 +401,7 @@ public sealed partial class RegistryDatabase : IDisposable
         return (long)cmd.ExecuteScalar()! > 0;
     }
 
-    /// <summary>Built bundles whose row changed at or after <paramref name="since"/>, oldest first.</summary>
+    /// <summary>Every built bundle with the time its row last changed, oldest first.</summary>
     public IReadOnlyList<BuiltBundleRow> ReadBuiltBundles()
     {
         if (!TableExists("production_bundles")) return [];
@@ -405,10 +420,14 @@ public sealed partial class RegistryDatabase : IDisposable
             var key = $"{Shown(r, 1)}/{Shown(r, 2)}";
             if (r.GetValue(0) is not string id || r.GetValue(1) is not string taskRun || r.GetValue(2) is not long loop
                 || r.GetValue(5) is not string changed || Integer(r, 4, out var size) is false)
+            {
                 Bad("production_bundles", key,
                     "bundle_id, task_run_id, loop_id, size_bytes or its time is missing or of the wrong type");
+            }
             else
+            {
                 list.Add(new BuiltBundleRow(id, taskRun, loop, Text(r, 3)!, size ?? 0, changed));
+            }
         }
         return list;
     }
@@ -477,8 +496,11 @@ public sealed partial class RegistryDatabase : IDisposable
         cmd.Parameters.AddWithValue("$p", pipeline);
         using var r = cmd.ExecuteReader();
         while (r.Read())
+        {
             if (r.GetValue(0) is string tr && r.GetValue(1) is long loop && r.GetValue(2) is string fingerprint)
                 states[$"{tr}/{loop}"] = new LoopState(tr, loop, fingerprint);
+        }
+
         return states;
     }
 

@@ -144,9 +144,13 @@ public static class RegistrySchema
                 continue;
             }
             foreach (var (column, definition) in table.Columns)
+            {
                 if (!existing.Contains(column))
+                {
                     gaps.Add(new SchemaGap(table.Name, column,
                         $"ALTER TABLE {table.Name} ADD COLUMN {column} {AddableDefinition(definition)}"));
+                }
+            }
         }
         return gaps;
     }

@@ -74,8 +74,11 @@ public sealed partial class RegistryWrite
                 updated = finish.ExecuteNonQuery() > 0;
             }
             else if (existingStatus is not null && existingStatus != loop.Status && loop.Status != "running")
+            {
                 disagreements.Add(
                     $"loop {key}: the registry says status '{existingStatus}', the log says '{loop.Status}'");
+            }
+
             using var fill = Command("""
                 UPDATE loops SET action = COALESCE(action, $action),
                                  started_at_utc = COALESCE(started_at_utc, $started),
@@ -104,12 +107,18 @@ public sealed partial class RegistryWrite
             using (var where = Command(
                        "SELECT task_run_id || '/' || COALESCE(loop_id, '?') FROM workspaces WHERE workspace_id = $id",
                        ("$id", ws.WorkspaceId)))
+            {
                 elsewhere = where.ExecuteScalar() as string;
+            }
+
             if (elsewhere is not null)
             {
                 if (!ws.IsBaseline)
+                {
                     disagreements.Add($"loop {key}: the log names workspace {ws.WorkspaceId} ({ws.Role}), "
                         + $"which the registry gives to loop {elsewhere}");
+                }
+
                 continue;
             }
             var registered = own.Where(o => o.Role == ws.Role).Select(o => o.Id).ToList();

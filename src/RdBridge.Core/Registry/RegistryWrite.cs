@@ -103,12 +103,14 @@ public sealed partial class RegistryWrite
             """, ("$b", b.BundleId), ("$now", nowUtc), ("$tr", b.TaskRunId), ("$loop", b.LoopId));
         Execute("DELETE FROM factor_registry WHERE asset_bundle_id = $b", ("$b", b.BundleId));
         foreach (var f in b.Factors)
+        {
             Execute("""
                 INSERT INTO factor_registry (factor_name, expression, performance_json, asset_bundle_id, workspace_id,
                                              task_run_id, loop_id, updated_at_utc)
                 VALUES ($n, $e, $p, $b, $ws, $tr, $loop, $now)
                 """, ("$n", f.Name), ("$e", f.Expression), ("$p", f.PerformanceJson), ("$b", b.BundleId),
                 ("$ws", f.WorkspaceId), ("$tr", b.TaskRunId), ("$loop", b.LoopId), ("$now", nowUtc));
+        }
     }
 
     /// <summary>

@@ -62,8 +62,11 @@ public static partial class SampleFlavors
         {
             case SampleFlavor.Upstream:
                 foreach (var yaml in Directory.EnumerateFiles(dir, "conf_*.yaml"))
+                {
                     File.WriteAllText(yaml, File.ReadAllText(yaml).Replace(
                         "{{ test_end | default(\"2020-08-01\", true) }}", "{{ test_end | default(\"null\", true) }}"));
+                }
+
                 break;
             case SampleFlavor.V080:
                 foreach (var yaml in Directory.EnumerateFiles(dir, "conf_*.yaml"))

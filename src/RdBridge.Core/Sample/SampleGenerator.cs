@@ -31,8 +31,11 @@ public sealed class SampleGenerator(SampleOptions options)
     {
         var root = RdAgentRoot;
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
+        {
             throw new IOException(
                 $"'{root}' already exists and is not empty; choose another --out folder or remove it");
+        }
+
         Directory.CreateDirectory(Path.Combine(options.OutDirectory, "AIstock"));
         Directory.CreateDirectory(Path.Combine(options.OutDirectory, "rd-strategies-lib"));
         using var registry = RegistryDatabase.Create(Path.Combine(root, "RDagentDB", "registry.sqlite"));
@@ -414,13 +417,17 @@ public sealed class SampleGenerator(SampleOptions options)
 
             """);
         if (staticFactors)
+        {
             sb.Append("""
                                 - class: qlib.data.dataset.loader.StaticDataLoader
                                   kwargs:
                                     config: "combined_factors_df.parquet"
 
                 """);
+        }
+
         if (processors)
+        {
             sb.Append("""
                 infer_processors:
                     - class: RobustZScoreNorm
@@ -434,6 +441,8 @@ public sealed class SampleGenerator(SampleOptions options)
                           fields_group: feature
 
             """);
+        }
+
         sb.Append("""
                 learn_processors:
                     - class: DropnaLabel

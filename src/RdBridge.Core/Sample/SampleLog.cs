@@ -164,8 +164,10 @@ public sealed class SampleLog(string logRoot, string storedRoot)
     private static void Noise(string trace, string[] tag, ref DateTimeOffset t)
     {
         for (var i = 0; i < 3; i++)
+        {
             Write(trace, [.. tag, "debug_llm"], ref t,
                 p => p.Dict([("system", w => w.Str("s")), ("user", w => w.Str("u")), ("resp", w => w.Str("r"))]));
+        }
     }
 
     private static void Write(string trace, string[] tag, ref DateTimeOffset t, Action<PickleText> body)

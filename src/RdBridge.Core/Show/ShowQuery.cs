@@ -76,8 +76,11 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         };
         var rows = store.Find(by, key);
         if (rows.Count == 0)
+        {
             throw new KeyNotFoundException(
                 $"no {kind} '{key}' in the AIstock database; run 'rdbridge init' or check the name");
+        }
+
         var matches = new JsonArray();
         foreach (var r in rows)
         {

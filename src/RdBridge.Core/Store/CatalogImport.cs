@@ -29,10 +29,12 @@ public static class CatalogImport
         var fileSha = FileDigest.Sha256OfFile(path);
         if (session.LastImport(kind, origin) is { } mark && mark.FileSha256 == fileSha
             && mark.TableVersion == session.TableVersion(kind))
+        {
             return new ImportSummary(kind, 0, 0, mark.Rows, mark.Skipped, mark.SkipReasons, [])
             {
                 FileUnchanged = true
             };
+        }
 
         var table = CatalogTable.For(kind);
         var stored = new Dictionary<UInt128, UInt128>();

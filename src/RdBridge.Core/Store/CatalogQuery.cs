@@ -124,8 +124,11 @@ public static class CatalogQuery
         if (q.Source is not null)
         {
             if (q.Kind != CatalogKind.Factor)
+            {
                 throw new QueryException("source filters factors only (rdagent_generated, qlib_alpha158, …); " +
                     "use origin for the publisher");
+            }
+
             where.Add($"source = {Arg(q.Source)}");
         }
         if (q.Tag is not null)
@@ -140,16 +143,22 @@ public static class CatalogQuery
         foreach (var (column, (min, max)) in q.Ranges ?? new Dictionary<string, (double?, double?)>())
         {
             if (!numeric.Contains(column))
+            {
                 throw new QueryException($"min_/max_{column}: {q.Kind.ToString().ToLowerInvariant()}s have no " +
                     $"numeric column '{column}'; use one of {string.Join(", ", numeric)}");
+            }
+
             if (min is not null) where.Add($"{column} >= {Arg(min)}");
             if (max is not null) where.Add($"{column} <= {Arg(max)}");
         }
         var sort = q.Sort
             ?? (q.Kind switch { CatalogKind.Factor => "ic", CatalogKind.Loop => "task_run_id", _ => "task_run_id" });
         if (!SortColumns(q.Kind).Contains(sort))
+        {
             throw new QueryException($"sort: {q.Kind.ToString().ToLowerInvariant()}s can be sorted by " +
                 $"{string.Join(", ", SortColumns(q.Kind))}");
+        }
+
         var dir = q.Descending ? "DESC" : "ASC";
         // A missing value sorts as the lowest one in both stores (SQLite's own rule), so one index serves both
         // directions; the key makes the order total, so pages never overlap or skip.

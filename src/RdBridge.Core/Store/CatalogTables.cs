@@ -159,9 +159,12 @@ public sealed record CatalogTable(
     private static JsonElement? Field(JsonElement record, string path)
     {
         if (!path.Contains('.'))
+        {
             return record.ValueKind == JsonValueKind.Object && record.TryGetProperty(path, out var direct)
                 ? direct
                 : null;
+        }
+
         var current = record;
         foreach (var part in path.Split('.'))
         {
@@ -192,7 +195,10 @@ public sealed record CatalogTable(
         }
         if (Kind == CatalogKind.Model && values["model_id"] is null && values["task_run_id"] is string tr
             && values["loop_id"] is long l)
+        {
             values["model_id"] = $"model_{tr}_{l}";
+        }
+
         if (Kind == CatalogKind.Loop && record.TryGetProperty("metrics", out var metrics)
             && metrics.ValueKind == JsonValueKind.Object
             && CanonicalMetrics(metrics) is { } canonical)
@@ -203,18 +209,30 @@ public sealed record CatalogTable(
                 ("annualized_return", "annualized_return"), ("max_drawdown", "max_drawdown"),
                 ("information_ratio", "information_ratio"), ("ic", "ic"), ("ic_ir", "icir"), ("rank_ic", "rank_ic"),
             })
+            {
                 if (values[column] is null && canonical[key] is System.Text.Json.Nodes.JsonValue v
-                    && v.TryGetValue<double>(out var d)) values[column] = d;
+                    && v.TryGetValue<double>(out var d))
+                {
+                    values[column] = d;
+                }
+            }
         }
         // The Python tools called the information ratio "sharpe".
         if (Kind == CatalogKind.Loop && values["information_ratio"] is null
             && record.TryGetProperty("sharpe", out var sharpe) && sharpe.ValueKind == JsonValueKind.Number)
+        {
             values["information_ratio"] = sharpe.GetDouble();
+        }
+
         if (Kind == CatalogKind.Strategy && record.TryGetProperty("workspace_example", out var ex)
             && ex.ValueKind == JsonValueKind.Object)
+        {
             foreach (var link in LinkColumns)
+            {
                 if (values[link.Name] is null && ex.TryGetProperty(link.Name, out var v))
                     values[link.Name] = Convert(v, link.Type);
+            }
+        }
     }
 
     /// <summary>

@@ -212,20 +212,27 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         var ids = Rows("SELECT id FROM rdbridge_sync_runs WHERE status = 'running' ORDER BY id")
             .Select(r => Convert.ToInt64(r[0])).ToList();
         if (ids.Count > 0)
+        {
             Exec("""
                 UPDATE rdbridge_sync_runs SET status = 'abandoned', stage = 'finished', finished_at = @t
                 WHERE status = 'running'
                 """, null, ("@t", IO.UtcText.Now()));
+        }
+
         return ids;
     }
 
     public void UpdateSyncRun(long id, string stage, double? progress = null)
     {
         if (HasSchema(3))
+        {
             Exec("UPDATE rdbridge_sync_runs SET stage = @s, progress = coalesce(@p, progress) WHERE id = @id", null,
                 ("@s", stage), ("@p", progress), ("@id", id));
+        }
         else
+        {
             Exec("UPDATE rdbridge_sync_runs SET stage = @s WHERE id = @id", null, ("@s", stage), ("@id", id));
+        }
     }
 
     public void FinishSyncRun(long id, string status, string countsJson, string errorsJson) =>

@@ -21,8 +21,10 @@ public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated
         report.Add(Counter.Tally($"{name} unchanged"), Unchanged);
         report.Add(Counter.Tally($"{name} skipped"), Skipped);
         foreach (var reason in SkipReasons)
+        {
             if (reason.StartsWith('…')) report.Note(reason);
             else report.Problem(CatalogFile.FileName(Kind), file, reason);
+        }
     }
 
     public long Total => Inserted + Updated + Unchanged + Skipped + Failed;

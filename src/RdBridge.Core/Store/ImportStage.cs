@@ -27,8 +27,10 @@ public sealed class ImportStage(RunContext context)
             return (report, []);
         }
         foreach (var kind in CatalogFile.All.Except(present))
+        {
             report.Problem(CatalogFile.FileName(kind), Path.Combine(from, CatalogFile.FileName(kind)),
                 "catalog file is missing; it is not imported");
+        }
 
         // 4.2 reads the source files themselves; 4.1, the AIstock side's own copy of what it imported, is written only
         // after the import committed, and only for the catalogs it did not refuse: a broken catalog never replaces the
@@ -49,8 +51,11 @@ public sealed class ImportStage(RunContext context)
                     summaries.Add(summary);
                     accepted.Add(kind);
                     if (summary.FileUnchanged)
+                    {
                         report.Note($"{CatalogFile.FileName(kind)}: identical to the last import and its table "
                             + $"untouched since; nothing to compare");
+                    }
+
                     summary.AddTo(report, path);
                     foreach (var failure in summary.Failures) report.Problem(CatalogFile.FileName(kind), path, failure);
                 }

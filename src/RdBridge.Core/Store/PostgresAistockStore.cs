@@ -59,7 +59,11 @@ public sealed class PostgresAistockStore : DbAistockStore
                         kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : "";
                 }
             }
-            else b.ConnectionString = text;
+            else
+            {
+                b.ConnectionString = text;
+            }
+
             if (string.IsNullOrEmpty(b.Database)) b.Database = "aistock";
             b.ApplicationName ??= "rdbridge";
             // The API asks the same few catalog queries over and over; planning them against a dozen indexes each
@@ -146,9 +150,12 @@ public sealed class PostgresAistockStore : DbAistockStore
         while (Scalar("SELECT CASE WHEN pg_try_advisory_lock(@k) THEN 1 ELSE 0 END", null, ("@k", SyncLockKey)) == 0)
         {
             if (DateTime.UtcNow >= deadline)
+            {
                 throw new Runs.SyncBusyException(
                     $"another init/sync holds the sync lock of {Describe} (a PostgreSQL advisory lock) " +
                     $"for more than {wait.TotalSeconds:0} s; wait for it to finish, or check 'rdbridge sync-status'");
+            }
+
             Thread.Sleep(200);
         }
         return new Unlock(this);
@@ -257,10 +264,12 @@ public sealed class PostgresAistockStore : DbAistockStore
                     $"RETURNING {string.Join(", ", table.Key.Select(k => "s." + k))}, t.origin", Tx);
                 using var r = cmd.ExecuteReader();
                 while (r.Read())
+                {
                     failures.Add(
                         $"{name} " +
                         $"{string.Join("/", Enumerable.Range(0, table.Key.Count).Select(i => r.GetValue(i)))}: " +
                         CatalogImport.Collision(r.IsDBNull(table.Key.Count) ? null : r.GetString(table.Key.Count)));
+                }
             }
             if (table.AlsoUnique.Count > 0)
             {
@@ -321,12 +330,20 @@ public sealed class PostgresAistockStore : DbAistockStore
         private static string? Unstorable(CatalogTable table, CatalogRow row)
         {
             if (row.Payload.Contains("\\u0000", StringComparison.Ordinal))
+            {
                 return "contains a NUL character (\\u0000), which PostgreSQL cannot store; " +
                     "remove it at the record's source";
+            }
+
             foreach (var c in table.Columns)
+            {
                 if (row.Values[c.Name] is string s && s.Contains('\0'))
+                {
                     return $"field {c.JsonField} contains a NUL character, which PostgreSQL cannot store; " +
                         "remove it at the record's source";
+                }
+            }
+
             return null;
         }
 

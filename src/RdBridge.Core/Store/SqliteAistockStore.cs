@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using RdBridge.Catalogs;
-using RdBridge.Runs;
 
 namespace RdBridge.Store;
 
@@ -82,8 +81,11 @@ public sealed class SqliteAistockStore : DbAistockStore
                 Bind(exists, table.Key.Select(k => ("@" + k, row.Values[k])));
                 string? before = null, owner = null;
                 using (var r = exists.ExecuteReader())
+                {
                     if (r.Read())
                         (before, owner) = (r.GetString(0), hasOrigin && !r.IsDBNull(1) ? r.GetString(1) : null);
+                }
+
                 if (before == row.ContentHash) { unchanged++; continue; }
                 if (before is not null && owner != (string?)row.Values[CatalogTable.Origin.Name])
                 {

@@ -42,8 +42,11 @@ public static class StoreSchema
             yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_loop ON {t.Name}(task_run_id, loop_id)";
             yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_bundle ON {t.Name}(asset_bundle_id)";
             if (t.AlsoUnique.Count > 0)
+            {
                 yield return $"CREATE UNIQUE INDEX IF NOT EXISTS ux_{t.Name}_workspace " +
                     $"ON {t.Name}({string.Join(", ", t.AlsoUnique)})";
+            }
+
             if (t.Kind == Catalogs.CatalogKind.Factor)
                 yield return $"CREATE INDEX IF NOT EXISTS idx_{t.Name}_name ON {t.Name}(name, source)";
         }
@@ -60,8 +63,10 @@ public static class StoreSchema
     private static IEnumerable<string> V3(SqlDialect d)
     {
         foreach (var t in CatalogTable.All)
+        {
             foreach (var c in t.Columns.Where(c => c.Since == 3))
                 yield return $"ALTER TABLE {t.Name} ADD COLUMN {c.Name} {TypeOf(c.Type, d)}";
+        }
         // Rows imported before this version get their metric columns from the JSON they already hold.
         var metric = (string m) => d == SqlDialect.Postgres
             ? $"(performance_metrics->>'{m}')::double precision"
@@ -73,11 +78,17 @@ public static class StoreSchema
         // read straight off the index; scanned backwards the same index serves the ascending order.
         var desc = d == SqlDialect.Postgres ? "DESC NULLS LAST" : "DESC";
         foreach (var m in new[] { "ic", "rank_ic", "annualized_return", "information_ratio", "max_drawdown" })
+        {
             yield return $"CREATE INDEX idx_aistock_factor_catalog_{m} " +
                 $"ON aistock_factor_catalog({m} {desc}, factor_id DESC)";
+        }
+
         foreach (var m in new[] { "annualized_return", "ic", "information_ratio" })
+        {
             yield return $"CREATE INDEX idx_aistock_loop_catalog_{m} " +
                 $"ON aistock_loop_catalog({m} {desc}, task_run_id DESC, loop_id DESC)";
+        }
+
         yield return "CREATE INDEX idx_aistock_factor_catalog_origin ON aistock_factor_catalog(origin)";
         if (d == SqlDialect.Postgres)
         {
@@ -142,16 +153,22 @@ public static class StoreSchema
                 """;
             // Statement-level, so a bulk import pays once per statement, not once per row.
             foreach (var t in CatalogTable.All)
+            {
                 yield return $"CREATE TRIGGER trg_{t.Name}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE " +
                     $"ON {t.Name} FOR EACH STATEMENT EXECUTE FUNCTION rdbridge_bump_table_version()";
+            }
         }
         else
         {
             foreach (var t in CatalogTable.All)
+            {
                 foreach (var op in new[] { "INSERT", "UPDATE", "DELETE" })
+                {
                     yield return $"CREATE TRIGGER trg_{t.Name}_{op.ToLowerInvariant()}_version AFTER {op} " +
                         $"ON {t.Name} BEGIN UPDATE rdbridge_table_versions SET version = version + 1 " +
                         $"WHERE table_name = '{t.Name}'; END";
+                }
+            }
         }
     }
 }

@@ -63,8 +63,10 @@ internal static class AistockChecks
         {
             var orphans = c.Db.RowsWithoutLoop(t.Kind, 5);
             if (orphans.Count > 0)
+            {
                 bad.Add($"{t.Name}: rows whose loop is not in aistock_loop_catalog, e.g. "
                     + string.Join(", ", orphans.Select(o => $"{o.Key} → loop {o.TaskRunId}/{o.LoopId}")));
+            }
         }
         return (bad.Count == 0, bad.Count == 0 ? string.Join(", ", parts) : string.Join("; ", bad));
     }

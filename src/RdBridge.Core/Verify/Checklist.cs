@@ -64,10 +64,14 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             var context = new VerifyContext(settings, deep, registry, registryError, store, storeError);
             foreach (var check in checks) results.Add(Result(check, context));
             if (store is not null)
+            {
                 foreach (var kind in new[] { CatalogKind.Loop, CatalogKind.Factor, CatalogKind.Model,
                     CatalogKind.Strategy })
+                {
                     coverage[kind.ToString().ToLowerInvariant()] = new Coverage(store.Count(kind),
                         store.CountWithBundle(kind));
+                }
+            }
         }
         return new VerifyReport(results, coverage);
     }
@@ -75,11 +79,17 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
     private static CheckResult Result(Check check, VerifyContext context)
     {
         if (check.Needs.HasFlag(CheckNeeds.Registry) && context.Registry is null)
+        {
             return new CheckResult(check.Id, check.Group, check.Title, false,
                 context.RegistryError ?? "the registry cannot be opened");
+        }
+
         if (check.Needs.HasFlag(CheckNeeds.Store) && context.Store is null)
+        {
             return new CheckResult(check.Id, check.Group, check.Title, false,
                 $"the AIstock database cannot be opened: {context.StoreError}");
+        }
+
         try
         {
             var (passed, detail) = check.Run(context);

@@ -86,8 +86,10 @@ internal static class LinkageChecks
             if (r.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array)
                 refs.AddRange(prov.EnumerateArray());
             foreach (var x in refs)
+            {
                 if (!loopKeys.Contains((Str(x, "task_run_id"), Long(x, "loop_id"), Str(x, "asset_bundle_id"))))
                     bad.Add($"{Describe(r)} → {Str(x, "task_run_id")}/{Long(x, "loop_id")}");
+            }
         }
         return (bad.Count == 0, bad.Count == 0
             ? $"{records} records each link to a loop of the loop catalog and its bundle"

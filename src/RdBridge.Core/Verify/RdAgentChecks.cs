@@ -31,9 +31,13 @@ internal static class RdAgentChecks
             if (!e.Workspaces.IsUsable) { missing.Add($"{e.Loop.Key}: workspace missing"); continue; }
             var dir = e.Workspaces.Primary!.Local!;
             foreach (var f in WorkspaceFiles.MetaFiles)
+            {
                 if (!File.Exists(Path.Combine(dir, f))
                     && (f != WorkspaceFiles.FactorPerf || File.Exists(Path.Combine(dir, WorkspaceFiles.QlibRes))))
+                {
                     missing.Add($"{e.Loop.Key}: {f}");
+                }
+            }
         }
         return (missing.Count == 0 && c.Expected.Count > 0, missing.Count == 0
             ? $"{c.Expected.Count} workspaces complete"
@@ -105,8 +109,11 @@ internal static class RdAgentChecks
         long missing = 0;
         var examples = new List<string>();
         foreach (var k in CatalogFile.All)
+        {
             foreach (var r in c.Catalogs.Stream(k).Where(r => string.IsNullOrEmpty(Str(r, "asset_bundle_id"))))
                 if (missing++ < 3) examples.Add($"{k}:{Describe(r)}");
+        }
+
         return (missing == 0, missing == 0
             ? $"{c.Catalogs.Counts.Values.Sum()} records in 4 catalogs, all with asset_bundle_id"
             : $"{missing} records without asset_bundle_id, e.g. {string.Join(", ", examples)}");

@@ -29,9 +29,14 @@ public sealed class VerifyContext
         Store = store;
         StoreError = storeError;
         if (registry is not null)
+        {
             foreach (var loop in registry.ReadLoops(LoopSelection.All))
+            {
                 if (loop.HasResult)
                     Expected.Add(new ExpectedLoop(loop, LoopWorkspaces.Resolve(registry, settings.PathMap, loop)));
+            }
+        }
+
         Catalogs = new ExportedCatalogs(settings.CatalogDirectory).Load();
         _storedLoops = new(() => store?.Loops() ?? []);
     }

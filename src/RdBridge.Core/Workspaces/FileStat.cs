@@ -55,8 +55,14 @@ internal static class FileStat
         }
         // Elsewhere .NET gives size and times but no file id; a rewrite keeping size and both times goes unseen there.
         var info = new FileInfo(path);
-        if (!info.Exists) text.Append('-');
-        else text.Append(info.Length).Append(' ').Append(info.LastWriteTimeUtc.Ticks).Append(' ')
+        if (!info.Exists)
+        {
+            text.Append('-');
+        }
+        else
+        {
+            text.Append(info.Length).Append(' ').Append(info.LastWriteTimeUtc.Ticks).Append(' ')
             .Append(info.CreationTimeUtc.Ticks);
+        }
     }
 }

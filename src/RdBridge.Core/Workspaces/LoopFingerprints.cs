@@ -102,8 +102,11 @@ public static class LoopFingerprints
             loop.IsSolidified, loop.MaterializationStatus, loop.UpdatedAtUtc, loop.Scenario, loop.LogTracePath,
             loop.WorkspaceId, loop.WorkspacePath);
         if (bundle is not null)
+        {
             Add("bundle row", bundle.BundleId, bundle.BundlePath, bundle.ContentDigest, bundle.ArchiveSha256,
                 bundle.SizeBytes, bundle.FileCount);
+        }
+
         foreach (var w in rows)
         {
             Add("workspace", w.WorkspaceId, w.LoopId, w.Role, w.ExperimentType, w.StepName, w.Status, w.WorkspacePath);
@@ -178,8 +181,11 @@ public sealed record LoopChanges(
         if (Removed > 0)
             yield return $"{Removed} loops recorded by the last successful run are no longer in the registry";
         if (EverRecorded && !ProductsSame)
+        {
             yield return "catalogs or the asset cache changed since the last successful run: "
                 + "they are brought up to date";
+        }
+
         if (Quiet) yield return "no loop, file or product changed since the last successful run: nothing to examine";
     }
 }

@@ -20,7 +20,7 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary,
     public bool IsUsable => Primary is not null && Primary.Exists;
 
     /// <summary>What the loop researched: the registry's action, else what its workspace holds (decided once, in
-    /// <see cref="Resolve"/>).</summary>
+    /// <c>Resolve</c>).</summary>
     public string Kind { get; init; } = "factor";
 
     private static string KindOf(LoopRow loop, LocatedWorkspace? primary)
@@ -29,7 +29,10 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary,
         if (primary?.Row.ExperimentType is "factor" or "model") return primary.Row.ExperimentType;
         if (primary?.Local is { } dir && Directory.Exists(dir)
             && Directory.EnumerateFiles(dir, "conf_*model*.yaml").Any())
+        {
             return "model";
+        }
+
         return "factor";
     }
 
@@ -49,30 +52,42 @@ public sealed record LoopWorkspaces(LoopRow Loop, LocatedWorkspace? Primary,
         var usable = rows.Where(r => r.IsUsable).ToList();
         var experiment = usable.Where(r => r.IsExperiment).ToList();
         if (experiment.Count > 1)
+        {
             problems.Add($"loop {loop.Key} has {experiment.Count} experiment workspaces " +
                 $"({string.Join(", ", experiment.Select(e => e.WorkspaceId))}); using {experiment[0].WorkspaceId}");
+        }
+
         var primaryRow = experiment.FirstOrDefault() ?? usable.FirstOrDefault(r => !r.IsSubWorkspace);
         LocatedWorkspace? primary = null;
         if (primaryRow is null)
+        {
             problems.Add($"loop {loop.Key} has no usable experiment workspace (statuses: " +
                 $"{string.Join(", ", rows.Select(r => $"{r.WorkspaceId}={r.Status ?? "NULL"}"))})");
+        }
         else
         {
             primary = new LocatedWorkspace(primaryRow, map.Map(primaryRow.WorkspacePath));
             if (primary.Path.Problem is { } p)
+            {
                 problems.Add($"loop {loop.Key} workspace {primaryRow.WorkspaceId}: {p}");
+            }
             else if (!primary.Exists)
+            {
                 problems.Add($"loop {loop.Key} workspace {primaryRow.WorkspaceId} is missing: '{primary.Local}' " +
                     $"(stored as '{primaryRow.WorkspacePath}'); check the pathMap in rdbridge.json or whether the " +
                     "folder was deleted");
+            }
         }
         var subs = usable.Where(r => r.IsSubWorkspace && r != primaryRow)
             .Select(r => new LocatedWorkspace(r, map.Map(r.WorkspacePath)))
             .ToList();
         foreach (var sub in subs.Where(s => !s.Exists))
+        {
             problems.Add(sub.Path.Problem is { } why
                 ? $"loop {loop.Key} sub-workspace {sub.Row.WorkspaceId}: {why}"
                 : $"loop {loop.Key} sub-workspace {sub.Row.WorkspaceId} is missing: '{sub.Local}'");
+        }
+
         return new LoopWorkspaces(loop, primary, subs.Where(s => s.Exists).ToList(), problems)
         {
             Kind = KindOf(loop, primary),

@@ -1,5 +1,5 @@
-using RdBridge.IO;
 using System.Globalization;
+using RdBridge.IO;
 
 namespace RdBridge.Workspaces;
 

@@ -49,7 +49,7 @@ public static class WorkspaceFiles
             : null;
     }
 
-    /// <summary>The YAML <c>qrun</c> ran (see <see cref="ChooseConfig"/>).</summary>
+    /// <summary>The YAML <c>qrun</c> ran (see <c>ChooseConfig</c>).</summary>
     public static string? RunnerConfig(string workspace, string kind) => ChooseConfig(workspace, kind).Name;
 
     /// <summary>

@@ -1,5 +1,4 @@
 using Mono.Cecil;
-using Mono.Cecil.Cil;
 
 namespace RdBridge.Tests.Architecture;
 
@@ -33,7 +32,9 @@ public class FolderDependencyTests
             var relative = Path.GetRelativePath(core, file);
             if (relative.StartsWith("obj", StringComparison.Ordinal)
                 || relative.StartsWith("bin", StringComparison.Ordinal))
+            {
                 continue;
+            }
             // A file at the top holds what every folder shares (the exception base): the root namespace.
             var folder = Path.GetDirectoryName(relative)!.Replace(Path.DirectorySeparatorChar, '.');
             var expected = folder.Length == 0 ? "namespace RdBridge" : $"namespace RdBridge.{folder}";
@@ -152,7 +153,10 @@ public sealed class CoreFolderGraph
             foreach (var w in next[v])
             {
                 if (!index.ContainsKey(w)) { Visit(w); low[v] = Math.Min(low[v], low[w]); }
-                else if (stack.Contains(w)) low[v] = Math.Min(low[v], index[w]);
+                else if (stack.Contains(w))
+                {
+                    low[v] = Math.Min(low[v], index[w]);
+                }
             }
             if (low[v] != index[v]) return;
             var component = new List<string>();

@@ -1,6 +1,8 @@
 namespace RdBridge.Tests.Architecture;
 
-/// <summary>The project's own source holds the style STYLE.md asks for, so a change that breaks it fails here.</summary>
+/// <summary>
+/// The project's own source holds the style STYLE.md asks for, so a change that breaks it fails here.
+/// </summary>
 public class SourceStyleTests
 {
     private const int MaxLine = 120;
@@ -21,7 +23,10 @@ public class SourceStyleTests
                 var relative = Path.GetRelativePath(Paths.RepoRoot, file).Replace('\\', '/');
                 if (!Extensions.Contains(Path.GetExtension(file)) || relative.Contains("/bin/")
                     || relative.Contains("/obj/"))
+                {
                     continue;
+                }
+
                 var number = 0;
                 foreach (var line in File.ReadLines(file))
                 {

@@ -24,8 +24,10 @@ public class WindowsNamesTests
             tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "manifest.json")
                 { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(manifest)) });
             foreach (var (name, bytes) in files)
+            {
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
                     { DataStream = new MemoryStream(bytes) });
+            }
         }
         return path;
     }

@@ -81,7 +81,11 @@ public class SampleShapesTests
                 Assert.Equal(-0.10, (double)strategy.PortfolioConfig["kwargs"]!["stop_loss"]!);
                 Assert.Equal("2025-12-01", (string?)test[1]);
             }
-            else Assert.Equal("mlflow cmd-sys.argv", model.ConfigSource);
+            else
+            {
+                Assert.Equal("mlflow cmd-sys.argv", model.ConfigSource);
+            }
+
             if (File.ReadAllText(Path.Combine(d, model.ConfigFile!)).Contains("test_end | default(\"null\", true)"))
             {
                 // Upstream: the template left test_end null; the run's params say 2020-08-01, and the record says so.

@@ -85,7 +85,11 @@ public class DeterministicTarGzTests
                 var record = Encoding.UTF8.GetString(bytes, at + 512, (int)size);
                 paxFor.Add(record[(record.IndexOf("path=", StringComparison.Ordinal) + 5)..].TrimEnd('\n'));
             }
-            else headers++;
+            else
+            {
+                headers++;
+            }
+
             at += 512 + (int)((size + 511) / 512 * 512);
         }
         Assert.Equal(Entries.Length, headers);

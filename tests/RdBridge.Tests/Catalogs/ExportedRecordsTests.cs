@@ -42,9 +42,11 @@ public class ExportedRecordsTests
             .Where(f => (string?)f!["source"] == "rdagent_generated").ToList();
         // No generated factor without code when a record with code of that name exists in the same task run.
         foreach (var orphan in factors.Where(f => f!["code_path"] is null))
+        {
             Assert.DoesNotContain(factors, f => f!["code_path"] is not null
                 && (string?)f["name"] == (string?)orphan!["name"]
                 && (string?)f["task_run_id"] == (string?)orphan["task_run_id"]);
+        }
         // The sample's later loops load earlier loops' factors: those show up as occurrences, marked as loaded.
         var shared = factors.Where(f => f!["provenance"]!.AsArray().Any(p => p!["loaded_from"] is not null)).ToList();
         Assert.NotEmpty(shared);

@@ -26,11 +26,14 @@ public class StrategyLibraryTests
         using (var writer = new StrategyLibraryWriter(file))
         {
             foreach (var id in ids)
+            {
                 writer.Add(id, new JsonObject
                 {
                     ["class"] = "TopkDropoutStrategy", ["note"] = $"id {id}\" ''' \\ end",
                     ["kwargs"] = new JsonObject { ["topk"] = 50, ["flag"] = true, ["none"] = null },
                 });
+            }
+
             writer.Finish(new RunContext(settings), report);
         }
         var script = "import json, rd_strategies_lib.generated as g\n" +

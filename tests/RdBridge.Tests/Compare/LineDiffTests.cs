@@ -66,8 +66,11 @@ public class LineDiffTests
             // The longest common subsequence by the textbook table: the script keeps exactly that many lines.
             var lcs = new int[a.Length + 1, b.Length + 1];
             for (var i = 1; i <= a.Length; i++)
+            {
                 for (var j = 1; j <= b.Length; j++)
                     lcs[i, j] = a[i - 1] == b[j - 1] ? lcs[i - 1, j - 1] + 1 : Math.Max(lcs[i - 1, j], lcs[i, j - 1]);
+            }
+
             Assert.Equal(lcs[a.Length, b.Length], script.Count(l => l.Op == ' '));
         }
     }

@@ -71,7 +71,10 @@ public class DiscoveryTests
                 Assert.Equal(UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace").ToHashSet(),
                     BundledWorkspaces(bundle));
             }
-            else Assert.False(File.Exists(bundle), $"loop {id} is {loop["status"]} and must not be bundled");
+            else
+            {
+                Assert.False(File.Exists(bundle), $"loop {id} is {loop["status"]} and must not be bundled");
+            }
         }
         Assert.Contains(rd.Loops(), l => (string)l["status"]! == "running");
         Assert.Contains(rd.Loops(), l => (string)l["status"]! == "failed");
@@ -150,7 +153,10 @@ public class DiscoveryTests
         string[] unread = ["/debug_llm/", "/debug_tpl/", "/token_cost/", "/__session__/"];
         foreach (var f in Directory.EnumerateFiles(log, "*", SearchOption.AllDirectories)
                      .Where(f => unread.Any(u => f.Contains(u, StringComparison.Ordinal))))
+        {
             File.WriteAllBytes(f, [0xff, 0x00, 0x13]);
+        }
+
         var (code, output, err) = rd.Cli("discover");
         Assert.True(code == 0, output + err);
         Assert.Contains("2 loops added", output);

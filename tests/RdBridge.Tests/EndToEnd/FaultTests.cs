@@ -1,5 +1,3 @@
-using Microsoft.Data.Sqlite;
-
 namespace RdBridge.Tests.EndToEnd;
 
 /// <summary>Bad input: reported with ids and path, the rest of the run goes on, exit codes say what happened.</summary>
@@ -28,8 +26,11 @@ public class FaultTests
         Assert.Contains($"{victim.TaskRun}/{victim.Loop}", output);
         Assert.Contains(victim.WorkspaceId, output);
         foreach (var other in loops.Skip(1))
+        {
             Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory,
                 $"bundle_{other.TaskRun}_{other.Loop}.tar.gz")));
+        }
+
         Assert.False(File.Exists(Path.Combine(sample.Settings.BundleDirectory,
             $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz")));
     }
@@ -142,7 +143,10 @@ public class FaultTests
             "log_dir", "materialization_status", "materialization_error", "materialization_updated_at_utc",
             "asset_bundle_id", "is_solidified", "sync_status", "updated_at_utc",
         })
+        {
             Exec(sample, $"ALTER TABLE loops DROP COLUMN {column}");
+        }
+
         Exec(sample, "ALTER TABLE task_runs DROP COLUMN params_json");
         var loopsBefore = Db.Rows(db,
                 "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2")

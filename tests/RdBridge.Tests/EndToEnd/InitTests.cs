@@ -3,7 +3,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace RdBridge.Tests.EndToEnd;
 
@@ -160,8 +159,11 @@ public class InitTests
         var checks = doc.RootElement.GetProperty("checks").EnumerateArray().ToList();
         Assert.Equal(25, checks.Count);
         foreach (var c in checks)
+        {
             foreach (var key in new[] { "id", "group", "title", "passed", "detail" })
                 Assert.True(c.TryGetProperty(key, out _), key);
+        }
+
         Assert.Equal(["rdagent", "aistock", "linkage", "function"],
             checks.Select(c => c.GetProperty("group").GetString()).Distinct());
         Assert.Equal(100.0,

@@ -137,7 +137,10 @@ public class StageTests
                 Assert.Equal("failed", r[1]);
                 Assert.Contains("missing", (string)r[2]!);
             }
-            else Assert.Equal("done", r[1]);
+            else
+            {
+                Assert.Equal("done", r[1]);
+            }
         }
         // Done loops are not redone.
         var (_, output, _) = sample.Cli("backfill", "--mode", "materialize-pending");

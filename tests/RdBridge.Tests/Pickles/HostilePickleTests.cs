@@ -12,6 +12,7 @@ public class HostilePickleTests
     {
         var b = new List<byte>();
         foreach (var p in parts)
+        {
             switch (p)
             {
                 case byte x: b.Add(x); break;
@@ -20,6 +21,8 @@ public class HostilePickleTests
                 case byte[] raw: b.AddRange(raw); break;
                 default: throw new ArgumentException(p.ToString());
             }
+        }
+
         return [.. b];
     }
 

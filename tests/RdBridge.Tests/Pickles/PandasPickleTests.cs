@@ -27,8 +27,10 @@ public class PandasPickleTests
     {
         Assert.Equal(expected.GetProperty("columns").EnumerateArray().Select(e => e.GetString()!), frame.Columns);
         foreach (var column in expected.GetProperty("bits").EnumerateObject())
+        {
             Assert.Equal(column.Value.EnumerateArray().Select(e => e.GetInt64()),
                 Assert.IsType<FloatColumn>(frame.Data[column.Name]).Values.Select(BitConverter.DoubleToInt64Bits));
+        }
     }
 
     [Theory]

@@ -35,8 +35,10 @@ public class PandasPickleWriterTests
             seen.GetProperty("columns").EnumerateArray().Select(e => e.GetString()!));
         Assert.All(seen.GetProperty("dtypes").EnumerateArray(), t => Assert.Equal("float64", t.GetString()));
         foreach (var (name, values) in columns)
+        {
             Assert.Equal(values.Select(BitConverter.DoubleToInt64Bits),
                 seen.GetProperty("bits").GetProperty(name).EnumerateArray().Select(e => e.GetInt64()));
+        }
 
         // Pandas can work with it, not just load it: Qlib's own analysis runs on it.
         var ok = RealPandas.Run(dir.Path, """

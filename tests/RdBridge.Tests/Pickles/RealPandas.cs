@@ -33,8 +33,11 @@ internal static class RealPandas
             var err = p.StandardError.ReadToEnd();
             p.WaitForExit();
             if (err.Contains("No module named 'pandas'", StringComparison.Ordinal))
+            {
                 throw new Xunit.Sdk.XunitException($"pandas is missing for {Python}: install Debian's python3-pandas " +
                     "(apt-get install -y python3-pandas); ./test.sh does so when it is missing");
+            }
+
             Assert.True(p.ExitCode == 0, $"python failed:\n{err}");
             return stdout.Result;
         }

@@ -34,7 +34,10 @@ public class RegistryMigrationTests
         Assert.Contains("[migrate]", output);
         foreach (var added in new[] { "production_bundles.content_digest", "production_bundles.archive_sha256",
                      "loops.workspace_id", "loops.workspace_path", "loops.asset_bundle_id" })
+        {
             Assert.Contains($"added column {added}", output);
+        }
+
         Assert.Contains("added table rdbridge_loop_state", output);
         Assert.True(output.IndexOf("[backup] 1 backups written", StringComparison.Ordinal) >= 0, output);
         Assert.Equal(rowsBefore, Db.Rows(db, Rows).Select(r => string.Join("|", r)).ToList());

@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text;
 using RdBridge.Assets;
 using RdBridge.Configuration;
-using RdBridge.IO;
 using RdBridge.Pull;
 
 namespace RdBridge.Tests.Safety;

@@ -24,14 +24,20 @@ public class InterruptedWorkTests
             result["cache " + Path.GetFileName(f)] = File.ReadAllText(f);
         foreach (var d in Directory.EnumerateDirectories(s.AssetCacheDirectory)
             .Where(d => !Path.GetFileName(d).StartsWith('.')))
+        {
             result["extracted " + Path.GetFileName(d)] = File.ReadAllText(Path.Combine(d, "manifest.json"));
+        }
+
         foreach (var name in new[]
         {
             "factor_catalog.json", "model_catalog.json", "strategy_catalog.json", "loop_catalog.json",
         })
+        {
             result["catalog " + name] = string.Join("\n",
                 File.ReadAllLines(Path.Combine(s.AistockCatalogDirectory, name))
                     .Where(l => !l.Contains("generated_at_utc")));
+        }
+
         foreach (var table in new[]
         {
             CatalogTable.Factor, CatalogTable.Model, CatalogTable.Strategy, CatalogTable.Loop,

@@ -88,8 +88,11 @@ public class NonRegularFileTests
         Assert.Contains("factor.py", output);
         // Every loop is still bundled; the victim's bundle lists what was left out and why.
         foreach (var row in rows)
+        {
             Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{row[0]}_{row[1]}.tar.gz")),
                 $"bundle of {row[0]}/{row[1]}");
+        }
+
         using var dir = new TempDir();
         var manifest = RdBridge.Assets.SafeExtractor.ReadManifest(
             Path.Combine(sample.Settings.BundleDirectory, $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz"))!;

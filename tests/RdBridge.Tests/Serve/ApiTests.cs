@@ -226,7 +226,10 @@ public class ApiTests
             var s = Json(client.Send(new HttpRequestMessage(HttpMethod.Get, "api/rdagent/catalog/sync-status")));
             if (s.TryGetProperty("id", out var sid) && sid.GetInt64() == id
                 && s.GetProperty("status").GetString() != "running")
+            {
                 return s;
+            }
+
             Assert.True(DateTime.UtcNow < deadline, "the sync did not finish in time: " + s);
             Thread.Sleep(100);
         }

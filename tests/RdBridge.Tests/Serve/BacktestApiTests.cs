@@ -137,8 +137,10 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
 
         // Both curves, with the final values the reports hold.
         foreach (var (side, loop) in new[] { ("a", a), ("b", b) })
+        {
             Assert.Equal(Numbers(loop.Report["derived"]!["excess_return_with_cost"])[^1],
                 Numbers(c["curves"]![side]!["series"]!["excess_return_with_cost"])[^1]);
+        }
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RdBridge.Server;
 
@@ -58,8 +57,11 @@ public sealed class ServerLogTests
             Assert.Contains(sync, l => l.Level == LogLevel.Information
                 && l.Text.StartsWith($"Sync {id} started: init"));
             foreach (var stage in new[] { "backfill", "bundle", "export", "import", "sync-assets" })
+            {
                 Assert.Contains(sync, l => l.Level == LogLevel.Information
                     && l.Text.StartsWith($"Sync {id} stage {stage}: "));
+            }
+
             Assert.Contains(sync, l => l.Text.StartsWith($"Sync {id} stage import: ") && l.Text.Contains("inserted"));
             Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.Contains("problem:")
                 && l.Text.Contains("is missing"));

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using RdBridge.Configuration;
 using RdBridge.Pull;
-using RdBridge.Server;
 
 namespace RdBridge.Tests.Serve;
 

@@ -76,8 +76,10 @@ public sealed class ImportContractTests : IDisposable
         Assert.Equal(2, Rows("aistock_loop_catalog"));
         Assert.Equal(1, Rows("aistock_factor_catalog"));
         foreach (var kind in CatalogFile.All)
+        {
             Assert.Equal(File.ReadAllBytes(Path.Combine(Incoming, CatalogFile.FileName(kind))),
                 File.ReadAllBytes(Path.Combine(Settings.AistockCatalogDirectory, CatalogFile.FileName(kind))));
+        }
     }
 
     [Fact]

@@ -28,8 +28,11 @@ public sealed class Chromium : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (!File.Exists(ExecutablePath))
+        {
             throw new InvalidOperationException(
                 $"{ExecutablePath} is missing: run the tests with ./test.sh, which installs Debian's chromium package");
+        }
+
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {

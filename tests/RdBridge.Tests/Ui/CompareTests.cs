@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using RdBridge.Tests.Compare;
 
@@ -93,9 +92,16 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
         // The loop without a report is named, and nothing else is written under the chart.
         var without = compared.Loops.Where(l => l.TaskRunId == taskRun && !File.Exists(l.ReportPath))
             .Select(l => l.LoopId).ToList();
-        if (without.Count == 0) Assert.Equal(1, await page.Locator("#run-curves > *").CountAsync());
-        else await Assertions.Expect(page.Locator("#run-curves-missing"))
+        if (without.Count == 0)
+        {
+            Assert.Equal(1, await page.Locator("#run-curves > *").CountAsync());
+        }
+        else
+        {
+            await Assertions.Expect(page.Locator("#run-curves-missing"))
             .ToContainTextAsync($"loop {string.Join(", ", without)}");
+        }
+
         Assert.DoesNotContain("null", await page.Locator("#run-curves").InnerTextAsync());
         await ui.ScreenshotAsync("task-run-curves");
     }

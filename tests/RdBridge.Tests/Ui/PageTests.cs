@@ -1,8 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
-using RdBridge.Server;
-using RdBridge.Tests.Serve;
 
 namespace RdBridge.Tests.Ui;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace RdBridge.Tests.Ui;
 
 /// <summary>
@@ -176,9 +174,14 @@ public class ViewLogicTests(Chromium chromium, ServedSample served)
         // Every processor the record lists (a factor loop's baseline model has only learn processors).
         var preprocess = m.GetProperty("preprocess_config");
         foreach (var group in new[] { "infer_processors", "learn_processors" })
+        {
             foreach (var processor in preprocess.GetProperty(group).EnumerateArray())
+            {
                 Assert.Contains(processor.GetProperty("class").GetString()!,
                     mrow[Col("models", "Preprocessing")].GetProperty("text").GetString());
+            }
+        }
+
         var s = r.GetProperty("s")[0];
         var srow = r.GetProperty("strategies")[0];
         Assert.Equal(s.GetProperty("portfolio_config").GetProperty("class").GetString(),
