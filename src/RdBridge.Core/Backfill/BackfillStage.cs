@@ -123,10 +123,11 @@ public sealed class BackfillStage(RunContext context)
         if (loop.HasResult && !resultOnDisk)
             report.Problem(loop.Key, dir, $"the registry says loop {loop.Key} has results but {WorkspaceFiles.QlibRes} is missing from workspace {lw.Primary.Row.WorkspaceId}; it is bundled with what is there");
 
-        foreach (var (name, content) in meta.Files)
+        var files = meta.Files.Select(f => (f.FileName, Bytes: CanonicalJson.ToFileBytes(f.Content)));
+        if (meta.Backtest is { } backtest) files = files.Append((LoopBacktest.FileName, backtest.ToBytes()));
+        foreach (var (name, bytes) in files)
         {
             var path = Path.Combine(dir, name);
-            var bytes = CanonicalJson.ToFileBytes(content);
             var exists = File.Exists(path);
             if (exists && !options.OverwriteJson)
             {
