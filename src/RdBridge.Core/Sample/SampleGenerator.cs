@@ -225,9 +225,10 @@ public sealed class SampleGenerator(SampleOptions options)
         if (!withResults) return;
         var lgb = action == "factor";
         var metrics = Metrics(lgb);
+        var retPkl = SampleCurve.RetPkl(_rng.Next(), metrics);
         var lines = metrics.OrderBy(_ => _rng.Next()).Select(m => $"{m.Key},{m.Value.ToString("R", Inv)}");
         File.WriteAllText(Path.Combine(dir, "qlib_res.csv"), ",0\n" + string.Join("\n", lines) + "\n");
-        File.WriteAllBytes(Path.Combine(dir, "ret.pkl"), Floats(options.PickleKilobytes));
+        File.WriteAllBytes(Path.Combine(dir, "ret.pkl"), retPkl);
         WriteMlruns(Path.Combine(dir, "mlruns"), runner, metrics, lgb);
     }
 
