@@ -29,7 +29,7 @@ public static class SampleCurve
         {
             var bench = Normal(0.0003, 0.012);
             var turnover = 0.05 + 0.25 * rng.NextDouble();
-            var cost = turnover * 0.0015;
+            var cost = turnover * 0.0008;
             var ret = bench + Normal(daily, 0.004);
             account *= 1 + ret - cost;
             totalTurnover += turnover * account;
