@@ -225,12 +225,19 @@ public sealed class SampleGenerator(SampleOptions options)
         if (!withResults) return;
         var lgb = action == "factor";
         var metrics = Metrics(lgb);
-        var retPkl = SampleCurve.RetPkl(_rng.Next(), metrics);
-        var lines = metrics.OrderBy(_ => _rng.Next()).Select(m => $"{m.Key},{m.Value.ToString("R", Inv)}");
+        var order = metrics.Keys.ToDictionary(k => k, _ => _rng.Next());
+        var retPkl = SampleCurve.RetPkl(CurveSeed(), metrics);
+        var lines = metrics.OrderBy(m => order[m.Key]).Select(m => $"{m.Key},{m.Value.ToString("R", Inv)}");
         File.WriteAllText(Path.Combine(dir, "qlib_res.csv"), ",0\n" + string.Join("\n", lines) + "\n");
         File.WriteAllBytes(Path.Combine(dir, "ret.pkl"), retPkl);
         WriteMlruns(Path.Combine(dir, "mlruns"), runner, metrics, lgb);
     }
+
+    /// <summary>
+    /// The seed of a loop's curve, drawn from as much of the random stream as the filler <c>ret.pkl</c> took before,
+    /// so every id and outcome after it stays what it was for the same sample seed.
+    /// </summary>
+    private int CurveSeed() => BitConverter.ToInt32(Floats(options.PickleKilobytes), 16);
 
     private SortedDictionary<string, double> Metrics(bool lgb)
     {
