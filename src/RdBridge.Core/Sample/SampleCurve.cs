@@ -13,8 +13,18 @@ public static class SampleCurve
     public static readonly DateTime TestStart = new(2017, 1, 1);
     public static readonly DateTime TestEnd = new(2020, 8, 1);
 
-    /// <summary>The pickle's bytes; sets the excess-return metrics in <paramref name="metrics"/> to the curve's.</summary>
-    public static byte[] RetPkl(int seed, IDictionary<string, double> metrics)
+    /// <summary>
+    /// The curve as <c>ret.pkl</c> (protocol 5, pandas' <c>to_pickle</c>) and as MLflow's
+    /// <c>portfolio_analysis/report_normal_1day.pkl</c> (protocol 4, as Qlib's recorder pickles it); sets the
+    /// excess-return metrics in <paramref name="metrics"/> to the curve's.
+    /// </summary>
+    public static (byte[] RetPkl, byte[] MlflowReport) Write(int seed, IDictionary<string, double> metrics)
+    {
+        var mlflow = Frame(seed, new Dictionary<string, double>(metrics), protocol: 4);
+        return (Frame(seed, metrics, protocol: 5), mlflow);
+    }
+
+    private static byte[] Frame(int seed, IDictionary<string, double> metrics, int protocol)
     {
         var rng = new Random(seed);
         double Normal(double mean, double sd) =>
@@ -46,7 +56,7 @@ public static class SampleCurve
             columns["bench"][i] = bench;
         }
         var bytes = PandasPickleWriter.DataFrame(dates,
-            BacktestReport.QlibColumns.Select(c => (c, (IReadOnlyList<double>)columns[c])).ToList());
+            BacktestReport.QlibColumns.Select(c => (c, (IReadOnlyList<double>)columns[c])).ToList(), protocol);
         var report = BacktestReport.FromFrame(Pandas.ReadFrame(bytes, "ret.pkl"), "ret.pkl");
         foreach (var (cost, risk) in new[]
                  {

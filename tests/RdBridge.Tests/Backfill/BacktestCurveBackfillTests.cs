@@ -127,6 +127,24 @@ public class BacktestCurveBackfillTests
     }
 
     [Fact]
+    public void Without_a_ret_pkl_the_chosen_mlflow_run_s_report_is_the_curve()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3, store: "sqlite");
+        var loop = ResultLoops(sample)[0];
+        var retPkl = Path.Combine(loop.Folder, "ret.pkl");
+        var fromRet = RdBridge.Backtests.BacktestReport.Read(retPkl).Summary;
+        File.Delete(retPkl);
+        var (code, output, err) = sample.Cli("backfill", "--all-task-runs");
+        Assert.True(code == 0, output + err);
+        var json = JsonNode.Parse(File.ReadAllBytes(Path.Combine(loop.Folder, "backtest_report.json")))!;
+        var run = RdBridge.Workspaces.MlflowRun.Chosen(loop.Folder)!;
+        Assert.Equal($"mlflow:{run.RunId}", (string?)json["source"]);
+        Assert.Equal(FileDigest.Sha256OfFile(Path.Combine(run.Folder, "artifacts", "portfolio_analysis",
+            "report_normal_1day.pkl")), (string?)json["source_sha256"]);
+        Assert.Equal(fromRet.FinalExcessReturnWithCost, (double)json["summary"]!["final_excess_return_with_cost"]!);
+    }
+
+    [Fact]
     public void A_max_drawdown_unlike_qlib_res_is_noted_with_the_loop_and_both_numbers()
     {
         using var sample = new Sample(taskRuns: 1, loops: 3, store: "sqlite");
