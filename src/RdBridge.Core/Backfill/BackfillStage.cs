@@ -129,10 +129,11 @@ public sealed class BackfillStage(RunContext context)
                 "with what is there");
         }
 
-        foreach (var (name, content) in meta.Files)
+        var files = meta.Files.Select(f => (f.FileName, Bytes: CanonicalJson.ToFileBytes(f.Content)));
+        if (meta.Backtest is { } backtest) files = files.Append((LoopBacktest.FileName, backtest.ToBytes()));
+        foreach (var (name, bytes) in files)
         {
             var path = Path.Combine(dir, name);
-            var bytes = CanonicalJson.ToFileBytes(content);
             var exists = File.Exists(path);
             if (exists && !options.OverwriteJson)
             {

@@ -16,6 +16,9 @@ public sealed record LoopMetadata(
     /// <summary>What the files cannot tell, for the run's report (not failures).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>The loop's backtest curve, written as <c>backtest_report.json</c>; null when it has none.</summary>
+    public LoopBacktest? Backtest { get; init; }
+
     /// <summary>The files to write, in a fixed order; <c>factor_perf.json</c> only when the run has results.</summary>
     public IEnumerable<(string FileName, JsonObject Content)> Files
     {
@@ -41,8 +44,10 @@ public sealed record LoopMetadata(
                 factors.Select(f => f.Name).ToList()) { RunId = run.Run?.RunId }
             : null;
         var logged = map is null ? null : LoggedFeedback(lw.Loop, map, problems);
+        var notes = new List<string>(run.Notes);
+        var backtest = LoopBacktest.Read(run, problems, notes);
         return new LoopMetadata(factorMeta, perf, DeriveFeedback(lw, run, logged), DeriveModel(lw, run, factors),
-            DeriveStrategy(lw, run, problems), run.Metrics, problems) { Notes = run.Notes };
+            DeriveStrategy(lw, run, problems), run.Metrics, problems) { Notes = notes, Backtest = backtest };
     }
 
     private static FeedbackFile DeriveFeedback(LoopWorkspaces lw, LoopRun run, PickledObject? logged)

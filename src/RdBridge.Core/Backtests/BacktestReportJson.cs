@@ -10,6 +10,9 @@ namespace RdBridge.Backtests;
 /// <c>backtest_report.json</c>: the report in columns (dates, each input column, each derived curve) plus its summary.
 /// Compact JSON in a fixed key order, so the same report gives the same bytes on every machine; NaN is written as null.
 /// </summary>
+/// <summary>Where a report came from: <c>ret.pkl</c> or <c>mlflow:&lt;run_id&gt;</c>, and that file's sha256.</summary>
+public sealed record BacktestSource(string Name, string Sha256);
+
 public static class BacktestReportJson
 {
     public const string FileName = "backtest_report.json";
@@ -19,12 +22,20 @@ public static class BacktestReportJson
     /// Streams the report: a long intraday report has millions of numbers, which a JSON node tree would hold (and
     /// format) many times slower. Keys come in a fixed order, numbers in .NET's shortest round-trip form.
     /// </summary>
-    public static void Write(Stream stream, BacktestReport report)
+    public static void Write(Stream stream, BacktestReport report) => Write(stream, report, null);
+
+    /// <summary>As <see cref="Write(Stream, BacktestReport)"/>, naming the file the report was read from.</summary>
+    public static void Write(Stream stream, BacktestReport report, BacktestSource? source)
     {
         var options = new JsonWriterOptions { Encoder = CanonicalJson.FileWriterOptions.Encoder };
         using var w = new Utf8JsonWriter(stream, options);
         w.WriteStartObject();
         w.WriteString("format", Format);
+        if (source is not null)
+        {
+            w.WriteString("source", source.Name);
+            w.WriteString("source_sha256", source.Sha256);
+        }
         w.WriteNumber("trading_days", report.Dates.Count);
         w.WriteStartArray("dates");
         foreach (var d in report.Dates) w.WriteStringValue(Date(d));
@@ -53,10 +64,10 @@ public static class BacktestReportJson
         stream.WriteByte((byte)'\n');
     }
 
-    public static byte[] ToBytes(BacktestReport report)
+    public static byte[] ToBytes(BacktestReport report, BacktestSource? source = null)
     {
         using var buffer = new MemoryStream();
-        Write(buffer, report);
+        Write(buffer, report, source);
         return buffer.ToArray();
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RdBridge.Backtests;
 using RdBridge.Metadata;
 using RdBridge.Registry;
 using RdBridge.Runs;
@@ -225,6 +226,7 @@ public sealed class CatalogExporter(RunContext context)
         l["ic_ir"] = Metric("icir");
         l["rank_ic"] = Metric("rank_ic");
         l["metrics"] = metrics.DeepClone();
+        l["backtest"] = BacktestSummary(lw, Metric("max_drawdown"), report);
         l["decision"] = feedback?.Decision;
         l["summary_texts"] = feedback?.Summary?.ToJson();
         var weights = MetadataJson.TextArray(modelMeta?.ModelArtifacts?.ModelFiles ?? []);
@@ -240,6 +242,31 @@ public sealed class CatalogExporter(RunContext context)
         };
         l.WriteTo(loops);
         report.Add(Loops);
+    }
+
+    /// <summary>
+    /// The loop's backtest curve in a few numbers (<see cref="BacktestReportJson.Summary"/>), where it came from, and
+    /// whether its max drawdown matches <c>qlib_res.csv</c>'s; null when the loop has no curve.
+    /// </summary>
+    private static JsonObject? BacktestSummary(LoopWorkspaces lw, double? qlibMaxDrawdown, StageReport report)
+    {
+        if (lw.Primary?.Local is not { } dir || !Directory.Exists(dir)) return null;
+        if (BacktestFile.Find(dir, MlflowRun.Chosen(dir)) is not { } file) return null;
+        BacktestReport curve;
+        try { curve = BacktestReport.Read(file.Path); }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException
+                                      or InvalidCastException or KeyNotFoundException or ArgumentException
+                                      or IndexOutOfRangeException or OverflowException)
+        {
+            report.Problem(lw.Loop.Key, file.Path, $"the backtest curve cannot be read: {e.Message}");
+            return null;
+        }
+        var check = MaxDrawdownCheck.Of(curve, qlibMaxDrawdown);
+        var summary = BacktestReportJson.Summary(curve.Summary);
+        summary["source"] = file.Source;
+        summary["qlib_max_drawdown"] = check.Reported;
+        summary["max_drawdown_matches_qlib"] = check.Reported is null ? null : check.Agrees;
+        return summary;
     }
 
     internal static string PythonLiteral(JsonNode? node, int indent)

@@ -245,10 +245,26 @@ public sealed class SampleGenerator(SampleOptions options)
         if (!withResults) return;
         var lgb = action == "factor";
         var metrics = Metrics(lgb);
-        var lines = metrics.OrderBy(_ => _rng.Next()).Select(m => $"{m.Key},{m.Value.ToString("R", Inv)}");
+        var order = metrics.Keys.ToDictionary(k => k, _ => _rng.Next());
+        var (retPkl, mlflowReport) = SampleCurve.Write(CurveSeed(), metrics);
+        var lines = metrics.OrderBy(m => order[m.Key]).Select(m => $"{m.Key},{m.Value.ToString("R", Inv)}");
         File.WriteAllText(Path.Combine(dir, "qlib_res.csv"), ",0\n" + string.Join("\n", lines) + "\n");
-        File.WriteAllBytes(Path.Combine(dir, "ret.pkl"), Floats(options.PickleKilobytes));
+        File.WriteAllBytes(Path.Combine(dir, "ret.pkl"), retPkl);
         WriteMlruns(Path.Combine(dir, "mlruns"), runner, metrics, lgb);
+        WriteMlflowReports(Path.Combine(dir, "mlruns"), mlflowReport);
+    }
+
+    /// <summary>
+    /// The seed of a loop's curve, drawn from as much of the random stream as the filler <c>ret.pkl</c> took before,
+    /// so every id and outcome after it stays what it was for the same sample seed.
+    /// </summary>
+    private int CurveSeed() => BitConverter.ToInt32(Floats(options.PickleKilobytes), 16);
+
+    /// <summary>The runs' <c>report_normal_1day.pkl</c> hold the loop's curve, as Qlib's recorder leaves it.</summary>
+    private static void WriteMlflowReports(string mlruns, byte[] report)
+    {
+        foreach (var path in Directory.EnumerateFiles(mlruns, "report_normal_1day.pkl", SearchOption.AllDirectories))
+            File.WriteAllBytes(path, report);
     }
 
     private SortedDictionary<string, double> Metrics(bool lgb)

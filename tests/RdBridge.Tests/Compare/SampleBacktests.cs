@@ -43,6 +43,17 @@ public static class SampleBacktests
             var days = i == 0 ? LongReportDays : 240 + 10 * i;
             File.WriteAllText(loops[i].ReportPath, Report(days, seed: i).ToJsonString());
         }
+        // Backfill would write each loop's report from its curve (ret.pkl, else MLflow's report): without them the
+        // reports written here stay, and the last loop has none.
+        foreach (var loop in loops)
+        {
+            File.Delete(Path.Combine(loop.Folder, "ret.pkl"));
+            foreach (var report in Directory.EnumerateFiles(loop.Folder, "report_normal_1day.pkl",
+                         SearchOption.AllDirectories))
+            {
+                File.Delete(report);
+            }
+        }
         // B's strategy keeps 30 stocks instead of 50: a config change the compare page must show, in the YAML diff too.
         var b = B(loops);
         var changed = 0;
