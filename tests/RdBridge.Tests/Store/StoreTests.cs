@@ -96,6 +96,12 @@ public class StoreTests
             Assert.True(first.Skipped > 0); // the Python export lists a loop once per workspace
             Assert.All(first.SkipReasons, r => Assert.Contains("more than once", r));
             Assert.Equal(30, first.Inserted + first.Skipped);
+            // The row kept for each loop is the one on its experiment workspace: in this export, the one with results.
+            var withResults = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fork("loop_catalog.json")))!
+                ["loops"]!.AsArray().Where(l => l!["metrics"] is System.Text.Json.Nodes.JsonObject { Count: > 0 })
+                .Select(l => $"{l!["task_run_id"]}/{l["loop_id"]}/{l["workspace_id"]}").Order().ToList();
+            Assert.Equal(withResults, db.Rows("SELECT task_run_id, loop_id, workspace_id FROM aistock_loop_catalog")
+                .Select(r => $"{r[0]}/{r[1]}/{r[2]}").Order().ToList());
             var before = db
                 .Rows("SELECT task_run_id, loop_id, updated_at, content_hash FROM aistock_loop_catalog ORDER BY 1, 2")
                 .Select(r => string.Join("|", r)).ToList();
