@@ -33,6 +33,7 @@ public class SampleLogTests
         // CPython itself reads every file back, with RD-Agent's classes at their module paths (from write_log.py).
         var count = UpstreamRdAgent.RunPython(["-c", """
             import glob, os, pickle, sys
+            sys.dont_write_bytecode = True
             sys.path.insert(0, os.path.dirname(sys.argv[1]))
             import write_log
             files = glob.glob(sys.argv[2] + "/**/*.pkl", recursive=True)
