@@ -60,11 +60,11 @@ public static class SafeExtractor
 
     /// <summary>
     /// The checks of <see cref="Extract"/> without writing anything: each entry is hashed as it streams by and compared
-    /// with the manifest (<c>bundle verify</c>).
+    /// with the manifest (<c>bundle verify</c>); on Windows, names Windows cannot hold are refused as in extraction.
     /// </summary>
     public static ManifestSummary Verify(string archive,
         long maxBytes = DefaultMaxBytes, int maxEntries = DefaultMaxEntries) =>
-        Walk(archive, maxBytes, maxEntries, windows: false, _ => Stream.Null);
+        Walk(archive, maxBytes, maxEntries, windows: OperatingSystem.IsWindows(), _ => Stream.Null);
 
     private static ManifestSummary Walk(
         string archive, long maxBytes, int maxEntries, bool windows, Func<string, Stream> open)

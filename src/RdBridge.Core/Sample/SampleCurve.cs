@@ -27,8 +27,14 @@ public static class SampleCurve
     private static byte[] Frame(int seed, IDictionary<string, double> metrics, int protocol)
     {
         var rng = new Random(seed);
-        double Normal(double mean, double sd) =>
-            mean + sd * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        // Twelve uniforms less six: close to a standard normal, and made of additions only, so every OS gives the same
+        // bits (Log and Cos differ in their last bit between C libraries, and the sample must not).
+        double Normal(double mean, double sd)
+        {
+            var sum = 0.0;
+            for (var i = 0; i < 12; i++) sum += rng.NextDouble();
+            return mean + sd * (sum - 6);
+        }
         var dates = BusinessDays(TestStart, TestEnd);
         var n = dates.Count;
         var daily = metrics.TryGetValue("1day.excess_return_without_cost.mean", out var m) ? m : 0.0004;
