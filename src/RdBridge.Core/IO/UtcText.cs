@@ -30,9 +30,8 @@ public static class UtcText
     ];
 
     /// <summary>
-    /// Reads an ISO-8601 time as the instant it names: <c>2026-01-01T20:42:37+08:00</c> and <c>2026-01-01T12:42:37Z</c>
-    /// are
-    /// the same instant. Times are compared as instants, never as text.
+    /// Reads an ISO-8601 time as the instant it names: <c>2026-01-01T20:42:37+08:00</c> and
+    /// <c>2026-01-01T12:42:37Z</c> are the same instant. Times are compared as instants, never as text.
     /// </summary>
     public static bool TryParse(string? text, out DateTimeOffset time)
     {

@@ -22,9 +22,7 @@ public sealed record LoopRow(
     public DateTimeOffset? Time =>
         ParseTime(StartedAtUtc) ?? ParseTime(EndedAtUtc) ?? ParseTime(UpdatedAtUtc);
 
-    internal static DateTimeOffset? ParseTime(string? text) =>
-        DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t : null;
+    internal static DateTimeOffset? ParseTime(string? text) => IO.UtcText.TryParse(text, out var t) ? t : null;
 }
 
 /// <summary>A row of <c>workspaces</c>.</summary>
