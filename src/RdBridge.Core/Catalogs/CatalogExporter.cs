@@ -55,12 +55,7 @@ public sealed class CatalogExporter(RunContext context)
         Track(CatalogKind.Factor, CatalogFile.Write(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Factor)),
             CatalogKind.Factor, w =>
         {
-            foreach (var record in factors.Factors())
-            {
-                record.WriteTo(w);
-                report.Add(Factors);
-                Drain(w);
-            }
+            report.Add(Factors, factors.WriteFactors(w, () => Drain(w)));
         }));
 
         library.Finish(context, report);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 
@@ -73,37 +74,60 @@ public sealed class FactorAggregation : IDisposable
         c.ExecuteNonQuery();
     }
 
-    /// <summary>Each factor's first record with <c>aliases</c>, <c>occurrences</c> and <c>provenance</c> filled
-    /// in.</summary>
-    public IEnumerable<JsonObject> Factors()
+    /// <summary>
+    /// Writes each factor's first record with <c>aliases</c>, <c>occurrences</c> and <c>provenance</c> filled in, and
+    /// returns how many were written. The provenance is read from the spool and written one occurrence at a time, with
+    /// <paramref name="drain"/> called between them: a factor every loop uses (Alpha158's) has one occurrence per loop,
+    /// so holding its record whole made export's memory grow with the number of loops.
+    /// </summary>
+    public long WriteFactors(Utf8JsonWriter w, Action drain)
     {
         using var list = Command("SELECT fingerprint, record FROM factor ORDER BY source, name, fingerprint");
         using var names = Command("SELECT name FROM alias WHERE fingerprint = $f ORDER BY name");
+        using var count = Command("SELECT count(*) FROM occurrence WHERE fingerprint = $f");
         using var occurrences = Command("SELECT provenance FROM occurrence WHERE fingerprint = $f ORDER BY seq");
         using var r = list.ExecuteReader();
+        long written = 0;
         while (r.Read())
         {
             var fingerprint = r.GetString(0);
             var record = JsonNode.Parse(r.GetString(1))!.AsObject();
-            var aliases = new JsonArray();
-            names.Parameters.Clear();
-            names.Parameters.AddWithValue("$f", fingerprint);
-            using (var n = names.ExecuteReader())
+            w.WriteStartObject();
+            foreach (var (key, value) in record)
             {
-                while (n.Read())
-                    if (n.GetString(0) != (string?)record["name"]) aliases.Add(n.GetString(0));
+                w.WritePropertyName(key);
+                if (value is null) w.WriteNullValue();
+                else value.WriteTo(w);
             }
 
-            var provenance = new JsonArray();
-            occurrences.Parameters.Clear();
-            occurrences.Parameters.AddWithValue("$f", fingerprint);
-            using (var o = occurrences.ExecuteReader())
-                while (o.Read()) provenance.Add(JsonNode.Parse(o.GetString(0)));
-            record["aliases"] = aliases;
-            record["occurrences"] = provenance.Count;
-            record["provenance"] = provenance;
-            yield return record;
+            w.WriteStartArray("aliases");
+            foreach (var alias in Strings(names, fingerprint))
+                if (alias != (string?)record["name"]) w.WriteStringValue(alias);
+            w.WriteEndArray();
+            count.Parameters.Clear();
+            count.Parameters.AddWithValue("$f", fingerprint);
+            w.WriteNumber("occurrences", (long)count.ExecuteScalar()!);
+            w.WriteStartArray("provenance");
+            foreach (var occurrence in Strings(occurrences, fingerprint))
+            {
+                using (var doc = JsonDocument.Parse(occurrence)) doc.WriteTo(w);
+                drain();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            drain();
+            written++;
         }
+        return written;
+    }
+
+    /// <summary>The first column of each row a one-parameter query gives for a fingerprint.</summary>
+    private static IEnumerable<string> Strings(SqliteCommand query, string fingerprint)
+    {
+        query.Parameters.Clear();
+        query.Parameters.AddWithValue("$f", fingerprint);
+        using var rows = query.ExecuteReader();
+        while (rows.Read()) yield return rows.GetString(0);
     }
 
     public void Dispose()

@@ -163,14 +163,33 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         + "WHERE asset_bundle_id IS NULL OR asset_bundle_id = '' "
         + "OR asset_bundle_id <> ('bundle_' || task_run_id || '_' || loop_id)");
 
-    public IReadOnlyList<StoredLoop> Loops() =>
-        Rows("SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_id, workspace_path, factor_names "
-            + "FROM aistock_loop_catalog "
-            + "ORDER BY task_run_id, loop_id")
-            .Select(l => new StoredLoop((string)l[0]!, Convert.ToInt64(l[1]), l[2] as string, l[3] as string,
-                l[4] as string,
-                l[5] as string, System.Text.Json.JsonSerializer.Deserialize<string[]>(l[6] as string ?? "[]") ?? []))
-            .ToList();
+    public IEnumerable<StoredLoop> Loops()
+    {
+        // Keyset pages rather than one open reader: PostgreSQL runs one command at a time per connection, and the
+        // checks that walk the loops look each one up as they go.
+        const int page = 256;
+        const string select = "SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_id, "
+            + "workspace_path, factor_names FROM aistock_loop_catalog ";
+        var order = $" ORDER BY task_run_id, loop_id LIMIT {page}";
+        (string TaskRunId, long LoopId)? after = null;
+        while (true)
+        {
+            var rows = after is { } a
+                ? Rows(select + "WHERE task_run_id > @t OR (task_run_id = @t AND loop_id > @l)" + order,
+                    ("@t", a.TaskRunId), ("@l", a.LoopId))
+                : Rows(select + order);
+            foreach (var l in rows)
+            {
+                var id = Convert.ToInt64(l[1], System.Globalization.CultureInfo.InvariantCulture);
+                var loop = new StoredLoop((string)l[0]!, id,
+                    l[2] as string, l[3] as string, l[4] as string, l[5] as string,
+                    System.Text.Json.JsonSerializer.Deserialize<string[]>(l[6] as string ?? "[]") ?? []);
+                after = (loop.TaskRunId, loop.LoopId);
+                yield return loop;
+            }
+            if (rows.Count < page) yield break;
+        }
+    }
 
     public bool HasStrategy(string strategyId) =>
         Scalar("SELECT count(*) FROM aistock_strategy_catalog WHERE strategy_id = @s", null, ("@s", strategyId)) > 0;

@@ -166,8 +166,11 @@ public interface IStoreChecks : ICatalogReader
     IReadOnlyList<OrphanRow> RowsWithoutLoop(CatalogKind kind, int limit);
     /// <summary>Rows whose asset_bundle_id is missing or names another loop's bundle.</summary>
     long RowsWithoutOwnBundle(CatalogKind kind);
-    /// <summary>Every stored loop's ids and links, ordered by task run and loop.</summary>
-    IReadOnlyList<StoredLoop> Loops();
+    /// <summary>
+    /// Every stored loop's ids and links, ordered by task run and loop, read a page at a time as it is enumerated (the
+    /// caller may query the store between two loops).
+    /// </summary>
+    IEnumerable<StoredLoop> Loops();
     bool HasStrategy(string strategyId);
     bool HasFactorNamed(string name);
     /// <summary>

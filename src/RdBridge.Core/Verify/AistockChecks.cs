@@ -28,10 +28,11 @@ internal static class AistockChecks
 
     public static (bool, string) BundleCache(VerifyContext c)
     {
-        var bad = new List<string>();
-        var ids = c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Distinct().ToList();
-        foreach (var id in ids)
+        var bad = new ProblemList();
+        long ids = 0;
+        foreach (var id in c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Distinct())
         {
+            ids++;
             if (!BundleId.IsSafe(id)) { bad.Add($"{id}: unsafe id"); continue; }
             var cached = c.Settings.AssetCache.Archive(id);
             if (!File.Exists(cached)) { bad.Add($"{id}: not copied"); continue; }
@@ -41,8 +42,8 @@ internal static class AistockChecks
             else if (c.Deep && FileDigest.Sha256OfFile(cached) != have)
                 bad.Add($"{id}: cached archive does not match its .sha256");
         }
-        return (bad.Count == 0 && ids.Count > 0, bad.Count == 0
-            ? $"{ids.Count} bundles cached{(c.Deep ? ", every archive re-hashed" : "")}"
+        return (bad.Count == 0 && ids > 0, bad.Count == 0
+            ? $"{ids} bundles cached{(c.Deep ? ", every archive re-hashed" : "")}"
             : $"{bad.Count} bad: {string.Join("; ", bad.Take(5))}");
     }
 

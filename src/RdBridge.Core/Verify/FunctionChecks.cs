@@ -12,30 +12,34 @@ internal static class FunctionChecks
 {
     public static (bool, string) QueryByLoop(VerifyContext c)
     {
-        var loops = c.StoredLoops;
-        var bad = new List<string>();
-        foreach (var l in loops)
+        var bad = new ProblemList();
+        long loops = 0;
+        foreach (var l in c.StoredLoops)
         {
+            loops++;
             var key = $"{l.TaskRunId}/{l.LoopId}";
             if (l.StrategyId is null || !c.Db.HasStrategy(l.StrategyId))
                 bad.Add($"{key}: strategy {l.StrategyId} not found");
             foreach (var name in l.FactorNames)
                 if (!c.Db.HasFactorNamed(name)) bad.Add($"{key}: factor {name} not found");
         }
-        return (bad.Count == 0 && loops.Count > 0, bad.Count == 0
-            ? $"{loops.Count} loops resolve to their strategy, factors and bundle"
+        return (bad.Count == 0 && loops > 0, bad.Count == 0
+            ? $"{loops} loops resolve to their strategy, factors and bundle"
             : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
     }
 
     public static (bool, string) BundleById(VerifyContext c)
     {
-        var loops = c.StoredLoops;
-        var bad = loops.Select(l => l.AssetBundleId)
-            .Where(id => id is null || !BundleId.IsSafe(id)
-                || !File.Exists(c.Settings.AssetCache.ExtractedManifest(id)))
-            .Select(id => id ?? "(none)").ToList();
-        return (bad.Count == 0 && loops.Count > 0, bad.Count == 0
-            ? $"{loops.Count} bundles available extracted under {c.Settings.AssetCacheDirectory}"
+        var bad = new ProblemList();
+        long loops = 0;
+        foreach (var id in c.StoredLoops.Select(l => l.AssetBundleId))
+        {
+            loops++;
+            if (id is null || !BundleId.IsSafe(id) || !File.Exists(c.Settings.AssetCache.ExtractedManifest(id)))
+                bad.Add(id ?? "(none)");
+        }
+        return (bad.Count == 0 && loops > 0, bad.Count == 0
+            ? $"{loops} bundles available extracted under {c.Settings.AssetCacheDirectory}"
             : $"{bad.Count} unavailable: {string.Join(", ", bad.Take(5))}");
     }
 
@@ -46,10 +50,11 @@ internal static class FunctionChecks
     /// </summary>
     public static (bool, string) WorkspaceAccess(VerifyContext c)
     {
-        var loops = c.StoredLoops;
-        var bad = new List<string>();
-        foreach (var l in loops)
+        var bad = new ProblemList();
+        long loops = 0;
+        foreach (var l in c.StoredLoops)
         {
+            loops++;
             var key = $"{l.TaskRunId}/{l.LoopId}";
             var mapped = c.Settings.PathMap.Map(l.WorkspacePath);
             if (mapped.Local is null || !Directory.Exists(mapped.Local))
@@ -73,8 +78,8 @@ internal static class FunctionChecks
             if (listed.FirstOrDefault(f => !File.Exists(Path.Combine(mapped.Local, f[prefix.Length..]))) is { } gone)
                 bad.Add($"{key}: {gone[prefix.Length..]} gone from the workspace");
         }
-        return (bad.Count == 0 && loops.Count > 0, bad.Count == 0
-            ? $"{loops.Count} workspaces hold the files their bundles list"
+        return (bad.Count == 0 && loops > 0, bad.Count == 0
+            ? $"{loops} workspaces hold the files their bundles list"
             : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
     }
 
@@ -93,7 +98,7 @@ internal static class FunctionChecks
 
     public static (bool, string) IncrementalSync(VerifyContext c)
     {
-        var stale = new List<string>();
+        var stale = new ProblemList();
         foreach (var kind in CatalogFile.All)
         {
             var table = CatalogTable.For(kind);

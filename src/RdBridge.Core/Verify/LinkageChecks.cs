@@ -13,12 +13,11 @@ internal static class LinkageChecks
 {
     public static (bool, string) LoopWorkspace(VerifyContext c)
     {
-        var byKey = c.Expected.ToDictionary(e => (e.Loop.TaskRunId, e.Loop.LoopId));
-        var bad = new List<string>();
+        var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
             var key = (Str(r, "task_run_id") ?? "", Long(r, "loop_id") ?? -1);
-            if (!byKey.TryGetValue(key, out var e))
+            if (c.FindExpected(key.Item1, key.Item2) is not { } e)
             {
                 bad.Add($"{key.Item1}/{key.Item2}: not a loop with results in the registry");
                 continue;
@@ -28,16 +27,16 @@ internal static class LinkageChecks
             if (Str(r, "workspace_id") != row.WorkspaceId || Str(r, "workspace_path") != row.WorkspacePath)
                 bad.Add($"{e.Loop.Key}: catalog names workspace {Str(r, "workspace_id")}, registry {row.WorkspaceId}");
         }
-        var absent = c.Expected.Count - c.LoopRecords.Count;
+        var absent = c.ExpectedCount - c.LoopRecordCount;
         if (absent > 0) bad.Add($"{absent} loops with results are not in the loop catalog");
-        return (bad.Count == 0 && c.LoopRecords.Count > 0, bad.Count == 0
-            ? $"{c.LoopRecords.Count} loops match the registry's experiment workspace"
+        return (bad.Count == 0 && c.LoopRecordCount > 0, bad.Count == 0
+            ? $"{c.LoopRecordCount} loops match the registry's experiment workspace"
             : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
     }
 
     public static (bool, string) LoopBundle(VerifyContext c)
     {
-        var bad = new List<string>();
+        var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
             var tr = Str(r, "task_run_id");
@@ -61,8 +60,8 @@ internal static class LinkageChecks
                     bad.Add($"{id}: the cached bundle's manifest names loop {m.TaskRunId}/{m.LoopId}");
             }
         }
-        return (bad.Count == 0 && c.LoopRecords.Count > 0, bad.Count == 0
-            ? $"{c.LoopRecords.Count} loops: catalog, registry and bundle manifest agree"
+        return (bad.Count == 0 && c.LoopRecordCount > 0, bad.Count == 0
+            ? $"{c.LoopRecordCount} loops: catalog, registry and bundle manifest agree"
             : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
     }
 
@@ -77,7 +76,7 @@ internal static class LinkageChecks
     {
         var loopKeys = c.LoopRecords
             .Select(r => (Str(r, "task_run_id"), Long(r, "loop_id"), Str(r, "asset_bundle_id"))).ToHashSet();
-        var bad = new List<string>();
+        var bad = new ProblemList();
         long records = 0;
         foreach (var r in c.Catalogs.Stream(kind))
         {
@@ -98,7 +97,7 @@ internal static class LinkageChecks
 
     public static (bool, string) WorkspaceFiles(VerifyContext c)
     {
-        var bad = new List<string>();
+        var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
             var mapped = c.Settings.PathMap.Map(Str(r, "workspace_path"));
@@ -107,18 +106,19 @@ internal static class LinkageChecks
             try { using var _ = Directory.EnumerateFileSystemEntries(mapped.Local).GetEnumerator(); }
             catch (UnauthorizedAccessException) { bad.Add($"{Describe(r)}: {mapped.Local} not readable"); }
         }
-        return (bad.Count == 0 && c.LoopRecords.Count > 0, bad.Count == 0
-            ? $"{c.LoopRecords.Count} workspaces reachable through the path map"
+        return (bad.Count == 0 && c.LoopRecordCount > 0, bad.Count == 0
+            ? $"{c.LoopRecordCount} workspaces reachable through the path map"
             : $"{bad.Count} unreachable: {string.Join("; ", bad.Take(3))}");
     }
 
     public static (bool, string) BundleExtractable(VerifyContext c)
     {
-        var bad = new List<string>();
-        var ids = c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Where(BundleId.IsSafe)
-            .Distinct().ToList();
-        foreach (var id in ids)
+        var bad = new ProblemList();
+        long ids = 0;
+        foreach (var id in c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>()
+            .Where(BundleId.IsSafe).Distinct())
         {
+            ids++;
             var cached = c.Settings.AssetCache.Archive(id);
             if (!File.Exists(cached)) { bad.Add($"{id}: not in the cache"); continue; }
             try
@@ -140,8 +140,8 @@ internal static class LinkageChecks
                 bad.Add($"{id}: {e.Message}");
             }
         }
-        return (bad.Count == 0 && ids.Count > 0, bad.Count == 0
-            ? $"{ids.Count} bundles open{(c.Deep ? " and every file matches its manifest" : " and are extracted")}"
+        return (bad.Count == 0 && ids > 0, bad.Count == 0
+            ? $"{ids} bundles open{(c.Deep ? " and every file matches its manifest" : " and are extracted")}"
             : $"{bad.Count} bad: {string.Join("; ", bad.Take(4))}");
     }
 }

@@ -16,18 +16,26 @@ internal static class RdAgentChecks
     public static (bool, string) RegistryLoops(VerifyContext c)
     {
         var loops = c.Reg.Count("loops");
-        var orphans = c.Expected.Where(e => e.Workspaces.Primary is null).Select(e => e.Loop.Key).ToList();
         if (loops == 0) return (false, "the loops table is empty");
-        return (orphans.Count == 0, $"{loops} loops, {c.Expected.Count} with results" + (orphans.Count > 0
+        var orphans = new ProblemList();
+        long withResults = 0;
+        foreach (var e in c.Expected)
+        {
+            withResults++;
+            if (e.Workspaces.Primary is null) orphans.Add(e.Loop.Key);
+        }
+        return (orphans.Count == 0, $"{loops} loops, {withResults} with results" + (orphans.Count > 0
             ? $"; {orphans.Count} without a workspace row: {string.Join(", ", orphans.Take(5))}"
             : ", each linked to its own workspace"));
     }
 
     public static (bool, string) WorkspaceMetadata(VerifyContext c)
     {
-        var missing = new List<string>();
+        var missing = new ProblemList();
+        long loops = 0;
         foreach (var e in c.Expected)
         {
+            loops++;
             if (!e.Workspaces.IsUsable) { missing.Add($"{e.Loop.Key}: workspace missing"); continue; }
             var dir = e.Workspaces.Primary!.Local!;
             foreach (var f in WorkspaceFiles.MetaFiles)
@@ -39,8 +47,8 @@ internal static class RdAgentChecks
                 }
             }
         }
-        return (missing.Count == 0 && c.Expected.Count > 0, missing.Count == 0
-            ? $"{c.Expected.Count} workspaces complete"
+        return (missing.Count == 0 && loops > 0, missing.Count == 0
+            ? $"{loops} workspaces complete"
             : $"{missing.Count} missing, e.g. {string.Join("; ", missing.Take(4))}");
     }
 
@@ -58,7 +66,7 @@ internal static class RdAgentChecks
     /// <paramref name="ok"/>.</summary>
     private static (bool, string) MetaField<T>(VerifyContext c, string file, Func<string, T> read, Func<T, bool> ok)
     {
-        var bad = new List<string>();
+        var bad = new ProblemList();
         var seen = 0;
         foreach (var e in c.Expected.Where(e => e.Workspaces.IsUsable))
         {
@@ -79,27 +87,34 @@ internal static class RdAgentChecks
     public static (bool, string) BundleFiles(VerifyContext c)
     {
         var bundles = c.Settings.Bundles;
-        var missing = c.Expected.Where(e => !File.Exists(bundles.Archive(e.Loop.BundleId))
-            || !File.Exists(bundles.Sidecar(e.Loop.BundleId)))
-            .Select(e => e.Loop.BundleId).ToList();
-        return (missing.Count == 0 && c.Expected.Count > 0, missing.Count == 0
-            ? $"{c.Expected.Count} bundles with .sha256"
+        var missing = new ProblemList();
+        long loops = 0;
+        foreach (var e in c.Expected)
+        {
+            loops++;
+            if (!File.Exists(bundles.Archive(e.Loop.BundleId)) || !File.Exists(bundles.Sidecar(e.Loop.BundleId)))
+                missing.Add(e.Loop.BundleId);
+        }
+        return (missing.Count == 0 && loops > 0, missing.Count == 0
+            ? $"{loops} bundles with .sha256"
             : $"{missing.Count} missing: {string.Join(", ", missing.Take(5))}");
     }
 
     public static (bool, string) BundleRows(VerifyContext c)
     {
-        var bad = new List<string>();
+        var bad = new ProblemList();
+        long loops = 0;
         foreach (var e in c.Expected)
         {
+            loops++;
             var row = c.Reg.ReadBundle(e.Loop.TaskRunId, e.Loop.LoopId);
             if (row is null) bad.Add($"{e.Loop.Key}: no row");
             else if (row.BundleId != e.Loop.BundleId) bad.Add($"{e.Loop.Key}: row names {row.BundleId}");
             else if (e.Loop.AssetBundleId != e.Loop.BundleId)
                 bad.Add($"{e.Loop.Key}: loops.asset_bundle_id is {e.Loop.AssetBundleId ?? "NULL"}");
         }
-        return (bad.Count == 0 && c.Expected.Count > 0, bad.Count == 0
-            ? $"{c.Expected.Count} rows, loops.asset_bundle_id set"
+        return (bad.Count == 0 && loops > 0, bad.Count == 0
+            ? $"{loops} rows, loops.asset_bundle_id set"
             : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
     }
 

@@ -12,11 +12,12 @@ public sealed record ExpectedLoop(LoopRow Loop, LoopWorkspaces Workspaces);
 
 /// <summary>
 /// What every check reads, opened once per <c>verify</c>: the settings, the registry and the AIstock store (either may
-/// be missing, with the reason), the loops with results and the exported catalogs.
+/// be missing, with the reason), the loops with results and the exported catalogs. Loops and records are streamed
+/// again by each check that needs them, never held: what <c>verify</c> keeps does not grow with the number of loops.
 /// </summary>
 public sealed class VerifyContext
 {
-    private readonly Lazy<IReadOnlyList<StoredLoop>> _storedLoops;
+    private readonly Lazy<long> _expectedCount;
 
     public VerifyContext(RdBridgeSettings settings, bool deep, RegistryDatabase? registry, string? registryError,
         IAistockStore? store, string? storeError)
@@ -28,17 +29,8 @@ public sealed class VerifyContext
         RegistryError = registryError;
         Store = store;
         StoreError = storeError;
-        if (registry is not null)
-        {
-            foreach (var loop in registry.ReadLoops(LoopSelection.All))
-            {
-                if (loop.HasResult)
-                    Expected.Add(new ExpectedLoop(loop, LoopWorkspaces.Resolve(registry, settings.PathMap, loop)));
-            }
-        }
-
         Catalogs = new ExportedCatalogs(settings.CatalogDirectory).Load();
-        _storedLoops = new(() => store?.Loops() ?? []);
+        _expectedCount = new(() => registry?.ReadLoops(LoopSelection.All).LongCount(l => l.HasResult) ?? 0);
     }
 
     public RdBridgeSettings Settings { get; }
@@ -50,13 +42,37 @@ public sealed class VerifyContext
     /// <summary>The same database's sync history, for how the last run went.</summary>
     public ISyncHistory? History { get; }
     public string? StoreError { get; }
-    /// <summary>The registry's loops with results (none without a registry).</summary>
-    public List<ExpectedLoop> Expected { get; } = [];
+
+    /// <summary>The registry's loops with results, read as they are enumerated (none without a registry).</summary>
+    public IEnumerable<ExpectedLoop> Expected
+    {
+        get
+        {
+            if (Registry is not { } registry) yield break;
+            foreach (var loop in registry.ReadLoops(LoopSelection.All))
+            {
+                if (loop.HasResult)
+                    yield return new ExpectedLoop(loop, LoopWorkspaces.Resolve(registry, Settings.PathMap, loop));
+            }
+        }
+    }
+
+    /// <summary>How many loops <see cref="Expected"/> gives.</summary>
+    public long ExpectedCount => _expectedCount.Value;
+
+    /// <summary>The registry's loop with results of that key, with its workspaces; null when there is none.</summary>
+    public ExpectedLoop? FindExpected(string taskRunId, long loopId) =>
+        Registry?.ReadLoop(taskRunId, loopId) is { HasResult: true } loop
+            ? new ExpectedLoop(loop, LoopWorkspaces.Resolve(Registry, Settings.PathMap, loop))
+            : null;
+
     public ExportedCatalogs Catalogs { get; }
-    /// <summary>The loop catalog's records (kept in memory: one per loop with results).</summary>
-    public List<JsonElement> LoopRecords => Catalogs.Loops;
-    /// <summary>The loops of the AIstock database, read once for the function checks.</summary>
-    public IReadOnlyList<StoredLoop> StoredLoops => _storedLoops.Value;
+    /// <summary>The loop catalog's records (one per loop with results), read again at each enumeration.</summary>
+    public IEnumerable<JsonElement> LoopRecords => Catalogs.Stream(CatalogKind.Loop);
+    /// <summary>How many records <see cref="LoopRecords"/> gives.</summary>
+    public long LoopRecordCount => Catalogs.Counts[CatalogKind.Loop];
+    /// <summary>The loops of the AIstock database, read a page at a time for the function checks.</summary>
+    public IEnumerable<StoredLoop> StoredLoops => Store?.Loops() ?? [];
     /// <summary>
     /// The store, for a check declared with <see cref="CheckNeeds.Store"/> (it runs only when there is one).
     /// </summary>
@@ -66,13 +82,12 @@ public sealed class VerifyContext
 }
 
 /// <summary>
-/// The exported catalogs, read as streams: only the loop records (one per loop with results) are kept in memory;
-/// factors, models and strategies are read again, one record at a time, by each check that needs them.
+/// The exported catalogs, read as streams: <see cref="Load"/> counts each catalog's records (and finds the ones that
+/// do not read), each check that needs records reads them again, one at a time.
 /// </summary>
 public sealed class ExportedCatalogs(string dir)
 {
     public Dictionary<CatalogKind, long> Counts { get; } = [];
-    public List<JsonElement> Loops { get; private set; } = [];
     public string? Error { get; private set; }
     private readonly HashSet<CatalogKind> _readable = [];
 
@@ -86,9 +101,7 @@ public sealed class ExportedCatalogs(string dir)
             if (!File.Exists(path)) { errors.Add($"{CatalogFile.FileName(kind)} missing in {dir}"); continue; }
             try
             {
-                if (kind == CatalogKind.Loop) Loops = CatalogReader.ReadRecords(path, kind).ToList();
-                Counts[kind] = kind == CatalogKind.Loop ? Loops.Count : CatalogReader.ReadRecords(path,
-                    kind).LongCount();
+                Counts[kind] = CatalogReader.ReadRecords(path, kind).LongCount();
                 _readable.Add(kind);
             }
             catch (FormatException e) { errors.Add(e.Message); }
@@ -97,9 +110,8 @@ public sealed class ExportedCatalogs(string dir)
         return this;
     }
 
-    public IEnumerable<JsonElement> Stream(CatalogKind kind) =>
-        !_readable.Contains(kind) ? [] : kind == CatalogKind.Loop ? Loops
-            : CatalogReader.ReadRecords(Path.Combine(dir, CatalogFile.FileName(kind)), kind);
+    public IEnumerable<JsonElement> Stream(CatalogKind kind) => !_readable.Contains(kind) ? []
+        : CatalogReader.ReadRecords(Path.Combine(dir, CatalogFile.FileName(kind)), kind);
 }
 
 /// <summary>
