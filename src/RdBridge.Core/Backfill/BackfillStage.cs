@@ -43,8 +43,8 @@ public sealed class BackfillStage(RunContext context)
         if (writable) registry.RequireWritableSchema();
 
         var total = registry.ReadLoops(options.Selection).LongCount();
-        // One read of the whole table: every loop's workspaces, and every damaged row named, even one of no loop.
-        var workspaces = registry.ReadWorkspacesByLoop();
+        // Every damaged workspace row named, even one of no loop; each loop's own rows are read as it comes.
+        registry.NameDamagedWorkspaceRows();
         foreach (var loop in registry.ReadLoops(options.Selection))
         {
             context.Cancellation.ThrowIfCancellationRequested();
@@ -56,8 +56,7 @@ public sealed class BackfillStage(RunContext context)
                 report.Add(AlreadyMaterialized);
                 continue;
             }
-            var rows = workspaces.GetValueOrDefault(loop.Key) ?? [];
-            var lw = LoopWorkspaces.Resolve(rows, context.Settings.PathMap, loop);
+            var lw = LoopWorkspaces.Resolve(registry, context.Settings.PathMap, loop);
             // A loop RD-Agent is still running, or one that failed before it had an experiment workspace (as discovery
             // records them from the log), has nothing to backfill: no problem of the registry.
             if (lw.Primary is null && !loop.HasResult && loop.Status is "running" or "failed")

@@ -226,13 +226,41 @@ public sealed partial class RegistryDatabase : IDisposable
     public IReadOnlyList<WorkspaceRow> ReadWorkspaces(string taskRunId, long loopId) =>
         ReadWorkspaceRows("WHERE task_run_id = $tr AND loop_id = $loop", ("$tr", taskRunId), ("$loop", loopId));
 
-    /// <summary>Every workspace row with a loop, in one read, by its loop's key (task_run_id/loop_id).</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<WorkspaceRow>> ReadWorkspacesByLoop() =>
-        ReadWorkspaceRows("WHERE loop_id IS NOT NULL")
-            .GroupBy(w => $"{w.TaskRunId}/{w.LoopId}", StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<WorkspaceRow>)g.ToList(), StringComparer.Ordinal);
+    /// <summary>
+    /// Reads the whole workspaces table once without keeping it, so that every damaged row is named in
+    /// <see cref="BadRows"/>, even one of no loop; returns how many rows are usable. Each loop's rows are then read
+    /// with <see cref="ReadWorkspaces"/> as it comes.
+    /// </summary>
+    public long NameDamagedWorkspaceRows()
+    {
+        long usable = 0;
+        foreach (var _ in WorkspaceRows("")) usable++;
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = """
+            SELECT workspace_id FROM workspaces WHERE workspace_id IS NOT NULL
+            GROUP BY workspace_id HAVING count(*) > 1 ORDER BY workspace_id
+            """;
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+            Bad("workspaces", Shown(reader, 0), "a second row with the same workspace_id (the first one is used)");
+        return usable;
+    }
 
     private List<WorkspaceRow> ReadWorkspaceRows(string where, params (string Name, object Value)[] parameters)
+    {
+        var list = WorkspaceRows(where, parameters).ToList();
+        // A workspace id is the table's key: a second row with it is a damaged registry, and the first one is used.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var w in list.Where(w => !seen.Add(w.WorkspaceId)).ToList())
+        {
+            Bad("workspaces", w.WorkspaceId, "a second row with the same workspace_id (the first one is used)");
+            list.Remove(w);
+        }
+        return list;
+    }
+
+    /// <summary>The usable rows the filter selects, by workspace id; each damaged one is named and skipped.</summary>
+    private IEnumerable<WorkspaceRow> WorkspaceRows(string where, params (string Name, object Value)[] parameters)
     {
         var columns = _workspaceColumns ??= ColumnsOf("workspaces");
         string Col(string name) => columns.Contains(name) ? name : "NULL";
@@ -244,7 +272,6 @@ public sealed partial class RegistryDatabase : IDisposable
             """;
         foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
         using var reader = cmd.ExecuteReader();
-        var list = new List<WorkspaceRow>();
         while (reader.Read())
         {
             var key = Shown(reader, 0);
@@ -266,18 +293,10 @@ public sealed partial class RegistryDatabase : IDisposable
             }
             else
             {
-                list.Add(new WorkspaceRow(id, taskRun, reader.IsDBNull(2) ? null : reader.GetInt64(2),
-                    Text(reader, 3), Text(reader, 4), Text(reader, 5), Text(reader, 6), path));
+                yield return new WorkspaceRow(id, taskRun, reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                    Text(reader, 3), Text(reader, 4), Text(reader, 5), Text(reader, 6), path);
             }
         }
-        // A workspace id is the table's key: a second row with it is a damaged registry, and the first one is used.
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var w in list.Where(w => !seen.Add(w.WorkspaceId)).ToList())
-        {
-            Bad("workspaces", w.WorkspaceId, "a second row with the same workspace_id (the first one is used)");
-            list.Remove(w);
-        }
-        return list;
     }
 
     /// <summary>How many rows each table holds (tables that do not exist are left out).</summary>
@@ -336,19 +355,6 @@ public sealed partial class RegistryDatabase : IDisposable
         cmd.Parameters.AddWithValue("$loop", loopId);
         using var reader = cmd.ExecuteReader();
         return reader.Read() ? BundleOf(reader) : null;
-    }
-
-    /// <summary>Every usable <c>production_bundles</c> row in one read, by its loop's key.</summary>
-    public IReadOnlyDictionary<string, BundleRow> ReadBundlesByLoop()
-    {
-        var rows = new Dictionary<string, BundleRow>(StringComparer.Ordinal);
-        if (!TableExists("production_bundles")) return rows;
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = $"{BundleColumns} ORDER BY task_run_id, loop_id";
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
-            if (BundleOf(reader) is { } row) rows.TryAdd($"{row.TaskRunId}/{row.LoopId}", row);
-        return rows;
     }
 
     private const string BundleColumns = """

@@ -27,11 +27,17 @@ public static class LoopFingerprints
     {
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
         var recorded = registry.ReadLoopStates(pipeline);
-        var now = Take(registry, settings);
-        var changed = Changed(now, recorded);
-        var removed = recorded.Keys.Count(k => !now.ContainsKey(k));
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        int loops = 0, stillThere = 0;
+        foreach (var state in Take(registry, settings))
+        {
+            loops++;
+            if (recorded.TryGetValue(state.Key, out var before)) stillThere++;
+            if (before?.Fingerprint != state.Fingerprint) changed.Add(state.Key);
+        }
         var productsSame = registry.ReadProductsState(pipeline) == Products(settings);
-        return new LoopChanges(changed, now.Count - changed.Count, removed, productsSame, recorded.Count > 0);
+        return new LoopChanges(changed, loops - changed.Count, recorded.Count - stillThere, productsSame,
+            recorded.Count > 0);
     }
 
     /// <summary>
@@ -42,10 +48,10 @@ public static class LoopFingerprints
     public static void Record(RdBridgeSettings settings, string pipeline, IReadOnlySet<string>? leaveOut = null)
     {
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: true);
-        var states = Take(registry, settings).Where(s => leaveOut is null || !leaveOut.Contains(s.Key))
-            .ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+        // Taken before the write transaction, which stays short; a state is a key and a digest per loop.
+        var states = Take(registry, settings).Where(s => leaveOut is null || !leaveOut.Contains(s.Key)).ToList();
         var products = Products(settings);
-        registry.Write(write => write.RecordRun(pipeline, states.Values, products, IO.UtcText.Now()));
+        registry.Write(write => write.RecordRun(pipeline, states, products, IO.UtcText.Now()));
     }
 
     private static readonly EnumerationOptions AllFiles = new()
@@ -56,30 +62,22 @@ public static class LoopFingerprints
         ReturnSpecialDirectories = false,
     };
 
-    /// <summary>Every loop of the registry with its digest now, by <see cref="LoopRow.Key"/>.</summary>
-    public static IReadOnlyDictionary<string, LoopState> Take(RegistryDatabase registry, RdBridgeSettings settings)
+    /// <summary>
+    /// Every loop of the registry with its digest now, one loop at a time (its rows are read as it comes), so the pass
+    /// holds one loop's rows and file list whatever the registry's size.
+    /// </summary>
+    public static IEnumerable<LoopState> Take(RegistryDatabase registry, RdBridgeSettings settings)
     {
-        var workspaces = registry.ReadWorkspacesByLoop();
-        var bundles = registry.ReadBundlesByLoop();
-        var loops = registry.ReadLoops(LoopSelection.All).ToList();
-        var states = new Dictionary<string, LoopState>(StringComparer.Ordinal);
         var text = new StringBuilder();
-        foreach (var loop in loops)
+        foreach (var loop in registry.ReadLoops(LoopSelection.All))
         {
-            var rows = workspaces.GetValueOrDefault(loop.Key) ?? [];
+            var rows = registry.ReadWorkspaces(loop.TaskRunId, loop.LoopId);
             text.Clear();
-            Describe(text, loop, rows, bundles.GetValueOrDefault(loop.Key), settings);
+            Describe(text, loop, rows, registry.ReadBundle(loop.TaskRunId, loop.LoopId), settings);
             var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
-            states[loop.Key] = new LoopState(loop.TaskRunId, loop.LoopId, digest);
+            yield return new LoopState(loop.TaskRunId, loop.LoopId, digest);
         }
-        return states;
     }
-
-    /// <summary>The keys of the loops that differ from <paramref name="recorded"/> or that it does not hold.</summary>
-    public static IReadOnlySet<string> Changed(
-        IReadOnlyDictionary<string, LoopState> now, IReadOnlyDictionary<string, LoopState> recorded) =>
-        now.Values.Where(s => !recorded.TryGetValue(s.Key, out var r) || r.Fingerprint != s.Fingerprint)
-            .Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Writes down everything the loop's fingerprint covers, one line per row or file.</summary>
     private static void Describe(
