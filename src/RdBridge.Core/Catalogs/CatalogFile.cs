@@ -96,8 +96,8 @@ public static partial class CatalogFile
 
     public static string? ReadTimestamp(string path)
     {
-        if (!File.Exists(path)) return null;
-        using var s = File.OpenRead(path);
+        if (!RegularFile.Exists(path)) return null;
+        using var s = RegularFile.OpenRead(path);
         var head = new byte[256];
         var n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         var m = StampRegex().Match(Encoding.UTF8.GetString(head, 0, n));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RdBridge.IO;
 
 namespace RdBridge.Compare;
 
@@ -44,7 +45,7 @@ public sealed record BacktestCurve(
                 $"({MaxFileBytes:N0}); run backfill again to rewrite it");
         }
 
-        return Parse(File.ReadAllBytes(path), path);
+        return Parse(RegularFile.ReadAllBytes(path, MaxFileBytes), path);
     }
 
     /// <summary>Reads the report's dates and curves; a file of another shape is refused with its path.</summary>

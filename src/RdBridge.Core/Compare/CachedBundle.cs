@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RdBridge.IO;
 using RdBridge.Layout;
 
 namespace RdBridge.Compare;
@@ -36,10 +37,10 @@ public sealed class CachedBundle
     {
         if (bundleId is null || !BundleId.IsSafe(bundleId)) return null;
         var manifest = cache.ExtractedManifest(bundleId);
-        if (!File.Exists(manifest)) return null;
+        if (!RegularFile.Exists(manifest)) return null;
         try
         {
-            return JsonNode.Parse(File.ReadAllBytes(manifest)) is JsonObject o
+            return JsonNode.Parse(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest)) is JsonObject o
                 ? new CachedBundle(cache, bundleId, o) : null;
         }
         catch (JsonException e)

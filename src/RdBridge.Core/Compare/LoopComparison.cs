@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using RdBridge.Backfill;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Show;
 using RdBridge.Store;
 
@@ -140,7 +141,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             notes.Add($"{bundle.Id}/{path} is too large to read as a workflow config");
             return null;
         }
-        try { return WorkflowConfig.Parse(File.ReadAllText(local, Encoding.UTF8), Path.GetFileName(path)); }
+        try { return WorkflowConfig.Parse(RegularFile.ReadAllText(local, LineDiff.MaxBytes), Path.GetFileName(path)); }
         catch (FormatException e)
         {
             notes.Add($"{bundle.Id}/{path}: {e.Message}");
@@ -234,7 +235,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
 
     private static string? ReadText(CachedBundle bundle, string path) =>
         bundle.Size(path) > LineDiff.MaxBytes || bundle.Local(path) is not { } local
-            ? null : File.ReadAllText(local, Encoding.UTF8);
+            ? null : RegularFile.ReadAllText(local, LineDiff.MaxBytes);
 
     private static JsonObject? Curve(CachedBundle? bundle, bool full, JsonArray notes, LoopRef r)
     {

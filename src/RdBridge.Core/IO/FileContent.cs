@@ -4,14 +4,17 @@ namespace RdBridge.IO;
 /// rewritten.</summary>
 public static class FileContent
 {
-    public static bool Holds(string path, ReadOnlySpan<byte> bytes) =>
-        File.Exists(path) && new FileInfo(path).Length == bytes.Length
-            && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
+    public static bool Holds(string path, ReadOnlySpan<byte> bytes)
+    {
+        if (!RegularFile.Exists(path) || new FileInfo(path).Length != bytes.Length) return false;
+        try { return RegularFile.ReadAllBytes(path, bytes.Length).AsSpan().SequenceEqual(bytes); }
+        catch (FileRefusedException) { return false; } // replaced by something else, or grown, since the check
+    }
 
     public static bool Same(string a, string b)
     {
-        if (!File.Exists(a) || !File.Exists(b)) return false;
-        using var stream = File.OpenRead(a);
+        if (!RegularFile.Exists(a) || !RegularFile.Exists(b)) return false;
+        using var stream = RegularFile.OpenRead(a);
         return Same(stream, b);
     }
 
@@ -19,9 +22,9 @@ public static class FileContent
     /// position.</summary>
     public static bool Same(Stream stream, string path)
     {
-        if (!File.Exists(path) || new FileInfo(path).Length != stream.Length) return false;
+        if (!RegularFile.Exists(path) || new FileInfo(path).Length != stream.Length) return false;
         stream.Position = 0;
-        using var other = File.OpenRead(path);
+        using var other = RegularFile.OpenRead(path);
         var a = new byte[64 * 1024];
         var b = new byte[64 * 1024];
         while (true)

@@ -107,7 +107,7 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
     private static List<Announced> ReadBundles(string feed, Dictionary<string, string> header)
     {
         var list = new List<Announced>();
-        using var stream = File.OpenRead(feed);
+        using var stream = RegularFile.OpenRead(feed);
         foreach (var b in CatalogReader.ReadRecords(stream, "bundles", header, feed, strictList: true))
         {
             var id = b.TryGetProperty("asset_bundle_id", out var i) && i.ValueKind == JsonValueKind.String

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Store;
 
@@ -107,10 +108,14 @@ public sealed class LinkageQuery(RdBridgeSettings settings, ICatalogReader store
         var archive = cache.Archive(bundleId);
         var manifestPath = cache.ExtractedManifest(bundleId);
         JsonObject? manifest = null;
-        if (File.Exists(manifestPath))
+        if (RegularFile.Exists(manifestPath))
         {
-            try { manifest = JsonNode.Parse(File.ReadAllBytes(manifestPath)) as JsonObject; }
-            catch (System.Text.Json.JsonException) { }
+            try
+            {
+                manifest = JsonNode.Parse(RegularFile.ReadAllBytes(manifestPath, ReadLimits.BundleManifest))
+                    as JsonObject;
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or IOException) { }
         }
         return new JsonObject
         {

@@ -82,7 +82,7 @@ public sealed class ImportStage(RunContext context)
                 var src = Path.Combine(from, CatalogFile.FileName(kind));
                 var dst = Path.Combine(to, CatalogFile.FileName(kind));
                 if (FileContent.Same(src, dst)) { report.Add(CopiesUnchanged); continue; }
-                AtomicFile.Write(dst, s => { using var input = File.OpenRead(src); input.CopyTo(s); });
+                AtomicFile.Write(dst, s => { using var input = RegularFile.OpenRead(src); input.CopyTo(s); });
                 report.Add(CopiesWritten);
             }
         }

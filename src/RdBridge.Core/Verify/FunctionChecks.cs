@@ -1,6 +1,7 @@
 using RdBridge.Assets;
 using RdBridge.Bundles;
 using RdBridge.Catalogs;
+using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Store;
 
@@ -90,7 +91,8 @@ internal static class FunctionChecks
     {
         if (bundleId is null || !BundleId.IsSafe(bundleId)) return null;
         var extracted = c.Settings.AssetCache.ExtractedManifest(bundleId);
-        var bytes = File.Exists(extracted) ? File.ReadAllBytes(extracted) : null;
+        var bytes = RegularFile.Exists(extracted)
+            ? RegularFile.ReadAllBytes(extracted, ReadLimits.BundleManifest) : null;
         foreach (var archive in new[] { c.Settings.AssetCache.Archive(bundleId), c.Settings.Bundles.Archive(bundleId) })
             if (bytes is null && File.Exists(archive)) bytes = SafeExtractor.ReadManifest(archive);
         return bytes is null ? null : BundleManifest.ReadSummary(bytes).Files.Select(f => f.Path).ToList();

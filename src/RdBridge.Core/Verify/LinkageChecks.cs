@@ -53,9 +53,9 @@ internal static class LinkageChecks
                 continue;
             }
             var manifest = c.Settings.AssetCache.ExtractedManifest(id);
-            if (File.Exists(manifest))
+            if (RegularFile.Exists(manifest))
             {
-                var m = BundleManifest.ReadSummary(File.ReadAllBytes(manifest));
+                var m = BundleManifest.ReadSummary(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest));
                 if (m.TaskRunId != tr || m.LoopId != loop)
                     bad.Add($"{id}: the cached bundle's manifest names loop {m.TaskRunId}/{m.LoopId}");
             }

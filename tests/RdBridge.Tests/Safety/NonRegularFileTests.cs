@@ -105,4 +105,28 @@ public class NonRegularFileTests
         Assert.Contains(skipped, s =>
             s.Item1.EndsWith("/agent.sock", StringComparison.Ordinal) && s.Item2.Contains("socket"));
     }
+
+    [Fact]
+    public void Verify_and_show_refuse_a_fifo_where_the_asset_cache_holds_a_manifest_and_finish()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var (code, output, _) = sample.Cli("init");
+        Assert.True(code == 0, output);
+        var loop = Db.Rows(sample.Settings.RegistryPath,
+            "SELECT task_run_id, loop_id, asset_bundle_id FROM loops WHERE has_result = 1 ORDER BY 1, 2")[0];
+        var manifest = sample.Settings.AssetCache.ExtractedManifest((string)loop[2]!);
+        Assert.True(File.Exists(manifest), manifest);
+        File.Delete(manifest);
+        Hostile.Fifo(manifest);
+
+        // Before, the checks and the loop view opened the manifest with File.ReadAllBytes and waited for a writer.
+        var verify = Hostile.Within(120, () => sample.Cli("verify"));
+        Assert.Equal(1, verify.Code);
+        Assert.Contains((string)loop[2]!, verify.Out);
+        var show = Hostile.Within(60, () => sample.Cli("show", "loop", (string)loop[0]!,
+            ((long)loop[1]!).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Contains((string)loop[2]!, show.Out);
+        var bundle = Hostile.Within(60, () => sample.Cli("show", "bundle", (string)loop[2]!));
+        Assert.Contains((string)loop[2]!, bundle.Out);
+    }
 }
