@@ -44,7 +44,7 @@ public sealed record LoopFolder(long LoopId, string Path)
 /// <summary>
 /// RD-Agent's log layout
 /// (<c>log/&lt;UTC timestamp&gt;/Loop_N/&lt;step&gt;/&lt;tag&gt;/&lt;pid&gt;/&lt;timestamp&gt;.pkl</c>) for every
-/// generation: steps <c>propose, exp_gen</c> (v0.3) or <c>direct_exp_gen</c> (v0.4 on), <c>coding, running,
+/// generation: steps <c>direct_exp_gen</c> (v0.4 on; <c>propose, exp_gen</c> are read too), <c>coding, running,
 /// feedback</c> and <c>record</c> (2026); the older extra tag segments <c>r</c>, <c>d</c>, <c>ef</c> and <c>init</c>.
 /// RD-Agent up to v0.3.0 wrote no <c>Loop_N</c> folders (its loop added no tag of its own until commit 7002dc49,
 /// 2025-01): all loops of a run log into the same <c>r/</c>, <c>d/</c> and <c>ef/</c> folders, and only the order of

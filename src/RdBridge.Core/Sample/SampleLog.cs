@@ -46,9 +46,9 @@ public sealed record SampleLogLoop(
 /// Writes RD-Agent log trees of every generation (<see cref="SampleLogGeneration"/>): pickles at
 /// <c>&lt;trace&gt;/&lt;tag path&gt;/&lt;pid&gt;/&lt;UTC timestamp&gt;.pkl</c>, with RD-Agent's objects pickled at
 /// protocol 4 the way CPython pickles its classes (class + <c>__dict__</c>), workspace paths as <c>pathlib</c> paths,
-/// times as tz-aware datetimes and each experiment's result as the pandas Series of its <c>qlib_res.csv</c>; plus the noise
-/// discovery must skip (<c>debug_llm</c>, <c>common_logs.log</c>, <c>__session__</c>). The one writer of the sample's
-/// logs and of the tests' C# log fixtures.
+/// times as tz-aware datetimes and each experiment's result as the pandas Series of its <c>qlib_res.csv</c>; plus the
+/// noise discovery must skip (<c>debug_llm</c>, <c>common_logs.log</c>, <c>__session__</c>). The one writer of the
+/// sample's logs and of the tests' C# log fixtures.
 /// </summary>
 public sealed class SampleLog(string logRoot, SampleLogGeneration generation = SampleLogGeneration.Head)
 {

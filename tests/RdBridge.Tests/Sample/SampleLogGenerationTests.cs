@@ -131,6 +131,12 @@ public class SampleLogGenerationTests
                 var own = want.Workspaces.Split(' ').Where(w => !w.StartsWith("baseline", StringComparison.Ordinal))
                     .Select(w => w.Split(':')[1]).ToHashSet();
                 Assert.Equal(own, BundledWorkspaces(bundle));
+                // Backfill found the loop's logged feedback in this generation's layout.
+                var experiment = want.Workspaces.Split(' ')
+                    .Single(w => w.StartsWith("experiment", StringComparison.Ordinal));
+                var feedback = JsonNode.Parse(File.ReadAllText(Path.Combine(upstream.Settings.RdAgentRoot,
+                    "git_ignore_folder", "RD-Agent_workspace", experiment.Split(':')[1], "feedback.json")))!;
+                Assert.Equal("log", (string?)feedback["source"]);
             }
             else
             {
