@@ -172,15 +172,26 @@ public static class Program
             Description = "Workspace shapes: upstream (RD-Agent HEAD), v0.8 (pip release), fork (AIstock's) or mixed",
             DefaultValueFactory = _ => "mixed",
         };
+        var generation = new Option<string?>("--log-generation")
+        {
+            Description = "RD-Agent log layout of every task run: v0.3 (flat, no Loop_N folders), v0.5 (r/d/ef "
+                + "segments), v0.8 or head (default: by flavor; mixed rotates all four)",
+        };
+        var noRegistry = new Option<bool>("--no-registry")
+        {
+            Description = "Write no registry, as upstream RD-Agent leaves none: init builds it from the log",
+        };
         var cmd = new Command("sample",
             "Write a realistic RD-Agent output tree, an empty AIstock root and an rdbridge.json for them")
         {
-            outOpt, taskRuns, loops, seed, kb, flavor,
+            outOpt, taskRuns, loops, seed, kb, flavor, generation, noRegistry,
         };
         cmd.SetAction(p => Guarded(io, () =>
         {
+            var g = p.GetValue(generation);
             var o = new SampleOptions(Path.GetFullPath(p.GetValue(outOpt)!), p.GetValue(taskRuns), p.GetValue(loops),
-                p.GetValue(seed), p.GetValue(kb), SampleFlavors.Parse(p.GetValue(flavor)!));
+                p.GetValue(seed), p.GetValue(kb), SampleFlavors.Parse(p.GetValue(flavor)!),
+                g is null ? null : SampleLog.Parse(g), p.GetValue(noRegistry));
             if (o.TaskRuns < 1 || o.LoopsPerTaskRun < 1)
                 throw new ArgumentException("--task-runs and --loops must be at least 1");
             new SampleGenerator(o).Generate();

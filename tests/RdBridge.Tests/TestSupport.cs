@@ -28,9 +28,10 @@ public sealed class Sample : IDisposable
     /// <param name="store">"sqlite" or "postgres"; by default the suite's store
     /// (<see cref="TestStore.Default"/>).</param>
     public Sample(int taskRuns = 2, int loops = 4, int seed = 42, string? store = null,
-        SampleFlavor flavor = SampleFlavor.Mixed)
+        SampleFlavor flavor = SampleFlavor.Mixed, SampleLogGeneration? generation = null, bool noRegistry = false)
     {
-        new SampleGenerator(new SampleOptions(Dir.Path, taskRuns, loops, seed, PickleKilobytes: 2, flavor)).Generate();
+        new SampleGenerator(new SampleOptions(Dir.Path, taskRuns, loops, seed, PickleKilobytes: 2, flavor, generation,
+            noRegistry)).Generate();
         Aistock = TestStore.Create(store ?? TestStore.Default, Dir);
         if (Aistock.IsPostgres)
         {

@@ -125,16 +125,26 @@ public sealed record LoopMetadata(
     }
 
     /// <summary>
-    /// The last <c>HypothesisFeedback</c> RD-Agent logged for the loop
-    /// (<c>&lt;trace&gt;/Loop_N/feedback/feedback/&lt;pid&gt;/*.pkl</c>), if readable.
+    /// The last <c>HypothesisFeedback</c> RD-Agent logged for the loop, in any log generation
+    /// (<c>&lt;trace&gt;/Loop_N/feedback/feedback/&lt;pid&gt;/*.pkl</c>, <c>…/feedback/ef/feedback/…</c> up to v0.5,
+    /// the loop's share of <c>ef/feedback/</c> in v0.3's flat logs: the layouts discovery reads), if readable.
     /// </summary>
     private static PickledObject? LoggedFeedback(Registry.LoopRow loop, PathMap map, List<string> problems)
     {
         var trace = map.Map(loop.LogTracePath ?? loop.LogDir).Local;
-        var dir = trace is null ? null : Path.Combine(trace, $"Loop_{loop.LoopId}", "feedback", "feedback");
-        if (dir is null || !Directory.Exists(dir)) return null;
-        var file = Directory.EnumerateFiles(dir, "*.pkl", SearchOption.AllDirectories)
-            .Order(StringComparer.Ordinal).LastOrDefault();
+        if (trace is null || !Directory.Exists(trace)) return null;
+        string? file;
+        try
+        {
+            file = Discovery.LogTree.Loops(trace).FirstOrDefault(l => l.LoopId == loop.LoopId)?.Files()
+                .LastOrDefault(f => f.Tag == Discovery.LogTree.Feedback)?.Path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"the log '{trace}' cannot be listed ({e.Message}); feedback.json falls back to the metrics");
+            return null;
+        }
+
         if (file is null) return null;
         try
         {

@@ -6,15 +6,25 @@ namespace RdBridge.Discovery;
 /// <summary>A log pickle discovery reads: which loop step and tag it belongs to, and its size and time.</summary>
 public sealed record LogFile(string Step, string Tag, string Path, long Size, DateTime WrittenUtc);
 
-/// <summary>One <c>log/&lt;timestamp&gt;/Loop_N</c> folder.</summary>
+/// <summary>
+/// One <c>log/&lt;timestamp&gt;/Loop_N</c> folder; in a flat log (v0.3 and earlier) one loop's share of the run's
+/// folders, with <see cref="Path"/> the run folder.
+/// </summary>
 public sealed record LoopFolder(long LoopId, string Path)
 {
+    /// <summary>A flat log's loop: its pickles, already cut out of the run's shared folders.</summary>
+    internal IReadOnlyList<LogFile>? Slice { get; init; }
+
+    /// <summary>A flat log's loop: the pickles that bound it (its hypothesis and the next loop's).</summary>
+    internal string? SliceStamp { get; init; }
+
     /// <summary>
     /// The loop folder's and its step folders' modification times. A step or tag folder RD-Agent adds changes them,
     /// so a loop that was already complete when last read needs no deeper look while this stays the same.
     /// </summary>
     public string FolderStamp()
     {
+        if (SliceStamp is not null) return SliceStamp;
         var sb = new StringBuilder();
         sb.Append(Directory.GetLastWriteTimeUtc(Path).Ticks.ToString(CultureInfo.InvariantCulture));
         var steps = new DirectoryInfo(Path).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal);
@@ -28,14 +38,20 @@ public sealed record LoopFolder(long LoopId, string Path)
     }
 
     /// <summary>The pickles discovery reads in this loop, in a stable order; nothing else is listed.</summary>
-    public IReadOnlyList<LogFile> Files() => LogTree.LoopFiles(this);
+    public IReadOnlyList<LogFile> Files() => Slice ?? LogTree.LoopFiles(this);
 }
 
 /// <summary>
 /// RD-Agent's log layout
 /// (<c>log/&lt;UTC timestamp&gt;/Loop_N/&lt;step&gt;/&lt;tag&gt;/&lt;pid&gt;/&lt;timestamp&gt;.pkl</c>) for every
-/// generation: steps <c>propose, exp_gen</c> (v0.3) or <c>direct_exp_gen</c> (v0.4 on), <c>coding, running,
+/// generation: steps <c>direct_exp_gen</c> (v0.4 on; <c>propose, exp_gen</c> are read too), <c>coding, running,
 /// feedback</c> and <c>record</c> (2026); the older extra tag segments <c>r</c>, <c>d</c>, <c>ef</c> and <c>init</c>.
+/// RD-Agent up to v0.3.0 wrote no <c>Loop_N</c> folders (its loop added no tag of its own until commit 7002dc49,
+/// 2025-01): all loops of a run log into the same <c>r/</c>, <c>d/</c> and <c>ef/</c> folders, and only the order of
+/// the pickles (their UTC file names) separates them. There, each <c>r/hypothesis generation</c> pickle starts a loop,
+/// numbered from 0 in time order, and the loop holds every pickle up to the next one; this is how RD-Agent's own UI of
+/// that time counted rounds. (A loop v0.3 restarted after a CoderError generated a new hypothesis under the same index,
+/// so there it counts as one more loop.)
 /// The walk is streamed and descends only into the folders of the tags it reads: the <c>debug_llm</c>,
 /// <c>debug_tpl</c> and <c>token_cost</c> folders (most of a log's files) and <c>__session__</c> (loop snapshots,
 /// not log messages) are never listed.
@@ -71,9 +87,16 @@ public static class LogTree
         }
     }
 
-    /// <summary>The <c>Loop_N</c> folders of a task run, by loop number.</summary>
+    /// <summary>The <c>Loop_N</c> folders of a task run, by loop number; a flat log's loops by the order of their
+    /// hypotheses.</summary>
     public static IReadOnlyList<LoopFolder> Loops(string runFolder)
     {
+        if (!Directory.EnumerateDirectories(runFolder, "Loop_*").Any()
+            && OldSegments.Any(s => Directory.Exists(System.IO.Path.Combine(runFolder, s))))
+        {
+            return FlatLoops(runFolder);
+        }
+
         var loops = new List<LoopFolder>();
         foreach (var dir in Directory.EnumerateDirectories(runFolder, "Loop_*"))
         {
@@ -85,9 +108,50 @@ public static class LogTree
         return loops;
     }
 
+    private static List<LoopFolder> FlatLoops(string runFolder)
+    {
+        var files = new List<LogFile>();
+        foreach (var segment in OldSegments.Order(StringComparer.Ordinal))
+        {
+            var dir = System.IO.Path.Combine(runFolder, segment);
+            if (!Directory.Exists(dir)) continue;
+            foreach (var tag in Directory.EnumerateDirectories(dir))
+            {
+                var name = System.IO.Path.GetFileName(tag);
+                if (Tags.Contains(name)) AddTag(files, segment, name, tag);
+            }
+        }
+        files.Sort((a, b) =>
+        {
+            var byName = string.CompareOrdinal(System.IO.Path.GetFileName(a.Path), System.IO.Path.GetFileName(b.Path));
+            return byName != 0 ? byName : string.CompareOrdinal(a.Path, b.Path);
+        });
+        var starts = files.Select((f, i) => (f, i)).Where(x => x.f.Tag == Hypothesis).Select(x => x.i).ToList();
+        var loops = new List<LoopFolder>();
+        for (var n = 0; n < starts.Count; n++)
+        {
+            var end = n + 1 < starts.Count ? starts[n + 1] : files.Count;
+            var next = n + 1 < starts.Count ? System.IO.Path.GetFileName(files[end].Path) : "open";
+            loops.Add(new LoopFolder(n, runFolder)
+            {
+                Slice = files[starts[n]..end],
+                SliceStamp = $"flat:{System.IO.Path.GetFileName(files[starts[n]].Path)}:{next}",
+            });
+        }
+        return loops;
+    }
+
+    /// <summary>The UTC time RD-Agent names each pickle by (<c>%Y-%m-%d_%H-%M-%S-%f</c>), if the name is one.
+    /// </summary>
+    public static DateTimeOffset? NameTime(string path) =>
+        DateTime.TryParseExact(System.IO.Path.GetFileNameWithoutExtension(path), "yyyy-MM-dd_HH-mm-ss-ffffff",
+            CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t)
+            ? new DateTimeOffset(t, TimeSpan.Zero) : null;
+
     /// <summary>Whether a folder looks like one RD-Agent run's log (it has loops or the run's own settings).</summary>
     public static bool IsRunFolder(string dir) =>
         Directory.EnumerateDirectories(dir, "Loop_*").Any()
+        || Directory.Exists(System.IO.Path.Combine(dir, "r"))
         || Directory.Exists(System.IO.Path.Combine(dir, LoopSettings))
         || Directory.Exists(System.IO.Path.Combine(dir, Scenario))
         || Directory.Exists(System.IO.Path.Combine(dir, "init", Scenario));

@@ -45,6 +45,14 @@ public static class LoopReader
             }
         }
         if (broken.Count > 0 || beingWritten) return new LoopReading(null, broken, beingWritten);
+        // Logs before v0.8 have no time_info: the loop ran from its first pickle to its last (named by UTC time).
+        if (times.Count == 0)
+        {
+            foreach (var file in files)
+            {
+                if (LogTree.NameTime(file.Path) is { } at) times.Add((at, at));
+            }
+        }
 
         values.TryGetValue(LogTree.Hypothesis, out var hypothesis);
         values.TryGetValue(LogTree.Tasks, out var tasks);

@@ -53,6 +53,52 @@ public static class PandasPickleWriter
         return w.ToArray();
     }
 
+    /// <summary>
+    /// A Series of float64 values indexed by strings, as pandas 1.5 with numpy 1.x pickles it: the Series' state with a
+    /// <c>SingleBlockManager</c> whose own state is the legacy tuple pandas keeps writing (axes, values, items, and
+    /// the <c>"0.14.1"</c> dict pandas reads back). This is how RD-Agent's runner holds the metrics it read back from
+    /// <c>qlib_res.csv</c> (<c>read_csv(index_col=0).iloc[:, 0]</c>: name <c>"0"</c>, an object index).
+    /// </summary>
+    public static byte[] Series(IReadOnlyList<(string Name, double Value)> values, string name = "0", int protocol = 4)
+    {
+        if (protocol is not (4 or 5)) throw new ArgumentOutOfRangeException(nameof(protocol), "protocol 4 or 5");
+        var names = values.Select(v => v.Name).ToList();
+        var numbers = values.Select(v => v.Value).ToList();
+        var w = new Emitter(protocol);
+        void Index() => ColumnIndex(w, names);
+        void Values() => FloatArray(w, numbers, [numbers.Count]);
+        w.Proto();
+        w.Global("pandas.core.series", "Series");
+        w.Op(')'); w.Op(0x81);
+        w.Op('}'); w.Op('(');
+        w.Text("_mgr");
+        w.Global("pandas.core.internals.managers", "SingleBlockManager");
+        w.Op(')'); w.Op(0x81);
+        w.Op('(');
+        w.Op(']'); Index(); w.Op('a');
+        w.Op(']'); Values(); w.Op('a');
+        w.Op(']'); Index(); w.Op('a');
+        w.Op('}'); w.Text("0.14.1");
+        w.Op('}'); w.Op('(');
+        w.Text("axes"); w.Op(']'); Index(); w.Op('a');
+        w.Text("blocks"); w.Op(']');
+        w.Op('}'); w.Op('(');
+        w.Text("values"); Values();
+        w.Text("mgr_locs");
+        w.Global("builtins", "slice"); w.Int(0); w.Int(numbers.Count); w.Int(1); w.Op(0x87); w.Op('R');
+        w.Op('u'); w.Op('a');
+        w.Op('u'); w.Op('s');
+        w.Op('t'); w.Op('b');
+        w.Text("_typ"); w.Text("series");
+        w.Text("_metadata"); w.Op(']'); w.Text("name"); w.Op('a');
+        w.Text("attrs"); w.Op('}');
+        w.Text("_flags"); w.Op('}'); w.Text("allows_duplicate_labels"); w.Op(0x88); w.Op('s');
+        w.Text("name"); w.Text(name);
+        w.Op('u'); w.Op('b');
+        w.Op('.');
+        return w.ToArray();
+    }
+
     private static void Dtype(Emitter w, string spec, string byteOrder, int flags, string? unit)
     {
         w.Global("numpy", "dtype");

@@ -26,6 +26,17 @@ public sealed class PickleText
         _b.AddRange(utf8);
     }
 
+    /// <summary>
+    /// A whole protocol-4 pickle written elsewhere (a pandas object), embedded as one value: its opcodes between PROTO
+    /// and STOP. Neither writer uses the memo, so nothing it refers to can clash.
+    /// </summary>
+    public void Raw(byte[] pickle)
+    {
+        if (pickle.Length < 3 || pickle[0] != 0x80 || pickle[1] != 0x04 || pickle[^1] != (byte)'.')
+            throw new ArgumentException("not a whole protocol-4 pickle", nameof(pickle));
+        _b.AddRange(pickle.AsSpan(2, pickle.Length - 3));
+    }
+
     public void None() => _b.Add((byte)'N');
     public void Bool(bool v) => _b.Add(v ? (byte)0x88 : (byte)0x89);
     public void Int(int v) { _b.Add((byte)'J'); _b.AddRange(BitConverter.GetBytes(v)); }

@@ -37,12 +37,13 @@ public static partial class SampleFlavors
         _ => throw new ArgumentException($"--flavor {text}: use upstream, v0.8, fork or mixed"),
     };
 
-    public static void Apply(string rdAgentRoot, SampleFlavor flavor)
+    /// <param name="baselines">the Alpha20 baseline workspaces, which keep the template as RD-Agent ran it</param>
+    public static void Apply(string rdAgentRoot, SampleFlavor flavor, IReadOnlyCollection<string>? baselines = null)
     {
         var root = Path.Combine(rdAgentRoot, "git_ignore_folder", "RD-Agent_workspace");
         if (!Directory.Exists(root)) return;
         var experiments = Directory.EnumerateDirectories(root)
-            .Where(d => Directory.EnumerateFiles(d, "conf_*.yaml").Any())
+            .Where(d => Directory.EnumerateFiles(d, "conf_*.yaml").Any() && baselines?.Contains(d) != true)
             .Order(StringComparer.Ordinal).ToList();
         // Rotated within factor and model workspaces separately, so each kind shows every family.
         var seen = new Dictionary<bool, int> { [true] = 0, [false] = 0 };

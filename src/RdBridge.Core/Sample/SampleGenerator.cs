@@ -5,13 +5,19 @@ using RdBridge.Registry;
 
 namespace RdBridge.Sample;
 
+/// <param name="LogGeneration">the RD-Agent log layout of every task run; null chooses it by flavor
+/// (<see cref="SampleGenerator.GenerationOf"/>)</param>
+/// <param name="NoRegistry">write no registry, as upstream RD-Agent leaves none: discovery builds it from the log
+/// </param>
 public sealed record SampleOptions(string OutDirectory, int TaskRuns = 2, int LoopsPerTaskRun = 4, int Seed = 42,
-    int PickleKilobytes = 8, SampleFlavor Flavor = SampleFlavor.Mixed);
+    int PickleKilobytes = 8, SampleFlavor Flavor = SampleFlavor.Mixed, SampleLogGeneration? LogGeneration = null,
+    bool NoRegistry = false);
 
 /// <summary>
 /// Writes a realistic RD-Agent output tree (registry, workspaces, MLflow runs, logs) plus an empty AIstock root and an
 /// <c>rdbridge.json</c> for them, the same for the same seed. Stored paths are Windows/WSL spellings of
-/// <c>F:/Dev/RD-Agent-main</c> so path mapping is always exercised.
+/// <c>F:/Dev/RD-Agent-main</c> so path mapping is always exercised. The registry and the log name the same workspaces
+/// for every loop: the log is written by <see cref="SampleLog"/> from the very loops the registry gets.
 /// </summary>
 public sealed class SampleGenerator(SampleOptions options)
 {
@@ -38,15 +44,27 @@ public sealed class SampleGenerator(SampleOptions options)
 
         Directory.CreateDirectory(Path.Combine(options.OutDirectory, "AIstock"));
         Directory.CreateDirectory(Path.Combine(options.OutDirectory, "rd-strategies-lib"));
-        using var registry = RegistryDatabase.Create(Path.Combine(root, "RDagentDB", "registry.sqlite"));
         var baseTime = new DateTimeOffset(2025, 7, 1, 8, 30, 12, TimeSpan.Zero);
-        registry.Write(write =>
+        var baselines = new List<string>();
+        void TaskRuns(RegistryWrite? write)
         {
             for (var t = 0; t < options.TaskRuns; t++)
-                GenerateTaskRun(write, t, baseTime.AddDays(t).AddMinutes(_rng.Next(0, 600)));
-            return 0;
-        });
-        SampleFlavors.Apply(root, options.Flavor);
+                GenerateTaskRun(write, t, baseTime.AddDays(t).AddMinutes(_rng.Next(0, 600)), baselines);
+        }
+        if (options.NoRegistry)
+        {
+            TaskRuns(null);
+        }
+        else
+        {
+            using var registry = RegistryDatabase.Create(Path.Combine(root, "RDagentDB", "registry.sqlite"));
+            registry.Write(write =>
+            {
+                TaskRuns(write);
+                return 0;
+            });
+        }
+        SampleFlavors.Apply(root, options.Flavor, baselines);
         File.WriteAllText(Path.Combine(options.OutDirectory, "rdbridge.json"), """
             {
               "rdagent": { "root": "RD-Agent-main", "strategiesLib": "rd-strategies-lib" },
@@ -56,6 +74,21 @@ public sealed class SampleGenerator(SampleOptions options)
 
             """);
     }
+
+    private static readonly SampleLogGeneration[] Rotation =
+        [SampleLogGeneration.Head, SampleLogGeneration.V03, SampleLogGeneration.V05, SampleLogGeneration.V08];
+
+    /// <summary>
+    /// The log layout of a task run: <c>--log-generation</c>, else the flavor's RD-Agent (upstream: HEAD; v0.8 and
+    /// the fork, which is based on v0.8: v0.6–v0.8), and <c>mixed</c> rotates the task runs over all four.
+    /// </summary>
+    public static SampleLogGeneration GenerationOf(SampleOptions options, int taskRun) =>
+        options.LogGeneration ?? options.Flavor switch
+        {
+            SampleFlavor.Upstream => SampleLogGeneration.Head,
+            SampleFlavor.V080 or SampleFlavor.Fork => SampleLogGeneration.V08,
+            _ => Rotation[taskRun % Rotation.Length],
+        };
 
     private string Hex() { var b = new byte[16]; _rng.NextBytes(b); return Convert.ToHexStringLower(b); }
 
@@ -71,15 +104,24 @@ public sealed class SampleGenerator(SampleOptions options)
         };
     }
 
-    private void GenerateTaskRun(RegistryWrite db, int t, DateTimeOffset start)
+    private void GenerateTaskRun(RegistryWrite? db, int t, DateTimeOffset start, List<string> baselines)
     {
         var taskRunId = Hex();
-        var scenario = (t % 3) switch { 0 => "QuantRDLoop", 1 => "FactorRDLoop", _ => "ModelRDLoop" };
+        var generation = GenerationOf(options, t);
+        // RD-Agent of v0.3 had no quant loop: that task run researches factors.
+        var scenario = (t % 3) switch
+        {
+            0 when SampleLog.HasQuantLoop(generation) => "QuantRDLoop", 0 or 1 => "FactorRDLoop", _ => "ModelRDLoop",
+        };
         var trace = start.ToString("yyyy-MM-dd_HH-mm-ss-ffffff", Inv);
-        var logDir = Path.Combine(RdAgentRoot, "log", trace);
-        db.AddTaskRun(new NewTaskRun(taskRunId, scenario, "success", Iso(start), "0.8.0", Stored(t, $"log/{trace}")));
+        var version = generation switch
+        {
+            SampleLogGeneration.V03 => "0.3.0", SampleLogGeneration.V05 => "0.5.0", _ => "0.8.0",
+        };
+        db?.AddTaskRun(new NewTaskRun(taskRunId, scenario, "success", Iso(start), version, Stored(t, $"log/{trace}")));
         var time = start;
         var sota = new List<string>();
+        var logged = new List<SampleLogLoop>();
         for (var l = 0; l < options.LoopsPerTaskRun; l++)
         {
             var action = scenario switch
@@ -95,10 +137,16 @@ public sealed class SampleGenerator(SampleOptions options)
             var expRel = $"git_ignore_folder/RD-Agent_workspace/{expId}";
             var expDir = Path.Combine(RdAgentRoot, "git_ignore_folder", "RD-Agent_workspace", expId);
             var wsStatus = (l % 3) switch { 0 => "success", 1 => "present", _ => (string?)null };
-            db.AddWorkspace(new NewWorkspace(
-                new WorkspaceRow(
-                    expId, taskRunId, l, "experiment_workspace", action, "running", wsStatus, Stored(t, expRel)),
-                Iso(begin)));
+            // A factor or model loop whose runner failed logged only its coded sub-workspaces: its experiment
+            // workspace was never written (the quant loop logs its whole experiment as the coder result).
+            var hasExperiment = outcome != "failed" || scenario == "QuantRDLoop";
+            if (hasExperiment)
+            {
+                db?.AddWorkspace(new NewWorkspace(
+                    new WorkspaceRow(
+                        expId, taskRunId, l, "experiment_workspace", action, "running", wsStatus, Stored(t, expRel)),
+                    Iso(begin)));
+            }
             var factorNames = new List<string>();
             var subPaths = new List<string>();
             var subCount = action == "factor" ? 1 + _rng.Next(3) : 1;
@@ -106,7 +154,7 @@ public sealed class SampleGenerator(SampleOptions options)
             {
                 var subId = Hex();
                 var subDir = Path.Combine(RdAgentRoot, "git_ignore_folder", "RD-Agent_workspace", subId);
-                db.AddWorkspace(new NewWorkspace(
+                db?.AddWorkspace(new NewWorkspace(
                     new WorkspaceRow(subId, taskRunId, l, "sub_workspace", action, "coding", "success",
                         Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}")),
                     Iso(begin)));
@@ -114,7 +162,7 @@ public sealed class SampleGenerator(SampleOptions options)
                 if (action == "factor") factorNames.Add(WriteFactorWorkspace(subDir));
                 else WriteModelCode(subDir);
             }
-            WriteExperimentWorkspace(expDir, action, outcome == "result");
+            var backtest = hasExperiment ? WriteExperimentWorkspace(expDir, action, outcome == "result") : null;
             if (outcome == "result" && action == "factor")
             {
                 // The run trains on the SOTA factors so far plus this loop's new ones.
@@ -123,16 +171,59 @@ public sealed class SampleGenerator(SampleOptions options)
                     _rng);
                 sota.AddRange(factorNames.Where(n => !sota.Contains(n)));
             }
-            WriteLog(logDir, l, outcome, action, Stored(t, expRel), subPaths);
+            var decision = outcome != "failed" && _rng.Next(2) == 0;
+            var hypothesis = action == "factor"
+                ? $"Loop {l}: {string.Join(", ", factorNames)} predict next-day excess returns on CSI300"
+                : $"Loop {l}: a GRU over 20 days of Alpha158 features beats the LightGBM baseline";
+            var loop = new SampleLogLoop(l, action, outcome, hypothesis, decision,
+                hasExperiment ? Stored(t, expRel) : null, subPaths, begin, time) { Backtest = backtest };
+            if (l == 0 && scenario == "FactorRDLoop")
+                loop = WithBaseline(db, loop, taskRunId, t, begin, baselines);
+            logged.Add(loop);
             var status = outcome == "failed" ? "failed" : "success";
             var failed = outcome == "failed";
-            db.AddLoop(new LoopRow(taskRunId, l, action, status, HasResult: outcome == "result",
+            db?.AddLoop(new LoopRow(taskRunId, l, action, status, HasResult: outcome == "result",
                 LogDir: Stored(t, $"log/{trace}"), StartedAtUtc: Iso(begin), EndedAtUtc: Iso(time),
                 ErrorType: failed ? "CoderError" : null,
                 ErrorMessage: failed ? "factor.py raised KeyError: '$vwap' while computing the factor" : null,
                 AssetBundleId: null, IsSolidified: false, MaterializationStatus: null, UpdatedAtUtc: Iso(time),
                 Scenario: scenario, LogTracePath: null));
         }
+        var scen = scenario switch { "FactorRDLoop" => "fin_factor", "ModelRDLoop" => "fin_model", _ => "fin_quant" };
+        new SampleLog(Path.Combine(RdAgentRoot, "log"), generation).WriteRun(start, scen, logged);
+    }
+
+    /// <summary>
+    /// fin_factor's loop 0 first backtests the Alpha20 baseline in an experiment workspace of its own (RD-Agent's
+    /// <c>based_experiments[0]</c>), which the registry keeps as the loop's <c>baseline_workspace</c>. Its numbers come
+    /// from a generator of their own, so the rest of the sample draws what it drew before.
+    /// </summary>
+    private SampleLogLoop WithBaseline(RegistryWrite? db, SampleLogLoop loop, string taskRunId, int t,
+        DateTimeOffset begin, List<string> baselines)
+    {
+        var rng = new Random(unchecked(options.Seed * 7919 + t));
+        var bytes = new byte[16];
+        rng.NextBytes(bytes);
+        var id = Convert.ToHexStringLower(bytes);
+        var rel = $"git_ignore_folder/RD-Agent_workspace/{id}";
+        var dir = Path.Combine(RdAgentRoot, "git_ignore_folder", "RD-Agent_workspace", id);
+        Directory.CreateDirectory(dir);
+        baselines.Add(dir);
+        File.WriteAllText(Path.Combine(dir, "README.md"), "# Qlib experiment workspace: the Alpha20 baseline\n");
+        File.WriteAllText(Path.Combine(dir, "read_exp_res.py"),
+            "# Reads the latest recorder and writes qlib_res.csv and ret.pkl.\nimport qlib\n");
+        File.WriteAllText(Path.Combine(dir, "conf_baseline.yaml"),
+            Template(model: false, staticFactors: false, processors: true));
+        var metrics = Metrics(rng, lgb: true);
+        var (retPkl, chart) = SampleCurve.Write(rng.Next(), metrics);
+        var ordered = metrics.Select(m => (m.Key, m.Value)).ToList();
+        File.WriteAllText(Path.Combine(dir, "qlib_res.csv"),
+            ",0\n" + string.Concat(ordered.Select(m => $"{m.Key},{SampleFlavors.PythonRepr(m.Value)}\n")));
+        File.WriteAllBytes(Path.Combine(dir, "ret.pkl"), retPkl);
+        db?.AddWorkspace(new NewWorkspace(
+            new WorkspaceRow(id, taskRunId, 0, "baseline_workspace", "factor", "running", "success", Stored(t, rel)),
+            Iso(begin)));
+        return loop with { BaselineWorkspace = Stored(t, rel), BaselineBacktest = new SampleBacktest(ordered, chart) };
     }
 
     private string WriteFactorWorkspace(string dir)
@@ -215,7 +306,8 @@ public sealed class SampleGenerator(SampleOptions options)
 
         """;
 
-    private void WriteExperimentWorkspace(string dir, string action, bool withResults)
+    /// <summary>Writes an experiment workspace; returns the backtest its runner logs, when it has results.</summary>
+    private SampleBacktest? WriteExperimentWorkspace(string dir, string action, bool withResults)
     {
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "README.md"),
@@ -242,16 +334,18 @@ public sealed class SampleGenerator(SampleOptions options)
             File.WriteAllText(Path.Combine(dir, "model.py"), ModelPy(64));
             runner = "conf_baseline_factors_model.yaml";
         }
-        if (!withResults) return;
+        if (!withResults) return null;
         var lgb = action == "factor";
-        var metrics = Metrics(lgb);
+        var metrics = Metrics(_rng, lgb);
         var order = metrics.Keys.ToDictionary(k => k, _ => _rng.Next());
         var (retPkl, mlflowReport) = SampleCurve.Write(CurveSeed(), metrics);
-        var lines = metrics.OrderBy(m => order[m.Key]).Select(m => $"{m.Key},{m.Value.ToString("R", Inv)}");
+        var ordered = metrics.OrderBy(m => order[m.Key]).Select(m => (m.Key, m.Value)).ToList();
+        var lines = ordered.Select(m => $"{m.Key},{m.Value.ToString("R", Inv)}");
         File.WriteAllText(Path.Combine(dir, "qlib_res.csv"), ",0\n" + string.Join("\n", lines) + "\n");
         File.WriteAllBytes(Path.Combine(dir, "ret.pkl"), retPkl);
         WriteMlruns(Path.Combine(dir, "mlruns"), runner, metrics, lgb);
         WriteMlflowReports(Path.Combine(dir, "mlruns"), mlflowReport);
+        return new SampleBacktest(ordered, mlflowReport);
     }
 
     /// <summary>
@@ -267,9 +361,9 @@ public sealed class SampleGenerator(SampleOptions options)
             File.WriteAllBytes(path, report);
     }
 
-    private SortedDictionary<string, double> Metrics(bool lgb)
+    private static SortedDictionary<string, double> Metrics(Random rng, bool lgb)
     {
-        double N(double mean, double sd) => mean + sd * (_rng.NextDouble() * 2 - 1);
+        double N(double mean, double sd) => mean + sd * (rng.NextDouble() * 2 - 1);
         var ic = N(0.045, 0.015);
         var m = new SortedDictionary<string, double>(StringComparer.Ordinal)
         {
@@ -337,55 +431,6 @@ public sealed class SampleGenerator(SampleOptions options)
                 ? options.PickleKilobytes * 2
                 : Math.Max(1, options.PickleKilobytes / 2)));
         }
-    }
-
-    private void WriteLog(string logDir, int loop, string outcome, string action, string experiment, List<string> subs)
-    {
-        var steps = outcome == "failed"
-            ? new[] { "direct_exp_gen", "coding" }
-            : ["direct_exp_gen", "coding", "running", "feedback"];
-        foreach (var step in steps)
-        {
-            var tag = step switch
-            {
-                "direct_exp_gen" => "hypothesis generation", "coding" => "coder result", "running" => "runner result",
-                _ => "feedback"
-            };
-            var dir = Path.Combine(logDir, $"Loop_{loop}", step, tag, "12345");
-            Directory.CreateDirectory(dir);
-            var payload = step == "feedback" ? PickledFeedback(_rng.Next(2) == 0, loop)
-                : SampleLog.Payload(tag, $"{tag} of loop {loop}", action, experiment, subs);
-            File.WriteAllBytes(Path.Combine(dir, $"2025-07-01_08-3{loop % 10}-12-123456.pkl"), payload);
-        }
-    }
-
-    // A protocol-4 pickle of RD-Agent's HypothesisFeedback: class by STACK_GLOBAL, an empty NEWOBJ, then BUILD with
-    // its __dict__.
-    private static byte[] PickledFeedback(bool decision, int loop)
-    {
-        var b = new List<byte> { 0x80, 0x04 };
-        void Str(string text)
-        {
-            var utf8 = Encoding.UTF8.GetBytes(text);
-            b.Add((byte)'X');
-            b.AddRange(BitConverter.GetBytes((uint)utf8.Length));
-            b.AddRange(utf8);
-            b.Add(0x94);
-        }
-        Str("rdagent.core.proposal");
-        Str("HypothesisFeedback");
-        b.Add(0x93); b.Add(0x94);
-        b.Add((byte)')'); b.Add(0x81); b.Add(0x94);
-        b.Add((byte)'}'); b.Add(0x94); b.Add((byte)'(');
-        Str("decision"); b.Add(decision ? (byte)0x88 : (byte)0x89);
-        Str("reason"); Str($"第{loop}轮：新因子与 SOTA 组合后 IC {(decision ? "提升" : "下降")}，回撤{(decision ? "可控" : "扩大")}。");
-        Str("observations"); Str($"本轮实现了假设中的因子，回测完成（loop {loop}）。");
-        Str("hypothesis_evaluation"); Str(decision ? "假设得到支持：价量因子提升了选股能力。" : "假设未得到支持：收益未超过 SOTA。");
-        Str("new_hypothesis"); Str("尝试加入资金流因子并与流动性因子交互。");
-        Str("acceptable"); b.Add(decision ? (byte)0x88 : (byte)0x89);
-        Str("exception"); b.Add((byte)'N');
-        b.Add((byte)'u'); b.Add((byte)'b'); b.Add((byte)'.');
-        return b.ToArray();
     }
 
     // Float64 data with a pickle header: compresses like the real pandas pickles.

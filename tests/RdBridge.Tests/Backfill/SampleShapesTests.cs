@@ -10,10 +10,17 @@ namespace RdBridge.Tests.Backfill;
 /// </summary>
 public class SampleShapesTests
 {
-    private static List<string> Experiments(Sample sample) =>
-        Directory.EnumerateDirectories(
+    // The loops' experiment workspaces (not fin_factor's Alpha20 baseline, which keeps RD-Agent's template as it ran).
+    private static List<string> Experiments(Sample sample)
+    {
+        var experiments = Db.Rows(sample.Settings.RegistryPath,
+                "SELECT workspace_id FROM workspaces WHERE workspace_role = 'experiment_workspace'")
+            .Select(r => (string)r[0]!).ToHashSet();
+        return Directory.EnumerateDirectories(
                 Path.Combine(sample.Dir.Path, "RD-Agent-main", "git_ignore_folder", "RD-Agent_workspace"))
-            .Where(d => Directory.EnumerateFiles(d, "conf_*.yaml").Any()).Order(StringComparer.Ordinal).ToList();
+            .Where(d => experiments.Contains(Path.GetFileName(d)) && Directory.EnumerateFiles(d, "conf_*.yaml").Any())
+            .Order(StringComparer.Ordinal).ToList();
+    }
 
     [Fact]
     public void The_mixed_sample_has_every_familys_workspace_shape()

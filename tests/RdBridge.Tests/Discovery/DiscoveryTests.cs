@@ -25,7 +25,7 @@ public class DiscoveryTests
     public static TheoryData<string, string> Generations => new()
     {
         { "head", "fin_factor" }, { "head", "fin_quant" }, { "v08", "fin_model" }, { "v04", "fin_quant" },
-        { "v04", "fin_factor" }, { "v03", "fin_model" },
+        { "v04", "fin_factor" }, { "v03", "fin_model" }, { "v03", "fin_factor" },
     };
 
     [Theory, MemberData(nameof(Generations))]

@@ -12,7 +12,7 @@ public class SampleLogTests
         var start = new DateTimeOffset(2025, 7, 1, 8, 30, 12, TimeSpan.Zero).AddTicks(1234560);
         // A workspace folder name of 32 characters: the kind's letter, then one digit repeated.
         static string Id(char kind, int n) => kind + new string((char)('0' + n), 31);
-        string Ws(string id) => $"git_ignore_folder/RD-Agent_workspace/{id}";
+        string Ws(string id) => $"{UpstreamRdAgent.StoredRoot}/git_ignore_folder/RD-Agent_workspace/{id}";
         SampleLogLoop Loop(long id, string outcome, string action, string? exp, params string[] subs) => new(
             id, action, outcome, $"hypothesis {id}", id % 2 == 0, exp is null ? null : Ws(exp),
             subs.Select(Ws).ToList(), start.AddHours(id), start.AddHours(id).AddMinutes(48));
@@ -22,8 +22,7 @@ public class SampleLogTests
             Loop(1, SampleLogLoop.Failed, "model", Id('e', 1), Id('s', 1)),
             Loop(2, SampleLogLoop.Running, "factor", Id('e', 2), Id('s', 2)),
         };
-        var trace = new SampleLog(Path.Combine(root, "log"), UpstreamRdAgent.StoredRoot)
-            .WriteRun(start, "fin_quant", loops);
+        var trace = new SampleLog(Path.Combine(root, "log")).WriteRun(start, "fin_quant", loops);
         Assert.Equal("2025-07-01_08-30-12-123456", Path.GetFileName(trace));
         File.WriteAllText(dir["rdbridge.json"], $$"""
             { "rdagent": { "root": "RD-Agent-main" }, "pathMap": { "{{UpstreamRdAgent.StoredRoot}}": "RD-Agent-main" },

@@ -6,8 +6,10 @@ own pickle at protocol 4, so the files are byte-for-byte what RD-Agent would wri
 a real pandas Series. Runs with Debian's /usr/bin/python3 (python3-pandas).
 
 Usage: write_log.py ROOT RUN [RUN ...] [--stored-root PATH] [--noise N] [--running] [--fail]
-  RUN is GENERATION:SCENARIO:LOOPS:FOLDER, GENERATION one of v03 (propose/exp_gen steps), v04 (direct_exp_gen with
-  the old r./d./ef. tag segments and init.), v08 (no segments, time_info), head (plus the record step);
+  RUN is GENERATION:SCENARIO:LOOPS:FOLDER, GENERATION one of v03 (flat: no Loop_N or step folders, every loop's
+  pickles in the run's r/, d/ and ef/ folders, init/ for setup objects; no feedback for a skipped loop), v04
+  (direct_exp_gen with the old r./d./ef. tag segments and init.), v08 (no segments, time_info), head (plus the
+  record step);
   SCENARIO one of fin_factor, fin_model, fin_quant.
 Prints a JSON manifest of what it wrote (per loop: status, action, hypothesis, decision, workspaces by role).
 """
@@ -379,6 +381,10 @@ class Writer:
             loop = {"loop_id": li, "action": action, "workspaces": {}}
             lp = [f"Loop_{li}"]
 
+            def where(step, *rest):
+                """Where a tag of a step goes: v0.3 wrote no Loop_N or step folders, only the r/d/ef segments."""
+                return list(rest) if generation == "v03" else lp + [step] + list(rest)
+
             def timed(step, body):
                 start = self.tick(0)
                 body()
@@ -395,16 +401,16 @@ class Writer:
             loop["hypothesis"] = text
             first = steps[0]
             tasks = [ModelTask(f"GRU_{li}")] if model else [FactorTask(f"MOM_{li}_10D"), FactorTask(f"VOL_{li}_20D")]
-            self.noise_files(trace, lp + [first], self.noise // 2)
+            self.noise_files(trace, where(first, *seg["gen"]), self.noise // 2)
             if generation == "v03":
                 gen = seg["gen"]
                 s1, _ = timed("propose",
-                              lambda: self.log(trace, lp + ["propose"] + gen + ["hypothesis generation"], hyp))
-                timed("exp_gen", lambda: self.log(trace, lp + ["exp_gen"] + gen + ["experiment generation"], tasks))
+                              lambda: self.log(trace, where("propose", *gen, "hypothesis generation"), hyp))
+                timed("exp_gen", lambda: self.log(trace, where("exp_gen", *gen, "experiment generation"), tasks))
             else:
                 def gen():
-                    self.log(trace, lp + ["direct_exp_gen"] + seg["gen"] + ["hypothesis generation"], hyp)
-                    self.log(trace, lp + ["direct_exp_gen"] + seg["gen"] + ["experiment generation"], tasks)
+                    self.log(trace, where("direct_exp_gen", *seg["gen"], "hypothesis generation"), hyp)
+                    self.log(trace, where("direct_exp_gen", *seg["gen"], "experiment generation"), tasks)
                 s1, _ = timed("direct_exp_gen", gen)
             loop["started"] = s1.isoformat()
             subs = []
@@ -436,21 +442,27 @@ class Writer:
             end = {}
 
             def code():
-                self.log(trace, lp + ["coding", "evo_loop_0", "evolving code"], subs)
-                self.log(trace, lp + ["coding"] + seg["code"] + ["coder result"], coder_payload)
+                self.log(trace, where("coding", "d", "evolving code") if generation == "v03" else
+                         lp + ["coding", "evo_loop_0", "evolving code"], subs)
+                self.log(trace, where("coding", *seg["code"], "coder result"), coder_payload)
             timed("coding", code)
-            self.noise_files(trace, lp + ["coding"], self.noise - self.noise // 2)
+            self.noise_files(trace, where("coding", *seg["code"]), self.noise - self.noise // 2)
             # A loop RD-Agent is in the running step of right now: qrun is going, nothing logged for it yet. What it
             # will log once done goes to <root>/later/<folder>, for a test to move into the log.
             log_trace = trace
             if is_running:
-                (trace / lp[0] / "running").mkdir(parents=True, exist_ok=True)
+                if generation != "v03":
+                    (trace / lp[0] / "running").mkdir(parents=True, exist_ok=True)
                 trace = self.root / "later" / folder
             if failed:
                 err = CoderError("factor.py raised KeyError: '$vwap'")
                 timed("running", lambda: None)
                 fb = HypothesisFeedback(False, str(err), exception=err)
-                _, e = timed("feedback", lambda: self.log(trace, lp + ["feedback"] + seg["fb"] + ["feedback"], fb))
+                if generation == "v03":
+                    # v0.3 skipped such a loop straight to the next one: no feedback was logged.
+                    e = self.tick(0)
+                else:
+                    _, e = timed("feedback", lambda: self.log(trace, where("feedback", *seg["fb"], "feedback"), fb))
                 loop.update(status="failed", decision=False, error=str(err))
                 loop["workspaces"].pop("experiment_workspace", None)
                 if scenario == "fin_quant":
@@ -458,17 +470,17 @@ class Writer:
             else:
                 def run():
                     if scenario == "fin_factor" and li == 0:
-                        self.log(trace, lp + ["running"] + seg["run"] + ["Qlib_execute_log"], "baseline qrun output")
-                        self.log(trace, lp + ["running"] + seg["run"] + ["Quantitative Backtesting Chart"],
+                        self.log(trace, where("running", *seg["run"], "Qlib_execute_log"), "baseline qrun output")
+                        self.log(trace, where("running", *seg["run"], "Quantitative Backtesting Chart"),
                                  self.result_files(0.02, False)[1])
-                    self.log(trace, lp + ["running"] + seg["run"] + ["Qlib_execute_log"], "qrun output")
-                    self.log(trace, lp + ["running"] + seg["run"] + ["Quantitative Backtesting Chart"],
+                    self.log(trace, where("running", *seg["run"], "Qlib_execute_log"), "qrun output")
+                    self.log(trace, where("running", *seg["run"], "Quantitative Backtesting Chart"),
                              self.result_files(0.03, model)[1])
-                    self.log(trace, lp + ["running"] + seg["run"] + ["runner result"], exp)
+                    self.log(trace, where("running", *seg["run"], "runner result"), exp)
                 timed("running", run)
                 decision = li % 2 == 0
                 fb = HypothesisFeedback(decision, f"IC {'improved' if decision else 'fell'} in loop {li}")
-                _, e = timed("feedback", lambda: self.log(trace, lp + ["feedback"] + seg["fb"] + ["feedback"], fb))
+                _, e = timed("feedback", lambda: self.log(trace, where("feedback", *seg["fb"], "feedback"), fb))
                 loop.update(status="success", decision=decision)
                 loop["workspaces"]["experiment_workspace"] = [eid]
             if "record" in steps:
