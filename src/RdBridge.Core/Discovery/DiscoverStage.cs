@@ -1,4 +1,3 @@
-using System.Globalization;
 using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Runs;
@@ -256,9 +255,7 @@ public sealed class DiscoverStage(RunContext context)
 
         // RD-Agent names the folder by its UTC start, %Y-%m-%d_%H-%M-%S-%f.
         private string? CreatedAt() =>
-            DateTime.TryParseExact(Path.GetFileName(_local), "yyyy-MM-dd_HH-mm-ss-ffffff", CultureInfo.InvariantCulture,
-                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t)
-                ? UtcText.FormatSeconds(new DateTimeOffset(t, TimeSpan.Zero)) : null;
+            UtcText.ParseRdAgentStamp(Path.GetFileName(_local)) is { } t ? UtcText.FormatSeconds(t) : null;
 
         private static string? Stamp(DateTimeOffset? t) => t is null ? null : UtcText.FormatSeconds(t.Value);
     }

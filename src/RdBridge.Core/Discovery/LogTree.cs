@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RdBridge.IO;
 
 namespace RdBridge.Discovery;
 
@@ -144,9 +145,7 @@ public static class LogTree
     /// <summary>The UTC time RD-Agent names each pickle by (<c>%Y-%m-%d_%H-%M-%S-%f</c>), if the name is one.
     /// </summary>
     public static DateTimeOffset? NameTime(string path) =>
-        DateTime.TryParseExact(System.IO.Path.GetFileNameWithoutExtension(path), "yyyy-MM-dd_HH-mm-ss-ffffff",
-            CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t)
-            ? new DateTimeOffset(t, TimeSpan.Zero) : null;
+        UtcText.ParseRdAgentStamp(System.IO.Path.GetFileNameWithoutExtension(path));
 
     /// <summary>Whether a folder looks like one RD-Agent run's log (it has loops or the run's own settings).</summary>
     public static bool IsRunFolder(string dir) =>

@@ -5,7 +5,7 @@ namespace RdBridge.IO;
 /// <summary>
 /// Every timestamp RdBridge writes, in one place: ISO-8601 UTC with milliseconds in its databases, with microseconds in
 /// catalogs (as the Python tools' <c>isoformat()</c> writes them), whole seconds for file times in the registry (as the
-/// fork's tools record them), and a compact stamp for file and folder names.
+/// fork's tools record them), a compact stamp for file and folder names, and RD-Agent's own log names.
 /// </summary>
 public static class UtcText
 {
@@ -19,6 +19,17 @@ public static class UtcText
 
     /// <summary>For names: sorts in time order and holds no character a file system refuses.</summary>
     public static string FileStamp(DateTimeOffset t) => Utc(t, "yyyyMMdd-HHmmss-fff");
+
+    /// <summary>How RD-Agent names a log folder and each log pickle: its UTC time as <c>%Y-%m-%d_%H-%M-%S-%f</c>.
+    /// </summary>
+    private const string RdAgentStampFormat = "yyyy-MM-dd_HH-mm-ss-ffffff";
+
+    public static string RdAgentStamp(DateTimeOffset t) => Utc(t, RdAgentStampFormat);
+
+    /// <summary>The time an RD-Agent log name (without its extension) stands for; null when it is not one.</summary>
+    public static DateTimeOffset? ParseRdAgentStamp(string name) =>
+        DateTimeOffset.TryParseExact(name, RdAgentStampFormat, CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
 
     // ISO 8601 as RdBridge, Python's isoformat() and SQLite's datetime() write it: 'T' or a space between date and
     // time, an optional fraction, and Z, an offset, or nothing (a time without an offset is UTC, as every writer of the

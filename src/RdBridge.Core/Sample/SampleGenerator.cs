@@ -113,7 +113,7 @@ public sealed class SampleGenerator(SampleOptions options)
         {
             0 when SampleLog.HasQuantLoop(generation) => "QuantRDLoop", 0 or 1 => "FactorRDLoop", _ => "ModelRDLoop",
         };
-        var trace = start.ToString("yyyy-MM-dd_HH-mm-ss-ffffff", Inv);
+        var trace = UtcText.RdAgentStamp(start);
         var version = generation switch
         {
             SampleLogGeneration.V03 => "0.3.0", SampleLogGeneration.V05 => "0.5.0", _ => "0.8.0",

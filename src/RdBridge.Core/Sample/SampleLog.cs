@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RdBridge.IO;
 
 namespace RdBridge.Sample;
 
@@ -53,7 +54,6 @@ public sealed record SampleLogLoop(
 public sealed class SampleLog(string logRoot, SampleLogGeneration generation = SampleLogGeneration.Head)
 {
     private const string Pid = "12345";
-    private const string Stamp = "yyyy-MM-dd_HH-mm-ss-ffffff";
     private const string Qlib = "rdagent.scenarios.qlib";
     private const string Hypothesis = "rdagent.core.proposal.Hypothesis";
     private const string QuantHypothesis = Qlib + ".proposal.quant_proposal.QlibQuantHypothesis";
@@ -100,7 +100,7 @@ public sealed class SampleLog(string logRoot, SampleLogGeneration generation = S
     /// </summary>
     public string WriteRun(DateTimeOffset start, string scenario, IReadOnlyList<SampleLogLoop> loops)
     {
-        var trace = Path.Combine(logRoot, start.UtcDateTime.ToString(Stamp, CultureInfo.InvariantCulture));
+        var trace = Path.Combine(logRoot, UtcText.RdAgentStamp(start));
         var scen = scenario switch
         {
             "fin_model" => Qlib + ".experiment.model_experiment.QlibModelScenario",
@@ -339,7 +339,7 @@ public sealed class SampleLog(string logRoot, SampleLogGeneration generation = S
     {
         var dir = Path.Combine([trace, .. tag, Pid]);
         Directory.CreateDirectory(dir);
-        var stamp = t.UtcDateTime.ToString(Stamp, CultureInfo.InvariantCulture);
+        var stamp = UtcText.RdAgentStamp(t);
         File.WriteAllBytes(Path.Combine(dir, stamp + ".pkl"), pickle);
         if (Segments)
         {
