@@ -130,9 +130,10 @@ public sealed class CatalogExporter(RunContext context)
                 fingerprint = writer;
                 loadedOnly = true;
             }
+            // An occurrence names its loop; that loop's metrics are in the loop catalog, once. (A copy here made a
+            // factor every loop uses, such as Alpha158's, grow by its metrics with each loop: 7 MB a record at 10,000.)
             var provenance = Ids(lw);
             if (loadedOnly) provenance["loaded_from"] = f.FoundIn;
-            provenance["metrics"] = metrics.DeepClone();
             factors.Add(fingerprint, name, source, () =>
             {
                 var record = new JsonObject
