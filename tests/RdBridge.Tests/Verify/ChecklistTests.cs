@@ -80,6 +80,25 @@ public sealed class ChecklistTests
         Assert.DoesNotContain("could not run", result.Detail);
     }
 
+    [Fact]
+    public void A_check_counts_every_broken_loop_while_it_shows_only_a_few()
+    {
+        using var copy = new Sample(taskRuns: 2, loops: 8);
+        var (code, output, _) = copy.Cli("init");
+        Assert.True(code == 0, output);
+        var bundles = Db.Rows(copy.Settings.RegistryPath,
+            "SELECT asset_bundle_id FROM loops WHERE has_result = 1").Select(r => (string)r[0]!).ToList();
+        Assert.True(bundles.Count > 8, $"the sample needs more loops with results than a check keeps ({bundles.Count})");
+        foreach (var id in bundles) File.Delete(copy.Settings.Bundles.Sidecar(id));
+
+        var check = Checks.All.Single(c => c.Id == "rd.bundle_files");
+        var result = new Checklist(copy.Settings, deep: false).Run([check]).Checks.Single();
+
+        Assert.False(result.Passed);
+        Assert.StartsWith($"{bundles.Count} missing: ", result.Detail);
+        Assert.Equal(5, result.Detail[(result.Detail.IndexOf(':') + 2)..].Split(", ").Length);
+    }
+
     /// <summary>Breaks exactly what one check is about, for the first loop of the sample's loop catalog.</summary>
     private static void Break(string id, SyncedSample s)
     {
