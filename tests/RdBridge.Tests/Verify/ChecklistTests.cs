@@ -88,7 +88,8 @@ public sealed class ChecklistTests
         Assert.True(code == 0, output);
         var bundles = Db.Rows(copy.Settings.RegistryPath,
             "SELECT asset_bundle_id FROM loops WHERE has_result = 1").Select(r => (string)r[0]!).ToList();
-        Assert.True(bundles.Count > 8, $"the sample needs more loops with results than a check keeps ({bundles.Count})");
+        Assert.True(bundles.Count > 8,
+            $"the sample needs more loops with results than a check keeps ({bundles.Count})");
         foreach (var id in bundles) File.Delete(copy.Settings.Bundles.Sidecar(id));
 
         var check = Checks.All.Single(c => c.Id == "rd.bundle_files");
