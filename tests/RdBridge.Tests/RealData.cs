@@ -9,7 +9,7 @@ namespace RdBridge.Tests;
 /// runs with <c>--filter "Category!=RealData"</c> and says how many it left out. Read the files through
 /// <see cref="RealData.Path"/>, which names the missing folder instead of failing on a file not found.
 /// </summary>
-[TraitDiscoverer("RdBridge.Tests.RealOutputDiscoverer", "RdBridge.Tests")]
+[TraitDiscoverer("RdBridge.Tests.RealDataDiscoverer", "RdBridge.Tests")]
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false)]
 public sealed class RealDataAttribute : Attribute, ITraitAttribute
 {
