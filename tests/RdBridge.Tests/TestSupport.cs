@@ -1,3 +1,5 @@
+using System.Formats.Tar;
+using System.IO.Compression;
 using RdBridge.Cli;
 using RdBridge.Configuration;
 using RdBridge.Sample;
@@ -238,4 +240,25 @@ public static class HeldLoop
         Db.Exec(s.RegistryPath, "INSERT INTO loops SELECT * FROM held_loops; "
             + $"UPDATE loops SET updated_at_utc = '{updatedAt}' WHERE loop_id = 0;");
     }
+}
+
+/// <summary>A bundle read the plain way (.NET's gzip and tar readers), independent of RdBridge's extractor.</summary>
+public static class BundleArchive
+{
+    /// <summary>Every entry's name and bytes, in archive order.</summary>
+    public static IEnumerable<(string Name, byte[] Data)> Entries(string bundle)
+    {
+        using var gz = new GZipStream(File.OpenRead(bundle), CompressionMode.Decompress);
+        using var tar = new TarReader(gz);
+        while (tar.GetNextEntry() is { } e)
+        {
+            using var ms = new MemoryStream();
+            e.DataStream?.CopyTo(ms);
+            yield return (e.Name, ms.ToArray());
+        }
+    }
+
+    /// <summary>The workspace ids the bundle holds files of (<c>workspaces/&lt;id&gt;/…</c>).</summary>
+    public static HashSet<string> WorkspaceIds(string bundle) =>
+        Entries(bundle).Where(e => e.Name != "manifest.json").Select(e => e.Name.Split('/')[1]).ToHashSet();
 }

@@ -146,19 +146,11 @@ public sealed record LoopMetadata(
         }
 
         if (file is null) return null;
-        try
-        {
-            return PickleReader.Read(RegularFile.ReadAllBytes(file, ReadLimits.Pickle)) as PickledObject;
-        }
-        // A pickle cut short (RD-Agent may be writing it right now) runs off its end: IndexOutOfRange or
-        // ArgumentOutOfRange. It is this loop's problem; the file is read again by the next run that examines the loop.
-        catch (Exception e) when (e is FormatException or IOException or InvalidCastException or KeyNotFoundException
-                                      or ArgumentException or IndexOutOfRangeException or OverflowException)
-        {
-            problems.Add($"the logged feedback '{file}' cannot be read ({e.Message}); "
-                + "feedback.json falls back to the metrics");
-            return null;
-        }
+        // Read as discovery reads every log pickle; a problem is this loop's, and the next run reads the file again.
+        var read = Discovery.LogPickle.Read(file, DateTime.UtcNow);
+        if (read.Ok) return read.Value as PickledObject;
+        problems.Add($"the logged feedback '{file}' {read.Message}; feedback.json falls back to the metrics");
+        return null;
     }
 
     private static string MetricsSentence(QlibMetrics m)

@@ -41,8 +41,9 @@ public static class BundlePlan
         skipped.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
 
         var primaryPrefix = workspaces[0].Meta.Prefix;
-        var config = WorkspaceFiles.RunnerConfig(primary.Local!, lw.Kind);
-        var weights = WorkspaceFiles.ModelWeights(primary.Local!);
+        var run = MlflowRun.Chosen(primary.Local!); // read once: choosing it reads every run's files
+        var config = WorkspaceFiles.ChooseConfig(primary.Local!, lw.Kind, run).Name;
+        var weights = WorkspaceFiles.ModelWeights(primary.Local!, run);
         var factorCode = files.Where(f => f.Path.EndsWith("/factor.py", StringComparison.Ordinal)
                 && !f.Path.StartsWith(primaryPrefix + "/mlruns/", StringComparison.Ordinal))
             .Select(f => f.Path).ToList();

@@ -82,9 +82,12 @@ public sealed class FactorAggregation : IDisposable
     /// </summary>
     public long WriteFactors(Utf8JsonWriter w, Action drain)
     {
-        using var list = Command("SELECT fingerprint, record FROM factor ORDER BY source, name, fingerprint");
+        using var list = Command("""
+            SELECT f.fingerprint, f.record,
+                   (SELECT count(*) FROM occurrence o WHERE o.fingerprint = f.fingerprint)
+            FROM factor f ORDER BY f.source, f.name, f.fingerprint
+            """);
         using var names = Command("SELECT name FROM alias WHERE fingerprint = $f ORDER BY name");
-        using var count = Command("SELECT count(*) FROM occurrence WHERE fingerprint = $f");
         using var occurrences = Command("SELECT provenance FROM occurrence WHERE fingerprint = $f ORDER BY seq");
         using var r = list.ExecuteReader();
         long written = 0;
@@ -104,9 +107,7 @@ public sealed class FactorAggregation : IDisposable
             foreach (var alias in Strings(names, fingerprint))
                 if (alias != (string?)record["name"]) w.WriteStringValue(alias);
             w.WriteEndArray();
-            count.Parameters.Clear();
-            count.Parameters.AddWithValue("$f", fingerprint);
-            w.WriteNumber("occurrences", (long)count.ExecuteScalar()!);
+            w.WriteNumber("occurrences", r.GetInt64(2));
             w.WriteStartArray("provenance");
             foreach (var occurrence in Strings(occurrences, fingerprint))
             {

@@ -33,9 +33,6 @@ public static class ReadLimits
     /// <summary>An MLflow param or tag file such as <c>cmd-sys.argv</c> (one line).</summary>
     public const long MlflowValue = 64 * 1024;
 
-    /// <summary>A pickle RD-Agent logged (feedback objects: a few KB; backtest curves: a few MB).</summary>
-    public const long Pickle = 256 * MB;
-
     /// <summary>The footer of a Parquet file: its schema and row groups (combined_factors_df: tens of KB).</summary>
     public const long ParquetFooter = 16 * MB;
 

@@ -60,7 +60,9 @@ public static class RegularFile
             var kind = KindOf(path);
             if (kind is not (FileKind.Regular or FileKind.Missing))
                 throw new FileRefusedException(path, Describe(kind));
-            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            // Shared for writing and deletion: RD-Agent may hold a log or result file open while it is read.
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read,
+                FileShare.ReadWrite | FileShare.Delete);
         }
         var before = Linux.KindOfPath(path);
         if (before == FileKind.Missing) throw new FileNotFoundException($"Could not find file '{path}'.", path);

@@ -1,3 +1,5 @@
+using RdBridge.IO;
+
 namespace RdBridge.Pickles;
 
 /// <summary>What a pickle file is expected to hold, and so how large it may be.</summary>
@@ -13,32 +15,20 @@ public sealed record PickleKind(string Name, long MaxBytes)
 }
 
 /// <summary>
-/// Reads a pickle file whole, refusing one larger than its kind may be (a feedback object is kilobytes, a backtest
-/// report megabytes), so a stray multi-gigabyte file never reaches memory.
+/// Reads a pickle file whole through <see cref="RegularFile"/>, refusing one larger than its kind may be (a feedback
+/// object is kilobytes, a backtest report megabytes) and anything that is not a regular file, so neither a stray
+/// multi-gigabyte file nor a FIFO in a log ever reaches memory or blocks. A file RD-Agent is still writing is read as
+/// far as it goes; the reader reports that prefix as truncated.
 /// </summary>
 public static class PickleFile
 {
     public static byte[] ReadAllBytes(string path, PickleKind kind)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
-            bufferSize: 0);
-        var length = stream.Length;
-        if (length > kind.MaxBytes)
+        try { return RegularFile.ReadAllBytes(path, kind.MaxBytes); }
+        catch (FileRefusedException e) when (RegularFile.KindOf(path) == FileKind.Regular)
         {
-            throw new PickleException($"'{path}' is {length} bytes, more than the {kind.MaxBytes} " +
-                $"a {kind.Name} pickle may be; " +
+            throw new PickleException($"'{path}' is too large for a {kind.Name} pickle ({e.Reason}); " +
                 "it is not one, or it is damaged");
         }
-        // The file may still grow while RD-Agent writes it: what was there when it was opened is read, and a short
-        // read leaves a prefix that the reader reports as truncated.
-        var data = new byte[length];
-        var read = 0;
-        while (read < data.Length)
-        {
-            var n = stream.Read(data, read, data.Length - read);
-            if (n == 0) break;
-            read += n;
-        }
-        return read == data.Length ? data : data[..read];
     }
 }

@@ -15,6 +15,8 @@ internal static class FunctionChecks
     {
         var bad = new ProblemList();
         long loops = 0;
+        // Most loops name the same factors (Alpha158's): each name is looked up once.
+        var found = new HashSet<string>(StringComparer.Ordinal);
         foreach (var l in c.StoredLoops)
         {
             loops++;
@@ -22,7 +24,11 @@ internal static class FunctionChecks
             if (l.StrategyId is null || !c.Db.HasStrategy(l.StrategyId))
                 bad.Add($"{key}: strategy {l.StrategyId} not found");
             foreach (var name in l.FactorNames)
-                if (!c.Db.HasFactorNamed(name)) bad.Add($"{key}: factor {name} not found");
+            {
+                if (found.Contains(name)) continue;
+                if (c.Db.HasFactorNamed(name)) found.Add(name);
+                else bad.Add($"{key}: factor {name} not found");
+            }
         }
         return (bad.Count == 0 && loops > 0, bad.Count == 0
             ? $"{loops} loops resolve to their strategy, factors and bundle"

@@ -123,12 +123,8 @@ internal static class LinkageChecks
             if (!File.Exists(cached)) { bad.Add($"{id}: not in the cache"); continue; }
             try
             {
-                if (c.Deep)
-                {
-                    var scratch = Path.Combine(Path.GetTempPath(), $"rdbridge-verify-{Guid.NewGuid():N}");
-                    try { SafeExtractor.Extract(cached, scratch); }
-                    finally { if (Directory.Exists(scratch)) Directory.Delete(scratch, true); }
-                }
+                // Every entry checked against the manifest as it streams by; nothing is written.
+                if (c.Deep) SafeExtractor.Verify(cached);
                 var archived = SafeExtractor.ReadManifest(cached);
                 var extracted = c.Settings.AssetCache.ExtractedManifest(id);
                 if (archived is null) bad.Add($"{id}: no manifest");

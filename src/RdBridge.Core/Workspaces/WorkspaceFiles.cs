@@ -49,9 +49,6 @@ public static class WorkspaceFiles
             : null;
     }
 
-    /// <summary>The YAML <c>qrun</c> ran (see <c>ChooseConfig</c>).</summary>
-    public static string? RunnerConfig(string workspace, string kind) => ChooseConfig(workspace, kind).Name;
-
     /// <summary>
     /// The YAML <c>qrun</c> ran and the rule that chose it: the one the chosen MLflow run's <c>cmd-sys.argv</c>
     /// names; else the one whose classes match every class the run's params logged; else the file RD-Agent's runner

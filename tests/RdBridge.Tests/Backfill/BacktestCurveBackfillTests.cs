@@ -1,6 +1,4 @@
-using System.Formats.Tar;
 using System.Globalization;
-using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RdBridge.IO;
@@ -23,19 +21,8 @@ public class BacktestCurveBackfillTests
             Path.Combine(sample.Settings.WorkspaceRoot, (string)r[2]!)))
         .ToList();
 
-    private static byte[]? BundleEntry(string bundle, string suffix)
-    {
-        using var gz = new GZipStream(File.OpenRead(bundle), CompressionMode.Decompress);
-        using var tar = new TarReader(gz);
-        while (tar.GetNextEntry() is { } e)
-        {
-            if (!e.Name.EndsWith(suffix, StringComparison.Ordinal)) continue;
-            using var ms = new MemoryStream();
-            e.DataStream?.CopyTo(ms);
-            return ms.ToArray();
-        }
-        return null;
-    }
+    private static byte[]? BundleEntry(string bundle, string suffix) => BundleArchive.Entries(bundle)
+        .Where(e => e.Name.EndsWith(suffix, StringComparison.Ordinal)).Select(e => e.Data).FirstOrDefault();
 
     /// <summary>What pandas reads from a report pickle, computed the way Qlib's risk analysis does.</summary>
     private static JsonElement PandasSummary(string workdir, string pickle) => JsonDocument.Parse(RealPandas.Run(

@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Text.Json.Nodes;
 
 namespace RdBridge.Tests.Discovery;
@@ -11,16 +9,6 @@ namespace RdBridge.Tests.Discovery;
 public class DiscoveryTests
 {
     private static List<object?[]> Rows(string db, string sql) => Db.Rows(db, sql);
-
-    private static HashSet<string> BundledWorkspaces(string bundle)
-    {
-        using var gz = new GZipStream(File.OpenRead(bundle), CompressionMode.Decompress);
-        using var tar = new TarReader(gz);
-        var ids = new HashSet<string>();
-        while (tar.GetNextEntry() is { } e)
-            if (e.Name != "manifest.json") ids.Add(e.Name.Split('/')[1]);
-        return ids;
-    }
 
     public static TheoryData<string, string> Generations => new()
     {
@@ -69,7 +57,7 @@ public class DiscoveryTests
             {
                 Assert.Equal(1L, row[2]);
                 Assert.Equal(UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace").ToHashSet(),
-                    BundledWorkspaces(bundle));
+                    BundleArchive.WorkspaceIds(bundle));
             }
             else
             {
@@ -189,7 +177,7 @@ public class DiscoveryTests
         Assert.Equal("success", Rows(rd.Registry, loop2)[0][0]);
         Assert.Equal("success", Rows(rd.Registry, "SELECT status FROM task_runs")[0][0]);
         Assert.Equal(UpstreamRdAgent.Ids(done, "experiment_workspace", "sub_workspace").ToHashSet(),
-            BundledWorkspaces(bundle));
+            BundleArchive.WorkspaceIds(bundle));
         Assert.Contains("verification passed", output);
     }
 

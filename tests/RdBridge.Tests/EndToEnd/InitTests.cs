@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -10,19 +8,7 @@ namespace RdBridge.Tests.EndToEnd;
 /// output.</summary>
 public class InitTests
 {
-    private static List<(string Name, byte[] Data)> ReadBundle(string path)
-    {
-        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-        using var tar = new TarReader(gz);
-        var list = new List<(string, byte[])>();
-        while (tar.GetNextEntry() is { } e)
-        {
-            using var ms = new MemoryStream();
-            e.DataStream?.CopyTo(ms);
-            list.Add((e.Name, ms.ToArray()));
-        }
-        return list;
-    }
+    private static List<(string Name, byte[] Data)> ReadBundle(string path) => BundleArchive.Entries(path).ToList();
 
     private static List<object?[]> Rows(string db, string sql) => Db.Rows(db, sql);
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using RdBridge.Store;
 
 namespace RdBridge.Tests.Safety;
@@ -135,7 +133,7 @@ public class InterruptedWorkTests
 
         using var victim = new Sample(taskRuns: 2, loops: 4, seed: 5);
         var rng = new Random(20261201); // fixed: the same kills every time
-        var port = FreePort();
+        var port = Serve.TwoMachineTests.FreePort();
         var deadline = Stopwatch.StartNew();
         var kills = new List<string>();
         for (var i = 0; i < 10 && deadline.Elapsed < TimeSpan.FromMinutes(4); i++)
@@ -180,15 +178,6 @@ public class InterruptedWorkTests
         if (!process.HasExited) process.Kill(); // SIGKILL: no handler, no finally, as a crash or kill -9
         process.WaitForExit();
         process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 
     /// <summary>Waits for the server to listen, then asks it for a sync as the UI's button does.</summary>

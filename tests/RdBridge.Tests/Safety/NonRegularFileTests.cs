@@ -93,7 +93,6 @@ public class NonRegularFileTests
                 $"bundle of {row[0]}/{row[1]}");
         }
 
-        using var dir = new TempDir();
         var manifest = RdBridge.Assets.SafeExtractor.ReadManifest(
             Path.Combine(sample.Settings.BundleDirectory, $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz"))!;
         var skipped = JsonNode.Parse(manifest)!["skipped"]!.AsArray()

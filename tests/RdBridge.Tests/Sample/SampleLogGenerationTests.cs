@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Text.Json.Nodes;
 using RdBridge.Sample;
 using RdBridge.Tests.Discovery;
@@ -67,16 +65,6 @@ public class SampleLogGenerationTests
         }
     }
 
-    private static HashSet<string> BundledWorkspaces(string bundle)
-    {
-        using var gz = new GZipStream(File.OpenRead(bundle), CompressionMode.Decompress);
-        using var tar = new TarReader(gz);
-        var ids = new HashSet<string>();
-        while (tar.GetNextEntry() is { } e)
-            if (e.Name != "manifest.json") ids.Add(e.Name.Split('/')[1]);
-        return ids;
-    }
-
     /// <summary>The sample registry's loops, keyed by log folder name and loop id, with their workspaces by role.
     /// </summary>
     private static Dictionary<(string Folder, long Loop), (string Status, bool Result, string Workspaces)> Loops(
@@ -130,7 +118,7 @@ public class SampleLogGenerationTests
             {
                 var own = want.Workspaces.Split(' ').Where(w => !w.StartsWith("baseline", StringComparison.Ordinal))
                     .Select(w => w.Split(':')[1]).ToHashSet();
-                Assert.Equal(own, BundledWorkspaces(bundle));
+                Assert.Equal(own, BundleArchive.WorkspaceIds(bundle));
                 // Backfill found the loop's logged feedback in this generation's layout.
                 var experiment = want.Workspaces.Split(' ')
                     .Single(w => w.StartsWith("experiment", StringComparison.Ordinal));
