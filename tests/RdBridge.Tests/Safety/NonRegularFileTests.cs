@@ -128,4 +128,16 @@ public class NonRegularFileTests
         var bundle = Hostile.Within(60, () => sample.Cli("show", "bundle", (string)loop[2]!));
         Assert.Contains((string)loop[2]!, bundle.Out);
     }
+
+    [Fact]
+    public void A_fifo_among_log_pickles_is_named_and_never_opened()
+    {
+        // Before, pickles were opened with a plain FileStream, which waits for a writer on a FIFO: discover hung.
+        using var dir = new TempDir();
+        Hostile.Fifo(dir["2025-07-01_08-30-12-123456.pkl"]);
+        var read = Hostile.Within(10, () =>
+            RdBridge.Discovery.LogPickle.Read(dir["2025-07-01_08-30-12-123456.pkl"], DateTime.UtcNow));
+        Assert.False(read.Ok);
+        Assert.Contains("FIFO", read.Message);
+    }
 }
