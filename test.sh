@@ -85,7 +85,7 @@ if [ ${#filter[@]} -gt 0 ]; then
   # Counted by listing the tests the filter left out (each theory row is one test), not by guessing.
   left="$(dotnet test tests/RdBridge.Tests -c Release --no-build --list-tests --filter "Category=RealData" 2>/dev/null \
     | grep -c '^    ')"
-  echo "left out ${left} real-data tests in each store pass ($((left * 2)) in all): they read ../shared/fixtures/real/," \
+  echo "left out ${left} real-data tests in each store pass ($((left * 2)) in all): they read ../shared/ (real RD-Agent files, the guide)," \
     "which is not beside this clone"
 fi
 echo "tests: ${passed} passed, ${failed} failed"

@@ -4,7 +4,8 @@ using Xunit.Sdk;
 namespace RdBridge.Tests;
 
 /// <summary>
-/// Marks a test that reads real files from <c>../shared/fixtures/real/</c> (beside the repository, not in it). Such a
+/// Marks a test that reads the team's files beside the repository, not in it: real RD-Agent/Qlib output in
+/// <c>../shared/fixtures/real/</c>, or the user's guide in <c>../shared/seed/</c>. Such a
 /// test carries the xunit trait <c>Category=RealData</c>; on a plain clone, where that folder is absent, ./test.sh
 /// runs with <c>--filter "Category!=RealData"</c> and says how many it left out. Read the files through
 /// <see cref="RealData.Path"/>, which names the missing folder instead of failing on a file not found.

@@ -83,7 +83,7 @@ public class RegistryMigrationTests
         return match.Groups["sql"].Value;
     }
 
-    [Fact]
+    [Fact, RealData]
     public void The_guides_loop_query_runs_verbatim_and_names_the_loops_experiment_workspace()
     {
         using var sample = new Sample(taskRuns: 1, loops: 3);

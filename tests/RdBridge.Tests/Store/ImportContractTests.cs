@@ -107,7 +107,7 @@ public sealed class ImportContractTests : IDisposable
         Assert.Equal(2, Rows("aistock_loop_catalog"));
     }
 
-    [Fact]
+    [Fact, RealData]
     public void An_import_that_skips_records_exits_1_and_names_each()
     {
         // The fork's own loop catalog lists 30 loops with 8 distinct (task_run_id, loop_id) keys (counted with

@@ -26,7 +26,7 @@ public sealed class ChecklistTests
         return data;
     }
 
-    [Fact]
+    [Fact, RealData]
     public void The_checklist_is_the_guide_s_25_items_in_four_groups_each_id_once()
     {
         Assert.Equal(25, Checks.All.Count);
