@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using RdBridge.Store;
+using static RdBridge.Cli.Verb;
+
+namespace RdBridge.Cli;
+
+/// <summary>The HTTP API and web UI.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(Io io)
+    {
+        var role = new Option<string>("--role")
+        {
+            Description = "publisher (the RD-Agent side), consumer (the AIstock side and web UI) or both",
+            DefaultValueFactory = _ => "consumer",
+        };
+        role.AcceptOnlyFromAmong("publisher", "consumer", "both");
+        var urls = new Option<string[]>("--urls")
+        {
+            Description = "Where to listen (default server.urls, or http://127.0.0.1:8787)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var cmd = new Command("serve",
+            "HTTP API and web UI: the publisher's feed and bundle downloads, the consumer's sync API, catalog " +
+            "queries and /rdagent/ pages") { role, urls };
+        cmd.SetAction(p => Guarded(io, () =>
+        {
+            var settings = Settings(p);
+            var r = p.GetValue(role) switch
+            {
+                "publisher" => Server.ServeRole.Publisher,
+                "both" => Server.ServeRole.Both,
+                _ => Server.ServeRole.Consumer,
+            };
+            var listen = p.GetValue(urls) is { Length: > 0 } u ? u : null;
+            if (r.HasFlag(Server.ServeRole.Consumer))
+                using (var store = AistockStores.Open(settings)) { }   // migrate once, before the first request
+            var app = Server.RdBridgeServer.Build(settings, r, listen);
+            app.Start();
+            foreach (var address in app.Urls)
+            {
+                io.Out.WriteLine($"rdbridge serve ({p.GetValue(role)}) listening on {address}" +
+                    (r.HasFlag(Server.ServeRole.Consumer) ? $" — UI at {address.TrimEnd('/')}/rdagent/factors" : ""));
+            }
+
+            app.WaitForShutdown();
+            return Ok;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using RdBridge.Configuration;
+using RdBridge.Runs;
+
+namespace RdBridge.Cli;
+
+/// <summary>Where a verb writes: standard output, standard error and, where a person watches, a live progress
+/// bar.</summary>
+internal sealed record Io(TextWriter Out, TextWriter Err, TerminalProgress? Live);
+
+/// <summary>What every verb shares: the global --config and --set options, reading the settings, exit codes for
+/// problems and printing a stage's report.</summary>
+internal static class Verb
+{
+    public const int Ok = ExitCodes.Ok, ItemFailures = ExitCodes.ItemFailures, UsageError = ExitCodes.UsageError;
+
+    internal static readonly Option<string?> ConfigOption = new("--config")
+    {
+        Description = "Path of rdbridge.json (default: ./rdbridge.json)", Recursive = true,
+    };
+    internal static readonly Option<string[]> SetOption = new("--set")
+    {
+        Description = "Override a setting, e.g. --set aistock:database=/tmp/a.db (repeatable)", Recursive = true,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>Runs a verb, turning configuration and usage problems into exit code 2 with the message that says
+    /// what to change.</summary>
+    internal static int Guarded(Io io, Func<int> body)
+    {
+        try { return body(); }
+        catch (RdBridgeException e)
+        {
+            io.Err.WriteLine($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException)
+        {
+            io.Err.WriteLine($"error: {e.Message}");
+            return e is KeyNotFoundException ? ItemFailures : UsageError;
+        }
+        catch (IOException e)
+        {
+            io.Err.WriteLine($"error: {e.Message}");
+            return ItemFailures;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("RDBRIDGE_DEBUG") is null)
+        {
+            // A defect in RdBridge, not in the input: say so plainly; RDBRIDGE_DEBUG=1 shows the stack trace.
+            io.Err.WriteLine($"error: RdBridge failed unexpectedly ({e.GetType().Name}: {e.Message}); please " +
+                "report it. Set RDBRIDGE_DEBUG=1 for the stack trace.");
+            return ItemFailures;
+        }
+    }
+
+    internal static RdBridgeSettings Settings(ParseResult p, bool rdAgentOptional = false)
+    {
+        var overrides = new List<KeyValuePair<string, string?>>();
+        foreach (var item in p.GetValue(SetOption) ?? [])
+        {
+            var eq = item.IndexOf('=');
+            if (eq <= 0)
+            {
+                throw new ConfigurationException(
+                    $"--set '{item}' is not KEY=VALUE; write it like --set aistock:database=/path/aistock.db");
+            }
+
+            overrides.Add(new(item[..eq].Replace('.', ':'), item[(eq + 1)..]));
+        }
+        return SettingsLoader.Load(p.GetValue(ConfigOption), overrides, rdAgentOptional);
+    }
+
+    internal static RunContext Context(ParseResult p, Io io) =>
+        new(Settings(p), line => io.Out.WriteLine(line), io.Live);
+
+    internal static int Print(Io io, StageReport report)
+    {
+        io.Live?.Clear();
+        io.Out.WriteLine($"[{report.Stage}] {report.Summary()}");
+        foreach (var note in report.Notes.Where(n => n.Length > 0).Take(20)) io.Out.WriteLine($"  · {note}");
+        if (report.Notes.Count > 20) io.Out.WriteLine($"  · … and {report.Notes.Count - 20} more notes");
+        foreach (var p in report.Problems) io.Out.WriteLine($"  ✗ {p}");
+        return report.Failed || report.Aborted is not null ? ItemFailures : Ok;
+    }
+}
