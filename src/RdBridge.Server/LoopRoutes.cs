@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using RdBridge.Compare;
+using RdBridge.Configuration;
+using RdBridge.Show;
+using RdBridge.Store;
+using static RdBridge.Server.ConsumerApi;
+
+namespace RdBridge.Server;
+
+/// <summary>One loop: its lineage (<c>GET /loops/{taskRunId}/{loopId}</c>), its backtest curve (<c>…/backtest</c>)
+/// and what changed between two loops (<c>GET /compare</c>).</summary>
+internal static class LoopRoutes
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapGet("/loops/{taskRunId}/{loopId:long}", Lineage).WithName("loopLinkage");
+        api.MapGet("/loops/{taskRunId}/{loopId:long}/backtest", Backtest).WithName("loopBacktest");
+        api.MapGet("/compare", Compare).WithName("compareLoops");
+    }
+
+    private static IResult Lineage(string taskRunId, long loopId, RdBridgeSettings s)
+    {
+        using var store = AistockStores.Open(s, migrate: false);
+        var linkage = new LinkageQuery(s, store).Loop(taskRunId, loopId);
+        return linkage is null
+            ? RdBridgeServer.Problem(404, "no such loop",
+                $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids")
+            : Json(linkage);
+    }
+
+    // The loop's backtest curve from its bundle in the asset cache, thinned for a chart unless full=1 asks for
+    // every day.
+    private static IResult Backtest(string taskRunId, long loopId, string? full, RdBridgeSettings s)
+    {
+        using var store = AistockStores.Open(s, migrate: false);
+        var loop = new LinkageQuery(s, store).Loop(taskRunId, loopId);
+        if (loop is null)
+        {
+            return RdBridgeServer.Problem(404, "no such loop",
+                $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids");
+        }
+
+        var bundleId = (string?)loop["loop"]?["asset_bundle_id"];
+        var bundle = CachedBundle.Open(s.AssetCache, bundleId);
+        if (bundle is null)
+        {
+            return RdBridgeServer.Problem(404, "not extracted",
+                $"bundle '{bundleId}' of loop {taskRunId}/{loopId} is not extracted in the asset cache; " +
+                "sync first");
+        }
+
+        BacktestCurve? curve;
+        try { curve = bundle.ReadBacktest(); }
+        catch (CompareException e) { return RdBridgeServer.Problem(422, "unreadable backtest report", e.Message); }
+        if (curve is null)
+        {
+            return RdBridgeServer.Problem(404, "no backtest report",
+                $"bundle '{bundleId}' carries no {BacktestCurve.FileName} for loop {taskRunId}/{loopId}; " +
+                "backfill writes it from the loop's ret.pkl");
+        }
+
+        var json = curve.ToJson(full: full is "1" or "true");
+        json["task_run_id"] = taskRunId;
+        json["loop_id"] = loopId;
+        json["asset_bundle_id"] = bundleId;
+        json["file"] = bundle.BacktestReportPath;
+        return Json(json);
+    }
+
+    private static IResult Compare(string? a, string? b, string? full, RdBridgeSettings s)
+    {
+        try
+        {
+            var (ra, rb) = (LoopRef.Parse(a ?? ""), LoopRef.Parse(b ?? ""));
+            using var store = AistockStores.Open(s, migrate: false);
+            return Json(new LoopComparison(s, store).Compare(ra, rb, fullCurves: full is "1" or "true"));
+        }
+        catch (CompareUsageException e) { return RdBridgeServer.Problem(400, "bad loop", e.Message); }
+        catch (CompareException e) { return RdBridgeServer.Problem(404, "cannot compare", e.Message); }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using RdBridge.Configuration;
+using RdBridge.IO;
+using RdBridge.Pipeline;
+using RdBridge.Store;
+using static RdBridge.Server.ConsumerApi;
+
+namespace RdBridge.Server;
+
+/// <summary>The guide's sync API: start an init or sync (<c>POST /catalog/sync</c>), follow it
+/// (<c>GET /catalog/sync-status</c>) and list the past runs (<c>GET /sync-runs</c>).</summary>
+internal static class SyncRoutes
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapPost("/catalog/sync", StartSync).WithName("startSync");
+        api.MapGet("/catalog/sync-status", SyncStatus).WithName("syncStatus");
+        api.MapGet("/sync-runs", SyncRuns).WithName("syncRuns");
+    }
+
+    private static IResult StartSync(HttpContext http, string? last_sync_time, string? mode, RdBridgeSettings s,
+        SyncRunner runner)
+    {
+        if (RdBridgeServer.Authorize(http, s) is { } denied) return denied;
+        DateTimeOffset? since = null;
+        if (!string.IsNullOrEmpty(last_sync_time))
+        {
+            if (!UtcText.TryParse(last_sync_time, out var t))
+            {
+                return RdBridgeServer.Problem(400, "bad last_sync_time",
+                    $"'{last_sync_time}' is not a time; use ISO 8601, e.g. 2026-01-01T00:00:00Z");
+            }
+
+            since = t;
+        }
+        var runMode = mode switch
+        {
+            null or "" or "incremental" => "sync",
+            "full" => "init",
+            _ => null,
+        };
+        if (runMode is null)
+        {
+            return RdBridgeServer.Problem(400, "bad mode",
+                $"mode '{mode}' is not known; use incremental (the default) or full");
+        }
+
+        var started = runner.Start(runMode, since);
+        return started.Outcome switch
+        {
+            SyncStart.Started => Results.Json(new JsonObject
+            {
+                ["id"] = started.RunId, ["status"] = "running", ["mode"] = runMode,
+                ["status_url"] = "/api/rdagent/catalog/sync-status",
+            }, statusCode: 202),
+            SyncStart.Busy => RdBridgeServer.Problem(409, "a sync is already running", started.Detail!),
+            _ => RdBridgeServer.Problem(500, "the sync could not start", started.Detail!),
+        };
+    }
+
+    private static IResult SyncStatus(RdBridgeSettings s)
+    {
+        using var store = AistockStores.Open(s, migrate: false);
+        return Json(SyncRunView.ToJson(store.LastSyncRun(successfulOnly: false), store.Sources()));
+    }
+
+    private static IResult SyncRuns(int? limit, RdBridgeSettings s)
+    {
+        using var store = AistockStores.Open(s, migrate: false);
+        var runs = store.SyncRuns(Math.Clamp(limit ?? 20, 1, 200));
+        return Json(new JsonObject
+        {
+            ["runs"] = new JsonArray(runs.Select(r => (JsonNode?)SyncRunView.ToJson(r)).ToArray()),
+        });
+    }
+}
