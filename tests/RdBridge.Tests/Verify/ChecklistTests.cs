@@ -6,9 +6,9 @@ using RdBridge.Verify;
 namespace RdBridge.Tests.Verify;
 
 /// <summary>
-/// Every item of the checklist can fail: for each check, on each workspace layout RdBridge supports, the test breaks
-/// exactly what the check is about in a copy of a synced sample and sees that check fail with a reason (not with
-/// "could not run"). A check that cannot fail checks nothing.
+/// Every item of the checklist can fail: for each check, on each workspace layout RdBridge supports and with each
+/// AIstock store (SQLite and PostgreSQL), the test breaks exactly what the check is about in a copy of a synced sample
+/// and sees that check fail with a reason (not with "could not run"). A check that cannot fail checks nothing.
 /// </summary>
 public sealed class ChecklistTests
 {
@@ -16,13 +16,25 @@ public sealed class ChecklistTests
     /// RD-Agent's own <c>git_ignore_folder/RD-Agent_workspace/&lt;32 hex&gt;/</c>, and the guide's
     /// <c>log/&lt;task_run_id&gt;/workspace_&lt;id&gt;/</c>.
     /// </summary>
-    public static readonly TheoryData<string> Layouts = new("rdagent", "guide");
+    private static readonly string[] LayoutNames = ["rdagent", "guide"];
+    private static readonly string[] StoreNames = ["sqlite", "postgres"];
 
-    public static TheoryData<string, string> Cases()
+    public static TheoryData<string, string> Layouts()
     {
         var data = new TheoryData<string, string>();
-        foreach (var layout in new[] { "rdagent", "guide" })
-            foreach (var check in Checks.All) data.Add(layout, check.Id);
+        foreach (var store in StoreNames)
+            foreach (var layout in LayoutNames) data.Add(store, layout);
+        return data;
+    }
+
+    public static TheoryData<string, string, string> Cases()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (var store in StoreNames)
+        {
+            foreach (var layout in LayoutNames)
+                foreach (var check in Checks.All) data.Add(store, layout, check.Id);
+        }
         return data;
     }
 
@@ -42,9 +54,9 @@ public sealed class ChecklistTests
     }
 
     [Theory, MemberData(nameof(Layouts))]
-    public void A_synced_sample_passes_every_check(string layout)
+    public void A_synced_sample_passes_every_check(string store, string layout)
     {
-        using var copy = SyncedSample.Copy(layout);
+        using var copy = SyncedSample.Copy(layout, store);
         var report = new Checklist(copy.Settings, deep: true).Run();
         Assert.All(report.Checks, c => Assert.True(c.Passed, $"{c.Id}: {c.Detail}"));
         Assert.Equal(25, report.Checks.Count);
@@ -53,7 +65,7 @@ public sealed class ChecklistTests
     [Fact]
     public void Show_loop_exits_1_when_it_reports_a_problem_and_0_when_it_reports_none()
     {
-        using var copy = SyncedSample.Copy("rdagent");
+        using var copy = SyncedSample.Copy("rdagent", "sqlite");
         var loop = copy.FirstLoop;
         string[] args = ["show", "loop", (string)loop["task_run_id"]!, ((long)loop["loop_id"]!).ToString(), "--config",
             copy.Config];
@@ -66,9 +78,9 @@ public sealed class ChecklistTests
     }
 
     [Theory, MemberData(nameof(Cases))]
-    public void Each_check_fails_when_what_it_checks_is_broken(string layout, string id)
+    public void Each_check_fails_when_what_it_checks_is_broken(string store, string layout, string id)
     {
-        using var copy = SyncedSample.Copy(layout);
+        using var copy = SyncedSample.Copy(layout, store);
         var check = Checks.All.Single(c => c.Id == id);
         Assert.True(new Checklist(copy.Settings, deep: false).Run([check]).Checks[0].Passed,
             $"{id} must pass before the break");
@@ -76,7 +88,8 @@ public sealed class ChecklistTests
         Break(id, copy);
 
         var result = new Checklist(copy.Settings, deep: false).Run([check]).Checks.Single();
-        Assert.False(result.Passed, $"{id} passed after its break on the {layout} layout: {result.Detail}");
+        Assert.False(result.Passed,
+            $"{id} passed after its break on the {layout} layout with {store}: {result.Detail}");
         Assert.DoesNotContain("could not run", result.Detail);
     }
 
@@ -159,16 +172,23 @@ public sealed class ChecklistTests
     }
 }
 
-/// <summary>A sample after <c>init</c>, built once per layout; each test works on its own copy.</summary>
+/// <summary>
+/// A sample after <c>init</c>, built once per layout and store; each test works on its own copy: of the folder, and
+/// with PostgreSQL of the AIstock database too (a new database made from the built one as its template).
+/// </summary>
 internal sealed class SyncedSample : IDisposable
 {
-    private static readonly Dictionary<string, Lazy<(Sample Sample, string Root)>> Built = new()
+    private static readonly Dictionary<(string Layout, string Store), Lazy<Sample>> Built = new()
     {
-        ["rdagent"] = new(() => Build("rdagent")),
-        ["guide"] = new(() => Build("guide")),
+        [("rdagent", "sqlite")] = new(() => Build("rdagent", "sqlite")),
+        [("guide", "sqlite")] = new(() => Build("guide", "sqlite")),
+        [("rdagent", "postgres")] = new(() => Build("rdagent", "postgres")),
+        [("guide", "postgres")] = new(() => Build("guide", "postgres")),
     };
 
     private readonly TempDir _dir = new();
+    private string? _database;
+    private string? _postgres;
 
     private SyncedSample() { }
 
@@ -177,23 +197,56 @@ internal sealed class SyncedSample : IDisposable
 
     public JsonObject FirstLoop => ReadExported(CatalogKind.Loop)[0]!.AsObject();
 
-    public static SyncedSample Copy(string layout)
+    public static SyncedSample Copy(string layout, string store)
     {
-        var built = Built[layout].Value;
+        var built = Built[(layout, store)].Value;
         var copy = new SyncedSample();
-        CopyTree(built.Root, copy._dir.Path);
+        CopyTree(built.Dir.Path, copy._dir.Path);
+        if (built.Aistock.IsPostgres)
+        {
+            copy._database = "rdb_" + Guid.NewGuid().ToString("N")[..16];
+            copy._postgres = $"{TestStore.PostgresServer};Database={copy._database}";
+            Postgres(TestStore.PostgresServer + ";Database=postgres",
+                $"CREATE DATABASE {copy._database} TEMPLATE {built.Aistock.DatabaseName}");
+            var config = JsonNode.Parse(File.ReadAllText(copy.Config))!;
+            config["aistock"]!["database"] = copy._postgres;
+            File.WriteAllText(copy.Config, config.ToJsonString());
+        }
+
         return copy;
     }
 
-    private static (Sample, string) Build(string layout)
+    private static Sample Build(string layout, string store)
     {
-        var sample = new Sample(taskRuns: 1, loops: 3, store: "sqlite");
+        var sample = new Sample(taskRuns: 1, loops: 3, store: store);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => sample.Dispose();
         if (layout == "guide") ToGuideLayout(sample);
         var (code, output, error) = sample.Cli("init");
         if (code != 0)
-            throw new InvalidOperationException($"init on the {layout} layout exited {code}: {output}{error}");
-        return (sample, sample.Dir.Path);
+        {
+            throw new InvalidOperationException(
+                $"init on the {layout} layout with {store} exited {code}: {output}{error}");
+        }
+
+        if (sample.Aistock.IsPostgres)
+        {
+            // A template database takes no other session while it is copied: close this process's idle connections
+            // to it, and end any a pool elsewhere still holds.
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            Postgres(TestStore.PostgresServer + ";Database=postgres",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
+                $"WHERE datname = '{sample.Aistock.DatabaseName}' AND pid <> pg_backend_pid()");
+        }
+
+        return sample;
+    }
+
+    private static void Postgres(string connection, string sql)
+    {
+        using var c = new Npgsql.NpgsqlConnection(connection);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand(sql, c);
+        cmd.ExecuteNonQuery();
     }
 
     /// <summary>
@@ -237,7 +290,11 @@ internal sealed class SyncedSample : IDisposable
     }
 
     public void Registry(string sql) => Db.Exec(Settings.RegistryPath, sql);
-    public void Aistock(string sql) => Db.Exec(Settings.AistockDatabase, sql);
+    public void Aistock(string sql)
+    {
+        if (_postgres is not null) Postgres(_postgres, sql);
+        else Db.Exec(Settings.AistockDatabase, sql);
+    }
 
     private static void CopyTree(string from, string to)
     {
@@ -247,5 +304,11 @@ internal sealed class SyncedSample : IDisposable
             File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)), overwrite: true);
     }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose()
+    {
+        _dir.Dispose();
+        if (_database is null) return;
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        Postgres(TestStore.PostgresServer + ";Database=postgres", $"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+    }
 }
