@@ -78,18 +78,78 @@ public class PickleReaderTests
         Assert.Throws<PickleException>(() => PickleReader.Read(evil));
     }
 
+    /// <summary>
+    /// Loads the last logged feedback pickle of every loop under a log root with CPython (any class loads as a plain
+    /// object, so no RD-Agent module is needed) and prints its decision and texts as JSON, one entry per trace and loop.
+    /// </summary>
+    private const string LoggedFeedbackScript = """
+        import glob, json, os, pickle, sys
+        class Plain:
+            def __setstate__(self, state):
+                self.__dict__.update(state if isinstance(state, dict) else state[1] or {})
+        class Loader(pickle.Unpickler):
+            def find_class(self, module, name):
+                return Plain
+        last = {}
+        for f in sorted(glob.glob(os.path.join(sys.argv[1], "*", "Loop_*", "feedback", "feedback", "*", "*.pkl"))):
+            parts = f.split(os.sep)
+            last[(parts[-6], int(parts[-5][len("Loop_"):]))] = f
+        out = []
+        for (trace, loop), f in sorted(last.items()):
+            with open(f, "rb") as fh:
+                d = Loader(fh).load().__dict__
+            out.append({"trace": trace, "loop": loop, **{k: d.get(k) for k in (
+                "decision", "reason", "observations", "hypothesis_evaluation", "new_hypothesis")}})
+        print(json.dumps(out, ensure_ascii=False))
+        """;
+
     [Fact]
     public void Backfill_takes_the_decision_and_texts_from_the_logged_feedback()
     {
+        // One task run: the sample's first log has the Loop_N folders of RD-Agent 0.8 and later.
         using var sample = new Sample(taskRuns: 1, loops: 3);
         Assert.Equal(0, sample.Cli("init").Code);
+        var settings = sample.Settings;
+
+        // The expected values, per loop, from the pickles RD-Agent's log holds, read by CPython.
+        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(LoggedFeedbackScript);
+        psi.ArgumentList.Add(settings.LogRoot);
+        using var python = Process.Start(psi)!;
+        var stdout = python.StandardOutput.ReadToEnd();
+        var stderr = python.StandardError.ReadToEnd();
+        python.WaitForExit();
+        Assert.True(python.ExitCode == 0, stderr);
+        var traceOf = Db.Rows(settings.RegistryPath, "SELECT task_run_id, log_trace_path FROM task_runs")
+            .ToDictionary(r => (string)r[0]!, r => ((string)r[1]!).Replace('\\', '/').Split('/')[^1]);
+        var logged = System.Text.Json.Nodes.JsonNode.Parse(stdout)!.AsArray()
+            .ToDictionary(e => ((string)e!["trace"]!, (long)e!["loop"]!), e => e!.AsObject());
+        // Both decisions occur, so neither a constant nor an inverted decision can match every loop.
+        Assert.Equal([false, true], logged.Values.Select(e => (bool)e["decision"]!).Distinct().Order());
+
         using var doc = System.Text.Json.JsonDocument.Parse(
-            File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json")));
-        foreach (var loop in doc.RootElement.GetProperty("loops").EnumerateArray())
+            File.ReadAllBytes(Path.Combine(settings.CatalogDirectory, "loop_catalog.json")));
+        var loops = doc.RootElement.GetProperty("loops").EnumerateArray().ToList();
+        Assert.Equal(logged.Count, loops.Count);
+        foreach (var loop in loops)
         {
-            Assert.Contains(loop.GetProperty("decision").ValueKind,
-                new[] { System.Text.Json.JsonValueKind.True, System.Text.Json.JsonValueKind.False });
-            Assert.Contains("轮", loop.GetProperty("summary_texts").GetProperty("shape_feedback").GetString());
+            var tr = loop.GetProperty("task_run_id").GetString()!;
+            var id = loop.GetProperty("loop_id").GetInt64();
+            var expected = logged[(traceOf[tr], id)];
+            var where = $"the decision of loop {tr}/{id} differs from its logged feedback";
+            Assert.True((bool)expected["decision"]! == loop.GetProperty("decision").GetBoolean(), where);
+            var texts = loop.GetProperty("summary_texts");
+            Assert.Equal((string?)expected["observations"], texts.GetProperty("execution").GetString());
+            Assert.Equal((string?)expected["hypothesis_evaluation"], texts.GetProperty("value_feedback").GetString());
+            Assert.Equal((string?)expected["reason"], texts.GetProperty("shape_feedback").GetString());
+
+            var workspace = settings.PathMap.Map(loop.GetProperty("workspace_path").GetString()).Local!;
+            var feedback = System.Text.Json.Nodes.JsonNode.Parse(
+                File.ReadAllText(Path.Combine(workspace, "feedback.json")))!;
+            Assert.Equal("log", (string?)feedback["source"]);
+            Assert.True((bool)expected["decision"]! == (bool)feedback["decision"]!, where);
+            Assert.Equal((string?)expected["new_hypothesis"], (string?)feedback["hypothesis"]);
         }
     }
 
