@@ -73,4 +73,46 @@ public class StrategyFingerprintTests
         Assert.Equal(fa, Assert.Single(Fingerprints(b)));
         Assert.True(a.Aistock.Scalar("SELECT count(*) FROM aistock_strategy_catalog") > 1);
     }
+
+    [Fact]
+    public void Strategy_configurations_that_differ_in_the_strategy_or_the_backtest_get_different_fingerprints()
+    {
+        // Four loops of one template: all share one fingerprint until their configuration files are edited.
+        using var sample = new Sample(taskRuns: 1, loops: 4, flavor: RdBridge.Sample.SampleFlavor.Upstream);
+        Assert.Equal(0, sample.Cli("init").Code);
+        var settings = sample.Settings;
+        var workspaces = Db.Rows(settings.RegistryPath, "SELECT loop_id, workspace_path FROM loops")
+            .ToDictionary(r => (long)r[0]!, r => settings.PathMap.Map((string)r[1]!).Local!);
+        // Loop 1 holds 30 stocks instead of 50 (the strategy's kwargs); loop 2 starts with half the capital (the
+        // backtest's account); loops 0 and 3 keep the template. Every workflow file of the workspace is edited, so
+        // the result does not depend on which one RdBridge reads.
+        void Edit(long loop, string from, string to)
+        {
+            var edited = 0;
+            foreach (var yaml in Directory.GetFiles(workspaces[loop], "conf*.yaml"))
+            {
+                var text = File.ReadAllText(yaml);
+                if (!text.Contains(from)) continue;
+                File.WriteAllText(yaml, text.Replace(from, to));
+                edited++;
+            }
+
+            Assert.True(edited > 0, $"no workflow file of loop {loop} holds '{from}'");
+        }
+
+        Edit(1, "topk: 50", "topk: 30");
+        Edit(2, "account: 100000000", "account: 50000000");
+        foreach (var verb in new[] { "backfill --overwrite-json", "export", "import" })
+        {
+            var (code, output, err) = sample.Cli(verb.Split(' '));
+            Assert.True(code == 0, $"{verb}: {output}{err}");
+        }
+
+        var fingerprints = sample.Aistock
+            .Rows("SELECT loop_id, config_fingerprint FROM aistock_strategy_catalog")
+            .ToDictionary(r => Convert.ToInt64(r[0]), r => (string)r[1]!);
+        Assert.Equal(4, fingerprints.Count);
+        Assert.Equal(fingerprints[0], fingerprints[3]);
+        Assert.Equal(3, new[] { fingerprints[0], fingerprints[1], fingerprints[2] }.Distinct().Count());
+    }
 }
