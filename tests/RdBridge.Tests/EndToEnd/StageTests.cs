@@ -96,25 +96,47 @@ public class StageTests
         using var sample = new Sample(taskRuns: 2, loops: 5);
         Assert.Equal(0, sample.Cli("backfill").Code);
         var s = sample.Settings;
-        var rows = Db.Rows(s.RegistryPath,
-            "SELECT w.workspace_id FROM loops l " +
+        // The expected names come from the factor code: each factor workspace's factor.py names its result column.
+        // A factor loop with a result trains on the SOTA factors so far (every factor of an earlier such loop of the
+        // same run) plus its own, and leaves them in its experiment workspace's combined_factors_df.parquet.
+        var coded = Db.Rows(s.RegistryPath,
+                "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
+                "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
+                "AND w.workspace_role = 'sub_workspace' WHERE l.has_result = 1 AND l.action = 'factor'")
+            .Select(r => (Run: (string)r[0]!, Loop: (long)r[1]!, Name: FactorColumn((string)r[2]!))).ToList();
+        var experiments = Db.Rows(s.RegistryPath,
+            "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
             "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
-            "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1");
-        var parquetFactors = 0;
-        foreach (var row in rows)
+            "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 AND l.action = 'factor'");
+        var loopsWithEarlierFactors = 0;
+        foreach (var row in experiments)
         {
-            var dir = Path.Combine(s.WorkspaceRoot, (string)row[0]!);
-            var parquet = Path.Combine(dir, "combined_factors_df.parquet");
-            if (!File.Exists(parquet)) continue;
-            var names = RdBridge.Backfill.CombinedFactors.Names(parquet);
+            var (run, loop, dir) = ((string)row[0]!, (long)row[1]!, Path.Combine(s.WorkspaceRoot, (string)row[2]!));
+            Assert.True(File.Exists(Path.Combine(dir, "combined_factors_df.parquet")), $"loop {run}/{loop}");
+            var own = coded.Where(c => c.Run == run && c.Loop == loop).Select(c => c.Name).ToHashSet();
+            var earlier = coded.Where(c => c.Run == run && c.Loop < loop && !own.Contains(c.Name))
+                .Select(c => c.Name).ToHashSet();
             using var meta = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_meta.json")));
-            var listed = meta.RootElement.GetProperty("factors").EnumerateArray()
-                .Select(f => f.GetProperty("name").GetString()!).ToHashSet();
-            Assert.All(names, n => Assert.Contains(n, listed));
-            parquetFactors += meta.RootElement.GetProperty("factors").EnumerateArray()
-                .Count(f => f.TryGetProperty("found_in", out _));
+            var generated = meta.RootElement.GetProperty("factors").EnumerateArray()
+                .Where(f => f.GetProperty("source").GetString() == "rdagent_generated").ToList();
+            // Every factor the loop trained on is listed once; those only the parquet names (the earlier loops'
+            // SOTA factors) say that they were found there.
+            Assert.Equal(own.Union(earlier).Order(), generated.Select(f => f.GetProperty("name").GetString()!).Order());
+            Assert.Equal(earlier.Order(), generated
+                .Where(f => f.TryGetProperty("found_in", out var w) && w.GetString() == "combined_factors_df.parquet")
+                .Select(f => f.GetProperty("name").GetString()!).Order());
+            if (earlier.Count > 0) loopsWithEarlierFactors++;
         }
-        Assert.True(parquetFactors > 0, "no loop carried SOTA factors from an earlier loop");
+
+        Assert.True(loopsWithEarlierFactors > 0, "the sample has no loop that trained on an earlier loop's factors");
+
+        string FactorColumn(string workspaceId)
+        {
+            var code = File.ReadAllText(Path.Combine(s.WorkspaceRoot, workspaceId, "factor.py"));
+            var match = System.Text.RegularExpressions.Regex.Match(code, @"to_frame\(""([^""]+)""\)");
+            Assert.True(match.Success, $"factor.py of workspace {workspaceId} names no result column");
+            return match.Groups[1].Value;
+        }
     }
 
     [Fact]
