@@ -74,14 +74,25 @@ public sealed class CatalogExporter(RunContext context)
             if (writer.BytesPending > 64 * 1024) writer.Flush();
     }
 
-    private static JsonObject Ids(LoopWorkspaces lw) => new()
+    /// <summary>The five links of every record this loop gives, on an empty record of kind <typeparamref name="T"/>.
+    /// </summary>
+    private static T Linked<T>(LoopWorkspaces lw) where T : LoopLinks, new() => new()
     {
-        ["task_run_id"] = lw.Loop.TaskRunId,
-        ["loop_id"] = lw.Loop.LoopId,
-        ["workspace_id"] = lw.Primary?.Row.WorkspaceId,
-        ["workspace_path"] = lw.Primary?.Row.WorkspacePath,
-        ["asset_bundle_id"] = lw.Loop.AssetBundleId,
+        TaskRunId = lw.Loop.TaskRunId,
+        LoopId = lw.Loop.LoopId,
+        WorkspaceId = lw.Primary?.Row.WorkspaceId,
+        WorkspacePath = lw.Primary?.Row.WorkspacePath,
+        AssetBundleId = lw.Loop.AssetBundleId,
     };
+
+    /// <summary>What export knows of one loop: its workspaces, metadata files and metrics.</summary>
+    private sealed record LoopExport(LoopWorkspaces Lw, WorkspaceMetadata Meta, JsonObject Metrics)
+    {
+        public LoopRow Loop => Lw.Loop;
+        public double? Metric(string key) => Meta.FactorPerf?.Metric(key);
+        public string ModelId => $"model_{Loop.TaskRunId}_{Loop.LoopId}";
+        public string? StrategyId => Meta.StrategyMeta?.StrategyId ?? Loop.StrategyId;
+    }
 
     private void ExportLoop(LoopWorkspaces lw, Utf8JsonWriter loops, Utf8JsonWriter models,
         Utf8JsonWriter strategyWriter, FactorAggregation factors, StrategyLibraryWriter library, StageReport report)
@@ -99,23 +110,42 @@ public sealed class CatalogExporter(RunContext context)
                 $"{name} is malformed ({message}); run 'rdbridge backfill --overwrite-json "
                 + $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'"))
             : WorkspaceMetadata.None;
-        var (factorMeta, perf, feedback, modelMeta, strategyMeta) =
-            (meta.FactorMeta, meta.FactorPerf, meta.Feedback, meta.ModelMeta, meta.StrategyMeta);
-        if (lw.IsUsable && factorMeta is null && modelMeta is null)
+        if (lw.IsUsable && meta.FactorMeta is null && meta.ModelMeta is null)
         {
             report.Problem(loop.Key, lw.Primary!.Local, "no metadata files in the workspace; run 'rdbridge backfill " +
                 $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
         }
 
-        var metrics = perf?.MetricsJson() ?? new JsonObject();
-        double? Metric(string key) => perf?.Metric(key);
+        var x = new LoopExport(lw, meta, meta.FactorPerf?.MetricsJson() ?? new JsonObject());
+        var factorNames = AddFactors(x, factors);
+        if (StrategyOf(x, factorNames) is { } strategy)
+        {
+            CatalogJson.Write(strategyWriter, strategy);
+            library.Add(strategy.StrategyId!, strategy.PortfolioConfig);
+            report.Add(Strategies);
+        }
 
-        // Factors.
-        var factorNames = new JsonArray();
-        foreach (var f in factorMeta?.Factors ?? [])
+        // Model: every loop with results trained one (a factor loop its template's baseline model), and AIstock must
+        // be able to deploy any strategy it imports, so each loop's model has a record its strategy links to.
+        if (ModelOf(x) is { } model)
+        {
+            CatalogJson.Write(models, model);
+            report.Add(Models);
+        }
+
+        CatalogJson.Write(loops, LoopOf(x, factorNames, report));
+        report.Add(Loops);
+    }
+
+    /// <summary>Adds each factor the loop names to the aggregation; returns their names in the loop's order.</summary>
+    private static List<string> AddFactors(LoopExport x, FactorAggregation factors)
+    {
+        var (lw, loop) = (x.Lw, x.Loop);
+        var names = new List<string>();
+        foreach (var f in x.Meta.FactorMeta?.Factors ?? [])
         {
             var name = f.Name;
-            factorNames.Add(name);
+            names.Add(name);
             var source = f.Source ?? FactorEntry.GeneratedSource;
             var expression = f.Expression;
             var fingerprint = FactorIdentity.Fingerprint(source, expression, f.CodeFingerprint, name);
@@ -132,119 +162,113 @@ public sealed class CatalogExporter(RunContext context)
             }
             // An occurrence names its loop; that loop's metrics are in the loop catalog, once. (A copy here made a
             // factor every loop uses, such as Alpha158's, grow by its metrics with each loop: 7 MB a record at 10,000.)
-            var provenance = Ids(lw);
-            if (loadedOnly) provenance["loaded_from"] = f.FoundIn;
-            factors.Add(fingerprint, name, source, () =>
+            var occurrence = Linked<FactorOccurrence>(lw) with { LoadedFrom = loadedOnly ? f.FoundIn : null };
+            factors.Add(fingerprint, name, source, () => Linked<FactorRecord>(lw) with
             {
-                var record = new JsonObject
-                {
-                    ["factor_id"] = FactorIdentity.FactorId(fingerprint),
-                    ["name"] = name,
-                    ["source"] = source,
-                    ["expression"] = expression,
-                    ["description_cn"] = f.DescriptionCn,
-                    ["fingerprint"] = fingerprint,
-                };
-                foreach (var (k, v) in Ids(lw)) record[k] = v?.DeepClone();
-                record["input_schema"] = f.InputSchema?.DeepClone();
-                record["tags"] = MetadataJson.TextArray(f.Tags);
-                record["code_path"] = f.CodePath;
-                record["performance_metrics"] = metrics.DeepClone();
-                return record;
-            }, provenance);
+                FactorId = FactorIdentity.FactorId(fingerprint),
+                Name = name,
+                Source = source,
+                Expression = expression,
+                DescriptionCn = f.DescriptionCn,
+                Fingerprint = fingerprint,
+                InputSchema = f.InputSchema,
+                Tags = f.Tags,
+                CodePath = f.CodePath,
+                PerformanceMetrics = x.Metrics,
+            }, occurrence);
         }
+        return names;
+    }
 
-        // Strategy.
-        var strategyId = strategyMeta?.StrategyId ?? loop.StrategyId;
-        var modelId = $"model_{loop.TaskRunId}_{loop.LoopId}";
-        if (strategyMeta is not null)
+    private static StrategyRecord? StrategyOf(LoopExport x, IReadOnlyList<string> factorNames)
+    {
+        if (x.Meta.StrategyMeta is not { } strategy) return null;
+        var model = x.Meta.ModelMeta;
+        return Linked<StrategyRecord>(x.Lw) with
         {
-            var s = new JsonObject { ["strategy_id"] = strategyId };
-            foreach (var (k, v) in Ids(lw)) s[k] = v?.DeepClone();
-            s["config_fingerprint"] = strategyMeta.ConfigFingerprint;
-            s["action"] = lw.Kind;
-            s["portfolio_config"] = strategyMeta.PortfolioConfig?.DeepClone();
-            s["backtest_config"] = strategyMeta.BacktestConfig?.DeepClone();
-            s["model_type"] = modelMeta?.ModelType;
-            s["model_id"] = modelMeta is null ? null : modelId;
-            s["run_id"] = strategyMeta.RunId;
-            s["feature_list"] = factorNames.DeepClone();
-            s["python_implementation"] = strategyMeta.PythonImplementation?.ToJson();
-            s["metrics"] = metrics.DeepClone();
-            s.WriteTo(strategyWriter);
-            library.Add(strategyId, s["portfolio_config"]);
-            report.Add(Strategies);
-        }
-
-        // Model: every loop with results trained one (a factor loop its template's baseline model), and AIstock must
-        // be able to deploy any strategy it imports, so each loop's model has a record its strategy links to.
-        if (modelMeta is not null)
-        {
-            var m = new JsonObject { ["model_id"] = modelId };
-            foreach (var (k, v) in Ids(lw)) m[k] = v?.DeepClone();
-            m["log_dir"] = loop.LogDir;
-            m["role"] = modelMeta.Role ?? (lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline);
-            m["run_id"] = modelMeta.RunId;
-            m["config_file"] = modelMeta.ConfigFile;
-            m["config_source"] = modelMeta.ConfigSource;
-            m["model_type"] = modelMeta.ModelType;
-            m["model_module"] = modelMeta.ModelModule;
-            m["network_class"] = modelMeta.NetworkClass;
-            m["model_config"] = modelMeta.ModelConfig?.DeepClone();
-            m["dataset_config"] = modelMeta.DatasetConfig?.ToJson();
-            m["preprocess_config"] = modelMeta.PreprocessConfig?.ToJson();
-            m["feature_schema"] = modelMeta.FeatureSchema?.ToJson();
-            m["model_artifacts"] = modelMeta.ModelArtifacts?.ToJson();
-            m["params_applied"] = MetadataJson.TextArray(modelMeta.ParamsApplied);
-            m["metrics"] = metrics.DeepClone();
-            m.WriteTo(models);
-            report.Add(Models);
-        }
-
-        // Loop.
-        var l = Ids(lw);
-        l["log_dir"] = loop.LogDir ?? loop.LogTracePath;
-        l["scenario"] = loop.Scenario;
-        l["action"] = lw.Kind;
-        l["status"] = loop.Status;
-        l["has_result"] = loop.HasResult;
-        l["is_solidified"] = loop.IsSolidified;
-        l["started_at_utc"] = loop.StartedAtUtc;
-        l["ended_at_utc"] = loop.EndedAtUtc;
-        l["strategy_id"] = strategyId;
-        l["config_fingerprint"] = strategyMeta?.ConfigFingerprint;
-        l["model_type"] = modelMeta?.ModelType;
-        l["factor_names"] = factorNames;
-        l["annualized_return"] = Metric("annualized_return");
-        l["max_drawdown"] = Metric("max_drawdown");
-        l["information_ratio"] = Metric("information_ratio");
-        l["ic"] = Metric("ic");
-        l["ic_ir"] = Metric("icir");
-        l["rank_ic"] = Metric("rank_ic");
-        l["metrics"] = metrics.DeepClone();
-        l["backtest"] = BacktestSummary(lw, Metric("max_drawdown"), report);
-        l["decision"] = feedback?.Decision;
-        l["summary_texts"] = feedback?.Summary?.ToJson();
-        var weights = MetadataJson.TextArray(modelMeta?.ModelArtifacts?.ModelFiles ?? []);
-        l["paths"] = new JsonObject
-        {
-            ["factor_meta"] = factorMeta is null ? null : WorkspaceFiles.FactorMeta,
-            ["factor_perf"] = perf is null ? null : WorkspaceFiles.FactorPerf,
-            ["feedback"] = feedback is null ? null : WorkspaceFiles.Feedback,
-            ["model_meta"] = modelMeta is null ? null : WorkspaceFiles.ModelMeta,
-            ["strategy_meta"] = strategyMeta is null ? null : WorkspaceFiles.StrategyMeta,
-            ["mlruns"] = modelMeta?.ModelArtifacts?.MlRuns,
-            ["model_files"] = weights,
+            StrategyId = x.StrategyId,
+            ConfigFingerprint = strategy.ConfigFingerprint,
+            Action = x.Lw.Kind,
+            PortfolioConfig = strategy.PortfolioConfig,
+            BacktestConfig = strategy.BacktestConfig,
+            ModelType = model?.ModelType,
+            ModelId = model is null ? null : x.ModelId,
+            RunId = strategy.RunId,
+            FeatureList = factorNames,
+            PythonImplementation = strategy.PythonImplementation?.ToJson(),
+            Metrics = x.Metrics,
         };
-        l.WriteTo(loops);
-        report.Add(Loops);
+    }
+
+    private static ModelRecord? ModelOf(LoopExport x)
+    {
+        if (x.Meta.ModelMeta is not { } model) return null;
+        return Linked<ModelRecord>(x.Lw) with
+        {
+            ModelId = x.ModelId,
+            LogDir = x.Loop.LogDir,
+            Role = model.Role ?? (x.Lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline),
+            RunId = model.RunId,
+            ConfigFile = model.ConfigFile,
+            ConfigSource = model.ConfigSource,
+            ModelType = model.ModelType,
+            ModelModule = model.ModelModule,
+            NetworkClass = model.NetworkClass,
+            ModelConfig = model.ModelConfig,
+            DatasetConfig = model.DatasetConfig?.ToJson(),
+            PreprocessConfig = model.PreprocessConfig?.ToJson(),
+            FeatureSchema = model.FeatureSchema?.ToJson(),
+            ModelArtifacts = model.ModelArtifacts?.ToJson(),
+            ParamsApplied = model.ParamsApplied,
+            Metrics = x.Metrics,
+        };
+    }
+
+    private static LoopRecord LoopOf(LoopExport x, IReadOnlyList<string> factorNames, StageReport report)
+    {
+        var (loop, meta) = (x.Loop, x.Meta);
+        return Linked<LoopRecord>(x.Lw) with
+        {
+            LogDir = loop.LogDir ?? loop.LogTracePath,
+            Scenario = loop.Scenario,
+            Action = x.Lw.Kind,
+            Status = loop.Status,
+            HasResult = loop.HasResult,
+            IsSolidified = loop.IsSolidified,
+            StartedAtUtc = loop.StartedAtUtc,
+            EndedAtUtc = loop.EndedAtUtc,
+            StrategyId = x.StrategyId,
+            ConfigFingerprint = meta.StrategyMeta?.ConfigFingerprint,
+            ModelType = meta.ModelMeta?.ModelType,
+            FactorNames = factorNames,
+            AnnualizedReturn = x.Metric("annualized_return"),
+            MaxDrawdown = x.Metric("max_drawdown"),
+            InformationRatio = x.Metric("information_ratio"),
+            Ic = x.Metric("ic"),
+            IcIr = x.Metric("icir"),
+            RankIc = x.Metric("rank_ic"),
+            Metrics = x.Metrics,
+            Backtest = BacktestSummary(x.Lw, x.Metric("max_drawdown"), report),
+            Decision = meta.Feedback?.Decision,
+            SummaryTexts = meta.Feedback?.Summary?.ToJson(),
+            Paths = new LoopPaths
+            {
+                FactorMeta = meta.FactorMeta is null ? null : WorkspaceFiles.FactorMeta,
+                FactorPerf = meta.FactorPerf is null ? null : WorkspaceFiles.FactorPerf,
+                Feedback = meta.Feedback is null ? null : WorkspaceFiles.Feedback,
+                ModelMeta = meta.ModelMeta is null ? null : WorkspaceFiles.ModelMeta,
+                StrategyMeta = meta.StrategyMeta is null ? null : WorkspaceFiles.StrategyMeta,
+                Mlruns = meta.ModelMeta?.ModelArtifacts?.MlRuns,
+                ModelFiles = meta.ModelMeta?.ModelArtifacts?.ModelFiles ?? [],
+            },
+        };
     }
 
     /// <summary>
-    /// The loop's backtest curve in a few numbers (<see cref="BacktestReportJson.Summary"/>), where it came from, and
+    /// The loop's backtest curve in a few numbers (<see cref="BacktestSummaryRecord"/>), where it came from, and
     /// whether its max drawdown matches <c>qlib_res.csv</c>'s; null when the loop has no curve.
     /// </summary>
-    private static JsonObject? BacktestSummary(LoopWorkspaces lw, double? qlibMaxDrawdown, StageReport report)
+    private static LoopBacktestSummary? BacktestSummary(LoopWorkspaces lw, double? qlibMaxDrawdown, StageReport report)
     {
         if (lw.Primary?.Local is not { } dir || !Directory.Exists(dir)) return null;
         if (BacktestFile.Find(dir, MlflowRun.Chosen(dir)) is not { } file) return null;
@@ -258,11 +282,12 @@ public sealed class CatalogExporter(RunContext context)
             return null;
         }
         var check = MaxDrawdownCheck.Of(curve, qlibMaxDrawdown);
-        var summary = BacktestReportJson.Summary(curve.Summary);
-        summary["source"] = file.Source;
-        summary["qlib_max_drawdown"] = check.Reported;
-        summary["max_drawdown_matches_qlib"] = check.Reported is null ? null : check.Agrees;
-        return summary;
+        return BacktestSummaryRecord.From<LoopBacktestSummary>(curve.Summary) with
+        {
+            Source = file.Source,
+            QlibMaxDrawdown = check.Reported,
+            MaxDrawdownMatchesQlib = check.Reported is null ? null : check.Agrees,
+        };
     }
 
     internal static string PythonLiteral(JsonNode? node, int indent)
