@@ -40,6 +40,9 @@ public abstract record LoopLinks
     };
 }
 
+/// <summary>Any record's links alone, its other fields left in <see cref="LoopLinks.Unknown"/>.</summary>
+public sealed record RecordLinks : LoopLinks;
+
 /// <summary>
 /// A record of one of the four catalogs. <see cref="Origin"/> is not in the file: AIstock sets it to the publisher a
 /// stored record came from when it serves one (<c>local</c> for its own RD-Agent).
@@ -155,13 +158,26 @@ public sealed record LoopRecord : CatalogRecord
     /// import keeps the loop's record on its experiment workspace and all of them here. RdBridge's own export names
     /// the experiment workspace in the links and writes no list.
     /// </summary>
+    [JsonPropertyName(WorkspacesField)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<LoopWorkspace>? Workspaces { get; init; }
+
+    /// <summary>Which of the loop's workspaces this entry is on, where a catalog says so (the fork's tools may).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? WorkspaceRole { get; init; }
+
+    public const string WorkspacesField = "workspaces";
 }
 
 /// <summary>One workspace of a loop as a catalog named it.</summary>
 public sealed record LoopWorkspace
 {
+    /// <summary>The role of the workspace a loop's experiment ran in (the others are its coders' sub-workspaces).
+    /// </summary>
+    public const string ExperimentRole = "experiment_workspace";
+
+
     public string? WorkspaceId { get; init; }
     public string? WorkspacePath { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

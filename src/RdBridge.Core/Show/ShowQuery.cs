@@ -23,9 +23,9 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         var archive = settings.Bundles.Archive(loop.BundleId);
         var cached = settings.AssetCache.ExtractedManifest(loop.BundleId);
         using var store = AistockStores.Open(settings);
-        JsonNode? Row(CatalogKind kind) =>
-            store.OfLoop(kind, taskRunId, loopId) is { } row ? JsonNode.Parse(row.Payload) : null;
-        var loopRow = Row(CatalogKind.Loop);
+        JsonObject? Row<T>(CatalogKind kind) where T : CatalogRecord, new() =>
+            store.OfLoop(kind, taskRunId, loopId) is { } row ? Typed<T>(row.Payload, row.Origin) : null;
+        var loopRow = Row<Catalogs.LoopRecord>(CatalogKind.Loop);
         var factors = store.FactorsOfLoop(taskRunId, loopId);
         return new JsonObject
         {
@@ -57,8 +57,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             {
                 ["name"] = f.Name, ["source"] = f.Source, ["factor_id"] = f.FactorId,
             }).ToArray()),
-            ["strategy"] = Row(CatalogKind.Strategy),
-            ["model"] = Row(CatalogKind.Model),
+            ["strategy"] = Row<StrategyRecord>(CatalogKind.Strategy),
+            ["model"] = Row<ModelRecord>(CatalogKind.Model),
             ["problems"] = new JsonArray(lw.Problems.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
         };
     }
@@ -84,10 +84,20 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         var matches = new JsonArray();
         foreach (var r in rows)
         {
-            var record = JsonNode.Parse(r.Payload)!.AsObject();
+            var record = by switch
+            {
+                RecordKey.Factor => Typed<FactorRecord>(r.Payload, r.Origin),
+                RecordKey.Model => Typed<ModelRecord>(r.Payload, r.Origin),
+                RecordKey.Strategy => Typed<StrategyRecord>(r.Payload, r.Origin),
+                _ => Typed<Catalogs.LoopRecord>(r.Payload, r.Origin),
+            };
             if (r.TaskRunId is { } tr && r.LoopId is { } loop) record["loop_links"] = Loop(tr, loop);
             matches.Add(record);
         }
         return new JsonObject { ["kind"] = kind, ["key"] = key, ["matches"] = matches };
     }
+
+    /// <summary>A stored record through its type, so show prints every field the catalog defines.</summary>
+    private static JsonObject Typed<T>(string payload, string? origin) where T : CatalogRecord, new() =>
+        CatalogJson.ToNode(CatalogJson.ReadStored<T>(payload, origin));
 }

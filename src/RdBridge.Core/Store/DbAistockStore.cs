@@ -116,17 +116,9 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
                 f[5] as double?))
             .ToList();
 
-    private static bool NamesLoop(string provenance, string taskRunId, long loopId)
-    {
-        using var doc = System.Text.Json.JsonDocument.Parse(provenance);
-        return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array
-            && doc.RootElement.EnumerateArray().Any(x =>
-            x.ValueKind == System.Text.Json.JsonValueKind.Object
-            && x.TryGetProperty("task_run_id", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.String
-            && t.GetString() == taskRunId
-            && x.TryGetProperty("loop_id", out var l) && l.ValueKind == System.Text.Json.JsonValueKind.Number
-            && l.TryGetInt64(out var id) && id == loopId);
-    }
+    private static bool NamesLoop(string provenance, string taskRunId, long loopId) =>
+        CatalogJson.Read<IReadOnlyList<FactorOccurrence>>(provenance) is { } occurrences
+        && occurrences.Any(o => o.TaskRunId == taskRunId && o.LoopId == loopId);
 
     public IReadOnlyList<StoredRecord> Find(RecordKey by, string key)
     {
