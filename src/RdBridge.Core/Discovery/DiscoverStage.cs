@@ -164,7 +164,10 @@ public sealed class DiscoverStage(RunContext context)
         {
             var record = new LoopRecord(taskRunId, loop.LoopId, loop.Action, loop.Status, Stamp(loop.Started),
                 Stamp(loop.Ended), loop.ErrorType, loop.ErrorMessage, _local);
-            var workspaceStatus = loop.Status == DiscoveredLoop.Success ? "success" : "failed";
+            var workspaceStatus = loop.Status switch
+            {
+                DiscoveredLoop.Success => "success", DiscoveredLoop.Running => "running", _ => "failed",
+            };
             var workspaces = loop.Workspaces.Select(w => new WorkspaceRecord(w.WorkspaceId, loop.LoopId, w.Role,
                 loop.Action, w.StepName, workspaceStatus, w.StoredPath)).ToList();
             return new LoopWrite(record, workspaces, memory);

@@ -88,13 +88,12 @@ public static class LoopReader
         }
 
         var experiment = runner ?? (IsExperiment(coder) ? coder : null);
+        // A running loop's workspaces count as soon as the coder's result names them: RD-Agent does not write them
+        // again, and its running step can take hours.
         var workspaces = new List<DiscoveredWorkspace>();
-        if (status != DiscoveredLoop.Running)
-        {
-            if (experiment is not null)
-                AddExperiment(workspaces, experiment, runner is not null ? "running" : "coding", folder.LoopId == 0);
-            else foreach (var ws in Items(coder)) AddWorkspace(workspaces, ws, DiscoveredWorkspace.Sub, "coding");
-        }
+        if (experiment is not null)
+            AddExperiment(workspaces, experiment, runner is not null ? "running" : "coding", folder.LoopId == 0);
+        else foreach (var ws in Items(coder)) AddWorkspace(workspaces, ws, DiscoveredWorkspace.Sub, "coding");
 
         var logged = Text(Get(hypothesis, "action"));
         var action = logged is "factor" or "model" ? logged : scenarioAction ?? ActionOf(tasks) ?? ActionOf(experiment);

@@ -72,6 +72,13 @@ public sealed partial class RegistryWrite
                     """, ("$status", loop.Status), ("$ended", loop.EndedAtUtc), ("$etype", loop.ErrorType),
                     ("$emsg", loop.ErrorMessage), ("$now", now), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
                 updated = finish.ExecuteNonQuery() > 0;
+                // The workspaces its coder's result named while it ran end with the loop.
+                using var ended = Command("""
+                    UPDATE workspaces SET status = $status, updated_at_utc = $now
+                    WHERE task_run_id = $tr AND loop_id = $loop AND status = 'running'
+                    """, ("$status", loop.Status == "success" ? "success" : "failed"), ("$now", now),
+                    ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
+                ended.ExecuteNonQuery();
             }
             else if (existingStatus is not null && existingStatus != loop.Status && loop.Status != "running")
             {

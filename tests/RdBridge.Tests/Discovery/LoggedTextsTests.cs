@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+
+namespace RdBridge.Tests.Discovery;
+
+/// <summary>
+/// The research texts RD-Agent logs for a loop (its hypothesis, the feedback, each FactorTask and ModelTask) reach the
+/// metadata files in the loop's bundle exactly, from every log generation and scenario. Expected values are the
+/// objects write_log.py pickled, as it reports them.
+/// </summary>
+public class LoggedTextsTests
+{
+    public static TheoryData<string, string> Generations => new()
+    {
+        { "head", "fin_factor" }, { "head", "fin_quant" }, { "v08", "fin_model" }, { "v04", "fin_quant" },
+        { "v03", "fin_factor" }, { "v03", "fin_model" },
+    };
+
+    [Theory, MemberData(nameof(Generations))]
+    public void Each_bundled_loop_carries_its_own_hypothesis_the_feedback_texts_and_every_task_text(
+        string generation, string scenario)
+    {
+        const string taskRun = "2025-07-01_08-30-12-123456";
+        using var rd = new UpstreamRdAgent([$"{generation}:{scenario}:3:{taskRun}"]);
+        var (code, output, err) = rd.Cli("init");
+        Assert.True(code == 0, output + err);
+        foreach (var loop in rd.Loops())
+        {
+            var id = (long)loop["loop_id"]!;
+            var experiment = UpstreamRdAgent.Ids(loop, "experiment_workspace").Single();
+            var bundle = Path.Combine(rd.Settings.BundleDirectory, $"bundle_{taskRun}_{id}.tar.gz");
+            var files = BundleArchive.Entries(bundle).ToDictionary(e => e.Name, e => e.Data);
+            JsonObject Meta(string name) => JsonNode.Parse(files[$"workspaces/{experiment}/{name}"])!.AsObject();
+            var texts = loop["texts"]!;
+            var hypothesis = texts["hypothesis"]!;
+            var feedback = texts["feedback"]!;
+
+            var fb = Meta("feedback.json");
+            // The loop's own hypothesis, not the feedback's suggestion for the next loop.
+            Assert.Equal((string)hypothesis["hypothesis"]!, (string)fb["hypothesis"]!);
+            Assert.Equal((string)hypothesis["reason"]!, (string)fb["hypothesis_reason"]!);
+            foreach (var field in new[]
+                     { "concise_reason", "concise_observation", "concise_justification", "concise_knowledge" })
+            {
+                Assert.Equal((string)hypothesis[field]!, (string)fb[field]!);
+            }
+            Assert.Equal((string?)hypothesis["action"], (string?)fb["hypothesis_action"]);
+            Assert.Equal((string)feedback["new_hypothesis"]!, (string)fb["new_hypothesis"]!);
+            Assert.Equal((string)feedback["observations"]!, (string)fb["observations"]!);
+            Assert.Equal((string)feedback["hypothesis_evaluation"]!, (string)fb["hypothesis_evaluation"]!);
+            Assert.Equal((string)feedback["reason"]!, (string)fb["decision_reason"]!);
+            Assert.Equal((string)feedback["code_change_summary"]!, (string)fb["code_change_summary"]!);
+            Assert.Equal((bool)feedback["decision"]!, (bool)fb["decision"]!);
+
+            var tasks = texts["tasks"]!.AsArray().Select(t => t!.AsObject()).ToList();
+            if ((string)loop["action"]! == "factor")
+            {
+                var factors = Meta("factor_meta.json")["factors"]!.AsArray().Select(f => f!.AsObject())
+                    .Where(f => (string?)f["code_path"] is not null).ToList();
+                Assert.Equal(tasks.Count, factors.Count);
+                foreach (var task in tasks)
+                {
+                    var entry = factors.Single(f => (string)f["name"]! == (string)task["factor_name"]!);
+                    Assert.Equal((string)task["description"]!, (string)entry["description_cn"]!);
+                    Assert.Equal((string)task["factor_formulation"]!, (string)entry["formula_hint"]!);
+                    Assert.True(JsonNode.DeepEquals(task["variables"], entry["variables"]), entry.ToJsonString());
+                }
+            }
+            else
+            {
+                var task = tasks.Single();
+                var meta = Meta("model_meta.json");
+                var logged = meta["model_task"]!;
+                foreach (var field in new[] { "name", "description", "formulation", "architecture", "model_type" })
+                    Assert.Equal((string)task[field]!, (string)logged[field]!);
+                foreach (var field in new[] { "variables", "hyperparameters", "training_hyperparameters" })
+                    Assert.True(JsonNode.DeepEquals(task[field], logged[field]), field + ": " + logged.ToJsonString());
+                Assert.Equal((string)task["model_type"]!, (string)meta["rdagent_model_type"]!);
+                // model_type keeps its meaning: the Qlib model class the run used.
+                Assert.Equal("GeneralPTNN", (string)meta["model_type"]!);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_running_loop_has_the_workspaces_its_coder_logged_and_no_bundle()
+    {
+        const string taskRun = "2025-07-01_08-30-12-123456";
+        using var rd = new UpstreamRdAgent([$"head:fin_quant:3:{taskRun}"], running: true);
+        var (code, output, err) = rd.Cli("init");
+        Assert.True(code == 0, output + err);
+        var loop = rd.Loops().Single(l => (string)l["status"]! == "running");
+        var id = (long)loop["loop_id"]!;
+        var rows = Db.Rows(rd.Registry, "SELECT workspace_id, workspace_role, step_name, status FROM workspaces "
+            + $"WHERE task_run_id = '{taskRun}' AND loop_id = {id}");
+        var expected = UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace").Order().ToList();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, rows.Select(r => (string)r[0]!).Order().ToList());
+        Assert.All(rows, r => Assert.Equal("coding", r[2]));
+        Assert.All(rows, r => Assert.Equal("running", r[3]));
+        Assert.False(File.Exists(Path.Combine(rd.Settings.BundleDirectory, $"bundle_{taskRun}_{id}.tar.gz")));
+    }
+}
