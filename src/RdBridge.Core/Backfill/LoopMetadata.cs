@@ -81,7 +81,10 @@ public sealed record LoopMetadata(
         var dataset = config?.Dataset;
         var datasetConfig = dataset is null ? null : new DatasetConfig(WorkflowConfig.Text(dataset["class"]),
             WorkflowConfig.Text(dataset["module_path"]), WorkflowConfig.Text(config!.Handler?["class"]),
-            dataset["kwargs"]?["segments"]?.DeepClone());
+            dataset["kwargs"]?["segments"]?.DeepClone())
+        {
+            Kwargs = DatasetKwargs(dataset["kwargs"] as JsonObject),
+        };
         var handlerKwargs = config?.HandlerKwargs;
         var preprocess = new PreprocessConfig(
             handlerKwargs?["infer_processors"]?.DeepClone() ?? new JsonArray(),
@@ -103,9 +106,24 @@ public sealed record LoopMetadata(
             ConfigSource = run.ConfigSource,
             RunId = run.Run?.RunId,
             Role = lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline,
-            ParamsApplied = run.ParamsApplied.Where(n => n.StartsWith("segments", StringComparison.Ordinal)).ToList(),
+            ParamsApplied = run.ParamsApplied.Where(n => n.StartsWith("segments", StringComparison.Ordinal)
+                || n.StartsWith("model.", StringComparison.Ordinal)
+                || n.StartsWith("dataset.", StringComparison.Ordinal)).ToList(),
             ModelTask = ModelTaskOf(lw, texts),
         };
+    }
+
+    /// <summary>The dataset's own kwargs (<c>step_len</c> of a TSDatasetH…); its handler and segments have their own
+    /// fields.</summary>
+    private static JsonObject? DatasetKwargs(JsonObject? kwargs)
+    {
+        if (kwargs is null) return null;
+        var rest = new JsonObject();
+        foreach (var (k, v) in kwargs.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (k is not ("handler" or "segments")) rest[k] = v?.DeepClone();
+        }
+        return rest;
     }
 
     /// <summary>The loop's <c>ModelTask</c>: the one coded in the sub-workspace with <c>model.py</c>, else the first

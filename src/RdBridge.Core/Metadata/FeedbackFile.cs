@@ -20,8 +20,9 @@ public sealed record FeedbackSummary(string? Execution, string? ValueFeedback, s
 }
 
 /// <summary>
-/// The loop's own hypothesis as RD-Agent logged it (<c>Hypothesis</c>: the text is <see cref="FeedbackFile.Hypothesis"/>)
-/// and the feedback's texts under RD-Agent's names, the next loop's suggestion among them.
+/// The loop's own hypothesis as RD-Agent logged it (<c>Hypothesis</c>; the text itself is
+/// <see cref="FeedbackFile.Hypothesis"/>) and the feedback's texts under RD-Agent's names, the next loop's
+/// suggestion among them.
 /// </summary>
 public sealed record ResearchTexts(
     string? HypothesisReason, string? ConciseReason, string? ConciseObservation, string? ConciseJustification,

@@ -7,17 +7,24 @@ namespace RdBridge.Metadata;
 /// </summary>
 public sealed record DatasetConfig(string? Class, string? ModulePath, string? Handler, JsonNode? Segments)
 {
+    /// <summary>The dataset's other kwargs as the run used them (<c>step_len</c> of a <c>TSDatasetH</c>).</summary>
+    public JsonNode? Kwargs { get; init; }
+
     public JsonObject ToJson() => new()
     {
         ["class"] = Class,
         ["module_path"] = ModulePath,
         ["handler"] = Handler,
         ["segments"] = MetadataJson.Copy(Segments),
+        ["kwargs"] = MetadataJson.Copy(Kwargs),
     };
 
     public static DatasetConfig? From(JsonNode? node) => node is JsonObject o
         ? new DatasetConfig(MetadataJson.Text(o["class"]), MetadataJson.Text(o["module_path"]),
             MetadataJson.Text(o["handler"]), MetadataJson.Copy(o["segments"]))
+        {
+            Kwargs = MetadataJson.Copy(o["kwargs"]),
+        }
         : null;
 }
 
@@ -105,7 +112,8 @@ public sealed record ModelTaskText(
 
     public static ModelTaskText? From(JsonNode? node) => node is JsonObject o
         ? new ModelTaskText(MetadataJson.Text(o["name"]), MetadataJson.Text(o["description"]),
-            MetadataJson.Text(o["formulation"]), MetadataJson.Text(o["architecture"]), MetadataJson.Copy(o["variables"]),
+            MetadataJson.Text(o["formulation"]), MetadataJson.Text(o["architecture"]),
+            MetadataJson.Copy(o["variables"]),
             MetadataJson.Copy(o["hyperparameters"]), MetadataJson.Copy(o["training_hyperparameters"]),
             MetadataJson.Text(o["model_type"]))
         : null;

@@ -77,8 +77,55 @@ public class LoggedTextsTests
                 Assert.Equal((string)task["model_type"]!, (string)meta["rdagent_model_type"]!);
                 // model_type keeps its meaning: the Qlib model class the run used.
                 Assert.Equal("GeneralPTNN", (string)meta["model_type"]!);
+                AssertConfigAsRun(rd.Root, experiment, meta);
             }
         }
+    }
+
+    /// <summary>
+    /// model_meta.json's model and dataset are what the run used: every plain model and dataset param Qlib logged
+    /// (read here from the workspace's mlruns), where the template in the workspace holds Jinja placeholders.
+    /// </summary>
+    private static void AssertConfigAsRun(string root, string workspaceId, JsonObject meta)
+    {
+        var workspace = Path.Combine(root, "git_ignore_folder", "RD-Agent_workspace", workspaceId);
+        var run = Directory.GetDirectories(Path.Combine(workspace, "mlruns", "402845839201358417")).Single();
+        Assert.Equal(Path.GetFileName(run), (string)meta["run_id"]!);
+        var checkedParams = 0;
+        foreach (var file in Directory.GetFiles(Path.Combine(run, "params")))
+        {
+            var name = Path.GetFileName(file);
+            var logged = File.ReadAllText(file);
+            JsonNode? node = name switch
+            {
+                _ when name.StartsWith("model.kwargs.", StringComparison.Ordinal) => Walk(meta["model_config"],
+                    name["model.kwargs.".Length..]),
+                "dataset.class" => meta["dataset_config"]!["class"],
+                "dataset.module_path" => meta["dataset_config"]!["module_path"],
+                _ when name.StartsWith("dataset.kwargs.", StringComparison.Ordinal)
+                    && !name.Contains("segments", StringComparison.Ordinal) =>
+                    Walk(meta["dataset_config"]!["kwargs"], name["dataset.kwargs.".Length..]),
+                _ => JsonValue.Create("skip"),
+            };
+            if ((string?)(node as JsonValue)?.ToString() == "skip") continue;
+            Assert.True(node is JsonValue, $"{name} is missing from model_meta.json");
+            var text = node!.GetValueKind() == System.Text.Json.JsonValueKind.Number
+                ? node.GetValue<double>().ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+                : node.ToString();
+            var expected = double.TryParse(logged, System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out var d)
+                ? d.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : logged;
+            Assert.True(expected == text, $"{name}: the run logged {logged}, model_meta.json says {text}");
+            checkedParams++;
+        }
+        Assert.True(checkedParams >= 14, $"only {checkedParams} params checked");
+        Assert.Equal("TSDatasetH", (string)meta["dataset_config"]!["class"]!);
+    }
+
+    private static JsonNode? Walk(JsonNode? node, string dotted)
+    {
+        foreach (var part in dotted.Split('.')) node = (node as JsonObject)?[part];
+        return node;
     }
 
     [Fact]

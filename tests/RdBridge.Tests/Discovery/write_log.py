@@ -245,6 +245,66 @@ task:
         test: [2017-01-01, 2020-08-01]
 """
 
+# A model experiment's template as RD-Agent leaves it in the workspace: the training settings are Jinja placeholders
+# its model runner fills from environment variables while qrun runs; only the MLflow params keep what was used.
+MODEL_TASK = """task:
+  model:
+    class: GeneralPTNN
+    module_path: qlib.contrib.model.pytorch_general_nn
+    kwargs:
+      n_epochs: {{ n_epochs }}
+      lr: {{ lr }}
+      early_stop: {{ early_stop }}
+      batch_size: {{ batch_size }}
+      weight_decay: {{ weight_decay }}
+      metric: loss
+      loss: mse
+      GPU: 0
+      pt_model_uri: "model.model_cls"
+      pt_model_kwargs: {
+        "num_features": 20,
+        {% if num_timesteps %}num_timesteps: {{ num_timesteps }}{% endif %}
+      }
+  dataset:
+    class: {{ dataset_cls | default("DatasetH") }}
+    module_path: qlib.data.dataset
+    kwargs:
+      handler:
+        class: DataHandlerLP
+        module_path: qlib.contrib.data.handler
+        kwargs: *data_handler_config
+      segments:
+        train: [2008-01-01, 2014-12-31]
+        valid: [2015-01-01, 2016-12-31]
+        test: [2017-01-01, 2020-08-01]
+      {% if step_len %}step_len: {{ step_len }}{% endif %}
+"""
+
+# What Qlib logs as the run's params for that template rendered with a time-series model's settings: the task
+# flattened with "." and every value as str(value).
+MODEL_PARAMS = {
+    "cmd-sys.argv": "/opt/conda/bin/qrun conf_baseline_factors_model.yaml",
+    "model.class": "GeneralPTNN",
+    "model.module_path": "qlib.contrib.model.pytorch_general_nn",
+    "model.kwargs.n_epochs": "100",
+    "model.kwargs.lr": "0.0005",
+    "model.kwargs.early_stop": "10",
+    "model.kwargs.batch_size": "256",
+    "model.kwargs.weight_decay": "0.0001",
+    "model.kwargs.metric": "loss",
+    "model.kwargs.loss": "mse",
+    "model.kwargs.GPU": "0",
+    "model.kwargs.pt_model_uri": "model.model_cls",
+    "model.kwargs.pt_model_kwargs.num_features": "23",
+    "model.kwargs.pt_model_kwargs.num_timesteps": "20",
+    "dataset.class": "TSDatasetH",
+    "dataset.module_path": "qlib.data.dataset",
+    "dataset.kwargs.step_len": "20",
+    "dataset.kwargs.segments.train": "[datetime.date(2008, 1, 1), datetime.date(2014, 12, 31)]",
+    "dataset.kwargs.segments.valid": "[datetime.date(2015, 1, 1), datetime.date(2016, 12, 31)]",
+    "dataset.kwargs.segments.test": "[datetime.date(2017, 1, 1), datetime.date(2020, 8, 1)]",
+}
+
 FACTOR_PY = '''"""[Momentum Factor] {name}"""
 import pandas as pd
 
@@ -321,12 +381,13 @@ class Writer:
         folder = self.ws_root / wid
         folder.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, bytes):
                 (folder / name).write_bytes(content)
             else:
                 (folder / name).write_text(content)
         cls = {"experiment": QlibFBWorkspace, "factor": FactorFBWorkspace, "model": ModelFBWorkspace}[kind]
-        code = {k: v for k, v in files.items() if k.endswith(".py") or k.endswith(".yaml")}
+        code = {k: v for k, v in files.items() if (k.endswith(".py") or k.endswith(".yaml")) and "/" not in k}
         return wid, cls(self.stored(folder), code)
 
     def result_files(self, ic, model):
@@ -350,9 +411,16 @@ class Writer:
             "ret.pkl": buf.getvalue(),
         }
         if model:
-            files["conf_baseline_factors_model.yaml"] = CONF.format(
-                model_class="GeneralPTNN", model_module="qlib.contrib.model.pytorch_general_nn")
+            files["conf_baseline_factors_model.yaml"] = CONF[:CONF.index("task:")] + MODEL_TASK
             files["model.py"] = MODEL_PY
+            run_id = uuid.uuid4().hex
+            run = f"mlruns/402845839201358417/{run_id}"
+            files["mlruns/402845839201358417/meta.yaml"] = "experiment_id: '402845839201358417'\nname: workflow\n"
+            files[run + "/meta.yaml"] = ("end_time: 1751360000000\nexperiment_id: '402845839201358417'\n"
+                                         f"run_id: {run_id}\nrun_name: mlflow_recorder\n"
+                                         "start_time: 1751350000000\nstatus: 3\n")
+            for name, value in MODEL_PARAMS.items():
+                files[f"{run}/params/{name}"] = value
         else:
             files["conf_combined_factors.yaml"] = CONF.format(model_class="LGBModel",
                                                               model_module="qlib.contrib.model.gbdt")
