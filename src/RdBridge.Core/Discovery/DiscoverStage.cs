@@ -147,7 +147,7 @@ public sealed class DiscoverStage(RunContext context)
                     taskRunKnown = true;
                 }
                 var read = new DiscoveryMemory(key, taskRunId, loop.LoopId, folderStamp, filesStamp, loop.IsFinished,
-                    loop.Status, loop.Hypothesis, loop.Decision);
+                    loop.Status, loop.Hypothesis, loop.Decision) { Step = loop.Step };
                 pending.Add((loop, ToWrite(taskRunId, loop, read)));
                 if (pending.Count >= BatchSize) Flush(registry, taskRunId, pending);
                 lastStatus = loop.Status;

@@ -145,5 +145,35 @@ public class LoggedTextsTests
         Assert.All(rows, r => Assert.Equal("coding", r[2]));
         Assert.All(rows, r => Assert.Equal("running", r[3]));
         Assert.False(File.Exists(Path.Combine(rd.Settings.BundleDirectory, $"bundle_{taskRun}_{id}.tar.gz")));
+        // Where each loop is: the running one in its running step (the folder RD-Agent made for it), the others
+        // through their last step (record, in the HEAD log).
+        var steps = Db.Rows(rd.Registry, "SELECT loop_id, step, status FROM rdbridge_discovery "
+            + "WHERE loop_id IS NOT NULL ORDER BY loop_id");
+        Assert.Equal(3, steps.Count);
+        foreach (var row in steps)
+            Assert.Equal((long)row[0]! == id ? "running" : "record", row[1]);
+    }
+
+    [Fact]
+    public void A_failed_loop_carries_its_status_its_last_step_and_the_error_RD_Agent_logged()
+    {
+        const string taskRun = "2025-07-01_08-30-12-123456";
+        using var rd = new UpstreamRdAgent([$"v08:fin_factor:3:{taskRun}"], fail: true);
+        var (code, output, err) = rd.Cli("init");
+        Assert.True(code == 0, output + err);
+        var loop = rd.Loops().Single(l => (string)l["status"]! == "failed");
+        var id = (long)loop["loop_id"]!;
+        var row = Db.Rows(rd.Registry, "SELECT l.status, l.error_type, l.error_message, d.step FROM loops l "
+            + "JOIN rdbridge_discovery d ON d.task_run_id = l.task_run_id AND d.loop_id = l.loop_id "
+            + $"WHERE l.loop_id = {id}").Single();
+        Assert.Equal("failed", row[0]);
+        Assert.Equal("CoderError", row[1]);
+        Assert.Equal((string)loop["error"]!, row[2]);
+        Assert.Equal("feedback", row[3]);
+        // Its coder's workspaces are recorded, and it has no bundle.
+        var ids = Db.Rows(rd.Registry, $"SELECT workspace_id FROM workspaces WHERE loop_id = {id}")
+            .Select(r => (string)r[0]!).Order().ToList();
+        Assert.Equal(UpstreamRdAgent.Ids(loop, "sub_workspace").Order().ToList(), ids);
+        Assert.False(File.Exists(Path.Combine(rd.Settings.BundleDirectory, $"bundle_{taskRun}_{id}.tar.gz")));
     }
 }
