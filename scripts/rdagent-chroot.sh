@@ -47,13 +47,14 @@ mirror() {
       for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; break } }' |
       grep -E '/debian/?$' | head -n 1 || true)"
   fi
-  [ -n "$uri" ] || die "no Debian mirror in /etc/apt/sources*; set RDBRIDGE_DEBIAN_MIRROR to one (e.g. http://deb.debian.org/debian)"
+  [ -n "$uri" ] || die "no Debian mirror in /etc/apt/sources*; set RDBRIDGE_DEBIAN_MIRROR (e.g. http://deb.debian.org/debian)"
   echo "$uri"
 }
 
 build() {
   if complete "$dir"; then echo "$dir"; return 0; fi
-  [ "$(id -u)" = 0 ] || die "building the trixie chroot needs root (debootstrap); run as root or point RDBRIDGE_TRIXIE_DIR at a built one"
+  [ "$(id -u)" = 0 ] || die "building the trixie chroot needs root (debootstrap): run as root, or point" \
+    "RDBRIDGE_TRIXIE_DIR at a built one"
   command -v debootstrap >/dev/null || die "debootstrap is not installed: apt-get install -y debootstrap"
   mkdir -p "$(dirname "$dir")"
   # One builder at a time: a second caller waits for the first and then finds the cache complete.
