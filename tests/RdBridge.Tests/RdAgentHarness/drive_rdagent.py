@@ -97,7 +97,9 @@ def read_metrics(workspace):
     csv = Path(workspace) / "qlib_res.csv"
     if not csv.exists():
         return None
-    series = pd.read_csv(csv, index_col=0).iloc[:, 0]
+    # round_trip: the numbers exactly as the file spells them. pandas' default parser (what RD-Agent's
+    # QlibFBWorkspace uses for exp.result) can be a unit in the last place off, so the two are recorded apart.
+    series = pd.read_csv(csv, index_col=0, float_precision="round_trip").iloc[:, 0]
     return {str(k): float(v) for k, v in series.items()}
 
 
@@ -182,6 +184,7 @@ def read_run(trace, fed):
             exp_ws = str(runner.experiment_workspace.workspace_path)
             record["experiment_workspace_path"] = exp_ws
             record["metrics"] = read_metrics(exp_ws)
+            record["logged_result"] = {str(k): float(v) for k, v in runner.result.items()}
             based = [e for e in runner.based_experiments if not e.sub_tasks and e.result is not None]
             record["baseline_workspace_path"] = str(based[0].experiment_workspace.workspace_path) if based else None
         else:
