@@ -47,7 +47,8 @@ mirror() {
       for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; break } }' |
       grep -E '/debian/?$' | head -n 1 || true)"
   fi
-  [ -n "$uri" ] || die "no Debian mirror in /etc/apt/sources*; set RDBRIDGE_DEBIAN_MIRROR (e.g. http://deb.debian.org/debian)"
+  [ -n "$uri" ] || die "no Debian mirror in /etc/apt/sources*; set RDBRIDGE_DEBIAN_MIRROR" \
+    "(e.g. http://deb.debian.org/debian)"
   echo "$uri"
 }
 

@@ -387,6 +387,41 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         NoneMissing(wrong, "model texts in the store");
     }
 
+    // ---- the training configuration as the run used it (issue 25) ---------------------------------------------------
+
+    [Fact]
+    public void Every_loop_s_model_config_and_dataset_are_the_ones_its_run_executed()
+    {
+        var wrong = new List<string>();
+        var catalog = h.Catalog("model").Select(m => m!.AsObject()).ToList();
+        foreach (var (run, loop) in Finished)
+        {
+            var used = loop["run_config"]!.AsObject();
+            var where = $"{run}/{Id(loop)} ({loop["action"]})";
+            var records = catalog.Where(m => (string?)m["task_run_id"] == run && (long?)m["loop_id"] == Id(loop))
+                .ToList();
+            if (records.Count != 1) { wrong.Add($"{where}: {records.Count} model records"); continue; }
+            var model = records[0];
+            foreach (var (key, value) in used["model"]!["kwargs"]!.AsObject())
+            {
+                if (!JsonNode.DeepEquals(model["model_config"]?[key], value))
+                {
+                    wrong.Add($"{where} model_config.{key}: {model["model_config"]?[key]?.ToJsonString() ?? "null"}"
+                        + $" ≠ {value?.ToJsonString()}");
+                }
+            }
+            var datasetClass = (string?)model["dataset_config"]?["class"];
+            if (datasetClass != (string)used["dataset_class"]!)
+                wrong.Add($"{where} dataset_config.class: {datasetClass} ≠ {used["dataset_class"]}");
+            var strings = Strings(model);
+            foreach (var text in new[] { (string)used["model"]!["class"]!, (string)used["model"]!["module_path"]! })
+                if (!strings.Contains(text)) wrong.Add($"{where}: model class or module {text}");
+            if (used["step_len"] is JsonValue stepLen && !HoldsObject(model["dataset_config"], stepLen))
+                wrong.Add($"{where}: dataset step_len {stepLen}");
+        }
+        NoneMissing(wrong, "training configuration values");
+    }
+
     // ---- failed and running loops (issue 25) -----------------------------------------------------------------------
 
     [Fact]

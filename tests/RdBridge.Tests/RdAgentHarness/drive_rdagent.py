@@ -103,6 +103,27 @@ def read_metrics(workspace):
     return {str(k): float(v) for k, v in series.items()}
 
 
+def run_config(workspace):
+    """The model and dataset of the workflow the chosen run executed: the rendered YAML Qlib kept as the `config`
+    artifact of the latest finished MLflow run (the run RdBridge reads too)."""
+    import pickle
+
+    import yaml
+    finished = []
+    for meta_path in (Path(workspace) / "mlruns").glob("*/*/meta.yaml"):
+        meta = yaml.safe_load(meta_path.read_text())
+        if meta.get("status") == 3:
+            finished.append((meta["end_time"], meta_path.parent))
+    if not finished:
+        return None
+    with open(max(finished)[1] / "artifacts" / "config", "rb") as f:
+        task = pickle.load(f)["task"]
+    dataset = task["dataset"]
+    return json.loads(json.dumps({
+        "model": task["model"], "dataset_class": dataset["class"], "dataset_module": dataset["module_path"],
+        "step_len": dataset["kwargs"].get("step_len")}, default=str))
+
+
 def hypothesis_record(h):
     fields = ["hypothesis", "reason", "concise_reason", "concise_observation", "concise_justification",
               "concise_knowledge"]
@@ -185,6 +206,7 @@ def read_run(trace, fed):
             record["experiment_workspace_path"] = exp_ws
             record["metrics"] = read_metrics(exp_ws)
             record["logged_result"] = {str(k): float(v) for k, v in runner.result.items()}
+            record["run_config"] = run_config(exp_ws)
             based = [e for e in runner.based_experiments if not e.sub_tasks and e.result is not None]
             record["baseline_workspace_path"] = str(based[0].experiment_workspace.workspace_path) if based else None
         else:

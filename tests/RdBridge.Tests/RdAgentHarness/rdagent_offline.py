@@ -14,6 +14,7 @@ Which answer: the task run is named by HARNESS_RUN (answers.RUNS); the loop by h
 
 import json
 import os
+import pickle
 import time
 import uuid
 from pathlib import Path
@@ -300,6 +301,9 @@ class OfflineQlibEnv:
         flatten("", task, params)
         for k, v in params.items():
             (run / "params" / k).write_text(v)
+        # Qlib keeps the rendered workflow as the run's `config` artifact (a pickle); it exists nowhere else.
+        with open(run / "artifacts" / "config", "wb") as f:
+            pickle.dump(config, f, protocol=4)
         for k, v in {"mlflow.runName": "mlflow_recorder", "mlflow.user": "root", "mlflow.source.type": "LOCAL",
                      "mlflow.source.name": "/opt/conda/bin/qrun", "hostname": "offline-qlib"}.items():
             (run / "tags" / k).write_text(v)
