@@ -32,6 +32,16 @@ die() { echo "rdagent-chroot: $*" >&2; exit 1; }
 
 stamp_text() { printf 'packages: %s\n' "${packages[*]}"; }
 
+# Removes a (partial) chroot: first whatever is still mounted beneath it (an interrupted debootstrap leaves /proc
+# mounted in its target), then the files, never crossing into another file system.
+remove_tree() {
+  local m
+  [ -e "$1" ] || return 0
+  awk -v d="$(realpath "$1")" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m" || true; done
+  rm -rf --one-file-system "$1"
+}
+
 complete() { # the folder holds a finished build of this package list
   [ -f "$1/$stamp_name" ] && [ "$(head -n 1 "$1/$stamp_name")" = "$(stamp_text)" ] && [ -x "$1/usr/bin/python3" ]
 }
@@ -62,7 +72,12 @@ build() {
   exec 9>"$dir.lock"
   flock 9
   if complete "$dir"; then echo "$dir"; return 0; fi
-  local tmp uri start
+  local tmp uri start stale
+  # Builds that were interrupted (holding the lock, no other build is running).
+  for stale in "$dir".building.*; do
+    [ -e "$stale" ] || continue
+    if [ -d "$stale" ]; then remove_tree "$stale"; else rm -f "$stale"; fi
+  done
   tmp="$(mktemp -d "$dir.building.XXXXXX")"
   uri="$(mirror)"
   start=$(date +%s)
@@ -70,12 +85,12 @@ build() {
   if ! debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" trixie "$tmp" "$uri" \
       >"$tmp.log" 2>&1; then
     tail -n 30 "$tmp.log" >&2
-    rm -rf "$tmp"
+    remove_tree "$tmp"
     die "debootstrap failed (log above, full log in $tmp.log)"
   fi
   if ! chroot "$tmp" /usr/bin/python3 -c "$check_imports" >>"$tmp.log" 2>&1; then
     tail -n 10 "$tmp.log" >&2
-    rm -rf "$tmp"
+    remove_tree "$tmp"
     die "the new chroot cannot import RD-Agent's dependencies (log above)"
   fi
   # Downloaded .debs are not needed once installed.
@@ -83,7 +98,7 @@ build() {
   stamp_text >"$tmp/$stamp_name"
   chroot "$tmp" /usr/bin/python3 -c 'import sys, pandas, numpy; print("python", sys.version.split()[0], "pandas",
     pandas.__version__, "numpy", numpy.__version__)' >>"$tmp/$stamp_name"
-  rm -rf "$dir"
+  remove_tree "$dir"
   mv "$tmp" "$dir"
   rm -f "$tmp.log"
   echo "rdagent-chroot: built in $(( $(date +%s) - start )) s: $(tail -n 1 "$dir/$stamp_name")" >&2

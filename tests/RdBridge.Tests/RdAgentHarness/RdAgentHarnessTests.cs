@@ -141,6 +141,41 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
     }
 
     [Fact]
+    public void RD_Agent_logged_exactly_what_the_harness_fed_it()
+    {
+        var wrong = new List<string>();
+        foreach (var (run, loop) in h.Loops())
+        {
+            var fed = loop["fed"]!.AsObject();
+            foreach (var (k, v) in fed["hypothesis"]!.AsObject())
+                if (!JsonNode.DeepEquals(loop["hypothesis"]![k], v)) wrong.Add($"{run}/{Id(loop)} hypothesis.{k}");
+            var tasks = loop["factors"]!.AsArray().Concat(loop["models"]!.AsArray()).Select(t => t!.AsObject());
+            var fedTasks = fed["tasks"]!.AsObject();
+            Assert.Equal(fedTasks.Select(t => t.Key), tasks.Select(t => (string)t["name"]!));
+            foreach (var task in tasks)
+            {
+                foreach (var (k, v) in fedTasks[(string)task["name"]!]!.AsObject())
+                    if (!JsonNode.DeepEquals(task[k], v)) wrong.Add($"{run}/{Id(loop)} {task["name"]}.{k}");
+                var file = task.ContainsKey("architecture") ? "model.py" : "factor.py";
+                if ((string?)task["code"] != (string?)fed["code"]![(string)task["name"]!])
+                    wrong.Add($"{run}/{Id(loop)} {task["name"]} {file}");
+            }
+            if (fed["feedback"] is JsonObject answer && loop["feedback"] is JsonObject logged)
+            {
+                foreach (var (key, field) in new[] { ("Observations", "observations"),
+                             ("Feedback for Hypothesis", "hypothesis_evaluation"), ("New Hypothesis", "new_hypothesis"),
+                             ("Reasoning", "reason") })
+                {
+                    if ((string?)logged[field] != (string?)answer[key]) wrong.Add($"{run}/{Id(loop)} feedback.{field}");
+                }
+                if ((bool)logged["decision"]! != ((string)answer["Replace Best Result"]! == "yes"))
+                    wrong.Add($"{run}/{Id(loop)} feedback.decision");
+            }
+        }
+        NoneMissing(wrong, "logged values");
+    }
+
+    [Fact]
     public void Init_and_the_sync_after_the_resume_report_no_problem()
     {
         Assert.True(h.Init.Code == 0, $"init exits {h.Init.Code}:\n{h.Init.Out}\n{h.Init.Err}");
@@ -234,6 +269,31 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
             }
         }
         NoneMissing(missing, "code files");
+    }
+
+    [Fact]
+    public void Every_finished_loop_s_numbers_and_decision_are_served_by_the_api()
+    {
+        var wrong = new List<string>();
+        using var server = new RunningServer(h.Settings, ServeRole.Consumer);
+        foreach (var group in Finished.GroupBy(l => l.TaskRun))
+        {
+            var api = JsonNode.Parse(RunningServer.Text(
+                server.Get($"api/rdagent/loops?task_run_id={group.Key}&page_size=500")))!;
+            var items = api.AsObject().Select(p => p.Value).OfType<JsonArray>().Single();
+            foreach (var (run, loop) in group)
+            {
+                if (Find(items, run, Id(loop)) is not { } rec) { wrong.Add($"{run}/{Id(loop)}: not served"); continue; }
+                if ((bool?)rec["decision"] != (bool)loop["feedback"]!["decision"]!)
+                    wrong.Add($"{run}/{Id(loop)} decision");
+                foreach (var (column, name) in LoopColumns)
+                {
+                    if ((double?)rec[column] != (double)loop["metrics"]![name]!)
+                        wrong.Add($"{run}/{Id(loop)} {column}: {rec[column]} ≠ {loop["metrics"]![name]}");
+                }
+            }
+        }
+        NoneMissing(wrong, "numbers served by the API");
     }
 
     // ---- texts: the loop's hypothesis and the feedback (issue 25) ------------------------------------------------
