@@ -37,6 +37,8 @@ public sealed class HarnessRun : IDisposable
     public IReadOnlyList<string> RegistryWorkspacesWhileRunning { get; }
     /// <summary>The loop catalog as export wrote it before the resume.</summary>
     public JsonArray LoopCatalogWhileRunning { get; }
+    /// <summary>The stopped loop's row in AIstock's loop table before the resume: status, payload.</summary>
+    public List<object?[]> StoreRowsWhileRunning { get; }
 
     public HarnessRun()
     {
@@ -58,6 +60,8 @@ public sealed class HarnessRun : IDisposable
                 $"SELECT workspace_id FROM workspaces WHERE task_run_id = '{stopped["folder"]}' AND loop_id = 0")
             .Select(r => (string)r[0]!).ToList();
         LoopCatalogWhileRunning = Catalog("loop");
+        StoreRowsWhileRunning = Aistock.Rows("SELECT status, payload FROM aistock_loop_catalog "
+            + $"WHERE task_run_id = '{stopped["folder"]}' AND loop_id = 0");
         Drive("resume");
         Record = ReadRecord();
         Sync = Cli("sync");

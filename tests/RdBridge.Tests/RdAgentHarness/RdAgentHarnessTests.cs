@@ -502,6 +502,9 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         Assert.Single(rows);
         Assert.Equal("failed", (string?)rows[0][0]);
         Assert.Contains(error, Strings(JsonNode.Parse((string)rows[0][1]!)));
+        var show = h.Cli("show", "loop", run, Id(loop).ToString(CultureInfo.InvariantCulture));
+        Assert.True(show.Code == 0, $"show loop exits {show.Code}: {show.Err}");
+        Assert.Contains(error, Strings(JsonNode.Parse(show.Out)));
         Assert.False(File.Exists(Path.Combine(h.Root, "production_bundles", $"bundle_{run}_{Id(loop)}.tar.gz")));
     }
 
@@ -526,6 +529,10 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         Assert.Equal((string)loop["hypothesis"]!["hypothesis"]!, (string?)rec["hypothesis"]);
         var recorded = Strings(rec);
         foreach (var id in expected) Assert.Contains(id, recorded);
+        Assert.Single(h.StoreRowsWhileRunning);
+        Assert.Equal("running", (string?)h.StoreRowsWhileRunning[0][0]);
+        var stored = Strings(JsonNode.Parse((string)h.StoreRowsWhileRunning[0][1]!));
+        foreach (var id in expected) Assert.Contains(id, stored);
     }
 
     [Fact]
