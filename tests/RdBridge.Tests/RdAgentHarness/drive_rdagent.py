@@ -177,10 +177,9 @@ def read_run(trace, fed):
         workspaces = coder.sub_workspace_list if hasattr(coder, "sub_workspace_list") else (coder or [])
         if runner is not None:
             workspaces = runner.sub_workspace_list
-        ws_by_task = {id(ws.target_task): ws for ws in workspaces if ws is not None}
-        sub_ws = [ws_by_task.get(id(t)) for t in tasks]
-        if all(w is None for w in sub_ws) and len(workspaces) == len(tasks):
-            sub_ws = list(workspaces)  # the pickles of tasks and workspaces are separate copies: pair by position
+        # RD-Agent keeps sub_workspace_list[i] for sub_tasks[i], the tasks experiment generation logged; each pickle
+        # holds its own copies, so they pair by position.
+        sub_ws = list(workspaces) if len(workspaces) == len(tasks) else [None] * len(tasks)
         action = getattr(h, "action", None) or ("model" if any(hasattr(t, "architecture") for t in tasks)
                                                  else "factor")
         record = {
