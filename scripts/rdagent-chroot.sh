@@ -23,7 +23,8 @@ packages=(python3-pandas python3-pydantic python3-pydantic-settings python3-logu
   python3-filelock python3-dill python3-fuzzywuzzy python3-rich python3-scipy python3-fire python3-jinja2
   python3-yaml python3-dotenv python3-tabulate python3-regex python3-setuptools python3-docker python3-requests
   python3-nest-asyncio python3-typer python3-tenacity python3-plotly python3-jsonschema python3-joblib)
-# What a complete chroot must import; written into the stamp so a change of the list rebuilds the cache.
+# What a complete chroot must import, checked before a build is renamed into place. The stamp file holds the package
+# list, so a change of the list rebuilds the cache.
 check_imports="import pandas, numpy, pydantic, pydantic_settings, loguru, psutil, dill, fuzzywuzzy, scipy, jinja2, \
 yaml, dotenv, regex, docker, tenacity, plotly, jsonschema, joblib, fire, typer, rich, tqdm, filelock, tabulate"
 stamp_name=".rdbridge-chroot"
