@@ -22,6 +22,7 @@ public sealed class CatalogExporter(RunContext context)
     private static readonly Counter Strategies = Counter.Tally("strategies");
     private static readonly Counter Models = Counter.Tally("models");
     private static readonly Counter Loops = Counter.Tally("loops");
+    private static readonly Counter LoopsWithoutResult = Counter.Tally("loops without results (failed, running)");
 
     public StageReport Run()
     {
@@ -43,11 +44,17 @@ public sealed class CatalogExporter(RunContext context)
                     Path.Combine(dir, CatalogFile.FileName(CatalogKind.Strategy)), CatalogKind.Strategy,
                     strategyWriter =>
                 {
+                    // Every loop is in the loop catalog: one without results (failed, still running) with its
+                    // status, the step it reached and its error, and nothing else (no bundle, factors or model).
+                    var logged = registry.ReadLoopMemory();
                     foreach (var loop in registry.ReadLoops(LoopSelection.All))
                     {
-                        if (!loop.HasResult) continue;
-                        var lw = LoopWorkspaces.Resolve(registry, settings.PathMap, loop);
-                        ExportLoop(lw, loops, models, strategyWriter, factors, library, report);
+                        var rows = registry.ReadWorkspaces(loop.TaskRunId, loop.LoopId);
+                        var lw = LoopWorkspaces.Resolve(rows, settings.PathMap, loop);
+                        var memory = logged.GetValueOrDefault((loop.TaskRunId, loop.LoopId));
+                        if (loop.HasResult)
+                            ExportLoop(lw, rows, memory, loops, models, strategyWriter, factors, library, report);
+                        else ExportLoopWithoutResult(lw, rows, memory, loops, report);
                         Drain(loops, models, strategyWriter);
                     }
                 }))))));
@@ -85,8 +92,12 @@ public sealed class CatalogExporter(RunContext context)
         AssetBundleId = lw.Loop.AssetBundleId,
     };
 
-    /// <summary>What export knows of one loop: its workspaces, metadata files and metrics.</summary>
-    private sealed record LoopExport(LoopWorkspaces Lw, WorkspaceMetadata Meta, JsonObject Metrics)
+    /// <summary>
+    /// What export knows of one loop: its workspaces (resolved, and every row the registry has), metadata files,
+    /// metrics, and what discovery read of it in RD-Agent's log (null where the registry was not discovered).
+    /// </summary>
+    private sealed record LoopExport(LoopWorkspaces Lw, IReadOnlyList<WorkspaceRow> Rows, DiscoveryMemory? Logged,
+        WorkspaceMetadata Meta, JsonObject Metrics)
     {
         public LoopRow Loop => Lw.Loop;
         public double? Metric(string key) => Meta.FactorPerf?.Metric(key);
@@ -94,8 +105,9 @@ public sealed class CatalogExporter(RunContext context)
         public string? StrategyId => Meta.StrategyMeta?.StrategyId ?? Loop.StrategyId;
     }
 
-    private void ExportLoop(LoopWorkspaces lw, Utf8JsonWriter loops, Utf8JsonWriter models,
-        Utf8JsonWriter strategyWriter, FactorAggregation factors, StrategyLibraryWriter library, StageReport report)
+    private void ExportLoop(LoopWorkspaces lw, IReadOnlyList<WorkspaceRow> rows, DiscoveryMemory? logged,
+        Utf8JsonWriter loops, Utf8JsonWriter models, Utf8JsonWriter strategyWriter, FactorAggregation factors,
+        StrategyLibraryWriter library, StageReport report)
     {
         var loop = lw.Loop;
         foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
@@ -105,18 +117,14 @@ public sealed class CatalogExporter(RunContext context)
                 $"loop {loop.Key} has results but no asset bundle; run 'rdbridge bundle' first");
         }
 
-        var meta = lw.Primary?.Local is { } dir && Directory.Exists(dir)
-            ? WorkspaceMetadata.Read(dir, (name, path, message) => report.Problem(loop.Key, path,
-                $"{name} is malformed ({message}); run 'rdbridge backfill --overwrite-json "
-                + $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'"))
-            : WorkspaceMetadata.None;
+        var meta = Metadata(lw, report);
         if (lw.IsUsable && meta.FactorMeta is null && meta.ModelMeta is null)
         {
             report.Problem(loop.Key, lw.Primary!.Local, "no metadata files in the workspace; run 'rdbridge backfill " +
                 $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
         }
 
-        var x = new LoopExport(lw, meta, meta.FactorPerf?.MetricsJson() ?? new JsonObject());
+        var x = new LoopExport(lw, rows, logged, meta, meta.FactorPerf?.MetricsJson() ?? new JsonObject());
         var factorNames = AddFactors(x, factors);
         if (StrategyOf(x, factorNames) is { } strategy)
         {
@@ -135,6 +143,32 @@ public sealed class CatalogExporter(RunContext context)
 
         CatalogJson.Write(loops, LoopOf(x, factorNames, report));
         report.Add(Loops);
+    }
+
+    /// <summary>
+    /// A loop without results: its record only, from the registry, what discovery read of the log and any
+    /// feedback.json backfill wrote. Its missing experiment workspace is no problem: RD-Agent had not made one yet,
+    /// or the loop failed before it ran.
+    /// </summary>
+    private static void ExportLoopWithoutResult(LoopWorkspaces lw, IReadOnlyList<WorkspaceRow> rows,
+        DiscoveryMemory? logged, Utf8JsonWriter loops, StageReport report)
+    {
+        var meta = Metadata(lw, report);
+        var x = new LoopExport(lw, rows, logged, meta with { FactorPerf = null }, new JsonObject());
+        CatalogJson.Write(loops, LoopOf(x, [], report));
+        report.Add(Loops);
+        report.Add(LoopsWithoutResult);
+    }
+
+    /// <summary>The metadata files in the loop's experiment workspace; a malformed one is the loop's problem.</summary>
+    private static WorkspaceMetadata Metadata(LoopWorkspaces lw, StageReport report)
+    {
+        var loop = lw.Loop;
+        return lw.Primary?.Local is { } dir && Directory.Exists(dir)
+            ? WorkspaceMetadata.Read(dir, (name, path, message) => report.Problem(loop.Key, path,
+                $"{name} is malformed ({message}); run 'rdbridge backfill --overwrite-json "
+                + $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'"))
+            : WorkspaceMetadata.None;
     }
 
     /// <summary>Adds each factor the loop names to the aggregation; returns their names in the loop's order.</summary>
@@ -171,6 +205,8 @@ public sealed class CatalogExporter(RunContext context)
                 Expression = expression,
                 DescriptionCn = f.DescriptionCn,
                 Fingerprint = fingerprint,
+                FormulaHint = f.FormulaHint,
+                Variables = f.Variables?.DeepClone(),
                 InputSchema = f.InputSchema,
                 Tags = f.Tags,
                 CodePath = f.CodePath,
@@ -212,6 +248,7 @@ public sealed class CatalogExporter(RunContext context)
             ConfigFile = model.ConfigFile,
             ConfigSource = model.ConfigSource,
             ModelType = model.ModelType,
+            RdAgentModelType = model.RdAgentModelType,
             ModelModule = model.ModelModule,
             NetworkClass = model.NetworkClass,
             ModelConfig = model.ModelConfig,
@@ -221,23 +258,40 @@ public sealed class CatalogExporter(RunContext context)
             ModelArtifacts = model.ModelArtifacts?.ToJson(),
             ParamsApplied = model.ParamsApplied,
             Metrics = x.Metrics,
+            ModelTask = model.ModelTask is { } task ? new ModelTaskRecord
+            {
+                Name = task.Name,
+                Description = task.Description,
+                Formulation = task.Formulation,
+                Architecture = task.Architecture,
+                Variables = task.Variables?.DeepClone(),
+                Hyperparameters = task.Hyperparameters?.DeepClone(),
+                TrainingHyperparameters = task.TrainingHyperparameters?.DeepClone(),
+                ModelType = task.ModelType,
+            } : null,
         };
     }
 
     private static LoopRecord LoopOf(LoopExport x, IReadOnlyList<string> factorNames, StageReport report)
     {
         var (loop, meta) = (x.Loop, x.Meta);
+        var feedback = meta.Feedback;
+        var texts = feedback?.Texts ?? ResearchTexts.None;
         return Linked<LoopRecord>(x.Lw) with
         {
             LogDir = loop.LogDir ?? loop.LogTracePath,
             Scenario = loop.Scenario,
             Action = x.Lw.Kind,
             Status = loop.Status,
+            StepName = x.Logged?.Step,
+            ErrorType = loop.ErrorType,
+            ErrorMessage = loop.ErrorMessage,
             HasResult = loop.HasResult,
             IsSolidified = loop.IsSolidified,
             StartedAtUtc = loop.StartedAtUtc,
             EndedAtUtc = loop.EndedAtUtc,
-            StrategyId = x.StrategyId,
+            // A loop without results has no strategy record to name.
+            StrategyId = loop.HasResult ? x.StrategyId : meta.StrategyMeta?.StrategyId,
             ConfigFingerprint = meta.StrategyMeta?.ConfigFingerprint,
             ModelType = meta.ModelMeta?.ModelType,
             FactorNames = factorNames,
@@ -248,9 +302,22 @@ public sealed class CatalogExporter(RunContext context)
             IcIr = x.Metric("icir"),
             RankIc = x.Metric("rank_ic"),
             Metrics = x.Metrics,
-            Backtest = BacktestSummary(x.Lw, x.Metric("max_drawdown"), report),
-            Decision = meta.Feedback?.Decision,
-            SummaryTexts = meta.Feedback?.Summary?.ToJson(),
+            Backtest = loop.HasResult ? BacktestSummary(x.Lw, x.Metric("max_drawdown"), report) : null,
+            Decision = feedback?.Decision ?? x.Logged?.Decision,
+            SummaryTexts = feedback?.Summary?.ToJson(),
+            // feedback.json, as the bundle carries it, else what discovery read of the log.
+            Hypothesis = feedback?.Hypothesis ?? x.Logged?.Hypothesis,
+            HypothesisReason = texts.HypothesisReason,
+            ConciseReason = texts.ConciseReason,
+            ConciseObservation = texts.ConciseObservation,
+            ConciseJustification = texts.ConciseJustification,
+            ConciseKnowledge = texts.ConciseKnowledge,
+            Observations = texts.Observations,
+            HypothesisEvaluation = texts.HypothesisEvaluation,
+            DecisionReason = texts.DecisionReason,
+            NewHypothesis = texts.NewHypothesis,
+            CodeChangeSummary = texts.CodeChangeSummary,
+            Exception = texts.Exception,
             Paths = new LoopPaths
             {
                 FactorMeta = meta.FactorMeta is null ? null : WorkspaceFiles.FactorMeta,
@@ -261,8 +328,20 @@ public sealed class CatalogExporter(RunContext context)
                 Mlruns = meta.ModelMeta?.ModelArtifacts?.MlRuns,
                 ModelFiles = meta.ModelMeta?.ModelArtifacts?.ModelFiles ?? [],
             },
+            Workspaces = Workspaces(x.Rows),
         };
     }
+
+    /// <summary>
+    /// Every workspace the registry has for the loop, its experiment workspace first: a running loop's are its
+    /// coder's, and its links name none yet. Null for a loop RD-Agent recorded no workspace of.
+    /// </summary>
+    private static IReadOnlyList<LoopWorkspace>? Workspaces(IReadOnlyList<WorkspaceRow> rows) => rows.Count == 0
+        ? null
+        : rows.OrderBy(r => r.IsExperiment ? 0 : 1).Select(r => new LoopWorkspace
+        {
+            WorkspaceId = r.WorkspaceId, WorkspacePath = r.WorkspacePath, WorkspaceRole = r.Role,
+        }).ToList();
 
     /// <summary>
     /// The loop's backtest curve in a few numbers (<see cref="BacktestSummaryRecord"/>), where it came from, and

@@ -76,6 +76,10 @@ public sealed record FactorRecord : CatalogRecord
     [JsonPropertyOrder(FieldOrder.Key)] public string? Expression { get; init; }
     [JsonPropertyOrder(FieldOrder.Key)] public string? DescriptionCn { get; init; }
     [JsonPropertyOrder(FieldOrder.Key)] public string? Fingerprint { get; init; }
+    /// <summary>RD-Agent's <c>FactorTask.factor_formulation</c> (often LaTeX), under the fork's name.</summary>
+    public string? FormulaHint { get; init; }
+    /// <summary>RD-Agent's <c>FactorTask.variables</c>: each symbol of the formulation and what it means.</summary>
+    public JsonNode? Variables { get; init; }
     public JsonNode? InputSchema { get; init; }
     public IReadOnlyList<string>? Tags { get; init; }
     public string? CodePath { get; init; }
@@ -99,6 +103,9 @@ public sealed record ModelRecord : CatalogRecord
     public string? ConfigFile { get; init; }
     public string? ConfigSource { get; init; }
     public string? ModelType { get; init; }
+    /// <summary>RD-Agent's own model type of the loop's <c>ModelTask</c> (<c>TimeSeries</c>, <c>Tabular</c>);
+    /// <see cref="ModelType"/> is the Qlib model class the run trained.</summary>
+    [JsonPropertyName("rdagent_model_type")] public string? RdAgentModelType { get; init; }
     public string? ModelModule { get; init; }
     public string? NetworkClass { get; init; }
     public JsonNode? ModelConfig { get; init; }
@@ -108,6 +115,23 @@ public sealed record ModelRecord : CatalogRecord
     public JsonNode? ModelArtifacts { get; init; }
     public IReadOnlyList<string>? ParamsApplied { get; init; }
     public JsonObject? Metrics { get; init; }
+    /// <summary>The <c>ModelTask</c> RD-Agent proposed and coded; null for a factor loop's baseline model.</summary>
+    public ModelTaskRecord? ModelTask { get; init; }
+}
+
+/// <summary>A model loop's <c>ModelTask</c> as RD-Agent logged it, its texts exact.</summary>
+public sealed record ModelTaskRecord
+{
+    public string? Name { get; init; }
+    public string? Description { get; init; }
+    public string? Formulation { get; init; }
+    public string? Architecture { get; init; }
+    public JsonNode? Variables { get; init; }
+    public JsonNode? Hyperparameters { get; init; }
+    public JsonNode? TrainingHyperparameters { get; init; }
+    public string? ModelType { get; init; }
+    // Settable: the serializer fills an extension bag after construction, not through it.
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>A record of <c>strategy_catalog.json</c>: one loop's portfolio and backtest setup.</summary>
@@ -126,13 +150,20 @@ public sealed record StrategyRecord : CatalogRecord
     public JsonObject? Metrics { get; init; }
 }
 
-/// <summary>A record of <c>loop_catalog.json</c>: one RD-Agent loop with results.</summary>
+/// <summary>
+/// A record of <c>loop_catalog.json</c>: one RD-Agent loop, with results or not (a failed or running loop has its
+/// status, the step it reached and its error, and no bundle).
+/// </summary>
 public sealed record LoopRecord : CatalogRecord
 {
     public string? LogDir { get; init; }
     public string? Scenario { get; init; }
     public string? Action { get; init; }
     public string? Status { get; init; }
+    /// <summary>The last step RD-Agent logged for the loop; for a failed loop the step that failed.</summary>
+    public string? StepName { get; init; }
+    public string? ErrorType { get; init; }
+    public string? ErrorMessage { get; init; }
     public bool? HasResult { get; init; }
     public bool? IsSolidified { get; init; }
     public string? StartedAtUtc { get; init; }
@@ -151,6 +182,22 @@ public sealed record LoopRecord : CatalogRecord
     public LoopBacktestSummary? Backtest { get; init; }
     public bool? Decision { get; init; }
     public JsonNode? SummaryTexts { get; init; }
+
+    // RD-Agent's texts under its own names: the loop's Hypothesis (what its experiment tested), then the
+    // HypothesisFeedback's (new_hypothesis is the suggestion for the next loop).
+    public string? Hypothesis { get; init; }
+    public string? HypothesisReason { get; init; }
+    public string? ConciseReason { get; init; }
+    public string? ConciseObservation { get; init; }
+    public string? ConciseJustification { get; init; }
+    public string? ConciseKnowledge { get; init; }
+    public string? Observations { get; init; }
+    public string? HypothesisEvaluation { get; init; }
+    public string? DecisionReason { get; init; }
+    public string? NewHypothesis { get; init; }
+    public string? CodeChangeSummary { get; init; }
+    public string? Exception { get; init; }
+
     public LoopPaths? Paths { get; init; }
 
     /// <summary>

@@ -102,7 +102,12 @@ public static class LoopReader
             folder.LoopId, status, action, Text(Get(hypothesis, "hypothesis")), decision,
             times.Count > 0 ? times.Min(t => t.Start) : null,
             status == DiscoveredLoop.Running ? null : times.Count > 0 ? times.Max(t => t.End) : null,
-            errorType, errorMessage, workspaces) { Step = StepReached(folder, files) }, broken, false);
+            errorType, errorMessage, workspaces)
+        {
+            // A loop RD-Agent skipped to feedback failed in the step before it (feedback and record come after).
+            Step = StepReached(folder, files,
+                before: status == DiscoveredLoop.Failed && feedback is not null ? "feedback" : null),
+        }, broken, false);
     }
 
     /// <summary>The loop's steps in the order RD-Agent runs them (v0.3's first two, then today's).</summary>
@@ -114,7 +119,7 @@ public static class LoopReader
     /// (LLM traffic included), so a loop in <c>running</c> shows it before the runner's result. A flat v0.3 log has
     /// no step folders: there each tag tells its step.
     /// </summary>
-    private static string? StepReached(LoopFolder folder, IReadOnlyList<LogFile> files)
+    private static string? StepReached(LoopFolder folder, IReadOnlyList<LogFile> files, string? before = null)
     {
         var steps = files.Select(f => StepOrder.Contains(f.Step) ? f.Step : StepOfTag(f.Tag)).ToList();
         if (folder.Slice is null && Directory.Exists(folder.Path))
@@ -128,7 +133,8 @@ public static class LoopReader
                 // The folder went away or cannot be listed: the pickles already read tell the step.
             }
         }
-        return steps.Where(s => s is not null && StepOrder.Contains(s))
+        var limit = before is null ? StepOrder.Length : Array.IndexOf(StepOrder, before);
+        return steps.Where(s => s is not null && StepOrder.Contains(s) && Array.IndexOf(StepOrder, s) < limit)
             .OrderBy(s => Array.IndexOf(StepOrder, s)).LastOrDefault();
     }
 

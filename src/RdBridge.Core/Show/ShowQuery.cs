@@ -18,7 +18,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
         var loop = registry.ReadLoop(taskRunId, loopId)
             ?? throw new KeyNotFoundException($"no loop {taskRunId}/{loopId} in the registry");
-        var lw = LoopWorkspaces.Resolve(registry, settings.PathMap, loop);
+        var rows = registry.ReadWorkspaces(taskRunId, loopId);
+        var lw = LoopWorkspaces.Resolve(rows, settings.PathMap, loop);
         var bundle = registry.ReadBundle(taskRunId, loopId);
         var archive = settings.Bundles.Archive(loop.BundleId);
         var cached = settings.AssetCache.ExtractedManifest(loop.BundleId);
@@ -34,6 +35,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             ["action"] = lw.Kind,
             ["status"] = loop.Status,
             ["has_result"] = loop.HasResult,
+            ["error_type"] = loop.ErrorType,
+            ["error_message"] = loop.ErrorMessage,
             ["workspace"] = lw.Primary is null ? null : new JsonObject
             {
                 ["workspace_id"] = lw.Primary.Row.WorkspaceId,
@@ -43,6 +46,16 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             },
             ["sub_workspaces"] = new JsonArray(lw.SubWorkspaces
                 .Select(s => (JsonNode?)JsonValue.Create(s.Row.WorkspaceId)).ToArray()),
+            // Every workspace RD-Agent recorded, whatever its status: a running loop's are its coder's.
+            ["workspaces"] = new JsonArray(rows.Select(r => (JsonNode?)new JsonObject
+            {
+                ["workspace_id"] = r.WorkspaceId,
+                ["workspace_path"] = r.WorkspacePath,
+                ["workspace_role"] = r.Role,
+                ["step_name"] = r.StepName,
+                ["status"] = r.Status,
+                ["ok"] = settings.PathMap.Map(r.WorkspacePath).Local is { } local && Directory.Exists(local),
+            }).ToArray()),
             ["asset_bundle"] = new JsonObject
             {
                 ["asset_bundle_id"] = loop.AssetBundleId,
@@ -59,7 +72,10 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             }).ToArray()),
             ["strategy"] = Row<StrategyRecord>(CatalogKind.Strategy),
             ["model"] = Row<ModelRecord>(CatalogKind.Model),
-            ["problems"] = new JsonArray(lw.Problems.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
+            // A loop without results has nothing bundled for AIstock to depend on: a running loop has no experiment
+            // workspace yet, a failed one may never have had one. Its workspaces are shown, not judged.
+            ["problems"] = new JsonArray((loop.HasResult ? lw.Problems : [])
+                .Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
         };
     }
 

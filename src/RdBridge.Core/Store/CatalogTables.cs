@@ -31,6 +31,12 @@ public sealed record CatalogColumn(string Name, ColumnType Type, string? Field =
 public sealed record CatalogTable(
     CatalogKind Kind, string Name, IReadOnlyList<string> Key, IReadOnlyList<CatalogColumn> Columns)
 {
+    /// <summary>
+    /// The rows that have a bundle to name, as SQL for both stores: a loop without results (failed, still running) is
+    /// in the loop table with no bundle, as it is in the catalog.
+    /// </summary>
+    public string Bundled => Kind == CatalogKind.Loop ? "has_result IS NOT FALSE" : "TRUE";
+
     /// <summary>A second natural key that must stay unique too (a model is also one per loop workspace).</summary>
     public IReadOnlyList<string> AlsoUnique { get; init; } = [];
 
@@ -50,6 +56,15 @@ public sealed record CatalogTable(
     public static readonly IReadOnlyList<string> FactorMetrics =
         ["ic", "icir", "rank_ic", "rank_icir", "annualized_return", "information_ratio", "max_drawdown"];
 
+    /// <summary>
+    /// The schema version that added the columns of RD-Agent's texts and of loops without results (a loop's
+    /// hypothesis, step and error, a factor's formulation, a model's task), so a migration adds exactly these.
+    /// </summary>
+    public const int ResearchTextsVersion = 4;
+
+    private static CatalogColumn Texts(string name, string? field = null) =>
+        new(name, ColumnType.Text, field, Since: ResearchTextsVersion);
+
     private static IEnumerable<CatalogColumn> MetricColumns(string field) =>
         FactorMetrics.Select(m => new CatalogColumn(m, ColumnType.Real, $"{field}.{m}", Since: 3));
 
@@ -59,7 +74,7 @@ public sealed record CatalogTable(
         new("expression", ColumnType.Text), new("fingerprint", ColumnType.Text), new("description_cn", ColumnType.Text),
         .. LinkColumns, new("input_schema", ColumnType.Json), new("tags", ColumnType.Json),
         new("performance_metrics", ColumnType.Json), new("occurrences", ColumnType.Integer),
-        new("provenance", ColumnType.Json), .. MetricColumns("performance_metrics"), Origin,
+        new("provenance", ColumnType.Json), .. MetricColumns("performance_metrics"), Origin, Texts("formula_hint"),
     ]);
 
     public static readonly CatalogTable Model = new(CatalogKind.Model, "aistock_model_catalog", ["model_id"],
@@ -69,6 +84,7 @@ public sealed record CatalogTable(
         new("model_config", ColumnType.Json), new("dataset_config", ColumnType.Json),
         new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
         new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
+        Texts("rdagent_model_type"), Texts("model_name", "model_task.name"),
     ]) { AlsoUnique = ["task_run_id", "loop_id", "workspace_id"] };
 
     public static readonly CatalogTable Strategy = new(
@@ -91,6 +107,7 @@ public sealed record CatalogTable(
         new("max_drawdown", ColumnType.Real), new("information_ratio", ColumnType.Real), new("ic", ColumnType.Real),
         new("ic_ir", ColumnType.Real), new("rank_ic", ColumnType.Real), new("decision", ColumnType.Boolean),
         new("metrics", ColumnType.Json), new("summary_texts", ColumnType.Json), new("paths", ColumnType.Json), Origin,
+        Texts("step_name"), Texts("error_type"), Texts("hypothesis"),
     ]);
 
     public static CatalogTable For(CatalogKind kind) => kind switch
