@@ -169,7 +169,8 @@ public class LoggedTextsTests
         Assert.Equal("failed", row[0]);
         Assert.Equal("CoderError", row[1]);
         Assert.Equal((string)loop["error"]!, row[2]);
-        Assert.Equal("feedback", row[3]);
+        // The step that failed: RD-Agent skipped the loop from its coder to feedback.
+        Assert.Equal("coding", row[3]);
         // Its coder's workspaces are recorded, and it has no bundle.
         var ids = Db.Rows(rd.Registry, $"SELECT workspace_id FROM workspaces WHERE loop_id = {id}")
             .Select(r => (string)r[0]!).Order().ToList();
