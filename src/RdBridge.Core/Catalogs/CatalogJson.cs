@@ -74,6 +74,20 @@ public sealed partial class CatalogJson : JsonSerializerContext
     public static JsonObject ToNode<T>(T record) where T : class =>
         JsonSerializer.SerializeToNode(record, Default.GetTypeInfo(typeof(T))!)!.AsObject();
 
+    /// <summary>
+    /// The same context writing readable Chinese and '+' (the API's JSON; the UI inserts values as text, never as
+    /// markup).
+    /// </summary>
+    public static JsonSerializerOptions Readable => s_readable ??= new JsonSerializerOptions(Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+    private static JsonSerializerOptions? s_readable;
+
+    /// <summary>A record or lineage as the API serves it.</summary>
+    public static string ToReadableText<T>(T record) where T : class =>
+        JsonSerializer.Serialize(record, Readable.GetTypeInfo(typeof(T)));
+
     /// <summary>A record as compact text (a stored payload, a spooled factor).</summary>
     public static string ToText<T>(T record) where T : class =>
         JsonSerializer.Serialize(record, Default.GetTypeInfo(typeof(T))!);
