@@ -49,6 +49,12 @@ public sealed partial class CatalogJson : JsonSerializerContext
     }
 
     /// <summary>
+    /// The JSON name of a record property, as this context writes it (for a column named after its field). Not for a
+    /// property whose name is given by an attribute.
+    /// </summary>
+    public static string FieldName(string propertyName) => JsonNamingPolicy.SnakeCaseLower.ConvertName(propertyName);
+
+    /// <summary>
     /// A record as a store holds it (its payload), with the publisher it came from. A payload whose shape does not fit
     /// the type (another tool's) is kept whole in <see cref="LoopLinks.Unknown"/>, so nothing of it is lost.
     /// </summary>
