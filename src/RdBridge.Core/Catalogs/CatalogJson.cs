@@ -49,6 +49,12 @@ public sealed partial class CatalogJson : JsonSerializerContext
     }
 
     /// <summary>
+    /// The JSON name of a record property, as this context writes it (for a column named after its field). Not for a
+    /// property whose name is given by an attribute.
+    /// </summary>
+    public static string FieldName(string propertyName) => JsonNamingPolicy.SnakeCaseLower.ConvertName(propertyName);
+
+    /// <summary>
     /// A record as a store holds it (its payload), with the publisher it came from. A payload whose shape does not fit
     /// the type (another tool's) is kept whole in <see cref="LoopLinks.Unknown"/>, so nothing of it is lost.
     /// </summary>
@@ -73,6 +79,20 @@ public sealed partial class CatalogJson : JsonSerializerContext
     /// <summary>A record as a JSON object, for views that add to it (<c>show</c>'s loop view).</summary>
     public static JsonObject ToNode<T>(T record) where T : class =>
         JsonSerializer.SerializeToNode(record, Default.GetTypeInfo(typeof(T))!)!.AsObject();
+
+    /// <summary>
+    /// The same context writing readable Chinese and '+' (the API's JSON; the UI inserts values as text, never as
+    /// markup).
+    /// </summary>
+    public static JsonSerializerOptions Readable => s_readable ??= new JsonSerializerOptions(Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+    private static JsonSerializerOptions? s_readable;
+
+    /// <summary>A record or lineage as the API serves it.</summary>
+    public static string ToReadableText<T>(T record) where T : class =>
+        JsonSerializer.Serialize(record, Readable.GetTypeInfo(typeof(T)));
 
     /// <summary>A record as compact text (a stored payload, a spooled factor).</summary>
     public static string ToText<T>(T record) where T : class =>

@@ -40,10 +40,18 @@ public sealed record CatalogTable(
     /// <summary>A second natural key that must stay unique too (a model is also one per loop workspace).</summary>
     public IReadOnlyList<string> AlsoUnique { get; init; } = [];
 
+    // Declared before the columns that use them: static fields are set in the order they are written.
+    private static readonly string TaskRunId = CatalogJson.FieldName(nameof(LoopLinks.TaskRunId));
+    private static readonly string LoopId = CatalogJson.FieldName(nameof(LoopLinks.LoopId));
+    private static readonly string WorkspaceId = CatalogJson.FieldName(nameof(LoopLinks.WorkspaceId));
+
+    /// <summary>The five links every record carries, named as the records name them (<see cref="LoopLinks"/>).
+    /// </summary>
     public static readonly IReadOnlyList<CatalogColumn> LinkColumns =
     [
-        new("task_run_id", ColumnType.Text), new("loop_id", ColumnType.Integer), new("workspace_id", ColumnType.Text),
-        new("workspace_path", ColumnType.Text), new("asset_bundle_id", ColumnType.Text),
+        new(TaskRunId, ColumnType.Text), new(LoopId, ColumnType.Integer), new(WorkspaceId, ColumnType.Text),
+        new(CatalogJson.FieldName(nameof(LoopLinks.WorkspacePath)), ColumnType.Text),
+        new(CatalogJson.FieldName(nameof(LoopLinks.AssetBundleId)), ColumnType.Text),
     ];
 
     /// <summary>
@@ -85,7 +93,7 @@ public sealed record CatalogTable(
         new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
         new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
         Texts("rdagent_model_type"), Texts("model_name", "model_task.name"),
-    ]) { AlsoUnique = ["task_run_id", "loop_id", "workspace_id"] };
+    ]) { AlsoUnique = [TaskRunId, LoopId, WorkspaceId] };
 
     public static readonly CatalogTable Strategy = new(
         CatalogKind.Strategy, "aistock_strategy_catalog", ["strategy_id"],
@@ -96,7 +104,7 @@ public sealed record CatalogTable(
         new("python_implementation", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
     ]);
 
-    public static readonly CatalogTable Loop = new(CatalogKind.Loop, "aistock_loop_catalog", ["task_run_id", "loop_id"],
+    public static readonly CatalogTable Loop = new(CatalogKind.Loop, "aistock_loop_catalog", [TaskRunId, LoopId],
     [
         .. LinkColumns, new("log_dir", ColumnType.Text), new("scenario", ColumnType.Text),
         new("action", ColumnType.Text), new("status", ColumnType.Text), new("has_result", ColumnType.Boolean),
@@ -210,8 +218,8 @@ public sealed record CatalogTable(
             values["factor_id"] = FactorIdentity.FactorId(fingerprint);
             values["fingerprint"] ??= fingerprint;
         }
-        if (Kind == CatalogKind.Model && values["model_id"] is null && values["task_run_id"] is string tr
-            && values["loop_id"] is long l)
+        if (Kind == CatalogKind.Model && values["model_id"] is null && values[TaskRunId] is string tr
+            && values[LoopId] is long l)
         {
             values["model_id"] = $"model_{tr}_{l}";
         }

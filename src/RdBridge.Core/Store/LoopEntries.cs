@@ -79,7 +79,13 @@ internal sealed class LoopEntries
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            foreach (var p in record.EnumerateObject()) p.WriteTo(w);
+            // Each value as the file wrote it, so the columns taken from it hold the same text as without the list.
+            foreach (var p in record.EnumerateObject())
+            {
+                w.WritePropertyName(p.Name);
+                w.WriteRawValue(p.Value.GetRawText(), skipInputValidation: true);
+            }
+
             w.WritePropertyName(LoopRecord.WorkspacesField);
             CatalogJson.Write(w, workspaces);
             w.WriteEndObject();

@@ -16,7 +16,7 @@ namespace RdBridge.Tests.Catalogs;
 /// </summary>
 public class CatalogRecordRoundTripTests
 {
-    /// <summary>A catalog file read whole through its envelope type, then written by the catalogs' own writer.</summary>
+    /// <summary>A catalog file read whole through its envelope type, then written by the catalogs' writer.</summary>
     private static byte[] Rewrite(string path, CatalogKind kind, string target)
     {
         var bytes = File.ReadAllBytes(path);

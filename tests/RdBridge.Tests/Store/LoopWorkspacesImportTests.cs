@@ -86,7 +86,8 @@ public sealed class LoopWorkspacesImportTests : IDisposable
 
             // A second import of the same file changes nothing.
             var o = new StringWriter();
-            RdBridge.Cli.Program.Run(["import", "--catalogs", _dir["incoming"], "--config", _dir["rdbridge.json"]], o, o);
+            RdBridge.Cli.Program.Run(
+                ["import", "--catalogs", _dir["incoming"], "--config", _dir["rdbridge.json"]], o, o);
             Assert.Equal(["model_catalog.json"], Problems(o.ToString()));
         }
     }
