@@ -166,12 +166,14 @@ public sealed class SampleLog(string logRoot, SampleLogGeneration generation = S
         return p => p.Object(cls, state);
     }
 
+    /// <summary>
+    /// The loop's tasks as RD-Agent's proposal writes them: a FactorTask's name, description, LaTeX formulation and
+    /// variables; a ModelTask's description, formulation, architecture, hyperparameters and model type. The texts
+    /// vary with the loop and task so the demo shows each loop's own.
+    /// </summary>
     private static Action<PickleText> Tasks(bool model, int count, long loopId) => p => p.List(
-        Enumerable.Range(0, count).Select(i => (Action<PickleText>)(w => w.Object(model ? ModelTask : FactorTask,
-        [
-            ("name", x => x.Str($"task_{loopId}_{i}")), ("version", x => x.Int(1)),
-            ("description", x => x.Str(model ? "a GRU over 20 days" : "a price-volume factor")),
-        ]))));
+        Enumerable.Range(0, count).Select(i =>
+            model ? SampleTaskTexts.Model(ModelTask, loopId, i) : SampleTaskTexts.Factor(FactorTask, loopId, i)));
 
     private void WriteLoop(string trace, string scenario, SampleLogLoop loop, Action<PickleText>? baseline)
     {
