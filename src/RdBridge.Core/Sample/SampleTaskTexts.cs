@@ -6,6 +6,28 @@ namespace RdBridge.Sample;
 /// </summary>
 internal static class SampleTaskTexts
 {
+    /// <summary>The FactorTask of a factor the sample's code computes: the deviation of a field from its rolling
+    /// mean.</summary>
+    public static Action<PickleText> Factor(string factorTask, SampleFactorTask f)
+    {
+        var symbol = f.Field.TrimStart('$');
+        return w => w.Object(factorTask,
+        [
+            ("name", x => x.Str(f.Name)), ("version", x => x.Int(1)),
+            ("description", x => x.Str($"[{f.Label}] 过去 {f.Window} 日{f.Label}：{f.Field} 相对其 {f.Window} 日均值的"
+                + "偏离，刻画短期的量价异动")),
+            ("user_instructions", x => x.None()), ("factor_name", x => x.Str(f.Name)),
+            ("factor_formulation", x => x.Str($"\\frac{{{symbol}_t}}{{\\frac{{1}}{{{f.Window}}}"
+                + $"\\sum_{{k=0}}^{{{f.Window - 1}}} {symbol}_{{t-k}}}} - 1")),
+            ("variables", x => x.Dict(
+            [
+                ($"{symbol}_t", y => y.Str($"第 t 日的 {f.Field}")),
+                ("k", y => y.Str($"回看的交易日，0 到 {f.Window - 1}")),
+            ])),
+            ("factor_resources", x => x.None()), ("factor_implementation", x => x.Bool(false)),
+        ]);
+    }
+
     public static Action<PickleText> Factor(string factorTask, long loopId, int i)
     {
         var window = 5 * (i + 1) + (int)(loopId % 3) * 5;
