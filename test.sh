@@ -49,6 +49,14 @@ echo "PostgreSQL test server: $PGTEST_SERVER"
 # have beside the repository. On a plain clone they are left out, and the run says how many and why.
 filter=()
 if [ ! -d "$here/../shared/fixtures/real" ]; then filter=(--filter "Category!=RealData"); fi
+# The RD-Agent harness tests (tests/RdBridge.Tests/RdAgentHarness, real data) run RD-Agent's own loops in a Debian
+# trixie chroot, cached in /var/cache/rdbridge/trixie: built here once when missing (minutes; then reused), never
+# skipped — if it cannot be built, the suite fails.
+if [ ${#filter[@]} -eq 0 ] && ! scripts/rdagent-chroot.sh build >/dev/null; then
+  echo "tests: 0 passed, 1 failed (the RD-Agent harness needs the trixie chroot, and scripts/rdagent-chroot.sh build" \
+    "could not make it; see above)"
+  exit 1
+fi
 rc=0; passed=0; failed=0
 for store in sqlite postgres; do
   echo "== AIstock store: $store =="

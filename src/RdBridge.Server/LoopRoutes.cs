@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using RdBridge.Catalogs;
 using RdBridge.Compare;
 using RdBridge.Configuration;
 using RdBridge.Show;
@@ -23,11 +24,11 @@ internal static class LoopRoutes
     private static IResult Lineage(string taskRunId, long loopId, RdBridgeSettings s)
     {
         using var store = AistockStores.Open(s, migrate: false);
-        var linkage = new LinkageQuery(s, store).Loop(taskRunId, loopId);
-        return linkage is null
+        var lineage = new LinkageQuery(s, store).Lineage(taskRunId, loopId);
+        return lineage is null
             ? RdBridgeServer.Problem(404, "no such loop",
                 $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids")
-            : Json(linkage);
+            : Results.Text(CatalogJson.ToReadableText(lineage), "application/json; charset=utf-8");
     }
 
     // The loop's backtest curve from its bundle in the asset cache, thinned for a chart unless full=1 asks for
@@ -35,14 +36,14 @@ internal static class LoopRoutes
     private static IResult Backtest(string taskRunId, long loopId, string? full, RdBridgeSettings s)
     {
         using var store = AistockStores.Open(s, migrate: false);
-        var loop = new LinkageQuery(s, store).Loop(taskRunId, loopId);
+        var loop = new LinkageQuery(s, store).Lineage(taskRunId, loopId);
         if (loop is null)
         {
             return RdBridgeServer.Problem(404, "no such loop",
                 $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids");
         }
 
-        var bundleId = (string?)loop["loop"]?["asset_bundle_id"];
+        var bundleId = loop.Loop?.AssetBundleId;
         var bundle = CachedBundle.Open(s.AssetCache, bundleId);
         if (bundle is null)
         {

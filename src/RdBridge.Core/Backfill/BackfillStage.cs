@@ -57,9 +57,13 @@ public sealed class BackfillStage(RunContext context)
                 continue;
             }
             var lw = LoopWorkspaces.Resolve(registry, context.Settings.PathMap, loop);
-            // A loop RD-Agent is still running, or one that failed before it had an experiment workspace (as discovery
-            // records them from the log), has nothing to backfill: no problem of the registry.
-            if (lw.Primary is null && !loop.HasResult && loop.Status is "running" or "failed")
+            // A loop RD-Agent is still running (discovery records the workspaces its coder wrote, before any
+            // result), or one that failed before it had an experiment workspace, has nothing to backfill: no problem
+            // of the registry.
+            var noResultYet = lw.Primary?.Local is not { } primaryDir
+                || !RegularFile.Exists(Path.Combine(primaryDir, WorkspaceFiles.QlibRes));
+            if (!loop.HasResult && (lw.Primary is null && loop.Status is "running" or "failed"
+                || loop.Status == "running" && noResultYet))
             {
                 report.Add(NothingYet);
                 continue;

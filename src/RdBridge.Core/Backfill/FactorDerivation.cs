@@ -1,3 +1,4 @@
+using RdBridge.Discovery;
 using RdBridge.IO;
 using RdBridge.Metadata;
 using RdBridge.Workspaces;
@@ -10,11 +11,12 @@ namespace RdBridge.Backfill;
 /// </summary>
 public static class FactorDerivation
 {
-    public static IReadOnlyList<FactorEntry> Derive(LoopWorkspaces lw, LoopRun run, List<string> problems)
+    public static IReadOnlyList<FactorEntry> Derive(LoopWorkspaces lw, LoopRun run, List<string> problems,
+        LoopTexts? texts = null)
     {
         var factors = new List<FactorEntry>();
         factors.AddRange(BaseFactors(run));
-        factors.AddRange(GeneratedFactors(lw, problems));
+        factors.AddRange(GeneratedFactors(lw, problems).Select(f => WithTask(f, texts)));
         factors.AddRange(LoadedFactors(run, factors, problems));
         return factors;
     }
@@ -49,6 +51,23 @@ public static class FactorDerivation
             .Select(g => new FactorEntry(g.Code.Name, FactorEntry.GeneratedSource, null, g.Code.Description,
                 CodeFingerprint(g.Code.Code), g.WorkspaceId, $"workspaces/{g.WorkspaceId}/factor.py", null,
                 g.Code.Schema.ToJson(), ["rdagent"]));
+    }
+
+    /// <summary>
+    /// A generated factor with what RD-Agent's <c>FactorTask</c> says of it (found by the sub-workspace the coder
+    /// wrote it in, else by name): the description (over the code's docstring), the formulation as
+    /// <c>formula_hint</c> and the variables. <c>expression</c> stays a Qlib expression only: the catalogs tell factors
+    /// apart by it.
+    /// </summary>
+    private static FactorEntry WithTask(FactorEntry factor, LoopTexts? texts)
+    {
+        if (texts?.TaskFor(factor.WorkspaceId, factor.Name, LoggedTask.Factor) is not { } task) return factor;
+        return factor with
+        {
+            DescriptionCn = task.Description ?? factor.DescriptionCn,
+            FormulaHint = task.Formulation,
+            Variables = task.Variables?.DeepClone(),
+        };
     }
 
     /// <summary>The code's digest with white space removed, so reformatting does not make a new factor.</summary>

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RdBridge.Configuration;
+using RdBridge.Discovery;
 using RdBridge.IO;
 using RdBridge.Metadata;
-using RdBridge.Pickles;
 using RdBridge.Workspaces;
 
 namespace RdBridge.Backfill;
@@ -36,43 +36,55 @@ public sealed record LoopMetadata(
     {
         var run = LoopRun.Read(lw);
         var problems = new List<string>(run.Problems);
-        var factors = FactorDerivation.Derive(lw, run, problems);
+        var texts = map is null ? LoopTexts.Empty : LoggedTexts(lw.Loop, map, problems);
+        var factors = FactorDerivation.Derive(lw, run, problems, texts);
         var origin = run.Origin;
         var factorMeta = new FactorMetaFile(origin, run.ConfigName, factors) { ConfigSource = run.ConfigSource };
         var perf = run.Metrics is { IsEmpty: false } m
             ? new FactorPerfFile(origin, run.MetricsSource, m.Canonical().ToList(), m.Raw.ToList(),
                 factors.Select(f => f.Name).ToList()) { RunId = run.Run?.RunId }
             : null;
-        var logged = map is null ? null : LoggedFeedback(lw.Loop, map, problems);
         var notes = new List<string>(run.Notes);
         var backtest = LoopBacktest.Read(run, problems, notes);
-        return new LoopMetadata(factorMeta, perf, DeriveFeedback(lw, run, logged), DeriveModel(lw, run, factors),
+        return new LoopMetadata(factorMeta, perf, DeriveFeedback(lw, run, texts), DeriveModel(lw, run, factors, texts),
             DeriveStrategy(lw, run, problems), run.Metrics, problems) { Notes = notes, Backtest = backtest };
     }
 
-    private static FeedbackFile DeriveFeedback(LoopWorkspaces lw, LoopRun run, PickledObject? logged)
+    private static FeedbackFile DeriveFeedback(LoopWorkspaces lw, LoopRun run, LoopTexts texts)
     {
         var loop = lw.Loop;
+        var logged = texts.Feedback;
+        var hypothesis = texts.Hypothesis;
         var metrics = run.Metrics is { IsEmpty: false } m ? m : null;
-        var execution = logged?["observations"] as string
+        var execution = logged?.Observations
             ?? (loop.ErrorMessage is { } err ? $"{loop.ErrorType ?? "error"}: {err}"
                 : metrics is not null ? "backtest finished" : "no backtest result");
         var sentence = metrics is null ? null : MetricsSentence(metrics);
-        var summary = new FeedbackSummary(execution, logged?["hypothesis_evaluation"] as string ?? sentence,
-            logged?["reason"] as string, sentence);
+        var summary = new FeedbackSummary(execution, logged?.HypothesisEvaluation ?? sentence, logged?.Reason,
+            sentence);
         var source = logged is not null ? "log" : metrics is not null ? "metrics" : "registry";
-        return new FeedbackFile(run.Origin, loop.Status, logged?["decision"] is bool decided ? decided : null,
-            logged?["new_hypothesis"] as string, source, summary);
+        // The loop's own hypothesis (what its experiment tested); the feedback's new_hypothesis is the next loop's.
+        return new FeedbackFile(run.Origin, loop.Status, logged?.Decision, hypothesis?.Text, source, summary)
+        {
+            Texts = new ResearchTexts(hypothesis?.Reason, hypothesis?.ConciseReason, hypothesis?.ConciseObservation,
+                hypothesis?.ConciseJustification, hypothesis?.ConciseKnowledge, hypothesis?.Action,
+                logged?.Observations, logged?.HypothesisEvaluation, logged?.Reason, logged?.NewHypothesis,
+                logged?.CodeChangeSummary, logged?.Exception),
+        };
     }
 
-    private static ModelMetaFile DeriveModel(LoopWorkspaces lw, LoopRun run, IReadOnlyList<FactorEntry> factors)
+    private static ModelMetaFile DeriveModel(LoopWorkspaces lw, LoopRun run, IReadOnlyList<FactorEntry> factors,
+        LoopTexts texts)
     {
         var config = run.Config;
         var model = config?.Model;
         var dataset = config?.Dataset;
         var datasetConfig = dataset is null ? null : new DatasetConfig(WorkflowConfig.Text(dataset["class"]),
             WorkflowConfig.Text(dataset["module_path"]), WorkflowConfig.Text(config!.Handler?["class"]),
-            dataset["kwargs"]?["segments"]?.DeepClone());
+            dataset["kwargs"]?["segments"]?.DeepClone())
+        {
+            Kwargs = DatasetKwargs(dataset["kwargs"] as JsonObject),
+        };
         var handlerKwargs = config?.HandlerKwargs;
         var preprocess = new PreprocessConfig(
             handlerKwargs?["infer_processors"]?.DeepClone() ?? new JsonArray(),
@@ -94,8 +106,36 @@ public sealed record LoopMetadata(
             ConfigSource = run.ConfigSource,
             RunId = run.Run?.RunId,
             Role = lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline,
-            ParamsApplied = run.ParamsApplied.Where(n => n.StartsWith("segments", StringComparison.Ordinal)).ToList(),
+            ParamsApplied = run.ParamsApplied.Where(n => n.StartsWith("segments", StringComparison.Ordinal)
+                || n.StartsWith("model.", StringComparison.Ordinal)
+                || n.StartsWith("dataset.", StringComparison.Ordinal)).ToList(),
+            ModelTask = ModelTaskOf(lw, texts),
         };
+    }
+
+    /// <summary>The dataset's own kwargs (<c>step_len</c> of a TSDatasetH…); its handler and segments have their own
+    /// fields.</summary>
+    private static JsonObject? DatasetKwargs(JsonObject? kwargs)
+    {
+        if (kwargs is null) return null;
+        var rest = new JsonObject();
+        foreach (var (k, v) in kwargs.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (k is not ("handler" or "segments")) rest[k] = v?.DeepClone();
+        }
+        return rest;
+    }
+
+    /// <summary>The loop's <c>ModelTask</c>: the one coded in the sub-workspace with <c>model.py</c>, else the first
+    /// logged.</summary>
+    private static ModelTaskText? ModelTaskOf(LoopWorkspaces lw, LoopTexts texts)
+    {
+        var coded = lw.SubWorkspaces.FirstOrDefault(s => s.Local is { } d && File.Exists(Path.Combine(d, "model.py")));
+        var task = texts.TaskFor(coded?.Row.WorkspaceId, null, LoggedTask.Model)
+            ?? texts.Tasks.FirstOrDefault(t => t.Kind == LoggedTask.Model);
+        return task is null ? null : new ModelTaskText(task.Name, task.Description, task.Formulation,
+            task.Architecture, task.Variables?.DeepClone(), task.Hyperparameters?.DeepClone(),
+            task.TrainingHyperparameters?.DeepClone(), task.ModelType);
     }
 
     private static StrategyMetaFile DeriveStrategy(LoopWorkspaces lw, LoopRun run, List<string> problems)
@@ -125,32 +165,27 @@ public sealed record LoopMetadata(
     }
 
     /// <summary>
-    /// The last <c>HypothesisFeedback</c> RD-Agent logged for the loop, in any log generation
-    /// (<c>&lt;trace&gt;/Loop_N/feedback/feedback/&lt;pid&gt;/*.pkl</c>, <c>…/feedback/ef/feedback/…</c> up to v0.5,
-    /// the loop's share of <c>ef/feedback/</c> in v0.3's flat logs: the layouts discovery reads), if readable.
+    /// Every text RD-Agent logged for the loop (its <c>Hypothesis</c>, tasks and last <c>HypothesisFeedback</c>), in
+    /// any log generation discovery reads (<c>&lt;trace&gt;/Loop_N/…</c>, the old <c>r/</c>, <c>d/</c>, <c>ef/</c>
+    /// segments, v0.3's flat logs), if the log is here.
     /// </summary>
-    private static PickledObject? LoggedFeedback(Registry.LoopRow loop, PathMap map, List<string> problems)
+    private static LoopTexts LoggedTexts(Registry.LoopRow loop, PathMap map, List<string> problems)
     {
         var trace = map.Map(loop.LogTracePath ?? loop.LogDir).Local;
-        if (trace is null || !Directory.Exists(trace)) return null;
-        string? file;
+        if (trace is null || !Directory.Exists(trace)) return LoopTexts.Empty;
+        IReadOnlyList<LogFile>? files;
         try
         {
-            file = Discovery.LogTree.Loops(trace).FirstOrDefault(l => l.LoopId == loop.LoopId)?.Files()
-                .LastOrDefault(f => f.Tag == Discovery.LogTree.Feedback)?.Path;
+            files = LogTree.Loops(trace).FirstOrDefault(l => l.LoopId == loop.LoopId)?.Files();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             problems.Add($"the log '{trace}' cannot be listed ({e.Message}); feedback.json falls back to the metrics");
-            return null;
+            return LoopTexts.Empty;
         }
 
-        if (file is null) return null;
         // Read as discovery reads every log pickle; a problem is this loop's, and the next run reads the file again.
-        var read = Discovery.LogPickle.Read(file, DateTime.UtcNow);
-        if (read.Ok) return read.Value as PickledObject;
-        problems.Add($"the logged feedback '{file}' {read.Message}; feedback.json falls back to the metrics");
-        return null;
+        return files is null ? LoopTexts.Empty : LoopTexts.Read(files, DateTime.UtcNow, problems);
     }
 
     private static string MetricsSentence(QlibMetrics m)

@@ -31,7 +31,69 @@ public static partial class RunParams
             if (window.Start is not null) ApplyOne(backtest, "start_time", window.Start, "backtest.start_time", notes);
             if (window.End is not null) ApplyOne(backtest, "end_time", window.End, "backtest.end_time", notes);
         }
+        ApplyTask(config, run, notes);
         return notes;
+    }
+
+    /// <summary>
+    /// The model and dataset as the run used them: RD-Agent renders its model template from environment variables
+    /// (<c>n_epochs</c>, <c>lr</c>, <c>dataset_cls</c>, <c>num_features</c>, <c>num_timesteps</c>, <c>step_len</c>…)
+    /// that exist only while <c>qrun</c> runs, so the template in the workspace leaves them null or at a default.
+    /// Qlib logged the task flattened (<c>model.kwargs.lr</c>, <c>model.kwargs.pt_model_kwargs.num_features</c>,
+    /// <c>dataset.class</c>): each plain value is set at its place under <c>task</c>. The handler (feature lists) and
+    /// the segments (read above, as dates) are not taken from here, and nor is a list or dict Qlib logged as its repr.
+    /// </summary>
+    private static void ApplyTask(WorkflowConfig config, MlflowRun run, List<string> notes)
+    {
+        if (config.Get("task") is not JsonObject task) return;
+        foreach (var (key, text) in run.Params.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (!(key.StartsWith("model.", StringComparison.Ordinal)
+                    || key.StartsWith("dataset.", StringComparison.Ordinal))
+                || key.StartsWith("dataset.kwargs.handler", StringComparison.Ordinal)
+                || key.StartsWith("dataset.kwargs.segments", StringComparison.Ordinal)
+                || PythonScalar(text) is not { } value)
+            {
+                continue;
+            }
+            var parts = key.Split('.');
+            var node = task;
+            foreach (var part in parts[..^1])
+            {
+                if (node[part] is not JsonObject next)
+                {
+                    if (node[part] is not null) { node = null; break; }
+                    next = new JsonObject();
+                    node[part] = next;
+                }
+                node = next;
+            }
+            if (node is null) continue;
+            var last = parts[^1];
+            var before = node[last];
+            if (before is JsonArray or JsonObject || JsonNode.DeepEquals(before, value.Node)) continue;
+            notes.Add(before is null
+                ? $"{key} {value.Text} from the MLflow params (the template left it null)"
+                : $"{key} {value.Text} from the MLflow params (the template said {before.ToJsonString()})");
+            node[last] = value.Node;
+        }
+    }
+
+    /// <summary>A param's value as the plain Python value Qlib logged (<c>str(value)</c>): None, a bool, an int, a
+    /// float or text; null for a list, tuple or dict repr.</summary>
+    private static (JsonNode? Node, string Text)? PythonScalar(string text)
+    {
+        if (text.Length == 0 || text[0] is '[' or '(' or '{') return null;
+        if (text == "None") return (null, text);
+        if (text is "True" or "False") return (JsonValue.Create(text == "True"), text);
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+            return (JsonValue.Create(l), text);
+        if (FloatText().IsMatch(text)
+            && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+        {
+            return (JsonValue.Create(d), text);
+        }
+        return (JsonValue.Create(text), text);
     }
 
     private static void ApplyPair(JsonObject segments, string name, IReadOnlyList<string> dates, string label,
@@ -106,4 +168,7 @@ public static partial class RunParams
     [GeneratedRegex(
         @"datetime\.date\((?<y>\d{4}),\s*(?<m>\d{1,2}),\s*(?<d>\d{1,2})\)|'(?<iso>\d{4}-\d{2}-\d{2})[^']*'")]
     private static partial Regex DateValue();
+
+    [GeneratedRegex(@"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")]
+    private static partial Regex FloatText();
 }

@@ -83,11 +83,14 @@ public sealed record BacktestReport(
                 $" (it has {string.Join(", ", frame.Columns)})"));
         }
 
+        // Qlib writes float64; a report saved in another numeric dtype is read with its values widened exactly.
+        var widened = new Dictionary<string, PandasColumn>(frame.Data, StringComparer.Ordinal);
         foreach (var c in QlibColumns.Where(frame.Data.ContainsKey))
         {
-            if (frame.Data[c] is not FloatColumn)
-                throw new PickleException(Not($"its column '{c}' is {frame.Data[c].Dtype}, not float64"));
+            widened[c] = Pandas.AsFloat64(frame.Data[c]) ?? throw new PickleException(
+                Not($"its column '{c}' is {frame.Data[c].Dtype}, not a number float64 holds exactly"));
         }
+        frame = frame with { Data = widened };
 
         var ret = ((FloatColumn)frame.Data["return"]).Values;
         var bench = ((FloatColumn)frame.Data["bench"]).Values;

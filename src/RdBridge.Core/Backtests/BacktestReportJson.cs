@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using RdBridge.IO;
 using RdBridge.Pickles;
 
@@ -58,7 +57,8 @@ public static class BacktestReportJson
         Numbers(w, "drawdown", report.Curves.Drawdown);
         w.WriteEndObject();
         w.WritePropertyName("summary");
-        Summary(report.Summary).WriteTo(w);
+        JsonSerializer.Serialize(w, BacktestSummaryRecord.From<BacktestSummaryRecord>(report.Summary),
+            BacktestJson.Default.BacktestSummaryRecord);
         w.WriteEndObject();
         w.Flush();
         stream.WriteByte((byte)'\n');
@@ -75,34 +75,7 @@ public static class BacktestReportJson
     public static void Write(string path, BacktestReport report) =>
         AtomicFile.Write(path, stream => Write(stream, report));
 
-    public static JsonObject Summary(BacktestSummary s) => new()
-    {
-        ["first_day"] = s.FirstDay is { } f ? Date(f) : null,
-        ["last_day"] = s.LastDay is { } l ? Date(l) : null,
-        ["trading_days"] = s.TradingDays,
-        ["final_excess_return_without_cost"] = Number(s.FinalExcessReturnWithoutCost),
-        ["final_excess_return_with_cost"] = Number(s.FinalExcessReturnWithCost),
-        ["final_benchmark_return"] = Number(s.FinalBenchmarkReturn),
-        ["max_drawdown"] = Number(s.MaxDrawdown),
-        ["without_cost"] = Risk(s.WithoutCost),
-        ["with_cost"] = Risk(s.WithCost),
-    };
-
-    private static JsonObject Risk(RiskAnalysis r) => new()
-    {
-        ["mean"] = Number(r.Mean),
-        ["std"] = Number(r.Std),
-        ["annualized_return"] = Number(r.AnnualizedReturn),
-        ["information_ratio"] = Number(r.InformationRatio),
-        ["max_drawdown"] = Number(r.MaxDrawdown),
-    };
-
-    /// <summary>A day as yyyy-MM-dd, with the time only when the report is intraday.</summary>
-    private static string Date(DateTime d) => d.TimeOfDay == TimeSpan.Zero
-        ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
-        : d.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
-
-    private static JsonNode? Number(double? v) => v is { } d && double.IsFinite(d) ? JsonValue.Create(d) : null;
+    private static string Date(DateTime d) => BacktestSummaryRecord.Day(d);
 
     private static void Number(Utf8JsonWriter w, double v)
     {

@@ -22,6 +22,7 @@ public sealed class CatalogExporter(RunContext context)
     private static readonly Counter Strategies = Counter.Tally("strategies");
     private static readonly Counter Models = Counter.Tally("models");
     private static readonly Counter Loops = Counter.Tally("loops");
+    private static readonly Counter LoopsWithoutResult = Counter.Tally("loops without results (failed, running)");
 
     public StageReport Run()
     {
@@ -43,11 +44,17 @@ public sealed class CatalogExporter(RunContext context)
                     Path.Combine(dir, CatalogFile.FileName(CatalogKind.Strategy)), CatalogKind.Strategy,
                     strategyWriter =>
                 {
+                    // Every loop is in the loop catalog: one without results (failed, still running) with its
+                    // status, the step it reached and its error, and nothing else (no bundle, factors or model).
+                    var logged = registry.ReadLoopMemory();
                     foreach (var loop in registry.ReadLoops(LoopSelection.All))
                     {
-                        if (!loop.HasResult) continue;
-                        var lw = LoopWorkspaces.Resolve(registry, settings.PathMap, loop);
-                        ExportLoop(lw, loops, models, strategyWriter, factors, library, report);
+                        var rows = registry.ReadWorkspaces(loop.TaskRunId, loop.LoopId);
+                        var lw = LoopWorkspaces.Resolve(rows, settings.PathMap, loop);
+                        var memory = logged.GetValueOrDefault((loop.TaskRunId, loop.LoopId));
+                        if (loop.HasResult)
+                            ExportLoop(lw, rows, memory, loops, models, strategyWriter, factors, library, report);
+                        else ExportLoopWithoutResult(lw, rows, memory, loops, report);
                         Drain(loops, models, strategyWriter);
                     }
                 }))))));
@@ -74,17 +81,33 @@ public sealed class CatalogExporter(RunContext context)
             if (writer.BytesPending > 64 * 1024) writer.Flush();
     }
 
-    private static JsonObject Ids(LoopWorkspaces lw) => new()
+    /// <summary>The five links of every record this loop gives, on an empty record of kind <typeparamref name="T"/>.
+    /// </summary>
+    private static T Linked<T>(LoopWorkspaces lw) where T : LoopLinks, new() => new()
     {
-        ["task_run_id"] = lw.Loop.TaskRunId,
-        ["loop_id"] = lw.Loop.LoopId,
-        ["workspace_id"] = lw.Primary?.Row.WorkspaceId,
-        ["workspace_path"] = lw.Primary?.Row.WorkspacePath,
-        ["asset_bundle_id"] = lw.Loop.AssetBundleId,
+        TaskRunId = lw.Loop.TaskRunId,
+        LoopId = lw.Loop.LoopId,
+        WorkspaceId = lw.Primary?.Row.WorkspaceId,
+        WorkspacePath = lw.Primary?.Row.WorkspacePath,
+        AssetBundleId = lw.Loop.AssetBundleId,
     };
 
-    private void ExportLoop(LoopWorkspaces lw, Utf8JsonWriter loops, Utf8JsonWriter models,
-        Utf8JsonWriter strategyWriter, FactorAggregation factors, StrategyLibraryWriter library, StageReport report)
+    /// <summary>
+    /// What export knows of one loop: its workspaces (resolved, and every row the registry has), metadata files,
+    /// metrics, and what discovery read of it in RD-Agent's log (null where the registry was not discovered).
+    /// </summary>
+    private sealed record LoopExport(LoopWorkspaces Lw, IReadOnlyList<WorkspaceRow> Rows, DiscoveryMemory? Logged,
+        WorkspaceMetadata Meta, JsonObject Metrics)
+    {
+        public LoopRow Loop => Lw.Loop;
+        public double? Metric(string key) => Meta.FactorPerf?.Metric(key);
+        public string ModelId => $"model_{Loop.TaskRunId}_{Loop.LoopId}";
+        public string? StrategyId => Meta.StrategyMeta?.StrategyId ?? Loop.StrategyId;
+    }
+
+    private void ExportLoop(LoopWorkspaces lw, IReadOnlyList<WorkspaceRow> rows, DiscoveryMemory? logged,
+        Utf8JsonWriter loops, Utf8JsonWriter models, Utf8JsonWriter strategyWriter, FactorAggregation factors,
+        StrategyLibraryWriter library, StageReport report)
     {
         var loop = lw.Loop;
         foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);
@@ -94,28 +117,69 @@ public sealed class CatalogExporter(RunContext context)
                 $"loop {loop.Key} has results but no asset bundle; run 'rdbridge bundle' first");
         }
 
-        var meta = lw.Primary?.Local is { } dir && Directory.Exists(dir)
-            ? WorkspaceMetadata.Read(dir, (name, path, message) => report.Problem(loop.Key, path,
-                $"{name} is malformed ({message}); run 'rdbridge backfill --overwrite-json "
-                + $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'"))
-            : WorkspaceMetadata.None;
-        var (factorMeta, perf, feedback, modelMeta, strategyMeta) =
-            (meta.FactorMeta, meta.FactorPerf, meta.Feedback, meta.ModelMeta, meta.StrategyMeta);
-        if (lw.IsUsable && factorMeta is null && modelMeta is null)
+        var meta = Metadata(lw, report);
+        if (lw.IsUsable && meta.FactorMeta is null && meta.ModelMeta is null)
         {
             report.Problem(loop.Key, lw.Primary!.Local, "no metadata files in the workspace; run 'rdbridge backfill " +
                 $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'");
         }
 
-        var metrics = perf?.MetricsJson() ?? new JsonObject();
-        double? Metric(string key) => perf?.Metric(key);
+        var x = new LoopExport(lw, rows, logged, meta, meta.FactorPerf?.MetricsJson() ?? new JsonObject());
+        var factorNames = AddFactors(x, factors);
+        if (StrategyOf(x, factorNames) is { } strategy)
+        {
+            CatalogJson.Write(strategyWriter, strategy);
+            library.Add(strategy.StrategyId!, strategy.PortfolioConfig);
+            report.Add(Strategies);
+        }
 
-        // Factors.
-        var factorNames = new JsonArray();
-        foreach (var f in factorMeta?.Factors ?? [])
+        // Model: every loop with results trained one (a factor loop its template's baseline model), and AIstock must
+        // be able to deploy any strategy it imports, so each loop's model has a record its strategy links to.
+        if (ModelOf(x) is { } model)
+        {
+            CatalogJson.Write(models, model);
+            report.Add(Models);
+        }
+
+        CatalogJson.Write(loops, LoopOf(x, factorNames, report));
+        report.Add(Loops);
+    }
+
+    /// <summary>
+    /// A loop without results: its record only, from the registry, what discovery read of the log and any
+    /// feedback.json backfill wrote. Its missing experiment workspace is no problem: RD-Agent had not made one yet,
+    /// or the loop failed before it ran.
+    /// </summary>
+    private static void ExportLoopWithoutResult(LoopWorkspaces lw, IReadOnlyList<WorkspaceRow> rows,
+        DiscoveryMemory? logged, Utf8JsonWriter loops, StageReport report)
+    {
+        var meta = Metadata(lw, report);
+        var x = new LoopExport(lw, rows, logged, meta with { FactorPerf = null }, new JsonObject());
+        CatalogJson.Write(loops, LoopOf(x, [], report));
+        report.Add(Loops);
+        report.Add(LoopsWithoutResult);
+    }
+
+    /// <summary>The metadata files in the loop's experiment workspace; a malformed one is the loop's problem.</summary>
+    private static WorkspaceMetadata Metadata(LoopWorkspaces lw, StageReport report)
+    {
+        var loop = lw.Loop;
+        return lw.Primary?.Local is { } dir && Directory.Exists(dir)
+            ? WorkspaceMetadata.Read(dir, (name, path, message) => report.Problem(loop.Key, path,
+                $"{name} is malformed ({message}); run 'rdbridge backfill --overwrite-json "
+                + $"--task-run-id {loop.TaskRunId} --loop-id {loop.LoopId}'"))
+            : WorkspaceMetadata.None;
+    }
+
+    /// <summary>Adds each factor the loop names to the aggregation; returns their names in the loop's order.</summary>
+    private static List<string> AddFactors(LoopExport x, FactorAggregation factors)
+    {
+        var (lw, loop) = (x.Lw, x.Loop);
+        var names = new List<string>();
+        foreach (var f in x.Meta.FactorMeta?.Factors ?? [])
         {
             var name = f.Name;
-            factorNames.Add(name);
+            names.Add(name);
             var source = f.Source ?? FactorEntry.GeneratedSource;
             var expression = f.Expression;
             var fingerprint = FactorIdentity.Fingerprint(source, expression, f.CodeFingerprint, name);
@@ -132,119 +196,158 @@ public sealed class CatalogExporter(RunContext context)
             }
             // An occurrence names its loop; that loop's metrics are in the loop catalog, once. (A copy here made a
             // factor every loop uses, such as Alpha158's, grow by its metrics with each loop: 7 MB a record at 10,000.)
-            var provenance = Ids(lw);
-            if (loadedOnly) provenance["loaded_from"] = f.FoundIn;
-            factors.Add(fingerprint, name, source, () =>
+            var occurrence = Linked<FactorOccurrence>(lw) with { LoadedFrom = loadedOnly ? f.FoundIn : null };
+            factors.Add(fingerprint, name, source, () => Linked<FactorRecord>(lw) with
             {
-                var record = new JsonObject
-                {
-                    ["factor_id"] = FactorIdentity.FactorId(fingerprint),
-                    ["name"] = name,
-                    ["source"] = source,
-                    ["expression"] = expression,
-                    ["description_cn"] = f.DescriptionCn,
-                    ["fingerprint"] = fingerprint,
-                };
-                foreach (var (k, v) in Ids(lw)) record[k] = v?.DeepClone();
-                record["input_schema"] = f.InputSchema?.DeepClone();
-                record["tags"] = MetadataJson.TextArray(f.Tags);
-                record["code_path"] = f.CodePath;
-                record["performance_metrics"] = metrics.DeepClone();
-                return record;
-            }, provenance);
+                FactorId = FactorIdentity.FactorId(fingerprint),
+                Name = name,
+                Source = source,
+                Expression = expression,
+                DescriptionCn = f.DescriptionCn,
+                Fingerprint = fingerprint,
+                FormulaHint = f.FormulaHint,
+                Variables = f.Variables?.DeepClone(),
+                InputSchema = f.InputSchema,
+                Tags = f.Tags,
+                CodePath = f.CodePath,
+                PerformanceMetrics = x.Metrics,
+            }, occurrence);
         }
+        return names;
+    }
 
-        // Strategy.
-        var strategyId = strategyMeta?.StrategyId ?? loop.StrategyId;
-        var modelId = $"model_{loop.TaskRunId}_{loop.LoopId}";
-        if (strategyMeta is not null)
+    private static StrategyRecord? StrategyOf(LoopExport x, IReadOnlyList<string> factorNames)
+    {
+        if (x.Meta.StrategyMeta is not { } strategy) return null;
+        var model = x.Meta.ModelMeta;
+        return Linked<StrategyRecord>(x.Lw) with
         {
-            var s = new JsonObject { ["strategy_id"] = strategyId };
-            foreach (var (k, v) in Ids(lw)) s[k] = v?.DeepClone();
-            s["config_fingerprint"] = strategyMeta.ConfigFingerprint;
-            s["action"] = lw.Kind;
-            s["portfolio_config"] = strategyMeta.PortfolioConfig?.DeepClone();
-            s["backtest_config"] = strategyMeta.BacktestConfig?.DeepClone();
-            s["model_type"] = modelMeta?.ModelType;
-            s["model_id"] = modelMeta is null ? null : modelId;
-            s["run_id"] = strategyMeta.RunId;
-            s["feature_list"] = factorNames.DeepClone();
-            s["python_implementation"] = strategyMeta.PythonImplementation?.ToJson();
-            s["metrics"] = metrics.DeepClone();
-            s.WriteTo(strategyWriter);
-            library.Add(strategyId, s["portfolio_config"]);
-            report.Add(Strategies);
-        }
-
-        // Model: every loop with results trained one (a factor loop its template's baseline model), and AIstock must
-        // be able to deploy any strategy it imports, so each loop's model has a record its strategy links to.
-        if (modelMeta is not null)
-        {
-            var m = new JsonObject { ["model_id"] = modelId };
-            foreach (var (k, v) in Ids(lw)) m[k] = v?.DeepClone();
-            m["log_dir"] = loop.LogDir;
-            m["role"] = modelMeta.Role ?? (lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline);
-            m["run_id"] = modelMeta.RunId;
-            m["config_file"] = modelMeta.ConfigFile;
-            m["config_source"] = modelMeta.ConfigSource;
-            m["model_type"] = modelMeta.ModelType;
-            m["model_module"] = modelMeta.ModelModule;
-            m["network_class"] = modelMeta.NetworkClass;
-            m["model_config"] = modelMeta.ModelConfig?.DeepClone();
-            m["dataset_config"] = modelMeta.DatasetConfig?.ToJson();
-            m["preprocess_config"] = modelMeta.PreprocessConfig?.ToJson();
-            m["feature_schema"] = modelMeta.FeatureSchema?.ToJson();
-            m["model_artifacts"] = modelMeta.ModelArtifacts?.ToJson();
-            m["params_applied"] = MetadataJson.TextArray(modelMeta.ParamsApplied);
-            m["metrics"] = metrics.DeepClone();
-            m.WriteTo(models);
-            report.Add(Models);
-        }
-
-        // Loop.
-        var l = Ids(lw);
-        l["log_dir"] = loop.LogDir ?? loop.LogTracePath;
-        l["scenario"] = loop.Scenario;
-        l["action"] = lw.Kind;
-        l["status"] = loop.Status;
-        l["has_result"] = loop.HasResult;
-        l["is_solidified"] = loop.IsSolidified;
-        l["started_at_utc"] = loop.StartedAtUtc;
-        l["ended_at_utc"] = loop.EndedAtUtc;
-        l["strategy_id"] = strategyId;
-        l["config_fingerprint"] = strategyMeta?.ConfigFingerprint;
-        l["model_type"] = modelMeta?.ModelType;
-        l["factor_names"] = factorNames;
-        l["annualized_return"] = Metric("annualized_return");
-        l["max_drawdown"] = Metric("max_drawdown");
-        l["information_ratio"] = Metric("information_ratio");
-        l["ic"] = Metric("ic");
-        l["ic_ir"] = Metric("icir");
-        l["rank_ic"] = Metric("rank_ic");
-        l["metrics"] = metrics.DeepClone();
-        l["backtest"] = BacktestSummary(lw, Metric("max_drawdown"), report);
-        l["decision"] = feedback?.Decision;
-        l["summary_texts"] = feedback?.Summary?.ToJson();
-        var weights = MetadataJson.TextArray(modelMeta?.ModelArtifacts?.ModelFiles ?? []);
-        l["paths"] = new JsonObject
-        {
-            ["factor_meta"] = factorMeta is null ? null : WorkspaceFiles.FactorMeta,
-            ["factor_perf"] = perf is null ? null : WorkspaceFiles.FactorPerf,
-            ["feedback"] = feedback is null ? null : WorkspaceFiles.Feedback,
-            ["model_meta"] = modelMeta is null ? null : WorkspaceFiles.ModelMeta,
-            ["strategy_meta"] = strategyMeta is null ? null : WorkspaceFiles.StrategyMeta,
-            ["mlruns"] = modelMeta?.ModelArtifacts?.MlRuns,
-            ["model_files"] = weights,
+            StrategyId = x.StrategyId,
+            ConfigFingerprint = strategy.ConfigFingerprint,
+            Action = x.Lw.Kind,
+            PortfolioConfig = strategy.PortfolioConfig,
+            BacktestConfig = strategy.BacktestConfig,
+            ModelType = model?.ModelType,
+            ModelId = model is null ? null : x.ModelId,
+            RunId = strategy.RunId,
+            FeatureList = factorNames,
+            PythonImplementation = strategy.PythonImplementation?.ToJson(),
+            Metrics = x.Metrics,
         };
-        l.WriteTo(loops);
-        report.Add(Loops);
+    }
+
+    private static ModelRecord? ModelOf(LoopExport x)
+    {
+        if (x.Meta.ModelMeta is not { } model) return null;
+        return Linked<ModelRecord>(x.Lw) with
+        {
+            ModelId = x.ModelId,
+            LogDir = x.Loop.LogDir,
+            Role = model.Role ?? (x.Lw.Kind == "model" ? ModelMetaFile.Proposed : ModelMetaFile.Baseline),
+            RunId = model.RunId,
+            ConfigFile = model.ConfigFile,
+            ConfigSource = model.ConfigSource,
+            ModelType = model.ModelType,
+            RdAgentModelType = model.RdAgentModelType,
+            ModelModule = model.ModelModule,
+            NetworkClass = model.NetworkClass,
+            ModelConfig = model.ModelConfig,
+            DatasetConfig = model.DatasetConfig?.ToJson(),
+            PreprocessConfig = model.PreprocessConfig?.ToJson(),
+            FeatureSchema = model.FeatureSchema?.ToJson(),
+            ModelArtifacts = model.ModelArtifacts?.ToJson(),
+            ParamsApplied = model.ParamsApplied,
+            Metrics = x.Metrics,
+            ModelTask = model.ModelTask is { } task ? new ModelTaskRecord
+            {
+                Name = task.Name,
+                Description = task.Description,
+                Formulation = task.Formulation,
+                Architecture = task.Architecture,
+                Variables = task.Variables?.DeepClone(),
+                Hyperparameters = task.Hyperparameters?.DeepClone(),
+                TrainingHyperparameters = task.TrainingHyperparameters?.DeepClone(),
+                ModelType = task.ModelType,
+            } : null,
+        };
+    }
+
+    private static LoopRecord LoopOf(LoopExport x, IReadOnlyList<string> factorNames, StageReport report)
+    {
+        var (loop, meta) = (x.Loop, x.Meta);
+        var feedback = meta.Feedback;
+        var texts = feedback?.Texts ?? ResearchTexts.None;
+        return Linked<LoopRecord>(x.Lw) with
+        {
+            LogDir = loop.LogDir ?? loop.LogTracePath,
+            Scenario = loop.Scenario,
+            Action = x.Lw.Kind,
+            Status = loop.Status,
+            StepName = x.Logged?.Step,
+            ErrorType = loop.ErrorType,
+            ErrorMessage = loop.ErrorMessage,
+            HasResult = loop.HasResult,
+            IsSolidified = loop.IsSolidified,
+            StartedAtUtc = loop.StartedAtUtc,
+            EndedAtUtc = loop.EndedAtUtc,
+            // A loop without results has no strategy record to name.
+            StrategyId = loop.HasResult ? x.StrategyId : meta.StrategyMeta?.StrategyId,
+            ConfigFingerprint = meta.StrategyMeta?.ConfigFingerprint,
+            ModelType = meta.ModelMeta?.ModelType,
+            FactorNames = factorNames,
+            AnnualizedReturn = x.Metric("annualized_return"),
+            MaxDrawdown = x.Metric("max_drawdown"),
+            InformationRatio = x.Metric("information_ratio"),
+            Ic = x.Metric("ic"),
+            IcIr = x.Metric("icir"),
+            RankIc = x.Metric("rank_ic"),
+            Metrics = x.Metrics,
+            Backtest = loop.HasResult ? BacktestSummary(x.Lw, x.Metric("max_drawdown"), report) : null,
+            Decision = feedback?.Decision ?? x.Logged?.Decision,
+            SummaryTexts = feedback?.Summary?.ToJson(),
+            // feedback.json, as the bundle carries it, else what discovery read of the log.
+            Hypothesis = feedback?.Hypothesis ?? x.Logged?.Hypothesis,
+            HypothesisReason = texts.HypothesisReason,
+            ConciseReason = texts.ConciseReason,
+            ConciseObservation = texts.ConciseObservation,
+            ConciseJustification = texts.ConciseJustification,
+            ConciseKnowledge = texts.ConciseKnowledge,
+            Observations = texts.Observations,
+            HypothesisEvaluation = texts.HypothesisEvaluation,
+            DecisionReason = texts.DecisionReason,
+            NewHypothesis = texts.NewHypothesis,
+            CodeChangeSummary = texts.CodeChangeSummary,
+            Exception = texts.Exception,
+            Paths = new LoopPaths
+            {
+                FactorMeta = meta.FactorMeta is null ? null : WorkspaceFiles.FactorMeta,
+                FactorPerf = meta.FactorPerf is null ? null : WorkspaceFiles.FactorPerf,
+                Feedback = meta.Feedback is null ? null : WorkspaceFiles.Feedback,
+                ModelMeta = meta.ModelMeta is null ? null : WorkspaceFiles.ModelMeta,
+                StrategyMeta = meta.StrategyMeta is null ? null : WorkspaceFiles.StrategyMeta,
+                Mlruns = meta.ModelMeta?.ModelArtifacts?.MlRuns,
+                ModelFiles = meta.ModelMeta?.ModelArtifacts?.ModelFiles ?? [],
+            },
+            Workspaces = Workspaces(x.Rows),
+        };
     }
 
     /// <summary>
-    /// The loop's backtest curve in a few numbers (<see cref="BacktestReportJson.Summary"/>), where it came from, and
+    /// Every workspace the registry has for the loop, its experiment workspace first: a running loop's are its
+    /// coder's, and its links name none yet. Null for a loop RD-Agent recorded no workspace of.
+    /// </summary>
+    private static IReadOnlyList<LoopWorkspace>? Workspaces(IReadOnlyList<WorkspaceRow> rows) => rows.Count == 0
+        ? null
+        : rows.OrderBy(r => r.IsExperiment ? 0 : 1).Select(r => new LoopWorkspace
+        {
+            WorkspaceId = r.WorkspaceId, WorkspacePath = r.WorkspacePath, WorkspaceRole = r.Role,
+        }).ToList();
+
+    /// <summary>
+    /// The loop's backtest curve in a few numbers (<see cref="BacktestSummaryRecord"/>), where it came from, and
     /// whether its max drawdown matches <c>qlib_res.csv</c>'s; null when the loop has no curve.
     /// </summary>
-    private static JsonObject? BacktestSummary(LoopWorkspaces lw, double? qlibMaxDrawdown, StageReport report)
+    private static LoopBacktestSummary? BacktestSummary(LoopWorkspaces lw, double? qlibMaxDrawdown, StageReport report)
     {
         if (lw.Primary?.Local is not { } dir || !Directory.Exists(dir)) return null;
         if (BacktestFile.Find(dir, MlflowRun.Chosen(dir)) is not { } file) return null;
@@ -258,11 +361,12 @@ public sealed class CatalogExporter(RunContext context)
             return null;
         }
         var check = MaxDrawdownCheck.Of(curve, qlibMaxDrawdown);
-        var summary = BacktestReportJson.Summary(curve.Summary);
-        summary["source"] = file.Source;
-        summary["qlib_max_drawdown"] = check.Reported;
-        summary["max_drawdown_matches_qlib"] = check.Reported is null ? null : check.Agrees;
-        return summary;
+        return BacktestSummaryRecord.From<LoopBacktestSummary>(curve.Summary) with
+        {
+            Source = file.Source,
+            QlibMaxDrawdown = check.Reported,
+            MaxDrawdownMatchesQlib = check.Reported is null ? null : check.Agrees,
+        };
     }
 
     internal static string PythonLiteral(JsonNode? node, int indent)

@@ -23,10 +23,10 @@ public static partial class CatalogFile
 
     public static string ListName(CatalogKind kind) => kind switch
     {
-        CatalogKind.Factor => "factors",
-        CatalogKind.Model => "models",
-        CatalogKind.Strategy => "strategies",
-        _ => "loops",
+        CatalogKind.Factor => FactorCatalog.List,
+        CatalogKind.Model => ModelCatalog.List,
+        CatalogKind.Strategy => StrategyCatalog.List,
+        _ => LoopCatalog.List,
     };
 
     public static readonly CatalogKind[] All =
@@ -55,9 +55,13 @@ public static partial class CatalogFile
                 using (var writer = new Utf8JsonWriter(stream, CanonicalJson.FileWriterOptions))
                 {
                     writer.WriteStartObject();
-                    writer.WriteString("generated_at_utc", stamp);
-                    writer.WriteString("version", Version);
-                    writer.WriteString("source", Source);
+                    var header = new CatalogHeader { GeneratedAtUtc = stamp, Version = Version, Source = Source };
+                    foreach (var (name, value) in CatalogJson.ToNode(header))
+                    {
+                        writer.WritePropertyName(name);
+                        value!.WriteTo(writer);
+                    }
+
                     writer.WriteStartArray(ListName(kind));
                     writeRecords(writer);
                     writer.WriteEndArray();
@@ -104,6 +108,7 @@ public static partial class CatalogFile
         return m.Success ? m.Groups[1].Value : null;
     }
 
-    [GeneratedRegex(@"^\{\s*""generated_at_utc"":\s*""(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)""")]
+    [GeneratedRegex(@"^\{\s*""" + CatalogHeader.GeneratedAtField
+        + @""":\s*""(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)""")]
     private static partial Regex StampRegex();
 }

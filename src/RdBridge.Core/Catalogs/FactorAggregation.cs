@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 
 namespace RdBridge.Catalogs;
@@ -57,14 +56,15 @@ public sealed class FactorAggregation : IDisposable
 
     /// <summary>Records one occurrence; <paramref name="record"/> is only built for a fingerprint not seen
     /// before.</summary>
-    public void Add(string fingerprint, string name, string source, Func<JsonObject> record, JsonObject provenance)
+    public void Add(string fingerprint, string name, string source, Func<FactorRecord> record,
+        FactorOccurrence provenance)
     {
         _exists.Parameters.Clear();
         _exists.Parameters.AddWithValue("$f", fingerprint);
         if ((long)_exists.ExecuteScalar()! == 0)
-            Run(_first, ("$f", fingerprint), ("$s", source), ("$n", name), ("$r", record().ToJsonString()));
+            Run(_first, ("$f", fingerprint), ("$s", source), ("$n", name), ("$r", CatalogJson.ToText(record())));
         Run(_name, ("$f", fingerprint), ("$n", name));
-        Run(_occurrence, ("$f", fingerprint), ("$q", _seq++), ("$p", provenance.ToJsonString()));
+        Run(_occurrence, ("$f", fingerprint), ("$q", _seq++), ("$p", CatalogJson.ToText(provenance)));
     }
 
     private static void Run(SqliteCommand c, params (string, object)[] values)
@@ -83,7 +83,7 @@ public sealed class FactorAggregation : IDisposable
     public long WriteFactors(Utf8JsonWriter w, Action drain)
     {
         using var list = Command("""
-            SELECT f.fingerprint, f.record,
+            SELECT f.fingerprint, f.record, f.name,
                    (SELECT count(*) FROM occurrence o WHERE o.fingerprint = f.fingerprint)
             FROM factor f ORDER BY f.source, f.name, f.fingerprint
             """);
@@ -94,21 +94,22 @@ public sealed class FactorAggregation : IDisposable
         while (r.Read())
         {
             var fingerprint = r.GetString(0);
-            var record = JsonNode.Parse(r.GetString(1))!.AsObject();
+            var name = r.GetString(2);
+            var record = CatalogJson.Read<FactorRecord>(r.GetString(1))! with
+            {
+                Aliases = Strings(names, fingerprint).Where(alias => alias != name).ToList(),
+                Occurrences = r.GetInt64(3),
+            };
+            // The record's fields, then its provenance streamed from the spool.
             w.WriteStartObject();
-            foreach (var (key, value) in record)
+            foreach (var (key, value) in CatalogJson.ToNode(record))
             {
                 w.WritePropertyName(key);
                 if (value is null) w.WriteNullValue();
                 else value.WriteTo(w);
             }
 
-            w.WriteStartArray("aliases");
-            foreach (var alias in Strings(names, fingerprint))
-                if (alias != (string?)record["name"]) w.WriteStringValue(alias);
-            w.WriteEndArray();
-            w.WriteNumber("occurrences", r.GetInt64(2));
-            w.WriteStartArray("provenance");
+            w.WriteStartArray(FactorRecord.ProvenanceField);
             foreach (var occurrence in Strings(occurrences, fingerprint))
             {
                 using (var doc = JsonDocument.Parse(occurrence)) doc.WriteTo(w);

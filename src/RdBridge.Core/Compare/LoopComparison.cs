@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using RdBridge.Backfill;
+using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.IO;
 using RdBridge.Show;
@@ -46,18 +47,18 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
     public JsonObject Compare(LoopRef a, LoopRef b, bool fullCurves = false)
     {
         var linkage = new LinkageQuery(settings, store);
-        var la = linkage.Loop(a.TaskRunId, a.LoopId) ?? throw Missing(a);
-        var lb = linkage.Loop(b.TaskRunId, b.LoopId) ?? throw Missing(b);
-        var rowA = la["loop"] as JsonObject ?? [];
-        var rowB = lb["loop"] as JsonObject ?? [];
-        var bundleA = CachedBundle.Open(settings.AssetCache, (string?)rowA["asset_bundle_id"]);
-        var bundleB = CachedBundle.Open(settings.AssetCache, (string?)rowB["asset_bundle_id"]);
+        var la = linkage.Lineage(a.TaskRunId, a.LoopId) ?? throw Missing(a);
+        var lb = linkage.Lineage(b.TaskRunId, b.LoopId) ?? throw Missing(b);
+        var rowA = la.Loop ?? new LoopRecord();
+        var rowB = lb.Loop ?? new LoopRecord();
+        var bundleA = CachedBundle.Open(settings.AssetCache, rowA.AssetBundleId);
+        var bundleB = CachedBundle.Open(settings.AssetCache, rowB.AssetBundleId);
         var notes = new JsonArray();
         foreach (var (r, bundle, row) in new[] { (a, bundleA, rowA), (b, bundleB, rowB) })
         {
             if (bundle is null)
             {
-                notes.Add($"loop {r}: bundle {(string?)row["asset_bundle_id"] ?? "(none)"} is not extracted in the " +
+                notes.Add($"loop {r}: bundle {row.AssetBundleId ?? "(none)"} is not extracted in the " +
                     "asset cache; its config, code and curve are left out (run sync)");
             }
         }
@@ -68,7 +69,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             ["b"] = Side(b, rowB, bundleB),
             ["metrics"] = Metrics(rowA, rowB),
             ["config"] = Config(bundleA, bundleB, notes),
-            ["factors"] = Factors(la["factors"] as JsonArray, lb["factors"] as JsonArray),
+            ["factors"] = Factors(la.Factors, lb.Factors),
             ["code"] = Code(bundleA, bundleB),
             ["curves"] = new JsonObject
             {
@@ -82,23 +83,23 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
     private static CompareException Missing(LoopRef r) =>
         new($"AIstock has no loop {r.TaskRunId}/{r.LoopId}; sync, or check the ids (the loops page lists them)");
 
-    private static JsonObject Side(LoopRef r, JsonObject row, CachedBundle? bundle) => new()
+    private static JsonObject Side(LoopRef r, LoopRecord row, CachedBundle? bundle) => new()
     {
         ["task_run_id"] = r.TaskRunId,
         ["loop_id"] = r.LoopId,
-        ["action"] = row["action"]?.DeepClone(),
-        ["decision"] = row["decision"]?.DeepClone(),
-        ["origin"] = row["origin"]?.DeepClone(),
-        ["model_type"] = row["model_type"]?.DeepClone(),
-        ["asset_bundle_id"] = row["asset_bundle_id"]?.DeepClone(),
+        ["action"] = row.Action,
+        ["decision"] = row.Decision,
+        ["origin"] = row.Origin,
+        ["model_type"] = row.ModelType,
+        ["asset_bundle_id"] = row.AssetBundleId,
         ["extracted"] = bundle is not null,
         ["config_file"] = bundle?.ConfigPath,
     };
 
-    private static JsonArray Metrics(JsonObject a, JsonObject b)
+    private static JsonArray Metrics(LoopRecord a, LoopRecord b)
     {
-        var ma = a["metrics"] as JsonObject ?? [];
-        var mb = b["metrics"] as JsonObject ?? [];
+        var ma = a.Metrics ?? [];
+        var mb = b.Metrics ?? [];
         var names = ma.Select(kv => kv.Key).Concat(mb.Select(kv => kv.Key)).Distinct().ToList();
         var result = new JsonArray();
         foreach (var name in names)
@@ -149,22 +150,20 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         }
     }
 
-    private static JsonObject Factors(JsonArray? a, JsonArray? b)
+    private static JsonObject Factors(IReadOnlyList<LineageFactor> a, IReadOnlyList<LineageFactor> b)
     {
-        static Dictionary<string, JsonObject> ById(JsonArray? list) => (list ?? []).OfType<JsonObject>()
-            .Where(f => (string?)f["factor_id"] is not null)
-            .GroupBy(f => (string)f["factor_id"]!, StringComparer.Ordinal)
+        static Dictionary<string, LineageFactor> ById(IReadOnlyList<LineageFactor> list) => list
+            .Where(f => f.FactorId is not null)
+            .GroupBy(f => f.FactorId!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var fa = ById(a);
         var fb = ById(b);
-        JsonArray List(IEnumerable<KeyValuePair<string, JsonObject>> items) => new([.. items
-            .OrderBy(kv => (string?)kv.Value["name"], StringComparer.Ordinal)
+        JsonArray List(IEnumerable<KeyValuePair<string, LineageFactor>> items) => new([.. items
+            .OrderBy(kv => kv.Value.Name, StringComparer.Ordinal)
             .ThenBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => (JsonNode?)new JsonObject
             {
-                ["factor_id"] = kv.Key,
-                ["name"] = kv.Value["name"]?.DeepClone(),
-                ["source"] = kv.Value["source"]?.DeepClone(),
+                ["factor_id"] = kv.Key, ["name"] = kv.Value.Name, ["source"] = kv.Value.Source,
             })]);
         return new JsonObject
         {

@@ -147,7 +147,7 @@ public sealed class DiscoverStage(RunContext context)
                     taskRunKnown = true;
                 }
                 var read = new DiscoveryMemory(key, taskRunId, loop.LoopId, folderStamp, filesStamp, loop.IsFinished,
-                    loop.Status, loop.Hypothesis, loop.Decision);
+                    loop.Status, loop.Hypothesis, loop.Decision) { Step = loop.Step };
                 pending.Add((loop, ToWrite(taskRunId, loop, read)));
                 if (pending.Count >= BatchSize) Flush(registry, taskRunId, pending);
                 lastStatus = loop.Status;
@@ -164,7 +164,10 @@ public sealed class DiscoverStage(RunContext context)
         {
             var record = new LoopRecord(taskRunId, loop.LoopId, loop.Action, loop.Status, Stamp(loop.Started),
                 Stamp(loop.Ended), loop.ErrorType, loop.ErrorMessage, _local);
-            var workspaceStatus = loop.Status == DiscoveredLoop.Success ? "success" : "failed";
+            var workspaceStatus = loop.Status switch
+            {
+                DiscoveredLoop.Success => "success", DiscoveredLoop.Running => "running", _ => "failed",
+            };
             var workspaces = loop.Workspaces.Select(w => new WorkspaceRecord(w.WorkspaceId, loop.LoopId, w.Role,
                 loop.Action, w.StepName, workspaceStatus, w.StoredPath)).ToList();
             return new LoopWrite(record, workspaces, memory);

@@ -20,6 +20,10 @@ public sealed record DiscoveredLoop(
     public const string Failed = "failed";
 
     public bool IsFinished => Status != Running;
+
+    /// <summary>The last step RD-Agent logged anything in for the loop: where a running loop is, where a failed one
+    /// stopped.</summary>
+    public string? Step { get; init; }
 }
 
 /// <summary>A log pickle discovery could not use, with its path.</summary>

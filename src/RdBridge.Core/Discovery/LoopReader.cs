@@ -73,7 +73,8 @@ public static class LoopReader
             // which then carries the error as its reason and the exception itself.
             status = DiscoveredLoop.Failed;
             errorType = ShortClass(Get(feedback, "exception")) ?? "skipped";
-            errorMessage = Text(Get(feedback, "reason"));
+            errorMessage = Text(Get(feedback, "reason")) is { Length: > 0 } reason ? reason
+                : LoopTexts.ExceptionText(Get(feedback, "exception"));
         }
         else if (laterLoopExists)
         {
@@ -88,13 +89,12 @@ public static class LoopReader
         }
 
         var experiment = runner ?? (IsExperiment(coder) ? coder : null);
+        // A running loop's workspaces count as soon as the coder's result names them: RD-Agent does not write them
+        // again, and its running step can take hours.
         var workspaces = new List<DiscoveredWorkspace>();
-        if (status != DiscoveredLoop.Running)
-        {
-            if (experiment is not null)
-                AddExperiment(workspaces, experiment, runner is not null ? "running" : "coding", folder.LoopId == 0);
-            else foreach (var ws in Items(coder)) AddWorkspace(workspaces, ws, DiscoveredWorkspace.Sub, "coding");
-        }
+        if (experiment is not null)
+            AddExperiment(workspaces, experiment, runner is not null ? "running" : "coding", folder.LoopId == 0);
+        else foreach (var ws in Items(coder)) AddWorkspace(workspaces, ws, DiscoveredWorkspace.Sub, "coding");
 
         var logged = Text(Get(hypothesis, "action"));
         var action = logged is "factor" or "model" ? logged : scenarioAction ?? ActionOf(tasks) ?? ActionOf(experiment);
@@ -102,8 +102,51 @@ public static class LoopReader
             folder.LoopId, status, action, Text(Get(hypothesis, "hypothesis")), decision,
             times.Count > 0 ? times.Min(t => t.Start) : null,
             status == DiscoveredLoop.Running ? null : times.Count > 0 ? times.Max(t => t.End) : null,
-            errorType, errorMessage, workspaces), broken, false);
+            errorType, errorMessage, workspaces)
+        {
+            // A loop RD-Agent skipped to feedback failed in the step before it (feedback and record come after).
+            Step = StepReached(folder, files,
+                before: status == DiscoveredLoop.Failed && feedback is not null ? "feedback" : null),
+        }, broken, false);
     }
+
+    /// <summary>The loop's steps in the order RD-Agent runs them (v0.3's first two, then today's).</summary>
+    private static readonly string[] StepOrder =
+        ["propose", "exp_gen", "direct_exp_gen", "coding", "running", "feedback", "record"];
+
+    /// <summary>
+    /// The furthest step the loop has a folder or a pickle of: a step's folder appears with its first log message
+    /// (LLM traffic included), so a loop in <c>running</c> shows it before the runner's result. A flat v0.3 log has
+    /// no step folders: there each tag tells its step.
+    /// </summary>
+    private static string? StepReached(LoopFolder folder, IReadOnlyList<LogFile> files, string? before = null)
+    {
+        var steps = files.Select(f => StepOrder.Contains(f.Step) ? f.Step : StepOfTag(f.Tag)).ToList();
+        if (folder.Slice is null && Directory.Exists(folder.Path))
+        {
+            try
+            {
+                steps.AddRange(Directory.EnumerateDirectories(folder.Path).Select(Path.GetFileName).OfType<string>());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The folder went away or cannot be listed: the pickles already read tell the step.
+            }
+        }
+        var limit = before is null ? StepOrder.Length : Array.IndexOf(StepOrder, before);
+        return steps.Where(s => s is not null && StepOrder.Contains(s) && Array.IndexOf(StepOrder, s) < limit)
+            .OrderBy(s => Array.IndexOf(StepOrder, s)).LastOrDefault();
+    }
+
+    private static string? StepOfTag(string tag) => tag switch
+    {
+        LogTree.Hypothesis => "propose",
+        LogTree.Tasks => "exp_gen",
+        LogTree.CoderResult => "coding",
+        LogTree.RunnerResult => "running",
+        LogTree.Feedback => "feedback",
+        _ => null,
+    };
 
     /// <summary>What the tag's pickle must be; null when it is that.</summary>
     private static string? Check(string tag, object? value) => tag switch

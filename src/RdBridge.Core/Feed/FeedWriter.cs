@@ -106,18 +106,16 @@ public sealed class FeedWriter(RdBridgeSettings settings)
     {
         if (kind != CatalogKind.Factor) return LoopOf(record) is { } key && loops.Contains(key);
         // A factor belongs to every loop that found it.
-        if (record.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var p in prov.EnumerateArray())
-                if (LoopOf(p) is { } key && loops.Contains(key)) return true;
-        }
-
-        return LoopOf(record) is { } own && loops.Contains(own);
+        var factor = CatalogJson.Read<FactorRecord>(record);
+        foreach (var p in factor?.Provenance ?? [])
+            if (LoopOf(p) is { } key && loops.Contains(key)) return true;
+        return factor is not null && LoopOf(factor) is { } own && loops.Contains(own);
     }
 
-    private static (string, long)? LoopOf(JsonElement e) =>
-        e.ValueKind == JsonValueKind.Object
-        && e.TryGetProperty("task_run_id", out var tr) && tr.ValueKind == JsonValueKind.String
-        && e.TryGetProperty("loop_id", out var l) && l.ValueKind == JsonValueKind.Number && l.TryGetInt64(out var loop)
-            ? (tr.GetString()!, loop) : null;
+    private static (string, long)? LoopOf(JsonElement e) => CatalogJson.Read<RecordLinks>(e) is { } links
+        ? LoopOf(links)
+        : null;
+
+    private static (string, long)? LoopOf(LoopLinks links) =>
+        links is { TaskRunId: { } taskRunId, LoopId: { } loop } ? (taskRunId, loop) : null;
 }

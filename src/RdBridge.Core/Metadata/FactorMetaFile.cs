@@ -13,6 +13,12 @@ public sealed record FactorEntry(
     public const string BaseSource = "qlib_alpha158";
     public const string GeneratedSource = "rdagent_generated";
 
+    /// <summary>RD-Agent's <c>FactorTask.factor_formulation</c> (often LaTeX), as the fork's
+    /// <c>formula_hint</c>.</summary>
+    public string? FormulaHint { get; init; }
+    /// <summary>RD-Agent's <c>FactorTask.variables</c>: each symbol of the formulation and what it means.</summary>
+    public JsonNode? Variables { get; init; }
+
     /// <summary>Whether the loop's code wrote this factor (a <c>factor.py</c> of its own).</summary>
     public bool HasCode => CodeFingerprint is not null;
 
@@ -27,6 +33,8 @@ public sealed record FactorEntry(
         }
         o["workspace_id"] = WorkspaceId;
         if (HasCode) o["code_path"] = CodePath;
+        if (FormulaHint is not null) o["formula_hint"] = FormulaHint;
+        if (Variables is not null) o["variables"] = MetadataJson.Copy(Variables);
         if (FoundIn is not null) o["found_in"] = FoundIn;
         o["input_schema"] = MetadataJson.Copy(InputSchema);
         o["tags"] = MetadataJson.TextArray(Tags);
@@ -40,7 +48,11 @@ public sealed record FactorEntry(
         return new FactorEntry(name, MetadataJson.Text(o["source"]), MetadataJson.Text(o["expression"]),
             MetadataJson.Text(o["description_cn"]), MetadataJson.Text(o["code_fingerprint"]),
             MetadataJson.Text(o["workspace_id"]), MetadataJson.Text(o["code_path"]), MetadataJson.Text(o["found_in"]),
-            MetadataJson.Copy(o["input_schema"]), MetadataJson.Texts(o["tags"]));
+            MetadataJson.Copy(o["input_schema"]), MetadataJson.Texts(o["tags"]))
+        {
+            FormulaHint = MetadataJson.Text(o["formula_hint"]),
+            Variables = MetadataJson.Copy(o["variables"]),
+        };
     }
 }
 

@@ -7,17 +7,24 @@ namespace RdBridge.Metadata;
 /// </summary>
 public sealed record DatasetConfig(string? Class, string? ModulePath, string? Handler, JsonNode? Segments)
 {
+    /// <summary>The dataset's other kwargs as the run used them (<c>step_len</c> of a <c>TSDatasetH</c>).</summary>
+    public JsonNode? Kwargs { get; init; }
+
     public JsonObject ToJson() => new()
     {
         ["class"] = Class,
         ["module_path"] = ModulePath,
         ["handler"] = Handler,
         ["segments"] = MetadataJson.Copy(Segments),
+        ["kwargs"] = MetadataJson.Copy(Kwargs),
     };
 
     public static DatasetConfig? From(JsonNode? node) => node is JsonObject o
         ? new DatasetConfig(MetadataJson.Text(o["class"]), MetadataJson.Text(o["module_path"]),
             MetadataJson.Text(o["handler"]), MetadataJson.Copy(o["segments"]))
+        {
+            Kwargs = MetadataJson.Copy(o["kwargs"]),
+        }
         : null;
 }
 
@@ -83,6 +90,36 @@ public sealed record ModelArtifacts(IReadOnlyList<string> ModelFiles, string? Ml
 }
 
 /// <summary>
+/// The <c>ModelTask</c> RD-Agent proposed and coded for a model loop: its name, description, formulation,
+/// architecture, variables, hyperparameters (and training hyperparameters where the log has them) and RD-Agent's own
+/// model type (<c>TimeSeries</c>, <c>Tabular</c>, …), kept exactly as logged.
+/// </summary>
+public sealed record ModelTaskText(
+    string? Name, string? Description, string? Formulation, string? Architecture, JsonNode? Variables,
+    JsonNode? Hyperparameters, JsonNode? TrainingHyperparameters, string? ModelType)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["name"] = Name,
+        ["description"] = Description,
+        ["formulation"] = Formulation,
+        ["architecture"] = Architecture,
+        ["variables"] = MetadataJson.Copy(Variables),
+        ["hyperparameters"] = MetadataJson.Copy(Hyperparameters),
+        ["training_hyperparameters"] = MetadataJson.Copy(TrainingHyperparameters),
+        ["model_type"] = ModelType,
+    };
+
+    public static ModelTaskText? From(JsonNode? node) => node is JsonObject o
+        ? new ModelTaskText(MetadataJson.Text(o["name"]), MetadataJson.Text(o["description"]),
+            MetadataJson.Text(o["formulation"]), MetadataJson.Text(o["architecture"]),
+            MetadataJson.Copy(o["variables"]),
+            MetadataJson.Copy(o["hyperparameters"]), MetadataJson.Copy(o["training_hyperparameters"]),
+            MetadataJson.Text(o["model_type"]))
+        : null;
+}
+
+/// <summary>
 /// <c>model_meta.json</c>: the model a loop trained, with what it was trained on and where its weights are.
 /// </summary>
 public sealed record ModelMetaFile(
@@ -104,6 +141,11 @@ public sealed record ModelMetaFile(
     public string? Role { get; init; }
     /// <summary>What the run's logged params changed in the rendered template.</summary>
     public IReadOnlyList<string> ParamsApplied { get; init; } = [];
+    /// <summary>RD-Agent's model type of the loop's <c>ModelTask</c> (<c>TimeSeries</c>, <c>Tabular</c>);
+    /// <see cref="ModelType"/> keeps the Qlib model class for compatibility.</summary>
+    public string? RdAgentModelType => ModelTask?.ModelType;
+    /// <summary>The loop's <c>ModelTask</c> as logged; null for a factor loop's baseline model.</summary>
+    public ModelTaskText? ModelTask { get; init; }
 
     public JsonObject ToJson()
     {
@@ -121,6 +163,8 @@ public sealed record ModelMetaFile(
         o["feature_schema"] = FeatureSchema?.ToJson();
         o["model_artifacts"] = ModelArtifacts?.ToJson();
         o["params_applied"] = MetadataJson.TextArray(ParamsApplied);
+        o["rdagent_model_type"] = RdAgentModelType;
+        o["model_task"] = ModelTask?.ToJson();
         return o;
     }
 
@@ -134,6 +178,7 @@ public sealed record ModelMetaFile(
         RunId = MetadataJson.Text(o["run_id"]),
         Role = MetadataJson.Text(o["role"]),
         ParamsApplied = MetadataJson.Texts(o["params_applied"]),
+        ModelTask = ModelTaskText.From(o["model_task"]),
     };
 
     public static ModelMetaFile Read(string path) => From(MetadataJson.ReadObject(path));

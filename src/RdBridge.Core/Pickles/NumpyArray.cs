@@ -191,6 +191,50 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
         ? Read(1, s => s[0] != 0)
         : throw new PickleException($"a {Dtype.Name} array is not bool");
 
+    /// <summary>A float16, float32 or float64 array as float64: every value (NaN and infinities too) is
+    /// exact.</summary>
+    public double[] ToWidenedDoubles()
+    {
+        var big = Dtype.BigEndian;
+        return Dtype switch
+        {
+            { Kind: 'f', ItemSize: 8 } => ToDoubles(),
+            { Kind: 'f', ItemSize: 4 } => Read(4, s => (double)(big
+                ? BinaryPrimitives.ReadSingleBigEndian(s) : BinaryPrimitives.ReadSingleLittleEndian(s))),
+            { Kind: 'f', ItemSize: 2 } => Read(2, s => (double)(big
+                ? BinaryPrimitives.ReadHalfBigEndian(s) : BinaryPrimitives.ReadHalfLittleEndian(s))),
+            _ => throw new PickleException($"a {Dtype.Name} array is not a float array"),
+        };
+    }
+
+    /// <summary>A signed or unsigned integer array of any size as int64; a uint64 value above the int64 range is
+    /// refused (it has no exact int64).</summary>
+    public long[] ToWidenedInt64s(string where)
+    {
+        var big = Dtype.BigEndian;
+        return Dtype switch
+        {
+            { Kind: 'i', ItemSize: 8 } => ToInt64s(),
+            { Kind: 'i', ItemSize: 4 } => Read(4, s => (long)(big
+                ? BinaryPrimitives.ReadInt32BigEndian(s) : BinaryPrimitives.ReadInt32LittleEndian(s))),
+            { Kind: 'i', ItemSize: 2 } => Read(2, s => (long)(big
+                ? BinaryPrimitives.ReadInt16BigEndian(s) : BinaryPrimitives.ReadInt16LittleEndian(s))),
+            { Kind: 'i', ItemSize: 1 } => Read(1, s => (long)(sbyte)s[0]),
+            { Kind: 'u', ItemSize: 8 } => Read(8, s =>
+            {
+                var v = big ? BinaryPrimitives.ReadUInt64BigEndian(s) : BinaryPrimitives.ReadUInt64LittleEndian(s);
+                return v <= long.MaxValue ? (long)v
+                    : throw new PickleException($"{where} holds the uint64 value {v}, above what int64 holds");
+            }),
+            { Kind: 'u', ItemSize: 4 } => Read(4, s => (long)(big
+                ? BinaryPrimitives.ReadUInt32BigEndian(s) : BinaryPrimitives.ReadUInt32LittleEndian(s))),
+            { Kind: 'u', ItemSize: 2 } => Read(2, s => (long)(big
+                ? BinaryPrimitives.ReadUInt16BigEndian(s) : BinaryPrimitives.ReadUInt16LittleEndian(s))),
+            { Kind: 'u', ItemSize: 1 } => Read(1, s => (long)s[0]),
+            _ => throw new PickleException($"a {Dtype.Name} array is not an integer array"),
+        };
+    }
+
     private T[] Read<T>(int size, Func<ReadOnlySpan<byte>, T> read)
     {
         var bytes = Bytes!;

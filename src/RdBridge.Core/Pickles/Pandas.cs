@@ -56,7 +56,8 @@ public sealed record PandasSeries(string? Name, PandasIndex Index, PandasColumn 
 
 /// <summary>
 /// Turns what <see cref="PickleReader"/> read into the DataFrames and Series that pandas 1.x and 2.x pickle (numpy 1.x
-/// and 2.x module paths; BlockManager state or REDUCE; float64, int64, bool, datetime64 and object blocks; Index,
+/// and 2.x module paths; BlockManager state or REDUCE; float, int, uint and bool blocks of every size (nullable too),
+/// datetime64 and object blocks; Index,
 /// RangeIndex and DatetimeIndex). It only reads the recorded calls it knows; anything else is "not a DataFrame or
 /// Series" with the file's path and the part that did not fit.
 /// </summary>
@@ -114,19 +115,19 @@ public static class Pandas
         foreach (var (valuesNode, placementNode) in blocks)
         {
             var placement = Placement(placementNode, names.Count);
-            var values = BlockValues(valuesNode);
+            var (values, missing) = BlockValues(valuesNode);
             for (var k = 0; k < placement.Count; k++)
             {
                 var one = values.Shape.Count switch
                 {
-                    2 when values.Shape[0] == placement.Count => values.Row(k),
+                    2 when values.Shape[0] == placement.Count && missing is null => values.Row(k),
                     1 when placement.Count == 1 => values,
                     _ => throw new PickleException($"a block of shape ({string.Join(", ", values.Shape)}) " +
                         $"holds {placement.Count} columns"),
                 };
                 var col = placement[k];
                 if (data[col] is not null) throw new PickleException($"column '{names[col]}' is in two blocks");
-                data[col] = Column(one, $"column '{names[col]}'", index.Values.Count);
+                data[col] = Column(one, $"column '{names[col]}'", index.Values.Count, missing);
             }
         }
         var byName = new Dictionary<string, PandasColumn>(StringComparer.Ordinal);
@@ -145,11 +146,11 @@ public static class Pandas
         if (axes.Count != 1 || blocks.Count != 1)
             throw new PickleException($"the Series has {axes.Count} axes and {blocks.Count} blocks instead of 1 and 1");
         var index = Index(axes[0], "the index", fileBytes);
-        var values = BlockValues(blocks[0].Values);
+        var (values, missing) = BlockValues(blocks[0].Values);
         if (values.Shape.Count != 1) throw new PickleException("the Series' values are not one-dimensional");
         var name = state is Dictionary<object, object?> d && d.TryGetValue("name", out var n)
             ? Label(n, "the Series name") : null;
-        return new PandasSeries(name, index, Column(values, "the values", index.Values.Count));
+        return new PandasSeries(name, index, Column(values, "the values", index.Values.Count, missing));
     }
 
     private static object? State(PickledObject o, string what) => o.State switch
@@ -238,9 +239,40 @@ public static class Pandas
         for (var i = first; i < end; i += by) yield return i;
     }
 
-    /// <summary>A block's values: a numpy array, or the numpy array inside a pandas DatetimeArray.</summary>
-    private static NumpyArray BlockValues(object? node) =>
-        NumpyArray.IsArray(node) ? NumpyArray.From(node, "a block") : BackedArray(node, "a block");
+    /// <summary>
+    /// A block's values: a numpy array, the numpy array inside a pandas DatetimeArray, or the values and the missing
+    /// mask of a nullable (masked) array.
+    /// </summary>
+    private static (NumpyArray Values, bool[]? Missing) BlockValues(object? node)
+    {
+        if (NumpyArray.IsArray(node)) return (NumpyArray.From(node, "a block"), null);
+        if (node is PickledObject { ClassName: var cls } masked && MaskedArrays.Contains(cls))
+            return MaskedValues(masked, cls[(cls.LastIndexOf('.') + 1)..]);
+        return (BackedArray(node, "a block"), null);
+    }
+
+    /// <summary>pandas' nullable arrays (<c>Float64</c>, <c>Int64</c>…, <c>boolean</c>), pandas 1.0 to 2.x.</summary>
+    private static readonly HashSet<string> MaskedArrays =
+    [
+        "pandas.core.arrays.floating.FloatingArray", "pandas.core.arrays.integer.IntegerArray",
+        "pandas.core.arrays.boolean.BooleanArray",
+    ];
+
+    // Pickled by NEWOBJ of the class and a __dict__ holding _data (the values) and _mask (true where missing).
+    private static (NumpyArray Values, bool[]? Missing) MaskedValues(PickledObject array, string what)
+    {
+        if (array.State is not Dictionary<object, object?> d || !d.TryGetValue("_data", out var data)
+            || !d.TryGetValue("_mask", out var mask))
+        {
+            throw new PickleException($"a {what} block has no _data and _mask");
+        }
+
+        var values = NumpyArray.From(data, $"a {what} block's values");
+        var missing = NumpyArray.From(mask, $"a {what} block's mask").ToBools();
+        if (values.Shape.Count != 1 || missing.Length != values.Count)
+            throw new PickleException($"a {what} block's mask does not match its {values.Count} values");
+        return (values, missing);
+    }
 
     /// <summary>The ndarray a pandas extension array wraps: DatetimeArray (pandas 1.0 to 2.x layouts).</summary>
     private static NumpyArray BackedArray(object? node, string where)
@@ -312,18 +344,74 @@ public static class Pandas
         }
     }
 
-    private static PandasColumn Column(NumpyArray array, string where, int rows)
+    /// <summary>
+    /// A column in its dtype, numbers widened exactly: every float to float64, every signed or unsigned integer to
+    /// int64 (a uint64 above the int64 range is refused, not rounded). A nullable column's missing values are NaN in
+    /// a float column; a nullable integer column with missing values becomes float64 when each value is exact there.
+    /// </summary>
+    private static PandasColumn Column(NumpyArray array, string where, int rows, bool[]? missing = null)
     {
         if (array.Count != rows) throw new PickleException($"{where} has {array.Count} values for {rows} rows");
-        return array.Dtype switch
+        var anyMissing = missing is not null && missing.Contains(true);
+        if (anyMissing && array.Dtype.Kind is not ('f' or 'i' or 'u' or 'b'))
+            throw new PickleException($"{where} is a nullable {array.Dtype.Name} column");
+        switch (array.Dtype)
         {
-            { Kind: 'f', ItemSize: 8 } => new FloatColumn(array.ToDoubles()),
-            { Kind: 'i', ItemSize: 8 } => new IntColumn(array.ToInt64s()),
-            { Kind: 'b', ItemSize: 1 } => new BoolColumn(array.ToBools()),
-            { Kind: 'M', ItemSize: 8 } => new DateTimeColumn(DateTimes(array, where)),
-            { Kind: 'O' } => new ObjectColumn([.. array.Objects!.Select(o => Scalar(o, where))]),
-            _ => throw new PickleException($"{where} has the dtype {array.Dtype.Name}; RdBridge reads float64, " +
-                "int64, bool, datetime64 and object"),
+            case { Kind: 'f', ItemSize: 2 or 4 or 8 }:
+            {
+                var values = array.ToWidenedDoubles();
+                if (anyMissing) for (var i = 0; i < values.Length; i++) if (missing![i]) values[i] = double.NaN;
+                return new FloatColumn(values);
+            }
+            case { Kind: 'i' or 'u', ItemSize: 1 or 2 or 4 or 8 }:
+            {
+                var values = array.ToWidenedInt64s(where);
+                if (!anyMissing) return new IntColumn(values);
+                const long exact = 1L << 53;
+                var widened = new double[values.Length];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    if (missing![i]) { widened[i] = double.NaN; continue; }
+                    if (values[i] is > exact or < -exact)
+                    {
+                        throw new PickleException($"{where} is a nullable integer column with missing values and " +
+                            $"the value {values[i]}, which float64 cannot hold exactly");
+                    }
+                    widened[i] = values[i];
+                }
+                return new FloatColumn(widened);
+            }
+            case { Kind: 'b', ItemSize: 1 }:
+            {
+                var values = array.ToBools();
+                return anyMissing
+                    ? new ObjectColumn([.. values.Select((v, i) => missing![i] ? null : (object?)v)])
+                    : new BoolColumn(values);
+            }
+            case { Kind: 'M', ItemSize: 8 }:
+                return new DateTimeColumn(DateTimes(array, where));
+            case { Kind: 'O' }:
+                return new ObjectColumn([.. array.Objects!.Select(o => Scalar(o, where))]);
+            default:
+                throw new PickleException($"{where} has the dtype {array.Dtype.Name}; RdBridge reads floats, signed " +
+                    "and unsigned integers, bool (each also nullable), datetime64 and object");
+        }
+    }
+
+    /// <summary>
+    /// A numeric column as float64 where each value is exact there (integers within ±2^53, booleans as 0 and 1);
+    /// null for a column that is not numeric or holds an integer float64 would round.
+    /// </summary>
+    public static FloatColumn? AsFloat64(PandasColumn column)
+    {
+        const long exact = 1L << 53;
+        return column switch
+        {
+            FloatColumn f => f,
+            IntColumn i when i.Values.All(v => v is <= exact and >= -exact) =>
+                new FloatColumn([.. i.Values.Select(v => (double)v)]),
+            BoolColumn b => new FloatColumn([.. b.Values.Select(v => v ? 1.0 : 0.0)]),
+            _ => null,
         };
     }
 

@@ -24,7 +24,12 @@ public sealed record WorkspaceRecord(
 /// <summary>What discovery remembers of one loop folder (or, with no loop id, a task run's own settings).</summary>
 public sealed record DiscoveryMemory(
     string Folder, string TaskRunId, long? LoopId, string FolderStamp, string FilesStamp, bool Settled,
-    string? Status, string? Hypothesis, bool? Decision);
+    string? Status, string? Hypothesis, bool? Decision)
+{
+    /// <summary>The last step of the loop RD-Agent logged anything in (<c>direct_exp_gen</c>, <c>coding</c>,
+    /// <c>running</c>, <c>feedback</c>, <c>record</c>): where a running loop is, where a failed one stopped.</summary>
+    public string? Step { get; init; }
+}
 
 /// <summary>One discovered loop to write, with what discovery remembers of its folder.</summary>
 public sealed record LoopWrite(LoopRecord Loop, IReadOnlyList<WorkspaceRecord> Workspaces, DiscoveryMemory Memory);

@@ -17,9 +17,13 @@ public sealed partial class RegistryDatabase
           status TEXT,
           hypothesis TEXT,
           decision INTEGER,
-          read_at_utc TEXT NOT NULL
+          read_at_utc TEXT NOT NULL,
+          step TEXT
         )
         """;
+
+    /// <summary>The column later added to the table (a registry discovery wrote before lacks it).</summary>
+    internal const string DiscoveryStepColumn = "step";
 
     /// <summary>Every task run's id with the <c>log_trace_path</c> it stored, in id order.</summary>
     public IReadOnlyList<(string TaskRunId, string LogTracePath)> ReadTaskRunLogPaths()
@@ -47,9 +51,11 @@ public sealed partial class RegistryDatabase
     {
         var memory = new Dictionary<string, DiscoveryMemory>(StringComparer.Ordinal);
         if (!TableExists(DiscoveryMemoryTable)) return memory;
+        var step = HasColumn(DiscoveryMemoryTable, DiscoveryStepColumn) ? DiscoveryStepColumn : "NULL";
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = $"""
-            SELECT folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status, hypothesis, decision
+            SELECT folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status, hypothesis, decision,
+                   {step}
             FROM {DiscoveryMemoryTable} WHERE folder = $run OR folder LIKE $prefix ESCAPE '\'
             """;
         cmd.Parameters.AddWithValue("$run", runFolder);
@@ -61,8 +67,17 @@ public sealed partial class RegistryDatabase
             memory[r.GetString(0)] = new DiscoveryMemory(r.GetString(0), r.GetString(1),
                 r.IsDBNull(2) ? null : r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5) != 0,
                 r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
-                r.IsDBNull(8) ? null : r.GetInt64(8) != 0);
+                r.IsDBNull(8) ? null : r.GetInt64(8) != 0) { Step = r.IsDBNull(9) ? null : r.GetString(9) };
         }
         return memory;
+    }
+
+    private bool HasColumn(string table, string column)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM pragma_table_info($table) WHERE name = $column";
+        cmd.Parameters.AddWithValue("$table", table);
+        cmd.Parameters.AddWithValue("$column", column);
+        return (long)cmd.ExecuteScalar()! > 0;
     }
 }

@@ -72,6 +72,13 @@ public sealed partial class RegistryWrite
                     """, ("$status", loop.Status), ("$ended", loop.EndedAtUtc), ("$etype", loop.ErrorType),
                     ("$emsg", loop.ErrorMessage), ("$now", now), ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
                 updated = finish.ExecuteNonQuery() > 0;
+                // The workspaces its coder's result named while it ran end with the loop.
+                using var ended = Command("""
+                    UPDATE workspaces SET status = $status, updated_at_utc = $now
+                    WHERE task_run_id = $tr AND loop_id = $loop AND status = 'running'
+                    """, ("$status", loop.Status == "success" ? "success" : "failed"), ("$now", now),
+                    ("$tr", loop.TaskRunId), ("$loop", loop.LoopId));
+                ended.ExecuteNonQuery();
             }
             else if (existingStatus is not null && existingStatus != loop.Status && loop.Status != "running")
             {
@@ -142,7 +149,17 @@ public sealed partial class RegistryWrite
     }
 
     // Run in every write transaction that remembers: a retried transaction must create the table again.
-    public void EnsureDiscoveryMemory() => Execute(RegistryDatabase.DiscoveryMemorySql);
+    public void EnsureDiscoveryMemory()
+    {
+        Execute(RegistryDatabase.DiscoveryMemorySql);
+        using var has = Command("SELECT count(*) FROM pragma_table_info($table) WHERE name = $column",
+            ("$table", RegistryDatabase.DiscoveryMemoryTable), ("$column", RegistryDatabase.DiscoveryStepColumn));
+        if ((long)has.ExecuteScalar()! == 0)
+        {
+            Execute($"ALTER TABLE {RegistryDatabase.DiscoveryMemoryTable} "
+                + $"ADD COLUMN {RegistryDatabase.DiscoveryStepColumn} TEXT");
+        }
+    }
 
     /// <summary>Records what was read of a folder, so the next run reads it again only once it changed.</summary>
     public void RememberDiscovery(DiscoveryMemory m, string now)
@@ -150,15 +167,16 @@ public sealed partial class RegistryWrite
         using var cmd = Command($"""
             INSERT INTO {RegistryDatabase.DiscoveryMemoryTable}
                 (folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status,
-                 hypothesis, decision, read_at_utc)
-            VALUES ($folder, $tr, $loop, $fs, $files, $settled, $status, $hyp, $decision, $now)
+                 hypothesis, decision, read_at_utc, step)
+            VALUES ($folder, $tr, $loop, $fs, $files, $settled, $status, $hyp, $decision, $now, $step)
             ON CONFLICT (folder) DO UPDATE SET task_run_id = excluded.task_run_id, loop_id = excluded.loop_id,
               folder_stamp = excluded.folder_stamp, files_stamp = excluded.files_stamp, settled = excluded.settled,
               status = excluded.status, hypothesis = excluded.hypothesis, decision = excluded.decision,
-              read_at_utc = excluded.read_at_utc
+              read_at_utc = excluded.read_at_utc, step = excluded.step
             """, ("$folder", m.Folder), ("$tr", m.TaskRunId), ("$loop", m.LoopId), ("$fs", m.FolderStamp),
             ("$files", m.FilesStamp), ("$settled", m.Settled ? 1 : 0), ("$status", m.Status), ("$hyp", m.Hypothesis),
-            ("$decision", m.Decision is null ? null : m.Decision.Value ? 1 : 0), ("$now", now));
+            ("$decision", m.Decision is null ? null : m.Decision.Value ? 1 : 0), ("$now", now),
+            ("$step", m.Step));
         cmd.ExecuteNonQuery();
     }
 }

@@ -148,6 +148,7 @@ public sealed class SampleGenerator(SampleOptions options)
                     Iso(begin)));
             }
             var factorNames = new List<string>();
+            var factorTasks = new List<SampleFactorTask>();
             var subPaths = new List<string>();
             var subCount = action == "factor" ? 1 + _rng.Next(3) : 1;
             for (var s = 0; s < subCount; s++)
@@ -159,8 +160,16 @@ public sealed class SampleGenerator(SampleOptions options)
                         Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}")),
                     Iso(begin)));
                 subPaths.Add(Stored(t, $"git_ignore_folder/RD-Agent_workspace/{subId}"));
-                if (action == "factor") factorNames.Add(WriteFactorWorkspace(subDir));
-                else WriteModelCode(subDir);
+                if (action == "factor")
+                {
+                    var task = WriteFactorWorkspace(subDir);
+                    factorNames.Add(task.Name);
+                    factorTasks.Add(task);
+                }
+                else
+                {
+                    WriteModelCode(subDir);
+                }
             }
             var backtest = hasExperiment ? WriteExperimentWorkspace(expDir, action, outcome == "result") : null;
             if (outcome == "result" && action == "factor")
@@ -176,7 +185,11 @@ public sealed class SampleGenerator(SampleOptions options)
                 ? $"Loop {l}: {string.Join(", ", factorNames)} predict next-day excess returns on CSI300"
                 : $"Loop {l}: a GRU over 20 days of Alpha158 features beats the LightGBM baseline";
             var loop = new SampleLogLoop(l, action, outcome, hypothesis, decision,
-                hasExperiment ? Stored(t, expRel) : null, subPaths, begin, time) { Backtest = backtest };
+                hasExperiment ? Stored(t, expRel) : null, subPaths, begin, time)
+            {
+                Backtest = backtest,
+                FactorTasks = factorTasks,
+            };
             if (l == 0 && scenario == "FactorRDLoop")
                 loop = WithBaseline(db, loop, taskRunId, t, begin, baselines);
             logged.Add(loop);
@@ -226,7 +239,7 @@ public sealed class SampleGenerator(SampleOptions options)
         return loop with { BaselineWorkspace = Stored(t, rel), BaselineBacktest = new SampleBacktest(ordered, chart) };
     }
 
-    private string WriteFactorWorkspace(string dir)
+    private SampleFactorTask WriteFactorWorkspace(string dir)
     {
         Directory.CreateDirectory(dir);
         var i = _rng.Next(FactorStems.Length);
@@ -262,7 +275,7 @@ public sealed class SampleGenerator(SampleOptions options)
         if (!File.Exists(target)) File.WriteAllBytes(target, Floats(64));
         LinkMarketData(Path.Combine(dir, "daily_pv.h5"), target);
         File.WriteAllBytes(Path.Combine(dir, "result.h5"), Floats(options.PickleKilobytes));
-        return name;
+        return new SampleFactorTask(name, FactorLabels[i], w, field);
     }
 
     // RD-Agent links the shared market data into each factor workspace. Windows grants symbolic links only to

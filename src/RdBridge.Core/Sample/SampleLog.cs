@@ -22,6 +22,9 @@ public enum SampleLogGeneration
 
 /// <summary>A backtest a runner logged: the metrics as read back from <c>qlib_res.csv</c> (in the file's order) and
 /// the report DataFrame pickle (<c>Quantitative Backtesting Chart</c>, protocol 4).</summary>
+/// <summary>A factor a sample loop's code computes: its name, its label (Chinese), window and input field.</summary>
+public sealed record SampleFactorTask(string Name, string Label, int Window, string Field);
+
 public sealed record SampleBacktest(IReadOnlyList<(string Name, double Value)> Metrics, byte[] Chart);
 
 /// <summary>One loop of a sample log: what RD-Agent would log for it. Workspace paths are as RD-Agent's machine
@@ -37,6 +40,10 @@ public sealed record SampleLogLoop(
     public const string Running = "running";
 
     public SampleBacktest? Backtest { get; init; }
+
+    /// <summary>What the loop's factor tasks proposed, in the order of <see cref="SubWorkspaces"/>; empty for a model
+    /// loop or a loop written without them (its tasks then get generic texts).</summary>
+    public IReadOnlyList<SampleFactorTask> FactorTasks { get; init; } = [];
 
     /// <summary>fin_factor's loop 0 first runs the Alpha20 baseline: its experiment workspace and backtest.</summary>
     public string? BaselineWorkspace { get; init; }
@@ -140,12 +147,12 @@ public sealed class SampleLog(string logRoot, SampleLogGeneration generation = S
     /// <c>running_info.result</c>).</summary>
     private Action<PickleText> Experiment(string cls, Action<PickleText>? hypothesis, IReadOnlyList<string> subs,
         string? workspace, SampleBacktest? backtest, string subClass, long loopId = 0,
-        Action<PickleText>? based = null)
+        Action<PickleText>? based = null, IReadOnlyList<SampleFactorTask>? factors = null)
     {
         Action<PickleText> result = backtest is null
             ? w => w.None()
             : w => w.Raw(Pickles.PandasPickleWriter.Series(backtest.Metrics));
-        var tasks = Tasks(subClass == ModelWorkspace, subs.Count, loopId);
+        var tasks = Tasks(subClass == ModelWorkspace, subs.Count, loopId, factors);
         var state = new List<(string, Action<PickleText>)>
         {
             ("hypothesis", hypothesis ?? (w => w.None())), ("sub_tasks", tasks),
@@ -166,12 +173,16 @@ public sealed class SampleLog(string logRoot, SampleLogGeneration generation = S
         return p => p.Object(cls, state);
     }
 
-    private static Action<PickleText> Tasks(bool model, int count, long loopId) => p => p.List(
-        Enumerable.Range(0, count).Select(i => (Action<PickleText>)(w => w.Object(model ? ModelTask : FactorTask,
-        [
-            ("name", x => x.Str($"task_{loopId}_{i}")), ("version", x => x.Int(1)),
-            ("description", x => x.Str(model ? "a GRU over 20 days" : "a price-volume factor")),
-        ]))));
+    /// <summary>
+    /// The loop's tasks as RD-Agent's proposal writes them: a FactorTask's name, description, LaTeX formulation and
+    /// variables; a ModelTask's description, formulation, architecture, hyperparameters and model type. The texts
+    /// vary with the loop and task so the demo shows each loop's own.
+    /// </summary>
+    private static Action<PickleText> Tasks(bool model, int count, long loopId,
+        IReadOnlyList<SampleFactorTask>? factors = null) => p => p.List(
+        Enumerable.Range(0, count).Select(i => model ? SampleTaskTexts.Model(ModelTask, loopId, i)
+            : factors is not null && i < factors.Count ? SampleTaskTexts.Factor(FactorTask, factors[i])
+            : SampleTaskTexts.Factor(FactorTask, loopId, i)));
 
     private void WriteLoop(string trace, string scenario, SampleLogLoop loop, Action<PickleText>? baseline)
     {
@@ -215,10 +226,10 @@ public sealed class SampleLog(string logRoot, SampleLogGeneration generation = S
             .. action,
         ]);
         var subClass = model ? ModelWorkspace : FactorWorkspace;
-        Action<PickleText> tasks = Tasks(model, loop.SubWorkspaces.Count, loop.LoopId);
+        Action<PickleText> tasks = Tasks(model, loop.SubWorkspaces.Count, loop.LoopId, loop.FactorTasks);
         Action<PickleText> subs = p => p.List(loop.SubWorkspaces.Select(s => Workspace(subClass, s)));
         var experiment = Experiment(model ? ModelExperiment : FactorExperiment, hyp, loop.SubWorkspaces,
-            loop.ExperimentWorkspace, loop.Backtest, subClass, loop.LoopId, baseline);
+            loop.ExperimentWorkspace, loop.Backtest, subClass, loop.LoopId, baseline, loop.FactorTasks);
 
         if (Flat)
         {

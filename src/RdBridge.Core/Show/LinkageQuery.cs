@@ -14,72 +14,72 @@ namespace RdBridge.Show;
 /// </summary>
 public sealed class LinkageQuery(RdBridgeSettings settings, ICatalogReader store)
 {
-    public JsonObject? Loop(string taskRunId, long loopId)
+    /// <summary>The lineage as the API serves it (see <see cref="Lineage"/>).</summary>
+    public JsonObject? Loop(string taskRunId, long loopId) =>
+        Lineage(taskRunId, loopId) is { } lineage ? CatalogJson.ToNode(lineage) : null;
+
+    public LoopLineage? Lineage(string taskRunId, long loopId)
     {
-        var loopRow = Payload(CatalogKind.Loop, taskRunId, loopId);
-        if (loopRow is null) return null;
+        var loop = Stored<LoopRecord>(CatalogKind.Loop, taskRunId, loopId);
+        if (loop is null) return null;
         var expectedBundle = $"bundle_{taskRunId}_{loopId}";
-        var bundleId = (string?)loopRow["asset_bundle_id"];
-        var workspaceId = (string?)loopRow["workspace_id"];
-        var model = Payload(CatalogKind.Model, taskRunId, loopId);
-        var strategy = Payload(CatalogKind.Strategy, taskRunId, loopId);
+        var bundleId = loop.AssetBundleId;
+        var workspaceId = loop.WorkspaceId;
+        var model = Stored<ModelRecord>(CatalogKind.Model, taskRunId, loopId);
+        var strategy = Stored<StrategyRecord>(CatalogKind.Strategy, taskRunId, loopId);
         var factors = store.FactorsOfLoop(taskRunId, loopId)
-            .Select(f => (JsonNode?)new JsonObject
+            .Select(f => new LineageFactor
             {
-                ["name"] = f.Name, ["source"] = f.Source, ["factor_id"] = f.FactorId, ["ic"] = f.Ic,
-                    ["annualized_return"] = f.AnnualizedReturn,
+                Name = f.Name, Source = f.Source, FactorId = f.FactorId, Ic = f.Ic,
+                AnnualizedReturn = f.AnnualizedReturn,
             })
-            .ToArray();
+            .ToList();
 
         var bundle = BundleStatus(bundleId);
         var manifest = bundle["manifest"] as JsonObject;
         var manifestWorkspaces = (manifest?["workspaces"] as JsonArray)?.Select(w => (string?)w?["workspace_id"])
             .ToHashSet() ?? [];
-        var links = new JsonArray
-        {
-            Link("task_run", "loop", true, $"{taskRunId} → loop {loopId}"),
-            Link("loop", "workspace", workspaceId is { Length: > 0 }
-                    && (string?)loopRow["workspace_path"] is { Length: > 0 } path
+        List<LineageLink> links =
+        [
+            new("task_run", "loop", true, $"{taskRunId} → loop {loopId}"),
+            new("loop", "workspace", workspaceId is { Length: > 0 }
+                    && loop.WorkspacePath is { Length: > 0 } path
                     && path.TrimEnd('/', '\\').EndsWith(workspaceId, StringComparison.Ordinal),
                 workspaceId is null ? "the loop names no workspace" : $"workspace {workspaceId}"),
-            Link("loop", "bundle", bundleId == expectedBundle, bundleId == expectedBundle
+            new("loop", "bundle", bundleId == expectedBundle, bundleId == expectedBundle
                 ? bundleId!
                 : $"asset_bundle_id is {bundleId ?? "missing"}, expected {expectedBundle}"),
-            Link("bundle", "cache", (bool?)bundle["cached"] == true && (bool?)bundle["extracted"] == true,
+            new("bundle", "cache", (bool?)bundle["cached"] == true && (bool?)bundle["extracted"] == true,
                 (bool?)bundle["cached"] == true
                     ? ((bool?)bundle["extracted"] == true
                         ? "archive and extracted copy present"
                         : "archive present, not extracted")
                     : "not in the asset cache; run sync"),
-            Link("workspace", "bundle", workspaceId is not null && manifestWorkspaces.Contains(workspaceId),
+            new("workspace", "bundle", workspaceId is not null && manifestWorkspaces.Contains(workspaceId),
                 manifest is null ? "no manifest to check"
                     : workspaceId is not null && manifestWorkspaces.Contains(workspaceId)
                         ? "the bundle holds the loop's workspace"
                         : "the bundle does not hold the loop's workspace"),
-            Link("bundle", "manifest", manifest is not null && (string?)manifest["task_run_id"] == taskRunId
+            new("bundle", "manifest", manifest is not null && (string?)manifest["task_run_id"] == taskRunId
                     && (long?)manifest["loop_id"] == loopId,
                 manifest is null ? "no manifest" : "the manifest names this loop"),
-            Link("loop", "strategy",
-                strategy is not null && (string?)strategy["strategy_id"] == (string?)loopRow["strategy_id"],
-                strategy is null ? "no strategy row for this loop" : (string?)strategy["strategy_id"] ?? "?"),
-            Link("loop", "model", model is not null || (string?)loopRow["action"] != "model",
-                model is null
-                    ? "no model row (a factor loop trains the baseline model)"
-                    : (string?)model["model_id"] ?? "?"),
-            Link("loop", "factors", factors.Length > 0 || (string?)loopRow["action"] == "model",
-                $"{factors.Length} factors"),
-        };
-        return new JsonObject
+            new("loop", "strategy", strategy is not null && strategy.StrategyId == loop.StrategyId,
+                strategy is null ? "no strategy row for this loop" : strategy.StrategyId ?? "?"),
+            new("loop", "model", model is not null || loop.Action != "model",
+                model is null ? "no model row (a factor loop trains the baseline model)" : model.ModelId ?? "?"),
+            new("loop", "factors", factors.Count > 0 || loop.Action == "model", $"{factors.Count} factors"),
+        ];
+        return new LoopLineage
         {
-            ["task_run_id"] = taskRunId,
-            ["loop_id"] = loopId,
-            ["loop"] = loopRow,
-            ["model"] = model,
-            ["strategy"] = strategy,
-            ["factors"] = new JsonArray(factors),
-            ["bundle"] = bundle,
-            ["links"] = links,
-            ["verified"] = links.All(l => (bool?)l?["ok"] == true),
+            TaskRunId = taskRunId,
+            LoopId = loopId,
+            Loop = loop,
+            Model = model,
+            Strategy = strategy,
+            Factors = factors,
+            Bundle = bundle,
+            Links = links,
+            Verified = links.All(l => l.Ok),
         };
     }
 
@@ -129,14 +129,6 @@ public sealed class LinkageQuery(RdBridgeSettings settings, ICatalogReader store
         };
     }
 
-    private JsonObject? Payload(CatalogKind kind, string taskRunId, long loopId)
-    {
-        if (store.OfLoop(kind, taskRunId, loopId) is not { } row) return null;
-        var o = JsonNode.Parse(row.Payload)!.AsObject();
-        o["origin"] = row.Origin ?? "local";
-        return o;
-    }
-
-    private static JsonObject Link(string from, string to, bool ok, string detail) =>
-        new() { ["from"] = from, ["to"] = to, ["ok"] = ok, ["detail"] = detail };
+    private T? Stored<T>(CatalogKind kind, string taskRunId, long loopId) where T : CatalogRecord, new() =>
+        store.OfLoop(kind, taskRunId, loopId) is { } row ? CatalogJson.ReadStored<T>(row.Payload, row.Origin) : null;
 }

@@ -18,14 +18,15 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
         var loop = registry.ReadLoop(taskRunId, loopId)
             ?? throw new KeyNotFoundException($"no loop {taskRunId}/{loopId} in the registry");
-        var lw = LoopWorkspaces.Resolve(registry, settings.PathMap, loop);
+        var rows = registry.ReadWorkspaces(taskRunId, loopId);
+        var lw = LoopWorkspaces.Resolve(rows, settings.PathMap, loop);
         var bundle = registry.ReadBundle(taskRunId, loopId);
         var archive = settings.Bundles.Archive(loop.BundleId);
         var cached = settings.AssetCache.ExtractedManifest(loop.BundleId);
         using var store = AistockStores.Open(settings);
-        JsonNode? Row(CatalogKind kind) =>
-            store.OfLoop(kind, taskRunId, loopId) is { } row ? JsonNode.Parse(row.Payload) : null;
-        var loopRow = Row(CatalogKind.Loop);
+        JsonObject? Row<T>(CatalogKind kind) where T : CatalogRecord, new() =>
+            store.OfLoop(kind, taskRunId, loopId) is { } row ? Typed<T>(row.Payload, row.Origin) : null;
+        var loopRow = Row<Catalogs.LoopRecord>(CatalogKind.Loop);
         var factors = store.FactorsOfLoop(taskRunId, loopId);
         return new JsonObject
         {
@@ -34,6 +35,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             ["action"] = lw.Kind,
             ["status"] = loop.Status,
             ["has_result"] = loop.HasResult,
+            ["error_type"] = loop.ErrorType,
+            ["error_message"] = loop.ErrorMessage,
             ["workspace"] = lw.Primary is null ? null : new JsonObject
             {
                 ["workspace_id"] = lw.Primary.Row.WorkspaceId,
@@ -43,6 +46,16 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             },
             ["sub_workspaces"] = new JsonArray(lw.SubWorkspaces
                 .Select(s => (JsonNode?)JsonValue.Create(s.Row.WorkspaceId)).ToArray()),
+            // Every workspace RD-Agent recorded, whatever its status: a running loop's are its coder's.
+            ["workspaces"] = new JsonArray(rows.Select(r => (JsonNode?)new JsonObject
+            {
+                ["workspace_id"] = r.WorkspaceId,
+                ["workspace_path"] = r.WorkspacePath,
+                ["workspace_role"] = r.Role,
+                ["step_name"] = r.StepName,
+                ["status"] = r.Status,
+                ["ok"] = settings.PathMap.Map(r.WorkspacePath).Local is { } local && Directory.Exists(local),
+            }).ToArray()),
             ["asset_bundle"] = new JsonObject
             {
                 ["asset_bundle_id"] = loop.AssetBundleId,
@@ -57,9 +70,12 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             {
                 ["name"] = f.Name, ["source"] = f.Source, ["factor_id"] = f.FactorId,
             }).ToArray()),
-            ["strategy"] = Row(CatalogKind.Strategy),
-            ["model"] = Row(CatalogKind.Model),
-            ["problems"] = new JsonArray(lw.Problems.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
+            ["strategy"] = Row<StrategyRecord>(CatalogKind.Strategy),
+            ["model"] = Row<ModelRecord>(CatalogKind.Model),
+            // A loop without results has nothing bundled for AIstock to depend on: a running loop has no experiment
+            // workspace yet, a failed one may never have had one. Its workspaces are shown, not judged.
+            ["problems"] = new JsonArray((loop.HasResult ? lw.Problems : [])
+                .Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
         };
     }
 
@@ -84,10 +100,20 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         var matches = new JsonArray();
         foreach (var r in rows)
         {
-            var record = JsonNode.Parse(r.Payload)!.AsObject();
+            var record = by switch
+            {
+                RecordKey.Factor => Typed<FactorRecord>(r.Payload, r.Origin),
+                RecordKey.Model => Typed<ModelRecord>(r.Payload, r.Origin),
+                RecordKey.Strategy => Typed<StrategyRecord>(r.Payload, r.Origin),
+                _ => Typed<Catalogs.LoopRecord>(r.Payload, r.Origin),
+            };
             if (r.TaskRunId is { } tr && r.LoopId is { } loop) record["loop_links"] = Loop(tr, loop);
             matches.Add(record);
         }
         return new JsonObject { ["kind"] = kind, ["key"] = key, ["matches"] = matches };
     }
+
+    /// <summary>A stored record through its type, so show prints every field the catalog defines.</summary>
+    private static JsonObject Typed<T>(string payload, string? origin) where T : CatalogRecord, new() =>
+        CatalogJson.ToNode(CatalogJson.ReadStored<T>(payload, origin));
 }

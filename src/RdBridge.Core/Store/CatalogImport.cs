@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using System.Text;
-using System.Text.Json;
 using RdBridge.Catalogs;
 using RdBridge.IO;
 
@@ -52,8 +51,9 @@ public static class CatalogImport
         }
 
         // A loop catalog written by the Python tools lists a loop once per workspace (loops joined to workspaces): the
-        // record kept is the one on the loop's experiment workspace, chosen by what it holds, not by row order.
-        var chosen = kind == CatalogKind.Loop ? ExperimentRows(path, table, origin, strictList) : null;
+        // record kept is the one on the loop's experiment workspace, chosen by what it holds, not by row order, and it
+        // carries every workspace of the loop.
+        var loops = kind == CatalogKind.Loop ? LoopEntries.Read(path, table, origin, strictList) : null;
 
         IEnumerable<CatalogRow> Changed()
         {
@@ -64,11 +64,21 @@ public static class CatalogImport
                 var row = table.Map(record, origin);
                 if (row.Error is not null) { Skip($"{name} record skipped: {row.Error}"); continue; }
                 var id = KeyId(row.Key);
-                if (chosen is not null && chosen.TryGetValue(id, out var best) && best.Ordinal != ordinal)
+                if (loops is not null && loops.Of(id) is { } loop)
                 {
-                    Skip($"{name} {row.Key} appears more than once in the catalog; the record on its experiment "
-                        + $"workspace{(best.WorkspaceId is null ? "" : $" {best.WorkspaceId}")} was kept");
-                    continue;
+                    if (loop.Chosen != ordinal)
+                    {
+                        // Another workspace of the loop is part of the record kept, not a record of its own.
+                        if (!loop.Repeated.Contains(ordinal)) continue;
+                        var kept = loop.WorkspaceId is null ? "" : $" {loop.WorkspaceId}";
+                        Skip($"{name} {row.Key} appears more than once in the catalog with the same workspace; the "
+                            + $"record on its experiment workspace{kept} was kept");
+                        continue;
+                    }
+                    if (loop.Workspaces.Count > 1)
+                    {
+                        row = table.Map(LoopEntries.WithWorkspaces(record, loop.Workspaces), origin);
+                    }
                 }
                 // Otherwise the first occurrence wins, so the same payload always lands the same way.
                 if (!seen.Add(id))
@@ -103,42 +113,7 @@ public static class CatalogImport
         $"{(owner is null ? "this machine's own RD-Agent" : $"source '{owner}'")}; records of different sources " +
         "never overwrite each other — rename or remove one of them at its source";
 
-    private static UInt128 KeyId(string key) => XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(key));
-
-    /// <summary>
-    /// For each loop listed more than once, the record on its experiment workspace: the one that says so
-    /// (<c>workspace_role</c>), else the one carrying the loop's results (metrics, then metadata paths), else the
-    /// first.
-    /// One pass over the file, holding a number per loop.
-    /// </summary>
-    private static Dictionary<UInt128, (int Ordinal, int Score, string? WorkspaceId)> ExperimentRows(
-        string path, CatalogTable table, string? origin, bool strictList)
-    {
-        var best = new Dictionary<UInt128, (int Ordinal, int Score, string? WorkspaceId)>();
-        var ordinal = -1;
-        foreach (var record in CatalogReader.ReadRecords(path, CatalogKind.Loop, strictList: strictList))
-        {
-            ordinal++;
-            var row = table.Map(record, origin);
-            if (row.Error is not null) continue;
-            var score = ExperimentScore(record);
-            var id = KeyId(row.Key);
-            var workspace = record.TryGetProperty("workspace_id", out var w) && w.ValueKind == JsonValueKind.String
-                ? w.GetString()
-                : null;
-            if (!best.TryGetValue(id, out var kept) || score > kept.Score) best[id] = (ordinal, score, workspace);
-        }
-        return best;
-    }
-
-    private static int ExperimentScore(JsonElement record)
-    {
-        static bool Filled(JsonElement r, string name) => r.TryGetProperty(name, out var v)
-            && v.ValueKind is JsonValueKind.Object && v.EnumerateObject().Any();
-        if (record.TryGetProperty("workspace_role", out var role) && role.ValueKind == JsonValueKind.String)
-            return role.GetString() == "experiment_workspace" ? 3 : 0;
-        return Filled(record, "metrics") ? 2 : Filled(record, "paths") ? 1 : 0;
-    }
+    internal static UInt128 KeyId(string key) => XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(key));
 
     // The first 128 bits of the SHA-256 are plenty to tell two versions of one record apart.
     private static UInt128 HashId(string hex) =>

@@ -90,10 +90,10 @@ public static class CatalogQuery
 
     private static IReadOnlyList<string> SearchColumns(CatalogKind kind) => kind switch
     {
-        CatalogKind.Factor => ["name", "expression", "description_cn"],
+        CatalogKind.Factor => ["name", "expression", "description_cn", "formula_hint"],
         CatalogKind.Model => ["model_id", "model_type", "network_class"],
         CatalogKind.Strategy => ["strategy_id", "model_type", "config_fingerprint"],
-        _ => ["task_run_id", "action", "status", "model_type"],
+        _ => ["task_run_id", "action", "status", "model_type", "hypothesis"],
     };
 
     /// <summary>One page of a catalog; the store runs the SQL written here.</summary>

@@ -31,13 +31,27 @@ public sealed record CatalogColumn(string Name, ColumnType Type, string? Field =
 public sealed record CatalogTable(
     CatalogKind Kind, string Name, IReadOnlyList<string> Key, IReadOnlyList<CatalogColumn> Columns)
 {
+    /// <summary>
+    /// The rows that have a bundle to name, as SQL for both stores: a loop without results (failed, still running) is
+    /// in the loop table with no bundle, as it is in the catalog.
+    /// </summary>
+    public string Bundled => Kind == CatalogKind.Loop ? "has_result IS NOT FALSE" : "TRUE";
+
     /// <summary>A second natural key that must stay unique too (a model is also one per loop workspace).</summary>
     public IReadOnlyList<string> AlsoUnique { get; init; } = [];
 
+    // Declared before the columns that use them: static fields are set in the order they are written.
+    private static readonly string TaskRunId = CatalogJson.FieldName(nameof(LoopLinks.TaskRunId));
+    private static readonly string LoopId = CatalogJson.FieldName(nameof(LoopLinks.LoopId));
+    private static readonly string WorkspaceId = CatalogJson.FieldName(nameof(LoopLinks.WorkspaceId));
+
+    /// <summary>The five links every record carries, named as the records name them (<see cref="LoopLinks"/>).
+    /// </summary>
     public static readonly IReadOnlyList<CatalogColumn> LinkColumns =
     [
-        new("task_run_id", ColumnType.Text), new("loop_id", ColumnType.Integer), new("workspace_id", ColumnType.Text),
-        new("workspace_path", ColumnType.Text), new("asset_bundle_id", ColumnType.Text),
+        new(TaskRunId, ColumnType.Text), new(LoopId, ColumnType.Integer), new(WorkspaceId, ColumnType.Text),
+        new(CatalogJson.FieldName(nameof(LoopLinks.WorkspacePath)), ColumnType.Text),
+        new(CatalogJson.FieldName(nameof(LoopLinks.AssetBundleId)), ColumnType.Text),
     ];
 
     /// <summary>
@@ -50,6 +64,15 @@ public sealed record CatalogTable(
     public static readonly IReadOnlyList<string> FactorMetrics =
         ["ic", "icir", "rank_ic", "rank_icir", "annualized_return", "information_ratio", "max_drawdown"];
 
+    /// <summary>
+    /// The schema version that added the columns of RD-Agent's texts and of loops without results (a loop's
+    /// hypothesis, step and error, a factor's formulation, a model's task), so a migration adds exactly these.
+    /// </summary>
+    public const int ResearchTextsVersion = 4;
+
+    private static CatalogColumn Texts(string name, string? field = null) =>
+        new(name, ColumnType.Text, field, Since: ResearchTextsVersion);
+
     private static IEnumerable<CatalogColumn> MetricColumns(string field) =>
         FactorMetrics.Select(m => new CatalogColumn(m, ColumnType.Real, $"{field}.{m}", Since: 3));
 
@@ -59,7 +82,7 @@ public sealed record CatalogTable(
         new("expression", ColumnType.Text), new("fingerprint", ColumnType.Text), new("description_cn", ColumnType.Text),
         .. LinkColumns, new("input_schema", ColumnType.Json), new("tags", ColumnType.Json),
         new("performance_metrics", ColumnType.Json), new("occurrences", ColumnType.Integer),
-        new("provenance", ColumnType.Json), .. MetricColumns("performance_metrics"), Origin,
+        new("provenance", ColumnType.Json), .. MetricColumns("performance_metrics"), Origin, Texts("formula_hint"),
     ]);
 
     public static readonly CatalogTable Model = new(CatalogKind.Model, "aistock_model_catalog", ["model_id"],
@@ -69,7 +92,8 @@ public sealed record CatalogTable(
         new("model_config", ColumnType.Json), new("dataset_config", ColumnType.Json),
         new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
         new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
-    ]) { AlsoUnique = ["task_run_id", "loop_id", "workspace_id"] };
+        Texts("rdagent_model_type"), Texts("model_name", "model_task.name"),
+    ]) { AlsoUnique = [TaskRunId, LoopId, WorkspaceId] };
 
     public static readonly CatalogTable Strategy = new(
         CatalogKind.Strategy, "aistock_strategy_catalog", ["strategy_id"],
@@ -80,7 +104,7 @@ public sealed record CatalogTable(
         new("python_implementation", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
     ]);
 
-    public static readonly CatalogTable Loop = new(CatalogKind.Loop, "aistock_loop_catalog", ["task_run_id", "loop_id"],
+    public static readonly CatalogTable Loop = new(CatalogKind.Loop, "aistock_loop_catalog", [TaskRunId, LoopId],
     [
         .. LinkColumns, new("log_dir", ColumnType.Text), new("scenario", ColumnType.Text),
         new("action", ColumnType.Text), new("status", ColumnType.Text), new("has_result", ColumnType.Boolean),
@@ -91,6 +115,7 @@ public sealed record CatalogTable(
         new("max_drawdown", ColumnType.Real), new("information_ratio", ColumnType.Real), new("ic", ColumnType.Real),
         new("ic_ir", ColumnType.Real), new("rank_ic", ColumnType.Real), new("decision", ColumnType.Boolean),
         new("metrics", ColumnType.Json), new("summary_texts", ColumnType.Json), new("paths", ColumnType.Json), Origin,
+        Texts("step_name"), Texts("error_type"), Texts("hypothesis"),
     ]);
 
     public static CatalogTable For(CatalogKind kind) => kind switch
@@ -193,8 +218,8 @@ public sealed record CatalogTable(
             values["factor_id"] = FactorIdentity.FactorId(fingerprint);
             values["fingerprint"] ??= fingerprint;
         }
-        if (Kind == CatalogKind.Model && values["model_id"] is null && values["task_run_id"] is string tr
-            && values["loop_id"] is long l)
+        if (Kind == CatalogKind.Model && values["model_id"] is null && values[TaskRunId] is string tr
+            && values[LoopId] is long l)
         {
             values["model_id"] = $"model_{tr}_{l}";
         }

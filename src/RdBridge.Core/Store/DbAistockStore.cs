@@ -64,6 +64,8 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public long Count(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name}");
     public long CountWithBundle(CatalogKind kind) =>
         Scalar($"SELECT count(asset_bundle_id) FROM {CatalogTable.For(kind).Name}");
+    public long CountExpectingBundle(CatalogKind kind) =>
+        Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name} WHERE {CatalogTable.For(kind).Bundled}");
 
     /// <summary>
     /// Runs a query written in this folder and returns its rows. Parameters are written <c>@name</c>.
@@ -116,17 +118,9 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
                 f[5] as double?))
             .ToList();
 
-    private static bool NamesLoop(string provenance, string taskRunId, long loopId)
-    {
-        using var doc = System.Text.Json.JsonDocument.Parse(provenance);
-        return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array
-            && doc.RootElement.EnumerateArray().Any(x =>
-            x.ValueKind == System.Text.Json.JsonValueKind.Object
-            && x.TryGetProperty("task_run_id", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.String
-            && t.GetString() == taskRunId
-            && x.TryGetProperty("loop_id", out var l) && l.ValueKind == System.Text.Json.JsonValueKind.Number
-            && l.TryGetInt64(out var id) && id == loopId);
-    }
+    private static bool NamesLoop(string provenance, string taskRunId, long loopId) =>
+        CatalogJson.Read<IReadOnlyList<FactorOccurrence>>(provenance) is { } occurrences
+        && occurrences.Any(o => o.TaskRunId == taskRunId && o.LoopId == loopId);
 
     public IReadOnlyList<StoredRecord> Find(RecordKey by, string key)
     {
@@ -160,22 +154,22 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     }
 
     public long RowsWithoutOwnBundle(CatalogKind kind) => Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name} "
-        + "WHERE asset_bundle_id IS NULL OR asset_bundle_id = '' "
-        + "OR asset_bundle_id <> ('bundle_' || task_run_id || '_' || loop_id)");
+        + "WHERE (asset_bundle_id IS NULL OR asset_bundle_id = '' "
+        + $"OR asset_bundle_id <> ('bundle_' || task_run_id || '_' || loop_id)) AND {CatalogTable.For(kind).Bundled}");
 
     public IEnumerable<StoredLoop> Loops()
     {
         // Keyset pages rather than one open reader: PostgreSQL runs one command at a time per connection, and the
         // checks that walk the loops look each one up as they go.
         const int page = 256;
-        const string select = "SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_id, "
-            + "workspace_path, factor_names FROM aistock_loop_catalog ";
+        var select = "SELECT task_run_id, loop_id, asset_bundle_id, strategy_id, workspace_id, "
+            + $"workspace_path, factor_names FROM aistock_loop_catalog WHERE {CatalogTable.Loop.Bundled} ";
         var order = $" ORDER BY task_run_id, loop_id LIMIT {page}";
         (string TaskRunId, long LoopId)? after = null;
         while (true)
         {
             var rows = after is { } a
-                ? Rows(select + "WHERE task_run_id > @t OR (task_run_id = @t AND loop_id > @l)" + order,
+                ? Rows(select + "AND (task_run_id > @t OR (task_run_id = @t AND loop_id > @l))" + order,
                     ("@t", a.TaskRunId), ("@l", a.LoopId))
                 : Rows(select + order);
             foreach (var l in rows)

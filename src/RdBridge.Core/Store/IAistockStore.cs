@@ -136,6 +136,8 @@ public interface ICatalogReader
     string Describe { get; }
     long Count(CatalogKind kind);
     long CountWithBundle(CatalogKind kind);
+    /// <summary>The records that should name a bundle: all but loops without results (failed, running).</summary>
+    long CountExpectingBundle(CatalogKind kind);
     /// <summary>
     /// A token that changes whenever any row of the kind's table changes (a version kept by triggers, whoever writes,
     /// and
@@ -167,8 +169,8 @@ public interface IStoreChecks : ICatalogReader
     /// <summary>Rows whose asset_bundle_id is missing or names another loop's bundle.</summary>
     long RowsWithoutOwnBundle(CatalogKind kind);
     /// <summary>
-    /// Every stored loop's ids and links, ordered by task run and loop, read a page at a time as it is enumerated (the
-    /// caller may query the store between two loops).
+    /// Every stored loop with results (the ones with a bundle): its ids and links, ordered by task run and loop, read
+    /// a page at a time as it is enumerated (the caller may query the store between two loops).
     /// </summary>
     IEnumerable<StoredLoop> Loops();
     bool HasStrategy(string strategyId);

@@ -16,6 +16,9 @@ public static class StoreSchema
         new(1, "the four catalog tables and the sync history", V1),
         new(2, "catalog import marks and table versions (an unchanged catalog file is not read again)", V2),
         new(3, "record origin (the publisher a record came from), factor metric columns, sync progress, sources", V3),
+        new(CatalogTable.ResearchTextsVersion,
+            "RD-Agent's texts, loops without results: loop hypothesis, step and error, factor formulation, model task",
+            ResearchTexts),
     ];
 
     public static int Latest => Migrations[^1].Version;
@@ -126,6 +129,41 @@ public static class StoreSchema
               name TEXT PRIMARY KEY, url TEXT NOT NULL, watermark TEXT, last_sync_at TEXT, last_status TEXT,
               last_error TEXT)
             """;
+    }
+
+    private static IEnumerable<string> ResearchTexts(SqlDialect d)
+    {
+        foreach (var t in CatalogTable.All)
+        {
+            var added = t.Columns.Where(c => c.Since == CatalogTable.ResearchTextsVersion).ToList();
+            foreach (var c in added) yield return $"ALTER TABLE {t.Name} ADD COLUMN {c.Name} {TypeOf(c.Type, d)}";
+            if (added.Count == 0) continue;
+            // Rows imported before this version (the fork's factor catalog has formula_hint) get the columns from the
+            // payload they already hold.
+            string FromPayload(CatalogColumn c) => d == SqlDialect.Postgres
+                ? $"payload #>> '{{{c.JsonField.Replace('.', ',')}}}'"
+                : $"json_extract(payload, '$.{c.JsonField}')";
+            yield return $"UPDATE {t.Name} SET " +
+                string.Join(", ", added.Select(c => $"{c.Name} = {FromPayload(c)}"));
+        }
+        // Loops are filtered by status and the step they reached (where running loops are, where failed ones stopped).
+        yield return "CREATE INDEX idx_aistock_loop_catalog_step ON aistock_loop_catalog(status, step_name)";
+        if (d == SqlDialect.Postgres)
+        {
+            // Substring search of a loop's hypothesis and a factor's formulation, as for the factor texts (version 3).
+            yield return """
+                DO $do$
+                BEGIN
+                  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+                    CREATE INDEX idx_aistock_loop_catalog_hypothesis_trgm ON aistock_loop_catalog
+                      USING gin (hypothesis gin_trgm_ops);
+                    CREATE INDEX idx_aistock_factor_catalog_formula_hint_trgm ON aistock_factor_catalog
+                      USING gin (formula_hint gin_trgm_ops);
+                  END IF;
+                END
+                $do$
+                """;
+        }
     }
 
     private static IEnumerable<string> V2(SqlDialect d)

@@ -68,7 +68,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
                 foreach (var kind in new[] { CatalogKind.Loop, CatalogKind.Factor, CatalogKind.Model,
                     CatalogKind.Strategy })
                 {
-                    coverage[kind.ToString().ToLowerInvariant()] = new Coverage(store.Count(kind),
+                    coverage[kind.ToString().ToLowerInvariant()] = new Coverage(store.CountExpectingBundle(kind),
                         store.CountWithBundle(kind));
                 }
             }

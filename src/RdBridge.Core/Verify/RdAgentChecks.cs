@@ -125,8 +125,11 @@ internal static class RdAgentChecks
         var examples = new List<string>();
         foreach (var k in CatalogFile.All)
         {
-            foreach (var r in c.Catalogs.Stream(k).Where(r => string.IsNullOrEmpty(Str(r, "asset_bundle_id"))))
+            foreach (var r in c.Catalogs.Stream(k)
+                         .Where(r => Bundled(r) && string.IsNullOrEmpty(Str(r, "asset_bundle_id"))))
+            {
                 if (missing++ < 3) examples.Add($"{k}:{Describe(r)}");
+            }
         }
 
         return (missing == 0, missing == 0

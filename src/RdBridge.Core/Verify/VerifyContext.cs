@@ -18,6 +18,7 @@ public sealed record ExpectedLoop(LoopRow Loop, LoopWorkspaces Workspaces);
 public sealed class VerifyContext
 {
     private readonly Lazy<long> _expectedCount;
+    private readonly Lazy<long> _loopRecordCount;
 
     public VerifyContext(RdBridgeSettings settings, bool deep, RegistryDatabase? registry, string? registryError,
         IAistockStore? store, string? storeError)
@@ -31,6 +32,7 @@ public sealed class VerifyContext
         StoreError = storeError;
         Catalogs = new ExportedCatalogs(settings.CatalogDirectory).Load();
         _expectedCount = new(() => registry?.ReadLoops(LoopSelection.All).LongCount(l => l.HasResult) ?? 0);
+        _loopRecordCount = new(() => LoopRecords.LongCount());
     }
 
     public RdBridgeSettings Settings { get; }
@@ -67,10 +69,13 @@ public sealed class VerifyContext
             : null;
 
     public ExportedCatalogs Catalogs { get; }
-    /// <summary>The loop catalog's records (one per loop with results), read again at each enumeration.</summary>
-    public IEnumerable<JsonElement> LoopRecords => Catalogs.Stream(CatalogKind.Loop);
+    /// <summary>
+    /// The loop catalog's records of loops with results (the ones with a bundle; the catalog lists failed and running
+    /// loops too), read again at each enumeration.
+    /// </summary>
+    public IEnumerable<JsonElement> LoopRecords => Catalogs.Stream(CatalogKind.Loop).Where(Record.Bundled);
     /// <summary>How many records <see cref="LoopRecords"/> gives.</summary>
-    public long LoopRecordCount => Catalogs.Counts[CatalogKind.Loop];
+    public long LoopRecordCount => _loopRecordCount.Value;
     /// <summary>The loops of the AIstock database, read a page at a time for the function checks.</summary>
     public IEnumerable<StoredLoop> StoredLoops => Store?.Loops() ?? [];
     /// <summary>
@@ -126,6 +131,11 @@ internal static class Record
     public static long? Long(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number
             && v.TryGetInt64(out var l) ? l : null;
+
+    /// <summary>Whether a record has a bundle to name: all but a loop without results (failed, running).</summary>
+    public static bool Bundled(JsonElement r) =>
+        !(r.ValueKind == JsonValueKind.Object && r.TryGetProperty("has_result", out var v)
+            && v.ValueKind == JsonValueKind.False);
 
     public static string Describe(JsonElement r) =>
         Str(r, "factor_id") ?? Str(r, "model_id") ?? Str(r, "strategy_id")

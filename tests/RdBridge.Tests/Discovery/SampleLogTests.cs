@@ -58,10 +58,12 @@ public class SampleLogTests
         var workspaces = Db.Rows(registry,
                 "SELECT loop_id, workspace_role, workspace_id FROM workspaces ORDER BY workspace_id")
             .Select(r => $"{r[0]} {r[1]} {r[2]}").ToList();
+        // The running loop's too: fin_quant's coder logs the whole experiment, its workspaces named.
         Assert.Equal(
         [
             $"0 experiment_workspace {Id('e', 0)}", $"1 experiment_workspace {Id('e', 1)}",
-            $"0 sub_workspace {Id('s', 0)}", $"1 sub_workspace {Id('s', 1)}", $"0 sub_workspace {Id('t', 0)}",
+            $"2 experiment_workspace {Id('e', 2)}", $"0 sub_workspace {Id('s', 0)}", $"1 sub_workspace {Id('s', 1)}",
+            $"2 sub_workspace {Id('s', 2)}", $"0 sub_workspace {Id('t', 0)}",
         ], workspaces);
     }
 }

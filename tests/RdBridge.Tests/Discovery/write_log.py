@@ -52,33 +52,34 @@ def at(path):
 
 @at("rdagent.core.proposal")
 class Hypothesis:
-    def __init__(self, hypothesis, reason):
+    def __init__(self, hypothesis, reason, li=0):
         self.hypothesis = hypothesis
         self.reason = reason
-        self.concise_reason = reason[:40]
-        self.concise_observation = "observation"
-        self.concise_justification = "justification"
-        self.concise_knowledge = "knowledge"
+        self.concise_reason = f"短期动量在第 {li} 轮仍然有效"
+        self.concise_observation = f"Loop {li}: IC of the SOTA factors is 0.03"
+        self.concise_justification = "investors under-react to news for about two weeks"
+        self.concise_knowledge = "If momentum persists, then a 10-day return factor ranks stocks well."
 
 
 @at("rdagent.scenarios.qlib.proposal.quant_proposal")
 class QlibQuantHypothesis(Hypothesis):
-    def __init__(self, hypothesis, reason, action):
-        super().__init__(hypothesis, reason)
+    def __init__(self, hypothesis, reason, action, li=0):
+        super().__init__(hypothesis, reason, li)
         self.action = action
 
 
 @at("rdagent.core.proposal")
 class HypothesisFeedback:
-    def __init__(self, decision, reason, exception=None):
+    def __init__(self, decision, reason, exception=None, li=0):
         self.decision = decision
         self.eda_improvement = None
         self.reason = reason
         self.exception = exception
-        self.code_change_summary = ""
-        self.observations = "backtest finished" if exception is None else None
-        self.hypothesis_evaluation = "supported" if decision else "not supported"
-        self.new_hypothesis = "try a liquidity factor next"
+        self.code_change_summary = f"loop {li}: window 10 → 20"
+        self.observations = f"回测完成：第 {li} 轮 IC 为 {0.03 + 0.001 * li:.3f}" if exception is None else None
+        self.hypothesis_evaluation = (f"Loop {li}: the hypothesis is supported" if decision
+                                      else f"Loop {li}: the hypothesis is not supported")
+        self.new_hypothesis = f"Loop {li + 1} should try a liquidity factor (换手率)"
         self.acceptable = decision
 
 
@@ -122,14 +123,17 @@ class ModelFBWorkspace(FBWorkspaceBase):
 
 @at("rdagent.components.coder.factor_coder.factor")
 class FactorTask:
+    """RD-Agent's FactorTask keeps factor_description in Task.description."""
+
     def __init__(self, name):
         self.version = 1
         self.name = name
-        self.description = f"[Momentum Factor] {name}"
+        n = name.rsplit("_", 1)[-1].rstrip("D")
+        self.description = f"[动量因子] {name}: 过去 {n} 日收益率，衡量短期价格动量"
         self.user_instructions = None
         self.factor_name = name
-        self.factor_formulation = "r_t / r_{t-n} - 1"
-        self.variables = {"r_t": "close"}
+        self.factor_formulation = f"\\frac{{close_t}}{{close_{{t-{n}}}}} - 1"
+        self.variables = {"close_t": "第 t 日收盘价", f"close_{{t-{n}}}": f"{n} 个交易日前的收盘价"}
         self.factor_resources = None
         self.factor_implementation = False
 
@@ -139,10 +143,13 @@ class ModelTask:
     def __init__(self, name):
         self.version = 1
         self.name = name
-        self.description = f"{name}: a small GRU"
+        self.description = f"{name}: a two-layer GRU over the last 20 days of features"
         self.user_instructions = None
-        self.architecture = "GRU"
-        self.hyperparameters = {"hidden": 64}
+        self.formulation = "h_t = \\mathrm{GRU}(x_t, h_{t-1}), \\hat{y} = W h_T + b"
+        self.architecture = "2-layer GRU (hidden 64, dropout 0.1) + linear head"
+        self.variables = {"x_t": "features on day t", "h_t": "hidden state"}
+        self.hyperparameters = {"hidden_size": "64", "num_layers": "2", "dropout": "0.1"}
+        self.training_hyperparameters = {"n_epochs": "100", "lr": "5e-4", "early_stop": "10", "batch_size": "256"}
         self.model_type = "TimeSeries"
 
 
@@ -238,6 +245,66 @@ task:
         test: [2017-01-01, 2020-08-01]
 """
 
+# A model experiment's template as RD-Agent leaves it in the workspace: the training settings are Jinja placeholders
+# its model runner fills from environment variables while qrun runs; only the MLflow params keep what was used.
+MODEL_TASK = """task:
+  model:
+    class: GeneralPTNN
+    module_path: qlib.contrib.model.pytorch_general_nn
+    kwargs:
+      n_epochs: {{ n_epochs }}
+      lr: {{ lr }}
+      early_stop: {{ early_stop }}
+      batch_size: {{ batch_size }}
+      weight_decay: {{ weight_decay }}
+      metric: loss
+      loss: mse
+      GPU: 0
+      pt_model_uri: "model.model_cls"
+      pt_model_kwargs: {
+        "num_features": 20,
+        {% if num_timesteps %}num_timesteps: {{ num_timesteps }}{% endif %}
+      }
+  dataset:
+    class: {{ dataset_cls | default("DatasetH") }}
+    module_path: qlib.data.dataset
+    kwargs:
+      handler:
+        class: DataHandlerLP
+        module_path: qlib.contrib.data.handler
+        kwargs: *data_handler_config
+      segments:
+        train: [2008-01-01, 2014-12-31]
+        valid: [2015-01-01, 2016-12-31]
+        test: [2017-01-01, 2020-08-01]
+      {% if step_len %}step_len: {{ step_len }}{% endif %}
+"""
+
+# What Qlib logs as the run's params for that template rendered with a time-series model's settings: the task
+# flattened with "." and every value as str(value).
+MODEL_PARAMS = {
+    "cmd-sys.argv": "/opt/conda/bin/qrun conf_baseline_factors_model.yaml",
+    "model.class": "GeneralPTNN",
+    "model.module_path": "qlib.contrib.model.pytorch_general_nn",
+    "model.kwargs.n_epochs": "100",
+    "model.kwargs.lr": "0.0005",
+    "model.kwargs.early_stop": "10",
+    "model.kwargs.batch_size": "256",
+    "model.kwargs.weight_decay": "0.0001",
+    "model.kwargs.metric": "loss",
+    "model.kwargs.loss": "mse",
+    "model.kwargs.GPU": "0",
+    "model.kwargs.pt_model_uri": "model.model_cls",
+    "model.kwargs.pt_model_kwargs.num_features": "23",
+    "model.kwargs.pt_model_kwargs.num_timesteps": "20",
+    "dataset.class": "TSDatasetH",
+    "dataset.module_path": "qlib.data.dataset",
+    "dataset.kwargs.step_len": "20",
+    "dataset.kwargs.segments.train": "[datetime.date(2008, 1, 1), datetime.date(2014, 12, 31)]",
+    "dataset.kwargs.segments.valid": "[datetime.date(2015, 1, 1), datetime.date(2016, 12, 31)]",
+    "dataset.kwargs.segments.test": "[datetime.date(2017, 1, 1), datetime.date(2020, 8, 1)]",
+}
+
 FACTOR_PY = '''"""[Momentum Factor] {name}"""
 import pandas as pd
 
@@ -269,6 +336,12 @@ class GRUModel(nn.Module):
 
 model_cls = GRUModel
 """
+
+
+def tasks_of(li, model):
+    if model:
+        return [ModelTask(f"GRU_{li}")]
+    return [FactorTask(f"MOM_{li}_10D"), FactorTask(f"VOL_{li}_20D")]
 
 
 class Writer:
@@ -308,12 +381,13 @@ class Writer:
         folder = self.ws_root / wid
         folder.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, bytes):
                 (folder / name).write_bytes(content)
             else:
                 (folder / name).write_text(content)
         cls = {"experiment": QlibFBWorkspace, "factor": FactorFBWorkspace, "model": ModelFBWorkspace}[kind]
-        code = {k: v for k, v in files.items() if k.endswith(".py") or k.endswith(".yaml")}
+        code = {k: v for k, v in files.items() if (k.endswith(".py") or k.endswith(".yaml")) and "/" not in k}
         return wid, cls(self.stored(folder), code)
 
     def result_files(self, ic, model):
@@ -337,9 +411,16 @@ class Writer:
             "ret.pkl": buf.getvalue(),
         }
         if model:
-            files["conf_baseline_factors_model.yaml"] = CONF.format(
-                model_class="GeneralPTNN", model_module="qlib.contrib.model.pytorch_general_nn")
+            files["conf_baseline_factors_model.yaml"] = CONF[:CONF.index("task:")] + MODEL_TASK
             files["model.py"] = MODEL_PY
+            run_id = uuid.uuid4().hex
+            run = f"mlruns/402845839201358417/{run_id}"
+            files["mlruns/402845839201358417/meta.yaml"] = "experiment_id: '402845839201358417'\nname: workflow\n"
+            files[run + "/meta.yaml"] = ("end_time: 1751360000000\nexperiment_id: '402845839201358417'\n"
+                                         f"run_id: {run_id}\nrun_name: mlflow_recorder\n"
+                                         "start_time: 1751350000000\nstatus: 3\n")
+            for name, value in MODEL_PARAMS.items():
+                files[f"{run}/params/{name}"] = value
         else:
             files["conf_combined_factors.yaml"] = CONF.format(model_class="LGBModel",
                                                               model_module="qlib.contrib.model.gbdt")
@@ -395,12 +476,13 @@ class Writer:
 
             text = f"Loop {li}: {'a GRU over 20 days' if model else 'momentum over 10 days predicts returns'}"
             if scenario == "fin_quant":
-                hyp = QlibQuantHypothesis(text, "because", action)
+                hyp = QlibQuantHypothesis(text, f"because of loop {li} (原因)", action, li)
             else:
-                hyp = Hypothesis(text, "because")
+                hyp = Hypothesis(text, f"because of loop {li} (原因)", li)
             loop["hypothesis"] = text
+            loop["texts"] = {"hypothesis": vars(hyp), "tasks": [vars(t) for t in tasks_of(li, action == "model")]}
             first = steps[0]
-            tasks = [ModelTask(f"GRU_{li}")] if model else [FactorTask(f"MOM_{li}_10D"), FactorTask(f"VOL_{li}_20D")]
+            tasks = tasks_of(li, model)
             self.noise_files(trace, where(first, *seg["gen"]), self.noise // 2)
             if generation == "v03":
                 gen = seg["gen"]
@@ -457,7 +539,7 @@ class Writer:
             if failed:
                 err = CoderError("factor.py raised KeyError: '$vwap'")
                 timed("running", lambda: None)
-                fb = HypothesisFeedback(False, str(err), exception=err)
+                fb = HypothesisFeedback(False, str(err), exception=err, li=li)
                 if generation == "v03":
                     # v0.3 skipped such a loop straight to the next one: no feedback was logged.
                     e = self.tick(0)
@@ -479,17 +561,24 @@ class Writer:
                     self.log(trace, where("running", *seg["run"], "runner result"), exp)
                 timed("running", run)
                 decision = li % 2 == 0
-                fb = HypothesisFeedback(decision, f"IC {'improved' if decision else 'fell'} in loop {li}")
+                fb = HypothesisFeedback(decision, f"IC {'improved' if decision else 'fell'} in loop {li}", li=li)
                 _, e = timed("feedback", lambda: self.log(trace, where("feedback", *seg["fb"], "feedback"), fb))
                 loop.update(status="success", decision=decision)
                 loop["workspaces"]["experiment_workspace"] = [eid]
             if "record" in steps:
                 _, e = timed("record", lambda: None)
             loop["ended"] = e.isoformat()
+            if generation != "v03" or not failed:
+                loop["texts"]["feedback"] = {k: v for k, v in vars(fb).items() if k != "exception"}
             if is_running:
                 trace = log_trace
+                # The coder's result is logged: its workspaces are the loop's already (fin_quant's is the experiment).
+                coded = {"sub_workspace": loop["workspaces"].get("sub_workspace", [])}
+                if scenario == "fin_quant":
+                    coded["experiment_workspace"] = [eid]
                 loop = {"loop_id": li, "action": action, "hypothesis": text, "started": loop["started"],
-                        "status": "running", "workspaces": {}, "when_done": loop}
+                        "status": "running", "workspaces": coded, "when_done": loop,
+                        "texts": {k: v for k, v in loop["texts"].items() if k != "feedback"}}
                 manifest["loops"].append(loop)
                 continue
             manifest["loops"].append(loop)
