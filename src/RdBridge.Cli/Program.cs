@@ -30,6 +30,7 @@ public static class Program
 
         root.Subcommands.Add(SampleCommand.Create(io));
         root.Subcommands.Add(DemoCommand.Create(io));
+        root.Subcommands.Add(SetupCommand.Create(stdout, stderr));
         root.Subcommands.Add(DiscoverCommand.Create(io));
         root.Subcommands.Add(DoctorCommand.Create(io));
         root.Subcommands.Add(BackupCommand.Create(io));
