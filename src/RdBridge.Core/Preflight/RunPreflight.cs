@@ -83,14 +83,16 @@ public static class RunPreflight
             .Where(l => !(s.PathMap.Map(l.Stored).Local is { } local && Directory.Exists(local))
                         && logFolders.Contains(LastSegment(l.Stored)))
             .ToList();
-        if ((workspaces.Count == 0 || resolved > 0) && lostLogs.Count == 0)
+        // Discovery finds a task run by its log folder's name too, so a log path the map misses is harmless while the
+        // workspaces resolve; with no workspace stored yet, the log paths are the only evidence.
+        if (workspaces.Count > 0 ? resolved > 0 : lostLogs.Count == 0)
         {
             return new PreflightCheck("path map", true,
                 $"{resolved} of {workspaces.Count} sampled workspace paths resolve");
         }
-        var example = lostLogs.Count > 0 ? lostLogs[0].Stored : workspaces[0];
+        var example = workspaces.Count > 0 ? workspaces[0] : lostLogs[0].Stored;
         var mapped = s.PathMap.Map(example);
-        var detail = (lostLogs.Count > 0
+        var detail = (workspaces.Count == 0
                 ? $"{lostLogs.Count} task runs' log folders are in {s.LogRoot} but the pathMap does not lead there"
                 : $"none of the {workspaces.Count} sampled workspace paths resolves with the pathMap")
             + $"; e.g. '{example}' → " + (mapped.Local is null ? mapped.Problem : $"'{mapped.Local}' (missing)");
