@@ -9,9 +9,9 @@ namespace RdBridge.Cli;
 /// init --repo</c> create their configuration where the user stands. Named <c>setup</c>, not <c>init</c>, because
 /// <c>init</c> is the guide's 完整初始化 (the first full run), which comes next.
 /// </summary>
-public static class SetupCommand
+internal static class SetupCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(Io io)
     {
         var rdagent = new Option<string?>("--rdagent") { Description = "The RD-Agent folder (RD-Agent-main)" };
         var aistock = new Option<string?>("--aistock")
@@ -31,7 +31,7 @@ public static class SetupCommand
             "Look at your RD-Agent and AIstock folders, infer the path map, write ./rdbridge.json (or --config) and " +
             "say what to run next; on a configured folder, show its configuration and change nothing")
             { rdagent, aistock, strategies, map };
-        cmd.SetAction(p =>
+        cmd.SetAction(p => Verb.Guarded(io, () =>
         {
             var maps = new List<KeyValuePair<string, string>>();
             foreach (var item in p.GetValue(map) ?? [])
@@ -39,27 +39,19 @@ public static class SetupCommand
                 var eq = item.LastIndexOf('=');
                 if (eq <= 0 || eq == item.Length - 1)
                 {
-                    stderr.WriteLine($"error: --map '{item}' is not STORED_PREFIX=LOCAL_FOLDER; write it like " +
+                    throw new ArgumentException($"--map '{item}' is not STORED_PREFIX=LOCAL_FOLDER; write it like " +
                         "--map \"F:/Dev/RD-Agent-main=/home/me/RD-Agent-main\"");
-                    return ExitCodes.UsageError;
                 }
                 maps.Add(new(item[..eq], item[(eq + 1)..]));
             }
-            var config = p.GetValue<string?>("--config") ?? SettingsLoader.DefaultFileName;
-            try
-            {
-                var outcome = ConfigSetup.Run(new SetupRequest(config, p.GetValue(rdagent), p.GetValue(aistock),
-                    p.GetValue(strategies), maps));
-                foreach (var line in outcome.Lines)
-                    (line.StartsWith("error:", StringComparison.Ordinal) ? stderr : stdout).WriteLine(line);
-                return outcome.ExitCode;
-            }
-            catch (RdBridgeException e)
-            {
-                stderr.WriteLine($"error: {e.Message}");
-                return e.ExitCode;
-            }
-        });
+            // Where the user stands (or --config), never a parent's: setup writes this folder's configuration.
+            var config = p.GetValue(Verb.ConfigOption) ?? SettingsLoader.DefaultFileName;
+            var outcome = ConfigSetup.Run(new SetupRequest(config, p.GetValue(rdagent), p.GetValue(aistock),
+                p.GetValue(strategies), maps));
+            foreach (var line in outcome.Lines)
+                (line.StartsWith("error:", StringComparison.Ordinal) ? io.Err : io.Out).WriteLine(line);
+            return outcome.ExitCode;
+        }));
         return cmd;
     }
 }

@@ -54,6 +54,7 @@ public static class Doctor
                 var content = $"{rows.GetValueOrDefault("task_runs")} task runs, {rows["loops"]} loops, "
                     + $"{rows["workspaces"]} workspaces";
                 findings.Add(new Finding("registry content", true, content));
+                findings.AddRange(Duplicates(registry, s, fix));
                 findings.Add(PathMapping(registry, s));
             }
             catch (RegistryException e) { findings.Add(new Finding("registry", false, e.Message)); }
@@ -104,6 +105,38 @@ public static class Doctor
             "writes can see a half-written database. Run RdBridge on RD-Agent's side of WSL ('rdbridge serve " +
             "--role publisher' inside WSL) and the consumer on Windows over HTTP: README, \"Two machines\"",
             Warning: true);
+    }
+
+    /// <summary>
+    /// Task runs discovery added a second time under a wrong path map (before preflight stopped such runs): reported,
+    /// and with <c>--fix</c> removed after a backup — only loops that own no workspace go.
+    /// </summary>
+    private static List<Finding> Duplicates(RegistryDatabase registry, RdBridgeSettings s, bool fix)
+    {
+        var duplicates = registry.FindDuplicateTaskRuns();
+        var findings = new List<Finding>();
+        if (duplicates.Count == 0) return findings;
+        if (!fix)
+        {
+            foreach (var d in duplicates)
+            {
+                findings.Add(new Finding("duplicate task run", false,
+                    $"task run {d.TaskRunId} repeats {d.Original} (the same log folder, added by discovery under a " +
+                    $"wrong pathMap): {d.LoopsWithoutWorkspaces.Count} loops without workspaces",
+                    "run 'rdbridge doctor --fix' (it takes a backup first; 'rdbridge restore' undoes it)"));
+            }
+            return findings;
+        }
+        var backup = new Backup.BackupStage(s).Run();
+        foreach (var d in duplicates)
+        {
+            var removed = registry.Write(w => w.RemoveDuplicate(d));
+            findings.Add(new Finding("duplicate task run", true,
+                $"removed {removed} loops without workspaces of task run {d.TaskRunId}, a second copy of " +
+                $"{d.Original}" + (d.OtherLoops > 0 ? $" ({d.OtherLoops} loops with workspaces kept)" : "") +
+                $"; {string.Join("; ", backup.Notes)}"));
+        }
+        return findings;
     }
 
     private static Finding Dir(string item, string path, string fix, bool required = true) =>
