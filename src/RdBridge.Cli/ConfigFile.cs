@@ -33,7 +33,8 @@ internal static class ConfigFile
         {
             // No file anywhere: the first thing to do is to write one.
             throw new ConfigurationException($"{e.Message}. No {SettingsLoader.DefaultFileName} here, in a parent " +
-                $"folder or in {ConfigLocation.EnvironmentVariable}: run 'rdbridge setup --rdagent DIR --aistock DIR' " +
+                $"folder or in {ConfigLocation.EnvironmentVariable}: run " +
+                "'rdbridge setup --rdagent DIR --aistock DIR' " +
                 "to write one");
         }
     }

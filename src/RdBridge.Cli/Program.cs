@@ -32,6 +32,7 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(SetupCommand.Create(io));
         root.Subcommands.Add(RestoreCommand.Create(io));
+        root.Subcommands.Add(ListCommand.Create(io));
         root.Subcommands.Add(DiscoverCommand.Create(io));
         root.Subcommands.Add(DoctorCommand.Create(io));
         root.Subcommands.Add(BackupCommand.Create(io));

@@ -29,7 +29,8 @@ public static class RunPreflight
         var failed = Check(settings).Where(c => !c.Ok).ToList();
         if (failed.Count == 0) return;
         throw new PreflightFailedException("preflight: the run cannot succeed, so nothing was written:\n" +
-            string.Join("\n", failed.Select(f => $"  ✗ {f.Item}: {f.Detail}" + (f.Fix is null ? "" : $"\n    → {f.Fix}"))));
+            string.Join("\n", failed.Select(f =>
+                $"  ✗ {f.Item}: {f.Detail}" + (f.Fix is null ? "" : $"\n    → {f.Fix}"))));
     }
 
     public static IReadOnlyList<PreflightCheck> Check(RdBridgeSettings s)

@@ -48,7 +48,8 @@ public static class ConfigSetup
             Path.Combine(rdagent, "log"));
         lines.Add($"RD-Agent folder {rdagent}:");
         lines.Add(survey.HasRegistry
-            ? $"  registry {survey.RegistryPath} (the AIstock fork's): {survey.TaskRuns} task runs, {survey.Loops} loops"
+            ? $"  registry {survey.RegistryPath} (the AIstock fork's): {survey.TaskRuns} task runs, " +
+                $"{survey.Loops} loops"
             : survey.HasLog
                 ? $"  log only (upstream RD-Agent writes no registry): {survey.TaskRuns} task runs, {survey.Loops} " +
                     "loops in log/; init creates the registry from it"
@@ -56,7 +57,8 @@ public static class ConfigSetup
                     "import until RD-Agent has run here");
         foreach (var (spelling, count, example) in survey.Spellings)
             lines.Add($"  stored paths {StoredSpellings.Label(spelling),-9} {count,4}  e.g. {example}");
-        lines.Add($"AIstock folder {aistock}{(Directory.Exists(aistock) ? "" : " (does not exist yet: init creates it)")}");
+        lines.Add($"AIstock folder {aistock}" +
+            (Directory.Exists(aistock) ? "" : " (does not exist yet: init creates it)"));
 
         var maps = request.Maps.ToList();
         var stored = survey.StoredWorkspacePaths.Concat(survey.StoredLogPaths.Select(l => l.Stored)).ToList();

@@ -50,7 +50,7 @@ public class SetupTests
     }
 
     [Fact]
-    public void Init_with_a_wrong_path_map_on_the_fork_layout_leaves_the_registry_byte_identical_and_names_the_path_map()
+    public void Init_with_a_wrong_path_map_on_the_fork_layout_leaves_the_registry_as_it_was_and_names_the_path_map()
     {
         using var s = new Sample(flavor: SampleFlavor.Fork);
         var config = JsonNode.Parse(File.ReadAllText(s.Config))!;

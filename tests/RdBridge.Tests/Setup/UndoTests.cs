@@ -101,7 +101,8 @@ public class UndoTests
         Assert.Equal(loops.Count, Convert.ToInt32(Db.Rows(registry, "SELECT count(*) FROM loops")[0][0]));
         // A backup of the damaged registry was taken first, so restore can undo the fix.
         var backup = Directory.GetDirectories(s.Dir["RD-Agent-main/backups"]).Single();
-        Assert.Equal(2L * loops.Count, Db.Rows(Path.Combine(backup, "registry.sqlite"), "SELECT count(*) FROM loops")[0][0]);
+        Assert.Equal(2L * loops.Count,
+            Db.Rows(Path.Combine(backup, "registry.sqlite"), "SELECT count(*) FROM loops")[0][0]);
 
         var init = s.Cli("init");
         Assert.True(init.Code == 0, init.Out + init.Err);
