@@ -6,25 +6,49 @@ namespace RdBridge.Doctor;
 
 /// <summary>One thing doctor looked at: whether it is fine, what it saw, and how to fix it when it is not.</summary>
 /// <param name="Warning">Fine to go on, but the user should read it (printed with "!").</param>
-public sealed record Finding(string Item, bool Ok, string Detail, string? Fix = null, bool Warning = false);
+/// <param name="ToCreate">Missing, and init creates it (printed with "+", never with ✓).</param>
+public sealed record Finding(string Item, bool Ok, string Detail, string? Fix = null, bool Warning = false,
+    bool ToCreate = false);
 
 /// <summary>The guide's 前置条件检查: directories, the registry and its schema, path mapping, the AIstock database.</summary>
 public static class Doctor
 {
     public static IReadOnlyList<Finding> Run(RdBridgeSettings s, bool fix)
     {
-        var findings = new List<Finding>
+        var findings = new List<Finding>();
+        // Scoped to the role the configuration describes: a consumer that only pulls from publishers has no RD-Agent
+        // folder to check.
+        if (s.HasRdAgent)
         {
-            Dir("RD-Agent root", s.RdAgentRoot, "set rdagent.root in rdbridge.json to the RD-Agent-main folder"),
-            Dir("log folder", s.LogRoot, "set rdagent.logRoot if RD-Agent logs elsewhere", required: false),
-            Dir("workspace folder", s.WorkspaceRoot, "set rdagent.workspaceRoot if workspaces live elsewhere",
-                required: false),
-            Dir("AIstock root", s.AistockRoot, "create it or set aistock.root in rdbridge.json"),
-        };
-        if (AcrossWsl(s.RegistryPath) is { } registryWarning) findings.Add(registryWarning);
+            findings.Add(Dir("RD-Agent root", s.RdAgentRoot,
+                $"set rdagent.root in {s.ConfigPath} to the RD-Agent-main folder"));
+            findings.Add(Dir("log folder", s.LogRoot, "set rdagent.logRoot if RD-Agent logs elsewhere",
+                required: false));
+            findings.Add(Dir("workspace folder", s.WorkspaceRoot,
+                "set rdagent.workspaceRoot if workspaces live elsewhere", required: false));
+            // The guide's 前置条件 folders: init creates them.
+            findings.Add(Dir("production_bundles", s.BundleDirectory, null, created: true));
+            findings.Add(Dir("rdagent_data", s.CatalogDirectory, null, created: true));
+        }
+        findings.Add(Dir("AIstock root", s.AistockRoot, null, created: true));
+        findings.Add(Dir("AIstock catalogs", s.AistockCatalogDirectory, null, created: true));
+        findings.Add(Dir("rdagent_assets", s.AssetCacheDirectory, null, created: true));
+        if (s.HasRdAgent && AcrossWsl(s.RegistryPath) is { } registryWarning) findings.Add(registryWarning);
         if (!s.AistockDatabaseIsPostgres && AcrossWsl(s.AistockDatabase) is { } storeWarning)
             findings.Add(storeWarning);
-        if (!File.Exists(s.RegistryPath))
+        if (s.HasRdAgent) RegistryChecks(s, fix, findings);
+        AistockDatabase(s, fix, findings);
+        return findings;
+    }
+
+    private static void RegistryChecks(RdBridgeSettings s, bool fix, List<Finding> findings)
+    {
+        if (!File.Exists(s.RegistryPath) && Directory.Exists(s.LogRoot))
+        {
+            findings.Add(new Finding("registry", true,
+                $"'{s.RegistryPath}' will be created by init from RD-Agent's log ({s.LogRoot})", ToCreate: true));
+        }
+        else if (!File.Exists(s.RegistryPath))
         {
             findings.Add(new Finding("registry", false, $"'{s.RegistryPath}' does not exist",
                 "set rdagent.registry in rdbridge.json"));
@@ -59,6 +83,10 @@ public static class Doctor
             }
             catch (RegistryException e) { findings.Add(new Finding("registry", false, e.Message)); }
         }
+    }
+
+    private static void AistockDatabase(RdBridgeSettings s, bool fix, List<Finding> findings)
+    {
         try
         {
             var created = s.AistockDatabaseIsPostgres && fix
@@ -81,7 +109,6 @@ public static class Doctor
                     ? "check aistock.database; 'rdbridge doctor --fix' creates a missing database"
                     : "check aistock.database and that its folder is writable"));
         }
-        return findings;
     }
 
     /// <summary>
@@ -139,9 +166,12 @@ public static class Doctor
         return findings;
     }
 
-    private static Finding Dir(string item, string path, string fix, bool required = true) =>
+    /// <param name="created">init creates the folder: its absence is no failure</param>
+    private static Finding Dir(string item, string path, string? fix, bool required = true, bool created = false) =>
         Directory.Exists(path) ? new Finding(item, true, path)
-            : new Finding(item, !required, $"'{path}' does not exist", required ? fix : null);
+            : created ? new Finding(item, true, $"'{path}' will be created by init", ToCreate: true)
+            : required ? new Finding(item, false, $"'{path}' does not exist", fix)
+            : new Finding(item, true, $"'{path}' does not exist ({fix})", Warning: true);
 
     private static Finding PathMapping(RegistryDatabase registry, RdBridgeSettings s)
     {
