@@ -6,6 +6,24 @@
 # build under Debian's Wine (also installed here when missing).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Its own help, before anything is installed or started: otherwise --help went on to 'dotnet test' and "failed".
+case "${1:-}" in -h|--help|help)
+  cat <<'USAGE'
+usage: ./test.sh [dotnet test options…]
+
+Builds RdBridge and runs the whole test suite twice (AIstock store SQLite, then PostgreSQL on a throwaway server it
+starts), then the Windows checks under Wine, and ends with "tests: N passed, N failed" (exit 0 only when none failed).
+
+Options are passed to 'dotnet test', e.g.:
+  ./test.sh --filter "FullyQualifiedName~SetupTests"     only some tests
+  ./test.sh --filter "Category!=RealData"                 leave out the tests that read ../shared/fixtures/real
+Environment:
+  TEST_WINDOWS=skip        leave out the Windows build check (scripts/windows-check.sh)
+  UI_TEST_SCREENSHOTS=DIR  where the browser tests keep their screenshots (default artifacts/screenshots)
+It installs chromium, fonts-wqy-microhei and python3-pandas with apt-get when they are missing.
+USAGE
+  exit 0 ;;
+esac
 cd "$here"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 results="$(mktemp -d)"

@@ -24,6 +24,8 @@ internal static class CompareCommand
             var s = Settings(p);
             using var store = AistockStores.Open(s, migrate: false);
             var (ra, rb) = (LoopRef.Parse(p.GetValue(a)!), LoopRef.Parse(p.GetValue(b)!));
+            (ra, rb) = (ra with { TaskRunId = TaskRunPrefix.Resolve(s, ra.TaskRunId) },
+                rb with { TaskRunId = TaskRunPrefix.Resolve(s, rb.TaskRunId) });
             var result = new LoopComparison(s, store).Compare(ra, rb);
             io.Out.Write(p.GetValue(json)
                 ? result.ToJsonString(CanonicalJson.FileOptions) + "\n"

@@ -39,7 +39,13 @@ internal static class DemoCommand
             }
 
             var context = new RunContext(SettingsLoader.Load(config), line => io.Out.WriteLine(line));
-            return RunPipeline(io, context, "init", null, json: false);
+            var code = RunPipeline(io, context, "init", null, json: false);
+            // serve finds ./demo/rdbridge.json by itself when nothing else is configured here; elsewhere, say which.
+            var found = ConfigLocation.Find(null).Path == config;
+            io.Out.WriteLine($"open the UI on the demo: rdbridge serve{(found ? "" : $" --config {config}")}, then " +
+                $"{context.Settings.ServerUrls[0].TrimEnd('/')}/rdagent/factors in a browser");
+            io.Out.WriteLine("for your own folders: rdbridge setup --rdagent DIR --aistock DIR, then rdbridge init");
+            return code;
         }));
         return cmd;
     }

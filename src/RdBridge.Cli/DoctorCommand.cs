@@ -19,7 +19,7 @@ internal static class DoctorCommand
             var findings = RdBridge.Doctor.Doctor.Run(Settings(p), p.GetValue(fix));
             foreach (var f in findings)
             {
-                io.Out.WriteLine($"{(!f.Ok ? "✗" : f.Warning ? "!" : "✓")} {f.Item,-18} {f.Detail}");
+                io.Out.WriteLine($"{(!f.Ok ? "✗" : f.ToCreate ? "+" : f.Warning ? "!" : "✓")} {f.Item,-18} {f.Detail}");
                 if (!f.Ok && f.Fix is not null) io.Out.WriteLine($"  → {f.Fix}");
             }
             return findings.All(f => f.Ok) ? Ok : ItemFailures;

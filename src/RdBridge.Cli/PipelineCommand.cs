@@ -25,25 +25,29 @@ internal static class PipelineCommand
         };
         var cmd = new Command(mode, description) { json, wait };
         if (mode == "sync") cmd.Options.Add(since);
-        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, io), mode, mode == "sync" && p.GetValue(since)
-            is { } text ? UtcText.Parse(text, "--since") : null, p.GetValue(json), TimeSpan.FromSeconds(Math.Max(0,
-                p.GetValue(wait))))));
+        cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, Lines(io, p.GetValue(json))), mode,
+            mode == "sync" && p.GetValue(since) is { } text ? UtcText.Parse(text, "--since") : null, p.GetValue(json),
+            TimeSpan.FromSeconds(Math.Max(0, p.GetValue(wait))))));
         return cmd;
     }
 
     internal static int RunPipeline(Io io, RunContext context, string mode, DateTimeOffset? since, bool json,
         TimeSpan? wait = null)
     {
-        var result = new SyncPipeline(context, wait).Run(mode, since, r => Print(io, r));
-        if (result.Stages.FirstOrDefault(s => s.Stage == "backup") is { } backup) Print(io, backup);
+        var lines = Lines(io, json);
+        var result = new SyncPipeline(context, wait).Run(mode, since, r => Print(lines, r));
+        if (result.Stages.FirstOrDefault(s => s.Stage == "backup") is { } backup) Print(lines, backup);
         if (result.Verify is { } v)
         {
             if (json) io.Out.WriteLine(v.ToJson().ToJsonString(CanonicalJson.FileOptions));
             else PrintVerify(io, v);
         }
-        io.Out.WriteLine(result.ChangedAnything
+        lines.Out.WriteLine(result.ChangedAnything
             ? $"{mode} run #{result.SyncRunId}: changes written"
             : $"{mode} run #{result.SyncRunId}: nothing changed — every file, bundle and row was already up to date");
         return result.Failed ? ItemFailures : Ok;
     }
+
+    /// <summary>Where stage lines go: with --json, stdout holds the JSON alone, so they go to stderr.</summary>
+    private static Io Lines(Io io, bool json) => json ? io with { Out = io.Err } : io;
 }

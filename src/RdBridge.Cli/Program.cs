@@ -30,6 +30,9 @@ public static class Program
 
         root.Subcommands.Add(SampleCommand.Create(io));
         root.Subcommands.Add(DemoCommand.Create(io));
+        root.Subcommands.Add(SetupCommand.Create(io));
+        root.Subcommands.Add(RestoreCommand.Create(io));
+        root.Subcommands.Add(ListCommand.Create(io));
         root.Subcommands.Add(DiscoverCommand.Create(io));
         root.Subcommands.Add(DoctorCommand.Create(io));
         root.Subcommands.Add(BackupCommand.Create(io));

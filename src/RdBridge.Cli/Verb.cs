@@ -16,7 +16,8 @@ internal static class Verb
 
     internal static readonly Option<string?> ConfigOption = new("--config")
     {
-        Description = "Path of rdbridge.json (default: ./rdbridge.json)", Recursive = true,
+        Description = "Path of rdbridge.json (default: ./rdbridge.json, else the nearest parent folder's, else " +
+            "$RDBRIDGE_CONFIG)", Recursive = true,
     };
     internal static readonly Option<string[]> SetOption = new("--set")
     {
@@ -53,22 +54,8 @@ internal static class Verb
         }
     }
 
-    internal static RdBridgeSettings Settings(ParseResult p, bool rdAgentOptional = false)
-    {
-        var overrides = new List<KeyValuePair<string, string?>>();
-        foreach (var item in p.GetValue(SetOption) ?? [])
-        {
-            var eq = item.IndexOf('=');
-            if (eq <= 0)
-            {
-                throw new ConfigurationException(
-                    $"--set '{item}' is not KEY=VALUE; write it like --set aistock:database=/path/aistock.db");
-            }
-
-            overrides.Add(new(item[..eq].Replace('.', ':'), item[(eq + 1)..]));
-        }
-        return SettingsLoader.Load(p.GetValue(ConfigOption), overrides, rdAgentOptional);
-    }
+    internal static RdBridgeSettings Settings(ParseResult p, bool rdAgentOptional = false) =>
+        ConfigFile.Settings(p, rdAgentOptional);
 
     internal static RunContext Context(ParseResult p, Io io) =>
         new(Settings(p), line => io.Out.WriteLine(line), io.Live);

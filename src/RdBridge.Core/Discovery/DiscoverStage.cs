@@ -46,12 +46,13 @@ public sealed class DiscoverStage(RunContext context)
         try
         {
             var byFolder = registry?.TaskRunsByLogFolder(settings.PathMap) ?? [];
+            var byName = registry?.TaskRunsByLogFolderName() ?? [];
             foreach (var dir in LogTree.RunFolders(settings.LogRoot))
             {
                 context.Cancellation.ThrowIfCancellationRequested();
                 if (!LogTree.IsRunFolder(dir)) continue;
                 report.Add(TaskRuns);
-                new RunDiscovery(this, report, dir, byFolder).Discover(ref registry);
+                new RunDiscovery(this, report, dir, byFolder, byName).Discover(ref registry);
             }
         }
         finally
@@ -63,7 +64,8 @@ public sealed class DiscoverStage(RunContext context)
 
     /// <summary>One task run's log folder.</summary>
     private sealed class RunDiscovery(
-        DiscoverStage stage, StageReport report, string dir, Dictionary<string, string> byFolder)
+        DiscoverStage stage, StageReport report, string dir, Dictionary<string, string> byFolder,
+        Dictionary<string, string> byName)
     {
         private readonly Configuration.RdBridgeSettings _settings = stage.Context.Settings;
         private readonly string _relative =
@@ -73,7 +75,10 @@ public sealed class DiscoverStage(RunContext context)
 
         public void Discover(ref DiscoveredRegistry? registry)
         {
-            var taskRunId = byFolder.TryGetValue(_local, out var known) ? known : Path.GetFileName(_local);
+            // By the mapped path, else by the folder's name (another spelling of the same folder), else a new task run.
+            var taskRunId = byFolder.TryGetValue(_local, out var known) ? known
+                : byName.TryGetValue(Path.GetFileName(_local), out var named) ? named
+                : Path.GetFileName(_local);
             var memory = registry?.Memory(_relative) ?? [];
             var taskRunKnown = registry?.TaskRunExists(taskRunId) ?? false;
             var loops = LogTree.Loops(dir);

@@ -6,25 +6,49 @@ namespace RdBridge.Doctor;
 
 /// <summary>One thing doctor looked at: whether it is fine, what it saw, and how to fix it when it is not.</summary>
 /// <param name="Warning">Fine to go on, but the user should read it (printed with "!").</param>
-public sealed record Finding(string Item, bool Ok, string Detail, string? Fix = null, bool Warning = false);
+/// <param name="ToCreate">Missing, and init creates it (printed with "+", never with ✓).</param>
+public sealed record Finding(string Item, bool Ok, string Detail, string? Fix = null, bool Warning = false,
+    bool ToCreate = false);
 
 /// <summary>The guide's 前置条件检查: directories, the registry and its schema, path mapping, the AIstock database.</summary>
 public static class Doctor
 {
     public static IReadOnlyList<Finding> Run(RdBridgeSettings s, bool fix)
     {
-        var findings = new List<Finding>
+        var findings = new List<Finding>();
+        // Scoped to the role the configuration describes: a consumer that only pulls from publishers has no RD-Agent
+        // folder to check.
+        if (s.HasRdAgent)
         {
-            Dir("RD-Agent root", s.RdAgentRoot, "set rdagent.root in rdbridge.json to the RD-Agent-main folder"),
-            Dir("log folder", s.LogRoot, "set rdagent.logRoot if RD-Agent logs elsewhere", required: false),
-            Dir("workspace folder", s.WorkspaceRoot, "set rdagent.workspaceRoot if workspaces live elsewhere",
-                required: false),
-            Dir("AIstock root", s.AistockRoot, "create it or set aistock.root in rdbridge.json"),
-        };
-        if (AcrossWsl(s.RegistryPath) is { } registryWarning) findings.Add(registryWarning);
+            findings.Add(Dir("RD-Agent root", s.RdAgentRoot,
+                $"set rdagent.root in {s.ConfigPath} to the RD-Agent-main folder"));
+            findings.Add(Dir("log folder", s.LogRoot, "set rdagent.logRoot if RD-Agent logs elsewhere",
+                required: false));
+            findings.Add(Dir("workspace folder", s.WorkspaceRoot,
+                "set rdagent.workspaceRoot if workspaces live elsewhere", required: false));
+            // The guide's 前置条件 folders: init creates them.
+            findings.Add(Dir("production_bundles", s.BundleDirectory, null, created: true));
+            findings.Add(Dir("rdagent_data", s.CatalogDirectory, null, created: true));
+        }
+        findings.Add(Dir("AIstock root", s.AistockRoot, null, created: true));
+        findings.Add(Dir("AIstock catalogs", s.AistockCatalogDirectory, null, created: true));
+        findings.Add(Dir("rdagent_assets", s.AssetCacheDirectory, null, created: true));
+        if (s.HasRdAgent && AcrossWsl(s.RegistryPath) is { } registryWarning) findings.Add(registryWarning);
         if (!s.AistockDatabaseIsPostgres && AcrossWsl(s.AistockDatabase) is { } storeWarning)
             findings.Add(storeWarning);
-        if (!File.Exists(s.RegistryPath))
+        if (s.HasRdAgent) RegistryChecks(s, fix, findings);
+        AistockDatabase(s, fix, findings);
+        return findings;
+    }
+
+    private static void RegistryChecks(RdBridgeSettings s, bool fix, List<Finding> findings)
+    {
+        if (!File.Exists(s.RegistryPath) && Directory.Exists(s.LogRoot))
+        {
+            findings.Add(new Finding("registry", true,
+                $"'{s.RegistryPath}' will be created by init from RD-Agent's log ({s.LogRoot})", ToCreate: true));
+        }
+        else if (!File.Exists(s.RegistryPath))
         {
             findings.Add(new Finding("registry", false, $"'{s.RegistryPath}' does not exist",
                 "set rdagent.registry in rdbridge.json"));
@@ -54,10 +78,15 @@ public static class Doctor
                 var content = $"{rows.GetValueOrDefault("task_runs")} task runs, {rows["loops"]} loops, "
                     + $"{rows["workspaces"]} workspaces";
                 findings.Add(new Finding("registry content", true, content));
+                findings.AddRange(Duplicates(registry, s, fix));
                 findings.Add(PathMapping(registry, s));
             }
             catch (RegistryException e) { findings.Add(new Finding("registry", false, e.Message)); }
         }
+    }
+
+    private static void AistockDatabase(RdBridgeSettings s, bool fix, List<Finding> findings)
+    {
         try
         {
             var created = s.AistockDatabaseIsPostgres && fix
@@ -80,7 +109,6 @@ public static class Doctor
                     ? "check aistock.database; 'rdbridge doctor --fix' creates a missing database"
                     : "check aistock.database and that its folder is writable"));
         }
-        return findings;
     }
 
     /// <summary>
@@ -106,9 +134,44 @@ public static class Doctor
             Warning: true);
     }
 
-    private static Finding Dir(string item, string path, string fix, bool required = true) =>
+    /// <summary>
+    /// Task runs discovery added a second time under a wrong path map (before preflight stopped such runs): reported,
+    /// and with <c>--fix</c> removed after a backup — only loops that own no workspace go.
+    /// </summary>
+    private static List<Finding> Duplicates(RegistryDatabase registry, RdBridgeSettings s, bool fix)
+    {
+        var duplicates = registry.FindDuplicateTaskRuns();
+        var findings = new List<Finding>();
+        if (duplicates.Count == 0) return findings;
+        if (!fix)
+        {
+            foreach (var d in duplicates)
+            {
+                findings.Add(new Finding("duplicate task run", false,
+                    $"task run {d.TaskRunId} repeats {d.Original} (the same log folder, added by discovery under a " +
+                    $"wrong pathMap): {d.LoopsWithoutWorkspaces.Count} loops without workspaces",
+                    "run 'rdbridge doctor --fix' (it takes a backup first; 'rdbridge restore' undoes it)"));
+            }
+            return findings;
+        }
+        var backup = new Backup.BackupStage(s).Run();
+        foreach (var d in duplicates)
+        {
+            var removed = registry.Write(w => w.RemoveDuplicate(d));
+            findings.Add(new Finding("duplicate task run", true,
+                $"removed {removed} loops without workspaces of task run {d.TaskRunId}, a second copy of " +
+                $"{d.Original}" + (d.OtherLoops > 0 ? $" ({d.OtherLoops} loops with workspaces kept)" : "") +
+                $"; {string.Join("; ", backup.Notes)}"));
+        }
+        return findings;
+    }
+
+    /// <param name="created">init creates the folder: its absence is no failure</param>
+    private static Finding Dir(string item, string path, string? fix, bool required = true, bool created = false) =>
         Directory.Exists(path) ? new Finding(item, true, path)
-            : new Finding(item, !required, $"'{path}' does not exist", required ? fix : null);
+            : created ? new Finding(item, true, $"'{path}' will be created by init", ToCreate: true)
+            : required ? new Finding(item, false, $"'{path}' does not exist", fix)
+            : new Finding(item, true, $"'{path}' does not exist ({fix})", Warning: true);
 
     private static Finding PathMapping(RegistryDatabase registry, RdBridgeSettings s)
     {

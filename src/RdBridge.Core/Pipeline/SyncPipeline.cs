@@ -43,6 +43,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 
     public PipelineResult Run(string mode, DateTimeOffset? since, Action<StageReport>? onStage = null)
     {
+        // Before the lock file, the store's migrations and the backup: a run that cannot succeed writes nothing.
+        Preflight.RunPreflight.Require(context.Settings);
         using var syncLock =
             SyncLock.Acquire(Path.Combine(context.Settings.AistockRoot, ".rdbridge-sync.lock"), LockWait);
         return RunLocked(mode, since, onStage);

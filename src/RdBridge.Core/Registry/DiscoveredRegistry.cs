@@ -92,6 +92,26 @@ public sealed class DiscoveredRegistry : IDisposable
         return byFolder;
     }
 
+    /// <summary>
+    /// Every task run's id by the name of its log folder, where only one task run has that name: a registry whose
+    /// paths are spelt in a way the path map misses (another drive, <c>\\wsl$\…</c>) still names the same folder, and
+    /// taking it for a new task run would add every loop a second time.
+    /// </summary>
+    public Dictionary<string, string> TaskRunsByLogFolderName()
+    {
+        var byName = new Dictionary<string, string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, log) in _db.ReadTaskRunLogPaths())
+        {
+            var trimmed = log.Trim().TrimEnd('/', '\\');
+            var name = trimmed[(trimmed.LastIndexOfAny(['/', '\\']) + 1)..];
+            if (name.Length == 0) continue;
+            if (!seen.Add(name)) byName.Remove(name);
+            else byName[name] = id;
+        }
+        return byName;
+    }
+
     public bool TaskRunExists(string taskRunId) => _db.TaskRunExists(taskRunId);
 
     /// <summary>Adds the task run when it is missing; returns whether it did.</summary>

@@ -208,7 +208,7 @@ public class StageTests
         Assert.Equal(0, sample.Cli("init").Code);
         var loop = Db.Rows(sample.Settings.RegistryPath,
             "SELECT task_run_id, loop_id FROM loops WHERE has_result = 1 LIMIT 1")[0];
-        var (code, output, _) = sample.Cli("show", "loop", (string)loop[0]!, loop[1]!.ToString()!);
+        var (code, output, _) = sample.Cli("show", "loop", (string)loop[0]!, loop[1]!.ToString()!, "--json");
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(output);
         Assert.True(doc.RootElement.GetProperty("workspace").GetProperty("ok").GetBoolean());
@@ -222,7 +222,7 @@ public class StageTests
         foreach (var (kind, key) in new[]
             { ("bundle", $"bundle_{loop[0]}_{loop[1]}"), ("strategy", $"strategy_{loop[0]}_{loop[1]}") })
         {
-            (code, output, _) = sample.Cli("show", kind, key);
+            (code, output, _) = sample.Cli("show", kind, key, "--json");
             Assert.True(code == 0, output);
             using var record = JsonDocument.Parse(output);
             Assert.Equal($"bundle_{loop[0]}_{loop[1]}",

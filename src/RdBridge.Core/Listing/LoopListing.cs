@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
+using RdBridge.Store;
+
+namespace RdBridge.Listing;
+
+/// <summary>One loop as <c>rdbridge list</c> shows it: who, what, how it went, the key metrics, when.</summary>
+public sealed record ListedLoop(
+    string TaskRunId, long LoopId, string? Scenario, string? Action, string? Status, bool? Decision,
+    double? AnnualizedReturn, double? Ic, double? MaxDrawdown, string? StartedAtUtc, string? EndedAtUtc,
+    string? AssetBundleId);
+
+/// <summary>One task run, summed up from its loops.</summary>
+public sealed record ListedTaskRun(
+    string TaskRunId, string? Scenario, int Loops, int Succeeded, int Accepted, double? BestAnnualizedReturn,
+    string? StartedAtUtc, string? EndedAtUtc);
+
+/// <summary>What the user asked to see.</summary>
+/// <param name="TaskRun">a task run id or a unique start of one</param>
+/// <param name="Sort">a column of the loop catalog (<see cref="CatalogQuery.SortColumns"/>)</param>
+public sealed record ListFilter(
+    string? TaskRun = null, string? Status = null, string? Action = null, bool? Decision = null,
+    string Sort = "started_at_utc", bool Descending = true, int Limit = 50);
+
+/// <summary>
+/// Task runs and loops from the AIstock loop catalog (what init and sync imported), for <c>rdbridge list</c>: the
+/// database sorts; status, action, decision and the task run are filtered as the user spelt them; task run ids are
+/// accepted by any unique start.
+/// </summary>
+public static class LoopListing
+{
+    /// <summary>A catalog holds at most this many loops for a listing (a page of the store at a time).</summary>
+    public const int MaxLoopsRead = 100_000;
+
+    public static IReadOnlyList<ListedLoop> Loops(ICatalogReader store, ListFilter filter)
+    {
+        var taskRun = filter.TaskRun is null ? null : TaskRunIds.Resolve(store, filter.TaskRun);
+        var list = new List<ListedLoop>();
+        foreach (var loop in All(store, filter.Sort, filter.Descending, taskRun))
+        {
+            if (filter.Status is { } s && !string.Equals(loop.Status, s, StringComparison.OrdinalIgnoreCase)) continue;
+            if (filter.Action is { } a && !string.Equals(loop.Action, a, StringComparison.OrdinalIgnoreCase)) continue;
+            if (filter.Decision is { } d && loop.Decision != d) continue;
+            list.Add(loop);
+            if (list.Count >= filter.Limit) break;
+        }
+        return list;
+    }
+
+    /// <summary>Task runs, newest first unless told otherwise, each summed up from its loops.</summary>
+    public static IReadOnlyList<ListedTaskRun> TaskRuns(ICatalogReader store, ListFilter filter)
+    {
+        var runs = All(store, "started_at_utc", descending: false, null)
+            .GroupBy(l => l.TaskRunId)
+            .Select(g => new ListedTaskRun(g.Key, g.Select(l => l.Scenario).FirstOrDefault(x => x is not null),
+                g.Count(), g.Count(l => l.Status == "success"), g.Count(l => l.Decision == true),
+                g.Max(l => l.AnnualizedReturn), g.Min(l => l.StartedAtUtc), g.Max(l => l.EndedAtUtc)));
+        var ordered = filter.Descending
+            ? runs.OrderByDescending(r => r.StartedAtUtc, StringComparer.Ordinal)
+            : runs.OrderBy(r => r.StartedAtUtc, StringComparer.Ordinal);
+        return ordered.ThenBy(r => r.TaskRunId, StringComparer.Ordinal).Take(filter.Limit).ToList();
+    }
+
+    private static IEnumerable<ListedLoop> All(ICatalogReader store, string sort, bool descending, string? taskRun)
+    {
+        if (!CatalogQuery.SortColumns(CatalogKind.Loop).Contains(sort))
+        {
+            throw new QueryException($"cannot sort loops by '{sort}'; sort by one of " +
+                string.Join(", ", CatalogQuery.SortColumns(CatalogKind.Loop)));
+        }
+        var read = 0;
+        for (var page = 1; read < MaxLoopsRead; page++)
+        {
+            var result = store.Page(new CatalogPageRequest(CatalogKind.Loop, TaskRunId: taskRun, Sort: sort,
+                Descending: descending, Page: page, PageSize: CatalogQuery.MaxPageSize));
+            foreach (var item in result.Items)
+            {
+                read++;
+                yield return Read(JsonNode.Parse(item.Payload)!.AsObject());
+            }
+            if (result.Items.Count < CatalogQuery.MaxPageSize) yield break;
+        }
+    }
+
+    private static ListedLoop Read(JsonObject o) => new(
+        (string?)o["task_run_id"] ?? "", o["loop_id"]?.GetValue<long>() ?? -1, Text(o, "scenario"), Text(o, "action"),
+        Text(o, "status"), o["decision"] is JsonValue d && d.TryGetValue<bool>(out var b) ? b : null,
+        Number(o, "annualized_return"), Number(o, "ic"), Number(o, "max_drawdown"), Text(o, "started_at_utc"),
+        Text(o, "ended_at_utc"), Text(o, "asset_bundle_id"));
+
+    private static string? Text(JsonObject o, string key) =>
+        o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static double? Number(JsonObject o, string key) =>
+        o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+
+    /// <summary>The loops as JSON, for <c>--json</c>.</summary>
+    public static JsonArray ToJson(IEnumerable<ListedLoop> loops) => new(loops.Select(l => (JsonNode?)new JsonObject
+    {
+        ["task_run_id"] = l.TaskRunId, ["loop_id"] = l.LoopId, ["scenario"] = l.Scenario, ["action"] = l.Action,
+        ["status"] = l.Status, ["decision"] = l.Decision, ["annualized_return"] = l.AnnualizedReturn, ["ic"] = l.Ic,
+        ["max_drawdown"] = l.MaxDrawdown, ["started_at_utc"] = l.StartedAtUtc, ["ended_at_utc"] = l.EndedAtUtc,
+        ["asset_bundle_id"] = l.AssetBundleId,
+    }).ToArray());
+
+    public static JsonArray ToJson(IEnumerable<ListedTaskRun> runs) => new(runs.Select(r => (JsonNode?)new JsonObject
+    {
+        ["task_run_id"] = r.TaskRunId, ["scenario"] = r.Scenario, ["loops"] = r.Loops, ["succeeded"] = r.Succeeded,
+        ["accepted"] = r.Accepted, ["best_annualized_return"] = r.BestAnnualizedReturn,
+        ["started_at_utc"] = r.StartedAtUtc, ["ended_at_utc"] = r.EndedAtUtc,
+    }).ToArray());
+
+    /// <summary>A fraction as a percentage with two decimals, or a dash.</summary>
+    public static string Percent(double? v) =>
+        v is { } x ? (x * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%" : "–";
+}
+
+/// <summary>Task run ids by a unique start, as git takes a short commit id.</summary>
+public static class TaskRunIds
+{
+    /// <summary>The one task run id of the loop catalog that starts with <paramref name="prefix"/>.</summary>
+    public static string Resolve(ICatalogReader store, string prefix)
+    {
+        if (prefix.Length == 0) throw new QueryException("an empty task run id names nothing");
+        var ids = Starting(store, prefix);
+        return ids.Count switch
+        {
+            1 => ids.Min!,
+            0 => throw new QueryException($"no task run id starts with '{prefix}'; 'rdbridge list runs' lists them"),
+            _ => throw new QueryException($"'{prefix}' starts several task run ids ({string.Join(", ", ids.Take(5))}" +
+                "); give more of it"),
+        };
+    }
+
+    public static bool IsAmbiguous(ICatalogReader store, string prefix) => Starting(store, prefix).Count > 1;
+
+    /// <summary>The ids starting with the prefix; two are enough to know it is ambiguous.</summary>
+    private static SortedSet<string> Starting(ICatalogReader store, string prefix)
+    {
+        var ids = new SortedSet<string>(StringComparer.Ordinal);
+        for (var page = 1; ; page++)
+        {
+            var result = store.Page(new CatalogPageRequest(CatalogKind.Loop, Search: prefix, Sort: "task_run_id",
+                Descending: false, Page: page, PageSize: CatalogQuery.MaxPageSize));
+            foreach (var item in result.Items)
+            {
+                var id = (string?)JsonNode.Parse(item.Payload)?["task_run_id"];
+                if (id is not null && id.StartsWith(prefix, StringComparison.Ordinal)) ids.Add(id);
+            }
+            if (result.Items.Count < CatalogQuery.MaxPageSize || ids.Count > 1) break;
+        }
+        return ids;
+    }
+}

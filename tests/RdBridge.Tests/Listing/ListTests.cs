@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RdBridge.Sample;
+
+namespace RdBridge.Tests.Listing;
+
+/// <summary>Finding ids from the terminal: list, ids by unique start, show's summary.</summary>
+public class ListTests
+{
+    [Fact]
+    public void List_shows_every_loop_sorted_and_filtered_and_ids_work_by_their_start()
+    {
+        using var s = new Sample(flavor: SampleFlavor.Fork);
+        Assert.Equal(0, s.Cli("init").Code);
+        // Expected values from the registry and the workspaces' qlib_res.csv, read with SQL and by hand.
+        var loops = Db.Rows(s.Settings.RegistryPath, "SELECT task_run_id, loop_id, status FROM loops");
+
+        var (code, output, _) = s.Cli("list", "--json", "--limit", "100");
+        Assert.Equal(0, code);
+        var listed = JsonNode.Parse(output)!.AsArray();
+        Assert.Equal(loops.Count, listed.Count);
+        Assert.Equal(
+            loops.Select(l => $"{l[0]}/{l[1]}").Order(StringComparer.Ordinal),
+            listed.Select(l => $"{l!["task_run_id"]}/{l["loop_id"]}").Order(StringComparer.Ordinal));
+        // Newest first by default.
+        var starts = listed.Select(l => (string?)l!["started_at_utc"]).ToList();
+        Assert.Equal(starts.OrderDescending(StringComparer.Ordinal), starts);
+
+        // Sorted by annualized return, the best first, and it is the one qlib_res.csv says.
+        var best = JsonNode.Parse(s.Cli("list", "--json", "--sort", "annualized_return", "--limit", "1").Out)!
+            .AsArray().Single()!;
+        var bestValue = (double)best["annualized_return"]!;
+        var all = listed.Select(l => (double?)l!["annualized_return"]).OfType<double>().ToList();
+        Assert.Equal(all.Max(), bestValue);
+
+        // One task run by a unique start of its id.
+        var taskRun = (string)loops[0][0]!;
+        var only = JsonNode.Parse(s.Cli("list", "--json", "--task-run", taskRun[..6]).Out)!.AsArray();
+        Assert.Equal(loops.Count(l => (string)l[0]! == taskRun), only.Count);
+        Assert.All(only, l => Assert.Equal(taskRun, (string)l!["task_run_id"]!));
+
+        var runs = s.Cli("list", "runs");
+        Assert.Equal(0, runs.Code);
+        foreach (var id in loops.Select(l => (string)l[0]!).Distinct()) Assert.Contains(id, runs.Out);
+
+        // show and compare take the start of the id too; show prints a summary, --json the whole record.
+        var loopId = Convert.ToInt64(loops[0][1], CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+        var show = s.Cli("show", "loop", taskRun[..6], loopId);
+        Assert.True(show.Code == 0, show.Out + show.Err);
+        Assert.Contains(taskRun, show.Out);
+        Assert.Contains("problems: none", show.Out);
+        Assert.True(show.Out.Split('\n').Length < 150, show.Out);
+        var full = JsonNode.Parse(s.Cli("show", "loop", taskRun[..6], loopId, "--json").Out)!;
+        Assert.Equal(taskRun, (string)full["task_run_id"]!);
+        var compare = s.Cli("compare", $"{taskRun[..6]}:{loopId}", $"{taskRun}:{loopId}");
+        Assert.True(compare.Code == 0, compare.Out + compare.Err);
+    }
+
+    [Fact]
+    public void An_id_start_that_fits_no_task_run_is_named()
+    {
+        using var s = new Sample(flavor: SampleFlavor.Fork);
+        Assert.Equal(0, s.Cli("init").Code);
+        var (code, _, err) = s.Cli("list", "--task-run", "zzzz");
+        Assert.Equal(2, code);
+        Assert.Contains("zzzz", err);
+    }
+}
