@@ -98,6 +98,7 @@ public static class RdBridgeServer
         if (role.HasFlag(ServeRole.Consumer))
         {
             ConsumerApi.Map(app);
+            TaskRunRoutes.Map(app);
             WebUi.Map(app);
         }
         return app;
