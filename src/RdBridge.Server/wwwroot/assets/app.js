@@ -144,7 +144,7 @@ function render() {
   current = new AbortController();
   const signal = current.signal;
   const r = v.route(location.pathname);
-  const section = ['loop', 'run', 'compare'].includes(r.page) ? 'loops' : r.page;
+  const section = { loop: 'loops', compare: 'loops', run: 'runs', factor: 'factors' }[r.page] ?? r.page;
   for (const a of document.querySelectorAll('nav.main a')) a.classList.toggle('active', a.dataset.page === section);
   root.replaceChildren();
   const page = {
@@ -154,6 +154,7 @@ function render() {
     loops: () => catalogPage('loops', signal),
     loop: () => loopPage(r.taskRunId, r.loopId, signal),
     run: () => runPage(r.taskRunId, signal),
+    runs: () => runsPage(signal),
     sync: () => syncPage(signal),
     verify: () => verifyPage(signal),
     compare: () => comparePage(signal),
@@ -636,14 +637,14 @@ function curveAxes(c, fmt) {
   const across = (y, cls) => svg('line', { x1: margin.left, x2: width - margin.right, y1: y, y2: y, class: cls });
   return [
     c.yTicks.map((t) => [across(t.y, 'grid'),
-      svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t.value))]),
+      svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, v.tickText(fmt, t.value))]),
     c.zeroY !== null ? across(c.zeroY, 'zero') : null,
     c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': t.anchor }, t.label)),
   ];
 }
 
 const curvesSvg = (c, props, ...children) => svg('svg',
-  { class: 'curves', viewBox: `0 0 ${c.width} ${c.height}`, width: c.width, height: c.height, role: 'img', ...props },
+  { class: 'curves', viewBox: `0 0 ${c.width} ${c.height}`, role: 'img', ...props },
   ...children);
 
 /**
@@ -711,103 +712,310 @@ function lineageGraph(lin) {
 }
 
 // -------------------------------------------------------------------------------------------------------------
-// Task run: the key metrics loop by loop, accepted loops marked
+// Task runs: the index, and one run's story (hypotheses in order, best so far, every loop's status and curve)
+
+/** A CSV download of rows already on the page (what the table shows, as filtered). */
+function csvButton(id, name, header, rowsOf) {
+  return el('button', {
+    type: 'button', id, class: 'csv',
+    onclick: () => {
+      const blob = new Blob([v.toCsv(header, rowsOf())], { type: 'text/csv;charset=utf-8' });
+      const a = el('a', { href: URL.createObjectURL(blob), download: `${name}.csv` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    },
+  }, 'CSV ⭳');
+}
+
+/** A table sorted in the page: every column header a button; numbers sort as numbers. */
+function sortableTable(id, columns, rows, initial) {
+  let sort = initial ?? { key: null, order: 'asc' };
+  const tbody = el('tbody');
+  const head = el('tr');
+  const table = el('table', { class: 'catalog', id }, el('thead', {}, head), tbody);
+  const draw = () => {
+    const col = columns.find((c) => c.key === sort.key);
+    const shown = col ? v.sortRows(rows, col.value, sort.order) : rows;
+    table.sorted = shown;
+    head.replaceChildren(...columns.map((c) => {
+      const active = c.key === sort.key;
+      return el('th', { 'aria-sort': active ? (sort.order === 'asc' ? 'ascending' : 'descending') : 'none' },
+        el('button', {
+          type: 'button', class: 'sort', dataset: { sort: c.key },
+          onclick: () => {
+            sort = { key: c.key, order: active && sort.order === 'asc' ? 'desc' : 'asc' };
+            draw();
+          },
+        }, c.label, active ? (sort.order === 'asc' ? ' ▲' : ' ▼') : ''));
+    }));
+    tbody.replaceChildren(...shown.map((r) => el('tr', { dataset: r.dataset ?? {} },
+      columns.map((c) => {
+        const cellValue = c.cell ? c.cell(r) : c.value(r);
+        return el('td', { class: c.cls }, cellValue instanceof Node ? cellValue : String(cellValue ?? '—'));
+      }))));
+  };
+  draw();
+  table.csv = () => (table.sorted ?? rows).map((r) => columns.map((c) => c.value(r)));
+  table.header = columns.map((c) => c.csvLabel ?? c.key);
+  return table;
+}
+
+async function runsPage(signal) {
+  const p = new URLSearchParams(location.search);
+  const state = {
+    q: p.get('q') ?? '', scenario: p.get('scenario') ?? '', metric: p.get('metric') ?? 'annualized_return',
+  };
+  const box = el('div', { id: 'runs-box' });
+  const total = el('span', { class: 'total', id: 'total' }, '…');
+  const metricSelect = el('select', {
+    id: 'runs-metric',
+    onchange: (e) => { state.metric = e.target.value; load(); },
+  }, Object.entries(v.STORY_METRICS).map(([k, m]) => el('option', { value: k, selected: k === state.metric }, m.label)));
+  const scenarioSelect = el('select', {
+    id: 'runs-scenario',
+    onchange: (e) => { state.scenario = e.target.value; load(); },
+  }, el('option', { value: '' }, 'all scenarios 全部场景'));
+  let typing;
+  const search = el('input', {
+    type: 'search', id: 'search', value: state.q, placeholder: 'id prefix or name 任务编号前缀或名称',
+    oninput: (e) => {
+      clearTimeout(typing);
+      typing = setTimeout(() => { state.q = e.target.value.trim(); load(); }, 250);
+    },
+  });
+  let table = null;
+  const csv = csvButton('runs-csv', 'task-runs', [], () => [table.header, ...table.csv()].slice(1));
+  async function load() {
+    const query = v.queryString({
+      q: state.q, scenario: state.scenario, metric: state.metric === 'annualized_return' ? '' : state.metric,
+    });
+    history.replaceState(null, '', `${v.BASE}/runs${query}`);
+    const data = await getJson(`/api/rdagent/task-runs${v.queryString({ ...state })}`, signal);
+    const known = new Set([...scenarioSelect.options].map((o) => o.value));
+    for (const sc of data.scenarios) if (!known.has(sc)) scenarioSelect.append(el('option', { value: sc }, sc));
+    scenarioSelect.value = state.scenario;
+    total.textContent = `${data.total} task runs 个任务`;
+    total.dataset.total = String(data.total);
+    const m = v.STORY_METRICS[state.metric];
+    table = sortableTable('runs', [
+      {
+        key: 'name', label: 'Task run 任务', value: (r) => r.name, csvLabel: 'name',
+        cell: (r) => el('div', {}, el('a', { href: v.runHref(r.task_run_id), class: 'run-name' }, r.name),
+          el('div', { class: 'sub mono', title: r.task_run_id }, v.shortId(r.task_run_id, 12),
+            r.log_folder ? ` · ${r.log_folder}` : '')),
+      },
+      { key: 'task_run_id', label: 'Id', value: (r) => r.task_run_id, cell: (r) => v.shortId(r.task_run_id, 8), cls: 'mono' },
+      { key: 'scenario', label: 'Scenario 场景', value: (r) => r.scenario },
+      { key: 'started_at_utc', label: 'Started 开始', value: (r) => r.started_at_utc, cell: (r) => v.fmtTime(r.started_at_utc) },
+      { key: 'ended_at_utc', label: 'Ended 结束', value: (r) => r.ended_at_utc, cell: (r) => v.fmtTime(r.ended_at_utc) },
+      { key: 'loops', label: 'Loops 循环', value: (r) => r.loops, cls: 'num' },
+      {
+        key: 'by_status', label: 'By status 状态', value: (r) => v.statusSummary(r.by_status),
+        cell: (r) => el('span', { class: 'statuses' }, Object.entries(r.by_status ?? {}).map(([k, n]) =>
+          el('span', { class: `badge small st-${k}` }, `${k} ${n}`))),
+      },
+      { key: 'with_results', label: 'With results 有结果', value: (r) => r.with_results, cls: 'num' },
+      { key: 'accepted', label: 'Accepted 采纳', value: (r) => r.accepted, cls: 'num' },
+      {
+        key: 'best', label: `Best 最佳 ${m.label}`, value: (r) => r.best?.value, cls: 'num', csvLabel: `best_${state.metric}`,
+        cell: (r) => (r.best ? el('span', {}, m.fmt(r.best.value), el('span', { class: 'sub' }, ` loop ${r.best.loop_id}`)) : '—'),
+      },
+    ], data.task_runs, { key: 'started_at_utc', order: 'desc' });
+    box.replaceChildren(el('div', { class: 'table-wrap' }, table));
+    if (data.total === 0) {
+      box.append(el('p', { class: 'empty' }, state.q || state.scenario
+        ? 'Nothing matches. 无匹配结果。' : 'No task runs yet: sync. 暂无任务，请同步。'));
+    }
+  }
+  show(
+    el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.runs)),
+    el('div', { class: 'toolbar' }, search, scenarioSelect,
+      el('label', { class: 'filter' }, 'best by 最佳指标 ', metricSelect), csv, total),
+    box,
+  );
+  await load();
+}
 
 async function runPage(taskRunId, signal) {
-  const loops = [];
-  for (let page = 1; ; page++) {
-    const data = await getJson(`/api/rdagent/loops${v.queryString({
-      task_run_id: taskRunId, sort: 'loop_id', order: 'asc', page, page_size: 500,
-    })}`, signal);
-    loops.push(...data.items);
-    if (loops.length >= data.total || data.items.length === 0) break;
-  }
-  const rows = await withCacheState(loops, signal);
-  const accepted = loops.filter((l) => l.decision === true).length;
+  const p = new URLSearchParams(location.search);
+  let metric = p.get('metric') ?? 'annualized_return';
+  const head = el('div', { id: 'run-head' });
+  const storyBox = el('div', { id: 'run-story' });
+  const chartBox = el('div', { id: 'best-so-far' });
+  const curvesBox = el('div', { id: 'run-curves' }, el('p', { class: 'muted' }, 'Loading curves… 正在加载…'));
+  const tableBox = el('div', { id: 'run-loops-box' });
   show(
-    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', `${v.LABELS.run}`),
-    el('div', { class: 'page-head' }, el('h1', {}, `${v.LABELS.run} `, el('span', { class: 'mono' }, taskRunId))),
-    el('p', { class: 'muted' }, `${loops.length} loops 循环 · ${accepted} accepted by RD-Agent 被采纳`),
-    loops.length === 0
-      ? el('p', { class: 'error' }, 'AIstock has no loops of this task run. 无此任务的循环。')
-      : null,
-    el('div', { class: 'legend' },
-      el('span', { class: 'dot accepted' }), ' accepted 采纳  ',
-      el('span', { class: 'dot' }), ' not accepted 未采纳'),
-    el('div', { class: 'charts', id: 'run-charts' }, v.RUN_METRICS.map((m) => metricChart(taskRunId, loops, m))),
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/runs` }, v.LABELS.runs), ' › ', v.LABELS.run),
+    head, chartBox,
+    el('h2', {}, 'The story 研究过程: each loop\u2019s hypothesis and decision 每轮假设与决策'),
+    storyBox,
     el('h2', {}, 'Backtest curves 回测曲线 (excess return with cost 含成本超额收益)'),
-    runCurves(taskRunId, loops, signal),
-    el('h2', {}, v.LABELS.loops),
-    el('div', { class: 'toolbar' }, compareBar()),
-    el('div', { class: 'table-wrap' }, el('table', { class: 'catalog' },
-      el('thead', {}, el('tr', {}, v.TABLES.loops.columns.map((c) => el('th', {}, c.label)))),
-      el('tbody', {}, v.tableRows('loops', rows).map((cells) => el('tr', {}, cells.map(renderCell)))))),
+    curvesBox,
+    el('h2', {}, `${v.LABELS.loops} (every loop 全部循环)`),
+    tableBox,
   );
-}
+  const storyUrl = (m) => `/api/rdagent/task-runs/${encodeURIComponent(taskRunId)}${v.queryString({
+    metric: m === 'annualized_return' ? '' : m,
+  })}`;
+  let story = await getJson(storyUrl(metric), signal);
+  const id = story.task_run_id;
+  // The curves: one request for every loop, thinned on the server; drawn once they arrive.
+  const curvesPromise = getJson(`/api/rdagent/task-runs/${encodeURIComponent(id)}/curves`, signal);
 
-/** Every loop's with-cost curve on one chart, the loops RD-Agent accepted (SOTA) bold; loops with no report listed. */
-function runCurves(taskRunId, loops, signal) {
-  const box = el('div', { id: 'run-curves' }, el('p', { class: 'muted' }, 'Loading curves… 正在加载…'));
-  (async () => {
-    const lines = [];
-    const missing = [];
-    for (const l of loops) {
-      try {
-        const bt = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${l.loop_id}/backtest`, signal);
-        const sota = l.decision === true;
-        const extra = { prefix: `loop ${l.loop_id} `, cls: sota ? 'sota' : 'other' };
-        for (const line of v.curveLines(bt, [v.RETURN_SERIES[0]], extra)) {
-          lines.push({ ...line, loopId: l.loop_id, sota });
-        }
-      } catch (e) {
-        if (e.name === 'AbortError') throw e;
-        missing.push(l.loop_id);
-      }
-    }
-    const c = v.curveLayout(lines, 900, 300);
-    // Accepted loops last, so they are drawn on top.
-    const ordered = [...c.lines].sort((x, y) => Number(x.sota) - Number(y.sota));
-    const path = (l) => svg('path', {
-      d: l.path, class: `curve ${l.cls}`,
-      dataset: { loop: l.loopId, sota: String(l.sota), final: v.finalValue(l) ?? '' },
-    }, svg('title', {}, `${l.label}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`));
-    box.replaceChildren(
-      el('figure', { class: 'chart wide' },
-        curvesSvg(c, { 'aria-label': 'loop curves' }, curveAxes(c, v.fmtPct),
-          ordered.map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) }, path(l)))),
-        el('div', { class: 'legend' }, el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ',
-          el('span', { class: 'swatch other' }), ' other loops 其他')),
-      ...(missing.length
-        ? [el('p', { class: 'muted', id: 'run-curves-missing' },
-          `No backtest report for loop ${missing.join(', ')}. 无回测报告。`)]
-        : []));
-  })().catch((e) => { if (e.name !== 'AbortError') box.replaceChildren(errorBox(e)); });
-  return box;
-}
+  const drawHead = () => {
+    const sota = story.loop_items.filter((l) => l.decision === true).map((l) => l.loop_id);
+    head.replaceChildren(
+      el('div', { class: 'page-head' }, el('h1', { id: 'run-name' }, story.name),
+        story.scenario ? el('span', { class: 'badge' }, story.scenario) : null,
+        csvButton('run-csv', `task-run-${id}`, [], () => loopTable.csv())),
+      el('p', { class: 'muted mono', id: 'run-id' }, `${id}${story.log_folder ? ' · ' + story.log_folder : ''} · `
+        + `${v.fmtTime(story.started_at_utc)} → ${v.fmtTime(story.ended_at_utc)}`),
+      el('p', { id: 'run-summary' },
+        `${story.loops} loops 循环 · ${story.with_results} with results 有结果 · ${story.accepted} accepted 采纳 · `,
+        Object.entries(story.by_status).map(([k, n]) => el('span', { class: `badge small st-${k}` }, `${k} ${n}`)),
+        sota.length ? el('span', { class: 'muted' }, ` · SOTA loops ${sota.join(', ')}`) : null),
+    );
+  };
 
-function metricChart(taskRunId, loops, m) {
-  const series = v.metricSeries(loops, m.key);
-  const c = v.chartLayout(series);
-  return el('figure', { class: 'chart', dataset: { metric: m.key } }, el('figcaption', {}, m.label),
-    svg('svg', {
-      viewBox: `0 0 ${c.width} ${c.height}`, width: c.width, height: c.height, role: 'img', 'aria-label': m.label,
-    },
+  const drawChart = () => {
+    const m = v.STORY_METRICS[metric];
+    const c = v.bestSoFarLayout(story);
+    const select = el('select', {
+      id: 'run-metric',
+      onchange: async (e) => {
+        metric = e.target.value;
+        history.replaceState(null, '', `${v.runHref(id)}${v.queryString({
+          metric: metric === 'annualized_return' ? '' : metric,
+        })}`);
+        story = await getJson(storyUrl(metric), signal);
+        drawChart();
+        drawStory();
+      },
+    }, Object.entries(v.STORY_METRICS).map(([k, x]) => el('option', { value: k, selected: k === metric }, x.label)));
+    const { margin } = c;
+    const base = c.dots.find((d) => d.baseline);
+    chartBox.replaceChildren(
+      el('div', { class: 'chart-head' }, el('h2', {}, 'Best so far 迄今最佳 '), select,
+        base ? el('span', { class: 'muted', id: 'baseline-note' },
+          `baseline 基线 = loop ${base.loopId}: ${m.fmt(base.value)} · best 最佳 ${m.fmt(story.best?.value)}`
+          + ` (loop ${story.best?.loop_id})`) : el('span', { class: 'muted' }, 'no loop has this metric 无数据')),
+      el('figure', { class: 'chart wide' }, svg('svg', {
+        id: 'best-chart', class: 'curves', viewBox: `0 0 ${c.width} ${c.height}`, role: 'img',
+        'aria-label': 'best so far',
+      },
       c.yTicks.map((t) => [
-        svg('line', { x1: c.margin?.left ?? 0, x2: c.width - (c.margin?.right ?? 0), y1: t.y, y2: t.y, class: 'grid' }),
-        svg('text', { x: (c.margin?.left ?? 0) - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' },
-          m.fmt(t.value))]),
-      c.zeroY !== null && c.zeroY !== undefined
-        ? svg('line', { x1: c.margin.left, x2: c.width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' })
-        : null,
-      c.xTicks.map((t) =>
-        svg('text', { x: t.x, y: c.height - 8, class: 'tick', 'text-anchor': 'middle' }, String(t.value))),
-      svg('path', { d: c.path, class: 'series' }),
-      c.points.map((p) => svg('a', { href: v.loopHref(taskRunId, p.loopId) },
-        svg('circle', {
-          cx: p.x, cy: p.y, r: p.accepted ? 6 : 4.5, class: p.accepted ? 'point accepted' : 'point',
-          dataset: { loop: p.loopId, accepted: String(p.accepted) },
-        },
-          svg('title', {}, `loop ${p.loopId}: ${m.fmt(p.value)}${p.accepted ? ' · accepted 采纳' : ''}`))))));
+        svg('line', { x1: margin.left, x2: c.width - margin.right, y1: t.y, y2: t.y, class: 'grid' }),
+        svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, v.tickText(m.fmt, t.value))]),
+      c.zeroY !== null ? svg('line', {
+        x1: margin.left, x2: c.width - margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero',
+      }) : null,
+      c.xTicks.map((t) => svg('text', { x: t.x, y: c.height - 10, class: 'tick', 'text-anchor': 'middle' },
+        `${t.value}`)),
+      svg('path', { d: c.path, class: 'best-line', id: 'best-line' }),
+      c.dots.map((d) => svg('a', { href: v.loopHref(id, d.loopId) }, svg('circle', {
+        cx: d.x, cy: d.y, r: d.sota ? 6 : 4,
+        class: `dot-loop${d.sota ? ' sota' : ''}${d.baseline ? ' baseline' : ''}${d.improved ? ' improved' : ''}`,
+        dataset: { loop: d.loopId, sota: String(d.sota), value: d.value, best: d.best },
+      }, svg('title', {}, `loop ${d.loopId}: ${m.fmt(d.value)} · best so far ${m.fmt(d.best)}`
+        + `${d.sota ? ' · SOTA accepted 采纳' : ''}${d.baseline ? ' · baseline 基线' : ''}`)))))),
+      el('div', { class: 'legend' }, el('span', { class: 'swatch best' }), ' best so far 迄今最佳  ',
+        el('span', { class: 'dot accepted' }), ' accepted (SOTA) 采纳  ', el('span', { class: 'dot' }),
+        ' other loops 其他  · x: loop 循环'),
+    );
+  };
+
+  const drawStory = () => {
+    const m = v.STORY_METRICS[metric];
+    storyBox.replaceChildren(el('ol', { class: 'story', id: 'story' }, story.loop_items.map((l) => {
+      const state = v.loopState(l);
+      const value = l.metrics?.[metric];
+      return el('li', { class: `story-loop st-${state.replace(' ', '-')}`, dataset: { loop: l.loop_id, state } },
+        el('div', { class: 'story-line' },
+          el('a', { href: v.loopHref(id, l.loop_id), class: 'story-loop-id' }, `loop ${l.loop_id}`),
+          el('span', { class: `badge small st-${state.replace(' ', '-')}` }, v.STATE_LABELS[state] ?? state),
+          l.decision === true ? el('span', { class: 'badge small ok' }, '✓ SOTA 采纳')
+            : l.decision === false ? el('span', { class: 'badge small muted' }, '✗ rejected 拒绝') : null,
+          l.action ? el('span', { class: 'muted' }, l.action) : null,
+          value !== undefined && value !== null ? el('span', { class: 'num story-metric' }, `${m.label} ${m.fmt(value)}`) : null),
+        el('div', { class: 'hypothesis' }, l.hypothesis ?? 'no hypothesis recorded 无假设记录'),
+        l.error_message || l.error_type
+          ? el('div', { class: 'story-error bad' }, `${l.error_type ?? 'error'}: ${l.error_message ?? ''}`) : null);
+    })));
+  };
+
+  let loopTable;
+  const drawTable = () => {
+    loopTable = sortableTable('run-loops', [
+      {
+        key: 'loop_id', label: 'Loop 循环', value: (l) => l.loop_id,
+        cell: (l) => el('a', { href: v.loopHref(id, l.loop_id) }, `loop ${l.loop_id}`),
+      },
+      { key: 'state', label: 'Status 状态', value: (l) => v.loopState(l) },
+      { key: 'action', label: 'Action 动作', value: (l) => l.action },
+      { key: 'decision', label: 'Decision 决策', value: (l) => (l.decision === true ? 'accepted' : l.decision === false ? 'rejected' : ''),
+        cell: (l) => v.decisionCell(l.decision).text },
+      ...Object.entries(v.STORY_METRICS).map(([k, x]) => ({
+        key: k, label: x.label, value: (l) => l.metrics?.[k], cell: (l) => x.fmt(l.metrics?.[k]), cls: 'num',
+      })),
+      { key: 'hypothesis', label: 'Hypothesis 假设', value: (l) => l.hypothesis, cls: 'hyp' },
+    ], story.loop_items.map((l) => ({ ...l, dataset: { loop: l.loop_id, state: v.loopState(l) } })),
+    { key: 'loop_id', order: 'asc' });
+    tableBox.replaceChildren(el('div', { class: 'table-wrap' }, loopTable));
+  };
+
+  drawHead();
+  drawChart();
+  drawStory();
+  drawTable();
+
+  try {
+    const curves = await curvesPromise;
+    const started = performance.now();
+    const lines = v.storyCurveLines(curves, story.best?.loop_id);
+    const figure = storyCurves(id, lines, curves);
+    curvesBox.replaceChildren(figure);
+    // For the benchmark: time from the curves' arrival to a drawn chart (layout forced by reading a size).
+    figure.getBoundingClientRect();
+    curvesBox.dataset.drawMs = String(Math.round((performance.now() - started) * 10) / 10);
+    curvesBox.dataset.lines = String(lines.length);
+  } catch (e) {
+    if (e.name !== 'AbortError') curvesBox.replaceChildren(errorBox(e));
+  }
+}
+
+/**
+ * Every loop's curve on one chart that stays readable at 150 loops: the SOTA loops and the best loop bold, the rest
+ * faint; hovering a line (or its legend entry) raises it and names it with its final value.
+ */
+function storyCurves(taskRunId, lines, curves) {
+  const c = v.curveLayout(lines, 900, 300);
+  const order = (l) => (l.best ? 2 : l.sota ? 1 : 0);
+  const ordered = [...c.lines].sort((a, b) => order(a) - order(b));
+  const label = el('p', { class: 'muted', id: 'run-curves-hover' }, 'hover a line for its loop 悬停查看循环');
+  const raise = (l, on) => {
+    for (const path of chart.querySelectorAll(`[data-loop="${l.loopId}"]`)) path.classList.toggle('hover', on);
+    if (on) {
+      label.textContent = `loop ${l.loopId}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA 采纳' : ''}`
+        + `${l.best ? ' · best 最佳' : ''}`;
+    }
+  };
+  const chart = curvesSvg(c, { 'aria-label': 'loop curves', id: 'run-curves-chart' }, curveAxes(c, v.fmtPct),
+    ordered.map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) }, svg('path', {
+      d: l.path, class: `curve loop-line ${l.cls}`,
+      dataset: { loop: l.loopId, sota: String(l.sota), best: String(l.best), final: v.finalValue(l) ?? '' },
+      onmouseenter: () => raise(l, true), onmouseleave: () => raise(l, false),
+    }, svg('title', {}, `loop ${l.loopId}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`)))));
+  const missing = curves.missing ?? [];
+  return el('figure', { class: 'chart wide' }, chart, label,
+    el('div', { class: 'legend' }, el('span', { class: 'swatch best' }), ' best loop 最佳  ',
+      el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ',
+      el('span', { class: 'swatch faint' }), ` other loops 其他 (${lines.length} curves, one request 一次请求)`),
+    missing.length
+      ? el('p', { class: 'muted', id: 'run-curves-missing' },
+        `No curve for loop ${missing.map((x) => x.loop_id).join(', ')}. 无回测曲线。`)
+      : null);
 }
 
 // -------------------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ export const LABELS = {
   sync: 'Sync 同步',
   verify: 'Verify 验证',
   run: 'Task run 任务',
+  runs: 'Task runs 任务',
+  factor: 'Factor 因子',
   loop: 'Loop 循环',
   compare: 'Compare 对比',
   syncButton: '同步 Catalog / Sync catalog',
@@ -30,7 +32,9 @@ export function route(pathname) {
   if (head === 'loops' && tail.length === 2 && /^\d+$/.test(tail[1])) {
     return { page: 'loop', taskRunId: tail[0], loopId: Number(tail[1]) };
   }
+  if (head === 'runs' && tail.length === 0) return { page: 'runs' };
   if (head === 'runs' && tail.length === 1) return { page: 'run', taskRunId: tail[0] };
+  if (head === 'factors' && tail.length === 1) return { page: 'factor', factorId: tail[0] };
   if ((head === 'sync' || head === 'verify' || head === 'compare') && tail.length === 0) return { page: head };
   return { page: 'notfound', path: pathname };
 }
@@ -50,6 +54,9 @@ export function parseLoopKey(key) {
   return m ? { taskRunId: m[1], loopId: Number(m[2]) } : null;
 }
 export const runHref = (taskRunId) => `${BASE}/runs/${encodeURIComponent(taskRunId)}`;
+export const factorHref = (factorId) => `${BASE}/factors/${encodeURIComponent(factorId)}`;
+/** Compare up to eight loops: each as TASK_RUN_ID:LOOP_ID, in the order given. */
+export const compareManyHref = (keys) => `${BASE}/compare${queryString({ loops: keys.join(',') })}`;
 export const kindHref = (kind, params = {}) => `${BASE}/${kind}${queryString(params)}`;
 export const bundleHref = (bundleId) => `/api/aistock/bundles/${encodeURIComponent(bundleId)}`;
 /** A bundle file's download address: every path segment encoded, the slashes kept. */
@@ -472,13 +479,15 @@ export function chartLayout(points, width = 420, height = 180, margin = { left: 
   if (yMin > 0 && yMin < (yMax - yMin)) yMin = 0;
   if (yMax < 0 && -yMax < (yMax - yMin)) yMax = 0;
   if (yMin === yMax) { yMin -= Math.abs(yMin) * 0.1 || 1; yMax += Math.abs(yMax) * 0.1 || 1; }
+  const ticks = niceTicks(yMin, yMax, 4);
+  yMin = ticks[0]; yMax = ticks[ticks.length - 1];
   const innerW = width - margin.left - margin.right;
   const innerH = height - margin.top - margin.bottom;
   const sx = (x) => margin.left + (xMax === xMin ? innerW / 2 : ((x - xMin) / (xMax - xMin)) * innerW);
   const sy = (y) => margin.top + (1 - (y - yMin) / (yMax - yMin)) * innerH;
   const scaled = points.map((p) => ({ ...p, x: sx(p.loopId), y: sy(Number(p.value)) }));
   const path = scaled.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-  const yTicks = [yMin, (yMin + yMax) / 2, yMax].map((v) => ({ value: v, y: sy(v) }));
+  const yTicks = ticks.map((v) => ({ value: v, y: sy(v) }));
   const step = Math.max(1, Math.ceil((xMax - xMin + 1) / 8));
   const xTicks = [];
   for (let x = xMin; x <= xMax; x += step) xTicks.push({ value: x, x: sx(x) });
@@ -527,7 +536,8 @@ export const finalValue = (line) => (line.points.length ? line.points[line.point
  * Lines scaled into a width × height box: x by date, y by value with 0 always in range (returns start at 0).
  * Each line gets its SVG path and its scaled points (for hover).
  */
-export function curveLayout(lines, width = 900, height = 280, margin = { left: 64, right: 16, top: 14, bottom: 28 }) {
+export function curveLayout(lines, width = 900, height = 280, margin = { left: 64, right: 16, top: 14, bottom: 28 },
+  opts = {}) {
   const all = lines.flatMap((l) => l.points);
   if (all.length === 0) return { width, height, margin, lines: [], yTicks: [], xTicks: [], zeroY: null };
   let tMin = Infinity; let tMax = -Infinity; let yMin = 0; let yMax = 0;
@@ -538,8 +548,9 @@ export function curveLayout(lines, width = 900, height = 280, margin = { left: 6
     if (p.value > yMax) yMax = p.value;
   }
   if (yMin === yMax) { yMin -= 0.01; yMax += 0.01; }
-  const pad = (yMax - yMin) * 0.05;
-  yMin -= pad; yMax += pad;
+  // The value axis spans round ticks around the data, so every gridline reads as a round number.
+  const ticks = niceTicks(yMin, yMax, opts.yTickCount ?? 5);
+  yMin = ticks[0]; yMax = ticks[ticks.length - 1];
   const innerW = width - margin.left - margin.right;
   const innerH = height - margin.top - margin.bottom;
   const sx = (t) => margin.left + (tMax === tMin ? innerW / 2 : ((t - tMin) / (tMax - tMin)) * innerW);
@@ -549,7 +560,7 @@ export function curveLayout(lines, width = 900, height = 280, margin = { left: 6
     const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
     return { ...l, points, path };
   });
-  const yTicks = [0, 1, 2, 3, 4].map((i) => yMin + ((yMax - yMin) * i) / 4).map((value) => ({ value, y: sy(value) }));
+  const yTicks = ticks.map((value) => ({ value, y: sy(value) }));
   const xTicks = [0, 1, 2, 3, 4].map((i) => tMin + ((tMax - tMin) * i) / 4)
     .map((t, i) => ({
       label: new Date(t).toISOString().slice(0, 10), x: sx(t), anchor: i === 0 ? 'start' : i === 4 ? 'end' : 'middle',
@@ -614,3 +625,145 @@ export function groupChanges(changes) {
 
 /** The class of a diff line by its operation. */
 export const diffClass = (op) => ({ '+': 'add', '-': 'del' }[op] ?? 'ctx');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Axes: ticks on round values (1, 2, 2.5 or 5 times a power of ten), so a chart reads 0%, 5%, 10%, never 47.73%
+
+/** A tick's label: a round value without trailing zeros (5%, 0.02), in the chart's own format. */
+export function tickText(fmt, value) {
+  if (fmt === fmtPct) return `${Number((value * 100).toPrecision(10))}%`;
+  if (value === null || value === undefined || !Number.isFinite(Number(value))) return '—';
+  return String(Number(Number(value).toPrecision(10)));
+}
+
+/** Round tick values covering [min, max], about `count` of them; the range they span may reach past the data. */
+export function niceTicks(min, max, count = 5) {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
+  if (min === max) { const d = Math.abs(min) * 0.1 || 1; min -= d; max += d; }
+  const raw = (max - min) / Math.max(1, count - 1);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const from = Math.floor(min / step + 1e-9);
+  const to = Math.max(from + 1, Math.ceil(max / step - 1e-9));
+  const ticks = [];
+  for (let i = from; i <= to && ticks.length <= 50; i++) ticks.push(Number((i * step).toPrecision(12)));
+  return ticks;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Task runs: the index and one run's story
+
+/** The metrics a task run's story can follow (the loop table's columns), with how to show them. */
+export const STORY_METRICS = {
+  annualized_return: { label: 'Ann. return 年化收益', fmt: fmtPct },
+  ic: { label: 'IC', fmt: (x) => fmtNum(x) },
+  rank_ic: { label: 'Rank IC', fmt: (x) => fmtNum(x) },
+  ic_ir: { label: 'ICIR', fmt: (x) => fmtNum(x, 3) },
+  information_ratio: { label: 'Information ratio 信息比率', fmt: (x) => fmtNum(x, 3) },
+  max_drawdown: { label: 'Max drawdown 最大回撤', fmt: fmtPct },
+};
+
+/** What a loop reached, in one word: results, or RD-Agent's status when it has none (failed, running, …). */
+export function loopState(l) {
+  if (l.in_catalog) return 'results';
+  const s = String(l.status ?? 'unknown').toLowerCase();
+  if (s === 'success' || s === 'succeeded') return 'no results';
+  return s;
+}
+
+export const STATE_LABELS = {
+  results: 'results 有结果', failed: 'failed 失败', running: 'running 运行中', 'no results': 'no results 无结果',
+  unknown: 'unknown 未知',
+};
+
+/** "failed 2 · success 7" from an index row's by_status. */
+export function statusSummary(byStatus) {
+  return Object.entries(byStatus ?? {}).map(([k, n]) => `${k} ${n}`).join(' · ') || '—';
+}
+
+/**
+ * The best-so-far chart of a story: every loop's value as a faint dot, the best so far as a bold step line from the
+ * baseline (the first point), accepted (SOTA) loops as filled marks. x is the loop id.
+ */
+export function bestSoFarLayout(story, width = 900, height = 260,
+  margin = { left: 64, right: 16, top: 14, bottom: 30 }) {
+  const pts = story.best_so_far ?? [];
+  const decided = Object.fromEntries((story.loop_items ?? []).map((l) => [l.loop_id, l.decision === true]));
+  if (pts.length === 0) return { width, height, margin, dots: [], path: '', yTicks: [], xTicks: [] };
+  const xs = (story.loop_items ?? []).map((l) => l.loop_id);
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs);
+  const vals = pts.flatMap((p) => [p.value, p.best]);
+  const ticks = niceTicks(Math.min(...vals), Math.max(...vals), 5);
+  const yMin = Math.min(ticks[0], ...vals);
+  const yMax = Math.max(ticks[ticks.length - 1], ...vals);
+  const innerW = width - margin.left - margin.right;
+  const innerH = height - margin.top - margin.bottom;
+  const sx = (x) => margin.left + (xMax === xMin ? innerW / 2 : ((x - xMin) / (xMax - xMin)) * innerW);
+  const sy = (y) => margin.top + (1 - (y - yMin) / (yMax - yMin || 1)) * innerH;
+  const dots = pts.map((p) => ({
+    loopId: p.loop_id, value: p.value, best: p.best, baseline: !!p.baseline, improved: !!p.improved,
+    sota: !!decided[p.loop_id], x: sx(p.loop_id), y: sy(p.value),
+  }));
+  // A step line: the best holds flat until a loop beats it.
+  let path = '';
+  dots.forEach((d, i) => {
+    const y = sy(d.best).toFixed(1);
+    path += i === 0 ? `M${d.x.toFixed(1)},${y}` : ` H${d.x.toFixed(1)} V${y}`;
+  });
+  if (dots.length) path += ` H${sx(xMax).toFixed(1)}`;
+  const xStep = niceTicks(xMin, xMax, 8).filter((x) => Number.isInteger(x) && x >= xMin && x <= xMax);
+  return {
+    width, height, margin, dots, path,
+    yTicks: ticks.filter((t) => t >= yMin && t <= yMax).map((value) => ({ value, y: sy(value) })),
+    xTicks: xStep.map((value) => ({ value, x: sx(value) })),
+    zeroY: yMin < 0 && yMax > 0 ? sy(0) : null,
+  };
+}
+
+/** The curves response as lines for curveLayout: each loop's thinned curve; SOTA and the best loop bold. */
+export function storyCurveLines(curves, bestLoopId) {
+  return (curves?.curves ?? []).map((c) => {
+    const sota = c.decision === true;
+    const best = c.loop_id === bestLoopId;
+    const points = [];
+    c.dates.forEach((d, i) => {
+      const value = c.values[i];
+      if (value === null || value === undefined || !Number.isFinite(Number(value))) return;
+      points.push({ date: d, t: dayValue(d), value: Number(value) });
+    });
+    return {
+      key: `loop-${c.loop_id}`, label: `loop ${c.loop_id}`, loopId: c.loop_id, sota, best,
+      cls: best ? 'best' : sota ? 'sota' : 'faint', points,
+    };
+  });
+}
+
+/** Rows sorted by a key, numbers as numbers (9 before 29), missing values last in either order. */
+export function sortRows(rows, key, order = 'asc') {
+  const val = (r) => (typeof key === 'function' ? key(r) : r[key]);
+  const dir = order === 'desc' ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const x = val(a);
+    const y = val(b);
+    const xm = x === null || x === undefined || x === '';
+    const ym = y === null || y === undefined || y === '';
+    if (xm || ym) return xm && ym ? 0 : xm ? 1 : -1;
+    const nx = Number(x);
+    const ny = Number(y);
+    if (Number.isFinite(nx) && Number.isFinite(ny)) return (nx - ny) * dir;
+    return String(x).localeCompare(String(y), 'en', { numeric: true }) * dir;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CSV: every table leaves the page as it is filtered
+
+/** RFC 4180 text from a header and rows of values: quotes where a value needs them, CRLF line ends. */
+export function toCsv(header, rows) {
+  const q = (v) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(q).join(',')).join('\r\n') + '\r\n';
+}
