@@ -138,6 +138,12 @@ internal static class TaskRunRoutes
         var index = run.Loops.ToList().IndexOf(loop);
         json["previous_loop_id"] = index > 0 ? run.Loops[index - 1].LoopId : null;
         json["next_loop_id"] = index < run.Loops.Count - 1 ? run.Loops[index + 1].LoopId : null;
+        // What a researcher compares a loop with: the loop with results before it, and the task run's SOTA then
+        // (the last loop RD-Agent accepted before it; the first accepted one for a loop before any).
+        var before = run.Loops.Take(index);
+        json["previous_result_loop_id"] = before.LastOrDefault(l => l.InCatalog)?.LoopId;
+        json["sota_loop_id"] = (before.LastOrDefault(l => l.Decision == true && l.InCatalog)
+            ?? run.Loops.FirstOrDefault(l => l.Decision == true && l.InCatalog && l.LoopId != loopId))?.LoopId;
         return ConsumerApi.Json(json);
     }
 

@@ -510,8 +510,64 @@ function verifyView(result) {
 // -------------------------------------------------------------------------------------------------------------
 // Loop detail: lineage graph, metrics, bundle files, feedback
 
+/** A loop's place in its task run (hypothesis, status, neighbours), or null when the server cannot tell. */
+async function loopStory(taskRunId, loopId, signal) {
+  try {
+    return await getJson(`/api/rdagent/task-runs/${encodeURIComponent(taskRunId)}/loops/${loopId}`, signal);
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    return null;
+  }
+}
+
+/** A loop RD-Agent ran without results (failed, running, stopped): what it tried and how far it got. */
+function noResultsLoopPage(taskRunId, loopId, st) {
+  const state = v.loopState(st);
+  const texts = Object.entries(st.texts ?? {});
+  show(
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/runs` }, v.LABELS.runs), ' › ',
+      el('a', { href: v.runHref(st.task_run_id), title: st.task_run_id }, st.task_run_name ?? v.shortId(taskRunId, 12)),
+      ' › ', `loop ${loopId}`),
+    el('div', { class: 'page-head' },
+      el('h1', {}, `${v.LABELS.loop} ${loopId}`),
+      el('span', { class: 'badge' }, st.action ?? '?'),
+      el('span', { class: `badge st-${state.replace(' ', '-')}`, id: 'loop-state' }, v.STATE_LABELS[state] ?? state),
+      st.decision === true ? el('span', { class: 'badge ok' }, '✓ accepted 采纳')
+        : st.decision === false ? el('span', { class: 'badge muted' }, '✗ rejected 拒绝') : null),
+    el('p', { class: 'muted mono' }, `${st.task_run_id} · ${v.fmtTime(st.started_at_utc)} → ${v.fmtTime(st.ended_at_utc)}`),
+    el('p', { class: 'note', id: 'no-results-note' }, 'This loop has no results in AIstock: RD-Agent recorded it, '
+      + 'but it produced no backtest (only loops with results are exported). 此循环无回测结果。'),
+    el('h2', {}, 'Hypothesis 假设'),
+    el('p', { class: 'hypothesis', id: 'loop-hypothesis' }, st.hypothesis ?? 'no hypothesis recorded 无假设记录'),
+    el('h2', {}, 'What happened 运行情况'),
+    el('dl', { class: 'facts', id: 'loop-facts' },
+      el('dt', {}, 'Status 状态'), el('dd', {}, st.status ?? '—'),
+      el('dt', {}, 'Error 错误'), el('dd', { class: st.error_message ? 'bad' : '' },
+        st.error_type || st.error_message ? `${st.error_type ?? ''}${st.error_message ? ': ' + st.error_message : ''}` : '—'),
+      // Discovery's further texts (the step reached, feedback, …) appear under their own names as it records them.
+      texts.map(([k, t]) => [el('dt', {}, k.replaceAll('_', ' ')), el('dd', { dataset: { text: k } }, t)])),
+    el('p', {},
+      st.previous_loop_id !== null && st.previous_loop_id !== undefined
+        ? el('a', { href: v.loopHref(st.task_run_id, st.previous_loop_id) }, `‹ loop ${st.previous_loop_id}`) : null,
+      ' ',
+      st.next_loop_id !== null && st.next_loop_id !== undefined
+        ? el('a', { href: v.loopHref(st.task_run_id, st.next_loop_id) }, `loop ${st.next_loop_id} ›`) : null),
+  );
+}
+
 async function loopPage(taskRunId, loopId, signal) {
-  const lin = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}`, signal);
+  const storyP = loopStory(taskRunId, loopId, signal);
+  let lin;
+  try {
+    lin = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}`, signal);
+  } catch (e) {
+    if (e.status !== 404) throw e;
+    const st = await storyP;
+    if (!st) throw e;
+    noResultsLoopPage(taskRunId, loopId, st);
+    return;
+  }
+  const st = await storyP;
   const loop = lin.loop ?? {};
   const bundle = lin.bundle ?? {};
   const files = bundle.manifest?.files ?? [];
@@ -536,6 +592,18 @@ async function loopPage(taskRunId, loopId, signal) {
         lin.verified ? '✓ lineage verified 关联已验证' : '✗ lineage broken 关联断开')),
     el('p', { class: 'muted mono' }, `${taskRunId} · workspace ${loop.workspace_id ?? '—'} · `
       + `${v.fmtTime(loop.started_at_utc)} → ${v.fmtTime(loop.ended_at_utc)}`),
+    st?.hypothesis ? el('p', { class: 'hypothesis', id: 'loop-hypothesis' }, el('b', {}, 'Hypothesis 假设: '),
+      st.hypothesis) : null,
+    el('p', { class: 'compare-links', id: 'compare-links' },
+      st?.previous_result_loop_id !== null && st?.previous_result_loop_id !== undefined
+        ? el('a', {
+          id: 'compare-previous',
+          href: v.compareHref(v.loopKey(taskRunId, st.previous_result_loop_id), v.loopKey(taskRunId, loopId)),
+        }, `Compare with the previous loop 与上一轮对比 (loop ${st.previous_result_loop_id})`) : null,
+      st?.sota_loop_id !== null && st?.sota_loop_id !== undefined ? [' · ', el('a', {
+        id: 'compare-sota',
+        href: v.compareHref(v.loopKey(taskRunId, st.sota_loop_id), v.loopKey(taskRunId, loopId)),
+      }, `Compare with SOTA 与 SOTA 对比 (loop ${st.sota_loop_id})`)] : null),
 
     el('h2', {}, 'Lineage 血缘'),
     lineageGraph(lin),
