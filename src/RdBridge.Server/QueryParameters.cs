@@ -20,6 +20,7 @@ internal static class QueryParameters
         if (unknown.Count == 0) return null;
         return RdBridgeServer.Problem(400, "unknown query parameter",
             $"{(unknown.Count == 1 ? "parameter" : "parameters")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} " +
-            $"{(unknown.Count == 1 ? "is" : "are")} not known here; use {string.Join(", ", known)}");
+            $"{(unknown.Count == 1 ? "is" : "are")} not known here; " +
+            (known.Count == 0 ? "this address takes none" : $"use {string.Join(", ", known)}"));
     }
 }

@@ -99,6 +99,7 @@ public static class RdBridgeServer
         {
             ConsumerApi.Map(app);
             TaskRunRoutes.Map(app);
+            FactorPageRoutes.Map(app);
             WebUi.Map(app);
         }
         return app;

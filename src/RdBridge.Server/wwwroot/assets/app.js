@@ -155,6 +155,7 @@ function render() {
     loop: () => loopPage(r.taskRunId, r.loopId, signal),
     run: () => runPage(r.taskRunId, signal),
     runs: () => runsPage(signal),
+    factor: () => factorPage(r.factorId, signal),
     sync: () => syncPage(signal),
     verify: () => verifyPage(signal),
     compare: () => comparePage(signal),
@@ -647,7 +648,8 @@ async function loopPage(taskRunId, loopId, signal) {
     el('h2', {}, `Factors 因子 (${(lin.factors ?? []).length})`),
     el('div', { class: 'factor-list', id: 'loop-factors' }, (lin.factors ?? []).map((f) =>
       el('a', {
-        href: v.kindHref('factors', { q: f.name }), class: 'chip', title: `${f.source} · IC ${v.fmtNum(f.ic)}`,
+        href: f.factor_id ? v.factorHref(f.factor_id) : v.kindHref('factors', { q: f.name }), class: 'chip',
+        title: `${f.source}`,
       },
         f.name))),
 
@@ -772,11 +774,12 @@ function lineageGraph(lin) {
   },
     svg('title', {}, `${e.from} → ${e.to}: ${e.ok ? 'verified' : 'BROKEN'} — ${e.detail}`),
     svg('line', { x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2, 'marker-end': `url(#${e.ok ? 'arrow-ok' : 'arrow-bad'})` }))),
-  g.nodes.map((n) => svg('g', { class: `node ${n.ok ? 'ok' : 'bad'}`, dataset: { node: n.id, ok: String(n.ok) } },
-    svg('title', {}, `${n.label}: ${n.detail}`),
-    svg('rect', { x: n.x, y: n.y, width: n.w, height: n.h, rx: 6 }),
-    svg('text', { x: n.x + 10, y: n.y + 20, class: 'label' }, n.label),
-    svg('text', { x: n.x + 10, y: n.y + 38, class: 'detail' }, n.detail)))));
+  g.nodes.map((n) => svg('a', { href: v.lineageNodeHref(n.id, lin), class: 'node-link' },
+    svg('g', { class: `node ${n.ok ? 'ok' : 'bad'}`, dataset: { node: n.id, ok: String(n.ok) } },
+      svg('title', {}, `${n.label}: ${n.detail}`),
+      svg('rect', { x: n.x, y: n.y, width: n.w, height: n.h, rx: 6 }),
+      svg('text', { x: n.x + 10, y: n.y + 20, class: 'label' }, n.label),
+      svg('text', { x: n.x + 10, y: n.y + 38, class: 'detail' }, n.detail))))));
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -1084,6 +1087,85 @@ function storyCurves(taskRunId, lines, curves) {
       ? el('p', { class: 'muted', id: 'run-curves-missing' },
         `No curve for loop ${missing.map((x) => x.loop_id).join(', ')}. 无回测曲线。`)
       : null);
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Factor: what it is, its code, where it was found
+
+function codeBlock(text, id) {
+  const pre = el('pre', { class: 'code', id }, el('code', {}, v.pythonTokens(text).map(([kind, t]) =>
+    (kind === 'other' || kind === 'name' ? t : el('span', { class: `tok-${kind}` }, t)))));
+  const copy = el('button', {
+    type: 'button', class: 'copy', id: `${id}-copy`,
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(text);
+        copy.textContent = 'Copied ✓ 已复制';
+      } catch {
+        // No clipboard (an insecure origin): select the code so Ctrl+C copies it.
+        const range = document.createRange();
+        range.selectNodeContents(pre);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        copy.textContent = 'Selected: press Ctrl+C 已选中';
+      }
+    },
+  }, 'Copy 复制');
+  return el('div', { class: 'code-wrap' }, copy, pre);
+}
+
+async function factorPage(factorId, signal) {
+  const d = await getJson(`/api/rdagent/factors/${encodeURIComponent(factorId)}`, signal);
+  const f = d.factor;
+  const m = f.performance_metrics ?? {};
+  const of = d.metrics_of ?? {};
+  const code = d.code ?? {};
+  document.title = `${f.name} · ${v.LABELS.factor} · RdBridge`;
+  show(
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/factors` }, v.LABELS.factors), ' › ', f.name),
+    el('div', { class: 'page-head' }, el('h1', { id: 'factor-name' }, f.name),
+      el('span', { class: 'badge' }, f.source ?? '?'),
+      (f.tags ?? []).map((t) => el('span', { class: 'badge small' }, t))),
+    el('p', { class: 'muted mono' }, `${f.factor_id} · fingerprint ${v.shortId(f.fingerprint, 16)}`),
+    el('div', { class: 'columns' },
+      el('section', {},
+        el('h2', {}, 'Description 描述'),
+        el('p', { id: 'factor-description' }, f.description_cn ?? '—'),
+        el('h2', {}, 'Formulation 公式'),
+        el('p', { class: 'mono', id: 'factor-formulation' }, f.formulation ?? f.expression
+          ?? 'no formula recorded: the code below defines it 无公式，见代码'),
+        el('h2', {}, 'Input 输入'),
+        el('p', {}, v.inputSchemaText(f.input_schema))),
+      el('section', {},
+        el('h2', {}, 'Metrics 指标'),
+        el('p', { class: 'note', id: 'metrics-meaning' }, 'Loop 循环 ',
+          el('a', { href: v.loopHref(of.task_run_id, of.loop_id) }, `${v.shortId(of.task_run_id, 10)} / loop ${of.loop_id}`),
+          ` — ${of.meaning}. 这是整个循环（全部因子与模型、策略）的回测，不是该因子单独的表现。`),
+        el('table', { class: 'catalog narrow', id: 'factor-metrics' }, el('tbody', {}, Object.entries(m).map(([k, x]) =>
+          el('tr', {}, el('th', {}, `loop ${k.replaceAll('_', ' ')}`),
+            el('td', { class: 'num' }, /return|drawdown/.test(k) ? v.fmtPct(x) : v.fmtNum(x)))))))),
+    el('h2', {}, 'Code 代码 ', code.path ? el('span', { class: 'muted mono' }, code.path) : null,
+      code.text !== null && code.text !== undefined
+        ? [' ', el('a', { href: `/api/rdagent/factors/${encodeURIComponent(f.factor_id)}/code`, id: 'factor-raw' },
+          'raw 原文')] : null),
+    code.text !== null && code.text !== undefined
+      ? codeBlock(code.text, 'factor-code')
+      : el('p', { class: 'muted', id: 'factor-code-missing' }, code.missing ?? 'no code 无代码'),
+    el('h2', {}, `Found in 出处 (${d.found_in_total} loops 个循环)`),
+    el('div', { class: 'table-wrap' }, el('table', { class: 'catalog', id: 'found-in' },
+      el('thead', {}, el('tr', {}, ['Loop 循环', 'Task run 任务', 'Decision 决策', 'Loop return 循环年化',
+        'Loop IC', 'Hypothesis 假设'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, d.found_in.map((p) => el('tr', { dataset: { loop: `${p.task_run_id}:${p.loop_id}` } },
+        el('td', {}, el('a', { href: v.loopHref(p.task_run_id, p.loop_id) }, `loop ${p.loop_id}`),
+          p.loaded_from ? el('div', { class: 'sub' }, `from ${p.loaded_from}`) : null),
+        el('td', {}, el('a', { href: v.runHref(p.task_run_id), title: p.task_run_id }, p.task_run_name
+          ?? v.shortId(p.task_run_id, 12))),
+        el('td', {}, v.decisionCell(p.decision).text),
+        el('td', { class: 'num' }, v.fmtPct(p.annualized_return)), el('td', { class: 'num' }, v.fmtNum(p.ic)),
+        el('td', { class: 'hyp' }, p.hypothesis ?? '—')))))),
+    d.found_in_total > d.found_in.length
+      ? el('p', { class: 'muted' }, `and ${d.found_in_total - d.found_in.length} more loops 另有更多循环`) : null,
+  );
 }
 
 // -------------------------------------------------------------------------------------------------------------

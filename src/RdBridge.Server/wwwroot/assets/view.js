@@ -140,21 +140,25 @@ export const TABLES = {
       { param: 'tag', label: 'tag 标签', options: ['rdagent', 'alpha158', 'base', 'sota'] },
       { param: 'origin', label: 'origin 来源机器' },
     ],
-    defaultSort: 'ic',
+    // By how many loops found it: a property of the factor. The metric columns are the backtests of the loops that
+    // found each factor (every factor of a loop shares them), so sorting by them ranks loops, not factors.
+    defaultSort: 'occurrences',
     columns: [
       {
         label: 'Factor 因子',
         sort: 'name',
-        cell: (r) => cell(r.name, { sub: r.description_cn ?? r.expression ?? '', cls: 'name', title: r.factor_id }),
+        cell: (r) => cell(r.name, {
+          sub: r.description_cn ?? r.expression ?? '', cls: 'name', title: r.factor_id, href: factorHref(r.factor_id),
+        }),
       },
       { label: 'Source 来源', sort: 'source', cell: (r) => cell(r.source) },
       { label: 'Tags 标签', cell: (r) => cell((r.tags ?? []).join(', ')) },
-      { label: 'IC', sort: 'ic', cell: (r) => num(metric(r, 'ic')) },
-      { label: 'ICIR', sort: 'icir', cell: (r) => num(metric(r, 'icir')) },
-      { label: 'Rank IC', sort: 'rank_ic', cell: (r) => num(metric(r, 'rank_ic')) },
-      { label: 'Ann. return 年化', sort: 'annualized_return', cell: (r) => pct(metric(r, 'annualized_return')) },
-      { label: 'IR 信息比率', sort: 'information_ratio', cell: (r) => num(metric(r, 'information_ratio'), 3) },
-      { label: 'Max DD 最大回撤', sort: 'max_drawdown', cell: (r) => pct(metric(r, 'max_drawdown')) },
+      { label: 'Loop IC 循环IC', sort: 'ic', cell: (r) => num(metric(r, 'ic')) },
+      { label: 'Loop ICIR', sort: 'icir', cell: (r) => num(metric(r, 'icir')) },
+      { label: 'Loop Rank IC', sort: 'rank_ic', cell: (r) => num(metric(r, 'rank_ic')) },
+      { label: 'Loop return 循环年化', sort: 'annualized_return', cell: (r) => pct(metric(r, 'annualized_return')) },
+      { label: 'Loop IR 循环信息比率', sort: 'information_ratio', cell: (r) => num(metric(r, 'information_ratio'), 3) },
+      { label: 'Loop max DD 循环回撤', sort: 'max_drawdown', cell: (r) => pct(metric(r, 'max_drawdown')) },
       { label: 'Input schema 输入', cell: (r) => cell(inputSchemaText(r.input_schema), { cls: 'schema' }) },
       { label: 'Found in 出处', sort: 'occurrences', cell: (r) => provenanceCell(r) },
     ],
@@ -766,4 +770,50 @@ export function toCsv(header, rows) {
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   return [header, ...rows].map((r) => r.map(q).join(',')).join('\r\n') + '\r\n';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Code: Python split into tokens for highlighting (the page sets each as text; nothing here is markup)
+
+const PY_KEYWORDS = new Set(('False None True and as assert async await break class continue def del elif else except '
+  + 'finally for from global if import in is lambda nonlocal not or pass raise return try while with yield').split(' '));
+const PY_TOKEN = new RegExp([
+  /(#[^\n]*)/.source,
+  /("""[\s\S]*?(?:"""|$)|'''[\s\S]*?(?:'''|$)|[rbfuRBFU]{0,2}"(?:\\.|[^"\\\n])*"?|[rbfuRBFU]{0,2}'(?:\\.|[^'\\\n])*'?)/
+    .source,
+  /(\b\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?\b)/.source,
+  /([A-Za-z_][A-Za-z0-9_]*)/.source,
+].join('|'), 'g');
+
+/** Python source as [kind, text] tokens: comment, string, keyword, number, name, other; joined they give the source. */
+export function pythonTokens(src) {
+  const re = new RegExp(PY_TOKEN.source, 'g');
+  const out = [];
+  let last = 0;
+  for (let m = re.exec(src); m; m = re.exec(src)) {
+    if (m[0].length === 0) { re.lastIndex++; continue; }
+    if (m.index > last) out.push(['other', src.slice(last, m.index)]);
+    const kind = m[1] ? 'comment' : m[2] ? 'string' : m[3] ? 'number' : PY_KEYWORDS.has(m[4]) ? 'keyword' : 'name';
+    out.push([kind, m[0]]);
+    last = re.lastIndex;
+  }
+  if (last < src.length) out.push(['other', src.slice(last)]);
+  return out;
+}
+
+/** Where a lineage node leads: the page (or the part of the page) that shows what it stands for. */
+export function lineageNodeHref(id, lin) {
+  const t = lin.task_run_id;
+  const l = lin.loop_id;
+  const bundle = lin.bundle?.asset_bundle_id ?? lin.loop?.asset_bundle_id;
+  switch (id) {
+    case 'task_run': return runHref(t);
+    case 'loop': return loopHref(t, l);
+    case 'workspace': case 'cache': case 'manifest': return '#files';
+    case 'bundle': return bundle ? bundleHref(bundle) : '#files';
+    case 'strategy': return lin.strategy ? kindHref('strategies', { q: lin.strategy.strategy_id }) : '#facts';
+    case 'model': return lin.model ? kindHref('models', { q: lin.model.model_id }) : '#facts';
+    case 'factors': return '#loop-factors';
+    default: return '#';
+  }
 }
