@@ -259,8 +259,23 @@ async function catalogPage(kind, signal) {
       typing = setTimeout(() => { state = { ...state, q: e.target.value, page: 1 }; load(); }, 300);
     },
   });
+  const setFilter = (param, value) => {
+    state = { ...state, filters: { ...state.filters, [param]: value }, page: 1 };
+    load();
+  };
   const filters = t.filters.map((f) => {
     const listId = `list-${f.param}`;
+    if (f.choices) {
+      return el('label', { class: 'filter' }, f.label, ' ', el('select', {
+        name: f.param, onchange: (e) => setFilter(f.param, e.target.value),
+      }, f.choices.map(([value, text]) => el('option', { value, selected: (state.filters[f.param] ?? '') === value }, text))));
+    }
+    if (f.type === 'date') {
+      return el('label', { class: 'filter' }, f.label, ' ', el('input', {
+        type: 'date', name: f.param, value: state.filters[f.param] ?? '',
+        onchange: (e) => setFilter(f.param, e.target.value),
+      }));
+    }
     return el('label', { class: 'filter' }, f.label, ' ',
       el('input', {
         type: 'text', name: f.param, list: f.options ? listId : null, value: state.filters[f.param] ?? '',
@@ -273,9 +288,64 @@ async function catalogPage(kind, signal) {
       f.options ? el('datalist', { id: listId }, f.options.map((o) => el('option', { value: o }))) : null);
   });
 
+  // A metric range: one column at a time in the form; every range in the URL is kept and sent.
+  const ranges = t.ranges ? (() => {
+    const firstSet = Object.keys(state.ranges)[0]?.slice(4);
+    let column = firstSet && t.ranges.includes(firstSet) ? firstSet : t.ranges[0];
+    const min = el('input', { type: 'number', step: 'any', name: 'range-min', size: 7, placeholder: 'min' });
+    const max = el('input', { type: 'number', step: 'any', name: 'range-max', size: 7, placeholder: 'max' });
+    const fill = () => {
+      min.value = state.ranges[`min_${column}`] ?? '';
+      max.value = state.ranges[`max_${column}`] ?? '';
+    };
+    const apply = () => {
+      const next = { ...state.ranges };
+      delete next[`min_${column}`];
+      delete next[`max_${column}`];
+      if (min.value !== '') next[`min_${column}`] = min.value;
+      if (max.value !== '') next[`max_${column}`] = max.value;
+      state = { ...state, ranges: next, page: 1 };
+      load();
+    };
+    min.addEventListener('change', apply);
+    max.addEventListener('change', apply);
+    fill();
+    return el('label', { class: 'filter range' }, 'range 范围 ', el('select', {
+      name: 'range-column', onchange: (e) => { column = e.target.value; fill(); },
+    }, t.ranges.map((c) => el('option', { value: c, selected: c === column }, c))), ' ', min, ' – ', max);
+  })() : null;
+
+  // CSV of every row the filters match (up to 10,000), fetched a page of 500 at a time.
+  const csv = el('button', {
+    type: 'button', id: 'csv-button', class: 'csv',
+    onclick: async () => {
+      csv.disabled = true;
+      try {
+        const rows = [];
+        for (let page = 1; page <= 20; page++) {
+          const data = await getJson(v.apiUrl(kind, { ...state, page, page_size: 500 }), signal);
+          rows.push(...data.items);
+          if (data.items.length < 500) break;
+        }
+        const blob = new Blob([v.catalogCsv(kind, rows)], { type: 'text/csv;charset=utf-8' });
+        const a = el('a', { href: URL.createObjectURL(blob), download: `${kind}.csv` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+      } catch (e) {
+        if (e.name !== 'AbortError') message.replaceChildren(errorBox(e));
+      } finally {
+        csv.disabled = false;
+      }
+    },
+  }, 'CSV ⭳');
+
   show(
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS[kind]), syncPanel(signal, () => load())),
-    el('div', { class: 'toolbar' }, search, filters, kind === 'loops' ? compareBar() : null, total),
+    el('div', { class: 'toolbar' }, search, filters, ranges, csv, kind === 'loops' ? compareBar() : null, total),
+    kind === 'loops' ? el('p', { class: 'muted', id: 'loops-note' }, 'Loops with results. Failed and running loops '
+      + 'are listed with their status on their ', el('a', { href: `${v.BASE}/runs` }, 'task runs’ pages'),
+    '. 此处为有结果的循环；失败与运行中的循环见任务页面。') : null,
     message,
     el('div', { class: 'table-wrap' }, table),
     pager,

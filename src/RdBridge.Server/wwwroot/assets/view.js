@@ -136,10 +136,11 @@ export const TABLES = {
     search: 'name, expression, description 名称/表达式/描述',
     filters: [
       { param: 'source', label: 'source 来源', options: ['rdagent_generated', 'qlib_alpha158', 'qlib_alpha360'] },
-      { param: 'task_run_id', label: 'task run 任务' },
+      { param: 'task_run_id', label: 'task run (id prefix) 任务' },
       { param: 'tag', label: 'tag 标签', options: ['rdagent', 'alpha158', 'base', 'sota'] },
       { param: 'origin', label: 'origin 来源机器' },
     ],
+    ranges: ['ic', 'icir', 'rank_ic', 'annualized_return', 'information_ratio', 'max_drawdown', 'occurrences'],
     // By how many loops found it: a property of the factor. The metric columns are the backtests of the loops that
     // found each factor (every factor of a loop shares them), so sorting by them ranks loops, not factors.
     defaultSort: 'occurrences',
@@ -165,7 +166,7 @@ export const TABLES = {
   },
   models: {
     search: 'model id, type, network 模型',
-    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    filters: [{ param: 'task_run_id', label: 'task run (id prefix) 任务' }, { param: 'origin', label: 'origin 来源机器' }],
     defaultSort: 'task_run_id',
     columns: [
       {
@@ -183,7 +184,7 @@ export const TABLES = {
   },
   strategies: {
     search: 'strategy id, model type 策略',
-    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    filters: [{ param: 'task_run_id', label: 'task run (id prefix) 任务' }, { param: 'origin', label: 'origin 来源机器' }],
     defaultSort: 'task_run_id',
     columns: [
       {
@@ -202,7 +203,17 @@ export const TABLES = {
   },
   loops: {
     search: 'task run, action, status, model type 循环',
-    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    filters: [
+      { param: 'task_run_id', label: 'task run (id prefix) 任务' }, { param: 'origin', label: 'origin 来源机器' },
+      {
+        param: 'decision', label: 'decision 决策',
+        choices: [['', 'any 全部'], ['true', 'accepted 采纳'], ['false', 'rejected 拒绝']],
+      },
+      { param: 'status', label: 'status 状态', options: ['success', 'failed', 'running'] },
+      { param: 'started_from', label: 'started from 开始于', type: 'date' },
+      { param: 'started_before', label: 'before 早于', type: 'date' },
+    ],
+    ranges: ['annualized_return', 'ic', 'max_drawdown', 'information_ratio', 'rank_ic', 'ic_ir'],
     defaultSort: 'task_run_id',
     columns: [
       {
@@ -816,4 +827,11 @@ export function lineageNodeHref(id, lin) {
     case 'factors': return '#loop-factors';
     default: return '#';
   }
+}
+
+/** A catalog table's rows as CSV values: each column's shown text (links and sub-lines as plain text). */
+export function catalogCsv(kind, records) {
+  const cols = TABLES[kind].columns.filter((c) => !c.label.startsWith('Compare'));
+  const text = (c) => (c.links ? [c.text, ...c.links.map((l) => l.title ?? l.text)].join(' ') : c.text);
+  return toCsv(cols.map((c) => c.label), records.map((r) => cols.map((c) => text(c.cell(r)))));
 }
