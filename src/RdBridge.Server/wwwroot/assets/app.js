@@ -963,7 +963,7 @@ async function runsPage(signal) {
         key: 'best', label: `Best 最佳 ${m.label}`, value: (r) => r.best?.value, cls: 'num', csvLabel: `best_${state.metric}`,
         cell: (r) => (r.best ? el('span', {}, m.fmt(r.best.value), el('span', { class: 'sub' }, ` loop ${r.best.loop_id}`)) : '—'),
       },
-    ], data.task_runs, { key: 'started_at_utc', order: 'desc' });
+    ], data.task_runs.map((r) => ({ ...r, dataset: { run: r.task_run_id } })), { key: 'started_at_utc', order: 'desc' });
     box.replaceChildren(el('div', { class: 'table-wrap' }, table));
     if (data.total === 0) {
       box.append(el('p', { class: 'empty' }, state.q || state.scenario
