@@ -749,7 +749,7 @@ export function storyCurveLines(curves, bestLoopId) {
     });
     return {
       key: `loop-${c.loop_id}`, label: `loop ${c.loop_id}`, loopId: c.loop_id, sota, best,
-      cls: best ? 'best' : sota ? 'sota' : 'faint', points,
+      cls: best ? `best${sota ? ' sota' : ''}` : sota ? 'sota' : 'faint', points,
     };
   });
 }
