@@ -1121,6 +1121,9 @@ async function runPage(taskRunId, signal) {
     figure.getBoundingClientRect();
     curvesBox.dataset.drawMs = String(Math.round((performance.now() - started) * 10) / 10);
     curvesBox.dataset.lines = String(lines.length);
+    // What the page fetched for its curves (the benchmark checks it is one request).
+    curvesBox.dataset.curveRequests = String(performance.getEntriesByType('resource')
+      .filter((r) => /\/curves|\/backtest/.test(r.name)).length);
   } catch (e) {
     if (e.name !== 'AbortError') curvesBox.replaceChildren(errorBox(e));
   }
