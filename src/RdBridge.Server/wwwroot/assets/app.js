@@ -4,6 +4,7 @@ import * as v from './view.js';
 
 const root = document.getElementById('app');
 const TOKEN_KEY = 'rdbridge.token';
+const VERIFY_KEY = 'rdbridge.verify.last';
 let current = new AbortController();
 
 // -------------------------------------------------------------------------------------------------------------
@@ -535,6 +536,9 @@ async function verifyPage(signal) {
         const result = await send('POST', '/api/rdagent/verify', signal);
         out.replaceChildren();
         append(out, verifyView(result));
+        try {
+          localStorage.setItem(VERIFY_KEY, JSON.stringify({ at: new Date().toISOString(), result }));
+        } catch { /* storage full or off: the result still shows */ }
       } catch (e) {
         if (e.name !== 'AbortError') out.replaceChildren(errorBox(e));
       } finally {
@@ -542,6 +546,14 @@ async function verifyPage(signal) {
       }
     },
   }, 'Run checklist 运行检查');
+  // The last checklist run from this browser shows on open, with when it ran, until the button runs it again.
+  try {
+    const last = JSON.parse(localStorage.getItem(VERIFY_KEY) ?? 'null');
+    if (last?.result) {
+      append(out, [el('p', { class: 'muted', id: 'verify-last' }, `Last run 上次运行: ${v.fmtTime(last.at)}`),
+        verifyView(last.result)]);
+    }
+  } catch { /* nothing stored */ }
   show(
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.verify), button),
     el('p', { class: 'muted' }, 'The 验证检查清单: the RD-Agent side, the AIstock side, every link between them, '
@@ -689,6 +701,7 @@ async function loopPage(taskRunId, loopId, signal) {
 
     el('h2', {}, 'Backtest 回测'),
     backtestSection(taskRunId, loopId, signal),
+    qlibPanels(taskRunId, loopId, signal),
 
     el('div', { class: 'columns' },
       el('section', {},
@@ -767,6 +780,62 @@ function backtestSection(taskRunId, loopId, signal) {
   }).catch((e) => {
     if (e.name === 'AbortError') return;
     box.replaceChildren(el('p', { class: e.status === 404 ? 'muted' : 'error', id: 'backtest-missing' }, e.message));
+  });
+  return box;
+}
+
+/**
+ * Qlib's report beside the curves, from the loop's full daily series: the risk-analysis table as Qlib prints it,
+ * the drawdown with its deepest span shaded, turnover, and the monthly excess returns.
+ */
+function qlibPanels(taskRunId, loopId, signal) {
+  const box = el('div', { id: 'qlib-panels' });
+  getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/backtest?full=1`, signal).then((bt) => {
+    const span = v.maxDrawdownSpan(bt);
+    const risk = v.riskRows(bt.summary);
+    const months = v.monthlyReturns(bt);
+    const fmtRisk = (n, x) => (x === null ? '—' : /return|drawdown|mean|std/.test(n) && n !== 'std' && n !== 'mean'
+      ? v.fmtPct(x) : v.fmtNum(x, 6));
+    const dd = curveChart('drawdown-span-chart', v.curveLines(bt, v.DRAWDOWN_SERIES), v.fmtPct, 180);
+    if (span) {
+      // The deepest drawdown's span, shaded under the curve.
+      const svgEl = dd.querySelector('svg');
+      const c = v.curveLayout(v.curveLines(bt, v.DRAWDOWN_SERIES), 900, 180);
+      const x = (d) => c.xToT.left + ((v.dayValue(d) - c.xToT.tMin) / ((c.xToT.tMax - c.xToT.tMin) || 1)) * c.xToT.innerW;
+      svgEl.insertBefore(svg('rect', {
+        x: x(span.from), y: c.margin.top, width: Math.max(1, x(span.to) - x(span.from)),
+        height: 180 - c.margin.top - c.margin.bottom, class: 'dd-span', id: 'max-dd-span',
+        dataset: { from: span.from, to: span.to },
+      }, svg('title', {}, `max drawdown 最大回撤 ${v.fmtPct(span.depth)}: ${span.from} → ${span.to}`)), svgEl.firstChild);
+    }
+    box.replaceChildren();
+    append(box, [
+      el('h2', {}, 'Qlib report 报告'),
+      el('div', { class: 'columns' },
+        el('section', {},
+          el('h3', {}, 'Risk analysis 风险分析 (excess return 超额收益)'),
+          el('table', { class: 'catalog narrow', id: 'risk-analysis' },
+            el('thead', {}, el('tr', {}, ['', 'without cost 不含成本', 'with cost 含成本'].map((h) => el('th', {}, h)))),
+            el('tbody', {}, risk.map((r) => el('tr', { dataset: { risk: r.name } }, el('th', {}, r.name),
+              el('td', { class: 'num' }, fmtRisk(r.name, r.without)),
+              el('td', { class: 'num' }, fmtRisk(r.name, r.with))))))),
+        el('section', {},
+          el('h3', {}, 'Drawdown 回撤', span ? el('span', { class: 'muted' },
+            ` · deepest 最深 ${v.fmtPct(span.depth)} (${span.from} → ${span.to})`) : null),
+          dd)),
+      bt.series?.turnover ? [el('h3', {}, 'Turnover 换手率'),
+        curveChart('turnover-chart', v.curveLines(bt, [{ key: 'turnover', label: 'Turnover 换手率', cls: 'turnover' }]),
+          v.fmtPct, 160)] : null,
+      el('h3', {}, 'Monthly excess return with cost 月度超额收益(含成本)'),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'catalog monthly', id: 'monthly-returns' },
+        el('thead', {}, el('tr', {}, ['Year 年', ...Array.from({ length: 12 }, (_, i) => `${i + 1}`), 'Year 全年']
+          .map((h) => el('th', { class: 'num' }, h)))),
+        el('tbody', {}, months.map((y) => el('tr', { dataset: { year: y.year } }, el('th', {}, y.year),
+          y.months.map((m) => el('td', { class: `num ${m === null ? '' : m >= 0 ? 'up' : 'down'}` }, v.fmtPct(m, 1))),
+          el('td', { class: 'num total' }, v.fmtPct(y.total, 1))))))),
+    ]);
+  }).catch((e) => {
+    if (e.name !== 'AbortError' && e.status !== 404) box.replaceChildren(errorBox(e));
   });
   return box;
 }

@@ -700,7 +700,7 @@ export function statusSummary(byStatus) {
  * The best-so-far chart of a story: every loop's value as a faint dot, the best so far as a bold step line from the
  * baseline (the first point), accepted (SOTA) loops as filled marks. x is the loop id.
  */
-export function bestSoFarLayout(story, width = 900, height = 260,
+export function bestSoFarLayout(story, width = 900, height = 220,
   margin = { left: 64, right: 16, top: 14, bottom: 30 }) {
   const pts = story.best_so_far ?? [];
   const decided = Object.fromEntries((story.loop_items ?? []).map((l) => [l.loop_id, l.decision === true]));
@@ -834,4 +834,57 @@ export function catalogCsv(kind, records) {
   const cols = TABLES[kind].columns.filter((c) => !c.label.startsWith('Compare'));
   const text = (c) => (c.links ? [c.text, ...c.links.map((l) => l.title ?? l.text)].join(' ') : c.text);
   return toCsv(cols.map((c) => c.label), records.map((r) => cols.map((c) => text(c.cell(r)))));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Qlib's report panels from a loop's backtest (full daily series)
+
+/**
+ * Monthly excess return with cost: the cumulative (summed, as Qlib's report sums daily returns) curve's change over
+ * each calendar month, the first month from 0. Rows by year, one column per month.
+ */
+export function monthlyReturns(bt, key = 'excess_return_with_cost') {
+  const dates = bt?.dates ?? [];
+  const cum = bt?.series?.[key] ?? [];
+  const months = new Map();
+  let before = 0;
+  let current = null;
+  let last = null;
+  dates.forEach((d, i) => {
+    const value = cum[i];
+    if (value === null || value === undefined || !Number.isFinite(Number(value))) return;
+    const month = String(d).slice(0, 7);
+    if (month !== current) {
+      if (current !== null) { months.set(current, last - before); before = last; }
+      current = month;
+    }
+    last = Number(value);
+  });
+  if (current !== null) months.set(current, last - before);
+  const years = [...new Set([...months.keys()].map((m) => m.slice(0, 4)))];
+  return years.map((y) => ({
+    year: y,
+    months: Array.from({ length: 12 }, (_, i) => months.get(`${y}-${String(i + 1).padStart(2, '0')}`) ?? null),
+    total: [...months.entries()].filter(([m]) => m.startsWith(y)).reduce((s, [, x]) => s + x, 0),
+  }));
+}
+
+/** The deepest drawdown's span: from the peak before it to its trough (indexes into the dates), and its depth. */
+export function maxDrawdownSpan(bt) {
+  const dd = bt?.series?.drawdown ?? [];
+  let trough = -1;
+  dd.forEach((x, i) => { if (x !== null && Number.isFinite(x) && (trough < 0 || x < dd[trough])) trough = i; });
+  if (trough < 0 || !(dd[trough] < 0)) return null;
+  let peak = trough;
+  while (peak > 0 && !(dd[peak - 1] >= 0)) peak--;
+  peak = Math.max(0, peak - 1);
+  return { from: bt.dates[peak], to: bt.dates[trough], depth: dd[trough] };
+}
+
+/** Qlib's risk analysis table (mean, std, annualized_return, information_ratio, max_drawdown), both cost columns. */
+export function riskRows(summary) {
+  const names = ['mean', 'std', 'annualized_return', 'information_ratio', 'max_drawdown'];
+  return names.map((n) => ({
+    name: n, without: summary?.without_cost?.[n] ?? null, with: summary?.with_cost?.[n] ?? null,
+  }));
 }
