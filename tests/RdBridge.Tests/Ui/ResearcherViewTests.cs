@@ -285,6 +285,58 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
     }
 
     [Fact]
+    public async Task Loop_page_draws_Qlib_s_report_panels_from_the_backtest_its_bundle_holds()
+    {
+        var row = Sample.Aistock.Rows("SELECT task_run_id, loop_id, asset_bundle_id FROM aistock_loop_catalog " +
+            "WHERE annualized_return IS NOT NULL ORDER BY task_run_id, loop_id LIMIT 1")[0];
+        var (run, loop) = ((string)row[0]!, Convert.ToInt64(row[1]));
+        var workspaces = Path.Combine(Sample.Settings.AssetCacheDirectory, (string)row[2]!, "workspaces");
+        var report = Directory.GetFiles(workspaces, "backtest_report.json", SearchOption.AllDirectories).Single();
+        var retPkl = Path.Combine(Path.GetDirectoryName(report)!, "ret.pkl");
+        // Monthly excess return with cost as Qlib's report computes it, by pandas from the loop's own ret.pkl.
+        var monthly = JsonNode.Parse(Discovery.UpstreamRdAgent.RunPython(["-c", """
+            import json, sys, pandas as pd
+            r = pd.read_pickle(sys.argv[1])
+            x = r["return"] - r["bench"] - r["cost"]
+            m = x.groupby([x.index.year, x.index.month]).sum()
+            print(json.dumps({f"{y}-{mo}": float(v) for (y, mo), v in m.items()}))
+            """, retPkl]))!.AsObject();
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(report));
+        var summary = doc.RootElement.GetProperty("summary");
+
+        await using var ui = await chromium.OpenAsync(fixture.Server.Url);
+        var page = ui.Page;
+        await page.GotoAsync($"/rdagent/loops/{run}/{loop}");
+        await page.Locator("#monthly-returns").WaitForAsync();
+        foreach (var (key, value) in monthly)
+        {
+            var (year, month) = (key.Split('-')[0], int.Parse(key.Split('-')[1], CultureInfo.InvariantCulture));
+            var cell = page.Locator($"#monthly-returns tr[data-year='{year}'] td").Nth(month - 1);
+            Assert.Equal(((double)value! * 100).ToString("F1", CultureInfo.InvariantCulture) + "%",
+                await cell.InnerTextAsync());
+        }
+        // The risk analysis as Qlib prints it, both cost columns, from the report's summary.
+        var ir = page.Locator("#risk-analysis tr[data-risk=information_ratio] td");
+        Assert.Equal(summary.GetProperty("without_cost").GetProperty("information_ratio").GetDouble()
+            .ToString("F6", CultureInfo.InvariantCulture), await ir.Nth(0).InnerTextAsync());
+        Assert.Equal(summary.GetProperty("with_cost").GetProperty("information_ratio").GetDouble()
+            .ToString("F6", CultureInfo.InvariantCulture), await ir.Nth(1).InnerTextAsync());
+        // The deepest drawdown's span is shaded and ends on the day of the report's lowest drawdown.
+        var span = page.Locator("#max-dd-span");
+        await span.WaitForAsync();
+        var dd = FindArray(doc.RootElement, "drawdown")!.Value.EnumerateArray()
+            .Select(v => v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN).ToList();
+        var dates = doc.RootElement.GetProperty("dates").EnumerateArray().Select(d => d.GetString()).ToList();
+        var trough = dd.IndexOf(dd.Where(double.IsFinite).Min());
+        Assert.Equal(dates[trough], await span.GetAttributeAsync("data-to"));
+        await Assertions.Expect(page.Locator("#turnover-chart")).ToBeVisibleAsync();
+        await page.Locator("#qlib-panels").ScrollIntoViewIfNeededAsync();
+        Directory.CreateDirectory(Chromium.ScreenshotFolder);
+        await page.Locator("#qlib-panels").ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder,
+            "qlib-panels.png") });
+    }
+
+    [Fact]
     public void The_api_filters_by_decision_and_id_prefix_and_refuses_unknown_parameters_by_name()
     {
         using var bad = fixture.Server.Get("/api/rdagent/loops?decision=true&decisoin=1&colour=red");
