@@ -12,7 +12,12 @@ work="$(mktemp -d /tmp/rdbridge-taskrun-bench.XXXXXX)"
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 # RDBRIDGE_BIN: an already built rdbridge (else ./rdbridge builds once, outside the timings).
-if [ -n "${RDBRIDGE_BIN:-}" ]; then bin="$RDBRIDGE_BIN"; else "$here/rdbridge" --help >/dev/null; bin="$here/.build/cli/rdbridge"; fi
+if [ -n "${RDBRIDGE_BIN:-}" ]; then
+  bin="$RDBRIDGE_BIN"
+else
+  "$here/rdbridge" --help >/dev/null
+  bin="$here/.build/cli/rdbridge"
+fi
 
 "$bin" sample --out "$work/s" --task-runs 1 --loops "$loops" --flavor upstream >/dev/null
 "$bin" init --config "$work/s/rdbridge.json" >"$work/init.out" 2>&1 || { tail -20 "$work/init.out" >&2; exit 1; }
@@ -20,9 +25,12 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "$bin" serve --config "$work/s/rdbridge.json" --urls "http://127.0.0.1:$port" >"$work/serve.out" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done
-run=$(curl -s "http://127.0.0.1:$port/api/rdagent/task-runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["task_runs"][0]["task_run_id"])')
+run=$(curl -s "http://127.0.0.1:$port/api/rdagent/task-runs" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["task_runs"][0]["task_run_id"])')
 
-curl_time() { curl -s -o "$work/curves.json" -w '%{time_total}' "http://127.0.0.1:$port/api/rdagent/task-runs/$run/curves"; }
+curl_time() {
+  curl -s -o "$work/curves.json" -w '%{time_total}' "http://127.0.0.1:$port/api/rdagent/task-runs/$run/curves"
+}
 cold=$(curl_time); warm=$(curl_time)
 bytes=$(stat -c %s "$work/curves.json")
 lines=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["curves"]))' "$work/curves.json")

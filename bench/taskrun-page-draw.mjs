@@ -11,7 +11,10 @@ const url = process.argv[2];
 const profile = mkdtempSync(join(tmpdir(), 'rdbridge-chromium-'));
 const chrome = spawn('/usr/bin/chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-port=0',
   `--user-data-dir=${profile}`, '--window-size=1440,1000', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
-const cleanup = () => { chrome.kill(); try { rmSync(profile, { recursive: true, force: true }); } catch { /* gone */ } };
+const cleanup = () => {
+  chrome.kill();
+  try { rmSync(profile, { recursive: true, force: true }); } catch { /* gone */ }
+};
 try {
   const endpoint = await new Promise((resolve, reject) => {
     let err = '';

@@ -24,7 +24,7 @@ public sealed record CatalogPageRequest(
     public bool? Decision { get; init; }
     /// <summary>Loops only: the loop's status as the registry recorded it.</summary>
     public string? Status { get; init; }
-    /// <summary>Loops only: started at or after / before this UTC time (ISO 8601 text compares in time order).</summary>
+    /// <summary>Loops only: started at or after / before this UTC time (ISO 8601 text sorts in time order).</summary>
     public string? StartedFrom { get; init; }
     public string? StartedBefore { get; init; }
 }

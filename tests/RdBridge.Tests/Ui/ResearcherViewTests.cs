@@ -124,8 +124,11 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
         var curveRequests = new List<string>();
         page.Request += (_, r) =>
         {
-            if (r.Url.Contains("/curves", StringComparison.Ordinal) || r.Url.Contains("/backtest", StringComparison.Ordinal))
+            if (r.Url.Contains("/curves", StringComparison.Ordinal)
+                || r.Url.Contains("/backtest", StringComparison.Ordinal))
+            {
                 curveRequests.Add(r.Url);
+            }
         };
         // The page opens from a prefix of the id.
         await page.GotoAsync($"/rdagent/runs/{run[..8]}");
@@ -146,11 +149,13 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
             if (Hypothesis(run, id) is { } h) Assert.Contains(h, item[2]);
             if (l[4] is string error) Assert.Contains(error, item[2]);
         }
-        Assert.Equal("running", items.Single(i => i[0] == fixture.RunningLoop.ToString(CultureInfo.InvariantCulture))[1]);
+        var runningLoop = fixture.RunningLoop.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal("running", items.Single(i => i[0] == runningLoop)[1]);
 
         // Best so far: one dot per loop with a value, the first the baseline, the line never falling.
         var dots = await page.Locator("#best-chart circle").EvaluateAllAsync<string[][]>(
-            "cs => cs.map(c => [c.dataset.loop, c.dataset.value, c.dataset.best, c.dataset.sota, c.getAttribute('class')])");
+            "cs => cs.map(c => [c.dataset.loop, c.dataset.value, c.dataset.best, c.dataset.sota, " +
+            "c.getAttribute('class')])");
         var withValue = stored.Where(s => s[2] is not null).ToList();
         Assert.Equal(withValue.Select(s => Convert.ToInt64(s[0]).ToString(CultureInfo.InvariantCulture)),
             dots.Select(d => d[0]));

@@ -269,7 +269,8 @@ async function catalogPage(kind, signal) {
     if (f.choices) {
       return el('label', { class: 'filter' }, f.label, ' ', el('select', {
         name: f.param, onchange: (e) => setFilter(f.param, e.target.value),
-      }, f.choices.map(([value, text]) => el('option', { value, selected: (state.filters[f.param] ?? '') === value }, text))));
+      }, f.choices.map(([value, text]) =>
+        el('option', { value, selected: (state.filters[f.param] ?? '') === value }, text))));
     }
     if (f.type === 'date') {
       return el('label', { class: 'filter' }, f.label, ' ', el('input', {
@@ -617,7 +618,8 @@ function noResultsLoopPage(taskRunId, loopId, st) {
       el('span', { class: `badge st-${state.replace(' ', '-')}`, id: 'loop-state' }, v.STATE_LABELS[state] ?? state),
       st.decision === true ? el('span', { class: 'badge ok' }, '✓ accepted 采纳')
         : st.decision === false ? el('span', { class: 'badge muted' }, '✗ rejected 拒绝') : null),
-    el('p', { class: 'muted mono' }, `${st.task_run_id} · ${v.fmtTime(st.started_at_utc)} → ${v.fmtTime(st.ended_at_utc)}`),
+    el('p', { class: 'muted mono' },
+      `${st.task_run_id} · ${v.fmtTime(st.started_at_utc)} → ${v.fmtTime(st.ended_at_utc)}`),
     el('p', { class: 'note', id: 'no-results-note' }, 'This loop has no results in AIstock: RD-Agent recorded it, '
       + 'but it produced no backtest (only loops with results are exported). 此循环无回测结果。'),
     el('h2', {}, 'Hypothesis 假设'),
@@ -626,7 +628,8 @@ function noResultsLoopPage(taskRunId, loopId, st) {
     el('dl', { class: 'facts', id: 'loop-facts' },
       el('dt', {}, 'Status 状态'), el('dd', {}, st.status ?? '—'),
       el('dt', {}, 'Error 错误'), el('dd', { class: st.error_message ? 'bad' : '' },
-        st.error_type || st.error_message ? `${st.error_type ?? ''}${st.error_message ? ': ' + st.error_message : ''}` : '—'),
+        st.error_type || st.error_message
+          ? `${st.error_type ?? ''}${st.error_message ? ': ' + st.error_message : ''}` : '—'),
       // Discovery's further texts (the step reached, feedback, …) appear under their own names as it records them.
       texts.map(([k, t]) => [el('dt', {}, k.replaceAll('_', ' ')), el('dd', { dataset: { text: k } }, t)])),
     el('p', {},
@@ -801,7 +804,8 @@ function qlibPanels(taskRunId, loopId, signal) {
       // The deepest drawdown's span, shaded under the curve.
       const svgEl = dd.querySelector('svg');
       const c = v.curveLayout(v.curveLines(bt, v.DRAWDOWN_SERIES), 900, 180);
-      const x = (d) => c.xToT.left + ((v.dayValue(d) - c.xToT.tMin) / ((c.xToT.tMax - c.xToT.tMin) || 1)) * c.xToT.innerW;
+      const a = c.xToT;
+      const x = (d) => a.left + ((v.dayValue(d) - a.tMin) / ((a.tMax - a.tMin) || 1)) * a.innerW;
       svgEl.insertBefore(svg('rect', {
         x: x(span.from), y: c.margin.top, width: Math.max(1, x(span.to) - x(span.from)),
         height: 180 - c.margin.top - c.margin.bottom, class: 'dd-span', id: 'max-dd-span',
@@ -982,7 +986,8 @@ async function runsPage(signal) {
   const metricSelect = el('select', {
     id: 'runs-metric',
     onchange: (e) => { state.metric = e.target.value; load(); },
-  }, Object.entries(v.STORY_METRICS).map(([k, m]) => el('option', { value: k, selected: k === state.metric }, m.label)));
+  }, Object.entries(v.STORY_METRICS).map(([k, m]) =>
+    el('option', { value: k, selected: k === state.metric }, m.label)));
   const scenarioSelect = el('select', {
     id: 'runs-scenario',
     onchange: (e) => { state.scenario = e.target.value; load(); },
@@ -1016,10 +1021,19 @@ async function runsPage(signal) {
           el('div', { class: 'sub mono', title: r.task_run_id }, v.shortId(r.task_run_id, 12),
             r.log_folder ? ` · ${r.log_folder}` : '')),
       },
-      { key: 'task_run_id', label: 'Id', value: (r) => r.task_run_id, cell: (r) => v.shortId(r.task_run_id, 8), cls: 'mono' },
+      {
+        key: 'task_run_id', label: 'Id', value: (r) => r.task_run_id, cell: (r) => v.shortId(r.task_run_id, 8),
+        cls: 'mono',
+      },
       { key: 'scenario', label: 'Scenario 场景', value: (r) => r.scenario },
-      { key: 'started_at_utc', label: 'Started 开始', value: (r) => r.started_at_utc, cell: (r) => v.fmtTime(r.started_at_utc) },
-      { key: 'ended_at_utc', label: 'Ended 结束', value: (r) => r.ended_at_utc, cell: (r) => v.fmtTime(r.ended_at_utc) },
+      {
+        key: 'started_at_utc', label: 'Started 开始', value: (r) => r.started_at_utc,
+        cell: (r) => v.fmtTime(r.started_at_utc),
+      },
+      {
+        key: 'ended_at_utc', label: 'Ended 结束', value: (r) => r.ended_at_utc,
+        cell: (r) => v.fmtTime(r.ended_at_utc),
+      },
       { key: 'loops', label: 'Loops 循环', value: (r) => r.loops, cls: 'num' },
       {
         key: 'by_status', label: 'By status 状态', value: (r) => v.statusSummary(r.by_status),
@@ -1029,10 +1043,14 @@ async function runsPage(signal) {
       { key: 'with_results', label: 'With results 有结果', value: (r) => r.with_results, cls: 'num' },
       { key: 'accepted', label: 'Accepted 采纳', value: (r) => r.accepted, cls: 'num' },
       {
-        key: 'best', label: `Best 最佳 ${m.label}`, value: (r) => r.best?.value, cls: 'num', csvLabel: `best_${state.metric}`,
-        cell: (r) => (r.best ? el('span', {}, m.fmt(r.best.value), el('span', { class: 'sub' }, ` loop ${r.best.loop_id}`)) : '—'),
+        key: 'best', label: `Best 最佳 ${m.label}`, value: (r) => r.best?.value, cls: 'num',
+        csvLabel: `best_${state.metric}`,
+        cell: (r) => (r.best
+          ? el('span', {}, m.fmt(r.best.value), el('span', { class: 'sub' }, ` loop ${r.best.loop_id}`))
+          : '—'),
       },
-    ], data.task_runs.map((r) => ({ ...r, dataset: { run: r.task_run_id } })), { key: 'started_at_utc', order: 'desc' });
+    ], data.task_runs.map((r) => ({ ...r, dataset: { run: r.task_run_id } })),
+    { key: 'started_at_utc', order: 'desc' });
     box.replaceChildren(el('div', { class: 'table-wrap' }, table));
     if (data.total === 0) {
       box.append(el('p', { class: 'empty' }, state.q || state.scenario
@@ -1117,7 +1135,8 @@ async function runPage(taskRunId, signal) {
       },
       c.yTicks.map((t) => [
         svg('line', { x1: margin.left, x2: c.width - margin.right, y1: t.y, y2: t.y, class: 'grid' }),
-        svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, v.tickText(m.fmt, t.value))]),
+        svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' },
+          v.tickText(m.fmt, t.value))]),
       c.zeroY !== null ? svg('line', {
         x1: margin.left, x2: c.width - margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero',
       }) : null,
@@ -1148,7 +1167,8 @@ async function runPage(taskRunId, signal) {
           l.decision === true ? el('span', { class: 'badge small ok' }, '✓ SOTA 采纳')
             : l.decision === false ? el('span', { class: 'badge small muted' }, '✗ rejected 拒绝') : null,
           l.action ? el('span', { class: 'muted' }, l.action) : null,
-          value !== undefined && value !== null ? el('span', { class: 'num story-metric' }, `${m.label} ${m.fmt(value)}`) : null),
+          value !== undefined && value !== null
+            ? el('span', { class: 'num story-metric' }, `${m.label} ${m.fmt(value)}`) : null),
         el('div', { class: 'hypothesis' }, l.hypothesis ?? 'no hypothesis recorded 无假设记录'),
         l.error_message || l.error_type
           ? el('div', { class: 'story-error bad' }, `${l.error_type ?? 'error'}: ${l.error_message ?? ''}`) : null);
@@ -1164,8 +1184,11 @@ async function runPage(taskRunId, signal) {
       },
       { key: 'state', label: 'Status 状态', value: (l) => v.loopState(l) },
       { key: 'action', label: 'Action 动作', value: (l) => l.action },
-      { key: 'decision', label: 'Decision 决策', value: (l) => (l.decision === true ? 'accepted' : l.decision === false ? 'rejected' : ''),
-        cell: (l) => v.decisionCell(l.decision).text },
+      {
+        key: 'decision', label: 'Decision 决策',
+        value: (l) => (l.decision === true ? 'accepted' : l.decision === false ? 'rejected' : ''),
+        cell: (l) => v.decisionCell(l.decision).text,
+      },
       ...Object.entries(v.STORY_METRICS).map(([k, x]) => ({
         key: k, label: x.label, value: (l) => l.metrics?.[k], cell: (l) => x.fmt(l.metrics?.[k]), cls: 'num',
       })),
@@ -1281,7 +1304,8 @@ async function factorPage(factorId, signal) {
       el('section', {},
         el('h2', {}, 'Metrics 指标'),
         el('p', { class: 'note', id: 'metrics-meaning' }, 'Loop 循环 ',
-          el('a', { href: v.loopHref(of.task_run_id, of.loop_id) }, `${v.shortId(of.task_run_id, 10)} / loop ${of.loop_id}`),
+          el('a', { href: v.loopHref(of.task_run_id, of.loop_id) },
+            `${v.shortId(of.task_run_id, 10)} / loop ${of.loop_id}`),
           ` — ${of.meaning}. 这是整个循环（全部因子与模型、策略）的回测，不是该因子单独的表现。`),
         el('table', { class: 'catalog narrow', id: 'factor-metrics' }, el('tbody', {}, Object.entries(m).map(([k, x]) =>
           el('tr', {}, el('th', {}, `loop ${k.replaceAll('_', ' ')}`),

@@ -786,8 +786,9 @@ export function toCsv(header, rows) {
 // ---------------------------------------------------------------------------------------------------------------
 // Code: Python split into tokens for highlighting (the page sets each as text; nothing here is markup)
 
-const PY_KEYWORDS = new Set(('False None True and as assert async await break class continue def del elif else except '
-  + 'finally for from global if import in is lambda nonlocal not or pass raise return try while with yield').split(' '));
+const PY_KEYWORDS = new Set(('False None True and as assert async await break class continue def del elif else '
+  + 'except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield')
+  .split(' '));
 const PY_TOKEN = new RegExp([
   /(#[^\n]*)/.source,
   /("""[\s\S]*?(?:"""|$)|'''[\s\S]*?(?:'''|$)|[rbfuRBFU]{0,2}"(?:\\.|[^"\\\n])*"?|[rbfuRBFU]{0,2}'(?:\\.|[^'\\\n])*'?)/
