@@ -342,6 +342,25 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
     }
 
     [Fact]
+    public async Task Compare_takes_up_to_eight_loops_picked_in_the_loops_table()
+    {
+        var picked = Sample.Aistock.Rows("SELECT task_run_id, loop_id, annualized_return FROM aistock_loop_catalog " +
+            "ORDER BY task_run_id, loop_id LIMIT 3");
+        await using var ui = await chromium.OpenAsync(fixture.Server.Url);
+        var page = ui.Page;
+        await page.GotoAsync("/rdagent/loops?sort=loop_id&order=asc&page_size=500");
+        await page.Locator("#total[data-total]").WaitForAsync();
+        foreach (var p in picked)
+            await page.Locator($"input.pick[value='{(string)p[0]!}:{Convert.ToInt64(p[1])}']").CheckAsync();
+        await page.Locator("#compare-button").ClickAsync();
+        await page.Locator("#compare-many").WaitForAsync();
+        var row = await page.Locator("#compare-many tr[data-metric=annualized_return] td").AllInnerTextsAsync();
+        Assert.Equal(picked.Select(p => (Convert.ToDouble(p[2], CultureInfo.InvariantCulture) * 100)
+            .ToString("F2", CultureInfo.InvariantCulture) + "%"), row);
+        await Assertions.Expect(page.Locator("#compare-many-chart path.curve")).ToHaveCountAsync(picked.Count);
+    }
+
+    [Fact]
     public void The_api_filters_by_decision_and_id_prefix_and_refuses_unknown_parameters_by_name()
     {
         using var bad = fixture.Server.Get("/api/rdagent/loops?decision=true&decisoin=1&colour=red");

@@ -392,15 +392,19 @@ const picked = new Set();
 let pickChanged = () => {};
 
 function compareBar() {
-  const open = () => { const [a, b] = [...picked]; picked.clear(); navigate(v.compareHref(a, b)); };
+  const open = () => {
+    const keys = [...picked];
+    picked.clear();
+    navigate(keys.length === 2 ? v.compareHref(keys[0], keys[1]) : v.compareManyHref(keys));
+  };
   const button = el('button', { type: 'button', id: 'compare-button', class: 'primary', disabled: true, onclick: open },
     'Compare 对比');
   const note = el('span', { class: 'muted', id: 'compare-note' });
   pickChanged = () => {
-    button.disabled = picked.size !== 2;
-    note.textContent = picked.size === 2
+    button.disabled = picked.size < 2 || picked.size > 8;
+    note.textContent = picked.size >= 2 && picked.size <= 8
       ? [...picked].join(' ↔ ')
-      : `pick two loops 选择两个循环 (${picked.size}/2)`;
+      : `pick two to eight loops 选择二至八个循环 (${picked.size})`;
   };
   pickChanged();
   return el('span', { class: 'compare-bar' }, button, ' ', note);
@@ -1337,8 +1341,45 @@ async function factorPage(factorId, signal) {
 // -------------------------------------------------------------------------------------------------------------
 // Compare: two loops side by side — metrics, config, factors, code, curves
 
+/** Up to eight loops side by side: their metrics in one table and their with-cost curves on one chart. */
+async function compareManyPage(keys, signal) {
+  const loops = keys.map(v.parseLoopKey);
+  const data = await Promise.all(loops.map(async (k) => {
+    const lin = await getJson(`/api/rdagent/loops/${encodeURIComponent(k.taskRunId)}/${k.loopId}`, signal);
+    let bt = null;
+    try {
+      bt = await getJson(`/api/rdagent/loops/${encodeURIComponent(k.taskRunId)}/${k.loopId}/backtest`, signal);
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+    }
+    return { k, loop: lin.loop ?? {}, bt };
+  }));
+  const names = [...new Set(data.flatMap((d) => Object.keys(d.loop.metrics ?? {})))];
+  const lines = data.flatMap((d, i) => (d.bt ? v.curveLines(d.bt, [v.RETURN_SERIES[0]], {
+    prefix: `loop ${d.k.loopId} `, cls: `pick-${i}`,
+  }) : []));
+  const fmt = (n, x) => (/return|drawdown/.test(n) ? v.fmtPct(x) : v.fmtNum(x));
+  show(
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', v.LABELS.compare),
+    el('div', { class: 'page-head' }, el('h1', {}, `${v.LABELS.compare} · ${data.length} loops 个循环`)),
+    el('div', { class: 'table-wrap' }, el('table', { class: 'catalog', id: 'compare-many' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Metric 指标'), data.map((d, i) => el('th', { class: `num pick-${i}` },
+        el('a', { href: v.loopHref(d.k.taskRunId, d.k.loopId) }, `${v.shortId(d.k.taskRunId, 6)} / ${d.k.loopId}`),
+        el('div', { class: 'sub' }, v.decisionCell(d.loop.decision).text))))),
+      el('tbody', {}, names.map((n) => el('tr', { dataset: { metric: n } }, el('th', {}, n.replaceAll('_', ' ')),
+        data.map((d) => el('td', { class: 'num' }, fmt(n, d.loop.metrics?.[n])))))))),
+    el('h2', {}, 'Backtest curves 回测曲线 (excess return with cost 含成本超额收益)'),
+    curveChart('compare-many-chart', lines, v.fmtPct),
+  );
+}
+
 async function comparePage(signal) {
   const q = new URLSearchParams(location.search);
+  const many = (q.get('loops') ?? '').split(',').filter((k) => v.parseLoopKey(k));
+  if (many.length >= 2 && many.length <= 8) {
+    await compareManyPage(many, signal);
+    return;
+  }
   if (!v.parseLoopKey(q.get('a')) || !v.parseLoopKey(q.get('b'))) {
     show(el('h1', {}, v.LABELS.compare), el('p', { class: 'error' },
       'Pick two loops on the loops page. 请在循环页面选择两个循环。 (?a=TASK_RUN_ID:LOOP_ID&b=…)'));
