@@ -26,6 +26,7 @@ internal static class CatalogRoutes
 
     private static IResult Query(string kind, CatalogKind k, HttpContext http, RdBridgeSettings s, MatchCounts counts)
     {
+        if (QueryParameters.Unknown(http.Request.Query, Known, IsRange) is { } unknown) return unknown;
         CatalogPageRequest request;
         try { request = ReadQuery(k, http.Request.Query); }
         catch (QueryException e) { return RdBridgeServer.Problem(400, "bad query", e.Message); }
@@ -43,6 +44,16 @@ internal static class CatalogRoutes
         }
         catch (QueryException e) { return RdBridgeServer.Problem(400, "bad query", e.Message); }
     }
+
+    /// <summary>Every parameter the catalog queries take; min_/max_ ranges are accepted by shape.</summary>
+    internal static readonly string[] Known =
+    [
+        "q", "task_run_id", "loop_id", "source", "origin", "tag", "decision", "status", "started_from",
+        "started_before", "sort", "order", "page", "page_size",
+    ];
+
+    private static bool IsRange(string key) =>
+        key.StartsWith("min_", StringComparison.Ordinal) || key.StartsWith("max_", StringComparison.Ordinal);
 
     internal static CatalogPageRequest ReadQuery(CatalogKind kind, IQueryCollection q)
     {
@@ -71,7 +82,24 @@ internal static class CatalogRoutes
         }
         var order = S("order") ?? "desc";
         if (order is not ("asc" or "desc")) throw new QueryException($"order must be asc or desc, not '{order}'");
+        bool? decision = S("decision") switch
+        {
+            null => null,
+            "true" or "accepted" => true,
+            "false" or "rejected" => false,
+            var d => throw new QueryException($"decision must be true (accepted) or false (rejected), not '{d}'"),
+        };
+        string? Time(string name) => S(name) is { } t
+            ? IO.UtcText.TryParse(t, out var when)
+                ? IO.UtcText.FormatSeconds(when)
+                : throw new QueryException($"{name} must be a time in ISO 8601 (2025-07-01 or 2025-07-01T12:00:00Z), " +
+                    $"not '{t}'")
+            : null;
         return new CatalogPageRequest(kind, S("q"), S("task_run_id"), L("loop_id"), S("source"), S("origin"), S("tag"),
-            ranges, S("sort"), order == "desc", I("page", 1), I("page_size", 50));
+            ranges, S("sort"), order == "desc", I("page", 1), I("page_size", 50))
+        {
+            Decision = decision, Status = S("status"), StartedFrom = Time("started_from"),
+            StartedBefore = Time("started_before"),
+        };
     }
 }

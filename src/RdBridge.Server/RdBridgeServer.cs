@@ -98,6 +98,8 @@ public static class RdBridgeServer
         if (role.HasFlag(ServeRole.Consumer))
         {
             ConsumerApi.Map(app);
+            TaskRunRoutes.Map(app);
+            FactorPageRoutes.Map(app);
             WebUi.Map(app);
         }
         return app;

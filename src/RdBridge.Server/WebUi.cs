@@ -16,6 +16,10 @@ internal static class WebUi
     {
         app.MapGet("/", () => Results.Redirect("/rdagent/factors")).ExcludeFromDescription();
         app.MapGet("/rdagent", () => Results.Redirect("/rdagent/factors")).ExcludeFromDescription();
+        // Browsers ask for /favicon.ico whatever the page says; the icon is a small SVG either way.
+        app.MapGet("/favicon.ico", () => Resource("assets/favicon.svg") is { } icon
+            ? Results.Stream(icon, "image/svg+xml")
+            : Results.NotFound()).ExcludeFromDescription();
         app.MapGet("/rdagent/{**path}", (string? path) =>
         {
             // Assets by name; every other path is a page of the one-page app.

@@ -269,10 +269,18 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             $"{((bool?)s?["decision"] switch { true => "accepted", false => "rejected", _ => "no decision" })})";
         sb.Append("a: ").Append(Side(c["a"])).Append('\n').Append("b: ").Append(Side(c["b"])).Append("\n\n");
         sb.Append("Metrics (b - a)\n");
+        // Headed columns; returns and drawdowns in percent, as the web UI and Qlib's report show them.
+        sb.Append(CultureInfo.InvariantCulture, $"  {"metric",-32} {"a",12} {"b",12} {"b - a",12}\n");
         foreach (var m in c["metrics"]!.AsArray())
         {
+            var name = (string?)m!["name"] ?? "";
+            var pct = name.Contains("return", StringComparison.Ordinal)
+                || name.Contains("drawdown", StringComparison.Ordinal);
+            string V(JsonNode? n) => pct && n is JsonValue v && v.TryGetValue<double>(out var d)
+                ? (d * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%"
+                : F(n);
             sb.Append(CultureInfo.InvariantCulture,
-                $"  {(string?)m!["name"],-32} {F(m["a"]),12} {F(m["b"]),12} {F(m["delta"]),12}\n");
+                $"  {name,-32} {V(m["a"]),12} {V(m["b"]),12} {V(m["delta"]),12}\n");
         }
 
         var changes = c["config"]!["changes"]!.AsArray();

@@ -18,7 +18,16 @@ public sealed record CatalogPageRequest(
     string? Sort = null,
     bool Descending = true,
     int Page = 1,
-    int PageSize = 50);
+    int PageSize = 50)
+{
+    /// <summary>Loops only: RD-Agent's decision (true: accepted).</summary>
+    public bool? Decision { get; init; }
+    /// <summary>Loops only: the loop's status as the registry recorded it.</summary>
+    public string? Status { get; init; }
+    /// <summary>Loops only: started at or after / before this UTC time (ISO 8601 text sorts in time order).</summary>
+    public string? StartedFrom { get; init; }
+    public string? StartedBefore { get; init; }
+}
 
 /// <summary>
 /// One page. <see cref="Items"/> are the stored records. <see cref="Total"/> is exact when
@@ -118,7 +127,22 @@ public static class CatalogQuery
             where.Add("(" + string.Join(" OR ", SearchColumns(q.Kind)
                 .Select(c => pg ? $"{c} ILIKE {like} ESCAPE '\\'" : $"{c} LIKE {like} ESCAPE '\\'")) + ")");
         }
-        if (q.TaskRunId is not null) where.Add($"task_run_id = {Arg(q.TaskRunId)}");
+        if (q.TaskRunId is not null)
+        {
+            // A full id is matched exactly (the index's equality); a shorter one as the start of ids.
+            where.Add(q.TaskRunId.Length >= 32
+                ? $"task_run_id = {Arg(q.TaskRunId)}"
+                : $"task_run_id LIKE {Arg(EscapeLike(q.TaskRunId) + "%")} ESCAPE '\\'");
+        }
+        if (q.Kind != CatalogKind.Loop && (q.Decision is not null || q.Status is not null || q.StartedFrom is not null
+                || q.StartedBefore is not null))
+        {
+            throw new QueryException("decision, status, started_from and started_before filter loops only");
+        }
+        if (q.Decision is { } decision) where.Add($"decision = {(pg ? Arg(decision) : Arg(decision ? 1 : 0))}");
+        if (q.Status is not null) where.Add($"status = {Arg(q.Status)}");
+        if (q.StartedFrom is not null) where.Add($"started_at_utc >= {Arg(q.StartedFrom)}");
+        if (q.StartedBefore is not null) where.Add($"started_at_utc < {Arg(q.StartedBefore)}");
         if (q.LoopId is not null) where.Add($"loop_id = {Arg(q.LoopId)}");
         if (q.Origin is not null) where.Add(q.Origin is "local" ? "origin IS NULL" : $"origin = {Arg(q.Origin)}");
         if (q.Source is not null)
@@ -163,7 +187,9 @@ public static class CatalogQuery
         // A missing value sorts as the lowest one in both stores (SQLite's own rule), so one index serves both
         // directions; the key makes the order total, so pages never overlap or skip.
         var nulls = pg ? (q.Descending ? " NULLS LAST" : " NULLS FIRST") : "";
-        var order = $"{sort} {dir}{nulls}, {string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
+        // Within a task run, loops in number order (9 before 29), whatever the kind's own key says.
+        var byLoop = sort == "task_run_id" && !table.Key.Contains("loop_id") ? $"loop_id {dir}, " : "";
+        var order = $"{sort} {dir}{nulls}, {byLoop}{string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
 
         var counted = MatchCount(store, counts, q.Kind,

@@ -101,6 +101,9 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     public CatalogPage Page(CatalogPageRequest request, MatchCounts? counts = null) =>
         CatalogQuery.Run(this, request, counts);
 
+    public IReadOnlyList<LoopSummary> LoopSummaries(string? taskRunIdPrefix) =>
+        TaskRunQuery.Run(this, taskRunIdPrefix);
+
     public StoredRecord? OfLoop(CatalogKind kind, string taskRunId, long loopId)
     {
         var table = CatalogTable.For(kind);

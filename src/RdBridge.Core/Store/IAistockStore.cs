@@ -157,6 +157,11 @@ public interface ICatalogReader
     IReadOnlyList<LoopFactor> FactorsOfLoop(string taskRunId, long loopId);
     /// <summary>The records a user names with one key (see <see cref="RecordKey"/>), ordered by loop.</summary>
     IReadOnlyList<StoredRecord> Find(RecordKey by, string key);
+    /// <summary>
+    /// The stored loops of the task runs whose id starts with <paramref name="taskRunIdPrefix"/> (all when null), by
+    /// their columns alone, ordered by task run and loop (see <see cref="TaskRunQuery"/>).
+    /// </summary>
+    IReadOnlyList<LoopSummary> LoopSummaries(string? taskRunIdPrefix);
 }
 
 /// <summary>What <c>verify</c> asks of the catalog tables beyond reading records: integrity and freshness.</summary>

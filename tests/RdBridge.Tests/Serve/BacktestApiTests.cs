@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -160,6 +161,16 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         var (code, output, err) = compared.Sample.Cli("compare", a.Key, b.Key);
         Assert.True(code == 0, output + err);
         Assert.Contains("Metrics (b - a)", output);
+        // Headed columns, returns in percent: each loop's annualized return as AIstock's loop table holds it.
+        Assert.Matches(@"\n  metric +a +b +b - a\n", output);
+        double Ar(string taskRun, long loop) => Convert.ToDouble(compared.Sample.Aistock.Rows(
+            "SELECT annualized_return FROM aistock_loop_catalog " +
+            $"WHERE task_run_id = '{taskRun}' AND loop_id = {loop}")[0][0], CultureInfo.InvariantCulture);
+        string Pct(double x) => (x * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+        var line = output.Split('\n')
+            .First(l => l.TrimStart().StartsWith("annualized_return ", StringComparison.Ordinal));
+        Assert.Equal(["annualized_return", Pct(Ar(a.TaskRunId, a.LoopId)), Pct(Ar(b.TaskRunId, b.LoopId))],
+            line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..3]);
         Assert.Contains("[strategy]", output);
         Assert.Contains("strategy.kwargs.topk: 50 → 30", output);
         Assert.Contains(output.Split('\n'), l => l.StartsWith('-') && l.Trim('-', ' ') == "topk: 50");

@@ -71,7 +71,8 @@ public class ViewLogicTests(Chromium chromium, ServedSample served)
             + "&order=asc&page=3&page_size=50",
             r.GetProperty("api").GetString());
         Assert.Equal("", r.GetProperty("defaultUrl").GetString());
-        Assert.Equal("/api/rdagent/factors?sort=ic&order=desc&page=1&page_size=50",
+        // By default factors sort by how many loops found them (their IC is their loop's).
+        Assert.Equal("/api/rdagent/factors?sort=occurrences&order=desc&page=1&page_size=50",
             r.GetProperty("defaultApi").GetString());
         Assert.Equal("desc", r.GetProperty("flipped").GetProperty("order").GetString());
         Assert.Equal(1, r.GetProperty("flipped").GetProperty("page").GetInt32());
@@ -134,7 +135,7 @@ public class ViewLogicTests(Chromium chromium, ServedSample served)
         Assert.Equal(
             f.GetProperty("performance_metrics").GetProperty("ic").GetDouble()
                 .ToString("F4", System.Globalization.CultureInfo.InvariantCulture),
-            row[Col("factors", "IC")].GetProperty("text").GetString());
+            row[Col("factors", "Loop IC")].GetProperty("text").GetString());
         var schema = f.GetProperty("input_schema");
         Assert.StartsWith(
             string.Join(", ", schema.GetProperty("required_fields").EnumerateArray().Select(x => x.GetString()))

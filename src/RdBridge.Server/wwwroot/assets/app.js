@@ -4,6 +4,7 @@ import * as v from './view.js';
 
 const root = document.getElementById('app');
 const TOKEN_KEY = 'rdbridge.token';
+const VERIFY_KEY = 'rdbridge.verify.last';
 let current = new AbortController();
 
 // -------------------------------------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ function render() {
   current = new AbortController();
   const signal = current.signal;
   const r = v.route(location.pathname);
-  const section = ['loop', 'run', 'compare'].includes(r.page) ? 'loops' : r.page;
+  const section = { loop: 'loops', compare: 'loops', run: 'runs', factor: 'factors' }[r.page] ?? r.page;
   for (const a of document.querySelectorAll('nav.main a')) a.classList.toggle('active', a.dataset.page === section);
   root.replaceChildren();
   const page = {
@@ -154,6 +155,8 @@ function render() {
     loops: () => catalogPage('loops', signal),
     loop: () => loopPage(r.taskRunId, r.loopId, signal),
     run: () => runPage(r.taskRunId, signal),
+    runs: () => runsPage(signal),
+    factor: () => factorPage(r.factorId, signal),
     sync: () => syncPage(signal),
     verify: () => verifyPage(signal),
     compare: () => comparePage(signal),
@@ -257,8 +260,24 @@ async function catalogPage(kind, signal) {
       typing = setTimeout(() => { state = { ...state, q: e.target.value, page: 1 }; load(); }, 300);
     },
   });
+  const setFilter = (param, value) => {
+    state = { ...state, filters: { ...state.filters, [param]: value }, page: 1 };
+    load();
+  };
   const filters = t.filters.map((f) => {
     const listId = `list-${f.param}`;
+    if (f.choices) {
+      return el('label', { class: 'filter' }, f.label, ' ', el('select', {
+        name: f.param, onchange: (e) => setFilter(f.param, e.target.value),
+      }, f.choices.map(([value, text]) =>
+        el('option', { value, selected: (state.filters[f.param] ?? '') === value }, text))));
+    }
+    if (f.type === 'date') {
+      return el('label', { class: 'filter' }, f.label, ' ', el('input', {
+        type: 'date', name: f.param, value: state.filters[f.param] ?? '',
+        onchange: (e) => setFilter(f.param, e.target.value),
+      }));
+    }
     return el('label', { class: 'filter' }, f.label, ' ',
       el('input', {
         type: 'text', name: f.param, list: f.options ? listId : null, value: state.filters[f.param] ?? '',
@@ -271,9 +290,64 @@ async function catalogPage(kind, signal) {
       f.options ? el('datalist', { id: listId }, f.options.map((o) => el('option', { value: o }))) : null);
   });
 
+  // A metric range: one column at a time in the form; every range in the URL is kept and sent.
+  const ranges = t.ranges ? (() => {
+    const firstSet = Object.keys(state.ranges)[0]?.slice(4);
+    let column = firstSet && t.ranges.includes(firstSet) ? firstSet : t.ranges[0];
+    const min = el('input', { type: 'number', step: 'any', name: 'range-min', size: 7, placeholder: 'min' });
+    const max = el('input', { type: 'number', step: 'any', name: 'range-max', size: 7, placeholder: 'max' });
+    const fill = () => {
+      min.value = state.ranges[`min_${column}`] ?? '';
+      max.value = state.ranges[`max_${column}`] ?? '';
+    };
+    const apply = () => {
+      const next = { ...state.ranges };
+      delete next[`min_${column}`];
+      delete next[`max_${column}`];
+      if (min.value !== '') next[`min_${column}`] = min.value;
+      if (max.value !== '') next[`max_${column}`] = max.value;
+      state = { ...state, ranges: next, page: 1 };
+      load();
+    };
+    min.addEventListener('change', apply);
+    max.addEventListener('change', apply);
+    fill();
+    return el('label', { class: 'filter range' }, 'range 范围 ', el('select', {
+      name: 'range-column', onchange: (e) => { column = e.target.value; fill(); },
+    }, t.ranges.map((c) => el('option', { value: c, selected: c === column }, c))), ' ', min, ' – ', max);
+  })() : null;
+
+  // CSV of every row the filters match (up to 10,000), fetched a page of 500 at a time.
+  const csv = el('button', {
+    type: 'button', id: 'csv-button', class: 'csv',
+    onclick: async () => {
+      csv.disabled = true;
+      try {
+        const rows = [];
+        for (let page = 1; page <= 20; page++) {
+          const data = await getJson(v.apiUrl(kind, { ...state, page, page_size: 500 }), signal);
+          rows.push(...data.items);
+          if (data.items.length < 500) break;
+        }
+        const blob = new Blob([v.catalogCsv(kind, rows)], { type: 'text/csv;charset=utf-8' });
+        const a = el('a', { href: URL.createObjectURL(blob), download: `${kind}.csv` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+      } catch (e) {
+        if (e.name !== 'AbortError') message.replaceChildren(errorBox(e));
+      } finally {
+        csv.disabled = false;
+      }
+    },
+  }, 'CSV ⭳');
+
   show(
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS[kind]), syncPanel(signal, () => load())),
-    el('div', { class: 'toolbar' }, search, filters, kind === 'loops' ? compareBar() : null, total),
+    el('div', { class: 'toolbar' }, search, filters, ranges, csv, kind === 'loops' ? compareBar() : null, total),
+    kind === 'loops' ? el('p', { class: 'muted', id: 'loops-note' }, 'Loops with results. Failed and running loops '
+      + 'are listed with their status on their ', el('a', { href: `${v.BASE}/runs` }, 'task runs’ pages'),
+    '. 此处为有结果的循环；失败与运行中的循环见任务页面。') : null,
     message,
     el('div', { class: 'table-wrap' }, table),
     pager,
@@ -318,15 +392,19 @@ const picked = new Set();
 let pickChanged = () => {};
 
 function compareBar() {
-  const open = () => { const [a, b] = [...picked]; picked.clear(); navigate(v.compareHref(a, b)); };
+  const open = () => {
+    const keys = [...picked];
+    picked.clear();
+    navigate(keys.length === 2 ? v.compareHref(keys[0], keys[1]) : v.compareManyHref(keys));
+  };
   const button = el('button', { type: 'button', id: 'compare-button', class: 'primary', disabled: true, onclick: open },
     'Compare 对比');
   const note = el('span', { class: 'muted', id: 'compare-note' });
   pickChanged = () => {
-    button.disabled = picked.size !== 2;
-    note.textContent = picked.size === 2
+    button.disabled = picked.size < 2 || picked.size > 8;
+    note.textContent = picked.size >= 2 && picked.size <= 8
       ? [...picked].join(' ↔ ')
-      : `pick two loops 选择两个循环 (${picked.size}/2)`;
+      : `pick two to eight loops 选择二至八个循环 (${picked.size})`;
   };
   pickChanged();
   return el('span', { class: 'compare-bar' }, button, ' ', note);
@@ -463,6 +541,9 @@ async function verifyPage(signal) {
         const result = await send('POST', '/api/rdagent/verify', signal);
         out.replaceChildren();
         append(out, verifyView(result));
+        try {
+          localStorage.setItem(VERIFY_KEY, JSON.stringify({ at: new Date().toISOString(), result }));
+        } catch { /* storage full or off: the result still shows */ }
       } catch (e) {
         if (e.name !== 'AbortError') out.replaceChildren(errorBox(e));
       } finally {
@@ -470,6 +551,14 @@ async function verifyPage(signal) {
       }
     },
   }, 'Run checklist 运行检查');
+  // The last checklist run from this browser shows on open, with when it ran, until the button runs it again.
+  try {
+    const last = JSON.parse(localStorage.getItem(VERIFY_KEY) ?? 'null');
+    if (last?.result) {
+      append(out, [el('p', { class: 'muted', id: 'verify-last' }, `Last run 上次运行: ${v.fmtTime(last.at)}`),
+        verifyView(last.result)]);
+    }
+  } catch { /* nothing stored */ }
   show(
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.verify), button),
     el('p', { class: 'muted' }, 'The 验证检查清单: the RD-Agent side, the AIstock side, every link between them, '
@@ -509,8 +598,66 @@ function verifyView(result) {
 // -------------------------------------------------------------------------------------------------------------
 // Loop detail: lineage graph, metrics, bundle files, feedback
 
+/** A loop's place in its task run (hypothesis, status, neighbours), or null when the server cannot tell. */
+async function loopStory(taskRunId, loopId, signal) {
+  try {
+    return await getJson(`/api/rdagent/task-runs/${encodeURIComponent(taskRunId)}/loops/${loopId}`, signal);
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    return null;
+  }
+}
+
+/** A loop RD-Agent ran without results (failed, running, stopped): what it tried and how far it got. */
+function noResultsLoopPage(taskRunId, loopId, st) {
+  const state = v.loopState(st);
+  const texts = Object.entries(st.texts ?? {});
+  show(
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/runs` }, v.LABELS.runs), ' › ',
+      el('a', { href: v.runHref(st.task_run_id), title: st.task_run_id }, st.task_run_name ?? v.shortId(taskRunId, 12)),
+      ' › ', `loop ${loopId}`),
+    el('div', { class: 'page-head' },
+      el('h1', {}, `${v.LABELS.loop} ${loopId}`),
+      el('span', { class: 'badge' }, st.action ?? '?'),
+      el('span', { class: `badge st-${state.replace(' ', '-')}`, id: 'loop-state' }, v.STATE_LABELS[state] ?? state),
+      st.decision === true ? el('span', { class: 'badge ok' }, '✓ accepted 采纳')
+        : st.decision === false ? el('span', { class: 'badge muted' }, '✗ rejected 拒绝') : null),
+    el('p', { class: 'muted mono' },
+      `${st.task_run_id} · ${v.fmtTime(st.started_at_utc)} → ${v.fmtTime(st.ended_at_utc)}`),
+    el('p', { class: 'note', id: 'no-results-note' }, 'This loop has no results in AIstock: RD-Agent recorded it, '
+      + 'but it produced no backtest (only loops with results are exported). 此循环无回测结果。'),
+    el('h2', {}, 'Hypothesis 假设'),
+    el('p', { class: 'hypothesis', id: 'loop-hypothesis' }, st.hypothesis ?? 'no hypothesis recorded 无假设记录'),
+    el('h2', {}, 'What happened 运行情况'),
+    el('dl', { class: 'facts', id: 'loop-facts' },
+      el('dt', {}, 'Status 状态'), el('dd', {}, st.status ?? '—'),
+      el('dt', {}, 'Error 错误'), el('dd', { class: st.error_message ? 'bad' : '' },
+        st.error_type || st.error_message
+          ? `${st.error_type ?? ''}${st.error_message ? ': ' + st.error_message : ''}` : '—'),
+      // Discovery's further texts (the step reached, feedback, …) appear under their own names as it records them.
+      texts.map(([k, t]) => [el('dt', {}, k.replaceAll('_', ' ')), el('dd', { dataset: { text: k } }, t)])),
+    el('p', {},
+      st.previous_loop_id !== null && st.previous_loop_id !== undefined
+        ? el('a', { href: v.loopHref(st.task_run_id, st.previous_loop_id) }, `‹ loop ${st.previous_loop_id}`) : null,
+      ' ',
+      st.next_loop_id !== null && st.next_loop_id !== undefined
+        ? el('a', { href: v.loopHref(st.task_run_id, st.next_loop_id) }, `loop ${st.next_loop_id} ›`) : null),
+  );
+}
+
 async function loopPage(taskRunId, loopId, signal) {
-  const lin = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}`, signal);
+  const storyP = loopStory(taskRunId, loopId, signal);
+  let lin;
+  try {
+    lin = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}`, signal);
+  } catch (e) {
+    if (e.status !== 404) throw e;
+    const st = await storyP;
+    if (!st) throw e;
+    noResultsLoopPage(taskRunId, loopId, st);
+    return;
+  }
+  const st = await storyP;
   const loop = lin.loop ?? {};
   const bundle = lin.bundle ?? {};
   const files = bundle.manifest?.files ?? [];
@@ -535,6 +682,18 @@ async function loopPage(taskRunId, loopId, signal) {
         lin.verified ? '✓ lineage verified 关联已验证' : '✗ lineage broken 关联断开')),
     el('p', { class: 'muted mono' }, `${taskRunId} · workspace ${loop.workspace_id ?? '—'} · `
       + `${v.fmtTime(loop.started_at_utc)} → ${v.fmtTime(loop.ended_at_utc)}`),
+    st?.hypothesis ? el('p', { class: 'hypothesis', id: 'loop-hypothesis' }, el('b', {}, 'Hypothesis 假设: '),
+      st.hypothesis) : null,
+    el('p', { class: 'compare-links', id: 'compare-links' },
+      st?.previous_result_loop_id !== null && st?.previous_result_loop_id !== undefined
+        ? el('a', {
+          id: 'compare-previous',
+          href: v.compareHref(v.loopKey(taskRunId, st.previous_result_loop_id), v.loopKey(taskRunId, loopId)),
+        }, `Compare with the previous loop 与上一轮对比 (loop ${st.previous_result_loop_id})`) : null,
+      st?.sota_loop_id !== null && st?.sota_loop_id !== undefined ? [' · ', el('a', {
+        id: 'compare-sota',
+        href: v.compareHref(v.loopKey(taskRunId, st.sota_loop_id), v.loopKey(taskRunId, loopId)),
+      }, `Compare with SOTA 与 SOTA 对比 (loop ${st.sota_loop_id})`)] : null),
 
     el('h2', {}, 'Lineage 血缘'),
     lineageGraph(lin),
@@ -549,6 +708,7 @@ async function loopPage(taskRunId, loopId, signal) {
 
     el('h2', {}, 'Backtest 回测'),
     backtestSection(taskRunId, loopId, signal),
+    qlibPanels(taskRunId, loopId, signal),
 
     el('div', { class: 'columns' },
       el('section', {},
@@ -578,7 +738,8 @@ async function loopPage(taskRunId, loopId, signal) {
     el('h2', {}, `Factors 因子 (${(lin.factors ?? []).length})`),
     el('div', { class: 'factor-list', id: 'loop-factors' }, (lin.factors ?? []).map((f) =>
       el('a', {
-        href: v.kindHref('factors', { q: f.name }), class: 'chip', title: `${f.source} · IC ${v.fmtNum(f.ic)}`,
+        href: f.factor_id ? v.factorHref(f.factor_id) : v.kindHref('factors', { q: f.name }), class: 'chip',
+        title: `${f.source}`,
       },
         f.name))),
 
@@ -630,20 +791,77 @@ function backtestSection(taskRunId, loopId, signal) {
   return box;
 }
 
+/**
+ * Qlib's report beside the curves, from the loop's full daily series: the risk-analysis table as Qlib prints it,
+ * the drawdown with its deepest span shaded, turnover, and the monthly excess returns.
+ */
+function qlibPanels(taskRunId, loopId, signal) {
+  const box = el('div', { id: 'qlib-panels' });
+  getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/backtest?full=1`, signal).then((bt) => {
+    const span = v.maxDrawdownSpan(bt);
+    const risk = v.riskRows(bt.summary);
+    const months = v.monthlyReturns(bt);
+    const fmtRisk = (n, x) => (x === null ? '—' : /return|drawdown|mean|std/.test(n) && n !== 'std' && n !== 'mean'
+      ? v.fmtPct(x) : v.fmtNum(x, 6));
+    const dd = curveChart('drawdown-span-chart', v.curveLines(bt, v.DRAWDOWN_SERIES), v.fmtPct, 180);
+    if (span) {
+      // The deepest drawdown's span, shaded under the curve.
+      const svgEl = dd.querySelector('svg');
+      const c = v.curveLayout(v.curveLines(bt, v.DRAWDOWN_SERIES), 900, 180);
+      const a = c.xToT;
+      const x = (d) => a.left + ((v.dayValue(d) - a.tMin) / ((a.tMax - a.tMin) || 1)) * a.innerW;
+      svgEl.insertBefore(svg('rect', {
+        x: x(span.from), y: c.margin.top, width: Math.max(1, x(span.to) - x(span.from)),
+        height: 180 - c.margin.top - c.margin.bottom, class: 'dd-span', id: 'max-dd-span',
+        dataset: { from: span.from, to: span.to },
+      }, svg('title', {}, `max drawdown 最大回撤 ${v.fmtPct(span.depth)}: ${span.from} → ${span.to}`)), svgEl.firstChild);
+    }
+    box.replaceChildren();
+    append(box, [
+      el('h2', {}, 'Qlib report 报告'),
+      el('div', { class: 'columns' },
+        el('section', {},
+          el('h3', {}, 'Risk analysis 风险分析 (excess return 超额收益)'),
+          el('table', { class: 'catalog narrow', id: 'risk-analysis' },
+            el('thead', {}, el('tr', {}, ['', 'without cost 不含成本', 'with cost 含成本'].map((h) => el('th', {}, h)))),
+            el('tbody', {}, risk.map((r) => el('tr', { dataset: { risk: r.name } }, el('th', {}, r.name),
+              el('td', { class: 'num' }, fmtRisk(r.name, r.without)),
+              el('td', { class: 'num' }, fmtRisk(r.name, r.with))))))),
+        el('section', {},
+          el('h3', {}, 'Drawdown 回撤', span ? el('span', { class: 'muted' },
+            ` · deepest 最深 ${v.fmtPct(span.depth)} (${span.from} → ${span.to})`) : null),
+          dd)),
+      bt.series?.turnover ? [el('h3', {}, 'Turnover 换手率'),
+        curveChart('turnover-chart', v.curveLines(bt, [{ key: 'turnover', label: 'Turnover 换手率', cls: 'turnover' }]),
+          v.fmtPct, 160)] : null,
+      el('h3', {}, 'Monthly excess return with cost 月度超额收益(含成本)'),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'catalog monthly', id: 'monthly-returns' },
+        el('thead', {}, el('tr', {}, ['Year 年', ...Array.from({ length: 12 }, (_, i) => `${i + 1}`), 'Year 全年']
+          .map((h) => el('th', { class: 'num' }, h)))),
+        el('tbody', {}, months.map((y) => el('tr', { dataset: { year: y.year } }, el('th', {}, y.year),
+          y.months.map((m) => el('td', { class: `num ${m === null ? '' : m >= 0 ? 'up' : 'down'}` }, v.fmtPct(m, 1))),
+          el('td', { class: 'num total' }, v.fmtPct(y.total, 1))))))),
+    ]);
+  }).catch((e) => {
+    if (e.name !== 'AbortError' && e.status !== 404) box.replaceChildren(errorBox(e));
+  });
+  return box;
+}
+
 /** The grid, the value ticks, the zero line and the date ticks of a curve layout. */
 function curveAxes(c, fmt) {
   const { width, height, margin } = c;
   const across = (y, cls) => svg('line', { x1: margin.left, x2: width - margin.right, y1: y, y2: y, class: cls });
   return [
     c.yTicks.map((t) => [across(t.y, 'grid'),
-      svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t.value))]),
+      svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' }, v.tickText(fmt, t.value))]),
     c.zeroY !== null ? across(c.zeroY, 'zero') : null,
     c.xTicks.map((t) => svg('text', { x: t.x, y: height - 8, class: 'tick', 'text-anchor': t.anchor }, t.label)),
   ];
 }
 
 const curvesSvg = (c, props, ...children) => svg('svg',
-  { class: 'curves', viewBox: `0 0 ${c.width} ${c.height}`, width: c.width, height: c.height, role: 'img', ...props },
+  { class: 'curves', viewBox: `0 0 ${c.width} ${c.height}`, role: 'img', ...props },
   ...children);
 
 /**
@@ -703,118 +921,465 @@ function lineageGraph(lin) {
   },
     svg('title', {}, `${e.from} → ${e.to}: ${e.ok ? 'verified' : 'BROKEN'} — ${e.detail}`),
     svg('line', { x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2, 'marker-end': `url(#${e.ok ? 'arrow-ok' : 'arrow-bad'})` }))),
-  g.nodes.map((n) => svg('g', { class: `node ${n.ok ? 'ok' : 'bad'}`, dataset: { node: n.id, ok: String(n.ok) } },
-    svg('title', {}, `${n.label}: ${n.detail}`),
-    svg('rect', { x: n.x, y: n.y, width: n.w, height: n.h, rx: 6 }),
-    svg('text', { x: n.x + 10, y: n.y + 20, class: 'label' }, n.label),
-    svg('text', { x: n.x + 10, y: n.y + 38, class: 'detail' }, n.detail)))));
+  g.nodes.map((n) => svg('a', { href: v.lineageNodeHref(n.id, lin), class: 'node-link' },
+    svg('g', { class: `node ${n.ok ? 'ok' : 'bad'}`, dataset: { node: n.id, ok: String(n.ok) } },
+      svg('title', {}, `${n.label}: ${n.detail}`),
+      svg('rect', { x: n.x, y: n.y, width: n.w, height: n.h, rx: 6 }),
+      svg('text', { x: n.x + 10, y: n.y + 20, class: 'label' }, n.label),
+      svg('text', { x: n.x + 10, y: n.y + 38, class: 'detail' }, n.detail))))));
 }
 
 // -------------------------------------------------------------------------------------------------------------
-// Task run: the key metrics loop by loop, accepted loops marked
+// Task runs: the index, and one run's story (hypotheses in order, best so far, every loop's status and curve)
+
+/** A CSV download of rows already on the page (what the table shows, as filtered). */
+function csvButton(id, name, header, rowsOf) {
+  return el('button', {
+    type: 'button', id, class: 'csv',
+    onclick: () => {
+      const blob = new Blob([v.toCsv(header, rowsOf())], { type: 'text/csv;charset=utf-8' });
+      const a = el('a', { href: URL.createObjectURL(blob), download: `${name}.csv` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    },
+  }, 'CSV ⭳');
+}
+
+/** A table sorted in the page: every column header a button; numbers sort as numbers. */
+function sortableTable(id, columns, rows, initial) {
+  let sort = initial ?? { key: null, order: 'asc' };
+  const tbody = el('tbody');
+  const head = el('tr');
+  const table = el('table', { class: 'catalog', id }, el('thead', {}, head), tbody);
+  const draw = () => {
+    const col = columns.find((c) => c.key === sort.key);
+    const shown = col ? v.sortRows(rows, col.value, sort.order) : rows;
+    table.sorted = shown;
+    head.replaceChildren(...columns.map((c) => {
+      const active = c.key === sort.key;
+      return el('th', { 'aria-sort': active ? (sort.order === 'asc' ? 'ascending' : 'descending') : 'none' },
+        el('button', {
+          type: 'button', class: 'sort', dataset: { sort: c.key },
+          onclick: () => {
+            sort = { key: c.key, order: active && sort.order === 'asc' ? 'desc' : 'asc' };
+            draw();
+          },
+        }, c.label, active ? (sort.order === 'asc' ? ' ▲' : ' ▼') : ''));
+    }));
+    tbody.replaceChildren(...shown.map((r) => el('tr', { dataset: r.dataset ?? {} },
+      columns.map((c) => {
+        const cellValue = c.cell ? c.cell(r) : c.value(r);
+        return el('td', { class: c.cls }, cellValue instanceof Node ? cellValue : String(cellValue ?? '—'));
+      }))));
+  };
+  draw();
+  table.csv = () => (table.sorted ?? rows).map((r) => columns.map((c) => c.value(r)));
+  table.header = columns.map((c) => c.csvLabel ?? c.key);
+  return table;
+}
+
+async function runsPage(signal) {
+  const p = new URLSearchParams(location.search);
+  const state = {
+    q: p.get('q') ?? '', scenario: p.get('scenario') ?? '', metric: p.get('metric') ?? 'annualized_return',
+  };
+  const box = el('div', { id: 'runs-box' });
+  const total = el('span', { class: 'total', id: 'total' }, '…');
+  const metricSelect = el('select', {
+    id: 'runs-metric',
+    onchange: (e) => { state.metric = e.target.value; load(); },
+  }, Object.entries(v.STORY_METRICS).map(([k, m]) =>
+    el('option', { value: k, selected: k === state.metric }, m.label)));
+  const scenarioSelect = el('select', {
+    id: 'runs-scenario',
+    onchange: (e) => { state.scenario = e.target.value; load(); },
+  }, el('option', { value: '' }, 'all scenarios 全部场景'));
+  let typing;
+  const search = el('input', {
+    type: 'search', id: 'search', value: state.q, placeholder: 'id prefix or name 任务编号前缀或名称',
+    oninput: (e) => {
+      clearTimeout(typing);
+      typing = setTimeout(() => { state.q = e.target.value.trim(); load(); }, 250);
+    },
+  });
+  let table = null;
+  const csv = csvButton('runs-csv', 'task-runs', [], () => [table.header, ...table.csv()].slice(1));
+  async function load() {
+    const query = v.queryString({
+      q: state.q, scenario: state.scenario, metric: state.metric === 'annualized_return' ? '' : state.metric,
+    });
+    history.replaceState(null, '', `${v.BASE}/runs${query}`);
+    const data = await getJson(`/api/rdagent/task-runs${v.queryString({ ...state })}`, signal);
+    const known = new Set([...scenarioSelect.options].map((o) => o.value));
+    for (const sc of data.scenarios) if (!known.has(sc)) scenarioSelect.append(el('option', { value: sc }, sc));
+    scenarioSelect.value = state.scenario;
+    total.textContent = `${data.total} task runs 个任务`;
+    total.dataset.total = String(data.total);
+    const m = v.STORY_METRICS[state.metric];
+    table = sortableTable('runs', [
+      {
+        key: 'name', label: 'Task run 任务', value: (r) => r.name, csvLabel: 'name',
+        cell: (r) => el('div', {}, el('a', { href: v.runHref(r.task_run_id), class: 'run-name' }, r.name),
+          el('div', { class: 'sub mono', title: r.task_run_id }, v.shortId(r.task_run_id, 12),
+            r.log_folder ? ` · ${r.log_folder}` : '')),
+      },
+      {
+        key: 'task_run_id', label: 'Id', value: (r) => r.task_run_id, cell: (r) => v.shortId(r.task_run_id, 8),
+        cls: 'mono',
+      },
+      { key: 'scenario', label: 'Scenario 场景', value: (r) => r.scenario },
+      {
+        key: 'started_at_utc', label: 'Started 开始', value: (r) => r.started_at_utc,
+        cell: (r) => v.fmtTime(r.started_at_utc),
+      },
+      {
+        key: 'ended_at_utc', label: 'Ended 结束', value: (r) => r.ended_at_utc,
+        cell: (r) => v.fmtTime(r.ended_at_utc),
+      },
+      { key: 'loops', label: 'Loops 循环', value: (r) => r.loops, cls: 'num' },
+      {
+        key: 'by_status', label: 'By status 状态', value: (r) => v.statusSummary(r.by_status),
+        cell: (r) => el('span', { class: 'statuses' }, Object.entries(r.by_status ?? {}).map(([k, n]) =>
+          el('span', { class: `badge small st-${k}` }, `${k} ${n}`))),
+      },
+      { key: 'with_results', label: 'With results 有结果', value: (r) => r.with_results, cls: 'num' },
+      { key: 'accepted', label: 'Accepted 采纳', value: (r) => r.accepted, cls: 'num' },
+      {
+        key: 'best', label: `Best 最佳 ${m.label}`, value: (r) => r.best?.value, cls: 'num',
+        csvLabel: `best_${state.metric}`,
+        cell: (r) => (r.best
+          ? el('span', {}, m.fmt(r.best.value), el('span', { class: 'sub' }, ` loop ${r.best.loop_id}`))
+          : '—'),
+      },
+    ], data.task_runs.map((r) => ({ ...r, dataset: { run: r.task_run_id } })),
+    { key: 'started_at_utc', order: 'desc' });
+    box.replaceChildren(el('div', { class: 'table-wrap' }, table));
+    if (data.total === 0) {
+      box.append(el('p', { class: 'empty' }, state.q || state.scenario
+        ? 'Nothing matches. 无匹配结果。' : 'No task runs yet: sync. 暂无任务，请同步。'));
+    }
+  }
+  show(
+    el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.runs)),
+    el('div', { class: 'toolbar' }, search, scenarioSelect,
+      el('label', { class: 'filter' }, 'best by 最佳指标 ', metricSelect), csv, total),
+    box,
+  );
+  await load();
+}
 
 async function runPage(taskRunId, signal) {
-  const loops = [];
-  for (let page = 1; ; page++) {
-    const data = await getJson(`/api/rdagent/loops${v.queryString({
-      task_run_id: taskRunId, sort: 'loop_id', order: 'asc', page, page_size: 500,
-    })}`, signal);
-    loops.push(...data.items);
-    if (loops.length >= data.total || data.items.length === 0) break;
-  }
-  const rows = await withCacheState(loops, signal);
-  const accepted = loops.filter((l) => l.decision === true).length;
+  const p = new URLSearchParams(location.search);
+  let metric = p.get('metric') ?? 'annualized_return';
+  const head = el('div', { id: 'run-head' });
+  const storyBox = el('div', { id: 'run-story' });
+  const chartBox = el('div', { id: 'best-so-far' });
+  const curvesBox = el('div', { id: 'run-curves' }, el('p', { class: 'muted' }, 'Loading curves… 正在加载…'));
+  const tableBox = el('div', { id: 'run-loops-box' });
   show(
-    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', `${v.LABELS.run}`),
-    el('div', { class: 'page-head' }, el('h1', {}, `${v.LABELS.run} `, el('span', { class: 'mono' }, taskRunId))),
-    el('p', { class: 'muted' }, `${loops.length} loops 循环 · ${accepted} accepted by RD-Agent 被采纳`),
-    loops.length === 0
-      ? el('p', { class: 'error' }, 'AIstock has no loops of this task run. 无此任务的循环。')
-      : null,
-    el('div', { class: 'legend' },
-      el('span', { class: 'dot accepted' }), ' accepted 采纳  ',
-      el('span', { class: 'dot' }), ' not accepted 未采纳'),
-    el('div', { class: 'charts', id: 'run-charts' }, v.RUN_METRICS.map((m) => metricChart(taskRunId, loops, m))),
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/runs` }, v.LABELS.runs), ' › ', v.LABELS.run),
+    head, chartBox,
+    el('h2', {}, 'The story 研究过程: each loop\u2019s hypothesis and decision 每轮假设与决策'),
+    storyBox,
     el('h2', {}, 'Backtest curves 回测曲线 (excess return with cost 含成本超额收益)'),
-    runCurves(taskRunId, loops, signal),
-    el('h2', {}, v.LABELS.loops),
-    el('div', { class: 'toolbar' }, compareBar()),
-    el('div', { class: 'table-wrap' }, el('table', { class: 'catalog' },
-      el('thead', {}, el('tr', {}, v.TABLES.loops.columns.map((c) => el('th', {}, c.label)))),
-      el('tbody', {}, v.tableRows('loops', rows).map((cells) => el('tr', {}, cells.map(renderCell)))))),
+    curvesBox,
+    el('h2', {}, `${v.LABELS.loops} (every loop 全部循环)`),
+    tableBox,
   );
-}
+  const storyUrl = (m) => `/api/rdagent/task-runs/${encodeURIComponent(taskRunId)}${v.queryString({
+    metric: m === 'annualized_return' ? '' : m,
+  })}`;
+  let story = await getJson(storyUrl(metric), signal);
+  const id = story.task_run_id;
+  // The curves: one request for every loop, thinned on the server; drawn once they arrive.
+  const curvesPromise = getJson(`/api/rdagent/task-runs/${encodeURIComponent(id)}/curves`, signal);
 
-/** Every loop's with-cost curve on one chart, the loops RD-Agent accepted (SOTA) bold; loops with no report listed. */
-function runCurves(taskRunId, loops, signal) {
-  const box = el('div', { id: 'run-curves' }, el('p', { class: 'muted' }, 'Loading curves… 正在加载…'));
-  (async () => {
-    const lines = [];
-    const missing = [];
-    for (const l of loops) {
-      try {
-        const bt = await getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${l.loop_id}/backtest`, signal);
-        const sota = l.decision === true;
-        const extra = { prefix: `loop ${l.loop_id} `, cls: sota ? 'sota' : 'other' };
-        for (const line of v.curveLines(bt, [v.RETURN_SERIES[0]], extra)) {
-          lines.push({ ...line, loopId: l.loop_id, sota });
-        }
-      } catch (e) {
-        if (e.name === 'AbortError') throw e;
-        missing.push(l.loop_id);
-      }
-    }
-    const c = v.curveLayout(lines, 900, 300);
-    // Accepted loops last, so they are drawn on top.
-    const ordered = [...c.lines].sort((x, y) => Number(x.sota) - Number(y.sota));
-    const path = (l) => svg('path', {
-      d: l.path, class: `curve ${l.cls}`,
-      dataset: { loop: l.loopId, sota: String(l.sota), final: v.finalValue(l) ?? '' },
-    }, svg('title', {}, `${l.label}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`));
-    box.replaceChildren(
-      el('figure', { class: 'chart wide' },
-        curvesSvg(c, { 'aria-label': 'loop curves' }, curveAxes(c, v.fmtPct),
-          ordered.map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) }, path(l)))),
-        el('div', { class: 'legend' }, el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ',
-          el('span', { class: 'swatch other' }), ' other loops 其他')),
-      ...(missing.length
-        ? [el('p', { class: 'muted', id: 'run-curves-missing' },
-          `No backtest report for loop ${missing.join(', ')}. 无回测报告。`)]
-        : []));
-  })().catch((e) => { if (e.name !== 'AbortError') box.replaceChildren(errorBox(e)); });
-  return box;
-}
+  const drawHead = () => {
+    const sota = story.loop_items.filter((l) => l.decision === true).map((l) => l.loop_id);
+    head.replaceChildren(
+      el('div', { class: 'page-head' }, el('h1', { id: 'run-name' }, story.name),
+        story.scenario ? el('span', { class: 'badge' }, story.scenario) : null,
+        csvButton('run-csv', `task-run-${id}`, [], () => loopTable.csv())),
+      el('p', { class: 'muted mono', id: 'run-id' }, `${id}${story.log_folder ? ' · ' + story.log_folder : ''} · `
+        + `${v.fmtTime(story.started_at_utc)} → ${v.fmtTime(story.ended_at_utc)}`),
+      el('p', { id: 'run-summary' },
+        `${story.loops} loops 循环 · ${story.with_results} with results 有结果 · ${story.accepted} accepted 采纳 · `,
+        Object.entries(story.by_status).map(([k, n]) => el('span', { class: `badge small st-${k}` }, `${k} ${n}`)),
+        sota.length ? el('span', { class: 'muted' }, ` · SOTA loops ${sota.join(', ')}`) : null),
+    );
+  };
 
-function metricChart(taskRunId, loops, m) {
-  const series = v.metricSeries(loops, m.key);
-  const c = v.chartLayout(series);
-  return el('figure', { class: 'chart', dataset: { metric: m.key } }, el('figcaption', {}, m.label),
-    svg('svg', {
-      viewBox: `0 0 ${c.width} ${c.height}`, width: c.width, height: c.height, role: 'img', 'aria-label': m.label,
-    },
+  const drawChart = () => {
+    const m = v.STORY_METRICS[metric];
+    const c = v.bestSoFarLayout(story);
+    const select = el('select', {
+      id: 'run-metric',
+      onchange: async (e) => {
+        metric = e.target.value;
+        history.replaceState(null, '', `${v.runHref(id)}${v.queryString({
+          metric: metric === 'annualized_return' ? '' : metric,
+        })}`);
+        story = await getJson(storyUrl(metric), signal);
+        drawChart();
+        drawStory();
+      },
+    }, Object.entries(v.STORY_METRICS).map(([k, x]) => el('option', { value: k, selected: k === metric }, x.label)));
+    const { margin } = c;
+    const base = c.dots.find((d) => d.baseline);
+    chartBox.replaceChildren(
+      el('div', { class: 'chart-head' }, el('h2', {}, 'Best so far 迄今最佳 '), select,
+        base ? el('span', { class: 'muted', id: 'baseline-note' },
+          `baseline 基线 = loop ${base.loopId}: ${m.fmt(base.value)} · best 最佳 ${m.fmt(story.best?.value)}`
+          + ` (loop ${story.best?.loop_id})`) : el('span', { class: 'muted' }, 'no loop has this metric 无数据')),
+      el('figure', { class: 'chart wide' }, svg('svg', {
+        id: 'best-chart', class: 'curves', viewBox: `0 0 ${c.width} ${c.height}`, role: 'img',
+        'aria-label': 'best so far',
+      },
       c.yTicks.map((t) => [
-        svg('line', { x1: c.margin?.left ?? 0, x2: c.width - (c.margin?.right ?? 0), y1: t.y, y2: t.y, class: 'grid' }),
-        svg('text', { x: (c.margin?.left ?? 0) - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' },
-          m.fmt(t.value))]),
-      c.zeroY !== null && c.zeroY !== undefined
-        ? svg('line', { x1: c.margin.left, x2: c.width - c.margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero' })
-        : null,
-      c.xTicks.map((t) =>
-        svg('text', { x: t.x, y: c.height - 8, class: 'tick', 'text-anchor': 'middle' }, String(t.value))),
-      svg('path', { d: c.path, class: 'series' }),
-      c.points.map((p) => svg('a', { href: v.loopHref(taskRunId, p.loopId) },
-        svg('circle', {
-          cx: p.x, cy: p.y, r: p.accepted ? 6 : 4.5, class: p.accepted ? 'point accepted' : 'point',
-          dataset: { loop: p.loopId, accepted: String(p.accepted) },
-        },
-          svg('title', {}, `loop ${p.loopId}: ${m.fmt(p.value)}${p.accepted ? ' · accepted 采纳' : ''}`))))));
+        svg('line', { x1: margin.left, x2: c.width - margin.right, y1: t.y, y2: t.y, class: 'grid' }),
+        svg('text', { x: margin.left - 6, y: t.y + 4, class: 'tick', 'text-anchor': 'end' },
+          v.tickText(m.fmt, t.value))]),
+      c.zeroY !== null ? svg('line', {
+        x1: margin.left, x2: c.width - margin.right, y1: c.zeroY, y2: c.zeroY, class: 'zero',
+      }) : null,
+      c.xTicks.map((t) => svg('text', { x: t.x, y: c.height - 10, class: 'tick', 'text-anchor': 'middle' },
+        `${t.value}`)),
+      svg('path', { d: c.path, class: 'best-line', id: 'best-line' }),
+      c.dots.map((d) => svg('a', { href: v.loopHref(id, d.loopId) }, svg('circle', {
+        cx: d.x, cy: d.y, r: d.sota ? 6 : 4,
+        class: `dot-loop${d.sota ? ' sota' : ''}${d.baseline ? ' baseline' : ''}${d.improved ? ' improved' : ''}`,
+        dataset: { loop: d.loopId, sota: String(d.sota), value: d.value, best: d.best },
+      }, svg('title', {}, `loop ${d.loopId}: ${m.fmt(d.value)} · best so far ${m.fmt(d.best)}`
+        + `${d.sota ? ' · SOTA accepted 采纳' : ''}${d.baseline ? ' · baseline 基线' : ''}`)))))),
+      el('div', { class: 'legend' }, el('span', { class: 'swatch best' }), ' best so far 迄今最佳  ',
+        el('span', { class: 'dot accepted' }), ' accepted (SOTA) 采纳  ', el('span', { class: 'dot' }),
+        ' other loops 其他  · x: loop 循环'),
+    );
+  };
+
+  const drawStory = () => {
+    const m = v.STORY_METRICS[metric];
+    storyBox.replaceChildren(el('ol', { class: 'story', id: 'story' }, story.loop_items.map((l) => {
+      const state = v.loopState(l);
+      const value = l.metrics?.[metric];
+      return el('li', { class: `story-loop st-${state.replace(' ', '-')}`, dataset: { loop: l.loop_id, state } },
+        el('div', { class: 'story-line' },
+          el('a', { href: v.loopHref(id, l.loop_id), class: 'story-loop-id' }, `loop ${l.loop_id}`),
+          el('span', { class: `badge small st-${state.replace(' ', '-')}` }, v.STATE_LABELS[state] ?? state),
+          l.decision === true ? el('span', { class: 'badge small ok' }, '✓ SOTA 采纳')
+            : l.decision === false ? el('span', { class: 'badge small muted' }, '✗ rejected 拒绝') : null,
+          l.action ? el('span', { class: 'muted' }, l.action) : null,
+          value !== undefined && value !== null
+            ? el('span', { class: 'num story-metric' }, `${m.label} ${m.fmt(value)}`) : null),
+        el('div', { class: 'hypothesis' }, l.hypothesis ?? 'no hypothesis recorded 无假设记录'),
+        l.error_message || l.error_type
+          ? el('div', { class: 'story-error bad' }, `${l.error_type ?? 'error'}: ${l.error_message ?? ''}`) : null);
+    })));
+  };
+
+  let loopTable;
+  const drawTable = () => {
+    loopTable = sortableTable('run-loops', [
+      {
+        key: 'loop_id', label: 'Loop 循环', value: (l) => l.loop_id,
+        cell: (l) => el('a', { href: v.loopHref(id, l.loop_id) }, `loop ${l.loop_id}`),
+      },
+      { key: 'state', label: 'Status 状态', value: (l) => v.loopState(l) },
+      { key: 'action', label: 'Action 动作', value: (l) => l.action },
+      {
+        key: 'decision', label: 'Decision 决策',
+        value: (l) => (l.decision === true ? 'accepted' : l.decision === false ? 'rejected' : ''),
+        cell: (l) => v.decisionCell(l.decision).text,
+      },
+      ...Object.entries(v.STORY_METRICS).map(([k, x]) => ({
+        key: k, label: x.label, value: (l) => l.metrics?.[k], cell: (l) => x.fmt(l.metrics?.[k]), cls: 'num',
+      })),
+      { key: 'hypothesis', label: 'Hypothesis 假设', value: (l) => l.hypothesis, cls: 'hyp' },
+    ], story.loop_items.map((l) => ({ ...l, dataset: { loop: l.loop_id, state: v.loopState(l) } })),
+    { key: 'loop_id', order: 'asc' });
+    tableBox.replaceChildren(el('div', { class: 'table-wrap' }, loopTable));
+  };
+
+  drawHead();
+  drawChart();
+  drawStory();
+  drawTable();
+
+  try {
+    const curves = await curvesPromise;
+    const started = performance.now();
+    const lines = v.storyCurveLines(curves, story.best?.loop_id);
+    const figure = storyCurves(id, lines, curves);
+    curvesBox.replaceChildren(figure);
+    // For the benchmark: time from the curves' arrival to a drawn chart (layout forced by reading a size).
+    figure.getBoundingClientRect();
+    curvesBox.dataset.drawMs = String(Math.round((performance.now() - started) * 10) / 10);
+    curvesBox.dataset.lines = String(lines.length);
+    // What the page fetched for its curves (the benchmark checks it is one request).
+    curvesBox.dataset.curveRequests = String(performance.getEntriesByType('resource')
+      .filter((r) => /\/curves|\/backtest/.test(r.name)).length);
+  } catch (e) {
+    if (e.name !== 'AbortError') curvesBox.replaceChildren(errorBox(e));
+  }
+}
+
+/**
+ * Every loop's curve on one chart that stays readable at 150 loops: the SOTA loops and the best loop bold, the rest
+ * faint; hovering a line (or its legend entry) raises it and names it with its final value.
+ */
+function storyCurves(taskRunId, lines, curves) {
+  const c = v.curveLayout(lines, 900, 300);
+  const order = (l) => (l.best ? 2 : l.sota ? 1 : 0);
+  const ordered = [...c.lines].sort((a, b) => order(a) - order(b));
+  const label = el('p', { class: 'muted', id: 'run-curves-hover' }, 'hover a line for its loop 悬停查看循环');
+  const raise = (l, on) => {
+    for (const path of chart.querySelectorAll(`[data-loop="${l.loopId}"]`)) path.classList.toggle('hover', on);
+    if (on) {
+      label.textContent = `loop ${l.loopId}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA 采纳' : ''}`
+        + `${l.best ? ' · best 最佳' : ''}`;
+    }
+  };
+  const chart = curvesSvg(c, { 'aria-label': 'loop curves', id: 'run-curves-chart' }, curveAxes(c, v.fmtPct),
+    ordered.map((l) => svg('a', { href: v.loopHref(taskRunId, l.loopId) }, svg('path', {
+      d: l.path, class: `curve loop-line ${l.cls}`,
+      dataset: { loop: l.loopId, sota: String(l.sota), best: String(l.best), final: v.finalValue(l) ?? '' },
+      onmouseenter: () => raise(l, true), onmouseleave: () => raise(l, false),
+    }, svg('title', {}, `loop ${l.loopId}: ${v.fmtPct(v.finalValue(l))}${l.sota ? ' · SOTA accepted 采纳' : ''}`)))));
+  const missing = curves.missing ?? [];
+  return el('figure', { class: 'chart wide' }, chart, label,
+    el('div', { class: 'legend' }, el('span', { class: 'swatch best' }), ' best loop 最佳  ',
+      el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ',
+      el('span', { class: 'swatch faint' }), ` other loops 其他 (${lines.length} curves, one request 一次请求)`),
+    missing.length
+      ? el('p', { class: 'muted', id: 'run-curves-missing' },
+        `No curve for loop ${missing.map((x) => x.loop_id).join(', ')}. 无回测曲线。`)
+      : null);
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Factor: what it is, its code, where it was found
+
+function codeBlock(text, id) {
+  const pre = el('pre', { class: 'code', id }, el('code', {}, v.pythonTokens(text).map(([kind, t]) =>
+    (kind === 'other' || kind === 'name' ? t : el('span', { class: `tok-${kind}` }, t)))));
+  const copy = el('button', {
+    type: 'button', class: 'copy', id: `${id}-copy`,
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(text);
+        copy.textContent = 'Copied ✓ 已复制';
+      } catch {
+        // No clipboard (an insecure origin): select the code so Ctrl+C copies it.
+        const range = document.createRange();
+        range.selectNodeContents(pre);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        copy.textContent = 'Selected: press Ctrl+C 已选中';
+      }
+    },
+  }, 'Copy 复制');
+  return el('div', { class: 'code-wrap' }, copy, pre);
+}
+
+async function factorPage(factorId, signal) {
+  const d = await getJson(`/api/rdagent/factors/${encodeURIComponent(factorId)}`, signal);
+  const f = d.factor;
+  const m = f.performance_metrics ?? {};
+  const of = d.metrics_of ?? {};
+  const code = d.code ?? {};
+  document.title = `${f.name} · ${v.LABELS.factor} · RdBridge`;
+  show(
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/factors` }, v.LABELS.factors), ' › ', f.name),
+    el('div', { class: 'page-head' }, el('h1', { id: 'factor-name' }, f.name),
+      el('span', { class: 'badge' }, f.source ?? '?'),
+      (f.tags ?? []).map((t) => el('span', { class: 'badge small' }, t))),
+    el('p', { class: 'muted mono' }, `${f.factor_id} · fingerprint ${v.shortId(f.fingerprint, 16)}`),
+    el('div', { class: 'columns' },
+      el('section', {},
+        el('h2', {}, 'Description 描述'),
+        el('p', { id: 'factor-description' }, f.description_cn ?? '—'),
+        el('h2', {}, 'Formulation 公式'),
+        el('p', { class: 'mono', id: 'factor-formulation' }, f.formulation ?? f.expression
+          ?? 'no formula recorded: the code below defines it 无公式，见代码'),
+        el('h2', {}, 'Input 输入'),
+        el('p', {}, v.inputSchemaText(f.input_schema))),
+      el('section', {},
+        el('h2', {}, 'Metrics 指标'),
+        el('p', { class: 'note', id: 'metrics-meaning' }, 'Loop 循环 ',
+          el('a', { href: v.loopHref(of.task_run_id, of.loop_id) },
+            `${v.shortId(of.task_run_id, 10)} / loop ${of.loop_id}`),
+          ` — ${of.meaning}. 这是整个循环（全部因子与模型、策略）的回测，不是该因子单独的表现。`),
+        el('table', { class: 'catalog narrow', id: 'factor-metrics' }, el('tbody', {}, Object.entries(m).map(([k, x]) =>
+          el('tr', {}, el('th', {}, `loop ${k.replaceAll('_', ' ')}`),
+            el('td', { class: 'num' }, /return|drawdown/.test(k) ? v.fmtPct(x) : v.fmtNum(x)))))))),
+    el('h2', {}, 'Code 代码 ', code.path ? el('span', { class: 'muted mono' }, code.path) : null,
+      code.text !== null && code.text !== undefined
+        ? [' ', el('a', { href: `/api/rdagent/factors/${encodeURIComponent(f.factor_id)}/code`, id: 'factor-raw' },
+          'raw 原文')] : null),
+    code.text !== null && code.text !== undefined
+      ? codeBlock(code.text, 'factor-code')
+      : el('p', { class: 'muted', id: 'factor-code-missing' }, code.missing ?? 'no code 无代码'),
+    el('h2', {}, `Found in 出处 (${d.found_in_total} loops 个循环)`),
+    el('div', { class: 'table-wrap' }, el('table', { class: 'catalog', id: 'found-in' },
+      el('thead', {}, el('tr', {}, ['Loop 循环', 'Task run 任务', 'Decision 决策', 'Loop return 循环年化',
+        'Loop IC', 'Hypothesis 假设'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, d.found_in.map((p) => el('tr', { dataset: { loop: `${p.task_run_id}:${p.loop_id}` } },
+        el('td', {}, el('a', { href: v.loopHref(p.task_run_id, p.loop_id) }, `loop ${p.loop_id}`),
+          p.loaded_from ? el('div', { class: 'sub' }, `from ${p.loaded_from}`) : null),
+        el('td', {}, el('a', { href: v.runHref(p.task_run_id), title: p.task_run_id }, p.task_run_name
+          ?? v.shortId(p.task_run_id, 12))),
+        el('td', {}, v.decisionCell(p.decision).text),
+        el('td', { class: 'num' }, v.fmtPct(p.annualized_return)), el('td', { class: 'num' }, v.fmtNum(p.ic)),
+        el('td', { class: 'hyp' }, p.hypothesis ?? '—')))))),
+    d.found_in_total > d.found_in.length
+      ? el('p', { class: 'muted' }, `and ${d.found_in_total - d.found_in.length} more loops 另有更多循环`) : null,
+  );
 }
 
 // -------------------------------------------------------------------------------------------------------------
 // Compare: two loops side by side — metrics, config, factors, code, curves
 
+/** Up to eight loops side by side: their metrics in one table and their with-cost curves on one chart. */
+async function compareManyPage(keys, signal) {
+  const loops = keys.map(v.parseLoopKey);
+  const data = await Promise.all(loops.map(async (k) => {
+    const lin = await getJson(`/api/rdagent/loops/${encodeURIComponent(k.taskRunId)}/${k.loopId}`, signal);
+    let bt = null;
+    try {
+      bt = await getJson(`/api/rdagent/loops/${encodeURIComponent(k.taskRunId)}/${k.loopId}/backtest`, signal);
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+    }
+    return { k, loop: lin.loop ?? {}, bt };
+  }));
+  const names = [...new Set(data.flatMap((d) => Object.keys(d.loop.metrics ?? {})))];
+  const lines = data.flatMap((d, i) => (d.bt ? v.curveLines(d.bt, [v.RETURN_SERIES[0]], {
+    prefix: `loop ${d.k.loopId} `, cls: `pick-${i}`,
+  }) : []));
+  const fmt = (n, x) => (/return|drawdown/.test(n) ? v.fmtPct(x) : v.fmtNum(x));
+  show(
+    el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', v.LABELS.compare),
+    el('div', { class: 'page-head' }, el('h1', {}, `${v.LABELS.compare} · ${data.length} loops 个循环`)),
+    el('div', { class: 'table-wrap' }, el('table', { class: 'catalog', id: 'compare-many' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Metric 指标'), data.map((d, i) => el('th', { class: `num pick-${i}` },
+        el('a', { href: v.loopHref(d.k.taskRunId, d.k.loopId) }, `${v.shortId(d.k.taskRunId, 6)} / ${d.k.loopId}`),
+        el('div', { class: 'sub' }, v.decisionCell(d.loop.decision).text))))),
+      el('tbody', {}, names.map((n) => el('tr', { dataset: { metric: n } }, el('th', {}, n.replaceAll('_', ' ')),
+        data.map((d) => el('td', { class: 'num' }, fmt(n, d.loop.metrics?.[n])))))))),
+    el('h2', {}, 'Backtest curves 回测曲线 (excess return with cost 含成本超额收益)'),
+    curveChart('compare-many-chart', lines, v.fmtPct),
+  );
+}
+
 async function comparePage(signal) {
   const q = new URLSearchParams(location.search);
+  const many = (q.get('loops') ?? '').split(',').filter((k) => v.parseLoopKey(k));
+  if (many.length >= 2 && many.length <= 8) {
+    await compareManyPage(many, signal);
+    return;
+  }
   if (!v.parseLoopKey(q.get('a')) || !v.parseLoopKey(q.get('b'))) {
     show(el('h1', {}, v.LABELS.compare), el('p', { class: 'error' },
       'Pick two loops on the loops page. 请在循环页面选择两个循环。 (?a=TASK_RUN_ID:LOOP_ID&b=…)'));

@@ -13,6 +13,8 @@ export const LABELS = {
   sync: 'Sync 同步',
   verify: 'Verify 验证',
   run: 'Task run 任务',
+  runs: 'Task runs 任务',
+  factor: 'Factor 因子',
   loop: 'Loop 循环',
   compare: 'Compare 对比',
   syncButton: '同步 Catalog / Sync catalog',
@@ -30,7 +32,9 @@ export function route(pathname) {
   if (head === 'loops' && tail.length === 2 && /^\d+$/.test(tail[1])) {
     return { page: 'loop', taskRunId: tail[0], loopId: Number(tail[1]) };
   }
+  if (head === 'runs' && tail.length === 0) return { page: 'runs' };
   if (head === 'runs' && tail.length === 1) return { page: 'run', taskRunId: tail[0] };
+  if (head === 'factors' && tail.length === 1) return { page: 'factor', factorId: tail[0] };
   if ((head === 'sync' || head === 'verify' || head === 'compare') && tail.length === 0) return { page: head };
   return { page: 'notfound', path: pathname };
 }
@@ -50,6 +54,9 @@ export function parseLoopKey(key) {
   return m ? { taskRunId: m[1], loopId: Number(m[2]) } : null;
 }
 export const runHref = (taskRunId) => `${BASE}/runs/${encodeURIComponent(taskRunId)}`;
+export const factorHref = (factorId) => `${BASE}/factors/${encodeURIComponent(factorId)}`;
+/** Compare up to eight loops: each as TASK_RUN_ID:LOOP_ID, in the order given. */
+export const compareManyHref = (keys) => `${BASE}/compare${queryString({ loops: keys.join(',') })}`;
 export const kindHref = (kind, params = {}) => `${BASE}/${kind}${queryString(params)}`;
 export const bundleHref = (bundleId) => `/api/aistock/bundles/${encodeURIComponent(bundleId)}`;
 /** A bundle file's download address: every path segment encoded, the slashes kept. */
@@ -129,32 +136,37 @@ export const TABLES = {
     search: 'name, expression, description 名称/表达式/描述',
     filters: [
       { param: 'source', label: 'source 来源', options: ['rdagent_generated', 'qlib_alpha158', 'qlib_alpha360'] },
-      { param: 'task_run_id', label: 'task run 任务' },
+      { param: 'task_run_id', label: 'task run (id prefix) 任务' },
       { param: 'tag', label: 'tag 标签', options: ['rdagent', 'alpha158', 'base', 'sota'] },
       { param: 'origin', label: 'origin 来源机器' },
     ],
-    defaultSort: 'ic',
+    ranges: ['ic', 'icir', 'rank_ic', 'annualized_return', 'information_ratio', 'max_drawdown', 'occurrences'],
+    // By how many loops found it: a property of the factor. The metric columns are the backtests of the loops that
+    // found each factor (every factor of a loop shares them), so sorting by them ranks loops, not factors.
+    defaultSort: 'occurrences',
     columns: [
       {
         label: 'Factor 因子',
         sort: 'name',
-        cell: (r) => cell(r.name, { sub: r.description_cn ?? r.expression ?? '', cls: 'name', title: r.factor_id }),
+        cell: (r) => cell(r.name, {
+          sub: r.description_cn ?? r.expression ?? '', cls: 'name', title: r.factor_id, href: factorHref(r.factor_id),
+        }),
       },
       { label: 'Source 来源', sort: 'source', cell: (r) => cell(r.source) },
       { label: 'Tags 标签', cell: (r) => cell((r.tags ?? []).join(', ')) },
-      { label: 'IC', sort: 'ic', cell: (r) => num(metric(r, 'ic')) },
-      { label: 'ICIR', sort: 'icir', cell: (r) => num(metric(r, 'icir')) },
-      { label: 'Rank IC', sort: 'rank_ic', cell: (r) => num(metric(r, 'rank_ic')) },
-      { label: 'Ann. return 年化', sort: 'annualized_return', cell: (r) => pct(metric(r, 'annualized_return')) },
-      { label: 'IR 信息比率', sort: 'information_ratio', cell: (r) => num(metric(r, 'information_ratio'), 3) },
-      { label: 'Max DD 最大回撤', sort: 'max_drawdown', cell: (r) => pct(metric(r, 'max_drawdown')) },
+      { label: 'Loop IC 循环IC', sort: 'ic', cell: (r) => num(metric(r, 'ic')) },
+      { label: 'Loop ICIR', sort: 'icir', cell: (r) => num(metric(r, 'icir')) },
+      { label: 'Loop Rank IC', sort: 'rank_ic', cell: (r) => num(metric(r, 'rank_ic')) },
+      { label: 'Loop return 循环年化', sort: 'annualized_return', cell: (r) => pct(metric(r, 'annualized_return')) },
+      { label: 'Loop IR 循环信息比率', sort: 'information_ratio', cell: (r) => num(metric(r, 'information_ratio'), 3) },
+      { label: 'Loop max DD 循环回撤', sort: 'max_drawdown', cell: (r) => pct(metric(r, 'max_drawdown')) },
       { label: 'Input schema 输入', cell: (r) => cell(inputSchemaText(r.input_schema), { cls: 'schema' }) },
       { label: 'Found in 出处', sort: 'occurrences', cell: (r) => provenanceCell(r) },
     ],
   },
   models: {
     search: 'model id, type, network 模型',
-    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    filters: [{ param: 'task_run_id', label: 'task run (id prefix) 任务' }, { param: 'origin', label: 'origin 来源机器' }],
     defaultSort: 'task_run_id',
     columns: [
       {
@@ -172,7 +184,7 @@ export const TABLES = {
   },
   strategies: {
     search: 'strategy id, model type 策略',
-    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    filters: [{ param: 'task_run_id', label: 'task run (id prefix) 任务' }, { param: 'origin', label: 'origin 来源机器' }],
     defaultSort: 'task_run_id',
     columns: [
       {
@@ -191,7 +203,17 @@ export const TABLES = {
   },
   loops: {
     search: 'task run, action, status, model type 循环',
-    filters: [{ param: 'task_run_id', label: 'task run 任务' }, { param: 'origin', label: 'origin 来源机器' }],
+    filters: [
+      { param: 'task_run_id', label: 'task run (id prefix) 任务' }, { param: 'origin', label: 'origin 来源机器' },
+      {
+        param: 'decision', label: 'decision 决策',
+        choices: [['', 'any 全部'], ['true', 'accepted 采纳'], ['false', 'rejected 拒绝']],
+      },
+      { param: 'status', label: 'status 状态', options: ['success', 'failed', 'running'] },
+      { param: 'started_from', label: 'started from 开始于', type: 'date' },
+      { param: 'started_before', label: 'before 早于', type: 'date' },
+    ],
+    ranges: ['annualized_return', 'ic', 'max_drawdown', 'information_ratio', 'rank_ic', 'ic_ir'],
     defaultSort: 'task_run_id',
     columns: [
       {
@@ -472,13 +494,15 @@ export function chartLayout(points, width = 420, height = 180, margin = { left: 
   if (yMin > 0 && yMin < (yMax - yMin)) yMin = 0;
   if (yMax < 0 && -yMax < (yMax - yMin)) yMax = 0;
   if (yMin === yMax) { yMin -= Math.abs(yMin) * 0.1 || 1; yMax += Math.abs(yMax) * 0.1 || 1; }
+  const ticks = niceTicks(yMin, yMax, 4);
+  yMin = ticks[0]; yMax = ticks[ticks.length - 1];
   const innerW = width - margin.left - margin.right;
   const innerH = height - margin.top - margin.bottom;
   const sx = (x) => margin.left + (xMax === xMin ? innerW / 2 : ((x - xMin) / (xMax - xMin)) * innerW);
   const sy = (y) => margin.top + (1 - (y - yMin) / (yMax - yMin)) * innerH;
   const scaled = points.map((p) => ({ ...p, x: sx(p.loopId), y: sy(Number(p.value)) }));
   const path = scaled.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-  const yTicks = [yMin, (yMin + yMax) / 2, yMax].map((v) => ({ value: v, y: sy(v) }));
+  const yTicks = ticks.map((v) => ({ value: v, y: sy(v) }));
   const step = Math.max(1, Math.ceil((xMax - xMin + 1) / 8));
   const xTicks = [];
   for (let x = xMin; x <= xMax; x += step) xTicks.push({ value: x, x: sx(x) });
@@ -527,7 +551,8 @@ export const finalValue = (line) => (line.points.length ? line.points[line.point
  * Lines scaled into a width × height box: x by date, y by value with 0 always in range (returns start at 0).
  * Each line gets its SVG path and its scaled points (for hover).
  */
-export function curveLayout(lines, width = 900, height = 280, margin = { left: 64, right: 16, top: 14, bottom: 28 }) {
+export function curveLayout(lines, width = 900, height = 280, margin = { left: 64, right: 16, top: 14, bottom: 28 },
+  opts = {}) {
   const all = lines.flatMap((l) => l.points);
   if (all.length === 0) return { width, height, margin, lines: [], yTicks: [], xTicks: [], zeroY: null };
   let tMin = Infinity; let tMax = -Infinity; let yMin = 0; let yMax = 0;
@@ -538,8 +563,9 @@ export function curveLayout(lines, width = 900, height = 280, margin = { left: 6
     if (p.value > yMax) yMax = p.value;
   }
   if (yMin === yMax) { yMin -= 0.01; yMax += 0.01; }
-  const pad = (yMax - yMin) * 0.05;
-  yMin -= pad; yMax += pad;
+  // The value axis spans round ticks around the data, so every gridline reads as a round number.
+  const ticks = niceTicks(yMin, yMax, opts.yTickCount ?? 5);
+  yMin = ticks[0]; yMax = ticks[ticks.length - 1];
   const innerW = width - margin.left - margin.right;
   const innerH = height - margin.top - margin.bottom;
   const sx = (t) => margin.left + (tMax === tMin ? innerW / 2 : ((t - tMin) / (tMax - tMin)) * innerW);
@@ -549,7 +575,7 @@ export function curveLayout(lines, width = 900, height = 280, margin = { left: 6
     const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
     return { ...l, points, path };
   });
-  const yTicks = [0, 1, 2, 3, 4].map((i) => yMin + ((yMax - yMin) * i) / 4).map((value) => ({ value, y: sy(value) }));
+  const yTicks = ticks.map((value) => ({ value, y: sy(value) }));
   const xTicks = [0, 1, 2, 3, 4].map((i) => tMin + ((tMax - tMin) * i) / 4)
     .map((t, i) => ({
       label: new Date(t).toISOString().slice(0, 10), x: sx(t), anchor: i === 0 ? 'start' : i === 4 ? 'end' : 'middle',
@@ -614,3 +640,252 @@ export function groupChanges(changes) {
 
 /** The class of a diff line by its operation. */
 export const diffClass = (op) => ({ '+': 'add', '-': 'del' }[op] ?? 'ctx');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Axes: ticks on round values (1, 2, 2.5 or 5 times a power of ten), so a chart reads 0%, 5%, 10%, never 47.73%
+
+/** A tick's label: a round value without trailing zeros (5%, 0.02), in the chart's own format. */
+export function tickText(fmt, value) {
+  if (fmt === fmtPct) return `${Number((value * 100).toPrecision(10))}%`;
+  if (value === null || value === undefined || !Number.isFinite(Number(value))) return '—';
+  return String(Number(Number(value).toPrecision(10)));
+}
+
+/** Round tick values covering [min, max], about `count` of them; the range they span may reach past the data. */
+export function niceTicks(min, max, count = 5) {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
+  if (min === max) { const d = Math.abs(min) * 0.1 || 1; min -= d; max += d; }
+  const raw = (max - min) / Math.max(1, count - 1);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const from = Math.floor(min / step + 1e-9);
+  const to = Math.max(from + 1, Math.ceil(max / step - 1e-9));
+  const ticks = [];
+  for (let i = from; i <= to && ticks.length <= 50; i++) ticks.push(Number((i * step).toPrecision(12)));
+  return ticks;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Task runs: the index and one run's story
+
+/** The metrics a task run's story can follow (the loop table's columns), with how to show them. */
+export const STORY_METRICS = {
+  annualized_return: { label: 'Ann. return 年化收益', fmt: fmtPct },
+  ic: { label: 'IC', fmt: (x) => fmtNum(x) },
+  rank_ic: { label: 'Rank IC', fmt: (x) => fmtNum(x) },
+  ic_ir: { label: 'ICIR', fmt: (x) => fmtNum(x, 3) },
+  information_ratio: { label: 'Information ratio 信息比率', fmt: (x) => fmtNum(x, 3) },
+  max_drawdown: { label: 'Max drawdown 最大回撤', fmt: fmtPct },
+};
+
+/** What a loop reached, in one word: results, or RD-Agent's status when it has none (failed, running, …). */
+export function loopState(l) {
+  if (l.in_catalog) return 'results';
+  const s = String(l.status ?? 'unknown').toLowerCase();
+  if (s === 'success' || s === 'succeeded') return 'no results';
+  return s;
+}
+
+export const STATE_LABELS = {
+  results: 'results 有结果', failed: 'failed 失败', running: 'running 运行中', 'no results': 'no results 无结果',
+  unknown: 'unknown 未知',
+};
+
+/** "failed 2 · success 7" from an index row's by_status. */
+export function statusSummary(byStatus) {
+  return Object.entries(byStatus ?? {}).map(([k, n]) => `${k} ${n}`).join(' · ') || '—';
+}
+
+/**
+ * The best-so-far chart of a story: every loop's value as a faint dot, the best so far as a bold step line from the
+ * baseline (the first point), accepted (SOTA) loops as filled marks. x is the loop id.
+ */
+export function bestSoFarLayout(story, width = 900, height = 220,
+  margin = { left: 64, right: 16, top: 14, bottom: 30 }) {
+  const pts = story.best_so_far ?? [];
+  const decided = Object.fromEntries((story.loop_items ?? []).map((l) => [l.loop_id, l.decision === true]));
+  if (pts.length === 0) return { width, height, margin, dots: [], path: '', yTicks: [], xTicks: [] };
+  const xs = (story.loop_items ?? []).map((l) => l.loop_id);
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs);
+  const vals = pts.flatMap((p) => [p.value, p.best]);
+  const ticks = niceTicks(Math.min(...vals), Math.max(...vals), 5);
+  const yMin = Math.min(ticks[0], ...vals);
+  const yMax = Math.max(ticks[ticks.length - 1], ...vals);
+  const innerW = width - margin.left - margin.right;
+  const innerH = height - margin.top - margin.bottom;
+  const sx = (x) => margin.left + (xMax === xMin ? innerW / 2 : ((x - xMin) / (xMax - xMin)) * innerW);
+  const sy = (y) => margin.top + (1 - (y - yMin) / (yMax - yMin || 1)) * innerH;
+  const dots = pts.map((p) => ({
+    loopId: p.loop_id, value: p.value, best: p.best, baseline: !!p.baseline, improved: !!p.improved,
+    sota: !!decided[p.loop_id], x: sx(p.loop_id), y: sy(p.value),
+  }));
+  // A step line: the best holds flat until a loop beats it.
+  let path = '';
+  dots.forEach((d, i) => {
+    const y = sy(d.best).toFixed(1);
+    path += i === 0 ? `M${d.x.toFixed(1)},${y}` : ` H${d.x.toFixed(1)} V${y}`;
+  });
+  if (dots.length) path += ` H${sx(xMax).toFixed(1)}`;
+  const xStep = niceTicks(xMin, xMax, 8).filter((x) => Number.isInteger(x) && x >= xMin && x <= xMax);
+  return {
+    width, height, margin, dots, path,
+    yTicks: ticks.filter((t) => t >= yMin && t <= yMax).map((value) => ({ value, y: sy(value) })),
+    xTicks: xStep.map((value) => ({ value, x: sx(value) })),
+    zeroY: yMin < 0 && yMax > 0 ? sy(0) : null,
+  };
+}
+
+/** The curves response as lines for curveLayout: each loop's thinned curve; SOTA and the best loop bold. */
+export function storyCurveLines(curves, bestLoopId) {
+  return (curves?.curves ?? []).map((c) => {
+    const sota = c.decision === true;
+    const best = c.loop_id === bestLoopId;
+    const points = [];
+    c.dates.forEach((d, i) => {
+      const value = c.values[i];
+      if (value === null || value === undefined || !Number.isFinite(Number(value))) return;
+      points.push({ date: d, t: dayValue(d), value: Number(value) });
+    });
+    return {
+      key: `loop-${c.loop_id}`, label: `loop ${c.loop_id}`, loopId: c.loop_id, sota, best,
+      cls: best ? `best${sota ? ' sota' : ''}` : sota ? 'sota' : 'faint', points,
+    };
+  });
+}
+
+/** Rows sorted by a key, numbers as numbers (9 before 29), missing values last in either order. */
+export function sortRows(rows, key, order = 'asc') {
+  const val = (r) => (typeof key === 'function' ? key(r) : r[key]);
+  const dir = order === 'desc' ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const x = val(a);
+    const y = val(b);
+    const xm = x === null || x === undefined || x === '';
+    const ym = y === null || y === undefined || y === '';
+    if (xm || ym) return xm && ym ? 0 : xm ? 1 : -1;
+    const nx = Number(x);
+    const ny = Number(y);
+    if (Number.isFinite(nx) && Number.isFinite(ny)) return (nx - ny) * dir;
+    return String(x).localeCompare(String(y), 'en', { numeric: true }) * dir;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CSV: every table leaves the page as it is filtered
+
+/** RFC 4180 text from a header and rows of values: quotes where a value needs them, CRLF line ends. */
+export function toCsv(header, rows) {
+  const q = (v) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(q).join(',')).join('\r\n') + '\r\n';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Code: Python split into tokens for highlighting (the page sets each as text; nothing here is markup)
+
+const PY_KEYWORDS = new Set(('False None True and as assert async await break class continue def del elif else '
+  + 'except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield')
+  .split(' '));
+const PY_TOKEN = new RegExp([
+  /(#[^\n]*)/.source,
+  /("""[\s\S]*?(?:"""|$)|'''[\s\S]*?(?:'''|$)|[rbfuRBFU]{0,2}"(?:\\.|[^"\\\n])*"?|[rbfuRBFU]{0,2}'(?:\\.|[^'\\\n])*'?)/
+    .source,
+  /(\b\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?\b)/.source,
+  /([A-Za-z_][A-Za-z0-9_]*)/.source,
+].join('|'), 'g');
+
+/** Python source as [kind, text] tokens: comment, string, keyword, number, name, other; joined they give the source. */
+export function pythonTokens(src) {
+  const re = new RegExp(PY_TOKEN.source, 'g');
+  const out = [];
+  let last = 0;
+  for (let m = re.exec(src); m; m = re.exec(src)) {
+    if (m[0].length === 0) { re.lastIndex++; continue; }
+    if (m.index > last) out.push(['other', src.slice(last, m.index)]);
+    const kind = m[1] ? 'comment' : m[2] ? 'string' : m[3] ? 'number' : PY_KEYWORDS.has(m[4]) ? 'keyword' : 'name';
+    out.push([kind, m[0]]);
+    last = re.lastIndex;
+  }
+  if (last < src.length) out.push(['other', src.slice(last)]);
+  return out;
+}
+
+/** Where a lineage node leads: the page (or the part of the page) that shows what it stands for. */
+export function lineageNodeHref(id, lin) {
+  const t = lin.task_run_id;
+  const l = lin.loop_id;
+  const bundle = lin.bundle?.asset_bundle_id ?? lin.loop?.asset_bundle_id;
+  switch (id) {
+    case 'task_run': return runHref(t);
+    case 'loop': return loopHref(t, l);
+    case 'workspace': case 'cache': case 'manifest': return '#files';
+    case 'bundle': return bundle ? bundleHref(bundle) : '#files';
+    case 'strategy': return lin.strategy ? kindHref('strategies', { q: lin.strategy.strategy_id }) : '#facts';
+    case 'model': return lin.model ? kindHref('models', { q: lin.model.model_id }) : '#facts';
+    case 'factors': return '#loop-factors';
+    default: return '#';
+  }
+}
+
+/** A catalog table's rows as CSV values: each column's shown text (links and sub-lines as plain text). */
+export function catalogCsv(kind, records) {
+  const cols = TABLES[kind].columns.filter((c) => !c.label.startsWith('Compare'));
+  const text = (c) => (c.links ? [c.text, ...c.links.map((l) => l.title ?? l.text)].join(' ') : c.text);
+  return toCsv(cols.map((c) => c.label), records.map((r) => cols.map((c) => text(c.cell(r)))));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Qlib's report panels from a loop's backtest (full daily series)
+
+/**
+ * Monthly excess return with cost: the cumulative (summed, as Qlib's report sums daily returns) curve's change over
+ * each calendar month, the first month from 0. Rows by year, one column per month.
+ */
+export function monthlyReturns(bt, key = 'excess_return_with_cost') {
+  const dates = bt?.dates ?? [];
+  const cum = bt?.series?.[key] ?? [];
+  const months = new Map();
+  let before = 0;
+  let current = null;
+  let last = null;
+  dates.forEach((d, i) => {
+    const value = cum[i];
+    if (value === null || value === undefined || !Number.isFinite(Number(value))) return;
+    const month = String(d).slice(0, 7);
+    if (month !== current) {
+      if (current !== null) { months.set(current, last - before); before = last; }
+      current = month;
+    }
+    last = Number(value);
+  });
+  if (current !== null) months.set(current, last - before);
+  const years = [...new Set([...months.keys()].map((m) => m.slice(0, 4)))];
+  return years.map((y) => ({
+    year: y,
+    months: Array.from({ length: 12 }, (_, i) => months.get(`${y}-${String(i + 1).padStart(2, '0')}`) ?? null),
+    total: [...months.entries()].filter(([m]) => m.startsWith(y)).reduce((s, [, x]) => s + x, 0),
+  }));
+}
+
+/** The deepest drawdown's span: from the peak before it to its trough (indexes into the dates), and its depth. */
+export function maxDrawdownSpan(bt) {
+  const dd = bt?.series?.drawdown ?? [];
+  let trough = -1;
+  dd.forEach((x, i) => { if (x !== null && Number.isFinite(x) && (trough < 0 || x < dd[trough])) trough = i; });
+  if (trough < 0 || !(dd[trough] < 0)) return null;
+  let peak = trough;
+  while (peak > 0 && !(dd[peak - 1] >= 0)) peak--;
+  peak = Math.max(0, peak - 1);
+  return { from: bt.dates[peak], to: bt.dates[trough], depth: dd[trough] };
+}
+
+/** Qlib's risk analysis table (mean, std, annualized_return, information_ratio, max_drawdown), both cost columns. */
+export function riskRows(summary) {
+  const names = ['mean', 'std', 'annualized_return', 'information_ratio', 'max_drawdown'];
+  return names.map((n) => ({
+    name: n, without: summary?.without_cost?.[n] ?? null, with: summary?.with_cost?.[n] ?? null,
+  }));
+}
