@@ -86,7 +86,8 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
                 $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{run}'");
             Assert.Equal(withResults.ToString(CultureInfo.InvariantCulture), cells[7]);
             var accepted = Sample.Aistock.Scalar(
-                $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{run}' AND decision = 1");
+                $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{run}' " +
+                "AND CAST(decision AS INTEGER) = 1");
             Assert.Equal(accepted.ToString(CultureInfo.InvariantCulture), cells[8]);
             var best = Convert.ToDouble(Sample.Aistock.Rows(
                 $"SELECT max(annualized_return) FROM aistock_loop_catalog WHERE task_run_id = '{run}'")[0][0],
@@ -236,7 +237,8 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
         await Assertions.Expect(page.Locator("#no-results-note")).ToBeVisibleAsync();
 
         // A loop with results names its hypothesis and offers the comparisons a researcher makes.
-        var accepted = Sample.Aistock.Rows("SELECT task_run_id, loop_id FROM aistock_loop_catalog WHERE decision = 1 " +
+        var accepted = Sample.Aistock.Rows("SELECT task_run_id, loop_id FROM aistock_loop_catalog " +
+            "WHERE CAST(decision AS INTEGER) = 1 " +
             "AND loop_id > 0 ORDER BY task_run_id, loop_id LIMIT 1")[0];
         var (arun, aloop) = ((string)accepted[0]!, Convert.ToInt64(accepted[1]));
         await page.GotoAsync($"/rdagent/loops/{arun}/{aloop}");
@@ -372,7 +374,8 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
         Assert.Contains("'size'", RunningServer.Text(badRuns));
 
         var accepted = JsonNode.Parse(RunningServer.Text(fixture.Server.Get("/api/rdagent/loops?decision=true")))!;
-        Assert.Equal(Sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE decision = 1"),
+        Assert.Equal(Sample.Aistock.Scalar(
+                "SELECT count(*) FROM aistock_loop_catalog WHERE CAST(decision AS INTEGER) = 1"),
             (long)accepted["total"]!);
         var prefix = fixture.RunningTaskRun[..6];
         var byPrefix = JsonNode.Parse(RunningServer.Text(fixture.Server.Get(
