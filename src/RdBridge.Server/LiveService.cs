@@ -29,16 +29,24 @@ public sealed class LiveService(RdBridgeSettings settings, ServerInfo info, Live
     /// <summary>Each stage of each live run as it ends, with the run's number.</summary>
     public event Action<int, StageReport>? Stage;
 
-    /// <summary>Raised once <see cref="Live"/> exists, before its first run, so observers miss nothing.</summary>
-    public event Action<LiveSync>? Ready;
+    /// <summary>The live sync, made once; before the host starts it, so that observers miss nothing.</summary>
+    public LiveSync Prepare()
+    {
+        lock (options)
+        {
+            if (_live is not null) return _live;
+            var live = new LiveSync(settings, options, Run);
+            live.Said += line => log.LogInformation("Live: {Line}", line);
+            live.Starting += r => log.LogInformation("Live run {Number}: {Reason}", r.Number, r.Reason);
+            Stage += (number, s) => log.LogInformation("Live run {Number} stage {Stage}: {Counts}", number, s.Stage,
+                string.Join(", ", s.Counts.Where(c => c.Value != 0).Select(c => $"{c.Key.Name} {c.Value}")));
+            return _live = live;
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var live = new LiveSync(settings, options, Run);
-        _live = live;
-        live.Said += line => log.LogInformation("Live: {Line}", line);
-        live.Starting += r => log.LogInformation("Live run {Number}: {Reason}", r.Number, r.Reason);
-        Ready?.Invoke(live);
+        using var live = Prepare();
         var pollers = settings.Sources.Where(_ => info.Role.HasFlag(ServeRole.Consumer))
             .Select(s => Task.Run(() => FollowPublisher(s, live, stoppingToken), stoppingToken)).ToList();
         await live.RunAsync(watchLocal: settings.HasRdAgent, stoppingToken);
