@@ -105,9 +105,26 @@ def paths():
                         f"/api/rdagent/{kind}?{urllib.parse.urlencode(q)}"
 
 
+def once(path):
+    conn = connect()
+    get(conn, path)
+    t = time.perf_counter()
+    get(conn, path)
+    conn.close()
+    return (time.perf_counter() - t) * 1000
+
+
 rows, missed = [], 0
 with multiprocessing.Pool(4) as pool:
     for name, path in paths():
+        # A shape that takes a quarter of a second once is over budget however it is measured; it is reported with
+        # that one figure rather than asked hundreds of times.
+        single = once(path)
+        if single > 250:
+            missed += 1
+            rows.append((name, single, single, float("nan"), float("nan"), False))
+            print(f"{name}: {single:.0f} ms for one request  OVER", file=sys.stderr, flush=True)
+            continue
         one = timings(path, requests)
         four = [t for ts in pool.starmap(timings, [(path, requests)] * 4) for t in ts]
         p99_1, p99_4 = p(one, 99), p(four, 99)
@@ -124,7 +141,7 @@ for name, a, b, c, d, ok in rows:
     print(f"| {name} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} | {'yes' if ok else '**no**'} |")
 print()
 w1 = max(rows, key=lambda r: r[2])
-w4 = max(rows, key=lambda r: r[4])
+w4 = max((r for r in rows if r[4] == r[4]), key=lambda r: r[4])
 print(f"worst p99 with 1 client: {w1[2]:.1f} ms ({w1[0]}), target < {TARGET_1:.0f} ms")
 print(f"worst p99 with 4 clients: {w4[4]:.1f} ms ({w4[0]}), target < {TARGET_4:.0f} ms")
 print(f"shapes over budget: {missed} of {len(rows)}")
