@@ -7,7 +7,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 factors="${1:-200000}"; requests="${2:-40}"; stores="${3:-both}"
 work="$(mktemp -d /tmp/rdbridge-query-bench.XXXXXX)"; chmod 755 "$work"
 source "$here/scripts/postgres.sh"
-cleanup() { [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null; [ -n "${pg:-}" ] && pg_temp_stop; rm -rf "$work"; }
+cleanup() {
+  [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null; [ -n "${pg:-}" ] && pg_temp_stop; rm -rf "$work"
+}
 trap cleanup EXIT
 "$here/rdbridge" --help >/dev/null
 bin="$here/.build/cli/rdbridge"
