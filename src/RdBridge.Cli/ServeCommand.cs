@@ -21,9 +21,18 @@ internal static class ServeCommand
             Description = "Where to listen (default server.urls, or http://127.0.0.1:8787)",
             AllowMultipleArgumentsPerToken = true,
         };
+        var noLive = new Option<bool>("--no-live")
+        {
+            Description = "Do not watch RD-Agent's log and registry (or the publishers' feeds) and sync by itself; "
+                + "only cron, 'rdbridge sync' and the sync button sync",
+        };
+        var scan = new Option<double?>("--scan-seconds")
+        {
+            Description = "How often the stat scan runs where file events cannot be trusted (default 5)",
+        };
         var cmd = new Command("serve",
             "HTTP API and web UI: the publisher's feed and bundle downloads, the consumer's sync API, catalog " +
-            "queries and /rdagent/ pages") { role, urls };
+            "queries and /rdagent/ pages; syncs by itself when RD-Agent writes (live)") { role, urls, noLive, scan };
         cmd.SetAction(p => Guarded(io, () =>
         {
             var settings = Settings(p);
@@ -36,7 +45,10 @@ internal static class ServeCommand
             var listen = p.GetValue(urls) is { Length: > 0 } u ? u : null;
             if (r.HasFlag(Server.ServeRole.Consumer))
                 using (var store = AistockStores.Open(settings)) { }   // migrate once, before the first request
-            var app = Server.RdBridgeServer.Build(settings, r, listen);
+            var live = p.GetValue(noLive) ? null : Watch.LiveOptions.Default;
+            if (live is not null && p.GetValue(scan) is { } seconds)
+                live = live with { ScanInterval = TimeSpan.FromSeconds(Math.Max(0.2, seconds)) };
+            var app = Server.RdBridgeServer.Build(settings, r, listen, live: live);
             app.Start();
             foreach (var address in app.Urls)
             {

@@ -134,8 +134,8 @@ public sealed class PublishGate
 /// Keeps the publisher current: runs <see cref="PublishPipeline"/> at start and then every
 /// <c>server.publishInterval</c> seconds (0 turns it off; <c>rdbridge publish</c> from cron does the same job).
 /// </summary>
-internal sealed class PublishRefresher(RdBridgeSettings settings, PublishGate gate, ILogger<PublishRefresher> log)
-    : BackgroundService
+internal sealed class PublishRefresher(RdBridgeSettings settings, PublishGate gate, FeedSignal feed,
+    ILogger<PublishRefresher> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -150,6 +150,8 @@ internal sealed class PublishRefresher(RdBridgeSettings settings, PublishGate ga
                     stoppingToken);
                 foreach (var p in stages.SelectMany(s => s.Problems))
                     log.LogWarning("publish: {Problem}", p.ToString());
+                // Consumers waiting on the feed's long poll learn of it now.
+                if (stages.Any(s => s.Changed)) feed.Moved();
             }
             catch (OperationCanceledException) { return; }
             catch (Exception e) when (e is IOException or RdBridgeException)

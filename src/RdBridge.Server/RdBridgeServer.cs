@@ -7,7 +7,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RdBridge.Configuration;
+using RdBridge.Feed;
 using RdBridge.Store;
+using RdBridge.Watch;
 
 namespace RdBridge.Server;
 
@@ -22,8 +24,12 @@ public enum ServeRole { Publisher = 1, Consumer = 2, Both = Publisher | Consumer
 /// </summary>
 public static class RdBridgeServer
 {
+    /// <param name="live">
+    /// How the live sync watches and waits (<see cref="LiveService"/>); null serves without it (tests that drive every
+    /// sync themselves, <c>serve --no-live</c>).
+    /// </param>
     public static WebApplication Build(RdBridgeSettings settings, ServeRole role, IReadOnlyList<string>? urls = null,
-        Action<ILoggingBuilder>? logging = null)
+        Action<ILoggingBuilder>? logging = null, LiveOptions? live = null)
     {
         urls ??= settings.ServerUrls;
         var open = urls.Where(u => !IsLoopback(u)).ToList();
@@ -79,6 +85,13 @@ public static class RdBridgeServer
             builder.Services.AddSingleton<PublishGate>();
             builder.Services.AddHostedService<PublishRefresher>();
         }
+        builder.Services.AddSingleton<FeedSignal>();
+        if (live is not null)
+        {
+            builder.Services.AddSingleton(live);
+            builder.Services.AddSingleton<LiveService>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveService>());
+        }
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -94,12 +107,17 @@ public static class RdBridgeServer
         app.MapGet("/api/health", (ServerInfo info) =>
                 Results.Json(new { status = "ok", roles = info.Roles, version = ServerInfo.Version }))
             .WithName("health");
-        if (role.HasFlag(ServeRole.Publisher)) PublisherApi.Map(app);
+        if (role.HasFlag(ServeRole.Publisher))
+        {
+            PublisherApi.Map(app);
+            LiveApi.MapPublisher(app);
+        }
         if (role.HasFlag(ServeRole.Consumer))
         {
             ConsumerApi.Map(app);
             TaskRunRoutes.Map(app);
             FactorPageRoutes.Map(app);
+            LiveApi.MapConsumer(app);
             WebUi.Map(app);
         }
         return app;

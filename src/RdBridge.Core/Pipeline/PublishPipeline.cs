@@ -55,7 +55,8 @@ public sealed class PublishPipeline(RunContext context)
         if (!stages.Any(s => s.Aborted is not null))
         {
             LoopFingerprints.Record(settings, LoopFingerprints.PublishPipeline,
-                stages.SelectMany(s => s.Problems).Select(p => p.Item).ToHashSet(StringComparer.Ordinal));
+                stages.SelectMany(s => s.Problems).Select(p => p.Item).ToHashSet(StringComparer.Ordinal), changes,
+                examinedAll: everything);
         }
 
         return stages;

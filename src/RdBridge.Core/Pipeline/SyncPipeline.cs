@@ -98,6 +98,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             // registry from what the last successful run recorded (init: every loop).
             var selection = LoopSelection.All;
             var quiet = false;
+            LoopChanges? start = null;
             if (settings.HasRdAgent && mode == "sync")
             {
                 if (explicitSince is { } s)
@@ -109,8 +110,12 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
                     Done(Select(out var changes));
                     selection = new LoopSelection { Keys = changes.Changed };
                     quiet = changes.Quiet;
+                    start = changes;
                 }
             }
+            // The loops as this run found them, so that one RD-Agent finishes meanwhile is left for the next run.
+            if (settings.HasRdAgent && start is null)
+                start = LoopFingerprints.Compare(settings, LoopFingerprints.SyncPipeline);
             VerifyReport? verify = null;
             // The local half (this machine's own RD-Agent) and then every publisher share the progress bar.
             var localShare = settings.HasRdAgent ? (settings.Sources.Count > 0 ? 0.5 : 1.0) : 0.0;
@@ -161,7 +166,10 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             }
             var result = new PipelineResult(stages, verify, runId);
             if (settings.HasRdAgent && !result.Failed && !quiet)
-                LoopFingerprints.Record(settings, LoopFingerprints.SyncPipeline);
+            {
+                LoopFingerprints.Record(settings, LoopFingerprints.SyncPipeline, start: start,
+                    examinedAll: mode != "sync" || explicitSince is not null);
+            }
             store.FinishSyncRun(runId, result.Failed ? "failed" : "succeeded", Counts(stages), Errors(stages, verify));
             return result;
         }

@@ -19,6 +19,7 @@ public static class StoreSchema
         new(CatalogTable.ResearchTextsVersion,
             "RD-Agent's texts, loops without results: loop hypothesis, step and error, factor formulation, model task",
             ResearchTexts),
+        new(5, "an index for every column the API sorts by", V5),
     ];
 
     public static int Latest => Migrations[^1].Version;
@@ -163,6 +164,32 @@ public static class StoreSchema
                 END
                 $do$
                 """;
+        }
+    }
+
+    private static IEnumerable<string> V5(SqlDialect d)
+    {
+        // Every column a page can be sorted by, in the order the API asks (value, then the key as tie-breaker), so
+        // that no sort reads the whole table: at 200,000 factors sorting by icir read 1 GB of rows for 50 (0.9 s).
+        // Columns version 3 indexed, and keys (their primary key serves them), are not repeated.
+        var desc = d == SqlDialect.Postgres ? "DESC NULLS LAST" : "DESC";
+        var sorts = new (string Table, string[] Key, string[] Columns)[]
+        {
+            ("aistock_factor_catalog", ["factor_id"],
+                ["icir", "rank_icir", "loop_id", "occurrences", "source", "task_run_id", "updated_at", "name"]),
+            ("aistock_loop_catalog", ["task_run_id", "loop_id"],
+                ["max_drawdown", "ic_ir", "rank_ic", "loop_id", "started_at_utc", "ended_at_utc", "status",
+                    "updated_at"]),
+            ("aistock_model_catalog", ["model_id"], ["loop_id", "model_type", "task_run_id", "updated_at"]),
+            ("aistock_strategy_catalog", ["strategy_id"], ["loop_id", "task_run_id", "updated_at"]),
+        };
+        foreach (var (table, key, columns) in sorts)
+        {
+            foreach (var c in columns)
+            {
+                var then = string.Join(", ", key.Where(k => k != c).Select(k => $"{k} DESC"));
+                yield return $"CREATE INDEX idx_{table}_by_{c} ON {table}({c} {desc}, {then})";
+            }
         }
     }
 

@@ -28,16 +28,18 @@ public static class LoopFingerprints
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
         var recorded = registry.ReadLoopStates(pipeline);
         var changed = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         int loops = 0, stillThere = 0;
         foreach (var state in Take(registry, settings))
         {
             loops++;
+            seen[state.Key] = state.Fingerprint;
             if (recorded.TryGetValue(state.Key, out var before)) stillThere++;
             if (before?.Fingerprint != state.Fingerprint) changed.Add(state.Key);
         }
         var productsSame = registry.ReadProductsState(pipeline) == Products(settings);
         return new LoopChanges(changed, loops - changed.Count, recorded.Count - stillThere, productsSame,
-            recorded.Count > 0);
+            recorded.Count > 0) { Seen = seen };
     }
 
     /// <summary>
@@ -45,11 +47,21 @@ public static class LoopFingerprints
     /// transaction, for the next run to compare with. Loops named in <paramref name="leaveOut"/> (those that had a
     /// problem) are not recorded, so the next run examines them again.
     /// </summary>
-    public static void Record(RdBridgeSettings settings, string pipeline, IReadOnlySet<string>? leaveOut = null)
+    /// <param name="start">
+    /// The comparison the run began with: a loop that appeared after it (RD-Agent finished it while the run went on) or
+    /// that was unchanged then and differs now was not examined, so it is not recorded either and the next run takes
+    /// it. Without it a loop finished during a sync was recorded as synced and never imported.
+    /// </param>
+    /// <param name="examinedAll">Every loop of <paramref name="start"/> was examined (init, --since, --all).</param>
+    public static void Record(RdBridgeSettings settings, string pipeline, IReadOnlySet<string>? leaveOut = null,
+        LoopChanges? start = null, bool examinedAll = false)
     {
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: true);
         // Taken before the write transaction, which stays short; a state is a key and a digest per loop.
-        var states = Take(registry, settings).Where(s => leaveOut is null || !leaveOut.Contains(s.Key)).ToList();
+        var states = Take(registry, settings).Where(s => leaveOut is null || !leaveOut.Contains(s.Key))
+            .Where(s => start is null || (start.Seen.TryGetValue(s.Key, out var before)
+                && (examinedAll || start.Changed.Contains(s.Key) || before == s.Fingerprint)))
+            .ToList();
         var products = Products(settings);
         registry.Write(write => write.RecordRun(pipeline, states, products, IO.UtcText.Now()));
     }
@@ -169,6 +181,9 @@ public static class LoopFingerprints
 public sealed record LoopChanges(
     IReadOnlySet<string> Changed, int Unchanged, int Removed, bool ProductsSame, bool EverRecorded)
 {
+    /// <summary>Every loop compared, with its digest then.</summary>
+    public IReadOnlyDictionary<string, string> Seen { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Nothing for any stage to do: no loop differs or was removed, the products are as they were.</summary>
     public bool Quiet => EverRecorded && Changed.Count == 0 && Removed == 0 && ProductsSame;
 
