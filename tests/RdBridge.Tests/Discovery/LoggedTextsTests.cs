@@ -169,8 +169,9 @@ public class LoggedTextsTests
         Assert.Equal("failed", row[0]);
         Assert.Equal("CoderError", row[1]);
         Assert.Equal((string)loop["error"]!, row[2]);
-        // The step that failed: RD-Agent skipped the loop from its coder to feedback.
-        Assert.Equal("coding", row[3]);
+        // The step that failed (the log's last before feedback, which RD-Agent skipped the loop to), as the fork's
+        // step_name has it.
+        Assert.Equal("running", row[3]);
         // Its coder's workspaces are recorded, and it has no bundle.
         var ids = Db.Rows(rd.Registry, $"SELECT workspace_id FROM workspaces WHERE loop_id = {id}")
             .Select(r => (string)r[0]!).Order().ToList();
