@@ -41,17 +41,45 @@ public class RegistryConcurrencyTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 2);
         Assert.Equal(0, sample.Cli("backfill").Code);
-        using var rdAgent = new Microsoft.Data.Sqlite.SqliteConnection(
-            $"Data Source={sample.Settings.RegistryPath};Pooling=False");
+        var s = sample.Settings;
+        var expected = Db.Rows(s.RegistryPath, "SELECT task_run_id, loop_id FROM loops WHERE has_result = 1")
+            .Select(r => $"bundle_{r[0]}_{r[1]}").Order().ToList();
+        Assert.NotEmpty(expected);
+        Directory.CreateDirectory(s.Bundles.Root);
+        // The bundler puts a batch's archives and sidecars in place before any registry row names them, and writes
+        // the next batch only after that; so once a sidecar is there, its next step is the registry write, which
+        // RD-Agent's lock holds up.
+        var firstSidecar = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watcher = new FileSystemWatcher(s.Bundles.Root) { EnableRaisingEvents = true };
+        void Check(object? _, FileSystemEventArgs __)
+        {
+            if (expected.Any(id => File.Exists(s.Bundles.Sidecar(id)))) firstSidecar.TrySetResult();
+        }
+        watcher.Created += Check;
+        watcher.Renamed += Check;
+
+        using var rdAgent = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={s.RegistryPath};Pooling=False");
         rdAgent.Open();
-        using var tx = rdAgent.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: RD-Agent is writing
+        var tx = rdAgent.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: RD-Agent is writing
         var run = Task.Run(() => sample.Cli("bundle"));
-        await Task.Delay(1500);
+        Check(null, null!);
+        if (await Task.WhenAny(firstSidecar.Task, run) == run)
+        {
+            var early = await run;
+            Assert.Fail($"bundle ended before a bundle was in place: {early.Out}{early.Err}");
+        }
+
+        // Its registry write cannot have happened yet: the run is still waiting for the lock.
         Assert.False(run.IsCompleted, "bundle finished while another writer held the registry lock");
+        Assert.Empty(Db.Rows(s.RegistryPath, "SELECT asset_bundle_id FROM loops WHERE asset_bundle_id IS NOT NULL"));
         tx.Commit();
+        tx.Dispose();
+
         var (code, output, err) = await run;
         Assert.True(code == 0, output + err);
-        Assert.Contains("built", output);
+        Assert.Contains($"{expected.Count} built", output);
+        Assert.Equal(expected, Db.Rows(s.RegistryPath,
+            "SELECT asset_bundle_id FROM loops WHERE has_result = 1").Select(r => (string)r[0]!).Order());
     }
 }
 
