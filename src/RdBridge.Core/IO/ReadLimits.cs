@@ -61,6 +61,24 @@ public static class ReadLimits
     public static long CurvePickle => Setting("RDBRIDGE_CURVE_PICKLE_MB", 32) * MB;
 
     /// <summary>
+    /// Folders and files one walk of a task run's log folder lists (a 1,000-loop run: about 30,000, for the tags
+    /// discovery reads). <c>RDBRIDGE_LOG_WALK_ENTRIES</c>.
+    /// </summary>
+    public static int LogWalkEntries => Setting("RDBRIDGE_LOG_WALK_ENTRIES", 1_000_000);
+
+    /// <summary>
+    /// Seconds a network read may wait for the next byte (a publisher's headers, a feed, a bundle) before the peer is
+    /// named as stalled. <c>RDBRIDGE_NETWORK_IDLE_SECONDS</c>.
+    /// </summary>
+    public static int NetworkIdleSeconds => Setting("RDBRIDGE_NETWORK_IDLE_SECONDS", 60);
+
+    /// <summary>
+    /// The most one downloaded bundle may be, whether or not its feed announced a size (a 2,000-file loop: tens of
+    /// MB). <c>RDBRIDGE_BUNDLE_MB</c>.
+    /// </summary>
+    public static long BundleDownload => Setting("RDBRIDGE_BUNDLE_MB", 4096) * MB;
+
+    /// <summary>
     /// A limit the environment may raise or lower (a positive whole number); anything else is a usage error naming
     /// the variable, never silently the default.
     /// </summary>
