@@ -83,8 +83,10 @@ public static class LogValues
             var offset = o.Arguments.Count > 1 ? Offset(o.Arguments[1]) : TimeSpan.Zero;
             return new DateTimeOffset(local, offset ?? TimeSpan.Zero).ToUniversalTime();
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or OverflowException)
         {
+            // A date or offset out of range (a timedelta of 10^15 days) is not a time: the pickle is reported as not
+            // the dict it should be, never the run's OverflowException.
             return null;
         }
     }
