@@ -71,7 +71,7 @@ internal static class SettingsSchema
 
         var pathMap = config.GetSection("pathMap");
         if (pathMap.Value is not null)
-            throw Wrong("pathMap", "an object", configPath, "\"pathMap\": { \"F:/Dev/RD-Agent-main\": \"/home/me/…\" }");
+            throw Wrong("pathMap", "an object", configPath, "\"pathMap\": { \"F:/Dev/RD-Agent\": \"/home/me/…\" }");
     }
 
     /// <summary>Whether a section's children are a JSON array's (0, 1, 2, …), as the configuration system keys them.

@@ -108,13 +108,14 @@ public static class LogValues
 
     /// <summary>
     /// A settings dict as JSON, for <c>task_runs.params_json</c>: plain values as they are, anything else as its class
-    /// name. A pickle is a graph, not a tree: one dict can be reached many times, or hold itself, so the walk is bounded
+    /// name. A pickle is a graph, not a tree: one dict can be reached many times, or hold itself, so the walk is
+    /// bounded
     /// in depth, items per container and nodes in all (<see cref="JsonNodes"/>); what is left out is written "…", and
     /// a container met again inside itself is written "(recursion)".
     /// </summary>
     public static JsonNode? Json(object? value) => new JsonWalk().Node(value, 0);
 
-    /// <summary>Most values <see cref="Json"/> writes for one settings object (RD-Agent's settings: about 100).</summary>
+    /// <summary>Most values <see cref="Json"/> writes for one settings object (RD-Agent's: about 100).</summary>
     public const int JsonNodes = 5000;
 
     private sealed class JsonWalk

@@ -3,7 +3,7 @@ using RdBridge.IO;
 
 namespace RdBridge.Discovery;
 
-/// <summary>A folder or file of a log that discovery did not walk, and why; a problem unless it is only a limit.</summary>
+/// <summary>A folder or file of a log that discovery did not walk, and why.</summary>
 public sealed record NotWalked(string Path, string Why);
 
 /// <summary>

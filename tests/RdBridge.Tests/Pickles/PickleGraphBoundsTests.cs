@@ -69,7 +69,7 @@ public class PickleGraphBoundsTests
     [Fact]
     public void Pickle_graph_bounds_depth_and_self_additions_in_the_reader()
     {
-        // A list nested 1,001 deep by hand (CPython's pickler cannot write one that deep): EMPTY_LIST × n, APPEND × n-1.
+        // A list nested 1,001 deep by hand (CPython's pickler cannot write it): EMPTY_LIST × n, APPEND × n-1.
         const int n = PickleLimits.Depth + 1;
         var deep = new List<byte> { 0x80, 4 };
         deep.AddRange(Enumerable.Repeat((byte)']', n));
