@@ -37,7 +37,17 @@ public sealed record LogPickle(string Path, object? Value, PickleTrouble Trouble
         }
         catch (TruncatedPickleException e)
         {
-            return nowUtc - File.GetLastWriteTimeUtc(path) < WritingWindow
+            // A file dated further in the future than the window is not young: its date says nothing, and waiting for
+            // it would wait forever (exit 0 on every run). Nearer dates (a clock a little ahead) run out on their own.
+            var written = File.GetLastWriteTimeUtc(path);
+            var age = nowUtc - written;
+            if (age < -WritingWindow)
+            {
+                return new(path, null, PickleTrouble.Truncated, $"is truncated and dated in the future " +
+                    $"({IO.UtcText.FormatSeconds(written)}), so it is not taken to be still being written ({e.Message})");
+            }
+
+            return age < WritingWindow
                 ? new(path, null, PickleTrouble.BeingWritten, "is still being written")
                 : new(path, null, PickleTrouble.Truncated,
                     $"is truncated; RD-Agent stopped while writing it ({e.Message})");
