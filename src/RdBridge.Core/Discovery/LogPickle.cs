@@ -37,14 +37,15 @@ public sealed record LogPickle(string Path, object? Value, PickleTrouble Trouble
         }
         catch (TruncatedPickleException e)
         {
-            // A file dated further in the future than the window is not young: its date says nothing, and waiting for
-            // it would wait forever (exit 0 on every run). Nearer dates (a clock a little ahead) run out on their own.
+            // A file dated further in the future than the window is not young: its date says nothing, and waiting
+            // for it would wait forever (exit 0 on every run). Nearer dates (a clock a little ahead) run out.
             var written = File.GetLastWriteTimeUtc(path);
             var age = nowUtc - written;
             if (age < -WritingWindow)
             {
-                return new(path, null, PickleTrouble.Truncated, $"is truncated and dated in the future " +
-                    $"({IO.UtcText.FormatSeconds(written)}), so it is not taken to be still being written ({e.Message})");
+                var date = IO.UtcText.FormatSeconds(written);
+                return new(path, null, PickleTrouble.Truncated, $"is truncated and dated in the future ({date}), " +
+                    $"so it is not taken to be still being written ({e.Message})");
             }
 
             return age < WritingWindow
