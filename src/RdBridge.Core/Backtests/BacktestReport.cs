@@ -1,3 +1,4 @@
+using RdBridge.IO;
 using RdBridge.Pickles;
 
 namespace RdBridge.Backtests;
@@ -72,6 +73,12 @@ public sealed record BacktestReport(
         string Not(string why) => $"'{path}' is not a backtest report: {why}";
         if (frame.Index.Values is not DateTimeColumn index)
             throw new PickleException(Not($"its rows are indexed by {frame.Index.Values.Dtype}, not by dates"));
+        if (index.Count > ReadLimits.CurveRows)
+        {
+            throw new PickleException($"'{path}' has {index.Count:N0} rows, more than the {ReadLimits.CurveRows:N0} " +
+                "a backtest curve may have; it was not read (RDBRIDGE_CURVE_ROWS raises the limit)");
+        }
+
         var dates = new DateTime[index.Count];
         for (var i = 0; i < dates.Length; i++)
             dates[i] = index.Values[i] ?? throw new PickleException(Not($"row {i} has no date (NaT)"));

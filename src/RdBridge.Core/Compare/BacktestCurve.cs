@@ -48,36 +48,53 @@ public sealed record BacktestCurve(
         return Parse(RegularFile.ReadAllBytes(path, MaxFileBytes), path);
     }
 
-    /// <summary>Reads the report's dates and curves; a file of another shape is refused with its path.</summary>
+    /// <summary>
+    /// Reads the report's dates and curves; a file of another shape, or longer than a curve may be
+    /// (<see cref="ReadLimits.CurveRows"/>), is refused with its path. Parsed as a <see cref="JsonDocument"/> (a few
+    /// bytes per number) rather than a node tree (about a hundred), so a long curve stays within the memory budget.
+    /// </summary>
     public static BacktestCurve Parse(ReadOnlySpan<byte> json, string path)
     {
         string Not(string why) => $"'{path}' is not a backtest report: {why}; run backfill again to rewrite it";
-        JsonNode? root;
-        try { root = JsonNode.Parse(json.ToArray()); }
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json.ToArray()); }
         catch (JsonException e) { throw new CompareException(Not($"it is not JSON ({e.Message})")); }
-        if (root is not JsonObject o) throw new CompareException(Not("it is not a JSON object"));
-        if (o["dates"] is not JsonArray dateArray) throw new CompareException(Not("it has no 'dates' list"));
-        var dates = dateArray.Select(d => d is JsonValue v && v.TryGetValue<string>(out var s) ? s
+        using var _ = doc;
+        var o = doc.RootElement;
+        if (o.ValueKind != JsonValueKind.Object) throw new CompareException(Not("it is not a JSON object"));
+        if (!o.TryGetProperty("dates", out var dateArray) || dateArray.ValueKind != JsonValueKind.Array)
+            throw new CompareException(Not("it has no 'dates' list"));
+        var rows = dateArray.GetArrayLength();
+        if (rows > ReadLimits.CurveRows)
+        {
+            throw new CompareException($"'{path}' has {rows:N0} rows, more than the {ReadLimits.CurveRows:N0} a " +
+                "backtest curve may have; it was not read (RDBRIDGE_CURVE_ROWS raises the limit)");
+        }
+
+        var dates = dateArray.EnumerateArray().Select(d => d.ValueKind == JsonValueKind.String ? d.GetString()!
             : throw new CompareException(Not("a date is not a text"))).ToList();
-        var derived = o["derived"] as JsonObject ?? throw new CompareException(Not("it has no 'derived' curves"));
-        var values = o["values"] as JsonObject;
+        if (!o.TryGetProperty("derived", out var derived) || derived.ValueKind != JsonValueKind.Object)
+            throw new CompareException(Not("it has no 'derived' curves"));
+        var hasValues = o.TryGetProperty("values", out var values) && values.ValueKind == JsonValueKind.Object;
         var series = new Dictionary<string, IReadOnlyList<double?>>(StringComparer.Ordinal);
         foreach (var name in SeriesNames)
         {
-            var node = derived[name] ?? values?[name];
-            if (node is null) continue;
-            if (node is not JsonArray a || a.Count != dates.Count)
+            if (!derived.TryGetProperty(name, out var node) && !(hasValues && values.TryGetProperty(name, out node)))
+                continue;
+            if (node.ValueKind != JsonValueKind.Array || node.GetArrayLength() != dates.Count)
                 throw new CompareException(Not($"'{name}' is not a list of {dates.Count} numbers, one per date"));
-            series[name] = a.Select(x => x switch
+            series[name] = node.EnumerateArray().Select(x => x.ValueKind switch
             {
-                null => (double?)null,
-                JsonValue v when v.TryGetValue<double>(out var d) => d,
+                JsonValueKind.Null => (double?)null,
+                JsonValueKind.Number => x.GetDouble(),
                 _ => throw new CompareException(Not($"'{name}' holds something other than numbers")),
             }).ToList();
         }
         foreach (var required in SeriesNames.Take(4))
             if (!series.ContainsKey(required)) throw new CompareException(Not($"it has no '{required}' curve"));
-        return new BacktestCurve(dates, series, o["summary"]?.DeepClone() as JsonObject);
+        var summary = o.TryGetProperty("summary", out var sum) && sum.ValueKind == JsonValueKind.Object
+            ? JsonNode.Parse(sum.GetRawText()) as JsonObject : null;
+        return new BacktestCurve(dates, series, summary);
     }
 
     /// <summary>The last number of a curve (null when it has none), as the summary's final values are read.</summary>

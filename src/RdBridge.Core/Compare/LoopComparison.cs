@@ -331,6 +331,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         }
 
         foreach (var n in c["notes"]!.AsArray()) sb.Append("\nnote: ").Append((string?)n);
-        return sb.Append('\n').ToString();
+        // Every line carries text from the loops' files: escaped, so no byte of them (ESC, CR, NUL) reaches the
+        // terminal to hide or rewrite a diff line.
+        return string.Join('\n', sb.Append('\n').ToString().Split('\n').Select(IO.Visible.Line));
     }
 }

@@ -85,6 +85,7 @@ public static class SettingsLoader
             }
         }
 
+        SettingsSchema.Check(config, configPath);
         var sources = ReadSources(config, configPath);
         var rdagentRootRaw = config["rdagent:root"];
         // A consumer that only pulls from publishers needs no RD-Agent directory of its own.

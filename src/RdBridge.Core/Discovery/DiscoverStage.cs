@@ -47,19 +47,28 @@ public sealed class DiscoverStage(RunContext context)
         {
             var byFolder = registry?.TaskRunsByLogFolder(settings.PathMap) ?? [];
             var byName = registry?.TaskRunsByLogFolderName() ?? [];
-            foreach (var dir in LogTree.RunFolders(settings.LogRoot))
+            var walk = new LogWalk();
+            foreach (var dir in LogTree.RunFolders(settings.LogRoot, walk))
             {
                 context.Cancellation.ThrowIfCancellationRequested();
                 if (!LogTree.IsRunFolder(dir)) continue;
                 report.Add(TaskRuns);
                 new RunDiscovery(this, report, dir, byFolder, byName).Discover(ref registry);
             }
+            NotWalked(report, "log", walk);
         }
         finally
         {
             registry?.Dispose();
         }
         return report;
+    }
+
+    /// <summary>Names what a walk left out: links, names that cannot be opened, loop folders misnamed, the limit.
+    /// </summary>
+    private static void NotWalked(StageReport report, string item, LogWalk walk)
+    {
+        foreach (var n in walk.TakeNew()) report.Problem(item, n.Path, $"not read: {n.Why}");
     }
 
     /// <summary>One task run's log folder.</summary>
@@ -81,7 +90,9 @@ public sealed class DiscoverStage(RunContext context)
                 : Path.GetFileName(_local);
             var memory = registry?.Memory(_relative) ?? [];
             var taskRunKnown = registry?.TaskRunExists(taskRunId) ?? false;
-            var loops = LogTree.Loops(dir);
+            var walk = new LogWalk();
+            var loops = LogTree.Loops(dir, walk);
+            NotWalked(report, taskRunId, walk);
             string? lastStatus = null;
             var pending = new List<(DiscoveredLoop Loop, LoopWrite Write)>();
             for (var i = 0; i < loops.Count; i++)
@@ -93,14 +104,31 @@ public sealed class DiscoverStage(RunContext context)
                 var key = $"{_relative}/Loop_{folder.LoopId}";
                 var laterLoop = i < loops.Count - 1;
                 memory.TryGetValue(key, out var remembered);
-                var folderStamp = folder.FolderStamp();
+                string folderStamp;
+                IReadOnlyList<LogFile> files;
+                try
+                {
+                    folderStamp = folder.FolderStamp();
+                    files = folder.Files();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // One unreadable loop folder is that loop's problem; the run's other loops are still read.
+                    report.Problem($"{taskRunId}/{folder.LoopId}", folder.Path,
+                        $"the loop's log folder cannot be listed ({e.Message}); the loop is left out");
+                    continue;
+                }
+                finally
+                {
+                    NotWalked(report, $"{taskRunId}/{folder.LoopId}", walk);
+                }
+
                 if (remembered is { Settled: true } && remembered.FolderStamp == folderStamp)
                 {
                     report.Add(LoopsUnchanged);
                     lastStatus = remembered.Status;
                     continue;
                 }
-                var files = folder.Files();
                 var filesStamp = LogTree.FilesStamp(files);
                 if (remembered is not null && remembered.FilesStamp == filesStamp
                     && (remembered.Settled || !laterLoop))

@@ -37,7 +37,18 @@ public sealed record LogPickle(string Path, object? Value, PickleTrouble Trouble
         }
         catch (TruncatedPickleException e)
         {
-            return nowUtc - File.GetLastWriteTimeUtc(path) < WritingWindow
+            // A file dated further in the future than the window is not young: its date says nothing, and waiting
+            // for it would wait forever (exit 0 on every run). Nearer dates (a clock a little ahead) run out.
+            var written = File.GetLastWriteTimeUtc(path);
+            var age = nowUtc - written;
+            if (age < -WritingWindow)
+            {
+                var date = IO.UtcText.FormatSeconds(written);
+                return new(path, null, PickleTrouble.Truncated, $"is truncated and dated in the future ({date}), " +
+                    $"so it is not taken to be still being written ({e.Message})");
+            }
+
+            return age < WritingWindow
                 ? new(path, null, PickleTrouble.BeingWritten, "is still being written")
                 : new(path, null, PickleTrouble.Truncated,
                     $"is truncated; RD-Agent stopped while writing it ({e.Message})");

@@ -19,6 +19,10 @@ public sealed record LoopFolder(long LoopId, string Path)
     /// <summary>A flat log's loop: the pickles that bound it (its hypothesis and the next loop's).</summary>
     internal string? SliceStamp { get; init; }
 
+    /// <summary>The walk that found this loop: listing its files goes on with the same links refused and bound.
+    /// </summary>
+    internal LogWalk? Walk { get; init; }
+
     /// <summary>
     /// The loop folder's and its step folders' modification times. A step or tag folder RD-Agent adds changes them,
     /// so a loop that was already complete when last read needs no deeper look while this stays the same.
@@ -39,7 +43,7 @@ public sealed record LoopFolder(long LoopId, string Path)
     }
 
     /// <summary>The pickles discovery reads in this loop, in a stable order; nothing else is listed.</summary>
-    public IReadOnlyList<LogFile> Files() => Slice ?? LogTree.LoopFiles(this);
+    public IReadOnlyList<LogFile> Files() => Slice ?? LogTree.LoopFiles(this, Walk ?? new LogWalk());
 }
 
 /// <summary>
@@ -76,50 +80,73 @@ public static class LogTree
     public const string LoopSettings = "RDLOOP_SETTINGS";
     public const string Scenario = "scenario";
 
-    /// <summary>Task run folders under the log root, by name (RD-Agent names them by their UTC start).</summary>
-    public static IEnumerable<string> RunFolders(string logRoot)
+    /// <summary>
+    /// Task run folders under the log root, by name (RD-Agent names them by their UTC start). Links and names that
+    /// cannot be opened are left to <paramref name="walk"/>'s list of what was not walked.
+    /// </summary>
+    public static IEnumerable<string> RunFolders(string logRoot, LogWalk? walk = null)
     {
         if (!Directory.Exists(logRoot)) yield break;
-        foreach (var dir in Directory.EnumerateDirectories(logRoot).Order(StringComparer.Ordinal))
+        walk ??= new LogWalk();
+        foreach (var dir in walk.Folders(logRoot))
         {
-            var name = System.IO.Path.GetFileName(dir);
-            if (name.StartsWith('.') || name == "__session__") continue;
-            yield return dir;
+            if (dir.Name.StartsWith('.') || dir.Name == "__session__") continue;
+            yield return dir.FullName;
         }
     }
 
     /// <summary>The <c>Loop_N</c> folders of a task run, by loop number; a flat log's loops by the order of their
-    /// hypotheses.</summary>
-    public static IReadOnlyList<LoopFolder> Loops(string runFolder)
+    /// hypotheses. A <c>Loop_</c> folder whose name is not RD-Agent's spelling of a loop number (<c>Loop_02</c>, a
+    /// number past 2^63, letters) is not read, and <paramref name="walk"/> names it.</summary>
+    public static IReadOnlyList<LoopFolder> Loops(string runFolder, LogWalk? walk = null)
     {
+        walk ??= new LogWalk();
         if (!Directory.EnumerateDirectories(runFolder, "Loop_*").Any()
             && OldSegments.Any(s => Directory.Exists(System.IO.Path.Combine(runFolder, s))))
         {
-            return FlatLoops(runFolder);
+            return FlatLoops(runFolder, walk);
         }
 
         var loops = new List<LoopFolder>();
-        foreach (var dir in Directory.EnumerateDirectories(runFolder, "Loop_*"))
+        foreach (var dir in walk.Folders(runFolder, "Loop_*"))
         {
-            var name = System.IO.Path.GetFileName(dir);
-            if (long.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-                loops.Add(new LoopFolder(id, dir));
+            var number = dir.Name[5..];
+            if (long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                && id.ToString(CultureInfo.InvariantCulture) == number)
+            {
+                loops.Add(new LoopFolder(id, dir.FullName) { Walk = walk });
+            }
+            else
+            {
+                walk.Skip(dir.FullName, LoopNameProblem(number, id));
+            }
         }
         loops.Sort((a, b) => a.LoopId.CompareTo(b.LoopId));
         return loops;
     }
 
-    private static List<LoopFolder> FlatLoops(string runFolder)
+    private static string LoopNameProblem(string number, long id)
+    {
+        if (number.Length == 0 || !number.All(char.IsAsciiDigit))
+            return "it is not a loop folder: RD-Agent names them Loop_<number>; move it out of the log";
+        if (id == 0 && number.TrimStart('0').Length > 18)
+            return $"its loop number has {number.Length} digits, more than a loop id can hold; the folder was not read";
+        var digits = number.TrimStart('0');
+        var canonical = "Loop_" + (digits.Length > 0 ? digits : "0");
+        return $"RD-Agent writes loop numbers without leading zeros ({canonical}); the folder was not read, so it " +
+            $"cannot be taken for {canonical} or stand in for it — rename or remove it";
+    }
+
+    private static List<LoopFolder> FlatLoops(string runFolder, LogWalk walk)
     {
         var files = new List<LogFile>();
         foreach (var segment in OldSegments.Order(StringComparer.Ordinal))
         {
             var dir = System.IO.Path.Combine(runFolder, segment);
             if (!Directory.Exists(dir)) continue;
-            foreach (var tag in Directory.EnumerateDirectories(dir))
+            foreach (var tag in walk.Folders(dir))
             {
-                var name = System.IO.Path.GetFileName(tag);
-                if (Tags.Contains(name)) AddTag(files, segment, name, tag);
+                if (Tags.Contains(tag.Name)) AddTag(files, segment, tag.Name, tag.FullName, walk);
             }
         }
         files.Sort((a, b) =>
@@ -157,37 +184,34 @@ public static class LogTree
 
     /// <summary>The newest pickle of a run-level tag (<c>RDLOOP_SETTINGS</c>, <c>scenario</c>,
     /// <c>init/scenario</c>).</summary>
-    public static string? RunFile(string runFolder, string tag)
+    public static string? RunFile(string runFolder, string tag, LogWalk? walk = null)
     {
         string[] candidates = [System.IO.Path.Combine(runFolder, tag), System.IO.Path.Combine(runFolder, "init", tag)];
         foreach (var dir in candidates)
         {
             if (!Directory.Exists(dir)) continue;
-            var file = PickleFiles(dir).LastOrDefault();
+            var file = PickleFiles(dir, walk ?? new LogWalk()).LastOrDefault();
             if (file is not null) return file.FullName;
         }
         return null;
     }
 
-    internal static IReadOnlyList<LogFile> LoopFiles(LoopFolder loop)
+    internal static IReadOnlyList<LogFile> LoopFiles(LoopFolder loop, LogWalk walk)
     {
         var files = new List<LogFile>();
-        foreach (var step in Directory.EnumerateDirectories(loop.Path).Order(StringComparer.Ordinal))
+        foreach (var step in walk.Folders(loop.Path))
         {
-            var stepName = System.IO.Path.GetFileName(step);
-            foreach (var entry in Directory.EnumerateDirectories(step).Order(StringComparer.Ordinal))
+            foreach (var entry in walk.Folders(step.FullName))
             {
-                var name = System.IO.Path.GetFileName(entry);
-                if (Tags.Contains(name))
+                if (Tags.Contains(entry.Name))
                 {
-                    AddTag(files, stepName, name, entry);
+                    AddTag(files, step.Name, entry.Name, entry.FullName, walk);
                 }
-                else if (OldSegments.Contains(name))
+                else if (OldSegments.Contains(entry.Name))
                 {
-                    foreach (var tag in Directory.EnumerateDirectories(entry).Order(StringComparer.Ordinal))
+                    foreach (var tag in walk.Folders(entry.FullName))
                     {
-                        if (Tags.Contains(System.IO.Path.GetFileName(tag)))
-                            AddTag(files, stepName, System.IO.Path.GetFileName(tag), tag);
+                        if (Tags.Contains(tag.Name)) AddTag(files, step.Name, tag.Name, tag.FullName, walk);
                     }
                 }
             }
@@ -195,16 +219,17 @@ public static class LogTree
         return files;
     }
 
-    private static void AddTag(List<LogFile> files, string step, string tag, string dir)
+    private static void AddTag(List<LogFile> files, string step, string tag, string dir, LogWalk walk)
     {
-        foreach (var f in PickleFiles(dir))
+        foreach (var f in PickleFiles(dir, walk))
             files.Add(new LogFile(step, tag, f.FullName, f.Length, f.LastWriteTimeUtc));
     }
 
     // <tag>/<pid-chain>/<timestamp>.pkl, ordered by file name (the UTC timestamp) and then pid folder.
-    private static IEnumerable<FileInfo> PickleFiles(string tagDir) =>
-        new DirectoryInfo(tagDir).EnumerateDirectories()
-            .SelectMany(pid => pid.EnumerateFiles("*.pkl"))
+    private static IEnumerable<FileInfo> PickleFiles(string tagDir, LogWalk walk) =>
+        walk.Folders(tagDir)
+            .SelectMany(pid => pid.EnumerateFiles("*.pkl").OrderBy(f => f.Name, StringComparer.Ordinal).ToList()
+                .Where(walk.Take))
             .OrderBy(f => f.Name, StringComparer.Ordinal)
             .ThenBy(f => f.DirectoryName, StringComparer.Ordinal);
 

@@ -83,8 +83,10 @@ public static class LogValues
             var offset = o.Arguments.Count > 1 ? Offset(o.Arguments[1]) : TimeSpan.Zero;
             return new DateTimeOffset(local, offset ?? TimeSpan.Zero).ToUniversalTime();
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or OverflowException)
         {
+            // A date or offset out of range (a timedelta of 10^15 days) is not a time: the pickle is reported as not
+            // the dict it should be, never the run's OverflowException.
             return null;
         }
     }
@@ -106,12 +108,37 @@ public static class LogValues
 
     /// <summary>
     /// A settings dict as JSON, for <c>task_runs.params_json</c>: plain values as they are, anything else as its class
-    /// name. Depth and size are bounded, so a hostile dict cannot make it large.
+    /// name. A pickle is a graph, not a tree: one dict can be reached many times, or hold itself, so the walk is
+    /// bounded
+    /// in depth, items per container and nodes in all (<see cref="JsonNodes"/>); what is left out is written "…", and
+    /// a container met again inside itself is written "(recursion)".
     /// </summary>
-    public static JsonNode? Json(object? value, int depth = 0)
+    public static JsonNode? Json(object? value) => new JsonWalk().Node(value, 0);
+
+    /// <summary>Most values <see cref="Json"/> writes for one settings object (RD-Agent's: about 100).</summary>
+    public const int JsonNodes = 5000;
+
+    private sealed class JsonWalk
     {
-        if (depth > 8) return JsonValue.Create("…");
-        return value switch
+        private readonly HashSet<object> _open = new(ReferenceEqualityComparer.Instance);
+        private int _nodes;
+
+        public JsonNode? Node(object? value, int depth)
+        {
+            if (++_nodes > JsonNodes || depth > 8) return JsonValue.Create("…");
+            if (value is Dictionary<object, object?> or List<object?> or object?[] && !_open.Add(value!))
+                return JsonValue.Create("(recursion)");
+            try
+            {
+                return Plain(value, depth);
+            }
+            finally
+            {
+                if (value is not null) _open.Remove(value);
+            }
+        }
+
+        private JsonNode? Plain(object? value, int depth) => value switch
         {
             null => null,
             string s => JsonValue.Create(s.Length > 4000 ? s[..4000] + "…" : s),
@@ -122,9 +149,10 @@ public static class LogValues
             Dictionary<object, object?> dict => new JsonObject(dict.Take(200)
                 .Where(kv => kv.Key is string)
                 .OrderBy(kv => (string)kv.Key, StringComparer.Ordinal)
-                .Select(kv => new KeyValuePair<string, JsonNode?>((string)kv.Key, Json(kv.Value, depth + 1)))),
+                .Select(kv => new KeyValuePair<string, JsonNode?>((string)kv.Key, Node(kv.Value, depth + 1)))
+                .ToList()),
             List<object?> or object?[] =>
-                new JsonArray(Items(value).Take(200).Select(v => Json(v, depth + 1)).ToArray()),
+                new JsonArray(Items(value).Take(200).Select(v => Node(v, depth + 1)).ToArray()),
             byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes.AsSpan(0, Math.Min(bytes.Length, 256)))),
             PickledObject o => PathText(o) is { } p ? JsonValue.Create(p)
                 : Time(o) is { } t ? JsonValue.Create(IO.UtcText.FormatMicroseconds(t))

@@ -47,4 +47,55 @@ public static class ReadLimits
 
     /// <summary>A publisher's feed (10,000 bundles: about 5 MB).</summary>
     public const long Feed = 256 * MB;
+
+    /// <summary>
+    /// Rows a backtest curve may have (20 years of daily bars: 5,000; a year of minute bars: 60,000). Reading one row
+    /// costs about 1 KB at the peak, so this keeps a curve within the 200 MB budget. <c>RDBRIDGE_CURVE_ROWS</c>.
+    /// </summary>
+    public static int CurveRows => Setting("RDBRIDGE_CURVE_ROWS", 100_000);
+
+    /// <summary>
+    /// A backtest report pickle (<c>ret.pkl</c>, <c>report_normal_1day.pkl</c>): 100,000 rows of Qlib's ten columns
+    /// are 9 MB. <c>RDBRIDGE_CURVE_PICKLE_MB</c>.
+    /// </summary>
+    public static long CurvePickle => Setting("RDBRIDGE_CURVE_PICKLE_MB", 32) * MB;
+
+    /// <summary>
+    /// Folders and files one walk of a task run's log folder lists (a 1,000-loop run: about 30,000, for the tags
+    /// discovery reads). <c>RDBRIDGE_LOG_WALK_ENTRIES</c>.
+    /// </summary>
+    public static int LogWalkEntries => Setting("RDBRIDGE_LOG_WALK_ENTRIES", 1_000_000);
+
+    /// <summary>
+    /// Seconds a network read may wait for the next byte (a publisher's headers, a feed, a bundle) before the peer is
+    /// named as stalled. <c>RDBRIDGE_NETWORK_IDLE_SECONDS</c>.
+    /// </summary>
+    public static int NetworkIdleSeconds => Setting("RDBRIDGE_NETWORK_IDLE_SECONDS", 60);
+
+    /// <summary>
+    /// The most one downloaded bundle may be, whether or not its feed announced a size (a 2,000-file loop: tens of
+    /// MB). <c>RDBRIDGE_BUNDLE_MB</c>.
+    /// </summary>
+    public static long BundleDownload => Setting("RDBRIDGE_BUNDLE_MB", 4096) * MB;
+
+    /// <summary>
+    /// A limit the environment may raise or lower (a positive whole number); anything else is a usage error naming
+    /// the variable, never silently the default.
+    /// </summary>
+    public static int Setting(string variable, int fallback)
+    {
+        var text = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        if (int.TryParse(text.Trim(), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0)
+        {
+            return v;
+        }
+
+        throw new LimitSettingException($"{variable}={Visible.Text(text)} is not a positive whole number; unset it " +
+            $"for the default ({fallback}) or give one");
+    }
 }
+
+/// <summary>A limit set in the environment that is not a number RdBridge can use.</summary>
+public sealed class LimitSettingException(string message) : RdBridgeException(message, ExitCodes.UsageError);

@@ -3,15 +3,17 @@ using RdBridge.IO;
 namespace RdBridge.Pickles;
 
 /// <summary>What a pickle file is expected to hold, and so how large it may be.</summary>
-public sealed record PickleKind(string Name, long MaxBytes)
+public sealed record PickleKind(string Name, long MaxBytes, string? Setting = null)
 {
     /// <summary>An object RD-Agent's logger pickled: a feedback, a text, a metrics Series.</summary>
     public static readonly PickleKind LoggedObject = new("logged RD-Agent object", 16L * 1024 * 1024);
 
     /// <summary>
-    /// A Qlib portfolio report or ret.pkl: decades of daily rows are a few megabytes, minute bars more.
+    /// A Qlib portfolio report or ret.pkl: decades of daily rows are a few megabytes, minute bars more. Its cap follows
+    /// the rows a curve may have (<see cref="ReadLimits.CurvePickle"/>), so reading one stays within the memory budget.
     /// </summary>
-    public static readonly PickleKind BacktestReport = new("backtest report", 256L * 1024 * 1024);
+    public static PickleKind BacktestReport =>
+        new("backtest report", ReadLimits.CurvePickle, "RDBRIDGE_CURVE_PICKLE_MB");
 }
 
 /// <summary>
@@ -28,7 +30,8 @@ public static class PickleFile
         catch (FileRefusedException e) when (RegularFile.KindOf(path) == FileKind.Regular)
         {
             throw new PickleException($"'{path}' is too large for a {kind.Name} pickle ({e.Reason}); " +
-                "it is not one, or it is damaged");
+                (kind.Setting is null ? "it is not one, or it is damaged"
+                    : $"it is not one, or it is damaged, or longer than RdBridge reads ({kind.Setting} raises that)"));
         }
     }
 }

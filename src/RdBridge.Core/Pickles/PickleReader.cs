@@ -41,10 +41,22 @@ public sealed class PickledSet(bool frozen)
 
 /// <summary>
 /// How much a pickle may make the reader do. The defaults scale with the input so time and memory stay proportional to
-/// the file: every opcode is at least one byte and makes at most one object.
+/// the file: every opcode is at least one byte and makes at most one object. Depth and container size are bounded
+/// too: CPython's own pickler cannot write a graph deeper than its recursion limit (1,000), so a deeper one is made
+/// by hand. A container that holds itself counts one level deeper each time it is added to itself, so a dict that
+/// refers to itself thousands of times is refused here; fewer such references stay a small shared graph, and whoever
+/// walks it (<c>LogValues.Json</c>) walks it within a budget of nodes.
 /// </summary>
-public sealed record PickleLimits(long MaxDeclaredLength, int MaxObjects, int MaxMemo, int MaxOpenMarks)
+public sealed record PickleLimits(
+    long MaxDeclaredLength, int MaxObjects, int MaxMemo, int MaxOpenMarks, int MaxDepth = PickleLimits.Depth,
+    int MaxContainerItems = PickleLimits.ContainerItems)
 {
+    /// <summary>Deepest nesting of containers and objects (RD-Agent's logged objects: under 50).</summary>
+    public const int Depth = 1000;
+
+    /// <summary>Items one list, tuple, dict or set may hold (a curve's object index: one per row).</summary>
+    public const int ContainerItems = 4_000_000;
+
     public static PickleLimits For(int inputLength) =>
         new(MaxDeclaredLength: Array.MaxLength, MaxObjects: inputLength + 16, MaxMemo: inputLength + 16,
             MaxOpenMarks: 512);
@@ -87,6 +99,7 @@ public static class PickleReader
         private int _fence;   // the stack index the innermost MARK set: nothing below it may be popped
         private int _objects;
         private int _protocol;
+        private readonly Dictionary<object, int> _depth = new(ReferenceEqualityComparer.Instance);
 
         public object? Run()
         {
@@ -147,14 +160,31 @@ public static class PickleReader
                         throw Unsupported("an out-of-band buffer (the data is not in the file)", at);
 
                     case (byte)')': Push(Array.Empty<object?>()); break;
-                    case (byte)'t': Push(PopMark().ToArray()); break;    // TUPLE
-                    case 0x85: Push(new[] { Pop() }); break;
-                    case 0x86: { var b = Pop(); var a = Pop(); Push(new[] { a, b }); break; }
-                    case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }); break; }
+                    case (byte)'t': { var items = PopMark(); Push(Holding(items.ToArray(), items, 0, at)); break; }
+                    case 0x85: { var a = Pop(); Push(Holding(new[] { a }, [a], 0, at)); break; }
+                    case 0x86: { var b = Pop(); var a = Pop(); Push(Holding(new[] { a, b }, [a, b], 0, at)); break; }
+                    case 0x87:
+                    {
+                        var c = Pop(); var b = Pop(); var a = Pop();
+                        Push(Holding(new[] { a, b, c }, [a, b, c], 0, at));
+                        break;
+                    }
                     case (byte)']': Push(new List<object?>()); break;
-                    case (byte)'l': Push(PopMark()); break;              // LIST
-                    case (byte)'a': { var v = Pop(); Top<List<object?>>("APPEND", at).Add(v); break; }
-                    case (byte)'e': { var items = PopMark(); Top<List<object?>>("APPENDS", at).AddRange(items); break; }
+                    case (byte)'l': { var items = PopMark(); Push(Holding(items, items, 0, at)); break; } // LIST
+                    case (byte)'a': // APPEND
+                    {
+                        var v = Pop();
+                        var list = Top<List<object?>>("APPEND", at);
+                        Holding(list, [v], list.Count, at).Add(v);
+                        break;
+                    }
+                    case (byte)'e': // APPENDS
+                    {
+                        var items = PopMark();
+                        var list = Top<List<object?>>("APPENDS", at);
+                        Holding(list, items, list.Count, at).AddRange(items);
+                        break;
+                    }
                     case (byte)'}': Push(new Dict()); break;
                     case (byte)'d': // DICT
                     {
@@ -173,11 +203,18 @@ public static class PickleReader
                     }
                     case (byte)'u': { var items = PopMark(); SetItems(Top<Dict>("SETITEMS", at), items, at); break; }
                     case 0x8f: Push(new PickledSet(frozen: false)); break;                 // EMPTY_SET
-                    case 0x90: { var items = PopMark(); Top<PickledSet>("ADDITEMS", at).Items.AddRange(items); break; }
+                    case 0x90: // ADDITEMS
+                    {
+                        var items = PopMark();
+                        var set = Top<PickledSet>("ADDITEMS", at);
+                        Holding(set, items, set.Items.Count, at).Items.AddRange(items);
+                        break;
+                    }
                     case 0x91: // FROZENSET
                     {
+                        var items = PopMark();
                         var set = new PickledSet(frozen: true);
-                        set.Items.AddRange(PopMark());
+                        Holding(set, items, 0, at).Items.AddRange(items);
                         Push(set);
                         break;
                     }
@@ -199,26 +236,28 @@ public static class PickleReader
                     case (byte)'R': // REDUCE: recorded, never called
                     {
                         var args = Pop() as object?[] ?? throw Corrupt("REDUCE without an argument tuple", at);
-                        Push(Call(Callable(Pop(), "REDUCE", at), args, null, at));
+                        Push(Holding(Call(Callable(Pop(), "REDUCE", at), args, null, at), args, 0, at));
                         break;
                     }
                     case 0x81: // NEWOBJ
                     {
                         var args = Pop() as object?[] ?? throw Corrupt("NEWOBJ without an argument tuple", at);
-                        Push(Call(Callable(Pop(), "NEWOBJ", at), args, null, at));
+                        Push(Holding(Call(Callable(Pop(), "NEWOBJ", at), args, null, at), args, 0, at));
                         break;
                     }
                     case 0x92: // NEWOBJ_EX
                     {
                         var kwargs = Pop() as Dict ?? throw Corrupt("NEWOBJ_EX without keyword arguments", at);
                         var args = Pop() as object?[] ?? throw Corrupt("NEWOBJ_EX without an argument tuple", at);
-                        Push(Call(Callable(Pop(), "NEWOBJ_EX", at), args, kwargs, at));
+                        Push(Holding(Call(Callable(Pop(), "NEWOBJ_EX", at), args, kwargs, at), [.. args, kwargs], 0,
+                            at));
                         break;
                     }
                     case (byte)'b': // BUILD
                     {
                         var state = Pop();
                         var target = Top<PickledObject>("BUILD", at);
+                        Holding(target, [state], 0, at);
                         target.State = target.State is Dict old && state is Dict more
                             ? Merge(old, more) : state;
                         break;
@@ -296,6 +335,38 @@ public static class PickleReader
             _stack.Add(value);
         }
 
+        /// <summary>
+        /// Records that <paramref name="container"/>, which already holds <paramref name="held"/> items, now also holds
+        /// <paramref name="items"/>: refuses it past the limits on items and depth. Depth is what the container held
+        /// when each item was added, so a container added to itself grows one level deeper every time.
+        /// </summary>
+        private T Holding<T>(T container, IReadOnlyList<object?> items, int held, int at) where T : class
+        {
+            if ((long)held + items.Count > limits.MaxContainerItems)
+            {
+                throw new PickleException($"pickle fills one {Describe(container)} with more than " +
+                    $"{limits.MaxContainerItems} items at byte {at}; the file is corrupt or hostile");
+            }
+
+            var depth = DepthOf(container);
+            foreach (var item in items) depth = Math.Max(depth, DepthOf(item) + 1);
+            if (depth > limits.MaxDepth)
+            {
+                throw new PickleException($"pickle nests objects more than {limits.MaxDepth} deep at byte {at} " +
+                    "(or adds a container to itself that many times); the file is corrupt or hostile");
+            }
+
+            if (depth > 1) _depth[container] = depth;
+            return container;
+        }
+
+        private int DepthOf(object? value) => value switch
+        {
+            List<object?> or object?[] or Dict or PickledSet or PickledObject =>
+                _depth.TryGetValue(value, out var d) ? d : 1,
+            _ => 0,
+        };
+
         private object? Pop()
         {
             if (_stack.Count <= _fence) throw Corrupt("stack underflow", _pos - 1);
@@ -318,9 +389,10 @@ public static class PickleReader
             return items;
         }
 
-        private static void SetItems(Dict target, List<object?> items, int at)
+        private void SetItems(Dict target, List<object?> items, int at)
         {
             if (items.Count % 2 != 0) throw Corrupt("SETITEMS with an odd number of items", at);
+            Holding(target, items, target.Count - items.Count / 2, at);
             for (var i = 0; i < items.Count; i += 2)
                 target[items[i] ?? throw Unsupported("a dict key None", at)] = items[i + 1];
         }

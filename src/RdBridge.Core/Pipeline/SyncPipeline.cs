@@ -141,7 +141,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
                     ConnectTimeout = TimeSpan.FromSeconds(10),
                     AutomaticDecompression = System.Net.DecompressionMethods.None
                 })
-                { Timeout = TimeSpan.FromMinutes(30) };
+                // Up to the headers; a body's reads each have the same bound (HttpPublisher).
+                { Timeout = TimeSpan.FromSeconds(IO.ReadLimits.NetworkIdleSeconds) };
                 var share = (1.0 - localShare) / settings.Sources.Count;
                 for (var i = 0; i < settings.Sources.Count; i++)
                 {

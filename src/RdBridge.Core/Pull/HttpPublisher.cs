@@ -31,12 +31,18 @@ public sealed class PublisherException(string message, Exception? inner = null)
 /// <summary>
 /// An RdBridge publisher over HTTP. Transient failures (connection refused or reset, timeouts, 5xx, a body cut short)
 /// are retried with exponential back-off, and a download resumes from the bytes it already has (HTTP Range, guarded by
-/// If-Range with the bundle's digest so a changed bundle restarts from zero).
+/// If-Range with the bundle's digest so a changed bundle restarts from zero). Every read of a body has a timeout
+/// (<see cref="ReadLimits.NetworkIdleSeconds"/>: a peer that sends headers and then nothing is named, not waited on
+/// forever), and a bundle is bounded (<see cref="ReadLimits.BundleDownload"/>) whether or not the peer announced its
+/// size.
 /// </summary>
 public sealed class HttpPublisher(
-    SourceSettings source, HttpClient http, int attempts = 4, TimeSpan? firstBackoff = null) : IPublisher
+    SourceSettings source, HttpClient http, int attempts = 4, TimeSpan? firstBackoff = null,
+    TimeSpan? idleTimeout = null, long? maxBundleBytes = null) : IPublisher
 {
     private readonly TimeSpan _backoff = firstBackoff ?? TimeSpan.FromMilliseconds(500);
+    private readonly TimeSpan _idle = idleTimeout ?? TimeSpan.FromSeconds(ReadLimits.NetworkIdleSeconds);
+    private readonly long _maxBundle = maxBundleBytes ?? ReadLimits.BundleDownload;
 
     public string Name => source.Name;
     public string Describe => $"source '{source.Name}' ({source.Url})";
@@ -57,7 +63,7 @@ public sealed class HttpPublisher(
 
             AtomicFile.Write(destination, s => CopyAtMost(response.Content.ReadAsStream(cancel), s, ReadLimits.Feed,
                 () => new PublisherException($"{url} sent a feed of more than {ReadLimits.Feed:N0} bytes; it " +
-                    $"was not used")));
+                    $"was not used"), url, cancel));
             return 0;
         });
     }
@@ -93,15 +99,18 @@ public sealed class HttpPublisher(
             var append = response.StatusCode == HttpStatusCode.PartialContent
                 && response.Content.Headers.ContentRange?.From == have;
             var start = append ? have : 0;
-            // What this response may hold: the rest of the announced size, and never more than it says it holds.
-            var room = expectedSize >= 0 ? expectedSize - start : long.MaxValue;
+            // What this response may hold: the rest of the announced size, and never more than it says it holds; with
+            // no size announced, the rest of the most a bundle may be (a peer's silence is not a licence).
+            var room = expectedSize >= 0 ? expectedSize - start : _maxBundle - start;
+            var announced = expectedSize >= 0 ? "its feed announced"
+                : $"a bundle may have (its feed announced no size; RDBRIDGE_BUNDLE_MB raises the limit)";
             if (response.Content.Headers.ContentLength is { } length)
             {
                 if (length > room)
                 {
                     AtomicFile.TryDelete(partial);
                     throw new PublisherException($"{url} announces {length:N0} bytes for bundle {id}, more than " +
-                        $"the {room:N0} its feed announced; nothing was kept");
+                        $"the {room:N0} {announced}; nothing was kept");
                 }
                 room = length;
             }
@@ -112,8 +121,8 @@ public sealed class HttpPublisher(
                 try
                 {
                     received += CopyAtMost(input, output, room, () => new PublisherException(
-                        $"{url} sent more than the {room:N0} bytes announced for bundle {id}; the download was " +
-                            $"stopped and removed"));
+                        $"{url} sent more than the {room:N0} bytes {announced} for bundle {id}; the download was " +
+                            $"stopped and removed"), url, cancel);
                 }
                 catch (PublisherException)
                 {
@@ -129,21 +138,39 @@ public sealed class HttpPublisher(
     }
 
     /// <summary>
-    /// Copies at most <paramref name="limit"/> bytes; one more throws what <paramref name="tooMuch"/> makes.
+    /// Copies at most <paramref name="limit"/> bytes; one more throws what <paramref name="tooMuch"/> makes. Each read
+    /// waits at most the idle timeout: a peer that stops sending is a <see cref="StalledException"/>, retried and then
+    /// named like any other transient failure.
     /// </summary>
-    private static long CopyAtMost(Stream input, Stream output, long limit, Func<Exception> tooMuch)
+    private long CopyAtMost(Stream input, Stream output, long limit, Func<Exception> tooMuch, Uri url,
+        CancellationToken cancel)
     {
         var buffer = new byte[128 * 1024];
         long copied = 0;
-        int n;
-        while ((n = input.Read(buffer)) > 0)
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        while (true)
         {
+            idle.CancelAfter(_idle);
+            int n;
+            try
+            {
+                n = input.ReadAsync(buffer, idle.Token).AsTask().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new StalledException($"{Describe} stalled: {url} sent nothing for " +
+                    $"{_idle.TotalSeconds:0.#} s after {copied:N0} bytes (RDBRIDGE_NETWORK_IDLE_SECONDS)");
+            }
+
+            if (n == 0) return copied;
             if (n > limit - copied) throw tooMuch();
             output.Write(buffer, 0, n);
             copied += n;
         }
-        return copied;
     }
+
+    /// <summary>A peer that stopped sending in the middle of a body.</summary>
+    private sealed class StalledException(string message) : IOException(message);
 
     private HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancel)
     {

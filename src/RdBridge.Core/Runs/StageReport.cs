@@ -56,10 +56,18 @@ public sealed class StageReport(string stage)
 
     public void Problem(string item, string? path, string message)
     {
-        lock (_lock) _problems.Add(new ItemProblem(Stage, item, path, message));
+        // Items, paths and messages carry names from input (log folders, files, ids): escaped once, here, for the
+        // terminal, the logs and sync-status alike.
+        var problem = new ItemProblem(Stage, IO.Visible.Text(item), path is null ? null : IO.Visible.Text(path),
+            IO.Visible.Text(message));
+        lock (_lock) _problems.Add(problem);
     }
 
-    public void Note(string note) { lock (_lock) _notes.Add(note); }
+    public void Note(string note)
+    {
+        var visible = IO.Visible.Text(note);
+        lock (_lock) _notes.Add(visible);
+    }
 
     public string Summary()
     {

@@ -1,0 +1,70 @@
+using RdBridge.Backtests;
+using RdBridge.Compare;
+using RdBridge.IO;
+using RdBridge.Pickles;
+using RdBridge.Tests.Pickles;
+
+namespace RdBridge.Tests.Backfill;
+
+/// <summary>
+/// Issue 26, class 2: a curve is bounded by rows (and its file by the bytes those rows take), with a message naming
+/// the file and the limit, so reading one stays within the memory budget whatever the file. Peak RSS is measured in
+/// bench/curve-memory-bench.sh.
+/// </summary>
+public class CurveRowBoundsTests
+{
+    private const string Columns =
+        "['account', 'return', 'total_turnover', 'turnover', 'total_cost', 'cost', 'value', 'cash', 'bench']";
+
+    private static void WriteRetPkl(TempDir dir, int rows) => RealPandas.Run(dir.Path, $$"""
+        import pandas as pd, numpy as np
+        n = {{rows}}
+        idx = pd.date_range("1990-01-01", periods=n, freq="min", name="datetime")
+        pd.DataFrame({c: np.full(n, 0.001) for c in {{Columns}}}, index=idx).to_pickle("ret.pkl")
+        """);
+
+    [Fact]
+    public void Curve_rows_a_190_MB_ret_pkl_is_refused_by_its_size_before_it_is_read()
+    {
+        using var dir = new TempDir();
+        // The issue's 190 MB ret.pkl (2.5 M rows), as a sparse file: refusing it must not read it.
+        using (var f = File.Create(dir["ret.pkl"])) f.SetLength(190L * 1024 * 1024);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["ret.pkl"]));
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1024 * 1024);
+        Assert.Contains(dir["ret.pkl"], e.Message);
+        Assert.Contains("RDBRIDGE_CURVE_PICKLE_MB", e.Message);
+    }
+
+    [Fact]
+    public void Curve_rows_one_row_over_the_limit_is_named_and_the_limit_itself_is_read()
+    {
+        using var dir = new TempDir();
+        var limit = ReadLimits.CurveRows;
+        WriteRetPkl(dir, limit + 1);
+        var e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["ret.pkl"]));
+        Assert.Contains($"has {limit + 1:N0} rows, more than the {limit:N0}", e.Message);
+        Assert.Contains("RDBRIDGE_CURVE_ROWS", e.Message);
+
+        WriteRetPkl(dir, limit);
+        Assert.Equal(limit, BacktestReport.Read(dir["ret.pkl"]).Summary.TradingDays);
+    }
+
+    [Fact]
+    public void Curve_rows_a_backtest_report_json_longer_than_a_curve_is_refused_by_compare()
+    {
+        using var dir = new TempDir();
+        var rows = ReadLimits.CurveRows + 1;
+        RealPandas.Run(dir.Path, $$"""
+            import json
+            n = {{rows}}
+            zeros = [0.0] * n
+            names = ["excess_return_without_cost", "excess_return_with_cost", "benchmark_return", "drawdown"]
+            derived = dict((k, zeros) for k in names)
+            json.dump(dict(dates=["2020-01-01"] * n, derived=derived), open("r.json", "w"))
+            """);
+        var e = Assert.Throws<CompareException>(() => BacktestCurve.Read(dir["r.json"]));
+        Assert.Contains($"has {rows:N0} rows", e.Message);
+        Assert.Contains(dir["r.json"], e.Message);
+    }
+}

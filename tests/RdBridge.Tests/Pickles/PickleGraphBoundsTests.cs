@@ -1,0 +1,107 @@
+using System.Text;
+using RdBridge.Discovery;
+using RdBridge.Pickles;
+
+namespace RdBridge.Tests.Pickles;
+
+/// <summary>
+/// Issue 26, class 1: pickles small on disk whose object graph is huge once walked. The reader bounds what it builds
+/// (depth, items per container) and whoever walks the graph bounds the walk, so memory stays proportional to the file.
+/// </summary>
+public class PickleGraphBoundsTests
+{
+    private const long Budget = 64L * 1024 * 1024;   // what reading and rendering one settings pickle may allocate
+
+    private static (byte[] Bytes, string Python) Written(TempDir dir, string script)
+    {
+        var python = RealPandas.Run(dir.Path, script + "\nimport pickle, sys\n" +
+            "open('s.pkl', 'wb').write(pickle.dumps(obj, protocol=4))\n" +
+            "print(repr(obj)[:200] if isinstance(obj, dict) and obj.get('again_000') is obj else '')");
+        return (File.ReadAllBytes(dir["s.pkl"]), python);
+    }
+
+    private static (string Json, long Allocated) Rendered(byte[] pickle)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var json = LogValues.Json(PickleReader.Read(pickle))?.ToJsonString() ?? "";
+        return (json, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Pickle_graph_bounds_a_settings_dict_that_refers_to_itself_200_times()
+    {
+        using var dir = new TempDir();
+        var (bytes, python) = Written(dir, """
+            obj = {"model": "LGBModel", "max_loop": 10, "market": "csi300"}
+            for i in range(200):
+                obj[f"again_{i:03d}"] = obj
+            """);
+        Assert.InRange(bytes.Length, 1000, 4096);   // the issue's 2 KB
+        Assert.Contains("{...}", python);            // CPython itself sees the recursion
+
+        var (json, allocated) = Rendered(bytes);
+        Assert.InRange(allocated, 0, Budget);
+        Assert.Contains("\"model\":\"LGBModel\"", json);
+        Assert.Contains("\"again_000\":\"(recursion)\"", json);
+        Assert.InRange(json.Length, 0, 64 * 1024);
+    }
+
+    [Fact]
+    public void Pickle_graph_bounds_shared_lists_that_expand_exponentially()
+    {
+        using var dir = new TempDir();
+        // Ten levels of a list holding the level below 50 times: 50^10 leaves as a tree, a few hundred bytes on disk.
+        var (bytes, _) = Written(dir, """
+            obj = ["leaf"]
+            for _ in range(10):
+                obj = [obj] * 50
+            obj = {"lists": obj, "id": "laughs"}
+            """);
+        Assert.InRange(bytes.Length, 0, 4096);
+
+        var (json, allocated) = Rendered(bytes);
+        Assert.InRange(allocated, 0, Budget);
+        Assert.Contains("\"id\":\"laughs\"", json);
+        Assert.Contains("\"\\u2026\"", json);   // "…", as JSON escapes it
+        Assert.InRange(json.Length, 0, 256 * 1024);
+    }
+
+    [Fact]
+    public void Pickle_graph_bounds_depth_and_self_additions_in_the_reader()
+    {
+        // A list nested 1,001 deep by hand (CPython's pickler cannot write it): EMPTY_LIST × n, APPEND × n-1.
+        const int n = PickleLimits.Depth + 1;
+        var deep = new List<byte> { 0x80, 4 };
+        deep.AddRange(Enumerable.Repeat((byte)']', n));
+        deep.AddRange(Enumerable.Repeat((byte)'a', n - 1));
+        deep.Add((byte)'.');
+        var e = Assert.Throws<PickleException>(() => PickleReader.Read([.. deep]));
+        Assert.Contains($"more than {PickleLimits.Depth} deep", e.Message);
+
+        // One list appended to itself 1,001 times: EMPTY_LIST, MEMOIZE, then (BINGET 0, APPEND) × n.
+        var self = new List<byte> { 0x80, 4, (byte)']', 0x94 };
+        for (var i = 0; i < n; i++) self.AddRange([(byte)'h', 0, (byte)'a']);
+        self.Add((byte)'.');
+        e = Assert.Throws<PickleException>(() => PickleReader.Read([.. self]));
+        Assert.Contains("adds a container to itself", e.Message);
+
+        // The same list appended to itself 200 times is a small, legal graph.
+        var few = new List<byte> { 0x80, 4, (byte)']', 0x94 };
+        for (var i = 0; i < 200; i++) few.AddRange([(byte)'h', 0, (byte)'a']);
+        few.Add((byte)'.');
+        Assert.Equal(200, Assert.IsType<List<object?>>(PickleReader.Read([.. few])).Count);
+    }
+
+    [Fact]
+    public void Pickle_graph_bounds_items_per_container()
+    {
+        var limits = PickleLimits.For(100_000) with { MaxContainerItems = 1000 };
+        var list = new List<byte> { 0x80, 4, (byte)']', (byte)'(' };
+        list.AddRange(Enumerable.Repeat((byte)'N', 1001));
+        list.AddRange(Encoding.ASCII.GetBytes("e."));
+        var e = Assert.Throws<PickleException>(() => PickleReader.Read([.. list], limits));
+        Assert.Contains("more than 1000 items", e.Message);
+        list.RemoveAt(4);
+        Assert.Equal(1000, Assert.IsType<List<object?>>(PickleReader.Read([.. list], limits)).Count);
+    }
+}

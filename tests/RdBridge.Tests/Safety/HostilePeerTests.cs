@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using RdBridge.Configuration;
+using RdBridge.Pull;
+
+namespace RdBridge.Tests.Safety;
+
+/// <summary>
+/// Issue 26, class 4: every network read has a timeout, and a stalled publisher is named (the pull stage then goes on
+/// with the other sources, as for any PublisherException); class 13: a download is bounded whether or not the peer
+/// announced its size. The peers are real TCP servers speaking HTTP/1.1.
+/// </summary>
+public class HostilePeerTests
+{
+    private const string Zeros64 = "0000000000000000000000000000000000000000000000000000000000000000";
+
+    private static HttpPublisher Publisher(Peer peer, TimeSpan? idle = null, long? maxBundle = null) =>
+        new(new SourceSettings("gpu-stalled", new Uri($"http://127.0.0.1:{peer.Port}/"), null), new HttpClient(),
+            attempts: 2, firstBackoff: TimeSpan.Zero, idleTimeout: idle ?? TimeSpan.FromMilliseconds(300),
+            maxBundleBytes: maxBundle);
+
+    [Fact]
+    public void Network_timeout_a_publisher_that_stalls_after_its_headers_is_named()
+    {
+        using var peer = new Peer("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", bodyBytes: 100);
+        using var dir = new TempDir();
+        var e = Assert.Throws<PublisherException>(() => Publisher(peer).DownloadBundle("bundle_x_1", Zeros64,
+            dir["b.part"], CancellationToken.None, expectedSize: 5000));
+        Assert.Contains("source 'gpu-stalled'", e.Message);
+        Assert.Contains("stalled", e.Message);
+        Assert.Contains("after 100 bytes", e.Message);
+        Assert.Contains("RDBRIDGE_NETWORK_IDLE_SECONDS", e.Message);
+        Assert.Equal(2, peer.Requests);
+    }
+
+    [Fact]
+    public void Network_timeout_a_feed_that_stalls_mid_body_is_named_and_not_kept()
+    {
+        using var peer = new Peer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", bodyBytes: 0,
+            rawAfterHeaders: "10\r\n{\"format\": \"rdbr\r\n");
+        using var dir = new TempDir();
+        var e = Assert.Throws<PublisherException>(() =>
+            Publisher(peer).FetchFeed(null, dir["feed.json"], CancellationToken.None));
+        Assert.Contains("stalled", e.Message);
+        Assert.False(File.Exists(dir["feed.json"]));
+    }
+
+    [Fact]
+    public void Download_bound_holds_when_the_feed_entry_has_no_size_bytes()
+    {
+        // The issue's feed entry without size_bytes, from a peer that streams without a Content-Length.
+        using var peer = new Peer("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", bodyBytes: 4L * 1024 * 1024);
+        using var dir = new TempDir();
+        var e = Assert.Throws<PublisherException>(() => Publisher(peer, maxBundle: 1024 * 1024)
+            .DownloadBundle("bundle_x_1", Zeros64, dir["b.part"], CancellationToken.None, expectedSize: -1));
+        Assert.Contains("more than the 1,048,576 bytes a bundle may have", e.Message);
+        Assert.Contains("RDBRIDGE_BUNDLE_MB", e.Message);
+        Assert.False(File.Exists(dir["b.part"]));
+    }
+
+    [Fact]
+    public void Download_bound_refuses_a_content_length_past_the_cap_when_no_size_was_announced()
+    {
+        using var peer = new Peer("HTTP/1.1 200 OK\r\nContent-Length: 1288490188\r\n\r\n", bodyBytes: 0);
+        using var dir = new TempDir();
+        var e = Assert.Throws<PublisherException>(() => Publisher(peer, maxBundle: 1024 * 1024)
+            .DownloadBundle("bundle_x_1", Zeros64, dir["b.part"], CancellationToken.None, expectedSize: -1));
+        Assert.Contains("announces 1,288,490,188 bytes", e.Message);
+        Assert.False(File.Exists(dir["b.part"]));
+    }
+
+    /// <summary>
+    /// Answers each request with the given headers, then <c>bodyBytes</c> zeros (or the raw text given), then holds
+    /// the connection open without a byte more until the client gives up.
+    /// </summary>
+    private sealed class Peer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private int _requests;
+        public int Port { get; }
+        public int Requests => Volatile.Read(ref _requests);
+
+        public Peer(string headers, long bodyBytes, string? rawAfterHeaders = null)
+        {
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            _ = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    TcpClient client;
+                    try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
+                    catch (Exception) { return; }
+                    _ = Task.Run(() => Serve(client, headers, bodyBytes, rawAfterHeaders));
+                }
+            });
+        }
+
+        private async Task Serve(TcpClient client, string headers, long bodyBytes, string? raw)
+        {
+            using (client)
+            {
+                try
+                {
+                    var stream = client.GetStream();
+                    var request = new byte[8192];
+                    var got = 0;
+                    while (!Encoding.ASCII.GetString(request, 0, got).Contains("\r\n\r\n"))
+                        got += await stream.ReadAsync(request.AsMemory(got));
+                    Interlocked.Increment(ref _requests);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes(headers + (raw ?? "")));
+                    var block = new byte[64 * 1024];
+                    for (long sent = 0; sent < bodyBytes;)
+                    {
+                        var n = (int)Math.Min(block.Length, bodyBytes - sent);
+                        await stream.WriteAsync(block.AsMemory(0, n));
+                        sent += n;
+                    }
+
+                    await stream.FlushAsync();
+                    // Silence: the client must give up on its own. Ends when the client hangs up or the test ends.
+                    _ = await stream.ReadAsync(request, _stop.Token);
+                }
+                catch (Exception) { } // the client hung up: what it is meant to do
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+        }
+    }
+}
