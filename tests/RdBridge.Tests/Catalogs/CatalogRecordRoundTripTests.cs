@@ -130,7 +130,7 @@ public class CatalogRecordRoundTripTests
         await store.Page(new CatalogPageRequest(CatalogKind.Loop, TaskRunId: taskRunId, LoopId: loopId))
             .WriteJsonAsync(page, "loops");
         Assert.True(JsonNode.DeepEquals(extra, JsonNode.Parse(page.ToString())!["items"]![0]!["hypothesis_note"]));
-        var (showCode, shown, showError) = sample.Cli("show", "loop", taskRunId, loopId.ToString());
+        var (showCode, shown, showError) = sample.Cli("show", "loop", taskRunId, loopId.ToString(), "--json");
         Assert.True(showCode == 0, shown + showError);
         Assert.True(JsonNode.DeepEquals(extra, JsonNode.Parse(shown)!["catalog"]!["hypothesis_note"]));
     }

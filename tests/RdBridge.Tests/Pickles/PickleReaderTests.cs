@@ -80,7 +80,8 @@ public class PickleReaderTests
 
     /// <summary>
     /// Loads the last logged feedback pickle of every loop under a log root with CPython (any class loads as a plain
-    /// object, so no RD-Agent module is needed) and prints its decision and texts as JSON, one entry per trace and loop.
+    /// object, so no RD-Agent module is needed) and prints its decision and texts as JSON, one entry per trace and
+    /// loop.
     /// </summary>
     private const string LoggedFeedbackScript = """
         import glob, json, os, pickle, sys
@@ -149,7 +150,9 @@ public class PickleReaderTests
                 File.ReadAllText(Path.Combine(workspace, "feedback.json")))!;
             Assert.Equal("log", (string?)feedback["source"]);
             Assert.True((bool)expected["decision"]! == (bool)feedback["decision"]!, where);
-            Assert.Equal((string?)expected["new_hypothesis"], (string?)feedback["hypothesis"]);
+            // The feedback's suggestion for the next loop has its own name; "hypothesis" is the loop's own.
+            Assert.Equal((string?)expected["new_hypothesis"], (string?)feedback["new_hypothesis"]);
+            Assert.NotEqual((string?)expected["new_hypothesis"], (string?)feedback["hypothesis"]);
         }
     }
 

@@ -55,7 +55,7 @@ public sealed class HarnessRun : IDisposable
         File.WriteAllText(Config, config.ToJsonString());
         Init = Cli("init");
         var stopped = Run(RecordWhileRunning, "resumed");
-        ShowWhileRunning = Cli("show", "loop", (string)stopped["folder"]!, "0");
+        ShowWhileRunning = Cli("show", "loop", (string)stopped["folder"]!, "0", "--json");
         RegistryWorkspacesWhileRunning = Db.Rows(Settings.RegistryPath,
                 $"SELECT workspace_id FROM workspaces WHERE task_run_id = '{stopped["folder"]}' AND loop_id = 0")
             .Select(r => (string)r[0]!).ToList();

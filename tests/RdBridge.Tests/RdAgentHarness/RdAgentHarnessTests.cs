@@ -342,7 +342,7 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
                 + $"WHERE task_run_id = '{run}' AND loop_id = {Id(loop)}");
             AllPresent(missing, $"store {run}/{Id(loop)}", rows.Count == 1 ? JsonValue.Create((string)rows[0][0]!)
                 : null, texts);
-            var show = h.Cli("show", "loop", run, Id(loop).ToString(CultureInfo.InvariantCulture));
+            var show = h.Cli("show", "loop", run, Id(loop).ToString(CultureInfo.InvariantCulture), "--json");
             AllPresent(missing, $"show {run}/{Id(loop)}", TryParse(show.Out), texts);
             var api = TryParse(RunningServer.Text(server.Get($"api/rdagent/loops?task_run_id={run}&page_size=500")));
             var items = api?.AsObject().Select(p => p.Value).OfType<JsonArray>().FirstOrDefault() ?? [];
@@ -502,7 +502,7 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         Assert.Single(rows);
         Assert.Equal("failed", (string?)rows[0][0]);
         Assert.Contains(error, Strings(JsonNode.Parse((string)rows[0][1]!)));
-        var show = h.Cli("show", "loop", run, Id(loop).ToString(CultureInfo.InvariantCulture));
+        var show = h.Cli("show", "loop", run, Id(loop).ToString(CultureInfo.InvariantCulture), "--json");
         Assert.True(show.Code == 0, $"show loop exits {show.Code}: {show.Err}");
         Assert.Contains(error, Strings(JsonNode.Parse(show.Out)));
         Assert.False(File.Exists(Path.Combine(h.Root, "production_bundles", $"bundle_{run}_{Id(loop)}.tar.gz")));

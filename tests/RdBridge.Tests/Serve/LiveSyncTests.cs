@@ -94,7 +94,7 @@ public class LiveSyncTests
         }
         var burst = server.NextRun();
         // Every loop with results is listed: the ones the registry marks, and every one a bundle was built for.
-        var listed = server.LoopKeys();
+        var listed = server.LoopKeys(withResults: true);
         Assert.Subset(listed, ResultLoops(s));
         Assert.Equal(Bundles(s.BundleDirectory).Select(b => b["bundle_".Length..^".tar.gz".Length])
             .Select(k => (k[..k.LastIndexOf('_')], long.Parse(k[(k.LastIndexOf('_') + 1)..]))).ToHashSet(), listed);
@@ -355,11 +355,14 @@ internal sealed class LiveServer : IDisposable
 
     public HttpResponseMessage Get(string path) => _client!.Send(new HttpRequestMessage(HttpMethod.Get, path));
 
-    /// <summary>The loops the consumer's API lists.</summary>
-    public HashSet<(string, long)> LoopKeys()
+    /// <summary>The loops the consumer's API lists (every loop, or only those with results: the ones with a
+    /// bundle).</summary>
+    public HashSet<(string, long)> LoopKeys(bool withResults = false)
     {
         using var doc = JsonDocument.Parse(RunningServer.Text(Get("api/rdagent/loops?page_size=500")));
         return [.. doc.RootElement.GetProperty("items").EnumerateArray()
+            .Where(i => !withResults
+                || (i.TryGetProperty("has_result", out var r) && r.ValueKind == JsonValueKind.True))
             .Select(i => (i.GetProperty("task_run_id").GetString()!, i.GetProperty("loop_id").GetInt64()))];
     }
 

@@ -624,8 +624,8 @@ function noResultsLoopPage(taskRunId, loopId, st) {
         : st.decision === false ? el('span', { class: 'badge muted' }, '✗ rejected 拒绝') : null),
     el('p', { class: 'muted mono' },
       `${st.task_run_id} · ${v.fmtTime(st.started_at_utc)} → ${v.fmtTime(st.ended_at_utc)}`),
-    el('p', { class: 'note', id: 'no-results-note' }, 'This loop has no results in AIstock: RD-Agent recorded it, '
-      + 'but it produced no backtest (only loops with results are exported). 此循环无回测结果。'),
+    el('p', { class: 'note', id: 'no-results-note' }, 'This loop has no results: RD-Agent recorded it, but it '
+      + 'produced no backtest, so it has no bundle, factors, model or strategy. 此循环无回测结果。'),
     el('h2', {}, 'Hypothesis 假设'),
     el('p', { class: 'hypothesis', id: 'loop-hypothesis' }, st.hypothesis ?? 'no hypothesis recorded 无假设记录'),
     el('h2', {}, 'What happened 运行情况'),
@@ -658,6 +658,11 @@ async function loopPage(taskRunId, loopId, signal) {
     return;
   }
   const st = await storyP;
+  // Failed and running loops are in AIstock too, without results: their page is what they tried and how far.
+  if (st && (lin.loop?.has_result === false || (lin.loop && !lin.loop.asset_bundle_id))) {
+    noResultsLoopPage(taskRunId, loopId, st);
+    return;
+  }
   const loop = lin.loop ?? {};
   const bundle = lin.bundle ?? {};
   const files = bundle.manifest?.files ?? [];
