@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using RdBridge.IO;
 using RdBridge.Registry;
 
@@ -19,7 +18,7 @@ public sealed record SampleOptions(string OutDirectory, int TaskRuns = 2, int Lo
 /// <c>F:/Dev/RD-Agent-main</c> so path mapping is always exercised. The registry and the log name the same workspaces
 /// for every loop: the log is written by <see cref="SampleLog"/> from the very loops the registry gets.
 /// </summary>
-public sealed class SampleGenerator(SampleOptions options)
+public sealed partial class SampleGenerator(SampleOptions options)
 {
     public const string StoredRoot = "F:/Dev/RD-Agent-main";
     private static readonly string[] FactorStems =
@@ -278,125 +277,11 @@ public sealed class SampleGenerator(SampleOptions options)
         return new SampleFactorTask(name, FactorLabels[i], w, field);
     }
 
-    // RD-Agent links the shared market data into each factor workspace. Windows grants symbolic links only to
-    // administrators or in developer mode; without that right the workspace simply has no link (bundles never
-    // include it), and nothing else in the tree differs.
-    private static void LinkMarketData(string link, string target)
-    {
-        try
-        {
-            File.CreateSymbolicLink(link, target);
-        }
-        catch (Exception e) when (OperatingSystem.IsWindows() && e is UnauthorizedAccessException or IOException)
-        {
-        }
-    }
-
-    private void WriteModelCode(string dir)
-    {
-        Directory.CreateDirectory(dir);
-        var hidden = 32 << _rng.Next(3);
-        File.WriteAllText(Path.Combine(dir, "model.py"), ModelPy(hidden));
-    }
-
-    private static string ModelPy(int hidden) => $$"""
-        import torch
-        from torch import nn
-
-
-        class GRUModel(nn.Module):
-            def __init__(self, num_features, num_timesteps=20):
-                super().__init__()
-                self.rnn = nn.GRU(num_features, {{hidden}}, batch_first=True)
-                self.head = nn.Linear({{hidden}}, 1)
-
-            def forward(self, x):
-                out, _ = self.rnn(x)
-                return self.head(out[:, -1, :]).squeeze(-1)
-
-
-        model_cls = GRUModel
-
-        """;
-
-    /// <summary>Writes an experiment workspace; returns the backtest its runner logs, when it has results.</summary>
-    private SampleBacktest? WriteExperimentWorkspace(string dir, string action, bool withResults)
-    {
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "README.md"),
-            "# Qlib experiment workspace\nRun `qrun <conf>.yaml` then `python read_exp_res.py`.\n");
-        File.WriteAllText(Path.Combine(dir, "read_exp_res.py"),
-            "# Reads the latest recorder and writes qlib_res.csv and ret.pkl.\nimport qlib\n");
-        string runner;
-        if (action == "factor")
-        {
-            File.WriteAllText(Path.Combine(dir, "conf_baseline.yaml"),
-                Template(model: false, staticFactors: false, processors: true));
-            File.WriteAllText(Path.Combine(dir, "conf_combined_factors.yaml"),
-                Template(model: false, staticFactors: true, processors: false));
-            File.WriteAllText(Path.Combine(dir, "conf_combined_factors_sota_model.yaml"),
-                Template(model: true, staticFactors: true, processors: true));
-            runner = "conf_combined_factors.yaml";
-        }
-        else
-        {
-            File.WriteAllText(Path.Combine(dir, "conf_baseline_factors_model.yaml"),
-                Template(model: true, staticFactors: false, processors: true));
-            File.WriteAllText(Path.Combine(dir, "conf_sota_factors_model.yaml"),
-                Template(model: true, staticFactors: true, processors: true));
-            File.WriteAllText(Path.Combine(dir, "model.py"), ModelPy(64));
-            runner = "conf_baseline_factors_model.yaml";
-        }
-        if (!withResults) return null;
-        var lgb = action == "factor";
-        var metrics = Metrics(_rng, lgb);
-        var order = metrics.Keys.ToDictionary(k => k, _ => _rng.Next());
-        var (retPkl, mlflowReport) = SampleCurve.Write(CurveSeed(), metrics);
-        var ordered = metrics.OrderBy(m => order[m.Key]).Select(m => (m.Key, m.Value)).ToList();
-        var lines = ordered.Select(m => $"{m.Key},{m.Value.ToString("R", Inv)}");
-        File.WriteAllText(Path.Combine(dir, "qlib_res.csv"), ",0\n" + string.Join("\n", lines) + "\n");
-        File.WriteAllBytes(Path.Combine(dir, "ret.pkl"), retPkl);
-        WriteMlruns(Path.Combine(dir, "mlruns"), runner, metrics, lgb);
-        WriteMlflowReports(Path.Combine(dir, "mlruns"), mlflowReport);
-        return new SampleBacktest(ordered, mlflowReport);
-    }
-
     /// <summary>
     /// The seed of a loop's curve, drawn from as much of the random stream as the filler <c>ret.pkl</c> took before,
     /// so every id and outcome after it stays what it was for the same sample seed.
     /// </summary>
     private int CurveSeed() => BitConverter.ToInt32(Floats(options.PickleKilobytes), 16);
-
-    /// <summary>The runs' <c>report_normal_1day.pkl</c> hold the loop's curve, as Qlib's recorder leaves it.</summary>
-    private static void WriteMlflowReports(string mlruns, byte[] report)
-    {
-        foreach (var path in Directory.EnumerateFiles(mlruns, "report_normal_1day.pkl", SearchOption.AllDirectories))
-            File.WriteAllBytes(path, report);
-    }
-
-    private static SortedDictionary<string, double> Metrics(Random rng, bool lgb)
-    {
-        double N(double mean, double sd) => mean + sd * (rng.NextDouble() * 2 - 1);
-        var ic = N(0.045, 0.015);
-        var m = new SortedDictionary<string, double>(StringComparer.Ordinal)
-        {
-            ["IC"] = ic, ["ICIR"] = ic * N(8, 1.5), ["Rank IC"] = ic * N(1.05, 0.05), ["Rank ICIR"] = ic * N(8.5, 1.5),
-            ["1day.ffr"] = 1.0, ["1day.pa"] = 0.0, ["1day.pos"] = 0.0,
-        };
-        foreach (var (cost, drag) in new[] { ("without_cost", 0.0), ("with_cost", 0.035) })
-        {
-            var ann = N(0.09, 0.05) - drag;
-            var ir = ann / N(0.09, 0.01);
-            var mean = ann / 238;
-            m[$"1day.excess_return_{cost}.annualized_return"] = ann;
-            m[$"1day.excess_return_{cost}.information_ratio"] = ir;
-            m[$"1day.excess_return_{cost}.max_drawdown"] = -Math.Abs(N(0.10, 0.05));
-            m[$"1day.excess_return_{cost}.mean"] = mean;
-            m[$"1day.excess_return_{cost}.std"] = Math.Abs(mean / ir * Math.Sqrt(238));
-        }
-        if (lgb) { m["l2.train"] = N(0.99, 0.004); m["l2.valid"] = N(0.995, 0.003); }
-        return m;
-    }
 
     private void WriteMlruns(string root, string runner, SortedDictionary<string, double> metrics, bool lgb)
     {
@@ -458,162 +343,6 @@ public sealed class SampleGenerator(SampleOptions options)
             BitConverter.TryWriteBytes(bytes.AsSpan(i, 8), Math.Round(v, 4));
         }
         return bytes;
-    }
-
-    private static string Template(bool model, bool staticFactors, bool processors)
-    {
-        var sb = new StringBuilder();
-        sb.Append("""
-            qlib_init:
-                provider_uri: "~/.qlib/qlib_data/cn_data"
-                region: cn
-
-            market: &market csi300
-            benchmark: &benchmark SH000300
-
-            data_handler_config: &data_handler_config
-                start_time: {{ train_start | default("2008-01-01", true) }}
-                end_time: {{ test_end | default("2020-08-01", true) }}
-                instruments: *market
-                data_loader:
-                    class: NestedDataLoader
-                    kwargs:
-                        dataloader_l:
-                            - class: qlib.contrib.data.loader.Alpha158DL
-                              kwargs:
-                                config:
-                                    label:
-                                        - ["Ref($close, -2)/Ref($close, -1) - 1"]
-                                        - ["LABEL0"]
-                                    feature:
-                                        - {{ feature_expressions }}
-                                        - {{ feature_names }}
-
-            """);
-        if (staticFactors)
-        {
-            sb.Append("""
-                                - class: qlib.data.dataset.loader.StaticDataLoader
-                                  kwargs:
-                                    config: "combined_factors_df.parquet"
-
-                """);
-        }
-
-        if (processors)
-        {
-            sb.Append("""
-                infer_processors:
-                    - class: RobustZScoreNorm
-                      kwargs:
-                          fields_group: feature
-                          clip_outlier: true
-                          fit_start_time: {{ train_start | default("2008-01-01", true) }}
-                          fit_end_time: {{ train_end | default("2014-12-31", true) }}
-                    - class: Fillna
-                      kwargs:
-                          fields_group: feature
-
-            """);
-        }
-
-        sb.Append("""
-                learn_processors:
-                    - class: DropnaLabel
-                    - class: CSZScoreNorm
-                      kwargs:
-                          fields_group: label
-
-            port_analysis_config: &port_analysis_config
-                strategy:
-                    class: TopkDropoutStrategy
-                    module_path: qlib.contrib.strategy
-                    kwargs:
-                        signal: <PRED>
-                        topk: 50
-                        n_drop: 5
-                backtest:
-                    start_time: {{ test_start | default("2017-01-01", true) }}
-                    end_time: {{ test_end | default("2020-08-01", true) }}
-                    account: 100000000
-                    benchmark: *benchmark
-                    exchange_kwargs:
-                        limit_threshold: 0.095
-                        deal_price: close
-                        open_cost: 0.0005
-                        close_cost: 0.0015
-                        min_cost: 5
-
-            task:
-                model:
-
-            """);
-        sb.Append(model ? """
-                    class: GeneralPTNN
-                    module_path: qlib.contrib.model.pytorch_general_nn
-                    kwargs:
-                        n_epochs: {{ n_epochs | default(100) }}
-                        lr: {{ lr | default(0.001) }}
-                        early_stop: {{ early_stop | default(10) }}
-                        batch_size: {{ batch_size | default(2000) }}
-                        weight_decay: {{ weight_decay | default(0.0) }}
-                        metric: loss
-                        loss: mse
-                        GPU: 0
-                        pt_model_uri: "model.model_cls"
-
-            """ : """
-                    class: LGBModel
-                    module_path: qlib.contrib.model.gbdt
-                    kwargs:
-                        loss: mse
-                        colsample_bytree: 0.8879
-                        learning_rate: 0.2
-                        subsample: 0.8789
-                        lambda_l1: 205.6999
-                        lambda_l2: 580.9768
-                        max_depth: 8
-                        num_leaves: 210
-                        num_threads: 20
-
-            """);
-        sb.Append("""
-                dataset:
-                    class: DatasetH
-                    module_path: qlib.data.dataset
-                    kwargs:
-                        handler:
-                            class: DataHandlerLP
-                            module_path: qlib.contrib.data.handler
-                            kwargs: *data_handler_config
-                        segments:
-
-            """);
-        sb.Append("                train: [{{ train_start | default(\"2008-01-01\", true) }}, "
-            + "{{ train_end | default(\"2014-12-31\", true) }}]\n");
-        sb.Append("                valid: [{{ valid_start | default(\"2015-01-01\", true) }}, "
-            + "{{ valid_end | default(\"2016-12-31\", true) }}]\n");
-        sb.Append("                test: [{{ test_start | default(\"2017-01-01\", true) }}, "
-            + "{{ test_end | default(\"2020-08-01\", true) }}]\n");
-        sb.Append("""
-                record:
-                    - class: SignalRecord
-                      module_path: qlib.workflow.record_temp
-                      kwargs:
-                        model: <MODEL>
-                        dataset: <DATASET>
-                    - class: SigAnaRecord
-                      module_path: qlib.workflow.record_temp
-                      kwargs:
-                        ana_long_short: False
-                        ann_scaler: 252
-                    - class: PortAnaRecord
-                      module_path: qlib.workflow.record_temp
-                      kwargs:
-                        config: *port_analysis_config
-
-            """);
-        return sb.ToString();
     }
 
     private static string Iso(DateTimeOffset t) => UtcText.FormatSeconds(t);

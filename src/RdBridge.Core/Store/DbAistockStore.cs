@@ -7,7 +7,7 @@ namespace RdBridge.Store;
 /// What both stores do the same way through plain ADO.NET: migrations, queries, counts and the sync history.
 /// Only importing and the sync lock differ (COPY and advisory locks on PostgreSQL).
 /// </summary>
-public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect) : IAistockStore
+public abstract partial class DbAistockStore(DbConnection connection, SqlDialect dialect) : IAistockStore
 {
     protected DbConnection Connection { get; } = connection;
     public SqlDialect Dialect { get; } = dialect;
@@ -216,84 +216,6 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
         return Rows($"SELECT {columns} FROM {table} GROUP BY {columns} HAVING count(*) > 1").Count > 0;
     }
 
-    // ---- the sync history (ISyncHistory) ----
-
-    public long StartSyncRun(string mode, string? since) =>
-        Convert.ToInt64(Rows("INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at, since) "
-            + "VALUES (@m, 'running', 'starting', @t, @s) RETURNING id",
-            ("@m", mode), ("@t", IO.UtcText.Now()), ("@s", since))[0][0]);
-
-    public IReadOnlyList<long> AbandonUnfinishedSyncRuns()
-    {
-        var ids = Rows("SELECT id FROM rdbridge_sync_runs WHERE status = 'running' ORDER BY id")
-            .Select(r => Convert.ToInt64(r[0])).ToList();
-        if (ids.Count > 0)
-        {
-            Exec("""
-                UPDATE rdbridge_sync_runs SET status = 'abandoned', stage = 'finished', finished_at = @t
-                WHERE status = 'running'
-                """, null, ("@t", IO.UtcText.Now()));
-        }
-
-        return ids;
-    }
-
-    public void UpdateSyncRun(long id, string stage, double? progress = null)
-    {
-        if (HasSchema(3))
-        {
-            Exec("UPDATE rdbridge_sync_runs SET stage = @s, progress = coalesce(@p, progress) WHERE id = @id", null,
-                ("@s", stage), ("@p", progress), ("@id", id));
-        }
-        else
-        {
-            Exec("UPDATE rdbridge_sync_runs SET stage = @s WHERE id = @id", null, ("@s", stage), ("@id", id));
-        }
-    }
-
-    public void FinishSyncRun(long id, string status, string countsJson, string errorsJson) =>
-        Exec("UPDATE rdbridge_sync_runs SET status = @st, stage = 'finished', finished_at = @t, counts = @c, "
-            + $"errors = @e{(HasSchema(3) ? ", progress = 1" : "")} WHERE id = @id", null,
-            ("@st", status), ("@t", IO.UtcText.Now()), ("@c", countsJson), ("@e", errorsJson), ("@id", id));
-
-    public SyncRun? LastSyncRun(bool successfulOnly) =>
-        ReadRuns(successfulOnly ? "WHERE status = 'succeeded'" : "", 1).FirstOrDefault();
-
-    public IReadOnlyList<SyncRun> SyncRuns(int limit) => ReadRuns("", limit);
-
-    private List<SyncRun> ReadRuns(string where, int limit) =>
-        Rows("SELECT id, mode, status, stage, started_at, finished_at, since, counts, "
-            + $"errors{(HasSchema(3) ? ", progress" : ", NULL")} FROM rdbridge_sync_runs {where} "
-            + $"ORDER BY id DESC LIMIT {Math.Max(1, limit)}")
-            .Select(r => new SyncRun(Convert.ToInt64(r[0]), (string)r[1]!, (string)r[2]!, r[3] as string,
-                (string)r[4]!, r[5] as string, r[6] as string, r[7] as string, r[8] as string)
-            { Progress = r[9] is null ? null : Convert.ToDouble(r[9]) }).ToList();
-
-    public SourceState? Source(string name) => ReadSources("WHERE name = @n", ("@n", name)).FirstOrDefault();
-    public IReadOnlyList<SourceState> Sources() => ReadSources("");
-
-    private List<SourceState> ReadSources(string where, params (string, object?)[] p) =>
-        !HasSchema(3) ? []
-            : Rows("SELECT name, url, watermark, last_sync_at, last_status, last_error "
-                + $"FROM rdbridge_sources {where} ORDER BY name", p)
-            .Select(r => new SourceState((string)r[0]!, (string)r[1]!, r[2] as string, r[3] as string,
-                r[4] as string, r[5] as string)).ToList();
-
-    public void RecordSource(SourceState s) => Exec("""
-        INSERT INTO rdbridge_sources (name, url, watermark, last_sync_at, last_status, last_error)
-        VALUES (@n, @u, @w, @t, @s, @e)
-        ON CONFLICT (name) DO UPDATE SET url = excluded.url, watermark = excluded.watermark,
-          last_sync_at = excluded.last_sync_at,
-          last_status = excluded.last_status, last_error = excluded.last_error
-        """, null, ("@n", s.Name), ("@u", s.Url), ("@w", s.Watermark), ("@t", s.LastSyncAt), ("@s", s.LastStatus),
-        ("@e", s.LastError));
-
-    private bool HasSchema(int version)
-    {
-        if (_schema < 0) _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
-        return _schema >= version;
-    }
-
     protected DbCommand Command(string sql, DbTransaction? tx, params (string Name, object? Value)[] parameters)
     {
         var cmd = Connection.CreateCommand();
@@ -325,111 +247,5 @@ public abstract class DbAistockStore(DbConnection connection, SqlDialect dialect
     {
         Connection.Dispose();
         GC.SuppressFinalize(this);
-    }
-
-    // ---- shared import bookkeeping (rdbridge_catalog_imports, rdbridge_table_versions) ----
-
-    /// <summary>
-    /// What every store's import session does alike: one transaction, a savepoint per catalog, the import marks and the
-    /// stored fingerprints. A store adds only how it writes rows.
-    /// </summary>
-    protected abstract class ImportSession<TStore> : IImportSession where TStore : DbAistockStore
-    {
-        private readonly bool _marks;
-        protected TStore Store { get; }
-        protected DbTransaction Tx { get; }
-
-        protected ImportSession(TStore store, Func<DbConnection, DbTransaction> begin)
-        {
-            Store = store;
-            _marks = store.HasImportMarks();
-            store.NoteSchemaVersion();
-            Tx = begin(store.Connection);
-        }
-
-        public CatalogImportMark? LastImport(CatalogKind kind, string? origin) =>
-            _marks ? Store.ReadImportMark(Tx, kind, origin) : null;
-        public long TableVersion(CatalogKind kind) => _marks ? Store.ReadTableVersion(Tx, kind) : -1;
-        public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) =>
-            Store.ReadFingerprints(Tx, kind);
-        public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark)
-        {
-            if (_marks) Store.WriteImportMark(Tx, kind, origin, mark);
-        }
-        public void Savepoint() => Tx.Save("catalog");
-        public void RollbackToSavepoint() => Tx.Rollback("catalog");
-        public void ReleaseSavepoint() => Tx.Release("catalog");
-        public void Commit() => Tx.Commit();
-        public void Dispose() => Tx.Dispose();
-        public abstract WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0);
-    }
-
-    /// <summary>
-    /// Whether the import bookkeeping tables exist (schema version 2); asked before an import's transaction starts.
-    /// </summary>
-    protected bool HasImportMarks() => AppliedMigrations().Contains(2);
-
-    // One mark per catalog and source: the same file from two sources is two imports.
-    private static string MarkName(CatalogKind kind, string? origin) =>
-        CatalogTable.For(kind).Name + (origin is null ? "" : "@" + origin);
-
-    protected CatalogImportMark? ReadImportMark(DbTransaction tx, CatalogKind kind, string? origin)
-    {
-        using var cmd = Command("SELECT file_sha256, table_version, rows_imported, rows_skipped, skip_reasons "
-            + "FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", MarkName(kind, origin)));
-        using var r = cmd.ExecuteReader();
-        if (!r.Read()) return null;
-        var reasons = System.Text.Json.JsonSerializer.Deserialize<string[]>(r.GetString(4)) ?? [];
-        return new CatalogImportMark(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), reasons);
-    }
-
-    public string? CatalogVersion(CatalogKind kind)
-    {
-        try
-        {
-            var row = Rows("""
-                SELECT m.applied_at, v.version FROM rdbridge_table_versions v, schema_migrations m
-                WHERE v.table_name = @t AND m.version = 2
-                """, ("@t", CatalogTable.For(kind).Name));
-            return row.Count == 0 ? null : $"{row[0][0]}#{row[0][1]}";
-        }
-        catch (DbException) { return null; } // no rdbridge_table_versions yet: the caller just cannot cache
-    }
-
-    protected long ReadTableVersion(DbTransaction tx, CatalogKind kind) =>
-        Scalar("SELECT coalesce(max(version), -1) FROM rdbridge_table_versions WHERE table_name = @t", tx,
-            ("@t", CatalogTable.For(kind).Name));
-
-    protected void WriteImportMark(DbTransaction tx, CatalogKind kind, string? origin, CatalogImportMark? mark)
-    {
-        var name = MarkName(kind, origin);
-        if (mark is null) { Exec("DELETE FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", name)); return; }
-        Exec("""
-            INSERT INTO rdbridge_catalog_imports
-              (catalog, file_sha256, table_version, rows_imported, rows_skipped, skip_reasons, imported_at)
-            VALUES (@c, @f, @v, @r, @s, @why, @t)
-            ON CONFLICT (catalog) DO UPDATE SET file_sha256 = excluded.file_sha256,
-              table_version = excluded.table_version,
-              rows_imported = excluded.rows_imported, rows_skipped = excluded.rows_skipped,
-              skip_reasons = excluded.skip_reasons, imported_at = excluded.imported_at
-            """, tx, ("@c", name), ("@f", mark.FileSha256), ("@v", mark.TableVersion), ("@r", mark.Rows),
-            ("@s", mark.Skipped),
-            ("@why", System.Text.Json.JsonSerializer.Serialize(mark.SkipReasons)), ("@t", IO.UtcText.Now()));
-    }
-
-    protected IEnumerable<(string Key, string ContentHash)> ReadFingerprints(DbTransaction tx, CatalogKind kind)
-    {
-        var table = CatalogTable.For(kind);
-        using var cmd = Command($"SELECT {string.Join(", ", table.Key)}, content_hash FROM {table.Name}", tx);
-        using var r = cmd.ExecuteReader();
-        var n = table.Key.Count;
-        while (r.Read())
-        {
-            var key = n == 1
-                ? r.GetValue(0).ToString()!
-                : string.Join("/", Enumerable.Range(0, n)
-                    .Select(i => r.IsDBNull(i) ? "∅" : r.GetValue(i).ToString()));
-            yield return (key, r.GetString(n));
-        }
     }
 }
