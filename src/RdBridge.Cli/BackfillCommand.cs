@@ -34,7 +34,8 @@ internal static class BackfillCommand
             Description = "Every task run (the default when no --task-run-id is given)",
         };
         var tr = new Option<string?>("--task-run-id") { Description = "Only this task run" };
-        var loop = new Option<long?>("--loop-id") { Description = "Only this loop (with --task-run-id)" };
+        var loop = new Option<long?>("--loop-id") { Description = "Only this loop (with --task-run-id)" }
+            .Within(0, long.MaxValue);
         var start = new Option<string?>("--start-date")
         {
             Description = "Loops started on or after this ISO-8601 date or time",
@@ -45,7 +46,8 @@ internal static class BackfillCommand
             Description = "Rewrite metadata files that exist and differ",
         };
         var dry = new Option<bool>("--dry-run") { Description = "Report what would change; write nothing" };
-        var max = new Option<int?>("--max-loops") { Description = "At most this many loops" };
+        var max = new Option<int?>("--max-loops") { Description = "At most this many loops" }
+            .Within(1, int.MaxValue);
         var cmd = new Command("backfill",
             "Derive factor_meta/factor_perf/feedback/model_meta/strategy_meta.json per loop and register artifacts " +
             "(步骤 1.2)")

@@ -12,7 +12,8 @@ internal static class BundleCommand
     public static Command Create(Io io)
     {
         var tr = new Option<string?>("--task-run-id") { Description = "Only this task run" };
-        var loop = new Option<long?>("--loop-id") { Description = "Only this loop" };
+        var loop = new Option<long?>("--loop-id") { Description = "Only this loop" }
+            .Within(0, long.MaxValue);
         var cmd = new Command("bundle",
             "Pack each loop with results into production_bundles/bundle_<task_run_id>_<loop_id>.tar.gz (步骤 2)")
             { tr, loop };

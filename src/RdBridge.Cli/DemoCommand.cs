@@ -19,8 +19,9 @@ internal static class DemoCommand
         var taskRuns = new Option<int>("--task-runs")
         {
             DefaultValueFactory = _ => 2, Description = "Number of task runs",
-        };
-        var loops = new Option<int>("--loops") { DefaultValueFactory = _ => 4, Description = "Loops per task run" };
+        }.Within(1, 1000);
+        var loops = new Option<int>("--loops") { DefaultValueFactory = _ => 4, Description = "Loops per task run" }
+            .Within(1, 1000);
         var cmd = new Command("demo",
             "Write a sample into ./demo (or --out), run init on it and print the verification")
             { outOpt, taskRuns, loops };

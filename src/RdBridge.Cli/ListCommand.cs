@@ -37,7 +37,7 @@ internal static class ListCommand
         var limit = new Option<int>("--limit")
         {
             Description = "At most this many rows", DefaultValueFactory = _ => 50,
-        };
+        }.Within(1, 1_000_000);
         var json = new Option<bool>("--json") { Description = "Print the rows as JSON (stdout holds the JSON alone)" };
         var cmd = new Command("list",
             "Task runs and loops with scenario, status, decision, key metrics and dates, from the AIstock catalog " +

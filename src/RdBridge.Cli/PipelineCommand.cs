@@ -22,7 +22,7 @@ internal static class PipelineCommand
         {
             Description = "Seconds to wait for another running init/sync before refusing",
             DefaultValueFactory = _ => 30,
-        };
+        }.Within(0, 86400);
         var cmd = new Command(mode, description) { json, wait };
         if (mode == "sync") cmd.Options.Add(since);
         cmd.SetAction(p => Guarded(io, () => RunPipeline(io, Context(p, Lines(io, p.GetValue(json))), mode,

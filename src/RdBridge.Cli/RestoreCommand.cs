@@ -16,7 +16,7 @@ internal static class RestoreCommand
         var wait = new Option<int>("--wait")
         {
             Description = "Seconds to wait for a running init/sync before refusing", DefaultValueFactory = _ => 30,
-        };
+        }.Within(0, 86400);
         var cmd = new Command("restore",
             "List the backups init, sync, doctor --fix and backup took, or put one back (registry, bundle folder, " +
             "strategies library) after backing up the current state") { name, wait };

@@ -13,16 +13,17 @@ internal static class SampleCommand
         var taskRuns = new Option<int>("--task-runs")
         {
             Description = "Number of task runs", DefaultValueFactory = _ => 2,
-        };
-        var loops = new Option<int>("--loops") { Description = "Loops per task run", DefaultValueFactory = _ => 4 };
+        }.Within(1, 1000);
+        var loops = new Option<int>("--loops") { Description = "Loops per task run", DefaultValueFactory = _ => 4 }
+            .Within(1, 1000);
         var seed = new Option<int>("--seed")
         {
             Description = "Random seed; the same seed gives the same sample", DefaultValueFactory = _ => 42,
-        };
+        }.Within(0, int.MaxValue);
         var kb = new Option<int>("--file-kb")
         {
             Description = "Size of each generated binary result file in KiB", DefaultValueFactory = _ => 8,
-        };
+        }.Within(1, 1024 * 1024);
         var flavor = new Option<string>("--flavor")
         {
             Description = "Workspace shapes: upstream (RD-Agent HEAD), v0.8 (pip release), fork (AIstock's) or mixed",

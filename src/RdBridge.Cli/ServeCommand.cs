@@ -29,7 +29,7 @@ internal static class ServeCommand
         var scan = new Option<double?>("--scan-seconds")
         {
             Description = "How often the stat scan runs where file events cannot be trusted (default 5)",
-        };
+        }.Within(0.2, 3600);
         var cmd = new Command("serve",
             "HTTP API and web UI: the publisher's feed and bundle downloads, the consumer's sync API, catalog " +
             "queries and /rdagent/ pages; syncs by itself when RD-Agent writes (live)") { role, urls, noLive, scan };
@@ -47,7 +47,7 @@ internal static class ServeCommand
                 using (var store = AistockStores.Open(settings)) { }   // migrate once, before the first request
             var live = p.GetValue(noLive) ? null : Watch.LiveOptions.Default;
             if (live is not null && p.GetValue(scan) is { } seconds)
-                live = live with { ScanInterval = TimeSpan.FromSeconds(Math.Max(0.2, seconds)) };
+                live = live with { ScanInterval = TimeSpan.FromSeconds(seconds) };
             var app = Server.RdBridgeServer.Build(settings, r, listen, live: live);
             app.Start();
             foreach (var address in app.Urls)

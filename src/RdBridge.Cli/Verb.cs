@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using RdBridge.Configuration;
 using RdBridge.Runs;
 
@@ -52,6 +53,28 @@ internal static class Verb
                 "report it. Set RDBRIDGE_DEBUG=1 for the stack trace.");
             return ItemFailures;
         }
+    }
+
+    /// <summary>Refuses a numeric option's value outside [<paramref name="min"/>, <paramref name="max"/>] at parse
+    /// time (exit 2 naming the option, the value and the range): a negative size or count would otherwise reach
+    /// the stage and fail there, or silently be clamped. The one range check every verb's numbers go through.
+    /// </summary>
+    internal static Option<T> Within<T>(this Option<T> option, double min, double max)
+    {
+        option.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                // A value that is no number at all is the type converter's error, not a range error.
+                if (!double.TryParse(token.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                    continue;
+                if (v >= min && v <= max) continue;
+                var c = CultureInfo.InvariantCulture;
+                result.AddError($"{option.Name} {token.Value} is out of range: allowed {min.ToString(c)}.." +
+                    max.ToString(c));
+            }
+        });
+        return option;
     }
 
     internal static RdBridgeSettings Settings(ParseResult p, bool rdAgentOptional = false) =>

@@ -33,6 +33,31 @@ public sealed partial class PathMap
     public IReadOnlyList<(string From, string To)> Entries => _entries;
 
     /// <summary>
+    /// Keys that are one stored prefix under <see cref="Canonical"/> (<c>F:\Dev\X</c>, <c>F:/Dev/X</c>,
+    /// <c>/mnt/f/Dev/X</c>) yet map to different local folders, each as a sentence naming both keys and both
+    /// targets. Which one would win depends on ordering the user cannot see, so a loader refuses them; the same
+    /// prefix given twice with the same target is no conflict.
+    /// </summary>
+    public static IReadOnlyList<string> Conflicts(IEnumerable<KeyValuePair<string, string>> entries)
+    {
+        var conflicts = new List<string>();
+        foreach (var group in entries.GroupBy(e => Canonical(e.Key), StringComparer.Ordinal))
+        {
+            var first = group.First();
+            foreach (var other in group.Skip(1).Where(e => !SameFolder(e.Value, first.Value)))
+            {
+                conflicts.Add($"pathMap keys '{first.Key}' → '{first.Value}' and '{other.Key}' → '{other.Value}' " +
+                    $"are the same stored path '{group.Key}' mapped to different local folders");
+            }
+        }
+        return conflicts;
+    }
+
+    private static bool SameFolder(string a, string b) => string.Equals(
+        Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)),
+        OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+    /// <summary>
     /// One spelling for every way a path may have been stored: forward slashes, <c>/mnt/x/</c> and <c>X:\</c>
     /// both become <c>x:/</c>, no doubled or trailing slash.
     /// </summary>

@@ -135,6 +135,12 @@ public static class SettingsLoader
             }
         }
 
+        if (PathMap.Conflicts(entries) is [_, ..] conflicts)
+        {
+            throw new ConfigurationException(string.Join("; ", conflicts) +
+                $" — keep one target per stored path in {configPath}");
+        }
+
         var logRoot = Resolve(rdagentRoot, config["rdagent:logRoot"] ?? "log");
         var workspaceRoots = WorkspaceRoots(config, rdagentRoot);
 
