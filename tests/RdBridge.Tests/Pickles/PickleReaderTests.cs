@@ -80,7 +80,8 @@ public class PickleReaderTests
 
     /// <summary>
     /// Loads the last logged feedback pickle of every loop under a log root with CPython (any class loads as a plain
-    /// object, so no RD-Agent module is needed) and prints its decision and texts as JSON, one entry per trace and loop.
+    /// object, so no RD-Agent module is needed) and prints its decision and texts as JSON, one entry per trace and
+    /// loop.
     /// </summary>
     private const string LoggedFeedbackScript = """
         import glob, json, os, pickle, sys
