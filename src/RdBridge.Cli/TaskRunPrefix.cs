@@ -13,7 +13,6 @@ internal static class TaskRunPrefix
     {
         if (!settings.AistockDatabaseIsPostgres && !File.Exists(settings.AistockDatabase)) return typed;
         using var store = AistockStores.Open(settings, migrate: false);
-        try { return TaskRunIds.Resolve(store, typed); }
-        catch (QueryException) when (!TaskRunIds.IsAmbiguous(store, typed)) { return typed; }
+        return TaskRunIds.Complete(store, typed);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using RdBridge.Catalogs;
 using RdBridge.Compare;
 using RdBridge.Configuration;
+using RdBridge.Listing;
 using RdBridge.Show;
 using RdBridge.Store;
 using static RdBridge.Server.ConsumerApi;
@@ -24,6 +25,7 @@ internal static class LoopRoutes
     private static IResult Lineage(string taskRunId, long loopId, RdBridgeSettings s)
     {
         using var store = AistockStores.Open(s, migrate: false);
+        if (!TryComplete(store, ref taskRunId, out var ambiguous)) return ambiguous;
         var lineage = new LinkageQuery(s, store).Lineage(taskRunId, loopId);
         return lineage is null
             ? RdBridgeServer.Problem(404, "no such loop",
@@ -36,6 +38,7 @@ internal static class LoopRoutes
     private static IResult Backtest(string taskRunId, long loopId, string? full, RdBridgeSettings s)
     {
         using var store = AistockStores.Open(s, migrate: false);
+        if (!TryComplete(store, ref taskRunId, out var ambiguous)) return ambiguous;
         var loop = new LinkageQuery(s, store).Lineage(taskRunId, loopId);
         if (loop is null)
         {
@@ -76,9 +79,25 @@ internal static class LoopRoutes
         {
             var (ra, rb) = (LoopRef.Parse(a ?? ""), LoopRef.Parse(b ?? ""));
             using var store = AistockStores.Open(s, migrate: false);
+            (ra, rb) = (ra with { TaskRunId = TaskRunIds.Complete(store, ra.TaskRunId) },
+                rb with { TaskRunId = TaskRunIds.Complete(store, rb.TaskRunId) });
             return Json(new LoopComparison(s, store).Compare(ra, rb, fullCurves: full is "1" or "true"));
         }
         catch (CompareUsageException e) { return RdBridgeServer.Problem(400, "bad loop", e.Message); }
+        catch (QueryException e) { return RdBridgeServer.Problem(400, "ambiguous task run id", e.Message); }
         catch (CompareException e) { return RdBridgeServer.Problem(404, "cannot compare", e.Message); }
+    }
+
+    /// <summary>A task run id given by a unique start, as the CLI takes it; a start that fits several ids is a 400
+    /// naming them.</summary>
+    private static bool TryComplete(ICatalogReader store, ref string taskRunId, out IResult ambiguous)
+    {
+        ambiguous = Results.Empty;
+        try { taskRunId = TaskRunIds.Complete(store, taskRunId); return true; }
+        catch (QueryException e)
+        {
+            ambiguous = RdBridgeServer.Problem(400, "ambiguous task run id", e.Message);
+            return false;
+        }
     }
 }

@@ -124,6 +124,7 @@ public static class TaskRunIds
     {
         if (prefix.Length == 0) throw new QueryException("an empty task run id names nothing");
         var ids = Starting(store, prefix);
+        if (ids.Contains(prefix)) return prefix;
         return ids.Count switch
         {
             1 => ids.Min!,
@@ -133,15 +134,32 @@ public static class TaskRunIds
         };
     }
 
-    public static bool IsAmbiguous(ICatalogReader store, string prefix) => Starting(store, prefix).Count > 1;
+    /// <summary>
+    /// The full id for a unique start; the text as given when no id starts with it (the caller then reports the id it
+    /// cannot find, as for a full one); an error naming the candidates when the start fits several.
+    /// </summary>
+    public static string Complete(ICatalogReader store, string typed)
+    {
+        var ids = Starting(store, typed);
+        if (ids.Contains(typed)) return typed;
+        return ids.Count switch
+        {
+            0 => typed,
+            1 => ids.Min!,
+            _ => Resolve(store, typed),
+        };
+    }
 
-    /// <summary>The ids starting with the prefix; two are enough to know it is ambiguous.</summary>
+    /// <summary>The ids starting with the prefix, in order; two are enough to know it is ambiguous.</summary>
     private static SortedSet<string> Starting(ICatalogReader store, string prefix)
     {
         var ids = new SortedSet<string>(StringComparer.Ordinal);
+        if (prefix.Length == 0) return ids;
+        // The catalog's own prefix match on task_run_id (its index), sorted so that a third page is never needed:
+        // the first two distinct ids settle it.
         for (var page = 1; ; page++)
         {
-            var result = store.Page(new CatalogPageRequest(CatalogKind.Loop, Search: prefix, Sort: "task_run_id",
+            var result = store.Page(new CatalogPageRequest(CatalogKind.Loop, TaskRunId: prefix, Sort: "task_run_id",
                 Descending: false, Page: page, PageSize: CatalogQuery.MaxPageSize));
             foreach (var item in result.Items)
             {

@@ -117,6 +117,44 @@ public class ApiTests
     }
 
     [Fact]
+    public void Loop_routes_take_a_task_run_id_by_its_unique_start_and_name_the_ids_an_ambiguous_start_fits()
+    {
+        // 17 task runs with hexadecimal ids: at least two share their first character.
+        using var sample = new Sample(taskRuns: 17, loops: 1);
+        Assert.Equal(0, sample.Cli("init").Code);
+        using var server = new RunningServer(sample.Settings, ServeRole.Consumer);
+        // The ids as AIstock holds them, read with SQL, and the shortest start of each that no other id shares.
+        var rows = sample.Aistock.Rows(
+            "SELECT task_run_id, min(loop_id), max(asset_bundle_id) FROM aistock_loop_catalog GROUP BY 1 ORDER BY 1");
+        var ids = rows.Select(r => (string)r[0]!).ToList();
+        Assert.Equal(17, ids.Count);
+        string Unique(string id) => id[..Enumerable.Range(1, id.Length)
+            .First(k => ids.Count(other => other.StartsWith(id[..k], StringComparison.Ordinal)) == 1)];
+        foreach (var r in rows)
+        {
+            var (id, loopId) = ((string)r[0]!, Convert.ToInt64(r[1]));
+            var lineage = Json(server.Get($"api/rdagent/loops/{Unique(id)}/{loopId}"));
+            Assert.Equal(id, lineage.GetProperty("loop").GetProperty("task_run_id").GetString());
+        }
+        var bundled = rows.First(r => r[2] is string);
+        var (bid, bloop) = ((string)bundled[0]!, Convert.ToInt64(bundled[1]));
+        var compare = server.Get($"api/rdagent/compare?a={Unique(bid)}:{bloop}&b={bid}:{bloop}");
+        Assert.Equal(HttpStatusCode.OK, compare.StatusCode);
+
+        // The longest start two ids share fits both: refused with a 400 that names them.
+        var pairs = ids.Zip(ids.Skip(1)).Select(p => (p.First, p.Second,
+            Common: new string(p.First.TakeWhile((c, i) => i < p.Second.Length && p.Second[i] == c).ToArray())));
+        var shared = pairs.MaxBy(p => p.Common.Length);
+        Assert.NotEmpty(shared.Common);
+        var ambiguous = server.Get($"api/rdagent/loops/{shared.Common}/0");
+        Assert.Equal(HttpStatusCode.BadRequest, ambiguous.StatusCode);
+        var detail = Json(ambiguous).GetProperty("detail").GetString()!;
+        Assert.Contains(shared.First, detail);
+        Assert.Contains(shared.Second, detail);
+        Assert.Equal(HttpStatusCode.NotFound, server.Get($"api/rdagent/loops/{ids[0]}0/0").StatusCode);
+    }
+
+    [Fact]
     public void Bundle_downloads_carry_the_digest_as_etag_and_honour_if_none_match_and_range()
     {
         using var m = new TwoMachines(taskRuns: 1, loops: 2);
