@@ -7,8 +7,8 @@ namespace RdBridge.Server;
 
 /// <summary>
 /// One loop as a task run's story tells it: where it stands (failed and running loops too), RD-Agent's hypothesis and
-/// decision, and its headline metrics when it has results. <see cref="InCatalog"/>: AIstock holds its records (only
-/// loops with results are exported).
+/// decision, and its headline metrics when it has results. <see cref="InCatalog"/>: AIstock holds its results (a
+/// bundle, metrics and curves; failed and running loops are in AIstock's loop table too, without them).
 /// </summary>
 public sealed record StoryLoop(
     long LoopId, string? Action, string Status, bool HasResult, bool InCatalog, bool? Decision, string? Hypothesis,
@@ -174,8 +174,9 @@ public static class TaskRunStories
             var t = texts.GetValueOrDefault(loopId);
             var status = r?.Status ?? t?.Status ?? s?.Status ?? "unknown";
             var hypothesis = t?.Hypothesis ?? (s is null ? null : BundleHypothesis(settings, s.AssetBundleId));
+            var withResults = s is { HasResult: true, AssetBundleId: not null };
             loops.Add(new StoryLoop(loopId, s?.Action ?? r?.Action, status, s?.HasResult ?? r?.HasResult ?? false,
-                s is not null, s?.Decision ?? t?.Decision, hypothesis, s?.StartedAtUtc ?? r?.StartedAtUtc,
+                withResults, s?.Decision ?? t?.Decision, hypothesis, s?.StartedAtUtc ?? r?.StartedAtUtc,
                 s?.EndedAtUtc ?? r?.EndedAtUtc, s?.AssetBundleId ?? r?.AssetBundleId, r?.ErrorType,
                 r?.ErrorMessage, t?.More ?? new Dictionary<string, string>(),
                 s?.Metrics ?? new Dictionary<string, double?>()));

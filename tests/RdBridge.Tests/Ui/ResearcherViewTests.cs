@@ -83,7 +83,8 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
             foreach (var g in loops.GroupBy(l => (string)l[1]!))
                 Assert.Contains($"{g.Key} {g.Count()}", cells[6]);
             var withResults = Sample.Aistock.Scalar(
-                $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{run}'");
+                $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{run}' " +
+                "AND asset_bundle_id IS NOT NULL");
             Assert.Equal(withResults.ToString(CultureInfo.InvariantCulture), cells[7]);
             var accepted = Sample.Aistock.Scalar(
                 $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{run}' " +
@@ -244,7 +245,7 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
         await page.GotoAsync($"/rdagent/loops/{arun}/{aloop}");
         await Assertions.Expect(page.Locator("#loop-hypothesis")).ToContainTextAsync(Hypothesis(arun, aloop)!);
         var previous = Sample.Aistock.Scalar("SELECT max(loop_id) FROM aistock_loop_catalog " +
-            $"WHERE task_run_id = '{arun}' AND loop_id < {aloop}");
+            $"WHERE task_run_id = '{arun}' AND loop_id < {aloop} AND asset_bundle_id IS NOT NULL");
         Assert.EndsWith($"a={arun}%3A{previous}&b={arun}%3A{aloop}",
             await page.Locator("#compare-previous").GetAttributeAsync("href"));
         // Every node of the lineage graph is a link.
