@@ -31,6 +31,9 @@ function refreshList() {
   if (!CATALOG_PAGES.test(location.pathname)) return;
   const active = document.activeElement;
   if (active && ['INPUT', 'SELECT', 'TEXTAREA'].includes(active.tagName)) return;
+  // A sync the user started from this page is followed by its own panel, which draws the list again when the sync
+  // ends; drawing the page now would replace that panel mid-way and lose its progress and result.
+  if (document.querySelector('#sync-panel:not([data-phase=idle])')) return;
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
 
