@@ -38,6 +38,8 @@ if command -v fc-list >/dev/null && ! fc-list :lang=zh | grep -q .; then need+=(
 # The discovery and pickle tests write and check pickles with real CPython and pandas: Debian's python3-pandas,
 # for /usr/bin/python3.
 /usr/bin/python3 -c 'import pandas' >/dev/null 2>&1 || need+=(python3-pandas)
+# pandas 2.2 / numpy 2 pickles, and RD-Agent's own loops, run in a Debian trixie chroot that debootstrap builds.
+command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo -n"
@@ -67,12 +69,12 @@ echo "PostgreSQL test server: $PGTEST_SERVER"
 # have beside the repository. On a plain clone they are left out, and the run says how many and why.
 filter=()
 if [ ! -d "$here/../shared/fixtures/real" ]; then filter=(--filter "Category!=RealData"); fi
-# The RD-Agent harness tests (tests/RdBridge.Tests/RdAgentHarness, real data) run RD-Agent's own loops in a Debian
-# trixie chroot, cached in /var/cache/rdbridge/trixie: built here once when missing (minutes; then reused), never
-# skipped — if it cannot be built, the suite fails.
-if [ ${#filter[@]} -eq 0 ] && ! scripts/rdagent-chroot.sh build >/dev/null; then
-  echo "tests: 0 passed, 1 failed (the RD-Agent harness needs the trixie chroot, and scripts/rdagent-chroot.sh build" \
-    "could not make it; see above)"
+# The pandas-2 pickle tests and the RD-Agent harness tests (tests/RdBridge.Tests/RdAgentHarness, real data) run in a
+# Debian trixie chroot, cached in /var/cache/rdbridge/trixie: built here once when missing (minutes; then reused),
+# never skipped — if it cannot be built, the suite fails.
+if ! scripts/rdagent-chroot.sh build >/dev/null; then
+  echo "tests: 0 passed, 1 failed (the pandas-2 and RD-Agent harness tests need the trixie chroot, and" \
+    "scripts/rdagent-chroot.sh build could not make it; see above)"
   exit 1
 fi
 rc=0; passed=0; failed=0
