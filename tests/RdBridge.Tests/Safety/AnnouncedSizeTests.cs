@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using RdBridge.Assets;
@@ -107,63 +106,33 @@ public class AnnouncedSizeTests
     /// An HTTP peer that answers every request with 200 and streams zeros until the client hangs up, chunked or under
     /// a Content-Length it announces (and would keep to).
     /// </summary>
-    private sealed class EndlessPeer : IDisposable
+    private sealed class EndlessPeer : RawHttpPeer
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
+        private readonly long? _contentLength;
         private long _sent;
-        public int Port { get; }
         public long Sent => Interlocked.Read(ref _sent);
 
         public EndlessPeer(long? contentLength = null)
         {
-            _listener.Start();
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _ = Task.Run(async () =>
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    TcpClient client;
-                    try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
-                    catch (Exception) { return; }
-                    _ = Task.Run(() => Serve(client, contentLength));
-                }
-            });
+            _contentLength = contentLength;
+            Listen();
         }
 
-        private async Task Serve(TcpClient client, long? contentLength)
+        protected override async Task Answer(NetworkStream stream)
         {
-            using (client)
+            var header = _contentLength is { } n
+                ? $"HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n"
+                : "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(header));
+            var block = new byte[64 * 1024];
+            var chunkHead = Encoding.ASCII.GetBytes($"{block.Length:x}\r\n");
+            while (!Stopping.IsCancellationRequested && Sent < 1L << 30)
             {
-                try
-                {
-                    var stream = client.GetStream();
-                    var request = new byte[8192];
-                    var got = 0;
-                    while (!Encoding.ASCII.GetString(request, 0, got).Contains("\r\n\r\n"))
-                        got += await stream.ReadAsync(request.AsMemory(got));
-                    var header = contentLength is { } n
-                        ? $"HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n"
-                        : "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes(header));
-                    var block = new byte[64 * 1024];
-                    var chunkHead = Encoding.ASCII.GetBytes($"{block.Length:x}\r\n");
-                    while (!_stop.IsCancellationRequested && Sent < 1L << 30)
-                    {
-                        if (contentLength is null) await stream.WriteAsync(chunkHead);
-                        await stream.WriteAsync(block);
-                        if (contentLength is null) await stream.WriteAsync("\r\n"u8.ToArray());
-                        Interlocked.Add(ref _sent, block.Length);
-                    }
-                }
-                catch (Exception) { } // the client hung up: what it is meant to do
+                if (_contentLength is null) await stream.WriteAsync(chunkHead);
+                await stream.WriteAsync(block);
+                if (_contentLength is null) await stream.WriteAsync("\r\n"u8.ToArray());
+                Interlocked.Add(ref _sent, block.Length);
             }
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
         }
     }
 }

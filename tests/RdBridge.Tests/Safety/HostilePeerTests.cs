@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using RdBridge.Configuration;
@@ -74,63 +73,34 @@ public class HostilePeerTests
     /// Answers each request with the given headers, then <c>bodyBytes</c> zeros (or the raw text given), then holds
     /// the connection open without a byte more until the client gives up.
     /// </summary>
-    private sealed class Peer : IDisposable
+    private sealed class Peer : RawHttpPeer
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
+        private readonly string _head;
+        private readonly long _bodyBytes;
         private int _requests;
-        public int Port { get; }
         public int Requests => Volatile.Read(ref _requests);
 
         public Peer(string headers, long bodyBytes, string? rawAfterHeaders = null)
         {
-            _listener.Start();
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _ = Task.Run(async () =>
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    TcpClient client;
-                    try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
-                    catch (Exception) { return; }
-                    _ = Task.Run(() => Serve(client, headers, bodyBytes, rawAfterHeaders));
-                }
-            });
+            (_head, _bodyBytes) = (headers + (rawAfterHeaders ?? ""), bodyBytes);
+            Listen();
         }
 
-        private async Task Serve(TcpClient client, string headers, long bodyBytes, string? raw)
+        protected override async Task Answer(NetworkStream stream)
         {
-            using (client)
+            Interlocked.Increment(ref _requests);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(_head));
+            var block = new byte[64 * 1024];
+            for (long sent = 0; sent < _bodyBytes;)
             {
-                try
-                {
-                    var stream = client.GetStream();
-                    var request = new byte[8192];
-                    var got = 0;
-                    while (!Encoding.ASCII.GetString(request, 0, got).Contains("\r\n\r\n"))
-                        got += await stream.ReadAsync(request.AsMemory(got));
-                    Interlocked.Increment(ref _requests);
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes(headers + (raw ?? "")));
-                    var block = new byte[64 * 1024];
-                    for (long sent = 0; sent < bodyBytes;)
-                    {
-                        var n = (int)Math.Min(block.Length, bodyBytes - sent);
-                        await stream.WriteAsync(block.AsMemory(0, n));
-                        sent += n;
-                    }
-
-                    await stream.FlushAsync();
-                    // Silence: the client must give up on its own. Ends when the client hangs up or the test ends.
-                    _ = await stream.ReadAsync(request, _stop.Token);
-                }
-                catch (Exception) { } // the client hung up: what it is meant to do
+                var n = (int)Math.Min(block.Length, _bodyBytes - sent);
+                await stream.WriteAsync(block.AsMemory(0, n));
+                sent += n;
             }
-        }
 
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
+            await stream.FlushAsync();
+            // Silence: the client must give up on its own. Ends when the client hangs up or the test ends.
+            _ = await stream.ReadAsync(block, Stopping);
         }
     }
 }
