@@ -3,6 +3,7 @@ using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Layout;
+using RdBridge.Registry;
 using RdBridge.Store;
 
 namespace RdBridge.Verify;
@@ -118,14 +119,30 @@ internal static class FunctionChecks
                     stale.Add($"{CatalogFile.ListName(kind)} {table.KeyOf(row.Values)}");
             }
         }
+        // A loop with results that never reached the catalog is not caught above: the registry is asked too.
+        var unsynced = new ProblemList();
+        foreach (var loop in c.Registry?.ReadLoops(LoopSelection.All).Where(l => l.HasResult) ?? [])
+        {
+            var key = new Dictionary<string, object?> { ["task_run_id"] = loop.TaskRunId, ["loop_id"] = loop.LoopId };
+            if (c.Db.ContentHash(CatalogKind.Loop, key) is null) unsynced.Add($"{loop.TaskRunId}/{loop.LoopId}");
+        }
         var last = c.History?.LastSyncRun(successfulOnly: false);
         if (last?.Status == "running") last = c.History?.LastSyncRun(successfulOnly: true) ?? last;
-        var lastText = last is null ? "no sync run recorded yet"
+        var lastText = last is null ? "no sync run recorded yet (run rdbridge init or sync)"
             : last.Status == "running" ? $"run #{last.Id} ({last.Mode}) in progress"
             : $"last run #{last.Id} ({last.Mode}) {last.Status}";
-        return (stale.Count == 0 && last?.Status != "failed", stale.Count == 0
+        var findings = new List<string>();
+        if (stale.Count > 0)
+            findings.Add($"{stale.Count} records missing or outdated, e.g. {string.Join("; ", stale.Take(3))}");
+        if (unsynced.Count > 0)
+        {
+            findings.Add($"{unsynced.Count} registry loops with results never synced, e.g. " +
+                $"{string.Join("; ", unsynced.Take(3))} (run rdbridge sync)");
+        }
+        var passed = findings.Count == 0 && last is not null && last.Status != "failed";
+        return (passed, findings.Count == 0
             ? $"every exported record is in the database, current; {lastText}"
-            : $"{stale.Count} records missing or outdated, e.g. {string.Join("; ", stale.Take(3))}; {lastText}");
+            : $"{string.Join("; ", findings)}; {lastText}");
     }
 
     public static (bool, string) NoDuplicates(VerifyContext c)
