@@ -36,16 +36,24 @@ internal static class SyncRoutes
 
             since = t;
         }
+        // As the guide has it (场景 3): a bare POST is the full sync (全量同步), one with last_sync_time the incremental
+        // one; mode, when given, says which.
         var runMode = mode switch
         {
-            null or "" or "incremental" => "sync",
+            null or "" => since is null ? "init" : "sync",
+            "incremental" => "sync",
             "full" => "init",
             _ => null,
         };
         if (runMode is null)
         {
             return RdBridgeServer.Problem(400, "bad mode",
-                $"mode '{mode}' is not known; use incremental (the default) or full");
+                $"mode '{mode}' is not known; use full (the default without last_sync_time) or incremental");
+        }
+        if (runMode == "init" && since is not null)
+        {
+            return RdBridgeServer.Problem(400, "bad mode",
+                "mode=full reads everything again and takes no last_sync_time; use mode=incremental");
         }
 
         var started = runner.Start(runMode, since);

@@ -465,7 +465,7 @@ function syncPanel(signal, onDone, opts = {}) {
     button.disabled = true;
     let runId = null;
     try {
-      const started = await send('POST', `/api/rdagent/catalog/sync${mode === 'full' ? '?mode=full' : ''}`, signal);
+      const started = await send('POST', `/api/rdagent/catalog/sync?mode=${mode === 'full' ? 'full' : 'incremental'}`, signal);
       runId = started.id ?? null;
     } catch (e) {
       if (e.name === 'AbortError') return;
