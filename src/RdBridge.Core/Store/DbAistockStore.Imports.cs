@@ -36,7 +36,11 @@ public abstract partial class DbAistockStore
         public void Savepoint() => Tx.Save("catalog");
         public void RollbackToSavepoint() => Tx.Rollback("catalog");
         public void ReleaseSavepoint() => Tx.Release("catalog");
-        public void Commit() => Tx.Commit();
+        public void Commit()
+        {
+            Store.KeepRegistryViews(Tx);
+            Tx.Commit();
+        }
         public void Dispose() => Tx.Dispose();
         public abstract WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0);
     }
