@@ -35,12 +35,16 @@ public static class CatalogReader
         var skipDepth = 0;
         var batch = new List<JsonElement>();
         long offset = 0;
+        // Lines ended in the bytes already let go, and where the line after them starts: a JSON error is reported by
+        // line and position in it, and the true byte offset needs both.
+        long linesPassed = 0, lineStart = 0;
         while (true)
         {
             if (!isFinal)
             {
                 if (start > 0)
                 {
+                    CountLines(buffer.AsSpan(0, start), offset, ref linesPassed, ref lineStart, long.MaxValue);
                     Buffer.BlockCopy(buffer, start, buffer, 0, length - start);
                     length -= start;
                     offset += start;
@@ -69,8 +73,16 @@ public static class CatalogReader
             }
             catch (JsonException e)
             {
-                throw new FormatException($"{source} is not valid JSON near byte " +
-                    $"{offset + start + (e.BytePositionInLine ?? 0)}: {e.Message}");
+                var line = e.LineNumber ?? 0;
+                CountLines(buffer.AsSpan(0, length), offset, ref linesPassed, ref lineStart, line);
+                var at = lineStart + (e.BytePositionInLine ?? 0);
+                // The reader stops at the end of the data when a value there is incomplete: the file was cut.
+                if (isFinal && at >= offset + length)
+                {
+                    throw new FormatException($"{source} ends at byte {offset + length} in the middle of a value; " +
+                        "the file is truncated — export it again");
+                }
+                throw new FormatException($"{source} is not valid JSON near byte {at} (line {line + 1}): {e.Message}");
             }
             start += consumed;
             foreach (var item in batch) yield return item;
@@ -83,6 +95,19 @@ public static class CatalogReader
                     : $"{source} ends before its '{listName}' list is complete; " +
                         "the file is truncated — export it again");
             }
+        }
+    }
+
+    /// <summary>Counts the line feeds of <paramref name="data"/> (at <paramref name="at"/> in the file) up to
+    /// <paramref name="upTo"/> lines in all, moving <paramref name="lineStart"/> to the start of the last line
+    /// reached.</summary>
+    private static void CountLines(ReadOnlySpan<byte> data, long at, ref long lines, ref long lineStart, long upTo)
+    {
+        for (var i = 0; i < data.Length && lines < upTo; i++)
+        {
+            if (data[i] != (byte)'\n') continue;
+            lines++;
+            lineStart = at + i + 1;
         }
     }
 

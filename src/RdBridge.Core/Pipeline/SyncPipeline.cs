@@ -62,10 +62,11 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         var cleanup = LeftoverSweep.Run(settings);
         foreach (var abandoned in store.AbandonUnfinishedSyncRuns())
             cleanup.Note($"sync run #{abandoned} never finished (its process is gone); marked abandoned");
-        Done(cleanup);
         var explicitSince = since;
         var runId = store.StartSyncRun(mode, since?.ToString("o"));
         RunStarted?.Invoke(runId);
+        // Reported once the run has its id, so that the server's log names the run its cleanup belongs to.
+        Done(cleanup);
 
         var backup = new StageReport("backup");
         var backedUp = false;

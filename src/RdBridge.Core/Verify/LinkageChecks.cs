@@ -24,8 +24,15 @@ internal static class LinkageChecks
             }
             if (e.Workspaces.Primary is null) { bad.Add($"{e.Loop.Key}: no workspace in the registry"); continue; }
             var row = e.Workspaces.Primary.Row;
-            if (Str(r, "workspace_id") != row.WorkspaceId || Str(r, "workspace_path") != row.WorkspacePath)
+            if (Str(r, "workspace_id") != row.WorkspaceId)
+            {
                 bad.Add($"{e.Loop.Key}: catalog names workspace {Str(r, "workspace_id")}, registry {row.WorkspaceId}");
+            }
+            else if (Str(r, "workspace_path") != row.WorkspacePath)
+            {
+                bad.Add($"{e.Loop.Key}: workspace {row.WorkspaceId} is at {Str(r, "workspace_path") ?? "(no path)"} " +
+                    $"in the catalog, at {row.WorkspacePath} in the registry");
+            }
         }
         var absent = c.ExpectedCount - c.LoopRecordCount;
         if (absent > 0) bad.Add($"{absent} loops with results are not in the loop catalog");
@@ -84,10 +91,16 @@ internal static class LinkageChecks
             var refs = new List<JsonElement> { r };
             if (r.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array)
                 refs.AddRange(prov.EnumerateArray());
+            // A record's provenance usually repeats its own loop: each broken link is listed once.
+            var listed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var x in refs)
             {
-                if (!loopKeys.Contains((Str(x, "task_run_id"), Long(x, "loop_id"), Str(x, "asset_bundle_id"))))
-                    bad.Add($"{Describe(r)} → {Str(x, "task_run_id")}/{Long(x, "loop_id")}");
+                var link = $"{Describe(r, kind)} → {Str(x, "task_run_id")}/{Long(x, "loop_id")}";
+                if (!loopKeys.Contains((Str(x, "task_run_id"), Long(x, "loop_id"), Str(x, "asset_bundle_id")))
+                    && listed.Add(link))
+                {
+                    bad.Add(link);
+                }
             }
         }
         return (bad.Count == 0, bad.Count == 0
@@ -101,10 +114,11 @@ internal static class LinkageChecks
         foreach (var r in c.LoopRecords)
         {
             var mapped = c.Settings.PathMap.Map(Str(r, "workspace_path"));
-            if (mapped.Local is null) { bad.Add($"{Describe(r)}: {mapped.Problem}"); continue; }
-            if (!Directory.Exists(mapped.Local)) { bad.Add($"{Describe(r)}: {mapped.Local} missing"); continue; }
+            var loop = Describe(r, CatalogKind.Loop);
+            if (mapped.Local is null) { bad.Add($"{loop}: {mapped.Problem}"); continue; }
+            if (!Directory.Exists(mapped.Local)) { bad.Add($"{loop}: {mapped.Local} missing"); continue; }
             try { using var _ = Directory.EnumerateFileSystemEntries(mapped.Local).GetEnumerator(); }
-            catch (UnauthorizedAccessException) { bad.Add($"{Describe(r)}: {mapped.Local} not readable"); }
+            catch (UnauthorizedAccessException) { bad.Add($"{loop}: {mapped.Local} not readable"); }
         }
         return (bad.Count == 0 && c.LoopRecordCount > 0, bad.Count == 0
             ? $"{c.LoopRecordCount} workspaces reachable through the path map"

@@ -128,7 +128,7 @@ internal static class RdAgentChecks
             foreach (var r in c.Catalogs.Stream(k)
                          .Where(r => Bundled(r) && string.IsNullOrEmpty(Str(r, "asset_bundle_id"))))
             {
-                if (missing++ < 3) examples.Add($"{k}:{Describe(r)}");
+                if (missing++ < 3) examples.Add($"{k}:{Describe(r, k)}");
             }
         }
 

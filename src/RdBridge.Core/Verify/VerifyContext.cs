@@ -137,7 +137,13 @@ internal static class Record
         !(r.ValueKind == JsonValueKind.Object && r.TryGetProperty("has_result", out var v)
             && v.ValueKind == JsonValueKind.False);
 
-    public static string Describe(JsonElement r) =>
-        Str(r, "factor_id") ?? Str(r, "model_id") ?? Str(r, "strategy_id")
-            ?? $"{Str(r, "task_run_id")}/{Long(r, "loop_id")}";
+    /// <summary>A record by its own key: a loop record also names its strategy, a strategy its model, and those are
+    /// not what it is.</summary>
+    public static string Describe(JsonElement r, CatalogKind kind) => kind switch
+    {
+        CatalogKind.Factor => Str(r, "factor_id") ?? Str(r, "name"),
+        CatalogKind.Model => Str(r, "model_id"),
+        CatalogKind.Strategy => Str(r, "strategy_id"),
+        _ => null,
+    } ?? $"{Str(r, "task_run_id")}/{Long(r, "loop_id")}";
 }

@@ -63,6 +63,9 @@ public sealed class ServerLogTests
             }
 
             Assert.Contains(sync, l => l.Text.StartsWith($"Sync {id} stage import: ") && l.Text.Contains("inserted"));
+            // Issue 26, point 19: the cleanup that precedes the run is logged under the run's id, not "(null)".
+            Assert.Contains(sync, l => l.Text == $"Sync {id} stage cleanup: nothing to do");
+            Assert.DoesNotContain(sync, l => l.Text.Contains("(null)"));
             Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.Contains("problem:")
                 && l.Text.Contains("is missing"));
             Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.StartsWith($"Sync {id} finished: failed"));
