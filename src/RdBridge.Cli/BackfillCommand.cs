@@ -52,6 +52,8 @@ internal static class BackfillCommand
             "Derive factor_meta/factor_perf/feedback/model_meta/strategy_meta.json per loop and register artifacts " +
             "(步骤 1.2)")
             { mode, all, tr, loop, start, end, overwrite, dry, max };
+        var verbose = VerboseOption();
+        cmd.Options.Add(verbose);
         cmd.SetAction(p => Guarded(io, () =>
         {
             if (p.GetValue(all) && p.GetValue(tr) is not null)
@@ -65,7 +67,7 @@ internal static class BackfillCommand
                 "check" => BackfillMode.Check,
                 _ => BackfillMode.Backfill,
             };
-            var context = Context(p, io);
+            var context = Context(p, io, "backfill", p.GetValue(verbose));
             var selection = Selection(p, tr, loop, start, end, max);
             var code = Print(io, new BackfillStage(context).Run(
                 new BackfillOptions(m, selection, p.GetValue(overwrite), p.GetValue(dry))));

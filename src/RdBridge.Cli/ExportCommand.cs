@@ -11,7 +11,10 @@ internal static class ExportCommand
     {
         var cmd = new Command("export",
             "Write rdagent_data/{factor,model,strategy,loop}_catalog.json and rd_strategies_lib/generated.py (步骤 3)");
-        cmd.SetAction(p => Guarded(io, () => Print(io, new CatalogExporter(Context(p, io)).Run())));
+        var verbose = VerboseOption();
+        cmd.Options.Add(verbose);
+        cmd.SetAction(p => Guarded(io, () =>
+            Print(io, new CatalogExporter(Context(p, io, "export", p.GetValue(verbose))).Run())));
         return cmd;
     }
 }

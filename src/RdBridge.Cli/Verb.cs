@@ -83,6 +83,20 @@ internal static class Verb
     internal static RunContext Context(ParseResult p, Io io) =>
         new(Settings(p), line => io.Out.WriteLine(line), io.Live);
 
+    /// <summary>A run's context that, with <c>--verbose</c>, prints a line for each file the stage writes.</summary>
+    internal static RunContext Context(ParseResult p, Io io, string stage, bool verbose) =>
+        new(Settings(p), line => io.Out.WriteLine(line), io.Live)
+        {
+            FileWritten = verbose ? path =>
+            {
+                io.Live?.Clear();
+                io.Out.WriteLine($"[{stage}] wrote {RdBridge.IO.Visible.Line(path)}");
+            } : null,
+        };
+
+    /// <summary>The <c>--verbose</c> of the verbs that write files.</summary>
+    internal static Option<bool> VerboseOption() => new("--verbose") { Description = "List each file written" };
+
     internal static int Print(Io io, StageReport report)
     {
         io.Live?.Clear();

@@ -151,6 +151,7 @@ public sealed class BackfillStage(RunContext context)
             if (options.DryRun) { report.Add(FilesToWrite); continue; }
             AtomicFile.Write(path, s => s.Write(bytes));
             report.Add(FilesWritten);
+            context.Wrote(path);
         }
 
         if (options.DryRun)

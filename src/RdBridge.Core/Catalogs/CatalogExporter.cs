@@ -67,6 +67,7 @@ public sealed class CatalogExporter(RunContext context)
 
         library.Finish(context, report);
         report.Add(FilesWritten, changed.Count);
+        foreach (var name in changed) context.Wrote(Path.Combine(dir, name));
         report.Add(FilesUnchanged, CatalogFile.All.Length - changed.Count);
         return report;
     }

@@ -61,9 +61,13 @@ public sealed class StrategyLibraryWriter : IDisposable
         }
         context.BeforeChange();
         if (!File.Exists(init))
+        {
             AtomicFile.WriteBytes(init, "\"\"\"RD-Agent strategies exported by RdBridge.\"\"\"\n"u8);
+            context.Wrote(init);
+        }
         if (!same) File.Move(_temp, _target, overwrite: true);
         report.Add(Written);
+        context.Wrote(_target);
     }
 
     public void Dispose()

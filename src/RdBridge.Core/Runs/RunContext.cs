@@ -36,6 +36,11 @@ public sealed class RunContext(
 
     public void Progress(string line) => progress?.Invoke(line);
 
+    /// <summary>Told of each file a stage wrote (<c>--verbose</c> lists them, as the guide's output does).</summary>
+    public Action<string>? FileWritten { get; init; }
+
+    public void Wrote(string path) => FileWritten?.Invoke(path);
+
     /// <summary>
     /// Runs <paramref name="hook"/> right before the first write to the registry, the bundle folder or the strategies
     /// library — <c>init</c> takes its backup there, so a run that changes nothing leaves no new backup either.
