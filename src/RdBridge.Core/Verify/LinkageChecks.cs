@@ -55,7 +55,13 @@ internal static class LinkageChecks
             var manifest = c.Settings.AssetCache.ExtractedManifest(id);
             if (RegularFile.Exists(manifest))
             {
-                var m = BundleManifest.ReadSummary(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest));
+                ManifestSummary m;
+                try { m = BundleManifest.ReadSummary(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest)); }
+                catch (Exception e) when (e is JsonException or IOException)
+                {
+                    bad.Add($"{id}: the cached bundle's manifest cannot be read: {e.Message}");
+                    continue;
+                }
                 if (m.TaskRunId != tr || m.LoopId != loop)
                     bad.Add($"{id}: the cached bundle's manifest names loop {m.TaskRunId}/{m.LoopId}");
             }
