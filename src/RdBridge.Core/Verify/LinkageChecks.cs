@@ -47,6 +47,12 @@ internal static class LinkageChecks
                 bad.Add($"{tr}/{loop}: asset_bundle_id {id ?? "missing"}");
                 continue;
             }
+            if (!BundleId.IsSafe(id))
+            {
+                bad.Add($"{Visible.Text(tr)}/{loop}: its task run id cannot be a file name (bundle id " +
+                    $"'{Visible.Text(id)}'); rename the task run in the registry");
+                continue;
+            }
             if (c.Registry?.ReadBundle(tr, loop.Value) is not { } row || row.BundleId != id)
             {
                 bad.Add($"{tr}/{loop}: production_bundles disagrees");
