@@ -36,6 +36,15 @@ internal static class Verb
             io.Err.WriteLine($"error: {e.Message}");
             return e.ExitCode;
         }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (DatabaseLockedException.IsBusy(e.SqliteErrorCode))
+        {
+            // A lock taken by another program after the verb's start: which file is not in SQLite's error, so both
+            // SQLite files RdBridge writes are named.
+            io.Err.WriteLine("error: an SQLite database RdBridge writes (the AIstock database, aistock.database in " +
+                "rdbridge.json, or the RD-Agent registry) is locked by another program and stayed locked after " +
+                $"RdBridge waited ({e.Message}); finish or close that program and run again");
+            return ExitCodes.Locked;
+        }
         catch (Exception e) when (e is ArgumentException or KeyNotFoundException)
         {
             io.Err.WriteLine($"error: {e.Message}");

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using RdBridge.Bundles;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Show;
 using static RdBridge.Server.ConsumerApi;
@@ -76,8 +77,15 @@ internal static class BundleRoutes
                 $"bundle '{id}' is not extracted in the asset cache; sync first");
         }
         // Only a file the manifest lists is served: no path from the request ever reaches the disk unchecked.
-        var listed = BundleManifest.ReadSummary(File.ReadAllBytes(manifest)).Files
-            .FirstOrDefault(f => f.Path == path);
+        ManifestSummary summary;
+        try { summary = BundleManifest.ReadSummary(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest)); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException)
+        {
+            return RdBridgeServer.Problem(422, "unreadable bundle manifest",
+                $"the manifest of bundle '{id}' in the asset cache cannot be read: {e.Message}; " +
+                "run sync-assets to extract it again");
+        }
+        var listed = summary.Files.FirstOrDefault(f => f.Path == path);
         if (listed.Path is null)
             return RdBridgeServer.Problem(404, "no such file", $"bundle '{id}' lists no file '{path}'");
         var full = Path.GetFullPath(Path.Combine(folder, listed.Path));

@@ -56,7 +56,13 @@ internal static class FactorPageRoutes
             return (null, info);
         }
 
-        var bundle = CachedBundle.Open(s.AssetCache, bundleId);
+        CachedBundle? bundle;
+        try { bundle = CachedBundle.Open(s.AssetCache, bundleId); }
+        catch (CompareException e)
+        {
+            info["missing"] = e.Message;
+            return (null, info);
+        }
         if (bundle?.Local(path) is not { } local)
         {
             info["missing"] = $"bundle '{bundleId}' is not extracted in the asset cache, or lists no '{path}'; sync";

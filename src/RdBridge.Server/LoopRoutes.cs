@@ -47,7 +47,9 @@ internal static class LoopRoutes
         }
 
         var bundleId = loop.Loop?.AssetBundleId;
-        var bundle = CachedBundle.Open(s.AssetCache, bundleId);
+        CachedBundle? bundle;
+        try { bundle = CachedBundle.Open(s.AssetCache, bundleId); }
+        catch (CompareException e) { return RdBridgeServer.Problem(422, "unreadable bundle manifest", e.Message); }
         if (bundle is null)
         {
             return RdBridgeServer.Problem(404, "not extracted",

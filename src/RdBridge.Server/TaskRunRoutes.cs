@@ -206,7 +206,9 @@ internal static class TaskRunRoutes
     private static (Thin? Curve, string? Why) ThinCurve(RdBridgeSettings s, string? bundleId, string series,
         int points)
     {
-        var bundle = CachedBundle.Open(s.AssetCache, bundleId);
+        CachedBundle? bundle;
+        try { bundle = CachedBundle.Open(s.AssetCache, bundleId); }
+        catch (CompareException e) { return (null, e.Message); }
         if (bundle is null) return (null, $"bundle '{bundleId}' is not extracted in the asset cache");
         if (bundle.BacktestReportPath is not { } rel || bundle.Local(rel) is not { } path || !File.Exists(path))
             return (null, $"bundle '{bundleId}' carries no {BacktestCurve.FileName}");

@@ -68,29 +68,88 @@ public sealed record BundleManifest(
         return CanonicalJson.ToFileBytes(o);
     }
 
-    /// <summary>Reads the parts of a manifest that checks need (ids and the file list).</summary>
+    /// <summary>
+    /// Reads the parts of a manifest that checks, compare and the API need (ids, workspaces, the file list). A manifest
+    /// is read from caches and peers, so every field's JSON type is checked: a wrong one is a
+    /// <see cref="JsonException"/> naming the field, never a cast that ends the caller's run.
+    /// </summary>
     public static ManifestSummary ReadSummary(ReadOnlySpan<byte> json)
     {
         using var doc = JsonDocument.Parse(json.ToArray());
         var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw Shape("the manifest", root, "an object");
         var files = new List<(string, long, string)>();
-        if (root.TryGetProperty("files", out var arr) && arr.ValueKind == JsonValueKind.Array)
+        var listed = Field(root, "files", JsonValueKind.Array, "a list");
+        if (listed is { } arr)
         {
+            var i = 0;
             foreach (var f in arr.EnumerateArray())
             {
-                files.Add((f.GetProperty("path").GetString()!, f.GetProperty("size").GetInt64(),
-                    f.GetProperty("sha256").GetString()!));
+                var at = $"files[{i++}]";
+                if (f.ValueKind != JsonValueKind.Object) throw Shape(at, f, "an object");
+                var path = Text(f, "path", at) ?? throw Missing($"{at}.path");
+                var size = Field(f, "size", JsonValueKind.Number, "a number", at) is { } n && n.TryGetInt64(out var v)
+                    && v >= 0 ? v : throw Missing($"{at}.size", "a whole number of bytes");
+                files.Add((path, size, Text(f, "sha256", at) ?? throw Missing($"{at}.sha256")));
             }
         }
 
-        return new ManifestSummary(
-            root.TryGetProperty("asset_bundle_id", out var id) ? id.GetString() : null,
-            root.TryGetProperty("task_run_id", out var tr) ? tr.GetString() : null,
-            root.TryGetProperty("loop_id", out var l) && l.ValueKind == JsonValueKind.Number ? l.GetInt64() : null,
-            files);
+        var workspaces = new List<string>();
+        if (Field(root, "workspaces", JsonValueKind.Array, "a list") is { } ws)
+        {
+            var i = 0;
+            foreach (var w in ws.EnumerateArray())
+            {
+                var at = $"workspaces[{i++}]";
+                if (w.ValueKind != JsonValueKind.Object) throw Shape(at, w, "an object");
+                if (Text(w, "workspace_id", at) is { } id) workspaces.Add(id);
+            }
+        }
+
+        var assets = Field(root, "primary_assets", JsonValueKind.Object, "an object");
+        var loop = Field(root, "loop_id", JsonValueKind.Number, "a number") is { } l
+            ? l.TryGetInt64(out var lv) ? lv : throw Missing("loop_id", "a whole number") : (long?)null;
+        return new ManifestSummary(Text(root, "asset_bundle_id"), Text(root, "task_run_id"), loop, files)
+        {
+            PrimaryWorkspaceId = Text(root, "primary_workspace_id"),
+            WorkspaceIds = workspaces,
+            ConfigRelpath = assets is { } a ? Text(a, "config_relpath", "primary_assets") : null,
+        };
     }
+
+    /// <summary>The field, or null when it is absent or null; any other JSON type than the expected one is refused.
+    /// </summary>
+    private static JsonElement? Field(JsonElement o, string name, JsonValueKind kind, string what, string? at = null)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind == kind ? v : throw Shape(at is null ? name : $"{at}.{name}", v, what);
+    }
+
+    private static string? Text(JsonElement o, string name, string? at = null) =>
+        Field(o, name, JsonValueKind.String, "a text", at)?.GetString();
+
+    private static JsonException Shape(string field, JsonElement v, string expected) =>
+        new($"'{field}' is {KindName(v.ValueKind)}, not {expected}");
+
+    private static JsonException Missing(string field, string expected = "a text") =>
+        new($"'{field}' is missing or not {expected}");
+
+    private static string KindName(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "a text",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
 }
 
 public sealed record ManifestSummary(
     string? AssetBundleId, string? TaskRunId, long? LoopId,
-    IReadOnlyList<(string Path, long Size, string Sha256)> Files);
+    IReadOnlyList<(string Path, long Size, string Sha256)> Files)
+{
+    public string? PrimaryWorkspaceId { get; init; }
+    public IReadOnlyList<string> WorkspaceIds { get; init; } = [];
+    public string? ConfigRelpath { get; init; }
+}

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using RdBridge.Bundles;
 using RdBridge.IO;
 using RdBridge.Layout;
 
@@ -19,20 +19,22 @@ public sealed class CachedBundle
     public IReadOnlyList<string> WorkspaceIds { get; }
     public string? ConfigPath { get; }
 
-    private CachedBundle(AssetCache cache, string id, JsonObject manifest)
+    private CachedBundle(AssetCache cache, string id, ManifestSummary manifest)
     {
         _cache = cache;
         Id = id;
-        PrimaryWorkspaceId = (string?)manifest["primary_workspace_id"] ?? "";
-        WorkspaceIds = (manifest["workspaces"] as JsonArray ?? [])
-            .Select(w => (string?)w?["workspace_id"]).OfType<string>().ToList();
-        ConfigPath = (string?)manifest["primary_assets"]?["config_relpath"];
+        PrimaryWorkspaceId = manifest.PrimaryWorkspaceId ?? "";
+        WorkspaceIds = manifest.WorkspaceIds;
+        ConfigPath = manifest.ConfigRelpath;
         _files = new(StringComparer.Ordinal);
-        foreach (var f in manifest["files"] as JsonArray ?? [])
-            if ((string?)f?["path"] is { } p) _files[p] = ((long?)f!["size"] ?? 0, (string?)f["sha256"] ?? "");
+        foreach (var (path, size, sha256) in manifest.Files) _files[path] = (size, sha256);
     }
 
-    /// <summary>The extracted bundle, or null when the cache has no extracted copy of it (sync first).</summary>
+    /// <summary>
+    /// The extracted bundle, or null when the cache has no extracted copy of it (sync first). A manifest that is not
+    /// JSON or not of a manifest's shape is a <see cref="CompareException"/> naming the bundle and the field: that
+    /// bundle's problem, which the caller reports while it goes on with the rest.
+    /// </summary>
     public static CachedBundle? Open(AssetCache cache, string? bundleId)
     {
         if (bundleId is null || !BundleId.IsSafe(bundleId)) return null;
@@ -40,13 +42,18 @@ public sealed class CachedBundle
         if (!RegularFile.Exists(manifest)) return null;
         try
         {
-            return JsonNode.Parse(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest)) is JsonObject o
-                ? new CachedBundle(cache, bundleId, o) : null;
+            var summary = BundleManifest.ReadSummary(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest));
+            return new CachedBundle(cache, bundleId, summary);
         }
         catch (JsonException e)
         {
-            throw new CompareException($"the manifest of bundle '{bundleId}' in the asset cache is not JSON " +
-                $"({e.Message}); run sync-assets to extract it again");
+            throw new CompareException($"the manifest of bundle '{bundleId}' in the asset cache ({manifest}) " +
+                $"cannot be read: {e.Message}; run sync-assets to extract it again");
+        }
+        catch (FileRefusedException e)
+        {
+            throw new CompareException($"the manifest of bundle '{bundleId}' in the asset cache is refused: " +
+                $"{e.Message}; run sync-assets to extract it again");
         }
     }
 

@@ -51,17 +51,9 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         var lb = linkage.Lineage(b.TaskRunId, b.LoopId) ?? throw Missing(b);
         var rowA = la.Loop ?? new LoopRecord();
         var rowB = lb.Loop ?? new LoopRecord();
-        var bundleA = CachedBundle.Open(settings.AssetCache, rowA.AssetBundleId);
-        var bundleB = CachedBundle.Open(settings.AssetCache, rowB.AssetBundleId);
         var notes = new JsonArray();
-        foreach (var (r, bundle, row) in new[] { (a, bundleA, rowA), (b, bundleB, rowB) })
-        {
-            if (bundle is null)
-            {
-                notes.Add($"loop {r}: bundle {row.AssetBundleId ?? "(none)"} is not extracted in the " +
-                    "asset cache; its config, code and curve are left out (run sync)");
-            }
-        }
+        var bundleA = OpenBundle(a, rowA, notes);
+        var bundleB = OpenBundle(b, rowB, notes);
 
         return new JsonObject
         {
@@ -78,6 +70,25 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             },
             ["notes"] = notes,
         };
+    }
+
+    /// <summary>
+    /// One side's cached bundle; a bundle that is not extracted or whose manifest cannot be read is a note on that
+    /// side, and the comparison goes on with the loop's records.
+    /// </summary>
+    private CachedBundle? OpenBundle(LoopRef r, LoopRecord row, JsonArray notes)
+    {
+        try
+        {
+            if (CachedBundle.Open(settings.AssetCache, row.AssetBundleId) is { } bundle) return bundle;
+            notes.Add($"loop {r}: bundle {row.AssetBundleId ?? "(none)"} is not extracted in the " +
+                "asset cache; its config, code and curve are left out (run sync)");
+        }
+        catch (CompareException e)
+        {
+            notes.Add($"loop {r}: {e.Message}; its config, code and curve are left out");
+        }
+        return null;
     }
 
     private static CompareException Missing(LoopRef r) =>

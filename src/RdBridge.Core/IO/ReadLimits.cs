@@ -79,6 +79,12 @@ public static class ReadLimits
     public static long BundleDownload => Setting("RDBRIDGE_BUNDLE_MB", 4096) * MB;
 
     /// <summary>
+    /// Seconds RdBridge waits for a lock another program holds on an SQLite database it writes (the AIstock file)
+    /// before it stops with <see cref="ExitCodes.Locked"/>, naming the file. <c>RDBRIDGE_DB_BUSY_SECONDS</c>.
+    /// </summary>
+    public static int DatabaseBusySeconds => Setting("RDBRIDGE_DB_BUSY_SECONDS", 30);
+
+    /// <summary>
     /// A limit the environment may raise or lower (a positive whole number); anything else is a usage error naming
     /// the variable, never silently the default.
     /// </summary>

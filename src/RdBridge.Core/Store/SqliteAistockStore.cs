@@ -18,17 +18,25 @@ public sealed class SqliteAistockStore : DbAistockStore
     private static SqliteConnection OpenConnection(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        // Both SQLite's own busy handler and the driver's retry loop wait the same bounded time for another program's
+        // lock, so a held write transaction costs that wait and then a named refusal, never the catch-all error.
+        var busy = IO.ReadLimits.DatabaseBusySeconds;
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
-            DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 30,
+            DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = busy,
         }.ToString());
         try
         {
             connection.Open();
             using var cmd = connection.CreateCommand();
-            cmd.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;";
+            cmd.CommandText = $"PRAGMA busy_timeout = {busy * 1000L}; PRAGMA journal_mode = WAL;";
             cmd.ExecuteNonQuery();
             return connection;
+        }
+        catch (SqliteException e) when (DatabaseLockedException.IsBusy(e.SqliteErrorCode))
+        {
+            connection.Dispose();
+            throw Locked(path);
         }
         catch (SqliteException e)
         {
@@ -39,6 +47,26 @@ public sealed class SqliteAistockStore : DbAistockStore
     }
 
     public override string Describe => $"SQLite {_path}";
+
+    private static DatabaseLockedException Locked(string path) =>
+        new("the AIstock database", path, IO.ReadLimits.DatabaseBusySeconds);
+
+    /// <summary>
+    /// Waits (bounded) until this connection could write, and gives the lock back at once: a verb that writes learns
+    /// at its start, by name, that another program holds the database, instead of failing half-way.
+    /// </summary>
+    public void WaitUntilWritable()
+    {
+        try
+        {
+            Exec("BEGIN IMMEDIATE");
+            Exec("ROLLBACK");
+        }
+        catch (SqliteException e) when (DatabaseLockedException.IsBusy(e.SqliteErrorCode))
+        {
+            throw Locked(_path);
+        }
+    }
 
     protected override bool TableExists(string name) =>
         Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @n", null, ("@n", name)) > 0;
@@ -51,8 +79,17 @@ public sealed class SqliteAistockStore : DbAistockStore
     public override IImportSession BeginImport() => new Session(this);
 
     private sealed class Session(SqliteAistockStore store)
-        : ImportSession<SqliteAistockStore>(store, c => ((SqliteConnection)c).BeginTransaction(deferred: false))
+        : ImportSession<SqliteAistockStore>(store, c => Begin(store, (SqliteConnection)c))
     {
+        private static SqliteTransaction Begin(SqliteAistockStore store, SqliteConnection c)
+        {
+            try { return c.BeginTransaction(deferred: false); }
+            catch (SqliteException e) when (DatabaseLockedException.IsBusy(e.SqliteErrorCode))
+            {
+                throw Locked(store._path);
+            }
+        }
+
         /// <summary>Row by row with prepared statements: SQLite in one transaction does this at disk speed.</summary>
         public override WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0)
         {
@@ -137,6 +174,7 @@ public static class AistockStores
             : new SqliteAistockStore(settings.AistockDatabase);
         try
         {
+            if (migrate && store is SqliteAistockStore sqlite) sqlite.WaitUntilWritable();
             if (migrate) store.Migrate();
             return store;
         }

@@ -95,8 +95,11 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             var (passed, detail) = check.Run(context);
             return new CheckResult(check.Id, check.Group, check.Title, passed, detail);
         }
+        // ArgumentException and NotSupportedException: a path formed from an id in the input that cannot be a path
+        // (a hostile task run id) is that check's failure, never the end of verify and of the init around it.
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or FormatException
-            or System.Data.Common.DbException or InvalidOperationException)
+            or System.Data.Common.DbException or InvalidOperationException or ArgumentException
+            or NotSupportedException)
         {
             return new CheckResult(check.Id, check.Group, check.Title, false, $"the check could not run: {e.Message}");
         }

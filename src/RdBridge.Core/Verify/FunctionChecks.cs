@@ -75,7 +75,14 @@ internal static class FunctionChecks
                 bad.Add($"{key}: the loop names no workspace_id");
                 continue;
             }
-            if (ListedFiles(c, l.AssetBundleId) is not { } files)
+            IReadOnlyList<string>? files;
+            try { files = ListedFiles(c, l.AssetBundleId); }
+            catch (Exception e) when (e is System.Text.Json.JsonException or IOException or UnsafeBundleException)
+            {
+                bad.Add($"{key}: the manifest of bundle {l.AssetBundleId} cannot be read: {e.Message}");
+                continue;
+            }
+            if (files is null)
             {
                 bad.Add($"{key}: no bundle manifest lists the workspace's files");
                 continue;

@@ -54,6 +54,12 @@ internal static class LinkageChecks
                 bad.Add($"{tr}/{loop}: asset_bundle_id {id ?? "missing"}");
                 continue;
             }
+            if (!BundleId.IsSafe(id))
+            {
+                bad.Add($"{Visible.Text(tr)}/{loop}: its task run id cannot be a file name (bundle id " +
+                    $"'{Visible.Text(id)}'); rename the task run in the registry");
+                continue;
+            }
             if (c.Registry?.ReadBundle(tr, loop.Value) is not { } row || row.BundleId != id)
             {
                 bad.Add($"{tr}/{loop}: production_bundles disagrees");
@@ -62,7 +68,13 @@ internal static class LinkageChecks
             var manifest = c.Settings.AssetCache.ExtractedManifest(id);
             if (RegularFile.Exists(manifest))
             {
-                var m = BundleManifest.ReadSummary(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest));
+                ManifestSummary m;
+                try { m = BundleManifest.ReadSummary(RegularFile.ReadAllBytes(manifest, ReadLimits.BundleManifest)); }
+                catch (Exception e) when (e is JsonException or IOException)
+                {
+                    bad.Add($"{id}: the cached bundle's manifest cannot be read: {e.Message}");
+                    continue;
+                }
                 if (m.TaskRunId != tr || m.LoopId != loop)
                     bad.Add($"{id}: the cached bundle's manifest names loop {m.TaskRunId}/{m.LoopId}");
             }

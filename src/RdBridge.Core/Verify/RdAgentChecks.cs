@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.IO;
+using RdBridge.Layout;
 using RdBridge.Metadata;
 using RdBridge.Workspaces;
 using static RdBridge.Verify.Record;
@@ -92,6 +93,12 @@ internal static class RdAgentChecks
         foreach (var e in c.Expected)
         {
             loops++;
+            if (!BundleId.IsSafe(e.Loop.BundleId))
+            {
+                missing.Add($"{Visible.Text(e.Loop.BundleId)} (its task run id cannot be a file name; rename the " +
+                    "task run in the registry)");
+                continue;
+            }
             if (!File.Exists(bundles.Archive(e.Loop.BundleId)) || !File.Exists(bundles.Sidecar(e.Loop.BundleId)))
                 missing.Add(e.Loop.BundleId);
         }

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using RdBridge.Layout;
+using RdBridge.Server;
+using RdBridge.Tests.Serve;
+
+namespace RdBridge.Tests.Compare;
+
+/// <summary>
+/// Issue 26, class 5 (a crash that ended the run becomes the item's problem): a cached bundle manifest whose fields have
+/// the wrong JSON type — <c>"files"</c> a text (the issue's example), a file's size a text, <c>null</c> or a number
+/// where an object is expected — is named with its bundle by <c>compare</c>, which still compares the loops' records,
+/// and by every endpoint that reads it (a 4xx or a per-loop reason, never a 500).
+/// </summary>
+public class WrongShapeManifestTests
+{
+    private static string ManifestOf(Sample sample, SampleLoop loop) =>
+        sample.Settings.AssetCache.ExtractedManifest(BundleId.For(loop.TaskRunId, loop.LoopId));
+
+    private static void Damage(string manifest, Action<JsonObject> change)
+    {
+        var o = JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        change(o);
+        File.WriteAllText(manifest, o.ToJsonString());
+    }
+
+    [Fact]
+    public void Wrong_shape_cached_manifest_is_named_by_compare_and_the_api_and_the_rest_goes_on()
+    {
+        using var sample = new Sample(taskRuns: 2, loops: 3);
+        var loops = SampleBacktests.Prepare(sample);
+        var (code, output, err) = sample.Cli("init");
+        Assert.True(code == 0, output + err);
+        var (a, b) = (SampleBacktests.A(loops), SampleBacktests.B(loops));
+        var other = loops.First(l => l.Key != a.Key && l.Key != b.Key && File.Exists(l.ReportPath));
+        var (idA, idB, idOther) = (BundleId.For(a.TaskRunId, a.LoopId), BundleId.For(b.TaskRunId, b.LoopId),
+            BundleId.For(other.TaskRunId, other.LoopId));
+        var firstFile = (string)JsonNode.Parse(File.ReadAllText(ManifestOf(sample, b)))!["files"]![0]!["path"]!;
+        Damage(ManifestOf(sample, a), o => o["files"] = "workspaces");                       // the issue's example
+        Damage(ManifestOf(sample, b), o => o["files"]![0]!["size"] = "12 KB");               // a size as a text
+        Damage(ManifestOf(sample, other), o => o["primary_assets"] = 7);                      // a number for an object
+
+        // compare: exit 0, both sides' bundles named with the field, the metrics still compared from the records.
+        var (cc, cout, cerr) = sample.Cli("compare", a.Key, b.Key, "--json");
+        Assert.True(cc == 0, cout + cerr);
+        var c = JsonNode.Parse(cout)!;
+        var notes = c["notes"]!.AsArray().Select(n => (string)n!).ToList();
+        Assert.Contains(notes, n => n.Contains(idA) && n.Contains("'files'"));
+        Assert.Contains(notes, n => n.Contains(idB) && n.Contains("'files[0].size'"));
+        Assert.Contains(c["metrics"]!.AsArray(), m => (string?)m!["name"] == "annualized_return");
+        Assert.DoesNotContain("Exception", cout + cerr);
+
+        using var server = new RunningServer(sample.Settings, ServeRole.Consumer);
+        var compare = server.Get($"api/rdagent/compare?a={a.Key}&b={b.Key}");
+        Assert.Equal(HttpStatusCode.OK, compare.StatusCode);
+        Assert.Contains(idA, RunningServer.Text(compare));
+
+        foreach (var (loop, id) in new[] { (a, idA), (b, idB), (other, idOther) })
+        {
+            var backtest = server.Get($"api/rdagent/loops/{loop.TaskRunId}/{loop.LoopId}/backtest");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, backtest.StatusCode);
+            Assert.Contains(id, RunningServer.Text(backtest));
+        }
+
+        // The task run's curves: the damaged loops are named as missing with their bundle, the others still drawn.
+        var curves = JsonNode.Parse(RunningServer.Text(server.Get($"api/rdagent/task-runs/{a.TaskRunId}/curves")))!;
+        var missing = curves["missing"]!.AsArray();
+        Assert.Contains(missing, m => (long)m!["loop_id"]! == a.LoopId && ((string)m["reason"]!).Contains(idA));
+        Assert.NotEmpty(curves["curves"]!.AsArray());
+
+        var file = server.Get($"api/aistock/bundles/{idB}/files/{firstFile}");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, file.StatusCode);
+        Assert.Contains(idB, RunningServer.Text(file));
+    }
+}
