@@ -58,6 +58,9 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
         return table.Columns.Where(c => c.Since <= _schema).ToList();
     }
 
+    /// <summary>The schema version this database is on (read once per store).</summary>
+    internal int SchemaVersion => _schema >= 0 ? _schema : _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
+
     /// <summary>Reads the schema version once, before an import's transaction begins.</summary>
     protected void NoteSchemaVersion() => _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
 
