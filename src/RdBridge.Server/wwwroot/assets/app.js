@@ -889,7 +889,9 @@ function icPanel(taskRunId, loopId, signal) {
   }).catch((e) => {
     if (e.name === 'AbortError') return;
     box.replaceChildren(el('h3', {}, 'Daily IC and Rank IC 每日 IC 与 Rank IC'),
-      el('p', { class: e.status === 404 ? 'muted' : 'error', id: 'ic-missing' }, e.message));
+      // A pickle RdBridge cannot read is the loop's (422), said plainly; the rest of the page stands.
+      el('p', { class: e.status === 404 ? 'muted' : e.status === 422 ? 'note' : 'error', id: 'ic-missing' },
+        e.message));
   });
   return box;
 }
@@ -1332,7 +1334,7 @@ function copyable(text, raw = text) {
         button.textContent = 'Ctrl+C';
       }
     },
-  }, '⧉');
+  }, '复制');
   return el('span', { class: 'copyable' }, shown, button);
 }
 
