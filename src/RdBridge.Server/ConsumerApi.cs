@@ -18,6 +18,7 @@ internal static class ConsumerApi
         VerifyRoutes.Map(api);
         CatalogRoutes.Map(api);
         LoopRoutes.Map(api);
+        SignalRoutes.Map(api);
         BundleRoutes.Map(app.MapGroup("/api/aistock/bundles").WithTags("consumer"));
     }
 

@@ -92,7 +92,7 @@ internal static class LoopRoutes
 
     /// <summary>A task run id given by a unique start, as the CLI takes it; a start that fits several ids is a 400
     /// naming them.</summary>
-    private static bool TryComplete(ICatalogReader store, ref string taskRunId, out IResult ambiguous)
+    internal static bool TryComplete(ICatalogReader store, ref string taskRunId, out IResult ambiguous)
     {
         ambiguous = Results.Empty;
         try { taskRunId = TaskRunIds.Complete(store, taskRunId); return true; }

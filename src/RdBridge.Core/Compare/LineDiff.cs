@@ -45,6 +45,37 @@ public static class LineDiff
         return script is null ? null : Hunks(script, context);
     }
 
+    /// <summary>
+    /// True when the texts differ only in how their lines end (CRLF, CR or LF, and a final line end or none): a diff
+    /// of their lines would be empty, yet the files are not the same bytes, and a reader should be told which.
+    /// </summary>
+    public static bool OnlyLineEndingsDiffer(string oldText, string newText) =>
+        !string.Equals(oldText, newText, StringComparison.Ordinal)
+        && string.Equals(WithoutLineEnds(oldText), WithoutLineEnds(newText), StringComparison.Ordinal);
+
+    /// <summary>How a text ends its lines: <c>LF</c>, <c>CRLF</c>, <c>CR</c>, <c>mixed</c>, or <c>none</c> for
+    /// a text without any; <c>, no final line end</c> is added when the last line has none.</summary>
+    public static string LineEndings(string text)
+    {
+        int crlf = 0, lf = 0, cr = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\r' && i + 1 < text.Length && text[i + 1] == '\n') { crlf++; i++; }
+            else if (text[i] == '\r') { cr++; }
+            else if (text[i] == '\n') { lf++; }
+        }
+        var kinds = (crlf > 0 ? 1 : 0) + (lf > 0 ? 1 : 0) + (cr > 0 ? 1 : 0);
+        var kind = kinds switch { 0 => "none", > 1 => "mixed", _ => crlf > 0 ? "CRLF" : lf > 0 ? "LF" : "CR" };
+        var finalEnd = text.Length == 0 || text[^1] is '\n' or '\r';
+        return kinds > 0 && !finalEnd ? kind + ", no final line end" : kind;
+    }
+
+    private static string WithoutLineEnds(string text)
+    {
+        var one = text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
+        return one.EndsWith('\n') ? one[..^1] : one;
+    }
+
     /// <summary>The text's lines without their line ends; a final line end does not make an empty last line.</summary>
     public static string[] Lines(string text)
     {

@@ -188,8 +188,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
     {
         var result = new JsonArray();
         if (a is null || b is null) return result;
-        var fa = CodeFiles(a);
-        var fb = CodeFiles(b);
+        var (fa, fb) = CodeFilePairs.Pair(CodeFiles(a), CodeFiles(b), a.Sha256, b.Sha256);
         foreach (var key in fa.Keys.Concat(fb.Keys).Distinct().Order(StringComparer.Ordinal))
         {
             var pa = fa.GetValueOrDefault(key);
@@ -203,6 +202,14 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             }
             var ta = pa is null ? "" : ReadText(a, pa);
             var tb = pb is null ? "" : ReadText(b, pb);
+            if (pa is not null && pb is not null && ta is not null && tb is not null
+                && (ta == tb || LineDiff.OnlyLineEndingsDiffer(ta, tb)))
+            {
+                entry["status"] = ta == tb ? "same" : "line endings differ";
+                if (ta != tb) entry["line_endings"] = $"a {LineDiff.LineEndings(ta)}, b {LineDiff.LineEndings(tb)}";
+                result.Add(entry);
+                continue;
+            }
             var hunks = ta is null || tb is null ? null : LineDiff.Unified(ta, tb);
             entry["status"] = hunks is null ? "too large to diff"
                 : pa is null ? "added" : pb is null ? "removed" : "changed";
@@ -318,7 +325,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         sb.Append("\nCode\n");
         foreach (var file in c["code"]!.AsArray())
         {
-            sb.Append(CultureInfo.InvariantCulture, $"  {(string?)file!["file"]}: {(string?)file["status"]}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {(string?)file!["file"]}: {(string?)file["status"]}")
+                .Append(file["line_endings"] is JsonValue endings ? $" ({(string?)endings})\n" : "\n");
             if (file["hunks"] is not JsonArray { Count: > 0 } hunks) continue;
             static string Name(JsonNode? path, string side) => path is null ? "/dev/null" : side + (string?)path;
             sb.Append("--- ").Append(Name(file["a_path"], "a/")).Append('\n');

@@ -94,4 +94,49 @@ public class LineDiffTests
         // Just under the cap still diffs.
         Assert.NotNull(LineDiff.Unified(Numbered(1_000, i => $"a{i}"), Numbered(1_000, i => $"b{i}")));
     }
+    [Fact]
+    public void Texts_differing_only_in_line_endings_say_so_and_name_each_side_s_endings()
+    {
+        Assert.True(LineDiff.OnlyLineEndingsDiffer("a\nb\n", "a\r\nb\r\n"));
+        Assert.True(LineDiff.OnlyLineEndingsDiffer("a\nb\n", "a\nb"));
+        Assert.True(LineDiff.OnlyLineEndingsDiffer("a\rb\r", "a\nb\n"));
+        Assert.False(LineDiff.OnlyLineEndingsDiffer("a\nb\n", "a\nb\n"));
+        Assert.False(LineDiff.OnlyLineEndingsDiffer("a\nb\n", "a\nc\n"));
+        Assert.False(LineDiff.OnlyLineEndingsDiffer("a\nb\n", "a\n\nb\n"));
+        Assert.Equal("LF", LineDiff.LineEndings("a\nb\n"));
+        Assert.Equal("CRLF", LineDiff.LineEndings("a\r\nb\r\n"));
+        Assert.Equal("CR", LineDiff.LineEndings("a\rb\r"));
+        Assert.Equal("mixed", LineDiff.LineEndings("a\r\nb\n"));
+        Assert.Equal("LF, no final line end", LineDiff.LineEndings("a\nb"));
+        Assert.Equal("none", LineDiff.LineEndings("a"));
+    }
+
+    [Fact]
+    public void A_sub_workspace_file_no_factor_names_is_paired_across_loops_by_its_name_same_bytes_first()
+    {
+        var a = new Dictionary<string, string>
+        {
+            ["model.py (w1)"] = "workspaces/w1/model.py", ["model.py (w2)"] = "workspaces/w2/model.py",
+            ["factor.py (alpha)"] = "workspaces/w3/factor.py", ["conf.yaml"] = "workspaces/e1/conf.yaml",
+        };
+        var b = new Dictionary<string, string>
+        {
+            ["model.py (w8)"] = "workspaces/w8/model.py", ["model.py (w9)"] = "workspaces/w9/model.py",
+            ["factor.py (beta)"] = "workspaces/w7/factor.py", ["conf.yaml"] = "workspaces/e2/conf.yaml",
+        };
+        var sha = new Dictionary<string, string>
+        {
+            ["workspaces/w1/model.py"] = "s1", ["workspaces/w2/model.py"] = "s2",
+            ["workspaces/w8/model.py"] = "s2", ["workspaces/w9/model.py"] = "s3",
+        };
+        var (pa, pb) = CodeFilePairs.Pair(a, b, p => sha.GetValueOrDefault(p, ""), p => sha.GetValueOrDefault(p, ""));
+        // w2 and w8 hold the same bytes; w1 and w9 are what is left of model.py on each side.
+        Assert.Equal("workspaces/w2/model.py", pa["model.py (w2 ↔ w8)"]);
+        Assert.Equal("workspaces/w8/model.py", pb["model.py (w2 ↔ w8)"]);
+        Assert.Equal("workspaces/w9/model.py", pb["model.py (w1 ↔ w9)"]);
+        // Different factors stay apart; files matched by name stay as they were.
+        Assert.True(pa.ContainsKey("factor.py (alpha)") && pb.ContainsKey("factor.py (beta)"));
+        Assert.Equal(["conf.yaml", "factor.py (alpha)", "model.py (w1 ↔ w9)", "model.py (w2 ↔ w8)"],
+            pa.Keys.Order(StringComparer.Ordinal));
+    }
 }

@@ -17,10 +17,15 @@ public sealed class ResearcherSample : IDisposable
     public RunningServer Server { get; }
     public string RunningTaskRun { get; }
     public long RunningLoop { get; }
+    /// <summary>Two model loops whose model sub-workspaces hold the same <c>model.py</c>, the second's
+    /// <c>read_exp_res.py</c> in CRLF (<see cref="LoopPageCases"/>).</summary>
+    public (string A, string B) SameModelLoops { get; }
 
     public ResearcherSample()
     {
         Sample = new Sample(taskRuns: 4, loops: 8);
+        LoopPageCases.WriteDailyIc(Sample);
+        SameModelLoops = LoopPageCases.SameModelCode(Sample);
         var (code, output, err) = Sample.Cli("init");
         Assert.True(code == 0, output + err);
         var registry = Sample.Settings.RegistryPath;
@@ -49,7 +54,7 @@ public sealed class ResearcherSample : IDisposable
 /// bundles' files with SQL and JSON readers of their own.
 /// </summary>
 [Collection("browser")]
-public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : IClassFixture<ResearcherSample>
+public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : IClassFixture<ResearcherSample>
 {
     private Sample Sample => fixture.Sample;
     private string Registry => Sample.Settings.RegistryPath;
@@ -338,6 +343,9 @@ public class ResearcherViewTests(Chromium chromium, ResearcherSample fixture) : 
         var trough = dd.IndexOf(dd.Where(double.IsFinite).Min());
         Assert.Equal(dates[trough], await span.GetAttributeAsync("data-to"));
         await Assertions.Expect(page.Locator("#turnover-chart")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#ic-chart")).ToBeVisibleAsync();
+        // Tall enough for the whole panel, so the tables' sticky headers stay on their tables in the picture.
+        await page.SetViewportSizeAsync(1440, 2400);
         await page.Locator("#qlib-panels").ScrollIntoViewIfNeededAsync();
         Directory.CreateDirectory(Chromium.ScreenshotFolder);
         await page.Locator("#qlib-panels").ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder,

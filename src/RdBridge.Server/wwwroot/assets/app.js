@@ -4,7 +4,6 @@ import * as v from './view.js';
 
 const root = document.getElementById('app');
 const TOKEN_KEY = 'rdbridge.token';
-const VERIFY_KEY = 'rdbridge.verify.last';
 let current = new AbortController();
 
 // -------------------------------------------------------------------------------------------------------------
@@ -532,6 +531,11 @@ async function syncPage(signal) {
 
 async function verifyPage(signal) {
   const out = el('div', { id: 'verify-result' });
+  const showRun = (at, result) => {
+    out.replaceChildren();
+    append(out, [el('p', { class: 'muted', id: 'verify-last', dataset: { at: at ?? '' } },
+      `Last run 上次运行: ${v.fmtTime(at)}`), verifyView(result)]);
+  };
   const button = el('button', {
     type: 'button', id: 'verify-button', class: 'primary',
     onclick: async () => {
@@ -539,11 +543,9 @@ async function verifyPage(signal) {
       out.replaceChildren(el('p', { class: 'muted' }, 'Running the checklist… 正在检查…'));
       try {
         const result = await send('POST', '/api/rdagent/verify', signal);
-        out.replaceChildren();
-        append(out, verifyView(result));
-        try {
-          localStorage.setItem(VERIFY_KEY, JSON.stringify({ at: new Date().toISOString(), result }));
-        } catch { /* storage full or off: the result still shows */ }
+        // The server keeps the run with its time; reading it back shows exactly what the next visitor sees.
+        const last = await getJson('/api/rdagent/verify/last', signal).catch(() => null);
+        showRun(last?.result ? last.ran_at_utc : new Date().toISOString(), last?.result ?? result);
       } catch (e) {
         if (e.name !== 'AbortError') out.replaceChildren(errorBox(e));
       } finally {
@@ -551,20 +553,23 @@ async function verifyPage(signal) {
       }
     },
   }, 'Run checklist 运行检查');
-  // The last checklist run from this browser shows on open, with when it ran, until the button runs it again.
-  try {
-    const last = JSON.parse(localStorage.getItem(VERIFY_KEY) ?? 'null');
-    if (last?.result) {
-      append(out, [el('p', { class: 'muted', id: 'verify-last' }, `Last run 上次运行: ${v.fmtTime(last.at)}`),
-        verifyView(last.result)]);
-    }
-  } catch { /* nothing stored */ }
   show(
     el('div', { class: 'page-head' }, el('h1', {}, v.LABELS.verify), button),
     el('p', { class: 'muted' }, 'The 验证检查清单: the RD-Agent side, the AIstock side, every link between them, '
       + 'and asset_bundle_id coverage.'),
     out,
   );
+  // The last checklist run (from any browser, kept by the server) shows on open, with when it ran.
+  try {
+    const last = await getJson('/api/rdagent/verify/last', signal);
+    if (last?.result && !out.hasChildNodes()) showRun(last.ran_at_utc, last.result);
+    else if (!out.hasChildNodes()) {
+      out.replaceChildren(el('p', { class: 'muted', id: 'verify-never' },
+        'The checklist has not been run on this server yet. 尚未运行检查。'));
+    }
+  } catch (e) {
+    if (e.name !== 'AbortError' && !out.hasChildNodes()) out.replaceChildren(errorBox(e));
+  }
 }
 
 function verifyView(result) {
@@ -685,8 +690,11 @@ async function loopPage(taskRunId, loopId, signal) {
         dataset: { verified: String(!!lin.verified) },
       },
         lin.verified ? '✓ lineage verified 关联已验证' : '✗ lineage broken 关联断开')),
-    el('p', { class: 'muted mono' }, `${taskRunId} · workspace ${loop.workspace_id ?? '—'} · `
-      + `${v.fmtTime(loop.started_at_utc)} → ${v.fmtTime(loop.ended_at_utc)}`),
+    el('p', { class: 'muted mono', id: 'loop-ids' },
+      el('span', { dataset: { id: 'task_run_id' } }, copyable(taskRunId)),
+      ' · workspace ', el('span', { dataset: { id: 'workspace_id' } }, copyable(loop.workspace_id ?? '—',
+        loop.workspace_id)),
+      ` · ${v.fmtTime(loop.started_at_utc)} → ${v.fmtTime(loop.ended_at_utc)}`),
     st?.hypothesis ? el('p', { class: 'hypothesis', id: 'loop-hypothesis' }, el('b', {}, 'Hypothesis 假设: '),
       st.hypothesis) : null,
     el('p', { class: 'compare-links', id: 'compare-links' },
@@ -719,8 +727,8 @@ async function loopPage(taskRunId, loopId, signal) {
       el('section', {},
         el('h2', {}, 'Metrics 指标'),
         el('table', { class: 'catalog narrow', id: 'metrics' }, el('tbody', {}, metrics.map(([k, val]) =>
-          el('tr', {}, el('th', {}, k.replaceAll('_', ' ')),
-          el('td', { class: 'num' }, /return|drawdown/.test(k) ? v.fmtPct(val) : v.fmtNum(val))))))),
+          el('tr', { dataset: { metric: k } }, el('th', {}, k.replaceAll('_', ' ')),
+          el('td', { class: 'num' }, copyable(/return|drawdown/.test(k) ? v.fmtPct(val) : v.fmtNum(val), val))))))),
       el('section', {},
         el('h2', {}, 'Feedback 反馈'),
         texts.length === 0 ? el('p', { class: 'muted' }, 'No feedback recorded. 无反馈。') :
@@ -750,7 +758,8 @@ async function loopPage(taskRunId, loopId, signal) {
 
     el('h2', {}, 'Bundle files 资产包文件'),
     el('dl', { class: 'facts' },
-      el('dt', {}, 'Bundle 资产包'), el('dd', { class: 'mono' }, bundle.asset_bundle_id ?? '—'),
+      el('dt', {}, 'Bundle 资产包'), el('dd', { class: 'mono', dataset: { id: 'asset_bundle_id' } },
+        copyable(bundle.asset_bundle_id ?? '—', bundle.asset_bundle_id)),
       el('dt', {}, 'Archive 存档'), el('dd', {}, bundle.cached
         ? [
           el('a', { href: v.bundleHref(bundle.asset_bundle_id), download: '' , id: 'bundle-download' },
@@ -758,7 +767,8 @@ async function loopPage(taskRunId, loopId, signal) {
           ` · ${v.fmtBytes(bundle.size_bytes)}`,
         ]
         : 'not in the asset cache 未缓存'),
-      el('dt', {}, 'sha256'), el('dd', { class: 'mono' }, bundle.sha256 ?? '—'),
+      el('dt', {}, 'sha256'), el('dd', { class: 'mono', dataset: { id: 'sha256' } },
+        copyable(bundle.sha256 ?? '—', bundle.sha256)),
       el('dt', {}, 'Files 文件'),
       el('dd', {}, `${files.length} · ${v.fmtBytes(files.reduce((s, f) => s + (f.size ?? 0), 0))}`)),
     files.length === 0
@@ -801,7 +811,8 @@ function backtestSection(taskRunId, loopId, signal) {
  * the drawdown with its deepest span shaded, turnover, and the monthly excess returns.
  */
 function qlibPanels(taskRunId, loopId, signal) {
-  const box = el('div', { id: 'qlib-panels' });
+  const report = el('div', { id: 'qlib-report' });
+  const box = el('div', { id: 'qlib-panels' }, report, icPanel(taskRunId, loopId, signal));
   getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/backtest?full=1`, signal).then((bt) => {
     const span = v.maxDrawdownSpan(bt);
     const risk = v.riskRows(bt.summary);
@@ -821,8 +832,8 @@ function qlibPanels(taskRunId, loopId, signal) {
         dataset: { from: span.from, to: span.to },
       }, svg('title', {}, `max drawdown 最大回撤 ${v.fmtPct(span.depth)}: ${span.from} → ${span.to}`)), svgEl.firstChild);
     }
-    box.replaceChildren();
-    append(box, [
+    report.replaceChildren();
+    append(report, [
       el('h2', {}, 'Qlib report 报告'),
       el('div', { class: 'columns' },
         el('section', {},
@@ -848,7 +859,39 @@ function qlibPanels(taskRunId, loopId, signal) {
           el('td', { class: 'num total' }, v.fmtPct(y.total, 1))))))),
     ]);
   }).catch((e) => {
-    if (e.name !== 'AbortError' && e.status !== 404) box.replaceChildren(errorBox(e));
+    if (e.name !== 'AbortError' && e.status !== 404) report.replaceChildren(errorBox(e));
+  });
+  return box;
+}
+
+/**
+ * Daily IC and Rank IC from the loop's sig_analysis pickles, with their means and ICIR printed beside the chart (a
+ * daily correlation's last value says little; its mean is what Qlib reports).
+ */
+function icPanel(taskRunId, loopId, signal) {
+  const box = el('div', { id: 'ic-panel' });
+  getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/ic`, signal).then((ic) => {
+    const defs = v.IC_SERIES.filter((s) => ic.series?.[s.key]);
+    const chart = curveChart('ic-chart', v.curveLines(ic, defs), (x) => v.fmtNum(x, 3), 200);
+    chart.querySelector('.curve-legend')?.remove();
+    box.replaceChildren(
+      el('h3', {}, 'Daily IC and Rank IC 每日 IC 与 Rank IC'),
+      el('dl', { class: 'facts ic-means', id: 'ic-means' }, defs.map((s) => {
+        const st = ic.stats?.[s.key] ?? {};
+        return [el('dt', { class: s.cls }, el('span', { class: 'swatch' }), ` ${s.label} mean 均值`),
+          el('dd', { class: 'num', dataset: { series: s.key, mean: st.mean ?? '' } },
+            copyable(v.fmtNum(st.mean, 4), st.mean), el('span', { class: 'muted' },
+              ` · ICIR ${v.fmtNum(st.ir, 4)} · ${v.fmtNum(st.days, 0)} days 天`))];
+      })),
+      chart,
+      el('p', { class: 'muted mono small' }, `${ic.files?.ic ?? ''}${ic.decimated
+        ? ` · ${ic.points} of ${ic.trading_days} days drawn 显示点数` : ''}`));
+  }).catch((e) => {
+    if (e.name === 'AbortError') return;
+    box.replaceChildren(el('h3', {}, 'Daily IC and Rank IC 每日 IC 与 Rank IC'),
+      // A pickle RdBridge cannot read is the loop's (422), said plainly; the rest of the page stands.
+      el('p', { class: e.status === 404 ? 'muted' : e.status === 422 ? 'note' : 'error', id: 'ic-missing' },
+        e.message));
   });
   return box;
 }
@@ -1266,6 +1309,35 @@ function storyCurves(taskRunId, lines, curves) {
 // -------------------------------------------------------------------------------------------------------------
 // Factor: what it is, its code, where it was found
 
+/**
+ * A number or id the reader can take away: the shown text selects as one piece, and the button next to it puts the
+ * exact value (full precision, not the rounded display) on the clipboard.
+ */
+function copyable(text, raw = text) {
+  const value = raw === null || raw === undefined ? '' : String(raw);
+  const shown = el('span', { class: 'copy-text', dataset: { value } }, text);
+  if (!value) return shown;
+  const button = el('button', {
+    type: 'button', class: 'copy-value', title: `Copy 复制: ${value}`, 'aria-label': `copy ${value}`,
+    dataset: { copy: value },
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(value);
+        button.dataset.copied = 'true';
+        button.textContent = '✓';
+      } catch {
+        // No clipboard (an insecure origin): select the value so Ctrl+C copies it.
+        const range = document.createRange();
+        range.selectNodeContents(shown);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        button.textContent = 'Ctrl+C';
+      }
+    },
+  }, '复制');
+  return el('span', { class: 'copyable' }, shown, button);
+}
+
 function codeBlock(text, id) {
   const pre = el('pre', { class: 'code', id }, el('code', {}, v.pythonTokens(text).map(([kind, t]) =>
     (kind === 'other' || kind === 'name' ? t : el('span', { class: `tok-${kind}` }, t)))));
@@ -1410,6 +1482,9 @@ async function comparePage(signal) {
     class: `diff ${f.status.replaceAll(' ', '-')}`, open: f.status !== 'same', dataset: { file: f.file },
   },
   el('summary', {}, el('span', { class: 'mono' }, f.file), ' ', el('span', { class: 'badge small' }, f.status)),
+  f.status === 'same' ? el('p', { class: 'muted eol-note' }, 'Identical in both loops 两边相同') : null,
+  f.line_endings ? el('p', { class: 'muted eol-note' },
+    `Only the line endings differ 仅换行符不同 (${f.line_endings}); every line is the same.`) : null,
   (f.hunks ?? []).length === 0 ? null : el('pre', { class: 'diff-body' },
     el('div', { class: 'diff-file' }, `--- ${f.a_path ? 'a/' + f.a_path : '/dev/null'}`),
     el('div', { class: 'diff-file' }, `+++ ${f.b_path ? 'b/' + f.b_path : '/dev/null'}`),

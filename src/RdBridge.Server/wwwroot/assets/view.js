@@ -519,6 +519,11 @@ export const RETURN_SERIES = [
   { key: 'benchmark_return', label: 'Benchmark 基准', cls: 'bench' },
 ];
 export const DRAWDOWN_SERIES = [{ key: 'drawdown', label: 'Drawdown 回撤', cls: 'drawdown' }];
+/** Qlib's signal analysis: the daily IC and Rank IC of the predictions against the label. */
+export const IC_SERIES = [
+  { key: 'ic', label: 'IC', cls: 'ic' },
+  { key: 'rank_ic', label: 'Rank IC', cls: 'rank-ic' },
+];
 
 /** A date of the report ("2020-01-02" or with a time) as milliseconds, read as UTC. */
 export function dayValue(date) {
