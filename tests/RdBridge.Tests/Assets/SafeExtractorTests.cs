@@ -26,15 +26,18 @@ public class SafeExtractorTests
     }
 
     [Theory]
-    [InlineData("../escape.txt")]
-    [InlineData("a/../../escape.txt")]
-    [InlineData("/etc/passwd")]
-    public void Entries_that_climb_out_are_refused(string name)
+    [InlineData("../escape.txt", "climbs out with '..'")]
+    [InlineData("a/../../escape.txt", "climbs out with '..'")]
+    [InlineData("..\\escape.txt", "climbs out with '..'")]
+    [InlineData("/etc/passwd", "has an absolute path")]
+    [InlineData("\\escape.txt", "has an absolute path")]
+    [InlineData("C:escape.txt", "has an absolute path")]
+    public void Entries_that_climb_out_are_refused(string name, string why)
     {
         using var dir = new TempDir();
         var archive = Archive(dir, t => { Put(t, "manifest.json", "{\"files\":[]}"); Put(t, name); });
         var e = Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"]));
-        Assert.Contains(name, e.Message);
+        Assert.Equal($"entry '{name}' {why}", e.Message);
         Assert.False(System.IO.File.Exists(Path.Combine(dir.Path, "escape.txt")));
     }
 
@@ -47,7 +50,9 @@ public class SafeExtractorTests
             Put(t, "manifest.json", "{\"files\":[]}");
             t.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "link") { LinkName = "/etc/passwd" });
         });
-        Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"]));
+        var e = Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"]));
+        Assert.Equal("entry 'link' is a SymbolicLink, not a regular file; links and devices are refused", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir["out"], "link")));
     }
 
     [Fact]
@@ -61,18 +66,33 @@ public class SafeExtractorTests
             Put(t, "a.txt", "x");
         });
         var e = Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"]));
-        Assert.Contains("a.txt", e.Message);
+        // The digest of what the archive holds ("x"), computed here; the manifest's, as the manifest spells it.
+        var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("x"u8));
+        Assert.Equal($"'a.txt' does not match its manifest entry (sha256 {actual[..12]}… vs {new string('0', 12)}…)",
+            e.Message);
     }
 
     [Fact]
     public void The_size_cap_is_enforced()
     {
+        // The manifest lists the file with its true size and digest, so only the cap can refuse it (an unlisted file
+        // would be refused for that instead).
         using var dir = new TempDir();
+        var big = new string('y', 5000);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(big)));
+        var manifest = "{\"files\":[{\"path\":\"big\",\"size\":5000,\"sha256\":\"" + sha + "\"}]}";
         var archive = Archive(dir, t =>
         {
-            Put(t, "manifest.json", "{\"files\":[]}");
-            Put(t, "big", new string('y', 5000));
+            Put(t, "manifest.json", manifest);
+            Put(t, "big", big);
         });
-        Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"], maxBytes: 1000));
+        var e = Assert.Throws<UnsafeBundleException>(
+            () => SafeExtractor.Extract(archive, dir["out"], maxBytes: 1000));
+        Assert.Equal("its manifest announces 5,000 bytes, more than 1,000", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(dir["out"]));
+        // A cap of exactly the announced size lets the same archive through: the refusal is the cap's.
+        SafeExtractor.Extract(archive, dir["out2"], maxBytes: 5000);
+        Assert.Equal(big, File.ReadAllText(Path.Combine(dir["out2"], "big")));
     }
 }

@@ -91,10 +91,9 @@ public class StageTests
     }
 
     [Fact]
-    public void Factors_read_from_the_combined_parquet_include_the_sota_factors_of_earlier_loops()
+    public async Task Factors_read_from_the_combined_parquet_include_the_sota_factors_of_earlier_loops()
     {
         using var sample = new Sample(taskRuns: 2, loops: 5);
-        Assert.Equal(0, sample.Cli("backfill").Code);
         var s = sample.Settings;
         // The expected names come from the factor code: each factor workspace's factor.py names its result column.
         // A factor loop with a result trains on the SOTA factors so far (every factor of an earlier such loop of the
@@ -105,30 +104,48 @@ public class StageTests
                 "AND w.workspace_role = 'sub_workspace' WHERE l.has_result = 1 AND l.action = 'factor'")
             .Select(r => (Run: (string)r[0]!, Loop: (long)r[1]!, Name: FactorColumn((string)r[2]!))).ToList();
         var experiments = Db.Rows(s.RegistryPath,
-            "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
-            "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
-            "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 AND l.action = 'factor'");
-        var loopsWithEarlierFactors = 0;
-        foreach (var row in experiments)
+                "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
+                "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
+                "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 AND l.action = 'factor' " +
+                "ORDER BY 1, 2")
+            .Select(r => (Run: (string)r[0]!, Loop: (long)r[1]!, Dir: Path.Combine(s.WorkspaceRoot, (string)r[2]!)))
+            .ToList();
+        HashSet<string> Own((string Run, long Loop, string Dir) e) =>
+            coded.Where(c => c.Run == e.Run && c.Loop == e.Loop).Select(c => c.Name).ToHashSet();
+        HashSet<string> Earlier((string Run, long Loop, string Dir) e) =>
+            coded.Where(c => c.Run == e.Run && c.Loop < e.Loop && !Own(e).Contains(c.Name)).Select(c => c.Name)
+                .ToHashSet();
+        var withEarlier = experiments.Where(e => Earlier(e).Count > 0).ToList();
+        Assert.True(withEarlier.Count >= 2, "the sample has fewer than two loops that trained on earlier factors");
+
+        // The sample writes each loop's own factors last. One loop's file is written again here, with its own factors
+        // first and an earlier loop's factor in the last column, so a reader that drops the first or the last column
+        // misses an earlier loop's factor in one file or the other. Its names are the ones written here.
+        var rewritten = withEarlier[0];
+        var lastColumn = Earlier(rewritten).Order().Last();
+        string[] columns = [.. Own(rewritten).Order(), .. Earlier(rewritten).Order()];
+        Assert.Equal(lastColumn, columns[^1]);
+        await WriteCombinedFactors(Path.Combine(rewritten.Dir, "combined_factors_df.parquet"), columns);
+
+        Assert.Equal(0, sample.Cli("backfill").Code);
+        foreach (var experiment in experiments)
         {
-            var (run, loop, dir) = ((string)row[0]!, (long)row[1]!, Path.Combine(s.WorkspaceRoot, (string)row[2]!));
+            var (run, loop, dir) = experiment;
             Assert.True(File.Exists(Path.Combine(dir, "combined_factors_df.parquet")), $"loop {run}/{loop}");
-            var own = coded.Where(c => c.Run == run && c.Loop == loop).Select(c => c.Name).ToHashSet();
-            var earlier = coded.Where(c => c.Run == run && c.Loop < loop && !own.Contains(c.Name))
-                .Select(c => c.Name).ToHashSet();
+            var own = Own(experiment);
+            var earlier = Earlier(experiment);
             using var meta = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_meta.json")));
             var generated = meta.RootElement.GetProperty("factors").EnumerateArray()
                 .Where(f => f.GetProperty("source").GetString() == "rdagent_generated").ToList();
             // Every factor the loop trained on is listed once; those only the parquet names (the earlier loops'
             // SOTA factors) say that they were found there.
             Assert.Equal(own.Union(earlier).Order(), generated.Select(f => f.GetProperty("name").GetString()!).Order());
-            Assert.Equal(earlier.Order(), generated
+            var found = generated
                 .Where(f => f.TryGetProperty("found_in", out var w) && w.GetString() == "combined_factors_df.parquet")
-                .Select(f => f.GetProperty("name").GetString()!).Order());
-            if (earlier.Count > 0) loopsWithEarlierFactors++;
+                .Select(f => f.GetProperty("name").GetString()!).Order().ToList();
+            Assert.Equal(earlier.Order(), found);
+            if (experiment == rewritten) Assert.Contains(lastColumn, found);
         }
-
-        Assert.True(loopsWithEarlierFactors > 0, "the sample has no loop that trained on an earlier loop's factors");
 
         string FactorColumn(string workspaceId)
         {
@@ -137,6 +154,25 @@ public class StageTests
             Assert.True(match.Success, $"factor.py of workspace {workspaceId} names no result column");
             return match.Groups[1].Value;
         }
+    }
+
+    /// <summary>
+    /// A combined_factors_df.parquet as pandas writes a frame with two-level columns: the index levels as plain columns,
+    /// each factor as <c>('feature', 'name')</c>, in the order given. Written with Parquet.Net directly, not with
+    /// RdBridge's sample writer, so the names a test expects are the ones it wrote.
+    /// </summary>
+    private static async Task WriteCombinedFactors(string path, IReadOnlyList<string> factors)
+    {
+        var datetime = new Parquet.Schema.DataField<string>("datetime");
+        var instrument = new Parquet.Schema.DataField<string>("instrument");
+        var fields = factors.Select(n => new Parquet.Schema.DataField<double>($"('feature', '{n}')")).ToList();
+        await using var stream = File.Create(path);
+        await using var writer = await Parquet.ParquetWriter.CreateAsync(
+            new Parquet.Schema.ParquetSchema([datetime, instrument, .. fields]), stream);
+        using var group = writer.CreateRowGroup();
+        await group.WriteAsync(datetime, new[] { "2020-01-02", "2020-01-02" }, null);
+        await group.WriteAsync(instrument, new[] { "SH600000", "SZ000001" }, null);
+        foreach (var field in fields) await group.WriteAsync<double>(field, new[] { 0.25, -0.5 }, null, null, default);
     }
 
     [Fact]

@@ -54,7 +54,8 @@ public class AnnouncedSizeTests
         using var dir = new TempDir();
         var archive = Bomb(dir, 16L * 1024 * 1024);
         var before = Directory.GetFileSystemEntries(dir.Path).Length;
-        Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Verify(archive));
+        var e = Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Verify(archive));
+        Assert.Equal($"'a' is {16L * 1024 * 1024:N0} bytes in the archive but 11 in its manifest", e.Message);
         Assert.Equal(before, Directory.GetFileSystemEntries(dir.Path).Length);
     }
 

@@ -79,10 +79,20 @@ public class ApiTests
         Assert.Equal(
             sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE ic >= 0.02 AND ic <= 0.06"),
             ranged.GetProperty("total").GetInt64());
-        var search = Json(server.Get("api/rdagent/factors?q=cord"));
+        var search = Json(server.Get("api/rdagent/factors?q=cord&page_size=500"));
         Assert.All(search.GetProperty("items").EnumerateArray(), f => Assert.Contains("cord",
             (f.GetProperty("name").GetString() + f.GetProperty("expression").GetString()).ToLowerInvariant()));
-        Assert.True(search.GetProperty("total").GetInt64() > 0);
+        // Exactly the factors of the imported catalog file whose searched texts hold "cord", in any case.
+        using var exported = JsonDocument.Parse(
+            File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_catalog.json")));
+        var holdingCord = exported.RootElement.GetProperty("factors").EnumerateArray()
+            .Where(f => new[] { "name", "expression", "description_cn", "formula_hint" }
+                .Any(k => f.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String
+                    && v.GetString()!.Contains("cord", StringComparison.OrdinalIgnoreCase)))
+            .Select(f => f.GetProperty("factor_id").GetString()!).Order().ToList();
+        Assert.Equal(holdingCord, search.GetProperty("items").EnumerateArray()
+            .Select(f => f.GetProperty("factor_id").GetString()!).Order());
+        Assert.Equal(holdingCord.Count, search.GetProperty("total").GetInt64());
 
         // Bad parameters are problem details naming the parameter.
         var bad = server.Get("api/rdagent/factors?sort=payload;drop");

@@ -41,7 +41,9 @@ public class TwoMachineTests
         var loops = m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog");
         Assert.Equal(published.Length, loops);
         Assert.Equal(loops, m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE origin = 'gpu1'"));
-        Assert.True(m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE origin = 'gpu1'") > 0);
+        // Every factor of the catalog file the publisher served, each a row of its own.
+        Assert.Equal(Records(publisher.CatalogDirectory, "factor_catalog.json", "factors"),
+            m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE origin = 'gpu1'"));
 
         // RD-Agent finishes loop 0; the publisher publishes; the consumer's next sync brings exactly that loop.
         var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
@@ -175,7 +177,15 @@ public class TwoMachineTests
         Assert.Contains($"127.0.0.1:{port}", output);
         Assert.Contains("failed after", output);
         Assert.Equal(Bundles(m.Publisher.Settings.BundleDirectory), Bundles(m.ConsumerSettings.AssetCacheDirectory));
-        Assert.True(m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE origin = 'gpu1'") > 0);
+        Assert.Equal(Records(m.Publisher.Settings.CatalogDirectory, "loop_catalog.json", "loops"),
+            m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE origin = 'gpu1'"));
+    }
+
+    /// <summary>How many records a catalog file holds, read from the file.</summary>
+    private static long Records(string directory, string file, string array)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, file)));
+        return doc.RootElement.GetProperty(array).GetArrayLength();
     }
 
     internal static int FreePort()

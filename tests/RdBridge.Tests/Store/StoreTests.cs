@@ -12,6 +12,14 @@ public class StoreTests
     private static string ForkCatalogs => Paths.Fixture("rdagent-aistock-fork/tmp");
     private static string Fork(string name) => Path.Combine(ForkCatalogs, name);
 
+    /// <summary>
+    /// The loops a catalog file names, read from the file itself: its distinct (task_run_id, loop_id) pairs (the
+    /// fork's Python export lists a loop once per workspace).
+    /// </summary>
+    internal static long LoopsIn(string catalog) =>
+        System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(catalog))!["loops"]!.AsArray()
+            .Select(l => $"{l!["task_run_id"]}/{l["loop_id"]}").Distinct().LongCount();
+
     internal static ImportSummary Import(IAistockStore store, CatalogKind kind, string path, string? origin = null)
     {
         using var session = store.BeginImport();
@@ -71,7 +79,7 @@ public class StoreTests
             {
                 Assert.Equal(Enumerable.Range(1, previous), old.Migrate(upTo: previous));
                 var first = Import(old, CatalogKind.Loop, Fork("loop_catalog.json"));
-                Assert.True(first.Inserted > 0);
+                Assert.Equal(LoopsIn(Fork("loop_catalog.json")), first.Inserted);
                 var rows =
                     db2.Rows("SELECT task_run_id, loop_id, content_hash FROM aistock_loop_catalog ORDER BY 1, 2");
                 Assert.Equal(Enumerable.Range(previous + 1, StoreSchema.Latest - previous), old.Migrate());
@@ -240,7 +248,7 @@ public class StoreTests
                 session.Savepoint();
                 var loops = CatalogImport.Run(session, CatalogKind.Loop, Fork("loop_catalog.json"));
                 session.ReleaseSavepoint();
-                Assert.True(loops.Inserted > 0);
+                Assert.Equal(LoopsIn(Fork("loop_catalog.json")), loops.Inserted);
                 session.Savepoint();
                 Assert.Throws<FormatException>(() =>
                     CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
@@ -250,7 +258,7 @@ public class StoreTests
                 Assert.Equal(0, db.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
                 session.Commit();
             }
-            Assert.True(db.Scalar("SELECT count(*) FROM aistock_loop_catalog") > 0);
+            Assert.Equal(LoopsIn(Fork("loop_catalog.json")), db.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
             Assert.Equal(0, db.Scalar("SELECT count(*) FROM aistock_factor_catalog"));
         }
     }
