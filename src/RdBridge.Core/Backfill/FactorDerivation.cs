@@ -67,6 +67,7 @@ public static class FactorDerivation
             DescriptionCn = task.Description ?? factor.DescriptionCn,
             FormulaHint = task.Formulation,
             Variables = task.Variables?.DeepClone(),
+            CoderFeedback = task.Coder,
         };
     }
 

@@ -66,10 +66,7 @@ public sealed record LoopMetadata(
         // The loop's own hypothesis (what its experiment tested); the feedback's new_hypothesis is the next loop's.
         return new FeedbackFile(run.Origin, loop.Status, logged?.Decision, hypothesis?.Text, source, summary)
         {
-            Texts = new ResearchTexts(hypothesis?.Reason, hypothesis?.ConciseReason, hypothesis?.ConciseObservation,
-                hypothesis?.ConciseJustification, hypothesis?.ConciseKnowledge, hypothesis?.Action,
-                logged?.Observations, logged?.HypothesisEvaluation, logged?.Reason, logged?.NewHypothesis,
-                logged?.CodeChangeSummary, logged?.Exception),
+            Texts = texts.Research(),
         };
     }
 
@@ -135,7 +132,7 @@ public sealed record LoopMetadata(
             ?? texts.Tasks.FirstOrDefault(t => t.Kind == LoggedTask.Model);
         return task is null ? null : new ModelTaskText(task.Name, task.Description, task.Formulation,
             task.Architecture, task.Variables?.DeepClone(), task.Hyperparameters?.DeepClone(),
-            task.TrainingHyperparameters?.DeepClone(), task.ModelType);
+            task.TrainingHyperparameters?.DeepClone(), task.ModelType) { CoderFeedback = task.Coder };
     }
 
     private static StrategyMetaFile DeriveStrategy(LoopWorkspaces lw, LoopRun run, List<string> problems)
@@ -165,28 +162,11 @@ public sealed record LoopMetadata(
     }
 
     /// <summary>
-    /// Every text RD-Agent logged for the loop (its <c>Hypothesis</c>, tasks and last <c>HypothesisFeedback</c>), in
-    /// any log generation discovery reads (<c>&lt;trace&gt;/Loop_N/…</c>, the old <c>r/</c>, <c>d/</c>, <c>ef/</c>
-    /// segments, v0.3's flat logs), if the log is here.
+    /// Every text RD-Agent logged for the loop (its <c>Hypothesis</c>, tasks, last <c>HypothesisFeedback</c> and
+    /// CoSTEER's last evolving feedback), in any log generation discovery reads, if the log is here.
     /// </summary>
-    private static LoopTexts LoggedTexts(Registry.LoopRow loop, PathMap map, List<string> problems)
-    {
-        var trace = map.Map(loop.LogTracePath ?? loop.LogDir).Local;
-        if (trace is null || !Directory.Exists(trace)) return LoopTexts.Empty;
-        IReadOnlyList<LogFile>? files;
-        try
-        {
-            files = LogTree.Loops(trace).FirstOrDefault(l => l.LoopId == loop.LoopId)?.Files();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            problems.Add($"the log '{trace}' cannot be listed ({e.Message}); feedback.json falls back to the metrics");
-            return LoopTexts.Empty;
-        }
-
-        // Read as discovery reads every log pickle; a problem is this loop's, and the next run reads the file again.
-        return files is null ? LoopTexts.Empty : LoopTexts.Read(files, DateTime.UtcNow, problems);
-    }
+    private static LoopTexts LoggedTexts(Registry.LoopRow loop, PathMap map, List<string> problems) =>
+        LoopTexts.OfLoop(loop.LogTracePath ?? loop.LogDir, loop.LoopId, map, problems);
 
     private static string MetricsSentence(QlibMetrics m)
     {

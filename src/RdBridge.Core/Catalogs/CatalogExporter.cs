@@ -1,10 +1,13 @@
+// Over 400 lines: the four record builders share one LoopExport and read best side by side.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RdBridge.Backtests;
+using RdBridge.Configuration;
 using RdBridge.Metadata;
 using RdBridge.Registry;
 using RdBridge.Runs;
 using RdBridge.Workspaces;
+using LoopTexts = RdBridge.Discovery.LoopTexts;
 
 namespace RdBridge.Catalogs;
 
@@ -54,7 +57,7 @@ public sealed class CatalogExporter(RunContext context)
                         var memory = logged.GetValueOrDefault((loop.TaskRunId, loop.LoopId));
                         if (loop.HasResult)
                             ExportLoop(lw, rows, memory, loops, models, strategyWriter, factors, library, report);
-                        else ExportLoopWithoutResult(lw, rows, memory, loops, report);
+                        else ExportLoopWithoutResult(lw, rows, memory, settings.PathMap, loops, report);
                         Drain(loops, models, strategyWriter);
                     }
                 }))))));
@@ -100,6 +103,8 @@ public sealed class CatalogExporter(RunContext context)
     private sealed record LoopExport(LoopWorkspaces Lw, IReadOnlyList<WorkspaceRow> Rows, DiscoveryMemory? Logged,
         WorkspaceMetadata Meta, JsonObject Metrics)
     {
+        /// <summary>What RD-Agent's log says of a loop without feedback.json (read only for such a loop).</summary>
+        public LoopTexts LogTexts { get; init; } = LoopTexts.Empty;
         public LoopRow Loop => Lw.Loop;
         public double? Metric(string key) => Meta.FactorPerf?.Metric(key);
         public string ModelId => $"model_{Loop.TaskRunId}_{Loop.LoopId}";
@@ -152,10 +157,19 @@ public sealed class CatalogExporter(RunContext context)
     /// or the loop failed before it ran.
     /// </summary>
     private static void ExportLoopWithoutResult(LoopWorkspaces lw, IReadOnlyList<WorkspaceRow> rows,
-        DiscoveryMemory? logged, Utf8JsonWriter loops, StageReport report)
+        DiscoveryMemory? logged, PathMap map, Utf8JsonWriter loops, StageReport report)
     {
         var meta = Metadata(lw, report);
-        var x = new LoopExport(lw, rows, logged, meta with { FactorPerf = null }, new JsonObject());
+        // Backfill writes feedback.json only for a loop with results: a failed or running loop's texts are in the log
+        // alone. A pickle that does not read (one being written) leaves its texts out this time: a note, no problem.
+        var (loop, unread) = (lw.Loop, new List<string>());
+        var texts = meta.Feedback is not null ? LoopTexts.Empty
+            : LoopTexts.OfLoop(loop.LogTracePath ?? loop.LogDir, loop.LoopId, map, unread);
+        foreach (var u in unread) report.Note($"loop {loop.Key}: {u}");
+        var x = new LoopExport(lw, rows, logged, meta with { FactorPerf = null }, new JsonObject())
+        {
+            LogTexts = texts,
+        };
         CatalogJson.Write(loops, LoopOf(x, [], report));
         report.Add(Loops);
         report.Add(LoopsWithoutResult);
@@ -208,6 +222,7 @@ public sealed class CatalogExporter(RunContext context)
                 Fingerprint = fingerprint,
                 FormulaHint = f.FormulaHint,
                 Variables = f.Variables?.DeepClone(),
+                CoderFeedback = f.CoderFeedback?.ToJson(),
                 InputSchema = f.InputSchema,
                 Tags = f.Tags,
                 CodePath = f.CodePath,
@@ -269,6 +284,7 @@ public sealed class CatalogExporter(RunContext context)
                 Hyperparameters = task.Hyperparameters?.DeepClone(),
                 TrainingHyperparameters = task.TrainingHyperparameters?.DeepClone(),
                 ModelType = task.ModelType,
+                CoderFeedback = task.CoderFeedback?.ToJson(),
             } : null,
         };
     }
@@ -277,7 +293,9 @@ public sealed class CatalogExporter(RunContext context)
     {
         var (loop, meta) = (x.Loop, x.Meta);
         var feedback = meta.Feedback;
-        var texts = feedback?.Texts ?? ResearchTexts.None;
+        // The one place that decides where a loop's texts come from: feedback.json in its experiment workspace (what
+        // its bundle carries), else RD-Agent's log (a loop without results), else discovery's memory of it.
+        var texts = feedback?.Texts ?? x.LogTexts.Research();
         return Linked<LoopRecord>(x.Lw) with
         {
             LogDir = loop.LogDir ?? loop.LogTracePath,
@@ -304,10 +322,9 @@ public sealed class CatalogExporter(RunContext context)
             RankIc = x.Metric("rank_ic"),
             Metrics = x.Metrics,
             Backtest = loop.HasResult ? BacktestSummary(x.Lw, x.Metric("max_drawdown"), report) : null,
-            Decision = feedback?.Decision ?? x.Logged?.Decision,
+            Decision = feedback?.Decision ?? x.LogTexts.Feedback?.Decision ?? x.Logged?.Decision,
             SummaryTexts = feedback?.Summary?.ToJson(),
-            // feedback.json, as the bundle carries it, else what discovery read of the log.
-            Hypothesis = feedback?.Hypothesis ?? x.Logged?.Hypothesis,
+            Hypothesis = feedback?.Hypothesis ?? x.LogTexts.Hypothesis?.Text ?? x.Logged?.Hypothesis,
             HypothesisReason = texts.HypothesisReason,
             ConciseReason = texts.ConciseReason,
             ConciseObservation = texts.ConciseObservation,
@@ -319,6 +336,8 @@ public sealed class CatalogExporter(RunContext context)
             NewHypothesis = texts.NewHypothesis,
             CodeChangeSummary = texts.CodeChangeSummary,
             Exception = texts.Exception,
+            Tasks = feedback is null && x.LogTexts.Tasks.Count > 0
+                ? new JsonArray(x.LogTexts.Tasks.Select(t => (JsonNode?)t.ToJson()).ToArray()) : null,
             Paths = new LoopPaths
             {
                 FactorMeta = meta.FactorMeta is null ? null : WorkspaceFiles.FactorMeta,

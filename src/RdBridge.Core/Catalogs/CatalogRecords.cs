@@ -80,6 +80,10 @@ public sealed record FactorRecord : CatalogRecord
     public string? FormulaHint { get; init; }
     /// <summary>RD-Agent's <c>FactorTask.variables</c>: each symbol of the formulation and what it means.</summary>
     public JsonNode? Variables { get; init; }
+    /// <summary>CoSTEER's last evolving feedback on the factor's code and its number of evolving steps
+    /// (<c>Metadata/CoderFeedback</c>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonNode? CoderFeedback { get; init; }
     public JsonNode? InputSchema { get; init; }
     public IReadOnlyList<string>? Tags { get; init; }
     public string? CodePath { get; init; }
@@ -130,6 +134,9 @@ public sealed record ModelTaskRecord
     public JsonNode? Hyperparameters { get; init; }
     public JsonNode? TrainingHyperparameters { get; init; }
     public string? ModelType { get; init; }
+    /// <summary>CoSTEER's last evolving feedback on the model's code and its number of evolving steps.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonNode? CoderFeedback { get; init; }
     // Settable: the serializer fills an extension bag after construction, not through it.
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
@@ -197,6 +204,14 @@ public sealed record LoopRecord : CatalogRecord
     public string? NewHypothesis { get; init; }
     public string? CodeChangeSummary { get; init; }
     public string? Exception { get; init; }
+
+    /// <summary>
+    /// A loop without results: the factor and model tasks RD-Agent logged for it (<c>experiment generation</c>, the
+    /// coder's result and CoSTEER's feedback), since it has no factor or model record to carry them. Null for a loop
+    /// with results, whose tasks are in its factor and model records.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonNode? Tasks { get; init; }
 
     public LoopPaths? Paths { get; init; }
 

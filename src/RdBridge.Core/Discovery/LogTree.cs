@@ -5,7 +5,12 @@ using RdBridge.IO;
 namespace RdBridge.Discovery;
 
 /// <summary>A log pickle discovery reads: which loop step and tag it belongs to, and its size and time.</summary>
-public sealed record LogFile(string Step, string Tag, string Path, long Size, DateTime WrittenUtc);
+public sealed record LogFile(string Step, string Tag, string Path, long Size, DateTime WrittenUtc)
+{
+    /// <summary>CoSTEER's evolving step (<c>evo_loop_K</c>) an <c>evolving code</c>/<c>evolving feedback</c> pickle
+    /// was logged in; null elsewhere, and in v0.3's flat logs, which have no such folder.</summary>
+    public int? EvolvingStep { get; init; }
+}
 
 /// <summary>
 /// One <c>log/&lt;timestamp&gt;/Loop_N</c> folder; in a flat log (v0.3 and earlier) one loop's share of the run's
@@ -69,8 +74,19 @@ public static class LogTree
     public const string RunnerResult = "runner result";
     public const string Feedback = "feedback";
     public const string TimeInfo = "time_info";
+    /// <summary>CoSTEER's per-step logs inside <c>coding</c>: the sub-workspaces after step K, and the evaluator's
+    /// feedback on each task (<c>Loop_N/coding/evo_loop_K/…</c>).</summary>
+    public const string EvolvingCode = "evolving code";
+    public const string EvolvingFeedback = "evolving feedback";
 
-    private static readonly HashSet<string> Tags = [Hypothesis, Tasks, CoderResult, RunnerResult, Feedback, TimeInfo];
+    private static readonly HashSet<string> Tags =
+        [Hypothesis, Tasks, CoderResult, RunnerResult, Feedback, TimeInfo, EvolvingCode, EvolvingFeedback];
+
+    /// <summary>Whether a tag is one of CoSTEER's evolving logs (texts only: they tell nothing of a loop's status).
+    /// </summary>
+    public static bool IsEvolving(string tag) => tag is EvolvingCode or EvolvingFeedback;
+
+    private const string EvolvingFolder = "evo_loop_";
 
     /// <summary>The tag segments logs up to about v0.5 put between a step and its tags.</summary>
     private static readonly HashSet<string> OldSegments = ["r", "d", "ef"];
@@ -147,6 +163,7 @@ public static class LogTree
             foreach (var tag in walk.Folders(dir))
             {
                 if (Tags.Contains(tag.Name)) AddTag(files, segment, tag.Name, tag.FullName, walk);
+                else AddEvolving(files, segment, tag, walk);
             }
         }
         files.Sort((a, b) =>
@@ -212,11 +229,33 @@ public static class LogTree
                     foreach (var tag in walk.Folders(entry.FullName))
                     {
                         if (Tags.Contains(tag.Name)) AddTag(files, step.Name, tag.Name, tag.FullName, walk);
+                        else AddEvolving(files, step.Name, tag, walk);
                     }
+                }
+                else
+                {
+                    AddEvolving(files, step.Name, entry, walk);
                 }
             }
         }
         return files;
+    }
+
+    /// <summary>CoSTEER's <c>evo_loop_K</c> folder: its two evolving tags, with K.</summary>
+    private static void AddEvolving(List<LogFile> files, string step, DirectoryInfo dir, LogWalk walk)
+    {
+        if (!dir.Name.StartsWith(EvolvingFolder, StringComparison.Ordinal)
+            || !int.TryParse(dir.Name.AsSpan(EvolvingFolder.Length), NumberStyles.None, CultureInfo.InvariantCulture,
+                out var k))
+        {
+            return;
+        }
+        foreach (var tag in walk.Folders(dir.FullName))
+        {
+            if (!IsEvolving(tag.Name)) continue;
+            foreach (var f in PickleFiles(tag.FullName, walk))
+                files.Add(new LogFile(step, tag.Name, f.FullName, f.Length, f.LastWriteTimeUtc) { EvolvingStep = k });
+        }
     }
 
     private static void AddTag(List<LogFile> files, string step, string tag, string dir, LogWalk walk)

@@ -24,6 +24,8 @@ public static class LoopReader
         var lastStep = (string?)null;
         foreach (var file in files)
         {
+            // CoSTEER's evolving logs say nothing of where the loop is; their texts are LoopTexts'.
+            if (LogTree.IsEvolving(file.Tag)) continue;
             var read = LogPickle.Read(file.Path, nowUtc);
             if (read.Trouble == PickleTrouble.BeingWritten) { beingWritten = true; continue; }
             if (!read.Ok) { broken.Add(new UnusablePickle(file.Path, read.Message!)); continue; }

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using RdBridge.Configuration;
+using RdBridge.Metadata;
 using RdBridge.Pickles;
 using static RdBridge.Discovery.LogValues;
 
@@ -23,7 +25,7 @@ public sealed record LoggedFeedback(
 /// <summary>
 /// One task RD-Agent proposed in <c>experiment generation</c>: a <c>FactorTask</c> (<see cref="Formulation"/> is its
 /// <c>factor_formulation</c>) or a <c>ModelTask</c> (architecture, hyperparameters, RD-Agent's model type), with the
-/// sub-workspace the coder wrote it in when the log names one.
+/// sub-workspace the coder wrote it in when the log names one, and CoSTEER's last feedback on its code.
 /// </summary>
 public sealed record LoggedTask(
     string Kind, string? Name, string? Description, string? Formulation, JsonNode? Variables, string? Architecture,
@@ -31,6 +33,27 @@ public sealed record LoggedTask(
 {
     public const string Factor = "factor";
     public const string Model = "model";
+
+    /// <summary>The evaluator's feedback on this task in the last evolving step logged; null without one.</summary>
+    public CoderFeedback? Coder { get; init; }
+
+    /// <summary>The task under the loop catalog's <c>tasks</c> field names (a loop without results has no factor
+    /// or model record to carry them).</summary>
+    public JsonObject ToJson()
+    {
+        var o = new JsonObject { ["kind"] = Kind, ["name"] = Name, ["description"] = Description,
+            ["formulation"] = Formulation, ["variables"] = Variables?.DeepClone() };
+        if (Kind == Model)
+        {
+            o["architecture"] = Architecture;
+            o["hyperparameters"] = Hyperparameters?.DeepClone();
+            o["training_hyperparameters"] = TrainingHyperparameters?.DeepClone();
+            o["model_type"] = ModelType;
+        }
+        o["workspace_id"] = WorkspaceId;
+        o["coder_feedback"] = Coder?.ToJson();
+        return o;
+    }
 }
 
 /// <summary>
@@ -55,27 +78,73 @@ public sealed record LoopTexts(
     public static LoopTexts Read(IReadOnlyList<LogFile> files, DateTime nowUtc, List<string> problems)
     {
         var latest = new Dictionary<string, object?>();
-        foreach (var file in files)
+        void Take(LogFile file)
         {
-            if (file.Tag == LogTree.TimeInfo) continue;
             var read = LogPickle.Read(file.Path, nowUtc);
             if (read.Ok) latest[file.Tag] = read.Value;
             else problems.Add($"the log pickle '{file.Path}' {read.Message}; its texts are left out");
         }
-        return From(latest);
+        foreach (var file in files)
+        {
+            if (file.Tag != LogTree.TimeInfo && !LogTree.IsEvolving(file.Tag)) Take(file);
+        }
+        // CoSTEER logs every evolving step; only the last step's feedback is read (a coder may run ten steps of
+        // several workspaces each). Steps are counted by their evo_loop_K folders, or by pickle in v0.3's flat logs.
+        var feedbacks = files.Where(f => f.Tag == LogTree.EvolvingFeedback)
+            .OrderBy(f => f.EvolvingStep ?? -1).ThenBy(f => Path.GetFileName(f.Path), StringComparer.Ordinal).ToList();
+        if (feedbacks.Count > 0) Take(feedbacks[^1]);
+        var steps = feedbacks.Any(f => f.EvolvingStep is null) ? feedbacks.Count
+            : feedbacks.Select(f => f.EvolvingStep).Distinct().Count();
+        return From(latest, steps);
+    }
+
+    /// <summary>
+    /// The texts of one loop of a task run from its log, wherever the path map puts the log on this machine (any
+    /// generation discovery reads); empty when the log is not here. A pickle or folder that cannot be read is named in
+    /// <paramref name="problems"/>, and the next run reads it again.
+    /// </summary>
+    public static LoopTexts OfLoop(string? storedTrace, long loopId, PathMap map, List<string> problems)
+    {
+        var trace = map.Map(storedTrace).Local;
+        if (trace is null || !Directory.Exists(trace)) return Empty;
+        IReadOnlyList<LogFile>? files;
+        try
+        {
+            files = LogTree.Loops(trace).FirstOrDefault(l => l.LoopId == loopId)?.Files();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"the log '{trace}' cannot be listed ({e.Message}); the loop's logged texts are left out");
+            return Empty;
+        }
+        return files is null ? Empty : Read(files, DateTime.UtcNow, problems);
     }
 
     /// <summary>Builds the texts from a loop's latest pickle of each tag (pickles that do not read are skipped: the
     /// caller reports them the way discovery does).</summary>
-    public static LoopTexts From(IReadOnlyDictionary<string, object?> latest)
+    /// <param name="evolvingSteps">how many evolving steps CoSTEER logged (the latest's feedback is
+    /// <see cref="LogTree.EvolvingFeedback"/> in <paramref name="latest"/>)</param>
+    public static LoopTexts From(IReadOnlyDictionary<string, object?> latest, int evolvingSteps = 0)
     {
         latest.TryGetValue(LogTree.Hypothesis, out var hypothesis);
         latest.TryGetValue(LogTree.Tasks, out var tasks);
         latest.TryGetValue(LogTree.CoderResult, out var coder);
         latest.TryGetValue(LogTree.RunnerResult, out var runner);
         latest.TryGetValue(LogTree.Feedback, out var feedback);
-        return new LoopTexts(ReadHypothesis(hypothesis), ReadFeedback(feedback), ReadTasks(tasks, coder, runner));
+        latest.TryGetValue(LogTree.EvolvingFeedback, out var evolving);
+        return new LoopTexts(ReadHypothesis(hypothesis), ReadFeedback(feedback),
+            ReadTasks(tasks, coder, runner, evolving, evolvingSteps));
     }
+
+    /// <summary>
+    /// The loop's research texts under feedback.json's names: the hypothesis's reason and concise fields, the
+    /// feedback's texts. Backfill writes them into feedback.json; export takes them from here for a loop that has no
+    /// feedback.json.
+    /// </summary>
+    public ResearchTexts Research() => new(Hypothesis?.Reason, Hypothesis?.ConciseReason,
+        Hypothesis?.ConciseObservation, Hypothesis?.ConciseJustification, Hypothesis?.ConciseKnowledge,
+        Hypothesis?.Action, Feedback?.Observations, Feedback?.HypothesisEvaluation, Feedback?.Reason,
+        Feedback?.NewHypothesis, Feedback?.CodeChangeSummary, Feedback?.Exception);
 
     private static LoggedHypothesis? ReadHypothesis(object? h) => h is not PickledObject ? null : new(
         Text(Get(h, "hypothesis")), Text(Get(h, "reason")), Text(Get(h, "concise_reason")),
@@ -92,8 +161,12 @@ public sealed record LoopTexts(
     /// <c>sub_workspace_list</c> by position, as does the quant coder's experiment; fin_factor/fin_model's coder logs
     /// only the workspace list, in the order of the logged tasks. A workspace's own <c>target_task</c> wins.
     /// </summary>
-    private static IReadOnlyList<LoggedTask> ReadTasks(object? logged, object? coder, object? runner)
+    private static IReadOnlyList<LoggedTask> ReadTasks(object? logged, object? coder, object? runner,
+        object? evolving, int evolvingSteps)
     {
+        // CoSTEERMultiFeedback.feedback_list holds one entry per task of the evolving item, in the experiment's task
+        // order (None for a task the coder skipped); older logs pickled the list itself.
+        var feedbacks = Get(evolving, "feedback_list") is { } list ? Items(list) : Items(evolving);
         var experiment = runner is PickledObject ? runner : coder is PickledObject ? coder : null;
         var tasks = Items(Get(experiment, "sub_tasks")) is { Count: > 0 } own ? own : Items(logged);
         var workspaces = experiment is not null ? Items(Get(experiment, "sub_workspace_list")) : Items(coder);
@@ -102,7 +175,9 @@ public sealed record LoopTexts(
         {
             var ws = i < workspaces.Count ? workspaces[i] : null;
             var task = Get(ws, "target_task") is PickledObject target ? target : tasks[i];
-            if (ReadTask(task, WorkspaceId(ws)) is { } t) result.Add(t);
+            if (ReadTask(task, WorkspaceId(ws)) is not { } t) continue;
+            var coded = i < feedbacks.Count ? ReadCoderFeedback(feedbacks[i], evolvingSteps) : null;
+            result.Add(t with { Coder = coded });
         }
         return result;
     }
@@ -127,6 +202,13 @@ public sealed record LoopTexts(
             Json(Get(task, "hyperparameters")), Json(Get(task, "training_hyperparameters")),
             Text(Get(task, "model_type")), workspaceId);
     }
+
+    /// <summary>One task's entry of CoSTEER's feedback, in either class generation (see <see cref="CoderFeedback"/>).
+    /// </summary>
+    private static CoderFeedback? ReadCoderFeedback(object? f, int steps) => f is not PickledObject ? null : new(
+        steps, Bool(Get(f, "final_decision")), Text(Get(f, "execution_feedback")) ?? Text(Get(f, "execution")),
+        Text(Get(f, "return_checking")), Text(Get(f, "value_feedback")), Text(Get(f, "shape_feedback")),
+        Text(Get(f, "code_feedback")) ?? Text(Get(f, "code")), Text(Get(f, "final_feedback")));
 
     private static string? WorkspaceId(object? workspace)
     {

@@ -18,6 +18,9 @@ public sealed record FactorEntry(
     public string? FormulaHint { get; init; }
     /// <summary>RD-Agent's <c>FactorTask.variables</c>: each symbol of the formulation and what it means.</summary>
     public JsonNode? Variables { get; init; }
+    /// <summary>CoSTEER's last word on the factor's code (its <c>evolving feedback</c>); null where the log has none.
+    /// </summary>
+    public CoderFeedback? CoderFeedback { get; init; }
 
     /// <summary>Whether the loop's code wrote this factor (a <c>factor.py</c> of its own).</summary>
     public bool HasCode => CodeFingerprint is not null;
@@ -35,6 +38,7 @@ public sealed record FactorEntry(
         if (HasCode) o["code_path"] = CodePath;
         if (FormulaHint is not null) o["formula_hint"] = FormulaHint;
         if (Variables is not null) o["variables"] = MetadataJson.Copy(Variables);
+        if (CoderFeedback is not null) o["coder_feedback"] = CoderFeedback.ToJson();
         if (FoundIn is not null) o["found_in"] = FoundIn;
         o["input_schema"] = MetadataJson.Copy(InputSchema);
         o["tags"] = MetadataJson.TextArray(Tags);
@@ -52,6 +56,7 @@ public sealed record FactorEntry(
         {
             FormulaHint = MetadataJson.Text(o["formula_hint"]),
             Variables = MetadataJson.Copy(o["variables"]),
+            CoderFeedback = CoderFeedback.From(o["coder_feedback"]),
         };
     }
 }

@@ -98,17 +98,26 @@ public sealed record ModelTaskText(
     string? Name, string? Description, string? Formulation, string? Architecture, JsonNode? Variables,
     JsonNode? Hyperparameters, JsonNode? TrainingHyperparameters, string? ModelType)
 {
-    public JsonObject ToJson() => new()
+    /// <summary>CoSTEER's last word on the model's code (its <c>evolving feedback</c>); null where the log has none.
+    /// </summary>
+    public CoderFeedback? CoderFeedback { get; init; }
+
+    public JsonObject ToJson()
     {
-        ["name"] = Name,
-        ["description"] = Description,
-        ["formulation"] = Formulation,
-        ["architecture"] = Architecture,
-        ["variables"] = MetadataJson.Copy(Variables),
-        ["hyperparameters"] = MetadataJson.Copy(Hyperparameters),
-        ["training_hyperparameters"] = MetadataJson.Copy(TrainingHyperparameters),
-        ["model_type"] = ModelType,
-    };
+        var o = new JsonObject
+        {
+            ["name"] = Name,
+            ["description"] = Description,
+            ["formulation"] = Formulation,
+            ["architecture"] = Architecture,
+            ["variables"] = MetadataJson.Copy(Variables),
+            ["hyperparameters"] = MetadataJson.Copy(Hyperparameters),
+            ["training_hyperparameters"] = MetadataJson.Copy(TrainingHyperparameters),
+            ["model_type"] = ModelType,
+        };
+        if (CoderFeedback is not null) o["coder_feedback"] = CoderFeedback.ToJson();
+        return o;
+    }
 
     public static ModelTaskText? From(JsonNode? node) => node is JsonObject o
         ? new ModelTaskText(MetadataJson.Text(o["name"]), MetadataJson.Text(o["description"]),
@@ -116,6 +125,9 @@ public sealed record ModelTaskText(
             MetadataJson.Copy(o["variables"]),
             MetadataJson.Copy(o["hyperparameters"]), MetadataJson.Copy(o["training_hyperparameters"]),
             MetadataJson.Text(o["model_type"]))
+        {
+            CoderFeedback = CoderFeedback.From(o["coder_feedback"]),
+        }
         : null;
 }
 

@@ -88,6 +88,52 @@ class CoderError(Exception):
     pass
 
 
+@at("rdagent.components.coder.CoSTEER.evaluators")
+class CoSTEERSingleFeedbackDeprecated:
+    """FactorSingleFeedback / ModelSingleFeedback (aliases of this class in RD-Agent)."""
+
+    def __init__(self, name, step, decision):
+        self.execution_feedback = f"{name} 第 {step} 步执行{'成功' if decision else '失败'} (step {step})"
+        self.code_feedback = f"{name}: code review of step {step} (代码审查)"
+        self.value_feedback = f"{name}: value check {'passed' if decision else 'failed'}" if step else None
+        self.final_decision = decision
+        self.final_feedback = f"{name} 最终{'接受' if decision else '拒绝'}"
+        self.value_generated_flag = step > 0
+        self.final_decision_based_on_gt = False
+        self.source_feedback = {}
+        self.shape_feedback = "shape (datetime, instrument) ✓" if step else None
+
+
+@at("rdagent.components.coder.CoSTEER.evaluators")
+class CoSTEERSingleFeedback:
+    """The newer dataclass: execution, return_checking, code."""
+
+    def __init__(self, name, step, decision):
+        self.execution = f"{name}: ran in step {step} (执行)"
+        self.return_checking = f"{name}: return value {'ok' if decision else 'has NaN'}"
+        self.code = f"{name}: 代码第 {step} 版"
+        self.final_decision = decision
+        self.raw_execution = "stdout " * 3
+        self.source_feedback = {}
+
+
+@at("rdagent.components.coder.CoSTEER.evaluators")
+class CoSTEERMultiFeedback:
+    def __init__(self, feedback_list):
+        self.feedback_list = feedback_list
+
+
+def coder_feedback_json(fb, steps):
+    """What RdBridge's coder_feedback must hold for one logged entry (null fields where the class has none)."""
+    if fb is None:
+        return None
+    v = vars(fb)
+    return {"evolving_steps": steps, "final_decision": v.get("final_decision"),
+            "execution": v.get("execution_feedback", v.get("execution")), "return_checking": v.get("return_checking"),
+            "value_feedback": v.get("value_feedback"), "shape_feedback": v.get("shape_feedback"),
+            "code": v.get("code_feedback", v.get("code")), "final_feedback": v.get("final_feedback")}
+
+
 @at("rdagent.core.experiment")
 class RunningInfo:
     def __init__(self):
@@ -523,9 +569,22 @@ class Writer:
             coder_payload = exp if scenario == "fin_quant" else subs
             end = {}
 
+            # CoSTEER's two evolving steps: the first rejected, the second accepted (head: the last task skipped in
+            # it, None in the list). v08 logs the newer feedback class; v0.3 the bare list.
+            cls = CoSTEERSingleFeedback if generation == "v08" else CoSTEERSingleFeedbackDeprecated
+            names = [t.name for t in tasks]
+            evolving = [[cls(n, k, k == 1) for n in names] for k in range(2)]
+            if generation == "head" and len(names) > 1:
+                evolving[1][-1] = None
+            loop["texts"]["coder"] = [coder_feedback_json(fb, 2) for fb in evolving[1]]
+
             def code():
-                self.log(trace, where("coding", "d", "evolving code") if generation == "v03" else
-                         lp + ["coding", "evo_loop_0", "evolving code"], subs)
+                for k, fbs in enumerate(evolving):
+                    place = (lambda tag: where("coding", "d", tag)) if generation == "v03" else \
+                        (lambda tag, k=k: lp + ["coding", f"evo_loop_{k}", tag])
+                    self.log(trace, place("evolving code"), subs)
+                    self.log(trace, place("evolving feedback"), fbs if generation == "v03"
+                             else CoSTEERMultiFeedback(fbs))
                 self.log(trace, where("coding", *seg["code"], "coder result"), coder_payload)
             timed("coding", code)
             self.noise_files(trace, where("coding", *seg["code"]), self.noise - self.noise // 2)

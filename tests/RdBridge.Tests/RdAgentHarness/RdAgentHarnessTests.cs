@@ -508,6 +508,152 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         Assert.False(File.Exists(Path.Combine(h.Root, "production_bundles", $"bundle_{run}_{Id(loop)}.tar.gz")));
     }
 
+    /// <summary>
+    /// What the catalogs' <c>coder_feedback</c> must be for one task, from the record's CoSTEER feedback (the
+    /// feedback's pickled attributes): FactorSingleFeedback's <c>execution_feedback</c> and <c>code_feedback</c> are
+    /// <c>execution</c> and <c>code</c>; a field the logged class does not have is null.
+    /// </summary>
+    private static JsonObject ExpectedCoderFeedback(JsonObject logged) => new()
+    {
+        ["evolving_steps"] = (int)logged["evolving_steps"]!,
+        ["final_decision"] = (bool?)logged["final_decision"],
+        ["execution"] = (string?)logged["execution_feedback"] ?? (string?)logged["execution"],
+        ["return_checking"] = (string?)logged["return_checking"],
+        ["value_feedback"] = (string?)logged["value_feedback"],
+        ["shape_feedback"] = (string?)logged["shape_feedback"],
+        ["code"] = (string?)logged["code_feedback"] ?? (string?)logged["code"],
+        ["final_feedback"] = (string?)logged["final_feedback"],
+    };
+
+    [Fact]
+    public void The_harness_s_coder_logged_two_evolving_steps_a_rejected_draft_then_the_accepted_code()
+    {
+        var tasks = h.Loops().SelectMany(l => l.Loop["factors"]!.AsArray().Concat(l.Loop["models"]!.AsArray()))
+            .Select(t => t!["coder_feedback"]!.AsObject()).ToList();
+        Assert.NotEmpty(tasks);
+        Assert.All(tasks, fb => Assert.Equal(2, (int)fb["evolving_steps"]!));
+        Assert.All(tasks, fb => Assert.True((bool)fb["final_decision"]!));
+    }
+
+    [Fact]
+    public void Every_factor_s_coder_feedback_is_exact_in_the_factor_catalog_and_the_store()
+    {
+        var wrong = new List<string>();
+        var catalog = h.Catalog("factor").Select(f => f!.AsObject()).ToList();
+        foreach (var (run, loop, factor) in RecordFactors())
+        {
+            var name = (string)factor["name"]!;
+            var expected = ExpectedCoderFeedback(factor["coder_feedback"]!.AsObject());
+            foreach (var f in catalog.Where(f => (string?)f["name"] == name))
+            {
+                if (!JsonNode.DeepEquals(f["coder_feedback"], expected))
+                {
+                    wrong.Add($"{run}/{Id(loop)} {name}: {f["coder_feedback"]?.ToJsonString()} ≠ "
+                        + expected.ToJsonString());
+                }
+            }
+            var rows = h.Aistock.Rows($"SELECT payload FROM aistock_factor_catalog WHERE name = '{name}'");
+            if (rows.Count == 0) wrong.Add($"store {name}: no row");
+            foreach (var row in rows)
+                if (!HoldsObject(JsonNode.Parse((string)row[0]!), expected)) wrong.Add($"store {name}: coder_feedback");
+        }
+        NoneMissing(wrong, "factor coder feedbacks");
+    }
+
+    [Fact]
+    public void Every_model_s_coder_feedback_is_exact_in_the_model_catalog_and_the_store()
+    {
+        var wrong = new List<string>();
+        var catalog = h.Catalog("model").Select(m => m!.AsObject()).ToList();
+        foreach (var (run, loop, model) in RecordModels())
+        {
+            var expected = ExpectedCoderFeedback(model["coder_feedback"]!.AsObject());
+            var record = catalog.SingleOrDefault(m =>
+                (string?)m["task_run_id"] == run && (long?)m["loop_id"] == Id(loop));
+            if (!JsonNode.DeepEquals(record?["model_task"]?["coder_feedback"], expected))
+                wrong.Add($"{run}/{Id(loop)}: {record?["model_task"]?["coder_feedback"]?.ToJsonString()}");
+            var rows = h.Aistock.Rows("SELECT payload FROM aistock_model_catalog "
+                + $"WHERE task_run_id = '{run}' AND loop_id = {Id(loop)}");
+            if (rows.Count != 1 || !HoldsObject(JsonNode.Parse((string)rows[0][0]!), expected))
+                wrong.Add($"store {run}/{Id(loop)}: coder_feedback");
+        }
+        NoneMissing(wrong, "model coder feedbacks");
+    }
+
+    [Fact]
+    public void The_failed_loop_s_logged_texts_are_in_the_loop_catalog_the_store_show_and_the_api()
+    {
+        var (run, loop) = h.Loops().Single(l => (string)l.Loop["status"]! == "failed");
+        var hyp = loop["hypothesis"]!.AsObject();
+        var rec = LoopRecord(run, Id(loop));
+        // By field in the catalog: the hypothesis's reason and concise fields, the feedback RD-Agent wrote from the
+        // exception, and each task with its texts and CoSTEER's feedback.
+        var wrong = new List<string>();
+        void Same(string field, string? expected)
+        {
+            if ((string?)rec[field] != expected) wrong.Add($"{field}: \"{rec[field]}\" ≠ \"{expected}\"");
+        }
+        Same("hypothesis_reason", (string?)hyp["reason"]);
+        foreach (var f in new[]
+                 { "concise_reason", "concise_observation", "concise_justification", "concise_knowledge" })
+        {
+            Same(f, (string?)hyp[f]);
+        }
+        var fb = loop["feedback"]!.AsObject();
+        Same("decision_reason", (string?)fb["reason"]);
+        Same("observations", (string?)fb["observations"]);
+        Same("new_hypothesis", (string?)fb["new_hypothesis"]);
+        var factors = loop["factors"]!.AsArray().Select(f => f!.AsObject()).ToList();
+        Assert.NotEmpty(factors);
+        var tasks = rec["tasks"]?.AsArray().Select(t => t!.AsObject()).ToList() ?? [];
+        foreach (var factor in factors)
+        {
+            var name = (string)factor["name"]!;
+            var task = tasks.SingleOrDefault(t => (string?)t["name"] == name);
+            if (task is null) { wrong.Add($"tasks: no {name}"); continue; }
+            if ((string?)task["description"] != (string)factor["description"]!) wrong.Add($"{name} description");
+            if ((string?)task["formulation"] != (string)factor["formulation"]!) wrong.Add($"{name} formulation");
+            if (!JsonNode.DeepEquals(task["variables"], factor["variables"])) wrong.Add($"{name} variables");
+            if ((string?)task["workspace_id"] != Path.GetFileName((string)factor["workspace_path"]!))
+                wrong.Add($"{name} workspace_id");
+            var coder = ExpectedCoderFeedback(factor["coder_feedback"]!.AsObject());
+            if (!JsonNode.DeepEquals(task["coder_feedback"], coder))
+                wrong.Add($"{name} coder_feedback: {task["coder_feedback"]?.ToJsonString()}");
+        }
+        NoneMissing(wrong, "failed loop's texts in loop_catalog.json");
+
+        // Every text, exact, in the store's payload, show and the API.
+        var texts = HypothesisTexts(loop).Concat(FeedbackTexts(loop))
+            .Append(("hypothesis.hypothesis", (string?)hyp["hypothesis"]))
+            .Append(("error", (string?)loop["error"]))
+            .Concat(factors.SelectMany(f => new[]
+            {
+                ("factor.name", (string?)f["name"]), ("factor.description", (string?)f["description"]),
+                ("factor.formulation", (string?)f["formulation"]),
+            }))
+            .Concat(factors.SelectMany(f => ExpectedCoderFeedback(f["coder_feedback"]!.AsObject())
+                .Where(p => p.Value?.GetValueKind() == System.Text.Json.JsonValueKind.String)
+                .Select(p => ($"coder_feedback.{p.Key}", (string?)p.Value))))
+            .ToList();
+        var missing = new List<string>();
+        AllPresent(missing, "catalog", rec, texts);
+        var rows = h.Aistock.Rows("SELECT payload FROM aistock_loop_catalog "
+            + $"WHERE task_run_id = '{run}' AND loop_id = {Id(loop)}");
+        AllPresent(missing, "store", rows.Count == 1 ? JsonValue.Create((string)rows[0][0]!) : null, texts);
+        var show = h.Cli("show", "loop", run, Id(loop).ToString(CultureInfo.InvariantCulture), "--json");
+        AllPresent(missing, "show", TryParse(show.Out), texts);
+        using var server = new RunningServer(h.Settings, ServeRole.Consumer);
+        var api = TryParse(RunningServer.Text(server.Get($"api/rdagent/loops?task_run_id={run}&page_size=500")));
+        var items = api?.AsObject().Select(p => p.Value).OfType<JsonArray>().FirstOrDefault() ?? [];
+        AllPresent(missing, "api", Find(items, run, Id(loop)), texts);
+        foreach (var factor in factors)
+        {
+            if (rows.Count != 1 || !HoldsObject(JsonNode.Parse((string)rows[0][0]!), factor["variables"]!))
+                missing.Add($"store: {factor["name"]} variables");
+        }
+        NoneMissing(missing, "failed loop's texts in the store, show and the API");
+    }
+
     [Fact]
     public void The_loop_stopped_after_coding_has_the_coder_s_workspaces_while_it_runs()
     {

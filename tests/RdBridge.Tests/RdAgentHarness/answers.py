@@ -54,6 +54,32 @@ def model_code(cls, doc, hidden, layer, layer_ctor, forward):
     return MODEL_CODE.format(cls=cls, doc=doc, hidden=hidden, layer=layer, layer_ctor=layer_ctor, forward=forward)
 
 
+def coder_steps(name, kind):
+    """What CoSTEER's evaluator says of each evolving step of one task: a first draft it rejects, then the answer's
+    code it accepts (RD-Agent's FactorSingleFeedback/ModelSingleFeedback fields). Texts mix Chinese and English."""
+    what = "因子" if kind == "factor" else "模型"
+    return [
+        {
+            "draft": True,
+            "execution_feedback": f"{name}: 执行失败 (execution failed): NameError: name 'volume_ma' is not defined",
+            "value_feedback": f"没有生成{what}值，跳过数值检查 (no {kind} value generated, value evaluation skipped).",
+            "shape_feedback": "No output generated from the function. 没有输出。",
+            "code_feedback": f"{name} 使用了未定义的变量 volume_ma; define it before use (先定义再使用).",
+            "final_feedback": f"{name} 的第一版实现未通过 (the first draft fails).",
+            "final_decision": False,
+        },
+        {
+            "draft": False,
+            "execution_feedback": f"{name}: 执行成功，输出形状正确 (ran without error).",
+            "value_feedback": f"{what}值无缺失，范围合理 (no NaN, values in a plausible range).",
+            "shape_feedback": "输出为 (datetime, instrument) 的单列 (one column over datetime × instrument).",
+            "code_feedback": "代码清晰；rolling 窗口与公式一致 (the rolling windows match the formulation).",
+            "final_feedback": f"{name} 的实现正确，接受 (the implementation is accepted).",
+            "final_decision": True,
+        },
+    ]
+
+
 def hypothesis(text, reason, concise_reason, observation, justification, knowledge, action=None):
     h = {
         "hypothesis": text,

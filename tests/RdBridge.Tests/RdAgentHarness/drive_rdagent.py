@@ -149,6 +149,20 @@ def model_record(task, ws):
             "code": None if ws is None else ws.file_dict.get("model.py")}
 
 
+def coder_feedback(evolving, index):
+    """CoSTEER's feedback on task `index` in the last evolving step logged, as its pickled attributes (the texts and
+    the decision, exactly as logged), with the number of evolving steps."""
+    if not evolving:
+        return None
+    last = evolving[max(evolving)]
+    if index >= len(last.feedback_list) or last.feedback_list[index] is None:
+        return None
+    fb = last.feedback_list[index]
+    out = {k: v for k, v in vars(fb).items() if v is None or isinstance(v, (str, bool))}
+    out["evolving_steps"] = len(evolving)
+    return out
+
+
 def read_run(trace, fed):
     """One task run as RD-Agent logged it, read with RD-Agent's FileStorage."""
     import re
@@ -164,6 +178,9 @@ def read_run(trace, fed):
         if step not in loop["steps"]:
             loop["steps"].append(step)
         loop["tags"].setdefault(tag, []).append(msg.content)
+        evo = re.match(r"evo_loop_(\d+)\.evolving feedback$", tag)
+        if evo:
+            loop.setdefault("evolving", {})[int(evo.group(1))] = msg.content
     out = []
     for li in sorted(loops):
         tags = loops[li]["tags"]
@@ -182,13 +199,18 @@ def read_run(trace, fed):
         sub_ws = list(workspaces) if len(workspaces) == len(tasks) else [None] * len(tasks)
         action = getattr(h, "action", None) or ("model" if any(hasattr(t, "architecture") for t in tasks)
                                                  else "factor")
+        evolving = loops[li].get("evolving", {})
+        factors = [dict(factor_record(t, w), coder_feedback=coder_feedback(evolving, i))
+                   for i, (t, w) in enumerate(zip(tasks, sub_ws)) if hasattr(t, "factor_name")]
+        models = [dict(model_record(t, w), coder_feedback=coder_feedback(evolving, i))
+                  for i, (t, w) in enumerate(zip(tasks, sub_ws)) if hasattr(t, "architecture")]
         record = {
             "loop_id": li,
             "steps": loops[li]["steps"],
             "action": action,
             "hypothesis": hypothesis_record(h) if h is not None else None,
-            "factors": [factor_record(t, w) for t, w in zip(tasks, sub_ws) if hasattr(t, "factor_name")],
-            "models": [model_record(t, w) for t, w in zip(tasks, sub_ws) if hasattr(t, "architecture")],
+            "factors": factors,
+            "models": models,
         }
         if fb is not None:
             record["feedback"] = {

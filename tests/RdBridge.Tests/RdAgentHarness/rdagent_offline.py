@@ -30,9 +30,18 @@ import rdagent.scenarios.qlib.experiment.model_experiment as model_experiment
 import rdagent.scenarios.qlib.experiment.quant_experiment as quant_experiment
 import rdagent.scenarios.qlib.experiment.workspace as qlib_workspace
 from rdagent.app.qlib_rd_loop.conf import FactorBasePropSetting, ModelBasePropSetting
+from rdagent.components.coder.CoSTEER import CoSTEER
+from rdagent.components.coder.CoSTEER.evaluators import CoSTEERMultiFeedback
+from rdagent.components.coder.factor_coder.config import FACTOR_COSTEER_SETTINGS
+from rdagent.components.coder.factor_coder.evaluators import FactorSingleFeedback
 from rdagent.components.coder.factor_coder.factor import FactorFBWorkspace
+from rdagent.components.coder.model_coder.conf import MODEL_COSTEER_SETTINGS
+from rdagent.components.coder.model_coder.evaluators import ModelSingleFeedback
 from rdagent.components.coder.model_coder.model import ModelFBWorkspace
 from rdagent.core.developer import Developer
+from rdagent.core.evaluation import Feedback
+from rdagent.core.evolving_agent import RAGEvaluator
+from rdagent.core.evolving_framework import EvolvingStrategy
 from rdagent.core.exception import FactorEmptyError, ModelEmptyError
 from rdagent.core.proposal import Experiment2Feedback, HypothesisFeedback
 from rdagent.log import rdagent_logger as logger
@@ -92,26 +101,81 @@ class FixedModelHypothesis2Experiment(QlibModelHypothesis2Experiment):
         return self.convert_response(as_llm_json(answer_for(hypothesis)["tasks"]), hypothesis, trace)
 
 
-class FixedFactorCoder(Developer):
-    """CoSTEER's result without its evolution: one FactorFBWorkspace per task holding the answer's factor.py."""
-
-    def develop(self, exp):
-        code = answer_for(exp.hypothesis)["code"]
-        for i, task in enumerate(exp.sub_tasks):
-            ws = FactorFBWorkspace(target_task=task)
-            ws.inject_files(**{"factor.py": code[task.factor_name]})
-            exp.sub_workspace_list[i] = ws
-        return exp
+def task_name(task):
+    return getattr(task, "factor_name", None) or task.name
 
 
-class FixedModelCoder(Developer):
-    def develop(self, exp):
-        code = answer_for(exp.hypothesis)["code"]
-        for i, task in enumerate(exp.sub_tasks):
-            ws = ModelFBWorkspace(target_task=task)
-            ws.inject_files(**{"model.py": code[task.name]})
-            exp.sub_workspace_list[i] = ws
-        return exp
+def code_for(task):
+    """The answer's code for a task, found by the task's name among the run's loops (CoSTEER's evolving item carries
+    the tasks, not the hypothesis)."""
+    for loop in run_answers():
+        if task_name(task) in loop["code"]:
+            return loop["code"][task_name(task)]
+    raise KeyError(f"no fixed code for the task {task_name(task)!r}")
+
+
+def coder_step(task, step):
+    kind = "factor" if hasattr(task, "factor_name") else "model"
+    steps = answers.coder_steps(task_name(task), kind)
+    return steps[min(step, len(steps) - 1)]
+
+
+class FixedEvolvingStrategy(EvolvingStrategy):
+    """CoSTEER's evolving strategy without the LLM: in step k each task's workspace gets the answer's draft or its
+    final code (in place, as RD-Agent's MultiProcessEvolvingStrategy injects into the same workspace)."""
+
+    def __init__(self, scen, workspace_class, file_name):
+        super().__init__(scen)
+        self.workspace_class = workspace_class
+        self.file_name = file_name
+
+    def evolve_iter(self, evo, queried_knowledge=None, evolving_trace=None):
+        step = len(evolving_trace or [])
+        for i, task in enumerate(evo.sub_tasks):
+            code = code_for(task)
+            if coder_step(task, step)["draft"]:
+                code = code.replace("import numpy as np", "import numpy as np  # draft").replace(
+                    "import torch", "import torch  # draft") + "\n_unused = volume_ma\n"
+            if evo.sub_workspace_list[i] is None:
+                evo.sub_workspace_list[i] = self.workspace_class(target_task=task)
+            evo.sub_workspace_list[i].inject_files(**{self.file_name: code})
+        yield evo
+
+
+class FixedCoderEvaluator(RAGEvaluator):
+    """CoSTEER's evaluator without the LLM: each task's feedback of the step is the answer's, in RD-Agent's own
+    FactorSingleFeedback / ModelSingleFeedback, the list in its CoSTEERMultiFeedback."""
+
+    def __init__(self, scen, feedback_class):
+        self.scen = scen
+        self.feedback_class = feedback_class
+
+    def evaluate_iter(self, queried_knowledge=None, evolving_trace=None):
+        step = len(evolving_trace or [])
+        evo = yield Feedback()
+        feedback = CoSTEERMultiFeedback([
+            self.feedback_class(**{k: v for k, v in coder_step(task, step).items() if k != "draft"},
+                                value_generated_flag=not coder_step(task, step)["draft"])
+            for task in evo.sub_tasks])
+        yield feedback
+        return feedback
+
+
+class FixedFactorCoder(CoSTEER):
+    """RD-Agent's CoSTEER (its evolving agent logs `evolving code` and `evolving feedback` per step) with the LLM's
+    parts fixed; no knowledge base."""
+
+    def __init__(self, scen, *args, **kwargs):
+        super().__init__(settings=FACTOR_COSTEER_SETTINGS, eva=FixedCoderEvaluator(scen, FactorSingleFeedback),
+                         es=FixedEvolvingStrategy(scen, FactorFBWorkspace, "factor.py"), scen=scen,
+                         with_knowledge=False, knowledge_self_gen=False, max_loop=5)
+
+
+class FixedModelCoder(CoSTEER):
+    def __init__(self, scen, *args, **kwargs):
+        super().__init__(settings=MODEL_COSTEER_SETTINGS, eva=FixedCoderEvaluator(scen, ModelSingleFeedback),
+                         es=FixedEvolvingStrategy(scen, ModelFBWorkspace, "model.py"), scen=scen,
+                         with_knowledge=False, knowledge_self_gen=False, max_loop=5)
 
 
 class FixedFeedback(Experiment2Feedback):
