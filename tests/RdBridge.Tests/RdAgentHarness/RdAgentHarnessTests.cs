@@ -580,6 +580,62 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         NoneMissing(wrong, "model coder feedbacks");
     }
 
+    /// <summary>A task's texts of the record as (field, text) pairs, its coder feedback's texts among them.</summary>
+    private static IEnumerable<(string, string?)> TaskTexts(JsonObject task, params string[] fields) =>
+        fields.Select(f => ($"task.{f}", (string?)task[f]))
+            .Concat(ExpectedCoderFeedback(task["coder_feedback"]!.AsObject())
+                .Where(p => p.Value?.GetValueKind() == System.Text.Json.JsonValueKind.String)
+                .Select(p => ($"coder_feedback.{p.Key}", (string?)p.Value)));
+
+    [Fact]
+    public void Every_factor_s_and_model_s_texts_and_coder_feedback_are_served_by_the_api_and_show()
+    {
+        var missing = new List<string>();
+        using var server = new RunningServer(h.Settings, ServeRole.Consumer);
+        var factorsApi = TryParse(RunningServer.Text(server.Get("api/rdagent/factors?page_size=500")));
+        foreach (var (run, loop, factor) in RecordFactors())
+        {
+            var name = (string)factor["name"]!;
+            var texts = TaskTexts(factor, "name", "description", "formulation").ToList();
+            AllPresent(missing, $"api factor {name}", factorsApi, texts);
+            var show = h.Cli("show", "factor", name, "--json");
+            AllPresent(missing, $"show factor {name}", TryParse(show.Out), texts);
+        }
+        foreach (var (run, loop, model) in RecordModels())
+        {
+            var texts = TaskTexts(model, "name", "description", "formulation", "architecture").ToList();
+            var api = TryParse(RunningServer.Text(server.Get($"api/rdagent/models?task_run_id={run}&page_size=500")));
+            var items = api?.AsObject().Select(p => p.Value).OfType<JsonArray>().FirstOrDefault() ?? [];
+            AllPresent(missing, $"api model {run}/{Id(loop)}", Find(items, run, Id(loop)), texts);
+            var show = h.Cli("show", "loop", run, Id(loop).ToString(CultureInfo.InvariantCulture), "--json");
+            AllPresent(missing, $"show loop {run}/{Id(loop)}", TryParse(show.Out)?["model"], texts);
+        }
+        NoneMissing(missing, "factor and model texts in the API and show");
+    }
+
+    [Fact]
+    public void The_running_loop_s_logged_texts_are_in_the_loop_catalog_the_store_and_show_while_it_runs()
+    {
+        var stopped = HarnessRun.Run(h.RecordWhileRunning, "resumed");
+        var loop = stopped["loops"]![0]!.AsObject();
+        Assert.Equal("running", (string)loop["status"]!);
+        var texts = HypothesisTexts(loop)
+            .Concat(loop["factors"]!.AsArray().SelectMany(f => TaskTexts(f!.AsObject(), "name", "description",
+                "formulation")))
+            .ToList();
+        var missing = new List<string>();
+        var rec = Find(h.LoopCatalogWhileRunning, (string)stopped["folder"]!, 0);
+        AllPresent(missing, "catalog", rec, texts);
+        AllPresent(missing, "store", h.StoreRowsWhileRunning.Count == 1
+            ? JsonValue.Create((string)h.StoreRowsWhileRunning[0][1]!) : null, texts);
+        AllPresent(missing, "show", TryParse(h.ShowWhileRunning.Out), texts);
+        foreach (var factor in loop["factors"]!.AsArray())
+        {
+            if (!HoldsObject(rec, factor!["variables"]!)) missing.Add($"catalog: {factor["name"]} variables");
+        }
+        NoneMissing(missing, "running loop's texts");
+    }
+
     [Fact]
     public void The_failed_loop_s_logged_texts_are_in_the_loop_catalog_the_store_show_and_the_api()
     {
