@@ -71,7 +71,8 @@ PY
 }
 
 # On a shared machine wall time is mostly the scheduler's; CPU time (user + system) is the steadier figure.
-echo "| run | RdBridge import s (CPU s) | executemany s (CPU s) | RdBridge ÷ executemany, wall (CPU) | RdBridge peak MB |"
+echo "| run | RdBridge import s (CPU s) | executemany s (CPU s) | RdBridge ÷ executemany, wall (CPU)" \
+  "| RdBridge peak MB |"
 echo "|---:|---:|---:|---:|---:|"
 for run in $(seq 1 "$runs"); do
   read -r rd_s rd_cpu rd_mb db < <(rd_import "$run")
@@ -84,7 +85,8 @@ done
 sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 size=$(stat -c %s "$db")
 echo
-echo "$factors factors + $loops loops, models and strategies = $rows rows; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$factors factors + $loops loops, models and strategies = $rows rows;" \
+  "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "database: $(( size / 1048576 )) MB, $(( size / factors )) bytes a factor"
 sqlite3 "$db" "SELECT name, sum(pgsize) / 1048576 FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 8" 2>/dev/null \
   | sed 's/^/  /' || true
