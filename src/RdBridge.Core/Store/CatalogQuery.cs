@@ -128,15 +128,16 @@ public static class CatalogQuery
         {
             var text = q.Search.Trim();
             var like = Arg("%" + EscapeLike(text) + "%");
-            // On SQLite the factors' trigram index (schema version 6) finds the rows holding the text; the LIKE below
-            // then keeps exactly the rows it always kept (the index folds case at least as widely as LIKE does).
-            // Under three characters there is no trigram to look up, and the LIKE scans as before.
-            if (!pg && q.Kind == CatalogKind.Factor && store.SchemaVersion >= StoreSchema.FactorSearchVersion
-                && text.EnumerateRunes().Count() >= 3)
+            // On SQLite a trigram index (schema version 6) finds the rows holding the text; the LIKE below then keeps
+            // exactly the rows it always kept (the index folds case at least as widely as LIKE does). Only an index
+            // holding every searched column can answer; under three characters there is no trigram to look up, and
+            // the LIKE scans as before.
+            var index = StoreSchema.SearchIndexesOf6.FirstOrDefault(i => i.Table == table.Name);
+            if (!pg && index is not null && SearchColumns(q.Kind).All(index.Columns.Contains)
+                && store.SchemaVersion >= StoreSchema.SearchIndexVersion && text.EnumerateRunes().Count() >= 3)
             {
                 var phrase = Arg("\"" + text.Replace("\"", "\"\"") + "\"");
-                where.Add("rowid IN (SELECT rowid FROM aistock_factor_search " +
-                    $"WHERE aistock_factor_search MATCH {phrase})");
+                where.Add($"rowid IN (SELECT rowid FROM {index.Index} WHERE {index.Index} MATCH {phrase})");
             }
             where.Add("(" + string.Join(" OR ", SearchColumns(q.Kind)
                 .Select(c => pg ? $"{c} ILIKE {like} ESCAPE '\\'" : $"{c} LIKE {like} ESCAPE '\\'")) + ")");

@@ -20,19 +20,28 @@ public static class StoreSchema
             "RD-Agent's texts, loops without results: loop hypothesis, step and error, factor formulation, model task",
             ResearchTexts),
         new(5, "an index for every column the API sorts by", V5),
-        new(FactorSearchVersion, "SQLite: factor search by a trigram full-text index (FTS5) kept by triggers",
-            FactorSearch),
+        new(SearchIndexVersion,
+            "SQLite: factor and loop search by trigram full-text indexes (FTS5) kept by triggers", SearchIndexes),
     ];
 
     /// <summary>
-    /// The version that gave SQLite's factor table its trigram search index (<c>aistock_factor_search</c>); a
-    /// database still below it is searched by scanning.
+    /// The version that gave SQLite's factor and loop tables their trigram search indexes; a database still below it
+    /// is searched by scanning.
     /// </summary>
-    public const int FactorSearchVersion = 6;
+    public const int SearchIndexVersion = 6;
 
-    /// <summary>The factor columns the search index holds: the ones <c>q=</c> searches.</summary>
-    public static readonly IReadOnlyList<string> FactorSearchColumns =
-        ["name", "expression", "description_cn", "formula_hint"];
+    /// <summary>A catalog table's search index on SQLite: the FTS5 table and the columns it holds.</summary>
+    public sealed record SearchIndex(string Table, string Index, IReadOnlyList<string> Columns);
+
+    /// <summary>The search indexes of version 6, as that version created them (never edited: a change is a new
+    /// version).</summary>
+    public static readonly IReadOnlyList<SearchIndex> SearchIndexesOf6 =
+    [
+        new("aistock_factor_catalog", "aistock_factor_search",
+            ["name", "expression", "description_cn", "formula_hint"]),
+        new("aistock_loop_catalog", "aistock_loop_search",
+            ["task_run_id", "action", "status", "model_type", "hypothesis"]),
+    ];
 
     public static int Latest => Migrations[^1].Version;
 
@@ -249,29 +258,31 @@ public static class StoreSchema
         }
     }
 
-    private static IEnumerable<string> FactorSearch(SqlDialect d)
+    private static IEnumerable<string> SearchIndexes(SqlDialect d)
     {
         // PostgreSQL searches the same columns through pg_trgm's indexes (versions 3 and 4).
         if (d != SqlDialect.Sqlite) yield break;
         // Substring search (q=) was LIKE '%…%' over every row: seconds at 200,000 factors. FTS5's trigram tokenizer
         // indexes every three-character run, so any substring of three characters or more — a Chinese word, part of
         // an identifier — is found from the index. The index keeps no copy of the texts (external content: it reads
-        // them from the factor table by rowid, which VACUUM keeps for a table with rows), and triggers keep it in step
-        // with every write, RdBridge's or anybody else's. Case-insensitive, like SQLite's LIKE.
-        var cols = FactorSearchColumns;
-        string Values(string row) => string.Join(", ", cols.Select(c => $"{row}.{c}"));
-        const string t = "aistock_factor_catalog", s = "aistock_factor_search";
-        yield return $"CREATE VIRTUAL TABLE {s} USING fts5({string.Join(", ", cols)}, " +
-            $"content='{t}', content_rowid='rowid', tokenize='trigram case_sensitive 0')";
-        yield return $"INSERT INTO {s}({s}) VALUES ('rebuild')";
-        var add = $"INSERT INTO {s}(rowid, {string.Join(", ", cols)}) VALUES (new.rowid, {Values("new")});";
-        var remove = $"INSERT INTO {s}({s}, rowid, {string.Join(", ", cols)}) " +
-            $"VALUES ('delete', old.rowid, {Values("old")});";
-        yield return $"CREATE TRIGGER trg_{s}_insert AFTER INSERT ON {t} BEGIN {add} END";
-        yield return $"CREATE TRIGGER trg_{s}_delete AFTER DELETE ON {t} BEGIN {remove} END";
-        // An import rewrites every column of a changed row; the index is touched only when a searched text changed.
-        var changed = string.Join(" OR ", cols.Select(c => $"old.{c} IS NOT new.{c}"));
-        yield return $"CREATE TRIGGER trg_{s}_update AFTER UPDATE ON {t} " +
-            $"WHEN {changed} OR old.rowid IS NOT new.rowid BEGIN {remove} {add} END";
+        // them from the catalog table by rowid, which VACUUM keeps for a table with rows), and triggers keep it in
+        // step with every write, RdBridge's or anybody else's. Case-insensitive, like SQLite's LIKE.
+        foreach (var (t, s, cols) in SearchIndexesOf6)
+        {
+            string Values(string row) => string.Join(", ", cols.Select(c => $"{row}.{c}"));
+            yield return $"CREATE VIRTUAL TABLE {s} USING fts5({string.Join(", ", cols)}, " +
+                $"content='{t}', content_rowid='rowid', tokenize='trigram case_sensitive 0')";
+            yield return $"INSERT INTO {s}({s}) VALUES ('rebuild')";
+            var add = $"INSERT INTO {s}(rowid, {string.Join(", ", cols)}) VALUES (new.rowid, {Values("new")});";
+            var remove = $"INSERT INTO {s}({s}, rowid, {string.Join(", ", cols)}) " +
+                $"VALUES ('delete', old.rowid, {Values("old")});";
+            yield return $"CREATE TRIGGER trg_{s}_insert AFTER INSERT ON {t} BEGIN {add} END";
+            yield return $"CREATE TRIGGER trg_{s}_delete AFTER DELETE ON {t} BEGIN {remove} END";
+            // An import rewrites every column of a changed row; the index is touched only when a searched text
+            // changed.
+            var changed = string.Join(" OR ", cols.Select(c => $"old.{c} IS NOT new.{c}"));
+            yield return $"CREATE TRIGGER trg_{s}_update AFTER UPDATE ON {t} " +
+                $"WHEN {changed} OR old.rowid IS NOT new.rowid BEGIN {remove} {add} END";
+        }
     }
 }

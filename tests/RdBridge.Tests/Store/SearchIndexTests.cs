@@ -6,12 +6,13 @@ using RdBridge.Store;
 namespace RdBridge.Tests.Store;
 
 /// <summary>
-/// Factor search (<c>q=</c>) finds every factor whose name, expression, Chinese description or formulation holds the
+/// Search (<c>q=</c>) finds every factor whose name, expression, Chinese description or formulation holds the
 /// text, ASCII case aside — on SQLite through the trigram index of schema version
-/// <see cref="StoreSchema.FactorSearchVersion"/>, on PostgreSQL through pg_trgm — and exactly those: the same rows
-/// the table scan found before. The expected rows are computed here from the catalog file.
+/// <see cref="StoreSchema.SearchIndexVersion"/>, on PostgreSQL through pg_trgm — and exactly those: the same rows
+/// the table scan found before; and the same for loops (task run, action, status, model type, hypothesis). The
+/// expected rows are computed here from the catalog file.
 /// </summary>
-public class FactorSearchTests
+public class SearchIndexTests
 {
     private static readonly string[] Texts = ["name", "expression", "description_cn", "formula_hint"];
 
@@ -33,12 +34,12 @@ public class FactorSearchTests
         using (var old = db.Open())
         {
             // A database that held its factors before the search index existed.
-            old.Migrate(upTo: StoreSchema.FactorSearchVersion - 1);
+            old.Migrate(upTo: StoreSchema.SearchIndexVersion - 1);
             Assert.Equal(factors.Count, StoreTests.Import(old, CatalogKind.Factor, catalog).Inserted);
             foreach (var q in Queries) Assert.Equal(Expected(factors, q), Found(old, q));
         }
         using var store = db.Open();
-        Assert.Contains(StoreSchema.FactorSearchVersion, store.Migrate());
+        Assert.Contains(StoreSchema.SearchIndexVersion, store.Migrate());
         foreach (var q in Queries) Assert.Equal(Expected(factors, q), Found(store, q));
 
         // Rows written after the migration (an import changing a description) are found by their new text only.
@@ -61,6 +62,57 @@ public class FactorSearchTests
             Assert.Contains("VIRTUAL TABLE INDEX", plan);
             Assert.DoesNotContain("SCAN aistock_factor_catalog", plan);
         }
+    }
+
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void A_loop_search_finds_exactly_the_loops_holding_the_text_before_and_after_the_index_is_added(
+        string kind)
+    {
+        using var dir = new TempDir();
+        var gen = dir["gen"];
+        Generate(gen, 30, 30);
+        var path = Path.Combine(gen, "loop_catalog.json");
+        var doc = JsonNode.Parse(File.ReadAllText(path))!;
+        var loops = doc["loops"]!.AsArray().Select(l => l!).ToList();
+        for (var i = 0; i < loops.Count; i++)
+        {
+            if (i % 3 == 0) loops[i]["hypothesis"] = $"动量与成交量背离 #{i}";
+            if (i % 5 == 0) loops[i]["model_type"] = "XGBModel";
+        }
+        File.WriteAllText(path, doc.ToJsonString());
+        string[] queries = [loops[0]["task_run_id"]!.GetValue<string>()[..10], "succ", "XGB", "动量与成交", "量背", "#1",
+            "nothing-here"];
+        string[] texts = ["task_run_id", "action", "status", "model_type", "hypothesis"];
+        List<string> Expected(string q) => [.. loops
+            .Where(l => texts.Any(t => l[t] is JsonValue v
+                && v.GetValueKind() == System.Text.Json.JsonValueKind.String
+                && v.GetValue<string>().Contains(q, StringComparison.OrdinalIgnoreCase)))
+            .OrderByDescending(l => (string)l["task_run_id"]!, StringComparer.Ordinal)
+            .ThenByDescending(l => (long)l["loop_id"]!)
+            .Select(l => $"{l["task_run_id"]}/{l["loop_id"]}")];
+        static List<string> Found(IAistockStore store, string q) => [.. CatalogQuery.Run(store,
+                new CatalogPageRequest(CatalogKind.Loop, Search: q, PageSize: CatalogQuery.MaxPageSize)).Items
+            .Select(i => JsonNode.Parse(i.Payload)!).Select(l => $"{l["task_run_id"]}/{l["loop_id"]}")];
+
+        using var db = TestStore.Create(kind, dir);
+        using (var old = db.Open())
+        {
+            old.Migrate(upTo: StoreSchema.SearchIndexVersion - 1);
+            Assert.Equal(loops.Count, StoreTests.Import(old, CatalogKind.Loop, path).Inserted);
+            foreach (var q in queries) Assert.Equal(Expected(q), Found(old, q));
+        }
+        using var store = db.Open();
+        Assert.Contains(StoreSchema.SearchIndexVersion, store.Migrate());
+        foreach (var q in queries) Assert.Equal(Expected(q), Found(store, q));
+        Assert.NotEmpty(Found(store, "动量与成交"));
+    }
+
+    private static void Generate(string folder, int factors, int loops)
+    {
+        using var p = Process.Start(new ProcessStartInfo("python3",
+            [Path.Combine(Paths.RepoRoot, "bench", "gen_catalogs.py"), folder, $"{factors}", $"{loops}"]))!;
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
     }
 
     /// <summary>The ids of every factor holding the text, in the API's default order (IC, best first).</summary>
@@ -86,12 +138,7 @@ public class FactorSearchTests
     private static string Catalog(TempDir dir)
     {
         var gen = dir["gen"];
-        using (var p = Process.Start(new ProcessStartInfo("python3",
-            [Path.Combine(Paths.RepoRoot, "bench", "gen_catalogs.py"), gen, "300", "10"]))!)
-        {
-            p.WaitForExit();
-            Assert.Equal(0, p.ExitCode);
-        }
+        Generate(gen, 300, 10);
         var doc = JsonNode.Parse(File.ReadAllText(Path.Combine(gen, "factor_catalog.json")))!;
         var factors = doc["factors"]!.AsArray();
         var extra = new (string Name, string Expression, string Description, string? Formula)[]
