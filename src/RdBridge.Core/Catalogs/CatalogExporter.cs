@@ -280,6 +280,7 @@ public sealed class CatalogExporter(RunContext context)
         var texts = feedback?.Texts ?? ResearchTexts.None;
         return Linked<LoopRecord>(x.Lw) with
         {
+            WorkspaceLocalPath = x.Lw.Primary is { Exists: true } local ? local.Local : null,
             LogDir = loop.LogDir ?? loop.LogTracePath,
             Scenario = loop.Scenario,
             Action = x.Lw.Kind,
