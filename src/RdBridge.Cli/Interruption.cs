@@ -12,7 +12,7 @@ internal sealed class Interruption : IDisposable
     public const int SigIntExit = 130, SigTermExit = 143;
 
     private readonly CancellationTokenSource _stop = new();
-    private readonly PosixSignalRegistration[] _registrations;
+    private readonly PosixSignalRegistration?[] _registrations;
     private int _signal;
 
     public Interruption() =>
@@ -25,18 +25,25 @@ internal sealed class Interruption : IDisposable
 
     public string Name => ExitCode == SigIntExit ? "SIGINT" : "SIGTERM";
 
-    private PosixSignalRegistration Register(PosixSignal signal, int exit) => PosixSignalRegistration.Create(signal,
-        context =>
+    private PosixSignalRegistration? Register(PosixSignal signal, int exit)
+    {
+        try
         {
-            // The first signal asks; a second one takes the default action (the process ends).
-            if (Interlocked.CompareExchange(ref _signal, exit, 0) != 0) return;
-            context.Cancel = true;
-            _stop.Cancel();
-        });
+            return PosixSignalRegistration.Create(signal, context =>
+            {
+                // The first signal asks; a second one takes the default action (the process ends).
+                if (Interlocked.CompareExchange(ref _signal, exit, 0) != 0) return;
+                context.Cancel = true;
+                _stop.Cancel();
+            });
+        }
+        // A platform without that signal keeps its default behaviour for it.
+        catch (PlatformNotSupportedException) { return null; }
+    }
 
     public void Dispose()
     {
-        foreach (var r in _registrations) r.Dispose();
+        foreach (var r in _registrations) r?.Dispose();
         _stop.Dispose();
     }
 }

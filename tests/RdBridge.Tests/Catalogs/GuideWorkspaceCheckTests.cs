@@ -62,7 +62,9 @@ public sealed class GuideWorkspaceCheckTests
         {
             expected.Add($"Loop: {l["task_run_id"]}/{l["loop_id"]}");
             var dir = sample.Settings.PathMap.Map((string?)l["workspace_path"]).Local!;
-            Assert.Equal(Path.GetFullPath(dir), (string?)l["workspace_local_path"]);
+            var relative = (string)l["workspace_local_path"]!;
+            Assert.False(Path.IsPathRooted(relative), relative);
+            Assert.Equal(Path.GetFullPath(dir), Path.GetFullPath(Path.Combine(root, relative)));
             expected.Add("  Workspace: True");
             foreach (var meta in new[] { "factor_meta.json", "model_meta.json", "strategy_meta.json" })
                 expected.Add($"    {meta}: {(File.Exists(Path.Combine(dir, meta)) ? "True" : "False")}");
