@@ -43,7 +43,7 @@ internal static class PipelineCommand
             else PrintVerify(io, v);
         }
         lines.Out.WriteLine(result.ChangedAnything
-            ? $"{mode} run #{result.SyncRunId}: changes written"
+            ? $"{mode} run #{result.SyncRunId}: changes written — {string.Join("; ", result.Changes)}"
             : $"{mode} run #{result.SyncRunId}: nothing changed — every file, bundle and row was already up to date");
         return result.Failed ? ItemFailures : Ok;
     }

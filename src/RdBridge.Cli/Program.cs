@@ -15,18 +15,21 @@ public static class Program
         var live = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null
                 && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb")
             ? new TerminalProgress(Console.Out) : null;
-        return Run(args, Console.Out, Console.Error, live);
+        using var interrupt = new Interruption();
+        return Run(args, Console.Out, Console.Error, live, interrupt);
     }
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, stdout, stderr, null, null);
 
-    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, TerminalProgress? live)
+    private static int Run(string[] args, TextWriter stdout, TextWriter stderr, TerminalProgress? live,
+        Interruption? interrupt)
     {
         var root = new RootCommand("RdBridge: links RD-Agent research output (loops, workspaces, factors, models, " +
             "strategies) to AIstock with verified asset bundles.");
         root.Options.Add(Verb.ConfigOption);
         root.Options.Add(Verb.SetOption);
-        var io = new Io(stdout, stderr, live);
+        var io = new Io(stdout, stderr, live) { Interrupt = interrupt };
 
         root.Subcommands.Add(SampleCommand.Create(io));
         root.Subcommands.Add(DemoCommand.Create(io));
@@ -62,6 +65,8 @@ public static class Program
         return parse.Invoke(new InvocationConfiguration
         {
             Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false,
+            // Interruption handles SIGINT and SIGTERM itself (the run stops at the next item, cleanly).
+            ProcessTerminationTimeout = null,
         });
     }
 }

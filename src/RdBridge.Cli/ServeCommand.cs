@@ -33,7 +33,8 @@ internal static class ServeCommand
         var cmd = new Command("serve",
             "HTTP API and web UI: the publisher's feed and bundle downloads, the consumer's sync API, catalog " +
             "queries and /rdagent/ pages; syncs by itself when RD-Agent writes (live)") { role, urls, noLive, scan };
-        cmd.SetAction(p => Guarded(io, () =>
+        // The server's host stops it on SIGINT/SIGTERM (a finished shutdown, exit 0), not an interrupted run.
+        cmd.SetAction(p => Guarded(io with { Interrupt = null }, () =>
         {
             var settings = Settings(p);
             var r = p.GetValue(role) switch

@@ -7,7 +7,11 @@ namespace RdBridge.Cli;
 
 /// <summary>Where a verb writes: standard output, standard error and, where a person watches, a live progress
 /// bar.</summary>
-internal sealed record Io(TextWriter Out, TextWriter Err, TerminalProgress? Live);
+internal sealed record Io(TextWriter Out, TextWriter Err, TerminalProgress? Live)
+{
+    /// <summary>Signals asking the run to stop (the process's own; none when called in-process by a test).</summary>
+    public Interruption? Interrupt { get; init; }
+}
 
 /// <summary>What every verb shares: the global --config and --set options, reading the settings, exit codes for
 /// problems and printing a stage's report.</summary>
@@ -30,7 +34,16 @@ internal static class Verb
     /// what to change.</summary>
     internal static int Guarded(Io io, Func<int> body)
     {
-        try { return body(); }
+        try
+        {
+            var code = body();
+            // A stage asked to stop returns what it finished; the exit code still says the run was interrupted.
+            return io.Interrupt?.ExitCode is not null ? Interrupted(io) : code;
+        }
+        catch (OperationCanceledException) when (io.Interrupt?.ExitCode is not null)
+        {
+            return Interrupted(io);
+        }
         catch (RdBridgeException e)
         {
             io.Err.WriteLine($"error: {e.Message}");
@@ -64,6 +77,14 @@ internal static class Verb
         }
     }
 
+    private static int Interrupted(Io io)
+    {
+        io.Live?.Clear();
+        io.Err.WriteLine($"interrupted by {io.Interrupt!.Name}: stopped before the next item; nothing is left " +
+            "half-written. Run the same command again to finish.");
+        return io.Interrupt.ExitCode!.Value;
+    }
+
     /// <summary>Refuses a numeric option's value outside [<paramref name="min"/>, <paramref name="max"/>] at parse
     /// time (exit 2 naming the option, the value and the range): a negative size or count would otherwise reach
     /// the stage and fail there, or silently be clamped. The one range check every verb's numbers go through.
@@ -90,12 +111,13 @@ internal static class Verb
         ConfigFile.Settings(p, rdAgentOptional);
 
     internal static RunContext Context(ParseResult p, Io io) =>
-        new(Settings(p), line => io.Out.WriteLine(line), io.Live);
+        new(Settings(p), line => io.Out.WriteLine(line), io.Live) { Cancellation = io.Interrupt?.Token ?? default };
 
     /// <summary>A run's context that, with <c>--verbose</c>, prints a line for each file the stage writes.</summary>
     internal static RunContext Context(ParseResult p, Io io, string stage, bool verbose) =>
         new(Settings(p), line => io.Out.WriteLine(line), io.Live)
         {
+            Cancellation = io.Interrupt?.Token ?? default,
             FileWritten = verbose ? path =>
             {
                 io.Live?.Clear();

@@ -82,7 +82,11 @@ public sealed class BackupStage(RdBridgeSettings settings)
                      .Order(StringComparer.Ordinal))
         {
             var rel = Path.GetRelativePath(from, file);
-            if (Path.GetFileName(file).StartsWith('.') && file.EndsWith(".tmp", StringComparison.Ordinal)) continue;
+            if (Path.GetFileName(file).StartsWith('.') && (file.EndsWith(".tmp", StringComparison.Ordinal)
+                    || file.EndsWith(".tmp.index", StringComparison.Ordinal)))
+            {
+                continue; // a temporary of a run under way or killed: not part of what is backed up
+            }
             if (RegularFile.KindOf(file) is var kind && kind != FileKind.Regular)
             {
                 // A FIFO or device would block or never end the copy; the listing says it was left out.

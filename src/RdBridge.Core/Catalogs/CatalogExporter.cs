@@ -147,7 +147,7 @@ public sealed class CatalogExporter(RunContext context)
             report.Add(Models);
         }
 
-        CatalogJson.Write(loops, LoopOf(x, factorNames, report));
+        CatalogJson.Write(loops, LoopOf(x, factorNames, report) with { WorkspaceLocalPath = LocalPath(x) });
         report.Add(Loops);
     }
 
@@ -288,6 +288,14 @@ public sealed class CatalogExporter(RunContext context)
             } : null,
         };
     }
+
+    /// <summary>
+    /// Where the loop's workspace is on this machine, relative to the AIstock root: the guide's step 6.3 check runs
+    /// there, and a relative path keeps the catalog the same wherever the two folders sit side by side.
+    /// </summary>
+    private string? LocalPath(LoopExport x) => x.Lw.Primary is { Exists: true } local
+        ? Path.GetRelativePath(Path.GetFullPath(context.Settings.AistockRoot), Path.GetFullPath(local.Local!))
+        : null;
 
     private static LoopRecord LoopOf(LoopExport x, IReadOnlyList<string> factorNames, StageReport report)
     {

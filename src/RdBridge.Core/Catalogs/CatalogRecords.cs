@@ -163,6 +163,13 @@ public sealed record StrategyRecord : CatalogRecord
 /// </summary>
 public sealed record LoopRecord : CatalogRecord
 {
+    /// <summary>
+    /// Where the experiment workspace is on the machine that exported the catalog, through its path map and relative
+    /// to the AIstock root (null when it is not there): <c>workspace_path</c> keeps the registry's spelling, which may
+    /// be another machine's (<c>F:\…</c> read under WSL), and the guide's step 6.3 check, run in the AIstock root,
+    /// needs a path that opens there.
+    /// </summary>
+    public string? WorkspaceLocalPath { get; init; }
     public string? LogDir { get; init; }
     public string? Scenario { get; init; }
     public string? Action { get; init; }

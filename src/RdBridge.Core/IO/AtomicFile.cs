@@ -15,6 +15,21 @@ public static class AtomicFile
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!,
             $".{Path.GetFileName(target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
 
+    /// <summary>
+    /// Why no file can be created in <paramref name="folder"/> (a read-only mount, permissions), or null when one can:
+    /// asked by creating one, since mode bits do not tell (root ignores them; a read-only mount keeps them).
+    /// </summary>
+    public static string? WhyNotWritable(string folder)
+    {
+        try
+        {
+            using var _ = new FileStream(TempPathFor(Path.Combine(folder, ".rdbridge-write-probe")), FileMode.CreateNew,
+                FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return e.Message; }
+    }
+
     /// <summary>Writes through <paramref name="write"/> and renames into place.</summary>
     public static void Write(string target, Action<Stream> write) => Commit(WriteTemporary(target, write));
 
@@ -160,9 +175,12 @@ public static class AtomicFile
     {
         if (!Directory.Exists(folder)) return [];
         var found = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(folder, ".*.tmp"))
+        // And the strategy library's index of an earlier RdBridge, named "….tmp.index".
+        foreach (var file in Directory.EnumerateFiles(folder, ".*.tmp")
+                     .Concat(Directory.EnumerateFiles(folder, ".*.tmp.index")))
         {
             var parts = Path.GetFileName(file).Split('.');
+            if (parts[^1] == "index") parts = parts[..^1];
             // "", name parts…, pid, guid, "tmp"
             if (parts.Length < 5 || parts[^2].Length != 32 || !int.TryParse(parts[^3], out var pid)) continue;
             if (pid != Environment.ProcessId && !IsAlive(pid)) found.Add(file);

@@ -20,9 +20,16 @@ public sealed record PipelineResult(IReadOnlyList<StageReport> Stages, VerifyRep
     public bool Failed => Stages.Any(s => s.Failed || s.Aborted is not null) || Verify is { Passed: false };
 
     /// <summary>
-    /// Whether any stage wrote anything (so a second run on unchanged input can say it changed nothing).
+    /// Whether any stage wrote anything (so a second run on unchanged input can say it changed nothing). The backup is
+    /// a copy taken because a change was about to happen, not a change of its own: a run whose stages all found their
+    /// work done changed nothing, backup or not.
     /// </summary>
-    public bool ChangedAnything => Stages.Any(s => s.Changed);
+    public bool ChangedAnything => Changes.Any();
+
+    /// <summary>What each stage that changed something changed, e.g. "export: 1 catalog files written".</summary>
+    public IEnumerable<string> Changes => Stages.Where(s => s.Stage != "backup" && s.Changed).Select(s =>
+        $"{s.Stage}: " + string.Join(", ", s.Counts.Where(c => c.Key.IsChange && c.Value > 0)
+            .Select(c => $"{c.Value} {c.Key.Name}")));
 }
 
 /// <summary>
@@ -54,7 +61,14 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
     {
         var settings = context.Settings;
         var stages = new List<StageReport>();
-        void Done(StageReport r) { stages.Add(r); onStage?.Invoke(r); }
+        void Done(StageReport r)
+        {
+            stages.Add(r);
+            onStage?.Invoke(r);
+            // A stage asked to stop (SIGINT, SIGTERM, the server stopping) returns at an item's edge: no later stage
+            // starts.
+            context.Cancellation.ThrowIfCancellationRequested();
+        }
 
         using var store = AistockStores.Open(settings);
         using var storeLock = store.AcquireSyncLock(LockWait);
@@ -66,7 +80,8 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         var runId = store.StartSyncRun(mode, since?.ToString("o"));
         RunStarted?.Invoke(runId);
         // Reported once the run has its id, so that the server's log names the run its cleanup belongs to.
-        Done(cleanup);
+        stages.Add(cleanup);
+        onStage?.Invoke(cleanup);
 
         var backup = new StageReport("backup");
         var backedUp = false;
@@ -174,6 +189,12 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             }
             store.FinishSyncRun(runId, result.Failed ? "failed" : "succeeded", Counts(stages), Errors(stages, verify));
             return result;
+        }
+        catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
+        {
+            store.FinishSyncRun(runId, "interrupted", Counts(stages),
+                JsonSerializer.Serialize(new[] { "interrupted: stopped before the next item; run again to finish" }));
+            throw;
         }
         catch (Exception e)
         {

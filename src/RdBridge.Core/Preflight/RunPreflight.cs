@@ -37,6 +37,9 @@ public static class RunPreflight
     {
         var checks = new List<PreflightCheck>();
         if (s.HasRdAgent) CheckRdAgent(s, checks);
+        // Before the store: a read-only root is the reason its database cannot be written either.
+        if (Directory.Exists(s.AistockRoot) && IO.AtomicFile.WhyNotWritable(s.AistockRoot) is { } why)
+            checks.Add(new PreflightCheck("AIstock root", false, Runs.SyncLock.NotWritable(s.AistockRoot, why)));
         checks.Add(Store(s));
         return checks;
     }

@@ -3,6 +3,9 @@ namespace RdBridge.Runs;
 /// <summary>Another init/sync holds the lock; the message says which file and what to do.</summary>
 public sealed class SyncBusyException(string message) : RdBridgeException(message, ExitCodes.ItemFailures);
 
+/// <summary>The AIstock root cannot be written (read-only, or not ours): said at once, naming the folder.</summary>
+public sealed class AistockRootNotWritableException(string message) : RdBridgeException(message, ExitCodes.UsageError);
+
 /// <summary>
 /// One init/sync at a time per AIstock root: an exclusive lock on a file (released by the OS if the process dies).
 /// A second run waits a bounded time, then refuses.
@@ -23,6 +26,12 @@ public sealed class SyncLock : IDisposable
                 // Nothing is written into the file, so a run that changes nothing leaves it untouched too.
                 return new SyncLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
             }
+            catch (Exception e) when (e is UnauthorizedAccessException
+                || (e is IOException && IO.AtomicFile.WhyNotWritable(Path.GetDirectoryName(path)!) is not null))
+            {
+                // A folder RdBridge cannot write is no reason to wait: no other run can be holding the lock there.
+                throw new AistockRootNotWritableException(NotWritable(Path.GetDirectoryName(path)!, e.Message));
+            }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
                 Thread.Sleep(200);
@@ -35,6 +44,11 @@ public sealed class SyncLock : IDisposable
             }
         }
     }
+
+    /// <summary>What a run says of an AIstock root it cannot write (the lock, preflight).</summary>
+    public static string NotWritable(string root, string why) =>
+        $"the AIstock root '{root}' cannot be written ({why}); RdBridge keeps its lock, catalogs and bundles there " +
+        "— make the folder writable, or set aistock.root to one that is";
 
     public void Dispose() => _file.Dispose();
 }

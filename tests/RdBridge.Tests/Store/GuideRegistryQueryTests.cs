@@ -17,9 +17,19 @@ internal static class GuideText
         var start = text.IndexOf(heading, StringComparison.Ordinal);
         Assert.True(start >= 0, $"the guide has no '{heading}'");
         var level = heading.TakeWhile(c => c == '#').Count();
-        var next = Regex.Match(text[(start + heading.Length)..], $"\\n#{{1,{level}}} ");
-        var section = next.Success ? text.Substring(start, heading.Length + next.Index) : text[start..];
-        return Regex.Matches(section, $"```{language}\\n(.*?)```", RegexOptions.Singleline)
+        // The section ends at the next heading of its level or above; a "# " line inside a code block (a shell or
+        // Python comment) is no heading.
+        var lines = text[start..].Split('\n');
+        var fenced = false;
+        var section = new List<string> { lines[0] };
+        foreach (var line in lines.Skip(1))
+        {
+            if (line.StartsWith("```", StringComparison.Ordinal)) fenced = !fenced;
+            var hashes = line.TakeWhile(c => c == '#').Count();
+            if (!fenced && hashes is > 0 && hashes <= level && line.Length > hashes && line[hashes] == ' ') break;
+            section.Add(line);
+        }
+        return Regex.Matches(string.Join("\n", section), $"```{language}\\n(.*?)```", RegexOptions.Singleline)
             .Select(m => m.Groups[1].Value).ToList();
     }
 }

@@ -33,7 +33,8 @@ public sealed class IncrementalSyncCheckTests
         using var copy = SyncedSample.Copy("rdagent", TestStore.Default);
         var tr = (string)copy.FirstLoop["task_run_id"]!;
         // RD-Agent finished one more loop after the last sync: the registry has it, the catalogs and AIstock do not.
-        copy.Registry($"INSERT INTO loops (task_run_id, loop_id, status, has_result) VALUES ('{tr}', 77, 'success', 1)");
+        copy.Registry(
+            $"INSERT INTO loops (task_run_id, loop_id, status, has_result) VALUES ('{tr}', 77, 'success', 1)");
 
         var result = Run(copy);
 

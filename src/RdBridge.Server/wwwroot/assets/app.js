@@ -464,7 +464,9 @@ function syncPanel(signal, onDone, opts = {}) {
     button.disabled = true;
     let runId = null;
     try {
-      const started = await send('POST', `/api/rdagent/catalog/sync?mode=${mode === 'full' ? 'full' : 'incremental'}`, signal);
+      // A bare POST is the guide's full sync: the page says which it means.
+      const query = `mode=${mode === 'full' ? 'full' : 'incremental'}`;
+      const started = await send('POST', `/api/rdagent/catalog/sync?${query}`, signal);
       runId = started.id ?? null;
     } catch (e) {
       if (e.name === 'AbortError') return;
