@@ -85,13 +85,13 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
 
     private static JsonObject Side(LoopRef r, LoopRecord row, CachedBundle? bundle) => new()
     {
-        ["task_run_id"] = r.TaskRunId,
-        ["loop_id"] = r.LoopId,
-        ["action"] = row.Action,
-        ["decision"] = row.Decision,
-        ["origin"] = row.Origin,
-        ["model_type"] = row.ModelType,
-        ["asset_bundle_id"] = row.AssetBundleId,
+        [CatalogFields.TaskRunId] = r.TaskRunId,
+        [CatalogFields.LoopId] = r.LoopId,
+        [CatalogFields.Action] = row.Action,
+        [CatalogFields.Decision] = row.Decision,
+        [CatalogFields.Origin] = row.Origin,
+        [CatalogFields.ModelType] = row.ModelType,
+        [CatalogFields.AssetBundleId] = row.AssetBundleId,
         ["extracted"] = bundle is not null,
         ["config_file"] = bundle?.ConfigPath,
     };
@@ -163,7 +163,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             .ThenBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => (JsonNode?)new JsonObject
             {
-                ["factor_id"] = kv.Key, ["name"] = kv.Value.Name, ["source"] = kv.Value.Source,
+                [CatalogFields.FactorId] = kv.Key, [CatalogFields.Name] = kv.Value.Name,
+                [CatalogFields.Source] = kv.Value.Source,
             })]);
         return new JsonObject
         {
@@ -265,8 +266,12 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             ? d.ToString("0.######", CultureInfo.InvariantCulture) : "—";
         static string S(JsonNode? n) => (string?)n ?? "(none)";
         string Side(JsonNode? s) =>
-            $"{(string?)s?["task_run_id"]}:{(long?)s?["loop_id"]} ({(string?)s?["action"] ?? "?"}, " +
-            $"{((bool?)s?["decision"] switch { true => "accepted", false => "rejected", _ => "no decision" })})";
+            $"{(string?)s?[CatalogFields.TaskRunId]}:{(long?)s?[CatalogFields.LoopId]} " +
+            $"({(string?)s?[CatalogFields.Action] ?? "?"}, " +
+            $"{((bool?)s?[CatalogFields.Decision] switch
+            {
+                true => "accepted", false => "rejected", _ => "no decision",
+            })})";
         sb.Append("a: ").Append(Side(c["a"])).Append('\n').Append("b: ").Append(Side(c["b"])).Append("\n\n");
         sb.Append("Metrics (b - a)\n");
         // Headed columns; returns and drawdowns in percent, as the web UI and Qlib's report show them.
@@ -300,7 +305,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             foreach (var f in factors[kind]!.AsArray())
             {
                 sb.Append(CultureInfo.InvariantCulture,
-                    $"  {sign} {(string?)f!["name"]} ({(string?)f["factor_id"]})\n");
+                    $"  {sign} {(string?)f![CatalogFields.Name]} ({(string?)f[CatalogFields.FactorId]})\n");
             }
         }
 

@@ -4,6 +4,7 @@ using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Layout;
+using static RdBridge.Catalogs.CatalogFields;
 using static RdBridge.Verify.Record;
 
 namespace RdBridge.Verify;
@@ -16,7 +17,7 @@ internal static class LinkageChecks
         var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
-            var key = (Str(r, "task_run_id") ?? "", Long(r, "loop_id") ?? -1);
+            var key = (Str(r, TaskRunId) ?? "", Long(r, LoopId) ?? -1);
             if (c.FindExpected(key.Item1, key.Item2) is not { } e)
             {
                 bad.Add($"{key.Item1}/{key.Item2}: not a loop with results in the registry");
@@ -24,8 +25,8 @@ internal static class LinkageChecks
             }
             if (e.Workspaces.Primary is null) { bad.Add($"{e.Loop.Key}: no workspace in the registry"); continue; }
             var row = e.Workspaces.Primary.Row;
-            if (Str(r, "workspace_id") != row.WorkspaceId || Str(r, "workspace_path") != row.WorkspacePath)
-                bad.Add($"{e.Loop.Key}: catalog names workspace {Str(r, "workspace_id")}, registry {row.WorkspaceId}");
+            if (Str(r, WorkspaceId) != row.WorkspaceId || Str(r, WorkspacePath) != row.WorkspacePath)
+                bad.Add($"{e.Loop.Key}: catalog names workspace {Str(r, WorkspaceId)}, registry {row.WorkspaceId}");
         }
         var absent = c.ExpectedCount - c.LoopRecordCount;
         if (absent > 0) bad.Add($"{absent} loops with results are not in the loop catalog");
@@ -39,9 +40,9 @@ internal static class LinkageChecks
         var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
-            var tr = Str(r, "task_run_id");
-            var loop = Long(r, "loop_id");
-            var id = Str(r, "asset_bundle_id");
+            var tr = Str(r, TaskRunId);
+            var loop = Long(r, LoopId);
+            var id = Str(r, AssetBundleId);
             if (tr is null || loop is null || id != BundleId.For(tr, loop.Value))
             {
                 bad.Add($"{tr}/{loop}: asset_bundle_id {id ?? "missing"}");
@@ -75,19 +76,19 @@ internal static class LinkageChecks
     private static (bool, string) ToLoop(VerifyContext c, CatalogKind kind)
     {
         var loopKeys = c.LoopRecords
-            .Select(r => (Str(r, "task_run_id"), Long(r, "loop_id"), Str(r, "asset_bundle_id"))).ToHashSet();
+            .Select(r => (Str(r, TaskRunId), Long(r, LoopId), Str(r, AssetBundleId))).ToHashSet();
         var bad = new ProblemList();
         long records = 0;
         foreach (var r in c.Catalogs.Stream(kind))
         {
             records++;
             var refs = new List<JsonElement> { r };
-            if (r.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array)
+            if (r.TryGetProperty(Provenance, out var prov) && prov.ValueKind == JsonValueKind.Array)
                 refs.AddRange(prov.EnumerateArray());
             foreach (var x in refs)
             {
-                if (!loopKeys.Contains((Str(x, "task_run_id"), Long(x, "loop_id"), Str(x, "asset_bundle_id"))))
-                    bad.Add($"{Describe(r)} → {Str(x, "task_run_id")}/{Long(x, "loop_id")}");
+                if (!loopKeys.Contains((Str(x, TaskRunId), Long(x, LoopId), Str(x, AssetBundleId))))
+                    bad.Add($"{Describe(r)} → {Str(x, TaskRunId)}/{Long(x, LoopId)}");
             }
         }
         return (bad.Count == 0, bad.Count == 0
@@ -100,7 +101,7 @@ internal static class LinkageChecks
         var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
-            var mapped = c.Settings.PathMap.Map(Str(r, "workspace_path"));
+            var mapped = c.Settings.PathMap.Map(Str(r, WorkspacePath));
             if (mapped.Local is null) { bad.Add($"{Describe(r)}: {mapped.Problem}"); continue; }
             if (!Directory.Exists(mapped.Local)) { bad.Add($"{Describe(r)}: {mapped.Local} missing"); continue; }
             try { using var _ = Directory.EnumerateFileSystemEntries(mapped.Local).GetEnumerator(); }
@@ -115,7 +116,7 @@ internal static class LinkageChecks
     {
         var bad = new ProblemList();
         long ids = 0;
-        foreach (var id in c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>()
+        foreach (var id in c.LoopRecords.Select(r => Str(r, AssetBundleId)).OfType<string>()
             .Where(BundleId.IsSafe).Distinct())
         {
             ids++;

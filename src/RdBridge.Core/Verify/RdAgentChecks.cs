@@ -4,6 +4,7 @@ using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Metadata;
 using RdBridge.Workspaces;
+using static RdBridge.Catalogs.CatalogFields;
 using static RdBridge.Verify.Record;
 
 namespace RdBridge.Verify;
@@ -126,7 +127,7 @@ internal static class RdAgentChecks
         foreach (var k in CatalogFile.All)
         {
             foreach (var r in c.Catalogs.Stream(k)
-                         .Where(r => Bundled(r) && string.IsNullOrEmpty(Str(r, "asset_bundle_id"))))
+                         .Where(r => Bundled(r) && string.IsNullOrEmpty(Str(r, AssetBundleId))))
             {
                 if (missing++ < 3) examples.Add($"{k}:{Describe(r)}");
             }

@@ -4,6 +4,7 @@ using RdBridge.Configuration;
 using RdBridge.Registry;
 using RdBridge.Store;
 using RdBridge.Workspaces;
+using static RdBridge.Catalogs.CatalogFields;
 
 namespace RdBridge.Verify;
 
@@ -134,10 +135,10 @@ internal static class Record
 
     /// <summary>Whether a record has a bundle to name: all but a loop without results (failed, running).</summary>
     public static bool Bundled(JsonElement r) =>
-        !(r.ValueKind == JsonValueKind.Object && r.TryGetProperty("has_result", out var v)
+        !(r.ValueKind == JsonValueKind.Object && r.TryGetProperty(HasResult, out var v)
             && v.ValueKind == JsonValueKind.False);
 
     public static string Describe(JsonElement r) =>
-        Str(r, "factor_id") ?? Str(r, "model_id") ?? Str(r, "strategy_id")
-            ?? $"{Str(r, "task_run_id")}/{Long(r, "loop_id")}";
+        Str(r, FactorId) ?? Str(r, ModelId) ?? Str(r, StrategyId)
+            ?? $"{Str(r, TaskRunId)}/{Long(r, LoopId)}";
 }
