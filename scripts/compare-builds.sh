@@ -40,7 +40,8 @@ PY
 compare() {
   local name="$1" out
   for d in RD-Agent-main/production_bundles RD-Agent-main/rdagent_data AIstock/rdagent_data rd-strategies-lib; do
-    [ -d "$work/$name-a/$d" ] || [ -d "$work/$name-b/$d" ] || continue
+    # A folder neither build wrote into (the fork's catalogs make no strategy library) has nothing to compare.
+    [ -n "$(find "$work/$name-a/$d" "$work/$name-b/$d" -type f 2>/dev/null | head -n 1)" ] || continue
     if out="$(python3 "$here/scripts/compare-trees.py" "$work/$name-a/$d" "$work/$name-b/$d" --except-generated-at)"
     then same "$name $d: $out"; else different "$name $d: $out"; fi
   done
