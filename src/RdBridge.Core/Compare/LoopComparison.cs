@@ -58,7 +58,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         {
             if (bundle is null)
             {
-                notes.Add($"loop {r}: bundle {row.AssetBundleId ?? "(none)"} is not extracted in the " +
+                Note(notes, $"loop {r}: bundle {row.AssetBundleId ?? "(none)"} is not extracted in the " +
                     "asset cache; its config, code and curve are left out (run sync)");
             }
         }
@@ -79,6 +79,9 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             ["notes"] = notes,
         };
     }
+
+    /// <summary>A note as a JSON string: <c>JsonArray.Add&lt;T&gt;</c> would reflect over the value's type.</summary>
+    private static void Note(JsonArray notes, string text) => notes.Add((JsonNode)text);
 
     private static CompareException Missing(LoopRef r) =>
         new($"AIstock has no loop {r.TaskRunId}/{r.LoopId}; sync, or check the ids (the loops page lists them)");
@@ -106,7 +109,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         {
             var va = Number(ma[name]);
             var vb = Number(mb[name]);
-            result.Add(new JsonObject { ["name"] = name, ["a"] = va, ["b"] = vb, ["delta"] = vb - va });
+            result.Add((JsonNode)new JsonObject { ["name"] = name, ["a"] = va, ["b"] = vb, ["delta"] = vb - va });
         }
         return result;
     }
@@ -134,18 +137,18 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         if (bundle?.ConfigPath is not { } path) return null;
         if (bundle.Local(path) is not { } local)
         {
-            notes.Add($"bundle {bundle.Id} lists no workflow config file it holds ({path})");
+            Note(notes, $"bundle {bundle.Id} lists no workflow config file it holds ({path})");
             return null;
         }
         if (bundle.Size(path) > LineDiff.MaxBytes)
         {
-            notes.Add($"{bundle.Id}/{path} is too large to read as a workflow config");
+            Note(notes, $"{bundle.Id}/{path} is too large to read as a workflow config");
             return null;
         }
         try { return WorkflowConfig.Parse(RegularFile.ReadAllText(local, LineDiff.MaxBytes), Path.GetFileName(path)); }
         catch (FormatException e)
         {
-            notes.Add($"{bundle.Id}/{path}: {e.Message}");
+            Note(notes, $"{bundle.Id}/{path}: {e.Message}");
             return null;
         }
     }
@@ -188,7 +191,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             if (pa is not null && pb is not null && a.Sha256(pa) == b.Sha256(pb) && a.Sha256(pa).Length > 0)
             {
                 entry["status"] = "same";
-                result.Add(entry);
+                result.Add((JsonNode)entry);
                 continue;
             }
             var ta = pa is null ? "" : ReadText(a, pa);
@@ -201,7 +204,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
                 ["header"] = h.Header,
                 ["lines"] = new JsonArray([.. h.Lines.Select(l => (JsonNode?)new JsonArray(l.Op.ToString(), l.Text))]),
             })]);
-            result.Add(entry);
+            result.Add((JsonNode)entry);
         }
         return result;
     }
@@ -243,12 +246,12 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         try
         {
             var curve = bundle.ReadBacktest();
-            if (curve is null) notes.Add($"loop {r}: the bundle carries no {BacktestCurve.FileName}");
+            if (curve is null) Note(notes, $"loop {r}: the bundle carries no {BacktestCurve.FileName}");
             return curve?.ToJson(full);
         }
         catch (CompareException e)
         {
-            notes.Add($"loop {r}: {e.Message}");
+            Note(notes, $"loop {r}: {e.Message}");
             return null;
         }
     }

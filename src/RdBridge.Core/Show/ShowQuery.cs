@@ -112,7 +112,7 @@ public sealed class ShowQuery(RdBridgeSettings settings)
                 _ => Typed<Catalogs.LoopRecord>(r.Payload, r.Origin),
             };
             if (r.TaskRunId is { } tr && r.LoopId is { } loop) record["loop_links"] = Loop(tr, loop);
-            matches.Add(record);
+            matches.Add((JsonNode)record);
         }
         return new JsonObject { ["kind"] = kind, ["key"] = key, ["matches"] = matches };
     }
