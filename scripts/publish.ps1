@@ -2,13 +2,14 @@
 # win-x64, linux-x64 and osx-arm64 (web UI and SQLite's native library embedded), each also as an archive, plus the
 # `dotnet tool` package.
 #   powershell -ExecutionPolicy Bypass -File scripts\publish.ps1 [-Out dist] [-Rids win-x64,linux-x64,osx-arm64]
-# Not trimmed: the HTTP server, the YAML reader and System.Text.Json's reflection-based catalogs need the code the
-# trimmer would remove. -ReadyToRun compiles the app ahead of time (faster start; a long compile), as publish.sh's
-# READY_TO_RUN=true.
+# Trimmed as publish.sh trims (TrimMode=partial: the runtime and ASP.NET Core trimmed, RdBridge's assemblies kept
+# whole; README: "Install", the trimmed release); -NoTrim publishes untrimmed, as publish.sh's TRIM=false.
+# -ReadyToRun compiles the app ahead of time (faster start; a long compile), as publish.sh's READY_TO_RUN=true.
 param(
     [string]$Out = (Join-Path (Split-Path -Parent $PSScriptRoot) 'dist'),
     [string[]]$Rids = @('win-x64', 'linux-x64', 'osx-arm64'),
-    [switch]$ReadyToRun
+    [switch]$ReadyToRun,
+    [switch]$NoTrim
 )
 $ErrorActionPreference = 'Stop'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
@@ -26,7 +27,8 @@ foreach ($rid in $Rids) {
     & dotnet publish $cli -c Release -r $rid --self-contained true -o $dir --nologo -v quiet `
         -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true `
         "-p:IncludeAllContentForSelfExtract=$extract" "-p:PublishReadyToRun=$($ReadyToRun.IsPresent)" `
-        -p:DebugType=none -p:GenerateDocumentationFile=false
+        -p:DebugType=none -p:GenerateDocumentationFile=false "-p:PublishTrimmed=$(-not $NoTrim.IsPresent)" `
+        -p:TrimMode=partial
     if ($LASTEXITCODE -ne 0) { throw "publish for $rid failed" }
     if ($rid -like 'win-*') {
         $zip = Join-Path $Out "rdbridge-$rid.zip"

@@ -2,9 +2,11 @@
 # Builds the release: a self-contained single-file rdbridge for win-x64, linux-x64 and osx-arm64 (the web UI is
 # embedded in it, SQLite's native library too), each also as an archive, plus the `dotnet tool` package.
 #   scripts/publish.sh [OUT] [RID...]     (OUT defaults to ./dist; RIDs default to all three)
-# Not trimmed: the HTTP server (ASP.NET Core minimal APIs), the YAML reader and System.Text.Json's reflection-based
-# catalogs need the code the trimmer would remove. READY_TO_RUN=true compiles the app ahead of time (commands start
-# faster; the framework already is): it took crossgen2 over 10 minutes for one RID on a busy 2-core machine.
+# Trimmed (TrimMode=partial): the .NET runtime and ASP.NET Core lose what nothing reaches; RdBridge's own assemblies
+# and the libraries not marked trimmable are kept whole, because the HTTP API's handlers are bound by reflection
+# (ASP.NET Core minimal APIs) and a few small JSON values are still serialised by reflection (README: "Install",
+# the trimmed release). TRIM=false publishes untrimmed. READY_TO_RUN=true compiles the app ahead of time (commands
+# start faster; the framework already is): it took crossgen2 over 10 minutes for one RID on a busy 2-core machine.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$(mkdir -p "${1:-$here/dist}" && cd "${1:-$here/dist}" && pwd)"
@@ -22,7 +24,8 @@ for rid in "${rids[@]}"; do
   extract=false; case "$rid" in win-*) extract=true ;; esac
   dotnet publish "$cli" -c Release -r "$rid" --self-contained true -o "$dir" --nologo -v quiet \
     -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:IncludeAllContentForSelfExtract=$extract \
-    -p:PublishReadyToRun="${READY_TO_RUN:-false}" -p:DebugType=none -p:GenerateDocumentationFile=false
+    -p:PublishReadyToRun="${READY_TO_RUN:-false}" -p:DebugType=none -p:GenerateDocumentationFile=false \
+    -p:PublishTrimmed="${TRIM:-true}" -p:TrimMode=partial
   case "$rid" in
     win-*) (cd "$out" && rm -f "rdbridge-$rid.zip" && python3 -m zipfile -c "rdbridge-$rid.zip" "rdbridge-$rid/") ;;
     *) tar -C "$out" -czf "$out/rdbridge-$rid.tar.gz" "rdbridge-$rid" ;;

@@ -46,7 +46,7 @@ internal static class ShowCommand
             if (p.GetValue(json)) io.Out.WriteLine(result.ToJsonString(CanonicalJson.FileOptions));
             else ShowSummary.Write(io.Out, result);
             // A loop shown with problems (a missing workspace, a broken link) is an item failure, as in every verb.
-            return result["problems"] is JsonArray { Count: > 0 } ? ItemFailures : Ok;
+            return result[ShowQuery.ProblemsField] is JsonArray { Count: > 0 } ? ItemFailures : Ok;
         }));
         return cmd;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RdBridge.Show;
 
 namespace RdBridge.Cli;
 
@@ -15,7 +16,7 @@ internal static class ShowSummary
     {
         foreach (var (key, value) in record)
         {
-            if (key == "problems") continue;
+            if (key == ShowQuery.ProblemsField) continue;
             switch (value)
             {
                 case JsonObject o:
@@ -32,7 +33,7 @@ internal static class ShowSummary
                     break;
             }
         }
-        if (record["problems"] is JsonArray { Count: > 0 } problems)
+        if (record[ShowQuery.ProblemsField] is JsonArray { Count: > 0 } problems)
         {
             w.WriteLine($"problems ({problems.Count}):");
             foreach (var p in problems) w.WriteLine($"  ✗ {Brief(p)}");

@@ -35,7 +35,7 @@ public sealed class AssetSyncStage(RunContext context)
         {
             foreach (var loop in CatalogReader.ReadRecords(catalog, CatalogKind.Loop))
             {
-                if (loop.TryGetProperty("asset_bundle_id", out var id) && id.ValueKind == JsonValueKind.String
+                if (loop.TryGetProperty(CatalogFields.AssetBundleId, out var id) && id.ValueKind == JsonValueKind.String
                     && id.GetString() is { Length: > 0 } s)
                 {
                     ids.Add(s);

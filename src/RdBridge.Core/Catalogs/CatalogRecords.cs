@@ -109,7 +109,9 @@ public sealed record ModelRecord : CatalogRecord
     public string? ModelType { get; init; }
     /// <summary>RD-Agent's own model type of the loop's <c>ModelTask</c> (<c>TimeSeries</c>, <c>Tabular</c>);
     /// <see cref="ModelType"/> is the Qlib model class the run trained.</summary>
-    [JsonPropertyName("rdagent_model_type")] public string? RdAgentModelType { get; init; }
+    [JsonPropertyName(RdAgentModelTypeField)] public string? RdAgentModelType { get; init; }
+    /// <summary>RD-Agent's spelling, not snake_case of the property's name (<c>rd_agent_…</c>).</summary>
+    public const string RdAgentModelTypeField = "rdagent_model_type";
     public string? ModelModule { get; init; }
     public string? NetworkClass { get; init; }
     public JsonNode? ModelConfig { get; init; }

@@ -81,28 +81,31 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         try
         {
             if (CachedBundle.Open(settings.AssetCache, row.AssetBundleId) is { } bundle) return bundle;
-            notes.Add($"loop {r}: bundle {row.AssetBundleId ?? "(none)"} is not extracted in the " +
+            Note(notes, $"loop {r}: bundle {row.AssetBundleId ?? "(none)"} is not extracted in the " +
                 "asset cache; its config, code and curve are left out (run sync)");
         }
         catch (CompareException e)
         {
-            notes.Add($"loop {r}: {e.Message}; its config, code and curve are left out");
+            Note(notes, $"loop {r}: {e.Message}; its config, code and curve are left out");
         }
         return null;
     }
+
+    /// <summary>A note as a JSON string: <c>JsonArray.Add&lt;T&gt;</c> would reflect over the value's type.</summary>
+    private static void Note(JsonArray notes, string text) => notes.Add((JsonNode)text);
 
     private static CompareException Missing(LoopRef r) =>
         new($"AIstock has no loop {r.TaskRunId}/{r.LoopId}; sync, or check the ids (the loops page lists them)");
 
     private static JsonObject Side(LoopRef r, LoopRecord row, CachedBundle? bundle) => new()
     {
-        ["task_run_id"] = r.TaskRunId,
-        ["loop_id"] = r.LoopId,
-        ["action"] = row.Action,
-        ["decision"] = row.Decision,
-        ["origin"] = row.Origin,
-        ["model_type"] = row.ModelType,
-        ["asset_bundle_id"] = row.AssetBundleId,
+        [CatalogFields.TaskRunId] = r.TaskRunId,
+        [CatalogFields.LoopId] = r.LoopId,
+        [CatalogFields.Action] = row.Action,
+        [CatalogFields.Decision] = row.Decision,
+        [CatalogFields.Origin] = row.Origin,
+        [CatalogFields.ModelType] = row.ModelType,
+        [CatalogFields.AssetBundleId] = row.AssetBundleId,
         ["extracted"] = bundle is not null,
         ["config_file"] = bundle?.ConfigPath,
     };
@@ -117,7 +120,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         {
             var va = Number(ma[name]);
             var vb = Number(mb[name]);
-            result.Add(new JsonObject { ["name"] = name, ["a"] = va, ["b"] = vb, ["delta"] = vb - va });
+            result.Add((JsonNode)new JsonObject { ["name"] = name, ["a"] = va, ["b"] = vb, ["delta"] = vb - va });
         }
         return result;
     }
@@ -145,18 +148,18 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         if (bundle?.ConfigPath is not { } path) return null;
         if (bundle.Local(path) is not { } local)
         {
-            notes.Add($"bundle {bundle.Id} lists no workflow config file it holds ({path})");
+            Note(notes, $"bundle {bundle.Id} lists no workflow config file it holds ({path})");
             return null;
         }
         if (bundle.Size(path) > LineDiff.MaxBytes)
         {
-            notes.Add($"{bundle.Id}/{path} is too large to read as a workflow config");
+            Note(notes, $"{bundle.Id}/{path} is too large to read as a workflow config");
             return null;
         }
         try { return WorkflowConfig.Parse(RegularFile.ReadAllText(local, LineDiff.MaxBytes), Path.GetFileName(path)); }
         catch (FormatException e)
         {
-            notes.Add($"{bundle.Id}/{path}: {e.Message}");
+            Note(notes, $"{bundle.Id}/{path}: {e.Message}");
             return null;
         }
     }
@@ -174,7 +177,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             .ThenBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => (JsonNode?)new JsonObject
             {
-                ["factor_id"] = kv.Key, ["name"] = kv.Value.Name, ["source"] = kv.Value.Source,
+                [CatalogFields.FactorId] = kv.Key, [CatalogFields.Name] = kv.Value.Name,
+                [CatalogFields.Source] = kv.Value.Source,
             })]);
         return new JsonObject
         {
@@ -197,7 +201,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             if (pa is not null && pb is not null && a.Sha256(pa) == b.Sha256(pb) && a.Sha256(pa).Length > 0)
             {
                 entry["status"] = "same";
-                result.Add(entry);
+                result.Add((JsonNode)entry);
                 continue;
             }
             var ta = pa is null ? "" : ReadText(a, pa);
@@ -218,7 +222,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
                 ["header"] = h.Header,
                 ["lines"] = new JsonArray([.. h.Lines.Select(l => (JsonNode?)new JsonArray(l.Op.ToString(), l.Text))]),
             })]);
-            result.Add(entry);
+            result.Add((JsonNode)entry);
         }
         return result;
     }
@@ -260,12 +264,12 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         try
         {
             var curve = bundle.ReadBacktest();
-            if (curve is null) notes.Add($"loop {r}: the bundle carries no {BacktestCurve.FileName}");
+            if (curve is null) Note(notes, $"loop {r}: the bundle carries no {BacktestCurve.FileName}");
             return curve?.ToJson(full);
         }
         catch (CompareException e)
         {
-            notes.Add($"loop {r}: {e.Message}");
+            Note(notes, $"loop {r}: {e.Message}");
             return null;
         }
     }
@@ -283,8 +287,12 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             ? d.ToString("0.######", CultureInfo.InvariantCulture) : "—";
         static string S(JsonNode? n) => (string?)n ?? "(none)";
         string Side(JsonNode? s) =>
-            $"{(string?)s?["task_run_id"]}:{(long?)s?["loop_id"]} ({(string?)s?["action"] ?? "?"}, " +
-            $"{((bool?)s?["decision"] switch { true => "accepted", false => "rejected", _ => "no decision" })})";
+            $"{(string?)s?[CatalogFields.TaskRunId]}:{(long?)s?[CatalogFields.LoopId]} " +
+            $"({(string?)s?[CatalogFields.Action] ?? "?"}, " +
+            $"{((bool?)s?[CatalogFields.Decision] switch
+            {
+                true => "accepted", false => "rejected", _ => "no decision",
+            })})";
         sb.Append("a: ").Append(Side(c["a"])).Append('\n').Append("b: ").Append(Side(c["b"])).Append("\n\n");
         sb.Append("Metrics (b - a)\n");
         // Headed columns; returns and drawdowns in percent, as the web UI and Qlib's report show them.
@@ -318,7 +326,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             foreach (var f in factors[kind]!.AsArray())
             {
                 sb.Append(CultureInfo.InvariantCulture,
-                    $"  {sign} {(string?)f!["name"]} ({(string?)f["factor_id"]})\n");
+                    $"  {sign} {(string?)f![CatalogFields.Name]} ({(string?)f[CatalogFields.FactorId]})\n");
             }
         }
 

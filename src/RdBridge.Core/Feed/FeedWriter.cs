@@ -33,15 +33,15 @@ public sealed class FeedWriter(RdBridgeSettings settings)
             new JsonWriterOptions { Encoder = CanonicalJson.FileWriterOptions.Encoder });
         w.WriteStartObject();
         w.WriteString("format", FormatVersion);
-        w.WriteString("generated_at_utc", UtcText.Now());
+        w.WriteString(CatalogHeader.GeneratedAtField, UtcText.Now());
         if (since is null) w.WriteNull("since"); else w.WriteString("since", since);
         w.WriteStartArray("bundles");
         foreach (var b in bundles)
         {
             w.WriteStartObject();
-            w.WriteString("asset_bundle_id", b.AssetBundleId);
-            w.WriteString("task_run_id", b.TaskRunId);
-            w.WriteNumber("loop_id", b.LoopId);
+            w.WriteString(CatalogFields.AssetBundleId, b.AssetBundleId);
+            w.WriteString(CatalogFields.TaskRunId, b.TaskRunId);
+            w.WriteNumber(CatalogFields.LoopId, b.LoopId);
             w.WriteString("sha256", b.Sha256);
             w.WriteNumber("size_bytes", b.SizeBytes);
             w.WriteString("changed_at", b.ChangedAt);

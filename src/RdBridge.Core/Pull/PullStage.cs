@@ -110,7 +110,7 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
         using var stream = RegularFile.OpenRead(feed);
         foreach (var b in CatalogReader.ReadRecords(stream, "bundles", header, feed, strictList: true))
         {
-            var id = b.TryGetProperty("asset_bundle_id", out var i) && i.ValueKind == JsonValueKind.String
+            var id = b.TryGetProperty(CatalogFields.AssetBundleId, out var i) && i.ValueKind == JsonValueKind.String
                 ? i.GetString()!
                 : "";
             var sha = b.TryGetProperty("sha256", out var h) && h.ValueKind == JsonValueKind.String

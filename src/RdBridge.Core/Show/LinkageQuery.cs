@@ -103,7 +103,12 @@ public sealed class LinkageQuery(RdBridgeSettings settings, ICatalogReader store
     public JsonObject BundleStatus(string? bundleId)
     {
         if (bundleId is null || !BundleId.IsSafe(bundleId))
-            return new JsonObject { ["asset_bundle_id"] = bundleId, ["cached"] = false, ["extracted"] = false };
+        {
+            return new JsonObject
+            {
+                [CatalogFields.AssetBundleId] = bundleId, ["cached"] = false, ["extracted"] = false,
+            };
+        }
         var cache = settings.AssetCache;
         var archive = cache.Archive(bundleId);
         var manifestPath = cache.ExtractedManifest(bundleId);
@@ -119,7 +124,7 @@ public sealed class LinkageQuery(RdBridgeSettings settings, ICatalogReader store
         }
         return new JsonObject
         {
-            ["asset_bundle_id"] = bundleId,
+            [CatalogFields.AssetBundleId] = bundleId,
             ["cached"] = File.Exists(archive),
             ["size_bytes"] = File.Exists(archive) ? new FileInfo(archive).Length : null,
             ["sha256"] = cache.Archives.ReadDigest(bundleId),

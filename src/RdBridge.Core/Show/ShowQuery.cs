@@ -4,6 +4,7 @@ using RdBridge.Configuration;
 using RdBridge.Registry;
 using RdBridge.Store;
 using RdBridge.Workspaces;
+using static RdBridge.Catalogs.CatalogFields;
 
 namespace RdBridge.Show;
 
@@ -13,6 +14,9 @@ namespace RdBridge.Show;
 /// </summary>
 public sealed class ShowQuery(RdBridgeSettings settings)
 {
+    /// <summary>The view's list of broken links; a shown loop with any is an item failure.</summary>
+    public const string ProblemsField = "problems";
+
     public JsonObject Loop(string taskRunId, long loopId)
     {
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
@@ -30,35 +34,35 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         var factors = store.FactorsOfLoop(taskRunId, loopId);
         return new JsonObject
         {
-            ["task_run_id"] = taskRunId,
-            ["loop_id"] = loopId,
-            ["action"] = lw.Kind,
-            ["status"] = loop.Status,
-            ["has_result"] = loop.HasResult,
-            ["error_type"] = loop.ErrorType,
-            ["error_message"] = loop.ErrorMessage,
+            [TaskRunId] = taskRunId,
+            [LoopId] = loopId,
+            [CatalogFields.Action] = lw.Kind,
+            [Status] = loop.Status,
+            [HasResult] = loop.HasResult,
+            [ErrorType] = loop.ErrorType,
+            [ErrorMessage] = loop.ErrorMessage,
             ["workspace"] = lw.Primary is null ? null : new JsonObject
             {
-                ["workspace_id"] = lw.Primary.Row.WorkspaceId,
-                ["workspace_path"] = lw.Primary.Row.WorkspacePath,
+                [WorkspaceId] = lw.Primary.Row.WorkspaceId,
+                [WorkspacePath] = lw.Primary.Row.WorkspacePath,
                 ["local_path"] = lw.Primary.Local,
                 ["ok"] = lw.Primary.Exists,
             },
             ["sub_workspaces"] = new JsonArray(lw.SubWorkspaces
                 .Select(s => (JsonNode?)JsonValue.Create(s.Row.WorkspaceId)).ToArray()),
             // Every workspace RD-Agent recorded, whatever its status: a running loop's are its coder's.
-            ["workspaces"] = new JsonArray(rows.Select(r => (JsonNode?)new JsonObject
+            [CatalogFields.Workspaces] = new JsonArray(rows.Select(r => (JsonNode?)new JsonObject
             {
-                ["workspace_id"] = r.WorkspaceId,
-                ["workspace_path"] = r.WorkspacePath,
-                ["workspace_role"] = r.Role,
-                ["step_name"] = r.StepName,
-                ["status"] = r.Status,
+                [WorkspaceId] = r.WorkspaceId,
+                [WorkspacePath] = r.WorkspacePath,
+                [WorkspaceRole] = r.Role,
+                [StepName] = r.StepName,
+                [Status] = r.Status,
                 ["ok"] = settings.PathMap.Map(r.WorkspacePath).Local is { } local && Directory.Exists(local),
             }).ToArray()),
             ["asset_bundle"] = new JsonObject
             {
-                ["asset_bundle_id"] = loop.AssetBundleId,
+                [AssetBundleId] = loop.AssetBundleId,
                 ["registry_row"] = bundle is not null && bundle.BundleId == loop.BundleId,
                 ["archive"] = archive,
                 ["archive_ok"] = File.Exists(archive),
@@ -68,13 +72,13 @@ public sealed class ShowQuery(RdBridgeSettings settings)
             ["catalog"] = loopRow,
             ["factors"] = new JsonArray(factors.Select(f => (JsonNode?)new JsonObject
             {
-                ["name"] = f.Name, ["source"] = f.Source, ["factor_id"] = f.FactorId,
+                [CatalogFields.Name] = f.Name, [Source] = f.Source, [FactorId] = f.FactorId,
             }).ToArray()),
             ["strategy"] = Row<StrategyRecord>(CatalogKind.Strategy),
             ["model"] = Row<ModelRecord>(CatalogKind.Model),
             // A loop without results has nothing bundled for AIstock to depend on: a running loop has no experiment
             // workspace yet, a failed one may never have had one. Its workspaces are shown, not judged.
-            ["problems"] = new JsonArray((loop.HasResult ? lw.Problems : [])
+            [ProblemsField] = new JsonArray((loop.HasResult ? lw.Problems : [])
                 .Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
         };
     }
@@ -108,7 +112,7 @@ public sealed class ShowQuery(RdBridgeSettings settings)
                 _ => Typed<Catalogs.LoopRecord>(r.Payload, r.Origin),
             };
             if (r.TaskRunId is { } tr && r.LoopId is { } loop) record["loop_links"] = Loop(tr, loop);
-            matches.Add(record);
+            matches.Add((JsonNode)record);
         }
         return new JsonObject { ["kind"] = kind, ["key"] = key, ["matches"] = matches };
     }

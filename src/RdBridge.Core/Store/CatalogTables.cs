@@ -1,6 +1,7 @@
 using System.Text.Json;
 using RdBridge.Catalogs;
 using RdBridge.IO;
+using static RdBridge.Catalogs.CatalogFields;
 
 namespace RdBridge.Store;
 
@@ -35,30 +36,25 @@ public sealed record CatalogTable(
     /// The rows that have a bundle to name, as SQL for both stores: a loop without results (failed, still running) is
     /// in the loop table with no bundle, as it is in the catalog.
     /// </summary>
-    public string Bundled => Kind == CatalogKind.Loop ? "has_result IS NOT FALSE" : "TRUE";
+    public string Bundled => Kind == CatalogKind.Loop ? $"{HasResult} IS NOT FALSE" : "TRUE";
 
     /// <summary>A second natural key that must stay unique too (a model is also one per loop workspace).</summary>
     public IReadOnlyList<string> AlsoUnique { get; init; } = [];
-
-    // Declared before the columns that use them: static fields are set in the order they are written.
-    private static readonly string TaskRunId = CatalogJson.FieldName(nameof(LoopLinks.TaskRunId));
-    private static readonly string LoopId = CatalogJson.FieldName(nameof(LoopLinks.LoopId));
-    private static readonly string WorkspaceId = CatalogJson.FieldName(nameof(LoopLinks.WorkspaceId));
 
     /// <summary>The five links every record carries, named as the records name them (<see cref="LoopLinks"/>).
     /// </summary>
     public static readonly IReadOnlyList<CatalogColumn> LinkColumns =
     [
         new(TaskRunId, ColumnType.Text), new(LoopId, ColumnType.Integer), new(WorkspaceId, ColumnType.Text),
-        new(CatalogJson.FieldName(nameof(LoopLinks.WorkspacePath)), ColumnType.Text),
-        new(CatalogJson.FieldName(nameof(LoopLinks.AssetBundleId)), ColumnType.Text),
+        new(WorkspacePath, ColumnType.Text), new(AssetBundleId, ColumnType.Text),
     ];
 
     /// <summary>
     /// Which publisher a record came from (null: this machine's own RD-Agent). Records of two sources never overwrite
     /// each other.
     /// </summary>
-    public static readonly CatalogColumn Origin = new("origin", ColumnType.Text, Field: "\u0000origin", Since: 3);
+    public static readonly CatalogColumn Origin =
+        new(CatalogFields.Origin, ColumnType.Text, Field: "\u0000origin", Since: 3);
 
     /// <summary>The factor metrics AIstock sorts and filters by, as real columns (indexable) beside the JSON.</summary>
     public static readonly IReadOnlyList<string> FactorMetrics =
@@ -76,46 +72,46 @@ public sealed record CatalogTable(
     private static IEnumerable<CatalogColumn> MetricColumns(string field) =>
         FactorMetrics.Select(m => new CatalogColumn(m, ColumnType.Real, $"{field}.{m}", Since: 3));
 
-    public static readonly CatalogTable Factor = new(CatalogKind.Factor, "aistock_factor_catalog", ["factor_id"],
+    public static readonly CatalogTable Factor = new(CatalogKind.Factor, "aistock_factor_catalog", [FactorId],
     [
-        new("factor_id", ColumnType.Text), new("name", ColumnType.Text), new("source", ColumnType.Text),
-        new("expression", ColumnType.Text), new("fingerprint", ColumnType.Text), new("description_cn", ColumnType.Text),
-        .. LinkColumns, new("input_schema", ColumnType.Json), new("tags", ColumnType.Json),
-        new("performance_metrics", ColumnType.Json), new("occurrences", ColumnType.Integer),
-        new("provenance", ColumnType.Json), .. MetricColumns("performance_metrics"), Origin, Texts("formula_hint"),
+        new(FactorId, ColumnType.Text), new(CatalogFields.Name, ColumnType.Text), new(Source, ColumnType.Text),
+        new(Expression, ColumnType.Text), new(Fingerprint, ColumnType.Text), new(DescriptionCn, ColumnType.Text),
+        .. LinkColumns, new(InputSchema, ColumnType.Json), new(Tags, ColumnType.Json),
+        new(PerformanceMetrics, ColumnType.Json), new(Occurrences, ColumnType.Integer),
+        new(Provenance, ColumnType.Json), .. MetricColumns(PerformanceMetrics), Origin, Texts(FormulaHint),
     ]);
 
-    public static readonly CatalogTable Model = new(CatalogKind.Model, "aistock_model_catalog", ["model_id"],
+    public static readonly CatalogTable Model = new(CatalogKind.Model, "aistock_model_catalog", [ModelId],
     [
-        new("model_id", ColumnType.Text), .. LinkColumns, new("log_dir", ColumnType.Text),
-        new("model_type", ColumnType.Text), new("model_module", ColumnType.Text), new("network_class", ColumnType.Text),
-        new("model_config", ColumnType.Json), new("dataset_config", ColumnType.Json),
-        new("preprocess_config", ColumnType.Json), new("feature_schema", ColumnType.Json),
-        new("model_artifacts", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
-        Texts("rdagent_model_type"), Texts("model_name", "model_task.name"),
+        new(ModelId, ColumnType.Text), .. LinkColumns, new(LogDir, ColumnType.Text),
+        new(ModelType, ColumnType.Text), new(ModelModule, ColumnType.Text), new(NetworkClass, ColumnType.Text),
+        new(ModelConfig, ColumnType.Json), new(DatasetConfig, ColumnType.Json),
+        new(PreprocessConfig, ColumnType.Json), new(FeatureSchema, ColumnType.Json),
+        new(ModelArtifacts, ColumnType.Json), new(Metrics, ColumnType.Json), Origin,
+        Texts(RdAgentModelType), Texts("model_name", $"{ModelTask}.{ModelTaskName}"),
     ]) { AlsoUnique = [TaskRunId, LoopId, WorkspaceId] };
 
     public static readonly CatalogTable Strategy = new(
-        CatalogKind.Strategy, "aistock_strategy_catalog", ["strategy_id"],
+        CatalogKind.Strategy, "aistock_strategy_catalog", [StrategyId],
     [
-        new("strategy_id", ColumnType.Text), .. LinkColumns, new("config_fingerprint", ColumnType.Text),
-        new("action", ColumnType.Text), new("model_type", ColumnType.Text), new("portfolio_config", ColumnType.Json),
-        new("backtest_config", ColumnType.Json), new("feature_list", ColumnType.Json),
-        new("python_implementation", ColumnType.Json), new("metrics", ColumnType.Json), Origin,
+        new(StrategyId, ColumnType.Text), .. LinkColumns, new(ConfigFingerprint, ColumnType.Text),
+        new(CatalogFields.Action, ColumnType.Text), new(ModelType, ColumnType.Text),
+        new(PortfolioConfig, ColumnType.Json), new(BacktestConfig, ColumnType.Json), new(FeatureList, ColumnType.Json),
+        new(PythonImplementation, ColumnType.Json), new(Metrics, ColumnType.Json), Origin,
     ]);
 
     public static readonly CatalogTable Loop = new(CatalogKind.Loop, "aistock_loop_catalog", [TaskRunId, LoopId],
     [
-        .. LinkColumns, new("log_dir", ColumnType.Text), new("scenario", ColumnType.Text),
-        new("action", ColumnType.Text), new("status", ColumnType.Text), new("has_result", ColumnType.Boolean),
-        new("is_solidified", ColumnType.Boolean), new("started_at_utc", ColumnType.Text),
-        new("ended_at_utc", ColumnType.Text), new("strategy_id", ColumnType.Text),
-        new("config_fingerprint", ColumnType.Text), new("model_type", ColumnType.Text),
-        new("factor_names", ColumnType.Json), new("annualized_return", ColumnType.Real),
-        new("max_drawdown", ColumnType.Real), new("information_ratio", ColumnType.Real), new("ic", ColumnType.Real),
-        new("ic_ir", ColumnType.Real), new("rank_ic", ColumnType.Real), new("decision", ColumnType.Boolean),
-        new("metrics", ColumnType.Json), new("summary_texts", ColumnType.Json), new("paths", ColumnType.Json), Origin,
-        Texts("step_name"), Texts("error_type"), Texts("hypothesis"),
+        .. LinkColumns, new(LogDir, ColumnType.Text), new(Scenario, ColumnType.Text),
+        new(CatalogFields.Action, ColumnType.Text), new(Status, ColumnType.Text), new(HasResult, ColumnType.Boolean),
+        new(IsSolidified, ColumnType.Boolean), new(StartedAtUtc, ColumnType.Text),
+        new(EndedAtUtc, ColumnType.Text), new(StrategyId, ColumnType.Text),
+        new(ConfigFingerprint, ColumnType.Text), new(ModelType, ColumnType.Text),
+        new(FactorNames, ColumnType.Json), new(AnnualizedReturn, ColumnType.Real),
+        new(MaxDrawdown, ColumnType.Real), new(InformationRatio, ColumnType.Real), new(Ic, ColumnType.Real),
+        new(IcIr, ColumnType.Real), new(RankIc, ColumnType.Real), new(Decision, ColumnType.Boolean),
+        new(Metrics, ColumnType.Json), new(SummaryTexts, ColumnType.Json), new(Paths, ColumnType.Json), Origin,
+        Texts(StepName), Texts(ErrorType), Texts(Hypothesis),
     ]);
 
     public static CatalogTable For(CatalogKind kind) => kind switch
@@ -206,33 +202,33 @@ public sealed record CatalogTable(
     // Catalogs written by the Python tools lack RdBridge's ids; derive them the way RdBridge would.
     private void ApplyLegacyFallbacks(JsonElement record, Dictionary<string, object?> values)
     {
-        if (Kind == CatalogKind.Factor && values["factor_id"] is null && values["name"] is string name)
+        if (Kind == CatalogKind.Factor && values[FactorId] is null && values[CatalogFields.Name] is string name)
         {
-            var source = values["source"] as string ?? "rdagent_generated";
-            values["source"] = source;
-            var expression = values["expression"] as string
-                ?? (record.TryGetProperty("formula_hint", out var fh) && fh.ValueKind == JsonValueKind.String
+            var source = values[Source] as string ?? "rdagent_generated";
+            values[Source] = source;
+            var expression = values[Expression] as string
+                ?? (record.TryGetProperty(FormulaHint, out var fh) && fh.ValueKind == JsonValueKind.String
                     ? fh.GetString()
                     : null);
             var fingerprint = FactorIdentity.Fingerprint(source, expression, null, name);
-            values["factor_id"] = FactorIdentity.FactorId(fingerprint);
-            values["fingerprint"] ??= fingerprint;
+            values[FactorId] = FactorIdentity.FactorId(fingerprint);
+            values[Fingerprint] ??= fingerprint;
         }
-        if (Kind == CatalogKind.Model && values["model_id"] is null && values[TaskRunId] is string tr
+        if (Kind == CatalogKind.Model && values[ModelId] is null && values[TaskRunId] is string tr
             && values[LoopId] is long l)
         {
-            values["model_id"] = $"model_{tr}_{l}";
+            values[ModelId] = $"model_{tr}_{l}";
         }
 
-        if (Kind == CatalogKind.Loop && record.TryGetProperty("metrics", out var metrics)
+        if (Kind == CatalogKind.Loop && record.TryGetProperty(Metrics, out var metrics)
             && metrics.ValueKind == JsonValueKind.Object
             && CanonicalMetrics(metrics) is { } canonical)
         {
-            values["metrics"] = canonical.ToJsonString();
+            values[Metrics] = canonical.ToJsonString();
             foreach (var (column, key) in new[]
             {
-                ("annualized_return", "annualized_return"), ("max_drawdown", "max_drawdown"),
-                ("information_ratio", "information_ratio"), ("ic", "ic"), ("ic_ir", "icir"), ("rank_ic", "rank_ic"),
+                (AnnualizedReturn, "annualized_return"), (MaxDrawdown, "max_drawdown"),
+                (InformationRatio, "information_ratio"), (Ic, "ic"), (IcIr, "icir"), (RankIc, "rank_ic"),
             })
             {
                 if (values[column] is null && canonical[key] is System.Text.Json.Nodes.JsonValue v
@@ -243,10 +239,10 @@ public sealed record CatalogTable(
             }
         }
         // The Python tools called the information ratio "sharpe".
-        if (Kind == CatalogKind.Loop && values["information_ratio"] is null
+        if (Kind == CatalogKind.Loop && values[InformationRatio] is null
             && record.TryGetProperty("sharpe", out var sharpe) && sharpe.ValueKind == JsonValueKind.Number)
         {
-            values["information_ratio"] = sharpe.GetDouble();
+            values[InformationRatio] = sharpe.GetDouble();
         }
 
         if (Kind == CatalogKind.Strategy && record.TryGetProperty("workspace_example", out var ex)

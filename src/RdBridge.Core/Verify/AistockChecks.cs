@@ -2,6 +2,7 @@ using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Store;
+using static RdBridge.Catalogs.CatalogFields;
 using static RdBridge.Verify.Record;
 
 namespace RdBridge.Verify;
@@ -30,7 +31,7 @@ internal static class AistockChecks
     {
         var bad = new ProblemList();
         long ids = 0;
-        foreach (var id in c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>().Distinct())
+        foreach (var id in c.LoopRecords.Select(r => Str(r, AssetBundleId)).OfType<string>().Distinct())
         {
             ids++;
             if (!BundleId.IsSafe(id)) { bad.Add($"{id}: unsafe id"); continue; }

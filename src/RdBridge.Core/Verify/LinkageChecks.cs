@@ -4,6 +4,7 @@ using RdBridge.Bundles;
 using RdBridge.Catalogs;
 using RdBridge.IO;
 using RdBridge.Layout;
+using static RdBridge.Catalogs.CatalogFields;
 using static RdBridge.Verify.Record;
 
 namespace RdBridge.Verify;
@@ -16,7 +17,7 @@ internal static class LinkageChecks
         var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
-            var key = (Str(r, "task_run_id") ?? "", Long(r, "loop_id") ?? -1);
+            var key = (Str(r, TaskRunId) ?? "", Long(r, LoopId) ?? -1);
             if (c.FindExpected(key.Item1, key.Item2) is not { } e)
             {
                 bad.Add($"{key.Item1}/{key.Item2}: not a loop with results in the registry");
@@ -24,13 +25,13 @@ internal static class LinkageChecks
             }
             if (e.Workspaces.Primary is null) { bad.Add($"{e.Loop.Key}: no workspace in the registry"); continue; }
             var row = e.Workspaces.Primary.Row;
-            if (Str(r, "workspace_id") != row.WorkspaceId)
+            if (Str(r, WorkspaceId) != row.WorkspaceId)
             {
-                bad.Add($"{e.Loop.Key}: catalog names workspace {Str(r, "workspace_id")}, registry {row.WorkspaceId}");
+                bad.Add($"{e.Loop.Key}: catalog names workspace {Str(r, WorkspaceId)}, registry {row.WorkspaceId}");
             }
-            else if (Str(r, "workspace_path") != row.WorkspacePath)
+            else if (Str(r, WorkspacePath) != row.WorkspacePath)
             {
-                bad.Add($"{e.Loop.Key}: workspace {row.WorkspaceId} is at {Str(r, "workspace_path") ?? "(no path)"} " +
+                bad.Add($"{e.Loop.Key}: workspace {row.WorkspaceId} is at {Str(r, WorkspacePath) ?? "(no path)"} " +
                     $"in the catalog, at {row.WorkspacePath} in the registry");
             }
         }
@@ -46,9 +47,9 @@ internal static class LinkageChecks
         var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
-            var tr = Str(r, "task_run_id");
-            var loop = Long(r, "loop_id");
-            var id = Str(r, "asset_bundle_id");
+            var tr = Str(r, TaskRunId);
+            var loop = Long(r, LoopId);
+            var id = Str(r, AssetBundleId);
             if (tr is null || loop is null || id != BundleId.For(tr, loop.Value))
             {
                 bad.Add($"{tr}/{loop}: asset_bundle_id {id ?? "missing"}");
@@ -94,21 +95,21 @@ internal static class LinkageChecks
     private static (bool, string) ToLoop(VerifyContext c, CatalogKind kind)
     {
         var loopKeys = c.LoopRecords
-            .Select(r => (Str(r, "task_run_id"), Long(r, "loop_id"), Str(r, "asset_bundle_id"))).ToHashSet();
+            .Select(r => (Str(r, TaskRunId), Long(r, LoopId), Str(r, AssetBundleId))).ToHashSet();
         var bad = new ProblemList();
         long records = 0;
         foreach (var r in c.Catalogs.Stream(kind))
         {
             records++;
             var refs = new List<JsonElement> { r };
-            if (r.TryGetProperty("provenance", out var prov) && prov.ValueKind == JsonValueKind.Array)
+            if (r.TryGetProperty(Provenance, out var prov) && prov.ValueKind == JsonValueKind.Array)
                 refs.AddRange(prov.EnumerateArray());
             // A record's provenance usually repeats its own loop: each broken link is listed once.
             var listed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var x in refs)
             {
-                var link = $"{Describe(r, kind)} → {Str(x, "task_run_id")}/{Long(x, "loop_id")}";
-                if (!loopKeys.Contains((Str(x, "task_run_id"), Long(x, "loop_id"), Str(x, "asset_bundle_id")))
+                var link = $"{Describe(r, kind)} → {Str(x, TaskRunId)}/{Long(x, LoopId)}";
+                if (!loopKeys.Contains((Str(x, TaskRunId), Long(x, LoopId), Str(x, AssetBundleId)))
                     && listed.Add(link))
                 {
                     bad.Add(link);
@@ -125,7 +126,7 @@ internal static class LinkageChecks
         var bad = new ProblemList();
         foreach (var r in c.LoopRecords)
         {
-            var mapped = c.Settings.PathMap.Map(Str(r, "workspace_path"));
+            var mapped = c.Settings.PathMap.Map(Str(r, WorkspacePath));
             var loop = Describe(r, CatalogKind.Loop);
             if (mapped.Local is null) { bad.Add($"{loop}: {mapped.Problem}"); continue; }
             if (!Directory.Exists(mapped.Local)) { bad.Add($"{loop}: {mapped.Local} missing"); continue; }
@@ -141,7 +142,7 @@ internal static class LinkageChecks
     {
         var bad = new ProblemList();
         long ids = 0;
-        foreach (var id in c.LoopRecords.Select(r => Str(r, "asset_bundle_id")).OfType<string>()
+        foreach (var id in c.LoopRecords.Select(r => Str(r, AssetBundleId)).OfType<string>()
             .Where(BundleId.IsSafe).Distinct())
         {
             ids++;

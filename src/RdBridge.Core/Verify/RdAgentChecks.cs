@@ -5,6 +5,7 @@ using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Metadata;
 using RdBridge.Workspaces;
+using static RdBridge.Catalogs.CatalogFields;
 using static RdBridge.Verify.Record;
 
 namespace RdBridge.Verify;
@@ -133,7 +134,7 @@ internal static class RdAgentChecks
         foreach (var k in CatalogFile.All)
         {
             foreach (var r in c.Catalogs.Stream(k)
-                         .Where(r => Bundled(r) && string.IsNullOrEmpty(Str(r, "asset_bundle_id"))))
+                         .Where(r => Bundled(r) && string.IsNullOrEmpty(Str(r, AssetBundleId))))
             {
                 if (missing++ < 3) examples.Add($"{k}:{Describe(r, k)}");
             }

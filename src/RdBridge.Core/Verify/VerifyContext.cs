@@ -4,6 +4,7 @@ using RdBridge.Configuration;
 using RdBridge.Registry;
 using RdBridge.Store;
 using RdBridge.Workspaces;
+using static RdBridge.Catalogs.CatalogFields;
 
 namespace RdBridge.Verify;
 
@@ -134,16 +135,16 @@ internal static class Record
 
     /// <summary>Whether a record has a bundle to name: all but a loop without results (failed, running).</summary>
     public static bool Bundled(JsonElement r) =>
-        !(r.ValueKind == JsonValueKind.Object && r.TryGetProperty("has_result", out var v)
+        !(r.ValueKind == JsonValueKind.Object && r.TryGetProperty(HasResult, out var v)
             && v.ValueKind == JsonValueKind.False);
 
     /// <summary>A record by its own key: a loop record also names its strategy, a strategy its model, and those are
     /// not what it is.</summary>
     public static string Describe(JsonElement r, CatalogKind kind) => kind switch
     {
-        CatalogKind.Factor => Str(r, "factor_id") ?? Str(r, "name"),
-        CatalogKind.Model => Str(r, "model_id"),
-        CatalogKind.Strategy => Str(r, "strategy_id"),
+        CatalogKind.Factor => Str(r, FactorId) ?? Str(r, Name),
+        CatalogKind.Model => Str(r, ModelId),
+        CatalogKind.Strategy => Str(r, StrategyId),
         _ => null,
-    } ?? $"{Str(r, "task_run_id")}/{Long(r, "loop_id")}";
+    } ?? $"{Str(r, TaskRunId)}/{Long(r, LoopId)}";
 }
