@@ -43,6 +43,8 @@ public static class CatalogReader
         var batch = new List<JsonElement>();
         long offset = 0;
         long items = 0;
+        var sawList = false;
+        var keys = new List<string>();
         OversizedRecord? oversized = null;
         while (true)
         {
@@ -96,7 +98,12 @@ public static class CatalogReader
             try
             {
                 consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, ref skipDepth,
-                    listName, header, batch, strictList, ref items, refused);
+                    listName, header, batch, strictList, ref items, refused, ref sawList, keys);
+            }
+            catch (ShapeException e)
+            {
+                throw new FormatException($"{source} is valid JSON but not a catalog of the shape expected: " +
+                    $"{e.Message}; a catalog is {{\"{listName}\": [{{…}}, …]}} (or a bare list of records)");
             }
             catch (JsonException e)
             {
@@ -106,7 +113,19 @@ public static class CatalogReader
             start += consumed;
             foreach (var item in batch) yield return item;
             batch.Clear();
-            if (phase == Phase.Done) yield break;
+            if (phase == Phase.Done)
+            {
+                // A file with no list of records at all (a single record, the list under a name no tool uses) is a
+                // catalog of the wrong shape, not an empty one: said, never read as zero records.
+                if (!sawList && !strictList)
+                {
+                    throw new FormatException($"{source} is valid JSON but not a catalog of the shape expected: it " +
+                        $"has no '{listName}' list of records (its top-level fields: " +
+                        $"{(keys.Count == 0 ? "none" : string.Join(", ", keys.Select(k => $"'{Visible.Text(k)}'")))})" +
+                        $"; a catalog is {{\"{listName}\": [{{…}}, …]}} (or a bare list of records)");
+                }
+                yield break;
+            }
             if (isFinal)
             {
                 throw new FormatException(phase == Phase.Start
@@ -119,7 +138,7 @@ public static class CatalogReader
 
     private static int Process(ReadOnlySpan<byte> data, bool isFinal, ref JsonReaderState state, ref Phase phase,
         ref int skipDepth, string listName, IDictionary<string, string>? header, List<JsonElement> batch,
-        bool strictList, ref long items, Action<RefusedRecord>? refused)
+        bool strictList, ref long items, Action<RefusedRecord>? refused, ref bool sawList, List<string> keys)
     {
         var reader = new Utf8JsonReader(data, isFinal, state);
         while (true)
@@ -131,8 +150,8 @@ public static class CatalogReader
             {
                 case Phase.Start:
                     if (reader.TokenType == JsonTokenType.StartObject) phase = Phase.Properties;
-                    else if (reader.TokenType == JsonTokenType.StartArray) phase = Phase.Items;
-                    else throw new JsonException("a catalog must be a JSON object or array");
+                    else if (reader.TokenType == JsonTokenType.StartArray) (phase, sawList) = (Phase.Items, true);
+                    else throw new ShapeException($"it is {KindName(reader.TokenType)}, not a JSON object or list");
                     break;
                 case Phase.Properties:
                     if (reader.TokenType == JsonTokenType.EndObject)
@@ -143,18 +162,18 @@ public static class CatalogReader
                     }
                     var name = reader.GetString()!;
                     if (!reader.Read()) { state = checkpoint; return before; }
+                    if (keys.Count < 8 && !keys.Contains(name)) keys.Add(name);
                     if (reader.TokenType == JsonTokenType.StartArray
                         && (name == listName || !strictList && AlternateListNames.Contains(name)))
                     {
-                        phase = Phase.Items;
+                        (phase, sawList) = (Phase.Items, true);
                         break;
                     }
-                    // {"loops": 42} is a catalog of the wrong shape, not an empty one.
+                    // {"loops": 42} or {"strategies": {…}} is a catalog of the wrong shape, not an empty one.
                     if (name == listName && reader.TokenType != JsonTokenType.StartArray)
                     {
-                        throw new JsonException(
-                            $"'{listName}' must be a list of records, " +
-                            $"not {reader.TokenType.ToString().ToLowerInvariant()}");
+                        throw new ShapeException(
+                            $"'{name}' must be a list of records, not {KindName(reader.TokenType)}");
                     }
 
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -209,8 +228,12 @@ public static class CatalogReader
         }
     }
 
+    /// <summary>Valid JSON of the wrong shape: said as such, never as a syntax error at some byte.</summary>
+    private sealed class ShapeException(string message) : JsonException(message);
+
     private static string KindName(JsonTokenType token) => token switch
     {
+        JsonTokenType.StartObject => "an object",
         JsonTokenType.StartArray => "a list",
         JsonTokenType.String => "a text",
         JsonTokenType.Number => "a number",

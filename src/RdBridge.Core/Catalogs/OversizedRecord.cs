@@ -112,8 +112,9 @@ internal sealed class OversizedRecord
                 if (reader.CurrentDepth != 1 || reader.TokenType != JsonTokenType.PropertyName) continue;
                 field = reader.GetString();
                 if (!reader.Read()) break;
-                if (field is not null && field.EndsWith("_id", StringComparison.Ordinal) && ids.Count < 4
-                    && reader.TokenType is JsonTokenType.String or JsonTokenType.Number && reader.ValueSpan.Length <= 200)
+                var shortValue = reader.TokenType is JsonTokenType.String or JsonTokenType.Number
+                    && reader.ValueSpan.Length <= 200;
+                if (field is not null && field.EndsWith("_id", StringComparison.Ordinal) && ids.Count < 4 && shortValue)
                 {
                     var value = reader.TokenType == JsonTokenType.String
                         ? reader.GetString() : Encoding.UTF8.GetString(reader.ValueSpan);

@@ -176,10 +176,11 @@ public sealed record CatalogTable(
             errors.Add($"property '{twice}' is given twice; which value is meant is unclear — write it once");
         foreach (var c in Columns.Where(c => c.Type == ColumnType.Text && IndexedTexts.Contains(c.Name)))
         {
-            if (values[c.Name] is string s && System.Text.Encoding.UTF8.GetByteCount(s) > IndexedTextBytes)
+            if (values[c.Name] is string s && System.Text.Encoding.UTF8.GetByteCount(s) is var bytes
+                && bytes > IndexedTextBytes)
             {
-                errors.Add($"field '{c.JsonField}' is {System.Text.Encoding.UTF8.GetByteCount(s):N0} bytes, more than " +
-                    $"the {IndexedTextBytes:N0} an id, name or other indexed field may hold");
+                errors.Add($"field '{c.JsonField}' is {bytes:N0} bytes, more than the {IndexedTextBytes:N0} an id, " +
+                    "name or other indexed field may hold");
             }
         }
         foreach (var c in Columns.Where(c => c.Type == ColumnType.Integer))
