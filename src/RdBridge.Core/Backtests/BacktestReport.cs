@@ -82,6 +82,23 @@ public sealed record BacktestReport(
         var dates = new DateTime[index.Count];
         for (var i = 0; i < dates.Length; i++)
             dates[i] = index.Values[i] ?? throw new PickleException(Not($"row {i} has no date (NaT)"));
+        // Cumulative returns, drawdown and the first and last day all assume one row per date, in date order. A
+        // repeated or out-of-order date means the file was appended to or concatenated: which row is meant cannot
+        // be told, so the curve is refused (never silently sorted or deduplicated) and the loop names it.
+        for (var i = 1; i < dates.Length; i++)
+        {
+            if (dates[i] == dates[i - 1])
+            {
+                throw new PickleException(Not($"the date {Day(dates[i])} is in rows {i - 1} and {i}; a curve has " +
+                    "one row per date — write the report again from one backtest"));
+            }
+            if (dates[i] < dates[i - 1])
+            {
+                throw new PickleException(Not($"its dates are out of order: row {i} ({Day(dates[i])}) comes after " +
+                    $"row {i - 1} ({Day(dates[i - 1])}); a curve's rows are in date order — write the report again " +
+                    "from one backtest"));
+            }
+        }
         var missing = RequiredColumns.Where(c => !frame.Data.ContainsKey(c)).ToList();
         if (missing.Count > 0)
         {
@@ -125,6 +142,10 @@ public sealed record BacktestReport(
             withCostRisk);
         return new BacktestReport(dates, frame.Columns, frame.Data, curves, summary);
     }
+
+    private static string Day(DateTime d) => d.TimeOfDay == TimeSpan.Zero
+        ? d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)
+        : d.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
 
     private static RiskAnalysis Risk(double[] daily)
     {

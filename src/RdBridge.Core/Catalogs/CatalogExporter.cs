@@ -68,6 +68,9 @@ public sealed class CatalogExporter(RunContext context)
             report.Add(Factors, factors.WriteFactors(w, () => Drain(w)));
         }));
 
+        // A registry row the reading skipped (a loop given twice, a row without a key) is named here too: export is
+        // often run alone, and the catalogs it writes lack that row.
+        foreach (var bad in registry.BadRows) report.Problem(bad.Item, null, bad.Message);
         library.Finish(context, report);
         report.Add(FilesWritten, changed.Count);
         foreach (var name in changed) context.Wrote(Path.Combine(dir, name));

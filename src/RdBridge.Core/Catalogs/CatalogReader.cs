@@ -13,18 +13,25 @@ public static class CatalogReader
 
     private static readonly string[] AlternateListNames = ["factors", "models", "strategies", "loops", "meta", "items"];
 
+    /// <param name="refused">
+    /// Told of each record of the list that is refused while the rest are read: one larger than
+    /// <see cref="ReadLimits.CatalogRecord"/> (skipped byte by byte, never held) or one that is not a JSON object.
+    /// Without it such a record ends the read (too large) or is passed over (not an object), as before.
+    /// </param>
     public static IEnumerable<JsonElement> ReadRecords(
-        string path, CatalogKind kind, IDictionary<string, string>? header = null, bool strictList = false)
+        string path, CatalogKind kind, IDictionary<string, string>? header = null, bool strictList = false,
+        Action<RefusedRecord>? refused = null)
     {
         using var stream = RegularFile.OpenRead(path, 64 * 1024);
-        foreach (var e in ReadRecords(stream, CatalogFile.ListName(kind), header, path, strictList))
+        foreach (var e in ReadRecords(stream, CatalogFile.ListName(kind), header, path, strictList, refused))
             yield return e;
     }
 
     /// <param name="strictList">Only the list named <paramref name="listName"/> (a feed holds several); otherwise the
     /// Python tools' other list names are accepted too.</param>
     public static IEnumerable<JsonElement> ReadRecords(
-        Stream stream, string listName, IDictionary<string, string>? header, string source, bool strictList = false)
+        Stream stream, string listName, IDictionary<string, string>? header, string source, bool strictList = false,
+        Action<RefusedRecord>? refused = null)
     {
         var buffer = new byte[64 * 1024];
         int start = 0, length = 0;
@@ -38,8 +45,27 @@ public static class CatalogReader
         // Lines ended in the bytes already let go, and where the line after them starts: a JSON error is reported by
         // line and position in it, and the true byte offset needs both.
         long linesPassed = 0, lineStart = 0;
+        long items = 0;
+        var sawList = false;
+        var keys = new List<string>();
+        OversizedRecord? oversized = null;
         while (true)
         {
+            if (oversized is not null)
+            {
+                // Passing over a record too large to hold: only its bytes are looked at, a buffer at a time.
+                start += oversized.Skip(buffer.AsSpan(start, length - start), isFinal);
+                if (oversized.Done)
+                {
+                    refused!(oversized.Refusal(offset + start));
+                    oversized = null;
+                }
+                else if (isFinal)
+                {
+                    throw new FormatException($"{source} ends inside its record #{items}; the file is truncated — " +
+                        "export it again");
+                }
+            }
             if (!isFinal)
             {
                 if (start > 0)
@@ -53,6 +79,12 @@ public static class CatalogReader
                 if (length == buffer.Length)
                 {
                     // One record (or one value) must fit in the buffer: a 100 MB field would otherwise take gigabytes.
+                    if (buffer.Length >= ReadLimits.CatalogRecord && oversized is null && phase == Phase.Items
+                        && refused is not null)
+                    {
+                        oversized = new OversizedRecord(buffer.AsSpan(start, length - start), ++items, offset + start);
+                        continue;
+                    }
                     if (buffer.Length >= ReadLimits.CatalogRecord)
                     {
                         throw new FormatException($"{source} holds a record or value of more than " +
@@ -65,11 +97,17 @@ public static class CatalogReader
                 if (read == 0) isFinal = true;
                 length += read;
             }
+            if (oversized is not null) continue;
             int consumed;
             try
             {
                 consumed = Process(buffer.AsSpan(start, length - start), isFinal, ref state, ref phase, ref skipDepth,
-                    listName, header, batch, strictList);
+                    listName, header, batch, strictList, ref items, refused, ref sawList, keys);
+            }
+            catch (ShapeException e)
+            {
+                throw new FormatException($"{source} is valid JSON but not a catalog of the shape expected: " +
+                    $"{e.Message}; a catalog is {{\"{listName}\": [{{…}}, …]}} (or a bare list of records)");
             }
             catch (JsonException e)
             {
@@ -87,7 +125,19 @@ public static class CatalogReader
             start += consumed;
             foreach (var item in batch) yield return item;
             batch.Clear();
-            if (phase == Phase.Done) yield break;
+            if (phase == Phase.Done)
+            {
+                // A file with no list of records at all (a single record, the list under a name no tool uses) is a
+                // catalog of the wrong shape, not an empty one: said, never read as zero records.
+                if (!sawList && !strictList)
+                {
+                    throw new FormatException($"{source} is valid JSON but not a catalog of the shape expected: it " +
+                        $"has no '{listName}' list of records (its top-level fields: " +
+                        $"{(keys.Count == 0 ? "none" : string.Join(", ", keys.Select(k => $"'{Visible.Text(k)}'")))})" +
+                        $"; a catalog is {{\"{listName}\": [{{…}}, …]}} (or a bare list of records)");
+                }
+                yield break;
+            }
             if (isFinal)
             {
                 throw new FormatException(phase == Phase.Start
@@ -113,7 +163,7 @@ public static class CatalogReader
 
     private static int Process(ReadOnlySpan<byte> data, bool isFinal, ref JsonReaderState state, ref Phase phase,
         ref int skipDepth, string listName, IDictionary<string, string>? header, List<JsonElement> batch,
-        bool strictList)
+        bool strictList, ref long items, Action<RefusedRecord>? refused, ref bool sawList, List<string> keys)
     {
         var reader = new Utf8JsonReader(data, isFinal, state);
         while (true)
@@ -125,8 +175,8 @@ public static class CatalogReader
             {
                 case Phase.Start:
                     if (reader.TokenType == JsonTokenType.StartObject) phase = Phase.Properties;
-                    else if (reader.TokenType == JsonTokenType.StartArray) phase = Phase.Items;
-                    else throw new JsonException("a catalog must be a JSON object or array");
+                    else if (reader.TokenType == JsonTokenType.StartArray) (phase, sawList) = (Phase.Items, true);
+                    else throw new ShapeException($"it is {KindName(reader.TokenType)}, not a JSON object or list");
                     break;
                 case Phase.Properties:
                     if (reader.TokenType == JsonTokenType.EndObject)
@@ -137,18 +187,18 @@ public static class CatalogReader
                     }
                     var name = reader.GetString()!;
                     if (!reader.Read()) { state = checkpoint; return before; }
+                    if (keys.Count < 8 && !keys.Contains(name)) keys.Add(name);
                     if (reader.TokenType == JsonTokenType.StartArray
                         && (name == listName || !strictList && AlternateListNames.Contains(name)))
                     {
-                        phase = Phase.Items;
+                        (phase, sawList) = (Phase.Items, true);
                         break;
                     }
-                    // {"loops": 42} is a catalog of the wrong shape, not an empty one.
+                    // {"loops": 42} or {"strategies": {…}} is a catalog of the wrong shape, not an empty one.
                     if (name == listName && reader.TokenType != JsonTokenType.StartArray)
                     {
-                        throw new JsonException(
-                            $"'{listName}' must be a list of records, " +
-                            $"not {reader.TokenType.ToString().ToLowerInvariant()}");
+                        throw new ShapeException(
+                            $"'{name}' must be a list of records, not {KindName(reader.TokenType)}");
                     }
 
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -176,9 +226,17 @@ public static class CatalogReader
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
                         if (!JsonDocument.TryParseValue(ref reader, out var doc)) { state = checkpoint; return before; }
+                        items++;
                         using (doc) batch.Add(doc.RootElement.Clone());
                     }
-                    else if (!reader.TrySkip()) { state = checkpoint; return before; }
+                    else
+                    {
+                        var kind = reader.TokenType;
+                        if (!reader.TrySkip()) { state = checkpoint; return before; }
+                        items++;
+                        refused?.Invoke(new RefusedRecord(items, null, null,
+                            $"it is {KindName(kind)}, not a record (a JSON object)"));
+                    }
                     break;
                 case Phase.Skip:
                     if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray
@@ -194,4 +252,27 @@ public static class CatalogReader
             }
         }
     }
+
+    /// <summary>Valid JSON of the wrong shape: said as such, never as a syntax error at some byte.</summary>
+    private sealed class ShapeException(string message) : JsonException(message);
+
+    private static string KindName(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "a list",
+        JsonTokenType.String => "a text",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        _ => "null",
+    };
+}
+
+/// <summary>
+/// A record of a catalog's list that was not read, and why: its place in the list (1 for the first), the ids it gave
+/// before the point where it was refused, and the field that made it too large, when those could be seen.
+/// </summary>
+public sealed record RefusedRecord(long Index, string? Ids, string? Field, string Reason)
+{
+    public string Describe() => $"record #{Index}{(Ids is null ? "" : $" ({Ids})")}" +
+        $"{(Field is null ? "" : $", field '{Field}'")}: {Reason}";
 }

@@ -28,7 +28,7 @@ public sealed partial class RegistryDatabase : IDisposable
 
     private void Bad(string table, string key, string reason)
     {
-        var row = new BadRow(table, key, reason);
+        var row = new BadRow(table, key, reason, Path);
         lock (_badRows)
             if (_badRowsSeen.Add(row)) _badRows.Add(row);
     }

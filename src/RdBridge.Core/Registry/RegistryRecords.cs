@@ -82,10 +82,12 @@ public sealed record NewWorkspace(WorkspaceRow Row, string CreatedAtUtc);
 /// A row the registry holds but RdBridge cannot use (a NULL id, text in an integer column, a second row with the same
 /// key): named with its table and key, skipped, and reported by the stage that read it.
 /// </summary>
-public sealed record BadRow(string Table, string Key, string Reason)
+public sealed record BadRow(string Table, string Key, string Reason, string Registry = "")
 {
     public string Item => $"{Table} row {Key}";
-    public string Message => $"{Reason}; the row is skipped, fix or delete it in the registry";
+    /// <summary>What was worked around and where: the registry file is named, so the fix can be made there.</summary>
+    public string Message => $"{Reason}; the row is skipped, fix or delete it in the registry " +
+        (Registry.Length > 0 ? $"'{Registry}'" : "");
     public override string ToString() => $"{Item}: {Message}";
 }
 

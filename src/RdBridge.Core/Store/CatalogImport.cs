@@ -58,11 +58,18 @@ public static class CatalogImport
         IEnumerable<CatalogRow> Changed()
         {
             var ordinal = -1;
-            foreach (var record in CatalogReader.ReadRecords(path, kind, strictList: strictList))
+            // A bad record is refused alone, named with its place in the file; the records beside it are imported.
+            foreach (var record in CatalogReader.ReadRecords(path, kind, strictList: strictList,
+                refused: r => Skip($"{name} {r.Describe()}")))
             {
                 ordinal++;
                 var row = table.Map(record, origin);
-                if (row.Error is not null) { Skip($"{name} record skipped: {row.Error}"); continue; }
+                if (row.Error is not null)
+                {
+                    var key = row.Key.Length > 80 ? row.Key[..80] + "…" : row.Key;
+                    Skip($"{name} record #{ordinal + 1} ({Visible.Text(key)}) skipped: {row.Error}");
+                    continue;
+                }
                 var id = KeyId(row.Key);
                 if (loops is not null && loops.Of(id) is { } loop)
                 {

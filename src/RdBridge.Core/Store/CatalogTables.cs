@@ -114,6 +114,18 @@ public sealed record CatalogTable(
         Texts(StepName), Texts(ErrorType), Texts(Hypothesis),
     ]);
 
+    /// <summary>
+    /// The most bytes a text column that an index holds (ids, names, sources, states, times) may take: PostgreSQL's
+    /// index entry is at most 2,704 bytes (two such columns share one), and both stores refuse the same records.
+    /// </summary>
+    public const int IndexedTextBytes = 1_000;
+
+    private static readonly HashSet<string> IndexedTexts = new(StringComparer.Ordinal)
+    {
+        "factor_id", "model_id", "strategy_id", "name", "source", "task_run_id", "workspace_id", "asset_bundle_id",
+        "origin", "model_type", "status", "step_name", "started_at_utc", "ended_at_utc",
+    };
+
     public static CatalogTable For(CatalogKind kind) => kind switch
     {
         CatalogKind.Factor => Factor,
@@ -158,6 +170,15 @@ public sealed record CatalogTable(
         if (missing.Count > 0) errors.Add($"record has no {string.Join(", ", missing)}");
         if (TwiceGiven(record) is { } twice)
             errors.Add($"property '{twice}' is given twice; which value is meant is unclear — write it once");
+        foreach (var c in Columns.Where(c => c.Type == ColumnType.Text && IndexedTexts.Contains(c.Name)))
+        {
+            if (values[c.Name] is string s && System.Text.Encoding.UTF8.GetByteCount(s) is var bytes
+                && bytes > IndexedTextBytes)
+            {
+                errors.Add($"field '{c.JsonField}' is {bytes:N0} bytes, more than the {IndexedTextBytes:N0} an id, " +
+                    "name or other indexed field may hold");
+            }
+        }
         foreach (var c in Columns.Where(c => c.Type == ColumnType.Integer))
             if (values[c.Name] is long n && n < 0) errors.Add($"{c.Name} is {n}; an id or a count is never negative");
         return new CatalogRow(values, KeyOf(values), payload, FileDigest.Sha256OfBytes(buffer.WrittenSpan),

@@ -39,7 +39,10 @@ internal sealed class LoopEntries
     {
         var entries = new LoopEntries();
         var ordinal = -1;
-        foreach (var record in CatalogReader.ReadRecords(path, CatalogKind.Loop, strictList: strictList))
+        // Records the reader refuses are refused by the import too (it reports them); skipping them here as well keeps
+        // the two readings' ordinals the same.
+        foreach (var record in CatalogReader.ReadRecords(path, CatalogKind.Loop, strictList: strictList,
+            refused: _ => { }))
         {
             ordinal++;
             var row = table.Map(record, origin);

@@ -7,10 +7,10 @@ using RdBridge.Tests.Serve;
 namespace RdBridge.Tests.Compare;
 
 /// <summary>
-/// Issue 26, class 5 (a crash that ended the run becomes the item's problem): a cached bundle manifest whose fields have
-/// the wrong JSON type — <c>"files"</c> a text (the issue's example), a file's size a text, <c>null</c> or a number
-/// where an object is expected — is named with its bundle by <c>compare</c>, which still compares the loops' records,
-/// and by every endpoint that reads it (a 4xx or a per-loop reason, never a 500).
+/// Issue 26, class 5 (a crash that ended the run becomes the item's problem): a cached bundle manifest whose fields
+/// have the wrong JSON type — <c>"files"</c> a text (the issue's example), a file's size a text, <c>null</c> or a
+/// number where an object is expected — is named with its bundle by <c>compare</c>, which still compares the loops'
+/// records, and by every endpoint that reads it (a 4xx or a per-loop reason, never a 500).
 /// </summary>
 public class WrongShapeManifestTests
 {

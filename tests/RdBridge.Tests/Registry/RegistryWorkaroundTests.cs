@@ -1,0 +1,69 @@
+namespace RdBridge.Tests.Registry;
+
+/// <summary>
+/// Issue 26, class 6 (what RdBridge works around, it says): a registry with a loop row given twice (the issue's
+/// example), a workspace row given twice, or no <c>workspaces</c> table at all is never repaired or read around without
+/// a word — each stage that reads around a row names the registry file, the row and what was done, and a registry
+/// without its workspaces table is refused naming the file, with nothing written.
+/// </summary>
+public class RegistryWorkaroundTests
+{
+    /// <summary>The fork's older registries have no primary keys: rebuild a table without its constraints.</summary>
+    private static void DropKeys(string registry, string table) => Db.Exec(registry, $"""
+        CREATE TABLE copy_of AS SELECT * FROM {table};
+        DROP TABLE {table};
+        ALTER TABLE copy_of RENAME TO {table};
+        """);
+
+    [Fact]
+    public void Registry_workaround_a_loop_row_given_twice_is_named_with_the_registry_file_by_every_stage()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        var registry = sample.Settings.RegistryPath;
+        DropKeys(registry, "loops");
+        Db.Exec(registry, "INSERT INTO loops SELECT * FROM loops WHERE loop_id = 0");
+        var taskRun = (string)Db.Rows(registry, "SELECT task_run_id FROM loops LIMIT 1")[0][0]!;
+
+        var (code, output, err) = sample.Cli("init");
+        Assert.True(code == 1, $"exit {code}\n{output}\n{err}");
+        var named = output.Split('\n').Where(l =>
+            l.Contains($"loops row {taskRun}/0") && l.Contains("a second row with the same task_run_id and loop_id")
+            && l.Contains($"'{registry}'")).ToList();
+        Assert.NotEmpty(named);
+        var (ec, eo, ee) = sample.Cli("export");
+        Assert.True(ec == 1, $"exit {ec}\n{eo}\n{ee}");
+        Assert.Contains($"loops row {taskRun}/0", eo);
+        Assert.Contains($"'{registry}'", eo);
+        // Worked around, as said: the first row is used, both loops are in AIstock once each.
+        Assert.Equal(2, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
+    }
+
+    [Fact]
+    public void Registry_workaround_a_workspace_row_given_twice_is_named_with_the_registry_file()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        var registry = sample.Settings.RegistryPath;
+        DropKeys(registry, "workspaces");
+        var workspace = (string)Db.Rows(registry, "SELECT workspace_id FROM workspaces ORDER BY workspace_id")[0][0]!;
+        Db.Exec(registry, $"INSERT INTO workspaces SELECT * FROM workspaces WHERE workspace_id = '{workspace}'");
+
+        var (code, output, err) = sample.Cli("init");
+        Assert.True(code == 1, $"exit {code}\n{output}\n{err}");
+        Assert.Contains(output.Split('\n'), l => l.Contains($"workspaces row {workspace}")
+            && l.Contains("a second row with the same workspace_id") && l.Contains($"'{registry}'"));
+    }
+
+    [Fact]
+    public void Registry_workaround_a_registry_without_its_workspaces_table_is_refused_naming_the_file()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        var registry = sample.Settings.RegistryPath;
+        Db.Exec(registry, "DROP TABLE workspaces");
+
+        var (code, output, err) = sample.Cli("init");
+        Assert.True(code == 2, $"exit {code}\n{output}\n{err}");
+        Assert.Contains($"registry '{registry}' has no 'workspaces' table", output + err);
+        // Not repaired behind the user's back: the registry still has no workspaces table.
+        Assert.Empty(Db.Rows(registry, "SELECT name FROM sqlite_master WHERE name = 'workspaces'"));
+    }
+}

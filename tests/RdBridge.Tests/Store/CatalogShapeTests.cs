@@ -1,0 +1,50 @@
+using RdBridge.Tests.Discovery;
+
+namespace RdBridge.Tests.Store;
+
+/// <summary>
+/// Issue 26, class 6 (a catalog of the wrong shape is named on import, never read as an empty one): a strategy catalog
+/// whose list is an object (the issue's example), a file holding one record instead of a catalog, a list under a name
+/// no tool writes, and records missing their id are each named with the file and what is wrong; the other catalogs
+/// of the import still land.
+/// </summary>
+public class CatalogShapeTests
+{
+    [Fact]
+    public void Wrong_shape_strategy_catalog_is_named_on_import_and_the_other_catalogs_land()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2);
+        var (code, output, err) = sample.Cli("init");
+        Assert.True(code == 0, output + err);
+        var catalog = Path.Combine(sample.Settings.CatalogDirectory, "strategy_catalog.json");
+        var original = File.ReadAllText(catalog);
+
+        (string Python, string Named)[] shapes =
+        [
+            ("doc['strategies'] = {'first': doc['strategies'][0]}",
+                "'strategies' must be a list of records, not an object"),
+            ("doc = doc['strategies'][0]", "has no 'strategies' list of records (its top-level fields: 'strategy_id'"),
+            ("doc['strategy_list'] = doc.pop('strategies')", "'strategy_list'"),
+            ("[s.pop('strategy_id') for s in doc['strategies']]", "strategy record #1 (∅) skipped: record has no " +
+                "strategy_id"),
+        ];
+        foreach (var (python, named) in shapes)
+        {
+            File.WriteAllText(catalog, original);
+            UpstreamRdAgent.RunPython(["-c", $"""
+                import json, sys
+                doc = json.load(open(sys.argv[1], encoding="utf-8"))
+                {python}
+                json.dump(doc, open(sys.argv[1], "w", encoding="utf-8"), ensure_ascii=False)
+                """, catalog]);
+            sample.Aistock.Exec("DELETE FROM aistock_factor_catalog");
+
+            var (ic, io, ie) = sample.Cli("import");
+            Assert.True(ic == 1, $"{python}: exit {ic}\n{io}\n{ie}");
+            Assert.Contains(io.Split('\n'), l => l.Contains("strategy_catalog.json") && l.Contains(named));
+            Assert.DoesNotContain("near byte", io);
+            // The factor catalog beside it still landed in full.
+            Assert.True(sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog") > 0, io);
+        }
+    }
+}
