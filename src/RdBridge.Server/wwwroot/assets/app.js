@@ -872,8 +872,24 @@ function icPanel(taskRunId, loopId, signal) {
   const box = el('div', { id: 'ic-panel' });
   getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/ic`, signal).then((ic) => {
     const defs = v.IC_SERIES.filter((s) => ic.series?.[s.key]);
-    const chart = curveChart('ic-chart', v.curveLines(ic, defs), (x) => v.fmtNum(x, 3), 200);
+    const lines = v.curveLines(ic, defs);
+    const chart = curveChart('ic-chart', lines, (x) => v.fmtNum(x, 3), 200);
     chart.querySelector('.curve-legend')?.remove();
+    // Each mean as a dashed level across the chart, on the chart's own value scale (read off its first and last tick).
+    const c = v.curveLayout(lines, 900, 200);
+    const [lo, hi] = [c.yTicks[0], c.yTicks[c.yTicks.length - 1]];
+    if (lo && hi && hi.value !== lo.value) {
+      const y = (x) => lo.y + ((x - lo.value) * (hi.y - lo.y)) / (hi.value - lo.value);
+      const svgEl = chart.querySelector('svg');
+      for (const s of defs) {
+        const mean = ic.stats?.[s.key]?.mean;
+        if (mean === null || mean === undefined) continue;
+        svgEl.insertBefore(svg('line', {
+          x1: c.margin.left, x2: c.width - c.margin.right, y1: y(mean), y2: y(mean), class: `mean-line ${s.cls}`,
+          dataset: { series: s.key, mean },
+        }, svg('title', {}, `${s.label} mean 均值 ${v.fmtNum(mean, 4)}`)), svgEl.querySelector('.rule'));
+      }
+    }
     box.replaceChildren(
       el('h3', {}, 'Daily IC and Rank IC 每日 IC 与 Rank IC'),
       el('dl', { class: 'facts ic-means', id: 'ic-means' }, defs.map((s) => {
