@@ -1001,7 +1001,9 @@ function csvButton(id, name, header, rowsOf) {
   return el('button', {
     type: 'button', id, class: 'csv',
     onclick: () => {
-      const blob = new Blob([v.toCsv(header, rowsOf())], { type: 'text/csv;charset=utf-8' });
+      // The header may be read when the button is pressed (a table drawn after the button).
+      const head = typeof header === 'function' ? header() : header;
+      const blob = new Blob([v.toCsv(head, rowsOf())], { type: 'text/csv;charset=utf-8' });
       const a = el('a', { href: URL.createObjectURL(blob), download: `${name}.csv` });
       document.body.append(a);
       a.click();
@@ -1069,7 +1071,7 @@ async function runsPage(signal) {
     },
   });
   let table = null;
-  const csv = csvButton('runs-csv', 'task-runs', [], () => [table.header, ...table.csv()].slice(1));
+  const csv = csvButton('runs-csv', 'task-runs', () => table.header, () => table.csv());
   async function load() {
     const query = v.queryString({
       q: state.q, scenario: state.scenario, metric: state.metric === 'annualized_return' ? '' : state.metric,
@@ -1165,7 +1167,7 @@ async function runPage(taskRunId, signal) {
     head.replaceChildren(
       el('div', { class: 'page-head' }, el('h1', { id: 'run-name' }, story.name),
         story.scenario ? el('span', { class: 'badge' }, story.scenario) : null,
-        csvButton('run-csv', `task-run-${id}`, [], () => loopTable.csv())),
+        csvButton('run-csv', `task-run-${id}`, () => loopTable.header, () => loopTable.csv())),
       el('p', { class: 'muted mono', id: 'run-id' }, `${id}${story.log_folder ? ' · ' + story.log_folder : ''} · `
         + `${v.fmtTime(story.started_at_utc)} → ${v.fmtTime(story.ended_at_utc)}`),
       el('p', { id: 'run-summary' },
