@@ -66,6 +66,9 @@ public partial class ResearcherViewTests
             await Assertions.Expect(page.Locator($"#ic-means dd[data-series={key}] .copy-text"))
                 .ToHaveTextAsync(((double)oracle[$"{key}_mean"]!).ToString("F4", CultureInfo.InvariantCulture));
             await Assertions.Expect(page.Locator($"#ic-chart path[data-series={key}]")).ToHaveCountAsync(1);
+            // The mean drawn as a level across the chart.
+            Assert.Equal((double)oracle[$"{key}_mean"]!, Num((await page.Locator(
+                $"#ic-chart line.mean-line[data-series={key}]").GetAttributeAsync("data-mean"))!), 12);
         }
     }
 

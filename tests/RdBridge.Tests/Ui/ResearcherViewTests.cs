@@ -8,8 +8,9 @@ using RdBridge.Tests.Serve;
 namespace RdBridge.Tests.Ui;
 
 /// <summary>
-/// A sample of four task runs with failed loops, one loop RD-Agent is still running (a registry row without
-/// results, as the fork writes it at a loop's start), after init, served as a consumer on the RD-Agent machine.
+/// A sample of ten task runs × 30 loops (the size issue 21 asks for) with failed loops, one loop RD-Agent is still
+/// running (a registry row without results, as the fork writes it at a loop's start), after init, served as a
+/// consumer on the RD-Agent machine.
 /// </summary>
 public sealed class ResearcherSample : IDisposable
 {
@@ -23,7 +24,7 @@ public sealed class ResearcherSample : IDisposable
 
     public ResearcherSample()
     {
-        Sample = new Sample(taskRuns: 4, loops: 8);
+        Sample = new Sample(taskRuns: 10, loops: 30);
         LoopPageCases.WriteDailyIc(Sample);
         SameModelLoops = LoopPageCases.SameModelCode(Sample);
         var (code, output, err) = Sample.Cli("init");
@@ -124,8 +125,9 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
     {
         var run = fixture.RunningTaskRun;
         var loops = RegistryLoops(run);
+        // Loops with results: failed and running loops are in AIstock's loop table too, without a bundle.
         var stored = Sample.Aistock.Rows($"SELECT loop_id, decision, annualized_return, asset_bundle_id " +
-            $"FROM aistock_loop_catalog WHERE task_run_id = '{run}' ORDER BY loop_id");
+            $"FROM aistock_loop_catalog WHERE task_run_id = '{run}' AND asset_bundle_id IS NOT NULL ORDER BY loop_id");
         await using var ui = await chromium.OpenAsync(fixture.Server.Url);
         var page = ui.Page;
         var curveRequests = new List<string>();
@@ -282,13 +284,21 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
             .ToContainTextAsync($"loop {(long)record["loop_id"]!}");
         var foundIn = await page.Locator("#found-in tbody tr").EvaluateAllAsync<string[]>(
             "rs => rs.map(r => r.dataset.loop)");
-        Assert.Equal(provenance.Select(p => $"{(string)p!["task_run_id"]!}:{(long)p["loop_id"]!}"), foundIn);
-        foreach (var p in provenance)
+        // A factor every loop uses names the first 100 loops; the heading counts them all.
+        Assert.Equal(provenance.Take(100).Select(p => $"{(string)p!["task_run_id"]!}:{(long)p["loop_id"]!}"),
+            foundIn);
+        await Assertions.Expect(page.Locator("h2", new() { HasText = "Found in" }))
+            .ToContainTextAsync($"({provenance.Count} loops");
+        foreach (var p in provenance.Take(100))
         {
             if (Hypothesis((string)p!["task_run_id"]!, (long)p["loop_id"]!) is { } h)
                 await Assertions.Expect(page.Locator("#found-in")).ToContainTextAsync(h);
         }
-        await ui.ScreenshotAsync("factor-page");
+        // The top of the page (description, metrics, code, the first loops it was found in): at this size the whole
+        // found-in table is thousands of pixels long.
+        Directory.CreateDirectory(Chromium.ScreenshotFolder);
+        await page.SetViewportSizeAsync(1440, 1800);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "factor-page.png") });
 
         // The raw code is text the browser shows, not an attachment.
         using var raw = fixture.Server.Get($"/api/rdagent/factors/{factorId}/code");
@@ -356,7 +366,7 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
     public async Task Compare_takes_up_to_eight_loops_picked_in_the_loops_table()
     {
         var picked = Sample.Aistock.Rows("SELECT task_run_id, loop_id, annualized_return FROM aistock_loop_catalog " +
-            "ORDER BY task_run_id, loop_id LIMIT 3");
+            "WHERE asset_bundle_id IS NOT NULL ORDER BY task_run_id, loop_id LIMIT 3");
         await using var ui = await chromium.OpenAsync(fixture.Server.Url);
         var page = ui.Page;
         await page.GotoAsync("/rdagent/loops?sort=loop_id&order=asc&page_size=500");
@@ -404,7 +414,8 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
         var curves = JsonNode.Parse(RunningServer.Text(fixture.Server.Get(
             $"/api/rdagent/task-runs/{fixture.RunningTaskRun}/curves?points=40")))!;
         Assert.Equal(Sample.Aistock.Scalar(
-            $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{fixture.RunningTaskRun}'"),
+            $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{fixture.RunningTaskRun}' " +
+            "AND asset_bundle_id IS NOT NULL"),
             curves["curves"]!.AsArray().Count);
         Assert.All(curves["curves"]!.AsArray(), c => Assert.InRange(c!["values"]!.AsArray().Count, 2, 40));
     }

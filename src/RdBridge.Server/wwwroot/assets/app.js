@@ -874,8 +874,24 @@ function icPanel(taskRunId, loopId, signal) {
   const box = el('div', { id: 'ic-panel' });
   getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/ic`, signal).then((ic) => {
     const defs = v.IC_SERIES.filter((s) => ic.series?.[s.key]);
-    const chart = curveChart('ic-chart', v.curveLines(ic, defs), (x) => v.fmtNum(x, 3), 200);
+    const lines = v.curveLines(ic, defs);
+    const chart = curveChart('ic-chart', lines, (x) => v.fmtNum(x, 3), 200);
     chart.querySelector('.curve-legend')?.remove();
+    // Each mean as a dashed level across the chart, on the chart's own value scale (read off its first and last tick).
+    const c = v.curveLayout(lines, 900, 200);
+    const [lo, hi] = [c.yTicks[0], c.yTicks[c.yTicks.length - 1]];
+    if (lo && hi && hi.value !== lo.value) {
+      const y = (x) => lo.y + ((x - lo.value) * (hi.y - lo.y)) / (hi.value - lo.value);
+      const svgEl = chart.querySelector('svg');
+      for (const s of defs) {
+        const mean = ic.stats?.[s.key]?.mean;
+        if (mean === null || mean === undefined) continue;
+        svgEl.insertBefore(svg('line', {
+          x1: c.margin.left, x2: c.width - c.margin.right, y1: y(mean), y2: y(mean), class: `mean-line ${s.cls}`,
+          dataset: { series: s.key, mean },
+        }, svg('title', {}, `${s.label} mean 均值 ${v.fmtNum(mean, 4)}`)), svgEl.querySelector('.rule'));
+      }
+    }
     box.replaceChildren(
       el('h3', {}, 'Daily IC and Rank IC 每日 IC 与 Rank IC'),
       el('dl', { class: 'facts ic-means', id: 'ic-means' }, defs.map((s) => {
@@ -987,7 +1003,9 @@ function csvButton(id, name, header, rowsOf) {
   return el('button', {
     type: 'button', id, class: 'csv',
     onclick: () => {
-      const blob = new Blob([v.toCsv(header, rowsOf())], { type: 'text/csv;charset=utf-8' });
+      // The header may be read when the button is pressed (a table drawn after the button).
+      const head = typeof header === 'function' ? header() : header;
+      const blob = new Blob([v.toCsv(head, rowsOf())], { type: 'text/csv;charset=utf-8' });
       const a = el('a', { href: URL.createObjectURL(blob), download: `${name}.csv` });
       document.body.append(a);
       a.click();
@@ -1055,7 +1073,7 @@ async function runsPage(signal) {
     },
   });
   let table = null;
-  const csv = csvButton('runs-csv', 'task-runs', [], () => [table.header, ...table.csv()].slice(1));
+  const csv = csvButton('runs-csv', 'task-runs', () => table.header, () => table.csv());
   async function load() {
     const query = v.queryString({
       q: state.q, scenario: state.scenario, metric: state.metric === 'annualized_return' ? '' : state.metric,
@@ -1151,7 +1169,7 @@ async function runPage(taskRunId, signal) {
     head.replaceChildren(
       el('div', { class: 'page-head' }, el('h1', { id: 'run-name' }, story.name),
         story.scenario ? el('span', { class: 'badge' }, story.scenario) : null,
-        csvButton('run-csv', `task-run-${id}`, [], () => loopTable.csv())),
+        csvButton('run-csv', `task-run-${id}`, () => loopTable.header, () => loopTable.csv())),
       el('p', { class: 'muted mono', id: 'run-id' }, `${id}${story.log_folder ? ' · ' + story.log_folder : ''} · `
         + `${v.fmtTime(story.started_at_utc)} → ${v.fmtTime(story.ended_at_utc)}`),
       el('p', { id: 'run-summary' },
