@@ -61,11 +61,27 @@ public static class PandasPickleWriter
     /// </summary>
     public static byte[] Series(IReadOnlyList<(string Name, double Value)> values, string name = "0", int protocol = 4)
     {
-        if (protocol is not (4 or 5)) throw new ArgumentOutOfRangeException(nameof(protocol), "protocol 4 or 5");
         var names = values.Select(v => v.Name).ToList();
-        var numbers = values.Select(v => v.Value).ToList();
         var w = new Emitter(protocol);
-        void Index() => ColumnIndex(w, names);
+        return SeriesOf(w, () => ColumnIndex(w, names), values.Select(v => v.Value).ToList(), name, protocol);
+    }
+
+    /// <summary>
+    /// A Series of float64 values indexed by dates, unnamed: what Qlib's <c>SigAnaRecord</c> saves as
+    /// <c>sig_analysis/ic.pkl</c> and <c>ric.pkl</c> (one IC per trading day, index named <c>datetime</c>).
+    /// </summary>
+    public static byte[] DatedSeries(IReadOnlyList<DateTime> dates, IReadOnlyList<double> values, int protocol = 4)
+    {
+        if (dates.Count != values.Count) throw new ArgumentException("one value per date", nameof(values));
+        var w = new Emitter(protocol);
+        return SeriesOf(w, () => DatetimeIndex(w, dates, "datetime"), values, name: null, protocol);
+    }
+
+    private static byte[] SeriesOf(Emitter w, Action index, IReadOnlyList<double> numbers, string? name,
+        int protocol)
+    {
+        if (protocol is not (4 or 5)) throw new ArgumentOutOfRangeException(nameof(protocol), "protocol 4 or 5");
+        void Index() => index();
         void Values() => FloatArray(w, numbers, [numbers.Count]);
         w.Proto();
         w.Global("pandas.core.series", "Series");
@@ -93,7 +109,8 @@ public static class PandasPickleWriter
         w.Text("_metadata"); w.Op(']'); w.Text("name"); w.Op('a');
         w.Text("attrs"); w.Op('}');
         w.Text("_flags"); w.Op('}'); w.Text("allows_duplicate_labels"); w.Op(0x88); w.Op('s');
-        w.Text("name"); w.Text(name);
+        w.Text("name");
+        if (name is null) w.Op('N'); else w.Text(name);
         w.Op('u'); w.Op('b');
         w.Op('.');
         return w.ToArray();

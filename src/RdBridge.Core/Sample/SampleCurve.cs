@@ -24,6 +24,27 @@ public static class SampleCurve
         return (Frame(seed, metrics, protocol: 5), mlflow);
     }
 
+    /// <summary>
+    /// A daily IC (or Rank IC) series over the test window as Qlib's <c>SigAnaRecord</c> pickles it, drawn from the
+    /// seed and shifted so its mean is the loop's <paramref name="mean"/> metric, as Qlib's IC metric is the mean of
+    /// that series.
+    /// </summary>
+    public static byte[] DailyIc(int seed, double mean)
+    {
+        var rng = new Random(seed);
+        var dates = BusinessDays(TestStart, TestEnd);
+        var values = new double[dates.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var sum = 0.0;
+            for (var k = 0; k < 12; k++) sum += rng.NextDouble();
+            values[i] = 0.1 * (sum - 6);
+        }
+        var shift = mean - values.Sum() / values.Length;
+        for (var i = 0; i < values.Length; i++) values[i] += shift;
+        return PandasPickleWriter.DatedSeries(dates, values);
+    }
+
     private static byte[] Frame(int seed, IDictionary<string, double> metrics, int protocol)
     {
         var rng = new Random(seed);

@@ -325,9 +325,15 @@ public sealed partial class SampleGenerator(SampleOptions options)
         {
             var p = Path.Combine(art, rel);
             Directory.CreateDirectory(Path.GetDirectoryName(p)!);
-            File.WriteAllBytes(p, Floats(rel.StartsWith("pred", StringComparison.Ordinal)
+            var filler = Floats(rel.StartsWith("pred", StringComparison.Ordinal)
                 ? options.PickleKilobytes * 2
-                : Math.Max(1, options.PickleKilobytes / 2)));
+                : Math.Max(1, options.PickleKilobytes / 2));
+            // The IC series are real pickles (the loop page draws them); the filler is still drawn, so every id and
+            // outcome after it stays what it was for the same seed.
+            var icMetric = rel.EndsWith("/ic.pkl", StringComparison.Ordinal) ? "IC"
+                : rel.EndsWith("/ric.pkl", StringComparison.Ordinal) ? "Rank IC" : null;
+            File.WriteAllBytes(p, icMetric is null ? filler
+                : SampleCurve.DailyIc(BitConverter.ToInt32(filler, 16), metrics.GetValueOrDefault(icMetric, 0.03)));
         }
     }
 
