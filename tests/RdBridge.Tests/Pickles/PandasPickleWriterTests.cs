@@ -54,6 +54,52 @@ public class PandasPickleWriterTests
     }
 
     [Fact]
+    public void Pandas_loads_a_dated_series_as_Qlib_s_daily_IC()
+    {
+        var dates = Enumerable.Range(0, 12).Select(i => new DateTime(2017, 1, 2).AddDays(i)).ToList();
+        var values = dates.Select((_, i) => i == 4 ? double.NaN : Math.Cos(i) / 10).ToList();
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["ic.pkl"], PandasPickleWriter.DatedSeries(dates, values));
+
+        var seen = RealPandas.Run(dir.Path, """
+            import pandas as pd, struct
+            s = pd.read_pickle("ic.pkl")
+            assert isinstance(s, pd.Series) and isinstance(s.index, pd.DatetimeIndex)
+            print(s.name, s.index.name, s.dtype)
+            print(",".join(d.strftime("%Y-%m-%d") for d in s.index))
+            print(",".join(str(struct.unpack("<q", struct.pack("<d", v))[0]) for v in s.values))
+            """).Split('\n');
+        Assert.Equal("None datetime float64", seen[0].Trim());
+        Assert.Equal(string.Join(",", dates.Select(d => d.ToString("yyyy-MM-dd"))), seen[1].Trim());
+        Assert.Equal(string.Join(",", values.Select(BitConverter.DoubleToInt64Bits)), seen[2].Trim());
+    }
+
+    [Fact]
+    public void The_sample_s_daily_IC_series_average_to_the_loop_s_IC_metrics_as_pandas_reads_them()
+    {
+        using var dir = new TempDir();
+        new RdBridge.Sample.SampleGenerator(
+            new RdBridge.Sample.SampleOptions(dir.Path, TaskRuns: 1, LoopsPerTaskRun: 3, Seed: 5)).Generate();
+        var analyses = Directory.GetDirectories(dir.Path, "sig_analysis", SearchOption.AllDirectories);
+        // One per MLflow run that logged an IC metric.
+        Assert.Equal(Directory.GetFiles(dir.Path, "IC", SearchOption.AllDirectories).Length, analyses.Length);
+        foreach (var folder in analyses)
+        {
+            var metrics = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(folder)!)!, "metrics");
+            double Metric(string name) => double.Parse(File.ReadAllText(Path.Combine(metrics, name)).Split(' ')[1],
+                System.Globalization.CultureInfo.InvariantCulture);
+            var means = RealPandas.Run(folder, """
+                import pandas as pd
+                print(repr(pd.read_pickle("ic.pkl").mean()), repr(pd.read_pickle("ric.pkl").mean()))
+                """).Trim().Split(' ');
+            Assert.Equal(Metric("IC"), double.Parse(means[0], System.Globalization.CultureInfo.InvariantCulture),
+                1e-12);
+            Assert.Equal(Metric("Rank IC"), double.Parse(means[1], System.Globalization.CultureInfo.InvariantCulture),
+                1e-12);
+        }
+    }
+
+    [Fact]
     [RealData]
     public void The_written_report_names_the_same_classes_and_functions_as_a_real_Qlib_report()
     {
