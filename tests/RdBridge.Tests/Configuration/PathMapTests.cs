@@ -150,6 +150,19 @@ public class PathMapExactTests
     }
 
     [Fact]
+    public void One_stored_prefix_mapped_to_folders_that_differ_in_case_is_a_conflict_where_case_matters()
+    {
+        var conflicts = PathMap.Conflicts([new("F:/Dev", "/data/X"), new(@"F:\Dev", "/data/x")]);
+        // On Windows both spell one folder; on Linux they are two.
+        string[] expected = OperatingSystem.IsWindows() ? [] :
+        [
+            "pathMap keys 'F:/Dev' → '/data/X' and 'F:\\Dev' → '/data/x' are the same stored path 'f:/Dev' mapped to " +
+            "different local folders",
+        ];
+        Assert.Equal(expected, conflicts);
+    }
+
+    [Fact]
     public void Stored_posix_prefixes_match_case_sensitively()
     {
         var map = new PathMap([new("/srv/Rd", "/data/rd")], "/base");
