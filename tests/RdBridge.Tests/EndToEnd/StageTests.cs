@@ -157,9 +157,9 @@ public class StageTests
     }
 
     /// <summary>
-    /// A combined_factors_df.parquet as pandas writes a frame with two-level columns: the index levels as plain columns,
-    /// each factor as <c>('feature', 'name')</c>, in the order given. Written with Parquet.Net directly, not with
-    /// RdBridge's sample writer, so the names a test expects are the ones it wrote.
+    /// A combined_factors_df.parquet as pandas writes a frame with two-level columns: the index levels as plain
+    /// columns, each factor as <c>('feature', 'name')</c>, in the order given. Written with Parquet.Net directly, not
+    /// with RdBridge's sample writer, so the names a test expects are the ones it wrote.
     /// </summary>
     private static async Task WriteCombinedFactors(string path, IReadOnlyList<string> factors)
     {
