@@ -14,8 +14,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # folder name -> "files to mutate (relative to src/RdBridge.Core)|test-case filter (the SQLite-side unit tests)"
 t=FullyQualifiedName~RdBridge.Tests
 declare -A plan=(
-  [PathMap]="Configuration/PathMap.cs|$t.Configuration.PathMapTests|$t.Configuration.AmbiguousPathMapTests"
-  [SafeExtractor]="Assets/SafeExtractor.cs|$t.Assets.SafeExtractorTests|$t.Assets.WindowsNamesTests"
+  [PathMap]="Configuration/PathMap.cs|$t.Configuration.PathMap|$t.Configuration.AmbiguousPathMapTests"
+  [SafeExtractor]="Assets/SafeExtractor.cs|$t.Assets.SafeExtractor|$t.Assets.WindowsNamesTests"
   [Backtests]="Backtests/*.cs|$t.Pickles.BacktestReportTests|$t.Compare.BacktestCurveTests"
   [Metadata]="Metadata/*.cs|$t.Metadata"
   [Verify]="Verify/*.cs|$t.Verify"
