@@ -228,6 +228,19 @@ public class SafeExtractorRefusalTests
     }
 
     [Fact]
+    public void A_manifest_of_exactly_the_manifest_cap_is_read_and_one_byte_more_is_refused()
+    {
+        using var dir = new TempDir();
+        var cap = RdBridge.IO.ReadLimits.BundleManifest;
+        string Padded(long length) => "{\"files\":[]}" + new string(' ', (int)length - "{\"files\":[]}".Length);
+        var atCap = Archive(dir, ("manifest.json", Padded(cap)));
+        Assert.Empty(SafeExtractor.Verify(atCap).Files);
+        var over = Archive(dir, ("manifest.json", Padded(cap + 1)));
+        Assert.Equal($"its manifest.json announces {cap + 1:N0} bytes, more than {cap:N0}",
+            Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Verify(over)).Message);
+    }
+
+    [Fact]
     public void Names_differing_only_in_case_are_refused_for_windows_with_the_reason()
     {
         using var dir = new TempDir();
