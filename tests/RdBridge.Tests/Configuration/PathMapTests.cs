@@ -192,8 +192,11 @@ public class PathMapExactTests
             "— if that folder is yours, add it to rdagent.workspaceRoot in rdbridge.json", mapped.Problem);
         // Folder names are compared as this file system does: on Linux a root in other letter case is another folder.
         if (OperatingSystem.IsLinux()) Assert.Null(map.Map(root.ToUpperInvariant() + "/ws").Local);
-        // An absolute stored path that climbs out with '..' is judged where it leads, not by how it starts.
+        // An absolute stored path that climbs out with '..' is judged where it leads, not by how it starts; '.' stays
+        // where it is, so '..' after it still climbs; one that climbs out and back in is allowed.
         Assert.Null(map.Map(root + "/../elsewhere/ws").Local);
+        Assert.Null(map.Map(root + "/sub/./../../elsewhere/ws").Local);
+        Assert.Equal(root + "/../root/ws", map.Map(root + "/../root/ws").Local);
     }
 
     [Fact]
