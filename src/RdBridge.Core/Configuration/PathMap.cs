@@ -120,14 +120,25 @@ public sealed partial class PathMap
     /// The full path with every link along it replaced by its target, as the operating system would follow it; the
     /// part that does not exist yet is kept as written (it can hold no link).
     /// </summary>
-    public static string Resolved(string fullPath)
+    public static string Resolved(string fullPath) => Resolved(fullPath, 0);
+
+    /// <param name="hops">links followed so far, counted across the nested resolutions of link targets too, so two
+    /// links that point at each other end the resolution instead of the process's stack</param>
+    private static string Resolved(string fullPath, int hops)
     {
         var current = Path.GetPathRoot(fullPath) ?? "";
         var parts = fullPath[current.Length..]
             .Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
-        var hops = 0;
         for (var i = 0; i < parts.Length; i++)
         {
+            // '..' leaves the folder reached so far, links already followed, as the operating system does: judged
+            // by its spelling, "root/../elsewhere" would look inside root.
+            if (parts[i] == ".") continue;
+            if (parts[i] == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? current;
+                continue;
+            }
             var next = Path.Combine(current, parts[i]);
             FileSystemInfo info = new FileInfo(next);
             if (info.LinkTarget is null)
@@ -138,7 +149,7 @@ public sealed partial class PathMap
             if (++hops > 40) return next; // a loop of links: it leads nowhere readable
             var target = Path.GetFullPath(info.LinkTarget, current);
             // The target may itself hold links: resolve it from its own root.
-            current = Resolved(target);
+            current = Resolved(target, hops);
         }
         return Path.TrimEndingDirectorySeparator(current.Length == 0 ? fullPath : current);
     }

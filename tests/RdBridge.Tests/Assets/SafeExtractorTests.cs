@@ -96,3 +96,159 @@ public class SafeExtractorTests
         Assert.Equal(big, File.ReadAllText(Path.Combine(dir["out2"], "big")));
     }
 }
+
+/// <summary>
+/// Every refusal of <see cref="SafeExtractor"/> by its full message, each archive built here so that the expected
+/// names, sizes and digests are the ones written; and what a clean archive leaves behind, byte for byte.
+/// </summary>
+public class SafeExtractorRefusalTests
+{
+    private static string Sha(string text) => Convert.ToHexStringLower(
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    private static string Manifest(params (string Path, string Content)[] files) =>
+        "{\"files\":[" + string.Join(",", files.Select(f =>
+            $"{{\"path\":\"{f.Path}\",\"size\":{System.Text.Encoding.UTF8.GetByteCount(f.Content)}," +
+            $"\"sha256\":\"{Sha(f.Content)}\"}}")) + "]}";
+
+    private static string Archive(TempDir dir, params (string Name, string? Content)[] entries)
+    {
+        var path = dir["bundle.tar.gz"];
+        using var file = File.Create(path);
+        using var gz = new GZipStream(file, CompressionLevel.Fastest);
+        using var tar = new TarWriter(gz, TarEntryFormat.Pax);
+        foreach (var (name, content) in entries)
+        {
+            tar.WriteEntry(content is null
+                ? new PaxTarEntry(TarEntryType.Directory, name)
+                : new PaxTarEntry(TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)),
+                });
+        }
+        return path;
+    }
+
+    private static string Refusal(string archive, string output, int maxEntries = SafeExtractor.DefaultMaxEntries) =>
+        Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, output, maxEntries: maxEntries))
+            .Message;
+
+    [Fact]
+    public void A_clean_archive_extracts_its_manifest_and_files_byte_for_byte_and_skips_folder_entries()
+    {
+        using var dir = new TempDir();
+        var manifest = Manifest(("sub/a.txt", "alpha"), ("empty", ""));
+        var archive = Archive(dir, ("manifest.json", manifest), ("sub/", null), ("sub/a.txt", "alpha"), ("empty", ""));
+        var summary = SafeExtractor.Extract(archive, dir["out"]);
+        Assert.Equal(2, summary.Files.Count);
+        Assert.Equal(manifest, File.ReadAllText(dir["out/manifest.json"]));
+        Assert.Equal("alpha", File.ReadAllText(dir["out/sub/a.txt"]));
+        Assert.Equal(0, new FileInfo(dir["out/empty"]).Length);
+        Assert.Equal(manifest, System.Text.Encoding.UTF8.GetString(SafeExtractor.ReadManifest(archive)!));
+    }
+
+    [Fact]
+    public void A_file_larger_than_the_copy_buffer_is_copied_whole()
+    {
+        using var dir = new TempDir();
+        var big = new string('z', 200_000);
+        var archive = Archive(dir, ("manifest.json", Manifest(("big", big))), ("big", big));
+        SafeExtractor.Extract(archive, dir["out"]);
+        Assert.Equal(big, File.ReadAllText(dir["out/big"]));
+    }
+
+    [Fact]
+    public void An_archive_whose_first_entry_is_not_its_manifest_is_refused()
+    {
+        using var dir = new TempDir();
+        var archive = Archive(dir, ("a.txt", "x"), ("manifest.json", Manifest(("a.txt", "x"))));
+        Assert.Equal("it has no manifest.json first", Refusal(archive, dir["out"]));
+        Assert.Null(SafeExtractor.ReadManifest(archive));
+        var folder = Archive(dir, ("manifest.json/", null));
+        Assert.Equal("it has no manifest.json first", Refusal(folder, dir["out2"]));
+    }
+
+    [Fact]
+    public void Files_the_manifest_and_the_archive_disagree_on_are_refused_by_name()
+    {
+        using var dir = new TempDir();
+        Assert.Equal("'b' is in the archive but not in its manifest",
+            Refusal(Archive(dir, ("manifest.json", Manifest(("a", "x"))), ("a", "x"), ("b", "y")), dir["o1"]));
+        Assert.Equal("'a' is in the archive twice",
+            Refusal(Archive(dir, ("manifest.json", Manifest(("a", "x"))), ("a", "x"), ("a", "x")), dir["o2"]));
+        // Two files missing: the first by ordinal order is named.
+        Assert.Equal("'b' is listed in the manifest but missing",
+            Refusal(Archive(dir, ("manifest.json", Manifest(("c", "z"), ("a", "x"), ("b", "y"))), ("a", "x")),
+                dir["o3"]));
+        Assert.Equal("the manifest lists 'a' twice or with a negative size",
+            Refusal(Archive(dir, ("manifest.json", Manifest(("a", "x"), ("a", "x"))), ("a", "x")), dir["o4"]));
+        Assert.Equal("the manifest lists 'a' twice or with a negative size",
+            Refusal(Archive(dir, ("manifest.json", "{\"files\":[{\"path\":\"a\",\"size\":-1,\"sha256\":\"00\"}]}")),
+                dir["o5"]));
+        // A manifest path that climbs out is refused as an entry name would be, before anything else is compared.
+        Assert.Equal("entry '../x' climbs out with '..'",
+            Refusal(Archive(dir, ("manifest.json", Manifest(("../x", "x")))), dir["o6"]));
+    }
+
+    [Fact]
+    public void A_digest_shorter_than_twelve_characters_is_quoted_whole()
+    {
+        using var dir = new TempDir();
+        var archive = Archive(dir,
+            ("manifest.json", "{\"files\":[{\"path\":\"a\",\"size\":1,\"sha256\":\"0000\"}]}"), ("a", "x"));
+        Assert.Equal($"'a' does not match its manifest entry (sha256 {Sha("x")[..12]}… vs 0000…)",
+            Refusal(archive, dir["out"]));
+    }
+
+    [Fact]
+    public void The_entry_cap_counts_the_manifest_s_files_and_the_archive_s_entries_each_exactly()
+    {
+        using var dir = new TempDir();
+        // One listed file plus its manifest: two entries, within a cap of two.
+        var two = Archive(dir, ("manifest.json", Manifest(("a", "x"))), ("a", "x"));
+        SafeExtractor.Extract(two, dir["ok"], maxEntries: 2);
+        Assert.Equal("its manifest lists more than 1 entries", Refusal(two, dir["o1"], maxEntries: 1));
+        // Folder entries are not in the manifest, but they count as entries of the archive: four with the manifest.
+        var folders = Archive(dir, ("manifest.json", Manifest(("a", "x"))), ("d/", null), ("e/", null), ("a", "x"));
+        Assert.Equal("more than 3 entries", Refusal(folders, dir["o2"], maxEntries: 3));
+        SafeExtractor.Extract(folders, dir["ok4"], maxEntries: 4);
+        Assert.Equal("x", File.ReadAllText(dir["ok4/a"]));
+    }
+
+    [Fact]
+    public void Corrupt_archives_and_unreadable_manifests_are_refused_as_such()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["junk.tar.gz"], "this is not gzip");
+        Assert.StartsWith("the archive is corrupt: ", Refusal(dir["junk.tar.gz"], dir["o1"]));
+        Assert.StartsWith("the archive is corrupt: ",
+            Assert.Throws<UnsafeBundleException>(() => SafeExtractor.ReadManifest(dir["junk.tar.gz"])).Message);
+        Assert.StartsWith("its manifest.json cannot be read: ",
+            Refusal(Archive(dir, ("manifest.json", "{ not json")), dir["o2"]));
+    }
+
+    [Fact]
+    public void A_manifest_of_exactly_the_manifest_cap_is_read_and_one_byte_more_is_refused()
+    {
+        using var dir = new TempDir();
+        var cap = RdBridge.IO.ReadLimits.BundleManifest;
+        string Padded(long length) => "{\"files\":[]}" + new string(' ', (int)length - "{\"files\":[]}".Length);
+        var atCap = Archive(dir, ("manifest.json", Padded(cap)));
+        Assert.Empty(SafeExtractor.Verify(atCap).Files);
+        var over = Archive(dir, ("manifest.json", Padded(cap + 1)));
+        Assert.Equal($"its manifest.json announces {cap + 1:N0} bytes, more than {cap:N0}",
+            Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Verify(over)).Message);
+    }
+
+    [Fact]
+    public void Names_differing_only_in_case_are_refused_for_windows_with_the_reason()
+    {
+        using var dir = new TempDir();
+        var archive = Archive(dir, ("manifest.json", Manifest(("A.txt", "x"), ("a.txt", "y"))), ("A.txt", "x"),
+            ("a.txt", "y"));
+        var e = Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Extract(archive, dir["out"],
+            windowsNames: true));
+        Assert.Equal("entries 'A.txt' and 'a.txt' differ only in case; Windows keeps one file for both, so one would " +
+            "overwrite the other", e.Message);
+    }
+}

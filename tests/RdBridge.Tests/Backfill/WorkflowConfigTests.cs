@@ -28,7 +28,11 @@ public class WorkflowConfigTests
         Assert.Equal("TopkDropoutStrategy", WorkflowConfig.Text(config.Strategy?["class"]));
         Assert.Equal("50", WorkflowConfig.Text(config.Strategy?["kwargs"]?["topk"]));
         Assert.Equal("5", WorkflowConfig.Text(config.Strategy?["kwargs"]?["n_drop"]));
-        Assert.NotNull(config.Backtest?["account"]);
+        // The account as the file spells it (each of these files has one "account:" line).
+        var account = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Paths.Fixture(fixture)),
+            @"^\s*account:\s*(\S+)\s*$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+        Assert.Equal("100000000", account);
+        Assert.Equal(account, WorkflowConfig.Text(config.Backtest?["account"]));
     }
 
     [Fact]

@@ -157,9 +157,9 @@ public class StageTests
     }
 
     /// <summary>
-    /// A combined_factors_df.parquet as pandas writes a frame with two-level columns: the index levels as plain columns,
-    /// each factor as <c>('feature', 'name')</c>, in the order given. Written with Parquet.Net directly, not with
-    /// RdBridge's sample writer, so the names a test expects are the ones it wrote.
+    /// A combined_factors_df.parquet as pandas writes a frame with two-level columns: the index levels as plain
+    /// columns, each factor as <c>('feature', 'name')</c>, in the order given. Written with Parquet.Net directly, not
+    /// with RdBridge's sample writer, so the names a test expects are the ones it wrote.
     /// </summary>
     private static async Task WriteCombinedFactors(string path, IReadOnlyList<string> factors)
     {
@@ -252,7 +252,16 @@ public class StageTests
         Assert.True(doc.RootElement.GetProperty("asset_bundle").GetProperty("cached_ok").GetBoolean());
         Assert.Equal($"bundle_{loop[0]}_{loop[1]}",
             doc.RootElement.GetProperty("catalog").GetProperty("asset_bundle_id").GetString());
-        Assert.True(doc.RootElement.GetProperty("factors").GetArrayLength() >= 20);
+        // Exactly the factors the imported factor catalog file credits to this loop's bundle.
+        using var catalog = JsonDocument.Parse(
+            File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_catalog.json")));
+        var bundle = $"bundle_{loop[0]}_{loop[1]}";
+        var credited = catalog.RootElement.GetProperty("factors").EnumerateArray()
+            .Where(f => f.GetProperty("provenance").EnumerateArray()
+                .Any(p => p.GetProperty("asset_bundle_id").GetString() == bundle))
+            .Select(f => f.GetProperty("factor_id").GetString()!).Order().ToList();
+        Assert.Equal(credited, doc.RootElement.GetProperty("factors").EnumerateArray()
+            .Select(f => f.GetProperty("factor_id").GetString()!).Order());
         (code, _, _) = sample.Cli("show", "factor", "RESI5");
         Assert.Equal(0, code);
         foreach (var (kind, key) in new[]

@@ -114,7 +114,22 @@ public class ApiTests
         var bundle = linkage.GetProperty("bundle");
         Assert.Equal($"bundle_{row[0]}_{row[1]}", bundle.GetProperty("asset_bundle_id").GetString());
         var files = bundle.GetProperty("manifest").GetProperty("files").EnumerateArray().ToList();
-        Assert.NotEmpty(files);
+        // Exactly the regular files the bundle archive holds besides its manifest, listed by Python's tarfile.
+        var archive = sample.Settings.Bundles.Archive(bundle.GetProperty("asset_bundle_id").GetString()!);
+        var psi = new System.Diagnostics.ProcessStartInfo("python3", ["-c",
+            "import sys, tarfile; print('\\n'.join(m.name for m in tarfile.open(sys.argv[1]) if m.isfile()))", archive])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["PYTHONIOENCODING"] = "utf-8";
+        using (var python = System.Diagnostics.Process.Start(psi)!)
+        {
+            var listing = python.StandardOutput.ReadToEnd();
+            var errors = python.StandardError.ReadToEnd();
+            python.WaitForExit();
+            Assert.True(python.ExitCode == 0, errors);
+            Assert.Equal(listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(n => n != "manifest.json")
+                .Order(StringComparer.Ordinal), files.Select(f => f.GetProperty("path").GetString()!)
+                .Order(StringComparer.Ordinal));
+        }
         foreach (var f in files.Take(5))
         {
             var r = server.Get($"api/aistock/bundles/{bundle.GetProperty("asset_bundle_id").GetString()}/files/" +

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Mutation testing of the core folders with dotnet-stryker (a local dotnet tool, .config/dotnet-tools.json).
+# Stryker breaks the product on purpose, one change at a time (a flipped comparison, a removed call, an emptied string),
+# and runs the tests of that folder against each broken build: a mutant no test notices is a test missing.
+# Too slow for CI: run it by hand, one folder at a time, and put the score in README ("Mutation testing").
+#
+# Usage: bench/mutation.sh [FOLDER…]       (no folder: all of them, smallest first)
+#   FOLDER is one of the names in the table below. Reports go to .build/mutation/<folder>/ (html, json, markdown).
+# Stryker overwrites the test project's copy of RdBridge.Core.dll while it runs, so it works on a copy of the tree in
+# a temporary folder: the working tree's build stays usable, and two runs never share one output folder.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# folder name -> "files to mutate (relative to src/RdBridge.Core)|test-case filter (the SQLite-side unit tests)"
+t=FullyQualifiedName~RdBridge.Tests
+declare -A plan=(
+  [PathMap]="Configuration/PathMap.cs|$t.Configuration.PathMap|$t.Configuration.AmbiguousPathMapTests"
+  [SafeExtractor]="Assets/SafeExtractor.cs|$t.Assets.SafeExtractor|$t.Assets.WindowsNamesTests"
+  [Backtests]="Backtests/*.cs|$t.Pickles.BacktestReportTests|$t.Compare.BacktestCurveTests"
+  [Metadata]="Metadata/*.cs|$t.Metadata"
+  [Verify]="Verify/*.cs|$t.Verify"
+  [Discovery]="Discovery/*.cs|$t.Discovery&Category!=RealData"
+  [Catalogs]="Catalogs/*.cs|$t.Catalogs"
+  [Store]="Store/*.cs|$t.Store&DisplayName!~postgres&Category!=RealData"
+)
+plan[PathMap]+="|$t.Safety.ContainmentTests"
+plan[SafeExtractor]+="|$t.Safety.AnnouncedSizeTests.A_gzip_bomb|$t.Safety.AnnouncedSizeTests.Verifying"
+plan[Backtests]+="|$t.Backfill.BacktestCurveBackfillTests"
+order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store)
+[ $# -gt 0 ] && order=("$@")
+
+cd "$here"
+dotnet tool restore >/dev/null
+work="$(mktemp -d /tmp/rdbridge-mutation.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+# The tree as it is now (uncommitted tests included), without build output; ../shared beside it as beside this one.
+mkdir "$work/tree"
+tar -C "$here" --exclude=./.git --exclude='*/bin' --exclude='*/obj' --exclude=./.build --exclude=TestResults \
+  -cf - . | tar -C "$work/tree" -xf -
+[ -d "$here/../shared" ] && ln -s "$(cd "$here/../shared" && pwd -P)" "$work/shared"
+
+for folder in "${order[@]}"; do
+  entry="${plan[$folder]:-}"
+  [ -n "$entry" ] || { echo "unknown folder '$folder'; one of: ${!plan[*]}" >&2; exit 2; }
+  mutate="${entry%%|*}"
+  filter="${entry#*|}"
+  out="$here/.build/mutation/$folder"
+  rm -rf "$out"; mkdir -p "$out"
+  echo "== $folder: mutating src/RdBridge.Core/$mutate, tests: $filter" >&2
+  ( cd "$work/tree/tests/RdBridge.Tests" &&
+    dotnet tool run dotnet-stryker --project RdBridge.Core.csproj --configuration Release --concurrency 1 \
+      --mutate "**/$mutate" --test-case-filter "$filter" --reporter Html --reporter Json --reporter Markdown \
+      --reporter ClearText --output "$out" --skip-version-check ) | tee "$out/stryker.log"
+  grep -h "The final mutation score is" "$out/stryker.log" | sed "s/^/$folder: /" || true
+done
