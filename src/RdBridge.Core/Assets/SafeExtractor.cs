@@ -90,8 +90,9 @@ public static class SafeExtractor
             {
                 CheckName(path);
                 if (windows) CheckWindowsName(path, cases);
-                if (size < 0 || !announced.TryAdd(path, (size, sha)))
-                    throw new UnsafeBundleException($"the manifest lists '{path}' twice or with a negative size");
+                // A negative size is refused by the manifest's reader already.
+                if (!announced.TryAdd(path, (size, sha)))
+                    throw new UnsafeBundleException($"the manifest lists '{path}' twice");
                 total += size;
             }
             if (announced.Count + 1 > maxEntries)

@@ -296,8 +296,10 @@ public sealed class CatalogExporter(RunContext context)
     /// Where the loop's workspace is on this machine, relative to the AIstock root: the guide's step 6.3 check runs
     /// there, and a relative path keeps the catalog the same wherever the two folders sit side by side.
     /// </summary>
+    // With '/' on every OS: the catalog is the same bytes whichever OS exported it (Windows and Python read '/').
     private string? LocalPath(LoopExport x) => x.Lw.Primary is { Exists: true } local
         ? Path.GetRelativePath(Path.GetFullPath(context.Settings.AistockRoot), Path.GetFullPath(local.Local!))
+            .Replace(Path.DirectorySeparatorChar, '/')
         : null;
 
     private static LoopRecord LoopOf(LoopExport x, IReadOnlyList<string> factorNames, StageReport report)

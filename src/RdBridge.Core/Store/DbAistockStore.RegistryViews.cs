@@ -54,6 +54,10 @@ public abstract partial class DbAistockStore
     /// </summary>
     protected void KeepRegistryViews(DbTransaction tx)
     {
+        // The views read columns of the newest schema; a store still part-way through its migrations (an import
+        // migrates first, so only a store opened without migrating) gets them once it is there. PostgreSQL checks a
+        // view's columns when it is made, and would fail the import.
+        if (SchemaVersion < StoreSchema.Latest) return;
         foreach (var (name, select) in RegistryViews)
         {
             var create = $"CREATE VIEW {name} AS\n{select}";

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RdBridge.Cli;
 using RdBridge.Configuration;
+using RdBridge.Server;
+using RdBridge.Tests.Serve;
 
 namespace RdBridge.Tests.RdAgentHarness;
 
@@ -39,6 +41,8 @@ public sealed class HarnessRun : IDisposable
     public JsonArray LoopCatalogWhileRunning { get; }
     /// <summary>The stopped loop's row in AIstock's loop table before the resume: status, payload.</summary>
     public List<object?[]> StoreRowsWhileRunning { get; }
+    /// <summary>The consumer API's loop list of the stopped loop's task run before the resume (its body).</summary>
+    public string ApiLoopsWhileRunning { get; }
 
     public HarnessRun()
     {
@@ -62,6 +66,11 @@ public sealed class HarnessRun : IDisposable
         LoopCatalogWhileRunning = Catalog("loop");
         StoreRowsWhileRunning = Aistock.Rows("SELECT status, payload FROM aistock_loop_catalog "
             + $"WHERE task_run_id = '{stopped["folder"]}' AND loop_id = 0");
+        using (var server = new RunningServer(Settings, ServeRole.Consumer))
+        {
+            ApiLoopsWhileRunning = RunningServer.Text(
+                server.Get($"api/rdagent/loops?task_run_id={stopped["folder"]}&page_size=500"));
+        }
         Drive("resume");
         Record = ReadRecord();
         Sync = Cli("sync");

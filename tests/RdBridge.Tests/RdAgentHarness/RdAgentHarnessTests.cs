@@ -614,7 +614,7 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
     }
 
     [Fact]
-    public void The_running_loop_s_logged_texts_are_in_the_loop_catalog_the_store_and_show_while_it_runs()
+    public void The_running_loop_s_logged_texts_are_in_the_loop_catalog_the_store_show_and_the_api_while_it_runs()
     {
         var stopped = HarnessRun.Run(h.RecordWhileRunning, "resumed");
         var loop = stopped["loops"]![0]!.AsObject();
@@ -629,6 +629,9 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         AllPresent(missing, "store", h.StoreRowsWhileRunning.Count == 1
             ? JsonValue.Create((string)h.StoreRowsWhileRunning[0][1]!) : null, texts);
         AllPresent(missing, "show", TryParse(h.ShowWhileRunning.Out), texts);
+        var api = TryParse(h.ApiLoopsWhileRunning);
+        var items = api?.AsObject().Select(p => p.Value).OfType<JsonArray>().FirstOrDefault() ?? [];
+        AllPresent(missing, "api", Find(items, (string)stopped["folder"]!, 0), texts);
         foreach (var factor in loop["factors"]!.AsArray())
         {
             if (!HoldsObject(rec, factor!["variables"]!)) missing.Add($"catalog: {factor["name"]} variables");
