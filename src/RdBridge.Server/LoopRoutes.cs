@@ -37,26 +37,8 @@ internal static class LoopRoutes
     // every day.
     private static IResult Backtest(string taskRunId, long loopId, string? full, RdBridgeSettings s)
     {
-        using var store = AistockStores.Open(s, migrate: false);
-        if (!TryComplete(store, ref taskRunId, out var ambiguous)) return ambiguous;
-        var loop = new LinkageQuery(s, store).Lineage(taskRunId, loopId);
-        if (loop is null)
-        {
-            return RdBridgeServer.Problem(404, "no such loop",
-                $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids");
-        }
-
-        var bundleId = loop.Loop?.AssetBundleId;
-        CachedBundle? bundle;
-        try { bundle = CachedBundle.Open(s.AssetCache, bundleId); }
-        catch (CompareException e) { return RdBridgeServer.Problem(422, "unreadable bundle manifest", e.Message); }
-        if (bundle is null)
-        {
-            return RdBridgeServer.Problem(404, "not extracted",
-                $"bundle '{bundleId}' of loop {taskRunId}/{loopId} is not extracted in the asset cache; " +
-                "sync first");
-        }
-
+        if (LoopBundle(s, ref taskRunId, loopId, out var bundle) is { } problem) return problem;
+        var bundleId = bundle.Id;
         BacktestCurve? curve;
         try { curve = bundle.ReadBacktest(); }
         catch (CompareException e) { return RdBridgeServer.Problem(422, "unreadable backtest report", e.Message); }
@@ -92,6 +74,37 @@ internal static class LoopRoutes
 
     /// <summary>A task run id given by a unique start, as the CLI takes it; a start that fits several ids is a 400
     /// naming them.</summary>
+    /// <summary>
+    /// A loop's bundle in the asset cache (the task run id completed from a unique start), or the problem to answer
+    /// instead: no such loop, an unreadable manifest, a bundle not extracted yet.
+    /// </summary>
+    internal static IResult? LoopBundle(RdBridgeSettings s, ref string taskRunId, long loopId,
+        out CachedBundle bundle)
+    {
+        bundle = null!;
+        using var store = AistockStores.Open(s, migrate: false);
+        if (!TryComplete(store, ref taskRunId, out var ambiguous)) return ambiguous;
+        var loop = new LinkageQuery(s, store).Lineage(taskRunId, loopId);
+        if (loop is null)
+        {
+            return RdBridgeServer.Problem(404, "no such loop",
+                $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids");
+        }
+
+        var bundleId = loop.Loop?.AssetBundleId;
+        CachedBundle? found;
+        try { found = CachedBundle.Open(s.AssetCache, bundleId); }
+        catch (CompareException e) { return RdBridgeServer.Problem(422, "unreadable bundle manifest", e.Message); }
+        if (found is null)
+        {
+            return RdBridgeServer.Problem(404, "not extracted",
+                $"bundle '{bundleId}' of loop {taskRunId}/{loopId} is not extracted in the asset cache; " +
+                "sync first");
+        }
+        bundle = found;
+        return null;
+    }
+
     internal static bool TryComplete(ICatalogReader store, ref string taskRunId, out IResult ambiguous)
     {
         ambiguous = Results.Empty;

@@ -7,8 +7,6 @@ using RdBridge.Compare;
 using RdBridge.Configuration;
 using RdBridge.IO;
 using RdBridge.Pickles;
-using RdBridge.Show;
-using RdBridge.Store;
 using RdBridge.Workspaces;
 
 namespace RdBridge.Server;
@@ -33,24 +31,8 @@ internal static class SignalRoutes
     {
         if (QueryParameters.Unknown(http.Request.Query, "full") is { } bad) return bad;
         var full = http.Request.Query["full"].ToString() is "1" or "true";
-        using var store = AistockStores.Open(s, migrate: false);
-        if (!LoopRoutes.TryComplete(store, ref taskRunId, out var ambiguous)) return ambiguous;
-        var loop = new LinkageQuery(s, store).Lineage(taskRunId, loopId);
-        if (loop is null)
-        {
-            return RdBridgeServer.Problem(404, "no such loop",
-                $"AIstock has no loop {taskRunId}/{loopId}; sync, or check the ids");
-        }
-
-        var bundleId = loop.Loop?.AssetBundleId;
-        CachedBundle? bundle;
-        try { bundle = CachedBundle.Open(s.AssetCache, bundleId); }
-        catch (CompareException e) { return RdBridgeServer.Problem(422, "unreadable bundle manifest", e.Message); }
-        if (bundle is null)
-        {
-            return RdBridgeServer.Problem(404, "not extracted",
-                $"bundle '{bundleId}' of loop {taskRunId}/{loopId} is not extracted in the asset cache; sync first");
-        }
+        if (LoopRoutes.LoopBundle(s, ref taskRunId, loopId, out var bundle) is { } problem) return problem;
+        var bundleId = bundle.Id;
 
         var icPath = IcPath(s, bundle);
         if (icPath is null)
