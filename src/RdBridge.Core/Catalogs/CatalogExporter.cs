@@ -294,9 +294,9 @@ public sealed class CatalogExporter(RunContext context)
 
     /// <summary>
     /// Where the loop's workspace is on this machine, relative to the AIstock root: the guide's step 6.3 check runs
-    /// there, and a relative path keeps the catalog the same wherever the two folders sit side by side.
+    /// there, and a relative path keeps the catalog the same wherever the two folders sit side by side. Written with
+    /// '/' on every OS, so the catalog is the same bytes whichever OS exported it (Windows and Python read '/').
     /// </summary>
-    // With '/' on every OS: the catalog is the same bytes whichever OS exported it (Windows and Python read '/').
     private string? LocalPath(LoopExport x) => x.Lw.Primary is { Exists: true } local
         ? Path.GetRelativePath(Path.GetFullPath(context.Settings.AistockRoot), Path.GetFullPath(local.Local!))
             .Replace(Path.DirectorySeparatorChar, '/')
@@ -400,31 +400,5 @@ public sealed class CatalogExporter(RunContext context)
             QlibMaxDrawdown = check.Reported,
             MaxDrawdownMatchesQlib = check.Reported is null ? null : check.Agrees,
         };
-    }
-
-    internal static string PythonLiteral(JsonNode? node, int indent)
-    {
-        switch (node)
-        {
-            case null: return "None";
-            case JsonObject o:
-                if (o.Count == 0) return "{}";
-                var pad = new string(' ', 4 * (indent + 1));
-                var items = o.Select(p =>
-                    pad + PythonNames.StringLiteral(p.Key) + ": " + PythonLiteral(p.Value, indent + 1));
-                return "{\n" + string.Join(",\n", items) + ",\n" + new string(' ', 4 * indent) + "}";
-            case JsonArray a:
-                return "[" + string.Join(", ", a.Select(i => PythonLiteral(i, indent + 1))) + "]";
-            case JsonValue v:
-                return v.GetValueKind() switch
-                {
-                    JsonValueKind.String => PythonNames.StringLiteral(v.GetValue<string>()),
-                    JsonValueKind.True => "True",
-                    JsonValueKind.False => "False",
-                    JsonValueKind.Number => v.ToJsonString(),
-                    _ => "None",
-                };
-            default: return "None";
-        }
     }
 }

@@ -40,7 +40,7 @@ public sealed class StrategyLibraryWriter : IDisposable
     public void Add(string strategyId, JsonNode? portfolioConfig)
     {
         var function = PythonNames.StrategyFunction(strategyId);
-        _writer.Write($"\n\ndef {function}():\n    return {CatalogExporter.PythonLiteral(portfolioConfig, 1)}\n");
+        _writer.Write($"\n\ndef {function}():\n    return {PythonNames.Literal(portfolioConfig, 1)}\n");
         _index.Write($"    {PythonNames.StringLiteral(strategyId)}: {function},\n");
     }
 

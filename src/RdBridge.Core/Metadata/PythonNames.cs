@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace RdBridge.Metadata;
 
@@ -49,5 +51,35 @@ public static class PythonNames
             }
         }
         return sb.Append('"').ToString();
+    }
+
+    /// <summary>
+    /// A JSON value as a Python literal (dicts one key a line at <paramref name="indent"/> levels of four spaces),
+    /// every string through <see cref="StringLiteral"/>: what the generated strategy library returns.
+    /// </summary>
+    public static string Literal(JsonNode? node, int indent)
+    {
+        switch (node)
+        {
+            case null: return "None";
+            case JsonObject o:
+                if (o.Count == 0) return "{}";
+                var pad = new string(' ', 4 * (indent + 1));
+                var items = o.Select(p =>
+                    pad + StringLiteral(p.Key) + ": " + Literal(p.Value, indent + 1));
+                return "{\n" + string.Join(",\n", items) + ",\n" + new string(' ', 4 * indent) + "}";
+            case JsonArray a:
+                return "[" + string.Join(", ", a.Select(i => Literal(i, indent + 1))) + "]";
+            case JsonValue v:
+                return v.GetValueKind() switch
+                {
+                    JsonValueKind.String => StringLiteral(v.GetValue<string>()),
+                    JsonValueKind.True => "True",
+                    JsonValueKind.False => "False",
+                    JsonValueKind.Number => v.ToJsonString(),
+                    _ => "None",
+                };
+            default: return "None";
+        }
     }
 }

@@ -49,25 +49,12 @@ public sealed partial class RegistryDatabase
     /// <summary>What discovery remembers of a task run's folders, by folder (relative to the log root).</summary>
     public Dictionary<string, DiscoveryMemory> ReadDiscoveryMemory(string runFolder)
     {
-        var memory = new Dictionary<string, DiscoveryMemory>(StringComparer.Ordinal);
-        if (!TableExists(DiscoveryMemoryTable)) return memory;
-        var step = HasColumn(DiscoveryMemoryTable, DiscoveryStepColumn) ? DiscoveryStepColumn : "NULL";
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = $"""
-            SELECT folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status, hypothesis, decision,
-                   {step}
-            FROM {DiscoveryMemoryTable} WHERE folder = $run OR folder LIKE $prefix ESCAPE '\'
-            """;
-        cmd.Parameters.AddWithValue("$run", runFolder);
         var escaped = runFolder.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
-        cmd.Parameters.AddWithValue("$prefix", escaped + "/%");
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        var memory = new Dictionary<string, DiscoveryMemory>(StringComparer.Ordinal);
+        foreach (var m in ReadMemory(@"folder = $run OR folder LIKE $prefix ESCAPE '\'", ("$run", runFolder),
+                     ("$prefix", escaped + "/%")))
         {
-            memory[r.GetString(0)] = new DiscoveryMemory(r.GetString(0), r.GetString(1),
-                r.IsDBNull(2) ? null : r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5) != 0,
-                r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
-                r.IsDBNull(8) ? null : r.GetInt64(8) != 0) { Step = r.IsDBNull(9) ? null : r.GetString(9) };
+            memory[m.Folder] = m;
         }
         return memory;
     }
