@@ -48,8 +48,9 @@ internal static class CatalogRoutes
     /// <summary>Every parameter the catalog queries take; min_/max_ ranges are accepted by shape.</summary>
     internal static readonly string[] Known =
     [
-        "q", "task_run_id", "loop_id", "source", "origin", "tag", "decision", "status", "started_from",
-        "started_before", "sort", "order", "page", "page_size",
+        "q", CatalogFields.TaskRunId, CatalogFields.LoopId, CatalogFields.Source, CatalogFields.Origin, "tag",
+        CatalogFields.Decision, CatalogFields.Status, "started_from", "started_before", "sort", "order", "page",
+        "page_size",
     ];
 
     private static bool IsRange(string key) =>
@@ -82,7 +83,7 @@ internal static class CatalogRoutes
         }
         var order = S("order") ?? "desc";
         if (order is not ("asc" or "desc")) throw new QueryException($"order must be asc or desc, not '{order}'");
-        bool? decision = S("decision") switch
+        bool? decision = S(CatalogFields.Decision) switch
         {
             null => null,
             "true" or "accepted" => true,
@@ -95,10 +96,11 @@ internal static class CatalogRoutes
                 : throw new QueryException($"{name} must be a time in ISO 8601 (2025-07-01 or 2025-07-01T12:00:00Z), " +
                     $"not '{t}'")
             : null;
-        return new CatalogPageRequest(kind, S("q"), S("task_run_id"), L("loop_id"), S("source"), S("origin"), S("tag"),
-            ranges, S("sort"), order == "desc", I("page", 1), I("page_size", 50))
+        return new CatalogPageRequest(kind, S("q"), S(CatalogFields.TaskRunId), L(CatalogFields.LoopId),
+            S(CatalogFields.Source), S(CatalogFields.Origin), S("tag"), ranges, S("sort"), order == "desc",
+            I("page", 1), I("page_size", 50))
         {
-            Decision = decision, Status = S("status"), StartedFrom = Time("started_from"),
+            Decision = decision, Status = S(CatalogFields.Status), StartedFrom = Time("started_from"),
             StartedBefore = Time("started_before"),
         };
     }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using RdBridge.Catalogs;
 using RdBridge.Compare;
 using RdBridge.Configuration;
 using RdBridge.Store;
@@ -34,7 +35,7 @@ internal static class FactorPageRoutes
         var found = store.Find(RecordKey.Factor, key);
         // A factor_id names one record; a name may name several (one per source), the factor_id wins.
         var record = found.Select(r => JsonNode.Parse(r.Payload) as JsonObject)
-            .FirstOrDefault(o => (string?)o?["factor_id"] == key) ?? (found.Count > 0
+            .FirstOrDefault(o => (string?)o?[CatalogFields.FactorId] == key) ?? (found.Count > 0
             ? JsonNode.Parse(found[0].Payload) as JsonObject
             : null);
         return record;
@@ -45,12 +46,12 @@ internal static class FactorPageRoutes
 
     private static (string? Text, JsonObject Info) ReadCode(RdBridgeSettings s, JsonObject factor)
     {
-        var bundleId = (string?)factor["asset_bundle_id"];
-        var path = (string?)factor["code_path"];
-        var info = new JsonObject { ["asset_bundle_id"] = bundleId, ["path"] = path };
+        var bundleId = (string?)factor[CatalogFields.AssetBundleId];
+        var path = (string?)factor[CatalogFields.CodePath];
+        var info = new JsonObject { [CatalogFields.AssetBundleId] = bundleId, ["path"] = path };
         if (path is null)
         {
-            info["missing"] = (string?)factor["source"] is "rdagent_generated"
+            info["missing"] = (string?)factor[CatalogFields.Source] is "rdagent_generated"
                 ? "the record names no code file"
                 : "a Qlib expression: the expression is the whole definition";
             return (null, info);
@@ -114,7 +115,8 @@ internal static class FactorPageRoutes
             ["factor"] = factor,
             ["metrics_of"] = new JsonObject
             {
-                ["task_run_id"] = factor["task_run_id"]?.DeepClone(), ["loop_id"] = factor["loop_id"]?.DeepClone(),
+                [CatalogFields.TaskRunId] = factor[CatalogFields.TaskRunId]?.DeepClone(),
+                [CatalogFields.LoopId] = factor[CatalogFields.LoopId]?.DeepClone(),
                 ["meaning"] = "the backtest of the loop that found this factor: its whole factor set with its model " +
                     "and strategy, not this factor alone",
             },

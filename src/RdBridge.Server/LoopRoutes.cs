@@ -50,9 +50,9 @@ internal static class LoopRoutes
         }
 
         var json = curve.ToJson(full: full is "1" or "true");
-        json["task_run_id"] = taskRunId;
-        json["loop_id"] = loopId;
-        json["asset_bundle_id"] = bundleId;
+        json[CatalogFields.TaskRunId] = taskRunId;
+        json[CatalogFields.LoopId] = loopId;
+        json[CatalogFields.AssetBundleId] = bundleId;
         json["file"] = bundle.BacktestReportPath;
         return Json(json);
     }

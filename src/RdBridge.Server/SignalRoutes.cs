@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using RdBridge.Catalogs;
 using RdBridge.Compare;
 using RdBridge.Configuration;
 using RdBridge.IO;
@@ -68,7 +69,8 @@ internal static class SignalRoutes
         var days = full ? Enumerable.Range(0, dates.Count).ToList() : curve.DisplayDays();
         var json = new JsonObject
         {
-            ["task_run_id"] = taskRunId, ["loop_id"] = loopId, ["asset_bundle_id"] = bundleId,
+            [CatalogFields.TaskRunId] = taskRunId, [CatalogFields.LoopId] = loopId,
+            [CatalogFields.AssetBundleId] = bundleId,
             ["files"] = new JsonObject
             {
                 ["ic"] = icPath, ["rank_ic"] = series.ContainsKey("rank_ic") ? ricPath : null,

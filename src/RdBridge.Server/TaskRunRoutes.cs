@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using RdBridge.Compare;
 using RdBridge.Configuration;
 using RdBridge.Store;
+using static RdBridge.Catalogs.CatalogFields;
 
 namespace RdBridge.Server;
 
@@ -59,14 +60,14 @@ internal static class TaskRunRoutes
             "accepted" => (a, b) => ((int)a["accepted"]!).CompareTo((int)b["accepted"]!),
             "best" => (a, b) => Nullable.Compare((double?)a["best"]?["value"], (double?)b["best"]?["value"]),
             "name" => (a, b) => string.CompareOrdinal((string?)a["name"], (string?)b["name"]),
-            "ended_at" => (a, b) => string.CompareOrdinal((string?)a["ended_at_utc"], (string?)b["ended_at_utc"]),
-            _ => (a, b) => string.CompareOrdinal((string?)a["started_at_utc"], (string?)b["started_at_utc"]),
+            "ended_at" => (a, b) => string.CompareOrdinal((string?)a[EndedAtUtc], (string?)b[EndedAtUtc]),
+            _ => (a, b) => string.CompareOrdinal((string?)a[StartedAtUtc], (string?)b[StartedAtUtc]),
         };
         // The id breaks ties, so the order is total and the same on every call.
         runs.Sort((a, b) =>
         {
             var c = by(a, b);
-            if (c == 0) c = string.CompareOrdinal((string?)a["task_run_id"], (string?)b["task_run_id"]);
+            if (c == 0) c = string.CompareOrdinal((string?)a[TaskRunId], (string?)b[TaskRunId]);
             return order == "desc" ? -c : c;
         });
         var scenarios = runs.Select(r => (string?)r["scenario"]).Where(x => x is not null).Distinct().Order();
@@ -113,7 +114,7 @@ internal static class TaskRunRoutes
         json["loop_items"] = new JsonArray([.. run.Loops.Select(l => (JsonNode?)l.ToJson())]);
         json["best_so_far"] = new JsonArray([.. run.BestSoFar(metric).Select((b, i) => (JsonNode?)new JsonObject
         {
-            ["loop_id"] = b.LoopId, ["value"] = b.Value, ["best"] = b.Best, ["improved"] = b.Improved,
+            [LoopId] = b.LoopId, ["value"] = b.Value, ["best"] = b.Best, ["improved"] = b.Improved,
             ["baseline"] = i == 0,
         })]);
         return ConsumerApi.Json(json);
@@ -132,9 +133,9 @@ internal static class TaskRunRoutes
         }
 
         var json = loop.ToJson();
-        json["task_run_id"] = run.TaskRunId;
+        json[TaskRunId] = run.TaskRunId;
         json["task_run_name"] = run.Name;
-        json["scenario"] = run.Scenario;
+        json[Scenario] = run.Scenario;
         var index = run.Loops.ToList().IndexOf(loop);
         json["previous_loop_id"] = index > 0 ? run.Loops[index - 1].LoopId : null;
         json["next_loop_id"] = index < run.Loops.Count - 1 ? run.Loops[index + 1].LoopId : null;
@@ -178,20 +179,20 @@ internal static class TaskRunRoutes
             var (curve, why) = ThinCurve(s, loop.AssetBundleId, series, points);
             if (curve is null)
             {
-                missing.Add(new JsonObject { ["loop_id"] = loop.LoopId, ["reason"] = why });
+                missing.Add(new JsonObject { [LoopId] = loop.LoopId, ["reason"] = why });
                 continue;
             }
 
             curves.Add(new JsonObject
             {
-                ["loop_id"] = loop.LoopId, ["decision"] = loop.Decision, ["trading_days"] = curve.TradingDays,
+                [LoopId] = loop.LoopId, [Decision] = loop.Decision, ["trading_days"] = curve.TradingDays,
                 ["dates"] = new JsonArray([.. curve.Dates.Select(d => (JsonNode?)JsonValue.Create(d))]),
                 ["values"] = new JsonArray([.. curve.Values.Select(v => v is { } x ? JsonValue.Create(x) : null)]),
             });
         }
         return ConsumerApi.Json(new JsonObject
         {
-            ["task_run_id"] = run.TaskRunId, ["series"] = series, ["points"] = points, ["curves"] = curves,
+            [TaskRunId] = run.TaskRunId, ["series"] = series, ["points"] = points, ["curves"] = curves,
             ["missing"] = missing,
         });
     }

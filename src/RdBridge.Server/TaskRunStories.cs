@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
 using RdBridge.Configuration;
 using RdBridge.Registry;
 using RdBridge.Store;
@@ -23,10 +24,12 @@ public sealed record StoryLoop(
         foreach (var (k, v) in Texts) texts[k] = v;
         return new JsonObject
         {
-            ["loop_id"] = LoopId, ["action"] = Action, ["status"] = Status, ["has_result"] = HasResult,
-            ["in_catalog"] = InCatalog, ["decision"] = Decision, ["hypothesis"] = Hypothesis,
-            ["started_at_utc"] = StartedAtUtc, ["ended_at_utc"] = EndedAtUtc, ["asset_bundle_id"] = AssetBundleId,
-            ["error_type"] = ErrorType, ["error_message"] = ErrorMessage, ["texts"] = texts, ["metrics"] = metrics,
+            [CatalogFields.LoopId] = LoopId, [CatalogFields.Action] = Action, [CatalogFields.Status] = Status,
+            [CatalogFields.HasResult] = HasResult, ["in_catalog"] = InCatalog, [CatalogFields.Decision] = Decision,
+            [CatalogFields.Hypothesis] = Hypothesis, [CatalogFields.StartedAtUtc] = StartedAtUtc,
+            [CatalogFields.EndedAtUtc] = EndedAtUtc, [CatalogFields.AssetBundleId] = AssetBundleId,
+            [CatalogFields.ErrorType] = ErrorType, [CatalogFields.ErrorMessage] = ErrorMessage, ["texts"] = texts,
+            ["metrics"] = metrics,
         };
     }
 }
@@ -88,13 +91,14 @@ public sealed record TaskRunStory(string TaskRunId, string? Scenario, string? Lo
         long? top = best.Count == 0 ? null : best.Where(b => b.Value == best[^1].Best).Select(b => b.LoopId).First();
         return new JsonObject
         {
-            ["task_run_id"] = TaskRunId, ["name"] = Name, ["scenario"] = Scenario, ["log_folder"] = LogFolder,
-            ["started_at_utc"] = StartedAtUtc, ["ended_at_utc"] = EndedAtUtc, ["loops"] = Loops.Count,
+            [CatalogFields.TaskRunId] = TaskRunId, ["name"] = Name, [CatalogFields.Scenario] = Scenario,
+            ["log_folder"] = LogFolder, [CatalogFields.StartedAtUtc] = StartedAtUtc,
+            [CatalogFields.EndedAtUtc] = EndedAtUtc, ["loops"] = Loops.Count,
             ["by_status"] = byStatus, ["with_results"] = Loops.Count(l => l.InCatalog),
             ["accepted"] = Loops.Count(l => l.Decision == true),
             ["best"] = best.Count == 0 ? null : new JsonObject
             {
-                ["metric"] = metric, ["value"] = best[^1].Best, ["loop_id"] = top,
+                ["metric"] = metric, ["value"] = best[^1].Best, [CatalogFields.LoopId] = top,
             },
         };
     }

@@ -26,6 +26,7 @@ public static class CatalogFields
     public static readonly string FormulaHint = Of(nameof(FactorRecord.FormulaHint));
     public static readonly string InputSchema = Of(nameof(FactorRecord.InputSchema));
     public static readonly string Tags = Of(nameof(FactorRecord.Tags));
+    public static readonly string CodePath = Of(nameof(FactorRecord.CodePath));
     public static readonly string PerformanceMetrics = Of(nameof(FactorRecord.PerformanceMetrics));
     public static readonly string Occurrences = Of(nameof(FactorRecord.Occurrences));
     public const string Provenance = FactorRecord.ProvenanceField;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.Store;
+using static RdBridge.Catalogs.CatalogFields;
 
 namespace RdBridge.Listing;
 
@@ -18,10 +19,11 @@ public sealed record ListedTaskRun(
 
 /// <summary>What the user asked to see.</summary>
 /// <param name="TaskRun">a task run id or a unique start of one</param>
-/// <param name="Sort">a column of the loop catalog (<see cref="CatalogQuery.SortColumns"/>)</param>
+/// <param name="Sort">a column of the loop catalog (<see cref="CatalogQuery.SortColumns"/>); by default when each
+/// loop started</param>
 public sealed record ListFilter(
     string? TaskRun = null, string? Status = null, string? Action = null, bool? Decision = null,
-    string Sort = "started_at_utc", bool Descending = true, int Limit = 50);
+    string? Sort = null, bool Descending = true, int Limit = 50);
 
 /// <summary>
 /// Task runs and loops from the AIstock loop catalog (what init and sync imported), for <c>rdbridge list</c>: the
@@ -37,7 +39,7 @@ public static class LoopListing
     {
         var taskRun = filter.TaskRun is null ? null : TaskRunIds.Resolve(store, filter.TaskRun);
         var list = new List<ListedLoop>();
-        foreach (var loop in All(store, filter.Sort, filter.Descending, taskRun))
+        foreach (var loop in All(store, filter.Sort ?? StartedAtUtc, filter.Descending, taskRun))
         {
             if (filter.Status is { } s && !string.Equals(loop.Status, s, StringComparison.OrdinalIgnoreCase)) continue;
             if (filter.Action is { } a && !string.Equals(loop.Action, a, StringComparison.OrdinalIgnoreCase)) continue;
@@ -51,7 +53,7 @@ public static class LoopListing
     /// <summary>Task runs, newest first unless told otherwise, each summed up from its loops.</summary>
     public static IReadOnlyList<ListedTaskRun> TaskRuns(ICatalogReader store, ListFilter filter)
     {
-        var runs = All(store, "started_at_utc", descending: false, null)
+        var runs = All(store, StartedAtUtc, descending: false, null)
             .GroupBy(l => l.TaskRunId)
             .Select(g => new ListedTaskRun(g.Key, g.Select(l => l.Scenario).FirstOrDefault(x => x is not null),
                 g.Count(), g.Count(l => l.Status == "success"), g.Count(l => l.Decision == true),
@@ -84,10 +86,10 @@ public static class LoopListing
     }
 
     private static ListedLoop Read(JsonObject o) => new(
-        (string?)o["task_run_id"] ?? "", o["loop_id"]?.GetValue<long>() ?? -1, Text(o, "scenario"), Text(o, "action"),
-        Text(o, "status"), o["decision"] is JsonValue d && d.TryGetValue<bool>(out var b) ? b : null,
-        Number(o, "annualized_return"), Number(o, "ic"), Number(o, "max_drawdown"), Text(o, "started_at_utc"),
-        Text(o, "ended_at_utc"), Text(o, "asset_bundle_id"));
+        (string?)o[TaskRunId] ?? "", o[LoopId]?.GetValue<long>() ?? -1, Text(o, Scenario),
+        Text(o, CatalogFields.Action), Text(o, Status),
+        o[Decision] is JsonValue d && d.TryGetValue<bool>(out var b) ? b : null, Number(o, AnnualizedReturn),
+        Number(o, Ic), Number(o, MaxDrawdown), Text(o, StartedAtUtc), Text(o, EndedAtUtc), Text(o, AssetBundleId));
 
     private static string? Text(JsonObject o, string key) =>
         o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
@@ -98,17 +100,17 @@ public static class LoopListing
     /// <summary>The loops as JSON, for <c>--json</c>.</summary>
     public static JsonArray ToJson(IEnumerable<ListedLoop> loops) => new(loops.Select(l => (JsonNode?)new JsonObject
     {
-        ["task_run_id"] = l.TaskRunId, ["loop_id"] = l.LoopId, ["scenario"] = l.Scenario, ["action"] = l.Action,
-        ["status"] = l.Status, ["decision"] = l.Decision, ["annualized_return"] = l.AnnualizedReturn, ["ic"] = l.Ic,
-        ["max_drawdown"] = l.MaxDrawdown, ["started_at_utc"] = l.StartedAtUtc, ["ended_at_utc"] = l.EndedAtUtc,
-        ["asset_bundle_id"] = l.AssetBundleId,
+        [TaskRunId] = l.TaskRunId, [LoopId] = l.LoopId, [Scenario] = l.Scenario, [CatalogFields.Action] = l.Action,
+        [Status] = l.Status, [Decision] = l.Decision, [AnnualizedReturn] = l.AnnualizedReturn, [Ic] = l.Ic,
+        [MaxDrawdown] = l.MaxDrawdown, [StartedAtUtc] = l.StartedAtUtc, [EndedAtUtc] = l.EndedAtUtc,
+        [AssetBundleId] = l.AssetBundleId,
     }).ToArray());
 
     public static JsonArray ToJson(IEnumerable<ListedTaskRun> runs) => new(runs.Select(r => (JsonNode?)new JsonObject
     {
-        ["task_run_id"] = r.TaskRunId, ["scenario"] = r.Scenario, ["loops"] = r.Loops, ["succeeded"] = r.Succeeded,
+        [TaskRunId] = r.TaskRunId, [Scenario] = r.Scenario, ["loops"] = r.Loops, ["succeeded"] = r.Succeeded,
         ["accepted"] = r.Accepted, ["best_annualized_return"] = r.BestAnnualizedReturn,
-        ["started_at_utc"] = r.StartedAtUtc, ["ended_at_utc"] = r.EndedAtUtc,
+        [StartedAtUtc] = r.StartedAtUtc, [EndedAtUtc] = r.EndedAtUtc,
     }).ToArray());
 
     /// <summary>A fraction as a percentage with two decimals, or a dash.</summary>
@@ -159,11 +161,11 @@ public static class TaskRunIds
         // the first two distinct ids settle it.
         for (var page = 1; ; page++)
         {
-            var result = store.Page(new CatalogPageRequest(CatalogKind.Loop, TaskRunId: prefix, Sort: "task_run_id",
+            var result = store.Page(new CatalogPageRequest(CatalogKind.Loop, TaskRunId: prefix, Sort: TaskRunId,
                 Descending: false, Page: page, PageSize: CatalogQuery.MaxPageSize));
             foreach (var item in result.Items)
             {
-                var id = (string?)JsonNode.Parse(item.Payload)?["task_run_id"];
+                var id = (string?)JsonNode.Parse(item.Payload)?[TaskRunId];
                 if (id is not null && id.StartsWith(prefix, StringComparison.Ordinal)) ids.Add(id);
             }
             if (result.Items.Count < CatalogQuery.MaxPageSize || ids.Count > 1) break;

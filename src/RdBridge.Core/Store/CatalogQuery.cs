@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using RdBridge.Catalogs;
+using static RdBridge.Catalogs.CatalogFields;
 
 namespace RdBridge.Store;
 
@@ -91,18 +92,18 @@ public static class CatalogQuery
 
     public static IReadOnlyList<string> SortColumns(CatalogKind kind) => kind switch
     {
-        CatalogKind.Factor => [.. NumericColumns(kind), "name", "source", "task_run_id", "updated_at"],
-        CatalogKind.Model => [.. NumericColumns(kind), "model_id", "model_type", "task_run_id", "updated_at"],
-        CatalogKind.Strategy => [.. NumericColumns(kind), "strategy_id", "task_run_id", "updated_at"],
-        _ => [.. NumericColumns(kind), "task_run_id", "started_at_utc", "ended_at_utc", "status", "updated_at"],
+        CatalogKind.Factor => [.. NumericColumns(kind), Name, Source, TaskRunId, "updated_at"],
+        CatalogKind.Model => [.. NumericColumns(kind), ModelId, ModelType, TaskRunId, "updated_at"],
+        CatalogKind.Strategy => [.. NumericColumns(kind), StrategyId, TaskRunId, "updated_at"],
+        _ => [.. NumericColumns(kind), TaskRunId, StartedAtUtc, EndedAtUtc, Status, "updated_at"],
     };
 
     private static IReadOnlyList<string> SearchColumns(CatalogKind kind) => kind switch
     {
-        CatalogKind.Factor => ["name", "expression", "description_cn", "formula_hint"],
-        CatalogKind.Model => ["model_id", "model_type", "network_class"],
-        CatalogKind.Strategy => ["strategy_id", "model_type", "config_fingerprint"],
-        _ => ["task_run_id", "action", "status", "model_type", "hypothesis"],
+        CatalogKind.Factor => [Name, Expression, DescriptionCn, FormulaHint],
+        CatalogKind.Model => [ModelId, ModelType, NetworkClass],
+        CatalogKind.Strategy => [StrategyId, ModelType, ConfigFingerprint],
+        _ => [TaskRunId, CatalogFields.Action, Status, ModelType, Hypothesis],
     };
 
     /// <summary>One page of a catalog; the store runs the SQL written here.</summary>
@@ -147,8 +148,8 @@ public static class CatalogQuery
             // A full id is matched exactly (the index's equality); a shorter one as the start of ids.
             var a = q.TaskRunId.Length >= 32 ? Arg(q.TaskRunId) : Arg(EscapeLike(q.TaskRunId) + "%");
             indexable.Add(q.TaskRunId.Length >= 32
-                ? c => $"{c("task_run_id")} = {a}"
-                : c => $"{c("task_run_id")} LIKE {a} ESCAPE '\\'");
+                ? c => $"{c(TaskRunId)} = {a}"
+                : c => $"{c(TaskRunId)} LIKE {a} ESCAPE '\\'");
         }
         if (q.Kind != CatalogKind.Loop && (q.Decision is not null || q.Status is not null || q.StartedFrom is not null
                 || q.StartedBefore is not null))
@@ -158,24 +159,24 @@ public static class CatalogQuery
         if (q.Decision is { } decision)
         {
             var a = pg ? Arg(decision) : Arg(decision ? 1 : 0);
-            where.Add($"decision = {a}");
+            where.Add($"{Decision} = {a}");
         }
-        if (q.Status is not null) { var a = Arg(q.Status); indexable.Add(c => $"{c("status")} = {a}"); }
+        if (q.Status is not null) { var a = Arg(q.Status); indexable.Add(c => $"{c(Status)} = {a}"); }
         if (q.StartedFrom is not null)
         {
             var a = Arg(q.StartedFrom);
-            indexable.Add(c => $"{c("started_at_utc")} >= {a}");
+            indexable.Add(c => $"{c(StartedAtUtc)} >= {a}");
         }
         if (q.StartedBefore is not null)
         {
             var a = Arg(q.StartedBefore);
-            indexable.Add(c => $"{c("started_at_utc")} < {a}");
+            indexable.Add(c => $"{c(StartedAtUtc)} < {a}");
         }
-        if (q.LoopId is not null) { var a = Arg(q.LoopId); indexable.Add(c => $"{c("loop_id")} = {a}"); }
+        if (q.LoopId is not null) { var a = Arg(q.LoopId); indexable.Add(c => $"{c(LoopId)} = {a}"); }
         if (q.Origin is not null)
         {
             var a = q.Origin is "local" ? null : Arg(q.Origin);
-            indexable.Add(c => a is null ? $"{c("origin")} IS NULL" : $"{c("origin")} = {a}");
+            indexable.Add(c => a is null ? $"{c(Origin)} IS NULL" : $"{c(Origin)} = {a}");
         }
         if (q.Source is not null)
         {
@@ -186,15 +187,15 @@ public static class CatalogQuery
             }
 
             var a = Arg(q.Source);
-            indexable.Add(c => $"{c("source")} = {a}");
+            indexable.Add(c => $"{c(Source)} = {a}");
         }
         if (q.Tag is not null)
         {
             if (q.Kind != CatalogKind.Factor) throw new QueryException("tag filters factors only");
             var t = Arg(q.Tag);
             where.Add(pg
-                ? $"tags @> jsonb_build_array({t}::text)"
-                : $"EXISTS (SELECT 1 FROM json_each(tags) WHERE value = {t})");
+                ? $"{Tags} @> jsonb_build_array({t}::text)"
+                : $"EXISTS (SELECT 1 FROM json_each({Tags}) WHERE value = {t})");
         }
         var numeric = NumericColumns(q.Kind);
         foreach (var (column, (min, max)) in q.Ranges ?? new Dictionary<string, (double?, double?)>())
@@ -209,7 +210,7 @@ public static class CatalogQuery
             if (max is not null) { var a = Arg(max); indexable.Add(c => $"{c(column)} <= {a}"); }
         }
         var sort = q.Sort
-            ?? (q.Kind switch { CatalogKind.Factor => "ic", CatalogKind.Loop => "task_run_id", _ => "task_run_id" });
+            ?? (q.Kind switch { CatalogKind.Factor => "ic", CatalogKind.Loop => TaskRunId, _ => TaskRunId });
         if (!SortColumns(q.Kind).Contains(sort))
         {
             throw new QueryException($"sort: {q.Kind.ToString().ToLowerInvariant()}s can be sorted by " +
@@ -250,7 +251,7 @@ public static class CatalogQuery
                 orderBy = Hidden(table, sort, pg);
         }
         // Within a task run, loops in number order (9 before 29), whatever the kind's own key says.
-        var byLoop = sort == "task_run_id" && !table.Key.Contains("loop_id") ? $"loop_id {dir}, " : "";
+        var byLoop = sort == TaskRunId && !table.Key.Contains(LoopId) ? $"{LoopId} {dir}, " : "";
         var order = $"{orderBy} {dir}{nulls}, {byLoop}{string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
         var rows =
             store.Rows($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} " +

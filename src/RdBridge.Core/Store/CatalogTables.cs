@@ -122,8 +122,8 @@ public sealed record CatalogTable(
 
     private static readonly HashSet<string> IndexedTexts = new(StringComparer.Ordinal)
     {
-        "factor_id", "model_id", "strategy_id", "name", "source", "task_run_id", "workspace_id", "asset_bundle_id",
-        "origin", "model_type", "status", "step_name", "started_at_utc", "ended_at_utc",
+        FactorId, ModelId, StrategyId, CatalogFields.Name, Source, TaskRunId, WorkspaceId, AssetBundleId,
+        CatalogFields.Origin, ModelType, Status, StepName, StartedAtUtc, EndedAtUtc,
     };
 
     public static CatalogTable For(CatalogKind kind) => kind switch

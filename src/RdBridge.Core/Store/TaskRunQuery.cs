@@ -1,4 +1,5 @@
 using System.Globalization;
+using RdBridge.Catalogs;
 
 namespace RdBridge.Store;
 
@@ -17,7 +18,18 @@ public static class TaskRunQuery
 {
     /// <summary>The loop table's metric columns a task run's story charts, in the order the UI offers them.</summary>
     public static readonly IReadOnlyList<string> Metrics =
-        ["annualized_return", "ic", "rank_ic", "ic_ir", "information_ratio", "max_drawdown"];
+    [
+        CatalogFields.AnnualizedReturn, CatalogFields.Ic, CatalogFields.RankIc, CatalogFields.IcIr,
+        CatalogFields.InformationRatio, CatalogFields.MaxDrawdown,
+    ];
+
+    /// <summary>The columns read before the metrics, in the order the row is taken apart below.</summary>
+    private static readonly IReadOnlyList<string> Columns =
+    [
+        CatalogFields.TaskRunId, CatalogFields.LoopId, CatalogFields.Scenario, CatalogFields.Action,
+        CatalogFields.Status, CatalogFields.HasResult, CatalogFields.StartedAtUtc, CatalogFields.EndedAtUtc,
+        CatalogFields.Decision, CatalogFields.AssetBundleId, CatalogFields.LogDir,
+    ];
 
     internal static IReadOnlyList<LoopSummary> Run(DbAistockStore store, string? taskRunIdPrefix)
     {
@@ -27,19 +39,18 @@ public static class TaskRunQuery
         {
             // A prefix of a hexadecimal id: the LIKE's own wildcards are escaped, so '_' and '%' match themselves.
             var escaped = taskRunIdPrefix.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
-            where = @"WHERE task_run_id LIKE @p ESCAPE '\'";
+            where = $@"WHERE {CatalogFields.TaskRunId} LIKE @p ESCAPE '\'";
             args.Add(("@p", escaped + "%"));
         }
 
         var rows = store.Rows(
-            "SELECT task_run_id, loop_id, scenario, action, status, has_result, started_at_utc, ended_at_utc, " +
-            $"decision, asset_bundle_id, log_dir, {string.Join(", ", Metrics)} FROM aistock_loop_catalog {where} " +
-            "ORDER BY task_run_id, loop_id", [.. args]);
+            $"SELECT {string.Join(", ", Columns.Concat(Metrics))} FROM {CatalogTable.Loop.Name} {where} " +
+            $"ORDER BY {CatalogFields.TaskRunId}, {CatalogFields.LoopId}", [.. args]);
         return rows.Select(r =>
         {
             var metrics = new Dictionary<string, double?>();
             for (var i = 0; i < Metrics.Count; i++)
-                metrics[Metrics[i]] = Number(r[11 + i]);
+                metrics[Metrics[i]] = Number(r[Columns.Count + i]);
             return new LoopSummary((string)r[0]!, Convert.ToInt64(r[1], CultureInfo.InvariantCulture), r[2] as string,
                 r[3] as string, r[4] as string, Bool(r[5]) ?? false, r[6] as string, r[7] as string, Bool(r[8]),
                 r[9] as string, r[10] as string, metrics);
