@@ -16,7 +16,11 @@ internal static class VerifyCommand
             "Run the guide's checklist (验证检查清单) and report asset_bundle_id coverage (步骤 6)") { json, deep };
         cmd.SetAction(p => Guarded(io, () =>
         {
-            var report = new Checklist(Settings(p), p.GetValue(deep)).Run();
+            var settings = Settings(p);
+            var report = new Checklist(settings, p.GetValue(deep)).Run();
+            // The web page shows the last run on open, whoever ran it; not keeping it changes nothing else.
+            if (LastChecklistRun.Keep(settings, report, p.GetValue(deep) ? "verify --deep" : "verify") is { } why)
+                io.Err.WriteLine($"warning: the result is not kept for the web page's verify view: {why}");
             if (p.GetValue(json)) io.Out.WriteLine(report.ToJson().ToJsonString(CanonicalJson.FileOptions));
             else PrintVerify(io, report);
             return report.Passed ? Ok : ItemFailures;

@@ -72,6 +72,7 @@ public static class RdBridgeServer
         }
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<DatabaseLockedHandler>();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new ServerInfo(role));

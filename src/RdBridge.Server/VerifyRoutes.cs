@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using RdBridge.Configuration;
-using RdBridge.IO;
 using static RdBridge.Server.ConsumerApi;
 
 namespace RdBridge.Server;
@@ -18,16 +17,6 @@ internal static class VerifyRoutes
         api.MapGet("/verify/last", LastRun).WithName("verifyLast");
     }
 
-    /// <summary>
-    /// Where the last checklist result is kept: beside the sync lock in the AIstock root, so it outlives a restart of
-    /// the server and every browser opening the page sees the same run.
-    /// </summary>
-    internal static string LastRunFile(RdBridgeSettings s) =>
-        Path.Combine(s.AistockRoot, ".rdbridge", "last-verify.json");
-
-    // A checklist result is a few kilobytes; anything far larger is not one.
-    private const long MaxLastRunBytes = 16L * 1024 * 1024;
-
     private static IResult RunChecklist(HttpContext http, RdBridgeSettings s)
     {
         if (RdBridgeServer.Authorize(http, s) is { } denied) return denied;
@@ -37,39 +26,25 @@ internal static class VerifyRoutes
                 "the checklist compares the RD-Agent side with AIstock; this consumer has no rdagent.root");
         }
 
-        var result = new Verify.Checklist(s, deep: false).Run().ToJson();
-        var kept = new JsonObject { ["ran_at_utc"] = UtcText.Now(), ["result"] = result.DeepClone() };
-        try
-        {
-            var file = LastRunFile(s);
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            AtomicFile.WriteBytes(file, System.Text.Encoding.UTF8.GetBytes(kept.ToJsonString()));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The result is still answered; only showing it on the next open is lost, and the answer says why.
-            result["last_run_not_kept"] = e.Message;
-        }
+        var report = new Verify.Checklist(s, deep: false).Run();
+        var result = report.ToJson();
+        // The result is answered even when it cannot be kept; only showing it on the next open is lost, and the
+        // answer says why.
+        if (Verify.LastChecklistRun.Keep(s, report, "page") is { } notKept) result["last_run_not_kept"] = notKept;
         return Json(result);
     }
 
     private static IResult LastRun(HttpContext http, RdBridgeSettings s)
     {
         if (QueryParameters.Unknown(http.Request.Query) is { } bad) return bad;
-        var file = LastRunFile(s);
-        if (!RegularFile.Exists(file)) return Json(new JsonObject { ["ran_at_utc"] = null, ["result"] = null });
         try
         {
-            return JsonNode.Parse(RegularFile.ReadAllBytes(file, MaxLastRunBytes)) is JsonObject o
-                && o["result"] is JsonObject
-                ? Json(o)
-                : RdBridgeServer.Problem(422, "unreadable last checklist run",
-                    $"'{file}' does not hold a checklist result; run the checklist again");
+            return Json(Verify.LastChecklistRun.Read(s)
+                ?? new JsonObject { ["ran_at_utc"] = null, ["ran_by"] = null, ["result"] = null });
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or FileRefusedException)
+        catch (InvalidDataException e)
         {
-            return RdBridgeServer.Problem(422, "unreadable last checklist run",
-                $"'{file}' cannot be read ({e.Message}); run the checklist again");
+            return RdBridgeServer.Problem(422, "unreadable last checklist run", e.Message);
         }
     }
 }

@@ -17,6 +17,9 @@ public sealed record BackfillOptions(BackfillMode Mode, LoopSelection Selection,
 /// </summary>
 public sealed class BackfillStage(RunContext context)
 {
+    // One task run's log listing at a time, shared by its loops (a v0.3 flat log was walked once per loop).
+    private readonly Discovery.LogListings _listings = new();
+
     private static readonly Counter Loops = Counter.Tally("loops");
     private static readonly Counter FilesWritten = Counter.Change("files written");
     private static readonly Counter AlreadyMaterialized = Counter.Tally("already materialized");
@@ -119,7 +122,7 @@ public sealed class BackfillStage(RunContext context)
     {
         var loop = lw.Loop;
         var dir = lw.Primary!.Local!;
-        var meta = LoopMetadata.Derive(lw, context.Settings.PathMap);
+        var meta = LoopMetadata.Derive(lw, context.Settings.PathMap, _listings);
         foreach (var p in meta.Problems) report.Problem(loop.Key, dir, p);
         foreach (var n in meta.Notes) report.Note($"{loop.Key}: {n}");
 

@@ -32,11 +32,12 @@ public sealed record LoopMetadata(
         }
     }
 
-    public static LoopMetadata Derive(LoopWorkspaces lw, PathMap? map = null)
+    /// <param name="listings">the stage's listings of the logs (a task run's log listed once, not per loop)</param>
+    public static LoopMetadata Derive(LoopWorkspaces lw, PathMap? map = null, LogListings? listings = null)
     {
         var run = LoopRun.Read(lw);
         var problems = new List<string>(run.Problems);
-        var texts = map is null ? LoopTexts.Empty : LoggedTexts(lw.Loop, map, problems);
+        var texts = map is null ? LoopTexts.Empty : LoggedTexts(lw.Loop, map, problems, listings);
         var factors = FactorDerivation.Derive(lw, run, problems, texts);
         var origin = run.Origin;
         var factorMeta = new FactorMetaFile(origin, run.ConfigName, factors) { ConfigSource = run.ConfigSource };
@@ -165,8 +166,9 @@ public sealed record LoopMetadata(
     /// Every text RD-Agent logged for the loop (its <c>Hypothesis</c>, tasks, last <c>HypothesisFeedback</c> and
     /// CoSTEER's last evolving feedback), in any log generation discovery reads, if the log is here.
     /// </summary>
-    private static LoopTexts LoggedTexts(Registry.LoopRow loop, PathMap map, List<string> problems) =>
-        LoopTexts.OfLoop(loop.LogTracePath ?? loop.LogDir, loop.LoopId, map, problems);
+    private static LoopTexts LoggedTexts(Registry.LoopRow loop, PathMap map, List<string> problems,
+        LogListings? listings) =>
+        LoopTexts.OfLoop(loop.LogTracePath ?? loop.LogDir, loop.LoopId, map, problems, listings);
 
     private static string MetricsSentence(QlibMetrics m)
     {

@@ -7,6 +7,7 @@ using RdBridge.Metadata;
 using RdBridge.Registry;
 using RdBridge.Runs;
 using RdBridge.Workspaces;
+using LogListings = RdBridge.Discovery.LogListings;
 using LoopTexts = RdBridge.Discovery.LoopTexts;
 
 namespace RdBridge.Catalogs;
@@ -50,6 +51,7 @@ public sealed class CatalogExporter(RunContext context)
                     // Every loop is in the loop catalog: one without results (failed, still running) with its
                     // status, the step it reached and its error, and nothing else (no bundle, factors or model).
                     var logged = registry.ReadLoopMemory();
+                    var listings = new LogListings();
                     foreach (var loop in registry.ReadLoops(LoopSelection.All))
                     {
                         var rows = registry.ReadWorkspaces(loop.TaskRunId, loop.LoopId);
@@ -57,7 +59,7 @@ public sealed class CatalogExporter(RunContext context)
                         var memory = logged.GetValueOrDefault((loop.TaskRunId, loop.LoopId));
                         if (loop.HasResult)
                             ExportLoop(lw, rows, memory, loops, models, strategyWriter, factors, library, report);
-                        else ExportLoopWithoutResult(lw, rows, memory, settings.PathMap, loops, report);
+                        else ExportLoopWithoutResult(lw, rows, memory, settings.PathMap, listings, loops, report);
                         Drain(loops, models, strategyWriter);
                     }
                 }))))));
@@ -160,14 +162,14 @@ public sealed class CatalogExporter(RunContext context)
     /// or the loop failed before it ran.
     /// </summary>
     private static void ExportLoopWithoutResult(LoopWorkspaces lw, IReadOnlyList<WorkspaceRow> rows,
-        DiscoveryMemory? logged, PathMap map, Utf8JsonWriter loops, StageReport report)
+        DiscoveryMemory? logged, PathMap map, LogListings listings, Utf8JsonWriter loops, StageReport report)
     {
         var meta = Metadata(lw, report);
         // Backfill writes feedback.json only for a loop with results: a failed or running loop's texts are in the log
         // alone. A pickle that does not read (one being written) leaves its texts out this time: a note, no problem.
         var (loop, unread) = (lw.Loop, new List<string>());
         var texts = meta.Feedback is not null ? LoopTexts.Empty
-            : LoopTexts.OfLoop(loop.LogTracePath ?? loop.LogDir, loop.LoopId, map, unread);
+            : LoopTexts.OfLoop(loop.LogTracePath ?? loop.LogDir, loop.LoopId, map, unread, listings);
         foreach (var u in unread) report.Note($"loop {loop.Key}: {u}");
         var x = new LoopExport(lw, rows, logged, meta with { FactorPerf = null }, new JsonObject())
         {

@@ -103,14 +103,18 @@ public sealed record LoopTexts(
     /// generation discovery reads); empty when the log is not here. A pickle or folder that cannot be read is named in
     /// <paramref name="problems"/>, and the next run reads it again.
     /// </summary>
-    public static LoopTexts OfLoop(string? storedTrace, long loopId, PathMap map, List<string> problems)
+    /// <param name="listings">the stage's listings of the logs, so that a task run's log is listed once, not once
+    /// per loop (none: listed now)</param>
+    public static LoopTexts OfLoop(string? storedTrace, long loopId, PathMap map, List<string> problems,
+        LogListings? listings = null)
     {
         var trace = map.Map(storedTrace).Local;
         if (trace is null || !Directory.Exists(trace)) return Empty;
         IReadOnlyList<LogFile>? files;
         try
         {
-            files = LogTree.Loops(trace).FirstOrDefault(l => l.LoopId == loopId)?.Files();
+            var loops = listings?.LoopsOf(trace) ?? LogTree.Loops(trace);
+            files = loops.FirstOrDefault(l => l.LoopId == loopId)?.Files();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

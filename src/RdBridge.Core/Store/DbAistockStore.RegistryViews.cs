@@ -7,14 +7,31 @@ namespace RdBridge.Store;
 public abstract partial class DbAistockStore
 {
     /// <summary>Where a bundle is on the AIstock side, relative to its root, in the default layout (步骤 5).</summary>
-    public const string AistockBundlePrefix = "rdagent_assets/bundles/";
+    public const string DefaultBundlePrefix = "rdagent_assets/bundles/";
+
+    /// <summary>
+    /// What <c>production_bundles.bundle_path</c> puts before <c>&lt;bundle_id&gt;.tar.gz</c>: the configured
+    /// <c>aistock.assets</c> folder, relative to the AIstock root with '/' (the same text on every OS), or absolute
+    /// when it lies outside the root. Set by <see cref="AistockStores.Open"/> from the settings.
+    /// </summary>
+    public string BundlePrefix { get; set; } = DefaultBundlePrefix;
+
+    /// <summary>The prefix of <paramref name="bundleFolder"/> as seen from <paramref name="aistockRoot"/>.</summary>
+    public static string BundlePrefixOf(string aistockRoot, string bundleFolder)
+    {
+        var relative = Path.GetRelativePath(Path.GetFullPath(aistockRoot), Path.GetFullPath(bundleFolder));
+        var outside = relative == ".." || Path.IsPathRooted(relative)
+            || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        var path = (outside ? Path.GetFullPath(bundleFolder) : relative).Replace('\\', '/').TrimEnd('/');
+        return path == "." ? "" : path + "/";
+    }
 
     /// <summary>
     /// The registry's task runs, loops, workspaces and bundles, as views over the imported catalogs: what import writes
     /// is what they show, with no second copy to keep current. Columns keep the registry's names (and the catalog's
     /// origin); <c>production_bundles.bundle_path</c> is the bundle's place under the AIstock root.
     /// </summary>
-    public static readonly IReadOnlyList<(string Name, string Select)> RegistryViews =
+    public IReadOnlyList<(string Name, string Select)> RegistryViews =>
     [
         ("task_runs", """
             SELECT task_run_id, max(scenario) AS scenario, min(started_at_utc) AS created_at_utc,
@@ -41,7 +58,7 @@ public abstract partial class DbAistockStore
             """),
         ("production_bundles", $"""
             SELECT task_run_id, loop_id, asset_bundle_id AS bundle_id,
-              '{AistockBundlePrefix}' || asset_bundle_id || '.tar.gz' AS bundle_path,
+              '{BundlePrefix.Replace("'", "''")}' || asset_bundle_id || '.tar.gz' AS bundle_path,
               imported_at AS created_at, updated_at, origin
             FROM aistock_loop_catalog WHERE asset_bundle_id IS NOT NULL
             """),

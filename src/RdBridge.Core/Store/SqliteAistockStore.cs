@@ -172,6 +172,8 @@ public static class AistockStores
         IAistockStore store = settings.AistockDatabaseIsPostgres
             ? new PostgresAistockStore(settings.AistockDatabase)
             : new SqliteAistockStore(settings.AistockDatabase);
+        if (store is DbAistockStore db)
+            db.BundlePrefix = DbAistockStore.BundlePrefixOf(settings.AistockRoot, settings.AssetCacheDirectory);
         try
         {
             if (migrate && store is SqliteAistockStore sqlite) sqlite.WaitUntilWritable();

@@ -91,4 +91,72 @@ public class DatabaseLockedTests
         }
         finally { Release(holder); }
     }
+    [Fact]
+    public async Task Locked_database_the_server_answers_503_with_retry_after_naming_the_file_then_serves_again()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 2, store: "sqlite");
+        var (code, output, err) = sample.Cli("init");
+        Assert.True(code == 0, output + err);
+        var database = sample.Settings.AistockDatabase;
+        var port = Serve.TwoMachineTests.FreePort();
+        using var server = ChildCli.Start(sample.Config, ShortWait, "serve", "--no-live", "--urls",
+            $"http://127.0.0.1:{port}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        try
+        {
+            Assert.True(await Listening(http), "the server did not start listening");
+            var holder = Hold(database, "BEGIN EXCLUSIVE", walMode: false);
+            try
+            {
+                foreach (var route in new[] { "api/rdagent/factors", "api/rdagent/loops" })
+                {
+                    using var r = await http.GetAsync(route);
+                    var body = await r.Content.ReadAsStringAsync();
+                    Assert.True(r.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, $"{route}: {body}");
+                    Assert.Equal(TimeSpan.FromSeconds(5), r.Headers.RetryAfter?.Delta);
+                    var problem = System.Text.Json.Nodes.JsonNode.Parse(body)!;
+                    Assert.Equal("database locked", problem["title"]!.GetValue<string>());
+                    // Where the lock is met (opening, or a later read) decides whether SQLite's error names the
+                    // file: opening names the AIstock file alone, a later read the registry the checklist reads too.
+                    const string Rest = " is locked by another program (it holds a write transaction); RdBridge "
+                        + "waited 1 s and wrote nothing to it. Finish or close that program (AIstock, a sqlite3 "
+                        + "shell, a database browser) and ask again; RDBRIDGE_DB_BUSY_SECONDS sets how long to wait";
+                    var registry = sample.Settings.RegistryPath;
+                    Assert.Contains(problem["detail"]!.GetValue<string>(), new[]
+                    {
+                        $"the AIstock database '{database}'{Rest}",
+                        $"the AIstock database '{database}' (or, for the checklist, the RD-Agent registry "
+                            + $"'{registry}'){Rest}",
+                    });
+                }
+            }
+            finally { Release(holder); }
+
+            // The lock gone, the same request is answered: the server never needed a restart.
+            var loops = Db.Scalar(database, "SELECT count(*) FROM aistock_loop_catalog");
+            var page = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("api/rdagent/loops"))!;
+            Assert.Equal(loops, page["total"]!.GetValue<long>());
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.WaitForExit();
+        }
+    }
+
+    /// <summary>Asks the health route until the server answers (it starts in a second or two).</summary>
+    private static async Task<bool> Listening(HttpClient http)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var r = await http.GetAsync("api/health");
+                if (r.IsSuccessStatusCode) return true;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(200);
+        }
+        return false;
+    }
 }

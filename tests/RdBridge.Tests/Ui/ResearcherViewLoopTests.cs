@@ -167,6 +167,8 @@ public partial class ResearcherViewTests
         await page.GotoAsync("/rdagent/verify");
         await page.Locator("#verify-last").WaitForAsync();
         Assert.Equal(at, await page.Locator("#verify-last").GetAttributeAsync("data-at"));
+        Assert.Equal("page", (string)kept["ran_by"]!);
+        await Assertions.Expect(page.Locator("#verify-last")).ToContainTextAsync("(this page)");
         await Assertions.Expect(page.Locator("#verify-last")).ToContainTextAsync(
             DateTimeOffset.Parse(at, CultureInfo.InvariantCulture).UtcDateTime
                 .ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC");

@@ -533,10 +533,12 @@ async function syncPage(signal) {
 
 async function verifyPage(signal) {
   const out = el('div', { id: 'verify-result' });
-  const showRun = (at, result) => {
+  // Who ran it: this page's button, `rdbridge verify`, or the checklist at the end of an init or sync.
+  const showRun = (at, result, by, syncRun) => {
     out.replaceChildren();
-    append(out, [el('p', { class: 'muted', id: 'verify-last', dataset: { at: at ?? '' } },
-      `Last run 上次运行: ${v.fmtTime(at)}`), verifyView(result)]);
+    const how = by === 'page' ? ' (this page)' : by ? ` (rdbridge ${by}${syncRun ? `, sync run ${syncRun}` : ''})` : '';
+    append(out, [el('p', { class: 'muted', id: 'verify-last', dataset: { at: at ?? '', by: by ?? '' } },
+      `Last run 上次运行: ${v.fmtTime(at)}${how}`), verifyView(result)]);
   };
   const button = el('button', {
     type: 'button', id: 'verify-button', class: 'primary',
@@ -547,7 +549,8 @@ async function verifyPage(signal) {
         const result = await send('POST', '/api/rdagent/verify', signal);
         // The server keeps the run with its time; reading it back shows exactly what the next visitor sees.
         const last = await getJson('/api/rdagent/verify/last', signal).catch(() => null);
-        showRun(last?.result ? last.ran_at_utc : new Date().toISOString(), last?.result ?? result);
+        if (last?.result) showRun(last.ran_at_utc, last.result, last.ran_by, last.sync_run_id);
+        else showRun(new Date().toISOString(), result, 'page');
       } catch (e) {
         if (e.name !== 'AbortError') out.replaceChildren(errorBox(e));
       } finally {
@@ -564,7 +567,7 @@ async function verifyPage(signal) {
   // The last checklist run (from any browser, kept by the server) shows on open, with when it ran.
   try {
     const last = await getJson('/api/rdagent/verify/last', signal);
-    if (last?.result && !out.hasChildNodes()) showRun(last.ran_at_utc, last.result);
+    if (last?.result && !out.hasChildNodes()) showRun(last.ran_at_utc, last.result, last.ran_by, last.sync_run_id);
     else if (!out.hasChildNodes()) {
       out.replaceChildren(el('p', { class: 'muted', id: 'verify-never' },
         'The checklist has not been run on this server yet. 尚未运行检查。'));
