@@ -26,6 +26,8 @@ declare -A plan=(
 plan[PathMap]+="|$t.Safety.ContainmentTests"
 plan[SafeExtractor]+="|$t.Safety.AnnouncedSizeTests.A_gzip_bomb|$t.Safety.AnnouncedSizeTests.Verifying"
 plan[Backtests]+="|$t.Backfill.BacktestCurveBackfillTests"
+# Metadata's files are read and written by backfill: its tests, and the stage tests that run backfill, cover them.
+plan[Metadata]+="|$t.Backfill|$t.EndToEnd.StageTests|$t.Pickles.PickleReaderTests"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store)
 [ $# -gt 0 ] && order=("$@")
 
