@@ -25,7 +25,9 @@ declare -A plan=(
 )
 plan[PathMap]+="|$t.Safety.ContainmentTests"
 plan[SafeExtractor]+="|$t.Safety.AnnouncedSizeTests.A_gzip_bomb|$t.Safety.AnnouncedSizeTests.Verifying"
-plan[Backtests]+="|$t.Backfill.BacktestCurveBackfillTests"
+# The refusals of repeated, out-of-order and too many dates are tested where backfill meets them.
+plan[Backtests]+="|$t.Backfill.BacktestCurveBackfillTests|$t.Backfill.CurveDatesTests"
+plan[Backtests]+="|$t.Backfill.CurveRowBoundsTests.Curve_rows_one_row_over_the_limit"
 # Metadata's files are read and written by backfill: its tests, and the stage tests that run backfill, cover them.
 plan[Metadata]+="|$t.Backfill|$t.EndToEnd.StageTests|$t.Pickles.PickleReaderTests"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store)
