@@ -12,8 +12,8 @@ namespace RdBridge.Tests.Metadata;
 /// </summary>
 public class PythonNamesTests
 {
-    /// <summary>Runs <paramref name="script"/> with CPython, the JSON file <c>in.json</c> beside it, and returns what it
-    /// printed.</summary>
+    /// <summary>Runs <paramref name="script"/> with CPython, the JSON file <c>in.json</c> beside it, and returns what
+    /// it printed.</summary>
     private static string Python(JsonNode input, string script)
     {
         using var dir = new TempDir();
