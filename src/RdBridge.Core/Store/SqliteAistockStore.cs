@@ -50,8 +50,9 @@ public sealed class SqliteAistockStore : DbAistockStore
 
     /// <summary>
     /// From this catalog size on, a first import into an empty table builds the table's secondary indexes and its
-    /// search index once after the rows are in (see the import session). About 2,000 factor records: from there the
-    /// dozen indexes outgrow SQLite's 2 MB page cache and updating them row by row spills pages over and over.
+    /// search index once after the rows are in (see the import session). About 2,000 factor records: about where the
+    /// factor table's indexes outgrow SQLite's 2 MB page cache, so that updating them row by row spills their pages
+    /// to the log over and over.
     /// </summary>
     public long BulkLoadBytes { get; init; } = 4L << 20;
 
