@@ -99,7 +99,9 @@ public class StrategyFingerprintTests
             .Select(r => (string)r[0]!).ToArray();
         var fa = Assert.Single(Fingerprints(a));
         Assert.Equal(fa, Assert.Single(Fingerprints(b)));
-        Assert.True(a.Aistock.Scalar("SELECT count(*) FROM aistock_strategy_catalog") > 1);
+        // One strategy a loop with results (the registry's count): all of them share that one fingerprint.
+        Assert.Equal(Db.Scalar(a.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1"),
+            a.Aistock.Scalar("SELECT count(*) FROM aistock_strategy_catalog"));
     }
 
     [Fact]

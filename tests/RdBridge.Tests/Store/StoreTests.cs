@@ -12,6 +12,11 @@ public class StoreTests
     private static string ForkCatalogs => Paths.Fixture("rdagent-aistock-fork/tmp");
     private static string Fork(string name) => Path.Combine(ForkCatalogs, name);
 
+    /// <summary>What import says of a catalog cut off inside a value: the file, where it ends, what to do.</summary>
+    private static string Truncated(string path) =>
+        $"{path} ends at byte {new FileInfo(path).Length} in the middle of a value; the file is truncated — export it "
+        + "again";
+
     /// <summary>
     /// The loops a catalog file names, read from the file itself: its distinct (task_run_id, loop_id) pairs (the
     /// fork's Python export lists a loop once per workspace).
@@ -57,7 +62,7 @@ public class StoreTests
         File.WriteAllText(dir["factor_catalog.json"], text[..(text.Length / 2)]);
         var e = Assert.Throws<FormatException>(() =>
             CatalogReader.ReadRecords(dir["factor_catalog.json"], CatalogKind.Factor).ToList());
-        Assert.Contains("factor_catalog.json", e.Message);
+        Assert.Equal(Truncated(dir["factor_catalog.json"]), e.Message);
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
@@ -250,8 +255,8 @@ public class StoreTests
                 session.ReleaseSavepoint();
                 Assert.Equal(LoopsIn(Fork("loop_catalog.json")), loops.Inserted);
                 session.Savepoint();
-                Assert.Throws<FormatException>(() =>
-                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
+                Assert.Equal(Truncated(dir["factor_catalog.json"]), Assert.Throws<FormatException>(() =>
+                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"])).Message);
                 session.RollbackToSavepoint();
                 session.ReleaseSavepoint();
                 // Another connection, as AIstock's own readers: nothing is visible before the commit.
@@ -340,8 +345,8 @@ public class StoreTests
             using (var session = bulk.BeginImport())
             {
                 session.Savepoint();
-                Assert.Throws<FormatException>(() =>
-                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
+                Assert.Equal(Truncated(dir["factor_catalog.json"]), Assert.Throws<FormatException>(() =>
+                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"])).Message);
                 session.RollbackToSavepoint();
                 session.Commit();
             }
