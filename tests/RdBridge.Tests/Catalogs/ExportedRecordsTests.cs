@@ -28,10 +28,29 @@ public class ExportedRecordsTests
             var loop = loops.Single(l => (string?)l!["task_run_id"] == (string?)m!["task_run_id"]
                 && (long)l!["loop_id"]! == (long)m!["loop_id"]!);
             Assert.Equal((string?)loop!["action"] == "model" ? "proposed" : "baseline", (string?)m!["role"]);
-            Assert.False(string.IsNullOrEmpty((string?)m["run_id"]), "the record names the MLflow run it came from");
-            Assert.NotNull((string?)m["config_source"]);
+            // The record names an MLflow run the loop's experiment workspace logged, and says how the YAML was
+            // chosen: the YAML that run's command line names when the workspace has it, else the run's logged params.
+            var runs = ExperimentRuns(sample.Settings, (string)m["task_run_id"]!, (long)m["loop_id"]!);
+            Assert.True(runs.TryGetValue((string?)m["run_id"] ?? "", out var run),
+                $"{m["run_id"]} is not one of the runs {string.Join(", ", runs.Keys)}");
+            var yaml = File.ReadAllText(Path.Combine(run!, "params", "cmd-sys.argv")).Split(' ')
+                .Select(Path.GetFileName).FirstOrDefault(a => a!.EndsWith(".yaml", StringComparison.Ordinal));
+            var named = yaml is not null && File.Exists(Path.Combine(run!, "..", "..", "..", yaml));
+            Assert.Equal(named ? "mlflow cmd-sys.argv" : "mlflow params", (string?)m["config_source"]);
         }
         Assert.Contains(models, m => (string?)m!["role"] == "baseline");
+    }
+
+    /// <summary>The MLflow runs (folders with params) under the loop's experiment workspace, by run id.</summary>
+    private static Dictionary<string, string> ExperimentRuns(
+        RdBridge.Configuration.RdBridgeSettings s, string taskRunId, long loopId)
+    {
+        var workspace = (string)Assert.Single(Db.Rows(s.RegistryPath,
+            "SELECT workspace_id FROM workspaces WHERE workspace_role = 'experiment_workspace' " +
+            $"AND task_run_id = '{taskRunId}' AND loop_id = {loopId}"))[0]!;
+        return Directory.GetDirectories(Path.Combine(s.WorkspaceRoot, workspace, "mlruns"))
+            .SelectMany(Directory.GetDirectories).Where(r => Directory.Exists(Path.Combine(r, "params")))
+            .ToDictionary(r => Path.GetFileName(r), r => r);
     }
 
     [Fact]
@@ -50,8 +69,58 @@ public class ExportedRecordsTests
         }
         // The sample's later loops load earlier loops' factors: those show up as occurrences, marked as loaded.
         var shared = factors.Where(f => f!["provenance"]!.AsArray().Any(p => p!["loaded_from"] is not null)).ToList();
-        Assert.NotEmpty(shared);
         Assert.All(shared, f => Assert.NotNull(f!["code_path"]));
-        Assert.All(shared, f => Assert.True((int)f!["occurrences"]! >= 2));
+
+        // Where each factor occurs, read from the registry and the factor code: a factor loop with results lists the
+        // factors its sub-workspaces coded (factor.py names the column) and, loaded from its combined parquet, the
+        // factors of the run's earlier such loops it did not code itself. One factor's code is the same in every task
+        // run, so its record gathers the occurrences of all of them; each sub-workspace that coded it is one (the
+        // seed has a loop whose two coders wrote the same factor: two occurrences of that loop).
+        var expected = ExpectedOccurrences(sample.Settings);
+        Assert.Equal(expected.Keys.Order(), factors.Select(f => (string)f!["name"]!).Order());
+        foreach (var f in factors)
+        {
+            var name = (string)f!["name"]!;
+            var provenance = f["provenance"]!.AsArray()
+                .Select(p => ((string)p!["task_run_id"]!, (long)p["loop_id"]!, (string?)p["loaded_from"]))
+                .Order().ToList();
+            Assert.Equal(expected[name].Order(), provenance);
+            Assert.Equal(expected[name].Count, (int)f["occurrences"]!);
+        }
+        Assert.Equal(expected.Count(e => e.Value.Any(o => o.LoadedFrom is not null)), shared.Count);
+        Assert.NotEmpty(shared); // a precondition on the seed's sample, not the check: the loads are checked above
+    }
+
+    private static Dictionary<string, List<(string Run, long Loop, string? LoadedFrom)>> ExpectedOccurrences(
+        RdBridge.Configuration.RdBridgeSettings s)
+    {
+        var coded = Db.Rows(s.RegistryPath,
+                "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
+                "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
+                "AND w.workspace_role = 'sub_workspace' WHERE l.has_result = 1 AND l.action = 'factor'")
+            .Select(r => (Run: (string)r[0]!, Loop: (long)r[1]!, Name: FactorColumn(s, (string)r[2]!))).ToList();
+        var expected = new Dictionary<string, List<(string, long, string?)>>();
+        void Add(string name, (string, long, string?) occurrence)
+        {
+            if (!expected.TryGetValue(name, out var list)) expected[name] = list = [];
+            list.Add(occurrence);
+        }
+        foreach (var c in coded) Add(c.Name, (c.Run, c.Loop, null));
+        foreach (var (run, loop) in coded.Select(c => (c.Run, c.Loop)).Distinct())
+        {
+            var own = coded.Where(c => c.Run == run && c.Loop == loop).Select(c => c.Name).ToHashSet();
+            var earlier = coded.Where(c => c.Run == run && c.Loop < loop && !own.Contains(c.Name))
+                .Select(c => c.Name).Distinct();
+            foreach (var name in earlier) Add(name, (run, loop, "combined_factors_df.parquet"));
+        }
+        return expected;
+    }
+
+    private static string FactorColumn(RdBridge.Configuration.RdBridgeSettings s, string workspaceId)
+    {
+        var code = File.ReadAllText(Path.Combine(s.WorkspaceRoot, workspaceId, "factor.py"));
+        var match = System.Text.RegularExpressions.Regex.Match(code, @"to_frame\(""([^""]+)""\)");
+        Assert.True(match.Success, $"factor.py of workspace {workspaceId} names no result column");
+        return match.Groups[1].Value;
     }
 }

@@ -37,7 +37,8 @@ public class ConfigLocationTests
         Assert.Equal(dir["mine.json"], found.Path);
         Assert.Contains(ConfigLocation.EnvironmentVariable, found.Note);
         var e = Assert.Throws<ConfigurationException>(() => ConfigLocation.Find(null, here, dir["missing.json"]));
-        Assert.Contains(dir["missing.json"], e.Message);
+        Assert.Equal($"RDBRIDGE_CONFIG names '{dir["missing.json"]}', which does not exist; point it at an "
+            + "rdbridge.json, or unset it", e.Message);
     }
 
     [Fact]

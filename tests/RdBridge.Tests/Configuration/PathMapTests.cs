@@ -60,7 +60,9 @@ public class PathMapTests
         using var dir = new TempDir();
         File.WriteAllText(dir["rdbridge.json"], """{ "aistock": { "root": "A" } }""");
         var e = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(dir["rdbridge.json"]));
-        Assert.Contains("rdagent.root", e.Message);
+        Assert.Equal($"'rdagent.root' is not set; put it in {dir["rdbridge.json"]} (\"rdagent\": {{ \"root\": "
+            + "\"/path/to/RD-Agent-main\" }) or set RDBRIDGE_RDAGENT__ROOT — or, on a machine that only pulls from "
+            + "publishers, list them under \"sources\"", e.Message);
     }
 }
 

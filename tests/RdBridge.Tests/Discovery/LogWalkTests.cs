@@ -50,7 +50,7 @@ public class LogWalkTests
         var full = new LogWalk();
         var all = LogTree.Loops(log, full).SelectMany(l => l.Files()).Count();
         Assert.False(full.Stopped);
-        Assert.True(all > 6);
+        Assert.True(all > 6); // a precondition: more than the limit below, so the limit cuts the walk short
 
         var walk = new LogWalk(maxEntries: 6);
         var files = LogTree.Loops(log, walk).SelectMany(l => l.Files()).ToList();
@@ -58,8 +58,8 @@ public class LogWalkTests
         Assert.True(files.Count < all);
         var stop = Assert.Single(walk.NotWalked);
         Assert.StartsWith(log, stop.Path);
-        Assert.Contains("stopped after 6 entries", stop.Why);
-        Assert.Contains("RDBRIDGE_LOG_WALK_ENTRIES", stop.Why);
+        Assert.Equal("the walk of this log stopped after 6 entries (RDBRIDGE_LOG_WALK_ENTRIES); this entry and the "
+            + "rest of the run folder were not walked", stop.Why);
     }
 
     [Fact]

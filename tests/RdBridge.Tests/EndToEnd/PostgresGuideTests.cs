@@ -106,7 +106,18 @@ public class PostgresGuideTests
                 $"SELECT count(*) FROM workspaces WHERE task_run_id = '{r[0]}' AND loop_id = {r[1]} " +
                 $"AND workspace_id = '{r[2]}' AND workspace_role = 'experiment_workspace'"));
         }
-        // Every loop found factors or trained a model, and the LATERAL counts say so.
+        // The LATERAL counts are the records the catalog files name for that loop (read here with System.Text.Json);
+        // every loop found factors or trained a model.
+        long InLoop(string file, string list, object? run, object? loop) =>
+            System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(s.CatalogDirectory, file))).RootElement
+                .GetProperty(list).EnumerateArray()
+                .LongCount(e => e.GetProperty("task_run_id").GetString() == (string)run!
+                    && e.GetProperty("loop_id").GetInt64() == (long)loop!);
+        foreach (var r in linkage)
+        {
+            Assert.Equal(InLoop("factor_catalog.json", "factors", r[0], r[1]), (long)r[5]!);
+            Assert.Equal(InLoop("model_catalog.json", "models", r[0], r[1]), (long)r[6]!);
+        }
         Assert.All(linkage, r =>
             Assert.True((long)r[5]! + (long)r[6]! > 0, $"loop {r[0]}/{r[1]} has no factor and no model"));
 

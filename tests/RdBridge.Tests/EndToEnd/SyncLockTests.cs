@@ -13,11 +13,18 @@ public class SyncLockTests
         {
             var started = DateTime.UtcNow;
             var e = Assert.Throws<SyncBusyException>(() => SyncLock.Acquire(path, TimeSpan.FromMilliseconds(600)));
+            // A lower bound only, which load cannot break: it proves the second run waited before refusing.
             Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(500));
-            Assert.Contains("another init/sync is running", e.Message);
+            Assert.Equal(BusyMessage(path), e.Message);
         }
         using (SyncLock.Acquire(path, TimeSpan.FromMilliseconds(100))) { } // free again once the first is done
     }
+
+    /// <summary>The refusal: whose lock, how long it was waited for (whole seconds, as --wait takes them), what to
+    /// do.</summary>
+    private static string BusyMessage(string path) =>
+        $"another init/sync is running on this AIstock root (lock '{path}' held for more than 1 s); wait for it to "
+        + "finish, or check 'rdbridge sync-status'";
 
     [Fact]
     public void Init_refuses_with_exit_1_while_another_run_holds_the_lock()
@@ -28,7 +35,7 @@ public class SyncLockTests
         {
             var (code, _, err) = sample.Cli("init", "--wait", "1");
             Assert.Equal(1, code);
-            Assert.Contains("another init/sync is running", err);
+            Assert.Contains(BusyMessage(Path.Combine(sample.Settings.AistockRoot, ".rdbridge-sync.lock")), err);
         }
         Assert.Equal(0, sample.Cli("init").Code);
     }
@@ -99,7 +106,9 @@ public class StrategyFingerprintTests
             .Select(r => (string)r[0]!).ToArray();
         var fa = Assert.Single(Fingerprints(a));
         Assert.Equal(fa, Assert.Single(Fingerprints(b)));
-        Assert.True(a.Aistock.Scalar("SELECT count(*) FROM aistock_strategy_catalog") > 1);
+        // One strategy a loop with results (the registry's count): all of them share that one fingerprint.
+        Assert.Equal(Db.Scalar(a.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1"),
+            a.Aistock.Scalar("SELECT count(*) FROM aistock_strategy_catalog"));
     }
 
     [Fact]

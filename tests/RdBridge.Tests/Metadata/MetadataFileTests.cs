@@ -31,7 +31,13 @@ public class MetadataFileTests
             Assert.Equal(File.ReadAllText(path), written);
             checkedFiles++;
         }
-        Assert.True(checkedFiles >= 12, $"only {checkedFiles} metadata files found");
+        // Read from the registry and the disk: every experiment workspace gets its four files, and factor_perf.json
+        // when the run left results (qlib_res.csv).
+        var s = sample.Settings;
+        var workspaces = Db.Rows(s.RegistryPath,
+                "SELECT workspace_id FROM workspaces WHERE workspace_role = 'experiment_workspace'")
+            .Select(r => Path.Combine(s.WorkspaceRoot, (string)r[0]!)).Where(Directory.Exists).ToList();
+        Assert.Equal(workspaces.Sum(w => File.Exists(Path.Combine(w, "qlib_res.csv")) ? 5 : 4), checkedFiles);
     }
 
     [Fact]
@@ -46,7 +52,8 @@ public class MetadataFileTests
         Assert.Null(meta.Feedback);
         Assert.Null(meta.FactorMeta);
         Assert.Equal([FeedbackFile.FileName, ModelMetaFile.FileName], reported.Order(StringComparer.Ordinal));
-        Assert.Throws<JsonException>(() => ModelMetaFile.Read(dir[ModelMetaFile.FileName]));
+        Assert.Equal("not a JSON object",
+            Assert.Throws<JsonException>(() => ModelMetaFile.Read(dir[ModelMetaFile.FileName])).Message);
     }
 
     [Fact]

@@ -170,14 +170,16 @@ public class BacktestReportTests
             df.reset_index(drop=True).to_pickle("no_dates.pkl")
             df["return"].to_pickle("series.pkl")
             """);
+        // The columns as the frame above has them, the dropped ones named.
         var e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["no_bench.pkl"]));
-        Assert.Contains(dir["no_bench.pkl"], e.Message);
-        Assert.Contains("not a backtest report", e.Message);
-        Assert.Contains("bench, cost", e.Message);
+        Assert.Equal($"'{dir["no_bench.pkl"]}' is not a backtest report: it lacks the columns bench, cost (it has "
+            + "account, return, total_turnover, turnover, total_cost, value, cash)", e.Message);
         e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["no_dates.pkl"]));
-        Assert.Contains("not by dates", e.Message);
+        Assert.Equal($"'{dir["no_dates.pkl"]}' is not a backtest report: its rows are indexed by int64, not by dates",
+            e.Message);
         e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["series.pkl"]));
-        Assert.Contains("Series, not a DataFrame", e.Message);
+        Assert.Equal($"'{dir["series.pkl"]}' is not a backtest report: it holds a pandas Series, not a DataFrame",
+            e.Message);
     }
 
     [Fact]

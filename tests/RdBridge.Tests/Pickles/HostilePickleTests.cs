@@ -73,17 +73,21 @@ public class HostilePickleTests
     public void A_huge_declared_length_is_refused_without_allocating_it()
     {
         var before = GC.GetAllocatedBytesForCurrentThread();
-        foreach (var op in new byte[] { 0x8d, 0x8e, 0x96 })   // BINUNICODE8, BINBYTES8, BYTEARRAY8
+        foreach (var (op, kind) in new[] { ((byte)0x8d, "string"), ((byte)0x8e, "bytes"), ((byte)0x96, "bytearray") })
         {
             var huge = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(huge, 1UL << 62);
             var e = Assert.Throws<PickleException>(() => PickleReader.Read(Bytes((byte)0x80, (byte)5, op, huge, '.')));
-            Assert.Contains("declares", e.Message);
+            // Its data would start at byte 11 (after the 2-byte header, the opcode and the 8-byte length).
+            Assert.Equal($"pickle declares a {kind} of {1UL << 62} bytes at byte 11, more than the {Array.MaxLength} "
+                + "a pickle read here may hold; the file is corrupt or not a pickle", e.Message);
         }
-        // Plausible but longer than the file: a file still being written.
+        // Plausible but longer than the file: a file still being written (its 10 bytes: header, BINUNICODE, the
+        // 4-byte length, then 3 of the million bytes it announces from byte 7).
         var million = BitConverter.GetBytes(1_000_000);
-        Assert.Throws<TruncatedPickleException>(
-            () => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'X', million, "abc")));
+        Assert.Equal("pickle ends after 10 bytes, inside an item that needs 1000000 more from byte 7; the file may "
+            + "still be being written", Assert.Throws<TruncatedPickleException>(
+            () => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'X', million, "abc"))).Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a declared length was allocated");
     }
 
@@ -119,13 +123,17 @@ public class HostilePickleTests
         const int depth = 200_000;
         var nested = Bytes((byte)0x80, (byte)4, Enumerable.Repeat((byte)']', depth).ToArray(),
             Enumerable.Repeat((byte)'a', depth - 1).ToArray(), '.');
-        Assert.Contains("deep", Assert.Throws<PickleException>(() => PickleReader.Read(nested)).Message);
-        Assert.Throws<PickleException>(() => Pandas.Read(nested, "nested.pkl"));
+        // The 1000th APPEND (after the header and the 200,000 lists) is one level too deep.
+        var tooDeep = $"pickle nests objects more than 1000 deep at byte {2 + depth + 999} (or adds a "
+            + "container to itself that many times); the file is corrupt or hostile";
+        Assert.Equal(tooDeep, Assert.Throws<PickleException>(() => PickleReader.Read(nested)).Message);
+        Assert.Equal($"'nested.pkl': {tooDeep}",
+            Assert.Throws<PickleException>(() => Pandas.Read(nested, "nested.pkl")).Message);
 
         // 100,000 open MARKs are refused.
         var marks = Bytes((byte)0x80, (byte)4, Enumerable.Repeat((byte)'(', 100_000).ToArray(), '.');
         var e = Assert.Throws<PickleException>(() => PickleReader.Read(marks));
-        Assert.Contains("nested MARKs", e.Message);
+        Assert.Equal("pickle is corrupt at byte 514: more than 512 nested MARKs", e.Message); // the 513th MARK
     }
 
     [Fact]
@@ -137,41 +145,51 @@ public class HostilePickleTests
         Assert.Null(PickleReader.Read(far));
         // Reading an entry never written.
         var e = Assert.Throws<PickleException>(() => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'h', (byte)7, '.')));
-        Assert.Contains("memo entry 7", e.Message);
+        Assert.Equal("pickle is corrupt at byte 2: memo entry 7 is read before it is written", e.Message);
         // One object memoized a million times and pushed a million times stays within its limits.
         var flood = Bytes((byte)0x80, (byte)4, ']', Enumerable.Repeat((byte)0x94, 1_000_000).ToArray(), '.');
         Assert.IsType<List<object?>>(PickleReader.Read(flood));
         var limited = new PickleLimits(1000, MaxObjects: 1000, MaxMemo: 10, MaxOpenMarks: 8);
-        Assert.Contains("memoizes more than 10",
+        Assert.Equal("pickle memoizes more than 10 objects; the file is corrupt or hostile",
             Assert.Throws<PickleException>(() => PickleReader.Read(flood, limited)).Message);
         var pushes = Bytes((byte)0x80, (byte)4, 'N', Enumerable.Repeat((byte)'2', 5000).ToArray(), '.');
-        Assert.Contains("more than 1000 objects",
+        Assert.Equal("pickle makes more than 1000 objects; the file is corrupt or hostile",
             Assert.Throws<PickleException>(() => PickleReader.Read(pushes, limited)).Message);
     }
 
     [Fact]
     public void Stack_tricks_are_corrupt_not_crashes()
     {
-        foreach (var bad in new[]
+        // Each names the opcode's byte (the 2-byte header counts) and what is wrong there; none is "truncated".
+        const string corrupt = "pickle is corrupt at byte ";
+        const string outside = ", which is outside the plain data RdBridge reads; nothing was executed";
+        foreach (var (bad, expected) in new[]
                  {
-                     Bytes((byte)0x80, (byte)4, 'a', '.'),                    // APPEND on an empty stack
-                     Bytes((byte)0x80, (byte)4, '(', 'a', '.'),               // APPEND across a MARK
-                     Bytes((byte)0x80, (byte)4, 'N', 'N', 's', '.'),          // SETITEM on None
-                     Bytes((byte)0x80, (byte)4, '}', 'N', 'N', 's', '.'),     // a None key
-                     Bytes((byte)0x80, (byte)4, 'N', ')', 'R', '.'),          // REDUCE of None
-                     Bytes((byte)0x80, (byte)4, 'K', (byte)1, 'N', 'b', '.'), // BUILD on an int
-                     Bytes((byte)0x80, (byte)4, 'e', '.'),                    // APPENDS without MARK
-                     Bytes((byte)0x80, (byte)4, 'K', (byte)1, 'K', (byte)2, (byte)0x93, '.'), // STACK_GLOBAL of ints
-                     Bytes((byte)0x80, (byte)6, 'N', '.'),                    // protocol 6
-                     Bytes((byte)0x80, (byte)5, (byte)0x97, '.'),             // NEXT_BUFFER: data out of band
-                     Bytes((byte)0x80, (byte)2, (byte)0x82, (byte)1, '.'),    // EXT1
-                     Bytes((byte)0x80, (byte)2, 'Q', '.'),                    // BINPERSID
-                     Bytes((byte)0x80, (byte)4, '(', '.'),                    // STOP inside a MARK
-                     Bytes((byte)0x80, (byte)4, '.'),                         // STOP with nothing
+                     (Bytes((byte)0x80, (byte)4, 'a', '.'), corrupt + "2: stack underflow"), // APPEND, empty stack
+                     (Bytes((byte)0x80, (byte)4, '(', 'a', '.'), corrupt + "3: stack underflow"), // across a MARK
+                     (Bytes((byte)0x80, (byte)4, 'N', 'N', 's', '.'), corrupt + "4: stack underflow"), // SETITEM, None
+                     (Bytes((byte)0x80, (byte)4, '}', 'N', 'N', 's', '.'),
+                         "pickle uses a dict key None at byte 5" + outside),
+                     (Bytes((byte)0x80, (byte)4, 'N', ')', 'R', '.'),
+                         "pickle uses REDUCE of a None instead of a named class or function at byte 4" + outside),
+                     (Bytes((byte)0x80, (byte)4, 'K', (byte)1, 'N', 'b', '.'), corrupt + "5: BUILD applied to a Int64"),
+                     (Bytes((byte)0x80, (byte)4, 'e', '.'), corrupt + "2: an opcode that needs a MARK found none"),
+                     (Bytes((byte)0x80, (byte)4, 'K', (byte)1, 'K', (byte)2, (byte)0x93, '.'),
+                         corrupt + "6: STACK_GLOBAL without a name string"),
+                     (Bytes((byte)0x80, (byte)6, 'N', '.'), "pickle uses pickle protocol 6 at byte 0" + outside),
+                     (Bytes((byte)0x80, (byte)5, (byte)0x97, '.'), // NEXT_BUFFER
+                         "pickle uses an out-of-band buffer (the data is not in the file) at byte 2" + outside),
+                     (Bytes((byte)0x80, (byte)2, (byte)0x82, (byte)1, '.'), // EXT1
+                         "pickle uses an extension-registry code at byte 2" + outside),
+                     (Bytes((byte)0x80, (byte)2, 'Q', '.'), // BINPERSID
+                         "pickle uses a persistent id (an object stored outside the pickle) at byte 2" + outside),
+                     (Bytes((byte)0x80, (byte)4, '(', '.'), corrupt + "3: STOP with an unbalanced stack"), // in a MARK
+                     (Bytes((byte)0x80, (byte)4, '.'), corrupt + "2: STOP with an unbalanced stack"), // STOP, nothing
                  })
         {
             var e = Assert.ThrowsAny<PickleException>(() => PickleReader.Read(bad));
             Assert.IsNotType<TruncatedPickleException>(e);
+            Assert.Equal(expected, e.Message);
         }
     }
 
@@ -235,10 +253,14 @@ public class HostilePickleTests
         using (var f = File.Create(dir["ret.pkl"])) f.SetLength(PickleKind.BacktestReport.MaxBytes + 1);
         var before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<PickleException>(() => RdBridge.Backtests.BacktestReport.Read(dir["ret.pkl"]));
-        Assert.Contains(dir["ret.pkl"], e.Message);
-        Assert.Contains("backtest report", e.Message);
+        var max = PickleKind.BacktestReport.MaxBytes;
+        Assert.Equal($"'{dir["ret.pkl"]}' is too large for a backtest report pickle (holds {max + 1:N0} bytes, more "
+            + $"than the {max:N0} such a file may have); it is not one, or it is damaged, or longer than RdBridge "
+            + "reads (RDBRIDGE_CURVE_PICKLE_MB raises that)", e.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
         File.WriteAllBytes(dir["empty.pkl"], []);
-        Assert.Throws<TruncatedPickleException>(() => Pandas.ReadFile(dir["empty.pkl"], PickleKind.LoggedObject));
+        Assert.Equal($"'{dir["empty.pkl"]}': pickle ends after 0 bytes without its STOP opcode",
+            Assert.Throws<TruncatedPickleException>(
+                () => Pandas.ReadFile(dir["empty.pkl"], PickleKind.LoggedObject)).Message);
     }
 }

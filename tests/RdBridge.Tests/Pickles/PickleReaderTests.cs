@@ -75,7 +75,9 @@ public class PickleReaderTests
     {
         // Protocol 0 "INST" is outside the subset: the reader refuses it instead of interpreting it.
         var evil = System.Text.Encoding.ASCII.GetBytes("(S'echo hi'\nios\nsystem\n.");
-        Assert.Throws<PickleException>(() => PickleReader.Read(evil));
+        // Refused at its first opcode after the MARK: protocol 0's STRING (0x53), before INST is reached.
+        Assert.Equal("pickle uses opcode 0x53 at byte 1, which is outside the plain data RdBridge reads; nothing was "
+            + "executed", Assert.Throws<PickleException>(() => PickleReader.Read(evil)).Message);
     }
 
     /// <summary>

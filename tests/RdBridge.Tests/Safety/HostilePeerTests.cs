@@ -19,6 +19,19 @@ public class HostilePeerTests
             attempts: 2, firstBackoff: TimeSpan.Zero, idleTimeout: idle ?? TimeSpan.FromMilliseconds(300),
             maxBundleBytes: maxBundle);
 
+    /// <summary>A stall as the publisher names it, after both attempts: the source, the URL, the idle time (the
+    /// 0.3 s above) and the bytes that came first.</summary>
+    private static string Stalled(Peer peer, string what, string path, long bytes)
+    {
+        var source = $"source 'gpu-stalled' (http://127.0.0.1:{peer.Port}/)";
+        return $"{what} from {source} failed after 2 attempts: {source} stalled: http://127.0.0.1:{peer.Port}/{path} "
+            + $"sent nothing for 0.3 s after {bytes:N0} bytes (RDBRIDGE_NETWORK_IDLE_SECONDS); check that the "
+            + "publisher runs ('rdbridge serve --role publisher') and is reachable";
+    }
+
+    private const string NoSizeAnnounced =
+        "a bundle may have (its feed announced no size; RDBRIDGE_BUNDLE_MB raises the limit)";
+
     [Fact]
     public void Network_timeout_a_publisher_that_stalls_after_its_headers_is_named()
     {
@@ -26,10 +39,7 @@ public class HostilePeerTests
         using var dir = new TempDir();
         var e = Assert.Throws<PublisherException>(() => Publisher(peer).DownloadBundle("bundle_x_1", Zeros64,
             dir["b.part"], CancellationToken.None, expectedSize: 5000));
-        Assert.Contains("source 'gpu-stalled'", e.Message);
-        Assert.Contains("stalled", e.Message);
-        Assert.Contains("after 100 bytes", e.Message);
-        Assert.Contains("RDBRIDGE_NETWORK_IDLE_SECONDS", e.Message);
+        Assert.Equal(Stalled(peer, "bundle bundle_x_1", "api/rdagent/bundles/bundle_x_1", 100), e.Message);
         Assert.Equal(2, peer.Requests);
     }
 
@@ -41,7 +51,8 @@ public class HostilePeerTests
         using var dir = new TempDir();
         var e = Assert.Throws<PublisherException>(() =>
             Publisher(peer).FetchFeed(null, dir["feed.json"], CancellationToken.None));
-        Assert.Contains("stalled", e.Message);
+        // The one chunk sent holds 0x10 bytes.
+        Assert.Equal(Stalled(peer, "feed", "api/rdagent/feed", 16).Replace("feed from", "feed of"), e.Message);
         Assert.False(File.Exists(dir["feed.json"]));
     }
 
@@ -53,8 +64,8 @@ public class HostilePeerTests
         using var dir = new TempDir();
         var e = Assert.Throws<PublisherException>(() => Publisher(peer, maxBundle: 1024 * 1024)
             .DownloadBundle("bundle_x_1", Zeros64, dir["b.part"], CancellationToken.None, expectedSize: -1));
-        Assert.Contains("more than the 1,048,576 bytes a bundle may have", e.Message);
-        Assert.Contains("RDBRIDGE_BUNDLE_MB", e.Message);
+        Assert.Equal($"http://127.0.0.1:{peer.Port}/api/rdagent/bundles/bundle_x_1 sent more than the 1,048,576 bytes "
+            + $"{NoSizeAnnounced} for bundle bundle_x_1; the download was stopped and removed", e.Message);
         Assert.False(File.Exists(dir["b.part"]));
     }
 
@@ -65,7 +76,8 @@ public class HostilePeerTests
         using var dir = new TempDir();
         var e = Assert.Throws<PublisherException>(() => Publisher(peer, maxBundle: 1024 * 1024)
             .DownloadBundle("bundle_x_1", Zeros64, dir["b.part"], CancellationToken.None, expectedSize: -1));
-        Assert.Contains("announces 1,288,490,188 bytes", e.Message);
+        Assert.Equal($"http://127.0.0.1:{peer.Port}/api/rdagent/bundles/bundle_x_1 announces 1,288,490,188 bytes for "
+            + $"bundle bundle_x_1, more than the 1,048,576 {NoSizeAnnounced}; nothing was kept", e.Message);
         Assert.False(File.Exists(dir["b.part"]));
     }
 

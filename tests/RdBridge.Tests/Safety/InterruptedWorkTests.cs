@@ -159,6 +159,7 @@ public class InterruptedWorkTests
             kills.Add($"{(which == 2 ? "server sync" : which == 0 ? "init" : "sync")} " +
                 $"after {delay.TotalMilliseconds} ms{(exited ? " (had finished)" : "")}");
         }
+        // At least, not exactly: whether a kill lands before the process ends depends on this machine's speed.
         Assert.True(kills.Count(k => !k.Contains("finished")) >= 5, string.Join("; ", kills));
 
         var (code, output, error) = victim.Cli("sync");

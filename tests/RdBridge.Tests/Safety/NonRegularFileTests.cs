@@ -61,7 +61,7 @@ public class NonRegularFileTests
             "JOIN workspaces w ON w.task_run_id = l.task_run_id " +
             "AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' " +
             "WHERE l.has_result = 1 ORDER BY 1, 2");
-        Assert.True(rows.Count >= 2);
+        Assert.True(rows.Count >= 2); // a precondition: one loop to break, one to finish
         var victim = (TaskRun: (string)rows[0][0]!, Loop: (long)rows[0][1]!, Ws: (string)rows[0][2]!);
         var ws = Path.Combine(sample.Settings.WorkspaceRoot, victim.Ws);
         File.Delete(Path.Combine(ws, "qlib_res.csv"));
@@ -83,7 +83,7 @@ public class NonRegularFileTests
             subFactor = (string)sub[0]!;
             break;
         }
-        Assert.NotNull(subFactor);
+        Assert.NotNull(subFactor); // a precondition: the sample has a factor sub-workspace
 
         var (code, output, _) = Hostile.Within(180, () => sample.Cli("init"));
 

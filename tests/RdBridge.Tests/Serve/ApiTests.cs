@@ -259,7 +259,9 @@ public class ApiTests
         var open = sample.Settings with { ServerToken = null };
         var refused = Assert.Throws<ConfigurationException>(() =>
             RdBridgeServer.Build(open, ServeRole.Consumer, ["http://0.0.0.0:0"]));
-        Assert.Contains("server.token", refused.Message);
+        Assert.Equal("serve is asked to listen on http://0.0.0.0:0, beyond this machine, but no token is configured; "
+            + "set server.token in rdbridge.json (or RDBRIDGE_SERVER__TOKEN), or listen on http://127.0.0.1:PORT",
+            refused.Message);
 
         using var server = new RunningServer(
             sample.Settings with { ServerToken = "s3cret-token" }, ServeRole.Consumer, host: "0.0.0.0");

@@ -16,7 +16,7 @@ public class BundleCacheStateTests
         Assert.Equal(0, sample.Cli("init").Code);
         var ids = sample.Aistock.Rows("SELECT asset_bundle_id FROM aistock_loop_catalog ORDER BY loop_id")
             .Select(r => (string)r[0]!).ToList();
-        Assert.True(ids.Count >= 2);
+        Assert.True(ids.Count >= 2); // a precondition on the sample: the test needs two bundles to break
         var cache = sample.Settings.AssetCacheDirectory;
         // One bundle loses its extracted copy, another its archive too.
         Directory.Delete(Path.Combine(cache, ids[0]), recursive: true);

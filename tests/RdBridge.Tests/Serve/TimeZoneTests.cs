@@ -36,7 +36,8 @@ public sealed class TimeZoneTests
         Assert.False(UtcText.TryParse(text, out _));
         var e = Assert.Throws<TimeFormatException>(() => UtcText.Parse(text, "--since"));
         Assert.Equal(ExitCodes.UsageError, e.ExitCode);
-        Assert.Contains("--since", e.Message);
+        Assert.Equal($"--since '{text}' is not an ISO-8601 time; write it as 2026-01-01T00:00:00Z or with an offset, "
+            + "2026-01-01T08:00:00+08:00", e.Message);
     }
 
     [Fact]

@@ -18,6 +18,13 @@ public class CatalogShapeTests
         Assert.True(code == 0, output + err);
         var catalog = Path.Combine(sample.Settings.CatalogDirectory, "strategy_catalog.json");
         var original = File.ReadAllText(catalog);
+        // The factor ids the factor catalog file holds, read with Python's json.
+        var factorIds = UpstreamRdAgent.RunPython(["-c", """
+            import json, sys
+            print("\n".join(sorted(f["factor_id"] for f in json.load(open(sys.argv[1], encoding="utf-8"))["factors"])))
+            """, Path.Combine(sample.Settings.CatalogDirectory, "factor_catalog.json")])
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        Assert.NotEmpty(factorIds); // a precondition on the sample, not the check
 
         (string Python, string Named)[] shapes =
         [
@@ -44,7 +51,8 @@ public class CatalogShapeTests
             Assert.Contains(io.Split('\n'), l => l.Contains("strategy_catalog.json") && l.Contains(named));
             Assert.DoesNotContain("near byte", io);
             // The factor catalog beside it still landed in full.
-            Assert.True(sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog") > 0, io);
+            Assert.Equal(factorIds, sample.Aistock.Rows("SELECT factor_id FROM aistock_factor_catalog")
+                .Select(r => (string)r[0]!).Order(StringComparer.Ordinal).ToList());
         }
     }
 }

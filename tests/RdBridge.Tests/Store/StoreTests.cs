@@ -12,6 +12,11 @@ public class StoreTests
     private static string ForkCatalogs => Paths.Fixture("rdagent-aistock-fork/tmp");
     private static string Fork(string name) => Path.Combine(ForkCatalogs, name);
 
+    /// <summary>What import says of a catalog cut off inside a value: the file, where it ends, what to do.</summary>
+    private static string Truncated(string path) =>
+        $"{path} ends at byte {new FileInfo(path).Length} in the middle of a value; the file is truncated — export it "
+        + "again";
+
     /// <summary>
     /// The loops a catalog file names, read from the file itself: its distinct (task_run_id, loop_id) pairs (the
     /// fork's Python export lists a loop once per workspace).
@@ -57,7 +62,7 @@ public class StoreTests
         File.WriteAllText(dir["factor_catalog.json"], text[..(text.Length / 2)]);
         var e = Assert.Throws<FormatException>(() =>
             CatalogReader.ReadRecords(dir["factor_catalog.json"], CatalogKind.Factor).ToList());
-        Assert.Contains("factor_catalog.json", e.Message);
+        Assert.Equal(Truncated(dir["factor_catalog.json"]), e.Message);
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
@@ -250,8 +255,8 @@ public class StoreTests
                 session.ReleaseSavepoint();
                 Assert.Equal(LoopsIn(Fork("loop_catalog.json")), loops.Inserted);
                 session.Savepoint();
-                Assert.Throws<FormatException>(() =>
-                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
+                Assert.Equal(Truncated(dir["factor_catalog.json"]), Assert.Throws<FormatException>(() =>
+                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"])).Message);
                 session.RollbackToSavepoint();
                 session.ReleaseSavepoint();
                 // Another connection, as AIstock's own readers: nothing is visible before the commit.
@@ -274,8 +279,15 @@ public class StoreTests
             {
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 var e = Assert.Throws<SyncBusyException>(() => other.AcquireSyncLock(TimeSpan.FromSeconds(1)));
+                // A lower bound only, which load cannot break: it proves the wait. The bound on it is the refusal
+                // itself, which came instead of waiting forever.
                 Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9));
-                Assert.Contains("sync-status", e.Message);
+                const string what = "; wait for it to finish, or check 'rdbridge sync-status'";
+                Assert.Equal(db.IsPostgres
+                    ? $"another init/sync holds the sync lock of PostgreSQL {db.Host}:{db.Port}/{db.DatabaseName} "
+                        + $"(a PostgreSQL advisory lock) for more than 1 s{what}"
+                    : $"another init/sync is running on this AIstock root (lock '{db.Setting}.sync.lock' held for more "
+                        + $"than 1 s){what}", e.Message);
             }
             using (other.AcquireSyncLock(TimeSpan.FromSeconds(1))) { }
         }
@@ -340,8 +352,8 @@ public class StoreTests
             using (var session = bulk.BeginImport())
             {
                 session.Savepoint();
-                Assert.Throws<FormatException>(() =>
-                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"]));
+                Assert.Equal(Truncated(dir["factor_catalog.json"]), Assert.Throws<FormatException>(() =>
+                    CatalogImport.Run(session, CatalogKind.Factor, dir["factor_catalog.json"])).Message);
                 session.RollbackToSavepoint();
                 session.Commit();
             }

@@ -154,9 +154,12 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         Assert.Equal(["bundle", "cache", "factors", "loop", "manifest", "model", "strategy", "task_run", "workspace"],
             nodes.Order());
         Assert.Equal(0, await page.Locator("#lineage g.edge.bad").CountAsync());
-        var edges = await page.Locator("#lineage g.edge").CountAsync();
-        Assert.True(edges >= 9);
-        Assert.Equal(edges, await page.Locator("#links tbody tr[data-ok=true]").CountAsync());
+        // The chain's nine links, each drawn once.
+        var edges = await page.Locator("#lineage g.edge")
+            .EvaluateAllAsync<string[]>("gs => gs.map(g => g.dataset.from + '>' + g.dataset.to)");
+        Assert.Equal(["bundle>cache", "bundle>manifest", "loop>bundle", "loop>factors", "loop>model", "loop>strategy",
+            "loop>workspace", "task_run>loop", "workspace>bundle"], edges.Order(StringComparer.Ordinal));
+        Assert.Equal(edges.Length, await page.Locator("#links tbody tr[data-ok=true]").CountAsync());
         Assert.Contains(bundleId, await page.Locator("#links").TextContentAsync());
 
         // The file list is the manifest's: same paths, sizes and hashes, in the same order.

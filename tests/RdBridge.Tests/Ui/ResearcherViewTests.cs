@@ -256,9 +256,11 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
         Assert.EndsWith($"a={arun}%3A{previous}&b={arun}%3A{aloop}",
             await page.Locator("#compare-previous").GetAttributeAsync("href"));
         // Every node of the lineage graph is a link.
-        var nodes = await page.Locator("#lineage g.node").CountAsync();
-        Assert.True(nodes > 0);
-        Assert.Equal(nodes, await page.Locator("#lineage a.node-link[href] g.node").CountAsync());
+        var nodes = await page.Locator("#lineage g.node")
+            .EvaluateAllAsync<string[]>("gs => gs.map(g => g.dataset.node)");
+        Assert.Equal(["bundle", "cache", "factors", "loop", "manifest", "model", "strategy", "task_run", "workspace"],
+            nodes.Order(StringComparer.Ordinal));
+        Assert.Equal(nodes.Length, await page.Locator("#lineage a.node-link[href] g.node").CountAsync());
     }
 
     [Fact]
@@ -279,7 +281,14 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
         await page.Locator("#factor-code").WaitForAsync();
         Assert.Equal(File.ReadAllText(codeFile).ReplaceLineEndings("\n"),
             (await page.Locator("#factor-code").TextContentAsync())!.ReplaceLineEndings("\n"));
-        Assert.True(await page.Locator("#factor-code .tok-keyword").CountAsync() > 0);
+        // As many keywords highlighted as CPython's tokenizer finds in the file.
+        var keywords = int.Parse(RdBridge.Tests.Discovery.UpstreamRdAgent.RunPython(["-c", """
+            import io, keyword, sys, tokenize
+            src = open(sys.argv[1], encoding="utf-8").read()
+            tokens = tokenize.generate_tokens(io.StringIO(src).readline)
+            print(sum(1 for t in tokens if t.type == tokenize.NAME and keyword.iskeyword(t.string)))
+            """, codeFile]).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(keywords, await page.Locator("#factor-code .tok-keyword").CountAsync());
         await Assertions.Expect(page.Locator("#metrics-meaning"))
             .ToContainTextAsync($"loop {(long)record["loop_id"]!}");
         var foundIn = await page.Locator("#found-in tbody tr").EvaluateAllAsync<string[]>(
