@@ -116,9 +116,30 @@ internal static class LinkageChecks
                 }
             }
         }
+        if (kind == CatalogKind.Factor) ProvenanceToLoop(c, loopKeys, bad);
         return (bad.Count == 0, bad.Count == 0
             ? $"{records} records each link to a loop of the loop catalog and its bundle"
             : $"{bad.Count} broken links, e.g. {string.Join("; ", bad.Take(3))}");
+    }
+
+    /// <summary>
+    /// Each entry of <c>factor_provenance.json</c> names a loop of the loop catalog with its bundle; a v2 factor
+    /// catalog without that file has lost which loops found its factors.
+    /// </summary>
+    private static void ProvenanceToLoop(VerifyContext c, HashSet<(string?, long?, string?)> loopKeys,
+        ProblemList bad)
+    {
+        if (!File.Exists(c.Catalogs.ProvenancePath))
+        {
+            if (c.Catalogs.ProvenanceSeparate) bad.Add($"{c.Catalogs.ProvenancePath} missing; run 'rdbridge export'");
+            return;
+        }
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in c.Catalogs.Provenance)
+        {
+            var link = $"{p.FactorId} → {p.TaskRunId}/{p.LoopId}";
+            if (!loopKeys.Contains((p.TaskRunId, p.LoopId, p.AssetBundleId)) && listed.Add(link)) bad.Add(link);
+        }
     }
 
     public static (bool, string) WorkspaceFiles(VerifyContext c)
