@@ -49,7 +49,9 @@ public class ExportedRecordsTests
                 && (string?)f["task_run_id"] == (string?)orphan["task_run_id"]);
         }
         // The sample's later loops load earlier loops' factors: those show up as occurrences, marked as loaded.
-        var shared = factors.Where(f => f!["provenance"]!.AsArray().Any(p => p!["loaded_from"] is not null)).ToList();
+        var loadedIds = Catalog(sample, "factor_provenance.json", "provenance")
+            .Where(p => p!["loaded_from"] is not null).Select(p => (string)p!["factor_id"]!).ToHashSet();
+        var shared = factors.Where(f => loadedIds.Contains((string)f!["factor_id"]!)).ToList();
         Assert.NotEmpty(shared);
         Assert.All(shared, f => Assert.NotNull(f!["code_path"]));
         Assert.All(shared, f => Assert.True((int)f!["occurrences"]! >= 2));
