@@ -124,7 +124,8 @@ public sealed class ShowQuery(RdBridgeSettings settings)
         return new JsonObject { ["kind"] = kind, ["key"] = key, ["matches"] = matches };
     }
 
-    /// <summary>How many of the loops that found a factor <c>show factor</c> lists (it says how many there are).</summary>
+    /// <summary>How many of the loops that found a factor <c>show factor</c> lists (it says how many there
+    /// are).</summary>
     private const int ShownLoops = 20;
 
     /// <summary>A stored record through its type, so show prints every field the catalog defines.</summary>

@@ -160,7 +160,8 @@ public interface ICatalogReader
     StoredRecord? OfLoop(CatalogKind kind, string taskRunId, long loopId);
     /// <summary>The factors the loop found (its rows of the provenance table), by name.</summary>
     IReadOnlyList<LoopFactor> FactorsOfLoop(string taskRunId, long loopId);
-    /// <summary>The loops that found a factor: the first <paramref name="limit"/> in loop order, and how many.</summary>
+    /// <summary>The loops that found a factor: the first <paramref name="limit"/> in loop order, and how
+    /// many.</summary>
     FactorLoops FoundIn(string factorId, int limit);
     /// <summary>The records a user names with one key (see <see cref="RecordKey"/>), ordered by loop.</summary>
     IReadOnlyList<StoredRecord> Find(RecordKey by, string key);

@@ -2,8 +2,8 @@ namespace RdBridge.Store;
 
 /// <summary>
 /// <c>aistock_factor_provenance</c>: which loops found each factor, one row per factor and loop (schema version 7).
-/// Before it, a factor row held the list inline (its <c>provenance</c> column and payload), so the row of a factor every
-/// loop uses grew by one entry a loop — a few MB at 10,000 loops, read whole by import, verify and the API. The
+/// Before it, a factor row held the list inline (its <c>provenance</c> column and payload), so the row of a factor
+/// every loop uses grew by one entry a loop — a few MB at 10,000 loops, read whole by import, verify and the API. The
 /// factors of a loop are an indexed lookup here instead of a LIKE over every factor's JSON.
 /// </summary>
 public static class ProvenanceTable

@@ -44,7 +44,8 @@ public class FactorProvenanceTests
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
     }
 
-    private static JsonArray Records(string path, string list) => JsonNode.Parse(File.ReadAllText(path))![list]!.AsArray();
+    private static JsonArray Records(string path, string list) =>
+        JsonNode.Parse(File.ReadAllText(path))![list]!.AsArray();
 
     [Fact]
     public void The_provenance_file_lists_exactly_the_loops_whose_workspaces_name_each_factor()
@@ -120,7 +121,8 @@ public class FactorProvenanceTests
 
     /// <summary>The inline entries of an old (v1) factor catalog, as "factor|task run|loop|bundle", one per factor and
     /// loop (the first of a repeated one).</summary>
-    private static List<string> Inline(string folder) => [.. Records(Path.Combine(folder, "factor_catalog.json"), "factors")
+    private static List<string> Inline(string folder) => [.. Records(
+            Path.Combine(folder, "factor_catalog.json"), "factors")
         .SelectMany(f => f!["provenance"]!.AsArray().Select(p =>
             $"{f["factor_id"]}|{p!["task_run_id"]}|{p["loop_id"]}|{p["asset_bundle_id"]}"))
         .Distinct().Order()];
