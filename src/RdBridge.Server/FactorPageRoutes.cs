@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -89,8 +90,15 @@ internal static class FactorPageRoutes
         var (code, info) = ReadCode(s, factor);
         info["text"] = code;
 
-        var provenance = (factor["provenance"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        var named = provenance.Take(MaxFoundIn).ToList();
+        // The loops are in the provenance table; a factor row imported before it (a server on an older schema)
+        // still holds them inline.
+        var fromTable = factor["factor_id"] is JsonValue fid && fid.GetValueKind() == JsonValueKind.String
+            ? store.FoundIn((string)fid!, MaxFoundIn)
+            : new FactorLoops([], 0);
+        var inline = (factor["provenance"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var (named, total) = fromTable.Total > 0 || inline.Count == 0
+            ? (fromTable.First.Select(p => CatalogJson.ToNode(p)).ToList(), fromTable.Total)
+            : (inline.Take(MaxFoundIn).ToList(), (long)inline.Count);
         var stories = named.Select(p => (string?)p["task_run_id"]).OfType<string>().Distinct()
             .ToDictionary(id => id, id => TaskRunStories.Read(s, store, id).FirstOrDefault(r => r.TaskRunId == id));
         var foundIn = new JsonArray();
@@ -122,7 +130,7 @@ internal static class FactorPageRoutes
             },
             ["code"] = info,
             ["found_in"] = foundIn,
-            ["found_in_total"] = provenance.Count,
+            ["found_in_total"] = total,
         });
     }
 

@@ -25,17 +25,20 @@ internal static class PublisherApi
 
         api.MapGet("/catalogs/{kind}", (string kind, RdBridgeSettings s) =>
         {
-            if (KindOf(kind) is not { } k)
+            // factor_provenance.json is served beside the four catalogs (which loops found each factor).
+            var name = kind == ProvenanceFile.List ? ProvenanceFile.FileName
+                : KindOf(kind) is { } k ? CatalogFile.FileName(k) : null;
+            if (name is null)
             {
                 return RdBridgeServer.Problem(404, "unknown catalog",
-                    $"'{kind}' is not a catalog; use factors, models, strategies or loops");
+                    $"'{kind}' is not a catalog; use factors, models, strategies, loops or provenance");
             }
 
-            var path = Path.Combine(s.CatalogDirectory, CatalogFile.FileName(k));
+            var path = Path.Combine(s.CatalogDirectory, name);
             return File.Exists(path)
                 ? Results.File(path, "application/json; charset=utf-8", lastModified: File.GetLastWriteTimeUtc(path))
                 : RdBridgeServer.Problem(404, "catalog not exported yet",
-                    $"{CatalogFile.FileName(k)} does not exist on the publisher; run 'rdbridge publish' there");
+                    $"{name} does not exist on the publisher; run 'rdbridge publish' there");
         }).WithName("publishedCatalog");
 
         api.MapGet("/feed", async (string? since, RdBridgeSettings s, PublishGate gate, CancellationToken cancel) =>

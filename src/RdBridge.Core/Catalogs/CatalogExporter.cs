@@ -14,13 +14,15 @@ namespace RdBridge.Catalogs;
 
 /// <summary>
 /// Step 3 of the guide: <c>rdagent_data/{factor,model,strategy,loop}_catalog.json</c> from the registry and the
-/// metadata files backfill wrote, plus <c>rd_strategies_lib/generated.py</c>. Every record carries task_run_id,
+/// metadata files backfill wrote, plus <c>factor_provenance.json</c> (which loops found each factor, see
+/// <see cref="ProvenanceFile"/>) and <c>rd_strategies_lib/generated.py</c>. Every record carries task_run_id,
 /// loop_id, workspace_id, workspace_path and asset_bundle_id. Output is in a fixed order, so unchanged input rewrites
 /// nothing.
 /// </summary>
 public sealed class CatalogExporter(RunContext context)
 {
     private static readonly Counter Factors = Counter.Tally("factors");
+    private static readonly Counter FactorLoops = Counter.Tally("factor provenance entries (factor × loop)");
     private static readonly Counter FilesWritten = Counter.Change("catalog files written");
     private static readonly Counter FilesUnchanged = Counter.Tally("catalog files unchanged");
     private static readonly Counter Strategies = Counter.Tally("strategies");
@@ -69,6 +71,12 @@ public sealed class CatalogExporter(RunContext context)
         {
             report.Add(Factors, factors.WriteFactors(w, () => Drain(w)));
         }));
+        var provenance = Path.Combine(dir, ProvenanceFile.FileName);
+        if (CatalogFile.Write(provenance, ProvenanceFile.List, ProvenanceFile.Version,
+                w => report.Add(FactorLoops, factors.WriteProvenance(w, () => Drain(w)))))
+        {
+            changed.Add(ProvenanceFile.FileName);
+        }
 
         // A registry row the reading skipped (a loop given twice, a row without a key) is named here too: export is
         // often run alone, and the catalogs it writes lack that row.
@@ -76,7 +84,7 @@ public sealed class CatalogExporter(RunContext context)
         library.Finish(context, report);
         report.Add(FilesWritten, changed.Count);
         foreach (var name in changed) context.Wrote(Path.Combine(dir, name));
-        report.Add(FilesUnchanged, CatalogFile.All.Length - changed.Count);
+        report.Add(FilesUnchanged, CatalogFile.All.Length + 1 - changed.Count);
         return report;
     }
 

@@ -13,6 +13,12 @@ public static partial class CatalogFile
     public const string Version = "v1";
     public const string Source = "rdbridge";
 
+    /// <summary>
+    /// The envelope's <c>version</c> of each catalog: the factor catalog is v2 since its records no longer carry their
+    /// provenance (it is in <see cref="ProvenanceFile"/>); the other three are unchanged since v1.
+    /// </summary>
+    public static string VersionOf(CatalogKind kind) => kind == CatalogKind.Factor ? ProvenanceFile.Version : Version;
+
     public static string FileName(CatalogKind kind) => kind switch
     {
         CatalogKind.Factor => "factor_catalog.json",
@@ -41,7 +47,12 @@ public static partial class CatalogFile
     /// Streams a catalog to <paramref name="target"/>. When the records are the same as the file already there, the
     /// file is left untouched (its <c>generated_at_utc</c> included), so an export of unchanged input changes nothing.
     /// </summary>
-    public static bool Write(string target, CatalogKind kind, Action<Utf8JsonWriter> writeRecords)
+    public static bool Write(string target, CatalogKind kind, Action<Utf8JsonWriter> writeRecords) =>
+        Write(target, ListName(kind), VersionOf(kind), writeRecords);
+
+    /// <summary>Streams a catalog-shaped file (the catalogs' envelope, one list of records) to
+    /// <paramref name="target"/>; see <see cref="Write(string, CatalogKind, Action{Utf8JsonWriter})"/>.</summary>
+    public static bool Write(string target, string listName, string version, Action<Utf8JsonWriter> writeRecords)
     {
         var previous = ReadTimestamp(target);
         var stamp = previous ?? Timestamp(DateTimeOffset.UtcNow);
@@ -55,14 +66,14 @@ public static partial class CatalogFile
                 using (var writer = new Utf8JsonWriter(stream, CanonicalJson.FileWriterOptions))
                 {
                     writer.WriteStartObject();
-                    var header = new CatalogHeader { GeneratedAtUtc = stamp, Version = Version, Source = Source };
+                    var header = new CatalogHeader { GeneratedAtUtc = stamp, Version = version, Source = Source };
                     foreach (var (name, value) in CatalogJson.ToNode(header))
                     {
                         writer.WritePropertyName(name);
                         value!.WriteTo(writer);
                     }
 
-                    writer.WriteStartArray(ListName(kind));
+                    writer.WriteStartArray(listName);
                     writeRecords(writer);
                     writer.WriteEndArray();
                     writer.WriteEndObject();

@@ -54,10 +54,18 @@ public abstract record CatalogRecord : LoopLinks
     public string? Origin { get; init; }
 }
 
-/// <summary>One loop that found a factor (an entry of its <c>provenance</c>); its metrics are in the loop
-/// catalog, once.</summary>
+/// <summary>
+/// One loop that found a factor: an entry of <c>factor_provenance.json</c> (with the factor's id), or of the inline
+/// <c>provenance</c> list a factor record carried before catalog format v2 (without it). Its metrics are in the loop
+/// catalog, once.
+/// </summary>
 public sealed record FactorOccurrence : LoopLinks
 {
+    /// <summary>The factor the loop found; null in an old catalog's inline list, where the record names it.</summary>
+    [JsonPropertyOrder(FieldOrder.Key)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FactorId { get; init; }
+
     /// <summary>The combined factors file a loop only loaded the factor from (it wrote no code of its own).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? LoadedFrom { get; init; }
@@ -66,8 +74,11 @@ public sealed record FactorOccurrence : LoopLinks
 /// <summary>A record of <c>factor_catalog.json</c>: one factor, however many loops found it.</summary>
 public sealed record FactorRecord : CatalogRecord
 {
-    /// <summary>Written by export after the record, one occurrence at a time (see
-    /// <see cref="FactorAggregation"/>).</summary>
+    /// <summary>
+    /// The inline list of every loop that found the factor, as catalogs before format v2 (and the fork's tools'
+    /// readers of them) have it. Export no longer writes it: a factor every loop uses grew by one entry a loop, so the
+    /// loops are in <c>factor_provenance.json</c> (<see cref="ProvenanceFile"/>); read only from an old catalog.
+    /// </summary>
     public const string ProvenanceField = "provenance";
 
     [JsonPropertyOrder(FieldOrder.Key)] public string? FactorId { get; init; }

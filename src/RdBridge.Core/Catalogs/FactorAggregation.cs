@@ -6,7 +6,8 @@ namespace RdBridge.Catalogs;
 /// <summary>
 /// The unique factors of an export with every occurrence (provenance) and every name they were found under, kept in a
 /// throwaway SQLite file instead of memory: a catalog of 200,000 factors costs disk pages, not heap. Read back in the
-/// catalog's fixed order (source, name, fingerprint), one factor at a time.
+/// catalog's fixed order (source, name, fingerprint), one factor at a time: the records for the factor catalog, then
+/// their loops for <c>factor_provenance.json</c>.
 /// </summary>
 public sealed class FactorAggregation : IDisposable
 {
@@ -35,7 +36,8 @@ public sealed class FactorAggregation : IDisposable
                 CREATE TABLE alias (fingerprint TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (fingerprint, name))
                     WITHOUT ROWID;
                 CREATE TABLE occurrence (fingerprint TEXT NOT NULL, seq INTEGER NOT NULL, provenance TEXT NOT NULL,
-                    PRIMARY KEY (fingerprint, seq)) WITHOUT ROWID;
+                    task_run_id TEXT, loop_id INTEGER, PRIMARY KEY (fingerprint, seq)) WITHOUT ROWID;
+                CREATE UNIQUE INDEX occurrence_loop ON occurrence (fingerprint, task_run_id, loop_id);
                 """;
             setup.ExecuteNonQuery();
         }
@@ -43,7 +45,9 @@ public sealed class FactorAggregation : IDisposable
         _exists = Command("SELECT count(*) FROM factor WHERE fingerprint = $f");
         _first = Command("INSERT OR IGNORE INTO factor (fingerprint, source, name, record) VALUES ($f, $s, $n, $r)");
         _name = Command("INSERT OR IGNORE INTO alias (fingerprint, name) VALUES ($f, $n)");
-        _occurrence = Command("INSERT INTO occurrence (fingerprint, seq, provenance) VALUES ($f, $q, $p)");
+        // One entry per factor and loop: a loop naming the same factor twice (two names, one definition) found it once.
+        _occurrence = Command("INSERT OR IGNORE INTO occurrence (fingerprint, seq, provenance, task_run_id, loop_id) "
+            + "VALUES ($f, $q, $p, $t, $l)");
     }
 
     private SqliteCommand Command(string sql)
@@ -64,7 +68,8 @@ public sealed class FactorAggregation : IDisposable
         if ((long)_exists.ExecuteScalar()! == 0)
             Run(_first, ("$f", fingerprint), ("$s", source), ("$n", name), ("$r", CatalogJson.ToText(record())));
         Run(_name, ("$f", fingerprint), ("$n", name));
-        Run(_occurrence, ("$f", fingerprint), ("$q", _seq++), ("$p", CatalogJson.ToText(provenance)));
+        Run(_occurrence, ("$f", fingerprint), ("$q", _seq++), ("$p", CatalogJson.ToText(provenance)),
+            ("$t", (object?)provenance.TaskRunId ?? DBNull.Value), ("$l", (object?)provenance.LoopId ?? DBNull.Value));
     }
 
     private static void Run(SqliteCommand c, params (string, object)[] values)
@@ -74,21 +79,21 @@ public sealed class FactorAggregation : IDisposable
         c.ExecuteNonQuery();
     }
 
+    private const string InCatalogOrder = "FROM factor f ORDER BY f.source, f.name, f.fingerprint";
+
     /// <summary>
-    /// Writes each factor's first record with <c>aliases</c>, <c>occurrences</c> and <c>provenance</c> filled in, and
-    /// returns how many were written. The provenance is read from the spool and written one occurrence at a time, with
-    /// <paramref name="drain"/> called between them: a factor every loop uses (Alpha158's) has one occurrence per loop,
-    /// so holding its record whole made export's memory grow with the number of loops.
+    /// Writes each factor's first record with <c>aliases</c> and <c>occurrences</c> filled in, and returns how many
+    /// were written. Its loops are not in it (see <see cref="WriteProvenance"/>): a factor every loop uses (Alpha158's)
+    /// has one occurrence per loop, and a record holding them grew with the number of loops.
     /// </summary>
     public long WriteFactors(Utf8JsonWriter w, Action drain)
     {
-        using var list = Command("""
+        using var list = Command($"""
             SELECT f.fingerprint, f.record, f.name,
                    (SELECT count(*) FROM occurrence o WHERE o.fingerprint = f.fingerprint)
-            FROM factor f ORDER BY f.source, f.name, f.fingerprint
+            {InCatalogOrder}
             """);
         using var names = Command("SELECT name FROM alias WHERE fingerprint = $f ORDER BY name");
-        using var occurrences = Command("SELECT provenance FROM occurrence WHERE fingerprint = $f ORDER BY seq");
         using var r = list.ExecuteReader();
         long written = 0;
         while (r.Read())
@@ -100,25 +105,33 @@ public sealed class FactorAggregation : IDisposable
                 Aliases = Strings(names, fingerprint).Where(alias => alias != name).ToList(),
                 Occurrences = r.GetInt64(3),
             };
-            // The record's fields, then its provenance streamed from the spool.
-            w.WriteStartObject();
-            foreach (var (key, value) in CatalogJson.ToNode(record))
-            {
-                w.WritePropertyName(key);
-                if (value is null) w.WriteNullValue();
-                else value.WriteTo(w);
-            }
-
-            w.WriteStartArray(FactorRecord.ProvenanceField);
-            foreach (var occurrence in Strings(occurrences, fingerprint))
-            {
-                using (var doc = JsonDocument.Parse(occurrence)) doc.WriteTo(w);
-                drain();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
+            CatalogJson.Write(w, record);
             drain();
             written++;
+        }
+        return written;
+    }
+
+    /// <summary>
+    /// Writes every factor's occurrences as entries of <c>factor_provenance.json</c> (factor id and the loop's links),
+    /// factors in the catalog's order and each one's loops in export order, streamed from the spool; returns how many.
+    /// </summary>
+    public long WriteProvenance(Utf8JsonWriter w, Action drain)
+    {
+        using var list = Command($"SELECT f.fingerprint {InCatalogOrder}");
+        using var occurrences = Command("SELECT provenance FROM occurrence WHERE fingerprint = $f ORDER BY seq");
+        using var r = list.ExecuteReader();
+        long written = 0;
+        while (r.Read())
+        {
+            var fingerprint = r.GetString(0);
+            var factorId = FactorIdentity.FactorId(fingerprint);
+            foreach (var occurrence in Strings(occurrences, fingerprint))
+            {
+                CatalogJson.Write(w, CatalogJson.Read<FactorOccurrence>(occurrence)! with { FactorId = factorId });
+                drain();
+                written++;
+            }
         }
         return written;
     }

@@ -13,7 +13,8 @@ public sealed record FeedBundle(string AssetBundleId, string TaskRunId, long Loo
 /// <summary>
 /// The publisher's incremental feed: the loops whose bundle was built or rebuilt at or after <c>since</c>, with the
 /// catalog records that belong to them (the loop, its model and strategy, and every factor one of them found), in one
-/// JSON document of the four catalog lists plus a <c>bundles</c> list. A bundle is (re)built exactly when the loop's
+/// JSON document of the four catalog lists, a <c>provenance</c> list (the changed loops' entries of
+/// <c>factor_provenance.json</c>) and a <c>bundles</c> list. A bundle is (re)built exactly when the loop's
 /// files or metadata changed, so its build time is the loop's change time. <c>next_since</c> is what the consumer
 /// asks with next time; asking again with the same value is harmless (everything comes back unchanged).
 /// Only the changed loops' keys are held in memory; the catalogs are streamed.
@@ -48,6 +49,12 @@ public sealed class FeedWriter(RdBridgeSettings settings)
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        // The factors the changed loops found, from the provenance file (an old factor catalog carries them inline).
+        var provenance = Path.Combine(settings.CatalogDirectory, ProvenanceFile.FileName);
+        var found = loops.Count > 0 && File.Exists(provenance)
+            ? ProvenanceFile.Read(provenance).Where(p => loops.Contains((p.TaskRunId!, p.LoopId!.Value)))
+                .Select(p => p.FactorId!).ToHashSet(StringComparer.Ordinal)
+            : [];
         foreach (var kind in new[] { CatalogKind.Loop, CatalogKind.Model, CatalogKind.Strategy, CatalogKind.Factor })
         {
             w.WriteStartArray(CatalogFile.ListName(kind));
@@ -56,7 +63,7 @@ public sealed class FeedWriter(RdBridgeSettings settings)
             {
                 foreach (var record in CatalogReader.ReadRecords(path, kind))
                 {
-                    if (Belongs(kind, record, loops))
+                    if (Belongs(kind, record, loops, found))
                     {
                         if (kind == CatalogKind.Loop && LoopOf(record) is { } key) exported.Add(key);
                         record.WriteTo(w);
@@ -67,6 +74,18 @@ public sealed class FeedWriter(RdBridgeSettings settings)
 
             w.WriteEndArray();
         }
+        // Which changed loop found which factor, as factor_provenance.json has it (the consumer's provenance table).
+        w.WriteStartArray(ProvenanceFile.List);
+        if (loops.Count > 0 && File.Exists(provenance))
+        {
+            foreach (var p in ProvenanceFile.Read(provenance))
+            {
+                if (!loops.Contains((p.TaskRunId!, p.LoopId!.Value))) continue;
+                CatalogJson.Write(w, p);
+                if (w.BytesPending > 64 * 1024) w.Flush();
+            }
+        }
+        w.WriteEndArray();
         // A bundle already built whose loop is not exported yet (a publish in progress) holds the position back, so the
         // consumer asks for that loop again next time instead of passing it by.
         // The bundles are in time order, so the first pending one is the earliest and the last one the latest.
@@ -102,11 +121,13 @@ public sealed class FeedWriter(RdBridgeSettings settings)
             .Select(x => x.Bundle).ToList();
     }
 
-    private static bool Belongs(CatalogKind kind, JsonElement record, HashSet<(string, long)> loops)
+    private static bool Belongs(CatalogKind kind, JsonElement record, HashSet<(string, long)> loops,
+        HashSet<string> found)
     {
         if (kind != CatalogKind.Factor) return LoopOf(record) is { } key && loops.Contains(key);
         // A factor belongs to every loop that found it.
         var factor = CatalogJson.Read<FactorRecord>(record);
+        if (factor?.FactorId is { } id && found.Contains(id)) return true;
         foreach (var p in factor?.Provenance ?? [])
             if (LoopOf(p) is { } key && loops.Contains(key)) return true;
         return factor is not null && LoopOf(factor) is { } own && loops.Contains(own);

@@ -73,6 +73,7 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
                             $"{CatalogFile.ListName(kind)} of the feed not imported: {e.Message}");
                     }
                 }
+                ProvenanceImport.FromFeed(session, feed, source.Name, report);
                 session.Commit();
             }
 

@@ -112,10 +112,21 @@ public sealed class ShowQuery(RdBridgeSettings settings)
                 _ => Typed<Catalogs.LoopRecord>(r.Payload, r.Origin),
             };
             if (r.TaskRunId is { } tr && r.LoopId is { } loop) record["loop_links"] = Loop(tr, loop);
+            if (by == RecordKey.Factor && (string?)record[FactorId] is { } id && store.FoundIn(id, ShownLoops) is
+                { Total: > 0 } found)
+            {
+                // Which loops found it: the provenance table (the record names only its first loop).
+                record["found_in"] = new JsonArray([.. found.First.Select(p => (JsonNode)CatalogJson.ToNode(p))]);
+                record["found_in_total"] = found.Total;
+            }
             matches.Add((JsonNode)record);
         }
         return new JsonObject { ["kind"] = kind, ["key"] = key, ["matches"] = matches };
     }
+
+    /// <summary>How many of the loops that found a factor <c>show factor</c> lists (it says how many there
+    /// are).</summary>
+    private const int ShownLoops = 20;
 
     /// <summary>A stored record through its type, so show prints every field the catalog defines.</summary>
     private static JsonObject Typed<T>(string payload, string? origin) where T : CatalogRecord, new() =>

@@ -33,6 +33,8 @@ public abstract partial class DbAistockStore
         {
             if (_marks) Store.WriteImportMark(Tx, kind, origin, mark);
         }
+        public ProvenanceImportSummary WriteProvenance(IEnumerable<FactorOccurrence> entries, string fileSha256,
+            string? origin) => Store.WriteProvenance(Tx, entries, fileSha256, origin, _marks);
         public void Savepoint() => Tx.Save("catalog");
         public void RollbackToSavepoint() => Tx.Rollback("catalog");
         public void ReleaseSavepoint() => Tx.Release("catalog");
@@ -81,9 +83,11 @@ public abstract partial class DbAistockStore
         Scalar("SELECT coalesce(max(version), -1) FROM rdbridge_table_versions WHERE table_name = @t", tx,
             ("@t", CatalogTable.For(kind).Name));
 
-    protected void WriteImportMark(DbTransaction tx, CatalogKind kind, string? origin, CatalogImportMark? mark)
+    protected void WriteImportMark(DbTransaction tx, CatalogKind kind, string? origin, CatalogImportMark? mark) =>
+        WriteImportMark(tx, MarkName(kind, origin), mark);
+
+    private void WriteImportMark(DbTransaction tx, string name, CatalogImportMark? mark)
     {
-        var name = MarkName(kind, origin);
         if (mark is null) { Exec("DELETE FROM rdbridge_catalog_imports WHERE catalog = @c", tx, ("@c", name)); return; }
         Exec("""
             INSERT INTO rdbridge_catalog_imports

@@ -115,7 +115,18 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
             ("@t", taskRunId), ("@l", loopId)).FirstOrDefault();
     }
 
-    public IReadOnlyList<LoopFactor> FactorsOfLoop(string taskRunId, long loopId) =>
+    public IReadOnlyList<LoopFactor> FactorsOfLoop(string taskRunId, long loopId) => SchemaVersion
+        >= ProvenanceTable.Version
+        ? Rows($"SELECT f.name, f.source, f.factor_id, f.ic, f.annualized_return FROM {ProvenanceTable.Name} p "
+            + "JOIN aistock_factor_catalog f ON f.factor_id = p.factor_id WHERE p.task_run_id = @t AND p.loop_id = @l "
+            + "ORDER BY f.name, f.factor_id", ("@t", taskRunId), ("@l", loopId))
+            .Select(f => new LoopFactor((string)f[0]!, f[1] as string, f[2] as string, f[3] as double?,
+                f[4] as double?))
+            .ToList()
+        : FactorsOfLoopInline(taskRunId, loopId);
+
+    // A database still below schema version 7 (a server that does not migrate) holds provenance in the factor rows.
+    private List<LoopFactor> FactorsOfLoopInline(string taskRunId, long loopId) =>
         // The LIKE narrows the rows by text; the provenance is then read to keep only the loop's own factors.
         Rows("SELECT name, source, factor_id, provenance, ic, annualized_return FROM aistock_factor_catalog "
             + "WHERE CAST(provenance AS TEXT) LIKE @p ORDER BY name", ("@p", $"%{taskRunId}%"))

@@ -77,6 +77,11 @@ public interface IImportSession : IDisposable
     /// </param>
     WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0);
     void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark);
+    /// <summary>
+    /// Upserts which loops found each factor (<see cref="ProvenanceTable"/>) from one file; the same file again, its
+    /// rows untouched since, is not read.
+    /// </summary>
+    ProvenanceImportSummary WriteProvenance(IEnumerable<FactorOccurrence> entries, string fileSha256, string? origin);
     void Savepoint();
     void RollbackToSavepoint();
     void ReleaseSavepoint();
@@ -153,8 +158,11 @@ public interface ICatalogReader
     /// The record of one loop in a loop-keyed catalog (loop, model, strategy): the first by key, or null.
     /// </summary>
     StoredRecord? OfLoop(CatalogKind kind, string taskRunId, long loopId);
-    /// <summary>The factors whose provenance names the loop, by name.</summary>
+    /// <summary>The factors the loop found (its rows of the provenance table), by name.</summary>
     IReadOnlyList<LoopFactor> FactorsOfLoop(string taskRunId, long loopId);
+    /// <summary>The loops that found a factor: the first <paramref name="limit"/> in loop order, and how
+    /// many.</summary>
+    FactorLoops FoundIn(string factorId, int limit);
     /// <summary>The records a user names with one key (see <see cref="RecordKey"/>), ordered by loop.</summary>
     IReadOnlyList<StoredRecord> Find(RecordKey by, string key);
     /// <summary>

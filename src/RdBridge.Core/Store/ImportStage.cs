@@ -37,6 +37,7 @@ public sealed class ImportStage(RunContext context)
         // good copy, and every problem names the file the user gave.
         var summaries = new List<ImportSummary>();
         var accepted = new List<CatalogKind>();
+        var provenance = false;
         using (var store = AistockStores.Open(settings))
         using (var session = store.BeginImport())
         {
@@ -72,15 +73,17 @@ public sealed class ImportStage(RunContext context)
                     summaries.Add(new ImportSummary(kind, 0, 0, 0, 0, [], [e.Message]));
                 }
             }
+            provenance = ProvenanceImport.FromDirectory(session, from, report);
             session.Commit();
         }
 
         if (Path.GetFullPath(from) != Path.GetFullPath(to))
         {
-            foreach (var kind in accepted)
+            foreach (var name in accepted.Select(CatalogFile.FileName)
+                         .Concat(provenance ? [ProvenanceFile.FileName] : []))
             {
-                var src = Path.Combine(from, CatalogFile.FileName(kind));
-                var dst = Path.Combine(to, CatalogFile.FileName(kind));
+                var src = Path.Combine(from, name);
+                var dst = Path.Combine(to, name);
                 if (FileContent.Same(src, dst)) { report.Add(CopiesUnchanged); continue; }
                 AtomicFile.Write(dst, s => { using var input = RegularFile.OpenRead(src); input.CopyTo(s); });
                 report.Add(CopiesWritten);

@@ -22,6 +22,9 @@ public static class StoreSchema
         new(5, "an index for every column the API sorts by", V5),
         new(SearchIndexVersion,
             "SQLite: factor and loop search by trigram full-text indexes (FTS5) kept by triggers", SearchIndexes),
+        new(ProvenanceTable.Version,
+            "factor provenance in a table of its own (one row per factor and loop), moved out of the factor rows",
+            ProvenanceTable.Migration),
     ];
 
     /// <summary>

@@ -98,14 +98,14 @@ internal static class LinkageChecks
             .Select(r => (Str(r, TaskRunId), Long(r, LoopId), Str(r, AssetBundleId))).ToHashSet();
         var bad = new ProblemList();
         long records = 0;
+        // A record's provenance usually repeats its own loop: each broken link is listed once.
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in c.Catalogs.Stream(kind))
         {
             records++;
             var refs = new List<JsonElement> { r };
             if (r.TryGetProperty(Provenance, out var prov) && prov.ValueKind == JsonValueKind.Array)
                 refs.AddRange(prov.EnumerateArray());
-            // A record's provenance usually repeats its own loop: each broken link is listed once.
-            var listed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var x in refs)
             {
                 var link = $"{Describe(r, kind)} → {Str(x, TaskRunId)}/{Long(x, LoopId)}";
@@ -116,9 +116,29 @@ internal static class LinkageChecks
                 }
             }
         }
+        if (kind == CatalogKind.Factor) ProvenanceToLoop(c, loopKeys, bad, listed);
         return (bad.Count == 0, bad.Count == 0
             ? $"{records} records each link to a loop of the loop catalog and its bundle"
             : $"{bad.Count} broken links, e.g. {string.Join("; ", bad.Take(3))}");
+    }
+
+    /// <summary>
+    /// Each entry of <c>factor_provenance.json</c> names a loop of the loop catalog with its bundle; a v2 factor
+    /// catalog without that file has lost which loops found its factors.
+    /// </summary>
+    private static void ProvenanceToLoop(VerifyContext c, HashSet<(string?, long?, string?)> loopKeys,
+        ProblemList bad, HashSet<string> listed)
+    {
+        if (!File.Exists(c.Catalogs.ProvenancePath))
+        {
+            if (c.Catalogs.ProvenanceSeparate) bad.Add($"{c.Catalogs.ProvenancePath} missing; run 'rdbridge export'");
+            return;
+        }
+        foreach (var p in c.Catalogs.Provenance)
+        {
+            var link = $"{p.FactorId} → {p.TaskRunId}/{p.LoopId}";
+            if (!loopKeys.Contains((p.TaskRunId, p.LoopId, p.AssetBundleId)) && listed.Add(link)) bad.Add(link);
+        }
     }
 
     public static (bool, string) WorkspaceFiles(VerifyContext c)

@@ -118,6 +118,21 @@ public sealed class ExportedCatalogs(string dir)
 
     public IEnumerable<JsonElement> Stream(CatalogKind kind) => !_readable.Contains(kind) ? []
         : CatalogReader.ReadRecords(Path.Combine(dir, CatalogFile.FileName(kind)), kind);
+
+    /// <summary>
+    /// The entries of <c>factor_provenance.json</c> (which loops found each factor), read one at a time; none when the
+    /// file is absent (a catalog from before format v2 carries them in its records).
+    /// </summary>
+    public IEnumerable<FactorOccurrence> Provenance => File.Exists(ProvenancePath)
+        ? ProvenanceFile.Read(ProvenancePath)
+        : [];
+
+    /// <summary>Where <see cref="Provenance"/> is read from.</summary>
+    public string ProvenancePath => Path.Combine(dir, ProvenanceFile.FileName);
+
+    /// <summary>Whether the factor catalog is format v2 or later, so its provenance must be in its own file.</summary>
+    public bool ProvenanceSeparate => _readable.Contains(CatalogKind.Factor)
+        && ProvenanceFile.IsSeparate(Path.Combine(dir, CatalogFile.FileName(CatalogKind.Factor)));
 }
 
 /// <summary>

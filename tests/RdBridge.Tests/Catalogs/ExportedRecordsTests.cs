@@ -68,20 +68,25 @@ public class ExportedRecordsTests
                 && (string?)f["task_run_id"] == (string?)orphan["task_run_id"]);
         }
         // The sample's later loops load earlier loops' factors: those show up as occurrences, marked as loaded.
-        var shared = factors.Where(f => f!["provenance"]!.AsArray().Any(p => p!["loaded_from"] is not null)).ToList();
+        var entries = Catalog(sample, "factor_provenance.json", "provenance");
+        var loadedIds = entries.Where(p => p!["loaded_from"] is not null).Select(p => (string)p!["factor_id"]!)
+            .ToHashSet();
+        var shared = factors.Where(f => loadedIds.Contains((string)f!["factor_id"]!)).ToList();
         Assert.All(shared, f => Assert.NotNull(f!["code_path"]));
 
         // Where each factor occurs, read from the registry and the factor code: a factor loop with results lists the
         // factors its sub-workspaces coded (factor.py names the column) and, loaded from its combined parquet, the
         // factors of the run's earlier such loops it did not code itself. One factor's code is the same in every task
-        // run, so its record gathers the occurrences of all of them; each sub-workspace that coded it is one (the
-        // seed has a loop whose two coders wrote the same factor: two occurrences of that loop).
+        // run, so its record gathers the occurrences of all of them; a loop is one occurrence however many of its
+        // sub-workspaces coded the factor (the seed has a loop whose two coders wrote the same one). The entries are
+        // in factor_provenance.json, by factor id.
         var expected = ExpectedOccurrences(sample.Settings);
         Assert.Equal(expected.Keys.Order(), factors.Select(f => (string)f!["name"]!).Order());
         foreach (var f in factors)
         {
             var name = (string)f!["name"]!;
-            var provenance = f["provenance"]!.AsArray()
+            Assert.Null(f["provenance"]);
+            var provenance = entries.Where(p => (string)p!["factor_id"]! == (string)f["factor_id"]!)
                 .Select(p => ((string)p!["task_run_id"]!, (long)p["loop_id"]!, (string?)p["loaded_from"]))
                 .Order().ToList();
             Assert.Equal(expected[name].Order(), provenance);
@@ -100,10 +105,11 @@ public class ExportedRecordsTests
                 "AND w.workspace_role = 'sub_workspace' WHERE l.has_result = 1 AND l.action = 'factor'")
             .Select(r => (Run: (string)r[0]!, Loop: (long)r[1]!, Name: FactorColumn(s, (string)r[2]!))).ToList();
         var expected = new Dictionary<string, List<(string, long, string?)>>();
-        void Add(string name, (string, long, string?) occurrence)
+        void Add(string name, (string Run, long Loop, string?) occurrence)
         {
             if (!expected.TryGetValue(name, out var list)) expected[name] = list = [];
-            list.Add(occurrence);
+            // One entry a loop: a second coder of the same factor in that loop adds none.
+            if (!list.Any(o => o.Item1 == occurrence.Run && o.Item2 == occurrence.Loop)) list.Add(occurrence);
         }
         foreach (var c in coded) Add(c.Name, (c.Run, c.Loop, null));
         foreach (var (run, loop) in coded.Select(c => (c.Run, c.Loop)).Distinct())

@@ -87,7 +87,8 @@ public sealed class GuideOutputTests
 
         Assert.Equal(0, code);
         var rewritten = Snapshot(sample.Settings.CatalogDirectory).Count(f => catalogs[f.Key] != f.Value
-            && f.Key.EndsWith("_catalog.json", StringComparison.Ordinal));
+            && (f.Key.EndsWith("_catalog.json", StringComparison.Ordinal)
+                || f.Key.EndsWith("factor_provenance.json", StringComparison.Ordinal)));
         var last = output.TrimEnd().Split('\n')[^1];
         Assert.StartsWith("sync run #1: changes written — ", last);
         if (rewritten > 0) Assert.Contains($"export: {rewritten} catalog files written", last);

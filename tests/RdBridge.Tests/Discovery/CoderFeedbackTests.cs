@@ -34,6 +34,8 @@ public class CoderFeedbackTests
         Assert.True(code == 0, output + err);
         var factorCatalog = JsonNode.Parse(File.ReadAllText(Path.Combine(rd.Settings.CatalogDirectory,
             "factor_catalog.json")))!["factors"]!.AsArray().Select(f => f!.AsObject()).ToList();
+        var provenance = JsonNode.Parse(File.ReadAllText(Path.Combine(rd.Settings.CatalogDirectory,
+            "factor_provenance.json")))!["provenance"]!.AsArray().Select(p => p!.AsObject()).ToList();
         var modelCatalog = JsonNode.Parse(File.ReadAllText(Path.Combine(rd.Settings.CatalogDirectory,
             "model_catalog.json")))!["models"]!.AsArray().Select(m => m!.AsObject()).ToList();
         var seen = 0;
@@ -55,7 +57,8 @@ public class CoderFeedbackTests
                     Assert.True(JsonNode.DeepEquals(coder[i], entry["coder_feedback"]),
                         $"{name}: {entry["coder_feedback"]?.ToJsonString()} ≠ {coder[i]?.ToJsonString()}");
                     foreach (var record in factorCatalog.Where(f => (string?)f["name"] == name
-                                 && f["provenance"]!.AsArray().Any(p => (long?)p!["loop_id"] == id)))
+                                 && provenance.Any(p => (string?)p["factor_id"] == (string?)f["factor_id"]
+                                     && (long?)p["loop_id"] == id)))
                     {
                         Assert.True(JsonNode.DeepEquals(coder[i], record["coder_feedback"]),
                             $"factor_catalog {name}: {record["coder_feedback"]?.ToJsonString()}");

@@ -215,10 +215,15 @@ public class StageTests
         var factors = doc.RootElement.GetProperty("factors").EnumerateArray().ToList();
         var resi5 = Assert.Single(factors, f => f.GetProperty("name").GetString() == "RESI5");
         var loops = Db.Scalar(sample.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1");
-        Assert.Equal(loops, resi5.GetProperty("provenance").GetArrayLength());
+        // Its loops are in factor_provenance.json, one entry each; the record names its first and counts them.
+        Assert.False(resi5.TryGetProperty("provenance", out _));
+        using var provenance = JsonDocument.Parse(
+            File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_provenance.json")));
+        var entries = provenance.RootElement.GetProperty("provenance").EnumerateArray()
+            .Where(p => p.GetProperty("factor_id").GetString() == resi5.GetProperty("factor_id").GetString()).ToList();
+        Assert.Equal(loops, entries.Count);
         Assert.Equal(loops, resi5.GetProperty("occurrences").GetInt32());
-        Assert.All(resi5.GetProperty("provenance").EnumerateArray(),
-            p => Assert.StartsWith("bundle_", p.GetProperty("asset_bundle_id").GetString()));
+        Assert.All(entries, p => Assert.StartsWith("bundle_", p.GetProperty("asset_bundle_id").GetString()));
         Assert.Equal(factors.Count, factors.Select(f => f.GetProperty("factor_id").GetString()).Distinct().Count());
     }
 
@@ -254,12 +259,11 @@ public class StageTests
             doc.RootElement.GetProperty("catalog").GetProperty("asset_bundle_id").GetString());
         // Exactly the factors the imported factor catalog file credits to this loop's bundle.
         using var catalog = JsonDocument.Parse(
-            File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_catalog.json")));
+            File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_provenance.json")));
         var bundle = $"bundle_{loop[0]}_{loop[1]}";
-        var credited = catalog.RootElement.GetProperty("factors").EnumerateArray()
-            .Where(f => f.GetProperty("provenance").EnumerateArray()
-                .Any(p => p.GetProperty("asset_bundle_id").GetString() == bundle))
-            .Select(f => f.GetProperty("factor_id").GetString()!).Order().ToList();
+        var credited = catalog.RootElement.GetProperty("provenance").EnumerateArray()
+            .Where(p => p.GetProperty("asset_bundle_id").GetString() == bundle)
+            .Select(p => p.GetProperty("factor_id").GetString()!).Distinct().Order().ToList();
         Assert.Equal(credited, doc.RootElement.GetProperty("factors").EnumerateArray()
             .Select(f => f.GetProperty("factor_id").GetString()!).Order());
         (code, _, _) = sample.Cli("show", "factor", "RESI5");

@@ -125,10 +125,9 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
 
         // Factor sets by fingerprint: what the catalog says each loop found.
         string[] FactorIds(SampleLoop l) => [.. compared.Sample.Aistock
-            .Rows("SELECT factor_id, provenance FROM aistock_factor_catalog")
-            .Where(r => JsonNode.Parse((string)r[1]!)!.AsArray()
-                .Any(p => (string?)p!["task_run_id"] == l.TaskRunId && (long?)p["loop_id"] == l.LoopId))
-            .Select(r => (string)r[0]!)];
+            .Rows("SELECT factor_id, task_run_id, loop_id FROM aistock_factor_provenance")
+            .Where(r => (string?)r[1] == l.TaskRunId && Convert.ToInt64(r[2]) == l.LoopId)
+            .Select(r => (string)r[0]!).Distinct()];
         var fa = FactorIds(a);
         var fb = FactorIds(b);
         string[] Ids(string kind) => [.. c["factors"]![kind]!.AsArray().Select(f => (string)f!["factor_id"]!).Order()];

@@ -17,6 +17,11 @@ public class TwoMachineTests
             ? Directory.EnumerateFiles(folder, "*.tar.gz").Select(f => Path.GetFileName(f)).Order().ToArray()
             : [];
 
+    /// <summary>The entries of a factor_provenance.json as "factor|task run|loop|bundle", sorted.</summary>
+    private static List<string> Provenance(string catalogDirectory) => [.. System.Text.Json.Nodes.JsonNode.Parse(
+            File.ReadAllText(Path.Combine(catalogDirectory, "factor_provenance.json")))!["provenance"]!.AsArray()
+        .Select(e => $"{e!["factor_id"]}|{e["task_run_id"]}|{e["loop_id"]}|{e["asset_bundle_id"]}").Order()];
+
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_full_sync_then_an_incremental_sync_after_new_loops_appear_at_the_publisher(string store)
     {
@@ -44,6 +49,11 @@ public class TwoMachineTests
         // Every factor of the catalog file the publisher served, each a row of its own.
         Assert.Equal(Records(publisher.CatalogDirectory, "factor_catalog.json", "factors"),
             m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE origin = 'gpu1'"));
+        // Which loops found each factor: the publisher's factor_provenance.json entries of the loops it sent.
+        List<string> Stored() => [.. m.ConsumerDb.Rows("SELECT factor_id, task_run_id, loop_id, asset_bundle_id "
+            + "FROM aistock_factor_provenance WHERE origin = 'gpu1'").Select(r => string.Join("|", r)).Order()];
+        Assert.Equal(Provenance(publisher.CatalogDirectory).Where(e => published.Contains(e.Split('|')[3] + ".tar.gz")),
+            Stored());
 
         // RD-Agent finishes loop 0; the publisher publishes; the consumer's next sync brings exactly that loop.
         var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
@@ -55,6 +65,12 @@ public class TwoMachineTests
         Assert.Contains("1 loops inserted", output);
         Assert.Contains("1 downloaded", output);
         Assert.Equal(Bundles(publisher.BundleDirectory), Bundles(consumer.AssetCacheDirectory));
+        // The released loop's entries came with it. (Releasing loop 0 re-attributes the factors later loops only
+        // loaded to the records loop 0 wrote; like the factor rows of the earlier attribution, the entries of the
+        // first sync are kept: an import upserts, it never deletes.)
+        var released = Provenance(publisher.CatalogDirectory).Where(e => e.Split('|')[2] == "0").ToList();
+        Assert.NotEmpty(released);
+        Assert.Empty(released.Except(Stored()));
 
         // Nothing new: nothing written.
         (code, output, _) = m.Consumer("sync");

@@ -272,7 +272,12 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
         var record = JsonNode.Parse((string)row[2]!)!;
         var codeFile = Path.Combine(Sample.Settings.AssetCacheDirectory, (string)record["asset_bundle_id"]!,
             (string)record["code_path"]!);
-        var provenance = record["provenance"]!.AsArray();
+        // Its loops as the exported factor_provenance.json lists them, in loop order.
+        var provenance = JsonNode.Parse(File.ReadAllText(Path.Combine(Sample.Settings.CatalogDirectory,
+                "factor_provenance.json")))!["provenance"]!.AsArray()
+            .Where(p => (string?)p!["factor_id"] == factorId)
+            .OrderBy(p => (string)p!["task_run_id"]!, StringComparer.Ordinal).ThenBy(p => (long)p!["loop_id"]!)
+            .ToList();
 
         await using var ui = await chromium.OpenAsync(fixture.Server.Url);
         var page = ui.Page;

@@ -141,13 +141,15 @@ public class ViewLogicTests(Chromium chromium, ServedSample served)
             string.Join(", ", schema.GetProperty("required_fields").EnumerateArray().Select(x => x.GetString()))
                 + $" · {schema.GetProperty("lookback_days").GetInt32()}d",
             row[Col("factors", "Input schema")].GetProperty("text").GetString());
-        var prov = f.GetProperty("provenance");
-        var links = row[Col("factors", "Found in")].GetProperty("links");
-        Assert.Equal(Math.Min(3, prov.GetArrayLength()), links.GetArrayLength());
+        // A v2 record names its first loop and how many loops found it (the rest are on the factor's page).
+        Assert.False(f.TryGetProperty("provenance", out _));
+        var found = row[Col("factors", "Found in")];
+        var links = found.GetProperty("links");
+        Assert.Equal(1, links.GetArrayLength());
         Assert.Equal(
-            $"/rdagent/loops/{prov[0].GetProperty("task_run_id").GetString()}/"
-                + $"{prov[0].GetProperty("loop_id").GetInt64()}",
+            $"/rdagent/loops/{f.GetProperty("task_run_id").GetString()}/{f.GetProperty("loop_id").GetInt64()}",
             links[0].GetProperty("href").GetString());
+        Assert.Equal($"{f.GetProperty("occurrences").GetInt64()}×", found.GetProperty("text").GetString());
 
         // Loops: action, decision, metrics, bundle status; the loop cell links to its detail page, the run to its
         // chart.

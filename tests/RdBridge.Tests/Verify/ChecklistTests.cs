@@ -293,6 +293,15 @@ internal sealed class SyncedSample : IDisposable
         File.WriteAllText(path, root.ToJsonString());
     }
 
+    /// <summary>Edits every entry of the exported <c>factor_provenance.json</c>.</summary>
+    public void EditProvenance(Action<JsonObject> edit)
+    {
+        var path = Path.Combine(Settings.CatalogDirectory, ProvenanceFile.FileName);
+        var root = JsonNode.Parse(File.ReadAllText(path))!;
+        foreach (var p in root[ProvenanceFile.List]!.AsArray()) edit(p!.AsObject());
+        File.WriteAllText(path, root.ToJsonString());
+    }
+
     public void Registry(string sql) => Db.Exec(Settings.RegistryPath, sql);
     public void Aistock(string sql)
     {

@@ -50,10 +50,14 @@ public sealed class GuideMessagesTests
         using var copy = SyncedSample.Copy("rdagent", TestStore.Default);
         var factor = First(copy, CatalogKind.Factor);
         // The record and its provenance entry for the same loop both point to a loop that does not exist.
-        copy.EditExported(CatalogKind.Factor, r =>
+        copy.EditExported(CatalogKind.Factor, r => r["loop_id"] = 999);
+        copy.EditProvenance(p =>
         {
-            r["loop_id"] = 999;
-            foreach (var p in r["provenance"]!.AsArray()) p!["loop_id"] = 999;
+            if ((string?)p["factor_id"] == (string?)factor["factor_id"]
+                && (long?)p["loop_id"] == (long?)factor["loop_id"])
+            {
+                p["loop_id"] = 999;
+            }
         });
 
         var result = Run(copy, "link.factor_loop");

@@ -276,16 +276,20 @@ export function inputSchemaText(s) {
   return `${fields}${lookback}${s.freq ? ' · ' + s.freq : ''}`;
 }
 
-/** The loops that found a factor, each a link to its loop page (the first few, then "+N"). */
+/**
+ * The loops that found a factor, each a link to its loop page (the first few, then "+N"). A record of catalog format
+ * v2 names only its first loop and how many found it (the rest are on the factor's page); an older one lists them all.
+ */
 export function provenanceCell(r, max = 3) {
-  const prov = r.provenance ?? [];
+  const prov = r.provenance ?? (r.task_run_id ? [{ task_run_id: r.task_run_id, loop_id: r.loop_id }] : []);
+  const count = r.provenance ? prov.length : (r.occurrences ?? prov.length);
   const links = prov.slice(0, max).map((p) => ({
     text: `${shortId(p.task_run_id, 6)}/${p.loop_id}`,
     href: loopHref(p.task_run_id, p.loop_id),
     title: `${p.task_run_id} / loop ${p.loop_id}`,
   }));
-  const more = prov.length > max ? `+${prov.length - max}` : '';
-  return { text: `${prov.length}×`, links, more, cls: 'prov' };
+  const more = count > links.length ? `+${count - links.length}` : '';
+  return { text: `${count}×`, links, more, cls: 'prov' };
 }
 
 /** Table rows for records: one array of cells per record, in column order. */
