@@ -22,6 +22,9 @@ public static class StoreSchema
         new(5, "an index for every column the API sorts by", V5),
         new(SearchIndexVersion,
             "SQLite: factor and loop search by trigram full-text indexes (FTS5) kept by triggers", SearchIndexes),
+        new(ModelSearchIndexVersion,
+            "SQLite: model and strategy search by trigram full-text indexes, as for factors and loops",
+            ModelSearchIndexes),
     ];
 
     /// <summary>
@@ -42,6 +45,25 @@ public static class StoreSchema
         new("aistock_loop_catalog", "aistock_loop_search",
             ["task_run_id", "action", "status", "model_type", "hypothesis"]),
     ];
+
+    /// <summary>
+    /// The version that gave SQLite's model and strategy tables their search indexes (a model search scanned every
+    /// model: 10,000 rows at 200,000 factors).
+    /// </summary>
+    public const int ModelSearchIndexVersion = 8;
+
+    /// <summary>The search indexes of version 8 (never edited: a change is a new version).</summary>
+    public static readonly IReadOnlyList<SearchIndex> SearchIndexesOf8 =
+    [
+        new("aistock_model_catalog", "aistock_model_search", ["model_id", "model_type", "network_class"]),
+        new("aistock_strategy_catalog", "aistock_strategy_search",
+            ["strategy_id", "model_type", "config_fingerprint"]),
+    ];
+
+    /// <summary>Every search index, with the version that made it.</summary>
+    public static IEnumerable<(SearchIndex Index, int Version)> SearchIndexesByVersion =>
+        SearchIndexesOf6.Select(i => (i, SearchIndexVersion)).Concat(
+            SearchIndexesOf8.Select(i => (i, ModelSearchIndexVersion)));
 
     public static int Latest => Migrations[^1].Version;
 
@@ -258,16 +280,21 @@ public static class StoreSchema
         }
     }
 
-    private static IEnumerable<string> SearchIndexes(SqlDialect d)
+    private static IEnumerable<string> SearchIndexes(SqlDialect d) => SearchIndexTables(d, SearchIndexesOf6);
+
+    private static IEnumerable<string> ModelSearchIndexes(SqlDialect d) => SearchIndexTables(d, SearchIndexesOf8);
+
+    private static IEnumerable<string> SearchIndexTables(SqlDialect d, IReadOnlyList<SearchIndex> indexes)
     {
-        // PostgreSQL searches the same columns through pg_trgm's indexes (versions 3 and 4).
+        // PostgreSQL searches the same columns through pg_trgm's indexes (versions 3 and 4), or for models and
+        // strategies (at most one a loop) by scanning.
         if (d != SqlDialect.Sqlite) yield break;
         // Substring search (q=) was LIKE '%…%' over every row: seconds at 200,000 factors. FTS5's trigram tokenizer
         // indexes every three-character run, so any substring of three characters or more — a Chinese word, part of
         // an identifier — is found from the index. The index keeps no copy of the texts (external content: it reads
         // them from the catalog table by rowid, which VACUUM keeps for a table with rows), and triggers keep it in
         // step with every write, RdBridge's or anybody else's. Case-insensitive, like SQLite's LIKE.
-        foreach (var (t, s, cols) in SearchIndexesOf6)
+        foreach (var (t, s, cols) in indexes)
         {
             string Values(string row) => string.Join(", ", cols.Select(c => $"{row}.{c}"));
             yield return $"CREATE VIRTUAL TABLE {s} USING fts5({string.Join(", ", cols)}, " +
