@@ -82,6 +82,16 @@ public class QueryPlanChoiceTests
                 inner);
         }
 
+        // The narrow range sorted by its own metric: that metric's index seeks to the range and reads it in order.
+        (inner, plan) = Plan(store, new(CatalogKind.Factor, Ranges: narrowIc, Sort: "ic"));
+        Assert.Contains("idx_aistock_factor_catalog_ic", plan);
+        if (!db.IsPostgres)
+        {
+            Assert.Contains("SEARCH aistock_factor_catalog USING COVERING INDEX idx_aistock_factor_catalog_ic " +
+                "(ic>? AND ic<?)", inner);
+            Assert.DoesNotContain("TEMP B-TREE", inner);
+        }
+
         // One loop's ten factors sorted by name: found by the (task run, loop) index, then sorted.
         (inner, plan) = Plan(store, new(CatalogKind.Factor, TaskRunId: (string)first["task_run_id"]!,
             LoopId: (long)first["loop_id"]!, Sort: "name"));
