@@ -62,11 +62,12 @@ public class QueryPlanChoiceTests
         }
 
         // A range keeping a third of the rows, sorted by another metric: the sort's index is walked and the range
-        // tested row by row; the range's own index is not used and nothing is sorted.
+        // tested row by row; the range's own index is not used and nothing is sorted. (PostgreSQL is left to choose
+        // here: its histograms see the many matches; hiding the range from it made it scan the table.)
         (inner, plan) = Plan(store, new(CatalogKind.Factor, Ranges: byReturn, Sort: "annualized_return"));
-        Assert.DoesNotContain("idx_aistock_factor_catalog_ic", plan);
         if (!db.IsPostgres)
         {
+            Assert.DoesNotContain("idx_aistock_factor_catalog_ic", plan);
             Assert.Contains("SCAN aistock_factor_catalog USING INDEX idx_aistock_factor_catalog_annualized_return",
                 inner);
             Assert.DoesNotContain("TEMP B-TREE", inner);
