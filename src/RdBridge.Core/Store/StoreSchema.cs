@@ -23,7 +23,8 @@ public static class StoreSchema
         new(SearchIndexVersion,
             "SQLite: factor and loop search by trigram full-text indexes (FTS5) kept by triggers", SearchIndexes),
         new(ModelSearchIndexVersion,
-            "SQLite: model and strategy search by trigram full-text indexes, as for factors and loops",
+            "model and strategy search by trigram full-text indexes (SQLite); trigram indexes on every column a " +
+            "model, strategy or loop search reads (PostgreSQL)",
             ModelSearchIndexes),
     ];
 
@@ -282,7 +283,27 @@ public static class StoreSchema
 
     private static IEnumerable<string> SearchIndexes(SqlDialect d) => SearchIndexTables(d, SearchIndexesOf6);
 
-    private static IEnumerable<string> ModelSearchIndexes(SqlDialect d) => SearchIndexTables(d, SearchIndexesOf8);
+    private static IEnumerable<string> ModelSearchIndexes(SqlDialect d)
+    {
+        if (d == SqlDialect.Sqlite) return SearchIndexTables(d, SearchIndexesOf8);
+        // PostgreSQL: a search is an OR of ILIKEs, which a trigram index answers only when every column in it has one;
+        // versions 3 and 4 indexed the factors' texts and the loops' hypothesis only, so a model, strategy or loop
+        // search read the whole table (10,000 rows at 200,000 factors), whatever it found.
+        var columns = SearchIndexesOf8.Append(SearchIndexesOf6[1])
+            .SelectMany(i => i.Columns.Where(c => c != "hypothesis").Select(c => (i.Table, Column: c)));
+        var creates = string.Join("\n", columns.Select(x =>
+            $"    CREATE INDEX IF NOT EXISTS idx_{x.Table}_{x.Column}_trgm " +
+            $"ON {x.Table} USING gin ({x.Column} gin_trgm_ops);"));
+        return [$"""
+            DO $do$
+            BEGIN
+              IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+            {creates}
+              END IF;
+            END
+            $do$
+            """];
+    }
 
     private static IEnumerable<string> SearchIndexTables(SqlDialect d, IReadOnlyList<SearchIndex> indexes)
     {
