@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every filter x sort the consumer API offers, on 200,000 factors (10,000 loops, models and strategies), in SQLite and
-# in PostgreSQL: p50/p99 per shape with one client and with four, against the targets (p99 < 20 ms / < 50 ms).
+# in PostgreSQL: p50/p99 per shape with one client and with four, against the targets (p99 < 20 ms / < 50 ms), and
+# the rows each shape's statements read against the rows they return (a figure the machine's load does not change).
 # Usage: bench/query-bench.sh [FACTORS] [REQUESTS] [sqlite|postgres|both]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,11 +29,14 @@ PY
   "$bin" import --catalogs "$work/catalogs" --config "$work/s/rdbridge.json" >/dev/null
   if [ "$1" = PostgreSQL ]; then psql -X -q -d rd -c "VACUUM ANALYZE"; fi
   local port; port=$(free_port)
-  "$bin" serve --role consumer --no-live --urls "http://127.0.0.1:$port" --config "$work/s/rdbridge.json" \
-    >"$work/serve.log" 2>&1 &
+  # The server writes every statement a page runs to the trace; query_shapes.py counts the rows each one reads.
+  RDBRIDGE_QUERY_TRACE="$work/trace.jsonl" "$bin" serve --role consumer --no-live --urls "http://127.0.0.1:$port" \
+    --config "$work/s/rdbridge.json" >"$work/serve.log" 2>&1 &
   serve_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
-  python3 "$here/bench/query_shapes.py" "http://127.0.0.1:$port" "$requests" "$1, $factors factors" || true
+  local db=(--sqlite "$2"); [ "$1" = PostgreSQL ] && db=(--postgres rd)
+  python3 "$here/bench/query_shapes.py" "http://127.0.0.1:$port" "$requests" "$1, $factors factors" \
+    --trace "$work/trace.jsonl" "${db[@]}" || true
   kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
 }
 

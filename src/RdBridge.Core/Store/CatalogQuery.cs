@@ -111,7 +111,9 @@ public static class CatalogQuery
     public static CatalogPage Run(ICatalogReader store, CatalogPageRequest q, MatchCounts? counts = null) =>
         store.Page(q, counts);
 
-    internal static CatalogPage Run(DbAistockStore store, CatalogPageRequest q, MatchCounts? counts)
+    /// <param name="ran">Told each statement the page runs (the plan tests read their plans).</param>
+    internal static CatalogPage Run(DbAistockStore store, CatalogPageRequest q, MatchCounts? counts,
+        Action<string, IReadOnlyList<(string Name, object? Value)>>? ran = null)
     {
         var table = CatalogTable.For(q.Kind);
         var pg = store.Dialect == SqlDialect.Postgres;
@@ -133,15 +135,18 @@ public static class CatalogQuery
             // exactly the rows it always kept (the index folds case at least as widely as LIKE does). Only an index
             // holding every searched column can answer; under three characters there is no trigram to look up, and
             // the LIKE scans as before.
-            var index = StoreSchema.SearchIndexesOf6.FirstOrDefault(i => i.Table == table.Name);
+            var (index, since) = StoreSchema.SearchIndexesByVersion.FirstOrDefault(i => i.Index.Table == table.Name);
             if (!pg && index is not null && SearchColumns(q.Kind).All(index.Columns.Contains)
-                && store.SchemaVersion >= StoreSchema.SearchIndexVersion && text.EnumerateRunes().Count() >= 3)
+                && store.SchemaVersion >= since && text.EnumerateRunes().Count() >= 3)
             {
                 var phrase = Arg("\"" + text.Replace("\"", "\"\"") + "\"");
-                where.Add($"rowid IN (SELECT rowid FROM {index.Index} WHERE {index.Index} MATCH {phrase})");
+                indexable.Add(c =>
+                    $"{c("rowid")} IN (SELECT rowid FROM {index.Index} WHERE {index.Index} MATCH {phrase})");
             }
-            where.Add("(" + string.Join(" OR ", SearchColumns(q.Kind)
-                .Select(c => pg ? $"{c} ILIKE {like} ESCAPE '\\'" : $"{c} LIKE {like} ESCAPE '\\'")) + ")");
+            // The search is a filter like the others in the plan choice below: a text every row holds (a task run's
+            // id prefix over its loops) is best found by walking the sort's index, a rare one from its index.
+            indexable.Add(c => "(" + string.Join(" OR ", SearchColumns(q.Kind)
+                .Select(s => pg ? $"{c(s)} ILIKE {like} ESCAPE '\\'" : $"{s} LIKE {like} ESCAPE '\\'")) + ")");
         }
         if (q.TaskRunId is not null)
         {
@@ -230,10 +235,15 @@ public static class CatalogQuery
         var filter = Filter(c => c);
 
         var counted = MatchCount(store, counts, q.Kind,
-            $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args);
+            $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args, ran);
         var offset = (long)(q.Page - 1) * q.PageSize;
         var orderBy = sort;
-        if (indexable.Count > 0)
+        // Filters on the sort column alone (a range on the metric sorted by, a task run's rows sorted by task run) are
+        // left to the database: the sort's index seeks to them and reads them in order, 50 rows for 50 (hiding the
+        // order made a range of 600 loops sorted by its own metric read and sort all 600).
+        var filtered = new HashSet<string>();
+        foreach (var f in indexable) f(c => { filtered.Add(c); return c; });
+        if (indexable.Count > 0 && !filtered.SetEquals([sort]))
         {
             // The plan, chosen here rather than by SQLite: every sort column has its own index (schema version 4), so
             // a page can be read by walking the sort's index and testing the filters row by row, which reads about
@@ -243,19 +253,38 @@ public static class CatalogQuery
             // sorted by another metric, sorted 60,000 rows for 50 (200+ ms). PostgreSQL has histograms but assumes
             // filter and order independent: one task run's 2,000 factors sorted by name walked 166,000 rows of the
             // name index (1.6 s). The match count, already taken for the page's total, tells which plan reads less.
-            var rowsInTable = MatchCount(store, counts, q.Kind, $"SELECT count(*) FROM {table.Name}", []);
+            var rowsInTable = MatchCount(store, counts, q.Kind, $"SELECT count(*) FROM {table.Name}", [], ran);
             // A range on the sort column itself stays visible: its index seeks to the range and reads it in order.
+            // PostgreSQL is not shown the walk by hiding the filters: it then estimates a hidden filter to keep
+            // 0.5% of the rows, and read and sorted all 50,000 factors for a source and an IC range that keep 15,000
+            // (250 ms). With the filters visible its histograms see the many matches and it walks the sort's index.
             if (WalkSortIndex(offset + q.PageSize, counted, rowsInTable))
-                filter = Filter(c => c == sort ? c : Hidden(table, c, pg));
+            {
+                if (!pg) filter = Filter(c => c == sort ? c : Hidden(table, c, pg));
+            }
             else
+            {
                 orderBy = Hidden(table, sort, pg);
+            }
         }
         // Within a task run, loops in number order (9 before 29), whatever the kind's own key says.
         var byLoop = sort == TaskRunId && !table.Key.Contains(LoopId) ? $"{LoopId} {dir}, " : "";
-        var order = $"{orderBy} {dir}{nulls}, {byLoop}{string.Join(", ", table.Key.Select(k => $"{k} {dir}"))}";
-        var rows =
-            store.Rows($"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} " +
-                $"LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}", [.. args]);
+        // The sort column is not named twice when it is part of the key: SQLite then no longer sees that the key's
+        // index gives the order, and sorted each task run's loops in a temporary tree.
+        var order = $"{orderBy} {dir}{nulls}, {byLoop}" +
+            string.Join(", ", table.Key.Where(k => k != sort).Select(k => $"{k} {dir}"));
+        order = order.TrimEnd(' ', ',');
+        var limit = $"LIMIT {q.PageSize} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}";
+        // SQLite sorts whole rows: sorting one task run's 2,000 factors by name copied their ~5 KB payloads (and
+        // read their overflow pages) into the sorter to keep 50. The page's rows are found and ordered by rowid first,
+        // reading only the columns the filter and the order need, then the 50 payloads are read. PostgreSQL sorts
+        // the pointers to its out-of-line (TOAST) payloads, not the payloads.
+        var sql = pg
+            ? $"SELECT payload, origin, updated_at FROM {table.Name} {filter} ORDER BY {order} {limit}"
+            : $"SELECT payload, origin, updated_at FROM (SELECT rowid AS page_row FROM {table.Name} {filter} " +
+                $"ORDER BY {order} {limit}) AS page CROSS JOIN {table.Name} ON {table.Name}.rowid = page.page_row " +
+                $"ORDER BY {order}";
+        var rows = Query(store, sql, args, ran);
         var items = rows.Select(r => new CatalogItem((string)r[0]!, r[1] as string ?? "local", r[2] as string))
             .ToList();
         var exact = counted <= CountCap;
@@ -264,14 +293,37 @@ public static class CatalogQuery
     }
 
     private static long MatchCount(DbAistockStore store, MatchCounts? counts, CatalogKind kind, string sql,
-        List<(string Name, object? Value)> args)
+        List<(string Name, object? Value)> args, Action<string, IReadOnlyList<(string Name, object? Value)>>? ran)
     {
-        long Count() => Convert.ToInt64(store.Rows(sql, [.. args])[0][0]);
+        long Count() => Convert.ToInt64(Query(store, sql, args, ran)[0][0]);
         if (counts is null || store.CatalogVersion(kind) is not { } version) return Count();
         var key = new StringBuilder(store.Describe).Append('\n').Append(version).Append('\n').Append(sql);
         foreach (var (name, value) in args)
             key.Append('\n').Append(name).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
         return counts.Get(key.ToString(), Count);
+    }
+
+    /// <summary>
+    /// Where every statement a page runs is written (one JSON line: the SQL and its parameters) when the environment
+    /// names a file: <c>bench/query-bench.sh</c> reads back each shape's statements to show their plans and the rows
+    /// they read. Unset, nothing is written.
+    /// </summary>
+    private static readonly string? TraceFile = Environment.GetEnvironmentVariable("RDBRIDGE_QUERY_TRACE");
+    private static readonly Lock TraceLock = new();
+
+    private static IReadOnlyList<IReadOnlyList<object?>> Query(DbAistockStore store, string sql,
+        List<(string Name, object? Value)> args, Action<string, IReadOnlyList<(string Name, object? Value)>>? ran)
+    {
+        ran?.Invoke(sql, args);
+        if (TraceFile is not null)
+        {
+            var line = JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["sql"] = sql, ["args"] = args.ToDictionary(a => a.Name, a => a.Value),
+            });
+            lock (TraceLock) File.AppendAllText(TraceFile, line + "\n");
+        }
+        return store.Rows(sql, [.. args]);
     }
 
     /// <summary>

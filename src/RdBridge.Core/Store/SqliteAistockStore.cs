@@ -30,6 +30,10 @@ public sealed class SqliteAistockStore : DbAistockStore
             connection.Open();
             using var cmd = connection.CreateCommand();
             cmd.CommandText = $"PRAGMA busy_timeout = {busy * 1000L}; PRAGMA journal_mode = WAL;";
+            // Every store opens a fresh connection (no pool), so its page cache starts empty and each page a query
+            // reads was a read call and a copy; mapped, it is a memory access into the system's file cache. A page of
+            // one task run's 2,000 factors sorted by name, on a fresh connection: fastest of 20 59 → 4.8 ms.
+            cmd.CommandText += " PRAGMA mmap_size = 1073741824;";
             cmd.ExecuteNonQuery();
             return connection;
         }

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
+using RdBridge.Store;
+
+namespace RdBridge.Tests.Store;
+
+/// <summary>
+/// The plan a page is read by, as the database itself reports it (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN)
+/// for the statement CatalogQuery ran. The expected plans are reasoned from the indexes (schema versions 3 and 5: one
+/// per sort column, the key as tie-breaker) and from the match counts read here from the catalog file: a filter
+/// keeping many rows walks the sort's index, a filter keeping few finds its rows by its own index and sorts them.
+/// </summary>
+public class QueryPlanChoiceTests
+{
+    // 4,000 factors over 400 loops (4 task runs of 100 loops, 10 factors a loop), metrics drawn uniformly.
+    private const int Factors = 4000, Loops = 400;
+
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Each_representative_shape_is_read_by_the_plan_its_match_count_calls_for(string kind)
+    {
+        using var dir = new TempDir();
+        var gen = dir["gen"];
+        using (var p = Process.Start(new ProcessStartInfo("python3",
+            [Path.Combine(Paths.RepoRoot, "bench", "gen_catalogs.py"), gen, $"{Factors}", $"{Loops}"]))!)
+        {
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+        }
+        var factors = JsonNode.Parse(File.ReadAllText(Path.Combine(gen, "factor_catalog.json")))!["factors"]!
+            .AsArray().Select(f => f!).ToList();
+        var loops = JsonNode.Parse(File.ReadAllText(Path.Combine(gen, "loop_catalog.json")))!["loops"]!
+            .AsArray().Select(l => l!).ToList();
+        using var db = TestStore.Create(kind, dir);
+        using var opened = db.Open();
+        opened.Migrate();
+        StoreTests.Import(opened, CatalogKind.Factor, Path.Combine(gen, "factor_catalog.json"));
+        StoreTests.Import(opened, CatalogKind.Loop, Path.Combine(gen, "loop_catalog.json"));
+        var store = (DbAistockStore)opened;
+
+        double Ic(JsonNode f) => (double)f["performance_metrics"]!["ic"]!;
+        // The premises, from the file: which side of the rule (walk when 4 × 50 × rows < matches²) each shape is on.
+        var wide = factors.Count(f => Ic(f) is >= 0.02 and <= 0.05);
+        Assert.True(4.0 * 50 * Factors < (double)wide * wide, $"{wide} factors in the wide range");
+        var narrow = factors.Count(f => Ic(f) is >= 0.03 and <= 0.0305);
+        Assert.True(4.0 * 50 * Factors > (double)narrow * narrow, $"{narrow} factors in the narrow range");
+        var prefix = ((string)loops[0]["task_run_id"]!)[..16];
+        Assert.All(loops, l => Assert.StartsWith(prefix, (string)l["task_run_id"]!));
+        var first = factors[0];
+
+        var byReturn = new Dictionary<string, (double?, double?)> { ["ic"] = (0.02, 0.05) };
+        var narrowIc = new Dictionary<string, (double?, double?)> { ["ic"] = (0.03, 0.0305) };
+        string inner, plan;
+
+        // No filter: the sort's own index, read in order and covering the row ids; nothing sorted.
+        (inner, _) = Plan(store, new(CatalogKind.Factor, Sort: "annualized_return"));
+        if (!db.IsPostgres)
+        {
+            Assert.Contains("SCAN aistock_factor_catalog USING COVERING INDEX " +
+                "idx_aistock_factor_catalog_annualized_return", inner);
+            Assert.DoesNotContain("TEMP B-TREE", inner);
+        }
+
+        // A range keeping a third of the rows, sorted by another metric: the sort's index is walked and the range
+        // tested row by row; the range's own index is not used and nothing is sorted. (PostgreSQL is left to choose
+        // here: its histograms see the many matches; hiding the range from it made it scan the table.)
+        (inner, plan) = Plan(store, new(CatalogKind.Factor, Ranges: byReturn, Sort: "annualized_return"));
+        if (!db.IsPostgres)
+        {
+            Assert.DoesNotContain("idx_aistock_factor_catalog_ic", plan);
+            Assert.Contains("SCAN aistock_factor_catalog USING INDEX idx_aistock_factor_catalog_annualized_return",
+                inner);
+            Assert.DoesNotContain("TEMP B-TREE", inner);
+        }
+
+        // A narrow range: its matches are found by the range's index and sorted, the sort's index not used.
+        (inner, plan) = Plan(store, new(CatalogKind.Factor, Ranges: narrowIc, Sort: "annualized_return"));
+        Assert.DoesNotContain("idx_aistock_factor_catalog_annualized_return", plan);
+        Assert.Contains(db.IsPostgres ? "Sort" : "USE TEMP B-TREE FOR ORDER BY", inner);
+        if (!db.IsPostgres)
+        {
+            Assert.Contains("SEARCH aistock_factor_catalog USING INDEX idx_aistock_factor_catalog_ic (ic>? AND ic<?)",
+                inner);
+        }
+
+        // The narrow range sorted by its own metric: that metric's index seeks to the range and reads it in order.
+        (inner, plan) = Plan(store, new(CatalogKind.Factor, Ranges: narrowIc, Sort: "ic"));
+        Assert.Contains("idx_aistock_factor_catalog_ic", plan);
+        if (!db.IsPostgres)
+        {
+            Assert.Contains("SEARCH aistock_factor_catalog USING COVERING INDEX idx_aistock_factor_catalog_ic " +
+                "(ic>? AND ic<?)", inner);
+            Assert.DoesNotContain("TEMP B-TREE", inner);
+        }
+
+        // One loop's ten factors sorted by name: found by the (task run, loop) index, then sorted.
+        (inner, plan) = Plan(store, new(CatalogKind.Factor, TaskRunId: (string)first["task_run_id"]!,
+            LoopId: (long)first["loop_id"]!, Sort: "name"));
+        Assert.DoesNotContain("idx_aistock_factor_catalog_by_name", plan);
+        Assert.Contains(db.IsPostgres ? "Sort" : "USE TEMP B-TREE FOR ORDER BY", inner);
+        if (!db.IsPostgres)
+        {
+            Assert.Contains("SEARCH aistock_factor_catalog USING INDEX idx_aistock_factor_catalog_loop " +
+                "(task_run_id=? AND loop_id=?)", inner);
+        }
+
+        if (db.IsPostgres) return; // below: what SQLite's own choices got wrong, and its trigram search index
+        // Loops by task run: the key's order, read off the (task run, loop) index with nothing sorted (naming
+        // task_run_id twice in the ORDER BY made SQLite sort each task run's loops).
+        (inner, _) = Plan(store, new(CatalogKind.Loop, Sort: "task_run_id"));
+        Assert.Matches("SCAN aistock_loop_catalog USING COVERING INDEX " +
+            "(sqlite_autoindex_aistock_loop_catalog_1|idx_aistock_loop_catalog_loop)", inner);
+        Assert.DoesNotContain("TEMP B-TREE", inner);
+
+        // A search every loop matches (the task runs' common prefix): the started-at index is walked, the trigram
+        // index consulted once as a list; nothing sorted.
+        (inner, _) = Plan(store, new(CatalogKind.Loop, Search: prefix, Sort: "started_at_utc"));
+        Assert.Contains("SCAN aistock_loop_catalog USING INDEX idx_aistock_loop_catalog_by_started_at_utc", inner);
+        Assert.Contains("LIST SUBQUERY", inner);
+        Assert.DoesNotContain("TEMP B-TREE", inner);
+
+        // A search one factor matches: the trigram index finds it, the row is read by its rowid, then sorted.
+        var name = (string)factors[123]["name"]!;
+        Assert.Single(factors, f => ((string)f["name"]!).Contains(name, StringComparison.OrdinalIgnoreCase));
+        (inner, _) = Plan(store, new(CatalogKind.Factor, Search: name, Sort: "annualized_return"));
+        Assert.Contains("aistock_factor_search VIRTUAL TABLE INDEX", inner);
+        Assert.Contains("SEARCH aistock_factor_catalog USING INTEGER PRIMARY KEY (rowid=?)", inner);
+        Assert.DoesNotContain("idx_aistock_factor_catalog_annualized_return", inner);
+    }
+
+    /// <summary>
+    /// The plan of the page's statement: on SQLite the part that finds and orders the page's row ids (the rows are then
+    /// read by rowid), on PostgreSQL the whole plan; and the whole plan text.
+    /// </summary>
+    private static (string Inner, string Whole) Plan(DbAistockStore store, CatalogPageRequest request)
+    {
+        var statements = new List<(string Sql, (string, object?)[] Args)>();
+        CatalogQuery.Run(store, request, null, (sql, args) => statements.Add((sql, [.. args])));
+        var (page, pageArgs) = statements[^1];
+        Assert.StartsWith("SELECT payload", page);
+        if (store.Dialect == SqlDialect.Postgres)
+        {
+            var text = string.Join("\n", store.Rows("EXPLAIN (COSTS OFF) " + page, pageArgs).Select(r => r[0]));
+            return (text, text);
+        }
+        // (id, parent, unused, detail): the lines under the co-routine that reads the page's row ids.
+        var rows = store.Rows("EXPLAIN QUERY PLAN " + page, pageArgs);
+        var routine = rows.Single(r => (string)r[3]! == "CO-ROUTINE page")[0];
+        var under = new HashSet<object?> { routine };
+        foreach (var r in rows.Where(r => under.Contains(r[1]))) under.Add(r[0]);
+        return (string.Join("\n", rows.Where(r => under.Contains(r[1])).Select(r => r[3])),
+            string.Join("\n", rows.Select(r => r[3])));
+    }
+}
