@@ -120,7 +120,8 @@ public class LogTreeTests
 
         var files = new LoopFolder(0, dir["Loop_0"]).Files();
         // By step folder, then by folder name within it (evo_loop_12 before evo_loop_3): LoopTexts orders by K.
-        Assert.Equal([(later, "coding", LogTree.EvolvingFeedback, (int?)12), (earlier, "coding", LogTree.EvolvingCode, 3),
+        Assert.Equal([(later, "coding", LogTree.EvolvingFeedback, (int?)12),
+                (earlier, "coding", LogTree.EvolvingCode, 3),
                 (h, "direct_exp_gen", LogTree.Hypothesis, null), (feedback, "feedback", LogTree.Feedback, null)],
             files.Select(f => (f.Path, f.Step, f.Tag, f.EvolvingStep)).ToList());
         Assert.All(files, f => Assert.Equal(4L, f.Size));

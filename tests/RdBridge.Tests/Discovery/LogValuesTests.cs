@@ -20,7 +20,8 @@ public class LogValuesTests
         return new PickledObject(cls, state, []);
     }
 
-    // datetime(2025, 7, 1, 8, 30, 12, 123456): year in two bytes, month, day, hour, minute, second, microsecond in three.
+    // datetime(2025, 7, 1, 8, 30, 12, 123456): the year in two bytes, month, day, hour, minute, second, and the
+    // microseconds in three.
     private static readonly byte[] State = [0x07, 0xe9, 7, 1, 8, 30, 12, 0x01, 0xe2, 0x40];
 
     private static PickledObject Zone(long days, long seconds, long micros = 0) =>
