@@ -26,12 +26,14 @@ declare -A plan=(
   [Store]="Store/*.cs|$t.Store&DisplayName!~postgres&Category!=RealData"
   # Parts of Catalogs and Store whose tests are fast enough to score on a loaded machine (the whole folders' tests run
   # `init` or wait out lock timeouts for every mutant). Files are separated by commas.
-  [CatalogsRead]="Catalogs/CatalogReader.cs,Catalogs/OversizedRecord.cs|$t.Store.ImportContractTests"
-  [StoreImport]="Store/CatalogImport.cs,Store/LoopEntries.cs|$t.Store.ImportContractTests|$t.Store.LoopWorkspacesImportTests"
+  [CatalogsRead]="Catalogs/CatalogReader.cs,Catalogs/OversizedRecord.cs|$t.Catalogs.CatalogReaderTests"
+  [StoreImport]="Store/CatalogImport.cs,Store/LoopEntries.cs|$t.Store.CatalogImportTests"
 )
 plan[PathMap]+="|$t.Safety.ContainmentTests"
 plan[SafeExtractor]+="|$t.Safety.AnnouncedSizeTests.A_gzip_bomb|$t.Safety.AnnouncedSizeTests.Verifying"
 plan[Backtests]+="|$t.Backfill.BacktestCurveBackfillTests"
+plan[CatalogsRead]+="|$t.Store.ImportContractTests"
+plan[StoreImport]+="|$t.Store.ImportContractTests|$t.Store.LoopWorkspacesImportTests"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store)
 [ $# -gt 0 ] && order=("$@")
 
