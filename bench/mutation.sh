@@ -33,7 +33,7 @@ plan[PathMap]+="|$t.Safety.ContainmentTests"
 plan[SafeExtractor]+="|$t.Safety.AnnouncedSizeTests.A_gzip_bomb|$t.Safety.AnnouncedSizeTests.Verifying"
 plan[Backtests]+="|$t.Backfill.BacktestCurveBackfillTests"
 plan[CatalogsRead]+="|$t.Store.ImportContractTests"
-plan[StoreImport]+="|$t.Store.ImportContractTests|$t.Store.LoopWorkspacesImportTests"
+plan[StoreImport]+="|$t.Store.ImportContractTests|($t.Store.LoopWorkspacesImportTests&DisplayName!~postgres)"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store)
 [ $# -gt 0 ] && order=("$@")
 
