@@ -74,6 +74,12 @@ public sealed class CatalogImportTests : IDisposable
         Assert.Equal("… further skipped records are counted, not listed", summary.SkipReasons[^1]);
         Assert.Equal(["tr1/0", "tr1/1"], _db.Rows("SELECT task_run_id, loop_id FROM aistock_loop_catalog " +
             "ORDER BY task_run_id, loop_id").Select(r => $"{r[0]}/{r[1]}"));
+
+        // The same file again: nothing is read, and the last import's skips are told again.
+        var again = Import(CatalogKind.Loop, _dir[CatalogFile.FileName(CatalogKind.Loop)]);
+        Assert.True(again.FileUnchanged);
+        Assert.Equal((0L, 0L, 2L, 61L), (again.Inserted, again.Updated, again.Unchanged, again.Skipped));
+        Assert.Equal(summary.SkipReasons, again.SkipReasons);
     }
 
     [Fact]
@@ -123,6 +129,9 @@ public sealed class CatalogImportTests : IDisposable
         Assert.False(changed.FileUnchanged);
         Assert.Equal((0L, 1L, 2L), Counts(changed));
         Assert.Equal("failed", _db.Rows("SELECT status FROM aistock_loop_catalog WHERE loop_id = 1").Single()[0]);
+        // Recorded as 3 rows (1 updated + 2 unchanged), so the next read of the same file gives them all.
+        var same = Import(CatalogKind.Loop, path);
+        Assert.Equal((true, 0L, 0L, 3L), (same.FileUnchanged, same.Inserted, same.Updated, same.Unchanged));
 
         // The table changed since (another file's import, a hand edit): the same file is compared again.
         _db.Exec("DELETE FROM aistock_loop_catalog WHERE loop_id = 2");
@@ -132,6 +141,51 @@ public sealed class CatalogImportTests : IDisposable
     }
 
     private static (long, long, long) Counts(ImportSummary s) => (s.Inserted, s.Updated, s.Unchanged);
+
+    [Fact]
+    public void A_key_another_source_holds_is_a_failure_naming_the_owner_and_the_file_is_read_again_next_time()
+    {
+        JsonObject Model(string type) => new()
+        {
+            ["model_id"] = "m1", ["task_run_id"] = "tr1", ["loop_id"] = 0, ["model_type"] = type,
+        };
+        Assert.Equal(1L, Import(CatalogKind.Model, Write(CatalogKind.Model, [Model("LGBModel")])).Inserted);
+        var path = Write(CatalogKind.Model, [Model("Linear")]);
+        ImportSummary FromPublisher()
+        {
+            using var store = AistockStores.Open(_settings);
+            using var session = store.BeginImport();
+            var summary = CatalogImport.Run(session, CatalogKind.Model, path, origin: "pub1");
+            session.Commit();
+            return summary;
+        }
+        var first = FromPublisher();
+        Assert.Equal("model m1: the same key was already imported from this machine's own RD-Agent; records of " +
+            "different sources never overwrite each other — rename or remove one of them at its source",
+            Assert.Single(first.Failures));
+        Assert.Equal("LGBModel", _db.Rows("SELECT model_type FROM aistock_model_catalog").Single()[0]);
+        // Nothing was recorded for a file whose records did not all land: it is compared again.
+        var second = FromPublisher();
+        Assert.False(second.FileUnchanged);
+        Assert.Single(second.Failures);
+
+        // The other way round: the publisher's record is there first.
+        _db.Exec("DELETE FROM aistock_model_catalog");
+        Assert.Empty(FromPublisher().Failures);
+        var local = Import(CatalogKind.Model, Write(CatalogKind.Model, [Model("GRU")]));
+        Assert.Equal("model m1: the same key was already imported from source 'pub1'; records of different " +
+            "sources never overwrite each other — rename or remove one of them at its source",
+            Assert.Single(local.Failures));
+    }
+
+    [Fact]
+    public void A_loop_listed_twice_without_a_workspace_is_a_repeat_kept_without_naming_one()
+    {
+        var summary = Import(CatalogKind.Loop, Write(CatalogKind.Loop, [Loop("tr1", 0), Loop("tr1", 0)]));
+        Assert.Equal((1L, 1L), (summary.Inserted, summary.Skipped));
+        Assert.Equal("loop tr1/0 appears more than once in the catalog with the same workspace; the record on its " +
+            "experiment workspace was kept", Assert.Single(summary.SkipReasons));
+    }
 
     [Fact]
     public void A_loop_listed_once_per_workspace_keeps_the_entry_that_says_experiment_else_results_else_the_first()
