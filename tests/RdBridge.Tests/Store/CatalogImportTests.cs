@@ -179,6 +179,55 @@ public sealed class CatalogImportTests : IDisposable
     }
 
     [Fact]
+    public void Any_metadata_path_makes_an_entry_hold_results_and_an_empty_paths_object_does_not()
+    {
+        // Per loop: first an entry with a paths object that names nothing, then one naming a single file of a kind.
+        (string Field, JsonNode Value)[] kinds =
+        [
+            ("factor_perf", "factor_perf.json"), ("feedback", "feedback.json"), ("model_meta", "model_meta.json"),
+            ("strategy_meta", "strategy_meta.json"), ("mlruns", "mlruns"), ("model_files", new JsonArray("m.pkl")),
+            ("a_path_of_a_later_version", "x.json"),
+        ];
+        var records = new List<JsonObject>();
+        for (var i = 0; i < kinds.Length; i++)
+        {
+            records.Add(Loop("tr1", i, "empty").Also(e => e["paths"] = new JsonObject
+            {
+                ["model_files"] = new JsonArray(),
+            }));
+            records.Add(Loop("tr1", i, kinds[i].Field).Also(e => e["paths"] = new JsonObject
+            {
+                [kinds[i].Field] = kinds[i].Value.DeepClone(),
+            }));
+        }
+        var summary = Import(CatalogKind.Loop, Write(CatalogKind.Loop, records));
+        Assert.Equal((7L, 0L), (summary.Inserted, summary.Skipped));
+        Assert.Equal(kinds.Select(k => k.Field), _db.Rows("SELECT workspace_id FROM aistock_loop_catalog " +
+            "ORDER BY loop_id").Select(r => (string)r[0]!));
+    }
+
+    [Fact]
+    public void A_refused_entry_of_a_loop_does_not_stand_for_the_loop_and_its_valid_entry_is_imported()
+    {
+        // The first entry gives a field twice (refused); the second, on another workspace, is the loop's record.
+        var path = _dir[CatalogFile.FileName(CatalogKind.Loop)];
+        File.WriteAllText(path, """
+            { "loops": [
+              {"task_run_id": "tr1", "loop_id": 0, "workspace_id": "a", "status": "success", "status": "failed"},
+              42,
+              {"task_run_id": "tr1", "loop_id": 0, "workspace_id": "b", "status": "success"} ] }
+            """);
+        var summary = Import(CatalogKind.Loop, path);
+        Assert.Equal((1L, 2L), (summary.Inserted, summary.Skipped));
+        Assert.Equal([
+                "loop record #2: it is a number, not a record (a JSON object)",
+                "loop record #1 (tr1/0) skipped: property 'status' is given twice; which value is meant is unclear " +
+                "— write it once",
+            ], summary.SkipReasons);
+        Assert.Equal("b", _db.Rows("SELECT workspace_id FROM aistock_loop_catalog").Single()[0]);
+    }
+
+    [Fact]
     public void A_loop_listed_twice_without_a_workspace_is_a_repeat_kept_without_naming_one()
     {
         var summary = Import(CatalogKind.Loop, Write(CatalogKind.Loop, [Loop("tr1", 0), Loop("tr1", 0)]));
