@@ -117,6 +117,8 @@ public static class CatalogReader
                 // The reader stops at the end of the data when a value there is incomplete: the file was cut.
                 if (isFinal && at >= offset + length)
                 {
+                    // Nothing but white space before the end: an empty file, not a cut one.
+                    if (phase == Phase.Start) throw new FormatException($"{source} is empty or not a JSON catalog");
                     throw new FormatException($"{source} ends at byte {offset + length} in the middle of a value; " +
                         "the file is truncated — export it again");
                 }

@@ -103,7 +103,8 @@ public static class LogValues
 
         long Part(int i) => d.Arguments.Count > i && d.Arguments[i] is long v ? v : 0;
         var span = TimeSpan.FromDays(Part(0)) + TimeSpan.FromSeconds(Part(1)) + TimeSpan.FromTicks(Part(2) * 10);
-        return span.Duration() < TimeSpan.FromHours(14) ? span : null;
+        // ±14:00 inclusive, as DateTimeOffset holds it: UTC+14:00 (the Line Islands) is an offset in use.
+        return span.Duration() <= TimeSpan.FromHours(14) ? span : null;
     }
 
     /// <summary>
