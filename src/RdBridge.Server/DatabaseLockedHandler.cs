@@ -14,7 +14,8 @@ namespace RdBridge.Server;
 internal sealed class DatabaseLockedHandler(IProblemDetailsService problems, RdBridgeSettings settings)
     : IExceptionHandler
 {
-    /// <summary>Seconds a client is told to wait: about one busy wait, so a retry usually finds the file free.</summary>
+    /// <summary>Seconds a client is told to wait: about one busy wait, so a retry usually finds the file
+    /// free.</summary>
     internal const int RetryAfterSeconds = 5;
 
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception error, CancellationToken cancel)
@@ -32,7 +33,8 @@ internal sealed class DatabaseLockedHandler(IProblemDetailsService problems, RdB
             + $"{IO.ReadLimits.DatabaseBusySeconds} s and wrote nothing to it. Finish or close that program (AIstock, "
             + "a sqlite3 shell, a database browser) and ask again; RDBRIDGE_DB_BUSY_SECONDS sets how long to wait";
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        http.Response.Headers.RetryAfter =
+            RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,

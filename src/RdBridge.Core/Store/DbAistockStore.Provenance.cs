@@ -47,16 +47,12 @@ public abstract partial class DbAistockStore
         long written = 0, seen = 0;
         var batch = new List<FactorOccurrence>(ProvenanceBatch);
         var keys = new HashSet<(string, string, long)>();
-        DbCommand? full = null;
         try
         {
             void Flush()
             {
                 if (batch.Count == 0) return;
-                var cmd = batch.Count == ProvenanceBatch
-                    ? full ??= Command(UpsertSql(ProvenanceBatch), tx)
-                    : Command(UpsertSql(batch.Count), tx);
-                cmd.Parameters.Clear();
+                var cmd = Command(UpsertSql(batch.Count), tx);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var e = batch[i];
@@ -72,7 +68,7 @@ public abstract partial class DbAistockStore
                     }
                 }
                 written += cmd.ExecuteNonQuery();
-                if (cmd != full) cmd.Dispose();
+                cmd.Dispose();
                 batch.Clear();
                 keys.Clear();
             }
@@ -89,7 +85,7 @@ public abstract partial class DbAistockStore
         }
         finally
         {
-            full?.Dispose();
+            batch.Clear();
         }
         if (marks)
         {

@@ -296,6 +296,8 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
         Assert.Equal(keywords, await page.Locator("#factor-code .tok-keyword").CountAsync());
         await Assertions.Expect(page.Locator("#metrics-meaning"))
             .ToContainTextAsync($"loop {(long)record["loop_id"]!}");
+        // The table is drawn when its rows arrive: waited for, not read at once (PostgreSQL answers later).
+        await Assertions.Expect(page.Locator("#found-in tbody tr")).ToHaveCountAsync(Math.Min(100, provenance.Count));
         var foundIn = await page.Locator("#found-in tbody tr").EvaluateAllAsync<string[]>(
             "rs => rs.map(r => r.dataset.loop)");
         // A factor every loop uses names the first 100 loops; the heading counts them all.

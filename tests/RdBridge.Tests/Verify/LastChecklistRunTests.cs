@@ -22,11 +22,10 @@ public sealed class LastChecklistRunTests
         using var sample = new Sample(taskRuns: 1, loops: 3);
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 0, output + err);
-        var database = sample.Settings.AistockDatabase;
 
         var afterInit = Kept(sample);
         Assert.Equal("init", (string)afterInit["ran_by"]!);
-        Assert.Equal(Db.Scalar(database, "SELECT max(id) FROM rdbridge_sync_runs WHERE mode = 'init'"),
+        Assert.Equal(sample.Aistock.Scalar("SELECT max(id) FROM rdbridge_sync_runs WHERE mode = 'init'"),
             (long)afterInit["sync_run_id"]!);
         // What init kept is the checklist's answer on that state: the same checks, the same outcomes, as verify.
         var (vcode, json, verr) = sample.Cli("verify", "--json");
@@ -48,7 +47,7 @@ public sealed class LastChecklistRunTests
         Assert.True(scode == 0, sout + serr);
         var afterSync = Kept(sample);
         Assert.Equal("sync", (string)afterSync["ran_by"]!);
-        Assert.Equal(Db.Scalar(database, "SELECT max(id) FROM rdbridge_sync_runs"), (long)afterSync["sync_run_id"]!);
+        Assert.Equal(sample.Aistock.Scalar("SELECT max(id) FROM rdbridge_sync_runs"), (long)afterSync["sync_run_id"]!);
         Assert.True(string.CompareOrdinal((string)afterSync["ran_at_utc"]!, (string)afterVerify["ran_at_utc"]!) >= 0);
     }
 
