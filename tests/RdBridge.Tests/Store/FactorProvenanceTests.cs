@@ -145,8 +145,11 @@ public class FactorProvenanceTests
     public void An_old_catalog_with_inline_provenance_imports_into_the_table(string kind)
     {
         using var dir = new TempDir();
-        var folder = Generate(dir, 300, 40);
+        // Enough entries for several full batches of the upsert (400 rows a statement) and a partial last one: a
+        // reused batch statement once lost whole batches on PostgreSQL.
+        var folder = Generate(dir, 1500, 60);
         var expected = Inline(folder);
+        Assert.True(expected.Count > 3 * 400, $"{expected.Count} entries: too few for several batches");
         using var db = TestStore.Create(kind, dir);
         using var store = db.Open();
         store.Migrate();
