@@ -47,46 +47,38 @@ public abstract partial class DbAistockStore
         long written = 0, seen = 0;
         var batch = new List<FactorOccurrence>(ProvenanceBatch);
         var keys = new HashSet<(string, string, long)>();
-        try
+        void Flush()
         {
-            void Flush()
+            if (batch.Count == 0) return;
+            using var cmd = Command(UpsertSql(batch.Count), tx);
+            for (var i = 0; i < batch.Count; i++)
             {
-                if (batch.Count == 0) return;
-                var cmd = Command(UpsertSql(batch.Count), tx);
-                for (var i = 0; i < batch.Count; i++)
+                var e = batch[i];
+                object?[] values =
+                    [e.FactorId, e.TaskRunId, e.LoopId, e.WorkspaceId, e.WorkspacePath, e.AssetBundleId,
+                        e.LoadedFrom, origin];
+                for (var c = 0; c < values.Length; c++)
                 {
-                    var e = batch[i];
-                    object?[] values =
-                        [e.FactorId, e.TaskRunId, e.LoopId, e.WorkspaceId, e.WorkspacePath, e.AssetBundleId,
-                            e.LoadedFrom, origin];
-                    for (var c = 0; c < values.Length; c++)
-                    {
-                        var p = cmd.CreateParameter();
-                        p.ParameterName = $"@p{i}_{c}";
-                        p.Value = values[c] ?? DBNull.Value;
-                        cmd.Parameters.Add(p);
-                    }
+                    var p = cmd.CreateParameter();
+                    p.ParameterName = $"@p{i}_{c}";
+                    p.Value = values[c] ?? DBNull.Value;
+                    cmd.Parameters.Add(p);
                 }
-                written += cmd.ExecuteNonQuery();
-                cmd.Dispose();
-                batch.Clear();
-                keys.Clear();
             }
-
-            foreach (var e in entries)
-            {
-                // One statement may not touch a row twice: a repeated entry keeps its first.
-                if (!keys.Add((e.FactorId!, e.TaskRunId!, e.LoopId!.Value))) continue;
-                seen++;
-                batch.Add(e);
-                if (batch.Count == ProvenanceBatch) Flush();
-            }
-            Flush();
-        }
-        finally
-        {
+            written += cmd.ExecuteNonQuery();
             batch.Clear();
+            keys.Clear();
         }
+
+        foreach (var e in entries)
+        {
+            // One statement may not touch a row twice: a repeated entry keeps its first.
+            if (!keys.Add((e.FactorId!, e.TaskRunId!, e.LoopId!.Value))) continue;
+            seen++;
+            batch.Add(e);
+            if (batch.Count == ProvenanceBatch) Flush();
+        }
+        Flush();
         if (marks)
         {
             WriteImportMark(tx, ProvenanceMark(origin),
