@@ -14,7 +14,9 @@ public static class WindowsNames
         "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
     };
 
-    private const string Forbidden = "<>:\"|?*";
+    // '\\' too: a Linux name may hold one (a Linux bundle keeps it as part of the name), but Windows reads it as a
+    // folder separator.
+    private const string Forbidden = "<>:\"|?*\\";
 
     /// <summary>Why Windows cannot create this relative path (parts separated by <c>/</c>); null when it can.</summary>
     public static string? Problem(string relativePath)

@@ -81,7 +81,7 @@ public static class BundlePlan
         entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         foreach (var entry in entries)
         {
-            var bundlePath = $"{prefix}/{entry.Name.Replace('\\', '/')}";
+            var bundlePath = $"{prefix}/{entry.Name}";
             // Only entries marked as reparse points are asked for a link target (a system call each).
             if ((entry.Attributes & FileAttributes.ReparsePoint) != 0 && IsLink(entry))
             {

@@ -147,7 +147,7 @@ public sealed class BundleStage(RunContext context)
         var manifestBytes = manifest.ToBytes();
         var digest = FileDigest.Sha256OfBytes(manifestBytes);
         var archive = settings.Bundles.Archive(loop.BundleId);
-        var relativePath = Path.GetRelativePath(settings.RdAgentRoot, archive).Replace('\\', '/');
+        var relativePath = PortablePath.Relative(settings.RdAgentRoot, archive);
         if (relativePath.StartsWith("..", StringComparison.Ordinal)) relativePath = archive;
         var factors = ReadFactorRows(lw);
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RdBridge.Backtests;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Metadata;
 using RdBridge.Registry;
 using RdBridge.Runs;
@@ -308,8 +309,7 @@ public sealed class CatalogExporter(RunContext context)
     /// '/' on every OS, so the catalog is the same bytes whichever OS exported it (Windows and Python read '/').
     /// </summary>
     private string? LocalPath(LoopExport x) => x.Lw.Primary is { Exists: true } local
-        ? Path.GetRelativePath(Path.GetFullPath(context.Settings.AistockRoot), Path.GetFullPath(local.Local!))
-            .Replace(Path.DirectorySeparatorChar, '/')
+        ? PortablePath.Relative(Path.GetFullPath(context.Settings.AistockRoot), Path.GetFullPath(local.Local!))
         : null;
 
     private static LoopRecord LoopOf(LoopExport x, IReadOnlyList<string> factorNames, StageReport report)

@@ -78,7 +78,7 @@ public sealed class DiscoverStage(RunContext context)
     {
         private readonly Configuration.RdBridgeSettings _settings = stage.Context.Settings;
         private readonly string _relative =
-            Path.GetRelativePath(stage.Context.Settings.LogRoot, dir).Replace('\\', '/');
+            PortablePath.Relative(stage.Context.Settings.LogRoot, dir);
         private readonly string _local = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         private RunSettings? _runSettings;
 

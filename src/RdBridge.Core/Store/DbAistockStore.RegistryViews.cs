@@ -1,4 +1,5 @@
 using System.Data.Common;
+using RdBridge.IO;
 
 namespace RdBridge.Store;
 
@@ -19,10 +20,9 @@ public abstract partial class DbAistockStore
     /// <summary>The prefix of <paramref name="bundleFolder"/> as seen from <paramref name="aistockRoot"/>.</summary>
     public static string BundlePrefixOf(string aistockRoot, string bundleFolder)
     {
-        var relative = Path.GetRelativePath(Path.GetFullPath(aistockRoot), Path.GetFullPath(bundleFolder));
-        var outside = relative == ".." || Path.IsPathRooted(relative)
-            || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-        var path = (outside ? Path.GetFullPath(bundleFolder) : relative).Replace('\\', '/').TrimEnd('/');
+        var relative = PortablePath.Relative(Path.GetFullPath(aistockRoot), Path.GetFullPath(bundleFolder));
+        var path = (PortablePath.IsOutside(relative) ? PortablePath.Of(Path.GetFullPath(bundleFolder)) : relative)
+            .TrimEnd('/');
         return path == "." ? "" : path + "/";
     }
 

@@ -45,7 +45,7 @@ public static class WorkspaceFiles
         foreach (var name in RootModelFiles)
             if (RegularFile.Exists(Path.Combine(workspace, name))) return name;
         return chosen?.Weights() is { } p
-            ? Path.GetRelativePath(workspace, p).Replace('\\', '/')
+            ? PortablePath.Relative(workspace, p)
             : null;
     }
 

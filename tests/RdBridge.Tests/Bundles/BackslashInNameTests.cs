@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using RdBridge.Assets;
+
+namespace RdBridge.Tests.Bundles;
+
+/// <summary>
+/// On Linux a '\' is an ordinary character of a file name, and RD-Agent under WSL can leave such a file in a
+/// workspace. Bundling once took it for a Windows separator: the bundle listed <c>odd/name.txt</c>, a file the
+/// workspace does not hold, and verify failed "raw files by workspace_path" with "odd/name.txt gone from the
+/// workspace" on a tree nothing was wrong with.
+/// </summary>
+public class BackslashInNameTests
+{
+    private const string Name = "odd\\name.txt";
+    private static readonly byte[] Content = Encoding.UTF8.GetBytes("a Linux file name with a backslash\n");
+
+    [Fact]
+    public void A_linux_name_holding_a_backslash_is_bundled_under_that_name_and_every_check_passes()
+    {
+        Assert.Equal('/', Path.DirectorySeparatorChar); // Windows cannot create the name this test needs
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var rdAgentRoot = sample.Settings.RdAgentRoot;
+        var workspace = Directory.EnumerateFiles(rdAgentRoot, "qlib_res.csv", SearchOption.AllDirectories)
+            .Select(Path.GetDirectoryName).Order(StringComparer.Ordinal).First()!;
+        File.WriteAllBytes(Path.Combine(workspace, Name), Content);
+
+        var (code, output, errors) = sample.Cli("init");
+        Assert.True(code == 0, output + errors);
+        Assert.Contains("verification passed: 25 of 25 checks", output);
+
+        // Read by Python's tarfile: the member under its own name with its bytes, and the manifest's entry for it.
+        var wsId = Path.GetFileName(workspace);
+        var bundles = Directory.GetFiles(sample.Settings.AssetCacheDirectory, "*.tar.gz");
+        var found = bundles.Select(b => Python(b, $"workspaces/{wsId}/{Name}")).Where(r => r.Length > 0).ToList();
+        var expected = $"{Content.Length} {Convert.ToHexStringLower(SHA256.HashData(Content))} "
+            + $"{Content.Length} {Convert.ToHexStringLower(SHA256.HashData(Content))}";
+        Assert.Equal([expected], found);
+
+        // Extracted on this machine it is one file of that name beside the others, not a folder "odd".
+        var extracted = Directory.GetFiles(sample.Settings.AssetCacheDirectory, Name, SearchOption.AllDirectories);
+        var one = Assert.Single(extracted);
+        Assert.Equal(Content, File.ReadAllBytes(one));
+        var cache = sample.Settings.AssetCacheDirectory;
+        Assert.Empty(Directory.GetDirectories(cache, "odd", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Extracting_that_bundle_for_windows_refuses_the_name_and_says_why()
+    {
+        using var dir = new TempDir();
+        var archive = dir["b.tar.gz"];
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(Content));
+        var manifest = JsonSerializer.Serialize(
+            new { files = new[] { new { path = $"workspaces/w1/{Name}", size = Content.Length, sha256 } } });
+        using (var file = File.Create(archive))
+        using (var gz = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        using (var tar = new System.Formats.Tar.TarWriter(gz, System.Formats.Tar.TarEntryFormat.Pax))
+        {
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile,
+                "manifest.json") { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(manifest)) });
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile,
+                $"workspaces/w1/{Name}") { DataStream = new MemoryStream(Content) });
+        }
+
+        var e = Assert.Throws<UnsafeBundleException>(
+            () => SafeExtractor.Extract(archive, dir["out"], windowsNames: true));
+        Assert.Equal($"entry 'workspaces/w1/{Name}' cannot be extracted on Windows: '{Name}' holds '\\', "
+            + "which Windows does not allow in names", e.Message);
+        Assert.False(Directory.Exists(dir["out"]) && Directory.EnumerateFileSystemEntries(dir["out"]).Any());
+    }
+
+    /// <summary>"size sha256 of the member, size sha256 the manifest gives" for one member, "" when absent.</summary>
+    private static string Python(string bundle, string member)
+    {
+        const string script = """
+            import hashlib, json, sys, tarfile
+            t = tarfile.open(sys.argv[1])
+            names = t.getnames()
+            if sys.argv[2] in names:
+                data = t.extractfile(sys.argv[2]).read()
+                m = json.load(t.extractfile("manifest.json"))
+                f = [f for f in m["files"] if f["path"] == sys.argv[2]][0]
+                print(len(data), hashlib.sha256(data).hexdigest(), f["size"], f["sha256"])
+            """;
+        var psi = new ProcessStartInfo("python3", ["-c", script, bundle, member])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        var errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, errors);
+        return output.Trim();
+    }
+}
