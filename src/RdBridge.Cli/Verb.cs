@@ -65,7 +65,9 @@ internal static class Verb
         }
         catch (IOException e)
         {
-            io.Err.WriteLine($"error: {e.Message}");
+            // The stack trace on request here too: an input error is named by its message, a defect by where it was.
+            io.Err.WriteLine(Environment.GetEnvironmentVariable("RDBRIDGE_DEBUG") is null ? $"error: {e.Message}"
+                : $"error: {e}");
             return ItemFailures;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("RDBRIDGE_DEBUG") is null)

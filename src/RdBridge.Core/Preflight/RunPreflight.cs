@@ -140,7 +140,10 @@ public static class RunPreflight
                          AttributesToSkip = FileAttributes.ReparsePoint,
                      }).Take(10_000))
             {
-                sampleBytes += f.Length;
+                // An estimate: a file gone since it was listed (RD-Agent still writing), or whose name is not valid
+                // UTF-8 and so cannot be asked for by name, counts as empty rather than stopping the run.
+                try { sampleBytes += f.Length; }
+                catch (IOException) { }
             }
         }
         var estimate = sampled.Count == 0 ? 0

@@ -7,12 +7,13 @@ using RdBridge.Assets;
 namespace RdBridge.Tests.Bundles;
 
 /// <summary>
-/// On Linux a '\' is an ordinary character of a file name, and RD-Agent under WSL can leave such a file in a
-/// workspace. Bundling once took it for a Windows separator: the bundle listed <c>odd/name.txt</c>, a file the
-/// workspace does not hold, and verify failed "raw files by workspace_path" with "odd/name.txt gone from the
-/// workspace" on a tree nothing was wrong with.
+/// File names Linux allows and .NET or Windows read otherwise, in a loop's workspace. On Linux a '\' is an ordinary
+/// character of a name, and RD-Agent under WSL can leave such a file: bundling once took it for a Windows separator,
+/// listed <c>odd/name.txt</c> (a file the workspace does not hold) and verify failed a sound tree. A name that is not
+/// valid UTF-8 stopped the whole run before anything was done (the free-space estimate asked for its length), and then
+/// failed its loop's whole bundle.
 /// </summary>
-public class BackslashInNameTests
+public class OddFileNameTests
 {
     private const string Name = "odd\\name.txt";
     private static readonly byte[] Content = Encoding.UTF8.GetBytes("a Linux file name with a backslash\n");
@@ -72,6 +73,65 @@ public class BackslashInNameTests
         Assert.False(Directory.Exists(dir["out"]) && Directory.EnumerateFileSystemEntries(dir["out"]).Any());
     }
 
+    [Fact]
+    public void A_name_that_is_not_utf8_is_left_out_and_named_and_the_rest_of_the_loop_is_bundled()
+    {
+        Assert.Equal('/', Path.DirectorySeparatorChar); // Windows names are UTF-16: such a name cannot exist there
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var workspace = Directory.EnumerateFiles(sample.Settings.RdAgentRoot, "qlib_res.csv",
+            SearchOption.AllDirectories).Select(Path.GetDirectoryName).Order(StringComparer.Ordinal).First()!;
+        // Written by Python with raw bytes: .NET cannot spell these names. A newline is valid UTF-8 and is kept.
+        Run("python3", "-c", """
+            import os, sys
+            d = sys.argv[1].encode()
+            open(os.path.join(d, b"bad\xff.txt"), "wb").write(b"x")
+            os.mkdir(os.path.join(d, b"dir\xfe"))
+            open(os.path.join(d, b"dir\xfe", b"inside.txt"), "wb").write(b"y")
+            open(os.path.join(d, b"new\nline.txt"), "wb").write(b"z")
+            """, workspace);
+
+        var (code, output, errors) = sample.Cli("init");
+        Assert.True(code == 0, output + errors);
+        Assert.Contains("verification passed: 25 of 25 checks", output);
+
+        var ws = $"workspaces/{Path.GetFileName(workspace)}";
+        var bundle = Directory.GetFiles(sample.Settings.AssetCacheDirectory, "*.tar.gz")
+            .Single(b => Python(b, $"{ws}/qlib_res.csv").Length > 0);
+        const string why =
+            "its name is not valid UTF-8 (shown with \uFFFD), so it cannot be opened by name; rename it";
+        var manifest = Run("python3", "-c", """
+            import json, sys, tarfile
+            m = json.load(tarfile.open(sys.argv[1]).extractfile("manifest.json"))
+            for s in m["skipped"]:
+                if not s["path"].endswith("daily_pv.h5"):
+                    print(json.dumps(s, ensure_ascii=False, separators=(",", ":")))
+            """, bundle);
+        Assert.Equal(
+            [
+                JsonSerializer.Serialize(new { path = $"{ws}/bad\uFFFD.txt", reason = why }, Unescaped),
+                JsonSerializer.Serialize(new { path = $"{ws}/dir\uFFFD/", reason = why }, Unescaped),
+            ],
+            manifest.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var z = "z"u8.ToArray();
+        var zSha = Convert.ToHexStringLower(SHA256.HashData(z));
+        Assert.Equal($"1 {zSha} 1 {zSha}", Python(bundle, $"{ws}/new\nline.txt"));
+    }
+
+    private static readonly JsonSerializerOptions Unescaped =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["PYTHONIOENCODING"] = "utf-8";
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        var errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, errors);
+        return output;
+    }
+
     /// <summary>"size sha256 of the member, size sha256 the manifest gives" for one member, "" when absent.</summary>
     private static string Python(string bundle, string member)
     {
@@ -85,13 +145,6 @@ public class BackslashInNameTests
                 f = [f for f in m["files"] if f["path"] == sys.argv[2]][0]
                 print(len(data), hashlib.sha256(data).hexdigest(), f["size"], f["sha256"])
             """;
-        var psi = new ProcessStartInfo("python3", ["-c", script, bundle, member])
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        var errors = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, errors);
-        return output.Trim();
+        return Run("python3", "-c", script, bundle, member).Trim();
     }
 }
