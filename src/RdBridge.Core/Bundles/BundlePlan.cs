@@ -82,12 +82,10 @@ public static class BundlePlan
         foreach (var entry in entries)
         {
             var bundlePath = $"{prefix}/{entry.Name}";
-            if (entry.Name.Contains('\uFFFD') && !Path.Exists(entry.FullPath) && !new FileInfo(entry.FullPath).Exists)
+            if (PortablePath.NameLost(entry.Name, entry.FullPath))
             {
-                // A Linux name is bytes; one that is not UTF-8 reaches .NET with U+FFFD in place of the bad bytes, and
-                // no file has that name. It is left out and named, instead of failing the whole loop's bundle.
-                skipped.Add(new SkippedFile(bundlePath + (entry.IsDirectory ? "/" : ""),
-                    "its name is not valid UTF-8 (shown with \uFFFD), so it cannot be opened by name; rename it"));
+                // Left out and named, instead of failing the whole loop's bundle.
+                skipped.Add(new SkippedFile(bundlePath + (entry.IsDirectory ? "/" : ""), PortablePath.NameNotUtf8));
                 continue;
             }
             // Only entries marked as reparse points are asked for a link target (a system call each).

@@ -47,9 +47,9 @@ public sealed class LogWalk(int maxEntries)
         }
 
         // The name first: an entry whose name does not round-trip cannot even be asked whether it is a link.
-        if (entry.Name.Contains('\uFFFD'))
+        if (PortablePath.NameLost(entry.Name, entry.FullName))
         {
-            Skip(entry.FullName, "its name is not valid UTF-8, so it cannot be opened by name; rename it");
+            Skip(entry.FullName, PortablePath.NameNotUtf8);
             return false;
         }
 

@@ -20,4 +20,14 @@ public static class PortablePath
     /// <summary>Whether a path <see cref="Relative"/> gave leaves its root (or is on another drive).</summary>
     public static bool IsOutside(string relative) =>
         relative == ".." || relative.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(relative);
+
+    /// <summary>What is said of a listed entry <see cref="NameLost"/> finds.</summary>
+    public const string NameNotUtf8 = "its name is not valid UTF-8, so it cannot be opened by name; rename it";
+
+    /// <summary>
+    /// Whether a listed entry's name did not survive decoding: a Linux name is bytes, and one that is not UTF-8 reaches
+    /// .NET with U+FFFD in place of the bad bytes, a name no file has. (A name that really holds U+FFFD still exists.)
+    /// </summary>
+    public static bool NameLost(string name, string fullPath) =>
+        name.Contains('\uFFFD') && !Path.Exists(fullPath) && !new FileInfo(fullPath).Exists;
 }

@@ -97,8 +97,7 @@ public class OddFileNameTests
         var ws = $"workspaces/{Path.GetFileName(workspace)}";
         var bundle = Directory.GetFiles(sample.Settings.AssetCacheDirectory, "*.tar.gz")
             .Single(b => Python(b, $"{ws}/qlib_res.csv").Length > 0);
-        const string why =
-            "its name is not valid UTF-8 (shown with \uFFFD), so it cannot be opened by name; rename it";
+        const string why = "its name is not valid UTF-8, so it cannot be opened by name; rename it";
         var manifest = Run("python3", "-c", """
             import json, sys, tarfile
             m = json.load(tarfile.open(sys.argv[1]).extractfile("manifest.json"))
