@@ -4,19 +4,24 @@ namespace RdBridge.Tests.Cli;
 public class DoctorAcrossWslTests
 {
     [Theory]
-    [InlineData(@"\\wsl$\Ubuntu\home\quant\RD-Agent-main\RDagentDB\registry.sqlite", @"\\wsl$")]
-    [InlineData(@"\\wsl.localhost\Ubuntu-22.04\home\quant\RDagentDB\registry.sqlite", @"\\wsl$")]
-    [InlineData("/mnt/f/Dev/RD-Agent-main/RDagentDB/registry.sqlite", "drive F:, reached from WSL through /mnt/f")]
+    [InlineData(@"\\wsl$\Ubuntu\home\quant\RD-Agent-main\RDagentDB\registry.sqlite",
+        @"on WSL's disk, reached from Windows through \\wsl$")]
+    [InlineData(@"\\wsl.localhost\Ubuntu-22.04\home\quant\RDagentDB\registry.sqlite",
+        @"on WSL's disk, reached from Windows through \\wsl$")]
+    [InlineData("/mnt/f/Dev/RD-Agent-main/RDagentDB/registry.sqlite",
+        "on Windows drive F:, reached from WSL through /mnt/f")]
     public void A_registry_across_wsl_gets_a_warning_pointing_to_the_two_machine_setup(string path, string where)
     {
         var finding = RdBridge.Doctor.Doctor.AcrossWsl(path);
-        Assert.NotNull(finding);
+        Assert.NotNull(finding); // a guard: its fields are compared exactly below
+        Assert.Equal("SQLite across WSL", finding.Item);
         Assert.True(finding.Warning);
         Assert.True(finding.Ok);
-        Assert.Contains(path, finding.Detail);
-        Assert.Contains(where, finding.Detail);
-        Assert.Contains("serve --role publisher", finding.Detail);
-        Assert.Contains("Two machines", finding.Detail);
+        // The path as configured, where it is, why that is unsafe, and the two-machine setup that avoids it.
+        Assert.Equal($"'{path}' is {where}: SQLite's file locks are not reliable there, so reading it while "
+            + "RD-Agent writes can see a half-written database. Run RdBridge on RD-Agent's side of WSL ('rdbridge "
+            + "serve --role publisher' inside WSL) and the consumer on Windows over HTTP: README, \"Two machines\"",
+            finding.Detail);
     }
 
     [Theory]
@@ -35,7 +40,16 @@ public class DoctorAcrossWslTests
         config["rdagent"]!["registry"] = "/mnt/f/Dev/RD-Agent-main/RDagentDB/registry.sqlite";
         File.WriteAllText(sample.Config, config.ToJsonString());
         var (_, output, _) = sample.Cli("doctor");
-        Assert.Contains("! SQLite across WSL", output);
-        Assert.Contains("/mnt/f", output);
+        var registry = "/mnt/f/Dev/RD-Agent-main/RDagentDB/registry.sqlite";
+        var lines = OutputLines.Of(output).ToList();
+        var warning = lines.IndexOf($"! {"SQLite across WSL",-18} '{registry}' is on Windows drive F:, reached "
+            + "from WSL through /mnt/f: SQLite's file locks are not reliable there, so reading it while RD-Agent "
+            + "writes can see a half-written database. Run RdBridge on RD-Agent's side of WSL ('rdbridge serve "
+            + "--role publisher' inside WSL) and the consumer on Windows over HTTP: README, \"Two machines\"");
+        Assert.True(warning >= 0, output); // a guard: where it stands is checked next
+        // Before the registry checks.
+        var firstRegistryCheck = lines.FindIndex(l => l.Length > 2
+            && l[2..].StartsWith("registry", StringComparison.Ordinal));
+        Assert.True(warning < firstRegistryCheck, output);
     }
 }

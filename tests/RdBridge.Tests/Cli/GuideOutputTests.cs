@@ -36,6 +36,7 @@ public sealed class GuideOutputTests
         var (code, output, _) = sample.Cli("backfill", "--verbose");
         Assert.Equal(0, code);
         var written = Written(sample, before);
+        // A guard (both sides empty would pass the comparison): the metadata files of each loop with results.
         Assert.NotEmpty(written);
         Assert.Equal(written, Listed(output, "backfill"));
 
@@ -91,7 +92,12 @@ public sealed class GuideOutputTests
                 || f.Key.EndsWith("factor_provenance.json", StringComparison.Ordinal)));
         var last = output.TrimEnd().Split('\n')[^1];
         Assert.StartsWith("sync run #1: changes written — ", last);
-        if (rewritten > 0) Assert.Contains($"export: {rewritten} catalog files written", last);
+        // The stages' parts ("stage: n things, m things; …"): export's names exactly the catalog files that
+        // changed on disk; nothing in it is a backup.
+        var parts = last["sync run #1: changes written — ".Length..].Split("; ")
+            .ToDictionary(p => p[..p.IndexOf(':')], p => p[(p.IndexOf(':') + 2)..].Split(", "));
+        if (rewritten > 0) Assert.Contains($"{rewritten} catalog files written", parts["export"]);
+        else Assert.DoesNotContain(parts.GetValueOrDefault("export") ?? [], p => p.EndsWith("catalog files written"));
         Assert.DoesNotContain("backup", last);
     }
 
@@ -109,9 +115,14 @@ public sealed class GuideOutputTests
 
         var portfolio = strategy["portfolio_config"]!;
         Assert.Equal(long.Parse(topk), (long)portfolio["kwargs"]!["topk"]!);
-        Assert.NotNull(portfolio["class"]);
+        // The strategy class the workflow YAML names under its strategy section, read as text.
+        var strategyClass = Directory.EnumerateFiles(workspace, "*.yaml", SearchOption.AllDirectories)
+            .Select(f => Regex.Match(File.ReadAllText(f), @"\bstrategy:\s*\n\s*class:\s*(\S+)")).First(m => m.Success)
+            .Groups[1].Value;
+        Assert.Equal(strategyClass, (string)portfolio["class"]!);
         Assert.Null(portfolio["signal_config"]);
         var readme = File.ReadAllText(Path.Combine(Paths.RepoRoot, "README.md"));
+        // One whole sentence of a longer document: Contains is the exact check here.
         Assert.Contains("the guide's example `{\"signal_config\": {\"top_k\": 50}}` is " +
             "`portfolio_config.kwargs.topk` here", readme);
     }

@@ -6,6 +6,8 @@ namespace RdBridge.Tests.Cli;
 /// </summary>
 public class NumericOptionRangeTests
 {
+    private const string Help = "Run 'rdbridge --help' (or 'rdbridge <verb> --help') for the options.\n";
+
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
         var o = new StringWriter();
@@ -20,7 +22,8 @@ public class NumericOptionRangeTests
         using var dir = new TempDir();
         var (code, _, err) = Run("sample", "--out", dir["s"], "--file-kb", "-5");
         Assert.Equal(2, code);
-        Assert.Contains("--file-kb -5 is out of range: allowed 1..1048576", err);
+        // The whole message, the option, its value and the range, and nothing else on stderr.
+        Assert.Equal("error: --file-kb -5 is out of range: allowed 1..1048576\n" + Help, err);
         Assert.False(Directory.Exists(dir["s"]), "the sample was written despite the bad size");
     }
 
@@ -29,19 +32,19 @@ public class NumericOptionRangeTests
     {
         var (code, _, err) = Run("list", "--limit", "0");
         Assert.Equal(2, code);
-        Assert.Contains("--limit 0 is out of range: allowed 1..1000000", err);
+        Assert.Equal("error: --limit 0 is out of range: allowed 1..1000000\n" + Help, err);
 
         (code, _, err) = Run("serve", "--scan-seconds", "0.1");
         Assert.Equal(2, code);
-        Assert.Contains("--scan-seconds 0.1 is out of range: allowed 0.2..3600", err);
+        Assert.Equal("error: --scan-seconds 0.1 is out of range: allowed 0.2..3600\n" + Help, err);
 
         (code, _, err) = Run("sync", "--wait", "-1");
         Assert.Equal(2, code);
-        Assert.Contains("--wait -1 is out of range: allowed 0..86400", err);
+        Assert.Equal("error: --wait -1 is out of range: allowed 0..86400\n" + Help, err);
 
         (code, _, err) = Run("demo", "--loops", "0");
         Assert.Equal(2, code);
-        Assert.Contains("--loops 0 is out of range: allowed 1..1000", err);
+        Assert.Equal("error: --loops 0 is out of range: allowed 1..1000\n" + Help, err);
 
         // The smallest allowed values pass the check and the verb runs.
         using var dir = new TempDir();

@@ -36,11 +36,13 @@ public class AmbiguousPathMapTests
             ["/mnt/f/Dev/X"] = dir["b"],
         });
         Assert.Equal(2, code);
-        Assert.Contains("/mnt/f/Dev/X", err);
-        Assert.Contains($"'{dir["b"]}'", err);
-        Assert.Contains($"'{dir["a"]}'", err);
-        Assert.Contains("f:/Dev/X", err);
-        Assert.Contains("different local folders", err);
+        // Each key that disagrees with another, both targets, the one stored path they share (as the path map
+        // compares it: drive in lower case, forward slashes), and the file to fix. The two keys with the same
+        // target are no conflict with each other.
+        string Conflict(string other) => $"pathMap keys '/mnt/f/Dev/X' → '{dir["b"]}' and '{other}' → '{dir["a"]}' "
+            + "are the same stored path 'f:/Dev/X' mapped to different local folders";
+        Assert.Equal($"error: {Conflict("F:/Dev/X")}; {Conflict(@"F:\Dev\X")} — keep one target per stored path in "
+            + $"{dir["rdbridge.json"]}\n", err);
         Assert.False(File.Exists(dir["AIstock/aistock.db"]), "the run went on with one mapping picked");
     }
 
@@ -55,8 +57,9 @@ public class AmbiguousPathMapTests
                 ["G:/Data/"] = dir["one"], ["/mnt/g/Data"] = dir["two"],
             });
             Assert.Equal(2, code);
-            Assert.Contains("'G:/Data/'", err);
-            Assert.Contains("'/mnt/g/Data'", err);
+            Assert.Equal($"error: pathMap keys '/mnt/g/Data' → '{dir["two"]}' and 'G:/Data/' → '{dir["one"]}' are the "
+                + "same stored path 'g:/Data' mapped to different local folders — keep one target per stored path in "
+                + $"{dir["rdbridge.json"]}\n", err);
         }
 
         using (var dir = new TempDir())

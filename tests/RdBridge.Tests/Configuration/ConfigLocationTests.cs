@@ -49,7 +49,8 @@ public class ConfigLocationTests
         File.WriteAllText(dir["demo/rdbridge.json"], "{}");
         var found = ConfigLocation.Find(null, dir.Path, environmentValue: null);
         Assert.Equal(dir["demo/rdbridge.json"], found.Path);
-        Assert.Contains("demo", found.Note);
+        Assert.Equal($"using {dir["demo/rdbridge.json"]} (the demo's: no rdbridge.json here or above; 'rdbridge setup' "
+            + "writes one for your own folders)", found.Note);
     }
 
     [Fact]

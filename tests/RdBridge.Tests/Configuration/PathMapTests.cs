@@ -29,7 +29,10 @@ public class PathMapTests
     {
         var mapped = Map.Map(@"G:\elsewhere\ws");
         Assert.Null(mapped.Local);
-        Assert.Contains("pathMap", mapped.Problem);
+        // The stored path, why, and the entry to add (its key: the drive and the next two segments, as the map
+        // compares them: drive in lower case, forward slashes).
+        Assert.Equal(@"'G:\elsewhere\ws' is a Windows path and no pathMap entry covers it; add one to rdbridge.json, "
+            + "e.g. \"pathMap\": { \"g:/elsewhere/ws\": \"/local/path\" }", mapped.Problem);
     }
 
     [Fact]

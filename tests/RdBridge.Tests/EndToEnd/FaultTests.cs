@@ -44,7 +44,13 @@ public class FaultTests
         File.WriteAllText(res, ",0\nIC,0.05\nthis line is broken\nICIR,abc\n");
         var (code, output, _) = sample.Cli("init");
         Assert.Equal(1, code);
-        Assert.Contains("this line is broken", output);
+        // Both bad lines, each by its loop, workspace, file and line number and what is wrong, with the folder.
+        var folder = Path.Combine(sample.Settings.WorkspaceRoot, victim.WorkspaceId);
+        var lines = OutputLines.Of(output);
+        Assert.Contains($"  ✗ {victim.TaskRun}/{victim.Loop}: workspace {victim.WorkspaceId}: {res} line 3 has no "
+            + $"comma: 'this line is broken' [{folder}]", lines);
+        Assert.Contains($"  ✗ {victim.TaskRun}/{victim.Loop}: workspace {victim.WorkspaceId}: {res} line 4: value "
+            + $"'abc' of metric 'ICIR' is not a number [{folder}]", lines);
         Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory,
             $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz")));
         var catalog = File.ReadAllText(Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json"));
@@ -84,18 +90,26 @@ public class FaultTests
         using var sample = new Sample(taskRuns: 1, loops: 1);
         var (code, _, err) = sample.Cli("backfill", "--mode", "nonsense");
         Assert.Equal(2, code);
-        Assert.Contains("nonsense", err);
+        // The first line is System.CommandLine's own wording (it may change with its version): only the value is
+        // asserted there; the modes it lists and RdBridge's hint are compared whole.
+        var lines = OutputLines.Of(err);
+        Assert.Contains("'nonsense'", lines[0]);
+        Assert.Equal(["\t'backfill'", "\t'materialize-pending'", "\t'solidify-all'", "\t'check'",
+            "Run 'rdbridge --help' (or 'rdbridge <verb> --help') for the options.", ""], lines.Skip(1));
         (code, _, err) = sample.Cli("backfill", "--loop-id", "1");
         Assert.Equal(2, code);
-        Assert.Contains("--task-run-id", err);
+        Assert.Equal("error: --loop-id needs --task-run-id\n", err);
         var o = new StringWriter();
         var e = new StringWriter();
         Assert.Equal(2, RdBridge.Cli.Program.Run(["doctor", "--config", sample.Dir["missing.json"]], o, e));
-        Assert.Contains("does not exist", e.ToString());
+        Assert.Equal($"error: config file '{sample.Dir["missing.json"]}' does not exist; pass --config with an "
+            + "existing file, or run 'rdbridge sample --out DIR' to create one\n", e.ToString());
         File.WriteAllText(sample.Config, "{ not json");
         (code, _, err) = sample.Cli("doctor");
         Assert.Equal(2, code);
-        Assert.Contains("not valid JSON", err);
+        // Between the file and the fix stands .NET's JSON configuration reader's own reason (its words may change).
+        Assert.StartsWith($"error: config file '{sample.Config}' is not valid JSON: ", err);
+        Assert.EndsWith("; fix the file and try again\n", err);
     }
 
     [Fact]
@@ -114,7 +128,11 @@ public class FaultTests
         File.WriteAllBytes(cached, bytes);
         var (code, output, _) = sample.Cli("verify", "--deep");
         Assert.Equal(1, code);
-        Assert.Contains($"{id}: cached archive does not match its .sha256", output);
+        var lines = OutputLines.Of(output).ToList();
+        var check = lines.IndexOf("  ✗ ai.bundle_cache            rdagent_assets/bundles 目录包含所有资产包 / the asset cache "
+            + "holds every bundle");
+        Assert.True(check >= 0, output); // a guard: its detail follows
+        Assert.Equal($"    1 bad: {id}: cached archive does not match its .sha256", lines[check + 1]);
 
         // A source bundle changed on the RD-Agent side: sync-assets refuses to copy it and keeps nothing half-copied.
         File.Delete(cached);
@@ -124,8 +142,15 @@ public class FaultTests
         File.WriteAllBytes(source, bytes);
         (code, output, _) = sample.Cli("sync-assets");
         Assert.Equal(1, code);
-        Assert.Contains(id, output);
-        Assert.Contains("does not match its .sha256", output);
+        // The bundle by id and path, both digests (the file's as hashed here, the sidecar's as written), the fix.
+        var got = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var expected = File.ReadAllText(source + ".sha256")[..64];
+        var bundles = Directory.GetFiles(sample.Settings.BundleDirectory, "*.tar.gz").Length;
+        Assert.Equal(2, bundles);
+        Assert.Equal([$"[sync-assets] {bundles} bundles, {bundles - 1} copies unchanged, {bundles - 1} extractions "
+            + "unchanged — 1 problem", $"  ✗ {id}: the bundle does not match its .sha256 (got {got[..12]}…, expected "
+            + $"{expected[..12]}…); it was not copied — rebuild it with 'rdbridge bundle' [{source}]", ""],
+            OutputLines.Of(output));
         Assert.False(File.Exists(cached));
         Assert.Empty(Directory.EnumerateFiles(cache, "*.tmp"));
     }
@@ -138,11 +163,12 @@ public class FaultTests
         using var sample = new Sample(taskRuns: 1, loops: 2);
         var db = sample.Settings.RegistryPath;
         Exec(sample, "DROP TABLE production_bundles; DROP TABLE factor_registry;");
-        foreach (var column in new[]
-        {
+        string[] columns =
+        [
             "log_dir", "materialization_status", "materialization_error", "materialization_updated_at_utc",
             "asset_bundle_id", "is_solidified", "sync_status", "updated_at_utc",
-        })
+        ];
+        foreach (var column in columns)
         {
             Exec(sample, $"ALTER TABLE loops DROP COLUMN {column}");
         }
@@ -152,16 +178,27 @@ public class FaultTests
                 "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2")
             .Select(r => string.Join("|", r)).ToList();
 
+        // Everything the test removed, in the registry's order: task_runs' column, loops' columns, the tables.
+        string[] missing =
+        [
+            "column task_runs.params_json is missing", .. columns.Select(c => $"column loops.{c} is missing"),
+            "table factor_registry is missing", "table production_bundles is missing",
+        ];
         var (code, output, err) = sample.Cli("backfill");
         Assert.Equal(2, code);
-        Assert.Contains("doctor --fix", err);
+        Assert.Equal($"error: registry '{db}' has an older schema ({string.Join("; ", missing.Take(4))}; and "
+            + $"{missing.Length - 4} more); run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)\n",
+            err);
         (code, output, _) = sample.Cli("doctor");
         Assert.Equal(1, code);
-        Assert.Contains("loops.log_dir", output);
-        Assert.Contains("table production_bundles is missing", output);
+        var lines = OutputLines.Of(output).ToList();
+        var schema = lines.IndexOf($"✗ registry schema    {string.Join("; ", missing)}");
+        Assert.True(schema >= 0, output); // a guard: the fix follows
+        Assert.Equal("  → run 'rdbridge doctor --fix' to add what is missing (nothing is dropped)", lines[schema + 1]);
         (code, output, _) = sample.Cli("doctor", "--fix");
         Assert.Equal(0, code);
-        Assert.Contains("migrated", output);
+        Assert.Contains($"✓ registry schema    migrated: {string.Join("; ", missing)} (nothing dropped)",
+            OutputLines.Of(output));
         Assert.Equal(loopsBefore, Db.Rows(db,
                 "SELECT task_run_id, loop_id, action, status, has_result FROM loops ORDER BY 1, 2")
             .Select(r => string.Join("|", r)).ToList());

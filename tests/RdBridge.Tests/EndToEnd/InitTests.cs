@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
+using RdBridge.Verify;
 
 namespace RdBridge.Tests.EndToEnd;
 
@@ -18,7 +19,8 @@ public class InitTests
         using var sample = new Sample(taskRuns: 3, loops: 4, store: store);
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 0, output + err);
-        Assert.Contains("verification passed", output);
+        Assert.Contains($"verification passed: {Checks.All.Count} of {Checks.All.Count} checks",
+            OutputLines.Of(output));
         var s = sample.Settings;
         var counts = sample.Aistock.Rows("""
             SELECT 'Factor Catalog' as catalog_type, COUNT(*) as count FROM aistock_factor_catalog
@@ -112,7 +114,8 @@ public class InitTests
         var aistock = DumpAistock();
         var (code, output, _) = sample.Cli("init");
         Assert.Equal(0, code);
-        Assert.Contains("nothing changed", output);
+        Assert.Contains("init run #2: nothing changed — every file, bundle and row was already up to date",
+            OutputLines.Of(output));
         Assert.Equal(files, Snapshot());
         Assert.Equal(registry, Dump(s.RegistryPath, registryTables));
         Assert.Equal(aistock, DumpAistock());
@@ -168,8 +171,17 @@ public class InitTests
         using var sample = new Sample(taskRuns: 1, loops: 2);
         var (code, output, _) = sample.Cli("verify");
         Assert.Equal(1, code);
-        Assert.Contains("verification FAILED", output);
-        Assert.Contains("✗ rd.bundle_files", output);
+        // No bundle yet: the check names each loop with results that lacks one; the total counts every ✗ printed.
+        var lines = OutputLines.Of(output).ToList();
+        var missing = Db.Rows(sample.Settings.RegistryPath,
+                "SELECT task_run_id, loop_id FROM loops WHERE has_result = 1 ORDER BY 1, 2")
+            .Select(r => $"bundle_{r[0]}_{r[1]}").ToList();
+        var check = lines.IndexOf("  ✗ rd.bundle_files            production_bundles 目录包含所有资产包 / every bundle "
+            + "file exists");
+        Assert.True(check >= 0, output); // a guard: its detail follows
+        Assert.Equal($"    {missing.Count} missing: {string.Join(", ", missing)}", lines[check + 1]);
+        var failed = lines.Count(l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
+        Assert.Contains($"verification FAILED: {failed} of {Checks.All.Count} checks failed", lines);
     }
 
     [Fact]

@@ -118,6 +118,7 @@ public class PostgresGuideTests
             Assert.Equal(InLoop("factor_catalog.json", "factors", r[0], r[1]), (long)r[5]!);
             Assert.Equal(InLoop("model_catalog.json", "models", r[0], r[1]), (long)r[6]!);
         }
+        // The counts are compared exactly above; this is the sample's own promise on top: no loop is empty.
         Assert.All(linkage, r =>
             Assert.True((long)r[5]! + (long)r[6]! > 0, $"loop {r[0]}/{r[1]} has no factor and no model"));
 
@@ -141,10 +142,17 @@ public class PostgresGuideTests
         Assert.Equal(0, sample.Cli("init").Code);
         var (code, output, _) = sample.Cli("verify", "--json");
         Assert.True(code == 0, output);
-        Assert.Contains("\"passed\": true", output);
+        // Every item of the checklist, in its order, passed.
+        var report = System.Text.Json.Nodes.JsonNode.Parse(output)!;
+        Assert.True((bool)report["passed"]!);
+        Assert.Equal(RdBridge.Verify.Checks.All.Select(c => (c.Id, true)),
+            report["checks"]!.AsArray().Select(c => ((string)c!["id"]!, (bool)c["passed"]!)));
         (code, output, _) = sample.Cli("sync-status");
         Assert.Equal(0, code);
-        Assert.Contains("\"status\": \"succeeded\"", output);
+        // The one run so far: init, succeeded and finished.
+        var status = System.Text.Json.Nodes.JsonNode.Parse(output)!;
+        Assert.Equal((1L, "init", "succeeded", "finished"), ((long)status["id"]!, (string)status["mode"]!,
+            (string)status["status"]!, (string)status["stage"]!));
         Assert.Equal(1, sample.Aistock.Scalar("SELECT count(*) FROM rdbridge_sync_runs WHERE status = 'succeeded'"));
     }
 }

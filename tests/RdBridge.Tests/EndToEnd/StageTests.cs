@@ -18,17 +18,31 @@ public class StageTests
         var before = Snapshot(s.RdAgentRoot);
         var registry =
             string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r)));
-        var (code, output, _) = sample.Cli("backfill", "--all-task-runs", "--dry-run");
+        var loops = Db.Rows(s.RegistryPath, "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l "
+                + "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id "
+                + "AND w.workspace_role = 'experiment_workspace' WHERE l.has_result = 1 ORDER BY 1, 2")
+            .Select(r => ((string)r[0]!, (long)r[1]!, Path.Combine(s.WorkspaceRoot, (string)r[2]!))).ToList();
+        var all = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops");
+        var (code, dryRun, _) = sample.Cli("backfill", "--all-task-runs", "--dry-run");
         Assert.Equal(0, code);
-        Assert.Contains("files to write", output);
-        (code, output, _) = sample.Cli("backfill", "--mode", "check");
+        (code, var output, _) = sample.Cli("backfill", "--mode", "check");
         // What check finds missing is reported as a problem: exit 1, as every verb that reports problems.
         Assert.Equal(1, code);
-        Assert.Contains("loops missing metadata", output);
-        Assert.Contains("missing factor_meta.json", output);
+        // Each loop with results by its ids, the five metadata files it lacks, the fix and its folder.
+        Assert.Equal([$"[backfill] {all} loops, {loops.Count} loops missing metadata, {loops.Count} loops with stale "
+            + $"artifact rows — {loops.Count} problems",
+            .. loops.Select(l => $"  ✗ {l.Item1}/{l.Item2}: missing factor_meta.json, factor_perf.json, "
+                + $"feedback.json, model_meta.json, strategy_meta.json; run 'rdbridge backfill' to write them "
+                + $"[{l.Item3}]"), ""], OutputLines.Of(output));
         Assert.Equal(before, Snapshot(s.RdAgentRoot));
         Assert.Equal(registry,
             string.Join("\n", Db.Rows(s.RegistryPath, "SELECT * FROM loops").Select(r => string.Join("|", r))));
+        // The dry run's count is the number of files the real run then puts on disk.
+        var files = Directory.GetFiles(s.RdAgentRoot, "*", SearchOption.AllDirectories).ToHashSet();
+        Assert.Equal(0, sample.Cli("backfill", "--all-task-runs").Code);
+        var added = Directory.GetFiles(s.RdAgentRoot, "*", SearchOption.AllDirectories)
+            .Count(f => !files.Contains(f) && !f.EndsWith("-wal") && !f.EndsWith("-shm"));
+        Assert.Equal($"[backfill] {all} loops, {loops.Count} with results, {added} files to write\n", dryRun);
     }
 
     [Fact]
@@ -56,7 +70,17 @@ public class StageTests
             using var model = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "model_meta.json")));
             Assert.Equal((string)row[1]! == "factor" ? "LGBModel" : "GeneralPTNN",
                 model.RootElement.GetProperty("model_type").GetString());
-            Assert.Contains("DropnaLabel", model.RootElement.GetProperty("preprocess_config").GetRawText());
+            // The learn processors (by class, in order) are those one of the workspace's workflow YAMLs lists.
+            var learn = Directory.EnumerateFiles(dir, "*.yaml")
+                .Select(f => System.Text.RegularExpressions.Regex.Match(File.ReadAllText(f),
+                    @"\n\s*learn_processors:\n((?:[ ]{8,}.*\n)*)"))
+                .Where(m => m.Success)
+                .Select(m => string.Join(",", System.Text.RegularExpressions.Regex.Matches(m.Groups[1].Value,
+                    @"class:\s*(\w+)").Select(c => c.Groups[1].Value)))
+                .ToList();
+            Assert.Contains(string.Join(",", model.RootElement.GetProperty("preprocess_config")
+                .GetProperty("learn_processors").EnumerateArray().Select(c => c.GetProperty("class").GetString())),
+                learn);
             Assert.EndsWith("params.pkl",
                 model.RootElement.GetProperty("model_artifacts").GetProperty("model_files")[0].GetString());
             using var factors = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "factor_meta.json")));
@@ -66,6 +90,8 @@ public class StageTests
             if ((string)row[1]! == "factor")
             {
                 var generated = list.Where(f => f.GetProperty("source").GetString() == "rdagent_generated").ToList();
+                // A guard: each name is checked below, and the exact set (own and earlier loops') in
+                // Factors_read_from_the_combined_parquet_include_the_sota_factors_of_earlier_loops.
                 Assert.NotEmpty(generated);
                 foreach (var g in generated)
                 {
@@ -116,6 +142,7 @@ public class StageTests
             coded.Where(c => c.Run == e.Run && c.Loop < e.Loop && !Own(e).Contains(c.Name)).Select(c => c.Name)
                 .ToHashSet();
         var withEarlier = experiments.Where(e => Earlier(e).Count > 0).ToList();
+        // A guard on the sample's shape (the test needs two such loops); the factors themselves are compared exactly.
         Assert.True(withEarlier.Count >= 2, "the sample has fewer than two loops that trained on earlier factors");
 
         // The sample writes each loop's own factors last. One loop's file is written again here, with its own factors
@@ -184,7 +211,10 @@ public class StageTests
             "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
             "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
             "AND w.workspace_role = 'experiment_workspace' ORDER BY 2 DESC LIMIT 1")[0];
-        Directory.Delete(Path.Combine(s.WorkspaceRoot, (string)victim[2]!), true);
+        var stored = (string)Db.Rows(s.RegistryPath,
+            $"SELECT workspace_path FROM workspaces WHERE workspace_id = '{victim[2]}'")[0][0]!;
+        var folder = Path.Combine(s.WorkspaceRoot, (string)victim[2]!);
+        Directory.Delete(folder, true);
         Assert.Equal(1, sample.Cli("backfill", "--mode", "materialize-pending").Code);
         var states = Db.Rows(s.RegistryPath,
             "SELECT loop_id, materialization_status, materialization_error FROM loops ORDER BY loop_id");
@@ -193,7 +223,9 @@ public class StageTests
             if ((long)r[0]! == (long)victim[1]!)
             {
                 Assert.Equal("failed", r[1]);
-                Assert.Contains("missing", (string)r[2]!);
+                // The loop, its workspace, where it was looked for and how the registry stored it, and the fix.
+                Assert.Equal($"loop {victim[0]}/{victim[1]} workspace {victim[2]} is missing: '{folder}' (stored as "
+                    + $"'{stored}'); check the pathMap in rdbridge.json or whether the folder was deleted", r[2]);
             }
             else
             {
@@ -238,7 +270,8 @@ public class StageTests
         Assert.Equal(Db.Scalar(sample.Settings.RegistryPath, "SELECT count(*) FROM loops"),
             Db.Scalar(Path.Combine(only, "registry.sqlite"), "SELECT count(*) FROM loops"));
         (code, output, _) = sample.Cli("backup");
-        Assert.Contains("no new backup kept", output);
+        Assert.Equal(["[backup] 1 unchanged since latest backup",
+            $"  · nothing changed since {only}; no new backup kept", ""], OutputLines.Of(output));
         Assert.Single(Directory.GetDirectories(sample.Settings.BackupDirectory));
     }
 
@@ -279,7 +312,8 @@ public class StageTests
         }
         (code, _, var err) = sample.Cli("show", "factor", "NoSuchFactor");
         Assert.Equal(1, code);
-        Assert.Contains("NoSuchFactor", err);
+        Assert.Equal("error: no factor 'NoSuchFactor' in the AIstock database; run 'rdbridge init' or check the name\n",
+            err);
     }
 
     [Fact]
@@ -298,8 +332,9 @@ public class StageTests
         File.AppendAllText(Path.Combine(s.WorkspaceRoot, (string)changed[2]!, "README.md"), "edited by hand\n");
         var (code, output, _) = sample.Cli("bundle");
         Assert.Equal(0, code);
-        Assert.Contains("1 rebuilt", output);
-        Assert.Contains($"{loops.Count - 1} unchanged", output);
+        var all = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops");
+        Assert.Equal($"[bundle] {all} loops, {loops.Count - 1} unchanged, 1 rebuilt, 1 registry rows written\n",
+            output);
         var target = Path.Combine(s.BundleDirectory, $"bundle_{changed[0]}_{changed[1]}.tar.gz");
         foreach (var (path, bytes) in bundles)
         {
@@ -326,7 +361,10 @@ public class StageTests
 
         var (code, output, _) = sample.Cli("bundle");
         Assert.Equal(0, code);
-        Assert.Contains("1 rebuilt", output);
+        // Rebuilt to the same digest: its registry row stays as it was.
+        var loops = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops");
+        var bundles = Directory.GetFiles(s.BundleDirectory, "*.tar.gz").Length;
+        Assert.Equal($"[bundle] {loops} loops, {bundles - 1} unchanged, 1 rebuilt\n", output);
         Assert.Equal(before, File.ReadAllText(sidecar));
         Assert.Equal(
             Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(archive))),

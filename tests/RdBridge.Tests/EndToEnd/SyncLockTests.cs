@@ -51,7 +51,7 @@ public class RegistryConcurrencyTests
         var s = sample.Settings;
         var expected = Db.Rows(s.RegistryPath, "SELECT task_run_id, loop_id FROM loops WHERE has_result = 1")
             .Select(r => $"bundle_{r[0]}_{r[1]}").Order().ToList();
-        Assert.NotEmpty(expected);
+        Assert.NotEmpty(expected); // a guard on the sample: the bundles are compared with this list exactly below
         Directory.CreateDirectory(s.Bundles.Root);
         // The bundler puts a batch's archives and sidecars in place before any registry row names them, and writes
         // the next batch only after that; so once a sidecar is there, its next step is the registry write, which
@@ -134,6 +134,7 @@ public class StrategyFingerprintTests
                 edited++;
             }
 
+            // A guard on the input: the edit must land for the comparison below to mean anything.
             Assert.True(edited > 0, $"no workflow file of loop {loop} holds '{from}'");
         }
 

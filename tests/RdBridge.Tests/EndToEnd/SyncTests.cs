@@ -22,16 +22,26 @@ public class SyncTests
         HeldLoop.Release(s, $"{DateTime.UtcNow.AddSeconds(5):yyyy-MM-ddTHH:mm:ss.fffZ}");
         (code, output, _) = sample.Cli("sync");
         Assert.True(code == 0, output);
-        Assert.Contains("1 built", output); // only the new loop gets a bundle; the others are untouched
+        // Only the new loop is examined and gets a bundle; the others are untouched.
+        var others = Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE loop_id <> 0");
+        var lines = OutputLines.Of(output);
+        Assert.Contains($"[select] 1 loops to examine, {others} loops unchanged since the last successful run", lines);
+        Assert.Contains("[bundle] 1 loops, 1 built, 1 registry rows written", lines);
         Assert.DoesNotContain("rebuilt", output);
         Assert.Equal(loopsBefore + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         var tr = (string)Db.Rows(s.RegistryPath, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
         Assert.True(File.Exists(Path.Combine(s.AssetCacheDirectory, $"bundle_{tr}_0", "manifest.json")));
-        Assert.Contains("1 loops inserted", output);
+        // The closing line's import part ("import: a, b, …") lists exactly one loop inserted.
+        var last = lines.Last(l => l.Length > 0);
+        Assert.StartsWith("sync run #2: changes written — ", last);
+        var import = last.Split(" — ", 2)[1].Split("; ")
+            .Single(p => p.StartsWith("import: ", StringComparison.Ordinal));
+        Assert.Contains("1 loops inserted", import["import: ".Length..].Split(", "));
 
         (code, output, _) = sample.Cli("sync");
         Assert.Equal(0, code);
-        Assert.Contains("nothing changed", output);
+        Assert.Contains("sync run #3: nothing changed — every file, bundle and row was already up to date",
+            OutputLines.Of(output));
         Assert.Equal(loopsBefore + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         Assert.Equal(0, sample.Aistock.Scalar(
             "SELECT count(*) FROM (SELECT task_run_id, loop_id FROM aistock_loop_catalog GROUP BY 1, 2 " +
@@ -39,8 +49,10 @@ public class SyncTests
 
         (code, output, _) = sample.Cli("sync-status");
         Assert.Equal(0, code);
-        Assert.Contains("\"status\": \"succeeded\"", output);
-        Assert.Contains("\"mode\": \"sync\"", output);
+        // The last run: the third (init, then two syncs), a sync, succeeded and finished.
+        var status = System.Text.Json.Nodes.JsonNode.Parse(output)!;
+        Assert.Equal((3L, "sync", "succeeded", "finished"), ((long)status["id"]!, (string)status["mode"]!,
+            (string)status["status"]!, (string)status["stage"]!));
     }
 }
 

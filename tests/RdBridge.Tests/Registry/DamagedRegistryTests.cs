@@ -11,6 +11,10 @@ public class DamagedRegistryTests
         $"CREATE TABLE {table}_copy AS SELECT * FROM {table}; DROP TABLE {table}; "
         + $"ALTER TABLE {table}_copy RENAME TO {table};";
 
+    /// <summary>What to do when the registry lacks a table or key column.</summary>
+    private const string Fix = "check that rdagent.registry in rdbridge.json names RD-Agent's "
+        + "RDagentDB/registry.sqlite, or restore the registry from a backup (rdbridge keeps one in its backup folder)";
+
     private const string LoopZero = "task_run_id = $tr AND loop_id = 0";
 
     private const string Experiment = LoopZero + " AND workspace_role = 'experiment_workspace'";
@@ -81,9 +85,12 @@ public class DamagedRegistryTests
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 1, $"{damage}: exit {code}\n{output}\n{err}");
         Assert.DoesNotContain("unexpectedly", output + err);
-        var named = $"{table} row {key.Replace("$tr", tr).Replace("$ws", ws)}:";
-        Assert.True(output.Contains(named), $"{damage}: '{named}' not in\n{output}");
-        Assert.Contains("the row is skipped", output);
+        // A problem line naming the row by table and key, and ending with what was done and the registry file to
+        // fix it in; between them, the reason, which differs by damage (the key names what is wrong).
+        var named = $"  ✗ {table} row {key.Replace("$tr", tr).Replace("$ws", ws)}: ";
+        var done = $"; the row is skipped, fix or delete it in the registry '{db}'";
+        Assert.True(OutputLines.Of(output).Any(l => l.StartsWith(named, StringComparison.Ordinal)
+            && l.EndsWith(done, StringComparison.Ordinal)), $"{damage}: '{named}…{done}' not in\n{output}");
         // Every other loop goes on: bundled, exported and imported.
         var bundles = Directory.EnumerateFiles(sample.Settings.BundleDirectory, "*.tar.gz").Count();
         Assert.Equal(lost == "none" ? withResults : withResults - 1, bundles);
@@ -119,7 +126,8 @@ public class DamagedRegistryTests
             "DROP INDEX idx_workspaces_task_loop; ALTER TABLE workspaces DROP COLUMN loop_id");
         var (code, output, err) = sample.Cli("backfill");
         Assert.True(code == 2, $"exit {code}\n{output}\n{err}");
-        Assert.Contains("no column workspaces.loop_id", err);
+        Assert.Equal($"error: registry '{sample.Settings.RegistryPath}' has no column workspaces.loop_id, which links "
+            + $"loops to their workspaces; {Fix}\n", err);
     }
 
     [Fact]
@@ -150,8 +158,13 @@ public class DamagedRegistryTests
         Db.Exec(sample.Settings.RegistryPath, $"DROP TABLE {table}");
         var (code, output, err) = sample.Cli(verb);
         Assert.True(code == 2, $"exit {code}\n{output}\n{err}");
-        Assert.Contains($"no '{table}' table", err);
-        Assert.Contains("restore the registry from a backup", err);
+        var missing = $"registry '{sample.Settings.RegistryPath}' has no '{table}' table, where RD-Agent records its "
+            + $"loops; {Fix}";
+        // init and sync check the registry before they write anything: the same message, as their preflight's item.
+        Assert.Equal(verb is "init" or "sync"
+            ? $"error: preflight: the run cannot succeed, so nothing was written:\n  ✗ registry: {missing}\n"
+                + $"    → point rdagent.registry in {sample.Config} at the fork's RDagentDB/registry.sqlite\n"
+            : $"error: {missing}\n", err);
         Assert.DoesNotContain("unexpectedly", output + err);
     }
 }

@@ -26,14 +26,18 @@ public class RegistryWorkaroundTests
 
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 1, $"exit {code}\n{output}\n{err}");
-        var named = output.Split('\n').Where(l =>
-            l.Contains($"loops row {taskRun}/0") && l.Contains("a second row with the same task_run_id and loop_id")
-            && l.Contains($"'{registry}'")).ToList();
-        Assert.NotEmpty(named);
+        // The whole line: the row by table and key, why, what was done, and the registry file to fix it in.
+        var problem = $"  ✗ loops row {taskRun}/0: a second row with the same task_run_id and loop_id (the first one "
+            + $"is used); the row is skipped, fix or delete it in the registry '{registry}'";
+        var lines = OutputLines.Of(output).ToList();
+        // Each stage that reads the loops names it once, right under its own line that counts one problem.
+        var stages = lines.Select((l, i) => (l, i)).Where(x => x.l == problem)
+            .Select(x => lines[x.i - 1]).ToList();
+        Assert.Equal(["[backfill]", "[bundle]", "[export]"], stages.Select(l => l[..l.IndexOf(' ')]));
+        Assert.All(stages, l => Assert.EndsWith(" — 1 problem", l));
         var (ec, eo, ee) = sample.Cli("export");
         Assert.True(ec == 1, $"exit {ec}\n{eo}\n{ee}");
-        Assert.Contains($"loops row {taskRun}/0", eo);
-        Assert.Contains($"'{registry}'", eo);
+        Assert.Contains(problem, OutputLines.Of(eo));
         // Worked around, as said: the first row is used, both loops are in AIstock once each.
         Assert.Equal(2, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
     }

@@ -8,6 +8,9 @@ public class SyncSelectionTests
 {
     private static string Text((int Code, string Out, string Err) r) => r.Out + r.Err;
 
+    private const string NothingToExamine =
+        "  · no loop, file or product changed since the last successful run: nothing to examine";
+
     [Fact]
     public void Sync_picks_up_a_loop_added_with_results_no_update_time_and_a_start_before_the_last_sync()
     {
@@ -28,8 +31,11 @@ public class SyncSelectionTests
             """);
         var sync = sample.Cli("sync");
         Assert.True(sync.Code == 0, Text(sync));
-        Assert.Contains("1 loops to examine", sync.Out);
-        Assert.Contains("1 built", sync.Out);
+        // The one released loop is examined and bundled; the others (as many as the registry holds besides) are not.
+        var others = Db.Scalar(db, "SELECT count(*) FROM loops WHERE loop_id <> 0");
+        var lines = OutputLines.Of(sync.Out);
+        Assert.Contains($"[select] 1 loops to examine, {others} loops unchanged since the last successful run", lines);
+        Assert.Contains("[bundle] 1 loops, 1 built, 1 registry rows written", lines);
         Assert.Equal(before + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         var tr = (string)Db.Rows(db, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
         Assert.Equal(1, sample.Aistock.Scalar(
@@ -45,9 +51,11 @@ public class SyncSelectionTests
 
         var sync = sample.Cli("sync");
         Assert.True(sync.Code == 0, Text(sync));
-        Assert.Contains($"{loops} loops unchanged since the last successful run", sync.Out);
-        Assert.Contains("nothing to examine", sync.Out);
-        Assert.Contains("nothing changed", sync.Out);
+        var lines = OutputLines.Of(sync.Out);
+        Assert.Contains($"[select] {loops} loops unchanged since the last successful run", lines);
+        Assert.Contains(NothingToExamine, lines);
+        // The closing line of the second run (init was the first).
+        Assert.Contains("sync run #2: nothing changed — every file, bundle and row was already up to date", lines);
         foreach (var stage in new[] { "[backfill]", "[bundle]", "[export]", "[import]", "[sync-assets]" })
             Assert.DoesNotContain(stage, sync.Out);
     }
@@ -77,9 +85,10 @@ public class SyncSelectionTests
 
         var sync = sample.Cli("sync");
         Assert.True(sync.Code == 0, Text(sync));
-        Assert.Contains("1 loops to examine", sync.Out);
-        Assert.Contains("[bundle] 1 loops", sync.Out);
-        Assert.Contains("1 rebuilt", sync.Out);
+        var others = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE loop_id <> 0");
+        var lines = OutputLines.Of(sync.Out);
+        Assert.Contains($"[select] 1 loops to examine, {others} loops unchanged since the last successful run", lines);
+        Assert.Contains("[bundle] 1 loops, 1 rebuilt, 1 registry rows written", lines);
         Assert.Contains(tr, File.ReadAllText(Path.Combine(s.AistockCatalogDirectory, "loop_catalog.json")));
     }
 
@@ -94,7 +103,11 @@ public class SyncSelectionTests
 
         var sync = sample.Cli("sync");
         Assert.True(sync.Code == 0, Text(sync));
-        Assert.Contains("catalogs or the asset cache changed", sync.Out);
+        var lines = OutputLines.Of(sync.Out);
+        Assert.Contains("  · catalogs or the asset cache changed since the last successful run: they are brought up "
+            + "to date", lines);
+        // Only the one removed copy is written, by the second run (init was the first).
+        Assert.Contains("sync run #2: changes written — import: 1 catalog copies written", lines);
         Assert.Equal(bytes, File.ReadAllBytes(copy));
     }
 
@@ -121,6 +134,6 @@ public class SyncSelectionTests
         Directory.Move(dir + ".away", dir);
         var again = sample.Cli("sync");
         Assert.True(again.Code == 0, Text(again));
-        Assert.Contains("nothing to examine", sample.Cli("sync").Out);
+        Assert.Contains(NothingToExamine, OutputLines.Of(sample.Cli("sync").Out));
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using RdBridge.Cli;
 using RdBridge.Sample;
+using RdBridge.Verify;
 
 namespace RdBridge.Tests.Setup;
 
@@ -39,7 +40,9 @@ public class SetupTests
     {
         var init = Run("init", "--config", config);
         Assert.True(init.Code == 0, init.Out + init.Err);
-        Assert.Contains("verification passed", init.Out);
+        // Every item of the checklist (ChecklistTests pins it to the guide's 25) was run and passed.
+        Assert.Contains($"verification passed: {Checks.All.Count} of {Checks.All.Count} checks",
+            OutputLines.Of(init.Out));
     }
 
     /// <summary>The stored prefix of a workspace path: what precedes RD-Agent's workspace folders.</summary>
@@ -67,15 +70,25 @@ public class SetupTests
         var (code, _, err) = s.Cli("init");
 
         Assert.Equal(2, code);
-        Assert.Contains("pathMap", err);
-        Assert.Contains("nothing was written", err);
         Assert.Equal(before, Sha256(Registry(s)));
         // Nothing else either: no AIstock database, no backup, no lock file.
         Assert.Equal(files, Files());
-        // The fix names the entry that works: the stored prefix the registry uses and the local RD-Agent folder.
-        var stored = (string)Db.Rows(Registry(s), "SELECT workspace_path FROM workspaces LIMIT 1")[0][0]!;
-        Assert.Contains(s.Dir["RD-Agent-main"], err);
-        Assert.Contains(StoredPrefix(stored).Split('/')[^1], err);
+        // The whole message: the failed check with the example the registry stores first (by workspace id), and
+        // the fix naming the entry that works — the stored prefix as the registry spells it and the local folder.
+        var stored = Db.Rows(Registry(s), "SELECT workspace_path FROM workspaces ORDER BY workspace_id")
+            .Select(r => (string)r[0]!).ToList();
+        var prefix = stored[0][..StoredPrefix(stored[0]).Length];
+        // The hint spells the drive as the path map compares it: lower case.
+        var drive = string.Join('/', StoredPrefix(stored[0]).Split('/').Take(3));
+        drive = char.ToLowerInvariant(drive[0]) + drive[1..];
+        var local = s.Dir["RD-Agent-main"];
+        Assert.Equal("error: preflight: the run cannot succeed, so nothing was written:\n"
+            + $"  ✗ path map: none of the {stored.Count} sampled workspace paths resolves with the pathMap; "
+            + $"e.g. '{stored[0]}' → '{stored[0]}' is a Windows path and no pathMap entry covers it; add one to "
+            + $"rdbridge.json, e.g. \"pathMap\": {{ \"{drive}\": \"/local/path\" }}\n"
+            + $"    → set \"pathMap\": {{ \"{prefix.Replace(@"\", @"\\")}\": \"{local}\" }} in {s.Config} "
+            + $"(inferred from the folders under {local}), or let 'rdbridge setup' write it\n",
+            err);
     }
 
     [Fact]
@@ -90,12 +103,29 @@ public class SetupTests
         var entry = Assert.Single(written);
         Assert.Equal(StoredPrefix(stored[0]), entry.Key.Replace('\\', '/'));
         Assert.Equal(s.Dir["RD-Agent-main"], (string)entry.Value!);
-        // It says what it found and why, and what comes next.
-        Assert.Contains("2 task runs, 8 loops", setup.Out);
-        Assert.Contains(@"F:\…", setup.Out);
-        Assert.Contains("F:/…", setup.Out);
-        Assert.Contains("why:", setup.Out);
-        Assert.Contains("next: rdbridge init", setup.Out);
+        // It says what it found and why, and what comes next: each line whole, its counts and examples read from
+        // the registry (workspaces by id, then the task runs' log folders by id, as setup samples them).
+        var logs = Db.Rows(Registry(s), "SELECT log_trace_path FROM task_runs ORDER BY task_run_id")
+            .Select(r => (string)r[0]!).ToList();
+        var ordered = Db.Rows(Registry(s), "SELECT workspace_path FROM workspaces ORDER BY workspace_id")
+            .Select(r => (string)r[0]!).Concat(logs).ToList();
+        var backslashed = ordered.Where(p => p.Contains('\\')).ToList();
+        var slashed = ordered.Where(p => !p.Contains('\\')).ToList();
+        var taskRuns = Db.Rows(Registry(s), "SELECT count(*) FROM task_runs")[0][0];
+        var loops = Db.Rows(Registry(s), "SELECT count(*) FROM loops")[0][0];
+        var lines = OutputLines.Of(setup.Out);
+        Assert.Equal($"RD-Agent folder {s.Dir["RD-Agent-main"]}:", lines[0]);
+        Assert.Equal($"  registry {Registry(s)} (the AIstock fork's): {taskRuns} task runs, {loops} loops", lines[1]);
+        Assert.Equal((2L, 8L), ((long)taskRuns!, (long)loops!));
+        Assert.Contains($@"  stored paths F:\…      {backslashed.Count,4}  e.g. {backslashed[0]}", lines);
+        Assert.Contains($"  stored paths F:/…      {slashed.Count,4}  e.g. {slashed[0]}", lines);
+        Assert.Contains($"path map '{entry.Key}' → '{s.Dir["RD-Agent-main"]}'", lines);
+        var example = ordered[0].Replace('\\', '/');
+        Assert.Contains($"  why: {ordered.Count} sampled stored paths end in folders found there, e.g. '{ordered[0]}' "
+            + $"is '{Path.Combine(s.Dir["RD-Agent-main"], example[(StoredPrefix(example).Length + 1)..])}'", lines);
+        Assert.Contains($"wrote {config}", lines);
+        Assert.Contains("next: rdbridge init   (then 'rdbridge serve' from this folder opens the UI on this data)",
+            lines);
         InitPasses(config);
     }
 
@@ -108,8 +138,11 @@ public class SetupTests
         var before = File.ReadAllBytes(config);
         var again = Run("setup", "--config", config);
         Assert.Equal(0, again.Code);
-        Assert.Contains("already configured", again.Out);
-        Assert.Contains(s.Dir["RD-Agent-main"], again.Out);
+        // The config shown line by line under the note, and no "to change it" (no folders were given this time).
+        Assert.Equal([$"already configured: {config} — nothing changed",
+            .. File.ReadAllText(config).TrimEnd().Split('\n').Select(l => "  " + l),
+            "next: rdbridge init", ""], OutputLines.Of(again.Out));
+        Assert.Contains($"\"root\": \"{s.Dir["RD-Agent-main"]}\"", again.Out);
         Assert.Equal(before, File.ReadAllBytes(config));
     }
 
@@ -120,7 +153,12 @@ public class SetupTests
         using var work = new TempDir();
         var (config, setup) = SetUp(s, work);
         Assert.True(setup.Code == 0, setup.Out + setup.Err);
-        Assert.Contains("log only", setup.Out);
+        // The task runs and loops counted from the log folders on disk (run folders holding Loop_N folders).
+        var runs = Directory.GetDirectories(s.Dir["RD-Agent-main/log"]);
+        var loops = runs.Sum(r => Directory.GetDirectories(r, "Loop_*").Length);
+        Assert.Equal((2, 8), (runs.Length, loops));
+        Assert.Equal($"  log only (upstream RD-Agent writes no registry): {runs.Length} task runs, {loops} loops in "
+            + "log/; init creates the registry from it", OutputLines.Of(setup.Out)[1]);
         Assert.Single(JsonNode.Parse(File.ReadAllText(config))!["pathMap"]!.AsObject());
         InitPasses(config);
         Assert.True(File.Exists(Registry(s)));
@@ -181,15 +219,36 @@ public class SetupTests
         var (config, setup) = SetUp(s, work);
         Assert.Equal(2, setup.Code);
         Assert.False(File.Exists(config));
-        Assert.Contains(stored, setup.Out);
-        Assert.Contains(original, setup.Out);
-        Assert.Contains(copy, setup.Out);
-        Assert.Contains("--map", setup.Err);
+        // The stored path and both folders it fits, in order, and the error naming the --map that picks each: the
+        // stored prefix as the registry spells it with the RD-Agent folder, or one level deeper with the copy's.
+        var lines = OutputLines.Of(setup.Out).ToList();
+        var at = lines.IndexOf($"  '{stored}' fits more than one folder:");
+        Assert.True(at >= 0, setup.Out); // a guard: the exact lines follow
+        Assert.Equal([$"    {original}", $"    {copy}"], lines[(at + 1)..(at + 3)]);
+        var prefix = stored[..StoredPrefix(stored).Length];
+        var separator = stored.Contains('\\') ? '\\' : '/';
+        Assert.Equal("error: the path map is ambiguous (above): say which folder holds RD-Agent's workspaces with "
+            + "--map STORED_PREFIX=LOCAL_FOLDER, one of "
+            + $"--map \"{prefix}={s.Dir["RD-Agent-main"]}\" or "
+            + $"--map \"{prefix}{separator}git_ignore_folder={s.Dir["RD-Agent-main/old_copy"]}\"; "
+            + "nothing was written\n",
+            setup.Err);
 
         var again = Run("setup", "--rdagent", s.Dir["RD-Agent-main"], "--aistock", s.Dir["AIstock"], "--strategies",
             s.Dir["rd-strategies-lib"], "--config", config, "--map", $"F:/Dev/RD-Agent-main={s.Dir["RD-Agent-main"]}");
         Assert.True(again.Code == 0, again.Out + again.Err);
-        Assert.Contains("given by --map", again.Out);
+        // Every stored path (workspaces, then log folders) whose rest after the prefix exists under the folder.
+        var all = Db.Rows(Registry(s), "SELECT workspace_path FROM workspaces").Select(r => (string)r[0]!)
+            .Concat(Db.Rows(Registry(s), "SELECT log_trace_path FROM task_runs").Select(r => (string)r[0]!)).ToList();
+        const string root = "F:/Dev/RD-Agent-main/";
+        Assert.All(all, p => Assert.StartsWith(root, p.Replace('\\', '/')));
+        var resolving = all.Count(p => Path.Exists(Path.Combine(s.Dir["RD-Agent-main"],
+            p.Replace('\\', '/')[root.Length..])));
+        var againLines = OutputLines.Of(again.Out);
+        var mapLine = againLines.ToList().IndexOf(
+            $"path map 'F:/Dev/RD-Agent-main' → '{s.Dir["RD-Agent-main"]}' (given by --map)");
+        Assert.True(mapLine >= 0, again.Out); // a guard: the exact line follows
+        Assert.Equal($"  {resolving} of {all.Count} sampled stored paths resolve with it", againLines[mapLine + 1]);
         InitPasses(config);
     }
 
@@ -203,7 +262,8 @@ public class SetupTests
         var config = work["rdbridge.json"];
         var setup = Run("setup", "--rdagent", s.Dir["RD-Agent-main"], "--aistock", aistock, "--config", config);
         Assert.True(setup.Code == 0, setup.Out + setup.Err);
-        Assert.Contains("init creates it", setup.Out);
+        Assert.Contains($"AIstock folder {aistock} (does not exist yet: init creates it)",
+            OutputLines.Of(setup.Out));
         InitPasses(config);
         Assert.True(File.Exists(Path.Combine(aistock, "aistock.db")));
     }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using RdBridge.Sample;
+using RdBridge.Verify;
 
 namespace RdBridge.Tests.Setup;
 
@@ -27,9 +28,13 @@ public class UndoTests
         using var s = new Sample(flavor: SampleFlavor.Fork);
         var registryBefore = Sha256(Registry(s));
         var libraryBefore = Tree(s.Dir["rd-strategies-lib"]);
+        // One bundle and its digest per loop with a workspace, named by task run and loop as the registry holds them.
+        var bundled = Db.Rows(Registry(s), "SELECT DISTINCT task_run_id, loop_id FROM workspaces")
+            .SelectMany(r => new[] { $"bundle_{r[0]}_{r[1]}.tar.gz", $"bundle_{r[0]}_{r[1]}.tar.gz.sha256" })
+            .Order(StringComparer.Ordinal).ToList();
         Assert.Equal(0, s.Cli("init").Code);
         Assert.NotEqual(registryBefore, Sha256(Registry(s)));
-        Assert.NotEmpty(Tree(s.Dir["RD-Agent-main/production_bundles"]));
+        Assert.Equal(bundled, Tree(s.Dir["RD-Agent-main/production_bundles"]).Keys);
 
         var list = s.Cli("restore");
         Assert.Equal(0, list.Code);
@@ -53,7 +58,8 @@ public class UndoTests
         var library = Tree(s.Dir["rd-strategies-lib"]);
         var again = s.Cli("restore", name);
         Assert.Equal(0, again.Code);
-        Assert.Contains("nothing changed", again.Out);
+        Assert.Contains($"the registry, bundles and strategies library are already as backup {name}; nothing changed",
+            OutputLines.Of(again.Out));
         Assert.Equal(registry, Sha256(Registry(s)));
         Assert.Equal(backups, Tree(s.Dir["RD-Agent-main/backups"]));
         Assert.Equal(library, Tree(s.Dir["rd-strategies-lib"]));
@@ -66,7 +72,10 @@ public class UndoTests
         Assert.Equal(0, s.Cli("backup").Code);
         var (code, _, err) = s.Cli("restore", "1999");
         Assert.Equal(2, code);
-        Assert.Contains("no backup '1999'", err);
+        var backups = Directory.GetDirectories(s.Dir["RD-Agent-main/backups"]).Length;
+        Assert.Equal(1, backups);
+        Assert.Equal($"error: no backup '1999' in {s.Dir["RD-Agent-main/backups"]}; 'rdbridge restore' lists them "
+            + $"({backups} there)\n", err);
     }
 
     [Fact]
@@ -93,7 +102,18 @@ public class UndoTests
         Assert.Equal(2L * loops.Count, Db.Rows(registry, "SELECT count(*) FROM loops")[0][0]);
         var doctor = s.Cli("doctor");
         Assert.Equal(1, doctor.Code);
-        Assert.Contains("duplicate task run", doctor.Out);
+        // One finding per duplicate, naming it, the task run it repeats and its loops, with the fix.
+        var doctorLines = OutputLines.Of(doctor.Out);
+        foreach (var run in taskRuns)
+        {
+            var folder = ((string)run[1]!).Replace('\\', '/').Split('/')[^1];
+            var finding = doctorLines.ToList().IndexOf($"✗ {"duplicate task run",-18} task run {folder} repeats "
+                + $"{run[0]} (the same log folder, added by discovery under a wrong pathMap): "
+                + $"{loops.Count(l => (string)l[0]! == (string)run[0]!)} loops without workspaces");
+            Assert.True(finding >= 0, doctor.Out); // a guard: the fix follows on the next line
+            Assert.Equal("  → run 'rdbridge doctor --fix' (it takes a backup first; 'rdbridge restore' undoes it)",
+                doctorLines[finding + 1]);
+        }
 
         var fix = s.Cli("doctor", "--fix");
         Assert.True(fix.Code == 0, fix.Out + fix.Err);
@@ -106,7 +126,8 @@ public class UndoTests
 
         var init = s.Cli("init");
         Assert.True(init.Code == 0, init.Out + init.Err);
-        Assert.Contains("verification passed", init.Out);
+        Assert.Contains($"verification passed: {Checks.All.Count} of {Checks.All.Count} checks",
+            OutputLines.Of(init.Out));
     }
 
     [Fact]
@@ -116,8 +137,13 @@ public class UndoTests
         var (code, output, err) = s.Cli("init", "--json");
         Assert.Equal(0, code);
         var json = JsonNode.Parse(output)!;
-        Assert.NotNull(json["checks"]);
-        Assert.Contains("[backfill]", err);
-        Assert.Contains("init run #", err);
+        // Every item of the checklist, in its order, each passed.
+        Assert.Equal(Checks.All.Select(c => c.Id), json["checks"]!.AsArray().Select(c => (string)c!["id"]!));
+        Assert.All(json["checks"]!.AsArray(), c => Assert.True((bool)c!["passed"]!, c.ToJsonString()));
+        Assert.True((bool)json["passed"]!);
+        // The progress went to stderr: a stage line, and the run's closing line (the first run of a new store).
+        var errLines = OutputLines.Of(err);
+        Assert.Contains(errLines, l => l.StartsWith("[backfill] ", StringComparison.Ordinal));
+        Assert.Contains(errLines, l => l.StartsWith("init run #1: changes written — ", StringComparison.Ordinal));
     }
 }
