@@ -59,7 +59,8 @@ public class WindowsNamesTests
         var archive = Bundle(dir, "workspaces/w1/Data.csv", "workspaces/w1/data.csv");
         var e = Assert.Throws<UnsafeBundleException>(
             () => SafeExtractor.Extract(archive, dir["out"], windowsNames: true));
-        Assert.Contains("'workspaces/w1/Data.csv' and 'workspaces/w1/data.csv' differ only in case", e.Message);
+        Assert.Equal("entries 'workspaces/w1/Data.csv' and 'workspaces/w1/data.csv' differ only in case; Windows keeps "
+            + "one file for both, so one would overwrite the other", e.Message);
     }
 
     [Fact]

@@ -101,12 +101,14 @@ public class BacktestCurveBackfillTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3, store: "sqlite");
         var loops = ResultLoops(sample);
-        Assert.True(loops.Count >= 2, "the sample has too few result loops");
+        Assert.True(loops.Count >= 2, "the sample has too few result loops"); // a precondition: one broken, one not
         var bad = Path.Combine(loops[0].Folder, "ret.pkl");
         RealPandas.Run(loops[0].Folder, $"import pandas as pd; pd.Series([1.0, 2.0]).to_pickle({RealPandas.Py(bad)})");
         var (_, output, err) = sample.Cli("backfill", "--all-task-runs");
-        Assert.Contains(bad, output + err);
-        Assert.Contains("not a backtest report", output + err);
+        // The loop, what is wrong with its ret.pkl (the Series written above) and the workspace folder.
+        Assert.Contains($"  ✗ {loops[0].TaskRunId}/{loops[0].LoopId}: the backtest curve cannot be read, so no "
+            + $"backtest_report.json is written: '{bad}' is not a backtest report: it holds a pandas Series, not a "
+            + $"DataFrame [{loops[0].Folder}]", output.Split('\n'));
         Assert.False(File.Exists(Path.Combine(loops[0].Folder, "backtest_report.json")));
         Assert.True(File.Exists(Path.Combine(loops[0].Folder, "factor_meta.json")));
         foreach (var other in loops.Skip(1))
@@ -142,10 +144,11 @@ public class BacktestCurveBackfillTests
             .Select(l => l.StartsWith(metric + ",", StringComparison.Ordinal) ? $"{metric},-0.75" : l));
         var (_, output, err) = sample.Cli("backfill", "--all-task-runs");
         var text = output + err;
-        Assert.Contains($"{loop.TaskRunId}/{loop.LoopId}", text);
-        Assert.Contains("differs from " + metric + " -0.75", text);
         using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(loop.Folder, "backtest_report.json")));
         var mine = report.RootElement.GetProperty("summary").GetProperty("max_drawdown").GetDouble();
-        Assert.Contains(mine.ToString("R", CultureInfo.InvariantCulture), text);
+        // The note names the loop, the workspace, the curve's drawdown (as its report holds it) and the csv's -0.75.
+        Assert.Contains($"  · {loop.TaskRunId}/{loop.LoopId}: ret.pkl in workspace {Path.GetFileName(loop.Folder)}: "
+            + $"the curve's max drawdown {mine.ToString("R", CultureInfo.InvariantCulture)} differs from {metric} "
+            + "-0.75 by more than 1E-06", text.Split('\n'));
     }
 }

@@ -31,8 +31,8 @@ public class CurveDatesTests
         using var dir = new TempDir();
         var path = WriteRetPkl(dir, "['2024-01-02', '2024-01-03', '2024-01-03', '2024-01-04']");
         var e = Assert.Throws<PickleException>(() => BacktestReport.Read(path));
-        Assert.Contains(path, e.Message);
-        Assert.Contains("the date 2024-01-03 is in rows 1 and 2", e.Message);
+        Assert.Equal($"'{path}' is not a backtest report: the date 2024-01-03 is in rows 1 and 2; a curve has one row "
+            + "per date — write the report again from one backtest", e.Message);
     }
 
     [Fact]
@@ -41,12 +41,16 @@ public class CurveDatesTests
         using var dir = new TempDir();
         var path = WriteRetPkl(dir, "['2024-01-02', '2024-01-05', '2024-01-03', '2024-01-08']");
         var e = Assert.Throws<PickleException>(() => BacktestReport.Read(path));
-        Assert.Contains("row 2 (2024-01-03) comes after row 1 (2024-01-05)", e.Message);
+        Assert.Equal($"'{path}' is not a backtest report: its dates are out of order: row 2 (2024-01-03) comes after "
+            + "row 1 (2024-01-05); a curve's rows are in date order — write the report again from one backtest",
+            e.Message);
 
         // Two runs' reports concatenated: the second starts over at the first's first day.
         path = WriteRetPkl(dir, "list(pd.date_range('2024-01-01', periods=3)) * 2");
         e = Assert.Throws<PickleException>(() => BacktestReport.Read(path));
-        Assert.Contains("row 3 (2024-01-01) comes after row 2 (2024-01-03)", e.Message);
+        Assert.Equal($"'{path}' is not a backtest report: its dates are out of order: row 3 (2024-01-01) comes after "
+            + "row 2 (2024-01-03); a curve's rows are in date order — write the report again from one backtest",
+            e.Message);
 
         // In order, one row a date: read.
         path = WriteRetPkl(dir, "['2024-01-02', '2024-01-03', '2024-01-05']");

@@ -32,8 +32,10 @@ public class CurveRowBoundsTests
         var before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["ret.pkl"]));
         Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1024 * 1024);
-        Assert.Contains(dir["ret.pkl"], e.Message);
-        Assert.Contains("RDBRIDGE_CURVE_PICKLE_MB", e.Message);
+        // The file, its size as written above, the cap (RdBridge's default of 32 MiB) and the setting that raises it.
+        Assert.Equal($"'{dir["ret.pkl"]}' is too large for a backtest report pickle (holds {190L * 1024 * 1024:N0} "
+            + $"bytes, more than the {32L * 1024 * 1024:N0} such a file may have); it is not one, or it is damaged, or "
+            + "longer than RdBridge reads (RDBRIDGE_CURVE_PICKLE_MB raises that)", e.Message);
     }
 
     [Fact]
@@ -43,8 +45,8 @@ public class CurveRowBoundsTests
         var limit = ReadLimits.CurveRows;
         WriteRetPkl(dir, limit + 1);
         var e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["ret.pkl"]));
-        Assert.Contains($"has {limit + 1:N0} rows, more than the {limit:N0}", e.Message);
-        Assert.Contains("RDBRIDGE_CURVE_ROWS", e.Message);
+        Assert.Equal($"'{dir["ret.pkl"]}' has {limit + 1:N0} rows, more than the {limit:N0} a backtest curve may have; "
+            + "it was not read (RDBRIDGE_CURVE_ROWS raises the limit)", e.Message);
 
         WriteRetPkl(dir, limit);
         Assert.Equal(limit, BacktestReport.Read(dir["ret.pkl"]).Summary.TradingDays);

@@ -65,18 +65,22 @@ public class BacktestCurveTests
     }
 
     [Theory]
-    [InlineData("[1,2]", "not a JSON object")]
-    [InlineData("{\"dates\":[\"2020-01-02\"]}", "no 'derived' curves")]
-    [InlineData("{\"dates\":[\"2020-01-02\"],\"derived\":{\"excess_return_with_cost\":[1,2]}}", "one per date")]
-    [InlineData("{\"dates\":[\"2020-01-02\"],\"derived\":{\"excess_return_with_cost\":[\"x\"]}}", "other than numbers")]
-    [InlineData("{\"dates\":[],\"derived\":{}}", "no 'excess_return_without_cost' curve")]
-    [InlineData("{not json", "not JSON")]
+    [InlineData("[1,2]", "it is not a JSON object")]
+    [InlineData("{\"dates\":[\"2020-01-02\"]}", "it has no 'derived' curves")]
+    [InlineData("{\"dates\":[\"2020-01-02\"],\"derived\":{\"excess_return_with_cost\":[1,2]}}",
+        "'excess_return_with_cost' is not a list of 1 numbers, one per date")]
+    [InlineData("{\"dates\":[\"2020-01-02\"],\"derived\":{\"excess_return_with_cost\":[\"x\"]}}",
+        "'excess_return_with_cost' holds something other than numbers")]
+    [InlineData("{\"dates\":[],\"derived\":{}}", "it has no 'excess_return_without_cost' curve")]
+    // In the parentheses, System.Text.Json's own words for the byte it stopped at.
+    [InlineData("{not json", "it is not JSON ('n' is an invalid start of a property name. Expected a '\"'. "
+        + "LineNumber: 0 | BytePositionInLine: 1.)")]
     public void A_file_of_another_shape_is_refused_with_its_path(string json, string reason)
     {
         var e = Assert.Throws<CompareException>(
             () => BacktestCurve.Parse(Encoding.UTF8.GetBytes(json), "ws/backtest_report.json"));
-        Assert.Contains("'ws/backtest_report.json' is not a backtest report", e.Message);
-        Assert.Contains(reason, e.Message);
+        Assert.Equal($"'ws/backtest_report.json' is not a backtest report: {reason}; run backfill again to rewrite it",
+            e.Message);
         Assert.Equal(ExitCodes.ItemFailures, e.ExitCode);
     }
 }

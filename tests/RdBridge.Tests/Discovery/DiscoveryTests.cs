@@ -25,8 +25,11 @@ public class DiscoveryTests
         Assert.False(File.Exists(rd.Registry));
         var (code, output, err) = rd.Cli("init");
         Assert.True(code == 0, output + err);
-        Assert.Contains("created the registry", output);
-        Assert.Contains("verification passed", output);
+        var lines = output.Split('\n');
+        Assert.Contains($"  · created the registry {rd.Registry} in the fork's schema from the log", lines);
+        // Every check listed is ticked, and the summary counts exactly those.
+        var ticked = lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
+        Assert.Contains($"verification passed: {ticked} of {ticked} checks", lines);
 
         var taskRun = "2025-07-01_08-30-12-123456";
         Assert.Equal(taskRun, Rows(rd.Registry, "SELECT task_run_id FROM task_runs").Single()[0]);
@@ -53,6 +56,11 @@ public class DiscoveryTests
                 Assert.Equal(UpstreamRdAgent.Ids(loop, role).Order().ToList(), registered);
             }
             var bundle = Path.Combine(s.BundleDirectory, $"bundle_{taskRun}_{id}.tar.gz");
+            // The loop's line names its status and action and the workspaces of its log, each counted once.
+            var workspaces = UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace", "baseline_workspace")
+                .Distinct().Count();
+            Assert.Contains(
+                $"  · added loop {taskRun}/{id}: {loop["status"]}, {loop["action"]}, {workspaces} workspaces", lines);
             if ((string)loop["status"]! == "success")
             {
                 Assert.Equal(1L, row[2]);
@@ -69,7 +77,8 @@ public class DiscoveryTests
 
         var again = rd.Cli("init");
         Assert.Equal(0, again.Code);
-        Assert.Contains("nothing changed", again.Out);
+        Assert.Contains("init run #2: nothing changed — every file, bundle and row was already up to date",
+            again.Out.Split('\n'));
     }
 
     [Fact]
@@ -117,7 +126,7 @@ public class DiscoveryTests
         Assert.Equal(0, rd.Cli("discover").Code);
         var second = rd.Cli("discover");
         Assert.Equal(0, second.Code);
-        Assert.Contains("3 loops unchanged", second.Out);
+        Assert.Equal("[discover] 1 task runs, 3 loops, 3 loops unchanged", second.Out.Split('\n')[0]);
         Assert.DoesNotContain("loop folders read", second.Out);
         // RD-Agent keeps chatting with the LLM in a finished loop's folder: nothing discovery reads has changed.
         var log = rd.LogFolder("2025-07-01_08-30-12-123456");
@@ -128,7 +137,7 @@ public class DiscoveryTests
         File.Copy(llm, Path.Combine(extra, "2026-01-01_00-00-00-000000.pkl"));
         var third = rd.Cli("discover");
         Assert.Equal(0, third.Code);
-        Assert.Contains("3 loops unchanged", third.Out);
+        Assert.Equal("[discover] 1 task runs, 3 loops, 3 loops unchanged", third.Out.Split('\n')[0]);
         Assert.DoesNotContain("added", third.Out);
     }
 
@@ -147,7 +156,11 @@ public class DiscoveryTests
 
         var (code, output, err) = rd.Cli("discover");
         Assert.True(code == 0, output + err);
-        Assert.Contains("2 loops added", output);
+        // Two loops of the log's manifest, their workspaces each counted once: the garbage was not read.
+        var workspaces = rd.Loops().Sum(l => UpstreamRdAgent.Ids(l, "experiment_workspace", "sub_workspace",
+            "baseline_workspace").Distinct().Count());
+        Assert.Equal($"[discover] 1 task runs, 2 loops, 2 loop folders read, 1 registry created, 1 task runs added, "
+            + $"2 loops added, {workspaces} workspaces added, 1 task runs finished", output.Split('\n')[0]);
     }
 
     [Fact]
@@ -244,10 +257,28 @@ public class DiscoveryTests
         var (code, output, err) = rd.Cli("discover");
         Assert.Equal(1, code);
         Assert.False(File.Exists(marker), "a reducer from the pickle was executed");
-        foreach (var path in new[] { reducer, nested, huge, truncated }) Assert.Contains(path, output);
-        Assert.Contains("is truncated", output);
-        Assert.Contains("not an experiment", output);
-        Assert.Contains("more than 1000 deep", output);   // the nested one: refused by the reader (issue 26)
+        // Each refused pickle by its loop, what is wrong with it (sizes and offsets from the bytes written) and its
+        // path.
+        var lines = output.Split('\n');
+        const string leftOut = "the loop is left out until its log can be read";
+        Assert.Contains($"  ✗ {run}/1: log pickle holds posix.system(…), not an experiment; {leftOut} [{reducer}]",
+            lines);
+        // The nested one, refused by the reader (issue 26) at its 1,000th APPEND: after the 2 header bytes, the
+        // 200,000 EMPTY_LISTs and 999 APPENDs.
+        Assert.Contains($"  ✗ {run}/2: log pickle is not a pickle RdBridge reads as data (pickle nests objects more "
+            + $"than 1000 deep at byte {2 + 200_000 + 999} (or adds a container to itself that many times); the file "
+            + $"is corrupt or hostile); {leftOut} [{nested}]", lines);
+        // The length 2**62 ends at byte 11 (header, opcode, 8 bytes); .NET's largest array is the cap.
+        Assert.Contains($"  ✗ {run}/3: log pickle is not a pickle RdBridge reads as data (pickle declares a string of "
+            + $"{1L << 62} bytes at byte 11, more than the {Array.MaxLength} a pickle read here may hold; the file is "
+            + $"corrupt or not a pickle); {leftOut} [{huge}]", lines);
+        // Protocol 4 opens with a frame (opcode 0x95, an 8-byte length) whose body of that length starts at byte 11.
+        var half = File.ReadAllBytes(truncated);
+        Assert.Equal(0x95, half[2]);
+        Assert.Contains($"  ✗ {run}/4: log pickle is truncated; RD-Agent stopped while writing it (pickle ends after "
+            + $"{half.Length} bytes, inside an item that needs {BitConverter.ToInt64(half, 3)} more from byte 11; the "
+            + "file may still be "
+            + $"being written); {leftOut} [{truncated}]", lines);
         var loops = Rows(rd.Registry, "SELECT loop_id FROM loops ORDER BY loop_id").Select(r => (long)r[0]!).ToList();
         Assert.Equal([0L, 5L], loops);
         Assert.Empty(err);

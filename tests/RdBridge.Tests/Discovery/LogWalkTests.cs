@@ -37,8 +37,11 @@ public class LogWalkTests
 
         var (code, output, _) = rd.Cli("discover");
         Assert.Equal(1, code);
-        foreach (var link in links) Assert.Contains(link, output);
-        Assert.Contains("symbolic link", output);
+        // Each link on a problem line of its own, with what to do; nothing else is a problem.
+        var problems = output.Split('\n').Where(l => l.StartsWith("  ✗ ", StringComparison.Ordinal)).Order().ToList();
+        Assert.Equal(links.Select(link => $"  ✗ {Run}{LoopOf(log, link)}: not read: it is a symbolic link, which "
+            + "discovery never follows in a log; replace it by the folder or file itself if it belongs to this run "
+            + $"[{link}]").Order(), problems);
         Assert.Equal([0L, 1L, 2L], LoopIds(rd));
     }
 
@@ -77,8 +80,13 @@ public class LogWalkTests
         var (code, output, err) = rd.Cli("discover");
         Assert.Equal(1, code);
         Assert.Empty(err);
-        Assert.Contains("not valid UTF-8", output);
-        Assert.Contains(Path.Combine(log, "Loop_1", "caf"), output);
+        // Both folders by the loop they are in (the Loop folder itself belongs to none), their names decoded with
+        // a replacement character where the byte is not UTF-8.
+        const string notUtf8 = "not read: its name is not valid UTF-8, so it cannot be opened by name; rename it";
+        Assert.Equal(new[] { $"  ✗ {Run}: {notUtf8} [{Path.Combine(log, "Loop_\ufffd")}]",
+            $"  ✗ {Run}/1: {notUtf8} [{Path.Combine(log, "Loop_1", "caf\ufffd")}]" }.Order(StringComparer.Ordinal),
+            output.Split('\n').Where(l => l.StartsWith("  ✗ ", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal));
         Assert.Equal([0L, 1L, 2L], LoopIds(rd));
     }
 
@@ -96,15 +104,23 @@ public class LogWalkTests
 
         var (code, output, _) = rd.Cli("discover");
         Assert.Equal(1, code);
-        Assert.Contains(huge, output);
-        Assert.Contains("more than a loop id can hold", output);
-        Assert.Contains(padded, output);
-        Assert.Contains("(Loop_2)", output);
-        Assert.Contains(lone, output);
-        Assert.Contains("(Loop_7)", output);
-        Assert.Contains(letters, output);
+        // Each folder by what is wrong with its name (the loop number it spells, its digits) and what to do.
+        static string Padded(string number, string path) => $"  ✗ {Run}: not read: RD-Agent writes loop numbers "
+            + $"without leading zeros (Loop_{number}); the folder was not read, so it cannot be taken for "
+            + $"Loop_{number} or stand in for it — rename or remove it [{path}]";
+        Assert.Equal(new[] { Padded("7", lone), Padded("2", padded),
+            $"  ✗ {Run}: not read: its loop number has 20 digits, more than a loop id can hold; the folder was not "
+                + $"read [{huge}]",
+            $"  ✗ {Run}: not read: it is not a loop folder: RD-Agent names them Loop_<number>; move it out of the "
+                + $"log [{letters}]" }.Order(StringComparer.Ordinal),
+            output.Split('\n').Where(l => l.StartsWith("  ✗ ", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal));
         Assert.Equal([0L, 1L, 2L], LoopIds(rd));
     }
+
+    /// <summary>"/N" for an entry inside the log's Loop_N folder, "" for one of the run folder itself.</summary>
+    private static string LoopOf(string log, string entry) =>
+        Path.GetRelativePath(log, entry).Split('/') is [var loop, _, ..] ? "/" + loop["Loop_".Length..] : "";
 
     private static void CopyFolder(string from, string to)
     {

@@ -29,7 +29,9 @@ public class TerminalEscapingTests
         var (code, output, err) = rd.Cli("discover");
         Assert.Equal(1, code);
         NoRawControls(output + err);
-        Assert.Contains("Loop_\\x1b[2J\\x1b[32mall fine\\x1b[0m\\x0d", output);
+        // The whole problem line, the folder's name with each control character spelled out.
+        Assert.Contains($"  ✗ {run}: not read: it is not a loop folder: RD-Agent names them Loop_<number>; move it out "
+            + $"of the log [{rd.LogFolder(run)}/Loop_\\x1b[2J\\x1b[32mall fine\\x1b[0m\\x0d]", output.Split('\n'));
     }
 
     [Fact]
@@ -59,11 +61,13 @@ public class TerminalEscapingTests
 
         var text = LoopComparison.ToText(comparison);
         NoRawControls(text);
-        Assert.Contains("-os.system('rm -rf ~')\\x1b[1A\\x1b[2K", text);
-        Assert.Contains("+x = 1\\x00\\u202e# safe", text);
-        Assert.Contains(" \tkept\\x9b31m", text);
-        Assert.Contains("factor.py\\x1b]0;title\\x07", text);
-        Assert.Contains("\\x1b[8mhidden", text);
+        // Each line that carried a control character, whole: the file's name, the hunk's three lines, the note.
+        var lines = text.Split('\n');
+        Assert.Contains("  factor.py\\x1b]0;title\\x07: changed", lines);
+        Assert.Contains("-os.system('rm -rf ~')\\x1b[1A\\x1b[2K", lines);
+        Assert.Contains("+x = 1\\x00\\u202e# safe", lines);
+        Assert.Contains(" \tkept\\x9b31m", lines);
+        Assert.Contains("note: note with \\x1b[8mhidden", lines);
     }
 
     [Fact]

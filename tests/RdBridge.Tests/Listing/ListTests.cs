@@ -48,7 +48,7 @@ public class ListTests
         var show = s.Cli("show", "loop", taskRun[..6], loopId);
         Assert.True(show.Code == 0, show.Out + show.Err);
         Assert.Contains(taskRun, show.Out);
-        Assert.Contains("problems: none", show.Out);
+        Assert.Contains("problems: none — every link checked", show.Out.Split('\n'));
         Assert.True(show.Out.Split('\n').Length < 150, show.Out);
         var full = JsonNode.Parse(s.Cli("show", "loop", taskRun[..6], loopId, "--json").Out)!;
         Assert.Equal(taskRun, (string)full["task_run_id"]!);
@@ -63,6 +63,6 @@ public class ListTests
         Assert.Equal(0, s.Cli("init").Code);
         var (code, _, err) = s.Cli("list", "--task-run", "zzzz");
         Assert.Equal(2, code);
-        Assert.Contains("zzzz", err);
+        Assert.Equal("error: no task run id starts with 'zzzz'; 'rdbridge list runs' lists them", err.TrimEnd('\n'));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using RdBridge.Backfill;
 using RdBridge.Backtests;
@@ -118,7 +119,11 @@ public class BacktestReportTests
         var other = QlibResults.Read(Paths.Fixture($"{derived}/qlib_res.previous_sota.csv"));
         var mismatch = MaxDrawdownCheck.Of(report, other.Raw[MaxDrawdownCheck.QlibMetric]);
         Assert.False(mismatch.Agrees);
-        Assert.Contains("differs", mismatch.Message);
+        // Both numbers: the curve's drawdown (recomputed above) and the previous SOTA's, read from its csv.
+        Assert.Equal($"the curve's max drawdown {check.Recomputed.Value.ToString(CultureInfo.InvariantCulture)} "
+            + $"differs from 1day.excess_return_with_cost.max_drawdown {CsvValue(Paths.Fixture(
+                $"{derived}/qlib_res.previous_sota.csv"), MaxDrawdownCheck.QlibMetric)} by more than 1E-06",
+            mismatch.Message);
     }
 
     private const string Report = """
@@ -216,4 +221,8 @@ public class BacktestReportTests
             summary.GetProperty("with_cost").GetProperty("information_ratio").GetDouble());
         Assert.Equal(BacktestReportJson.Format, root.GetProperty("format").GetString());
     }
+
+    /// <summary>A metric's value as the qlib_res.csv spells it (the text after "name,").</summary>
+    private static string CsvValue(string csv, string metric) =>
+        File.ReadLines(csv).Single(l => l.StartsWith(metric + ",", StringComparison.Ordinal))[(metric.Length + 1)..];
 }

@@ -73,7 +73,8 @@ public class RealOutputTests
         var features = Config("microsoft__qlib/examples/benchmarks/LightGBM/workflow_config_lightgbm_multi_freq.yaml")
             .Features();
         Assert.False(features.Complete);
-        Assert.Contains("Avg15minHandler", features.Reason);
+        Assert.Equal("handler 'Avg15minHandler' computes its features in code and lists none in the config",
+            features.Reason);
         Assert.Empty(features.Features);
     }
 
@@ -85,7 +86,8 @@ public class RealOutputTests
         var meta = ws.Derive();
         var schema = meta.ModelMeta.FeatureSchema!;
         Assert.False(schema.Complete);
-        Assert.Contains("Avg15minHandler", schema.Reason);
+        Assert.Equal("handler 'Avg15minHandler' computes its features in code and lists none in the config",
+            schema.Reason);
         Assert.Contains(meta.Notes,
             n => n.Contains("incomplete", StringComparison.Ordinal) && n.Contains("Avg15minHandler"));
         Assert.DoesNotContain(meta.Problems, p => p.Contains("Avg15minHandler"));

@@ -16,9 +16,11 @@ public class ContainmentTests
         var map = new PathMap([new("F:/Dev/RD-Agent-main", root)], root, [root]);
         var mapped = map.Map("F:/Dev/RD-Agent-main/../../victim/etc");
         Assert.Null(mapped.Local);
-        Assert.Contains("outside rdagent.root", mapped.Problem);
-        Assert.Contains("victim", mapped.Problem);
-        Assert.Contains("rdagent.workspaceRoot", mapped.Problem);
+        // Where the path leads ('..' judged where it lands: the folder above the test's), the roots, what to do.
+        Assert.Equal($"'F:/Dev/RD-Agent-main/../../victim/etc' leads to "
+            + $"'{Path.GetFullPath(Path.Combine(root, "..", "..", "victim", "etc"))}', outside rdagent.root, the "
+            + $"workspace roots and the pathMap's local folders ({root}); it is neither read nor written — if that "
+            + "folder is yours, add it to rdagent.workspaceRoot in rdbridge.json", mapped.Problem);
         Assert.Null(map.Map("/etc").Local);
         Assert.Equal(Path.Combine(root, "ws", "a"), map.Map("F:/Dev/RD-Agent-main/ws/a").Local);
     }
@@ -72,8 +74,14 @@ public class ContainmentTests
         var (code, output, _) = sample.Cli("init");
 
         Assert.Equal(1, code);
-        Assert.Contains($"{row[0]}/{row[1]}", output);
-        Assert.Contains("outside rdagent.root", output);
+        // Backfill names the loop, its workspace, where its stored path leads and the roots it is outside of.
+        var s = sample.Settings;
+        var roots = string.Join(", ", new[] { s.RdAgentRoot, Path.Combine(s.RdAgentRoot, "log"), s.WorkspaceRoot });
+        Assert.Contains($"  ✗ {row[0]}/{row[1]}: loop {row[0]}/{row[1]} workspace {row[2]}: "
+            + $"'F:/Dev/RD-Agent-main/../victim/etc' leads to '{victimDir}', outside "
+            + $"rdagent.root, the workspace roots and the pathMap's local folders ({roots}); it is neither read nor "
+            + "written — if that folder is yours, add it to rdagent.workspaceRoot in rdbridge.json",
+            output.Split('\n'));
         Assert.Equal(before, Directory.GetFiles(victimDir).Order().ToArray());
         Assert.False(File.Exists(Path.Combine(sample.Settings.BundleDirectory, $"bundle_{row[0]}_{row[1]}.tar.gz")));
     }

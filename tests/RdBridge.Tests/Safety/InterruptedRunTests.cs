@@ -58,7 +58,12 @@ public sealed class InterruptedRunTests
         Assert.Empty(Leftovers(sample));
         Assert.Equal("interrupted", LastRunStatus(sample));
         var status = Cli.Run(sample.Config, null, "sync-status");
-        Assert.Contains("interrupted", status.Out);
+        using (var run = System.Text.Json.JsonDocument.Parse(status.Out))
+        {
+            Assert.Equal("interrupted", run.RootElement.GetProperty("status").GetString());
+            Assert.Equal(["interrupted: stopped before the next item; run again to finish"],
+                run.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
+        }
         Assert.DoesNotContain("running", status.Out);
         // The next run finishes the work.
         Assert.Equal(0, sample.Cli("init").Code);
@@ -73,7 +78,8 @@ public sealed class InterruptedRunTests
         var (code, _, error) = InterruptInit(sample, "[bundle]", SigInt);
 
         Assert.True(code == 130, $"exit {code}: {error}");
-        Assert.Contains("interrupted by SIGINT", error);
+        Assert.Contains("interrupted by SIGINT: stopped before the next item; nothing is left half-written. Run the "
+            + "same command again to finish.", error.Split('\n'));
         Assert.Empty(Leftovers(sample));
         Assert.Equal("interrupted", LastRunStatus(sample));
     }

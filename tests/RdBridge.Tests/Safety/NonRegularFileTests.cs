@@ -37,7 +37,8 @@ public class NonRegularFileTests
         Assert.Equal(0.5, QlibResults.Read(dir["to-real.csv"]).Raw["IC"]);
         var zero = Hostile.Within(10, () => QlibResults.Read(dir["to-zero.csv"]));
         Assert.True(zero.IsEmpty);
-        Assert.Contains("character device", Assert.Single(zero.Problems));
+        Assert.Equal("qlib_res.csv is a character device, not a regular file; its metrics were not read",
+            Assert.Single(zero.Problems));
     }
 
     [Fact]
@@ -61,7 +62,7 @@ public class NonRegularFileTests
             "JOIN workspaces w ON w.task_run_id = l.task_run_id " +
             "AND w.loop_id = l.loop_id AND w.workspace_role = 'experiment_workspace' " +
             "WHERE l.has_result = 1 ORDER BY 1, 2");
-        Assert.True(rows.Count >= 2); // a precondition: one loop to break, one to finish
+        Assert.True(rows.Count >= 2); // a precondition: one loop to break, one to finish (each is checked below)
         var victim = (TaskRun: (string)rows[0][0]!, Loop: (long)rows[0][1]!, Ws: (string)rows[0][2]!);
         var ws = Path.Combine(sample.Settings.WorkspaceRoot, victim.Ws);
         File.Delete(Path.Combine(ws, "qlib_res.csv"));
@@ -88,8 +89,14 @@ public class NonRegularFileTests
         var (code, output, _) = Hostile.Within(180, () => sample.Cli("init"));
 
         Assert.Equal(1, code);
-        Assert.Contains("qlib_res.csv is a FIFO (named pipe)", output);
-        Assert.Contains("factor.py", output);
+        // The victim loop's two FIFOs the backfill reads, each with its workspace; the missing csv it then reports.
+        var lines = output.Split('\n');
+        var loop = $"{victim.TaskRun}/{victim.Loop}";
+        Assert.Contains($"  ✗ {loop}: workspace {victim.Ws}: qlib_res.csv is a FIFO (named pipe), not a regular file; "
+            + $"its metrics were not read [{ws}]", lines);
+        var fifo = Path.Combine(sample.Settings.WorkspaceRoot, subFactor, "factor.py");
+        Assert.Contains($"  ✗ {loop}: factor.py in sub-workspace {subFactor} cannot be read: '{fifo}' is a FIFO (named "
+            + $"pipe), not a regular file; it was not read [{ws}]", lines);
         // Every loop is still bundled; the victim's bundle lists what was left out and why.
         foreach (var row in rows)
         {
@@ -142,6 +149,7 @@ public class NonRegularFileTests
         var read = Hostile.Within(10, () =>
             RdBridge.Discovery.LogPickle.Read(dir["2025-07-01_08-30-12-123456.pkl"], DateTime.UtcNow));
         Assert.False(read.Ok);
-        Assert.Contains("FIFO", read.Message);
+        Assert.Equal($"cannot be read: '{dir["2025-07-01_08-30-12-123456.pkl"]}' is a FIFO (named pipe), not a regular "
+            + "file; it was not read", read.Message);
     }
 }

@@ -99,8 +99,12 @@ public class SampleLogGenerationTests
 
         var (code, output, err) = upstream.Cli("init");
         Assert.True(code == 0, output + err);
-        Assert.Contains("created the registry", output);
-        Assert.Contains("verification passed", output);
+        var lines = output.Split('\n');
+        Assert.Contains($"  · created the registry {upstream.Settings.RegistryPath} in the fork's schema from the log",
+            lines);
+        // Every check listed is ticked, and the summary counts exactly those.
+        var ticked = lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
+        Assert.Contains($"verification passed: {ticked} of {ticked} checks", lines);
 
         var expected = Loops(original.Settings.RegistryPath, byLogFolder: true);
         var found = Loops(upstream.Settings.RegistryPath, byLogFolder: false);
@@ -137,7 +141,8 @@ public class SampleLogGenerationTests
 
         var again = upstream.Cli("init");
         Assert.True(again.Code == 0, again.Out + again.Err);
-        Assert.Contains("nothing changed", again.Out);
+        Assert.Contains("init run #2: nothing changed — every file, bundle and row was already up to date",
+            again.Out.Split('\n'));
     }
 
     [Fact]

@@ -98,7 +98,9 @@ public class ApiTests
         var bad = server.Get("api/rdagent/factors?sort=payload;drop");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal("application/problem+json", bad.Content.Headers.ContentType!.MediaType);
-        Assert.Contains("sort", Json(bad).GetProperty("detail").GetString());
+        Assert.Equal("sort: factors can be sorted by loop_id, occurrences, ic, icir, rank_ic, rank_icir, "
+            + "annualized_return, information_ratio, max_drawdown, name, source, task_run_id, updated_at",
+            Json(bad).GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, server.Get("api/rdagent/factors?min_payload=1").StatusCode);
     }
 
@@ -327,7 +329,7 @@ public class ApiTests
             Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict],
                 responses.Select(r => r.StatusCode).Order());
             var conflict = responses.Single(r => r.StatusCode == HttpStatusCode.Conflict);
-            Assert.Contains("already running", Json(conflict).GetProperty("title").GetString());
+            Assert.Equal("a sync is already running", Json(conflict).GetProperty("title").GetString());
             // The run reaches its source a moment after the 202 (under load, after the first status request): wait
             // for it.
             var running = Json(server.Get("api/rdagent/catalog/sync-status"));

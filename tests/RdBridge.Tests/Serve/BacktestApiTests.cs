@@ -77,7 +77,10 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
     {
         var unknown = Server.Get("api/rdagent/loops/nosuchrun/7/backtest");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-        Assert.Contains("no such loop", RunningServer.Text(unknown));
+        var missing = Json(unknown);
+        Assert.Equal("no such loop", missing.GetProperty("title").GetString());
+        Assert.Equal("AIstock has no loop nosuchrun/7; sync, or check the ids",
+            missing.GetProperty("detail").GetString());
 
         var last = compared.Loops[^1];
         Assert.False(File.Exists(last.ReportPath));
@@ -150,7 +153,8 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         var unknown = Server.Get($"api/rdagent/compare?a=nosuchrun:1&b={compared.B.Key}");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-        Assert.Contains("nosuchrun/1", RunningServer.Text(unknown));
+        Assert.Equal("AIstock has no loop nosuchrun/1; sync, or check the ids (the loops page lists them)",
+            Json(unknown).GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -159,7 +163,8 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         var (a, b) = (compared.A, compared.B);
         var (code, output, err) = compared.Sample.Cli("compare", a.Key, b.Key);
         Assert.True(code == 0, output + err);
-        Assert.Contains("Metrics (b - a)", output);
+        var lines = output.Split('\n');
+        Assert.Contains("Metrics (b - a)", lines);
         // Headed columns, returns in percent: each loop's annualized return as AIstock's loop table holds it.
         Assert.Matches(@"\n  metric +a +b +b - a\n", output);
         double Ar(string taskRun, long loop) => Convert.ToDouble(compared.Sample.Aistock.Rows(
@@ -170,8 +175,8 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
             .First(l => l.TrimStart().StartsWith("annualized_return ", StringComparison.Ordinal));
         Assert.Equal(["annualized_return", Pct(Ar(a.TaskRunId, a.LoopId)), Pct(Ar(b.TaskRunId, b.LoopId))],
             line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..3]);
-        Assert.Contains("[strategy]", output);
-        Assert.Contains("strategy.kwargs.topk: 50 → 30", output);
+        // The change the test made, in the strategy section, as a line of its own.
+        Assert.Contains("  [strategy] port_analysis_config.strategy.kwargs.topk: 50 → 30", lines);
         Assert.Contains(output.Split('\n'), l => l.StartsWith('-') && l.Trim('-', ' ') == "topk: 50");
 
         var (jcode, json, jerr) = compared.Sample.Cli("compare", a.Key, b.Key, "--json");
@@ -181,7 +186,8 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
 
         var (missing, _, merr) = compared.Sample.Cli("compare", "nosuchrun:1", b.Key);
         Assert.Equal(ExitCodes.ItemFailures, missing);
-        Assert.Contains("nosuchrun/1", merr);
+        Assert.Contains("error: AIstock has no loop nosuchrun/1; sync, or check the ids (the loops page lists them)",
+            merr.Split('\n'));
         Assert.Equal(ExitCodes.UsageError, compared.Sample.Cli("compare", "nocolon", b.Key).Code);
     }
 

@@ -232,7 +232,7 @@ public class LiveSyncTests
         HeldLoop.Release(ps, DateTime.UtcNow.AddSeconds(1).ToString("o"));
         Assert.Equal(2, pub.NextRun().Run.Number);
         var run = consumer.NextRun();
-        Assert.Contains("publisher gpu1 changed", run.Run.Reason);
+        Assert.Equal("publisher gpu1 changed", run.Run.Reason);
         Assert.Equal(RegistryLoops(ps), consumer.LoopKeys());
         var bundle = $"bundle_{held[0].TaskRun}_{held[0].Loop}.tar.gz";
         Assert.Equal(File.ReadAllBytes(Path.Combine(ps.BundleDirectory, bundle)),

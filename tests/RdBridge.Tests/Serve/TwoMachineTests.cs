@@ -33,7 +33,7 @@ public class TwoMachineTests
         var (code, output, err) = m.Consumer("sync");
         Assert.True(code == 0, output + err);
         var published = Bundles(publisher.BundleDirectory);
-        Assert.NotEmpty(published);
+        Assert.NotEmpty(published); // a precondition on the sample (the loop held back is not among them)
         var consumer = m.ConsumerSettings;
         Assert.Equal(published, Bundles(consumer.AssetCacheDirectory));
         foreach (var b in published)
@@ -59,23 +59,32 @@ public class TwoMachineTests
         var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
         HeldLoop.Release(publisher, at);
         m.Publish();
+        var releasedBundle = Assert.Single(Bundles(publisher.BundleDirectory).Except(published));
         (code, output, err) = m.Consumer("sync");
         Assert.True(code == 0, output + err);
         Assert.Equal(loops + 1, m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
-        Assert.Contains("1 loops inserted", output);
-        Assert.Contains("1 downloaded", output);
+        // The run's summary, count by count: one loop, its one bundle, of the size the publisher's file has.
+        const string second = "sync run #2: changes written — pull gpu1: ";
+        var counts = output.Split('\n').Single(l => l.StartsWith(second, StringComparison.Ordinal))[second.Length..]
+            .Split(", ");
+        Assert.Contains("1 loops inserted", counts);
+        Assert.Contains("1 downloaded", counts);
+        Assert.Contains("1 extracted", counts);
+        var size = new FileInfo(Path.Combine(publisher.BundleDirectory, releasedBundle)).Length;
+        Assert.Contains($"{size} bytes downloaded", counts);
         Assert.Equal(Bundles(publisher.BundleDirectory), Bundles(consumer.AssetCacheDirectory));
         // The released loop's entries came with it. (Releasing loop 0 re-attributes the factors later loops only
         // loaded to the records loop 0 wrote; like the factor rows of the earlier attribution, the entries of the
         // first sync are kept: an import upserts, it never deletes.)
         var released = Provenance(publisher.CatalogDirectory).Where(e => e.Split('|')[2] == "0").ToList();
-        Assert.NotEmpty(released);
+        Assert.NotEmpty(released); // a precondition: the Except below is empty for an empty list too
         Assert.Empty(released.Except(Stored()));
 
         // Nothing new: nothing written.
         (code, output, _) = m.Consumer("sync");
         Assert.Equal(0, code);
-        Assert.Contains("nothing changed", output);
+        Assert.Contains("sync run #3: nothing changed — every file, bundle and row was already up to date",
+            output.Split('\n'));
         (code, output, _) = m.Consumer("sync-status");
         using var status = JsonDocument.Parse(output);
         Assert.Equal("succeeded", status.RootElement.GetProperty("status").GetString());
@@ -115,7 +124,14 @@ public class TwoMachineTests
             File.ReadAllBytes(archive)[..(int)(new FileInfo(archive).Length / 2)]);
         var (code, output, err) = m.Consumer("sync");
         Assert.True(code == 0, output + err);
-        Assert.Contains("1 downloads resumed", output);
+        // The pull's counts: every bundle downloaded, one of them resumed, so only the other half of it was fetched.
+        var pull = output.Split('\n').Single(l => l.StartsWith("[pull gpu1] ", StringComparison.Ordinal))
+            ["[pull gpu1] ".Length..].Split(", ");
+        var all = Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").ToList();
+        Assert.Contains("1 downloads resumed", pull);
+        Assert.Contains($"{all.Count} downloaded", pull);
+        Assert.Contains($"{all.Sum(f => new FileInfo(f).Length) - new FileInfo(archive).Length / 2} bytes downloaded",
+            pull);
         Assert.Equal(File.ReadAllBytes(archive), File.ReadAllBytes(Path.Combine(cache, id + ".tar.gz")));
         Assert.False(File.Exists(Path.Combine(cache, id + ".tar.gz.part")));
     }
@@ -167,6 +183,7 @@ public class TwoMachineTests
         var s = m.Publisher.Settings;
         var victim = Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Order().First();
         var bytes = File.ReadAllBytes(victim);
+        var announced = Convert.ToHexStringLower(SHA256.HashData(bytes));
         bytes[bytes.Length / 2] ^= 0x5a;
         File.WriteAllBytes(victim, bytes);   // the announced digest (registry, sidecar) stays the original one
         var id = Path.GetFileName(victim)[..^".tar.gz".Length];
@@ -177,10 +194,19 @@ public class TwoMachineTests
         var cache = m.ConsumerSettings.AssetCacheDirectory;
         Assert.False(File.Exists(Path.Combine(cache, id + ".tar.gz")));
         Assert.False(Directory.Exists(Path.Combine(cache, id)));
-        Assert.Single(Directory.EnumerateFiles(Path.Combine(cache, ".quarantine"), id + "*"));
+        var quarantined = Assert.Single(Directory.EnumerateFiles(Path.Combine(cache, ".quarantine"), id + "*"));
         Assert.Equal(Bundles(s.BundleDirectory).Length - 1, Bundles(cache).Length);
         (_, output, _) = m.Consumer("sync-status");
-        Assert.Contains("\"last_status\": \"failed\"", output);
+        // The source's last error names the bundle, both digests (the tampered file's and the original's, 12 hex
+        // digits each) and where the download was put.
+        using var status = JsonDocument.Parse(output);
+        var source = status.RootElement.GetProperty("sources").EnumerateArray()
+            .Single(e => e.GetProperty("name").GetString() == "gpu1");
+        Assert.Equal("failed", source.GetProperty("last_status").GetString());
+        Assert.Equal($"{id}: the downloaded bundle does not match the digest its publisher announced (got "
+            + $"{Convert.ToHexStringLower(SHA256.HashData(bytes))[..12]}…, expected {announced[..12]}…); it was "
+            + $"quarantined and will be downloaded again next sync [{quarantined}]",
+            source.GetProperty("last_error").GetString());
     }
 
     [Fact]
@@ -190,8 +216,13 @@ public class TwoMachineTests
         using var m = new TwoMachines(taskRuns: 1, loops: 2, extraSources: [$"http://127.0.0.1:{port}/"]);
         var (code, output, _) = m.Consumer("sync");
         Assert.Equal(1, code);
-        Assert.Contains($"127.0.0.1:{port}", output);
-        Assert.Contains("failed after", output);
+        // The source, its URL, the attempts and what to do; in between, the socket's error in .NET's own words
+        // (which differ between Linux and Windows).
+        var down = Assert.Single(output.Split('\n'), l => l.StartsWith("  ✗ down: ", StringComparison.Ordinal));
+        Assert.StartsWith($"  ✗ down: feed of source 'down' (http://127.0.0.1:{port}/) failed after 4 attempts: ",
+            down);
+        Assert.EndsWith("; check that the publisher runs ('rdbridge serve --role publisher') and is reachable "
+            + $"[http://127.0.0.1:{port}/]", down);
         Assert.Equal(Bundles(m.Publisher.Settings.BundleDirectory), Bundles(m.ConsumerSettings.AssetCacheDirectory));
         Assert.Equal(Records(m.Publisher.Settings.CatalogDirectory, "loop_catalog.json", "loops"),
             m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE origin = 'gpu1'"));

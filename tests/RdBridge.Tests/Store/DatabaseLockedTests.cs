@@ -60,8 +60,11 @@ public class DatabaseLockedTests
             {
                 var (c, o, e) = ChildCli.Run(sample.Config, ShortWait, verb);
                 Assert.True(c == 3, $"{verb}: exit {c}\n{o}\n{e}");
-                Assert.Contains($"the AIstock database '{database}' is locked by another program", e);
-                Assert.Contains("RDBRIDGE_DB_BUSY_SECONDS", e);
+                // The database, the 1 s this run was given to wait, what to do and the setting.
+                Assert.Contains($"error: the AIstock database '{database}' is locked by another program (it holds a "
+                    + "write transaction); RdBridge waited 1 s and wrote nothing to it. Finish or close that program "
+                    + "(AIstock, a sqlite3 shell, a database browser) and run again; RDBRIDGE_DB_BUSY_SECONDS sets how "
+                    + "long to wait", e.Split('\n'));
                 Assert.DoesNotContain("SQLite Error 5", o + e);
                 Assert.DoesNotContain("unexpectedly", o + e);
             }

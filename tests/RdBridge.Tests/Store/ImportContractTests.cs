@@ -92,7 +92,9 @@ public sealed class ImportContractTests : IDisposable
     {
         var (code, _, error) = Cli("import");
         Assert.Equal(2, code);
-        Assert.Contains("rdagent.root", error);
+        Assert.Equal($"error: 'rdagent.root' is not set; put it in {Config} (\"rdagent\": {{ \"root\": "
+            + "\"/path/to/RD-Agent-main\" }) or set RDBRIDGE_RDAGENT__ROOT — or, on a machine that only pulls from "
+            + "publishers, list them under \"sources\"", error.TrimEnd('\n'));
     }
 
     [Fact]
@@ -130,8 +132,10 @@ public sealed class ImportContractTests : IDisposable
         WriteText(CatalogKind.Loop, """{ "loops": 42 }""");
         var (code, output, _) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(1, code);
-        Assert.Contains("'loops' must be a list", output);
-        Assert.Contains(Path.Combine(Incoming, "loop_catalog.json"), output);
+        var file = Path.Combine(Incoming, "loop_catalog.json");
+        Assert.Contains($"  ✗ loop_catalog.json: {file} is valid JSON but not a catalog of the shape expected: 'loops' "
+            + "must be a list of records, not a number; a catalog is {\"loops\": [{…}, …]} (or a bare list of "
+            + $"records); nothing from this file was imported [{file}]", output.Split('\n'));
     }
 
     [Fact]
@@ -142,7 +146,9 @@ public sealed class ImportContractTests : IDisposable
             """ "model_type": "LGBModel", "model_type": "Linear" } ] }""");
         var (code, output, _) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(1, code);
-        Assert.Contains("property 'model_type' is given twice", output);
+        Assert.Contains("  ✗ model_catalog.json: model record #1 (m1) skipped: property 'model_type' is given twice; "
+            + "which value is meant is unclear — write it once "
+            + $"[{Path.Combine(Incoming, "model_catalog.json")}]", output.Split('\n'));
         Assert.Equal(0, Rows("aistock_model_catalog"));
     }
 
@@ -152,7 +158,8 @@ public sealed class ImportContractTests : IDisposable
         Write(CatalogKind.Loop, Loop("tr1", 0), Loop("tr1", -3));
         var (code, output, _) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(1, code);
-        Assert.Contains("loop_id is -3", output);
+        Assert.Contains("  ✗ loop_catalog.json: loop record #2 (tr1/-3) skipped: loop_id is -3; an id or a count is "
+            + $"never negative [{Path.Combine(Incoming, "loop_catalog.json")}]", output.Split('\n'));
         Assert.Equal(1, Rows("aistock_loop_catalog"));
     }
 
@@ -163,7 +170,8 @@ public sealed class ImportContractTests : IDisposable
         File.WriteAllText(Config, """{ "aistock": { "root": "AIstock.txt" } }""");
         var (code, _, error) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(2, code);
-        Assert.Contains("'aistock.root' names a file", error);
+        Assert.Equal($"error: 'aistock.root' names a file, '{_dir["AIstock.txt"]}'; it must be a folder — fix it in "
+            + Config, error.TrimEnd('\n'));
     }
 
     public void Dispose() => _dir.Dispose();

@@ -78,7 +78,9 @@ public sealed class ChecklistTests
         Directory.Move(workspace, workspace + ".moved");
         var output = new StringWriter();
         Assert.Equal(1, RdBridge.Cli.Program.Run(args, output, new StringWriter()));
-        Assert.Contains("is missing", output.ToString());
+        // The problem line names the loop and its workspace; the path after it is cut to the terminal's width.
+        Assert.Contains(output.ToString().Split('\n'), l => l.StartsWith($"  ✗ loop {loop["task_run_id"]}/"
+            + $"{loop["loop_id"]} workspace {Path.GetFileName(workspace)} is missing: '", StringComparison.Ordinal));
     }
 
     [Theory, MemberData(nameof(Cases))]

@@ -32,10 +32,19 @@ public class HostileTaskRunIdTests
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 1, $"exit {code}\n{output}\n{err}");
         Assert.DoesNotContain("is not a usable bundle id", output + err);
-        Assert.Contains("verification FAILED", output);
-        Assert.Contains("rd.bundle_files", output);
-        Assert.Contains("a/b/0", output);
-        Assert.Contains("cannot be a file name", output);
+        // The summary counts the checks listed, failed and passed.
+        var lines = output.Split('\n');
+        var checks = lines.SkipWhile(l => l != "RD-Agent 侧 / RD-Agent side").ToList();
+        var failed = checks.Count(l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
+        var passed = checks.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
+        Assert.Contains($"verification FAILED: {failed} of {failed + passed} checks failed", lines);
+        // The bundle-file check misses the bundle of every copied loop (each hostile id × the good run's loops) and
+        // names the first five in order, the unusable id with why and what to do.
+        var goodLoops = (long)Db.Rows(registry, $"SELECT count(*) FROM loops WHERE task_run_id = '{good}'")[0][0]!;
+        var at = Array.FindIndex(lines, l => l.StartsWith("  ✗ rd.bundle_files ", StringComparison.Ordinal));
+        Assert.Equal($"    {hostile.Length * goodLoops} missing: bundle_.._0, bundle_.._1, bundle_CON_0, bundle_CON_1, "
+            + "bundle_a/b_0 (its task run id cannot be a file name; rename the task run in the registry)",
+            lines[at + 1]);
 
         // The good task run went through every stage: its loops are in AIstock with their bundles, extracted.
         var bundled = sample.Aistock.Rows(
