@@ -44,6 +44,20 @@ plan[Backtests]+="|$t.Backfill.CurveRowBoundsTests.Curve_rows_one_row_over_the_l
 # Backfill's and the stage tests also cover them, but each builds a sample: with them in the filter (54 tests) a run on
 # 2026-12-06 tested about 8 tests a minute against 277 mutants, hours on this machine, so they are left out.
 plan[CatalogsRead]+="|$t.Store.ImportContractTests"
+# Discovery's log reading (values out of pickles, the folder tree, the bounded walk, the listings) under the tests that
+# build a log folder by hand; DiscoverStage, LoopReader and LoopTexts are left to the end-to-end tests, which run
+# CPython and `discover` for every mutant.
+plan[DiscoveryLog]="Discovery/LogValues.cs,Discovery/LogTree.cs,Discovery/LogWalk.cs,Discovery/LogListings.cs"
+plan[DiscoveryLog]+=",Discovery/LogPickle.cs|$t.Discovery.LogValuesTests|$t.Discovery.LogTreeTests"
+plan[DiscoveryLog]+="|$t.Discovery.LogWalkTests|$t.Discovery.LogListingsTests|$t.Discovery.FutureDatedPickleTests"
+plan[DiscoveryLog]+="|$t.Discovery.DiscoveryMutantTests"
+# The answers of the catalog pages and the task-run index (the API's and the UI's queries), on SQLite.
+plan[StoreQuery]="Store/CatalogQuery.cs,Store/MatchCounts.cs,Store/TaskRunQuery.cs|(($t.Store.QueryPlanChoiceTests"
+plan[StoreQuery]+="|$t.Store.SearchIndexTests|$t.Store.ResearchTextColumnsTests|$t.Store.SqliteBulkImportTests"
+plan[StoreQuery]+="|$t.Store.StoreQueryMutantTests)&DisplayName!~postgres)"
+# Which loops found each factor: the provenance file, its import and the table's migration, on SQLite.
+plan[Provenance]="Catalogs/ProvenanceFile.cs,Store/ProvenanceImport.cs,Store/ProvenanceTable.cs"
+plan[Provenance]+="|(($t.Store.FactorProvenanceTests|$t.Store.ProvenanceMutantTests)&DisplayName!~postgres)"
 plan[StoreImport]+="|$t.Store.ImportContractTests|($t.Store.LoopWorkspacesImportTests&DisplayName!~postgres)"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store)
 [ $# -gt 0 ] && order=("$@")
