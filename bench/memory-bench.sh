@@ -8,8 +8,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(200 2000)
 work="$(mktemp -d /tmp/rdbridge-memory.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-"$here/rdbridge" --help >/dev/null            # build once, outside the measurements
-bin="$here/.build/cli/rdbridge"
+# RDBRIDGE_BIN measures another build (a copy of .build/cli kept from before a change) for a side-by-side table.
+if [ -n "${RDBRIDGE_BIN:-}" ]; then
+  bin="$RDBRIDGE_BIN"
+else
+  "$here/rdbridge" --help >/dev/null          # build once, outside the measurements
+  bin="$here/.build/cli/rdbridge"
+fi
 
 measure() { # LOG COMMAND... -> "peak_mb seconds"
   local log="$1"; shift

@@ -53,13 +53,13 @@ public sealed class CatalogExporter(RunContext context)
                 {
                     // Every loop is in the loop catalog: one without results (failed, still running) with its
                     // status, the step it reached and its error, and nothing else (no bundle, factors or model).
-                    var logged = registry.ReadLoopMemory();
+                    using var logged = registry.ReadLoopMemory();
                     var listings = new LogListings();
                     foreach (var loop in registry.ReadLoops(LoopSelection.All))
                     {
                         var rows = registry.ReadWorkspaces(loop.TaskRunId, loop.LoopId);
                         var lw = LoopWorkspaces.Resolve(rows, settings.PathMap, loop);
-                        var memory = logged.GetValueOrDefault((loop.TaskRunId, loop.LoopId));
+                        var memory = logged.For(loop.TaskRunId, loop.LoopId);
                         if (loop.HasResult)
                             ExportLoop(lw, rows, memory, loops, models, strategyWriter, factors, library, report);
                         else ExportLoopWithoutResult(lw, rows, memory, settings.PathMap, listings, loops, report);
@@ -212,13 +212,12 @@ public sealed class CatalogExporter(RunContext context)
             var source = f.Source ?? FactorEntry.GeneratedSource;
             var expression = f.Expression;
             var fingerprint = FactorIdentity.Fingerprint(source, expression, f.CodeFingerprint, name);
-            var written = (loop.TaskRunId, name);
-            if (f.HasCode) factors.WrittenBy[written] = fingerprint;
+            if (f.HasCode) factors.Wrote(loop.TaskRunId, name, fingerprint);
             // A SOTA factor this loop only loaded (a column of the combined factors file, no code of its own) is the
             // factor an earlier loop of the same task run wrote: this loop is provenance of that record.
             var loadedOnly = false;
             if (!f.HasCode && expression is null && f.FoundIn is not null
-                && factors.WrittenBy.TryGetValue(written, out var writer))
+                && factors.WrittenBy(loop.TaskRunId, name) is { } writer)
             {
                 fingerprint = writer;
                 loadedOnly = true;

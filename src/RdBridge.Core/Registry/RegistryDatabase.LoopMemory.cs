@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace RdBridge.Registry;
 
 // What discovery read of each loop from RD-Agent's log, by loop rather than by folder: export lists every loop, and a
@@ -5,16 +7,43 @@ namespace RdBridge.Registry;
 public sealed partial class RegistryDatabase
 {
     /// <summary>
-    /// What discovery remembers of every loop it read (the loop's own hypothesis, the decision, the step it reached),
-    /// by task run and loop id; empty for a registry discovery never wrote. Where a loop was read from more than one
-    /// folder (a v0.3 log's slices), the latest reading wins.
+    /// What discovery remembers of each loop (the loop's own hypothesis, the decision, the step it reached), asked for
+    /// loop by loop in <see cref="ReadLoops"/>' order. Where a loop was read from more than one folder (a v0.3 log's
+    /// slices), the latest reading wins. Nothing for a registry discovery never wrote.
     /// </summary>
-    public Dictionary<(string TaskRunId, long LoopId), DiscoveryMemory> ReadLoopMemory()
+    /// <remarks>
+    /// Read beside the loops in the same order (a merge), so only the current loop's rows are held: a dictionary of
+    /// every loop's memory grew with the number of loops (export at 10,000 loops held all 10,000).
+    /// </remarks>
+    public LoopMemoryCursor ReadLoopMemory() =>
+        new(ReadMemory("loop_id IS NOT NULL ORDER BY task_run_id, loop_id, read_at_utc, folder").GetEnumerator());
+
+    /// <summary>
+    /// Discovery's memory, loop by loop in key order; <see cref="For"/> must be asked in ascending key order (task
+    /// run in SQLite's own text order, then loop id), as <see cref="ReadLoops"/> gives them.
+    /// </summary>
+    public sealed class LoopMemoryCursor(IEnumerator<DiscoveryMemory> rows) : IDisposable
     {
-        var memory = new Dictionary<(string, long), DiscoveryMemory>();
-        foreach (var m in ReadMemory("loop_id IS NOT NULL ORDER BY read_at_utc, folder"))
-            memory[(m.TaskRunId, m.LoopId!.Value)] = m;
-        return memory;
+        private bool _more = rows.MoveNext();
+
+        public DiscoveryMemory? For(string taskRunId, long loopId)
+        {
+            var key = Encoding.UTF8.GetBytes(taskRunId);
+            DiscoveryMemory? latest = null;
+            while (_more)
+            {
+                var m = rows.Current;
+                // SQLite orders text by its UTF-8 bytes (BINARY): the same comparison here keeps both in step.
+                var order = Encoding.UTF8.GetBytes(m.TaskRunId).AsSpan().SequenceCompareTo(key);
+                if (order == 0) order = m.LoopId!.Value.CompareTo(loopId);
+                if (order > 0) break;
+                if (order == 0) latest = m;
+                _more = rows.MoveNext();
+            }
+            return latest;
+        }
+
+        public void Dispose() => rows.Dispose();
     }
 
     /// <summary>
