@@ -115,6 +115,26 @@ public sealed record CatalogTable(
     ]);
 
     /// <summary>
+    /// The schema version from which SQLite computes the JSON columns from the payload when they are read (virtual
+    /// generated columns), instead of storing every record's JSON twice: a factor row was 3.4 KB, one a 4 KB page.
+    /// </summary>
+    public const int PayloadColumnsVersion = 9;
+
+    /// <summary>
+    /// Whether this JSON column is the payload's field as it stands, so that SQLite can compute it from the payload.
+    /// A loop's <c>metrics</c> is not: a catalog of the Python tools names them as Qlib does, and the column holds
+    /// RdBridge's names (what the <c>loops</c> view's <c>metrics_json</c> and the guide's SQL read).
+    /// </summary>
+    public bool FromPayload(CatalogColumn c) =>
+        c.Type == ColumnType.Json && !c.JsonField.Contains('.') && !(Kind == CatalogKind.Loop && c.Name == Metrics);
+
+    /// <summary>
+    /// The column as SQLite computes it from the payload: the field's JSON text, compact (the payload is written
+    /// compactly), and SQL NULL for a missing field or a JSON null, as the import stored them before version 9.
+    /// </summary>
+    public static string PayloadExpression(CatalogColumn c) => $"NULLIF(payload -> '$.{c.JsonField}', 'null')";
+
+    /// <summary>
     /// The most bytes a text column that an index holds (ids, names, sources, states, times) may take: PostgreSQL's
     /// index entry is at most 2,704 bytes (two such columns share one), and both stores refuse the same records.
     /// </summary>

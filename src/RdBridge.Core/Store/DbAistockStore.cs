@@ -32,8 +32,12 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
             applied.Add(m.Version);
         }
         _schema = -1;
+        if (applied.Contains(CatalogTable.PayloadColumnsVersion)) GiveBackFreedSpace();
         return applied;
     }
+
+    /// <summary>After a migration that took data out of the rows: the store may give the freed space back.</summary>
+    protected virtual void GiveBackFreedSpace() { }
 
     public IReadOnlyList<int> AppliedMigrations()
     {
@@ -55,8 +59,13 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
     internal IReadOnlyList<CatalogColumn> ColumnsOf(CatalogTable table)
     {
         if (_schema < 0) _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
-        return table.Columns.Where(c => c.Since <= _schema).ToList();
+        return table.Columns.Where(c => c.Since <= _schema && !Computed(table, c)).ToList();
     }
+
+    /// <summary>Whether this database computes the column from the payload (SQLite, schema version 9 on): it is
+    /// read like any column and never written.</summary>
+    private bool Computed(CatalogTable table, CatalogColumn c) =>
+        Dialect == SqlDialect.Sqlite && _schema >= CatalogTable.PayloadColumnsVersion && table.FromPayload(c);
 
     /// <summary>The schema version this database is on (read once per store).</summary>
     internal int SchemaVersion => _schema >= 0 ? _schema : _schema = AppliedMigrations().DefaultIfEmpty(0).Max();

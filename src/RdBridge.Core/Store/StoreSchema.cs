@@ -29,6 +29,10 @@ public static class StoreSchema
             "model and strategy search by trigram full-text indexes (SQLite); trigram indexes on every column a " +
             "model, strategy or loop search reads (PostgreSQL)",
             ModelSearchIndexes),
+        new(CatalogTable.PayloadColumnsVersion,
+            "SQLite: the catalog tables' JSON columns computed from the payload when read (virtual generated " +
+            "columns) instead of stored beside it; PostgreSQL unchanged (see the README)",
+            PayloadColumns),
     ];
 
     /// <summary>
@@ -280,6 +284,26 @@ public static class StoreSchema
                         $"ON {t.Name} BEGIN UPDATE rdbridge_table_versions SET version = version + 1 " +
                         $"WHERE table_name = '{t.Name}'; END";
                 }
+            }
+        }
+    }
+
+    private static IEnumerable<string> PayloadColumns(SqlDialect d)
+    {
+        // PostgreSQL 15 has only STORED generated columns, which would save nothing; its TOAST compresses the rows
+        // instead (the README gives the measured sizes).
+        if (d != SqlDialect.Sqlite) yield break;
+        // No index, trigger or view reads these columns, so each is dropped and added again as a virtual column: the
+        // same name and text, computed from the payload on every read and stored nowhere. A database made new runs
+        // this too, so old and new databases have the same tables. The freed pages are given back by the VACUUM after
+        // the migration (SqliteAistockStore).
+        foreach (var t in CatalogTable.All)
+        {
+            foreach (var c in t.Columns.Where(c => c.Since < CatalogTable.PayloadColumnsVersion && t.FromPayload(c)))
+            {
+                yield return $"ALTER TABLE {t.Name} DROP COLUMN {c.Name}";
+                yield return $"ALTER TABLE {t.Name} ADD COLUMN {c.Name} TEXT " +
+                    $"GENERATED ALWAYS AS ({CatalogTable.PayloadExpression(c)}) VIRTUAL";
             }
         }
     }
