@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Writes the four RdBridge catalogs for a large synthetic corpus, for bench/import-bench.sh.
+"""Writes the four RdBridge catalogs for a large synthetic corpus, for the benches in bench/ and the plan tests.
 
-usage: gen_catalogs.py OUT_DIR FACTORS LOOPS [SEED]
-Factors are spread over the loops (each loop found FACTORS/LOOPS of them); every loop also has one model and one
-strategy. Records carry the same fields, nesting and sizes as the catalogs `rdbridge export` writes.
+usage: gen_catalogs.py [--v1] OUT_DIR FACTORS LOOPS [SEED]
+Factors are spread over the loops (each loop found FACTORS/LOOPS of them, some also one other loop); every loop also
+has one model and one strategy. Records carry the same fields, nesting and sizes as the catalogs `rdbridge export`
+writes, in today's format: the factor catalog is v2 (each factor names its first loop and counts its `occurrences`),
+and every factor-and-loop entry is in `factor_provenance.json` beside it. With --v1, the format before it (each
+factor record lists its loops inline as `provenance`; no provenance file), which import still reads.
 """
 import json, os, random, sys
 
-out, n_factors, n_loops = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 7)
+v1 = "--v1" in sys.argv[1:]
+argv = [a for a in sys.argv[1:] if a != "--v1"]
+out, n_factors, n_loops = argv[0], int(argv[1]), int(argv[2])
+rng = random.Random(int(argv[3]) if len(argv) > 3 else 7)
 os.makedirs(out, exist_ok=True)
 ROOT = "F:/Dev/RD-Agent-main/git_ignore_folder/RD-Agent_workspace/"
 FIELDS = ["$open", "$close", "$high", "$low", "$volume", "$vwap"]
@@ -33,10 +38,10 @@ for i in range(n_loops):
     loops.append({"task_run_id": tr, "loop_id": i % 100, "workspace_id": ws, "workspace_path": ROOT + ws,
                   "asset_bundle_id": f"bundle_{tr}_{i % 100}"})
 
-def write(name, key, records):
+def write(name, key, records, version="v1"):
     with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-        f.write(('{\n  "generated_at_utc": "2026-11-25T00:00:00.000Z",\n  "version": "v1",\n'
-                 '  "source": "rdagent_tools",\n  "%s": [\n') % key)
+        f.write(('{\n  "generated_at_utc": "2026-11-25T00:00:00.000Z",\n  "version": "%s",\n'
+                 '  "source": "rdbridge",\n  "%s": [\n') % (version, key))
         for j, r in enumerate(records):
             f.write(("    " if j == 0 else ",\n    ") + json.dumps(r, ensure_ascii=False))
         f.write("\n  ]\n}\n")
@@ -50,16 +55,18 @@ def factors():
         expr = f"{rng.choice(OPS)}({f1}/{f2}, {window})-{rng.choice(OPS)}({f2}, {window * 2})"
         name = f"Factor_{k:06d}_{rng.choice(OPS)}{window}D"
         prov = [l] + [rng.choice(loops) for _ in range(rng.randint(0, 1))]
-        yield {"factor_id": "factor_%016x" % (k * 11400714819323198485 % (1 << 64)), "name": name,
-               "source": "rdagent_generated",
+        factor_id = "factor_%016x" % (k * 11400714819323198485 % (1 << 64))
+        provenance.extend({"factor_id": factor_id, **p} for p in prov)
+        yield {"factor_id": factor_id, "name": name, "source": "rdagent_generated",
                "expression": expr, "description_cn": f"{window}日价量关系因子 #{k}",
                "fingerprint": "%064x" % (k * 0x9E3779B97F4A7C15),
-               **l, "input_schema": {"required_fields": sorted({f1[1:], f2[1:]}), "lookback_days": window * 2,
-                                      "lookback_source": "expression windows",
-                                      "index_type": "MultiIndex(datetime, instrument)", "freq": "1d"},
+               **l, "formula_hint": f"\\frac{{{f1[1:]}}}{{{f2[1:]}}}", "variables": {f1[1:]: "price field"},
+               "input_schema": {"required_fields": sorted({f1[1:], f2[1:]}), "lookback_days": window * 2,
+                                "lookback_source": "expression windows",
+                                "index_type": "MultiIndex(datetime, instrument)", "freq": "1d"},
                "tags": ["rdagent", "generated"], "code_path": f"{l['workspace_path']}/factor.py",
                "performance_metrics": metrics(),
-               "aliases": [], "occurrences": len(prov), "provenance": prov}
+               "aliases": [], "occurrences": len(prov), **({"provenance": prov} if v1 else {})}
 
 def models():
     for l in loops:
@@ -109,9 +116,14 @@ def loop_records():
                "information_ratio": m["information_ratio"],
                "ic": m["ic"], "ic_ir": m["icir"], "rank_ic": m["rank_ic"], "decision": rng.random() < 0.3, "metrics": m,
                "summary_texts": {"hypothesis": "动量与成交量背离", "observations": "IC 提升", "reason": "更稳定的信号"},
+               "hypothesis": "Momentum diverging from volume: 动量与成交量背离",
+               "hypothesis_reason": "成交量领先价格", "observations": "IC 提升",
                "paths": {"qlib_res": f"{l['workspace_path']}/qlib_res.csv"}}
 
-write("factor_catalog.json", "factors", factors())
+provenance = []  # filled while the factors are written, in their order
+write("factor_catalog.json", "factors", factors(), "v1" if v1 else "v2")
+if not v1:
+    write("factor_provenance.json", "provenance", provenance, "v2")
 write("model_catalog.json", "models", models())
 write("strategy_catalog.json", "strategies", strategies())
 write("loop_catalog.json", "loops", loop_records())

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using RdBridge.Catalogs;
 using static RdBridge.Catalogs.CatalogFields;
@@ -81,7 +80,7 @@ public sealed class QueryException(string message) : RdBridgeException(message, 
 /// Filters, sorting and paging done by the database (never a full-table load): every filter is a parameter, every
 /// column name comes from a fixed list, so nothing from the request reaches the SQL text.
 /// </summary>
-public static class CatalogQuery
+public static partial class CatalogQuery
 {
     public const int MaxPageSize = 500;
     public const int CountCap = 10_000;
@@ -112,49 +111,49 @@ public static class CatalogQuery
         store.Page(q, counts);
 
     /// <param name="ran">Told each statement the page runs (the plan tests read their plans).</param>
+    /// <param name="countCap">Matches counted at most (the tests lower it to see a count stop).</param>
     internal static CatalogPage Run(DbAistockStore store, CatalogPageRequest q, MatchCounts? counts,
-        Action<string, IReadOnlyList<(string Name, object? Value)>>? ran = null)
+        Action<string, IReadOnlyList<(string Name, object? Value)>>? ran = null, int countCap = CountCap)
     {
         var table = CatalogTable.For(q.Kind);
         var pg = store.Dialect == SqlDialect.Postgres;
         if (q.Page < 1) throw new QueryException("page starts at 1");
         if (q.PageSize is < 1 or > MaxPageSize)
             throw new QueryException($"page_size must be between 1 and {MaxPageSize}");
-        var where = new List<string>();
-        var args = new List<(string, object?)>();
+        var args = new List<(string Name, object? Value)>();
         string Arg(object? v) { var n = "@p" + args.Count; args.Add((n, v)); return n; }
-        // The filters a column index can serve, written so that the plan chosen below can hide them from the planner
-        // ("+column" in SQLite: the same value, but no index is used for it).
-        var indexable = new List<Func<Func<string, string>, string>>();
+        var terms = new List<Term>();
 
         if (!string.IsNullOrWhiteSpace(q.Search))
         {
             var text = q.Search.Trim();
             var like = Arg("%" + EscapeLike(text) + "%");
-            // On SQLite a trigram index (schema version 6) finds the rows holding the text; the LIKE below then keeps
-            // exactly the rows it always kept (the index folds case at least as widely as LIKE does). Only an index
-            // holding every searched column can answer; under three characters there is no trigram to look up, and
-            // the LIKE scans as before.
+            // The LIKE decides what a search finds, whichever plan reads the page; an index only finds the rows to
+            // test. On SQLite a trigram index (schema version 6) finds the rows holding the text (it folds case at
+            // least as widely as LIKE does, so it never misses a row LIKE keeps). Only an index holding every
+            // searched column can answer; under three characters there is no trigram to look up, and the LIKE scans.
+            // PostgreSQL's trigram indexes cover every searched column from schema version 8.
             var (index, since) = StoreSchema.SearchIndexesByVersion.FirstOrDefault(i => i.Index.Table == table.Name);
+            var trigrams = text.EnumerateRunes().Count() >= 3;
+            string? find = null;
             if (!pg && index is not null && SearchColumns(q.Kind).All(index.Columns.Contains)
-                && store.SchemaVersion >= since && text.EnumerateRunes().Count() >= 3)
+                && store.SchemaVersion >= since && trigrams)
             {
                 var phrase = Arg("\"" + text.Replace("\"", "\"\"") + "\"");
-                indexable.Add(c =>
-                    $"{c("rowid")} IN (SELECT rowid FROM {index.Index} WHERE {index.Index} MATCH {phrase})");
+                find = $"rowid IN (SELECT rowid FROM {index.Index} WHERE {index.Index} MATCH {phrase})";
             }
-            // The search is a filter like the others in the plan choice below: a text every row holds (a task run's
-            // id prefix over its loops) is best found by walking the sort's index, a rare one from its index.
-            indexable.Add(c => "(" + string.Join(" OR ", SearchColumns(q.Kind)
-                .Select(s => pg ? $"{c(s)} ILIKE {like} ESCAPE '\\'" : $"{s} LIKE {like} ESCAPE '\\'")) + ")");
+            var found = find is not null
+                || (pg && trigrams && store.SchemaVersion >= StoreSchema.ModelSearchIndexVersion);
+            terms.Add(new(found ? SearchTerm : null, c => "(" + string.Join(" OR ", SearchColumns(q.Kind)
+                .Select(s => $"{c(s)} {(pg ? "ILIKE" : "LIKE")} {like} ESCAPE '\\'")) + ")", find));
         }
         if (q.TaskRunId is not null)
         {
             // A full id is matched exactly (the index's equality); a shorter one as the start of ids.
             var a = q.TaskRunId.Length >= 32 ? Arg(q.TaskRunId) : Arg(EscapeLike(q.TaskRunId) + "%");
-            indexable.Add(q.TaskRunId.Length >= 32
+            terms.Add(new(TaskRunId, q.TaskRunId.Length >= 32
                 ? c => $"{c(TaskRunId)} = {a}"
-                : c => $"{c(TaskRunId)} LIKE {a} ESCAPE '\\'");
+                : c => $"{c(TaskRunId)} LIKE {a} ESCAPE '\\'"));
         }
         if (q.Kind != CatalogKind.Loop && (q.Decision is not null || q.Status is not null || q.StartedFrom is not null
                 || q.StartedBefore is not null))
@@ -164,24 +163,31 @@ public static class CatalogQuery
         if (q.Decision is { } decision)
         {
             var a = pg ? Arg(decision) : Arg(decision ? 1 : 0);
-            where.Add($"{Decision} = {a}");
+            terms.Add(new(null, c => $"{c(Decision)} = {a}"));
         }
-        if (q.Status is not null) { var a = Arg(q.Status); indexable.Add(c => $"{c(Status)} = {a}"); }
+        if (q.Status is not null) { var a = Arg(q.Status); terms.Add(new(Status, c => $"{c(Status)} = {a}")); }
         if (q.StartedFrom is not null)
         {
             var a = Arg(q.StartedFrom);
-            indexable.Add(c => $"{c(StartedAtUtc)} >= {a}");
+            terms.Add(new(StartedAtUtc, c => $"{c(StartedAtUtc)} >= {a}"));
         }
         if (q.StartedBefore is not null)
         {
             var a = Arg(q.StartedBefore);
-            indexable.Add(c => $"{c(StartedAtUtc)} < {a}");
+            terms.Add(new(StartedAtUtc, c => $"{c(StartedAtUtc)} < {a}"));
         }
-        if (q.LoopId is not null) { var a = Arg(q.LoopId); indexable.Add(c => $"{c(LoopId)} = {a}"); }
+        if (q.LoopId is not null)
+        {
+            // A loop number is indexed after its task run's id (the (task run, loop) index), not alone.
+            var a = Arg(q.LoopId);
+            terms.Add(new(q.TaskRunId is null ? null : TaskRunId, c => $"{c(LoopId)} = {a}"));
+        }
         if (q.Origin is not null)
         {
             var a = q.Origin is "local" ? null : Arg(q.Origin);
-            indexable.Add(c => a is null ? $"{c(Origin)} IS NULL" : $"{c(Origin)} = {a}");
+            // Only the factor and loop tables have an index on origin.
+            terms.Add(new(q.Kind is CatalogKind.Factor or CatalogKind.Loop ? Origin : null,
+                c => a is null ? $"{c(Origin)} IS NULL" : $"{c(Origin)} = {a}"));
         }
         if (q.Source is not null)
         {
@@ -192,15 +198,15 @@ public static class CatalogQuery
             }
 
             var a = Arg(q.Source);
-            indexable.Add(c => $"{c(Source)} = {a}");
+            terms.Add(new(Source, c => $"{c(Source)} = {a}"));
         }
         if (q.Tag is not null)
         {
             if (q.Kind != CatalogKind.Factor) throw new QueryException("tag filters factors only");
             var t = Arg(q.Tag);
-            where.Add(pg
-                ? $"{Tags} @> jsonb_build_array({t}::text)"
-                : $"EXISTS (SELECT 1 FROM json_each({Tags}) WHERE value = {t})");
+            terms.Add(new(null, c => pg
+                ? $"{c(Tags)} @> jsonb_build_array({t}::text)"
+                : $"EXISTS (SELECT 1 FROM json_each({c(Tags)}) WHERE value = {t})"));
         }
         var numeric = NumericColumns(q.Kind);
         foreach (var (column, (min, max)) in q.Ranges ?? new Dictionary<string, (double?, double?)>())
@@ -211,8 +217,8 @@ public static class CatalogQuery
                     $"numeric column '{column}'; use one of {string.Join(", ", numeric)}");
             }
 
-            if (min is not null) { var a = Arg(min); indexable.Add(c => $"{c(column)} >= {a}"); }
-            if (max is not null) { var a = Arg(max); indexable.Add(c => $"{c(column)} <= {a}"); }
+            if (min is not null) { var a = Arg(min); terms.Add(new(column, c => $"{c(column)} >= {a}")); }
+            if (max is not null) { var a = Arg(max); terms.Add(new(column, c => $"{c(column)} <= {a}")); }
         }
         var sort = q.Sort
             ?? (q.Kind switch { CatalogKind.Factor => "ic", CatalogKind.Loop => TaskRunId, _ => TaskRunId });
@@ -227,23 +233,18 @@ public static class CatalogQuery
         // directions; the key makes the order total, so pages never overlap or skip.
         // A key column is never null: without the clause PostgreSQL reads its primary key backwards for DESC.
         var nulls = pg && !table.Key.Contains(sort) ? (q.Descending ? " NULLS LAST" : " NULLS FIRST") : "";
-        string Filter(Func<string, string> column)
-        {
-            var all = where.Concat(indexable.Select(f => f(column))).ToList();
-            return all.Count == 0 ? "" : "WHERE " + string.Join(" AND ", all);
-        }
-        var filter = Filter(c => c);
+        var page = new PageReader(store, counts, q.Kind, args, ran, terms);
+        var filter = page.Where(terms, _ => true, c => c);
 
-        var counted = MatchCount(store, counts, q.Kind,
-            $"SELECT count(*) FROM (SELECT 1 FROM {table.Name} {filter} LIMIT {CountCap + 1}) AS matches", args, ran);
+        var (counted, exact, driver) = CountMatches(page, countCap);
         var offset = (long)(q.Page - 1) * q.PageSize;
         var orderBy = sort;
         // Filters on the sort column alone (a range on the metric sorted by, a task run's rows sorted by task run) are
         // left to the database: the sort's index seeks to them and reads them in order, 50 rows for 50 (hiding the
         // order made a range of 600 loops sorted by its own metric read and sort all 600).
         var filtered = new HashSet<string>();
-        foreach (var f in indexable) f(c => { filtered.Add(c); return c; });
-        if (indexable.Count > 0 && !filtered.SetEquals([sort]))
+        foreach (var t in terms.Where(t => t.Index is not null)) t.Test(c => { filtered.Add(c); return c; });
+        if (filtered.Count > 0 && !filtered.SetEquals([sort]))
         {
             // The plan, chosen here rather than by SQLite: every sort column has its own index (schema version 4), so
             // a page can be read by walking the sort's index and testing the filters row by row, which reads about
@@ -253,18 +254,24 @@ public static class CatalogQuery
             // sorted by another metric, sorted 60,000 rows for 50 (200+ ms). PostgreSQL has histograms but assumes
             // filter and order independent: one task run's 2,000 factors sorted by name walked 166,000 rows of the
             // name index (1.6 s). The match count, already taken for the page's total, tells which plan reads less.
-            var rowsInTable = MatchCount(store, counts, q.Kind, $"SELECT count(*) FROM {table.Name}", [], ran);
             // A range on the sort column itself stays visible: its index seeks to the range and reads it in order.
             // PostgreSQL is not shown the walk by hiding the filters: it then estimates a hidden filter to keep
             // 0.5% of the rows, and read and sorted all 50,000 factors for a source and an IC range that keep 15,000
             // (250 ms). With the filters visible its histograms see the many matches and it walks the sort's index.
-            if (WalkSortIndex(offset + q.PageSize, counted, rowsInTable))
+            if (WalkSortIndex(offset + q.PageSize, counted, page.RowsInTable()))
             {
-                if (!pg) filter = Filter(c => c == sort ? c : Hidden(table, c, pg));
+                // A search is tested on the walked rows by its LIKE alone: asking the trigram index too made SQLite
+                // list every row holding the text before walking (all 10,000 loops for a text every loop holds:
+                // 12 ms a page with one client, 30 ms with four).
+                if (!pg) filter = page.Where(terms, _ => false, c => c == sort ? c : Hidden(table, c, pg));
             }
             else
             {
                 orderBy = Hidden(table, sort, pg);
+                // SQLite finds the matches by the index the count chose (the filter keeping the fewest rows) rather
+                // than by its own rule (an equality before a range, whatever either keeps).
+                if (!pg && driver is not null)
+                    filter = page.Where(terms, t => t.Index == driver, c => Hidden(table, c, pg));
             }
         }
         // Within a task run, loops in number order (9 before 29), whatever the kind's own key says.
@@ -284,23 +291,11 @@ public static class CatalogQuery
             : $"SELECT payload, origin, updated_at FROM (SELECT rowid AS page_row FROM {table.Name} {filter} " +
                 $"ORDER BY {order} {limit}) AS page CROSS JOIN {table.Name} ON {table.Name}.rowid = page.page_row " +
                 $"ORDER BY {order}";
-        var rows = Query(store, sql, args, ran);
+        var rows = page.Query(sql);
         var items = rows.Select(r => new CatalogItem((string)r[0]!, r[1] as string ?? "local", r[2] as string))
             .ToList();
-        var exact = counted <= CountCap;
         return new CatalogPage(
             q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
-    }
-
-    private static long MatchCount(DbAistockStore store, MatchCounts? counts, CatalogKind kind, string sql,
-        List<(string Name, object? Value)> args, Action<string, IReadOnlyList<(string Name, object? Value)>>? ran)
-    {
-        long Count() => Convert.ToInt64(Query(store, sql, args, ran)[0][0]);
-        if (counts is null || store.CatalogVersion(kind) is not { } version) return Count();
-        var key = new StringBuilder(store.Describe).Append('\n').Append(version).Append('\n').Append(sql);
-        foreach (var (name, value) in args)
-            key.Append('\n').Append(name).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
-        return counts.Get(key.ToString(), Count);
     }
 
     /// <summary>

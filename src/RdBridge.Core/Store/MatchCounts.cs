@@ -12,14 +12,15 @@ namespace RdBridge.Store;
 public sealed class MatchCounts
 {
     private const int Kept = 1024;
-    private readonly ConcurrentDictionary<string, long> _counts = new();
+    private readonly ConcurrentDictionary<string, object> _counts = new();
 
     /// <summary>
-    /// The kept count under <paramref name="key"/>, else <paramref name="count"/>'s, kept for next time.
+    /// The kept figure under <paramref name="key"/>, else <paramref name="count"/>'s, kept for next time. A figure is
+    /// one number, or several read by one statement (a count and the rows it read; what a sample kept of each filter).
     /// </summary>
-    public long Get(string key, Func<long> count)
+    public T Get<T>(string key, Func<T> count) where T : notnull
     {
-        if (_counts.TryGetValue(key, out var kept)) return kept;
+        if (_counts.TryGetValue(key, out var kept) && kept is T figure) return figure;
         var counted = count();
         if (_counts.Count >= Kept) _counts.Clear(); // old versions and rare filters go all at once; counting is cheap
         _counts[key] = counted;

@@ -113,7 +113,7 @@ public class FactorProvenanceTests
     {
         var folder = dir["old"];
         using var p = Process.Start(new ProcessStartInfo("python3",
-            [Path.Combine(Paths.RepoRoot, "bench", "gen_catalogs.py"), folder, $"{factors}", $"{loops}"]))!;
+            [Path.Combine(Paths.RepoRoot, "bench", "gen_catalogs.py"), "--v1", folder, $"{factors}", $"{loops}"]))!;
         p.WaitForExit();
         Assert.Equal(0, p.ExitCode);
         return folder;

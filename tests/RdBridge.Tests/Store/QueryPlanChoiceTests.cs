@@ -112,11 +112,13 @@ public class QueryPlanChoiceTests
             "(sqlite_autoindex_aistock_loop_catalog_1|idx_aistock_loop_catalog_loop)", inner);
         Assert.DoesNotContain("TEMP B-TREE", inner);
 
-        // A search every loop matches (the task runs' common prefix): the started-at index is walked, the trigram
-        // index consulted once as a list; nothing sorted.
+        // A search every loop matches (the task runs' common prefix): the started-at index is walked and the search
+        // tested on each walked row by its LIKE; the trigram index is not asked (listing its 400 matches first was the
+        // cost), nothing sorted.
         (inner, _) = Plan(store, new(CatalogKind.Loop, Search: prefix, Sort: "started_at_utc"));
         Assert.Contains("SCAN aistock_loop_catalog USING INDEX idx_aistock_loop_catalog_by_started_at_utc", inner);
-        Assert.Contains("LIST SUBQUERY", inner);
+        Assert.DoesNotContain("aistock_loop_search", inner);
+        Assert.DoesNotContain("LIST SUBQUERY", inner);
         Assert.DoesNotContain("TEMP B-TREE", inner);
 
         // A search one factor matches: the trigram index finds it, the row is read by its rowid, then sorted.
@@ -126,6 +128,145 @@ public class QueryPlanChoiceTests
         Assert.Contains("aistock_factor_search VIRTUAL TABLE INDEX", inner);
         Assert.Contains("SEARCH aistock_factor_catalog USING INTEGER PRIMARY KEY (rowid=?)", inner);
         Assert.DoesNotContain("idx_aistock_factor_catalog_annualized_return", inner);
+    }
+
+    /// <summary>
+    /// A search keeping most loops walks the sort's index and tests the LIKE on each row; one keeping few is found by
+    /// the trigram index (SQLite) and sorted. Both answer what the catalog file holds: the loops with the text in a
+    /// searched column (task run, action, status, model type, hypothesis), ASCII letters in either case, in the
+    /// sort's order then the key's.
+    /// </summary>
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void A_search_answers_the_same_loops_whether_walked_or_found_by_its_index(string kind)
+    {
+        using var dir = new TempDir();
+        var (factors, loops) = Generate(dir);
+        _ = factors;
+        using var db = TestStore.Create(kind, dir);
+        using var opened = db.Open();
+        opened.Migrate();
+        StoreTests.Import(opened, CatalogKind.Loop, Path.Combine(dir["gen"], "loop_catalog.json"));
+        var store = (DbAistockStore)opened;
+
+        string? Text(JsonNode l, string field) => (string?)l[field];
+        IEnumerable<string?> Searched(JsonNode l) => [Text(l, "task_run_id"), Text(l, "action"), Text(l, "status"),
+            Text(l, "model_type"), Text(l, "hypothesis")];
+        // LIKE folds ASCII letters only; every text searched here is ASCII or has no case.
+        bool Holds(JsonNode l, string q) => Searched(l).Any(t => t is not null &&
+            t.ToLowerInvariant().Contains(q.ToLowerInvariant(), StringComparison.Ordinal));
+        List<string> Expected(string q, int page) => [.. loops.Where(l => Holds(l, q))
+            .OrderByDescending(l => (double)l["ic"]!).ThenByDescending(l => Text(l, "task_run_id"), StringComparer.Ordinal)
+            .ThenByDescending(l => (long)l["loop_id"]!)
+            .Skip((page - 1) * 50).Take(50).Select(l => $"{Text(l, "task_run_id")}/{(long)l["loop_id"]!}")];
+        List<string> Got(CatalogPage p) => [.. p.Items.Select(i => JsonNode.Parse(i.Payload)!)
+            .Select(l => $"{(string)l["task_run_id"]!}/{(long)l["loop_id"]!}")];
+
+        var prefix = ((string)loops[0]["task_run_id"]!)[..16].ToUpperInvariant();
+        var hypothesis = ((string)loops[0]["hypothesis"]!)[..8].ToUpperInvariant();
+        var chinese = ((string)loops[0]["hypothesis"]!)[^5..^2];
+        var oneRun = ((string)loops[^1]["task_run_id"]!).ToUpperInvariant();
+        // The premises, from the file: the first three texts are held by every loop (walk: 4 × 50 × 400 < 400²), the
+        // last by one task run's 100 loops (found by the index: 4 × 50 × 400 > 100²).
+        Assert.Equal(Loops, loops.Count(l => Holds(l, prefix)));
+        Assert.Equal(Loops, loops.Count(l => Holds(l, hypothesis)));
+        Assert.Equal(Loops, loops.Count(l => Holds(l, chinese)));
+        Assert.Equal(100, loops.Count(l => Holds(l, oneRun)));
+        foreach (var q in new[] { prefix, hypothesis, chinese, oneRun })
+        {
+            // Page 1 of a text every loop holds is walked; page 2 (100 rows wanted: 4 × 100 × 400 = 400²) and any page
+            // of the task run's text are found by the index: the same search answered by both plans.
+            foreach (var number in new[] { 1, 2 })
+            {
+                var matches = loops.Count(l => Holds(l, q));
+                var walked = 4.0 * 50 * number * Loops < (double)matches * matches;
+                var request = new CatalogPageRequest(CatalogKind.Loop, Search: q, Sort: "ic", Page: number);
+                var (inner, _) = Plan(store, request);
+                var page = CatalogQuery.Run(store, request);
+                Assert.Equal(Expected(q, number), Got(page));
+                Assert.Equal(loops.Count(l => Holds(l, q)), page.Total);
+                Assert.True(page.TotalExact);
+                if (db.IsPostgres) continue;
+                if (walked)
+                {
+                    Assert.Contains("SCAN aistock_loop_catalog USING INDEX idx_aistock_loop_catalog_ic", inner);
+                    Assert.DoesNotContain("aistock_loop_search", inner);
+                    Assert.DoesNotContain("TEMP B-TREE", inner);
+                }
+                else
+                {
+                    Assert.Contains("aistock_loop_search VIRTUAL TABLE INDEX", inner);
+                    Assert.Contains("USE TEMP B-TREE FOR ORDER BY", inner);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A source every factor has and an IC range keeping a third: the count reads the IC index (the filter keeping
+    /// fewer rows in the sample), at most cap + 1 of its rows. Below the cap it is exact; past it the total is a lower
+    /// bound and says so, however few of the rows read matched.
+    /// </summary>
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void A_count_over_two_indexes_reads_the_one_keeping_fewer_rows_and_at_most_the_cap(string kind)
+    {
+        using var dir = new TempDir();
+        var (factors, _) = Generate(dir);
+        using var db = TestStore.Create(kind, dir);
+        using var opened = db.Open();
+        opened.Migrate();
+        StoreTests.Import(opened, CatalogKind.Factor, Path.Combine(dir["gen"], "factor_catalog.json"));
+        var store = (DbAistockStore)opened;
+        double M(JsonNode f, string m) => (double)f["performance_metrics"]![m]!;
+
+        var source = (string)factors[0]["source"]!;
+        Assert.All(factors, f => Assert.Equal(source, (string)f["source"]!));
+        var inRange = factors.Count(f => M(f, "ic") is >= 0.02 and <= 0.05);
+        Assert.InRange(inRange, Factors / 5, Factors / 2);
+        var request = new CatalogPageRequest(CatalogKind.Factor, Source: source,
+            Ranges: new Dictionary<string, (double?, double?)> { ["ic"] = (0.02, 0.05) }, Sort: "icir");
+        var statements = new List<(string Sql, (string, object?)[] Args)>();
+        var page = CatalogQuery.Run(store, request, null, (sql, args) => statements.Add((sql, [.. args])));
+        Assert.Equal(inRange, page.Total);
+        Assert.True(page.TotalExact);
+        var (count, countArgs) = statements.Single(s => s.Sql.StartsWith("SELECT count(*), count(*) FILTER"));
+        Assert.Contains("ORDER BY ic LIMIT", count);
+        if (!db.IsPostgres)
+        {
+            var plan = string.Join("\n", store.Rows("EXPLAIN QUERY PLAN " + count, countArgs).Select(r => r[3]));
+            Assert.Contains("SEARCH aistock_factor_catalog USING INDEX idx_aistock_factor_catalog_ic (ic>? AND ic<?)",
+                plan);
+        }
+
+        // Capped at 100: the first 101 factors of the IC index all have the source, so at least 101 match.
+        page = CatalogQuery.Run(store, request, null, countCap: 100);
+        Assert.False(page.TotalExact);
+        Assert.Equal(101, page.Total);
+        // Two ranges keeping about a third each: of the 101 rows read along one, some match the other; the total is
+        // what was found, no more than the true count, and not exact.
+        var both = new Dictionary<string, (double?, double?)> { ["ic"] = (0.02, 0.05), ["icir"] = (0.1, 0.4) };
+        var bothCount = factors.Count(f => M(f, "ic") is >= 0.02 and <= 0.05 && M(f, "icir") is >= 0.1 and <= 0.4);
+        page = CatalogQuery.Run(store, new(CatalogKind.Factor, Ranges: both, Sort: "name"), null, countCap: 100);
+        Assert.False(page.TotalExact);
+        Assert.InRange(page.Total, page.Items.Count, Math.Min(bothCount, 101));
+        Assert.Equal(50, page.Items.Count);
+        page = CatalogQuery.Run(store, new(CatalogKind.Factor, Ranges: both, Sort: "name"));
+        Assert.True(page.TotalExact);
+        Assert.Equal(bothCount, page.Total);
+    }
+
+    private static (List<JsonNode> Factors, List<JsonNode> Loops) Generate(TempDir dir)
+    {
+        var gen = dir["gen"];
+        using (var p = Process.Start(new ProcessStartInfo("python3",
+            [Path.Combine(Paths.RepoRoot, "bench", "gen_catalogs.py"), gen, $"{Factors}", $"{Loops}"]))!)
+        {
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+        }
+        return (JsonNode.Parse(File.ReadAllText(Path.Combine(gen, "factor_catalog.json")))!["factors"]!
+                .AsArray().Select(f => f!).ToList(),
+            JsonNode.Parse(File.ReadAllText(Path.Combine(gen, "loop_catalog.json")))!["loops"]!
+                .AsArray().Select(l => l!).ToList());
     }
 
     /// <summary>
