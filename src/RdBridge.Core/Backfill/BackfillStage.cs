@@ -113,9 +113,11 @@ public sealed class BackfillStage(RunContext context)
         var row = primary.Row;
         if (lw.Loop.WorkspaceId == row.WorkspaceId && lw.Loop.WorkspacePath == row.WorkspacePath) return;
         context.BeforeChange();
-        var n = registry.Write(write =>
+        var rows = registry.Write(write =>
             write.SetLoopWorkspace(lw.Loop.TaskRunId, lw.Loop.LoopId, row.WorkspaceId, row.WorkspacePath));
-        report.Add(LoopWorkspacesNamed, n);
+        // One loop, however many rows carry its key: a second row the registry holds by mistake is updated along
+        // with it, but counting it said "3 loops given their workspace" of 2 loops.
+        report.Add(LoopWorkspacesNamed, rows > 0 ? 1 : 0);
     }
 
     private void BackfillLoop(RegistryDatabase registry, LoopWorkspaces lw, BackfillOptions options, StageReport report)
