@@ -106,7 +106,9 @@ def database():
         lines.append(f"schema {kind} {name}: {' '.join(sql.split())}")
     tables = [t for (t,) in db.execute("select name from sqlite_master where type = 'table' order by name")]
     for t in tables:
-        cols = [r[1] for r in db.execute(f"pragma table_info('{t}')") if r[1] not in BOOKKEEPING]
+        # table_xinfo also lists generated columns (schema version 9 computes the JSON columns from the payload), which
+        # every reader sees; hidden = 1 marks a virtual table's own hidden columns (FTS5's), which are not data.
+        cols = [r[1] for r in db.execute(f"pragma table_xinfo('{t}')") if r[1] not in BOOKKEEPING and r[6] != 1]
         names = ", ".join(f'"{c}"' for c in cols)
         lines.append(f"table {t}: {', '.join(cols)}")
         rows = sorted(" | ".join(value(v) for v in fingerprinted(cols, list(r)))
