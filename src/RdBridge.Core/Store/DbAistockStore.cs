@@ -20,6 +20,14 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
         Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
         var applied = new List<int>();
         var done = AppliedMigrations().ToHashSet();
+        // A newer RdBridge's database: its later versions may change how rows are written (version 9 made columns
+        // computed, which this build's import would then try to write), so it is left exactly as it is.
+        if (done.Count > 0 && done.Max() > StoreSchema.Latest)
+        {
+            throw new StoreException($"the AIstock database ({Describe}) is at schema version {done.Max()}, written "
+                + $"by a newer RdBridge; this one knows versions up to {StoreSchema.Latest} and changed nothing: "
+                + "upgrade RdBridge on this machine");
+        }
         foreach (var m in StoreSchema.Migrations
             .Where(m => m.Version <= (upTo ?? int.MaxValue) && !done.Contains(m.Version)))
         {
