@@ -393,8 +393,12 @@ public class StoreTests
         var name = "rdb_missing_" + Guid.NewGuid().ToString("N")[..8];
         var conn = $"{TestStore.PostgresServer};Database={name}";
         var e = Assert.Throws<StoreException>(() => new PostgresAistockStore(conn));
-        Assert.Contains(name, e.Message);
-        Assert.Contains("doctor --fix", e.Message);
+        // The database, the server and both fixes, the createdb line with the server's own settings (read by Npgsql's
+        // builder from the test server's connection string).
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(conn);
+        Assert.Equal($"PostgreSQL database '{name}' does not exist on {server.Host}:{server.Port}; run 'rdbridge "
+            + $"doctor --fix' to create it, or create it yourself (createdb -h {server.Host} -p {server.Port} -U "
+            + $"{server.Username} {name})", e.Message);
         try
         {
             Assert.True(PostgresAistockStore.CreateDatabaseIfMissing(conn));
