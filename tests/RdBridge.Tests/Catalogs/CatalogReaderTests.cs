@@ -89,7 +89,8 @@ public sealed class CatalogReaderTests : IDisposable
             "records (its top-level fields: none)" + shape, Error("{}"));
         // At most eight top-level fields are named.
         var nine = string.Join(", ", Enumerable.Range(1, 9).Select(i => $"\"f{i}\": {i}"));
-        Assert.Contains("(its top-level fields: 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8');",
+        Assert.Equal($"{path} is valid JSON but not a catalog of the shape expected: it has no 'factors' list of " +
+            "records (its top-level fields: 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8')" + shape,
             Error("{ " + nine + " }"));
         // With strictList, a feed without this kind's list holds none of it: no error.
         Assert.Empty(Read("""{ "loops": [] }""", strictList: true));

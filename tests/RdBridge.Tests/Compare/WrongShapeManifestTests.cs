@@ -66,7 +66,13 @@ public class WrongShapeManifestTests
         var curves = JsonNode.Parse(RunningServer.Text(server.Get($"api/rdagent/task-runs/{a.TaskRunId}/curves")))!;
         var missing = curves["missing"]!.AsArray();
         Assert.Contains(missing, m => (long)m!["loop_id"]! == a.LoopId && ((string)m["reason"]!).Contains(idA));
-        Assert.NotEmpty(curves["curves"]!.AsArray());
+        // Every loop of the task run that has a report is either drawn or named as missing, never both; and the
+        // one damaged here is not drawn.
+        var drawn = curves["curves"]!.AsArray().Select(k => (long)k!["loop_id"]!).ToList();
+        var named = missing.Select(m => (long)m!["loop_id"]!).ToList();
+        Assert.Equal(loops.Where(l => l.TaskRunId == a.TaskRunId && File.Exists(l.ReportPath)).Select(l => l.LoopId)
+            .Order(), drawn.Concat(named).Order());
+        Assert.DoesNotContain(a.LoopId, drawn);
 
         var file = server.Get($"api/aistock/bundles/{idB}/files/{firstFile}");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, file.StatusCode);

@@ -141,7 +141,7 @@ public class LoggedTextsTests
         var rows = Db.Rows(rd.Registry, "SELECT workspace_id, workspace_role, step_name, status FROM workspaces "
             + $"WHERE task_run_id = '{taskRun}' AND loop_id = {id}");
         var expected = UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace").Order().ToList();
-        Assert.NotEmpty(expected);
+        Assert.NotEmpty(expected); // a precondition: the equality below is not of two empty lists
         Assert.Equal(expected, rows.Select(r => (string)r[0]!).Order().ToList());
         Assert.All(rows, r => Assert.Equal("coding", r[2]));
         Assert.All(rows, r => Assert.Equal("running", r[3]));

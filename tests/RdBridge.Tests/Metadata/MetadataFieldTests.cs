@@ -247,7 +247,9 @@ public class MetadataFieldTests
         var meta = WorkspaceMetadata.Read(dir.Path, (n, p, r) => reported.Add((n, p, r)));
         var (name, path, reason) = Assert.Single(reported);
         Assert.Equal((StrategyMetaFile.FileName, dir[StrategyMetaFile.FileName]), (name, path));
-        Assert.Contains("LineNumber: 0 | BytePositionInLine: 16", reason);
+        // System.Text.Json's own words, at the byte after the 16 written.
+        Assert.Equal("Expected depth to be zero at the end of the JSON payload. There is an open JSON object or array "
+            + $"that should be closed. LineNumber: 0 | BytePositionInLine: {"{\"strategy_id\": ".Length}.", reason);
         Assert.Null(meta.StrategyMeta);
         Assert.Equal("qlib_res.csv", meta.FactorPerf!.Source);
         Assert.Equal(["factor_meta.json", "factor_perf.json", "feedback.json", "model_meta.json",

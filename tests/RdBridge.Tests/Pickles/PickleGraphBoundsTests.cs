@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using RdBridge.Discovery;
 using RdBridge.Pickles;
 
@@ -41,8 +42,14 @@ public class PickleGraphBoundsTests
 
         var (json, allocated) = Rendered(bytes);
         Assert.InRange(allocated, 0, Budget);
-        Assert.Contains("\"model\":\"LGBModel\"", json);
-        Assert.Contains("\"again_000\":\"(recursion)\"", json);
+        // The dict's first 200 entries in CPython's insertion order (a log value is drawn with at most 200): the
+        // three plain values, then the first 197 keys that point back at the dict, each drawn as a recursion.
+        var expected = new JsonObject { ["model"] = "LGBModel", ["max_loop"] = 10, ["market"] = "csi300" };
+        for (var i = 0; i < 197; i++) expected[$"again_{i:000}"] = "(recursion)";
+        var actual = JsonNode.Parse(json)!.AsObject();
+        Assert.Equal(expected.Select(kv => kv.Key).Order(StringComparer.Ordinal),
+            actual.Select(kv => kv.Key).Order(StringComparer.Ordinal));
+        Assert.All(expected, kv => Assert.True(JsonNode.DeepEquals(kv.Value, actual[kv.Key]), kv.Key));
         Assert.InRange(json.Length, 0, 64 * 1024);
     }
 
@@ -61,8 +68,9 @@ public class PickleGraphBoundsTests
 
         var (json, allocated) = Rendered(bytes);
         Assert.InRange(allocated, 0, Budget);
-        Assert.Contains("\"id\":\"laughs\"", json);
-        Assert.Contains("\"\\u2026\"", json);   // "…", as JSON escapes it
+        Assert.Equal("laughs", (string?)JsonNode.Parse(json)!["id"]);
+        // "…", as JSON escapes it: where the expansion stopped (the depth is the reader's budget, not the input's).
+        Assert.Contains("\"\\u2026\"", json);
         Assert.InRange(json.Length, 0, 256 * 1024);
     }
 
@@ -76,14 +84,19 @@ public class PickleGraphBoundsTests
         deep.AddRange(Enumerable.Repeat((byte)'a', n - 1));
         deep.Add((byte)'.');
         var e = Assert.Throws<PickleException>(() => PickleReader.Read([.. deep]));
-        Assert.Contains($"more than {PickleLimits.Depth} deep", e.Message);
+        // At the 1,000th APPEND: 2 header bytes, 1,001 EMPTY_LISTs and 999 APPENDs before it.
+        Assert.Equal($"pickle nests objects more than {PickleLimits.Depth} deep at byte {2 + n + 999} (or adds a "
+            + "container to itself that many times); the file is corrupt or hostile", e.Message);
 
         // One list appended to itself 1,001 times: EMPTY_LIST, MEMOIZE, then (BINGET 0, APPEND) × n.
         var self = new List<byte> { 0x80, 4, (byte)']', 0x94 };
         for (var i = 0; i < n; i++) self.AddRange([(byte)'h', 0, (byte)'a']);
         self.Add((byte)'.');
         e = Assert.Throws<PickleException>(() => PickleReader.Read([.. self]));
-        Assert.Contains("adds a container to itself", e.Message);
+        // At the 1,000th APPEND: 4 header bytes (PROTO, EMPTY_LIST, MEMOIZE), 999 triples of BINGET 0 (2 bytes) and
+        // APPEND, then the 1,000th BINGET.
+        Assert.Equal($"pickle nests objects more than {PickleLimits.Depth} deep at byte {4 + 3 * 999 + 2} (or adds a "
+            + "container to itself that many times); the file is corrupt or hostile", e.Message);
 
         // The same list appended to itself 200 times is a small, legal graph.
         var few = new List<byte> { 0x80, 4, (byte)']', 0x94 };
@@ -100,7 +113,10 @@ public class PickleGraphBoundsTests
         list.AddRange(Enumerable.Repeat((byte)'N', 1001));
         list.AddRange(Encoding.ASCII.GetBytes("e."));
         var e = Assert.Throws<PickleException>(() => PickleReader.Read([.. list], limits));
-        Assert.Contains("more than 1000 items", e.Message);
+        // At the APPENDS that would add 1,001 items: PROTO, EMPTY_LIST and MARK take bytes 0 to 3, the Nones 4 to 1004.
+        Assert.Equal(
+            $"pickle fills one list with more than 1000 items at byte {4 + 1001}; the file is corrupt or hostile",
+            e.Message);
         list.RemoveAt(4);
         Assert.Equal(1000, Assert.IsType<List<object?>>(PickleReader.Read([.. list], limits)).Count);
     }

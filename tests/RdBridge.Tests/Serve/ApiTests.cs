@@ -172,7 +172,7 @@ public class ApiTests
         var pairs = ids.Zip(ids.Skip(1)).Select(p => (p.First, p.Second,
             Common: new string(p.First.TakeWhile((c, i) => i < p.Second.Length && p.Second[i] == c).ToArray())));
         var shared = pairs.MaxBy(p => p.Common.Length);
-        Assert.NotEmpty(shared.Common);
+        Assert.NotEmpty(shared.Common); // a precondition on the sample: some two ids share a start to be ambiguous
         var ambiguous = server.Get($"api/rdagent/loops/{shared.Common}/0");
         Assert.Equal(HttpStatusCode.BadRequest, ambiguous.StatusCode);
         var detail = Json(ambiguous).GetProperty("detail").GetString()!;

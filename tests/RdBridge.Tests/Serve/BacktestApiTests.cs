@@ -88,7 +88,9 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
         var problem = Json(none);
         Assert.Equal("no backtest report", problem.GetProperty("title").GetString());
-        Assert.Contains("backtest_report.json", problem.GetProperty("detail").GetString());
+        Assert.Equal($"bundle 'bundle_{last.TaskRunId}_{last.LoopId}' carries no backtest_report.json for loop "
+            + $"{last.TaskRunId}/{last.LoopId}; backfill writes it from the loop's ret.pkl",
+            problem.GetProperty("detail").GetString());
     }
 
     [Fact]

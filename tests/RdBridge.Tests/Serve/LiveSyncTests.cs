@@ -138,7 +138,7 @@ public class LiveSyncTests
         var run = server.NextRun();
         // Found by a scan after the last one done before the write, and no later than the first one that began after
         // it (the one after the scan that may have been under way when the write ended).
-        Assert.NotNull(run.Run.FoundByScan);
+        Assert.NotNull(run.Run.FoundByScan); // a guard for the exact range just below
         Assert.InRange(run.Run.FoundByScan!.Value, before + 1, after + 2);
         Assert.Subset(server.LoopKeys(), held.ToHashSet<(string, long)>());
         Assert.Equal(RegistryLoops(s), server.LoopKeys());
@@ -177,7 +177,7 @@ public class LiveSyncTests
             Assert.Equal(RegistryLoops(s), loops);
             // Every bundle the publisher side built is in the cache, byte for byte.
             var built = Bundles(s.BundleDirectory);
-            Assert.NotEmpty(built);
+            Assert.NotEmpty(built); // a precondition: the equality below is not of two empty folders
             Assert.Equal(built, Bundles(s.AssetCacheDirectory));
             foreach (var b in built)
             {

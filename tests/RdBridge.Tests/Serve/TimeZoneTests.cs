@@ -48,6 +48,7 @@ public sealed class TimeZoneTests
         // Give the bundles distinct build times an hour apart, written as the registry's writers write them.
         var ids = Db.Rows(sample.Settings.RegistryPath, "SELECT bundle_id FROM production_bundles ORDER BY bundle_id")
             .Select(r => (string)r[0]!).ToList();
+        // A precondition on the sample: the cut at 12:00Z below leaves out the first two and keeps the rest.
         Assert.True(ids.Count >= 3, $"the sample has {ids.Count} bundles");
         var start = new DateTime(2026, 1, 1, 10, 0, 0, DateTimeKind.Utc);
         for (var i = 0; i < ids.Count; i++)
@@ -82,7 +83,10 @@ public sealed class TimeZoneTests
         using var server = new RunningServer(sample.Settings, ServeRole.Publisher);
         using var response = server.Get("api/rdagent/feed?since=last-tuesday");
         Assert.Equal(400, (int)response.StatusCode);
-        Assert.Contains("last-tuesday", RunningServer.Text(response));
+        using var problem = JsonDocument.Parse(RunningServer.Text(response));
+        Assert.Equal("bad since", problem.RootElement.GetProperty("title").GetString());
+        Assert.Equal("'last-tuesday' is not an ISO-8601 time; use e.g. 2026-01-01T00:00:00Z or "
+            + "2026-01-01T08:00:00+08:00", problem.RootElement.GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -91,7 +95,8 @@ public sealed class TimeZoneTests
         using var sample = new Sample(taskRuns: 1, loops: 2);
         var (code, _, error) = sample.Cli("sync", "--since", "last-tuesday");
         Assert.Equal(2, code);
-        Assert.Contains("--since 'last-tuesday'", error);
+        Assert.Equal("error: --since 'last-tuesday' is not an ISO-8601 time; write it as 2026-01-01T00:00:00Z or with "
+            + "an offset, 2026-01-01T08:00:00+08:00", error.TrimEnd('\n'));
     }
 
     [Fact]
@@ -100,6 +105,7 @@ public sealed class TimeZoneTests
         using var sample = new Sample(taskRuns: 1, loops: 1);
         var (code, _, error) = sample.Cli("backfill", "--all-task-runs", "--start-date", "01/07/2025");
         Assert.Equal(2, code);
-        Assert.Contains("--start-date '01/07/2025'", error);
+        Assert.Equal("error: --start-date '01/07/2025' is not an ISO-8601 time; write it as 2026-01-01T00:00:00Z or "
+            + "with an offset, 2026-01-01T08:00:00+08:00", error.TrimEnd('\n'));
     }
 }

@@ -104,6 +104,7 @@ public class FactorProvenanceTests
 
         var few = Resi5(2, out var fewLoops);
         var many = Resi5(12, out var manyLoops);
+        // A premise on the generated samples, not the check: the longer run has many more loops after the first one.
         Assert.True(manyLoops >= fewLoops + 5, $"{fewLoops} and {manyLoops} loops");
         // The same first loop gives the same record, whatever the number of loops after it.
         Assert.Equal(few.Length, many.Length);

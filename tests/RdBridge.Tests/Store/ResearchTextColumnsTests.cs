@@ -27,7 +27,7 @@ public class ResearchTextColumnsTests
         string kind)
     {
         var expected = Formulas();
-        Assert.NotEmpty(expected);
+        Assert.NotEmpty(expected); // a precondition on the real catalog: the equalities below are not of empty sets
         using var dir = new TempDir();
         using var db = TestStore.Create(kind, dir);
         using var store = db.Open();

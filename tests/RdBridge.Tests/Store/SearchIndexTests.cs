@@ -59,6 +59,7 @@ public class SearchIndexTests
             var plan = string.Join("\n", db.Rows("EXPLAIN QUERY PLAN SELECT factor_id FROM aistock_factor_catalog " +
                 "WHERE rowid IN (SELECT rowid FROM aistock_factor_search " +
                 "WHERE aistock_factor_search MATCH '\"动量反转\"')").Select(r => r[^1]));
+            // The plan's line for the trigram table; its other lines' wording varies with SQLite's version.
             Assert.Contains("VIRTUAL TABLE INDEX", plan);
             Assert.DoesNotContain("SCAN aistock_factor_catalog", plan);
         }
@@ -104,6 +105,8 @@ public class SearchIndexTests
         using var store = db.Open();
         Assert.Contains(StoreSchema.SearchIndexVersion, store.Migrate());
         foreach (var q in queries) Assert.Equal(Expected(q), Found(store, q));
+        // A precondition: the query matches the hypotheses written with it above, so the equality is not of two
+        // empty lists.
         Assert.NotEmpty(Found(store, "动量与成交"));
     }
 

@@ -231,7 +231,8 @@ public class StoreTests
             Assert.Equal(1, s.Skipped);
             Assert.Contains(s.SkipReasons, r => r.Contains("m1") && r.Contains("more than once"));
             var failure = Assert.Single(s.Failures);
-            Assert.Contains("m2", failure);
+            // The record by its id; after the colon, the database's own words (SQLite's and PostgreSQL's differ).
+            Assert.StartsWith("model m2: ", failure);
             Assert.Equal(["m1", "m3"],
                 db.Rows("SELECT model_id FROM aistock_model_catalog ORDER BY 1").Select(r => (string)r[0]!));
             // A failed record is tried again next time: the file is not marked as imported.
@@ -308,7 +309,13 @@ public class StoreTests
             var second = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"), origin: "gpu2");
             Assert.Equal((0L, 0L), (second.Inserted, second.Updated));
             Assert.Equal(first.Inserted, second.Failed);
-            Assert.All(second.Failures, f => Assert.Contains("source 'gpu1'", f));
+            // One failure per loop of the catalog file, each naming the loop and the source that has it.
+            var keys = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fork("loop_catalog.json")))!["loops"]!
+                .AsArray()
+                .Select(l => $"{l!["task_run_id"]}/{l["loop_id"]}").Distinct();
+            Assert.Equal(keys.Select(k => $"loop {k}: the same key was already imported from source 'gpu1'; records of "
+                    + "different sources never overwrite each other — rename or remove one of them at its source")
+                .Order(StringComparer.Ordinal), second.Failures.Order(StringComparer.Ordinal));
             var local = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"));
             Assert.Equal(first.Inserted, local.Failed);
             Assert.Equal(before, db
@@ -386,8 +393,12 @@ public class StoreTests
         var name = "rdb_missing_" + Guid.NewGuid().ToString("N")[..8];
         var conn = $"{TestStore.PostgresServer};Database={name}";
         var e = Assert.Throws<StoreException>(() => new PostgresAistockStore(conn));
-        Assert.Contains(name, e.Message);
-        Assert.Contains("doctor --fix", e.Message);
+        // The database, the server and both fixes, the createdb line with the server's own settings (read by Npgsql's
+        // builder from the test server's connection string).
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(conn);
+        Assert.Equal($"PostgreSQL database '{name}' does not exist on {server.Host}:{server.Port}; run 'rdbridge "
+            + $"doctor --fix' to create it, or create it yourself (createdb -h {server.Host} -p {server.Port} -U "
+            + $"{server.Username} {name})", e.Message);
         try
         {
             Assert.True(PostgresAistockStore.CreateDatabaseIfMissing(conn));
@@ -413,7 +424,10 @@ public class StoreTests
         Assert.Equal(("db.example", 6543, "ai user", "p@ss", "aistock_prod"),
             (b.Host, b.Port, b.Username, b.Password, b.Database));
         Assert.Equal("aistock", PostgresAistockStore.Parse("Host=127.0.0.1;Port=5432;Username=postgres").Database);
-        Assert.Contains("Host=",
-            Assert.Throws<StoreException>(() => PostgresAistockStore.Parse("Host=x;Nonsense Key=1")).Message);
+        // The setting and both ways to write it; in the parentheses, Npgsql's own words for the key it rejects.
+        var bad = Assert.Throws<StoreException>(() => PostgresAistockStore.Parse("Host=x;Nonsense Key=1")).Message;
+        Assert.StartsWith("aistock.database is not a usable PostgreSQL connection string (", bad);
+        Assert.EndsWith("); write it as 'Host=127.0.0.1;Port=5432;Database=aistock;Username=postgres' or "
+            + "'postgresql://postgres@127.0.0.1:5432/aistock'", bad);
     }
 }

@@ -403,10 +403,13 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
         using var bad = fixture.Server.Get("/api/rdagent/loops?decision=true&decisoin=1&colour=red");
         Assert.Equal(400, (int)bad.StatusCode);
         var detail = (string)JsonNode.Parse(RunningServer.Text(bad))!["detail"]!;
-        Assert.Contains("'colour', 'decisoin'", detail);
+        // Both unknown names in order, and every parameter the route takes.
+        Assert.Equal("parameters 'colour', 'decisoin' are not known here; use q, task_run_id, loop_id, source, origin, "
+            + "tag, decision, status, started_from, started_before, sort, order, page, page_size", detail);
         using var badRuns = fixture.Server.Get("/api/rdagent/task-runs?sort=loops&size=3");
         Assert.Equal(400, (int)badRuns.StatusCode);
-        Assert.Contains("'size'", RunningServer.Text(badRuns));
+        Assert.Equal("parameter 'size' is not known here; use q, scenario, metric, sort, order",
+            (string)JsonNode.Parse(RunningServer.Text(badRuns))!["detail"]!);
 
         var accepted = JsonNode.Parse(RunningServer.Text(fixture.Server.Get("/api/rdagent/loops?decision=true")))!;
         Assert.Equal(Sample.Aistock.Scalar(
