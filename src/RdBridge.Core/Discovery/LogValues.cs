@@ -121,6 +121,13 @@ public static class LogValues
 
     private sealed class JsonWalk
     {
+        // A dict or list is drawn with its first entries, and says how many more it has: a cut that is not marked
+        // reads as the whole value.
+        private const int Shown = 200;
+
+        private static JsonNode More(int count, string what) =>
+            JsonValue.Create($"({(count - Shown).ToString("N0", CultureInfo.InvariantCulture)} more {what} not shown)");
+
         private readonly HashSet<object> _open = new(ReferenceEqualityComparer.Instance);
         private int _nodes;
 
@@ -147,13 +154,15 @@ public static class LogValues
             long l => JsonValue.Create(l),
             double d => double.IsFinite(d)
                 ? JsonValue.Create(d) : JsonValue.Create(d.ToString(CultureInfo.InvariantCulture)),
-            Dictionary<object, object?> dict => new JsonObject(dict.Take(200)
+            Dictionary<object, object?> dict => new JsonObject(dict.Take(Shown)
                 .Where(kv => kv.Key is string)
                 .OrderBy(kv => (string)kv.Key, StringComparer.Ordinal)
                 .Select(kv => new KeyValuePair<string, JsonNode?>((string)kv.Key, Node(kv.Value, depth + 1)))
+                .Concat(dict.Count > Shown
+                    ? new[] { new KeyValuePair<string, JsonNode?>("…", More(dict.Count, "entries")) } : [])
                 .ToList()),
-            List<object?> or object?[] =>
-                new JsonArray(Items(value).Take(200).Select(v => Node(v, depth + 1)).ToArray()),
+            List<object?> or object?[] => new JsonArray(Items(value).Take(Shown).Select(v => Node(v, depth + 1))
+                .Concat(Items(value).Count > Shown ? new[] { More(Items(value).Count, "items") } : []).ToArray()),
             byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes.AsSpan(0, Math.Min(bytes.Length, 256)))),
             PickledObject o => PathText(o) is { } p ? JsonValue.Create(p)
                 : Time(o) is { } t ? JsonValue.Create(IO.UtcText.FormatMicroseconds(t))

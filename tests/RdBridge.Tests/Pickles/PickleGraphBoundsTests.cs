@@ -43,14 +43,28 @@ public class PickleGraphBoundsTests
         var (json, allocated) = Rendered(bytes);
         Assert.InRange(allocated, 0, Budget);
         // The dict's first 200 entries in CPython's insertion order (a log value is drawn with at most 200): the
-        // three plain values, then the first 197 keys that point back at the dict, each drawn as a recursion.
+        // three plain values, then the first 197 keys that point back at the dict, each drawn as a recursion; then
+        // how many of the 203 were not drawn.
         var expected = new JsonObject { ["model"] = "LGBModel", ["max_loop"] = 10, ["market"] = "csi300" };
         for (var i = 0; i < 197; i++) expected[$"again_{i:000}"] = "(recursion)";
+        expected["…"] = "(3 more entries not shown)";
         var actual = JsonNode.Parse(json)!.AsObject();
         Assert.Equal(expected.Select(kv => kv.Key).Order(StringComparer.Ordinal),
             actual.Select(kv => kv.Key).Order(StringComparer.Ordinal));
         Assert.All(expected, kv => Assert.True(JsonNode.DeepEquals(kv.Value, actual[kv.Key]), kv.Key));
         Assert.InRange(json.Length, 0, 64 * 1024);
+    }
+
+    [Fact]
+    public void A_long_list_is_drawn_with_its_first_200_items_and_says_how_many_more_it_holds()
+    {
+        using var dir = new TempDir();
+        var (bytes, _) = Written(dir, "obj = {'ic': [i * 0.5 for i in range(1234)]}");
+
+        var (json, _) = Rendered(bytes);
+        var expected = new JsonArray([.. Enumerable.Range(0, 200).Select(i => (JsonNode)JsonValue.Create(i * 0.5)),
+            JsonValue.Create("(1,034 more items not shown)")]);
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["ic"] = expected }, JsonNode.Parse(json)), json);
     }
 
     [Fact]
