@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using RdBridge.Configuration;
+using RdBridge.Tests.Pickles;
 using RdBridge.Verify;
 
 namespace RdBridge.Tests.Verify;
@@ -123,6 +124,21 @@ public sealed class VerifyReportMutantTests
         // No database, no coverage to tell.
         Assert.Empty(report.Coverage);
         Assert.False(report.Passed);
+    }
+
+    [Fact]
+    public void Verify_reads_the_registry_without_changing_its_journal_mode()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["rdagent/RDagentDB"]);
+        var registry = dir["rdagent/RDagentDB/registry.sqlite"];
+        // A registry in SQLite's default rollback-journal mode, written by Python's sqlite3.
+        RealPandas.Run(dir.Path, $"import sqlite3; c = sqlite3.connect({RealPandas.Py(registry)}); " +
+            "c.execute('CREATE TABLE other (x)'); c.commit(); c.close()");
+        new Checklist(Settings(dir), deep: false).Run([]);
+        var mode = RealPandas.Run(dir.Path, $"import sqlite3; c = sqlite3.connect({RealPandas.Py(registry)}); " +
+            "print(c.execute('PRAGMA journal_mode').fetchone()[0])");
+        Assert.Equal("delete", mode.Trim());
     }
 
     [Fact]
