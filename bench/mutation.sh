@@ -32,6 +32,8 @@ declare -A plan=(
   # The part of Verify that holds no sample: the report, its coverage, the problem list and the kept last run. The
   # checklist's own tests (ChecklistTests, GuideMessagesTests, …) run init on a synced sample for every mutant.
   [VerifyReport]="Verify/Checklist.cs,Verify/Check.cs,Verify/ProblemList.cs,Verify/LastChecklistRun.cs|$v"
+  # Metadata's JSON helpers and the five-file reader, under the pure C# MetadataFieldTests alone.
+  [MetadataJson]="Metadata/MetadataJson.cs,Metadata/WorkspaceMetadata.cs|$t.Metadata.MetadataFieldTests"
 )
 plan[PathMap]+="|$t.Safety.ContainmentTests"
 plan[SafeExtractor]+="|$t.Safety.AnnouncedSizeTests.A_gzip_bomb|$t.Safety.AnnouncedSizeTests.Verifying"

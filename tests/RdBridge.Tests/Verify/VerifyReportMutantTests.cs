@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using RdBridge.Configuration;
+using RdBridge.Tests.Pickles;
 using RdBridge.Verify;
 
 namespace RdBridge.Tests.Verify;
@@ -42,6 +44,54 @@ public sealed class VerifyReportMutantTests
         Assert.Equal("自定义", Custom("a", CheckNeeds.Files, _ => (true, ""), titleEn: null).Title);
     }
 
+    [Fact, RealData]
+    public void Each_check_s_title_is_the_guide_s_item_word_for_word_in_its_list_and_order()
+    {
+        // The guide's 验证检查清单: four lists, one "- [ ] item" a line; code spans are dropped from the titles, and
+        // some drop the closing word 字段 (a title names the field, not that it is one).
+        static string Field(string title) => title.EndsWith(" 字段", StringComparison.Ordinal)
+            ? title[..^" 字段".Length] : title;
+        var guide = File.ReadAllLines(Directory.GetFiles(Path.Combine(Paths.Shared, "seed"), "*.md")
+            .Single(f => File.ReadAllText(f).Contains("## 验证检查清单")));
+        var start = Array.IndexOf(guide, "## 验证检查清单");
+        var groups = new Dictionary<string, string>
+        {
+            ["### RD-Agent 侧验证"] = CheckGroup.RdAgent, ["### AIstock 侧验证"] = CheckGroup.Aistock,
+            ["### 关联关系验证"] = CheckGroup.Linkage, ["### 功能验证"] = CheckGroup.Function,
+        };
+        var items = new List<(string Group, string Title)>();
+        string? group = null;
+        var section = guide.Skip(start + 1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal));
+        foreach (var line in section)
+        {
+            if (groups.TryGetValue(line.Trim(), out var g))
+            {
+                group = g;
+            }
+            else if (line.StartsWith("- [ ] ", StringComparison.Ordinal))
+            {
+                items.Add((group!, Field(line["- [ ] ".Length..].Replace("`", "").Trim())));
+            }
+        }
+        Assert.Equal(25, items.Count);
+        Assert.Equal(items, Checks.All.Select(c => (c.Group, Field(c.TitleCn))));
+
+        // The English words are RdBridge's own: each check has its own, or none where the guide's words suffice.
+        var english = Checks.All.Select(c => c.TitleEn).OfType<string>().ToList();
+        Assert.All(english, e => Assert.False(string.IsNullOrWhiteSpace(e)));
+        Assert.Equal(english.Count, english.Distinct().Count());
+        Assert.All(Checks.All, c => Assert.Equal(c.TitleEn is null ? c.TitleCn : $"{c.TitleCn} / {c.TitleEn}",
+            c.Title));
+        // Ids are what verify --json names a check by: one each, led by its list's short name.
+        var prefixes = new Dictionary<string, string>
+        {
+            [CheckGroup.RdAgent] = "rd.", [CheckGroup.Aistock] = "ai.", [CheckGroup.Linkage] = "link.",
+            [CheckGroup.Function] = "fn.",
+        };
+        Assert.All(Checks.All, c => Assert.Matches($"^{Regex.Escape(prefixes[c.Group])}[a-z_]+$", c.Id));
+        Assert.Equal(25, Checks.All.Select(c => c.Id).Distinct().Count());
+    }
+
     [Fact]
     public void Without_registry_or_database_their_checks_fail_with_the_reason_and_the_file_checks_still_run()
     {
@@ -74,6 +124,21 @@ public sealed class VerifyReportMutantTests
         // No database, no coverage to tell.
         Assert.Empty(report.Coverage);
         Assert.False(report.Passed);
+    }
+
+    [Fact]
+    public void Verify_reads_the_registry_without_changing_its_journal_mode()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["rdagent/RDagentDB"]);
+        var registry = dir["rdagent/RDagentDB/registry.sqlite"];
+        // A registry in SQLite's default rollback-journal mode, written by Python's sqlite3.
+        RealPandas.Run(dir.Path, $"import sqlite3; c = sqlite3.connect({RealPandas.Py(registry)}); " +
+            "c.execute('CREATE TABLE other (x)'); c.commit(); c.close()");
+        new Checklist(Settings(dir), deep: false).Run([]);
+        var mode = RealPandas.Run(dir.Path, $"import sqlite3; c = sqlite3.connect({RealPandas.Py(registry)}); " +
+            "print(c.execute('PRAGMA journal_mode').fetchone()[0])");
+        Assert.Equal("delete", mode.Trim());
     }
 
     [Fact]
