@@ -134,7 +134,8 @@ public class StoreQueryMutantTests
         Assert.Equal(ByRun(Loops.Where(l => l.Run.StartsWith("0a1b", StringComparison.Ordinal))), Run("0a1b"));
         Assert.Empty(Run("0a1b_"));
         Assert.Empty(Run("0a1b%"));
-        Assert.Empty(Run("0a1b\\"));
+        // A backslash is itself: unescaped, "\2" would be LIKE's escaped '2' and match "0a1b2…".
+        Assert.Empty(Run("0a1b\\2"));
         Assert.Empty(Run(A + "0"));
     }
 
@@ -350,6 +351,66 @@ public class StoreQueryMutantTests
         Assert.Equal(1026, asked);
     }
 
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Two_databases_whose_tables_stand_at_the_same_version_never_share_a_kept_count(string kind)
+    {
+        var (dir1, db1, one) = LoopStore(kind);
+        var (dir2, db2, two) = LoopStore(kind);
+        using var _ = dir1;
+        using var __ = db1;
+        using var ___ = one;
+        using var ____ = dir2;
+        using var _____ = db2;
+        using var ______ = two;
+        db2.Exec("DELETE FROM aistock_loop_catalog WHERE status = 'failed'");
+        // The same version and migration time in both (a database copied, then changed).
+        foreach (var db in new[] { db1, db2 })
+        {
+            db.Exec("UPDATE rdbridge_table_versions SET version = 99 WHERE table_name = 'aistock_loop_catalog'");
+            db.Exec("UPDATE schema_migrations SET applied_at = '2026-12-06T00:00:00Z' WHERE version = 2");
+        }
+        Assert.Equal(one.CatalogVersion(CatalogKind.Loop), two.CatalogVersion(CatalogKind.Loop));
+        var counts = new MatchCounts();
+        CatalogPageRequest Failed() => new(CatalogKind.Loop, PageSize: 1) { Status = "failed" };
+        Assert.Equal(Loops.Count(l => l.Status == "failed"), CatalogQuery.Run(one, Failed(), counts).Total);
+        Assert.Equal(0, CatalogQuery.Run(two, Failed(), counts).Total);
+    }
+
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Records_sorted_by_task_run_come_in_loop_number_order_within_it_whatever_their_ids(string kind)
+    {
+        using var dir = new TempDir();
+        using var db = TestStore.Create(kind, dir);
+        using var store = db.Open();
+        store.Migrate();
+        // Ids in the opposite order of the loops' numbers (9 before 29 before 100).
+        (string Id, string Run, long Loop)[] factors =
+        [
+            ("factor_a", A, 100), ("factor_b", A, 29), ("factor_c", A, 9), ("factor_d", B, 3), ("factor_e", A, 9),
+        ];
+        var catalog = WriteCatalog(dir, "factor_catalog.json", "factors", factors.Select(f => (JsonNode)new JsonObject
+        {
+            ["factor_id"] = f.Id, ["name"] = f.Id.ToUpperInvariant(), ["task_run_id"] = f.Run, ["loop_id"] = f.Loop,
+        }));
+        Assert.Equal(factors.Length, StoreTests.Import(store, CatalogKind.Factor, catalog).Inserted);
+        (string Id, string Run, long Loop)[] models = [("model_a", A, 29), ("model_b", A, 9), ("model_c", B, 1)];
+        var modelCatalog = WriteCatalog(dir, "model_catalog.json", "models", models.Select(m => (JsonNode)new JsonObject
+        {
+            ["model_id"] = m.Id, ["task_run_id"] = m.Run, ["loop_id"] = m.Loop, ["workspace_id"] = "ws_" + m.Id,
+        }));
+        Assert.Equal(models.Length, StoreTests.Import(store, CatalogKind.Model, modelCatalog).Inserted);
+        List<string> Ids(CatalogPageRequest q, string field) =>
+            [.. CatalogQuery.Run(store, q).Items.Select(i => (string)JsonNode.Parse(i.Payload)![field]!)];
+
+        Assert.Equal([.. factors.OrderBy(f => f.Run, StringComparer.Ordinal).ThenBy(f => f.Loop)
+                .ThenBy(f => f.Id, StringComparer.Ordinal).Select(f => f.Id)],
+            Ids(new(CatalogKind.Factor, Sort: "task_run_id", Descending: false), "factor_id"));
+        // A model's page sorts by task run unless told otherwise.
+        Assert.Equal([.. models.OrderByDescending(m => m.Run, StringComparer.Ordinal).ThenByDescending(m => m.Loop)
+                .Select(m => m.Id)],
+            Ids(new(CatalogKind.Model), "model_id"));
+    }
+
     [Fact]
     public async Task A_page_is_written_as_the_api_envelope_with_each_record_s_members_after_its_origin()
     {
@@ -401,6 +462,6 @@ public class StoreQueryMutantTests
             store.LoopSummaries("0a1b2c").Select(Row));
         Assert.Empty(store.LoopSummaries("0a1b_"));
         Assert.Empty(store.LoopSummaries("0a1b%"));
-        Assert.Empty(store.LoopSummaries("0a1b\\"));
+        Assert.Empty(store.LoopSummaries("0a1b\\2"));
     }
 }
