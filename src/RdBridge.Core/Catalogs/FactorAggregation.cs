@@ -50,8 +50,8 @@ public sealed class FactorAggregation : IDisposable
         using (var setup = _db.CreateCommand())
         {
             // Scratch data: no journal, no fsync. A small page cache: the file grows with the loops (a factor every
-            // loop uses has an occurrence per loop), and 16 MB of cache filled with it was resident memory that grew
-            // with the loops (export at 2,000 loops: +16 MB); inserts touch a few pages per factor and reads scan in
+            // loop uses has an occurrence per loop; 20 MB of provenance at 2,000 loops), and a 16 MB cache filled with
+            // it was resident memory that grew with the loops. Inserts touch a few pages per factor and reads scan in
             // key order, so the operating system's file cache serves the rest.
             setup.CommandText = """
                 PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024;
