@@ -157,7 +157,8 @@ public class QueryPlanChoiceTests
         bool Holds(JsonNode l, string q) => Searched(l).Any(t => t is not null &&
             t.ToLowerInvariant().Contains(q.ToLowerInvariant(), StringComparison.Ordinal));
         List<string> Expected(string q, int page) => [.. loops.Where(l => Holds(l, q))
-            .OrderByDescending(l => (double)l["ic"]!).ThenByDescending(l => Text(l, "task_run_id"), StringComparer.Ordinal)
+            .OrderByDescending(l => (double)l["ic"]!)
+            .ThenByDescending(l => Text(l, "task_run_id"), StringComparer.Ordinal)
             .ThenByDescending(l => (long)l["loop_id"]!)
             .Skip((page - 1) * 50).Take(50).Select(l => $"{Text(l, "task_run_id")}/{(long)l["loop_id"]!}")];
         List<string> Got(CatalogPage p) => [.. p.Items.Select(i => JsonNode.Parse(i.Payload)!)
@@ -204,9 +205,9 @@ public class QueryPlanChoiceTests
     }
 
     /// <summary>
-    /// A source every factor has and an IC range keeping a third: the count reads the IC index (the filter keeping
-    /// fewer rows in the sample), at most cap + 1 of its rows. Below the cap it is exact; past it the total is a lower
-    /// bound and says so, however few of the rows read matched.
+    /// A source every factor has and an IC range keeping a third: on SQLite the count reads the IC index (the filter
+    /// keeping fewer rows in the sample), at most cap + 1 of its rows. Below the cap it is exact; past it the total is
+    /// a lower bound and says so, however few of the rows read matched.
     /// </summary>
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_count_over_two_indexes_reads_the_one_keeping_fewer_rows_and_at_most_the_cap(string kind)
@@ -230,10 +231,10 @@ public class QueryPlanChoiceTests
         var page = CatalogQuery.Run(store, request, null, (sql, args) => statements.Add((sql, [.. args])));
         Assert.Equal(inRange, page.Total);
         Assert.True(page.TotalExact);
-        var (count, countArgs) = statements.Single(s => s.Sql.StartsWith("SELECT count(*), count(*) FILTER"));
-        Assert.Contains("ORDER BY ic LIMIT", count);
         if (!db.IsPostgres)
         {
+            // (PostgreSQL counts by its own plan: its histograms see what each filter keeps.)
+            var (count, countArgs) = statements.Single(s => s.Sql.StartsWith("SELECT count(*), count(*) FILTER"));
             var plan = string.Join("\n", store.Rows("EXPLAIN QUERY PLAN " + count, countArgs).Select(r => r[3]));
             Assert.Contains("SEARCH aistock_factor_catalog USING INDEX idx_aistock_factor_catalog_ic (ic>? AND ic<?)",
                 plan);
