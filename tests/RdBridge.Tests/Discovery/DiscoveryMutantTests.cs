@@ -34,7 +34,8 @@ public class DiscoveryMutantTests
         {
             var path = Pickle(dir, Dict, written);
             var read = LogPickle.Read(path, Now);
-            Assert.Equal((path, PickleTrouble.None, (string?)null, true), (read.Path, read.Trouble, read.Message, read.Ok));
+            Assert.Equal((path, PickleTrouble.None, (string?)null, true),
+                (read.Path, read.Trouble, read.Message, read.Ok));
             var value = Assert.IsType<Dictionary<object, object?>>(read.Value);
             Assert.Equal(1L, Convert.ToInt64(Assert.Single(value, kv => (string)kv.Key == "a").Value));
         }

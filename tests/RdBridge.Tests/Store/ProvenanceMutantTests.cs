@@ -227,7 +227,8 @@ public class ProvenanceMutantTests
         var broken = dir["broken.json"];
         var text = new JsonObject
         {
-            ["provenance"] = new JsonArray([.. Enumerable.Range(1, 450).Select(i => (JsonNode)Entry("factor_q", B, i))]),
+            ["provenance"] =
+                new JsonArray([.. Enumerable.Range(1, 450).Select(i => (JsonNode)Entry("factor_q", B, i))]),
             ["factors"] = new JsonArray(Factor("factor_q", new JsonArray(Entry(null, B, 1)))),
         }.ToJsonString();
         File.WriteAllText(broken, text[..^10]);

@@ -79,9 +79,11 @@ public class StoreQueryMutantTests
     private static List<string> Keys(CatalogPage page) => [.. page.Items.Select(i => JsonNode.Parse(i.Payload)!)
         .Select(l => $"{l["task_run_id"]}/{l["loop_id"]}")];
 
-    /// <summary>The API's default order of loops: by task run, then by loop number, both in the direction asked.</summary>
+    /// <summary>The API's default order of loops: by task run, then by loop number, both in the direction asked.
+    /// </summary>
     private static List<string> ByRun(IEnumerable<Loop> loops, bool descending = true) => descending
-        ? [.. loops.OrderByDescending(l => l.Run, StringComparer.Ordinal).ThenByDescending(l => l.Id).Select(l => l.Key)]
+        ? [.. loops.OrderByDescending(l => l.Run, StringComparer.Ordinal).ThenByDescending(l => l.Id)
+            .Select(l => l.Key)]
         : [.. loops.OrderBy(l => l.Run, StringComparer.Ordinal).ThenBy(l => l.Id).Select(l => l.Key)];
 
     private static List<string> Found(IAistockStore store, CatalogPageRequest q)
@@ -173,7 +175,8 @@ public class StoreQueryMutantTests
             Found(store, new(CatalogKind.Loop, Sort: "ic",
                 Ranges: new Dictionary<string, (double?, double?)> { ["ic"] = (null, 0.020) })));
         // Sorted by start time, text order is time order; ties (two loops at 09:30) by key.
-        Assert.Equal([.. Loops.OrderBy(l => l.Started, StringComparer.Ordinal).ThenBy(l => l.Run, StringComparer.Ordinal)
+        Assert.Equal([.. Loops.OrderBy(l => l.Started, StringComparer.Ordinal)
+                .ThenBy(l => l.Run, StringComparer.Ordinal)
                 .ThenBy(l => l.Id).Select(l => l.Key)],
             Found(store, new(CatalogKind.Loop, Sort: "started_at_utc", Descending: false)));
     }
@@ -218,7 +221,8 @@ public class StoreQueryMutantTests
         Assert.Equal(loopsOnly, Refused(new CatalogPageRequest(CatalogKind.Model) { Status = "success" }));
         Assert.Equal(loopsOnly, Refused(new CatalogPageRequest(CatalogKind.Strategy) { StartedFrom = "2025" }));
         Assert.Equal(loopsOnly, Refused(new CatalogPageRequest(CatalogKind.Factor) { StartedBefore = "2025" }));
-        Assert.Equal("source filters factors only (rdagent_generated, qlib_alpha158, …); use origin for the publisher",
+        Assert.Equal(
+            "source filters factors only (rdagent_generated, qlib_alpha158, …); use origin for the publisher",
             Refused(new(CatalogKind.Loop, Source: "rdagent_generated")));
         Assert.Equal("tag filters factors only", Refused(new(CatalogKind.Model, Tag: "rdagent")));
         Assert.Equal("min_/max_status: loops have no numeric column 'status'; use one of loop_id, annualized_return, "
@@ -275,7 +279,8 @@ public class StoreQueryMutantTests
         Assert.Equal([.. Factors.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => f.Id)],
             Ids(new(CatalogKind.Factor, Sort: "name", Descending: false)));
         Assert.Equal(ByIc(Factors.Where(f => f.Ic is >= 0.027)),
-            Ids(new(CatalogKind.Factor, Ranges: new Dictionary<string, (double?, double?)> { ["ic"] = (0.027, null) })));
+            Ids(new(CatalogKind.Factor,
+                Ranges: new Dictionary<string, (double?, double?)> { ["ic"] = (0.027, null) })));
         Assert.Equal([.. Factors.Where(f => f.Ic is <= 0.027).OrderBy(f => f.Name, StringComparer.Ordinal)
                 .Select(f => f.Id)],
             Ids(new(CatalogKind.Factor, Sort: "name", Descending: false,
@@ -422,8 +427,10 @@ public class StoreQueryMutantTests
         ]);
         using var w = new StringWriter();
         await page.WriteJsonAsync(w, "factors");
-        Assert.Equal("{\"kind\":\"factors\",\"total\":12345,\"total_exact\":false,\"page\":3,\"page_size\":2,\"items\":["
-            + "{\"origin\":\"local\",\"imported_updated_at\":\"2026-12-06T10:00:00Z\",\"factor_id\": \"f1\", \"ic\": 0.5},"
+        Assert.Equal("{\"kind\":\"factors\",\"total\":12345,\"total_exact\":false,\"page\":3,\"page_size\":2,"
+            + "\"items\":["
+            + "{\"origin\":\"local\",\"imported_updated_at\":\"2026-12-06T10:00:00Z\","
+            + "\"factor_id\": \"f1\", \"ic\": 0.5},"
             + "{\"origin\":\"lab \\u0022b\\u0022\",\"imported_updated_at\":null},"
             + "{\"origin\":\"x\",\"imported_updated_at\":null}]}", w.ToString());
         using var empty = new StringWriter();
@@ -447,8 +454,8 @@ public class StoreQueryMutantTests
         {
             var l = Loops.Single(x => x.Key == key);
             var r = Record(l);
-            string M(string f) => $"{f}={(r[f] is { } v ? v.GetValue<double>().ToString("R", CultureInfo.InvariantCulture)
-                : "")}";
+            string M(string f) => $"{f}=" + (r[f] is { } v
+                ? v.GetValue<double>().ToString("R", CultureInfo.InvariantCulture) : "");
             return string.Join("|", l.Run, l.Id, "QuantRDLoop", (string)r["action"]!, l.Status, l.Return is not null,
                 l.Started, (string)r["ended_at_utc"]!, l.Decision?.ToString() ?? "-", (string)r["asset_bundle_id"]!,
                 (string)r["log_dir"]!, string.Join(",", new[] { "annualized_return", "ic", "rank_ic", "ic_ir",
