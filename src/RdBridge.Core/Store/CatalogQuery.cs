@@ -294,8 +294,10 @@ public static partial class CatalogQuery
         var rows = page.Query(sql);
         var items = rows.Select(r => new CatalogItem((string)r[0]!, r[1] as string ?? "local", r[2] as string))
             .ToList();
-        return new CatalogPage(
-            q.Kind, exact ? counted : Math.Max(counted, offset + items.Count), exact, q.Page, q.PageSize, items);
+        // Past the cap the total is a lower bound: a page's last row raises it, an empty page (past the last match)
+        // says nothing.
+        var total = exact || items.Count == 0 ? counted : Math.Max(counted, offset + items.Count);
+        return new CatalogPage(q.Kind, total, exact, q.Page, q.PageSize, items);
     }
 
     /// <summary>

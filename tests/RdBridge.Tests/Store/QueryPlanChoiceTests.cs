@@ -244,6 +244,12 @@ public class QueryPlanChoiceTests
         page = CatalogQuery.Run(store, request, null, countCap: 100);
         Assert.False(page.TotalExact);
         Assert.Equal(101, page.Total);
+        // A page past the last match holds nothing and proves nothing more: the lower bound stays what was counted
+        // (it once became the page's offset, more than there are).
+        var pastTheEnd = inRange / 50 + 10;
+        page = CatalogQuery.Run(store, request with { Page = pastTheEnd }, null, countCap: 100);
+        Assert.Empty(page.Items);
+        Assert.Equal((101L, false), (page.Total, page.TotalExact));
         // Two ranges keeping about a third each: of the 101 rows read along one, some match the other; the total is
         // what was found, no more than the true count, and not exact.
         var both = new Dictionary<string, (double?, double?)> { ["ic"] = (0.02, 0.05), ["icir"] = (0.1, 0.4) };
