@@ -146,12 +146,16 @@ public class LogValuesTests
         // A text of 4,001 characters keeps its first 4,000 and says it was cut; one of 4,000 is whole.
         Assert.Equal(new string('x', 4000) + "…", (string?)LogValues.Json(new string('x', 4001)));
         Assert.Equal(new string('x', 4000), (string?)LogValues.Json(new string('x', 4000)));
-        // 300 items: the first 200 are written.
+        // 300 items: the first 200 are written, then how many more there are.
         var list = Enumerable.Range(0, 300).Select(i => (object?)(long)i).ToList();
         var array = LogValues.Json(list)!.AsArray();
-        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), array.Select(n => (long)n!));
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), array.Take(200).Select(n => (long)n!));
+        Assert.Equal("(100 more items not shown)", (string?)array[200]);
+        Assert.Equal(201, array.Count);
         var dict = Enumerable.Range(0, 300).ToDictionary(i => (object)$"k{i:D3}", i => (object?)(long)i);
-        Assert.Equal(200, LogValues.Json(dict)!.AsObject().Count);
+        var shown = LogValues.Json(dict)!.AsObject();
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"k{i:D3}").Append("…"), shown.Select(kv => kv.Key));
+        Assert.Equal("(100 more entries not shown)", (string?)shown["…"]);
         // Bytes: the first 256 of 300.
         var bytes = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
         Assert.Equal(Convert.ToBase64String(bytes[..256]), (string?)LogValues.Json(bytes));

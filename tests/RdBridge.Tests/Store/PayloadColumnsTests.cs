@@ -42,7 +42,7 @@ public class PayloadColumnsTests
     {
         var folder = dir["catalogs"];
         using (var p = Process.Start(new ProcessStartInfo("python3",
-            [Path.Combine(Paths.RepoRoot, "bench", "gen_catalogs.py"), folder, $"{factors}", $"{loops}"]))!)
+            [Path.Combine(Paths.RepoRoot, "bench", "gen_catalogs.py"), "--v1", folder, $"{factors}", $"{loops}"]))!)
         {
             p.WaitForExit();
             Assert.Equal(0, p.ExitCode);
