@@ -47,8 +47,11 @@ public static partial class CatalogQuery
         }
 
         /// <summary>Runs a statement with the parameters it names (a count reads only some of the page's).</summary>
-        public IReadOnlyList<IReadOnlyList<object?>> Query(string sql) => CatalogQuery.Query(store, sql,
-            [.. args.Where(a => Regex.IsMatch(sql, Regex.Escape(a.Name) + @"\b"))], ran);
+        public IReadOnlyList<IReadOnlyList<object?>> Query(string sql) =>
+            CatalogQuery.Query(store, sql, [.. ArgsOf(sql)], ran);
+
+        private IEnumerable<(string Name, object? Value)> ArgsOf(string sql) =>
+            args.Where(a => Regex.IsMatch(sql, Regex.Escape(a.Name) + @"\b"));
 
         /// <summary>
         /// A figure read by <paramref name="sql"/>, kept per table version when the server keeps counts.
@@ -58,13 +61,12 @@ public static partial class CatalogQuery
             T Read() => read(Query(sql)[0]);
             if (counts is null || store.CatalogVersion(kind) is not { } version) return Read();
             var key = new StringBuilder(store.Describe).Append('\n').Append(version).Append('\n').Append(sql);
-            foreach (var (name, value) in args.Where(a => Regex.IsMatch(sql, Regex.Escape(a.Name) + @"\b")))
+            foreach (var (name, value) in ArgsOf(sql))
                 key.Append('\n').Append(name).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
             return counts.Get(key.ToString(), Read);
         }
 
         public long RowsInTable() => Kept($"SELECT count(*) FROM {Table.Name}", r => Convert.ToInt64(r[0]));
-
     }
 
     /// <summary>

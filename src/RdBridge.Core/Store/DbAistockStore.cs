@@ -66,8 +66,8 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
     /// </summary>
     internal IReadOnlyList<CatalogColumn> ColumnsOf(CatalogTable table)
     {
-        if (_schema < 0) _schema = AppliedMigrations().DefaultIfEmpty(0).Max();
-        return table.Columns.Where(c => c.Since <= _schema && !Computed(table, c)).ToList();
+        var schema = SchemaVersion;
+        return table.Columns.Where(c => c.Since <= schema && !Computed(table, c)).ToList();
     }
 
     /// <summary>Whether this database computes the column from the payload (SQLite, schema version 9 on): it is

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using RdBridge.Assets;
+using RdBridge.Tests.Discovery;
 
 namespace RdBridge.Tests.Bundles;
 
@@ -81,14 +81,14 @@ public class OddFileNameTests
         var workspace = Directory.EnumerateFiles(sample.Settings.RdAgentRoot, "qlib_res.csv",
             SearchOption.AllDirectories).Select(Path.GetDirectoryName).Order(StringComparer.Ordinal).First()!;
         // Written by Python with raw bytes: .NET cannot spell these names. A newline is valid UTF-8 and is kept.
-        Run("python3", "-c", """
+        UpstreamRdAgent.RunPython(["-c", """
             import os, sys
             d = sys.argv[1].encode()
             open(os.path.join(d, b"bad\xff.txt"), "wb").write(b"x")
             os.mkdir(os.path.join(d, b"dir\xfe"))
             open(os.path.join(d, b"dir\xfe", b"inside.txt"), "wb").write(b"y")
             open(os.path.join(d, b"new\nline.txt"), "wb").write(b"z")
-            """, workspace);
+            """, workspace]);
 
         var (code, output, errors) = sample.Cli("init");
         Assert.True(code == 0, output + errors);
@@ -98,37 +98,20 @@ public class OddFileNameTests
         var bundle = Directory.GetFiles(sample.Settings.AssetCacheDirectory, "*.tar.gz")
             .Single(b => Python(b, $"{ws}/qlib_res.csv").Length > 0);
         const string why = "its name is not valid UTF-8, so it cannot be opened by name; rename it";
-        var manifest = Run("python3", "-c", """
+        // Each skipped entry as a JSON [path, reason] line (ASCII-escaped, so no console encoding is involved).
+        var skipped = UpstreamRdAgent.RunPython(["-c", """
             import json, sys, tarfile
             m = json.load(tarfile.open(sys.argv[1]).extractfile("manifest.json"))
             for s in m["skipped"]:
                 if not s["path"].endswith("daily_pv.h5"):
-                    print(json.dumps(s, ensure_ascii=False, separators=(",", ":")))
-            """, bundle);
-        Assert.Equal(
-            [
-                JsonSerializer.Serialize(new { path = $"{ws}/bad\uFFFD.txt", reason = why }, Unescaped),
-                JsonSerializer.Serialize(new { path = $"{ws}/dir\uFFFD/", reason = why }, Unescaped),
-            ],
-            manifest.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                    print(json.dumps([s["path"], s["reason"]]))
+            """, bundle]);
+        Assert.Equal([[$"{ws}/bad\uFFFD.txt", why], [$"{ws}/dir\uFFFD/", why]],
+            skipped.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => JsonSerializer.Deserialize<string[]>(l)!).ToArray());
         var z = "z"u8.ToArray();
         var zSha = Convert.ToHexStringLower(SHA256.HashData(z));
         Assert.Equal($"1 {zSha} 1 {zSha}", Python(bundle, $"{ws}/new\nline.txt"));
-    }
-
-    private static readonly JsonSerializerOptions Unescaped =
-        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["PYTHONIOENCODING"] = "utf-8";
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        var errors = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, errors);
-        return output;
     }
 
     /// <summary>"size sha256 of the member, size sha256 the manifest gives" for one member, "" when absent.</summary>
@@ -144,6 +127,6 @@ public class OddFileNameTests
                 f = [f for f in m["files"] if f["path"] == sys.argv[2]][0]
                 print(len(data), hashlib.sha256(data).hexdigest(), f["size"], f["sha256"])
             """;
-        return Run("python3", "-c", script, bundle, member).Trim();
+        return UpstreamRdAgent.RunPython(["-c", script, bundle, member]).Trim();
     }
 }
