@@ -21,6 +21,8 @@ public sealed record FeedBundle(string AssetBundleId, string TaskRunId, long Loo
 /// </summary>
 public sealed class FeedWriter(RdBridgeSettings settings)
 {
+    /// <summary>Raise it whenever a consumer of the previous version would read a feed wrongly or in part:
+    /// consumers refuse every format but their own (<c>PullStage</c>).</summary>
     public const string FormatVersion = "rdbridge-feed/1";
 
     /// <param name="since">An ISO-8601 time (any offset); a text that is not one is a <see

@@ -2,6 +2,7 @@ using System.Text.Json;
 using RdBridge.Assets;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
+using RdBridge.Feed;
 using RdBridge.IO;
 using RdBridge.Layout;
 using RdBridge.Runs;
@@ -49,6 +50,7 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
             publisher.FetchFeed(since, feed, context.Cancellation);
             var header = new Dictionary<string, string>();
             var bundles = ReadBundles(feed, header);
+            RefuseUnknownFormat(header.GetValueOrDefault("format"));
             nextSince = header.GetValueOrDefault("next_since") is { Length: > 0 } n ? n : since;
             report.Add(BundlesAnnounced, bundles.Count);
 
@@ -101,6 +103,21 @@ public sealed class PullStage(RunContext context, IAistockStore store, IPublishe
             ok ? "succeeded" : "failed",
             ok ? null : report.Aborted ?? string.Join("; ", report.Problems.Take(3).Select(p => p.ToString()))));
         return report;
+    }
+
+    /// <summary>
+    /// A feed of another format is refused before anything of it is imported: a newer publisher's feed may hold its
+    /// records in a shape this build would read wrongly or in part (as an older consumer read the factors of a feed
+    /// whose provenance had moved to a list of its own), and a missing format means the peer is not a publisher.
+    /// </summary>
+    private static void RefuseUnknownFormat(string? format)
+    {
+        if (format == FeedWriter.FormatVersion) return;
+        throw new FormatException(format is null
+            ? $"it names no format (an RdBridge publisher's feed starts with \"format\": "
+                + $"\"{FeedWriter.FormatVersion}\"); check that the source's URL is an RdBridge publisher"
+            : $"its format is '{format}' and this RdBridge reads '{FeedWriter.FormatVersion}'; run the same "
+                + "RdBridge release on the publisher and on this machine");
     }
 
     private sealed record Announced(string Id, string Sha256, long Size);
