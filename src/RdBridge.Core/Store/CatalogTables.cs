@@ -199,6 +199,11 @@ public sealed record CatalogTable(
                     "name or other indexed field may hold");
             }
         }
+        if (BeyondADouble(record, "") is { } big)
+        {
+            errors.Add($"'{big.Path}' is {Visible.Text(Cut(big.Text))}, beyond what a number can hold here (a "
+                + "double: ±1.8e308); write a finite number, or null when there is none");
+        }
         foreach (var c in Columns.Where(c => c.Type == ColumnType.Integer))
             if (values[c.Name] is long n && n < 0) errors.Add($"{c.Name} is {n}; an id or a count is never negative");
         return new CatalogRow(values, KeyOf(values), payload, FileDigest.Sha256OfBytes(buffer.WrittenSpan),
@@ -217,6 +222,37 @@ public sealed record CatalogTable(
             if (!names.Add(p.Name)) return p.Name;
         return null;
     }
+
+    /// <summary>
+    /// The first number in the record, at any depth, that a double cannot hold (<c>1e400</c>). Stored, it would read
+    /// back as infinity, which no JSON can carry: the API's answer for its loop or factor would fail as a whole.
+    /// </summary>
+    private static (string Path, string Text)? BeyondADouble(JsonElement e, string path)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Number:
+                return e.TryGetDouble(out var d) && double.IsFinite(d) ? null : (path, e.GetRawText());
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                {
+                    if (BeyondADouble(p.Value, path.Length == 0 ? p.Name : $"{path}.{p.Name}") is { } found)
+                        return found;
+                }
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in e.EnumerateArray())
+                {
+                    if (BeyondADouble(item, $"{path}[{i++}]") is { } found) return found;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static string Cut(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
     private static JsonElement? Field(JsonElement record, string path)
     {
