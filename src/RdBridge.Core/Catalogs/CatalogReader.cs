@@ -122,6 +122,13 @@ public static class CatalogReader
                     throw new FormatException($"{source} ends at byte {offset + length} in the middle of a value; " +
                         "the file is truncated — export it again");
                 }
+                if (PythonWordAt(buffer.AsSpan(0, length), at - offset) is var (word, back) && word is not null)
+                {
+                    throw new FormatException($"{source} holds {word} at byte {at - back} (line {line + 1}), as "
+                        + "Python's json writes a float that is not a number, but JSON has no such value and no JSON "
+                        + "reader takes it; write null where a value is unknown (Python's "
+                        + "json.dump(…, allow_nan=False) finds every one), then import again");
+                }
                 throw new FormatException($"{source} is not valid JSON near byte {at} (line {line + 1}): {e.Message}");
             }
             start += consumed;
@@ -148,6 +155,19 @@ public static class CatalogReader
                         "the file is truncated — export it again");
             }
         }
+    }
+
+    /// <summary>Python's words for floats that are not numbers, where the JSON reader stopped (at the word, or at
+    /// the minus sign before it).</summary>
+    private static (string? Word, int Back) PythonWordAt(ReadOnlySpan<byte> buffer, long at)
+    {
+        if (at < 0 || at >= buffer.Length) return (null, 0);
+        var rest = buffer[(int)at..];
+        if (rest.StartsWith("NaN"u8)) return ("NaN", 0);
+        if (rest.StartsWith("-Infinity"u8)) return ("-Infinity", 0);
+        if (rest.StartsWith("Infinity"u8))
+            return at > 0 && buffer[(int)at - 1] == '-' ? ("-Infinity", 1) : ("Infinity", 0);
+        return (null, 0);
     }
 
     /// <summary>Counts the line feeds of <paramref name="data"/> (at <paramref name="at"/> in the file) up to

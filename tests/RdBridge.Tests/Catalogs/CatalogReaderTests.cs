@@ -110,6 +110,26 @@ public sealed class CatalogReaderTests : IDisposable
             "is truncated — export it again", Error(inValue));
     }
 
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("-Infinity")]
+    public void Python_s_words_for_floats_that_are_not_numbers_are_named_with_what_to_do(string word)
+    {
+        // What Python's json.dump writes for float("nan") or float("inf") unless told not to; 94 KB of records first,
+        // so the word lies past the first read buffer.
+        var sb = new StringBuilder("{ \"factors\": [\n");
+        for (var i = 0; i < 2000; i++) sb.Append($"  {{\"name\": \"f{i:D4}\", \"performance_metrics\": {{}}}},\n");
+        var before = sb + "  {\"name\": \"flat\", \"performance_metrics\": {\"ic\": ";
+        var at = Encoding.UTF8.GetByteCount(before);
+        var line = before.Count(c => c == '\n') + 1;
+        Assert.Equal($"{_dir["catalog.json"]} holds {word} at byte {at} (line {line}), as Python's json writes a float "
+            + "that is not a number, but JSON has no such value and no JSON reader takes it; write null where a "
+            + "value is unknown (Python's json.dump(…, allow_nan=False) finds every one), then import again",
+            Error(before + word + "}}\n] }\n"));
+        Assert.True(at > 64 * 1024, "the word lies past the first buffer");
+    }
+
     [Fact]
     public void A_syntax_error_is_named_by_its_byte_and_line_even_far_into_a_large_file()
     {
