@@ -118,9 +118,10 @@ public static partial class CatalogQuery
     /// 59,857 entries of the range from the index. The index scan reads 10,001 entries and their 10,001 rows, then
     /// stops (EXPLAIN ANALYZE at 200,000 factors, the two interleaved five times at load ~40: median 102 ms against
     /// 218 ms for the scan; alone on a quieter machine the scan was the faster, 60–80 ms against 110–130). What
-    /// decides is that the index scan is bounded by the cap whatever the other filters keep, where the scan reads
-    /// the whole table when they keep few (a source keeping 5% with that range: all 200,000 rows). A count runs once
-    /// per table version (it is kept). A search is found through its trigram indexes, which only a bitmap scan reads.
+    /// decides is that the index scan reads at most cap + 1 rows whatever the other filters keep, where the scan
+    /// reads until it has cap + 1 matches: three rows for each here, more the fewer the filters keep together. A
+    /// count runs once per table version (it is kept). A search is found through its trigram indexes, which only a
+    /// bitmap scan reads.
     /// </summary>
     private static string ReadAlong(string driver) => driver == SearchTerm
         ? $"{LocalSetting}enable_seqscan = off; "
