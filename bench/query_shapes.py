@@ -179,9 +179,12 @@ def sqlite_reads(db, sql, args):
 
 
 def postgres_reads(db, sql, args):
-    """(plan, rows read, rows returned) from EXPLAIN (ANALYZE): every row a scan produced or removed by a filter."""
-    out = subprocess.run(["psql", "-X", "-At", "-d", db, "-c",
-                          "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + bound(sql, args, True)],
+    """(plan, rows read, rows returned) from EXPLAIN (ANALYZE): every row a scan produced or removed by a filter.
+    A statement that sets the planner for itself (SET LOCAL …; then the query) is explained under those settings."""
+    at = re.match(r"(SET LOCAL [^;]*; )*", sql).end()
+    settings = [a for s in sql[:at].split("; ") if s for a in ("-c", s.replace("SET LOCAL ", "SET ", 1))]
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-d", db, *settings, "-c",
+                          "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + bound(sql[at:], args, True)],
                          check=True, capture_output=True, text=True).stdout
     root = json.loads(out)[0]["Plan"]
     read, names = 0, []
@@ -215,7 +218,10 @@ def reads_of(path):
     for st in statements:
         if re.fullmatch(r"SELECT count\(\*\) FROM aistock_\w+_catalog", st["sql"]):
             continue  # the table's size, counted once for all shapes from the smallest index
-        what = "count" if st["sql"].startswith("SELECT count(*)") else "page"
+        if st["sql"].startswith("EXPLAIN "):
+            out.append(("count", "estimate", 0, 0))  # PostgreSQL's estimate of what a filter keeps: no row read
+            continue
+        what = "count" if re.match(r"(SET LOCAL [^;]*; )*SELECT count\(\*\)", st["sql"]) else "page"
         if "sqlite" in opts:
             plan, read, returned = sqlite_reads(opts["sqlite"], st["sql"], st["args"])
         else:

@@ -320,7 +320,10 @@ public static partial class CatalogQuery
             });
             lock (TraceLock) File.AppendAllText(TraceFile, line + "\n");
         }
-        return store.Rows(sql, [.. args]);
+        // A count that sets its own plan (PostgreSQL's SET LOCAL) runs in a transaction that ends with it.
+        return sql.StartsWith(LocalSetting, StringComparison.Ordinal)
+            ? store.RowsAlone(sql, [.. args])
+            : store.Rows(sql, [.. args]);
     }
 
     /// <summary>

@@ -93,14 +93,39 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
     internal IReadOnlyList<IReadOnlyList<object?>> Rows(string sql, params (string Name, object? Value)[] parameters)
     {
         using var cmd = Command(sql, null, parameters);
+        return ReadAll(cmd);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> (planner settings, then one query) in a transaction of its own, so that a
+    /// <c>SET LOCAL</c> among them holds for that query alone, never for the connection's later statements.
+    /// </summary>
+    internal IReadOnlyList<IReadOnlyList<object?>> RowsAlone(string sql,
+        params (string Name, object? Value)[] parameters)
+    {
+        using var tx = Connection.BeginTransaction();
+        using var cmd = Command(sql, tx, parameters);
+        var rows = ReadAll(cmd);
+        tx.Commit();
+        return rows;
+    }
+
+    private static List<IReadOnlyList<object?>> ReadAll(DbCommand cmd)
+    {
         using var reader = cmd.ExecuteReader();
         var rows = new List<IReadOnlyList<object?>>();
-        while (reader.Read())
+        // A statement before the query (a SET) answers with no result, or an empty one: the rows are the query's.
+        do
         {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : Normalise(reader.GetValue(i));
-            rows.Add(row);
+            while (reader.Read())
+            {
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                    row[i] = reader.IsDBNull(i) ? null : Normalise(reader.GetValue(i));
+                rows.Add(row);
+            }
         }
+        while (reader.NextResult());
         return rows;
     }
 
