@@ -60,7 +60,7 @@ public sealed class SqliteAistockStore : DbAistockStore
     /// From this catalog size on, a first import into an empty table builds the table's secondary indexes and its
     /// search index once after the rows are in (see the import session). Row by row, each insert fires the search
     /// index's trigger, which makes SQLite flush the search index's pending terms at every statement and keep a
-    /// statement journal that the catalog's savepoint lets grow (1,000 model records: about 140 MB written to a
+    /// statement journal that the catalog's savepoint lets grow (1,000 model records: about 70 MB written to a
     /// temporary file), and the indexes outgrow the 2 MB page cache from about 2,000 factors. About 100 records: below
     /// that both ways take milliseconds, and a small first import (a sync's first loops) keeps the search index laid
     /// out as it always was.
@@ -130,9 +130,9 @@ public sealed class SqliteAistockStore : DbAistockStore
     /// <remarks>
     /// Why the version trigger too: a statement that fires a trigger writes more than one row, so SQLite keeps a
     /// statement journal for it, and inside the catalog's savepoint that journal is not emptied after each statement
-    /// but grows with every page each insert touched. For 20,000 factors that was some 600 MB written to a temporary
-    /// file. A single-row insert without a trigger needs no statement journal (its constraints are checked before it
-    /// writes anything).
+    /// but grows with every page each insert touched. For 20,000 factors that was about 85,000 pages (350 MB) written
+    /// to a temporary file. A single-row insert without a trigger needs no statement journal (its constraints are
+    /// checked before it writes anything).
     /// </remarks>
     private Action SetIndexesAside(CatalogTable table, System.Data.Common.DbTransaction tx)
     {
