@@ -2,18 +2,27 @@
 # First import into SQLite, side by side in one run on the same rows:
 #   RdBridge `import` of the four catalogs (FACTORS factors, LOOPS loops with one model and one strategy each) into a
 #   new database (the whole process: start-up, JSON parsing, mapping, hashing, the commit);
-#   Python's sqlite3 `executemany` of the very rows RdBridge stored, read beforehand (not timed), into a new database
-#   with the same schema (tables, indexes, triggers, the search index), one transaction, the same journal mode (WAL);
-#   and the same again building the factor table's secondary and search indexes after its rows, as RdBridge's first
-#   import of a large catalog does (the fairest measure of what RdBridge adds to SQLite's own work).
+#   Python's sqlite3 `executemany` of the very rows RdBridge stored — the four catalog tables and the factor
+#   provenance table — read beforehand (not timed), into a new database with the same schema (tables, indexes,
+#   triggers, the search index), one transaction, the same journal mode (WAL); and the same again building the factor
+#   table's secondary and search indexes after its rows, as RdBridge's first import of a large catalog does (the
+#   fairest measure of what RdBridge adds to SQLite's own work).
 # Then the file size per factor. Usage: bench/sqlite-import-bench.sh [FACTORS] [LOOPS] [RUNS]
+# RDBRIDGE_BIN measures another build than this tree's (a copy of .build/cli); RDBRIDGE_BEFORE=<a copy of .build/cli
+# from before a change> imports too, in each run just before this build, so before and after are interleaved under the
+# same load and compared with the same executemany (which copies the rows and schema of this build's database).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 factors="${1:-200000}"; loops="${2:-10000}"; runs="${3:-3}"
 work="$(mktemp -d /tmp/rdbridge-sqlite-import-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-"$here/rdbridge" --help >/dev/null            # build once, outside the timings
-bin="$here/.build/cli/rdbridge"
+if [ -n "${RDBRIDGE_BIN:-}" ]; then
+  bin="$RDBRIDGE_BIN"
+else
+  "$here/rdbridge" --help >/dev/null            # build once, outside the timings
+  bin="$here/.build/cli/rdbridge"
+fi
+before="${RDBRIDGE_BEFORE:-}"
 now() { date +%s.%N; }
 
 echo "generating $factors factors over $loops loops …" >&2
@@ -21,15 +30,16 @@ python3 "$here/bench/gen_catalogs.py" "$work/catalogs" "$factors" "$loops"
 "$bin" sample --out "$work/s" --task-runs 1 --loops 1 >/dev/null
 rows=$(( factors + 3 * loops ))
 
-rd_import() { # RUN -> seconds cpu_seconds peak_mb database
+rd_import() { # RUN BINARY -> seconds cpu_seconds peak_mb database
   local db="$work/rd$1.db" log="$work/time.log" t0 t1
+  rm -f "$db"*
   python3 - "$work/s/rdbridge.json" "$db" "$work/cfg$1.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1])); c["aistock"]["database"] = sys.argv[2]; json.dump(c, open(sys.argv[3], "w"))
 PY
   sync
   t0=$(now)
-  /usr/bin/time -v "$bin" import --catalogs "$work/catalogs" --config "$work/cfg$1.json" >"$work/import.out" 2>"$log"
+  /usr/bin/time -v "$2" import --catalogs "$work/catalogs" --config "$work/cfg$1.json" >"$work/import.out" 2>"$log"
   t1=$(now)
   grep -q "factors inserted" "$work/import.out" || { cat "$work/import.out" "$log" >&2; exit 1; }
   local cpu
@@ -43,7 +53,8 @@ py_import() { # SOURCE_DB RUN [after] -> seconds cpu_seconds
   python3 - "$1" "$work/py$2.db" "${3:-}" <<'PY'
 import sqlite3, sys, time
 src, dst, after = sys.argv[1:]
-TABLES = ["aistock_factor_catalog", "aistock_model_catalog", "aistock_strategy_catalog", "aistock_loop_catalog"]
+CATALOGS = ["aistock_factor_catalog", "aistock_model_catalog", "aistock_strategy_catalog", "aistock_loop_catalog"]
+TABLES = CATALOGS + ["aistock_factor_provenance"]
 s = sqlite3.connect(src)
 # The schema as RdBridge made it, bar FTS5's own shadow tables (its virtual table makes them).
 schema = s.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
@@ -59,7 +70,7 @@ d.execute("PRAGMA journal_mode = WAL")
 for t, n, q in schema:
     d.execute(q)
 # The version rows the import's triggers count up, as a new database has them.
-d.executemany("INSERT INTO rdbridge_table_versions VALUES (?, 0)", [(t,) for t in TABLES])
+d.executemany("INSERT INTO rdbridge_table_versions VALUES (?, 0)", [(t,) for t in CATALOGS])
 t0, c0 = time.perf_counter(), time.process_time()
 d.execute("BEGIN IMMEDIATE")
 later = []
@@ -85,16 +96,24 @@ PY
 }
 
 # On a shared machine wall time is mostly the scheduler's; CPU time (user + system) is the steadier figure.
-echo "| run | RdBridge import s (CPU s) | executemany s (CPU s) | RdBridge ÷ executemany, wall (CPU)" \
+echo "| run | build | RdBridge import s (CPU s) | executemany s (CPU s) | RdBridge ÷ executemany, wall (CPU)" \
   "| RdBridge peak MB | executemany, indexes after, s (CPU s) | RdBridge ÷ that, wall (CPU) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+row() { # RUN BUILD rd_s rd_cpu rd_mb
+  printf '| %d | %s | %.2f (%.2f) | %.2f (%.2f) | %.2f× (%.2f×) | %d | %.2f (%.2f) | %.2f× (%.2f×) |\n' "$1" "$2" \
+    "$3" "$4" "$py_s" "$py_cpu" "$(echo "$py_s / $3" | bc -l)" "$(echo "$py_cpu / $4" | bc -l)" \
+    "$5" "$pa_s" "$pa_cpu" "$(echo "$pa_s / $3" | bc -l)" "$(echo "$pa_cpu / $4" | bc -l)"
+}
 for run in $(seq 1 "$runs"); do
-  read -r rd_s rd_cpu rd_mb db < <(rd_import "$run")
+  if [ -n "$before" ]; then
+    read -r b_s b_cpu b_mb b_db < <(rd_import "b$run" "$before")
+    rm -f "$b_db"*
+  fi
+  read -r rd_s rd_cpu rd_mb db < <(rd_import "$run" "$bin")
   read -r py_s py_cpu < <(py_import "$db" "$run")
   read -r pa_s pa_cpu < <(py_import "$db" "$run" after)
-  printf '| %d | %.2f (%.2f) | %.2f (%.2f) | %.2f× (%.2f×) | %d | %.2f (%.2f) | %.2f× (%.2f×) |\n' "$run" \
-    "$rd_s" "$rd_cpu" "$py_s" "$py_cpu" "$(echo "$py_s / $rd_s" | bc -l)" "$(echo "$py_cpu / $rd_cpu" | bc -l)" \
-    "$rd_mb" "$pa_s" "$pa_cpu" "$(echo "$pa_s / $rd_s" | bc -l)" "$(echo "$pa_cpu / $rd_cpu" | bc -l)"
+  [ -z "$before" ] || row "$run" before "$b_s" "$b_cpu" "$b_mb"
+  row "$run" "$([ -n "$before" ] && echo after || echo this)" "$rd_s" "$rd_cpu" "$rd_mb"
   rm -f "$work/py$run.db"*
   [ "$run" = "$runs" ] || rm -f "$db"*
 done

@@ -58,11 +58,14 @@ public sealed class SqliteAistockStore : DbAistockStore
 
     /// <summary>
     /// From this catalog size on, a first import into an empty table builds the table's secondary indexes and its
-    /// search index once after the rows are in (see the import session). About 2,000 factor records: about where the
-    /// factor table's indexes outgrow SQLite's 2 MB page cache, so that updating them row by row spills their pages
-    /// to the log over and over.
+    /// search index once after the rows are in (see the import session). Row by row, each insert fires the search
+    /// index's trigger, which makes SQLite flush the search index's pending terms at every statement and keep a
+    /// statement journal that the catalog's savepoint lets grow (1,000 model records: about 70 MB written to a
+    /// temporary file), and the indexes outgrow the 2 MB page cache from about 2,000 factors. About 100 records: below
+    /// that both ways take milliseconds, and a small first import (a sync's first loops) keeps the search index laid
+    /// out as it always was.
     /// </summary>
-    public long BulkLoadBytes { get; init; } = 4L << 20;
+    public long BulkLoadBytes { get; init; } = 256L << 10;
 
     private static DatabaseLockedException Locked(string path) =>
         new("the AIstock database", path, IO.ReadLimits.DatabaseBusySeconds);
@@ -118,37 +121,54 @@ public sealed class SqliteAistockStore : DbAistockStore
     public override IImportSession BeginImport() => new Session(this);
 
     /// <summary>
-    /// Drops the table's indexes other than its unique ones (those must check every row as it arrives) and the trigger
-    /// that feeds its search index, and returns what puts them back: the search index rebuilt from the table's rows,
-    /// then each statement exactly as <c>sqlite_master</c> held it.
+    /// Drops the table's indexes other than its unique ones (those must check every row as it arrives), the trigger
+    /// that feeds its search index and the one that counts its inserts into the table's version, and returns what puts
+    /// them back: the search index rebuilt from the table's rows, the version counted up by the rows inserted (the
+    /// table was empty: one step per row, as the trigger would have), then each statement exactly as
+    /// <c>sqlite_master</c> held it.
     /// </summary>
+    /// <remarks>
+    /// Why the version trigger too: a statement that fires a trigger writes more than one row, so SQLite keeps a
+    /// statement journal for it, and inside the catalog's savepoint that journal is not emptied after each statement
+    /// but grows with every page each insert touched. For 20,000 factors that was about 85,000 pages (350 MB) written
+    /// to a temporary file. A single-row insert without a trigger needs no statement journal (its constraints are
+    /// checked before it writes anything).
+    /// </remarks>
     private Action SetIndexesAside(CatalogTable table, System.Data.Common.DbTransaction tx)
     {
         // The search index (from schema version 6 on) follows the table through its insert trigger.
         var search = StoreSchema.SearchIndexesOf6.FirstOrDefault(s => s.Table == table.Name)?.Index;
-        var feed = new List<string>();
+        var feed = $"trg_{search}_insert";
+        var counter = $"trg_{table.Name}_insert_version";
+        var triggers = new Dictionary<string, string>();
         var indexes = new List<(string Name, string Create)>();
         using (var cmd = Command("""
             SELECT type, name, sql FROM sqlite_master WHERE tbl_name = @t AND sql IS NOT NULL
-              AND (type = 'index' AND sql NOT LIKE 'CREATE UNIQUE %' OR type = 'trigger' AND name = @feed)
+              AND (type = 'index' AND sql NOT LIKE 'CREATE UNIQUE %' OR type = 'trigger' AND name IN (@feed, @counter))
             ORDER BY name
-            """, tx, ("@t", table.Name), ("@feed", $"trg_{search}_insert")))
+            """, tx, ("@t", table.Name), ("@feed", feed), ("@counter", counter)))
         using (var r = cmd.ExecuteReader())
         {
             while (r.Read())
             {
                 if (r.GetString(0) == "index") indexes.Add((r.GetString(1), r.GetString(2)));
-                else feed.Add(r.GetString(2));
+                else triggers[r.GetString(1)] = r.GetString(2);
             }
         }
-        if (feed.Count > 0) Exec($"DROP TRIGGER trg_{search}_insert", tx);
+        foreach (var name in triggers.Keys) Exec($"DROP TRIGGER {name}", tx);
         foreach (var (name, _) in indexes) Exec($"DROP INDEX \"{name}\"", tx);
         return () =>
         {
-            if (feed.Count > 0)
+            if (triggers.TryGetValue(counter, out var countInserts))
+            {
+                Exec($"UPDATE rdbridge_table_versions SET version = version + (SELECT count(*) FROM {table.Name}) "
+                    + "WHERE table_name = @t", tx, ("@t", table.Name));
+                Exec(countInserts, tx);
+            }
+            if (triggers.TryGetValue(feed, out var feedSearch))
             {
                 Exec($"INSERT INTO {search}({search}) VALUES ('rebuild')", tx);
-                Exec(feed[0], tx);
+                Exec(feedSearch, tx);
             }
             foreach (var (_, create) in indexes) Exec(create, tx);
         };
@@ -233,15 +253,24 @@ public sealed class SqliteAistockStore : DbAistockStore
             return new WriteResult(inserted, updated, unchanged, failures);
         }
 
+        /// <summary>
+        /// Gives the command's parameters this row's values. Each command is always bound with the same names in the
+        /// same order, so the parameters are made on its first row and only their values change after.
+        /// </summary>
         private static void Bind(System.Data.Common.DbCommand cmd, IEnumerable<(string Name, object? Value)> values)
         {
-            cmd.Parameters.Clear();
+            var ps = cmd.Parameters;
+            var i = 0;
             foreach (var (n, v) in values)
             {
-                var p = cmd.CreateParameter();
-                p.ParameterName = n;
-                p.Value = v ?? DBNull.Value;
-                cmd.Parameters.Add(p);
+                if (i == ps.Count)
+                {
+                    var p = cmd.CreateParameter();
+                    p.ParameterName = n;
+                    ps.Add(p);
+                }
+                System.Diagnostics.Debug.Assert(ps[i].ParameterName == n);
+                ps[i++].Value = v ?? DBNull.Value;
             }
         }
     }
