@@ -18,16 +18,26 @@ public class ExportedRecordsTests
         var loops = Catalog(sample, "loop_catalog.json", "loops");
         var models = Catalog(sample, "model_catalog.json", "models");
         var strategies = Catalog(sample, "strategy_catalog.json", "strategies");
-        // The loop catalog lists failed and running loops too; they trained nothing.
-        Assert.Equal(loops.Count(l => (bool)l!["has_result"]!), models.Count);
-        var modelIds = models.Select(m => (string)m!["model_id"]!).ToHashSet();
-        Assert.All(strategies, s => Assert.Contains((string)s!["model_id"]!, modelIds));
-        // A factor loop's model is the template's baseline; a model loop's is the one it proposed.
+        // The loop catalog lists failed and running loops too; they trained nothing. One model and one strategy a
+        // loop with results (the registry's has_result), the strategy naming the model of its own loop.
+        var withResults = Db.Rows(sample.Settings.RegistryPath,
+            "SELECT task_run_id, loop_id, action FROM loops WHERE has_result = 1 ORDER BY 1, 2");
+        Assert.Equal(withResults.Count, loops.Count(l => (bool)l!["has_result"]!));
+        Assert.Equal(withResults.Count, models.Count);
+        Assert.Equal(withResults.Count, strategies.Count);
+        foreach (var s in strategies)
+        {
+            var own = models.Single(m => (string?)m!["task_run_id"] == (string?)s!["task_run_id"]
+                && (long)m!["loop_id"]! == (long)s!["loop_id"]!);
+            Assert.Equal((string)own!["model_id"]!, (string?)s!["model_id"]);
+        }
+        // A factor loop's model is the template's baseline; a model loop's is the one it proposed (the action as the
+        // registry records it).
         foreach (var m in models)
         {
-            var loop = loops.Single(l => (string?)l!["task_run_id"] == (string?)m!["task_run_id"]
-                && (long)l!["loop_id"]! == (long)m!["loop_id"]!);
-            Assert.Equal((string?)loop!["action"] == "model" ? "proposed" : "baseline", (string?)m!["role"]);
+            var loop = withResults.Single(l => (string?)l[0] == (string?)m!["task_run_id"]
+                && (long)l[1]! == (long)m!["loop_id"]!);
+            Assert.Equal((string?)loop[2] == "model" ? "proposed" : "baseline", (string?)m!["role"]);
             // The record names an MLflow run the loop's experiment workspace logged, and says how the YAML was
             // chosen: the YAML that run's command line names when the workspace has it, else the run's logged params.
             var runs = ExperimentRuns(sample.Settings, (string)m["task_run_id"]!, (long)m["loop_id"]!);
@@ -38,7 +48,8 @@ public class ExportedRecordsTests
             var named = yaml is not null && File.Exists(Path.Combine(run!, "..", "..", "..", yaml));
             Assert.Equal(named ? "mlflow cmd-sys.argv" : "mlflow params", (string?)m["config_source"]);
         }
-        Assert.Contains(models, m => (string?)m!["role"] == "baseline");
+        // A premise on the seed's sample, so both branches above are taken: it has loops of both actions.
+        Assert.Equal(["factor", "model"], withResults.Select(l => (string)l[2]!).Distinct().Order());
     }
 
     /// <summary>The MLflow runs (folders with params) under the loop's experiment workspace, by run id.</summary>
@@ -72,7 +83,16 @@ public class ExportedRecordsTests
         var loadedIds = entries.Where(p => p!["loaded_from"] is not null).Select(p => (string)p!["factor_id"]!)
             .ToHashSet();
         var shared = factors.Where(f => loadedIds.Contains((string)f!["factor_id"]!)).ToList();
-        Assert.All(shared, f => Assert.NotNull(f!["code_path"]));
+        // A loaded factor's record is that of a loop that coded it: its code is the factor.py of one of that loop's
+        // sub-workspaces whose result column is the factor (either, where two coders of the loop wrote it).
+        var coders = Coders(sample.Settings);
+        foreach (var f in shared)
+        {
+            var files = coders.Where(c => c.Run == (string)f!["task_run_id"]! && c.Loop == (long)f["loop_id"]!
+                && c.Name == (string)f["name"]!).Select(c => $"workspaces/{c.Workspace}/factor.py").ToList();
+            Assert.True(files.Contains((string?)f!["code_path"] ?? ""),
+                $"{f["name"]}: code_path {f["code_path"]} is not one of [{string.Join(", ", files)}]");
+        }
 
         // Where each factor occurs, read from the registry and the factor code: a factor loop with results lists the
         // factors its sub-workspaces coded (factor.py names the column) and, loaded from its combined parquet, the
@@ -96,14 +116,18 @@ public class ExportedRecordsTests
         Assert.NotEmpty(shared); // a precondition on the seed's sample, not the check: the loads are checked above
     }
 
-    private static Dictionary<string, List<(string Run, long Loop, string? LoadedFrom)>> ExpectedOccurrences(
-        RdBridge.Configuration.RdBridgeSettings s)
-    {
-        var coded = Db.Rows(s.RegistryPath,
+    /// <summary>The sub-workspaces of factor loops with results, with the column their factor.py names.</summary>
+    private static List<(string Run, long Loop, string Workspace, string Name)> Coders(
+        RdBridge.Configuration.RdBridgeSettings s) => Db.Rows(s.RegistryPath,
                 "SELECT l.task_run_id, l.loop_id, w.workspace_id FROM loops l " +
                 "JOIN workspaces w ON w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id " +
                 "AND w.workspace_role = 'sub_workspace' WHERE l.has_result = 1 AND l.action = 'factor'")
-            .Select(r => (Run: (string)r[0]!, Loop: (long)r[1]!, Name: FactorColumn(s, (string)r[2]!))).ToList();
+            .Select(r => ((string)r[0]!, (long)r[1]!, (string)r[2]!, FactorColumn(s, (string)r[2]!))).ToList();
+
+    private static Dictionary<string, List<(string Run, long Loop, string? LoadedFrom)>> ExpectedOccurrences(
+        RdBridge.Configuration.RdBridgeSettings s)
+    {
+        var coded = Coders(s);
         var expected = new Dictionary<string, List<(string, long, string?)>>();
         void Add(string name, (string Run, long Loop, string?) occurrence)
         {

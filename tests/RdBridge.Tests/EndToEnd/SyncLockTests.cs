@@ -5,19 +5,63 @@ namespace RdBridge.Tests.EndToEnd;
 public class SyncLockTests
 {
     [Fact]
-    public void A_second_sync_waits_then_refuses_while_the_first_holds_the_lock()
+    public void A_second_sync_refuses_when_its_wait_ends_with_the_first_still_holding_the_lock()
     {
         using var dir = new TempDir();
         var path = dir[".rdbridge-sync.lock"];
         using (SyncLock.Acquire(path, TimeSpan.FromSeconds(1)))
         {
-            var started = DateTime.UtcNow;
             var e = Assert.Throws<SyncBusyException>(() => SyncLock.Acquire(path, TimeSpan.FromMilliseconds(600)));
-            // A lower bound only, which load cannot break: it proves the second run waited before refusing.
-            Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(500));
             Assert.Equal(BusyMessage(path), e.Message);
         }
         using (SyncLock.Acquire(path, TimeSpan.FromMilliseconds(100))) { } // free again once the first is done
+    }
+
+    /// <summary>
+    /// Another process holding the lock (flock, as .NET takes it for FileShare.None) until it sees someone else's
+    /// attempt on the file end (inotify's close event: the refused open closes its descriptor), then letting go.
+    /// </summary>
+    private const string Holder = """
+        import ctypes, fcntl, os, sys
+        libc = ctypes.CDLL(None, use_errno=True)
+        events = libc.inotify_init()
+        lock = open(sys.argv[1], 'a+')
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        libc.inotify_add_watch(events, sys.argv[1].encode(), 0x08 | 0x10)  # IN_CLOSE_WRITE | IN_CLOSE_NOWRITE
+        print('held', flush=True)
+        os.read(events, 4096)
+        lock.close()
+        print('let go after a refused attempt', flush=True)
+        """;
+
+    [Fact]
+    public void A_second_sync_waits_for_the_lock_and_takes_it_once_the_first_lets_go()
+    {
+        // The order is what the test observes, not the time: the holder lets go only after the second run's first
+        // attempt was refused, so that run gets the lock only if it kept trying (a run that refused at once fails).
+        using var dir = new TempDir();
+        var path = dir[".rdbridge-sync.lock"];
+        var psi = new System.Diagnostics.ProcessStartInfo("python3")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "-c", Holder, path }) psi.ArgumentList.Add(a);
+        using var holder = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            Assert.Equal("held", holder.StandardOutput.ReadLine());
+            using var second = SyncLock.Acquire(path, TimeSpan.FromMinutes(5));
+            // It holds the lock now: a third run is refused.
+            var e = Assert.Throws<SyncBusyException>(() => SyncLock.Acquire(path, TimeSpan.Zero));
+            Assert.Equal(BusyMessage(path).Replace("more than 1 s", "more than 0 s"), e.Message);
+            Assert.Equal("let go after a refused attempt", holder.StandardOutput.ReadLine());
+            holder.WaitForExit();
+            Assert.True(holder.ExitCode == 0, holder.StandardError.ReadToEnd());
+        }
+        finally
+        {
+            if (!holder.HasExited) holder.Kill();
+        }
     }
 
     /// <summary>The refusal: whose lock, how long it was waited for (whole seconds, as --wait takes them), what to
@@ -35,7 +79,8 @@ public class SyncLockTests
         {
             var (code, _, err) = sample.Cli("init", "--wait", "1");
             Assert.Equal(1, code);
-            Assert.Contains(BusyMessage(Path.Combine(sample.Settings.AistockRoot, ".rdbridge-sync.lock")), err);
+            Assert.Equal($"error: {BusyMessage(Path.Combine(sample.Settings.AistockRoot, ".rdbridge-sync.lock"))}\n",
+                err);
         }
         Assert.Equal(0, sample.Cli("init").Code);
     }
@@ -84,7 +129,8 @@ public class RegistryConcurrencyTests
 
         var (code, output, err) = await run;
         Assert.True(code == 0, output + err);
-        Assert.Contains($"{expected.Count} built", output);
+        var n = expected.Count;
+        Assert.Contains($"[bundle] {n} loops, {n} built, {n} registry rows written", OutputLines.Of(output));
         Assert.Equal(expected, Db.Rows(s.RegistryPath,
             "SELECT asset_bundle_id FROM loops WHERE has_result = 1").Select(r => (string)r[0]!).Order());
     }

@@ -20,56 +20,58 @@ public class DamagedRegistryTests
     private const string Experiment = LoopZero + " AND workspace_role = 'experiment_workspace'";
 
     // Each damage touches loop 0 of the first task run (it always has results): the SQL, the table and key the report
-    // must name ($ws: that loop's experiment workspace id), and what is lost: "loop" (its row is unusable), "bundle"
-    // (its workspace row is) or "none" (a second row with a key already read, or a bad bundle row that is rebuilt).
-    public static readonly TheoryData<string, string, string, string, string> Damages = new()
+    // must name ($ws: that loop's experiment workspace id), what is lost: "loop" (its row is unusable), "bundle"
+    // (its workspace row is) or "none" (a second row with a key already read, or a bad bundle row that is rebuilt),
+    // and the reason the report gives: what the SQL made wrong, in the registry's column names.
+    public static readonly TheoryData<string, string, string, string, string, string> Damages = new()
     {
         {
             "text in loops.loop_id", $"UPDATE loops SET loop_id = 'zero' WHERE {LoopZero}",
-            "loops", "$tr/zero", "loop"
+            "loops", "$tr/zero", "loop", "loop_id is 'zero', not an integer"
         },
         {
             "NULL loops.loop_id", Unconstrained("loops") + $"UPDATE loops SET loop_id = NULL WHERE {LoopZero}",
-            "loops", "$tr/NULL", "loop"
+            "loops", "$tr/NULL", "loop", "loop_id is NULL"
         },
         {
             "NULL loops.task_run_id", Unconstrained("loops") + $"UPDATE loops SET task_run_id = NULL WHERE {LoopZero}",
-            "loops", "NULL/0", "loop"
+            "loops", "NULL/0", "loop", "task_run_id is NULL or empty"
         },
         {
             "duplicate loop rows", Unconstrained("loops") + $"INSERT INTO loops SELECT * FROM loops WHERE {LoopZero}",
-            "loops", "$tr/0", "none"
+            "loops", "$tr/0", "none", "a second row with the same task_run_id and loop_id (the first one is used)"
         },
         {
             "NULL workspaces.workspace_id",
             Unconstrained("workspaces") + $"UPDATE workspaces SET workspace_id = NULL WHERE {Experiment}",
-            "workspaces", "of loop $tr/0", "bundle"
+            "workspaces", "of loop $tr/0", "bundle", "workspace_id is NULL or empty"
         },
         {
             "text in workspaces.loop_id", $"UPDATE workspaces SET loop_id = 'zero' WHERE {Experiment}",
-            "workspaces", "$ws", "bundle"
+            "workspaces", "$ws", "bundle", "loop_id is 'zero', not an integer"
         },
         {
             "NULL workspaces.workspace_path",
             Unconstrained("workspaces") + $"UPDATE workspaces SET workspace_path = NULL WHERE {Experiment}",
-            "workspaces", "$ws", "bundle"
+            "workspaces", "$ws", "bundle", "workspace_path is NULL or empty"
         },
         {
             "duplicate workspace rows",
             Unconstrained("workspaces") + $"INSERT INTO workspaces SELECT * FROM workspaces WHERE {Experiment}",
-            "workspaces", "$ws", "none"
+            "workspaces", "$ws", "none", "a second row with the same workspace_id (the first one is used)"
         },
         {
             "text in production_bundles.size_bytes",
             "INSERT INTO production_bundles (task_run_id, loop_id, bundle_id, bundle_path, created_at, size_bytes) "
             + "VALUES ($tr, 0, 'bundle_old', 'old.tar.gz', '2025-01-01', 'large')",
-            "production_bundles", "$tr/0", "none"
+            "production_bundles", "$tr/0", "none",
+            "size_bytes or file_count is not an integer (the bundle is built again)"
         },
     };
 
     [Theory, MemberData(nameof(Damages))]
     public void Init_names_each_bad_row_with_its_table_and_key_skips_it_and_brings_over_every_good_loop(
-        string damage, string sql, string table, string key, string lost)
+        string damage, string sql, string table, string key, string lost, string reason)
     {
         using var sample = new Sample(taskRuns: 2, loops: 3);
         var db = sample.Settings.RegistryPath;
@@ -85,12 +87,11 @@ public class DamagedRegistryTests
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 1, $"{damage}: exit {code}\n{output}\n{err}");
         Assert.DoesNotContain("unexpectedly", output + err);
-        // A problem line naming the row by table and key, and ending with what was done and the registry file to
-        // fix it in; between them, the reason, which differs by damage (the key names what is wrong).
-        var named = $"  ✗ {table} row {key.Replace("$tr", tr).Replace("$ws", ws)}: ";
-        var done = $"; the row is skipped, fix or delete it in the registry '{db}'";
-        Assert.True(OutputLines.Of(output).Any(l => l.StartsWith(named, StringComparison.Ordinal)
-            && l.EndsWith(done, StringComparison.Ordinal)), $"{damage}: '{named}…{done}' not in\n{output}");
+        // A problem line naming the row by table and key, why it cannot be used, what was done and the registry file
+        // to fix it in.
+        var line = $"  ✗ {table} row {key.Replace("$tr", tr).Replace("$ws", ws)}: {reason}; the row is skipped, fix "
+            + $"or delete it in the registry '{db}'";
+        Assert.True(OutputLines.Of(output).Contains(line), $"{damage}: '{line}' not in\n{output}");
         // Every other loop goes on: bundled, exported and imported.
         var bundles = Directory.EnumerateFiles(sample.Settings.BundleDirectory, "*.tar.gz").Count();
         Assert.Equal(lost == "none" ? withResults : withResults - 1, bundles);
@@ -107,12 +108,17 @@ public class DamagedRegistryTests
         var db = sample.Settings.RegistryPath;
         var tr = (string)Db.Rows(db, "SELECT task_run_id FROM loops ORDER BY task_run_id LIMIT 1")[0][0]!;
         var withResults = Db.Scalar(db, "SELECT count(*) FROM loops WHERE has_result = 1");
+        var before = Db.Rows(db, $"SELECT status, action FROM loops WHERE task_run_id = '{tr}' AND loop_id = 0")[0];
         Db.Exec(db, $"UPDATE loops SET loop_id = 'zero' WHERE task_run_id = '{tr}' AND loop_id = 0");
 
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 1, $"exit {code}\n{output}\n{err}");
-        Assert.Contains($"loops row {tr}/zero:", output);
-        Assert.Contains($"{tr}/0", output);
+        var lines = OutputLines.Of(output).ToList();
+        Assert.Contains($"  ✗ loops row {tr}/zero: loop_id is 'zero', not an integer; the row is skipped, fix or "
+            + $"delete it in the registry '{db}'", lines);
+        // Discovery adds the loop back from its log, with the status and action the registry's row had (its
+        // workspaces are linked by backfill afterwards, from their own rows).
+        Assert.Contains($"  · added loop {tr}/0: {before[0]}, {before[1]}, 0 workspaces", lines);
         Assert.Equal(withResults, Directory.EnumerateFiles(sample.Settings.BundleDirectory, "*.tar.gz").Count());
         Assert.Equal(1, sample.Aistock.Scalar(
             $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{tr}' AND loop_id = 0"));

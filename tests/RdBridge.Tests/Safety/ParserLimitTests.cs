@@ -134,7 +134,6 @@ public class ParserLimitTests
         var logs = Directory.EnumerateFiles(sample.Settings.LogRoot, "*.pkl", SearchOption.AllDirectories)
             .Where(f => f.Contains($"{Path.DirectorySeparatorChar}feedback{Path.DirectorySeparatorChar}",
                 StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(logs);
         foreach (var pkl in logs)
         {
             var bytes = File.ReadAllBytes(pkl);
@@ -142,12 +141,27 @@ public class ParserLimitTests
         }
         var (code, output, error) = sample.Cli("init");
         Assert.DoesNotContain("failed unexpectedly", output + error);
-        // Each cut pickle is named as its loop's problem (it was written a moment ago: RD-Agent may still be at it).
+        // Every loop of the registry has its feedback pickles cut (in its Loop_<id> folder): discovery leaves the loop
+        // to the next sync, and backfill names one of them as its loop's problem, with the loop's workspace (it was
+        // written a moment ago: RD-Agent may still be at it). One line a loop, in the registry's order.
         var step = $"{Path.DirectorySeparatorChar}feedback{Path.DirectorySeparatorChar}";
-        foreach (var loop in logs.GroupBy(p => Path.GetFileName(p[..p.IndexOf(step, StringComparison.Ordinal)])))
+        var loops = Db.Rows(sample.Settings.RegistryPath,
+            "SELECT task_run_id, loop_id, workspace_path FROM loops ORDER BY task_run_id, loop_id");
+        var lines = OutputLines.Of(output).ToList();
+        var waiting = loops.Select(l =>
+            $"  · {l[0]}/{l[1]}: RD-Agent is writing its log right now; read on the next sync");
+        Assert.Equal(waiting, lines.Where(l => l.StartsWith("  · ", StringComparison.Ordinal)
+            && l.EndsWith("read on the next sync", StringComparison.Ordinal)));
+        var problems = lines.Where(l => l.StartsWith("  ✗ ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(loops.Count, problems.Count);
+        foreach (var (l, problem) in loops.Zip(problems))
         {
-            Assert.True(loop.Any(p => output.Contains($"the log pickle '{p}' is still being written",
-                StringComparison.Ordinal)), $"{loop.Key}: none of its cut pickles is named in\n{output}");
+            var workspace = sample.Settings.PathMap.Map((string)l[2]!).Local;
+            var candidates = logs
+                .Where(p => Path.GetFileName(p[..p.IndexOf(step, StringComparison.Ordinal)]) == $"Loop_{l[1]}")
+                .Select(p => $"  ✗ {l[0]}/{l[1]}: the log pickle '{p}' is still being written; its texts are left "
+                    + $"out [{workspace}]").ToList();
+            Assert.True(candidates.Contains(problem), $"{problem}\nis none of\n{string.Join("\n", candidates)}");
         }
         Assert.Equal(1, code);
         var bundles = Directory.EnumerateFiles(sample.Settings.BundleDirectory, "*.tar.gz").Count();

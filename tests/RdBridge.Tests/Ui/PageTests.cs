@@ -70,7 +70,7 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
                 "WHERE description_cn IS NOT NULL ORDER BY name LIMIT 1")
             .Select(r => ((string)r[0]!, (string)r[1]!)).Single();
         var chinese = new string(description.Where(c => c >= '\u4e00' && c <= '\u9fff').Take(4).ToArray());
-        Assert.NotEmpty(chinese);
+        Assert.NotEmpty(chinese); // a guard on the sample: the search below needs Chinese characters to type
         await page.GotoAsync("/rdagent/factors");
         await Loaded(page);
         await page.Locator("#search").FillAsync(chinese);
@@ -172,6 +172,7 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         // The feedback renders as the same Chinese characters the catalog holds.
         var texts = loop["summary_texts"]!.AsObject().Select(kv => (string?)kv.Value ?? "").Where(t => t.Length > 0)
             .ToList();
+        // A guard on the sample (some text is Chinese); the texts are compared whole below.
         Assert.Contains(texts, t => t.Any(c => c >= '\u4e00' && c <= '\u9fff'));
         Assert.Equal(texts, await page.Locator("#feedback dd").AllTextContentsAsync());
         await ui.ScreenshotAsync("loop-detail");
@@ -197,7 +198,11 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         await page.Locator("#sync-runs tbody tr.succeeded").First.WaitForAsync();
         var runs = Sample.Aistock.Scalar("SELECT count(*) FROM rdbridge_sync_runs");
         Assert.Equal(runs, await page.Locator("#sync-runs tbody tr").CountAsync());
-        Assert.Contains("init", await page.Locator("#sync-runs tbody tr").First.TextContentAsync());
+        // Each row's run number, mode and status are the run's row in the database, newest first.
+        var expectedRuns = Sample.Aistock.Rows("SELECT id, mode, status FROM rdbridge_sync_runs ORDER BY id DESC")
+            .Select(r => $"#{r[0]}|{r[1]}|{r[2]}");
+        Assert.Equal(expectedRuns, (await page.Locator("#sync-runs tbody tr").EvaluateAllAsync<string[]>(
+            "rows => rows.map(r => [0, 1, 2].map(i => r.cells[i].textContent).join('|'))")));
         await ui.ScreenshotAsync("sync");
 
         await page.Locator("nav.main a[data-page=verify]").ClickAsync();
@@ -206,7 +211,11 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         Assert.Equal("true", await page.Locator("#verify-summary").GetAttributeAsync("data-passed"));
         Assert.Equal(0, await page.Locator("#verify-result tr.fail").CountAsync());
         Assert.Equal(25, await page.Locator("#verify-result tr.pass").CountAsync());
-        Assert.Contains("100", await page.Locator("#coverage").TextContentAsync());
+        // Every catalog's records all carry their bundle id in this sample: rows and rows with an id agree, 100%.
+        var coverage = await page.Locator("#coverage tbody tr").EvaluateAllAsync<string[][]>(
+            "rows => rows.map(r => [...r.cells].map(c => c.textContent))");
+        Assert.Equal(["factor", "loop", "model", "strategy"], coverage.Select(c => c[0]).Order(StringComparer.Ordinal));
+        Assert.All(coverage, c => Assert.Equal([c[1], "100%"], new[] { c[2], c[3] }));
         await ui.ScreenshotAsync("verify");
     }
 }
