@@ -338,9 +338,9 @@ public class CatalogMutantTests
         Add("fa00000000000000aa", "Zeta", "s", At(1));
         Add("fb00000000000000bb", "Alpha", "s", At(2, "f.parquet"));
         Add("fb00000000000000bb", "Beta", "s", At(2));
-        Add("fc00000000000000cc", "Mid", "a", At(3));
+        Add("fc00000000000000cc", "Zz", "a", At(3));
         // The record is built once per fingerprint, from its first occurrence.
-        Assert.Equal(["Zeta", "Zeta", "Mid"], built);
+        Assert.Equal(["Zeta", "Zeta", "Zz"], built);
 
         using var stream = new MemoryStream();
         using (var w = new System.Text.Json.Utf8JsonWriter(stream))
@@ -350,9 +350,9 @@ public class CatalogMutantTests
             w.WriteEndArray();
         }
         var records = JsonNode.Parse(stream.ToArray())!.AsArray();
-        // Source, then name, then fingerprint.
+        // Source, then name, then fingerprint: "Zz" comes first by its source alone.
         Assert.Equal(
-            [("a", "Mid", "fc00000000000000cc"), ("s", "Zeta", "fa00000000000000aa"),
+            [("a", "Zz", "fc00000000000000cc"), ("s", "Zeta", "fa00000000000000aa"),
              ("s", "Zeta", "fb00000000000000bb")],
             records.Select(r => ((string)r!["source"]!, (string)r["name"]!, (string)r["fingerprint"]!)));
         Assert.Equal([[], [], ["Alpha", "Beta"]],
