@@ -414,6 +414,18 @@ public class LoopReaderTests
             ["task runs"] = 1, ["loops"] = 2, ["loops unchanged"] = 1, ["loops still running"] = 1,
         }, Counts(report));
 
+        // A folder that holds nothing discovery reads (LLM traffic) changes loop 0's folder: still unchanged, and the
+        // new folder stamp is remembered, so the next run skips the loop without listing its files.
+        const string Stamp = "SELECT folder_stamp FROM rdbridge_discovery WHERE loop_id = 0";
+        var stamp = Db.Rows(s.RegistryPath, Stamp)[0][0];
+        Directory.CreateDirectory(Path.Combine(zero.Path, "llm"));
+        report = new DiscoverStage(new RdBridge.Runs.RunContext(s)).Run();
+        Assert.Equal(new Dictionary<string, long>
+        {
+            ["task runs"] = 1, ["loops"] = 2, ["loops unchanged"] = 1, ["loops still running"] = 1,
+        }, Counts(report));
+        Assert.NotEqual(stamp, Db.Rows(s.RegistryPath, Stamp)[0][0]);
+
         // Loop 1 gets its feedback: read again, completed, and the task run with it.
         one.Add("feedback", LogTree.Feedback, FeedbackOf(false, "no gain"));
         report = new DiscoverStage(new RdBridge.Runs.RunContext(s)).Run();
