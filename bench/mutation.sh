@@ -22,9 +22,6 @@ declare -A plan=(
   [Backtests]="Backtests/*.cs|$t.Pickles.BacktestReport|$t.Compare.BacktestCurveTests"
   [Metadata]="Metadata/*.cs|$t.Metadata.MetadataFieldTests|$t.Metadata.PythonNamesTests"
   [Verify]="Verify/*.cs|$t.Verify"
-  [Discovery]="Discovery/*.cs|$t.Discovery&Category!=RealData"
-  [Catalogs]="Catalogs/*.cs|$t.Catalogs"
-  [Store]="Store/*.cs|$t.Store&DisplayName!~postgres&Category!=RealData"
   # Parts of Catalogs and Store whose tests are fast enough to score on a loaded machine (the whole folders' tests run
   # `init` or wait out lock timeouts for every mutant). Files are separated by commas.
   [CatalogsRead]="Catalogs/CatalogReader.cs,Catalogs/OversizedRecord.cs|$t.Catalogs.CatalogReaderTests"
@@ -63,6 +60,33 @@ plan[Provenance]="Catalogs/ProvenanceFile.cs,Store/ProvenanceImport.cs,Store/Pro
 plan[Provenance]+="|(($t.Store.FactorProvenanceTests.An_old_catalog|$t.Store.FactorProvenanceTests.Migrating"
 plan[Provenance]+="|$t.Store.ProvenanceMutantTests)&DisplayName!~postgres)"
 plan[StoreImport]+="|$t.Store.ImportContractTests|($t.Store.LoopWorkspacesImportTests&DisplayName!~postgres)"
+# Every file of Catalogs under the tests that build their catalogs by hand and run in-process (no sample, no `init`):
+# the reader, the import contract, the provenance file, and CatalogMutantTests, which call the exporter, the factor
+# aggregation and the strategy library writer directly on workspaces written by the test.
+c=$t.Catalogs
+plan[Catalogs]="Catalogs/*.cs|(($c.CatalogReaderTests|$c.JsonContextTests|$c.StrategyLibraryTests|$c.CatalogMutantTests"
+plan[Catalogs]+="|$c.CatalogFieldReachTests.Every_name_of_the_fields|$t.Store.ImportContractTests"
+plan[Catalogs]+="|$t.Store.CatalogImportTests|$t.Store.ProvenanceMutantTests)&DisplayName!~postgres)"
+# Every file of Discovery under the tests that build a log folder by hand (DiscoveryLog's) and LoopReaderTests, which
+# read loops of a log written by the test straight through LoopReader, LoopTexts and DiscoverStage: no CPython, no
+# `discover` process. The end-to-end tests (DiscoveryTests, LoggedTextsTests, …) run CPython for every mutant.
+plan[Discovery]="Discovery/*.cs|${plan[DiscoveryLog]#*|}|$t.Discovery.LoopReaderTests"
+# Every file of Store under its SQLite-side tests that take seconds, not minutes, on a loaded machine: each survivor
+# runs every test that covers it, and a Store mutant is covered by nearly every test. Left out: the tests that run
+# `init` on a sample (BadCatalogRecordTests, BundlePathViewTests, CatalogShapeTests, QueryPlanTests, two
+# FactorProvenanceTests), wait out a lock timeout (DatabaseLockedTests, the second sync's wait), or take 10 to 40 s
+# each (QueryPlanChoiceTests, PayloadColumnsTests, SqliteBulkImportTests, the 10,100-loop count, the inline-provenance
+# import), and every PostgreSQL case (no server in the run): the PostgreSQL-only code (PostgresAistockStore.cs, the
+# PostgreSQL branches of the queries) counts as no coverage.
+s=RdBridge.Tests.Store
+plan[Store]="Store/*.cs|(FullyQualifiedName~$s&DisplayName!~postgres&FullyQualifiedName!~$s.DatabaseLockedTests"
+plan[Store]+="&FullyQualifiedName!~$s.BadCatalogRecordTests&FullyQualifiedName!~$s.BundlePathViewTests"
+plan[Store]+="&FullyQualifiedName!~$s.CatalogShapeTests&FullyQualifiedName!~$s.QueryPlanTests."
+plan[Store]+="&FullyQualifiedName!~$s.FactorProvenanceTests.The_&FullyQualifiedName!~$s.FactorProvenanceTests.A_"
+plan[Store]+="&FullyQualifiedName!~$s.FactorProvenanceTests.An_old&FullyQualifiedName!~$s.QueryPlanChoiceTests"
+plan[Store]+="&FullyQualifiedName!~$s.PayloadColumnsTests&FullyQualifiedName!~$s.SqliteBulkImportTests"
+plan[Store]+="&FullyQualifiedName!~Past_ten_thousand&FullyQualifiedName!~A_second_sync_waits_a_bounded_time"
+plan[Store]+="&FullyQualifiedName!~A_bulk_first_import_builds_the_indexes_after_the_copy)"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store)
 [ $# -gt 0 ] && order=("$@")
 

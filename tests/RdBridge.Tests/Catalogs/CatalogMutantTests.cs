@@ -1,0 +1,404 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
+using RdBridge.Configuration;
+using RdBridge.Registry;
+using RdBridge.Runs;
+
+namespace RdBridge.Tests.Catalogs;
+
+/// <summary>
+/// Export, the factor aggregation and the strategy library, called directly on a registry and workspaces the test
+/// writes by hand (no sample, no <c>init</c>), so a mutation run of Catalogs can afford them for every mutant. Every
+/// expected value is read from what the test wrote: the registry's rows, the metadata files' fields, or an independent
+/// computation (SHA-256 of the identity text).
+/// </summary>
+public class CatalogMutantTests
+{
+    private const string Run = "tr_a";
+
+    /// <summary>The fork's tables, rows inserted below by hand.</summary>
+    private static void CreateRegistry(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        foreach (var table in RegistrySchema.Tables)
+        {
+            Db.Exec(path, table.CreateSql);
+        }
+    }
+
+    private static void WriteJson(string folder, string name, string json)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, name), json);
+    }
+
+    private static RdBridgeSettings Settings(TempDir dir) => new()
+    {
+        ConfigPath = "", RdAgentRoot = dir["rd"], RegistryPath = dir["rd/registry.sqlite"], LogRoot = dir["rd/log"],
+        WorkspaceRoot = dir["rd/ws"], PathMap = new PathMap([], dir.Path),
+        BundleDirectory = dir["bundles"], CatalogDirectory = dir["catalogs"], StrategiesLibRoot = dir["lib"],
+        BackupDirectory = dir["backup"], AistockRoot = dir["aistock"], AistockDatabase = dir["aistock/aistock.db"],
+        AistockCatalogDirectory = dir["aistock/catalogs"], AssetCacheDirectory = dir["aistock/cache"],
+    };
+
+    private const string Origin0 =
+        "\"version\": \"v1\", \"task_run_id\": \"tr_a\", \"loop_id\": 0, \"workspace_id\": \"ws0\",";
+    private const string Origin1 =
+        "\"version\": \"v1\", \"task_run_id\": \"tr_a\", \"loop_id\": 1, \"workspace_id\": \"ws1\",";
+
+    /// <summary>
+    /// Three loops of one task run. Loop 0 (factor, bundled) wrote the code of <c>Mom5</c> and uses the base feature
+    /// <c>KMID</c>; it has every metadata file, a sub-workspace, and a strategy. Loop 1 (factor, not bundled) loads
+    /// <c>Mom5</c> as a column (no code, no expression) and uses KMID's expression spelled with other spaces and case
+    /// under another name. Loop 2 failed before it had a workspace.
+    /// </summary>
+    private static RdBridgeSettings Build(TempDir dir)
+    {
+        var s = Settings(dir);
+        CreateRegistry(s.RegistryPath);
+        var ws0 = dir["rd/ws/ws0"];
+        var sub0 = dir["rd/ws/ws0_sub"];
+        var ws1 = dir["rd/ws/ws1"];
+        Directory.CreateDirectory(sub0);
+        Db.Exec(s.RegistryPath, $"""
+            INSERT INTO task_runs (task_run_id, scenario) VALUES ('{Run}', 'fin_factor');
+            INSERT INTO loops (task_run_id, loop_id, action, status, has_result, started_at_utc, ended_at_utc,
+                               asset_bundle_id, is_solidified, log_dir, workspace_id, workspace_path)
+            VALUES ('{Run}', 0, 'factor', 'completed', 1, '2025-07-01T08:00:00Z', '2025-07-01T09:00:00Z',
+                    'bundle_tr_a_0', 1, '/logs/tr_a', 'ws0', '{ws0}'),
+                   ('{Run}', 1, 'factor', 'completed', 1, '2025-07-01T09:00:00Z', '2025-07-01T10:00:00Z',
+                    NULL, 0, '/logs/tr_a', 'ws1', '{ws1}');
+            INSERT INTO loops (task_run_id, loop_id, action, status, has_result, error_type, error_message, log_dir)
+            VALUES ('{Run}', 2, 'factor', 'failed', 0, 'RuntimeError', 'the coder gave up', '/logs/tr_a');
+            INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, status, workspace_path)
+            VALUES ('ws0_sub', '{Run}', 0, 'sub_workspace', 'done', '{sub0}'),
+                   ('ws0', '{Run}', 0, 'experiment_workspace', 'done', '{ws0}'),
+                   ('ws1', '{Run}', 1, 'experiment_workspace', 'done', '{ws1}');
+            """);
+        WriteJson(ws0, "factor_meta.json", $$"""
+            { {{Origin0}} "config_file": "conf.yaml", "factors": [
+              {"name": "Mom5", "source": "rdagent_generated", "description_cn": "五日动量",
+               "code_fingerprint": "c0ffee", "workspace_id": "ws0_sub",
+               "code_path": "ws0_sub/factor.py", "formula_hint": "r_5",
+               "variables": {"r": "return"}, "input_schema": {"columns": ["$close"]}, "tags": ["momentum"]},
+              {"name": "KMID", "source": "qlib_alpha158", "expression": "($close-$open)/$open",
+               "workspace_id": "ws0", "input_schema": null, "tags": []} ] }
+            """);
+        WriteJson(ws0, "factor_perf.json", $$"""
+            { {{Origin0}} "source": "qlib_res.csv", "metrics": {"ic": 0.031, "icir": 0.5, "rank_ic": 0.02,
+              "annualized_return": 0.12, "max_drawdown": -0.08, "information_ratio": 1.5}, "factor_names": ["Mom5"] }
+            """);
+        WriteJson(ws0, "feedback.json", $$"""
+            { {{Origin0}} "status": "done", "decision": true, "hypothesis": "momentum persists", "source": "log",
+              "hypothesis_reason": "trend", "observations": "ic up", "decision_reason": "better ic" }
+            """);
+        WriteJson(ws0, "strategy_meta.json", $$"""
+            { {{Origin0}} "strategy_id": "strategy_tr_a_0", "config_file": "conf.yaml", "run_id": "mlrun-0",
+              "config_fingerprint": "sha256:aa",
+              "portfolio_config": {"class": "TopkDropoutStrategy", "kwargs": {"topk": 50, "n_drop": 5} },
+              "backtest_config": {"start_time": "2020-01-01"} }
+            """);
+        WriteJson(ws0, "model_meta.json", $$"""
+            { {{Origin0}} "run_id": "mlrun-0", "model_type": "LGBModel", "model_module": "qlib.contrib.model.gbdt",
+              "model_config": {"loss": "mse"} }
+            """);
+        WriteJson(ws1, "factor_meta.json", $$"""
+            { {{Origin1}} "factors": [
+              {"name": "Mom5", "source": "rdagent_generated", "workspace_id": "ws1",
+               "found_in": "combined_factors_df.parquet"},
+              {"name": "KMID_b", "source": "qlib_alpha158", "expression": " ( $CLOSE - $open ) / $open ",
+               "workspace_id": "ws1"} ] }
+            """);
+        return s;
+    }
+
+    private static string Sha256(string text) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private static JsonArray Records(RdBridgeSettings s, string file, string list) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(s.CatalogDirectory, file)))![list]!.AsArray();
+
+    [Fact]
+    public void Export_writes_each_loop_s_records_with_the_registry_s_links_and_the_metadata_files_fields()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        var report = new CatalogExporter(new RunContext(s)).Run();
+
+        // Factors: one record per identity, in (source, name, fingerprint) order; the loaded-only Mom5 of loop 1 is
+        // an occurrence of loop 0's, and KMID_b is KMID (white space and case aside).
+        var mom5 = Sha256("rdagent_generated|code:c0ffee");
+        var kmid = Sha256("qlib_alpha158|expr:($close-$open)/$open");
+        var factors = Records(s, "factor_catalog.json", "factors");
+        Assert.Equal([("qlib_alpha158", "KMID"), ("rdagent_generated", "Mom5")],
+            factors.Select(f => ((string)f!["source"]!, (string)f["name"]!)));
+        var k = factors[0]!;
+        Assert.Equal(("factor_" + kmid[..16], kmid, "($close-$open)/$open"),
+            ((string)k["factor_id"]!, (string)k["fingerprint"]!, (string)k["expression"]!));
+        Assert.Equal(["KMID_b"], k["aliases"]!.AsArray().Select(a => (string)a!));
+        Assert.Equal(2, (long)k["occurrences"]!);
+        Assert.Equal((Run, 0L, "ws0", "bundle_tr_a_0"),
+            ((string)k["task_run_id"]!, (long)k["loop_id"]!, (string)k["workspace_id"]!,
+             (string)k["asset_bundle_id"]!));
+        var m = factors[1]!;
+        Assert.Equal(("factor_" + mom5[..16], "五日动量", "r_5", "ws0_sub/factor.py"),
+            ((string)m["factor_id"]!, (string)m["description_cn"]!, (string)m["formula_hint"]!,
+             (string)m["code_path"]!));
+        Assert.Equal(["momentum"], m["tags"]!.AsArray().Select(a => (string)a!));
+        Assert.Equal("return", (string)m["variables"]!["r"]!);
+        Assert.Equal("$close", (string)m["input_schema"]!["columns"]![0]!);
+        Assert.Empty(m["aliases"]!.AsArray());
+        Assert.Equal(2, (long)m["occurrences"]!);
+        Assert.Equal(0.031, (double)m["performance_metrics"]!["ic"]!);
+
+        // Provenance: each factor's loops in export order, the loaded one naming the file it was loaded from.
+        var provenance = Records(s, "factor_provenance.json", "provenance");
+        Assert.Equal(
+            [("factor_" + kmid[..16], 0L, "ws0", null), ("factor_" + kmid[..16], 1L, "ws1", null),
+             ("factor_" + mom5[..16], 0L, "ws0", null),
+             ("factor_" + mom5[..16], 1L, "ws1", "combined_factors_df.parquet")],
+            provenance.Select(p => ((string)p!["factor_id"]!, (long)p["loop_id"]!, (string)p["workspace_id"]!,
+                (string?)p["loaded_from"])));
+
+        // Loops: every loop, the failed one with its status and error and nothing of results.
+        var loops = Records(s, "loop_catalog.json", "loops");
+        Assert.Equal([0L, 1L, 2L], loops.Select(l => (long)l!["loop_id"]!));
+        var l0 = loops[0]!;
+        Assert.Equal(("fin_factor", "factor", "completed", true, true, "/logs/tr_a"),
+            ((string)l0["scenario"]!, (string)l0["action"]!, (string)l0["status"]!, (bool)l0["has_result"]!,
+             (bool)l0["is_solidified"]!, (string)l0["log_dir"]!));
+        Assert.Equal(("2025-07-01T08:00:00Z", "2025-07-01T09:00:00Z"),
+            ((string)l0["started_at_utc"]!, (string)l0["ended_at_utc"]!));
+        Assert.Equal(("strategy_tr_a_0", "sha256:aa", "LGBModel"),
+            ((string)l0["strategy_id"]!, (string)l0["config_fingerprint"]!, (string)l0["model_type"]!));
+        Assert.Equal(["Mom5", "KMID"], l0["factor_names"]!.AsArray().Select(a => (string)a!));
+        Assert.Equal((0.12, -0.08, 1.5, 0.031, 0.5, 0.02),
+            ((double)l0["annualized_return"]!, (double)l0["max_drawdown"]!, (double)l0["information_ratio"]!,
+             (double)l0["ic"]!, (double)l0["ic_ir"]!, (double)l0["rank_ic"]!));
+        Assert.Equal((true, "momentum persists", "trend", "ic up", "better ic"),
+            ((bool)l0["decision"]!, (string)l0["hypothesis"]!, (string)l0["hypothesis_reason"]!,
+             (string)l0["observations"]!, (string)l0["decision_reason"]!));
+        Assert.Equal(["ws0", "ws0_sub"], l0["workspaces"]!.AsArray().Select(w => (string)w!["workspace_id"]!));
+        Assert.Equal(["experiment_workspace", "sub_workspace"],
+            l0["workspaces"]!.AsArray().Select(w => (string)w!["workspace_role"]!));
+        Assert.Equal("../rd/ws/ws0", (string)l0["workspace_local_path"]!);
+        var paths = l0["paths"]!;
+        Assert.Equal(("factor_meta.json", "factor_perf.json", "feedback.json", "model_meta.json", "strategy_meta.json"),
+            ((string)paths["factor_meta"]!, (string)paths["factor_perf"]!, (string)paths["feedback"]!,
+             (string)paths["model_meta"]!, (string)paths["strategy_meta"]!));
+        var l1 = loops[1]!;
+        Assert.Null(l1["asset_bundle_id"]);
+        Assert.Equal(["Mom5", "KMID_b"], l1["factor_names"]!.AsArray().Select(a => (string)a!));
+        Assert.Null((string?)l1["paths"]!["factor_perf"]);
+        // A loop with results but no strategy_meta.json names the strategy id the registry gives every loop.
+        Assert.Equal("strategy_tr_a_1", (string)l1["strategy_id"]!);
+        Assert.Null(l1["config_fingerprint"]);
+        var l2 = loops[2]!;
+        Assert.Equal(("failed", false, "RuntimeError", "the coder gave up"),
+            ((string)l2["status"]!, (bool)l2["has_result"]!, (string)l2["error_type"]!, (string)l2["error_message"]!));
+        Assert.Null(l2["workspace_id"]);
+        Assert.Null(l2["workspaces"]);
+        Assert.Null(l2["backtest"]);
+        Assert.Empty(l2["factor_names"]!.AsArray());
+
+        // The strategy and model of loop 0, linked to each other; loop 1 has neither file.
+        var strategies = Records(s, "strategy_catalog.json", "strategies");
+        var st = Assert.Single(strategies)!;
+        Assert.Equal(("strategy_tr_a_0", "sha256:aa", "factor", "LGBModel", "model_tr_a_0", "mlrun-0"),
+            ((string)st["strategy_id"]!, (string)st["config_fingerprint"]!, (string)st["action"]!,
+             (string)st["model_type"]!, (string)st["model_id"]!, (string)st["run_id"]!));
+        Assert.Equal(50, (int)st["portfolio_config"]!["kwargs"]!["topk"]!);
+        Assert.Equal("2020-01-01", (string)st["backtest_config"]!["start_time"]!);
+        Assert.Equal(["Mom5", "KMID"], st["feature_list"]!.AsArray().Select(a => (string)a!));
+        var model = Assert.Single(Records(s, "model_catalog.json", "models"))!;
+        Assert.Equal(("model_tr_a_0", "/logs/tr_a", "baseline", "mlrun-0", "LGBModel", "qlib.contrib.model.gbdt"),
+            ((string)model["model_id"]!, (string)model["log_dir"]!, (string)model["role"]!, (string)model["run_id"]!,
+             (string)model["model_type"]!, (string)model["model_module"]!));
+        Assert.Equal("mse", (string)model["model_config"]!["loss"]!);
+
+        // What the report counts and names: loop 1 has results but no bundle.
+        Assert.Equal([$"{Run}/1: loop {Run}/1 has results but no asset bundle; run 'rdbridge bundle' first"],
+            report.Problems.Select(p => $"{p.Item}: {p.Message}"));
+        var counts = report.Counts.ToDictionary(c => c.Key.Name, c => c.Value);
+        Assert.Equal(2, counts["factors"]);
+        Assert.Equal(4, counts["factor provenance entries (factor × loop)"]);
+        Assert.Equal(1, counts["strategies"]);
+        Assert.Equal(1, counts["models"]);
+        Assert.Equal(3, counts["loops"]);
+        Assert.Equal(1, counts["loops without results (failed, running)"]);
+        Assert.Equal(5, counts["catalog files written"]);
+        Assert.Equal(0, counts["catalog files unchanged"]);
+    }
+
+    [Fact]
+    public void A_second_export_of_the_same_input_rewrites_no_file_and_says_each_is_unchanged()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        new CatalogExporter(new RunContext(s)).Run();
+        string[] files = ["factor_catalog.json", "model_catalog.json", "strategy_catalog.json", "loop_catalog.json",
+            "factor_provenance.json"];
+        var before = files.Select(f => File.ReadAllBytes(Path.Combine(s.CatalogDirectory, f))).ToList();
+        var library = File.ReadAllBytes(s.StrategiesLibFile);
+
+        var report = new CatalogExporter(new RunContext(s)).Run();
+        var counts = report.Counts.ToDictionary(c => c.Key.Name, c => c.Value);
+        Assert.Equal(0, counts["catalog files written"]);
+        Assert.Equal(5, counts["catalog files unchanged"]);
+        Assert.Equal(1, counts["strategy library unchanged"]);
+        Assert.Equal(before, files.Select(f => File.ReadAllBytes(Path.Combine(s.CatalogDirectory, f))));
+        Assert.Equal(library, File.ReadAllBytes(s.StrategiesLibFile));
+        // No temporary is left beside the catalogs or the library.
+        Assert.Equal(files.Order(StringComparer.Ordinal),
+            Directory.GetFiles(s.CatalogDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["__init__.py", "generated.py"],
+            Directory.GetFiles(Path.GetDirectoryName(s.StrategiesLibFile)!).Select(Path.GetFileName)
+                .Order(StringComparer.Ordinal));
+
+        // One changed metric rewrites the catalogs holding it, and only them.
+        var perf = Path.Combine(dir["rd/ws/ws0"], "factor_perf.json");
+        File.WriteAllText(perf, File.ReadAllText(perf).Replace("0.031", "0.032"));
+        report = new CatalogExporter(new RunContext(s)).Run();
+        counts = report.Counts.ToDictionary(c => c.Key.Name, c => c.Value);
+        // factor (its performance_metrics), strategy and model (metrics), loop (ic): all but the provenance file.
+        Assert.Equal(4, counts["catalog files written"]);
+        Assert.Equal(1, counts["catalog files unchanged"]);
+        Assert.Equal(before[4], File.ReadAllBytes(Path.Combine(s.CatalogDirectory, "factor_provenance.json")));
+    }
+
+    [Fact]
+    public void The_strategy_library_is_one_function_per_strategy_and_an_index_in_the_order_added()
+    {
+        using var dir = new TempDir();
+        var s = Settings(dir);
+        var report = new StageReport("export");
+        using (var writer = new StrategyLibraryWriter(s.StrategiesLibFile))
+        {
+            writer.Add("strategy_b_1", new JsonObject { ["topk"] = 5 });
+            writer.Add("strategy_a_0", null);
+            writer.Finish(new RunContext(s), report);
+        }
+        var folder = Path.GetDirectoryName(s.StrategiesLibFile)!;
+        Assert.Equal("# Generated by RdBridge from the strategy catalog; 'rdbridge export' rewrites this file.\n"
+            + "\"\"\"Portfolio configurations of the strategies RD-Agent backtested, one function per strategy.\"\"\"\n"
+            + "\n\ndef get_strategy_b_1_config():\n    return {\n        \"topk\": 5,\n    }\n"
+            + "\n\ndef get_strategy_a_0_config():\n    return None\n"
+            + "\n\nSTRATEGY_FUNCTIONS = {\n"
+            + "    \"strategy_b_1\": get_strategy_b_1_config,\n    \"strategy_a_0\": get_strategy_a_0_config,\n}\n",
+            File.ReadAllText(s.StrategiesLibFile));
+        Assert.Equal("\"\"\"RD-Agent strategies exported by RdBridge.\"\"\"\n",
+            File.ReadAllText(Path.Combine(folder, "__init__.py")));
+        Assert.Equal([("strategy library written", 1L)], report.Counts.Select(c => (c.Key.Name, c.Value)));
+        Assert.Equal(["__init__.py", "generated.py"],
+            Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        // The same strategies again: nothing rewritten. With __init__.py gone, only it is written back.
+        var stamp = File.GetLastWriteTimeUtc(s.StrategiesLibFile);
+        File.SetLastWriteTimeUtc(s.StrategiesLibFile, stamp.AddHours(-1));
+        File.Delete(Path.Combine(folder, "__init__.py"));
+        report = new StageReport("export");
+        using (var writer = new StrategyLibraryWriter(s.StrategiesLibFile))
+        {
+            writer.Add("strategy_b_1", new JsonObject { ["topk"] = 5 });
+            writer.Add("strategy_a_0", null);
+            writer.Finish(new RunContext(s), report);
+        }
+        Assert.Equal(stamp.AddHours(-1), File.GetLastWriteTimeUtc(s.StrategiesLibFile));
+        Assert.True(File.Exists(Path.Combine(folder, "__init__.py")));
+        Assert.Equal([("strategy library written", 1L)], report.Counts.Select(c => (c.Key.Name, c.Value)));
+        report = new StageReport("export");
+        using (var writer = new StrategyLibraryWriter(s.StrategiesLibFile))
+        {
+            writer.Add("strategy_b_1", new JsonObject { ["topk"] = 5 });
+            writer.Add("strategy_a_0", null);
+            writer.Finish(new RunContext(s), report);
+        }
+        Assert.Equal([("strategy library unchanged", 1L)], report.Counts.Select(c => (c.Key.Name, c.Value)));
+        Assert.Equal(["__init__.py", "generated.py"],
+            Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void The_aggregation_keeps_one_record_per_fingerprint_with_its_other_names_and_one_occurrence_per_loop()
+    {
+        using var aggregation = new FactorAggregation();
+        FactorOccurrence At(long loop, string? from = null) =>
+            new() { TaskRunId = Run, LoopId = loop, WorkspaceId = $"ws{loop}", LoadedFrom = from };
+        var built = new List<string>();
+        void Add(string fp, string name, string source, FactorOccurrence at) =>
+            aggregation.Add(fp, name, source, () =>
+            {
+                built.Add(name);
+                return new FactorRecord { Name = name, Fingerprint = fp, Source = source };
+            }, at);
+        // Fingerprints chosen so their order differs from the names' order.
+        Add("fb00000000000000bb", "Zeta", "s", At(0));
+        Add("fa00000000000000aa", "Zeta", "s", At(1));
+        Add("fb00000000000000bb", "Alpha", "s", At(2, "f.parquet"));
+        Add("fb00000000000000bb", "Beta", "s", At(2));
+        Add("fc00000000000000cc", "Zz", "a", At(3));
+        // The record is built once per fingerprint, from its first occurrence.
+        Assert.Equal(["Zeta", "Zeta", "Zz"], built);
+
+        using var stream = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(stream))
+        {
+            w.WriteStartArray();
+            Assert.Equal(3, aggregation.WriteFactors(w, () => { }));
+            w.WriteEndArray();
+        }
+        var records = JsonNode.Parse(stream.ToArray())!.AsArray();
+        // Source, then name, then fingerprint: "Zz" comes first by its source alone.
+        Assert.Equal(
+            [("a", "Zz", "fc00000000000000cc"), ("s", "Zeta", "fa00000000000000aa"),
+             ("s", "Zeta", "fb00000000000000bb")],
+            records.Select(r => ((string)r!["source"]!, (string)r["name"]!, (string)r["fingerprint"]!)));
+        Assert.Equal([[], [], ["Alpha", "Beta"]],
+            records.Select(r => r!["aliases"]!.AsArray().Select(a => (string)a!).ToArray()));
+        // fp_b: loops 0 and 2 (loop 2 named it twice, under two names: one occurrence).
+        Assert.Equal([1L, 1L, 2L], records.Select(r => (long)r!["occurrences"]!));
+
+        stream.SetLength(0);
+        using (var w = new System.Text.Json.Utf8JsonWriter(stream))
+        {
+            w.WriteStartArray();
+            Assert.Equal(4, aggregation.WriteProvenance(w, () => { }));
+            w.WriteEndArray();
+        }
+        var entries = JsonNode.Parse(stream.ToArray())!.AsArray();
+        string Id(string fp) => "factor_" + fp[..16];
+        Assert.Equal(
+            [(Id("fc00000000000000cc"), 3L, null), (Id("fa00000000000000aa"), 1L, null),
+             (Id("fb00000000000000bb"), 0L, null), (Id("fb00000000000000bb"), 2L, "f.parquet")],
+            entries.Select(e => ((string)e!["factor_id"]!, (long)e["loop_id"]!, (string?)e["loaded_from"])));
+    }
+
+    [Fact]
+    public void The_factor_written_by_a_name_is_remembered_for_its_task_run_only()
+    {
+        using var aggregation = new FactorAggregation();
+        Assert.Null(aggregation.WrittenBy(Run, "Mom5"));
+        aggregation.Wrote(Run, "Mom5", "fp1");
+        aggregation.Wrote(Run, "Mom5", "fp2");
+        aggregation.Wrote(Run, "Vol", "fp3");
+        Assert.Equal(("fp2", "fp3", null), (aggregation.WrittenBy(Run, "Mom5"), aggregation.WrittenBy(Run, "Vol"),
+            aggregation.WrittenBy(Run, "Other")));
+        Assert.Null(aggregation.WrittenBy("tr_b", "Mom5"));
+        // A new task run forgets the last one's names.
+        aggregation.Wrote("tr_b", "Vol", "fp4");
+        Assert.Equal(("fp4", null), (aggregation.WrittenBy("tr_b", "Vol"), aggregation.WrittenBy("tr_b", "Mom5")));
+        Assert.Null(aggregation.WrittenBy(Run, "Vol"));
+    }
+
+    [Fact]
+    public void A_factor_s_identity_is_its_source_and_its_expression_else_its_code_else_its_name()
+    {
+        Assert.Equal(Sha256("s|expr:($close-$open)"),
+            FactorIdentity.Fingerprint("s", " ( $Close -\t$OPEN )\n", "c", "n"));
+        Assert.Equal(Sha256("s|code:c"), FactorIdentity.Fingerprint("s", null, "c", "n"));
+        Assert.Equal(Sha256("s|name:n"), FactorIdentity.Fingerprint("s", null, null, "n"));
+        Assert.Equal("factor_0123456789abcdef", FactorIdentity.FactorId("0123456789abcdef0123"));
+    }
+}
