@@ -45,6 +45,9 @@ plan[Backtests]+="|$t.Backfill.CurveRowBoundsTests.Curve_rows_one_row_over_the_l
 # Metadata's own tests (MetadataFieldTests, PythonNamesTests) read and write every field of its records directly.
 # Backfill's and the stage tests also cover them, but each builds a sample: with them in the filter (54 tests) a run on
 # 2026-12-06 tested about 8 tests a minute against 277 mutants, hours on this machine, so they are left out.
+# MetadataMutantTests and the two MetadataFileTests cases below build no sample (a folder of hand-written files).
+plan[Metadata]+="|$t.Metadata.MetadataMutantTests|$t.Metadata.MetadataFileTests.A_metadata_file_that_is_not"
+plan[Metadata]+="|$t.Metadata.MetadataFileTests.A_field_of_the_wrong_type"
 plan[CatalogsRead]+="|$t.Store.ImportContractTests"
 # Discovery's log reading (values out of pickles, the folder tree, the bounded walk, the listings) under the tests that
 # build a log folder by hand; DiscoverStage, LoopReader and LoopTexts are left to the end-to-end tests, which run
