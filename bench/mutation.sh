@@ -40,7 +40,7 @@ plan[SafeExtractor]+="|$t.Safety.AnnouncedSizeTests.A_gzip_bomb|$t.Safety.Announ
 # The refusals of repeated, out-of-order and too many dates are tested where backfill meets them. BacktestReport
 # matches BacktestReportExactTests too (numpy's sums, every json column). BacktestCurveBackfillTests is left out: each
 # of its tests builds a sample, and every mutant of BacktestReport.cs would run them.
-plan[Backtests]+="|$t.Backfill.CurveDatesTests"
+plan[Backtests]+="|$t.Backfill.CurveDatesTests|$t.Pickles.BacktestMutantTests"
 plan[Backtests]+="|$t.Backfill.CurveRowBoundsTests.Curve_rows_one_row_over_the_limit"
 # Metadata's own tests (MetadataFieldTests, PythonNamesTests) read and write every field of its records directly.
 # Backfill's and the stage tests also cover them, but each builds a sample: with them in the filter (54 tests) a run on
@@ -78,6 +78,13 @@ mkdir "$work/tree"
 tar -C "$here" --exclude=./.git --exclude='*/bin' --exclude='*/obj' --exclude=./.build --exclude=TestResults \
   -cf - . | tar -C "$work/tree" -xf -
 [ -d "$here/../shared" ] && ln -s "$(cd "$here/../shared" && pwd -P)" "$work/shared"
+# Each mutant runs its tests again, and a test that has CPython + pandas write its pickles takes a second or more for
+# that alone: the tests' RealPandas keeps what each script printed and wrote, keyed by the script and its input files.
+export RDBRIDGE_TEST_PANDAS_CACHE="$work/pandas-cache"
+mkdir "$RDBRIDGE_TEST_PANDAS_CACHE"
+# Likewise the Verify tests' synced sample (init on a generated sample), kept after the first test host built it.
+export RDBRIDGE_TEST_SAMPLE_CACHE="$work/sample-cache"
+mkdir "$RDBRIDGE_TEST_SAMPLE_CACHE"
 
 for folder in "${order[@]}"; do
   mutate=""; filter=""
