@@ -45,7 +45,7 @@ plan[Backtests]+="|$t.Backfill.CurveRowBoundsTests.Curve_rows_one_row_over_the_l
 # Verify's checks on a copy of the synced sample (kept between test hosts, see RDBRIDGE_TEST_SAMPLE_CACHE below) and
 # its report; left out: the tests that run init on a sample of their own (LastChecklistRunTests,
 # HostileTaskRunIdTests, ChecklistTests.A_check_counts_every_broken_loop…) and GuideMessagesTests' import cases.
-plan[Verify]+="|$t.Verify.GuideMessagesTests.Verify_|$t.Verify.IncrementalSyncCheckTests|$v"
+plan[Verify]+="|$t.Verify.GuideMessagesTests.Verify_|$t.Verify.IncrementalSyncCheckTests|$v|$t.Verify.VerifyDetailTests"
 # Metadata's own tests (MetadataFieldTests, PythonNamesTests) read and write every field of its records directly.
 # Backfill's and the stage tests also cover them, but each builds a sample: with them in the filter (54 tests) a run on
 # 2026-12-06 tested about 8 tests a minute against 277 mutants, hours on this machine, so they are left out.
