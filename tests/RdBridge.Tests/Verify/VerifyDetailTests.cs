@@ -82,4 +82,106 @@ public sealed class VerifyDetailTests
         Assert.Equal(expected.Keys, report.Checks.Select(c => c.Id));
         Assert.All(report.Checks, c => Assert.Equal((c.Id, true, expected[c.Id]), (c.Id, c.Passed, c.Detail)));
     }
+
+    /// <summary>
+    /// One thing broken for the first loop of the loop catalog, and the check's whole failure text: what is wrong,
+    /// named by the loop, the bundle or the file, with the counts read from the sample.
+    /// </summary>
+    [Theory]
+    [InlineData("rd.registry_loops")]
+    [InlineData("rd.workspace_metadata")]
+    [InlineData("rd.model_meta_preprocess")]
+    [InlineData("rd.bundle_files")]
+    [InlineData("rd.bundle_rows")]
+    [InlineData("ai.catalog_files")]
+    [InlineData("ai.bundle_cache")]
+    [InlineData("ai.db_bundle_ids")]
+    [InlineData("ai.coverage")]
+    [InlineData("link.workspace_files")]
+    [InlineData("link.bundle_extractable")]
+    [InlineData("fn.bundle_by_id")]
+    [InlineData("fn.no_duplicates")]
+    public void A_check_that_fails_names_what_is_broken_and_counts_it(string id)
+    {
+        using var copy = SyncedSample.Copy("rdagent", "sqlite");
+        var s = copy.Settings;
+        var loop = copy.FirstLoop;
+        var (tr, l) = ((string)loop["task_run_id"]!, (long)loop["loop_id"]!);
+        var bundle = (string)loop["asset_bundle_id"]!;
+        var workspace = s.PathMap.Map((string?)loop["workspace_path"]).Local!;
+        var where = $"task_run_id = '{tr}' AND loop_id = {l}";
+        var loops = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops");
+        var withResults = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1");
+        string Coverage(string missingFrom) => string.Join(", ", Kinds.Select(k =>
+        {
+            var total = Db.Scalar(s.AistockDatabase, $"SELECT count(*) FROM {k.Table}"
+                + (k.List == "loops" ? " WHERE has_result IS NOT FALSE" : ""));
+            return $"{k.List} {(k.List == missingFrom ? total - 1 : total)}/{total}";
+        }));
+        string expected;
+        switch (id)
+        {
+            case "rd.registry_loops":
+                copy.Registry($"DELETE FROM workspaces WHERE {where}");
+                expected = $"{loops} loops, {withResults} with results; 1 without a workspace row: {tr}/{l}";
+                break;
+            case "rd.workspace_metadata":
+                File.Delete(Path.Combine(workspace, "feedback.json"));
+                expected = $"1 missing, e.g. {tr}/{l}: feedback.json";
+                break;
+            case "rd.model_meta_preprocess":
+                File.WriteAllText(Path.Combine(workspace, "model_meta.json"), "{\"model_type\":\"LGBModel\"}");
+                expected = $"1 failing, e.g. {tr}/{l}";
+                break;
+            case "rd.bundle_files":
+                File.Delete(s.Bundles.Sidecar(bundle));
+                expected = $"1 missing: {bundle}";
+                break;
+            case "rd.bundle_rows":
+                copy.Registry($"UPDATE loops SET asset_bundle_id = NULL WHERE {where}");
+                expected = $"1 wrong: {tr}/{l}: loops.asset_bundle_id is NULL";
+                break;
+            case "ai.catalog_files":
+                File.Delete(Path.Combine(s.AistockCatalogDirectory, "strategy_catalog.json"));
+                File.AppendAllText(Path.Combine(s.AistockCatalogDirectory, "model_catalog.json"), "\n");
+                expected = "model_catalog.json differs from the RD-Agent side (run import); "
+                    + "strategy_catalog.json missing";
+                break;
+            case "ai.bundle_cache":
+                File.Delete(s.AssetCache.Archive(bundle));
+                expected = $"1 bad: {bundle}: not copied";
+                break;
+            case "ai.db_bundle_ids":
+                copy.Aistock($"UPDATE aistock_strategy_catalog SET asset_bundle_id = 'bundle_{new string('0', 32)}_0' "
+                    + $"WHERE {where}");
+                expected = "aistock_strategy_catalog: 1 rows without their loop's asset_bundle_id";
+                break;
+            case "ai.coverage":
+                expected = Coverage("loops");
+                copy.Aistock($"UPDATE aistock_loop_catalog SET asset_bundle_id = NULL WHERE {where}");
+                break;
+            case "link.workspace_files":
+                Directory.Move(workspace, workspace + ".moved");
+                expected = $"1 unreachable: {tr}/{l}: {workspace} missing";
+                break;
+            case "link.bundle_extractable":
+                File.Delete(s.AssetCache.ExtractedManifest(bundle));
+                expected = $"1 bad: {bundle}: not extracted, or extracted from another version";
+                break;
+            case "fn.bundle_by_id":
+                File.Delete(s.AssetCache.ExtractedManifest(bundle));
+                expected = $"1 unavailable: {bundle}";
+                break;
+            case "fn.no_duplicates":
+                var orphan = $"bundle_{new string('0', 32)}_7";
+                File.Copy(s.Bundles.Archive(bundle), s.Bundles.Archive(orphan));
+                expected = $"1 orphan bundle files ({orphan})";
+                break;
+            default: throw new ArgumentException($"no break written for {id}");
+        }
+
+        var check = Checks.All.Single(c => c.Id == id);
+        var result = new Checklist(s, deep: false).Run([check]).Checks.Single();
+        Assert.Equal((false, expected), (result.Passed, result.Detail));
+    }
 }
