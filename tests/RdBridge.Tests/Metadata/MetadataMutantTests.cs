@@ -49,6 +49,26 @@ public class MetadataMutantTests
         Assert.Equal([(FactorMetaFile.FileName, dir[FactorMetaFile.FileName], "not a JSON object")], reported);
     }
 
+    [Fact, RealData]
+    public void Each_metric_is_a_row_qlib_writes_named_by_its_last_part_and_whether_it_is_without_cost()
+    {
+        // A real loop's qlib_res.csv, as Qlib wrote it: one "name,value" row per metric.
+        var rows = File.ReadAllLines(Paths.Fixture("public/derived/Vicki257__rdagent-qlib-cloud/EXP-0004/qlib_res.csv"))
+            .Skip(1).Select(l => l[..l.LastIndexOf(',')]).ToList();
+        // RdBridge names the IC rows and the three risk figures of each excess return; the mean and std (what the
+        // ratio is made of), the trade statistics (ffr, pa, pos) and the training losses (l2.*) are left to metrics.
+        string[] left = ["mean", "std", "ffr", "pa", "pos", "train", "valid"];
+        var named = rows.Where(r => !left.Contains(r[(r.LastIndexOf('.') + 1)..])).Order(StringComparer.Ordinal);
+        Assert.Equal(named, MetricNames.Canonical.Select(m => m.QlibName).Order(StringComparer.Ordinal));
+        foreach (var (canonical, qlib) in MetricNames.Canonical)
+        {
+            var expected = qlib.Contains('.')
+                ? qlib[(qlib.LastIndexOf('.') + 1)..] + (qlib.Contains("without_cost") ? "_without_cost" : "")
+                : qlib.ToLowerInvariant().Replace(' ', '_');
+            Assert.Equal(expected, canonical);
+        }
+    }
+
     /// <summary>Runs <c>check.py</c> in <paramref name="dir"/> with CPython and returns what it printed.</summary>
     private static string Run(TempDir dir)
     {

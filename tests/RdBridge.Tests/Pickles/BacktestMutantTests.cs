@@ -66,4 +66,25 @@ public class BacktestMutantTests
         // Booleans stay booleans: 1.5, true, null, 2.5, false, null, -0.25.
         Assert.Equal("[1.5,true,null,2.5,false,null,-0.25]", json["values"]!["mixed"]!.ToJsonString());
     }
+
+    [Fact]
+    public void The_report_json_holds_pandas_drawdown_and_ends_with_one_newline_after_the_json()
+    {
+        using var dir = new TempDir();
+        var expected = JsonNode.Parse(RealPandas.Run(dir.Path, $$"""
+            import json, numpy as np, pandas as pd
+            idx = pd.date_range('2021-03-01', periods=4, freq='D', name='datetime')
+            df = pd.DataFrame({c: np.zeros(4) for c in {{Columns}}}, index=idx)
+            df['return'] = [0.5, -0.75, 0.25, 0.125]
+            df.to_pickle('ret.pkl')
+            cum = (df['return'] - df['bench'] - df['cost']).cumsum()
+            print(json.dumps((cum - cum.cummax()).tolist()))
+            """))!;
+        var bytes = BacktestReportJson.ToBytes(BacktestReport.Read(dir["ret.pkl"]));
+        var json = JsonNode.Parse(bytes)!;
+        Assert.True(JsonNode.DeepEquals(expected, json["derived"]!["drawdown"]), json["derived"]!.ToJsonString());
+        // The whole JSON, then one newline: the last two bytes close the object and end the line.
+        Assert.Equal("}\n", System.Text.Encoding.ASCII.GetString(bytes[^2..]));
+        Assert.Equal(1, bytes.Count(b => b == (byte)'\n'));
+    }
 }

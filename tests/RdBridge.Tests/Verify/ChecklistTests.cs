@@ -203,10 +203,33 @@ internal sealed class SyncedSample : IDisposable
 
     public JsonObject FirstLoop => ReadExported(CatalogKind.Loop)[0]!.AsObject();
 
+    /// <summary>
+    /// Set by <c>bench/mutation.sh</c> only: a folder that keeps each SQLite sample after <c>init</c> for the test
+    /// hosts that follow. Stryker starts a test host per mutant, and building the sample again in each (init on a new
+    /// sample, half a minute or more on a loaded machine) made a whole-folder run of Verify take many hours. The first
+    /// host builds it with the product unchanged; a mutant of Verify then meets the synced state the checklist is
+    /// meant to judge. The suite itself never sets it.
+    /// </summary>
+    public const string CacheVariable = "RDBRIDGE_TEST_SAMPLE_CACHE";
+
     public static SyncedSample Copy(string layout, string store)
     {
-        var built = Built[(layout, store)].Value;
         var copy = new SyncedSample();
+        var cache = Environment.GetEnvironmentVariable(CacheVariable);
+        if (!string.IsNullOrEmpty(cache) && store == "sqlite")
+        {
+            var kept = Path.Combine(cache, layout);
+            if (!Directory.Exists(kept))
+            {
+                var staging = kept + "." + Guid.NewGuid().ToString("N");
+                CopyTree(Built[(layout, store)].Value.Dir.Path, staging);
+                try { Directory.Move(staging, kept); }
+                catch (IOException) { Directory.Delete(staging, recursive: true); } // another host kept it first
+            }
+            CopyTree(kept, copy._dir.Path);
+            return copy;
+        }
+        var built = Built[(layout, store)].Value;
         CopyTree(built.Dir.Path, copy._dir.Path);
         if (built.Aistock.IsPostgres)
         {
