@@ -68,6 +68,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             // A stage asked to stop (SIGINT, SIGTERM, the server stopping) returns at an item's edge: no later stage
             // starts.
             context.Cancellation.ThrowIfCancellationRequested();
+            StageMemory.Release();
         }
 
         using var store = AistockStores.Open(settings);
