@@ -30,6 +30,10 @@ public static class Visible
         return sb.ToString();
     }
 
+    /// <summary>The first <paramref name="max"/> characters of a long value, marked as cut with "…": a message names
+    /// an item by it without printing all of it.</summary>
+    public static string Cut(string text, int max) => text.Length > max ? text[..max] + "…" : text;
+
     /// <summary>A text that is already one line of a multi-line output: tabs stay, everything else as above.</summary>
     public static string Line(string? text)
     {

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using RdBridge.IO;
 
 namespace RdBridge.Registry;
 
@@ -362,11 +363,11 @@ public sealed partial class RegistryDatabase : IDisposable
     /// <summary>A key column's value as a report names the row: NULL, or the text as stored.</summary>
     private static string Shown(SqliteDataReader r, int i) => r.IsDBNull(i) ? "NULL" : r.GetValue(i) switch
     {
-        string s => s.Length > 80 ? s[..80] + "…" : s,
+        string s => Visible.Cut(s, 80),
         var v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "",
     };
 
-    private static string Quoted(object value) => value is string s ? $"'{(s.Length > 40 ? s[..40] + "…" : s)}'"
+    private static string Quoted(object value) => value is string s ? $"'{Visible.Cut(s, 40)}'"
         : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
 
     /// <summary>False when the column holds something that is not an integer; NULL reads as null.</summary>

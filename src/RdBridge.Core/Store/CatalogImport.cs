@@ -66,7 +66,7 @@ public static class CatalogImport
                 var row = table.Map(record, origin);
                 if (row.Error is not null)
                 {
-                    var key = row.Key.Length > 80 ? row.Key[..80] + "…" : row.Key;
+                    var key = Visible.Cut(row.Key, 80);
                     Skip($"{name} record #{ordinal + 1} ({Visible.Text(key)}) skipped: {row.Error}");
                     continue;
                 }

@@ -201,8 +201,8 @@ public sealed record CatalogTable(
         }
         if (BeyondADouble(record, "") is { } big)
         {
-            errors.Add($"'{big.Path}' is {Visible.Text(Cut(big.Text))}, beyond what a number can hold here (a "
-                + "double: ±1.8e308); write a finite number, or null when there is none");
+            errors.Add($"'{big.Path}' is {Visible.Text(Visible.Cut(big.Text, 40))}, beyond what a number can hold "
+                + "here (a double: ±1.8e308); write a finite number, or null when there is none");
         }
         foreach (var c in Columns.Where(c => c.Type == ColumnType.Integer))
             if (values[c.Name] is long n && n < 0) errors.Add($"{c.Name} is {n}; an id or a count is never negative");
@@ -251,8 +251,6 @@ public sealed record CatalogTable(
                 return null;
         }
     }
-
-    private static string Cut(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
     private static JsonElement? Field(JsonElement record, string path)
     {

@@ -34,6 +34,12 @@ public abstract partial class DbAistockStore
     // How many entries a repeated key is looked for among (see WriteProvenance).
     private const int RepeatWindow = 400;
 
+    private static readonly int ProvenanceColumns = ProvenanceTable.Columns.Count;
+
+    // The parameter names of the largest statement, made once: an import binds them for every entry.
+    private static readonly string[] ProvenanceParameters = [.. Enumerable.Range(0, RepeatWindow * ProvenanceColumns)
+        .Select(k => $"@p{k / ProvenanceColumns}_{k % ProvenanceColumns}")];
+
     private static string ProvenanceMark(string? origin) =>
         ProvenanceTable.Name + (origin is null ? "" : "@" + origin);
 
@@ -65,24 +71,11 @@ public abstract partial class DbAistockStore
             var cmd = batch.Count == size
                 ? full ??= Command(UpsertSql(size), tx)
                 : Command(UpsertSql(batch.Count), tx);
-            var fresh = cmd.Parameters.Count == 0;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var e = batch[i];
-                object?[] values =
-                    [e.FactorId, e.TaskRunId, e.LoopId, e.WorkspaceId, e.WorkspacePath, e.AssetBundleId,
-                        e.LoadedFrom, origin];
-                for (var c = 0; c < values.Length; c++)
+            Bind(cmd, batch.SelectMany((e, i) => new object?[]
                 {
-                    if (fresh)
-                    {
-                        var p = cmd.CreateParameter();
-                        p.ParameterName = $"@p{i}_{c}";
-                        cmd.Parameters.Add(p);
-                    }
-                    cmd.Parameters[i * values.Length + c].Value = values[c] ?? DBNull.Value;
-                }
-            }
+                    e.FactorId, e.TaskRunId, e.LoopId, e.WorkspaceId, e.WorkspacePath, e.AssetBundleId, e.LoadedFrom,
+                    origin,
+                }.Select((v, c) => (ProvenanceParameters[i * ProvenanceColumns + c], v))));
             written += cmd.ExecuteNonQuery();
             if (cmd != full) cmd.Dispose();
             batch.Clear();

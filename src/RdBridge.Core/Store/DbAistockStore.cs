@@ -90,6 +90,27 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
     /// <summary>
     /// Runs a query written in this folder and returns its rows. Parameters are written <c>@name</c>.
     /// </summary>
+    /// <summary>
+    /// Gives the command's parameters this row's values. Each command is always bound with the same names in the
+    /// same order, so the parameters are made on its first row and only their values change after.
+    /// </summary>
+    protected static void Bind(DbCommand cmd, IEnumerable<(string Name, object? Value)> values)
+    {
+        var ps = cmd.Parameters;
+        var i = 0;
+        foreach (var (n, v) in values)
+        {
+            if (i == ps.Count)
+            {
+                var p = cmd.CreateParameter();
+                p.ParameterName = n;
+                ps.Add(p);
+            }
+            System.Diagnostics.Debug.Assert(ps[i].ParameterName == n);
+            ps[i++].Value = v ?? DBNull.Value;
+        }
+    }
+
     internal IReadOnlyList<IReadOnlyList<object?>> Rows(string sql, params (string Name, object? Value)[] parameters)
     {
         using var cmd = Command(sql, null, parameters);

@@ -252,27 +252,6 @@ public sealed class SqliteAistockStore : DbAistockStore
             putBack?.Invoke();
             return new WriteResult(inserted, updated, unchanged, failures);
         }
-
-        /// <summary>
-        /// Gives the command's parameters this row's values. Each command is always bound with the same names in the
-        /// same order, so the parameters are made on its first row and only their values change after.
-        /// </summary>
-        private static void Bind(System.Data.Common.DbCommand cmd, IEnumerable<(string Name, object? Value)> values)
-        {
-            var ps = cmd.Parameters;
-            var i = 0;
-            foreach (var (n, v) in values)
-            {
-                if (i == ps.Count)
-                {
-                    var p = cmd.CreateParameter();
-                    p.ParameterName = n;
-                    ps.Add(p);
-                }
-                System.Diagnostics.Debug.Assert(ps[i].ParameterName == n);
-                ps[i++].Value = v ?? DBNull.Value;
-            }
-        }
     }
 }
 
