@@ -14,7 +14,13 @@ wine=/usr/lib/wine/wine64
 passed=0; failed=0
 ok() { echo "windows: ✓ $*"; passed=$((passed + 1)); }
 bad() { echo "windows: ✗ $*"; failed=$((failed + 1)); }
-finish() { echo "windows: $passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
+# Wine's server outlives the last rdbridge.exe by a few seconds and holds the prefix open: wait for it to end, so the
+# caller can remove the work folder whole.
+finish() {
+  echo "windows: $passed passed, $failed failed"
+  [ -z "${WINEPREFIX:-}" ] || timeout 60 /usr/lib/wine/wineserver -w 2>/dev/null || true
+  [ "$failed" = 0 ]; exit
+}
 show() { echo "---- last lines of $1:"; tail -n 15 "$1" | sed 's/^/    /'; }
 
 if [ ! -x "$wine" ]; then
