@@ -251,4 +251,61 @@ public class SafeExtractorRefusalTests
         Assert.Equal("entries 'A.txt' and 'a.txt' differ only in case; Windows keeps one file for both, so one would " +
             "overwrite the other", e.Message);
     }
+
+    /// <summary>
+    /// Two archives of Python's <c>tarfile</c> (.NET's <c>TarWriter</c> refuses to write either name): a manifest
+    /// listing nothing, then one entry named "" (a ustar header whose name field is all NUL) or "a\0b" (a pax
+    /// <c>path</c> record, as the ustar name field ends at its first NUL). Python reads each name back as written.
+    /// </summary>
+    [Fact]
+    public void An_entry_without_a_name_or_with_a_nul_in_it_is_refused_and_only_the_manifest_is_written()
+    {
+        using var dir = new TempDir();
+        var names = System.Text.Json.Nodes.JsonNode.Parse(RdBridge.Tests.Pickles.RealPandas.Run(dir.Path, """
+            import io, json, tarfile
+            manifest = b'{"files":[]}'
+            def write(archive, name):
+                with tarfile.open(archive, 'w:gz', format=tarfile.PAX_FORMAT) as t:
+                    info = tarfile.TarInfo('manifest.json')
+                    info.size = len(manifest)
+                    t.addfile(info, io.BytesIO(manifest))
+                    info = tarfile.TarInfo(name)
+                    info.size = 1
+                    if '\0' in name:
+                        info.pax_headers = {'path': name}
+                    t.addfile(info, io.BytesIO(b'x'))
+                with tarfile.open(archive) as t:
+                    return [[m.name, m.isfile()] for m in t.getmembers()]
+            print(json.dumps(dict(empty=write('empty.tar.gz', ''), nul=write('nul.tar.gz', 'a\0b'))))
+            """))!;
+        Assert.Equal("""[["manifest.json",true],["",true]]""", names["empty"]!.ToJsonString());
+        Assert.Equal("""[["manifest.json",true],["a\u0000b",true]]""", names["nul"]!.ToJsonString());
+
+        Assert.Equal("an entry has no name", Refusal(dir["empty.tar.gz"], dir["out-empty"]));
+        Assert.Equal("an entry name holds a NUL byte", Refusal(dir["nul.tar.gz"], dir["out-nul"]));
+        Assert.Equal("an entry has no name",
+            Assert.Throws<UnsafeBundleException>(() => SafeExtractor.Verify(dir["empty.tar.gz"])).Message);
+        // The manifest came first and was written; the refused entry was not, inside the folder or beside it.
+        foreach (var output in new[] { "out-empty", "out-nul" })
+        {
+            Assert.Equal(["manifest.json"], Directory.EnumerateFileSystemEntries(dir[output])
+                .Select(Path.GetFileName));
+            Assert.Equal("{\"files\":[]}", File.ReadAllText(Path.Combine(dir[output], "manifest.json")));
+        }
+        Assert.Equal(["empty.tar.gz", "nul.tar.gz", "out-empty", "out-nul"],
+            Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_manifest_path_without_a_name_or_with_a_nul_in_it_is_refused_before_anything_is_written()
+    {
+        using var dir = new TempDir();
+        var empty = Archive(dir, ("manifest.json", Manifest(("", "x"))), ("x", "x"));
+        Assert.Equal("an entry has no name", Refusal(empty, dir["o1"]));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir["o1"]));
+        // JSON spells the NUL as \u0000; the path read is "a", NUL, "b".
+        var nul = Archive(dir, ("manifest.json", Manifest(("a\\u0000b", "x"))), ("x", "x"));
+        Assert.Equal("an entry name holds a NUL byte", Refusal(nul, dir["o2"]));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir["o2"]));
+    }
 }

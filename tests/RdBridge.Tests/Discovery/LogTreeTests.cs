@@ -172,4 +172,160 @@ public class LogTreeTests
         Assert.Equal("it is a symbolic link, which discovery never follows in a log; replace it by the folder or " +
             "file itself if it belongs to this run", refused.Why);
     }
+
+    private const string LinkWhy = "it is a symbolic link, which discovery never follows in a log; replace it by the " +
+        "folder or file itself if it belongs to this run";
+
+    private static string Stamp(int second) => $"2025-07-01_00-00-{second:D2}-000000.pkl";
+
+    [Fact]
+    public void A_loop_folder_s_stamp_is_its_time_then_each_step_folder_s_name_and_time_in_name_order()
+    {
+        using var dir = new TempDir();
+        var t0 = new DateTime(2025, 7, 1, 8, 0, 0, DateTimeKind.Utc);
+        // Made out of name order; a file beside the steps is not a step.
+        var steps = new[]
+        {
+            ("running", t0.AddSeconds(30)), ("coding", t0.AddSeconds(10)), ("feedback", t0.AddSeconds(20)),
+        };
+        foreach (var (name, at) in steps)
+        {
+            Pickle(dir, "Loop_3", name, "t", "1", Stamp(1));
+            Directory.SetLastWriteTimeUtc(dir[$"Loop_3/{name}"], at);
+        }
+        File.WriteAllText(dir["Loop_3/notes.txt"], "x");
+        Directory.SetLastWriteTimeUtc(dir["Loop_3"], t0);
+        var expected = $"{t0.Ticks};coding={t0.AddSeconds(10).Ticks};feedback={t0.AddSeconds(20).Ticks};" +
+            $"running={t0.AddSeconds(30).Ticks}";
+        Assert.Equal(expected, new LoopFolder(3, dir["Loop_3"]).FolderStamp());
+    }
+
+    /// <summary>
+    /// A v0.3 run: no Loop_N folders, every loop's pickles in the shared r/, d/ and ef/ folders. Each hypothesis
+    /// starts a loop that holds every pickle up to the next hypothesis, in file-name (time) order, a tie by path.
+    /// </summary>
+    [Fact]
+    public void A_flat_log_s_loops_start_at_each_hypothesis_and_hold_every_pickle_up_to_the_next()
+    {
+        using var dir = new TempDir();
+        var before = Pickle(dir, "flat", "ef", "feedback", "11", Stamp(0));   // before the first hypothesis: no loop's
+        var h0 = Pickle(dir, "flat", "r", "hypothesis generation", "11", Stamp(1));
+        var e0 = Pickle(dir, "flat", "d", "experiment generation", "11", Stamp(2));
+        var c0 = Pickle(dir, "flat", "d", "evo_loop_0", "evolving code", "11", Stamp(3));
+        var r0 = Pickle(dir, "flat", "d", "runner result", "11", Stamp(4));
+        var f0 = Pickle(dir, "flat", "ef", "feedback", "11", Stamp(4));       // same name as r0: d/ before ef/
+        var h1 = Pickle(dir, "flat", "r", "hypothesis generation", "11", Stamp(5));
+        var f1 = Pickle(dir, "flat", "ef", "feedback", "11", Stamp(6));
+        // Never listed: LLM traffic in a segment and in an evolving step, a run-level tag.
+        Pickle(dir, "flat", "r", "debug_llm", "11", Stamp(2));
+        Pickle(dir, "flat", "d", "evo_loop_0", "debug_tpl", "11", Stamp(3));
+        Pickle(dir, "flat", "RDLOOP_SETTINGS", "11", Stamp(0));
+        Assert.True(File.Exists(before));
+
+        var loops = LogTree.Loops(dir["flat"]);
+        Assert.Equal([(0L, dir["flat"]), (1L, dir["flat"])], loops.Select(l => (l.LoopId, l.Path)));
+        Assert.Equal([(h0, "r", LogTree.Hypothesis, (int?)null), (e0, "d", LogTree.Tasks, null),
+                (c0, "d", LogTree.EvolvingCode, 0), (r0, "d", LogTree.RunnerResult, null),
+                (f0, "ef", LogTree.Feedback, null)],
+            loops[0].Files().Select(f => (f.Path, f.Step, f.Tag, f.EvolvingStep)));
+        Assert.Equal([(h1, "r", LogTree.Hypothesis, (int?)null), (f1, "ef", LogTree.Feedback, null)],
+            loops[1].Files().Select(f => (f.Path, f.Step, f.Tag, f.EvolvingStep)));
+        // A flat loop's stamp is the pickles that bound it: its hypothesis and the next loop's, or "open".
+        Assert.Equal($"flat:{Stamp(1)}:{Stamp(5)}", loops[0].FolderStamp());
+        Assert.Equal($"flat:{Stamp(5)}:open", loops[1].FolderStamp());
+
+        // One old segment is enough to make a run flat.
+        var only = Pickle(dir, "only-r", "r", "hypothesis generation", "1", Stamp(7));
+        var single = Assert.Single(LogTree.Loops(dir["only-r"]));
+        Assert.Equal((0L, dir["only-r"], only), (single.LoopId, single.Path, Assert.Single(single.Files()).Path));
+
+        // Loop_N folders win over an r/ folder beside them: the run is not flat.
+        Folder(dir, "mixed", "Loop_0");
+        Pickle(dir, "mixed", "r", "hypothesis generation", "1", Stamp(8));
+        var loop = Assert.Single(LogTree.Loops(dir["mixed"]));
+        Assert.Equal((0L, dir["mixed/Loop_0"]), (loop.LoopId, loop.Path));
+        Assert.Empty(loop.Files());
+    }
+
+    /// <summary>Twelve pairs of pickles of the same second in d/ and ef/: more than a short sort keeps in place.
+    /// </summary>
+    [Fact]
+    public void Flat_pickles_of_the_same_name_come_in_folder_order_however_many_there_are()
+    {
+        using var dir = new TempDir();
+        var expected = new List<string> { Pickle(dir, "run", "r", "hypothesis generation", "1", Stamp(0)) };
+        for (var i = 12; i >= 1; i--)
+        {
+            var e = Pickle(dir, "run", "ef", "feedback", "1", Stamp(i));
+            var d = Pickle(dir, "run", "d", "experiment generation", "1", Stamp(i));
+            expected.InsertRange(1, [d, e]);
+        }
+        Assert.Equal(expected, Assert.Single(LogTree.Loops(dir["run"])).Files().Select(f => f.Path));
+    }
+
+    [Fact]
+    public void Evolving_steps_under_an_old_tag_segment_are_listed_with_their_number()
+    {
+        using var dir = new TempDir();
+        var coder = Pickle(dir, "Loop_0", "coding", "d", "coder result", "1", Stamp(2));
+        var evolving = Pickle(dir, "Loop_0", "coding", "d", "evo_loop_2", "evolving code", "1", Stamp(1));
+        Pickle(dir, "Loop_0", "coding", "d", "evo_loop_2", "debug_llm", "1", Stamp(1));
+        Pickle(dir, "Loop_0", "coding", "d", "debug_tpl", "1", Stamp(1));
+        // By tag folder name within the segment: "coder result" before "evo_loop_2".
+        Assert.Equal(
+            [(coder, "coding", LogTree.CoderResult, (int?)null), (evolving, "coding", LogTree.EvolvingCode, 2)],
+            new LoopFolder(0, dir["Loop_0"]).Files().Select(f => (f.Path, f.Step, f.Tag, f.EvolvingStep)));
+    }
+
+    [Fact]
+    public void The_walk_given_names_the_links_found_listing_run_folders_a_loop_s_files_and_run_files()
+    {
+        using var dir = new TempDir();
+        var run = Folder(dir, "log", "2025-07-01_00-00-00-000000");
+        var linkedRun = dir["log/2025-07-02_00-00-00-000000"];
+        Directory.CreateSymbolicLink(linkedRun, run);
+        var walk = new LogWalk();
+        Assert.Equal([run], LogTree.RunFolders(dir["log"], walk));
+        Assert.Equal([new NotWalked(linkedRun, LinkWhy)], walk.TakeNew());
+
+        // A loop found by a walk lists its files with that walk: a linked pid folder is named there.
+        var feedback = Pickle(dir, "log", "2025-07-01_00-00-00-000000", "Loop_0", "feedback", "feedback", "1",
+            Stamp(1));
+        var linkedPid = Path.Combine(run, "Loop_0", "feedback", "feedback", "2");
+        Directory.CreateSymbolicLink(linkedPid, Path.GetDirectoryName(feedback)!);
+        var loop = Assert.Single(LogTree.Loops(run, walk));
+        Assert.Equal([feedback], loop.Files().Select(f => f.Path));
+        Assert.Equal([new NotWalked(linkedPid, LinkWhy)], walk.TakeNew());
+
+        // So does the newest pickle of a run-level tag.
+        var settings = Pickle(dir, "log", "2025-07-01_00-00-00-000000", "RDLOOP_SETTINGS", "1", Stamp(0));
+        var linkedSettings = Path.Combine(run, "RDLOOP_SETTINGS", "3");
+        Directory.CreateSymbolicLink(linkedSettings, Path.GetDirectoryName(settings)!);
+        Assert.Equal(settings, LogTree.RunFile(run, LogTree.LoopSettings, walk));
+        Assert.Equal([new NotWalked(linkedSettings, LinkWhy)], walk.TakeNew());
+    }
+
+    [Fact]
+    public void Of_two_run_pickles_of_the_same_name_the_one_in_the_later_pid_folder_by_name_is_the_newest()
+    {
+        using var dir = new TempDir();
+        // Ordinal name order: "12" before "7".
+        Pickle(dir, "run", "scenario", "12", Stamp(9));
+        var later = Pickle(dir, "run", "scenario", "7", Stamp(9));
+        Pickle(dir, "run", "scenario", "7", Stamp(8));
+        Assert.Equal(later, LogTree.RunFile(dir["run"], LogTree.Scenario));
+    }
+
+    [Fact]
+    public void A_walk_stopped_inside_a_pid_folder_has_taken_its_earliest_pickles_by_name()
+    {
+        using var dir = new TempDir();
+        var first = Pickle(dir, "run", "scenario", "1", Stamp(1));
+        var second = Pickle(dir, "run", "scenario", "1", Stamp(2));
+        // Two entries: the pid folder and the first pickle. The second is where the walk stopped.
+        var walk = new LogWalk(maxEntries: 2);
+        Assert.Equal(first, LogTree.RunFile(dir["run"], LogTree.Scenario, walk));
+        Assert.Equal([new NotWalked(second, "the walk of this log stopped after 2 entries " +
+            "(RDBRIDGE_LOG_WALK_ENTRIES); this entry and the rest of the run folder were not walked")], walk.NotWalked);
+    }
 }

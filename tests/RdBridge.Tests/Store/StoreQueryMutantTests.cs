@@ -312,6 +312,41 @@ public class StoreQueryMutantTests
         Assert.Equal(Enumerable.Range(10_050, 50).Select(i => $"{A}/{i}"), Keys(last));
     }
 
+    /// <summary>
+    /// The count cap lowered to 2 (the API's is 10,000) over the eight loops: the count stops at 3, a lower bound.
+    /// A page's rows raise the bound to the last row's place; a page past the last loop holds nothing and proves
+    /// nothing, so its total stays the count. It once became the page's offset: page 300 of 10,100 loops said "at least
+    /// 14,950" (mutation-survivors.md).
+    /// </summary>
+    [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
+    public void Past_the_count_cap_a_page_beyond_the_last_loop_keeps_the_counted_lower_bound(string kind)
+    {
+        var (dir, db, opened) = LoopStore(kind);
+        using var _ = dir;
+        using var __ = db;
+        using var ___ = opened;
+        var store = (DbAistockStore)opened;
+        const int cap = 2;
+        CatalogPage Page(int number) =>
+            CatalogQuery.Run(store, new(CatalogKind.Loop, Page: number, PageSize: 3), null, countCap: cap);
+        var all = ByRun(Loops);
+        Assert.Equal(8, all.Count);
+
+        var first = Page(1);
+        Assert.Equal((cap + 1L, false), (first.Total, first.TotalExact));
+        Assert.Equal(all.Take(3), Keys(first));
+        // Rows 7 and 8 of 8: the last page's last row shows there are 8.
+        var last = Page(3);
+        Assert.Equal((8L, false), (last.Total, last.TotalExact));
+        Assert.Equal(all.Skip(6), Keys(last));
+        foreach (var beyond in new[] { 4, 300 })
+        {
+            var page = Page(beyond);
+            Assert.Empty(page.Items);
+            Assert.Equal((cap + 1L, false, beyond), (page.Total, page.TotalExact, page.Page));
+        }
+    }
+
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_kept_count_is_served_until_the_table_changes_then_counted_again(string kind)
     {
