@@ -88,6 +88,8 @@ public class HostilePickleTests
         Assert.Equal("pickle ends after 10 bytes, inside an item that needs 1000000 more from byte 7; the file may "
             + "still be being written", Assert.Throws<TruncatedPickleException>(
             () => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'X', million, "abc"))).Message);
+        // A ceiling, not a value: the reader's own bookkeeping is the runtime's to size; a declared length allocated
+        // would be 2^62 bytes (or a million), far above it.
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a declared length was allocated");
     }
 
@@ -112,6 +114,7 @@ public class HostilePickleTests
             var e = Assert.Throws<PickleException>(() => NumpyArray.From(root, file));
             Assert.Contains(why, e.Message);
         }
+        // A ceiling, as above: a billion-by-billion or 1000-item array allocated would be far above it.
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "the declared shape was allocated");
     }
 
@@ -208,6 +211,7 @@ public class HostilePickleTests
         foreach (var file in new[] { "p5.pkl", "p2.pkl", "s4.pkl" })
         {
             var whole = File.ReadAllBytes(dir[file]);
+            // A premise: the whole file reads (its values are PandasPickleTests' concern); what is tested is every cut.
             Assert.NotNull(Pandas.Read(whole, file));
             for (var n = 0; n < whole.Length; n++)
             {
@@ -257,6 +261,7 @@ public class HostilePickleTests
         Assert.Equal($"'{dir["ret.pkl"]}' is too large for a backtest report pickle (holds {max + 1:N0} bytes, more "
             + $"than the {max:N0} such a file may have); it is not one, or it is damaged, or longer than RdBridge "
             + "reads (RDBRIDGE_CURVE_PICKLE_MB raises that)", e.Message);
+        // A ceiling, as above: reading the file (its size past the kind's maximum) would allocate far more.
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
         File.WriteAllBytes(dir["empty.pkl"], []);
         Assert.Equal($"'{dir["empty.pkl"]}': pickle ends after 0 bytes without its STOP opcode",
