@@ -350,9 +350,11 @@ public class QueryPlanChoiceTests
     /// The plan holds <paramref name="line"/> as a whole line (PostgreSQL's indent and arrow aside): the choice is
     /// that line, not a fragment of some other one.
     /// </summary>
-    private static void HasLine(string line, string plan) =>
-        Assert.True(plan.Split('\n').Select(l => l.Trim().TrimStart('-', '>').TrimStart()).Contains(line),
-            $"no line '{line}' in the plan:\n{plan}");
+    private static void HasLine(string line, string plan)
+    {
+        var lines = plan.Split('\n').Select(l => l.Trim().TrimStart('-', '>').TrimStart());
+        Assert.True(lines.Contains(line), $"no line '{line}' in the plan:\n{plan}");
+    }
 
     private static (List<JsonNode> Factors, List<JsonNode> Loops) Generate(TempDir dir)
     {
