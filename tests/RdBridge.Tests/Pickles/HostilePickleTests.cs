@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 using RdBridge.Pickles;
 
 namespace RdBridge.Tests.Pickles;
@@ -88,6 +89,8 @@ public class HostilePickleTests
         Assert.Equal("pickle ends after 10 bytes, inside an item that needs 1000000 more from byte 7; the file may "
             + "still be being written", Assert.Throws<TruncatedPickleException>(
             () => PickleReader.Read(Bytes((byte)0x80, (byte)4, 'X', million, "abc"))).Message);
+        // A ceiling, not a value: the reader's own bookkeeping is the runtime's to size; a declared length allocated
+        // would be 2^62 bytes (or a million), far above it.
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "a declared length was allocated");
     }
 
@@ -106,12 +109,20 @@ public class HostilePickleTests
             open("small.pkl", "wb").write(pickletools.optimize(small))
             """);
         var before = GC.GetAllocatedBytesForCurrentThread();
-        foreach (var (file, why) in new[] { ("big.pkl", "more than"), ("small.pkl", "holds 24 bytes") })
+        // From the script: 10^9 × 10^9 items is past what an array may hold; 1000 float64 items need 8000 bytes, and
+        // np.arange(3) gave 24.
+        foreach (var (file, why) in new[]
+        {
+            ("big.pkl", $"big.pkl declares a numpy array of more than {Array.MaxLength} items"),
+            ("small.pkl", "small.pkl holds 24 bytes for a float64 array of shape (1000), which needs 8000; the file "
+                + "is corrupt"),
+        })
         {
             var root = PickleReader.Read(File.ReadAllBytes(dir[file]));
             var e = Assert.Throws<PickleException>(() => NumpyArray.From(root, file));
-            Assert.Contains(why, e.Message);
+            Assert.Equal(why, e.Message);
         }
+        // A ceiling, as above: a billion-by-billion or 1000-item array allocated would be far above it.
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "the declared shape was allocated");
     }
 
@@ -208,6 +219,7 @@ public class HostilePickleTests
         foreach (var file in new[] { "p5.pkl", "p2.pkl", "s4.pkl" })
         {
             var whole = File.ReadAllBytes(dir[file]);
+            // A premise: the whole file reads (its values are PandasPickleTests' concern); what is tested is every cut.
             Assert.NotNull(Pandas.Read(whole, file));
             for (var n = 0; n < whole.Length; n++)
             {
@@ -215,7 +227,11 @@ public class HostilePickleTests
                 var e = Record.Exception(() => Pandas.Read(prefix, file));
                 Assert.True(e is TruncatedPickleException,
                     $"{file} cut at byte {n} gave {e?.GetType().Name}: {e?.Message}");
-                Assert.Contains(file, e!.Message);
+                // The file and the n bytes it was cut to; then either the missing STOP or the item the cut fell in
+                // (which item, and how much of it is missing, is pandas' layout of the file).
+                Assert.Matches($"^'{Regex.Escape(file)}': pickle ends after {n} bytes"
+                    + @"( without its STOP opcode|, inside an item that needs \d+ more from byte \d+; the file may "
+                    + "still be being written)$", e!.Message);
             }
         }
     }
@@ -257,6 +273,7 @@ public class HostilePickleTests
         Assert.Equal($"'{dir["ret.pkl"]}' is too large for a backtest report pickle (holds {max + 1:N0} bytes, more "
             + $"than the {max:N0} such a file may have); it is not one, or it is damaged, or longer than RdBridge "
             + "reads (RDBRIDGE_CURVE_PICKLE_MB raises that)", e.Message);
+        // A ceiling, as above: reading the file (its size past the kind's maximum) would allocate far more.
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
         File.WriteAllBytes(dir["empty.pkl"], []);
         Assert.Equal($"'{dir["empty.pkl"]}': pickle ends after 0 bytes without its STOP opcode",

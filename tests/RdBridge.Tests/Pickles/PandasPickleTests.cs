@@ -169,10 +169,13 @@ public class PandasPickleTests
         {
             var bytes = File.ReadAllBytes(dir[$"np2_{p}.pkl"]);
             var text = System.Text.Encoding.Latin1.GetString(bytes);
-            Assert.Contains("numpy._core.multiarray", text);
+            // Premises about the file the script wrote (it names numpy 2's modules and pandas 2's block maker, not
+            // numpy 1's): which globals it holds besides is pandas' business; the frame read is checked exactly below.
+            string[] names = p == 5
+                ? ["numpy._core.multiarray", "new_block", "numpy._core.numeric"]
+                : ["numpy._core.multiarray", "new_block"];
+            Assert.All(names, name => Assert.Contains(name, text));
             Assert.DoesNotContain("numpy.core.", text);
-            Assert.Contains("new_block", text);
-            if (p == 5) Assert.Contains("numpy._core.numeric", text);
             var frame = Pandas.ReadFrame(bytes, dir[$"np2_{p}.pkl"]);
             AssertSameFloats(expected, frame);
             Assert.Equal(3, frame.RowCount);

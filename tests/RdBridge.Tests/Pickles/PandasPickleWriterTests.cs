@@ -123,6 +123,7 @@ public class PandasPickleWriterTests
             print(theirs == mine, mine, theirs)
             """);
         Assert.StartsWith("True", globals);
+        // The whole list equals the real report's (above); this names the numpy 1 spelling pandas 1.5 can load.
         Assert.Contains("numpy.core.multiarray._reconstruct", globals);
         Assert.Equal(report.Curves.ExcessReturnWithCost,
             BacktestReport.Read(dir["mine.pkl"]).Curves.ExcessReturnWithCost);

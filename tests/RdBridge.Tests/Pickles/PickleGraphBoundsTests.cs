@@ -41,6 +41,7 @@ public class PickleGraphBoundsTests
         Assert.Contains("{...}", python);            // CPython itself sees the recursion
 
         var (json, allocated) = Rendered(bytes);
+        // A ceiling, not a value (what is allocated is the runtime's to size): the bound the issue asks for.
         Assert.InRange(allocated, 0, Budget);
         // The dict's first 200 entries in CPython's insertion order (a log value is drawn with at most 200): the
         // three plain values, then the first 197 keys that point back at the dict, each drawn as a recursion; then
@@ -52,6 +53,7 @@ public class PickleGraphBoundsTests
         Assert.Equal(expected.Select(kv => kv.Key).Order(StringComparer.Ordinal),
             actual.Select(kv => kv.Key).Order(StringComparer.Ordinal));
         Assert.All(expected, kv => Assert.True(JsonNode.DeepEquals(kv.Value, actual[kv.Key]), kv.Key));
+        // The bound the test names, on top of the exact entries above.
         Assert.InRange(json.Length, 0, 64 * 1024);
     }
 
@@ -78,13 +80,16 @@ public class PickleGraphBoundsTests
                 obj = [obj] * 50
             obj = {"lists": obj, "id": "laughs"}
             """);
+        // A premise about the file CPython wrote: small on disk, however large as a tree.
         Assert.InRange(bytes.Length, 0, 4096);
 
         var (json, allocated) = Rendered(bytes);
+        // Ceilings, not values: where the expansion stops is the reader's budget, what it allocates the runtime's.
         Assert.InRange(allocated, 0, Budget);
         Assert.Equal("laughs", (string?)JsonNode.Parse(json)!["id"]);
         // "…", as JSON escapes it: where the expansion stopped (the depth is the reader's budget, not the input's).
         Assert.Contains("\"\\u2026\"", json);
+        // (The drawn text's size is the budget's too: its bound is what the test promises.)
         Assert.InRange(json.Length, 0, 256 * 1024);
     }
 

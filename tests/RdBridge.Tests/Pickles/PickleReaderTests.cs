@@ -97,12 +97,21 @@ public class PickleReaderTests
         for f in sorted(glob.glob(os.path.join(sys.argv[1], "*", "Loop_*", "feedback", "feedback", "*", "*.pkl"))):
             parts = f.split(os.sep)
             last[(parts[-6], int(parts[-5][len("Loop_"):]))] = f
+        # The loop's own hypothesis: its hypothesis-generation pickle (with or without the "r" segment).
+        own = {}
+        for f in sorted(glob.glob(os.path.join(sys.argv[1], "*", "Loop_*", "direct_exp_gen", "**",
+                                               "hypothesis generation", "*", "*.pkl"), recursive=True)):
+            parts = f.split(os.sep)
+            at = max(i for i, p in enumerate(parts) if p.startswith("Loop_"))
+            with open(f, "rb") as fh:
+                own[(parts[at - 1], int(parts[at][len("Loop_"):]))] = Loader(fh).load().__dict__.get("hypothesis")
         out = []
         for (trace, loop), f in sorted(last.items()):
             with open(f, "rb") as fh:
                 d = Loader(fh).load().__dict__
             out.append({"trace": trace, "loop": loop, **{k: d.get(k) for k in (
-                "decision", "reason", "observations", "hypothesis_evaluation", "new_hypothesis")}})
+                "decision", "reason", "observations", "hypothesis_evaluation", "new_hypothesis")},
+                "own_hypothesis": own[(trace, loop)]})
         print(json.dumps(out, ensure_ascii=False))
         """;
 
@@ -154,7 +163,8 @@ public class PickleReaderTests
             Assert.True((bool)expected["decision"]! == (bool)feedback["decision"]!, where);
             // The feedback's suggestion for the next loop has its own name; "hypothesis" is the loop's own.
             Assert.Equal((string?)expected["new_hypothesis"], (string?)feedback["new_hypothesis"]);
-            Assert.NotEqual((string?)expected["new_hypothesis"], (string?)feedback["hypothesis"]);
+            Assert.Equal((string?)expected["own_hypothesis"], (string?)feedback["hypothesis"]);
+            Assert.NotEqual((string?)expected["new_hypothesis"], (string?)expected["own_hypothesis"]); // a premise
         }
     }
 
@@ -197,7 +207,10 @@ public class PickleReaderTests
         Assert.Null(d["n"]);
         Assert.Equal(true, d["t"]);
         Assert.Equal([1L, 2L], Assert.IsType<PickledSet>(d["set"]).Items.Order());
-        Assert.True(Assert.IsType<PickledSet>(d["fs"]).Frozen);
+        Assert.False(((PickledSet)d["set"]!).Frozen);
+        var frozen = Assert.IsType<PickledSet>(d["fs"]);
+        Assert.Equal(["a"], frozen.Items);
+        Assert.True(frozen.Frozen);
         Assert.Equal(new object?[] { 1L, "2", 3.0 }, Assert.IsType<object?[]>(d["tuple"]));
         var pair = Assert.IsType<List<object?>>(d["shared"]);
         Assert.Same(pair[0], pair[1]);

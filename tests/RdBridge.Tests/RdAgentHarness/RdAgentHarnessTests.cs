@@ -69,6 +69,7 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
                     // A text field that holds JSON (a stored payload) is searched too.
                     if (s.StartsWith('{') || s.StartsWith('['))
                     {
+                        // A text that only starts like JSON (prose in brackets) is a plain string, found above.
                         try { Walk(JsonNode.Parse(s)); } catch (System.Text.Json.JsonException) { }
                     }
                     break;
@@ -530,7 +531,8 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
     {
         var tasks = h.Loops().SelectMany(l => l.Loop["factors"]!.AsArray().Concat(l.Loop["models"]!.AsArray()))
             .Select(t => t!["coder_feedback"]!.AsObject()).ToList();
-        Assert.NotEmpty(tasks);
+        // One coder feedback for each task RD-Agent was fed (the answers' tasks, as the record says it fed them).
+        Assert.Equal(h.Loops().Sum(l => l.Loop["fed"]!["tasks"]!.AsObject().Count), tasks.Count);
         Assert.All(tasks, fb => Assert.Equal(2, (int)fb["evolving_steps"]!));
         Assert.All(tasks, fb => Assert.True((bool)fb["final_decision"]!));
     }
@@ -663,7 +665,7 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         Same("observations", (string?)fb["observations"]);
         Same("new_hypothesis", (string?)fb["new_hypothesis"]);
         var factors = loop["factors"]!.AsArray().Select(f => f!.AsObject()).ToList();
-        Assert.NotEmpty(factors);
+        Assert.Equal(loop["fed"]!["tasks"]!.AsObject().Select(t => t.Key), factors.Select(f => (string)f["name"]!));
         var tasks = rec["tasks"]?.AsArray().Select(t => t!.AsObject()).ToList() ?? [];
         foreach (var factor in factors)
         {
@@ -720,7 +722,8 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         var loop = stopped["loops"]![0]!.AsObject();
         var expected = loop["factors"]!.AsArray().Select(f => Path.GetFileName((string)f!["workspace_path"]!))
             .Order().ToList();
-        Assert.NotEmpty(expected);
+        // A workspace for each task the stopped loop was fed.
+        Assert.Equal(loop["fed"]!["tasks"]!.AsObject().Count, expected.Count);
         foreach (var id in expected) Assert.Contains(id, h.RegistryWorkspacesWhileRunning);
         Assert.True(h.ShowWhileRunning.Code == 0,
             $"show loop exits {h.ShowWhileRunning.Code}: {h.ShowWhileRunning.Err}");
@@ -752,6 +755,8 @@ public sealed class RdAgentHarnessTests(HarnessRun h) : IClassFixture<HarnessRun
         var before = HarnessRun.Run(h.RecordWhileRunning, "resumed")["loops"]![0]!["factors"]!.AsArray()
             .Select(f => (string)f!["workspace_path"]!);
         Assert.Equal(before, loop["factors"]!.AsArray().Select(f => (string)f!["workspace_path"]!));
-        Assert.NotEqual("running", (string?)rec["status"]);
+        // RD-Agent logged the loop's run and its feedback (the record: finished): the catalog's word is "success".
+        Assert.Equal("finished", (string)loop["status"]!);
+        Assert.Equal("success", (string?)rec["status"]);
     }
 }

@@ -125,6 +125,7 @@ public class RegistryMigrationTests
         OneBackupNamed(output, sample.Settings.BackupDirectory, initBackups);
         Assert.Equal(schemaBefore, Schema(db));
         Assert.Equal(2, Db.Scalar(db, "SELECT count(*) FROM loops WHERE workspace_id IS NOT NULL"));
+        // A whole line of the next sync's output (its other lines are the run's summary).
         Assert.Contains("  · no loop, file or product changed since the last successful run: nothing to examine",
             OutputLines.Of(sample.Cli("sync").Out));
     }
@@ -148,8 +149,7 @@ public class RegistryMigrationTests
         var sql = GuideLoopQuery();
         // Guards on the guide's own text (the query must read the two columns RdBridge adds); the rows it returns
         // are compared exactly below.
-        Assert.Contains("l.workspace_id", sql);
-        Assert.Contains("l.workspace_path", sql);
+        Assert.All(["l.workspace_id", "l.workspace_path"], column => Assert.Contains(column, sql));
 
         Assert.Empty(Db.Rows(db, sql)); // verbatim: the guide's example ids are not in this registry, and it runs
 
@@ -182,7 +182,8 @@ public class RegistryMigrationTests
         // Only that loop is examined and given its workspace (the file and row counts after it are backfill's,
         // checked in its own tests).
         var lines = OutputLines.Of(output);
-        Assert.Contains("[select] 1 loops to examine, 1 loops unchanged since the last successful run", lines);
+        Assert.Equal(["[select] 1 loops to examine, 1 loops unchanged since the last successful run"],
+            lines.Where(l => l.StartsWith("[select]", StringComparison.Ordinal)));
         Assert.Contains(lines, l => l.StartsWith("[backfill] 1 loops, 1 loops given their workspace, 1 with results, ",
             StringComparison.Ordinal));
         Assert.Equal($"moved_{id}", Db.Rows(db, "SELECT workspace_id FROM loops WHERE loop_id = 0")[0][0]);

@@ -56,8 +56,9 @@ public class RegistryWorkaroundTests
 
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 1, $"exit {code}\n{output}\n{err}");
-        Assert.Contains(output.Split('\n'), l => l.Contains($"workspaces row {workspace}")
-            && l.Contains("a second row with the same workspace_id") && l.Contains($"'{registry}'"));
+        // The whole problem line (each stage that reads the registry reports it).
+        Assert.Contains($"  ✗ workspaces row {workspace}: a second row with the same workspace_id (the first one is "
+            + $"used); the row is skipped, fix or delete it in the registry '{registry}'", output.Split('\n'));
     }
 
     [Fact]
@@ -69,7 +70,13 @@ public class RegistryWorkaroundTests
 
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 2, $"exit {code}\n{output}\n{err}");
-        Assert.Contains($"registry '{registry}' has no 'workspaces' table", output + err);
+        // The problem and its fix, whole lines of the refusal.
+        var lines = err.Split('\n');
+        Assert.Contains($"  ✗ registry: registry '{registry}' has no 'workspaces' table, where RD-Agent records its "
+            + "loops; check that rdagent.registry in rdbridge.json names RD-Agent's RDagentDB/registry.sqlite, or "
+            + "restore the registry from a backup (rdbridge keeps one in its backup folder)", lines);
+        Assert.Contains($"    → point rdagent.registry in {sample.Config} at the fork's RDagentDB/registry.sqlite",
+            lines);
         // Not repaired behind the user's back: the registry still has no workspaces table.
         Assert.Empty(Db.Rows(registry, "SELECT name FROM sqlite_master WHERE name = 'workspaces'"));
     }

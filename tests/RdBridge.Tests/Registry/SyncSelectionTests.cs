@@ -34,8 +34,8 @@ public class SyncSelectionTests
         // The one released loop is examined and bundled; the others (as many as the registry holds besides) are not.
         var others = Db.Scalar(db, "SELECT count(*) FROM loops WHERE loop_id <> 0");
         var lines = OutputLines.Of(sync.Out);
-        Assert.Contains($"[select] 1 loops to examine, {others} loops unchanged since the last successful run", lines);
-        Assert.Contains("[bundle] 1 loops, 1 built, 1 registry rows written", lines);
+        Assert.Equal([$"[select] 1 loops to examine, {others} loops unchanged since the last successful run",
+            "[bundle] 1 loops, 1 built, 1 registry rows written"], Stages(lines, "[select]", "[bundle]"));
         Assert.Equal(before + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         var tr = (string)Db.Rows(db, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
         Assert.Equal(1, sample.Aistock.Scalar(
@@ -78,7 +78,7 @@ public class SyncSelectionTests
         // A new result of the same size, with the file's old time put back: only the inode and change time tell.
         var bytes = File.ReadAllBytes(results);
         var changed = bytes.Select(b => b == (byte)'1' ? (byte)'2' : b).ToArray();
-        Assert.NotEqual(bytes, changed);
+        Assert.NotEqual(bytes, changed); // a premise: the results hold a '1' to change
         File.Delete(results);
         File.WriteAllBytes(results, changed);
         File.SetLastWriteTimeUtc(results, time);
@@ -87,8 +87,8 @@ public class SyncSelectionTests
         Assert.True(sync.Code == 0, Text(sync));
         var others = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE loop_id <> 0");
         var lines = OutputLines.Of(sync.Out);
-        Assert.Contains($"[select] 1 loops to examine, {others} loops unchanged since the last successful run", lines);
-        Assert.Contains("[bundle] 1 loops, 1 rebuilt, 1 registry rows written", lines);
+        Assert.Equal([$"[select] 1 loops to examine, {others} loops unchanged since the last successful run",
+            "[bundle] 1 loops, 1 rebuilt, 1 registry rows written"], Stages(lines, "[select]", "[bundle]"));
         Assert.Contains(tr, File.ReadAllText(Path.Combine(s.AistockCatalogDirectory, "loop_catalog.json")));
     }
 
@@ -104,6 +104,7 @@ public class SyncSelectionTests
         var sync = sample.Cli("sync");
         Assert.True(sync.Code == 0, Text(sync));
         var lines = OutputLines.Of(sync.Out);
+        // Whole lines of the run's output, here and below.
         Assert.Contains("  · catalogs or the asset cache changed since the last successful run: they are brought up "
             + "to date", lines);
         // Only the one removed copy is written, by the second run (init was the first).
@@ -136,4 +137,9 @@ public class SyncSelectionTests
         Assert.True(again.Code == 0, Text(again));
         Assert.Contains(NothingToExamine, OutputLines.Of(sample.Cli("sync").Out));
     }
+
+    /// <summary>The output's lines of the named stages, in order: the stage's whole line, and no second one.
+    /// </summary>
+    private static List<string> Stages(IReadOnlyList<string> lines, params string[] stages) =>
+        [.. lines.Where(l => stages.Any(s => l.StartsWith(s, StringComparison.Ordinal)))];
 }

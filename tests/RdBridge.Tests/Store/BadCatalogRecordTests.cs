@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using RdBridge.Tests.Discovery;
 
 namespace RdBridge.Tests.Store;
@@ -29,24 +30,34 @@ public class BadCatalogRecordTests
             long_name["name"] = "n" * 5000                          # one oversized field (an indexed one)
             huge["description_cn"] = "描述" * (12 * 1024 * 1024)    # 72 MB of UTF-8: a record past the 32 MB limit
             factors.insert(2, 42)                                   # an entry that is not a record
-            json.dump(doc, open(path, "w", encoding="utf-8"), ensure_ascii=False)
+            text = json.dumps(doc, ensure_ascii=False)
+            open(path, "w", encoding="utf-8").write(text)
             kept = [f["factor_id"] for f in factors if isinstance(f, dict) and f not in (long_name, huge)]
-            print(json.dumps({"kept": kept, "long": long_name["factor_id"], "huge": huge["factor_id"]}))
+            # Where the record before the oversized one ends in the file written (its ", " separator follows).
+            start = len(text[:text.index(", " + json.dumps(huge, ensure_ascii=False))].encode("utf-8"))
+            print(json.dumps({"kept": kept, "long": long_name["factor_id"], "huge": huge["factor_id"], "start": start}))
             """, catalog]);
         var e = System.Text.Json.JsonDocument.Parse(expected).RootElement;
         var kept = e.GetProperty("kept").EnumerateArray().Select(k => k.GetString()!).Order().ToList();
         var (longId, hugeId) = (e.GetProperty("long").GetString()!, e.GetProperty("huge").GetString()!);
+        var start = e.GetProperty("start").GetInt64();
         sample.Aistock.Exec("DELETE FROM aistock_factor_catalog");
 
         var (ic, io, ie) = sample.Cli("import");
         Assert.True(ic == 1, $"exit {ic}\n{io}\n{ie}");
-        var lines = io.Split('\n');
+        var problems = io.Split('\n').Where(l => l.StartsWith("  ✗ ", StringComparison.Ordinal)).ToList();
         // Named: the file, the record's place (1-based, as the file lists it), its id, the field and the limit.
-        Assert.Contains(lines, l => l.Contains("factor_catalog.json") && l.Contains("record #2") && l.Contains(longId)
-            && l.Contains("'name'") && l.Contains("5,000 bytes") && l.Contains("1,000"));
-        Assert.Contains(lines, l => l.Contains("record #3") && l.Contains("not a record"));
-        Assert.Contains(lines, l => l.Contains("record #5") && l.Contains(hugeId) && l.Contains("'description_cn'")
-            && l.Contains("33,554,432"));
+        Assert.Equal(3, problems.Count);
+        Assert.Equal($"  ✗ factor_catalog.json: factor record #3: it is a number, not a record (a JSON object) "
+            + $"[{catalog}]", problems[0]);
+        Assert.Equal($"  ✗ factor_catalog.json: factor record #2 ({longId}) skipped: field 'name' is 5,000 bytes, more "
+            + $"than the 1,000 an id, name or other indexed field may hold [{catalog}]", problems[1]);
+        // From the end of the record before it; how far the reader went before it gave up on the record ("or more")
+        // is its buffer's, not the file's.
+        Assert.Matches($"^  ✗ factor_catalog\\.json: factor record #5 \\(factor_id {hugeId}\\), field "
+            + $@"'description_cn': it is [0-9,]+ bytes or more from byte {start:N0}, more than the 33,554,432 a "
+            + $@"record may take; it was not imported \(the records around it were\) \[{Regex.Escape(catalog)}\]$",
+            problems[2]);
         Assert.DoesNotContain("nothing from this file was imported", io);
 
         var stored = sample.Aistock.Rows("SELECT factor_id FROM aistock_factor_catalog ORDER BY factor_id")

@@ -26,29 +26,42 @@ public class CatalogShapeTests
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         Assert.NotEmpty(factorIds); // a precondition on the sample, not the check
 
-        (string Python, string Named)[] shapes =
+        // Each damage, and what the problem line says is wrong, given the damaged file's top-level fields (as Python
+        // lists them) and its records' count.
+        (string Python, Func<List<string>, int, string[]> Named)[] shapes =
         [
             ("doc['strategies'] = {'first': doc['strategies'][0]}",
-                "'strategies' must be a list of records, not an object"),
-            ("doc = doc['strategies'][0]", "has no 'strategies' list of records (its top-level fields: 'strategy_id'"),
-            ("doc['strategy_list'] = doc.pop('strategies')", "'strategy_list'"),
-            ("[s.pop('strategy_id') for s in doc['strategies']]", "strategy record #1 (∅) skipped: record has no " +
-                "strategy_id"),
+                (_, _) => [Shape("'strategies' must be a list of records, not an object")]),
+            ("doc = doc['strategies'][0]", (fields, _) => [Shape(NoList(fields))]),
+            ("doc['strategy_list'] = doc.pop('strategies')", (fields, _) => [Shape(NoList(fields))]),
+            ("[s.pop('strategy_id') for s in doc['strategies']]", (_, records) => [.. Enumerable.Range(1, records)
+                .Select(n => $"  ✗ strategy_catalog.json: strategy record #{n} (∅) skipped: record has no strategy_id "
+                    + $"[{catalog}]")]),
         ];
+        // The file's first eight top-level fields (a record's fields run to a dozen; eight are enough to recognise it).
+        string NoList(List<string> fields) => "it has no 'strategies' list of records (its top-level fields: "
+            + string.Join(", ", fields.Take(8).Select(f => $"'{f}'")) + ")";
+        string Shape(string named) => $"  ✗ strategy_catalog.json: {catalog} is valid JSON but not a catalog of the "
+            + $"shape expected: {named}; a catalog is {{\"strategies\": [{{…}}, …]}} (or a bare list of records); "
+            + $"nothing from this file was imported; the AIstock copy from the last good import is kept [{catalog}]";
         foreach (var (python, named) in shapes)
         {
             File.WriteAllText(catalog, original);
-            UpstreamRdAgent.RunPython(["-c", $"""
+            var shape = System.Text.Json.Nodes.JsonNode.Parse(UpstreamRdAgent.RunPython(["-c", $$"""
                 import json, sys
                 doc = json.load(open(sys.argv[1], encoding="utf-8"))
-                {python}
+                {{python}}
                 json.dump(doc, open(sys.argv[1], "w", encoding="utf-8"), ensure_ascii=False)
-                """, catalog]);
+                lst = doc.get("strategies")
+                print(json.dumps({"fields": list(doc), "records": len(lst) if isinstance(lst, list) else 0}))
+                """, catalog]))!;
+            var fields = shape["fields"]!.AsArray().Select(f => (string)f!).ToList();
             sample.Aistock.Exec("DELETE FROM aistock_factor_catalog");
 
             var (ic, io, ie) = sample.Cli("import");
             Assert.True(ic == 1, $"{python}: exit {ic}\n{io}\n{ie}");
-            Assert.Contains(io.Split('\n'), l => l.Contains("strategy_catalog.json") && l.Contains(named));
+            Assert.Equal(named(fields, (int)shape["records"]!),
+                io.Split('\n').Where(l => l.StartsWith("  ✗ strategy_catalog.json: ", StringComparison.Ordinal)));
             Assert.DoesNotContain("near byte", io);
             // The factor catalog beside it still landed in full.
             Assert.Equal(factorIds, sample.Aistock.Rows("SELECT factor_id FROM aistock_factor_catalog")

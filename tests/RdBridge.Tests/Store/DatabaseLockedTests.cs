@@ -89,7 +89,10 @@ public class DatabaseLockedTests
         {
             var (c, o, e) = ChildCli.Run(sample.Config, ShortWait, "import");
             Assert.True(c == 3, $"import: exit {c}\n{o}\n{e}");
-            Assert.Contains($"the AIstock database '{database}' is locked by another program", e);
+            Assert.Contains($"error: the AIstock database '{database}' is locked by another program (it holds a "
+                + "write transaction); RdBridge waited 1 s and wrote nothing to it. Finish or close that program "
+                + "(AIstock, a sqlite3 shell, a database browser) and run again; RDBRIDGE_DB_BUSY_SECONDS sets how "
+                + "long to wait", e.Split('\n'));
             Assert.DoesNotContain("SQLite Error", o + e);
         }
         finally { Release(holder); }
@@ -107,7 +110,7 @@ public class DatabaseLockedTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         try
         {
-            Assert.True(await Listening(http), "the server did not start listening");
+            await Listening(server, port);
             var holder = Hold(database, "BEGIN EXCLUSIVE", walMode: false);
             try
             {
@@ -147,19 +150,23 @@ public class DatabaseLockedTests
         }
     }
 
-    /// <summary>Asks the health route until the server answers (it starts in a second or two).</summary>
-    private static async Task<bool> Listening(HttpClient http)
+    /// <summary>
+    /// Waits for the line serve prints once its listener is bound (it prints it after the host started): the event
+    /// itself, not a poll. A server that exits first fails the test with what it wrote.
+    /// </summary>
+    private static async Task Listening(Process server, int port)
     {
-        for (var i = 0; i < 300; i++)
+        var expected = $"rdbridge serve (consumer) listening on http://127.0.0.1:{port} — UI at "
+            + $"http://127.0.0.1:{port}/rdagent/factors";
+        // A guard against a hung child only (the test would otherwise never end), not a bound on its speed.
+        using var hung = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var seen = new List<string>();
+        while (await server.StandardOutput.ReadLineAsync(hung.Token) is { } line)
         {
-            try
-            {
-                using var r = await http.GetAsync("api/health");
-                if (r.IsSuccessStatusCode) return true;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(200);
+            if (line == expected) return;
+            seen.Add(line);
         }
-        return false;
+        Assert.Fail($"serve exited before listening:\n{string.Join("\n", seen)}\n"
+            + await server.StandardError.ReadToEndAsync());
     }
 }

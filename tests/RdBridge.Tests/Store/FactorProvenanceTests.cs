@@ -150,6 +150,7 @@ public class FactorProvenanceTests
         // reused batch statement once lost whole batches on PostgreSQL.
         var folder = Generate(dir, 1500, 60);
         var expected = Inline(folder);
+        // A premise about the generated input (several batches), not a result: the table is compared whole below.
         Assert.True(expected.Count > 3 * 400, $"{expected.Count} entries: too few for several batches");
         using var db = TestStore.Create(kind, dir);
         using var store = db.Open();

@@ -15,6 +15,7 @@ internal static class GuideText
     {
         var text = Text;
         var start = text.IndexOf(heading, StringComparison.Ordinal);
+        // A guard naming the missing heading; the blocks themselves are compared exactly by the callers.
         Assert.True(start >= 0, $"the guide has no '{heading}'");
         var level = heading.TakeWhile(c => c == '#').Count();
         // The section ends at the next heading of its level or above; a "# " line inside a code block (a shell or

@@ -146,6 +146,7 @@ public sealed class ImportContractTests : IDisposable
             """ "model_type": "LGBModel", "model_type": "Linear" } ] }""");
         var (code, output, _) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(1, code);
+        // The whole line of the report (one of the run's lines: the others are its summary).
         Assert.Contains("  ✗ model_catalog.json: model record #1 (m1) skipped: property 'model_type' is given twice; "
             + "which value is meant is unclear — write it once "
             + $"[{Path.Combine(Incoming, "model_catalog.json")}]", output.Split('\n'));
@@ -195,6 +196,7 @@ public sealed class ImportContractTests : IDisposable
         Write(CatalogKind.Loop, Loop("tr1", 0), Loop("tr1", -3));
         var (code, output, _) = Cli("import", "--catalogs", Incoming);
         Assert.Equal(1, code);
+        // The whole line of the report, as above.
         Assert.Contains("  ✗ loop_catalog.json: loop record #2 (tr1/-3) skipped: loop_id is -3; an id or a count is "
             + $"never negative [{Path.Combine(Incoming, "loop_catalog.json")}]", output.Split('\n'));
         Assert.Equal(1, Rows("aistock_loop_catalog"));

@@ -110,7 +110,11 @@ public sealed class LoopWorkspacesImportTests : IDisposable
         using (db)
         {
             Assert.Equal(1, code);
-            Assert.Single(output.Split('\n'), l => l.Contains('✗') && l.Contains("appears more than once"));
+            // The repeat on ws_a, the loop's first and so experiment workspace here: the one line of the loop file.
+            var file = _dir["incoming/loop_catalog.json"];
+            Assert.Equal([$"  ✗ loop_catalog.json: loop tr1/0 appears more than once in the catalog with the same "
+                    + $"workspace; the record on its experiment workspace ws_a was kept [{file}]"],
+                output.Split('\n').Where(l => l.StartsWith("  ✗ loop_catalog.json: ", StringComparison.Ordinal)));
             var payload = JsonNode.Parse(Convert.ToString(db.Rows("SELECT payload FROM aistock_loop_catalog")[0][0])!)!;
             Assert.Equal(0.04, (double)payload["metrics"]!["IC"]!);
             Assert.Equal(["ws_a", "ws_b"],

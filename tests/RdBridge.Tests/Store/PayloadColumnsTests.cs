@@ -211,6 +211,7 @@ public class PayloadColumnsTests
         Assert.Equal(2, Hidden(db.Setting, "aistock_factor_catalog")["performance_metrics"]);
         // The second copies are gone from the file, not only from the rows (the VACUUM after the migration).
         Assert.Equal(0, db.Scalar("PRAGMA freelist_count"));
+        // How many pages the copies filled depends on SQLite's packing of the rows: only that the file shrank is known.
         Assert.True(db.Scalar("PRAGMA page_count") < pages, $"{pages} pages before");
         // The search index still points at the right rows.
         db.Exec("INSERT INTO aistock_factor_search(aistock_factor_search) VALUES ('integrity-check')");

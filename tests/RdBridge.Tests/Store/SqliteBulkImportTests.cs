@@ -41,8 +41,11 @@ public class SqliteBulkImportTests
         using (var session = bulk.BeginImport())
         {
             session.Savepoint();
-            Assert.Throws<FormatException>(() =>
-                CatalogImport.Run(session, CatalogKind.Factor, dir["broken/factor_catalog.json"]));
+            // The file's own length: where the cut left it.
+            var broken = dir["broken/factor_catalog.json"];
+            Assert.Equal($"{broken} ends at byte {new FileInfo(broken).Length} in the middle of a value; the file is "
+                + "truncated — export it again", Assert.Throws<FormatException>(() =>
+                CatalogImport.Run(session, CatalogKind.Factor, broken)).Message);
             session.RollbackToSavepoint();
             session.Commit();
         }

@@ -229,7 +229,8 @@ public class StoreTests
             var s = Import(store, CatalogKind.Model, dir["model_catalog.json"]);
             Assert.Equal(2, s.Inserted);
             Assert.Equal(1, s.Skipped);
-            Assert.Contains(s.SkipReasons, r => r.Contains("m1") && r.Contains("more than once"));
+            // m1 is listed twice, on different workspaces (wsA, wsC): the first record is kept.
+            Assert.Equal(["model m1 appears more than once in the catalog; the first record was kept"], s.SkipReasons);
             var failure = Assert.Single(s.Failures);
             // The record by its id; after the colon, the database's own words (SQLite's and PostgreSQL's differ).
             Assert.StartsWith("model m2: ", failure);
@@ -278,10 +279,11 @@ public class StoreTests
         {
             using (store.AcquireSyncLock(TimeSpan.FromSeconds(1)))
             {
+                // The clock proves the wait, from below only, which load cannot break; the bound on it is the refusal
+                // itself (its message below), which came instead of waiting forever.
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 var e = Assert.Throws<SyncBusyException>(() => other.AcquireSyncLock(TimeSpan.FromSeconds(1)));
-                // A lower bound only, which load cannot break: it proves the wait. The bound on it is the refusal
-                // itself, which came instead of waiting forever.
+                // (The same lower bound: 1 s asked, 0.9 s allowing for the clock's and the lock poll's granularity.)
                 Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9));
                 const string what = "; wait for it to finish, or check 'rdbridge sync-status'";
                 Assert.Equal(db.IsPostgres
@@ -305,7 +307,9 @@ public class StoreTests
             var before = db
                 .Rows("SELECT task_run_id, loop_id, origin, content_hash FROM aistock_loop_catalog ORDER BY 1, 2")
                 .Select(r => string.Join("|", r)).ToList();
-            Assert.All(before, r => Assert.Contains("|gpu1|", r));
+            Assert.Equal(LoopsIn(Fork("loop_catalog.json")), before.Count);
+            Assert.Equal(["gpu1"], db.Rows("SELECT DISTINCT origin FROM aistock_loop_catalog")
+                .Select(r => (string?)r[0]));
             var second = Import(store, CatalogKind.Loop, Fork("loop_catalog.json"), origin: "gpu2");
             Assert.Equal((0L, 0L), (second.Inserted, second.Updated));
             Assert.Equal(first.Inserted, second.Failed);
@@ -336,7 +340,10 @@ public class StoreTests
             WriteModels(dir["model_catalog.json"], ("m1", "wsA"), ("bad\u0000id", "wsB"), ("m3", "wsC"));
             var s = Import(store, CatalogKind.Model, dir["model_catalog.json"]);
             Assert.Equal(2, s.Inserted);
-            Assert.Contains("NUL", Assert.Single(s.Failures));
+            Assert.Equal("model bad\u0000id: contains a NUL character (\\u0000), which PostgreSQL cannot store; " +
+                "remove it at the record's source", Assert.Single(s.Failures));
+            Assert.Equal(["m1", "m3"], db.Rows("SELECT model_id FROM aistock_model_catalog ORDER BY 1")
+                .Select(r => (string?)r[0]));
         }
     }
 
