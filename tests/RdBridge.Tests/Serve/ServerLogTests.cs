@@ -15,16 +15,30 @@ public sealed class ServerLogTests
     private sealed class Captured : ILoggerProvider
     {
         public ConcurrentQueue<Line> Lines { get; } = new();
-        public ILogger CreateLogger(string category) => new Logger(category, Lines);
+        /// <summary>Each line as it is logged, so a test waits on the line itself.</summary>
+        public BlockingCollection<Line> Written { get; } = new();
+        public ILogger CreateLogger(string category) => new Logger(category, this);
         public void Dispose() { }
 
-        private sealed class Logger(string category, ConcurrentQueue<Line> lines) : ILogger
+        /// <summary>Whether a line matching arrives within a minute (a bound on a hang, not a timing).</summary>
+        public bool WaitFor(Func<Line, bool> match)
+        {
+            while (Written.TryTake(out var line, TimeSpan.FromMinutes(1)))
+                if (match(line)) return true;
+            return false;
+        }
+
+        private sealed class Logger(string category, Captured to) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
             public bool IsEnabled(LogLevel level) => true;
             public void Log<TState>(LogLevel level, EventId id, TState state, Exception? e, Func<TState, Exception?,
-                string> format) =>
-                lines.Enqueue(new Line(category, level, format(state, e)));
+                string> format)
+            {
+                var line = new Line(category, level, format(state, e));
+                to.Lines.Enqueue(line);
+                to.Written.Add(line);
+            }
         }
     }
 
@@ -48,10 +62,9 @@ public sealed class ServerLogTests
             Assert.Equal(System.Net.HttpStatusCode.Accepted, accepted.StatusCode);
             using var doc = JsonDocument.Parse(accepted.Content.ReadAsStream());
             var id = doc.RootElement.GetProperty("id").GetInt64();
-            ApiTests.WaitForSync(client, id);
-            // The end line is written after the run's status is recorded: give it a moment.
-            for (var i = 0; i < 100 && !captured.Lines.Any(l => l.Text.StartsWith($"Sync {id} finished")); i++)
-                Thread.Sleep(50);
+            // The end line is written after the run's status is recorded: wait for the line itself.
+            Assert.True(captured.WaitFor(l => l.Text.StartsWith($"Sync {id} finished", StringComparison.Ordinal)),
+                "the sync's end line was never logged");
 
             var sync = captured.Lines.Where(l => l.Category == typeof(SyncRunner).FullName).ToList();
             Assert.Contains(sync, l => l.Level == LogLevel.Information
