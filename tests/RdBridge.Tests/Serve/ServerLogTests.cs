@@ -79,9 +79,20 @@ public sealed class ServerLogTests
             // Issue 26, point 19: the cleanup that precedes the run is logged under the run's id, not "(null)".
             Assert.Contains(sync, l => l.Text == $"Sync {id} stage cleanup: nothing to do");
             Assert.DoesNotContain(sync, l => l.Text.Contains("(null)"));
-            Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.Contains("problem:")
-                && l.Text.Contains("is missing"));
-            Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.StartsWith($"Sync {id} finished: failed"));
+            // The backfill's problem, whole: the loop and workspace the registry names, where the folder was looked
+            // for (the sample's workspace folder) and the path as stored.
+            var taskRun = (string)Db.Rows(sample.Settings.RegistryPath, "SELECT task_run_id FROM workspaces "
+                + "WHERE workspace_role = 'experiment_workspace' AND loop_id = 0")[0][0]!;
+            var workspaceId = workspace!.Split('/', '\\')[^1];
+            var local = Path.Combine(sample.Dir["RD-Agent-main/git_ignore_folder/RD-Agent_workspace"], workspaceId);
+            Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text == $"Sync {id} stage backfill problem: "
+                + $"{taskRun}/0: loop {taskRun}/0 workspace {workspaceId} is missing: '{local}' (stored as "
+                + $"'{workspace}'); check the pathMap in rdbridge.json or whether the folder was deleted {local}");
+            // The end: failed, with as many problems as the stages logged (the duration is the clock's).
+            var problems = sync.Count(l => l.Level == LogLevel.Warning && l.Text.StartsWith($"Sync {id} stage ",
+                StringComparison.Ordinal) && l.Text.Contains(" problem: ", StringComparison.Ordinal));
+            Assert.Single(sync, l => l.Level == LogLevel.Warning && System.Text.RegularExpressions.Regex.IsMatch(
+                l.Text, $@"^Sync {id} finished: failed in \d+(\.\d+)? s, {problems} problems$"));
         }
         finally
         {
