@@ -13,6 +13,7 @@ public sealed class TempDir : IDisposable
         System.IO.Path.Combine(System.IO.Path.GetTempPath(), "rdbridge-test-" + Guid.NewGuid().ToString("N")[..12]);
     public TempDir() => Directory.CreateDirectory(Path);
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
+    // A clean-up only: a file a failed test left open must not turn its own failure into another.
     public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
 }
 

@@ -130,7 +130,9 @@ public class RealOutputTests
             .Yaml("microsoft__qlib/examples/benchmarks/GeneralPtNN/workflow_config_gru.yaml")
             .Yaml("microsoft__qlib/examples/benchmarks/TRA/workflow_config_tra_Alpha158.yaml")
             .Run("BiEchi__quants", "1", "7685d631377342f69b6aea30a2f9c30c");
-        Assert.NotEqual(ConfigChoice.FromParams, WorkspaceFiles.ChooseConfig(ws.Path, "model").Source);
+        // With nothing claimed, the fallback: the first of the two workflow files (both open with "task:") by name.
+        Assert.Equal(new ConfigChoice("workflow_config_gru.yaml", ConfigChoice.FirstInWorkspace),
+            WorkspaceFiles.ChooseConfig(ws.Path, "model"));
         // A config that does spell the logged classes is chosen by them.
         ws.Text("conf_alstm.yaml", "task:\n  model:\n    class: ALSTM\n  dataset:\n    class: TSDatasetH\n"
             + "    kwargs:\n      handler:\n        class: Alpha158\n");

@@ -27,6 +27,8 @@ public class ParserLimitTests
         var bytes = Allocated(() => e = Assert.Throws<FormatException>(() =>
             WorkflowConfig.Parse(yaml.ToString(), "conf.yaml")));
         Assert.Equal("conf.yaml expands to more than 100,000 values once its aliases are followed", e!.Message);
+        // A bound by nature: the runtime's and the YAML parser's allocations are theirs. Expanded, the aliases would
+        // take hundreds of gigabytes; refused, a small multiple of the 100,000 values allowed.
         Assert.True(bytes < 200L * 1024 * 1024, $"allocated {bytes:N0} bytes");
     }
 
@@ -90,6 +92,7 @@ public class ParserLimitTests
         Assert.True(m!.IsEmpty);
         Assert.Equal($"qlib_res.csv holds {new FileInfo(dir["qlib_res.csv"]).Length:N0} bytes, more than the "
             + "1,048,576 such a file may have; its metrics were not read", Assert.Single(m.Problems));
+        // A bound by nature (the runtime's allocations are its own): far below the 40 MB the value would take read.
         Assert.True(bytes < 8L * 1024 * 1024, $"allocated {bytes:N0} bytes");
     }
 
@@ -124,6 +127,7 @@ public class ParserLimitTests
         // The record starts after '{"loops": [', at byte 11.
         Assert.Equal($"{dir["loop_catalog.json"]} holds a record or value of more than {ReadLimits.CatalogRecord:N0} "
             + "bytes near byte 11; it is not read", e!.Message);
+        // A bound by nature (the runtime's allocations are its own): about the cap, not the 100 MB field.
         Assert.True(bytes < 3 * ReadLimits.CatalogRecord, $"allocated {bytes:N0} bytes");
     }
 

@@ -36,7 +36,7 @@ public class SampleLogGenerationTests
                 WHERE l.has_result = 1 AND w.workspace_role = 'experiment_workspace'
                 """).Select(r => (string)r[0]!).ToHashSet();
         var logged = results.Select(r => ((string)r["workspace"]!).Replace('\\', '/').Split('/')[^1]).ToHashSet();
-        Assert.NotEmpty(withResults);
+        Assert.NotEmpty(withResults); // a guard: the Subset below holds for an empty set too
         Assert.Subset(logged, withResults);
         // fin_factor's loop 0 ran the Alpha20 baseline first: two charts in its running step.
         var log = sample.Settings.LogRoot;
@@ -141,6 +141,7 @@ public class SampleLogGenerationTests
 
         var again = upstream.Cli("init");
         Assert.True(again.Code == 0, again.Out + again.Err);
+        // A whole line of the output (the stage lines before it list what was examined).
         Assert.Contains("init run #2: nothing changed — every file, bundle and row was already up to date",
             again.Out.Split('\n'));
     }

@@ -47,7 +47,7 @@ public class ApiTests
 
         // Sorted by IC, descending, in pages of 5 that neither overlap nor skip.
         var seen = new List<string>();
-        double previous = double.MaxValue;
+        var ics = new List<double>();
         for (var page = 1; ; page++)
         {
             var r = Json(server.Get($"api/rdagent/factors?sort=ic&order=desc&page={page}&page_size=5"));
@@ -59,11 +59,14 @@ public class ApiTests
                 if (f.GetProperty("performance_metrics") is { ValueKind: JsonValueKind.Object } pm
                     && pm.TryGetProperty("ic", out var ic) && ic.ValueKind == JsonValueKind.Number)
                 {
-                    Assert.True(ic.GetDouble() <= previous);
-                    previous = ic.GetDouble();
+                    ics.Add(ic.GetDouble());
                 }
             }
         }
+        // Every IC the database holds, highest first, across the pages.
+        Assert.Equal(sample.Aistock.Rows("SELECT ic FROM aistock_factor_catalog WHERE ic IS NOT NULL")
+            .Select(r => Convert.ToDouble(r[0], System.Globalization.CultureInfo.InvariantCulture)).OrderDescending(),
+            ics);
         Assert.Equal(total, seen.Count);
         Assert.Equal(total, seen.Distinct().Count());
 
@@ -80,8 +83,6 @@ public class ApiTests
             sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog WHERE ic >= 0.02 AND ic <= 0.06"),
             ranged.GetProperty("total").GetInt64());
         var search = Json(server.Get("api/rdagent/factors?q=cord&page_size=500"));
-        Assert.All(search.GetProperty("items").EnumerateArray(), f => Assert.Contains("cord",
-            (f.GetProperty("name").GetString() + f.GetProperty("expression").GetString()).ToLowerInvariant()));
         // Exactly the factors of the imported catalog file whose searched texts hold "cord", in any case.
         using var exported = JsonDocument.Parse(
             File.ReadAllBytes(Path.Combine(sample.Settings.CatalogDirectory, "factor_catalog.json")));
@@ -297,7 +298,9 @@ public class ApiTests
                 return s;
             }
 
+            // The deadline only turns a hung run into a failure instead of a hung test.
             Assert.True(DateTime.UtcNow < deadline, "the sync did not finish in time: " + s);
+            // The API offers the run's state only to be asked (the page polls it too): ask again a moment later.
             Thread.Sleep(100);
         }
     }
@@ -313,8 +316,8 @@ public class ApiTests
         var accepting = Task.Run(() =>
         {
             try { while (true) held.Add(silent.AcceptSocket()); }
-            catch (SocketException) { }
-            catch (ObjectDisposedException) { }
+            // Stopping the listener is how this loop ends: AcceptSocket then throws one of these.
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         });
         using var dir = new TempDir();
         File.WriteAllText(dir["rdbridge.json"], """{ "aistock": { "root": "AIstock" }, "sources": [ """ +
@@ -338,6 +341,7 @@ public class ApiTests
                 waited++)
             {
                 Assert.Equal("running", running.GetProperty("status").GetString());
+                // The stage is known only by asking the status again (as the page does); at most 15 s in all.
                 Thread.Sleep(100);
                 running = Json(server.Get("api/rdagent/catalog/sync-status"));
             }

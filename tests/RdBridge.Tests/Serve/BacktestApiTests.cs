@@ -62,7 +62,7 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         var trough = Array.IndexOf(drawdown, drawdown.Min());
         var top = Array.IndexOf(withCost, withCost.Max());
         var at = shown.IndexOf(dates[trough]);
-        Assert.True(at >= 0, $"the trough on {dates[trough]} was dropped");
+        Assert.Contains(dates[trough], shown);
         Assert.Equal(drawdown.Min(), bt.GetProperty("series").GetProperty("drawdown")[at].GetDouble());
         Assert.Contains(dates[top], shown);
 
@@ -166,7 +166,7 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
         var (code, output, err) = compared.Sample.Cli("compare", a.Key, b.Key);
         Assert.True(code == 0, output + err);
         var lines = output.Split('\n');
-        Assert.Contains("Metrics (b - a)", lines);
+        Assert.Contains("Metrics (b - a)", lines); // the section's heading, a whole line of the output
         // Headed columns, returns in percent: each loop's annualized return as AIstock's loop table holds it.
         Assert.Matches(@"\n  metric +a +b +b - a\n", output);
         double Ar(string taskRun, long loop) => Convert.ToDouble(compared.Sample.Aistock.Rows(
@@ -188,6 +188,7 @@ public class BacktestApiTests(ComparedSample compared) : IClassFixture<ComparedS
 
         var (missing, _, merr) = compared.Sample.Cli("compare", "nosuchrun:1", b.Key);
         Assert.Equal(ExitCodes.ItemFailures, missing);
+        // A whole line of the error output, naming the loop and what to do.
         Assert.Contains("error: AIstock has no loop nosuchrun/1; sync, or check the ids (the loops page lists them)",
             merr.Split('\n'));
         Assert.Equal(ExitCodes.UsageError, compared.Sample.Cli("compare", "nocolon", b.Key).Code);

@@ -25,7 +25,9 @@ public class FeedFormatTests
         using var m = new TwoMachines(taskRuns: 1, loops: 2, extraSources: [$"http://127.0.0.1:{relay.Port}/"]);
         var feed = JsonNode.Parse(await m.PublisherServer.Client.GetStringAsync("api/rdagent/feed"))!.AsObject();
         var loops = feed["loops"]!.AsArray().Count;
-        Assert.True(loops > 0, "the publisher's feed holds loops (the premise: they would import)");
+        // The premise: the feed holds loops that would import, one per loop of the publisher's registry with results.
+        Assert.Equal(Db.Scalar(m.Publisher.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1"),
+            loops);
         if (format is null) feed.Remove("format"); else feed["format"] = format;
         relay.Body = feed.ToJsonString();
 

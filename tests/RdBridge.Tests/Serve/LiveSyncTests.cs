@@ -105,6 +105,7 @@ public class LiveSyncTests
         Db.Exec(s.RegistryPath, "PRAGMA user_version = 7");
         var next = server.NextRun();
         Assert.Equal(burst.Run.Number + 1, next.Run.Number);
+        // A clock reading, so only its order is known: the run began after the write that asked for it.
         Assert.True(next.StartedAt >= marker);
     }
 
@@ -139,6 +140,7 @@ public class LiveSyncTests
         // Found by a scan after the last one done before the write, and no later than the first one that began after
         // it (the one after the scan that may have been under way when the write ended).
         Assert.NotNull(run.Run.FoundByScan); // a guard for the exact range just below
+        // A range by nature: which scan sees the write races with the scanning thread.
         Assert.InRange(run.Run.FoundByScan!.Value, before + 1, after + 2);
         Assert.Subset(server.LoopKeys(), held.ToHashSet<(string, long)>());
         Assert.Equal(RegistryLoops(s), server.LoopKeys());
@@ -156,6 +158,7 @@ public class LiveSyncTests
             // Killed as soon as the first run's backfill is done, while it bundles.
             try
             {
+                // Waits on the server's log line as it is written (an event, not a time).
                 Assert.True(WaitForLine(first, l => l.Contains("Live run 1 stage backfill")),
                     "the first run never reached its backfill");
             }
@@ -168,6 +171,7 @@ public class LiveSyncTests
         using var second = Safety.Cli.Start(sample.Config, null, "serve", "--urls", url);
         try
         {
+            // The logger adds its own prefix; the run's line is "Live run 1: sync <id> succeeded…".
             Assert.True(WaitForLine(second, l => l.Contains("Live run 1: sync") && l.Contains("succeeded")),
                 "the restarted server's first run did not succeed");
             using var http = new HttpClient { BaseAddress = new Uri(url + "/") };
@@ -186,8 +190,8 @@ public class LiveSyncTests
             }
             var status = JsonNode.Parse(await http.GetStringAsync("api/rdagent/sync-runs?limit=10"))!;
             var statuses = status["runs"]!.AsArray().Select(r => r!["status"]!.GetValue<string>()).ToList();
-            Assert.Equal("succeeded", statuses[0]);
-            Assert.Contains("abandoned", statuses);
+            // Newest first: the restarted server's run, and the killed server's, found unfinished and marked so.
+            Assert.Equal(["succeeded", "abandoned"], statuses);
         }
         finally
         {
@@ -223,9 +227,9 @@ public class LiveSyncTests
         using var consumer = new LiveServer(cs, ServeRole.Consumer, Fast);
         consumer.Start();
         Assert.Equal(1, consumer.NextRun().Run.Number);
-        var before = consumer.LoopKeys();
-        Assert.NotEmpty(before);
-        Assert.Empty(before.Intersect(held.Select(k => (k.TaskRun, k.Loop))));
+        // Every loop the publisher's registry holds, and so none of the held-back ones.
+        Assert.Equal(RegistryLoops(ps), consumer.LoopKeys());
+        Assert.Empty(RegistryLoops(ps).Intersect(held.Select(k => (k.TaskRun, k.Loop))));
 
         // RD-Agent finishes the loop: the publisher's watch publishes it, its feed's long poll tells the consumer,
         // whose next run pulls it.

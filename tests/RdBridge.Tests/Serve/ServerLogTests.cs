@@ -15,16 +15,30 @@ public sealed class ServerLogTests
     private sealed class Captured : ILoggerProvider
     {
         public ConcurrentQueue<Line> Lines { get; } = new();
-        public ILogger CreateLogger(string category) => new Logger(category, Lines);
+        /// <summary>Each line as it is logged, so a test waits on the line itself.</summary>
+        public BlockingCollection<Line> Written { get; } = new();
+        public ILogger CreateLogger(string category) => new Logger(category, this);
         public void Dispose() { }
 
-        private sealed class Logger(string category, ConcurrentQueue<Line> lines) : ILogger
+        /// <summary>Whether a line matching arrives within a minute (a bound on a hang, not a timing).</summary>
+        public bool WaitFor(Func<Line, bool> match)
+        {
+            while (Written.TryTake(out var line, TimeSpan.FromMinutes(1)))
+                if (match(line)) return true;
+            return false;
+        }
+
+        private sealed class Logger(string category, Captured to) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
             public bool IsEnabled(LogLevel level) => true;
             public void Log<TState>(LogLevel level, EventId id, TState state, Exception? e, Func<TState, Exception?,
-                string> format) =>
-                lines.Enqueue(new Line(category, level, format(state, e)));
+                string> format)
+            {
+                var line = new Line(category, level, format(state, e));
+                to.Lines.Enqueue(line);
+                to.Written.Add(line);
+            }
         }
     }
 
@@ -48,10 +62,9 @@ public sealed class ServerLogTests
             Assert.Equal(System.Net.HttpStatusCode.Accepted, accepted.StatusCode);
             using var doc = JsonDocument.Parse(accepted.Content.ReadAsStream());
             var id = doc.RootElement.GetProperty("id").GetInt64();
-            ApiTests.WaitForSync(client, id);
-            // The end line is written after the run's status is recorded: give it a moment.
-            for (var i = 0; i < 100 && !captured.Lines.Any(l => l.Text.StartsWith($"Sync {id} finished")); i++)
-                Thread.Sleep(50);
+            // The end line is written after the run's status is recorded: wait for the line itself.
+            Assert.True(captured.WaitFor(l => l.Text.StartsWith($"Sync {id} finished", StringComparison.Ordinal)),
+                "the sync's end line was never logged");
 
             var sync = captured.Lines.Where(l => l.Category == typeof(SyncRunner).FullName).ToList();
             Assert.Contains(sync, l => l.Level == LogLevel.Information
@@ -66,9 +79,20 @@ public sealed class ServerLogTests
             // Issue 26, point 19: the cleanup that precedes the run is logged under the run's id, not "(null)".
             Assert.Contains(sync, l => l.Text == $"Sync {id} stage cleanup: nothing to do");
             Assert.DoesNotContain(sync, l => l.Text.Contains("(null)"));
-            Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.Contains("problem:")
-                && l.Text.Contains("is missing"));
-            Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text.StartsWith($"Sync {id} finished: failed"));
+            // The backfill's problem, whole: the loop and workspace the registry names, where the folder was looked
+            // for (the sample's workspace folder) and the path as stored.
+            var taskRun = (string)Db.Rows(sample.Settings.RegistryPath, "SELECT task_run_id FROM workspaces "
+                + "WHERE workspace_role = 'experiment_workspace' AND loop_id = 0")[0][0]!;
+            var workspaceId = workspace!.Split('/', '\\')[^1];
+            var local = Path.Combine(sample.Dir["RD-Agent-main/git_ignore_folder/RD-Agent_workspace"], workspaceId);
+            Assert.Contains(sync, l => l.Level == LogLevel.Warning && l.Text == $"Sync {id} stage backfill problem: "
+                + $"{taskRun}/0: loop {taskRun}/0 workspace {workspaceId} is missing: '{local}' (stored as "
+                + $"'{workspace}'); check the pathMap in rdbridge.json or whether the folder was deleted {local}");
+            // The end: failed, with as many problems as the stages logged (the duration is the clock's).
+            var problems = sync.Count(l => l.Level == LogLevel.Warning && l.Text.StartsWith($"Sync {id} stage ",
+                StringComparison.Ordinal) && l.Text.Contains(" problem: ", StringComparison.Ordinal));
+            Assert.Single(sync, l => l.Level == LogLevel.Warning && System.Text.RegularExpressions.Regex.IsMatch(
+                l.Text, $@"^Sync {id} finished: failed in \d+(\.\d+)? s, {problems} problems$"));
         }
         finally
         {

@@ -33,6 +33,8 @@ public class UndoTests
             .SelectMany(r => new[] { $"bundle_{r[0]}_{r[1]}.tar.gz", $"bundle_{r[0]}_{r[1]}.tar.gz.sha256" })
             .Order(StringComparer.Ordinal).ToList();
         Assert.Equal(0, s.Cli("init").Code);
+        // A precondition, not the result: init wrote its own tables into the registry, so the restore below has a
+        // change to undo (its result is checked byte for byte against the backup's copy below).
         Assert.NotEqual(registryBefore, Sha256(Registry(s)));
         Assert.Equal(bundled, Tree(s.Dir["RD-Agent-main/production_bundles"]).Keys);
 

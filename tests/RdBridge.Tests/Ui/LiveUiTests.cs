@@ -64,7 +64,8 @@ public class LiveUiTests(Chromium chromium)
         await Assertions.Expect(page.Locator($"#catalog a[href='{held}']")).ToHaveCountAsync(1,
             new() { Timeout = 120_000 });
         await Assertions.Expect(badge).ToBeHiddenAsync(new() { Timeout = 120_000 });
-        Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page reloaded");
+        var sameDocument = await page.EvaluateAsync<bool>("() => window.__sameDocument === true");
+        Assert.True(sameDocument, "the page reloaded");
         var seen = await page.EvaluateAsync<string[][]>("() => window.__badgeSeen");
         Assert.Contains(seen, b => b[0] == "block" && b[1].StartsWith("Syncing 同步中 #", StringComparison.Ordinal));
         Assert.Equal(int.Parse(await page.Locator("#total").GetAttributeAsync("data-total") ?? "-1"),

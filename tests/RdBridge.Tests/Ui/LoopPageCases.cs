@@ -21,7 +21,7 @@ public static class LoopPageCases
         var root = Path.Combine(sample.Dir.Path, "RD-Agent-main", "git_ignore_folder", "RD-Agent_workspace");
         var folders = Directory.EnumerateFiles(root, "ic.pkl", SearchOption.AllDirectories)
             .Select(Path.GetDirectoryName).OfType<string>().Order(StringComparer.Ordinal).ToList();
-        Assert.NotEmpty(folders);
+        Assert.NotEmpty(folders); // a guard: with no folder the Python below would rewrite nothing and still pass
         UpstreamRdAgent.RunPython(["-c", """
             import sys
             import numpy as np, pandas as pd

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 
@@ -57,12 +58,14 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         await Loaded(page);
         var worst = (string)Sample.Aistock.Rows("SELECT name FROM aistock_factor_catalog WHERE ic IS NOT NULL " +
             "ORDER BY ic ASC, factor_id ASC LIMIT 1")[0][0]!;
-        await Assertions.Expect(page.Locator("#catalog tbody tr:first-child td.name")).ToContainTextAsync(worst);
+        Assert.Equal(worst, await page.Locator("#catalog tbody tr:first-child td.name")
+            .EvaluateAsync<string>("td => td.firstChild.textContent"));
 
         // Paging: 10 a page, the second page starts at row 11.
         await page.GotoAsync("/rdagent/factors?page_size=10&page=2");
         await Loaded(page);
-        await Assertions.Expect(page.Locator("#total")).ToContainTextAsync("11–20 of");
+        await Assertions.Expect(page.Locator("#total"))
+            .ToHaveTextAsync($"11–20 of {total.ToString("N0", CultureInfo.InvariantCulture)} 条");
         Assert.Equal(10, await page.Locator("#catalog tbody tr").CountAsync());
 
         // Search matches the Chinese description, and the description shows as the same characters.
@@ -79,8 +82,12 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         var expected = Sample.Aistock.Scalar("SELECT count(*) FROM aistock_factor_catalog " +
             $"WHERE description_cn LIKE '%{chinese}%' OR name LIKE '%{chinese}%'");
         Assert.Equal(expected, await Total(page));
-        var subs = await page.Locator("#catalog tbody td.name .sub").AllTextContentsAsync();
-        Assert.Contains(description, subs);
+        // The rows are the matching factors, each with its description whole (one page holds them all).
+        var matching = Sample.Aistock.Rows("SELECT description_cn FROM aistock_factor_catalog " +
+            $"WHERE description_cn LIKE '%{chinese}%' OR name LIKE '%{chinese}%'").Select(r => (string)r[0]!).ToList();
+        Assert.InRange(matching.Count, 1, 50); // a guard on the sample: the default page of 50 shows every match
+        Assert.Equal(matching.Order(StringComparer.Ordinal),
+            (await page.Locator("#catalog tbody td.name .sub").AllTextContentsAsync()).Order(StringComparer.Ordinal));
 
         // Filters: source and tag, checked against the database.
         await page.GotoAsync("/rdagent/factors?source=qlib_alpha158&tag=base&page_size=100");
@@ -160,7 +167,12 @@ public class PageTests(Chromium chromium, ServedSample served) : IClassFixture<S
         Assert.Equal(["bundle>cache", "bundle>manifest", "loop>bundle", "loop>factors", "loop>model", "loop>strategy",
             "loop>workspace", "task_run>loop", "workspace>bundle"], edges.Order(StringComparer.Ordinal));
         Assert.Equal(edges.Length, await page.Locator("#links tbody tr[data-ok=true]").CountAsync());
-        Assert.Contains(bundleId, await page.Locator("#links").TextContentAsync());
+        // The links' details name what was checked: the loop's task run and the bundle its record names.
+        Task<string?> Detail(string from, string to) =>
+            page.Locator($"#links tr[data-from={from}][data-to={to}] td:nth-child(3)").TextContentAsync();
+        Assert.Equal($"{taskRun} → loop {loopId}", await Detail("task_run", "loop"));
+        Assert.Equal(bundleId, await Detail("loop", "bundle"));
+        Assert.Equal("the bundle holds the loop's workspace", await Detail("workspace", "bundle"));
 
         // The file list is the manifest's: same paths, sizes and hashes, in the same order.
         var shown = await page.Locator("#files tbody tr").EvaluateAllAsync<string[][]>(

@@ -86,8 +86,10 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
             var row = page.Locator($"#runs tr[data-run='{run}']");
             var cells = await row.Locator("td").AllInnerTextsAsync();
             Assert.Equal(loops.Count.ToString(CultureInfo.InvariantCulture), cells[5]);
-            foreach (var g in loops.GroupBy(l => (string)l[1]!))
-                Assert.Contains($"{g.Key} {g.Count()}", cells[6]);
+            // One badge per status the registry holds, in the order of the status names.
+            Assert.Equal(loops.GroupBy(l => (string)l[1]!).OrderBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => $"{g.Key} {g.Count()}"),
+                await row.Locator("td span.badge").AllInnerTextsAsync());
             var withResults = Sample.Aistock.Scalar(
                 $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{run}' " +
                 "AND asset_bundle_id IS NOT NULL");
@@ -96,14 +98,18 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
                 $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{run}' " +
                 "AND CAST(decision AS INTEGER) = 1");
             Assert.Equal(accepted.ToString(CultureInfo.InvariantCulture), cells[8]);
-            var best = Convert.ToDouble(Sample.Aistock.Rows(
-                $"SELECT max(annualized_return) FROM aistock_loop_catalog WHERE task_run_id = '{run}'")[0][0],
-                CultureInfo.InvariantCulture);
-            Assert.StartsWith((best * 100).ToString("F2", CultureInfo.InvariantCulture) + "%", cells[9]);
+            // The best value and the first loop that reached it.
+            var values = Sample.Aistock.Rows($"SELECT loop_id, annualized_return FROM aistock_loop_catalog " +
+                    $"WHERE task_run_id = '{run}' AND annualized_return IS NOT NULL ORDER BY loop_id")
+                .Select(r => (Loop: Convert.ToInt64(r[0]), Value: Convert.ToDouble(r[1], CultureInfo.InvariantCulture)))
+                .ToList();
+            var best = values.Max(v => v.Value);
+            Assert.Equal((best * 100).ToString("F2", CultureInfo.InvariantCulture) + "% loop "
+                + values.First(v => v.Value == best).Loop.ToString(CultureInfo.InvariantCulture), cells[9]);
         }
         // The running loop is counted under its status.
-        Assert.Contains("running 1", (await page.Locator($"#runs tr[data-run='{fixture.RunningTaskRun}'] td")
-            .AllInnerTextsAsync())[6]);
+        Assert.Single(await page.Locator($"#runs tr[data-run='{fixture.RunningTaskRun}'] td span.badge")
+            .AllInnerTextsAsync(), b => b == "running 1");
         await ui.ScreenshotAsync("task-runs");
 
         // A prefix of an id finds its run; so does a word of its name (the first hypothesis, from the log).
@@ -168,27 +174,35 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
         var withValue = stored.Where(s => s[2] is not null).ToList();
         Assert.Equal(withValue.Select(s => Convert.ToInt64(s[0]).ToString(CultureInfo.InvariantCulture)),
             dots.Select(d => d[0]));
-        Assert.Contains("baseline", dots[0][4]);
         var runningMax = double.NegativeInfinity;
+        var first = true;
         foreach (var (s, d) in withValue.Zip(dots))
         {
-            runningMax = Math.Max(runningMax, Convert.ToDouble(s[2], CultureInfo.InvariantCulture));
+            // A dot's marks: accepted (SOTA) from the decision, the first loop the baseline, "improved" when the
+            // loop beat every earlier value.
+            var value = Convert.ToDouble(s[2], CultureInfo.InvariantCulture);
+            Assert.Equal("dot-loop" + (Convert.ToInt64(s[1]) == 1 ? " sota" : "") + (first ? " baseline" : "")
+                + (first || value > runningMax ? " improved" : ""), d[4]);
+            first = false;
+            runningMax = Math.Max(runningMax, value);
             Assert.Equal(runningMax, double.Parse(d[2], CultureInfo.InvariantCulture), 12);
             Assert.Equal(Convert.ToInt64(s[1]) == 1 ? "true" : "false", d[3]);
         }
 
         // Curves: one request for all of them; SOTA loops bold, the rest faint; each ends where its report ends.
-        Assert.Single(curveRequests);
-        Assert.Contains("/curves", curveRequests[0]);
+        Assert.Equal($"{fixture.Server.Url}api/rdagent/task-runs/{run}/curves", Assert.Single(curveRequests));
         var lines = await page.Locator("#run-curves-chart path.loop-line").EvaluateAllAsync<string[][]>(
             "ps => ps.map(p => [p.dataset.loop, p.dataset.sota, p.dataset.final, p.getAttribute('class')])");
         Assert.Equal(stored.Count, lines.Length);
+        // The best loop: the first to reach the highest value.
+        var top = withValue.MaxBy(s => Convert.ToDouble(s[2], CultureInfo.InvariantCulture))![0];
         foreach (var s in stored)
         {
             var line = lines.Single(x => x[0] == Convert.ToInt64(s[0]).ToString(CultureInfo.InvariantCulture));
-            Assert.Equal(Convert.ToInt64(s[1]) == 1 ? "true" : "false", line[1]);
-            if (line[1] == "false" && !line[3].Contains("best", StringComparison.Ordinal))
-                Assert.Contains("faint", line[3]);
+            var sota = Convert.ToInt64(s[1]) == 1;
+            Assert.Equal(sota ? "true" : "false", line[1]);
+            var bold = Equals(s[0], top) ? (sota ? "best sota" : "best") : sota ? "sota" : "faint";
+            Assert.Equal("curve loop-line " + bold, line[3]);
             Assert.Equal(LastReportValue((string)s[3]!), double.Parse(line[2], CultureInfo.InvariantCulture), 12);
         }
         await ui.ScreenshotAsync("task-run-story");
@@ -436,6 +450,7 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
             $"SELECT count(*) FROM aistock_loop_catalog WHERE task_run_id = '{fixture.RunningTaskRun}' " +
             "AND asset_bundle_id IS NOT NULL"),
             curves["curves"]!.AsArray().Count);
+        // At most the points asked for, not exactly: the thinning keeps the ends and the extremes it meets.
         Assert.All(curves["curves"]!.AsArray(), c => Assert.InRange(c!["values"]!.AsArray().Count, 2, 40));
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using RdBridge.Server;
 using RdBridge.Tests.Serve;
@@ -20,6 +22,8 @@ public class SyncButtonTests(Chromium chromium)
         Assert.True(code == 0, output + err);
         var before = m.ConsumerDb.Rows("SELECT factor_id FROM aistock_factor_catalog").Select(r => (string)r[0]!)
             .ToHashSet();
+        var cached = Directory.EnumerateFiles(m.ConsumerSettings.AssetCacheDirectory, "*.tar.gz")
+            .Select(Path.GetFileName).ToHashSet();
         var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
         HeldLoop.Release(m.Publisher.Settings, at);
         m.Publish();
@@ -56,17 +60,41 @@ public class SyncButtonTests(Chromium chromium)
         var seen = await page.EvaluateAsync<string[][]>("window.__syncSeen.map((s) => s.map(String))");
         Assert.Contains(seen, s => s[0] == "running");
         Assert.Matches(@"^#\d+ succeeded 成功", await page.Locator("#sync-line").TextContentAsync());
-        Assert.NotEmpty(await page.Locator("#sync-counts li").AllTextContentsAsync());
+        // The run's counts, stage by stage. The publisher's files say what the pull must have brought: its one new
+        // bundle (of the size the file has) and the factors its catalog file holds that the consumer had not.
+        // (The update and unchanged counts of the re-attributed factors are TwoMachineTests' concern.)
+        var publisher = m.Publisher.Settings;
+        var released = Assert.Single(Directory.EnumerateFiles(publisher.BundleDirectory, "*.tar.gz"),
+            f => !cached.Contains(Path.GetFileName(f)));
+        var published = JsonNode.Parse(File.ReadAllText(Path.Combine(publisher.CatalogDirectory,
+                "factor_catalog.json")))!["factors"]!.AsArray()
+            .ToDictionary(f => (string)f!["factor_id"]!, f => (string)f!["name"]!);
+        var fresh = published.Keys.Except(before).ToList();
+        var stages = await page.Locator("#sync-counts li").EvaluateAllAsync<string[][]>(
+            "ls => ls.map(l => [l.querySelector('b').textContent, l.textContent])");
+        Assert.Equal(["cleanup", "pull gpu1"], stages.Select(s => s[0]));
+        Assert.Equal("cleanup nothing 无变化", stages[0][1]);
+        Assert.Superset(new HashSet<string>
+            {
+                $"factors inserted {fresh.Count}", "loops inserted 1", "downloaded 1", "extracted 1",
+                $"bytes downloaded {new FileInfo(released).Length.ToString("N0", CultureInfo.InvariantCulture)}",
+            },
+            stages[1][1]["pull gpu1 ".Length..].Split(", ").ToHashSet());
 
         // The table refreshed by itself: the database's new total, and the new factors among the rows.
         var after = m.ConsumerDb.Rows("SELECT factor_id, name FROM aistock_factor_catalog")
             .ToDictionary(r => (string)r[0]!, r => (string)r[1]!);
-        Assert.True(after.Count > before.Count,
-            $"the held-back loop brought no new factor ({before.Count} before, {after.Count} after)");
+        // Every factor of the publisher's catalog file now, and the rows of the first sync kept (an import upserts;
+        // releasing loop 0 re-attributes factors, which gives some new ids).
+        Assert.Equal(before.Union(published.Keys).Order(StringComparer.Ordinal),
+            after.Keys.Order(StringComparer.Ordinal));
         await Assertions.Expect(page.Locator("#total")).ToHaveAttributeAsync("data-total", after.Count.ToString());
+        // One page of 100 holds every row: the names shown are the database's, the publisher's new ones among them.
         var names = await page.Locator("#catalog tbody td.name")
             .EvaluateAllAsync<string[]>("tds => tds.map(td => td.firstChild.textContent)");
-        foreach (var id in after.Keys.Except(before)) Assert.Contains(after[id], names);
+        Assert.Equal(after.Values.Order(StringComparer.Ordinal), names.Order(StringComparer.Ordinal));
+        Assert.All(fresh, id => Assert.Equal(published[id], after[id]));
+        Assert.NotEmpty(fresh); // a guard on the sample: the held-back loop found factors no other loop had
         await ui.ScreenshotAsync("factors-after-sync");
 
         // The loops page shows the loop that was held back, with its bundle in the cache.

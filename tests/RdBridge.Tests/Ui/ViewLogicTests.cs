@@ -221,19 +221,23 @@ public class ViewLogicTests(Chromium chromium, ServedSample served)
                 .Order(),
             nodes.Keys.Order());
         double X(string id) => nodes[id].GetProperty("x").GetDouble();
-        Assert.True(X("task_run") < X("loop") && X("loop") < X("workspace") && X("workspace") < X("bundle")
-            && X("bundle") < X("cache"));
+        // The chain's columns, left to right, each at an x of its own (the pixels themselves are the layout's choice).
+        string[] chain = ["task_run", "loop", "workspace", "bundle", "cache"];
+        Assert.Equal(chain, Enumerable.Reverse(chain).OrderBy(X)); // reversed first: a tie would keep the wrong order
+        Assert.Equal(chain.Length, chain.Select(X).Distinct().Count());
         Assert.Equal(X("workspace"), X("factors"));
         Assert.Equal(X("workspace"), X("strategy"));
         Assert.All(nodes.Values, n => Assert.True(n.GetProperty("ok").GetBoolean()));
         Assert.Equal(r.GetProperty("links").GetArrayLength(), good.GetProperty("edges").GetArrayLength());
+        // Every edge runs rightwards.
         Assert.All(good.GetProperty("edges").EnumerateArray(),
-            e => Assert.True(e.GetProperty("x2").GetDouble() > e.GetProperty("x1").GetDouble()));
+            e => Assert.Equal(1, Math.Sign(e.GetProperty("x2").GetDouble() - e.GetProperty("x1").GetDouble())));
         // Nodes never overlap and all fit the drawing.
         var boxes = nodes.Values.Select(n => (X: n.GetProperty("x").GetDouble(), Y: n.GetProperty("y").GetDouble(),
             W: n.GetProperty("w").GetDouble(), H: n.GetProperty("h").GetDouble())).ToList();
         foreach (var a in boxes)
         {
+            // Inside the drawing: a bound by nature (how much room is left over is the layout's choice).
             Assert.True(a.X + a.W <= good.GetProperty("width").GetDouble()
                 && a.Y + a.H <= good.GetProperty("height").GetDouble());
             Assert.Single(boxes, b => a.X < b.X + b.W && b.X < a.X + a.W && a.Y < b.Y + b.H && b.Y < a.Y + a.H);
@@ -271,11 +275,15 @@ public class ViewLogicTests(Chromium chromium, ServedSample served)
         Assert.Equal(4, points.Count);
         Assert.True(points.Zip(points.Skip(1))
             .All(p => p.First.GetProperty("x").GetDouble() < p.Second.GetProperty("x").GetDouble()));
-        // Higher values are drawn higher (smaller y); the zero line sits between a loss and a gain.
+        // y is a linear function of the value, higher values drawn higher (smaller y), and the zero line is where that
+        // function puts 0. The returns above, in loop order:
+        double[] values = [0.10, 0.05, -0.02, 0.01];
         var ys = points.Select(p => p.GetProperty("y").GetDouble()).ToList();
-        Assert.True(ys[0] < ys[1] && ys[1] < ys[3] && ys[3] < ys[2]);
-        var zero = r.GetProperty("chart").GetProperty("zeroY").GetDouble();
-        Assert.True(ys[3] < zero && zero < ys[2]);
+        var slope = (ys[2] - ys[0]) / (values[2] - values[0]);
+        Assert.Equal(-1, Math.Sign(slope));
+        for (var i = 0; i < values.Length; i++) Assert.Equal(ys[0] + (values[i] - values[0]) * slope, ys[i], 9);
+        Assert.Equal(ys[0] - values[0] * slope, r.GetProperty("chart").GetProperty("zeroY").GetDouble(), 9);
+        // Inside the 200 px chart: a bound by nature (the margins are the layout's choice).
         Assert.All(points, p => Assert.InRange(p.GetProperty("y").GetDouble(), 0, 200));
         Assert.StartsWith("M", r.GetProperty("chart").GetProperty("path").GetString());
         Assert.Equal("", r.GetProperty("empty").GetProperty("path").GetString());

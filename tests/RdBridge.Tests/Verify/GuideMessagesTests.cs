@@ -85,6 +85,7 @@ public sealed class GuideMessagesTests
         using var copy = SyncedSample.Copy("rdagent", TestStore.Default);
         var path = Path.Combine(copy.Settings.CatalogDirectory, CatalogFile.FileName(CatalogKind.Loop));
         var bytes = File.ReadAllBytes(path);
+        // A guard on the input: the edit below needs a byte past 3,000 and a line well into the file.
         Assert.True(bytes.Length > 4000 && bytes.Count(b => b == '\n') > 20, "a long, multi-line catalog");
         // Past byte 3,000, the first property name loses its opening quote: the error is at that byte.
         var at = Array.IndexOf(bytes, (byte)'"', Encoding.UTF8.GetString(bytes).IndexOf("\n", 3000) + 1);

@@ -26,6 +26,7 @@ public sealed class LastChecklistRunTests
         var after = DateTimeOffset.UtcNow;
         var kept = Kept(sample);
         var at = DateTimeOffset.Parse((string)kept["ran_at_utc"]!, System.Globalization.CultureInfo.InvariantCulture);
+        // A clock reading: only its place between the test's own two readings can be known.
         Assert.True(before <= at && at <= after,
             $"{string.Join(' ', args)}: kept at {at:O}, ran {before:O}–{after:O}");
         return (code, output, err, kept);

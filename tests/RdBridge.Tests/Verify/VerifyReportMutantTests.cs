@@ -115,8 +115,9 @@ public sealed class VerifyReportMutantTests
         var registryError = $"registry '{settings.RegistryPath}' does not exist; set rdagent.registry in " +
             "rdbridge.json to the RD-Agent registry (RDagentDB/registry.sqlite)";
         Assert.Equal(registryError, report.Checks[0].Detail);
-        Assert.StartsWith("the AIstock database cannot be opened: ", report.Checks[1].Detail);
-        Assert.True(report.Checks[1].Detail.Length > "the AIstock database cannot be opened: ".Length);
+        // After the reason, SQLite's own words for a file of text.
+        Assert.Equal("the AIstock database cannot be opened: SQLite Error 26: 'file is not a database'.",
+            report.Checks[1].Detail);
         // Needing both, the missing registry is said first.
         Assert.Equal(registryError, report.Checks[2].Detail);
         Assert.Equal("deep=False", report.Checks[3].Detail);
@@ -311,7 +312,9 @@ public sealed class VerifyReportMutantTests
 
         File.WriteAllText(file, head + new string('x', cap - head.Length - tail.Length) + tail, Encoding.ASCII);
         Assert.Equal(cap, new FileInfo(file).Length);
-        Assert.NotNull(LastChecklistRun.Read(settings)!["result"]);
+        var read = LastChecklistRun.Read(settings)!;
+        Assert.Equal("{}", read["result"]!.ToJsonString());
+        Assert.Equal(cap - head.Length - tail.Length, ((string)read["pad"]!).Length);
 
         File.WriteAllText(file, head + new string('x', cap + 1 - head.Length - tail.Length) + tail, Encoding.ASCII);
         var e = Assert.Throws<InvalidDataException>(() => LastChecklistRun.Read(settings));
