@@ -77,6 +77,7 @@ public class DiscoveryTests
 
         var again = rd.Cli("init");
         Assert.Equal(0, again.Code);
+        // The whole closing line.
         Assert.Contains("init run #2: nothing changed — every file, bundle and row was already up to date",
             again.Out.Split('\n'));
     }
@@ -191,7 +192,11 @@ public class DiscoveryTests
         Assert.Equal("success", Rows(rd.Registry, "SELECT status FROM task_runs")[0][0]);
         Assert.Equal(UpstreamRdAgent.Ids(done, "experiment_workspace", "sub_workspace").ToHashSet(),
             BundleArchive.WorkspaceIds(bundle));
-        Assert.Contains("verification passed", output);
+        // Every check listed is ticked, and the summary counts exactly those.
+        var lines = OutputLines.Of(output);
+        var ticked = lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
+        Assert.Contains($"verification passed: {ticked} of {ticked} checks", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
     }
 
     [Fact]

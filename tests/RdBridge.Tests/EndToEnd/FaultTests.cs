@@ -90,9 +90,9 @@ public class FaultTests
         using var sample = new Sample(taskRuns: 1, loops: 1);
         var (code, _, err) = sample.Cli("backfill", "--mode", "nonsense");
         Assert.Equal(2, code);
+        var lines = OutputLines.Of(err);
         // The first line is System.CommandLine's own wording (it may change with its version): only the value is
         // asserted there; the modes it lists and RdBridge's hint are compared whole.
-        var lines = OutputLines.Of(err);
         Assert.Contains("'nonsense'", lines[0]);
         Assert.Equal(["\t'backfill'", "\t'materialize-pending'", "\t'solidify-all'", "\t'check'",
             "Run 'rdbridge --help' (or 'rdbridge <verb> --help') for the options.", ""], lines.Skip(1));

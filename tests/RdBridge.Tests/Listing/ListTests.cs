@@ -48,7 +48,9 @@ public class ListTests
         var show = s.Cli("show", "loop", taskRun[..6], loopId);
         Assert.True(show.Code == 0, show.Out + show.Err);
         Assert.Contains(taskRun, show.Out);
+        // A whole line of the summary.
         Assert.Contains("problems: none — every link checked", show.Out.Split('\n'));
+        // A summary, not the record (--json is that): a bound, as its length follows the loop's texts.
         Assert.True(show.Out.Split('\n').Length < 150, show.Out);
         var full = JsonNode.Parse(s.Cli("show", "loop", taskRun[..6], loopId, "--json").Out)!;
         Assert.Equal(taskRun, (string)full["task_run_id"]!);
