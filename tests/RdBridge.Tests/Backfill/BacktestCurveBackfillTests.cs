@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using RdBridge.IO;
 using RdBridge.Tests.Pickles;
 
 namespace RdBridge.Tests.Backfill;
@@ -20,6 +19,10 @@ public class BacktestCurveBackfillTests
         .Select(r => ((string)r[0]!, Convert.ToInt64(r[1]), (string)r[2]!, r[3] as string,
             Path.Combine(sample.Settings.WorkspaceRoot, (string)r[2]!)))
         .ToList();
+
+    // The digest computed here, not by RdBridge's hashing.
+    private static string Sha256(string path) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
 
     private static byte[]? BundleEntry(string bundle, string suffix) => BundleArchive.Entries(bundle)
         .Where(e => e.Name.EndsWith(suffix, StringComparison.Ordinal)).Select(e => e.Data).FirstOrDefault();
@@ -46,7 +49,16 @@ public class BacktestCurveBackfillTests
         var catalog = JsonNode.Parse(File.ReadAllText(
             Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json")))!["loops"]!.AsArray();
         var loops = ResultLoops(sample);
-        Assert.NotEmpty(loops);
+        // The loops checked are exactly the experiment workspaces that hold a ret.pkl on disk (none left out).
+        var experiments = Db.Rows(sample.Settings.RegistryPath,
+                "SELECT workspace_id FROM workspaces WHERE workspace_role = 'experiment_workspace'")
+            .Select(r => (string)r[0]!).ToHashSet();
+        var withCurve = Directory.EnumerateDirectories(sample.Settings.WorkspaceRoot)
+            .Where(d => experiments.Contains(Path.GetFileName(d)) && File.Exists(Path.Combine(d, "ret.pkl")))
+            .Order(StringComparer.Ordinal).ToList();
+        // A premise: which loops have results is the seeded generator's choice; the exact set is compared below.
+        Assert.NotEmpty(withCurve);
+        Assert.Equal(withCurve, loops.Select(l => l.Folder).Order(StringComparer.Ordinal));
         foreach (var loop in loops)
         {
             var path = Path.Combine(loop.Folder, "backtest_report.json");
@@ -55,7 +67,7 @@ public class BacktestCurveBackfillTests
             var json = JsonNode.Parse(bytes)!.AsObject();
             Assert.Equal("ret.pkl", (string?)json["source"]);
             var retPkl = Path.Combine(loop.Folder, "ret.pkl");
-            Assert.Equal(FileDigest.Sha256OfFile(retPkl), (string?)json["source_sha256"]);
+            Assert.Equal(Sha256(retPkl), (string?)json["source_sha256"]);
 
             var pandas = PandasSummary(loop.Folder, retPkl);
             var dates = json["dates"]!.AsArray();
@@ -68,6 +80,7 @@ public class BacktestCurveBackfillTests
             Assert.Equal(pandas.GetProperty("with").GetDouble(), (double)summary["final_excess_return_with_cost"]!, 12);
             Assert.Equal(pandas.GetProperty("mdd").GetDouble(), (double)summary["max_drawdown"]!, 12);
 
+            // A guard: the id (RdBridge's, a content hash) names the bundle whose entry is compared byte for byte.
             Assert.NotNull(loop.BundleId);
             var inBundle = BundleEntry(Path.Combine(sample.Settings.BundleDirectory, loop.BundleId + ".tar.gz"),
                 $"{loop.WorkspaceId}/backtest_report.json");
@@ -120,17 +133,23 @@ public class BacktestCurveBackfillTests
     {
         using var sample = new Sample(taskRuns: 1, loops: 3, store: "sqlite");
         var loop = ResultLoops(sample)[0];
-        var retPkl = Path.Combine(loop.Folder, "ret.pkl");
-        var fromRet = RdBridge.Backtests.BacktestReport.Read(retPkl).Summary;
-        File.Delete(retPkl);
+        File.Delete(Path.Combine(loop.Folder, "ret.pkl"));
+        // The chosen run, read from the files: the one MLflow run folder that logged the record param (the sample's
+        // FINISHED run; its FAILED sibling has none).
+        var run = Directory.EnumerateDirectories(Path.Combine(loop.Folder, "mlruns"))
+            .SelectMany(Directory.EnumerateDirectories)
+            .Single(d => File.Exists(Path.Combine(d, "params", "record")));
+        var report = Path.Combine(run, "artifacts", "portfolio_analysis", "report_normal_1day.pkl");
+        var pandas = PandasSummary(loop.Folder, report);
         var (code, output, err) = sample.Cli("backfill", "--all-task-runs");
         Assert.True(code == 0, output + err);
         var json = JsonNode.Parse(File.ReadAllBytes(Path.Combine(loop.Folder, "backtest_report.json")))!;
-        var run = RdBridge.Workspaces.MlflowRun.Chosen(loop.Folder)!;
-        Assert.Equal($"mlflow:{run.RunId}", (string?)json["source"]);
-        Assert.Equal(FileDigest.Sha256OfFile(Path.Combine(run.Folder, "artifacts", "portfolio_analysis",
-            "report_normal_1day.pkl")), (string?)json["source_sha256"]);
-        Assert.Equal(fromRet.FinalExcessReturnWithCost, (double)json["summary"]!["final_excess_return_with_cost"]!);
+        Assert.Equal($"mlflow:{Path.GetFileName(run)}", (string?)json["source"]);
+        Assert.Equal(Sha256(report), (string?)json["source_sha256"]);
+        Assert.Equal(pandas.GetProperty("days").GetInt32(), json["dates"]!.AsArray().Count);
+        Assert.Equal(pandas.GetProperty("with").GetDouble(),
+            (double)json["summary"]!["final_excess_return_with_cost"]!, 12);
+        Assert.Equal(pandas.GetProperty("mdd").GetDouble(), (double)json["summary"]!["max_drawdown"]!, 12);
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using RdBridge.Backtests;
 using RdBridge.Compare;
-using RdBridge.IO;
 using RdBridge.Pickles;
 using RdBridge.Tests.Pickles;
 
@@ -31,6 +30,8 @@ public class CurveRowBoundsTests
         using (var f = File.Create(dir["ret.pkl"])) f.SetLength(190L * 1024 * 1024);
         var before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["ret.pkl"]));
+        // A bound, not a value: what the refusal allocates (the message, the runtime's own) is no input's, but a
+        // read of the file would take 190 MB, so anything past 1 MiB means the file was read.
         Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1024 * 1024);
         // The file, its size as written above, the cap (RdBridge's default of 32 MiB) and the setting that raises it.
         Assert.Equal($"'{dir["ret.pkl"]}' is too large for a backtest report pickle (holds {190L * 1024 * 1024:N0} "
@@ -42,7 +43,7 @@ public class CurveRowBoundsTests
     public void Curve_rows_one_row_over_the_limit_is_named_and_the_limit_itself_is_read()
     {
         using var dir = new TempDir();
-        var limit = ReadLimits.CurveRows;
+        const int limit = 100_000; // RdBridge's documented default (RDBRIDGE_CURVE_ROWS unset)
         WriteRetPkl(dir, limit + 1);
         var e = Assert.Throws<PickleException>(() => BacktestReport.Read(dir["ret.pkl"]));
         Assert.Equal($"'{dir["ret.pkl"]}' has {limit + 1:N0} rows, more than the {limit:N0} a backtest curve may have; "
@@ -56,7 +57,7 @@ public class CurveRowBoundsTests
     public void Curve_rows_a_backtest_report_json_longer_than_a_curve_is_refused_by_compare()
     {
         using var dir = new TempDir();
-        var rows = ReadLimits.CurveRows + 1;
+        const int rows = 100_001; // one over RdBridge's documented default of 100,000
         RealPandas.Run(dir.Path, $$"""
             import json
             n = {{rows}}
@@ -66,7 +67,8 @@ public class CurveRowBoundsTests
             json.dump(dict(dates=["2020-01-01"] * n, derived=derived), open("r.json", "w"))
             """);
         var e = Assert.Throws<CompareException>(() => BacktestCurve.Read(dir["r.json"]));
-        Assert.Contains($"has {rows:N0} rows", e.Message);
-        Assert.Contains(dir["r.json"], e.Message);
+        // The file, its rows as written above, the limit and the setting that raises it.
+        Assert.Equal($"'{dir["r.json"]}' has {rows:N0} rows, more than the {100_000:N0} a backtest curve may have; "
+            + "it was not read (RDBRIDGE_CURVE_ROWS raises the limit)", e.Message);
     }
 }

@@ -25,15 +25,17 @@ public class QlibResultsTests
         var m = QlibResults.Parse(new StringReader(",0\nIC,not-a-number\nICIR,0.36\ngarbage line\n"));
         Assert.Equal(0.36, m["icir"]);
         Assert.Null(m["ic"]);
-        Assert.Equal(2, m.Problems.Count);
-        Assert.Contains(m.Problems, p => p.Contains("'IC'"));
+        // Each broken line by its number in the text above, with what is wrong with it.
+        Assert.Equal(["qlib_res.csv line 2: value 'not-a-number' of metric 'IC' is not a number",
+            "qlib_res.csv line 4 has no comma: 'garbage line'"], m.Problems);
     }
 
     [Fact]
     public void Nan_values_are_kept_as_missing()
     {
         var m = QlibResults.Parse(new StringReader(",0\nIC,nan\n"));
-        Assert.True(m.Raw.ContainsKey("IC"));
+        Assert.Equal(["IC"], m.Raw.Keys);
+        Assert.Null(m.Raw["IC"]);
         Assert.Null(m["ic"]);
         Assert.Empty(m.Problems);
     }

@@ -45,6 +45,7 @@ public class SampleShapesTests
         var fork = dirs.Where(d => File.Exists(Path.Combine(d, "conf_combined_factors_dynamic.yaml"))).ToList();
         // Every experiment workspace is of exactly one family, and the sample has each (the premise of this test).
         Assert.Equal(dirs, upstream.Concat(v080).Concat(fork).Order(StringComparer.Ordinal));
+        // A premise, not a count: how many workspaces each family gets is the seeded generator's draw.
         Assert.All(new[] { upstream, v080, fork }, family => Assert.NotEmpty(family));
         var dynamic = WorkflowConfig.Load(Path.Combine(fork[0], "conf_combined_factors_dynamic.yaml")).Features();
         Assert.True(dynamic.Complete);

@@ -30,7 +30,11 @@ public class OddFileNameTests
 
         var (code, output, errors) = sample.Cli("init");
         Assert.True(code == 0, output + errors);
-        Assert.Contains("verification passed: 25 of 25 checks", output);
+        var lines = OutputLines.Of(output);
+        // Every one of the checklist's 25 checks is listed ticked, none crossed, and the whole summary line says so.
+        Assert.Contains("verification passed: 25 of 25 checks", lines);
+        Assert.Equal(25, lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
 
         // Read by Python's tarfile: the member under its own name with its bytes, and the manifest's entry for it.
         var wsId = Path.GetFileName(workspace);
@@ -92,7 +96,11 @@ public class OddFileNameTests
 
         var (code, output, errors) = sample.Cli("init");
         Assert.True(code == 0, output + errors);
-        Assert.Contains("verification passed: 25 of 25 checks", output);
+        var lines = OutputLines.Of(output);
+        // Every one of the checklist's 25 checks is listed ticked, none crossed, and the whole summary line says so.
+        Assert.Contains("verification passed: 25 of 25 checks", lines);
+        Assert.Equal(25, lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
 
         var ws = $"workspaces/{Path.GetFileName(workspace)}";
         var bundle = Directory.GetFiles(sample.Settings.AssetCacheDirectory, "*.tar.gz")

@@ -64,7 +64,11 @@ public sealed class GuideWorkspaceCheckTests
             expected.Add($"Loop: {l["task_run_id"]}/{l["loop_id"]}");
             expectedVerbatim.Add($"Loop: {l["task_run_id"]}/{l["loop_id"]}");
             expectedVerbatim.Add("  Workspace: False");
-            var dir = sample.Settings.PathMap.Map((string?)l["workspace_path"]).Local!;
+            // The workspace on this machine, found without RdBridge's path map: the folder of the registry's
+            // workspace id (the last segment of its F:/Dev/… spelling) under the sample's workspace root.
+            var dir = Path.Combine(sample.Settings.WorkspaceRoot,
+                ((string)l["workspace_path"]!).TrimEnd('/', '\\').Split('/', '\\')[^1]);
+            Assert.True(Directory.Exists(dir), dir);
             var relative = (string)l["workspace_local_path"]!;
             Assert.False(Path.IsPathRooted(relative), relative);
             Assert.Equal(Path.GetFullPath(dir), Path.GetFullPath(Path.Combine(root, relative)));

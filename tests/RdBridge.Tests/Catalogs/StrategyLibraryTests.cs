@@ -54,6 +54,9 @@ public class StrategyLibraryTests
         {
             Assert.Equal($"id {id}\" ''' \\ end", (string?)result[id]!["note"]);
             Assert.Equal(50, (int)result[id]!["kwargs"]!["topk"]!);
+            Assert.True((bool)result[id]!["kwargs"]!["flag"]!);
+            Assert.True(result[id]!["kwargs"]!.AsObject().TryGetPropertyValue("none", out var none));
+            Assert.Null(none);
         }
     }
 }

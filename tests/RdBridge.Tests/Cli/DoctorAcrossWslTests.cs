@@ -47,9 +47,9 @@ public class DoctorAcrossWslTests
             + "writes can see a half-written database. Run RdBridge on RD-Agent's side of WSL ('rdbridge serve "
             + "--role publisher' inside WSL) and the consumer on Windows over HTTP: README, \"Two machines\"");
         Assert.True(warning >= 0, output); // a guard: where it stands is checked next
-        // Before the registry checks.
+        // Just before the registry checks: the line right above the first of them.
         var firstRegistryCheck = lines.FindIndex(l => l.Length > 2
             && l[2..].StartsWith("registry", StringComparison.Ordinal));
-        Assert.True(warning < firstRegistryCheck, output);
+        Assert.Equal(warning + 1, firstRegistryCheck);
     }
 }

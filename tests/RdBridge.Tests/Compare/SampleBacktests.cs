@@ -36,6 +36,7 @@ public static class SampleBacktests
                 Path.Combine(sample.Dir.Path, "RD-Agent-main", "git_ignore_folder", "RD-Agent_workspace",
                     (string)r[3]!)))
             .ToList();
+        // A precondition of the setup, not a check: a long first loop, two factor loops A and B, a last loop.
         Assert.True(loops.Count >= 4, "the sample has too few loops for these tests");
         for (var i = 0; i < loops.Count - 1; i++)
         {
@@ -64,6 +65,7 @@ public static class SampleBacktests
             File.WriteAllText(yaml, text.Replace("topk: 50", "topk: 30", StringComparison.Ordinal));
             changed++;
         }
+        // A precondition of the setup: the compare tests check the diff line by line from the files themselves.
         Assert.True(changed > 0, "no workflow config with topk: 50 in loop B's workspace");
         return loops;
     }

@@ -24,6 +24,17 @@ public class WrongShapeManifestTests
         File.WriteAllText(manifest, o.ToJsonString());
     }
 
+    /// <summary>What every reader of a damaged cached manifest says: the bundle, the file, the field and its type as
+    /// written by the test, and what to do.</summary>
+    private static string Unreadable(string id, string? manifest, string why) =>
+        $"the manifest of bundle '{id}' in the asset cache{(manifest is null ? "" : $" ({manifest})")} cannot be read: "
+        + $"{why}; run sync-assets to extract it again";
+
+    private const string FilesText = "'files' is a text, not a list";
+    private const string SizeText = "'files[0].size' is a text, not a number";
+    private const string PrimaryNumber = "'primary_assets' is a number, not an object";
+    private const string LeftOut = "; its config, code and curve are left out";
+
     [Fact]
     public void Wrong_shape_cached_manifest_is_named_by_compare_and_the_api_and_the_rest_goes_on()
     {
@@ -45,27 +56,36 @@ public class WrongShapeManifestTests
         Assert.True(cc == 0, cout + cerr);
         var c = JsonNode.Parse(cout)!;
         var notes = c["notes"]!.AsArray().Select(n => (string)n!).ToList();
-        Assert.Contains(notes, n => n.Contains(idA) && n.Contains("'files'"));
-        Assert.Contains(notes, n => n.Contains(idB) && n.Contains("'files[0].size'"));
+        // Exactly the two loops compared, each whole (the third damaged bundle is no part of this comparison).
+        string[] expectedNotes =
+        [
+            $"loop {a.Key}: {Unreadable(idA, ManifestOf(sample, a), FilesText)}{LeftOut}",
+            $"loop {b.Key}: {Unreadable(idB, ManifestOf(sample, b), SizeText)}{LeftOut}",
+        ];
+        Assert.Equal(expectedNotes, notes);
         Assert.Contains(c["metrics"]!.AsArray(), m => (string?)m!["name"] == "annualized_return");
         Assert.DoesNotContain("Exception", cout + cerr);
 
         using var server = new RunningServer(sample.Settings, ServeRole.Consumer);
         var compare = server.Get($"api/rdagent/compare?a={a.Key}&b={b.Key}");
         Assert.Equal(HttpStatusCode.OK, compare.StatusCode);
-        Assert.Contains(idA, RunningServer.Text(compare));
+        Assert.Equal(expectedNotes,
+            JsonNode.Parse(RunningServer.Text(compare))!["notes"]!.AsArray().Select(n => (string)n!));
 
-        foreach (var (loop, id) in new[] { (a, idA), (b, idB), (other, idOther) })
+        foreach (var (loop, id, why) in
+                 new[] { (a, idA, FilesText), (b, idB, SizeText), (other, idOther, PrimaryNumber) })
         {
             var backtest = server.Get($"api/rdagent/loops/{loop.TaskRunId}/{loop.LoopId}/backtest");
             Assert.Equal(HttpStatusCode.UnprocessableEntity, backtest.StatusCode);
-            Assert.Contains(id, RunningServer.Text(backtest));
+            Assert.Equal(Unreadable(id, ManifestOf(sample, loop), why),
+                (string?)JsonNode.Parse(RunningServer.Text(backtest))!["detail"]);
         }
 
         // The task run's curves: the damaged loops are named as missing with their bundle, the others still drawn.
         var curves = JsonNode.Parse(RunningServer.Text(server.Get($"api/rdagent/task-runs/{a.TaskRunId}/curves")))!;
         var missing = curves["missing"]!.AsArray();
-        Assert.Contains(missing, m => (long)m!["loop_id"]! == a.LoopId && ((string)m["reason"]!).Contains(idA));
+        Assert.Equal(Unreadable(idA, ManifestOf(sample, a), FilesText),
+            (string?)missing.Single(m => (long)m!["loop_id"]! == a.LoopId)!["reason"]);
         // Every loop of the task run that has a report is either drawn or named as missing, never both; and the
         // one damaged here is not drawn.
         var drawn = curves["curves"]!.AsArray().Select(k => (long)k!["loop_id"]!).ToList();
@@ -76,6 +96,7 @@ public class WrongShapeManifestTests
 
         var file = server.Get($"api/aistock/bundles/{idB}/files/{firstFile}");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, file.StatusCode);
-        Assert.Contains(idB, RunningServer.Text(file));
+        // The file route names the bundle and the field, not the cache's path on this machine.
+        Assert.Equal(Unreadable(idB, null, SizeText), (string?)JsonNode.Parse(RunningServer.Text(file))!["detail"]);
     }
 }

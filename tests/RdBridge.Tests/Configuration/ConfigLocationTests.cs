@@ -24,7 +24,7 @@ public class ConfigLocationTests
         var deeper = Directory.CreateDirectory(dir["a/b/c"]).FullName;
         var found = ConfigLocation.Find(null, deeper, environmentValue: dir["elsewhere.json"]);
         Assert.Equal(dir["rdbridge.json"], found.Path);
-        Assert.Contains(dir["rdbridge.json"], found.Note);
+        Assert.Equal($"using {dir["rdbridge.json"]} (found in a parent folder)", found.Note);
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public class ConfigLocationTests
         File.WriteAllText(dir["mine.json"], "{}");
         var found = ConfigLocation.Find(null, here, dir["mine.json"]);
         Assert.Equal(dir["mine.json"], found.Path);
-        Assert.Contains(ConfigLocation.EnvironmentVariable, found.Note);
+        Assert.Equal($"using {dir["mine.json"]} (RDBRIDGE_CONFIG)", found.Note);
         var e = Assert.Throws<ConfigurationException>(() => ConfigLocation.Find(null, here, dir["missing.json"]));
         Assert.Equal($"RDBRIDGE_CONFIG names '{dir["missing.json"]}', which does not exist; point it at an "
             + "rdbridge.json, or unset it", e.Message);
@@ -60,5 +60,6 @@ public class ConfigLocationTests
         File.WriteAllText(dir["rdbridge.json"], "{}");
         var found = ConfigLocation.Find(dir["other.json"], dir.Path, null);
         Assert.Equal(dir["other.json"], found.Path);
+        Assert.Null(found.Note); // asked for by name: nothing to explain
     }
 }

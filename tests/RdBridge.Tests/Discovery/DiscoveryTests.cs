@@ -10,6 +10,15 @@ public class DiscoveryTests
 {
     private static List<object?[]> Rows(string db, string sql) => Db.Rows(db, sql);
 
+    /// <summary>A loop's "added" line as the writer's manifest describes the loop: status, action and the workspaces
+    /// its log names, each counted once.</summary>
+    private static string Added(string taskRun, JsonObject loop)
+    {
+        var workspaces = UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace", "baseline_workspace")
+            .Distinct().Count();
+        return $"  · added loop {taskRun}/{loop["loop_id"]}: {loop["status"]}, {loop["action"]}, {workspaces} workspaces";
+    }
+
     public static TheoryData<string, string> Generations => new()
     {
         { "head", "fin_factor" }, { "head", "fin_quant" }, { "v08", "fin_model" }, { "v04", "fin_quant" },
@@ -77,6 +86,7 @@ public class DiscoveryTests
 
         var again = rd.Cli("init");
         Assert.Equal(0, again.Code);
+        // The whole closing line.
         Assert.Contains("init run #2: nothing changed — every file, bundle and row was already up to date",
             again.Out.Split('\n'));
     }
@@ -191,7 +201,11 @@ public class DiscoveryTests
         Assert.Equal("success", Rows(rd.Registry, "SELECT status FROM task_runs")[0][0]);
         Assert.Equal(UpstreamRdAgent.Ids(done, "experiment_workspace", "sub_workspace").ToHashSet(),
             BundleArchive.WorkspaceIds(bundle));
-        Assert.Contains("verification passed", output);
+        // Every check listed is ticked, and the summary counts exactly those.
+        var lines = OutputLines.Of(output);
+        var ticked = lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
+        Assert.Contains($"verification passed: {ticked} of {ticked} checks", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -217,10 +231,14 @@ public class DiscoveryTests
 
         var (code, output, err) = rd.Cli("init");
         Assert.True(code == 0, output + err);
-        Assert.Contains($"added loop {forkId}/2", output);
-        Assert.Contains($"added loop {forkId}/3", output);
-        Assert.Contains(
-            $"loop {forkId}/1: the registry's experiment workspace is {other}, the log names {logged}", output);
+        // Each loop's whole line: the added ones as the log has them, the mismatch with both ids and the logged path
+        // (the log spells it under the writer's stored root).
+        var lines = OutputLines.Of(output);
+        foreach (var id in new[] { 2L, 3L })
+            Assert.Contains(Added(forkId, rd.Loops().Single(l => (long)l["loop_id"]! == id)), lines);
+        Assert.Contains($"  · loop {forkId}/1: the registry's experiment workspace is {other}, the log names {logged} "
+            + $"({UpstreamRdAgent.StoredRoot}/git_ignore_folder/RD-Agent_workspace/{logged}) — left as the registry "
+            + "has it", lines);
         Assert.Equal(1L, Db.Scalar(rd.Registry, "SELECT count(*) FROM task_runs"));
         Assert.Equal(4L, Db.Scalar(rd.Registry, $"SELECT count(*) FROM loops WHERE task_run_id = '{forkId}'"));
         // Left as the registry has it.
@@ -294,14 +312,16 @@ public class DiscoveryTests
         File.WriteAllBytes(feedback, whole[..(whole.Length / 3)]);
         var (code, output, err) = rd.Cli("discover");
         Assert.True(code == 0, output + err);
-        Assert.Contains($"{run}/1: RD-Agent is writing its log right now", output);
+        // The whole line: the loop, and when it will be read.
+        Assert.Contains($"  · {run}/1: RD-Agent is writing its log right now; read on the next sync",
+            OutputLines.Of(output));
         Assert.DoesNotContain("truncated", output);
         Assert.Equal(0L, Db.Scalar(rd.Registry, "SELECT count(*) FROM loops WHERE loop_id = 1"));
 
         File.WriteAllBytes(feedback, whole);
         var next = rd.Cli("discover");
         Assert.Equal(0, next.Code);
-        Assert.Contains($"added loop {run}/1", next.Out);
+        Assert.Contains(Added(run, rd.Loops().Single(l => (long)l["loop_id"]! == 1)), OutputLines.Of(next.Out));
         Assert.Equal("success", Rows(rd.Registry, "SELECT status FROM loops WHERE loop_id = 1")[0][0]);
     }
 }

@@ -30,6 +30,7 @@ public sealed class LogListingsTests
                 var (alone, shared) = (new List<string>(), new List<string>());
                 var expected = LoopTexts.OfLoop(run, loop, s.PathMap, alone);
                 var got = LoopTexts.OfLoop(run, loop, s.PathMap, shared, listings);
+                // A guard that the reference read found the loop's hypothesis: the shared read must give the same.
                 Assert.NotNull(expected.Hypothesis?.Text);
                 Assert.Equal(expected.Hypothesis, got.Hypothesis);
                 Assert.Equal(expected.Feedback, got.Feedback);

@@ -51,14 +51,18 @@ public class LogWalkTests
         using var rd = new UpstreamRdAgent([$"head:fin_factor:3:{Run}"]);
         var log = rd.LogFolder(Run);
         var full = new LogWalk();
-        var all = LogTree.Loops(log, full).SelectMany(l => l.Files()).Count();
+        var everyFile = LogTree.Loops(log, full).SelectMany(l => l.Files()).ToList();
+        var all = everyFile.Count;
         Assert.False(full.Stopped);
         Assert.True(all > 6); // a precondition: more than the limit below, so the limit cuts the walk short
 
         var walk = new LogWalk(maxEntries: 6);
         var files = LogTree.Loops(log, walk).SelectMany(l => l.Files()).ToList();
         Assert.True(walk.Stopped);
+        // Cut short: the files before the stop, as the whole walk lists them (the limit counts folders too, so how
+        // many of the 6 entries are files follows the listing).
         Assert.True(files.Count < all);
+        Assert.Equal(everyFile.Take(files.Count), files);
         var stop = Assert.Single(walk.NotWalked);
         Assert.StartsWith(log, stop.Path);
         Assert.Equal("the walk of this log stopped after 6 entries (RDBRIDGE_LOG_WALK_ENTRIES); this entry and the "

@@ -417,14 +417,23 @@ public class LoopReaderTests
         // A folder that holds nothing discovery reads (LLM traffic) changes loop 0's folder: still unchanged, and the
         // new folder stamp is remembered, so the next run skips the loop without listing its files.
         const string Stamp = "SELECT folder_stamp FROM rdbridge_discovery WHERE loop_id = 0";
+        // The stamp as the file system gives it: the loop folder's modification time, then each step folder's by
+        // name (.NET ticks, UTC).
+        string FromDisk() => string.Join(";", new[]
+        {
+            Directory.GetLastWriteTimeUtc(zero.Path).Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }.Concat(Directory.GetDirectories(zero.Path).Order(StringComparer.Ordinal).Select(d =>
+            $"{Path.GetFileName(d)}={Directory.GetLastWriteTimeUtc(d).Ticks}")));
         var stamp = Db.Rows(s.RegistryPath, Stamp)[0][0];
+        Assert.Equal(FromDisk(), stamp);
         Directory.CreateDirectory(Path.Combine(zero.Path, "llm"));
         report = new DiscoverStage(new RdBridge.Runs.RunContext(s)).Run();
         Assert.Equal(new Dictionary<string, long>
         {
             ["task runs"] = 1, ["loops"] = 2, ["loops unchanged"] = 1, ["loops still running"] = 1,
         }, Counts(report));
-        Assert.NotEqual(stamp, Db.Rows(s.RegistryPath, Stamp)[0][0]);
+        Assert.Equal(FromDisk(), Db.Rows(s.RegistryPath, Stamp)[0][0]);
+        Assert.Contains(";llm=", (string)Db.Rows(s.RegistryPath, Stamp)[0][0]!); // the new folder is in it
 
         // Loop 1 gets its feedback: read again, completed, and the task run with it.
         one.Add("feedback", LogTree.Feedback, FeedbackOf(false, "no gain"));

@@ -23,8 +23,14 @@ public class FaultTests
         Directory.Delete(Path.Combine(sample.Settings.WorkspaceRoot, victim.WorkspaceId), recursive: true);
         var (code, output, _) = sample.Cli("init");
         Assert.Equal(1, code);
-        Assert.Contains($"{victim.TaskRun}/{victim.Loop}", output);
-        Assert.Contains(victim.WorkspaceId, output);
+        // The loop, its workspace, where it was looked for and the registry's own spelling of it, what to check.
+        var folder = Path.Combine(sample.Settings.WorkspaceRoot, victim.WorkspaceId);
+        var stored = (string)Db.Rows(sample.Settings.RegistryPath,
+            $"SELECT workspace_path FROM workspaces WHERE workspace_id = '{victim.WorkspaceId}'")[0][0]!;
+        var loop = $"{victim.TaskRun}/{victim.Loop}";
+        Assert.Contains($"  ✗ {loop}: loop {loop} workspace {victim.WorkspaceId} is missing: '{folder}' (stored as "
+            + $"'{stored}'); check the pathMap in rdbridge.json or whether the folder was deleted [{folder}]",
+            OutputLines.Of(output));
         foreach (var other in loops.Skip(1))
         {
             Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory,
@@ -53,8 +59,10 @@ public class FaultTests
             + $"'abc' of metric 'ICIR' is not a number [{folder}]", lines);
         Assert.True(File.Exists(Path.Combine(sample.Settings.BundleDirectory,
             $"bundle_{victim.TaskRun}_{victim.Loop}.tar.gz")));
-        var catalog = File.ReadAllText(Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json"));
-        Assert.Contains($"bundle_{victim.TaskRun}_{victim.Loop}", catalog);
+        var catalog = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(
+            Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json")))!["loops"]!.AsArray();
+        Assert.Equal($"bundle_{victim.TaskRun}_{victim.Loop}", (string?)catalog.Single(l =>
+            (string?)l!["task_run_id"] == victim.TaskRun && (long)l!["loop_id"]! == victim.Loop)!["asset_bundle_id"]);
     }
 
     [Fact]
@@ -65,7 +73,9 @@ public class FaultTests
         Exec(sample, $"DELETE FROM workspaces WHERE task_run_id = '{victim.TaskRun}' AND loop_id = {victim.Loop}");
         var (code, output, _) = sample.Cli("bundle");
         Assert.Equal(1, code);
-        Assert.Contains($"loop {victim.TaskRun}/{victim.Loop} has no row in the workspaces table", output);
+        var loop = $"{victim.TaskRun}/{victim.Loop}";
+        Assert.Contains($"  ✗ {loop}: loop {loop} has no row in the workspaces table; RD-Agent did not record its "
+            + "workspace, so it cannot be bundled", OutputLines.Of(output));
     }
 
     [Fact]
@@ -90,9 +100,9 @@ public class FaultTests
         using var sample = new Sample(taskRuns: 1, loops: 1);
         var (code, _, err) = sample.Cli("backfill", "--mode", "nonsense");
         Assert.Equal(2, code);
+        var lines = OutputLines.Of(err);
         // The first line is System.CommandLine's own wording (it may change with its version): only the value is
         // asserted there; the modes it lists and RdBridge's hint are compared whole.
-        var lines = OutputLines.Of(err);
         Assert.Contains("'nonsense'", lines[0]);
         Assert.Equal(["\t'backfill'", "\t'materialize-pending'", "\t'solidify-all'", "\t'check'",
             "Run 'rdbridge --help' (or 'rdbridge <verb> --help') for the options.", ""], lines.Skip(1));

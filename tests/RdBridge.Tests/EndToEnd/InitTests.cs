@@ -114,6 +114,7 @@ public class InitTests
         var aistock = DumpAistock();
         var (code, output, _) = sample.Cli("init");
         Assert.Equal(0, code);
+        // The whole closing line.
         Assert.Contains("init run #2: nothing changed — every file, bundle and row was already up to date",
             OutputLines.Of(output));
         Assert.Equal(files, Snapshot());

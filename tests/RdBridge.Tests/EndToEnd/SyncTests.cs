@@ -26,6 +26,7 @@ public class SyncTests
         var others = Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE loop_id <> 0");
         var lines = OutputLines.Of(output);
         Assert.Contains($"[select] 1 loops to examine, {others} loops unchanged since the last successful run", lines);
+        // The stage's whole line: one loop, built, its registry row.
         Assert.Contains("[bundle] 1 loops, 1 built, 1 registry rows written", lines);
         Assert.DoesNotContain("rebuilt", output);
         Assert.Equal(loopsBefore + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
@@ -36,10 +37,12 @@ public class SyncTests
         Assert.StartsWith("sync run #2: changes written — ", last);
         var import = last.Split(" — ", 2)[1].Split("; ")
             .Single(p => p.StartsWith("import: ", StringComparison.Ordinal));
+        // One whole part of that list (the others count what this sample holds, and are not this test's claim).
         Assert.Contains("1 loops inserted", import["import: ".Length..].Split(", "));
 
         (code, output, _) = sample.Cli("sync");
         Assert.Equal(0, code);
+        // The whole closing line.
         Assert.Contains("sync run #3: nothing changed — every file, bundle and row was already up to date",
             OutputLines.Of(output));
         Assert.Equal(loopsBefore + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));

@@ -33,6 +33,7 @@ public class HeldOpenRenameTests
     {
         var tries = 0;
         var denied = new UnauthorizedAccessException("Access denied");
+        // The clock shows only that the six waits were slept (a lower bound, which load cannot break; see below).
         var watch = Stopwatch.StartNew();
         var e = Assert.Throws<IOException>(() =>
             AtomicFile.RetryWhileHeldOpen(() => { tries++; throw denied; },

@@ -43,8 +43,9 @@ public class PythonNamesTests
     public void A_string_literal_is_the_one_python_s_ascii_gives_and_reads_back_as_the_text()
     {
         var literals = Texts.Select(PythonNames.StringLiteral).ToList();
-        foreach (var literal in literals)
-            Assert.All(literal, c => Assert.InRange(c, ' ', '~'));
+        // Every character printable ASCII, so no editor or encoding can change the file (the exact literals are
+        // compared with Python's just below).
+        Assert.All(literals.SelectMany(l => l), c => Assert.InRange(c, ' ', '~'));
         var expected = Python(new JsonArray([.. Texts.Select(t => (JsonNode?)t)]), """
             import json
             # ascii() quotes with ' when the text has no quote in it: the same escapes between the quotes.
@@ -87,6 +88,7 @@ public class PythonNamesTests
             """);
         Assert.Equal(JsonSerializer.Deserialize<string[]>(expected), identifiers);
         Assert.Equal("strat_1a2b", identifiers[0]);
+        // What the digest is for: "a-b" and "a.b" both clean to a_b, yet stay two names (each exact above).
         Assert.NotEqual(identifiers[5], identifiers[6]);
         Assert.Equal("get_Top50_config", PythonNames.StrategyFunction("Top50"));
     }
