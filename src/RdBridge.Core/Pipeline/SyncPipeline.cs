@@ -78,7 +78,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
         foreach (var abandoned in store.AbandonUnfinishedSyncRuns())
             cleanup.Note($"sync run #{abandoned} never finished (its process is gone); marked abandoned");
         var explicitSince = since;
-        var runId = store.StartSyncRun(mode, since is { } s ? UtcText.FormatMicroseconds(s) : null);
+        var runId = store.StartSyncRun(mode, since is { } asked ? UtcText.FormatMicroseconds(asked) : null);
         RunStarted?.Invoke(runId);
         // Reported once the run has its id, so that the server's log names the run its cleanup belongs to.
         stages.Add(cleanup);
