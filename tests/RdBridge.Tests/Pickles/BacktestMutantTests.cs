@@ -151,6 +151,7 @@ public class BacktestMutantTests
             """))!;
         var risk = BacktestReport.Read(dir["eight.pkl"]).Summary.WithCost;
         Assert.Equal((long)expected["mean"]!, BitConverter.DoubleToInt64Bits(risk.Mean!.Value));
+        // A premise restated on RdBridge's side: the sum taken one after another would give another mean.
         Assert.NotEqual((long)expected["in_order"]!, BitConverter.DoubleToInt64Bits(risk.Mean!.Value));
         Assert.Equal((long)expected["std"]!, BitConverter.DoubleToInt64Bits(risk.Std!.Value));
     }
