@@ -13,12 +13,16 @@ namespace RdBridge.Tests.Architecture;
 public class AssertionStrengthTests
 {
     private static readonly Regex Weak = new(
-        @"Assert\.(NotEmpty|NotNull|InRange|NotEqual|IsType|IsAssignableFrom)\("
+        @"Assert\.(NotEmpty|NotNull|InRange|NotEqual)(<[^(]*>)?\("
         + @"|Assert\.True\([^;]*(>=|<=|>|<)"
         + @"|Assert\.Contains\("""
         + @"|Thread\.Sleep\(|Task\.Delay\(|Stopwatch"
         + @"|catch\s*(\([^)]*\))?\s*\{\s*\}",
         RegexOptions.CultureInvariant);
+
+    // A statement that only checks a type: its value is thrown away (used as a cast, the value is checked after).
+    private static readonly Regex TypeAlone = new(
+        @"^\s*Assert\.(IsType|IsAssignableFrom)<[^(]*>\([^;]*\);\s*$", RegexOptions.CultureInvariant);
 
     // A statement that starts with Assert.Throws… throws its exception away unless it reads the message.
     private static readonly Regex ThrowsStatement = new(
@@ -32,11 +36,18 @@ public class AssertionStrengthTests
         {
             var line = lines[i];
             // A lambda's arrow is not a comparison.
-            var weak = Weak.IsMatch(line.Replace("=>", "")) || ThrowsWithoutMessage(lines, i);
+            var weak = Weak.IsMatch(line.Replace("=>", "")) || ThrowsWithoutMessage(lines, i)
+                || (TypeAlone.IsMatch(line) && StartsStatement(lines, i));
             var explained = line.Contains("//") || (i > 0 && lines[i - 1].TrimStart().StartsWith("//"));
             if (weak && !explained) found.Add(i + 1);
         }
         return found;
+    }
+
+    private static bool StartsStatement(IReadOnlyList<string> lines, int i)
+    {
+        var before = lines.Take(i).Select(l => l.Trim()).LastOrDefault(l => l.Length > 0 && !l.StartsWith("//"));
+        return before is null || before.EndsWith(';') || before.EndsWith('{') || before.EndsWith('}');
     }
 
     private static bool ThrowsWithoutMessage(IReadOnlyList<string> lines, int i)
@@ -76,6 +87,8 @@ public class AssertionStrengthTests
     [InlineData("Assert.InRange(elapsed, 0, 500);")]
     [InlineData("Assert.Contains(\"refused\", message);")]
     [InlineData("Assert.IsType<JsonObject>(node);")]
+    [InlineData("Assert.IsType<List<object?>>(PickleReader.Read(flood));")]
+    [InlineData("Assert.IsAssignableFrom<JsonException>(e.InnerException);")]
     [InlineData("Thread.Sleep(1500);")]
     [InlineData("await Task.Delay(200);")]
     [InlineData("var watch = Stopwatch.StartNew();")]
@@ -93,11 +106,20 @@ public class AssertionStrengthTests
     [InlineData("Assert.Equal(3, rows.Count);")]
     [InlineData("Assert.True(rows.All(r => r.Ok));")]
     [InlineData("Assert.Contains(expectedLine, lines);")]
+    [InlineData("var read = Assert.IsType<PickledObject>(PickleReader.Read(pickle));")]
+    [InlineData("Assert.Equal([0L, 1, 2, 3], Assert.IsType<IntColumn>(frame.Index.Values).Values);")]
     [InlineData("var e = Assert.Throws<FormatException>(() => Read(text));")]
     [InlineData("Assert.Equal(\"x\", Assert.Throws<FormatException>(() => Read(text)).Message);")]
     public void An_exact_or_explained_assertion_is_not_found(string line)
     {
         Assert.Empty(Unexplained(["var x = 1;", line]));
+    }
+
+    [Fact]
+    public void A_type_check_continuing_a_statement_is_a_cast_not_a_check_alone()
+    {
+        string[] lines = ["Assert.Equal(expected,", "    Assert.IsType<FloatColumn>(frame.Data[name]).Values);"];
+        Assert.Empty(Unexplained(lines));
     }
 
     [Fact]

@@ -16,7 +16,8 @@ public class DiscoveryTests
     {
         var workspaces = UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace", "baseline_workspace")
             .Distinct().Count();
-        return $"  · added loop {taskRun}/{loop["loop_id"]}: {loop["status"]}, {loop["action"]}, {workspaces} workspaces";
+        return $"  · added loop {taskRun}/{loop["loop_id"]}: {loop["status"]}, {loop["action"]}, "
+            + $"{workspaces} workspaces";
     }
 
     public static TheoryData<string, string> Generations => new()

@@ -296,6 +296,7 @@ public sealed class VerifyReportMutantTests
         var bad = Assert.Throws<InvalidDataException>(() => LastChecklistRun.Read(settings));
         Assert.StartsWith($"'{file}' cannot be read (", bad.Message);
         Assert.EndsWith("); run the checklist again", bad.Message);
+        // Between the two ends is System.Text.Json's own wording; what is RdBridge's is that it passes that error on.
         Assert.IsAssignableFrom<System.Text.Json.JsonException>(bad.InnerException);
     }
 
