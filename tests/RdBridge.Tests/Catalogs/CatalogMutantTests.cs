@@ -496,4 +496,45 @@ public class CatalogMutantTests
         // The factor catalog carries the provenance format's version; the others the catalog format's.
         Assert.Equal(["v2", "v1", "v1", "v1"], Enum.GetValues<CatalogKind>().Select(CatalogFile.VersionOf));
     }
+
+    [Fact]
+    public void Export_names_only_the_files_a_loop_has_keeps_the_strategy_s_own_id_and_tells_every_file_it_wrote()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        // Loop 0's strategy_meta.json names an id of its own (not the registry's strategy_tr_a_0), and the loop has
+        // no model_meta.json: its strategy links no model.
+        var strategyMeta = Path.Combine(dir["rd/ws/ws0"], "strategy_meta.json");
+        File.WriteAllText(strategyMeta,
+            File.ReadAllText(strategyMeta).Replace("\"strategy_tr_a_0\"", "\"strategy_momentum_top50\""));
+        File.Delete(Path.Combine(dir["rd/ws/ws0"], "model_meta.json"));
+        var wrote = new List<string>();
+        var report = new CatalogExporter(new RunContext(s) { FileWritten = wrote.Add }).Run();
+
+        static IEnumerable<(string, string)> Named(JsonNode loop) => loop["paths"]!.AsObject()
+            .Where(p => p.Value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String)
+            .Select(p => (p.Key, (string)p.Value!));
+        var loops = Records(s, "loop_catalog.json", "loops");
+        Assert.Equal([("factor_meta", "factor_meta.json"), ("factor_perf", "factor_perf.json"),
+            ("feedback", "feedback.json"), ("strategy_meta", "strategy_meta.json")], Named(loops[0]!));
+        Assert.Equal([("factor_meta", "factor_meta.json")], Named(loops[1]!));
+        Assert.Equal([], Named(loops[2]!));
+        Assert.Equal("strategy_momentum_top50", (string)loops[0]!["strategy_id"]!);
+        Assert.Null(loops[2]!["strategy_id"]);
+        var strategy = Assert.Single(Records(s, "strategy_catalog.json", "strategies"))!;
+        Assert.Equal("strategy_momentum_top50", (string)strategy["strategy_id"]!);
+        Assert.Null(strategy["model_id"]);
+
+        // The function body is PythonNames' literal, checked whole in The_strategy_library_is_one_function_per_…;
+        // here only that export added this strategy under its own id.
+        Assert.EndsWith("STRATEGY_FUNCTIONS = {\n"
+            + "    \"strategy_momentum_top50\": get_strategy_momentum_top50_config,\n}\n",
+            File.ReadAllText(s.StrategiesLibFile));
+        var catalogs = new[] { "factor_catalog.json", "factor_provenance.json", "loop_catalog.json",
+            "model_catalog.json", "strategy_catalog.json" }.Select(n => Path.Combine(s.CatalogDirectory, n));
+        var init = Path.Combine(Path.GetDirectoryName(s.StrategiesLibFile)!, "__init__.py");
+        Assert.Equal(catalogs.Append(init).Append(s.StrategiesLibFile).Order(StringComparer.Ordinal),
+            wrote.Order(StringComparer.Ordinal));
+        Assert.Equal([("export", $"{Run}/1")], report.Problems.Select(p => (p.Stage, p.Item)));
+    }
 }
