@@ -537,4 +537,47 @@ public class CatalogMutantTests
             wrote.Order(StringComparer.Ordinal));
         Assert.Equal([("export", $"{Run}/1")], report.Problems.Select(p => (p.Stage, p.Item)));
     }
+
+    [Fact]
+    public void A_model_loop_s_model_is_proposed_with_its_task_and_files_and_its_experiment_workspace_comes_first()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        // Loop 3 is a model loop with model_meta.json only (no factor_meta.json, no role): RD-Agent's proposed model.
+        // Its sub-workspace row sorts before its experiment workspace by id and is inserted first.
+        var ws3 = dir["rd/ws/ws3"];
+        Directory.CreateDirectory(dir["rd/ws/a3_sub"]);
+        Db.Exec(s.RegistryPath, $"""
+            INSERT INTO loops (task_run_id, loop_id, action, status, has_result, started_at_utc, ended_at_utc,
+                               asset_bundle_id, is_solidified, log_dir, workspace_id, workspace_path)
+            VALUES ('{Run}', 3, 'model', 'completed', 1, '2025-07-01T11:00:00Z', '2025-07-01T12:00:00Z',
+                    'bundle_tr_a_3', 0, '/logs/tr_a', 'ws3', '{ws3}');
+            INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, status, workspace_path)
+            VALUES ('a3_sub', '{Run}', 3, 'sub_workspace', 'done', '{dir["rd/ws/a3_sub"]}'),
+                   ('ws3', '{Run}', 3, 'experiment_workspace', 'done', '{ws3}');
+            """);
+        WriteJson(ws3, "model_meta.json", """
+            { "version": "v1", "task_run_id": "tr_a", "loop_id": 3, "workspace_id": "ws3", "run_id": "mlrun-3",
+              "model_type": "GeneralPTNN", "model_module": "qlib.contrib.model.pytorch_general_nn",
+              "model_artifacts": {"model_files": ["params.pkl", "model.pt"], "mlruns": "mlruns"},
+              "model_task": {"name": "GRU_small", "description": "a small GRU", "formulation": "h_t = GRU(x_t)",
+                             "architecture": "GRU(64) + Linear(1)"} }
+            """);
+        var report = new CatalogExporter(new RunContext(s)).Run();
+
+        var model = Records(s, "model_catalog.json", "models").Single(m => (string)m!["model_id"]! == "model_tr_a_3")!;
+        Assert.Equal("proposed", (string)model["role"]!);
+        var task = model["model_task"]!;
+        Assert.Equal(("GRU_small", "a small GRU", "h_t = GRU(x_t)", "GRU(64) + Linear(1)"),
+            ((string)task["name"]!, (string)task["description"]!, (string)task["formulation"]!,
+             (string)task["architecture"]!));
+        var loops = Records(s, "loop_catalog.json", "loops");
+        var l3 = loops.Single(l => (int)l!["loop_id"]! == 3)!;
+        Assert.Equal(["params.pkl", "model.pt"], l3["paths"]!["model_files"]!.AsArray().Select(f => (string)f!));
+        Assert.Equal(["ws3", "a3_sub"], l3["workspaces"]!.AsArray().Select(w => (string)w!["workspace_id"]!));
+        Assert.Empty(l3["factor_names"]!.AsArray()); // the loop names no factor: empty is the exact value
+        var l0 = loops.Single(l => (int)l!["loop_id"]! == 0)!;
+        Assert.Empty(l0["paths"]!["model_files"]!.AsArray()); // loop 0's model_meta.json lists no file: exactly []
+        Assert.Equal([$"{Run}/1"], report.Problems.Select(p => p.Item));
+    }
 }
