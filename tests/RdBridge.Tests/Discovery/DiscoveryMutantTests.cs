@@ -83,4 +83,15 @@ public class DiscoveryMutantTests
         Assert.StartsWith($"cannot be read: '{folder}' ", read.Message);
         Assert.EndsWith("; it was not read", read.Message);
     }
+
+    [Fact]
+    public void A_loop_reading_is_usable_only_with_a_loop_nothing_broken_and_nothing_half_written()
+    {
+        var loop = new DiscoveredLoop(3, DiscoveredLoop.Success, null, null, null, null, null, null, null, []);
+        var broken = new UnusablePickle("/log/Loop_3/x.pkl", "not a pickle");
+        Assert.True(new LoopReading(loop, [], false).Usable);
+        Assert.False(new LoopReading(null, [], false).Usable);
+        Assert.False(new LoopReading(loop, [broken], false).Usable);
+        Assert.False(new LoopReading(loop, [], true).Usable);
+    }
 }

@@ -191,4 +191,36 @@ public class LogValuesTests
         Assert.Equal(24 * 200 + 174, kept);
         Assert.Equal(26 + 5, cut);
     }
+
+    [Fact]
+    public void A_timezone_s_timedelta_is_its_days_seconds_and_microseconds_summed_within_fourteen_hours()
+    {
+        // A timedelta of two fields (days, seconds) has no microseconds: +01:00.
+        Assert.Equal(AsWritten.AddHours(-1), LogValues.Time(Obj("datetime.datetime", State,
+            Obj("datetime.timezone", Obj("datetime.timedelta", 0L, 3600L)))));
+        // 3,599 s and 1,000,000 µs are one hour: the third field is microseconds.
+        Assert.Equal(AsWritten.AddHours(-1), LogValues.Time(Obj("datetime.datetime", State, Zone(0, 3599, 1_000_000))));
+        // +15:00 is a Python timezone but past what an offset can be: counted as UTC, the time itself kept.
+        Assert.Equal(AsWritten, LogValues.Time(Obj("datetime.datetime", State, Zone(0, 15 * 3600))));
+    }
+
+    [Fact]
+    public void Settings_json_marks_only_what_is_cut_counts_with_separators_and_bounds_nested_dicts()
+    {
+        // Exactly 200 items or entries are all shown, with no "more" marker.
+        var list = Enumerable.Range(0, 200).Select(i => (object?)(long)i).ToList();
+        Assert.Equal(200, LogValues.Json(list)!.AsArray().Count);
+        var dict = Enumerable.Range(0, 200).ToDictionary(i => (object)$"k{i:D3}", i => (object?)(long)i);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"k{i:D3}"), LogValues.Json(dict)!.AsObject()
+            .Select(kv => kv.Key));
+        // 1,300 items: 1,100 more, written with a thousands separator.
+        var long1300 = Enumerable.Range(0, 1300).Select(i => (object?)(long)i).ToList();
+        Assert.Equal("(1,100 more items not shown)", (string?)LogValues.Json(long1300)!.AsArray()[200]);
+        // Nine dicts deep: the dicts at depths 0 to 8 are written, the value at depth 9 is "…".
+        object? nested = "leaf";
+        for (var i = 0; i < 9; i++) nested = new Dictionary<object, object?> { ["k"] = nested };
+        JsonNode? node = LogValues.Json(nested);
+        for (var depth = 0; depth < 9; depth++) node = node!["k"];
+        Assert.Equal("…", (string?)node);
+    }
 }
