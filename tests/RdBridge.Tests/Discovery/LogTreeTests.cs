@@ -328,4 +328,16 @@ public class LogTreeTests
         Assert.Equal([new NotWalked(second, "the walk of this log stopped after 2 entries " +
             "(RDBRIDGE_LOG_WALK_ENTRIES); this entry and the rest of the run folder were not walked")], walk.NotWalked);
     }
+
+    [Fact]
+    public void A_flat_log_s_old_segments_are_walked_by_name_so_a_walk_limit_cuts_the_later_one()
+    {
+        using var dir = new TempDir();
+        Folder(dir, "run", "d", "x");
+        var later = Folder(dir, "run", "r", "x");
+        // One entry allowed: d/x (d before r by name) is taken, and the walk stops at r/x.
+        var walk = new LogWalk(maxEntries: 1);
+        LogTree.Loops(dir["run"], walk);
+        Assert.Equal(later, Assert.Single(walk.NotWalked).Path);
+    }
 }
