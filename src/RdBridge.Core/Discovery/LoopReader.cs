@@ -39,7 +39,8 @@ public static class LoopReader
             if (file.Tag == LogTree.TimeInfo)
             {
                 if (Time(Get(value, "start_time")) is { } s && Time(Get(value, "end_time")) is { } e) times.Add((s, e));
-                lastStep = file.Step;
+                // Step folders are listed by name, not in the order RD-Agent ran them: keep the furthest.
+                if (Rank(file.Step) >= Rank(lastStep)) lastStep = file.Step;
             }
             else
             {
@@ -82,7 +83,9 @@ public static class LoopReader
         {
             status = DiscoveredLoop.Failed;
             errorType = "no feedback";
-            errorMessage = $"the log of this loop ends in step '{lastStep ?? files.LastOrDefault()?.Step ?? "none"}' "
+            // Without time_info, the furthest step with a pickle (a flat log's are in time order, none of them a step).
+            var lastFile = files.OrderBy(f => Rank(f.Step)).LastOrDefault();
+            errorMessage = $"the log of this loop ends in step '{lastStep ?? lastFile?.Step ?? "none"}' "
                 + "without feedback, and RD-Agent went on to the next loop";
         }
         else
@@ -139,6 +142,9 @@ public static class LoopReader
         return steps.Where(s => s is not null && StepOrder.Contains(s) && Array.IndexOf(StepOrder, s) < limit)
             .OrderBy(s => Array.IndexOf(StepOrder, s)).LastOrDefault();
     }
+
+    /// <summary>Where a step comes in <see cref="StepOrder"/>; -1 for none or a name that is no step.</summary>
+    private static int Rank(string? step) => step is null ? -1 : Array.IndexOf(StepOrder, step);
 
     private static string? StepOfTag(string tag) => tag switch
     {

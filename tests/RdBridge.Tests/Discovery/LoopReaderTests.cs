@@ -10,7 +10,7 @@ namespace RdBridge.Tests.Discovery;
 /// <c>__dict__</c>; an exception by REDUCE with its arguments), so a mutation run of Discovery can afford them for
 /// every mutant: no CPython, no <c>discover</c>. Every expected value is one the test put in a pickle or a file name.
 /// </summary>
-public class LoopReaderTests
+public partial class LoopReaderTests
 {
     private static readonly DateTime Now = new(2026, 12, 6, 12, 0, 0, DateTimeKind.Utc);
     private static readonly DateTimeOffset T0 = new(2025, 7, 1, 8, 0, 0, TimeSpan.Zero);
