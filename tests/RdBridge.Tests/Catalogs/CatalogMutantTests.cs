@@ -396,6 +396,21 @@ public class CatalogMutantTests
     }
 
     [Fact]
+    public void Export_only_reads_the_registry_and_leaves_its_file_as_it_was()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        // The registry is in SQLite's default rollback-journal mode (header bytes 18 and 19 are 1); a connection that
+        // may write would set it to WAL (2) for good, a change to the user's RD-Agent database.
+        var before = File.ReadAllBytes(s.RegistryPath);
+        Assert.Equal((1, 1), (before[18], before[19]));
+        new CatalogExporter(new RunContext(s)).Run();
+        Assert.Equal(before, File.ReadAllBytes(s.RegistryPath));
+        Assert.Equal([Path.GetFileName(s.RegistryPath)],
+            Directory.GetFiles(Path.GetDirectoryName(s.RegistryPath)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void The_aggregation_s_scratch_database_is_deleted_when_it_is_disposed()
     {
         var aggregation = new FactorAggregation();
