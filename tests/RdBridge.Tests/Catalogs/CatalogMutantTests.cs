@@ -816,11 +816,7 @@ public class CatalogMutantTests
         // Loop 3's ret.pkl is not a pickle; loop 8's is a named pipe (a file RdBridge refuses to read); loop 5 failed.
         WriteJson(ws3, "ret.pkl", "not a pickle");
         Directory.CreateDirectory(ws8);
-        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(ws8, "ret.pkl")))
-        {
-            mkfifo.WaitForExit();
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
+        Safety.Hostile.Fifo(Path.Combine(ws8, "ret.pkl"));
         Db.Exec(s.RegistryPath, $"""
             INSERT INTO loops (task_run_id, loop_id, action, status, has_result, asset_bundle_id, log_dir,
                                workspace_id, workspace_path)
