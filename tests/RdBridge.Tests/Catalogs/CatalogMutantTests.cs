@@ -3,8 +3,11 @@ using System.Text;
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
+using RdBridge.Discovery;
 using RdBridge.Registry;
 using RdBridge.Runs;
+using RdBridge.Sample;
+using RdBridge.Tests.Pickles;
 
 namespace RdBridge.Tests.Catalogs;
 
@@ -393,6 +396,37 @@ public class CatalogMutantTests
     }
 
     [Fact]
+    public void Export_only_reads_the_registry_and_leaves_its_file_as_it_was()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        // The registry is in SQLite's default rollback-journal mode (header bytes 18 and 19 are 1); a connection that
+        // may write would set it to WAL (2) for good, a change to the user's RD-Agent database.
+        var before = File.ReadAllBytes(s.RegistryPath);
+        Assert.Equal((1, 1), (before[18], before[19]));
+        new CatalogExporter(new RunContext(s)).Run();
+        Assert.Equal(before, File.ReadAllBytes(s.RegistryPath));
+        Assert.Equal([Path.GetFileName(s.RegistryPath)],
+            Directory.GetFiles(Path.GetDirectoryName(s.RegistryPath)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void The_aggregation_s_scratch_database_is_deleted_when_it_is_disposed()
+    {
+        var aggregation = new FactorAggregation();
+        // The file's name is private and random (a GUID in the temporary folder): read by reflection, the one way
+        // to know which file is this aggregation's while other tests make their own at the same time.
+        var path = (string)typeof(FactorAggregation)
+            .GetField("_path", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .GetValue(aggregation)!;
+        aggregation.Add("fa00000000000000aa", "Mom5", "s", () => new FactorRecord { Name = "Mom5" },
+            new FactorOccurrence { TaskRunId = Run, LoopId = 0 });
+        Assert.True(File.Exists(path), $"{path} holds the factors while the aggregation is in use");
+        aggregation.Dispose();
+        Assert.False(File.Exists(path), $"{path} is left behind");
+    }
+
+    [Fact]
     public void A_factor_s_identity_is_its_source_and_its_expression_else_its_code_else_its_name()
     {
         Assert.Equal(Sha256("s|expr:($close-$open)"),
@@ -579,5 +613,247 @@ public class CatalogMutantTests
         var l0 = loops.Single(l => (int)l!["loop_id"]! == 0)!;
         Assert.Empty(l0["paths"]!["model_files"]!.AsArray()); // loop 0's model_meta.json lists no file: exactly []
         Assert.Equal([$"{Run}/1"], report.Problems.Select(p => p.Item));
+    }
+
+    private const string HypothesisClass = "rdagent.core.proposal.Hypothesis";
+    private const string FeedbackClass = "rdagent.core.proposal.HypothesisFeedback";
+    private const string FactorTaskClass = "rdagent.components.coder.factor_coder.factor.FactorTask";
+
+    /// <summary>A log pickle at <c>run/Loop_N/step/tag/pid/time.pkl</c>, as RD-Agent lays its log out.</summary>
+    private static string LogPickle(string run, long loop, string step, string tag, byte[] pickle)
+    {
+        var folder = Path.Combine(run, $"Loop_{loop}", step, tag, "4242");
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, "2025-07-01_08-00-00-000000.pkl");
+        File.WriteAllBytes(file, pickle);
+        return file;
+    }
+
+    /// <summary>A loop's hypothesis, its feedback (a decision) and, when named, one factor task, as CPython pickles
+    /// RD-Agent's objects (written by <see cref="PickleText"/>, no CPython per test).</summary>
+    private static void LogTexts(string run, long loop, string hypothesis, bool? decision, string? task = null)
+    {
+        LogPickle(run, loop, "direct_exp_gen", LogTree.Hypothesis,
+            PickleText.Of(p => p.Object(HypothesisClass,
+                [("hypothesis", q => q.Str(hypothesis)), ("reason", q => q.Str(hypothesis + ", because"))])));
+        if (task is not null)
+        {
+            LogPickle(run, loop, "direct_exp_gen", LogTree.Tasks, PickleText.Of(p => p.List(
+                [q => q.Object(FactorTaskClass, [("factor_name", r => r.Str(task)),
+                    ("description", r => r.Str(task + " described")), ("factor_formulation", r => r.Str("r_9"))])])));
+        }
+        if (decision is { } d)
+        {
+            LogPickle(run, loop, "feedback", LogTree.Feedback, PickleText.Of(p =>
+                p.Object(FeedbackClass, [("decision", q => q.Bool(d)), ("reason", q => q.Str("the log's reason"))])));
+        }
+    }
+
+    [Fact]
+    public void A_loop_without_results_takes_its_texts_from_feedback_json_else_its_log_else_discovery_s_memory()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        // tr_a has no log_trace_path: its loops' logs are at their log_dir. tr_b's loops are at its log_trace_path,
+        // which differs from each loop's log_dir (that folder holds other texts, never read for them).
+        var (logA, dirB, traceB) = (dir["rd/log/a"], dir["rd/log/b_dir"], dir["rd/log/b_trace"]);
+        var ws5 = dir["rd/ws/ws5"];
+        Db.Exec(s.RegistryPath, $"""
+            INSERT INTO task_runs (task_run_id, scenario, log_trace_path) VALUES ('tr_b', 'fin_factor', '{traceB}');
+            INSERT INTO loops (task_run_id, loop_id, action, status, has_result, log_dir, workspace_id, workspace_path)
+            VALUES ('{Run}', 4, 'factor', 'failed', 0, '{logA}', NULL, NULL),
+                   ('{Run}', 5, 'factor', 'failed', 0, '{logA}', 'ws5', '{ws5}'),
+                   ('{Run}', 7, 'factor', 'failed', 0, '{logA}', NULL, NULL),
+                   ('tr_b', 0, 'factor', 'failed', 0, '{dirB}', NULL, NULL),
+                   ('tr_b', 1, 'factor', 'running', 0, NULL, NULL, NULL);
+            INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, status, workspace_path)
+            VALUES ('ws5', '{Run}', 5, 'experiment_workspace', 'done', '{ws5}');
+            CREATE TABLE rdbridge_discovery (folder TEXT PRIMARY KEY, task_run_id TEXT NOT NULL, loop_id INTEGER,
+              folder_stamp TEXT NOT NULL, files_stamp TEXT NOT NULL, settled INTEGER NOT NULL DEFAULT 0, status TEXT,
+              hypothesis TEXT, decision INTEGER, read_at_utc TEXT NOT NULL, step TEXT);
+            INSERT INTO rdbridge_discovery (folder, task_run_id, loop_id, folder_stamp, files_stamp, status,
+                                            hypothesis, decision, read_at_utc, step)
+            VALUES ('a/Loop_0', '{Run}', 0, 's', 's', 'success', 'remembered 0', 0, '2025-07-02T00:00:00Z', 'record'),
+                   ('a/Loop_2', '{Run}', 2, 's', 's', 'failed', 'remembered 2', 1, '2025-07-02T00:00:00Z', 'coding'),
+                   ('a/Loop_4', '{Run}', 4, 's', 's', 'failed', 'remembered 4', 1, '2025-07-02T00:00:00Z', 'feedback');
+            """);
+        // Loop 4: its log (hypothesis, a factor task, decision no) and discovery's memory (another hypothesis, yes).
+        LogTexts(logA, 4, "logged 4", false, "Mom9");
+        // Loop 5: a feedback.json naming a hypothesis and no decision; its log (never read) has a decision and a
+        // pickle that does not read.
+        WriteJson(ws5, "feedback.json", """
+            { "version": "v1", "task_run_id": "tr_a", "loop_id": 5, "workspace_id": "ws5", "status": "failed",
+              "hypothesis": "from feedback.json" }
+            """);
+        LogTexts(logA, 5, "logged 5", true);
+        LogPickle(logA, 5, "coding", LogTree.CoderResult, "not a pickle"u8.ToArray());
+        // Loop 7: only a pickle that does not read.
+        var broken = LogPickle(logA, 7, "direct_exp_gen", LogTree.Hypothesis,
+            "not a pickle"u8.ToArray());
+        LogTexts(dirB, 0, "in log_dir 0", true, "Wrong0");
+        LogTexts(traceB, 0, "in trace 0", false, "Vol3");
+        LogTexts(dirB, 1, "in log_dir 1", true);
+        LogTexts(traceB, 1, "in trace 1", null);
+
+        var report = new CatalogExporter(new RunContext(s)).Run();
+        var loops = Records(s, "loop_catalog.json", "loops");
+        JsonNode Loop(string run, long id) =>
+            loops.Single(l => (string)l!["task_run_id"]! == run && (long)l["loop_id"]! == id)!;
+        (bool?, string?, string?) Texts(JsonNode l) =>
+            ((bool?)l["decision"], (string?)l["hypothesis"], (string?)l["log_dir"]);
+        static IEnumerable<(string, string, string, string)> Tasks(JsonNode l) => l["tasks"]!.AsArray()
+            .Select(t => ((string)t!["kind"]!, (string)t["name"]!, (string)t["description"]!,
+                (string)t["formulation"]!));
+
+        // feedback.json first (loop 0, though discovery remembers otherwise); then the log; then the memory.
+        Assert.Equal((true, "momentum persists", "/logs/tr_a"), Texts(Loop(Run, 0)));
+        Assert.Equal((true, "remembered 2", "/logs/tr_a"), Texts(Loop(Run, 2)));
+        var l4 = Loop(Run, 4);
+        Assert.Equal((false, "logged 4", logA), Texts(l4));
+        Assert.Equal(("logged 4, because", "the log's reason"),
+            ((string)l4["hypothesis_reason"]!, (string)l4["decision_reason"]!));
+        Assert.Equal([("factor", "Mom9", "Mom9 described", "r_9")], Tasks(l4));
+        // A loop without results and with feedback.json: that file alone, its missing decision left missing.
+        var l5 = Loop(Run, 5);
+        Assert.Equal(((bool?)null, "from feedback.json", logA), Texts(l5));
+        Assert.Null(l5["decision_reason"]);
+        // The log is read at the task run's log_trace_path first; the record names the loop's own log_dir first.
+        var b0 = Loop("tr_b", 0);
+        Assert.Equal((false, "in trace 0", dirB), Texts(b0));
+        Assert.Equal([("factor", "Vol3", "Vol3 described", "r_9")], Tasks(b0));
+        Assert.Equal(((bool?)null, "in trace 1", traceB), Texts(Loop("tr_b", 1)));
+        // A loop whose log has no task, or that has feedback.json, has no tasks at all (not an empty list).
+        foreach (var (run, id) in new[] { (Run, 0L), (Run, 2L), (Run, 5L), (Run, 7L), ("tr_b", 1L) })
+            Assert.False(Loop(run, id).AsObject().ContainsKey("tasks"), $"{run}/{id} has tasks");
+
+        // The pickle that does not read is a note naming the loop and the file (its texts left out), no problem.
+        var note = Assert.Single(report.Notes);
+        Assert.StartsWith($"loop {Run}/7: the log pickle '{broken}' ", note);
+        Assert.EndsWith("; its texts are left out", note);
+        Assert.Equal([$"{Run}/1"], report.Problems.Select(p => p.Item));
+    }
+
+    [Fact]
+    public void A_factor_with_code_stays_its_own_though_found_in_a_file_and_a_model_keeps_the_role_its_file_names()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        var (ws1, ws3) = (dir["rd/ws/ws1"], dir["rd/ws/ws3"]);
+        var ws6 = dir["rd/ws/ws6"];
+        // Loop 1 wrote Mom5 anew (its own code) and names the combined file it was also found in; loop 3 names Mom5
+        // by name alone (no code, no expression, not found in a file). Loop 6's workspace folder is gone, and the
+        // registry holds a loop row whose loop_id is text.
+        WriteJson(ws1, "factor_meta.json", $$"""
+            { {{Origin1}} "factors": [
+              {"name": "Mom5", "source": "rdagent_generated", "code_fingerprint": "beef", "workspace_id": "ws1",
+               "found_in": "combined_factors_df.parquet"} ] }
+            """);
+        WriteJson(ws3, "factor_meta.json", """
+            { "version": "v1", "task_run_id": "tr_a", "loop_id": 3, "workspace_id": "ws3",
+              "factors": [ {"name": "Mom5", "source": "rdagent_generated", "workspace_id": "ws3"} ] }
+            """);
+        // Loop 0 (a factor loop) has a model_meta.json naming its role: proposed, not its kind's baseline.
+        var modelMeta = Path.Combine(dir["rd/ws/ws0"], "model_meta.json");
+        File.WriteAllText(modelMeta,
+            File.ReadAllText(modelMeta).Replace("\"run_id\"", "\"role\": \"proposed\", \"run_id\""));
+        Db.Exec(s.RegistryPath, $"""
+            INSERT INTO loops (task_run_id, loop_id, action, status, has_result, asset_bundle_id, log_dir,
+                               workspace_id, workspace_path)
+            VALUES ('{Run}', 3, 'factor', 'completed', 1, 'bundle_tr_a_3', '/logs/tr_a', 'ws3', '{ws3}'),
+                   ('{Run}', 6, 'factor', 'completed', 1, 'bundle_tr_a_6', '/logs/tr_a', 'ws6', '{ws6}'),
+                   ('{Run}', 'x', 'factor', 'completed', 1, NULL, '/logs/tr_a', NULL, NULL);
+            INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, status, workspace_path)
+            VALUES ('ws3', '{Run}', 3, 'experiment_workspace', 'done', '{ws3}'),
+                   ('ws6', '{Run}', 6, 'experiment_workspace', 'done', '{ws6}');
+            """);
+        var report = new CatalogExporter(new RunContext(s)).Run();
+
+        string Id(string identity) => "factor_" + Sha256(identity)[..16];
+        var (c0ffee, beef, byName) =
+            (Id("rdagent_generated|code:c0ffee"), Id("rdagent_generated|code:beef"), Id("rdagent_generated|name:Mom5"));
+        var kmid = Id("qlib_alpha158|expr:($close-$open)/$open");
+        Assert.Equal(new[] { beef, byName, c0ffee, kmid }.Order(StringComparer.Ordinal),
+            Records(s, "factor_catalog.json", "factors").Select(f => (string)f!["factor_id"]!)
+                .Order(StringComparer.Ordinal));
+        // Every occurrence is its own loop's and none is loaded: loop 1's has code, so it names no loaded_from.
+        Assert.Equal(
+            new[] { (kmid, 0L, (string?)null), (c0ffee, 0L, null), (beef, 1L, null), (byName, 3L, null) }.Order(),
+            Records(s, "factor_provenance.json", "provenance")
+                .Select(p => ((string)p!["factor_id"]!, (long)p["loop_id"]!, (string?)p["loaded_from"])).Order());
+
+        var model = Records(s, "model_catalog.json", "models").Single(m => (string)m!["model_id"]! == "model_tr_a_0")!;
+        Assert.Equal("proposed", (string)model["role"]!);
+
+        // Loop 6's missing workspace and the registry's bad row are export's problems, beside loop 1's bundle.
+        Assert.Equal(
+            [($"{Run}/1", null, $"loop {Run}/1 has results but no asset bundle; run 'rdbridge bundle' first"),
+             ($"{Run}/6", ws6, $"loop {Run}/6 workspace ws6 is missing: '{ws6}' (stored as '{ws6}'); check the " +
+                 "pathMap in rdbridge.json or whether the folder was deleted"),
+             ($"loops row {Run}/x", null, "loop_id is 'x', not an integer; the row is skipped, fix or delete it " +
+                 $"in the registry '{s.RegistryPath}'")],
+            report.Problems.Select(p => (p.Item, p.Path, p.Message)));
+    }
+
+    [Fact]
+    public void A_loop_s_backtest_curve_is_summed_up_with_qlib_s_max_drawdown_and_a_curve_that_does_not_read_is_named()
+    {
+        using var dir = new TempDir();
+        var s = Build(dir);
+        // Three days of a Qlib report, written by pandas in a folder of its own (the pickle is the same every run).
+        using var pandas = new TempDir();
+        RealPandas.Run(pandas.Path, """
+            import numpy as np, pandas as pd
+            idx = pd.DatetimeIndex(['2021-03-01', '2021-03-02', '2021-03-03'], name='datetime')
+            cols = ['account', 'return', 'total_turnover', 'turnover', 'total_cost', 'cost', 'value', 'cash', 'bench']
+            pd.DataFrame({c: np.zeros(3) for c in cols}, index=idx).to_pickle('ret.pkl')
+            """);
+        var (ws3, ws5, ws8) = (dir["rd/ws/ws3"], dir["rd/ws/ws5"], dir["rd/ws/ws8"]);
+        foreach (var ws in new[] { dir["rd/ws/ws0"], dir["rd/ws/ws1"], ws5 })
+        {
+            Directory.CreateDirectory(ws);
+            File.Copy(pandas["ret.pkl"], Path.Combine(ws, "ret.pkl"));
+        }
+        // Loop 3's ret.pkl is not a pickle; loop 8's is a named pipe (a file RdBridge refuses to read); loop 5 failed.
+        WriteJson(ws3, "ret.pkl", "not a pickle");
+        Directory.CreateDirectory(ws8);
+        Safety.Hostile.Fifo(Path.Combine(ws8, "ret.pkl"));
+        Db.Exec(s.RegistryPath, $"""
+            INSERT INTO loops (task_run_id, loop_id, action, status, has_result, asset_bundle_id, log_dir,
+                               workspace_id, workspace_path)
+            VALUES ('{Run}', 3, 'factor', 'completed', 1, 'bundle_tr_a_3', '/logs/tr_a', 'ws3', '{ws3}'),
+                   ('{Run}', 5, 'factor', 'failed', 0, NULL, '/logs/tr_a', 'ws5', '{ws5}'),
+                   ('{Run}', 8, 'factor', 'completed', 1, 'bundle_tr_a_8', '/logs/tr_a', 'ws8', '{ws8}');
+            INSERT INTO workspaces (workspace_id, task_run_id, loop_id, workspace_role, status, workspace_path)
+            VALUES ('ws3', '{Run}', 3, 'experiment_workspace', 'done', '{ws3}'),
+                   ('ws5', '{Run}', 5, 'experiment_workspace', 'done', '{ws5}'),
+                   ('ws8', '{Run}', 8, 'experiment_workspace', 'done', '{ws8}');
+            """);
+        var report = new CatalogExporter(new RunContext(s)).Run();
+
+        var loops = Records(s, "loop_catalog.json", "loops");
+        JsonNode Backtest(long id) => loops.Single(l => (long)l!["loop_id"]! == id)!["backtest"]!;
+        // Loop 0's factor_perf.json has Qlib's max drawdown -0.08; a flat curve's is 0, so they differ.
+        var b0 = Backtest(0);
+        Assert.Equal(("2021-03-01", "2021-03-03", 3, "ret.pkl", -0.08, false),
+            ((string)b0["first_day"]!, (string)b0["last_day"]!, (int)b0["trading_days"]!, (string)b0["source"]!,
+             (double)b0["qlib_max_drawdown"]!, (bool)b0["max_drawdown_matches_qlib"]!));
+        // Loop 1 has no factor_perf.json: no Qlib figure, so nothing to match (null, not false).
+        var b1 = Backtest(1);
+        Assert.Equal(("ret.pkl", 3), ((string)b1["source"]!, (int)b1["trading_days"]!));
+        Assert.Null(b1["qlib_max_drawdown"]);
+        Assert.Null(b1["max_drawdown_matches_qlib"]);
+        // A loop without results has no backtest though its workspace has a curve; one that does not read has none.
+        foreach (var id in new[] { 3L, 5L, 8L }) Assert.Null(Backtest(id));
+
+        // Loops 3 and 8 have no metadata file either (a problem of its own, on the workspace).
+        Assert.Equal([($"{Run}/1", null), ($"{Run}/3", ws3), ($"{Run}/3", Path.Combine(ws3, "ret.pkl")),
+                ($"{Run}/8", ws8), ($"{Run}/8", Path.Combine(ws8, "ret.pkl"))],
+            report.Problems.Select(p => (p.Item, p.Path)));
+        var problems = report.Problems.Where(p => p.Path?.EndsWith("ret.pkl", StringComparison.Ordinal) == true)
+            .ToList();
+        // The reader's own words follow the colon; RdBridge's text is pinned around them.
+        Assert.All(problems, p => Assert.StartsWith("the backtest curve cannot be read: ", p.Message));
+        Assert.Equal($"the backtest curve cannot be read: '{Path.Combine(ws8, "ret.pkl")}' is a FIFO (named pipe), "
+            + "not a regular file; it was not read", problems[1].Message);
     }
 }

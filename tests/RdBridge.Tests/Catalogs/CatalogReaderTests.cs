@@ -164,6 +164,7 @@ public sealed class CatalogReaderTests : IDisposable
         Assert.Equal(2, r.Index);
         Assert.Equal("task_run_id tr9, loop_id 7", r.Ids);
         Assert.Equal("note", r.Field);
+        Assert.Equal($"record #2 (task_run_id tr9, loop_id 7), field 'note': {r.Reason}", r.Describe());
         // From the end of record 1 (its separating comma included) to the end of record 2.
         var from = Encoding.UTF8.GetByteCount("""{ "factors": [ {"name": "a"}""");
         var size = Encoding.UTF8.GetByteCount(", " + record);
@@ -194,6 +195,37 @@ public sealed class CatalogReaderTests : IDisposable
         var cut = Assert.Throws<FormatException>(() =>
             Read("{\"factors\": [{\"name\": \"a\"}, " + big[..^10], refused: refused)).Message;
         Assert.Equal($"{path} ends inside its record #2; the file is truncated — export it again", cut);
+    }
+
+    [Fact]
+    public void A_python_word_at_the_file_s_first_byte_or_after_a_missing_comma_is_named_with_its_byte()
+    {
+        var path = _dir["catalog.json"];
+        const string advice = ", as Python's json writes a float that is not a number, but JSON has no such value and "
+            + "no JSON reader takes it; write null where a value is unknown (Python's json.dump(…, allow_nan=False) "
+            + "finds every one), then import again";
+        // The word is the whole file: the reader stops at byte 0, with no byte before it.
+        Assert.Equal($"{path} holds NaN at byte 0 (line 1)" + advice, Error("NaN"));
+        Assert.Equal($"{path} holds Infinity at byte 0 (line 1)" + advice, Error("Infinity"));
+        // A value with no comma before it: the reader stops at the minus sign itself, not at the word after it.
+        const string before = """{ "factors": [ {"name": "a", "ic": 1 """;
+        Assert.Equal($"{path} holds -Infinity at byte {before.Length} (line 1)" + advice,
+            Error(before + "-Infinity} ] }"));
+    }
+
+    [Fact]
+    public void A_comment_left_open_at_the_end_is_a_syntax_error_where_it_opens_and_a_head_text_is_unescaped()
+    {
+        // Comments are skipped, but one never closed is no cut value: the reader names the place it opens.
+        var path = _dir["catalog.json"];
+        const string before = """{ "factors": [ {"name": "a"} """;
+        var message = Error(before + "/* a note never closed");
+        Assert.StartsWith($"{path} is not valid JSON near byte {before.Length} (line 1): ", message);
+
+        // A head's text is its JSON value: the escape \u0031 is the digit 1.
+        var header = new Dictionary<string, string>();
+        Assert.Equal(["a"], Read("""{ "version": "v\u0031", "factors": [ {"name": "a"} ] }""", header: header));
+        Assert.Equal("v1", header["version"]);
     }
 
     public void Dispose() => _dir.Dispose();

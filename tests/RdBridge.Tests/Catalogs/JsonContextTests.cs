@@ -49,4 +49,34 @@ public class JsonContextTests
             Assert.True(inCatalog.Remove(trailer), trailer);
         Assert.Equal(report, inCatalog.ToJsonString());
     }
+
+    [Fact]
+    public void A_stored_payload_of_another_shape_is_kept_whole_and_a_record_without_origin_is_local()
+    {
+        // loop_id as a word does not fit the record's number: every field is kept as the payload had it.
+        var other = CatalogJson.ReadStored<FactorRecord>("""{"name": "a", "loop_id": "x", "extra": [1]}""", null);
+        Assert.Null(other.Name);
+        Assert.Equal(("local", "a", "x", "[1]"), (other.Origin, other.Unknown!["name"].GetString(),
+            other.Unknown["loop_id"].GetString(), other.Unknown["extra"].GetRawText()));
+        Assert.Equal(["extra", "loop_id", "name"], other.Unknown.Keys.Order(StringComparer.Ordinal));
+        // A payload that is no object at all keeps nothing.
+        var list = CatalogJson.ReadStored<FactorRecord>("[1, 2]", "peer");
+        Assert.Equal(((string?)null, "peer"), (list.Name, list.Origin));
+        Assert.Null(list.Unknown);
+        // A payload that fits is the record, with the publisher it came from.
+        var fits = CatalogJson.ReadStored<FactorRecord>("""{"name": "a", "loop_id": 3}""", "peer");
+        Assert.Equal(("a", 3L, "peer"), (fits.Name, fits.LoopId, fits.Origin));
+        Assert.Null(fits.Unknown);
+    }
+
+    [Fact]
+    public void The_api_s_json_writes_chinese_and_plus_as_they_are()
+    {
+        var workspace = new LoopWorkspace
+        {
+            WorkspaceId = "五日动量", WorkspacePath = "/ws/a+b", WorkspaceRole = "实验",
+        };
+        Assert.Equal("""{"workspace_id":"五日动量","workspace_path":"/ws/a+b","workspace_role":"实验"}""",
+            CatalogJson.ToReadableText(workspace));
+    }
 }
