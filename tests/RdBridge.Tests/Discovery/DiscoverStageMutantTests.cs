@@ -158,6 +158,26 @@ public class DiscoverStageMutantTests
     }
 
     [Fact]
+    public void Each_workspace_is_registered_with_its_loop_s_outcome_success_failed_or_still_running()
+    {
+        using var dir = new TempDir();
+        var s = Settings(dir);
+        var run = Path.Combine(s.LogRoot, "2025-07-01_08-00-00-000000");
+        FinishedLoop(run, 0, "/remote/ws/ran");
+        // Loop 1's coder wrote a workspace, but nothing ran: RD-Agent skipped to feedback, so the loop failed.
+        Write(Path.Combine(run, "Loop_1", "coding"), LogTree.CoderResult, PickleText.Of(p => p.List(
+            [Ws("/remote/ws/skipped")])));
+        Write(Path.Combine(run, "Loop_1", "feedback"), LogTree.Feedback, Feedback(false), 1);
+        // The last loop is coding: its coder named a workspace and there is no feedback yet.
+        Write(Path.Combine(run, "Loop_2", "coding"), LogTree.CoderResult, PickleText.Of(p => p.List(
+            [Ws("/remote/ws/coding")])));
+
+        Discover(s);
+        Assert.Equal([["ran", 0L, "success"], ["skipped", 1L, "failed"], ["coding", 2L, "running"]],
+            Db.Rows(s.RegistryPath, "SELECT w.workspace_id, w.loop_id, w.status FROM workspaces w ORDER BY w.loop_id"));
+    }
+
+    [Fact]
     public void More_loops_than_one_batch_are_each_written_and_told_once()
     {
         using var dir = new TempDir();
