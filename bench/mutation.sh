@@ -78,6 +78,7 @@ plan[Catalogs]+="|$t.Store.CatalogImportTests|$t.Store.ProvenanceMutantTests)&Di
 # read loops of a log written by the test straight through LoopReader, LoopTexts and DiscoverStage: no CPython, no
 # `discover` process. The end-to-end tests (DiscoveryTests, LoggedTextsTests, …) run CPython for every mutant.
 plan[Discovery]="Discovery/*.cs|${plan[DiscoveryLog]#*|}|$t.Discovery.LoopReaderTests"
+plan[Discovery]+="|$t.Discovery.LoopTextsMutantTests|$t.Discovery.DiscoverStageMutantTests"
 # Every file of Store under its SQLite-side tests that take seconds, not minutes, on a loaded machine: each survivor
 # runs every test that covers it, and a Store mutant is covered by nearly every test. Left out: the tests that run
 # `init` on a sample (BadCatalogRecordTests, BundlePathViewTests, CatalogShapeTests, QueryPlanTests, two
