@@ -58,10 +58,13 @@ public static class LogValues
         var parts = o.Arguments.Count == 1 && o.Arguments[0] is object?[] nested ? nested : o.Arguments;
         var texts = parts.OfType<string>().ToList();
         if (texts.Count == 0 || texts.Count != parts.Count) return null;
+        // As Python's str() of the path prints it: a Windows path's parts are joined by a backslash, so the text is
+        // the same whether the registry or the log gave it.
+        var separator = cls is "pathlib.WindowsPath" or "pathlib.PureWindowsPath" ? "\\" : "/";
         var first = texts[0];
-        var rest = string.Join("/", texts.Skip(1));
+        var rest = string.Join(separator, texts.Skip(1));
         if (rest.Length == 0) return first;
-        return first.EndsWith('/') || first.EndsWith('\\') ? first + rest : first + "/" + rest;
+        return first.EndsWith('/') || first.EndsWith('\\') ? first + rest : first + separator + rest;
     }
 
     /// <summary>

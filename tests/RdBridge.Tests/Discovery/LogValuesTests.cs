@@ -31,13 +31,16 @@ public class LogValuesTests
         new DateTimeOffset(2025, 7, 1, 8, 30, 12, TimeSpan.Zero).AddTicks(123_456 * 10);
 
     [Fact]
-    public void A_pathlib_path_is_its_parts_joined_by_slash_after_the_root_as_written()
+    public void A_pathlib_path_is_its_parts_joined_after_the_root_as_python_prints_it()
     {
         // Python 3.11 reduces a path to cls(*parts); 3.12 to cls(parts): both are read.
         Assert.Equal("/home/rd/ws1", LogValues.PathText(Obj("pathlib.PosixPath", "/", "home", "rd", "ws1")));
         Assert.Equal("/home/rd/ws1",
             LogValues.PathText(Obj("pathlib.PosixPath", new object?[] { "/", "home", "rd", "ws1" })));
-        Assert.Equal(@"F:\Dev/ws1", LogValues.PathText(Obj("pathlib.WindowsPath", @"F:\", "Dev", "ws1")));
+        // Python prints a Windows path with backslashes: str(PureWindowsPath('F:/Dev/ws1')) is 'F:\\Dev\\ws1'.
+        Assert.Equal(@"F:\Dev\ws1", LogValues.PathText(Obj("pathlib.WindowsPath", @"F:\", "Dev", "ws1")));
+        Assert.Equal(@"\\srv\share\ws1",
+            LogValues.PathText(Obj("pathlib.PureWindowsPath", @"\\srv\share\", "ws1")));
         Assert.Equal("rel/ws1", LogValues.PathText(Obj("pathlib.PurePosixPath", "rel", "ws1")));
         Assert.Equal("/", LogValues.PathText(Obj("pathlib.PosixPath", "/")));
         Assert.Equal("/already/a/string", LogValues.PathText("/already/a/string"));
