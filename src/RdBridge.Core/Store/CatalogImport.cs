@@ -13,7 +13,8 @@ namespace RdBridge.Store;
 /// <item>otherwise every record is mapped and compared with the stored fingerprints, and only new or changed records
 /// reach the store; keys seen twice keep their first record and are reported.</item>
 /// </list>
-/// Memory: the stored fingerprints are held as two 128-bit numbers per row (about 50 bytes), never as records.
+/// Memory: the stored fingerprints and the keys seen are two 128-bit numbers per row, never records, and past a few
+/// thousand rows they are in a scratch file (<see cref="IdSpool"/>), not the heap.
 /// </summary>
 public static class CatalogImport
 {
@@ -36,10 +37,10 @@ public static class CatalogImport
         }
 
         var table = CatalogTable.For(kind);
-        var stored = new Dictionary<UInt128, UInt128>();
-        foreach (var (key, hash) in session.StoredFingerprints(kind)) stored[KeyId(key)] = HashId(hash);
+        using var stored = new IdSpool();
+        foreach (var (key, hash) in session.StoredFingerprints(kind)) stored.Set(KeyId(key), HashId(hash));
 
-        var seen = new HashSet<UInt128>();
+        using var seen = new IdSpool();
         long unchanged = 0, skipped = 0;
         var reasons = new List<string>();
         var name = kind.ToString().ToLowerInvariant();
@@ -88,7 +89,7 @@ public static class CatalogImport
                     }
                 }
                 // Otherwise the first occurrence wins, so the same payload always lands the same way.
-                if (!seen.Add(id))
+                if (!seen.TryAdd(id, 0))
                 {
                     Skip($"{name} {row.Key} appears more than once in the catalog; the first record was kept");
                     continue;

@@ -9,7 +9,8 @@ namespace RdBridge.Store;
 /// records. For each loop listed more than once this keeps the entry on its experiment workspace — the one that says
 /// so (<c>workspace_role</c>), else the one carrying the loop's results (metrics, then metadata paths), else the first
 /// — and every workspace in input order. An entry naming a workspace the loop already listed is a true repeat,
-/// reported as a skipped record. A loop listed once costs one small entry; lists are only built for loops listed again.
+/// reported as a skipped record. A loop listed once costs no entry (<see cref="Of"/> is null for it); entries are only
+/// built for loops listed again.
 /// </summary>
 internal sealed class LoopEntries
 {
@@ -37,17 +38,22 @@ internal sealed class LoopEntries
 
     public static LoopEntries Read(string path, CatalogTable table, string? origin, bool strictList)
     {
-        var entries = new LoopEntries();
-        var ordinal = -1;
-        // Records the reader refuses are refused by the import too (it reports them); skipping them here as well keeps
-        // the two readings' ordinals the same.
-        foreach (var record in CatalogReader.ReadRecords(path, CatalogKind.Loop, strictList: strictList,
-            refused: _ => { }))
+        // First which loops are listed more than once; only those get an entry, in a second pass. RdBridge's own
+        // catalogs list each loop once, so the second pass never runs for them, and 10,000 loops no longer hold 10,000
+        // entries with their workspaces' texts while the catalog is imported.
+        var repeated = new HashSet<UInt128>();
+        using (var once = new IdSpool())
         {
-            ordinal++;
-            var row = table.Map(record, origin);
-            if (row.Error is not null) continue;
-            var id = CatalogImport.KeyId(row.Key);
+            foreach (var (_, id, _) in Keyed(path, table, origin, strictList))
+            {
+                if (!once.TryAdd(id, 0)) repeated.Add(id);
+            }
+        }
+        var entries = new LoopEntries();
+        if (repeated.Count == 0) return entries;
+        foreach (var (ordinal, id, record) in Keyed(path, table, origin, strictList))
+        {
+            if (!repeated.Contains(id)) continue;
             var entry = CatalogJson.Read<LoopRecord>(record) ?? new LoopRecord();
             var workspace = new LoopWorkspace
             {
@@ -59,6 +65,22 @@ internal sealed class LoopEntries
             else entries._loops[id] = new Loop(ordinal, score, workspace);
         }
         return entries;
+    }
+
+    /// <summary>The valid records with their place among the records the reader gives and their key's id.</summary>
+    private static IEnumerable<(int Ordinal, UInt128 Id, JsonElement Record)> Keyed(
+        string path, CatalogTable table, string? origin, bool strictList)
+    {
+        var ordinal = -1;
+        // Records the reader refuses are refused by the import too (it reports them); skipping them here as well keeps
+        // the two readings' ordinals the same.
+        foreach (var record in CatalogReader.ReadRecords(path, CatalogKind.Loop, strictList: strictList,
+            refused: _ => { }))
+        {
+            ordinal++;
+            var row = table.Map(record, origin);
+            if (row.Error is null) yield return (ordinal, CatalogImport.KeyId(row.Key), record);
+        }
     }
 
     private static int ExperimentScore(LoopRecord entry)

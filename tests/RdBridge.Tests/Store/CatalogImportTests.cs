@@ -113,6 +113,36 @@ public sealed class CatalogImportTests : IDisposable
     }
 
     [Fact]
+    public void Past_the_ids_held_in_memory_a_repeated_key_and_a_changed_record_are_found_the_same_way()
+    {
+        // More models than IdSpool keeps in memory, so the keys seen and the stored fingerprints go to its scratch
+        // file: a key repeated from before that point and one from after it are both skipped, first record kept.
+        var n = IdSpool.DefaultInMemory + 300;
+        JsonObject Model(int i, string type = "LGBModel") => new()
+        {
+            ["model_id"] = $"m{i}", ["task_run_id"] = "tr1", ["loop_id"] = i, ["model_type"] = type,
+        };
+        List<JsonObject> Models(string type) => [.. Enumerable.Range(0, n).Select(i => Model(i)),
+            Model(0, type), Model(n - 1, type)];
+        var path = Write(CatalogKind.Model, Models("Linear"));
+        var first = Import(CatalogKind.Model, path);
+        Assert.Equal((n, 0L, 0L, 2L), (first.Inserted, first.Updated, first.Unchanged, first.Skipped));
+        Assert.Equal([$"model m0 appears more than once in the catalog; the first record was kept",
+            $"model m{n - 1} appears more than once in the catalog; the first record was kept"], first.SkipReasons);
+        Assert.Equal(0L, Convert.ToInt64(
+            _db.Rows("SELECT count(*) FROM aistock_model_catalog WHERE model_type <> 'LGBModel'").Single()[0]));
+
+        // The same records with the last one changed: it alone is updated, the rest found unchanged.
+        var changed = Models("Linear");
+        changed[n - 1]["model_type"] = "GRU";
+        Write(CatalogKind.Model, changed);
+        var again = Import(CatalogKind.Model, path);
+        Assert.Equal((0L, 1L, n - 1L, 2L), (again.Inserted, again.Updated, again.Unchanged, again.Skipped));
+        Assert.Equal("GRU", _db.Rows($"SELECT model_type FROM aistock_model_catalog WHERE model_id = 'm{n - 1}'")
+            .Single()[0]);
+    }
+
+    [Fact]
     public void A_second_import_reads_nothing_of_an_unchanged_file_and_writes_only_the_changed_record()
     {
         List<JsonObject> Loops(string status1) => [Loop("tr1", 0), Loop("tr1", 1).Also(r => r["status"] = status1),
