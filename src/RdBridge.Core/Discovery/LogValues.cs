@@ -182,7 +182,10 @@ public static class LogValues
             null => "None",
             PickledObject o => o.Arguments.Count > 0 ? $"{o.ClassName}(…)" : o.ClassName,
             string s => $"a str of {s.Length} characters",
-            _ => $"a {value.GetType().Name}",
+            Dictionary<object, object?> d => $"a dict of {d.Count} {(d.Count == 1 ? "entry" : "entries")}",
+            List<object?> l => $"a list of {l.Count} {(l.Count == 1 ? "item" : "items")}",
+            object?[] t => $"a tuple of {t.Length} {(t.Length == 1 ? "item" : "items")}",
+            _ => Pandas.Describe(value),
         };
         var sb = new StringBuilder();
         foreach (var c in text.Take(120)) sb.Append(char.IsControl(c) ? '?' : c);

@@ -33,7 +33,8 @@ public static class LoopReader
             var wrong = Check(file.Tag, value);
             if (wrong is not null)
             {
-                broken.Add(new UnusablePickle(file.Path, $"holds {Describe(value)}, not {wrong}"));
+                broken.Add(new UnusablePickle(file.Path, OutOfRange(file.Tag, value)
+                    ?? $"holds {Describe(value)}, not {wrong}"));
                 continue;
             }
             if (file.Tag == LogTree.TimeInfo)
@@ -168,6 +169,16 @@ public static class LoopReader
         LogTree.TimeInfo when Time(Get(value, "start_time")) is null => "a {start_time, end_time} dict",
         _ => null,
     };
+
+    /// <summary>
+    /// A time_info whose start_time is a datetime that is no time (a timezone offset of 2^62 days, a day past the
+    /// calendar's end): said as such, not as a dict that is not the dict it is.
+    /// </summary>
+    private static string? OutOfRange(string tag, object? value) =>
+        tag == LogTree.TimeInfo && Get(value, "start_time") is PickledObject { ClassName: "datetime.datetime" }
+            ? "holds a start_time datetime that is out of range: its date, or its timezone offset (at most ±14 "
+              + "hours), is beyond what a time can be"
+            : null;
 
     private static bool IsExperiment(object? value) =>
         value is PickledObject && Get(value, "experiment_workspace") is not null

@@ -142,7 +142,10 @@ public static partial class Pandas
         _ => throw new PickleException($"the column names are {columns.Dtype}"),
     };
 
-    /// <summary>A short description of a pickled value for error messages.</summary>
+    /// <summary>
+    /// A short description of a pickled value for error messages, in Python's words (the pickle's own types), never
+    /// the .NET type the reader holds it in.
+    /// </summary>
     internal static string Describe(object? value) => value switch
     {
         null => "None",
@@ -156,7 +159,8 @@ public static partial class Pandas
         object?[] => "a tuple",
         List<object?> => "a list",
         Dictionary<object, object?> => "a dict",
-        PickledSet => "a set",
-        _ => value.GetType().Name,
+        PickledSet s => s.Frozen ? "a frozenset" : "a set",
+        // Nothing else comes out of the pickle reader; a value that did would still not be named in .NET's terms.
+        _ => "a value of a kind pickles do not hold",
     };
 }

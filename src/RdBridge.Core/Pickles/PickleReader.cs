@@ -292,7 +292,7 @@ public static class PickleReader
         {
             if ((long)held + items.Count > limits.MaxContainerItems)
             {
-                throw new PickleException($"pickle fills one {Describe(container)} with more than " +
+                throw new PickleException($"pickle fills one {ContainerName(container)} with more than " +
                     $"{limits.MaxContainerItems} items at byte {at}; the file is corrupt or hostile");
             }
 
@@ -326,7 +326,7 @@ public static class PickleReader
         private object? Peek() => _stack.Count > _fence ? _stack[^1] : throw Corrupt("stack underflow", _pos - 1);
 
         private T Top<T>(string opcode, int at) where T : class =>
-            Peek() as T ?? throw Corrupt($"{opcode} applied to a {Describe(_stack[^1])}", at);
+            Peek() as T ?? throw Corrupt($"{opcode} applied to {Pandas.Describe(_stack[^1])}", at);
 
         private List<object?> PopMark()
         {
@@ -372,7 +372,7 @@ public static class PickleReader
 
         private PickledGlobal Callable(object? value, string opcode, int at) =>
             value as PickledGlobal
-            ?? throw Unsupported($"{opcode} of a {Describe(value)} instead of a named class or function", at);
+            ?? throw Unsupported($"{opcode} of {Pandas.Describe(value)} instead of a named class or function", at);
 
         /// <summary>
         /// A call as data. The few calls that only rebuild plain data (bytes in protocol 2, sets) become that data;
@@ -415,15 +415,14 @@ public static class PickleReader
             return bytes;
         }
 
-        private static string Describe(object? value) => value switch
+        // The containers a pickle fills item by item, by their Python names.
+        private static string ContainerName(object container) => container switch
         {
-            null => "None",
-            PickledObject o => o.ClassName,
-            PickledGlobal g => g.FullName,
             object?[] => "tuple",
             List<object?> => "list",
             Dict => "dict",
-            _ => value.GetType().Name,
+            PickledSet s => s.Frozen ? "frozenset" : "set",
+            _ => "container",
         };
 
         private TruncatedPickleException Truncated(long wanted) =>

@@ -47,7 +47,14 @@ public sealed class GuideOutputTests
         (code, output, _) = sample.Cli("export", "--verbose");
         Assert.Equal(0, code);
         written = Written(sample, before);
-        Assert.Contains(Path.Combine(sample.Settings.CatalogDirectory, "loop_catalog.json"), written);
+        // What step 3 of the guide writes: the four catalogs and the factor provenance beside them, and the
+        // strategies library (its package file and the generated module).
+        var settings = sample.Settings;
+        var library = Path.Combine(settings.StrategiesLibRoot, "rd_strategies_lib");
+        Assert.Equal(new SortedSet<string>(new[] { "factor_catalog.json", "model_catalog.json", "strategy_catalog.json",
+                "loop_catalog.json", "factor_provenance.json" }.Select(f => Path.Combine(settings.CatalogDirectory, f))
+            .Concat([Path.Combine(library, "__init__.py"), Path.Combine(library, "generated.py")]),
+            StringComparer.Ordinal), written);
         Assert.Equal(written, Listed(output, "export"));
 
         // Without --verbose, one summary line per stage, as before.
@@ -83,6 +90,7 @@ public sealed class GuideOutputTests
         foreach (var verb in new[] { "backfill", "bundle", "export", "import", "sync-assets" })
             Assert.Equal(0, sample.Cli(verb).Code);
         var catalogs = Snapshot(sample.Settings.CatalogDirectory);
+        var records = Records(sample.Settings.CatalogDirectory);
 
         var (code, output, _) = sample.Cli("sync");
 
@@ -90,16 +98,27 @@ public sealed class GuideOutputTests
         var rewritten = Snapshot(sample.Settings.CatalogDirectory).Count(f => catalogs[f.Key] != f.Value
             && (f.Key.EndsWith("_catalog.json", StringComparison.Ordinal)
                 || f.Key.EndsWith("factor_provenance.json", StringComparison.Ordinal)));
-        var last = output.TrimEnd().Split('\n')[^1];
-        Assert.StartsWith("sync run #1: changes written — ", last);
-        // The stages' parts ("stage: n things, m things; …"): export's names exactly the catalog files that
-        // changed on disk; nothing in it is a backup.
-        var parts = last["sync run #1: changes written — ".Length..].Split("; ")
-            .ToDictionary(p => p[..p.IndexOf(':')], p => p[(p.IndexOf(':') + 2)..].Split(", "));
-        if (rewritten > 0) Assert.Contains($"{rewritten} catalog files written", parts["export"]);
-        else Assert.DoesNotContain(parts.GetValueOrDefault("export") ?? [], p => p.EndsWith("catalog files written"));
-        Assert.DoesNotContain("backup", last);
+        // The records whose JSON the sync's export changed (the discovery adds to each loop what its log says), by
+        // catalog in the import's order; the same keys before and after, so each is an update.
+        var after = Records(sample.Settings.CatalogDirectory);
+        var old = records.ToDictionary(c => c.Key, c => c.Value);
+        var updated = after
+            .Select(c => (c.Key, Count: c.Value.Count(r => !old[c.Key].Any(o => JsonNode.DeepEquals(o, r)))))
+            .Where(c => c.Count > 0).Select(c => $"{c.Count} {c.Key} updated");
+        Assert.Equal(records.Select(c => c.Value.Count), after.Select(c => c.Value.Count));
+        // The whole closing line: the catalog files rewritten on disk, the records they changed, and their copies
+        // on AIstock's side; nothing else (no backup, no bundle: no workspace changed).
+        Assert.Equal($"sync run #1: changes written — export: {rewritten} catalog files written; import: "
+            + string.Join(", ", updated.Append($"{rewritten} catalog copies written")),
+            output.TrimEnd().Split('\n')[^1]);
     }
+
+    /// <summary>Each catalog file's records as JSON, by list name in the order import reads them.</summary>
+    private static List<KeyValuePair<string, List<JsonNode>>> Records(string folder) =>
+        [.. new[] { ("factor_catalog.json", "factors"), ("model_catalog.json", "models"),
+                ("strategy_catalog.json", "strategies"), ("loop_catalog.json", "loops") }
+            .Select(f => new KeyValuePair<string, List<JsonNode>>(f.Item2, [.. JsonNode.Parse(File.ReadAllText(
+                Path.Combine(folder, f.Item1)))![f.Item2]!.AsArray().Select(r => r!)]))];
 
     [Fact]
     public void Portfolio_config_keeps_qlib_s_shape_and_the_readme_says_where_the_guide_s_top_k_is()

@@ -105,7 +105,14 @@ public class LogValuesTests
         Assert.Equal("rdagent.X(…)", LogValues.Describe(Obj("rdagent.X", 1L)));
         Assert.Equal("rdagent.X", LogValues.Describe(Obj("rdagent.X")));
         Assert.Equal("a str of 5 characters", LogValues.Describe("héllo"));
-        Assert.Equal("a Int64", LogValues.Describe(5L));
+        // Python's words for what the pickle held, never the .NET type the reader keeps it in.
+        Assert.Equal("an integer", LogValues.Describe(5L));
+        Assert.Equal("a float", LogValues.Describe(0.5));
+        Assert.Equal("a dict of 2 entries",
+            LogValues.Describe(new Dictionary<object, object?> { ["a"] = 1L, ["b"] = null }));
+        Assert.Equal("a list of 1 item", LogValues.Describe(new List<object?> { 1L }));
+        Assert.Equal("a tuple of 3 items", LogValues.Describe(new object?[] { 1L, 2L, 3L }));
+        Assert.Equal("a frozenset", LogValues.Describe(new PickledSet(frozen: true)));
         var hostile = "evil\u001b[31m" + new string('x', 200);
         var described = LogValues.Describe(Obj(hostile));
         Assert.Equal(120, described.Length);

@@ -266,7 +266,8 @@ public partial class LoopReaderTests
             Assert.Null(reading.Loop);
             Assert.False(reading.Usable);
             var broken = Assert.Single(reading.Broken);
-            Assert.Equal((loop.Files[0].Path, $"holds a Dictionary`2, not {expected}"), (broken.Path, broken.Message));
+            Assert.Equal((loop.Files[0].Path, $"holds a dict of 1 entry, not {expected}"),
+                (broken.Path, broken.Message));
         }
 
         // A cut pickle written an hour ago is broken; one written just now is still being written.

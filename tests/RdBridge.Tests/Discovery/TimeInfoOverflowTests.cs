@@ -53,11 +53,12 @@ public class TimeInfoOverflowTests
         var (code, output, err) = rd.Cli("discover");
         Assert.Equal(1, code);
         Assert.Empty(err);
-        // The loop's problem line, naming the file, and what becomes of the loop (the middle describes the value
-        // read, in words of RdBridge's pickle reader, not of the input).
+        // The loop's whole problem line: what is wrong with the time written above, in the user's terms (not the
+        // .NET type the reader holds it in), what becomes of the loop, and the file.
         var problem = Assert.Single(OutputLines.Of(output), l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
-        Assert.StartsWith($"  ✗ {run}/1: log pickle holds ", problem);
-        Assert.EndsWith($"; the loop is left out until its log can be read [{timeInfo}]", problem);
+        Assert.Equal($"  ✗ {run}/1: log pickle holds a start_time datetime that is out of range: its date, or its "
+            + "timezone offset (at most ±14 hours), is beyond what a time can be; the loop is left out until its log "
+            + $"can be read [{timeInfo}]", problem);
         Assert.DoesNotContain("OverflowException", output);
         var loops = Db.Rows(rd.Registry, "SELECT loop_id FROM loops ORDER BY loop_id").Select(r => (long)r[0]!);
         Assert.Equal([0L, 2L], loops);

@@ -232,9 +232,14 @@ public class StageTests
                 Assert.Equal("done", r[1]);
             }
         }
-        // Done loops are not redone.
-        var (_, output, _) = sample.Cli("backfill", "--mode", "materialize-pending");
-        Assert.Contains($"{states.Count - 1} already materialized", output);
+        // Done loops are not redone; the failed one is tried again and named again, whole.
+        var (again, output, _) = sample.Cli("backfill", "--mode", "materialize-pending");
+        Assert.Equal(1, again);
+        Assert.Equal([$"[backfill] {states.Count} loops, {states.Count - 1} already materialized, 1 skipped "
+            + "(no workspace) — 1 problem",
+            $"  ✗ {victim[0]}/{victim[1]}: loop {victim[0]}/{victim[1]} workspace {victim[2]} is missing: '{folder}' "
+            + $"(stored as '{stored}'); check the pathMap in rdbridge.json or whether the folder was deleted "
+            + $"[{folder}]"], OutputLines.Of(output.TrimEnd()));
     }
 
     [Fact]

@@ -69,11 +69,32 @@ public class LiveRegistryTests
         var s = sample.Settings;
         var withResults = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1");
         Db.Exec(s.RegistryPath, "UPDATE loops SET has_result = 0");
+        // What the backfill's line counts, read before it runs: the registry's loops, those with an experiment
+        // workspace that their row does not name yet, and the workspace files and artifact rows there are.
+        var loops = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops");
+        var unnamed = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops l WHERE l.workspace_id IS NULL AND "
+            + "EXISTS (SELECT 1 FROM workspaces w WHERE w.task_run_id = l.task_run_id AND w.loop_id = l.loop_id "
+            + "AND w.workspace_role = 'experiment_workspace')");
+        var withWorkspace = Db.Scalar(s.RegistryPath, "SELECT count(DISTINCT task_run_id || '/' || loop_id) "
+            + "FROM workspaces WHERE workspace_role = 'experiment_workspace'");
+        const string Rows = "SELECT (SELECT count(*) FROM artifacts) + (SELECT count(*) FROM artifact_files)";
+        var rowsBefore = Db.Scalar(s.RegistryPath, Rows);
+        var filesBefore = WorkspaceFiles(s);
         var (code, output, _) = sample.Cli("init");
         Assert.True(code == 0, output);
-        Assert.Contains($"{withResults} loops marked has_result", output);
+        var written = WorkspaceFiles(s).Count(f => filesBefore.GetValueOrDefault(f.Key) != f.Value);
+        // The backfill's whole line: every loop with results found from its files and marked.
+        Assert.Contains($"[backfill] {loops} loops, {unnamed} loops given their workspace, {withResults} with "
+            + $"results, {written} files written, {withResults} loops marked has_result, "
+            + $"{Db.Scalar(s.RegistryPath, Rows) - rowsBefore} artifact rows written, {loops - withWorkspace} running "
+            + "or failed before their experiment", OutputLines.Of(output));
         // Loops without results are in AIstock too, without a bundle.
         Assert.Equal(withResults, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE has_result"));
         Assert.Equal(withResults, Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").Count());
     }
+
+    /// <summary>Every file under the workspace root with its SHA-256, to tell which ones a run wrote.</summary>
+    private static Dictionary<string, string> WorkspaceFiles(RdBridge.Configuration.RdBridgeSettings s) =>
+        Directory.EnumerateFiles(s.WorkspaceRoot, "*", SearchOption.AllDirectories).ToDictionary(f => f,
+            f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
 }

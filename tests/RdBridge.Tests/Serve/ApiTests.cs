@@ -286,23 +286,40 @@ public class ApiTests
         Assert.Equal(HttpStatusCode.OK, server.Get("api/rdagent/loops").StatusCode);
     }
 
-    internal static JsonElement WaitForSync(HttpClient client, long id)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var s = Json(client.Send(new HttpRequestMessage(HttpMethod.Get, "api/rdagent/catalog/sync-status")));
-            if (s.TryGetProperty("id", out var sid) && sid.GetInt64() == id
-                && s.GetProperty("status").GetString() != "running")
-            {
-                return s;
-            }
+    internal static JsonElement WaitForSync(HttpClient client, long id) =>
+        NextSyncEvent(client, s => s.TryGetProperty("id", out var sid) && sid.GetInt64() == id
+            && s.GetProperty("status").GetString() != "running");
 
-            // The deadline only turns a hung run into a failure instead of a hung test.
-            Assert.True(DateTime.UtcNow < deadline, "the sync did not finish in time: " + s);
-            // The API offers the run's state only to be asked (the page polls it too): ask again a moment later.
-            Thread.Sleep(100);
-        }
+    /// <summary>
+    /// The first state of the last sync run that matches, as the server's live events tell it (the stream the web
+    /// UI listens to: the current state at once, then each change).
+    /// </summary>
+    internal static JsonElement NextSyncEvent(HttpClient client, Func<JsonElement, bool> match)
+    {
+        using var response = client.Send(new HttpRequestMessage(HttpMethod.Get, "api/rdagent/live/events"),
+            HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var seen = new List<string>();
+        var reading = Task.Run(() =>
+        {
+            using var reader = new StreamReader(response.Content.ReadAsStream());
+            var name = "";
+            while (reader.ReadLine() is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line["event: ".Length..];
+                if (name != "sync" || !line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+                seen.Add(line);
+                var state = JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone();
+                if (match(state)) return state;
+            }
+            return (JsonElement?)null;
+        });
+        // The wait is on the event; the two minutes only turn a hung run into a failure instead of a hung test.
+        var arrived = reading.Wait(TimeSpan.FromMinutes(2));
+        response.Dispose();
+        Assert.True(arrived && reading.Result is not null,
+            "the sync never reached the awaited state; its events: " + string.Join(" | ", seen));
+        return reading.Result!.Value;
     }
 
     [Fact]
@@ -333,18 +350,10 @@ public class ApiTests
                 responses.Select(r => r.StatusCode).Order());
             var conflict = responses.Single(r => r.StatusCode == HttpStatusCode.Conflict);
             Assert.Equal("a sync is already running", Json(conflict).GetProperty("title").GetString());
-            // The run reaches its source a moment after the 202 (under load, after the first status request): wait
-            // for it.
-            var running = Json(server.Get("api/rdagent/catalog/sync-status"));
-            for (var waited = 0;
-                waited < 150 && !(running.GetProperty("stage").GetString() ?? "").StartsWith("pull slow");
-                waited++)
-            {
-                Assert.Equal("running", running.GetProperty("status").GetString());
-                // The stage is known only by asking the status again (as the page does); at most 15 s in all.
-                Thread.Sleep(100);
-                running = Json(server.Get("api/rdagent/catalog/sync-status"));
-            }
+            // The run reaches its source a moment after the 202: wait for the event of that stage (or of an end,
+            // which fails the test below).
+            var running = NextSyncEvent(server.Client, r => r.GetProperty("status").GetString() != "running"
+                || (r.GetProperty("stage").GetString() ?? "").StartsWith("pull slow", StringComparison.Ordinal));
             Assert.Equal("running", running.GetProperty("status").GetString());
             Assert.StartsWith("pull slow", running.GetProperty("stage").GetString());
             Assert.Equal(1, Json(server.Get("api/rdagent/sync-runs")).GetProperty("runs").GetArrayLength());

@@ -67,15 +67,33 @@ public sealed class ServerLogTests
                 "the sync's end line was never logged");
 
             var sync = captured.Lines.Where(l => l.Category == typeof(SyncRunner).FullName).ToList();
+            // A full sync on a database no run wrote starts from the beginning, as init does.
             Assert.Contains(sync, l => l.Level == LogLevel.Information
-                && l.Text.StartsWith($"Sync {id} started: init"));
+                && l.Text == $"Sync {id} started: init, since the beginning");
             foreach (var stage in new[] { "backfill", "bundle", "export", "import", "sync-assets" })
             {
                 Assert.Contains(sync, l => l.Level == LogLevel.Information
                     && l.Text.StartsWith($"Sync {id} stage {stage}: "));
             }
 
-            Assert.Contains(sync, l => l.Text.StartsWith($"Sync {id} stage import: ") && l.Text.Contains("inserted"));
+            // The import's whole line: a first import inserts every record of each catalog file the run exported
+            // (factors, models, strategies, loops, in that order; a catalog with none is not named) and every entry
+            // of the factor provenance file, then copies the five files to AIstock's side.
+            var catalogs = sample.Settings.CatalogDirectory;
+            var files = new[] { ("factor_catalog.json", "factors"), ("model_catalog.json", "models"),
+                ("strategy_catalog.json", "strategies"), ("loop_catalog.json", "loops") };
+            var inserted = files.Select(f => (f.Item2, Count: JsonDocument.Parse(File.ReadAllBytes(
+                    Path.Combine(catalogs, f.Item1))).RootElement.GetProperty(f.Item2).GetArrayLength()))
+                .Where(f => f.Count > 0).Select(f => $"{f.Item1} inserted {f.Count}");
+            var provenance = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(catalogs, "factor_provenance.json")))
+                .RootElement.GetProperty("provenance").GetArrayLength();
+            inserted = inserted.Append($"factor provenance entries written {provenance}");
+            var copies = files.Length + 1;
+            var import = Assert.Single(sync, l => l.Text.StartsWith($"Sync {id} stage import: ",
+                StringComparison.Ordinal) && !l.Text.Contains(" problem: ", StringComparison.Ordinal));
+            Assert.Equal(LogLevel.Information, import.Level);
+            Assert.Equal($"Sync {id} stage import: "
+                + string.Join(", ", inserted.Append($"catalog copies written {copies}")), import.Text);
             // Issue 26, point 19: the cleanup that precedes the run is logged under the run's id, not "(null)".
             Assert.Contains(sync, l => l.Text == $"Sync {id} stage cleanup: nothing to do");
             Assert.DoesNotContain(sync, l => l.Text.Contains("(null)"));

@@ -55,22 +55,41 @@ public class TwoMachineTests
         Assert.Equal(Provenance(publisher.CatalogDirectory).Where(e => published.Contains(e.Split('|')[3] + ".tar.gz")),
             Stored());
 
+        // The feed sends bundles built at or after the consumer's watermark, the time of the last one it sent: the
+        // bundles of the first publish stamped last are sent again (which ones depends on the order the publisher
+        // recorded them, a millisecond apart or not), read here from the publisher's registry.
+        var stamps = Db.Rows(publisher.RegistryPath,
+            "SELECT loop_id, coalesce(updated_at, created_at) FROM production_bundles")
+            .Select(r => (Loop: Convert.ToInt64(r[0]), At: (string)r[1]!)).ToList();
+        var sentAgain = stamps.Where(s => s.At == stamps.Max(t => t.At)).Select(s => s.Loop.ToString()).ToHashSet();
+
         // RD-Agent finishes loop 0; the publisher publishes; the consumer's next sync brings exactly that loop.
         var at = DateTime.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
         HeldLoop.Release(publisher, at);
         m.Publish();
         var releasedBundle = Assert.Single(Bundles(publisher.BundleDirectory).Except(published));
+        var factorsBefore = m.ConsumerDb.Rows("SELECT factor_id FROM aistock_factor_catalog").Select(r => (string)r[0]!)
+            .ToHashSet();
+        var storedBefore = Stored();
         (code, output, err) = m.Consumer("sync");
         Assert.True(code == 0, output + err);
         Assert.Equal(loops + 1, m.ConsumerDb.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
-        // The run's summary, count by count: one loop, its one bundle, of the size the publisher's file has. (The
-        // factor and provenance counts of the re-attribution are checked below against the catalog file.)
+        // The run's summary, count by count: one loop, its one bundle, of the size the publisher's file has.
         const string second = "sync run #2: changes written — pull gpu1: ";
         var counts = output.Split('\n').Single(l => l.StartsWith(second, StringComparison.Ordinal))[second.Length..]
             .Split(", ");
         var size = new FileInfo(Path.Combine(publisher.BundleDirectory, releasedBundle)).Length;
-        Assert.Superset(new HashSet<string> { "1 loops inserted", "1 downloaded", "1 extracted",
-            $"{size} bytes downloaded" }, counts.ToHashSet());
+        // What changed, from the publisher's provenance file: the factors loop 0 found (new ones inserted, the others
+        // re-attributed to it and so updated), the entries of the loops sent that the consumer did not hold yet (the
+        // re-attribution rewrote some of an earlier loop's), and loop 0's one model, strategy, loop and bundle.
+        var loop0 = Provenance(publisher.CatalogDirectory).Where(e => e.Split('|')[2] == "0").ToList();
+        var loop0Factors = loop0.Select(e => e.Split('|')[0]).ToHashSet();
+        var newEntries = Provenance(publisher.CatalogDirectory)
+            .Where(e => e.Split('|')[2] == "0" || sentAgain.Contains(e.Split('|')[2])).Except(storedBefore).Count();
+        Assert.Equal([$"{loop0Factors.Count(f => !factorsBefore.Contains(f))} factors inserted",
+            $"{loop0Factors.Count(factorsBefore.Contains)} factors updated", "1 models inserted",
+            "1 strategies inserted", "1 loops inserted", $"{newEntries} factor provenance entries written",
+            $"{size} bytes downloaded", "1 downloaded", "1 extracted"], counts);
         Assert.Equal(Bundles(publisher.BundleDirectory), Bundles(consumer.AssetCacheDirectory));
         // The released loop's entries came with it. (Releasing loop 0 re-attributes the factors later loops only
         // loaded to the records loop 0 wrote; like the factor rows of the earlier attribution, the entries of the

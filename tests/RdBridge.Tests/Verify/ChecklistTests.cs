@@ -332,6 +332,24 @@ internal sealed class SyncedSample : IDisposable
     }
 
     public void Registry(string sql) => Db.Exec(Settings.RegistryPath, sql);
+
+    /// <summary>A query on this copy's AIstock database, read with the database's own client, not RdBridge.</summary>
+    public List<object?[]> AistockRows(string sql)
+    {
+        if (_postgres is null) return Db.Rows(Settings.AistockDatabase, sql);
+        using var c = new Npgsql.NpgsqlConnection(_postgres);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand(sql, c);
+        using var r = cmd.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (r.Read())
+        {
+            var row = new object?[r.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
     public void Aistock(string sql)
     {
         if (_postgres is not null) Postgres(_postgres, sql);
