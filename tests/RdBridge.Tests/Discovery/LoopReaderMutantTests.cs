@@ -182,13 +182,14 @@ public partial class LoopReaderTests
         Assert.Equal([("m2", "experiment_workspace", "running")],
             m.Workspaces.Select(w => (w.WorkspaceId, w.Role, w.StepName)));
 
-        // An object with neither (a hypothesis), or a dict naming an experiment workspace, is no experiment.
+        // An object with neither (a hypothesis), or a dict naming an experiment workspace, is no experiment; the
+        // dict is named in Python's words (its two keys), never by a .NET type.
         var hypothesis = new Loop(dir, 3);
         hypothesis.Add("running", LogTree.RunnerResult, Hypothesis("h", "factor"));
         var dict = new Loop(dir, 4);
         dict.Add("running", LogTree.RunnerResult, PickleText.Of(p => p.Dict(
             [("experiment_workspace", Ws("/ws/d4")), ("sub_workspace_list", q => q.List([Ws("/ws/d4s")]))])));
-        foreach (var (loop, held) in new[] { (hypothesis, Hyp), (dict, "a Dictionary`2") })
+        foreach (var (loop, held) in new[] { (hypothesis, Hyp), (dict, "a dict of 2 entries") })
         {
             var reading = loop.Read("factor");
             Assert.Null(reading.Loop);
