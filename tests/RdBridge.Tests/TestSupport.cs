@@ -200,6 +200,12 @@ public static class Db
         using var c = Open(path);
         using var cmd = c.CreateCommand();
         cmd.CommandText = sql;
+        return Rows(cmd);
+    }
+
+    /// <summary>Every row a query returns, NULL as null (SQLite here, PostgreSQL through Npgsql).</summary>
+    public static List<object?[]> Rows(System.Data.Common.DbCommand cmd)
+    {
         using var r = cmd.ExecuteReader();
         var rows = new List<object?[]>();
         while (r.Read())

@@ -139,9 +139,8 @@ public static class LoopReader
                 // The folder went away or cannot be listed: the pickles already read tell the step.
             }
         }
-        var limit = before is null ? StepOrder.Length : Array.IndexOf(StepOrder, before);
-        return steps.Where(s => s is not null && StepOrder.Contains(s) && Array.IndexOf(StepOrder, s) < limit)
-            .OrderBy(s => Array.IndexOf(StepOrder, s)).LastOrDefault();
+        var limit = before is null ? StepOrder.Length : Rank(before);
+        return steps.Where(s => Rank(s) >= 0 && Rank(s) < limit).OrderBy(Rank).LastOrDefault();
     }
 
     /// <summary>Where a step comes in <see cref="StepOrder"/>; -1 for none or a name that is no step.</summary>

@@ -21,18 +21,6 @@ public class DiscoverStageMutantTests
 
     private static Action<PickleText> S(string s) => p => p.Str(s);
 
-    private static RdBridge.Configuration.RdBridgeSettings Settings(TempDir dir) => new()
-    {
-        ConfigPath = "", RdAgentRoot = dir["rd"], RegistryPath = dir["rd/registry.sqlite"], LogRoot = dir["rd/log"],
-        WorkspaceRoot = dir["rd/ws"], PathMap = new RdBridge.Configuration.PathMap([], dir.Path),
-        BundleDirectory = dir["bundles"], CatalogDirectory = dir["catalogs"], StrategiesLibRoot = dir["lib"],
-        BackupDirectory = dir["backup"], AistockRoot = dir["aistock"], AistockDatabase = dir["aistock/aistock.db"],
-        AistockCatalogDirectory = dir["aistock/catalogs"], AssetCacheDirectory = dir["aistock/cache"],
-    };
-
-    private static Dictionary<string, long> Counts(StageReport report) =>
-        report.Counts.ToDictionary(c => c.Key.Name, c => c.Value);
-
     private static StageReport Discover(RdBridge.Configuration.RdBridgeSettings s) =>
         new DiscoverStage(new RunContext(s)).Run();
 
@@ -71,7 +59,7 @@ public class DiscoverStageMutantTests
     public void The_run_s_scenario_comes_from_its_settings_or_its_scenario_class_and_only_dict_settings_are_kept()
     {
         using var dir = new TempDir();
-        var s = Settings(dir);
+        var s = LoopReaderTests.Settings(dir);
         string Run(int day, params (string Tag, byte[] Pickle)[] runFiles)
         {
             var run = Path.Combine(s.LogRoot, $"2025-07-0{day}_08-00-00-000000");
@@ -115,7 +103,7 @@ public class DiscoverStageMutantTests
     public void A_cancelled_discovery_stops_before_a_run_folder_and_only_run_folders_are_counted_or_links_named()
     {
         using var dir = new TempDir();
-        var s = Settings(dir);
+        var s = LoopReaderTests.Settings(dir);
         // A run folder with its scenario and no loop yet, a folder that is no run, and a link to the run folder.
         var run = Path.Combine(s.LogRoot, "2025-07-01_08-00-00-000000");
         Write(run, LogTree.Scenario, PickleText.Of(p => p.Object("my.pkg.CustomScenario", [])));
@@ -124,7 +112,7 @@ public class DiscoverStageMutantTests
         Directory.CreateSymbolicLink(link, run);
 
         var report = Discover(s);
-        Assert.Equal(new Dictionary<string, long> { ["task runs"] = 1 }, Counts(report));
+        Assert.Equal(new Dictionary<string, long> { ["task runs"] = 1 }, LoopReaderTests.Counts(report));
         var problem = Assert.Single(report.Problems);
         Assert.Equal(("log", link, "not read: it is a symbolic link, which discovery never follows in a log; replace "
             + "it by the folder or file itself if it belongs to this run"), (problem.Item, problem.Path,
@@ -138,7 +126,7 @@ public class DiscoverStageMutantTests
     public void A_loop_being_written_is_counted_and_read_next_time_and_a_registry_is_not_touched_for_it()
     {
         using var dir = new TempDir();
-        var s = Settings(dir);
+        var s = LoopReaderTests.Settings(dir);
         // A registry in the fork's schema only: discovery's own table is made when it first remembers a loop.
         DiscoveredRegistry.Create(s.RegistryPath).Dispose();
         Db.Exec(s.RegistryPath, $"DROP TABLE IF EXISTS {RegistryDatabase.DiscoveryMemoryTable}");
@@ -150,7 +138,7 @@ public class DiscoverStageMutantTests
         Assert.Equal(new Dictionary<string, long>
         {
             ["task runs"] = 1, ["loops"] = 1, ["loop folders read"] = 1, ["loops being written (read next time)"] = 1,
-        }, Counts(report));
+        }, LoopReaderTests.Counts(report));
         Assert.Equal([$"{Run}/0: RD-Agent is writing its log right now; read on the next sync"], report.Notes);
         Assert.Empty(report.Problems);
         Assert.Equal([], Db.Rows(s.RegistryPath,
@@ -161,7 +149,7 @@ public class DiscoverStageMutantTests
     public void Each_workspace_is_registered_with_its_loop_s_outcome_success_failed_or_still_running()
     {
         using var dir = new TempDir();
-        var s = Settings(dir);
+        var s = LoopReaderTests.Settings(dir);
         var run = Path.Combine(s.LogRoot, "2025-07-01_08-00-00-000000");
         FinishedLoop(run, 0, "/remote/ws/ran");
         // Loop 1's coder wrote a workspace, but nothing ran: RD-Agent skipped to feedback, so the loop failed.
@@ -181,7 +169,7 @@ public class DiscoverStageMutantTests
     public void More_loops_than_one_batch_are_each_written_and_told_once()
     {
         using var dir = new TempDir();
-        var s = Settings(dir);
+        var s = LoopReaderTests.Settings(dir);
         var run = Path.Combine(s.LogRoot, "2025-07-01_08-00-00-000000");
         const int N = 33; // one more than a batch
         for (var i = 0; i < N; i++) FinishedLoop(run, i, $"/remote/ws/exp{i}");
@@ -192,7 +180,7 @@ public class DiscoverStageMutantTests
             ["task runs"] = 1, ["loops"] = N, ["loop folders read"] = N, ["registry created"] = 1,
             ["task runs added"] = 1, ["loops added"] = N, ["workspaces added"] = N,
             ["workspaces not on this machine"] = N, ["task runs finished"] = 1,
-        }, Counts(report));
+        }, LoopReaderTests.Counts(report));
         Assert.Equal(Enumerable.Range(0, N).Select(i => $"exp{i}").Order(StringComparer.Ordinal),
             Db.Rows(s.RegistryPath, "SELECT workspace_id FROM workspaces ORDER BY workspace_id")
                 .Select(r => (string)r[0]!));
@@ -202,7 +190,7 @@ public class DiscoverStageMutantTests
     public void A_second_discovery_finds_task_runs_by_folder_or_name_and_tells_what_it_added_updated_or_left()
     {
         using var dir = new TempDir();
-        var s = Settings(dir);
+        var s = LoopReaderTests.Settings(dir);
         const string R = "2025-07-01_08-00-00-000000", R2 = "2025-07-02_08-00-00-000000";
         var run = Path.Combine(s.LogRoot, R);
         FinishedLoop(run, 0, "/remote/ws/e0", @"D:\ws\s0");
@@ -241,7 +229,7 @@ public class DiscoverStageMutantTests
             ["task runs"] = 2, ["loops"] = 4, ["loop folders read"] = 4, ["loops updated"] = 1,
             ["workspaces added"] = 1, ["disagreements with the registry"] = 1,
             ["workspaces not on this machine"] = 4,
-        }, Counts(report));
+        }, LoopReaderTests.Counts(report));
         Assert.Equal(
             [
                 "loop tr-1/0: 1 workspaces added from the log",

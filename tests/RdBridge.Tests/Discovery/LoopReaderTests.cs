@@ -23,12 +23,12 @@ public partial class LoopReaderTests
     private const string ModelTask = "rdagent.components.coder.model_coder.model.ModelTask";
 
     /// <summary>A folder to put loop folders in: a test's own temporary folder, or a run folder inside it.</summary>
-    private sealed class TempDirAt(string path)
+    internal sealed class TempDirAt(string path)
     {
         public string this[string relative] => System.IO.Path.Combine(path, relative);
     }
 
-    private sealed class Loop(TempDirAt dir, long id = 3)
+    internal sealed class Loop(TempDirAt dir, long id = 3)
     {
         public Loop(TempDir dir, long id = 3) : this(new TempDirAt(dir.Path), id) { }
 
@@ -349,7 +349,7 @@ public partial class LoopReaderTests
         Assert.Equal("model", loop.Read().Loop!.Action);
     }
 
-    private static RdBridge.Configuration.RdBridgeSettings Settings(TempDir dir) => new()
+    internal static RdBridge.Configuration.RdBridgeSettings Settings(TempDir dir) => new()
     {
         ConfigPath = "", RdAgentRoot = dir["rd"], RegistryPath = dir["rd/registry.sqlite"], LogRoot = dir["rd/log"],
         WorkspaceRoot = dir["rd/ws"], PathMap = new RdBridge.Configuration.PathMap([], dir.Path),
@@ -358,7 +358,7 @@ public partial class LoopReaderTests
         AistockCatalogDirectory = dir["aistock/catalogs"], AssetCacheDirectory = dir["aistock/cache"],
     };
 
-    private static Dictionary<string, long> Counts(RdBridge.Runs.StageReport report) =>
+    internal static Dictionary<string, long> Counts(RdBridge.Runs.StageReport report) =>
         report.Counts.ToDictionary(c => c.Key.Name, c => c.Value);
 
     [Fact]

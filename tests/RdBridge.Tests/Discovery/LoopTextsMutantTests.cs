@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RdBridge.Discovery;
 using RdBridge.Sample;
+using Loop = RdBridge.Tests.Discovery.LoopReaderTests.Loop;
 
 namespace RdBridge.Tests.Discovery;
 
@@ -13,29 +14,8 @@ namespace RdBridge.Tests.Discovery;
 public class LoopTextsMutantTests
 {
     private static readonly DateTime Now = new(2026, 12, 6, 12, 0, 0, DateTimeKind.Utc);
-    private static readonly DateTimeOffset T0 = new(2025, 7, 1, 8, 0, 0, TimeSpan.Zero);
 
     private static Action<PickleText> S(string s) => p => p.Str(s);
-
-    /// <summary>Writes pickles at <c>Loop_N/step/tag/pid/time.pkl</c>, each named by a later time.</summary>
-    private sealed class Loop(string runFolder, long id = 3)
-    {
-        public string Path { get; } = System.IO.Path.Combine(runFolder, $"Loop_{id}");
-        public List<LogFile> Files { get; } = [];
-        private int _n;
-
-        public void Add(string step, string tag, byte[] pickle, int? evolvingStep = null)
-        {
-            var folder = evolvingStep is { } k
-                ? System.IO.Path.Combine(Path, step, $"evo_loop_{k}", tag, "4242")
-                : System.IO.Path.Combine(Path, step, tag, "4242");
-            Directory.CreateDirectory(folder);
-            var file = System.IO.Path.Combine(folder, $"{T0.AddMinutes(_n++):yyyy-MM-dd_HH-mm-ss}-000000.pkl");
-            File.WriteAllBytes(file, pickle);
-            File.SetLastWriteTimeUtc(file, Now.AddHours(-1));
-            Files.Add(new LogFile(step, tag, file, pickle.Length, Now.AddHours(-1)) { EvolvingStep = evolvingStep });
-        }
-    }
 
     /// <summary>JSON written with single quotes, for reading.</summary>
     private static string Quoted(string json) => json.Replace('\'', '"');
@@ -62,7 +42,7 @@ public class LoopTextsMutantTests
     public void A_task_is_a_factor_by_its_factor_name_its_formulation_or_its_class_and_the_factor_fields_win()
     {
         using var dir = new TempDir();
-        var loop = new Loop(dir.Path);
+        var loop = new Loop(dir);
         const string Plain = "rdagent.core.experiment.Task";
         loop.Add("direct_exp_gen", LogTree.Tasks, PickleText.Of(p => p.List(
         [
@@ -92,7 +72,7 @@ public class LoopTextsMutantTests
     public void The_coder_s_feedback_takes_the_newer_names_execution_feedback_and_code_feedback_over_the_older()
     {
         using var dir = new TempDir();
-        var loop = new Loop(dir.Path);
+        var loop = new Loop(dir);
         const string Single = "rdagent.components.coder.CoSTEER.evaluators.CoSTEERSingleFeedback";
         loop.Add("direct_exp_gen", LogTree.Tasks, PickleText.Of(p => p.List(
         [
@@ -116,7 +96,7 @@ public class LoopTextsMutantTests
     public void A_loop_without_a_hypothesis_has_none_and_an_exception_without_arguments_is_its_class()
     {
         using var dir = new TempDir();
-        var loop = new Loop(dir.Path);
+        var loop = new Loop(dir);
         // builtins.StopIteration(): the class by STACK_GLOBAL, an empty tuple, REDUCE.
         byte[] stop = [0x80, 4, 0x8c, 8, .. "builtins"u8, 0x8c, 13, .. "StopIteration"u8, 0x93, (byte)')',
             (byte)'R', (byte)'.'];
@@ -132,7 +112,7 @@ public class LoopTextsMutantTests
     public void A_loop_folder_gone_after_the_log_was_listed_is_a_problem_naming_the_log_and_its_texts_are_empty()
     {
         using var dir = new TempDir();
-        var loop = new Loop(dir.Path, 2);
+        var loop = new Loop(dir, 2);
         loop.Add("direct_exp_gen", LogTree.Hypothesis, PickleText.Of(p => p.Object("rdagent.core.proposal.Hypothesis",
             [("hypothesis", S("momentum persists"))])));
         var map = new RdBridge.Configuration.PathMap([], dir.Path);

@@ -340,15 +340,7 @@ internal sealed class SyncedSample : IDisposable
         using var c = new Npgsql.NpgsqlConnection(_postgres);
         c.Open();
         using var cmd = new Npgsql.NpgsqlCommand(sql, c);
-        using var r = cmd.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (r.Read())
-        {
-            var row = new object?[r.FieldCount];
-            for (var i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
+        return Db.Rows(cmd);
     }
     public void Aistock(string sql)
     {
