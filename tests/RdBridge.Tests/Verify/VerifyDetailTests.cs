@@ -9,7 +9,7 @@ namespace RdBridge.Tests.Verify;
 /// other checklist tests look only at passed or failed, so a check that counted wrongly, or said nothing, passed them
 /// (the mutants of <c>bench/mutation.sh Verify</c> that emptied or changed a check's text all lived).
 /// </summary>
-public sealed class VerifyDetailTests
+public sealed partial class VerifyDetailTests
 {
     /// <summary>Each catalog in verify's order: its list, its file and its table.</summary>
     private static readonly (string List, string File, string Table)[] Kinds =
