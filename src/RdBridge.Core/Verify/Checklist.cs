@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Store;
 
@@ -80,20 +81,18 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
     {
         if (check.Needs.HasFlag(CheckNeeds.Registry) && context.Registry is null)
         {
-            return new CheckResult(check.Id, check.Group, check.Title, false,
-                context.RegistryError ?? "the registry cannot be opened");
+            return Result(check, false, context.RegistryError ?? "the registry cannot be opened");
         }
 
         if (check.Needs.HasFlag(CheckNeeds.Store) && context.Store is null)
         {
-            return new CheckResult(check.Id, check.Group, check.Title, false,
-                $"the AIstock database cannot be opened: {context.StoreError}");
+            return Result(check, false, $"the AIstock database cannot be opened: {context.StoreError}");
         }
 
         try
         {
             var (passed, detail) = check.Run(context);
-            return new CheckResult(check.Id, check.Group, check.Title, passed, detail);
+            return Result(check, passed, detail);
         }
         // ArgumentException and NotSupportedException: a path formed from an id in the input that cannot be a path
         // (a hostile task run id) is that check's failure, never the end of verify and of the init around it.
@@ -101,7 +100,15 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
             or System.Data.Common.DbException or InvalidOperationException or ArgumentException
             or NotSupportedException)
         {
-            return new CheckResult(check.Id, check.Group, check.Title, false, $"the check could not run: {e.Message}");
+            return Result(check, false, $"the check could not run: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// A check's detail names ids, paths and values from the input (a bundle id out of a catalog, a task run id out of
+    /// the registry, an exception's message quoting a file): it is escaped here, once for every check, so no control
+    /// character or direction override in the input reaches the terminal, the report file or the page.
+    /// </summary>
+    private static CheckResult Result(Check check, bool passed, string detail) =>
+        new(check.Id, check.Group, check.Title, passed, Visible.Text(detail));
 }

@@ -136,7 +136,7 @@ internal static class RdAgentChecks
             foreach (var r in c.Catalogs.Stream(k)
                          .Where(r => Bundled(r) && string.IsNullOrEmpty(Str(r, AssetBundleId))))
             {
-                if (missing++ < 3) examples.Add($"{k}:{Describe(r, k)}");
+                if (missing++ < 3) examples.Add($"{CatalogFile.ListName(k)} {Describe(r, k)}");
             }
         }
 

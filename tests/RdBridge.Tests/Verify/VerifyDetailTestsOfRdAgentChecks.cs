@@ -199,7 +199,8 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
             {
                 r.Remove("asset_bundle_id");
                 if (kind == "Factor") r.Remove(idField);
-                shown.Add($"{kind}:{(string)r[kind == "Factor" ? "name" : idField]!}");
+                // Named as the other checks name a record: the catalog's list, then the record's id.
+                shown.Add($"{list} {(string)r[kind == "Factor" ? "name" : idField]!}");
             }
             WriteCatalog(copy, file, root);
         }
