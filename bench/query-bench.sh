@@ -12,8 +12,13 @@ cleanup() {
   [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null; [ -n "${pg:-}" ] && pg_temp_stop; rm -rf "$work"
 }
 trap cleanup EXIT
-"$here/rdbridge" --help >/dev/null
-bin="$here/.build/cli/rdbridge"
+# RDBRIDGE_BIN measures another build (a copy of .build/cli kept from before a change), for a side-by-side table.
+if [ -n "${RDBRIDGE_BIN:-}" ]; then
+  bin="$RDBRIDGE_BIN"
+else
+  "$here/rdbridge" --help >/dev/null
+  bin="$here/.build/cli/rdbridge"
+fi
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
