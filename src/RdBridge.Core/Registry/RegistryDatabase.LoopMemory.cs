@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Data.Sqlite;
 
 namespace RdBridge.Registry;
 
@@ -15,8 +16,18 @@ public sealed partial class RegistryDatabase
     /// Read beside the loops in the same order (a merge), so only the current loop's rows are held: a dictionary of
     /// every loop's memory grew with the number of loops (export at 10,000 loops held all 10,000).
     /// </remarks>
-    public LoopMemoryCursor ReadLoopMemory() =>
-        new(ReadMemory("loop_id IS NOT NULL ORDER BY task_run_id, loop_id, read_at_utc, folder").GetEnumerator());
+    /// <remarks>
+    /// Read a page at a time (<see cref="Paged"/>) for the reason <see cref="ReadLoops"/> is: it is walked while the
+    /// stage writes the registry.
+    /// </remarks>
+    public LoopMemoryCursor ReadLoopMemory() => new(PagedLoopMemory().GetEnumerator());
+
+    private IEnumerable<DiscoveryMemory> PagedLoopMemory()
+    {
+        if (!TableExists(DiscoveryMemoryTable)) return [];
+        return Paged(MemoryColumns("m"), DiscoveryMemoryTable, "m", "m.loop_id IS NOT NULL",
+            ["task_run_id", "loop_id", "read_at_utc", "folder"], [], MemoryOf);
+    }
 
     /// <summary>
     /// Discovery's memory, loop by loop in key order; <see cref="For"/> must be asked in ascending key order (task
@@ -53,21 +64,26 @@ public sealed partial class RegistryDatabase
     private IEnumerable<DiscoveryMemory> ReadMemory(string where, params (string Name, string Value)[] parameters)
     {
         if (!TableExists(DiscoveryMemoryTable)) yield break;
-        var step = HasColumn(DiscoveryMemoryTable, DiscoveryStepColumn) ? DiscoveryStepColumn : "NULL";
         using var cmd = _connection.CreateCommand();
-        cmd.CommandText = $"""
-            SELECT folder, task_run_id, loop_id, folder_stamp, files_stamp, settled, status, hypothesis, decision,
-                   {step}
-            FROM {DiscoveryMemoryTable} WHERE {where}
-            """;
+        cmd.CommandText = $"SELECT {MemoryColumns(null)} FROM {DiscoveryMemoryTable} WHERE {where}";
         foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
         using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            yield return new DiscoveryMemory(r.GetString(0), r.GetString(1),
-                r.IsDBNull(2) ? null : r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5) != 0,
-                r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
-                r.IsDBNull(8) ? null : r.GetInt64(8) != 0) { Step = r.IsDBNull(9) ? null : r.GetString(9) };
-        }
+        while (r.Read()) yield return MemoryOf(r);
     }
+
+    /// <summary>The columns <see cref="MemoryOf"/> reads; the step where this registry has it (older ones do not).
+    /// </summary>
+    private string MemoryColumns(string? alias)
+    {
+        var a = alias is null ? "" : alias + ".";
+        var step = HasColumn(DiscoveryMemoryTable, DiscoveryStepColumn) ? a + DiscoveryStepColumn : "NULL";
+        return $"{a}folder, {a}task_run_id, {a}loop_id, {a}folder_stamp, {a}files_stamp, {a}settled, {a}status, "
+            + $"{a}hypothesis, {a}decision, {step}";
+    }
+
+    private static DiscoveryMemory MemoryOf(SqliteDataReader r) =>
+        new(r.GetString(0), r.GetString(1),
+            r.IsDBNull(2) ? null : r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5) != 0,
+            r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
+            r.IsDBNull(8) ? null : r.GetInt64(8) != 0) { Step = r.IsDBNull(9) ? null : r.GetString(9) };
 }

@@ -154,73 +154,6 @@ public sealed partial class RegistryDatabase : IDisposable
         }
     }
 
-    /// <summary>
-    /// The loops the selection names, ordered by task run and loop id. A row without a usable key (NULL, text where an
-    /// integer belongs) or a second row with a key already read is skipped and listed in <see cref="BadRows"/>.
-    /// </summary>
-    public IEnumerable<LoopRow> ReadLoops(LoopSelection selection)
-    {
-        var hasTaskRuns = TableExists("task_runs")
-            && ColumnsOf("task_runs").IsSupersetOf(["task_run_id", "scenario", "log_trace_path"]);
-        var columns = ColumnsOf("loops");
-        string Col(string name, string fallback = "NULL") => columns.Contains(name) ? $"l.{name}" : fallback;
-        // The task run is joined by a subquery, so a task_runs table holding one id twice cannot double a loop.
-        string OfTaskRun(string column) => hasTaskRuns
-            ? $"(SELECT t.{column} FROM task_runs t WHERE t.task_run_id = l.task_run_id LIMIT 1)"
-            : "NULL";
-        var scenario = OfTaskRun("scenario");
-        var trace = OfTaskRun("log_trace_path");
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = $"""
-            SELECT l.task_run_id, l.loop_id, {Col("action")}, {Col("status")}, {Col("has_result", "0")},
-                   {Col("log_dir")},
-                   {Col("started_at_utc")}, {Col("ended_at_utc")}, {Col("error_type")}, {Col("error_message")},
-                   {Col("asset_bundle_id")}, {Col("is_solidified", "0")}, {Col("materialization_status")},
-                   {Col("updated_at_utc")},
-                   {scenario}, {trace}, {Col("workspace_id")}, {Col("workspace_path")}
-            FROM loops l
-            WHERE ($tr IS NULL OR l.task_run_id = $tr) AND ($loop IS NULL OR l.loop_id = $loop)
-            ORDER BY l.task_run_id, l.loop_id
-            """;
-        cmd.Parameters.AddWithValue("$tr", (object?)selection.TaskRunId ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$loop", (object?)selection.LoopId ?? DBNull.Value);
-        using var reader = cmd.ExecuteReader();
-        var count = 0;
-        string? previous = null;
-        while (reader.Read())
-        {
-            if (LoopKey(reader) is not { } key) continue;
-            var row = new LoopRow(
-                key.TaskRunId, key.LoopId, Text(reader, 2), Text(reader, 3), Truthy(reader, 4), Text(reader, 5),
-                Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9), Text(reader, 10),
-                Truthy(reader, 11),
-                Text(reader, 12), Text(reader, 13), Text(reader, 14), Text(reader, 15),
-                Text(reader, 16), Text(reader, 17));
-            if (row.Key == previous)
-            {
-                Bad("loops", row.Key, "a second row with the same task_run_id and loop_id (the first one is used)");
-                continue;
-            }
-            previous = row.Key;
-            if (!selection.Matches(row)) continue;
-            if (selection.MaxLoops is { } max && count >= max) yield break;
-            count++;
-            yield return row;
-        }
-    }
-
-    private (string TaskRunId, long LoopId)? LoopKey(SqliteDataReader r)
-    {
-        var taskRun = r.IsDBNull(0) ? null : r.GetValue(0) as string;
-        var loop = r.IsDBNull(1) ? null : r.GetValue(1);
-        var key = $"{Shown(r, 0)}/{Shown(r, 1)}";
-        if (string.IsNullOrEmpty(taskRun)) Bad("loops", key, "task_run_id is NULL or empty");
-        else if (loop is not long id)
-            Bad("loops", key, loop is null ? "loop_id is NULL" : $"loop_id is {Quoted(loop)}, not an integer");
-        else return (taskRun, id);
-        return null;
-    }
-
     public LoopRow? ReadLoop(string taskRunId, long loopId) =>
         ReadLoops(new LoopSelection { TaskRunId = taskRunId, LoopId = loopId }).FirstOrDefault();
 
@@ -357,12 +290,18 @@ public sealed partial class RegistryDatabase : IDisposable
         }
     }
 
-    internal static string? Text(SqliteDataReader r, int i) =>
-        r.IsDBNull(i) ? null : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
+    internal static string? Text(SqliteDataReader r, int i) => Text(r.GetValue(i));
+
+    /// <summary>A column's value as read (<see cref="DBNull"/> for NULL) as text, or null.</summary>
+    private static string? Text(object value) =>
+        value is DBNull ? null : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A key column's value as a report names the row: NULL, or the text as stored.</summary>
-    private static string Shown(SqliteDataReader r, int i) => r.IsDBNull(i) ? "NULL" : r.GetValue(i) switch
+    private static string Shown(SqliteDataReader r, int i) => Shown(r.GetValue(i));
+
+    private static string Shown(object value) => value switch
     {
+        DBNull => "NULL",
         string s => Visible.Cut(s, 80),
         var v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "",
     };
@@ -380,10 +319,10 @@ public sealed partial class RegistryDatabase : IDisposable
         return true;
     }
 
-    internal static bool Truthy(SqliteDataReader r, int i)
+    internal static bool Truthy(SqliteDataReader r, int i) => Truthy(r.GetValue(i));
+
+    private static bool Truthy(object v)
     {
-        if (r.IsDBNull(i)) return false;
-        var v = r.GetValue(i);
         return v switch
         {
             long l => l != 0,
