@@ -205,6 +205,10 @@ internal sealed class SyncedSample : IDisposable
     public string Config => _dir["rdbridge.json"];
     public RdBridgeSettings Settings => SettingsLoader.Load(Config);
 
+    /// <summary>One check of the checklist on this copy, run alone, as verify runs it.</summary>
+    public CheckResult Check(string id, bool deep = false) =>
+        new Checklist(Settings, deep).Run([Checks.All.Single(c => c.Id == id)]).Checks.Single();
+
     public JsonObject FirstLoop => ReadExported(CatalogKind.Loop)[0]!.AsObject();
 
     /// <summary>

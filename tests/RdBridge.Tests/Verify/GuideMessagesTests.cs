@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
-using RdBridge.Verify;
 
 namespace RdBridge.Tests.Verify;
 
@@ -11,9 +10,6 @@ namespace RdBridge.Tests.Verify;
 /// </summary>
 public sealed class GuideMessagesTests
 {
-    private static CheckResult Run(SyncedSample s, string id) =>
-        new Checklist(s.Settings, deep: false).Run([Checks.All.Single(c => c.Id == id)]).Checks.Single();
-
     private static JsonObject First(SyncedSample s, CatalogKind kind) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(s.Settings.CatalogDirectory, CatalogFile.FileName(kind))))!
             [CatalogFile.ListName(kind)]![0]!.AsObject();
@@ -26,7 +22,7 @@ public sealed class GuideMessagesTests
         var workspace = copy.Settings.PathMap.Map((string?)loop["workspace_path"]).Local!;
         Directory.Move(workspace, workspace + ".moved");
 
-        var result = Run(copy, "link.workspace_files");
+        var result = copy.Check("link.workspace_files");
 
         Assert.Equal($"1 unreachable: {loop["task_run_id"]}/{loop["loop_id"]}: {workspace} missing", result.Detail);
     }
@@ -39,7 +35,7 @@ public sealed class GuideMessagesTests
         Assert.NotNull(strategy["model_id"]); // the record names a model too: that is not what it is
         copy.EditExported(CatalogKind.Strategy, r => r["loop_id"] = 999);
 
-        var result = Run(copy, "link.strategy_loop");
+        var result = copy.Check("link.strategy_loop");
 
         Assert.Equal($"1 broken links, e.g. {strategy["strategy_id"]} → {strategy["task_run_id"]}/999", result.Detail);
     }
@@ -60,7 +56,7 @@ public sealed class GuideMessagesTests
             }
         });
 
-        var result = Run(copy, "link.factor_loop");
+        var result = copy.Check("link.factor_loop");
 
         Assert.Equal($"1 broken links, e.g. {factor["factor_id"]} → {factor["task_run_id"]}/999", result.Detail);
     }
@@ -73,7 +69,7 @@ public sealed class GuideMessagesTests
         var registryPath = (string)loop["workspace_path"]!; // as exported from the registry, before the edit
         copy.EditExported(CatalogKind.Loop, r => r["workspace_path"] = "/elsewhere/ws");
 
-        var result = Run(copy, "link.loop_workspace");
+        var result = copy.Check("link.loop_workspace");
 
         Assert.Equal($"1 wrong: {loop["task_run_id"]}/{loop["loop_id"]}: workspace {loop["workspace_id"]} is at " +
             $"/elsewhere/ws in the catalog, at {registryPath} in the registry", result.Detail);

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
-using RdBridge.Verify;
 
 namespace RdBridge.Tests.Verify;
 
@@ -13,9 +12,6 @@ namespace RdBridge.Tests.Verify;
 public sealed partial class VerifyDetailTests
 {
     private const string AllCurrent = "every exported record is in the database, current";
-
-    private static CheckResult RunCheck(SyncedSample copy, string id) =>
-        new Checklist(copy.Settings, deep: false).Run([Checks.All.Single(c => c.Id == id)]).Checks.Single();
 
     /// <summary>The AIstock loop table's loops with results, in the order the checks walk them.</summary>
     private static List<object?[]> StoredLoops(SyncedSample copy) => Db.Rows(copy.Settings.AistockDatabase,
@@ -41,7 +37,7 @@ public sealed partial class VerifyDetailTests
         // A guard on the sample, not a result: the exact text is asserted below.
         Assert.True(gaps.Count > 4, $"the sample needs more gaps than the check shows ({gaps.Count})");
 
-        var result = RunCheck(copy, "fn.query_by_loop");
+        var result = copy.Check("fn.query_by_loop");
 
         Assert.Equal((false, $"{gaps.Count} gaps: {string.Join("; ", gaps.Take(4))}"),
             (result.Passed, result.Detail));
@@ -55,7 +51,7 @@ public sealed partial class VerifyDetailTests
         var none = Db.Scalar(copy.Settings.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog");
 
         var results = new[] { "fn.query_by_loop", "fn.bundle_by_id", "fn.workspace_access" }
-            .Select(id => RunCheck(copy, id)).Select(r => (r.Passed, r.Detail));
+            .Select(id => copy.Check(id)).Select(r => (r.Passed, r.Detail));
 
         Assert.Equal(
         [
@@ -79,7 +75,7 @@ public sealed partial class VerifyDetailTests
         copy.Aistock($"UPDATE aistock_loop_catalog SET asset_bundle_id = '{unsafeId}' "
             + $"WHERE task_run_id = '{loops[2][0]}' AND loop_id = {loops[2][1]}");
 
-        var result = RunCheck(copy, "fn.bundle_by_id");
+        var result = copy.Check("fn.bundle_by_id");
 
         Assert.Equal((false, $"3 unavailable: (none), {second}, {unsafeId}"), (result.Passed, result.Detail));
     }
@@ -104,9 +100,9 @@ public sealed partial class VerifyDetailTests
         File.Delete(s.AssetCache.ExtractedManifest(third));
         var noList = "no bundle manifest lists the workspace's files";
 
-        var kept = RunCheck(copy, "fn.workspace_access");
+        var kept = copy.Check("fn.workspace_access");
         File.Delete(s.AssetCache.ExtractedManifest(second));
-        var gone = RunCheck(copy, "fn.workspace_access");
+        var gone = copy.Check("fn.workspace_access");
 
         Assert.Equal((false, $"1 gaps: {Key(loops[0])}: {noList}"), (kept.Passed, kept.Detail));
         Assert.Equal((false, $"2 gaps: {Key(loops[0])}: {noList}; {Key(loops[1])}: {noList}"),
@@ -128,7 +124,7 @@ public sealed partial class VerifyDetailTests
             + $"VALUES ('{tr}', 77, 'success', 1), ('{tr}', 78, 'success', 1)");
         var run = Db.Rows(s.AistockDatabase, "SELECT id, mode, status FROM rdbridge_sync_runs ORDER BY id DESC")[0];
 
-        var result = RunCheck(copy, "fn.incremental_sync");
+        var result = copy.Check("fn.incremental_sync");
 
         Assert.Equal((false, $"{factors.Count} records missing or outdated, e.g. {string.Join("; ", factors.Take(3))}; "
             + $"2 registry loops with results never synced, e.g. {tr}/77; {tr}/78 (run rdbridge sync); "
@@ -179,7 +175,7 @@ public sealed partial class VerifyDetailTests
             default: throw new ArgumentException($"no state written for {state}");
         }
 
-        var result = RunCheck(copy, "fn.incremental_sync");
+        var result = copy.Check("fn.incremental_sync");
 
         Assert.Equal(expected, (result.Passed, result.Detail));
     }
@@ -211,7 +207,7 @@ public sealed partial class VerifyDetailTests
         var orphans = new[] { 8, 7 }.Select(n => $"bundle_{new string('0', 32)}_{n}").ToList();
         foreach (var orphan in orphans) File.Copy(s.Bundles.Archive(bundle), s.Bundles.Archive(orphan));
 
-        var result = RunCheck(copy, "fn.no_duplicates");
+        var result = copy.Check("fn.no_duplicates");
 
         Assert.Equal((false, "duplicate loops; duplicate factors; duplicate models; "
             + $"a loop with two production_bundles rows; 2 orphan bundle files ({orphans[1]}, {orphans[0]})"),

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using RdBridge.Verify;
 
 namespace RdBridge.Tests.Verify;
 
@@ -13,9 +12,6 @@ namespace RdBridge.Tests.Verify;
 /// </summary>
 public sealed class VerifyDetailTestsOfRdAgentChecks
 {
-    private static CheckResult Run(SyncedSample copy, string id) =>
-        new Checklist(copy.Settings, deep: false).Run([Checks.All.Single(c => c.Id == id)]).Checks.Single();
-
     /// <summary>The registry's loops with results, as <c>task_run_id/loop_id</c>, in task run and loop order.</summary>
     private static List<(string TaskRun, long Loop)> LoopsWithResults(SyncedSample copy) =>
         Db.Rows(copy.Settings.RegistryPath,
@@ -54,7 +50,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         using var copy = SyncedSample.Copy("rdagent", "sqlite");
         copy.Registry("DELETE FROM loops");
 
-        var result = Run(copy, id);
+        var result = copy.Check(id);
 
         Assert.Equal((false, expected), (result.Passed, result.Detail));
     }
@@ -67,7 +63,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         var loops = Db.Scalar(copy.Settings.RegistryPath, "SELECT count(*) FROM loops");
         var results = LoopsWithResults(copy);
 
-        var result = Run(copy, "rd.registry_loops");
+        var result = copy.Check("rd.registry_loops");
 
         Assert.Equal((false, $"{loops} loops, {results.Count} with results; {results.Count} without a workspace row: "
             + string.Join(", ", results.Select(l => $"{l.TaskRun}/{l.Loop}"))), (result.Passed, result.Detail));
@@ -91,7 +87,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         foreach (var f in new[] { "qlib_res.csv", "factor_perf.json", "feedback.json" })
             File.Delete(Path.Combine(Workspace(copy, noResults), f));
 
-        var result = Run(copy, "rd.workspace_metadata");
+        var result = copy.Check("rd.workspace_metadata");
 
         Assert.Equal((false, $"3 missing, e.g. {gone.TaskRun}/{gone.Loop}: workspace missing; "
             + $"{noPerf.TaskRun}/{noPerf.Loop}: factor_perf.json; {noResults.TaskRun}/{noResults.Loop}: feedback.json"),
@@ -110,7 +106,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         File.WriteAllText(Path.Combine(Workspace(copy, malformed), "model_meta.json"), "{\"model_type\":");
         File.WriteAllText(Path.Combine(Workspace(copy, bare), "model_meta.json"), "{\"model_type\":\"LGBModel\"}");
 
-        var result = Run(copy, "rd.model_meta_preprocess");
+        var result = copy.Check("rd.model_meta_preprocess");
 
         Assert.Equal((false, $"3 failing, e.g. {missing.TaskRun}/{missing.Loop}: no model_meta.json; "
             + $"{malformed.TaskRun}/{malformed.Loop}: malformed; {bare.TaskRun}/{bare.Loop}"),
@@ -130,7 +126,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         factors[1]!.AsObject().Remove("input_schema");
         File.WriteAllText(path, meta.ToJsonString());
 
-        var result = Run(copy, "rd.factor_meta_input_schema");
+        var result = copy.Check("rd.factor_meta_input_schema");
 
         Assert.Equal((false, $"1 failing, e.g. {loop.TaskRun}/{loop.Loop}"), (result.Passed, result.Detail));
     }
@@ -156,7 +152,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
             ? $"bundle_z/z_{l.Loop} (its task run id cannot be a file name; rename the task run in the registry)"
             : l == first ? bundle : null).OfType<string>().ToList();
 
-        var result = Run(copy, "rd.bundle_files");
+        var result = copy.Check("rd.bundle_files");
 
         Assert.Equal((false, $"2 missing: {string.Join(", ", named)}"), (result.Passed, result.Detail));
     }
@@ -174,7 +170,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         copy.Registry($"UPDATE production_bundles SET bundle_id = 'bundle_{otherRow.TaskRun}_9' {Where(otherRow)}");
         copy.Registry($"UPDATE loops SET asset_bundle_id = 'bundle_{otherLoop.TaskRun}_8' {Where(otherLoop)}");
 
-        var result = Run(copy, "rd.bundle_rows");
+        var result = copy.Check("rd.bundle_rows");
 
         Assert.Equal((false, $"3 wrong: {noRow.TaskRun}/{noRow.Loop}: no row; "
             + $"{otherRow.TaskRun}/{otherRow.Loop}: row names bundle_{otherRow.TaskRun}_9; "
@@ -208,7 +204,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         Strip("model_catalog.json", "models", 2, "Model", "model_id");
         Strip("strategy_catalog.json", "strategies", 1, "Strategy", "strategy_id");
 
-        var result = Run(copy, "rd.catalog_bundle_ids");
+        var result = copy.Check("rd.catalog_bundle_ids");
 
         Assert.Equal((false, $"4 records without asset_bundle_id, e.g. {string.Join(", ", shown.Take(3))}"),
             (result.Passed, result.Detail));
@@ -222,7 +218,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         File.WriteAllText(Path.Combine(dir, "model_catalog.json"), "");
         File.Delete(Path.Combine(dir, "loop_catalog.json"));
 
-        var result = Run(copy, "rd.catalog_bundle_ids");
+        var result = copy.Check("rd.catalog_bundle_ids");
 
         Assert.Equal((false, $"{Path.Combine(dir, "model_catalog.json")} is empty or not a JSON catalog; "
             + $"loop_catalog.json missing in {dir}"), (result.Passed, result.Detail));
@@ -254,7 +250,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         var withResults = Db.Scalar(copy.Settings.RegistryPath, "SELECT count(*) FROM loops WHERE has_result = 1");
         var left = records.Count(r => (bool)r!["has_result"]!);
 
-        var result = Run(copy, "link.loop_workspace");
+        var result = copy.Check("link.loop_workspace");
 
         Assert.Equal((false, $"1 wrong: {withResults - left} loops with results are not in the loop catalog"),
             (result.Passed, result.Detail));
@@ -269,7 +265,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         entry["loop_id"] = 999;
         WriteCatalog(copy, "factor_provenance.json", root);
 
-        var result = Run(copy, "link.factor_loop");
+        var result = copy.Check("link.factor_loop");
 
         var (factor, taskRun) = ((string)entry["factor_id"]!, (string)entry["task_run_id"]!);
         Assert.Equal((false, $"1 broken links, e.g. {factor} → {taskRun}/999"), (result.Passed, result.Detail));
@@ -287,7 +283,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         WriteCatalog(copy, "factor_catalog.json", root);
         File.Delete(CatalogPath(copy, "factor_provenance.json"));
 
-        var result = Run(copy, "link.factor_loop");
+        var result = copy.Check("link.factor_loop");
 
         Assert.Equal((true, $"{root["factors"]!.AsArray().Count} records each link to a loop of the loop catalog "
             + "and its bundle"), (result.Passed, result.Detail));
