@@ -75,6 +75,13 @@ internal static class FunctionChecks
                 bad.Add($"{key}: the loop names no workspace_id");
                 continue;
             }
+            if (l.AssetBundleId is null || !BundleId.IsSafe(l.AssetBundleId))
+            {
+                // Not looked for: an unsafe id would lead out of the cache and production_bundles.
+                bad.Add(l.AssetBundleId is null ? $"{key}: the loop names no asset_bundle_id"
+                    : $"{key}: unsafe asset_bundle_id '{l.AssetBundleId}', not looked for");
+                continue;
+            }
             IReadOnlyList<string>? files;
             try { files = ListedFiles(c, l.AssetBundleId); }
             catch (Exception e) when (e is System.Text.Json.JsonException or IOException or UnsafeBundleException)
@@ -84,7 +91,7 @@ internal static class FunctionChecks
             }
             if (files is null)
             {
-                bad.Add($"{key}: no bundle manifest lists the workspace's files");
+                bad.Add($"{key}: no manifest of bundle {l.AssetBundleId}, extracted or archived");
                 continue;
             }
             var prefix = new BundledWorkspace(workspaceId, null, "").Prefix + "/";
@@ -101,9 +108,8 @@ internal static class FunctionChecks
     /// <summary>
     /// The file list of a bundle: from its extracted copy, else from its archive in the cache or in production_bundles.
     /// </summary>
-    private static IReadOnlyList<string>? ListedFiles(VerifyContext c, string? bundleId)
+    private static IReadOnlyList<string>? ListedFiles(VerifyContext c, string bundleId)
     {
-        if (bundleId is null || !BundleId.IsSafe(bundleId)) return null;
         var extracted = c.Settings.AssetCache.ExtractedManifest(bundleId);
         var bytes = RegularFile.Exists(extracted)
             ? RegularFile.ReadAllBytes(extracted, ReadLimits.BundleManifest) : null;

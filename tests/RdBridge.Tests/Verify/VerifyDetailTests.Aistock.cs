@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using RdBridge.Verify;
 
 namespace RdBridge.Tests.Verify;
 
@@ -57,7 +56,7 @@ public sealed partial class VerifyDetailTests
             default: throw new ArgumentException($"no break written for {broken}");
         }
 
-        var result = RunOneCheck(s, "ai.bundle_cache", deep);
+        var result = copy.Check("ai.bundle_cache", deep);
         Assert.Equal((false, expected), (result.Passed, result.Detail));
     }
 
@@ -85,7 +84,7 @@ public sealed partial class VerifyDetailTests
         Assert.True(Db.Scalar(s.AistockDatabase,
             $"SELECT count(*) FROM aistock_factor_catalog WHERE task_run_id = '{tr}' AND loop_id = {l}") > 1);
 
-        var result = RunOneCheck(s, "ai.db_records", deep: false);
+        var result = copy.Check("ai.db_records");
 
         Assert.Equal((false, string.Join("; ", problems)), (result.Passed, result.Detail));
     }
@@ -98,7 +97,7 @@ public sealed partial class VerifyDetailTests
         EmptyExportedLoopCatalog(s);
         var inDb = Db.Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog");
 
-        var result = RunOneCheck(s, "ai.db_records", deep: false);
+        var result = copy.Check("ai.db_records");
 
         Assert.Equal((false, $"loops: {inDb} rows for 0 records"), (result.Passed, result.Detail));
     }
@@ -116,7 +115,7 @@ public sealed partial class VerifyDetailTests
         var models = Db.Scalar(s.AistockDatabase, $"SELECT count(*) FROM aistock_model_catalog WHERE {where}");
         var strategies = Db.Scalar(s.AistockDatabase, $"SELECT count(*) FROM aistock_strategy_catalog WHERE {where}");
 
-        var result = RunOneCheck(s, "ai.db_bundle_ids", deep: false);
+        var result = copy.Check("ai.db_bundle_ids");
 
         Assert.Equal((false, $"aistock_model_catalog: {models} rows without their loop's asset_bundle_id; "
             + $"aistock_strategy_catalog: {strategies} rows without their loop's asset_bundle_id"),
@@ -140,13 +139,10 @@ public sealed partial class VerifyDetailTests
         // A guard on the sample, not a result: the other kinds' rows are there, each with its bundle.
         Assert.True(Db.Scalar(s.AistockDatabase, "SELECT count(asset_bundle_id) FROM aistock_factor_catalog") > 0);
 
-        var result = RunOneCheck(s, "ai.coverage", deep: false);
+        var result = copy.Check("ai.coverage");
 
         Assert.Equal((false, expected), (result.Passed, result.Detail));
     }
-
-    private static CheckResult RunOneCheck(RdBridge.Configuration.RdBridgeSettings s, string id, bool deep) =>
-        new Checklist(s, deep).Run([Checks.All.Single(c => c.Id == id)]).Checks.Single();
 
     /// <summary>The records of one exported catalog (the RD-Agent side's file, which verify reads), as JSON.</summary>
     private static JsonArray ExportedRecords(RdBridge.Configuration.RdBridgeSettings s, string list)

@@ -98,15 +98,29 @@ public sealed partial class VerifyDetailTests
         File.Delete(s.AssetCache.Archive(second));
         File.Delete(s.Bundles.Archive(second));
         File.Delete(s.AssetCache.ExtractedManifest(third));
-        var noList = "no bundle manifest lists the workspace's files";
+        var unsafeId = $"{Key(loops[0])}: unsafe asset_bundle_id '../{loops[0][4]}', not looked for";
 
         var kept = copy.Check("fn.workspace_access");
         File.Delete(s.AssetCache.ExtractedManifest(second));
         var gone = copy.Check("fn.workspace_access");
 
-        Assert.Equal((false, $"1 gaps: {Key(loops[0])}: {noList}"), (kept.Passed, kept.Detail));
-        Assert.Equal((false, $"2 gaps: {Key(loops[0])}: {noList}; {Key(loops[1])}: {noList}"),
-            (gone.Passed, gone.Detail));
+        Assert.Equal((false, $"1 gaps: {unsafeId}"), (kept.Passed, kept.Detail));
+        Assert.Equal((false, $"2 gaps: {unsafeId}; {Key(loops[1])}: no manifest of bundle {second}, extracted or "
+            + "archived"), (gone.Passed, gone.Detail));
+    }
+
+    [Fact]
+    public void Workspace_access_names_a_loop_without_a_bundle_id()
+    {
+        using var copy = SyncedSample.Copy("rdagent", "sqlite");
+        var loops = StoredLoops(copy);
+        copy.Aistock("UPDATE aistock_loop_catalog SET asset_bundle_id = NULL "
+            + $"WHERE task_run_id = '{loops[2][0]}' AND loop_id = {loops[2][1]}");
+
+        var result = copy.Check("fn.workspace_access");
+
+        Assert.Equal((false, $"1 gaps: {Key(loops[2])}: the loop names no asset_bundle_id"),
+            (result.Passed, result.Detail));
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed partial class VerifyDetailTests
             default: throw new ArgumentException($"no break written for {broken}");
         }
 
-        var result = RunOneCheck(s, "link.factor_loop", deep: false);
+        var result = copy.Check("link.factor_loop");
         Assert.Equal((false, expected), (result.Passed, result.Detail));
     }
 
@@ -89,7 +89,7 @@ public sealed partial class VerifyDetailTests
             default: throw new ArgumentException($"no break written for {broken}");
         }
 
-        var result = RunOneCheck(s, "link.workspace_files", deep: false);
+        var result = copy.Check("link.workspace_files");
         Assert.Equal((false, expected), (result.Passed, result.Detail));
     }
 
@@ -134,7 +134,7 @@ public sealed partial class VerifyDetailTests
             default: throw new ArgumentException($"no break written for {broken}");
         }
 
-        var result = RunOneCheck(s, "link.bundle_extractable", deep);
+        var result = copy.Check("link.bundle_extractable", deep);
         Assert.Equal((false, expected), (result.Passed, result.Detail));
     }
 
