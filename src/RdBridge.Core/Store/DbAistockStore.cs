@@ -88,9 +88,6 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
         Scalar($"SELECT count(*) FROM {CatalogTable.For(kind).Name} WHERE {CatalogTable.For(kind).Bundled}");
 
     /// <summary>
-    /// Runs a query written in this folder and returns its rows. Parameters are written <c>@name</c>.
-    /// </summary>
-    /// <summary>
     /// Gives the command's parameters this row's values. Each command is always bound with the same names in the
     /// same order, so the parameters are made on its first row and only their values change after.
     /// </summary>
@@ -111,6 +108,9 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
         }
     }
 
+    /// <summary>
+    /// Runs a query written in this folder and returns its rows. Parameters are written <c>@name</c>.
+    /// </summary>
     internal IReadOnlyList<IReadOnlyList<object?>> Rows(string sql, params (string Name, object? Value)[] parameters)
     {
         using var cmd = Command(sql, null, parameters);

@@ -145,9 +145,19 @@ public static class LoopFingerprints
     /// the AIstock side's catalog copies and the asset cache's entries. A sync that finds no loop changed still does
     /// its work when one of these was changed or removed since its last successful run.
     /// </summary>
+    /// <remarks>
+    /// The asset cache holds three entries per bundle (archive, sidecar, extracted folder): 22,000 at 7,500 bundles.
+    /// Listing, sorting and writing them down as one text took 15–20 MB at the end of every run (issue 22, point 4:
+    /// the peak of <c>init</c> at 10,000 loops). Each entry's line is hashed on its own instead and the digests are
+    /// added up (modulo 2^256), which does not depend on the order the folder lists them in, so nothing is kept but
+    /// the sum and the count.
+    /// </remarks>
     public static string Products(RdBridgeSettings settings)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var line = new StringBuilder();
+        var digest = new byte[32];
+        var bytes = new byte[1024];
         void Folder(string dir, bool recurse)
         {
             hash.AppendData(Encoding.UTF8.GetBytes($"folder {dir}\n"));
@@ -156,16 +166,18 @@ public static class LoopFingerprints
             {
                 RecurseSubdirectories = recurse, IgnoreInaccessible = true, AttributesToSkip = 0,
             };
-            var entries = Directory.EnumerateFileSystemEntries(dir, "*", options).ToList();
-            entries.Sort(StringComparer.Ordinal);
-            var text = new StringBuilder();
-            foreach (var e in entries)
+            var sum = new DigestSum();
+            foreach (var e in Directory.EnumerateFileSystemEntries(dir, "*", options))
             {
-                text.Append(e, dir.Length, e.Length - dir.Length).Append('\u001f');
-                FileStat.Append(text, e);
-                text.Append('\n');
+                line.Clear().Append(e, dir.Length, e.Length - dir.Length).Append('\u001f');
+                FileStat.Append(line, e);
+                var length = Encoding.UTF8.GetMaxByteCount(line.Length);
+                if (length > bytes.Length) bytes = new byte[length];
+                var n = Encoding.UTF8.GetBytes(line.ToString(), bytes);
+                SHA256.HashData(bytes.AsSpan(0, n), digest);
+                sum.Add(digest);
             }
-            hash.AppendData(Encoding.UTF8.GetBytes(text.ToString()));
+            sum.WriteTo(hash);
         }
         Folder(settings.CatalogDirectory, recurse: false);
         Folder(settings.AistockCatalogDirectory, recurse: false);
@@ -174,6 +186,32 @@ public static class LoopFingerprints
         // it is added, removed or renamed).
         Folder(settings.AssetCacheDirectory, recurse: false);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The digests of a folder's entries added up as 256-bit numbers, and how many there were.</summary>
+    private struct DigestSum
+    {
+        private UInt128 _low, _high;
+        private long _count;
+
+        public void Add(ReadOnlySpan<byte> digest)
+        {
+            var low = System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(digest);
+            var high = System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(digest[16..]);
+            var sum = _low + low;
+            _high += high + (sum < _low ? UInt128.One : UInt128.Zero);
+            _low = sum;
+            _count++;
+        }
+
+        public readonly void WriteTo(IncrementalHash hash)
+        {
+            Span<byte> b = stackalloc byte[40];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt128LittleEndian(b, _low);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt128LittleEndian(b[16..], _high);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b[32..], _count);
+            hash.AppendData(b);
+        }
     }
 }
 
