@@ -111,6 +111,19 @@ public sealed class TestStore : IDisposable
         return new TestStore { IsPostgres = true, Setting = $"{PostgresServer};Database={name}", _database = name };
     }
 
+    /// <summary>
+    /// A new store of <paramref name="kind"/> in a temporary folder of its own, migrated up to <paramref name="upTo"/>
+    /// (every version when null). The caller disposes all three.
+    /// </summary>
+    public static (TempDir Dir, TestStore Db, RdBridge.Store.IAistockStore Store) OpenNew(string kind, int? upTo = null)
+    {
+        var dir = new TempDir();
+        var db = Create(kind, dir);
+        var store = db.Open();
+        store.Migrate(upTo);
+        return (dir, db, store);
+    }
+
     public RdBridge.Store.IAistockStore Open()
     {
         RdBridge.Store.IAistockStore store = IsPostgres

@@ -74,19 +74,10 @@ public class ProvenanceMutantTests
         return (separate, report);
     }
 
-    private static (TempDir Dir, TestStore Db, IAistockStore Store) Open(string kind)
-    {
-        var dir = new TempDir();
-        var db = TestStore.Create(kind, dir);
-        var store = db.Open();
-        store.Migrate();
-        return (dir, db, store);
-    }
-
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_provenance_file_gives_every_entry_naming_a_factor_and_a_loop_and_leaves_out_the_rest(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -113,7 +104,7 @@ public class ProvenanceMutantTests
     public void An_old_catalog_s_inline_entries_take_their_record_s_factor_id_and_nothing_else_is_read_as_one(
         string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -139,7 +130,7 @@ public class ProvenanceMutantTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_v2_catalog_without_its_provenance_file_is_named_with_the_fix_and_an_older_one_is_not(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -174,7 +165,7 @@ public class ProvenanceMutantTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_provenance_file_cut_after_a_full_batch_is_refused_whole_and_the_factors_still_land(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -200,7 +191,7 @@ public class ProvenanceMutantTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_feed_s_provenance_list_and_its_factors_inline_entries_are_stored_for_its_publisher(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;

@@ -37,15 +37,6 @@ public class StoreProvenanceWriteTests
             "SELECT catalog, file_sha256, rows_imported FROM rdbridge_catalog_imports")
         .Select(r => string.Join("|", r)).Order(StringComparer.Ordinal)];
 
-    private static (TempDir Dir, TestStore Db, IAistockStore Store) Open(string kind, int? upTo = null)
-    {
-        var dir = new TempDir();
-        var db = TestStore.Create(kind, dir);
-        var store = db.Open();
-        store.Migrate(upTo);
-        return (dir, db, store);
-    }
-
     private static (ProvenanceImportSummary Summary, StageReport Report) Import(
         IAistockStore store, IEnumerable<FactorOccurrence> entries, string sha, string? origin = null)
     {
@@ -69,7 +60,7 @@ public class StoreProvenanceWriteTests
     public void Provenance_keeps_a_repeated_key_s_first_entry_and_the_same_file_untouched_is_not_read_again(
         string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -109,7 +100,7 @@ public class StoreProvenanceWriteTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void Another_source_s_provenance_has_its_own_mark_and_never_overwrites_a_row_of_the_first(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -130,7 +121,7 @@ public class StoreProvenanceWriteTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_key_repeated_past_four_hundred_entries_is_written_again_and_every_entry_lands(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -148,7 +139,7 @@ public class StoreProvenanceWriteTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_database_at_the_provenance_schema_version_itself_stores_and_finds_provenance(string kind)
     {
-        var (dir, db, store) = Open(kind, ProvenanceTable.Version);
+        var (dir, db, store) = TestStore.OpenNew(kind, ProvenanceTable.Version);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -164,7 +155,7 @@ public class StoreProvenanceWriteTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void Import_marks_are_kept_per_source_read_back_whole_and_removed_when_recorded_as_none(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -198,7 +189,7 @@ public class StoreProvenanceWriteTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_catalog_version_is_the_bookkeeping_migration_s_time_and_the_table_s_version(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -213,7 +204,7 @@ public class StoreProvenanceWriteTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_database_before_the_bookkeeping_tables_has_no_catalog_version_and_no_table_version(string kind)
     {
-        var (dir, db, store) = Open(kind, 1);
+        var (dir, db, store) = TestStore.OpenNew(kind, 1);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -226,7 +217,7 @@ public class StoreProvenanceWriteTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void Stored_fingerprints_give_each_row_s_key_its_parts_joined_and_its_content_hash(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
@@ -263,7 +254,7 @@ public class StoreProvenanceWriteTests
     public void A_missing_part_of_a_stored_loop_key_is_named_as_the_empty_set_sign()
     {
         // SQLite only: its primary key columns may hold NULL, which PostgreSQL refuses outright.
-        var (dir, db, store) = Open("sqlite");
+        var (dir, db, store) = TestStore.OpenNew("sqlite");
         using var _ = dir;
         using var __ = db;
         using var ___ = store;

@@ -8,21 +8,12 @@ namespace RdBridge.Tests.Store;
 /// </summary>
 public class SyncHistoryStoreTests
 {
-    private static (TempDir Dir, TestStore Db, IAistockStore Store) Open(string kind, int? upTo = null)
-    {
-        var dir = new TempDir();
-        var db = TestStore.Create(kind, dir);
-        var store = db.Open();
-        store.Migrate(upTo);
-        return (dir, db, store);
-    }
-
     private static string Cells(object?[] row) => string.Join("|", row.Select(c => c?.ToString() ?? "null"));
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_run_records_its_mode_since_stage_progress_and_how_it_finished(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using (dir) using (db) using (store)
         {
             var first = store.StartSyncRun("init", null);
@@ -67,7 +58,7 @@ public class SyncHistoryStoreTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void The_run_list_is_newest_first_cut_at_the_limit_and_never_below_one(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using (dir) using (db) using (store)
         {
             Assert.Null(store.LastSyncRun(successfulOnly: false));
@@ -88,7 +79,7 @@ public class SyncHistoryStoreTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void Runs_left_running_become_abandoned_and_finished_and_are_named_once(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using (dir) using (db) using (store)
         {
             var a = store.StartSyncRun("init", null);
@@ -108,7 +99,7 @@ public class SyncHistoryStoreTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void Sources_are_recorded_updated_in_place_and_listed_by_name(string kind)
     {
-        var (dir, db, store) = Open(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind);
         using (dir) using (db) using (store)
         {
             Assert.Empty(store.Sources());
@@ -133,7 +124,7 @@ public class SyncHistoryStoreTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_schema_2_database_keeps_runs_without_progress_and_has_no_sources(string kind)
     {
-        var (dir, db, store) = Open(kind, upTo: 2);
+        var (dir, db, store) = TestStore.OpenNew(kind, upTo: 2);
         using (dir) using (db) using (store)
         {
             var id = store.StartSyncRun("sync", null);
@@ -153,7 +144,7 @@ public class SyncHistoryStoreTests
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
     public void A_schema_3_database_already_records_progress(string kind)
     {
-        var (dir, db, store) = Open(kind, upTo: 3);
+        var (dir, db, store) = TestStore.OpenNew(kind, upTo: 3);
         using (dir) using (db) using (store)
         {
             var id = store.StartSyncRun("sync", null);
