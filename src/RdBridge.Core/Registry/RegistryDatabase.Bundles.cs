@@ -160,10 +160,13 @@ public sealed partial class RegistryDatabase
         return cmd.ExecuteScalar() as string;
     }
 
-    /// <summary>What the last successful run of <paramref name="pipeline"/> recorded of each loop.</summary>
-    public IReadOnlyDictionary<string, LoopState> ReadLoopStates(string pipeline)
+    /// <summary>
+    /// What the last successful run of <paramref name="pipeline"/> recorded of each loop, by <see cref="LoopState.Key"/>.
+    /// A row whose digest is not one (edited by hand) is left out, so its loop is examined again.
+    /// </summary>
+    public IReadOnlyDictionary<string, LoopDigest> ReadLoopStates(string pipeline)
     {
-        var states = new Dictionary<string, LoopState>(StringComparer.Ordinal);
+        var states = new Dictionary<string, LoopDigest>(StringComparer.Ordinal);
         if (!TableExists(RegistrySchema.LoopStateTable)) return states;
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = """
@@ -174,8 +177,11 @@ public sealed partial class RegistryDatabase
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            if (r.GetValue(0) is string tr && r.GetValue(1) is long loop && r.GetValue(2) is string fingerprint)
-                states[$"{tr}/{loop}"] = new LoopState(tr, loop, fingerprint);
+            if (r.GetValue(0) is string tr && r.GetValue(1) is long loop && r.GetValue(2) is string fingerprint
+                && LoopDigest.Parse(fingerprint) is { } digest)
+            {
+                states[$"{tr}/{loop}"] = digest;
+            }
         }
 
         return states;

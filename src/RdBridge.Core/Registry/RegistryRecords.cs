@@ -92,9 +92,41 @@ public sealed record BadRow(string Table, string Key, string Reason, string Regi
 }
 
 /// <summary>What the last successful run recorded of one loop (see <c>LoopFingerprints</c>).</summary>
-public sealed record LoopState(string TaskRunId, long LoopId, string Fingerprint)
+public sealed record LoopState(string TaskRunId, long LoopId, LoopDigest Fingerprint)
 {
     public string Key => $"{TaskRunId}/{LoopId}";
+}
+
+/// <summary>
+/// A loop's SHA-256 digest as two numbers. A sync keeps one per loop from its start to its end; as hex text each was
+/// a 154-byte string on the heap, as this it is 32 bytes inside the table that holds it (issue 22, point 4). The
+/// registry stores it as lowercase hex (<see cref="ToString"/>), as it always did.
+/// </summary>
+public readonly record struct LoopDigest(UInt128 High, UInt128 Low)
+{
+    public static LoopDigest Of(ReadOnlySpan<byte> sha256) => new(
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(sha256[..16]),
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(sha256[16..32]));
+
+    /// <summary>Reads what <see cref="ToString"/> wrote; anything else (a row edited by hand) is no digest.</summary>
+    public static LoopDigest? Parse(string hex)
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        if (hex.Length != 64 || Convert.FromHexString(hex, bytes, out _, out var written)
+            != System.Buffers.OperationStatus.Done || written != 32)
+        {
+            return null;
+        }
+        return Of(bytes);
+    }
+
+    public override string ToString()
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, High);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes[16..], Low);
+        return Convert.ToHexStringLower(bytes);
+    }
 }
 
 /// <summary>Which loops a command works on.</summary>

@@ -141,7 +141,7 @@ public sealed partial class RegistryWrite
         {
             tr.Value = s.TaskRunId;
             loop.Value = s.LoopId;
-            f.Value = s.Fingerprint;
+            f.Value = s.Fingerprint.ToString();
             n += cmd.ExecuteNonQuery();
         }
         return n;

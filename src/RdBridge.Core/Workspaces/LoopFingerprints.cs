@@ -28,14 +28,17 @@ public static class LoopFingerprints
         using var registry = RegistryDatabase.Open(settings.RegistryPath, writable: false);
         var recorded = registry.ReadLoopStates(pipeline);
         var changed = new HashSet<string>(StringComparer.Ordinal);
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Kept until the run records what it did: one key (shared with changed) and 32 bytes per loop.
+        var seen = new Dictionary<string, LoopDigest>(StringComparer.Ordinal);
         int loops = 0, stillThere = 0;
         foreach (var state in Take(registry, settings))
         {
             loops++;
-            seen[state.Key] = state.Fingerprint;
-            if (recorded.TryGetValue(state.Key, out var before)) stillThere++;
-            if (before?.Fingerprint != state.Fingerprint) changed.Add(state.Key);
+            var key = state.Key;
+            seen[key] = state.Fingerprint;
+            var known = recorded.TryGetValue(key, out var before);
+            if (known) stillThere++;
+            if (!known || before != state.Fingerprint) changed.Add(key);
         }
         var productsSame = registry.ReadProductsState(pipeline) == Products(settings);
         return new LoopChanges(changed, loops - changed.Count, recorded.Count - stillThere, productsSame,
@@ -86,7 +89,7 @@ public static class LoopFingerprints
             var rows = registry.ReadWorkspaces(loop.TaskRunId, loop.LoopId);
             text.Clear();
             Describe(text, loop, rows, registry.ReadBundle(loop.TaskRunId, loop.LoopId), settings);
-            var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+            var digest = LoopDigest.Of(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
             yield return new LoopState(loop.TaskRunId, loop.LoopId, digest);
         }
     }
@@ -220,7 +223,7 @@ public sealed record LoopChanges(
     IReadOnlySet<string> Changed, int Unchanged, int Removed, bool ProductsSame, bool EverRecorded)
 {
     /// <summary>Every loop compared, with its digest then.</summary>
-    public IReadOnlyDictionary<string, string> Seen { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, LoopDigest> Seen { get; init; } = new Dictionary<string, LoopDigest>();
 
     /// <summary>Nothing for any stage to do: no loop differs or was removed, the products are as they were.</summary>
     public bool Quiet => EverRecorded && Changed.Count == 0 && Removed == 0 && ProductsSame;

@@ -138,6 +138,32 @@ public class SyncSelectionTests
         Assert.Contains(NothingToExamine, OutputLines.Of(sample.Cli("sync").Out));
     }
 
+    [Fact]
+    public void The_recorded_state_is_a_sha256_per_loop_and_a_row_edited_by_hand_makes_sync_examine_that_loop_only()
+    {
+        using var sample = new Sample(taskRuns: 1, loops: 3);
+        var db = sample.Settings.RegistryPath;
+        Assert.Equal(0, sample.Cli("init").Code);
+        // One row per loop of the registry, each a SHA-256 written as 64 lowercase hex digits.
+        var keys = Db.Rows(db, "SELECT task_run_id || '/' || loop_id FROM loops ORDER BY 1")
+            .Select(r => (string)r[0]!).ToList();
+        var state = Db.Rows(db, "SELECT task_run_id || '/' || loop_id, fingerprint FROM rdbridge_loop_state "
+            + "WHERE pipeline = 'sync' ORDER BY 1").Select(r => ((string)r[0]!, (string)r[1]!)).ToList();
+        Assert.Equal(keys, state.Select(s => s.Item1));
+        Assert.All(state, s => Assert.Matches("^[0-9a-f]{64}$", s.Item2));
+
+        // What an earlier or foreign writer may leave: not a digest. That loop is examined again, the others are not.
+        Db.Exec(db, "UPDATE rdbridge_loop_state SET fingerprint = 'not a digest' WHERE loop_id = 1");
+        var sync = sample.Cli("sync");
+        Assert.True(sync.Code == 0, Text(sync));
+        Assert.Equal([$"[select] 1 loops to examine, {keys.Count - 1} loops unchanged since the last successful run"],
+            Stages(OutputLines.Of(sync.Out), "[select]"));
+        // And recorded as it is now, so the next sync has nothing to examine.
+        Assert.Equal(state, Db.Rows(db, "SELECT task_run_id || '/' || loop_id, fingerprint FROM rdbridge_loop_state "
+            + "WHERE pipeline = 'sync' ORDER BY 1").Select(r => ((string)r[0]!, (string)r[1]!)).ToList());
+        Assert.Contains(NothingToExamine, OutputLines.Of(sample.Cli("sync").Out));
+    }
+
     /// <summary>The output's lines of the named stages, in order: the stage's whole line, and no second one.
     /// </summary>
     private static List<string> Stages(IReadOnlyList<string> lines, params string[] stages) =>
