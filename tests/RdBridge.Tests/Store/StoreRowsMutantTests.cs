@@ -32,20 +32,26 @@ public sealed partial class StoreRowsMutantTests
     private static List<string> Fields(JsonNode? node) =>
         [.. node!.AsObject().Select(p => $"{p.Key}={p.Value?.ToJsonString() ?? "null"}").Order(StringComparer.Ordinal)];
 
-    /// <summary>A session that passes everything on and notes the key of every row given to its write.</summary>
-    private sealed class WriteRecorder(IImportSession inner) : IImportSession
+    /// <summary>
+    /// A session that passes everything on and notes the key of every row given to its write; before that write it
+    /// runs <paramref name="beforeWrite"/> (another import, say, between this one's reading and its writing).
+    /// </summary>
+    private sealed class WriteRecorder(IImportSession inner, Action? beforeWrite = null) : IImportSession
     {
         public List<string> Written { get; } = [];
         public CatalogImportMark? LastImport(CatalogKind kind, string? origin) => inner.LastImport(kind, origin);
         public long TableVersion(CatalogKind kind) => inner.TableVersion(kind);
         public IEnumerable<(string Key, string ContentHash)> StoredFingerprints(CatalogKind kind) =>
             inner.StoredFingerprints(kind);
-        public WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0) =>
-            inner.Write(kind, rows.Select(r =>
+        public WriteResult Write(CatalogKind kind, IEnumerable<CatalogRow> rows, long sourceBytes = 0)
+        {
+            beforeWrite?.Invoke();
+            return inner.Write(kind, rows.Select(r =>
             {
                 Written.Add(r.Key);
                 return r;
             }), sourceBytes);
+        }
         public void RecordImport(CatalogKind kind, string? origin, CatalogImportMark? mark) =>
             inner.RecordImport(kind, origin, mark);
         public ProvenanceImportSummary WriteProvenance(
@@ -88,6 +94,38 @@ public sealed partial class StoreRowsMutantTests
         Assert.Equal(["0 kept", "1 after", "2 kept", "3 new"], db.Rows(
                 "SELECT loop_id, payload FROM aistock_loop_catalog ORDER BY loop_id")
             .Select(r => $"{r[0]} {(string)JsonNode.Parse(r[1]!.ToString()!)!["note"]!}"));
+    }
+
+    /// <summary>
+    /// PostgreSQL alone: its import reads the stored fingerprints and writes in separate statements of a READ
+    /// COMMITTED transaction, so a row another import commits in between is seen by the write. A SQLite import holds
+    /// the write lock from its start (BEGIN IMMEDIATE): nothing can land in between there.
+    /// </summary>
+    public static readonly TheoryData<string> PostgresOnly = new("postgres");
+
+    [Theory, MemberData(nameof(PostgresOnly))]
+    public void A_record_another_import_committed_after_this_one_read_the_table_is_counted_unchanged(string kind)
+    {
+        var (dir, db, store) = TestStore.OpenNew(kind);
+        using var _ = dir;
+        using var __ = db;
+        using var ___ = store;
+        var path = dir["catalogs/loop_catalog.json"];
+        WriteLoops(path, Loop("tr1", 0, "a", "x"), Loop("tr1", 1, "b", "x"));
+        using var other = db.Open();
+        ImportSummary summary;
+        using (var session = new WriteRecorder(store.BeginImport(),
+            beforeWrite: () => Assert.Equal(2, StoreTests.Import(other, CatalogKind.Loop, path).Inserted)))
+        {
+            summary = CatalogImport.Run(session, CatalogKind.Loop, path);
+            session.Commit();
+            // Both records were new when this import read the table, so both went to its write ...
+            Assert.Equal(["tr1/0", "tr1/1"], session.Written);
+        }
+        // ... which found them stored as they are: unchanged, not inserted, and counted as such.
+        Assert.Equal((0L, 0L, 2L), (summary.Inserted, summary.Updated, summary.Unchanged));
+        Assert.Equal(2, db.Scalar("SELECT rows_imported FROM rdbridge_catalog_imports " +
+            "WHERE catalog = 'aistock_loop_catalog'"));
     }
 
     [Theory, MemberData(nameof(TestStore.Kinds), MemberType = typeof(TestStore))]
