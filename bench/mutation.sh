@@ -111,6 +111,10 @@ plan[StoreRows]+=",Store/CatalogQuery.Counts.cs|${plan[Store]#*|}"
 # schema) stay with the Store plan, where the SQLite cases cover most of the lines they sit in.
 plan[StorePostgres]="Store/PostgresAistockStore.cs|${plan[Store]#*|}"
 plan[StorePostgres]="${plan[StorePostgres]/DisplayName!~postgres/DisplayName~postgres}"
+# The PostgreSQL-only branches of three shared files (the sampled count's estimates, the provenance table's types and
+# migration, an import meeting another's rows): the StoreRows plan runs them under SQLite cases, which never reach them.
+plan[StoreRowsPostgres]="Store/CatalogQuery.Counts.cs,Store/ProvenanceTable.cs,Store/CatalogImport.cs"
+plan[StoreRowsPostgres]+="|${plan[StorePostgres]#*|}"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store StorePostgres)
 [ $# -gt 0 ] && order=("$@")
 
