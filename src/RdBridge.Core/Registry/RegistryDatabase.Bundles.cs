@@ -161,7 +161,8 @@ public sealed partial class RegistryDatabase
     }
 
     /// <summary>
-    /// What the last successful run of <paramref name="pipeline"/> recorded of each loop, by <see cref="LoopState.Key"/>.
+    /// What the last successful run of <paramref name="pipeline"/> recorded of each loop, by
+    /// <see cref="LoopState.Key"/>.
     /// A row whose digest is not one (edited by hand) is left out, so its loop is examined again.
     /// </summary>
     public IReadOnlyDictionary<string, LoopDigest> ReadLoopStates(string pipeline)
