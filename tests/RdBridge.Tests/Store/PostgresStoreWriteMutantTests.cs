@@ -26,6 +26,11 @@ public class PostgresStoreWriteMutantTests
             }).ToArray()),
         }.ToJsonString());
 
+    /// <summary>The refusal of a sync that will not wait, naming the test's own server and database.</summary>
+    private static string Busy(TestStore db) =>
+        $"another init/sync holds the sync lock of PostgreSQL {db.Host}:{db.Port}/{db.DatabaseName} "
+        + "(a PostgreSQL advisory lock) for more than 0 s; wait for it to finish, or check 'rdbridge sync-status'";
+
     private static ImportSummary Import(IAistockStore store, CatalogKind kind, string path, string? origin = null)
     {
         using var session = store.BeginImport();
@@ -42,10 +47,8 @@ public class PostgresStoreWriteMutantTests
         using (var other = db.Open())
         using (first.AcquireSyncLock(TimeSpan.Zero))
         {
-            var e = Assert.Throws<SyncBusyException>(() => other.AcquireSyncLock(TimeSpan.Zero));
-            Assert.Equal($"another init/sync holds the sync lock of PostgreSQL {db.Host}:{db.Port}/{db.DatabaseName} "
-                + "(a PostgreSQL advisory lock) for more than 0 s; wait for it to finish, or check "
-                + "'rdbridge sync-status'", e.Message);
+            Assert.Equal(Busy(db),
+                Assert.Throws<SyncBusyException>(() => other.AcquireSyncLock(TimeSpan.Zero)).Message);
         }
     }
 
@@ -63,7 +66,8 @@ public class PostgresStoreWriteMutantTests
             outer.Dispose();
             outer.Dispose();
             Assert.Equal(1, db.Scalar(Held));
-            Assert.Throws<SyncBusyException>(() => other.AcquireSyncLock(TimeSpan.Zero).Dispose());
+            Assert.Equal(Busy(db),
+                Assert.Throws<SyncBusyException>(() => other.AcquireSyncLock(TimeSpan.Zero).Dispose()).Message);
             inner.Dispose();
             Assert.Equal(0, db.Scalar(Held));
             using (other.AcquireSyncLock(TimeSpan.Zero))
