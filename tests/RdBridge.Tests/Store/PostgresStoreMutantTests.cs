@@ -77,6 +77,8 @@ public sealed class PostgresStoreMutantTests
     {
         Assert.Equal(64, PostgresAistockStore.Parse("Host=db.example;Username=ops").MaxAutoPrepare);
         Assert.Equal(5, PostgresAistockStore.Parse("Host=db.example;Max Auto Prepare=5").MaxAutoPrepare);
+        // The URI form writes the key's spaces as %20: the user's choice still stands.
+        Assert.Equal(0, PostgresAistockStore.Parse("postgresql://db.example/x?Max%20Auto%20Prepare=0").MaxAutoPrepare);
     }
 
     [Fact]
