@@ -66,10 +66,10 @@ public sealed class PostgresAistockStore : DbAistockStore
 
             if (string.IsNullOrEmpty(b.Database)) b.Database = "aistock";
             b.ApplicationName ??= "rdbridge";
-            // The API asks the same few catalog queries over and over; planning them against a dozen indexes each
-            // time cost as much as running them. Statements seen a few times are prepared on the connection (unless
-            // the user chose).
-            if (!text.Replace(" ", "").Contains("maxautoprepare", StringComparison.OrdinalIgnoreCase))
+            // The API asks the same few catalog queries over and over; planning them each time cost as much as running
+            // them. Statements seen a few times are prepared (unless the user chose, in a URI too: a space is %20).
+            var written = Uri.UnescapeDataString(text).Replace(" ", "");
+            if (!written.Contains("maxautoprepare", StringComparison.OrdinalIgnoreCase))
                 b.MaxAutoPrepare = 64;
             return b;
         }
