@@ -56,9 +56,22 @@ public sealed class CatalogTablesMutantTests
         // The per-thread buffer is made on a thread's first record: a fresh thread makes it here.
         const string json = """{"factor_id":"f1"}""";
         CatalogRow? row = null;
-        var thread = new Thread(() => row = Map(CatalogTable.Factor, json));
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            // Caught only to be rethrown on the test's thread: thrown on this one, it would end the test host.
+            try
+            {
+                row = Map(CatalogTable.Factor, json);
+            }
+            catch (Exception e)
+            {
+                failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
+        });
         thread.Start();
         thread.Join();
+        failure?.Throw();
         Assert.Equal(json, row!.Payload);
         Assert.Equal(Sha(json), row.ContentHash);
     }
