@@ -3,6 +3,8 @@ using RdBridge.Catalogs;
 using RdBridge.Runs;
 using RdBridge.Store;
 
+using static RdBridge.Tests.Store.ProvenanceCatalog;
+
 namespace RdBridge.Tests.Store;
 
 /// <summary>
@@ -13,7 +15,6 @@ namespace RdBridge.Tests.Store;
 /// </summary>
 public class ProvenanceMutantTests
 {
-    private const string A = "0a1b2c3d4e5f60718293a4b5c6d7e8f9", B = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
     private const string Written = "factor provenance entries written";
 
     private static JsonObject Entry(string? factor, string? run, long? loop, string? loadedFrom = null)
@@ -39,29 +40,6 @@ public class ProvenanceMutantTests
             "origin FROM aistock_factor_provenance")
         .Select(r => string.Join("|", r.Select(v => v is DBNull ? null : v))).Order(StringComparer.Ordinal)];
 
-    private static void Write(string path, JsonObject doc)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, doc.ToJsonString());
-    }
-
-    private static JsonObject Envelope(string version, string list, IEnumerable<JsonNode> records) => new()
-    {
-        ["generated_at_utc"] = "2026-12-06T00:00:00.000Z", ["version"] = version, ["source"] = "rdbridge",
-        [list] = new JsonArray([.. records]),
-    };
-
-    private static JsonObject Factor(string id, JsonNode? provenance = null)
-    {
-        var f = new JsonObject
-        {
-            ["factor_id"] = id, ["name"] = "F_" + id, ["source"] = "rdagent_generated", ["task_run_id"] = A,
-            ["loop_id"] = 1,
-        };
-        if (provenance is not null) f["provenance"] = provenance;
-        return f;
-    }
-
     private static (bool Separate, StageReport Report) Import(IAistockStore store, string folder)
     {
         var report = new StageReport("import");
@@ -83,10 +61,10 @@ public class ProvenanceMutantTests
         using var ___ = store;
         JsonObject[] kept =
         [
-            Entry("factor_a", A, 1), Entry("factor_a", A, 2, loadedFrom: "combined_factors_df.parquet"),
-            Entry("factor_b", B, 1),
+            Entry("factor_a", RunA, 1), Entry("factor_a", RunA, 2, loadedFrom: "combined_factors_df.parquet"),
+            Entry("factor_b", RunB, 1),
         ];
-        JsonObject[] incomplete = [Entry(null, A, 3), Entry("factor_b", null, 4), Entry("factor_b", B, null)];
+        JsonObject[] incomplete = [Entry(null, RunA, 3), Entry("factor_b", null, 4), Entry("factor_b", RunB, null)];
         var folder = dir["catalogs"];
         Write(Path.Combine(folder, "factor_catalog.json"),
             Envelope("v2", "factors", [Factor("factor_a"), Factor("factor_b")]));
@@ -108,16 +86,16 @@ public class ProvenanceMutantTests
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
-        var first = Entry(null, A, 1);
-        var second = Entry("named_elsewhere", B, 7, loadedFrom: "combined_factors_df.parquet");
+        var first = Entry(null, RunA, 1);
+        var second = Entry("named_elsewhere", RunB, 7, loadedFrom: "combined_factors_df.parquet");
         var folder = dir["catalogs"];
         Write(Path.Combine(folder, "factor_catalog.json"), Envelope("v1", "factors",
         [
-            Factor("factor_a", new JsonArray(first, Entry(null, A, null), Entry(null, null, 2), "not an entry",
+            Factor("factor_a", new JsonArray(first, Entry(null, RunA, null), Entry(null, null, 2), "not an entry",
                 second)),
             // A list that is not one, and an entry list on a record whose id is not text: nothing from either.
-            Factor("factor_b", Entry(null, A, 5)),
-            new JsonObject { ["factor_id"] = 42, ["provenance"] = new JsonArray(Entry(null, A, 6)) },
+            Factor("factor_b", Entry(null, RunA, 5)),
+            new JsonObject { ["factor_id"] = 42, ["provenance"] = new JsonArray(Entry(null, RunA, 6)) },
             Factor("factor_c"),
         ]));
 
@@ -138,7 +116,7 @@ public class ProvenanceMutantTests
         {
             var folder = dir[version];
             Write(Path.Combine(folder, "factor_catalog.json"), Envelope(version, "factors",
-                [Factor("factor_" + version, new JsonArray(Entry(null, A, 1)))]));
+                [Factor("factor_" + version, new JsonArray(Entry(null, RunA, 1)))]));
             var (separate, report) = Import(store, folder);
             Assert.False(separate);
             var problem = Assert.Single(report.Problems);
@@ -172,8 +150,8 @@ public class ProvenanceMutantTests
         var folder = dir["catalogs"];
         Write(Path.Combine(folder, "factor_catalog.json"), Envelope("v2", "factors", [Factor("factor_a")]));
         // 450 entries (a full batch of 400 is written before the cut is read), the file cut inside the last one.
-        var text = Envelope("v2", "provenance", Enumerable.Range(1, 450).Select(i => (JsonNode)Entry("factor_a", A, i)))
-            .ToJsonString();
+        var text = Envelope("v2", "provenance",
+            Enumerable.Range(1, 450).Select(i => (JsonNode)Entry("factor_a", RunA, i))).ToJsonString();
         var file = Path.Combine(folder, "factor_provenance.json");
         File.WriteAllText(file, text[..^20]);
 
@@ -195,15 +173,15 @@ public class ProvenanceMutantTests
         using var _ = dir;
         using var __ = db;
         using var ___ = store;
-        var listed = Entry("factor_a", B, 2);
-        var inline = Entry("other_id", B, 1);
+        var listed = Entry("factor_a", RunB, 2);
+        var inline = Entry("other_id", RunB, 1);
         var feed = dir["feed.json"];
         Write(feed, new JsonObject
         {
             // A list under another catalog name holds neither the feed's provenance nor its factors.
-            ["items"] = new JsonArray(Factor("factor_y", new JsonArray(Entry(null, B, 4)))),
+            ["items"] = new JsonArray(Factor("factor_y", new JsonArray(Entry(null, RunB, 4)))),
             ["factors"] = new JsonArray(Factor("factor_z", new JsonArray(inline))),
-            ["provenance"] = new JsonArray(listed, Entry(null, B, 3)),
+            ["provenance"] = new JsonArray(listed, Entry(null, RunB, 3)),
         });
         var report = new StageReport("pull");
         using (var session = store.BeginImport())
@@ -220,8 +198,8 @@ public class ProvenanceMutantTests
         var text = new JsonObject
         {
             ["provenance"] =
-                new JsonArray([.. Enumerable.Range(1, 450).Select(i => (JsonNode)Entry("factor_q", B, i))]),
-            ["factors"] = new JsonArray(Factor("factor_q", new JsonArray(Entry(null, B, 1)))),
+                new JsonArray([.. Enumerable.Range(1, 450).Select(i => (JsonNode)Entry("factor_q", RunB, i))]),
+            ["factors"] = new JsonArray(Factor("factor_q", new JsonArray(Entry(null, RunB, 1)))),
         }.ToJsonString();
         File.WriteAllText(broken, text[..^10]);
         var failed = new StageReport("pull");

@@ -3,12 +3,13 @@ using RdBridge.Catalogs;
 using RdBridge.Runs;
 using RdBridge.Store;
 
+using static RdBridge.Tests.Store.ProvenanceCatalog;
+
 namespace RdBridge.Tests.Store;
 
 // The provenance half: ProvenanceImport's savepoints, ProvenanceTable's schema and its version 7 migration.
 public sealed partial class StoreRowsMutantTests
 {
-    private const string RunA = "0a1b2c3d4e5f60718293a4b5c6d7e8f9", RunB = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
     private const string Written = "factor provenance entries written";
 
     // Past what a 32-bit integer holds (2,147,483,647): a loop id the table must keep as it is.
@@ -25,19 +26,6 @@ public sealed partial class StoreRowsMutantTests
         e["asset_bundle_id"] = $"bundle_{loop}";
         return e;
     }
-
-    private static JsonObject Factor(string id) => new()
-    {
-        ["factor_id"] = id, ["name"] = "F_" + id, ["source"] = "rdagent_generated", ["task_run_id"] = RunA,
-        ["loop_id"] = 1,
-    };
-
-    private static JsonObject Envelope(string version, string list, IEnumerable<JsonNode> records) => new()
-    {
-        ["generated_at_utc"] = "2026-12-07T00:00:00.000Z", ["version"] = version, ["source"] = "rdbridge",
-        // Copies: a node belongs to one document, and the tests write the same records into several.
-        [list] = new JsonArray([.. records.Select(r => r.DeepClone())]),
-    };
 
     private static List<string> ProvenanceRows(TestStore db) => [.. db.Rows(
             "SELECT factor_id, task_run_id, loop_id, workspace_id, workspace_path, asset_bundle_id, origin " +

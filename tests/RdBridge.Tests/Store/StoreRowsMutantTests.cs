@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
 using RdBridge.Store;
 
+using static RdBridge.Tests.Store.ProvenanceCatalog;
+
 namespace RdBridge.Tests.Store;
 
 /// <summary>
@@ -18,12 +20,6 @@ public sealed partial class StoreRowsMutantTests
         ["task_run_id"] = taskRun, ["loop_id"] = loopId, ["workspace_id"] = workspace, ["status"] = "success",
         ["note"] = note,
     };
-
-    private static void Write(string path, JsonObject doc)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, doc.ToJsonString());
-    }
 
     private static void WriteLoops(string path, params JsonObject[] loops) =>
         Write(path, new JsonObject { ["loops"] = new JsonArray([.. loops]) });
