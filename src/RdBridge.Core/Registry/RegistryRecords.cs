@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
 namespace RdBridge.Registry;
 
 /// <summary>A row of <c>task_runs</c>.</summary>
@@ -105,26 +108,23 @@ public sealed record LoopState(string TaskRunId, long LoopId, LoopDigest Fingerp
 public readonly record struct LoopDigest(UInt128 High, UInt128 Low)
 {
     public static LoopDigest Of(ReadOnlySpan<byte> sha256) => new(
-        System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(sha256[..16]),
-        System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(sha256[16..32]));
+        BinaryPrimitives.ReadUInt128BigEndian(sha256[..16]),
+        BinaryPrimitives.ReadUInt128BigEndian(sha256[16..32]));
 
     /// <summary>Reads what <see cref="ToString"/> wrote; anything else (a row edited by hand) is no digest.</summary>
     public static LoopDigest? Parse(string hex)
     {
         Span<byte> bytes = stackalloc byte[32];
-        if (hex.Length != 64 || Convert.FromHexString(hex, bytes, out _, out var written)
-            != System.Buffers.OperationStatus.Done || written != 32)
-        {
-            return null;
-        }
+        // 64 digits decoded completely are 32 bytes.
+        if (hex.Length != 64 || Convert.FromHexString(hex, bytes, out _, out _) != OperationStatus.Done) return null;
         return Of(bytes);
     }
 
     public override string ToString()
     {
         Span<byte> bytes = stackalloc byte[32];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, High);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes[16..], Low);
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, High);
+        BinaryPrimitives.WriteUInt128BigEndian(bytes[16..], Low);
         return Convert.ToHexStringLower(bytes);
     }
 }
