@@ -180,7 +180,7 @@ public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
             if (settings.HasRdAgent && !quiet)
             {
                 Stage("verify", 0.9 * localShare + (1 - localShare));
-                verify = new Checklist(settings, deep: false).Run();
+                verify = new Checklist(settings, deep: false, runId).Run();
                 // The web page shows it on open; failing to keep it is no reason to fail the run, whose own record
                 // (sync history) holds the checks' failures.
                 LastChecklistRun.Keep(settings, verify, mode, runId);

@@ -40,8 +40,9 @@ public sealed record VerifyReport(IReadOnlyList<CheckResult> Checks, IReadOnlyDi
 /// Step 6 and the 验证检查清单 of the guide: every item of <see cref="Checks.All"/>, checked against the registry, the
 /// files and the AIstock database, plus asset_bundle_id coverage per catalog. A check whose registry or database
 /// cannot be opened fails and says why; a check that throws on bad input fails with the error, and the rest go on.
+/// <paramref name="syncRun"/> is the sync run whose last stage this verify is (none when run on its own).
 /// </summary>
-public sealed class Checklist(RdBridgeSettings settings, bool deep)
+public sealed class Checklist(RdBridgeSettings settings, bool deep, long? syncRun = null)
 {
     public VerifyReport Run() => Run(Checks.All);
 
@@ -62,7 +63,10 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep)
         using (registry)
         using (store)
         {
-            var context = new VerifyContext(settings, deep, registry, registryError, store, storeError);
+            var context = new VerifyContext(settings, deep, registry, registryError, store, storeError)
+            {
+                SyncRun = syncRun,
+            };
             foreach (var check in checks) results.Add(Result(check, context));
             if (store is not null)
             {

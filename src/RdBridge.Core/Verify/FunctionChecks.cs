@@ -139,11 +139,7 @@ internal static class FunctionChecks
             var key = new Dictionary<string, object?> { ["task_run_id"] = loop.TaskRunId, ["loop_id"] = loop.LoopId };
             if (c.Db.ContentHash(CatalogKind.Loop, key) is null) unsynced.Add($"{loop.TaskRunId}/{loop.LoopId}");
         }
-        var last = c.History?.LastSyncRun(successfulOnly: false);
-        if (last?.Status == "running") last = c.History?.LastSyncRun(successfulOnly: true) ?? last;
-        var lastText = last is null ? "no sync run recorded yet (run rdbridge init or sync)"
-            : last.Status == "running" ? $"run #{last.Id} ({last.Mode}) in progress"
-            : $"last run #{last.Id} ({last.Mode}) {last.Status}";
+        var (lastText, runPassed) = LastSync(c);
         var findings = new List<string>();
         if (stale.Count > 0)
             findings.Add($"{stale.Count} records missing or outdated, e.g. {string.Join("; ", stale.Take(3))}");
@@ -152,10 +148,33 @@ internal static class FunctionChecks
             findings.Add($"{unsynced.Count} registry loops with results never synced, e.g. " +
                 $"{string.Join("; ", unsynced.Take(3))} (run rdbridge sync)");
         }
-        var passed = findings.Count == 0 && last is not null && last.Status != "failed";
-        return (passed, findings.Count == 0
+        return (findings.Count == 0 && runPassed, findings.Count == 0
             ? $"every exported record is in the database, current; {lastText}"
             : $"{string.Join("; ", findings)}; {lastText}");
+    }
+
+    /// <summary>How many of the newest sync runs are looked through for the last finished one.</summary>
+    private const int SyncRunsLooked = 64;
+
+    /// <summary>
+    /// The sync run the check judges, said in words, and whether it lets the check pass. The run this verify is the
+    /// last stage of counts while it runs (the first init has no other); otherwise the newest finished run does, and
+    /// only a success passes: a failed, interrupted or abandoned run did not show the sync adding data, and a run
+    /// another process is still in the middle of has shown nothing yet.
+    /// </summary>
+    private static (string Text, bool Passed) LastSync(VerifyContext c)
+    {
+        var runs = c.History?.SyncRuns(SyncRunsLooked) ?? [];
+        if (runs.FirstOrDefault(r => r.Id == c.SyncRun) is { } own)
+            return ($"run #{own.Id} ({own.Mode}) in progress, this verify its last stage", true);
+        if (runs.FirstOrDefault(r => r.Status != "running") is { } last)
+        {
+            return last.Status == "succeeded" ? ($"last run #{last.Id} ({last.Mode}) {last.Status}", true)
+                : ($"last run #{last.Id} ({last.Mode}) {last.Status} (run rdbridge sync)", false);
+        }
+        return runs.Count == 0 ? ("no sync run recorded yet (run rdbridge init or sync)", false)
+            : ($"run #{runs[0].Id} ({runs[0].Mode}) in progress and none finished yet (verify again when it ends)",
+                false);
     }
 
     public static (bool, string) NoDuplicates(VerifyContext c)

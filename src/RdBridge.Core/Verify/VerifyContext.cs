@@ -44,6 +44,8 @@ public sealed class VerifyContext
     public IStoreChecks? Store { get; }
     /// <summary>The same database's sync history, for how the last run went.</summary>
     public ISyncHistory? History { get; }
+    /// <summary>The sync run this verify is the last stage of; null for a verify run on its own.</summary>
+    public long? SyncRun { get; init; }
     public string? StoreError { get; }
 
     /// <summary>The registry's loops with results, read as they are enumerated (none without a registry).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using RdBridge.Catalogs;
+using RdBridge.Verify;
 
 namespace RdBridge.Tests.Verify;
 
@@ -146,14 +147,19 @@ public sealed partial class VerifyDetailTests
     }
 
     /// <summary>
-    /// The last sync run as the check reports it: a failed one fails the check; one still running is not the last
-    /// result, the last finished success is; with no success before it, it is reported in progress. Without a registry
-    /// the check still judges the database.
+    /// The last sync run as the check reports it: only a finished success lets it pass. A failed, interrupted or
+    /// abandoned run fails it with the fix; one still running is not the last result, the newest finished run is; one
+    /// running with none finished before it fails (it has shown nothing yet), unless the verify is that run's own last
+    /// stage, as in the first init. Without a registry the check still judges the database.
     /// </summary>
     [Theory]
     [InlineData("failed")]
+    [InlineData("interrupted")]
+    [InlineData("abandoned")]
     [InlineData("running after a success")]
+    [InlineData("running after an interrupted run")]
     [InlineData("running alone")]
+    [InlineData("running alone, this verify its last stage")]
     [InlineData("no registry")]
     public void Incremental_sync_reports_the_last_run_as_the_sync_history_holds_it(string state)
     {
@@ -161,25 +167,40 @@ public sealed partial class VerifyDetailTests
         var s = copy.Settings;
         object?[] Last(string where) => Db.Rows(s.AistockDatabase,
             $"SELECT id, mode, status FROM rdbridge_sync_runs {where} ORDER BY id DESC")[0];
-        const string Insert = "INSERT INTO rdbridge_sync_runs (mode, status, started_at) VALUES ";
+        void Insert(string mode, string status) => copy.Aistock("INSERT INTO rdbridge_sync_runs (mode, status, "
+            + $"started_at) VALUES ('{mode}', '{status}', '2026-12-07T00:00:00Z')");
+        long? own = null;
         (bool, string) expected;
         switch (state)
         {
-            case "failed":
-                copy.Aistock(Insert + "('sync', 'failed', '2026-12-07T00:00:00Z')");
-                var failed = Last("");
-                expected = (false, $"{AllCurrent}; last run #{failed[0]} ({failed[1]}) {failed[2]}");
+            case "failed" or "interrupted" or "abandoned":
+                Insert("sync", state);
+                var ended = Last("");
+                expected = (false, $"{AllCurrent}; last run #{ended[0]} ({ended[1]}) {state} (run rdbridge sync)");
                 break;
             case "running after a success":
-                copy.Aistock(Insert + "('sync', 'running', '2026-12-07T00:00:00Z')");
+                Insert("sync", "running");
                 var done = Last("WHERE status = 'succeeded'");
                 expected = (true, $"{AllCurrent}; last run #{done[0]} ({done[1]}) {done[2]}");
                 break;
+            case "running after an interrupted run":
+                Insert("sync", "interrupted");
+                var cut = Last("");
+                Insert("sync", "running");
+                expected = (false, $"{AllCurrent}; last run #{cut[0]} (sync) interrupted (run rdbridge sync)");
+                break;
             case "running alone":
                 copy.Aistock("DELETE FROM rdbridge_sync_runs");
-                copy.Aistock(Insert + "('sync', 'running', '2026-12-07T00:00:00Z')");
+                Insert("init", "running");
                 var running = Last("");
-                expected = (true, $"{AllCurrent}; run #{running[0]} ({running[1]}) in progress");
+                expected = (false, $"{AllCurrent}; run #{running[0]} (init) in progress and none finished yet "
+                    + "(verify again when it ends)");
+                break;
+            case "running alone, this verify its last stage":
+                copy.Aistock("DELETE FROM rdbridge_sync_runs");
+                Insert("init", "running");
+                own = Convert.ToInt64(Last("")[0]);
+                expected = (true, $"{AllCurrent}; run #{own} (init) in progress, this verify its last stage");
                 break;
             case "no registry":
                 File.Delete(s.RegistryPath);
@@ -189,7 +210,8 @@ public sealed partial class VerifyDetailTests
             default: throw new ArgumentException($"no state written for {state}");
         }
 
-        var result = copy.Check("fn.incremental_sync");
+        var result = new Checklist(s, deep: false, own).Run([Checks.All.Single(c => c.Id == "fn.incremental_sync")])
+            .Checks.Single();
 
         Assert.Equal(expected, (result.Passed, result.Detail));
     }
