@@ -115,6 +115,9 @@ plan[StorePostgres]="${plan[StorePostgres]/DisplayName!~postgres/DisplayName~pos
 # migration, an import meeting another's rows): the StoreRows plan runs them under SQLite cases, which never reach them.
 plan[StoreRowsPostgres]="Store/CatalogQuery.Counts.cs,Store/ProvenanceTable.cs,Store/CatalogImport.cs"
 plan[StoreRowsPostgres]+="|${plan[StorePostgres]#*|}"
+# StoreSchema.cs's PostgreSQL branches (the column types, the trigram indexes, the table-version trigger, the migrations
+# of old rows) under the PostgreSQL cases: the StoreSchema plan runs SQLite cases only, which never reach them.
+plan[StoreSchemaPostgres]="Store/StoreSchema.cs|${plan[StorePostgres]#*|}"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store StorePostgres)
 [ $# -gt 0 ] && order=("$@")
 

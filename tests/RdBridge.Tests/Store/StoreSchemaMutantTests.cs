@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using RdBridge.Catalogs;
 using RdBridge.Store;
 
 namespace RdBridge.Tests.Store;
@@ -6,7 +8,8 @@ namespace RdBridge.Tests.Store;
 /// The AIstock schema as <see cref="StoreSchema"/> makes it on SQLite, written for the mutants
 /// <c>bench/mutation.sh StoreSchema</c> left alive: the declared column types, the indexes (their columns and
 /// order), the search index's triggers and the version 3 migration of rows already in the database. Rows are written
-/// here with plain SQL; the expected values are those rows and the schema as SQLite's PRAGMAs report it.
+/// here with plain SQL; the expected values are those rows and the schema as SQLite's PRAGMAs report it (and, for
+/// the model and strategy searches, SQLite's EXPLAIN QUERY PLAN of the statements the page ran).
 /// </summary>
 public class StoreSchemaMutantTests
 {
@@ -93,6 +96,57 @@ public class StoreSchemaMutantTests
             var row = db.Rows("SELECT ic, rank_ic, max_drawdown, annualized_return FROM aistock_factor_catalog")
                 .Single();
             Assert.Equal([0.0625, -0.125, -0.5, null], row);
+        }
+    }
+
+    /// <summary>
+    /// Models and strategies written with plain SQL, 20 of each, two of which hold "needle" in a searched text (a
+    /// model's network class, a strategy's configuration fingerprint): a search finds those two, and the count and the
+    /// page find them through the table's trigram index (version 8), not by testing every row's LIKE.
+    /// </summary>
+    [Fact]
+    public void A_SQLite_model_or_strategy_search_finds_its_rows_through_the_full_text_index()
+    {
+        var (dir, db, store) = TestStore.OpenNew("sqlite");
+        using (dir) using (db) using (store)
+        {
+            for (var i = 1; i <= 20; i++)
+            {
+                var needle = i is 4 or 17 ? "_Needle" : "";
+                db.Exec("INSERT INTO aistock_model_catalog (model_id, model_type, network_class, payload, " +
+                    $"content_hash, imported_at, updated_at) VALUES ('m{i:D2}', 'GRU', 'Net{i}{needle}', " +
+                    $"'{{\"model_id\":\"m{i:D2}\"}}', 'h', 'a', 'a')");
+                db.Exec("INSERT INTO aistock_strategy_catalog (strategy_id, model_type, config_fingerprint, payload, " +
+                    $"content_hash, imported_at, updated_at) VALUES ('s{i:D2}', 'GRU', 'fp{i}{needle}', " +
+                    $"'{{\"strategy_id\":\"s{i:D2}\"}}', 'h', 'a', 'a')");
+            }
+            foreach (var (kind, key, index) in new[]
+            {
+                (CatalogKind.Model, "model_id", "aistock_model_search"),
+                (CatalogKind.Strategy, "strategy_id", "aistock_strategy_search"),
+            })
+            {
+                var ran = new List<(string Sql, (string, object?)[] Args)>();
+                var page = CatalogQuery.Run((DbAistockStore)store, new CatalogPageRequest(kind, Search: "needle"),
+                    null, (sql, args) => ran.Add((sql, [.. args])));
+                var prefix = key[0];
+                Assert.Equal([$"{prefix}04", $"{prefix}17"], page.Items
+                    .Select(i => (string)JsonNode.Parse(i.Payload)![key]!).Order());
+                // The count of the matches and the page (the table's total is counted apart and reads no text).
+                var searches = new[]
+                {
+                    ran.Single(s => s.Sql.Contains(") AS matches", StringComparison.Ordinal)),
+                    ran.Single(s => s.Sql.StartsWith("SELECT payload", StringComparison.Ordinal)),
+                };
+                foreach (var (sql, args) in searches)
+                {
+                    var plan = ((DbAistockStore)store).Rows("EXPLAIN QUERY PLAN " + sql, args)
+                        .Select(r => (string)r[3]!).ToList();
+                    // The FTS5 table's MATCH (its hidden column, numbered after the three searched ones).
+                    Assert.True(plan.Contains($"SCAN {index} VIRTUAL TABLE INDEX 0:M3"),
+                        $"{sql}\n{string.Join("\n", plan)}");
+                }
+            }
         }
     }
 }
