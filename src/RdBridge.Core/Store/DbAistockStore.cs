@@ -41,8 +41,15 @@ public abstract partial class DbAistockStore(DbConnection connection, SqlDialect
         }
         _schema = -1;
         if (applied.Contains(CatalogTable.PayloadColumnsVersion)) GiveBackFreedSpace();
+        if (SchemaVersion == StoreSchema.Latest) MakeWhatVersionsCouldNot();
         return applied;
     }
+
+    /// <summary>
+    /// Makes what a version left out because the server lacked something when it ran (PostgreSQL's trigram indexes
+    /// without pg_trgm), once the server has it.
+    /// </summary>
+    protected virtual void MakeWhatVersionsCouldNot() { }
 
     /// <summary>After a migration that took data out of the rows: the store may give the freed space back.</summary>
     protected virtual void GiveBackFreedSpace() { }

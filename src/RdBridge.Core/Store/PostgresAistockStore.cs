@@ -140,6 +140,8 @@ public sealed class PostgresAistockStore : DbAistockStore
         }
     }
 
+    protected override void MakeWhatVersionsCouldNot() => Exec(StoreSchema.MissingTrigramIndexes);
+
     protected override bool TableExists(string name) =>
         Scalar("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = @n",
             null, ("@n", name)) > 0;

@@ -95,6 +95,15 @@ public sealed class PostgresSchemaMutantTests
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexdef LIKE '%gin_trgm_ops%' " +
         "ORDER BY indexname COLLATE \"C\"");
 
+    /// <summary>Each searched column's trigram index as pg_indexes shows it, in name order.</summary>
+    private static IEnumerable<object?[]> ExpectedTrigramIndexes => Searched
+        .SelectMany(s => s.Columns.Select(c => c.Split(' ')).Select(c => new object?[]
+        {
+            $"idx_{s.Table}_{c[^1]}_trgm",
+            $"CREATE INDEX idx_{s.Table}_{c[^1]}_trgm ON public.{s.Table} USING gin ({c[0]} gin_trgm_ops)",
+        }))
+        .OrderBy(r => (string)r[0]!, StringComparer.Ordinal);
+
     [Fact]
     public void A_new_postgres_store_has_pg_trgm_and_a_trigram_index_on_every_searched_column()
     {
@@ -104,14 +113,7 @@ public sealed class PostgresSchemaMutantTests
             // This machine's PostgreSQL 15 ships pg_trgm (postgresql-contrib), and the test server's user may
             // create it: the store must have made it.
             Assert.Equal(1, db.Scalar("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"));
-            var expected = Searched
-                .SelectMany(s => s.Columns.Select(c => c.Split(' ')).Select(c => new object?[]
-                {
-                    $"idx_{s.Table}_{c[^1]}_trgm",
-                    $"CREATE INDEX idx_{s.Table}_{c[^1]}_trgm ON public.{s.Table} USING gin ({c[0]} gin_trgm_ops)",
-                }))
-                .OrderBy(r => (string)r[0]!, StringComparer.Ordinal);
-            Assert.Equal(expected, TrigramIndexes(db));
+            Assert.Equal(ExpectedTrigramIndexes, TrigramIndexes(db));
         }
     }
 
@@ -124,12 +126,10 @@ public sealed class PostgresSchemaMutantTests
     }
 
     /// <summary>
-    /// The other side of the extension: a store whose user may not create pg_trgm (it may create tables, but has no
-    /// CREATE on the database, which a trusted extension needs) is still made whole, every version applied, without
-    /// the extension and without a trigram index, and its search still finds a factor (by scanning).
+    /// A fresh database and a role that may create tables in it but has no CREATE on the database, which a trusted
+    /// extension such as pg_trgm needs; <paramref name="test"/> gets the database and the role's connection setting.
     /// </summary>
-    [Fact]
-    public void A_postgres_store_whose_user_may_not_create_pg_trgm_is_made_without_trigram_indexes_and_still_searches()
+    private static void WithRoleThatMayNotCreateExtensions(Action<TestStore, string> test)
     {
         var role = "rdb_user_" + Guid.NewGuid().ToString("N")[..12];
         AdminExec($"CREATE ROLE {role} LOGIN");
@@ -138,7 +138,24 @@ public sealed class PostgresSchemaMutantTests
             using var dir = new TempDir();
             using var db = TestStore.Create("postgres", dir);
             db.Exec($"GRANT CREATE ON SCHEMA public TO {role}");
-            var setting = new NpgsqlConnectionStringBuilder(db.Setting) { Username = role }.ConnectionString;
+            test(db, new NpgsqlConnectionStringBuilder(db.Setting) { Username = role }.ConnectionString);
+        }
+        finally
+        {
+            // After the database (dropped by its TestStore above): a role owning nothing can be dropped.
+            AdminExec($"DROP ROLE {role}");
+        }
+    }
+
+    /// <summary>
+    /// The other side of the extension: a store whose user may not create pg_trgm is still made whole, every version
+    /// applied, without the extension and without a trigram index, and its search still finds a factor (by scanning).
+    /// </summary>
+    [Fact]
+    public void A_postgres_store_whose_user_may_not_create_pg_trgm_is_made_without_trigram_indexes_and_still_searches()
+    {
+        WithRoleThatMayNotCreateExtensions((db, setting) =>
+        {
             using var store = new PostgresAistockStore(setting);
             store.Migrate();
             Assert.Equal(StoreSchema.Migrations.Select(m => (object?)(long)m.Version),
@@ -150,12 +167,30 @@ public sealed class PostgresSchemaMutantTests
                 "('f2', 'Other', '{\"factor_id\":\"f2\"}', 'h', 'a', 'a')");
             var page = CatalogQuery.Run(store, new CatalogPageRequest(CatalogKind.Factor, Search: "qwertz"), null);
             Assert.Equal(["f1"], page.Items.Select(i => (string?)JsonNode.Parse(i.Payload)!["factor_id"]));
-        }
-        finally
+        });
+    }
+
+    /// <summary>
+    /// pg_trgm installed by an administrator after the store was made without it (the notice of version 3 says
+    /// searches scan): the next open that migrates makes every trigram index the versions would have made, though
+    /// no version is left to apply; an open after that changes nothing.
+    /// </summary>
+    [Fact]
+    public void A_postgres_store_made_without_pg_trgm_gets_every_trigram_index_once_an_administrator_installs_it()
+    {
+        WithRoleThatMayNotCreateExtensions((db, setting) =>
         {
-            // After the database (dropped by its TestStore above): a role owning nothing can be dropped.
-            AdminExec($"DROP ROLE {role}");
-        }
+            using (var first = new PostgresAistockStore(setting)) first.Migrate();
+            Assert.Empty(TrigramIndexes(db));
+            db.Exec("CREATE EXTENSION pg_trgm");
+
+            using (var second = new PostgresAistockStore(setting)) Assert.Empty(second.Migrate());
+
+            Assert.Equal(ExpectedTrigramIndexes, TrigramIndexes(db));
+            var oids = db.Rows("SELECT indexrelid::bigint FROM pg_index ORDER BY 1");
+            using (var third = new PostgresAistockStore(setting)) Assert.Empty(third.Migrate());
+            Assert.Equal(oids, db.Rows("SELECT indexrelid::bigint FROM pg_index ORDER BY 1"));
+        });
     }
 
     [Fact]
