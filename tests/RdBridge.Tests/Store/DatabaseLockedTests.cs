@@ -9,7 +9,7 @@ namespace RdBridge.Tests.Store;
 /// what to do and exit 3 — never the catch-all "SQLite Error 5: 'database is locked'". The other program is a real
 /// CPython sqlite3 connection holding the lock until the test lets it go.
 /// </summary>
-public class DatabaseLockedTests
+public partial class DatabaseLockedTests
 {
     private static readonly Dictionary<string, string> ShortWait = new() { ["RDBRIDGE_DB_BUSY_SECONDS"] = "1" };
 

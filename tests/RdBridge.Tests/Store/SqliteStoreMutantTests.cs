@@ -18,7 +18,7 @@ public sealed class SqliteStoreMutantTests
     private static object? One(IReadOnlyList<IReadOnlyList<object?>> rows) => Assert.Single(Assert.Single(rows));
 
     /// <summary>The files this process holds open under the path (their links in /proc, Linux).</summary>
-    private static List<string> OpenFiles(string path) => [.. Directory.GetFiles("/proc/self/fd")
+    internal static List<string> OpenFiles(string path) => [.. Directory.GetFiles("/proc/self/fd")
         .Select(fd =>
         {
             try { return new FileInfo(fd).LinkTarget; }
@@ -79,6 +79,28 @@ public sealed class SqliteStoreMutantTests
         var e = Assert.Throws<StoreException>(() => new SqliteAistockStore(path));
         Assert.Equal($"AIstock database '{path}' cannot be opened: {why}; check aistock.database in rdbridge.json",
             e.Message);
+    }
+
+    [Fact]
+    public void A_file_sqlite_cannot_read_is_refused_naming_it_and_left_closed()
+    {
+        using var dir = new TempDir();
+        var path = dir["AIstock/aistock.db"];
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // Opening succeeds (SQLite reads nothing yet); the first PRAGMA that reads the header fails.
+        File.WriteAllText(path, new string('x', 4096));
+        string why;
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode = WAL;";
+            why = Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => cmd.ExecuteNonQuery()).Message;
+        }
+        var e = Assert.Throws<StoreException>(() => new SqliteAistockStore(path));
+        Assert.Equal($"AIstock database '{path}' cannot be opened: {why}; check aistock.database in rdbridge.json",
+            e.Message);
+        Assert.Empty(OpenFiles(path));
     }
 
     [Fact]
