@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using RdBridge.IO;
 
 namespace RdBridge.Catalogs;
 
@@ -53,8 +54,9 @@ public sealed class FactorAggregation : IDisposable
             // loop uses has an occurrence per loop; 20 MB of provenance at 2,000 loops), and a 16 MB cache filled with
             // it was resident memory that grew with the loops. Inserts touch a few pages per factor and reads scan in
             // key order, so the operating system's file cache serves the rest.
+            SqliteCommands.RunEach(_db, "PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF",
+                "PRAGMA cache_size = -1024");
             setup.CommandText = """
-                PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024;
                 CREATE TABLE factor (fingerprint TEXT PRIMARY KEY, source TEXT, name TEXT, record TEXT NOT NULL);
                 CREATE TABLE alias (fingerprint TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (fingerprint, name))
                     WITHOUT ROWID;

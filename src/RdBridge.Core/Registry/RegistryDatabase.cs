@@ -53,14 +53,14 @@ public sealed partial class RegistryDatabase : IDisposable
         try
         {
             connection.Open();
-            Pragma(connection, "PRAGMA busy_timeout = 10000");
+            SqliteCommands.RunEach(connection, "PRAGMA busy_timeout = 10000");
             if (writable)
             {
-                Pragma(connection, "PRAGMA journal_mode = WAL");
+                SqliteCommands.RunEach(connection, "PRAGMA journal_mode = WAL");
                 // As RD-Agent itself does: in WAL mode this keeps the database consistent without an fsync per commit.
-                Pragma(connection, "PRAGMA synchronous = NORMAL");
+                SqliteCommands.RunEach(connection, "PRAGMA synchronous = NORMAL");
             }
-            Pragma(connection, "SELECT count(*) FROM sqlite_master");
+            SqliteCommands.RunEach(connection, "SELECT count(*) FROM sqlite_master");
         }
         catch (SqliteException e)
         {
@@ -119,17 +119,10 @@ public sealed partial class RegistryDatabase : IDisposable
         using (var c = new SqliteConnection(cs.ToString()))
         {
             c.Open();
-            Pragma(c, "PRAGMA journal_mode = WAL");
+            SqliteCommands.RunEach(c, "PRAGMA journal_mode = WAL");
             RegistrySchema.Create(c);
         }
         return Open(path, writable: true);
-    }
-
-    private static void Pragma(SqliteConnection c, string sql)
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteScalar();
     }
 
     public IReadOnlyList<SchemaGap> AuditSchema() => RegistrySchema.Audit(_connection);

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using RdBridge.IO;
 
 namespace RdBridge.Store;
 
@@ -63,8 +64,9 @@ internal sealed class IdSpool(int inMemory = IdSpool.DefaultInMemory) : IDisposa
         {
             // Scratch data, as the export's factor spool: no journal, no fsync, a small page cache (each lookup
             // touches one path of the tree; the operating system's file cache holds the rest).
+            SqliteCommands.RunEach(_db, "PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF",
+                "PRAGMA cache_size = -1024");
             setup.CommandText = """
-                PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024;
                 CREATE TABLE id (hi INTEGER, lo INTEGER, vhi INTEGER, vlo INTEGER, PRIMARY KEY (hi, lo)) WITHOUT ROWID;
                 """;
             setup.ExecuteNonQuery();

@@ -90,7 +90,7 @@ public sealed class Checklist(RdBridgeSettings settings, bool deep, long? syncRu
 
         if (check.Needs.HasFlag(CheckNeeds.Store) && context.Store is null)
         {
-            return Result(check, false, $"the AIstock database cannot be opened: {context.StoreError}");
+            return Result(check, false, $"needs the AIstock database: {context.StoreError}");
         }
 
         try

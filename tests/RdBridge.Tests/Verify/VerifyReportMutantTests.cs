@@ -116,8 +116,8 @@ public sealed class VerifyReportMutantTests
             "rdbridge.json to the RD-Agent registry (RDagentDB/registry.sqlite)";
         Assert.Equal(registryError, report.Checks[0].Detail);
         // After the reason, the store's refusal: the file, SQLite's own words for a file of text, the setting.
-        Assert.Equal($"the AIstock database cannot be opened: AIstock database '{settings.AistockDatabase}' cannot be "
-            + "opened: SQLite Error 26: 'file is not a database'.; check aistock.database in rdbridge.json",
+        Assert.Equal($"needs the AIstock database: AIstock database '{settings.AistockDatabase}' cannot be opened: "
+            + "SQLite Error 26: 'file is not a database'.; check aistock.database in rdbridge.json",
             report.Checks[1].Detail);
         // Needing both, the missing registry is said first.
         Assert.Equal(registryError, report.Checks[2].Detail);
