@@ -57,10 +57,11 @@ plan[DiscoveryLog]="Discovery/LogValues.cs,Discovery/LogTree.cs,Discovery/LogWal
 plan[DiscoveryLog]+=",Discovery/LogPickle.cs|$t.Discovery.LogValuesTests|$t.Discovery.LogTreeTests"
 plan[DiscoveryLog]+="|$t.Discovery.LogWalkTests|$t.Discovery.LogListingsTests|$t.Discovery.FutureDatedPickleTests"
 plan[DiscoveryLog]+="|$t.Discovery.DiscoveryMutantTests"
-# The answers of the catalog pages and the task-run index (the API's and the UI's queries), on SQLite.
+# The answers of the catalog pages and the task-run index (the API's and the UI's queries), on SQLite;
+# SampledCountMutantTests reads the plans of the count and the page (three mutants of the page's filter choice).
 plan[StoreQuery]="Store/CatalogQuery.cs,Store/MatchCounts.cs,Store/TaskRunQuery.cs|(($t.Store.QueryPlanChoiceTests"
 plan[StoreQuery]+="|$t.Store.SearchIndexTests|$t.Store.ResearchTextColumnsTests|$t.Store.SqliteBulkImportTests"
-plan[StoreQuery]+="|$t.Store.StoreQueryMutantTests)&DisplayName!~postgres)"
+plan[StoreQuery]+="|$t.Store.StoreQueryMutantTests|$t.Store.SampledCountMutantTests)&DisplayName!~postgres)"
 # Which loops found each factor: the provenance file, its import and the table's migration, on SQLite. The two
 # FactorProvenanceTests that run `init` on a sample (3.5 minutes for the four under load) are left out.
 plan[Provenance]="Catalogs/ProvenanceFile.cs,Store/ProvenanceImport.cs,Store/ProvenanceTable.cs"

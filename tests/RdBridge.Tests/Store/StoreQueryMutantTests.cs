@@ -11,7 +11,7 @@ namespace RdBridge.Tests.Store;
 /// alive (issue 24). The loops and factors are written here; each expected page is computed from those records
 /// (filtered and ordered with LINQ by the rule the API documents), never read back through RdBridge.
 /// </summary>
-public class StoreQueryMutantTests
+public partial class StoreQueryMutantTests
 {
     // Two task runs sharing 31 of their 32 characters, and a publisher's.
     private const string A = "0a1b2c3d4e5f60718293a4b5c6d7e8f9", B = "0a1b2c3d4e5f60718293a4b5c6d7e8fa";
