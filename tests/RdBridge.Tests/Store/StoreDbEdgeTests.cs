@@ -122,6 +122,28 @@ public sealed class StoreDbEdgeTests
             .Select(r => $"{r[0]}/{r[1]}/{r[2]}"));
     }
 
+    /// <summary>
+    /// A store opened on a file already at the latest version, without migrating (as <c>serve</c> and <c>verify</c>
+    /// open it): its first call is a sync run's progress, so the schema version is read there, and the progress column
+    /// (version 3) is written, not left out as on an older file.
+    /// </summary>
+    [Fact]
+    public void A_store_opened_without_migrating_writes_a_sync_run_s_progress_on_a_file_at_the_latest_version()
+    {
+        using var dir = new TempDir();
+        var path = dir["AIstock/aistock.db"];
+        using (var first = new SqliteAistockStore(path)) first.Migrate();
+        Db.Rows(path, "INSERT INTO rdbridge_sync_runs (mode, status, stage, started_at) "
+            + "VALUES ('sync', 'running', 'starting', '2026-12-07T00:00:00Z')");
+        var id = Db.Scalar(path, "SELECT max(id) FROM rdbridge_sync_runs");
+        using var store = new SqliteAistockStore(path);
+
+        store.UpdateSyncRun(id, "bundle", 0.25);
+
+        var row = Db.Rows(path, $"SELECT stage, progress FROM rdbridge_sync_runs WHERE id = {id}").Single();
+        Assert.Equal(new object?[] { "bundle", 0.25 }, row);
+    }
+
     [Fact]
     public void A_factor_whose_id_is_the_null_mark_is_stored_beside_a_row_another_program_left_without_an_id()
     {
