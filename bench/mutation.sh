@@ -102,7 +102,8 @@ plan[Store]+="&FullyQualifiedName!~A_bulk_first_import_builds_the_indexes_after_
 plan[StoreDb]="Store/DbAistockStore.cs,Store/DbAistockStore.Imports.cs,Store/DbAistockStore.Provenance.cs"
 plan[StoreDb]+=",Store/DbAistockStore.RegistryViews.cs,Store/DbAistockStore.SyncHistory.cs"
 plan[StoreDb]+=",Store/SqliteAistockStore.cs,Store/IdSpool.cs|${plan[Store]#*|}"
-plan[StoreSchema]="Store/StoreSchema.cs,Store/CatalogTables.cs,Store/IAistockStore.cs,Store/ImportStage.cs"
+plan[StoreSchema]="Store/StoreSchema.cs,Store/StoreSchema.Trigrams.cs,Store/CatalogTables.cs,Store/IAistockStore.cs"
+plan[StoreSchema]+=",Store/ImportStage.cs"
 plan[StoreSchema]+="|${plan[Store]#*|}"
 plan[StoreRows]="Store/CatalogImport.cs,Store/LoopEntries.cs,Store/ProvenanceImport.cs,Store/ProvenanceTable.cs"
 plan[StoreRows]+=",Store/CatalogQuery.Counts.cs|${plan[Store]#*|}"
@@ -118,7 +119,7 @@ plan[StoreRowsPostgres]="Store/CatalogQuery.Counts.cs,Store/ProvenanceTable.cs,S
 plan[StoreRowsPostgres]+="|${plan[StorePostgres]#*|}"
 # StoreSchema.cs's PostgreSQL branches (the column types, the trigram indexes, the table-version trigger, the migrations
 # of old rows) under the PostgreSQL cases: the StoreSchema plan runs SQLite cases only, which never reach them.
-plan[StoreSchemaPostgres]="Store/StoreSchema.cs|${plan[StorePostgres]#*|}"
+plan[StoreSchemaPostgres]="Store/StoreSchema.cs,Store/StoreSchema.Trigrams.cs|${plan[StorePostgres]#*|}"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store StorePostgres)
 [ $# -gt 0 ] && order=("$@")
 

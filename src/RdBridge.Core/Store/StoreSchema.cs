@@ -9,7 +9,7 @@ public sealed record Migration(int Version, string Description, Func<SqlDialect,
 /// The AIstock schema, in versions, for both stores. A version is never edited once released: a change is a new
 /// version, so a database made by any earlier RdBridge is brought forward in place without losing rows.
 /// </summary>
-public static class StoreSchema
+public static partial class StoreSchema
 {
     public static readonly IReadOnlyList<Migration> Migrations =
     [
@@ -74,45 +74,6 @@ public static class StoreSchema
             SearchIndexesOf8.Select(i => (i, ModelSearchIndexVersion)));
 
     public static int Latest => Migrations[^1].Version;
-
-    /// <summary>
-    /// PostgreSQL's trigram indexes that a version could not make because pg_trgm was missing when it ran (an
-    /// administrator may install it later): each open that migrates a store at the latest version makes the missing
-    /// ones, under the names the versions give them (version 3 named the description's index without "_cn"). A
-    /// second process making the same index at the same moment is not an error.
-    /// </summary>
-    internal static string MissingTrigramIndexes
-    {
-        get
-        {
-            var creates = SearchIndexesOf6.Concat(SearchIndexesOf8)
-                .SelectMany(i => i.Columns.Select(c => (i.Table, Column: c)))
-                .Select(x => (Name: $"idx_{x.Table}_{(x.Column == "description_cn" ? "description" : x.Column)}_trgm",
-                    x.Table, x.Column))
-                .Select(x => $"""
-                      IF to_regclass('{x.Name}') IS NULL THEN
-                        BEGIN
-                          CREATE INDEX IF NOT EXISTS {x.Name} ON {x.Table} USING gin ({x.Column} gin_trgm_ops);
-                        EXCEPTION WHEN duplicate_table OR unique_violation THEN NULL;
-                        END;
-                      END IF;
-                    """);
-            return $"""
-                DO $do$
-                BEGIN
-                  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-                    BEGIN
-                      CREATE EXTENSION IF NOT EXISTS pg_trgm;
-                    EXCEPTION WHEN OTHERS THEN
-                      RETURN;
-                    END;
-                  END IF;
-                {string.Join("\n", creates)}
-                END
-                $do$
-                """;
-        }
-    }
 
     public static string TypeOf(ColumnType t, SqlDialect d) => (t, d) switch
     {
