@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.Runtime.Versioning;
 using System.Text.Json.Nodes;
 
 namespace RdBridge.Tests.Verify;
@@ -91,6 +92,36 @@ public sealed partial class VerifyDetailTests
 
         var result = copy.Check("link.workspace_files");
         Assert.Equal((false, expected), (result.Passed, result.Detail));
+    }
+
+    /// <summary>
+    /// A workspace folder that is there but cannot be listed (mode 000) is unreachable and says so; the loops before
+    /// and after it are reachable. The check runs with the folder's mode enforced even though the suite runs as root
+    /// (<see cref="ThreadFileLimits.WithFileModesEnforced"/>).
+    /// </summary>
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void A_workspace_folder_that_cannot_be_listed_is_named_not_readable_and_only_it()
+    {
+        using var copy = SyncedSample.Copy("rdagent", "sqlite");
+        var s = copy.Settings;
+        var loops = ExportedRecords(s, "loops").Where(r => (bool?)r!["has_result"] != false).ToList();
+        // A guard on the sample, not a result: the middle loop is the one made unreadable.
+        Assert.True(loops.Count >= 3, "the sample needs a loop before and after the unreadable one");
+        var loop = loops[1]!;
+        var workspace = s.PathMap.Map((string?)loop["workspace_path"]).Local!;
+        var mode = File.GetUnixFileMode(workspace);
+        File.SetUnixFileMode(workspace, UnixFileMode.None);
+        try
+        {
+            var result = ThreadFileLimits.WithFileModesEnforced(() => copy.Check("link.workspace_files"));
+            Assert.Equal((false, $"1 unreachable: {loop["task_run_id"]}/{loop["loop_id"]}: {workspace} not readable"),
+                (result.Passed, result.Detail));
+        }
+        finally
+        {
+            File.SetUnixFileMode(workspace, mode);
+        }
     }
 
     [Theory]
