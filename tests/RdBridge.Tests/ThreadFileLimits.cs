@@ -62,7 +62,11 @@ public static class ThreadFileLimits
     /// first takes a file descriptor table of its own (unshare(CLONE_FILES)) and fills it to the limit, so the rest of
     /// the process goes on opening files; the filler descriptors are closed afterwards, and the thread's table (copies
     /// of the process's descriptors, which stay open there) goes when the thread ends. Throws if the table cannot be
-    /// made its own or filled.
+    /// made its own or filled. The action must not use a descriptor another thread opens meanwhile (it is not in this
+    /// table), nor leave a handle it opened to be closed elsewhere (its number means another file there); with every
+    /// open failing, code that only reads what it is given does neither. The table grows to the process's limit
+    /// (.NET raises the soft limit to the hard one: 20,000 on the build machine, at most fs.nr_open, 1,048,576 by
+    /// default), a few megabytes at most.
     /// </summary>
     public static T WithNoFileDescriptorLeft<T>(Func<T> action)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using RdBridge.Discovery;
 
 namespace RdBridge.Tests.Discovery;
@@ -82,6 +83,24 @@ public class DiscoveryMutantTests
         Assert.Equal((PickleTrouble.Unreadable, false), (read.Trouble, read.Ok));
         Assert.StartsWith($"cannot be read: '{folder}' ", read.Message);
         Assert.EndsWith("; it was not read", read.Message);
+    }
+
+    /// <summary>
+    /// A whole pickle whose mode forbids reading it is refused when opened (an
+    /// <see cref="UnauthorizedAccessException"/>, the other half of the catch). As root the mode alone stops nothing,
+    /// so the read runs where file modes hold (<see cref="ThreadFileLimits.WithFileModesEnforced"/>).
+    /// </summary>
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void A_pickle_its_mode_forbids_reading_is_unreadable_with_the_reason()
+    {
+        using var dir = new TempDir();
+        var path = Pickle(dir, Dict, Now.AddYears(-1));
+        File.SetUnixFileMode(path, UnixFileMode.None);
+        var read = ThreadFileLimits.WithFileModesEnforced(() => LogPickle.Read(path, Now));
+        // EACCES, in the words of RegularFile's open and the C library (strerror).
+        Assert.Equal((PickleTrouble.Unreadable, $"cannot be read: Access to the path '{path}' is denied (Permission "
+            + "denied)."), (read.Trouble, read.Message));
     }
 
     [Fact]
