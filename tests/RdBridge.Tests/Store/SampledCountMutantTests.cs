@@ -31,9 +31,10 @@ public partial class SampledCountMutantTests
 
     private static readonly Factor[] Factors = [.. Enumerable.Range(0, N).Select(i => new Factor(i))];
 
-    private static (TempDir Dir, TestStore Db, DbAistockStore Store) Open(string kind)
+    /// <param name="upTo">the schema version the store is migrated to (every version when null)</param>
+    private static (TempDir Dir, TestStore Db, DbAistockStore Store) Open(string kind, int? upTo = null)
     {
-        var (dir, db, store) = TestStore.OpenNew(kind);
+        var (dir, db, store) = TestStore.OpenNew(kind, upTo);
         var records = new JsonArray([.. Factors.Select(f => (JsonNode)new JsonObject
         {
             ["factor_id"] = f.Id, ["name"] = f.Name, ["source"] = f.Source, ["expression"] = $"Mean($close, {f.I + 2})",
