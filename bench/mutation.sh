@@ -120,6 +120,9 @@ plan[StoreRowsPostgres]+="|${plan[StorePostgres]#*|}"
 # StoreSchema.cs's PostgreSQL branches (the column types, the trigram indexes, the table-version trigger, the migrations
 # of old rows) under the PostgreSQL cases: the StoreSchema plan runs SQLite cases only, which never reach them.
 plan[StoreSchemaPostgres]="Store/StoreSchema.cs,Store/StoreSchema.Trigrams.cs|${plan[StorePostgres]#*|}"
+# The PostgreSQL side of the catalog pages: the same three files under the same tests' PostgreSQL cases (the plans a
+# page runs there, its ILIKE and trigram choices, the count's own settings), which the StoreQuery plan never reaches.
+plan[StoreQueryPostgres]="${plan[StoreQuery]/DisplayName!~postgres/DisplayName~postgres}"
 order=(PathMap SafeExtractor Backtests Metadata Verify Discovery Catalogs Store StorePostgres)
 [ $# -gt 0 ] && order=("$@")
 
