@@ -303,22 +303,23 @@ public static partial class CatalogQuery
     /// <summary>
     /// Where every statement a page runs is written (one JSON line: the SQL and its parameters) when the environment
     /// names a file: <c>bench/query-bench.sh</c> reads back each shape's statements to show their plans and the rows
-    /// they read. Unset, nothing is written.
+    /// they read. Unset, nothing is written. Settable so that a test can switch it on in-process; the variable is read
+    /// once, when <see cref="CatalogQuery"/> is first used, as before.
     /// </summary>
-    private static readonly string? TraceFile = Environment.GetEnvironmentVariable("RDBRIDGE_QUERY_TRACE");
+    internal static string? TraceFile { get; set; } = Environment.GetEnvironmentVariable("RDBRIDGE_QUERY_TRACE");
     private static readonly Lock TraceLock = new();
 
     private static IReadOnlyList<IReadOnlyList<object?>> Query(DbAistockStore store, string sql,
         List<(string Name, object? Value)> args, Action<string, IReadOnlyList<(string Name, object? Value)>>? ran)
     {
         ran?.Invoke(sql, args);
-        if (TraceFile is not null)
+        if (TraceFile is { } trace)
         {
             var line = JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["sql"] = sql, ["args"] = args.ToDictionary(a => a.Name, a => a.Value),
             });
-            lock (TraceLock) File.AppendAllText(TraceFile, line + "\n");
+            lock (TraceLock) File.AppendAllText(trace, line + "\n");
         }
         // A count that sets its own plan (PostgreSQL's SET LOCAL) runs in a transaction that ends with it.
         return sql.StartsWith(LocalSetting, StringComparison.Ordinal)

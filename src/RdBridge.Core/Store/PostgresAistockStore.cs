@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 using RdBridge.Catalogs;
@@ -146,22 +147,43 @@ public sealed class PostgresAistockStore : DbAistockStore
         Scalar("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = @n",
             null, ("@n", name)) > 0;
 
+    /// <summary>
+    /// Takes the session-level advisory lock. Without a wait it only tries. With one, the server waits for the lock
+    /// (lock_timeout, for this transaction alone), so a waiting sync starts the moment the other lets go, where
+    /// polling started it up to a poll later. The lock outlives the transaction that took it (session level); the
+    /// timeout does not (set_config's is_local, as SET LOCAL), so the connection's later statements never meet it.
+    /// </summary>
     public override IDisposable AcquireSyncLock(TimeSpan wait)
     {
-        var deadline = DateTime.UtcNow + wait;
-        while (Scalar("SELECT CASE WHEN pg_try_advisory_lock(@k) THEN 1 ELSE 0 END", null, ("@k", SyncLockKey)) == 0)
+        if (wait <= TimeSpan.Zero)
         {
-            if (DateTime.UtcNow >= deadline)
-            {
-                throw new Runs.SyncBusyException(
-                    $"another init/sync holds the sync lock of {Describe} (a PostgreSQL advisory lock) " +
-                    $"for more than {wait.TotalSeconds:0} s; wait for it to finish, or check 'rdbridge sync-status'");
-            }
-
-            Thread.Sleep(200);
+            var taken = Scalar("SELECT CASE WHEN pg_try_advisory_lock(@k) THEN 1 ELSE 0 END", null,
+                ("@k", SyncLockKey));
+            return taken == 1 ? new Unlock(this) : throw Busy(wait);
         }
+
+        // Whole milliseconds, rounded up (0 would mean no limit), at most lock_timeout's largest value (24.8 days).
+        var ms = (long)Math.Min(int.MaxValue, Math.Ceiling(wait.TotalMilliseconds));
+        using var tx = Connection.BeginTransaction();
+        Exec("SELECT set_config('lock_timeout', @ms, true)", tx, ("@ms", ms.ToString(CultureInfo.InvariantCulture)));
+        using var take = Command("SELECT pg_advisory_lock(@k)", tx, ("@k", SyncLockKey));
+        // The server bounds the wait; the client's command timeout (30 s unless set) would cut a longer one short.
+        take.CommandTimeout = 0;
+        try
+        {
+            take.ExecuteNonQuery();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            throw Busy(wait);
+        }
+        tx.Commit();
         return new Unlock(this);
     }
+
+    private Runs.SyncBusyException Busy(TimeSpan wait) => new(
+        $"another init/sync holds the sync lock of {Describe} (a PostgreSQL advisory lock) " +
+        $"for more than {wait.TotalSeconds:0} s; wait for it to finish, or check 'rdbridge sync-status'");
 
     private sealed class Unlock(PostgresAistockStore store) : IDisposable
     {

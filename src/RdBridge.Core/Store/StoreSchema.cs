@@ -315,9 +315,11 @@ public static partial class StoreSchema
         if (d == SqlDialect.Sqlite) return SearchIndexTables(d, SearchIndexesOf8);
         // PostgreSQL: a search is an OR of ILIKEs, which a trigram index answers only when every column in it has one;
         // versions 3 and 4 indexed the factors' texts and the loops' hypothesis only, so a model, strategy or loop
-        // search read the whole table (10,000 rows at 200,000 factors), whatever it found.
+        // search read the whole table (10,000 rows at 200,000 factors), whatever it found. Every searched column is
+        // named, the loops' hypothesis too: where version 4 made its index, IF NOT EXISTS leaves it; where it could
+        // not (no pg_trgm then), it is made now.
         var columns = SearchIndexesOf8.Append(SearchIndexesOf6[1])
-            .SelectMany(i => i.Columns.Where(c => c != "hypothesis").Select(c => (i.Table, Column: c)));
+            .SelectMany(i => i.Columns.Select(c => (i.Table, Column: c)));
         var creates = string.Join("\n", columns.Select(x =>
             $"    CREATE INDEX IF NOT EXISTS idx_{x.Table}_{x.Column}_trgm " +
             $"ON {x.Table} USING gin ({x.Column} gin_trgm_ops);"));

@@ -197,6 +197,23 @@ public sealed class PostgresStoreMutantTests
         + "current_database() AND application_name = 'rdbridge' AND state = 'idle' "
         + "AND query LIKE '%pg_try_advisory_lock%'") == 1;
 
+    /// <summary>
+    /// The server processes of this database's stores that wait on the server for the sync lock: asked, not granted,
+    /// blocked on the advisory lock (not polling: a poll between its tries is idle, holding no ungranted lock).
+    /// </summary>
+    private static List<long> Waiting(TestStore db) => [.. db.Rows("SELECT a.pid FROM pg_locks l JOIN pg_stat_activity "
+        + "a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND NOT l.granted AND a.wait_event_type = 'Lock' "
+        + "AND a.wait_event = 'advisory' AND a.application_name = 'rdbridge' AND a.datname = current_database() "
+        + "AND l.classid = 1380205170 AND l.objid = 1768187749").Select(r => (long)r[0]!)];
+
+    /// <summary>The store's server process.</summary>
+    private static long Pid(DbAistockStore store) => (long)store.Rows("SELECT pg_backend_pid()")[0][0]!;
+
+    /// <summary>The server processes holding the sync lock of this database.</summary>
+    private static List<long> Holding(TestStore db) => [.. db.Rows("SELECT l.pid FROM pg_locks l JOIN pg_database d "
+        + "ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database() "
+        + "AND l.classid = 1380205170 AND l.objid = 1768187749").Select(r => (long)r[0]!)];
+
     [Fact]
     public void A_free_postgres_sync_lock_is_taken_at_once_and_given_back()
     {
@@ -227,9 +244,10 @@ public sealed class PostgresStoreMutantTests
                 take.ExecuteNonQuery();
             }
             var asking = Task.Run(() => opened.AcquireSyncLock(wait ? TimeSpan.FromMinutes(10) : TimeSpan.Zero));
-            // Once the store's first try has failed on the server, the holder lets go: only a store still waiting
-            // takes the lock now.
-            Assert.True(SpinWait.SpinUntil(() => AskedOnce(db), TimeSpan.FromMinutes(2)));
+            // Once the store's try has failed on the server (without a wait), or once it waits there for the lock
+            // (with one), the holder lets go: only a store still waiting takes the lock now.
+            Assert.True(SpinWait.SpinUntil(() => wait ? Waiting(db).Count == 1 : AskedOnce(db),
+                TimeSpan.FromMinutes(2)));
             using (var give = new NpgsqlCommand(
                 $"SELECT pg_advisory_unlock({PostgresAistockStore.SyncLockKey})", holder))
             {
@@ -250,6 +268,67 @@ public sealed class PostgresStoreMutantTests
                     + $"{db.DatabaseName} (a PostgreSQL advisory lock) for more than 0 s; wait for it to finish, or "
                     + "check 'rdbridge sync-status'", e.Message);
                 Assert.Equal(0, db.Scalar(SyncLockHolders));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_postgres_sync_that_waits_blocks_on_the_server_and_takes_the_lock_when_the_first_store_lets_go()
+    {
+        var (dir, db, first) = TestStore.OpenNew("postgres");
+        using (dir) using (db) using (first)
+        using (var second = (DbAistockStore)db.Open())
+        {
+            var secondPid = Pid(second);
+            var held = first.AcquireSyncLock(TimeSpan.Zero);
+            Assert.Equal([Pid((DbAistockStore)first)], Holding(db));
+            // The longest wait there is: longer than lock_timeout's largest value, which the store must not exceed.
+            var asking = Task.Run(() => second.AcquireSyncLock(TimeSpan.MaxValue));
+            // The event, not a time: the second store's server process blocks on the advisory lock (a store that
+            // stopped asking fails here with its own exception).
+            Assert.True(SpinWait.SpinUntil(() => asking.IsCompleted || Waiting(db).Count == 1,
+                TimeSpan.FromMinutes(2)));
+            if (asking.IsFaulted) await asking;
+            Assert.Equal([secondPid], Waiting(db));
+            held.Dispose();
+            using (await asking)
+            {
+                Assert.Equal([secondPid], Holding(db));
+                Assert.Empty(Waiting(db));
+                // The wait's limit was the transaction's alone: the store's connection is back to the server's
+                // setting (the test server sets none: 0, no limit).
+                Assert.Equal("0", second.Rows("SHOW lock_timeout")[0][0]);
+            }
+            Assert.Empty(Holding(db));
+        }
+    }
+
+    [Theory]
+    [InlineData("postgres", 30_000_000L, "3")]
+    // Under a millisecond: still a bound (PostgreSQL reads a lock_timeout of 0 as none).
+    [InlineData("postgres", 4_000L, "0")]
+    public void A_postgres_sync_whose_wait_runs_out_is_refused_and_its_store_goes_on(string store, long ticks,
+        string seconds)
+    {
+        var (dir, db, first) = TestStore.OpenNew(store);
+        using (dir) using (db) using (first)
+        // A client-side command timeout shorter than the wait (the user's, in aistock.database) must not end it:
+        // 1 s against 3 s.
+        using (var second = new PostgresAistockStore(db.Setting + ";Command Timeout=1"))
+        {
+            using (first.AcquireSyncLock(TimeSpan.Zero))
+            {
+                var e = Assert.Throws<SyncBusyException>(() => second.AcquireSyncLock(new TimeSpan(ticks)));
+                Assert.Equal($"another init/sync holds the sync lock of PostgreSQL {db.Host}:{db.Port}/"
+                    + $"{db.DatabaseName} (a PostgreSQL advisory lock) for more than {seconds} s; wait for it to "
+                    + "finish, or check 'rdbridge sync-status'", e.Message);
+                Assert.Empty(Waiting(db));
+                // The refused wait left nothing behind: the connection answers, with the server's lock_timeout.
+                Assert.Equal("0", second.Rows("SHOW lock_timeout")[0][0]);
+            }
+            using (second.AcquireSyncLock(new TimeSpan(ticks)))
+            {
+                Assert.Equal([Pid(second)], Holding(db));
             }
         }
     }
