@@ -178,7 +178,7 @@ public static partial class CatalogQuery
         }
         if (q.LoopId is not null)
         {
-            // A loop number is indexed after its task run's id (the (task run, loop) index), not alone.
+            // With its task run, sought in the (task run, loop) index; alone, left to the database (its sort index).
             var a = Arg(q.LoopId);
             terms.Add(new(q.TaskRunId is null ? null : TaskRunId, c => $"{c(LoopId)} = {a}"));
         }
