@@ -48,7 +48,8 @@ public sealed class BundleStage(RunContext context)
             foreach (var loop in reader.ReadLoops(selection))
             {
                 report.Add(LoopsSeen);
-                context.Tick("bundle", ++seen, total, Counted.Of(report.Get(Built) + report.Get(Rebuilt), "bundle written", "bundles written"));
+                context.Tick("bundle", ++seen, total,
+                    Counted.Of(report.Get(Built) + report.Get(Rebuilt), "bundle written", "bundles written"));
                 if (!loop.HasResult) { report.Add(WithoutResults); continue; }
                 var lw = LoopWorkspaces.Resolve(reader, settings.PathMap, loop);
                 foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);

@@ -230,8 +230,8 @@ public sealed class DiscoverStage(RunContext context)
             else if (result.LoopUpdated)
             {
                 report.Add(LoopsUpdated);
-                report.Note(
-                    $"loop {key}: completed from the log ({loop.Status}, {WorkspacesAdded.Of(result.WorkspacesAdded)})");
+                report.Note($"loop {key}: completed from the log "
+                    + $"({loop.Status}, {WorkspacesAdded.Of(result.WorkspacesAdded)})");
             }
             else if (result.WorkspacesAdded > 0)
             {

@@ -117,15 +117,17 @@ public class SetupTests
         var loops = Db.Rows(Registry(s), "SELECT count(*) FROM loops")[0][0];
         var lines = OutputLines.Of(setup.Out);
         Assert.Equal($"RD-Agent folder {s.Dir["RD-Agent-main"]}:", lines[0]);
-        Assert.Equal($"  registry {Registry(s)} (the AIstock fork's): {Words.N((long)taskRuns!, "task run", "task runs")}, "
-            + Words.N((long)loops!, "loop", "loops"), lines[1]);
+        Assert.Equal($"  registry {Registry(s)} (the AIstock fork's): "
+            + $"{Words.N((long)taskRuns!, "task run", "task runs")}, {Words.N((long)loops!, "loop", "loops")}",
+            lines[1]);
         Assert.Equal((2L, 8L), ((long)taskRuns!, (long)loops!));
         Assert.Contains($@"  stored paths F:\…      {backslashed.Count,4}  e.g. {backslashed[0]}", lines);
         Assert.Contains($"  stored paths F:/…      {slashed.Count,4}  e.g. {slashed[0]}", lines);
         Assert.Contains($"path map '{entry.Key}' → '{s.Dir["RD-Agent-main"]}'", lines);
         var example = ordered[0].Replace('\\', '/');
-        Assert.Contains("  why: " + (ordered.Count == 1 ? "1 sampled stored path ends in a folder"
-                : $"{ordered.Count} sampled stored paths end in folders") + $" found there, e.g. '{ordered[0]}' "
+        var matched = ordered.Count == 1 ? "1 sampled stored path ends in a folder"
+            : $"{ordered.Count} sampled stored paths end in folders";
+        Assert.Contains($"  why: {matched} found there, e.g. '{ordered[0]}' "
             + $"is '{Path.Combine(s.Dir["RD-Agent-main"], example[(StoredPrefix(example).Length + 1)..])}'", lines);
         // The output ends with where the configuration went and what to run next.
         Assert.Equal([$"wrote {config}",
