@@ -183,7 +183,7 @@ public sealed partial class VerifyDetailTests
             case "fn.no_duplicates":
                 var orphan = $"bundle_{new string('0', 32)}_7";
                 File.Copy(s.Bundles.Archive(bundle), s.Bundles.Archive(orphan));
-                expected = $"1 orphan bundle files ({orphan})";
+                expected = $"1 orphan bundle file ({orphan})";
                 break;
             default: throw new ArgumentException($"no break written for {id}");
         }
