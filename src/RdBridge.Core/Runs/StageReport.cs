@@ -24,6 +24,12 @@ public sealed record Counter(string Name, bool IsChange, string? One = null)
     /// <summary>A count of this counter as a summary says it: "1 loop added", "2 loops added".</summary>
     public string Of(long count) => One is null ? $"{count} {Name}" : IO.Counted.Of(count, One, Name);
 
+    // A counter is its name and kind: its wording for one is how it is printed, not which count it is, so a counter
+    // made again by name (a test, a reader of another stage's report) finds the same count.
+    public bool Equals(Counter? other) => other is not null && Name == other.Name && IsChange == other.IsChange;
+
+    public override int GetHashCode() => HashCode.Combine(Name, IsChange);
+
     public override string ToString() => Name;
 }
 

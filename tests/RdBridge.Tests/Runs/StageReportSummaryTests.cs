@@ -27,4 +27,13 @@ public class StageReportSummaryTests
 
         Assert.Equal("3 loops — 2 problems", report.Summary());
     }
+
+    [Fact]
+    public void A_counter_made_again_by_its_name_alone_reads_the_same_count()
+    {
+        var report = new StageReport("import");
+        report.Add(Counter.Change("catalog copies written", "catalog copy written"), 5);
+
+        Assert.Equal(5L, report.Get(Counter.Change("catalog copies written")));
+    }
 }
