@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RdBridge.IO;
 using RdBridge.Sample;
 using static RdBridge.Cli.Verb;
 
@@ -52,8 +53,8 @@ internal static class SampleCommand
             if (o.TaskRuns < 1 || o.LoopsPerTaskRun < 1)
                 throw new ArgumentException("--task-runs and --loops must be at least 1");
             new SampleGenerator(o).Generate();
-            io.Out.WriteLine($"sample written to {o.OutDirectory}: {o.TaskRuns} task runs × {o.LoopsPerTaskRun} " +
-                $"loops; config {Path.Combine(o.OutDirectory, "rdbridge.json")}");
+            io.Out.WriteLine($"sample written to {o.OutDirectory}: {Counted.Of(o.TaskRuns, "task run")} × " +
+                $"{Counted.Of(o.LoopsPerTaskRun, "loop")}; config {Path.Combine(o.OutDirectory, "rdbridge.json")}");
             return Ok;
         }));
         return cmd;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RdBridge.IO;
 using RdBridge.Show;
 
 namespace RdBridge.Cli;
@@ -24,7 +25,7 @@ internal static class ShowSummary
                     foreach (var (k, v) in o) w.WriteLine($"  {k,-24} {Brief(v)}");
                     break;
                 case JsonArray a:
-                    w.WriteLine($"{key}: {a.Count} item{(a.Count == 1 ? "" : "s")}");
+                    w.WriteLine($"{key}: {Counted.Of(a.Count, "item")}");
                     foreach (var item in a.Take(ListedItems)) w.WriteLine($"  - {Brief(item)}");
                     if (a.Count > ListedItems) w.WriteLine($"  … and {a.Count - ListedItems} more");
                     break;
@@ -54,7 +55,7 @@ internal static class ShowSummary
         JsonArray a => a.All(x => x is JsonValue)
             ? Cut(string.Join(", ", a.Select(x => x is JsonValue xv && xv.GetValueKind() == JsonValueKind.String
                 ? xv.GetValue<string>() : x?.ToJsonString())))
-            : $"{a.Count} items",
+            : Counted.Of(a.Count, "item"),
         JsonObject o => Cut(string.Join(", ", o.Where(kv => kv.Value is JsonValue)
             .Select(kv => $"{kv.Key}={Brief(kv.Value)}"))),
         _ => node.ToJsonString(),

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RdBridge.IO;
 using RdBridge.Runs;
 
 namespace RdBridge.Cli;
@@ -25,8 +26,9 @@ internal sealed class TerminalProgress(TextWriter output) : IProgressDisplay
             var bar = total is > 0
                 ? new string('█', (int)(BarWidth * Math.Min(done, total.Value) / total.Value)).PadRight(BarWidth, '░')
                 : null;
+            // "3/10 loops": the noun agrees with the total when there is one, as in "1 of 1 check".
             var line = $"[{stage}] {(bar is null ? "" : bar + "  ")}{done}{(total is null ? "" : $"/{total}")} " +
-                $"loops  {detail}";
+                $"{Counted.Noun(total ?? done, "loop")}  {detail}";
             var max = Math.Max(20, (Console.IsOutputRedirected ? 120 : Console.WindowWidth) - 1);
             if (line.Length > max) line = line[..max];
             output.Write("\r" + line.PadRight(_width));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Runs;
 
 namespace RdBridge.Cli;
@@ -135,7 +136,8 @@ internal static class Verb
         io.Live?.Clear();
         io.Out.WriteLine($"[{report.Stage}] {report.Summary()}");
         foreach (var note in report.Notes.Where(n => n.Length > 0).Take(20)) io.Out.WriteLine($"  · {note}");
-        if (report.Notes.Count > 20) io.Out.WriteLine($"  · … and {report.Notes.Count - 20} more notes");
+        if (report.Notes.Count > 20)
+            io.Out.WriteLine($"  · … and {Counted.Of(report.Notes.Count - 20, "more note")}");
         foreach (var p in report.Problems) io.Out.WriteLine($"  ✗ {p}");
         return report.Failed || report.Aborted is not null ? ItemFailures : Ok;
     }

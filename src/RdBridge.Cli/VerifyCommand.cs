@@ -53,7 +53,7 @@ internal static class VerifyCommand
             io.Out.WriteLine($"  {k,-10} {v.Total,8} {v.WithBundleId,8} {v.CoveragePct,6:0.0}%");
         var failed = report.Checks.Count(c => !c.Passed);
         io.Out.WriteLine(report.Passed
-            ? $"verification passed: {report.Checks.Count} of {report.Checks.Count} checks"
-            : $"verification FAILED: {failed} of {report.Checks.Count} checks failed");
+            ? $"verification passed: {report.Checks.Count} of {Counted.Of(report.Checks.Count, "check")}"
+            : $"verification FAILED: {failed} of {Counted.Of(report.Checks.Count, "check")} failed");
     }
 }

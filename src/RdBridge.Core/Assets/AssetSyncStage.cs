@@ -14,8 +14,8 @@ namespace RdBridge.Assets;
 /// </summary>
 public sealed class AssetSyncStage(RunContext context)
 {
-    private static readonly Counter Bundles = Counter.Tally("bundles");
-    private static readonly Counter CopiesUnchanged = Counter.Tally("copies unchanged");
+    private static readonly Counter Bundles = Counter.Tally("bundles", "bundle");
+    private static readonly Counter CopiesUnchanged = Counter.Tally("copies unchanged", "copy unchanged");
     private static readonly Counter Copied = Counter.Change("copied");
 
     public StageReport Run()

@@ -11,7 +11,8 @@ namespace RdBridge.Assets;
 /// </summary>
 public static class BundleInstall
 {
-    private static readonly Counter ExtractionsUnchanged = Counter.Tally("extractions unchanged");
+    private static readonly Counter ExtractionsUnchanged = Counter.Tally("extractions unchanged",
+        "extraction unchanged");
     private static readonly Counter Extracted = Counter.Change("extracted");
 
     /// <summary>

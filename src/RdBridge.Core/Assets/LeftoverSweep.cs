@@ -13,7 +13,7 @@ namespace RdBridge.Assets;
 /// </summary>
 public static class LeftoverSweep
 {
-    private static readonly Counter Removed = Counter.Change("leftovers removed");
+    private static readonly Counter Removed = Counter.Change("leftovers removed", "leftover removed");
 
     public static StageReport Run(RdBridgeSettings settings)
     {

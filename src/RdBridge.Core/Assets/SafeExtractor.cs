@@ -96,7 +96,10 @@ public static class SafeExtractor
                 total += size;
             }
             if (announced.Count + 1 > maxEntries)
-                throw new UnsafeBundleException($"its manifest lists more than {maxEntries} entries");
+            {
+                    throw new UnsafeBundleException($"its manifest lists more than "
+                        + $"{Counted.Of(maxEntries, "entry", "entries")}");
+            }
             if (total > maxBytes)
                 throw new UnsafeBundleException($"its manifest announces {total:N0} bytes, more than {maxBytes:N0}");
             using (var output = open(BundleManifest.FileName)) output.Write(manifestBytes);
@@ -106,14 +109,17 @@ public static class SafeExtractor
             TarEntry? entry;
             while ((entry = tar.GetNextEntry()) is not null)
             {
-                if (++count > maxEntries) throw new UnsafeBundleException($"more than {maxEntries} entries");
+                if (++count > maxEntries)
+                {
+                    throw new UnsafeBundleException($"more than {Counted.Of(maxEntries, "entry", "entries")}");
+                }
                 var name = entry.Name;
                 CheckName(name);
                 if (entry.EntryType is TarEntryType.Directory) continue;
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
                 {
                     throw new UnsafeBundleException($"entry '{name}' is a {entry.EntryType}, not a regular file; "
-                        + $"links and devices are refused");
+                        + "links and devices are refused");
                 }
 
                 if (!announced.TryGetValue(name, out var expected))
@@ -121,8 +127,8 @@ public static class SafeExtractor
                 if (!seen.Add(name)) throw new UnsafeBundleException($"'{name}' is in the archive twice");
                 if (entry.Length != expected.Size)
                 {
-                    throw new UnsafeBundleException($"'{name}' is {entry.Length:N0} bytes in the archive but " +
-                        $"{expected.Size:N0} in its manifest");
+                    throw new UnsafeBundleException($"'{name}' is {Counted.Of(entry.Length, "byte", format: "N0")} " +
+                        $"in the archive but {expected.Size:N0} in its manifest");
                 }
 
                 string sha;
@@ -156,7 +162,10 @@ public static class SafeExtractor
         if (input is null)
         {
             if (size != 0)
-                throw new UnsafeBundleException($"'{name}' has no content but its manifest lists {size:N0} bytes");
+            {
+                    throw new UnsafeBundleException($"'{name}' has no content but its manifest lists "
+                        + $"{Counted.Of(size, "byte", format: "N0")}");
+            }
             return;
         }
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -166,12 +175,19 @@ public static class SafeExtractor
             while (copied < size)
             {
                 var n = input.Read(buffer, 0, (int)Math.Min(buffer.Length, size - copied));
-                if (n == 0) throw new UnsafeBundleException($"'{name}' ends after {copied:N0} of its {size:N0} bytes");
+                if (n == 0)
+                {
+                    throw new UnsafeBundleException($"'{name}' ends after {copied:N0} of its "
+                        + $"{Counted.Of(size, "byte", format: "N0")}");
+                }
                 output.Write(buffer, 0, n);
                 copied += n;
             }
             if (input.Read(buffer, 0, 1) > 0)
-                throw new UnsafeBundleException($"'{name}' holds more than its {size:N0} bytes");
+            {
+                    throw new UnsafeBundleException($"'{name}' holds more than its "
+                        + $"{Counted.Of(size, "byte", format: "N0")}");
+            }
         }
         finally
         {

@@ -20,23 +20,29 @@ public sealed class BackfillStage(RunContext context)
     // One task run's log listing at a time, shared by its loops (a v0.3 flat log was walked once per loop).
     private readonly Discovery.LogListings _listings = new();
 
-    private static readonly Counter Loops = Counter.Tally("loops");
-    private static readonly Counter FilesWritten = Counter.Change("files written");
+    private static readonly Counter Loops = Counter.Tally("loops", "loop");
+    private static readonly Counter FilesWritten = Counter.Change("files written", "file written");
     private static readonly Counter AlreadyMaterialized = Counter.Tally("already materialized");
     private static readonly Counter SkippedNoWorkspace = Counter.Tally("skipped (no workspace)");
     private static readonly Counter NothingYet = Counter.Tally("running or failed before their experiment");
     private static readonly Counter WithResults = Counter.Tally("with results");
-    private static readonly Counter FilesKept = Counter.Tally("files kept (no --overwrite-json)");
-    private static readonly Counter FilesUnchanged = Counter.Tally("files unchanged");
-    private static readonly Counter FilesToWrite = Counter.Tally("files to write");
-    private static readonly Counter LoopsToMark = Counter.Tally("loops to mark has_result");
-    private static readonly Counter ArtifactRowsUnchanged = Counter.Tally("artifact rows unchanged");
-    private static readonly Counter LoopsMarked = Counter.Change("loops marked has_result");
-    private static readonly Counter ArtifactRowsWritten = Counter.Change("artifact rows written");
-    private static readonly Counter LoopsComplete = Counter.Tally("loops complete");
-    private static readonly Counter LoopsMissingMetadata = Counter.Tally("loops missing metadata");
-    private static readonly Counter LoopsWithStaleArtifactRows = Counter.Tally("loops with stale artifact rows");
-    private static readonly Counter LoopWorkspacesNamed = Counter.Change("loops given their workspace");
+    private static readonly Counter FilesKept = Counter.Tally("files kept (no --overwrite-json)",
+        "file kept (no --overwrite-json)");
+    private static readonly Counter FilesUnchanged = Counter.Tally("files unchanged", "file unchanged");
+    private static readonly Counter FilesToWrite = Counter.Tally("files to write", "file to write");
+    private static readonly Counter LoopsToMark = Counter.Tally("loops to mark has_result", "loop to mark has_result");
+    private static readonly Counter ArtifactRowsUnchanged = Counter.Tally("artifact rows unchanged",
+        "artifact row unchanged");
+    private static readonly Counter LoopsMarked = Counter.Change("loops marked has_result", "loop marked has_result");
+    private static readonly Counter ArtifactRowsWritten = Counter.Change("artifact rows written",
+        "artifact row written");
+    private static readonly Counter LoopsComplete = Counter.Tally("loops complete", "loop complete");
+    private static readonly Counter LoopsMissingMetadata = Counter.Tally("loops missing metadata",
+        "loop missing metadata");
+    private static readonly Counter LoopsWithStaleArtifactRows = Counter.Tally("loops with stale artifact rows",
+        "loop with stale artifact rows");
+    private static readonly Counter LoopWorkspacesNamed = Counter.Change("loops given their workspace",
+        "loop given its workspace");
 
     public StageReport Run(BackfillOptions options)
     {
@@ -52,7 +58,7 @@ public sealed class BackfillStage(RunContext context)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             report.Add(Loops);
-            context.Tick("backfill", report.Get(Loops), total, $"{report.Get(FilesWritten)} files written");
+            context.Tick("backfill", report.Get(Loops), total, FilesWritten.Of(report.Get(FilesWritten)));
             if (options.Mode == BackfillMode.MaterializePending
                 && loop.MaterializationStatus is not (null or "" or "pending" or "failed"))
             {

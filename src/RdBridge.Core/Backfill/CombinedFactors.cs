@@ -45,7 +45,10 @@ public static partial class CombinedFactors
     private static void CheckFooter(Stream stream)
     {
         var length = stream.Length;
-        if (length < 12) throw new FormatException($"{FileName} is {length} bytes, too short to be a Parquet file");
+        if (length < 12)
+        {
+            throw new FormatException($"{FileName} is {IO.Counted.Of(length, "byte")}, too short to be a Parquet file");
+        }
         Span<byte> tail = stackalloc byte[8];
         stream.Seek(-8, SeekOrigin.End);
         stream.ReadExactly(tail);

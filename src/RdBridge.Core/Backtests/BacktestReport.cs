@@ -102,7 +102,7 @@ public sealed record BacktestReport(
         var missing = RequiredColumns.Where(c => !frame.Data.ContainsKey(c)).ToList();
         if (missing.Count > 0)
         {
-            throw new PickleException(Not($"it lacks the column{(missing.Count > 1 ? "s" : "")} " +
+            throw new PickleException(Not($"it lacks the {IO.Counted.Noun(missing.Count, "column")} " +
                 $"{string.Join(", ", missing)}" +
                 $" (it has {string.Join(", ", frame.Columns)})"));
         }

@@ -13,7 +13,7 @@ namespace RdBridge.Backup;
 public sealed class BackupStage(RdBridgeSettings settings)
 {
     private static readonly Counter Unchanged = Counter.Tally("unchanged since latest backup");
-    private static readonly Counter Written = Counter.Change("backups written");
+    private static readonly Counter Written = Counter.Change("backups written", "backup written");
 
     private const string StateFile = "backup_state.json";
 

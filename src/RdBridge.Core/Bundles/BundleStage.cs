@@ -17,13 +17,14 @@ namespace RdBridge.Bundles;
 /// </summary>
 public sealed class BundleStage(RunContext context)
 {
-    private static readonly Counter LoopsSeen = Counter.Tally("loops");
+    private static readonly Counter LoopsSeen = Counter.Tally("loops", "loop");
     private static readonly Counter Built = Counter.Change("built");
     private static readonly Counter Rebuilt = Counter.Change("rebuilt");
     private static readonly Counter WithoutResults = Counter.Tally("without results");
     private static readonly Counter WorkspaceMissing = Counter.Tally("not bundled (workspace missing)");
     private static readonly Counter Unchanged = Counter.Tally("unchanged");
-    private static readonly Counter RegistryRowsWritten = Counter.Change("registry rows written");
+    private static readonly Counter RegistryRowsWritten = Counter.Change("registry rows written",
+        "registry row written");
 
     /// <summary>Loops waiting for the committing thread; bounds the temporary bundles not yet renamed.</summary>
     private const int CommitQueue = 16;
@@ -47,7 +48,8 @@ public sealed class BundleStage(RunContext context)
             foreach (var loop in reader.ReadLoops(selection))
             {
                 report.Add(LoopsSeen);
-                context.Tick("bundle", ++seen, total, $"{report.Get(Built) + report.Get(Rebuilt)} bundles written");
+                context.Tick("bundle", ++seen, total,
+                    Counted.Of(report.Get(Built) + report.Get(Rebuilt), "bundle written", "bundles written"));
                 if (!loop.HasResult) { report.Add(WithoutResults); continue; }
                 var lw = LoopWorkspaces.Resolve(reader, settings.PathMap, loop);
                 foreach (var p in lw.Problems) report.Problem(loop.Key, lw.Primary?.Local, p);

@@ -66,7 +66,8 @@ public sealed class DeterministicTarGz : IDisposable
                 if (read == 0)
                 {
                     throw new IOException(
-                        $"'{name}' became shorter while it was being packed (expected {length} bytes)");
+                        $"'{name}' became shorter while it was being packed (expected "
+                            + $"{IO.Counted.Of(length, "byte")})");
                 }
 
                 sha.AppendData(buffer, 0, read);
@@ -79,7 +80,10 @@ public sealed class DeterministicTarGz : IDisposable
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         if (content.ReadByte() >= 0)
-            throw new IOException($"'{name}' grew while it was being packed (expected {length} bytes)");
+        {
+                throw new IOException($"'{name}' grew while it was being packed (expected "
+                    + $"{IO.Counted.Of(length, "byte")})");
+        }
         Pad(length);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }

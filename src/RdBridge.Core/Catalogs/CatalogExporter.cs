@@ -22,14 +22,16 @@ namespace RdBridge.Catalogs;
 /// </summary>
 public sealed class CatalogExporter(RunContext context)
 {
-    private static readonly Counter Factors = Counter.Tally("factors");
-    private static readonly Counter FactorLoops = Counter.Tally("factor provenance entries (factor × loop)");
-    private static readonly Counter FilesWritten = Counter.Change("catalog files written");
-    private static readonly Counter FilesUnchanged = Counter.Tally("catalog files unchanged");
-    private static readonly Counter Strategies = Counter.Tally("strategies");
-    private static readonly Counter Models = Counter.Tally("models");
-    private static readonly Counter Loops = Counter.Tally("loops");
-    private static readonly Counter LoopsWithoutResult = Counter.Tally("loops without results (failed, running)");
+    private static readonly Counter Factors = Counter.Tally("factors", "factor");
+    private static readonly Counter FactorLoops = Counter.Tally("factor provenance entries (factor × loop)",
+        "factor provenance entry (factor × loop)");
+    private static readonly Counter FilesWritten = Counter.Change("catalog files written", "catalog file written");
+    private static readonly Counter FilesUnchanged = Counter.Tally("catalog files unchanged", "catalog file unchanged");
+    private static readonly Counter Strategies = Counter.Tally("strategies", "strategy");
+    private static readonly Counter Models = Counter.Tally("models", "model");
+    private static readonly Counter Loops = Counter.Tally("loops", "loop");
+    private static readonly Counter LoopsWithoutResult = Counter.Tally("loops without results (failed, running)",
+        "loop without results (failed, running)");
 
     public StageReport Run()
     {

@@ -82,7 +82,10 @@ public sealed record BacktestCurve(
             if (!derived.TryGetProperty(name, out var node) && !(hasValues && values.TryGetProperty(name, out node)))
                 continue;
             if (node.ValueKind != JsonValueKind.Array || node.GetArrayLength() != dates.Count)
-                throw new CompareException(Not($"'{name}' is not a list of {dates.Count} numbers, one per date"));
+            {
+                    throw new CompareException(Not($"'{name}' is not a list of {IO.Counted.Of(dates.Count, "number")}, "
+                        + "one per date"));
+            }
             series[name] = node.EnumerateArray().Select(x => x.ValueKind switch
             {
                 JsonValueKind.Null => (double?)null,

@@ -350,7 +350,7 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
             if (c["curves"]![side] is JsonObject curve)
             {
                 var summary = curve["summary"];
-                sb.Append(CultureInfo.InvariantCulture, $"\nCurve {side}: {(int?)curve["trading_days"]} trading days, ")
+                sb.Append(CultureInfo.InvariantCulture, $"\nCurve {side}: {TradingDays(curve)}, ")
                     .Append(CultureInfo.InvariantCulture, $"final excess return with cost ")
                     .Append(CultureInfo.InvariantCulture, $"{F(summary?["final_excess_return_with_cost"])}, ")
                     .Append(CultureInfo.InvariantCulture, $"max drawdown {F(summary?["max_drawdown"])}");
@@ -362,4 +362,8 @@ public sealed partial class LoopComparison(RdBridgeSettings settings, IAistockSt
         // terminal to hide or rewrite a diff line.
         return string.Join('\n', sb.Append('\n').ToString().Split('\n').Select(IO.Visible.Line));
     }
+
+    /// <summary>"1 trading day", "250 trading days"; a curve without the count keeps the text it always had.</summary>
+    private static string TradingDays(JsonObject curve) =>
+        (int?)curve["trading_days"] is { } n ? IO.Counted.Of(n, "trading day") : " trading days";
 }

@@ -18,20 +18,23 @@ public sealed class DiscoverStage(RunContext context)
     /// </summary>
     private const int BatchSize = 32;
 
-    private static readonly Counter TaskRuns = Counter.Tally("task runs");
-    private static readonly Counter Loops = Counter.Tally("loops");
+    private static readonly Counter TaskRuns = Counter.Tally("task runs", "task run");
+    private static readonly Counter Loops = Counter.Tally("loops", "loop");
     private static readonly Counter RegistryCreated = Counter.Change("registry created");
-    private static readonly Counter TaskRunsAdded = Counter.Change("task runs added");
-    private static readonly Counter TaskRunsFinished = Counter.Change("task runs finished");
-    private static readonly Counter LoopsAdded = Counter.Change("loops added");
-    private static readonly Counter LoopsUpdated = Counter.Change("loops updated");
-    private static readonly Counter WorkspacesAdded = Counter.Change("workspaces added");
-    private static readonly Counter LoopsUnchanged = Counter.Tally("loops unchanged");
-    private static readonly Counter LoopsRead = Counter.Tally("loop folders read");
-    private static readonly Counter LoopsRunning = Counter.Tally("loops still running");
-    private static readonly Counter LoopsBeingWritten = Counter.Tally("loops being written (read next time)");
-    private static readonly Counter Disagreements = Counter.Tally("disagreements with the registry");
-    private static readonly Counter WorkspacesElsewhere = Counter.Tally("workspaces not on this machine");
+    private static readonly Counter TaskRunsAdded = Counter.Change("task runs added", "task run added");
+    private static readonly Counter TaskRunsFinished = Counter.Change("task runs finished", "task run finished");
+    private static readonly Counter LoopsAdded = Counter.Change("loops added", "loop added");
+    private static readonly Counter LoopsUpdated = Counter.Change("loops updated", "loop updated");
+    private static readonly Counter WorkspacesAdded = Counter.Change("workspaces added", "workspace added");
+    private static readonly Counter LoopsUnchanged = Counter.Tally("loops unchanged", "loop unchanged");
+    private static readonly Counter LoopsRead = Counter.Tally("loop folders read", "loop folder read");
+    private static readonly Counter LoopsRunning = Counter.Tally("loops still running", "loop still running");
+    private static readonly Counter LoopsBeingWritten = Counter.Tally("loops being written (read next time)",
+        "loop being written (read next time)");
+    private static readonly Counter Disagreements = Counter.Tally("disagreements with the registry",
+        "disagreement with the registry");
+    private static readonly Counter WorkspacesElsewhere = Counter.Tally("workspaces not on this machine",
+        "workspace not on this machine");
 
     public StageReport Run()
     {
@@ -100,7 +103,7 @@ public sealed class DiscoverStage(RunContext context)
                 stage.Context.Cancellation.ThrowIfCancellationRequested();
                 var folder = loops[i];
                 report.Add(Loops);
-                stage.Context.Tick("discover", report.Get(Loops), null, $"{report.Get(LoopsAdded)} loops added");
+                stage.Context.Tick("discover", report.Get(Loops), null, LoopsAdded.Of(report.Get(LoopsAdded)));
                 var key = $"{_relative}/Loop_{folder.LoopId}";
                 var laterLoop = i < loops.Count - 1;
                 memory.TryGetValue(key, out var remembered);
@@ -222,17 +225,17 @@ public sealed class DiscoverStage(RunContext context)
             {
                 report.Add(LoopsAdded);
                 report.Note($"added loop {key}: {loop.Status}, {loop.Action ?? "action unknown"}, "
-                    + $"{result.WorkspacesAdded} workspaces");
+                    + Counted.Of(result.WorkspacesAdded, "workspace"));
             }
             else if (result.LoopUpdated)
             {
                 report.Add(LoopsUpdated);
-                report.Note(
-                    $"loop {key}: completed from the log ({loop.Status}, {result.WorkspacesAdded} workspaces added)");
+                report.Note($"loop {key}: completed from the log "
+                    + $"({loop.Status}, {WorkspacesAdded.Of(result.WorkspacesAdded)})");
             }
             else if (result.WorkspacesAdded > 0)
             {
-                report.Note($"loop {key}: {result.WorkspacesAdded} workspaces added from the log");
+                report.Note($"loop {key}: {WorkspacesAdded.Of(result.WorkspacesAdded)} from the log");
             }
 
             report.Add(WorkspacesAdded, result.WorkspacesAdded);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using RdBridge.IO;
 using RdBridge.Pickles;
 
 namespace RdBridge.Discovery;
@@ -181,10 +182,10 @@ public static class LogValues
         {
             null => "None",
             PickledObject o => o.Arguments.Count > 0 ? $"{o.ClassName}(…)" : o.ClassName,
-            string s => $"a str of {s.Length} characters",
-            Dictionary<object, object?> d => $"a dict of {d.Count} {(d.Count == 1 ? "entry" : "entries")}",
-            List<object?> l => $"a list of {l.Count} {(l.Count == 1 ? "item" : "items")}",
-            object?[] t => $"a tuple of {t.Length} {(t.Length == 1 ? "item" : "items")}",
+            string s => $"a str of {Counted.Of(s.Length, "character")}",
+            Dictionary<object, object?> d => $"a dict of {Counted.Of(d.Count, "entry", "entries")}",
+            List<object?> l => $"a list of {Counted.Of(l.Count, "item")}",
+            object?[] t => $"a tuple of {Counted.Of(t.Length, "item")}",
             _ => Pandas.Describe(value),
         };
         var sb = new StringBuilder();

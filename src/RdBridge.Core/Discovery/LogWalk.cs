@@ -1,4 +1,3 @@
-using System.Globalization;
 using RdBridge.IO;
 
 namespace RdBridge.Discovery;
@@ -40,8 +39,8 @@ public sealed class LogWalk(int maxEntries)
         if (++_entries > maxEntries)
         {
             Stopped = true;
-            var limit = maxEntries.ToString("N0", CultureInfo.InvariantCulture);
-            Skip(entry.FullName, $"the walk of this log stopped after {limit} entries (RDBRIDGE_LOG_WALK_ENTRIES); " +
+            var limit = Counted.Of(maxEntries, "entry", "entries", "N0");
+            Skip(entry.FullName, $"the walk of this log stopped after {limit} (RDBRIDGE_LOG_WALK_ENTRIES); " +
                 "this entry and the rest of the run folder were not walked");
             return false;
         }

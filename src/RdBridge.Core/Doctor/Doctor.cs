@@ -1,4 +1,5 @@
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Store;
 
@@ -75,8 +76,8 @@ public static class Doctor
                 }
 
                 var rows = registry.CountRows("task_runs", "loops", "workspaces");
-                var content = $"{rows.GetValueOrDefault("task_runs")} task runs, {rows["loops"]} loops, "
-                    + $"{rows["workspaces"]} workspaces";
+                var content = $"{Counted.Of(rows.GetValueOrDefault("task_runs"), "task run")}, "
+                    + $"{Counted.Of(rows["loops"], "loop")}, {Counted.Of(rows["workspaces"], "workspace")}";
                 findings.Add(new Finding("registry content", true, content));
                 findings.AddRange(Duplicates(registry, s, fix));
                 findings.Add(PathMapping(registry, s));
@@ -149,7 +150,7 @@ public static class Doctor
             {
                 findings.Add(new Finding("duplicate task run", false,
                     $"task run {d.TaskRunId} repeats {d.Original} (the same log folder, added by discovery under a " +
-                    $"wrong pathMap): {d.LoopsWithoutWorkspaces.Count} loops without workspaces",
+                    $"wrong pathMap): {Counted.Of(d.LoopsWithoutWorkspaces.Count, "loop")} without workspaces",
                     "run 'rdbridge doctor --fix' (it takes a backup first; 'rdbridge restore' undoes it)"));
             }
             return findings;
@@ -159,8 +160,9 @@ public static class Doctor
         {
             var removed = registry.Write(w => w.RemoveDuplicate(d));
             findings.Add(new Finding("duplicate task run", true,
-                $"removed {removed} loops without workspaces of task run {d.TaskRunId}, a second copy of " +
-                $"{d.Original}" + (d.OtherLoops > 0 ? $" ({d.OtherLoops} loops with workspaces kept)" : "") +
+                $"removed {Counted.Of(removed, "loop")} without workspaces of task run {d.TaskRunId}, a second " +
+                $"copy of {d.Original}"
+                + (d.OtherLoops > 0 ? $" ({Counted.Of(d.OtherLoops, "loop")} with workspaces kept)" : "") +
                 $"; {string.Join("; ", backup.Notes)}"));
         }
         return findings;
@@ -188,9 +190,11 @@ public static class Doctor
             }
         }
         return missing == 0
-            ? new Finding("path map", true, $"{total} sampled workspace paths all resolve")
+            ? new Finding("path map", true, total == 1 ? "1 sampled workspace path resolves"
+                : $"{Counted.Of(total, "sampled workspace path")} all resolve")
             : new Finding("path map", false,
-                $"{missing} of {total} sampled workspace paths do not resolve; first: {firstProblem}",
+                $"{missing} of {Counted.Of(total, "sampled workspace path")} {(missing == 1 ? "does" : "do")} not "
+                + $"resolve; first: {firstProblem}",
                 "add or correct a pathMap entry in rdbridge.json");
     }
 }

@@ -85,7 +85,7 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
                 ?? throw new PickleException($"{where} is a numpy array without its state");
             if (state.Length == 5) state = state[1..];
             if (state.Length != 4)
-                throw new PickleException($"{where} has a numpy array state of {state.Length} items");
+                throw new PickleException($"{where} has a numpy array state of {IO.Counted.Of(state.Length, "item")}");
             var dtype = NumpyDtype.From(state[1], where);
             return Checked(dtype, ShapeOf(state[0], where), state[2] is true, state[3], where);
         }
@@ -93,7 +93,10 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
         {
             // Protocol 5: _frombuffer(buffer, dtype, shape, order[, axis_order]).
             if (f.Arguments.Count is < 4 or > 5)
-                throw new PickleException($"{where} calls _frombuffer with {f.Arguments.Count} arguments");
+            {
+                    throw new PickleException($"{where} calls _frombuffer with "
+                        + $"{IO.Counted.Of(f.Arguments.Count, "argument")}");
+            }
             var dtype = NumpyDtype.From(f.Arguments[1], where);
             var shape = ShapeOf(f.Arguments[2], where);
             var fortran = f.Arguments[3] is "F";
@@ -145,13 +148,14 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
             var items = data as List<object?>
                 ?? throw new PickleException($"{where} is an object array without its items");
             if (items.Count != count)
-                throw new PickleException($"{where} has {items.Count} items for a shape of {count}");
+                throw new PickleException($"{where} has {IO.Counted.Of(items.Count, "item")} for a shape of {count}");
             return new NumpyArray(dtype, shape, fortran, null, items);
         }
         var bytes = data as byte[] ?? throw new PickleException($"{where} is a numpy array without its bytes");
         if (bytes.LongLength != count * dtype.ItemSize)
         {
-            throw new PickleException($"{where} holds {bytes.LongLength} bytes for a {dtype.Name} array of shape " +
+            throw new PickleException($"{where} holds {IO.Counted.Of(bytes.LongLength, "byte")} for a {dtype.Name} "
+                + "array of shape " +
                 $"({string.Join(", ", shape)}), which needs {count * dtype.ItemSize}; the file is corrupt");
         }
 

@@ -13,7 +13,11 @@ public static partial class Pandas
     /// </summary>
     private static PandasColumn Column(NumpyArray array, string where, int rows, bool[]? missing = null)
     {
-        if (array.Count != rows) throw new PickleException($"{where} has {array.Count} values for {rows} rows");
+        if (array.Count != rows)
+        {
+            throw new PickleException($"{where} has {IO.Counted.Of(array.Count, "value")} for "
+                + $"{IO.Counted.Of(rows, "row")}");
+        }
         var anyMissing = missing is not null && missing.Contains(true);
         if (anyMissing && array.Dtype.Kind is not ('f' or 'i' or 'u' or 'b'))
             throw new PickleException($"{where} is a nullable {array.Dtype.Name} column");

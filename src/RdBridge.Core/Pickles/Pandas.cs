@@ -53,7 +53,10 @@ public static partial class Pandas
     private static PandasFrame Frame(PickledObject frame, int fileBytes)
     {
         var (axes, blocks) = Manager(State(frame, "DataFrame"), "pandas.core.internals.managers.BlockManager");
-        if (axes.Count != 2) throw new PickleException($"the DataFrame has {axes.Count} axes instead of 2");
+        if (axes.Count != 2)
+        {
+            throw new PickleException($"the DataFrame has {IO.Counted.Of(axes.Count, "axis", "axes")} instead of 2");
+        }
         var columns = Index(axes[0], "the column index", fileBytes);
         var index = Index(axes[1], "the row index", fileBytes);
         var names = ColumnNames(columns.Values);
@@ -69,7 +72,7 @@ public static partial class Pandas
                     2 when values.Shape[0] == placement.Count && missing is null => values.Row(k),
                     1 when placement.Count == 1 => values,
                     _ => throw new PickleException($"a block of shape ({string.Join(", ", values.Shape)}) " +
-                        $"holds {placement.Count} columns"),
+                        $"holds {IO.Counted.Of(placement.Count, "column")}"),
                 };
                 var col = placement[k];
                 if (data[col] is not null) throw new PickleException($"column '{names[col]}' is in two blocks");
@@ -90,7 +93,10 @@ public static partial class Pandas
         var state = State(series, "Series");
         var (axes, blocks) = Manager(state, "pandas.core.internals.managers.SingleBlockManager");
         if (axes.Count != 1 || blocks.Count != 1)
-            throw new PickleException($"the Series has {axes.Count} axes and {blocks.Count} blocks instead of 1 and 1");
+        {
+                throw new PickleException($"the Series has {IO.Counted.Of(axes.Count, "axis", "axes")} and "
+                    + $"{IO.Counted.Of(blocks.Count, "block")} instead of 1 and 1");
+        }
         var index = Index(axes[0], "the index", fileBytes);
         var (values, missing) = BlockValues(blocks[0].Values);
         if (values.Shape.Count != 1) throw new PickleException("the Series' values are not one-dimensional");

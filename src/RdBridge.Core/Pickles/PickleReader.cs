@@ -56,7 +56,7 @@ public static class PickleReader
                 if (_pos >= data.Length)
                 {
                     throw new TruncatedPickleException(
-                        $"pickle ends after {data.Length} bytes without its STOP opcode");
+                        $"pickle ends after {IO.Counted.Of(data.Length, "byte")} without its STOP opcode");
                 }
 
                 var at = _pos;
@@ -426,7 +426,8 @@ public static class PickleReader
         };
 
         private TruncatedPickleException Truncated(long wanted) =>
-            new($"pickle ends after {data.Length} bytes, inside an item that needs {wanted} more from byte {_pos}; " +
+            new($"pickle ends after {IO.Counted.Of(data.Length, "byte")}, inside an item that needs {wanted} more "
+                + $"from byte {_pos}; " +
                 "the file may still be being written");
 
         private static PickleException Corrupt(string what, int at) =>

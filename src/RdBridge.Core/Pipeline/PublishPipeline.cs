@@ -16,8 +16,9 @@ namespace RdBridge.Pipeline;
 /// </summary>
 public sealed class PublishPipeline(RunContext context)
 {
-    private static readonly Counter LoopsToExamine = Counter.Tally("loops to examine");
-    private static readonly Counter LoopsUnchanged = Counter.Tally("loops unchanged since the last successful publish");
+    private static readonly Counter LoopsToExamine = Counter.Tally("loops to examine", "loop to examine");
+    private static readonly Counter LoopsUnchanged = Counter.Tally("loops unchanged since the last successful publish",
+        "loop unchanged since the last successful publish");
 
     public IReadOnlyList<StageReport> Run(bool everything = false, TimeSpan? lockWait = null)
     {

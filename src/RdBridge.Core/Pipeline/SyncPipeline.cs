@@ -26,10 +26,10 @@ public sealed record PipelineResult(IReadOnlyList<StageReport> Stages, VerifyRep
     /// </summary>
     public bool ChangedAnything => Changes.Any();
 
-    /// <summary>What each stage that changed something changed, e.g. "export: 1 catalog files written".</summary>
+    /// <summary>What each stage that changed something changed, e.g. "export: 1 catalog file written".</summary>
     public IEnumerable<string> Changes => Stages.Where(s => s.Stage != "backup" && s.Changed).Select(s =>
         $"{s.Stage}: " + string.Join(", ", s.Counts.Where(c => c.Key.IsChange && c.Value > 0)
-            .Select(c => $"{c.Value} {c.Key.Name}")));
+            .Select(c => c.Key.Of(c.Value))));
 }
 
 /// <summary>
@@ -39,11 +39,12 @@ public sealed record PipelineResult(IReadOnlyList<StageReport> Stages, VerifyRep
 /// </summary>
 public sealed class SyncPipeline(RunContext context, TimeSpan? lockWait = null)
 {
-    private static readonly Counter ChecksPassed = Counter.Tally("checks passed");
-    private static readonly Counter ChecksFailed = Counter.Tally("checks failed");
-    private static readonly Counter SchemaAdded = Counter.Change("tables and columns added");
-    private static readonly Counter LoopsToExamine = Counter.Tally("loops to examine");
-    private static readonly Counter LoopsUnchanged = Counter.Tally("loops unchanged since the last successful run");
+    private static readonly Counter ChecksPassed = Counter.Tally("checks passed", "check passed");
+    private static readonly Counter ChecksFailed = Counter.Tally("checks failed", "check failed");
+    private static readonly Counter SchemaAdded = Counter.Change("tables and columns added", "table or column added");
+    private static readonly Counter LoopsToExamine = Counter.Tally("loops to examine", "loop to examine");
+    private static readonly Counter LoopsUnchanged = Counter.Tally("loops unchanged since the last successful run",
+        "loop unchanged since the last successful run");
 
     /// <summary>How long a second init/sync waits for the first before it refuses.</summary>
     public TimeSpan LockWait { get; } = lockWait ?? TimeSpan.FromSeconds(30);

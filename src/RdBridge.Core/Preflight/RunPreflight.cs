@@ -1,4 +1,5 @@
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Registry;
 using RdBridge.Setup;
 using RdBridge.Store;
@@ -68,8 +69,8 @@ public static class RunPreflight
             return;
         }
         checks.Add(new PreflightCheck("registry", true, survey.HasRegistry
-            ? $"{s.RegistryPath}: {survey.TaskRuns} task runs, {survey.Loops} loops"
-            : $"none yet; created from the log ({survey.TaskRuns} task runs)"));
+            ? $"{s.RegistryPath}: {Counted.Of(survey.TaskRuns, "task run")}, {Counted.Of(survey.Loops, "loop")}"
+            : $"none yet; created from the log ({Counted.Of(survey.TaskRuns, "task run")})"));
         checks.Add(PathMapping(s, survey));
         checks.Add(FreeSpace(s, survey));
     }
@@ -92,13 +93,15 @@ public static class RunPreflight
         if (workspaces.Count > 0 ? resolved > 0 : lostLogs.Count == 0)
         {
             return new PreflightCheck("path map", true,
-                $"{resolved} of {workspaces.Count} sampled workspace paths resolve");
+                $"{resolved} of {Counted.Of(workspaces.Count, "sampled workspace path")} "
+                + (resolved == 1 ? "resolves" : "resolve"));
         }
         var example = workspaces.Count > 0 ? workspaces[0] : lostLogs[0].Stored;
         var mapped = s.PathMap.Map(example);
         var detail = (workspaces.Count == 0
-                ? $"{lostLogs.Count} task runs' log folders are in {s.LogRoot} but the pathMap does not lead there"
-                : $"none of the {workspaces.Count} sampled workspace paths resolves with the pathMap")
+                ? $"{Counted.Of(lostLogs.Count, "task run's log folder", "task runs' log folders")} "
+                    + $"{(lostLogs.Count == 1 ? "is" : "are")} in {s.LogRoot} but the pathMap does not lead there"
+                : $"none of the {Counted.Of(workspaces.Count, "sampled workspace path")} resolves with the pathMap")
             + $"; e.g. '{example}' → " + (mapped.Local is null ? mapped.Problem : $"'{mapped.Local}' (missing)");
         var inferred = PathMapInference.Infer(workspaces.Concat(survey.StoredLogPaths.Select(l => l.Stored)),
             s.RdAgentRoot);

@@ -209,7 +209,8 @@ public sealed class HttpPublisher(
             {
                 if (attempt >= attempts)
                 {
-                    throw new PublisherException($"{what} failed after {attempts} attempts: {e.Message}; " +
+                    throw new PublisherException($"{what} failed after {Counted.Of(attempts, "attempt")}: "
+                        + $"{e.Message}; " +
                         "check that the publisher runs ('rdbridge serve --role publisher') and is reachable", e);
                 }
 

@@ -18,10 +18,10 @@ namespace RdBridge.Pull;
 /// </summary>
 public sealed class PullStage(RunContext context, IAistockStore store, IPublisher publisher, SourceSettings source)
 {
-    private static readonly Counter BundlesAnnounced = Counter.Tally("bundles announced");
-    private static readonly Counter CopiesUnchanged = Counter.Tally("copies unchanged");
-    private static readonly Counter DownloadsResumed = Counter.Tally("downloads resumed");
-    private static readonly Counter BytesDownloaded = Counter.Change("bytes downloaded");
+    private static readonly Counter BundlesAnnounced = Counter.Tally("bundles announced", "bundle announced");
+    private static readonly Counter CopiesUnchanged = Counter.Tally("copies unchanged", "copy unchanged");
+    private static readonly Counter DownloadsResumed = Counter.Tally("downloads resumed", "download resumed");
+    private static readonly Counter BytesDownloaded = Counter.Change("bytes downloaded", "byte downloaded");
     private static readonly Counter Downloaded = Counter.Change("downloaded");
 
     /// <summary>Asks for the whole feed, whatever the source's position.</summary>

@@ -10,14 +10,25 @@ public sealed record ItemProblem(string Stage, string Item, string? Path, string
 /// <summary>
 /// Something a stage counts. <see cref="IsChange"/> says whether a non-zero count means the stage wrote something,
 /// which is how a run decides that it "changed nothing": by the counter's kind, never by its wording.
+/// <see cref="Name"/> is the plural ("loops added"), the counter's key in sync-status; <see cref="One"/>, when the name
+/// holds a noun, is its wording for a count of one ("loop added"), so a summary never reads "1 loops added".
 /// </summary>
-public sealed record Counter(string Name, bool IsChange)
+public sealed record Counter(string Name, bool IsChange, string? One = null)
 {
     /// <summary>A count of things written: files, rows, bundles, copies.</summary>
-    public static Counter Change(string name) => new(name, true);
+    public static Counter Change(string name, string? one = null) => new(name, true, one);
 
     /// <summary>A count of things looked at, kept or found (no write).</summary>
-    public static Counter Tally(string name) => new(name, false);
+    public static Counter Tally(string name, string? one = null) => new(name, false, one);
+
+    /// <summary>A count of this counter as a summary says it: "1 loop added", "2 loops added".</summary>
+    public string Of(long count) => One is null ? $"{count} {Name}" : IO.Counted.Of(count, One, Name);
+
+    // A counter is its name and kind: its wording for one is how it is printed, not which count it is, so a counter
+    // made again by name (a test, a reader of another stage's report) finds the same count.
+    public bool Equals(Counter? other) => other is not null && Name == other.Name && IsChange == other.IsChange;
+
+    public override int GetHashCode() => HashCode.Combine(Name, IsChange);
 
     public override string ToString() => Name;
 }
@@ -71,10 +82,10 @@ public sealed class StageReport(string stage)
 
     public string Summary()
     {
-        var text = string.Join(", ", Counts.Where(c => c.Value != 0).Select(c => $"{c.Value} {c.Key.Name}"));
+        var text = string.Join(", ", Counts.Where(c => c.Value != 0).Select(c => c.Key.Of(c.Value)));
         if (text.Length == 0) text = "nothing to do";
         if (Aborted is not null) text += $" — stopped: {Aborted}";
-        if (Problems.Count > 0) text += $" — {Problems.Count} problem{(Problems.Count == 1 ? "" : "s")}";
+        if (Problems.Count > 0) text += $" — {IO.Counted.Of(Problems.Count, "problem")}";
         return text;
     }
 }

@@ -48,11 +48,11 @@ public static class ConfigSetup
             Path.Combine(rdagent, "log"));
         lines.Add($"RD-Agent folder {rdagent}:");
         lines.Add(survey.HasRegistry
-            ? $"  registry {survey.RegistryPath} (the AIstock fork's): {survey.TaskRuns} task runs, " +
-                $"{survey.Loops} loops"
+            ? $"  registry {survey.RegistryPath} (the AIstock fork's): {Counted.Of(survey.TaskRuns, "task run")}, " +
+                Counted.Of(survey.Loops, "loop")
             : survey.HasLog
-                ? $"  log only (upstream RD-Agent writes no registry): {survey.TaskRuns} task runs, {survey.Loops} " +
-                    "loops in log/; init creates the registry from it"
+                ? $"  log only (upstream RD-Agent writes no registry): {Counted.Of(survey.TaskRuns, "task run")}, " +
+                    $"{Counted.Of(survey.Loops, "loop")} in log/; init creates the registry from it"
                 : "  neither a registry (RDagentDB/registry.sqlite) nor a log (log/) yet: init will find nothing to " +
                     "import until RD-Agent has run here");
         foreach (var (spelling, count, example) in survey.Spellings)
@@ -68,10 +68,12 @@ public static class ConfigSetup
                 rdagent);
             var resolved = stored.Count(s => map.Map(s).Local is { } l && Path.Exists(l));
             foreach (var m in maps) lines.Add($"path map '{m.Key}' → '{Path.GetFullPath(m.Value)}' (given by --map)");
-            lines.Add($"  {resolved} of {stored.Count} sampled stored paths resolve with it");
+            lines.Add($"  {resolved} of {Counted.Of(stored.Count, "sampled stored path")} " +
+                $"{(resolved == 1 ? "resolves" : "resolve")} with it");
             if (stored.Count > 0 && resolved == 0)
             {
-                return Refuse(lines, $"none of the {stored.Count} sampled stored paths (e.g. '{stored[0]}') " +
+                return Refuse(lines, $"none of the {Counted.Of(stored.Count, "sampled stored path")} " +
+                    $"(e.g. '{stored[0]}') " +
                     "resolves with the --map given; check its two sides");
             }
         }
@@ -92,7 +94,7 @@ public static class ConfigSetup
             }
             if (inference.NothingMatched)
             {
-                return Refuse(lines, $"none of the {stored.Count} sampled stored paths (e.g. " +
+                return Refuse(lines, $"none of the {Counted.Of(stored.Count, "sampled stored path")} (e.g. " +
                     $"'{inference.Unmatched[0]}') ends in a folder found under {rdagent} (searched " +
                     $"{PathMapInference.SearchDepth} levels deep); if the workspaces live elsewhere, say where with " +
                     "--map STORED_PREFIX=LOCAL_FOLDER");
@@ -100,17 +102,22 @@ public static class ConfigSetup
             foreach (var e in inference.Entries)
             {
                 lines.Add($"path map '{e.StoredPrefix}' → '{e.LocalPrefix}'");
-                lines.Add($"  why: {e.Matched} sampled stored paths end in folders found there, e.g. '{e.Example}' " +
+                lines.Add($"  why: {Counted.Of(e.Matched, "sampled stored path")} " +
+                    $"{(e.Matched == 1 ? "ends in a folder" : "end in folders")} found there, e.g. '{e.Example}' " +
                     $"is '{e.ExampleLocal}'");
                 maps.Add(new(e.StoredPrefix, e.LocalPrefix));
             }
             if (inference.AlreadyLocal.Count > 0)
-                lines.Add($"  {inference.AlreadyLocal.Count} stored paths are this machine's own: no entry needed");
+            {
+                lines.Add($"  {Counted.Of(inference.AlreadyLocal.Count, "stored path")} " +
+                    $"{(inference.AlreadyLocal.Count == 1 ? "is" : "are")} this machine's own: no entry needed");
+            }
             if (inference.Entries.Count == 0 && inference.AlreadyLocal.Count == 0)
                 lines.Add("path map: none needed (no stored paths to translate)");
             if (inference.Unmatched.Count > 0)
             {
-                lines.Add($"  {inference.Unmatched.Count} stored paths fit no folder here (e.g. " +
+                lines.Add($"  {Counted.Of(inference.Unmatched.Count, "stored path")} " +
+                    $"{(inference.Unmatched.Count == 1 ? "fits" : "fit")} no folder here (e.g. " +
                     $"'{inference.Unmatched[0]}'): those workspaces are not on this machine; init names their loops");
             }
         }

@@ -67,7 +67,7 @@ public sealed class LinkageQuery(RdBridgeSettings settings, ICatalogReader store
                 strategy is null ? "no strategy row for this loop" : strategy.StrategyId ?? "?"),
             new("loop", "model", model is not null || loop.Action != "model",
                 model is null ? "no model row (a factor loop trains the baseline model)" : model.ModelId ?? "?"),
-            new("loop", "factors", factors.Count > 0 || loop.Action == "model", $"{factors.Count} factors"),
+            new("loop", "factors", factors.Count > 0 || loop.Action == "model", Counted.Of(factors.Count, "factor")),
         ];
         return new LoopLineage
         {

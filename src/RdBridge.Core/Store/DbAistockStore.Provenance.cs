@@ -12,8 +12,9 @@ public sealed record ProvenanceImportSummary(long Written, long Unchanged)
 
     public void AddTo(StageReport report)
     {
-        report.Add(Counter.Change("factor provenance entries written"), Written);
-        report.Add(Counter.Tally("factor provenance entries unchanged"), Unchanged);
+        report.Add(Counter.Change("factor provenance entries written", "factor provenance entry written"), Written);
+        report.Add(Counter.Tally("factor provenance entries unchanged",
+            "factor provenance entry unchanged"), Unchanged);
     }
 }
 

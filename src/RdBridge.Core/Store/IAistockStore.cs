@@ -16,10 +16,12 @@ public sealed record ImportSummary(CatalogKind Kind, long Inserted, long Updated
     public void AddTo(StageReport report, string? file = null)
     {
         var name = CatalogFile.ListName(Kind);
-        report.Add(Counter.Change($"{name} inserted"), Inserted);
-        report.Add(Counter.Change($"{name} updated"), Updated);
-        report.Add(Counter.Tally($"{name} unchanged"), Unchanged);
-        report.Add(Counter.Tally($"{name} skipped"), Skipped);
+        // The catalog's one record ("loop inserted") for a count of one; the kind's name is the singular noun.
+        var one = Kind.ToString().ToLowerInvariant();
+        report.Add(Counter.Change($"{name} inserted", $"{one} inserted"), Inserted);
+        report.Add(Counter.Change($"{name} updated", $"{one} updated"), Updated);
+        report.Add(Counter.Tally($"{name} unchanged", $"{one} unchanged"), Unchanged);
+        report.Add(Counter.Tally($"{name} skipped", $"{one} skipped"), Skipped);
         foreach (var reason in SkipReasons)
         {
             if (reason.StartsWith('…')) report.Note(reason);

@@ -10,8 +10,9 @@ namespace RdBridge.Store;
 /// </summary>
 public sealed class ImportStage(RunContext context)
 {
-    private static readonly Counter CopiesUnchanged = Counter.Tally("catalog copies unchanged");
-    private static readonly Counter CopiesWritten = Counter.Change("catalog copies written");
+    private static readonly Counter CopiesUnchanged = Counter.Tally("catalog copies unchanged",
+        "catalog copy unchanged");
+    private static readonly Counter CopiesWritten = Counter.Change("catalog copies written", "catalog copy written");
 
     public (StageReport Report, IReadOnlyList<ImportSummary> Summaries) Run(string? catalogDirectory = null)
     {

@@ -44,7 +44,7 @@ internal static class AistockChecks
                 bad.Add($"{id}: cached archive does not match its .sha256");
         }
         return (bad.Count == 0 && ids > 0, bad.Count == 0
-            ? $"{ids} bundles cached{(c.Deep ? ", every archive re-hashed" : "")}"
+            ? $"{Counted.Of(ids, "bundle")} cached{(c.Deep ? ", every archive re-hashed" : "")}"
             : $"{bad.Count} bad: {string.Join("; ", bad.Take(5))}");
     }
 
@@ -58,7 +58,7 @@ internal static class AistockChecks
             var inDb = c.Db.Count(kind);
             parts.Add($"{CatalogFile.ListName(kind)} {inDb}/{inFile}");
             if (inDb < inFile || inFile == 0 && kind == CatalogKind.Loop)
-                bad.Add($"{CatalogFile.ListName(kind)}: {inDb} rows for {inFile} records");
+                bad.Add($"{CatalogFile.ListName(kind)}: {Counted.Of(inDb, "row")} for {Counted.Of(inFile, "record")}");
         }
         // Foreign-key-like integrity: a factor, model or strategy row points at a loop that the loop catalog holds.
         foreach (var t in CatalogTable.All.Where(t => t.Kind != CatalogKind.Loop))
@@ -79,7 +79,7 @@ internal static class AistockChecks
         foreach (var t in CatalogTable.All)
         {
             var n = c.Db.RowsWithoutOwnBundle(t.Kind);
-            if (n > 0) bad.Add($"{t.Name}: {n} rows without their loop's asset_bundle_id");
+            if (n > 0) bad.Add($"{t.Name}: {Counted.Of(n, "row")} without their loop's asset_bundle_id");
         }
         return (bad.Count == 0, bad.Count == 0 ? "every row names the bundle of its own loop" : string.Join("; ", bad));
     }

@@ -32,8 +32,9 @@ internal static class FunctionChecks
             }
         }
         return (bad.Count == 0 && loops > 0, bad.Count == 0
-            ? $"{loops} loops resolve to their strategy, factors and bundle"
-            : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
+            ? $"{Counted.Of(loops, "loop")} {(loops == 1 ? "resolves" : "resolve")} to their strategy, factors "
+                + "and bundle"
+            : $"{Counted.Of(bad.Count, "gap")}: {string.Join("; ", bad.Take(4))}");
     }
 
     public static (bool, string) BundleById(VerifyContext c)
@@ -47,7 +48,7 @@ internal static class FunctionChecks
                 bad.Add(id ?? "(none)");
         }
         return (bad.Count == 0 && loops > 0, bad.Count == 0
-            ? $"{loops} bundles available extracted under {c.Settings.AssetCacheDirectory}"
+            ? $"{Counted.Of(loops, "bundle")} available extracted under {c.Settings.AssetCacheDirectory}"
             : $"{bad.Count} unavailable: {string.Join(", ", bad.Take(5))}");
     }
 
@@ -101,8 +102,8 @@ internal static class FunctionChecks
                 bad.Add($"{key}: {gone[prefix.Length..]} gone from the workspace");
         }
         return (bad.Count == 0 && loops > 0, bad.Count == 0
-            ? $"{loops} workspaces hold the files their bundles list"
-            : $"{bad.Count} gaps: {string.Join("; ", bad.Take(4))}");
+            ? $"{Counted.Of(loops, "workspace")} {(loops == 1 ? "holds" : "hold")} the files their bundles list"
+            : $"{Counted.Of(bad.Count, "gap")}: {string.Join("; ", bad.Take(4))}");
     }
 
     /// <summary>
@@ -142,10 +143,13 @@ internal static class FunctionChecks
         var (lastText, runPassed) = LastSync(c);
         var findings = new List<string>();
         if (stale.Count > 0)
-            findings.Add($"{stale.Count} records missing or outdated, e.g. {string.Join("; ", stale.Take(3))}");
+        {
+            findings.Add($"{Counted.Of(stale.Count, "record")} missing or outdated, e.g. "
+                + string.Join("; ", stale.Take(3)));
+        }
         if (unsynced.Count > 0)
         {
-            findings.Add($"{unsynced.Count} registry loops with results never synced, e.g. " +
+            findings.Add($"{Counted.Of(unsynced.Count, "registry loop")} with results never synced, e.g. " +
                 $"{string.Join("; ", unsynced.Take(3))} (run rdbridge sync)");
         }
         return (findings.Count == 0 && runPassed, findings.Count == 0
@@ -191,7 +195,10 @@ internal static class FunctionChecks
                 var known = registry.ReadBundleIds();
                 var orphans = c.Settings.Bundles.Ids().Where(id => !known.Contains(id)).ToList();
                 if (orphans.Count > 0)
-                    bad.Add($"{orphans.Count} orphan bundle files ({string.Join(", ", orphans.Take(3))})");
+                {
+                    bad.Add($"{Counted.Of(orphans.Count, "orphan bundle file")} "
+                        + $"({string.Join(", ", orphans.Take(3))})");
+                }
             }
         }
         return (bad.Count == 0, bad.Count == 0

@@ -36,9 +36,14 @@ internal static class LinkageChecks
             }
         }
         var absent = c.ExpectedCount - c.LoopRecordCount;
-        if (absent > 0) bad.Add($"{absent} loops with results are not in the loop catalog");
+        if (absent > 0)
+        {
+            bad.Add($"{Counted.Of(absent, "loop")} with results {(absent == 1 ? "is" : "are")} not in the loop "
+                + "catalog");
+        }
         return (bad.Count == 0 && c.LoopRecordCount > 0, bad.Count == 0
-            ? $"{c.LoopRecordCount} loops match the registry's experiment workspace"
+            ? $"{Counted.Of(c.LoopRecordCount, "loop")} {(c.LoopRecordCount == 1 ? "matches" : "match")} the "
+                + "registry's experiment workspace"
             : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
     }
 
@@ -81,7 +86,7 @@ internal static class LinkageChecks
             }
         }
         return (bad.Count == 0 && c.LoopRecordCount > 0, bad.Count == 0
-            ? $"{c.LoopRecordCount} loops: catalog, registry and bundle manifest agree"
+            ? $"{Counted.Of(c.LoopRecordCount, "loop")}: catalog, registry and bundle manifest agree"
             : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
     }
 
@@ -118,8 +123,9 @@ internal static class LinkageChecks
         }
         if (kind == CatalogKind.Factor) ProvenanceToLoop(c, loopKeys, bad, listed);
         return (bad.Count == 0, bad.Count == 0
-            ? $"{records} records each link to a loop of the loop catalog and its bundle"
-            : $"{bad.Count} broken links, e.g. {string.Join("; ", bad.Take(3))}");
+            ? $"{Counted.Of(records, "record")} each {(records == 1 ? "links" : "link")} to a loop of the loop "
+                + "catalog and its bundle"
+            : $"{Counted.Of(bad.Count, "broken link")}, e.g. {string.Join("; ", bad.Take(3))}");
     }
 
     /// <summary>
@@ -154,7 +160,7 @@ internal static class LinkageChecks
             catch (UnauthorizedAccessException) { bad.Add($"{loop}: {mapped.Local} not readable"); }
         }
         return (bad.Count == 0 && c.LoopRecordCount > 0, bad.Count == 0
-            ? $"{c.LoopRecordCount} workspaces reachable through the path map"
+            ? $"{Counted.Of(c.LoopRecordCount, "workspace")} reachable through the path map"
             : $"{bad.Count} unreachable: {string.Join("; ", bad.Take(3))}");
     }
 
@@ -184,7 +190,8 @@ internal static class LinkageChecks
             }
         }
         return (bad.Count == 0 && ids > 0, bad.Count == 0
-            ? $"{ids} bundles open{(c.Deep ? " and every file matches its manifest" : " and are extracted")}"
+            ? $"{Counted.Of(ids, "bundle")} {(ids == 1 ? "opens" : "open")}"
+                + (c.Deep ? " and every file matches its manifest" : $" and {(ids == 1 ? "is" : "are")} extracted")
             : $"{bad.Count} bad: {string.Join("; ", bad.Take(4))}");
     }
 }

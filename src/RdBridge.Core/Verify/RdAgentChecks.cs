@@ -26,7 +26,7 @@ internal static class RdAgentChecks
             withResults++;
             if (e.Workspaces.Primary is null) orphans.Add(e.Loop.Key);
         }
-        return (orphans.Count == 0, $"{loops} loops, {withResults} with results" + (orphans.Count > 0
+        return (orphans.Count == 0, $"{Counted.Of(loops, "loop")}, {withResults} with results" + (orphans.Count > 0
             ? $"; {orphans.Count} without a workspace row: {string.Join(", ", orphans.Take(5))}"
             : ", each linked to its own workspace"));
     }
@@ -50,7 +50,7 @@ internal static class RdAgentChecks
             }
         }
         return (missing.Count == 0 && loops > 0, missing.Count == 0
-            ? $"{loops} workspaces complete"
+            ? $"{Counted.Of(loops, "workspace")} complete"
             : $"{missing.Count} missing, e.g. {string.Join("; ", missing.Take(4))}");
     }
 
@@ -82,7 +82,7 @@ internal static class RdAgentChecks
             catch (Exception ex) when (ex is JsonException or IOException) { bad.Add($"{e.Loop.Key}: malformed"); }
         }
         return (bad.Count == 0 && seen > 0, bad.Count == 0
-            ? $"{seen} files checked"
+            ? $"{Counted.Of(seen, "file")} checked"
             : $"{bad.Count} failing, e.g. {string.Join("; ", bad.Take(4))}");
     }
 
@@ -104,7 +104,7 @@ internal static class RdAgentChecks
                 missing.Add(e.Loop.BundleId);
         }
         return (missing.Count == 0 && loops > 0, missing.Count == 0
-            ? $"{loops} bundles with .sha256"
+            ? $"{Counted.Of(loops, "bundle")} with .sha256"
             : $"{missing.Count} missing: {string.Join(", ", missing.Take(5))}");
     }
 
@@ -122,7 +122,7 @@ internal static class RdAgentChecks
                 bad.Add($"{e.Loop.Key}: loops.asset_bundle_id is {e.Loop.AssetBundleId ?? "NULL"}");
         }
         return (bad.Count == 0 && loops > 0, bad.Count == 0
-            ? $"{loops} rows, loops.asset_bundle_id set"
+            ? $"{Counted.Of(loops, "row")}, loops.asset_bundle_id set"
             : $"{bad.Count} wrong: {string.Join("; ", bad.Take(4))}");
     }
 
@@ -141,7 +141,7 @@ internal static class RdAgentChecks
         }
 
         return (missing == 0, missing == 0
-            ? $"{c.Catalogs.Counts.Values.Sum()} records in 4 catalogs, all with asset_bundle_id"
-            : $"{missing} records without asset_bundle_id, e.g. {string.Join(", ", examples)}");
+            ? $"{Counted.Of(c.Catalogs.Counts.Values.Sum(), "record")} in 4 catalogs, all with asset_bundle_id"
+            : $"{Counted.Of(missing, "record")} without asset_bundle_id, e.g. {string.Join(", ", examples)}");
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using RdBridge.Configuration;
+using RdBridge.IO;
 using RdBridge.Registry;
 
 namespace RdBridge.Workspaces;
@@ -233,7 +234,10 @@ public sealed record LoopChanges(
     {
         if (!EverRecorded) yield return "no successful run recorded yet: every loop is examined";
         if (Removed > 0)
-            yield return $"{Removed} loops recorded by the last successful run are no longer in the registry";
+        {
+            yield return $"{Counted.Of(Removed, "loop")} recorded by the last successful run "
+                + $"{(Removed == 1 ? "is" : "are")} no longer in the registry";
+        }
         if (EverRecorded && !ProductsSame)
         {
             yield return "catalogs or the asset cache changed since the last successful run: "

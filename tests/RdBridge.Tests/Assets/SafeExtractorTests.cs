@@ -207,7 +207,7 @@ public class SafeExtractorRefusalTests
         // One listed file plus its manifest: two entries, within a cap of two.
         var two = Archive(dir, ("manifest.json", Manifest(("a", "x"))), ("a", "x"));
         SafeExtractor.Extract(two, dir["ok"], maxEntries: 2);
-        Assert.Equal("its manifest lists more than 1 entries", Refusal(two, dir["o1"], maxEntries: 1));
+        Assert.Equal("its manifest lists more than 1 entry", Refusal(two, dir["o1"], maxEntries: 1));
         // Folder entries are not in the manifest, but they count as entries of the archive: four with the manifest.
         var folders = Archive(dir, ("manifest.json", Manifest(("a", "x"))), ("d/", null), ("e/", null), ("a", "x"));
         Assert.Equal("more than 3 entries", Refusal(folders, dir["o2"], maxEntries: 3));

@@ -104,16 +104,23 @@ public sealed class GuideOutputTests
         var old = records.ToDictionary(c => c.Key, c => c.Value);
         var updated = after
             .Select(c => (c.Key, Count: c.Value.Count(r => !old[c.Key].Any(o => JsonNode.DeepEquals(o, r)))))
-            .Where(c => c.Count > 0).Select(c => $"{c.Count} {c.Key} updated");
+            .Where(c => c.Count > 0).Select(c => Words.N(c.Count, $"{Singular[c.Key]} updated", $"{c.Key} updated"));
         Assert.Equal(records.Select(c => c.Value.Count), after.Select(c => c.Value.Count));
         // The whole closing line: the catalog files rewritten on disk, the records they changed, and their copies
         // on AIstock's side; nothing else (no backup, no bundle: no workspace changed).
-        Assert.Equal($"sync run #1: changes written — export: {rewritten} catalog files written; import: "
-            + string.Join(", ", updated.Append($"{rewritten} catalog copies written")),
+        Assert.Equal($"sync run #1: changes written — export: "
+            + $"{Words.N(rewritten, "catalog file written", "catalog files written")}; import: "
+            + string.Join(", ", updated.Append(Words.N(rewritten, "catalog copy written", "catalog copies written"))),
             output.TrimEnd().Split('\n')[^1]);
     }
 
     /// <summary>Each catalog file's records as JSON, by list name in the order import reads them.</summary>
+    /// <summary>Each catalog's list name and its record in the singular, for a count of one.</summary>
+    private static readonly Dictionary<string, string> Singular = new()
+    {
+        ["factors"] = "factor", ["models"] = "model", ["strategies"] = "strategy", ["loops"] = "loop",
+    };
+
     private static List<KeyValuePair<string, List<JsonNode>>> Records(string folder) =>
         [.. new[] { ("factor_catalog.json", "factors"), ("model_catalog.json", "models"),
                 ("strategy_catalog.json", "strategies"), ("loop_catalog.json", "loops") }

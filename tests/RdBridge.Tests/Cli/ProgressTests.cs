@@ -23,6 +23,16 @@ public class ProgressTests
     }
 
     [Fact]
+    public void A_progress_line_of_one_loop_names_it_in_the_singular()
+    {
+        var o = new StringWriter();
+        var bar = new TerminalProgress(o);
+        bar.Update("bundle", 1, 1, "1 bundle written");
+        // The noun agrees with the total: "1/1 loop", as "0/1 loop" would.
+        Assert.Equal("\r[bundle] ████████████████████████  1/1 loop  1 bundle written", o.ToString());
+    }
+
+    [Fact]
     public void Without_a_terminal_progress_is_a_plain_line_every_500_loops()
     {
         var lines = new List<string>();

@@ -68,7 +68,7 @@ public class BacktestCurveTests
     [InlineData("[1,2]", "it is not a JSON object")]
     [InlineData("{\"dates\":[\"2020-01-02\"]}", "it has no 'derived' curves")]
     [InlineData("{\"dates\":[\"2020-01-02\"],\"derived\":{\"excess_return_with_cost\":[1,2]}}",
-        "'excess_return_with_cost' is not a list of 1 numbers, one per date")]
+        "'excess_return_with_cost' is not a list of 1 number, one per date")]
     [InlineData("{\"dates\":[\"2020-01-02\"],\"derived\":{\"excess_return_with_cost\":[\"x\"]}}",
         "'excess_return_with_cost' holds something other than numbers")]
     [InlineData("{\"dates\":[],\"derived\":{}}", "it has no 'excess_return_without_cost' curve")]

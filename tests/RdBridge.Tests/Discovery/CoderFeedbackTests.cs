@@ -152,8 +152,9 @@ public class CoderFeedbackTests
         var workspace = Path.Combine(rd.Settings.WorkspaceRoot,
             UpstreamRdAgent.Ids(loop, "experiment_workspace").Single());
         Assert.Contains($"  ✗ {TaskRun}/0: the log pickle '{last}' is truncated; RD-Agent stopped while writing it "
-            + $"(pickle ends after {bytes.Length / 2} bytes, inside an item that needs {frame} more from byte 11; the "
-            + $"file may still be being written); its texts are left out [{workspace}]", OutputLines.Of(output));
+            + $"(pickle ends after {Words.N(bytes.Length / 2, "byte", "bytes")}, inside an item that needs {frame} "
+            + $"more from byte 11; the file may still be being written); its texts are left out [{workspace}]",
+            OutputLines.Of(output));
         Assert.Equal(ExitCodes.ItemFailures, code);
         var bundle = Path.Combine(rd.Settings.BundleDirectory, $"bundle_{TaskRun}_0.tar.gz");
         var factors = Entry(bundle, loop, "factor_meta.json")["factors"]!.AsArray().Select(f => f!.AsObject())

@@ -232,7 +232,7 @@ public class DiscoverStageMutantTests
         }, LoopReaderTests.Counts(report));
         Assert.Equal(
             [
-                "loop tr-1/0: 1 workspaces added from the log",
+                "loop tr-1/0: 1 workspace added from the log",
                 "loop tr-1/1: the registry says status 'failed', the log says 'success' — left as the registry "
                     + "has it",
                 "loop tr-1/2: completed from the log (success, 0 workspaces added)",

@@ -17,7 +17,7 @@ public class DiscoveryTests
         var workspaces = UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace", "baseline_workspace")
             .Distinct().Count();
         return $"  · added loop {taskRun}/{loop["loop_id"]}: {loop["status"]}, {loop["action"]}, "
-            + $"{workspaces} workspaces";
+            + $"{Words.N(workspaces, "workspace", "workspaces")}";
     }
 
     public static TheoryData<string, string> Generations => new()
@@ -39,7 +39,7 @@ public class DiscoveryTests
         Assert.Contains($"  · created the registry {rd.Registry} in the fork's schema from the log", lines);
         // Every check listed is ticked, and the summary counts exactly those.
         var ticked = lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
-        Assert.Contains($"verification passed: {ticked} of {ticked} checks", lines);
+        Assert.Contains($"verification passed: {ticked} of {Words.N(ticked, "check", "checks")}", lines);
 
         var taskRun = "2025-07-01_08-30-12-123456";
         Assert.Equal(taskRun, Rows(rd.Registry, "SELECT task_run_id FROM task_runs").Single()[0]);
@@ -70,7 +70,8 @@ public class DiscoveryTests
             var workspaces = UpstreamRdAgent.Ids(loop, "experiment_workspace", "sub_workspace", "baseline_workspace")
                 .Distinct().Count();
             Assert.Contains(
-                $"  · added loop {taskRun}/{id}: {loop["status"]}, {loop["action"]}, {workspaces} workspaces", lines);
+                $"  · added loop {taskRun}/{id}: {loop["status"]}, {loop["action"]}, "
+                    + $"{Words.N(workspaces, "workspace", "workspaces")}", lines);
             if ((string)loop["status"]! == "success")
             {
                 Assert.Equal(1L, row[2]);
@@ -137,7 +138,7 @@ public class DiscoveryTests
         Assert.Equal(0, rd.Cli("discover").Code);
         var second = rd.Cli("discover");
         Assert.Equal(0, second.Code);
-        Assert.Equal("[discover] 1 task runs, 3 loops, 3 loops unchanged", second.Out.Split('\n')[0]);
+        Assert.Equal("[discover] 1 task run, 3 loops, 3 loops unchanged", second.Out.Split('\n')[0]);
         Assert.DoesNotContain("loop folders read", second.Out);
         // RD-Agent keeps chatting with the LLM in a finished loop's folder: nothing discovery reads has changed.
         var log = rd.LogFolder("2025-07-01_08-30-12-123456");
@@ -148,7 +149,7 @@ public class DiscoveryTests
         File.Copy(llm, Path.Combine(extra, "2026-01-01_00-00-00-000000.pkl"));
         var third = rd.Cli("discover");
         Assert.Equal(0, third.Code);
-        Assert.Equal("[discover] 1 task runs, 3 loops, 3 loops unchanged", third.Out.Split('\n')[0]);
+        Assert.Equal("[discover] 1 task run, 3 loops, 3 loops unchanged", third.Out.Split('\n')[0]);
         Assert.DoesNotContain("added", third.Out);
     }
 
@@ -170,8 +171,9 @@ public class DiscoveryTests
         // Two loops of the log's manifest, their workspaces each counted once: the garbage was not read.
         var workspaces = rd.Loops().Sum(l => UpstreamRdAgent.Ids(l, "experiment_workspace", "sub_workspace",
             "baseline_workspace").Distinct().Count());
-        Assert.Equal($"[discover] 1 task runs, 2 loops, 2 loop folders read, 1 registry created, 1 task runs added, "
-            + $"2 loops added, {workspaces} workspaces added, 1 task runs finished", output.Split('\n')[0]);
+        Assert.Equal($"[discover] 1 task run, 2 loops, 2 loop folders read, 1 registry created, 1 task run added, "
+            + $"2 loops added, {Words.N(workspaces, "workspace added", "workspaces added")}, 1 task run finished",
+            output.Split('\n')[0]);
     }
 
     [Fact]
@@ -205,7 +207,7 @@ public class DiscoveryTests
         // Every check listed is ticked, and the summary counts exactly those.
         var lines = OutputLines.Of(output);
         var ticked = lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
-        Assert.Contains($"verification passed: {ticked} of {ticked} checks", lines);
+        Assert.Contains($"verification passed: {ticked} of {Words.N(ticked, "check", "checks")}", lines);
         Assert.DoesNotContain(lines, l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
     }
 

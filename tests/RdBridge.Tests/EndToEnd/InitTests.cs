@@ -19,7 +19,7 @@ public class InitTests
         using var sample = new Sample(taskRuns: 3, loops: 4, store: store);
         var (code, output, err) = sample.Cli("init");
         Assert.True(code == 0, output + err);
-        Assert.Contains($"verification passed: {Checks.All.Count} of {Checks.All.Count} checks",
+        Assert.Contains($"verification passed: {Checks.All.Count} of {Words.N(Checks.All.Count, "check", "checks")}",
             OutputLines.Of(output));
         var s = sample.Settings;
         var counts = sample.Aistock.Rows("""
@@ -182,7 +182,8 @@ public class InitTests
         Assert.True(check >= 0, output); // a guard: its detail follows
         Assert.Equal($"    {missing.Count} missing: {string.Join(", ", missing)}", lines[check + 1]);
         var failed = lines.Count(l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
-        Assert.Contains($"verification FAILED: {failed} of {Checks.All.Count} checks failed", lines);
+        Assert.Contains(
+            $"verification FAILED: {failed} of {Words.N(Checks.All.Count, "check", "checks")} failed", lines);
     }
 
     [Fact]

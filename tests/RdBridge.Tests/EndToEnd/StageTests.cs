@@ -29,10 +29,12 @@ public class StageTests
         // What check finds missing is reported as a problem: exit 1, as every verb that reports problems.
         Assert.Equal(1, code);
         // Each loop with results by its ids, the five metadata files it lacks, the fix and its folder.
-        Assert.Equal([$"[backfill] {all} loops, {loops.Count} loops missing metadata, {loops.Count} loops with stale "
-            + $"artifact rows — {loops.Count} problems",
+        Assert.Equal([$"[backfill] {Words.N(all, "loop", "loops")}, "
+            + $"{Words.N(loops.Count, "loop missing metadata", "loops missing metadata")}, "
+            + $"{Words.N(loops.Count, "loop", "loops")} with stale artifact rows — "
+            + Words.N(loops.Count, "problem", "problems"),
             .. loops.Select(l => $"  ✗ {l.Item1}/{l.Item2}: missing factor_meta.json, factor_perf.json, "
-                + $"feedback.json, model_meta.json, strategy_meta.json; run 'rdbridge backfill' to write them "
+                + "feedback.json, model_meta.json, strategy_meta.json; run 'rdbridge backfill' to write them "
                 + $"[{l.Item3}]"), ""], OutputLines.Of(output));
         Assert.Equal(before, Snapshot(s.RdAgentRoot));
         Assert.Equal(registry,
@@ -42,7 +44,8 @@ public class StageTests
         Assert.Equal(0, sample.Cli("backfill", "--all-task-runs").Code);
         var added = Directory.GetFiles(s.RdAgentRoot, "*", SearchOption.AllDirectories)
             .Count(f => !files.Contains(f) && !f.EndsWith("-wal") && !f.EndsWith("-shm"));
-        Assert.Equal($"[backfill] {all} loops, {loops.Count} with results, {added} files to write\n", dryRun);
+        Assert.Equal($"[backfill] {Words.N(all, "loop", "loops")}, {loops.Count} with results, "
+            + $"{Words.N(added, "file to write", "files to write")}\n", dryRun);
     }
 
     [Fact]
@@ -235,7 +238,8 @@ public class StageTests
         // Done loops are not redone; the failed one is tried again and named again, whole.
         var (again, output, _) = sample.Cli("backfill", "--mode", "materialize-pending");
         Assert.Equal(1, again);
-        Assert.Equal([$"[backfill] {states.Count} loops, {states.Count - 1} already materialized, 1 skipped "
+        Assert.Equal([$"[backfill] {Words.N(states.Count, "loop", "loops")}, {states.Count - 1} already "
+            + "materialized, 1 skipped "
             + "(no workspace) — 1 problem",
             $"  ✗ {victim[0]}/{victim[1]}: loop {victim[0]}/{victim[1]} workspace {victim[2]} is missing: '{folder}' "
             + $"(stored as '{stored}'); check the pathMap in rdbridge.json or whether the folder was deleted "
@@ -338,7 +342,8 @@ public class StageTests
         var (code, output, _) = sample.Cli("bundle");
         Assert.Equal(0, code);
         var all = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops");
-        Assert.Equal($"[bundle] {all} loops, {loops.Count - 1} unchanged, 1 rebuilt, 1 registry rows written\n",
+        Assert.Equal($"[bundle] {Words.N(all, "loop", "loops")}, {loops.Count - 1} unchanged, 1 rebuilt, 1 registry "
+            + "row written\n",
             output);
         var target = Path.Combine(s.BundleDirectory, $"bundle_{changed[0]}_{changed[1]}.tar.gz");
         foreach (var (path, bytes) in bundles)
@@ -380,7 +385,7 @@ public class StageTests
         // Rebuilt to the same digest: its registry row stays as it was.
         var loops = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops");
         var bundles = Directory.GetFiles(s.BundleDirectory, "*.tar.gz").Length;
-        Assert.Equal($"[bundle] {loops} loops, {bundles - 1} unchanged, 1 rebuilt\n", output);
+        Assert.Equal($"[bundle] {Words.N(loops, "loop", "loops")}, {bundles - 1} unchanged, 1 rebuilt\n", output);
         Assert.Equal(before, File.ReadAllText(sidecar));
         Assert.Equal(
             Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(archive))),

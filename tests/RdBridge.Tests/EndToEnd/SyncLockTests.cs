@@ -130,7 +130,8 @@ public class RegistryConcurrencyTests
         var (code, output, err) = await run;
         Assert.True(code == 0, output + err);
         var n = expected.Count;
-        Assert.Contains($"[bundle] {n} loops, {n} built, {n} registry rows written", OutputLines.Of(output));
+        Assert.Contains($"[bundle] {Words.N(n, "loop", "loops")}, {n} built, "
+            + $"{Words.N(n, "registry row written", "registry rows written")}", OutputLines.Of(output));
         Assert.Equal(expected, Db.Rows(s.RegistryPath,
             "SELECT asset_bundle_id FROM loops WHERE has_result = 1").Select(r => (string)r[0]!).Order());
     }

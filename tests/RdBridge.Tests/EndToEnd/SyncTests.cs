@@ -25,9 +25,10 @@ public class SyncTests
         // Only the new loop is examined and gets a bundle; the others are untouched.
         var others = Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE loop_id <> 0");
         var lines = OutputLines.Of(output);
-        Assert.Contains($"[select] 1 loops to examine, {others} loops unchanged since the last successful run", lines);
+        Assert.Contains($"[select] 1 loop to examine, {Words.N(others, "loop unchanged", "loops unchanged")} since "
+            + "the last successful run", lines);
         // The stage's whole line: one loop, built, its registry row.
-        Assert.Contains("[bundle] 1 loops, 1 built, 1 registry rows written", lines);
+        Assert.Contains("[bundle] 1 loop, 1 built, 1 registry row written", lines);
         Assert.DoesNotContain("rebuilt", output);
         Assert.Equal(loopsBefore + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         var tr = (string)Db.Rows(s.RegistryPath, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
@@ -38,7 +39,7 @@ public class SyncTests
         var import = last.Split(" — ", 2)[1].Split("; ")
             .Single(p => p.StartsWith("import: ", StringComparison.Ordinal));
         // One whole part of that list (the others count what this sample holds, and are not this test's claim).
-        Assert.Contains("1 loops inserted", import["import: ".Length..].Split(", "));
+        Assert.Contains("1 loop inserted", import["import: ".Length..].Split(", "));
 
         (code, output, _) = sample.Cli("sync");
         Assert.Equal(0, code);
@@ -84,9 +85,12 @@ public class LiveRegistryTests
         Assert.True(code == 0, output);
         var written = WorkspaceFiles(s).Count(f => filesBefore.GetValueOrDefault(f.Key) != f.Value);
         // The backfill's whole line: every loop with results found from its files and marked.
-        Assert.Contains($"[backfill] {loops} loops, {unnamed} loops given their workspace, {withResults} with "
-            + $"results, {written} files written, {withResults} loops marked has_result, "
-            + $"{Db.Scalar(s.RegistryPath, Rows) - rowsBefore} artifact rows written, {loops - withWorkspace} running "
+        Assert.Contains($"[backfill] {Words.N(loops, "loop", "loops")}, "
+            + $"{Words.N(unnamed, "loop given its workspace", "loops given their workspace")}, {withResults} with "
+            + $"results, {Words.N(written, "file written", "files written")}, "
+            + $"{Words.N(withResults, "loop marked has_result", "loops marked has_result")}, "
+            + Words.N(Db.Scalar(s.RegistryPath, Rows) - rowsBefore, "artifact row written", "artifact rows written")
+            + $", {loops - withWorkspace} running "
             + "or failed before their experiment", OutputLines.Of(output));
         // Loops without results are in AIstock too, without a bundle.
         Assert.Equal(withResults, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog WHERE has_result"));

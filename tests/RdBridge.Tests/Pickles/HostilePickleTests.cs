@@ -230,7 +230,7 @@ public class HostilePickleTests
                     $"{file} cut at byte {n} gave {e?.GetType().Name}: {e?.Message}");
                 // The file and the n bytes it was cut to; then either the missing STOP or the item the cut fell in
                 // (which item, and how much of it is missing, is pandas' layout of the file).
-                Assert.Matches($"^'{Regex.Escape(file)}': pickle ends after {n} bytes"
+                Assert.Matches($"^'{Regex.Escape(file)}': pickle ends after {Words.N(n, "byte", "bytes")}"
                     + @"( without its STOP opcode|, inside an item that needs \d+ more from byte \d+; the file may "
                     + "still be being written)$", e!.Message);
             }

@@ -45,7 +45,7 @@ public class RegistryMigrationTests
     {
         var backup = Assert.Single(Directory.GetDirectories(backupDirectory).Except(earlier));
         var lines = OutputLines.Of(output).ToList();
-        var at = lines.IndexOf("[backup] 1 backups written");
+        var at = lines.IndexOf("[backup] 1 backup written");
         Assert.True(at >= 0, output); // a guard: the exact note follows
         Assert.Equal($"  · backup at {backup} (taken just before the first change of this run)", lines[at + 1]);
     }
@@ -84,7 +84,7 @@ public class RegistryMigrationTests
         Assert.True(code == 0, output + err);
         // Exactly what the test removed is added back, each item named, and the count says so.
         var (head, items) = Migrate(output);
-        Assert.Equal($"[migrate] {removed.Count} tables and columns added", head);
+        Assert.Equal($"[migrate] {Words.N(removed.Count, "table or column added", "tables and columns added")}", head);
         Assert.Equal(removed, items);
         OneBackupNamed(output, sample.Settings.BackupDirectory);
         // Each of them is in the registry again (the guide's production_bundles keeps its own other columns).
@@ -182,9 +182,9 @@ public class RegistryMigrationTests
         // Only that loop is examined and given its workspace (the file and row counts after it are backfill's,
         // checked in its own tests).
         var lines = OutputLines.Of(output);
-        Assert.Equal(["[select] 1 loops to examine, 1 loops unchanged since the last successful run"],
+        Assert.Equal(["[select] 1 loop to examine, 1 loop unchanged since the last successful run"],
             lines.Where(l => l.StartsWith("[select]", StringComparison.Ordinal)));
-        Assert.Contains(lines, l => l.StartsWith("[backfill] 1 loops, 1 loops given their workspace, 1 with results, ",
+        Assert.Contains(lines, l => l.StartsWith("[backfill] 1 loop, 1 loop given its workspace, 1 with results, ",
             StringComparison.Ordinal));
         Assert.Equal($"moved_{id}", Db.Rows(db, "SELECT workspace_id FROM loops WHERE loop_id = 0")[0][0]);
         Assert.Equal(path, Db.Rows(db, "SELECT workspace_path FROM loops WHERE loop_id = 0")[0][0]);

@@ -37,7 +37,8 @@ public class RegistryWorkaroundTests
         Assert.All(stages, l => Assert.EndsWith(" — 1 problem", l));
         // Backfill counts loops, not rows: the duplicate row is the same loop as the first.
         var loops = Db.Scalar(registry, "SELECT count(*) FROM (SELECT DISTINCT task_run_id, loop_id FROM loops)");
-        Assert.StartsWith($"[backfill] {loops} loops, {loops} loops given their workspace, ", stages[0]);
+        Assert.StartsWith($"[backfill] {Words.N(loops, "loop", "loops")}, "
+            + $"{Words.N(loops, "loop given its workspace", "loops given their workspace")}, ", stages[0]);
         var (ec, eo, ee) = sample.Cli("export");
         Assert.True(ec == 1, $"exit {ec}\n{eo}\n{ee}");
         Assert.Contains(problem, OutputLines.Of(eo));

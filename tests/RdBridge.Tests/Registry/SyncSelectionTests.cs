@@ -34,8 +34,9 @@ public class SyncSelectionTests
         // The one released loop is examined and bundled; the others (as many as the registry holds besides) are not.
         var others = Db.Scalar(db, "SELECT count(*) FROM loops WHERE loop_id <> 0");
         var lines = OutputLines.Of(sync.Out);
-        Assert.Equal([$"[select] 1 loops to examine, {others} loops unchanged since the last successful run",
-            "[bundle] 1 loops, 1 built, 1 registry rows written"], Stages(lines, "[select]", "[bundle]"));
+        Assert.Equal([$"[select] 1 loop to examine, {Words.N(others, "loop unchanged", "loops unchanged")} since "
+            + "the last successful run",
+            "[bundle] 1 loop, 1 built, 1 registry row written"], Stages(lines, "[select]", "[bundle]"));
         Assert.Equal(before + 1, sample.Aistock.Scalar("SELECT count(*) FROM aistock_loop_catalog"));
         var tr = (string)Db.Rows(db, "SELECT task_run_id FROM loops WHERE loop_id = 0")[0][0]!;
         Assert.Equal(1, sample.Aistock.Scalar(
@@ -52,7 +53,8 @@ public class SyncSelectionTests
         var sync = sample.Cli("sync");
         Assert.True(sync.Code == 0, Text(sync));
         var lines = OutputLines.Of(sync.Out);
-        Assert.Contains($"[select] {loops} loops unchanged since the last successful run", lines);
+        Assert.Contains($"[select] {Words.N(loops, "loop unchanged", "loops unchanged")} since the last successful "
+            + "run", lines);
         Assert.Contains(NothingToExamine, lines);
         // The closing line of the second run (init was the first).
         Assert.Contains("sync run #2: nothing changed — every file, bundle and row was already up to date", lines);
@@ -87,8 +89,9 @@ public class SyncSelectionTests
         Assert.True(sync.Code == 0, Text(sync));
         var others = Db.Scalar(s.RegistryPath, "SELECT count(*) FROM loops WHERE loop_id <> 0");
         var lines = OutputLines.Of(sync.Out);
-        Assert.Equal([$"[select] 1 loops to examine, {others} loops unchanged since the last successful run",
-            "[bundle] 1 loops, 1 rebuilt, 1 registry rows written"], Stages(lines, "[select]", "[bundle]"));
+        Assert.Equal([$"[select] 1 loop to examine, {Words.N(others, "loop unchanged", "loops unchanged")} since "
+            + "the last successful run",
+            "[bundle] 1 loop, 1 rebuilt, 1 registry row written"], Stages(lines, "[select]", "[bundle]"));
         Assert.Contains(tr, File.ReadAllText(Path.Combine(s.AistockCatalogDirectory, "loop_catalog.json")));
     }
 
@@ -108,7 +111,7 @@ public class SyncSelectionTests
         Assert.Contains("  · catalogs or the asset cache changed since the last successful run: they are brought up "
             + "to date", lines);
         // Only the one removed copy is written, by the second run (init was the first).
-        Assert.Contains("sync run #2: changes written — import: 1 catalog copies written", lines);
+        Assert.Contains("sync run #2: changes written — import: 1 catalog copy written", lines);
         Assert.Equal(bytes, File.ReadAllBytes(copy));
     }
 
@@ -156,7 +159,8 @@ public class SyncSelectionTests
         Db.Exec(db, "UPDATE rdbridge_loop_state SET fingerprint = 'not a digest' WHERE loop_id = 1");
         var sync = sample.Cli("sync");
         Assert.True(sync.Code == 0, Text(sync));
-        Assert.Equal([$"[select] 1 loops to examine, {keys.Count - 1} loops unchanged since the last successful run"],
+        Assert.Equal([$"[select] 1 loop to examine, {Words.N(keys.Count - 1, "loop unchanged", "loops unchanged")} "
+            + "since the last successful run"],
             Stages(OutputLines.Of(sync.Out), "[select]"));
         // And recorded as it is now, so the next sync has nothing to examine.
         Assert.Equal(state, Db.Rows(db, "SELECT task_run_id || '/' || loop_id, fingerprint FROM rdbridge_loop_state "

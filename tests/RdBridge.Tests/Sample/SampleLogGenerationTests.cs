@@ -104,7 +104,7 @@ public class SampleLogGenerationTests
             lines);
         // Every check listed is ticked, and the summary counts exactly those.
         var ticked = lines.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
-        Assert.Contains($"verification passed: {ticked} of {ticked} checks", lines);
+        Assert.Contains($"verification passed: {ticked} of {Words.N(ticked, "check", "checks")}", lines);
 
         var expected = Loops(original.Settings.RegistryPath, byLogFolder: true);
         var found = Loops(upstream.Settings.RegistryPath, byLogFolder: false);

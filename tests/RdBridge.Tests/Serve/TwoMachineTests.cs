@@ -86,9 +86,11 @@ public class TwoMachineTests
         var loop0Factors = loop0.Select(e => e.Split('|')[0]).ToHashSet();
         var newEntries = Provenance(publisher.CatalogDirectory)
             .Where(e => e.Split('|')[2] == "0" || sentAgain.Contains(e.Split('|')[2])).Except(storedBefore).Count();
-        Assert.Equal([$"{loop0Factors.Count(f => !factorsBefore.Contains(f))} factors inserted",
-            $"{loop0Factors.Count(factorsBefore.Contains)} factors updated", "1 models inserted",
-            "1 strategies inserted", "1 loops inserted", $"{newEntries} factor provenance entries written",
+        var inserted = loop0Factors.Count(f => !factorsBefore.Contains(f));
+        Assert.Equal([Words.N(inserted, "factor inserted", "factors inserted"),
+            Words.N(loop0Factors.Count(factorsBefore.Contains), "factor updated", "factors updated"),
+            "1 model inserted", "1 strategy inserted", "1 loop inserted",
+            Words.N(newEntries, "factor provenance entry written", "factor provenance entries written"),
             $"{size} bytes downloaded", "1 downloaded", "1 extracted"], counts);
         Assert.Equal(Bundles(publisher.BundleDirectory), Bundles(consumer.AssetCacheDirectory));
         // The released loop's entries came with it. (Releasing loop 0 re-attributes the factors later loops only
@@ -147,7 +149,7 @@ public class TwoMachineTests
         var pull = output.Split('\n').Single(l => l.StartsWith("[pull gpu1] ", StringComparison.Ordinal))
             ["[pull gpu1] ".Length..].Split(", ");
         var all = Directory.EnumerateFiles(s.BundleDirectory, "*.tar.gz").ToList();
-        Assert.Superset(new HashSet<string> { "1 downloads resumed", $"{all.Count} downloaded",
+        Assert.Superset(new HashSet<string> { "1 download resumed", $"{all.Count} downloaded",
             $"{all.Sum(f => new FileInfo(f).Length) - new FileInfo(archive).Length / 2} bytes downloaded" },
             pull.ToHashSet());
         Assert.Equal(File.ReadAllBytes(archive), File.ReadAllBytes(Path.Combine(cache, id + ".tar.gz")));

@@ -41,7 +41,7 @@ public class SetupTests
         var init = Run("init", "--config", config);
         Assert.True(init.Code == 0, init.Out + init.Err);
         // Every item of the checklist (ChecklistTests pins it to the guide's 25) was run and passed.
-        Assert.Contains($"verification passed: {Checks.All.Count} of {Checks.All.Count} checks",
+        Assert.Contains($"verification passed: {Checks.All.Count} of {Words.N(Checks.All.Count, "check", "checks")}",
             OutputLines.Of(init.Out));
     }
 
@@ -83,7 +83,9 @@ public class SetupTests
         drive = char.ToLowerInvariant(drive[0]) + drive[1..];
         var local = s.Dir["RD-Agent-main"];
         Assert.Equal("error: preflight: the run cannot succeed, so nothing was written:\n"
-            + $"  ✗ path map: none of the {stored.Count} sampled workspace paths resolves with the pathMap; "
+            + "  ✗ path map: none of the "
+            + Words.N(stored.Count, "sampled workspace path", "sampled workspace paths")
+            + " resolves with the pathMap; "
             + $"e.g. '{stored[0]}' → '{stored[0]}' is a Windows path and no pathMap entry covers it; add one to "
             + $"rdbridge.json, e.g. \"pathMap\": {{ \"{drive}\": \"/local/path\" }}\n"
             + $"    → set \"pathMap\": {{ \"{prefix.Replace(@"\", @"\\")}\": \"{local}\" }} in {s.Config} "
@@ -115,13 +117,17 @@ public class SetupTests
         var loops = Db.Rows(Registry(s), "SELECT count(*) FROM loops")[0][0];
         var lines = OutputLines.Of(setup.Out);
         Assert.Equal($"RD-Agent folder {s.Dir["RD-Agent-main"]}:", lines[0]);
-        Assert.Equal($"  registry {Registry(s)} (the AIstock fork's): {taskRuns} task runs, {loops} loops", lines[1]);
+        Assert.Equal($"  registry {Registry(s)} (the AIstock fork's): "
+            + $"{Words.N((long)taskRuns!, "task run", "task runs")}, {Words.N((long)loops!, "loop", "loops")}",
+            lines[1]);
         Assert.Equal((2L, 8L), ((long)taskRuns!, (long)loops!));
         Assert.Contains($@"  stored paths F:\…      {backslashed.Count,4}  e.g. {backslashed[0]}", lines);
         Assert.Contains($"  stored paths F:/…      {slashed.Count,4}  e.g. {slashed[0]}", lines);
         Assert.Contains($"path map '{entry.Key}' → '{s.Dir["RD-Agent-main"]}'", lines);
         var example = ordered[0].Replace('\\', '/');
-        Assert.Contains($"  why: {ordered.Count} sampled stored paths end in folders found there, e.g. '{ordered[0]}' "
+        var matched = ordered.Count == 1 ? "1 sampled stored path ends in a folder"
+            : $"{ordered.Count} sampled stored paths end in folders";
+        Assert.Contains($"  why: {matched} found there, e.g. '{ordered[0]}' "
             + $"is '{Path.Combine(s.Dir["RD-Agent-main"], example[(StoredPrefix(example).Length + 1)..])}'", lines);
         // The output ends with where the configuration went and what to run next.
         Assert.Equal([$"wrote {config}",
@@ -158,7 +164,8 @@ public class SetupTests
         var runs = Directory.GetDirectories(s.Dir["RD-Agent-main/log"]);
         var loops = runs.Sum(r => Directory.GetDirectories(r, "Loop_*").Length);
         Assert.Equal((2, 8), (runs.Length, loops));
-        Assert.Equal($"  log only (upstream RD-Agent writes no registry): {runs.Length} task runs, {loops} loops in "
+        Assert.Equal($"  log only (upstream RD-Agent writes no registry): "
+            + $"{Words.N(runs.Length, "task run", "task runs")}, {Words.N(loops, "loop", "loops")} in "
             + "log/; init creates the registry from it", OutputLines.Of(setup.Out)[1]);
         Assert.Single(JsonNode.Parse(File.ReadAllText(config))!["pathMap"]!.AsObject());
         InitPasses(config);
@@ -249,7 +256,8 @@ public class SetupTests
         var mapLine = againLines.ToList().IndexOf(
             $"path map 'F:/Dev/RD-Agent-main' → '{s.Dir["RD-Agent-main"]}' (given by --map)");
         Assert.True(mapLine >= 0, again.Out); // a guard: the exact line follows
-        Assert.Equal($"  {resolving} of {all.Count} sampled stored paths resolve with it", againLines[mapLine + 1]);
+        Assert.Equal($"  {resolving} of {Words.N(all.Count, "sampled stored path", "sampled stored paths")} "
+            + (resolving == 1 ? "resolves" : "resolve") + " with it", againLines[mapLine + 1]);
         InitPasses(config);
     }
 

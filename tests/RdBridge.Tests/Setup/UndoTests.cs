@@ -111,7 +111,7 @@ public class UndoTests
             var folder = ((string)run[1]!).Replace('\\', '/').Split('/')[^1];
             var finding = doctorLines.ToList().IndexOf($"✗ {"duplicate task run",-18} task run {folder} repeats "
                 + $"{run[0]} (the same log folder, added by discovery under a wrong pathMap): "
-                + $"{loops.Count(l => (string)l[0]! == (string)run[0]!)} loops without workspaces");
+                + Words.N(loops.Count(l => (string)l[0]! == (string)run[0]!), "loop", "loops") + " without workspaces");
             Assert.True(finding >= 0, doctor.Out); // a guard: the fix follows on the next line
             Assert.Equal("  → run 'rdbridge doctor --fix' (it takes a backup first; 'rdbridge restore' undoes it)",
                 doctorLines[finding + 1]);
@@ -128,7 +128,7 @@ public class UndoTests
 
         var init = s.Cli("init");
         Assert.True(init.Code == 0, init.Out + init.Err);
-        Assert.Contains($"verification passed: {Checks.All.Count} of {Checks.All.Count} checks",
+        Assert.Contains($"verification passed: {Checks.All.Count} of {Words.N(Checks.All.Count, "check", "checks")}",
             OutputLines.Of(init.Out));
     }
 

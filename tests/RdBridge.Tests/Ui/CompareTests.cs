@@ -45,7 +45,7 @@ public class CompareTests(Chromium chromium, ComparedSample compared) : IClassFi
             Assert.Equal(1, await page.Locator($"#backtest-chart path[data-series={series}]").CountAsync());
         // The summary line: trading days, first and last day, and the deepest drawdown the report states.
         await Assertions.Expect(page.Locator("#backtest-span")).ToContainTextAsync(
-            $"{dates.Count} trading days 交易日 · {dates[0]} → {dates[^1]} · "
+            $"{Words.N(dates.Count, "trading day", "trading days")} 交易日 · {dates[0]} → {dates[^1]} · "
                 + $"max drawdown 最大回撤 {Pct(drawdown.Min())}");
         var dd = page.Locator("#drawdown-chart path[data-series=drawdown]");
         Assert.Equal(dates.Count.ToString(CultureInfo.InvariantCulture), await dd.GetAttributeAsync("data-points"));

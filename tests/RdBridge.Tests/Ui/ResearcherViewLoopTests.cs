@@ -180,7 +180,7 @@ public partial class ResearcherViewTests
             DateTimeOffset.Parse(at, CultureInfo.InvariantCulture).UtcDateTime
                 .ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC");
         await Assertions.Expect(page.Locator("#verify-summary"))
-            .ToContainTextAsync($"{passed} of {checks.Count} checks passed");
+            .ToContainTextAsync($"{passed} of {Words.N(checks.Count, "check", "checks")} passed");
         Assert.Equal(checks.Count, await page.Locator("#verify-result tr.pass, #verify-result tr.fail").CountAsync());
         Assert.Empty(posts);
     }

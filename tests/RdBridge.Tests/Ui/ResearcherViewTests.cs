@@ -318,7 +318,7 @@ public partial class ResearcherViewTests(Chromium chromium, ResearcherSample fix
         Assert.Equal(provenance.Take(100).Select(p => $"{(string)p!["task_run_id"]!}:{(long)p["loop_id"]!}"),
             foundIn);
         await Assertions.Expect(page.Locator("h2", new() { HasText = "Found in" }))
-            .ToContainTextAsync($"({provenance.Count} loops");
+            .ToContainTextAsync($"({Words.N(provenance.Count, "loop", "loops")}");
         foreach (var p in provenance.Take(100))
         {
             if (Hypothesis((string)p!["task_run_id"]!, (long)p["loop_id"]!) is { } h)

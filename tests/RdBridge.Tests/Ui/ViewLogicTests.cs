@@ -83,6 +83,19 @@ public class ViewLogicTests(Chromium chromium, ServedSample served)
     }
 
     [Fact]
+    public async Task A_count_takes_its_noun_in_the_singular_only_when_it_is_one()
+    {
+        await using var ui = await Open();
+        var r = await ui.ViewAsync("""
+            return [v.countOf(0, 'loop'), v.countOf(1, 'loop'), v.countOf(2, 'loop'), v.countOf(1, 'entry', 'entries'),
+                    v.countOf(2, 'entry', 'entries'), v.countOf(1234567, 'day', 'days', (n) => v.fmtNum(n, 0)),
+                    v.countOf(1, 'day', 'days', (n) => v.fmtNum(n, 0))];
+            """);
+        Assert.Equal(["0 loops", "1 loop", "2 loops", "1 entry", "2 entries", "1,234,567 days", "1 day"],
+            r.EnumerateArray().Select(e => e.GetString()!));
+    }
+
+    [Fact]
     public async Task Numbers_sizes_times_and_ranges_are_formatted_for_reading()
     {
         await using var ui = await Open();

@@ -37,7 +37,7 @@ public sealed class GuideMessagesTests
 
         var result = copy.Check("link.strategy_loop");
 
-        Assert.Equal($"1 broken links, e.g. {strategy["strategy_id"]} → {strategy["task_run_id"]}/999", result.Detail);
+        Assert.Equal($"1 broken link, e.g. {strategy["strategy_id"]} → {strategy["task_run_id"]}/999", result.Detail);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class GuideMessagesTests
 
         var result = copy.Check("link.factor_loop");
 
-        Assert.Equal($"1 broken links, e.g. {factor["factor_id"]} → {factor["task_run_id"]}/999", result.Detail);
+        Assert.Equal($"1 broken link, e.g. {factor["factor_id"]} → {factor["task_run_id"]}/999", result.Detail);
     }
 
     [Fact]

@@ -37,7 +37,8 @@ public class HostileTaskRunIdTests
         var checks = lines.SkipWhile(l => l != "RD-Agent 侧 / RD-Agent side").ToList();
         var failed = checks.Count(l => l.StartsWith("  ✗ ", StringComparison.Ordinal));
         var passed = checks.Count(l => l.StartsWith("  ✓ ", StringComparison.Ordinal));
-        Assert.Contains($"verification FAILED: {failed} of {failed + passed} checks failed", lines);
+        Assert.Contains($"verification FAILED: {failed} of {Words.N(failed + passed, "check", "checks")} "
+            + "failed", lines);
         // The bundle-file check misses the bundle of every copied loop (each hostile id × the good run's loops) and
         // names the first five in order, the unusable id with why and what to do.
         var goodLoops = (long)Db.Rows(registry, $"SELECT count(*) FROM loops WHERE task_run_id = '{good}'")[0][0]!;

@@ -41,7 +41,7 @@ public sealed class IncrementalSyncCheckTests
         Assert.False(result.Passed, result.Detail);
         // The whole detail: the one loop added above, and the last run as the AIstock database records it.
         var last = copy.AistockRows("SELECT id, mode, status FROM rdbridge_sync_runs ORDER BY id DESC")[0];
-        Assert.Equal($"1 registry loops with results never synced, e.g. {tr}/77 (run rdbridge sync); " +
+        Assert.Equal($"1 registry loop with results never synced, e.g. {tr}/77 (run rdbridge sync); " +
             $"last run #{Convert.ToInt64(last[0])} ({last[1]}) {last[2]}", result.Detail);
     }
 }

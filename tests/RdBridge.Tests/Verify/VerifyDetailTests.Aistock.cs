@@ -70,7 +70,8 @@ public sealed partial class VerifyDetailTests
         copy.Aistock($"DELETE FROM aistock_loop_catalog WHERE task_run_id = '{tr}' AND loop_id = {l}");
         var inFile = ExportedRecords(s, "loops").Count;
         var inDb = Db.Scalar(s.AistockDatabase, "SELECT count(*) FROM aistock_loop_catalog");
-        var problems = new List<string> { $"loops: {inDb} rows for {inFile} records" };
+        var problems = new List<string> { $"loops: {Words.N(inDb, "row", "rows")} for "
+            + $"{Words.N(inFile, "record", "records")}" };
         foreach (var (table, key) in new[] { ("aistock_factor_catalog", "factor_id"),
             ("aistock_model_catalog", "model_id"), ("aistock_strategy_catalog", "strategy_id") })
         {
@@ -99,7 +100,7 @@ public sealed partial class VerifyDetailTests
 
         var result = copy.Check("ai.db_records");
 
-        Assert.Equal((false, $"loops: {inDb} rows for 0 records"), (result.Passed, result.Detail));
+        Assert.Equal((false, $"loops: {Words.N(inDb, "row", "rows")} for 0 records"), (result.Passed, result.Detail));
     }
 
     [Fact]
@@ -117,8 +118,9 @@ public sealed partial class VerifyDetailTests
 
         var result = copy.Check("ai.db_bundle_ids");
 
-        Assert.Equal((false, $"aistock_model_catalog: {models} rows without their loop's asset_bundle_id; "
-            + $"aistock_strategy_catalog: {strategies} rows without their loop's asset_bundle_id"),
+        Assert.Equal((false, $"aistock_model_catalog: {Words.N(models, "row", "rows")} without their loop's "
+            + "asset_bundle_id; "
+            + $"aistock_strategy_catalog: {Words.N(strategies, "row", "rows")} without their loop's asset_bundle_id"),
             (result.Passed, result.Detail));
     }
 

@@ -40,7 +40,7 @@ public sealed partial class VerifyDetailTests
 
         var result = copy.Check("fn.query_by_loop");
 
-        Assert.Equal((false, $"{gaps.Count} gaps: {string.Join("; ", gaps.Take(4))}"),
+        Assert.Equal((false, $"{Words.N(gaps.Count, "gap", "gaps")}: {string.Join("; ", gaps.Take(4))}"),
             (result.Passed, result.Detail));
     }
 
@@ -56,9 +56,11 @@ public sealed partial class VerifyDetailTests
 
         Assert.Equal(
         [
-            (false, $"{none} loops resolve to their strategy, factors and bundle"),
-            (false, $"{none} bundles available extracted under {copy.Settings.AssetCacheDirectory}"),
-            (false, $"{none} workspaces hold the files their bundles list"),
+            (false, (none == 1 ? "1 loop resolves" : $"{none} loops resolve") + " to their strategy, factors and "
+                + "bundle"),
+            (false, $"{Words.N(none, "bundle", "bundles")} available extracted under "
+                + $"{copy.Settings.AssetCacheDirectory}"),
+            (false, (none == 1 ? "1 workspace holds" : $"{none} workspaces hold") + " the files their bundles list"),
         ], results);
     }
 
@@ -105,7 +107,7 @@ public sealed partial class VerifyDetailTests
         File.Delete(s.AssetCache.ExtractedManifest(second));
         var gone = copy.Check("fn.workspace_access");
 
-        Assert.Equal((false, $"1 gaps: {unsafeId}"), (kept.Passed, kept.Detail));
+        Assert.Equal((false, $"1 gap: {unsafeId}"), (kept.Passed, kept.Detail));
         Assert.Equal((false, $"2 gaps: {unsafeId}; {Key(loops[1])}: no manifest of bundle {second}, extracted or "
             + "archived"), (gone.Passed, gone.Detail));
     }
@@ -120,7 +122,7 @@ public sealed partial class VerifyDetailTests
 
         var result = copy.Check("fn.workspace_access");
 
-        Assert.Equal((false, $"1 gaps: {Key(loops[2])}: the loop names no asset_bundle_id"),
+        Assert.Equal((false, $"1 gap: {Key(loops[2])}: the loop names no asset_bundle_id"),
             (result.Passed, result.Detail));
     }
 
@@ -141,7 +143,8 @@ public sealed partial class VerifyDetailTests
 
         var result = copy.Check("fn.incremental_sync");
 
-        Assert.Equal((false, $"{factors.Count} records missing or outdated, e.g. {string.Join("; ", factors.Take(3))}; "
+        Assert.Equal((false, $"{Words.N(factors.Count, "record", "records")} missing or outdated, e.g. "
+            + $"{string.Join("; ", factors.Take(3))}; "
             + $"2 registry loops with results never synced, e.g. {tr}/77; {tr}/78 (run rdbridge sync); "
             + $"last run #{run[0]} ({run[1]}) {run[2]}"), (result.Passed, result.Detail));
     }

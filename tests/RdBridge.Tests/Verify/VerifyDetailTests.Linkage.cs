@@ -39,18 +39,19 @@ public sealed partial class VerifyDetailTests
                 });
                 records[1]!["provenance"] = null;
                 File.WriteAllText(path, root.ToJsonString());
-                expected = $"1 broken links, e.g. {records[0]!["factor_id"]} → {tr}/999";
+                expected = $"1 broken link, e.g. {records[0]!["factor_id"]} → {tr}/999";
                 break;
             case "provenance file entries":
                 copy.EditProvenance(p => p["loop_id"] = 999);
                 // Each factor's entries now name the same missing loop: one link per factor, in the file's order.
                 var links = JsonNode.Parse(File.ReadAllText(provenancePath))!["provenance"]!.AsArray()
                     .Select(p => $"{p!["factor_id"]} → {p["task_run_id"]}/999").Distinct().ToList();
-                expected = $"{links.Count} broken links, e.g. {string.Join("; ", links.Take(3))}";
+                expected = $"{Words.N(links.Count, "broken link", "broken links")}, e.g. "
+                    + $"{string.Join("; ", links.Take(3))}";
                 break;
             case "provenance file missing":
                 File.Delete(provenancePath);
-                expected = $"1 broken links, e.g. {provenancePath} missing; run 'rdbridge export'";
+                expected = $"1 broken link, e.g. {provenancePath} missing; run 'rdbridge export'";
                 break;
             default: throw new ArgumentException($"no break written for {broken}");
         }

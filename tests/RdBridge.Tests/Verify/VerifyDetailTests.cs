@@ -42,17 +42,19 @@ public sealed partial class VerifyDetailTests
 
         var expected = new Dictionary<string, string>
         {
-            ["rd.registry_loops"] = $"{loops} loops, {withResults} with results, each linked to its own workspace",
-            ["rd.workspace_metadata"] = $"{withResults} workspaces complete",
-            ["rd.model_meta_preprocess"] = $"{withResults} files checked",
-            ["rd.factor_meta_input_schema"] = $"{withResults} files checked",
-            ["rd.strategy_meta_portfolio"] = $"{withResults} files checked",
-            ["rd.bundle_files"] = $"{withResults} bundles with .sha256",
-            ["rd.bundle_rows"] = $"{withResults} rows, loops.asset_bundle_id set",
-            ["rd.catalog_bundle_ids"] =
-                $"{records.Values.Sum(r => r.Count)} records in 4 catalogs, all with asset_bundle_id",
+            ["rd.registry_loops"] =
+                $"{Words.N(loops, "loop", "loops")}, {withResults} with results, each linked to its own workspace",
+            ["rd.workspace_metadata"] = $"{Words.N(withResults, "workspace", "workspaces")} complete",
+            ["rd.model_meta_preprocess"] = $"{Words.N(withResults, "file", "files")} checked",
+            ["rd.factor_meta_input_schema"] = $"{Words.N(withResults, "file", "files")} checked",
+            ["rd.strategy_meta_portfolio"] = $"{Words.N(withResults, "file", "files")} checked",
+            ["rd.bundle_files"] = $"{Words.N(withResults, "bundle", "bundles")} with .sha256",
+            ["rd.bundle_rows"] = $"{Words.N(withResults, "row", "rows")}, loops.asset_bundle_id set",
+            ["rd.catalog_bundle_ids"] = Words.N(records.Values.Sum(r => r.Count), "record", "records")
+                + " in 4 catalogs, all with asset_bundle_id",
             ["ai.catalog_files"] = $"4 catalogs in {s.AistockCatalogDirectory}, same as exported",
-            ["ai.bundle_cache"] = $"{bundleIds} bundles cached" + (deep ? ", every archive re-hashed" : ""),
+            ["ai.bundle_cache"] = Words.N(bundleIds, "bundle", "bundles") + " cached"
+                + (deep ? ", every archive re-hashed" : ""),
             ["ai.db_records"] = string.Join(", ", Kinds.Select(k =>
                 $"{k.List} {Store($"SELECT count(*) FROM {k.Table}")}/{records[k.List].Count}")),
             ["ai.db_bundle_ids"] = "every row names the bundle of its own loop",
@@ -60,20 +62,24 @@ public sealed partial class VerifyDetailTests
                 $"{k.List} {Store($"SELECT count(asset_bundle_id) FROM {k.Table}")}/" +
                 Store($"SELECT count(*) FROM {k.Table}" +
                     (k.List == "loops" ? " WHERE has_result IS NOT FALSE" : "")))),
-            ["link.loop_workspace"] = $"{loopRecords.Count} loops match the registry's experiment workspace",
-            ["link.loop_bundle"] = $"{loopRecords.Count} loops: catalog, registry and bundle manifest agree",
-            ["link.factor_loop"] =
-                $"{records["factors"].Count} records each link to a loop of the loop catalog and its bundle",
-            ["link.model_loop"] =
-                $"{records["models"].Count} records each link to a loop of the loop catalog and its bundle",
-            ["link.strategy_loop"] =
-                $"{records["strategies"].Count} records each link to a loop of the loop catalog and its bundle",
-            ["link.workspace_files"] = $"{loopRecords.Count} workspaces reachable through the path map",
-            ["link.bundle_extractable"] = $"{bundleIds} bundles open"
-                + (deep ? " and every file matches its manifest" : " and are extracted"),
-            ["fn.query_by_loop"] = $"{storedLoops} loops resolve to their strategy, factors and bundle",
-            ["fn.bundle_by_id"] = $"{storedLoops} bundles available extracted under {s.AssetCacheDirectory}",
-            ["fn.workspace_access"] = $"{storedLoops} workspaces hold the files their bundles list",
+            ["link.loop_workspace"] = (loopRecords.Count == 1 ? "1 loop matches" : $"{loopRecords.Count} loops match")
+                + " the registry's experiment workspace",
+            ["link.loop_bundle"] =
+                $"{Words.N(loopRecords.Count, "loop", "loops")}: catalog, registry and bundle manifest agree",
+            ["link.factor_loop"] = Linked(records["factors"].Count),
+            ["link.model_loop"] = Linked(records["models"].Count),
+            ["link.strategy_loop"] = Linked(records["strategies"].Count),
+            ["link.workspace_files"] =
+                $"{Words.N(loopRecords.Count, "workspace", "workspaces")} reachable through the path map",
+            ["link.bundle_extractable"] = (bundleIds == 1 ? "1 bundle opens" : $"{bundleIds} bundles open")
+                + (deep ? " and every file matches its manifest" : bundleIds == 1 ? " and is extracted"
+                    : " and are extracted"),
+            ["fn.query_by_loop"] = (storedLoops == 1 ? "1 loop resolves" : $"{storedLoops} loops resolve")
+                + " to their strategy, factors and bundle",
+            ["fn.bundle_by_id"] =
+                $"{Words.N(storedLoops, "bundle", "bundles")} available extracted under {s.AssetCacheDirectory}",
+            ["fn.workspace_access"] = (storedLoops == 1 ? "1 workspace holds" : $"{storedLoops} workspaces hold")
+                + " the files their bundles list",
             ["fn.incremental_sync"] =
                 $"every exported record is in the database, current; last run #{run[0]} ({run[1]}) {run[2]}",
             ["fn.no_duplicates"] = "no duplicate loops, factors, models or bundles; no orphan bundle files",
@@ -124,7 +130,8 @@ public sealed partial class VerifyDetailTests
         {
             case "rd.registry_loops":
                 copy.Registry($"DELETE FROM workspaces WHERE {where}");
-                expected = $"{loops} loops, {withResults} with results; 1 without a workspace row: {tr}/{l}";
+                expected = $"{Words.N(loops, "loop", "loops")}, {withResults} with results; 1 without a workspace "
+                    + $"row: {tr}/{l}";
                 break;
             case "rd.workspace_metadata":
                 File.Delete(Path.Combine(workspace, "feedback.json"));
@@ -155,7 +162,7 @@ public sealed partial class VerifyDetailTests
             case "ai.db_bundle_ids":
                 copy.Aistock($"UPDATE aistock_strategy_catalog SET asset_bundle_id = 'bundle_{new string('0', 32)}_0' "
                     + $"WHERE {where}");
-                expected = "aistock_strategy_catalog: 1 rows without their loop's asset_bundle_id";
+                expected = "aistock_strategy_catalog: 1 row without their loop's asset_bundle_id";
                 break;
             case "ai.coverage":
                 expected = Coverage("loops");
@@ -176,7 +183,7 @@ public sealed partial class VerifyDetailTests
             case "fn.no_duplicates":
                 var orphan = $"bundle_{new string('0', 32)}_7";
                 File.Copy(s.Bundles.Archive(bundle), s.Bundles.Archive(orphan));
-                expected = $"1 orphan bundle files ({orphan})";
+                expected = $"1 orphan bundle file ({orphan})";
                 break;
             default: throw new ArgumentException($"no break written for {id}");
         }
@@ -185,4 +192,7 @@ public sealed partial class VerifyDetailTests
         var result = new Checklist(s, deep: false).Run([check]).Checks.Single();
         Assert.Equal((false, expected), (result.Passed, result.Detail));
     }
+    /// <summary>The detail of a record-to-loop check that passes, for <paramref name="n"/> records.</summary>
+    private static string Linked(long n) =>
+        (n == 1 ? "1 record each links" : $"{n} records each link") + " to a loop of the loop catalog and its bundle";
 }

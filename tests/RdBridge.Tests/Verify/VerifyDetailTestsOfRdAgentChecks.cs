@@ -65,7 +65,8 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
 
         var result = copy.Check("rd.registry_loops");
 
-        Assert.Equal((false, $"{loops} loops, {results.Count} with results; {results.Count} without a workspace row: "
+        Assert.Equal((false, $"{Words.N(loops, "loop", "loops")}, {results.Count} with results; {results.Count} "
+            + "without a workspace row: "
             + string.Join(", ", results.Select(l => $"{l.TaskRun}/{l.Loop}"))), (result.Passed, result.Detail));
     }
 
@@ -252,7 +253,9 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
 
         var result = copy.Check("link.loop_workspace");
 
-        Assert.Equal((false, $"1 wrong: {withResults - left} loops with results are not in the loop catalog"),
+        var absent = withResults - left;
+        Assert.Equal((false, "1 wrong: " + (absent == 1 ? "1 loop with results is" : $"{absent} loops with results are")
+            + " not in the loop catalog"),
             (result.Passed, result.Detail));
     }
 
@@ -268,7 +271,7 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
         var result = copy.Check("link.factor_loop");
 
         var (factor, taskRun) = ((string)entry["factor_id"]!, (string)entry["task_run_id"]!);
-        Assert.Equal((false, $"1 broken links, e.g. {factor} → {taskRun}/999"), (result.Passed, result.Detail));
+        Assert.Equal((false, $"1 broken link, e.g. {factor} → {taskRun}/999"), (result.Passed, result.Detail));
     }
 
     /// <summary>
@@ -285,7 +288,8 @@ public sealed class VerifyDetailTestsOfRdAgentChecks
 
         var result = copy.Check("link.factor_loop");
 
-        Assert.Equal((true, $"{root["factors"]!.AsArray().Count} records each link to a loop of the loop catalog "
-            + "and its bundle"), (result.Passed, result.Detail));
+        var factors = root["factors"]!.AsArray().Count;
+        Assert.Equal((true, (factors == 1 ? "1 record each links" : $"{factors} records each link")
+            + " to a loop of the loop catalog and its bundle"), (result.Passed, result.Detail));
     }
 }

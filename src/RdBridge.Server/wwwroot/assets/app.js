@@ -505,7 +505,7 @@ async function syncPage(signal) {
       el('td', {}, el('ul', { class: 'counts' },
         v.countsSummary(run.counts).map((c) => el('li', {}, el('b', {}, c.stage), ' ', c.text)))),
       el('td', {}, (run.errors ?? []).length === 0 ? '—' : el('details', {},
-        el('summary', { class: 'bad' }, `${run.errors.length} errors 错误`),
+        el('summary', { class: 'bad' }, `${v.countOf(run.errors.length, 'error')} 错误`),
         run.errors.map((e) => el('div', { class: 'error' }, typeof e === 'string' ? e : JSON.stringify(e))))),
     )));
     if (data.runs.length === 0) {
@@ -587,7 +587,7 @@ function verifyView(result) {
       class: result.passed ? 'summary ok' : 'summary bad', id: 'verify-summary',
       dataset: { passed: String(!!result.passed) },
     },
-      result.passed ? '✓ ' : '✗ ', `${passed} of ${checks.length} checks passed 项通过`),
+      result.passed ? '✓ ' : '✗ ', `${passed} of ${v.countOf(checks.length, 'check')} passed 项通过`),
     coverage.length ? el('table', { class: 'catalog narrow', id: 'coverage' },
       el('thead', {}, el('tr', {},
         ['Catalog 目录', 'Rows 行', 'With asset_bundle_id', 'Coverage 覆盖率'].map((h) => el('th', {}, h)))),
@@ -796,12 +796,12 @@ function backtestSection(taskRunId, loopId, signal) {
   getJson(`/api/rdagent/loops/${encodeURIComponent(taskRunId)}/${loopId}/backtest`, signal).then((bt) => {
     const span = `${bt.dates[0] ?? '—'} → ${bt.dates[bt.dates.length - 1] ?? '—'}`;
     const thinned = bt.decimated
-      ? ` · ${bt.points} points shown 显示点数 (first, last and each stretch's highs and lows)` : '';
+      ? ` · ${v.countOf(bt.points, 'point')} shown 显示点数 (first, last and each stretch's highs and lows)` : '';
     const maxDd = bt.summary?.max_drawdown;
     const deepest = maxDd === null || maxDd === undefined ? '' : ` · max drawdown 最大回撤 ${v.fmtPct(maxDd)}`;
     box.replaceChildren(
       el('p', { class: 'muted', id: 'backtest-span' },
-        `${bt.trading_days} trading days 交易日 · ${span}${deepest}${thinned}`),
+        `${v.countOf(bt.trading_days, 'trading day')} 交易日 · ${span}${deepest}${thinned}`),
       curveChart('backtest-chart', v.curveLines(bt, v.RETURN_SERIES), v.fmtPct),
       curveChart('drawdown-chart', v.curveLines(bt, v.DRAWDOWN_SERIES), v.fmtPct, 180));
   }).catch((e) => {
@@ -902,11 +902,11 @@ function icPanel(taskRunId, loopId, signal) {
         return [el('dt', { class: s.cls }, el('span', { class: 'swatch' }), ` ${s.label} mean 均值`),
           el('dd', { class: 'num', dataset: { series: s.key, mean: st.mean ?? '' } },
             copyable(v.fmtNum(st.mean, 4), st.mean), el('span', { class: 'muted' },
-              ` · ICIR ${v.fmtNum(st.ir, 4)} · ${v.fmtNum(st.days, 0)} days 天`))];
+              ` · ICIR ${v.fmtNum(st.ir, 4)} · ${v.countOf(st.days, 'day', 'days', (n) => v.fmtNum(n, 0))} 天`))];
       })),
       chart,
       el('p', { class: 'muted mono small' }, `${ic.files?.ic ?? ''}${ic.decimated
-        ? ` · ${ic.points} of ${ic.trading_days} days drawn 显示点数` : ''}`));
+        ? ` · ${ic.points} of ${v.countOf(ic.trading_days, 'day')} drawn 显示点数` : ''}`));
   }).catch((e) => {
     if (e.name === 'AbortError') return;
     box.replaceChildren(el('h3', {}, 'Daily IC and Rank IC 每日 IC 与 Rank IC'),
@@ -1086,7 +1086,7 @@ async function runsPage(signal) {
     const known = new Set([...scenarioSelect.options].map((o) => o.value));
     for (const sc of data.scenarios) if (!known.has(sc)) scenarioSelect.append(el('option', { value: sc }, sc));
     scenarioSelect.value = state.scenario;
-    total.textContent = `${data.total} task runs 个任务`;
+    total.textContent = `${v.countOf(data.total, 'task run')} 个任务`;
     total.dataset.total = String(data.total);
     const m = v.STORY_METRICS[state.metric];
     table = sortableTable('runs', [
@@ -1176,7 +1176,8 @@ async function runPage(taskRunId, signal) {
       el('p', { class: 'muted mono', id: 'run-id' }, `${id}${story.log_folder ? ' · ' + story.log_folder : ''} · `
         + `${v.fmtTime(story.started_at_utc)} → ${v.fmtTime(story.ended_at_utc)}`),
       el('p', { id: 'run-summary' },
-        `${story.loops} loops 循环 · ${story.with_results} with results 有结果 · ${story.accepted} accepted 采纳 · `,
+        `${v.countOf(story.loops, 'loop')} 循环 · ${story.with_results} with results 有结果 · `
+          + `${story.accepted} accepted 采纳 · `,
         Object.entries(story.by_status).map(([k, n]) => el('span', { class: `badge small st-${k}` }, `${k} ${n}`)),
         sota.length ? el('span', { class: 'muted' }, ` · SOTA loops ${sota.join(', ')}`) : null),
     );
@@ -1322,7 +1323,7 @@ function storyCurves(taskRunId, lines, curves) {
   return el('figure', { class: 'chart wide' }, chart, label,
     el('div', { class: 'legend' }, el('span', { class: 'swatch best' }), ' best loop 最佳  ',
       el('span', { class: 'swatch sota' }), ' accepted (SOTA) 采纳  ',
-      el('span', { class: 'swatch faint' }), ` other loops 其他 (${lines.length} curves, one request 一次请求)`),
+      el('span', { class: 'swatch faint' }), ` other loops 其他 (${v.countOf(lines.length, 'curve')}, one request 一次请求)`),
     missing.length
       ? el('p', { class: 'muted', id: 'run-curves-missing' },
         `No curve for loop ${missing.map((x) => x.loop_id).join(', ')}. 无回测曲线。`)
@@ -1421,7 +1422,7 @@ async function factorPage(factorId, signal) {
     code.text !== null && code.text !== undefined
       ? codeBlock(code.text, 'factor-code')
       : el('p', { class: 'muted', id: 'factor-code-missing' }, code.missing ?? 'no code 无代码'),
-    el('h2', {}, `Found in 出处 (${d.found_in_total} loops 个循环)`),
+    el('h2', {}, `Found in 出处 (${v.countOf(d.found_in_total, 'loop')} 个循环)`),
     el('div', { class: 'table-wrap' }, el('table', { class: 'catalog', id: 'found-in' },
       el('thead', {}, el('tr', {}, ['Loop 循环', 'Task run 任务', 'Decision 决策', 'Loop return 循环年化',
         'Loop IC', 'Hypothesis 假设'].map((h) => el('th', {}, h)))),
@@ -1434,7 +1435,8 @@ async function factorPage(factorId, signal) {
         el('td', { class: 'num' }, v.fmtPct(p.annualized_return)), el('td', { class: 'num' }, v.fmtNum(p.ic)),
         el('td', { class: 'hyp' }, p.hypothesis ?? '—')))))),
     d.found_in_total > d.found_in.length
-      ? el('p', { class: 'muted' }, `and ${d.found_in_total - d.found_in.length} more loops 另有更多循环`) : null,
+      ? el('p', { class: 'muted' },
+        `and ${v.countOf(d.found_in_total - d.found_in.length, 'more loop')} 另有更多循环`) : null,
   );
 }
 
@@ -1461,7 +1463,7 @@ async function compareManyPage(keys, signal) {
   const fmt = (n, x) => (/return|drawdown/.test(n) ? v.fmtPct(x) : v.fmtNum(x));
   show(
     el('p', { class: 'crumbs' }, el('a', { href: `${v.BASE}/loops` }, v.LABELS.loops), ' › ', v.LABELS.compare),
-    el('div', { class: 'page-head' }, el('h1', {}, `${v.LABELS.compare} · ${data.length} loops 个循环`)),
+    el('div', { class: 'page-head' }, el('h1', {}, `${v.LABELS.compare} · ${v.countOf(data.length, 'loop')} 个循环`)),
     el('div', { class: 'table-wrap' }, el('table', { class: 'catalog', id: 'compare-many' },
       el('thead', {}, el('tr', {}, el('th', {}, 'Metric 指标'), data.map((d, i) => el('th', { class: `num pick-${i}` },
         el('a', { href: v.loopHref(d.k.taskRunId, d.k.loopId) }, `${v.shortId(d.k.taskRunId, 6)} / ${d.k.loopId}`),
@@ -1529,7 +1531,7 @@ async function comparePage(signal) {
     el('h2', {}, 'Backtest curves 回测曲线'),
     curveChart('compare-chart', [...curveLinesOf(c.curves?.a, 'a'), ...curveLinesOf(c.curves?.b, 'b')], v.fmtPct),
 
-    el('h2', {}, `Workflow config 配置 (${(c.config?.changes ?? []).length} changes 处变化)`),
+    el('h2', {}, `Workflow config 配置 (${v.countOf((c.config?.changes ?? []).length, 'change')} 处变化)`),
     el('p', { class: 'muted mono' }, `A ${c.config?.a_file ?? '—'} · B ${c.config?.b_file ?? '—'}`),
     groups.length === 0 ? el('p', { class: 'muted' }, 'No setting differs. 配置相同。') :
       el('table', { class: 'catalog', id: 'config-changes' },

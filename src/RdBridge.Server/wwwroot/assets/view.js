@@ -84,6 +84,14 @@ export function fmtNum(v, digits = 4) {
   return n.toFixed(digits);
 }
 
+/**
+ * A count and its English noun in the right number: "1 loop", "2 loops", "0 loops". The page's one such helper (the
+ * server's texts use Counted); an irregular plural is given, and fmt writes the number as the text around it does.
+ */
+export function countOf(n, one, many = `${one}s`, fmt = String) {
+  return `${fmt(n)} ${Number(n) === 1 ? one : many}`;
+}
+
 export function fmtPct(v, digits = 2) {
   if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) return '—';
   return (Number(v) * 100).toFixed(digits) + '%';
@@ -403,12 +411,12 @@ function nodeDetail(id, lin) {
     case 'workspace': return shortId(loop.workspace_id, 14);
     case 'bundle': return shortId(bundle.asset_bundle_id ?? loop.asset_bundle_id, 18);
     case 'cache': return bundle.extracted ? 'extracted 已解压' : bundle.cached ? 'archive only 仅存档' : 'missing 缺失';
-    case 'manifest': return bundle.manifest ? `${(bundle.manifest.files ?? []).length} files 文件` : 'none 无';
+    case 'manifest': return bundle.manifest ? `${countOf((bundle.manifest.files ?? []).length, 'file')} 文件` : 'none 无';
     case 'strategy':
       return lin.strategy?.portfolio_config?.class
         ?? (lin.strategy ? shortId(lin.strategy.strategy_id, 14) : 'none 无');
     case 'model': return lin.model?.model_type ?? 'baseline 基线';
-    case 'factors': return `${(lin.factors ?? []).length} factors 个`;
+    case 'factors': return `${countOf((lin.factors ?? []).length, 'factor')} 个`;
     default: return '';
   }
 }
