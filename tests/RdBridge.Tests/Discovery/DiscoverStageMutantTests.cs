@@ -2,6 +2,7 @@ using RdBridge.Discovery;
 using RdBridge.Registry;
 using RdBridge.Runs;
 using RdBridge.Sample;
+using RdBridge.Tests.Store;
 
 namespace RdBridge.Tests.Discovery;
 
@@ -184,6 +185,23 @@ public class DiscoverStageMutantTests
         Assert.Equal(Enumerable.Range(0, N).Select(i => $"exp{i}").Order(StringComparer.Ordinal),
             Db.Rows(s.RegistryPath, "SELECT workspace_id FROM workspaces ORDER BY workspace_id")
                 .Select(r => (string)r[0]!));
+    }
+
+    [Fact]
+    public void Discovery_leaves_no_file_of_the_registry_open_whether_it_created_the_registry_or_found_it()
+    {
+        using var dir = new TempDir();
+        var s = LoopReaderTests.Settings(dir);
+        var run = Path.Combine(s.LogRoot, "2025-07-01_08-00-00-000000");
+        FinishedLoop(run, 0, "/remote/ws/e0");
+
+        // The first discovery creates the registry for loop 0; the second opens it and adds loop 1.
+        Assert.Equal(1, LoopReaderTests.Counts(Discover(s))["loops added"]);
+        Assert.Empty(SqliteStoreMutantTests.OpenFiles(s.RegistryPath));
+        FinishedLoop(run, 1, "/remote/ws/e1");
+        Assert.Equal(1, LoopReaderTests.Counts(Discover(s))["loops added"]);
+        // Not one descriptor of this process links to the registry or its journal once the stage is done.
+        Assert.Empty(SqliteStoreMutantTests.OpenFiles(s.RegistryPath));
     }
 
     [Fact]

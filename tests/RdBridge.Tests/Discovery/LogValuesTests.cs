@@ -41,6 +41,9 @@ public class LogValuesTests
         Assert.Equal(@"F:\Dev\ws1", LogValues.PathText(Obj("pathlib.WindowsPath", @"F:\", "Dev", "ws1")));
         Assert.Equal(@"\\srv\share\ws1",
             LogValues.PathText(Obj("pathlib.PureWindowsPath", @"\\srv\share\", "ws1")));
+        // A pure Windows path of several parts is joined by backslashes too, not only after its root.
+        Assert.Equal(@"D:\runs\Dev\ws1",
+            LogValues.PathText(Obj("pathlib.PureWindowsPath", @"D:\", "runs", "Dev", "ws1")));
         Assert.Equal("rel/ws1", LogValues.PathText(Obj("pathlib.PurePosixPath", "rel", "ws1")));
         Assert.Equal("/", LogValues.PathText(Obj("pathlib.PosixPath", "/")));
         Assert.Equal("/already/a/string", LogValues.PathText("/already/a/string"));
@@ -111,6 +114,8 @@ public class LogValuesTests
         Assert.Equal("a dict of 2 entries",
             LogValues.Describe(new Dictionary<object, object?> { ["a"] = 1L, ["b"] = null }));
         Assert.Equal("a list of 1 item", LogValues.Describe(new List<object?> { 1L }));
+        Assert.Equal("a list of 2 items", LogValues.Describe(new List<object?> { 1L, 2L }));
+        Assert.Equal("a tuple of 1 item", LogValues.Describe(new object?[] { 1L }));
         Assert.Equal("a tuple of 3 items", LogValues.Describe(new object?[] { 1L, 2L, 3L }));
         Assert.Equal("a frozenset", LogValues.Describe(new PickledSet(frozen: true)));
         var hostile = "evil\u001b[31m" + new string('x', 200);
