@@ -117,6 +117,34 @@ public sealed class PostgresSchemaMutantTests
         }
     }
 
+    /// <summary>
+    /// A store whose migration stopped between versions (a later one failed, or an older RdBridge made it) keeps what
+    /// each version it reached made: version 3 creates pg_trgm and indexes the factors' name, expression and
+    /// description; version 4 adds the loops' hypothesis and the factors' formulation. The repair that runs at the
+    /// latest version would make them anyway, so only a store short of it shows what each version does.
+    /// </summary>
+    [Theory, InlineData(3), InlineData(4)]
+    public void A_postgres_store_stopped_at_version_3_or_4_has_pg_trgm_and_the_trigram_indexes_of_its_versions(
+        int version)
+    {
+        var made = new List<string>
+        {
+            "idx_aistock_factor_catalog_name_trgm", "idx_aistock_factor_catalog_expression_trgm",
+            "idx_aistock_factor_catalog_description_trgm",
+        };
+        if (version >= 4)
+        {
+            made.AddRange(["idx_aistock_loop_catalog_hypothesis_trgm", "idx_aistock_factor_catalog_formula_hint_trgm"]);
+        }
+        var (dir, db, store) = OpenNew(version);
+        using (dir) using (db) using (store)
+        {
+            Assert.Equal(version, db.Scalar("SELECT max(version) FROM schema_migrations"));
+            Assert.Equal(1, db.Scalar("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"));
+            Assert.Equal(ExpectedTrigramIndexes.Where(r => made.Contains((string)r[0]!)), TrigramIndexes(db));
+        }
+    }
+
     private static void AdminExec(string sql)
     {
         using var c = new NpgsqlConnection(TestStore.PostgresServer + ";Database=postgres");
