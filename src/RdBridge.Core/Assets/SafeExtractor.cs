@@ -97,8 +97,8 @@ public static class SafeExtractor
             }
             if (announced.Count + 1 > maxEntries)
             {
-                    throw new UnsafeBundleException($"its manifest lists more than "
-                        + $"{Counted.Of(maxEntries, "entry", "entries")}");
+                throw new UnsafeBundleException($"its manifest lists more than "
+                    + $"{Counted.Of(maxEntries, "entry", "entries")}");
             }
             if (total > maxBytes)
                 throw new UnsafeBundleException($"its manifest announces {total:N0} bytes, more than {maxBytes:N0}");
@@ -163,8 +163,8 @@ public static class SafeExtractor
         {
             if (size != 0)
             {
-                    throw new UnsafeBundleException($"'{name}' has no content but its manifest lists "
-                        + $"{Counted.Of(size, "byte", format: "N0")}");
+                throw new UnsafeBundleException($"'{name}' has no content but its manifest lists "
+                    + $"{Counted.Of(size, "byte", format: "N0")}");
             }
             return;
         }
@@ -185,8 +185,8 @@ public static class SafeExtractor
             }
             if (input.Read(buffer, 0, 1) > 0)
             {
-                    throw new UnsafeBundleException($"'{name}' holds more than its "
-                        + $"{Counted.Of(size, "byte", format: "N0")}");
+                throw new UnsafeBundleException($"'{name}' holds more than its "
+                    + $"{Counted.Of(size, "byte", format: "N0")}");
             }
         }
         finally

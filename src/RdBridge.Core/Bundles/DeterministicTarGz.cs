@@ -81,8 +81,8 @@ public sealed class DeterministicTarGz : IDisposable
         }
         if (content.ReadByte() >= 0)
         {
-                throw new IOException($"'{name}' grew while it was being packed (expected "
-                    + $"{IO.Counted.Of(length, "byte")})");
+            throw new IOException($"'{name}' grew while it was being packed (expected "
+                + $"{IO.Counted.Of(length, "byte")})");
         }
         Pad(length);
         return Convert.ToHexStringLower(sha.GetHashAndReset());

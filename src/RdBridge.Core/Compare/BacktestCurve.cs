@@ -83,8 +83,8 @@ public sealed record BacktestCurve(
                 continue;
             if (node.ValueKind != JsonValueKind.Array || node.GetArrayLength() != dates.Count)
             {
-                    throw new CompareException(Not($"'{name}' is not a list of {IO.Counted.Of(dates.Count, "number")}, "
-                        + "one per date"));
+                throw new CompareException(Not($"'{name}' is not a list of {IO.Counted.Of(dates.Count, "number")}, "
+                    + "one per date"));
             }
             series[name] = node.EnumerateArray().Select(x => x.ValueKind switch
             {

@@ -94,8 +94,8 @@ public sealed record NumpyArray(NumpyDtype Dtype, IReadOnlyList<int> Shape, bool
             // Protocol 5: _frombuffer(buffer, dtype, shape, order[, axis_order]).
             if (f.Arguments.Count is < 4 or > 5)
             {
-                    throw new PickleException($"{where} calls _frombuffer with "
-                        + $"{IO.Counted.Of(f.Arguments.Count, "argument")}");
+                throw new PickleException($"{where} calls _frombuffer with "
+                    + $"{IO.Counted.Of(f.Arguments.Count, "argument")}");
             }
             var dtype = NumpyDtype.From(f.Arguments[1], where);
             var shape = ShapeOf(f.Arguments[2], where);

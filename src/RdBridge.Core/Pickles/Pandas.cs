@@ -94,8 +94,8 @@ public static partial class Pandas
         var (axes, blocks) = Manager(state, "pandas.core.internals.managers.SingleBlockManager");
         if (axes.Count != 1 || blocks.Count != 1)
         {
-                throw new PickleException($"the Series has {IO.Counted.Of(axes.Count, "axis", "axes")} and "
-                    + $"{IO.Counted.Of(blocks.Count, "block")} instead of 1 and 1");
+            throw new PickleException($"the Series has {IO.Counted.Of(axes.Count, "axis", "axes")} and "
+                + $"{IO.Counted.Of(blocks.Count, "block")} instead of 1 and 1");
         }
         var index = Index(axes[0], "the index", fileBytes);
         var (values, missing) = BlockValues(blocks[0].Values);
